@@ -1,0 +1,661 @@
+#include <errno.h>
+#include <msgpack.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "entry.h"
+#include "names.h"
+#include "util.h"
+
+#define SIG_DOMAIN "ledger/v1/entry"
+#define SIG_TRAILER 66 /* 0xc4 0x40 + 64 signature bytes */
+
+static const char *const kind_names[LDG_KIND_COUNT] = {
+	[LDG_KIND_INIT] = "init",
+	[LDG_KIND_SET] = "set",
+	[LDG_KIND_UNSET] = "unset",
+	[LDG_KIND_ROLLBACK] = "rollback",
+	[LDG_KIND_LOCK] = "lock",
+	[LDG_KIND_UNLOCK] = "unlock",
+	[LDG_KIND_KEY_ADD] = "key-add",
+	[LDG_KIND_KEY_REVOKE] = "key-revoke",
+	[LDG_KIND_APPLIED] = "applied",
+	[LDG_KIND_APPLY_FAILED] = "apply-failed",
+};
+
+const char *ldg_kind_name(enum ldg_kind k)
+{
+	return (unsigned)k < LDG_KIND_COUNT ? kind_names[k] : "?";
+}
+
+int ldg_kind_parse(const char *s, enum ldg_kind *out)
+{
+	for (int k = 0; k < LDG_KIND_COUNT; k++) {
+		if (strcmp(s, kind_names[k]) == 0) {
+			*out = (enum ldg_kind)k;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+bool ldg_kind_changes_values(enum ldg_kind k)
+{
+	return k == LDG_KIND_SET || k == LDG_KIND_UNSET ||
+	       k == LDG_KIND_ROLLBACK;
+}
+
+struct ldg_entry *ldg_entry_new(enum ldg_kind kind, const char *target,
+				const char *reason)
+{
+	struct ldg_entry *e = calloc(1, sizeof(*e));
+
+	if (!e)
+		return NULL;
+	e->version = LDG_FORMAT_VERSION;
+	e->kind = kind;
+	e->target = strdup(target ? target : "");
+	e->reason = strdup(reason ? reason : "");
+	if (!e->target || !e->reason) {
+		ldg_entry_free(e);
+		return NULL;
+	}
+	return e;
+}
+
+static void kv_free(struct ldg_kv *kv, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(kv[i].key);
+		free(kv[i].value);
+	}
+	free(kv);
+}
+
+void ldg_entry_free(struct ldg_entry *e)
+{
+	if (!e)
+		return;
+	free(e->target);
+	free(e->reason);
+	kv_free(e->changes, e->n_changes);
+	kv_free(e->meta, e->n_meta);
+	free(e);
+}
+
+/* Binary search: index of key, or -(insertion point) - 1. */
+static long kv_search(const struct ldg_kv *kv, size_t n, const char *key)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(kv[mid].key, key);
+		if (c == 0)
+			return (long)mid;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -(long)lo - 1;
+}
+
+const struct ldg_kv *ldg_kv_find(const struct ldg_kv *kv, size_t n,
+				 const char *key)
+{
+	long i = kv_search(kv, n, key);
+
+	return i >= 0 ? &kv[i] : NULL;
+}
+
+static int kv_insert(struct ldg_kv **kv, size_t *n, size_t max,
+		     const char *key, const char *value)
+{
+	long pos = kv_search(*kv, *n, key);
+	struct ldg_kv *grown;
+	char *k, *v = NULL;
+	size_t at;
+
+	if (pos >= 0)
+		return -EEXIST;
+	if (*n >= max)
+		return -EINVAL;
+	at = (size_t)(-pos - 1);
+	k = strdup(key);
+	if (value)
+		v = strdup(value);
+	grown = realloc(*kv, (*n + 1) * sizeof(**kv));
+	if (!k || (value && !v) || !grown) {
+		free(k);
+		free(v);
+		if (grown)
+			*kv = grown;
+		return -ENOMEM;
+	}
+	*kv = grown;
+	memmove(&grown[at + 1], &grown[at], (*n - at) * sizeof(*grown));
+	grown[at].key = k;
+	grown[at].value = v;
+	(*n)++;
+	return 0;
+}
+
+int ldg_entry_add_change(struct ldg_entry *e, const char *key,
+			 const char *value)
+{
+	return kv_insert(&e->changes, &e->n_changes, LDG_CHANGES_MAX, key,
+			 value);
+}
+
+int ldg_entry_add_meta(struct ldg_entry *e, const char *key,
+		       const char *value)
+{
+	return kv_insert(&e->meta, &e->n_meta, LDG_META_MAX, key, value);
+}
+
+static int check_sorted(const struct ldg_kv *kv, size_t n, const char *what,
+			struct ldg_err *err)
+{
+	for (size_t i = 1; i < n; i++)
+		if (strcmp(kv[i - 1].key, kv[i].key) >= 0)
+			return ldg_err_set(err, -EINVAL,
+					   "%s are not sorted and unique at "
+					   "\"%.80s\"", what, kv[i].key);
+	return 0;
+}
+
+static int check_role(const char *role, struct ldg_err *err)
+{
+	if (strcmp(role, "admin") && strcmp(role, "deployer") &&
+	    strcmp(role, "applier"))
+		return ldg_err_set(err, -EINVAL,
+				   "invalid role \"%.40s\": use admin, "
+				   "deployer or applier", role);
+	return 0;
+}
+
+/* Scopes travel as one value: globs separated by single spaces. */
+static int check_scopes(const char *scopes, struct ldg_err *err)
+{
+	char buf[LDG_VALUE_MAX + 1];
+	char *save = NULL;
+	size_t len = strlen(scopes);
+
+	if (len == 0 || len > LDG_VALUE_MAX || scopes[0] == ' ' ||
+	    scopes[len - 1] == ' ' || strstr(scopes, "  "))
+		return ldg_err_set(err, -EINVAL,
+				   "invalid scope list \"%.80s\"", scopes);
+	memcpy(buf, scopes, len + 1);
+	for (char *t = strtok_r(buf, " ", &save); t;
+	     t = strtok_r(NULL, " ", &save))
+		if (ldg_check_scope(t, err))
+			return -EINVAL;
+	return 0;
+}
+
+/* The fixed field set of init, key-add and key-revoke entries. */
+static int check_fields(const struct ldg_entry *e, const char *const *names,
+			size_t n, struct ldg_err *err)
+{
+	if (e->n_changes != n)
+		goto bad;
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(e->changes[i].key, names[i]) ||
+		    !e->changes[i].value)
+			goto bad;
+	return 0;
+bad:
+	return ldg_err_set(err, -EINVAL, "%s entry must carry exactly the "
+			   "fields %s%s%s%s%s%s%s", ldg_kind_name(e->kind),
+			   names[0], n > 1 ? ", " : "", n > 1 ? names[1] : "",
+			   n > 2 ? ", " : "", n > 2 ? names[2] : "",
+			   n > 3 ? ", " : "", n > 3 ? names[3] : "");
+}
+
+static int check_key_fields(const struct ldg_entry *e, struct ldg_err *err)
+{
+	static const char *const init_f[] = { "origin", "role", "scopes",
+					      "vkey" };
+	static const char *const add_f[] = { "role", "scopes", "vkey" };
+	static const char *const revoke_f[] = { "name" };
+	struct ldg_vkey vk;
+	const struct ldg_kv *kv;
+
+	if (e->kind == LDG_KIND_KEY_REVOKE) {
+		if (check_fields(e, revoke_f, 1, err))
+			return -EINVAL;
+		return ldg_check_keyname(e->changes[0].value, err);
+	}
+	if (e->kind == LDG_KIND_INIT) {
+		if (check_fields(e, init_f, 4, err))
+			return -EINVAL;
+		if (ldg_check_origin(e->changes[0].value, err))
+			return -EINVAL;
+		if (strcmp(e->changes[1].value, "admin") ||
+		    strcmp(e->changes[2].value, "*"))
+			return ldg_err_set(err, -EINVAL,
+					   "init must record an admin key with "
+					   "scope '*'");
+	} else if (check_fields(e, add_f, 3, err)) {
+		return -EINVAL;
+	}
+	kv = ldg_kv_find(e->changes, e->n_changes, "role");
+	if (check_role(kv->value, err))
+		return -EINVAL;
+	kv = ldg_kv_find(e->changes, e->n_changes, "scopes");
+	if (check_scopes(kv->value, err))
+		return -EINVAL;
+	kv = ldg_kv_find(e->changes, e->n_changes, "vkey");
+	return ldg_vkey_parse(kv->value, &vk, err) ? -EINVAL : 0;
+}
+
+static int check_value_changes(const struct ldg_entry *e, struct ldg_err *err)
+{
+	bool need_value = e->kind == LDG_KIND_SET ||
+			  e->kind == LDG_KIND_APPLIED ||
+			  e->kind == LDG_KIND_APPLY_FAILED;
+
+	if (e->n_changes == 0 && ldg_kind_changes_values(e->kind))
+		return ldg_err_set(err, -EINVAL, "%s entry without changes",
+				   ldg_kind_name(e->kind));
+	for (size_t i = 0; i < e->n_changes; i++) {
+		const struct ldg_kv *c = &e->changes[i];
+		if (ldg_check_key(c->key, err))
+			return -EINVAL;
+		if (c->value &&
+		    ldg_check_value(c->value, strlen(c->value), err))
+			return -EINVAL;
+		if (need_value && !c->value)
+			return ldg_err_set(err, -EINVAL,
+					   "%s entry unsets key \"%s\"",
+					   ldg_kind_name(e->kind), c->key);
+		if (e->kind == LDG_KIND_UNSET && c->value)
+			return ldg_err_set(err, -EINVAL,
+					   "unset entry sets key \"%s\"",
+					   c->key);
+	}
+	return 0;
+}
+
+int ldg_entry_check(const struct ldg_entry *e, struct ldg_err *err)
+{
+	const struct ldg_kv *rb;
+	uint64_t to;
+
+	if (e->version != LDG_FORMAT_VERSION)
+		return ldg_err_set(err, -EINVAL,
+				   "unknown format version %llu",
+				   (unsigned long long)e->version);
+	if (e->seq < 1 || e->seq > INT64_MAX)
+		return ldg_err_set(err, -EINVAL, "seq out of range");
+	if ((unsigned)e->kind >= LDG_KIND_COUNT)
+		return ldg_err_set(err, -EINVAL, "unknown kind");
+	if ((e->seq == 1) != (e->kind == LDG_KIND_INIT))
+		return ldg_err_set(err, -EINVAL,
+				   "an init entry is seq 1 and only seq 1");
+	if (e->seq == 1 && !sodium_is_zero(e->prev, LDG_HASH_BYTES))
+		return ldg_err_set(err, -EINVAL,
+				   "seq 1 must have an all-zero prev");
+	if (ldg_check_reason(e->reason, err))
+		return -EINVAL;
+	if (check_sorted(e->changes, e->n_changes, "changes", err) ||
+	    check_sorted(e->meta, e->n_meta, "metadata keys", err))
+		return -EINVAL;
+	for (size_t i = 0; i < e->n_meta; i++) {
+		const struct ldg_kv *m = &e->meta[i];
+		if (ldg_check_key(m->key, err) || !m->value ||
+		    ldg_check_value(m->value, strlen(m->value), err))
+			return ldg_err_set(err, -EINVAL,
+					   "invalid metadata \"%.80s\"",
+					   m->key);
+	}
+
+	switch (e->kind) {
+	case LDG_KIND_INIT:
+	case LDG_KIND_KEY_ADD:
+	case LDG_KIND_KEY_REVOKE:
+		if (e->target[0])
+			return ldg_err_set(err, -EINVAL,
+					   "%s entry must not name a target",
+					   ldg_kind_name(e->kind));
+		return check_key_fields(e, err);
+	case LDG_KIND_APPLIED:
+	case LDG_KIND_APPLY_FAILED:
+		if (!strchr(e->target, '/')) {
+			if (ldg_check_cluster(e->target, err))
+				return -EINVAL;
+		} else if (ldg_check_target(e->target, err)) {
+			return -EINVAL;
+		}
+		return check_value_changes(e, err);
+	case LDG_KIND_LOCK:
+	case LDG_KIND_UNLOCK:
+		if (ldg_check_target(e->target, err))
+			return -EINVAL;
+		if (e->n_changes)
+			return ldg_err_set(err, -EINVAL,
+					   "%s entry with changes",
+					   ldg_kind_name(e->kind));
+		return 0;
+	case LDG_KIND_ROLLBACK:
+		rb = ldg_kv_find(e->meta, e->n_meta, "rollback-to");
+		if (!rb || ldg_parse_seq(rb->value, &to) || to >= e->seq)
+			return ldg_err_set(err, -EINVAL,
+					   "rollback entry needs metadata "
+					   "rollback-to=SEQ before its own seq");
+		/* fall through */
+	default:
+		if (ldg_check_target(e->target, err))
+			return -EINVAL;
+		return check_value_changes(e, err);
+	}
+}
+
+static void pack_str(msgpack_packer *pk, const char *s)
+{
+	size_t len = strlen(s);
+
+	msgpack_pack_str(pk, len);
+	msgpack_pack_str_body(pk, s, len);
+}
+
+static void pack_bin(msgpack_packer *pk, const uint8_t *b, size_t len)
+{
+	msgpack_pack_bin(pk, len);
+	msgpack_pack_bin_body(pk, b, len);
+}
+
+static void pack_kvs(msgpack_packer *pk, const struct ldg_kv *kv, size_t n)
+{
+	msgpack_pack_array(pk, n);
+	for (size_t i = 0; i < n; i++) {
+		msgpack_pack_array(pk, kv[i].value ? 2 : 1);
+		pack_str(pk, kv[i].key);
+		if (kv[i].value)
+			pack_str(pk, kv[i].value);
+	}
+}
+
+int ldg_entry_encode(const struct ldg_entry *e, bool with_sig, uint8_t **out,
+		     size_t *len)
+{
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	msgpack_pack_array(&pk, with_sig ? LDG_FIELDS : LDG_FIELDS - 1);
+	msgpack_pack_uint64(&pk, e->version);
+	msgpack_pack_uint64(&pk, e->seq);
+	pack_bin(&pk, e->prev, LDG_HASH_BYTES);
+	msgpack_pack_uint64(&pk, e->time_ns);
+	pack_bin(&pk, e->signer, LDG_KEYID_BYTES);
+	pack_str(&pk, ldg_kind_name(e->kind));
+	pack_str(&pk, e->target);
+	pack_kvs(&pk, e->changes, e->n_changes);
+	pack_str(&pk, e->reason);
+	pack_kvs(&pk, e->meta, e->n_meta);
+	if (with_sig)
+		pack_bin(&pk, e->sig, LDG_SIG_BYTES);
+	if (!sb.data) /* msgpack_sbuffer_write failed to allocate */
+		return -ENOMEM;
+	*out = (uint8_t *)sb.data;
+	*len = sb.size;
+	return 0;
+}
+
+/* "ledger/v1/entry" 0x00 origin 0x00 body; *msg is malloc'd. */
+static int signing_message(const char *origin, const uint8_t *fields,
+			   size_t flen, uint8_t **msg, size_t *mlen)
+{
+	size_t dlen = sizeof(SIG_DOMAIN); /* includes the NUL separator */
+	size_t olen = strlen(origin) + 1;
+	uint8_t *m = malloc(dlen + olen + 1 + flen);
+
+	if (!m)
+		return -ENOMEM;
+	memcpy(m, SIG_DOMAIN, dlen);
+	memcpy(m + dlen, origin, olen);
+	m[dlen + olen] = 0x90 | (LDG_FIELDS - 1); /* fixarray(10) */
+	memcpy(m + dlen + olen + 1, fields, flen);
+	*msg = m;
+	*mlen = dlen + olen + 1 + flen;
+	return 0;
+}
+
+int ldg_entry_sign(struct ldg_entry *e, const char *origin,
+		   const struct ldg_signer *k, uint8_t **out, size_t *len,
+		   struct ldg_err *err)
+{
+	uint8_t *body = NULL, *msg = NULL;
+	size_t blen, mlen;
+	int rc;
+
+	memcpy(e->signer, ldg_signer_vkey(k)->keyid, LDG_KEYID_BYTES);
+	rc = ldg_entry_check(e, err);
+	if (rc)
+		return rc;
+	rc = ldg_entry_encode(e, false, &body, &blen);
+	if (rc)
+		return ldg_err_set(err, rc, "out of memory");
+	rc = signing_message(origin, body + 1, blen - 1, &msg, &mlen);
+	if (rc) {
+		ldg_err_set(err, rc, "out of memory");
+		goto out_free;
+	}
+	rc = ldg_signer_sign(k, msg, mlen, e->sig);
+	if (rc) {
+		ldg_err_set(err, rc, "signing failed");
+		goto out_free;
+	}
+	rc = ldg_entry_encode(e, true, out, len);
+	if (rc)
+		ldg_err_set(err, rc, "out of memory");
+	if (!rc && *len > LDG_ENTRY_MAX) {
+		free(*out);
+		rc = ldg_err_set(err, -EINVAL, "entry too large (%zu bytes)",
+				 *len);
+	}
+out_free:
+	free(msg);
+	free(body);
+	return rc;
+}
+
+int ldg_entry_verify_sig(const uint8_t *buf, size_t len, const char *origin,
+			 const uint8_t pk[LDG_PK_BYTES])
+{
+	uint8_t *msg;
+	size_t mlen;
+	int rc;
+
+	if (len < 1 + SIG_TRAILER || buf[0] != (0x90 | LDG_FIELDS) ||
+	    buf[len - SIG_TRAILER] != 0xc4 ||
+	    buf[len - SIG_TRAILER + 1] != LDG_SIG_BYTES)
+		return -EBADMSG;
+	if (signing_message(origin, buf + 1, len - 1 - SIG_TRAILER, &msg,
+			    &mlen))
+		return -ENOMEM;
+	rc = ldg_sig_verify(pk, msg, mlen, buf + len - LDG_SIG_BYTES);
+	free(msg);
+	return rc;
+}
+
+void ldg_entry_hash(const uint8_t *buf, size_t len,
+		    uint8_t out[LDG_HASH_BYTES])
+{
+	crypto_hash_sha256_state st;
+	uint8_t leaf = 0x00;
+
+	crypto_hash_sha256_init(&st);
+	crypto_hash_sha256_update(&st, &leaf, 1);
+	crypto_hash_sha256_update(&st, buf, len);
+	crypto_hash_sha256_final(&st, out);
+}
+
+/* ---- strict decoding ---- */
+
+static char *dup_str(const msgpack_object *o)
+{
+	char *s;
+
+	if (o->type != MSGPACK_OBJECT_STR ||
+	    memchr(o->via.str.ptr, '\0', o->via.str.size))
+		return NULL;
+	s = malloc(o->via.str.size + 1);
+	if (s) {
+		memcpy(s, o->via.str.ptr, o->via.str.size);
+		s[o->via.str.size] = '\0';
+	}
+	return s;
+}
+
+static bool is_uint(const msgpack_object *o)
+{
+	return o->type == MSGPACK_OBJECT_POSITIVE_INTEGER;
+}
+
+static bool is_bin(const msgpack_object *o, uint32_t size)
+{
+	return o->type == MSGPACK_OBJECT_BIN && o->via.bin.size == size;
+}
+
+static int decode_kvs(const msgpack_object *o, bool allow_unset, size_t max,
+		      struct ldg_kv **out, size_t *n)
+{
+	const msgpack_object_array *a;
+
+	if (o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size > max)
+		return -EBADMSG;
+	a = &o->via.array;
+	if (a->size == 0)
+		return 0;
+	*out = calloc(a->size, sizeof(**out));
+	if (!*out)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < a->size; i++) {
+		const msgpack_object *p = &a->ptr[i];
+		if (p->type != MSGPACK_OBJECT_ARRAY ||
+		    p->via.array.size < (allow_unset ? 1u : 2u) ||
+		    p->via.array.size > 2)
+			return -EBADMSG;
+		(*out)[i].key = dup_str(&p->via.array.ptr[0]);
+		(*n)++;
+		if (!(*out)[i].key)
+			return -EBADMSG;
+		if (p->via.array.size == 2) {
+			(*out)[i].value = dup_str(&p->via.array.ptr[1]);
+			if (!(*out)[i].value)
+				return -EBADMSG;
+		}
+	}
+	return 0;
+}
+
+static int decode_fields(const msgpack_object *root, struct ldg_entry *e,
+			 struct ldg_err *err)
+{
+	const msgpack_object *f;
+	char *kind;
+	int rc;
+
+	if (root->type != MSGPACK_OBJECT_ARRAY ||
+	    root->via.array.size != LDG_FIELDS)
+		return ldg_err_set(err, -EBADMSG,
+				   "not an array of %d fields", LDG_FIELDS);
+	f = root->via.array.ptr;
+	if (!is_uint(&f[0]))
+		return ldg_err_set(err, -EBADMSG, "bad version field");
+	e->version = f[0].via.u64;
+	if (e->version != LDG_FORMAT_VERSION)
+		return ldg_err_set(err, -EBADMSG,
+				   "unknown format version %llu",
+				   (unsigned long long)e->version);
+	if (!is_uint(&f[1]) || !is_bin(&f[2], LDG_HASH_BYTES) ||
+	    !is_uint(&f[3]) || !is_bin(&f[4], LDG_KEYID_BYTES) ||
+	    !is_bin(&f[10], LDG_SIG_BYTES))
+		return ldg_err_set(err, -EBADMSG,
+				   "a seq, prev, time, signer or signature "
+				   "field has the wrong type or length");
+	e->seq = f[1].via.u64;
+	memcpy(e->prev, f[2].via.bin.ptr, LDG_HASH_BYTES);
+	e->time_ns = f[3].via.u64;
+	memcpy(e->signer, f[4].via.bin.ptr, LDG_KEYID_BYTES);
+	memcpy(e->sig, f[10].via.bin.ptr, LDG_SIG_BYTES);
+
+	kind = dup_str(&f[5]);
+	if (!kind)
+		return ldg_err_set(err, -EBADMSG, "bad kind field");
+	rc = ldg_kind_parse(kind, &e->kind);
+	free(kind);
+	if (rc)
+		return ldg_err_set(err, -EBADMSG, "unknown kind");
+	free(e->target);
+	free(e->reason);
+	e->target = dup_str(&f[6]);
+	e->reason = dup_str(&f[8]);
+	if (!e->target || !e->reason)
+		return ldg_err_set(err, -EBADMSG,
+				   "target or reason is not a string");
+	if (decode_kvs(&f[7], true, LDG_CHANGES_MAX, &e->changes,
+		       &e->n_changes))
+		return ldg_err_set(err, -EBADMSG, "bad changes field");
+	if (decode_kvs(&f[9], false, LDG_META_MAX, &e->meta, &e->n_meta))
+		return ldg_err_set(err, -EBADMSG, "bad metadata field");
+	return 0;
+}
+
+int ldg_entry_decode(const uint8_t *buf, size_t len, struct ldg_entry **out,
+		     struct ldg_err *err)
+{
+	msgpack_unpacked res;
+	struct ldg_entry *e;
+	uint8_t *again = NULL;
+	size_t alen, off = 0;
+	int rc;
+
+	if (len > LDG_ENTRY_MAX)
+		return ldg_err_set(err, -EBADMSG, "entry too large");
+	e = ldg_entry_new(LDG_KIND_SET, "", "");
+	if (!e)
+		return ldg_err_set(err, -ENOMEM, "out of memory");
+	msgpack_unpacked_init(&res);
+	if (msgpack_unpack_next(&res, (const char *)buf, len, &off) !=
+	    MSGPACK_UNPACK_SUCCESS) {
+		rc = ldg_err_set(err, -EBADMSG, "not valid msgpack");
+		goto out_free;
+	}
+	if (off != len) {
+		rc = ldg_err_set(err, -EBADMSG, "%zu trailing bytes",
+				 len - off);
+		goto out_free;
+	}
+	rc = decode_fields(&res.data, e, err);
+	if (rc)
+		goto out_free;
+	rc = ldg_entry_check(e, err);
+	if (rc) {
+		rc = -EBADMSG;
+		goto out_free;
+	}
+	/* The profile is canonical: anything but our own encoding of these
+	 * fields (wider integers, str16 for short text, ...) is refused. */
+	rc = ldg_entry_encode(e, true, &again, &alen);
+	if (rc) {
+		ldg_err_set(err, rc, "out of memory");
+		goto out_free;
+	}
+	if (alen != len || memcmp(again, buf, len)) {
+		rc = ldg_err_set(err, -EBADMSG, "non-canonical encoding");
+		goto out_free;
+	}
+	*out = e;
+	e = NULL;
+out_free:
+	free(again);
+	msgpack_unpacked_destroy(&res);
+	ldg_entry_free(e);
+	return rc;
+}

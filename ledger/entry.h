@@ -1,0 +1,127 @@
+/*
+ * entry.h - the signed entry: a strict, canonical msgpack array.
+ *
+ * Stored bytes (docs/format.md has every byte):
+ *   fixarray(11) [version, seq, prev, time, signer, kind, target, changes,
+ *                 reason, metadata, signature]
+ * The signed body is the same array without the signature: fixarray(10)
+ * followed by the same field bytes. The signature is Ed25519 over
+ *   "ledger/v1/entry" 0x00 ORIGIN 0x00 BODY
+ * and the entry hash is SHA-256(0x00 || stored bytes), the RFC 6962 leaf.
+ *
+ * Invariants of a struct ldg_entry that passed ldg_entry_check():
+ *   - changes and metadata are sorted by key (bytewise) and unique;
+ *   - every name, key and value obeys names.h;
+ *   - the kind's own rules hold (see ldg_entry_check()).
+ * ldg_entry_decode() accepts exactly the bytes ldg_entry_encode() would
+ * produce for the decoded entry, and nothing else.
+ *
+ * Ownership: an entry owns all its strings; free with ldg_entry_free().
+ * Entries are plain data: no locking, not shared between threads.
+ */
+#ifndef LDG_ENTRY_H
+#define LDG_ENTRY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "keys.h"
+
+#define LDG_FORMAT_VERSION 1
+#define LDG_HASH_BYTES 32
+#define LDG_ENTRY_MAX (1024 * 1024)
+#define LDG_CHANGES_MAX 1000
+#define LDG_META_MAX 64
+#define LDG_FIELDS 11
+
+enum ldg_kind {
+	LDG_KIND_INIT,
+	LDG_KIND_SET,
+	LDG_KIND_UNSET,
+	LDG_KIND_ROLLBACK,
+	LDG_KIND_LOCK,
+	LDG_KIND_UNLOCK,
+	LDG_KIND_KEY_ADD,
+	LDG_KIND_KEY_REVOKE,
+	LDG_KIND_APPLIED,
+	LDG_KIND_APPLY_FAILED,
+	LDG_KIND_COUNT
+};
+
+/* A key with a value, or with value NULL meaning "unset". */
+struct ldg_kv {
+	char *key;
+	char *value;
+};
+
+struct ldg_entry {
+	uint64_t version;
+	uint64_t seq;
+	uint8_t prev[LDG_HASH_BYTES];
+	uint64_t time_ns;
+	uint8_t signer[LDG_KEYID_BYTES];
+	enum ldg_kind kind;
+	char *target; /* "" for kinds without a target */
+	struct ldg_kv *changes;
+	size_t n_changes;
+	char *reason;
+	struct ldg_kv *meta;
+	size_t n_meta;
+	uint8_t sig[LDG_SIG_BYTES];
+};
+
+const char *ldg_kind_name(enum ldg_kind k);
+int ldg_kind_parse(const char *s, enum ldg_kind *out);
+/* True for kinds that change a target's values. */
+bool ldg_kind_changes_values(enum ldg_kind k);
+
+/* A new, unsigned entry; NULL on allocation failure. */
+struct ldg_entry *ldg_entry_new(enum ldg_kind kind, const char *target,
+				const char *reason);
+void ldg_entry_free(struct ldg_entry *e);
+
+/* Adds a change (value NULL = unset) or a metadata pair, keeping the list
+ * sorted. -EEXIST when the key is already there, -ENOMEM, -EINVAL when
+ * the list is full. Names are checked by ldg_entry_check(), not here. */
+int ldg_entry_add_change(struct ldg_entry *e, const char *key,
+			 const char *value);
+int ldg_entry_add_meta(struct ldg_entry *e, const char *key,
+		       const char *value);
+
+/* Finds key in a sorted list; NULL when absent. */
+const struct ldg_kv *ldg_kv_find(const struct ldg_kv *kv, size_t n,
+				 const char *key);
+
+/* Checks every field rule and the kind's rules; -EINVAL with a reason. */
+int ldg_entry_check(const struct ldg_entry *e, struct ldg_err *err);
+
+/* Canonical bytes: with_sig selects stored bytes or the signed body.
+ * *out is malloc'd; caller frees. */
+int ldg_entry_encode(const struct ldg_entry *e, bool with_sig, uint8_t **out,
+		     size_t *len);
+
+/* Sets e->signer, signs the body for origin, and returns the stored bytes
+ * in *out (malloc'd; caller frees). */
+int ldg_entry_sign(struct ldg_entry *e, const char *origin,
+		   const struct ldg_signer *k, uint8_t **out, size_t *len,
+		   struct ldg_err *err);
+
+/* Strict decode of stored bytes; -EBADMSG with a reason on any deviation
+ * from the canonical encoding or the field rules. */
+__attribute__((warn_unused_result)) int
+ldg_entry_decode(const uint8_t *buf, size_t len, struct ldg_entry **out,
+		 struct ldg_err *err);
+
+/* Checks the signature of stored bytes for origin and pk without decoding
+ * the rest; 0 or -EBADMSG. Thread-safe. */
+__attribute__((warn_unused_result)) int
+ldg_entry_verify_sig(const uint8_t *buf, size_t len, const char *origin,
+		     const uint8_t pk[LDG_PK_BYTES]);
+
+/* SHA-256(0x00 || buf). */
+void ldg_entry_hash(const uint8_t *buf, size_t len,
+		    uint8_t out[LDG_HASH_BYTES]);
+
+#endif

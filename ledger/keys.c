@@ -1,0 +1,377 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "keys.h"
+#include "util.h"
+
+#define ALG_ED25519 0x01
+#define B64_33 44 /* base64 length of 33 bytes */
+#define PRIV_PREFIX "PRIVATE+KEY+"
+#define KEYFILE_MAX 512
+
+struct ldg_signer {
+	struct ldg_vkey vkey;
+	uint8_t sk[crypto_sign_SECRETKEYBYTES]; /* seed || pk */
+};
+
+int ldg_crypto_init(void)
+{
+	return sodium_init() < 0 ? -EIO : 0;
+}
+
+void ldg_keyid(const char *name, const uint8_t pk[LDG_PK_BYTES],
+	       uint8_t out[LDG_KEYID_BYTES])
+{
+	crypto_hash_sha256_state st;
+	uint8_t sep[2] = { 0x0a, ALG_ED25519 };
+	uint8_t h[crypto_hash_sha256_BYTES];
+
+	crypto_hash_sha256_init(&st);
+	crypto_hash_sha256_update(&st, (const uint8_t *)name, strlen(name));
+	crypto_hash_sha256_update(&st, sep, 2);
+	crypto_hash_sha256_update(&st, pk, LDG_PK_BYTES);
+	crypto_hash_sha256_final(&st, h);
+	memcpy(out, h, LDG_KEYID_BYTES);
+}
+
+/* Splits "NAME+KEYID+B64" (text already without any "PRIVATE+KEY+"),
+ * checks the name, decodes 0x01 || 32 bytes into key32 and the hex id. */
+static int parse_note_key(const char *text, char *name, uint8_t keyid[4],
+			  uint8_t *key32, struct ldg_err *err)
+{
+	const char *p1 = strchr(text, '+');
+	const char *p2 = p1 ? strchr(p1 + 1, '+') : NULL;
+	size_t nlen, blen;
+	char idhex[9];
+	uint8_t raw[33];
+	size_t rawlen = 0;
+	int rc = -EINVAL;
+
+	if (!p1 || !p2)
+		return ldg_err_set(err, -EINVAL,
+				   "not a key: expected NAME+KEYID+BASE64");
+	nlen = (size_t)(p1 - text);
+	if (nlen < 1 || nlen > LDG_KEYNAME_MAX)
+		return ldg_err_set(err, -EINVAL, "not a key: bad name length");
+	memcpy(name, text, nlen);
+	name[nlen] = '\0';
+	if (ldg_check_keyname(name, err))
+		return -EINVAL;
+	if (p2 - p1 - 1 != 8)
+		return ldg_err_set(err, -EINVAL,
+				   "not a key: key id must be 8 hex digits");
+	memcpy(idhex, p1 + 1, 8);
+	idhex[8] = '\0';
+	if (ldg_unhex(idhex, keyid, 4))
+		return ldg_err_set(err, -EINVAL,
+				   "not a key: key id must be 8 hex digits");
+	blen = strcspn(p2 + 1, "\r\n");
+	if (p2[1 + blen] == '\r' || (p2[1 + blen] == '\n' && p2[2 + blen]))
+		return ldg_err_set(err, -EINVAL,
+				   "not a key: expected exactly one line");
+	if (blen != B64_33 ||
+	    sodium_base642bin(raw, sizeof(raw), p2 + 1, blen, NULL, &rawlen,
+			      NULL, sodium_base64_VARIANT_ORIGINAL) ||
+	    rawlen != 33)
+		return ldg_err_set(err, -EINVAL,
+				   "not a key: bad base64 key material");
+	if (raw[0] != ALG_ED25519) {
+		rc = ldg_err_set(err, -EINVAL,
+				 "unsupported key algorithm %u (want Ed25519)",
+				 raw[0]);
+		goto out_wipe;
+	}
+	memcpy(key32, raw + 1, 32);
+	rc = 0;
+out_wipe:
+	sodium_memzero(raw, sizeof(raw));
+	return rc;
+}
+
+int ldg_vkey_parse(const char *text, struct ldg_vkey *out,
+		   struct ldg_err *err)
+{
+	uint8_t want[LDG_KEYID_BYTES];
+	int rc;
+
+	if (strncmp(text, PRIV_PREFIX, strlen(PRIV_PREFIX)) == 0)
+		return ldg_err_set(err, -EINVAL,
+				   "this is a private key; give the .pub file");
+	rc = parse_note_key(text, out->name, out->keyid, out->pk, err);
+	if (rc)
+		return rc;
+	ldg_keyid(out->name, out->pk, want);
+	if (memcmp(want, out->keyid, LDG_KEYID_BYTES))
+		return ldg_err_set(err, -EINVAL,
+				   "key id does not match name and key");
+	return 0;
+}
+
+/* Reads a small file whole into buf (NUL-terminated); with secret set,
+ * also refuses group/other access. */
+static int read_small(const char *path, char *buf, size_t cap, bool secret,
+		      struct ldg_err *err)
+{
+	struct stat st;
+	ssize_t n;
+	int fd;
+	int rc = 0;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return ldg_err_set(err, -errno, "%s: %s", path,
+				   strerror(errno));
+	if (fstat(fd, &st)) {
+		rc = ldg_err_set(err, -errno, "%s: %s", path, strerror(errno));
+		goto out_close;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		rc = ldg_err_set(err, -EINVAL, "%s: not a regular file", path);
+		goto out_close;
+	}
+	if (secret && (st.st_mode & 077)) {
+		rc = ldg_err_set(err, -EACCES,
+				 "%s: permissions %04o are too open for a "
+				 "private key; run chmod 600 %s", path,
+				 (unsigned)(st.st_mode & 07777), path);
+		goto out_close;
+	}
+	n = read(fd, buf, cap - 1);
+	if (n < 0) {
+		rc = ldg_err_set(err, -errno, "%s: %s", path, strerror(errno));
+		goto out_close;
+	}
+	if ((size_t)n == cap - 1) {
+		rc = ldg_err_set(err, -EINVAL, "%s: too large for a key file",
+				 path);
+		goto out_close;
+	}
+	buf[n] = '\0';
+out_close:
+	close(fd);
+	return rc;
+}
+
+int ldg_vkey_load(const char *path_or_text, struct ldg_vkey *out,
+		  struct ldg_err *err)
+{
+	char buf[KEYFILE_MAX];
+	int rc;
+
+	if (access(path_or_text, F_OK) != 0 && strchr(path_or_text, '+') &&
+	    !strchr(path_or_text, '/'))
+		return ldg_vkey_parse(path_or_text, out, err);
+	rc = read_small(path_or_text, buf, sizeof(buf), false, err);
+	if (rc)
+		return rc;
+	rc = ldg_vkey_parse(buf, out, err);
+	if (rc)
+		ldg_err_prefix(err, "%s", path_or_text);
+	return rc;
+}
+
+void ldg_vkey_format(const struct ldg_vkey *k, char *out)
+{
+	uint8_t raw[33];
+	char idhex[9];
+	char b64[B64_33 + 1];
+
+	raw[0] = ALG_ED25519;
+	memcpy(raw + 1, k->pk, 32);
+	ldg_hex(k->keyid, 4, idhex);
+	sodium_bin2base64(b64, sizeof(b64), raw, sizeof(raw),
+			  sodium_base64_VARIANT_ORIGINAL);
+	snprintf(out, LDG_VKEY_TEXT_MAX, "%s+%s+%s", k->name, idhex, b64);
+}
+
+static struct ldg_signer *signer_alloc(void)
+{
+	struct ldg_signer *s = sodium_malloc(sizeof(*s));
+
+	if (s)
+		memset(s, 0, sizeof(*s));
+	return s;
+}
+
+static int signer_from_seed(struct ldg_signer *s, const char *name,
+			    const uint8_t seed[32])
+{
+	uint8_t pk[crypto_sign_PUBLICKEYBYTES];
+
+	if (crypto_sign_seed_keypair(pk, s->sk, seed))
+		return -EIO;
+	snprintf(s->vkey.name, sizeof(s->vkey.name), "%s", name);
+	memcpy(s->vkey.pk, pk, 32);
+	ldg_keyid(name, pk, s->vkey.keyid);
+	return 0;
+}
+
+int ldg_signer_generate(const char *name, struct ldg_signer **out,
+			struct ldg_err *err)
+{
+	struct ldg_signer *s;
+	uint8_t *seed;
+	int rc;
+
+	rc = ldg_check_keyname(name, err);
+	if (rc)
+		return rc;
+	s = signer_alloc();
+	seed = sodium_malloc(32);
+	if (!s || !seed) {
+		rc = ldg_err_set(err, -ENOMEM, "out of secure memory");
+		goto out_free;
+	}
+	randombytes_buf(seed, 32);
+	rc = signer_from_seed(s, name, seed);
+	if (rc) {
+		ldg_err_set(err, rc, "cannot derive key pair");
+		goto out_free;
+	}
+	*out = s;
+	s = NULL;
+out_free:
+	sodium_free(seed);
+	ldg_signer_free(s);
+	return rc;
+}
+
+int ldg_signer_load(const char *path, struct ldg_signer **out,
+		    struct ldg_err *err)
+{
+	struct ldg_signer *s = signer_alloc();
+	char *buf = sodium_malloc(KEYFILE_MAX);
+	uint8_t *seed = sodium_malloc(32);
+	char name[LDG_KEYNAME_MAX + 1];
+	uint8_t keyid[4];
+	int rc;
+
+	if (!s || !buf || !seed) {
+		rc = ldg_err_set(err, -ENOMEM, "out of secure memory");
+		goto out_free;
+	}
+	rc = read_small(path, buf, KEYFILE_MAX, true, err);
+	if (rc)
+		goto out_free;
+	if (strncmp(buf, PRIV_PREFIX, strlen(PRIV_PREFIX)) != 0) {
+		rc = ldg_err_set(err, -EINVAL,
+				 "%s: not a private key (expected "
+				 "PRIVATE+KEY+NAME+KEYID+...; see ledger keygen)",
+				 path);
+		goto out_free;
+	}
+	rc = parse_note_key(buf + strlen(PRIV_PREFIX), name, keyid, seed,
+			    err);
+	if (rc) {
+		ldg_err_prefix(err, "%s", path);
+		goto out_free;
+	}
+	rc = signer_from_seed(s, name, seed);
+	if (rc) {
+		ldg_err_set(err, rc, "%s: cannot derive key pair", path);
+		goto out_free;
+	}
+	if (memcmp(keyid, s->vkey.keyid, 4)) {
+		rc = ldg_err_set(err, -EINVAL,
+				 "%s: key id does not match the key", path);
+		goto out_free;
+	}
+	*out = s;
+	s = NULL;
+out_free:
+	sodium_free(seed);
+	sodium_free(buf);
+	ldg_signer_free(s);
+	return rc;
+}
+
+static int write_new(const char *path, const char *text, mode_t mode,
+		     struct ldg_err *err)
+{
+	size_t len = strlen(text);
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+	int rc = 0;
+
+	if (fd < 0)
+		return ldg_err_set(err, -errno, "%s: %s", path,
+				   errno == EEXIST ? "already exists; refusing "
+						     "to overwrite a key"
+						   : strerror(errno));
+	if (fchmod(fd, mode) || write(fd, text, len) != (ssize_t)len ||
+	    fsync(fd))
+		rc = ldg_err_set(err, -errno, "%s: %s", path, strerror(errno));
+	if (close(fd) && !rc)
+		rc = ldg_err_set(err, -errno, "%s: %s", path, strerror(errno));
+	if (rc)
+		unlink(path);
+	return rc;
+}
+
+int ldg_signer_write(const struct ldg_signer *s, const char *dir,
+		     struct ldg_err *err)
+{
+	char path[4096];
+	char pub[LDG_VKEY_TEXT_MAX + 1];
+	char *priv = sodium_malloc(KEYFILE_MAX);
+	uint8_t raw[33];
+	char idhex[9];
+	char b64[B64_33 + 1];
+	int rc;
+
+	if (!priv)
+		return ldg_err_set(err, -ENOMEM, "out of secure memory");
+	raw[0] = ALG_ED25519;
+	memcpy(raw + 1, s->sk, 32); /* the seed half */
+	sodium_bin2base64(b64, sizeof(b64), raw, sizeof(raw),
+			  sodium_base64_VARIANT_ORIGINAL);
+	ldg_hex(s->vkey.keyid, 4, idhex);
+	snprintf(priv, KEYFILE_MAX, PRIV_PREFIX "%s+%s+%s\n", s->vkey.name,
+		 idhex, b64);
+	sodium_memzero(raw, sizeof(raw));
+	sodium_memzero(b64, sizeof(b64));
+
+	snprintf(path, sizeof(path), "%s/%s.key", dir, s->vkey.name);
+	rc = write_new(path, priv, 0600, err);
+	if (rc)
+		goto out_free;
+	ldg_vkey_format(&s->vkey, pub);
+	strcat(pub, "\n");
+	snprintf(path, sizeof(path), "%s/%s.pub", dir, s->vkey.name);
+	rc = write_new(path, pub, 0644, err);
+	if (rc) {
+		snprintf(path, sizeof(path), "%s/%s.key", dir, s->vkey.name);
+		unlink(path);
+	}
+out_free:
+	sodium_free(priv);
+	return rc;
+}
+
+void ldg_signer_free(struct ldg_signer *s)
+{
+	if (s)
+		sodium_free(s); /* wipes before unmapping */
+}
+
+const struct ldg_vkey *ldg_signer_vkey(const struct ldg_signer *s)
+{
+	return &s->vkey;
+}
+
+int ldg_signer_sign(const struct ldg_signer *s, const uint8_t *msg,
+		    size_t len, uint8_t sig[LDG_SIG_BYTES])
+{
+	return crypto_sign_detached(sig, NULL, msg, len, s->sk) ? -EIO : 0;
+}
+
+int ldg_sig_verify(const uint8_t pk[LDG_PK_BYTES], const uint8_t *msg,
+		   size_t len, const uint8_t sig[LDG_SIG_BYTES])
+{
+	return crypto_sign_verify_detached(sig, msg, len, pk) ? -EBADMSG : 0;
+}

@@ -1,0 +1,236 @@
+#include <errno.h>
+#include <fnmatch.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "names.h"
+
+static bool dns_label(const char *s, size_t len, size_t max)
+{
+	if (len < 1 || len > max)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+		bool alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+		if (!alnum && !(c == '-' && i > 0 && i < len - 1))
+			return false;
+	}
+	return true;
+}
+
+int ldg_check_cluster(const char *s, struct ldg_err *err)
+{
+	if (!dns_label(s, strlen(s), LDG_CLUSTER_MAX))
+		return ldg_err_set(err, -EINVAL,
+				   "invalid cluster name \"%.80s\": use 1-63 of "
+				   "a-z, 0-9 and inner '-'", s);
+	return 0;
+}
+
+int ldg_check_release(const char *s, struct ldg_err *err)
+{
+	if (!dns_label(s, strlen(s), LDG_RELEASE_MAX))
+		return ldg_err_set(err, -EINVAL,
+				   "invalid release name \"%.80s\": use 1-53 of "
+				   "a-z, 0-9 and inner '-'", s);
+	return 0;
+}
+
+int ldg_target_split(const char *target, char *cluster, const char **release)
+{
+	const char *slash = strchr(target, '/');
+	size_t clen;
+
+	if (!slash)
+		return -EINVAL;
+	clen = (size_t)(slash - target);
+	if (clen > LDG_CLUSTER_MAX)
+		return -EINVAL;
+	memcpy(cluster, target, clen);
+	cluster[clen] = '\0';
+	*release = slash + 1;
+	return 0;
+}
+
+int ldg_check_target(const char *s, struct ldg_err *err)
+{
+	const char *slash = strchr(s, '/');
+	size_t clen;
+
+	if (!slash || strchr(slash + 1, '/'))
+		return ldg_err_set(err, -EINVAL,
+				   "invalid target \"%.80s\": expected "
+				   "CLUSTER/RELEASE", s);
+	clen = (size_t)(slash - s);
+	if (!dns_label(s, clen, LDG_CLUSTER_MAX))
+		return ldg_err_set(err, -EINVAL,
+				   "invalid target \"%.80s\": bad cluster name "
+				   "(1-63 of a-z, 0-9 and inner '-')", s);
+	if (!dns_label(slash + 1, strlen(slash + 1), LDG_RELEASE_MAX))
+		return ldg_err_set(err, -EINVAL,
+				   "invalid target \"%.80s\": bad release name "
+				   "(1-53 of a-z, 0-9 and inner '-')", s);
+	return 0;
+}
+
+int ldg_check_key(const char *s, struct ldg_err *err)
+{
+	size_t len = strlen(s);
+	size_t seg = 0;
+
+	if (len < 1 || len > LDG_KEY_MAX)
+		goto bad;
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+		if (c == '.') {
+			if (seg == 0)
+				goto bad;
+			seg = 0;
+			continue;
+		}
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '_' || c == '-'))
+			goto bad;
+		seg++;
+	}
+	if (seg == 0)
+		goto bad;
+	return 0;
+bad:
+	return ldg_err_set(err, -EINVAL,
+			   "invalid key \"%.80s\": use dot-separated segments "
+			   "of A-Z, a-z, 0-9, '_' and '-' (at most 253 bytes)",
+			   s);
+}
+
+bool ldg_text_ok(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0;
+
+	while (i < len) {
+		unsigned char c = p[i];
+		uint32_t cp;
+		size_t n;
+
+		if (c < 0x80) {
+			if (c < 0x20 || c == 0x7f)
+				return false;
+			i++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf) {
+			n = 1;
+			cp = c & 0x1f;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			n = 2;
+			cp = c & 0x0f;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			n = 3;
+			cp = c & 0x07;
+		} else {
+			return false;
+		}
+		if (i + n >= len)
+			return false;
+		for (size_t k = 1; k <= n; k++) {
+			if ((p[i + k] & 0xc0) != 0x80)
+				return false;
+			cp = (cp << 6) | (p[i + k] & 0x3f);
+		}
+		/* overlong forms, surrogates, beyond U+10FFFF, C1 controls */
+		if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
+		    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff ||
+		    (cp >= 0x80 && cp <= 0x9f))
+			return false;
+		i += n + 1;
+	}
+	return true;
+}
+
+int ldg_check_value(const char *s, size_t len, struct ldg_err *err)
+{
+	if (len < 1 || len > LDG_VALUE_MAX)
+		return ldg_err_set(err, -EINVAL,
+				   "invalid value: must be 1-4096 bytes "
+				   "(got %zu)", len);
+	if (memchr(s, '\0', len) || !ldg_text_ok(s, len))
+		return ldg_err_set(err, -EINVAL,
+				   "invalid value: must be UTF-8 text without "
+				   "control characters");
+	return 0;
+}
+
+int ldg_check_reason(const char *s, struct ldg_err *err)
+{
+	size_t len = strlen(s);
+
+	if (len == 0)
+		return ldg_err_set(err, -EINVAL,
+				   "a reason is required: pass -m REASON");
+	if (len > LDG_VALUE_MAX || !ldg_text_ok(s, len))
+		return ldg_err_set(err, -EINVAL,
+				   "invalid reason: must be at most 4096 bytes "
+				   "of UTF-8 text without control characters");
+	return 0;
+}
+
+int ldg_check_keyname(const char *s, struct ldg_err *err)
+{
+	size_t len = strlen(s);
+
+	if (len < 1 || len > LDG_KEYNAME_MAX)
+		goto bad;
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '_' || c == '-' ||
+		      c == '.'))
+			goto bad;
+	}
+	return 0;
+bad:
+	return ldg_err_set(err, -EINVAL,
+			   "invalid key name \"%.80s\": use 1-64 of A-Z, a-z, "
+			   "0-9, '.', '_' and '-'", s);
+}
+
+int ldg_check_origin(const char *s, struct ldg_err *err)
+{
+	size_t len = strlen(s);
+
+	if (len < 1 || len > LDG_ORIGIN_MAX || !ldg_text_ok(s, len) ||
+	    s[0] == ' ' || s[len - 1] == ' ')
+		return ldg_err_set(err, -EINVAL,
+				   "invalid origin \"%.80s\": use 1-255 bytes "
+				   "of printable text, e.g. "
+				   "example.com/deploy/prod", s);
+	return 0;
+}
+
+int ldg_check_scope(const char *s, struct ldg_err *err)
+{
+	size_t len = strlen(s);
+
+	if (len < 1 || len > LDG_TARGET_MAX)
+		goto bad;
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		      c == '-' || c == '/' || c == '*' || c == '?' ||
+		      c == '[' || c == ']' || c == '!'))
+			goto bad;
+	}
+	return 0;
+bad:
+	return ldg_err_set(err, -EINVAL,
+			   "invalid scope \"%.80s\": a glob over targets such "
+			   "as '*', 'staging/*' or '*/api'", s);
+}
+
+bool ldg_scope_match(const char *scope, const char *target)
+{
+	if (strcmp(scope, "*") == 0)
+		return true;
+	return fnmatch(scope, target, FNM_PATHNAME) == 0;
+}

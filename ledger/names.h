@@ -1,0 +1,54 @@
+/*
+ * names.h - the spec's naming rules, in one place (SPEC.md section 1).
+ *
+ *   cluster  [a-z0-9]([-a-z0-9]*[a-z0-9])?  1..63 bytes
+ *   release  same rule, 1..53 bytes
+ *   target   CLUSTER/RELEASE
+ *   key      segments of [A-Za-z0-9_-]+ joined by '.', 1..253 bytes
+ *   value    valid UTF-8, 1..4096 bytes, no control characters
+ *   reason   like a value (non-empty, no control characters, <= 4096 bytes)
+ *   keyname  [A-Za-z0-9._-]+, 1..64 bytes (no '+', no space: signed-note)
+ *   origin   printable UTF-8, 1..255 bytes, no control characters
+ *   scope    '*' alone, or a glob over targets matched with fnmatch(3)
+ *            and FNM_PATHNAME, so '*' inside a segment never crosses '/'
+ *
+ * All checks return 0 or -EINVAL with a reason in err. Thread-safe.
+ */
+#ifndef LDG_NAMES_H
+#define LDG_NAMES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "err.h"
+
+#define LDG_CLUSTER_MAX 63
+#define LDG_RELEASE_MAX 53
+#define LDG_TARGET_MAX (LDG_CLUSTER_MAX + 1 + LDG_RELEASE_MAX)
+#define LDG_KEY_MAX 253
+#define LDG_VALUE_MAX 4096
+#define LDG_KEYNAME_MAX 64
+#define LDG_ORIGIN_MAX 255
+
+int ldg_check_cluster(const char *s, struct ldg_err *err);
+int ldg_check_release(const char *s, struct ldg_err *err);
+int ldg_check_target(const char *s, struct ldg_err *err);
+int ldg_check_key(const char *s, struct ldg_err *err);
+int ldg_check_value(const char *s, size_t len, struct ldg_err *err);
+int ldg_check_reason(const char *s, struct ldg_err *err);
+int ldg_check_keyname(const char *s, struct ldg_err *err);
+int ldg_check_origin(const char *s, struct ldg_err *err);
+int ldg_check_scope(const char *s, struct ldg_err *err);
+
+/* True when text[0..len) is valid UTF-8 without control characters
+ * (C0, DEL, C1). */
+bool ldg_text_ok(const char *s, size_t len);
+
+/* True when target is inside scope (see the rules above). */
+bool ldg_scope_match(const char *scope, const char *target);
+
+/* Splits "CLUSTER/RELEASE" into its parts; cluster must hold
+ * LDG_CLUSTER_MAX + 1 bytes. Returns -EINVAL when not a target. */
+int ldg_target_split(const char *target, char *cluster, const char **release);
+
+#endif

@@ -1,0 +1,703 @@
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "names.h"
+#include "ops.h"
+#include "store_impl.h"
+#include "util.h"
+
+#define WRITE_ATTEMPTS 32
+
+struct wctx {
+	struct ldg_read w;
+	const struct ldg_signer *k;
+	struct ldg_result *res;
+};
+
+typedef int (*plan_fn)(struct wctx *c, void *arg, struct ldg_err *err);
+
+void ldg_result_free(struct ldg_result *res)
+{
+	if (!res)
+		return;
+	free(res->v);
+	res->v = NULL;
+	res->n = 0;
+}
+
+/* Fills in seq, prev, time and signature of draft, checks it may be
+ * written here, and stores it with its indexes. */
+static int wctx_append(struct wctx *c, struct ldg_entry *e,
+		       struct ldg_err *err)
+{
+	struct ldg_appended *grown, *a;
+	uint8_t hash[LDG_HASH_BYTES], kb[8];
+	const char *origin = c->w.s->origin;
+	uint8_t *bytes = NULL;
+	uint64_t head;
+	size_t len;
+	MDB_val k, v;
+	int rc;
+
+	rc = ldg_head(&c->w, &head, e->prev);
+	if (rc)
+		return ldg_err_set(err, rc, "cannot read the head");
+	e->seq = head + 1;
+	e->time_ns = ldg_now_ns();
+	memcpy(e->signer, ldg_signer_vkey(c->k)->keyid, LDG_KEYID_BYTES);
+	rc = ldg_entry_check(e, err);
+	if (rc)
+		return rc;
+	rc = ldg_authorize(&c->w, e, err);
+	if (rc)
+		return rc;
+	if (e->kind == LDG_KIND_INIT)
+		origin = e->changes[0].value;
+	rc = ldg_entry_sign(e, origin, c->k, &bytes, &len, err);
+	if (rc)
+		return rc;
+	ldg_put_be64(kb, e->seq);
+	k.mv_data = kb;
+	k.mv_size = 8;
+	v.mv_data = bytes;
+	v.mv_size = len;
+	rc = ldg_mdb_err(mdb_put(c->w.txn, c->w.s->dbi[DB_ENTRIES], &k, &v,
+				 MDB_APPEND));
+	if (!rc) {
+		ldg_entry_hash(bytes, len, hash);
+		rc = ldg_index_apply(&c->w, e, hash);
+	}
+	free(bytes);
+	if (rc)
+		return ldg_err_set(err, rc, "cannot store entry %llu: %s",
+				   (unsigned long long)e->seq, strerror(-rc));
+	grown = realloc(c->res->v, (c->res->n + 1) * sizeof(*grown));
+	if (!grown)
+		return ldg_err_set(err, -ENOMEM, "out of memory");
+	c->res->v = grown;
+	a = &grown[c->res->n++];
+	a->seq = e->seq;
+	memcpy(a->hash, hash, LDG_HASH_BYTES);
+	a->kind = e->kind;
+	snprintf(a->target, sizeof(a->target), "%s", e->target);
+	return 0;
+}
+
+static int run_write(struct ldg_store *s, const struct ldg_signer *k,
+		     plan_fn plan, void *arg, struct ldg_result *res,
+		     struct ldg_err *err)
+{
+	struct wctx c = { .k = k, .res = res };
+	int rc = 0;
+
+	for (int attempt = 0; attempt < WRITE_ATTEMPTS; attempt++) {
+		ldg_result_free(res);
+		rc = ldg_write_begin(s, &c.w, err);
+		if (rc)
+			return rc;
+		rc = plan(&c, arg, err);
+		if (rc) {
+			mdb_txn_abort(c.w.txn);
+			if (rc != -EFBIG)
+				goto out_fail;
+		} else {
+			rc = ldg_mdb_err(mdb_txn_commit(c.w.txn));
+			if (rc == 0)
+				return 0;
+			if (rc != -EFBIG) {
+				ldg_err_set(err, rc,
+					    "cannot commit to the ledger: %s",
+					    rc == -ENOSPC ? "no space left on "
+							    "device"
+							  : strerror(-rc));
+				goto out_fail;
+			}
+		}
+		/* The map is full: grow it and redo the whole transaction,
+		 * so the entry is built on the head as it is then. */
+		rc = ldg_store_grow(s, err);
+		if (rc)
+			goto out_fail;
+	}
+	ldg_err_set(err, -ENOSPC, "the ledger map cannot grow any further");
+	rc = -ENOSPC;
+out_fail:
+	ldg_result_free(res);
+	return rc;
+}
+
+static int check_user_meta(const struct ldg_kv *meta, size_t n,
+			   struct ldg_err *err)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (ldg_check_key(meta[i].key, err))
+			return ldg_err_set(err, -EINVAL,
+					   "invalid metadata key \"%.80s\"",
+					   meta[i].key);
+		if (!strcmp(meta[i].key, "forced") ||
+		    !strcmp(meta[i].key, "rollback-to"))
+			return ldg_err_set(err, -EINVAL,
+					   "metadata key \"%s\" is reserved",
+					   meta[i].key);
+		if (!meta[i].value ||
+		    ldg_check_value(meta[i].value, strlen(meta[i].value),
+				    err)) {
+			ldg_err_prefix(err, "metadata %s", meta[i].key);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static int add_meta(struct ldg_entry *e, const struct ldg_kv *meta, size_t n,
+		    struct ldg_err *err)
+{
+	for (size_t i = 0; i < n; i++) {
+		int rc = ldg_entry_add_meta(e, meta[i].key, meta[i].value);
+		if (rc == -EEXIST)
+			return ldg_err_set(err, -EINVAL,
+					   "metadata key \"%s\" given twice",
+					   meta[i].key);
+		if (rc)
+			return ldg_err_set(err, rc, "too much metadata");
+	}
+	return 0;
+}
+
+static struct ldg_entry *new_entry(enum ldg_kind kind, const char *target,
+				   const char *reason, struct ldg_err *err)
+{
+	struct ldg_entry *e = ldg_entry_new(kind, target, reason);
+
+	if (!e)
+		ldg_err_set(err, -ENOMEM, "out of memory");
+	return e;
+}
+
+/* -EBUSY naming the lock's seq and reason. */
+static int locked_error(struct wctx *c, const char *target, uint64_t lock_seq,
+			struct ldg_err *err)
+{
+	struct ldg_entry *le = NULL;
+	const char *why = "?";
+
+	if (ldg_entry_read(&c->w, lock_seq, &le, NULL) == 0)
+		why = le->reason;
+	ldg_err_set(err, -EBUSY,
+		    "target is locked since seq %llu (reason: \"%.200s\"); "
+		    "unlock it or use --force", (unsigned long long)lock_seq,
+		    why);
+	ldg_entry_free(le);
+	(void)target;
+	return -EBUSY;
+}
+
+/* ---- init ---- */
+
+struct init_arg {
+	const char *origin;
+};
+
+static int plan_init(struct wctx *c, void *arg, struct ldg_err *err)
+{
+	struct init_arg *a = arg;
+	char vk[LDG_VKEY_TEXT_MAX];
+	struct ldg_entry *e;
+	uint64_t head;
+	int rc;
+
+	rc = ldg_head(&c->w, &head, NULL);
+	if (rc)
+		return ldg_err_set(err, rc, "cannot read the head");
+	if (head)
+		return ldg_err_set(err, -EEXIST,
+				   "%s already holds a ledger (origin \"%s\", "
+				   "%llu entries)", c->w.s->dir,
+				   c->w.s->origin, (unsigned long long)head);
+	e = new_entry(LDG_KIND_INIT, "", "initialise the ledger", err);
+	if (!e)
+		return -ENOMEM;
+	ldg_vkey_format(ldg_signer_vkey(c->k), vk);
+	rc = ldg_entry_add_change(e, "origin", a->origin);
+	if (!rc)
+		rc = ldg_entry_add_change(e, "role", "admin");
+	if (!rc)
+		rc = ldg_entry_add_change(e, "scopes", "*");
+	if (!rc)
+		rc = ldg_entry_add_change(e, "vkey", vk);
+	if (rc)
+		rc = ldg_err_set(err, rc, "out of memory");
+	else
+		rc = wctx_append(c, e, err);
+	ldg_entry_free(e);
+	return rc;
+}
+
+int ldg_init(const char *dir, const char *origin, const struct ldg_signer *k,
+	     struct ldg_result *res, struct ldg_err *err)
+{
+	struct init_arg a = { origin };
+	struct ldg_store *s;
+	int rc;
+
+	rc = ldg_check_origin(origin, err);
+	if (rc)
+		return rc;
+	rc = ldg_store_open(dir, LDG_OPEN_CREATE, &s, err);
+	if (rc)
+		return rc;
+	rc = run_write(s, k, plan_init, &a, res, err);
+	ldg_store_close(s);
+	return rc;
+}
+
+/* ---- set / unset ---- */
+
+struct set_arg {
+	const char *target;
+	const struct ldg_kv *kv; /* value NULL: unset */
+	const char *const *keys;
+	size_t n;
+	const char *reason;
+	const struct ldg_kv *meta;
+	size_t n_meta;
+	bool force;
+};
+
+static int plan_set(struct wctx *c, void *arg, struct ldg_err *err)
+{
+	struct set_arg *a = arg;
+	struct ldg_values now;
+	struct ldg_entry *e;
+	int rc;
+
+	rc = ldg_state_get(&c->w, a->target, 0, &now);
+	if (rc)
+		return ldg_err_set(err, rc, "cannot read state of %s",
+				   a->target);
+	if (now.lock_seq && !a->force) {
+		rc = locked_error(c, a->target, now.lock_seq, err);
+		goto out_values;
+	}
+	e = new_entry(a->kv ? LDG_KIND_SET : LDG_KIND_UNSET, a->target,
+		      a->reason, err);
+	if (!e) {
+		rc = -ENOMEM;
+		goto out_values;
+	}
+	for (size_t i = 0; i < a->n && !rc; i++) {
+		const char *key = a->kv ? a->kv[i].key : a->keys[i];
+		const struct ldg_value *cur = ldg_values_find(&now, key);
+		if (a->kv && cur && !strcmp(cur->value, a->kv[i].value))
+			continue; /* already so */
+		if (!a->kv && !cur)
+			continue; /* already unset */
+		rc = ldg_entry_add_change(e, key,
+					  a->kv ? a->kv[i].value : NULL);
+		if (rc == -EEXIST)
+			rc = ldg_err_set(err, -EINVAL,
+					 "key \"%s\" given twice", key);
+		else if (rc)
+			rc = ldg_err_set(err, rc, "too many changes");
+	}
+	if (!rc)
+		rc = add_meta(e, a->meta, a->n_meta, err);
+	if (!rc && a->force && now.lock_seq)
+		rc = ldg_entry_add_meta(e, "forced", "true");
+	if (!rc && e->n_changes)
+		rc = wctx_append(c, e, err);
+	ldg_entry_free(e);
+out_values:
+	ldg_values_free(&now);
+	return rc;
+}
+
+static int check_write_args(const char *target, const char *reason,
+			    const struct ldg_kv *meta, size_t n_meta,
+			    struct ldg_err *err)
+{
+	if (ldg_check_target(target, err) || ldg_check_reason(reason, err))
+		return -EINVAL;
+	return check_user_meta(meta, n_meta, err);
+}
+
+int ldg_set(struct ldg_store *s, const struct ldg_signer *k,
+	    const char *target, const struct ldg_kv *kv, size_t n,
+	    const char *reason, const struct ldg_kv *meta, size_t n_meta,
+	    bool force, struct ldg_result *res, struct ldg_err *err)
+{
+	struct set_arg a = { target, kv, NULL, n, reason, meta, n_meta, force };
+
+	if (check_write_args(target, reason, meta, n_meta, err))
+		return -EINVAL;
+	if (n == 0)
+		return ldg_err_set(err, -EINVAL, "nothing to set: give KEY=VALUE");
+	for (size_t i = 0; i < n; i++) {
+		if (ldg_check_key(kv[i].key, err))
+			return -EINVAL;
+		if (!kv[i].value ||
+		    ldg_check_value(kv[i].value, strlen(kv[i].value), err)) {
+			ldg_err_prefix(err, "%s", kv[i].key);
+			return -EINVAL;
+		}
+		for (size_t j = 0; j < i; j++)
+			if (!strcmp(kv[i].key, kv[j].key))
+				return ldg_err_set(err, -EINVAL,
+						   "key \"%s\" given twice",
+						   kv[i].key);
+	}
+	return run_write(s, k, plan_set, &a, res, err);
+}
+
+int ldg_unset(struct ldg_store *s, const struct ldg_signer *k,
+	      const char *target, const char *const *keys, size_t n,
+	      const char *reason, const struct ldg_kv *meta, size_t n_meta,
+	      bool force, struct ldg_result *res, struct ldg_err *err)
+{
+	struct set_arg a = { target, NULL, keys, n, reason, meta, n_meta,
+			     force };
+
+	if (check_write_args(target, reason, meta, n_meta, err))
+		return -EINVAL;
+	if (n == 0)
+		return ldg_err_set(err, -EINVAL, "nothing to unset: give KEY");
+	for (size_t i = 0; i < n; i++) {
+		if (ldg_check_key(keys[i], err))
+			return -EINVAL;
+		for (size_t j = 0; j < i; j++)
+			if (!strcmp(keys[i], keys[j]))
+				return ldg_err_set(err, -EINVAL,
+						   "key \"%s\" given twice",
+						   keys[i]);
+	}
+	return run_write(s, k, plan_set, &a, res, err);
+}
+
+/* ---- rollback ---- */
+
+struct rollback_arg {
+	const char *what;
+	uint64_t to;
+	const char *reason;
+	const struct ldg_kv *meta;
+	size_t n_meta;
+	bool no_lock;
+};
+
+static int rollback_target(struct wctx *c, struct rollback_arg *a,
+			   const char *target, struct ldg_err *err)
+{
+	struct ldg_values then, now;
+	struct ldg_entry *e = NULL;
+	char to[24];
+	int rc;
+
+	rc = ldg_state_get(&c->w, target, a->to, &then);
+	if (rc)
+		return ldg_err_set(err, rc, "cannot read state of %s", target);
+	rc = ldg_state_get(&c->w, target, 0, &now);
+	if (rc) {
+		ldg_err_set(err, rc, "cannot read state of %s", target);
+		goto out_then;
+	}
+	e = new_entry(LDG_KIND_ROLLBACK, target, a->reason, err);
+	if (!e) {
+		rc = -ENOMEM;
+		goto out_now;
+	}
+	for (size_t i = 0; i < then.n && !rc; i++) {
+		const struct ldg_value *cur = ldg_values_find(&now,
+							       then.v[i].key);
+		if (!cur || strcmp(cur->value, then.v[i].value))
+			rc = ldg_entry_add_change(e, then.v[i].key,
+						  then.v[i].value);
+	}
+	for (size_t i = 0; i < now.n && !rc; i++)
+		if (!ldg_values_find(&then, now.v[i].key))
+			rc = ldg_entry_add_change(e, now.v[i].key, NULL);
+	if (rc) {
+		rc = ldg_err_set(err, rc, "%s: too many changes to restore",
+				 target);
+		goto out_entry;
+	}
+	if (e->n_changes == 0)
+		goto out_entry; /* already as it was */
+	snprintf(to, sizeof(to), "%llu", (unsigned long long)a->to);
+	rc = ldg_entry_add_meta(e, "rollback-to", to);
+	if (!rc)
+		rc = add_meta(e, a->meta, a->n_meta, err);
+	if (!rc)
+		rc = wctx_append(c, e, err);
+	if (!rc && !a->no_lock && !now.lock_seq) {
+		ldg_entry_free(e);
+		e = new_entry(LDG_KIND_LOCK, target, a->reason, err);
+		rc = e ? wctx_append(c, e, err) : -ENOMEM;
+	}
+out_entry:
+	ldg_entry_free(e);
+out_now:
+	ldg_values_free(&now);
+out_then:
+	ldg_values_free(&then);
+	return rc;
+}
+
+static int plan_rollback(struct wctx *c, void *arg, struct ldg_err *err)
+{
+	struct rollback_arg *a = arg;
+	char prefix[LDG_CLUSTER_MAX + 2];
+	char **targets = NULL;
+	size_t n = 0;
+	uint64_t head;
+	bool whole = !strchr(a->what, '/');
+	int rc;
+
+	rc = ldg_head(&c->w, &head, NULL);
+	if (rc)
+		return ldg_err_set(err, rc, "cannot read the head");
+	if (a->to > head)
+		return ldg_err_set(err, -ENOENT, "no entry %llu (head is %llu)",
+				   (unsigned long long)a->to,
+				   (unsigned long long)head);
+	snprintf(prefix, sizeof(prefix), "%s%s", a->what, whole ? "/" : "");
+	rc = ldg_targets_list(&c->w, prefix, 0, &targets, &n);
+	if (rc)
+		return ldg_err_set(err, rc, "cannot list targets");
+	if (!whole && n && strcmp(targets[0], a->what)) {
+		ldg_strv_free(targets, n); /* a longer name, same prefix */
+		targets = NULL;
+		n = 0;
+	}
+	if (n == 0) {
+		rc = ldg_err_set(err, -ENOENT, "%s %s has no entries",
+				 whole ? "cluster" : "target", a->what);
+		goto out_free;
+	}
+	for (size_t i = 0; i < (whole ? n : 1) && !rc; i++)
+		rc = rollback_target(c, a, targets[i], err);
+out_free:
+	ldg_strv_free(targets, n);
+	return rc;
+}
+
+int ldg_rollback(struct ldg_store *s, const struct ldg_signer *k,
+		 const char *what, uint64_t to, const char *reason,
+		 const struct ldg_kv *meta, size_t n_meta, bool no_lock,
+		 struct ldg_result *res, struct ldg_err *err)
+{
+	struct rollback_arg a = { what, to, reason, meta, n_meta, no_lock };
+
+	if (strchr(what, '/') ? ldg_check_target(what, err)
+			      : ldg_check_cluster(what, err))
+		return -EINVAL;
+	if (ldg_check_reason(reason, err) ||
+	    check_user_meta(meta, n_meta, err))
+		return -EINVAL;
+	if (to < 1)
+		return ldg_err_set(err, -EINVAL, "--to needs a seq >= 1");
+	return run_write(s, k, plan_rollback, &a, res, err);
+}
+
+/* ---- lock / unlock ---- */
+
+struct lock_arg {
+	const char *target;
+	const char *reason;
+	bool lock;
+};
+
+static int plan_lock(struct wctx *c, void *arg, struct ldg_err *err)
+{
+	struct lock_arg *a = arg;
+	struct ldg_values now;
+	struct ldg_entry *e;
+	int rc;
+
+	rc = ldg_state_get(&c->w, a->target, 0, &now);
+	if (rc)
+		return ldg_err_set(err, rc, "cannot read state of %s",
+				   a->target);
+	if (!now.lock_seq == !a->lock) {
+		e = new_entry(a->lock ? LDG_KIND_LOCK : LDG_KIND_UNLOCK,
+			      a->target, a->reason, err);
+		rc = e ? wctx_append(c, e, err) : -ENOMEM;
+		ldg_entry_free(e);
+	}
+	ldg_values_free(&now);
+	return rc;
+}
+
+int ldg_lock(struct ldg_store *s, const struct ldg_signer *k,
+	     const char *target, const char *reason, bool lock,
+	     struct ldg_result *res, struct ldg_err *err)
+{
+	struct lock_arg a = { target, reason, lock };
+
+	if (check_write_args(target, reason, NULL, 0, err))
+		return -EINVAL;
+	return run_write(s, k, plan_lock, &a, res, err);
+}
+
+/* ---- keys ---- */
+
+struct append_arg {
+	struct ldg_entry *e;
+	const char *revoke; /* key-revoke: the name, for the last-admin rule */
+};
+
+static int plan_append(struct wctx *c, void *arg, struct ldg_err *err)
+{
+	struct append_arg *a = arg;
+
+	if (a->revoke) {
+		struct ldg_keyinfo *ring;
+		size_t n, admins = 0;
+		bool target_admin = false;
+		int rc = ldg_keyring_list(&c->w, &ring, &n);
+		if (rc)
+			return ldg_err_set(err, rc, "cannot read the keyring");
+		for (size_t i = 0; i < n; i++) {
+			bool admin = !ring[i].revoked_seq &&
+				     !strcmp(ring[i].role, "admin") &&
+				     ldg_scope_match(ring[i].scopes, "*");
+			if (!strcmp(ring[i].vkey.name, a->revoke))
+				target_admin = admin;
+			else
+				admins += admin;
+		}
+		free(ring);
+		if (target_admin && admins == 0)
+			return ldg_err_set(err, -EINVAL,
+					   "refusing to revoke \"%s\": it is "
+					   "the last admin key with scope '*'",
+					   a->revoke);
+	}
+	return wctx_append(c, a->e, err);
+}
+
+int ldg_key_add(struct ldg_store *s, const struct ldg_signer *k,
+		const struct ldg_vkey *vkey, const char *role,
+		const char *scopes, const char *reason,
+		struct ldg_result *res, struct ldg_err *err)
+{
+	struct append_arg a = { 0 };
+	char vk[LDG_VKEY_TEXT_MAX];
+	int rc;
+
+	if (ldg_check_reason(reason, err))
+		return -EINVAL;
+	a.e = new_entry(LDG_KIND_KEY_ADD, "", reason, err);
+	if (!a.e)
+		return -ENOMEM;
+	ldg_vkey_format(vkey, vk);
+	rc = ldg_entry_add_change(a.e, "role", role);
+	if (!rc)
+		rc = ldg_entry_add_change(a.e, "scopes", scopes);
+	if (!rc)
+		rc = ldg_entry_add_change(a.e, "vkey", vk);
+	if (rc) {
+		ldg_err_set(err, rc, "out of memory");
+		goto out_free;
+	}
+	/* seq 2 is a placeholder so the field rules can be checked now */
+	a.e->seq = 2;
+	rc = ldg_entry_check(a.e, err);
+	if (!rc)
+		rc = run_write(s, k, plan_append, &a, res, err);
+out_free:
+	ldg_entry_free(a.e);
+	return rc;
+}
+
+int ldg_key_revoke(struct ldg_store *s, const struct ldg_signer *k,
+		   const char *name, const char *reason,
+		   struct ldg_result *res, struct ldg_err *err)
+{
+	struct append_arg a = { .revoke = name };
+	int rc;
+
+	if (ldg_check_keyname(name, err) || ldg_check_reason(reason, err))
+		return -EINVAL;
+	a.e = new_entry(LDG_KIND_KEY_REVOKE, "", reason, err);
+	if (!a.e)
+		return -ENOMEM;
+	rc = ldg_entry_add_change(a.e, "name", name);
+	if (rc)
+		ldg_err_set(err, rc, "out of memory");
+	else
+		rc = run_write(s, k, plan_append, &a, res, err);
+	ldg_entry_free(a.e);
+	return rc;
+}
+
+int ldg_append(struct ldg_store *s, const struct ldg_signer *k,
+	       struct ldg_entry *draft, struct ldg_result *res,
+	       struct ldg_err *err)
+{
+	struct append_arg a = { .e = draft };
+
+	return run_write(s, k, plan_append, &a, res, err);
+}
+
+/* ---- reindex ---- */
+
+static int plan_reindex(struct wctx *c, void *arg, struct ldg_err *err)
+{
+	uint64_t *count = arg;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int mrc, rc = 0;
+
+	*count = 0;
+	for (int i = DB_META; i < DB_COUNT; i++) {
+		mrc = mdb_drop(c->w.txn, c->w.s->dbi[i], 0);
+		if (mrc)
+			return ldg_err_set(err, ldg_mdb_err(mrc),
+					   "cannot clear index %s: %s",
+					   ldg_db_names[i], mdb_strerror(mrc));
+	}
+	mrc = mdb_cursor_open(c->w.txn, c->w.s->dbi[DB_ENTRIES], &cur);
+	if (mrc)
+		return ldg_mdb_err(mrc);
+	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); mrc == 0 && !rc;
+	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		uint64_t seq = *count + 1;
+		uint8_t hash[LDG_HASH_BYTES];
+		struct ldg_entry *e;
+
+		rc = ldg_entry_decode(v.mv_data, v.mv_size, &e, err);
+		if (rc) {
+			ldg_err_prefix(err, "entry %llu",
+				       (unsigned long long)seq);
+			break;
+		}
+		if (k.mv_size != 8 || ldg_get_be64(k.mv_data) != seq ||
+		    e->seq != seq)
+			rc = ldg_err_set(err, -EBADMSG,
+					 "entry %llu is out of sequence",
+					 (unsigned long long)seq);
+		ldg_entry_hash(v.mv_data, v.mv_size, hash);
+		if (!rc) {
+			rc = ldg_index_apply(&c->w, e, hash);
+			if (rc && rc != -EFBIG)
+				ldg_err_set(err, rc, "cannot index entry %llu",
+					    (unsigned long long)seq);
+		}
+		ldg_entry_free(e);
+		if (!rc)
+			(*count)++;
+	}
+	mdb_cursor_close(cur);
+	if (rc)
+		return rc;
+	return mrc == MDB_NOTFOUND ? 0 : ldg_mdb_err(mrc);
+}
+
+int ldg_reindex(struct ldg_store *s, uint64_t *count, struct ldg_err *err)
+{
+	struct ldg_result res = { 0 };
+
+	return run_write(s, NULL, plan_reindex, count, &res, err);
+}

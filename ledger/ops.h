@@ -1,0 +1,92 @@
+/*
+ * ops.h - the write operations: each is one LMDB write transaction that
+ * reads the head, builds the entries, checks who may write them, signs,
+ * stores entry and indexes, and commits (synced) before returning.
+ *
+ * Concurrent writers in many processes serialise on LMDB's writer lock;
+ * seqs never skip or repeat. A full map is grown and the transaction
+ * retried; callers never see MDB_MAP_FULL.
+ *
+ * Every operation validates all input before writing and leaves the
+ * ledger untouched on any error. "Nothing to do" (a value equal to the
+ * current one, nothing to restore, already locked) is success with
+ * res->n == 0.
+ *
+ * Errors: -EINVAL bad input, -EACCES unauthorised signer, -EBUSY target
+ * locked, -ENOENT missing ledger/target/seq, -EEXIST already there,
+ * -ENOSPC disk full, -EIO storage failure; the reason is in err.
+ */
+#ifndef LDG_OPS_H
+#define LDG_OPS_H
+
+#include <stdbool.h>
+
+#include "entry.h"
+#include "keys.h"
+#include "store.h"
+
+struct ldg_appended {
+	uint64_t seq;
+	uint8_t hash[LDG_HASH_BYTES];
+	enum ldg_kind kind;
+	char target[LDG_TARGET_MAX + 1];
+};
+
+/* What an operation appended; free with ldg_result_free(). */
+struct ldg_result {
+	struct ldg_appended *v;
+	size_t n;
+};
+
+void ldg_result_free(struct ldg_result *res);
+
+/* Creates the ledger in dir with its first entry: origin and k as admin. */
+int ldg_init(const char *dir, const char *origin, const struct ldg_signer *k,
+	     struct ldg_result *res, struct ldg_err *err);
+
+/* kv values must be non-NULL. Keys already at their value are skipped.
+ * force passes a lock and is recorded as metadata forced=true. */
+int ldg_set(struct ldg_store *s, const struct ldg_signer *k,
+	    const char *target, const struct ldg_kv *kv, size_t n,
+	    const char *reason, const struct ldg_kv *meta, size_t n_meta,
+	    bool force, struct ldg_result *res, struct ldg_err *err);
+
+/* keys: the keys to remove; keys not set are skipped. */
+int ldg_unset(struct ldg_store *s, const struct ldg_signer *k,
+	      const char *target, const char *const *keys, size_t n,
+	      const char *reason, const struct ldg_kv *meta, size_t n_meta,
+	      bool force, struct ldg_result *res, struct ldg_err *err);
+
+/* what: a target, or a cluster (every target of it that differs).
+ * Restores state at seq `to`; locks each rolled-back target unless
+ * no_lock (a target already locked stays as it is). */
+int ldg_rollback(struct ldg_store *s, const struct ldg_signer *k,
+		 const char *what, uint64_t to, const char *reason,
+		 const struct ldg_kv *meta, size_t n_meta, bool no_lock,
+		 struct ldg_result *res, struct ldg_err *err);
+
+int ldg_lock(struct ldg_store *s, const struct ldg_signer *k,
+	     const char *target, const char *reason, bool lock,
+	     struct ldg_result *res, struct ldg_err *err);
+
+/* scopes: space-separated globs. */
+int ldg_key_add(struct ldg_store *s, const struct ldg_signer *k,
+		const struct ldg_vkey *vkey, const char *role,
+		const char *scopes, const char *reason,
+		struct ldg_result *res, struct ldg_err *err);
+/* Refuses to revoke the last trusted admin with scope '*'. */
+int ldg_key_revoke(struct ldg_store *s, const struct ldg_signer *k,
+		   const char *name, const char *reason,
+		   struct ldg_result *res, struct ldg_err *err);
+
+/* Appends a caller-built entry (kind, target, changes, reason, meta set;
+ * seq, prev, time, signer and signature are filled in). Used by the
+ * applier for applied/apply-failed. */
+int ldg_append(struct ldg_store *s, const struct ldg_signer *k,
+	       struct ldg_entry *draft, struct ldg_result *res,
+	       struct ldg_err *err);
+
+/* Rebuilds every index from the entries in one transaction. */
+int ldg_reindex(struct ldg_store *s, uint64_t *count, struct ldg_err *err);
+
+#endif

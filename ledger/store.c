@@ -1,0 +1,1145 @@
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "merkle.h"
+#include "names.h"
+#include "store_impl.h"
+#include "util.h"
+
+#define MAP_START (8u << 20)
+#define MAP_READER ((size_t)1 << 40) /* readers never need to follow growth */
+#define KEYBUF (LDG_TARGET_MAX + 1 + LDG_KEY_MAX + 1 + 8 + 8)
+
+const char *const ldg_db_names[DB_COUNT] = {
+	[DB_ENTRIES] = "entries", [DB_META] = "meta",
+	[DB_STATE] = "state",	  [DB_TARGETS] = "targets",
+	[DB_VERSIONS] = "versions", [DB_HISTORY] = "history",
+	[DB_MERKLE] = "merkle",	  [DB_KEYS] = "keys",
+	[DB_KEYIDS] = "keyids",
+};
+
+int ldg_mdb_err(int rc)
+{
+	switch (rc) {
+	case MDB_SUCCESS:
+		return 0;
+	case MDB_NOTFOUND:
+		return -ENOENT;
+	case MDB_KEYEXIST:
+		return -EEXIST;
+	case MDB_MAP_FULL:
+		return -EFBIG;
+	case MDB_MAP_RESIZED:
+		return -EAGAIN;
+	case MDB_READERS_FULL:
+	case MDB_TXN_FULL:
+	case MDB_CURSOR_FULL:
+	case MDB_PAGE_FULL:
+	case MDB_DBS_FULL:
+		return -ENOSPC;
+	case MDB_CORRUPTED:
+	case MDB_PAGE_NOTFOUND:
+	case MDB_INVALID:
+	case MDB_VERSION_MISMATCH:
+	case MDB_PANIC:
+		return -EIO;
+	default:
+		return rc > 0 ? -rc : -EIO;
+	}
+}
+
+int ldg_store_dir_default(const char *dir, char *out, size_t outlen)
+{
+	const char *env = getenv("LEDGER_DIR");
+	const char *xdg = getenv("XDG_DATA_HOME");
+	const char *home = getenv("HOME");
+	int n;
+
+	if (dir && *dir)
+		n = snprintf(out, outlen, "%s", dir);
+	else if (env && *env)
+		n = snprintf(out, outlen, "%s", env);
+	else if (xdg && *xdg)
+		n = snprintf(out, outlen, "%s/ledger", xdg);
+	else if (home && *home)
+		n = snprintf(out, outlen, "%s/.local/share/ledger", home);
+	else
+		return -ENOENT;
+	return n < 0 || (size_t)n >= outlen ? -ENAMETOOLONG : 0;
+}
+
+static int mkdir_p(const char *path)
+{
+	char buf[PATH_MAX];
+	size_t len = strlen(path);
+
+	if (len >= sizeof(buf))
+		return -ENAMETOOLONG;
+	memcpy(buf, path, len + 1);
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0755) && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(buf, 0755) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+static int load_origin(struct ldg_store *s, MDB_txn *txn)
+{
+	MDB_val k = { 6, "origin" }, v;
+	int rc = mdb_get(txn, s->dbi[DB_META], &k, &v);
+
+	if (rc == MDB_NOTFOUND) {
+		s->origin[0] = '\0';
+		return 0;
+	}
+	if (rc)
+		return ldg_mdb_err(rc);
+	if (v.mv_size > LDG_ORIGIN_MAX)
+		return -EIO;
+	memcpy(s->origin, v.mv_data, v.mv_size);
+	s->origin[v.mv_size] = '\0';
+	return 0;
+}
+
+int ldg_store_open_ex(const char *dir, unsigned flags, unsigned mdb_flags,
+		      size_t mapsize, struct ldg_store **out,
+		      struct ldg_err *err)
+{
+	struct ldg_store *s;
+	char data[PATH_MAX + 16];
+	struct stat st;
+	MDB_txn *txn = NULL;
+	unsigned envflags = mdb_flags;
+	int rc;
+
+	if (flags & LDG_OPEN_CREATE) {
+		rc = mkdir_p(dir);
+		if (rc)
+			return ldg_err_set(err, rc, "cannot create %s: %s",
+					   dir, strerror(-rc));
+	}
+	snprintf(data, sizeof(data), "%s/data.mdb", dir);
+	if (!(flags & LDG_OPEN_CREATE) && stat(data, &st))
+		return ldg_err_set(err, -ENOENT,
+				   "no ledger at %s (create one with ledger "
+				   "init, or point --ledger/LEDGER_DIR at it)",
+				   dir);
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return ldg_err_set(err, -ENOMEM, "out of memory");
+	s->flags = flags;
+	snprintf(s->dir, sizeof(s->dir), "%s", dir);
+	rc = mdb_env_create(&s->env);
+	if (rc)
+		goto out_mdb;
+	mdb_env_set_maxdbs(s->env, DB_COUNT + 2);
+	mdb_env_set_maxreaders(s->env, 256);
+	if (flags & LDG_OPEN_RDONLY) {
+		envflags |= MDB_RDONLY | MDB_NOTLS;
+		mapsize = MAP_READER;
+	}
+	mdb_env_set_mapsize(s->env, mapsize ? mapsize : MAP_START);
+	rc = mdb_env_open(s->env, dir, envflags, 0644);
+	if (rc)
+		goto out_mdb;
+	rc = mdb_txn_begin(s->env, NULL,
+			   (flags & LDG_OPEN_CREATE) ? 0 : MDB_RDONLY, &txn);
+	if (rc == MDB_MAP_RESIZED && !(flags & LDG_OPEN_RDONLY)) {
+		mdb_env_set_mapsize(s->env, 0);
+		rc = mdb_txn_begin(s->env, NULL,
+				   (flags & LDG_OPEN_CREATE) ? 0 : MDB_RDONLY,
+				   &txn);
+	}
+	if (rc)
+		goto out_mdb;
+	for (int i = 0; i < DB_COUNT; i++) {
+		rc = mdb_dbi_open(txn, ldg_db_names[i],
+				  (flags & LDG_OPEN_CREATE) ? MDB_CREATE : 0,
+				  &s->dbi[i]);
+		if (rc == MDB_NOTFOUND) {
+			mdb_txn_abort(txn);
+			ldg_store_close(s);
+			return ldg_err_set(err, -ENOENT,
+					   "%s is not a ledger (database "
+					   "\"%s\" missing)", dir,
+					   ldg_db_names[i]);
+		}
+		if (rc)
+			goto out_abort;
+	}
+	rc = load_origin(s, txn);
+	if (rc) {
+		mdb_txn_abort(txn);
+		ldg_store_close(s);
+		return ldg_err_set(err, rc, "%s: cannot read origin", dir);
+	}
+	rc = mdb_txn_commit(txn);
+	if (rc)
+		goto out_mdb;
+	*out = s;
+	return 0;
+out_abort:
+	mdb_txn_abort(txn);
+out_mdb:
+	ldg_store_close(s);
+	return ldg_err_set(err, ldg_mdb_err(rc), "cannot open ledger %s: %s",
+			   dir, mdb_strerror(rc));
+}
+
+int ldg_store_open(const char *dir, unsigned flags, struct ldg_store **out,
+		   struct ldg_err *err)
+{
+	return ldg_store_open_ex(dir, flags, 0, 0, out, err);
+}
+
+void ldg_store_close(struct ldg_store *s)
+{
+	if (!s)
+		return;
+	if (s->env)
+		mdb_env_close(s->env);
+	free(s);
+}
+
+const char *ldg_store_origin(const struct ldg_store *s)
+{
+	return s->origin;
+}
+
+int ldg_store_grow(struct ldg_store *s, struct ldg_err *err)
+{
+	MDB_envinfo info;
+	int rc;
+
+	mdb_env_info(s->env, &info);
+	rc = mdb_env_set_mapsize(s->env, info.me_mapsize * 2);
+	if (rc)
+		return ldg_err_set(err, ldg_mdb_err(rc),
+				   "cannot grow the ledger map: %s",
+				   mdb_strerror(rc));
+	return 0;
+}
+
+static int txn_begin(struct ldg_store *s, unsigned flags, MDB_txn **txn)
+{
+	int rc = mdb_txn_begin(s->env, NULL, flags, txn);
+
+	/* Another process grew the map; adopt its size. Safe here because
+	 * the CLI holds no other transaction; long-lived readers open with
+	 * LDG_OPEN_RDONLY and a map that never needs to follow. */
+	if (rc == MDB_MAP_RESIZED) {
+		mdb_env_set_mapsize(s->env, 0);
+		rc = mdb_txn_begin(s->env, NULL, flags, txn);
+	}
+	return rc;
+}
+
+int ldg_read_begin(struct ldg_store *s, struct ldg_read **out,
+		   struct ldg_err *err)
+{
+	struct ldg_read *r = calloc(1, sizeof(*r));
+	int rc;
+
+	if (!r)
+		return ldg_err_set(err, -ENOMEM, "out of memory");
+	r->s = s;
+	rc = txn_begin(s, MDB_RDONLY, &r->txn);
+	if (rc) {
+		free(r);
+		return ldg_err_set(err, ldg_mdb_err(rc),
+				   "cannot read ledger: %s", mdb_strerror(rc));
+	}
+	*out = r;
+	return 0;
+}
+
+void ldg_read_end(struct ldg_read *r)
+{
+	if (!r)
+		return;
+	mdb_txn_abort(r->txn);
+	free(r);
+}
+
+int ldg_write_begin(struct ldg_store *s, struct ldg_read *w,
+		    struct ldg_err *err)
+{
+	int rc;
+
+	if (s->flags & LDG_OPEN_RDONLY)
+		return ldg_err_set(err, -EROFS, "ledger opened read-only");
+	w->s = s;
+	rc = txn_begin(s, 0, &w->txn);
+	if (rc)
+		return ldg_err_set(err, ldg_mdb_err(rc),
+				   "cannot write ledger: %s",
+				   mdb_strerror(rc));
+	return 0;
+}
+
+/* ---- reads ---- */
+
+static int merkle_get(struct ldg_read *r, unsigned level, uint64_t index,
+		      uint8_t out[LDG_HASH_BYTES])
+{
+	uint8_t kb[16];
+	MDB_val k = { sizeof(kb), kb }, v;
+	int rc;
+
+	ldg_put_be64(kb, level);
+	ldg_put_be64(kb + 8, index);
+	rc = mdb_get(r->txn, r->s->dbi[DB_MERKLE], &k, &v);
+	if (rc)
+		return ldg_mdb_err(rc);
+	if (v.mv_size != LDG_HASH_BYTES)
+		return -EIO;
+	memcpy(out, v.mv_data, LDG_HASH_BYTES);
+	return 0;
+}
+
+static int merkle_put(struct ldg_read *w, unsigned level, uint64_t index,
+		      const uint8_t hash[LDG_HASH_BYTES])
+{
+	uint8_t kb[16];
+	MDB_val k = { sizeof(kb), kb }, v = { LDG_HASH_BYTES, (void *)hash };
+
+	ldg_put_be64(kb, level);
+	ldg_put_be64(kb + 8, index);
+	return ldg_mdb_err(mdb_put(w->txn, w->s->dbi[DB_MERKLE], &k, &v, 0));
+}
+
+int ldg_entry_hash_at(struct ldg_read *r, uint64_t seq,
+		      uint8_t hash[LDG_HASH_BYTES])
+{
+	return merkle_get(r, 0, seq - 1, hash);
+}
+
+int ldg_merkle_root_at(struct ldg_read *r, uint64_t size,
+		       uint8_t root[LDG_HASH_BYTES])
+{
+	uint8_t parts[64][LDG_HASH_BYTES];
+	uint64_t offset = 0;
+	int n = 0, rc;
+
+	if (size == 0) {
+		struct ldg_merkle m;
+		ldg_merkle_init(&m);
+		ldg_merkle_root(&m, root);
+		return 0;
+	}
+	/* The tree of size n is its perfect subtrees, largest first. */
+	for (int level = 63; level >= 0; level--) {
+		if (!(size >> level & 1))
+			continue;
+		rc = merkle_get(r, (unsigned)level, offset >> level, parts[n]);
+		if (rc)
+			return rc;
+		n++;
+		offset += (uint64_t)1 << level;
+	}
+	memcpy(root, parts[n - 1], LDG_HASH_BYTES);
+	for (int i = n - 2; i >= 0; i--)
+		ldg_merkle_node(parts[i], root, root);
+	return 0;
+}
+
+int ldg_head(struct ldg_read *r, uint64_t *seq, uint8_t hash[LDG_HASH_BYTES])
+{
+	MDB_cursor *c;
+	MDB_val k, v;
+	int rc;
+
+	rc = mdb_cursor_open(r->txn, r->s->dbi[DB_ENTRIES], &c);
+	if (rc)
+		return ldg_mdb_err(rc);
+	rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
+	mdb_cursor_close(c);
+	if (rc == MDB_NOTFOUND) {
+		*seq = 0;
+		if (hash)
+			memset(hash, 0, LDG_HASH_BYTES);
+		return 0;
+	}
+	if (rc)
+		return ldg_mdb_err(rc);
+	if (k.mv_size != 8)
+		return -EIO;
+	*seq = ldg_get_be64(k.mv_data);
+	if (hash)
+		return ldg_entry_hash_at(r, *seq, hash);
+	return 0;
+}
+
+int ldg_entry_raw(struct ldg_read *r, uint64_t seq, const uint8_t **buf,
+		  size_t *len)
+{
+	uint8_t kb[8];
+	MDB_val k = { 8, kb }, v;
+	int rc;
+
+	ldg_put_be64(kb, seq);
+	rc = mdb_get(r->txn, r->s->dbi[DB_ENTRIES], &k, &v);
+	if (rc)
+		return ldg_mdb_err(rc);
+	*buf = v.mv_data;
+	*len = v.mv_size;
+	return 0;
+}
+
+int ldg_entry_read(struct ldg_read *r, uint64_t seq, struct ldg_entry **out,
+		   struct ldg_err *err)
+{
+	const uint8_t *buf;
+	size_t len;
+	int rc = ldg_entry_raw(r, seq, &buf, &len);
+
+	if (rc == -ENOENT)
+		return ldg_err_set(err, rc, "no entry %llu",
+				   (unsigned long long)seq);
+	if (rc)
+		return ldg_err_set(err, rc, "cannot read entry %llu",
+				   (unsigned long long)seq);
+	rc = ldg_entry_decode(buf, len, out, err);
+	if (rc)
+		ldg_err_prefix(err, "entry %llu is corrupt (run ledger verify)",
+			       (unsigned long long)seq);
+	return rc;
+}
+
+/* key = a 0x00 b [0x00 seq8]; returns the length. */
+static size_t make_key(uint8_t *buf, const char *a, const char *b,
+		       const uint64_t *seq)
+{
+	size_t la = strlen(a), n = la;
+
+	memcpy(buf, a, la);
+	if (b) {
+		size_t lb = strlen(b);
+		buf[n++] = 0;
+		memcpy(buf + n, b, lb);
+		n += lb;
+	}
+	if (seq) {
+		buf[n++] = 0;
+		ldg_put_be64(buf + n, *seq);
+		n += 8;
+	}
+	return n;
+}
+
+static int values_push(struct ldg_values *out, const char *key, size_t klen,
+		       const void *val, size_t vlen, uint64_t seq)
+{
+	struct ldg_value *grown = realloc(out->v, (out->n + 1) * sizeof(*grown));
+	struct ldg_value *nv;
+
+	if (!grown)
+		return -ENOMEM;
+	out->v = grown;
+	nv = &grown[out->n];
+	nv->key = strndup(key, klen);
+	nv->value = strndup(val, vlen);
+	nv->seq = seq;
+	if (!nv->key || !nv->value) {
+		free(nv->key);
+		free(nv->value);
+		return -ENOMEM;
+	}
+	out->n++;
+	return 0;
+}
+
+static void values_note(struct ldg_values *out, uint64_t seq)
+{
+	if (seq > out->mtime_seq)
+		out->mtime_seq = seq;
+}
+
+static int state_head(struct ldg_read *r, const char *target,
+		      struct ldg_values *out)
+{
+	uint8_t kb[KEYBUF];
+	size_t plen = make_key(kb, target, "", NULL);
+	MDB_val k = { plen, kb }, v;
+	MDB_cursor *c;
+	int rc;
+
+	rc = mdb_cursor_open(r->txn, r->s->dbi[DB_STATE], &c);
+	if (rc)
+		return ldg_mdb_err(rc);
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0;
+	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		const char *name = (const char *)k.mv_data + plen;
+		size_t nlen = k.mv_size - plen;
+		uint64_t seq;
+
+		if (k.mv_size < plen || memcmp(k.mv_data, kb, plen))
+			break;
+		if (v.mv_size < 8) {
+			rc = EIO;
+			break;
+		}
+		seq = ldg_get_be64(v.mv_data);
+		values_note(out, seq);
+		if (nlen == strlen(LDG_LOCK_KEY) &&
+		    !memcmp(name, LDG_LOCK_KEY, nlen)) {
+			out->lock_seq = seq;
+			continue;
+		}
+		if (values_push(out, name, nlen, (char *)v.mv_data + 8,
+				v.mv_size - 8, seq)) {
+			rc = ENOMEM;
+			break;
+		}
+	}
+	mdb_cursor_close(c);
+	return rc == MDB_NOTFOUND ? 0 : ldg_mdb_err(rc);
+}
+
+/* For each key the target ever had, the newest version at or before at:
+ * one seek per key, so O(K log N). */
+static int state_at(struct ldg_read *r, const char *target, uint64_t at,
+		    struct ldg_values *out)
+{
+	uint8_t kb[KEYBUF], probe[KEYBUF];
+	size_t plen = make_key(kb, target, "", NULL);
+	MDB_val k = { plen, kb }, v;
+	MDB_cursor *c;
+	int rc;
+
+	rc = mdb_cursor_open(r->txn, r->s->dbi[DB_VERSIONS], &c);
+	if (rc)
+		return ldg_mdb_err(rc);
+	rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	while (rc == 0) {
+		const uint8_t *kd = k.mv_data;
+		size_t nlen;
+		uint64_t seq;
+
+		if (k.mv_size < plen + 9 || memcmp(kd, kb, plen))
+			break;
+		nlen = k.mv_size - plen - 9;
+		/* seek to this key's version at "at", or the one before */
+		memcpy(probe, kd, plen + nlen + 1);
+		ldg_put_be64(probe + plen + nlen + 1, at);
+		k.mv_data = probe;
+		k.mv_size = plen + nlen + 9;
+		rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+		if (rc == 0 && !(k.mv_size == plen + nlen + 9 &&
+				 !memcmp(k.mv_data, probe, plen + nlen + 9)))
+			rc = mdb_cursor_get(c, &k, &v, MDB_PREV);
+		else if (rc == MDB_NOTFOUND)
+			rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
+		if (rc)
+			break;
+		kd = k.mv_data;
+		if (k.mv_size == plen + nlen + 9 &&
+		    !memcmp(kd, probe, plen + nlen + 1) && v.mv_size >= 1) {
+			seq = ldg_get_be64(kd + plen + nlen + 1);
+			if (seq <= at && ((uint8_t *)v.mv_data)[0] == 1) {
+				const char *name = (const char *)probe + plen;
+				values_note(out, seq);
+				if (nlen == strlen(LDG_LOCK_KEY) &&
+				    !memcmp(name, LDG_LOCK_KEY, nlen))
+					out->lock_seq = seq;
+				else if (values_push(out, name, nlen,
+						     (char *)v.mv_data + 1,
+						     v.mv_size - 1, seq))
+					rc = ENOMEM;
+			} else if (seq <= at) {
+				values_note(out, seq);
+			}
+		}
+		if (rc)
+			break;
+		/* jump past every version of this key */
+		probe[plen + nlen] = 1;
+		k.mv_data = probe;
+		k.mv_size = plen + nlen + 1;
+		rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	}
+	mdb_cursor_close(c);
+	return rc == MDB_NOTFOUND ? 0 : ldg_mdb_err(rc);
+}
+
+int ldg_state_get(struct ldg_read *r, const char *target, uint64_t at,
+		  struct ldg_values *out)
+{
+	uint64_t head;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = ldg_head(r, &head, NULL);
+	if (rc)
+		return rc;
+	if (at == 0 || at >= head)
+		rc = state_head(r, target, out);
+	else
+		rc = state_at(r, target, at, out);
+	if (rc)
+		ldg_values_free(out);
+	return rc;
+}
+
+void ldg_values_free(struct ldg_values *v)
+{
+	if (!v)
+		return;
+	for (size_t i = 0; i < v->n; i++) {
+		free(v->v[i].key);
+		free(v->v[i].value);
+	}
+	free(v->v);
+	memset(v, 0, sizeof(*v));
+}
+
+const struct ldg_value *ldg_values_find(const struct ldg_values *v,
+					const char *key)
+{
+	for (size_t i = 0; i < v->n; i++)
+		if (strcmp(v->v[i].key, key) == 0)
+			return &v->v[i];
+	return NULL;
+}
+
+void ldg_strv_free(char **v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+int ldg_targets_list(struct ldg_read *r, const char *prefix, uint64_t at,
+		     char ***out, size_t *n)
+{
+	size_t plen = prefix ? strlen(prefix) : 0;
+	MDB_val k = { plen, (void *)prefix }, v;
+	MDB_cursor *c;
+	char **list = NULL;
+	size_t cnt = 0;
+	int rc;
+
+	rc = mdb_cursor_open(r->txn, r->s->dbi[DB_TARGETS], &c);
+	if (rc)
+		return ldg_mdb_err(rc);
+	rc = mdb_cursor_get(c, &k, &v, plen ? MDB_SET_RANGE : MDB_FIRST);
+	for (; rc == 0; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		char **grown;
+
+		if (k.mv_size < plen || memcmp(k.mv_data, prefix, plen))
+			break;
+		if (v.mv_size != 8) {
+			rc = EIO;
+			break;
+		}
+		if (at && ldg_get_be64(v.mv_data) > at)
+			continue;
+		grown = realloc(list, (cnt + 1) * sizeof(*list));
+		if (!grown) {
+			rc = ENOMEM;
+			break;
+		}
+		list = grown;
+		list[cnt] = strndup(k.mv_data, k.mv_size);
+		if (!list[cnt]) {
+			rc = ENOMEM;
+			break;
+		}
+		cnt++;
+	}
+	mdb_cursor_close(c);
+	if (rc != MDB_NOTFOUND && rc != 0) {
+		ldg_strv_free(list, cnt);
+		return ldg_mdb_err(rc);
+	}
+	*out = list;
+	*n = cnt;
+	return 0;
+}
+
+static int history_global(struct ldg_read *r, uint64_t before, size_t max,
+			  uint64_t **seqs, size_t *n)
+{
+	uint64_t head, top, cnt;
+	uint64_t *v;
+	int rc = ldg_head(r, &head, NULL);
+
+	if (rc)
+		return rc;
+	top = (before == 0 || before > head + 1) ? head : before - 1;
+	cnt = (max && max < top) ? max : top;
+	v = malloc((cnt ? cnt : 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (uint64_t i = 0; i < cnt; i++)
+		v[i] = top - i;
+	*seqs = v;
+	*n = cnt;
+	return 0;
+}
+
+int ldg_history(struct ldg_read *r, const char *scope, uint64_t before,
+		size_t max, uint64_t **seqs, size_t *n)
+{
+	uint8_t kb[KEYBUF];
+	size_t plen;
+	MDB_val k, v;
+	MDB_cursor *c;
+	uint64_t *list = NULL;
+	size_t cnt = 0, cap = 0;
+	uint64_t start = before ? before - 1 : UINT64_MAX;
+	int rc;
+
+	if (!scope)
+		return history_global(r, before, max, seqs, n);
+	plen = make_key(kb, scope, NULL, &start) - 8;
+	rc = mdb_cursor_open(r->txn, r->s->dbi[DB_HISTORY], &c);
+	if (rc)
+		return ldg_mdb_err(rc);
+	k.mv_data = kb;
+	k.mv_size = plen + 8;
+	rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	if (rc == 0 && !(k.mv_size == plen + 8 && !memcmp(k.mv_data, kb,
+							   plen + 8)))
+		rc = mdb_cursor_get(c, &k, &v, MDB_PREV);
+	else if (rc == MDB_NOTFOUND)
+		rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
+	for (; rc == 0; rc = mdb_cursor_get(c, &k, &v, MDB_PREV)) {
+		if (k.mv_size != plen + 8 || memcmp(k.mv_data, kb, plen))
+			break;
+		if (max && cnt >= max)
+			break;
+		if (cnt == cap) {
+			uint64_t *grown;
+			cap = cap ? cap * 2 : 64;
+			grown = realloc(list, cap * sizeof(*list));
+			if (!grown) {
+				rc = ENOMEM;
+				break;
+			}
+			list = grown;
+		}
+		list[cnt++] = ldg_get_be64((uint8_t *)k.mv_data + plen);
+	}
+	mdb_cursor_close(c);
+	if (rc != MDB_NOTFOUND && rc != 0) {
+		free(list);
+		return ldg_mdb_err(rc);
+	}
+	*seqs = list;
+	*n = cnt;
+	return 0;
+}
+
+/* ---- keyring ---- */
+
+static int keyinfo_decode(const MDB_val *k, const MDB_val *v,
+			  struct ldg_keyinfo *out)
+{
+	const uint8_t *d = v->mv_data;
+	const char *role, *scopes;
+	size_t rest;
+
+	memset(out, 0, sizeof(*out));
+	if (k->mv_size > LDG_KEYNAME_MAX || v->mv_size < 48 + 3)
+		return -EIO;
+	memcpy(out->vkey.name, k->mv_data, k->mv_size);
+	memcpy(out->vkey.pk, d, LDG_PK_BYTES);
+	ldg_keyid(out->vkey.name, out->vkey.pk, out->vkey.keyid);
+	out->added_seq = ldg_get_be64(d + 32);
+	out->revoked_seq = ldg_get_be64(d + 40);
+	role = (const char *)d + 48;
+	rest = v->mv_size - 48;
+	scopes = memchr(role, 0, rest);
+	if (!scopes || (size_t)(scopes - role) >= LDG_ROLE_MAX ||
+	    rest - (size_t)(scopes - role) - 1 >= LDG_SCOPES_MAX)
+		return -EIO;
+	memcpy(out->role, role, (size_t)(scopes - role));
+	scopes++;
+	memcpy(out->scopes, scopes, rest - (size_t)(scopes - role));
+	return 0;
+}
+
+static int keyinfo_put(struct ldg_read *w, const struct ldg_keyinfo *ki)
+{
+	uint8_t buf[48 + LDG_ROLE_MAX + LDG_SCOPES_MAX];
+	size_t rl = strlen(ki->role), sl = strlen(ki->scopes);
+	MDB_val k = { strlen(ki->vkey.name), (void *)ki->vkey.name };
+	MDB_val v = { 48 + rl + 1 + sl, buf };
+
+	memcpy(buf, ki->vkey.pk, 32);
+	ldg_put_be64(buf + 32, ki->added_seq);
+	ldg_put_be64(buf + 40, ki->revoked_seq);
+	memcpy(buf + 48, ki->role, rl + 1);
+	memcpy(buf + 48 + rl + 1, ki->scopes, sl);
+	return ldg_mdb_err(mdb_put(w->txn, w->s->dbi[DB_KEYS], &k, &v, 0));
+}
+
+int ldg_keyring_by_name(struct ldg_read *r, const char *name,
+			struct ldg_keyinfo *out)
+{
+	MDB_val k = { strlen(name), (void *)name }, v;
+	int rc = mdb_get(r->txn, r->s->dbi[DB_KEYS], &k, &v);
+
+	if (rc)
+		return ldg_mdb_err(rc);
+	return keyinfo_decode(&k, &v, out);
+}
+
+int ldg_keyring_by_id(struct ldg_read *r,
+		      const uint8_t keyid[LDG_KEYID_BYTES],
+		      struct ldg_keyinfo *out)
+{
+	MDB_val k = { LDG_KEYID_BYTES, (void *)keyid }, v;
+	char name[LDG_KEYNAME_MAX + 1];
+	int rc = mdb_get(r->txn, r->s->dbi[DB_KEYIDS], &k, &v);
+
+	if (rc)
+		return ldg_mdb_err(rc);
+	if (v.mv_size > LDG_KEYNAME_MAX)
+		return -EIO;
+	memcpy(name, v.mv_data, v.mv_size);
+	name[v.mv_size] = '\0';
+	return ldg_keyring_by_name(r, name, out);
+}
+
+int ldg_keyring_list(struct ldg_read *r, struct ldg_keyinfo **out, size_t *n)
+{
+	MDB_cursor *c;
+	MDB_val k, v;
+	struct ldg_keyinfo *list = NULL;
+	size_t cnt = 0;
+	int rc;
+
+	rc = mdb_cursor_open(r->txn, r->s->dbi[DB_KEYS], &c);
+	if (rc)
+		return ldg_mdb_err(rc);
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		struct ldg_keyinfo *grown =
+			realloc(list, (cnt + 1) * sizeof(*list));
+		if (!grown) {
+			rc = ENOMEM;
+			break;
+		}
+		list = grown;
+		if (keyinfo_decode(&k, &v, &list[cnt])) {
+			rc = EIO;
+			break;
+		}
+		cnt++;
+	}
+	mdb_cursor_close(c);
+	if (rc != MDB_NOTFOUND) {
+		free(list);
+		return ldg_mdb_err(rc);
+	}
+	*out = list;
+	*n = cnt;
+	return 0;
+}
+
+/* ---- authorisation: one rule set for appends and for verify ---- */
+
+static bool in_scopes(const char *scopes, const char *target)
+{
+	char buf[LDG_SCOPES_MAX];
+	char *save = NULL;
+
+	snprintf(buf, sizeof(buf), "%s", scopes);
+	for (char *t = strtok_r(buf, " ", &save); t;
+	     t = strtok_r(NULL, " ", &save))
+		if (ldg_scope_match(t, target))
+			return true;
+	return false;
+}
+
+static int check_key_add(struct ldg_read *r, const struct ldg_entry *e,
+			 struct ldg_err *err)
+{
+	const struct ldg_kv *kv = ldg_kv_find(e->changes, e->n_changes, "vkey");
+	struct ldg_keyinfo old;
+	struct ldg_vkey vk;
+
+	if (!kv || ldg_vkey_parse(kv->value, &vk, err))
+		return -EINVAL;
+	if (ldg_keyring_by_name(r, vk.name, &old) == 0)
+		return ldg_err_set(err, -EEXIST,
+				   "a key named \"%s\" was already added at "
+				   "seq %llu; key names are never reused",
+				   vk.name,
+				   (unsigned long long)old.added_seq);
+	if (ldg_keyring_by_id(r, vk.keyid, &old) == 0)
+		return ldg_err_set(err, -EEXIST,
+				   "key id of \"%s\" collides with key \"%s\"",
+				   vk.name, old.vkey.name);
+	return 0;
+}
+
+int ldg_authorize(struct ldg_read *r, const struct ldg_entry *e,
+		  struct ldg_err *err)
+{
+	struct ldg_keyinfo ki;
+	const char *target = e->target;
+	char cluster_scope[LDG_CLUSTER_MAX + 3];
+	char idhex[9];
+	bool allowed;
+	int rc;
+
+	ldg_hex(e->signer, LDG_KEYID_BYTES, idhex);
+	if (e->kind == LDG_KIND_INIT) {
+		const struct ldg_kv *kv =
+			ldg_kv_find(e->changes, e->n_changes, "vkey");
+		struct ldg_vkey vk;
+		if (!kv || ldg_vkey_parse(kv->value, &vk, err))
+			return -EINVAL;
+		if (memcmp(vk.keyid, e->signer, LDG_KEYID_BYTES))
+			return ldg_err_set(err, -EACCES,
+					   "init is not signed by the key it "
+					   "records");
+		return 0;
+	}
+	rc = ldg_keyring_by_id(r, e->signer, &ki);
+	if (rc == -ENOENT)
+		return ldg_err_set(err, -EACCES,
+				   "signer key %s is not in the keyring (add "
+				   "it with ledger key add)", idhex);
+	if (rc)
+		return ldg_err_set(err, rc, "cannot read the keyring");
+	if (ki.revoked_seq)
+		return ldg_err_set(err, -EACCES,
+				   "signer key \"%s\" was revoked at seq %llu",
+				   ki.vkey.name,
+				   (unsigned long long)ki.revoked_seq);
+
+	switch (e->kind) {
+	case LDG_KIND_KEY_ADD:
+	case LDG_KIND_KEY_REVOKE:
+		if (strcmp(ki.role, "admin") || !in_scopes(ki.scopes, "*"))
+			return ldg_err_set(err, -EACCES,
+					   "key \"%s\" (role %s) may not "
+					   "manage keys: only an admin with "
+					   "scope '*' may", ki.vkey.name,
+					   ki.role);
+		if (e->kind == LDG_KIND_KEY_ADD)
+			return check_key_add(r, e, err);
+		rc = ldg_keyring_by_name(r, e->changes[0].value, &ki);
+		if (rc)
+			return ldg_err_set(err, -ENOENT, "no key named \"%s\"",
+					   e->changes[0].value);
+		if (ki.revoked_seq)
+			return ldg_err_set(err, -EEXIST,
+					   "key \"%s\" is already revoked "
+					   "(seq %llu)", ki.vkey.name,
+					   (unsigned long long)ki.revoked_seq);
+		return 0;
+	case LDG_KIND_APPLIED:
+	case LDG_KIND_APPLY_FAILED:
+		allowed = !strcmp(ki.role, "applier") ||
+			  !strcmp(ki.role, "admin");
+		if (!strchr(target, '/')) {
+			/* a whole cluster: the scope must cover all of it */
+			snprintf(cluster_scope, sizeof(cluster_scope), "%s/*",
+				 target);
+			target = cluster_scope;
+		}
+		break;
+	default:
+		allowed = !strcmp(ki.role, "deployer") ||
+			  !strcmp(ki.role, "admin");
+		break;
+	}
+	if (!allowed)
+		return ldg_err_set(err, -EACCES,
+				   "key \"%s\" has role %s, which may not "
+				   "write %s entries", ki.vkey.name, ki.role,
+				   ldg_kind_name(e->kind));
+	if (!in_scopes(ki.scopes, target))
+		return ldg_err_set(err, -EACCES,
+				   "key \"%s\" is not allowed to change %s "
+				   "(its scope: %s)", ki.vkey.name, e->target,
+				   ki.scopes);
+	if (e->kind == LDG_KIND_SET || e->kind == LDG_KIND_UNSET) {
+		uint8_t kb[KEYBUF];
+		MDB_val k = { make_key(kb, e->target, LDG_LOCK_KEY, NULL), kb };
+		MDB_val v;
+		if (mdb_get(r->txn, r->s->dbi[DB_STATE], &k, &v) == 0 &&
+		    !ldg_kv_find(e->meta, e->n_meta, "forced"))
+			return ldg_err_set(err, -EBUSY,
+					   "%s is locked since seq %llu",
+					   e->target,
+					   (unsigned long long)ldg_get_be64(
+						   v.mv_data));
+	}
+	return 0;
+}
+
+/* ---- indexes ---- */
+
+static int put_value(struct ldg_read *w, const char *target, const char *key,
+		     const char *value, uint64_t seq)
+{
+	uint8_t kb[KEYBUF];
+	uint8_t vb[1 + LDG_VALUE_MAX + 8];
+	size_t vl = value ? strlen(value) : 0;
+	MDB_val k, v;
+	int rc;
+
+	/* versions: the history of this one key */
+	k.mv_data = kb;
+	k.mv_size = make_key(kb, target, key, &seq);
+	vb[0] = value ? 1 : 0;
+	memcpy(vb + 1, value ? value : "", vl);
+	v.mv_data = vb;
+	v.mv_size = 1 + vl;
+	rc = mdb_put(w->txn, w->s->dbi[DB_VERSIONS], &k, &v, 0);
+	if (rc)
+		return ldg_mdb_err(rc);
+	/* state: the current value */
+	k.mv_size = make_key(kb, target, key, NULL);
+	if (!value) {
+		rc = mdb_del(w->txn, w->s->dbi[DB_STATE], &k, NULL);
+		return rc == MDB_NOTFOUND ? 0 : ldg_mdb_err(rc);
+	}
+	ldg_put_be64(vb, seq);
+	memcpy(vb + 8, value, vl);
+	v.mv_size = 8 + vl;
+	return ldg_mdb_err(mdb_put(w->txn, w->s->dbi[DB_STATE], &k, &v, 0));
+}
+
+static int put_history(struct ldg_read *w, const char *scope, uint64_t seq)
+{
+	uint8_t kb[KEYBUF];
+	MDB_val k = { make_key(kb, scope, NULL, &seq), kb }, v = { 0, "" };
+
+	return ldg_mdb_err(mdb_put(w->txn, w->s->dbi[DB_HISTORY], &k, &v, 0));
+}
+
+static int index_target(struct ldg_read *w, const struct ldg_entry *e)
+{
+	char cluster[LDG_CLUSTER_MAX + 1];
+	const char *release;
+	uint8_t sb[8];
+	MDB_val k = { strlen(e->target), e->target }, v = { 8, sb };
+	int rc;
+
+	if (!e->target[0])
+		return 0;
+	if (ldg_target_split(e->target, cluster, &release) == 0) {
+		rc = put_history(w, cluster, e->seq);
+		if (rc)
+			return rc;
+		if (ldg_kind_changes_values(e->kind) ||
+		    e->kind == LDG_KIND_LOCK || e->kind == LDG_KIND_UNLOCK) {
+			ldg_put_be64(sb, e->seq);
+			rc = mdb_put(w->txn, w->s->dbi[DB_TARGETS], &k, &v,
+				     MDB_NOOVERWRITE);
+			if (rc && rc != MDB_KEYEXIST)
+				return ldg_mdb_err(rc);
+		}
+	}
+	return put_history(w, e->target, e->seq);
+}
+
+static int index_keys(struct ldg_read *w, const struct ldg_entry *e)
+{
+	struct ldg_keyinfo ki;
+	const struct ldg_kv *kv;
+	MDB_val k, v;
+	int rc;
+
+	if (e->kind == LDG_KIND_KEY_REVOKE) {
+		rc = ldg_keyring_by_name(w, e->changes[0].value, &ki);
+		if (rc)
+			return rc;
+		ki.revoked_seq = e->seq;
+		return keyinfo_put(w, &ki);
+	}
+	memset(&ki, 0, sizeof(ki));
+	kv = ldg_kv_find(e->changes, e->n_changes, "vkey");
+	if (ldg_vkey_parse(kv->value, &ki.vkey, NULL))
+		return -EINVAL;
+	kv = ldg_kv_find(e->changes, e->n_changes, "role");
+	snprintf(ki.role, sizeof(ki.role), "%s", kv->value);
+	kv = ldg_kv_find(e->changes, e->n_changes, "scopes");
+	if (strlen(kv->value) >= sizeof(ki.scopes))
+		return -EINVAL;
+	snprintf(ki.scopes, sizeof(ki.scopes), "%s", kv->value);
+	ki.added_seq = e->seq;
+	rc = keyinfo_put(w, &ki);
+	if (rc)
+		return rc;
+	k.mv_data = ki.vkey.keyid;
+	k.mv_size = LDG_KEYID_BYTES;
+	v.mv_data = ki.vkey.name;
+	v.mv_size = strlen(ki.vkey.name);
+	return ldg_mdb_err(mdb_put(w->txn, w->s->dbi[DB_KEYIDS], &k, &v, 0));
+}
+
+int ldg_index_apply(struct ldg_read *w, const struct ldg_entry *e,
+		    const uint8_t hash[LDG_HASH_BYTES])
+{
+	uint8_t node[LDG_HASH_BYTES], left[LDG_HASH_BYTES];
+	uint64_t index = e->seq - 1;
+	unsigned level = 0;
+	int rc;
+
+	/* Merkle: the leaf, then every subtree it completes. */
+	rc = merkle_put(w, 0, index, hash);
+	memcpy(node, hash, LDG_HASH_BYTES);
+	while (!rc && (index & 1)) {
+		rc = merkle_get(w, level, index - 1, left);
+		if (rc)
+			break;
+		ldg_merkle_node(left, node, node);
+		index >>= 1;
+		level++;
+		rc = merkle_put(w, level, index, node);
+	}
+	if (rc)
+		return rc;
+
+	switch (e->kind) {
+	case LDG_KIND_INIT: {
+		const char *origin = e->changes[0].value;
+		MDB_val k = { 6, "origin" }, v = { strlen(origin),
+						  (void *)origin };
+		rc = ldg_mdb_err(mdb_put(w->txn, w->s->dbi[DB_META], &k, &v,
+					 0));
+		if (rc)
+			return rc;
+		snprintf(w->s->origin, sizeof(w->s->origin), "%s", origin);
+		return index_keys(w, e);
+	}
+	case LDG_KIND_KEY_ADD:
+	case LDG_KIND_KEY_REVOKE:
+		return index_keys(w, e);
+	case LDG_KIND_SET:
+	case LDG_KIND_UNSET:
+	case LDG_KIND_ROLLBACK:
+		for (size_t i = 0; i < e->n_changes && !rc; i++)
+			rc = put_value(w, e->target, e->changes[i].key,
+				       e->changes[i].value, e->seq);
+		break;
+	case LDG_KIND_LOCK:
+	case LDG_KIND_UNLOCK:
+		rc = put_value(w, e->target, LDG_LOCK_KEY,
+			       e->kind == LDG_KIND_LOCK ? "" : NULL, e->seq);
+		break;
+	default:
+		break;
+	}
+	if (rc)
+		return rc;
+	return index_target(w, e);
+}

@@ -1,0 +1,128 @@
+/*
+ * store.h - the ledger on disk: one LMDB environment, read access.
+ *
+ * Named databases (docs/format.md, "Storage"):
+ *   entries   seq (8-byte big-endian) -> exact signed entry bytes
+ *   meta      "origin" -> the ledger's origin
+ *   state     TARGET 0x00 KEY -> seq8 || value        (current values)
+ *   targets   TARGET -> seq8 of the target's first entry
+ *   versions  TARGET 0x00 KEY 0x00 seq8 -> 0x01 || value, or 0x00 (unset)
+ *   history   TARGET|CLUSTER 0x00 seq8 -> ""           (per-target log)
+ *   merkle    level8 || index8 (big-endian) -> hash32 of a complete subtree
+ *   keys      NAME -> pk32 || added8 || revoked8 || role 0x00 scopes
+ *   keyids    KEYID4 -> NAME
+ * The lock of a target is kept as the reserved key "!lock" in state and
+ * versions (no user key can start with '!'), so "state at N" covers locks.
+ * Everything but entries is derived data, rebuilt by ldg_reindex() and
+ * checked against a replay by ldg_verify().
+ *
+ * Caveats: a struct ldg_store may be shared by threads; each thread uses
+ * its own struct ldg_read. Memory returned as "borrowed" is LMDB's and is
+ * valid only until ldg_read_end(). Open read-only stores (LDG_OPEN_RDONLY)
+ * after fork(), never before.
+ */
+#ifndef LDG_STORE_H
+#define LDG_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "entry.h"
+#include "err.h"
+
+#define LDG_OPEN_CREATE 1u /* create the directory and databases */
+#define LDG_OPEN_RDONLY 2u /* read-only, for long-lived multi-threaded readers */
+
+#define LDG_LOCK_KEY "!lock"
+#define LDG_ROLE_MAX 16
+#define LDG_SCOPES_MAX 1024
+
+struct ldg_store;
+struct ldg_read;
+
+/* Resolves the ledger directory: dir if given, else $LEDGER_DIR, else
+ * $XDG_DATA_HOME/ledger, else ~/.local/share/ledger. out has PATH_MAX. */
+int ldg_store_dir_default(const char *dir, char *out, size_t outlen);
+
+int ldg_store_open(const char *dir, unsigned flags, struct ldg_store **out,
+		   struct ldg_err *err);
+void ldg_store_close(struct ldg_store *s);
+/* The ledger's origin ("" before init). Borrowed, lives with the store. */
+const char *ldg_store_origin(const struct ldg_store *s);
+
+int ldg_read_begin(struct ldg_store *s, struct ldg_read **out,
+		   struct ldg_err *err);
+void ldg_read_end(struct ldg_read *r);
+
+/* Head seq (0 for an empty store) and its entry hash. */
+int ldg_head(struct ldg_read *r, uint64_t *seq, uint8_t hash[LDG_HASH_BYTES]);
+/* Stored bytes of entry seq; borrowed. -ENOENT when absent. */
+int ldg_entry_raw(struct ldg_read *r, uint64_t seq, const uint8_t **buf,
+		  size_t *len);
+/* Decoded entry seq; caller frees with ldg_entry_free(). */
+int ldg_entry_read(struct ldg_read *r, uint64_t seq, struct ldg_entry **out,
+		   struct ldg_err *err);
+int ldg_entry_hash_at(struct ldg_read *r, uint64_t seq,
+		      uint8_t hash[LDG_HASH_BYTES]);
+/* RFC 6962 root of the first size entries, from stored subtree hashes. */
+int ldg_merkle_root_at(struct ldg_read *r, uint64_t size,
+		       uint8_t root[LDG_HASH_BYTES]);
+
+/* A target's values at a point of the log. */
+struct ldg_value {
+	char *key;
+	char *value;
+	uint64_t seq; /* entry that last changed it */
+};
+
+struct ldg_values {
+	struct ldg_value *v; /* sorted by key */
+	size_t n;
+	uint64_t lock_seq; /* seq of the lock entry in force, or 0 */
+	uint64_t mtime_seq; /* newest seq among values and lock, or 0 */
+};
+
+/* State of target after entries 1..at (at = 0: the head). O(K log N). */
+int ldg_state_get(struct ldg_read *r, const char *target, uint64_t at,
+		  struct ldg_values *out);
+void ldg_values_free(struct ldg_values *v);
+const struct ldg_value *ldg_values_find(const struct ldg_values *v,
+					const char *key);
+
+/* Targets that ever had an entry, sorted; prefix selects "CLUSTER/" or a
+ * whole target, NULL for all. Only targets created at or before at
+ * (0 = head) are listed. Caller frees with ldg_strv_free(). */
+int ldg_targets_list(struct ldg_read *r, const char *prefix, uint64_t at,
+		     char ***out, size_t *n);
+void ldg_strv_free(char **v, size_t n);
+
+/* Up to max seqs (0 = all) of scope's history, newest first, starting
+ * below before (0 = from the head). scope: a target, a cluster, or NULL
+ * for the whole log. Caller frees *seqs. */
+int ldg_history(struct ldg_read *r, const char *scope, uint64_t before,
+		size_t max, uint64_t **seqs, size_t *n);
+
+struct ldg_keyinfo {
+	struct ldg_vkey vkey;
+	char role[LDG_ROLE_MAX];
+	char scopes[LDG_SCOPES_MAX];
+	uint64_t added_seq;
+	uint64_t revoked_seq; /* 0 while trusted */
+};
+
+/* The keyring, sorted by name; caller frees *out. */
+int ldg_keyring_list(struct ldg_read *r, struct ldg_keyinfo **out, size_t *n);
+int ldg_keyring_by_name(struct ldg_read *r, const char *name,
+			struct ldg_keyinfo *out);
+int ldg_keyring_by_id(struct ldg_read *r,
+		      const uint8_t keyid[LDG_KEYID_BYTES],
+		      struct ldg_keyinfo *out);
+
+/* Who may write e at this point of the log (the state r sees): 0, or
+ * -EACCES (unknown, revoked or out-of-scope signer), -EBUSY (target
+ * locked and not forced), -EEXIST (key name or id taken), -ENOENT (key to
+ * revoke unknown), with the reason in err. */
+int ldg_authorize(struct ldg_read *r, const struct ldg_entry *e,
+		  struct ldg_err *err);
+
+#endif

@@ -1,0 +1,68 @@
+/*
+ * store_impl.h - private to ledger/: the store's insides, shared by
+ * store.c (reads, indexes), ops.c (appends) and verify.c (replay).
+ * Nothing outside ledger/ includes this.
+ */
+#ifndef LDG_STORE_IMPL_H
+#define LDG_STORE_IMPL_H
+
+#include <limits.h>
+#include <lmdb.h>
+#include <stdbool.h>
+
+#include "store.h"
+
+enum ldg_db {
+	DB_ENTRIES,
+	DB_META,
+	DB_STATE,
+	DB_TARGETS,
+	DB_VERSIONS,
+	DB_HISTORY,
+	DB_MERKLE,
+	DB_KEYS,
+	DB_KEYIDS,
+	DB_COUNT
+};
+#define DB_FIRST_INDEX DB_STATE /* DB_STATE..DB_KEYIDS are derived */
+
+extern const char *const ldg_db_names[DB_COUNT];
+
+struct ldg_store {
+	MDB_env *env;
+	MDB_dbi dbi[DB_COUNT];
+	unsigned flags;
+	char dir[PATH_MAX];
+	char origin[LDG_ORIGIN_MAX + 1];
+};
+
+/* A transaction, read or write: ldg_read for readers, also used by the
+ * writers inside ledger/. */
+struct ldg_read {
+	struct ldg_store *s;
+	MDB_txn *txn;
+};
+
+/* Maps an MDB_* or errno code to a negative errno once, here. MDB_MAP_FULL
+ * becomes -EFBIG (the caller grows the map and retries). */
+int ldg_mdb_err(int rc);
+
+/* Opens a store on dir with extra MDB flags (verify's scratch replay uses
+ * MDB_NOSYNC) and a starting map size. */
+int ldg_store_open_ex(const char *dir, unsigned flags, unsigned mdb_flags,
+		      size_t mapsize, struct ldg_store **out,
+		      struct ldg_err *err);
+
+/* Begins a write transaction (handles a map resized by another process). */
+int ldg_write_begin(struct ldg_store *s, struct ldg_read *w,
+		    struct ldg_err *err);
+/* Doubles the map; no transaction of this process may be open. */
+int ldg_store_grow(struct ldg_store *s, struct ldg_err *err);
+
+/* Updates every derived database for entry e (already decoded and
+ * accepted) whose leaf hash is hash. The entry bytes themselves are put
+ * by the caller. */
+int ldg_index_apply(struct ldg_read *w, const struct ldg_entry *e,
+		    const uint8_t hash[LDG_HASH_BYTES]);
+
+#endif

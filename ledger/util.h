@@ -1,0 +1,29 @@
+/*
+ * util.h - small helpers shared by the library: hex, big-endian integers,
+ * time. Pure functions, thread-safe.
+ */
+#ifndef LDG_UTIL_H
+#define LDG_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Writes 2*len lowercase hex digits and a NUL into out. */
+void ldg_hex(const uint8_t *in, size_t len, char *out);
+
+/* Parses exactly 2*len hex digits; returns 0 or -EINVAL. */
+int ldg_unhex(const char *in, uint8_t *out, size_t len);
+
+void ldg_put_be64(uint8_t out[8], uint64_t v);
+uint64_t ldg_get_be64(const uint8_t in[8]);
+
+/* Current UTC time in unix nanoseconds. */
+uint64_t ldg_now_ns(void);
+
+/* "2026-11-26T10:49:29.123456789Z" into out (at least 32 bytes). */
+void ldg_time_iso(uint64_t ns, char *out, size_t outlen);
+
+/* Parses a decimal sequence number 1..2^63; returns 0 or -EINVAL. */
+int ldg_parse_seq(const char *s, uint64_t *out);
+
+#endif

@@ -1,0 +1,463 @@
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "merkle.h"
+#include "store_impl.h"
+#include "util.h"
+#include "verify.h"
+
+#define BATCH 256
+#define QUEUE_BATCHES 16
+#define PROGRESS_EVERY 4096
+#define MAX_THREADS 64
+
+/* One signature to check. ptr points into the main thread's read
+ * transaction, which stays open until every worker has finished. */
+struct sig_job {
+	uint64_t seq;
+	const uint8_t *ptr;
+	size_t len;
+	uint8_t pk[LDG_PK_BYTES];
+};
+
+struct sig_batch {
+	size_t n;
+	struct sig_job job[BATCH];
+};
+
+struct sig_queue {
+	pthread_mutex_t mu;
+	pthread_cond_t nonempty, nonfull;
+	struct sig_batch *ring[QUEUE_BATCHES];
+	size_t head, count;
+	bool closed;
+	const char *origin;
+	uint64_t bad_seq; /* smallest seq with a bad signature, or 0 */
+};
+
+static void queue_push(struct sig_queue *q, struct sig_batch *b)
+{
+	pthread_mutex_lock(&q->mu);
+	while (q->count == QUEUE_BATCHES)
+		pthread_cond_wait(&q->nonfull, &q->mu);
+	q->ring[(q->head + q->count) % QUEUE_BATCHES] = b;
+	q->count++;
+	pthread_cond_signal(&q->nonempty);
+	pthread_mutex_unlock(&q->mu);
+}
+
+static struct sig_batch *queue_pop(struct sig_queue *q)
+{
+	struct sig_batch *b = NULL;
+
+	pthread_mutex_lock(&q->mu);
+	while (q->count == 0 && !q->closed)
+		pthread_cond_wait(&q->nonempty, &q->mu);
+	if (q->count) {
+		b = q->ring[q->head];
+		q->head = (q->head + 1) % QUEUE_BATCHES;
+		q->count--;
+		pthread_cond_signal(&q->nonfull);
+	}
+	pthread_mutex_unlock(&q->mu);
+	return b;
+}
+
+static void *sig_worker(void *arg)
+{
+	struct sig_queue *q = arg;
+	struct sig_batch *b;
+
+	while ((b = queue_pop(q)) != NULL) {
+		uint64_t bad = 0;
+		for (size_t i = 0; i < b->n && !bad; i++) {
+			struct sig_job *j = &b->job[i];
+			if (ldg_entry_verify_sig(j->ptr, j->len, q->origin,
+						 j->pk))
+				bad = j->seq;
+		}
+		if (bad) {
+			pthread_mutex_lock(&q->mu);
+			if (!q->bad_seq || bad < q->bad_seq)
+				q->bad_seq = bad;
+			pthread_mutex_unlock(&q->mu);
+		}
+		free(b);
+	}
+	return NULL;
+}
+
+static int scratch_dir(char *out, size_t len)
+{
+	const char *tmp = getenv("TMPDIR");
+
+	snprintf(out, len, "%s/ledger-verify-XXXXXX",
+		 tmp && *tmp ? tmp : "/tmp");
+	return mkdtemp(out) ? 0 : -errno;
+}
+
+static void scratch_remove(const char *dir)
+{
+	char path[PATH_MAX + 16];
+
+	snprintf(path, sizeof(path), "%s/data.mdb", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/lock.mdb", dir);
+	unlink(path);
+	rmdir(dir);
+}
+
+static void fail(struct ldg_verify_report *rep, uint64_t seq,
+		 const char *fmt, const char *detail)
+{
+	if (rep->problem[0] && (rep->bad_seq == 0 || rep->bad_seq <= seq))
+		return; /* keep the first problem */
+	rep->bad_seq = seq;
+	snprintf(rep->problem, sizeof(rep->problem), fmt, detail);
+}
+
+/* Compares one database of the ledger with the replay's. */
+static int compare_db(struct ldg_read *real, struct ldg_read *replay,
+		      enum ldg_db db, struct ldg_verify_report *rep)
+{
+	MDB_cursor *a, *b;
+	MDB_val ka, va, kb, vb;
+	int ra, rb, rc = 0;
+
+	if (mdb_cursor_open(real->txn, real->s->dbi[db], &a))
+		return -EIO;
+	if (mdb_cursor_open(replay->txn, replay->s->dbi[db], &b)) {
+		mdb_cursor_close(a);
+		return -EIO;
+	}
+	ra = mdb_cursor_get(a, &ka, &va, MDB_FIRST);
+	rb = mdb_cursor_get(b, &kb, &vb, MDB_FIRST);
+	while (ra == 0 && rb == 0) {
+		if (ka.mv_size != kb.mv_size ||
+		    memcmp(ka.mv_data, kb.mv_data, ka.mv_size) ||
+		    va.mv_size != vb.mv_size ||
+		    memcmp(va.mv_data, vb.mv_data, va.mv_size))
+			break;
+		ra = mdb_cursor_get(a, &ka, &va, MDB_NEXT);
+		rb = mdb_cursor_get(b, &kb, &vb, MDB_NEXT);
+	}
+	if (ra != MDB_NOTFOUND || rb != MDB_NOTFOUND) {
+		rc = -EBADMSG;
+		snprintf(rep->problem, sizeof(rep->problem),
+			 "index \"%s\" does not match a replay of the entries "
+			 "(%s); run ledger reindex", ldg_db_names[db],
+			 ra == 0 && rb == 0 ? "a record differs"
+			 : ra == 0	    ? "it has an extra record"
+					    : "it lacks a record");
+	}
+	mdb_cursor_close(b);
+	mdb_cursor_close(a);
+	return rc;
+}
+
+struct replay {
+	struct ldg_read *real;
+	struct ldg_read scratch;
+	struct sig_queue *q;
+	struct ldg_merkle tree;
+	const struct ldg_verify_opts *o;
+	struct ldg_verify_report *rep;
+	uint8_t (*cp_roots)[LDG_HASH_BYTES];
+};
+
+/* Checks one entry against everything before it and replays it. Returns
+ * 0 to go on, -EBADMSG when the entry is bad (recorded in the report),
+ * or another error when the check cannot go on. */
+static int replay_one(struct replay *p, uint64_t seq, const MDB_val *k,
+		      const MDB_val *v, uint8_t prev[LDG_HASH_BYTES],
+		      struct sig_batch **batch, struct ldg_err *err)
+{
+	struct ldg_err why = { 0 };
+	struct ldg_entry *e = NULL;
+	struct ldg_keyinfo ki;
+	struct sig_job *j;
+	uint8_t hash[LDG_HASH_BYTES];
+	char detail[LDG_ERR_MSG_MAX];
+	int rc;
+
+	if (k->mv_size != 8 || ldg_get_be64(k->mv_data) != seq) {
+		snprintf(detail, sizeof(detail), "%llu",
+			 k->mv_size == 8 ? (unsigned long long)ldg_get_be64(
+						   k->mv_data)
+					 : 0ULL);
+		fail(p->rep, seq, "missing: the next stored entry is %s",
+		     detail);
+		return -EBADMSG;
+	}
+	rc = ldg_entry_decode(v->mv_data, v->mv_size, &e, &why);
+	if (rc) {
+		fail(p->rep, seq, "cannot be decoded: %s", why.msg);
+		return -EBADMSG;
+	}
+	if (e->seq != seq) {
+		fail(p->rep, seq, "carries seq %s (stored out of place)",
+		     (snprintf(detail, sizeof(detail), "%llu",
+			       (unsigned long long)e->seq),
+		      detail));
+		rc = -EBADMSG;
+		goto out_free;
+	}
+	if (memcmp(e->prev, prev, LDG_HASH_BYTES)) {
+		fail(p->rep, seq, "%s", "prev does not match the hash of the "
+		     "entry before it (chain broken)");
+		rc = -EBADMSG;
+		goto out_free;
+	}
+	if (seq == 1) {
+		snprintf(p->rep->origin, sizeof(p->rep->origin), "%s",
+			 e->changes[0].value);
+		p->q->origin = p->rep->origin;
+	}
+	rc = ldg_authorize(&p->scratch, e, &why);
+	if (rc) {
+		fail(p->rep, seq, "not authorised: %s", why.msg);
+		rc = -EBADMSG;
+		goto out_free;
+	}
+	/* the key that must have signed it, as the replay knows it */
+	if (e->kind == LDG_KIND_INIT)
+		rc = ldg_vkey_parse(e->changes[3].value, &ki.vkey, NULL);
+	else
+		rc = ldg_keyring_by_id(&p->scratch, e->signer, &ki);
+	if (rc) {
+		fail(p->rep, seq, "%s", "signer key unknown");
+		rc = -EBADMSG;
+		goto out_free;
+	}
+	if (!*batch) {
+		*batch = calloc(1, sizeof(**batch));
+		if (!*batch) {
+			rc = ldg_err_set(err, -ENOMEM, "out of memory");
+			goto out_free;
+		}
+	}
+	j = &(*batch)->job[(*batch)->n++];
+	j->seq = seq;
+	j->ptr = v->mv_data;
+	j->len = v->mv_size;
+	memcpy(j->pk, ki.vkey.pk, LDG_PK_BYTES);
+	if ((*batch)->n == BATCH) {
+		queue_push(p->q, *batch);
+		*batch = NULL;
+	}
+
+	ldg_entry_hash(v->mv_data, v->mv_size, hash);
+	ldg_merkle_push(&p->tree, hash);
+	for (size_t i = 0; i < p->o->n_checkpoints; i++)
+		if (p->o->checkpoints[i].size == seq)
+			ldg_merkle_root(&p->tree, p->cp_roots[i]);
+	rc = ldg_index_apply(&p->scratch, e, hash);
+	if (rc) {
+		ldg_err_set(err, rc, "replay failed at entry %llu: %s",
+			    (unsigned long long)seq, strerror(-rc));
+		goto out_free;
+	}
+	memcpy(prev, hash, LDG_HASH_BYTES);
+out_free:
+	ldg_entry_free(e);
+	return rc;
+}
+
+static int check_checkpoints(struct replay *p, uint64_t head)
+{
+	const struct ldg_verify_opts *o = p->o;
+	struct ldg_verify_report *rep = p->rep;
+
+	for (size_t i = 0; i < o->n_checkpoints; i++) {
+		const struct ldg_checkpoint *cp = &o->checkpoints[i];
+		struct ldg_keyinfo ki;
+		bool signed_ok = false;
+
+		rep->bad_checkpoint = (int)i;
+		if (strcmp(cp->origin, rep->origin)) {
+			snprintf(rep->problem, sizeof(rep->problem),
+				 "checkpoint is for origin \"%.100s\", this "
+				 "ledger is \"%.100s\"", cp->origin,
+				 rep->origin);
+			return -EBADMSG;
+		}
+		for (size_t s = 0; s < cp->n_sigs && !signed_ok; s++)
+			signed_ok = ldg_keyring_by_name(&p->scratch,
+							cp->sigs[s].name,
+							&ki) == 0 &&
+				    ki.added_seq <= cp->size &&
+				    ldg_checkpoint_verify(cp, &ki.vkey) == 0;
+		if (!signed_ok) {
+			snprintf(rep->problem, sizeof(rep->problem),
+				 "checkpoint of size %llu is not signed by a "
+				 "key of this ledger",
+				 (unsigned long long)cp->size);
+			return -EBADMSG;
+		}
+		if (cp->size > head) {
+			snprintf(rep->problem, sizeof(rep->problem),
+				 "checkpoint has %llu entries but the ledger "
+				 "only %llu: entries were removed",
+				 (unsigned long long)cp->size,
+				 (unsigned long long)head);
+			return -EBADMSG;
+		}
+		if (cp->size == 0 ||
+		    memcmp(p->cp_roots[i], cp->root, LDG_HASH_BYTES)) {
+			snprintf(rep->problem, sizeof(rep->problem),
+				 "the first %llu entries do not match the "
+				 "checkpoint: the ledger was rewritten or "
+				 "forked", (unsigned long long)cp->size);
+			return -EBADMSG;
+		}
+	}
+	rep->bad_checkpoint = -1;
+	return 0;
+}
+
+static unsigned worker_count(const struct ldg_verify_opts *o)
+{
+	long n = o->threads ? (long)o->threads : sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n < 1 ? 1 : n > MAX_THREADS ? MAX_THREADS : (unsigned)n;
+}
+
+int ldg_verify(struct ldg_store *s, const struct ldg_verify_opts *opts,
+	       struct ldg_verify_report *rep, struct ldg_err *err)
+{
+	struct sig_queue q = { .mu = PTHREAD_MUTEX_INITIALIZER,
+			       .nonempty = PTHREAD_COND_INITIALIZER,
+			       .nonfull = PTHREAD_COND_INITIALIZER,
+			       .origin = "" };
+	struct replay p = { .q = &q, .o = opts, .rep = rep };
+	pthread_t th[MAX_THREADS];
+	unsigned nth = worker_count(opts), started = 0;
+	struct ldg_store *scratch = NULL;
+	struct sig_batch *batch = NULL;
+	char dir[PATH_MAX], data[PATH_MAX + 16];
+	uint8_t prev[LDG_HASH_BYTES] = { 0 };
+	uint8_t stored_root[LDG_HASH_BYTES];
+	struct stat st;
+	MDB_cursor *cur = NULL;
+	MDB_val k, v;
+	uint64_t seq = 0, head;
+	int rc, mrc;
+
+	memset(rep, 0, sizeof(*rep));
+	rep->bad_checkpoint = -1;
+	p.cp_roots = calloc(opts->n_checkpoints + 1, LDG_HASH_BYTES);
+	if (!p.cp_roots)
+		return ldg_err_set(err, -ENOMEM, "out of memory");
+	rc = ldg_read_begin(s, &p.real, err);
+	if (rc)
+		goto out_roots;
+	rc = ldg_head(p.real, &head, rep->head_hash);
+	if (rc) {
+		ldg_err_set(err, rc, "cannot read the head");
+		goto out_read;
+	}
+	rep->head = head;
+
+	rc = scratch_dir(dir, sizeof(dir));
+	if (rc) {
+		ldg_err_set(err, rc, "cannot create a scratch directory in "
+			    "$TMPDIR: %s", strerror(-rc));
+		goto out_read;
+	}
+	snprintf(data, sizeof(data), "%s/data.mdb", s->dir);
+	rc = ldg_store_open_ex(dir, LDG_OPEN_CREATE,
+			       MDB_NOSYNC | MDB_NOMETASYNC,
+			       stat(data, &st) ? 0
+					       : (size_t)st.st_size * 4 +
+							 (64u << 20),
+			       &scratch, err);
+	if (rc)
+		goto out_scratch;
+	rc = ldg_write_begin(scratch, &p.scratch, err);
+	if (rc)
+		goto out_scratch;
+	ldg_merkle_init(&p.tree);
+
+	for (; started < nth; started++)
+		if (pthread_create(&th[started], NULL, sig_worker, &q))
+			break;
+	if (!started) {
+		rc = ldg_err_set(err, -EAGAIN, "cannot start threads");
+		goto out_txn;
+	}
+
+	mrc = mdb_cursor_open(p.real->txn, s->dbi[DB_ENTRIES], &cur);
+	for (mrc = mrc ? mrc : mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+	     mrc == 0; mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		seq++;
+		rc = replay_one(&p, seq, &k, &v, prev, &batch, err);
+		if (rc)
+			break;
+		if (opts->progress && seq % PROGRESS_EVERY == 0)
+			opts->progress(seq, head, opts->progress_arg);
+	}
+	if (batch && batch->n)
+		queue_push(&q, batch);
+	else
+		free(batch);
+	pthread_mutex_lock(&q.mu);
+	q.closed = true;
+	pthread_cond_broadcast(&q.nonempty);
+	pthread_mutex_unlock(&q.mu);
+	for (unsigned i = 0; i < started; i++)
+		pthread_join(th[i], NULL);
+	if (cur)
+		mdb_cursor_close(cur);
+	if (opts->progress)
+		opts->progress(seq, head, opts->progress_arg);
+
+	if (rc && rc != -EBADMSG)
+		goto out_txn;
+	if (mrc && mrc != MDB_NOTFOUND) {
+		rc = ldg_err_set(err, ldg_mdb_err(mrc), "cannot read entries: %s",
+				 mdb_strerror(mrc));
+		goto out_txn;
+	}
+	if (q.bad_seq)
+		fail(rep, q.bad_seq, "%s", "bad signature");
+	rep->entries = rc ? rep->bad_seq - 1 : seq;
+	if (rep->problem[0]) {
+		rc = -EBADMSG;
+		goto out_txn;
+	}
+	if (seq == 0) {
+		snprintf(rep->problem, sizeof(rep->problem),
+			 "the ledger has no entries");
+		rc = -EBADMSG;
+		goto out_txn;
+	}
+	ldg_merkle_root(&p.tree, rep->root);
+	for (int db = DB_META; db < DB_COUNT && !rc; db++)
+		rc = compare_db(p.real, &p.scratch, (enum ldg_db)db, rep);
+	if (rc)
+		goto out_txn;
+	if (ldg_merkle_root_at(p.real, head, stored_root) ||
+	    memcmp(stored_root, rep->root, LDG_HASH_BYTES)) {
+		snprintf(rep->problem, sizeof(rep->problem),
+			 "stored Merkle tree does not match the entries; run "
+			 "ledger reindex");
+		rc = -EBADMSG;
+		goto out_txn;
+	}
+	rc = check_checkpoints(&p, head);
+out_txn:
+	mdb_txn_abort(p.scratch.txn);
+out_scratch:
+	ldg_store_close(scratch);
+	scratch_remove(dir);
+out_read:
+	ldg_read_end(p.real);
+out_roots:
+	free(p.cp_roots);
+	return rc;
+}

@@ -1,0 +1,47 @@
+/*
+ * verify.h - the one full pass over the log.
+ *
+ * For every entry, in order: strict decoding, seq contiguity, the prev
+ * link, the signature (checked on worker threads), the signer's authority
+ * at that point of the log (ldg_authorize() against a replay), and the
+ * Merkle tree. The replay builds every index afresh in a scratch LMDB
+ * environment under $TMPDIR, which is then compared with the ledger's own
+ * indexes. Checkpoints are proven as prefixes of the log.
+ *
+ * Returns 0 when everything holds, -EBADMSG when something does not (the
+ * report says the first bad seq and what is wrong), or another negative
+ * errno when the check itself could not run (reason in err).
+ */
+#ifndef LDG_VERIFY_H
+#define LDG_VERIFY_H
+
+#include <stdint.h>
+
+#include "checkpoint.h"
+#include "store.h"
+
+struct ldg_verify_opts {
+	unsigned threads; /* signature workers; 0 = one per core */
+	/* called on the calling thread now and then; may be NULL */
+	void (*progress)(uint64_t done, uint64_t total, void *arg);
+	void *progress_arg;
+	const struct ldg_checkpoint *checkpoints;
+	size_t n_checkpoints;
+};
+
+struct ldg_verify_report {
+	uint64_t entries; /* entries checked */
+	uint64_t head;
+	uint8_t head_hash[LDG_HASH_BYTES];
+	uint8_t root[LDG_HASH_BYTES]; /* Merkle root at head */
+	char origin[LDG_ORIGIN_MAX + 1];
+	uint64_t bad_seq; /* first bad entry, 0 if none or an index */
+	int bad_checkpoint; /* index of the failing checkpoint, or -1 */
+	char problem[2 * LDG_ERR_MSG_MAX];
+};
+
+__attribute__((warn_unused_result)) int
+ldg_verify(struct ldg_store *s, const struct ldg_verify_opts *opts,
+	   struct ldg_verify_report *rep, struct ldg_err *err);
+
+#endif
