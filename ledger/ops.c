@@ -186,11 +186,10 @@ static int locked_error(struct wctx *c, const char *target, uint64_t lock_seq,
 	if (ldg_entry_read(&c->w, lock_seq, &le, NULL) == 0)
 		why = le->reason;
 	ldg_err_set(err, -EBUSY,
-		    "target is locked since seq %llu (reason: \"%.200s\"); "
-		    "unlock it or use --force", (unsigned long long)lock_seq,
-		    why);
+		    "%s: target is locked since seq %llu (reason: \"%.200s\"); "
+		    "unlock it or use --force", target,
+		    (unsigned long long)lock_seq, why);
 	ldg_entry_free(le);
-	(void)target;
 	return -EBUSY;
 }
 
@@ -277,10 +276,6 @@ static int plan_set(struct wctx *c, void *arg, struct ldg_err *err)
 	if (rc)
 		return ldg_err_set(err, rc, "cannot read state of %s",
 				   a->target);
-	if (now.lock_seq && !a->force) {
-		rc = locked_error(c, a->target, now.lock_seq, err);
-		goto out_values;
-	}
 	e = new_entry(a->kv ? LDG_KIND_SET : LDG_KIND_UNSET, a->target,
 		      a->reason, err);
 	if (!e) {
@@ -306,8 +301,17 @@ static int plan_set(struct wctx *c, void *arg, struct ldg_err *err)
 		rc = add_meta(e, a->meta, a->n_meta, err);
 	if (!rc && a->force && now.lock_seq)
 		rc = ldg_entry_add_meta(e, "forced", "true");
-	if (!rc && e->n_changes)
+	if (rc || !e->n_changes)
+		goto out_entry;
+	/* who may write comes first; a lock is only news to those who may */
+	memcpy(e->signer, ldg_signer_vkey(c->k)->keyid, LDG_KEYID_BYTES);
+	e->seq = 2; /* any seq but 1, for the field rules */
+	rc = ldg_authorize(&c->w, e, err);
+	if (rc == -EBUSY)
+		rc = locked_error(c, a->target, now.lock_seq, err);
+	if (!rc)
 		rc = wctx_append(c, e, err);
+out_entry:
 	ldg_entry_free(e);
 out_values:
 	ldg_values_free(&now);
@@ -519,7 +523,7 @@ static int plan_lock(struct wctx *c, void *arg, struct ldg_err *err)
 	if (rc)
 		return ldg_err_set(err, rc, "cannot read state of %s",
 				   a->target);
-	if (!now.lock_seq == !a->lock) {
+	if ((now.lock_seq != 0) != a->lock) {
 		e = new_entry(a->lock ? LDG_KIND_LOCK : LDG_KIND_UNLOCK,
 			      a->target, a->reason, err);
 		rc = e ? wctx_append(c, e, err) : -ENOMEM;

@@ -1,0 +1,310 @@
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "names.h"
+#include "util.h"
+
+int cli_exit_code(int code)
+{
+	switch (code) {
+	case -EACCES:
+	case -EPERM:
+	case -EBUSY:
+		return CLI_NO;
+	default:
+		return CLI_BAD;
+	}
+}
+
+int cli_fail(struct cli_ctx *c, const struct ldg_err *err)
+{
+	fprintf(stderr, "ledger: %s: %s\n", c->cmd,
+		err->msg[0] ? err->msg : strerror(-err->code));
+	return cli_exit_code(err->code);
+}
+
+int cli_usage(struct cli_ctx *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "ledger: %s: ", c->cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, " (see ledger %s --help)\n", c->cmd);
+	return CLI_BAD;
+}
+
+int cli_print_help(struct cli_ctx *c)
+{
+	fputs(c->help, stdout);
+	return CLI_OK;
+}
+
+int cli_common_opt(struct cli_ctx *c, int opt, char **argv)
+{
+	switch (opt) {
+	case 'L':
+		c->ledger = optarg;
+		return -1;
+	case 'h':
+		return cli_print_help(c);
+	case ':':
+		return cli_usage(c, "option %s needs a value",
+				 argv[optind - 1]);
+	default:
+		if (optopt && optopt != '?')
+			return cli_usage(c, "unknown option -%c", optopt);
+		return cli_usage(c, "unknown option %s", argv[optind - 1]);
+	}
+}
+
+int cli_ledger_dir(struct cli_ctx *c, char *out)
+{
+	struct ldg_err err = { 0 };
+
+	if (ldg_store_dir_default(c->ledger, out, PATH_MAX)) {
+		ldg_err_set(&err, -ENOENT,
+			    "no ledger directory: pass --ledger DIR or set "
+			    "LEDGER_DIR");
+		return cli_fail(c, &err);
+	}
+	return 0;
+}
+
+int cli_open(struct cli_ctx *c, struct ldg_store **s)
+{
+	struct ldg_err err = { 0 };
+	char dir[PATH_MAX];
+	int rc = cli_ledger_dir(c, dir);
+
+	if (rc)
+		return rc;
+	if (ldg_store_open(dir, 0, s, &err))
+		return cli_fail(c, &err);
+	if (!ldg_store_origin(*s)[0]) {
+		ldg_store_close(*s);
+		ldg_err_set(&err, -ENOENT,
+			    "%s is not initialised (run ledger init)", dir);
+		return cli_fail(c, &err);
+	}
+	return 0;
+}
+
+int cli_keys_dir(char *out, size_t len)
+{
+	const char *xdg = getenv("XDG_CONFIG_HOME");
+	const char *home = getenv("HOME");
+	int n;
+
+	if (xdg && *xdg)
+		n = snprintf(out, len, "%s/ledger/keys", xdg);
+	else if (home && *home)
+		n = snprintf(out, len, "%s/.config/ledger/keys", home);
+	else
+		return -ENOENT;
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+/* The only NAME.key in the keys directory. */
+static int only_key(struct cli_ctx *c, char *path, size_t len)
+{
+	struct ldg_err err = { 0 };
+	char dir[PATH_MAX];
+	struct dirent *d;
+	DIR *dh;
+	int found = 0;
+
+	if (cli_keys_dir(dir, sizeof(dir)) || !(dh = opendir(dir))) {
+		ldg_err_set(&err, -ENOENT,
+			    "no signing key: pass --key FILE, set LEDGER_KEY, "
+			    "or create one with ledger keygen NAME");
+		return cli_fail(c, &err);
+	}
+	while ((d = readdir(dh)) != NULL) {
+		size_t n = strlen(d->d_name);
+		if (n < 5 || strcmp(d->d_name + n - 4, ".key"))
+			continue;
+		if (found++ == 0 &&
+		    (size_t)snprintf(path, len, "%s/", dir) + n < len)
+			strcat(path, d->d_name);
+	}
+	closedir(dh);
+	if (found == 1)
+		return 0;
+	ldg_err_set(&err, -ENOENT,
+		    found ? "%s holds several keys: pass --key FILE or set "
+			    "LEDGER_KEY"
+			  : "no signing key in %s: pass --key FILE, set "
+			    "LEDGER_KEY, or run ledger keygen NAME",
+		    dir);
+	return cli_fail(c, &err);
+}
+
+int cli_signer(struct cli_ctx *c, const char *keyfile, struct ldg_signer **k)
+{
+	struct ldg_err err = { 0 };
+	const char *env = getenv("LEDGER_KEY");
+	char path[PATH_MAX];
+	int rc;
+
+	if (keyfile && *keyfile) {
+		snprintf(path, sizeof(path), "%s", keyfile);
+	} else if (env && *env) {
+		snprintf(path, sizeof(path), "%s", env);
+	} else {
+		rc = only_key(c, path, sizeof(path));
+		if (rc)
+			return rc;
+	}
+	if (ldg_signer_load(path, k, &err)) {
+		/* a key we cannot use is an environment problem, not "no" */
+		err.code = -EINVAL;
+		return cli_fail(c, &err);
+	}
+	return 0;
+}
+
+int cli_split_kv(char *arg, struct ldg_kv *kv)
+{
+	char *eq = strchr(arg, '=');
+
+	if (!eq || eq == arg)
+		return -EINVAL;
+	*eq = '\0';
+	kv->key = arg;
+	kv->value = eq + 1;
+	return 0;
+}
+
+int cli_parse_seq(struct cli_ctx *c, const char *what, const char *arg,
+		  uint64_t *out)
+{
+	if (ldg_parse_seq(arg, out))
+		return cli_usage(c, "%s must be a seq (1, 2, 3, ...), not "
+				 "\"%.40s\"", what, arg);
+	return 0;
+}
+
+int cli_write_out(const char *buf, size_t len)
+{
+	if (fwrite(buf, 1, len, stdout) != len || fflush(stdout)) {
+		fprintf(stderr, "ledger: cannot write output: %s\n",
+			strerror(errno));
+		return CLI_BAD;
+	}
+	return CLI_OK;
+}
+
+void cli_print_result(const struct ldg_result *res)
+{
+	for (size_t i = 0; i < res->n; i++) {
+		char hex[2 * LDG_HASH_BYTES + 1];
+		ldg_hex(res->v[i].hash, LDG_HASH_BYTES, hex);
+		printf("%llu %s\n", (unsigned long long)res->v[i].seq, hex);
+	}
+	fflush(stdout);
+}
+
+int cli_write_opt(struct cli_ctx *c, int opt, char **argv,
+		  struct cli_write_opts *w)
+{
+	switch (opt) {
+	case 'm':
+		w->reason = optarg;
+		return -1;
+	case 'k':
+		w->keyfile = optarg;
+		return -1;
+	case 'M':
+		if (w->n_meta == LDG_META_MAX)
+			return cli_usage(c, "too many --meta options");
+		if (cli_split_kv(optarg, &w->meta[w->n_meta]))
+			return cli_usage(c, "--meta needs K=V, not \"%.40s\"",
+					 optarg);
+		w->n_meta++;
+		return -1;
+	default:
+		return cli_common_opt(c, opt, argv);
+	}
+}
+
+int cli_open_signed(struct cli_ctx *c, const struct cli_write_opts *w,
+		    struct ldg_store **s, struct ldg_signer **k)
+{
+	int rc;
+
+	if (!w->reason)
+		return cli_usage(c, "missing -m REASON: every change says why");
+	rc = cli_open(c, s);
+	if (rc)
+		return rc;
+	rc = cli_signer(c, w->keyfile, k);
+	if (rc) {
+		ldg_store_close(*s);
+		*s = NULL;
+	}
+	return rc;
+}
+
+int cli_open_read(struct cli_ctx *c, struct ldg_store **s,
+		  struct ldg_read **r)
+{
+	struct ldg_err err = { 0 };
+	int rc = cli_open(c, s);
+
+	if (rc)
+		return rc;
+	if (ldg_read_begin(*s, r, &err)) {
+		ldg_store_close(*s);
+		return cli_fail(c, &err);
+	}
+	return 0;
+}
+
+void cli_close_read(struct ldg_store *s, struct ldg_read *r)
+{
+	ldg_read_end(r);
+	ldg_store_close(s);
+}
+
+int cli_check_at(struct cli_ctx *c, struct ldg_read *r, uint64_t at)
+{
+	struct ldg_err err = { 0 };
+	uint64_t head;
+
+	if (ldg_head(r, &head, NULL)) {
+		ldg_err_set(&err, -EIO, "cannot read the head");
+		return cli_fail(c, &err);
+	}
+	if (at > head)
+		return cli_usage(c, "no entry %llu: the head is %llu",
+				 (unsigned long long)at,
+				 (unsigned long long)head);
+	return 0;
+}
+
+int cli_check_scope_arg(struct cli_ctx *c, const char *scope)
+{
+	struct ldg_err err = { 0 };
+
+	if (strchr(scope, '/') ? ldg_check_target(scope, &err)
+			       : ldg_check_cluster(scope, &err))
+		return cli_fail(c, &err);
+	return 0;
+}
+
+int cli_emit(char *buf, size_t len)
+{
+	int rc = cli_write_out(buf, len);
+
+	free(buf);
+	return rc;
+}

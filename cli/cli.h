@@ -1,0 +1,132 @@
+/*
+ * cli.h - what every cmd_<name>.c shares: the command table entry, the
+ * context, option plumbing, key selection and the one place where errors
+ * become exit codes and one-line messages.
+ *
+ * Exit codes (SPEC.md section 5): 0 success; 1 the answer is "no"
+ * (verification failed, not authorised, target locked); 2 usage error,
+ * bad input or environment problem. Errors go to stderr as
+ * "ledger: CMD: what: why".
+ */
+#ifndef CLI_H
+#define CLI_H
+
+#include <getopt.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "err.h"
+#include "keys.h"
+#include "ops.h"
+#include "store.h"
+
+#define CLI_OK 0
+#define CLI_NO 1
+#define CLI_BAD 2
+
+struct cli_ctx {
+	const char *cmd;    /* "set", "key add", ... for messages */
+	const char *ledger; /* --ledger DIR, or NULL */
+	const char *help;   /* this command's --help text */
+};
+
+struct cli_cmd {
+	const char *name;
+	int (*run)(int argc, char **argv, struct cli_ctx *c);
+	const char *summary;
+};
+
+/* Options every command takes; put first in each long option table. */
+#define CLI_COMMON_OPTS                                   \
+	{ "ledger", required_argument, NULL, 'L' },       \
+	{ "help", no_argument, NULL, 'h' }
+
+/* Handles 'L', 'h' and getopt errors for a command; returns -1 when opt
+ * was handled and parsing goes on, else the exit code to return. */
+int cli_common_opt(struct cli_ctx *c, int opt, char **argv);
+
+/* Prints "ledger: CMD: msg" and returns the exit code for err->code. */
+int cli_fail(struct cli_ctx *c, const struct ldg_err *err);
+/* Prints a usage error ("... (see ledger CMD --help)") and returns 2. */
+int cli_usage(struct cli_ctx *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+int cli_exit_code(int code);
+
+/* Opens the ledger for reading or writing; prints on failure and returns
+ * the exit code, else 0. */
+int cli_open(struct cli_ctx *c, struct ldg_store **s);
+/* Resolves the ledger directory into out (PATH_MAX). */
+int cli_ledger_dir(struct cli_ctx *c, char *out);
+
+/* Opens the ledger and a read transaction; prints on failure. */
+int cli_open_read(struct cli_ctx *c, struct ldg_store **s,
+		  struct ldg_read **r);
+void cli_close_read(struct ldg_store *s, struct ldg_read *r);
+/* Checks that at (0 = head) is within the log; prints on failure. */
+int cli_check_at(struct cli_ctx *c, struct ldg_read *r, uint64_t at);
+/* Checks "CLUSTER" or "CLUSTER/RELEASE"; prints on failure. */
+int cli_check_scope_arg(struct cli_ctx *c, const char *scope);
+/* Writes a malloc'd rendering to stdout and frees it. */
+int cli_emit(char *buf, size_t len);
+
+/* Key selection: --key FILE, else $LEDGER_KEY, else the only *.key in
+ * $XDG_CONFIG_HOME/ledger/keys. Prints on failure. */
+int cli_signer(struct cli_ctx *c, const char *keyfile, struct ldg_signer **k);
+/* $XDG_CONFIG_HOME/ledger/keys (or ~/.config/ledger/keys) into out. */
+int cli_keys_dir(char *out, size_t len);
+
+/* Splits "KEY=VALUE" into kv (pointers into arg, which is modified). */
+int cli_split_kv(char *arg, struct ldg_kv *kv);
+int cli_parse_seq(struct cli_ctx *c, const char *what, const char *arg,
+		  uint64_t *out);
+
+/* Writes all of buf to stdout; returns an exit code. */
+int cli_write_out(const char *buf, size_t len);
+/* Prints "SEQ HASH" per appended entry. */
+void cli_print_result(const struct ldg_result *res);
+
+/* Options of the commands that append entries. */
+struct cli_write_opts {
+	const char *reason;
+	const char *keyfile;
+	struct ldg_kv meta[LDG_META_MAX];
+	size_t n_meta;
+	bool force;
+	bool no_lock;
+};
+
+#define CLI_WRITE_OPTS                                       \
+	{ "message", required_argument, NULL, 'm' },         \
+	{ "meta", required_argument, NULL, 'M' },            \
+	{ "key", required_argument, NULL, 'k' }
+
+/* Handles 'm', 'M', 'k' and the common options; returns -1 to go on,
+ * else the exit code. */
+int cli_write_opt(struct cli_ctx *c, int opt, char **argv,
+		  struct cli_write_opts *w);
+/* Opens the ledger and loads the signing key; prints on failure. */
+int cli_open_signed(struct cli_ctx *c, const struct cli_write_opts *w,
+		    struct ldg_store **s, struct ldg_signer **k);
+
+/* Prints c->help to stdout, returns 0. */
+int cli_print_help(struct cli_ctx *c);
+
+int cmd_init(int argc, char **argv, struct cli_ctx *c);
+int cmd_keygen(int argc, char **argv, struct cli_ctx *c);
+int cmd_key(int argc, char **argv, struct cli_ctx *c);
+int cmd_set(int argc, char **argv, struct cli_ctx *c);
+int cmd_unset(int argc, char **argv, struct cli_ctx *c);
+int cmd_rollback(int argc, char **argv, struct cli_ctx *c);
+int cmd_lock(int argc, char **argv, struct cli_ctx *c);
+int cmd_unlock(int argc, char **argv, struct cli_ctx *c);
+int cmd_get(int argc, char **argv, struct cli_ctx *c);
+int cmd_state(int argc, char **argv, struct cli_ctx *c);
+int cmd_log(int argc, char **argv, struct cli_ctx *c);
+int cmd_history(int argc, char **argv, struct cli_ctx *c);
+int cmd_show(int argc, char **argv, struct cli_ctx *c);
+int cmd_diff(int argc, char **argv, struct cli_ctx *c);
+int cmd_verify(int argc, char **argv, struct cli_ctx *c);
+int cmd_checkpoint(int argc, char **argv, struct cli_ctx *c);
+int cmd_reindex(int argc, char **argv, struct cli_ctx *c);
+
+#endif

@@ -1,0 +1,94 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "checkpoint.h"
+#include "cli.h"
+
+static const char help[] =
+	"usage: ledger checkpoint [--key FILE] [-o FILE]\n\n"
+	"Write a C2SP tlog-checkpoint signed note for the current head:\n"
+	"origin, tree size, base64 Merkle root, a blank line and a signature\n"
+	"line. Keep it where the ledger's host cannot change it (CI logs, an\n"
+	"auditor's mailbox); `ledger verify --checkpoint FILE` later proves\n"
+	"the ledger still contains that tree as a prefix. The signing key\n"
+	"must be a key of this ledger.\n\n"
+	"  --key FILE   signing key\n"
+	"  -o FILE      write to FILE instead of stdout\n";
+
+int cmd_checkpoint(int argc, char **argv, struct cli_ctx *c)
+{
+	static const struct option opts[] = {
+		CLI_COMMON_OPTS,
+		{ "key", required_argument, NULL, 'k' },
+		{ "output", required_argument, NULL, 'o' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct ldg_err err = { 0 };
+	struct ldg_signer *k = NULL;
+	struct ldg_store *s;
+	struct ldg_read *r;
+	struct ldg_keyinfo ki;
+	const char *keyfile = NULL, *outfile = NULL;
+	uint8_t root[LDG_HASH_BYTES];
+	uint64_t head;
+	char *note = NULL;
+	int opt, rc;
+
+	c->help = help;
+	while ((opt = getopt_long(argc, argv, ":hL:o:", opts, NULL)) != -1) {
+		if (opt == 'k')
+			keyfile = optarg;
+		else if (opt == 'o')
+			outfile = optarg;
+		else if ((rc = cli_common_opt(c, opt, argv)) >= 0)
+			return rc;
+	}
+	if (optind != argc)
+		return cli_usage(c, "unexpected argument \"%s\"", argv[optind]);
+	if ((rc = cli_open_read(c, &s, &r)))
+		return rc;
+	if ((rc = cli_signer(c, keyfile, &k)))
+		goto out_close;
+	if (ldg_keyring_by_name(r, ldg_signer_vkey(k)->name, &ki) ||
+	    memcmp(ki.vkey.pk, ldg_signer_vkey(k)->pk, LDG_PK_BYTES) ||
+	    ki.revoked_seq) {
+		ldg_err_set(&err, -EACCES,
+			    "key \"%s\" is not a trusted key of this ledger",
+			    ldg_signer_vkey(k)->name);
+		rc = cli_fail(c, &err);
+		goto out_close;
+	}
+	if (ldg_head(r, &head, NULL) || ldg_merkle_root_at(r, head, root)) {
+		ldg_err_set(&err, -EIO, "cannot read the tree head");
+		rc = cli_fail(c, &err);
+		goto out_close;
+	}
+	if (ldg_checkpoint_make(ldg_store_origin(s), head, root, k, &note,
+				&err)) {
+		rc = cli_fail(c, &err);
+		goto out_close;
+	}
+	if (outfile) {
+		FILE *f = fopen(outfile, "w");
+		if (!f || fputs(note, f) < 0 || fclose(f)) {
+			ldg_err_set(&err, -errno, "%s: %s", outfile,
+				    strerror(errno));
+			rc = cli_fail(c, &err);
+			goto out_close;
+		}
+		fprintf(stderr, "wrote checkpoint of %llu entries to %s\n",
+			(unsigned long long)head, outfile);
+		rc = CLI_OK;
+	} else {
+		rc = cli_write_out(note, strlen(note));
+	}
+out_close:
+	free(note);
+	ldg_signer_free(k);
+	cli_close_read(s, r);
+	return rc;
+}

@@ -1,0 +1,105 @@
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "names.h"
+#include "render.h"
+
+static const char help[] =
+	"usage: ledger get TARGET [KEY] [--at SEQ] [--json]\n\n"
+	"Print a target's values: with KEY, the value alone; without, one\n"
+	"KEY=VALUE line per key. --at SEQ answers for the state after entries\n"
+	"1..SEQ. Exit 1 when the key (or the target) has no value.\n\n"
+	"  --at SEQ   as of this seq (default: the head)\n"
+	"  --json     {\"target\", \"at\", \"values\": {KEY: VALUE}}\n";
+
+int cmd_get(int argc, char **argv, struct cli_ctx *c)
+{
+	static const struct option opts[] = {
+		CLI_COMMON_OPTS,
+		{ "at", required_argument, NULL, 'a' },
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct ldg_err err = { 0 };
+	struct ldg_values vals = { 0 };
+	struct ldg_store *s;
+	struct ldg_read *r;
+	const char *target, *key = NULL;
+	uint64_t at = 0, head;
+	bool json = false;
+	int opt, rc;
+
+	c->help = help;
+	while ((opt = getopt_long(argc, argv, ":hL:", opts, NULL)) != -1) {
+		if (opt == 'a') {
+			if ((rc = cli_parse_seq(c, "--at", optarg, &at)))
+				return rc;
+		} else if (opt == 'j') {
+			json = true;
+		} else if ((rc = cli_common_opt(c, opt, argv)) >= 0) {
+			return rc;
+		}
+	}
+	if (argc - optind < 1 || argc - optind > 2)
+		return cli_usage(c, "expected TARGET [KEY]");
+	target = argv[optind];
+	if (argc - optind == 2)
+		key = argv[optind + 1];
+	if (ldg_check_target(target, &err) ||
+	    (key && ldg_check_key(key, &err)))
+		return cli_fail(c, &err);
+	if ((rc = cli_open_read(c, &s, &r)))
+		return rc;
+	if ((rc = cli_check_at(c, r, at)))
+		goto out_close;
+	ldg_head(r, &head, NULL);
+	if (ldg_state_get(r, target, at, &vals)) {
+		ldg_err_set(&err, -EIO, "cannot read state of %s", target);
+		rc = cli_fail(c, &err);
+		goto out_close;
+	}
+	if (key && !ldg_values_find(&vals, key)) {
+		fprintf(stderr, "ledger: get: %s has no key %s%s\n", target,
+			key, at ? " at that seq" : "");
+		rc = CLI_NO;
+		goto out_vals;
+	}
+	if (!key && vals.n == 0) {
+		fprintf(stderr, "ledger: get: %s has no values%s\n", target,
+			at ? " at that seq" : "");
+		rc = CLI_NO;
+		goto out_vals;
+	}
+	if (json) {
+		json_t *v = json_object();
+		char *out;
+		size_t len;
+		for (size_t i = 0; i < vals.n; i++)
+			if (!key || !strcmp(key, vals.v[i].key))
+				json_object_set_new(
+					v, vals.v[i].key,
+					json_string(vals.v[i].value));
+		rc = ldg_json_out(json_pack("{s:s, s:I, s:o}", "target", target,
+					    "at", (json_int_t)(at ? at : head),
+					    "values", v),
+				  &out, &len);
+		rc = rc ? CLI_BAD : cli_emit(out, len);
+		goto out_vals;
+	}
+	for (size_t i = 0; i < vals.n; i++) {
+		if (key && !strcmp(key, vals.v[i].key))
+			printf("%s\n", vals.v[i].value);
+		else if (!key)
+			printf("%s=%s\n", vals.v[i].key, vals.v[i].value);
+	}
+	rc = fflush(stdout) ? CLI_BAD : CLI_OK;
+out_vals:
+	ldg_values_free(&vals);
+out_close:
+	cli_close_read(s, r);
+	return rc;
+}

@@ -1,0 +1,53 @@
+#include <errno.h>
+
+#include "cli.h"
+#include "names.h"
+#include "render.h"
+
+static const char help[] =
+	"usage: ledger history TARGET [--json]\n\n"
+	"A target's revisions, oldest first, with the columns `helm history`\n"
+	"users know: REVISION (the seq), UPDATED, STATUS (set, unset,\n"
+	"rollback, lock, unlock, deployed, failed), CHANGES, AUTHOR (the\n"
+	"signing key) and DESCRIPTION (the reason). Exit 1 when the target\n"
+	"has no history.\n\n"
+	"  --json   an array of entries as `ledger show --json` prints them\n";
+
+int cmd_history(int argc, char **argv, struct cli_ctx *c)
+{
+	static const struct option opts[] = {
+		CLI_COMMON_OPTS,
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct ldg_err err = { 0 };
+	struct ldg_store *s;
+	struct ldg_read *r;
+	bool json = false;
+	char *out;
+	size_t len;
+	int opt, rc;
+
+	c->help = help;
+	while ((opt = getopt_long(argc, argv, ":hL:", opts, NULL)) != -1) {
+		if (opt == 'j')
+			json = true;
+		else if ((rc = cli_common_opt(c, opt, argv)) >= 0)
+			return rc;
+	}
+	if (argc - optind != 1)
+		return cli_usage(c, "expected one TARGET");
+	if (ldg_check_target(argv[optind], &err))
+		return cli_fail(c, &err);
+	if ((rc = cli_open_read(c, &s, &r)))
+		return rc;
+	rc = ldg_render_history(r, argv[optind], json, &out, &len, &err);
+	if (rc == -ENOENT)
+		rc = (cli_fail(c, &err), CLI_NO);
+	else if (rc)
+		rc = cli_fail(c, &err);
+	else
+		rc = cli_emit(out, len);
+	cli_close_read(s, r);
+	return rc;
+}

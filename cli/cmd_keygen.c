@@ -1,0 +1,81 @@
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli.h"
+
+static const char help[] =
+	"usage: ledger keygen NAME [--dir DIR]\n\n"
+	"Create an Ed25519 key pair in the signed-note format:\n"
+	"DIR/NAME.key (private, mode 0600) and DIR/NAME.pub (verifier key, to\n"
+	"give to an admin for `ledger key add`). Existing files are never\n"
+	"overwritten.\n\n"
+	"  --dir DIR   where to write (default: $XDG_CONFIG_HOME/ledger/keys,\n"
+	"              created with mode 0700)\n";
+
+static int mkdir_private(const char *path)
+{
+	char buf[PATH_MAX];
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0700) && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(buf, 0700) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+int cmd_keygen(int argc, char **argv, struct cli_ctx *c)
+{
+	static const struct option opts[] = {
+		CLI_COMMON_OPTS,
+		{ "dir", required_argument, NULL, 'd' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct ldg_err err = { 0 };
+	struct ldg_signer *k = NULL;
+	char dir[PATH_MAX], vk[LDG_VKEY_TEXT_MAX];
+	const char *dirarg = NULL;
+	int opt, rc;
+
+	c->help = help;
+	while ((opt = getopt_long(argc, argv, ":hL:d:", opts, NULL)) != -1) {
+		if (opt == 'd')
+			dirarg = optarg;
+		else if ((rc = cli_common_opt(c, opt, argv)) >= 0)
+			return rc;
+	}
+	if (optind + 1 != argc)
+		return cli_usage(c, "expected one NAME");
+	if (dirarg)
+		snprintf(dir, sizeof(dir), "%s", dirarg);
+	else if (cli_keys_dir(dir, sizeof(dir)))
+		return cli_usage(c, "no HOME or XDG_CONFIG_HOME: pass --dir");
+	rc = mkdir_private(dir);
+	if (rc) {
+		ldg_err_set(&err, rc, "cannot create %s: %s", dir,
+			    strerror(-rc));
+		return cli_fail(c, &err);
+	}
+	if (ldg_signer_generate(argv[optind], &k, &err) ||
+	    ldg_signer_write(k, dir, &err)) {
+		rc = cli_fail(c, &err);
+		goto out_free;
+	}
+	ldg_vkey_format(ldg_signer_vkey(k), vk);
+	fprintf(stderr, "wrote %s/%s.key (private) and %s/%s.pub\n", dir,
+		argv[optind], dir, argv[optind]);
+	printf("%s\n", vk);
+	rc = CLI_OK;
+out_free:
+	ldg_signer_free(k);
+	return rc;
+}

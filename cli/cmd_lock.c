@@ -1,0 +1,67 @@
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const char lock_help[] =
+	"usage: ledger lock TARGET -m REASON\n\n"
+	"Lock a target: set and unset refuse it (exit 1, naming this reason)\n"
+	"until `ledger unlock`, or `set --force`, which is recorded as forced.\n"
+	"Locking a locked target writes nothing.\n\n"
+	"  -m, --message REASON  why (required)\n"
+	"  --key FILE            signing key\n";
+
+static const char unlock_help[] =
+	"usage: ledger unlock TARGET -m REASON\n\n"
+	"Lift a target's lock. Unlocking an unlocked target writes nothing.\n\n"
+	"  -m, --message REASON  why (required)\n"
+	"  --key FILE            signing key\n";
+
+static int lock_cmd(int argc, char **argv, struct cli_ctx *c, bool lock)
+{
+	static const struct option opts[] = {
+		CLI_COMMON_OPTS,
+		CLI_WRITE_OPTS,
+		{ NULL, 0, NULL, 0 },
+	};
+	struct cli_write_opts w = { 0 };
+	struct ldg_result res = { 0 };
+	struct ldg_err err = { 0 };
+	struct ldg_signer *k = NULL;
+	struct ldg_store *s = NULL;
+	int opt, rc;
+
+	c->help = lock ? lock_help : unlock_help;
+	while ((opt = getopt_long(argc, argv, ":hL:m:", opts, NULL)) != -1)
+		if ((rc = cli_write_opt(c, opt, argv, &w)) >= 0)
+			return rc;
+	if (argc - optind != 1)
+		return cli_usage(c, "expected one TARGET");
+	rc = cli_open_signed(c, &w, &s, &k);
+	if (rc)
+		return rc;
+	if (ldg_lock(s, k, argv[optind], w.reason, lock, &res, &err)) {
+		rc = cli_fail(c, &err);
+		goto out_free;
+	}
+	if (res.n == 0)
+		fprintf(stderr, "%s is %s; nothing written\n", argv[optind],
+			lock ? "already locked" : "not locked");
+	cli_print_result(&res);
+	rc = CLI_OK;
+out_free:
+	ldg_result_free(&res);
+	ldg_signer_free(k);
+	ldg_store_close(s);
+	return rc;
+}
+
+int cmd_lock(int argc, char **argv, struct cli_ctx *c)
+{
+	return lock_cmd(argc, argv, c, true);
+}
+
+int cmd_unlock(int argc, char **argv, struct cli_ctx *c)
+{
+	return lock_cmd(argc, argv, c, false);
+}

@@ -1,0 +1,56 @@
+#include <stdlib.h>
+
+#include "cli.h"
+#include "render.h"
+
+static const char help[] =
+	"usage: ledger log [CLUSTER[/RELEASE]] [-n N] [--json]\n\n"
+	"List entries, newest first: SEQ UPDATED STATUS TARGET CHANGES AUTHOR\n"
+	"DESCRIPTION. With a cluster or target, only its entries.\n\n"
+	"  -n N     at most N entries\n"
+	"  --json   an array of entries as `ledger show --json` prints them\n";
+
+int cmd_log(int argc, char **argv, struct cli_ctx *c)
+{
+	static const struct option opts[] = {
+		CLI_COMMON_OPTS,
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct ldg_err err = { 0 };
+	struct ldg_store *s;
+	struct ldg_read *r;
+	const char *scope = NULL;
+	uint64_t max = 0;
+	bool json = false;
+	char *out;
+	size_t len;
+	int opt, rc;
+
+	c->help = help;
+	while ((opt = getopt_long(argc, argv, ":hL:n:", opts, NULL)) != -1) {
+		if (opt == 'n') {
+			if ((rc = cli_parse_seq(c, "-n", optarg, &max)))
+				return rc;
+		} else if (opt == 'j') {
+			json = true;
+		} else if ((rc = cli_common_opt(c, opt, argv)) >= 0) {
+			return rc;
+		}
+	}
+	if (argc - optind > 1)
+		return cli_usage(c, "expected at most one CLUSTER[/RELEASE]");
+	if (argc - optind == 1) {
+		scope = argv[optind];
+		if ((rc = cli_check_scope_arg(c, scope)))
+			return rc;
+	}
+	if ((rc = cli_open_read(c, &s, &r)))
+		return rc;
+	if (ldg_render_log(r, scope, (size_t)max, json, &out, &len, &err))
+		rc = cli_fail(c, &err);
+	else
+		rc = cli_emit(out, len);
+	cli_close_read(s, r);
+	return rc;
+}

@@ -1,0 +1,77 @@
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const char help[] =
+	"usage: ledger rollback TARGET|CLUSTER --to SEQ -m REASON [--no-lock]\n\n"
+	"Restore every key of a target (or of each target of a cluster that\n"
+	"differs) to its value in the state at SEQ; keys that did not exist\n"
+	"then are unset. One transaction appends a rollback entry per target\n"
+	"(metadata rollback-to=SEQ) and, unless --no-lock, locks it so that\n"
+	"an automated pipeline cannot undo the rollback until `ledger unlock`.\n"
+	"Prints \"SEQ HASH\" per entry; nothing to restore writes nothing.\n\n"
+	"  --to SEQ              the seq whose state to restore (required)\n"
+	"  -m, --message REASON  why (required)\n"
+	"  --no-lock             do not lock the target(s)\n"
+	"  --meta K=V            metadata\n"
+	"  --key FILE            signing key\n";
+
+int cmd_rollback(int argc, char **argv, struct cli_ctx *c)
+{
+	static const struct option opts[] = {
+		CLI_COMMON_OPTS,
+		CLI_WRITE_OPTS,
+		{ "to", required_argument, NULL, 't' },
+		{ "no-lock", no_argument, NULL, 'n' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct cli_write_opts w = { 0 };
+	struct ldg_result res = { 0 };
+	struct ldg_err err = { 0 };
+	struct ldg_signer *k = NULL;
+	struct ldg_store *s = NULL;
+	const char *to_arg = NULL;
+	uint64_t to;
+	int opt, rc;
+
+	c->help = help;
+	while ((opt = getopt_long(argc, argv, ":hL:m:", opts, NULL)) != -1) {
+		if (opt == 't')
+			to_arg = optarg;
+		else if (opt == 'n')
+			w.no_lock = true;
+		else if ((rc = cli_write_opt(c, opt, argv, &w)) >= 0)
+			return rc;
+	}
+	if (argc - optind != 1)
+		return cli_usage(c, "expected one TARGET or CLUSTER");
+	if (!to_arg)
+		return cli_usage(c, "missing --to SEQ");
+	rc = cli_parse_seq(c, "--to", to_arg, &to);
+	if (rc)
+		return rc;
+	rc = cli_open_signed(c, &w, &s, &k);
+	if (rc)
+		return rc;
+	if (ldg_rollback(s, k, argv[optind], to, w.reason, w.meta, w.n_meta,
+			 w.no_lock, &res, &err)) {
+		rc = cli_fail(c, &err);
+		goto out_free;
+	}
+	if (res.n == 0)
+		fprintf(stderr, "%s is already as it was at seq %llu; nothing "
+			"written\n", argv[optind], (unsigned long long)to);
+	for (size_t i = 0; i < res.n; i++)
+		fprintf(stderr, "%s %s\n",
+			res.v[i].kind == LDG_KIND_LOCK ? "locked"
+						       : "rolled back",
+			res.v[i].target);
+	cli_print_result(&res);
+	rc = CLI_OK;
+out_free:
+	ldg_result_free(&res);
+	ldg_signer_free(k);
+	ldg_store_close(s);
+	return rc;
+}

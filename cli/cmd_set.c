@@ -1,0 +1,81 @@
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cli.h"
+
+static const char help[] =
+	"usage: ledger set TARGET KEY=VALUE... -m REASON [--meta K=V]... "
+	"[--force]\n\n"
+	"Record new values for a target (CLUSTER/RELEASE), e.g.\n"
+	"  ledger set staging/api image.tag=3f2a9c1 -m \"PR #42\"\n"
+	"Prints \"SEQ HASH\" of the new entry once it is durably committed.\n"
+	"Values equal to the current ones are not recorded; if nothing\n"
+	"changes, nothing is written (exit 0).\n\n"
+	"  -m, --message REASON  why (required)\n"
+	"  --meta K=V            metadata, e.g. pr=42, git.sha=..., ci.run=...\n"
+	"  --force               pass a lock (recorded as forced=true)\n"
+	"  --key FILE            signing key (default: $LEDGER_KEY, or the\n"
+	"                        only key in $XDG_CONFIG_HOME/ledger/keys)\n"
+	"  --ledger DIR          the ledger (default: $LEDGER_DIR)\n\n"
+	"Exit: 0 written or nothing to do; 1 not authorised or target locked;\n"
+	"2 bad input or environment.\n";
+
+int cmd_set(int argc, char **argv, struct cli_ctx *c)
+{
+	static const struct option opts[] = {
+		CLI_COMMON_OPTS,
+		CLI_WRITE_OPTS,
+		{ "force", no_argument, NULL, 'f' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct cli_write_opts w = { 0 };
+	struct ldg_result res = { 0 };
+	struct ldg_err err = { 0 };
+	struct ldg_signer *k = NULL;
+	struct ldg_store *s = NULL;
+	struct ldg_kv *kv = NULL;
+	const char *target;
+	size_t n;
+	int opt, rc;
+
+	c->help = help;
+	while ((opt = getopt_long(argc, argv, ":hL:m:", opts, NULL)) != -1) {
+		if (opt == 'f')
+			w.force = true;
+		else if ((rc = cli_write_opt(c, opt, argv, &w)) >= 0)
+			return rc;
+	}
+	if (argc - optind < 2)
+		return cli_usage(c, "expected TARGET KEY=VALUE...");
+	target = argv[optind++];
+	n = (size_t)(argc - optind);
+	kv = calloc(n, sizeof(*kv));
+	if (!kv)
+		return cli_usage(c, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		if (cli_split_kv(argv[optind + (int)i], &kv[i])) {
+			rc = cli_usage(c, "expected KEY=VALUE, not \"%.60s\"",
+				       argv[optind + (int)i]);
+			goto out_free;
+		}
+	}
+	rc = cli_open_signed(c, &w, &s, &k);
+	if (rc)
+		goto out_free;
+	if (ldg_set(s, k, target, kv, n, w.reason, w.meta, w.n_meta, w.force,
+		    &res, &err)) {
+		rc = cli_fail(c, &err);
+		goto out_free;
+	}
+	if (res.n == 0)
+		fprintf(stderr, "%s already has these values; nothing "
+			"written\n", target);
+	cli_print_result(&res);
+	rc = CLI_OK;
+out_free:
+	ldg_result_free(&res);
+	ldg_signer_free(k);
+	ldg_store_close(s);
+	free(kv);
+	return rc;
+}

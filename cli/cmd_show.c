@@ -1,0 +1,47 @@
+#include "cli.h"
+#include "render.h"
+
+static const char help[] =
+	"usage: ledger show SEQ [--json]\n\n"
+	"Print one entry: seq, hash, prev, time, signer, kind, target,\n"
+	"reason, changes, metadata and signature.\n\n"
+	"  --json   the same as a JSON object\n";
+
+int cmd_show(int argc, char **argv, struct cli_ctx *c)
+{
+	static const struct option opts[] = {
+		CLI_COMMON_OPTS,
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct ldg_err err = { 0 };
+	struct ldg_store *s;
+	struct ldg_read *r;
+	bool json = false;
+	uint64_t seq;
+	char *out;
+	size_t len;
+	int opt, rc;
+
+	c->help = help;
+	while ((opt = getopt_long(argc, argv, ":hL:", opts, NULL)) != -1) {
+		if (opt == 'j')
+			json = true;
+		else if ((rc = cli_common_opt(c, opt, argv)) >= 0)
+			return rc;
+	}
+	if (argc - optind != 1)
+		return cli_usage(c, "expected one SEQ");
+	if ((rc = cli_parse_seq(c, "SEQ", argv[optind], &seq)))
+		return rc;
+	if ((rc = cli_open_read(c, &s, &r)))
+		return rc;
+	if ((rc = cli_check_at(c, r, seq)) == 0) {
+		if (ldg_render_show(r, seq, json, &out, &len, &err))
+			rc = cli_fail(c, &err);
+		else
+			rc = cli_emit(out, len);
+	}
+	cli_close_read(s, r);
+	return rc;
+}

@@ -1,0 +1,59 @@
+#include <stdio.h>
+
+#include "cli.h"
+
+static const char help[] =
+	"usage: ledger unset TARGET KEY... -m REASON [--meta K=V]... [--force]\n\n"
+	"Remove keys from a target. Keys that are not set are skipped; if\n"
+	"none is set, nothing is written (exit 0). Prints \"SEQ HASH\".\n\n"
+	"  -m, --message REASON  why (required)\n"
+	"  --meta K=V            metadata\n"
+	"  --force               pass a lock (recorded as forced=true)\n"
+	"  --key FILE            signing key\n";
+
+int cmd_unset(int argc, char **argv, struct cli_ctx *c)
+{
+	static const struct option opts[] = {
+		CLI_COMMON_OPTS,
+		CLI_WRITE_OPTS,
+		{ "force", no_argument, NULL, 'f' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct cli_write_opts w = { 0 };
+	struct ldg_result res = { 0 };
+	struct ldg_err err = { 0 };
+	struct ldg_signer *k = NULL;
+	struct ldg_store *s = NULL;
+	const char *target;
+	int opt, rc;
+
+	c->help = help;
+	while ((opt = getopt_long(argc, argv, ":hL:m:", opts, NULL)) != -1) {
+		if (opt == 'f')
+			w.force = true;
+		else if ((rc = cli_write_opt(c, opt, argv, &w)) >= 0)
+			return rc;
+	}
+	if (argc - optind < 2)
+		return cli_usage(c, "expected TARGET KEY...");
+	target = argv[optind++];
+	rc = cli_open_signed(c, &w, &s, &k);
+	if (rc)
+		return rc;
+	if (ldg_unset(s, k, target, (const char *const *)&argv[optind],
+		      (size_t)(argc - optind), w.reason, w.meta, w.n_meta,
+		      w.force, &res, &err)) {
+		rc = cli_fail(c, &err);
+		goto out_free;
+	}
+	if (res.n == 0)
+		fprintf(stderr, "%s has none of these keys; nothing written\n",
+			target);
+	cli_print_result(&res);
+	rc = CLI_OK;
+out_free:
+	ldg_result_free(&res);
+	ldg_signer_free(k);
+	ldg_store_close(s);
+	return rc;
+}

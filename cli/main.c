@@ -1,0 +1,107 @@
+/*
+ * main.c - the `ledger` command: global options, then one subcommand from
+ * the table below (git style). Each cmd_<name>.c parses its own options,
+ * calls the library and formats the answer.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+#ifndef LEDGER_VERSION
+#define LEDGER_VERSION "dev"
+#endif
+
+static const struct cli_cmd commands[] = {
+	{ "init", cmd_init, "create a ledger and record the first admin key" },
+	{ "keygen", cmd_keygen, "create a key pair (NAME.key, NAME.pub)" },
+	{ "key", cmd_key, "add, revoke or list keys (key add|revoke|list)" },
+	{ "set", cmd_set, "set values of a target" },
+	{ "unset", cmd_unset, "remove keys of a target" },
+	{ "rollback", cmd_rollback, "restore a target or cluster to a seq" },
+	{ "lock", cmd_lock, "refuse set/unset on a target until unlocked" },
+	{ "unlock", cmd_unlock, "lift a lock" },
+	{ "get", cmd_get, "print a target's values" },
+	{ "state", cmd_state, "print the state of targets" },
+	{ "log", cmd_log, "list entries, newest first" },
+	{ "history", cmd_history, "a target's revisions, like helm history" },
+	{ "show", cmd_show, "print one entry" },
+	{ "diff", cmd_diff, "compare the state at two seqs" },
+	{ "verify", cmd_verify, "check signatures, chain, keys and indexes" },
+	{ "checkpoint", cmd_checkpoint, "write a signed tree head" },
+	{ "reindex", cmd_reindex, "rebuild the indexes from the entries" },
+};
+
+#define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: ledger [--ledger DIR] COMMAND [ARGS]\n\n"
+		   "GitOps without Git: a signed, append-only ledger of Helm "
+		   "release values.\n\ncommands:\n");
+	for (size_t i = 0; i < N_COMMANDS; i++)
+		fprintf(f, "  %-11s %s\n", commands[i].name,
+			commands[i].summary);
+	fprintf(f, "\nRun 'ledger COMMAND --help' for a command's options; "
+		   "see ledger(1).\n"
+		   "The ledger lives in --ledger DIR, $LEDGER_DIR, or "
+		   "$XDG_DATA_HOME/ledger.\n"
+		   "Exit codes: 0 ok, 1 the answer is no, 2 usage or "
+		   "environment error.\n");
+}
+
+int main(int argc, char **argv)
+{
+	struct cli_ctx c = { .cmd = "ledger" };
+	char *help[3] = { NULL, "--help", NULL };
+	int i = 1;
+
+	opterr = 0;
+	if (ldg_crypto_init()) {
+		fprintf(stderr, "ledger: cannot initialise libsodium\n");
+		return CLI_BAD;
+	}
+	while (i < argc && argv[i][0] == '-') {
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			usage(stdout);
+			return CLI_OK;
+		} else if (!strcmp(argv[i], "--version")) {
+			printf("ledger %s\n", LEDGER_VERSION);
+			return CLI_OK;
+		} else if (!strcmp(argv[i], "--ledger") && i + 1 < argc) {
+			c.ledger = argv[++i];
+		} else if (!strncmp(argv[i], "--ledger=", 9)) {
+			c.ledger = argv[i] + 9;
+		} else {
+			fprintf(stderr, "ledger: unknown option %s (see ledger "
+					"--help)\n", argv[i]);
+			return CLI_BAD;
+		}
+		i++;
+	}
+	if (i >= argc) {
+		usage(stderr);
+		return CLI_BAD;
+	}
+	if (!strcmp(argv[i], "help")) {
+		if (i + 1 >= argc) {
+			usage(stdout);
+			return CLI_OK;
+		}
+		help[0] = argv[i + 1];
+		argv = help;
+		argc = 2;
+		i = 0;
+	}
+	for (size_t k = 0; k < N_COMMANDS; k++) {
+		if (strcmp(argv[i], commands[k].name))
+			continue;
+		c.cmd = commands[k].name;
+		optind = 1;
+		return commands[k].run(argc - i, argv + i, &c);
+	}
+	fprintf(stderr, "ledger: unknown command \"%s\" (see ledger --help)\n",
+		argv[i]);
+	return CLI_BAD;
+}

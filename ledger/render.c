@@ -1,0 +1,378 @@
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "render.h"
+#include "util.h"
+
+void ldg_signer_name(struct ldg_read *r, const struct ldg_entry *e, char *out,
+		     size_t outlen)
+{
+	struct ldg_keyinfo ki;
+	char hex[2 * LDG_KEYID_BYTES + 1];
+
+	if (ldg_keyring_by_id(r, e->signer, &ki) == 0) {
+		snprintf(out, outlen, "%s", ki.vkey.name);
+		return;
+	}
+	ldg_hex(e->signer, LDG_KEYID_BYTES, hex);
+	snprintf(out, outlen, "%s", hex);
+}
+
+int ldg_render_changes(const struct ldg_entry *e, char **out)
+{
+	size_t len = 0;
+	FILE *f = open_memstream(out, &len);
+
+	if (!f)
+		return -ENOMEM;
+	if (e->kind == LDG_KIND_INIT || e->kind == LDG_KIND_KEY_ADD) {
+		/* the key's name, role and scopes; the key itself is in show */
+		const struct ldg_kv *role, *scopes, *vk;
+		role = ldg_kv_find(e->changes, e->n_changes, "role");
+		scopes = ldg_kv_find(e->changes, e->n_changes, "scopes");
+		vk = ldg_kv_find(e->changes, e->n_changes, "vkey");
+		if (e->kind == LDG_KIND_INIT)
+			fprintf(f, "origin=%s, ", e->changes[0].value);
+		fprintf(f, "+key %.*s (%s: %s)",
+			(int)strcspn(vk ? vk->value : "?", "+"),
+			vk ? vk->value : "?", role ? role->value : "?",
+			scopes ? scopes->value : "?");
+		return fclose(f) ? -ENOMEM : 0;
+	}
+	if (e->kind == LDG_KIND_KEY_REVOKE) {
+		fprintf(f, "-key %s", e->changes[0].value);
+		return fclose(f) ? -ENOMEM : 0;
+	}
+	for (size_t i = 0; i < e->n_changes; i++) {
+		const struct ldg_kv *c = &e->changes[i];
+		if (i)
+			fputs(", ", f);
+		if (c->value)
+			fprintf(f, "%s=%s", c->key, c->value);
+		else
+			fprintf(f, "-%s", c->key);
+	}
+	return fclose(f) ? -ENOMEM : 0;
+}
+
+int ldg_json_out(json_t *j, char **out, size_t *len)
+{
+	char *s;
+
+	if (!j)
+		return -ENOMEM;
+	s = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	json_decref(j);
+	if (!s)
+		return -ENOMEM;
+	*len = strlen(s) + 1;
+	*out = realloc(s, *len + 1);
+	if (!*out) {
+		free(s);
+		return -ENOMEM;
+	}
+	(*out)[*len - 1] = '\n';
+	(*out)[*len] = '\0';
+	return 0;
+}
+
+static json_t *kv_json(const struct ldg_kv *kv, size_t n, bool as_list)
+{
+	json_t *j = as_list ? json_array() : json_object();
+
+	for (size_t i = 0; j && i < n; i++) {
+		if (!as_list) {
+			json_object_set_new(j, kv[i].key,
+					    json_string(kv[i].value));
+			continue;
+		}
+		json_array_append_new(
+			j, kv[i].value
+				   ? json_pack("{s:s, s:s}", "key", kv[i].key,
+					       "value", kv[i].value)
+				   : json_pack("{s:s, s:b}", "key", kv[i].key,
+					       "unset", 1));
+	}
+	return j;
+}
+
+json_t *ldg_entry_json(struct ldg_read *r, const struct ldg_entry *e,
+		       const uint8_t hash[LDG_HASH_BYTES])
+{
+	char hh[2 * LDG_HASH_BYTES + 1], ph[2 * LDG_HASH_BYTES + 1];
+	char sh[2 * LDG_SIG_BYTES + 1], kh[2 * LDG_KEYID_BYTES + 1];
+	char when[40], who[LDG_KEYNAME_MAX + 1];
+
+	ldg_hex(hash, LDG_HASH_BYTES, hh);
+	ldg_hex(e->prev, LDG_HASH_BYTES, ph);
+	ldg_hex(e->sig, LDG_SIG_BYTES, sh);
+	ldg_hex(e->signer, LDG_KEYID_BYTES, kh);
+	ldg_time_iso(e->time_ns, when, sizeof(when));
+	ldg_signer_name(r, e, who, sizeof(who));
+	return json_pack("{s:I, s:s, s:s, s:s, s:I, s:{s:s, s:s}, s:s, s:s, "
+			 "s:o, s:s, s:o, s:s}",
+			 "seq", (json_int_t)e->seq, "hash", hh, "prev", ph,
+			 "time", when, "time_ns", (json_int_t)e->time_ns,
+			 "signer", "name", who, "keyid", kh, "kind",
+			 ldg_kind_name(e->kind), "target", e->target,
+			 "changes", kv_json(e->changes, e->n_changes, true),
+			 "reason", e->reason, "metadata",
+			 kv_json(e->meta, e->n_meta, false), "signature", sh);
+}
+
+static int read_entry(struct ldg_read *r, uint64_t seq, struct ldg_entry **e,
+		      uint8_t hash[LDG_HASH_BYTES], struct ldg_err *err)
+{
+	int rc = ldg_entry_read(r, seq, e, err);
+
+	if (rc)
+		return rc;
+	rc = ldg_entry_hash_at(r, seq, hash);
+	if (rc) {
+		ldg_entry_free(*e);
+		return ldg_err_set(err, rc, "entry %llu has no stored hash "
+				   "(run ledger verify)",
+				   (unsigned long long)seq);
+	}
+	return 0;
+}
+
+int ldg_render_show(struct ldg_read *r, uint64_t seq, bool json, char **out,
+		    size_t *len, struct ldg_err *err)
+{
+	struct ldg_entry *e;
+	uint8_t hash[LDG_HASH_BYTES];
+	char hh[2 * LDG_HASH_BYTES + 1], ph[2 * LDG_HASH_BYTES + 1];
+	char sh[2 * LDG_SIG_BYTES + 1], kh[2 * LDG_KEYID_BYTES + 1];
+	char when[40], who[LDG_KEYNAME_MAX + 1];
+	FILE *f;
+	int rc;
+
+	rc = read_entry(r, seq, &e, hash, err);
+	if (rc)
+		return rc;
+	if (json) {
+		rc = ldg_json_out(ldg_entry_json(r, e, hash), out, len);
+		ldg_entry_free(e);
+		return rc ? ldg_err_set(err, rc, "out of memory") : 0;
+	}
+	f = open_memstream(out, len);
+	if (!f) {
+		ldg_entry_free(e);
+		return ldg_err_set(err, -ENOMEM, "out of memory");
+	}
+	ldg_hex(hash, LDG_HASH_BYTES, hh);
+	ldg_hex(e->prev, LDG_HASH_BYTES, ph);
+	ldg_hex(e->sig, LDG_SIG_BYTES, sh);
+	ldg_hex(e->signer, LDG_KEYID_BYTES, kh);
+	ldg_time_iso(e->time_ns, when, sizeof(when));
+	ldg_signer_name(r, e, who, sizeof(who));
+	fprintf(f, "seq:       %llu\nhash:      %s\nprev:      %s\n"
+		   "time:      %s\nsigner:    %s (%s)\nkind:      %s\n",
+		(unsigned long long)e->seq, hh, ph, when, who, kh,
+		ldg_kind_name(e->kind));
+	if (e->target[0])
+		fprintf(f, "target:    %s\n", e->target);
+	fprintf(f, "reason:    %s\n", e->reason);
+	if (e->n_changes)
+		fputs("changes:\n", f);
+	for (size_t i = 0; i < e->n_changes; i++) {
+		if (e->changes[i].value)
+			fprintf(f, "  %s = %s\n", e->changes[i].key,
+				e->changes[i].value);
+		else
+			fprintf(f, "  %s (unset)\n", e->changes[i].key);
+	}
+	if (e->n_meta)
+		fputs("metadata:\n", f);
+	for (size_t i = 0; i < e->n_meta; i++)
+		fprintf(f, "  %s = %s\n", e->meta[i].key, e->meta[i].value);
+	fprintf(f, "signature: %s\n", sh);
+	ldg_entry_free(e);
+	if (fclose(f))
+		return ldg_err_set(err, -ENOMEM, "out of memory");
+	return 0;
+}
+
+/* A text table: columns padded to their widest cell, two spaces apart,
+ * the last column unpadded. */
+struct table {
+	size_t cols, rows;
+	char **cell; /* rows * cols, row-major */
+};
+
+static int table_add(struct table *t, char **row)
+{
+	char **grown = realloc(t->cell, (t->rows + 1) * t->cols *
+					       sizeof(*grown));
+
+	if (!grown) {
+		for (size_t c = 0; c < t->cols; c++)
+			free(row[c]);
+		return -ENOMEM;
+	}
+	t->cell = grown;
+	memcpy(&grown[t->rows * t->cols], row, t->cols * sizeof(*row));
+	t->rows++;
+	return 0;
+}
+
+static int table_render(struct table *t, char **out, size_t *len)
+{
+	size_t width[16] = { 0 };
+	FILE *f = open_memstream(out, len);
+
+	for (size_t i = 0; i < t->rows * t->cols; i++) {
+		size_t w = strlen(t->cell[i]);
+		if (w > width[i % t->cols])
+			width[i % t->cols] = w;
+	}
+	for (size_t r = 0; f && r < t->rows; r++) {
+		for (size_t c = 0; c < t->cols; c++) {
+			const char *s = t->cell[r * t->cols + c];
+			if (c + 1 < t->cols)
+				fprintf(f, "%-*s  ", (int)width[c], s);
+			else
+				fprintf(f, "%s\n", s);
+		}
+	}
+	for (size_t i = 0; i < t->rows * t->cols; i++)
+		free(t->cell[i]);
+	free(t->cell);
+	return !f || fclose(f) ? -ENOMEM : 0;
+}
+
+/* The STATUS column: what the entry did, or its apply outcome. */
+static const char *status_of(const struct ldg_entry *e)
+{
+	switch (e->kind) {
+	case LDG_KIND_APPLIED:
+		return "deployed";
+	case LDG_KIND_APPLY_FAILED:
+		return "failed";
+	case LDG_KIND_SET:
+		return ldg_kv_find(e->meta, e->n_meta, "forced") ? "set (forced)"
+								 : "set";
+	default:
+		return ldg_kind_name(e->kind);
+	}
+}
+
+static int render_entries(struct ldg_read *r, const uint64_t *seqs, size_t n,
+			  bool oldest_first, bool with_target, bool json,
+			  char **out, size_t *len, struct ldg_err *err)
+{
+	struct table t = { .cols = with_target ? 7 : 6 };
+	json_t *arr = json ? json_array() : NULL;
+	char *hdr[7];
+	size_t h = 0;
+	int rc = 0;
+
+	if (!json) {
+		hdr[h++] = strdup(with_target ? "SEQ" : "REVISION");
+		hdr[h++] = strdup("UPDATED");
+		hdr[h++] = strdup("STATUS");
+		if (with_target)
+			hdr[h++] = strdup("TARGET");
+		hdr[h++] = strdup("CHANGES");
+		hdr[h++] = strdup("AUTHOR");
+		hdr[h++] = strdup("DESCRIPTION");
+		rc = table_add(&t, hdr);
+	}
+	for (size_t i = 0; i < n && !rc; i++) {
+		uint64_t seq = seqs[oldest_first ? n - 1 - i : i];
+		uint8_t hash[LDG_HASH_BYTES];
+		struct ldg_entry *e;
+		char when[40], who[LDG_KEYNAME_MAX + 1], *row[7], *changes;
+		size_t c = 0;
+
+		rc = read_entry(r, seq, &e, hash, err);
+		if (rc)
+			break;
+		if (json) {
+			json_array_append_new(arr, ldg_entry_json(r, e, hash));
+			ldg_entry_free(e);
+			continue;
+		}
+		ldg_time_iso(e->time_ns, when, sizeof(when));
+		when[19] = '\0'; /* seconds are enough in a table */
+		ldg_signer_name(r, e, who, sizeof(who));
+		if (ldg_render_changes(e, &changes)) {
+			ldg_entry_free(e);
+			rc = -ENOMEM;
+			break;
+		}
+		if (asprintf(&row[c++], "%llu", (unsigned long long)seq) < 0)
+			row[0] = NULL;
+		row[c++] = strdup(when);
+		row[c++] = strdup(status_of(e));
+		if (with_target)
+			row[c++] = strdup(e->target[0] ? e->target : "-");
+		row[c++] = changes[0] ? changes : strdup("-");
+		if (!changes[0])
+			free(changes);
+		row[c++] = strdup(who);
+		row[c++] = strdup(e->reason);
+		ldg_entry_free(e);
+		for (size_t k = 0; k < c; k++)
+			if (!row[k])
+				rc = -ENOMEM;
+		if (rc) {
+			for (size_t k = 0; k < c; k++)
+				free(row[k]);
+			break;
+		}
+		rc = table_add(&t, row);
+	}
+	if (json) {
+		if (rc) {
+			json_decref(arr);
+			return rc;
+		}
+		rc = ldg_json_out(arr, out, len);
+	} else {
+		int trc = table_render(&t, out, len);
+		if (!rc)
+			rc = trc;
+		else if (!trc)
+			free(*out);
+	}
+	if (rc == -ENOMEM)
+		ldg_err_set(err, rc, "out of memory");
+	return rc;
+}
+
+int ldg_render_history(struct ldg_read *r, const char *target, bool json,
+		       char **out, size_t *len, struct ldg_err *err)
+{
+	uint64_t *seqs;
+	size_t n;
+	int rc = ldg_history(r, target, 0, 0, &seqs, &n);
+
+	if (rc)
+		return ldg_err_set(err, rc, "cannot read history of %s",
+				   target);
+	if (n == 0) {
+		free(seqs);
+		return ldg_err_set(err, -ENOENT, "%s has no history", target);
+	}
+	rc = render_entries(r, seqs, n, true, false, json, out, len, err);
+	free(seqs);
+	return rc;
+}
+
+int ldg_render_log(struct ldg_read *r, const char *scope, size_t max,
+		   bool json, char **out, size_t *len, struct ldg_err *err)
+{
+	uint64_t *seqs;
+	size_t n;
+	int rc = ldg_history(r, scope, 0, max, &seqs, &n);
+
+	if (rc)
+		return ldg_err_set(err, rc, "cannot read the log");
+	rc = render_entries(r, seqs, n, false, true, json, out, len, err);
+	free(seqs);
+	return rc;
+}

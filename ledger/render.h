@@ -1,0 +1,46 @@
+/*
+ * render.h - the text and JSON that users read, produced once here so the
+ * command line and the mounted view show the same bytes (`ledger show 42`
+ * and `cat entries/42` are identical).
+ *
+ * Every function renders into a malloc'd, NUL-terminated buffer (*out,
+ * *len without the NUL) that the caller frees, and reads through r only;
+ * nothing is printed. JSON is produced with jansson.
+ */
+#ifndef LDG_RENDER_H
+#define LDG_RENDER_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "store.h"
+
+/* `ledger show SEQ` text or JSON. */
+int ldg_render_show(struct ldg_read *r, uint64_t seq, bool json, char **out,
+		    size_t *len, struct ldg_err *err);
+
+/* `ledger history TARGET`: REVISION UPDATED STATUS CHANGES AUTHOR
+ * DESCRIPTION, oldest first like `helm history`. */
+int ldg_render_history(struct ldg_read *r, const char *target, bool json,
+		       char **out, size_t *len, struct ldg_err *err);
+
+/* `ledger log [SCOPE] [-n N]`, newest first. */
+int ldg_render_log(struct ldg_read *r, const char *scope, size_t max,
+		   bool json, char **out, size_t *len, struct ldg_err *err);
+
+/* An entry as a JSON object (new reference), or NULL on failure. */
+json_t *ldg_entry_json(struct ldg_read *r, const struct ldg_entry *e,
+		       const uint8_t hash[LDG_HASH_BYTES]);
+
+/* Writes "NAME" of the entry's signer (or the hex key id) into out. */
+void ldg_signer_name(struct ldg_read *r, const struct ldg_entry *e, char *out,
+		     size_t outlen);
+
+/* "image.tag=3f2a9c1, -replicas" */
+int ldg_render_changes(const struct ldg_entry *e, char **out);
+
+/* Serialises j (stealing the reference) with a trailing newline. */
+int ldg_json_out(json_t *j, char **out, size_t *len);
+
+#endif
