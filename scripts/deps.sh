@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Ledger builds and tests with, when missing.
+# Safe to run again: it installs only what is not there yet.
+set -euo pipefail
+
+PACKAGES=(
+	build-essential pkg-config meson ninja-build
+	liblmdb-dev lmdb-utils libsodium-dev libyaml-dev libmsgpack-dev
+	libjansson-dev libfuse3-dev fuse3 libcmocka-dev python3
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
+		missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+SUDO=
+if [ "$(id -u)" -ne 0 ]; then
+	command -v sudo >/dev/null || {
+		echo "deps: need root (or sudo) to install: ${missing[*]}" >&2
+		exit 2
+	}
+	SUDO=sudo
+fi
+echo "deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq </dev/null
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" </dev/null >/dev/null
