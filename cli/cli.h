@@ -128,5 +128,6 @@ int cmd_diff(int argc, char **argv, struct cli_ctx *c);
 int cmd_verify(int argc, char **argv, struct cli_ctx *c);
 int cmd_checkpoint(int argc, char **argv, struct cli_ctx *c);
 int cmd_reindex(int argc, char **argv, struct cli_ctx *c);
+int cmd_mount(int argc, char **argv, struct cli_ctx *c);
 
 #endif

@@ -41,7 +41,7 @@ int cmd_history(int argc, char **argv, struct cli_ctx *c)
 		return cli_fail(c, &err);
 	if ((rc = cli_open_read(c, &s, &r)))
 		return rc;
-	rc = ldg_render_history(r, argv[optind], json, &out, &len, &err);
+	rc = ldg_render_history(r, argv[optind], 0, json, &out, &len, &err);
 	if (rc == -ENOENT)
 		rc = (cli_fail(c, &err), CLI_NO);
 	else if (rc)

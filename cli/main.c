@@ -31,6 +31,7 @@ static const struct cli_cmd commands[] = {
 	{ "verify", cmd_verify, "check signatures, chain, keys and indexes" },
 	{ "checkpoint", cmd_checkpoint, "write a signed tree head" },
 	{ "reindex", cmd_reindex, "rebuild the indexes from the entries" },
+	{ "mount", cmd_mount, "show the ledger as read-only files (FUSE)" },
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <yaml.h>
+
 #include "render.h"
 #include "util.h"
 
@@ -344,12 +346,13 @@ static int render_entries(struct ldg_read *r, const uint64_t *seqs, size_t n,
 	return rc;
 }
 
-int ldg_render_history(struct ldg_read *r, const char *target, bool json,
-		       char **out, size_t *len, struct ldg_err *err)
+int ldg_render_history(struct ldg_read *r, const char *target, uint64_t at,
+		       bool json, char **out, size_t *len,
+		       struct ldg_err *err)
 {
 	uint64_t *seqs;
 	size_t n;
-	int rc = ldg_history(r, target, 0, 0, &seqs, &n);
+	int rc = ldg_history(r, target, at ? at + 1 : 0, 0, &seqs, &n);
 
 	if (rc)
 		return ldg_err_set(err, rc, "cannot read history of %s",
@@ -374,5 +377,199 @@ int ldg_render_log(struct ldg_read *r, const char *scope, size_t max,
 		return ldg_err_set(err, rc, "cannot read the log");
 	rc = render_entries(r, seqs, n, false, true, json, out, len, err);
 	free(seqs);
+	return rc;
+}
+
+/* ---- values.yaml ---- */
+
+static int yaml_write(void *data, unsigned char *buf, size_t size)
+{
+	return fwrite(buf, 1, size, data) == size;
+}
+
+static int emit(yaml_emitter_t *em, yaml_event_t *ev)
+{
+	return yaml_emitter_emit(em, ev) ? 0 : -EIO;
+}
+
+static int emit_scalar(yaml_emitter_t *em, const char *s, size_t len,
+		       bool quoted)
+{
+	yaml_event_t ev;
+
+	yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)s,
+				     (int)len, 1, 1,
+				     quoted ? YAML_DOUBLE_QUOTED_SCALAR_STYLE
+					    : YAML_PLAIN_SCALAR_STYLE);
+	return emit(em, &ev);
+}
+
+/* A mapping key may stay unquoted when YAML would read it back as the
+ * same string: a name, not a number, boolean or null in YAML 1.1. */
+static bool plain_key(const char *k, size_t len)
+{
+	static const char *const words[] = { "y", "n", "yes", "no", "true",
+					     "false", "on", "off", "null" };
+	char low[8];
+
+	if (!((k[0] >= 'a' && k[0] <= 'z') || (k[0] >= 'A' && k[0] <= 'Z')))
+		return false;
+	if (len < sizeof(low)) {
+		for (size_t i = 0; i < len; i++)
+			low[i] = (char)(k[i] | 0x20);
+		low[len] = '\0';
+		for (size_t i = 0; i < sizeof(words) / sizeof(*words); i++)
+			if (!strcmp(low, words[i]))
+				return false;
+	}
+	return true;
+}
+
+/* Length of key's first `depth` segments' prefix plus the next segment:
+ * returns the segment [*start, *end) at depth, or false if none. */
+static bool segment(const char *key, size_t depth, size_t *start,
+		    size_t *end)
+{
+	size_t s = 0;
+
+	for (size_t d = 0; d < depth; d++) {
+		const char *dot = strchr(key + s, '.');
+		if (!dot)
+			return false;
+		s = (size_t)(dot - key) + 1;
+	}
+	*start = s;
+	*end = s + strcspn(key + s, ".");
+	return true;
+}
+
+/* Emits v->v[lo..hi), which share their first depth segments (sorted by
+ * key, so each group of equal segments is contiguous). */
+static int emit_level(yaml_emitter_t *em, const struct ldg_values *v,
+		      size_t lo, size_t hi, size_t depth, size_t *dropped)
+{
+	yaml_event_t ev;
+	int rc;
+
+	yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1,
+					    YAML_BLOCK_MAPPING_STYLE);
+	if ((rc = emit(em, &ev)))
+		return rc;
+	for (size_t i = lo; i < hi;) {
+		size_t s = 0, e = 0, j = i + 1;
+		bool leaf;
+
+		segment(v->v[i].key, depth, &s, &e);
+		/* the group: every key with this same segment here */
+		while (j < hi) {
+			size_t s2, e2;
+			if (!segment(v->v[j].key, depth, &s2, &e2) ||
+			    e2 - s2 != e - s ||
+			    memcmp(v->v[j].key + s2, v->v[i].key + s, e - s))
+				break;
+			j++;
+		}
+		leaf = v->v[i].key[e] == '\0';
+		if ((rc = emit_scalar(em, v->v[i].key + s, e - s,
+				      !plain_key(v->v[i].key + s, e - s))))
+			return rc;
+		if (leaf && j == i + 1) {
+			rc = emit_scalar(em, v->v[i].value,
+					 strlen(v->v[i].value), true);
+		} else {
+			if (leaf) { /* "image" beside "image.tag" */
+				if (dropped)
+					(*dropped)++;
+				i++;
+			}
+			rc = emit_level(em, v, i, j, depth + 1, dropped);
+		}
+		if (rc)
+			return rc;
+		i = j;
+	}
+	yaml_mapping_end_event_initialize(&ev);
+	return emit(em, &ev);
+}
+
+/* Dotted keys sort so that a group's members are contiguous only when
+ * compared segment by segment ("a.b" must sort before "a-b"). */
+static int seg_cmp(const void *pa, const void *pb)
+{
+	const char *a = ((const struct ldg_value *)pa)->key;
+	const char *b = ((const struct ldg_value *)pb)->key;
+
+	for (;;) {
+		size_t la = strcspn(a, "."), lb = strcspn(b, ".");
+		int c = memcmp(a, b, la < lb ? la : lb);
+		if (c)
+			return c;
+		if (la != lb)
+			return la < lb ? -1 : 1;
+		if (!a[la] || !b[lb])
+			return a[la] ? 1 : b[lb] ? -1 : 0;
+		a += la + 1;
+		b += lb + 1;
+	}
+}
+
+int ldg_render_values_yaml(const struct ldg_values *v, char **out,
+			   size_t *len, size_t *dropped)
+{
+	struct ldg_values sorted = *v;
+	yaml_emitter_t em;
+	yaml_event_t ev;
+	FILE *f;
+	int rc = -EIO;
+
+	if (dropped)
+		*dropped = 0;
+	sorted.v = malloc((v->n ? v->n : 1) * sizeof(*sorted.v));
+	if (!sorted.v)
+		return -ENOMEM;
+	memcpy(sorted.v, v->v, v->n * sizeof(*sorted.v));
+	qsort(sorted.v, sorted.n, sizeof(*sorted.v), seg_cmp);
+	f = open_memstream(out, len);
+	if (!f) {
+		free(sorted.v);
+		return -ENOMEM;
+	}
+	if (!yaml_emitter_initialize(&em))
+		goto out_close;
+	yaml_emitter_set_output(&em, yaml_write, f);
+	yaml_emitter_set_unicode(&em, 1);
+	yaml_emitter_set_width(&em, -1);
+	yaml_stream_start_event_initialize(&ev, YAML_UTF8_ENCODING);
+	if (emit(&em, &ev))
+		goto out_emitter;
+	yaml_document_start_event_initialize(&ev, NULL, NULL, NULL, 1);
+	if (emit(&em, &ev))
+		goto out_emitter;
+	if (sorted.n == 0) {
+		yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1,
+						    YAML_FLOW_MAPPING_STYLE);
+		if (emit(&em, &ev))
+			goto out_emitter;
+		yaml_mapping_end_event_initialize(&ev);
+		if (emit(&em, &ev))
+			goto out_emitter;
+	} else if (emit_level(&em, &sorted, 0, sorted.n, 0, dropped)) {
+		goto out_emitter;
+	}
+	yaml_document_end_event_initialize(&ev, 1);
+	if (emit(&em, &ev))
+		goto out_emitter;
+	yaml_stream_end_event_initialize(&ev);
+	if (emit(&em, &ev) || !yaml_emitter_flush(&em))
+		goto out_emitter;
+	rc = 0;
+out_emitter:
+	yaml_emitter_delete(&em);
+out_close:
+	if (fclose(f) && !rc)
+		rc = -ENOMEM;
+	if (rc)
+		free(*out);
+	free(sorted.v);
 	return rc;
 }

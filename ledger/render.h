@@ -21,9 +21,20 @@ int ldg_render_show(struct ldg_read *r, uint64_t seq, bool json, char **out,
 		    size_t *len, struct ldg_err *err);
 
 /* `ledger history TARGET`: REVISION UPDATED STATUS CHANGES AUTHOR
- * DESCRIPTION, oldest first like `helm history`. */
-int ldg_render_history(struct ldg_read *r, const char *target, bool json,
-		       char **out, size_t *len, struct ldg_err *err);
+ * DESCRIPTION, oldest first like `helm history`; only entries up to at
+ * (0 = the head). -ENOENT when the target has no history there. */
+int ldg_render_history(struct ldg_read *r, const char *target, uint64_t at,
+		       bool json, char **out, size_t *len,
+		       struct ldg_err *err);
+
+/* A target's values at a seq (0 = head) as nested YAML (libyaml): dotted
+ * keys become nested mappings, every value a double-quoted string, so
+ * tags like 1e10, 0x1f, true or 007 stay strings. Where a key is both a
+ * value and the parent of other keys ("image" and "image.tag"), the
+ * mapping wins and the scalar is left out (Helm cannot hold both);
+ * *dropped counts such keys when dropped is not NULL. */
+int ldg_render_values_yaml(const struct ldg_values *v, char **out,
+			   size_t *len, size_t *dropped);
 
 /* `ledger log [SCOPE] [-n N]`, newest first. */
 int ldg_render_log(struct ldg_read *r, const char *scope, size_t max,

@@ -1,0 +1,104 @@
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "fs.h"
+
+static const char help[] =
+	"usage: ledger mount MOUNTPOINT [-f] [-o OPTIONS]\n\n"
+	"Serve the ledger as a read-only filesystem:\n"
+	"  HEAD                                 \"SEQ HASH\"\n"
+	"  clusters/CLUSTER/RELEASE/KEY         the current value\n"
+	"  clusters/CLUSTER/RELEASE/values.yaml all keys as nested YAML\n"
+	"  clusters/CLUSTER/RELEASE/history     the `ledger history` table\n"
+	"  clusters/CLUSTER/RELEASE/LOCKED      only while locked: the reason\n"
+	"  entries/SEQ, entries/SEQ.json        `ledger show SEQ [--json]`\n"
+	"  at/SEQ/clusters/...                  the clusters/ tree as of SEQ\n"
+	"  keys/NAME.pub                        verifier keys\n"
+	"Changes appear under clusters/ and HEAD within a second. Unmount\n"
+	"with `fusermount3 -u MOUNTPOINT` (or Ctrl-C with -f).\n\n"
+	"  -f            stay in the foreground\n"
+	"  -o OPTIONS    extra FUSE mount options (e.g. allow_other)\n";
+
+/* True when path is already a mount point (listed in mountinfo). */
+static bool is_mounted(const char *path)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "r");
+	char line[8192], mp[PATH_MAX];
+	bool found = false;
+
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f))
+		if (sscanf(line, "%*s %*s %*s %*s %4095s", mp) == 1)
+			found = !strcmp(mp, path);
+	fclose(f);
+	return found;
+}
+
+int cmd_mount(int argc, char **argv, struct cli_ctx *c)
+{
+	static const struct option opts[] = {
+		CLI_COMMON_OPTS,
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "options", required_argument, NULL, 'o' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct ldg_err err = { 0 };
+	struct ldg_store *s;
+	char dir[PATH_MAX], absdir[PATH_MAX], mp[PATH_MAX];
+	const char *options = NULL;
+	bool foreground = false;
+	struct stat st;
+	int opt, rc;
+
+	c->help = help;
+	while ((opt = getopt_long(argc, argv, ":hL:fo:", opts, NULL)) != -1) {
+		if (opt == 'f')
+			foreground = true;
+		else if (opt == 'o')
+			options = optarg;
+		else if ((rc = cli_common_opt(c, opt, argv)) >= 0)
+			return rc;
+	}
+	if (argc - optind != 1)
+		return cli_usage(c, "expected one MOUNTPOINT");
+	if (stat(argv[optind], &st) || !realpath(argv[optind], mp)) {
+		ldg_err_set(&err, -ENOENT, "%s: %s", argv[optind],
+			    strerror(errno));
+		return cli_fail(c, &err);
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		ldg_err_set(&err, -ENOTDIR, "%s: not a directory",
+			    argv[optind]);
+		return cli_fail(c, &err);
+	}
+	if (is_mounted(mp)) {
+		ldg_err_set(&err, -EBUSY, "%s is already mounted (unmount it "
+			    "with fusermount3 -u %s)", mp, mp);
+		err.code = -EINVAL; /* an environment problem: exit 2 */
+		return cli_fail(c, &err);
+	}
+	if (access("/dev/fuse", R_OK | W_OK)) {
+		ldg_err_set(&err, -ENODEV, "/dev/fuse: %s (is the fuse module "
+			    "loaded and /dev/fuse usable here?)",
+			    strerror(errno));
+		return cli_fail(c, &err);
+	}
+	/* fail here, in one line, rather than in the daemon */
+	if ((rc = cli_open(c, &s)))
+		return rc;
+	ldg_store_close(s);
+	if ((rc = cli_ledger_dir(c, dir)))
+		return rc;
+	if (!realpath(dir, absdir)) {
+		ldg_err_set(&err, -ENOENT, "%s: %s", dir, strerror(errno));
+		return cli_fail(c, &err);
+	}
+	return lfs_run(absdir, mp, foreground, options);
+}
