@@ -455,6 +455,7 @@ int ldg_entry_sign(struct ldg_entry *e, const char *origin,
 		ldg_err_set(err, rc, "out of memory");
 	if (!rc && *len > LDG_ENTRY_MAX) {
 		free(*out);
+		*out = NULL;
 		rc = ldg_err_set(err, -EINVAL, "entry too large (%zu bytes)",
 				 *len);
 	}
@@ -637,6 +638,8 @@ int ldg_entry_decode(const uint8_t *buf, size_t len, struct ldg_entry **out,
 		goto out_free;
 	rc = ldg_entry_check(e, err);
 	if (rc) {
+		if (err)
+			err->code = -EBADMSG; /* keep the reason, fix the code */
 		rc = -EBADMSG;
 		goto out_free;
 	}

@@ -135,13 +135,6 @@ static int read_small(const char *path, char *buf, size_t cap, bool secret,
 		rc = ldg_err_set(err, -EINVAL, "%s: not a regular file", path);
 		goto out_close;
 	}
-	if (secret && (st.st_mode & 077)) {
-		rc = ldg_err_set(err, -EACCES,
-				 "%s: permissions %04o are too open for a "
-				 "private key; run chmod 600 %s", path,
-				 (unsigned)(st.st_mode & 07777), path);
-		goto out_close;
-	}
 	n = read(fd, buf, cap - 1);
 	if (n < 0) {
 		rc = ldg_err_set(err, -errno, "%s: %s", path, strerror(errno));
@@ -153,6 +146,16 @@ static int read_small(const char *path, char *buf, size_t cap, bool secret,
 		goto out_close;
 	}
 	buf[n] = '\0';
+	/* a key file open to others is refused, as ssh does; what is not a
+	 * private key at all is the caller's to say */
+	if (secret && (st.st_mode & 077) &&
+	    strncmp(buf, PRIV_PREFIX, strlen(PRIV_PREFIX)) == 0) {
+		rc = ldg_err_set(err, -EACCES,
+				 "%s: permissions %04o are too open for a "
+				 "private key; run chmod 600 %s", path,
+				 (unsigned)(st.st_mode & 07777), path);
+		goto out_close;
+	}
 out_close:
 	close(fd);
 	return rc;
@@ -164,9 +167,13 @@ int ldg_vkey_load(const char *path_or_text, struct ldg_vkey *out,
 	char buf[KEYFILE_MAX];
 	int rc;
 
-	if (access(path_or_text, F_OK) != 0 && strchr(path_or_text, '+') &&
-	    !strchr(path_or_text, '/'))
-		return ldg_vkey_parse(path_or_text, out, err);
+	if (access(path_or_text, F_OK) != 0 && strchr(path_or_text, '+')) {
+		if (!strchr(path_or_text, '/'))
+			return ldg_vkey_parse(path_or_text, out, err);
+		/* base64 has '/' too: text that parses is a key, not a path */
+		if (ldg_vkey_parse(path_or_text, out, NULL) == 0)
+			return 0;
+	}
 	rc = read_small(path_or_text, buf, sizeof(buf), false, err);
 	if (rc)
 		return rc;
@@ -262,8 +269,8 @@ int ldg_signer_load(const char *path, struct ldg_signer **out,
 	if (strncmp(buf, PRIV_PREFIX, strlen(PRIV_PREFIX)) != 0) {
 		rc = ldg_err_set(err, -EINVAL,
 				 "%s: not a private key (expected "
-				 "PRIVATE+KEY+NAME+KEYID+...; see ledger keygen)",
-				 path);
+				 "PRIVATE+KEY+NAME+KEYID+...; a .pub file is "
+				 "for ledger key add)", path);
 		goto out_free;
 	}
 	rc = parse_note_key(buf + strlen(PRIV_PREFIX), name, keyid, seed,

@@ -228,6 +228,20 @@ bad:
 			   "as '*', 'staging/*' or '*/api'", s);
 }
 
+bool ldg_scopes_have_star(const char *scopes)
+{
+	const char *p = scopes;
+
+	while (*p) {
+		size_t n = strcspn(p, " ");
+		if (n == 1 && p[0] == '*')
+			return true;
+		p += n;
+		p += strspn(p, " ");
+	}
+	return false;
+}
+
 bool ldg_scope_match(const char *scope, const char *target)
 {
 	if (strcmp(scope, "*") == 0)

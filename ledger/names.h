@@ -44,6 +44,11 @@ int ldg_check_scope(const char *s, struct ldg_err *err);
  * (C0, DEL, C1). */
 bool ldg_text_ok(const char *s, size_t len);
 
+/* True when the space-separated scope list holds the scope '*' itself
+ * (not merely a glob such as '?' that matches the string "*"): the scope
+ * key management needs. */
+bool ldg_scopes_have_star(const char *scopes);
+
 /* True when target is inside scope (see the rules above). */
 bool ldg_scope_match(const char *scope, const char *target);
 

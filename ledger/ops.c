@@ -176,6 +176,20 @@ static struct ldg_entry *new_entry(enum ldg_kind kind, const char *target,
 	return e;
 }
 
+/* Whether this signer may write e here, for paths that end up writing
+ * nothing ("already so"): the answer must not depend on whether there was
+ * work to do. A lock does not matter when nothing would be written. */
+static int authorize_draft(struct wctx *c, struct ldg_entry *e,
+			   struct ldg_err *err)
+{
+	int rc;
+
+	memcpy(e->signer, ldg_signer_vkey(c->k)->keyid, LDG_KEYID_BYTES);
+	e->seq = 2; /* any seq but 1, for the field rules */
+	rc = ldg_authorize(&c->w, e, err);
+	return rc;
+}
+
 /* -EBUSY naming the lock's seq and reason. */
 static int locked_error(struct wctx *c, const char *target, uint64_t lock_seq,
 			struct ldg_err *err)
@@ -301,15 +315,14 @@ static int plan_set(struct wctx *c, void *arg, struct ldg_err *err)
 		rc = add_meta(e, a->meta, a->n_meta, err);
 	if (!rc && a->force && now.lock_seq)
 		rc = ldg_entry_add_meta(e, "forced", "true");
-	if (rc || !e->n_changes)
+	if (rc)
 		goto out_entry;
 	/* who may write comes first; a lock is only news to those who may */
-	memcpy(e->signer, ldg_signer_vkey(c->k)->keyid, LDG_KEYID_BYTES);
-	e->seq = 2; /* any seq but 1, for the field rules */
-	rc = ldg_authorize(&c->w, e, err);
+	rc = authorize_draft(c, e, err);
 	if (rc == -EBUSY)
-		rc = locked_error(c, a->target, now.lock_seq, err);
-	if (!rc)
+		rc = e->n_changes ? locked_error(c, a->target, now.lock_seq, err)
+				  : 0;
+	if (!rc && e->n_changes)
 		rc = wctx_append(c, e, err);
 out_entry:
 	ldg_entry_free(e);
@@ -390,8 +403,11 @@ struct rollback_arg {
 	bool no_lock;
 };
 
+/* Appends target's rollback (and lock); when there is nothing to restore,
+ * appends nothing and leaves in *noop_rc whether the signer may. */
 static int rollback_target(struct wctx *c, struct rollback_arg *a,
-			   const char *target, struct ldg_err *err)
+			   const char *target, int *noop_rc,
+			   struct ldg_err *err)
 {
 	struct ldg_values then, now;
 	struct ldg_entry *e = NULL;
@@ -426,8 +442,11 @@ static int rollback_target(struct wctx *c, struct rollback_arg *a,
 				 target);
 		goto out_entry;
 	}
-	if (e->n_changes == 0)
-		goto out_entry; /* already as it was */
+	if (e->n_changes == 0) {
+		/* already as it was; still, only for those who may */
+		*noop_rc = authorize_draft(c, e, err);
+		goto out_entry;
+	}
 	snprintf(to, sizeof(to), "%llu", (unsigned long long)a->to);
 	rc = ldg_entry_add_meta(e, "rollback-to", to);
 	if (!rc)
@@ -456,7 +475,7 @@ static int plan_rollback(struct wctx *c, void *arg, struct ldg_err *err)
 	size_t n = 0;
 	uint64_t head;
 	bool whole = !strchr(a->what, '/');
-	int rc;
+	int rc, refused = 0;
 
 	rc = ldg_head(&c->w, &head, NULL);
 	if (rc)
@@ -479,8 +498,15 @@ static int plan_rollback(struct wctx *c, void *arg, struct ldg_err *err)
 				 whole ? "cluster" : "target", a->what);
 		goto out_free;
 	}
-	for (size_t i = 0; i < (whole ? n : 1) && !rc; i++)
-		rc = rollback_target(c, a, targets[i], err);
+	for (size_t i = 0; i < (whole ? n : 1) && !rc; i++) {
+		int noop_rc = 0;
+		rc = rollback_target(c, a, targets[i], &noop_rc, err);
+		if (!rc && noop_rc && !refused)
+			refused = noop_rc;
+	}
+	/* nothing written anywhere: refuse a signer who could not have */
+	if (!rc && c->res->n == 0 && refused)
+		rc = refused;
 out_free:
 	ldg_strv_free(targets, n);
 	return rc;
@@ -523,12 +549,15 @@ static int plan_lock(struct wctx *c, void *arg, struct ldg_err *err)
 	if (rc)
 		return ldg_err_set(err, rc, "cannot read state of %s",
 				   a->target);
-	if ((now.lock_seq != 0) != a->lock) {
-		e = new_entry(a->lock ? LDG_KIND_LOCK : LDG_KIND_UNLOCK,
-			      a->target, a->reason, err);
-		rc = e ? wctx_append(c, e, err) : -ENOMEM;
-		ldg_entry_free(e);
-	}
+	e = new_entry(a->lock ? LDG_KIND_LOCK : LDG_KIND_UNLOCK, a->target,
+		      a->reason, err);
+	if (!e)
+		rc = -ENOMEM;
+	else if ((now.lock_seq != 0) != a->lock)
+		rc = wctx_append(c, e, err);
+	else
+		rc = authorize_draft(c, e, err); /* already so */
+	ldg_entry_free(e);
 	ldg_values_free(&now);
 	return rc;
 }
@@ -559,13 +588,16 @@ static int plan_append(struct wctx *c, void *arg, struct ldg_err *err)
 		struct ldg_keyinfo *ring;
 		size_t n, admins = 0;
 		bool target_admin = false;
-		int rc = ldg_keyring_list(&c->w, &ring, &n);
+		int rc = authorize_draft(c, a->e, err);
+		if (rc)
+			return rc;
+		rc = ldg_keyring_list(&c->w, &ring, &n);
 		if (rc)
 			return ldg_err_set(err, rc, "cannot read the keyring");
 		for (size_t i = 0; i < n; i++) {
 			bool admin = !ring[i].revoked_seq &&
 				     !strcmp(ring[i].role, "admin") &&
-				     ldg_scope_match(ring[i].scopes, "*");
+				     ldg_scopes_have_star(ring[i].scopes);
 			if (!strcmp(ring[i].vkey.name, a->revoke))
 				target_admin = admin;
 			else
@@ -573,7 +605,7 @@ static int plan_append(struct wctx *c, void *arg, struct ldg_err *err)
 		}
 		free(ring);
 		if (target_admin && admins == 0)
-			return ldg_err_set(err, -EINVAL,
+			return ldg_err_set(err, -EPERM,
 					   "refusing to revoke \"%s\": it is "
 					   "the last admin key with scope '*'",
 					   a->revoke);
@@ -643,6 +675,30 @@ int ldg_append(struct ldg_store *s, const struct ldg_signer *k,
 	struct append_arg a = { .e = draft };
 
 	return run_write(s, k, plan_append, &a, res, err);
+}
+
+struct batch_arg {
+	struct ldg_entry **drafts;
+	size_t n;
+};
+
+static int plan_batch(struct wctx *c, void *arg, struct ldg_err *err)
+{
+	struct batch_arg *a = arg;
+	int rc = 0;
+
+	for (size_t i = 0; i < a->n && !rc; i++)
+		rc = wctx_append(c, a->drafts[i], err);
+	return rc;
+}
+
+int ldg_append_batch(struct ldg_store *s, const struct ldg_signer *k,
+		     struct ldg_entry **drafts, size_t n,
+		     struct ldg_result *res, struct ldg_err *err)
+{
+	struct batch_arg a = { drafts, n };
+
+	return run_write(s, k, plan_batch, &a, res, err);
 }
 
 /* ---- reindex ---- */

@@ -86,6 +86,13 @@ int ldg_append(struct ldg_store *s, const struct ldg_signer *k,
 	       struct ldg_entry *draft, struct ldg_result *res,
 	       struct ldg_err *err);
 
+/* Appends n caller-built drafts in one transaction (one fsync): for bulk
+ * loading, e.g. benchmarks. Each is checked and authorised as ldg_append
+ * does; on any error nothing is written. */
+int ldg_append_batch(struct ldg_store *s, const struct ldg_signer *k,
+		     struct ldg_entry **drafts, size_t n,
+		     struct ldg_result *res, struct ldg_err *err);
+
 /* Rebuilds every index from the entries in one transaction. */
 int ldg_reindex(struct ldg_store *s, uint64_t *count, struct ldg_err *err);
 

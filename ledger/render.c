@@ -254,10 +254,10 @@ static const char *status_of(const struct ldg_entry *e)
 		return "deployed";
 	case LDG_KIND_APPLY_FAILED:
 		return "failed";
-	case LDG_KIND_SET:
-		return ldg_kv_find(e->meta, e->n_meta, "forced") ? "set (forced)"
-								 : "set";
 	default:
+		if (ldg_kv_find(e->meta, e->n_meta, "forced"))
+			return e->kind == LDG_KIND_SET ? "set (forced)"
+						       : "unset (forced)";
 		return ldg_kind_name(e->kind);
 	}
 }

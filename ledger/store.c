@@ -93,6 +93,8 @@ static int mkdir_p(const char *path)
 	return 0;
 }
 
+static int txn_begin(struct ldg_store *s, unsigned flags, MDB_txn **txn);
+
 static int load_origin(struct ldg_store *s, MDB_txn *txn)
 {
 	MDB_val k = { 6, "origin" }, v;
@@ -152,14 +154,7 @@ int ldg_store_open_ex(const char *dir, unsigned flags, unsigned mdb_flags,
 	rc = mdb_env_open(s->env, dir, envflags, 0644);
 	if (rc)
 		goto out_mdb;
-	rc = mdb_txn_begin(s->env, NULL,
-			   (flags & LDG_OPEN_CREATE) ? 0 : MDB_RDONLY, &txn);
-	if (rc == MDB_MAP_RESIZED && !(flags & LDG_OPEN_RDONLY)) {
-		mdb_env_set_mapsize(s->env, 0);
-		rc = mdb_txn_begin(s->env, NULL,
-				   (flags & LDG_OPEN_CREATE) ? 0 : MDB_RDONLY,
-				   &txn);
-	}
+	rc = txn_begin(s, (flags & LDG_OPEN_CREATE) ? 0 : MDB_RDONLY, &txn);
 	if (rc)
 		goto out_mdb;
 	for (int i = 0; i < DB_COUNT; i++) {
@@ -192,8 +187,10 @@ out_abort:
 	mdb_txn_abort(txn);
 out_mdb:
 	ldg_store_close(s);
-	return ldg_err_set(err, ldg_mdb_err(rc), "cannot open ledger %s: %s",
-			   dir, mdb_strerror(rc));
+	/* -EACCES means "signer not authorised" in this library; a ledger
+	 * we may not open is an environment problem */
+	return ldg_err_set(err, rc == EACCES ? -EIO : ldg_mdb_err(rc),
+			   "cannot open ledger %s: %s", dir, mdb_strerror(rc));
 }
 
 int ldg_store_open(const char *dir, unsigned flags, struct ldg_store **out,
@@ -234,10 +231,11 @@ static int txn_begin(struct ldg_store *s, unsigned flags, MDB_txn **txn)
 {
 	int rc = mdb_txn_begin(s->env, NULL, flags, txn);
 
-	/* Another process grew the map; adopt its size. Safe here because
-	 * the CLI holds no other transaction; long-lived readers open with
-	 * LDG_OPEN_RDONLY and a map that never needs to follow. */
-	if (rc == MDB_MAP_RESIZED) {
+	/* Another process grew the map; adopt its size, as often as others
+	 * keep growing it. Safe here because the CLI holds no other
+	 * transaction; long-lived readers open with LDG_OPEN_RDONLY and a
+	 * map that never needs to follow. */
+	for (int i = 0; rc == MDB_MAP_RESIZED && i < 1000; i++) {
 		mdb_env_set_mapsize(s->env, 0);
 		rc = mdb_txn_begin(s->env, NULL, flags, txn);
 	}
@@ -540,6 +538,12 @@ static int state_at(struct ldg_read *r, const char *target, uint64_t at,
 			rc = mdb_cursor_get(c, &k, &v, MDB_PREV);
 		else if (rc == MDB_NOTFOUND)
 			rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
+		if (rc == MDB_NOTFOUND) {
+			/* nothing before this key's first version (which is
+			 * after "at"): no value, go on with the next key */
+			rc = 0;
+			k.mv_size = 0;
+		}
 		if (rc)
 			break;
 		kd = k.mv_data;
@@ -556,8 +560,6 @@ static int state_at(struct ldg_read *r, const char *target, uint64_t at,
 						     (char *)v.mv_data + 1,
 						     v.mv_size - 1, seq))
 					rc = ENOMEM;
-			} else if (seq <= at) {
-				values_note(out, seq);
 			}
 		}
 		if (rc)
@@ -925,7 +927,8 @@ int ldg_authorize(struct ldg_read *r, const struct ldg_entry *e,
 	switch (e->kind) {
 	case LDG_KIND_KEY_ADD:
 	case LDG_KIND_KEY_REVOKE:
-		if (strcmp(ki.role, "admin") || !in_scopes(ki.scopes, "*"))
+		if (strcmp(ki.role, "admin") ||
+		    !ldg_scopes_have_star(ki.scopes))
 			return ldg_err_set(err, -EACCES,
 					   "key \"%s\" (role %s) may not "
 					   "manage keys: only an admin with "
