@@ -23,22 +23,47 @@ int cli_exit_code(int code)
 	}
 }
 
+static void error_line(const char *fmt, va_list ap)
+{
+	char buf[2048];
+	FILE *f = stderr;
+
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	fputs("ledger: ", f);
+	for (const unsigned char *p = (const unsigned char *)buf; *p; p++) {
+		if (*p < 0x20 || *p == 0x7f)
+			fprintf(f, "\\x%02x", *p);
+		else
+			fputc(*p, f);
+	}
+	fputc('\n', f);
+}
+
+void cli_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	error_line(fmt, ap);
+	va_end(ap);
+}
+
 int cli_fail(struct cli_ctx *c, const struct ldg_err *err)
 {
-	fprintf(stderr, "ledger: %s: %s\n", c->cmd,
-		err->msg[0] ? err->msg : strerror(-err->code));
+	cli_error("%s: %s", c->cmd,
+		  err->msg[0] ? err->msg : strerror(-err->code));
 	return cli_exit_code(err->code);
 }
 
 int cli_usage(struct cli_ctx *c, const char *fmt, ...)
 {
+	char msg[1024];
 	va_list ap;
 
-	fprintf(stderr, "ledger: %s: ", c->cmd);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fprintf(stderr, " (see ledger %s --help)\n", c->cmd);
+	cli_error("%s: %s (see ledger %s --help)", c->cmd, msg, c->cmd);
 	return CLI_BAD;
 }
 
@@ -79,7 +104,7 @@ int cli_ledger_dir(struct cli_ctx *c, char *out)
 	return 0;
 }
 
-int cli_open(struct cli_ctx *c, struct ldg_store **s)
+static int open_store(struct cli_ctx *c, unsigned flags, struct ldg_store **s)
 {
 	struct ldg_err err = { 0 };
 	char dir[PATH_MAX];
@@ -87,7 +112,7 @@ int cli_open(struct cli_ctx *c, struct ldg_store **s)
 
 	if (rc)
 		return rc;
-	if (ldg_store_open(dir, 0, s, &err))
+	if (ldg_store_open(dir, flags, s, &err))
 		return cli_fail(c, &err);
 	if (!ldg_store_origin(*s)[0]) {
 		ldg_store_close(*s);
@@ -96,6 +121,16 @@ int cli_open(struct cli_ctx *c, struct ldg_store **s)
 		return cli_fail(c, &err);
 	}
 	return 0;
+}
+
+int cli_open(struct cli_ctx *c, struct ldg_store **s)
+{
+	return open_store(c, 0, s);
+}
+
+int cli_open_ro(struct cli_ctx *c, struct ldg_store **s)
+{
+	return open_store(c, LDG_OPEN_RDONLY, s);
 }
 
 int cli_keys_dir(char *out, size_t len)
@@ -196,8 +231,7 @@ int cli_parse_seq(struct cli_ctx *c, const char *what, const char *arg,
 int cli_write_out(const char *buf, size_t len)
 {
 	if (fwrite(buf, 1, len, stdout) != len || fflush(stdout)) {
-		fprintf(stderr, "ledger: cannot write output: %s\n",
-			strerror(errno));
+		cli_error("cannot write output: %s", strerror(errno));
 		return CLI_BAD;
 	}
 	return CLI_OK;
@@ -258,7 +292,7 @@ int cli_open_read(struct cli_ctx *c, struct ldg_store **s,
 		  struct ldg_read **r)
 {
 	struct ldg_err err = { 0 };
-	int rc = cli_open(c, s);
+	int rc = cli_open_ro(c, s);
 
 	if (rc)
 		return rc;

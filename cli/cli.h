@@ -45,6 +45,11 @@ struct cli_cmd {
  * was handled and parsing goes on, else the exit code to return. */
 int cli_common_opt(struct cli_ctx *c, int opt, char **argv);
 
+/* Prints "ledger: " and the formatted text as one line on stderr, with
+ * control characters escaped (\xHH): user input never splits the line
+ * or reaches the terminal raw. */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* Prints "ledger: CMD: msg" and returns the exit code for err->code. */
 int cli_fail(struct cli_ctx *c, const struct ldg_err *err);
 /* Prints a usage error ("... (see ledger CMD --help)") and returns 2. */
@@ -52,9 +57,11 @@ int cli_usage(struct cli_ctx *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 int cli_exit_code(int code);
 
-/* Opens the ledger for reading or writing; prints on failure and returns
+/* Opens the ledger for writing (cli_open) or only reading (cli_open_ro:
+ * needs no write access to the data file); prints on failure and returns
  * the exit code, else 0. */
 int cli_open(struct cli_ctx *c, struct ldg_store **s);
+int cli_open_ro(struct cli_ctx *c, struct ldg_store **s);
 /* Resolves the ledger directory into out (PATH_MAX). */
 int cli_ledger_dir(struct cli_ctx *c, char *out);
 

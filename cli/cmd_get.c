@@ -63,13 +63,13 @@ int cmd_get(int argc, char **argv, struct cli_ctx *c)
 		goto out_close;
 	}
 	if (key && !ldg_values_find(&vals, key)) {
-		fprintf(stderr, "ledger: get: %s has no key %s%s\n", target,
+		cli_error("get: %s has no key %s%s", target,
 			key, at ? " at that seq" : "");
 		rc = CLI_NO;
 		goto out_vals;
 	}
 	if (!key && vals.n == 0) {
-		fprintf(stderr, "ledger: get: %s has no values%s\n", target,
+		cli_error("get: %s has no values%s", target,
 			at ? " at that seq" : "");
 		rc = CLI_NO;
 		goto out_vals;

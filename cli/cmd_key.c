@@ -30,7 +30,7 @@ static int key_list(struct cli_ctx *c, bool json)
 	struct ldg_read *r;
 	struct ldg_keyinfo *ring = NULL;
 	size_t n = 0;
-	int rc = cli_open(c, &s);
+	int rc = cli_open_ro(c, &s);
 
 	if (rc)
 		return rc;
@@ -120,8 +120,6 @@ int cmd_key(int argc, char **argv, struct cli_ctx *c)
 			role = optarg;
 			break;
 		case 's':
-			if (ldg_check_scope(optarg, &err))
-				return cli_fail(c, &err);
 			if (strlen(scopes) + strlen(optarg) + 2 > sizeof(scopes))
 				return cli_usage(c, "too many scopes");
 			if (scopes[0])
@@ -151,12 +149,26 @@ int cmd_key(int argc, char **argv, struct cli_ctx *c)
 		if (optind != argc)
 			return cli_usage(c, "unexpected argument \"%s\"",
 					 argv[optind]);
+		if (role || scopes[0] || reason || keyfile)
+			return cli_usage(c, "list takes only --json");
 		return key_list(c, json);
 	}
 	if (strcmp(sub, "add") && strcmp(sub, "revoke"))
 		return cli_usage(c, "unknown subcommand \"%s\" (add, revoke, "
 				 "list)", sub);
 	c->cmd = !strcmp(sub, "add") ? "key add" : "key revoke";
+	if (json)
+		return cli_usage(c, "--json is for key list");
+	if (!strcmp(sub, "revoke") && (role || scopes[0]))
+		return cli_usage(c, "revoke takes no --role or --scope");
+	if (scopes[0]) {
+		char copy[LDG_SCOPES_MAX], *save = NULL;
+		snprintf(copy, sizeof(copy), "%s", scopes);
+		for (char *t = strtok_r(copy, " ", &save); t;
+		     t = strtok_r(NULL, " ", &save))
+			if (ldg_check_scope(t, &err))
+				return cli_fail(c, &err);
+	}
 	if (optind + 1 != argc)
 		return cli_usage(c, "expected one %s",
 				 !strcmp(sub, "add") ? "PUBFILE or VKEY"

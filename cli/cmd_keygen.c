@@ -55,6 +55,8 @@ int cmd_keygen(int argc, char **argv, struct cli_ctx *c)
 	}
 	if (optind + 1 != argc)
 		return cli_usage(c, "expected one NAME");
+	if (ldg_check_keyname(argv[optind], &err)) /* before any mkdir */
+		return cli_fail(c, &err);
 	if (dirarg)
 		snprintf(dir, sizeof(dir), "%s", dirarg);
 	else if (cli_keys_dir(dir, sizeof(dir)))

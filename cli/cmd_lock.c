@@ -37,6 +37,9 @@ static int lock_cmd(int argc, char **argv, struct cli_ctx *c, bool lock)
 			return rc;
 	if (argc - optind != 1)
 		return cli_usage(c, "expected one TARGET");
+	if (w.n_meta)
+		return cli_usage(c, "--meta is not recorded on %s entries",
+				 lock ? "lock" : "unlock");
 	rc = cli_open_signed(c, &w, &s, &k);
 	if (rc)
 		return rc;

@@ -91,7 +91,7 @@ int cmd_mount(int argc, char **argv, struct cli_ctx *c)
 		return cli_fail(c, &err);
 	}
 	/* fail here, in one line, rather than in the daemon */
-	if ((rc = cli_open(c, &s)))
+	if ((rc = cli_open_ro(c, &s)))
 		return rc;
 	ldg_store_close(s);
 	if ((rc = cli_ledger_dir(c, dir)))

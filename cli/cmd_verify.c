@@ -106,7 +106,7 @@ int cmd_verify(int argc, char **argv, struct cli_ctx *c)
 	for (size_t i = 0; i < np; i++)
 		if ((rc = load_checkpoint(c, paths[i], &cps[i])))
 			goto out_free;
-	if ((rc = cli_open(c, &s)))
+	if ((rc = cli_open_ro(c, &s)))
 		goto out_free;
 	vo.threads = (unsigned)threads;
 	vo.checkpoints = cps;
@@ -144,13 +144,13 @@ int cmd_verify(int argc, char **argv, struct cli_ctx *c)
 	}
 	if (rc) {
 		if (rep.bad_seq)
-			fprintf(stderr, "ledger: verify: entry %llu: %s\n",
+			cli_error("verify: entry %llu: %s",
 				(unsigned long long)rep.bad_seq, rep.problem);
 		else if (rep.bad_checkpoint >= 0)
-			fprintf(stderr, "ledger: verify: %s: %s\n",
+			cli_error("verify: %s: %s",
 				paths[rep.bad_checkpoint], rep.problem);
 		else
-			fprintf(stderr, "ledger: verify: %s\n", rep.problem);
+			cli_error("verify: %s", rep.problem);
 		rc = CLI_NO;
 		goto out_free;
 	}

@@ -60,7 +60,7 @@ int main(int argc, char **argv)
 
 	opterr = 0;
 	if (ldg_crypto_init()) {
-		fprintf(stderr, "ledger: cannot initialise libsodium\n");
+		cli_error("cannot initialise libsodium");
 		return CLI_BAD;
 	}
 	while (i < argc && argv[i][0] == '-') {
@@ -74,9 +74,13 @@ int main(int argc, char **argv)
 			c.ledger = argv[++i];
 		} else if (!strncmp(argv[i], "--ledger=", 9)) {
 			c.ledger = argv[i] + 9;
+		} else if (!strcmp(argv[i], "--ledger")) {
+			cli_error("--ledger needs a directory (see ledger "
+				  "--help)");
+			return CLI_BAD;
 		} else {
-			fprintf(stderr, "ledger: unknown option %s (see ledger "
-					"--help)\n", argv[i]);
+			cli_error("unknown option %s (see ledger "
+					"--help)", argv[i]);
 			return CLI_BAD;
 		}
 		i++;
@@ -102,7 +106,7 @@ int main(int argc, char **argv)
 		optind = 1;
 		return commands[k].run(argc - i, argv + i, &c);
 	}
-	fprintf(stderr, "ledger: unknown command \"%s\" (see ledger --help)\n",
+	cli_error("unknown command \"%s\" (see ledger --help)",
 		argv[i]);
 	return CLI_BAD;
 }

@@ -1,7 +1,9 @@
-#define FUSE_USE_VERSION 31
+#define FUSE_USE_VERSION 312
 
 #include <errno.h>
+#include <signal.h>
 #include <fuse.h>
+#include <fuse_lowlevel.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -406,19 +408,46 @@ int lfs_run(const char *dir, const char *mountpoint, bool foreground,
 	    const char *options)
 {
 	struct lfs_ctx c = { .dir = dir };
-	char *argv[10];
-	int argc = 0;
+	struct fuse_loop_config *loop;
+	struct fuse_session *se;
+	struct fuse *f;
+	char *argv[6];
+	int argc = 0, rc = 2;
 
 	argv[argc++] = "ledger";
-	argv[argc++] = (char *)mountpoint;
 	argv[argc++] = "-o";
 	argv[argc++] = "ro,default_permissions,fsname=ledger,subtype=ledger";
 	if (options) {
 		argv[argc++] = "-o";
 		argv[argc++] = (char *)options;
 	}
-	if (foreground)
-		argv[argc++] = "-f";
 	argv[argc] = NULL;
-	return fuse_main(argc, argv, &ops, &c) ? 2 : 0;
+	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
+
+	f = fuse_new(&args, &ops, sizeof(ops), &c);
+	if (!f)
+		goto out_args;
+	se = fuse_get_session(f);
+	if (fuse_mount(f, mountpoint))
+		goto out_destroy;
+	if (fuse_daemonize(foreground) || fuse_set_signal_handlers(se))
+		goto out_unmount;
+	loop = fuse_loop_cfg_create();
+	if (!loop)
+		goto out_signals;
+	fuse_loop_cfg_set_max_threads(loop, 16);
+	rc = fuse_loop_mt(f, loop);
+	fuse_loop_cfg_destroy(loop);
+	/* fusermount3 -u ends the loop with 0; SIGTERM, SIGINT and SIGHUP
+	 * with the signal's number: all clean stops */
+	rc = (rc == 0 || rc == SIGTERM || rc == SIGINT || rc == SIGHUP) ? 0 : 2;
+out_signals:
+	fuse_remove_signal_handlers(se);
+out_unmount:
+	fuse_unmount(f);
+out_destroy:
+	fuse_destroy(f);
+out_args:
+	fuse_opt_free_args(&args);
+	return rc;
 }
