@@ -233,8 +233,8 @@ static void test_value_accepts_valid_utf8(void **state)
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
-		assert_int_equal(ldg_check_value(good[i], strlen(good[i]), NULL),
-				 0);
+		assert_int_equal(
+			ldg_check_value(good[i], strlen(good[i]), NULL), 0);
 }
 
 static void test_value_rejects_overlong_utf8(void **state)
@@ -447,6 +447,21 @@ static void test_scope_star_inside_a_segment_never_crosses_slash(void **state)
 	assert_false(ldg_scope_match("prod-[ab]/api", "prod-c/api"));
 }
 
+static void test_scope_list_has_star_only_for_the_star_itself(void **state)
+{
+	(void)state;
+	assert_true(ldg_scopes_have_star("*"));
+	assert_true(ldg_scopes_have_star("staging/* *"));
+	assert_true(ldg_scopes_have_star("* */api"));
+	assert_false(ldg_scopes_have_star("staging/*"));
+	assert_false(ldg_scopes_have_star("*/api"));
+	/* globs that match the string "*" are not the scope '*' */
+	assert_false(ldg_scopes_have_star("?"));
+	assert_false(ldg_scopes_have_star("[*]"));
+	assert_false(ldg_scopes_have_star("**"));
+	assert_false(ldg_scopes_have_star(""));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -481,6 +496,8 @@ int main(void)
 			test_scope_release_glob_matches_across_clusters),
 		cmocka_unit_test(
 			test_scope_star_inside_a_segment_never_crosses_slash),
+		cmocka_unit_test(
+			test_scope_list_has_star_only_for_the_star_itself),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,468 @@
+/*
+ * gen_vectors - writes the entry test vectors of tests/vectors/.
+ *
+ *   gen_vectors OUTDIR        (or: ninja -C build vectors)
+ *
+ * Everything is fixed, so the output is the same on every run: the keys
+ * come from fixed seeds, the times are fixed, and Ed25519 signatures are
+ * deterministic. The vectors are committed; regenerate them only when
+ * the format changes on purpose, and say so in docs/format.md.
+ *
+ * good/: a four-entry chain (init, key-add, set, rollback), each entry's
+ * prev the hash of the one before. bad/: stand-ins for entry 3 (the set)
+ * that a verifier must refuse, each for one stated reason. Malformed
+ * encodings are re-signed over their own bytes, so only a strict decoder
+ * catches them; a verifier that checks the signature alone would not.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "entry.h"
+#include "keys.h"
+#include "merkle.h"
+#include "testlib.h"
+
+#define ORIGIN "example.com/vectors"
+#define OTHER_ORIGIN "example.com/other"
+#define T0 1767225600000000000ull /* 2026-01-01T00:00:00Z */
+#define MINUTE 60000000000ull
+
+static const char *outdir;
+static FILE *index_f;
+static struct ldg_signer *admin, *deployer, *outsider;
+static uint8_t hashes[5][LDG_HASH_BYTES]; /* by seq */
+
+static void die(const char *what)
+{
+	fprintf(stderr, "gen_vectors: %s\n", what);
+	exit(1);
+}
+
+static void write_hex(const char *rel, const uint8_t *b, size_t n)
+{
+	char path[4096];
+	char *hex = tl_hex(b, n);
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", outdir, rel);
+	f = fopen(path, "w");
+	if (!f)
+		die(path);
+	fprintf(f, "%s\n", hex);
+	if (fclose(f))
+		die(path);
+	free(hex);
+}
+
+static void check(int rc, const char *what)
+{
+	if (rc)
+		die(what);
+}
+
+static void seed_of(uint8_t first, uint8_t seed[32])
+{
+	for (int i = 0; i < 32; i++)
+		seed[i] = (uint8_t)(first + i);
+}
+
+static struct ldg_entry *draft(enum ldg_kind kind, const char *target,
+			       const char *reason, uint64_t seq)
+{
+	struct ldg_entry *e = ldg_entry_new(kind, target, reason);
+
+	if (!e)
+		die("out of memory");
+	e->seq = seq;
+	e->time_ns = T0 + (seq - 1) * MINUTE;
+	if (seq > 1)
+		memcpy(e->prev, hashes[seq - 1], LDG_HASH_BYTES);
+	return e;
+}
+
+/* Signs e, checks that it decodes to the same bytes, returns the bytes. */
+static uint8_t *seal(struct ldg_entry *e, const char *origin,
+		     const struct ldg_signer *k, size_t *len)
+{
+	struct ldg_err err = { 0 };
+	struct ldg_entry *back = NULL;
+	uint8_t *buf = NULL;
+
+	if (ldg_entry_sign(e, origin, k, &buf, len, &err))
+		die(err.msg);
+	if (ldg_entry_decode(buf, *len, &back, &err))
+		die(err.msg);
+	ldg_entry_free(back);
+	return buf;
+}
+
+static void good(const char *rel, struct ldg_entry *e,
+		 const struct ldg_signer *k, const char *what)
+{
+	size_t len;
+	uint8_t *buf = seal(e, ORIGIN, k, &len);
+	char *hex;
+
+	ldg_entry_hash(buf, len, hashes[e->seq]);
+	write_hex(rel, buf, len);
+	hex = tl_hex(hashes[e->seq], LDG_HASH_BYTES);
+	fprintf(index_f, "# %s\n", what);
+	fprintf(index_f, "good %-28s seq=%llu hash=%s\n\n", rel,
+		(unsigned long long)e->seq, hex);
+	free(hex);
+	free(buf);
+}
+
+static void bad(const char *rel, const uint8_t *b, size_t n,
+		const char *stage, const char *why)
+{
+	write_hex(rel, b, n);
+	fprintf(index_f, "# %s\n", why);
+	fprintf(index_f, "bad  %-28s fails=%s\n\n", rel, stage);
+}
+
+/* The set entry (seq 3) every bad vector starts from. */
+static struct ldg_entry *the_set(void)
+{
+	struct ldg_entry *e = draft(LDG_KIND_SET, "staging/api",
+				    "deploy 1.2.3", 3);
+
+	check(ldg_entry_add_change(e, "image.tag", "1.2.3"), "change");
+	check(ldg_entry_add_change(e, "replicas", "2"), "change");
+	check(ldg_entry_add_meta(e, "ci.run", "1234"), "meta");
+	return e;
+}
+
+/* the_set() as signed fields, for re-encoding one of them */
+static void set_fields(struct fields *fs)
+{
+	struct ldg_entry *e = the_set();
+	size_t len;
+	uint8_t *buf = seal(e, ORIGIN, deployer, &len);
+
+	fields_from_entry(e, fs);
+	free(buf);
+	ldg_entry_free(e);
+}
+
+static void bad_fields(const char *rel, struct fields *fs,
+		       const char *why)
+{
+	struct mp out;
+
+	mp_init(&out);
+	fields_seal(fs, ORIGIN, deployer, &out);
+	/* guard: the vector really is refused by the decoder */
+	{
+		struct ldg_entry *e = NULL;
+		if (ldg_entry_decode(out.p, out.n, &e, NULL) == 0)
+			die(rel);
+	}
+	bad(rel, out.p, out.n, "decode", why);
+	mp_free(&out);
+	fields_free(fs);
+}
+
+static void key_line(const char *name, const struct ldg_signer *k,
+		     const char *note)
+{
+	char vk[LDG_VKEY_TEXT_MAX];
+
+	ldg_vkey_format(ldg_signer_vkey(k), vk);
+	fprintf(index_f, "# %s\n", note);
+	fprintf(index_f, "key %s %s\n\n", name, vk);
+}
+
+static void make_dir(const char *rel)
+{
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/%s", outdir, rel);
+	if (mkdir(path, 0755) && errno != EEXIST)
+		die(path);
+}
+
+int main(int argc, char **argv)
+{
+	char vk[LDG_VKEY_TEXT_MAX], path[4096], *keydir, *hex;
+	uint8_t seed[32], root[LDG_HASH_BYTES];
+	struct ldg_entry *e;
+	struct ldg_merkle tree;
+	struct fields fs;
+	struct mp m;
+	uint8_t *buf;
+	size_t len;
+
+	if (argc != 2) {
+		fprintf(stderr, "usage: gen_vectors OUTDIR\n");
+		return 2;
+	}
+	outdir = argv[1];
+	if (ldg_crypto_init())
+		die("sodium_init failed");
+	keydir = tl_mkdtemp();
+	seed_of(0x01, seed);
+	admin = tl_signer_from_seed(keydir, "admin", seed);
+	seed_of(0x21, seed);
+	deployer = tl_signer_from_seed(keydir, "deployer", seed);
+	seed_of(0x41, seed);
+	outsider = tl_signer_from_seed(keydir, "outsider", seed);
+	tl_rmrf(keydir);
+	free(keydir);
+
+	make_dir("good");
+	make_dir("bad");
+	snprintf(path, sizeof(path), "%s/INDEX.txt", outdir);
+	index_f = fopen(path, "w");
+	if (!index_f)
+		die(path);
+	fprintf(index_f,
+		"# Ledger entry test vectors (docs/format.md, \"Test vectors\").\n"
+		"# Written by tests/vectors/gen_vectors.c; do not edit by hand.\n"
+		"#\n"
+		"# Each .hex file holds ONE stored entry: the exact msgpack bytes as\n"
+		"# lowercase hex on one line (decode with: xxd -r -p FILE).\n"
+		"# Lines: 'origin ORIGIN', 'key NAME VERIFIER-KEY', 'tree-root SIZE HEX',\n"
+		"# 'good FILE seq=N hash=HEX' (hash = SHA-256(0x00 || bytes)), and\n"
+		"# 'bad FILE fails=STAGE'. Every bad vector stands in for entry 3 of the\n"
+		"# good chain; STAGE is the first check it fails, in the order a\n"
+		"# verifier runs them:\n"
+		"#   decode     the strict decoder refuses the bytes\n"
+		"#   chain      seq or prev does not continue the good chain (1, 2)\n"
+		"#   authorise  the signer may not write this entry at this point\n"
+		"#   signature  the Ed25519 signature does not verify for the origin\n"
+		"#              below and the signer's key\n"
+		"# It passes every earlier check. Times: seq N was written at\n"
+		"# 2026-01-01T00:00:00Z + (N-1) minutes.\n"
+		"#\n"
+		"# Checked by tests/unit/test_vectors.c (C, the library) and by\n"
+		"# tests/vectors/verify_vectors.py (Python, written from\n"
+		"# docs/format.md alone).\n\n");
+	fprintf(index_f, "origin %s\n\n", ORIGIN);
+	key_line("admin", admin,
+		 "admin: Ed25519 seed 0x01 0x02 .. 0x20; recorded by init "
+		 "(seq 1)");
+	key_line("deployer", deployer,
+		 "deployer: seed 0x21 .. 0x40; added at seq 2, role deployer, "
+		 "scope staging/*");
+	key_line("outsider", outsider,
+		 "outsider: seed 0x41 .. 0x60; never added to the ledger");
+
+	/* ---- the good chain ---- */
+	e = draft(LDG_KIND_INIT, "", "initialise the ledger", 1);
+	ldg_vkey_format(ldg_signer_vkey(admin), vk);
+	check(ldg_entry_add_change(e, "origin", ORIGIN), "init");
+	check(ldg_entry_add_change(e, "role", "admin"), "init");
+	check(ldg_entry_add_change(e, "scopes", "*"), "init");
+	check(ldg_entry_add_change(e, "vkey", vk), "init");
+	good("good/genesis.hex", e, admin,
+	     "seq 1, init: origin, the admin key with role admin and scope *; "
+	     "signed by admin; prev is 32 zero bytes");
+	ldg_entry_free(e);
+
+	e = draft(LDG_KIND_KEY_ADD, "", "add the staging deployer", 2);
+	ldg_vkey_format(ldg_signer_vkey(deployer), vk);
+	check(ldg_entry_add_change(e, "role", "deployer"), "key-add");
+	check(ldg_entry_add_change(e, "scopes", "staging/*"), "key-add");
+	check(ldg_entry_add_change(e, "vkey", vk), "key-add");
+	good("good/key-add.hex", e, admin,
+	     "seq 2, key-add: deployer, role deployer, scope staging/*; "
+	     "signed by admin");
+	ldg_entry_free(e);
+
+	e = the_set();
+	good("good/set.hex", e, deployer,
+	     "seq 3, set staging/api image.tag=1.2.3 replicas=2, metadata "
+	     "ci.run=1234; signed by deployer (in scope)");
+	ldg_entry_free(e);
+
+	e = draft(LDG_KIND_ROLLBACK, "staging/api", "1.2.3 breaks login", 4);
+	check(ldg_entry_add_change(e, "image.tag", NULL), "rollback");
+	check(ldg_entry_add_change(e, "replicas", NULL), "rollback");
+	check(ldg_entry_add_meta(e, "rollback-to", "2"), "rollback");
+	good("good/rollback.hex", e, admin,
+	     "seq 4, rollback staging/api to seq 2: both keys did not exist "
+	     "then, so both are unset (one-element pairs); signed by admin");
+	ldg_entry_free(e);
+
+	ldg_merkle_init(&tree);
+	for (int i = 1; i <= 4; i++)
+		ldg_merkle_push(&tree, hashes[i]);
+	ldg_merkle_root(&tree, root);
+	hex = tl_hex(root, LDG_HASH_BYTES);
+	fprintf(index_f, "# RFC 6962 Merkle tree head over the four good "
+			 "entries\ntree-root 4 %s\n\n",
+		hex);
+	free(hex);
+
+	/* ---- bad: bytes changed after signing ---- */
+	e = the_set();
+	buf = seal(e, ORIGIN, deployer, &len);
+	buf[len - 32] ^= 0x01;
+	bad("bad/sig-flipped.hex", buf, len, "signature",
+	    "good/set.hex with one bit of the signature flipped (byte "
+	    "len-32)");
+	buf[len - 32] ^= 0x01;
+	{
+		uint8_t *v = memmem(buf, len, "\xa5" "1.2.3", 6);
+		if (!v)
+			die("value not found");
+		v[5] ^= 0x01; /* "1.2.3" -> "1.2.2": still valid text */
+	}
+	bad("bad/value-flipped.hex", buf, len, "signature",
+	    "good/set.hex with one bit of the value flipped: image.tag reads "
+	    "1.2.2, still well-formed, signature no longer matches");
+	free(buf);
+	buf = seal(e, ORIGIN, deployer, &len);
+	{
+		uint8_t *more = malloc(len + 1);
+		memcpy(more, buf, len);
+		more[len] = 0x00;
+		bad("bad/trailing-byte.hex", more, len + 1, "decode",
+		    "good/set.hex followed by one 0x00 byte");
+		free(more);
+	}
+	bad("bad/truncated.hex", buf, len - 10, "decode",
+	    "good/set.hex without its last 10 bytes");
+	free(buf);
+
+	/* signed for another ledger */
+	buf = seal(e, OTHER_ORIGIN, deployer, &len);
+	bad("bad/wrong-origin.hex", buf, len, "signature",
+	    "the set, well-formed and chained, but signed for origin "
+	    "\"" OTHER_ORIGIN "\": replayed from another ledger");
+	free(buf);
+	ldg_entry_free(e);
+
+	/* ---- bad: well-formed and signed, but not in this chain ---- */
+	e = the_set();
+	memcpy(e->prev, hashes[1], LDG_HASH_BYTES);
+	buf = seal(e, ORIGIN, deployer, &len);
+	bad("bad/wrong-prev.hex", buf, len, "chain",
+	    "the set with prev = hash of entry 1 instead of entry 2; "
+	    "correctly signed");
+	free(buf);
+	ldg_entry_free(e);
+
+	e = the_set();
+	buf = seal(e, ORIGIN, outsider, &len);
+	bad("bad/unknown-signer.hex", buf, len, "authorise",
+	    "the set signed by outsider, whose key was never added: signer "
+	    "key id not in the keyring");
+	free(buf);
+	ldg_entry_free(e);
+
+	e = the_set();
+	free(e->target);
+	e->target = strdup("prod/api");
+	buf = seal(e, ORIGIN, deployer, &len);
+	bad("bad/out-of-scope.hex", buf, len, "authorise",
+	    "a set of prod/api signed by deployer, whose scope is staging/*");
+	free(buf);
+	ldg_entry_free(e);
+
+	/* ---- bad: non-canonical or foreign encodings, re-signed ---- */
+	mp_init(&m);
+	set_fields(&fs);
+	mp_uint_as(&m, 0xcd, 3);
+	fields_put(&fs, 1, &m);
+	bad_fields("bad/uint16-seq.hex", &fs,
+		   "seq 3 encoded as uint16 (cd 00 03) instead of the fixint "
+		   "03; re-signed over these bytes");
+
+	set_fields(&fs);
+	mp_reset(&m);
+	mp_str_as(&m, 0xda, "set");
+	fields_put(&fs, 5, &m);
+	bad_fields("bad/str16-short.hex", &fs,
+		   "kind \"set\" encoded as str16 (da 00 03) instead of fixstr "
+		   "(a3); re-signed");
+
+	set_fields(&fs);
+	mp_reset(&m);
+	{
+		const char *const kv[] = { "replicas", "2", "image.tag",
+					   "1.2.3" };
+		mp_kvs(&m, kv, 2);
+	}
+	fields_put(&fs, 7, &m);
+	bad_fields("bad/unsorted-changes.hex", &fs,
+		   "changes listed as replicas, image.tag (not sorted by key); "
+		   "re-signed");
+
+	set_fields(&fs);
+	mp_reset(&m);
+	{
+		const char *const kv[] = { "image.tag", "1.2.3", "image.tag",
+					   "1.2.4" };
+		mp_kvs(&m, kv, 2);
+	}
+	fields_put(&fs, 7, &m);
+	bad_fields("bad/duplicate-keys.hex", &fs,
+		   "image.tag listed twice in changes; re-signed");
+
+	set_fields(&fs);
+	mp_reset(&m);
+	mp_uint(&m, 2);
+	fields_put(&fs, 0, &m);
+	bad_fields("bad/version-2.hex", &fs,
+		   "format version 2 (unknown); otherwise the set, re-signed");
+
+	set_fields(&fs);
+	mp_reset(&m);
+	mp_byte(&m, 0xc0);
+	fields_put(&fs, 6, &m);
+	bad_fields("bad/nil-target.hex", &fs,
+		   "target encoded as nil (c0); nil is not in the profile; "
+		   "re-signed");
+
+	set_fields(&fs);
+	mp_reset(&m);
+	mp_byte(&m, 0x81);
+	mp_str(&m, "ci.run");
+	mp_str(&m, "1234");
+	fields_put(&fs, 9, &m);
+	bad_fields("bad/map-metadata.hex", &fs,
+		   "metadata as a map {\"ci.run\": \"1234\"} instead of a list "
+		   "of pairs; re-signed");
+
+	set_fields(&fs);
+	mp_reset(&m);
+	{
+		double t = (double)(T0 + 2 * MINUTE);
+		uint64_t bits;
+		memcpy(&bits, &t, 8);
+		mp_byte(&m, 0xcb);
+		for (int i = 7; i >= 0; i--)
+			mp_byte(&m, (uint8_t)(bits >> (8 * i)));
+	}
+	fields_put(&fs, 3, &m);
+	bad_fields("bad/float-time.hex", &fs,
+		   "time as float64 (cb ...) instead of uint64; re-signed");
+
+	set_fields(&fs);
+	mp_reset(&m);
+	mp_raw(&m, "\xc5\x00\x20", 3);
+	mp_raw(&m, hashes[2], LDG_HASH_BYTES);
+	fields_put(&fs, 2, &m);
+	bad_fields("bad/bin16-prev.hex", &fs,
+		   "prev as bin16 (c5 00 20) instead of bin8 (c4 20); "
+		   "re-signed");
+
+	set_fields(&fs);
+	mp_reset(&fs.f[2]);
+	mp_strn(&fs.f[2], (const char *)hashes[2], LDG_HASH_BYTES);
+	bad_fields("bad/str-prev.hex", &fs,
+		   "prev as a 32-byte str (d9 20) instead of bin; re-signed");
+	mp_free(&m);
+
+	if (fclose(index_f))
+		die("INDEX.txt");
+	ldg_signer_free(admin);
+	ldg_signer_free(deployer);
+	ldg_signer_free(outsider);
+	return 0;
+}

@@ -1,0 +1,462 @@
+#!/usr/bin/env python3
+"""An independent verifier of the Ledger entry format, written from
+docs/format.md alone (no code shared with ledger/), run over the vectors
+of this directory.
+
+    python3 tests/vectors/verify_vectors.py [tests/vectors]
+
+Needs the 'cryptography' package for Ed25519. Exit 0 when every good
+vector is accepted with the hash and tree head INDEX.txt lists and every
+bad vector is refused at the stage INDEX.txt names; 1 otherwise; 77 (the
+meson "skip" code) when 'cryptography' is missing.
+"""
+
+import base64
+import fnmatch
+import hashlib
+import os
+import re
+import sys
+
+try:
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+        Ed25519PublicKey,
+    )
+except ImportError:  # pragma: no cover
+    print("verify_vectors.py: needs the 'cryptography' package; skipped")
+    sys.exit(77)
+
+
+class Bad(Exception):
+    """The entry is refused; .stage is the check that failed."""
+
+    def __init__(self, stage, why):
+        super().__init__(f"{stage}: {why}")
+        self.stage = stage
+
+
+# ---- section 2: the msgpack profile ----------------------------------
+
+class Reader:
+    def __init__(self, data):
+        self.b = data
+        self.i = 0
+
+    def take(self, n):
+        if self.i + n > len(self.b):
+            raise Bad("decode", "truncated")
+        out = self.b[self.i:self.i + n]
+        self.i += n
+        return out
+
+    def be(self, n):
+        return int.from_bytes(self.take(n), "big")
+
+    def value(self):
+        """Decodes one value as ('uint'|'str'|'bin'|'array', payload),
+        refusing forbidden types and non-shortest forms (2.1, 2.2)."""
+        t = self.take(1)[0]
+        if t <= 0x7F:
+            return ("uint", t)
+        if t in (0xCC, 0xCD, 0xCE, 0xCF):
+            width = 1 << (t - 0xCC)
+            v = self.be(width)
+            floor = {1: 0x80, 2: 0x100, 4: 0x10000, 8: 0x100000000}[width]
+            if v < floor:
+                raise Bad("decode", f"uint{8 * width} for {v}")
+            return ("uint", v)
+        if 0xA0 <= t <= 0xBF or t in (0xD9, 0xDA, 0xDB):
+            if t <= 0xBF:
+                n = t & 0x1F
+            else:
+                width = 1 << (t - 0xD9)
+                n = self.be(width)
+                floor = {1: 32, 2: 0x100, 4: 0x10000}[width]
+                if n < floor:
+                    raise Bad("decode", f"str{8 * width} for {n} bytes")
+            raw = self.take(n)
+            if b"\x00" in raw:
+                raise Bad("decode", "NUL in text")
+            try:
+                return ("str", raw.decode("utf-8", errors="strict"))
+            except UnicodeDecodeError:
+                raise Bad("decode", "text is not UTF-8")
+        if t in (0xC4, 0xC5, 0xC6):
+            width = 1 << (t - 0xC4)
+            n = self.be(width)
+            floor = {1: 0, 2: 0x100, 4: 0x10000}[width]
+            if n < floor:
+                raise Bad("decode", f"bin{8 * width} for {n} bytes")
+            return ("bin", self.take(n))
+        if 0x90 <= t <= 0x9F or t in (0xDC, 0xDD):
+            if t <= 0x9F:
+                n = t & 0x0F
+            else:
+                width = 2 if t == 0xDC else 4
+                n = self.be(width)
+                if n < (16 if width == 2 else 0x10000):
+                    raise Bad("decode", "array header not shortest")
+            return ("array", [self.value() for _ in range(n)])
+        raise Bad("decode", f"forbidden msgpack type 0x{t:02x}")
+
+
+# ---- section 3.1: names ----------------------------------------------
+
+LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?\Z")
+KEY = re.compile(r"[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*\Z")
+KEYNAME = re.compile(r"[A-Za-z0-9._-]{1,64}\Z")
+SCOPE = re.compile(r"[a-z0-9/*?\[\]!-]+\Z")
+
+
+def is_text(s, lo, hi):
+    n = len(s.encode("utf-8"))
+    if not lo <= n <= hi:
+        return False
+    for ch in s:
+        c = ord(ch)
+        if c < 0x20 or c == 0x7F or 0x80 <= c <= 0x9F:
+            return False
+        if 0xD800 <= c <= 0xDFFF:  # python's strict codec already refuses
+            return False
+    return True
+
+
+def is_cluster(s):
+    return len(s) <= 63 and LABEL.match(s) is not None
+
+
+def is_target(s):
+    parts = s.split("/")
+    return (len(parts) == 2 and is_cluster(parts[0]) and
+            len(parts[1]) <= 53 and LABEL.match(parts[1]) is not None)
+
+
+def is_key(s):
+    return 1 <= len(s) <= 253 and KEY.match(s) is not None
+
+
+def is_scope_list(s):
+    if not 1 <= len(s) <= 4096 or s != s.strip(" ") or "  " in s:
+        return False
+    return all(1 <= len(t) <= 117 and SCOPE.match(t)
+               for t in s.split(" "))
+
+
+# ---- section 7: keys --------------------------------------------------
+
+def keyid(name, pk):
+    return hashlib.sha256(name.encode() + b"\x0a\x01" + pk).digest()[:4]
+
+
+def parse_vkey(text):
+    parts = text.split("+", 2)  # the base64 may contain '+' itself
+    if len(parts) != 3 or not KEYNAME.match(parts[0]):
+        raise ValueError("not NAME+KEYID+BASE64")
+    name, idhex, b64 = parts
+    if not re.fullmatch(r"[0-9a-fA-F]{8}", idhex) or len(b64) != 44:
+        raise ValueError("bad key id or key length")
+    raw = base64.b64decode(b64, validate=True)
+    if len(raw) != 33 or raw[0] != 0x01:
+        raise ValueError("not an Ed25519 key")
+    pk = raw[1:]
+    if keyid(name, pk) != bytes.fromhex(idhex):
+        raise ValueError("key id does not match")
+    return name, pk
+
+
+# ---- sections 3 and 4: the entry --------------------------------------
+
+KINDS = ("init", "set", "unset", "rollback", "lock", "unlock", "key-add",
+         "key-revoke", "applied", "apply-failed")
+
+
+def field(f, i, typ, size=None):
+    t, v = f[i]
+    if t != typ or (size is not None and len(v) != size):
+        raise Bad("decode", f"field {i} is not {typ}"
+                  + (f"({size})" if size else ""))
+    return v
+
+
+def pairs(f, i, allow_unset, limit):
+    out = []
+    for t, p in field(f, i, "array"):
+        if t != "array" or not (1 if allow_unset else 2) <= len(p) <= 2:
+            raise Bad("decode", f"bad pair in field {i}")
+        if any(pt != "str" for pt, _ in p):
+            raise Bad("decode", f"pair item is not a str in field {i}")
+        out.append((p[0][1], p[1][1] if len(p) == 2 else None))
+    if len(out) > limit:
+        raise Bad("decode", f"too many pairs in field {i}")
+    keys = [k.encode() for k, _ in out]
+    if any(a >= b for a, b in zip(keys, keys[1:])):
+        raise Bad("decode", f"field {i} is not sorted and unique")
+    return out
+
+
+def decode(data):
+    if len(data) > 1048576:
+        raise Bad("decode", "too large")
+    r = Reader(data)
+    t, f = r.value()
+    if r.i != len(data):
+        raise Bad("decode", "trailing bytes")
+    if t != "array" or len(f) != 11:
+        raise Bad("decode", "not an array of 11 fields")
+    e = {}
+    e["version"] = field(f, 0, "uint")
+    if e["version"] != 1:
+        raise Bad("decode", f"unknown version {e['version']}")
+    e["seq"] = field(f, 1, "uint")
+    e["prev"] = field(f, 2, "bin", 32)
+    e["time"] = field(f, 3, "uint")
+    e["signer"] = field(f, 4, "bin", 4)
+    e["kind"] = field(f, 5, "str")
+    e["target"] = field(f, 6, "str")
+    e["changes"] = pairs(f, 7, True, 1000)
+    e["reason"] = field(f, 8, "str")
+    e["meta"] = pairs(f, 9, False, 64)
+    e["sig"] = field(f, 10, "bin", 64)
+    check_rules(e)
+    return e
+
+
+def rule(ok, why):
+    if not ok:
+        raise Bad("decode", why)
+
+
+def check_rules(e):
+    seq, kind, target = e["seq"], e["kind"], e["target"]
+    ch = dict(e["changes"])
+    rule(1 <= seq <= 2**63 - 1, "seq out of range")
+    rule(kind in KINDS, "unknown kind")
+    rule((seq == 1) == (kind == "init"), "init is seq 1 and only seq 1")
+    rule(seq != 1 or e["prev"] == bytes(32), "seq 1 prev not zero")
+    rule(is_text(e["reason"], 1, 4096), "bad reason")
+    for k, v in e["meta"]:
+        rule(is_key(k) and is_text(v, 1, 4096), "bad metadata")
+    names = [k for k, _ in e["changes"]]
+    if kind in ("init", "key-add", "key-revoke"):
+        rule(target == "", "key entries have no target")
+        want = {"init": ["origin", "role", "scopes", "vkey"],
+                "key-add": ["role", "scopes", "vkey"],
+                "key-revoke": ["name"]}[kind]
+        rule(names == want and None not in ch.values(), "wrong fields")
+        if kind == "key-revoke":
+            rule(KEYNAME.match(ch["name"]) is not None, "bad key name")
+            return
+        if kind == "init":
+            o = ch["origin"]
+            rule(is_text(o, 1, 255) and o == o.strip(" "), "bad origin")
+            rule(ch["role"] == "admin" and ch["scopes"] == "*",
+                 "init must be admin with scope *")
+        rule(ch["role"] in ("admin", "deployer", "applier"), "bad role")
+        rule(is_scope_list(ch["scopes"]), "bad scopes")
+        try:
+            parse_vkey(ch["vkey"])
+        except ValueError as err:
+            raise Bad("decode", f"bad vkey: {err}")
+        return
+    if kind in ("lock", "unlock"):
+        rule(is_target(target) and not names, "bad lock")
+        return
+    if kind in ("applied", "apply-failed"):
+        rule(is_target(target) if "/" in target else is_cluster(target),
+             "bad target")
+    else:
+        rule(is_target(target), "bad target")
+        rule(len(names) >= 1, "no changes")
+    for k, v in e["changes"]:
+        rule(is_key(k), "bad key")
+        rule(v is None or is_text(v, 1, 4096), "bad value")
+        if kind in ("set", "applied", "apply-failed"):
+            rule(v is not None, f"{kind} unsets a key")
+        if kind == "unset":
+            rule(v is None, "unset sets a key")
+    if kind == "rollback":
+        to = dict(e["meta"]).get("rollback-to", "")
+        rule(re.fullmatch(r"[0-9]+", to) is not None
+             and 1 <= int(to) < seq, "bad rollback-to")
+
+
+# ---- sections 5, 6, 8: signature, hashes, authorisation ---------------
+
+def leaf(data):
+    return hashlib.sha256(b"\x00" + data).digest()
+
+
+def mth(hashes):
+    if not hashes:
+        return hashlib.sha256(b"").digest()
+    if len(hashes) == 1:
+        return hashes[0]
+    k = 1
+    while k * 2 < len(hashes):
+        k *= 2
+    return hashlib.sha256(b"\x01" + mth(hashes[:k]) + mth(hashes[k:])
+                          ).digest()
+
+
+def sig_ok(data, origin, pk):
+    if (len(data) < 67 or data[0] != 0x9B or data[-66] != 0xC4
+            or data[-65] != 0x40):
+        return False
+    msg = (b"ledger/v1/entry\x00" + origin.encode() + b"\x00" + b"\x9a"
+           + data[1:-66])
+    try:
+        Ed25519PublicKey.from_public_bytes(pk).verify(data[-64:], msg)
+        return True
+    except InvalidSignature:
+        return False
+
+
+def scope_match(scope, target):
+    if scope == "*":
+        return True
+    # fnmatch with FNM_PATHNAME: no wildcard crosses '/'
+    s_parts, t_parts = scope.split("/"), target.split("/")
+    return len(s_parts) == len(t_parts) and all(
+        fnmatch.fnmatchcase(t, s) for s, t in zip(s_parts, t_parts))
+
+
+class Ledger:
+    def __init__(self):
+        self.prev = bytes(32)
+        self.seq = 0
+        self.origin = None
+        self.keys = {}  # keyid -> dict(name, pk, role, scopes, revoked)
+        self.locked = set()
+        self.leaves = []
+
+    def append(self, data):
+        e = decode(data)
+        if e["seq"] != self.seq + 1 or e["prev"] != self.prev:
+            raise Bad("chain", "seq or prev does not continue the chain")
+        if e["kind"] == "init":
+            self.origin = dict(e["changes"])["origin"]
+        pk = self.authorise(e)
+        if not sig_ok(data, self.origin, pk):
+            raise Bad("signature", "signature does not verify")
+        self.apply(e)
+        self.seq = e["seq"]
+        self.prev = leaf(data)
+        self.leaves.append(self.prev)
+
+    def authorise(self, e):
+        kind, target = e["kind"], e["target"]
+        if kind == "init":
+            name, pk = parse_vkey(dict(e["changes"])["vkey"])
+            if keyid(name, pk) != e["signer"]:
+                raise Bad("authorise", "init not signed by its own key")
+            return pk
+        k = self.keys.get(e["signer"])
+        if k is None or k["revoked"]:
+            raise Bad("authorise", "unknown or revoked signer")
+        if kind in ("key-add", "key-revoke"):
+            if k["role"] != "admin" or "*" not in k["scopes"].split(" "):
+                raise Bad("authorise", "may not manage keys")
+            return k["pk"]
+        if kind in ("applied", "apply-failed"):
+            allowed = k["role"] in ("applier", "admin")
+            if "/" not in target:
+                target += "/*"
+        else:
+            allowed = k["role"] in ("deployer", "admin")
+        if not allowed or not any(scope_match(s, target)
+                                  for s in k["scopes"].split(" ")):
+            raise Bad("authorise", "role or scope does not allow it")
+        if (kind in ("set", "unset") and target in self.locked
+                and "forced" not in dict(e["meta"])):
+            raise Bad("authorise", "target is locked")
+        return k["pk"]
+
+    def apply(self, e):
+        ch = dict(e["changes"])
+        if e["kind"] in ("init", "key-add"):
+            name, pk = parse_vkey(ch["vkey"])
+            self.keys[keyid(name, pk)] = dict(
+                name=name, pk=pk, role=ch["role"], scopes=ch["scopes"],
+                revoked=False)
+        elif e["kind"] == "key-revoke":
+            for k in self.keys.values():
+                if k["name"] == ch["name"]:
+                    k["revoked"] = True
+        elif e["kind"] == "lock":
+            self.locked.add(e["target"])
+        elif e["kind"] == "unlock":
+            self.locked.discard(e["target"])
+
+
+# ---- section 13: the vectors ----------------------------------------
+
+def main():
+    vdir = sys.argv[1] if len(sys.argv) > 1 else os.path.dirname(
+        os.path.abspath(__file__))
+    good, bad, keys = [], [], {}
+    origin = tree_root = None
+    with open(os.path.join(vdir, "INDEX.txt")) as f:
+        for line in f:
+            w = line.split()
+            if not w or w[0].startswith("#"):
+                continue
+            if w[0] == "origin":
+                origin = line.split(" ", 1)[1].rstrip("\n")
+            elif w[0] == "key":
+                keys[w[1]] = parse_vkey(w[2])
+            elif w[0] == "tree-root":
+                tree_root = (int(w[1]), bytes.fromhex(w[2]))
+            elif w[0] == "good":
+                good.append((w[1], int(w[2][4:]), bytes.fromhex(w[3][5:])))
+            elif w[0] == "bad":
+                bad.append((w[1], w[2][6:]))
+
+    def load(rel):
+        with open(os.path.join(vdir, rel)) as f:
+            return bytes.fromhex(f.read().strip())
+
+    failures = 0
+    chain = Ledger()
+    for rel, seq, want in sorted(good, key=lambda g: g[1]):
+        data = load(rel)
+        try:
+            chain.append(data)
+        except Bad as err:
+            print(f"FAIL {rel}: refused: {err}")
+            failures += 1
+            continue
+        if leaf(data) != want or chain.seq != seq:
+            print(f"FAIL {rel}: hash or seq differs from INDEX.txt")
+            failures += 1
+        else:
+            print(f"ok   {rel}: seq {seq} accepted")
+    if chain.origin != origin:
+        print("FAIL origin differs from INDEX.txt")
+        failures += 1
+    if tree_root and mth(chain.leaves[:tree_root[0]]) != tree_root[1]:
+        print("FAIL tree head differs from INDEX.txt")
+        failures += 1
+
+    by_seq = {seq: load(rel) for rel, seq, _ in good}
+    for rel, stage in bad:
+        ledger = Ledger()
+        for seq in (1, 2):
+            ledger.append(by_seq[seq])
+        try:
+            ledger.append(load(rel))
+            print(f"FAIL {rel}: accepted, should fail at {stage}")
+            failures += 1
+        except Bad as err:
+            if err.stage != stage:
+                print(f"FAIL {rel}: refused at {err.stage}, INDEX.txt "
+                      f"says {stage} ({err})")
+                failures += 1
+            else:
+                print(f"ok   {rel}: refused at {stage} ({err})")
+    print(f"{len(good)} good, {len(bad)} bad, {failures} failures")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
