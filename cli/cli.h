@@ -136,5 +136,7 @@ int cmd_verify(int argc, char **argv, struct cli_ctx *c);
 int cmd_checkpoint(int argc, char **argv, struct cli_ctx *c);
 int cmd_reindex(int argc, char **argv, struct cli_ctx *c);
 int cmd_mount(int argc, char **argv, struct cli_ctx *c);
+int cmd_apply(int argc, char **argv, struct cli_ctx *c);
+int cmd_chatops(int argc, char **argv, struct cli_ctx *c);
 
 #endif

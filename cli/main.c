@@ -32,6 +32,8 @@ static const struct cli_cmd commands[] = {
 	{ "checkpoint", cmd_checkpoint, "write a signed tree head" },
 	{ "reindex", cmd_reindex, "rebuild the indexes from the entries" },
 	{ "mount", cmd_mount, "show the ledger as read-only files (FUSE)" },
+	{ "apply", cmd_apply, "make a cluster match the ledger (helmfile)" },
+	{ "chatops", cmd_chatops, "record a /deploy pull-request comment" },
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -268,6 +268,7 @@ static int render_entries(struct ldg_read *r, const uint64_t *seqs, size_t n,
 {
 	struct table t = { .cols = with_target ? 7 : 6 };
 	json_t *arr = json ? json_array() : NULL;
+	size_t value_row = 0; /* newest row that changed values, 0 = none */
 	char *hdr[7];
 	size_t h = 0;
 	int rc = 0;
@@ -317,6 +318,22 @@ static int render_entries(struct ldg_read *r, const uint64_t *seqs, size_t n,
 			free(changes);
 		row[c++] = strdup(who);
 		row[c++] = strdup(e->reason);
+		/* a target's history marks the revision an apply deployed */
+		if (!with_target && ldg_kind_changes_values(e->kind)) {
+			value_row = t.rows;
+		} else if (!with_target && value_row &&
+			   (e->kind == LDG_KIND_APPLIED ||
+			    e->kind == LDG_KIND_APPLY_FAILED)) {
+			char **cell = &t.cell[value_row * t.cols + 2];
+			char *base = strndup(*cell, strcspn(*cell, ","));
+			char *marked = NULL;
+			if (base && asprintf(&marked, "%s, %s", base,
+					     status_of(e)) >= 0) {
+				free(*cell);
+				*cell = marked;
+			}
+			free(base);
+		}
 		ldg_entry_free(e);
 		for (size_t k = 0; k < c; k++)
 			if (!row[k])

@@ -1,0 +1,575 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "apply.h"
+#include "helmfile.h"
+#include "ops.h"
+#include "render.h"
+#include "util.h"
+
+#define TAIL_BYTES 1200
+#define BACKOFF_FIRST 5
+#define BACKOFF_MAX 300
+
+static void say(const struct apl_opts *o, enum apl_level level,
+		const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void say(const struct apl_opts *o, enum apl_level level,
+		const char *fmt, ...)
+{
+	char buf[8192];
+	va_list ap;
+
+	if (!o->say)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	o->say(o->say_arg, level, buf);
+}
+
+/* ---- the lock file ---- */
+
+int apl_lock(const char *ledger_dir, const char *cluster, int *fd,
+	     struct ldg_err *err)
+{
+	char path[PATH_MAX], holder[256] = "", host[128] = "?";
+	int f;
+
+	snprintf(path, sizeof(path), "%s/apply-%s.lock", ledger_dir, cluster);
+	f = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (f < 0)
+		return ldg_err_set(err, -errno == -EACCES ? -EIO : -errno,
+				   "%s: %s", path, strerror(errno));
+	if (flock(f, LOCK_EX | LOCK_NB)) {
+		ssize_t n = pread(f, holder, sizeof(holder) - 1, 0);
+		close(f);
+		if (n > 0) {
+			holder[n] = '\0';
+			holder[strcspn(holder, "\n")] = '\0';
+		}
+		return ldg_err_set(err, -EBUSY,
+				   "another applier is running for cluster %s "
+				   "(%s; lock file %s)", cluster,
+				   holder[0] ? holder : "holder unknown", path);
+	}
+	gethostname(host, sizeof(host) - 1);
+	{
+		char when[40];
+		int len;
+		ldg_time_iso(ldg_now_ns(), when, sizeof(when));
+		len = snprintf(holder, sizeof(holder),
+			       "pid %ld on %s since %.19sZ\n", (long)getpid(),
+			       host, when);
+		if (ftruncate(f, 0) == 0 && len > 0)
+			(void)!pwrite(f, holder, (size_t)len, 0);
+	}
+	*fd = f;
+	return 0;
+}
+
+void apl_unlock(int fd)
+{
+	if (fd >= 0) {
+		(void)!ftruncate(fd, 0);
+		close(fd); /* releases the flock */
+	}
+}
+
+/* ---- what the ledger says ---- */
+
+struct target_state {
+	char target[LDG_TARGET_MAX + 1];
+	struct ldg_values v;
+	uint64_t values_seq; /* newest seq among the values */
+	uint64_t last_seq;   /* last applied/apply-failed entry, or 0 */
+	uint64_t last_desired;
+	bool last_failed;
+	bool has_release;
+};
+
+struct snapshot {
+	uint64_t head;
+	struct target_state *t;
+	size_t n;
+};
+
+static void snapshot_free(struct snapshot *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		ldg_values_free(&s->t[i].v);
+	free(s->t);
+	memset(s, 0, sizeof(*s));
+}
+
+/* The newest applied/apply-failed entry of a target. */
+static int last_apply(struct ldg_read *r, struct target_state *t)
+{
+	uint64_t *seqs;
+	size_t n;
+	int rc = ldg_history(r, t->target, 0, 0, &seqs, &n);
+
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < n; i++) {
+		struct ldg_entry *e;
+		const struct ldg_kv *d;
+		rc = ldg_entry_read(r, seqs[i], &e, NULL);
+		if (rc)
+			break;
+		if (e->kind == LDG_KIND_APPLIED ||
+		    e->kind == LDG_KIND_APPLY_FAILED) {
+			t->last_seq = e->seq;
+			t->last_failed = e->kind == LDG_KIND_APPLY_FAILED;
+			d = ldg_kv_find(e->meta, e->n_meta, "desired-seq");
+			if (!d || ldg_parse_seq(d->value, &t->last_desired))
+				t->last_desired = 0;
+			ldg_entry_free(e);
+			break;
+		}
+		ldg_entry_free(e);
+	}
+	free(seqs);
+	return rc;
+}
+
+static int read_snapshot(const struct apl_opts *o, struct snapshot *s,
+			 struct ldg_err *err)
+{
+	char prefix[LDG_CLUSTER_MAX + 2];
+	struct ldg_read *r;
+	char **targets = NULL;
+	size_t n = 0;
+	int rc;
+
+	memset(s, 0, sizeof(*s));
+	rc = ldg_read_begin(o->store, &r, err);
+	if (rc)
+		return rc;
+	snprintf(prefix, sizeof(prefix), "%s/", o->cluster);
+	rc = ldg_head(r, &s->head, NULL);
+	if (!rc)
+		rc = ldg_targets_list(r, prefix, 0, &targets, &n);
+	if (!rc && n) {
+		s->t = calloc(n, sizeof(*s->t));
+		if (!s->t)
+			rc = -ENOMEM;
+	}
+	for (size_t i = 0; i < n && !rc; i++) {
+		struct target_state *t = &s->t[s->n++];
+		snprintf(t->target, sizeof(t->target), "%s", targets[i]);
+		rc = ldg_state_get(r, t->target, 0, &t->v);
+		for (size_t k = 0; !rc && k < t->v.n; k++)
+			if (t->v.v[k].seq > t->values_seq)
+				t->values_seq = t->v.v[k].seq;
+		if (!rc)
+			rc = last_apply(r, t);
+	}
+	ldg_strv_free(targets, n);
+	ldg_read_end(r);
+	if (rc) {
+		snapshot_free(s);
+		return ldg_err_set(err, rc, "cannot read the ledger: %s",
+				   strerror(-rc));
+	}
+	return 0;
+}
+
+static struct target_state *find_target(struct snapshot *s, const char *t)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (!strcmp(s->t[i].target, t))
+			return &s->t[i];
+	return NULL;
+}
+
+/* May this key record outcomes for target (or the whole cluster)? Asked
+ * before helmfile runs, so a run is never left unrecorded. */
+static int may_record(const struct apl_opts *o, const char *target,
+		      struct ldg_err *err)
+{
+	struct ldg_entry *e;
+	struct ldg_read *r;
+	int rc;
+
+	if (o->dry_run)
+		return 0;
+	e = ldg_entry_new(LDG_KIND_APPLIED, target, "check");
+	if (!e)
+		return ldg_err_set(err, -ENOMEM, "out of memory");
+	memcpy(e->signer, ldg_signer_vkey(o->key)->keyid, LDG_KEYID_BYTES);
+	e->seq = 2;
+	rc = ldg_read_begin(o->store, &r, err);
+	if (!rc) {
+		rc = ldg_authorize(r, e, err);
+		ldg_read_end(r);
+	}
+	ldg_entry_free(e);
+	return rc;
+}
+
+/* ---- recording ---- */
+
+static int record(const struct apl_opts *o, const char *target,
+		  const struct ldg_values *v, uint64_t desired,
+		  const struct apl_run_result *res, bool ok,
+		  const char *selector, struct apl_summary *sum,
+		  struct ldg_err *err)
+{
+	struct ldg_result out = { 0 };
+	struct ldg_entry *e;
+	char num[32], reason[256];
+	int rc = 0;
+
+	snprintf(reason, sizeof(reason), "%s %s with helmfile (%s)",
+		 ok ? "applied" : "failed to apply", target, selector);
+	e = ldg_entry_new(ok ? LDG_KIND_APPLIED : LDG_KIND_APPLY_FAILED,
+			  target, reason);
+	if (!e)
+		return ldg_err_set(err, -ENOMEM, "out of memory");
+	for (size_t i = 0; v && i < v->n && !rc; i++)
+		rc = ldg_entry_add_change(e, v->v[i].key, v->v[i].value);
+	snprintf(num, sizeof(num), "%llu", (unsigned long long)desired);
+	if (!rc)
+		rc = ldg_entry_add_meta(e, "desired-seq", num);
+	snprintf(num, sizeof(num), "%d", res->exit_code);
+	if (!rc)
+		rc = ldg_entry_add_meta(e, "exit-code", num);
+	snprintf(num, sizeof(num), "%llu", (unsigned long long)res->duration_ms);
+	if (!rc)
+		rc = ldg_entry_add_meta(e, "duration-ms", num);
+	if (!rc && res->timed_out)
+		rc = ldg_entry_add_meta(e, "timed-out", "true");
+	if (!rc && !ok) {
+		/* what helmfile said last: stderr, else stdout */
+		const char *text = res->err_len ? res->err : res->out;
+		size_t len = res->err_len ? res->err_len : res->out_len;
+		char *tail = apl_output_tail(text, len, TAIL_BYTES);
+		if (tail && *tail)
+			rc = ldg_entry_add_meta(e, "output-tail", tail);
+		free(tail);
+	}
+	if (rc) {
+		ldg_entry_free(e);
+		return ldg_err_set(err, rc, "cannot build the %s entry",
+				   ok ? "applied" : "apply-failed");
+	}
+	rc = ldg_append(o->store, o->key, e, &out, err);
+	if (!rc) {
+		sum->recorded++;
+		say(o, APL_INFO, "%s: recorded %s as seq %llu", target,
+		    ok ? "applied" : "apply-failed",
+		    (unsigned long long)out.v[0].seq);
+	}
+	ldg_result_free(&out);
+	ldg_entry_free(e);
+	return rc;
+}
+
+static void describe_failure(const struct apl_opts *o, const char *what,
+			     const struct apl_run_result *res)
+{
+	const char *text = res->err_len ? res->err : res->out;
+	size_t len = res->err_len ? res->err_len : res->out_len;
+	char *tail = apl_output_tail(text, len, 300);
+
+	if (res->timed_out)
+		say(o, APL_WARN, "%s: helmfile timed out after %u s and was "
+		    "stopped", what, o->timeout_s);
+	else
+		say(o, APL_WARN, "%s: helmfile failed (exit %d): %s", what,
+		    res->exit_code, tail ? tail : "");
+	free(tail);
+}
+
+/* ---- one reconcile ---- */
+
+static int write_values(const char *dir, const struct target_state *t,
+			char *path, size_t len, char **text,
+			struct ldg_err *err)
+{
+	size_t tlen, dropped;
+	FILE *f;
+	int fd, rc;
+
+	rc = ldg_render_values_yaml(&t->v, text, &tlen, &dropped);
+	if (rc)
+		return ldg_err_set(err, rc, "cannot render values of %s",
+				   t->target);
+	if ((size_t)snprintf(path, len, "%s/%s.values.yaml", dir,
+			     strchr(t->target, '/') + 1) >= len)
+		return ldg_err_set(err, -ENAMETOOLONG, "%s: path too long",
+				   dir);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return ldg_err_set(err, -errno, "%s: %s", path,
+				   strerror(errno));
+	f = fdopen(fd, "w");
+	if (!f || fwrite(*text, 1, tlen, f) != tlen || fclose(f)) {
+		if (!f)
+			close(fd);
+		return ldg_err_set(err, -EIO, "%s: cannot write", path);
+	}
+	return 0;
+}
+
+static int apply_manual(const struct apl_opts *o, const char *tmpdir,
+			const struct apl_release *rel, struct snapshot *snap,
+			struct apl_summary *sum, struct ldg_err *err)
+{
+	char target[LDG_TARGET_MAX + 1], vpath[PATH_MAX], sel[80];
+	struct apl_run_result res;
+	struct target_state *t;
+	char *text = NULL;
+	bool ok;
+	int rc;
+
+	snprintf(target, sizeof(target), "%s/%s", o->cluster, rel->name);
+	t = find_target(snap, target);
+	if (t)
+		t->has_release = true;
+	if (!t || t->v.n == 0) {
+		sum->left++;
+		say(o, APL_NOTICE, "%s: deployment: manual but no values in "
+		    "the ledger; left alone (set some with ledger set %s "
+		    "image.tag=...)", target, target);
+		return 0;
+	}
+	if (!o->force && t->last_seq && !t->last_failed &&
+	    t->last_desired >= t->values_seq) {
+		sum->current++;
+		say(o, APL_INFO, "%s: up to date (applied at seq %llu)", target,
+		    (unsigned long long)t->last_seq);
+		return 0;
+	}
+	rc = may_record(o, target, err);
+	if (rc)
+		return rc;
+	rc = write_values(tmpdir, t, vpath, sizeof(vpath), &text, err);
+	if (rc)
+		return rc;
+	snprintf(sel, sizeof(sel), "name=%s", rel->name);
+	char *argv[] = { (char *)o->binary, "-f", (char *)o->helmfile, "-l",
+			 sel, "apply", "--values", vpath, NULL };
+	if (o->dry_run) {
+		say(o, APL_DRY, "%s -f %s -l %s apply --values %s", o->binary,
+		    o->helmfile, sel, vpath);
+		say(o, APL_DRY, "# %s (values of %s at seq %llu)\n%s", vpath,
+		    target, (unsigned long long)snap->head, text);
+		free(text);
+		unlink(vpath);
+		return 0;
+	}
+	free(text);
+	rc = apl_run(argv, o->timeout_s, &res, err);
+	unlink(vpath);
+	if (rc)
+		return rc;
+	ok = res.exit_code == 0 && !res.timed_out;
+	if (ok) {
+		sum->applied++;
+		say(o, APL_INFO, "%s: applied (seq %llu, %.1f s)", target,
+		    (unsigned long long)snap->head, res.duration_ms / 1000.0);
+	} else {
+		sum->failed++;
+		describe_failure(o, target, &res);
+	}
+	rc = record(o, target, &t->v, snap->head, &res, ok, sel, sum, err);
+	apl_run_result_free(&res);
+	return rc;
+}
+
+static int apply_auto(const struct apl_opts *o, const struct snapshot *snap,
+		      size_t n_auto, struct apl_summary *sum,
+		      struct ldg_err *err)
+{
+	struct apl_run_result res;
+	char *argv[] = { (char *)o->binary, "-f", (char *)o->helmfile, "-l",
+			 "deployment=auto", "apply", "--detailed-exitcode",
+			 NULL };
+	bool changed, ok;
+	int rc;
+
+	if (n_auto == 0)
+		return 0;
+	rc = may_record(o, o->cluster, err);
+	if (rc)
+		return rc;
+	if (o->dry_run) {
+		say(o, APL_DRY, "%s -f %s -l deployment=auto apply "
+		    "--detailed-exitcode", o->binary, o->helmfile);
+		return 0;
+	}
+	rc = apl_run(argv, o->timeout_s, &res, err);
+	if (rc)
+		return rc;
+	/* --detailed-exitcode: 0 nothing changed, 2 changed, else failed */
+	ok = !res.timed_out && (res.exit_code == 0 || res.exit_code == 2);
+	changed = ok && res.exit_code == 2;
+	if (!ok) {
+		sum->failed++;
+		describe_failure(o, "auto releases", &res);
+	} else {
+		sum->applied++;
+		say(o, APL_INFO, "%s: %zu auto release%s %s (%.1f s)",
+		    o->cluster, n_auto, n_auto == 1 ? "" : "s",
+		    changed ? "applied, changes made" : "already current",
+		    res.duration_ms / 1000.0);
+	}
+	if (!ok || changed)
+		rc = record(o, o->cluster, NULL, snap->head, &res, ok,
+			    "deployment=auto", sum, err);
+	apl_run_result_free(&res);
+	return rc;
+}
+
+int apl_reconcile(const struct apl_opts *o, struct apl_summary *sum,
+		  struct ldg_err *err)
+{
+	struct apl_releases rels = { 0 };
+	struct apl_run_result build;
+	struct snapshot snap;
+	char *argv[] = { (char *)o->binary, "-f", (char *)o->helmfile,
+			 "build", NULL };
+	char tmpdir[PATH_MAX];
+	const char *tmp = getenv("TMPDIR");
+	size_t n_auto = 0;
+	int rc;
+
+	memset(sum, 0, sizeof(*sum));
+	rc = apl_run(argv, o->timeout_s, &build, err);
+	if (rc)
+		return rc;
+	if (build.exit_code || build.timed_out) {
+		char *tail = apl_output_tail(build.err, build.err_len, 300);
+		rc = ldg_err_set(err, -EIO, "%s: helmfile build %s: %s",
+				 o->helmfile,
+				 build.timed_out ? "timed out"
+						 : "failed",
+				 tail && *tail ? tail : "(no output)");
+		free(tail);
+		apl_run_result_free(&build);
+		return rc;
+	}
+	rc = apl_parse_build(build.out, build.out_len, o->helmfile, &rels,
+			     err);
+	apl_run_result_free(&build);
+	if (rc)
+		return rc;
+	rc = read_snapshot(o, &snap, err);
+	if (rc)
+		goto out_rels;
+	snprintf(tmpdir, sizeof(tmpdir), "%s/ledger-apply-XXXXXX",
+		 tmp && *tmp ? tmp : "/tmp");
+	if (!mkdtemp(tmpdir)) { /* mkdtemp makes it 0700 */
+		rc = ldg_err_set(err, -errno, "cannot create a private "
+				 "temporary directory: %s", strerror(errno));
+		goto out_snap;
+	}
+	for (size_t i = 0; i < rels.n && !rc; i++) {
+		const struct apl_release *rel = &rels.v[i];
+		char target[LDG_TARGET_MAX + 1];
+		struct target_state *t;
+
+		snprintf(target, sizeof(target), "%s/%s", o->cluster,
+			 rel->name);
+		if (rel->mode == APL_MANUAL) {
+			rc = apply_manual(o, tmpdir, rel, &snap, sum, err);
+			continue;
+		}
+		t = find_target(&snap, target);
+		if (t)
+			t->has_release = true;
+		if (rel->mode == APL_AUTO) {
+			n_auto++;
+			if (t && t->v.n)
+				say(o, APL_NOTICE, "%s: deployment: auto, so "
+				    "its values file decides; the ledger's "
+				    "values are not used", target);
+			continue;
+		}
+		sum->left++;
+		say(o, APL_NOTICE, "%s: %s; left alone", target,
+		    rel->label[0] ? "deployment label is neither manual nor "
+				    "auto"
+				  : "no deployment label");
+	}
+	if (!rc)
+		rc = apply_auto(o, &snap, n_auto, sum, err);
+	for (size_t i = 0; !rc && i < snap.n; i++)
+		if (!snap.t[i].has_release && snap.t[i].v.n)
+			say(o, APL_WARN, "%s is in the ledger but %s has no "
+			    "release %s", snap.t[i].target, o->helmfile,
+			    strchr(snap.t[i].target, '/') + 1);
+	rmdir(tmpdir);
+out_snap:
+	snapshot_free(&snap);
+out_rels:
+	apl_releases_free(&rels);
+	return rc;
+}
+
+/* ---- watching ---- */
+
+static uint64_t head_now(struct ldg_store *s)
+{
+	struct ldg_read *r;
+	uint64_t head = 0;
+
+	if (ldg_read_begin(s, &r, NULL) == 0) {
+		ldg_head(r, &head, NULL);
+		ldg_read_end(r);
+	}
+	return head;
+}
+
+int apl_watch(const struct apl_opts *o, unsigned interval_s,
+	      volatile sig_atomic_t *stop, struct ldg_err *err)
+{
+	unsigned backoff = 0;
+
+	(void)err;
+	while (!*stop) {
+		struct apl_summary sum;
+		struct ldg_err e = { 0 };
+		unsigned wait_s;
+		uint64_t baseline;
+		bool failed;
+		int rc = apl_reconcile(o, &sum, &e);
+
+		if (rc)
+			say(o, APL_WARN, "reconcile failed: %s", e.msg);
+		failed = rc || sum.failed;
+		if (failed) {
+			backoff = backoff ? backoff * 2 : BACKOFF_FIRST;
+			if (backoff > BACKOFF_MAX)
+				backoff = BACKOFF_MAX;
+			wait_s = backoff;
+			say(o, APL_NOTICE, "retrying in %u s", wait_s);
+		} else {
+			backoff = 0;
+			wait_s = interval_s;
+		}
+		/* our own applied entries move the head too: start here */
+		baseline = head_now(o->store);
+		for (unsigned s = 0; s < wait_s && !*stop; s++) {
+			struct timespec one = { 1, 0 };
+			nanosleep(&one, NULL); /* a signal ends it early */
+			if (head_now(o->store) != baseline) {
+				say(o, APL_INFO, "the ledger moved; "
+				    "reconciling");
+				break;
+			}
+		}
+	}
+	return 0;
+}

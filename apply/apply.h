@@ -1,0 +1,80 @@
+/*
+ * apply.h - the applier: make a cluster match the ledger with helmfile.
+ *
+ * One reconcile:
+ *   1. `helmfile -f FILE build` lists the releases and their labels;
+ *   2. each `deployment: manual` release with values in the ledger whose
+ *      values changed since its last `applied` entry (or whose last run
+ *      failed, or with force) is applied with
+ *        helmfile -f FILE -l name=RELEASE apply --values VALUES.yaml
+ *      where VALUES.yaml (0600, in a private temporary directory, removed
+ *      afterwards) holds the ledger's values as quoted YAML strings;
+ *   3. all `deployment: auto` releases are applied in one
+ *        helmfile -f FILE -l deployment=auto apply --detailed-exitcode
+ *   4. every helmfile run of step 2, and a step-3 run that changed
+ *      something (exit 2) or failed, is recorded as an `applied` or
+ *      `apply-failed` entry signed with the applier's key, with metadata
+ *      desired-seq, exit-code, duration-ms and (on failure) output-tail.
+ * Unlabelled releases are left alone, and ledger targets without a
+ * release in the helmfile are reported.
+ *
+ * apply/ never prints: everything a user should read goes through the
+ * say() callback. A per-cluster lock file keeps two appliers apart.
+ */
+#ifndef APL_APPLY_H
+#define APL_APPLY_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "keys.h"
+#include "store.h"
+
+enum apl_level {
+	APL_INFO,   /* what happened to a release */
+	APL_NOTICE, /* left alone, and why */
+	APL_WARN,   /* something the operator should look at */
+	APL_DRY,    /* --dry-run: a command or values file, verbatim */
+};
+
+struct apl_opts {
+	struct ldg_store *store;
+	const struct ldg_signer *key; /* the applier's; NULL with dry_run */
+	const char *cluster;
+	const char *helmfile;	  /* the cluster's helmfile.yaml */
+	const char *binary;	  /* the helmfile executable */
+	bool dry_run;
+	bool force;		  /* re-apply manual releases regardless */
+	unsigned timeout_s;	  /* per helmfile run; 0 = none */
+	void (*say)(void *arg, enum apl_level level, const char *text);
+	void *say_arg;
+};
+
+struct apl_summary {
+	unsigned applied;   /* helmfile runs that succeeded */
+	unsigned failed;    /* helmfile runs that failed or timed out */
+	unsigned current;   /* manual releases already as the ledger says */
+	unsigned left;	    /* releases left alone */
+	unsigned recorded;  /* entries appended */
+};
+
+/* One reconcile. 0 when it ran (failures of helmfile are counted in
+ * sum->failed), -errno when it could not (helmfile build failed, bad
+ * output, ledger not writable, applier not authorised...). */
+int apl_reconcile(const struct apl_opts *o, struct apl_summary *sum,
+		  struct ldg_err *err);
+
+/* Reconciles now, whenever the head moves (checked every second) and
+ * every interval_s; after a failure, again after a growing backoff
+ * (5 s doubling to 5 min). Returns when *stop becomes nonzero. */
+int apl_watch(const struct apl_opts *o, unsigned interval_s,
+	      volatile sig_atomic_t *stop, struct ldg_err *err);
+
+/* Takes the cluster's applier lock (a lock file beside the ledger);
+ * -EBUSY naming the holder when another applier has it. */
+int apl_lock(const char *ledger_dir, const char *cluster, int *fd,
+	     struct ldg_err *err);
+void apl_unlock(int fd);
+
+#endif

@@ -1,0 +1,225 @@
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "apply.h"
+#include "cli.h"
+#include "helmfile.h"
+#include "names.h"
+#include "util.h"
+
+static const char help[] =
+	"usage: ledger apply CLUSTER [--config-dir DIR] [--helmfile FILE]\n"
+	"                    [--dry-run] [--watch [--interval S]] [--timeout S]\n"
+	"                    [--force] [--key FILE]\n\n"
+	"Make CLUSTER match the ledger with helmfile. Releases come from\n"
+	"`helmfile -f FILE build`. Those labelled deployment: manual get the\n"
+	"ledger's values (quoted YAML strings in a private temporary file):\n"
+	"  helmfile -f FILE -l name=RELEASE apply --values VALUES.yaml\n"
+	"and are re-applied only when the ledger changed since their last\n"
+	"`applied` entry, or when that run failed. Those labelled\n"
+	"deployment: auto are applied as their values files say, in one\n"
+	"  helmfile -f FILE -l deployment=auto apply --detailed-exitcode\n"
+	"Unlabelled releases are left alone. Each run is recorded as an\n"
+	"`applied` or `apply-failed` entry signed with the applier's key\n"
+	"(role applier); an auto run only when it changed something or\n"
+	"failed.\n\n"
+	"  --config-dir DIR  the helmfile is DIR/clusters/CLUSTER/helmfile.yaml\n"
+	"                    (default: $LEDGER_CONFIG_DIR, else the current\n"
+	"                    directory)\n"
+	"  --helmfile FILE   use this helmfile instead\n"
+	"  --dry-run         print the exact commands and values files;\n"
+	"                    change nothing, record nothing\n"
+	"  --watch           keep reconciling: when the ledger moves, every\n"
+	"                    --interval seconds (default 60), and after a\n"
+	"                    failure with backoff (5 s doubling to 5 min);\n"
+	"                    stops on SIGTERM/SIGINT\n"
+	"  --timeout S       stop a helmfile run after S seconds and record\n"
+	"                    the failure (default 900; 0 = none)\n"
+	"  --force           re-apply manual releases even when current\n"
+	"  --key FILE        the applier's signing key\n\n"
+	"The helmfile binary is $HELMFILE, else `helmfile` on PATH.\n"
+	"Exit: 0 all runs succeeded; 1 a helmfile run failed, the key may not\n"
+	"record, or another applier holds the cluster; 2 usage or\n"
+	"environment (no helmfile, unreadable build output).\n";
+
+static volatile sig_atomic_t stop_flag;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_flag = 1;
+}
+
+static void say(void *arg, enum apl_level level, const char *text)
+{
+	(void)arg;
+	switch (level) {
+	case APL_DRY:
+		printf("%s\n", text);
+		break;
+	case APL_INFO:
+		printf("%s\n", text);
+		break;
+	case APL_NOTICE:
+		fflush(stdout);
+		fprintf(stderr, "notice: %s\n", text);
+		break;
+	case APL_WARN:
+		fflush(stdout);
+		fprintf(stderr, "warning: %s\n", text);
+		break;
+	}
+	fflush(stdout);
+}
+
+static int parse_seconds(struct cli_ctx *c, const char *what, const char *s,
+			 unsigned *out)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (!*s || *end || errno || v > 86400 * 7 || s[0] == '-')
+		return cli_usage(c, "%s takes a number of seconds, not "
+				 "\"%.40s\"", what, s);
+	*out = (unsigned)v;
+	return 0;
+}
+
+int cmd_apply(int argc, char **argv, struct cli_ctx *c)
+{
+	static const struct option opts[] = {
+		CLI_COMMON_OPTS,
+		{ "config-dir", required_argument, NULL, 'C' },
+		{ "helmfile", required_argument, NULL, 'F' },
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "watch", no_argument, NULL, 'w' },
+		{ "interval", required_argument, NULL, 'i' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "force", no_argument, NULL, 'f' },
+		{ "key", required_argument, NULL, 'k' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct apl_opts o = { .say = say, .timeout_s = 900 };
+	struct ldg_err err = { 0 };
+	struct ldg_signer *k = NULL;
+	struct ldg_store *s = NULL;
+	const char *config = getenv("LEDGER_CONFIG_DIR");
+	const char *hf = NULL, *keyfile = NULL;
+	char hfpath[PATH_MAX], bin[PATH_MAX], dir[PATH_MAX];
+	unsigned interval = 60;
+	bool watch = false, interval_set = false;
+	struct stat st;
+	int opt, rc, lockfd = -1;
+
+	c->help = help;
+	while ((opt = getopt_long(argc, argv, ":hL:", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'C':
+			config = optarg;
+			break;
+		case 'F':
+			hf = optarg;
+			break;
+		case 'n':
+			o.dry_run = true;
+			break;
+		case 'w':
+			watch = true;
+			break;
+		case 'i':
+			if ((rc = parse_seconds(c, "--interval", optarg,
+						&interval)))
+				return rc;
+			if (interval == 0)
+				return cli_usage(c, "--interval must be > 0");
+			interval_set = true;
+			break;
+		case 't':
+			if ((rc = parse_seconds(c, "--timeout", optarg,
+						&o.timeout_s)))
+				return rc;
+			break;
+		case 'f':
+			o.force = true;
+			break;
+		case 'k':
+			keyfile = optarg;
+			break;
+		default:
+			if ((rc = cli_common_opt(c, opt, argv)) >= 0)
+				return rc;
+		}
+	}
+	if (argc - optind != 1)
+		return cli_usage(c, "expected one CLUSTER");
+	o.cluster = argv[optind];
+	if (ldg_check_cluster(o.cluster, &err))
+		return cli_fail(c, &err);
+	if (interval_set && !watch)
+		return cli_usage(c, "--interval goes with --watch");
+	if (watch && o.dry_run)
+		return cli_usage(c, "--dry-run and --watch do not mix");
+	if (hf)
+		snprintf(hfpath, sizeof(hfpath), "%s", hf);
+	else
+		snprintf(hfpath, sizeof(hfpath), "%s/clusters/%s/helmfile.yaml",
+			 config && *config ? config : ".", o.cluster);
+	if (stat(hfpath, &st) || !S_ISREG(st.st_mode)) {
+		ldg_err_set(&err, -ENOENT, "no helmfile at %s (use --helmfile "
+			    "FILE or --config-dir DIR)", hfpath);
+		return cli_fail(c, &err);
+	}
+	o.helmfile = hfpath;
+	if (apl_helmfile_binary(bin, sizeof(bin), &err))
+		return cli_fail(c, &err);
+	o.binary = bin;
+	if ((rc = cli_ledger_dir(c, dir)))
+		return rc;
+	if ((rc = o.dry_run ? cli_open_ro(c, &s) : cli_open(c, &s)))
+		return rc;
+	o.store = s;
+	if (!o.dry_run) {
+		if ((rc = cli_signer(c, keyfile, &k)))
+			goto out_close;
+		o.key = k;
+		if (apl_lock(dir, o.cluster, &lockfd, &err)) {
+			rc = cli_fail(c, &err);
+			goto out_close;
+		}
+	}
+	if (watch) {
+		struct sigaction sa = { .sa_handler = on_signal };
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGTERM, &sa, NULL);
+		sigaction(SIGINT, &sa, NULL);
+		say(NULL, APL_INFO, "watching the ledger for cluster changes "
+		    "(Ctrl-C or SIGTERM stops)");
+		apl_watch(&o, interval, &stop_flag, &err);
+		say(NULL, APL_INFO, "stopped");
+		rc = CLI_OK;
+	} else {
+		struct apl_summary sum;
+		if (apl_reconcile(&o, &sum, &err)) {
+			rc = cli_fail(c, &err);
+			goto out_unlock;
+		}
+		printf("%s: %u applied, %u failed, %u up to date, %u left "
+		       "alone%s\n", o.cluster, sum.applied, sum.failed,
+		       sum.current, sum.left, o.dry_run ? " (dry run)" : "");
+		rc = sum.failed ? CLI_NO : CLI_OK;
+	}
+out_unlock:
+	apl_unlock(lockfd);
+out_close:
+	ldg_signer_free(k);
+	ldg_store_close(s);
+	return rc;
+}
