@@ -498,6 +498,84 @@ void ldg_entry_hash(const uint8_t *buf, size_t len,
 
 /* ---- strict decoding ---- */
 
+/* msgpack-c allocates for a container's declared size before it reads
+ * the elements, so a five-byte array32 header could ask for gigabytes.
+ * Before handing bytes to it, check only this: every declared size fits
+ * in what is left of the input (an element takes at least one byte), and
+ * nesting stays shallow. Types and values are msgpack-c's to read. */
+static bool sizes_fit(const uint8_t *p, size_t len)
+{
+	size_t pending[16]; /* elements still to come, per open container */
+	int depth = 0;
+	size_t i = 0;
+
+	pending[0] = 1;
+	while (depth >= 0 && pending[depth] > 0) {
+		uint8_t b;
+		uint64_t n = 0, skip = 0, items = 0;
+		size_t w = 0;
+
+		if (i >= len)
+			return false;
+		b = p[i++];
+		pending[depth]--;
+		if (b <= 0x7f || b >= 0xe0 || (b >= 0xc0 && b <= 0xc3)) {
+			skip = 0;			/* fixint, nil, bool */
+		} else if (b >= 0xa0 && b <= 0xbf) {
+			skip = b & 0x1f;		/* fixstr */
+		} else if (b >= 0x90 && b <= 0x9f) {
+			items = b & 0x0f;		/* fixarray */
+		} else if (b >= 0x80 && b <= 0x8f) {
+			items = 2u * (b & 0x0f);	/* fixmap */
+		} else {
+			switch (b) {
+			case 0xc4: case 0xd9: w = 1; break; /* bin8, str8 */
+			case 0xc5: case 0xda: w = 2; break;
+			case 0xc6: case 0xdb: w = 4; break;
+			case 0xcc: case 0xd0: skip = 1; break;
+			case 0xcd: case 0xd1: skip = 2; break;
+			case 0xca: case 0xce: case 0xd2: skip = 4; break;
+			case 0xcb: case 0xcf: case 0xd3: skip = 8; break;
+			case 0xd4: skip = 2; break;	/* fixext */
+			case 0xd5: skip = 3; break;
+			case 0xd6: skip = 5; break;
+			case 0xd7: skip = 9; break;
+			case 0xd8: skip = 17; break;
+			case 0xc7: w = 1; skip = 1; break; /* ext: +type */
+			case 0xc8: w = 2; skip = 1; break;
+			case 0xc9: w = 4; skip = 1; break;
+			case 0xdc: case 0xde: w = 2; break; /* array, map */
+			case 0xdd: case 0xdf: w = 4; break;
+			default: return false;
+			}
+		}
+		if (w) {
+			if (len - i < w)
+				return false;
+			for (size_t k = 0; k < w; k++)
+				n = n << 8 | p[i + k];
+			i += w;
+			if (b == 0xdc || b == 0xdd)
+				items = n;
+			else if (b == 0xde || b == 0xdf)
+				items = 2 * n;
+			else
+				skip += n;
+		}
+		if (skip > len - i || items > len - i)
+			return false;
+		i += skip;
+		if (items) {
+			if (depth + 1 >= (int)(sizeof(pending) / sizeof(*pending)))
+				return false;
+			pending[++depth] = items;
+		}
+		while (depth > 0 && pending[depth] == 0)
+			depth--;
+	}
+	return true;
+}
+
 static char *dup_str(const msgpack_object *o)
 {
 	char *s;
@@ -619,6 +697,10 @@ int ldg_entry_decode(const uint8_t *buf, size_t len, struct ldg_entry **out,
 
 	if (len > LDG_ENTRY_MAX)
 		return ldg_err_set(err, -EBADMSG, "entry too large");
+	if (!sizes_fit(buf, len))
+		return ldg_err_set(err, -EBADMSG,
+				   "not valid msgpack (truncated, or a size "
+				   "larger than the entry)");
 	e = ldg_entry_new(LDG_KIND_SET, "", "");
 	if (!e)
 		return ldg_err_set(err, -ENOMEM, "out of memory");

@@ -68,14 +68,18 @@ static int parse_note_key(const char *text, char *name, uint8_t keyid[4],
 				   "not a key: key id must be 8 hex digits");
 	memcpy(idhex, p1 + 1, 8);
 	idhex[8] = '\0';
-	if (ldg_unhex(idhex, keyid, 4))
+	/* lowercase only: a key has one text form, as entries record it */
+	if (strspn(idhex, "0123456789abcdef") != 8 || ldg_unhex(idhex, keyid, 4))
 		return ldg_err_set(err, -EINVAL,
 				   "not a key: key id must be 8 hex digits");
 	blen = strcspn(p2 + 1, "\r\n");
 	if (p2[1 + blen] == '\r' || (p2[1 + blen] == '\n' && p2[2 + blen]))
 		return ldg_err_set(err, -EINVAL,
 				   "not a key: expected exactly one line");
+	/* exactly 44 base64 characters: the one text form of 33 bytes */
 	if (blen != B64_33 ||
+	    strspn(p2 + 1, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+			   "0123456789+/") != B64_33 ||
 	    sodium_base642bin(raw, sizeof(raw), p2 + 1, blen, NULL, &rawlen,
 			      NULL, sodium_base64_VARIANT_ORIGINAL) ||
 	    rawlen != 33)
