@@ -10,8 +10,15 @@ export LEDGER_DIR=$work/ledger XDG_CONFIG_HOME=$work/config
 unset LEDGER_KEY
 
 run() {
-	printf '\n$ ledger %s\n' "$*"
-	"$LEDGER_BIN" "$@"
+	local a line="ledger"
+	for a in "$@"; do
+		case $a in
+		*[[:space:]\#\'\"\*\?\$]*) line+=" \"$a\"" ;;
+		*) line+=" $a" ;;
+		esac
+	done
+	printf '\n$ %s\n' "$line"
+	"$LEDGER_BIN" "$@" 2>&1
 }
 
 run keygen alice
