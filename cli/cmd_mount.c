@@ -22,8 +22,11 @@ static const char help[] =
 	"  keys/NAME.pub                        verifier keys\n"
 	"Changes appear under clusters/ and HEAD within a second. Unmount\n"
 	"with `fusermount3 -u MOUNTPOINT` (or Ctrl-C with -f).\n\n"
-	"  -f            stay in the foreground\n"
-	"  -o OPTIONS    extra FUSE mount options (e.g. allow_other)\n";
+	"A key named values.yaml, history or LOCKED is only in values.yaml.\n\n"
+	"  -f, --foreground     stay in the foreground\n"
+	"  -o, --options OPTS   extra FUSE mount options, comma-separated or\n"
+	"                       repeated (e.g. allow_other); the mount is\n"
+	"                       always read-only\n";
 
 /* True when path is already a mount point (listed in mountinfo). */
 static bool is_mounted(const char *path)
@@ -52,7 +55,7 @@ int cmd_mount(int argc, char **argv, struct cli_ctx *c)
 	struct ldg_err err = { 0 };
 	struct ldg_store *s;
 	char dir[PATH_MAX], absdir[PATH_MAX], mp[PATH_MAX];
-	const char *options = NULL;
+	char options[1024] = "";
 	bool foreground = false;
 	struct stat st;
 	int opt, rc;
@@ -61,16 +64,26 @@ int cmd_mount(int argc, char **argv, struct cli_ctx *c)
 	while ((opt = getopt_long(argc, argv, ":hL:fo:", opts, NULL)) != -1) {
 		if (opt == 'f')
 			foreground = true;
-		else if (opt == 'o')
-			options = optarg;
+		else if (opt == 'o') {
+			if (strlen(options) + strlen(optarg) + 2 > sizeof(options))
+				return cli_usage(c, "too many -o options");
+			if (options[0])
+				strcat(options, ",");
+			strcat(options, optarg);
+		}
 		else if ((rc = cli_common_opt(c, opt, argv)) >= 0)
 			return rc;
 	}
 	if (argc - optind != 1)
 		return cli_usage(c, "expected one MOUNTPOINT");
 	if (stat(argv[optind], &st) || !realpath(argv[optind], mp)) {
-		ldg_err_set(&err, -ENOENT, "%s: %s", argv[optind],
-			    strerror(errno));
+		if (errno == ENOTCONN)
+			ldg_err_set(&err, -ENOTCONN, "%s: a stale mount (its "
+				    "daemon died); run fusermount3 -u %s",
+				    argv[optind], argv[optind]);
+		else
+			ldg_err_set(&err, -ENOENT, "%s: %s", argv[optind],
+				    strerror(errno));
 		return cli_fail(c, &err);
 	}
 	if (!S_ISDIR(st.st_mode)) {
@@ -100,5 +113,5 @@ int cmd_mount(int argc, char **argv, struct cli_ctx *c)
 		ldg_err_set(&err, -ENOENT, "%s: %s", dir, strerror(errno));
 		return cli_fail(c, &err);
 	}
-	return lfs_run(absdir, mp, foreground, options);
+	return lfs_run(absdir, mp, foreground, options[0] ? options : NULL);
 }

@@ -415,12 +415,13 @@ int lfs_run(const char *dir, const char *mountpoint, bool foreground,
 	int argc = 0, rc = 2;
 
 	argv[argc++] = "ledger";
-	argv[argc++] = "-o";
-	argv[argc++] = "ro,default_permissions,fsname=ledger,subtype=ledger";
 	if (options) {
 		argv[argc++] = "-o";
 		argv[argc++] = (char *)options;
 	}
+	/* last, so that no -o rw can undo it */
+	argv[argc++] = "-o";
+	argv[argc++] = "ro,default_permissions,fsname=ledger,subtype=ledger";
 	argv[argc] = NULL;
 	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
 

@@ -100,13 +100,13 @@ int lfs_parse(const char *path, struct lfs_path *out)
 				seg[n - 5] = '\0';
 				out->node = LFS_ENTRY_JSON;
 			}
-			if (ldg_parse_seq(seg, &out->seq))
-				return -ENOENT;
+			if (seg[0] == '0' || ldg_parse_seq(seg, &out->seq))
+				return -ENOENT; /* one name per entry: no 04 */
 		}
 	} else if (!strcmp(seg, "at")) {
 		out->node = LFS_AT;
 		if (next_seg(&path, seg, sizeof(seg), &toolong)) {
-			if (ldg_parse_seq(seg, &out->at))
+			if (seg[0] == '0' || ldg_parse_seq(seg, &out->at))
 				return -ENOENT;
 			out->node = LFS_AT_SEQ;
 			if (next_seg(&path, seg, sizeof(seg), &toolong)) {
@@ -279,17 +279,6 @@ static int list_clusters(struct ldg_read *r, const struct lfs_path *p,
 	return each_target(r, p, NULL, add_cluster, &l);
 }
 
-static int note_target(const char *t, const struct ldg_values *v, void *ctx)
-{
-	struct listing *l = ctx;
-
-	(void)t;
-	l->found = true;
-	if (v->mtime_seq > l->mtime)
-		l->mtime = v->mtime_seq;
-	return 0;
-}
-
 static int exists_clusters(struct ldg_read *r, const struct lfs_path *p,
 			   uint64_t *mtime_seq)
 {
@@ -304,19 +293,38 @@ static int exists_clusters(struct ldg_read *r, const struct lfs_path *p,
 	return head_seq(r, mtime_seq);
 }
 
+/* A cluster exists while one of its releases has something; its mtime is
+ * the last change to any release, one that emptied a release included. */
 static int exists_cluster(struct ldg_read *r, const struct lfs_path *p,
 			  uint64_t *mtime_seq)
 {
-	struct listing l = { 0 };
 	char prefix[LDG_CLUSTER_MAX + 2];
-	int rc;
+	char **targets;
+	bool found = false;
+	size_t n;
+	int rc = p->at ? at_ok(r, p) : 0;
 
-	snprintf(prefix, sizeof(prefix), "%s/", p->cluster);
-	rc = each_target(r, p, prefix, note_target, &l);
 	if (rc)
 		return rc;
-	*mtime_seq = l.mtime;
-	return l.found ? 0 : -ENOENT;
+	snprintf(prefix, sizeof(prefix), "%s/", p->cluster);
+	rc = ldg_targets_list(r, prefix, p->at, &targets, &n);
+	if (rc)
+		return rc;
+	*mtime_seq = 0;
+	for (size_t i = 0; i < n && !rc; i++) {
+		struct ldg_values v;
+		rc = ldg_state_get(r, targets[i], p->at, &v);
+		if (rc)
+			break;
+		found |= v.n || v.lock_seq;
+		if (v.mtime_seq > *mtime_seq)
+			*mtime_seq = v.mtime_seq;
+		ldg_values_free(&v);
+	}
+	ldg_strv_free(targets, n);
+	if (rc)
+		return rc;
+	return found ? 0 : -ENOENT;
 }
 
 static int add_release(const char *t, const struct ldg_values *v, void *ctx)
@@ -351,6 +359,12 @@ static int exists_release(struct ldg_read *r, const struct lfs_path *p,
 	return 0;
 }
 
+static bool special_name(const char *name)
+{
+	return !strcmp(name, "values.yaml") || !strcmp(name, "history") ||
+	       !strcmp(name, "LOCKED");
+}
+
 static int list_release(struct ldg_read *r, const struct lfs_path *p,
 			off_t off, lfs_add_fn add, void *ctx)
 {
@@ -360,9 +374,13 @@ static int list_release(struct ldg_read *r, const struct lfs_path *p,
 	(void)off;
 	if (rc)
 		return rc;
-	for (size_t i = 0; i < v.n; i++)
+	for (size_t i = 0; i < v.n; i++) {
+		/* a key named like a special file is only in values.yaml */
+		if (special_name(v.v[i].key))
+			continue;
 		if (add(ctx, v.v[i].key, false, 0))
 			goto out;
+	}
 	if (add(ctx, "values.yaml", false, 0) || add(ctx, "history", false, 0))
 		goto out;
 	if (v.lock_seq)
@@ -405,7 +423,7 @@ static int render_values(struct ldg_read *r, const struct lfs_path *p,
 
 	if (rc)
 		return rc;
-	*mtime_seq = v.mtime_seq;
+	*mtime_seq = v.values_mtime_seq;
 	rc = ldg_render_values_yaml(&v, buf, len, NULL);
 	ldg_values_free(&v);
 	return rc;

@@ -221,13 +221,23 @@ static int table_add(struct table *t, char **row)
 	return 0;
 }
 
+/* Columns are counted in characters (UTF-8 code points), not bytes. */
+static size_t text_width(const char *s)
+{
+	size_t w = 0;
+
+	for (; *s; s++)
+		w += ((unsigned char)*s & 0xc0) != 0x80;
+	return w;
+}
+
 static int table_render(struct table *t, char **out, size_t *len)
 {
 	size_t width[16] = { 0 };
 	FILE *f = open_memstream(out, len);
 
 	for (size_t i = 0; i < t->rows * t->cols; i++) {
-		size_t w = strlen(t->cell[i]);
+		size_t w = text_width(t->cell[i]);
 		if (w > width[i % t->cols])
 			width[i % t->cols] = w;
 	}
@@ -235,7 +245,8 @@ static int table_render(struct table *t, char **out, size_t *len)
 		for (size_t c = 0; c < t->cols; c++) {
 			const char *s = t->cell[r * t->cols + c];
 			if (c + 1 < t->cols)
-				fprintf(f, "%-*s  ", (int)width[c], s);
+				fprintf(f, "%s%*s  ", s,
+					(int)(width[c] - text_width(s)), "");
 			else
 				fprintf(f, "%s\n", s);
 		}

@@ -154,6 +154,10 @@ int ldg_store_open_ex(const char *dir, unsigned flags, unsigned mdb_flags,
 	rc = mdb_env_open(s->env, dir, envflags, 0644);
 	if (rc)
 		goto out_mdb;
+	/* Free the reader slots of processes that died without closing
+	 * (kill -9): while another process (a mount) keeps the lock file
+	 * alive, LMDB never reclaims them, and 256 make every open fail. */
+	(void)mdb_reader_check(s->env, NULL);
 	rc = txn_begin(s, (flags & LDG_OPEN_CREATE) ? 0 : MDB_RDONLY, &txn);
 	if (rc)
 		goto out_mdb;
@@ -457,12 +461,15 @@ static int values_push(struct ldg_values *out, const char *key, size_t klen,
 	return 0;
 }
 
-static void values_note(struct ldg_values *out, uint64_t seq)
+static void values_note(struct ldg_values *out, uint64_t seq, bool lock)
 {
 	if (seq > out->mtime_seq)
 		out->mtime_seq = seq;
+	if (!lock && seq > out->values_mtime_seq)
+		out->values_mtime_seq = seq;
 }
 
+/* The head's state: one range scan of the state index. */
 static int state_head(struct ldg_read *r, const char *target,
 		      struct ldg_values *out)
 {
@@ -479,23 +486,26 @@ static int state_head(struct ldg_read *r, const char *target,
 	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
 		const char *name = (const char *)k.mv_data + plen;
 		size_t nlen = k.mv_size - plen;
+		const uint8_t *d = v.mv_data;
+		bool lock;
 		uint64_t seq;
 
 		if (k.mv_size < plen || memcmp(k.mv_data, kb, plen))
 			break;
-		if (v.mv_size < 8) {
+		if (v.mv_size < 9) {
 			rc = EIO;
 			break;
 		}
-		seq = ldg_get_be64(v.mv_data);
-		values_note(out, seq);
-		if (nlen == strlen(LDG_LOCK_KEY) &&
-		    !memcmp(name, LDG_LOCK_KEY, nlen)) {
+		seq = ldg_get_be64(d);
+		lock = nlen == strlen(LDG_LOCK_KEY) &&
+		       !memcmp(name, LDG_LOCK_KEY, nlen);
+		values_note(out, seq, lock);
+		if (d[8] != 1)
+			continue; /* unset: it counts for the mtimes only */
+		if (lock) {
 			out->lock_seq = seq;
-			continue;
-		}
-		if (values_push(out, name, nlen, (char *)v.mv_data + 8,
-				v.mv_size - 8, seq)) {
+		} else if (values_push(out, name, nlen, (const char *)d + 9,
+				       v.mv_size - 9, seq)) {
 			rc = ENOMEM;
 			break;
 		}
@@ -549,12 +559,15 @@ static int state_at(struct ldg_read *r, const char *target, uint64_t at,
 		kd = k.mv_data;
 		if (k.mv_size == plen + nlen + 9 &&
 		    !memcmp(kd, probe, plen + nlen + 1) && v.mv_size >= 1) {
+			const char *name = (const char *)probe + plen;
+			bool lock = nlen == strlen(LDG_LOCK_KEY) &&
+				    !memcmp(name, LDG_LOCK_KEY, nlen);
 			seq = ldg_get_be64(kd + plen + nlen + 1);
+			/* set or unset, it changed the target then */
+			if (seq <= at)
+				values_note(out, seq, lock);
 			if (seq <= at && ((uint8_t *)v.mv_data)[0] == 1) {
-				const char *name = (const char *)probe + plen;
-				values_note(out, seq);
-				if (nlen == strlen(LDG_LOCK_KEY) &&
-				    !memcmp(name, LDG_LOCK_KEY, nlen))
+				if (lock)
 					out->lock_seq = seq;
 				else if (values_push(out, name, nlen,
 						     (char *)v.mv_data + 1,
@@ -977,6 +990,7 @@ int ldg_authorize(struct ldg_read *r, const struct ldg_entry *e,
 		MDB_val k = { make_key(kb, e->target, LDG_LOCK_KEY, NULL), kb };
 		MDB_val v;
 		if (mdb_get(r->txn, r->s->dbi[DB_STATE], &k, &v) == 0 &&
+		    v.mv_size >= 9 && ((uint8_t *)v.mv_data)[8] == 1 &&
 		    !ldg_kv_find(e->meta, e->n_meta, "forced"))
 			return ldg_err_set(err, -EBUSY,
 					   "%s is locked since seq %llu",
@@ -993,7 +1007,7 @@ static int put_value(struct ldg_read *w, const char *target, const char *key,
 		     const char *value, uint64_t seq)
 {
 	uint8_t kb[KEYBUF];
-	uint8_t vb[1 + LDG_VALUE_MAX + 8];
+	uint8_t vb[9 + LDG_VALUE_MAX];
 	size_t vl = value ? strlen(value) : 0;
 	MDB_val k, v;
 	int rc;
@@ -1008,15 +1022,13 @@ static int put_value(struct ldg_read *w, const char *target, const char *key,
 	rc = mdb_put(w->txn, w->s->dbi[DB_VERSIONS], &k, &v, 0);
 	if (rc)
 		return ldg_mdb_err(rc);
-	/* state: the current value */
+	/* state: the newest version of the key, an unset one included, so
+	 * that the head's mtimes need no other lookup */
 	k.mv_size = make_key(kb, target, key, NULL);
-	if (!value) {
-		rc = mdb_del(w->txn, w->s->dbi[DB_STATE], &k, NULL);
-		return rc == MDB_NOTFOUND ? 0 : ldg_mdb_err(rc);
-	}
 	ldg_put_be64(vb, seq);
-	memcpy(vb + 8, value, vl);
-	v.mv_size = 8 + vl;
+	vb[8] = value ? 1 : 0;
+	memcpy(vb + 9, value ? value : "", vl);
+	v.mv_size = 9 + vl;
 	return ldg_mdb_err(mdb_put(w->txn, w->s->dbi[DB_STATE], &k, &v, 0));
 }
 

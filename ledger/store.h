@@ -4,7 +4,8 @@
  * Named databases (docs/format.md, "Storage"):
  *   entries   seq (8-byte big-endian) -> exact signed entry bytes
  *   meta      "origin" -> the ledger's origin
- *   state     TARGET 0x00 KEY -> seq8 || value        (current values)
+ *   state     TARGET 0x00 KEY -> seq8 || 0x01 || value, or seq8 || 0x00
+ *             (the newest version of each key: the current values)
  *   targets   TARGET -> seq8 of the target's first entry
  *   versions  TARGET 0x00 KEY 0x00 seq8 -> 0x01 || value, or 0x00 (unset)
  *   history   TARGET|CLUSTER 0x00 seq8 -> ""           (per-target log)
@@ -79,10 +80,16 @@ struct ldg_values {
 	struct ldg_value *v; /* sorted by key */
 	size_t n;
 	uint64_t lock_seq; /* seq of the lock entry in force, or 0 */
-	uint64_t mtime_seq; /* newest seq among values and lock, or 0 */
+	/* the last entry that changed any value (set or unset), and the
+	 * last that changed values or the lock: the mtimes of a target's
+	 * values.yaml and of its directory */
+	uint64_t values_mtime_seq;
+	uint64_t mtime_seq;
 };
 
-/* State of target after entries 1..at (at = 0: the head). O(K log N). */
+/* State of target after entries 1..at (at = 0: the head): at the head one
+ * range scan of the state index, before it one seek in the versions
+ * index per key the target ever had, O(K log N). */
 int ldg_state_get(struct ldg_read *r, const char *target, uint64_t at,
 		  struct ldg_values *out);
 void ldg_values_free(struct ldg_values *v);

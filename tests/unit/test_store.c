@@ -1406,7 +1406,7 @@ static void test_verify_detects_a_stale_index_and_reindex_fixes_it(
 	MDB_txn *txn;
 	MDB_dbi dbi;
 	MDB_val k = { 21, "staging/api\0image.tag" };
-	MDB_val v = { 9, "\0\0\0\0\0\0\0\x02X" };
+	MDB_val v = { 10, "\0\0\0\0\0\0\0\x02\x01X" }; /* seq 2, set, X */
 	uint64_t count;
 
 	must_set(f, "staging/api", "image.tag", "1");
