@@ -46,7 +46,7 @@ int apl_lock(const char *ledger_dir, const char *cluster, int *fd,
 	int f;
 
 	snprintf(path, sizeof(path), "%s/apply-%s.lock", ledger_dir, cluster);
-	f = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	f = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0664);
 	if (f < 0)
 		return ldg_err_set(err, -errno == -EACCES ? -EIO : -errno,
 				   "%s: %s", path, strerror(errno));
@@ -90,7 +90,7 @@ void apl_unlock(int fd)
 struct target_state {
 	char target[LDG_TARGET_MAX + 1];
 	struct ldg_values v;
-	uint64_t values_seq; /* newest seq among the values */
+	uint64_t values_seq; /* last entry that set or unset a value */
 	uint64_t last_seq;   /* last applied/apply-failed entry, or 0 */
 	uint64_t last_desired;
 	bool last_failed;
@@ -168,9 +168,8 @@ static int read_snapshot(const struct apl_opts *o, struct snapshot *s,
 		struct target_state *t = &s->t[s->n++];
 		snprintf(t->target, sizeof(t->target), "%s", targets[i]);
 		rc = ldg_state_get(r, t->target, 0, &t->v);
-		for (size_t k = 0; !rc && k < t->v.n; k++)
-			if (t->v.v[k].seq > t->values_seq)
-				t->values_seq = t->v.v[k].seq;
+		/* the last set or unset, also one made while helmfile ran */
+		t->values_seq = t->v.values_mtime_seq;
 		if (!rc)
 			rc = last_apply(r, t);
 	}
@@ -215,6 +214,41 @@ static int may_record(const struct apl_opts *o, const char *target,
 	}
 	ldg_entry_free(e);
 	return rc;
+}
+
+/* Can this key record applies at all? Asked once, up front, so a wrong
+ * key is one clear refusal; scopes are then checked per release. */
+static int key_may_apply(const struct apl_opts *o, struct ldg_err *err)
+{
+	const struct ldg_vkey *vk = ldg_signer_vkey(o->key);
+	struct ldg_keyinfo ki;
+	struct ldg_read *r;
+	int rc;
+
+	rc = ldg_read_begin(o->store, &r, err);
+	if (rc)
+		return rc;
+	rc = ldg_keyring_by_id(r, vk->keyid, &ki);
+	ldg_read_end(r);
+	if (rc == -ENOENT)
+		return ldg_err_set(err, -EACCES,
+				   "key \"%s\" is not in the keyring (an admin "
+				   "adds it with ledger key add ... --role "
+				   "applier)", vk->name);
+	if (rc)
+		return ldg_err_set(err, rc, "cannot read the keyring");
+	if (ki.revoked_seq)
+		return ldg_err_set(err, -EACCES,
+				   "key \"%s\" was revoked at seq %llu",
+				   vk->name,
+				   (unsigned long long)ki.revoked_seq);
+	if (strcmp(ki.role, "applier") && strcmp(ki.role, "admin"))
+		return ldg_err_set(err, -EACCES,
+				   "key \"%s\" has role %s; ledger apply records "
+				   "its runs with a key of role applier",
+				   vk->name, ki.role);
+	/* an applier answers for a whole cluster: its scope covers it all */
+	return may_record(o, o->cluster, err);
 }
 
 /* ---- recording ---- */
@@ -293,8 +327,15 @@ static void describe_failure(const struct apl_opts *o, const char *what,
 
 /* ---- one reconcile ---- */
 
+/* Asked to stop (--watch and SIGTERM): finish the helmfile run under way,
+ * start no other. */
+static bool stopping(const struct apl_opts *o)
+{
+	return o->stop && *o->stop;
+}
+
 static int write_values(const char *dir, const struct target_state *t,
-			char *path, size_t len, char **text,
+			char *path, size_t len, char **text, size_t *n_dropped,
 			struct ldg_err *err)
 {
 	size_t tlen, dropped;
@@ -305,6 +346,7 @@ static int write_values(const char *dir, const struct target_state *t,
 	if (rc)
 		return ldg_err_set(err, rc, "cannot render values of %s",
 				   t->target);
+	*n_dropped = dropped;
 	if ((size_t)snprintf(path, len, "%s/%s.values.yaml", dir,
 			     strchr(t->target, '/') + 1) >= len)
 		return ldg_err_set(err, -ENAMETOOLONG, "%s: path too long",
@@ -330,6 +372,7 @@ static int apply_manual(const struct apl_opts *o, const char *tmpdir,
 	struct apl_run_result res;
 	struct target_state *t;
 	char *text = NULL;
+	size_t dropped = 0;
 	bool ok;
 	int rc;
 
@@ -352,11 +395,23 @@ static int apply_manual(const struct apl_opts *o, const char *tmpdir,
 		return 0;
 	}
 	rc = may_record(o, target, err);
+	if (rc == -EACCES) {
+		/* other releases may still be ours: go on with them */
+		sum->failed++;
+		say(o, APL_WARN, "%s: not applied: %s", target, err->msg);
+		return 0;
+	}
 	if (rc)
 		return rc;
-	rc = write_values(tmpdir, t, vpath, sizeof(vpath), &text, err);
+	rc = write_values(tmpdir, t, vpath, sizeof(vpath), &text, &dropped,
+			  err);
 	if (rc)
 		return rc;
+	if (dropped)
+		say(o, APL_WARN, "%s: %zu key%s both a value and the parent of "
+		    "other keys (e.g. image and image.tag); Helm cannot hold "
+		    "both, so only the nested keys are passed", target,
+		    dropped, dropped == 1 ? " is" : "s are");
 	snprintf(sel, sizeof(sel), "name=%s", rel->name);
 	char *argv[] = { (char *)o->binary, "-f", (char *)o->helmfile, "-l",
 			 sel, "apply", "--values", vpath, NULL };
@@ -402,6 +457,11 @@ static int apply_auto(const struct apl_opts *o, const struct snapshot *snap,
 	if (n_auto == 0)
 		return 0;
 	rc = may_record(o, o->cluster, err);
+	if (rc == -EACCES) {
+		sum->failed++;
+		say(o, APL_WARN, "auto releases not applied: %s", err->msg);
+		return 0;
+	}
 	if (rc)
 		return rc;
 	if (o->dry_run) {
@@ -419,7 +479,10 @@ static int apply_auto(const struct apl_opts *o, const struct snapshot *snap,
 		sum->failed++;
 		describe_failure(o, "auto releases", &res);
 	} else {
-		sum->applied++;
+		if (changed)
+			sum->applied++;
+		else
+			sum->current++;
 		say(o, APL_INFO, "%s: %zu auto release%s %s (%.1f s)",
 		    o->cluster, n_auto, n_auto == 1 ? "" : "s",
 		    changed ? "applied, changes made" : "already current",
@@ -446,6 +509,13 @@ int apl_reconcile(const struct apl_opts *o, struct apl_summary *sum,
 	int rc;
 
 	memset(sum, 0, sizeof(*sum));
+	if (stopping(o))
+		return 0;
+	if (!o->dry_run) {
+		rc = key_may_apply(o, err);
+		if (rc)
+			return rc;
+	}
 	rc = apl_run(argv, o->timeout_s, &build, err);
 	if (rc)
 		return rc;
@@ -475,7 +545,15 @@ int apl_reconcile(const struct apl_opts *o, struct apl_summary *sum,
 				 "temporary directory: %s", strerror(errno));
 		goto out_snap;
 	}
-	for (size_t i = 0; i < rels.n && !rc; i++) {
+	for (size_t i = 0; i < rels.n; i++)
+		for (size_t j = 0; j < i; j++)
+			if (!strcmp(rels.v[i].name, rels.v[j].name))
+				say(o, APL_WARN, "release %s is in %s twice "
+				    "(namespaces %s and %s): both follow "
+				    "ledger target %s/%s", rels.v[i].name,
+				    o->helmfile, rels.v[j].ns, rels.v[i].ns,
+				    o->cluster, rels.v[i].name);
+	for (size_t i = 0; i < rels.n && !rc && !stopping(o); i++) {
 		const struct apl_release *rel = &rels.v[i];
 		char target[LDG_TARGET_MAX + 1];
 		struct target_state *t;
@@ -503,9 +581,9 @@ int apl_reconcile(const struct apl_opts *o, struct apl_summary *sum,
 				    "auto"
 				  : "no deployment label");
 	}
-	if (!rc)
+	if (!rc && !stopping(o))
 		rc = apply_auto(o, &snap, n_auto, sum, err);
-	for (size_t i = 0; !rc && i < snap.n; i++)
+	for (size_t i = 0; !rc && !stopping(o) && i < snap.n; i++)
 		if (!snap.t[i].has_release && snap.t[i].v.n)
 			say(o, APL_WARN, "%s is in the ledger but %s has no "
 			    "release %s", snap.t[i].target, o->helmfile,
@@ -533,8 +611,10 @@ static uint64_t head_now(struct ldg_store *s)
 }
 
 int apl_watch(const struct apl_opts *o, unsigned interval_s,
-	      volatile sig_atomic_t *stop, struct ldg_err *err)
+	      struct ldg_err *err)
 {
+	volatile sig_atomic_t *stop = o->stop;
+
 	unsigned backoff = 0;
 
 	(void)err;

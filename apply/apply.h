@@ -49,6 +49,9 @@ struct apl_opts {
 	unsigned timeout_s;	  /* per helmfile run; 0 = none */
 	void (*say)(void *arg, enum apl_level level, const char *text);
 	void *say_arg;
+	/* when set and nonzero: start no further helmfile run (the one
+	 * under way finishes and is recorded) */
+	volatile sig_atomic_t *stop;
 };
 
 struct apl_summary {
@@ -67,9 +70,9 @@ int apl_reconcile(const struct apl_opts *o, struct apl_summary *sum,
 
 /* Reconciles now, whenever the head moves (checked every second) and
  * every interval_s; after a failure, again after a growing backoff
- * (5 s doubling to 5 min). Returns when *stop becomes nonzero. */
+ * (5 s doubling to 5 min). Returns when *o->stop becomes nonzero. */
 int apl_watch(const struct apl_opts *o, unsigned interval_s,
-	      volatile sig_atomic_t *stop, struct ldg_err *err);
+	      struct ldg_err *err);
 
 /* Takes the cluster's applier lock (a lock file beside the ledger);
  * -EBUSY naming the holder when another applier has it. */

@@ -202,7 +202,8 @@ int cmd_apply(int argc, char **argv, struct cli_ctx *c)
 		sigaction(SIGINT, &sa, NULL);
 		say(NULL, APL_INFO, "watching the ledger for cluster changes "
 		    "(Ctrl-C or SIGTERM stops)");
-		apl_watch(&o, interval, &stop_flag, &err);
+		o.stop = &stop_flag;
+		apl_watch(&o, interval, &err);
 		say(NULL, APL_INFO, "stopped");
 		rc = CLI_OK;
 	} else {

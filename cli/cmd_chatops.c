@@ -99,8 +99,12 @@ int cmd_chatops(int argc, char **argv, struct cli_ctx *c)
 	for (size_t i = 0; i < n_allow && !allowed; i++)
 		allowed = fnmatch(allow[i], d.cluster, 0) == 0;
 	if (!allowed) {
+		char list[512] = "";
+		for (size_t i = 0; i < n_allow; i++)
+			snprintf(list + strlen(list), sizeof(list) - strlen(list),
+				 "%s%s", i ? ", " : "", allow[i]);
 		ldg_err_set(&err, -EPERM, "cluster %s is not open to /deploy "
-			    "comments (allowed: --allow-cluster)", d.cluster);
+			    "comments (allowed: %s)", d.cluster, list);
 		return cli_fail(c, &err);
 	}
 	snprintf(target, sizeof(target), "%s/%s", d.cluster, d.release);

@@ -73,7 +73,8 @@ static int parse_note_key(const char *text, char *name, uint8_t keyid[4],
 		return ldg_err_set(err, -EINVAL,
 				   "not a key: key id must be 8 hex digits");
 	blen = strcspn(p2 + 1, "\r\n");
-	if (p2[1 + blen] == '\r' || (p2[1 + blen] == '\n' && p2[2 + blen]))
+	/* one line; a CRLF ending or trailing blank lines are forgiven */
+	if (p2[1 + blen + strspn(p2 + 1 + blen, " \t\r\n")] != '\0')
 		return ldg_err_set(err, -EINVAL,
 				   "not a key: expected exactly one line");
 	/* exactly 44 base64 characters: the one text form of 33 bytes */

@@ -85,12 +85,22 @@ static int wctx_append(struct wctx *c, struct ldg_entry *e,
 	return 0;
 }
 
+static int plan_reindex(struct wctx *c, void *arg, struct ldg_err *err);
+
 static int run_write(struct ldg_store *s, const struct ldg_signer *k,
 		     plan_fn plan, void *arg, struct ldg_result *res,
 		     struct ldg_err *err)
 {
 	struct wctx c = { .k = k, .res = res };
 	int rc = 0;
+
+	/* indexes built by another version: rebuild them before writing */
+	if (s->stale && plan != plan_reindex) {
+		uint64_t n;
+		rc = ldg_reindex(s, &n, err);
+		if (rc)
+			return rc;
+	}
 
 	for (int attempt = 0; attempt < WRITE_ATTEMPTS; attempt++) {
 		ldg_result_free(res);
@@ -758,6 +768,9 @@ static int plan_reindex(struct wctx *c, void *arg, struct ldg_err *err)
 int ldg_reindex(struct ldg_store *s, uint64_t *count, struct ldg_err *err)
 {
 	struct ldg_result res = { 0 };
+	int rc = run_write(s, NULL, plan_reindex, count, &res, err);
 
-	return run_write(s, NULL, plan_reindex, count, &res, err);
+	if (!rc)
+		s->stale = false;
+	return rc;
 }

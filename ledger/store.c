@@ -98,11 +98,18 @@ static int txn_begin(struct ldg_store *s, unsigned flags, MDB_txn **txn);
 static int load_origin(struct ldg_store *s, MDB_txn *txn)
 {
 	MDB_val k = { 6, "origin" }, v;
+	MDB_val vk = { 13, "index-version" }, vv;
 	int rc = mdb_get(txn, s->dbi[DB_META], &k, &v);
 
 	if (rc == MDB_NOTFOUND) {
 		s->origin[0] = '\0';
 		return 0;
+	}
+	if (rc == 0) {
+		rc = mdb_get(txn, s->dbi[DB_META], &vk, &vv);
+		s->stale = rc != 0 || vv.mv_size != strlen(LDG_INDEX_VERSION) ||
+			   memcmp(vv.mv_data, LDG_INDEX_VERSION, vv.mv_size);
+		rc = 0;
 	}
 	if (rc)
 		return ldg_mdb_err(rc);
@@ -181,6 +188,13 @@ int ldg_store_open_ex(const char *dir, unsigned flags, unsigned mdb_flags,
 		mdb_txn_abort(txn);
 		ldg_store_close(s);
 		return ldg_err_set(err, rc, "%s: cannot read origin", dir);
+	}
+	if (s->stale && (flags & LDG_OPEN_RDONLY)) {
+		mdb_txn_abort(txn);
+		ldg_store_close(s);
+		return ldg_err_set(err, -ESTALE,
+				   "the indexes of %s were built by another "
+				   "version of ledger; run ledger reindex", dir);
 	}
 	rc = mdb_txn_commit(txn);
 	if (rc)
@@ -1129,8 +1143,13 @@ int ldg_index_apply(struct ldg_read *w, const struct ldg_entry *e,
 		const char *origin = e->changes[0].value;
 		MDB_val k = { 6, "origin" }, v = { strlen(origin),
 						  (void *)origin };
+		MDB_val vk = { 13, "index-version" };
+		MDB_val vv = { strlen(LDG_INDEX_VERSION), LDG_INDEX_VERSION };
 		rc = ldg_mdb_err(mdb_put(w->txn, w->s->dbi[DB_META], &k, &v,
 					 0));
+		if (!rc)
+			rc = ldg_mdb_err(mdb_put(w->txn, w->s->dbi[DB_META],
+						 &vk, &vv, 0));
 		if (rc)
 			return rc;
 		snprintf(w->s->origin, sizeof(w->s->origin), "%s", origin);
