@@ -73,8 +73,7 @@ static int parse_note_key(const char *text, char *name, uint8_t keyid[4],
 		return ldg_err_set(err, -EINVAL,
 				   "not a key: key id must be 8 hex digits");
 	blen = strcspn(p2 + 1, "\r\n");
-	/* one line; a CRLF ending or trailing blank lines are forgiven */
-	if (p2[1 + blen + strspn(p2 + 1 + blen, " \t\r\n")] != '\0')
+	if (p2[1 + blen] == '\r' || (p2[1 + blen] == '\n' && p2[2 + blen]))
 		return ldg_err_set(err, -EINVAL,
 				   "not a key: expected exactly one line");
 	/* exactly 44 base64 characters: the one text form of 33 bytes */
@@ -151,6 +150,10 @@ static int read_small(const char *path, char *buf, size_t cap, bool secret,
 		goto out_close;
 	}
 	buf[n] = '\0';
+	/* a file may end in CRLF or blank lines (editors, CI secrets): the
+	 * key is its first line, and nothing but white space may follow */
+	while (n > 0 && strchr(" \t\r\n", buf[n - 1]))
+		buf[--n] = '\0';
 	/* a key file open to others is refused, as ssh does; what is not a
 	 * private key at all is the caller's to say */
 	if (secret && (st.st_mode & 077) &&

@@ -19,6 +19,14 @@
  *                                        becomes the byte 0xff)
  *   ldg_tamper DIR deldb DB              delete the first record of DB
  *   ldg_tamper DIR countdb DB            number of records in DB
+ *   ldg_tamper DIR getdb DB KEYHEX       the value of one record, as hex
+ *   ldg_tamper DIR putdb DB KEYHEX HEX   store one record (added or replaced)
+ *   ldg_tamper DIR delkey DB KEYHEX      delete one record
+ *
+ * putdb lets a test bypass the library's checks the way an attacker with
+ * write access would: e.g. mark a revoked key trusted again in a copy of
+ * the ledger, so that `ledger set` there signs an entry the real ledger
+ * must refuse.
  *
  * SEQ keys are 8-byte big-endian, as in the `entries` database. Exit 0 on
  * success, 1 when the record is missing, 2 on usage or LMDB errors.
@@ -38,7 +46,9 @@ static const char usage[] =
 	"       ldg_tamper DIR find SEQ HEX\n"
 	"       ldg_tamper DIR flip SEQ OFFSET\n"
 	"       ldg_tamper DIR swap SEQ_A SEQ_B\n"
-	"       ldg_tamper DIR flipdb|deldb|countdb DBNAME\n";
+	"       ldg_tamper DIR flipdb|deldb|countdb DBNAME\n"
+	"       ldg_tamper DIR getdb|delkey DBNAME KEYHEX\n"
+	"       ldg_tamper DIR putdb DBNAME KEYHEX HEX\n";
 
 struct env {
 	MDB_env *env;
@@ -391,6 +401,57 @@ static int cmd_db(const char *dir, const char *cmd, const char *db)
 	return env_done(&e, true);
 }
 
+/* getdb, putdb, delkey: one record of any database, by its key. */
+static int cmd_rec(const char *dir, const char *cmd, const char *db,
+		   const char *keyhex, const char *valhex)
+{
+	bool rdonly = !strcmp(cmd, "getdb");
+	uint8_t *kb = NULL, *vb = NULL;
+	size_t klen, vlen = 0;
+	struct env e = { 0 };
+	MDB_val k, v;
+	int rc;
+
+	if (unhex(keyhex, &kb, &klen) || !klen ||
+	    (valhex && unhex(valhex, &vb, &vlen))) {
+		free(kb);
+		fputs(usage, stderr);
+		return 2;
+	}
+	rc = env_open(dir, db, rdonly, &e);
+	if (rc)
+		goto out_free;
+	k.mv_size = klen;
+	k.mv_data = kb;
+	if (!strcmp(cmd, "getdb")) {
+		rc = mdb_get(e.txn, e.dbi, &k, &v);
+		if (!rc)
+			print_hex(v.mv_data, v.mv_size);
+	} else if (!strcmp(cmd, "delkey")) {
+		rc = mdb_del(e.txn, e.dbi, &k, NULL);
+	} else {
+		v.mv_size = vlen;
+		v.mv_data = vb;
+		rc = mdb_put(e.txn, e.dbi, &k, &v, 0);
+	}
+	if (rc) {
+		env_done(&e, false);
+		if (rc == MDB_NOTFOUND) {
+			fprintf(stderr, "ldg_tamper: no such record in %s\n",
+				db);
+			rc = 1;
+		} else {
+			rc = die(cmd, rc);
+		}
+		goto out_free;
+	}
+	rc = env_done(&e, !rdonly);
+out_free:
+	free(kb);
+	free(vb);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 3) {
@@ -404,6 +465,16 @@ int main(int argc, char **argv)
 			return 2;
 		}
 		return cmd_db(argv[1], argv[2], argv[3]);
+	}
+	if (!strcmp(argv[2], "getdb") || !strcmp(argv[2], "delkey") ||
+	    !strcmp(argv[2], "putdb")) {
+		bool put = !strcmp(argv[2], "putdb");
+		if (argc != (put ? 6 : 5)) {
+			fputs(usage, stderr);
+			return 2;
+		}
+		return cmd_rec(argv[1], argv[2], argv[3], argv[4],
+			       put ? argv[5] : NULL);
 	}
 	if (!strcmp(argv[2], "count") || !strcmp(argv[2], "seqs") ||
 	    !strcmp(argv[2], "get") || !strcmp(argv[2], "put") ||

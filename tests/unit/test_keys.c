@@ -300,8 +300,6 @@ static void test_load_refuses_malformed_private_keys(void **state)
 		"PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFzA\n",
 		/* two lines */
 		GO_SKEY "\n" GO_SKEY "\n",
-		/* CRLF */
-		GO_SKEY "\r\n",
 		/* empty */
 		"",
 	};
@@ -314,6 +312,20 @@ static void test_load_refuses_malformed_private_keys(void **state)
 		assert_int_equal(ldg_signer_load(key, &s, NULL), -EINVAL);
 		assert_null(s);
 	}
+	free(key);
+}
+
+/* Editors and CI secret stores add CRLF or blank lines to key files. */
+static void test_load_forgives_crlf_and_trailing_blank_lines(void **state)
+{
+	const char *dir = *state;
+	char *key = path_in(dir, "crlf.key");
+	struct ldg_signer *s = NULL;
+
+	write_text(key, GO_SKEY "\r\n\n  \n", 0600);
+	assert_int_equal(ldg_signer_load(key, &s, NULL), 0);
+	assert_string_equal(ldg_signer_vkey(s)->name, "PeterNeumann");
+	ldg_signer_free(s);
 	free(key);
 }
 
@@ -513,6 +525,7 @@ int main(void)
 		T(test_load_refuses_missing_and_non_regular_files),
 		T(test_load_refuses_bad_key_id),
 		T(test_load_refuses_malformed_private_keys),
+		T(test_load_forgives_crlf_and_trailing_blank_lines),
 		T(test_load_refuses_unknown_algorithm),
 		T(test_seed_key_file_written_by_hand_loads),
 		T(test_vkey_parse_of_file_text),

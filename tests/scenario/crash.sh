@@ -1,0 +1,264 @@
+#!/bin/bash
+# crash.sh - kill -9 at random moments, at least 200 times.
+#
+# A loop of `ledger set` runs in its own process group and is killed
+# (loop and the set in flight) after a random 0-50 ms. After every kill:
+# the ledger verifies, its seqs are exactly 1..N, every "SEQ HASH" a set
+# printed is there with that hash, and at most one entry (the killed
+# set's, committed but not yet printed) was written without being
+# printed. Half of the kills happen while `ledger mount` holds the ledger
+# open, so that LMDB's lock file outlives the killed writers: the next
+# writer must recover a writer lock whose owner died, and the reader
+# slots of killed processes stay behind. Then 300 readers are killed
+# while the ledger is mounted: more than LMDB's 256 reader slots, so the
+# slots of dead processes must be reclaimed.
+#
+# Without /dev/fuse the mounted parts are skipped (said so); the rest runs.
+. "$(dirname "$0")/lib.sh"
+need mdb_dump
+[ -n "${TAMPER:-}" ] && [ -x "$TAMPER" ] || skip "TAMPER (ldg_tamper) not built"
+need setsid ps
+
+KILLS=${SCN_KILLS:-240}
+READER_KILLS=${SCN_READER_KILLS:-300}
+
+CAN_MOUNT=
+if [ -c /dev/fuse ] && command -v fusermount3 >/dev/null 2>&1; then
+	CAN_MOUNT=1
+fi
+
+unmount_all() {
+	local m
+	for m in $(awk -v t="$T/" 'index($2, t) == 1 { print $2 }' /proc/mounts); do
+		fusermount3 -u "$m" 2>/dev/null || fusermount3 -uz "$m" 2>/dev/null
+	done
+	scn_cleanup
+}
+trap unmount_all EXIT
+
+# mount_at DIR: mounts $LEDGER_DIR there (daemon mode) and waits for it
+mount_at() {
+	mkdir -p "$1"
+	expect_rc 0 ledger mount "$1"
+	for _ in $(seq 50); do
+		mountpoint -q "$1" && return 0
+		sleep 0.1
+	done
+	fail "$1 did not become a mount point"
+}
+
+# log_pairs K: "SEQ HASH" of the newest K entries, oldest first
+log_pairs() {
+	"$LEDGER" log -n "$1" --json >"$T/log.json" 2>"$T/log.err" ||
+		fail "ledger log -n $1 failed: $(cat "$T/log.err")"
+	case $JSON_TOOL in
+	jq) jq -r 'reverse | .[] | "\(.seq) \(.hash)"' "$T/log.json" ;;
+	*) python3 -c 'import json,sys
+for e in reversed(json.load(open(sys.argv[1]))): print(e["seq"], e["hash"])' "$T/log.json" ;;
+	esac
+}
+
+# verified_entries: VN = the number of entries, from a passing verify
+verified_entries() {
+	local json
+	LAST_CMD="ledger verify --json --threads 1"
+	"$LEDGER" verify --json --threads 1 >"$OUT" 2>"$ERR"
+	RC=$?
+	[ "$RC" -eq 0 ] || fail "verify after kill $KILLED: exit $RC"
+	read -r -d '' json <"$OUT"
+	[[ $json =~ \"entries\":\ ([0-9]+) ]] || fail "verify --json has no entries"
+	VN=${BASH_REMATCH[1]}
+}
+
+step "init"
+init_ledger example.com/deploy/crash
+N=1
+KILLED=0
+PRINTED=0
+UNPRINTED=0 # rounds where the killed set had committed but not printed
+EMPTY=0     # rounds killed before any set committed
+: >"$T/printed"
+
+# one_round R: a loop of sets in its own process group, killed after a
+# random 0..50 ms, then every check
+one_round() {
+	local r=$1 pid ms st n new printed
+	(
+		exec setsid bash -c '
+			i=0
+			while :; do
+				i=$((i + 1))
+				"$0" set staging/api "image.tag=r$1.$i" "n=$i" \
+					-m "crash round $1, set $i" ||
+					echo "set $1.$i: exit $?" >&2
+			done' "$LEDGER" "$r" >"$T/out.$r" 2>"$T/err.$r"
+	) &
+	pid=$!
+	# the loop must lead its own group before the timer starts, or the
+	# group kill below could miss it
+	for _ in $(seq 200); do
+		read -r -a st <"/proc/$pid/stat" 2>/dev/null || break
+		[ "${st[4]}" = "$pid" ] && break
+		sleep 0.001
+	done
+	[ "${st[4]:-}" = "$pid" ] || fail "round $r: the set loop did not start its own group"
+	ms=$((RANDOM % 51))
+	sleep "$(printf '0.%03d' "$ms")"
+	kill -9 -- "-$pid" || fail "round $r: kill -9 failed"
+	wait "$pid" 2>/dev/null
+	# wait for the set in flight too (not our child: the loop's): a
+	# kill lands between syscalls, so a commit whose last write was
+	# under way still completes, and must before the checks look
+	for _ in $(seq 1000); do
+		ps -o stat= --sid "$pid" | grep -qv '^Z' || break
+		sleep 0.005
+	done
+	ps -o stat= --sid "$pid" | grep -qv '^Z' &&
+		fail "round $r: the killed set is still running"
+	KILLED=$((KILLED + 1))
+
+	if [ -s "$T/err.$r" ]; then
+		cp "$T/err.$r" "$ERR"
+		fail "round $r: a set failed before the kill"
+	fi
+	ok
+	if grep -Evq '^[0-9]+ [0-9a-f]{64}$' "$T/out.$r"; then
+		cp "$T/out.$r" "$OUT"
+		fail "round $r: a set printed something other than SEQ HASH"
+	fi
+	ok
+	verified_entries
+	n=$VN
+	ok
+	# exactly seqs 1..n in the entries database
+	"$TAMPER" "$LEDGER_DIR" seqs >"$T/seqs" || fail "ldg_tamper seqs"
+	if ! seq 1 "$n" | cmp -s - "$T/seqs"; then
+		seq 1 "$n" | diff - "$T/seqs" | head -5
+		fail "round $r: seqs are not 1..$n"
+	fi
+	ok
+	new=$((n - N))
+	printed=$(wc -l <"$T/out.$r")
+	# every printed set is committed; at most the killed one is committed
+	# without having printed
+	[ "$new" -ge "$printed" ] && [ "$new" -le $((printed + 1)) ] ||
+		fail "round $r: $new new entries but $printed printed"
+	ok
+	[ "$new" -eq $((printed + 1)) ] && UNPRINTED=$((UNPRINTED + 1))
+	[ "$new" -eq 0 ] && EMPTY=$((EMPTY + 1))
+	if [ "$printed" -gt 0 ]; then
+		log_pairs "$new" >"$T/logged"
+		if grep -vxFq -f "$T/logged" "$T/out.$r"; then
+			grep -vxF -f "$T/logged" "$T/out.$r" | head -3
+			fail "round $r: a printed SEQ HASH is not in the ledger"
+		fi
+		ok
+		cat "$T/out.$r" >>"$T/printed"
+		PRINTED=$((PRINTED + printed))
+	fi
+	N=$n
+	rm -f "$T/out.$r" "$T/err.$r"
+}
+
+HALF=$((KILLS / 2))
+step "$HALF kills, nothing else holding the ledger open"
+start=$(date +%s.%N)
+for r in $(seq 1 "$HALF"); do
+	one_round "$r"
+done
+expect_rc 0 ledger checkpoint -o "$T/cp.half"
+HALF_N=$N
+
+M=$T/mnt
+if [ -n "$CAN_MOUNT" ]; then
+	step "$((KILLS - HALF)) kills while the ledger is mounted"
+	mount_at "$M"
+else
+	echo "crash: /dev/fuse or fusermount3 missing: the second half runs unmounted"
+fi
+for r in $(seq $((HALF + 1)) "$KILLS"); do
+	one_round "$r"
+done
+end=$(date +%s.%N)
+echo "crash: $KILLED kills in $(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.1f", b - a }')s: $((N - 1)) sets committed, $PRINTED printed, $UNPRINTED committed by the killed set before it could print, $EMPTY rounds with no commit; verified after every kill"
+check "at least 200 kills" [ "$KILLED" -ge 200 ]
+check "the loops really wrote" [ "$PRINTED" -ge $((KILLS / 4)) ]
+if [ -n "$CAN_MOUNT" ]; then
+	step "the mount follows the head after the kills"
+	log_pairs 1 >"$T/head"
+	want=$(cat "$T/head")
+	check "the newest entry is seq $N" [ "${want%% *}" = "$N" ]
+	for _ in $(seq 30); do
+		[ "$(cat "$M/HEAD" 2>/dev/null)" = "$want" ] && break
+		sleep 0.1
+	done
+	run cat "$M/HEAD"
+	expect_out "$want"
+	fusermount3 -u "$M" || fail "fusermount3 -u $M"
+	ok
+fi
+
+step "after all the kills"
+# every SEQ HASH ever printed, once each, and in the ledger
+log_pairs "$N" >"$T/all"
+check "the log has seqs 1..$N" cmp -s <(cut -d' ' -f1 "$T/all") <(seq 1 "$N")
+sort -n "$T/printed" >"$T/printed.sorted"
+check "no seq was printed twice" \
+	[ "$(cut -d' ' -f1 "$T/printed.sorted" | uniq -d | wc -l)" -eq 0 ]
+check "every printed SEQ HASH is in the ledger" \
+	[ "$(grep -vxF -f "$T/all" "$T/printed.sorted" | wc -l)" -eq 0 ]
+expect_rc 0 ledger verify --checkpoint "$T/cp.half"
+expect_out_match "^ok: $N entries, head $N [0-9a-f]{64}\$"
+expect_out_match "^ok: contains checkpoint .*cp.half \\($HALF_N entries\\)"
+# the indexes the killed writers left are exactly a replay's
+dump_all "$T/before"
+expect_rc 0 ledger reindex
+expect_out "reindexed $N entries"
+dump_all "$T/after"
+check "reindex changes nothing after the kills" cmp -s "$T/before" "$T/after"
+# and the ledger takes writes as usual
+expect_rc 0 ledger set staging/api image.tag=after-the-storm -m "calm"
+expect_out_match "^$((N + 1)) [0-9a-f]{64}\$"
+
+# ---------------------------------------------------------------------
+# Killed readers while a long-lived process (the mount) keeps LMDB's lock
+# file alive: each dead reader leaves its slot in the reader table. LMDB
+# has 256; a ledger that does not reclaim the slots of dead processes
+# refuses every command (MDB_READERS_FULL) after 256 such kills.
+killed_readers() {
+	[ -n "$CAN_MOUNT" ] || skip "/dev/fuse or fusermount3 missing: no long-lived holder of the lock file"
+	[ -n "${MKLEDGER:-}" ] && [ -x "$MKLEDGER" ] || skip "MKLEDGER not built"
+	step "killed readers while mounted"
+	"$MKLEDGER" "$T/big" 3000 >/dev/null || fail "mkledger failed"
+	export LEDGER_DIR=$T/big
+	export LEDGER_KEY=$T/big.keys/bench.key
+	mount_at "$T/mnt2"
+	local pid
+	for _ in $(seq 1 "$READER_KILLS"); do
+		# log writes ~300 KB into a pipe nobody reads: it blocks with the
+		# ledger open, until killed
+		"$LEDGER" log > >(sleep 1) 2>/dev/null &
+		pid=$!
+		sleep 0.02
+		kill -9 "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+	done
+	echo "crash: $READER_KILLS readers killed while mounted"
+	expect_rc 0 ledger log -n 1
+	expect_out_match '^3000 '
+	expect_rc 0 ledger set staging/api image.tag=after-readers -m "readers killed"
+	expect_out_match '^3001 [0-9a-f]{64}$'
+	expect_rc 0 ledger verify --threads 2
+	expect_out_match '^ok: 3001 entries, head 3001 '
+	for _ in $(seq 30); do
+		[ "$(cut -d' ' -f1 "$T/mnt2/HEAD" 2>/dev/null)" = 3001 ] && break
+		sleep 0.1
+	done
+	expect_rc 0 cat "$T/mnt2/HEAD"
+	expect_out_match '^3001 '
+	fusermount3 -u "$T/mnt2" || fail "fusermount3 -u"
+	ok
+}
+section "killed readers while mounted" killed_readers
+
+finish

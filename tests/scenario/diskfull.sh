@@ -1,0 +1,153 @@
+#!/bin/bash
+# diskfull.sh - a full disk and a full map.
+#
+# Disk full: a ledger on a small tmpfs (2 MiB, mounted by the test) takes
+# big sets until one fails. That set must fail with exactly one stderr
+# line that says the disk is full, exit 2 and print nothing; afterwards
+# the ledger still verifies, every seq a set printed is there with its
+# hash, readers still answer, and once space is freed the next set
+# works.
+#
+# Map full: sets far past the initial 8 MiB map all succeed (the store
+# grows its map by itself, MDB_MAP_FULL never reaches the user), and the
+# map recorded in the environment really grew.
+#
+# Skips only when a tmpfs cannot be mounted (needs root or CAP_SYS_ADMIN);
+# the map part does not need one and always runs.
+. "$(dirname "$0")/lib.sh"
+need mdb_dump mdb_stat
+
+FS=$T/fs
+FS_SIZE=${SCN_DISKFULL_SIZE:-2m}
+
+unmount_fs() {
+	if mountpoint -q "$FS" 2>/dev/null; then
+		umount "$FS" 2>/dev/null || umount -l "$FS" 2>/dev/null
+	fi
+	scn_cleanup
+}
+trap unmount_fs EXIT
+
+V=$(printf '%*s' 4000 '' | tr ' ' v)
+
+# big_args N K: K pairs kI=N<4000 v>, about 4 KB each
+big_args() {
+	local n=$1 k
+	ARGS=()
+	for ((k = 1; k <= $2; k++)); do
+		ARGS+=("k$k=$n$V")
+	done
+}
+
+# log_pairs: "SEQ HASH" of every entry, oldest first
+log_pairs() {
+	"$LEDGER" log --json >"$T/log.json" 2>"$T/log.err" ||
+		fail "ledger log failed: $(cat "$T/log.err")"
+	case $JSON_TOOL in
+	jq) jq -r 'reverse | .[] | "\(.seq) \(.hash)"' "$T/log.json" ;;
+	*) python3 -c 'import json,sys
+for e in reversed(json.load(open(sys.argv[1]))): print(e["seq"], e["hash"])' "$T/log.json" ;;
+	esac
+}
+
+disk_full() {
+	local i n full=
+	step "a $FS_SIZE tmpfs"
+	mkdir -p "$FS"
+	mount -t tmpfs -o "size=$FS_SIZE,mode=0755" tmpfs "$FS" 2>"$T/mount.err" ||
+		skip "cannot mount a tmpfs here ($(head -c 200 "$T/mount.err")): needs root or CAP_SYS_ADMIN"
+	export LEDGER_DIR=$FS/ledger
+	init_ledger example.com/deploy/diskfull
+	# room to free later
+	head -c 262144 /dev/zero >"$FS/ballast" || fail "cannot write the ballast file"
+	: >"$T/printed"
+
+	step "big sets until the disk is full"
+	for ((i = 1; i <= 60; i++)); do
+		big_args "$i" 25
+		run ledger set staging/api "${ARGS[@]}" -m "big set $i"
+		if [ "$RC" -ne 0 ]; then
+			full=$i
+			break
+		fi
+		expect_no_err
+		expect_out_match "^$((i + 1)) [0-9a-f]{64}\$"
+		cat "$OUT" >>"$T/printed"
+	done
+	[ -n "$full" ] || fail "60 sets of 100 KB fit on a $FS_SIZE tmpfs?"
+	n=$((full)) # init + full-1 sets
+	echo "diskfull: set $full of ~100 KB failed on the $FS_SIZE tmpfs, after $((full - 1)) that fit; $(df -k "$FS" | awk 'NR == 2 { print $3 " KiB used, " $4 " KiB free" }')"
+	cp "$ERR" "$T/full.err"
+	check "the failing set exits 2" [ "$RC" -eq 2 ]
+	expect_no_out
+	local lines
+	lines=$(wc -l <"$ERR")
+	check "exactly one stderr line (got $lines)" [ "$lines" -eq 1 ]
+	check "it is \"ledger: set: ...\"" grep -q '^ledger: set: ' "$ERR"
+
+	step "the ledger is intact"
+	expect_rc 0 ledger verify --threads 2
+	expect_out_match "^ok: $n entries, head $n [0-9a-f]{64}\$"
+	log_pairs >"$T/logged"
+	check "every printed SEQ HASH is in the ledger" \
+		cmp -s <(tail -n +2 "$T/logged") "$T/printed"
+	expect_rc 0 ledger get staging/api k1
+	expect_out "$((full - 1))$V"
+	run ledger show "$((n + 1))"
+	check "the failed set left no entry" [ "$RC" -ne 0 ]
+
+	step "room again: the next set works"
+	rm -f "$FS/ballast"
+	expect_rc 0 ledger set staging/api small=1 -m "after the disk was full"
+	expect_out_match "^$((n + 1)) [0-9a-f]{64}\$"
+	expect_rc 0 ledger verify
+	expect_out_match "^ok: $((n + 1)) entries, head $((n + 1)) "
+	umount "$FS" || fail "umount $FS"
+	ok
+}
+section "disk full" disk_full
+
+# The message itself, apart, so that a wrong one does not hide the checks
+# above. SPEC section 5: errors say what failed and why; a user who sees
+# "Input/output error" goes looking for a broken disk, not a full one.
+disk_full_message() {
+	[ -s "$T/full.err" ] || skip "no disk-full error was recorded"
+	cp "$T/full.err" "$ERR"
+	: >"$OUT"
+	LAST_CMD="ledger set (the one that hit the full disk)"
+	RC=2
+	step "the disk-full error says so"
+	expect_one_line_error 'ledger: set: .*([Nn]o space left|[Dd]isk (is )?full)'
+}
+section "the disk-full error names the full disk" disk_full_message
+
+map_growth() {
+	local i n=80 size mapsize
+	step "$n sets of ~400 KB, far past the 8 MiB map"
+	export LEDGER_DIR=$T/map
+	[ -e "$KEYS/admin.key" ] || new_key admin "$KEYS"
+	expect_rc 0 ledger init --origin example.com/deploy/map
+	: >"$T/mprinted"
+	for ((i = 1; i <= n; i++)); do
+		big_args "$i" 100
+		expect_rc 0 ledger set "staging/r$((i % 4))" "${ARGS[@]}" -m "map set $i"
+		expect_no_err
+		expect_out_match "^$((i + 1)) [0-9a-f]{64}\$"
+		cat "$OUT" >>"$T/mprinted"
+	done
+	size=$(stat -c %s "$LEDGER_DIR/data.mdb")
+	mapsize=$(mdb_stat -e "$LEDGER_DIR" | awk '/Map size:/ { print $3 }')
+	echo "diskfull: map: $n sets of ~400 KB: data.mdb $((size / 1048576)) MiB, map $((mapsize / 1048576)) MiB (it starts at 8 MiB)"
+	check "data.mdb is well past 8 MiB" [ "$size" -gt $((32 * 1048576)) ]
+	check "the map grew with it" [ "$mapsize" -ge "$size" ]
+	expect_rc 0 ledger verify
+	expect_out_match "^ok: $((n + 1)) entries, head $((n + 1)) "
+	log_pairs >"$T/mlogged"
+	check "every printed SEQ HASH is in the ledger" \
+		cmp -s <(tail -n +2 "$T/mlogged") "$T/mprinted"
+	expect_rc 0 ledger get staging/r0 k100
+	expect_out "$n$V"
+}
+section "the map grows by itself" map_growth
+
+finish
