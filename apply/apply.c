@@ -105,6 +105,8 @@ struct snapshot {
 
 static void snapshot_free(struct snapshot *s)
 {
+	if (!s)
+		return;
 	for (size_t i = 0; i < s->n; i++)
 		ldg_values_free(&s->t[i].v);
 	free(s->t);

@@ -20,6 +20,10 @@
  *
  * apply/ never prints: everything a user should read goes through the
  * say() callback. A per-cluster lock file keeps two appliers apart.
+ *
+ * Caveats: o, and everything it points to, is borrowed for the call.
+ * Both functions run helmfile through apl_run() (helmfile.h): call them
+ * from one thread at a time. apl_watch() needs o->stop set.
  */
 #ifndef APL_APPLY_H
 #define APL_APPLY_H

@@ -125,11 +125,13 @@ int apl_parse_build(const char *yaml, size_t len, const char *file,
 			break;
 		}
 		doc_no++;
+		/* NULL too when root is not a mapping */
+		rels = map_get(&doc, root, "releases");
 		if (root->type != YAML_MAPPING_NODE) {
 			rc = ldg_err_set(err, -EINVAL,
 					 "%s: document %zu of helmfile build "
 					 "is not a mapping", file, doc_no);
-		} else if ((rels = map_get(&doc, root, "releases")) != NULL) {
+		} else if (rels) {
 			if (rels->type != YAML_SEQUENCE_NODE) {
 				rc = ldg_err_set(err, -EINVAL,
 						 "%s: document %zu: releases "

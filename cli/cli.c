@@ -25,18 +25,22 @@ int cli_exit_code(int code)
 
 static void error_line(const char *fmt, va_list ap)
 {
-	char buf[2048];
-	FILE *f = stderr;
+	char buf[2048], line[4 * sizeof(buf) + 16];
+	size_t n = 0;
 
 	vsnprintf(buf, sizeof(buf), fmt, ap);
-	fputs("ledger: ", f);
+	n += (size_t)snprintf(line, sizeof(line), "ledger: ");
 	for (const unsigned char *p = (const unsigned char *)buf; *p; p++) {
 		if (*p < 0x20 || *p == 0x7f)
-			fprintf(f, "\\x%02x", *p);
+			n += (size_t)snprintf(line + n, sizeof(line) - n,
+					      "\\x%02x", *p);
 		else
-			fputc(*p, f);
+			line[n++] = (char)*p;
 	}
-	fputc('\n', f);
+	line[n++] = '\n';
+	/* one write: lines from processes sharing stderr never interleave */
+	fflush(stdout);
+	(void)!write(STDERR_FILENO, line, n);
 }
 
 void cli_error(const char *fmt, ...)
@@ -133,6 +137,11 @@ int cli_open_ro(struct cli_ctx *c, struct ldg_store **s)
 	return open_store(c, LDG_OPEN_RDONLY, s);
 }
 
+int cli_open_audit(struct cli_ctx *c, struct ldg_store **s)
+{
+	return open_store(c, LDG_OPEN_RDONLY | LDG_OPEN_ANY_INDEX, s);
+}
+
 int cli_keys_dir(char *out, size_t len)
 {
 	const char *xdg = getenv("XDG_CONFIG_HOME");
@@ -154,17 +163,24 @@ static int only_key(struct cli_ctx *c, char *path, size_t len)
 	struct ldg_err err = { 0 };
 	char dir[PATH_MAX];
 	struct dirent *d;
-	DIR *dh;
+	DIR *dh = NULL;
 	int found = 0;
 
-	if (cli_keys_dir(dir, sizeof(dir)) || !(dh = opendir(dir))) {
+	if (cli_keys_dir(dir, sizeof(dir)) == 0)
+		dh = opendir(dir);
+	if (!dh) {
 		ldg_err_set(&err, -ENOENT,
 			    "no signing key: pass --key FILE, set LEDGER_KEY, "
 			    "or create one with ledger keygen NAME");
 		return cli_fail(c, &err);
 	}
-	while ((d = readdir(dh)) != NULL) {
-		size_t n = strlen(d->d_name);
+	for (;;) {
+		size_t n;
+
+		d = readdir(dh);
+		if (!d)
+			break;
+		n = strlen(d->d_name);
 		if (n < 5 || strcmp(d->d_name + n - 4, ".key"))
 			continue;
 		if (found++ == 0 &&

@@ -7,6 +7,11 @@
  * (verification failed, not authorised, target locked); 2 usage error,
  * bad input or environment problem. Errors go to stderr as
  * "ledger: CMD: what: why".
+ *
+ * Single-threaded, like the command: the option helpers read getopt's
+ * globals, and everything prints to stdout or stderr. What the open
+ * helpers return belongs to the caller (ldg_store_close(),
+ * cli_close_read(), ldg_signer_free()).
  */
 #ifndef CLI_H
 #define CLI_H
@@ -62,6 +67,9 @@ int cli_exit_code(int code);
  * the exit code, else 0. */
 int cli_open(struct cli_ctx *c, struct ldg_store **s);
 int cli_open_ro(struct cli_ctx *c, struct ldg_store **s);
+/* Read-only, whatever version built the indexes: for verify, which
+ * reports stale or damaged indexes instead of refusing to look. */
+int cli_open_audit(struct cli_ctx *c, struct ldg_store **s);
 /* Resolves the ledger directory into out (PATH_MAX). */
 int cli_ledger_dir(struct cli_ctx *c, char *out);
 

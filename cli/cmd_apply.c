@@ -120,7 +120,10 @@ int cmd_apply(int argc, char **argv, struct cli_ctx *c)
 	int opt, rc, lockfd = -1;
 
 	c->help = help;
-	while ((opt = getopt_long(argc, argv, ":hL:", opts, NULL)) != -1) {
+	for (;;) {
+		opt = getopt_long(argc, argv, ":hL:", opts, NULL);
+		if (opt == -1)
+			break;
 		switch (opt) {
 		case 'C':
 			config = optarg;
@@ -135,16 +138,17 @@ int cmd_apply(int argc, char **argv, struct cli_ctx *c)
 			watch = true;
 			break;
 		case 'i':
-			if ((rc = parse_seconds(c, "--interval", optarg,
-						&interval)))
+			rc = parse_seconds(c, "--interval", optarg, &interval);
+			if (rc)
 				return rc;
 			if (interval == 0)
 				return cli_usage(c, "--interval must be > 0");
 			interval_set = true;
 			break;
 		case 't':
-			if ((rc = parse_seconds(c, "--timeout", optarg,
-						&o.timeout_s)))
+			rc = parse_seconds(c, "--timeout", optarg,
+					   &o.timeout_s);
+			if (rc)
 				return rc;
 			break;
 		case 'f':
@@ -154,7 +158,8 @@ int cmd_apply(int argc, char **argv, struct cli_ctx *c)
 			keyfile = optarg;
 			break;
 		default:
-			if ((rc = cli_common_opt(c, opt, argv)) >= 0)
+			rc = cli_common_opt(c, opt, argv);
+			if (rc >= 0)
 				return rc;
 		}
 	}
@@ -181,13 +186,16 @@ int cmd_apply(int argc, char **argv, struct cli_ctx *c)
 	if (apl_helmfile_binary(bin, sizeof(bin), &err))
 		return cli_fail(c, &err);
 	o.binary = bin;
-	if ((rc = cli_ledger_dir(c, dir)))
+	rc = cli_ledger_dir(c, dir);
+	if (rc)
 		return rc;
-	if ((rc = o.dry_run ? cli_open_ro(c, &s) : cli_open(c, &s)))
+	rc = o.dry_run ? cli_open_ro(c, &s) : cli_open(c, &s);
+	if (rc)
 		return rc;
 	o.store = s;
 	if (!o.dry_run) {
-		if ((rc = cli_signer(c, keyfile, &k)))
+		rc = cli_signer(c, keyfile, &k);
+		if (rc)
 			goto out_close;
 		o.key = k;
 		if (apl_lock(dir, o.cluster, &lockfd, &err)) {

@@ -56,7 +56,10 @@ int cmd_chatops(int argc, char **argv, struct cli_ctx *c)
 	int opt, rc;
 
 	c->help = help;
-	while ((opt = getopt_long(argc, argv, ":hL:", opts, NULL)) != -1) {
+	for (;;) {
+		opt = getopt_long(argc, argv, ":hL:", opts, NULL);
+		if (opt == -1)
+			break;
 		switch (opt) {
 		case 'c':
 			comment = optarg;
@@ -79,7 +82,8 @@ int cmd_chatops(int argc, char **argv, struct cli_ctx *c)
 			w.keyfile = optarg;
 			break;
 		default:
-			if ((rc = cli_common_opt(c, opt, argv)) >= 0)
+			rc = cli_common_opt(c, opt, argv);
+			if (rc >= 0)
 				return rc;
 		}
 	}
@@ -117,7 +121,8 @@ int cmd_chatops(int argc, char **argv, struct cli_ctx *c)
 		w.meta[w.n_meta++] = (struct ldg_kv){ "pr", (char *)pr };
 	kv.key = "image.tag";
 	kv.value = d.tag;
-	if ((rc = cli_open_signed(c, &w, &s, &k)))
+	rc = cli_open_signed(c, &w, &s, &k);
+	if (rc)
 		return rc;
 	if (ldg_set(s, k, target, &kv, 1, w.reason, w.meta, w.n_meta, false,
 		    &res, &err)) {

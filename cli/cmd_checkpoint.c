@@ -7,17 +7,21 @@
 
 #include "checkpoint.h"
 #include "cli.h"
+#include "verify.h"
 
 static const char help[] =
-	"usage: ledger checkpoint [--key FILE] [-o FILE]\n\n"
+	"usage: ledger checkpoint [--key FILE] [-o FILE] [--no-verify]\n\n"
 	"Write a C2SP tlog-checkpoint signed note for the current head:\n"
 	"origin, tree size, base64 Merkle root, a blank line and a signature\n"
 	"line. Keep it where the ledger's host cannot change it (CI logs, an\n"
 	"auditor's mailbox); `ledger verify --checkpoint FILE` later proves\n"
 	"the ledger still contains that tree as a prefix. The signing key\n"
-	"must be a key of this ledger.\n\n"
-	"  --key FILE   signing key\n"
-	"  -o FILE      write to FILE instead of stdout\n";
+	"must be a trusted key of this ledger. The ledger is verified first\n"
+	"(as `ledger verify` does), and the root signed is the one the\n"
+	"entries prove; a ledger that does not verify is refused (exit 1).\n\n"
+	"  --key FILE     signing key\n"
+	"  -o, --output FILE  write to FILE instead of stdout\n"
+	"  --no-verify    sign the stored tree head without the full check\n";
 
 int cmd_checkpoint(int argc, char **argv, struct cli_ctx *c)
 {
@@ -25,6 +29,7 @@ int cmd_checkpoint(int argc, char **argv, struct cli_ctx *c)
 		CLI_COMMON_OPTS,
 		{ "key", required_argument, NULL, 'k' },
 		{ "output", required_argument, NULL, 'o' },
+		{ "no-verify", no_argument, NULL, 'n' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct ldg_err err = { 0 };
@@ -36,22 +41,33 @@ int cmd_checkpoint(int argc, char **argv, struct cli_ctx *c)
 	uint8_t root[LDG_HASH_BYTES];
 	uint64_t head;
 	char *note = NULL;
+	bool check = true;
 	int opt, rc;
 
 	c->help = help;
-	while ((opt = getopt_long(argc, argv, ":hL:o:", opts, NULL)) != -1) {
-		if (opt == 'k')
+	for (;;) {
+		opt = getopt_long(argc, argv, ":hL:o:", opts, NULL);
+		if (opt == -1)
+			break;
+		if (opt == 'k') {
 			keyfile = optarg;
-		else if (opt == 'o')
+		} else if (opt == 'o') {
 			outfile = optarg;
-		else if ((rc = cli_common_opt(c, opt, argv)) >= 0)
-			return rc;
+		} else if (opt == 'n') {
+			check = false;
+		} else {
+			rc = cli_common_opt(c, opt, argv);
+			if (rc >= 0)
+				return rc;
+		}
 	}
 	if (optind != argc)
 		return cli_usage(c, "unexpected argument \"%s\"", argv[optind]);
-	if ((rc = cli_open_read(c, &s, &r)))
+	rc = cli_open_read(c, &s, &r);
+	if (rc)
 		return rc;
-	if ((rc = cli_signer(c, keyfile, &k)))
+	rc = cli_signer(c, keyfile, &k);
+	if (rc)
 		goto out_close;
 	if (ldg_keyring_by_name(r, ldg_signer_vkey(k)->name, &ki) ||
 	    memcmp(ki.vkey.pk, ldg_signer_vkey(k)->pk, LDG_PK_BYTES) ||
@@ -62,7 +78,30 @@ int cmd_checkpoint(int argc, char **argv, struct cli_ctx *c)
 		rc = cli_fail(c, &err);
 		goto out_close;
 	}
-	if (ldg_head(r, &head, NULL) || ldg_merkle_root_at(r, head, root)) {
+	if (check) {
+		/* sign only a tree head that the entries themselves prove */
+		struct ldg_verify_opts vo = { 0 };
+		struct ldg_verify_report rep;
+		rc = ldg_verify(s, &vo, &rep, &err);
+		if (rc == -EBADMSG) {
+			char where[32] = "";
+			if (rep.bad_seq)
+				snprintf(where, sizeof(where), "entry %llu: ",
+					 (unsigned long long)rep.bad_seq);
+			ldg_err_set(&err, -EPERM, "refusing to sign: the ledger "
+				    "does not verify (%s%.300s)", where,
+				    rep.problem);
+			rc = cli_fail(c, &err);
+			goto out_close;
+		}
+		if (rc) {
+			rc = cli_fail(c, &err);
+			goto out_close;
+		}
+		head = rep.head;
+		memcpy(root, rep.root, LDG_HASH_BYTES);
+	} else if (ldg_head(r, &head, NULL) ||
+		   ldg_merkle_root_at(r, head, root)) {
 		ldg_err_set(&err, -EIO, "cannot read the tree head");
 		rc = cli_fail(c, &err);
 		goto out_close;

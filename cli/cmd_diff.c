@@ -65,27 +65,38 @@ int cmd_diff(int argc, char **argv, struct cli_ctx *c)
 	int opt, rc;
 
 	c->help = help;
-	while ((opt = getopt_long(argc, argv, ":hL:", opts, NULL)) != -1) {
-		if (opt == 'j')
+	for (;;) {
+		opt = getopt_long(argc, argv, ":hL:", opts, NULL);
+		if (opt == -1)
+			break;
+		if (opt == 'j') {
 			json = true;
-		else if ((rc = cli_common_opt(c, opt, argv)) >= 0)
-			return rc;
+		} else {
+			rc = cli_common_opt(c, opt, argv);
+			if (rc >= 0)
+				return rc;
+		}
 	}
 	if (argc - optind < 2 || argc - optind > 3)
 		return cli_usage(c, "expected SEQ_A SEQ_B [CLUSTER[/RELEASE]]");
-	if ((rc = cli_parse_seq(c, "SEQ_A", argv[optind], &sa)) ||
-	    (rc = cli_parse_seq(c, "SEQ_B", argv[optind + 1], &sb)))
+	rc = cli_parse_seq(c, "SEQ_A", argv[optind], &sa);
+	if (!rc)
+		rc = cli_parse_seq(c, "SEQ_B", argv[optind + 1], &sb);
+	if (rc)
 		return rc;
 	if (argc - optind == 3) {
 		const char *scope = argv[optind + 2];
-		if ((rc = cli_check_scope_arg(c, scope)))
+		rc = cli_check_scope_arg(c, scope);
+		if (rc)
 			return rc;
 		snprintf(prefix, sizeof(prefix), "%s%s", scope,
 			 strchr(scope, '/') ? "" : "/");
 	}
-	if ((rc = cli_open_read(c, &s, &r)))
+	rc = cli_open_read(c, &s, &r);
+	if (rc)
 		return rc;
-	if ((rc = cli_check_at(c, r, sa > sb ? sa : sb)))
+	rc = cli_check_at(c, r, sa > sb ? sa : sb);
+	if (rc)
 		goto out_close;
 	if (ldg_targets_list(r, prefix[0] ? prefix : NULL, sa > sb ? sa : sb,
 			     &targets, &n)) {

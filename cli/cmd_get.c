@@ -34,14 +34,20 @@ int cmd_get(int argc, char **argv, struct cli_ctx *c)
 	int opt, rc;
 
 	c->help = help;
-	while ((opt = getopt_long(argc, argv, ":hL:", opts, NULL)) != -1) {
+	for (;;) {
+		opt = getopt_long(argc, argv, ":hL:", opts, NULL);
+		if (opt == -1)
+			break;
 		if (opt == 'a') {
-			if ((rc = cli_parse_seq(c, "--at", optarg, &at)))
+			rc = cli_parse_seq(c, "--at", optarg, &at);
+			if (rc)
 				return rc;
 		} else if (opt == 'j') {
 			json = true;
-		} else if ((rc = cli_common_opt(c, opt, argv)) >= 0) {
-			return rc;
+		} else {
+			rc = cli_common_opt(c, opt, argv);
+			if (rc >= 0)
+				return rc;
 		}
 	}
 	if (argc - optind < 1 || argc - optind > 2)
@@ -52,9 +58,11 @@ int cmd_get(int argc, char **argv, struct cli_ctx *c)
 	if (ldg_check_target(target, &err) ||
 	    (key && ldg_check_key(key, &err)))
 		return cli_fail(c, &err);
-	if ((rc = cli_open_read(c, &s, &r)))
+	rc = cli_open_read(c, &s, &r);
+	if (rc)
 		return rc;
-	if ((rc = cli_check_at(c, r, at)))
+	rc = cli_check_at(c, r, at);
+	if (rc)
 		goto out_close;
 	ldg_head(r, &head, NULL);
 	if (ldg_state_get(r, target, at, &vals)) {

@@ -29,17 +29,24 @@ int cmd_history(int argc, char **argv, struct cli_ctx *c)
 	int opt, rc;
 
 	c->help = help;
-	while ((opt = getopt_long(argc, argv, ":hL:", opts, NULL)) != -1) {
-		if (opt == 'j')
+	for (;;) {
+		opt = getopt_long(argc, argv, ":hL:", opts, NULL);
+		if (opt == -1)
+			break;
+		if (opt == 'j') {
 			json = true;
-		else if ((rc = cli_common_opt(c, opt, argv)) >= 0)
-			return rc;
+		} else {
+			rc = cli_common_opt(c, opt, argv);
+			if (rc >= 0)
+				return rc;
+		}
 	}
 	if (argc - optind != 1)
 		return cli_usage(c, "expected one TARGET");
 	if (ldg_check_target(argv[optind], &err))
 		return cli_fail(c, &err);
-	if ((rc = cli_open_read(c, &s, &r)))
+	rc = cli_open_read(c, &s, &r);
+	if (rc)
 		return rc;
 	rc = ldg_render_history(r, argv[optind], 0, json, &out, &len, &err);
 	if (rc == -ENOENT)

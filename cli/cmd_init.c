@@ -31,13 +31,18 @@ int cmd_init(int argc, char **argv, struct cli_ctx *c)
 	int opt, rc;
 
 	c->help = help;
-	while ((opt = getopt_long(argc, argv, ":hL:", opts, NULL)) != -1) {
+	for (;;) {
+		opt = getopt_long(argc, argv, ":hL:", opts, NULL);
+		if (opt == -1)
+			break;
 		if (opt == 'o') {
 			origin = optarg;
 		} else if (opt == 'k') {
 			keyfile = optarg;
-		} else if ((rc = cli_common_opt(c, opt, argv)) >= 0) {
-			return rc;
+		} else {
+			rc = cli_common_opt(c, opt, argv);
+			if (rc >= 0)
+				return rc;
 		}
 	}
 	if (optind < argc)

@@ -114,7 +114,10 @@ int cmd_key(int argc, char **argv, struct cli_ctx *c)
 	int opt, rc;
 
 	c->help = help;
-	while ((opt = getopt_long(argc, argv, ":hL:m:", opts, NULL)) != -1) {
+	for (;;) {
+		opt = getopt_long(argc, argv, ":hL:m:", opts, NULL);
+		if (opt == -1)
+			break;
 		switch (opt) {
 		case 'r':
 			role = optarg;
@@ -185,7 +188,10 @@ int cmd_key(int argc, char **argv, struct cli_ctx *c)
 					 "'*' for every target)");
 		if (ldg_vkey_load(argv[optind], &vk, &err))
 			return cli_fail(c, &err);
-		if ((rc = cli_open(c, &s)) || (rc = cli_signer(c, keyfile, &k)))
+		rc = cli_open(c, &s);
+		if (!rc)
+			rc = cli_signer(c, keyfile, &k);
+		if (rc)
 			goto out_free;
 		if (ldg_key_add(s, k, &vk, role, scopes, reason, &res, &err)) {
 			rc = cli_fail(c, &err);
@@ -194,7 +200,10 @@ int cmd_key(int argc, char **argv, struct cli_ctx *c)
 		fprintf(stderr, "added key \"%s\" as %s for %s\n", vk.name,
 			role, scopes);
 	} else {
-		if ((rc = cli_open(c, &s)) || (rc = cli_signer(c, keyfile, &k)))
+		rc = cli_open(c, &s);
+		if (!rc)
+			rc = cli_signer(c, keyfile, &k);
+		if (rc)
 			goto out_free;
 		if (ldg_key_revoke(s, k, argv[optind], reason, &res, &err)) {
 			rc = cli_fail(c, &err);

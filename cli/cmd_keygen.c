@@ -47,11 +47,17 @@ int cmd_keygen(int argc, char **argv, struct cli_ctx *c)
 	int opt, rc;
 
 	c->help = help;
-	while ((opt = getopt_long(argc, argv, ":hL:d:", opts, NULL)) != -1) {
-		if (opt == 'd')
+	for (;;) {
+		opt = getopt_long(argc, argv, ":hL:d:", opts, NULL);
+		if (opt == -1)
+			break;
+		if (opt == 'd') {
 			dirarg = optarg;
-		else if ((rc = cli_common_opt(c, opt, argv)) >= 0)
-			return rc;
+		} else {
+			rc = cli_common_opt(c, opt, argv);
+			if (rc >= 0)
+				return rc;
+		}
 	}
 	if (optind + 1 != argc)
 		return cli_usage(c, "expected one NAME");

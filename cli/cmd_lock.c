@@ -32,9 +32,14 @@ static int lock_cmd(int argc, char **argv, struct cli_ctx *c, bool lock)
 	int opt, rc;
 
 	c->help = lock ? lock_help : unlock_help;
-	while ((opt = getopt_long(argc, argv, ":hL:m:", opts, NULL)) != -1)
-		if ((rc = cli_write_opt(c, opt, argv, &w)) >= 0)
+	for (;;) {
+		opt = getopt_long(argc, argv, ":hL:m:", opts, NULL);
+		if (opt == -1)
+			break;
+		rc = cli_write_opt(c, opt, argv, &w);
+		if (rc >= 0)
 			return rc;
+	}
 	if (argc - optind != 1)
 		return cli_usage(c, "expected one TARGET");
 	if (w.n_meta)

@@ -28,24 +28,32 @@ int cmd_log(int argc, char **argv, struct cli_ctx *c)
 	int opt, rc;
 
 	c->help = help;
-	while ((opt = getopt_long(argc, argv, ":hL:n:", opts, NULL)) != -1) {
+	for (;;) {
+		opt = getopt_long(argc, argv, ":hL:n:", opts, NULL);
+		if (opt == -1)
+			break;
 		if (opt == 'n') {
-			if ((rc = cli_parse_seq(c, "-n", optarg, &max)))
+			rc = cli_parse_seq(c, "-n", optarg, &max);
+			if (rc)
 				return rc;
 		} else if (opt == 'j') {
 			json = true;
-		} else if ((rc = cli_common_opt(c, opt, argv)) >= 0) {
-			return rc;
+		} else {
+			rc = cli_common_opt(c, opt, argv);
+			if (rc >= 0)
+				return rc;
 		}
 	}
 	if (argc - optind > 1)
 		return cli_usage(c, "expected at most one CLUSTER[/RELEASE]");
 	if (argc - optind == 1) {
 		scope = argv[optind];
-		if ((rc = cli_check_scope_arg(c, scope)))
+		rc = cli_check_scope_arg(c, scope);
+		if (rc)
 			return rc;
 	}
-	if ((rc = cli_open_read(c, &s, &r)))
+	rc = cli_open_read(c, &s, &r);
+	if (rc)
 		return rc;
 	if (ldg_render_log(r, scope, (size_t)max, json, &out, &len, &err))
 		rc = cli_fail(c, &err);

@@ -61,18 +61,23 @@ int cmd_mount(int argc, char **argv, struct cli_ctx *c)
 	int opt, rc;
 
 	c->help = help;
-	while ((opt = getopt_long(argc, argv, ":hL:fo:", opts, NULL)) != -1) {
-		if (opt == 'f')
+	for (;;) {
+		opt = getopt_long(argc, argv, ":hL:fo:", opts, NULL);
+		if (opt == -1)
+			break;
+		if (opt == 'f') {
 			foreground = true;
-		else if (opt == 'o') {
+		} else if (opt == 'o') {
 			if (strlen(options) + strlen(optarg) + 2 > sizeof(options))
 				return cli_usage(c, "too many -o options");
 			if (options[0])
 				strcat(options, ",");
 			strcat(options, optarg);
+		} else {
+			rc = cli_common_opt(c, opt, argv);
+			if (rc >= 0)
+				return rc;
 		}
-		else if ((rc = cli_common_opt(c, opt, argv)) >= 0)
-			return rc;
 	}
 	if (argc - optind != 1)
 		return cli_usage(c, "expected one MOUNTPOINT");
@@ -104,10 +109,12 @@ int cmd_mount(int argc, char **argv, struct cli_ctx *c)
 		return cli_fail(c, &err);
 	}
 	/* fail here, in one line, rather than in the daemon */
-	if ((rc = cli_open_ro(c, &s)))
+	rc = cli_open_ro(c, &s);
+	if (rc)
 		return rc;
 	ldg_store_close(s);
-	if ((rc = cli_ledger_dir(c, dir)))
+	rc = cli_ledger_dir(c, dir);
+	if (rc)
 		return rc;
 	if (!realpath(dir, absdir)) {
 		ldg_err_set(&err, -ENOENT, "%s: %s", dir, strerror(errno));

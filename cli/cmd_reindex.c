@@ -22,12 +22,18 @@ int cmd_reindex(int argc, char **argv, struct cli_ctx *c)
 	int opt, rc;
 
 	c->help = help;
-	while ((opt = getopt_long(argc, argv, ":hL:", opts, NULL)) != -1)
-		if ((rc = cli_common_opt(c, opt, argv)) >= 0)
+	for (;;) {
+		opt = getopt_long(argc, argv, ":hL:", opts, NULL);
+		if (opt == -1)
+			break;
+		rc = cli_common_opt(c, opt, argv);
+		if (rc >= 0)
 			return rc;
+	}
 	if (optind != argc)
 		return cli_usage(c, "unexpected argument \"%s\"", argv[optind]);
-	if ((rc = cli_open(c, &s)))
+	rc = cli_open(c, &s);
+	if (rc)
 		return rc;
 	if (ldg_reindex(s, &n, &err))
 		rc = cli_fail(c, &err);

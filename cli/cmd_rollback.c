@@ -36,13 +36,19 @@ int cmd_rollback(int argc, char **argv, struct cli_ctx *c)
 	int opt, rc;
 
 	c->help = help;
-	while ((opt = getopt_long(argc, argv, ":hL:m:", opts, NULL)) != -1) {
-		if (opt == 't')
+	for (;;) {
+		opt = getopt_long(argc, argv, ":hL:m:", opts, NULL);
+		if (opt == -1)
+			break;
+		if (opt == 't') {
 			to_arg = optarg;
-		else if (opt == 'n')
+		} else if (opt == 'n') {
 			w.no_lock = true;
-		else if ((rc = cli_write_opt(c, opt, argv, &w)) >= 0)
-			return rc;
+		} else {
+			rc = cli_write_opt(c, opt, argv, &w);
+			if (rc >= 0)
+				return rc;
+		}
 	}
 	if (argc - optind != 1)
 		return cli_usage(c, "expected one TARGET or CLUSTER");

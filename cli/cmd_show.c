@@ -24,19 +24,28 @@ int cmd_show(int argc, char **argv, struct cli_ctx *c)
 	int opt, rc;
 
 	c->help = help;
-	while ((opt = getopt_long(argc, argv, ":hL:", opts, NULL)) != -1) {
-		if (opt == 'j')
+	for (;;) {
+		opt = getopt_long(argc, argv, ":hL:", opts, NULL);
+		if (opt == -1)
+			break;
+		if (opt == 'j') {
 			json = true;
-		else if ((rc = cli_common_opt(c, opt, argv)) >= 0)
-			return rc;
+		} else {
+			rc = cli_common_opt(c, opt, argv);
+			if (rc >= 0)
+				return rc;
+		}
 	}
 	if (argc - optind != 1)
 		return cli_usage(c, "expected one SEQ");
-	if ((rc = cli_parse_seq(c, "SEQ", argv[optind], &seq)))
+	rc = cli_parse_seq(c, "SEQ", argv[optind], &seq);
+	if (rc)
 		return rc;
-	if ((rc = cli_open_read(c, &s, &r)))
+	rc = cli_open_read(c, &s, &r);
+	if (rc)
 		return rc;
-	if ((rc = cli_check_at(c, r, seq)) == 0) {
+	rc = cli_check_at(c, r, seq);
+	if (rc == 0) {
 		if (ldg_render_show(r, seq, json, &out, &len, &err))
 			rc = cli_fail(c, &err);
 		else

@@ -45,27 +45,36 @@ int cmd_state(int argc, char **argv, struct cli_ctx *c)
 	int opt, rc;
 
 	c->help = help;
-	while ((opt = getopt_long(argc, argv, ":hL:", opts, NULL)) != -1) {
+	for (;;) {
+		opt = getopt_long(argc, argv, ":hL:", opts, NULL);
+		if (opt == -1)
+			break;
 		if (opt == 'a') {
-			if ((rc = cli_parse_seq(c, "--at", optarg, &at)))
+			rc = cli_parse_seq(c, "--at", optarg, &at);
+			if (rc)
 				return rc;
 		} else if (opt == 'j') {
 			json = true;
-		} else if ((rc = cli_common_opt(c, opt, argv)) >= 0) {
-			return rc;
+		} else {
+			rc = cli_common_opt(c, opt, argv);
+			if (rc >= 0)
+				return rc;
 		}
 	}
 	if (argc - optind > 1)
 		return cli_usage(c, "expected at most one CLUSTER[/RELEASE]");
 	if (argc - optind == 1) {
-		if ((rc = cli_check_scope_arg(c, argv[optind])))
+		rc = cli_check_scope_arg(c, argv[optind]);
+		if (rc)
 			return rc;
 		snprintf(prefix, sizeof(prefix), "%s%s", argv[optind],
 			 strchr(argv[optind], '/') ? "" : "/");
 	}
-	if ((rc = cli_open_read(c, &s, &r)))
+	rc = cli_open_read(c, &s, &r);
+	if (rc)
 		return rc;
-	if ((rc = cli_check_at(c, r, at)))
+	rc = cli_check_at(c, r, at);
+	if (rc)
 		goto out_close;
 	ldg_head(r, &head, NULL);
 	if (ldg_targets_list(r, prefix[0] ? prefix : NULL, at, &targets, &n)) {

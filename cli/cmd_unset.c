@@ -28,11 +28,17 @@ int cmd_unset(int argc, char **argv, struct cli_ctx *c)
 	int opt, rc;
 
 	c->help = help;
-	while ((opt = getopt_long(argc, argv, ":hL:m:", opts, NULL)) != -1) {
-		if (opt == 'f')
+	for (;;) {
+		opt = getopt_long(argc, argv, ":hL:m:", opts, NULL);
+		if (opt == -1)
+			break;
+		if (opt == 'f') {
 			w.force = true;
-		else if ((rc = cli_write_opt(c, opt, argv, &w)) >= 0)
-			return rc;
+		} else {
+			rc = cli_write_opt(c, opt, argv, &w);
+			if (rc >= 0)
+				return rc;
+		}
 	}
 	if (argc - optind < 2)
 		return cli_usage(c, "expected TARGET KEY...");

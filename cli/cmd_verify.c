@@ -84,7 +84,10 @@ int cmd_verify(int argc, char **argv, struct cli_ctx *c)
 	int opt, rc;
 
 	c->help = help;
-	while ((opt = getopt_long(argc, argv, ":hL:", opts, NULL)) != -1) {
+	for (;;) {
+		opt = getopt_long(argc, argv, ":hL:", opts, NULL);
+		if (opt == -1)
+			break;
 		if (opt == 'c') {
 			if (np == MAX_CHECKPOINTS)
 				return cli_usage(c, "too many checkpoints");
@@ -94,8 +97,10 @@ int cmd_verify(int argc, char **argv, struct cli_ctx *c)
 				return cli_usage(c, "--threads takes 1..64");
 		} else if (opt == 'j') {
 			json = true;
-		} else if ((rc = cli_common_opt(c, opt, argv)) >= 0) {
-			return rc;
+		} else {
+			rc = cli_common_opt(c, opt, argv);
+			if (rc >= 0)
+				return rc;
 		}
 	}
 	if (optind != argc)
@@ -103,10 +108,13 @@ int cmd_verify(int argc, char **argv, struct cli_ctx *c)
 	cps = calloc(np ? np : 1, sizeof(*cps));
 	if (!cps)
 		return cli_usage(c, "out of memory");
-	for (size_t i = 0; i < np; i++)
-		if ((rc = load_checkpoint(c, paths[i], &cps[i])))
+	for (size_t i = 0; i < np; i++) {
+		rc = load_checkpoint(c, paths[i], &cps[i]);
+		if (rc)
 			goto out_free;
-	if ((rc = cli_open_ro(c, &s)))
+	}
+	rc = cli_open_audit(c, &s);
+	if (rc)
 		goto out_free;
 	vo.threads = (unsigned)threads;
 	vo.checkpoints = cps;

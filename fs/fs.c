@@ -177,12 +177,12 @@ static int do_readdir(const char *path, void *buf, fuse_fill_dir_t filler,
 		/* huge ones stream: every name carries where to resume */
 		d.shift = 2;
 		if (off < 1 && filler(buf, ".", NULL, 1, 0))
-			goto out;
+			goto out_read;
 		if (off < 2 && filler(buf, "..", NULL, 2, 0))
-			goto out;
+			goto out_read;
 		rc = route->list(r, &p, off > 2 ? off - 2 : 0, add_name, &d);
 	}
-out:
+out_read:
 	ldg_read_end(r);
 	return rc;
 }

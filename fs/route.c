@@ -379,13 +379,13 @@ static int list_release(struct ldg_read *r, const struct lfs_path *p,
 		if (special_name(v.v[i].key))
 			continue;
 		if (add(ctx, v.v[i].key, false, 0))
-			goto out;
+			goto out_values;
 	}
 	if (add(ctx, "values.yaml", false, 0) || add(ctx, "history", false, 0))
-		goto out;
+		goto out_values;
 	if (v.lock_seq)
 		add(ctx, "LOCKED", false, 0);
-out:
+out_values:
 	ldg_values_free(&v);
 	return 0;
 }

@@ -1,6 +1,10 @@
 /*
  * route.h - private to fs/: paths, parsed once, and the table of what
  * each kind of path is and how it is served.
+ *
+ * Handlers run inside the caller's read transaction r (one per FUSE
+ * operation) and keep nothing between calls; render()'s *buf is malloc'd
+ * and the caller frees it. The table is const: thread-safe.
  */
 #ifndef LFS_ROUTE_H
 #define LFS_ROUTE_H

@@ -13,6 +13,9 @@
  *   -EBUSY    target locked
  *   -EBADMSG  bad signature, bad encoding, broken chain
  *   -EIO      storage failure
+ *
+ * Plain data: a struct ldg_err belongs to whoever passed it in; the
+ * functions below are thread-safe.
  */
 #ifndef LDG_ERR_H
 #define LDG_ERR_H

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
 
 #include "names.h"
 #include "ops.h"
@@ -87,6 +88,17 @@ static int wctx_append(struct wctx *c, struct ldg_entry *e,
 
 static int plan_reindex(struct wctx *c, void *arg, struct ldg_err *err);
 
+/* LMDB reports a short write as EIO; when the ledger's file system has
+ * (nearly) no room left, that is what it was. */
+static bool disk_full(const struct ldg_store *s)
+{
+	struct statvfs fs;
+
+	if (statvfs(s->dir, &fs))
+		return false;
+	return (uint64_t)fs.f_bavail * fs.f_frsize < (1u << 20);
+}
+
 static int run_write(struct ldg_store *s, const struct ldg_signer *k,
 		     plan_fn plan, void *arg, struct ldg_result *res,
 		     struct ldg_err *err)
@@ -111,29 +123,31 @@ static int run_write(struct ldg_store *s, const struct ldg_signer *k,
 		if (rc) {
 			mdb_txn_abort(c.w.txn);
 			if (rc != -EFBIG)
-				goto out_fail;
+				goto out_result;
 		} else {
 			rc = ldg_mdb_err(mdb_txn_commit(c.w.txn));
 			if (rc == 0)
 				return 0;
 			if (rc != -EFBIG) {
+				if (rc == -EIO && disk_full(s))
+					rc = -ENOSPC;
 				ldg_err_set(err, rc,
 					    "cannot commit to the ledger: %s",
 					    rc == -ENOSPC ? "no space left on "
 							    "device"
 							  : strerror(-rc));
-				goto out_fail;
+				goto out_result;
 			}
 		}
 		/* The map is full: grow it and redo the whole transaction,
 		 * so the entry is built on the head as it is then. */
 		rc = ldg_store_grow(s, err);
 		if (rc)
-			goto out_fail;
+			goto out_result;
 	}
 	ldg_err_set(err, -ENOSPC, "the ledger map cannot grow any further");
 	rc = -ENOSPC;
-out_fail:
+out_result:
 	ldg_result_free(res);
 	return rc;
 }

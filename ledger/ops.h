@@ -15,6 +15,11 @@
  * Errors: -EINVAL bad input, -EACCES unauthorised signer, -EBUSY target
  * locked, -ENOENT missing ledger/target/seq, -EEXIST already there,
  * -ENOSPC disk full, -EIO storage failure; the reason is in err.
+ *
+ * Caveats: growing the map is only allowed while no other transaction of
+ * this process is open, so call the operations from one thread, with no
+ * struct ldg_read of the same store open. res is the caller's; the
+ * signer k is borrowed for the call.
  */
 #ifndef LDG_OPS_H
 #define LDG_OPS_H

@@ -481,7 +481,8 @@ static int emit_level(yaml_emitter_t *em, const struct ldg_values *v,
 
 	yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1,
 					    YAML_BLOCK_MAPPING_STYLE);
-	if ((rc = emit(em, &ev)))
+	rc = emit(em, &ev);
+	if (rc)
 		return rc;
 	for (size_t i = lo; i < hi;) {
 		size_t s = 0, e = 0, j = i + 1;
@@ -498,8 +499,9 @@ static int emit_level(yaml_emitter_t *em, const struct ldg_values *v,
 			j++;
 		}
 		leaf = v->v[i].key[e] == '\0';
-		if ((rc = emit_scalar(em, v->v[i].key + s, e - s,
-				      !plain_key(v->v[i].key + s, e - s))))
+		rc = emit_scalar(em, v->v[i].key + s, e - s,
+				 !plain_key(v->v[i].key + s, e - s));
+		if (rc)
 			return rc;
 		if (leaf && j == i + 1) {
 			rc = emit_scalar(em, v->v[i].value,

@@ -6,6 +6,8 @@
  * Every function renders into a malloc'd, NUL-terminated buffer (*out,
  * *len without the NUL) that the caller frees, and reads through r only;
  * nothing is printed. JSON is produced with jansson.
+ *
+ * Thread-safe as far as store.h allows: each thread with its own r.
  */
 #ifndef LDG_RENDER_H
 #define LDG_RENDER_H

@@ -150,7 +150,7 @@ int ldg_store_open_ex(const char *dir, unsigned flags, unsigned mdb_flags,
 	snprintf(s->dir, sizeof(s->dir), "%s", dir);
 	rc = mdb_env_create(&s->env);
 	if (rc)
-		goto out_mdb;
+		goto out_close;
 	mdb_env_set_maxdbs(s->env, DB_COUNT + 2);
 	mdb_env_set_maxreaders(s->env, 256);
 	if (flags & LDG_OPEN_RDONLY) {
@@ -160,14 +160,14 @@ int ldg_store_open_ex(const char *dir, unsigned flags, unsigned mdb_flags,
 	mdb_env_set_mapsize(s->env, mapsize ? mapsize : MAP_START);
 	rc = mdb_env_open(s->env, dir, envflags, 0644);
 	if (rc)
-		goto out_mdb;
+		goto out_close;
 	/* Free the reader slots of processes that died without closing
 	 * (kill -9): while another process (a mount) keeps the lock file
 	 * alive, LMDB never reclaims them, and 256 make every open fail. */
 	(void)mdb_reader_check(s->env, NULL);
 	rc = txn_begin(s, (flags & LDG_OPEN_CREATE) ? 0 : MDB_RDONLY, &txn);
 	if (rc)
-		goto out_mdb;
+		goto out_close;
 	for (int i = 0; i < DB_COUNT; i++) {
 		rc = mdb_dbi_open(txn, ldg_db_names[i],
 				  (flags & LDG_OPEN_CREATE) ? MDB_CREATE : 0,
@@ -189,7 +189,8 @@ int ldg_store_open_ex(const char *dir, unsigned flags, unsigned mdb_flags,
 		ldg_store_close(s);
 		return ldg_err_set(err, rc, "%s: cannot read origin", dir);
 	}
-	if (s->stale && (flags & LDG_OPEN_RDONLY)) {
+	if (s->stale && (flags & LDG_OPEN_RDONLY) &&
+	    !(flags & LDG_OPEN_ANY_INDEX)) {
 		mdb_txn_abort(txn);
 		ldg_store_close(s);
 		return ldg_err_set(err, -ESTALE,
@@ -198,12 +199,12 @@ int ldg_store_open_ex(const char *dir, unsigned flags, unsigned mdb_flags,
 	}
 	rc = mdb_txn_commit(txn);
 	if (rc)
-		goto out_mdb;
+		goto out_close;
 	*out = s;
 	return 0;
 out_abort:
 	mdb_txn_abort(txn);
-out_mdb:
+out_close:
 	ldg_store_close(s);
 	/* -EACCES means "signer not authorised" in this library; a ledger
 	 * we may not open is an environment problem */

@@ -33,6 +33,7 @@
 
 #define LDG_OPEN_CREATE 1u /* create the directory and databases */
 #define LDG_OPEN_RDONLY 2u /* read-only, for long-lived multi-threaded readers */
+#define LDG_OPEN_ANY_INDEX 4u /* open even indexes of another version (verify) */
 
 #define LDG_LOCK_KEY "!lock"
 #define LDG_ROLE_MAX 16

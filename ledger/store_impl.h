@@ -2,6 +2,11 @@
  * store_impl.h - private to ledger/: the store's insides, shared by
  * store.c (reads, indexes), ops.c (appends) and verify.c (replay).
  * Nothing outside ledger/ includes this.
+ *
+ * Caveats: a write transaction (ldg_write_begin()) is used by the thread
+ * that began it, and LMDB runs one at a time. ldg_store_grow(), and a map
+ * resize adopted when a transaction begins, need every other transaction
+ * of this process closed.
  */
 #ifndef LDG_STORE_IMPL_H
 #define LDG_STORE_IMPL_H

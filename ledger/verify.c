@@ -73,8 +73,12 @@ static void *sig_worker(void *arg)
 	struct sig_queue *q = arg;
 	struct sig_batch *b;
 
-	while ((b = queue_pop(q)) != NULL) {
+	for (;;) {
 		uint64_t bad = 0;
+
+		b = queue_pop(q);
+		if (!b)
+			break;
 		for (size_t i = 0; i < b->n && !bad; i++) {
 			struct sig_job *j = &b->job[i];
 			if (ldg_entry_verify_sig(j->ptr, j->len, q->origin,

@@ -11,6 +11,10 @@
  * Returns 0 when everything holds, -EBADMSG when something does not (the
  * report says the first bad seq and what is wrong), or another negative
  * errno when the check itself could not run (reason in err).
+ *
+ * Caveats: ldg_verify() opens its own read transaction on s and runs its
+ * own signature threads, joined before it returns. opts, and the
+ * checkpoints it points to, are borrowed for the call.
  */
 #ifndef LDG_VERIFY_H
 #define LDG_VERIFY_H

@@ -114,8 +114,32 @@ case_3() {
 	# readers still answer, from the (unchanged) indexes
 	expect_rc 0 ledger get staging/api image.tag --at 2
 	expect_out alpha-value-xyz
+	# but no checkpoint vouches for a ledger that does not verify
+	snapshot cp
+	expect_rc 1 ledger checkpoint -o "$T/bad.cp"
+	expect_one_line_error '^ledger: checkpoint: refusing to sign: the ledger does not verify \(entry 2: '
+	check "no checkpoint written" [ ! -e "$T/bad.cp" ]
+	assert_unchanged cp
+	# --no-verify signs the stored head anyway, as documented
+	expect_rc 0 ledger checkpoint --no-verify -o "$T/unchecked.cp"
 }
 section "a flipped byte in a value" case_3
+
+case_3b() {
+	step "indexes built by another version"
+	fresh
+	tamper "$T/w" delkey meta "$(hexof index-version)"
+	# readers refuse with the remedy, verify reports, a writer reindexes
+	expect_rc 2 ledger get staging/api image.tag
+	expect_one_line_error 'built by another version of ledger; run ledger reindex$'
+	expect_rc 1 ledger verify
+	expect_one_line_error 'index "meta" does not match'
+	expect_rc 0 ledger set staging/api image.tag=after-upgrade -m "upgrade"
+	expect_rc 0 ledger verify
+	expect_rc 0 ledger get staging/api image.tag
+	expect_out after-upgrade
+}
+section "indexes built by another version" case_3b
 
 case_4() {
 	step "a flipped byte in the reason"
