@@ -376,6 +376,7 @@ static int apply_manual(const struct apl_opts *o, const char *tmpdir,
 	char *text = NULL;
 	size_t dropped = 0;
 	bool ok;
+	struct ldg_err why = { 0 };
 	int rc;
 
 	snprintf(target, sizeof(target), "%s/%s", o->cluster, rel->name);
@@ -396,15 +397,15 @@ static int apply_manual(const struct apl_opts *o, const char *tmpdir,
 		    (unsigned long long)t->last_seq);
 		return 0;
 	}
-	rc = may_record(o, target, err);
+	rc = may_record(o, target, &why);
 	if (rc == -EACCES) {
 		/* other releases may still be ours: go on with them */
 		sum->failed++;
-		say(o, APL_WARN, "%s: not applied: %s", target, err->msg);
+		say(o, APL_WARN, "%s: not applied: %s", target, why.msg);
 		return 0;
 	}
 	if (rc)
-		return rc;
+		return ldg_err_set(err, rc, "%s", why.msg);
 	rc = write_values(tmpdir, t, vpath, sizeof(vpath), &text, &dropped,
 			  err);
 	if (rc)
@@ -454,18 +455,19 @@ static int apply_auto(const struct apl_opts *o, const struct snapshot *snap,
 			 "deployment=auto", "apply", "--detailed-exitcode",
 			 NULL };
 	bool changed, ok;
+	struct ldg_err why = { 0 };
 	int rc;
 
 	if (n_auto == 0)
 		return 0;
-	rc = may_record(o, o->cluster, err);
+	rc = may_record(o, o->cluster, &why);
 	if (rc == -EACCES) {
 		sum->failed++;
-		say(o, APL_WARN, "auto releases not applied: %s", err->msg);
+		say(o, APL_WARN, "auto releases not applied: %s", why.msg);
 		return 0;
 	}
 	if (rc)
-		return rc;
+		return ldg_err_set(err, rc, "%s", why.msg);
 	if (o->dry_run) {
 		say(o, APL_DRY, "%s -f %s -l deployment=auto apply "
 		    "--detailed-exitcode", o->binary, o->helmfile);

@@ -49,12 +49,14 @@ int cmd_history(int argc, char **argv, struct cli_ctx *c)
 	if (rc)
 		return rc;
 	rc = ldg_render_history(r, argv[optind], 0, json, &out, &len, &err);
-	if (rc == -ENOENT)
-		rc = (cli_fail(c, &err), CLI_NO);
-	else if (rc)
+	if (rc == -ENOENT) {
+		cli_fail(c, &err);
+		rc = CLI_NO; /* no history: the answer is no */
+	} else if (rc) {
 		rc = cli_fail(c, &err);
-	else
+	} else {
 		rc = cli_emit(out, len);
+	}
 	cli_close_read(s, r);
 	return rc;
 }

@@ -30,14 +30,10 @@ static int key_list(struct cli_ctx *c, bool json)
 	struct ldg_read *r;
 	struct ldg_keyinfo *ring = NULL;
 	size_t n = 0;
-	int rc = cli_open_ro(c, &s);
+	int rc = cli_open_read(c, &s, &r);
 
 	if (rc)
 		return rc;
-	if (ldg_read_begin(s, &r, &err)) {
-		rc = cli_fail(c, &err);
-		goto out_close;
-	}
 	if (ldg_keyring_list(r, &ring, &n)) {
 		ldg_err_set(&err, -EIO, "cannot read the keyring");
 		rc = cli_fail(c, &err);
@@ -65,9 +61,7 @@ static int key_list(struct cli_ctx *c, bool json)
 						  : json_null()));
 		}
 		rc = ldg_json_out(arr, &out, &len) ? CLI_BAD
-						   : cli_write_out(out, len);
-		if (rc == CLI_OK)
-			free(out);
+						   : cli_emit(out, len);
 		goto out_ring;
 	}
 	printf("%-20s %-9s %-8s %-6s %-8s %s\n", "NAME", "KEYID", "ROLE",
@@ -87,9 +81,7 @@ static int key_list(struct cli_ctx *c, bool json)
 out_ring:
 	free(ring);
 out_read:
-	ldg_read_end(r);
-out_close:
-	ldg_store_close(s);
+	cli_close_read(s, r);
 	return rc;
 }
 

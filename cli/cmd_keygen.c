@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "util.h"
 
 static const char help[] =
 	"usage: ledger keygen NAME [--dir DIR]\n\n"
@@ -14,24 +15,6 @@ static const char help[] =
 	"overwritten.\n\n"
 	"  --dir DIR   where to write (default: $XDG_CONFIG_HOME/ledger/keys,\n"
 	"              created with mode 0700)\n";
-
-static int mkdir_private(const char *path)
-{
-	char buf[PATH_MAX];
-
-	snprintf(buf, sizeof(buf), "%s", path);
-	for (char *p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, 0700) && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(buf, 0700) && errno != EEXIST)
-		return -errno;
-	return 0;
-}
 
 int cmd_keygen(int argc, char **argv, struct cli_ctx *c)
 {
@@ -67,7 +50,7 @@ int cmd_keygen(int argc, char **argv, struct cli_ctx *c)
 		snprintf(dir, sizeof(dir), "%s", dirarg);
 	else if (cli_keys_dir(dir, sizeof(dir)))
 		return cli_usage(c, "no HOME or XDG_CONFIG_HOME: pass --dir");
-	rc = mkdir_private(dir);
+	rc = ldg_mkdir_p(dir, 0700);
 	if (rc) {
 		ldg_err_set(&err, rc, "cannot create %s: %s", dir,
 			    strerror(-rc));

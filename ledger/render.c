@@ -603,3 +603,193 @@ out_close:
 	free(sorted.v);
 	return rc;
 }
+
+/* ---- state and diff ---- */
+
+/* The targets under scope (NULL: all; a cluster; a target) that existed
+ * at seq at, sorted. A target's prefix also matches longer release names
+ * ("a/api" vs "a/api-2"), which are dropped here. */
+static int scope_targets(struct ldg_read *r, const char *scope, uint64_t at,
+			 char ***targets, size_t *n)
+{
+	char prefix[LDG_TARGET_MAX + 2] = "";
+	bool one = scope && strchr(scope, '/');
+	size_t kept = 0;
+	int rc;
+
+	if (scope)
+		snprintf(prefix, sizeof(prefix), "%s%s", scope, one ? "" : "/");
+	rc = ldg_targets_list(r, scope ? prefix : NULL, at, targets, n);
+	if (rc || !one)
+		return rc;
+	for (size_t i = 0; i < *n; i++) {
+		if (!strcmp((*targets)[i], scope))
+			(*targets)[kept++] = (*targets)[i];
+		else
+			free((*targets)[i]);
+	}
+	*n = kept;
+	return 0;
+}
+
+int ldg_render_state(struct ldg_read *r, const char *scope, uint64_t at,
+		     bool json, char **out, size_t *len, struct ldg_err *err)
+{
+	json_t *all = json_object();
+	char **targets = NULL;
+	uint64_t head;
+	size_t n = 0;
+	FILE *f = NULL;
+	int rc;
+
+	rc = ldg_head(r, &head, NULL);
+	if (!rc)
+		rc = scope_targets(r, scope, at, &targets, &n);
+	if (rc) {
+		json_decref(all);
+		return ldg_err_set(err, rc, "cannot list targets");
+	}
+	if (!json) {
+		f = open_memstream(out, len);
+		if (!f)
+			rc = -ENOMEM;
+	}
+	for (size_t i = 0; i < n && !rc; i++) {
+		struct ldg_entry *lock = NULL;
+		struct ldg_values v;
+		json_t *vals;
+
+		rc = ldg_state_get(r, targets[i], at, &v);
+		if (rc) {
+			ldg_err_set(err, rc, "cannot read state of %s",
+				    targets[i]);
+			break;
+		}
+		if (v.n == 0 && !v.lock_seq) {
+			ldg_values_free(&v);
+			continue;
+		}
+		if (v.lock_seq && ldg_entry_read(r, v.lock_seq, &lock, NULL))
+			lock = NULL;
+		vals = json_object();
+		for (size_t k = 0; k < v.n; k++) {
+			if (json)
+				json_object_set_new(vals, v.v[k].key,
+						    json_string(v.v[k].value));
+			else
+				fprintf(f, "%s %s=%s\n", targets[i],
+					v.v[k].key, v.v[k].value);
+		}
+		if (v.lock_seq && !json)
+			fprintf(f, "%s [locked since seq %llu: %s]\n",
+				targets[i], (unsigned long long)v.lock_seq,
+				lock ? lock->reason : "?");
+		json_object_set_new(
+			all, targets[i],
+			json_pack("{s:o, s:o}", "values", vals, "locked",
+				  v.lock_seq ? json_pack("{s:I, s:s}", "seq",
+							 (json_int_t)v.lock_seq,
+							 "reason",
+							 lock ? lock->reason
+							      : "?")
+					     : json_null()));
+		ldg_entry_free(lock);
+		ldg_values_free(&v);
+	}
+	ldg_strv_free(targets, n);
+	if (f && fclose(f) && !rc)
+		rc = ldg_err_set(err, -ENOMEM, "out of memory");
+	if (rc) {
+		if (f)
+			free(*out);
+		json_decref(all);
+		return rc;
+	}
+	if (!json) {
+		json_decref(all);
+		return 0;
+	}
+	rc = ldg_json_out(json_pack("{s:I, s:o}", "at",
+				    (json_int_t)(at ? at : head), "targets",
+				    all),
+			  out, len);
+	return rc ? ldg_err_set(err, rc, "out of memory") : 0;
+}
+
+static void diff_one(FILE *f, json_t *arr, const char *target,
+		     const char *key, const char *from, const char *to)
+{
+	if (arr)
+		json_array_append_new(arr, json_pack("{s:s, s:s, s:s?, s:s?}",
+						     "target", target, "key",
+						     key, "from", from, "to",
+						     to));
+	else
+		fprintf(f, "%s %s: %s -> %s\n", target, key,
+			from ? from : "(unset)", to ? to : "(unset)");
+}
+
+static void diff_target(FILE *f, json_t *arr, const char *t,
+			const struct ldg_values *a, const struct ldg_values *b)
+{
+	for (size_t i = 0; i < a->n; i++) {
+		const struct ldg_value *o = ldg_values_find(b, a->v[i].key);
+		if (!o || strcmp(o->value, a->v[i].value))
+			diff_one(f, arr, t, a->v[i].key, a->v[i].value,
+				 o ? o->value : NULL);
+	}
+	for (size_t i = 0; i < b->n; i++)
+		if (!ldg_values_find(a, b->v[i].key))
+			diff_one(f, arr, t, b->v[i].key, NULL, b->v[i].value);
+	if (!a->lock_seq != !b->lock_seq)
+		diff_one(f, arr, t, "[lock]", a->lock_seq ? "locked" : NULL,
+			 b->lock_seq ? "locked" : NULL);
+}
+
+int ldg_render_diff(struct ldg_read *r, uint64_t a, uint64_t b,
+		    const char *scope, bool json, char **out, size_t *len,
+		    struct ldg_err *err)
+{
+	json_t *arr = json ? json_array() : NULL;
+	char **targets = NULL;
+	size_t n = 0;
+	FILE *f = NULL;
+	int rc;
+
+	rc = scope_targets(r, scope, a > b ? a : b, &targets, &n);
+	if (rc) {
+		json_decref(arr);
+		return ldg_err_set(err, rc, "cannot list targets");
+	}
+	if (!json) {
+		f = open_memstream(out, len);
+		if (!f)
+			rc = -ENOMEM;
+	}
+	for (size_t i = 0; i < n && !rc; i++) {
+		struct ldg_values va, vb;
+		rc = ldg_state_get(r, targets[i], a, &va);
+		if (rc)
+			break;
+		rc = ldg_state_get(r, targets[i], b, &vb);
+		if (!rc) {
+			diff_target(f, arr, targets[i], &va, &vb);
+			ldg_values_free(&vb);
+		}
+		ldg_values_free(&va);
+	}
+	ldg_strv_free(targets, n);
+	if (f && fclose(f) && !rc)
+		rc = -ENOMEM;
+	if (rc) {
+		if (f)
+			free(*out);
+		json_decref(arr);
+		return ldg_err_set(err, rc, "cannot compare the states: %s",
+				   strerror(-rc));
+	}
+	if (!json)
+		return 0;
+	rc = ldg_json_out(arr, out, len);
+	return rc ? ldg_err_set(err, rc, "out of memory") : 0;
+}

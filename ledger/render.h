@@ -42,6 +42,20 @@ int ldg_render_values_yaml(const struct ldg_values *v, char **out,
 int ldg_render_log(struct ldg_read *r, const char *scope, size_t max,
 		   bool json, char **out, size_t *len, struct ldg_err *err);
 
+/* `ledger state [SCOPE] [--at SEQ]`: "TARGET KEY=VALUE" lines and a
+ * "TARGET [locked since seq N: REASON]" line per locked target; or JSON
+ * {"at", "targets": {TARGET: {"values", "locked"}}}. scope: NULL, a
+ * cluster or a target; at 0 = the head. */
+int ldg_render_state(struct ldg_read *r, const char *scope, uint64_t at,
+		     bool json, char **out, size_t *len, struct ldg_err *err);
+
+/* `ledger diff A B [SCOPE]`: "TARGET KEY: OLD -> NEW" per changed key
+ * ("(unset)" for none, the lock as key "[lock]"); or a JSON array of
+ * {"target", "key", "from", "to"}. */
+int ldg_render_diff(struct ldg_read *r, uint64_t a, uint64_t b,
+		   const char *scope, bool json, char **out, size_t *len,
+		   struct ldg_err *err);
+
 /* An entry as a JSON object (new reference), or NULL on failure. */
 json_t *ldg_entry_json(struct ldg_read *r, const struct ldg_entry *e,
 		       const uint8_t hash[LDG_HASH_BYTES]);

@@ -72,27 +72,6 @@ int ldg_store_dir_default(const char *dir, char *out, size_t outlen)
 	return n < 0 || (size_t)n >= outlen ? -ENAMETOOLONG : 0;
 }
 
-static int mkdir_p(const char *path)
-{
-	char buf[PATH_MAX];
-	size_t len = strlen(path);
-
-	if (len >= sizeof(buf))
-		return -ENAMETOOLONG;
-	memcpy(buf, path, len + 1);
-	for (char *p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, 0755) && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(buf, 0755) && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
 static int txn_begin(struct ldg_store *s, unsigned flags, MDB_txn **txn);
 
 static int load_origin(struct ldg_store *s, MDB_txn *txn)
@@ -132,7 +111,7 @@ int ldg_store_open_ex(const char *dir, unsigned flags, unsigned mdb_flags,
 	int rc;
 
 	if (flags & LDG_OPEN_CREATE) {
-		rc = mkdir_p(dir);
+		rc = ldg_mkdir_p(dir, 0755);
 		if (rc)
 			return ldg_err_set(err, rc, "cannot create %s: %s",
 					   dir, strerror(-rc));

@@ -130,7 +130,8 @@ int ldg_keyring_by_id(struct ldg_read *r,
  * -EACCES (unknown, revoked or out-of-scope signer), -EBUSY (target
  * locked and not forced), -EEXIST (key name or id taken), -ENOENT (key to
  * revoke unknown), with the reason in err. */
-int ldg_authorize(struct ldg_read *r, const struct ldg_entry *e,
-		  struct ldg_err *err);
+__attribute__((warn_unused_result)) int
+ldg_authorize(struct ldg_read *r, const struct ldg_entry *e,
+	      struct ldg_err *err);
 
 #endif

@@ -1,6 +1,8 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "util.h"
@@ -88,5 +90,26 @@ int ldg_parse_seq(const char *s, uint64_t *out)
 	if (errno || *end || v == 0 || v > INT64_MAX)
 		return -EINVAL;
 	*out = v;
+	return 0;
+}
+
+int ldg_mkdir_p(const char *path, unsigned mode)
+{
+	char buf[4096];
+	size_t len = strlen(path);
+
+	if (len >= sizeof(buf))
+		return -ENAMETOOLONG;
+	memcpy(buf, path, len + 1);
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, (mode_t)mode) && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(buf, (mode_t)mode) && errno != EEXIST)
+		return -errno;
 	return 0;
 }

@@ -23,6 +23,9 @@ uint64_t ldg_now_ns(void);
 /* "2026-11-26T10:49:29.123456789Z" into out (at least 32 bytes). */
 void ldg_time_iso(uint64_t ns, char *out, size_t outlen);
 
+/* mkdir -p with mode for every directory it creates; 0 or -errno. */
+int ldg_mkdir_p(const char *path, unsigned mode);
+
 /* Parses a decimal sequence number 1..2^63; returns 0 or -EINVAL. */
 int ldg_parse_seq(const char *s, uint64_t *out);
 

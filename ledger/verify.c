@@ -204,10 +204,10 @@ static int replay_one(struct replay *p, uint64_t seq, const MDB_val *k,
 		return -EBADMSG;
 	}
 	if (e->seq != seq) {
+		snprintf(detail, sizeof(detail), "%llu",
+			 (unsigned long long)e->seq);
 		fail(p->rep, seq, "carries seq %s (stored out of place)",
-		     (snprintf(detail, sizeof(detail), "%llu",
-			       (unsigned long long)e->seq),
-		      detail));
+		     detail);
 		rc = -EBADMSG;
 		goto out_free;
 	}
