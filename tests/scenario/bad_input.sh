@@ -290,6 +290,28 @@ cat >"$T/table" <<'EOF'
 1|no values|L get prod/api
 1|no values|L get staging/api --at 1
 1|no history|L history prod/api
+# --- mount, apply, chatops
+2|expected one MOUNTPOINT|L mount
+2|unknown option|L mount --frob "$T/empty"
+2|No such file|L mount "$T/nope"
+2|not a directory|L mount "$T/afile"
+2|expected one CLUSTER|L apply
+2|invalid cluster|L apply Staging
+2|invalid cluster|L apply "$C64"
+2|no helmfile at|L apply staging --config-dir "$T/empty"
+2|--interval goes with --watch|L apply staging --interval 5
+2|takes a number of seconds|L apply staging --timeout abc
+2|takes a number of seconds|L apply staging --timeout -1
+2|unknown option|L apply staging --frob
+2|required|L chatops --comment "/deploy api cluster=staging" --sha 3f2a9c1
+2|required|L chatops --sha 3f2a9c1 --actor a
+2|invalid --sha|L chatops --comment "/deploy api cluster=staging" --sha xyz --actor a
+2|not a deploy command|L chatops --comment "deploy api cluster=staging" --sha 3f2a9c1 --actor a
+2|invalid release|L chatops --comment "/deploy API cluster=staging" --sha 3f2a9c1 --actor a
+2|pull request number|L chatops --comment "/deploy api cluster=staging" --sha 3f2a9c1 --actor a --pr 4x
+2|user name|L chatops --comment "/deploy api cluster=staging" --sha 3f2a9c1 --actor $'a\nb'
+2|unexpected argument|L chatops extra --comment "/deploy api cluster=staging" --sha 3f2a9c1 --actor a
+1|not open to /deploy|L chatops --comment "/deploy api cluster=staging" --sha 3f2a9c1 --actor a --allow-cluster prod
 EOF
 
 # one row: run it, check exit code, the one error line, empty stdout and
