@@ -285,15 +285,33 @@ int ldg_write_begin(struct ldg_store *s, struct ldg_read *w,
 
 /* ---- reads ---- */
 
+/* Merkle nodes are keyed by the leaf that completes them, then their
+ * level: seq-ordered, so every append of the tree is an append to the
+ * B-tree (full pages). Level 0 is not stored: a leaf is the hash of its
+ * entry's bytes, which are at hand. */
+static void merkle_key(uint8_t kb[9], unsigned level, uint64_t index)
+{
+	ldg_put_be64(kb, ((index + 1) << level) - 1);
+	kb[8] = (uint8_t)level;
+}
+
 static int merkle_get(struct ldg_read *r, unsigned level, uint64_t index,
 		      uint8_t out[LDG_HASH_BYTES])
 {
-	uint8_t kb[16];
+	uint8_t kb[9];
 	MDB_val k = { sizeof(kb), kb }, v;
 	int rc;
 
-	ldg_put_be64(kb, level);
-	ldg_put_be64(kb + 8, index);
+	if (level == 0) {
+		const uint8_t *buf;
+		size_t len;
+		rc = ldg_entry_raw(r, index + 1, &buf, &len);
+		if (rc)
+			return rc;
+		ldg_entry_hash(buf, len, out);
+		return 0;
+	}
+	merkle_key(kb, level, index);
 	rc = mdb_get(r->txn, r->s->dbi[DB_MERKLE], &k, &v);
 	if (rc)
 		return ldg_mdb_err(rc);
@@ -306,12 +324,12 @@ static int merkle_get(struct ldg_read *r, unsigned level, uint64_t index,
 static int merkle_put(struct ldg_read *w, unsigned level, uint64_t index,
 		      const uint8_t hash[LDG_HASH_BYTES])
 {
-	uint8_t kb[16];
+	uint8_t kb[9];
 	MDB_val k = { sizeof(kb), kb }, v = { LDG_HASH_BYTES, (void *)hash };
 
-	ldg_put_be64(kb, level);
-	ldg_put_be64(kb + 8, index);
-	return ldg_mdb_err(mdb_put(w->txn, w->s->dbi[DB_MERKLE], &k, &v, 0));
+	merkle_key(kb, level, index);
+	return ldg_mdb_err(mdb_put(w->txn, w->s->dbi[DB_MERKLE], &k, &v,
+				   MDB_APPEND));
 }
 
 int ldg_entry_hash_at(struct ldg_read *r, uint64_t seq,
@@ -1103,11 +1121,17 @@ int ldg_index_apply(struct ldg_read *w, const struct ldg_entry *e,
 	unsigned level = 0;
 	int rc;
 
-	/* Merkle: the leaf, then every subtree it completes. */
-	rc = merkle_put(w, 0, index, hash);
+	/* Merkle: every subtree the new leaf completes (the leaf itself is
+	 * its entry's hash, not stored). */
+	rc = 0;
 	memcpy(node, hash, LDG_HASH_BYTES);
 	while (!rc && (index & 1)) {
-		rc = merkle_get(w, level, index - 1, left);
+		/* the leaf on the left is the previous entry: its hash is
+		 * this entry's prev (verify's replay has no entries to read) */
+		if (level == 0)
+			memcpy(left, e->prev, LDG_HASH_BYTES);
+		else
+			rc = merkle_get(w, level, index - 1, left);
 		if (rc)
 			break;
 		ldg_merkle_node(left, node, node);

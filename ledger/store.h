@@ -9,7 +9,8 @@
  *   targets   TARGET -> seq8 of the target's first entry
  *   versions  TARGET 0x00 KEY 0x00 seq8 -> 0x01 || value, or 0x00 (unset)
  *   history   TARGET|CLUSTER 0x00 seq8 -> ""           (per-target log)
- *   merkle    level8 || index8 (big-endian) -> hash32 of a complete subtree
+ *   merkle    leaf8 || level1 -> hash32 of the complete subtree of that
+ *             level (>= 1) that leaf (0-based, big-endian) completes
  *   keys      NAME -> pk32 || added8 || revoked8 || role 0x00 scopes
  *   keyids    KEYID4 -> NAME
  * The lock of a target is kept as the reserved key "!lock" in state and
