@@ -580,10 +580,13 @@ int apl_reconcile(const struct apl_opts *o, struct apl_summary *sum,
 			continue;
 		}
 		sum->left++;
-		say(o, APL_NOTICE, "%s: %s; left alone", target,
+		say(o, APL_NOTICE, "%s: %s; left alone%s", target,
 		    rel->label[0] ? "deployment label is neither manual nor "
 				    "auto"
-				  : "no deployment label");
+				  : "no deployment label",
+		    t && t->v.n ? " (the ledger has values for it: label it "
+				  "deployment: manual to use them)"
+				: "");
 	}
 	if (!rc && !stopping(o))
 		rc = apply_auto(o, &snap, n_auto, sum, err);
@@ -602,13 +605,18 @@ out_rels:
 
 /* ---- watching ---- */
 
-static uint64_t head_now(struct ldg_store *s)
+/* The newest entry about this cluster: other clusters' changes do not
+ * wake this applier. */
+static uint64_t cluster_head(struct ldg_store *s, const char *cluster)
 {
 	struct ldg_read *r;
-	uint64_t head = 0;
+	uint64_t *seqs = NULL, head = 0;
+	size_t n = 0;
 
 	if (ldg_read_begin(s, &r, NULL) == 0) {
-		ldg_head(r, &head, NULL);
+		if (ldg_history(r, cluster, 0, 1, &seqs, &n) == 0 && n)
+			head = seqs[0];
+		free(seqs);
 		ldg_read_end(r);
 	}
 	return head;
@@ -644,11 +652,11 @@ int apl_watch(const struct apl_opts *o, unsigned interval_s,
 			wait_s = interval_s;
 		}
 		/* our own applied entries move the head too: start here */
-		baseline = head_now(o->store);
+		baseline = cluster_head(o->store, o->cluster);
 		for (unsigned s = 0; s < wait_s && !*stop; s++) {
 			struct timespec one = { 1, 0 };
 			nanosleep(&one, NULL); /* a signal ends it early */
-			if (head_now(o->store) != baseline) {
+			if (cluster_head(o->store, o->cluster) != baseline) {
 				say(o, APL_INFO, "the ledger moved; "
 				    "reconciling");
 				break;

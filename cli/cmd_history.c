@@ -5,12 +5,15 @@
 #include "render.h"
 
 static const char help[] =
-	"usage: ledger history TARGET [--json]\n\n"
+	"usage: ledger history TARGET|CLUSTER [--json]\n\n"
 	"A target's revisions, oldest first, with the columns `helm history`\n"
 	"users know: REVISION (the seq), UPDATED, STATUS (set, unset,\n"
-	"rollback, lock, unlock, deployed, failed), CHANGES, AUTHOR (the\n"
-	"signing key) and DESCRIPTION (the reason). Exit 1 when the target\n"
-	"has no history.\n\n"
+	"rollback, lock, unlock, deployed, failed; a revision an apply\n"
+	"deployed reads e.g. \"set, deployed\"; a forced one \"set (forced)\"),\n"
+	"CHANGES, AUTHOR (the signing key) and DESCRIPTION (the reason).\n"
+	"For a CLUSTER: every entry of its releases, and its own (the auto\n"
+	"releases' applies), with a TARGET column. Exit 1 when there is no\n"
+	"history.\n\n"
 	"  --json   an array of entries as `ledger show --json` prints them\n";
 
 int cmd_history(int argc, char **argv, struct cli_ctx *c)
@@ -42,9 +45,10 @@ int cmd_history(int argc, char **argv, struct cli_ctx *c)
 		}
 	}
 	if (argc - optind != 1)
-		return cli_usage(c, "expected one TARGET");
-	if (ldg_check_target(argv[optind], &err))
-		return cli_fail(c, &err);
+		return cli_usage(c, "expected one TARGET or CLUSTER");
+	rc = cli_check_scope_arg(c, argv[optind]);
+	if (rc)
+		return rc;
 	rc = cli_open_read(c, &s, &r);
 	if (rc)
 		return rc;

@@ -389,7 +389,9 @@ int ldg_render_history(struct ldg_read *r, const char *target, uint64_t at,
 		free(seqs);
 		return ldg_err_set(err, -ENOENT, "%s has no history", target);
 	}
-	rc = render_entries(r, seqs, n, true, false, json, out, len, err);
+	/* a cluster's history names the target of each row */
+	rc = render_entries(r, seqs, n, true, !strchr(target, '/'), json, out,
+			    len, err);
 	free(seqs);
 	return rc;
 }

@@ -24,7 +24,9 @@ int ldg_render_show(struct ldg_read *r, uint64_t seq, bool json, char **out,
 
 /* `ledger history TARGET`: REVISION UPDATED STATUS CHANGES AUTHOR
  * DESCRIPTION, oldest first like `helm history`; only entries up to at
- * (0 = the head). -ENOENT when the target has no history there. */
+ * (0 = the head). target may be a cluster: its releases' entries and its
+ * own (auto applies), with a TARGET column. -ENOENT when there is no
+ * history there. */
 int ldg_render_history(struct ldg_read *r, const char *target, uint64_t at,
 		       bool json, char **out, size_t *len,
 		       struct ldg_err *err);
