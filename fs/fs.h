@@ -11,11 +11,26 @@
  *   keys/NAME.pub                     verifier keys, trusted and revoked
  *
  * Every path parses into one struct lfs_path and is served by the route
- * table in route.c. fs/ reads through ledger/ only; the store is opened in
- * FUSE's init (after the daemon has forked), read-only, and every
- * operation runs in its own read transaction, so FUSE's worker threads
- * never share one. File contents are rendered once per open and served
- * from that buffer: a reader never sees a torn file.
+ * table in route.c, through the libfuse low-level API. fs/ reads through
+ * ledger/ only; the store is opened in FUSE's init (after the daemon has
+ * forked), read-only, and every operation runs in its own read
+ * transaction, so FUSE's worker threads never share one.
+ *
+ * open answers ENOSYS (FUSE_CAP_NO_OPEN_SUPPORT): the kernel then serves
+ * open, read and close from its caches. LOOKUP and GETATTR replies carry
+ * a day for the paths that never change (entries/, at/SEQ/, keys/) and
+ * 1 s for the rest; a head-watcher thread polls the head every 200 ms
+ * and, when it moves, invalidates every mutable node the kernel holds.
+ * A mutable file's size and all its READs come from one rendering per
+ * node, kept until the head moves (and while a multi-READ sequence is
+ * in progress): a reader never sees a torn file. Kernels without no-open
+ * support get the old behaviour: one rendering per open.
+ *
+ * Inode numbers (st_ino) are the FNV-1a hash of the path. The kernel's
+ * node ids are the same hash, kept in a table while the kernel holds a
+ * lookup reference (freed on FORGET), except entries/SEQ[.json] and
+ * at/SEQ, whose ids are derived from the seq so that the daemon's memory
+ * does not grow with the ledger.
  */
 #ifndef LFS_FS_H
 #define LFS_FS_H
