@@ -516,6 +516,16 @@ int apl_reconcile(const struct apl_opts *o, struct apl_summary *sum,
 	if (stopping(o))
 		return 0;
 	if (!o->dry_run) {
+		/* decide nothing on indexes another version built */
+		if (ldg_store_stale(o->store)) {
+			uint64_t n;
+			rc = ldg_reindex(o->store, &n, err);
+			if (rc)
+				return rc;
+			say(o, APL_NOTICE, "rebuilt the indexes of %llu entries "
+			    "(built by another version of ledger)",
+			    (unsigned long long)n);
+		}
 		rc = key_may_apply(o, err);
 		if (rc)
 			return rc;
@@ -559,6 +569,13 @@ int apl_reconcile(const struct apl_opts *o, struct apl_summary *sum,
 				    o->cluster, rels.v[i].name);
 	for (size_t i = 0; i < rels.n && !rc && !stopping(o); i++) {
 		const struct apl_release *rel = &rels.v[i];
+		bool seen = false;
+
+		/* "-l name=X" selects every release named X: run it once */
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = !strcmp(rels.v[j].name, rel->name);
+		if (seen)
+			continue;
 		char target[LDG_TARGET_MAX + 1];
 		struct target_state *t;
 

@@ -126,12 +126,21 @@ int cmd_chatops(int argc, char **argv, struct cli_ctx *c)
 		return rc;
 	if (ldg_set(s, k, target, &kv, 1, w.reason, w.meta, w.n_meta, false,
 		    &res, &err)) {
+		/* chatops never forces a lock: say so, not "use --force" */
+		if (err.code == -EBUSY) {
+			char *cut = strstr(err.msg, "; unlock it or use --force");
+			if (cut)
+				snprintf(cut, sizeof(err.msg) - (size_t)(cut -
+							      err.msg),
+					 "; a /deploy comment cannot pass a "
+					 "lock: ledger unlock %s first", target);
+		}
 		rc = cli_fail(c, &err);
 		goto out_free;
 	}
 	if (res.n == 0)
-		fprintf(stderr, "%s already runs image.tag=%s; nothing "
-			"written\n", target, d.tag);
+		fprintf(stderr, "the ledger already has %s image.tag=%s; "
+			"nothing written\n", target, d.tag);
 	else
 		fprintf(stderr, "deploying %s image.tag=%s\n", target, d.tag);
 	cli_print_result(&res);

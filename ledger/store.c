@@ -206,6 +206,11 @@ void ldg_store_close(struct ldg_store *s)
 	free(s);
 }
 
+bool ldg_store_stale(const struct ldg_store *s)
+{
+	return s->stale;
+}
+
 const char *ldg_store_origin(const struct ldg_store *s)
 {
 	return s->origin;
@@ -770,8 +775,11 @@ int ldg_history(struct ldg_read *r, const char *scope, uint64_t before,
 
 /* ---- keyring ---- */
 
+/* keyid: the id the record was found by, or NULL to derive it from the
+ * name and key (a SHA-256: lookups by id, one per entry in verify's
+ * replay, skip it). */
 static int keyinfo_decode(const MDB_val *k, const MDB_val *v,
-			  struct ldg_keyinfo *out)
+			  const uint8_t *keyid, struct ldg_keyinfo *out)
 {
 	const uint8_t *d = v->mv_data;
 	const char *role, *scopes;
@@ -782,7 +790,10 @@ static int keyinfo_decode(const MDB_val *k, const MDB_val *v,
 		return -EIO;
 	memcpy(out->vkey.name, k->mv_data, k->mv_size);
 	memcpy(out->vkey.pk, d, LDG_PK_BYTES);
-	ldg_keyid(out->vkey.name, out->vkey.pk, out->vkey.keyid);
+	if (keyid)
+		memcpy(out->vkey.keyid, keyid, LDG_KEYID_BYTES);
+	else
+		ldg_keyid(out->vkey.name, out->vkey.pk, out->vkey.keyid);
 	out->added_seq = ldg_get_be64(d + 32);
 	out->revoked_seq = ldg_get_be64(d + 40);
 	role = (const char *)d + 48;
@@ -820,7 +831,7 @@ int ldg_keyring_by_name(struct ldg_read *r, const char *name,
 
 	if (rc)
 		return ldg_mdb_err(rc);
-	return keyinfo_decode(&k, &v, out);
+	return keyinfo_decode(&k, &v, NULL, out);
 }
 
 int ldg_keyring_by_id(struct ldg_read *r,
@@ -828,16 +839,17 @@ int ldg_keyring_by_id(struct ldg_read *r,
 		      struct ldg_keyinfo *out)
 {
 	MDB_val k = { LDG_KEYID_BYTES, (void *)keyid }, v;
-	char name[LDG_KEYNAME_MAX + 1];
 	int rc = mdb_get(r->txn, r->s->dbi[DB_KEYIDS], &k, &v);
 
 	if (rc)
 		return ldg_mdb_err(rc);
 	if (v.mv_size > LDG_KEYNAME_MAX)
 		return -EIO;
-	memcpy(name, v.mv_data, v.mv_size);
-	name[v.mv_size] = '\0';
-	return ldg_keyring_by_name(r, name, out);
+	k = v; /* the name, the key of the keys database */
+	rc = mdb_get(r->txn, r->s->dbi[DB_KEYS], &k, &v);
+	if (rc)
+		return ldg_mdb_err(rc);
+	return keyinfo_decode(&k, &v, keyid, out);
 }
 
 int ldg_keyring_list(struct ldg_read *r, struct ldg_keyinfo **out, size_t *n)
@@ -860,7 +872,7 @@ int ldg_keyring_list(struct ldg_read *r, struct ldg_keyinfo **out, size_t *n)
 			break;
 		}
 		list = grown;
-		if (keyinfo_decode(&k, &v, &list[cnt])) {
+		if (keyinfo_decode(&k, &v, NULL, &list[cnt])) {
 			rc = EIO;
 			break;
 		}

@@ -26,6 +26,7 @@
 #ifndef LDG_STORE_H
 #define LDG_STORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -50,6 +51,11 @@ int ldg_store_dir_default(const char *dir, char *out, size_t outlen);
 int ldg_store_open(const char *dir, unsigned flags, struct ldg_store **out,
 		   struct ldg_err *err);
 void ldg_store_close(struct ldg_store *s);
+/* True when the indexes were built by another version of ledger: the
+ * next write (or ldg_reindex()) rebuilds them; readers should not trust
+ * them until then. */
+bool ldg_store_stale(const struct ldg_store *s);
+
 /* The ledger's origin ("" before init). Borrowed, lives with the store. */
 const char *ldg_store_origin(const struct ldg_store *s);
 

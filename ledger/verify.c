@@ -172,6 +172,12 @@ struct replay {
 	const struct ldg_verify_opts *o;
 	struct ldg_verify_report *rep;
 	uint8_t (*cp_roots)[LDG_HASH_BYTES];
+	/* the last signer's key: key ids are unique and a key's bytes never
+	 * change once added, so this stays right (authorisation is still
+	 * asked of the replay for every entry) */
+	uint8_t last_id[LDG_KEYID_BYTES];
+	uint8_t last_pk[LDG_PK_BYTES];
+	bool have_last;
 };
 
 /* Checks one entry against everything before it and replays it. Returns
@@ -229,14 +235,23 @@ static int replay_one(struct replay *p, uint64_t seq, const MDB_val *k,
 		goto out_free;
 	}
 	/* the key that must have signed it, as the replay knows it */
-	if (e->kind == LDG_KIND_INIT)
-		rc = ldg_vkey_parse(e->changes[3].value, &ki.vkey, NULL);
-	else
-		rc = ldg_keyring_by_id(&p->scratch, e->signer, &ki);
-	if (rc) {
-		fail(p->rep, seq, "%s", "signer key unknown");
-		rc = -EBADMSG;
-		goto out_free;
+	if (p->have_last && e->kind != LDG_KIND_INIT &&
+	    !memcmp(p->last_id, e->signer, LDG_KEYID_BYTES)) {
+		memcpy(ki.vkey.pk, p->last_pk, LDG_PK_BYTES);
+	} else {
+		if (e->kind == LDG_KIND_INIT)
+			rc = ldg_vkey_parse(e->changes[3].value, &ki.vkey,
+					    NULL);
+		else
+			rc = ldg_keyring_by_id(&p->scratch, e->signer, &ki);
+		if (rc) {
+			fail(p->rep, seq, "%s", "signer key unknown");
+			rc = -EBADMSG;
+			goto out_free;
+		}
+		memcpy(p->last_id, ki.vkey.keyid, LDG_KEYID_BYTES);
+		memcpy(p->last_pk, ki.vkey.pk, LDG_PK_BYTES);
+		p->have_last = true;
 	}
 	if (!*batch) {
 		*batch = calloc(1, sizeof(**batch));
