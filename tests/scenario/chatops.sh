@@ -122,11 +122,11 @@ step "the same comment again writes nothing"
 snapshot same
 expect_rc 0 chatops --comment "/deploy api cluster=staging tag=v1.2.3" --sha "$SHA" --actor bob --pr 43
 expect_no_out
-expect_err "staging/api already runs image.tag=v1.2.3; nothing written"
+expect_err "the ledger already has staging/api image.tag=v1.2.3; nothing written"
 # from someone else on another PR: still nothing to record
 expect_rc 0 chatops --comment "/deploy api cluster=staging tag=v1.2.3" --sha "$SHA" --actor zed --pr 99
 expect_no_out
-expect_err "staging/api already runs image.tag=v1.2.3; nothing written"
+expect_err "the ledger already has staging/api image.tag=v1.2.3; nothing written"
 assert_unchanged same
 
 # ---------------------------------------------------------------------
@@ -213,13 +213,13 @@ expect_out_match "^13 $HEX64\$"
 step "refused: a locked target (exit 1)"
 expect_rc 0 ledger lock staging/api -m "incident 12"
 expect_out_match "^14 $HEX64\$"
-refused 1 '^ledger: chatops: staging/api: target is locked since seq 14 \(reason: "incident 12"\)' --comment "/deploy api cluster=staging tag=v4" --sha "$SHA" --actor eve --pr 50
+refused 1 '^ledger: chatops: staging/api: target is locked since seq 14 \(reason: "incident 12"\); a /deploy comment cannot pass a lock: ledger unlock staging/api first$' --comment "/deploy api cluster=staging tag=v4" --sha "$SHA" --actor eve --pr 50
 # the value it already has: nothing would be written, so, as for set,
 # the lock does not matter
 snapshot locked_same
 expect_rc 0 chatops --comment "/deploy api cluster=staging tag=v1.2.3" --sha "$SHA" --actor eve --pr 50
 expect_no_out
-expect_err "staging/api already runs image.tag=v1.2.3; nothing written"
+expect_err "the ledger already has staging/api image.tag=v1.2.3; nothing written"
 assert_unchanged locked_same
 # other targets are not locked
 expect_rc 0 chatops --comment "/deploy web cluster=staging tag=w5" --sha "$SHA" --actor eve
