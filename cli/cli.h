@@ -146,5 +146,6 @@ int cmd_reindex(int argc, char **argv, struct cli_ctx *c);
 int cmd_mount(int argc, char **argv, struct cli_ctx *c);
 int cmd_apply(int argc, char **argv, struct cli_ctx *c);
 int cmd_chatops(int argc, char **argv, struct cli_ctx *c);
+int cmd_serve(int argc, char **argv, struct cli_ctx *c);
 
 #endif

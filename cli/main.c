@@ -34,6 +34,7 @@ static const struct cli_cmd commands[] = {
 	{ "mount", cmd_mount, "show the ledger as read-only files (FUSE)" },
 	{ "apply", cmd_apply, "make a cluster match the ledger (helmfile)" },
 	{ "chatops", cmd_chatops, "record a /deploy pull-request comment" },
+	{ "serve", cmd_serve, "serve a read-only JSON API and live events" },
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -1,0 +1,104 @@
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "api.h"
+#include "serve.h"
+
+static const char help[] =
+	"usage: ledger serve [--listen ADDR:PORT]\n\n"
+	"Serve the ledger over HTTP, read-only: a JSON API and Server-Sent\n"
+	"Events for new entries (see docs/api.md):\n"
+	"  GET /api/v1/head                      origin, head seq, hash, root\n"
+	"  GET /api/v1/state[?at=SEQ][&scope=S]  `ledger state --json`\n"
+	"  GET /api/v1/history/CLUSTER[/RELEASE] `ledger history --json`\n"
+	"  GET /api/v1/entries?after=SEQ&limit=N entries after SEQ (<= 500)\n"
+	"  GET /api/v1/entries/SEQ               `ledger show SEQ --json`, or\n"
+	"                                        the signed bytes with\n"
+	"                                        Accept: application/msgpack\n"
+	"  GET /api/v1/verify                    `ledger verify --json`\n"
+	"  GET /api/v1/events[?after=SEQ]        new entries as they come\n"
+	"Prints \"listening on http://ADDR:PORT\" once ready; runs until\n"
+	"SIGTERM or SIGINT, then exits 0.\n\n"
+	"  --listen ADDR:PORT  numeric address and port (default\n"
+	"                      127.0.0.1:8080; [::1]:8080 for IPv6; port 0\n"
+	"                      picks a free one). The API has no\n"
+	"                      authentication: bind beyond loopback only\n"
+	"                      where everyone who can connect may read\n";
+
+int cmd_serve(int argc, char **argv, struct cli_ctx *c)
+{
+	static const struct option opts[] = {
+		CLI_COMMON_OPTS,
+		{ "listen", required_argument, NULL, 'l' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct ldg_err err = { 0 };
+	struct sockaddr_storage addr;
+	struct ldg_store *s;
+	struct srv *sv;
+	const char *listen = "127.0.0.1:8080";
+	char host[INET6_ADDRSTRLEN];
+	socklen_t addrlen;
+	sigset_t set;
+	int opt, rc, sig;
+
+	c->help = help;
+	for (;;) {
+		opt = getopt_long(argc, argv, ":hL:", opts, NULL);
+		if (opt == -1)
+			break;
+		if (opt == 'l') {
+			listen = optarg;
+		} else {
+			rc = cli_common_opt(c, opt, argv);
+			if (rc >= 0)
+				return rc;
+		}
+	}
+	if (optind != argc)
+		return cli_usage(c, "unexpected argument \"%s\"", argv[optind]);
+	if (srv_parse_listen(listen, &addr, &addrlen, &err))
+		return cli_usage(c, "%s", err.msg);
+	rc = cli_open_ro(c, &s);
+	if (rc)
+		return rc;
+	/* every thread started from here inherits the mask: the signals
+	 * reach only sigwait() below */
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if (srv_start(s, &addr, addrlen, &sv, &err)) {
+		ldg_err_prefix(&err, "%s", listen);
+		rc = cli_fail(c, &err);
+		ldg_store_close(s);
+		return rc;
+	}
+	if (addr.ss_family == AF_INET6)
+		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&addr)->sin6_addr,
+			  host, sizeof(host));
+	else
+		inet_ntop(AF_INET, &((struct sockaddr_in *)&addr)->sin_addr,
+			  host, sizeof(host));
+	if (!srv_addr_is_loopback(&addr))
+		cli_error("serve: warning: listening on %s, beyond loopback; "
+			  "anyone who can connect can read the whole ledger",
+			  host);
+	printf(addr.ss_family == AF_INET6 ? "listening on http://[%s]:%u\n"
+					  : "listening on http://%s:%u\n",
+	       host, (unsigned)srv_port(sv));
+	fflush(stdout);
+	do {
+		rc = sigwait(&set, &sig);
+	} while (rc == EINTR);
+	srv_stop(sv);
+	ldg_store_close(s);
+	return CLI_OK;
+}

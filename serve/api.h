@@ -1,0 +1,80 @@
+/*
+ * api.h - the HTTP API's routes and the parsing of everything a client
+ * sends: the path, query parameters, Accept and Last-Event-ID headers, and
+ * the --listen address. Pure functions over strings, so they are unit
+ * tested without a server (tests/unit/test_srv_api.c).
+ *
+ *   GET /api/v1/head
+ *   GET /api/v1/state            ?at=SEQ  &scope=CLUSTER[/RELEASE]
+ *   GET /api/v1/history/CLUSTER[/RELEASE]
+ *   GET /api/v1/entries          ?after=SEQ  &limit=N
+ *   GET /api/v1/entries/SEQ      (Accept: application/msgpack: raw bytes)
+ *   GET /api/v1/verify
+ *   GET /api/v1/events           ?after=SEQ  (or Last-Event-ID)
+ *
+ * Every function returns 0 or a negative errno with the reason in err:
+ * -ENOENT (no such route: 404) or -EINVAL (bad input: 400).
+ * Thread-safe: the route table is constant.
+ */
+#ifndef SRV_API_H
+#define SRV_API_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "err.h"
+#include "names.h"
+
+#define SRV_LIMIT_DEFAULT 100 /* entries per page without ?limit= */
+#define SRV_LIMIT_MAX 500     /* larger limits are capped to this */
+#define SRV_PATH_MAX 1024     /* longer paths are 404 without parsing */
+
+enum srv_route_id {
+	SRV_R_HEAD,
+	SRV_R_STATE,
+	SRV_R_HISTORY,
+	SRV_R_ENTRIES,
+	SRV_R_ENTRY,
+	SRV_R_VERIFY,
+	SRV_R_EVENTS,
+};
+
+/* One parsed request path. */
+struct srv_path {
+	enum srv_route_id id;
+	uint64_t seq;                     /* SRV_R_ENTRY */
+	char scope[LDG_TARGET_MAX + 1];   /* SRV_R_HISTORY */
+};
+
+/* Parses an API path (already percent-decoded, without the query). */
+int srv_route_parse(const char *path, struct srv_path *out,
+		    struct ldg_err *err);
+
+/* True when the route takes a query parameter of that name. */
+bool srv_route_param_ok(enum srv_route_id id, const char *name);
+
+/* "at", "after": a decimal seq; zero_ok allows 0 (after=0: from the
+ * start). name is for the message. */
+int srv_parse_seq(const char *name, const char *s, bool zero_ok,
+		  uint64_t *out, struct ldg_err *err);
+
+/* ?limit=: 1.. (NULL: SRV_LIMIT_DEFAULT); above SRV_LIMIT_MAX capped. */
+int srv_parse_limit(const char *s, uint64_t *out, struct ldg_err *err);
+
+/* ?scope=: CLUSTER or CLUSTER/RELEASE. */
+int srv_parse_scope(const char *s, struct ldg_err *err);
+
+/* True when an Accept header names application/msgpack (parameters and
+ * case of the media type ignored, q=0 honoured as "not acceptable"). */
+bool srv_accepts_msgpack(const char *accept);
+
+/* "ADDR:PORT" with a numeric IPv4 address or "[IPv6]:PORT"; port 0 asks
+ * the kernel for a free one. Fills *ss and *len for bind(2). */
+int srv_parse_listen(const char *arg, struct sockaddr_storage *ss,
+		     socklen_t *len, struct ldg_err *err);
+
+/* True for 127.0.0.0/8 and ::1. */
+bool srv_addr_is_loopback(const struct sockaddr_storage *ss);
+
+#endif

@@ -1,0 +1,863 @@
+#include <errno.h>
+#include <jansson.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "render.h"
+#include "api.h"
+#include "serve.h"
+#include "util.h"
+#include "verify.h"
+
+#define SSE_BATCH 32 /* entries rendered per read of an event stream */
+
+struct srv {
+	struct ldg_store *store; /* borrowed */
+	struct MHD_Daemon *mhd;
+	uint16_t port;
+	pthread_t poller;
+	bool poller_started;
+
+	/* lock guards head and stopping; moved is broadcast when either
+	 * changes (the poller also waits on it, for stopping) */
+	pthread_mutex_t lock;
+	pthread_cond_t moved;
+	uint64_t head;
+	bool stopping;
+
+	/* the verify report of verify_head, rendered; verify_lock is held
+	 * while ldg_verify() runs, so it runs once per head */
+	pthread_mutex_t verify_lock;
+	uint64_t verify_head;
+	char *verify_body;
+	size_t verify_len;
+};
+
+/* What a handler answers: a status and a malloc'd body (JSON unless
+ * type says otherwise), or a stream response. */
+struct reply {
+	unsigned status;
+	char *body;
+	size_t len;
+	const char *type;
+	const char *cache;       /* Cache-Control, or NULL */
+	bool vary_accept;
+	char entry_hash[2 * LDG_HASH_BYTES + 1]; /* Ledger-Entry-Hash */
+	struct MHD_Response *stream;
+};
+
+struct request {
+	struct srv *sv;
+	struct MHD_Connection *conn;
+	const struct srv_path *path;
+};
+
+/* ---- replies ---- */
+
+static int reply_json(struct reply *rp, unsigned status, json_t *j)
+{
+	rp->status = status;
+	rp->type = "application/json";
+	if (ldg_json_out(j, &rp->body, &rp->len)) {
+		rp->status = MHD_HTTP_INTERNAL_SERVER_ERROR;
+		rp->body = NULL;
+		rp->len = 0;
+	}
+	return 0;
+}
+
+static int reply_error(struct reply *rp, unsigned status, const char *fmt,
+			...) __attribute__((format(printf, 3, 4)));
+
+static int reply_error(struct reply *rp, unsigned status, const char *fmt,
+			...)
+{
+	char msg[2 * LDG_ERR_MSG_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	free(rp->body);
+	rp->body = NULL;
+	reply_json(rp, status, json_pack("{s:s}", "error", msg));
+	return 0;
+}
+
+/* A library failure: bad input 400, missing 404, anything else 500. */
+static int reply_ldg(struct reply *rp, int rc, const struct ldg_err *err)
+{
+	unsigned status = MHD_HTTP_INTERNAL_SERVER_ERROR;
+
+	if (rc == -EINVAL)
+		status = MHD_HTTP_BAD_REQUEST;
+	else if (rc == -ENOENT)
+		status = MHD_HTTP_NOT_FOUND;
+	reply_error(rp, status, "%s",
+		    err && err->msg[0] ? err->msg : strerror(-rc));
+	return 0;
+}
+
+/* Takes the rendered JSON of a library call. */
+static int reply_rendered(struct reply *rp, int rc, char *out, size_t len,
+			   const struct ldg_err *err)
+{
+	if (rc) {
+		reply_ldg(rp, rc, err);
+		return 0;
+	}
+	rp->status = MHD_HTTP_OK;
+	rp->type = "application/json";
+	rp->body = out;
+	rp->len = len;
+	return 0;
+}
+
+static int begin(struct reply *rp, struct srv *sv, struct ldg_read **r,
+		 uint64_t *head)
+{
+	struct ldg_err err = { 0 };
+	int rc = ldg_read_begin(sv->store, r, &err);
+
+	if (rc) {
+		reply_ldg(rp, rc, &err);
+		return rc;
+	}
+	rc = ldg_head(*r, head, NULL);
+	if (rc) {
+		ldg_read_end(*r);
+		reply_error(rp, MHD_HTTP_INTERNAL_SERVER_ERROR,
+			    "cannot read the head");
+	}
+	return rc;
+}
+
+static const char *arg(const struct request *rq, const char *name)
+{
+	return MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND,
+					   name);
+}
+
+/* ---- handlers ---- */
+
+static int h_head(const struct request *rq, struct reply *rp)
+{
+	uint8_t hash[LDG_HASH_BYTES], root[LDG_HASH_BYTES];
+	char hh[2 * LDG_HASH_BYTES + 1], rh[2 * LDG_HASH_BYTES + 1];
+	struct ldg_read *r;
+	uint64_t head;
+	int rc;
+
+	if (begin(rp, rq->sv, &r, &head))
+		return 0;
+	rc = ldg_head(r, &head, hash);
+	if (!rc && head)
+		rc = ldg_merkle_root_at(r, head, root);
+	ldg_read_end(r);
+	if (rc) {
+		reply_error(rp, MHD_HTTP_INTERNAL_SERVER_ERROR,
+			    "cannot read the head");
+		return 0;
+	}
+	ldg_hex(hash, LDG_HASH_BYTES, hh);
+	ldg_hex(root, LDG_HASH_BYTES, rh);
+	reply_json(rp, MHD_HTTP_OK,
+		   json_pack("{s:s, s:I, s:o, s:o}", "origin",
+			     ldg_store_origin(rq->sv->store), "seq",
+			     (json_int_t)head, "hash",
+			     head ? json_string(hh) : json_null(), "root",
+			     head ? json_string(rh) : json_null()));
+	return 0;
+}
+
+static int h_state(const struct request *rq, struct reply *rp)
+{
+	const char *at_s = arg(rq, "at"), *scope = arg(rq, "scope");
+	struct ldg_err err = { 0 };
+	struct ldg_read *r;
+	uint64_t at = 0, head;
+	char *out = NULL;
+	size_t len = 0;
+	int rc;
+
+	if (at_s && srv_parse_seq("at", at_s, false, &at, &err))
+		return reply_ldg(rp, -EINVAL, &err);
+	if (scope && srv_parse_scope(scope, &err))
+		return reply_ldg(rp, -EINVAL, &err);
+	if (begin(rp, rq->sv, &r, &head))
+		return 0;
+	if (at > head) {
+		ldg_read_end(r);
+		return reply_error(rp, MHD_HTTP_BAD_REQUEST,
+				   "at: no entry %llu: the head is %llu",
+				   (unsigned long long)at,
+				   (unsigned long long)head);
+	}
+	rc = ldg_render_state(r, scope, at, true, &out, &len, &err);
+	ldg_read_end(r);
+	reply_rendered(rp, rc, out, len, &err);
+	return 0;
+}
+
+static int h_history(const struct request *rq, struct reply *rp)
+{
+	struct ldg_err err = { 0 };
+	struct ldg_read *r;
+	uint64_t head;
+	char *out = NULL;
+	size_t len = 0;
+	int rc;
+
+	if (begin(rp, rq->sv, &r, &head))
+		return 0;
+	rc = ldg_render_history(r, rq->path->scope, 0, true, &out, &len,
+				&err);
+	ldg_read_end(r);
+	reply_rendered(rp, rc, out, len, &err);
+	return 0;
+}
+
+/* The JSON of entry seq (ldg_entry_json), or NULL with rc set. */
+static json_t *entry_json(struct ldg_read *r, uint64_t seq, int *rc,
+			  struct ldg_err *err)
+{
+	uint8_t hash[LDG_HASH_BYTES];
+	struct ldg_entry *e;
+	json_t *j;
+
+	*rc = ldg_entry_read(r, seq, &e, err);
+	if (*rc)
+		return NULL;
+	*rc = ldg_entry_hash_at(r, seq, hash);
+	if (*rc) {
+		ldg_entry_free(e);
+		ldg_err_set(err, *rc, "entry %llu has no stored hash",
+			    (unsigned long long)seq);
+		return NULL;
+	}
+	j = ldg_entry_json(r, e, hash);
+	ldg_entry_free(e);
+	if (!j)
+		*rc = ldg_err_set(err, -ENOMEM, "out of memory");
+	return j;
+}
+
+static int h_entries(const struct request *rq, struct reply *rp)
+{
+	const char *after_s = arg(rq, "after");
+	struct ldg_err err = { 0 };
+	struct ldg_read *r;
+	uint64_t after = 0, limit, head, last;
+	json_t *arr;
+	int rc = 0;
+
+	if (after_s && srv_parse_seq("after", after_s, true, &after, &err))
+		return reply_ldg(rp, -EINVAL, &err);
+	if (srv_parse_limit(arg(rq, "limit"), &limit, &err))
+		return reply_ldg(rp, -EINVAL, &err);
+	if (begin(rp, rq->sv, &r, &head))
+		return 0;
+	last = after >= head ? after : after + limit;
+	if (last > head)
+		last = head;
+	arr = json_array();
+	for (uint64_t seq = after + 1; arr && seq <= last; seq++) {
+		json_t *j = entry_json(r, seq, &rc, &err);
+		if (!j)
+			break;
+		json_array_append_new(arr, j);
+	}
+	ldg_read_end(r);
+	if (rc || !arr) {
+		json_decref(arr);
+		return reply_ldg(rp, rc ? rc : -ENOMEM, &err);
+	}
+	reply_json(rp, MHD_HTTP_OK,
+		   json_pack("{s:I, s:I, s:I, s:o, s:o}", "head",
+			     (json_int_t)head, "after", (json_int_t)after,
+			     "limit", (json_int_t)limit, "entries", arr,
+			     "next",
+			     last < head && last > after
+				     ? json_integer((json_int_t)last)
+				     : json_null()));
+	return 0;
+}
+
+static int h_entry(const struct request *rq, struct reply *rp)
+{
+	const char *accept = MHD_lookup_connection_value(
+		rq->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
+	uint64_t seq = rq->path->seq, head;
+	uint8_t hash[LDG_HASH_BYTES];
+	struct ldg_err err = { 0 };
+	struct ldg_read *r;
+	const uint8_t *raw;
+	char *out = NULL;
+	size_t len = 0;
+	int rc;
+
+	if (begin(rp, rq->sv, &r, &head))
+		return 0;
+	if (seq > head) {
+		ldg_read_end(r);
+		return reply_error(rp, MHD_HTTP_NOT_FOUND,
+				   "no entry %llu: the head is %llu",
+				   (unsigned long long)seq,
+				   (unsigned long long)head);
+	}
+	rc = ldg_entry_hash_at(r, seq, hash);
+	if (!rc && srv_accepts_msgpack(accept)) {
+		rc = ldg_entry_raw(r, seq, &raw, &len);
+		if (!rc) {
+			/* LMDB's memory: copied before the read ends */
+			out = malloc(len ? len : 1);
+			if (out)
+				memcpy(out, raw, len);
+			else
+				rc = -ENOMEM;
+		}
+		rp->type = "application/msgpack";
+	} else if (!rc) {
+		rc = ldg_render_show(r, seq, true, &out, &len, &err);
+		rp->type = "application/json";
+	}
+	ldg_read_end(r);
+	if (rc)
+		return reply_ldg(rp, rc, &err);
+	rp->status = MHD_HTTP_OK;
+	rp->body = out;
+	rp->len = len;
+	/* an entry never changes */
+	rp->cache = "public, max-age=31536000, immutable";
+	rp->vary_accept = true;
+	ldg_hex(hash, LDG_HASH_BYTES, rp->entry_hash);
+	return 0;
+}
+
+/* The report of `ledger verify --json`, as JSON text. */
+static int verify_render(struct srv *sv, int *vrc, char **out, size_t *len,
+			 uint64_t *head, struct ldg_err *err)
+{
+	struct ldg_verify_opts vo = { 0 };
+	struct ldg_verify_report rep;
+	char hh[2 * LDG_HASH_BYTES + 1], rh[2 * LDG_HASH_BYTES + 1];
+	json_t *j;
+
+	*vrc = ldg_verify(sv->store, &vo, &rep, err);
+	if (*vrc && *vrc != -EBADMSG)
+		return *vrc;
+	ldg_hex(rep.head_hash, LDG_HASH_BYTES, hh);
+	ldg_hex(rep.root, LDG_HASH_BYTES, rh);
+	j = json_pack("{s:b, s:I, s:I, s:s, s:s, s:s}", "ok", *vrc == 0,
+		      "entries", (json_int_t)rep.entries, "head",
+		      (json_int_t)rep.head, "hash", hh, "root", rh, "origin",
+		      rep.origin);
+	if (j && *vrc) {
+		json_object_set_new(j, "bad_seq",
+				    rep.bad_seq ? json_integer((json_int_t)
+								       rep.bad_seq)
+						: json_null());
+		json_object_set_new(j, "problem", json_string(rep.problem));
+	}
+	*head = rep.head;
+	if (ldg_json_out(j, out, len))
+		return ldg_err_set(err, -ENOMEM, "out of memory");
+	return 0;
+}
+
+static int h_verify(const struct request *rq, struct reply *rp)
+{
+	struct srv *sv = rq->sv;
+	struct ldg_err err = { 0 };
+	struct ldg_read *r;
+	uint64_t head, seen;
+	int rc = 0, vrc = 0;
+
+	if (begin(rp, sv, &r, &head))
+		return 0;
+	ldg_read_end(r);
+	pthread_mutex_lock(&sv->verify_lock);
+	if (!sv->verify_body || sv->verify_head != head) {
+		char *out;
+		size_t len;
+		rc = verify_render(sv, &vrc, &out, &len, &seen, &err);
+		if (!rc) {
+			free(sv->verify_body);
+			sv->verify_body = out;
+			sv->verify_len = len;
+			sv->verify_head = seen;
+		}
+	}
+	if (!rc) {
+		rp->body = malloc(sv->verify_len);
+		if (rp->body)
+			memcpy(rp->body, sv->verify_body, sv->verify_len);
+		else
+			rc = ldg_err_set(&err, -ENOMEM, "out of memory");
+	}
+	pthread_mutex_unlock(&sv->verify_lock);
+	if (rc)
+		return reply_ldg(rp, rc == -ENOENT ? -EIO : rc, &err);
+	rp->status = MHD_HTTP_OK;
+	rp->type = "application/json";
+	rp->len = sv->verify_len;
+	rp->cache = "no-store";
+	return 0;
+}
+
+/* ---- Server-Sent Events ---- */
+
+struct sse {
+	struct srv *sv;
+	uint64_t last; /* seq of the last entry sent */
+	char *buf;
+	size_t len, off;
+};
+
+static void deadline_in(struct timespec *ts, long ms)
+{
+	clock_gettime(CLOCK_MONOTONIC, ts);
+	ts->tv_sec += ms / 1000;
+	ts->tv_nsec += (ms % 1000) * 1000000L;
+	if (ts->tv_nsec >= 1000000000L) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000L;
+	}
+}
+
+/* Renders the next entries after e->last into e->buf, or a keep-alive
+ * comment when none came within SRV_KEEPALIVE_S. 1 when stopping. */
+static int sse_fill(struct sse *e)
+{
+	struct srv *sv = e->sv;
+	struct ldg_err err = { 0 };
+	struct timespec deadline;
+	struct ldg_read *r = NULL;
+	uint64_t head;
+	FILE *f;
+	int rc = 0;
+
+	deadline_in(&deadline, SRV_KEEPALIVE_S * 1000L);
+	pthread_mutex_lock(&sv->lock);
+	while (!sv->stopping && sv->head <= e->last)
+		if (pthread_cond_timedwait(&sv->moved, &sv->lock, &deadline) ==
+		    ETIMEDOUT)
+			break;
+	head = sv->head;
+	rc = sv->stopping;
+	pthread_mutex_unlock(&sv->lock);
+	if (rc)
+		return 1;
+	free(e->buf);
+	e->buf = NULL;
+	e->len = e->off = 0;
+	f = open_memstream(&e->buf, &e->len);
+	if (!f)
+		return -ENOMEM;
+	if (head <= e->last) {
+		fputs(": keep-alive\n\n", f);
+		return fclose(f) ? -ENOMEM : 0;
+	}
+	if (head > e->last + SSE_BATCH)
+		head = e->last + SSE_BATCH;
+	rc = ldg_read_begin(sv->store, &r, &err);
+	for (uint64_t seq = e->last + 1; !rc && seq <= head; seq++) {
+		json_t *j = entry_json(r, seq, &rc, &err);
+		char *s;
+		if (!j)
+			break;
+		/* compact JSON is one line: one data: field */
+		s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		json_decref(j);
+		if (!s) {
+			rc = -ENOMEM;
+			break;
+		}
+		fprintf(f, "id: %llu\nevent: entry\ndata: %s\n\n",
+			(unsigned long long)seq, s);
+		free(s);
+		e->last = seq;
+	}
+	if (r)
+		ldg_read_end(r);
+	if (fclose(f) && !rc)
+		rc = -ENOMEM;
+	return rc;
+}
+
+static ssize_t sse_read(void *cls, uint64_t pos, char *out, size_t max)
+{
+	struct sse *e = cls;
+	size_t n;
+	int rc;
+
+	(void)pos;
+	if (e->off == e->len) {
+		rc = sse_fill(e);
+		if (rc == 1)
+			return MHD_CONTENT_READER_END_OF_STREAM;
+		if (rc < 0)
+			return MHD_CONTENT_READER_END_WITH_ERROR;
+	}
+	n = e->len - e->off;
+	if (n > max)
+		n = max;
+	memcpy(out, e->buf + e->off, n);
+	e->off += n;
+	return (ssize_t)n;
+}
+
+static void sse_free(void *cls)
+{
+	struct sse *e = cls;
+
+	free(e->buf);
+	free(e);
+}
+
+static int h_events(const struct request *rq, struct reply *rp)
+{
+	const char *last_id = MHD_lookup_connection_value(
+		rq->conn, MHD_HEADER_KIND, "Last-Event-ID");
+	const char *after_s = arg(rq, "after");
+	struct ldg_err err = { 0 };
+	struct sse *e;
+	uint64_t after;
+
+	/* a reconnecting browser sends Last-Event-ID and the URL it
+	 * started with: the header is the newer news */
+	if (last_id && srv_parse_seq("Last-Event-ID", last_id, true, &after,
+				     &err))
+		return reply_ldg(rp, -EINVAL, &err);
+	if (!last_id && after_s &&
+	    srv_parse_seq("after", after_s, true, &after, &err))
+		return reply_ldg(rp, -EINVAL, &err);
+	if (!last_id && !after_s) {
+		pthread_mutex_lock(&rq->sv->lock);
+		after = rq->sv->head;
+		pthread_mutex_unlock(&rq->sv->lock);
+	}
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return reply_error(rp, MHD_HTTP_INTERNAL_SERVER_ERROR,
+				   "out of memory");
+	e->sv = rq->sv;
+	e->last = after;
+	/* the first bytes go out at once: the client knows it is
+	 * connected, and from where the stream starts */
+	if (asprintf(&e->buf, "retry: 1000\n: entries after %llu\n\n",
+		     (unsigned long long)after) < 0) {
+		free(e);
+		return reply_error(rp, MHD_HTTP_INTERNAL_SERVER_ERROR,
+				   "out of memory");
+	}
+	e->len = strlen(e->buf);
+	rp->stream = MHD_create_response_from_callback(
+		MHD_SIZE_UNKNOWN, 16 * 1024, sse_read, e, sse_free);
+	if (!rp->stream) {
+		sse_free(e);
+		return reply_error(rp, MHD_HTTP_INTERNAL_SERVER_ERROR,
+				   "out of memory");
+	}
+	rp->status = MHD_HTTP_OK;
+	rp->type = "text/event-stream";
+	rp->cache = "no-store";
+	return 0;
+}
+
+/* ---- dispatch ---- */
+
+static const struct handler {
+	enum srv_route_id id;
+	int (*run)(const struct request *rq, struct reply *rp);
+} handlers[] = {
+	{ SRV_R_HEAD, h_head },       { SRV_R_STATE, h_state },
+	{ SRV_R_HISTORY, h_history }, { SRV_R_ENTRIES, h_entries },
+	{ SRV_R_ENTRY, h_entry },     { SRV_R_VERIFY, h_verify },
+	{ SRV_R_EVENTS, h_events },
+};
+
+struct param_check {
+	enum srv_route_id id;
+	char bad[128];
+	char seen[4][16];
+	size_t n_seen;
+};
+
+static enum MHD_Result check_param(void *cls, enum MHD_ValueKind kind,
+				   const char *key, const char *value)
+{
+	struct param_check *pc = cls;
+
+	(void)kind;
+	(void)value;
+	if (!srv_route_param_ok(pc->id, key)) {
+		snprintf(pc->bad, sizeof(pc->bad),
+			 "unknown query parameter \"%.64s\"", key);
+		return MHD_NO;
+	}
+	for (size_t i = 0; i < pc->n_seen; i++) {
+		if (!strcmp(pc->seen[i], key)) {
+			snprintf(pc->bad, sizeof(pc->bad),
+				 "query parameter \"%s\" given twice", key);
+			return MHD_NO;
+		}
+	}
+	if (pc->n_seen < 4)
+		snprintf(pc->seen[pc->n_seen++], sizeof(pc->seen[0]), "%s",
+			 key);
+	return MHD_YES;
+}
+
+/* True when the request announces a body. */
+static bool has_body(struct MHD_Connection *conn, size_t upload_size)
+{
+	const char *cl = MHD_lookup_connection_value(
+		conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+
+	if (upload_size)
+		return true;
+	if (MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+					MHD_HTTP_HEADER_TRANSFER_ENCODING))
+		return true;
+	return cl && strcmp(cl, "0");
+}
+
+static int route(struct srv *sv, struct MHD_Connection *conn,
+		  const char *url, const char *method, size_t upload_size,
+		  struct reply *rp)
+{
+	struct param_check pc = { 0 };
+	struct ldg_err err = { 0 };
+	struct srv_path path;
+	struct request rq = { .sv = sv, .conn = conn, .path = &path };
+	int rc = srv_route_parse(url, &path, &err);
+
+	if (rc == -ENOENT)
+		return reply_error(rp, MHD_HTTP_NOT_FOUND,
+				   "no such resource: %.200s (see docs/api.md)",
+				   url);
+	if (strcmp(method, MHD_HTTP_METHOD_GET) &&
+	    strcmp(method, MHD_HTTP_METHOD_HEAD))
+		return reply_error(rp, MHD_HTTP_METHOD_NOT_ALLOWED,
+				   "method %.32s not allowed: the API is "
+				   "read-only (GET, HEAD)",
+				   method);
+	if (has_body(conn, upload_size))
+		return reply_error(rp, MHD_HTTP_BAD_REQUEST,
+				   "a %s request takes no body", method);
+	if (rc)
+		return reply_ldg(rp, rc, &err);
+	pc.id = path.id;
+	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, check_param,
+				  &pc);
+	if (pc.bad[0])
+		return reply_error(rp, MHD_HTTP_BAD_REQUEST, "%s", pc.bad);
+	for (size_t i = 0; i < sizeof(handlers) / sizeof(handlers[0]); i++)
+		if (handlers[i].id == path.id)
+			return handlers[i].run(&rq, rp);
+	reply_error(rp, MHD_HTTP_INTERNAL_SERVER_ERROR, "no handler");
+	return 0;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
+				  const char *url, const char *method,
+				  const char *version,
+				  const char *upload_data,
+				  size_t *upload_data_size, void **con_cls)
+{
+	struct reply rp = { .status = MHD_HTTP_INTERNAL_SERVER_ERROR };
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+
+	(void)version;
+	(void)upload_data;
+	(void)con_cls;
+	/* answered on the first call, before any body is read: MHD then
+	 * closes the connection instead of reading a refused upload */
+	route(cls, conn, url, method, *upload_data_size, &rp);
+	if (rp.stream) {
+		resp = rp.stream;
+	} else {
+		resp = MHD_create_response_from_buffer(
+			rp.len, rp.body, MHD_RESPMEM_MUST_FREE);
+		if (!resp) {
+			free(rp.body);
+			return MHD_NO;
+		}
+	}
+	if (rp.type)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+					rp.type);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
+				rp.cache ? rp.cache : "no-store");
+	if (rp.vary_accept)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_VARY, "Accept");
+	if (rp.entry_hash[0])
+		MHD_add_response_header(resp, "Ledger-Entry-Hash",
+					rp.entry_hash);
+	if (rp.status == MHD_HTTP_METHOD_NOT_ALLOWED)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW,
+					"GET, HEAD");
+	if (rp.stream)
+		MHD_add_response_header(resp, "X-Accel-Buffering", "no");
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	ret = MHD_queue_response(conn, rp.status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+/* ---- the head poller ---- */
+
+static void *poll_head(void *arg)
+{
+	struct srv *sv = arg;
+	struct timespec deadline;
+	struct ldg_read *r;
+	uint64_t head;
+
+	pthread_mutex_lock(&sv->lock);
+	while (!sv->stopping) {
+		deadline_in(&deadline, SRV_POLL_MS);
+		pthread_cond_timedwait(&sv->moved, &sv->lock, &deadline);
+		if (sv->stopping)
+			break;
+		pthread_mutex_unlock(&sv->lock);
+		head = 0;
+		if (ldg_read_begin(sv->store, &r, NULL) == 0) {
+			if (ldg_head(r, &head, NULL))
+				head = 0;
+			ldg_read_end(r);
+		}
+		pthread_mutex_lock(&sv->lock);
+		if (head > sv->head) {
+			sv->head = head;
+			pthread_cond_broadcast(&sv->moved);
+		}
+	}
+	pthread_mutex_unlock(&sv->lock);
+	return NULL;
+}
+
+/* ---- start and stop ---- */
+
+static int listen_on(const struct sockaddr_storage *addr, socklen_t len,
+		     uint16_t *port, struct ldg_err *err)
+{
+	struct sockaddr_storage bound;
+	socklen_t blen = sizeof(bound);
+	int one = 1, rc;
+	int fd = socket(addr->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return ldg_err_set(err, -errno, "socket: %s", strerror(errno));
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (const struct sockaddr *)addr, len) ||
+	    listen(fd, 128) ||
+	    getsockname(fd, (struct sockaddr *)&bound, &blen)) {
+		rc = -errno;
+		close(fd);
+		return ldg_err_set(err, rc, "cannot listen: %s",
+				   strerror(-rc));
+	}
+	*port = ntohs(bound.ss_family == AF_INET6
+			      ? ((struct sockaddr_in6 *)&bound)->sin6_port
+			      : ((struct sockaddr_in *)&bound)->sin_port);
+	return fd;
+}
+
+int srv_start(struct ldg_store *s, const struct sockaddr_storage *addr,
+	      socklen_t addrlen, struct srv **out, struct ldg_err *err)
+{
+	pthread_condattr_t ca;
+	struct ldg_read *r;
+	struct srv *sv;
+	int fd, rc;
+
+	sv = calloc(1, sizeof(*sv));
+	if (!sv)
+		return ldg_err_set(err, -ENOMEM, "out of memory");
+	sv->store = s;
+	pthread_mutex_init(&sv->lock, NULL);
+	pthread_mutex_init(&sv->verify_lock, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&sv->moved, &ca);
+	pthread_condattr_destroy(&ca);
+	rc = ldg_read_begin(s, &r, err);
+	if (rc)
+		goto out_free;
+	rc = ldg_head(r, &sv->head, NULL);
+	ldg_read_end(r);
+	if (rc) {
+		ldg_err_set(err, rc, "cannot read the head");
+		goto out_free;
+	}
+	fd = listen_on(addr, addrlen, &sv->port, err);
+	if (fd < 0) {
+		rc = fd;
+		goto out_free;
+	}
+	sv->mhd = MHD_start_daemon(
+		MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
+			MHD_USE_POLL | MHD_USE_ITC,
+		0, NULL, NULL, on_request, sv, MHD_OPTION_LISTEN_SOCKET, fd,
+		MHD_OPTION_CONNECTION_LIMIT, (unsigned)SRV_CONN_MAX,
+		MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)SRV_CONN_PER_IP,
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)SRV_CONN_TIMEOUT_S,
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)SRV_REQ_MEMORY,
+		MHD_OPTION_END);
+	if (!sv->mhd) {
+		close(fd);
+		rc = ldg_err_set(err, -EIO, "cannot start the HTTP server");
+		goto out_free;
+	}
+	rc = -pthread_create(&sv->poller, NULL, poll_head, sv);
+	if (rc) {
+		ldg_err_set(err, rc, "cannot start the head poller");
+		goto out_stop;
+	}
+	sv->poller_started = true;
+	*out = sv;
+	return 0;
+out_stop:
+	MHD_stop_daemon(sv->mhd);
+out_free:
+	pthread_cond_destroy(&sv->moved);
+	pthread_mutex_destroy(&sv->verify_lock);
+	pthread_mutex_destroy(&sv->lock);
+	free(sv);
+	return rc;
+}
+
+uint16_t srv_port(const struct srv *sv)
+{
+	return sv->port;
+}
+
+void srv_stop(struct srv *sv)
+{
+	if (!sv)
+		return;
+	pthread_mutex_lock(&sv->lock);
+	sv->stopping = true;
+	pthread_cond_broadcast(&sv->moved);
+	pthread_mutex_unlock(&sv->lock);
+	MHD_stop_daemon(sv->mhd);
+	if (sv->poller_started)
+		pthread_join(sv->poller, NULL);
+	free(sv->verify_body);
+	pthread_cond_destroy(&sv->moved);
+	pthread_mutex_destroy(&sv->verify_lock);
+	pthread_mutex_destroy(&sv->lock);
+	free(sv);
+}

@@ -1,0 +1,55 @@
+/*
+ * serve.h - `ledger serve`: the read-only HTTP API over a ledger
+ * (libmicrohttpd, JSON with jansson), and Server-Sent Events for new
+ * entries. docs/api.md documents every endpoint; api.h lists them.
+ *
+ * Threads: libmicrohttpd runs one thread per connection; each request
+ * opens its own read transaction on the shared store and ends it before
+ * answering, so no request sees a torn state. One poller thread reads the
+ * head every SRV_POLL_MS and wakes every event stream when it moves.
+ * /api/v1/verify runs ldg_verify() at most once per head: the report is
+ * cached until the head moves, and concurrent requests wait for the one
+ * that runs.
+ *
+ * Limits: SRV_CONN_MAX connections, SRV_CONN_PER_IP from one address,
+ * SRV_CONN_TIMEOUT_S idle seconds before a connection is closed (event
+ * streams send a comment every SRV_KEEPALIVE_S, which keeps them alive),
+ * SRV_REQ_MEMORY bytes for a request's headers; a GET or HEAD with a
+ * body is refused. Only GET and HEAD exist: serve/ never writes.
+ *
+ * Caveats: srv_start() borrows the store, which must be opened with
+ * LDG_OPEN_RDONLY, until srv_stop() returns. Signals are the caller's:
+ * block SIGTERM/SIGINT before srv_start() so that no server thread takes
+ * them, and call srv_stop() from the thread that waits for them.
+ */
+#ifndef SRV_SERVE_H
+#define SRV_SERVE_H
+
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "err.h"
+#include "store.h"
+
+#define SRV_POLL_MS 200
+#define SRV_KEEPALIVE_S 15
+#define SRV_CONN_MAX 256
+#define SRV_CONN_PER_IP 64
+#define SRV_CONN_TIMEOUT_S 60
+#define SRV_REQ_MEMORY (64 * 1024)
+
+struct srv;
+
+/* Starts serving s on addr. 0, or -EADDRINUSE and friends with the
+ * reason in err. Caller stops it with srv_stop(). */
+int srv_start(struct ldg_store *s, const struct sockaddr_storage *addr,
+	      socklen_t addrlen, struct srv **out, struct ldg_err *err);
+
+/* The port it listens on (the kernel's choice for port 0). */
+uint16_t srv_port(const struct srv *sv);
+
+/* Ends every event stream, waits for the requests in progress and the
+ * poller, and frees sv. The store is not closed. NULL is a no-op. */
+void srv_stop(struct srv *sv);
+
+#endif
