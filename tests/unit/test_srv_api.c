@@ -1,0 +1,283 @@
+/* Unit tests for serve/api.c: routes, query parameters, Accept and the
+ * --listen address of `ledger serve`. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "api.h"
+
+/* ---- routes ---- */
+
+static void test_route_parses_every_endpoint(void **state)
+{
+	struct srv_path p;
+	(void)state;
+	assert_int_equal(srv_route_parse("/api/v1/head", &p, NULL), 0);
+	assert_int_equal(p.id, SRV_R_HEAD);
+	assert_int_equal(srv_route_parse("/api/v1/state", &p, NULL), 0);
+	assert_int_equal(p.id, SRV_R_STATE);
+	assert_int_equal(srv_route_parse("/api/v1/entries", &p, NULL), 0);
+	assert_int_equal(p.id, SRV_R_ENTRIES);
+	assert_int_equal(srv_route_parse("/api/v1/verify", &p, NULL), 0);
+	assert_int_equal(p.id, SRV_R_VERIFY);
+	assert_int_equal(srv_route_parse("/api/v1/events", &p, NULL), 0);
+	assert_int_equal(p.id, SRV_R_EVENTS);
+	assert_int_equal(srv_route_parse("/api/v1/entries/42", &p, NULL), 0);
+	assert_int_equal(p.id, SRV_R_ENTRY);
+	assert_int_equal(p.seq, 42);
+	assert_int_equal(
+		srv_route_parse("/api/v1/history/staging/api", &p, NULL), 0);
+	assert_int_equal(p.id, SRV_R_HISTORY);
+	assert_string_equal(p.scope, "staging/api");
+	assert_int_equal(srv_route_parse("/api/v1/history/prod", &p, NULL),
+			 0);
+	assert_string_equal(p.scope, "prod");
+}
+
+static void test_route_unknown_paths_are_enoent(void **state)
+{
+	static const char *const paths[] = {
+		"",
+		"/",
+		"/api",
+		"/api/v1",
+		"/api/v1/",
+		"/api/v1/head/",
+		"/api/v1/heads",
+		"/api/v2/head",
+		"/API/v1/head",
+		"/api/v1/entries/1/x",
+		"/api/v1/history/",
+		"/api/v1/entries/",
+		"//api/v1/head",
+	};
+	struct srv_path p;
+	(void)state;
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		struct ldg_err err = { 0 };
+		assert_int_equal(srv_route_parse(paths[i], &p, &err), -ENOENT);
+		assert_true(strlen(err.msg) > 0);
+	}
+}
+
+static void test_route_rejects_bad_seq_and_names_with_einval(void **state)
+{
+	static const char *const paths[] = {
+		"/api/v1/entries/0",
+		"/api/v1/entries/-1",
+		"/api/v1/entries/+1",
+		"/api/v1/entries/1x",
+		"/api/v1/entries/ 1",
+		"/api/v1/entries/99999999999999999999",
+		"/api/v1/entries/9223372036854775808",
+		"/api/v1/history/Prod",
+		"/api/v1/history/prod/",
+		"/api/v1/history/prod/a/b",
+		"/api/v1/history/prod/API",
+		"/api/v1/history/-x",
+		"/api/v1/history/a_b",
+	};
+	struct srv_path p;
+	(void)state;
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		struct ldg_err err = { 0 };
+		assert_int_equal(srv_route_parse(paths[i], &p, &err), -EINVAL);
+		assert_true(strlen(err.msg) > 0);
+	}
+}
+
+static void test_route_entry_takes_the_largest_seq(void **state)
+{
+	struct srv_path p;
+	(void)state;
+	assert_int_equal(srv_route_parse("/api/v1/entries/9223372036854775807",
+					 &p, NULL),
+			 0);
+	assert_true(p.seq == INT64_MAX);
+}
+
+static void test_route_params_belong_to_their_route(void **state)
+{
+	(void)state;
+	assert_true(srv_route_param_ok(SRV_R_STATE, "at"));
+	assert_true(srv_route_param_ok(SRV_R_STATE, "scope"));
+	assert_false(srv_route_param_ok(SRV_R_STATE, "after"));
+	assert_true(srv_route_param_ok(SRV_R_ENTRIES, "after"));
+	assert_true(srv_route_param_ok(SRV_R_ENTRIES, "limit"));
+	assert_false(srv_route_param_ok(SRV_R_ENTRIES, "at"));
+	assert_true(srv_route_param_ok(SRV_R_EVENTS, "after"));
+	assert_false(srv_route_param_ok(SRV_R_EVENTS, "limit"));
+	assert_false(srv_route_param_ok(SRV_R_HEAD, "at"));
+	assert_false(srv_route_param_ok(SRV_R_ENTRY, "after"));
+	assert_false(srv_route_param_ok(SRV_R_STATE, "AT"));
+	assert_false(srv_route_param_ok(SRV_R_STATE, ""));
+}
+
+/* ---- query parameters ---- */
+
+static void test_seq_param_zero_only_where_allowed(void **state)
+{
+	uint64_t v = 7;
+	(void)state;
+	assert_int_equal(srv_parse_seq("after", "0", true, &v, NULL), 0);
+	assert_int_equal(v, 0);
+	assert_int_equal(srv_parse_seq("at", "0", false, &v, NULL), -EINVAL);
+	assert_int_equal(srv_parse_seq("at", "12", false, &v, NULL), 0);
+	assert_int_equal(v, 12);
+	assert_int_equal(srv_parse_seq("after", "00", true, &v, NULL), -EINVAL);
+}
+
+static void test_seq_param_rejects_junk_and_names_it(void **state)
+{
+	static const char *const bad[] = { "", "x", "-1", "1.5", "1e3",
+					   " 1", "1 ", "0x10", "+3" };
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct ldg_err err = { 0 };
+		uint64_t v;
+		assert_int_equal(srv_parse_seq("after", bad[i], true, &v, &err),
+				 -EINVAL);
+		assert_non_null(strstr(err.msg, "after"));
+	}
+	assert_int_equal(srv_parse_seq("after", NULL, true, &(uint64_t){ 0 },
+				       NULL),
+			 -EINVAL);
+}
+
+static void test_limit_defaults_caps_and_rejects(void **state)
+{
+	uint64_t v;
+	(void)state;
+	assert_int_equal(srv_parse_limit(NULL, &v, NULL), 0);
+	assert_int_equal(v, SRV_LIMIT_DEFAULT);
+	assert_int_equal(srv_parse_limit("1", &v, NULL), 0);
+	assert_int_equal(v, 1);
+	assert_int_equal(srv_parse_limit("500", &v, NULL), 0);
+	assert_int_equal(v, 500);
+	assert_int_equal(srv_parse_limit("501", &v, NULL), 0);
+	assert_int_equal(v, SRV_LIMIT_MAX);
+	assert_int_equal(srv_parse_limit("9223372036854775807", &v, NULL), 0);
+	assert_int_equal(v, SRV_LIMIT_MAX);
+	assert_int_equal(srv_parse_limit("0", &v, NULL), -EINVAL);
+	assert_int_equal(srv_parse_limit("", &v, NULL), -EINVAL);
+	assert_int_equal(srv_parse_limit("-5", &v, NULL), -EINVAL);
+	assert_int_equal(srv_parse_limit("ten", &v, NULL), -EINVAL);
+}
+
+static void test_scope_param_is_a_cluster_or_target(void **state)
+{
+	(void)state;
+	assert_int_equal(srv_parse_scope("staging", NULL), 0);
+	assert_int_equal(srv_parse_scope("staging/api", NULL), 0);
+	assert_int_equal(srv_parse_scope("", NULL), -EINVAL);
+	assert_int_equal(srv_parse_scope("staging/", NULL), -EINVAL);
+	assert_int_equal(srv_parse_scope("/api", NULL), -EINVAL);
+	assert_int_equal(srv_parse_scope("a/b/c", NULL), -EINVAL);
+	assert_int_equal(srv_parse_scope("staging/*", NULL), -EINVAL);
+	assert_int_equal(srv_parse_scope("Staging", NULL), -EINVAL);
+}
+
+/* ---- Accept ---- */
+
+static void test_accept_msgpack_is_recognised(void **state)
+{
+	(void)state;
+	assert_true(srv_accepts_msgpack("application/msgpack"));
+	assert_true(srv_accepts_msgpack("Application/MsgPack"));
+	assert_true(srv_accepts_msgpack("application/json, application/msgpack"));
+	assert_true(srv_accepts_msgpack("application/msgpack;q=0.9"));
+	assert_true(srv_accepts_msgpack(" application/msgpack ; q=1"));
+	assert_true(srv_accepts_msgpack("application/msgpack;q=0.5, */*"));
+}
+
+static void test_accept_other_types_mean_json(void **state)
+{
+	(void)state;
+	assert_false(srv_accepts_msgpack(NULL));
+	assert_false(srv_accepts_msgpack(""));
+	assert_false(srv_accepts_msgpack("*/*"));
+	assert_false(srv_accepts_msgpack("application/json"));
+	assert_false(srv_accepts_msgpack("application/msgpackx"));
+	assert_false(srv_accepts_msgpack("application/x-msgpack-not"));
+	assert_false(srv_accepts_msgpack("xapplication/msgpack"));
+	assert_false(srv_accepts_msgpack("application/msgpack;q=0"));
+	assert_false(srv_accepts_msgpack("application/msgpack; q=0.000"));
+	assert_false(srv_accepts_msgpack("application/json;x=application/msgpack"));
+}
+
+/* ---- --listen ---- */
+
+static void test_listen_parses_ipv4_and_ipv6(void **state)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	(void)state;
+	assert_int_equal(srv_parse_listen("127.0.0.1:8080", &ss, &len, NULL),
+			 0);
+	assert_int_equal(ss.ss_family, AF_INET);
+	assert_int_equal(len, sizeof(struct sockaddr_in));
+	assert_int_equal(ntohs(((struct sockaddr_in *)&ss)->sin_port), 8080);
+	assert_true(srv_addr_is_loopback(&ss));
+	assert_int_equal(srv_parse_listen("0.0.0.0:0", &ss, &len, NULL), 0);
+	assert_int_equal(ntohs(((struct sockaddr_in *)&ss)->sin_port), 0);
+	assert_false(srv_addr_is_loopback(&ss));
+	assert_int_equal(srv_parse_listen("127.9.8.7:65535", &ss, &len, NULL),
+			 0);
+	assert_true(srv_addr_is_loopback(&ss));
+	assert_int_equal(srv_parse_listen("[::1]:9000", &ss, &len, NULL), 0);
+	assert_int_equal(ss.ss_family, AF_INET6);
+	assert_int_equal(len, sizeof(struct sockaddr_in6));
+	assert_int_equal(ntohs(((struct sockaddr_in6 *)&ss)->sin6_port), 9000);
+	assert_true(srv_addr_is_loopback(&ss));
+	assert_int_equal(srv_parse_listen("[::]:9000", &ss, &len, NULL), 0);
+	assert_false(srv_addr_is_loopback(&ss));
+}
+
+static void test_listen_rejects_malformed_addresses(void **state)
+{
+	static const char *const bad[] = {
+		"",           "8080",          ":8080",        "127.0.0.1",
+		"127.0.0.1:", "127.0.0.1:x",   "127.0.0.1:65536",
+		"127.0.0.1:-1", "localhost:80", "::1:80",      "[::1]",
+		"[::1]80",    "[]:80",         "[127.0.0.1]:80",
+		"1.2.3:80",   "127.0.0.1:80 ", "127.0.0.1:+80",
+	};
+	struct sockaddr_storage ss;
+	socklen_t len;
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct ldg_err err = { 0 };
+		assert_int_equal(srv_parse_listen(bad[i], &ss, &len, &err),
+				 -EINVAL);
+		assert_non_null(strstr(err.msg, "--listen"));
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_route_parses_every_endpoint),
+		cmocka_unit_test(test_route_unknown_paths_are_enoent),
+		cmocka_unit_test(
+			test_route_rejects_bad_seq_and_names_with_einval),
+		cmocka_unit_test(test_route_entry_takes_the_largest_seq),
+		cmocka_unit_test(test_route_params_belong_to_their_route),
+		cmocka_unit_test(test_seq_param_zero_only_where_allowed),
+		cmocka_unit_test(test_seq_param_rejects_junk_and_names_it),
+		cmocka_unit_test(test_limit_defaults_caps_and_rejects),
+		cmocka_unit_test(test_scope_param_is_a_cluster_or_target),
+		cmocka_unit_test(test_accept_msgpack_is_recognised),
+		cmocka_unit_test(test_accept_other_types_mean_json),
+		cmocka_unit_test(test_listen_parses_ipv4_and_ipv6),
+		cmocka_unit_test(test_listen_rejects_malformed_addresses),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
