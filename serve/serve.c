@@ -399,17 +399,18 @@ static int h_verify(const struct request *rq, struct reply *rp)
 	}
 	if (!rc) {
 		rp->body = malloc(sv->verify_len);
+		rp->len = sv->verify_len;
 		if (rp->body)
 			memcpy(rp->body, sv->verify_body, sv->verify_len);
 		else
 			rc = ldg_err_set(&err, -ENOMEM, "out of memory");
 	}
 	pthread_mutex_unlock(&sv->verify_lock);
+	/* the check could not run: never a 404 */
 	if (rc)
 		return reply_ldg(rp, rc == -ENOENT ? -EIO : rc, &err);
 	rp->status = MHD_HTTP_OK;
 	rp->type = "application/json";
-	rp->len = sv->verify_len;
 	rp->cache = "no-store";
 	return 0;
 }
