@@ -201,7 +201,13 @@ fi
 step "after all the kills"
 # every SEQ HASH ever printed, once each, and in the ledger
 log_pairs "$N" >"$T/all"
-check "the log has seqs 1..$N" cmp -s <(cut -d' ' -f1 "$T/all") <(seq 1 "$N")
+if ! cmp -s <(cut -d' ' -f1 "$T/all") <(seq 1 "$N"); then
+	diff <(cut -d' ' -f1 "$T/all") <(seq 1 "$N") | head -5
+	wc -l "$T/all" "$T/log.err"
+	head -c 300 "$T/log.err"
+	fail "the log does not have seqs 1..$N"
+fi
+ok
 sort -n "$T/printed" >"$T/printed.sorted"
 check "no seq was printed twice" \
 	[ "$(cut -d' ' -f1 "$T/printed.sorted" | uniq -d | wc -l)" -eq 0 ]
