@@ -163,11 +163,14 @@ out_json:
 	return rc;
 }
 
-/* 2..50 ms, more with each try, jittered so the losers spread out. */
+/* Exponential backoff with full jitter (a random wait up to 4 ms,
+ * doubling per try, capped at 1 s): the writers that keep losing spread
+ * out, so the contention thins instead of repeating in lockstep. */
 static void backoff(int attempt)
 {
-	long ms = 2 + rand() % (2 + 4 * (attempt < 12 ? attempt : 12));
-	struct timespec ts = { 0, ms * 1000000L };
+	long cap = 4L << (attempt < 8 ? attempt : 8);
+	long ms = 1 + rand() % (cap < 1000 ? cap : 1000);
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
 
 	nanosleep(&ts, NULL);
 }

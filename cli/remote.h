@@ -7,8 +7,9 @@
  * Flow, up to CLI_REMOTE_TRIES times: GET /api/v1/head (origin, seq,
  * hash); GET /api/v1/state?at=SEQ&scope=TARGET (the target's values and
  * lock at exactly that head); draft (nothing to do: stop, exit 0); seal
- * for that head; POST. 409 means another writer got there first: wait a
- * few jittered milliseconds and rebuild on the new head.
+ * for that head; POST. 409 means another writer got there first: wait
+ * (exponential backoff with full jitter, up to 1 s) and rebuild on the
+ * new head.
  *
  * HTTP is libcurl's. Single-threaded, like the command.
  */
@@ -17,7 +18,7 @@
 
 #include "cli.h"
 
-#define CLI_REMOTE_TRIES 20
+#define CLI_REMOTE_TRIES 30
 
 /* Plans the entry on the target's state now; *out NULL: nothing to do. */
 typedef int (*cli_draft_fn)(const struct ldg_values *now, void *arg,
