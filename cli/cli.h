@@ -33,6 +33,8 @@ struct cli_ctx {
 	const char *cmd;    /* "set", "key add", ... for messages */
 	const char *ledger; /* --ledger DIR, or NULL */
 	const char *help;   /* this command's --help text */
+	const char *remote; /* --remote URL or $LEDGER_REMOTE, or NULL */
+	bool remote_given;  /* --remote on the command line */
 };
 
 struct cli_cmd {

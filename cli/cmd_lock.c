@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "remote.h"
 
 static const char lock_help[] =
 	"usage: ledger lock TARGET -m REASON\n\n"
@@ -16,6 +17,20 @@ static const char unlock_help[] =
 	"Lift a target's lock. Unlocking an unlocked target writes nothing.\n\n"
 	"  -m, --message REASON  why (required)\n"
 	"  --key FILE            signing key\n";
+
+struct remote_lock {
+	const char *target;
+	const char *reason;
+	bool lock;
+};
+
+static int draft(const struct ldg_values *now, void *arg,
+		 struct ldg_entry **out, struct ldg_err *err)
+{
+	struct remote_lock *a = arg;
+
+	return ldg_draft_lock(now, a->target, a->reason, a->lock, out, err);
+}
 
 static int lock_cmd(int argc, char **argv, struct cli_ctx *c, bool lock)
 {
@@ -45,10 +60,17 @@ static int lock_cmd(int argc, char **argv, struct cli_ctx *c, bool lock)
 	if (w.n_meta)
 		return cli_usage(c, "--meta is not recorded on %s entries",
 				 lock ? "lock" : "unlock");
-	rc = cli_open_signed(c, &w, &s, &k);
-	if (rc)
-		return rc;
-	if (ldg_lock(s, k, argv[optind], w.reason, lock, &res, &err)) {
+	if (c->remote) {
+		struct remote_lock a = { argv[optind], w.reason, lock };
+		rc = cli_remote_write(c, &w, argv[optind], draft, &a, &res);
+		if (rc)
+			goto out_free;
+	} else {
+		rc = cli_open_signed(c, &w, &s, &k);
+		if (rc)
+			return rc;
+	}
+	if (!c->remote && ldg_lock(s, k, argv[optind], w.reason, lock, &res, &err)) {
 		rc = cli_fail(c, &err);
 		goto out_free;
 	}

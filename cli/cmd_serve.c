@@ -1,5 +1,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
+#include <stdbool.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
@@ -11,9 +13,9 @@
 #include "serve.h"
 
 static const char help[] =
-	"usage: ledger serve [--listen ADDR:PORT]\n\n"
-	"Serve the ledger over HTTP, read-only: a JSON API and Server-Sent\n"
-	"Events for new entries (see docs/api.md):\n"
+	"usage: ledger serve [--listen ADDR:PORT] [--read-only]\n\n"
+	"Serve the ledger over HTTP: a JSON API, Server-Sent Events for new\n"
+	"entries, and appends of entries clients signed (see docs/api.md):\n"
 	"  GET /api/v1/head                      origin, head seq, hash, root\n"
 	"  GET /api/v1/state[?at=SEQ][&scope=S]  `ledger state --json`\n"
 	"  GET /api/v1/history/CLUSTER[/RELEASE] `ledger history --json`\n"
@@ -23,24 +25,34 @@ static const char help[] =
 	"                                        Accept: application/msgpack\n"
 	"  GET /api/v1/verify                    `ledger verify --json`\n"
 	"  GET /api/v1/events[?after=SEQ]        new entries as they come\n"
+	"  POST /api/v1/entries                  append signed entry bytes\n"
+	"                                        (ledger --remote URL set ...)\n"
 	"Prints \"listening on http://ADDR:PORT\" once ready; runs until\n"
 	"SIGTERM or SIGINT, then exits 0.\n\n"
 	"  --listen ADDR:PORT  numeric address and port (default\n"
 	"                      127.0.0.1:8080; [::1]:8080 for IPv6; port 0\n"
 	"                      picks a free one). The API has no\n"
-	"                      authentication: bind beyond loopback only\n"
-	"                      where everyone who can connect may read\n";
+	"                      authentication for reads: bind beyond\n"
+	"                      loopback only where everyone who can connect\n"
+	"                      may read. Appends are checked like local ones\n"
+	"                      (signature, key, scope, lock, head)\n"
+	"  --read-only         refuse POST (405); the server then never opens\n"
+	"                      the ledger for writing\n";
 
 int cmd_serve(int argc, char **argv, struct cli_ctx *c)
 {
 	static const struct option opts[] = {
 		CLI_COMMON_OPTS,
 		{ "listen", required_argument, NULL, 'l' },
+		{ "read-only", no_argument, NULL, 'r' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct ldg_err err = { 0 };
 	struct sockaddr_storage addr;
 	struct ldg_store *s;
+	struct srv_writer *writer = NULL;
+	char dir[PATH_MAX];
+	bool read_only = false;
 	struct srv *sv;
 	const char *listen = "127.0.0.1:8080";
 	char host[INET6_ADDRSTRLEN];
@@ -55,6 +67,8 @@ int cmd_serve(int argc, char **argv, struct cli_ctx *c)
 			break;
 		if (opt == 'l') {
 			listen = optarg;
+		} else if (opt == 'r') {
+			read_only = true;
 		} else {
 			rc = cli_common_opt(c, opt, argv);
 			if (rc >= 0)
@@ -68,6 +82,20 @@ int cmd_serve(int argc, char **argv, struct cli_ctx *c)
 	rc = cli_open_ro(c, &s);
 	if (rc)
 		return rc;
+	/* the writer is forked before any thread starts; it opens the
+	 * ledger itself, read-write, once the read-only open proved it is
+	 * there (LMDB: one environment per process) */
+	if (!read_only) {
+		rc = cli_ledger_dir(c, dir);
+		if (rc) {
+			ldg_store_close(s);
+			return rc;
+		}
+		if (srv_writer_start(dir, &writer, &err)) {
+			ldg_store_close(s);
+			return cli_fail(c, &err);
+		}
+	}
 	/* every thread started from here inherits the mask: the signals
 	 * reach only sigwait() below */
 	sigemptyset(&set);
@@ -75,9 +103,10 @@ int cmd_serve(int argc, char **argv, struct cli_ctx *c)
 	sigaddset(&set, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	if (srv_start(s, &addr, addrlen, &sv, &err)) {
+	if (srv_start(s, writer, &addr, addrlen, &sv, &err)) {
 		ldg_err_prefix(&err, "%s", listen);
 		rc = cli_fail(c, &err);
+		srv_writer_stop(writer);
 		ldg_store_close(s);
 		return rc;
 	}
@@ -99,6 +128,7 @@ int cmd_serve(int argc, char **argv, struct cli_ctx *c)
 		rc = sigwait(&set, &sig);
 	} while (rc == EINTR);
 	srv_stop(sv);
+	srv_writer_stop(writer);
 	ldg_store_close(s);
 	return CLI_OK;
 }

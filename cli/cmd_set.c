@@ -2,6 +2,7 @@
 #include <stdlib.h>
 
 #include "cli.h"
+#include "remote.h"
 
 static const char help[] =
 	"usage: ledger set TARGET KEY=VALUE... -m REASON [--meta K=V]... "
@@ -19,6 +20,22 @@ static const char help[] =
 	"  --ledger DIR          the ledger (default: $LEDGER_DIR)\n\n"
 	"Exit: 0 written or nothing to do; 1 not authorised or target locked;\n"
 	"2 bad input or environment.\n";
+
+struct remote_set {
+	const char *target;
+	const struct ldg_kv *kv;
+	size_t n;
+	const struct cli_write_opts *w;
+};
+
+static int draft(const struct ldg_values *now, void *arg,
+		 struct ldg_entry **out, struct ldg_err *err)
+{
+	struct remote_set *a = arg;
+
+	return ldg_draft_set(now, a->target, a->kv, a->n, a->w->reason,
+			     a->w->meta, a->w->n_meta, a->w->force, out, err);
+}
 
 int cmd_set(int argc, char **argv, struct cli_ctx *c)
 {
@@ -65,10 +82,17 @@ int cmd_set(int argc, char **argv, struct cli_ctx *c)
 			goto out_free;
 		}
 	}
-	rc = cli_open_signed(c, &w, &s, &k);
-	if (rc)
-		goto out_free;
-	if (ldg_set(s, k, target, kv, n, w.reason, w.meta, w.n_meta, w.force,
+	if (c->remote) {
+		struct remote_set a = { target, kv, n, &w };
+		rc = cli_remote_write(c, &w, target, draft, &a, &res);
+		if (rc)
+			goto out_free;
+	} else {
+		rc = cli_open_signed(c, &w, &s, &k);
+		if (rc)
+			goto out_free;
+	}
+	if (!c->remote && ldg_set(s, k, target, kv, n, w.reason, w.meta, w.n_meta, w.force,
 		    &res, &err)) {
 		rc = cli_fail(c, &err);
 		goto out_free;

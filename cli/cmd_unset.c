@@ -1,6 +1,7 @@
 #include <stdio.h>
 
 #include "cli.h"
+#include "remote.h"
 
 static const char help[] =
 	"usage: ledger unset TARGET KEY... -m REASON [--meta K=V]... [--force]\n\n"
@@ -10,6 +11,23 @@ static const char help[] =
 	"  --meta K=V            metadata\n"
 	"  --force               pass a lock (recorded as forced=true)\n"
 	"  --key FILE            signing key\n";
+
+struct remote_unset {
+	const char *target;
+	const char *const *keys;
+	size_t n;
+	const struct cli_write_opts *w;
+};
+
+static int draft(const struct ldg_values *now, void *arg,
+		 struct ldg_entry **out, struct ldg_err *err)
+{
+	struct remote_unset *a = arg;
+
+	return ldg_draft_unset(now, a->target, a->keys, a->n, a->w->reason,
+			       a->w->meta, a->w->n_meta, a->w->force, out,
+			       err);
+}
 
 int cmd_unset(int argc, char **argv, struct cli_ctx *c)
 {
@@ -43,10 +61,19 @@ int cmd_unset(int argc, char **argv, struct cli_ctx *c)
 	if (argc - optind < 2)
 		return cli_usage(c, "expected TARGET KEY...");
 	target = argv[optind++];
-	rc = cli_open_signed(c, &w, &s, &k);
-	if (rc)
-		return rc;
-	if (ldg_unset(s, k, target, (const char *const *)&argv[optind],
+	if (c->remote) {
+		struct remote_unset a = { target,
+					  (const char *const *)&argv[optind],
+					  (size_t)(argc - optind), &w };
+		rc = cli_remote_write(c, &w, target, draft, &a, &res);
+		if (rc)
+			goto out_free;
+	} else {
+		rc = cli_open_signed(c, &w, &s, &k);
+		if (rc)
+			return rc;
+	}
+	if (!c->remote && ldg_unset(s, k, target, (const char *const *)&argv[optind],
 		      (size_t)(argc - optind), w.reason, w.meta, w.n_meta,
 		      w.force, &res, &err)) {
 		rc = cli_fail(c, &err);

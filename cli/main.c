@@ -3,6 +3,7 @@
  * the table below (git style). Each cmd_<name>.c parses its own options,
  * calls the library and formats the answer.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,14 +35,22 @@ static const struct cli_cmd commands[] = {
 	{ "mount", cmd_mount, "show the ledger as read-only files (FUSE)" },
 	{ "apply", cmd_apply, "make a cluster match the ledger (helmfile)" },
 	{ "chatops", cmd_chatops, "record a /deploy pull-request comment" },
-	{ "serve", cmd_serve, "serve a read-only JSON API and live events" },
+	{ "serve", cmd_serve, "serve the JSON API, live events, remote appends" },
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 
+/* The commands that can append through `ledger serve` (cli/remote.h). */
+static bool takes_remote(const char *name)
+{
+	return !strcmp(name, "set") || !strcmp(name, "unset") ||
+	       !strcmp(name, "lock") || !strcmp(name, "unlock");
+}
+
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: ledger [--ledger DIR] COMMAND [ARGS]\n\n"
+	fprintf(f, "usage: ledger [--ledger DIR | --remote URL] COMMAND "
+		   "[ARGS]\n\n"
 		   "GitOps without Git: a signed, append-only ledger of Helm "
 		   "release values.\n\ncommands:\n");
 	for (size_t i = 0; i < N_COMMANDS; i++)
@@ -51,6 +60,9 @@ static void usage(FILE *f)
 		   "see ledger(1).\n"
 		   "The ledger lives in --ledger DIR, $LEDGER_DIR, or "
 		   "$XDG_DATA_HOME/ledger.\n"
+		   "With --remote URL ($LEDGER_REMOTE), set, unset, lock and "
+		   "unlock sign here\nand append through `ledger serve` at "
+		   "URL; the key never leaves this machine.\n"
 		   "Exit codes: 0 ok, 1 the answer is no, 2 usage or "
 		   "environment error.\n");
 }
@@ -77,6 +89,15 @@ int main(int argc, char **argv)
 			c.ledger = argv[++i];
 		} else if (!strncmp(argv[i], "--ledger=", 9)) {
 			c.ledger = argv[i] + 9;
+		} else if (!strcmp(argv[i], "--remote") && i + 1 < argc) {
+			c.remote = argv[++i];
+			c.remote_given = true;
+		} else if (!strncmp(argv[i], "--remote=", 9)) {
+			c.remote = argv[i] + 9;
+			c.remote_given = true;
+		} else if (!strcmp(argv[i], "--remote")) {
+			cli_error("--remote needs a URL (see ledger --help)");
+			return CLI_BAD;
 		} else if (!strcmp(argv[i], "--ledger")) {
 			cli_error("--ledger needs a directory (see ledger "
 				  "--help)");
@@ -103,9 +124,24 @@ int main(int argc, char **argv)
 		i = 0;
 	}
 	for (size_t k = 0; k < N_COMMANDS; k++) {
+		const char *env = getenv("LEDGER_REMOTE");
 		if (strcmp(argv[i], commands[k].name))
 			continue;
 		c.cmd = commands[k].name;
+		if (!takes_remote(c.cmd)) {
+			if (c.remote_given) {
+				cli_error("%s: --remote works with set, unset, "
+					  "lock and unlock only", c.cmd);
+				return CLI_BAD;
+			}
+			c.remote = NULL;
+		} else if (!c.remote && env && *env) {
+			c.remote = env;
+		}
+		if (c.remote && !*c.remote) {
+			cli_error("--remote needs a URL (see ledger --help)");
+			return CLI_BAD;
+		}
 		optind = 1;
 		return commands[k].run(argc - i, argv + i, &c);
 	}

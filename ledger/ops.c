@@ -28,41 +28,46 @@ void ldg_result_free(struct ldg_result *res)
 	res->n = 0;
 }
 
-/* Fills in seq, prev, time and signature of draft, checks it may be
- * written here, and stores it with its indexes. */
-static int wctx_append(struct wctx *c, struct ldg_entry *e,
-		       struct ldg_err *err)
+static void draft_fill(struct ldg_entry *e, uint64_t head,
+		       const struct ldg_signer *k)
 {
-	struct ldg_appended *grown, *a;
-	uint8_t hash[LDG_HASH_BYTES], kb[8];
-	const char *origin = c->w.s->origin;
-	uint8_t *bytes = NULL;
-	uint64_t head;
-	size_t len;
-	MDB_val k, v;
-	int rc;
-
-	rc = ldg_head(&c->w, &head, e->prev);
-	if (rc)
-		return ldg_err_set(err, rc, "cannot read the head");
 	e->seq = head + 1;
 	e->time_ns = ldg_now_ns();
-	memcpy(e->signer, ldg_signer_vkey(c->k)->keyid, LDG_KEYID_BYTES);
+	memcpy(e->signer, ldg_signer_vkey(k)->keyid, LDG_KEYID_BYTES);
+}
+
+int ldg_entry_seal(struct ldg_entry *e, uint64_t head,
+		   const uint8_t prev[LDG_HASH_BYTES], const char *origin,
+		   const struct ldg_signer *k, uint8_t **out, size_t *len,
+		   struct ldg_err *err)
+{
+	int rc;
+
+	if (e->kind == LDG_KIND_INIT)
+		return ldg_err_set(err, -EINVAL,
+				   "an init entry is only written by init");
+	draft_fill(e, head, k);
+	memcpy(e->prev, prev, LDG_HASH_BYTES);
 	rc = ldg_entry_check(e, err);
 	if (rc)
 		return rc;
-	rc = ldg_authorize(&c->w, e, err);
-	if (rc)
-		return rc;
-	if (e->kind == LDG_KIND_INIT)
-		origin = e->changes[0].value;
-	rc = ldg_entry_sign(e, origin, c->k, &bytes, &len, err);
-	if (rc)
-		return rc;
+	return ldg_entry_sign(e, origin, k, out, len, err);
+}
+
+/* Stores accepted, signed bytes of e (seq = head + 1) with its indexes
+ * and records it in the result. */
+static int wctx_store(struct wctx *c, const struct ldg_entry *e,
+		      const uint8_t *bytes, size_t len, struct ldg_err *err)
+{
+	struct ldg_appended *grown, *a;
+	uint8_t hash[LDG_HASH_BYTES], kb[8];
+	MDB_val k, v;
+	int rc;
+
 	ldg_put_be64(kb, e->seq);
 	k.mv_data = kb;
 	k.mv_size = 8;
-	v.mv_data = bytes;
+	v.mv_data = (void *)bytes;
 	v.mv_size = len;
 	rc = ldg_mdb_err(mdb_put(c->w.txn, c->w.s->dbi[DB_ENTRIES], &k, &v,
 				 MDB_APPEND));
@@ -70,7 +75,6 @@ static int wctx_append(struct wctx *c, struct ldg_entry *e,
 		ldg_entry_hash(bytes, len, hash);
 		rc = ldg_index_apply(&c->w, e, hash);
 	}
-	free(bytes);
 	if (rc)
 		return ldg_err_set(err, rc, "cannot store entry %llu: %s",
 				   (unsigned long long)e->seq, strerror(-rc));
@@ -84,6 +88,37 @@ static int wctx_append(struct wctx *c, struct ldg_entry *e,
 	a->kind = e->kind;
 	snprintf(a->target, sizeof(a->target), "%s", e->target);
 	return 0;
+}
+
+/* Fills in seq, prev, time and signature of draft, checks it may be
+ * written here, and stores it with its indexes. */
+static int wctx_append(struct wctx *c, struct ldg_entry *e,
+		       struct ldg_err *err)
+{
+	const char *origin = c->w.s->origin;
+	uint8_t *bytes = NULL;
+	uint64_t head;
+	size_t len;
+	int rc;
+
+	rc = ldg_head(&c->w, &head, e->prev);
+	if (rc)
+		return ldg_err_set(err, rc, "cannot read the head");
+	draft_fill(e, head, c->k);
+	rc = ldg_entry_check(e, err);
+	if (rc)
+		return rc;
+	rc = ldg_authorize(&c->w, e, err);
+	if (rc)
+		return rc;
+	if (e->kind == LDG_KIND_INIT)
+		origin = e->changes[0].value;
+	rc = ldg_entry_sign(e, origin, c->k, &bytes, &len, err);
+	if (rc)
+		return rc;
+	rc = wctx_store(c, e, bytes, len, err);
+	free(bytes);
+	return rc;
 }
 
 static int plan_reindex(struct wctx *c, void *arg, struct ldg_err *err);
@@ -303,26 +338,21 @@ struct set_arg {
 	bool force;
 };
 
-static int plan_set(struct wctx *c, void *arg, struct ldg_err *err)
+/* The set/unset entry for a target whose values are now, without the
+ * keys already so (*out may have no changes: nothing to do). */
+static int build_set(const struct set_arg *a, const struct ldg_values *now,
+		     struct ldg_entry **out, struct ldg_err *err)
 {
-	struct set_arg *a = arg;
-	struct ldg_values now;
 	struct ldg_entry *e;
-	int rc;
+	int rc = 0;
 
-	rc = ldg_state_get(&c->w, a->target, 0, &now);
-	if (rc)
-		return ldg_err_set(err, rc, "cannot read state of %s",
-				   a->target);
 	e = new_entry(a->kv ? LDG_KIND_SET : LDG_KIND_UNSET, a->target,
 		      a->reason, err);
-	if (!e) {
-		rc = -ENOMEM;
-		goto out_values;
-	}
+	if (!e)
+		return -ENOMEM;
 	for (size_t i = 0; i < a->n && !rc; i++) {
 		const char *key = a->kv ? a->kv[i].key : a->keys[i];
-		const struct ldg_value *cur = ldg_values_find(&now, key);
+		const struct ldg_value *cur = ldg_values_find(now, key);
 		if (a->kv && cur && !strcmp(cur->value, a->kv[i].value))
 			continue; /* already so */
 		if (!a->kv && !cur)
@@ -337,10 +367,30 @@ static int plan_set(struct wctx *c, void *arg, struct ldg_err *err)
 	}
 	if (!rc)
 		rc = add_meta(e, a->meta, a->n_meta, err);
-	if (!rc && a->force && now.lock_seq)
+	if (!rc && a->force && now->lock_seq)
 		rc = ldg_entry_add_meta(e, "forced", "true");
+	if (rc) {
+		ldg_entry_free(e);
+		return rc;
+	}
+	*out = e;
+	return 0;
+}
+
+static int plan_set(struct wctx *c, void *arg, struct ldg_err *err)
+{
+	struct set_arg *a = arg;
+	struct ldg_values now;
+	struct ldg_entry *e = NULL;
+	int rc;
+
+	rc = ldg_state_get(&c->w, a->target, 0, &now);
 	if (rc)
-		goto out_entry;
+		return ldg_err_set(err, rc, "cannot read state of %s",
+				   a->target);
+	rc = build_set(a, &now, &e, err);
+	if (rc)
+		goto out_values;
 	/* who may write comes first; a lock is only news to those who may */
 	rc = authorize_draft(c, e, err);
 	if (rc == -EBUSY)
@@ -348,7 +398,6 @@ static int plan_set(struct wctx *c, void *arg, struct ldg_err *err)
 				  : 0;
 	if (!rc && e->n_changes)
 		rc = wctx_append(c, e, err);
-out_entry:
 	ldg_entry_free(e);
 out_values:
 	ldg_values_free(&now);
@@ -364,6 +413,33 @@ static int check_write_args(const char *target, const char *reason,
 	return check_user_meta(meta, n_meta, err);
 }
 
+static int check_set_arg(const struct set_arg *a, struct ldg_err *err)
+{
+	if (check_write_args(a->target, a->reason, a->meta, a->n_meta, err))
+		return -EINVAL;
+	if (a->n == 0)
+		return ldg_err_set(err, -EINVAL, a->kv ?
+				   "nothing to set: give KEY=VALUE" :
+				   "nothing to unset: give KEY");
+	for (size_t i = 0; i < a->n; i++) {
+		const char *key = a->kv ? a->kv[i].key : a->keys[i];
+		if (ldg_check_key(key, err))
+			return -EINVAL;
+		if (a->kv && (!a->kv[i].value ||
+			      ldg_check_value(a->kv[i].value,
+					      strlen(a->kv[i].value), err))) {
+			ldg_err_prefix(err, "%s", key);
+			return -EINVAL;
+		}
+		for (size_t j = 0; j < i; j++)
+			if (!strcmp(key, a->kv ? a->kv[j].key : a->keys[j]))
+				return ldg_err_set(err, -EINVAL,
+						   "key \"%s\" given twice",
+						   key);
+	}
+	return 0;
+}
+
 int ldg_set(struct ldg_store *s, const struct ldg_signer *k,
 	    const char *target, const struct ldg_kv *kv, size_t n,
 	    const char *reason, const struct ldg_kv *meta, size_t n_meta,
@@ -371,24 +447,8 @@ int ldg_set(struct ldg_store *s, const struct ldg_signer *k,
 {
 	struct set_arg a = { target, kv, NULL, n, reason, meta, n_meta, force };
 
-	if (check_write_args(target, reason, meta, n_meta, err))
+	if (check_set_arg(&a, err))
 		return -EINVAL;
-	if (n == 0)
-		return ldg_err_set(err, -EINVAL, "nothing to set: give KEY=VALUE");
-	for (size_t i = 0; i < n; i++) {
-		if (ldg_check_key(kv[i].key, err))
-			return -EINVAL;
-		if (!kv[i].value ||
-		    ldg_check_value(kv[i].value, strlen(kv[i].value), err)) {
-			ldg_err_prefix(err, "%s", kv[i].key);
-			return -EINVAL;
-		}
-		for (size_t j = 0; j < i; j++)
-			if (!strcmp(kv[i].key, kv[j].key))
-				return ldg_err_set(err, -EINVAL,
-						   "key \"%s\" given twice",
-						   kv[i].key);
-	}
 	return run_write(s, k, plan_set, &a, res, err);
 }
 
@@ -400,20 +460,48 @@ int ldg_unset(struct ldg_store *s, const struct ldg_signer *k,
 	struct set_arg a = { target, NULL, keys, n, reason, meta, n_meta,
 			     force };
 
-	if (check_write_args(target, reason, meta, n_meta, err))
+	if (check_set_arg(&a, err))
 		return -EINVAL;
-	if (n == 0)
-		return ldg_err_set(err, -EINVAL, "nothing to unset: give KEY");
-	for (size_t i = 0; i < n; i++) {
-		if (ldg_check_key(keys[i], err))
-			return -EINVAL;
-		for (size_t j = 0; j < i; j++)
-			if (!strcmp(keys[i], keys[j]))
-				return ldg_err_set(err, -EINVAL,
-						   "key \"%s\" given twice",
-						   keys[i]);
-	}
 	return run_write(s, k, plan_set, &a, res, err);
+}
+
+/* The drafts for a client without the store: checked as ldg_set() and
+ * ldg_unset() check, planned on now as they plan. */
+static int draft_set(const struct set_arg *a, const struct ldg_values *now,
+		     struct ldg_entry **out, struct ldg_err *err)
+{
+	int rc;
+
+	*out = NULL;
+	if (check_set_arg(a, err))
+		return -EINVAL;
+	rc = build_set(a, now, out, err);
+	if (!rc && (*out)->n_changes == 0) {
+		ldg_entry_free(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
+int ldg_draft_set(const struct ldg_values *now, const char *target,
+		  const struct ldg_kv *kv, size_t n, const char *reason,
+		  const struct ldg_kv *meta, size_t n_meta, bool force,
+		  struct ldg_entry **out, struct ldg_err *err)
+{
+	struct set_arg a = { target, kv, NULL, n, reason, meta, n_meta, force };
+
+	return draft_set(&a, now, out, err);
+}
+
+int ldg_draft_unset(const struct ldg_values *now, const char *target,
+		    const char *const *keys, size_t n, const char *reason,
+		    const struct ldg_kv *meta, size_t n_meta, bool force,
+		    struct ldg_entry **out, struct ldg_err *err)
+{
+	struct set_arg a = { target, NULL, keys, n, reason, meta, n_meta,
+			     force };
+
+	return draft_set(&a, now, out, err);
 }
 
 /* ---- rollback ---- */
@@ -597,6 +685,20 @@ int ldg_lock(struct ldg_store *s, const struct ldg_signer *k,
 	return run_write(s, k, plan_lock, &a, res, err);
 }
 
+int ldg_draft_lock(const struct ldg_values *now, const char *target,
+		   const char *reason, bool lock, struct ldg_entry **out,
+		   struct ldg_err *err)
+{
+	*out = NULL;
+	if (check_write_args(target, reason, NULL, 0, err))
+		return -EINVAL;
+	if ((now->lock_seq != 0) == lock)
+		return 0; /* already so */
+	*out = new_entry(lock ? LDG_KIND_LOCK : LDG_KIND_UNLOCK, target,
+			 reason, err);
+	return *out ? 0 : -ENOMEM;
+}
+
 /* ---- keys ---- */
 
 struct append_arg {
@@ -604,35 +706,45 @@ struct append_arg {
 	const char *revoke; /* key-revoke: the name, for the last-admin rule */
 };
 
+/* Refuses to revoke the last trusted admin with scope '*'. */
+static int check_revoke(struct wctx *c, const char *name,
+			struct ldg_err *err)
+{
+	struct ldg_keyinfo *ring;
+	size_t n, admins = 0;
+	bool target_admin = false;
+	int rc;
+
+	rc = ldg_keyring_list(&c->w, &ring, &n);
+	if (rc)
+		return ldg_err_set(err, rc, "cannot read the keyring");
+	for (size_t i = 0; i < n; i++) {
+		bool admin = !ring[i].revoked_seq &&
+			     !strcmp(ring[i].role, "admin") &&
+			     ldg_scopes_have_star(ring[i].scopes);
+		if (!strcmp(ring[i].vkey.name, name))
+			target_admin = admin;
+		else
+			admins += admin;
+	}
+	free(ring);
+	if (target_admin && admins == 0)
+		return ldg_err_set(err, -EPERM,
+				   "refusing to revoke \"%s\": it is the "
+				   "last admin key with scope '*'", name);
+	return 0;
+}
+
 static int plan_append(struct wctx *c, void *arg, struct ldg_err *err)
 {
 	struct append_arg *a = arg;
 
 	if (a->revoke) {
-		struct ldg_keyinfo *ring;
-		size_t n, admins = 0;
-		bool target_admin = false;
 		int rc = authorize_draft(c, a->e, err);
+		if (!rc)
+			rc = check_revoke(c, a->revoke, err);
 		if (rc)
 			return rc;
-		rc = ldg_keyring_list(&c->w, &ring, &n);
-		if (rc)
-			return ldg_err_set(err, rc, "cannot read the keyring");
-		for (size_t i = 0; i < n; i++) {
-			bool admin = !ring[i].revoked_seq &&
-				     !strcmp(ring[i].role, "admin") &&
-				     ldg_scopes_have_star(ring[i].scopes);
-			if (!strcmp(ring[i].vkey.name, a->revoke))
-				target_admin = admin;
-			else
-				admins += admin;
-		}
-		free(ring);
-		if (target_admin && admins == 0)
-			return ldg_err_set(err, -EPERM,
-					   "refusing to revoke \"%s\": it is "
-					   "the last admin key with scope '*'",
-					   a->revoke);
 	}
 	return wctx_append(c, a->e, err);
 }
@@ -723,6 +835,90 @@ int ldg_append_batch(struct ldg_store *s, const struct ldg_signer *k,
 	struct batch_arg a = { drafts, n };
 
 	return run_write(s, k, plan_batch, &a, res, err);
+}
+
+/* ---- entries signed elsewhere ---- */
+
+struct signed_arg {
+	const uint8_t *buf;
+	size_t len;
+};
+
+static int plan_signed(struct wctx *c, void *arg, struct ldg_err *err)
+{
+	struct signed_arg *a = arg;
+	uint8_t head_hash[LDG_HASH_BYTES];
+	struct ldg_keyinfo ki;
+	struct ldg_entry *e;
+	uint64_t head;
+	int rc;
+
+	rc = ldg_entry_decode(a->buf, a->len, &e, err);
+	if (rc)
+		return rc;
+	rc = ldg_head(&c->w, &head, head_hash);
+	if (rc) {
+		ldg_err_set(err, rc, "cannot read the head");
+		goto out_entry;
+	}
+	if (e->kind == LDG_KIND_INIT) {
+		rc = ldg_err_set(err, -EINVAL,
+				 "an init entry is only written by init");
+		goto out_entry;
+	}
+	if (e->seq != head + 1 || memcmp(e->prev, head_hash, LDG_HASH_BYTES)) {
+		rc = ldg_err_set(err, -ESTALE,
+				 "the head moved: the entry is built for seq "
+				 "%llu, the head is %llu; rebuild it on the "
+				 "new head", (unsigned long long)e->seq,
+				 (unsigned long long)head);
+		goto out_entry;
+	}
+	rc = ldg_keyring_by_id(&c->w, e->signer, &ki);
+	if (rc == -ENOENT) {
+		rc = ldg_err_set(err, -EACCES,
+				 "signer key %02x%02x%02x%02x is not in the "
+				 "keyring", e->signer[0], e->signer[1],
+				 e->signer[2], e->signer[3]);
+		goto out_entry;
+	}
+	if (rc) {
+		ldg_err_set(err, rc, "cannot read the keyring");
+		goto out_entry;
+	}
+	if (ldg_entry_verify_sig(a->buf, a->len, c->w.s->origin, ki.vkey.pk)) {
+		rc = ldg_err_set(err, -EBADMSG,
+				 "bad signature for key \"%s\" and origin "
+				 "\"%s\"", ki.vkey.name, c->w.s->origin);
+		goto out_entry;
+	}
+	rc = ldg_authorize(&c->w, e, err);
+	if (rc == -EBUSY) {
+		struct ldg_values now;
+		if (ldg_state_get(&c->w, e->target, 0, &now) == 0) {
+			locked_error(c, e->target, now.lock_seq, err);
+			ldg_values_free(&now);
+		}
+	}
+	if (!rc && e->kind == LDG_KIND_KEY_REVOKE)
+		rc = check_revoke(c, e->changes[0].value, err);
+	if (!rc)
+		rc = wctx_store(c, e, a->buf, a->len, err);
+out_entry:
+	ldg_entry_free(e);
+	return rc;
+}
+
+int ldg_append_signed(struct ldg_store *s, const uint8_t *buf, size_t len,
+		      struct ldg_result *res, struct ldg_err *err)
+{
+	struct signed_arg a = { buf, len };
+
+	if (len > LDG_ENTRY_MAX)
+		return ldg_err_set(err, -EBADMSG,
+				   "entry of %zu bytes: at most %d", len,
+				   LDG_ENTRY_MAX);
+	return run_write(s, NULL, plan_signed, &a, res, err);
 }
 
 /* ---- reindex ---- */

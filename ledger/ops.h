@@ -98,6 +98,52 @@ int ldg_append_batch(struct ldg_store *s, const struct ldg_signer *k,
 		     struct ldg_entry **drafts, size_t n,
 		     struct ldg_result *res, struct ldg_err *err);
 
+/* ---- remote writers ----
+ *
+ * A client without the store builds its entry from the state it fetched
+ * (the values and lock of the target at the head it will build on), seals
+ * it for that head with its own key, and sends the bytes; the store's
+ * host appends them with ldg_append_signed(), which checks them exactly
+ * as a local append checks its own.
+ */
+
+/* The set/unset/lock/unlock entry that ldg_set(), ldg_unset() and
+ * ldg_lock() would write on a target whose state is now; input checked as
+ * they check it. *out is NULL when there is nothing to do, else the
+ * caller's (ldg_entry_free()). Authorisation and the lock are the
+ * server's to check. */
+int ldg_draft_set(const struct ldg_values *now, const char *target,
+		  const struct ldg_kv *kv, size_t n, const char *reason,
+		  const struct ldg_kv *meta, size_t n_meta, bool force,
+		  struct ldg_entry **out, struct ldg_err *err);
+int ldg_draft_unset(const struct ldg_values *now, const char *target,
+		    const char *const *keys, size_t n, const char *reason,
+		    const struct ldg_kv *meta, size_t n_meta, bool force,
+		    struct ldg_entry **out, struct ldg_err *err);
+int ldg_draft_lock(const struct ldg_values *now, const char *target,
+		   const char *reason, bool lock, struct ldg_entry **out,
+		   struct ldg_err *err);
+
+/* Makes draft the entry after head (seq head + 1, prev = the head's hash,
+ * time now, signer k), checks it and signs it for origin; *out is the
+ * stored bytes (malloc'd; caller frees). */
+int ldg_entry_seal(struct ldg_entry *draft, uint64_t head,
+		   const uint8_t prev[LDG_HASH_BYTES], const char *origin,
+		   const struct ldg_signer *k, uint8_t **out, size_t *len,
+		   struct ldg_err *err);
+
+/* Appends an entry signed elsewhere, given its exact stored bytes, in one
+ * write transaction: strict decode, seq == head + 1 and prev == the
+ * head's hash, a signature by its signer's keyring key for this origin,
+ * ldg_authorize() (and the last-admin rule of key-revoke), then the entry
+ * and its indexes. Errors: -EBADMSG malformed, non-canonical or badly
+ * signed; -ESTALE the head moved (rebuild on the new head and retry);
+ * -EINVAL an init entry; and those of ldg_authorize() (-EACCES, -EBUSY
+ * with the lock's reason, -EEXIST, -ENOENT), -EPERM last admin. Nothing
+ * is written on any error. */
+int ldg_append_signed(struct ldg_store *s, const uint8_t *buf, size_t len,
+		      struct ldg_result *res, struct ldg_err *err);
+
 /* Rebuilds every index from the entries in one transaction. */
 int ldg_reindex(struct ldg_store *s, uint64_t *count, struct ldg_err *err);
 

@@ -17,11 +17,13 @@
 #include "serve.h"
 #include "util.h"
 #include "verify.h"
+#include "writer.h"
 
 #define SSE_BATCH 32 /* entries rendered per read of an event stream */
 
 struct srv {
 	struct ldg_store *store; /* borrowed */
+	struct srv_writer *writer; /* borrowed; NULL: read-only */
 	struct MHD_Daemon *mhd;
 	uint16_t port;
 	pthread_t poller;
@@ -52,6 +54,7 @@ struct reply {
 	const char *cache;       /* Cache-Control, or NULL */
 	bool vary_accept;
 	char entry_hash[2 * LDG_HASH_BYTES + 1]; /* Ledger-Entry-Hash */
+	bool allow_post; /* a 405 on a route that takes POST */
 	struct MHD_Response *stream;
 };
 
@@ -575,6 +578,97 @@ static int h_events(const struct request *rq, struct reply *rp)
 	return 0;
 }
 
+/* ---- appends from remote writers ---- */
+
+/* A POST body being received. */
+struct upload {
+	uint8_t *buf;
+	size_t len;
+	bool too_big;
+};
+
+/* True when the Content-Type is application/msgpack (parameters and case
+ * ignored). */
+static bool is_msgpack(const char *type)
+{
+	static const char want[] = "application/msgpack";
+	size_t n = sizeof(want) - 1;
+
+	if (!type)
+		return false;
+	while (*type == ' ')
+		type++;
+	return !strncasecmp(type, want, n) &&
+	       (type[n] == '\0' || type[n] == ';' || type[n] == ' ');
+}
+
+static int h_append(struct srv *sv, const struct upload *u, struct reply *rp)
+{
+	uint8_t hash[LDG_HASH_BYTES];
+	char hh[2 * LDG_HASH_BYTES + 1];
+	struct ldg_err err = { 0 };
+	struct ldg_read *r;
+	uint64_t seq = 0;
+	unsigned status;
+	int rc;
+
+	if (u->too_big)
+		return reply_error(rp, MHD_HTTP_CONTENT_TOO_LARGE,
+				   "the entry is larger than %d bytes",
+				   LDG_ENTRY_MAX);
+	if (u->len == 0)
+		return reply_error(rp, MHD_HTTP_BAD_REQUEST,
+				   "empty body: send the signed entry bytes");
+	rc = srv_writer_append(sv->writer, u->buf, u->len, &seq, hash, &err);
+	if (!rc) {
+		pthread_mutex_lock(&sv->lock);
+		if (seq > sv->head) {
+			sv->head = seq;
+			pthread_cond_broadcast(&sv->moved);
+		}
+		pthread_mutex_unlock(&sv->lock);
+		ldg_hex(hash, LDG_HASH_BYTES, hh);
+		return reply_json(rp, MHD_HTTP_CREATED,
+				  json_pack("{s:I, s:s}", "seq",
+					    (json_int_t)seq, "hash", hh));
+	}
+	if (rc == -ESTALE) {
+		uint64_t head = 0;
+		/* the head as it is now, for the client to rebuild on */
+		if (ldg_read_begin(sv->store, &r, NULL) == 0) {
+			if (ldg_head(r, &head, hash))
+				head = 0;
+			ldg_read_end(r);
+		}
+		ldg_hex(hash, LDG_HASH_BYTES, hh);
+		return reply_json(rp, MHD_HTTP_CONFLICT,
+				  json_pack("{s:s, s:{s:I, s:s}}", "error",
+					    err.msg, "head", "seq",
+					    (json_int_t)head, "hash", hh));
+	}
+	switch (rc) {
+	case -EBADMSG:
+	case -EINVAL:
+		status = MHD_HTTP_BAD_REQUEST;
+		break;
+	case -EACCES:
+		status = MHD_HTTP_FORBIDDEN;
+		break;
+	case -EBUSY:
+		status = MHD_HTTP_LOCKED;
+		break;
+	case -EEXIST:
+	case -ENOENT:
+	case -EPERM:
+		status = MHD_HTTP_UNPROCESSABLE_CONTENT;
+		break;
+	default:
+		status = MHD_HTTP_INTERNAL_SERVER_ERROR;
+	}
+	return reply_error(rp, status, "%s",
+			   err.msg[0] ? err.msg : strerror(-rc));
+}
+
 /* ---- dispatch ---- */
 
 static const struct handler {
@@ -648,11 +742,14 @@ static int route(struct srv *sv, struct MHD_Connection *conn,
 				   "no such resource: %.200s (see docs/api.md)",
 				   url);
 	if (strcmp(method, MHD_HTTP_METHOD_GET) &&
-	    strcmp(method, MHD_HTTP_METHOD_HEAD))
+	    strcmp(method, MHD_HTTP_METHOD_HEAD)) {
+		rp->allow_post = rc == 0 && path.id == SRV_R_ENTRIES &&
+				 sv->writer;
 		return reply_error(rp, MHD_HTTP_METHOD_NOT_ALLOWED,
-				   "method %.32s not allowed: the API is "
-				   "read-only (GET, HEAD)",
-				   method);
+				   "method %.32s not allowed here (%s)",
+				   method, rp->allow_post ? "GET, HEAD, POST"
+							  : "GET, HEAD");
+	}
 	if (has_body(conn, upload_size))
 		return reply_error(rp, MHD_HTTP_BAD_REQUEST,
 				   "a %s request takes no body", method);
@@ -670,6 +767,59 @@ static int route(struct srv *sv, struct MHD_Connection *conn,
 	return 0;
 }
 
+/* Whether a POST may go on to send its body: only to /api/v1/entries of
+ * a server that writes, as application/msgpack, announcing at most
+ * LDG_ENTRY_MAX bytes. Otherwise rp holds the refusal (or stays empty for
+ * route() to answer). */
+static bool post_ok(struct srv *sv, struct MHD_Connection *conn,
+		    const char *url, struct reply *rp)
+{
+	const char *type = MHD_lookup_connection_value(
+		conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+	const char *cl = MHD_lookup_connection_value(
+		conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	struct srv_path path;
+
+	if (srv_route_parse(url, &path, NULL) || path.id != SRV_R_ENTRIES ||
+	    !sv->writer)
+		return false;
+	if (MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND,
+					"after") ||
+	    MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "limit")) {
+		reply_error(rp, MHD_HTTP_BAD_REQUEST,
+			    "POST /api/v1/entries takes no query parameters");
+		return false;
+	}
+	if (!is_msgpack(type)) {
+		reply_error(rp, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
+			    "send the signed entry bytes as Content-Type: "
+			    "application/msgpack");
+		return false;
+	}
+	if (cl && strtoull(cl, NULL, 10) > LDG_ENTRY_MAX) {
+		reply_error(rp, MHD_HTTP_CONTENT_TOO_LARGE,
+			    "the entry is larger than %d bytes",
+			    LDG_ENTRY_MAX);
+		return false;
+	}
+	return true;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn,
+			 void **con_cls, enum MHD_RequestTerminationCode toe)
+{
+	struct upload *u = *con_cls;
+
+	(void)cls;
+	(void)conn;
+	(void)toe;
+	if (u) {
+		free(u->buf);
+		free(u);
+		*con_cls = NULL;
+	}
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 				  const char *url, const char *method,
 				  const char *version,
@@ -681,11 +831,38 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 	enum MHD_Result ret;
 
 	(void)version;
-	(void)upload_data;
-	(void)con_cls;
-	/* answered on the first call, before any body is read: MHD then
-	 * closes the connection instead of reading a refused upload */
-	route(cls, conn, url, method, *upload_data_size, &rp);
+	if (*con_cls) {
+		struct upload *u = *con_cls;
+		if (*upload_data_size) {
+			size_t n = *upload_data_size;
+			if (u->too_big || u->len + n > LDG_ENTRY_MAX) {
+				u->too_big = true;
+			} else {
+				memcpy(u->buf + u->len, upload_data, n);
+				u->len += n;
+			}
+			*upload_data_size = 0;
+			return MHD_YES;
+		}
+		/* the whole body is in */
+		h_append(cls, u, &rp);
+	} else if (!strcmp(method, MHD_HTTP_METHOD_POST) &&
+		   post_ok(cls, conn, url, &rp)) {
+		struct upload *u = calloc(1, sizeof(*u));
+		if (u)
+			u->buf = malloc(LDG_ENTRY_MAX);
+		if (!u || !u->buf) {
+			free(u);
+			return MHD_NO;
+		}
+		*con_cls = u;
+		return MHD_YES;
+	} else if (!rp.body) {
+		/* answered on the first call, before any body is read: MHD
+		 * then closes the connection instead of reading a refused
+		 * upload */
+		route(cls, conn, url, method, *upload_data_size, &rp);
+	}
 	if (rp.stream) {
 		resp = rp.stream;
 	} else {
@@ -708,7 +885,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 					rp.entry_hash);
 	if (rp.status == MHD_HTTP_METHOD_NOT_ALLOWED)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW,
-					"GET, HEAD");
+					rp.allow_post ? "GET, HEAD, POST"
+						      : "GET, HEAD");
 	if (rp.stream)
 		MHD_add_response_header(resp, "X-Accel-Buffering", "no");
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
@@ -776,8 +954,9 @@ static int listen_on(const struct sockaddr_storage *addr, socklen_t len,
 	return fd;
 }
 
-int srv_start(struct ldg_store *s, const struct sockaddr_storage *addr,
-	      socklen_t addrlen, struct srv **out, struct ldg_err *err)
+int srv_start(struct ldg_store *s, struct srv_writer *writer,
+	      const struct sockaddr_storage *addr, socklen_t addrlen,
+	      struct srv **out, struct ldg_err *err)
 {
 	pthread_condattr_t ca;
 	struct ldg_read *r;
@@ -788,6 +967,7 @@ int srv_start(struct ldg_store *s, const struct sockaddr_storage *addr,
 	if (!sv)
 		return ldg_err_set(err, -ENOMEM, "out of memory");
 	sv->store = s;
+	sv->writer = writer;
 	pthread_mutex_init(&sv->lock, NULL);
 	pthread_mutex_init(&sv->verify_lock, NULL);
 	pthread_condattr_init(&ca);
@@ -816,6 +996,7 @@ int srv_start(struct ldg_store *s, const struct sockaddr_storage *addr,
 		MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)SRV_CONN_PER_IP,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)SRV_CONN_TIMEOUT_S,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)SRV_REQ_MEMORY,
+		MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
 		MHD_OPTION_END);
 	if (!sv->mhd) {
 		close(fd);

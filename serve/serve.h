@@ -15,10 +15,14 @@
  * SRV_CONN_TIMEOUT_S idle seconds before a connection is closed (event
  * streams send a comment every SRV_KEEPALIVE_S, which keeps them alive),
  * SRV_REQ_MEMORY bytes for a request's headers; a GET or HEAD with a
- * body is refused. Only GET and HEAD exist: serve/ never writes.
+ * body is refused. The one write is POST /api/v1/entries: an entry a
+ * client built and signed, handed to the writer process (writer.h) that
+ * appends it as ldg_append_signed() checks it; bodies above
+ * LDG_ENTRY_MAX are refused (413).
  *
  * Caveats: srv_start() borrows the store, which must be opened with
- * LDG_OPEN_RDONLY, until srv_stop() returns. Signals are the caller's:
+ * LDG_OPEN_RDONLY, and the writer (NULL: POST is 405), until srv_stop()
+ * returns. Signals are the caller's:
  * block SIGTERM/SIGINT before srv_start() so that no server thread takes
  * them, and call srv_stop() from the thread that waits for them.
  */
@@ -30,6 +34,7 @@
 
 #include "err.h"
 #include "store.h"
+#include "writer.h"
 
 #define SRV_POLL_MS 200
 #define SRV_KEEPALIVE_S 15
@@ -42,8 +47,9 @@ struct srv;
 
 /* Starts serving s on addr. 0, or -EADDRINUSE and friends with the
  * reason in err. Caller stops it with srv_stop(). */
-int srv_start(struct ldg_store *s, const struct sockaddr_storage *addr,
-	      socklen_t addrlen, struct srv **out, struct ldg_err *err);
+int srv_start(struct ldg_store *s, struct srv_writer *writer,
+	      const struct sockaddr_storage *addr, socklen_t addrlen,
+	      struct srv **out, struct ldg_err *err);
 
 /* The port it listens on (the kernel's choice for port 0). */
 uint16_t srv_port(const struct srv *sv);

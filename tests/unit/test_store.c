@@ -1684,12 +1684,227 @@ static void test_concurrent_writers_never_skip_or_repeat(void **state)
 	assert_verify_ok(f);
 }
 
+/* ---- entries signed elsewhere (remote writers) ---- */
+
+/* The state of target at the head, as a remote client fetches it. */
+static void state_now(struct fx *f, const char *target, struct ldg_values *v)
+{
+	struct ldg_read *r;
+
+	assert_int_equal(ldg_read_begin(f->s, &r, NULL), 0);
+	assert_int_equal(ldg_state_get(r, target, 0, v), 0);
+	ldg_read_end(r);
+}
+
+/* A set of target key=value by k, sealed for the current head. */
+static void remote_set_bytes(struct fx *f, const struct ldg_signer *k,
+			     const char *target, const char *key,
+			     const char *value, bool force, uint8_t **buf,
+			     size_t *len)
+{
+	struct ldg_kv kv = { (char *)key, (char *)value };
+	uint8_t prev[LDG_HASH_BYTES];
+	struct ldg_err err = { 0 };
+	struct ldg_values now;
+	struct ldg_entry *e = NULL;
+	uint64_t head = head_of(f, prev);
+
+	state_now(f, target, &now);
+	assert_int_equal(ldg_draft_set(&now, target, &kv, 1, "remote", NULL,
+				       0, force, &e, &err), 0);
+	assert_non_null(e);
+	assert_int_equal(ldg_entry_seal(e, head, prev, ORIGIN, k, buf, len,
+					&err), 0);
+	ldg_entry_free(e);
+	ldg_values_free(&now);
+}
+
+static int append_signed(struct fx *f, const uint8_t *buf, size_t len,
+			 uint64_t *seq, struct ldg_err *err)
+{
+	struct ldg_result res = { 0 };
+	int rc = ldg_append_signed(f->s, buf, len, &res, err);
+
+	if (seq)
+		*seq = res.n ? res.v[0].seq : 0;
+	ldg_result_free(&res);
+	return rc;
+}
+
+static void test_append_signed_stores_the_exact_bytes(void **state)
+{
+	struct fx *f = *state;
+	struct ldg_err err = { 0 };
+	const uint8_t *raw;
+	struct ldg_read *r;
+	uint8_t *buf, hash[LDG_HASH_BYTES], want[LDG_HASH_BYTES];
+	size_t len, rlen;
+	uint64_t seq = 0;
+
+	add_key(f, f->deployer, "deployer", "staging/*");
+	remote_set_bytes(f, f->deployer, "staging/api", "image.tag", "v2",
+			 false, &buf, &len);
+	if (append_signed(f, buf, len, &seq, &err))
+		fail_msg("append: %s", err.msg);
+	assert_int_equal(seq, 3);
+	assert_int_equal(head_of(f, hash), 3);
+	ldg_entry_hash(buf, len, want);
+	assert_memory_equal(hash, want, LDG_HASH_BYTES);
+	assert_int_equal(ldg_read_begin(f->s, &r, NULL), 0);
+	assert_int_equal(ldg_entry_raw(r, 3, &raw, &rlen), 0);
+	assert_int_equal(rlen, len);
+	assert_memory_equal(raw, buf, len);
+	ldg_read_end(r);
+	assert_value_at(f, "staging/api", "image.tag", 0, "v2");
+	assert_verify_ok(f);
+	free(buf);
+}
+
+static void test_append_signed_refuses_a_moved_head_with_estale(void **state)
+{
+	struct fx *f = *state;
+	struct ldg_err err = { 0 };
+	uint8_t *buf;
+	size_t len;
+
+	remote_set_bytes(f, f->admin, "staging/api", "a", "1", false, &buf,
+			 &len);
+	must_set(f, "staging/api", "b", "2"); /* someone else was quicker */
+	assert_int_equal(append_signed(f, buf, len, NULL, &err), -ESTALE);
+	assert_int_equal(head_of(f, NULL), 2);
+	/* the same bytes once more: still stale, never a fork */
+	assert_int_equal(append_signed(f, buf, len, NULL, &err), -ESTALE);
+	free(buf);
+	/* rebuilt on the new head, it goes in */
+	remote_set_bytes(f, f->admin, "staging/api", "a", "1", false, &buf,
+			 &len);
+	assert_int_equal(append_signed(f, buf, len, NULL, &err), 0);
+	assert_int_equal(head_of(f, NULL), 3);
+	assert_verify_ok(f);
+	free(buf);
+}
+
+static void test_append_signed_refuses_unknown_and_out_of_scope(void **state)
+{
+	struct fx *f = *state;
+	struct ldg_err err = { 0 };
+	uint8_t *buf;
+	size_t len;
+
+	remote_set_bytes(f, f->outsider, "staging/api", "a", "1", false, &buf,
+			 &len);
+	assert_int_equal(append_signed(f, buf, len, NULL, &err), -EACCES);
+	free(buf);
+	add_key(f, f->deployer, "deployer", "staging/*");
+	remote_set_bytes(f, f->deployer, "prod/api", "a", "1", false, &buf,
+			 &len);
+	assert_int_equal(append_signed(f, buf, len, NULL, &err), -EACCES);
+	free(buf);
+	assert_int_equal(head_of(f, NULL), 2);
+}
+
+static void test_append_signed_refuses_bad_bytes_and_signatures(void **state)
+{
+	struct fx *f = *state;
+	struct ldg_err err = { 0 };
+	uint8_t *buf, *longer;
+	size_t len;
+
+	remote_set_bytes(f, f->admin, "staging/api", "a", "1", false, &buf,
+			 &len);
+	buf[len - 1] ^= 1; /* signature */
+	assert_int_equal(append_signed(f, buf, len, NULL, &err), -EBADMSG);
+	buf[len - 1] ^= 1;
+	longer = malloc(len + 1);
+	memcpy(longer, buf, len);
+	longer[len] = 0; /* trailing byte */
+	assert_int_equal(append_signed(f, longer, len + 1, NULL, &err),
+			 -EBADMSG);
+	assert_int_equal(append_signed(f, buf, len / 2, NULL, &err),
+			 -EBADMSG);
+	assert_int_equal(append_signed(f, (const uint8_t *)"", 0, NULL, &err),
+			 -EBADMSG);
+	assert_int_equal(head_of(f, NULL), 1);
+	/* untouched, it is accepted */
+	assert_int_equal(append_signed(f, buf, len, NULL, &err), 0);
+	free(longer);
+	free(buf);
+}
+
+static void test_append_signed_respects_the_lock(void **state)
+{
+	struct fx *f = *state;
+	struct ldg_err err = { 0 };
+	struct ldg_values now;
+	struct ldg_entry *e = NULL;
+	uint8_t *buf;
+	size_t len;
+	uint64_t seq;
+
+	assert_int_equal(lock_t(f, f->admin, "staging/api", true, NULL), 0);
+	remote_set_bytes(f, f->admin, "staging/api", "a", "1", false, &buf,
+			 &len);
+	assert_int_equal(append_signed(f, buf, len, NULL, &err), -EBUSY);
+	assert_non_null(strstr(err.msg, "hold it"));
+	free(buf);
+	/* forced: recorded as such, and accepted */
+	remote_set_bytes(f, f->admin, "staging/api", "a", "1", true, &buf,
+			 &len);
+	assert_int_equal(append_signed(f, buf, len, &seq, &err), 0);
+	free(buf);
+	e = entry_at(f, seq);
+	assert_non_null(ldg_kv_find(e->meta, e->n_meta, "forced"));
+	ldg_entry_free(e);
+	/* a lock draft on a locked target is nothing to do; unlock is */
+	state_now(f, "staging/api", &now);
+	assert_int_equal(ldg_draft_lock(&now, "staging/api", "x", true, &e,
+					&err), 0);
+	assert_null(e);
+	assert_int_equal(ldg_draft_lock(&now, "staging/api", "x", false, &e,
+					&err), 0);
+	assert_non_null(e);
+	assert_int_equal(e->kind, LDG_KIND_UNLOCK);
+	ldg_entry_free(e);
+	ldg_values_free(&now);
+}
+
+static void test_draft_set_skips_equal_values_and_checks_input(void **state)
+{
+	struct fx *f = *state;
+	struct ldg_kv kv = { "a", "1" }, bad = { "bad key", "1" };
+	struct ldg_err err = { 0 };
+	struct ldg_values now;
+	struct ldg_entry *e = NULL;
+	const char *keys[1] = { "nope" };
+
+	must_set(f, "staging/api", "a", "1");
+	state_now(f, "staging/api", &now);
+	assert_int_equal(ldg_draft_set(&now, "staging/api", &kv, 1, "r",
+				       NULL, 0, false, &e, &err), 0);
+	assert_null(e);
+	assert_int_equal(ldg_draft_unset(&now, "staging/api", keys, 1, "r",
+					 NULL, 0, false, &e, &err), 0);
+	assert_null(e);
+	assert_int_equal(ldg_draft_set(&now, "staging/api", &bad, 1, "r",
+				       NULL, 0, false, &e, &err), -EINVAL);
+	assert_int_equal(ldg_draft_set(&now, "staging/api", &kv, 1, "",
+				       NULL, 0, false, &e, &err), -EINVAL);
+	assert_null(e);
+	ldg_values_free(&now);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 		T(test_init_records_origin_and_admin_key),
 		T(test_init_twice_is_refused),
+		T(test_append_signed_stores_the_exact_bytes),
+		T(test_append_signed_refuses_a_moved_head_with_estale),
+		T(test_append_signed_refuses_unknown_and_out_of_scope),
+		T(test_append_signed_refuses_bad_bytes_and_signatures),
+		T(test_append_signed_respects_the_lock),
+		T(test_draft_set_skips_equal_values_and_checks_input),
 		T(test_init_refuses_bad_origin),
 		T(test_open_missing_ledger_is_enoent),
 		T(test_readonly_store_refuses_writes),

@@ -1,0 +1,283 @@
+#include <curl/curl.h>
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "names.h"
+#include "remote.h"
+#include "util.h"
+
+struct body {
+	char *p;
+	size_t n;
+};
+
+static size_t on_data(char *p, size_t size, size_t nmemb, void *cls)
+{
+	struct body *b = cls;
+	size_t n = size * nmemb;
+	char *grown;
+
+	if (b->n + n > 16u << 20)
+		return 0; /* no sane answer is this large */
+	grown = realloc(b->p, b->n + n + 1);
+	if (!grown)
+		return 0;
+	memcpy(grown + b->n, p, n);
+	b->p = grown;
+	b->n += n;
+	b->p[b->n] = '\0';
+	return n;
+}
+
+/* One request; the answer's JSON in *out (NULL when it is not JSON).
+ * post: the entry bytes, or NULL for a GET. -EIO with the reason when
+ * the server cannot be reached. */
+static int http(const char *base, const char *path, const uint8_t *post,
+		size_t len, long *status, json_t **out, struct ldg_err *err)
+{
+	struct curl_slist *hdr = NULL;
+	struct body b = { 0 };
+	char url[4096];
+	CURLcode cc;
+	CURL *h;
+
+	*out = NULL;
+	snprintf(url, sizeof(url), "%s%s%s", base,
+		 base[0] && base[strlen(base) - 1] == '/' ? path + 1 : "",
+		 base[0] && base[strlen(base) - 1] == '/' ? "" : path);
+	h = curl_easy_init();
+	if (!h)
+		return ldg_err_set(err, -ENOMEM, "cannot start libcurl");
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 10L);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT, 60L);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	hdr = curl_slist_append(hdr, "Accept: application/json");
+	if (post) {
+		hdr = curl_slist_append(hdr,
+					"Content-Type: application/msgpack");
+		curl_easy_setopt(h, CURLOPT_POSTFIELDS, post);
+		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)len);
+	}
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
+	cc = curl_easy_perform(h);
+	if (cc == CURLE_OK)
+		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status);
+	curl_easy_cleanup(h);
+	curl_slist_free_all(hdr);
+	if (cc != CURLE_OK) {
+		free(b.p);
+		return ldg_err_set(err, -EIO, "cannot reach %s: %s", url,
+				   curl_easy_strerror(cc));
+	}
+	if (b.p)
+		*out = json_loadb(b.p, b.n, 0, NULL);
+	free(b.p);
+	return 0;
+}
+
+/* The server's "error" text, or the status. */
+static int server_error(long status, json_t *j, int code,
+			struct ldg_err *err)
+{
+	const char *msg = json_string_value(json_object_get(j, "error"));
+
+	if (msg)
+		return ldg_err_set(err, code, "%s", msg);
+	return ldg_err_set(err, code, "the server answered HTTP %ld", status);
+}
+
+static int compare_values(const void *a, const void *b)
+{
+	return strcmp(((const struct ldg_value *)a)->key,
+		      ((const struct ldg_value *)b)->key);
+}
+
+/* The head and the target's state at it. */
+static int fetch(const char *base, const char *target, char *origin,
+		 uint64_t *head, uint8_t hash[LDG_HASH_BYTES],
+		 struct ldg_values *now, struct ldg_err *err)
+{
+	json_t *j = NULL, *t, *vals, *v;
+	const char *s, *k;
+	char path[256];
+	long status = 0;
+	int rc;
+
+	memset(now, 0, sizeof(*now));
+	rc = http(base, "/api/v1/head", NULL, 0, &status, &j, err);
+	if (rc)
+		return rc;
+	if (status != 200 || !json_is_integer(json_object_get(j, "seq"))) {
+		rc = server_error(status, j, -EIO, err);
+		goto out_json;
+	}
+	*head = (uint64_t)json_integer_value(json_object_get(j, "seq"));
+	s = json_string_value(json_object_get(j, "origin"));
+	snprintf(origin, LDG_ORIGIN_MAX + 1, "%s", s ? s : "");
+	s = json_string_value(json_object_get(j, "hash"));
+	if (*head == 0 || !s || ldg_unhex(s, hash, LDG_HASH_BYTES)) {
+		rc = ldg_err_set(err, -EIO, "%s holds no ledger", base);
+		goto out_json;
+	}
+	json_decref(j);
+	snprintf(path, sizeof(path), "/api/v1/state?at=%llu&scope=%s",
+		 (unsigned long long)*head, target);
+	rc = http(base, path, NULL, 0, &status, &j, err);
+	if (rc)
+		return rc;
+	if (status != 200) {
+		rc = server_error(status, j, -EIO, err);
+		goto out_json;
+	}
+	t = json_object_get(json_object_get(j, "targets"), target);
+	vals = json_object_get(t, "values");
+	now->lock_seq = (uint64_t)json_integer_value(
+		json_object_get(json_object_get(t, "locked"), "seq"));
+	now->v = calloc(json_object_size(vals) + 1, sizeof(*now->v));
+	if (!now->v) {
+		rc = ldg_err_set(err, -ENOMEM, "out of memory");
+		goto out_json;
+	}
+	json_object_foreach(vals, k, v) {
+		struct ldg_value *e = &now->v[now->n];
+		e->key = strdup(k);
+		e->value = strdup(json_string_value(v) ? json_string_value(v)
+						       : "");
+		now->n++;
+		if (!e->key || !e->value) {
+			rc = ldg_err_set(err, -ENOMEM, "out of memory");
+			goto out_json;
+		}
+	}
+	qsort(now->v, now->n, sizeof(*now->v), compare_values);
+out_json:
+	json_decref(j);
+	return rc;
+}
+
+/* Exponential backoff with full jitter (a random wait up to 4 ms,
+ * doubling per try, capped at 1 s): the writers that keep losing spread
+ * out, so the contention thins instead of repeating in lockstep. */
+static void backoff(int attempt)
+{
+	long cap = 4L << (attempt < 8 ? attempt : 8);
+	long ms = 1 + rand() % (cap < 1000 ? cap : 1000);
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+/* One try: 1 when the head moved, 0 done, else a negative errno. */
+static int try_once(const char *base, const char *target,
+		    const struct ldg_signer *k, cli_draft_fn draft, void *arg,
+		    struct ldg_result *res, struct ldg_err *err)
+{
+	char origin[LDG_ORIGIN_MAX + 1];
+	uint8_t hash[LDG_HASH_BYTES];
+	struct ldg_entry *e = NULL;
+	struct ldg_values now;
+	uint8_t *bytes = NULL;
+	json_t *j = NULL;
+	const char *hs;
+	uint64_t head = 0;
+	long status = 0;
+	size_t len;
+	int rc;
+
+	rc = fetch(base, target, origin, &head, hash, &now, err);
+	if (!rc)
+		rc = draft(&now, arg, &e, err);
+	ldg_values_free(&now);
+	if (rc || !e)
+		return rc; /* an error, or nothing to do */
+	rc = ldg_entry_seal(e, head, hash, origin, k, &bytes, &len, err);
+	if (!rc)
+		rc = http(base, "/api/v1/entries", bytes, len, &status, &j,
+			  err);
+	free(bytes);
+	if (rc)
+		goto out_entry;
+	switch (status) {
+	case 201:
+		hs = json_string_value(json_object_get(j, "hash"));
+		res->v = calloc(1, sizeof(*res->v));
+		if (!res->v) {
+			rc = ldg_err_set(err, -ENOMEM, "out of memory");
+			break;
+		}
+		res->n = 1;
+		res->v[0].seq = (uint64_t)json_integer_value(
+			json_object_get(j, "seq"));
+		res->v[0].kind = e->kind;
+		snprintf(res->v[0].target, sizeof(res->v[0].target), "%s",
+			 e->target);
+		if (!hs || ldg_unhex(hs, res->v[0].hash, LDG_HASH_BYTES))
+			rc = ldg_err_set(err, -EIO, "the server's answer "
+				    "has no entry hash");
+		break;
+	case 409:
+		rc = 1;
+		break;
+	case 403:
+		rc = server_error(status, j, -EACCES, err);
+		break;
+	case 423:
+		rc = server_error(status, j, -EBUSY, err);
+		break;
+	case 400:
+	case 422:
+		rc = server_error(status, j, -EINVAL, err);
+		break;
+	default:
+		rc = server_error(status, j, -EIO, err);
+	}
+out_entry:
+	json_decref(j);
+	ldg_entry_free(e);
+	return rc;
+}
+
+int cli_remote_write(struct cli_ctx *c, const struct cli_write_opts *w,
+		     const char *target, cli_draft_fn draft, void *arg,
+		     struct ldg_result *res)
+{
+	struct ldg_err err = { 0 };
+	struct ldg_signer *k = NULL;
+	int rc;
+
+	if (!w->reason)
+		return cli_usage(c, "missing -m REASON: every change says why");
+	if (ldg_check_target(target, &err))
+		return cli_fail(c, &err);
+	rc = cli_signer(c, w->keyfile, &k);
+	if (rc)
+		return rc;
+	if (curl_global_init(CURL_GLOBAL_DEFAULT)) {
+		ldg_signer_free(k);
+		ldg_err_set(&err, -EIO, "cannot initialise libcurl");
+		return cli_fail(c, &err);
+	}
+	srand((unsigned)(time(NULL) ^ getpid()));
+	rc = 1;
+	for (int i = 0; i < CLI_REMOTE_TRIES && rc == 1; i++) {
+		if (i)
+			backoff(i);
+		ldg_result_free(res);
+		rc = try_once(c->remote, target, k, draft, arg, res, &err);
+	}
+	if (rc == 1)
+		ldg_err_set(&err, -EAGAIN,
+			    "%s: the head kept moving; gave up after %d tries",
+			    c->remote, CLI_REMOTE_TRIES);
+	curl_global_cleanup();
+	ldg_signer_free(k);
+	return rc ? cli_fail(c, &err) : CLI_OK;
+}

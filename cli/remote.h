@@ -1,0 +1,35 @@
+/*
+ * remote.h - `ledger --remote URL` for the commands that append: the
+ * entry is built and signed here, with the client's own key, and only its
+ * bytes travel (POST /api/v1/entries, docs/api.md). The key never leaves
+ * this process.
+ *
+ * Flow, up to CLI_REMOTE_TRIES times: GET /api/v1/head (origin, seq,
+ * hash); GET /api/v1/state?at=SEQ&scope=TARGET (the target's values and
+ * lock at exactly that head); draft (nothing to do: stop, exit 0); seal
+ * for that head; POST. 409 means another writer got there first: wait
+ * (exponential backoff with full jitter, up to 1 s) and rebuild on the
+ * new head.
+ *
+ * HTTP is libcurl's. Single-threaded, like the command.
+ */
+#ifndef CLI_REMOTE_H
+#define CLI_REMOTE_H
+
+#include "cli.h"
+
+#define CLI_REMOTE_TRIES 30
+
+/* Plans the entry on the target's state now; *out NULL: nothing to do. */
+typedef int (*cli_draft_fn)(const struct ldg_values *now, void *arg,
+			    struct ldg_entry **out, struct ldg_err *err);
+
+/* Appends the drafted entry for target on c->remote; res gets it (n = 0
+ * when there was nothing to do). Prints on failure; returns the exit
+ * code: 1 not authorised or locked, 2 bad input, environment or an
+ * unreachable server. */
+int cli_remote_write(struct cli_ctx *c, const struct cli_write_opts *w,
+		     const char *target, cli_draft_fn draft, void *arg,
+		     struct ldg_result *res);
+
+#endif

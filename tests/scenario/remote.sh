@@ -1,0 +1,233 @@
+#!/bin/bash
+# remote.sh - `ledger --remote URL` against `ledger serve` on a free
+# loopback port: remote set/unset/lock/unlock leave the same state as the
+# same commands run locally; what travels is only the signed entry bytes
+# (a recording proxy keeps every POST body, each must equal the stored
+# entry, and no key material); an unauthorised signer and a locked target
+# exit 1 with nothing written; forged, garbled and stale POSTs are 400 and
+# 409 with nothing written; 16 concurrent remote writers x 50 appends end
+# with 800 more contiguous entries that verify (the 409 retry at work).
+. "$(dirname "$0")/lib.sh"
+need curl python3 xxd
+
+SERVER_PID=
+PROXY_PID=
+remote_cleanup() {
+	[ -n "$SERVER_PID" ] && kill -KILL "$SERVER_PID" 2>/dev/null
+	[ -n "$PROXY_PID" ] && kill -KILL "$PROXY_PID" 2>/dev/null
+	scn_cleanup
+}
+trap remote_cleanup EXIT
+
+start_server() {
+	"$LEDGER" serve --listen 127.0.0.1:0 >"$T/serve.out" 2>"$T/serve.err" &
+	SERVER_PID=$!
+	for _ in $(seq 100); do
+		grep -q '^listening on ' "$T/serve.out" 2>/dev/null && break
+		kill -0 "$SERVER_PID" 2>/dev/null ||
+			fail "serve exited early: $(cat "$T/serve.err")"
+		sleep 0.05
+	done
+	BASE=$(sed -n 's/^listening on //p' "$T/serve.out")
+	[ -n "$BASE" ] || fail "no listening line"
+	ok
+}
+
+# A pass-through proxy that writes every POST body to $T/bodies/N.bin
+# and its answer to N.json: what the server saw, byte for byte.
+start_proxy() {
+	mkdir -p "$T/bodies"
+	cat >"$T/proxy.py" <<'PY'
+import http.server, os, sys, urllib.request, urllib.error, itertools
+base, out = sys.argv[1], sys.argv[2]
+n = itertools.count(1)
+class H(http.server.BaseHTTPRequestHandler):
+    def fwd(self, body):
+        req = urllib.request.Request(base + self.path, data=body,
+                                     method=self.command)
+        for h in ("Content-Type", "Accept"):
+            if self.headers.get(h):
+                req.add_header(h, self.headers[h])
+        try:
+            r = urllib.request.urlopen(req)
+            code, data, ct = r.status, r.read(), r.headers.get("Content-Type")
+        except urllib.error.HTTPError as e:
+            code, data, ct = e.code, e.read(), e.headers.get("Content-Type")
+        if body is not None:
+            i = next(n)
+            open(os.path.join(out, "%d.bin" % i), "wb").write(body)
+            open(os.path.join(out, "%d.json" % i), "wb").write(data)
+        self.send_response(code)
+        self.send_header("Content-Type", ct or "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+    def do_GET(self):
+        self.fwd(None)
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        if os.path.exists(os.path.join(out, "..", "tamper")):
+            body = body[:-1] + bytes([body[-1] ^ 1])
+        self.fwd(body)
+    def log_message(self, *a):
+        pass
+s = http.server.HTTPServer(("127.0.0.1", 0), H)
+print("http://127.0.0.1:%d" % s.server_port, flush=True)
+s.serve_forever()
+PY
+	python3 "$T/proxy.py" "$BASE" "$T/bodies" >"$T/proxy.out" 2>&1 &
+	PROXY_PID=$!
+	for _ in $(seq 100); do
+		[ -s "$T/proxy.out" ] && break
+		sleep 0.05
+	done
+	PROXY=$(head -1 "$T/proxy.out")
+	case $PROXY in http://127.0.0.1:*) ;; *) fail "no proxy: $PROXY" ;; esac
+	ok
+}
+
+init_ledger example.com/deploy/remote
+new_key deployer
+new_key outsider
+chmod 600 "$T"/keys/*.key
+expect_rc 0 ledger key add "$T/keys/deployer.pub" --role deployer \
+	--scope 'staging/*' -m "deployer"
+start_server
+start_proxy
+
+# The same writes through the proxy and on a local twin ledger made with
+# the same key and origin; the states must match.
+step "remote writes match local ones"
+TWIN=$T/twin
+expect_rc 0 ledger --ledger "$TWIN" init --origin example.com/deploy/remote
+expect_rc 0 ledger --ledger "$TWIN" key add "$T/keys/deployer.pub" \
+	--role deployer --scope 'staging/*' -m "deployer"
+writes() {
+	# $1: the global options ("--remote URL" or "--ledger DIR")
+	expect_rc 0 ledger $1 set staging/api image.tag=v1 replicas=2 -m one \
+		--meta pr=7
+	expect_rc 0 ledger $1 set staging/api image.tag=v1 -m same
+	expect_err_match 'already has these values; nothing written'
+	expect_rc 0 ledger $1 set staging/web image.tag=w1 -m two \
+		--key "$T/keys/deployer.key"
+	expect_rc 0 ledger $1 lock staging/api -m freeze
+	expect_rc 1 ledger $1 set staging/api image.tag=v2 -m blocked
+	expect_err_match 'target is locked since seq [0-9]+ \(reason: "freeze"\)'
+	expect_rc 0 ledger $1 set staging/api image.tag=v3 -m forced --force
+	expect_rc 0 ledger $1 unlock staging/api -m thaw
+	expect_rc 0 ledger $1 unset staging/api replicas -m drop
+	expect_rc 0 ledger $1 unset staging/api nope -m none
+	expect_err_match 'nothing written'
+}
+writes "--remote $PROXY"
+writes "--ledger $TWIN"
+expect_rc 0 ledger state --json
+jq_state() { python3 -c 'import json,sys; print(json.dumps(json.load(open(sys.argv[1]))["targets"], sort_keys=True))' "$1"; }
+cp "$OUT" "$T/remote.json"
+expect_rc 0 ledger --ledger "$TWIN" state --json
+cp "$OUT" "$T/local.json"
+check "remote and local states are the same" \
+	[ "$(jq_state "$T/remote.json")" = "$(jq_state "$T/local.json")" ]
+expect_rc 0 ledger log --json
+python3 -c 'import json,sys; print([ (e["kind"], e["target"]) for e in json.load(open(sys.argv[1]))])' "$OUT" >"$T/remote.kinds" 2>/dev/null || cp "$OUT" "$T/remote.kinds"
+expect_rc 0 ledger --ledger "$TWIN" log --json
+python3 -c 'import json,sys; print([ (e["kind"], e["target"]) for e in json.load(open(sys.argv[1]))])' "$OUT" >"$T/local.kinds" 2>/dev/null || cp "$OUT" "$T/local.kinds"
+check "the same kinds of entries on the same targets" \
+	cmp -s "$T/remote.kinds" "$T/local.kinds"
+expect_rc 0 ledger verify
+
+step "only the signed entry bytes travel"
+n=$(ls "$T"/bodies/*.bin | wc -l)
+check "seven POSTs were made, one refused as locked (got $n)" [ "$n" -eq 7 ]
+absent() { ! grep -qaF -- "$1" "$2"; }
+seeds=$(for k in "$T"/keys/*.key "$KEYS"/*.key; do cut -d+ -f5 "$k" | cut -c1-16; done)
+check "three private keys to look for" [ "$(echo "$seeds" | wc -w)" -eq 3 ]
+for b in "$T"/bodies/*.bin; do
+	j=${b%.bin}.json
+	seq=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get("seq", ""))' "$j")
+	if [ -z "$seq" ]; then
+		check "the refused POST was the locked one" grep -q 'locked' "$j"
+		continue
+	fi
+	curl -s -H 'Accept: application/msgpack' "$BASE/api/v1/entries/$seq" >"$T/stored.bin"
+	check "POST body $b is exactly stored entry $seq" cmp -s "$b" "$T/stored.bin"
+	for s in $seeds; do
+		check "no private key text in $b" absent "$s" "$b"
+	done
+done
+
+step "unauthorised signers"
+before=$(head_seq)
+expect_rc 1 ledger --remote "$BASE" set staging/api a=1 -m x \
+	--key "$T/keys/outsider.key"
+expect_one_line_error
+expect_rc 1 ledger --remote "$BASE" set prod/api a=1 -m x \
+	--key "$T/keys/deployer.key"
+expect_rc 1 ledger --remote "$BASE" lock staging/api -m x \
+	--key "$T/keys/outsider.key"
+check "nothing written" [ "$(head_seq)" -eq "$before" ]
+
+step "bad input and environment"
+expect_rc 2 ledger --remote "$BASE" set 'Bad/target' a=1 -m x
+expect_rc 2 ledger --remote "$BASE" set staging/api a=1
+expect_rc 2 ledger --remote http://127.0.0.1:1 set staging/api a=1 -m x
+expect_err_match 'cannot reach'
+expect_rc 2 ledger --remote "$BASE" verify
+expect_err_match 'works with set, unset, lock and unlock only'
+LEDGER_REMOTE=$BASE expect_rc 0 ledger set staging/api viaenv=1 -m env
+LEDGER_REMOTE=$BASE expect_rc 0 ledger verify
+check "nothing else written" [ "$(head_seq)" -eq $((before + 1)) ]
+
+step "forged, garbled and stale POSTs"
+before=$(head_seq)
+post() { # post FILE [CONTENT-TYPE] -> $T/post.json, prints the status
+	curl -s -o "$T/post.json" -w '%{http_code}' \
+		-H "Content-Type: ${2:-application/msgpack}" \
+		--data-binary @"$1" "$BASE/api/v1/entries"
+}
+stale=$T/bodies/1.bin
+check "a replayed entry is 409" [ "$(post "$stale")" = 409 ]
+check "409 names the head" [ "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["head"]["seq"])' "$T/post.json")" = "$before" ]
+printf 'not msgpack' >"$T/junk.bin"
+check "junk is 400" [ "$(post "$T/junk.bin")" = 400 ]
+: >"$T/empty.bin"
+check "an empty body is 400" [ "$(post "$T/empty.bin")" = 400 ]
+check "another content type is 415" [ "$(post "$stale" application/json)" = 415 ]
+head -c $((1024 * 1024 + 10)) /dev/zero >"$T/big.bin"
+check "more than 1 MiB is 413" [ "$(post "$T/big.bin")" = 413 ]
+check "GET still works after" [ "$(curl -s -o /dev/null -w '%{http_code}' "$BASE/api/v1/head")" = 200 ]
+# the client's own entry for the head, its last signature byte flipped
+# on the way by the proxy: the server must refuse it as malformed
+touch "$T/tamper"
+expect_rc 2 ledger --remote "$PROXY" set staging/api forge=1 -m probe
+expect_one_line_error 'bad signature'
+rm "$T/tamper"
+check "nothing written by any of them" [ "$(head_seq)" -eq "$before" ]
+
+step "16 concurrent remote writers x 50"
+before=$(head_seq)
+start=$(date +%s)
+pids=()
+for w in $(seq 16); do
+	(
+		for i in $(seq 50); do
+			"$LEDGER" --remote "$BASE" set staging/load "w$w=$i" \
+				-m "writer $w" >>"$T/load.$w.out" 2>>"$T/load.$w.err" ||
+				echo "writer $w append $i: exit $?" >>"$T/load.fail"
+		done
+	) &
+	pids+=($!)
+done
+wait "${pids[@]}"
+kill -0 "$SERVER_PID" || fail "the server died"
+check "no writer failed: $(head -3 "$T/load.fail" 2>/dev/null; cat "$T"/load.*.err 2>/dev/null | sort | uniq -c | head -3)" [ ! -s "$T/load.fail" ]
+check "800 entries appended (head $(head_seq), was $before)" \
+	[ "$(head_seq)" -eq $((before + 800)) ]
+expect_rc 0 ledger verify
+expect_rc 0 ledger get staging/load --json
+for w in $(seq 16); do
+	check "writer $w's last value is there" [ "$(jget "$OUT" values "w$w")" = 50 ]
+done
+echo "16 x 50 remote appends in $(( $(date +%s) - start )) s"
+
+finish
