@@ -515,6 +515,75 @@ struct rollback_arg {
 	bool no_lock;
 };
 
+/* The rollback entry for target: every key of then that now lacks or
+ * holds another value is restored, every key of now that then lacks is
+ * unset; metadata rollback-to=to and meta. *out may have no changes
+ * (nothing to restore; then it has no metadata either). */
+static int build_rollback(const char *target, const struct ldg_values *then,
+			  const struct ldg_values *now, uint64_t to_seq,
+			  const char *reason, const struct ldg_kv *meta,
+			  size_t n_meta, struct ldg_entry **out,
+			  struct ldg_err *err)
+{
+	struct ldg_entry *e;
+	char to[24];
+	int rc = 0;
+
+	*out = NULL;
+	e = new_entry(LDG_KIND_ROLLBACK, target, reason, err);
+	if (!e)
+		return -ENOMEM;
+	for (size_t i = 0; i < then->n && !rc; i++) {
+		const struct ldg_value *cur = ldg_values_find(now,
+							       then->v[i].key);
+		if (!cur || strcmp(cur->value, then->v[i].value))
+			rc = ldg_entry_add_change(e, then->v[i].key,
+						  then->v[i].value);
+	}
+	for (size_t i = 0; i < now->n && !rc; i++)
+		if (!ldg_values_find(then, now->v[i].key))
+			rc = ldg_entry_add_change(e, now->v[i].key, NULL);
+	if (rc) {
+		ldg_entry_free(e);
+		return ldg_err_set(err, rc, "%s: too many changes to restore",
+				   target);
+	}
+	if (e->n_changes) {
+		snprintf(to, sizeof(to), "%llu", (unsigned long long)to_seq);
+		rc = ldg_entry_add_meta(e, "rollback-to", to);
+		if (!rc)
+			rc = add_meta(e, meta, n_meta, err);
+		if (rc) {
+			ldg_entry_free(e);
+			return rc;
+		}
+	}
+	*out = e;
+	return 0;
+}
+
+int ldg_draft_rollback(const char *target, const struct ldg_values *then,
+		       const struct ldg_values *now, uint64_t to,
+		       const char *reason, const struct ldg_kv *meta,
+		       size_t n_meta, struct ldg_entry **out,
+		       struct ldg_err *err)
+{
+	int rc;
+
+	*out = NULL;
+	if (check_write_args(target, reason, meta, n_meta, err))
+		return -EINVAL;
+	if (to < 1)
+		return ldg_err_set(err, -EINVAL, "--to needs a seq >= 1");
+	rc = build_rollback(target, then, now, to, reason, meta, n_meta, out,
+			    err);
+	if (!rc && (*out)->n_changes == 0) {
+		ldg_entry_free(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
 /* Appends target's rollback (and lock); when there is nothing to restore,
  * appends nothing and leaves in *noop_rc whether the signer may. */
 static int rollback_target(struct wctx *c, struct rollback_arg *a,
@@ -523,7 +592,6 @@ static int rollback_target(struct wctx *c, struct rollback_arg *a,
 {
 	struct ldg_values then, now;
 	struct ldg_entry *e = NULL;
-	char to[24];
 	int rc;
 
 	rc = ldg_state_get(&c->w, target, a->to, &then);
@@ -534,37 +602,16 @@ static int rollback_target(struct wctx *c, struct rollback_arg *a,
 		ldg_err_set(err, rc, "cannot read state of %s", target);
 		goto out_then;
 	}
-	e = new_entry(LDG_KIND_ROLLBACK, target, a->reason, err);
-	if (!e) {
-		rc = -ENOMEM;
+	rc = build_rollback(target, &then, &now, a->to, a->reason, a->meta,
+			    a->n_meta, &e, err);
+	if (rc)
 		goto out_now;
-	}
-	for (size_t i = 0; i < then.n && !rc; i++) {
-		const struct ldg_value *cur = ldg_values_find(&now,
-							       then.v[i].key);
-		if (!cur || strcmp(cur->value, then.v[i].value))
-			rc = ldg_entry_add_change(e, then.v[i].key,
-						  then.v[i].value);
-	}
-	for (size_t i = 0; i < now.n && !rc; i++)
-		if (!ldg_values_find(&then, now.v[i].key))
-			rc = ldg_entry_add_change(e, now.v[i].key, NULL);
-	if (rc) {
-		rc = ldg_err_set(err, rc, "%s: too many changes to restore",
-				 target);
-		goto out_entry;
-	}
 	if (e->n_changes == 0) {
 		/* already as it was; still, only for those who may */
 		*noop_rc = authorize_draft(c, e, err);
 		goto out_entry;
 	}
-	snprintf(to, sizeof(to), "%llu", (unsigned long long)a->to);
-	rc = ldg_entry_add_meta(e, "rollback-to", to);
-	if (!rc)
-		rc = add_meta(e, a->meta, a->n_meta, err);
-	if (!rc)
-		rc = wctx_append(c, e, err);
+	rc = wctx_append(c, e, err);
 	if (!rc && !a->no_lock && !now.lock_seq) {
 		ldg_entry_free(e);
 		e = new_entry(LDG_KIND_LOCK, target, a->reason, err);

@@ -124,6 +124,17 @@ int ldg_draft_lock(const struct ldg_values *now, const char *target,
 		   const char *reason, bool lock, struct ldg_entry **out,
 		   struct ldg_err *err);
 
+/* The rollback entry that ldg_rollback() would write for one target whose
+ * state was then (at seq to) and is now: every key restored to its value
+ * in then, keys then lacked unset, metadata rollback-to=to and meta.
+ * *out NULL: nothing to restore. The lock that ldg_rollback() adds is
+ * not part of it (ldg_draft_lock(), a separate entry). */
+int ldg_draft_rollback(const char *target, const struct ldg_values *then,
+		       const struct ldg_values *now, uint64_t to,
+		       const char *reason, const struct ldg_kv *meta,
+		       size_t n_meta, struct ldg_entry **out,
+		       struct ldg_err *err);
+
 /* Makes draft the entry after head (seq head + 1, prev = the head's hash,
  * time now, signer k), checks it and signs it for origin; *out is the
  * stored bytes (malloc'd; caller frees). */
