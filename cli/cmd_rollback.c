@@ -1,7 +1,10 @@
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "remote.h"
 
 static const char help[] =
 	"usage: ledger rollback TARGET|CLUSTER --to SEQ -m REASON [--no-lock]\n\n"
@@ -15,7 +18,106 @@ static const char help[] =
 	"  -m, --message REASON  why (required)\n"
 	"  --no-lock             do not lock the target(s)\n"
 	"  --meta K=V            metadata\n"
-	"  --key FILE            signing key\n";
+	"  --key FILE            signing key\n\n"
+	"With --remote URL: one TARGET only (roll back each target of a\n"
+	"cluster in turn). The rollback and its lock are two appends there,\n"
+	"not one transaction: if the lock cannot be recorded, the rollback\n"
+	"stands and the command exits 2 saying so.\n";
+
+struct remote_rollback {
+	const char *target;
+	const struct ldg_values *then;
+	uint64_t to;
+	const struct cli_write_opts *w;
+	bool was_locked; /* the target's lock at the head last drafted on */
+};
+
+static int draft(const struct ldg_values *now, void *arg,
+		 struct ldg_entry **out, struct ldg_err *err)
+{
+	struct remote_rollback *a = arg;
+
+	a->was_locked = now->lock_seq != 0;
+	return ldg_draft_rollback(a->target, a->then, now, a->to,
+				  a->w->reason, a->w->meta, a->w->n_meta, out,
+				  err);
+}
+
+struct remote_lock {
+	const char *target;
+	const char *reason;
+};
+
+static int draft_lock(const struct ldg_values *now, void *arg,
+		      struct ldg_entry **out, struct ldg_err *err)
+{
+	struct remote_lock *a = arg;
+
+	return ldg_draft_lock(now, a->target, a->reason, true, out, err);
+}
+
+/* The rollback through `ledger serve`, then (unless --no-lock, or the
+ * target was locked) its lock: two appends, each retried on 409 as the
+ * other remote writes are. A lock that cannot be recorded leaves the
+ * rollback in place: exit 2, saying so. */
+static int remote_rollback(struct cli_ctx *c, struct cli_write_opts *w,
+			   const char *target, uint64_t to,
+			   struct ldg_result *res)
+{
+	struct remote_rollback a = { target, NULL, to, w, false };
+	struct remote_lock l = { target, w->reason };
+	struct ldg_result lres = { 0 };
+	struct ldg_values then;
+	struct ldg_err err = { 0 };
+	struct ldg_appended *grown;
+	bool exists = false;
+	int rc;
+
+	if (!strchr(target, '/'))
+		return cli_usage(c, "--remote rolls back one CLUSTER/RELEASE "
+				 "at a time: roll back each target of %s",
+				 target);
+	if (!w->reason)
+		return cli_usage(c, "missing -m REASON: every change says why");
+	if (to < 1)
+		return cli_usage(c, "--to needs a seq >= 1");
+	rc = cli_remote_state(c, target, 0, &then, &exists, &err);
+	ldg_values_free(&then);
+	if (!rc && !exists)
+		rc = ldg_err_set(&err, -ENOENT, "target %s has no entries",
+				 target);
+	if (!rc)
+		rc = cli_remote_state(c, target, to, &then, NULL, &err);
+	if (rc)
+		return cli_fail(c, &err);
+	a.then = &then;
+	rc = cli_remote_write(c, w, target, draft, &a, res);
+	ldg_values_free(&then);
+	if (rc || res->n == 0 || w->no_lock || a.was_locked)
+		return rc;
+	rc = cli_remote_write(c, w, target, draft_lock, &l, &lres);
+	if (rc) {
+		cli_print_result(res);
+		cli_error("%s: rolled back at seq %llu, but the lock was not "
+			  "recorded; lock it with `ledger lock`", target,
+			  (unsigned long long)res->v[0].seq);
+		ldg_result_free(&lres);
+		return CLI_BAD;
+	}
+	if (lres.n) {
+		grown = realloc(res->v, (res->n + lres.n) * sizeof(*res->v));
+		if (!grown) {
+			ldg_result_free(&lres);
+			ldg_err_set(&err, -ENOMEM, "out of memory");
+			return cli_fail(c, &err);
+		}
+		res->v = grown;
+		memcpy(&res->v[res->n], lres.v, lres.n * sizeof(*lres.v));
+		res->n += lres.n;
+	}
+	ldg_result_free(&lres);
+	return CLI_OK;
+}
 
 int cmd_rollback(int argc, char **argv, struct cli_ctx *c)
 {
@@ -57,10 +159,16 @@ int cmd_rollback(int argc, char **argv, struct cli_ctx *c)
 	rc = cli_parse_seq(c, "--to", to_arg, &to);
 	if (rc)
 		return rc;
-	rc = cli_open_signed(c, &w, &s, &k);
-	if (rc)
-		return rc;
-	if (ldg_rollback(s, k, argv[optind], to, w.reason, w.meta, w.n_meta,
+	if (c->remote) {
+		rc = remote_rollback(c, &w, argv[optind], to, &res);
+		if (rc)
+			goto out_free;
+	} else {
+		rc = cli_open_signed(c, &w, &s, &k);
+		if (rc)
+			return rc;
+	}
+	if (!c->remote && ldg_rollback(s, k, argv[optind], to, w.reason, w.meta, w.n_meta,
 			 w.no_lock, &res, &err)) {
 		rc = cli_fail(c, &err);
 		goto out_free;

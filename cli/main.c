@@ -44,7 +44,8 @@ static const struct cli_cmd commands[] = {
 static bool takes_remote(const char *name)
 {
 	return !strcmp(name, "set") || !strcmp(name, "unset") ||
-	       !strcmp(name, "lock") || !strcmp(name, "unlock");
+	       !strcmp(name, "lock") || !strcmp(name, "unlock") ||
+	       !strcmp(name, "rollback");
 }
 
 static void usage(FILE *f)
@@ -60,8 +61,8 @@ static void usage(FILE *f)
 		   "see ledger(1).\n"
 		   "The ledger lives in --ledger DIR, $LEDGER_DIR, or "
 		   "$XDG_DATA_HOME/ledger.\n"
-		   "With --remote URL ($LEDGER_REMOTE), set, unset, lock and "
-		   "unlock sign here\nand append through `ledger serve` at "
+		   "With --remote URL ($LEDGER_REMOTE), set, unset, lock, "
+		   "unlock and rollback\nsign here and append through `ledger serve` at "
 		   "URL; the key never leaves this machine.\n"
 		   "Exit codes: 0 ok, 1 the answer is no, 2 usage or "
 		   "environment error.\n");
@@ -131,7 +132,7 @@ int main(int argc, char **argv)
 		if (!takes_remote(c.cmd)) {
 			if (c.remote_given) {
 				cli_error("%s: --remote works with set, unset, "
-					  "lock and unlock only", c.cmd);
+					  "lock, unlock and rollback only", c.cmd);
 				return CLI_BAD;
 			}
 			c.remote = NULL;

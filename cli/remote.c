@@ -100,14 +100,69 @@ static int compare_values(const void *a, const void *b)
 		      ((const struct ldg_value *)b)->key);
 }
 
+/* The target's values and lock at seq at (0: the head); *exists whether
+ * the target has entries up to there. */
+static int fetch_state(const char *base, const char *target, uint64_t at,
+		       struct ldg_values *out, bool *exists,
+		       struct ldg_err *err)
+{
+	json_t *j = NULL, *t, *vals, *v;
+	const char *k;
+	char path[256];
+	long status = 0;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (at)
+		snprintf(path, sizeof(path), "/api/v1/state?at=%llu&scope=%s",
+			 (unsigned long long)at, target);
+	else
+		snprintf(path, sizeof(path), "/api/v1/state?scope=%s", target);
+	rc = http(base, path, NULL, 0, &status, &j, err);
+	if (rc)
+		return rc;
+	if (status != 200) {
+		rc = server_error(status, j, status == 404 ? -ENOENT : -EIO,
+				  err);
+		goto out_json;
+	}
+	t = json_object_get(json_object_get(j, "targets"), target);
+	if (exists)
+		*exists = t != NULL;
+	vals = json_object_get(t, "values");
+	out->lock_seq = (uint64_t)json_integer_value(
+		json_object_get(json_object_get(t, "locked"), "seq"));
+	out->v = calloc(json_object_size(vals) + 1, sizeof(*out->v));
+	if (!out->v) {
+		rc = ldg_err_set(err, -ENOMEM, "out of memory");
+		goto out_json;
+	}
+	json_object_foreach(vals, k, v) {
+		struct ldg_value *e = &out->v[out->n];
+		e->key = strdup(k);
+		e->value = strdup(json_string_value(v) ? json_string_value(v)
+						       : "");
+		out->n++;
+		if (!e->key || !e->value) {
+			rc = ldg_err_set(err, -ENOMEM, "out of memory");
+			goto out_json;
+		}
+	}
+	qsort(out->v, out->n, sizeof(*out->v), compare_values);
+out_json:
+	json_decref(j);
+	if (rc)
+		ldg_values_free(out);
+	return rc;
+}
+
 /* The head and the target's state at it. */
 static int fetch(const char *base, const char *target, char *origin,
 		 uint64_t *head, uint8_t hash[LDG_HASH_BYTES],
 		 struct ldg_values *now, struct ldg_err *err)
 {
-	json_t *j = NULL, *t, *vals, *v;
-	const char *s, *k;
-	char path[256];
+	json_t *j = NULL;
+	const char *s;
 	long status = 0;
 	int rc;
 
@@ -128,38 +183,24 @@ static int fetch(const char *base, const char *target, char *origin,
 		goto out_json;
 	}
 	json_decref(j);
-	snprintf(path, sizeof(path), "/api/v1/state?at=%llu&scope=%s",
-		 (unsigned long long)*head, target);
-	rc = http(base, path, NULL, 0, &status, &j, err);
-	if (rc)
-		return rc;
-	if (status != 200) {
-		rc = server_error(status, j, -EIO, err);
-		goto out_json;
-	}
-	t = json_object_get(json_object_get(j, "targets"), target);
-	vals = json_object_get(t, "values");
-	now->lock_seq = (uint64_t)json_integer_value(
-		json_object_get(json_object_get(t, "locked"), "seq"));
-	now->v = calloc(json_object_size(vals) + 1, sizeof(*now->v));
-	if (!now->v) {
-		rc = ldg_err_set(err, -ENOMEM, "out of memory");
-		goto out_json;
-	}
-	json_object_foreach(vals, k, v) {
-		struct ldg_value *e = &now->v[now->n];
-		e->key = strdup(k);
-		e->value = strdup(json_string_value(v) ? json_string_value(v)
-						       : "");
-		now->n++;
-		if (!e->key || !e->value) {
-			rc = ldg_err_set(err, -ENOMEM, "out of memory");
-			goto out_json;
-		}
-	}
-	qsort(now->v, now->n, sizeof(*now->v), compare_values);
+	return fetch_state(base, target, *head, now, NULL, err);
 out_json:
 	json_decref(j);
+	return rc;
+}
+
+int cli_remote_state(struct cli_ctx *c, const char *target, uint64_t at,
+		     struct ldg_values *out, bool *exists, struct ldg_err *err)
+{
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (ldg_check_target(target, err))
+		return -EINVAL;
+	if (curl_global_init(CURL_GLOBAL_DEFAULT))
+		return ldg_err_set(err, -EIO, "cannot initialise libcurl");
+	rc = fetch_state(c->remote, target, at, out, exists, err);
+	curl_global_cleanup();
 	return rc;
 }
 

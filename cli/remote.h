@@ -32,4 +32,11 @@ int cli_remote_write(struct cli_ctx *c, const struct cli_write_opts *w,
 		     const char *target, cli_draft_fn draft, void *arg,
 		     struct ldg_result *res);
 
+/* The target's values and lock at seq at (0: the head) on c->remote, for
+ * drafts that need more than the state they build on (rollback: the
+ * state at SEQ). *exists (may be NULL): whether the target had entries by
+ * then. Errors as ldg_err: -ENOENT no such seq, -EIO unreachable. */
+int cli_remote_state(struct cli_ctx *c, const char *target, uint64_t at,
+		     struct ldg_values *out, bool *exists, struct ldg_err *err);
+
 #endif

@@ -156,6 +156,60 @@ for b in "$T"/bodies/*.bin; do
 	done
 done
 
+step "remote rollback matches a local one"
+# seqs match on both ledgers: 3 is the first set of staging/api, and
+# staging/web had no entries yet (all its keys are unset)
+rollbacks() {
+	expect_rc 0 ledger $1 rollback staging/api --to 3 -m back --meta pr=9
+	expect_out_match "^[0-9]+ [0-9a-f]{64}$"
+	expect_err_match '^rolled back staging/api$'
+	expect_err_match '^locked staging/api$'
+	expect_rc 0 ledger $1 rollback staging/web --to 3 -m clear --no-lock
+	expect_err_match '^rolled back staging/web$'
+	! grep -q '^locked' "$ERR" || fail "--no-lock locked staging/web"
+	expect_rc 0 ledger $1 rollback staging/api --to 3 -m again
+	expect_err_match 'already as it was at seq 3; nothing written'
+}
+before=$(head_seq)
+rollbacks "--remote $BASE"
+check "three entries appended remotely" [ "$(head_seq)" -eq $((before + 3)) ]
+rollbacks "--ledger $TWIN"
+expect_rc 0 ledger show $((before + 1)) --json
+expect_json kind = rollback
+expect_json metadata rollback-to = 3
+expect_json metadata pr = 9
+expect_rc 0 ledger show $((before + 2)) --json
+expect_json kind = lock
+expect_json target = staging/api
+expect_rc 0 ledger show $((before + 3)) --json
+expect_json kind = rollback
+expect_json target = staging/web
+expect_rc 0 ledger state --json
+cp "$OUT" "$T/remote.json"
+expect_rc 0 ledger --ledger "$TWIN" state --json
+cp "$OUT" "$T/local.json"
+check "remote and local states are the same after rollback" \
+	[ "$(jq_state "$T/remote.json")" = "$(jq_state "$T/local.json")" ]
+expect_rc 0 ledger log --json
+python3 -c 'import json,sys; print([ (e["kind"], e["target"], e.get("metadata")) for e in json.load(open(sys.argv[1]))])' "$OUT" >"$T/remote.kinds"
+expect_rc 0 ledger --ledger "$TWIN" log --json
+python3 -c 'import json,sys; print([ (e["kind"], e["target"], e.get("metadata")) for e in json.load(open(sys.argv[1]))])' "$OUT" >"$T/local.kinds"
+check "the same kinds, targets and metadata after rollback" \
+	cmp -s "$T/remote.kinds" "$T/local.kinds"
+expect_rc 0 ledger unlock staging/api -m thaw
+expect_rc 0 ledger --ledger "$TWIN" unlock staging/api -m thaw
+before=$(head_seq)
+expect_rc 2 ledger --remote "$BASE" rollback staging --to 3 -m all
+expect_one_line_error 'roll back each target of staging'
+expect_rc 2 ledger --remote "$BASE" rollback staging/api -m x
+expect_rc 2 ledger --remote "$BASE" rollback staging/api --to 3
+expect_rc 2 ledger --remote "$BASE" rollback staging/nope --to 3 -m x
+expect_err_match 'has no entries'
+expect_rc 1 ledger --remote "$BASE" rollback staging/api --to 2 -m x \
+	--key "$T/keys/outsider.key"
+check "nothing written by the refused rollbacks" [ "$(head_seq)" -eq "$before" ]
+expect_rc 0 ledger verify
+
 step "unauthorised signers"
 before=$(head_seq)
 expect_rc 1 ledger --remote "$BASE" set staging/api a=1 -m x \
@@ -173,7 +227,7 @@ expect_rc 2 ledger --remote "$BASE" set staging/api a=1
 expect_rc 2 ledger --remote http://127.0.0.1:1 set staging/api a=1 -m x
 expect_err_match 'cannot reach'
 expect_rc 2 ledger --remote "$BASE" verify
-expect_err_match 'works with set, unset, lock and unlock only'
+expect_err_match 'works with set, unset, lock, unlock and rollback only'
 LEDGER_REMOTE=$BASE expect_rc 0 ledger set staging/api viaenv=1 -m env
 LEDGER_REMOTE=$BASE expect_rc 0 ledger verify
 check "nothing else written" [ "$(head_seq)" -eq $((before + 1)) ]
