@@ -22,7 +22,7 @@ trap remote_cleanup EXIT
 start_server() {
 	"$LEDGER" serve --listen 127.0.0.1:0 >"$T/serve.out" 2>"$T/serve.err" &
 	SERVER_PID=$!
-	for _ in $(seq 100); do
+	for _ in $(seq 600); do
 		grep -q '^listening on ' "$T/serve.out" 2>/dev/null && break
 		kill -0 "$SERVER_PID" 2>/dev/null ||
 			fail "serve exited early: $(cat "$T/serve.err")"
@@ -77,7 +77,7 @@ s.serve_forever()
 PY
 	python3 "$T/proxy.py" "$BASE" "$T/bodies" >"$T/proxy.out" 2>&1 &
 	PROXY_PID=$!
-	for _ in $(seq 100); do
+	for _ in $(seq 600); do
 		[ -s "$T/proxy.out" ] && break
 		sleep 0.05
 	done

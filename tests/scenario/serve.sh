@@ -18,11 +18,12 @@ trap serve_cleanup EXIT
 
 # start_server [ARGS]: runs `ledger serve --listen 127.0.0.1:0 ARGS` in
 # the background and waits for its "listening on" line; sets BASE.
+# (up to 30 s: under a loaded CI machine startup can take a while)
 start_server() {
 	"$LEDGER" serve --listen 127.0.0.1:0 "$@" >"$T/serve.out" \
 		2>"$T/serve.err" &
 	SERVER_PID=$!
-	for _ in $(seq 100); do
+	for _ in $(seq 600); do
 		grep -q '^listening on ' "$T/serve.out" 2>/dev/null && break
 		kill -0 "$SERVER_PID" 2>/dev/null ||
 			fail "serve exited early: $(cat "$T/serve.err")"
@@ -372,7 +373,7 @@ stop_server INT
 step "beyond loopback: a warning"
 "$LEDGER" serve --listen 0.0.0.0:0 >"$T/serve.out" 2>"$T/serve.err" &
 SERVER_PID=$!
-for _ in $(seq 100); do
+for _ in $(seq 600); do
 	grep -q '^listening on ' "$T/serve.out" && break
 	sleep 0.05
 done
