@@ -358,3 +358,25 @@ int cli_emit(char *buf, size_t len)
 	free(buf);
 	return rc;
 }
+
+int cli_getopt(struct cli_ctx *c, int argc, char **argv, const char *shorts,
+	       const struct option *opts, struct cli_write_opts *w, int *rc)
+{
+	for (;;) {
+		int opt = getopt_long(argc, argv, shorts, opts, NULL);
+		bool common = opt == 'L' || opt == 'h' || opt == ':' ||
+			      opt == '?' ||
+			      (w && (opt == 'm' || opt == 'M' || opt == 'k'));
+
+		if (opt == -1) {
+			*rc = -1;
+			return 0;
+		}
+		if (!common)
+			return opt;
+		*rc = w ? cli_write_opt(c, opt, argv, w)
+			: cli_common_opt(c, opt, argv);
+		if (*rc >= 0)
+			return 0;
+	}
+}

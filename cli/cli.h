@@ -48,6 +48,16 @@ struct cli_cmd {
 	{ "ledger", required_argument, NULL, 'L' },       \
 	{ "help", no_argument, NULL, 'h' }
 
+struct cli_write_opts;
+
+/* The next of a command's own options (getopt_long underneath), or 0 when
+ * there are none left or the command must end: then *rc is -1 to go on,
+ * else the exit code to return (--help printed, or a usage error).
+ * Handles --ledger, --help and getopt's errors and, given w, the options
+ * of the commands that append (-m, --meta, --key). */
+int cli_getopt(struct cli_ctx *c, int argc, char **argv, const char *shorts,
+	       const struct option *opts, struct cli_write_opts *w, int *rc);
+
 /* Handles 'L', 'h' and getopt errors for a command; returns -1 when opt
  * was handled and parsing goes on, else the exit code to return. */
 int cli_common_opt(struct cli_ctx *c, int opt, char **argv);

@@ -121,8 +121,8 @@ int cmd_apply(int argc, char **argv, struct cli_ctx *c)
 
 	c->help = help;
 	for (;;) {
-		opt = getopt_long(argc, argv, ":hL:", opts, NULL);
-		if (opt == -1)
+		opt = cli_getopt(c, argc, argv, ":hL:", opts, NULL, &rc);
+		if (opt == 0)
 			break;
 		switch (opt) {
 		case 'C':
@@ -157,12 +157,10 @@ int cmd_apply(int argc, char **argv, struct cli_ctx *c)
 		case 'k':
 			keyfile = optarg;
 			break;
-		default:
-			rc = cli_common_opt(c, opt, argv);
-			if (rc >= 0)
-				return rc;
 		}
 	}
+	if (rc >= 0)
+		return rc;
 	if (argc - optind != 1)
 		return cli_usage(c, "expected one CLUSTER");
 	o.cluster = argv[optind];

@@ -57,8 +57,8 @@ int cmd_chatops(int argc, char **argv, struct cli_ctx *c)
 
 	c->help = help;
 	for (;;) {
-		opt = getopt_long(argc, argv, ":hL:", opts, NULL);
-		if (opt == -1)
+		opt = cli_getopt(c, argc, argv, ":hL:", opts, NULL, &rc);
+		if (opt == 0)
 			break;
 		switch (opt) {
 		case 'c':
@@ -81,12 +81,10 @@ int cmd_chatops(int argc, char **argv, struct cli_ctx *c)
 		case 'k':
 			w.keyfile = optarg;
 			break;
-		default:
-			rc = cli_common_opt(c, opt, argv);
-			if (rc >= 0)
-				return rc;
 		}
 	}
+	if (rc >= 0)
+		return rc;
 	if (optind != argc)
 		return cli_usage(c, "unexpected argument \"%s\"", argv[optind]);
 	if (!comment || !sha || !actor)

@@ -46,8 +46,8 @@ int cmd_checkpoint(int argc, char **argv, struct cli_ctx *c)
 
 	c->help = help;
 	for (;;) {
-		opt = getopt_long(argc, argv, ":hL:o:", opts, NULL);
-		if (opt == -1)
+		opt = cli_getopt(c, argc, argv, ":hL:o:", opts, NULL, &rc);
+		if (opt == 0)
 			break;
 		if (opt == 'k') {
 			keyfile = optarg;
@@ -55,12 +55,10 @@ int cmd_checkpoint(int argc, char **argv, struct cli_ctx *c)
 			outfile = optarg;
 		} else if (opt == 'n') {
 			check = false;
-		} else {
-			rc = cli_common_opt(c, opt, argv);
-			if (rc >= 0)
-				return rc;
 		}
 	}
+	if (rc >= 0)
+		return rc;
 	if (optind != argc)
 		return cli_usage(c, "unexpected argument \"%s\"", argv[optind]);
 	rc = cli_open_read(c, &s, &r);

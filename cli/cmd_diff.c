@@ -34,17 +34,15 @@ int cmd_diff(int argc, char **argv, struct cli_ctx *c)
 
 	c->help = help;
 	for (;;) {
-		opt = getopt_long(argc, argv, ":hL:", opts, NULL);
-		if (opt == -1)
+		opt = cli_getopt(c, argc, argv, ":hL:", opts, NULL, &rc);
+		if (opt == 0)
 			break;
 		if (opt == 'j') {
 			json = true;
-		} else {
-			rc = cli_common_opt(c, opt, argv);
-			if (rc >= 0)
-				return rc;
 		}
 	}
+	if (rc >= 0)
+		return rc;
 	if (argc - optind < 2 || argc - optind > 3)
 		return cli_usage(c, "expected SEQ_A SEQ_B [CLUSTER[/RELEASE]]");
 	rc = cli_parse_seq(c, "SEQ_A", argv[optind], &sa);

@@ -35,8 +35,8 @@ int cmd_get(int argc, char **argv, struct cli_ctx *c)
 
 	c->help = help;
 	for (;;) {
-		opt = getopt_long(argc, argv, ":hL:", opts, NULL);
-		if (opt == -1)
+		opt = cli_getopt(c, argc, argv, ":hL:", opts, NULL, &rc);
+		if (opt == 0)
 			break;
 		if (opt == 'a') {
 			rc = cli_parse_seq(c, "--at", optarg, &at);
@@ -44,12 +44,10 @@ int cmd_get(int argc, char **argv, struct cli_ctx *c)
 				return rc;
 		} else if (opt == 'j') {
 			json = true;
-		} else {
-			rc = cli_common_opt(c, opt, argv);
-			if (rc >= 0)
-				return rc;
 		}
 	}
+	if (rc >= 0)
+		return rc;
 	if (argc - optind < 1 || argc - optind > 2)
 		return cli_usage(c, "expected TARGET [KEY]");
 	target = argv[optind];

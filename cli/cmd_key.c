@@ -107,8 +107,8 @@ int cmd_key(int argc, char **argv, struct cli_ctx *c)
 
 	c->help = help;
 	for (;;) {
-		opt = getopt_long(argc, argv, ":hL:m:", opts, NULL);
-		if (opt == -1)
+		opt = cli_getopt(c, argc, argv, ":hL:m:", opts, NULL, &rc);
+		if (opt == 0)
 			break;
 		switch (opt) {
 		case 'r':
@@ -130,12 +130,10 @@ int cmd_key(int argc, char **argv, struct cli_ctx *c)
 		case 'j':
 			json = true;
 			break;
-		default:
-			rc = cli_common_opt(c, opt, argv);
-			if (rc >= 0)
-				return rc;
 		}
 	}
+	if (rc >= 0)
+		return rc;
 	if (optind >= argc)
 		return cli_usage(c, "expected add, revoke or list");
 	sub = argv[optind++];

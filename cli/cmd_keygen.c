@@ -31,17 +31,15 @@ int cmd_keygen(int argc, char **argv, struct cli_ctx *c)
 
 	c->help = help;
 	for (;;) {
-		opt = getopt_long(argc, argv, ":hL:d:", opts, NULL);
-		if (opt == -1)
+		opt = cli_getopt(c, argc, argv, ":hL:d:", opts, NULL, &rc);
+		if (opt == 0)
 			break;
 		if (opt == 'd') {
 			dirarg = optarg;
-		} else {
-			rc = cli_common_opt(c, opt, argv);
-			if (rc >= 0)
-				return rc;
 		}
 	}
+	if (rc >= 0)
+		return rc;
 	if (optind + 1 != argc)
 		return cli_usage(c, "expected one NAME");
 	if (ldg_check_keyname(argv[optind], &err)) /* before any mkdir */

@@ -48,13 +48,12 @@ static int lock_cmd(int argc, char **argv, struct cli_ctx *c, bool lock)
 
 	c->help = lock ? lock_help : unlock_help;
 	for (;;) {
-		opt = getopt_long(argc, argv, ":hL:m:", opts, NULL);
-		if (opt == -1)
+		opt = cli_getopt(c, argc, argv, ":hL:m:", opts, &w, &rc);
+		if (opt == 0)
 			break;
-		rc = cli_write_opt(c, opt, argv, &w);
-		if (rc >= 0)
-			return rc;
 	}
+	if (rc >= 0)
+		return rc;
 	if (argc - optind != 1)
 		return cli_usage(c, "expected one TARGET");
 	if (w.n_meta)

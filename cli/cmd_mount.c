@@ -62,8 +62,8 @@ int cmd_mount(int argc, char **argv, struct cli_ctx *c)
 
 	c->help = help;
 	for (;;) {
-		opt = getopt_long(argc, argv, ":hL:fo:", opts, NULL);
-		if (opt == -1)
+		opt = cli_getopt(c, argc, argv, ":hL:fo:", opts, NULL, &rc);
+		if (opt == 0)
 			break;
 		if (opt == 'f') {
 			foreground = true;
@@ -73,12 +73,10 @@ int cmd_mount(int argc, char **argv, struct cli_ctx *c)
 			if (options[0])
 				strcat(options, ",");
 			strcat(options, optarg);
-		} else {
-			rc = cli_common_opt(c, opt, argv);
-			if (rc >= 0)
-				return rc;
 		}
 	}
+	if (rc >= 0)
+		return rc;
 	if (argc - optind != 1)
 		return cli_usage(c, "expected one MOUNTPOINT");
 	if (stat(argv[optind], &st) || !realpath(argv[optind], mp)) {

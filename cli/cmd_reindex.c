@@ -23,13 +23,12 @@ int cmd_reindex(int argc, char **argv, struct cli_ctx *c)
 
 	c->help = help;
 	for (;;) {
-		opt = getopt_long(argc, argv, ":hL:", opts, NULL);
-		if (opt == -1)
+		opt = cli_getopt(c, argc, argv, ":hL:", opts, NULL, &rc);
+		if (opt == 0)
 			break;
-		rc = cli_common_opt(c, opt, argv);
-		if (rc >= 0)
-			return rc;
 	}
+	if (rc >= 0)
+		return rc;
 	if (optind != argc)
 		return cli_usage(c, "unexpected argument \"%s\"", argv[optind]);
 	rc = cli_open(c, &s);

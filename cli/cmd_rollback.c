@@ -139,19 +139,17 @@ int cmd_rollback(int argc, char **argv, struct cli_ctx *c)
 
 	c->help = help;
 	for (;;) {
-		opt = getopt_long(argc, argv, ":hL:m:", opts, NULL);
-		if (opt == -1)
+		opt = cli_getopt(c, argc, argv, ":hL:m:", opts, &w, &rc);
+		if (opt == 0)
 			break;
 		if (opt == 't') {
 			to_arg = optarg;
 		} else if (opt == 'n') {
 			w.no_lock = true;
-		} else {
-			rc = cli_write_opt(c, opt, argv, &w);
-			if (rc >= 0)
-				return rc;
 		}
 	}
+	if (rc >= 0)
+		return rc;
 	if (argc - optind != 1)
 		return cli_usage(c, "expected one TARGET or CLUSTER");
 	if (!to_arg)

@@ -57,17 +57,15 @@ int cmd_set(int argc, char **argv, struct cli_ctx *c)
 
 	c->help = help;
 	for (;;) {
-		opt = getopt_long(argc, argv, ":hL:m:", opts, NULL);
-		if (opt == -1)
+		opt = cli_getopt(c, argc, argv, ":hL:m:", opts, &w, &rc);
+		if (opt == 0)
 			break;
 		if (opt == 'f') {
 			w.force = true;
-		} else {
-			rc = cli_write_opt(c, opt, argv, &w);
-			if (rc >= 0)
-				return rc;
 		}
 	}
+	if (rc >= 0)
+		return rc;
 	if (argc - optind < 2)
 		return cli_usage(c, "expected TARGET KEY=VALUE...");
 	target = argv[optind++];

@@ -25,17 +25,15 @@ int cmd_show(int argc, char **argv, struct cli_ctx *c)
 
 	c->help = help;
 	for (;;) {
-		opt = getopt_long(argc, argv, ":hL:", opts, NULL);
-		if (opt == -1)
+		opt = cli_getopt(c, argc, argv, ":hL:", opts, NULL, &rc);
+		if (opt == 0)
 			break;
 		if (opt == 'j') {
 			json = true;
-		} else {
-			rc = cli_common_opt(c, opt, argv);
-			if (rc >= 0)
-				return rc;
 		}
 	}
+	if (rc >= 0)
+		return rc;
 	if (argc - optind != 1)
 		return cli_usage(c, "expected one SEQ");
 	rc = cli_parse_seq(c, "SEQ", argv[optind], &seq);

@@ -85,8 +85,8 @@ int cmd_verify(int argc, char **argv, struct cli_ctx *c)
 
 	c->help = help;
 	for (;;) {
-		opt = getopt_long(argc, argv, ":hL:", opts, NULL);
-		if (opt == -1)
+		opt = cli_getopt(c, argc, argv, ":hL:", opts, NULL, &rc);
+		if (opt == 0)
 			break;
 		if (opt == 'c') {
 			if (np == MAX_CHECKPOINTS)
@@ -97,12 +97,10 @@ int cmd_verify(int argc, char **argv, struct cli_ctx *c)
 				return cli_usage(c, "--threads takes 1..64");
 		} else if (opt == 'j') {
 			json = true;
-		} else {
-			rc = cli_common_opt(c, opt, argv);
-			if (rc >= 0)
-				return rc;
 		}
 	}
+	if (rc >= 0)
+		return rc;
 	if (optind != argc)
 		return cli_usage(c, "unexpected argument \"%s\"", argv[optind]);
 	cps = calloc(np ? np : 1, sizeof(*cps));
