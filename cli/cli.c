@@ -380,3 +380,15 @@ int cli_getopt(struct cli_ctx *c, int argc, char **argv, const char *shorts,
 			return 0;
 	}
 }
+
+int cli_scope_arg(struct cli_ctx *c, int argc, char **argv,
+		  const char **scope)
+{
+	*scope = NULL;
+	if (argc - optind > 1)
+		return cli_usage(c, "expected at most one CLUSTER[/RELEASE]");
+	if (argc - optind == 0)
+		return 0;
+	*scope = argv[optind];
+	return cli_check_scope_arg(c, *scope);
+}

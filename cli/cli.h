@@ -93,6 +93,10 @@ void cli_close_read(struct ldg_store *s, struct ldg_read *r);
 int cli_check_at(struct cli_ctx *c, struct ldg_read *r, uint64_t at);
 /* Checks "CLUSTER" or "CLUSTER/RELEASE"; prints on failure. */
 int cli_check_scope_arg(struct cli_ctx *c, const char *scope);
+/* The optional last argument CLUSTER[/RELEASE] of read commands: *scope
+ * is it or NULL. Prints on failure and returns the exit code, else 0. */
+int cli_scope_arg(struct cli_ctx *c, int argc, char **argv,
+		  const char **scope);
 /* Writes a malloc'd rendering to stdout and frees it. */
 int cli_emit(char *buf, size_t len);
 

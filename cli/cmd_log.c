@@ -42,14 +42,9 @@ int cmd_log(int argc, char **argv, struct cli_ctx *c)
 	}
 	if (rc >= 0)
 		return rc;
-	if (argc - optind > 1)
-		return cli_usage(c, "expected at most one CLUSTER[/RELEASE]");
-	if (argc - optind == 1) {
-		scope = argv[optind];
-		rc = cli_check_scope_arg(c, scope);
-		if (rc)
-			return rc;
-	}
+	rc = cli_scope_arg(c, argc, argv, &scope);
+	if (rc)
+		return rc;
 	rc = cli_open_read(c, &s, &r);
 	if (rc)
 		return rc;
