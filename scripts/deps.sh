@@ -9,7 +9,11 @@ PACKAGES=(
 	libjansson-dev libfuse3-dev fuse3 libcmocka-dev python3
 	libmicrohttpd-dev curl libcurl4-openssl-dev
 	clang libclang-rt-14-dev
+	chromium
 )
+# tests/scenario/browser.sh drives Chromium with node (playwright-core
+# needs Node.js 20 or newer); Debian's nodejs only when there is no node
+command -v node >/dev/null 2>&1 || PACKAGES+=(nodejs)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -1,0 +1,1311 @@
+/*
+ * app.js - the web page of `ledger serve`: one page, hash routes, plain
+ * JavaScript, no build step. Served as /ui/app.js under a CSP that allows
+ * only same-origin scripts, styles and connections: no inline script or
+ * style, no eval, nothing external.
+ *
+ *   #/                    every cluster and its releases (/api/v1/releases)
+ *   #/r/CLUSTER/RELEASE   a release's history with per-key diffs
+ *   #/e/SEQ               one entry, its signature and chain checks
+ *
+ * Rules kept throughout: text from the ledger goes into the page with
+ * textContent only (el() below), never innerHTML; a private key lives in
+ * this tab's memory as a non-extractable CryptoKey and is never sent.
+ * Writes follow web-contract.md: POST /api/v1/drafts, sign `message`,
+ * POST /api/v1/entries {draft, signature}; 409 redrafts (10 tries).
+ */
+'use strict';
+
+(() => {
+	/* ---- small DOM helpers ---- */
+
+	const $ = (sel, root = document) => root.querySelector(sel);
+
+	/* el('a', {href, class, testid, title, data: {seq: 4}}, child...):
+	 * children are nodes, strings (as text), arrays, or null (skipped). */
+	function el(tag, attrs, ...children) {
+		const n = document.createElement(tag);
+		for (const [k, v] of Object.entries(attrs || {})) {
+			if (v === null || v === undefined || v === false)
+				continue;
+			if (k === 'class')
+				n.className = v;
+			else if (k === 'testid')
+				n.dataset.testid = v;
+			else if (k === 'data')
+				Object.assign(n.dataset, v);
+			else if (k === 'on')
+				for (const [ev, fn] of Object.entries(v))
+					n.addEventListener(ev, fn);
+			else if (v === true)
+				n.setAttribute(k, '');
+			else
+				n.setAttribute(k, String(v));
+		}
+		append(n, children);
+		return n;
+	}
+
+	function append(n, children) {
+		for (const c of children) {
+			if (c === null || c === undefined || c === false)
+				continue;
+			if (Array.isArray(c))
+				append(n, c);
+			else if (c instanceof Node)
+				n.appendChild(c);
+			else
+				n.appendChild(document.createTextNode(String(c)));
+		}
+	}
+
+	function clear(n) {
+		while (n.firstChild)
+			n.removeChild(n.firstChild);
+	}
+
+	const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+	/* ---- the API ---- */
+
+	class ApiError extends Error {
+		constructor(status, message, body, headers) {
+			super(message);
+			this.status = status;
+			this.body = body;
+			this.headers = headers;
+		}
+	}
+
+	async function api(path, opts = {}) {
+		let res;
+		try {
+			res = await fetch(path, {
+				cache: 'no-store',
+				...opts,
+				headers: { Accept: 'application/json',
+					   ...(opts.headers || {}) },
+			});
+		} catch (e) {
+			throw new ApiError(0, 'the server cannot be reached',
+					   null, null);
+		}
+		const text = await res.text();
+		let body = null;
+		try {
+			body = text ? JSON.parse(text) : null;
+		} catch (e) {
+			body = null;
+		}
+		if (!res.ok) {
+			const msg = body && typeof body.error === 'string'
+				? body.error
+				: `HTTP ${res.status} ${res.statusText}`.trim();
+			throw new ApiError(res.status, msg, body, res.headers);
+		}
+		return body;
+	}
+
+	/* A JSON POST; a 429 waits for Retry-After (at most 5 times). */
+	async function post(path, body, onWait) {
+		for (let waits = 0; ; waits++) {
+			try {
+				return await api(path, {
+					method: 'POST',
+					headers: { 'Content-Type':
+						   'application/json' },
+					body: JSON.stringify(body),
+				});
+			} catch (e) {
+				if (e.status !== 429 || waits >= 5)
+					throw e;
+				const ra = Number(e.headers &&
+						  e.headers.get('Retry-After'));
+				const s = Number.isFinite(ra) && ra > 0
+					? Math.min(ra, 60) : 1;
+				if (onWait)
+					onWait(`the server is busy; retrying in ${s} s`);
+				await sleep(s * 1000);
+			}
+		}
+	}
+
+	const enc = encodeURIComponent;
+	const targetPath = (t) => t.split('/').map(enc).join('/');
+
+	/* ---- text formats ---- */
+
+	/* RFC 3339 with up to 9 fraction digits (Date wants at most 3). */
+	function parseTime(s) {
+		if (typeof s !== 'string')
+			return null;
+		const t = Date.parse(s.replace(/(\.\d{3})\d+/, '$1'));
+		return Number.isNaN(t) ? null : new Date(t);
+	}
+
+	function relTime(d) {
+		const s = Math.round((Date.now() - d.getTime()) / 1000);
+		const a = Math.abs(s);
+		const sfx = s >= 0 ? ' ago' : ' from now';
+		if (a < 10)
+			return 'just now';
+		if (a < 60)
+			return `${a} s${sfx}`;
+		if (a < 3600)
+			return `${Math.floor(a / 60)} min${sfx}`;
+		if (a < 86400)
+			return `${Math.floor(a / 3600)} h${sfx}`;
+		if (a < 86400 * 30)
+			return `${Math.floor(a / 86400)} d${sfx}`;
+		return d.toISOString().slice(0, 10);
+	}
+
+	/* A <time> with the relative time as text and the exact one on
+	 * hover; relative texts are refreshed every 30 s. */
+	function timeEl(s, testid) {
+		const d = parseTime(s);
+		if (!d)
+			return el('span', { class: 'muted', testid }, s || '—');
+		return el('time', {
+			datetime: s, testid, class: 'time',
+			title: `${s}\n${d.toLocaleString()}`,
+			data: { rel: '1' },
+		}, relTime(d));
+	}
+
+	setInterval(() => {
+		for (const t of document.querySelectorAll('time[data-rel]')) {
+			const d = parseTime(t.getAttribute('datetime'));
+			if (d)
+				t.textContent = relTime(d);
+		}
+	}, 30000);
+
+	const short = (h) => (typeof h === 'string' && h.length > 16
+		? `${h.slice(0, 8)}…${h.slice(-4)}` : h || '—');
+
+	function kindBadge(kind) {
+		return el('span', { class: `kind kind-${kind}` }, kind);
+	}
+
+	/* ---- bytes ---- */
+
+	function b64decode(s) {
+		const bin = atob(s);
+		const out = new Uint8Array(bin.length);
+		for (let i = 0; i < bin.length; i++)
+			out[i] = bin.charCodeAt(i);
+		return out;
+	}
+
+	function b64encode(bytes) {
+		let bin = '';
+		for (const b of bytes)
+			bin += String.fromCharCode(b);
+		return btoa(bin);
+	}
+
+	function b64urlDecode(s) {
+		let t = s.replace(/-/g, '+').replace(/_/g, '/');
+		while (t.length % 4)
+			t += '=';
+		return b64decode(t);
+	}
+
+	const hex = (bytes) => Array.from(bytes,
+		(b) => b.toString(16).padStart(2, '0')).join('');
+
+	function sameBytes(a, b) {
+		if (a.length !== b.length)
+			return false;
+		let d = 0;
+		for (let i = 0; i < a.length; i++)
+			d |= a[i] ^ b[i];
+		return d === 0;
+	}
+
+	/* ---- scopes: fnmatch(3) with FNM_PATHNAME, as ldg_scope_match ---- */
+
+	/* [...] at pat[pi] against ch: {ok, next} or null when unclosed
+	 * (then '[' is a literal, as in glibc). */
+	function bracket(pat, pi, ch) {
+		let i = pi + 1;
+		let neg = false;
+		if (pat[i] === '!' || pat[i] === '^') {
+			neg = true;
+			i++;
+		}
+		let ok = false;
+		let first = true;
+		while (i < pat.length && (first || pat[i] !== ']')) {
+			first = false;
+			const lo = pat[i];
+			if (pat[i + 1] === '-' && i + 2 < pat.length &&
+			    pat[i + 2] !== ']') {
+				if (lo <= ch && ch <= pat[i + 2])
+					ok = true;
+				i += 3;
+			} else {
+				if (lo === ch)
+					ok = true;
+				i++;
+			}
+		}
+		if (i >= pat.length)
+			return null;
+		return { ok: ok !== neg, next: i + 1 };
+	}
+
+	/* * ? and [...] never match '/'. */
+	function globMatch(pat, str) {
+		function m(pi, si) {
+			while (pi < pat.length) {
+				const c = pat[pi];
+				if (c === '*') {
+					while (pat[pi] === '*')
+						pi++;
+					if (pi === pat.length)
+						return !str.includes('/', si);
+					for (let k = si; k <= str.length; k++) {
+						if (m(pi, k))
+							return true;
+						if (str[k] === '/')
+							return false;
+					}
+					return false;
+				}
+				if (si >= str.length)
+					return false;
+				if (c === '?') {
+					if (str[si] === '/')
+						return false;
+				} else if (c === '[') {
+					const r = bracket(pat, pi, str[si]);
+					if (r === null) {
+						if (str[si] !== '[')
+							return false;
+					} else {
+						if (!r.ok || str[si] === '/')
+							return false;
+						pi = r.next;
+						si++;
+						continue;
+					}
+				} else if (c !== str[si]) {
+					return false;
+				}
+				pi++;
+				si++;
+			}
+			return si === str.length;
+		}
+		return m(0, 0);
+	}
+
+	/* Scope lists are globs separated by spaces; '*' alone is all. */
+	function scopesCover(scopes, target) {
+		return String(scopes || '').split(' ').filter(Boolean)
+			.some((s) => s === '*' || globMatch(s, target));
+	}
+
+	/* ---- the session: a signing key in memory ---- */
+
+	let session = null; /* {name, keyid, role, scopes, key} */
+
+	const PKCS8_ED25519 = new Uint8Array([
+		0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06,
+		0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20,
+	]);
+
+	/* PRIVATE+KEY+NAME+KEYID+BASE64(01 || seed32), docs/format.md 7 */
+	function parsePrivateKey(text) {
+		const line = text.replace(/\r?\n$/, '').trim();
+		const bad = (why) => new Error(`not a ledger private key: ${why}`);
+		if (!line.startsWith('PRIVATE+KEY+'))
+			throw bad('it must start with PRIVATE+KEY+ (pick NAME.key, not NAME.pub)');
+		if (/\s/.test(line))
+			throw bad('it must be one line without spaces');
+		const rest = line.slice('PRIVATE+KEY+'.length);
+		const p1 = rest.indexOf('+');
+		const p2 = p1 < 0 ? -1 : rest.indexOf('+', p1 + 1);
+		if (p1 <= 0 || p2 < 0)
+			throw bad('expected NAME+KEYID+KEY after PRIVATE+KEY+');
+		const name = rest.slice(0, p1);
+		const keyid = rest.slice(p1 + 1, p2).toLowerCase();
+		const b64 = rest.slice(p2 + 1);
+		if (!/^[0-9a-f]{8}$/.test(keyid))
+			throw bad('the key id is not 8 hex digits');
+		if (!/^[A-Za-z0-9+/]{44}$/.test(b64))
+			throw bad('the key is not 44 base64 characters');
+		const raw = b64decode(b64);
+		if (raw.length !== 33 || raw[0] !== 0x01) {
+			raw.fill(0);
+			throw bad('not an Ed25519 key (type byte 01)');
+		}
+		return { name, keyid, raw };
+	}
+
+	async function keyIdOf(name, pk) {
+		const n = new TextEncoder().encode(name);
+		const buf = new Uint8Array(n.length + 2 + pk.length);
+		buf.set(n, 0);
+		buf[n.length] = 0x0a;
+		buf[n.length + 1] = 0x01;
+		buf.set(pk, n.length + 2);
+		const h = new Uint8Array(await crypto.subtle.digest('SHA-256', buf));
+		return hex(h.slice(0, 4));
+	}
+
+	/* The contract's procedure: seed -> PKCS#8 -> extractable import ->
+	 * JWK "x" (public key) -> non-extractable re-import; the seed is
+	 * wiped; then the key must be in the keyring and not revoked. */
+	async function signIn(text) {
+		if (!window.crypto || !crypto.subtle)
+			throw new Error('signing needs a secure context: open the page over https or on localhost');
+		const { name, keyid, raw } = parsePrivateKey(text);
+		const pkcs8 = new Uint8Array(PKCS8_ED25519.length + 32);
+		pkcs8.set(PKCS8_ED25519, 0);
+		pkcs8.set(raw.subarray(1), PKCS8_ED25519.length);
+		raw.fill(0);
+		let key;
+		let pk;
+		try {
+			let tmp;
+			try {
+				tmp = await crypto.subtle.importKey('pkcs8', pkcs8,
+					{ name: 'Ed25519' }, true, ['sign']);
+			} catch (e) {
+				throw new Error(`this browser cannot use the key (Ed25519 in WebCrypto): ${e.message}`);
+			}
+			const jwk = await crypto.subtle.exportKey('jwk', tmp);
+			pk = b64urlDecode(jwk.x);
+			jwk.d = '';
+			key = await crypto.subtle.importKey('pkcs8', pkcs8,
+				{ name: 'Ed25519' }, false, ['sign']);
+		} finally {
+			pkcs8.fill(0);
+		}
+		if (await keyIdOf(name, pk) !== keyid)
+			throw new Error(`the key id ${keyid} does not match the key named ${name}`);
+
+		const { keys } = await api('/api/v1/keys');
+		const k = (keys || []).find((x) => x.keyid === keyid);
+		if (!k)
+			throw new Error(`${name} (${keyid}) is not in this ledger's keyring`);
+		const parts = String(k.vkey || '').split('+');
+		let vk = null;
+		try {
+			vk = b64decode(parts.slice(2).join('+'));
+		} catch (e) {
+			vk = null;
+		}
+		if (!vk || vk.length !== 33 || vk[0] !== 0x01 ||
+		    !sameBytes(vk.subarray(1), pk))
+			throw new Error(`the keyring's key ${keyid} is not this key`);
+		if (k.revoked_seq !== null && k.revoked_seq !== undefined)
+			throw new Error(`${k.name} was revoked at seq ${k.revoked_seq}`);
+		return { name: k.name, keyid, role: k.role,
+			 scopes: k.scopes, key };
+	}
+
+	function canWrite(target) {
+		return !!session &&
+			(session.role === 'deployer' || session.role === 'admin') &&
+			scopesCover(session.scopes, target);
+	}
+
+	async function sign(messageB64) {
+		const msg = b64decode(messageB64);
+		const sig = await crypto.subtle.sign('Ed25519', session.key, msg);
+		return b64encode(new Uint8Array(sig));
+	}
+
+	/* ---- what is signed: the draft's bytes, decoded and checked ---- */
+
+	/* The msgpack subset of docs/format.md section 2: uint, str, bin
+	 * and array. Returns [value, next index]; throws on anything else.
+	 * uint 64 stays a BigInt; str is a JS string, bin a Uint8Array. */
+	function mpRead(b, i) {
+		const need = (n) => {
+			if (i + n > b.length)
+				throw new Error('truncated');
+		};
+		const be = (n) => {
+			need(n);
+			let v = 0;
+			for (let k = 0; k < n; k++)
+				v = v * 256 + b[i + k];
+			i += n;
+			return v;
+		};
+		need(1);
+		const t = b[i++];
+		let n;
+		if (t <= 0x7f)
+			return [t, i];
+		if (t === 0xcc || t === 0xcd || t === 0xce)
+			return [be(1 << (t - 0xcc)), i];
+		if (t === 0xcf) {
+			need(8);
+			let v = 0n;
+			for (let k = 0; k < 8; k++)
+				v = (v << 8n) | BigInt(b[i + k]);
+			return [v, i + 8];
+		}
+		if (t >= 0xa0 && t <= 0xbf || t === 0xd9 || t === 0xda || t === 0xdb) {
+			n = t <= 0xbf ? t - 0xa0 : be(1 << (t - 0xd9));
+			need(n);
+			const str = new TextDecoder('utf-8', { fatal: true })
+				.decode(b.subarray(i, i + n));
+			return [str, i + n];
+		}
+		if (t === 0xc4 || t === 0xc5 || t === 0xc6) {
+			n = be(1 << (t - 0xc4));
+			need(n);
+			return [b.slice(i, i + n), i + n];
+		}
+		if (t >= 0x90 && t <= 0x9f || t === 0xdc || t === 0xdd) {
+			n = t <= 0x9f ? t - 0x90 : be(t === 0xdc ? 2 : 4);
+			const a = [];
+			for (let k = 0; k < n; k++) {
+				let v;
+				[v, i] = mpRead(b, i);
+				a.push(v);
+			}
+			return [a, i];
+		}
+		throw new Error(`msgpack type 0x${t.toString(16)} is not in an entry`);
+	}
+
+	/* message = "ledger/v1/entry" 00 ORIGIN 00 9a field0..field9 */
+	function parseMessage(msg) {
+		const tag = new TextEncoder().encode('ledger/v1/entry\0');
+		if (!sameBytes(msg.subarray(0, tag.length), tag))
+			throw new Error('not an entry signing message');
+		const z = msg.indexOf(0, tag.length);
+		if (z < 0 || msg[z + 1] !== 0x9a)
+			throw new Error('malformed signing message');
+		const origin = new TextDecoder().decode(msg.subarray(tag.length, z));
+		const [f, end] = mpRead(msg, z + 1);
+		if (end !== msg.length || f.length !== 10)
+			throw new Error('malformed entry body');
+		return { origin, body: msg.subarray(z + 1), version: f[0], seq: Number(f[1]),
+			 signer: hex(f[4]), kind: f[5], target: f[6], changes: f[7],
+			 reason: f[8], metadata: f[9] };
+	}
+
+	let ledgerOrigin = null;
+
+	async function stateOf(target, at) {
+		const st = await api(`/api/v1/state?at=${at}&scope=${enc(target)}`);
+		const t = st.targets && st.targets[target];
+		return new Map(Object.entries((t && t.values) || {}));
+	}
+
+	/* The page signs only what it asked for: the message's origin,
+	 * signer, kind, target, reason, changes and metadata are checked
+	 * against the request (a rollback's changes against the states at
+	 * `to` and at the head it was drafted on), and the draft must be
+	 * exactly those bytes with an empty signature. */
+	async function checkDraft(req, d) {
+		const msg = b64decode(d.message);
+		const draft = b64decode(d.draft);
+		const m = parseMessage(msg);
+		const bad = (what) => new Error(`the server's draft is not what was asked (${what}); nothing was signed`);
+		if (!ledgerOrigin)
+			ledgerOrigin = (await api('/api/v1/head')).origin;
+		if (m.origin !== ledgerOrigin)
+			throw bad(`origin ${m.origin}`);
+		if (m.version !== 1 || m.signer !== session.keyid)
+			throw bad('version or signer');
+		if (m.kind !== req.kind || m.target !== req.target || m.reason !== req.reason)
+			throw bad('kind, target or reason');
+		let changes = [];
+		let meta = [];
+		if (req.kind === 'set') {
+			changes = Object.keys(req.changes).sort().map((k) => [k, req.changes[k]]);
+			if (req.force && m.metadata.length)
+				meta = [['forced', 'true']];
+		} else if (req.kind === 'rollback') {
+			const [at, now] = await Promise.all([stateOf(req.target, req.to),
+				stateOf(req.target, m.seq - 1)]);
+			const keys = [...new Set([...at.keys(), ...now.keys()])].sort();
+			for (const k of keys) {
+				if (!at.has(k))
+					changes.push([k]);
+				else if (at.get(k) !== now.get(k))
+					changes.push([k, at.get(k)]);
+			}
+			meta = [['rollback-to', String(req.to)]];
+		}
+		if (JSON.stringify(m.changes) !== JSON.stringify(changes))
+			throw bad(`changes ${JSON.stringify(m.changes)}`);
+		if (JSON.stringify(m.metadata) !== JSON.stringify(meta))
+			throw bad(`metadata ${JSON.stringify(m.metadata)}`);
+		const want = new Uint8Array(m.body.length + 66);
+		want.set(m.body, 0);
+		want[0] = 0x9b;
+		want[m.body.length] = 0xc4;
+		want[m.body.length + 1] = 0x40;
+		if (!sameBytes(draft, want))
+			throw bad('the draft is not the signed message\'s entry');
+	}
+
+	/* Draft, check, sign, append; a 409 (the head moved) redrafts, 10
+	 * tries with a jittered backoff. {seq, hash} or {nothing: why}. */
+	async function appendSigned(req, onWait) {
+		const tries = 10;
+		for (let i = 1; ; i++) {
+			const d = await post('/api/v1/drafts',
+				{ signer: session.keyid, ...req }, onWait);
+			if (!d || d.draft === null || d.draft === undefined)
+				return { nothing: (d && d.why) || 'nothing to do' };
+			await checkDraft(req, d);
+			const signature = await sign(d.message);
+			try {
+				return await post('/api/v1/entries',
+					{ draft: d.draft, signature }, onWait);
+			} catch (e) {
+				if (e.status !== 409 || i >= tries)
+					throw e;
+				const cap = Math.min(1000, 20 * 2 ** i);
+				await sleep(cap / 2 + Math.random() * cap / 2);
+			}
+		}
+	}
+
+	/* ---- header: origin, head, verify badge ---- */
+
+	async function refreshHeader() {
+		const badge = $('[data-testid="verify-badge"]');
+		try {
+			const [head, v] = await Promise.all([
+				api('/api/v1/head'), api('/api/v1/verify'),
+			]);
+			ledgerOrigin = head.origin;
+			$('[data-testid="origin"]').textContent = head.origin || '';
+			const hs = $('[data-testid="head-seq"]');
+			hs.textContent = `head ${head.seq}`;
+			hs.title = head.hash ? `head entry hash ${head.hash}` : '';
+			if (head.seq)
+				hs.href = `#/e/${head.seq}`;
+			badge.className = 'badge';
+			badge.removeAttribute('href');
+			if (v.ok) {
+				badge.classList.add('badge-ok');
+				badge.textContent = `verified · ${v.entries} entries`;
+				badge.title = `chain, signatures, authority and Merkle root checked\nroot ${v.root || '—'}`;
+			} else {
+				badge.classList.add('badge-bad');
+				badge.textContent = v.bad_seq
+					? `VERIFY FAILED at seq ${v.bad_seq}: ${v.problem}`
+					: `VERIFY FAILED: ${v.problem}`;
+				badge.title = 'ledger verify found a problem';
+			}
+		} catch (e) {
+			badge.className = 'badge badge-muted';
+			badge.textContent = `verify unavailable: ${e.message}`;
+		}
+	}
+
+	/* ---- routing and views ---- */
+
+	const view = $('#view');
+	let renderToken = 0;
+	let fresh = new Set(); /* seqs that arrived since the last render */
+
+	function route() {
+		const h = location.hash.replace(/^#/, '') || '/';
+		let m = h.match(/^\/r\/([^/]+)\/([^/]+)$/);
+		if (m)
+			return { name: 'release', cluster: decodeURIComponent(m[1]),
+				 release: decodeURIComponent(m[2]) };
+		m = h.match(/^\/e\/(\d+)$/);
+		if (m)
+			return { name: 'entry', seq: Number(m[1]) };
+		return { name: 'overview' };
+	}
+
+	async function render(quiet) {
+		const token = ++renderToken;
+		const r = route();
+		const flash = fresh;
+		fresh = new Set();
+		if (!quiet) {
+			clear(view);
+			view.appendChild(el('p', { class: 'loading' }, 'Loading…'));
+		}
+		let node;
+		try {
+			if (r.name === 'release')
+				node = await viewRelease(r.cluster, r.release, flash);
+			else if (r.name === 'entry')
+				node = await viewEntry(r.seq, flash);
+			else
+				node = await viewOverview(flash);
+		} catch (e) {
+			node = el('div', { class: 'panel error-panel', testid: 'view-error' },
+				el('h1', null, e.status === 404 ? 'Not found' : 'Something went wrong'),
+				el('p', null, e.message),
+				el('p', null, el('a', { href: '#/' }, '← all releases')));
+		}
+		if (token !== renderToken)
+			return; /* a newer render superseded this one */
+		clear(view);
+		view.appendChild(node);
+		view.dataset.route = r.name;
+		view.dataset.rendered = String(token);
+	}
+
+	let refreshTimer = null;
+	function scheduleRefresh() {
+		clearTimeout(refreshTimer);
+		refreshTimer = setTimeout(() => {
+			refreshHeader();
+			render(true);
+		}, 250);
+	}
+
+	/* ---- action buttons ---- */
+
+	function actionButtons(rel, history) {
+		const t = rel.target;
+		if (!session)
+			return null;
+		if (!canWrite(t))
+			return el('span', { class: 'muted small', testid: `noscope-${t}`,
+				title: `your key (${session.role}, scopes "${session.scopes}") may not write ${t}` },
+			'outside your scope');
+		const b = (kind, label, cls) => el('button', {
+			type: 'button', class: `btn btn-small ${cls || ''}`,
+			testid: `action-${kind}-${t}`,
+			on: { click: () => openAction(kind, rel, history) },
+		}, label);
+		return el('div', { class: 'btn-group' },
+			b('promote', 'Promote', 'btn-primary'),
+			b('rollback', 'Rollback'),
+			rel.locked ? b('unlock', 'Unlock') : b('lock', 'Lock'));
+	}
+
+	/* ---- overview ---- */
+
+	function applyBadge(rel) {
+		const a = rel.apply;
+		const t = rel.target;
+		if (!a)
+			return el('span', { class: 'badge badge-muted', testid: `apply-${t}` },
+				'not applied');
+		const when = `${a.kind} at seq ${a.seq} by ${a.signer}, ${a.time}` +
+			(a.desired_seq ? ` (desired seq ${a.desired_seq})` : '');
+		if (a.kind === 'apply-failed')
+			return el('span', { class: 'badge badge-bad', testid: `apply-${t}`,
+				title: when }, 'apply failed');
+		if (!a.current)
+			return el('span', { class: 'badge badge-warn', testid: `apply-${t}`,
+				title: `${when}; the ledger has changed since: pending` }, 'pending');
+		return el('span', { class: 'badge badge-ok', testid: `apply-${t}`,
+			title: when }, 'applied');
+	}
+
+	function lockCell(rel) {
+		const t = rel.target;
+		const l = rel.locked;
+		if (!l)
+			return el('span', { class: 'muted', testid: `lockstate-${t}` }, 'unlocked');
+		return el('div', { testid: `lockstate-${t}`, class: 'lockcell' },
+			el('span', { class: 'badge badge-lock', title: `locked at seq ${l.seq}` }, 'locked'),
+			el('div', { class: 'small' }, l.reason || ''),
+			el('div', { class: 'muted small' },
+				`by ${l.signer || '?'} · `,
+				el('a', { href: `#/e/${l.seq}` }, `#${l.seq}`)));
+	}
+
+	function valuesList(rel, skip) {
+		const keys = Object.keys(rel.values || {}).filter((k) => k !== skip).sort();
+		if (!keys.length)
+			return null;
+		return el('ul', { class: 'kv' }, keys.map((k) => el('li', null,
+			el('span', { class: 'k mono' }, k),
+			el('span', { class: 'v mono', testid: `value-${rel.target}-${k}` },
+				rel.values[k]))));
+	}
+
+	function releaseRow(rel, flash) {
+		const t = rel.target;
+		const c = rel.changed;
+		const seqs = [c && c.seq, rel.locked && rel.locked.seq, rel.apply && rel.apply.seq];
+		const tag = rel.values && rel.values['image.tag'];
+		const td = (cls, label, ...content) => el('td', { class: cls, 'data-label': label },
+			el('div', { class: 'cell' }, ...content));
+		const cells = [
+			td('c-release', 'Release',
+				el('a', { href: `#/r/${targetPath(t)}`, class: 'relname',
+					testid: `open-${t}` }, rel.release)),
+			td('c-tag', 'image.tag',
+				tag !== undefined
+					? el('span', { class: 'tag mono', testid: `value-${t}-image.tag` }, tag)
+					: el('span', { class: 'muted' }, '—')),
+			td('c-values', 'Values',
+				valuesList(rel, 'image.tag') || el('span', { class: 'muted' }, '—')),
+			td('c-changed', 'Last change',
+				c ? [
+					el('div', null,
+						el('span', { class: 'who', testid: `who-${t}` }, c.signer),
+						' · ', timeEl(c.time, `when-${t}`),
+						c.kind !== 'set' ? [' ', kindBadge(c.kind)] : null),
+					el('div', { class: 'why', testid: `why-${t}` }, c.reason),
+					el('a', { href: `#/e/${c.seq}`, class: 'muted small' }, `#${c.seq}`),
+				] : el('span', { class: 'muted' }, '—')),
+			td('c-lock', 'Lock', lockCell(rel)),
+			td('c-apply', 'Cluster', applyBadge(rel)),
+		];
+		if (session)
+			cells.push(td('c-actions', 'Actions', actionButtons(rel)));
+		const isFresh = seqs.some((s) => s && flash.has(s));
+		return el('tr', { testid: `release-${t}`, class: isFresh ? 'flash' : null,
+			data: { target: t, locked: rel.locked ? '1' : '0' } }, cells);
+	}
+
+	async function viewOverview(flash) {
+		const data = await api('/api/v1/releases');
+		const rels = data.releases || [];
+		const byCluster = new Map();
+		for (const r of rels) {
+			if (!byCluster.has(r.cluster))
+				byCluster.set(r.cluster, []);
+			byCluster.get(r.cluster).push(r);
+		}
+		const clusters = [...byCluster.keys()].sort();
+		const head = el('div', { class: 'pagehead' },
+			el('h1', null, 'Releases'),
+			el('p', { class: 'muted' },
+				`${rels.length} release${rels.length === 1 ? '' : 's'} in ` +
+				`${clusters.length} cluster${clusters.length === 1 ? '' : 's'} · head seq ${data.head}`));
+		if (!rels.length)
+			return el('div', null, head,
+				el('p', { class: 'panel empty', testid: 'no-releases' },
+					'No releases yet. Record one with ', el('code', null,
+						'ledger set CLUSTER/RELEASE image.tag=… -m "why"'), '.'));
+		return el('div', null, head, clusters.map((cl) => {
+			const list = byCluster.get(cl).sort((a, b) =>
+				a.release < b.release ? -1 : a.release > b.release ? 1 : 0);
+			const th = [['c-release', 'Release'], ['c-tag', 'image.tag'],
+				['c-values', 'Values'], ['c-changed', 'Last change'],
+				['c-lock', 'Lock'], ['c-apply', 'Cluster']];
+			if (session)
+				th.push(['c-actions', 'Actions']);
+			return el('section', { class: 'card', testid: `cluster-${cl}` },
+				el('h2', null, cl, el('span', { class: 'muted count' },
+					` ${list.length} release${list.length === 1 ? '' : 's'}`)),
+				el('table', { class: `releases${session ? ' with-actions' : ''}` },
+					el('thead', null, el('tr', null, th.map(([cls, x]) =>
+						el('th', { class: cls }, x)))),
+					el('tbody', null, list.map((r) => releaseRow(r, flash)))));
+		}));
+	}
+
+	/* ---- a release's history ---- */
+
+	/* Replays oldest first: each entry gets its per-key diff and the
+	 * values after it. */
+	function withDiffs(history) {
+		const vals = new Map();
+		return history.map((e) => {
+			const diff = [];
+			if (['set', 'unset', 'rollback'].includes(e.kind)) {
+				for (const c of e.changes || []) {
+					const old = vals.has(c.key) ? vals.get(c.key) : null;
+					if (c.unset) {
+						vals.delete(c.key);
+						diff.push({ key: c.key, old, now: null });
+					} else {
+						vals.set(c.key, c.value);
+						diff.push({ key: c.key, old, now: c.value });
+					}
+				}
+			}
+			return { e, diff, after: new Map(vals) };
+		});
+	}
+
+	const valuesText = (m) => [...m.keys()].sort()
+		.map((k) => `${k}=${m.get(k)}`).join(', ') || 'no values';
+
+	function diffTable(diff, seq) {
+		if (!diff.length)
+			return null;
+		return el('table', { class: 'diff', testid: `diff-${seq}` }, el('tbody', null,
+			diff.map((d) => el('tr', { class: d.now === null ? 'removed'
+				: d.old === null ? 'added' : 'changed',
+			data: { key: d.key } },
+			el('td', { class: 'mono k' }, d.key),
+			el('td', { class: 'mono old' }, d.old === null ? '∅' : d.old),
+			el('td', { class: 'arrow' }, '→'),
+			el('td', { class: 'mono new' }, d.now === null ? '(removed)' : d.now)))));
+	}
+
+	function metaList(md) {
+		const keys = Object.keys(md || {}).sort();
+		if (!keys.length)
+			return null;
+		return el('ul', { class: 'meta' }, keys.map((k) =>
+			el('li', { class: 'mono' }, `${k}=${md[k]}`)));
+	}
+
+	function timelineItem({ e, diff }, rel, flash, canRollback) {
+		let note = null;
+		if (e.kind === 'lock')
+			note = el('p', { class: 'note' }, 'locked: automated sets are refused until unlocked');
+		else if (e.kind === 'unlock')
+			note = el('p', { class: 'note' }, 'unlocked');
+		else if (e.kind === 'applied' || e.kind === 'apply-failed')
+			note = el('p', { class: 'note' }, e.kind === 'applied'
+				? 'the cluster was reconciled' : 'the reconcile failed',
+			e.metadata && e.metadata['desired-seq']
+				? [' (desired seq ', el('a', { href: `#/e/${e.metadata['desired-seq']}` },
+					e.metadata['desired-seq']), ')'] : null);
+		else if (e.kind === 'rollback' && e.metadata && e.metadata['rollback-to'])
+			note = el('p', { class: 'note' }, 'rolled back to the state after ',
+				el('a', { href: `#/e/${e.metadata['rollback-to']}` },
+					`#${e.metadata['rollback-to']}`));
+		return el('li', { testid: `entry-${e.seq}`, class: `tl-item${flash.has(e.seq) ? ' flash' : ''}`,
+			data: { seq: e.seq, kind: e.kind } },
+		el('div', { class: 'tl-head' },
+			kindBadge(e.kind),
+			el('a', { href: `#/e/${e.seq}`, class: 'seq mono', testid: `entry-link-${e.seq}` }, `#${e.seq}`),
+			el('span', { class: 'who' }, e.signer ? e.signer.name : '?'),
+			timeEl(e.time),
+			canRollback ? el('button', { type: 'button', class: 'btn btn-small btn-quiet',
+				testid: `rollback-to-${e.seq}`,
+				on: { click: () => openAction('rollback', rel, null, e.seq) } },
+			'Roll back to here') : null),
+		e.reason ? el('p', { class: 'why' }, e.reason) : null,
+		diffTable(diff, e.seq),
+		note,
+		metaList(e.metadata));
+	}
+
+	async function viewRelease(cluster, release, flash) {
+		const t = `${cluster}/${release}`;
+		const [hist, rels] = await Promise.all([
+			api(`/api/v1/history/${enc(cluster)}/${enc(release)}`),
+			api(`/api/v1/releases?scope=${enc(cluster)}`).catch(() => null),
+		]);
+		const rel = (rels && (rels.releases || []).find((r) => r.target === t)) ||
+			{ target: t, cluster, release, values: {}, changed: null, locked: null, apply: null };
+		const items = withDiffs(hist || []);
+		const lastValueSeq = [...items].reverse()
+			.find((x) => x.diff.length)?.e.seq;
+		const writable = canWrite(t);
+		const list = items.slice().reverse().map((x) => timelineItem(x, rel, flash,
+			writable && x.diff.length > 0 && x.e.seq !== lastValueSeq));
+		return el('div', { testid: `release-page-${t}` },
+			el('nav', { class: 'crumbs' }, el('a', { href: '#/' }, 'Releases'), ' / ',
+				el('span', null, cluster), ' / ', el('strong', null, release)),
+			el('div', { class: 'pagehead split' },
+				el('div', null,
+					el('h1', { class: 'mono' }, t),
+					el('div', { class: 'badges' }, lockCell(rel), ' ', applyBadge(rel))),
+				actionButtons(rel, hist)),
+			el('section', { class: 'card', testid: `current-${t}` },
+				el('h2', null, 'Current values'),
+				Object.keys(rel.values || {}).length
+					? el('table', { class: 'current' }, el('tbody', null,
+						Object.keys(rel.values).sort().map((k) => el('tr', null,
+							el('td', { class: 'mono k' }, k),
+							el('td', { class: 'mono v', testid: `value-${t}-${k}` },
+								rel.values[k])))))
+					: el('p', { class: 'muted' }, 'no values')),
+			el('section', { class: 'card' },
+				el('h2', null, 'History', el('span', { class: 'muted count' },
+					` ${items.length} entr${items.length === 1 ? 'y' : 'ies'}, newest first`)),
+				el('ol', { class: 'timeline', testid: 'timeline' }, list)));
+	}
+
+	/* ---- one entry ---- */
+
+	function statusBadge(ok, okText, badText, testid) {
+		if (ok === null || ok === undefined)
+			return el('span', { class: 'badge badge-muted', testid }, okText === null ? '—' : 'n/a');
+		return el('span', { class: `badge ${ok ? 'badge-ok' : 'badge-bad'}`, testid },
+			ok ? okText : badText);
+	}
+
+	async function downloadRaw(seq, hash, out) {
+		out.textContent = 'fetching…';
+		try {
+			const res = await fetch(`/api/v1/entries/${seq}`,
+				{ headers: { Accept: 'application/msgpack' } });
+			if (!res.ok)
+				throw new Error(`HTTP ${res.status}`);
+			const blob = await res.blob();
+			const bytes = new Uint8Array(await blob.arrayBuffer());
+			const pre = new Uint8Array(bytes.length + 1);
+			pre.set(bytes, 1);
+			const h = hex(new Uint8Array(await crypto.subtle.digest('SHA-256', pre)));
+			const a = el('a', { href: URL.createObjectURL(blob), download: `entry-${seq}.msgpack` });
+			document.body.appendChild(a);
+			a.click();
+			a.remove();
+			setTimeout(() => URL.revokeObjectURL(a.href), 10000);
+			out.textContent = h === hash
+				? `${bytes.length} bytes; SHA-256(0x00 ‖ bytes) equals the entry hash`
+				: `${bytes.length} bytes; their hash ${h} is NOT the entry hash`;
+			out.className = h === hash ? 'small ok-text' : 'small bad-text';
+		} catch (e) {
+			out.textContent = `download failed: ${e.message}`;
+			out.className = 'small bad-text';
+		}
+	}
+
+	async function viewEntry(seq, flash) {
+		const [e, chk] = await Promise.all([
+			api(`/api/v1/entries/${seq}`),
+			api(`/api/v1/entries/${seq}/check`).catch((err) => ({ error: err.message })),
+		]);
+		const isTarget = typeof e.target === 'string' && e.target.includes('/');
+		const row = (label, ...v) => [el('dt', null, label), el('dd', null, ...v)];
+		const sig = chk.signature || {};
+		const chain = chk.chain || {};
+		const auth = chk.authorised;
+		const dlOut = el('span', { class: 'small', testid: 'raw-status' });
+		return el('div', { testid: `entry-page-${seq}` },
+			el('nav', { class: 'crumbs' }, el('a', { href: '#/' }, 'Releases'),
+				isTarget ? [' / ', el('a', { href: `#/r/${targetPath(e.target)}` }, e.target)] : null,
+				' / ', el('strong', null, `entry ${seq}`)),
+			el('div', { class: 'pagehead split' },
+				el('h1', null, `Entry #${seq} `, kindBadge(e.kind)),
+				el('div', { class: 'btn-group' },
+					seq > 1 ? el('a', { class: 'btn btn-small', href: `#/e/${seq - 1}`, testid: 'prev-entry' }, '← previous') : null,
+					el('a', { class: 'btn btn-small', href: `#/e/${seq + 1}`, testid: 'next-entry' }, 'next →'))),
+			el('section', { class: 'card checks', testid: 'entry-checks' },
+				chk.error
+					? el('p', { class: 'bad-text', testid: 'check-error' }, `checks unavailable: ${chk.error}`)
+					: [
+						el('div', null, el('span', { class: 'lbl' }, 'signature'),
+							statusBadge(sig.ok, 'signature ok', 'signature BAD', 'sig-status'),
+							sig.problem ? el('span', { class: 'bad-text small' }, ` ${sig.problem}`) : null),
+						el('div', null, el('span', { class: 'lbl' }, 'chain'),
+							statusBadge(chain.prev_ok, 'prev ok', 'prev MISMATCH', 'chain-prev'),
+							' ',
+							chain.next_ok === null
+								? el('span', { class: 'badge badge-muted', testid: 'chain-next' }, 'head')
+								: statusBadge(chain.next_ok, 'next ok', 'next MISMATCH', 'chain-next')),
+						auth ? el('div', null, el('span', { class: 'lbl' }, 'authorised'),
+							statusBadge(auth.ok, 'authorised', 'NOT authorised', 'auth-status'),
+							auth.problem ? el('span', { class: 'bad-text small' }, ` ${auth.problem}`) : null) : null,
+					]),
+			el('section', { class: 'card' },
+				el('dl', { class: 'fields' },
+					row('seq', el('span', { class: 'mono', testid: 'field-seq' }, e.seq)),
+					row('kind', el('span', { testid: 'field-kind' }, e.kind)),
+					row('target', isTarget
+						? el('a', { href: `#/r/${targetPath(e.target)}`, class: 'mono', testid: 'field-target' }, e.target)
+						: el('span', { class: 'mono', testid: 'field-target' }, e.target || '—')),
+					row('time', timeEl(e.time, 'field-time'), el('span', { class: 'muted mono small' }, ` ${e.time} · ${e.time_ns} ns`)),
+					row('signer', el('span', { testid: 'field-signer' }, e.signer ? e.signer.name : '?'),
+						el('span', { class: 'muted mono' }, e.signer ? ` ${e.signer.keyid}` : '')),
+					row('reason', el('span', { testid: 'field-reason' }, e.reason || '—')),
+					row('changes', (e.changes || []).length
+						? el('ul', { class: 'kv', testid: 'field-changes' }, e.changes.map((c) => el('li', null,
+							el('span', { class: 'k mono' }, c.key),
+							c.unset ? el('span', { class: 'v mono removed' }, '(unset)')
+								: el('span', { class: 'v mono' }, c.value))))
+						: el('span', { class: 'muted' }, '—')),
+					row('metadata', metaList(e.metadata) || el('span', { class: 'muted' }, '—')),
+					row('hash', el('span', { class: 'mono hash', testid: 'field-hash' }, e.hash)),
+					row('prev', seq > 1
+						? el('a', { href: `#/e/${seq - 1}`, class: 'mono hash', testid: 'field-prev' }, e.prev)
+						: el('span', { class: 'mono hash', testid: 'field-prev' }, e.prev)),
+					row('signature', el('span', { class: 'mono hash', testid: 'field-signature' }, e.signature)),
+					row('raw', el('button', { type: 'button', class: 'btn btn-small', testid: 'download-raw',
+						on: { click: () => downloadRaw(seq, e.hash, dlOut) } }, 'Download raw msgpack'), ' ', dlOut))));
+	}
+
+	/* ---- sign-in dialog ---- */
+
+	const signinDialog = $('#signin-dialog');
+	let pickedKey = Promise.resolve(''); /* the file's text, once read */
+
+	function showSession() {
+		const who = $('[data-testid="signed-in-as"]');
+		const open = $('[data-testid="signin-open"]');
+		const out = $('[data-testid="signout"]');
+		if (session) {
+			who.textContent = `signed in as ${session.name} (${session.role}, ${session.scopes})`;
+			who.title = `key id ${session.keyid}; the key is in this tab's memory only`;
+			who.hidden = false;
+			open.hidden = true;
+			out.hidden = false;
+		} else {
+			who.hidden = true;
+			open.hidden = false;
+			out.hidden = true;
+		}
+	}
+
+	function setFormError(node, msg) {
+		node.textContent = msg || '';
+		node.hidden = !msg;
+	}
+
+	$('[data-testid="signin-open"]').addEventListener('click', () => {
+		setFormError($('[data-testid="signin-error"]'), '');
+		signinDialog.showModal();
+	});
+	$('[data-testid="signin-cancel"]').addEventListener('click', () => {
+		$('#signin-text').value = '';
+		$('#signin-file').value = '';
+		pickedKey = Promise.resolve('');
+		signinDialog.close();
+	});
+	$('#signin-file').addEventListener('change', (ev) => {
+		const f = ev.target.files && ev.target.files[0];
+		pickedKey = f ? f.text().catch(() => '') : Promise.resolve('');
+	});
+	$('[data-testid="signout"]').addEventListener('click', () => {
+		session = null;
+		showSession();
+		render(true);
+	});
+	$('#signin-form').addEventListener('submit', async (ev) => {
+		ev.preventDefault();
+		const errNode = $('[data-testid="signin-error"]');
+		const btn = $('[data-testid="signin-submit"]');
+		const text = (await pickedKey) || $('#signin-text').value;
+		if (!text.trim()) {
+			setFormError(errNode, 'pick your key file or paste its line');
+			return;
+		}
+		btn.disabled = true;
+		setFormError(errNode, '');
+		try {
+			session = await signIn(text);
+			signinDialog.close();
+			showSession();
+			render(true);
+		} catch (e) {
+			setFormError(errNode, e.message);
+		} finally {
+			btn.disabled = false;
+			$('#signin-text').value = '';
+			$('#signin-file').value = '';
+			pickedKey = Promise.resolve('');
+		}
+	});
+
+	/* ---- action dialog: promote, rollback, lock, unlock ---- */
+
+	const actionDialog = $('#action-dialog');
+	let currentAction = null;
+
+	function field(label, input, hint) {
+		return el('label', { class: 'field' }, el('span', null, label), input,
+			hint ? el('small', { class: 'muted' }, hint) : null);
+	}
+
+	function reasonInput() {
+		return el('input', { type: 'text', name: 'reason', required: true,
+			maxlength: 4096, testid: 'action-reason', placeholder: 'why (recorded in the entry)' });
+	}
+
+	async function openAction(kind, rel, history, toSeq) {
+		const t = rel.target;
+		const fields = $('#action-fields');
+		clear(fields);
+		setFormError($('[data-testid="action-error"]'), '');
+		const res = $('[data-testid="action-result"]');
+		res.hidden = true;
+		res.textContent = '';
+		$('[data-testid="action-submit"]').hidden = false;
+		$('[data-testid="action-submit"]').disabled = false;
+		$('[data-testid="action-close"]').textContent = 'Cancel';
+		const now = new Map(Object.entries(rel.values || {}));
+		$('#action-target').textContent = `now ${valuesText(now)}` +
+			(rel.locked ? ` · locked: ${rel.locked.reason || ''}` : '');
+		const form = $('#action-form');
+		form.dataset.testid = `action-form-${kind}`;
+		const titles = { promote: 'Promote', rollback: 'Roll back', lock: 'Lock', unlock: 'Unlock' };
+		$('#action-title').textContent = `${titles[kind]} ${t}`;
+		const a = { kind, rel, inputs: {} };
+
+		if (kind === 'promote') {
+			a.inputs.key = el('input', { type: 'text', name: 'key', value: 'image.tag',
+				class: 'mono', testid: 'promote-key', required: true, spellcheck: 'false' });
+			a.inputs.value = el('input', { type: 'text', name: 'value', class: 'mono',
+				testid: 'promote-value', required: true, spellcheck: 'false',
+				placeholder: (rel.values && rel.values['image.tag']) || 'new value' });
+			fields.append(field('Key', a.inputs.key),
+				field('New value', a.inputs.value,
+					rel.values && rel.values['image.tag'] !== undefined
+						? `now ${rel.values['image.tag']}` : null));
+			if (rel.locked) {
+				a.inputs.force = el('input', { type: 'checkbox', name: 'force', testid: 'action-force' });
+				fields.append(el('label', { class: 'check' }, a.inputs.force,
+					` set anyway: the target is locked (${rel.locked.reason || 'no reason'}); recorded as forced`));
+			}
+		} else if (kind === 'rollback') {
+			let hist = history;
+			if (!hist) {
+				try {
+					hist = await api(`/api/v1/history/${targetPath(t)}`);
+				} catch (e) {
+					hist = [];
+				}
+			}
+			const items = withDiffs(hist).filter((x) => x.diff.length);
+			a.inputs.to = el('select', { name: 'to', testid: 'rollback-to', required: true },
+				items.slice(0, -1).reverse().map(({ e, after }) => el('option', { value: e.seq },
+					`#${e.seq} · ${valuesText(after)} · ${e.signer ? e.signer.name : '?'}: ${e.reason}`)));
+			if (toSeq)
+				a.inputs.to.value = String(toSeq);
+			a.inputs.nolock = el('input', { type: 'checkbox', name: 'nolock', testid: 'rollback-nolock' });
+			fields.append(field('Restore the state after entry', a.inputs.to,
+				items.length < 2 ? 'no earlier state to roll back to' : null));
+			if (rel.locked)
+				fields.append(el('p', { class: 'hint' }, 'The target is already locked; it stays locked.'));
+			else
+				fields.append(el('label', { class: 'check' }, a.inputs.nolock,
+					' don\'t lock (by default the target is locked so automation cannot undo the rollback)'));
+		}
+		a.inputs.reason = reasonInput();
+		fields.append(field('Reason', a.inputs.reason));
+		currentAction = a;
+		actionDialog.showModal();
+		(kind === 'promote' ? a.inputs.value : a.inputs.reason).focus();
+	}
+
+	$('[data-testid="action-close"]').addEventListener('click', () => {
+		currentAction = null;
+		actionDialog.close();
+	});
+
+	$('#action-form').addEventListener('submit', async (ev) => {
+		ev.preventDefault();
+		const a = currentAction;
+		if (!a || !session)
+			return;
+		const errNode = $('[data-testid="action-error"]');
+		const res = $('[data-testid="action-result"]');
+		const btn = $('[data-testid="action-submit"]');
+		const t = a.rel.target;
+		const reason = a.inputs.reason.value.trim();
+		setFormError(errNode, '');
+		if (!reason) {
+			setFormError(errNode, 'a reason is required: it is recorded in the entry');
+			return;
+		}
+		const wait = (msg) => {
+			res.hidden = false;
+			res.textContent = msg;
+		};
+		btn.disabled = true;
+		wait('signing and appending…');
+		try {
+			let text;
+			if (a.kind === 'promote') {
+				const key = a.inputs.key.value.trim();
+				const value = a.inputs.value.value;
+				if (!key || !value)
+					throw new Error('a key and a value are required');
+				const r = await appendSigned({ kind: 'set', target: t,
+					changes: { [key]: value }, reason,
+					force: !!(a.inputs.force && a.inputs.force.checked) }, wait);
+				text = r.nothing ? `nothing written: ${r.nothing}` : `recorded as seq ${r.seq}`;
+			} else if (a.kind === 'rollback') {
+				const to = Number(a.inputs.to.value);
+				if (!to)
+					throw new Error('pick the entry to roll back to');
+				/* like `ledger --remote rollback`: lock afterwards
+				 * unless asked not to or already locked */
+				const st = await api(`/api/v1/state?scope=${enc(t)}`);
+				const was = st.targets && st.targets[t];
+				const wasLocked = !!(was && was.locked);
+				const r = await appendSigned({ kind: 'rollback', target: t, to, reason }, wait);
+				if (r.nothing) {
+					text = `nothing written: ${r.nothing}`;
+				} else if (a.inputs.nolock.checked || wasLocked) {
+					text = `rolled back at seq ${r.seq}`;
+				} else {
+					text = `rolled back at seq ${r.seq}`;
+					try {
+						const l = await appendSigned({ kind: 'lock', target: t, reason }, wait);
+						text += l.nothing ? ` (already locked: ${l.nothing})` : `, locked at seq ${l.seq}`;
+					} catch (e) {
+						e.message = `rolled back at seq ${r.seq}, but the lock was not recorded: ${e.message}; lock it now`;
+						throw e;
+					}
+				}
+			} else {
+				const r = await appendSigned({ kind: a.kind, target: t, reason }, wait);
+				text = r.nothing ? `nothing written: ${r.nothing}` : `${a.kind}ed at seq ${r.seq}`;
+			}
+			res.hidden = false;
+			res.textContent = text;
+			btn.hidden = true;
+			$('[data-testid="action-close"]').textContent = 'Close';
+			scheduleRefresh();
+		} catch (e) {
+			res.hidden = true;
+			setFormError(errNode, e.message);
+		} finally {
+			btn.disabled = false;
+		}
+	});
+
+	/* ---- live updates ---- */
+
+	function setConn(state, text) {
+		const c = $('[data-testid="connection"]');
+		c.className = `conn conn-${state}`;
+		c.textContent = text;
+		c.dataset.state = state;
+	}
+
+	let events = null;
+	function connectEvents() {
+		if (!window.EventSource) {
+			setConn('offline', 'no live updates');
+			return;
+		}
+		events = new EventSource('/api/v1/events');
+		events.addEventListener('open', () => setConn('live', 'live'));
+		events.addEventListener('error', () => {
+			if (events.readyState === EventSource.CLOSED) {
+				setConn('offline', 'offline');
+				events = null;
+				setTimeout(connectEvents, 5000);
+			} else {
+				setConn('connecting', 'reconnecting…');
+			}
+		});
+		events.addEventListener('entry', (m) => {
+			try {
+				const e = JSON.parse(m.data);
+				if (typeof e.seq === 'number') {
+					fresh.add(e.seq);
+					document.body.dataset.lastEvent = String(e.seq);
+				}
+			} catch (err) {
+				/* a refresh is due all the same */
+			}
+			scheduleRefresh();
+		});
+	}
+
+	/* ---- start ---- */
+
+	window.addEventListener('hashchange', () => {
+		fresh = new Set();
+		render(false);
+		window.scrollTo(0, 0);
+	});
+
+	/* for tests and the curious: the scope matcher */
+	window.ledgerUI = Object.freeze({ globMatch, scopesCover });
+
+	showSession();
+	refreshHeader();
+	render(false);
+	connectEvents();
+})();

@@ -1,0 +1,442 @@
+// page.test.mjs - the web page of `ledger serve` in headless Chromium,
+// driven by playwright-core. Run by tests/scenario/browser.sh, which
+// builds the ledger, starts the server and unpacks playwright-core into
+// the node_modules beside this file. Environment:
+//
+//   BASE_URL   the server, http://127.0.0.1:PORT
+//   CHROMIUM   the browser (/usr/bin/chromium)
+//   KEY_FILE   the deployer's private key file (scope staging/*)
+//   V1_SEQ     the entry that set staging/api image.tag=v1
+//   HEAD0      the head before the page writes anything
+//   LEDGER     the ledger binary (for a write from outside the page)
+//   SHOTS      where the screenshots go
+//
+// Every check prints "ok - ..." or stops the run with "FAIL: ..." and
+// exit 1; at the end "N passed, 0 failed".
+import { chromium } from 'playwright-core';
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+
+const env = (k) => {
+	const v = process.env[k];
+	if (!v) {
+		console.error(`FAIL: ${k} is not set`);
+		process.exit(2);
+	}
+	return v;
+};
+const BASE = env('BASE_URL');
+const KEY_FILE = env('KEY_FILE');
+const V1_SEQ = Number(env('V1_SEQ'));
+const HEAD0 = Number(env('HEAD0'));
+const LEDGER = env('LEDGER');
+const SHOTS = env('SHOTS');
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+const T = 20000; // ms for anything the page should show
+
+let passed = 0;
+let step = '';
+let current = null; // the page a failure shows (screenshot, text)
+function ok(what) {
+	passed++;
+	console.log(`ok - ${step}: ${what}`);
+}
+class Mismatch extends Error {}
+function fail(what) {
+	throw new Mismatch(`${step}: ${what}`);
+}
+function eq(got, want, what) {
+	if (got !== want)
+		fail(`${what}: expected ${JSON.stringify(want)}, got ${JSON.stringify(got)}`);
+	ok(`${what} = ${JSON.stringify(want)}`);
+}
+function match(got, re, what) {
+	if (typeof got !== 'string' || !re.test(got))
+		fail(`${what}: ${JSON.stringify(got)} does not match ${re}`);
+	ok(`${what} ~ ${re}`);
+}
+
+const tid = (id) => `[data-testid="${id}"]`;
+
+// The text of a test id once it matches re (waits up to T).
+async function waitText(page, id, re, what) {
+	const loc = page.locator(tid(id));
+	const end = Date.now() + T;
+	let last = '(not found)';
+	while (Date.now() < end) {
+		if (await loc.count() === 1) {
+			last = (await loc.textContent()).trim();
+			if (re.test(last)) {
+				ok(`${what || id} ~ ${re}`);
+				return last;
+			}
+		}
+		await page.waitForTimeout(100);
+	}
+	fail(`${what || id}: waited ${T} ms for ${re}, last saw ${JSON.stringify(last)}`);
+}
+
+async function visible(page, id, what) {
+	try {
+		await page.locator(tid(id)).waitFor({ state: 'visible', timeout: T });
+	} catch (e) {
+		fail(`${what || id}: not visible within ${T} ms`);
+	}
+	ok(`${what || id} is shown`);
+}
+
+async function actionButtons(page) {
+	return page.locator('#view button[data-testid^="action-"], #view button[data-testid^="rollback-to-"]').count();
+}
+
+// No action button, once the view has re-rendered (up to T).
+async function noActionButtons(page, what) {
+	const end = Date.now() + T;
+	let n;
+	while ((n = await actionButtons(page)) !== 0 && Date.now() < end)
+		await page.waitForTimeout(100);
+	eq(n, 0, `${what}: action buttons`);
+}
+
+// ---- the server's static files, as a browser gets them ----
+
+// path -> the CSP of its 200 and of its 304: a browser updates the
+// cached response's headers from a 304, so they must be the same
+const revalidated = new Map();
+
+async function staticFiles() {
+	step = 'static files';
+	const csp = "default-src 'none'; script-src 'self'; style-src 'self'";
+	for (const [p, type] of [['/', 'text/html; charset=utf-8'],
+		['/ui/app.js', 'text/javascript; charset=utf-8'],
+		['/ui/app.css', 'text/css; charset=utf-8']]) {
+		const r = await fetch(BASE + p);
+		eq(r.status, 200, `GET ${p} status`);
+		eq(r.headers.get('content-type'), type, `GET ${p} Content-Type`);
+		const etag = r.headers.get('etag');
+		match(etag, /^"[0-9a-f]{16}"$/, `GET ${p} ETag`);
+		match(r.headers.get('content-security-policy') || '', new RegExp(`^${csp.replace(/[*'.]/g, '\\$&')}`),
+			`GET ${p} CSP`);
+		await r.arrayBuffer();
+		const r2 = await fetch(BASE + p, { headers: { 'If-None-Match': etag } });
+		eq(r2.status, 304, `GET ${p} with If-None-Match: its ETag`);
+		revalidated.set(p, [r.headers.get('content-security-policy'),
+			r2.headers.get('content-security-policy')]);
+	}
+	const r = await fetch(BASE + '/ui/nope.js');
+	eq(r.status, 404, 'GET /ui/nope.js status');
+}
+
+// ---- the page ----
+
+async function main() {
+	await staticFiles();
+
+	step = 'launch';
+	// playwright gives every launch a fresh profile (user-data-dir)
+	// under TMPDIR, which browser.sh points into its temporary directory
+	const browser = await chromium.launch({
+		executablePath: CHROMIUM,
+		args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic',
+			'--no-first-run', '--disable-background-networking',
+			'--disable-component-update', '--disable-sync'],
+		timeout: 60000,
+	});
+	ok(`Chromium ${browser.version()}`);
+	try {
+		await run(browser);
+	} catch (e) {
+		if (current) {
+			const shot = path.join(SHOTS, 'browser-failure.png');
+			try {
+				await current.screenshot({ path: shot, fullPage: true, timeout: 5000 });
+				console.log(`the page at the failure (${current.url()}): ${shot}`);
+				const text = await current.locator('body').innerText({ timeout: 5000 });
+				console.log(text.split('\n').map((l) => `  > ${l}`).join('\n'));
+			} catch (err) {
+				console.log(`(no screenshot of the failure: ${err.message})`);
+			}
+		}
+		throw e;
+	} finally {
+		await browser.close();
+	}
+}
+
+async function run(browser) {
+	const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 },
+		acceptDownloads: true });
+	const page = await ctx.newPage();
+	current = page;
+	const problems = [];
+	page.on('console', (m) => {
+		// a refused write is a 4xx, which Chromium logs as an error
+		if (m.type() === 'error' && !/^Failed to load resource: the server responded with a status of 4\d\d/.test(m.text()))
+			problems.push(`console error: ${m.text()}`);
+	});
+	page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+
+	// ---- overview ----
+	step = 'overview';
+	await page.goto(BASE + '/');
+	await visible(page, 'release-staging/api', 'row staging/api');
+	await waitText(page, 'value-staging/api-image.tag', /^v3$/, 'staging/api image.tag');
+	await waitText(page, 'who-staging/api', /^admin$/, 'staging/api set by');
+	await waitText(page, 'why-staging/api', /^PR #3: faster checkout$/, 'staging/api why');
+	const when = await page.locator(tid('when-staging/api')).getAttribute('title');
+	match(when, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z\n/, 'staging/api: exact time on hover');
+	await waitText(page, 'value-staging/api-replicas', /^2$/, 'staging/api replicas');
+	await waitText(page, 'value-staging/web-image.tag', /^w1$/, 'staging/web image.tag');
+	await waitText(page, 'lockstate-staging/web', /locked.*freeze for the launch.*by admin/s, 'staging/web lock');
+	await waitText(page, 'lockstate-staging/api', /^unlocked$/, 'staging/api lock');
+	await waitText(page, 'apply-staging/api', /^not applied$/, 'staging/api apply');
+	await waitText(page, 'value-prod/api-image.tag', /^v2$/, 'prod/api image.tag');
+	await waitText(page, 'verify-badge', new RegExp(`^verified · ${HEAD0} entries$`), 'verify badge');
+	eq(await page.locator(tid('verify-badge')).getAttribute('class'), 'badge badge-ok', 'verify badge is green');
+	await waitText(page, 'head-seq', new RegExp(`^head ${HEAD0}$`), 'head seq');
+	await waitText(page, 'origin', /^example\.com\/deploy\/browser$/, 'origin');
+	await waitText(page, 'connection', /^live$/, 'connection indicator');
+	eq(await actionButtons(page), 0, 'signed out: action buttons');
+	await visible(page, 'signin-open', 'the Sign in button');
+	await page.screenshot({ path: path.join(SHOTS, 'browser-overview-signed-out.png'), fullPage: true });
+
+	// the scope matcher (fnmatch with FNM_PATHNAME, as the ledger's)
+	step = 'scopes';
+	const globs = await page.evaluate(() => {
+		const g = window.ledgerUI.globMatch;
+		const s = window.ledgerUI.scopesCover;
+		return [g('staging/*', 'staging/api'), g('staging/*', 'prod/api'),
+			g('*/api', 'prod/api'), g('*/api', 'prod/web'), g('*', 'staging/api'),
+			s('*', 'staging/api'), g('st?ging/[a-c]pi', 'staging/api'),
+			g('staging/[!a]*', 'staging/api'), g('staging/[!a]*', 'staging/web'),
+			s('prod/* staging/a*', 'staging/api'), s('', 'staging/api'),
+			g('staging*', 'staging/api')];
+	});
+	eq(JSON.stringify(globs), JSON.stringify([true, false, true, false, false,
+		true, true, false, true, true, false, false]), 'glob results');
+
+	// ---- history ----
+	step = 'history';
+	await page.click(tid('open-staging/api'));
+	await visible(page, 'timeline');
+	const items = await page.locator('[data-testid="timeline"] > li').evaluateAll((lis) =>
+		lis.map((li) => ({
+			seq: Number(li.dataset.seq),
+			kind: li.dataset.kind,
+			diff: Array.from(li.querySelectorAll('table.diff tr')).map((tr) =>
+				Array.from(tr.querySelectorAll('td')).map((td) => td.textContent).join(' ')),
+			text: li.textContent,
+		})));
+	eq(JSON.stringify(items.map((i) => i.seq)), JSON.stringify([5, 4, 3]), 'newest first: seqs');
+	eq(JSON.stringify(items.map((i) => i.kind)), JSON.stringify(['set', 'set', 'set']), 'kinds');
+	eq(JSON.stringify(items[0].diff), JSON.stringify(['image.tag v2 → v3']), 'diff of #5');
+	eq(JSON.stringify(items[1].diff), JSON.stringify(['image.tag v1 → v2']), 'diff of #4');
+	eq(JSON.stringify(items[2].diff), JSON.stringify(['image.tag ∅ → v1', 'replicas ∅ → 2']), 'diff of #3');
+	match(items[2].text, /PR #1: first release/, '#3 reason');
+	match(items[2].text, /pr=1/, '#3 metadata');
+	match(items[2].text, /admin/, '#3 signer');
+	await waitText(page, `value-staging/api-image.tag`, /^v3$/, 'current image.tag');
+	eq(await actionButtons(page), 0, 'signed out: action buttons');
+	await page.screenshot({ path: path.join(SHOTS, 'browser-history.png'), fullPage: true });
+
+	// ---- one entry ----
+	step = 'entry';
+	await page.click(tid(`entry-link-${V1_SEQ}`));
+	await visible(page, `entry-page-${V1_SEQ}`);
+	await waitText(page, 'sig-status', /^signature ok$/, 'signature');
+	await waitText(page, 'chain-prev', /^prev ok$/, 'chain prev');
+	await waitText(page, 'chain-next', /^next ok$/, 'chain next');
+	await waitText(page, 'field-kind', /^set$/);
+	await waitText(page, 'field-target', /^staging\/api$/);
+	await waitText(page, 'field-signer', /^admin$/);
+	await waitText(page, 'field-reason', /^PR #1: first release$/);
+	await waitText(page, 'field-hash', /^[0-9a-f]{64}$/);
+	await waitText(page, 'field-prev', /^[0-9a-f]{64}$/);
+	await waitText(page, 'field-signature', /^[0-9a-f]{128}$/);
+	const entry = await (await fetch(`${BASE}/api/v1/entries/${V1_SEQ}`)).json();
+	eq(await page.locator(tid('field-hash')).textContent(), entry.hash, 'hash = the API\'s');
+	eq(await page.locator(tid('field-prev')).getAttribute('href'), `#/e/${V1_SEQ - 1}`, 'prev links to the previous entry');
+	const [dl] = await Promise.all([page.waitForEvent('download', { timeout: T }),
+		page.click(tid('download-raw'))]);
+	eq(dl.suggestedFilename(), `entry-${V1_SEQ}.msgpack`, 'raw download name');
+	await waitText(page, 'raw-status', /bytes; SHA-256\(0x00 ‖ bytes\) equals the entry hash$/, 'raw bytes hash');
+	eq(await actionButtons(page), 0, 'signed out: action buttons');
+	await page.screenshot({ path: path.join(SHOTS, 'browser-entry.png'), fullPage: true });
+
+	// ---- sign in ----
+	step = 'sign in';
+	await page.goto(BASE + '/#/');
+	await visible(page, 'release-staging/api');
+	await page.click(tid('signin-open'));
+	await page.fill(tid('signin-input'), 'PRIVATE+KEY+nobody+00000000+garbage');
+	await page.click(tid('signin-submit'));
+	await waitText(page, 'signin-error', /^not a ledger private key/, 'a bad key is refused');
+	await page.locator(tid('signin-file')).setInputFiles(KEY_FILE);
+	await page.click(tid('signin-submit'));
+	await waitText(page, 'signed-in-as', /^signed in as deployer \(deployer, staging\/\*\)$/, 'who');
+	await visible(page, 'signout', 'the Sign out button');
+	await visible(page, 'action-rollback-staging/api', 'Rollback on staging/api');
+	await visible(page, 'action-promote-staging/api', 'Promote on staging/api');
+	await visible(page, 'action-lock-staging/api', 'Lock on staging/api');
+	await visible(page, 'action-unlock-staging/web', 'Unlock on the locked staging/web');
+	await visible(page, 'noscope-prod/api', 'prod/api marked out of scope');
+	eq(await page.locator('button[data-testid$="-prod/api"]').count(), 0, 'no action buttons on prod/api');
+
+	// a draft that says something else than what was asked is not
+	// signed: the server's answer is altered (v7 -> v8) on the way
+	step = 'altered draft';
+	await page.click(tid('action-promote-staging/api'));
+	await visible(page, 'action-form-promote');
+	await page.fill(tid('promote-value'), 'v7');
+	await page.fill(tid('action-reason'), 'tamper test');
+	let altered = 0;
+	await page.route('**/api/v1/drafts', async (route) => {
+		const res = await route.fetch();
+		const d = await res.json();
+		const swap = (b64) => {
+			const b = Buffer.from(b64, 'base64');
+			const i = b.indexOf(Buffer.from('\xa2v7', 'latin1'));
+			if (i >= 0) {
+				b[i + 2] = '8'.charCodeAt(0);
+				altered++;
+			}
+			return b.toString('base64');
+		};
+		d.message = swap(d.message);
+		d.draft = swap(d.draft);
+		await route.fulfill({ response: res, json: d });
+	});
+	await page.click(tid('action-submit'));
+	await waitText(page, 'action-error', /not what was asked.*nothing was signed/, 'the altered draft is refused');
+	eq(altered, 2, 'message and draft were altered');
+	await page.unrouteAll();
+	await page.click(tid('action-close'));
+	eq((await (await fetch(`${BASE}/api/v1/head`)).json()).seq, HEAD0, 'nothing written');
+
+	// a refused write: promote on the locked staging/web, not forced
+	step = 'refused promote';
+	await page.click(tid('action-promote-staging/web'));
+	await visible(page, 'action-form-promote');
+	eq(await page.locator(tid('promote-key')).inputValue(), 'image.tag', 'default key');
+	await page.fill(tid('promote-value'), 'w2');
+	await page.fill(tid('action-reason'), 'try it');
+	await page.click(tid('action-submit'));
+	await waitText(page, 'action-error', /locked/, 'the server\'s refusal in the form');
+	await page.click(tid('action-close'));
+
+	// ---- rollback, followed live ----
+	step = 'rollback';
+	await page.evaluate(() => { window.__notReloaded = true; });
+	await page.click(tid('action-rollback-staging/api'));
+	await visible(page, 'action-form-rollback');
+	const opts = await page.locator(`${tid('rollback-to')} option`).evaluateAll((os) => os.map((o) => o.value));
+	eq(JSON.stringify(opts), JSON.stringify(['4', '3']), 'earlier entries offered');
+	await page.selectOption(tid('rollback-to'), String(V1_SEQ));
+	eq(await page.locator(tid('rollback-nolock')).isChecked(), false, '"don\'t lock" unchecked');
+	await page.fill(tid('action-reason'), 'v3 breaks checkout');
+	// the first draft answers 429 (Retry-After: 1) and the first append
+	// 409 (the head moved): the page must wait, redraft and go on
+	let drafts = 0;
+	let appends = 0;
+	await page.route('**/api/v1/drafts', (route) => {
+		drafts++;
+		if (drafts === 1)
+			return route.fulfill({ status: 429, headers: { 'Retry-After': '1' },
+				contentType: 'application/json', body: '{"error": "too many requests"}' });
+		return route.continue();
+	});
+	await page.route('**/api/v1/entries', (route) => {
+		if (route.request().method() !== 'POST')
+			return route.continue();
+		appends++;
+		if (appends === 1)
+			return route.fulfill({ status: 409, contentType: 'application/json',
+				body: JSON.stringify({ error: 'the head moved', head: { seq: HEAD0, hash: '0'.repeat(64) } }) });
+		return route.continue();
+	});
+	const t0 = Date.now();
+	await page.click(tid('action-submit'));
+	await waitText(page, 'action-result', new RegExp(`^rolled back at seq ${HEAD0 + 1}, locked at seq ${HEAD0 + 2}$`),
+		'the new seqs');
+	if (Date.now() - t0 < 900)
+		fail(`the 429 was not waited for (Retry-After: 1): done in ${Date.now() - t0} ms`);
+	ok('waited for Retry-After');
+	eq(drafts, 4, 'drafts asked (429, rollback, redraft after the 409, lock)');
+	eq(appends, 3, 'appends sent (409, rollback, lock)');
+	await page.unrouteAll();
+	await page.click(tid('action-close'));
+	await waitText(page, 'value-staging/api-image.tag', /^v1$/, 'staging/api image.tag, live');
+	await waitText(page, 'lockstate-staging/api', /locked.*v3 breaks checkout.*by deployer/s, 'staging/api lock, live');
+	await waitText(page, 'who-staging/api', /^deployer$/, 'changed by');
+	await visible(page, 'action-unlock-staging/api', 'Unlock now offered');
+	await waitText(page, 'verify-badge', new RegExp(`^verified · ${HEAD0 + 2} entries$`), 'verify badge follows');
+	eq(await page.evaluate(() => document.body.dataset.lastEvent), String(HEAD0 + 2),
+		'the lock arrived through the event stream');
+
+	// a write from outside the page (the CLI, as admin) shows up live
+	step = 'live';
+	execFileSync(LEDGER, ['set', 'prod/api', 'image.tag=v9', '-m', 'from the CLI'], { stdio: 'pipe' });
+	await waitText(page, 'value-prod/api-image.tag', /^v9$/, 'prod/api image.tag after a CLI set');
+	eq(await page.evaluate(() => document.body.dataset.lastEvent), String(HEAD0 + 3), 'last event seq');
+	match(await page.locator(tid('release-prod/api')).getAttribute('class') || '', /\bflash\b/, 'the new entry flashes');
+	eq(await page.evaluate(() => window.__notReloaded === true), true, 'the page was never reloaded');
+	await page.screenshot({ path: path.join(SHOTS, 'browser-overview.png'), fullPage: true });
+
+	step = 'history after';
+	await page.click(tid('open-staging/api'));
+	await visible(page, `entry-${HEAD0 + 2}`);
+	const kinds = await page.locator('[data-testid="timeline"] > li').evaluateAll((lis) =>
+		lis.map((li) => `${li.dataset.seq}:${li.dataset.kind}`));
+	eq(JSON.stringify(kinds), JSON.stringify([`${HEAD0 + 2}:lock`, `${HEAD0 + 1}:rollback`, '5:set', '4:set', '3:set']),
+		'timeline');
+	eq(await page.locator(`${tid(`diff-${HEAD0 + 1}`)} tr`).evaluateAll((trs) =>
+		trs.map((tr) => tr.textContent).join('|')), 'image.tagv3→v1', 'the rollback\'s diff');
+
+	// ---- narrow screen, then signed out again ----
+	step = 'narrow';
+	await page.setViewportSize({ width: 390, height: 844 });
+	await page.goto(BASE + '/#/');
+	await visible(page, 'release-staging/api');
+	const w = await page.evaluate(() => document.documentElement.scrollWidth);
+	if (w > 390)
+		fail(`the page scrolls sideways at 390 px: ${w} px wide`);
+	ok('no sideways scrolling at 390 px');
+	await page.screenshot({ path: path.join(SHOTS, 'browser-narrow.png'), fullPage: true });
+
+	// a second visit revalidates / and /ui/* (Cache-Control: no-cache)
+	// and gets 304s; the page must still be allowed to load its files
+	step = 'revalidation';
+	for (const [p, [csp200, csp304]] of revalidated)
+		eq(csp304, csp200, `GET ${p}: the 304's CSP (the browser keeps it for the cached page)`);
+
+	step = 'signed out';
+	await page.setViewportSize({ width: 1280, height: 900 });
+	const fresh = await ctx.newPage();
+	current = fresh;
+	await fresh.goto(BASE + '/');
+	await waitText(fresh, 'value-staging/api-image.tag', /^v1$/, 'a new page: staging/api image.tag');
+	eq(await actionButtons(fresh), 0, 'a new page (not signed in): action buttons');
+	await fresh.goto(BASE + `/#/r/staging/api`);
+	await visible(fresh, 'timeline');
+	eq(await actionButtons(fresh), 0, 'a new page: history action buttons');
+	await page.click(tid('signout'));
+	await visible(page, 'signin-open');
+	await noActionButtons(page, 'after Sign out');
+
+	step = 'console';
+	if (problems.length)
+		fail(`the page logged errors:\n  ${problems.join('\n  ')}`);
+	ok('no console errors, no CSP violations');
+	await ctx.close();
+}
+
+try {
+	await main();
+	console.log(`${passed} passed, 0 failed`);
+	for (const f of ['browser-overview.png', 'browser-history.png', 'browser-entry.png', 'browser-narrow.png'])
+		console.log(`screenshot: ${path.join(SHOTS, f)}`);
+} catch (e) {
+	console.log(`FAIL: ${e instanceof Mismatch ? e.message : `${step}: ${e.stack || e}`}`);
+	console.log(`${passed} passed, 1 failed`);
+	process.exit(1);
+}

@@ -1,0 +1,125 @@
+#!/bin/bash
+# browser.sh - the web page of `ledger serve` in a real browser: Debian's
+# headless Chromium driven by the vendored playwright-core
+# (tests/browser/vendor/, unpacked here with tar: no npm registry needed)
+# runs tests/browser/page.test.mjs against a served ledger. The page
+# shows the releases, a history with diffs, an entry with its signature
+# checks; a deployer signs in with its key file, rolls staging/api back
+# to v1 from the page, and the page follows through its event stream.
+# Then the CLI checks that the rollback and its lock really landed and
+# that the ledger verifies.
+#
+# Skips (77) only without /usr/bin/chromium or node. Screenshots go to
+# $SCN_SHOTS (meson sets it to the build's tests/scenario directory).
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib_serve.sh"
+
+CHROMIUM=${SCN_CHROMIUM:-/usr/bin/chromium}
+[ -x "$CHROMIUM" ] || skip "no $CHROMIUM (apt-get install chromium; scripts/deps.sh does)"
+command -v node >/dev/null 2>&1 || skip "no node (apt-get install nodejs; scripts/deps.sh does)"
+
+SRC=$(cd "$(dirname "$0")/../.." && pwd)
+TGZ=$SRC/tests/browser/vendor/playwright-core-1.64.1.tgz
+SHOTS=${SCN_SHOTS:-$PWD}
+case $SHOTS in /*) ;; *) SHOTS=$PWD/$SHOTS ;; esac
+
+# ---------------------------------------------------------------------
+step "playwright-core from the vendored tarball"
+NODE_VERSION=$(node -p process.versions.node 2>/dev/null)
+[ "${NODE_VERSION%%.*}" -ge 20 ] 2>/dev/null ||
+	fail "playwright-core 1.64.1 needs Node.js 20 or newer; $(command -v node) is ${NODE_VERSION:-unusable}"
+ok
+check "vendored $TGZ is there" [ -f "$TGZ" ]
+# the bytes npm packed (tests/browser/vendor/README.md)
+check "the vendored tarball's sha256" [ "$(sha256sum <"$TGZ" | cut -d' ' -f1)" = \
+	3af03703c967c95037454f2283f709d53ce804a4776d4219d319f5bbcc2a0185 ]
+mkdir -p "$T/node_modules/playwright-core"
+run tar -xzf "$TGZ" -C "$T/node_modules/playwright-core" --strip-components=1
+[ "$RC" -eq 0 ] || fail "cannot unpack $TGZ"
+ok
+check "playwright-core 1.64.1 unpacked" \
+	grep -q '"version": "1.64.1"' "$T/node_modules/playwright-core/package.json"
+# page.test.mjs imports playwright-core from the node_modules beside it
+cp "$SRC/tests/browser/page.test.mjs" "$T/page.test.mjs" ||
+	fail "cannot copy page.test.mjs"
+
+# ---------------------------------------------------------------------
+step "a ledger: an admin, a deployer for staging/*, three tags, a lock"
+init_ledger example.com/deploy/browser
+new_key deployer
+chmod 600 "$T"/keys/*.key
+expect_rc 0 ledger key add "$T/keys/deployer.pub" --role deployer \
+	--scope 'staging/*' -m "CI deploys staging"
+expect_rc 0 ledger set staging/api image.tag=v1 replicas=2 -m "PR #1: first release" \
+	--meta pr=1
+V1_SEQ=$(out_field 1 1)
+check "v1 is seq 3" [ "$V1_SEQ" = 3 ]
+expect_rc 0 ledger set staging/api image.tag=v2 -m "PR #2: new cart" --meta pr=2
+expect_rc 0 ledger set staging/api image.tag=v3 -m "PR #3: faster checkout" --meta pr=3
+expect_rc 0 ledger set staging/web image.tag=w1 -m "web: first release"
+expect_rc 0 ledger lock staging/web -m "freeze for the launch"
+expect_rc 0 ledger set prod/api image.tag=v2 -m "promote v2 to prod"
+HEAD0=$(head_seq)
+check "8 entries before the browser" [ "$HEAD0" = 8 ]
+
+start_server
+
+# ---------------------------------------------------------------------
+step "the page, in Chromium"
+mkdir -p "$SHOTS" "$T/browser-tmp"
+rm -f "$SHOTS"/browser-*.png
+LAST_CMD="timeout 240 node page.test.mjs"
+(
+	cd "$T" &&
+		BASE_URL=$BASE CHROMIUM=$CHROMIUM SHOTS=$SHOTS \
+			KEY_FILE=$T/keys/deployer.key V1_SEQ=$V1_SEQ \
+			HEAD0=$HEAD0 LEDGER=$LEDGER TMPDIR=$T/browser-tmp \
+			timeout -k 10 240 node page.test.mjs
+) >"$OUT" 2>"$ERR"
+RC=$?
+sed 's/^/  | /' "$OUT"
+[ "$RC" -ne 124 ] || fail "the browser test did not finish within 240 s"
+[ "$RC" -eq 0 ] || {
+	sed 's/^/  ! /' "$ERR" | tail -40
+	fail "the browser test failed (exit $RC)"
+}
+ok
+for f in browser-overview.png browser-history.png browser-entry.png browser-narrow.png; do
+	check "screenshot $f written" [ -s "$SHOTS/$f" ]
+	echo "screenshot: $SHOTS/$f"
+done
+
+# ---------------------------------------------------------------------
+# The page rolled back (seq 9) and locked (seq 10) as the deployer; the
+# script itself then set prod/api (seq 11) from the CLI while the page
+# was open, to see it arrive live.
+step "the CLI sees what the page wrote"
+expect_rc 0 ledger get staging/api image.tag
+expect_out v1
+expect_rc 0 ledger get staging/api replicas
+expect_out 2
+expect_rc 0 ledger show 9 --json
+expect_json kind = rollback
+expect_json target = staging/api
+expect_json signer name = deployer
+expect_json reason = "v3 breaks checkout"
+expect_json metadata rollback-to = 3
+expect_json changes 0 key = image.tag
+expect_json changes 0 value = v1
+expect_rc 0 ledger show 10 --json
+expect_json kind = lock
+expect_json target = staging/api
+expect_json signer name = deployer
+expect_json reason = "v3 breaks checkout"
+expect_rc 0 ledger state staging/api
+expect_out 'staging/api image.tag=v1
+staging/api replicas=2
+staging/api [locked since seq 10: v3 breaks checkout]'
+expect_rc 1 ledger set staging/api image.tag=v3 -m "pipeline"
+expect_one_line_error 'locked since seq 10'
+expect_rc 0 ledger get prod/api image.tag
+expect_out v9
+expect_rc 0 ledger verify
+expect_out_match '^ok: 11 entries, head 11 '
+
+finish
