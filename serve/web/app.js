@@ -601,6 +601,8 @@
 					? `VERIFY FAILED at seq ${v.bad_seq}: ${v.problem}`
 					: `VERIFY FAILED: ${v.problem}`;
 				badge.title = 'ledger verify found a problem';
+				if (v.bad_seq)
+					badge.href = `#/e/${v.bad_seq}`;
 			}
 		} catch (e) {
 			badge.className = 'badge badge-muted';
@@ -977,7 +979,8 @@
 				el('h1', null, `Entry #${seq} `, kindBadge(e.kind)),
 				el('div', { class: 'btn-group' },
 					seq > 1 ? el('a', { class: 'btn btn-small', href: `#/e/${seq - 1}`, testid: 'prev-entry' }, '← previous') : null,
-					el('a', { class: 'btn btn-small', href: `#/e/${seq + 1}`, testid: 'next-entry' }, 'next →'))),
+					chk.chain && chk.chain.next_ok === null ? null
+						: el('a', { class: 'btn btn-small', href: `#/e/${seq + 1}`, testid: 'next-entry' }, 'next →'))),
 			el('section', { class: 'card checks', testid: 'entry-checks' },
 				chk.error
 					? el('p', { class: 'bad-text', testid: 'check-error' }, `checks unavailable: ${chk.error}`)
@@ -1053,12 +1056,14 @@
 		setFormError($('[data-testid="signin-error"]'), '');
 		signinDialog.showModal();
 	});
-	$('[data-testid="signin-cancel"]').addEventListener('click', () => {
+	/* however the dialog closes (Cancel, Escape, signed in), the key
+	 * text leaves the form */
+	signinDialog.addEventListener('close', () => {
 		$('#signin-text').value = '';
 		$('#signin-file').value = '';
 		pickedKey = Promise.resolve('');
-		signinDialog.close();
 	});
+	$('[data-testid="signin-cancel"]').addEventListener('click', () => signinDialog.close());
 	$('#signin-file').addEventListener('change', (ev) => {
 		const f = ev.target.files && ev.target.files[0];
 		pickedKey = f ? f.text().catch(() => '') : Promise.resolve('');

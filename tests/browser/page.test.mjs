@@ -10,6 +10,8 @@
 //   HEAD0      the head before the page writes anything
 //   LEDGER     the ledger binary (for a write from outside the page)
 //   SHOTS      where the screenshots go
+//   MODE       "main" (the default), or "tampered": the server serves a
+//              copy whose entry 4 has a flipped signature byte
 //
 // Every check prints "ok - ..." or stops the run with "FAIL: ..." and
 // exit 1; at the end "N passed, 0 failed".
@@ -144,7 +146,12 @@ async function main() {
 	});
 	ok(`Chromium ${browser.version()}`);
 	try {
-		await run(browser);
+		if (process.env.MODE === 'tampered') {
+			await tampered(browser);
+		} else {
+			await applyBadges(browser);
+			await run(browser);
+		}
 	} catch (e) {
 		if (current) {
 			const shot = path.join(SHOTS, 'browser-failure.png');
@@ -430,11 +437,63 @@ async function run(browser) {
 	await ctx.close();
 }
 
+// A page in a context of its own (no cache, no session): the one a
+// failure shows.
+async function openPage(browser, name) {
+	const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+	const page = await ctx.newPage();
+	current = page;
+	step = name;
+	return { ctx, page };
+}
+
+// The apply column, from /api/v1/releases answers with the applier's
+// outcomes filled in on the way (the test ledger has no applier).
+async function applyBadges(browser) {
+	const { ctx, page } = await openPage(browser, 'apply badges');
+	const outcome = {
+		'staging/api': { kind: 'applied', current: true, want: /^applied$/ },
+		'staging/web': { kind: 'apply-failed', current: false, want: /^apply failed$/ },
+		'prod/api': { kind: 'applied', current: false, want: /^pending$/ },
+	};
+	await page.route('**/api/v1/releases', async (route) => {
+		const res = await route.fetch();
+		const d = await res.json();
+		for (const r of d.releases) {
+			const o = outcome[r.target];
+			if (o)
+				r.apply = { seq: d.head, kind: o.kind, time: r.changed.time, signer: 'applier',
+					desired_seq: o.current ? r.changed.seq : r.changed.seq - 1, current: o.current };
+		}
+		await route.fulfill({ response: res, json: d });
+	});
+	await page.goto(BASE + '/');
+	for (const [t, o] of Object.entries(outcome))
+		await waitText(page, `apply-${t}`, o.want, `${t}: ${o.kind}, current ${o.current}`);
+	await ctx.close();
+}
+
+// A ledger whose entry 4 has a flipped signature byte (browser.sh made
+// it with ldg_tamper and serves it afresh): the page must say so.
+async function tampered(browser) {
+	const { ctx, page } = await openPage(browser, 'tampered');
+	await page.goto(BASE + '/');
+	await waitText(page, 'verify-badge', /^VERIFY FAILED at seq 4: bad signature$/, 'verify badge');
+	eq(await page.locator(tid('verify-badge')).getAttribute('class'), 'badge badge-bad', 'verify badge is red');
+	await page.click(tid('verify-badge'));
+	await visible(page, 'entry-page-4', 'the badge leads to entry 4');
+	await waitText(page, 'sig-status', /^signature BAD$/, 'entry 4 signature');
+	await waitText(page, 'chain-prev', /^prev ok$/, 'entry 4 prev');
+	await waitText(page, 'chain-next', /^next MISMATCH$/, 'entry 5 no longer links to entry 4');
+	await page.screenshot({ path: path.join(SHOTS, 'browser-tampered.png'), fullPage: true });
+	await page.goto(BASE + '/#/e/3');
+	await waitText(page, 'sig-status', /^signature ok$/, 'entry 3 signature');
+	await ctx.close();
+}
+
 try {
 	await main();
 	console.log(`${passed} passed, 0 failed`);
-	for (const f of ['browser-overview.png', 'browser-history.png', 'browser-entry.png', 'browser-narrow.png'])
-		console.log(`screenshot: ${path.join(SHOTS, f)}`);
 } catch (e) {
 	console.log(`FAIL: ${e instanceof Mismatch ? e.message : `${step}: ${e.stack || e}`}`);
 	console.log(`${passed} passed, 1 failed`);

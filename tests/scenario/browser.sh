@@ -64,26 +64,32 @@ check "8 entries before the browser" [ "$HEAD0" = 8 ]
 
 start_server
 
+# page_test MODE: runs page.test.mjs (MODE "main" or "tampered") against
+# $BASE; its output is shown, a failure ends the step.
+page_test() {
+	LAST_CMD="MODE=$1 timeout 240 node page.test.mjs"
+	(
+		cd "$T" &&
+			MODE=$1 BASE_URL=$BASE CHROMIUM=$CHROMIUM SHOTS=$SHOTS \
+				KEY_FILE=$T/keys/deployer.key V1_SEQ=$V1_SEQ \
+				HEAD0=$HEAD0 LEDGER=$LEDGER TMPDIR=$T/browser-tmp \
+				timeout -k 10 240 node page.test.mjs
+	) >"$OUT" 2>"$ERR"
+	RC=$?
+	sed 's/^/  | /' "$OUT"
+	[ "$RC" -ne 124 ] || fail "the browser test did not finish within 240 s"
+	[ "$RC" -eq 0 ] || {
+		sed 's/^/  ! /' "$ERR" | tail -40
+		fail "the browser test failed (exit $RC)"
+	}
+	ok
+}
+
 # ---------------------------------------------------------------------
 step "the page, in Chromium"
 mkdir -p "$SHOTS" "$T/browser-tmp"
 rm -f "$SHOTS"/browser-*.png
-LAST_CMD="timeout 240 node page.test.mjs"
-(
-	cd "$T" &&
-		BASE_URL=$BASE CHROMIUM=$CHROMIUM SHOTS=$SHOTS \
-			KEY_FILE=$T/keys/deployer.key V1_SEQ=$V1_SEQ \
-			HEAD0=$HEAD0 LEDGER=$LEDGER TMPDIR=$T/browser-tmp \
-			timeout -k 10 240 node page.test.mjs
-) >"$OUT" 2>"$ERR"
-RC=$?
-sed 's/^/  | /' "$OUT"
-[ "$RC" -ne 124 ] || fail "the browser test did not finish within 240 s"
-[ "$RC" -eq 0 ] || {
-	sed 's/^/  ! /' "$ERR" | tail -40
-	fail "the browser test failed (exit $RC)"
-}
-ok
+page_test main
 for f in browser-overview.png browser-history.png browser-entry.png browser-narrow.png; do
 	check "screenshot $f written" [ -s "$SHOTS/$f" ]
 	echo "screenshot: $SHOTS/$f"
@@ -121,5 +127,24 @@ expect_rc 0 ledger get prod/api image.tag
 expect_out v9
 expect_rc 0 ledger verify
 expect_out_match '^ok: 11 entries, head 11 '
+
+# ---------------------------------------------------------------------
+# A copy with one flipped signature byte in entry 4, served afresh: the
+# badge turns red and the entry shows its bad signature and broken link.
+step "a tampered copy"
+if [ -n "${TAMPER:-}" ] && [ -x "$TAMPER" ]; then
+	stop_server TERM
+	cp -a "$LEDGER_DIR" "$T/tampered" || fail "cannot copy the ledger"
+	run "$TAMPER" "$T/tampered" flip 4 -1
+	[ "$RC" -eq 0 ] || fail "ldg_tamper flip failed"
+	expect_rc 1 ledger verify --ledger "$T/tampered"
+	expect_err_match 'entry 4: bad signature'
+	start_server --ledger "$T/tampered"
+	page_test tampered
+	check "screenshot browser-tampered.png written" [ -s "$SHOTS/browser-tampered.png" ]
+	echo "screenshot: $SHOTS/browser-tampered.png"
+else
+	echo "(no TAMPER (ldg_tamper): the tampered part is left out)"
+fi
 
 finish
