@@ -123,7 +123,8 @@ int main(int argc, char **argv)
 		if (lens[i] == 0)
 			die(argv[i + 2], "empty file");
 		if (!type_of(name))
-			die(argv[i + 2], "unknown extension (.html, .js, .css)");
+			die(argv[i + 2],
+			    "unknown extension (.html, .js, .css)");
 		for (const char *c = name; *c; c++)
 			if (*c == '"' || *c == '\\' || (unsigned char)*c < 0x20)
 				die(argv[i + 2], "a name C cannot quote as is");
@@ -150,7 +151,8 @@ int main(int argc, char **argv)
 			fprintf(out, "\t{ \"/\",");
 		else
 			fprintf(out, "\t{ \"/ui/%s\",", name);
-		fprintf(out, " \"%s\", asset%d, %zu,\n\t  \"\\\"%016llx\\\"\" },\n",
+		fprintf(out,
+			" \"%s\", asset%d, %zu,\n\t  \"\\\"%016llx\\\"\" },\n",
 			type_of(name), i, lens[i],
 			(unsigned long long)fnv1a64(bufs[i], lens[i]));
 		free(bufs[i]);
