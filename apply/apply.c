@@ -116,32 +116,21 @@ static void snapshot_free(struct snapshot *s)
 /* The newest applied/apply-failed entry of a target. */
 static int last_apply(struct ldg_read *r, struct target_state *t)
 {
-	uint64_t *seqs;
-	size_t n;
-	int rc = ldg_history(r, t->target, 0, 0, &seqs, &n);
+	struct ldg_entry *e;
+	const struct ldg_kv *d;
+	int rc = ldg_last_apply(r, t->target, &t->last_seq);
 
+	if (rc || !t->last_seq)
+		return rc;
+	rc = ldg_entry_read(r, t->last_seq, &e, NULL);
 	if (rc)
 		return rc;
-	for (size_t i = 0; i < n; i++) {
-		struct ldg_entry *e;
-		const struct ldg_kv *d;
-		rc = ldg_entry_read(r, seqs[i], &e, NULL);
-		if (rc)
-			break;
-		if (e->kind == LDG_KIND_APPLIED ||
-		    e->kind == LDG_KIND_APPLY_FAILED) {
-			t->last_seq = e->seq;
-			t->last_failed = e->kind == LDG_KIND_APPLY_FAILED;
-			d = ldg_kv_find(e->meta, e->n_meta, "desired-seq");
-			if (!d || ldg_parse_seq(d->value, &t->last_desired))
-				t->last_desired = 0;
-			ldg_entry_free(e);
-			break;
-		}
-		ldg_entry_free(e);
-	}
-	free(seqs);
-	return rc;
+	t->last_failed = e->kind == LDG_KIND_APPLY_FAILED;
+	d = ldg_kv_find(e->meta, e->n_meta, "desired-seq");
+	if (!d || ldg_parse_seq(d->value, &t->last_desired))
+		t->last_desired = 0;
+	ldg_entry_free(e);
+	return 0;
 }
 
 static int read_snapshot(const struct apl_opts *o, struct snapshot *s,

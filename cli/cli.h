@@ -152,6 +152,7 @@ int cmd_lock(int argc, char **argv, struct cli_ctx *c);
 int cmd_unlock(int argc, char **argv, struct cli_ctx *c);
 int cmd_get(int argc, char **argv, struct cli_ctx *c);
 int cmd_state(int argc, char **argv, struct cli_ctx *c);
+int cmd_status(int argc, char **argv, struct cli_ctx *c);
 int cmd_log(int argc, char **argv, struct cli_ctx *c);
 int cmd_history(int argc, char **argv, struct cli_ctx *c);
 int cmd_show(int argc, char **argv, struct cli_ctx *c);

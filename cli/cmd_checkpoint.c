@@ -7,6 +7,7 @@
 
 #include "checkpoint.h"
 #include "cli.h"
+#include "remote.h"
 #include "verify.h"
 
 static const char help[] =
@@ -21,7 +22,54 @@ static const char help[] =
 	"entries prove; a ledger that does not verify is refused (exit 1).\n\n"
 	"  --key FILE     signing key\n"
 	"  -o, --output FILE  write to FILE instead of stdout\n"
-	"  --no-verify    sign the stored tree head without the full check\n";
+	"  --no-verify    sign the stored tree head without the full check\n\n"
+	"With --remote URL: sign the tree head that `ledger serve` at URL\n"
+	"reports and publish it there (GET /api/v1/checkpoint hands out the\n"
+	"newest); the server checks it against its ledger and keeps it. The\n"
+	"note is printed (or written to -o FILE) as well. Nothing is\n"
+	"verified on this side: run it where you also keep the note.\n";
+
+/* The note to stdout, or to outfile (saying so on stderr). */
+static int emit_note(struct cli_ctx *c, const char *note, uint64_t size,
+		     const char *outfile)
+{
+	struct ldg_err err = { 0 };
+	FILE *f;
+
+	if (!outfile)
+		return cli_write_out(note, strlen(note));
+	f = fopen(outfile, "w");
+	if (!f || fputs(note, f) < 0 || fclose(f)) {
+		ldg_err_set(&err, -errno, "%s: %s", outfile, strerror(errno));
+		return cli_fail(c, &err);
+	}
+	fprintf(stderr, "wrote checkpoint of %llu entries to %s\n",
+		(unsigned long long)size, outfile);
+	return CLI_OK;
+}
+
+static int remote_checkpoint(struct cli_ctx *c, const char *keyfile,
+			     const char *outfile)
+{
+	struct ldg_err err = { 0 };
+	struct ldg_signer *k = NULL;
+	char *note = NULL;
+	uint64_t size = 0;
+	int rc = cli_signer(c, keyfile, &k);
+
+	if (rc)
+		return rc;
+	if (cli_remote_checkpoint(c, k, &note, &size, &err))
+		rc = cli_fail(c, &err);
+	else
+		rc = emit_note(c, note, size, outfile);
+	if (!rc)
+		fprintf(stderr, "published checkpoint of %llu entries to %s\n",
+			(unsigned long long)size, c->remote);
+	free(note);
+	ldg_signer_free(k);
+	return rc;
+}
 
 int cmd_checkpoint(int argc, char **argv, struct cli_ctx *c)
 {
@@ -61,6 +109,8 @@ int cmd_checkpoint(int argc, char **argv, struct cli_ctx *c)
 		return rc;
 	if (optind != argc)
 		return cli_usage(c, "unexpected argument \"%s\"", argv[optind]);
+	if (c->remote)
+		return remote_checkpoint(c, keyfile, outfile);
 	rc = cli_open_read(c, &s, &r);
 	if (rc)
 		return rc;
@@ -109,20 +159,7 @@ int cmd_checkpoint(int argc, char **argv, struct cli_ctx *c)
 		rc = cli_fail(c, &err);
 		goto out_close;
 	}
-	if (outfile) {
-		FILE *f = fopen(outfile, "w");
-		if (!f || fputs(note, f) < 0 || fclose(f)) {
-			ldg_err_set(&err, -errno, "%s: %s", outfile,
-				    strerror(errno));
-			rc = cli_fail(c, &err);
-			goto out_close;
-		}
-		fprintf(stderr, "wrote checkpoint of %llu entries to %s\n",
-			(unsigned long long)head, outfile);
-		rc = CLI_OK;
-	} else {
-		rc = cli_write_out(note, strlen(note));
-	}
+	rc = emit_note(c, note, head, outfile);
 out_close:
 	free(note);
 	ldg_signer_free(k);

@@ -19,10 +19,10 @@ static const char help[] =
 	"  --no-lock             do not lock the target(s)\n"
 	"  --meta K=V            metadata\n"
 	"  --key FILE            signing key\n\n"
-	"With --remote URL: one TARGET only (roll back each target of a\n"
-	"cluster in turn). The rollback and its lock are two appends there,\n"
-	"not one transaction: if the lock cannot be recorded, the rollback\n"
-	"stands and the command exits 2 saying so.\n";
+	"With --remote URL each target's rollback and its lock are appends\n"
+	"of their own, not one transaction (a cluster: target by target, in\n"
+	"name order): if one cannot be recorded, what was appended stands,\n"
+	"is printed, and the command exits non-zero saying what is left.\n";
 
 struct remote_rollback {
 	const char *target;
@@ -56,12 +56,29 @@ static int draft_lock(const struct ldg_values *now, void *arg,
 	return ldg_draft_lock(now, a->target, a->reason, true, out, err);
 }
 
+/* Appends res's entries to all. */
+static int result_join(struct ldg_result *all, struct ldg_result *res)
+{
+	struct ldg_appended *grown;
+
+	if (!res->n)
+		return 0;
+	grown = realloc(all->v, (all->n + res->n) * sizeof(*grown));
+	if (!grown)
+		return -ENOMEM;
+	all->v = grown;
+	memcpy(&all->v[all->n], res->v, res->n * sizeof(*res->v));
+	all->n += res->n;
+	ldg_result_free(res);
+	return 0;
+}
+
 /* The rollback through `ledger serve`, then (unless --no-lock, or the
  * target was locked) its lock: two appends, each retried on 409 as the
  * other remote writes are. A lock that cannot be recorded leaves the
  * rollback in place: exit 2, saying so. */
 static int remote_rollback(struct cli_ctx *c, struct cli_write_opts *w,
-			   const char *target, uint64_t to,
+			   const char *target, uint64_t to, bool listed,
 			   struct ldg_result *res)
 {
 	struct remote_rollback a = { target, NULL, to, w, false };
@@ -69,21 +86,18 @@ static int remote_rollback(struct cli_ctx *c, struct cli_write_opts *w,
 	struct ldg_result lres = { 0 };
 	struct ldg_values then;
 	struct ldg_err err = { 0 };
-	struct ldg_appended *grown;
 	bool exists = false;
 	int rc;
 
-	if (!strchr(target, '/'))
-		return cli_usage(c, "--remote rolls back one CLUSTER/RELEASE "
-				 "at a time: roll back each target of %s",
-				 target);
 	if (!w->reason)
 		return cli_usage(c, "missing -m REASON: every change says why");
 	if (to < 1)
 		return cli_usage(c, "--to needs a seq >= 1");
 	rc = cli_remote_state(c, target, 0, &then, &exists, &err);
 	ldg_values_free(&then);
-	if (!rc && !exists)
+	/* a cluster's targets come from its state at the head or at to:
+	 * one whose keys are all unset now is still one to restore */
+	if (!rc && !exists && !listed)
 		rc = ldg_err_set(&err, -ENOENT, "target %s has no entries",
 				 target);
 	if (!rc)
@@ -104,19 +118,55 @@ static int remote_rollback(struct cli_ctx *c, struct cli_write_opts *w,
 		ldg_result_free(&lres);
 		return CLI_BAD;
 	}
-	if (lres.n) {
-		grown = realloc(res->v, (res->n + lres.n) * sizeof(*res->v));
-		if (!grown) {
-			ldg_result_free(&lres);
-			ldg_err_set(&err, -ENOMEM, "out of memory");
-			return cli_fail(c, &err);
-		}
-		res->v = grown;
-		memcpy(&res->v[res->n], lres.v, lres.n * sizeof(*lres.v));
-		res->n += lres.n;
+	if (result_join(res, &lres)) {
+		ldg_result_free(&lres);
+		ldg_err_set(&err, -ENOMEM, "out of memory");
+		return cli_fail(c, &err);
 	}
-	ldg_result_free(&lres);
 	return CLI_OK;
+}
+
+/* A cluster through `ledger serve`: each target that had values or a
+ * lock at the head or at SEQ, in turn, as remote_rollback() does one. */
+static int remote_rollback_cluster(struct cli_ctx *c,
+				   struct cli_write_opts *w,
+				   const char *cluster, uint64_t to,
+				   struct ldg_result *res)
+{
+	struct ldg_err err = { 0 };
+	char **targets = NULL;
+	size_t n = 0;
+	int rc;
+
+	if (!w->reason)
+		return cli_usage(c, "missing -m REASON: every change says why");
+	rc = cli_remote_targets(c, cluster, to, &targets, &n, &err);
+	if (rc)
+		return cli_fail(c, &err);
+	if (n == 0) {
+		ldg_err_set(&err, -ENOENT, "cluster %s has no targets",
+			    cluster);
+		return cli_fail(c, &err);
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct ldg_result one = { 0 };
+		rc = remote_rollback(c, w, targets[i], to, true, &one);
+		if (!rc && result_join(res, &one)) {
+			ldg_err_set(&err, -ENOMEM, "out of memory");
+			rc = cli_fail(c, &err);
+		}
+		ldg_result_free(&one);
+		if (rc) {
+			cli_print_result(res);
+			if (i + 1 < n)
+				cli_error("%s: stopped at %s; %zu target(s) "
+					  "after it not rolled back", cluster,
+					  targets[i], n - i - 1);
+			break;
+		}
+	}
+	ldg_strv_free(targets, n);
+	return rc;
 }
 
 int cmd_rollback(int argc, char **argv, struct cli_ctx *c)
@@ -158,7 +208,11 @@ int cmd_rollback(int argc, char **argv, struct cli_ctx *c)
 	if (rc)
 		return rc;
 	if (c->remote) {
-		rc = remote_rollback(c, &w, argv[optind], to, &res);
+		rc = strchr(argv[optind], '/')
+			     ? remote_rollback(c, &w, argv[optind], to, false,
+					       &res)
+			     : remote_rollback_cluster(c, &w, argv[optind], to,
+						       &res);
 		if (rc)
 			goto out_free;
 	} else {

@@ -13,9 +13,10 @@
 #include "serve.h"
 
 static const char help[] =
-	"usage: ledger serve [--listen ADDR:PORT] [--read-only]\n\n"
-	"Serve the ledger over HTTP: a JSON API, Server-Sent Events for new\n"
-	"entries, and appends of entries clients signed (see docs/api.md):\n"
+	"usage: ledger serve [--listen ADDR:PORT] [--read-only] [--post-rate N]\n\n"
+	"Serve the ledger over HTTP: a web page (http://ADDR:PORT/), a JSON\n"
+	"API, Server-Sent Events for new entries, and appends of entries\n"
+	"clients signed (see docs/api.md):\n"
 	"  GET /api/v1/head                      origin, head seq, hash, root\n"
 	"  GET /api/v1/state[?at=SEQ][&scope=S]  `ledger state --json`\n"
 	"  GET /api/v1/history/CLUSTER[/RELEASE] `ledger history --json`\n"
@@ -25,8 +26,17 @@ static const char help[] =
 	"                                        Accept: application/msgpack\n"
 	"  GET /api/v1/verify                    `ledger verify --json`\n"
 	"  GET /api/v1/events[?after=SEQ]        new entries as they come\n"
+	"  GET /api/v1/releases[?scope=S]        `ledger status --json`\n"
+	"  GET /api/v1/keys                      the keyring\n"
+	"  GET /api/v1/entries/SEQ/check         one entry's signature, chain\n"
+	"  GET /api/v1/checkpoint                the newest published checkpoint\n"
+	"  POST /api/v1/checkpoint               publish one (ledger --remote\n"
+	"                                        URL checkpoint); kept in\n"
+	"                                        LEDGER_DIR/checkpoint\n"
 	"  POST /api/v1/entries                  append signed entry bytes\n"
 	"                                        (ledger --remote URL set ...)\n"
+	"  POST /api/v1/drafts                   an entry to sign elsewhere\n"
+	"                                        (the web page signs it)\n"
 	"Prints \"listening on http://ADDR:PORT\" once ready; runs until\n"
 	"SIGTERM or SIGINT, then exits 0.\n\n"
 	"  --listen ADDR:PORT  numeric address and port (default\n"
@@ -37,7 +47,10 @@ static const char help[] =
 	"                      may read. Appends are checked like local ones\n"
 	"                      (signature, key, scope, lock, head)\n"
 	"  --read-only         refuse POST (405); the server then never opens\n"
-	"                      the ledger for writing\n";
+	"                      the ledger for writing\n"
+	"  --post-rate N       POSTs a second from one client address, in\n"
+	"                      bursts of up to 2N (default 200; 0: no\n"
+	"                      limit); beyond it 429 with Retry-After\n";
 
 int cmd_serve(int argc, char **argv, struct cli_ctx *c)
 {
@@ -45,14 +58,17 @@ int cmd_serve(int argc, char **argv, struct cli_ctx *c)
 		CLI_COMMON_OPTS,
 		{ "listen", required_argument, NULL, 'l' },
 		{ "read-only", no_argument, NULL, 'r' },
+		{ "post-rate", required_argument, NULL, 'p' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct ldg_err err = { 0 };
 	struct sockaddr_storage addr;
 	struct ldg_store *s;
 	struct srv_writer *writer = NULL;
-	char dir[PATH_MAX];
+	char dir[PATH_MAX], cp_path[PATH_MAX + 32];
+	struct srv_opts so = { 0 };
 	bool read_only = false;
+	uint64_t post_rate = SRV_POST_RATE;
 	struct srv *sv;
 	const char *listen = "127.0.0.1:8080";
 	char host[INET6_ADDRSTRLEN];
@@ -69,6 +85,15 @@ int cmd_serve(int argc, char **argv, struct cli_ctx *c)
 			listen = optarg;
 		} else if (opt == 'r') {
 			read_only = true;
+		} else if (opt == 'p') {
+			if (!strcmp(optarg, "0"))
+				post_rate = 0;
+			else if ((rc = cli_parse_seq(c, "--post-rate", optarg,
+						     &post_rate)))
+				return rc;
+			if (post_rate > 1000000)
+				return cli_usage(c, "--post-rate %s: at most "
+						 "1000000", optarg);
 		}
 	}
 	if (rc >= 0)
@@ -83,12 +108,12 @@ int cmd_serve(int argc, char **argv, struct cli_ctx *c)
 	/* the writer is forked before any thread starts; it opens the
 	 * ledger itself, read-write, once the read-only open proved it is
 	 * there (LMDB: one environment per process) */
+	rc = cli_ledger_dir(c, dir);
+	if (rc) {
+		ldg_store_close(s);
+		return rc;
+	}
 	if (!read_only) {
-		rc = cli_ledger_dir(c, dir);
-		if (rc) {
-			ldg_store_close(s);
-			return rc;
-		}
 		if (srv_writer_start(dir, &writer, &err)) {
 			ldg_store_close(s);
 			return cli_fail(c, &err);
@@ -101,7 +126,12 @@ int cmd_serve(int argc, char **argv, struct cli_ctx *c)
 	sigaddset(&set, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	if (srv_start(s, writer, &addr, addrlen, &sv, &err)) {
+	so.post_rate = (unsigned)post_rate;
+	/* beside the ledger's data.mdb: kept across restarts (and served,
+	 * not taken, when read-only) */
+	snprintf(cp_path, sizeof(cp_path), "%s/%s", dir, SRV_CHECKPOINT_FILE);
+	so.checkpoint_path = cp_path;
+	if (srv_start(s, writer, &addr, addrlen, &so, &sv, &err)) {
 		ldg_err_prefix(&err, "%s", listen);
 		rc = cli_fail(c, &err);
 		srv_writer_stop(writer);

@@ -25,6 +25,7 @@ static const struct cli_cmd commands[] = {
 	{ "unlock", cmd_unlock, "lift a lock" },
 	{ "get", cmd_get, "print a target's values" },
 	{ "state", cmd_state, "print the state of targets" },
+	{ "status", cmd_status, "what runs where: who set it, lock, last apply" },
 	{ "log", cmd_log, "list entries, newest first" },
 	{ "history", cmd_history, "a target's revisions, like helm history" },
 	{ "show", cmd_show, "print one entry" },
@@ -45,7 +46,7 @@ static bool takes_remote(const char *name)
 {
 	return !strcmp(name, "set") || !strcmp(name, "unset") ||
 	       !strcmp(name, "lock") || !strcmp(name, "unlock") ||
-	       !strcmp(name, "rollback");
+	       !strcmp(name, "rollback") || !strcmp(name, "checkpoint");
 }
 
 static void usage(FILE *f)

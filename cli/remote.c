@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "checkpoint.h"
 #include "names.h"
 #include "remote.h"
 #include "util.h"
@@ -35,10 +36,11 @@ static size_t on_data(char *p, size_t size, size_t nmemb, void *cls)
 }
 
 /* One request; the answer's JSON in *out (NULL when it is not JSON).
- * post: the entry bytes, or NULL for a GET. -EIO with the reason when
- * the server cannot be reached. */
-static int http(const char *base, const char *path, const uint8_t *post,
-		size_t len, long *status, json_t **out, struct ldg_err *err)
+ * post: the body, of Content-Type type, or NULL for a GET. -EIO with the
+ * reason when the server cannot be reached. */
+static int http_as(const char *base, const char *path, const char *type,
+		   const uint8_t *post, size_t len, long *status, json_t **out,
+		   struct ldg_err *err)
 {
 	struct curl_slist *hdr = NULL;
 	struct body b = { 0 };
@@ -61,8 +63,9 @@ static int http(const char *base, const char *path, const uint8_t *post,
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	hdr = curl_slist_append(hdr, "Accept: application/json");
 	if (post) {
-		hdr = curl_slist_append(hdr,
-					"Content-Type: application/msgpack");
+		char ct[64];
+		snprintf(ct, sizeof(ct), "Content-Type: %s", type);
+		hdr = curl_slist_append(hdr, ct);
 		curl_easy_setopt(h, CURLOPT_POSTFIELDS, post);
 		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)len);
 	}
@@ -81,6 +84,14 @@ static int http(const char *base, const char *path, const uint8_t *post,
 		*out = json_loadb(b.p, b.n, 0, NULL);
 	free(b.p);
 	return 0;
+}
+
+/* A GET, or a POST of entry bytes. */
+static int http(const char *base, const char *path, const uint8_t *post,
+		size_t len, long *status, json_t **out, struct ldg_err *err)
+{
+	return http_as(base, path, "application/msgpack", post, len, status,
+		       out, err);
 }
 
 /* The server's "error" text, or the status. */
@@ -204,6 +215,76 @@ int cli_remote_state(struct cli_ctx *c, const char *target, uint64_t at,
 	return rc;
 }
 
+/* Adds the target names of a state answer's "targets" to *v, once. */
+static int add_targets(json_t *j, char ***v, size_t *n)
+{
+	json_t *targets = json_object_get(j, "targets"), *t;
+	const char *name;
+
+	json_object_foreach(targets, name, t) {
+		char **grown;
+		bool seen = false;
+		for (size_t i = 0; i < *n && !seen; i++)
+			seen = !strcmp((*v)[i], name);
+		if (seen)
+			continue;
+		grown = realloc(*v, (*n + 1) * sizeof(**v));
+		if (!grown)
+			return -ENOMEM;
+		*v = grown;
+		if (!(grown[*n] = strdup(name)))
+			return -ENOMEM;
+		(*n)++;
+	}
+	return 0;
+}
+
+static int compare_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int cli_remote_targets(struct cli_ctx *c, const char *cluster, uint64_t at,
+		       char ***out, size_t *n, struct ldg_err *err)
+{
+	char path[256];
+	json_t *j = NULL;
+	long status = 0;
+	int rc = 0;
+
+	*out = NULL;
+	*n = 0;
+	if (ldg_check_cluster(cluster, err))
+		return -EINVAL;
+	if (curl_global_init(CURL_GLOBAL_DEFAULT))
+		return ldg_err_set(err, -EIO, "cannot initialise libcurl");
+	for (int pass = 0; pass < 2 && !rc; pass++) {
+		if (pass)
+			snprintf(path, sizeof(path),
+				 "/api/v1/state?at=%llu&scope=%s",
+				 (unsigned long long)at, cluster);
+		else
+			snprintf(path, sizeof(path), "/api/v1/state?scope=%s",
+				 cluster);
+		rc = http(c->remote, path, NULL, 0, &status, &j, err);
+		if (!rc && status != 200)
+			rc = server_error(status, j, -EIO, err);
+		if (!rc && add_targets(j, out, n))
+			rc = ldg_err_set(err, -ENOMEM, "out of memory");
+		json_decref(j);
+		j = NULL;
+	}
+	curl_global_cleanup();
+	if (rc) {
+		ldg_strv_free(*out, *n);
+		*out = NULL;
+		*n = 0;
+		return rc;
+	}
+	qsort(*out, *n, sizeof(**out), compare_names);
+	return 0;
+}
+
 /* Exponential backoff with full jitter (a random wait up to 4 ms,
  * doubling per try, capped at 1 s): the writers that keep losing spread
  * out, so the contention thins instead of repeating in lockstep. */
@@ -216,7 +297,8 @@ static void backoff(int attempt)
 	nanosleep(&ts, NULL);
 }
 
-/* One try: 1 when the head moved, 0 done, else a negative errno. */
+/* One try: 1 when the head moved, 2 when the server asks to slow down
+ * (429), 0 done, else a negative errno. */
 static int try_once(const char *base, const char *target,
 		    const struct ldg_signer *k, cli_draft_fn draft, void *arg,
 		    struct ldg_result *res, struct ldg_err *err)
@@ -267,6 +349,9 @@ static int try_once(const char *base, const char *target,
 	case 409:
 		rc = 1;
 		break;
+	case 429:
+		rc = 2;
+		break;
 	case 403:
 		rc = server_error(status, j, -EACCES, err);
 		break;
@@ -308,12 +393,25 @@ int cli_remote_write(struct cli_ctx *c, const struct cli_write_opts *w,
 	}
 	srand((unsigned)(time(NULL) ^ getpid()));
 	rc = 1;
-	for (int i = 0; i < CLI_REMOTE_TRIES && rc == 1; i++) {
-		if (i)
+	for (int i = 0, slowed = 0; i < CLI_REMOTE_TRIES && rc > 0;) {
+		if (rc == 2) {
+			/* over the server's POST rate: its Retry-After is at
+			 * least a second; the try does not count */
+			sleep(1);
+			if (++slowed == CLI_REMOTE_TRIES)
+				break;
+		} else if (i) {
 			backoff(i);
+		}
 		ldg_result_free(res);
 		rc = try_once(c->remote, target, k, draft, arg, res, &err);
+		if (rc == 1)
+			i++;
 	}
+	if (rc == 2)
+		ldg_err_set(&err, -EAGAIN,
+			    "%s: too many requests (429) %d times; gave up",
+			    c->remote, CLI_REMOTE_TRIES);
 	if (rc == 1)
 		ldg_err_set(&err, -EAGAIN,
 			    "%s: the head kept moving; gave up after %d tries",
@@ -321,4 +419,54 @@ int cli_remote_write(struct cli_ctx *c, const struct cli_write_opts *w,
 	curl_global_cleanup();
 	ldg_signer_free(k);
 	return rc ? cli_fail(c, &err) : CLI_OK;
+}
+
+int cli_remote_checkpoint(struct cli_ctx *c, const struct ldg_signer *k,
+			  char **note, uint64_t *size, struct ldg_err *err)
+{
+	uint8_t root[LDG_HASH_BYTES];
+	json_t *j = NULL;
+	const char *origin, *rh;
+	long status = 0;
+	int rc;
+
+	*note = NULL;
+	if (curl_global_init(CURL_GLOBAL_DEFAULT))
+		return ldg_err_set(err, -EIO, "cannot initialise libcurl");
+	rc = http(c->remote, "/api/v1/head", NULL, 0, &status, &j, err);
+	if (rc)
+		goto out;
+	origin = json_string_value(json_object_get(j, "origin"));
+	rh = json_string_value(json_object_get(j, "root"));
+	*size = (uint64_t)json_integer_value(json_object_get(j, "seq"));
+	if (status != 200 || !origin || !rh ||
+	    ldg_unhex(rh, root, LDG_HASH_BYTES) || *size == 0) {
+		rc = status != 200 ? server_error(status, j, -EIO, err)
+				   : ldg_err_set(err, -EIO,
+						 "%s holds no ledger",
+						 c->remote);
+		goto out;
+	}
+	rc = ldg_checkpoint_make(origin, *size, root, k, note, err);
+	json_decref(j);
+	j = NULL;
+	if (rc)
+		goto out;
+	rc = http_as(c->remote, "/api/v1/checkpoint", "text/plain",
+		     (const uint8_t *)*note, strlen(*note), &status, &j, err);
+	if (!rc && status != 201)
+		rc = server_error(status, j,
+				  status == 403 ? -EACCES
+				  : status == 409 ? -ESTALE
+				  : status == 405 || status == 404 ? -ENOTSUP
+								   : -EIO,
+				  err);
+out:
+	if (rc) {
+		free(*note);
+		*note = NULL;
+	}
+	json_decref(j);
+	curl_global_cleanup();
+	return rc;
 }

@@ -39,4 +39,19 @@ int cli_remote_write(struct cli_ctx *c, const struct cli_write_opts *w,
 int cli_remote_state(struct cli_ctx *c, const char *target, uint64_t at,
 		     struct ldg_values *out, bool *exists, struct ldg_err *err);
 
+/* The targets of cluster with values or a lock at the head or at seq at,
+ * sorted (caller frees with ldg_strv_free()): those a rollback of the
+ * cluster to at may change. */
+int cli_remote_targets(struct cli_ctx *c, const char *cluster, uint64_t at,
+		       char ***out, size_t *n, struct ldg_err *err);
+
+/* `ledger --remote URL checkpoint`: signs with k the tree head the
+ * server reports (GET /api/v1/head: origin, size, root) and publishes it
+ * there (POST /api/v1/checkpoint), where it is checked against the
+ * ledger and kept. *note (caller frees) and *size: what was signed.
+ * -EACCES k is not a trusted key there, -ESTALE a newer checkpoint is
+ * published or the root differs, -EIO unreachable. */
+int cli_remote_checkpoint(struct cli_ctx *c, const struct ldg_signer *k,
+			  char **note, uint64_t *size, struct ldg_err *err);
+
 #endif

@@ -425,26 +425,42 @@ static int signing_message(const char *origin, const uint8_t *fields,
 	return 0;
 }
 
+int ldg_entry_message(const struct ldg_entry *e, const char *origin,
+		      uint8_t **msg, size_t *mlen, struct ldg_err *err)
+{
+	uint8_t *body = NULL;
+	size_t blen;
+	int rc = ldg_entry_check(e, err);
+
+	if (rc)
+		return rc;
+	rc = ldg_entry_encode(e, false, &body, &blen);
+	if (!rc)
+		rc = signing_message(origin, body + 1, blen - 1, msg, mlen);
+	free(body);
+	if (rc)
+		return ldg_err_set(err, rc, "out of memory");
+	if (blen + 2 + LDG_SIG_BYTES > LDG_ENTRY_MAX) {
+		free(*msg);
+		*msg = NULL;
+		return ldg_err_set(err, -EINVAL, "entry too large (%zu bytes)",
+				   blen + 2 + LDG_SIG_BYTES);
+	}
+	return 0;
+}
+
 int ldg_entry_sign(struct ldg_entry *e, const char *origin,
 		   const struct ldg_signer *k, uint8_t **out, size_t *len,
 		   struct ldg_err *err)
 {
-	uint8_t *body = NULL, *msg = NULL;
-	size_t blen, mlen;
+	uint8_t *msg = NULL;
+	size_t mlen;
 	int rc;
 
 	memcpy(e->signer, ldg_signer_vkey(k)->keyid, LDG_KEYID_BYTES);
-	rc = ldg_entry_check(e, err);
+	rc = ldg_entry_message(e, origin, &msg, &mlen, err);
 	if (rc)
 		return rc;
-	rc = ldg_entry_encode(e, false, &body, &blen);
-	if (rc)
-		return ldg_err_set(err, rc, "out of memory");
-	rc = signing_message(origin, body + 1, blen - 1, &msg, &mlen);
-	if (rc) {
-		ldg_err_set(err, rc, "out of memory");
-		goto out_free;
-	}
 	rc = ldg_signer_sign(k, msg, mlen, e->sig);
 	if (rc) {
 		ldg_err_set(err, rc, "signing failed");
@@ -453,15 +469,8 @@ int ldg_entry_sign(struct ldg_entry *e, const char *origin,
 	rc = ldg_entry_encode(e, true, out, len);
 	if (rc)
 		ldg_err_set(err, rc, "out of memory");
-	if (!rc && *len > LDG_ENTRY_MAX) {
-		free(*out);
-		*out = NULL;
-		rc = ldg_err_set(err, -EINVAL, "entry too large (%zu bytes)",
-				 *len);
-	}
 out_free:
 	free(msg);
-	free(body);
 	return rc;
 }
 

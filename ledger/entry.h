@@ -102,6 +102,13 @@ int ldg_entry_check(const struct ldg_entry *e, struct ldg_err *err);
 int ldg_entry_encode(const struct ldg_entry *e, bool with_sig, uint8_t **out,
 		     size_t *len);
 
+/* Checks e and returns in *msg (malloc'd; caller frees) the exact bytes
+ * its signer signs for origin (docs/format.md section 5): for a signer
+ * whose secret key is elsewhere. -EINVAL when the entry breaks a rule or
+ * would be larger than LDG_ENTRY_MAX. */
+int ldg_entry_message(const struct ldg_entry *e, const char *origin,
+		      uint8_t **msg, size_t *mlen, struct ldg_err *err);
+
 /* Sets e->signer, signs the body for origin, and returns the stored bytes
  * in *out (malloc'd; caller frees). */
 int ldg_entry_sign(struct ldg_entry *e, const char *origin,

@@ -54,6 +54,34 @@ int ldg_entry_seal(struct ldg_entry *e, uint64_t head,
 	return ldg_entry_sign(e, origin, k, out, len, err);
 }
 
+int ldg_entry_prepare(struct ldg_entry *e, uint64_t head,
+		      const uint8_t prev[LDG_HASH_BYTES], const char *origin,
+		      const uint8_t keyid[LDG_KEYID_BYTES], uint8_t **bytes,
+		      size_t *blen, uint8_t **msg, size_t *mlen,
+		      struct ldg_err *err)
+{
+	int rc;
+
+	if (e->kind == LDG_KIND_INIT)
+		return ldg_err_set(err, -EINVAL,
+				   "an init entry is only written by init");
+	e->seq = head + 1;
+	e->time_ns = ldg_now_ns();
+	memcpy(e->signer, keyid, LDG_KEYID_BYTES);
+	memcpy(e->prev, prev, LDG_HASH_BYTES);
+	memset(e->sig, 0, sizeof(e->sig));
+	rc = ldg_entry_message(e, origin, msg, mlen, err);
+	if (rc)
+		return rc;
+	rc = ldg_entry_encode(e, true, bytes, blen);
+	if (rc) {
+		free(*msg);
+		*msg = NULL;
+		return ldg_err_set(err, rc, "out of memory");
+	}
+	return 0;
+}
+
 /* Stores accepted, signed bytes of e (seq = head + 1) with its indexes
  * and records it in the result. */
 static int wctx_store(struct wctx *c, const struct ldg_entry *e,

@@ -143,6 +143,18 @@ int ldg_entry_seal(struct ldg_entry *draft, uint64_t head,
 		   const struct ldg_signer *k, uint8_t **out, size_t *len,
 		   struct ldg_err *err);
 
+/* ldg_entry_seal() for a signer whose secret key is elsewhere (a
+ * browser): fills seq, prev, time and signer = keyid, checks the entry,
+ * and returns its stored bytes with an all-zero signature (*bytes) and
+ * the exact message the signer must sign (*msg). Both malloc'd; the
+ * caller frees. The signed entry is *bytes with its last LDG_SIG_BYTES
+ * replaced by the signature (docs/format.md section 5). */
+int ldg_entry_prepare(struct ldg_entry *draft, uint64_t head,
+		      const uint8_t prev[LDG_HASH_BYTES], const char *origin,
+		      const uint8_t keyid[LDG_KEYID_BYTES], uint8_t **bytes,
+		      size_t *blen, uint8_t **msg, size_t *mlen,
+		      struct ldg_err *err);
+
 /* Appends an entry signed elsewhere, given its exact stored bytes, in one
  * write transaction: strict decode, seq == head + 1 and prev == the
  * head's hash, a signature by its signer's keyring key for this origin,

@@ -795,3 +795,182 @@ int ldg_render_diff(struct ldg_read *r, uint64_t a, uint64_t b,
 	rc = ldg_json_out(arr, out, len);
 	return rc ? ldg_err_set(err, rc, "out of memory") : 0;
 }
+
+/* ---- releases: what runs where, who set it, and its last apply ---- */
+
+/* {"seq", "kind", "time", "signer", "reason"} of entry seq, or JSON null
+ * for seq 0; *e keeps the entry for the caller (NULL for seq 0). */
+static json_t *entry_brief(struct ldg_read *r, uint64_t seq,
+			   struct ldg_entry **e, int *rc)
+{
+	char when[40], who[LDG_KEYNAME_MAX + 1];
+
+	*e = NULL;
+	if (!seq)
+		return json_null();
+	*rc = ldg_entry_read(r, seq, e, NULL);
+	if (*rc)
+		return NULL;
+	ldg_time_iso((*e)->time_ns, when, sizeof(when));
+	ldg_signer_name(r, *e, who, sizeof(who));
+	return json_pack("{s:I, s:s, s:s, s:s, s:s}", "seq", (json_int_t)seq,
+			 "kind", ldg_kind_name((*e)->kind), "time", when,
+			 "signer", who, "reason", (*e)->reason);
+}
+
+/* One target's row: JSON object, and a text table row. */
+static int release_one(struct ldg_read *r, const char *target, json_t *arr,
+		       struct table *t)
+{
+	struct ldg_entry *changed = NULL, *lock = NULL, *apply = NULL;
+	json_t *jc, *jl, *ja, *vals;
+	const struct ldg_kv *d;
+	struct ldg_values v;
+	uint64_t apply_seq = 0, desired = 0;
+	bool current = false;
+	char *row[7], when[40], *text = NULL;
+	FILE *f;
+	int rc = ldg_state_get(r, target, 0, &v);
+
+	if (rc)
+		return rc;
+	if (v.n == 0 && !v.lock_seq) {
+		ldg_values_free(&v);
+		return 0; /* every key unset and no lock: gone */
+	}
+	rc = ldg_last_apply(r, target, &apply_seq);
+	jc = entry_brief(r, v.values_mtime_seq, &changed, &rc);
+	jl = rc ? NULL : entry_brief(r, v.lock_seq, &lock, &rc);
+	ja = rc ? NULL : entry_brief(r, apply_seq, &apply, &rc);
+	if (apply) {
+		d = ldg_kv_find(apply->meta, apply->n_meta, "desired-seq");
+		if (!d || ldg_parse_seq(d->value, &desired))
+			desired = 0;
+		current = apply->kind == LDG_KIND_APPLIED &&
+			  desired >= v.values_mtime_seq;
+		json_object_set_new(ja, "desired_seq",
+				    desired ? json_integer((json_int_t)desired)
+					    : json_null());
+		json_object_set_new(ja, "current", json_boolean(current));
+	}
+	vals = json_object();
+	f = open_memstream(&text, &(size_t){ 0 });
+	for (size_t k = 0; k < v.n; k++) {
+		json_object_set_new(vals, v.v[k].key,
+				    json_string(v.v[k].value));
+		if (f)
+			fprintf(f, "%s%s=%s", k ? " " : "", v.v[k].key,
+				v.v[k].value);
+	}
+	if (!f || fclose(f) || !jc || !jl || !ja || !vals) {
+		if (!rc)
+			rc = -ENOMEM;
+		goto out;
+	}
+	if (arr) {
+		const char *slash = strchr(target, '/');
+		json_array_append_new(
+			arr, json_pack("{s:s, s:s%, s:s, s:o, s:O, s:O, s:O}",
+				       "target", target, "cluster", target,
+				       (size_t)(slash - target), "release",
+				       slash + 1, "values", vals, "changed",
+				       jc, "locked", jl, "apply", ja));
+		vals = NULL;
+	}
+	if (t) {
+		row[0] = strdup(target);
+		row[1] = text[0] ? strdup(text) : strdup("-");
+		if (changed) {
+			ldg_time_iso(changed->time_ns, when, sizeof(when));
+			when[19] = '\0';
+		}
+		row[2] = changed ? strdup(json_string_value(
+					   json_object_get(jc, "signer")))
+				 : strdup("-");
+		row[3] = strdup(changed ? when : "-");
+		row[4] = changed ? strdup(changed->reason) : strdup("-");
+		if (lock && asprintf(&row[5], "locked (seq %llu)",
+				     (unsigned long long)lock->seq) < 0)
+			row[5] = NULL;
+		else if (!lock)
+			row[5] = strdup("-");
+		if (!apply)
+			row[6] = strdup("never applied");
+		else if (asprintf(&row[6], "%s at seq %llu%s",
+				  apply->kind == LDG_KIND_APPLIED ? "applied"
+								  : "FAILED",
+				  (unsigned long long)apply->seq,
+				  apply->kind == LDG_KIND_APPLIED && !current
+					  ? ", behind"
+					  : "") < 0)
+			row[6] = NULL;
+		for (size_t c = 0; c < 7; c++)
+			if (!row[c])
+				rc = -ENOMEM;
+		if (rc) {
+			for (size_t c = 0; c < 7; c++)
+				free(row[c]);
+		} else {
+			rc = table_add(t, row);
+		}
+	}
+out:
+	free(text);
+	json_decref(vals);
+	json_decref(jc);
+	json_decref(jl);
+	json_decref(ja);
+	ldg_entry_free(changed);
+	ldg_entry_free(lock);
+	ldg_entry_free(apply);
+	ldg_values_free(&v);
+	return rc;
+}
+
+int ldg_render_releases(struct ldg_read *r, const char *scope, bool json,
+			char **out, size_t *len, struct ldg_err *err)
+{
+	static const char *hdr[7] = { "TARGET", "VALUES",  "SET BY", "WHEN",
+				      "WHY",    "LOCK",    "APPLY" };
+	struct table t = { .cols = 7 };
+	json_t *arr = json ? json_array() : NULL;
+	char **targets = NULL;
+	uint64_t head;
+	size_t n = 0;
+	int rc = ldg_head(r, &head, NULL);
+
+	if (!rc)
+		rc = scope_targets(r, scope, 0, &targets, &n);
+	if (rc) {
+		json_decref(arr);
+		return ldg_err_set(err, rc, "cannot list targets");
+	}
+	if (!json) {
+		char *row[7];
+		for (size_t c = 0; c < 7; c++)
+			row[c] = strdup(hdr[c]);
+		rc = table_add(&t, row);
+	}
+	for (size_t i = 0; i < n && !rc; i++) {
+		rc = release_one(r, targets[i], arr, json ? NULL : &t);
+		if (rc)
+			ldg_err_set(err, rc, "cannot read %s", targets[i]);
+	}
+	ldg_strv_free(targets, n);
+	if (!json) {
+		int trc = table_render(&t, out, len);
+		if (!rc && trc)
+			rc = ldg_err_set(err, trc, "out of memory");
+		else if (rc && !trc)
+			free(*out);
+		return rc;
+	}
+	if (rc) {
+		json_decref(arr);
+		return rc;
+	}
+	rc = ldg_json_out(json_pack("{s:I, s:o}", "head", (json_int_t)head,
+				    "releases", arr),
+			  out, len);
+	return rc ? ldg_err_set(err, rc, "out of memory") : 0;
+}

@@ -51,6 +51,15 @@ int ldg_render_log(struct ldg_read *r, const char *scope, size_t max,
 int ldg_render_state(struct ldg_read *r, const char *scope, uint64_t at,
 		     bool json, char **out, size_t *len, struct ldg_err *err);
 
+/* `ledger status [SCOPE]`: per target at the head its values, the entry
+ * that last changed them (who, when, why), its lock and its newest
+ * applied/apply-failed entry; a table, or JSON {"head", "releases":
+ * [{"target", "cluster", "release", "values", "changed", "locked",
+ * "apply"}]} (docs/api.md). Targets whose keys are all unset and that
+ * are not locked are left out. scope: NULL, a cluster or a target. */
+int ldg_render_releases(struct ldg_read *r, const char *scope, bool json,
+			char **out, size_t *len, struct ldg_err *err);
+
 /* `ledger diff A B [SCOPE]`: "TARGET KEY: OLD -> NEW" per changed key
  * ("(unset)" for none, the lock as key "[lock]"); or a JSON array of
  * {"target", "key", "from", "to"}. */

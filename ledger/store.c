@@ -773,6 +773,33 @@ int ldg_history(struct ldg_read *r, const char *scope, uint64_t before,
 	return 0;
 }
 
+int ldg_last_apply(struct ldg_read *r, const char *target, uint64_t *seq)
+{
+	uint64_t before = 0, *seqs = NULL;
+	size_t n = 0;
+	int rc;
+
+	*seq = 0;
+	do {
+		rc = ldg_history(r, target, before, 64, &seqs, &n);
+		for (size_t i = 0; !rc && i < n && !*seq; i++) {
+			struct ldg_entry *e;
+			rc = ldg_entry_read(r, seqs[i], &e, NULL);
+			if (rc)
+				break;
+			if (e->kind == LDG_KIND_APPLIED ||
+			    e->kind == LDG_KIND_APPLY_FAILED)
+				*seq = e->seq;
+			ldg_entry_free(e);
+		}
+		if (n)
+			before = seqs[n - 1];
+		free(seqs);
+		seqs = NULL;
+	} while (!rc && !*seq && n == 64);
+	return rc;
+}
+
 /* ---- keyring ---- */
 
 /* keyid: the id the record was found by, or NULL to derive it from the
@@ -1015,12 +1042,18 @@ int ldg_authorize(struct ldg_read *r, const struct ldg_entry *e,
 		MDB_val v;
 		if (mdb_get(r->txn, r->s->dbi[DB_STATE], &k, &v) == 0 &&
 		    v.mv_size >= 9 && ((uint8_t *)v.mv_data)[8] == 1 &&
-		    !ldg_kv_find(e->meta, e->n_meta, "forced"))
-			return ldg_err_set(err, -EBUSY,
-					   "%s is locked since seq %llu",
-					   e->target,
-					   (unsigned long long)ldg_get_be64(
-						   v.mv_data));
+		    !ldg_kv_find(e->meta, e->n_meta, "forced")) {
+			uint64_t at = ldg_get_be64(v.mv_data);
+			struct ldg_entry *le = NULL;
+			ldg_entry_read(r, at, &le, NULL);
+			ldg_err_set(err, -EBUSY,
+				    "%s is locked since seq %llu (reason: "
+				    "\"%.200s\"); unlock it or force",
+				    e->target, (unsigned long long)at,
+				    le ? le->reason : "?");
+			ldg_entry_free(le);
+			return -EBUSY;
+		}
 	}
 	return 0;
 }

@@ -287,6 +287,57 @@ out_free:
 	return rc;
 }
 
+/* True when a signature line of cp verifies with the key of its name in
+ * the keyring r sees, a key that was there by the checkpoint's size (and,
+ * when trusted_now, is not revoked). */
+static bool signed_by_keyring(struct ldg_read *r,
+			      const struct ldg_checkpoint *cp,
+			      bool trusted_now)
+{
+	struct ldg_keyinfo ki;
+
+	for (size_t s = 0; s < cp->n_sigs; s++)
+		if (ldg_keyring_by_name(r, cp->sigs[s].name, &ki) == 0 &&
+		    ki.added_seq <= cp->size &&
+		    !(trusted_now && ki.revoked_seq) &&
+		    ldg_checkpoint_verify(cp, &ki.vkey) == 0)
+			return true;
+	return false;
+}
+
+int ldg_checkpoint_check(struct ldg_read *r, const struct ldg_checkpoint *cp,
+			 struct ldg_err *err)
+{
+	const char *origin = ldg_store_origin(r->s);
+	uint8_t root[LDG_HASH_BYTES];
+	uint64_t head;
+
+	if (strcmp(cp->origin, origin))
+		return ldg_err_set(err, -EINVAL,
+				   "checkpoint is for origin \"%.100s\", this "
+				   "ledger is \"%.100s\"", cp->origin, origin);
+	if (ldg_head(r, &head, NULL))
+		return ldg_err_set(err, -EIO, "cannot read the head");
+	if (cp->size == 0 || cp->size > head)
+		return ldg_err_set(err, -EINVAL,
+				   "checkpoint has %llu entries, the ledger "
+				   "%llu", (unsigned long long)cp->size,
+				   (unsigned long long)head);
+	if (!signed_by_keyring(r, cp, true))
+		return ldg_err_set(err, -EACCES,
+				   "checkpoint is not signed by a trusted key "
+				   "of this ledger");
+	if (ldg_merkle_root_at(r, cp->size, root))
+		return ldg_err_set(err, -EIO, "cannot read the tree of %llu "
+				   "entries", (unsigned long long)cp->size);
+	if (memcmp(root, cp->root, LDG_HASH_BYTES))
+		return ldg_err_set(err, -EBADMSG,
+				   "the first %llu entries of this ledger have "
+				   "another Merkle root than the checkpoint's",
+				   (unsigned long long)cp->size);
+	return 0;
+}
+
 static int check_checkpoints(struct replay *p, uint64_t head)
 {
 	const struct ldg_verify_opts *o = p->o;
@@ -294,8 +345,6 @@ static int check_checkpoints(struct replay *p, uint64_t head)
 
 	for (size_t i = 0; i < o->n_checkpoints; i++) {
 		const struct ldg_checkpoint *cp = &o->checkpoints[i];
-		struct ldg_keyinfo ki;
-		bool signed_ok = false;
 
 		rep->bad_checkpoint = (int)i;
 		if (strcmp(cp->origin, rep->origin)) {
@@ -305,13 +354,7 @@ static int check_checkpoints(struct replay *p, uint64_t head)
 				 rep->origin);
 			return -EBADMSG;
 		}
-		for (size_t s = 0; s < cp->n_sigs && !signed_ok; s++)
-			signed_ok = ldg_keyring_by_name(&p->scratch,
-							cp->sigs[s].name,
-							&ki) == 0 &&
-				    ki.added_seq <= cp->size &&
-				    ldg_checkpoint_verify(cp, &ki.vkey) == 0;
-		if (!signed_ok) {
+		if (!signed_by_keyring(&p->scratch, cp, false)) {
 			snprintf(rep->problem, sizeof(rep->problem),
 				 "checkpoint of size %llu is not signed by a "
 				 "key of this ledger",

@@ -48,4 +48,14 @@ __attribute__((warn_unused_result)) int
 ldg_verify(struct ldg_store *s, const struct ldg_verify_opts *opts,
 	   struct ldg_verify_report *rep, struct ldg_err *err);
 
+/* Whether cp is a checkpoint of this ledger as it stands, for a host that
+ * keeps it to hand out (`ledger serve`): its origin, a size 1..head, a
+ * signature by a key of the keyring (there by that size, not revoked),
+ * and the Merkle root of the first size entries (from the stored tree:
+ * ldg_verify() is the full check). -EINVAL wrong origin or size, -EACCES
+ * not signed by a trusted key, -EBADMSG another root; reason in err. */
+__attribute__((warn_unused_result)) int
+ldg_checkpoint_check(struct ldg_read *r, const struct ldg_checkpoint *cp,
+		     struct ldg_err *err);
+
 #endif

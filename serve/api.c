@@ -7,12 +7,15 @@
 #include <string.h>
 #include <strings.h>
 
+#include <jansson.h>
+#include <sodium.h>
+
 #include "api.h"
 #include "util.h"
 
 enum shape {
 	EXACT,      /* the path is the pattern */
-	TAIL_SEQ,   /* pattern, then one SEQ segment */
+	TAIL_SEQ,   /* pattern, then one SEQ segment, then the suffix */
 	TAIL_SCOPE, /* pattern, then CLUSTER or CLUSTER/RELEASE */
 };
 
@@ -23,14 +26,30 @@ static const struct route {
 	enum shape shape;
 	enum srv_route_id id;
 	const char *params[3];
+	const char *suffix; /* TAIL_SEQ: what follows the seq ("" none) */
+	bool post;          /* also answers POST */
 } routes[] = {
-	{ "/api/v1/head", EXACT, SRV_R_HEAD, { NULL } },
-	{ "/api/v1/state", EXACT, SRV_R_STATE, { "at", "scope", NULL } },
-	{ "/api/v1/history/", TAIL_SCOPE, SRV_R_HISTORY, { NULL } },
-	{ "/api/v1/entries", EXACT, SRV_R_ENTRIES, { "after", "limit", NULL } },
-	{ "/api/v1/entries/", TAIL_SEQ, SRV_R_ENTRY, { NULL } },
-	{ "/api/v1/verify", EXACT, SRV_R_VERIFY, { NULL } },
-	{ "/api/v1/events", EXACT, SRV_R_EVENTS, { "after", NULL } },
+	{ .pattern = "/api/v1/head", .shape = EXACT, .id = SRV_R_HEAD },
+	{ .pattern = "/api/v1/state", .shape = EXACT, .id = SRV_R_STATE,
+	  .params = { "at", "scope" } },
+	{ .pattern = "/api/v1/history/", .shape = TAIL_SCOPE,
+	  .id = SRV_R_HISTORY },
+	{ .pattern = "/api/v1/entries", .shape = EXACT, .id = SRV_R_ENTRIES,
+	  .params = { "after", "limit" }, .post = true },
+	{ .pattern = "/api/v1/entries/", .shape = TAIL_SEQ, .id = SRV_R_CHECK,
+	  .suffix = "/check" },
+	{ .pattern = "/api/v1/entries/", .shape = TAIL_SEQ, .id = SRV_R_ENTRY,
+	  .suffix = "" },
+	{ .pattern = "/api/v1/verify", .shape = EXACT, .id = SRV_R_VERIFY },
+	{ .pattern = "/api/v1/events", .shape = EXACT, .id = SRV_R_EVENTS,
+	  .params = { "after" } },
+	{ .pattern = "/api/v1/releases", .shape = EXACT, .id = SRV_R_RELEASES,
+	  .params = { "scope" } },
+	{ .pattern = "/api/v1/keys", .shape = EXACT, .id = SRV_R_KEYS },
+	{ .pattern = "/api/v1/drafts", .shape = EXACT, .id = SRV_R_DRAFTS,
+	  .post = true },
+	{ .pattern = "/api/v1/checkpoint", .shape = EXACT,
+	  .id = SRV_R_CHECKPOINT, .post = true },
 };
 
 #define N_ROUTES (sizeof(routes) / sizeof(routes[0]))
@@ -52,14 +71,22 @@ int srv_route_parse(const char *path, struct srv_path *out,
 		} else if (strncmp(path, rt->pattern, n) || !*tail) {
 			continue;
 		}
-		out->id = rt->id;
 		if (rt->shape == TAIL_SEQ) {
-			if (strchr(tail, '/'))
-				return ldg_err_set(err, -ENOENT,
-						   "no such resource");
-			return srv_parse_seq("entry", tail, false, &out->seq,
+			char seq[24];
+			size_t sl = strcspn(tail, "/");
+			if (strcmp(tail + sl, rt->suffix))
+				continue;
+			if (sl >= sizeof(seq))
+				return ldg_err_set(err, -EINVAL,
+						   "entry: expected a sequence "
+						   "number 1..2^63");
+			memcpy(seq, tail, sl);
+			seq[sl] = '\0';
+			out->id = rt->id;
+			return srv_parse_seq("entry", seq, false, &out->seq,
 					     err);
 		}
+		out->id = rt->id;
 		if (rt->shape == TAIL_SCOPE) {
 			if (strlen(tail) > LDG_TARGET_MAX)
 				return ldg_err_set(err, -EINVAL,
@@ -71,6 +98,14 @@ int srv_route_parse(const char *path, struct srv_path *out,
 		return 0;
 	}
 	return ldg_err_set(err, -ENOENT, "no such resource");
+}
+
+bool srv_route_takes_post(enum srv_route_id id)
+{
+	for (size_t i = 0; i < N_ROUTES; i++)
+		if (routes[i].id == id)
+			return routes[i].post;
+	return false;
 }
 
 bool srv_route_param_ok(enum srv_route_id id, const char *name)
@@ -251,4 +286,257 @@ bool srv_addr_is_loopback(const struct sockaddr_storage *ss)
 		return IN6_IS_ADDR_LOOPBACK(&a->sin6_addr);
 	}
 	return false;
+}
+
+/* ---- POST bodies ---- */
+
+#define DRAFT_KEYS_MAX 1000 /* an entry's most changes */
+
+static json_t *parse_object(const char *body, size_t len,
+			    struct ldg_err *err)
+{
+	json_error_t je;
+	json_t *j = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
+
+	if (!j) {
+		ldg_err_set(err, -EINVAL, "malformed JSON at line %d: %s",
+			    je.line, je.text);
+		return NULL;
+	}
+	if (!json_is_object(j)) {
+		json_decref(j);
+		ldg_err_set(err, -EINVAL, "expected a JSON object");
+		return NULL;
+	}
+	return j;
+}
+
+/* A member that must be a string (when present). */
+static int get_str(json_t *o, const char *name, bool required,
+		   const char **out, struct ldg_err *err)
+{
+	json_t *m = json_object_get(o, name);
+
+	*out = NULL;
+	if (!m)
+		return required ? ldg_err_set(err, -EINVAL,
+					      "\"%s\" is missing", name)
+				: 0;
+	if (!json_is_string(m))
+		return ldg_err_set(err, -EINVAL, "\"%s\" must be a string",
+				   name);
+	if (strlen(json_string_value(m)) != json_string_length(m))
+		return ldg_err_set(err, -EINVAL,
+				   "\"%s\" contains a NUL character", name);
+	*out = json_string_value(m);
+	return 0;
+}
+
+/* Members the kind takes, beyond signer, kind, target and reason. */
+static bool member_ok(enum ldg_kind kind, const char *name)
+{
+	static const char *common[] = { "signer", "kind", "target", "reason" };
+
+	for (size_t i = 0; i < sizeof(common) / sizeof(common[0]); i++)
+		if (!strcmp(name, common[i]))
+			return true;
+	switch (kind) {
+	case LDG_KIND_SET:
+		return !strcmp(name, "changes") || !strcmp(name, "force");
+	case LDG_KIND_UNSET:
+		return !strcmp(name, "keys") || !strcmp(name, "force");
+	case LDG_KIND_ROLLBACK:
+		return !strcmp(name, "to");
+	default:
+		return false;
+	}
+}
+
+static int add_kv(struct srv_draft_req *d, const char *key,
+		  const char *value, struct ldg_err *err)
+{
+	struct ldg_kv *grown;
+
+	if (ldg_check_key(key, err))
+		return -EINVAL;
+	if (value && ldg_check_value(value, strlen(value), err))
+		return -EINVAL;
+	if (d->n == DRAFT_KEYS_MAX)
+		return ldg_err_set(err, -EINVAL, "more than %d keys",
+				   DRAFT_KEYS_MAX);
+	grown = realloc(d->kv, (d->n + 1) * sizeof(*grown));
+	if (!grown)
+		return ldg_err_set(err, -ENOMEM, "out of memory");
+	d->kv = grown;
+	grown[d->n].key = (char *)key;
+	grown[d->n].value = (char *)value;
+	d->n++;
+	return 0;
+}
+
+int srv_parse_draft(const char *body, size_t len, struct srv_draft_req *d,
+		    struct ldg_err *err)
+{
+	const char *signer, *kind, *name;
+	json_t *o, *m;
+	size_t hl;
+
+	memset(d, 0, sizeof(*d));
+	o = parse_object(body, len, err);
+	if (!o)
+		return -EINVAL;
+	d->json = o;
+	if (get_str(o, "signer", true, &signer, err) ||
+	    get_str(o, "kind", true, &kind, err) ||
+	    get_str(o, "target", true, &d->target, err) ||
+	    get_str(o, "reason", true, &d->reason, err))
+		return -EINVAL;
+	if (sodium_hex2bin(d->keyid, sizeof(d->keyid), signer, strlen(signer),
+			   NULL, &hl, NULL) ||
+	    hl != LDG_KEYID_BYTES || strlen(signer) != 2 * LDG_KEYID_BYTES)
+		return ldg_err_set(err, -EINVAL,
+				   "\"signer\": expected a key id of 8 hex "
+				   "digits");
+	if (ldg_kind_parse(kind, &d->kind) ||
+	    (d->kind != LDG_KIND_SET && d->kind != LDG_KIND_UNSET &&
+	     d->kind != LDG_KIND_LOCK && d->kind != LDG_KIND_UNLOCK &&
+	     d->kind != LDG_KIND_ROLLBACK))
+		return ldg_err_set(err, -EINVAL,
+				   "\"kind\": expected set, unset, lock, "
+				   "unlock or rollback");
+	json_object_foreach(o, name, m) {
+		if (!member_ok(d->kind, name))
+			return ldg_err_set(err, -EINVAL,
+					   "unknown member \"%.64s\" for %s",
+					   name, kind);
+	}
+	if (ldg_check_target(d->target, err) ||
+	    ldg_check_reason(d->reason, err))
+		return -EINVAL;
+	m = json_object_get(o, "force");
+	if (m && !json_is_boolean(m))
+		return ldg_err_set(err, -EINVAL,
+				   "\"force\" must be true or false");
+	d->force = m && json_is_true(m);
+	if (d->kind == LDG_KIND_SET) {
+		json_t *v;
+		m = json_object_get(o, "changes");
+		if (!json_is_object(m) || !json_object_size(m))
+			return ldg_err_set(err, -EINVAL,
+					   "\"changes\": expected an object "
+					   "of KEY: VALUE strings");
+		json_object_foreach(m, name, v) {
+			if (!json_is_string(v) ||
+			    strlen(json_string_value(v)) !=
+				    json_string_length(v))
+				return ldg_err_set(err, -EINVAL,
+						   "\"changes\": the value of "
+						   "%.64s must be a string",
+						   name);
+			if (add_kv(d, name, json_string_value(v), err))
+				return -EINVAL;
+		}
+	} else if (d->kind == LDG_KIND_UNSET) {
+		size_t i;
+		json_t *v;
+		m = json_object_get(o, "keys");
+		if (!json_is_array(m) || !json_array_size(m))
+			return ldg_err_set(err, -EINVAL,
+					   "\"keys\": expected an array of "
+					   "key names");
+		json_array_foreach(m, i, v) {
+			if (!json_is_string(v))
+				return ldg_err_set(err, -EINVAL,
+						   "\"keys\": expected an "
+						   "array of key names");
+			if (add_kv(d, json_string_value(v), NULL, err))
+				return -EINVAL;
+		}
+	} else if (d->kind == LDG_KIND_ROLLBACK) {
+		m = json_object_get(o, "to");
+		if (!json_is_integer(m) || json_integer_value(m) < 1)
+			return ldg_err_set(err, -EINVAL,
+					   "\"to\": expected the seq to roll "
+					   "back to");
+		d->to = (uint64_t)json_integer_value(m);
+	}
+	return 0;
+}
+
+void srv_draft_req_free(struct srv_draft_req *d)
+{
+	free(d->kv);
+	json_decref(d->json);
+	memset(d, 0, sizeof(*d));
+}
+
+/* Decodes a base64 member (standard alphabet, padded). */
+static int get_b64(json_t *o, const char *name, size_t max, uint8_t **out,
+		   size_t *len, struct ldg_err *err)
+{
+	const char *s;
+	size_t sl;
+
+	if (get_str(o, name, true, &s, err))
+		return -EINVAL;
+	sl = strlen(s);
+	*out = malloc(sl / 4 * 3 + 3);
+	if (!*out)
+		return ldg_err_set(err, -ENOMEM, "out of memory");
+	if (sodium_base642bin(*out, sl / 4 * 3 + 3, s, sl, NULL, len, NULL,
+			      sodium_base64_VARIANT_ORIGINAL) ||
+	    *len > max) {
+		free(*out);
+		*out = NULL;
+		return ldg_err_set(err, -EINVAL, "\"%s\": not base64%s", name,
+				   *len > max ? " of the right size" : "");
+	}
+	return 0;
+}
+
+int srv_parse_signed_draft(const char *body, size_t len, uint8_t **out,
+			   size_t *outlen, struct ldg_err *err)
+{
+	uint8_t *sig = NULL;
+	size_t sl = 0;
+	const char *name;
+	json_t *o, *m;
+	int rc;
+
+	*out = NULL;
+	o = parse_object(body, len, err);
+	if (!o)
+		return -EINVAL;
+	json_object_foreach(o, name, m) {
+		if (strcmp(name, "draft") && strcmp(name, "signature")) {
+			json_decref(o);
+			return ldg_err_set(err, -EINVAL,
+					   "unknown member \"%.64s\": send "
+					   "{\"draft\", \"signature\"}",
+					   name);
+		}
+	}
+	rc = get_b64(o, "draft", LDG_ENTRY_MAX, out, outlen, err);
+	if (!rc)
+		rc = get_b64(o, "signature", LDG_SIG_BYTES, &sig, &sl, err);
+	if (!rc && sl != LDG_SIG_BYTES)
+		rc = ldg_err_set(err, -EINVAL,
+				 "\"signature\": expected %d bytes, got %zu",
+				 LDG_SIG_BYTES, sl);
+	/* a stored entry ends with its signature field, c4 40 + 64 bytes */
+	if (!rc && (*outlen < 2 + LDG_SIG_BYTES ||
+		    (*out)[*outlen - LDG_SIG_BYTES - 2] != 0xc4 ||
+		    (*out)[*outlen - LDG_SIG_BYTES - 1] != LDG_SIG_BYTES))
+		rc = ldg_err_set(err, -EINVAL,
+				 "\"draft\": not an entry from "
+				 "POST /api/v1/drafts");
+	if (!rc)
+		memcpy(*out + *outlen - LDG_SIG_BYTES, sig, LDG_SIG_BYTES);
+	if (rc) {
+		free(*out);
+		*out = NULL;
+	}
+	free(sig);
+	json_decref(o);
+	return rc;
 }

@@ -9,8 +9,14 @@
  *   GET /api/v1/history/CLUSTER[/RELEASE]
  *   GET /api/v1/entries          ?after=SEQ  &limit=N
  *   GET /api/v1/entries/SEQ      (Accept: application/msgpack: raw bytes)
+ *   GET /api/v1/entries/SEQ/check
  *   GET /api/v1/verify
  *   GET /api/v1/events           ?after=SEQ  (or Last-Event-ID)
+ *   GET /api/v1/releases         ?scope=CLUSTER[/RELEASE]
+ *   GET /api/v1/keys
+ *   POST /api/v1/entries         a signed entry (msgpack, or JSON draft)
+ *   POST /api/v1/drafts          JSON: an entry to sign elsewhere
+ *   GET, POST /api/v1/checkpoint the newest published checkpoint
  *
  * Every function returns 0 or a negative errno with the reason in err:
  * -ENOENT (no such route: 404) or -EINVAL (bad input: 400).
@@ -23,6 +29,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "entry.h"
 #include "err.h"
 #include "names.h"
 
@@ -38,6 +45,25 @@ enum srv_route_id {
 	SRV_R_ENTRY,
 	SRV_R_VERIFY,
 	SRV_R_EVENTS,
+	SRV_R_CHECK,
+	SRV_R_RELEASES,
+	SRV_R_KEYS,
+	SRV_R_DRAFTS,
+	SRV_R_CHECKPOINT,
+};
+
+/* What POST /api/v1/drafts asks for (srv_parse_draft()). Strings point
+ * into the parsed JSON: valid until srv_draft_req_free(). */
+struct srv_draft_req {
+	uint8_t keyid[LDG_KEYID_BYTES];
+	enum ldg_kind kind;   /* set, unset, lock, unlock or rollback */
+	const char *target;
+	struct ldg_kv *kv;    /* set: KEY=VALUE; unset: KEY (value NULL) */
+	size_t n;
+	uint64_t to;          /* rollback */
+	const char *reason;
+	bool force;           /* set/unset of a locked target */
+	void *json;           /* owns the strings */
 };
 
 /* One parsed request path. */
@@ -50,6 +76,23 @@ struct srv_path {
 /* Parses an API path (already percent-decoded, without the query). */
 int srv_route_parse(const char *path, struct srv_path *out,
 		    struct ldg_err *err);
+
+/* True when the route answers POST. */
+bool srv_route_takes_post(enum srv_route_id id);
+
+/* Parses the JSON body of POST /api/v1/drafts (docs/api.md): names are
+ * checked (ldg_check_target, ldg_check_key), lists bounded; -EINVAL with
+ * the reason. Free with srv_draft_req_free() (also after an error). */
+int srv_parse_draft(const char *body, size_t len, struct srv_draft_req *out,
+		    struct ldg_err *err);
+void srv_draft_req_free(struct srv_draft_req *d);
+
+/* Parses the JSON form of POST /api/v1/entries, {"draft": BASE64,
+ * "signature": BASE64}: the draft's bytes with the signature put in its
+ * place (*out, malloc'd; caller frees). -EINVAL with the reason; the
+ * entry itself is checked by the writer. */
+int srv_parse_signed_draft(const char *body, size_t len, uint8_t **out,
+			   size_t *outlen, struct ldg_err *err);
 
 /* True when the route takes a query parameter of that name. */
 bool srv_route_param_ok(enum srv_route_id id, const char *name);

@@ -1,6 +1,9 @@
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <jansson.h>
 #include <microhttpd.h>
+#include <sodium.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -12,14 +15,22 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "render.h"
 #include "api.h"
+#include "assets.h"
+#include "checkpoint.h"
+#include "ops.h"
+#include "render.h"
 #include "serve.h"
 #include "util.h"
 #include "verify.h"
 #include "writer.h"
 
 #define SSE_BATCH 32 /* entries rendered per read of an event stream */
+#define SRV_JSON_MAX (2 * LDG_ENTRY_MAX) /* a JSON POST body (base64) */
+#define SRV_PAGE_CSP                                                      \
+	"default-src 'none'; script-src 'self'; style-src 'self'; "         \
+	"connect-src 'self'; img-src 'self' data:; base-uri 'none'; "       \
+	"form-action 'none'; frame-ancestors 'none'"
 
 struct srv {
 	struct ldg_store *store; /* borrowed */
@@ -42,6 +53,22 @@ struct srv {
 	uint64_t verify_head;
 	char *verify_body;
 	size_t verify_len;
+
+	/* POST rate limit: a token bucket per client address (rate_lock) */
+	unsigned post_rate; /* per second; 0: no limit */
+	pthread_mutex_t rate_lock;
+	struct bucket {
+		struct sockaddr_storage addr;
+		double tokens;
+		struct timespec last;
+	} buckets[SRV_RATE_ADDRS];
+	size_t n_buckets;
+
+	/* the newest published checkpoint (cp_lock): its note and size */
+	pthread_mutex_t cp_lock;
+	char cp_path[PATH_MAX]; /* "" when none are taken */
+	char *cp_text;
+	uint64_t cp_size;
 };
 
 /* What a handler answers: a status and a malloc'd body (JSON unless
@@ -54,7 +81,11 @@ struct reply {
 	const char *cache;       /* Cache-Control, or NULL */
 	bool vary_accept;
 	char entry_hash[2 * LDG_HASH_BYTES + 1]; /* Ledger-Entry-Hash */
-	bool allow_post; /* a 405 on a route that takes POST */
+	const char *allow;  /* the Allow header of a 405 */
+	const char *etag;
+	unsigned retry_after; /* seconds, for a 429 */
+	const unsigned char *static_body; /* instead of body: not freed */
+	bool page; /* a file of the web page (its CSP, also on a 304) */
 	struct MHD_Response *stream;
 };
 
@@ -62,6 +93,16 @@ struct request {
 	struct srv *sv;
 	struct MHD_Connection *conn;
 	const struct srv_path *path;
+};
+
+/* A POST body being read (MHD's per-request pointer). */
+struct upload {
+	enum srv_route_id id; /* SRV_R_ENTRIES or SRV_R_DRAFTS */
+	bool json;            /* else msgpack */
+	size_t max;           /* the largest body taken */
+	uint8_t *buf;
+	size_t len, cap;
+	bool too_big;
 };
 
 /* ---- replies ---- */
@@ -142,6 +183,20 @@ static int begin(struct reply *rp, struct srv *sv, struct ldg_read **r,
 			    "cannot read the head");
 	}
 	return rc;
+}
+
+/* begin(), then a 404 when seq is beyond the head (r is then ended). */
+static int begin_entry(struct reply *rp, struct srv *sv, uint64_t seq,
+		       struct ldg_read **r, uint64_t *head)
+{
+	if (begin(rp, sv, r, head))
+		return -EIO;
+	if (seq <= *head)
+		return 0;
+	ldg_read_end(*r);
+	reply_error(rp, MHD_HTTP_NOT_FOUND, "no entry %llu: the head is %llu",
+		    (unsigned long long)seq, (unsigned long long)*head);
+	return -ENOENT;
 }
 
 static const char *arg(const struct request *rq, const char *name)
@@ -308,15 +363,8 @@ static int h_entry(const struct request *rq, struct reply *rp)
 	size_t len = 0;
 	int rc;
 
-	if (begin(rp, rq->sv, &r, &head))
+	if (begin_entry(rp, rq->sv, seq, &r, &head))
 		return 0;
-	if (seq > head) {
-		ldg_read_end(r);
-		return reply_error(rp, MHD_HTTP_NOT_FOUND,
-				   "no entry %llu: the head is %llu",
-				   (unsigned long long)seq,
-				   (unsigned long long)head);
-	}
 	rc = ldg_entry_hash_at(r, seq, hash);
 	if (!rc && srv_accepts_msgpack(accept)) {
 		rc = ldg_entry_raw(r, seq, &raw, &len);
@@ -343,6 +391,453 @@ static int h_entry(const struct request *rq, struct reply *rp)
 	rp->cache = "public, max-age=31536000, immutable";
 	rp->vary_accept = true;
 	ldg_hex(hash, LDG_HASH_BYTES, rp->entry_hash);
+	return 0;
+}
+
+static int h_releases(const struct request *rq, struct reply *rp)
+{
+	const char *scope = arg(rq, "scope");
+	struct ldg_err err = { 0 };
+	struct ldg_read *r;
+	uint64_t head;
+	char *out = NULL;
+	size_t len = 0;
+	int rc;
+
+	if (scope && srv_parse_scope(scope, &err))
+		return reply_ldg(rp, -EINVAL, &err);
+	if (begin(rp, rq->sv, &r, &head))
+		return 0;
+	rc = ldg_render_releases(r, scope, true, &out, &len, &err);
+	ldg_read_end(r);
+	reply_rendered(rp, rc, out, len, &err);
+	return 0;
+}
+
+static int h_keys(const struct request *rq, struct reply *rp)
+{
+	struct ldg_keyinfo *keys = NULL;
+	struct ldg_read *r;
+	uint64_t head;
+	size_t n = 0;
+	json_t *arr;
+	int rc;
+
+	if (begin(rp, rq->sv, &r, &head))
+		return 0;
+	rc = ldg_keyring_list(r, &keys, &n);
+	ldg_read_end(r);
+	if (rc)
+		return reply_error(rp, MHD_HTTP_INTERNAL_SERVER_ERROR,
+				   "cannot read the keyring");
+	arr = json_array();
+	for (size_t i = 0; arr && i < n; i++) {
+		char kh[2 * LDG_KEYID_BYTES + 1], text[LDG_VKEY_TEXT_MAX];
+		ldg_hex(keys[i].vkey.keyid, LDG_KEYID_BYTES, kh);
+		ldg_vkey_format(&keys[i].vkey, text);
+		json_array_append_new(
+			arr,
+			json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:o}",
+				  "name", keys[i].vkey.name, "keyid", kh,
+				  "vkey", text, "role", keys[i].role,
+				  "scopes", keys[i].scopes, "added_seq",
+				  (json_int_t)keys[i].added_seq,
+				  "revoked_seq",
+				  keys[i].revoked_seq
+					  ? json_integer((json_int_t)keys[i]
+								 .revoked_seq)
+					  : json_null()));
+	}
+	free(keys);
+	return reply_json(rp, MHD_HTTP_OK, json_pack("{s:o}", "keys", arr));
+}
+
+/* The stored bytes of seq and their hash; *e decoded when e is given.
+ * The bytes are LMDB's: valid until r ends. */
+static int raw_entry(struct ldg_read *r, uint64_t seq, const uint8_t **buf,
+		     size_t *len, uint8_t hash[LDG_HASH_BYTES],
+		     struct ldg_entry **e)
+{
+	int rc = ldg_entry_raw(r, seq, buf, len);
+
+	if (rc)
+		return rc;
+	ldg_entry_hash(*buf, *len, hash);
+	if (e && ldg_entry_decode(*buf, *len, e, NULL))
+		return -EBADMSG;
+	return 0;
+}
+
+/* What one entry proves on its own: its signature by its signer's key,
+ * the signer's standing at that seq, and its links to its neighbours. */
+static int h_check(const struct request *rq, struct reply *rp)
+{
+	uint64_t seq = rq->path->seq, head;
+	uint8_t hash[LDG_HASH_BYTES], other[LDG_HASH_BYTES];
+	char hh[2 * LDG_HASH_BYTES + 1], kh[2 * LDG_KEYID_BYTES + 1];
+	struct ldg_entry *e = NULL, *next = NULL;
+	const char *sig_problem = NULL, *key_problem = NULL;
+	struct ldg_keyinfo ki;
+	const uint8_t *buf, *obuf;
+	size_t len, olen;
+	json_t *prev_ok, *next_ok, *key;
+	struct ldg_read *r;
+	int rc;
+
+	if (begin_entry(rp, rq->sv, seq, &r, &head))
+		return 0;
+	rc = raw_entry(r, seq, &buf, &len, hash, &e);
+	if (rc) {
+		ldg_read_end(r);
+		return reply_error(rp, MHD_HTTP_INTERNAL_SERVER_ERROR,
+				   "entry %llu cannot be read or decoded (run "
+				   "ledger verify)",
+				   (unsigned long long)seq);
+	}
+	ldg_hex(hash, LDG_HASH_BYTES, hh);
+	ldg_hex(e->signer, LDG_KEYID_BYTES, kh);
+	if (ldg_keyring_by_id(r, e->signer, &ki)) {
+		sig_problem = "the signer is not in the keyring";
+		key = json_null();
+	} else {
+		if (ldg_entry_verify_sig(buf, len, ldg_store_origin(rq->sv->store),
+					 ki.vkey.pk))
+			sig_problem = "the signature does not verify";
+		if (ki.added_seq > seq ||
+		    (ki.added_seq == seq && seq != 1))
+			key_problem = "the key was added after this entry";
+		else if (ki.revoked_seq && ki.revoked_seq < seq)
+			key_problem = "the key was revoked before this entry";
+		key = json_pack("{s:s, s:s, s:s, s:s, s:I, s:o}", "name",
+				ki.vkey.name, "keyid", kh, "role", ki.role,
+				"scopes", ki.scopes, "added_seq",
+				(json_int_t)ki.added_seq, "revoked_seq",
+				ki.revoked_seq
+					? json_integer((json_int_t)ki.revoked_seq)
+					: json_null());
+	}
+	if (seq == 1) {
+		memset(other, 0, sizeof(other));
+		prev_ok = json_boolean(!memcmp(e->prev, other, LDG_HASH_BYTES));
+	} else {
+		rc = raw_entry(r, seq - 1, &obuf, &olen, other, NULL);
+		prev_ok = rc ? json_false()
+			     : json_boolean(!memcmp(e->prev, other,
+						    LDG_HASH_BYTES));
+	}
+	if (seq == head) {
+		next_ok = json_null();
+	} else {
+		rc = raw_entry(r, seq + 1, &obuf, &olen, other, &next);
+		next_ok = json_boolean(!rc && !memcmp(next->prev, hash,
+						      LDG_HASH_BYTES));
+		ldg_entry_free(next);
+	}
+	ldg_read_end(r);
+	ldg_entry_free(e);
+	return reply_json(
+		rp, MHD_HTTP_OK,
+		json_pack("{s:I, s:s, s:{s:b, s:s?}, s:{s:b, s:s?}, s:o, "
+			  "s:{s:o, s:o}}",
+			  "seq", (json_int_t)seq, "hash", hh, "signature",
+			  "ok", !sig_problem, "problem", sig_problem,
+			  "signer_key", "ok", !sig_problem && !key_problem,
+			  "problem", sig_problem ? sig_problem : key_problem,
+			  "key", key, "chain", "prev_ok", prev_ok, "next_ok",
+			  next_ok));
+}
+
+/* ---- checkpoints: signed elsewhere, kept and handed out here ---- */
+
+static int h_checkpoint(const struct request *rq, struct reply *rp)
+{
+	struct srv *sv = rq->sv;
+
+	pthread_mutex_lock(&sv->cp_lock);
+	if (sv->cp_text) {
+		rp->body = strdup(sv->cp_text);
+		rp->len = rp->body ? strlen(rp->body) : 0;
+	}
+	pthread_mutex_unlock(&sv->cp_lock);
+	if (!rp->body)
+		return reply_error(rp, MHD_HTTP_NOT_FOUND,
+				   "no checkpoint has been published here: "
+				   "sign one with `ledger --remote URL "
+				   "checkpoint`");
+	rp->status = MHD_HTTP_OK;
+	rp->type = "text/plain; charset=utf-8";
+	return 0;
+}
+
+/* Writes text to path through a temporary file, fsync'd and renamed, so
+ * that a reader finds the old note or the new one. */
+static int write_atomic(const char *path, const char *text)
+{
+	char tmp[PATH_MAX + 8];
+	size_t len = strlen(text), off = 0;
+	int fd, rc = 0;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	while (off < len && !rc) {
+		ssize_t n = write(fd, text + off, len - off);
+		if (n < 0 && errno != EINTR)
+			rc = -errno;
+		else if (n > 0)
+			off += (size_t)n;
+	}
+	if (!rc && fsync(fd))
+		rc = -errno;
+	if (close(fd) && !rc)
+		rc = -errno;
+	if (!rc && rename(tmp, path))
+		rc = -errno;
+	if (rc)
+		unlink(tmp);
+	return rc;
+}
+
+static int h_publish(struct srv *sv, const struct upload *u,
+		     struct reply *rp)
+{
+	struct ldg_checkpoint *cp = malloc(sizeof(*cp));
+	char rh[2 * LDG_HASH_BYTES + 1], *text = NULL;
+	struct ldg_err err = { 0 };
+	struct ldg_read *r;
+	uint64_t head;
+	int rc;
+
+	if (!cp)
+		return reply_error(rp, MHD_HTTP_INTERNAL_SERVER_ERROR,
+				   "out of memory");
+	rc = ldg_checkpoint_parse((const char *)u->buf, u->len, cp, &err);
+	if (rc) {
+		free(cp);
+		return reply_ldg(rp, -EINVAL, &err);
+	}
+	if (begin(rp, sv, &r, &head)) {
+		free(cp);
+		return 0;
+	}
+	rc = ldg_checkpoint_check(r, cp, &err);
+	ldg_read_end(r);
+	if (rc) {
+		free(cp);
+		if (rc == -EACCES)
+			return reply_error(rp, MHD_HTTP_FORBIDDEN, "%s",
+					   err.msg);
+		if (rc == -EBADMSG)
+			return reply_error(rp, MHD_HTTP_CONFLICT, "%s",
+					   err.msg);
+		return reply_ldg(rp, rc, &err);
+	}
+	ldg_hex(cp->root, LDG_HASH_BYTES, rh);
+	pthread_mutex_lock(&sv->cp_lock);
+	if (sv->cp_text && cp->size < sv->cp_size) {
+		rc = reply_error(rp, MHD_HTTP_CONFLICT,
+				 "a newer checkpoint, of %llu entries, is "
+				 "published; this one has %llu",
+				 (unsigned long long)sv->cp_size,
+				 (unsigned long long)cp->size);
+		goto out_unlock;
+	}
+	text = strndup((const char *)u->buf, u->len);
+	rc = text ? write_atomic(sv->cp_path, text) : -ENOMEM;
+	if (rc) {
+		free(text);
+		reply_error(rp, MHD_HTTP_INTERNAL_SERVER_ERROR,
+			    "cannot keep the checkpoint: %s", strerror(-rc));
+		goto out_unlock;
+	}
+	free(sv->cp_text);
+	sv->cp_text = text;
+	sv->cp_size = cp->size;
+	reply_json(rp, MHD_HTTP_CREATED,
+		   json_pack("{s:I, s:s}", "size", (json_int_t)cp->size,
+			     "root", rh));
+out_unlock:
+	pthread_mutex_unlock(&sv->cp_lock);
+	free(cp);
+	return 0;
+}
+
+/* The checkpoint kept by an earlier run, if any (not checked again: it
+ * was when it came, and a ledger rewritten since is what it shows). */
+static void load_checkpoint(struct srv *sv)
+{
+	char buf[LDG_CHECKPOINT_MAX + 1];
+	struct ldg_checkpoint *cp;
+	ssize_t n;
+	int fd = open(sv->cp_path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	cp = malloc(sizeof(*cp));
+	if (n > 0 && cp &&
+	    ldg_checkpoint_parse(buf, (size_t)n, cp, NULL) == 0) {
+		buf[n] = '\0';
+		sv->cp_text = strdup(buf);
+		sv->cp_size = cp->size;
+	}
+	free(cp);
+}
+
+/* ---- drafts: entries for a signer whose key is elsewhere ---- */
+
+/* The entry that the local command would write for d on a target whose
+ * state is now (NULL: nothing to do). */
+static int draft_plan(struct ldg_read *r, const struct srv_draft_req *d,
+		      uint64_t head, const struct ldg_values *now,
+		      struct ldg_entry **e, struct ldg_err *err)
+{
+	struct ldg_values then;
+	const char **keys;
+	int rc;
+
+	switch (d->kind) {
+	case LDG_KIND_SET:
+		return ldg_draft_set(now, d->target, d->kv, d->n, d->reason,
+				     NULL, 0, d->force, e, err);
+	case LDG_KIND_UNSET:
+		keys = calloc(d->n, sizeof(*keys));
+		if (!keys)
+			return ldg_err_set(err, -ENOMEM, "out of memory");
+		for (size_t i = 0; i < d->n; i++)
+			keys[i] = d->kv[i].key;
+		rc = ldg_draft_unset(now, d->target, keys, d->n, d->reason,
+				     NULL, 0, d->force, e, err);
+		free(keys);
+		return rc;
+	case LDG_KIND_LOCK:
+	case LDG_KIND_UNLOCK:
+		return ldg_draft_lock(now, d->target, d->reason,
+				      d->kind == LDG_KIND_LOCK, e, err);
+	default:
+		break;
+	}
+	if (d->to >= head)
+		return ldg_err_set(err, -EINVAL,
+				   "to: %llu is not before the head %llu",
+				   (unsigned long long)d->to,
+				   (unsigned long long)head);
+	if (!now->mtime_seq)
+		return ldg_err_set(err, -ENOENT, "%s has no entries",
+				   d->target);
+	rc = ldg_state_get(r, d->target, d->to, &then);
+	if (rc)
+		return ldg_err_set(err, rc, "cannot read %s at %llu",
+				   d->target, (unsigned long long)d->to);
+	rc = ldg_draft_rollback(d->target, &then, now, d->to, d->reason, NULL,
+				0, e, err);
+	ldg_values_free(&then);
+	return rc;
+}
+
+/* 403/423 for what ldg_authorize() refuses; the rest as reply_ldg(). */
+static int reply_refused(struct reply *rp, int rc, const struct ldg_err *err)
+{
+	if (rc == -EACCES)
+		return reply_error(rp, MHD_HTTP_FORBIDDEN, "%s", err->msg);
+	if (rc == -EBUSY)
+		return reply_error(rp, MHD_HTTP_LOCKED, "%s", err->msg);
+	return reply_ldg(rp, rc, err);
+}
+
+static int h_drafts(struct srv *sv, const char *body, size_t blen,
+		    struct reply *rp)
+{
+	uint8_t prev[LDG_HASH_BYTES], *bytes = NULL, *msg = NULL;
+	struct srv_draft_req d;
+	struct ldg_err err = { 0 };
+	struct ldg_entry *e = NULL;
+	struct ldg_keyinfo ki;
+	struct ldg_values now;
+	struct ldg_read *r;
+	size_t len = 0, mlen = 0;
+	uint64_t head;
+	char *b64d, *b64m;
+	json_t *ej;
+	int rc;
+
+	rc = srv_parse_draft(body, blen, &d, &err);
+	if (rc) {
+		srv_draft_req_free(&d);
+		return reply_ldg(rp, -EINVAL, &err);
+	}
+	if (begin(rp, sv, &r, &head)) {
+		srv_draft_req_free(&d);
+		return 0;
+	}
+	rc = ldg_head(r, &head, prev);
+	if (!rc && ldg_keyring_by_id(r, d.keyid, &ki))
+		rc = ldg_err_set(&err, -EACCES,
+				 "signer: no key with that id in the keyring");
+	if (!rc)
+		rc = ldg_state_get(r, d.target, 0, &now);
+	if (rc) {
+		ldg_read_end(r);
+		srv_draft_req_free(&d);
+		return reply_refused(rp, rc, &err);
+	}
+	rc = draft_plan(r, &d, head, &now, &e, &err);
+	ldg_values_free(&now);
+	if (!rc && !e) {
+		ldg_read_end(r);
+		srv_draft_req_free(&d);
+		return reply_json(rp, MHD_HTTP_OK,
+				  json_pack("{s:n, s:s}", "draft", "why",
+					    "nothing to do: the target "
+					    "already is that way"));
+	}
+	if (!rc)
+		rc = ldg_entry_prepare(e, head, prev, ldg_store_origin(sv->store),
+				       d.keyid, &bytes, &len, &msg, &mlen,
+				       &err);
+	/* refused now rather than after the signing */
+	if (!rc)
+		rc = ldg_authorize(r, e, &err);
+	ej = rc ? NULL : ldg_entry_json(r, e, (uint8_t[LDG_HASH_BYTES]){ 0 });
+	ldg_read_end(r);
+	srv_draft_req_free(&d);
+	if (rc) {
+		ldg_entry_free(e);
+		free(bytes);
+		free(msg);
+		return reply_refused(rp, rc, &err);
+	}
+	b64d = malloc(sodium_base64_ENCODED_LEN(len,
+					 sodium_base64_VARIANT_ORIGINAL));
+	b64m = malloc(sodium_base64_ENCODED_LEN(mlen,
+					 sodium_base64_VARIANT_ORIGINAL));
+	if (b64d && b64m) {
+		sodium_bin2base64(b64d, sodium_base64_ENCODED_LEN(
+				  len, sodium_base64_VARIANT_ORIGINAL),
+				  bytes, len, sodium_base64_VARIANT_ORIGINAL);
+		sodium_bin2base64(b64m, sodium_base64_ENCODED_LEN(
+				  mlen, sodium_base64_VARIANT_ORIGINAL),
+				  msg, mlen, sodium_base64_VARIANT_ORIGINAL);
+		json_object_del(ej, "hash");
+		json_object_del(ej, "signature");
+		reply_json(rp, MHD_HTTP_OK,
+			   json_pack("{s:I, s:s, s:s, s:o}", "seq",
+				     (json_int_t)e->seq, "draft", b64d,
+				     "message", b64m, "entry", ej));
+		ej = NULL;
+	} else {
+		reply_error(rp, MHD_HTTP_INTERNAL_SERVER_ERROR,
+			    "out of memory");
+	}
+	json_decref(ej);
+	free(b64d);
+	free(b64m);
+	ldg_entry_free(e);
+	free(bytes);
+	free(msg);
 	return 0;
 }
 
@@ -581,18 +1076,11 @@ static int h_events(const struct request *rq, struct reply *rp)
 /* ---- appends from remote writers ---- */
 
 /* A POST body being received. */
-struct upload {
-	uint8_t *buf;
-	size_t len;
-	bool too_big;
-};
 
-/* True when the Content-Type is application/msgpack (parameters and case
- * ignored). */
-static bool is_msgpack(const char *type)
+/* True when the Content-Type is want (parameters and case ignored). */
+static bool is_type(const char *type, const char *want)
 {
-	static const char want[] = "application/msgpack";
-	size_t n = sizeof(want) - 1;
+	size_t n = strlen(want);
 
 	if (!type)
 		return false;
@@ -612,14 +1100,23 @@ static int h_append(struct srv *sv, const struct upload *u, struct reply *rp)
 	unsigned status;
 	int rc;
 
-	if (u->too_big)
-		return reply_error(rp, MHD_HTTP_CONTENT_TOO_LARGE,
-				   "the entry is larger than %d bytes",
-				   LDG_ENTRY_MAX);
 	if (u->len == 0)
 		return reply_error(rp, MHD_HTTP_BAD_REQUEST,
 				   "empty body: send the signed entry bytes");
-	rc = srv_writer_append(sv->writer, u->buf, u->len, &seq, hash, &err);
+	if (u->json) {
+		uint8_t *bytes;
+		size_t len;
+		rc = srv_parse_signed_draft((const char *)u->buf, u->len,
+					    &bytes, &len, &err);
+		if (rc)
+			return reply_ldg(rp, rc, &err);
+		rc = srv_writer_append(sv->writer, bytes, len, &seq, hash,
+				       &err);
+		free(bytes);
+	} else {
+		rc = srv_writer_append(sv->writer, u->buf, u->len, &seq, hash,
+				       &err);
+	}
 	if (!rc) {
 		pthread_mutex_lock(&sv->lock);
 		if (seq > sv->head) {
@@ -678,7 +1175,9 @@ static const struct handler {
 	{ SRV_R_HEAD, h_head },       { SRV_R_STATE, h_state },
 	{ SRV_R_HISTORY, h_history }, { SRV_R_ENTRIES, h_entries },
 	{ SRV_R_ENTRY, h_entry },     { SRV_R_VERIFY, h_verify },
-	{ SRV_R_EVENTS, h_events },
+	{ SRV_R_EVENTS, h_events },   { SRV_R_CHECK, h_check },
+	{ SRV_R_RELEASES, h_releases }, { SRV_R_KEYS, h_keys },
+	{ SRV_R_CHECKPOINT, h_checkpoint },
 };
 
 struct param_check {
@@ -741,15 +1240,21 @@ static int route(struct srv *sv, struct MHD_Connection *conn,
 		return reply_error(rp, MHD_HTTP_NOT_FOUND,
 				   "no such resource: %.200s (see docs/api.md)",
 				   url);
-	if (strcmp(method, MHD_HTTP_METHOD_GET) &&
-	    strcmp(method, MHD_HTTP_METHOD_HEAD)) {
-		rp->allow_post = rc == 0 && path.id == SRV_R_ENTRIES &&
-				 sv->writer;
+	if (rc == 0 && path.id == SRV_R_DRAFTS)
+		rp->allow = sv->writer ? "POST" : "";
+	else if (rc == 0 && srv_route_takes_post(path.id) && sv->writer)
+		rp->allow = "GET, HEAD, POST";
+	if ((strcmp(method, MHD_HTTP_METHOD_GET) &&
+	     strcmp(method, MHD_HTTP_METHOD_HEAD)) ||
+	    (rc == 0 && path.id == SRV_R_DRAFTS))
 		return reply_error(rp, MHD_HTTP_METHOD_NOT_ALLOWED,
 				   "method %.32s not allowed here (%s)",
-				   method, rp->allow_post ? "GET, HEAD, POST"
-							  : "GET, HEAD");
-	}
+				   method,
+				   rp->allow ? (rp->allow[0] ? rp->allow
+							     : "none: the "
+							       "server is "
+							       "read-only")
+					     : "GET, HEAD");
 	if (has_body(conn, upload_size))
 		return reply_error(rp, MHD_HTTP_BAD_REQUEST,
 				   "a %s request takes no body", method);
@@ -767,39 +1272,131 @@ static int route(struct srv *sv, struct MHD_Connection *conn,
 	return 0;
 }
 
-/* Whether a POST may go on to send its body: only to /api/v1/entries of
- * a server that writes, as application/msgpack, announcing at most
- * LDG_ENTRY_MAX bytes. Otherwise rp holds the refusal (or stays empty for
- * route() to answer). */
+/* Takes one token of addr's bucket: 0, or the seconds to wait. The
+ * table keeps the SRV_RATE_ADDRS addresses seen last; a full table
+ * recycles the bucket that has been idle longest (which has refilled
+ * anyway unless it is busy). */
+static unsigned rate_take(struct srv *sv, const struct sockaddr *sa)
+{
+	struct timespec now;
+	struct bucket *b = NULL, *oldest = NULL;
+	size_t alen = sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+						: sizeof(struct sockaddr_in);
+	double burst = 2.0 * sv->post_rate, wait = 0;
+
+	if (!sv->post_rate)
+		return 0;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	pthread_mutex_lock(&sv->rate_lock);
+	for (size_t i = 0; i < sv->n_buckets && !b; i++) {
+		struct bucket *c = &sv->buckets[i];
+		struct sockaddr_in *a4 = (struct sockaddr_in *)&c->addr;
+		struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&c->addr;
+		if (c->addr.ss_family != sa->sa_family)
+			goto next;
+		if (sa->sa_family == AF_INET &&
+		    a4->sin_addr.s_addr ==
+			    ((const struct sockaddr_in *)sa)->sin_addr.s_addr)
+			b = c;
+		else if (sa->sa_family == AF_INET6 &&
+			 !memcmp(&a6->sin6_addr,
+				 &((const struct sockaddr_in6 *)sa)->sin6_addr,
+				 sizeof(a6->sin6_addr)))
+			b = c;
+next:
+		if (!oldest || c->last.tv_sec < oldest->last.tv_sec)
+			oldest = c;
+	}
+	if (!b) {
+		b = sv->n_buckets < SRV_RATE_ADDRS ? &sv->buckets[sv->n_buckets++]
+						   : oldest;
+		memset(&b->addr, 0, sizeof(b->addr));
+		memcpy(&b->addr, sa, alen);
+		b->tokens = burst;
+		b->last = now;
+	}
+	b->tokens += (double)(now.tv_sec - b->last.tv_sec) * sv->post_rate +
+		     (double)(now.tv_nsec - b->last.tv_nsec) / 1e9 *
+			     sv->post_rate;
+	if (b->tokens > burst)
+		b->tokens = burst;
+	b->last = now;
+	if (b->tokens >= 1)
+		b->tokens -= 1;
+	else
+		wait = (1 - b->tokens) / sv->post_rate;
+	pthread_mutex_unlock(&sv->rate_lock);
+	return wait > 0 ? (unsigned)wait + 1 : 0;
+}
+
+/* Whether a POST may go on to send its body: only to a route that takes
+ * POST, on a server that writes, within the client's rate, with the
+ * route's Content-Type and announcing no more than it takes. Otherwise
+ * rp holds the refusal (or stays empty for route() to answer). *u is the
+ * upload to fill. */
 static bool post_ok(struct srv *sv, struct MHD_Connection *conn,
-		    const char *url, struct reply *rp)
+		    const char *url, struct reply *rp, struct upload *u)
 {
 	const char *type = MHD_lookup_connection_value(
 		conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
 	const char *cl = MHD_lookup_connection_value(
 		conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(
+		conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	struct srv_path path;
+	unsigned wait;
 
-	if (srv_route_parse(url, &path, NULL) || path.id != SRV_R_ENTRIES ||
-	    !sv->writer)
+	if (srv_route_parse(url, &path, NULL) ||
+	    !srv_route_takes_post(path.id) || !sv->writer)
 		return false;
 	if (MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND,
 					"after") ||
 	    MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "limit")) {
 		reply_error(rp, MHD_HTTP_BAD_REQUEST,
-			    "POST /api/v1/entries takes no query parameters");
+			    "POST %s takes no query parameters", url);
 		return false;
 	}
-	if (!is_msgpack(type)) {
+	wait = ci && ci->client_addr ? rate_take(sv, ci->client_addr) : 0;
+	if (wait) {
+		rp->retry_after = wait;
+		reply_error(rp, MHD_HTTP_TOO_MANY_REQUESTS,
+			    "too many requests from your address: at most %u "
+			    "POSTs a second; retry after %u s",
+			    sv->post_rate, wait);
+		return false;
+	}
+	u->id = path.id;
+	if (path.id == SRV_R_CHECKPOINT) {
+		if (!sv->cp_path[0])
+			return false;
+		if (!is_type(type, "text/plain")) {
+			reply_error(rp, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
+				    "send the checkpoint note as "
+				    "Content-Type: text/plain");
+			return false;
+		}
+		u->max = LDG_CHECKPOINT_MAX;
+		goto check_length;
+	}
+	u->json = is_type(type, "application/json");
+	if (path.id == SRV_R_DRAFTS && !u->json) {
+		reply_error(rp, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
+			    "send the draft request as Content-Type: "
+			    "application/json");
+		return false;
+	}
+	if (!u->json && !is_type(type, "application/msgpack")) {
 		reply_error(rp, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
 			    "send the signed entry bytes as Content-Type: "
-			    "application/msgpack");
+			    "application/msgpack (or a signed draft as "
+			    "application/json)");
 		return false;
 	}
-	if (cl && strtoull(cl, NULL, 10) > LDG_ENTRY_MAX) {
+	u->max = u->json ? SRV_JSON_MAX : LDG_ENTRY_MAX;
+check_length:
+	if (cl && strtoull(cl, NULL, 10) > u->max) {
 		reply_error(rp, MHD_HTTP_CONTENT_TOO_LARGE,
-			    "the entry is larger than %d bytes",
-			    LDG_ENTRY_MAX);
+			    "the body is larger than %zu bytes", u->max);
 		return false;
 	}
 	return true;
@@ -820,6 +1417,66 @@ static void on_completed(void *cls, struct MHD_Connection *conn,
 	}
 }
 
+/* A static file of the web page: / and /ui/... (assets.h). */
+static bool static_file(struct MHD_Connection *conn, const char *url,
+			const char *method, struct reply *rp)
+{
+	const struct srv_asset *a = srv_asset_find(url);
+	const char *inm;
+
+	if (!a)
+		return false;
+	if (strcmp(method, MHD_HTTP_METHOD_GET) &&
+	    strcmp(method, MHD_HTTP_METHOD_HEAD)) {
+		reply_error(rp, MHD_HTTP_METHOD_NOT_ALLOWED,
+			    "method %.32s not allowed here (GET, HEAD)",
+			    method);
+		return true;
+	}
+	rp->page = true;
+	rp->etag = a->etag;
+	rp->cache = "no-cache"; /* revalidated: a new binary, a new page */
+	inm = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+					  MHD_HTTP_HEADER_IF_NONE_MATCH);
+	if (inm && !strcmp(inm, a->etag)) {
+		rp->status = MHD_HTTP_NOT_MODIFIED;
+		return true;
+	}
+	rp->status = MHD_HTTP_OK;
+	rp->type = a->type;
+	rp->static_body = a->data;
+	rp->len = a->len;
+	return true;
+}
+
+/* The body of a POST, read as it arrives: *upload_data_size bytes more,
+ * or the end (size 0), when the request is answered. */
+static enum MHD_Result upload_more(struct upload *u, const char *data,
+				   size_t *size)
+{
+	size_t n = *size;
+
+	if (u->too_big || u->len + n > u->max) {
+		u->too_big = true;
+	} else {
+		if (u->len + n > u->cap) {
+			size_t cap = u->cap ? u->cap : 4096;
+			uint8_t *grown;
+			while (cap < u->len + n)
+				cap *= 2;
+			grown = realloc(u->buf, cap);
+			if (!grown)
+				return MHD_NO;
+			u->buf = grown;
+			u->cap = cap;
+		}
+		memcpy(u->buf + u->len, data, n);
+		u->len += n;
+	}
+	*size = 0;
+	return MHD_YES;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 				  const char *url, const char *method,
 				  const char *version,
@@ -827,37 +1484,35 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 				  size_t *upload_data_size, void **con_cls)
 {
 	struct reply rp = { .status = MHD_HTTP_INTERNAL_SERVER_ERROR };
+	struct upload probe = { 0 };
 	struct MHD_Response *resp;
 	enum MHD_Result ret;
 
 	(void)version;
 	if (*con_cls) {
 		struct upload *u = *con_cls;
-		if (*upload_data_size) {
-			size_t n = *upload_data_size;
-			if (u->too_big || u->len + n > LDG_ENTRY_MAX) {
-				u->too_big = true;
-			} else {
-				memcpy(u->buf + u->len, upload_data, n);
-				u->len += n;
-			}
-			*upload_data_size = 0;
-			return MHD_YES;
-		}
+		if (*upload_data_size)
+			return upload_more(u, upload_data, upload_data_size);
 		/* the whole body is in */
-		h_append(cls, u, &rp);
+		if (u->too_big)
+			reply_error(&rp, MHD_HTTP_CONTENT_TOO_LARGE,
+				    "the body is larger than %zu bytes",
+				    u->max);
+		else if (u->id == SRV_R_DRAFTS)
+			h_drafts(cls, (const char *)u->buf, u->len, &rp);
+		else if (u->id == SRV_R_CHECKPOINT)
+			h_publish(cls, u, &rp);
+		else
+			h_append(cls, u, &rp);
 	} else if (!strcmp(method, MHD_HTTP_METHOD_POST) &&
-		   post_ok(cls, conn, url, &rp)) {
-		struct upload *u = calloc(1, sizeof(*u));
-		if (u)
-			u->buf = malloc(LDG_ENTRY_MAX);
-		if (!u || !u->buf) {
-			free(u);
+		   post_ok(cls, conn, url, &rp, &probe)) {
+		struct upload *u = malloc(sizeof(*u));
+		if (!u)
 			return MHD_NO;
-		}
+		*u = probe;
 		*con_cls = u;
 		return MHD_YES;
-	} else if (!rp.body) {
+	} else if (!rp.body && !static_file(conn, url, method, &rp)) {
 		/* answered on the first call, before any body is read: MHD
 		 * then closes the connection instead of reading a refused
 		 * upload */
@@ -865,6 +1520,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 	}
 	if (rp.stream) {
 		resp = rp.stream;
+	} else if (rp.static_body) {
+		resp = MHD_create_response_from_buffer(
+			rp.len, (void *)rp.static_body, MHD_RESPMEM_PERSISTENT);
+		if (!resp)
+			return MHD_NO;
 	} else {
 		resp = MHD_create_response_from_buffer(
 			rp.len, rp.body, MHD_RESPMEM_MUST_FREE);
@@ -878,6 +1538,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 					rp.type);
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
 				rp.cache ? rp.cache : "no-store");
+	if (rp.etag)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, rp.etag);
 	if (rp.vary_accept)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_VARY, "Accept");
 	if (rp.entry_hash[0])
@@ -885,11 +1547,23 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 					rp.entry_hash);
 	if (rp.status == MHD_HTTP_METHOD_NOT_ALLOWED)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW,
-					rp.allow_post ? "GET, HEAD, POST"
-						      : "GET, HEAD");
+					rp.allow ? rp.allow : "GET, HEAD");
+	if (rp.retry_after) {
+		char ra[16];
+		snprintf(ra, sizeof(ra), "%u", rp.retry_after);
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, ra);
+	}
 	if (rp.stream)
 		MHD_add_response_header(resp, "X-Accel-Buffering", "no");
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	/* the page: its own scripts and styles only, nothing inline, no
+	 * frames; the API: nothing at all */
+	MHD_add_response_header(resp, "Content-Security-Policy",
+				rp.page ? SRV_PAGE_CSP
+					       : "default-src 'none'; "
+						 "frame-ancestors 'none'");
+	MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+	MHD_add_response_header(resp, "X-Frame-Options", "DENY");
 	ret = MHD_queue_response(conn, rp.status, resp);
 	MHD_destroy_response(resp);
 	return ret;
@@ -956,7 +1630,8 @@ static int listen_on(const struct sockaddr_storage *addr, socklen_t len,
 
 int srv_start(struct ldg_store *s, struct srv_writer *writer,
 	      const struct sockaddr_storage *addr, socklen_t addrlen,
-	      struct srv **out, struct ldg_err *err)
+	      const struct srv_opts *o, struct srv **out,
+	      struct ldg_err *err)
 {
 	pthread_condattr_t ca;
 	struct ldg_read *r;
@@ -968,7 +1643,18 @@ int srv_start(struct ldg_store *s, struct srv_writer *writer,
 		return ldg_err_set(err, -ENOMEM, "out of memory");
 	sv->store = s;
 	sv->writer = writer;
+	sv->post_rate = o->post_rate;
+	if (o->checkpoint_path &&
+	    snprintf(sv->cp_path, sizeof(sv->cp_path), "%s",
+		     o->checkpoint_path) >= (int)sizeof(sv->cp_path)) {
+		free(sv);
+		return ldg_err_set(err, -ENAMETOOLONG, "path too long");
+	}
 	pthread_mutex_init(&sv->lock, NULL);
+	pthread_mutex_init(&sv->rate_lock, NULL);
+	pthread_mutex_init(&sv->cp_lock, NULL);
+	if (sv->cp_path[0])
+		load_checkpoint(sv);
 	pthread_mutex_init(&sv->verify_lock, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -1016,7 +1702,10 @@ out_stop:
 out_free:
 	pthread_cond_destroy(&sv->moved);
 	pthread_mutex_destroy(&sv->verify_lock);
+	pthread_mutex_destroy(&sv->rate_lock);
+	pthread_mutex_destroy(&sv->cp_lock);
 	pthread_mutex_destroy(&sv->lock);
+	free(sv->cp_text);
 	free(sv);
 	return rc;
 }
@@ -1040,6 +1729,9 @@ void srv_stop(struct srv *sv)
 	free(sv->verify_body);
 	pthread_cond_destroy(&sv->moved);
 	pthread_mutex_destroy(&sv->verify_lock);
+	pthread_mutex_destroy(&sv->rate_lock);
+	pthread_mutex_destroy(&sv->cp_lock);
 	pthread_mutex_destroy(&sv->lock);
+	free(sv->cp_text);
 	free(sv);
 }

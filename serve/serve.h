@@ -18,7 +18,9 @@
  * body is refused. The one write is POST /api/v1/entries: an entry a
  * client built and signed, handed to the writer process (writer.h) that
  * appends it as ldg_append_signed() checks it; bodies above
- * LDG_ENTRY_MAX are refused (413).
+ * LDG_ENTRY_MAX are refused (413). POST /api/v1/drafts writes nothing;
+ * POST /api/v1/checkpoint writes o->checkpoint_path (a file beside the
+ * ledger, replaced atomically; cp_lock orders the writers).
  *
  * Caveats: srv_start() borrows the store, which must be opened with
  * LDG_OPEN_RDONLY, and the writer (NULL: POST is 405), until srv_stop()
@@ -42,14 +44,28 @@
 #define SRV_CONN_PER_IP 64
 #define SRV_CONN_TIMEOUT_S 60
 #define SRV_REQ_MEMORY (64 * 1024)
+#define SRV_POST_RATE 200  /* default POSTs a second from one address */
+#define SRV_RATE_ADDRS 1024 /* addresses whose rate is tracked */
+#define SRV_CHECKPOINT_FILE "checkpoint" /* in the ledger's directory */
 
 struct srv;
 
-/* Starts serving s on addr. 0, or -EADDRINUSE and friends with the
- * reason in err. Caller stops it with srv_stop(). */
+struct srv_opts {
+	unsigned post_rate; /* POSTs a second per client address; 0: none */
+	/* where published checkpoints are kept (NULL: none are taken) */
+	const char *checkpoint_path;
+};
+
+/* Starts serving s on addr. o->post_rate: POSTs a second from one client
+ * address (bursts of twice that), 0 for no limit. o->checkpoint_path:
+ * the file that keeps the newest checkpoint POSTed (and checked with
+ * ldg_checkpoint_check()), read at start when it exists. 0, or
+ * -EADDRINUSE and friends with the reason in err. Caller stops it with
+ * srv_stop(). */
 int srv_start(struct ldg_store *s, struct srv_writer *writer,
 	      const struct sockaddr_storage *addr, socklen_t addrlen,
-	      struct srv **out, struct ldg_err *err);
+	      const struct srv_opts *o, struct srv **out,
+	      struct ldg_err *err);
 
 /* The port it listens on (the kernel's choice for port 0). */
 uint16_t srv_port(const struct srv *sv);

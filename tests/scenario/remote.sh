@@ -5,33 +5,20 @@
 # (a recording proxy keeps every POST body, each must equal the stored
 # entry, and no key material); an unauthorised signer and a locked target
 # exit 1 with nothing written; forged, garbled and stale POSTs are 400 and
-# 409 with nothing written; 16 concurrent remote writers x 50 appends end
-# with 800 more contiguous entries that verify (the 409 retry at work).
+# 409 with nothing written; 16 concurrent remote writers x 200 appends end
+# with 3200 more contiguous entries that verify, every seq a writer
+# printed among them once (the 409 retry at work).
 . "$(dirname "$0")/lib.sh"
 need curl python3 xxd
 
-SERVER_PID=
+. "$(dirname "$0")/lib_serve.sh"
+
 PROXY_PID=
 remote_cleanup() {
-	[ -n "$SERVER_PID" ] && kill -KILL "$SERVER_PID" 2>/dev/null
 	[ -n "$PROXY_PID" ] && kill -KILL "$PROXY_PID" 2>/dev/null
-	scn_cleanup
+	serve_cleanup
 }
 trap remote_cleanup EXIT
-
-start_server() {
-	"$LEDGER" serve --listen 127.0.0.1:0 >"$T/serve.out" 2>"$T/serve.err" &
-	SERVER_PID=$!
-	for _ in $(seq 600); do
-		grep -q '^listening on ' "$T/serve.out" 2>/dev/null && break
-		kill -0 "$SERVER_PID" 2>/dev/null ||
-			fail "serve exited early: $(cat "$T/serve.err")"
-		sleep 0.05
-	done
-	BASE=$(sed -n 's/^listening on //p' "$T/serve.out")
-	[ -n "$BASE" ] || fail "no listening line"
-	ok
-}
 
 # A pass-through proxy that writes every POST body to $T/bodies/N.bin
 # and its answer to N.json: what the server saw, byte for byte.
@@ -170,6 +157,30 @@ rollbacks() {
 	expect_rc 0 ledger $1 rollback staging/api --to 3 -m again
 	expect_err_match 'already as it was at seq 3; nothing written'
 }
+
+# same_as_twin WHAT: the remote ledger and the local twin have the same
+# state and the same kinds, targets and metadata in their logs
+same_as_twin() {
+	local f
+	for f in remote local; do
+		if [ $f = remote ]; then
+			expect_rc 0 ledger state --json
+		else
+			expect_rc 0 ledger --ledger "$TWIN" state --json
+		fi
+		jq_state "$OUT" >"$T/$f.state"
+		if [ $f = remote ]; then
+			expect_rc 0 ledger log --json
+		else
+			expect_rc 0 ledger --ledger "$TWIN" log --json
+		fi
+		python3 -c 'import json,sys; print([ (e["kind"], e["target"], e.get("metadata")) for e in json.load(open(sys.argv[1]))])' "$OUT" >"$T/$f.kinds"
+	done
+	check "remote and local states are the same after $1" \
+		cmp -s "$T/remote.state" "$T/local.state"
+	check "the same kinds, targets and metadata after $1" \
+		cmp -s "$T/remote.kinds" "$T/local.kinds"
+}
 before=$(head_seq)
 rollbacks "--remote $BASE"
 check "three entries appended remotely" [ "$(head_seq)" -eq $((before + 3)) ]
@@ -184,23 +195,24 @@ expect_json target = staging/api
 expect_rc 0 ledger show $((before + 3)) --json
 expect_json kind = rollback
 expect_json target = staging/web
-expect_rc 0 ledger state --json
-cp "$OUT" "$T/remote.json"
-expect_rc 0 ledger --ledger "$TWIN" state --json
-cp "$OUT" "$T/local.json"
-check "remote and local states are the same after rollback" \
-	[ "$(jq_state "$T/remote.json")" = "$(jq_state "$T/local.json")" ]
-expect_rc 0 ledger log --json
-python3 -c 'import json,sys; print([ (e["kind"], e["target"], e.get("metadata")) for e in json.load(open(sys.argv[1]))])' "$OUT" >"$T/remote.kinds"
-expect_rc 0 ledger --ledger "$TWIN" log --json
-python3 -c 'import json,sys; print([ (e["kind"], e["target"], e.get("metadata")) for e in json.load(open(sys.argv[1]))])' "$OUT" >"$T/local.kinds"
-check "the same kinds, targets and metadata after rollback" \
-	cmp -s "$T/remote.kinds" "$T/local.kinds"
+same_as_twin "a rollback"
 expect_rc 0 ledger unlock staging/api -m thaw
 expect_rc 0 ledger --ledger "$TWIN" unlock staging/api -m thaw
 before=$(head_seq)
-expect_rc 2 ledger --remote "$BASE" rollback staging --to 3 -m all
-expect_one_line_error 'roll back each target of staging'
+# a whole cluster: target by target remotely, one transaction locally;
+# the same entries either way
+for L in "$LEDGER_DIR" "$TWIN"; do
+	expect_rc 0 ledger --ledger "$L" set staging/api image.tag=c9 -m "cluster 1"
+	expect_rc 0 ledger --ledger "$L" set staging/web image.tag=c9 -m "cluster 2"
+done
+expect_rc 0 ledger --remote "$BASE" rollback staging --to 3 -m all
+expect_rc 0 ledger --ledger "$TWIN" rollback staging --to 3 -m all
+same_as_twin "a cluster rollback"
+for L in "$LEDGER_DIR" "$TWIN"; do
+	expect_rc 0 ledger --ledger "$L" unlock staging/api -m thaw
+	expect_rc 0 ledger --ledger "$L" unlock staging/web -m thaw
+done
+before=$(head_seq)
 expect_rc 2 ledger --remote "$BASE" rollback staging/api -m x
 expect_rc 2 ledger --remote "$BASE" rollback staging/api --to 3
 expect_rc 2 ledger --remote "$BASE" rollback staging/nope --to 3 -m x
@@ -246,7 +258,8 @@ printf 'not msgpack' >"$T/junk.bin"
 check "junk is 400" [ "$(post "$T/junk.bin")" = 400 ]
 : >"$T/empty.bin"
 check "an empty body is 400" [ "$(post "$T/empty.bin")" = 400 ]
-check "another content type is 415" [ "$(post "$stale" application/json)" = 415 ]
+check "another content type is 415" [ "$(post "$stale" text/plain)" = 415 ]
+check "msgpack bytes as JSON are 400" [ "$(post "$stale" application/json)" = 400 ]
 head -c $((1024 * 1024 + 10)) /dev/zero >"$T/big.bin"
 check "more than 1 MiB is 413" [ "$(post "$T/big.bin")" = 413 ]
 check "GET still works after" [ "$(curl -s -o /dev/null -w '%{http_code}' "$BASE/api/v1/head")" = 200 ]
@@ -258,13 +271,13 @@ expect_one_line_error 'bad signature'
 rm "$T/tamper"
 check "nothing written by any of them" [ "$(head_seq)" -eq "$before" ]
 
-step "16 concurrent remote writers x 50"
+step "16 concurrent remote writers x 200"
 before=$(head_seq)
 start=$(date +%s)
 pids=()
 for w in $(seq 16); do
 	(
-		for i in $(seq 50); do
+		for i in $(seq 200); do
 			"$LEDGER" --remote "$BASE" set staging/load "w$w=$i" \
 				-m "writer $w" >>"$T/load.$w.out" 2>>"$T/load.$w.err" ||
 				echo "writer $w append $i: exit $?" >>"$T/load.fail"
@@ -275,13 +288,19 @@ done
 wait "${pids[@]}"
 kill -0 "$SERVER_PID" || fail "the server died"
 check "no writer failed: $(head -3 "$T/load.fail" 2>/dev/null; cat "$T"/load.*.err 2>/dev/null | sort | uniq -c | head -3)" [ ! -s "$T/load.fail" ]
-check "800 entries appended (head $(head_seq), was $before)" \
-	[ "$(head_seq)" -eq $((before + 800)) ]
+check "3200 entries appended (head $(head_seq), was $before)" \
+	[ "$(head_seq)" -eq $((before + 3200)) ]
+# every writer printed "SEQ HASH" per append: together exactly the 3200
+# new seqs, each once, none lost and none twice
+cat "$T"/load.*.out | awk '{ print $1 }' | sort -n >"$T/load.seqs"
+seq $((before + 1)) $((before + 3200)) >"$T/want.seqs"
+check "the printed seqs are exactly $((before + 1))..$((before + 3200))" \
+	cmp -s "$T/load.seqs" "$T/want.seqs"
 expect_rc 0 ledger verify
 expect_rc 0 ledger get staging/load --json
 for w in $(seq 16); do
-	check "writer $w's last value is there" [ "$(jget "$OUT" values "w$w")" = 50 ]
+	check "writer $w's last value is there" [ "$(jget "$OUT" values "w$w")" = 200 ]
 done
-echo "16 x 50 remote appends in $(( $(date +%s) - start )) s"
+echo "16 x 200 remote appends in $(( $(date +%s) - start )) s"
 
 finish

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <sodium.h>
 
 #include "api.h"
 
@@ -261,6 +262,215 @@ static void test_listen_rejects_malformed_addresses(void **state)
 	}
 }
 
+/* ---- the routes of the web page's API ---- */
+
+static void test_route_parses_page_endpoints(void **state)
+{
+	struct srv_path p;
+	(void)state;
+	assert_int_equal(srv_route_parse("/api/v1/releases", &p, NULL), 0);
+	assert_int_equal(p.id, SRV_R_RELEASES);
+	assert_int_equal(srv_route_parse("/api/v1/keys", &p, NULL), 0);
+	assert_int_equal(p.id, SRV_R_KEYS);
+	assert_int_equal(srv_route_parse("/api/v1/drafts", &p, NULL), 0);
+	assert_int_equal(p.id, SRV_R_DRAFTS);
+	assert_int_equal(srv_route_parse("/api/v1/entries/7/check", &p, NULL),
+			 0);
+	assert_int_equal(p.id, SRV_R_CHECK);
+	assert_int_equal(p.seq, 7);
+	assert_int_equal(srv_route_parse("/api/v1/entries/7/checks", &p, NULL),
+			 -ENOENT);
+	assert_int_equal(srv_route_parse("/api/v1/entries/x/check", &p, NULL),
+			 -EINVAL);
+	assert_int_equal(srv_route_parse("/api/v1/entries//check", &p, NULL),
+			 -EINVAL);
+	assert_true(srv_route_takes_post(SRV_R_ENTRIES));
+	assert_true(srv_route_takes_post(SRV_R_DRAFTS));
+	assert_false(srv_route_takes_post(SRV_R_HEAD));
+	assert_false(srv_route_takes_post(SRV_R_CHECK));
+	assert_true(srv_route_param_ok(SRV_R_RELEASES, "scope"));
+	assert_false(srv_route_param_ok(SRV_R_KEYS, "scope"));
+}
+
+/* ---- POST /api/v1/drafts ---- */
+
+static int draft(const char *json, struct srv_draft_req *d, char *msg)
+{
+	struct ldg_err err = { 0 };
+	int rc = srv_parse_draft(json, strlen(json), d, &err);
+	if (msg)
+		strcpy(msg, err.msg);
+	return rc;
+}
+
+static void test_draft_set_parses(void **state)
+{
+	struct srv_draft_req d;
+	(void)state;
+	assert_int_equal(draft("{\"signer\": \"0a1B2c3d\", \"kind\": \"set\", "
+			       "\"target\": \"staging/api\", \"changes\": "
+			       "{\"image.tag\": \"v2\", \"replicas\": \"3\"}, "
+			       "\"reason\": \"PR 1\", \"force\": true}",
+			       &d, NULL),
+			 0);
+	assert_int_equal(d.kind, LDG_KIND_SET);
+	assert_int_equal(d.keyid[0], 0x0a);
+	assert_int_equal(d.keyid[3], 0x3d);
+	assert_string_equal(d.target, "staging/api");
+	assert_int_equal(d.n, 2);
+	assert_string_equal(d.kv[0].key, "image.tag");
+	assert_string_equal(d.kv[0].value, "v2");
+	assert_true(d.force);
+	assert_string_equal(d.reason, "PR 1");
+	srv_draft_req_free(&d);
+}
+
+static void test_draft_unset_rollback_lock_parse(void **state)
+{
+	struct srv_draft_req d;
+	(void)state;
+	assert_int_equal(draft("{\"signer\": \"00000001\", \"kind\": \"unset\", "
+			       "\"target\": \"a/b\", \"keys\": [\"x\", \"y.z\"], "
+			       "\"reason\": \"r\"}",
+			       &d, NULL),
+			 0);
+	assert_int_equal(d.n, 2);
+	assert_null(d.kv[1].value);
+	assert_string_equal(d.kv[1].key, "y.z");
+	srv_draft_req_free(&d);
+	assert_int_equal(draft("{\"signer\": \"00000001\", \"kind\": "
+			       "\"rollback\", \"target\": \"a/b\", \"to\": 41, "
+			       "\"reason\": \"r\"}",
+			       &d, NULL),
+			 0);
+	assert_int_equal(d.kind, LDG_KIND_ROLLBACK);
+	assert_int_equal(d.to, 41);
+	srv_draft_req_free(&d);
+	assert_int_equal(draft("{\"signer\": \"00000001\", \"kind\": \"unlock\", "
+			       "\"target\": \"a/b\", \"reason\": \"r\"}",
+			       &d, NULL),
+			 0);
+	assert_int_equal(d.kind, LDG_KIND_UNLOCK);
+	srv_draft_req_free(&d);
+}
+
+static void test_draft_refuses_bad_requests_saying_why(void **state)
+{
+	static const struct {
+		const char *json, *why;
+	} bad[] = {
+		{ "", "malformed JSON" },
+		{ "[]", "expected a JSON object" },
+		{ "{\"kind\": \"lock\", \"target\": \"a/b\", \"reason\": \"r\"}",
+		  "\"signer\" is missing" },
+		{ "{\"signer\": \"0000001\", \"kind\": \"lock\", \"target\": "
+		  "\"a/b\", \"reason\": \"r\"}",
+		  "signer" },
+		{ "{\"signer\": \"0000000g\", \"kind\": \"lock\", \"target\": "
+		  "\"a/b\", \"reason\": \"r\"}",
+		  "signer" },
+		{ "{\"signer\": 1, \"kind\": \"lock\", \"target\": \"a/b\", "
+		  "\"reason\": \"r\"}",
+		  "must be a string" },
+		{ "{\"signer\": \"00000001\", \"kind\": \"key-add\", \"target\": "
+		  "\"a/b\", \"reason\": \"r\"}",
+		  "kind" },
+		{ "{\"signer\": \"00000001\", \"kind\": \"lock\", \"target\": "
+		  "\"a\", \"reason\": \"r\"}",
+		  "target" },
+		{ "{\"signer\": \"00000001\", \"kind\": \"lock\", \"target\": "
+		  "\"a/b\", \"reason\": \"\"}",
+		  "reason" },
+		{ "{\"signer\": \"00000001\", \"kind\": \"lock\", \"target\": "
+		  "\"a/b\", \"reason\": \"r\", \"changes\": {}}",
+		  "unknown member \"changes\"" },
+		{ "{\"signer\": \"00000001\", \"kind\": \"set\", \"target\": "
+		  "\"a/b\", \"reason\": \"r\", \"changes\": {}}",
+		  "changes" },
+		{ "{\"signer\": \"00000001\", \"kind\": \"set\", \"target\": "
+		  "\"a/b\", \"reason\": \"r\", \"changes\": {\"a b\": \"v\"}}",
+		  "key" },
+		{ "{\"signer\": \"00000001\", \"kind\": \"set\", \"target\": "
+		  "\"a/b\", \"reason\": \"r\", \"changes\": {\"k\": \"\"}}",
+		  "value" },
+		{ "{\"signer\": \"00000001\", \"kind\": \"set\", \"target\": "
+		  "\"a/b\", \"reason\": \"r\", \"changes\": {\"k\": \"v\"}, "
+		  "\"force\": 1}",
+		  "force" },
+		{ "{\"signer\": \"00000001\", \"kind\": \"unset\", \"target\": "
+		  "\"a/b\", \"reason\": \"r\", \"keys\": [1]}",
+		  "keys" },
+		{ "{\"signer\": \"00000001\", \"kind\": \"rollback\", \"target\": "
+		  "\"a/b\", \"reason\": \"r\", \"to\": 0}",
+		  "to" },
+		{ "{\"signer\": \"00000001\", \"signer\": \"00000002\", \"kind\": "
+		  "\"lock\", \"target\": \"a/b\", \"reason\": \"r\"}",
+		  "malformed JSON" },
+		{ "{\"signer\": \"00000001\", \"kind\": \"lock\", \"target\": "
+		  "\"a/b\", \"reason\": \"r\\u0000x\"}",
+		  "NUL" },
+	};
+	char msg[LDG_ERR_MSG_MAX];
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct srv_draft_req d;
+		msg[0] = '\0';
+		if (draft(bad[i].json, &d, msg) != -EINVAL)
+			fail_msg("accepted: %s", bad[i].json);
+		if (!strstr(msg, bad[i].why))
+			fail_msg("%s: message \"%s\" lacks \"%s\"",
+				 bad[i].json, msg, bad[i].why);
+		srv_draft_req_free(&d);
+	}
+}
+
+static void test_signed_draft_puts_the_signature_last(void **state)
+{
+	/* a fake "entry" ending in c4 40 + 64 zero bytes */
+	uint8_t raw[70] = { 0x9b, 1, 2, 3, 0xc4, 0x40 };
+	char b64[200], sig[200], json[600];
+	struct ldg_err err = { 0 };
+	uint8_t sigbytes[64], *out = NULL;
+	size_t len = 0;
+	(void)state;
+	memset(sigbytes, 0xab, sizeof(sigbytes));
+	sodium_bin2base64(b64, sizeof(b64), raw, sizeof(raw),
+			  sodium_base64_VARIANT_ORIGINAL);
+	sodium_bin2base64(sig, sizeof(sig), sigbytes, sizeof(sigbytes),
+			  sodium_base64_VARIANT_ORIGINAL);
+	snprintf(json, sizeof(json), "{\"draft\": \"%s\", \"signature\": \"%s\"}",
+		 b64, sig);
+	assert_int_equal(srv_parse_signed_draft(json, strlen(json), &out, &len,
+						&err),
+			 0);
+	assert_int_equal(len, sizeof(raw));
+	assert_memory_equal(out, raw, 6);
+	assert_memory_equal(out + 6, sigbytes, 64);
+	free(out);
+	/* a signature of 63 bytes */
+	sodium_bin2base64(sig, sizeof(sig), sigbytes, 63,
+			  sodium_base64_VARIANT_ORIGINAL);
+	snprintf(json, sizeof(json), "{\"draft\": \"%s\", \"signature\": \"%s\"}",
+		 b64, sig);
+	assert_int_equal(srv_parse_signed_draft(json, strlen(json), &out, &len,
+						&err),
+			 -EINVAL);
+	assert_null(out);
+	assert_non_null(strstr(err.msg, "signature"));
+	/* not ending in a signature field */
+	raw[4] = 0xc5;
+	sodium_bin2base64(b64, sizeof(b64), raw, sizeof(raw),
+			  sodium_base64_VARIANT_ORIGINAL);
+	sodium_bin2base64(sig, sizeof(sig), sigbytes, 64,
+			  sodium_base64_VARIANT_ORIGINAL);
+	snprintf(json, sizeof(json), "{\"draft\": \"%s\", \"signature\": \"%s\"}",
+		 b64, sig);
+	assert_int_equal(srv_parse_signed_draft(json, strlen(json), &out, &len,
+						&err),
+			 -EINVAL);
+	assert_non_null(strstr(err.msg, "not an entry"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -278,6 +488,11 @@ int main(void)
 		cmocka_unit_test(test_accept_other_types_mean_json),
 		cmocka_unit_test(test_listen_parses_ipv4_and_ipv6),
 		cmocka_unit_test(test_listen_rejects_malformed_addresses),
+		cmocka_unit_test(test_route_parses_page_endpoints),
+		cmocka_unit_test(test_draft_set_parses),
+		cmocka_unit_test(test_draft_unset_rollback_lock_parse),
+		cmocka_unit_test(test_draft_refuses_bad_requests_saying_why),
+		cmocka_unit_test(test_signed_draft_puts_the_signature_last),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

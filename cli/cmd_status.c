@@ -1,0 +1,52 @@
+#include <stdlib.h>
+
+#include "cli.h"
+#include "render.h"
+
+static const char help[] =
+	"usage: ledger status [CLUSTER[/RELEASE]] [--json]\n\n"
+	"What each release should run and where it stands: its values, who\n"
+	"set them, when and why, its lock, and the applier's last outcome\n"
+	"(\"applied at seq N\", \"..., behind\" when the ledger changed since,\n"
+	"\"FAILED at seq N\", or \"never applied\").\n\n"
+	"  --json   {\"head\", \"releases\": [...]} as GET /api/v1/releases\n";
+
+int cmd_status(int argc, char **argv, struct cli_ctx *c)
+{
+	static const struct option opts[] = {
+		CLI_COMMON_OPTS,
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct ldg_err err = { 0 };
+	struct ldg_store *s;
+	struct ldg_read *r;
+	const char *scope = NULL;
+	bool json = false;
+	char *out;
+	size_t len;
+	int opt, rc;
+
+	c->help = help;
+	for (;;) {
+		opt = cli_getopt(c, argc, argv, ":hL:", opts, NULL, &rc);
+		if (opt == 0)
+			break;
+		if (opt == 'j')
+			json = true;
+	}
+	if (rc >= 0)
+		return rc;
+	rc = cli_scope_arg(c, argc, argv, &scope);
+	if (rc)
+		return rc;
+	rc = cli_open_read(c, &s, &r);
+	if (rc)
+		return rc;
+	if (ldg_render_releases(r, scope, json, &out, &len, &err))
+		rc = cli_fail(c, &err);
+	else
+		rc = cli_emit(out, len);
+	cli_close_read(s, r);
+	return rc;
+}

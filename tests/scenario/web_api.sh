@@ -1,0 +1,386 @@
+#!/bin/bash
+# web_api.sh - what the web page stands on, against `ledger serve` on a
+# free loopback port: GET /api/v1/releases (= `ledger status --json`),
+# /api/v1/keys, /api/v1/entries/SEQ/check (a forged entry shows a bad
+# signature); the draft flow a browser uses (POST /api/v1/drafts, sign
+# the returned message elsewhere, POST the signature) for set, unset,
+# lock, unlock and rollback, with the signing done by openssl so that
+# only the secret key's holder signs; every refusal (unknown signer, out
+# of scope, locked, bad JSON, wrong signature, stale or replayed draft)
+# with nothing written; the POST rate limit (429 with Retry-After); the
+# page's static files with their Content-Security-Policy and ETag; and
+# `ledger --remote URL rollback CLUSTER`.
+. "$(dirname "$0")/lib.sh"
+need curl python3 openssl
+
+. "$(dirname "$0")/lib_serve.sh"
+
+# pem NAME: the PKCS#8 PEM of $T/keys/NAME.key's Ed25519 seed, for openssl
+pem() {
+	python3 - "$T/keys/$1.key" >"$T/$1.pem" <<'PY'
+import base64, sys
+raw = base64.b64decode(open(sys.argv[1]).read().strip().split("+", 4)[4])
+assert raw[0] == 1 and len(raw) == 33
+der = bytes.fromhex("302e020100300506032b657004220420") + raw[1:]
+print("-----BEGIN PRIVATE KEY-----")
+print(base64.b64encode(der).decode())
+print("-----END PRIVATE KEY-----")
+PY
+}
+
+keyid() { cut -d+ -f4 "$T/keys/$1.key"; }
+
+# draft KEYNAME JSON-WITHOUT-SIGNER: POST /api/v1/drafts as that key; the
+# answer in $T/draft.json
+draft() {
+	local who=$1 body=$2
+	http "${3:-200}" /api/v1/drafts -H 'Content-Type: application/json' \
+		--data-binary "{\"signer\": \"$(keyid "$who")\", $body}"
+	cp "$OUT" "$T/draft.json"
+}
+
+# sign KEYNAME: the signature of $T/draft.json's message by that key, and
+# the JSON body of POST /api/v1/entries in $T/signed.json
+sign() {
+	python3 -c 'import json,sys,base64; sys.stdout.buffer.write(base64.b64decode(json.load(open(sys.argv[1]))["message"]))' \
+		"$T/draft.json" >"$T/msg.bin"
+	openssl pkeyutl -sign -inkey "$T/$1.pem" -rawin -in "$T/msg.bin" \
+		-out "$T/sig.bin" || fail "openssl could not sign"
+	python3 - "$T/draft.json" "$T/sig.bin" >"$T/signed.json" <<'PY'
+import base64, json, sys
+d = json.load(open(sys.argv[1]))
+sig = base64.b64encode(open(sys.argv[2], "rb").read()).decode()
+print(json.dumps({"draft": d["draft"], "signature": sig}))
+PY
+}
+
+post_signed() { # STATUS
+	http "$1" /api/v1/entries -H 'Content-Type: application/json' \
+		--data-binary @"$T/signed.json"
+}
+
+# ---------------------------------------------------------------------
+step "a ledger with a deployer and an outsider"
+init_ledger example.com/deploy/web
+new_key deployer
+new_key outsider
+new_key applier
+expect_rc 0 ledger key add "$T/keys/deployer.pub" --role deployer \
+	--scope 'staging/*' -m "CI"
+expect_rc 0 ledger key add "$T/keys/applier.pub" --role applier \
+	--scope 'staging/*' -m "applier"
+expect_rc 0 ledger set staging/api image.tag=v1 replicas=2 -m "PR #1"
+expect_rc 0 ledger set staging/api image.tag=v2 -m "PR #2"
+expect_rc 0 ledger set staging/web image.tag=w1 -m "web"
+expect_rc 0 ledger set prod/api image.tag=p1 -m "prod"
+expect_rc 0 ledger lock staging/web -m "freeze"
+pem deployer
+pem outsider
+start_server
+
+# ---------------------------------------------------------------------
+step "releases = ledger status --json"
+http 200 /api/v1/releases
+run ledger status --json
+check "releases = status --json (bytes)" cmp -s "$OUT" "$T/.out"
+http 200 /api/v1/releases
+cp "$OUT" "$T/rel.json"
+check "three releases" [ "$(jlen "$T/rel.json" releases)" = 3 ]
+check "first is prod/api" [ "$(jget "$T/rel.json" releases 0 target)" = prod/api ]
+check "staging/api v2" [ "$(jget "$T/rel.json" releases 1 values image.tag)" = v2 ]
+check "set by admin" [ "$(jget "$T/rel.json" releases 1 changed signer)" = admin ]
+check "why" [ "$(jget "$T/rel.json" releases 1 changed reason)" = "PR #2" ]
+check "changed at seq 5" [ "$(jget "$T/rel.json" releases 1 changed seq)" = 5 ]
+check "staging/web locked" [ "$(jget "$T/rel.json" releases 2 locked reason)" = freeze ]
+check "never applied" [ "$(jget "$T/rel.json" releases 1 apply)" = null ]
+http 200 "/api/v1/releases?scope=staging"
+check "scope=staging: two" [ "$(jlen "$OUT" releases)" = 2 ]
+expect_error 400 "/api/v1/releases?scope=Bad" 'cluster'
+run ledger status
+expect_out_match '^staging/api +image.tag=v2 replicas=2 +admin +[0-9T:-]+ +PR #2 +- +never applied$'
+expect_out_match '^staging/web .* locked \(seq 8\) +never applied$'
+
+step "the applier's outcome shows"
+expect_rc 0 ledger set staging/api image.tag=v2 -m noop
+FIX=$(cd "$(dirname "$0")/fixtures" && pwd)
+mkdir -p "$T/bin" "$T/cfg/clusters/staging"
+cp "$FIX/helmfile" "$T/bin/helmfile"
+chmod 755 "$T/bin/helmfile"
+cp "$FIX/helmfile.yaml" "$T/cfg/clusters/staging/helmfile.yaml"
+export HF_LOG=$T/hf.log HF_BUILD=$FIX/build.yaml
+expect_rc 0 env PATH="$T/bin:$PATH" "$LEDGER" apply staging \
+	--config-dir "$T/cfg" --key "$T/keys/applier.key"
+run ledger status staging/api --json
+check "applied" [ "$(jget "$OUT" releases 0 apply kind)" = applied ]
+check "current" [ "$(jget "$OUT" releases 0 apply current)" = true ]
+expect_rc 0 ledger set staging/api image.tag=v3 -m "PR #3"
+run ledger status staging/api --json
+check "behind after a newer set" [ "$(jget "$OUT" releases 0 apply current)" = false ]
+run ledger status staging/api
+expect_out_match 'applied at seq [0-9]+, behind$'
+expect_rc 0 ledger set staging/api image.tag=v2 -m "back to v2"
+
+# ---------------------------------------------------------------------
+step "keys"
+http 200 /api/v1/keys
+check "three keys" [ "$(jlen "$OUT" keys)" = 3 ]
+check "admin first" [ "$(jget "$OUT" keys 0 name)" = admin ]
+check "deployer's role" [ "$(jget "$OUT" keys 2 role)" = deployer ]
+check "deployer's scopes" [ "$(jget "$OUT" keys 2 scopes)" = 'staging/*' ]
+check "deployer's vkey" [ "$(jget "$OUT" keys 2 vkey)" = "$(cat "$T/keys/deployer.pub")" ]
+check "deployer's keyid" [ "$(jget "$OUT" keys 2 keyid)" = "$(keyid deployer)" ]
+check "not revoked" [ "$(jget "$OUT" keys 2 revoked_seq)" = null ]
+
+step "one entry's check"
+http 200 /api/v1/entries/5/check
+cp "$OUT" "$T/check5.json"
+check "signature ok" [ "$(jget "$OUT" signature ok)" = true ]
+check "signer key ok" [ "$(jget "$OUT" signer_key ok)" = true ]
+check "signer named" [ "$(jget "$OUT" key name)" = admin ]
+check "prev links" [ "$(jget "$OUT" chain prev_ok)" = true ]
+check "next links" [ "$(jget "$OUT" chain next_ok)" = true ]
+run ledger show 5 --json
+check "hash = show's" [ "$(jget "$T/check5.json" hash)" = "$(jget "$T/.out" hash)" ]
+http 200 /api/v1/entries/1/check
+check "init: signature ok" [ "$(jget "$OUT" signature ok)" = true ]
+check "init: prev is zero" [ "$(jget "$OUT" chain prev_ok)" = true ]
+HEAD=$(head_seq)
+http 200 "/api/v1/entries/$HEAD/check"
+check "head: no next" [ "$(jget "$OUT" chain next_ok)" = null ]
+expect_error 404 "/api/v1/entries/$((HEAD + 1))/check" 'no entry'
+expect_error 400 /api/v1/entries/0/check 'entry'
+expect_error 404 /api/v1/entries/1/checks 'no such resource'
+
+# ---------------------------------------------------------------------
+step "a set through a draft, signed elsewhere"
+snapshot before
+draft deployer '"kind": "set", "target": "staging/api", "changes": {"image.tag": "v9"}, "reason": "PR #9"'
+check "draft seq = head + 1" [ "$(jget "$T/draft.json" seq)" = $((HEAD + 1)) ]
+check "draft entry shown" [ "$(jget "$T/draft.json" entry changes 0 value)" = v9 ]
+check "draft signer" [ "$(jget "$T/draft.json" entry signer name)" = deployer ]
+assert_unchanged before
+sign deployer
+post_signed 201
+check "appended at head + 1" [ "$(jget "$OUT" seq)" = $((HEAD + 1)) ]
+run ledger get staging/api image.tag
+expect_out v9
+run ledger show $((HEAD + 1)) --json
+check "signed by deployer" [ "$(jget "$T/.out" signer name)" = deployer ]
+check "reason" [ "$(jget "$T/.out" reason)" = "PR #9" ]
+check "the ledger verifies" [ -n "$(head_seq)" ]
+
+step "replaying it: 409, nothing written"
+snapshot after_set
+post_signed 409
+check "409 names the head" [ "$(jget "$OUT" head seq)" = $((HEAD + 1)) ]
+assert_unchanged after_set
+
+step "a stale draft: 409"
+draft deployer '"kind": "set", "target": "staging/api", "changes": {"image.tag": "v10"}, "reason": "stale"'
+sign deployer
+expect_rc 0 ledger set staging/other k=v -m "moves the head"
+snapshot moved
+post_signed 409
+assert_unchanged moved
+
+step "a wrong signature: 400, nothing written"
+draft deployer '"kind": "set", "target": "staging/api", "changes": {"image.tag": "v11"}, "reason": "forged"'
+sign outsider
+expect_error 400 /api/v1/entries 'signature' -H 'Content-Type: application/json' --data-binary @"$T/signed.json"
+python3 - "$T/signed.json" >"$T/short.json" <<'PY'
+import json, sys, base64
+d = json.load(open(sys.argv[1])); d["signature"] = base64.b64encode(b"x" * 10).decode()
+print(json.dumps(d))
+PY
+expect_error 400 /api/v1/entries 'signature' -H 'Content-Type: application/json' --data-binary @"$T/short.json"
+expect_error 400 /api/v1/entries 'not base64' -H 'Content-Type: application/json' --data-binary '{"draft": "***", "signature": "AA=="}'
+expect_error 400 /api/v1/entries 'unknown member' -H 'Content-Type: application/json' --data-binary '{"draft": "AA==", "signature": "AA==", "x": 1}'
+expect_error 400 /api/v1/entries 'malformed JSON' -H 'Content-Type: application/json' --data-binary '{"draft": '
+expect_error 400 /api/v1/entries 'not an entry' -H 'Content-Type: application/json' --data-binary '{"draft": "AAAA", "signature": "'"$(head -c 64 /dev/zero | base64 -w0)"'"}'
+assert_unchanged moved
+
+step "draft refusals"
+draft outsider '"kind": "set", "target": "staging/api", "changes": {"image.tag": "x"}, "reason": "r"' 403
+check "unknown signer" grep -q 'no key with that id' "$OUT"
+draft deployer '"kind": "set", "target": "prod/api", "changes": {"image.tag": "x"}, "reason": "r"' 403
+check "out of scope" grep -q 'scope' "$OUT"
+draft deployer '"kind": "set", "target": "staging/web", "changes": {"image.tag": "x"}, "reason": "r"' 423
+check "locked, with the reason" grep -q 'freeze' "$OUT"
+draft deployer '"kind": "set", "target": "staging/api", "changes": {"image.tag": "v9"}, "reason": "same"'
+check "nothing to do: draft null" [ "$(jget "$T/draft.json" draft)" = null ]
+expect_error 400 /api/v1/drafts 'kind' -H 'Content-Type: application/json' \
+	--data-binary "{\"signer\": \"$(keyid deployer)\", \"kind\": \"key-add\", \"target\": \"staging/api\", \"reason\": \"r\"}"
+expect_error 400 /api/v1/drafts 'unknown member "to"' -H 'Content-Type: application/json' \
+	--data-binary "{\"signer\": \"$(keyid deployer)\", \"kind\": \"set\", \"target\": \"staging/api\", \"reason\": \"r\", \"to\": 3, \"changes\": {\"a\": \"b\"}}"
+expect_error 400 /api/v1/drafts 'signer' -H 'Content-Type: application/json' \
+	--data-binary '{"signer": "xyz", "kind": "lock", "target": "staging/api", "reason": "r"}'
+expect_error 400 /api/v1/drafts 'reason' -H 'Content-Type: application/json' \
+	--data-binary "{\"signer\": \"$(keyid deployer)\", \"kind\": \"lock\", \"target\": \"staging/api\"}"
+expect_error 400 /api/v1/drafts 'target' -H 'Content-Type: application/json' \
+	--data-binary "{\"signer\": \"$(keyid deployer)\", \"kind\": \"lock\", \"target\": \"Staging/api\", \"reason\": \"r\"}"
+expect_error 400 /api/v1/drafts 'key' -H 'Content-Type: application/json' \
+	--data-binary "{\"signer\": \"$(keyid deployer)\", \"kind\": \"set\", \"target\": \"staging/api\", \"reason\": \"r\", \"changes\": {\"bad key\": \"v\"}}"
+expect_error 400 /api/v1/drafts 'changes' -H 'Content-Type: application/json' \
+	--data-binary "{\"signer\": \"$(keyid deployer)\", \"kind\": \"set\", \"target\": \"staging/api\", \"reason\": \"r\", \"changes\": {\"a\": 1}}"
+expect_error 400 /api/v1/drafts 'malformed JSON' -H 'Content-Type: application/json' --data-binary '[1,'
+expect_error 400 /api/v1/drafts 'expected a JSON object' -H 'Content-Type: application/json' --data-binary '[1]'
+expect_error 400 /api/v1/drafts 'to' -H 'Content-Type: application/json' \
+	--data-binary "{\"signer\": \"$(keyid deployer)\", \"kind\": \"rollback\", \"target\": \"staging/api\", \"reason\": \"r\", \"to\": 99999}"
+expect_error 415 /api/v1/drafts 'application/json' --data-binary '{}' -H 'Content-Type: text/plain'
+expect_error 405 /api/v1/drafts 'not allowed'
+check "405 says Allow: POST" [ "$(header Allow)" = POST ]
+assert_unchanged moved
+
+step "unset, lock, unlock and rollback through drafts"
+draft deployer '"kind": "unset", "target": "staging/api", "keys": ["replicas"], "reason": "drop"'
+sign deployer
+post_signed 201
+run ledger get staging/api replicas
+check "replicas gone" [ "$RC" = 1 ]
+draft deployer '"kind": "lock", "target": "staging/api", "reason": "hold"'
+sign deployer
+post_signed 201
+run ledger state staging/api --json
+check "locked" [ "$(jget "$T/.out" targets staging/api locked reason)" = hold ]
+draft deployer '"kind": "set", "target": "staging/api", "changes": {"image.tag": "v12"}, "reason": "forced", "force": true'
+sign deployer
+post_signed 201
+run ledger get staging/api image.tag
+expect_out v12
+draft deployer '"kind": "unlock", "target": "staging/api", "reason": "go"'
+sign deployer
+post_signed 201
+run ledger log staging/api --json
+TO=$(python3 -c 'import json,sys; print([e["seq"] for e in json.load(open(sys.argv[1])) if e["reason"] == "PR #1"][0])' "$T/.out")
+draft deployer "\"kind\": \"rollback\", \"target\": \"staging/api\", \"to\": $TO, \"reason\": \"bad release\""
+check "rollback draft carries rollback-to" [ "$(jget "$T/draft.json" entry metadata rollback-to)" = "$TO" ]
+sign deployer
+post_signed 201
+run ledger get staging/api image.tag
+expect_out v1
+run ledger get staging/api replicas
+expect_out 2
+check "the ledger verifies" [ -n "$(head_seq)" ]
+
+# ---------------------------------------------------------------------
+step "the page's files"
+http 200 /
+check "html" [ "$(header Content-Type)" = "text/html; charset=utf-8" ]
+check "CSP: own scripts only" [ -n "$(header Content-Security-Policy | grep "script-src 'self'")" ]
+check "no frames" [ "$(header X-Frame-Options)" = DENY ]
+check "the page loads app.js" grep -q '/ui/app.js' "$OUT"
+ETAG=$(header ETag)
+check "an ETag" [ -n "$ETAG" ]
+http 304 / -H "If-None-Match: $ETAG"
+check "a 304 carries the page's CSP (a browser keeps it)" [ -n "$(header Content-Security-Policy | grep "script-src 'self'")" ]
+http 200 /ui/app.js
+check "javascript" [ "$(header Content-Type)" = "text/javascript; charset=utf-8" ]
+http 200 /ui/app.css
+check "css" [ "$(header Content-Type)" = "text/css; charset=utf-8" ]
+expect_error 404 /ui/nope.js 'no such resource'
+expect_error 405 / 'not allowed' -X POST
+http 200 /api/v1/head
+check "API: CSP forbids everything" [ "$(header Content-Security-Policy)" = "default-src 'none'; frame-ancestors 'none'" ]
+stop_server TERM
+
+# ---------------------------------------------------------------------
+step "POST rate limit"
+start_server --post-rate 2
+codes=
+for _ in 1 2 3 4 5 6 7 8; do
+	codes="$codes $(curl -s -o "$OUT" -D "$T/.hdr" -w '%{http_code}' -H 'Content-Type: application/json' --data-binary '{}' "$BASE/api/v1/drafts")"
+done
+check "a burst of 4, then 429 (got$codes)" [ "$codes" = " 400 400 400 400 429 429 429 429" ]
+check "429 says why" grep -q 'too many requests' "$OUT"
+check "Retry-After" [ "$(header Retry-After)" = 1 ]
+http 200 /api/v1/head
+sleep 1.2
+http 400 /api/v1/drafts -H 'Content-Type: application/json' --data-binary '{}'
+stop_server TERM
+
+step "a remote rollback of a whole cluster"
+start_server
+expect_rc 0 ledger set staging/api image.tag=c1 -m "c1"
+R1=$(head_seq)
+expect_rc 0 ledger set staging/api image.tag=c2 -m "c2"
+expect_rc 0 ledger set staging/new k=v -m "new since"
+expect_rc 0 ledger unset staging/other k -m "gone since"
+snapshot remote_before
+expect_rc 0 ledger --remote "$BASE" rollback staging --to "$R1" -m "cluster rollback"
+check "three targets rolled back and locked" [ "$(grep -c 'rolled back' "$ERR")" = 3 ]
+check "staging/web was locked already: only three locks" [ "$(grep -c '^locked' "$ERR")" = 3 ]
+run ledger get staging/api image.tag
+expect_out c1
+run ledger get staging/new k
+check "staging/new emptied" [ "$RC" = 1 ]
+run ledger get staging/other k
+expect_out v
+run ledger state staging --json
+check "staging/api locked" [ "$(jget "$T/.out" targets staging/api locked reason)" = "cluster rollback" ]
+check "the ledger verifies" [ -n "$(head_seq)" ]
+snapshot remote_after
+expect_rc 0 ledger --remote "$BASE" rollback staging --to "$R1" -m "again"
+check "again: nothing to restore" [ -z "$(grep 'rolled back' "$ERR")" ]
+assert_unchanged remote_after
+expect_rc 2 ledger --remote "$BASE" rollback nowhere --to "$R1" -m "x"
+expect_one_line_error 'no targets'
+stop_server TERM
+
+step "checkpoints: signed by a keyring key elsewhere, kept here"
+start_server
+expect_error 404 /api/v1/checkpoint 'no checkpoint has been published'
+expect_rc 0 ledger --remote "$BASE" checkpoint -o "$T/cp1.txt"
+expect_err_match '^published checkpoint of [0-9]+ entries to '
+CPN=$(sed -n 2p "$T/cp1.txt")
+check "the checkpoint is of the head" [ "$CPN" = "$(head_seq)" ]
+http 200 /api/v1/checkpoint
+check "served as text" [ "$(header Content-Type)" = "text/plain; charset=utf-8" ]
+check "served = signed" cmp -s "$OUT" "$T/cp1.txt"
+check "kept beside the ledger" cmp -s "$LEDGER_DIR/checkpoint" "$T/cp1.txt"
+expect_rc 0 ledger verify --checkpoint "$T/cp1.txt"
+# a deployer key is a keyring key too: it may attest what it sees
+expect_rc 0 ledger set staging/api image.tag=cp2 -m "after the checkpoint" --force
+expect_rc 0 ledger --remote "$BASE" checkpoint --key "$T/keys/deployer.key" -o "$T/cp2.txt"
+http 200 /api/v1/checkpoint
+check "the newer one is served" cmp -s "$OUT" "$T/cp2.txt"
+# refusals, nothing kept
+expect_rc 1 ledger --remote "$BASE" checkpoint --key "$T/keys/outsider.key"
+expect_one_line_error 'not signed by a trusted key'
+expect_error 409 /api/v1/checkpoint 'newer checkpoint' -H 'Content-Type: text/plain' --data-binary @"$T/cp1.txt"
+sed '3s/^./A/' "$T/cp2.txt" >"$T/cpbad.txt"
+code=$(curl -s -o "$OUT" -w '%{http_code}' -H 'Content-Type: text/plain' --data-binary @"$T/cpbad.txt" "$BASE/api/v1/checkpoint")
+check "a changed root breaks the signature (403, got $code)" [ "$code" = 403 ]
+expect_error 400 /api/v1/checkpoint 'checkpoint' -H 'Content-Type: text/plain' --data-binary 'not a note'
+expect_error 415 /api/v1/checkpoint 'text/plain' -H 'Content-Type: application/json' --data-binary '{}'
+http 200 /api/v1/checkpoint
+check "still the newer one" cmp -s "$OUT" "$T/cp2.txt"
+stop_server TERM
+start_server
+http 200 /api/v1/checkpoint
+check "kept across a restart" cmp -s "$OUT" "$T/cp2.txt"
+stop_server TERM
+start_server --read-only
+http 200 /api/v1/checkpoint
+check "read-only: still served" cmp -s "$OUT" "$T/cp2.txt"
+expect_error 405 /api/v1/checkpoint 'not allowed' -H 'Content-Type: text/plain' --data-binary @"$T/cp2.txt"
+stop_server TERM
+
+step "a rewritten entry: its check says so"
+[ -n "${TAMPER:-}" ] && [ -x "$TAMPER" ] || fail "TAMPER (ldg_tamper) not set"
+# "PR #2" -> "PR #3" inside entry 5: still a well-formed entry
+off=$("$TAMPER" "$LEDGER_DIR" find 5 "$(printf 'PR #2' | od -An -tx1 | tr -d ' \n')") ||
+	fail "the reason of entry 5 not found"
+"$TAMPER" "$LEDGER_DIR" flip 5 $((off + 4)) || fail "flip failed"
+start_server --read-only
+http 200 /api/v1/entries/5/check
+check "signature no longer verifies" [ "$(jget "$OUT" signature ok)" = false ]
+check "and says so" [ "$(jget "$OUT" signature problem)" = "the signature does not verify" ]
+cp "$OUT" "$T/check5b.json"
+http 200 /api/v1/entries/6/check
+check "entry 6's prev no longer links" [ "$(jget "$OUT" chain prev_ok)" = false ]
+check "entry 5's next no longer links to it" [ "$(jget "$T/check5b.json" chain next_ok)" = false ]
+http 200 /api/v1/verify
+check "verify fails at 5" [ "$(jget "$OUT" bad_seq)" = 5 ]
+stop_server TERM
+
+finish
