@@ -33,8 +33,26 @@ printf '\n# the pipeline tries again; the lock keeps the rollback in place:\n'
 run set staging/api image.tag=8d1e4b2 -m "PR #42 redeploy" || echo "(exit $?)"
 run history staging/api
 run state
+run status
 run diff 4 6
 run log -n 3
 run checkpoint -o "$work/checkpoint"
 run verify --checkpoint "$work/checkpoint"
+
+# the same ledger over HTTP: the web page and the JSON API
+printf '\n$ ledger serve --listen 127.0.0.1:0 &\n'
+"$LEDGER_BIN" serve --listen 127.0.0.1:0 >"$work/serve.out" 2>&1 &
+serve_pid=$!
+trap 'kill "$serve_pid" 2>/dev/null; rm -rf "$work"' EXIT
+for _ in $(seq 100); do
+	grep -q '^listening on ' "$work/serve.out" && break
+	sleep 0.05
+done
+url=$(sed -n 's/^listening on //p' "$work/serve.out")
+cat "$work/serve.out"
+printf '\n$ curl -s %s/api/v1/head\n' "$url"
+curl -s "$url/api/v1/head"
+printf '\n(the web page is at %s/ while it runs)\n' "$url"
+kill "$serve_pid"
+wait "$serve_pid" 2>/dev/null || true
 printf '\nDemo ledger was in %s (removed on exit).\n' "$work"
