@@ -227,6 +227,9 @@ expect_error 400 /api/v1/drafts 'expected a JSON object' -H 'Content-Type: appli
 expect_error 400 /api/v1/drafts 'to' -H 'Content-Type: application/json' \
 	--data-binary "{\"signer\": \"$(keyid deployer)\", \"kind\": \"rollback\", \"target\": \"staging/api\", \"reason\": \"r\", \"to\": 99999}"
 expect_error 415 /api/v1/drafts 'application/json' --data-binary '{}' -H 'Content-Type: text/plain'
+head -c $((2 * 1024 * 1024 + 1)) /dev/zero >"$T/big.json"
+expect_error 413 /api/v1/drafts 'larger than' -H 'Content-Type: application/json' --data-binary @"$T/big.json"
+expect_error 413 /api/v1/entries 'larger than' -H 'Content-Type: application/json' --data-binary @"$T/big.json"
 expect_error 405 /api/v1/drafts 'not allowed'
 check "405 says Allow: POST" [ "$(header Allow)" = POST ]
 assert_unchanged moved
