@@ -7,7 +7,7 @@ PACKAGES=(
 	build-essential pkg-config meson ninja-build
 	liblmdb-dev lmdb-utils libsodium-dev libyaml-dev libmsgpack-dev
 	libjansson-dev libfuse3-dev fuse3 libcmocka-dev python3
-	libmicrohttpd-dev curl libcurl4-openssl-dev
+	libmicrohttpd-dev curl libcurl4-openssl-dev openssl xxd
 	clang libclang-rt-14-dev
 	chromium
 )
