@@ -281,7 +281,8 @@ int cli_remote_targets(struct cli_ctx *c, const char *cluster, uint64_t at,
 		*n = 0;
 		return rc;
 	}
-	qsort(*out, *n, sizeof(**out), compare_names);
+	if (*n > 1)
+		qsort(*out, *n, sizeof(**out), compare_names);
 	return 0;
 }
 
@@ -452,8 +453,16 @@ int cli_remote_checkpoint(struct cli_ctx *c, const struct ldg_signer *k,
 	j = NULL;
 	if (rc)
 		goto out;
-	rc = http_as(c->remote, "/api/v1/checkpoint", "text/plain",
-		     (const uint8_t *)*note, strlen(*note), &status, &j, err);
+	for (int i = 0; i < CLI_REMOTE_TRIES; i++) {
+		json_decref(j);
+		j = NULL;
+		rc = http_as(c->remote, "/api/v1/checkpoint", "text/plain",
+			     (const uint8_t *)*note, strlen(*note), &status,
+			     &j, err);
+		if (rc || status != 429)
+			break;
+		sleep(1); /* over the POST rate: Retry-After is a second */
+	}
 	if (!rc && status != 201)
 		rc = server_error(status, j,
 				  status == 403 ? -EACCES

@@ -773,17 +773,23 @@ int ldg_history(struct ldg_read *r, const char *scope, uint64_t before,
 	return 0;
 }
 
-int ldg_last_apply(struct ldg_read *r, const char *target, uint64_t *seq)
+int ldg_last_apply(struct ldg_read *r, const char *target, size_t max,
+		   uint64_t *seq)
 {
 	uint64_t before = 0, *seqs = NULL;
-	size_t n = 0;
+	size_t n, seen = 0;
 	int rc;
 
 	*seq = 0;
 	do {
+		n = 0;
 		rc = ldg_history(r, target, before, 64, &seqs, &n);
+		if (rc)
+			break;
 		for (size_t i = 0; !rc && i < n && !*seq; i++) {
 			struct ldg_entry *e;
+			if (max && seen++ == max)
+				break;
 			rc = ldg_entry_read(r, seqs[i], &e, NULL);
 			if (rc)
 				break;
@@ -796,7 +802,7 @@ int ldg_last_apply(struct ldg_read *r, const char *target, uint64_t *seq)
 			before = seqs[n - 1];
 		free(seqs);
 		seqs = NULL;
-	} while (!rc && !*seq && n == 64);
+	} while (!rc && !*seq && n == 64 && !(max && seen >= max));
 	return rc;
 }
 

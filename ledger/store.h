@@ -118,8 +118,10 @@ int ldg_history(struct ldg_read *r, const char *scope, uint64_t before,
 		size_t max, uint64_t **seqs, size_t *n);
 
 /* The newest applied or apply-failed entry of target: *seq, or 0 when
- * there is none. Walks the target's history from the head back. */
-int ldg_last_apply(struct ldg_read *r, const char *target, uint64_t *seq);
+ * there is none among the newest max entries of its history (0: all).
+ * Walks the target's history from the head back. */
+int ldg_last_apply(struct ldg_read *r, const char *target, size_t max,
+		   uint64_t *seq);
 
 struct ldg_keyinfo {
 	struct ldg_vkey vkey;

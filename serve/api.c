@@ -509,11 +509,13 @@ int srv_parse_signed_draft(const char *body, size_t len, uint8_t **out,
 		return -EINVAL;
 	json_object_foreach(o, name, m) {
 		if (strcmp(name, "draft") && strcmp(name, "signature")) {
+			/* name lives in o: the message first */
+			rc = ldg_err_set(err, -EINVAL,
+					 "unknown member \"%.64s\": send "
+					 "{\"draft\", \"signature\"}",
+					 name);
 			json_decref(o);
-			return ldg_err_set(err, -EINVAL,
-					   "unknown member \"%.64s\": send "
-					   "{\"draft\", \"signature\"}",
-					   name);
+			return rc;
 		}
 	}
 	rc = get_b64(o, "draft", LDG_ENTRY_MAX, out, outlen, err);

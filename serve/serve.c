@@ -458,13 +458,18 @@ static int raw_entry(struct ldg_read *r, uint64_t seq, const uint8_t **buf,
 		     size_t *len, uint8_t hash[LDG_HASH_BYTES],
 		     struct ldg_entry **e)
 {
-	int rc = ldg_entry_raw(r, seq, buf, len);
+	int rc;
 
+	if (e)
+		*e = NULL;
+	rc = ldg_entry_raw(r, seq, buf, len);
 	if (rc)
 		return rc;
 	ldg_entry_hash(*buf, *len, hash);
-	if (e && ldg_entry_decode(*buf, *len, e, NULL))
+	if (e && ldg_entry_decode(*buf, *len, e, NULL)) {
+		*e = NULL;
 		return -EBADMSG;
+	}
 	return 0;
 }
 
@@ -487,19 +492,23 @@ static int h_check(const struct request *rq, struct reply *rp)
 	if (begin_entry(rp, rq->sv, seq, &r, &head))
 		return 0;
 	rc = raw_entry(r, seq, &buf, &len, hash, &e);
-	if (rc) {
+	if (rc && rc != -EBADMSG) {
 		ldg_read_end(r);
 		return reply_error(rp, MHD_HTTP_INTERNAL_SERVER_ERROR,
-				   "entry %llu cannot be read or decoded (run "
-				   "ledger verify)",
+				   "entry %llu cannot be read (run ledger "
+				   "verify)",
 				   (unsigned long long)seq);
 	}
 	ldg_hex(hash, LDG_HASH_BYTES, hh);
-	ldg_hex(e->signer, LDG_KEYID_BYTES, kh);
-	if (ldg_keyring_by_id(r, e->signer, &ki)) {
+	if (!e) {
+		/* rewritten into something that is not an entry at all */
+		sig_problem = "the stored bytes are not a valid entry";
+		key = json_null();
+	} else if (ldg_keyring_by_id(r, e->signer, &ki)) {
 		sig_problem = "the signer is not in the keyring";
 		key = json_null();
 	} else {
+		ldg_hex(e->signer, LDG_KEYID_BYTES, kh);
 		if (ldg_entry_verify_sig(buf, len, ldg_store_origin(rq->sv->store),
 					 ki.vkey.pk))
 			sig_problem = "the signature does not verify";
@@ -516,7 +525,9 @@ static int h_check(const struct request *rq, struct reply *rp)
 					? json_integer((json_int_t)ki.revoked_seq)
 					: json_null());
 	}
-	if (seq == 1) {
+	if (!e) {
+		prev_ok = json_false();
+	} else if (seq == 1) {
 		memset(other, 0, sizeof(other));
 		prev_ok = json_boolean(!memcmp(e->prev, other, LDG_HASH_BYTES));
 	} else {
@@ -664,12 +675,15 @@ out_unlock:
 	return 0;
 }
 
-/* The checkpoint kept by an earlier run, if any (not checked again: it
- * was when it came, and a ledger rewritten since is what it shows). */
+/* The checkpoint kept by an earlier run, if it is still one of this
+ * ledger (a ledger restored shorter or created anew in the same
+ * directory makes it stale: then none is served until one is
+ * published). */
 static void load_checkpoint(struct srv *sv)
 {
 	char buf[LDG_CHECKPOINT_MAX + 1];
 	struct ldg_checkpoint *cp;
+	struct ldg_read *r;
 	ssize_t n;
 	int fd = open(sv->cp_path, O_RDONLY | O_CLOEXEC);
 
@@ -679,10 +693,14 @@ static void load_checkpoint(struct srv *sv)
 	close(fd);
 	cp = malloc(sizeof(*cp));
 	if (n > 0 && cp &&
-	    ldg_checkpoint_parse(buf, (size_t)n, cp, NULL) == 0) {
-		buf[n] = '\0';
-		sv->cp_text = strdup(buf);
-		sv->cp_size = cp->size;
+	    ldg_checkpoint_parse(buf, (size_t)n, cp, NULL) == 0 &&
+	    ldg_read_begin(sv->store, &r, NULL) == 0) {
+		if (ldg_checkpoint_check(r, cp, NULL) == 0) {
+			buf[n] = '\0';
+			sv->cp_text = strdup(buf);
+			sv->cp_size = cp->size;
+		}
+		ldg_read_end(r);
 	}
 	free(cp);
 }
@@ -1349,9 +1367,8 @@ static bool post_ok(struct srv *sv, struct MHD_Connection *conn,
 	if (srv_route_parse(url, &path, NULL) ||
 	    !srv_route_takes_post(path.id) || !sv->writer)
 		return false;
-	if (MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND,
-					"after") ||
-	    MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "limit")) {
+	if (MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, NULL,
+				      NULL) > 0) {
 		reply_error(rp, MHD_HTTP_BAD_REQUEST,
 			    "POST %s takes no query parameters", url);
 		return false;
@@ -1375,7 +1392,7 @@ static bool post_ok(struct srv *sv, struct MHD_Connection *conn,
 				    "Content-Type: text/plain");
 			return false;
 		}
-		u->max = LDG_CHECKPOINT_MAX;
+		u->max = LDG_CHECKPOINT_MAX - 1; /* the parser's limit */
 		goto check_length;
 	}
 	u->json = is_type(type, "application/json");
@@ -1419,7 +1436,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn,
 
 /* A static file of the web page: / and /ui/... (assets.h). */
 static bool static_file(struct MHD_Connection *conn, const char *url,
-			const char *method, struct reply *rp)
+			const char *method, size_t upload_size,
+			struct reply *rp)
 {
 	const struct srv_asset *a = srv_asset_find(url);
 	const char *inm;
@@ -1431,6 +1449,11 @@ static bool static_file(struct MHD_Connection *conn, const char *url,
 		reply_error(rp, MHD_HTTP_METHOD_NOT_ALLOWED,
 			    "method %.32s not allowed here (GET, HEAD)",
 			    method);
+		return true;
+	}
+	if (has_body(conn, upload_size)) {
+		reply_error(rp, MHD_HTTP_BAD_REQUEST,
+			    "a %s request takes no body", method);
 		return true;
 	}
 	rp->page = true;
@@ -1498,6 +1521,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 			reply_error(&rp, MHD_HTTP_CONTENT_TOO_LARGE,
 				    "the body is larger than %zu bytes",
 				    u->max);
+		else if (u->len == 0)
+			reply_error(&rp, MHD_HTTP_BAD_REQUEST,
+				    "empty body: see docs/api.md for what "
+				    "POST %s takes", url);
 		else if (u->id == SRV_R_DRAFTS)
 			h_drafts(cls, (const char *)u->buf, u->len, &rp);
 		else if (u->id == SRV_R_CHECKPOINT)
@@ -1512,7 +1539,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 		*u = probe;
 		*con_cls = u;
 		return MHD_YES;
-	} else if (!rp.body && !static_file(conn, url, method, &rp)) {
+	} else if (!rp.body && !static_file(conn, url, method, *upload_data_size,
+					  &rp)) {
 		/* answered on the first call, before any body is read: MHD
 		 * then closes the connection instead of reading a refused
 		 * upload */

@@ -232,6 +232,9 @@ expect_error 413 /api/v1/drafts 'larger than' -H 'Content-Type: application/json
 expect_error 413 /api/v1/entries 'larger than' -H 'Content-Type: application/json' --data-binary @"$T/big.json"
 expect_error 405 /api/v1/drafts 'not allowed'
 check "405 says Allow: POST" [ "$(header Allow)" = POST ]
+expect_error 400 /api/v1/drafts 'empty body' -H 'Content-Type: application/json' -X POST
+expect_error 400 "/api/v1/drafts?x=1" 'takes no query parameters' -H 'Content-Type: application/json' --data-binary '{}'
+expect_error 400 "/api/v1/entries?foo=1" 'takes no query parameters' -H 'Content-Type: application/json' --data-binary '{}'
 assert_unchanged moved
 
 step "unset, lock, unlock and rollback through drafts"
@@ -282,6 +285,7 @@ http 200 /ui/app.css
 check "css" [ "$(header Content-Type)" = "text/css; charset=utf-8" ]
 expect_error 404 /ui/nope.js 'no such resource'
 expect_error 405 / 'not allowed' -X POST
+expect_error 400 / 'takes no body' -X GET --data-binary 'abc'
 http 200 /api/v1/head
 check "API: CSP forbids everything" [ "$(header Content-Security-Policy)" = "default-src 'none'; frame-ancestors 'none'" ]
 stop_server TERM
@@ -350,11 +354,19 @@ check "the newer one is served" cmp -s "$OUT" "$T/cp2.txt"
 expect_rc 1 ledger --remote "$BASE" checkpoint --key "$T/keys/outsider.key"
 expect_one_line_error 'not signed by a trusted key'
 expect_error 409 /api/v1/checkpoint 'newer checkpoint' -H 'Content-Type: text/plain' --data-binary @"$T/cp1.txt"
-sed '3s/^./A/' "$T/cp2.txt" >"$T/cpbad.txt"
+# another first character of the root (whatever it was)
+awk 'NR == 3 { c = substr($0, 1, 1); $0 = (c == "A" ? "B" : "A") substr($0, 2) } { print }' \
+	"$T/cp2.txt" >"$T/cpbad.txt"
+check "the root really changed" [ "$(sed -n 3p "$T/cp2.txt")" != "$(sed -n 3p "$T/cpbad.txt")" ]
 code=$(curl -s -o "$OUT" -w '%{http_code}' -H 'Content-Type: text/plain' --data-binary @"$T/cpbad.txt" "$BASE/api/v1/checkpoint")
 check "a changed root breaks the signature (403, got $code)" [ "$code" = 403 ]
 expect_error 400 /api/v1/checkpoint 'checkpoint' -H 'Content-Type: text/plain' --data-binary 'not a note'
 expect_error 415 /api/v1/checkpoint 'text/plain' -H 'Content-Type: application/json' --data-binary '{}'
+expect_error 400 /api/v1/checkpoint 'empty body' -H 'Content-Type: text/plain' -X POST
+head -c 8191 /dev/zero | tr '\0' a >"$T/cpbig.txt"
+expect_error 400 /api/v1/checkpoint 'checkpoint' -H 'Content-Type: text/plain' --data-binary @"$T/cpbig.txt"
+printf a >>"$T/cpbig.txt"
+expect_error 413 /api/v1/checkpoint 'larger than 8191' -H 'Content-Type: text/plain' --data-binary @"$T/cpbig.txt"
 http 200 /api/v1/checkpoint
 check "still the newer one" cmp -s "$OUT" "$T/cp2.txt"
 stop_server TERM
@@ -367,6 +379,18 @@ http 200 /api/v1/checkpoint
 check "read-only: still served" cmp -s "$OUT" "$T/cp2.txt"
 expect_error 405 /api/v1/checkpoint 'not allowed' -H 'Content-Type: text/plain' --data-binary @"$T/cp2.txt"
 stop_server TERM
+
+step "a kept checkpoint of another ledger is not served"
+cp "$LEDGER_DIR/checkpoint" "$T/kept"
+mv "$LEDGER_DIR" "$T/ledger.saved"
+mkdir -p "$T/fresh" && XDG_CONFIG_HOME=$T/fresh expect_rc 0 ledger keygen other
+XDG_CONFIG_HOME=$T/fresh expect_rc 0 ledger init --origin example.com/deploy/web
+cp "$T/kept" "$LEDGER_DIR/checkpoint"
+start_server
+expect_error 404 /api/v1/checkpoint 'no checkpoint'
+stop_server TERM
+rm -rf "$LEDGER_DIR"
+mv "$T/ledger.saved" "$LEDGER_DIR"
 
 step "a rewritten entry: its check says so"
 [ -n "${TAMPER:-}" ] && [ -x "$TAMPER" ] || fail "TAMPER (ldg_tamper) not set"
@@ -384,6 +408,11 @@ check "entry 6's prev no longer links" [ "$(jget "$OUT" chain prev_ok)" = false 
 check "entry 5's next no longer links to it" [ "$(jget "$T/check5b.json" chain next_ok)" = false ]
 http 200 /api/v1/verify
 check "verify fails at 5" [ "$(jget "$OUT" bad_seq)" = 5 ]
+# the first byte of entry 6 (the fixarray of 11) made something else
+"$TAMPER" "$LEDGER_DIR" flip 6 0 || fail "flip failed"
+http 200 /api/v1/entries/6/check
+check "not an entry at all: said so" [ "$(jget "$OUT" signature problem)" = "the stored bytes are not a valid entry" ]
+check "no key" [ "$(jget "$OUT" key)" = null ]
 stop_server TERM
 
 finish

@@ -469,6 +469,15 @@ static void test_signed_draft_puts_the_signature_last(void **state)
 						&err),
 			 -EINVAL);
 	assert_non_null(strstr(err.msg, "not an entry"));
+	/* an unknown member is named (from memory that is still live:
+	 * ASan runs catch a message read after the JSON is freed) */
+	snprintf(json, sizeof(json),
+		 "{\"draft\": \"AA==\", \"signature\": \"AA==\", "
+		 "\"x_unknown\": 1}");
+	assert_int_equal(srv_parse_signed_draft(json, strlen(json), &out, &len,
+						&err),
+			 -EINVAL);
+	assert_non_null(strstr(err.msg, "unknown member \"x_unknown\""));
 }
 
 int main(void)
