@@ -1419,6 +1419,12 @@ check_length:
 	return true;
 }
 
+/* The per-request pointer of a GET or HEAD without a body, answered on
+ * the handler's second call: an answer queued on the first call makes
+ * libmicrohttpd close the connection (it cannot know no body follows),
+ * and a new connection is a new thread per request. */
+static char answer_next;
+
 static void on_completed(void *cls, struct MHD_Connection *conn,
 			 void **con_cls, enum MHD_RequestTerminationCode toe)
 {
@@ -1427,7 +1433,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn,
 	(void)cls;
 	(void)conn;
 	(void)toe;
-	if (u) {
+	if (u && *con_cls != &answer_next) {
 		free(u->buf);
 		free(u);
 		*con_cls = NULL;
@@ -1512,7 +1518,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 	enum MHD_Result ret;
 
 	(void)version;
-	if (*con_cls) {
+	if (!*con_cls && *upload_data_size == 0 &&
+	    (!strcmp(method, MHD_HTTP_METHOD_GET) ||
+	     !strcmp(method, MHD_HTTP_METHOD_HEAD)) &&
+	    !has_body(conn, 0)) {
+		*con_cls = &answer_next;
+		return MHD_YES;
+	}
+	if (*con_cls == &answer_next) {
+		if (!static_file(conn, url, method, 0, &rp))
+			route(cls, conn, url, method, 0, &rp);
+	} else if (*con_cls) {
 		struct upload *u = *con_cls;
 		if (*upload_data_size)
 			return upload_more(u, upload_data, upload_data_size);

@@ -73,6 +73,11 @@ check "head seq" [ "$(jget "$T/head.json" seq)" = 12 ]
 check "head hash = verify's" [ "$(jget "$T/head.json" hash)" = "$(jget "$T/verify.json" hash)" ]
 check "head root = verify's" [ "$(jget "$T/head.json" root)" = "$(jget "$T/verify.json" root)" ]
 check "head origin" [ "$(jget "$T/head.json" origin)" = example.com/deploy/serve ]
+LAST_CMD="curl -v $BASE/api/v1/head $BASE/api/v1/state (one connection)"
+curl -sv -o /dev/null -o /dev/null "$BASE/api/v1/head" "$BASE/api/v1/state" \
+	>"$T/keepalive.log" 2>&1 || fail "curl failed"
+check "two GETs share one connection (keep-alive)" \
+	grep -q 'Re-using existing connection' "$T/keepalive.log"
 
 step "state"
 http 200 /api/v1/state
