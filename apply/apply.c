@@ -118,7 +118,7 @@ static int last_apply(struct ldg_read *r, struct target_state *t)
 {
 	struct ldg_entry *e;
 	const struct ldg_kv *d;
-	int rc = ldg_last_apply(r, t->target, 0, &t->last_seq);
+	int rc = ldg_last_apply(r, t->target, &t->last_seq);
 
 	if (rc || !t->last_seq)
 		return rc;

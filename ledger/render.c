@@ -838,7 +838,7 @@ static int release_one(struct ldg_read *r, const char *target, json_t *arr,
 		ldg_values_free(&v);
 		return 0; /* every key unset and no lock: gone */
 	}
-	rc = ldg_last_apply(r, target, LDG_STATUS_APPLY_SCAN, &apply_seq);
+	rc = ldg_last_apply(r, target, &apply_seq);
 	jc = entry_brief(r, v.values_mtime_seq, &changed, &rc);
 	jl = rc ? NULL : entry_brief(r, v.lock_seq, &lock, &rc);
 	ja = rc ? NULL : entry_brief(r, apply_seq, &apply, &rc);

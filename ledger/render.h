@@ -56,11 +56,7 @@ int ldg_render_state(struct ldg_read *r, const char *scope, uint64_t at,
  * applied/apply-failed entry; a table, or JSON {"head", "releases":
  * [{"target", "cluster", "release", "values", "changed", "locked",
  * "apply"}]} (docs/api.md). Targets whose keys are all unset and that
- * are not locked are left out. scope: NULL, a cluster or a target.
- * "apply" is looked for among the newest LDG_STATUS_APPLY_SCAN entries
- * of each target (null beyond: the status stays cheap on long
- * histories). */
-#define LDG_STATUS_APPLY_SCAN 1000
+ * are not locked are left out. scope: NULL, a cluster or a target. */
 int ldg_render_releases(struct ldg_read *r, const char *scope, bool json,
 			char **out, size_t *len, struct ldg_err *err);
 

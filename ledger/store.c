@@ -509,6 +509,9 @@ static int state_head(struct ldg_read *r, const char *target,
 
 		if (k.mv_size < plen || memcmp(k.mv_data, kb, plen))
 			break;
+		if (nlen == strlen(LDG_APPLY_KEY) &&
+		    !memcmp(name, LDG_APPLY_KEY, nlen))
+			continue; /* the last apply: not a value */
 		if (v.mv_size < 9) {
 			rc = EIO;
 			break;
@@ -773,37 +776,21 @@ int ldg_history(struct ldg_read *r, const char *scope, uint64_t before,
 	return 0;
 }
 
-int ldg_last_apply(struct ldg_read *r, const char *target, size_t max,
-		   uint64_t *seq)
+int ldg_last_apply(struct ldg_read *r, const char *target, uint64_t *seq)
 {
-	uint64_t before = 0, *seqs = NULL;
-	size_t n, seen = 0;
-	int rc;
+	uint8_t kb[KEYBUF];
+	MDB_val k = { make_key(kb, target, LDG_APPLY_KEY, NULL), kb }, v;
+	int rc = mdb_get(r->txn, r->s->dbi[DB_STATE], &k, &v);
 
 	*seq = 0;
-	do {
-		n = 0;
-		rc = ldg_history(r, target, before, 64, &seqs, &n);
-		if (rc)
-			break;
-		for (size_t i = 0; !rc && i < n && !*seq; i++) {
-			struct ldg_entry *e;
-			if (max && seen++ == max)
-				break;
-			rc = ldg_entry_read(r, seqs[i], &e, NULL);
-			if (rc)
-				break;
-			if (e->kind == LDG_KIND_APPLIED ||
-			    e->kind == LDG_KIND_APPLY_FAILED)
-				*seq = e->seq;
-			ldg_entry_free(e);
-		}
-		if (n)
-			before = seqs[n - 1];
-		free(seqs);
-		seqs = NULL;
-	} while (!rc && !*seq && n == 64 && !(max && seen >= max));
-	return rc;
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	if (rc)
+		return ldg_mdb_err(rc);
+	if (v.mv_size < 8)
+		return -EIO;
+	*seq = ldg_get_be64(v.mv_data);
+	return 0;
 }
 
 /* ---- keyring ---- */
@@ -1095,6 +1082,18 @@ static int put_value(struct ldg_read *w, const char *target, const char *key,
 	return ldg_mdb_err(mdb_put(w->txn, w->s->dbi[DB_STATE], &k, &v, 0));
 }
 
+/* state: TARGET 00 "!apply" -> seq8 (no versions: only the head's is
+ * asked for) */
+static int put_apply(struct ldg_read *w, const char *target, uint64_t seq)
+{
+	uint8_t kb[KEYBUF], vb[8];
+	MDB_val k = { make_key(kb, target, LDG_APPLY_KEY, NULL), kb };
+	MDB_val v = { sizeof(vb), vb };
+
+	ldg_put_be64(vb, seq);
+	return ldg_mdb_err(mdb_put(w->txn, w->s->dbi[DB_STATE], &k, &v, 0));
+}
+
 static int put_history(struct ldg_read *w, const char *scope, uint64_t seq)
 {
 	uint8_t kb[KEYBUF];
@@ -1224,6 +1223,13 @@ int ldg_index_apply(struct ldg_read *w, const struct ldg_entry *e,
 	case LDG_KIND_UNLOCK:
 		rc = put_value(w, e->target, LDG_LOCK_KEY,
 			       e->kind == LDG_KIND_LOCK ? "" : NULL, e->seq);
+		break;
+	case LDG_KIND_APPLIED:
+	case LDG_KIND_APPLY_FAILED:
+		/* a release's newest apply (a whole cluster's batch has
+		 * none): `ledger status` and the applier read it at once */
+		if (strchr(e->target, '/'))
+			rc = put_apply(w, e->target, e->seq);
 		break;
 	default:
 		break;

@@ -38,6 +38,7 @@
 #define LDG_OPEN_ANY_INDEX 4u /* open even indexes of another version (verify) */
 
 #define LDG_LOCK_KEY "!lock"
+#define LDG_APPLY_KEY "!apply" /* state row: the target's newest apply */
 #define LDG_ROLE_MAX 16
 #define LDG_SCOPES_MAX 1024
 
@@ -117,11 +118,9 @@ void ldg_strv_free(char **v, size_t n);
 int ldg_history(struct ldg_read *r, const char *scope, uint64_t before,
 		size_t max, uint64_t **seqs, size_t *n);
 
-/* The newest applied or apply-failed entry of target: *seq, or 0 when
- * there is none among the newest max entries of its history (0: all).
- * Walks the target's history from the head back. */
-int ldg_last_apply(struct ldg_read *r, const char *target, size_t max,
-		   uint64_t *seq);
+/* The newest applied or apply-failed entry of target at the head: *seq,
+ * or 0 when there is none. One lookup (the state index keeps it). */
+int ldg_last_apply(struct ldg_read *r, const char *target, uint64_t *seq);
 
 struct ldg_keyinfo {
 	struct ldg_vkey vkey;

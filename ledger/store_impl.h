@@ -36,7 +36,7 @@ extern const char *const ldg_db_names[DB_COUNT];
 /* Bumped whenever a derived database changes layout: a ledger whose
  * indexes were built under another version is reindexed by the next
  * writer, and refused by read-only openers until then. */
-#define LDG_INDEX_VERSION "3"
+#define LDG_INDEX_VERSION "4"
 
 struct ldg_store {
 	bool stale; /* indexes from another LDG_INDEX_VERSION */
