@@ -22,7 +22,7 @@
 # and against their floor, `mhdfloor` (compiled here from the C below): a
 # libmicrohttpd server with serve's daemon flags and limits that answers
 # every GET with the same 209 bytes and does nothing else. It runs twice:
-# answering on the access handler's first call, as serve does
+# answering on the access handler's first call, as serve did before d8f3e9a
 # (libmicrohttpd then closes the connection after the answer: one TCP
 # connection and one thread per request), and on its second call (the
 # connection is kept alive).
@@ -365,7 +365,7 @@ run_wrk() {
 
 if [ "$FLOOR" = 1 ]; then
 	log "floor: mhdfloor first (connection closed after each answer)"
-	run_wrk "floor: \`mhdfloor\`, 209 B answered on the first call, as serve does (connection closed)" \
+	run_wrk "floor: \`mhdfloor\`, 209 B answered on the first call, as serve did before d8f3e9a (connection closed)" \
 		— "${PID_OF[floor-first]}" "${URL_OF[floor-first]}/"
 	log "floor: mhdfloor second (connection kept alive)"
 	run_wrk "floor: \`mhdfloor\`, 209 B answered on the second call (kept alive)" \
