@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "remote.h"
 
 #ifndef LEDGER_VERSION
 #define LEDGER_VERSION "dev"
@@ -63,8 +64,9 @@ static void usage(FILE *f)
 		   "The ledger lives in --ledger DIR, $LEDGER_DIR, or "
 		   "$XDG_DATA_HOME/ledger.\n"
 		   "With --remote URL ($LEDGER_REMOTE), set, unset, lock, "
-		   "unlock and rollback\nsign here and append through `ledger serve` at "
-		   "URL; the key never leaves this machine.\n"
+		   "unlock, rollback and\ncheckpoint sign here and append "
+		   "through `ledger serve` at URL; the key never\nleaves "
+		   "this machine.\n"
 		   "Exit codes: 0 ok, 1 the answer is no, 2 usage or "
 		   "environment error.\n");
 }
@@ -76,6 +78,9 @@ int main(int argc, char **argv)
 	int i = 1;
 
 	opterr = 0;
+#ifndef LEDGER_HTTP
+	cli_http_argv(argv);
+#endif
 	if (ldg_crypto_init()) {
 		cli_error("cannot initialise libsodium");
 		return CLI_BAD;
@@ -133,7 +138,8 @@ int main(int argc, char **argv)
 		if (!takes_remote(c.cmd)) {
 			if (c.remote_given) {
 				cli_error("%s: --remote works with set, unset, "
-					  "lock, unlock and rollback only", c.cmd);
+					  "lock, unlock, rollback and checkpoint "
+					  "only", c.cmd);
 				return CLI_BAD;
 			}
 			c.remote = NULL;
@@ -144,6 +150,11 @@ int main(int argc, char **argv)
 			cli_error("--remote needs a URL (see ledger --help)");
 			return CLI_BAD;
 		}
+#ifndef LEDGER_HTTP
+		/* HTTP lives in ledger-http (cli/http_exec.c) */
+		if (c.remote || !strcmp(c.cmd, "serve"))
+			return cli_exec_http(&c);
+#endif
 		optind = 1;
 		return commands[k].run(argc - i, argv + i, &c);
 	}

@@ -54,4 +54,10 @@ int cli_remote_targets(struct cli_ctx *c, const char *cluster, uint64_t at,
 int cli_remote_checkpoint(struct cli_ctx *c, const struct ldg_signer *k,
 			  char **note, uint64_t *size, struct ldg_err *err);
 
+/* In `ledger` (cli/http_exec.c): remember main()'s argv, and re-run the
+ * command as ledger-http with it (returns only on failure, having said
+ * why: exit code 2). */
+void cli_http_argv(char **argv);
+int cli_exec_http(struct cli_ctx *c);
+
 #endif

@@ -55,6 +55,16 @@ expect_rc 2 env LEDGER_DIR="$T/none" "$LEDGER" serve --listen 127.0.0.1:0
 expect_one_line_error
 expect_rc 0 ledger serve --help
 expect_out_match '^usage: ledger serve'
+# HTTP lives in ledger-http: `ledger` itself loads no HTTP library, and
+# without ledger-http beside it (or installed) serve and --remote say so
+if command -v ldd >/dev/null; then
+	check "ledger links no libcurl or libmicrohttpd" \
+		[ -z "$(ldd "$LEDGER" | grep -E 'libcurl|libmicrohttpd')" ]
+fi
+expect_rc 2 env LEDGER_HTTP="$T/none" "$LEDGER" serve --listen 127.0.0.1:0
+expect_one_line_error 'needs ledger-http'
+expect_rc 2 env LEDGER_HTTP="$T/none" "$LEDGER" --remote http://127.0.0.1:1 set a/b k=v -m x
+expect_one_line_error 'needs ledger-http'
 
 step "start"
 start_server

@@ -1,0 +1,145 @@
+/*
+ * http_exec.c - in the `ledger` binary, everything that speaks HTTP is
+ * handed to `ledger-http`, the same commands linked with libcurl and
+ * libmicrohttpd (cli/meson.build builds both from these sources).
+ *
+ * Why: those libraries pull some thirty shared objects (TLS, Kerberos,
+ * LDAP, ...) into every process that links them, and loading them cost
+ * `ledger set` about 5 ms of its 2 ms (docs/performance.md, section
+ * 3.1). Git does the same with git-remote-https. So `ledger serve` and
+ * any command with --remote (or $LEDGER_REMOTE) re-run as ledger-http
+ * with the same arguments; the other commands never load the libraries.
+ *
+ * ledger-http is $LEDGER_HTTP when that is set; else it is looked for
+ * beside this binary (the build tree, or a prefix where both are in
+ * bin/), then in LEDGER_LIBEXECDIR (where `ninja install` puts it).
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "remote.h"
+
+static char **saved_argv;
+
+void cli_http_argv(char **argv)
+{
+	saved_argv = argv;
+}
+
+/* The path of ledger-http into out, or -ENOENT. */
+static int find_http(char *out, size_t len)
+{
+	const char *env = getenv("LEDGER_HTTP");
+	char self[PATH_MAX];
+	ssize_t n;
+
+	if (env && *env)
+		return snprintf(out, len, "%s", env) < (int)len &&
+			       access(out, X_OK) == 0
+		       ? 0
+		       : -ENOENT;
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n > 0) {
+		char *slash;
+		self[n] = '\0';
+		slash = strrchr(self, '/');
+		if (slash) {
+			*slash = '\0';
+			if (snprintf(out, len, "%s/ledger-http", self) <
+				    (int)len &&
+			    access(out, X_OK) == 0)
+				return 0;
+		}
+	}
+	if (snprintf(out, len, "%s/ledger-http", LEDGER_LIBEXECDIR) <
+		    (int)len &&
+	    access(out, X_OK) == 0)
+		return 0;
+	return -ENOENT;
+}
+
+int cli_exec_http(struct cli_ctx *c)
+{
+	char path[PATH_MAX + 16];
+
+	if (find_http(path, sizeof(path))) {
+		cli_error("%s: needs ledger-http (HTTP: serve and --remote), "
+			  "not found %s; build or install it with ledger",
+			  c->cmd,
+			  getenv("LEDGER_HTTP") && *getenv("LEDGER_HTTP")
+				  ? "at $LEDGER_HTTP"
+				  : "beside this binary nor in " LEDGER_LIBEXECDIR);
+		return CLI_BAD;
+	}
+	if (!saved_argv) {
+		cli_error("%s: cannot hand over to ledger-http", c->cmd);
+		return CLI_BAD;
+	}
+	fflush(NULL);
+	execv(path, saved_argv);
+	cli_error("%s: cannot run %s: %s", c->cmd, path, strerror(errno));
+	return CLI_BAD;
+}
+
+/* The HTTP entry points of the commands, here: hand the whole command
+ * over (main() does so before any command runs; these keep every path
+ * to HTTP going to the one place). */
+
+int cmd_serve(int argc, char **argv, struct cli_ctx *c)
+{
+	(void)argc;
+	(void)argv;
+	return cli_exec_http(c);
+}
+
+int cli_remote_write(struct cli_ctx *c, const struct cli_write_opts *w,
+		     const char *target, cli_draft_fn draft, void *arg,
+		     struct ldg_result *res)
+{
+	(void)w;
+	(void)target;
+	(void)draft;
+	(void)arg;
+	(void)res;
+	return cli_exec_http(c);
+}
+
+static int exec_failed(struct cli_ctx *c, struct ldg_err *err)
+{
+	cli_exec_http(c);
+	return ldg_err_set(err, -ENOEXEC, "cannot run ledger-http");
+}
+
+int cli_remote_state(struct cli_ctx *c, const char *target, uint64_t at,
+		     struct ldg_values *out, bool *exists, struct ldg_err *err)
+{
+	(void)target;
+	(void)at;
+	(void)exists;
+	memset(out, 0, sizeof(*out));
+	return exec_failed(c, err);
+}
+
+int cli_remote_targets(struct cli_ctx *c, const char *cluster, uint64_t at,
+		       char ***out, size_t *n, struct ldg_err *err)
+{
+	(void)cluster;
+	(void)at;
+	*out = NULL;
+	*n = 0;
+	return exec_failed(c, err);
+}
+
+int cli_remote_checkpoint(struct cli_ctx *c, const struct ldg_signer *k,
+			  char **note, uint64_t *size, struct ldg_err *err)
+{
+	(void)k;
+	*note = NULL;
+	*size = 0;
+	return exec_failed(c, err);
+}
