@@ -55,25 +55,14 @@ TARGET=c1/r1 # in every ledger mkledger makes from seq 151 on
 
 LEDGER=$BUILD/cli/ledger
 BENCH=$BUILD/tests/bench
-for p in "$LEDGER" "$BENCH/mkledger" "$BENCH/sigrate" "$BENCH/openread" \
-	 "$BENCH/dbsize" "$BENCH/runtimes" "$BENCH/fusefloor" "$BENCH/relayout"; do
-	[ -x "$p" ] || { echo "run.sh: $p missing: meson setup $BUILD" \
-		"--buildtype=release -Dtests=true && ninja -C $BUILD" >&2
-		exit 2; }
-done
-for t in git sed ls cat mdb_stat fusermount3 awk; do
-	command -v "$t" >/dev/null ||
-		{ echo "run.sh: $t not found" >&2; exit 2; }
-done
+. "$(dirname "$0")/lib.sh"
+NAME=run.sh
+bench_need_built "$LEDGER" "$BENCH/mkledger" "$BENCH/sigrate" "$BENCH/openread" \
+	 "$BENCH/dbsize" "$BENCH/runtimes" "$BENCH/fusefloor" "$BENCH/relayout"
+bench_need_tools git sed ls cat mdb_stat fusermount3 awk
 
-log() { printf '[%s] %s\n' "$(date +%T)" "$*" >&2; }
-
-if [ -z "$WORK" ]; then
-	WORK=$(mktemp -d "${BENCH_TMP:-/var/tmp}/ledger-bench.XXXXXX")
-else
-	mkdir -p "$WORK"
-	WORK=$(cd "$WORK" && pwd)
-fi
+bench_workdir ledger-bench
+NPROC=$(nproc)
 MOUNT_PIDS=()
 MOUNTS=()
 TMPFS_MOUNTED=
@@ -134,25 +123,12 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3g", a / b }'; }
 le() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a <= b) }'; }
 ge() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a >= b) }'; }
 yesno() { if "$@"; then echo yes; else echo "**no**"; fi; }
-thousands() { echo "$1" | sed -e :a -e 's/\([0-9]\)\([0-9]\{3\}\)\($\|,\)/\1,\2\3/; ta'; }
 
 ROWS=()
 row() { ROWS+=("| $1 | $2 | $3 | $4 | $5 | $6 |"); }
 
 # ---- the machine ----
 
-cpu_idle() { # percent of CPU time idle over $1 seconds, all cores
-	local a b
-	a=$(awk '/^cpu /{ print $5 + $6, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9 }' /proc/stat)
-	sleep "$1"
-	b=$(awk '/^cpu /{ print $5 + $6, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9 }' /proc/stat)
-	echo "$a $b" | awk '{ printf "%.0f", 100 * ($3 - $1) / ($4 - $2) }'
-}
-NPROC=$(nproc)
-CPU=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
-FAM=$(awk -F': ' '/^cpu family/ { print $2; exit }' /proc/cpuinfo)
-MODEL=$(awk -F': ' '/^model[^ ]*\t*:/ && !/name/ { print $2; exit }' /proc/cpuinfo)
-MEM=$(awk '/^MemTotal/ { printf "%.0f", $2 / 1048576 }' /proc/meminfo)
 FSTYPE=$(findmnt -n -o FSTYPE -T "$WORK" 2>/dev/null || stat -f -c %T "$WORK")
 [ "$FSTYPE" = tmpfs ] &&
 	log "warning: $WORK is on tmpfs: fsync is free there, set/git timings mean little (use --workdir)"
@@ -165,7 +141,7 @@ if [ -n "$WAIT_IDLE" ]; then
 fi
 IDLE=$(cpu_idle 2)
 LOAD=$(cut -d' ' -f1 /proc/loadavg)
-MACHINE="machine: nproc=$NPROC, CPU \"$CPU\" (family $FAM, model $MODEL), kernel $(uname -r), ${MEM} GiB RAM; ledgers on $FSTYPE ($(df --output=source "$WORK" | tail -1)); before the run: load average $LOAD, ${IDLE}% of CPU time idle"
+MACHINE="machine: $(bench_machine); ledgers on $FSTYPE ($(df --output=source "$WORK" | tail -1)); before the run: load average $LOAD, ${IDLE}% of CPU time idle"
 log "$MACHINE"
 log "work directory $WORK"
 

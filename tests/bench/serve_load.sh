@@ -91,24 +91,13 @@ done
 LEDGER=$BUILD/cli/ledger
 MKLEDGER=$BUILD/tests/bench/mkledger
 LUA=$ROOT/tests/bench/serve_load.lua
-for p in "$LEDGER" "$MKLEDGER"; do
-	[ -x "$p" ] || { echo "serve_load.sh: $p missing: meson setup $BUILD" \
-		"--buildtype=release -Dtests=true && ninja -C $BUILD" >&2
-		exit 2; }
-done
-for t in wrk curl awk; do
-	command -v "$t" >/dev/null ||
-		{ echo "serve_load.sh: $t not found (apt-get install $t)" >&2; exit 2; }
-done
+. "$(dirname "$0")/lib.sh"
+NAME=serve_load.sh
+bench_need_built "$LEDGER" "$MKLEDGER"
+bench_need_tools wrk curl awk
 
-log() { printf '[%s] %s\n' "$(date +%T)" "$*" >&2; }
-
-if [ -z "$WORK" ]; then
-	WORK=$(mktemp -d "${BENCH_TMP:-/var/tmp}/ledger-serve-load.XXXXXX")
-else
-	mkdir -p "$WORK"
-	WORK=$(cd "$WORK" && pwd)
-fi
+bench_workdir ledger-serve-load
+NPROC=$(nproc)
 SERVE_PIDS=()
 cleanup() {
 	set +e
@@ -126,7 +115,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-thousands() { echo "$1" | sed -e :a -e 's/\([0-9]\)\([0-9]\{3\}\)\($\|,\)/\1,\2\3/; ta'; }
 HZ=$(getconf CLK_TCK)
 # CPU seconds (user + system, all threads, exited ones too) of process $1
 cpu_s() {
@@ -151,19 +139,7 @@ children_s() {
 
 # ---- the machine ----
 
-cpu_idle() { # percent of CPU time idle over $1 seconds, all cores
-	local a b
-	a=$(awk '/^cpu /{ print $5 + $6, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9 }' /proc/stat)
-	sleep "$1"
-	b=$(awk '/^cpu /{ print $5 + $6, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9 }' /proc/stat)
-	echo "$a $b" | awk '{ printf "%.0f", 100 * ($3 - $1) / ($4 - $2) }'
-}
 load1() { cut -d' ' -f1 /proc/loadavg; }
-NPROC=$(nproc)
-CPU=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
-FAM=$(awk -F': ' '/^cpu family/ { print $2; exit }' /proc/cpuinfo)
-MODEL=$(awk -F': ' '/^model[^ ]*\t*:/ && !/name/ { print $2; exit }' /proc/cpuinfo)
-MEM=$(awk '/^MemTotal/ { printf "%.0f", $2 / 1048576 }' /proc/meminfo)
 WRK_VERSION=$({ wrk -v 2>&1 || true; } | awk 'NR == 1 { print $2; exit }')
 MHD_VERSION=$(dpkg-query -W -f '${Version}' libmicrohttpd12 2>/dev/null ||
 	ldd "$LEDGER" | awk '/libmicrohttpd/ { print $3 }' | xargs -r readlink -f)
@@ -261,7 +237,7 @@ if [ -n "$WAIT_LOAD" ]; then
 fi
 IDLE=$(cpu_idle 2)
 LOAD=$(load1)
-MACHINE="machine: nproc=$NPROC, CPU \"$CPU\" (family $FAM, model $MODEL), kernel $(uname -r), ${MEM} GiB RAM; wrk $WRK_VERSION, libmicrohttpd $MHD_VERSION; before the run: load average $LOAD, ${IDLE}% of CPU time idle"
+MACHINE="machine: $(bench_machine); wrk $WRK_VERSION, libmicrohttpd $MHD_VERSION; before the run: load average $LOAD, ${IDLE}% of CPU time idle"
 log "$MACHINE"
 log "work directory $WORK"
 
