@@ -20,10 +20,10 @@ if pkg-config --exists msgpack-c; then pkgs="$pkgs msgpack-c"; else pkgs="$pkgs 
 bin=$out/fuzz_$name
 # shellcheck disable=SC2046
 clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-	-D_GNU_SOURCE -I"$src/ledger" -I"$src/apply" \
+	-D_GNU_SOURCE -I"$src/ledger" -I"$src/apply" -I"$src/serve" \
 	$(pkg-config --cflags $pkgs) \
 	"$src/tests/fuzz/fuzz_$name.c" "$src"/ledger/*.c \
-	"$src/apply/helmfile.c" "$src/apply/chatops.c" \
+	"$src/apply/helmfile.c" "$src/apply/chatops.c" "$src/serve/api.c" \
 	$(pkg-config --libs $pkgs) -lpthread -o "$bin"
 
 corpus=$out/corpus-$name

@@ -1,0 +1,85 @@
+/* libFuzzer: what `ledger serve` parses from clients (serve/api.c). The
+ * first byte picks the parser: 0 the JSON of POST /api/v1/drafts, 1 the
+ * JSON of a signed draft, 2 a request path, 3 an Accept header, 4 a
+ * --listen address; the rest is the input. Whatever a parser accepts
+ * must hold its promises. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api.h"
+#include "names.h"
+
+static void draft(const char *in, size_t len)
+{
+	struct srv_draft_req d;
+
+	if (srv_parse_draft(in, len, &d, NULL) == 0) {
+		if (ldg_check_target(d.target, NULL) ||
+		    ldg_check_reason(d.reason, NULL))
+			abort(); /* accepted an invalid target or reason */
+		if ((d.kind == LDG_KIND_SET || d.kind == LDG_KIND_UNSET) &&
+		    d.n == 0)
+			abort(); /* a set or unset of nothing */
+		for (size_t i = 0; i < d.n; i++)
+			if (ldg_check_key(d.kv[i].key, NULL) ||
+			    (d.kind == LDG_KIND_SET && !d.kv[i].value) ||
+			    (d.kind == LDG_KIND_UNSET && d.kv[i].value))
+				abort();
+		if (d.kind == LDG_KIND_ROLLBACK && d.to == 0)
+			abort();
+	}
+	srv_draft_req_free(&d);
+}
+
+static void signed_draft(const char *in, size_t len)
+{
+	uint8_t *out = NULL;
+	size_t n = 0;
+
+	if (srv_parse_signed_draft(in, len, &out, &n, NULL) == 0) {
+		if (n < 2 + LDG_SIG_BYTES || n > LDG_ENTRY_MAX ||
+		    out[n - LDG_SIG_BYTES - 2] != 0xc4 ||
+		    out[n - LDG_SIG_BYTES - 1] != LDG_SIG_BYTES)
+			abort(); /* not ending in a signature field */
+		free(out);
+	} else if (out) {
+		abort(); /* an error leaves nothing to free */
+	}
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct sockaddr_storage ss;
+	struct srv_path p;
+	socklen_t sl;
+	char *text;
+
+	if (size < 1)
+		return 0;
+	text = malloc(size);
+	if (!text)
+		return 0;
+	memcpy(text, data + 1, size - 1);
+	text[size - 1] = '\0';
+	switch (data[0] % 5) {
+	case 0:
+		draft(text, size - 1);
+		break;
+	case 1:
+		signed_draft(text, size - 1);
+		break;
+	case 2:
+		if (srv_route_parse(text, &p, NULL) == 0 &&
+		    (p.id == SRV_R_ENTRY || p.id == SRV_R_CHECK) && p.seq == 0)
+			abort(); /* seq 0 is no entry */
+		break;
+	case 3:
+		(void)srv_accepts_msgpack(text);
+		break;
+	default:
+		(void)srv_parse_listen(text, &ss, &sl, NULL);
+	}
+	free(text);
+	return 0;
+}
