@@ -23,11 +23,12 @@ static const char help[] =
 	"  --key FILE     signing key\n"
 	"  -o, --output FILE  write to FILE instead of stdout\n"
 	"  --no-verify    sign the stored tree head without the full check\n\n"
-	"With --remote URL: sign the tree head that `ledger serve` at URL\n"
-	"reports and publish it there (GET /api/v1/checkpoint hands out the\n"
-	"newest); the server checks it against its ledger and keeps it. The\n"
-	"note is printed (or written to -o FILE) as well. Nothing is\n"
-	"verified on this side: run it where you also keep the note.\n";
+	"With --remote URL: sign the tree head that the full check of\n"
+	"`ledger serve` at URL proves (GET /api/v1/verify; a ledger that does\n"
+	"not verify is refused, exit 1) and publish it there (GET\n"
+	"/api/v1/checkpoint hands out the newest); the server checks it\n"
+	"against its ledger and keeps it. The note is printed (or written to\n"
+	"-o FILE) as well: keep it off the server.\n";
 
 /* The note to stdout, or to outfile (saying so on stderr). */
 static int emit_note(struct cli_ctx *c, const char *note, uint64_t size,

@@ -434,12 +434,28 @@ int cli_remote_checkpoint(struct cli_ctx *c, const struct ldg_signer *k,
 	*note = NULL;
 	if (curl_global_init(CURL_GLOBAL_DEFAULT))
 		return ldg_err_set(err, -EIO, "cannot initialise libcurl");
-	rc = http(c->remote, "/api/v1/head", NULL, 0, &status, &j, err);
+	/* the tree head the server's full check proves, as a local
+	 * `ledger checkpoint` signs only what verify proves */
+	rc = http(c->remote, "/api/v1/verify", NULL, 0, &status, &j, err);
 	if (rc)
 		goto out;
+	if (status == 200 && json_is_false(json_object_get(j, "ok"))) {
+		json_t *bad = json_object_get(j, "bad_seq");
+		const char *problem =
+			json_string_value(json_object_get(j, "problem"));
+		rc = ldg_err_set(err, -EPERM,
+				 "refusing to sign: the ledger at %s does not "
+				 "verify (%s%lld: %.300s)",
+				 c->remote, json_is_integer(bad) ? "entry " : "",
+				 json_is_integer(bad)
+					 ? (long long)json_integer_value(bad)
+					 : 0LL,
+				 problem ? problem : "?");
+		goto out;
+	}
 	origin = json_string_value(json_object_get(j, "origin"));
 	rh = json_string_value(json_object_get(j, "root"));
-	*size = (uint64_t)json_integer_value(json_object_get(j, "seq"));
+	*size = (uint64_t)json_integer_value(json_object_get(j, "head"));
 	if (status != 200 || !origin || !rh ||
 	    ldg_unhex(rh, root, LDG_HASH_BYTES) || *size == 0) {
 		rc = status != 200 ? server_error(status, j, -EIO, err)

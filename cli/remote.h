@@ -46,7 +46,8 @@ int cli_remote_targets(struct cli_ctx *c, const char *cluster, uint64_t at,
 		       char ***out, size_t *n, struct ldg_err *err);
 
 /* `ledger --remote URL checkpoint`: signs with k the tree head the
- * server reports (GET /api/v1/head: origin, size, root) and publishes it
+ * server's full check proves (GET /api/v1/verify: origin, head, root;
+ * a ledger that does not verify is refused, -EPERM) and publishes it
  * there (POST /api/v1/checkpoint), where it is checked against the
  * ledger and kept. *note (caller frees) and *size: what was signed.
  * -EACCES k is not a trusted key there, -ESTALE a newer checkpoint is

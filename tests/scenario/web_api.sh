@@ -408,6 +408,9 @@ check "entry 6's prev no longer links" [ "$(jget "$OUT" chain prev_ok)" = false 
 check "entry 5's next no longer links to it" [ "$(jget "$T/check5b.json" chain next_ok)" = false ]
 http 200 /api/v1/verify
 check "verify fails at 5" [ "$(jget "$OUT" bad_seq)" = 5 ]
+# a remote checkpoint signs only what the server's check proves
+expect_rc 1 ledger --remote "$BASE" checkpoint
+expect_one_line_error 'refusing to sign: the ledger at .* does not verify \(entry 5: '
 # the first byte of entry 6 (the fixarray of 11) made something else
 "$TAMPER" "$LEDGER_DIR" flip 6 0 || fail "flip failed"
 http 200 /api/v1/entries/6/check
