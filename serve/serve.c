@@ -19,6 +19,7 @@
 #include "assets.h"
 #include "checkpoint.h"
 #include "ops.h"
+#include "rate.h"
 #include "render.h"
 #include "serve.h"
 #include "util.h"
@@ -54,15 +55,7 @@ struct srv {
 	char *verify_body;
 	size_t verify_len;
 
-	/* POST rate limit: a token bucket per client address (rate_lock) */
-	unsigned post_rate; /* per second; 0: no limit */
-	pthread_mutex_t rate_lock;
-	struct bucket {
-		struct sockaddr_storage addr;
-		double tokens;
-		struct timespec last;
-	} buckets[SRV_RATE_ADDRS];
-	size_t n_buckets;
+	struct srv_rate *rate; /* POSTs per client address (rate.h) */
 
 	/* the newest published checkpoint (cp_lock): its note and size */
 	pthread_mutex_t cp_lock;
@@ -1290,62 +1283,6 @@ static int route(struct srv *sv, struct MHD_Connection *conn,
 	return 0;
 }
 
-/* Takes one token of addr's bucket: 0, or the seconds to wait. The
- * table keeps the SRV_RATE_ADDRS addresses seen last; a full table
- * recycles the bucket that has been idle longest (which has refilled
- * anyway unless it is busy). */
-static unsigned rate_take(struct srv *sv, const struct sockaddr *sa)
-{
-	struct timespec now;
-	struct bucket *b = NULL, *oldest = NULL;
-	size_t alen = sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
-						: sizeof(struct sockaddr_in);
-	double burst = 2.0 * sv->post_rate, wait = 0;
-
-	if (!sv->post_rate)
-		return 0;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	pthread_mutex_lock(&sv->rate_lock);
-	for (size_t i = 0; i < sv->n_buckets && !b; i++) {
-		struct bucket *c = &sv->buckets[i];
-		struct sockaddr_in *a4 = (struct sockaddr_in *)&c->addr;
-		struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&c->addr;
-		if (c->addr.ss_family != sa->sa_family)
-			goto next;
-		if (sa->sa_family == AF_INET &&
-		    a4->sin_addr.s_addr ==
-			    ((const struct sockaddr_in *)sa)->sin_addr.s_addr)
-			b = c;
-		else if (sa->sa_family == AF_INET6 &&
-			 !memcmp(&a6->sin6_addr,
-				 &((const struct sockaddr_in6 *)sa)->sin6_addr,
-				 sizeof(a6->sin6_addr)))
-			b = c;
-next:
-		if (!oldest || c->last.tv_sec < oldest->last.tv_sec)
-			oldest = c;
-	}
-	if (!b) {
-		b = sv->n_buckets < SRV_RATE_ADDRS ? &sv->buckets[sv->n_buckets++]
-						   : oldest;
-		memset(&b->addr, 0, sizeof(b->addr));
-		memcpy(&b->addr, sa, alen);
-		b->tokens = burst;
-		b->last = now;
-	}
-	b->tokens += (double)(now.tv_sec - b->last.tv_sec) * sv->post_rate +
-		     (double)(now.tv_nsec - b->last.tv_nsec) / 1e9 *
-			     sv->post_rate;
-	if (b->tokens > burst)
-		b->tokens = burst;
-	b->last = now;
-	if (b->tokens >= 1)
-		b->tokens -= 1;
-	else
-		wait = (1 - b->tokens) / sv->post_rate;
-	pthread_mutex_unlock(&sv->rate_lock);
-	return wait > 0 ? (unsigned)wait + 1 : 0;
-}
 
 /* Whether a POST may go on to send its body: only to a route that takes
  * POST, on a server that writes, within the client's rate, with the
@@ -1362,6 +1299,7 @@ static bool post_ok(struct srv *sv, struct MHD_Connection *conn,
 	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(
 		conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	struct srv_path path;
+	struct timespec now;
 	unsigned wait;
 
 	if (srv_route_parse(url, &path, NULL) ||
@@ -1373,13 +1311,16 @@ static bool post_ok(struct srv *sv, struct MHD_Connection *conn,
 			    "POST %s takes no query parameters", url);
 		return false;
 	}
-	wait = ci && ci->client_addr ? rate_take(sv, ci->client_addr) : 0;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	wait = ci && ci->client_addr
+		       ? srv_rate_take(sv->rate, ci->client_addr, &now)
+		       : 0;
 	if (wait) {
 		rp->retry_after = wait;
 		reply_error(rp, MHD_HTTP_TOO_MANY_REQUESTS,
 			    "too many requests from your address: at most %u "
 			    "POSTs a second; retry after %u s",
-			    sv->post_rate, wait);
+			    srv_rate_per_sec(sv->rate), wait);
 		return false;
 	}
 	u->id = path.id;
@@ -1687,15 +1628,19 @@ int srv_start(struct ldg_store *s, struct srv_writer *writer,
 		return ldg_err_set(err, -ENOMEM, "out of memory");
 	sv->store = s;
 	sv->writer = writer;
-	sv->post_rate = o->post_rate;
+	sv->rate = srv_rate_new(o->post_rate);
+	if (!sv->rate) {
+		free(sv);
+		return ldg_err_set(err, -ENOMEM, "out of memory");
+	}
 	if (o->checkpoint_path &&
 	    snprintf(sv->cp_path, sizeof(sv->cp_path), "%s",
 		     o->checkpoint_path) >= (int)sizeof(sv->cp_path)) {
+		srv_rate_free(sv->rate);
 		free(sv);
 		return ldg_err_set(err, -ENAMETOOLONG, "path too long");
 	}
 	pthread_mutex_init(&sv->lock, NULL);
-	pthread_mutex_init(&sv->rate_lock, NULL);
 	pthread_mutex_init(&sv->cp_lock, NULL);
 	if (sv->cp_path[0])
 		load_checkpoint(sv);
@@ -1746,7 +1691,7 @@ out_stop:
 out_free:
 	pthread_cond_destroy(&sv->moved);
 	pthread_mutex_destroy(&sv->verify_lock);
-	pthread_mutex_destroy(&sv->rate_lock);
+	srv_rate_free(sv->rate);
 	pthread_mutex_destroy(&sv->cp_lock);
 	pthread_mutex_destroy(&sv->lock);
 	free(sv->cp_text);
@@ -1773,7 +1718,7 @@ void srv_stop(struct srv *sv)
 	free(sv->verify_body);
 	pthread_cond_destroy(&sv->moved);
 	pthread_mutex_destroy(&sv->verify_lock);
-	pthread_mutex_destroy(&sv->rate_lock);
+	srv_rate_free(sv->rate);
 	pthread_mutex_destroy(&sv->cp_lock);
 	pthread_mutex_destroy(&sv->lock);
 	free(sv->cp_text);

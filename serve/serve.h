@@ -45,7 +45,6 @@
 #define SRV_CONN_TIMEOUT_S 60
 #define SRV_REQ_MEMORY (64 * 1024)
 #define SRV_POST_RATE 200  /* default POSTs a second from one address */
-#define SRV_RATE_ADDRS 1024 /* addresses whose rate is tracked */
 #define SRV_CHECKPOINT_FILE "checkpoint" /* in the ledger's directory */
 
 struct srv;
