@@ -86,11 +86,14 @@ int cmd_serve(int argc, char **argv, struct cli_ctx *c)
 		} else if (opt == 'r') {
 			read_only = true;
 		} else if (opt == 'p') {
-			if (!strcmp(optarg, "0"))
+			if (!strcmp(optarg, "0")) {
 				post_rate = 0;
-			else if ((rc = cli_parse_seq(c, "--post-rate", optarg,
-						     &post_rate)))
-				return rc;
+			} else {
+				rc = cli_parse_seq(c, "--post-rate", optarg,
+						   &post_rate);
+				if (rc)
+					return rc;
+			}
 			if (post_rate > 1000000)
 				return cli_usage(c, "--post-rate %s: at most "
 						 "1000000", optarg);

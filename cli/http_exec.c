@@ -41,8 +41,8 @@ static int find_http(char *out, size_t len)
 	if (env && *env)
 		return snprintf(out, len, "%s", env) < (int)len &&
 			       access(out, X_OK) == 0
-		       ? 0
-		       : -ENOENT;
+			   ? 0
+			   : -ENOENT;
 	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	if (n > 0) {
 		char *slash;
@@ -51,13 +51,13 @@ static int find_http(char *out, size_t len)
 		if (slash) {
 			*slash = '\0';
 			if (snprintf(out, len, "%s/ledger-http", self) <
-				    (int)len &&
+				(int)len &&
 			    access(out, X_OK) == 0)
 				return 0;
 		}
 	}
 	if (snprintf(out, len, "%s/ledger-http", LEDGER_LIBEXECDIR) <
-		    (int)len &&
+		(int)len &&
 	    access(out, X_OK) == 0)
 		return 0;
 	return -ENOENT;
@@ -72,8 +72,8 @@ int cli_exec_http(struct cli_ctx *c)
 			  "not found %s; build or install it with ledger",
 			  c->cmd,
 			  getenv("LEDGER_HTTP") && *getenv("LEDGER_HTTP")
-				  ? "at $LEDGER_HTTP"
-				  : "beside this binary nor in " LEDGER_LIBEXECDIR);
+			      ? "at $LEDGER_HTTP"
+			      : "beside this binary nor in " LEDGER_LIBEXECDIR);
 		return CLI_BAD;
 	}
 	if (!saved_argv) {

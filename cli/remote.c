@@ -232,7 +232,8 @@ static int add_targets(json_t *j, char ***v, size_t *n)
 		if (!grown)
 			return -ENOMEM;
 		*v = grown;
-		if (!(grown[*n] = strdup(name)))
+		grown[*n] = strdup(name);
+		if (!grown[*n])
 			return -ENOMEM;
 		(*n)++;
 	}

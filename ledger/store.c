@@ -671,7 +671,8 @@ int ldg_targets_list(struct ldg_read *r, const char *prefix, uint64_t at,
 	for (; rc == 0; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
 		char **grown;
 
-		if (k.mv_size < plen || memcmp(k.mv_data, prefix, plen))
+		if (plen && (k.mv_size < plen ||
+			     memcmp(k.mv_data, prefix, plen)))
 			break;
 		if (v.mv_size != 8) {
 			rc = EIO;

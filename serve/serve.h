@@ -22,6 +22,11 @@
  * POST /api/v1/checkpoint writes o->checkpoint_path (a file beside the
  * ledger, replaced atomically; cp_lock orders the writers).
  *
+ * Files: serve.c (the daemon, dispatch, replies, the page's files, POST
+ * bodies, the head poller), read.c (the read endpoints), write.c
+ * (appends, drafts, checkpoints), events.c (Server-Sent Events),
+ * rate.c (the POST rate limit); serve_impl.h is what they share.
+ *
  * Caveats: srv_start() borrows the store, which must be opened with
  * LDG_OPEN_RDONLY, and the writer (NULL: POST is 405), until srv_stop()
  * returns. Signals are the caller's:

@@ -1,0 +1,432 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "render.h"
+#include "serve_impl.h"
+#include "util.h"
+#include "verify.h"
+
+/* ---- handlers ---- */
+
+int srv_h_head(const struct request *rq, struct reply *rp)
+{
+	uint8_t hash[LDG_HASH_BYTES], root[LDG_HASH_BYTES];
+	char hh[2 * LDG_HASH_BYTES + 1], rh[2 * LDG_HASH_BYTES + 1];
+	struct ldg_read *r;
+	uint64_t head;
+	int rc;
+
+	if (srv_begin(rp, rq->sv, &r, &head))
+		return 0;
+	rc = ldg_head(r, &head, hash);
+	if (!rc && head)
+		rc = ldg_merkle_root_at(r, head, root);
+	ldg_read_end(r);
+	if (rc) {
+		srv_reply_error(rp, MHD_HTTP_INTERNAL_SERVER_ERROR,
+				"cannot read the head");
+		return 0;
+	}
+	ldg_hex(hash, LDG_HASH_BYTES, hh);
+	ldg_hex(root, LDG_HASH_BYTES, rh);
+	srv_reply_json(rp, MHD_HTTP_OK,
+		       json_pack("{s:s, s:I, s:o, s:o}", "origin",
+				 ldg_store_origin(rq->sv->store), "seq",
+				 (json_int_t)head, "hash",
+				 head ? json_string(hh) : json_null(), "root",
+				 head ? json_string(rh) : json_null()));
+	return 0;
+}
+
+int srv_h_state(const struct request *rq, struct reply *rp)
+{
+	const char *at_s = srv_arg(rq, "at"), *scope = srv_arg(rq, "scope");
+	struct ldg_err err = {0};
+	struct ldg_read *r;
+	uint64_t at = 0, head;
+	char *out = NULL;
+	size_t len = 0;
+	int rc;
+
+	if (at_s && srv_parse_seq("at", at_s, false, &at, &err))
+		return srv_reply_ldg(rp, -EINVAL, &err);
+	if (scope && srv_parse_scope(scope, &err))
+		return srv_reply_ldg(rp, -EINVAL, &err);
+	if (srv_begin(rp, rq->sv, &r, &head))
+		return 0;
+	if (at > head) {
+		ldg_read_end(r);
+		return srv_reply_error(rp, MHD_HTTP_BAD_REQUEST,
+				       "at: no entry %llu: the head is %llu",
+				       (unsigned long long)at,
+				       (unsigned long long)head);
+	}
+	rc = ldg_render_state(r, scope, at, true, &out, &len, &err);
+	ldg_read_end(r);
+	srv_reply_rendered(rp, rc, out, len, &err);
+	return 0;
+}
+
+int srv_h_history(const struct request *rq, struct reply *rp)
+{
+	struct ldg_err err = {0};
+	struct ldg_read *r;
+	uint64_t head;
+	char *out = NULL;
+	size_t len = 0;
+	int rc;
+
+	if (srv_begin(rp, rq->sv, &r, &head))
+		return 0;
+	rc = ldg_render_history(r, rq->path->scope, 0, true, &out, &len, &err);
+	ldg_read_end(r);
+	srv_reply_rendered(rp, rc, out, len, &err);
+	return 0;
+}
+
+/* The JSON of entry seq (ldg_entry_json), or NULL with rc set. */
+json_t *srv_entry_json(struct ldg_read *r, uint64_t seq, int *rc,
+		       struct ldg_err *err)
+{
+	uint8_t hash[LDG_HASH_BYTES];
+	struct ldg_entry *e;
+	json_t *j;
+
+	*rc = ldg_entry_read(r, seq, &e, err);
+	if (*rc)
+		return NULL;
+	*rc = ldg_entry_hash_at(r, seq, hash);
+	if (*rc) {
+		ldg_entry_free(e);
+		ldg_err_set(err, *rc, "entry %llu has no stored hash",
+			    (unsigned long long)seq);
+		return NULL;
+	}
+	j = ldg_entry_json(r, e, hash);
+	ldg_entry_free(e);
+	if (!j)
+		*rc = ldg_err_set(err, -ENOMEM, "out of memory");
+	return j;
+}
+
+int srv_h_entries(const struct request *rq, struct reply *rp)
+{
+	const char *after_s = srv_arg(rq, "after");
+	struct ldg_err err = {0};
+	struct ldg_read *r;
+	uint64_t after = 0, limit, head, last;
+	json_t *arr;
+	int rc = 0;
+
+	if (after_s && srv_parse_seq("after", after_s, true, &after, &err))
+		return srv_reply_ldg(rp, -EINVAL, &err);
+	if (srv_parse_limit(srv_arg(rq, "limit"), &limit, &err))
+		return srv_reply_ldg(rp, -EINVAL, &err);
+	if (srv_begin(rp, rq->sv, &r, &head))
+		return 0;
+	last = after >= head ? after : after + limit;
+	if (last > head)
+		last = head;
+	arr = json_array();
+	for (uint64_t seq = after + 1; arr && seq <= last; seq++) {
+		json_t *j = srv_entry_json(r, seq, &rc, &err);
+		if (!j)
+			break;
+		json_array_append_new(arr, j);
+	}
+	ldg_read_end(r);
+	if (rc || !arr) {
+		json_decref(arr);
+		return srv_reply_ldg(rp, rc ? rc : -ENOMEM, &err);
+	}
+	srv_reply_json(rp, MHD_HTTP_OK,
+		       json_pack("{s:I, s:I, s:I, s:o, s:o}", "head",
+				 (json_int_t)head, "after", (json_int_t)after,
+				 "limit", (json_int_t)limit, "entries", arr,
+				 "next",
+				 last < head && last > after
+				     ? json_integer((json_int_t)last)
+				     : json_null()));
+	return 0;
+}
+
+int srv_h_entry(const struct request *rq, struct reply *rp)
+{
+	const char *accept = MHD_lookup_connection_value(
+	    rq->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
+	uint64_t seq = rq->path->seq, head;
+	uint8_t hash[LDG_HASH_BYTES];
+	struct ldg_err err = {0};
+	struct ldg_read *r;
+	const uint8_t *raw;
+	char *out = NULL;
+	size_t len = 0;
+	int rc;
+
+	if (srv_begin_entry(rp, rq->sv, seq, &r, &head))
+		return 0;
+	rc = ldg_entry_hash_at(r, seq, hash);
+	if (!rc && srv_accepts_msgpack(accept)) {
+		rc = ldg_entry_raw(r, seq, &raw, &len);
+		if (!rc) {
+			/* LMDB's memory: copied before the read ends */
+			out = malloc(len ? len : 1);
+			if (out)
+				memcpy(out, raw, len);
+			else
+				rc = -ENOMEM;
+		}
+		rp->type = "application/msgpack";
+	} else if (!rc) {
+		rc = ldg_render_show(r, seq, true, &out, &len, &err);
+		rp->type = "application/json";
+	}
+	ldg_read_end(r);
+	if (rc)
+		return srv_reply_ldg(rp, rc, &err);
+	rp->status = MHD_HTTP_OK;
+	rp->body = out;
+	rp->len = len;
+	/* an entry never changes */
+	rp->cache = "public, max-age=31536000, immutable";
+	rp->vary_accept = true;
+	ldg_hex(hash, LDG_HASH_BYTES, rp->entry_hash);
+	return 0;
+}
+
+int srv_h_releases(const struct request *rq, struct reply *rp)
+{
+	const char *scope = srv_arg(rq, "scope");
+	struct ldg_err err = {0};
+	struct ldg_read *r;
+	uint64_t head;
+	char *out = NULL;
+	size_t len = 0;
+	int rc;
+
+	if (scope && srv_parse_scope(scope, &err))
+		return srv_reply_ldg(rp, -EINVAL, &err);
+	if (srv_begin(rp, rq->sv, &r, &head))
+		return 0;
+	rc = ldg_render_releases(r, scope, true, &out, &len, &err);
+	ldg_read_end(r);
+	srv_reply_rendered(rp, rc, out, len, &err);
+	return 0;
+}
+
+int srv_h_keys(const struct request *rq, struct reply *rp)
+{
+	struct ldg_keyinfo *keys = NULL;
+	struct ldg_read *r;
+	uint64_t head;
+	size_t n = 0;
+	json_t *arr;
+	int rc;
+
+	if (srv_begin(rp, rq->sv, &r, &head))
+		return 0;
+	rc = ldg_keyring_list(r, &keys, &n);
+	ldg_read_end(r);
+	if (rc)
+		return srv_reply_error(rp, MHD_HTTP_INTERNAL_SERVER_ERROR,
+				       "cannot read the keyring");
+	arr = json_array();
+	for (size_t i = 0; arr && i < n; i++) {
+		char kh[2 * LDG_KEYID_BYTES + 1], text[LDG_VKEY_TEXT_MAX];
+		ldg_hex(keys[i].vkey.keyid, LDG_KEYID_BYTES, kh);
+		ldg_vkey_format(&keys[i].vkey, text);
+		json_array_append_new(
+		    arr,
+		    json_pack(
+			"{s:s, s:s, s:s, s:s, s:s, s:I, s:o}", "name",
+			keys[i].vkey.name, "keyid", kh, "vkey", text, "role",
+			keys[i].role, "scopes", keys[i].scopes, "added_seq",
+			(json_int_t)keys[i].added_seq, "revoked_seq",
+			keys[i].revoked_seq
+			    ? json_integer((json_int_t)keys[i].revoked_seq)
+			    : json_null()));
+	}
+	free(keys);
+	return srv_reply_json(rp, MHD_HTTP_OK, json_pack("{s:o}", "keys", arr));
+}
+
+/* The stored bytes of seq and their hash; *e decoded when e is given.
+ * The bytes are LMDB's: valid until r ends. */
+static int raw_entry(struct ldg_read *r, uint64_t seq, const uint8_t **buf,
+		     size_t *len, uint8_t hash[LDG_HASH_BYTES],
+		     struct ldg_entry **e)
+{
+	int rc;
+
+	if (e)
+		*e = NULL;
+	rc = ldg_entry_raw(r, seq, buf, len);
+	if (rc)
+		return rc;
+	ldg_entry_hash(*buf, *len, hash);
+	if (e && ldg_entry_decode(*buf, *len, e, NULL)) {
+		*e = NULL;
+		return -EBADMSG;
+	}
+	return 0;
+}
+
+/* What one entry proves on its own: its signature by its signer's key,
+ * the signer's standing at that seq, and its links to its neighbours. */
+int srv_h_check(const struct request *rq, struct reply *rp)
+{
+	uint64_t seq = rq->path->seq, head;
+	uint8_t hash[LDG_HASH_BYTES], other[LDG_HASH_BYTES];
+	char hh[2 * LDG_HASH_BYTES + 1], kh[2 * LDG_KEYID_BYTES + 1];
+	struct ldg_entry *e = NULL, *next = NULL;
+	const char *sig_problem = NULL, *key_problem = NULL;
+	struct ldg_keyinfo ki;
+	const uint8_t *buf, *obuf;
+	size_t len, olen;
+	json_t *prev_ok, *next_ok, *key;
+	struct ldg_read *r;
+	int rc;
+
+	if (srv_begin_entry(rp, rq->sv, seq, &r, &head))
+		return 0;
+	rc = raw_entry(r, seq, &buf, &len, hash, &e);
+	if (rc && rc != -EBADMSG) {
+		ldg_read_end(r);
+		return srv_reply_error(rp, MHD_HTTP_INTERNAL_SERVER_ERROR,
+				       "entry %llu cannot be read (run ledger "
+				       "verify)",
+				       (unsigned long long)seq);
+	}
+	ldg_hex(hash, LDG_HASH_BYTES, hh);
+	if (!e) {
+		/* rewritten into something that is not an entry at all */
+		sig_problem = "the stored bytes are not a valid entry";
+		key = json_null();
+	} else if (ldg_keyring_by_id(r, e->signer, &ki)) {
+		sig_problem = "the signer is not in the keyring";
+		key = json_null();
+	} else {
+		ldg_hex(e->signer, LDG_KEYID_BYTES, kh);
+		if (ldg_entry_verify_sig(
+			buf, len, ldg_store_origin(rq->sv->store), ki.vkey.pk))
+			sig_problem = "the signature does not verify";
+		if (ki.added_seq > seq || (ki.added_seq == seq && seq != 1))
+			key_problem = "the key was added after this entry";
+		else if (ki.revoked_seq && ki.revoked_seq < seq)
+			key_problem = "the key was revoked before this entry";
+		key = json_pack(
+		    "{s:s, s:s, s:s, s:s, s:I, s:o}", "name", ki.vkey.name,
+		    "keyid", kh, "role", ki.role, "scopes", ki.scopes,
+		    "added_seq", (json_int_t)ki.added_seq, "revoked_seq",
+		    ki.revoked_seq ? json_integer((json_int_t)ki.revoked_seq)
+				   : json_null());
+	}
+	if (!e) {
+		prev_ok = json_false();
+	} else if (seq == 1) {
+		memset(other, 0, sizeof(other));
+		prev_ok = json_boolean(!memcmp(e->prev, other, LDG_HASH_BYTES));
+	} else {
+		rc = raw_entry(r, seq - 1, &obuf, &olen, other, NULL);
+		prev_ok =
+		    rc ? json_false()
+		       : json_boolean(!memcmp(e->prev, other, LDG_HASH_BYTES));
+	}
+	if (seq == head) {
+		next_ok = json_null();
+	} else {
+		rc = raw_entry(r, seq + 1, &obuf, &olen, other, &next);
+		next_ok = json_boolean(
+		    !rc && !memcmp(next->prev, hash, LDG_HASH_BYTES));
+		ldg_entry_free(next);
+	}
+	ldg_read_end(r);
+	ldg_entry_free(e);
+	return srv_reply_json(
+	    rp, MHD_HTTP_OK,
+	    json_pack("{s:I, s:s, s:{s:b, s:s?}, s:{s:b, s:s?}, s:o, "
+		      "s:{s:o, s:o}}",
+		      "seq", (json_int_t)seq, "hash", hh, "signature", "ok",
+		      !sig_problem, "problem", sig_problem, "signer_key", "ok",
+		      !sig_problem && !key_problem, "problem",
+		      sig_problem ? sig_problem : key_problem, "key", key,
+		      "chain", "prev_ok", prev_ok, "next_ok", next_ok));
+}
+
+/* The report of `ledger verify --json`, as JSON text. */
+static int verify_render(struct srv *sv, int *vrc, char **out, size_t *len,
+			 uint64_t *head, struct ldg_err *err)
+{
+	struct ldg_verify_opts vo = {0};
+	struct ldg_verify_report rep;
+	char hh[2 * LDG_HASH_BYTES + 1], rh[2 * LDG_HASH_BYTES + 1];
+	json_t *j;
+
+	*vrc = ldg_verify(sv->store, &vo, &rep, err);
+	if (*vrc && *vrc != -EBADMSG)
+		return *vrc;
+	ldg_hex(rep.head_hash, LDG_HASH_BYTES, hh);
+	ldg_hex(rep.root, LDG_HASH_BYTES, rh);
+	j = json_pack("{s:b, s:I, s:I, s:s, s:s, s:s}", "ok", *vrc == 0,
+		      "entries", (json_int_t)rep.entries, "head",
+		      (json_int_t)rep.head, "hash", hh, "root", rh, "origin",
+		      rep.origin);
+	if (j && *vrc) {
+		json_object_set_new(j, "bad_seq",
+				    rep.bad_seq
+					? json_integer((json_int_t)rep.bad_seq)
+					: json_null());
+		json_object_set_new(j, "problem", json_string(rep.problem));
+	}
+	*head = rep.head;
+	if (ldg_json_out(j, out, len))
+		return ldg_err_set(err, -ENOMEM, "out of memory");
+	return 0;
+}
+
+int srv_h_verify(const struct request *rq, struct reply *rp)
+{
+	struct srv *sv = rq->sv;
+	struct ldg_err err = {0};
+	struct ldg_read *r;
+	uint64_t head, seen;
+	int rc = 0, vrc = 0;
+
+	if (srv_begin(rp, sv, &r, &head))
+		return 0;
+	ldg_read_end(r);
+	pthread_mutex_lock(&sv->verify_lock);
+	if (!sv->verify_body || sv->verify_head != head) {
+		char *out;
+		size_t len;
+		rc = verify_render(sv, &vrc, &out, &len, &seen, &err);
+		if (!rc) {
+			free(sv->verify_body);
+			sv->verify_body = out;
+			sv->verify_len = len;
+			sv->verify_head = seen;
+		}
+	}
+	if (!rc) {
+		rp->body = malloc(sv->verify_len);
+		rp->len = sv->verify_len;
+		if (rp->body)
+			memcpy(rp->body, sv->verify_body, sv->verify_len);
+		else
+			rc = ldg_err_set(&err, -ENOMEM, "out of memory");
+	}
+	pthread_mutex_unlock(&sv->verify_lock);
+	/* the check could not run: never a 404 */
+	if (rc)
+		return srv_reply_ldg(rp, rc == -ENOENT ? -EIO : rc, &err);
+	rp->status = MHD_HTTP_OK;
+	rp->type = "application/json";
+	rp->cache = "no-store";
+	return 0;
+}

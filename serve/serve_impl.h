@@ -1,0 +1,145 @@
+/*
+ * serve_impl.h - what serve.c shares with the files of its handlers
+ * (read.c: the read endpoints; write.c: appends, drafts, checkpoints;
+ * events.c: Server-Sent Events): the server's state, the request, the
+ * reply being built, a POST body, and the helpers that build replies.
+ * Internal to serve/: nothing else includes it (serve.h is the contract).
+ *
+ * Caveats: a handler runs on its connection's thread (libmicrohttpd,
+ * one thread per connection); it fills *rp and returns 0, and every
+ * read it does is one read transaction of its own, ended before it
+ * returns. The fields of struct srv are guarded as their comments say.
+ */
+#ifndef SRV_SERVE_IMPL_H
+#define SRV_SERVE_IMPL_H
+
+#include <jansson.h>
+#include <limits.h>
+#include <microhttpd.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "api.h"
+#include "rate.h"
+#include "serve.h"
+#include "store.h"
+#include "writer.h"
+
+struct srv {
+	struct ldg_store *store;   /* borrowed */
+	struct srv_writer *writer; /* borrowed; NULL: read-only */
+	struct MHD_Daemon *mhd;
+	uint16_t port;
+	pthread_t poller;
+	bool poller_started;
+
+	/* lock guards head and stopping; moved is broadcast when either
+	 * changes (the poller also waits on it, for stopping) */
+	pthread_mutex_t lock;
+	pthread_cond_t moved;
+	uint64_t head;
+	bool stopping;
+
+	/* the verify report of verify_head, rendered; verify_lock is held
+	 * while ldg_verify() runs, so it runs once per head */
+	pthread_mutex_t verify_lock;
+	uint64_t verify_head;
+	char *verify_body;
+	size_t verify_len;
+
+	struct srv_rate *rate; /* POSTs per client address (rate.h) */
+
+	/* the newest published checkpoint (cp_lock): its note and size */
+	pthread_mutex_t cp_lock;
+	char cp_path[PATH_MAX]; /* "" when none are taken */
+	char *cp_text;
+	uint64_t cp_size;
+};
+
+/* What a handler answers: a status and a malloc'd body (JSON unless
+ * type says otherwise), or a stream response. */
+struct reply {
+	unsigned status;
+	char *body;
+	size_t len;
+	const char *type;
+	const char *cache; /* Cache-Control, or NULL */
+	bool vary_accept;
+	char entry_hash[2 * LDG_HASH_BYTES + 1]; /* Ledger-Entry-Hash */
+	const char *allow;			 /* the Allow header of a 405 */
+	const char *etag;
+	unsigned retry_after;		  /* seconds, for a 429 */
+	const unsigned char *static_body; /* instead of body: not freed */
+	bool page; /* a file of the web page (its CSP, also on a 304) */
+	struct MHD_Response *stream;
+};
+
+struct request {
+	struct srv *sv;
+	struct MHD_Connection *conn;
+	const struct srv_path *path;
+};
+
+/* A POST body being read (MHD's per-request pointer). */
+struct upload {
+	enum srv_route_id id; /* SRV_R_ENTRIES or SRV_R_DRAFTS */
+	bool json;	      /* else msgpack */
+	size_t max;	      /* the largest body taken */
+	uint8_t *buf;
+	size_t len, cap;
+	bool too_big;
+};
+
+/* ---- replies (serve.c) ---- */
+
+/* Each fills *rp and returns 0. */
+int srv_reply_json(struct reply *rp, unsigned status, json_t *j);
+int srv_reply_error(struct reply *rp, unsigned status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* A library failure: bad input 400, missing 404, anything else 500. */
+int srv_reply_ldg(struct reply *rp, int rc, const struct ldg_err *err);
+/* Takes the rendered JSON of a library call (or its failure). */
+int srv_reply_rendered(struct reply *rp, int rc, char *out, size_t len,
+		       const struct ldg_err *err);
+/* A read transaction and the head; on failure rp holds the answer. */
+int srv_begin(struct reply *rp, struct srv *sv, struct ldg_read **r,
+	      uint64_t *head);
+/* srv_begin(), then a 404 when seq is beyond the head (r is then ended). */
+int srv_begin_entry(struct reply *rp, struct srv *sv, uint64_t seq,
+		    struct ldg_read **r, uint64_t *head);
+/* A query parameter, or NULL. */
+const char *srv_arg(const struct request *rq, const char *name);
+/* ms from now on CLOCK_MONOTONIC (the clock of srv's condition). */
+void srv_deadline_in(struct timespec *ts, long ms);
+
+/* The JSON of entry seq (ldg_entry_json()), or NULL with *rc and err
+ * set (read.c). */
+json_t *srv_entry_json(struct ldg_read *r, uint64_t seq, int *rc,
+		       struct ldg_err *err);
+
+/* ---- the handlers of GET routes (read.c, events.c, write.c) ---- */
+
+int srv_h_head(const struct request *rq, struct reply *rp);
+int srv_h_state(const struct request *rq, struct reply *rp);
+int srv_h_history(const struct request *rq, struct reply *rp);
+int srv_h_entries(const struct request *rq, struct reply *rp);
+int srv_h_entry(const struct request *rq, struct reply *rp);
+int srv_h_check(const struct request *rq, struct reply *rp);
+int srv_h_releases(const struct request *rq, struct reply *rp);
+int srv_h_keys(const struct request *rq, struct reply *rp);
+int srv_h_verify(const struct request *rq, struct reply *rp);
+int srv_h_events(const struct request *rq, struct reply *rp);
+int srv_h_checkpoint(const struct request *rq, struct reply *rp);
+
+/* ---- POST bodies, once read whole (write.c) ---- */
+
+int srv_h_append(struct srv *sv, const struct upload *u, struct reply *rp);
+int srv_h_drafts(struct srv *sv, const char *body, size_t blen,
+		 struct reply *rp);
+int srv_h_publish(struct srv *sv, const struct upload *u, struct reply *rp);
+/* At start: the checkpoint kept by an earlier run, if still valid. */
+void srv_load_checkpoint(struct srv *sv);
+
+#endif

@@ -1,0 +1,398 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "checkpoint.h"
+#include "ops.h"
+#include "render.h"
+#include "serve_impl.h"
+#include "util.h"
+#include "verify.h"
+
+/* ---- checkpoints: signed elsewhere, kept and handed out here ---- */
+
+int srv_h_checkpoint(const struct request *rq, struct reply *rp)
+{
+	struct srv *sv = rq->sv;
+
+	pthread_mutex_lock(&sv->cp_lock);
+	if (sv->cp_text) {
+		rp->body = strdup(sv->cp_text);
+		rp->len = rp->body ? strlen(rp->body) : 0;
+	}
+	pthread_mutex_unlock(&sv->cp_lock);
+	if (!rp->body)
+		return srv_reply_error(rp, MHD_HTTP_NOT_FOUND,
+				       "no checkpoint has been published here: "
+				       "sign one with `ledger --remote URL "
+				       "checkpoint`");
+	rp->status = MHD_HTTP_OK;
+	rp->type = "text/plain; charset=utf-8";
+	return 0;
+}
+
+/* Writes text to path through a temporary file, fsync'd and renamed, so
+ * that a reader finds the old note or the new one. */
+static int write_atomic(const char *path, const char *text)
+{
+	char tmp[PATH_MAX + 8];
+	size_t len = strlen(text), off = 0;
+	int fd, rc = 0;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	while (off < len && !rc) {
+		ssize_t n = write(fd, text + off, len - off);
+		if (n < 0 && errno != EINTR)
+			rc = -errno;
+		else if (n > 0)
+			off += (size_t)n;
+	}
+	if (!rc && fsync(fd))
+		rc = -errno;
+	if (close(fd) && !rc)
+		rc = -errno;
+	if (!rc && rename(tmp, path))
+		rc = -errno;
+	if (rc)
+		unlink(tmp);
+	return rc;
+}
+
+int srv_h_publish(struct srv *sv, const struct upload *u, struct reply *rp)
+{
+	struct ldg_checkpoint *cp = malloc(sizeof(*cp));
+	char rh[2 * LDG_HASH_BYTES + 1], *text = NULL;
+	struct ldg_err err = {0};
+	struct ldg_read *r;
+	uint64_t head;
+	int rc;
+
+	if (!cp)
+		return srv_reply_error(rp, MHD_HTTP_INTERNAL_SERVER_ERROR,
+				       "out of memory");
+	rc = ldg_checkpoint_parse((const char *)u->buf, u->len, cp, &err);
+	if (rc) {
+		free(cp);
+		return srv_reply_ldg(rp, -EINVAL, &err);
+	}
+	if (srv_begin(rp, sv, &r, &head)) {
+		free(cp);
+		return 0;
+	}
+	rc = ldg_checkpoint_check(r, cp, &err);
+	ldg_read_end(r);
+	if (rc) {
+		free(cp);
+		if (rc == -EACCES)
+			return srv_reply_error(rp, MHD_HTTP_FORBIDDEN, "%s",
+					       err.msg);
+		if (rc == -EBADMSG)
+			return srv_reply_error(rp, MHD_HTTP_CONFLICT, "%s",
+					       err.msg);
+		return srv_reply_ldg(rp, rc, &err);
+	}
+	ldg_hex(cp->root, LDG_HASH_BYTES, rh);
+	pthread_mutex_lock(&sv->cp_lock);
+	if (sv->cp_text && cp->size < sv->cp_size) {
+		rc = srv_reply_error(rp, MHD_HTTP_CONFLICT,
+				     "a newer checkpoint, of %llu entries, is "
+				     "published; this one has %llu",
+				     (unsigned long long)sv->cp_size,
+				     (unsigned long long)cp->size);
+		goto out_unlock;
+	}
+	text = strndup((const char *)u->buf, u->len);
+	rc = text ? write_atomic(sv->cp_path, text) : -ENOMEM;
+	if (rc) {
+		free(text);
+		srv_reply_error(rp, MHD_HTTP_INTERNAL_SERVER_ERROR,
+				"cannot keep the checkpoint: %s",
+				strerror(-rc));
+		goto out_unlock;
+	}
+	free(sv->cp_text);
+	sv->cp_text = text;
+	sv->cp_size = cp->size;
+	srv_reply_json(
+	    rp, MHD_HTTP_CREATED,
+	    json_pack("{s:I, s:s}", "size", (json_int_t)cp->size, "root", rh));
+out_unlock:
+	pthread_mutex_unlock(&sv->cp_lock);
+	free(cp);
+	return 0;
+}
+
+/* The checkpoint kept by an earlier run, if it is still one of this
+ * ledger (a ledger restored shorter or created anew in the same
+ * directory makes it stale: then none is served until one is
+ * published). */
+void srv_load_checkpoint(struct srv *sv)
+{
+	char buf[LDG_CHECKPOINT_MAX + 1];
+	struct ldg_checkpoint *cp;
+	struct ldg_read *r;
+	ssize_t n;
+	int fd = open(sv->cp_path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	cp = malloc(sizeof(*cp));
+	if (n > 0 && cp &&
+	    ldg_checkpoint_parse(buf, (size_t)n, cp, NULL) == 0 &&
+	    ldg_read_begin(sv->store, &r, NULL) == 0) {
+		if (ldg_checkpoint_check(r, cp, NULL) == 0) {
+			buf[n] = '\0';
+			sv->cp_text = strdup(buf);
+			sv->cp_size = cp->size;
+		}
+		ldg_read_end(r);
+	}
+	free(cp);
+}
+
+/* ---- drafts: entries for a signer whose key is elsewhere ---- */
+
+/* The entry that the local command would write for d on a target whose
+ * state is now (NULL: nothing to do). */
+static int draft_plan(struct ldg_read *r, const struct srv_draft_req *d,
+		      uint64_t head, const struct ldg_values *now,
+		      struct ldg_entry **e, struct ldg_err *err)
+{
+	struct ldg_values then;
+	const char **keys;
+	int rc;
+
+	switch (d->kind) {
+	case LDG_KIND_SET:
+		return ldg_draft_set(now, d->target, d->kv, d->n, d->reason,
+				     NULL, 0, d->force, e, err);
+	case LDG_KIND_UNSET:
+		keys = calloc(d->n, sizeof(*keys));
+		if (!keys)
+			return ldg_err_set(err, -ENOMEM, "out of memory");
+		for (size_t i = 0; i < d->n; i++)
+			keys[i] = d->kv[i].key;
+		rc = ldg_draft_unset(now, d->target, keys, d->n, d->reason,
+				     NULL, 0, d->force, e, err);
+		free(keys);
+		return rc;
+	case LDG_KIND_LOCK:
+	case LDG_KIND_UNLOCK:
+		return ldg_draft_lock(now, d->target, d->reason,
+				      d->kind == LDG_KIND_LOCK, e, err);
+	default:
+		break;
+	}
+	if (d->to >= head)
+		return ldg_err_set(
+		    err, -EINVAL, "to: %llu is not before the head %llu",
+		    (unsigned long long)d->to, (unsigned long long)head);
+	if (!now->mtime_seq)
+		return ldg_err_set(err, -ENOENT, "%s has no entries",
+				   d->target);
+	rc = ldg_state_get(r, d->target, d->to, &then);
+	if (rc)
+		return ldg_err_set(err, rc, "cannot read %s at %llu", d->target,
+				   (unsigned long long)d->to);
+	rc = ldg_draft_rollback(d->target, &then, now, d->to, d->reason, NULL,
+				0, e, err);
+	ldg_values_free(&then);
+	return rc;
+}
+
+/* 403/423 for what ldg_authorize() refuses; the rest as srv_reply_ldg(). */
+static int reply_refused(struct reply *rp, int rc, const struct ldg_err *err)
+{
+	if (rc == -EACCES)
+		return srv_reply_error(rp, MHD_HTTP_FORBIDDEN, "%s", err->msg);
+	if (rc == -EBUSY)
+		return srv_reply_error(rp, MHD_HTTP_LOCKED, "%s", err->msg);
+	return srv_reply_ldg(rp, rc, err);
+}
+
+int srv_h_drafts(struct srv *sv, const char *body, size_t blen,
+		 struct reply *rp)
+{
+	uint8_t prev[LDG_HASH_BYTES], *bytes = NULL, *msg = NULL;
+	struct srv_draft_req d;
+	struct ldg_err err = {0};
+	struct ldg_entry *e = NULL;
+	struct ldg_keyinfo ki;
+	struct ldg_values now;
+	struct ldg_read *r;
+	size_t len = 0, mlen = 0;
+	uint64_t head;
+	char *b64d, *b64m;
+	json_t *ej;
+	int rc;
+
+	rc = srv_parse_draft(body, blen, &d, &err);
+	if (rc) {
+		srv_draft_req_free(&d);
+		return srv_reply_ldg(rp, -EINVAL, &err);
+	}
+	if (srv_begin(rp, sv, &r, &head)) {
+		srv_draft_req_free(&d);
+		return 0;
+	}
+	rc = ldg_head(r, &head, prev);
+	if (!rc && ldg_keyring_by_id(r, d.keyid, &ki))
+		rc = ldg_err_set(&err, -EACCES,
+				 "signer: no key with that id in the keyring");
+	if (!rc)
+		rc = ldg_state_get(r, d.target, 0, &now);
+	if (rc) {
+		ldg_read_end(r);
+		srv_draft_req_free(&d);
+		return reply_refused(rp, rc, &err);
+	}
+	rc = draft_plan(r, &d, head, &now, &e, &err);
+	ldg_values_free(&now);
+	if (!rc && !e) {
+		ldg_read_end(r);
+		srv_draft_req_free(&d);
+		return srv_reply_json(rp, MHD_HTTP_OK,
+				      json_pack("{s:n, s:s}", "draft", "why",
+						"nothing to do: the target "
+						"already is that way"));
+	}
+	if (!rc)
+		rc = ldg_entry_prepare(e, head, prev,
+				       ldg_store_origin(sv->store), d.keyid,
+				       &bytes, &len, &msg, &mlen, &err);
+	/* refused now rather than after the signing */
+	if (!rc)
+		rc = ldg_authorize(r, e, &err);
+	ej = rc ? NULL : ldg_entry_json(r, e, (uint8_t[LDG_HASH_BYTES]){0});
+	ldg_read_end(r);
+	srv_draft_req_free(&d);
+	if (rc) {
+		ldg_entry_free(e);
+		free(bytes);
+		free(msg);
+		return reply_refused(rp, rc, &err);
+	}
+	b64d = malloc(
+	    sodium_base64_ENCODED_LEN(len, sodium_base64_VARIANT_ORIGINAL));
+	b64m = malloc(
+	    sodium_base64_ENCODED_LEN(mlen, sodium_base64_VARIANT_ORIGINAL));
+	if (b64d && b64m) {
+		sodium_bin2base64(b64d,
+				  sodium_base64_ENCODED_LEN(
+				      len, sodium_base64_VARIANT_ORIGINAL),
+				  bytes, len, sodium_base64_VARIANT_ORIGINAL);
+		sodium_bin2base64(b64m,
+				  sodium_base64_ENCODED_LEN(
+				      mlen, sodium_base64_VARIANT_ORIGINAL),
+				  msg, mlen, sodium_base64_VARIANT_ORIGINAL);
+		json_object_del(ej, "hash");
+		json_object_del(ej, "signature");
+		srv_reply_json(rp, MHD_HTTP_OK,
+			       json_pack("{s:I, s:s, s:s, s:o}", "seq",
+					 (json_int_t)e->seq, "draft", b64d,
+					 "message", b64m, "entry", ej));
+		ej = NULL;
+	} else {
+		srv_reply_error(rp, MHD_HTTP_INTERNAL_SERVER_ERROR,
+				"out of memory");
+	}
+	json_decref(ej);
+	free(b64d);
+	free(b64m);
+	ldg_entry_free(e);
+	free(bytes);
+	free(msg);
+	return 0;
+}
+
+/* ---- appends from remote writers ---- */
+
+/* A POST body being received. */
+
+int srv_h_append(struct srv *sv, const struct upload *u, struct reply *rp)
+{
+	uint8_t hash[LDG_HASH_BYTES];
+	char hh[2 * LDG_HASH_BYTES + 1];
+	struct ldg_err err = {0};
+	struct ldg_read *r;
+	uint64_t seq = 0;
+	unsigned status;
+	int rc;
+
+	if (u->len == 0)
+		return srv_reply_error(
+		    rp, MHD_HTTP_BAD_REQUEST,
+		    "empty body: send the signed entry bytes");
+	if (u->json) {
+		uint8_t *bytes;
+		size_t len;
+		rc = srv_parse_signed_draft((const char *)u->buf, u->len,
+					    &bytes, &len, &err);
+		if (rc)
+			return srv_reply_ldg(rp, rc, &err);
+		rc =
+		    srv_writer_append(sv->writer, bytes, len, &seq, hash, &err);
+		free(bytes);
+	} else {
+		rc = srv_writer_append(sv->writer, u->buf, u->len, &seq, hash,
+				       &err);
+	}
+	if (!rc) {
+		pthread_mutex_lock(&sv->lock);
+		if (seq > sv->head) {
+			sv->head = seq;
+			pthread_cond_broadcast(&sv->moved);
+		}
+		pthread_mutex_unlock(&sv->lock);
+		ldg_hex(hash, LDG_HASH_BYTES, hh);
+		return srv_reply_json(rp, MHD_HTTP_CREATED,
+				      json_pack("{s:I, s:s}", "seq",
+						(json_int_t)seq, "hash", hh));
+	}
+	if (rc == -ESTALE) {
+		uint64_t head = 0;
+		/* the head as it is now, for the client to rebuild on */
+		if (ldg_read_begin(sv->store, &r, NULL) == 0) {
+			if (ldg_head(r, &head, hash))
+				head = 0;
+			ldg_read_end(r);
+		}
+		ldg_hex(hash, LDG_HASH_BYTES, hh);
+		return srv_reply_json(rp, MHD_HTTP_CONFLICT,
+				      json_pack("{s:s, s:{s:I, s:s}}", "error",
+						err.msg, "head", "seq",
+						(json_int_t)head, "hash", hh));
+	}
+	switch (rc) {
+	case -EBADMSG:
+	case -EINVAL:
+		status = MHD_HTTP_BAD_REQUEST;
+		break;
+	case -EACCES:
+		status = MHD_HTTP_FORBIDDEN;
+		break;
+	case -EBUSY:
+		status = MHD_HTTP_LOCKED;
+		break;
+	case -EEXIST:
+	case -ENOENT:
+	case -EPERM:
+		status = MHD_HTTP_UNPROCESSABLE_CONTENT;
+		break;
+	default:
+		status = MHD_HTTP_INTERNAL_SERVER_ERROR;
+	}
+	return srv_reply_error(rp, status, "%s",
+			       err.msg[0] ? err.msg : strerror(-rc));
+}
