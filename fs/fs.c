@@ -201,6 +201,24 @@ static int path_of(struct lfs_ctx *c, uint64_t id, char *path)
 	return rc;
 }
 
+/* The parsed path of inode ino (path: PATH_MAX bytes, filled too). */
+static int parse_ino(struct lfs_ctx *c, fuse_ino_t ino, char *path,
+		     struct lfs_path *p)
+{
+	int rc = path_of(c, ino, path);
+
+	return rc ? rc : lfs_parse(path, p);
+}
+
+/* parse_ino() for a file: a directory is -EISDIR. */
+static int parse_file(struct lfs_ctx *c, fuse_ino_t ino, char *path,
+		      struct lfs_path *p)
+{
+	int rc = parse_ino(c, ino, path, p);
+
+	return !rc && lfs_route_of(p)->dir ? -EISDIR : rc;
+}
+
 /* Counts one more kernel reference to the node at path, adding it. */
 static int node_ref(struct lfs_ctx *c, uint64_t id, uint64_t parent,
 		    const char *path, const struct lfs_route *route,
@@ -465,9 +483,7 @@ static void do_getattr(fuse_req_t req, fuse_ino_t ino,
 	int rc;
 
 	(void)fi;
-	rc = path_of(c, ino, path);
-	if (!rc)
-		rc = lfs_parse(path, &p);
+	rc = parse_ino(c, ino, path, &p);
 	if (rc) {
 		fuse_reply_err(req, -rc);
 		return;
@@ -555,9 +571,7 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	int rc;
 
 	(void)fi;
-	rc = path_of(c, ino, path);
-	if (!rc)
-		rc = lfs_parse(path, &p);
+	rc = parse_ino(c, ino, path, &p);
 	if (rc)
 		goto out_err;
 	route = lfs_route_of(&p);
@@ -637,11 +651,7 @@ static void do_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		return;
 	}
 	/* an older kernel: render at open and serve that, as before */
-	rc = path_of(c, ino, path);
-	if (!rc)
-		rc = lfs_parse(path, &p);
-	if (!rc && lfs_route_of(&p)->dir)
-		rc = -EISDIR;
+	rc = parse_file(c, ino, path, &p);
 	if (rc)
 		goto out_err;
 	o = calloc(1, sizeof(*o));
@@ -701,11 +711,7 @@ static void do_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	/* a mutable file's READs all come from one rendering */
 	if (cache_read(c, req, ino, size, off))
 		return;
-	rc = path_of(c, ino, path);
-	if (!rc)
-		rc = lfs_parse(path, &p);
-	if (!rc && lfs_route_of(&p)->dir)
-		rc = -EISDIR;
+	rc = parse_file(c, ino, path, &p);
 	if (rc)
 		goto out_err;
 	if (lfs_immutable(&p)) {

@@ -178,10 +178,11 @@ static int target_state(struct ldg_read *r, const struct lfs_path *p,
 	return 0;
 }
 
-/* Calls fn for every target under prefix with something in it at p->at,
- * with its state; stops when fn returns nonzero. */
+/* Calls fn for every target under prefix with something in it at p->at
+ * (with empty, also those whose keys are all unset and that are not
+ * locked), with its state; stops when fn returns nonzero. */
 static int each_target(struct ldg_read *r, const struct lfs_path *p,
-		       const char *prefix,
+		       const char *prefix, bool empty,
 		       int (*fn)(const char *t, const struct ldg_values *v,
 				 void *ctx),
 		       void *ctx)
@@ -200,7 +201,7 @@ static int each_target(struct ldg_read *r, const struct lfs_path *p,
 		rc = ldg_state_get(r, targets[i], p->at, &v);
 		if (rc)
 			break;
-		if (v.n || v.lock_seq)
+		if (empty || v.n || v.lock_seq)
 			rc = fn(targets[i], &v, ctx);
 		ldg_values_free(&v);
 	}
@@ -276,7 +277,7 @@ static int list_clusters(struct ldg_read *r, const struct lfs_path *p,
 	struct listing l = { .add = add, .ctx = ctx };
 
 	(void)off;
-	return each_target(r, p, NULL, add_cluster, &l);
+	return each_target(r, p, NULL, false, add_cluster, &l);
 }
 
 static int exists_clusters(struct ldg_read *r, const struct lfs_path *p,
@@ -293,38 +294,37 @@ static int exists_clusters(struct ldg_read *r, const struct lfs_path *p,
 	return head_seq(r, mtime_seq);
 }
 
+struct cluster_seen {
+	bool found;
+	uint64_t mtime_seq;
+};
+
+static int see_release(const char *t, const struct ldg_values *v, void *ctx)
+{
+	struct cluster_seen *cs = ctx;
+
+	(void)t;
+	cs->found |= v->n || v->lock_seq;
+	if (v->mtime_seq > cs->mtime_seq)
+		cs->mtime_seq = v->mtime_seq;
+	return 0;
+}
+
 /* A cluster exists while one of its releases has something; its mtime is
  * the last change to any release, one that emptied a release included. */
 static int exists_cluster(struct ldg_read *r, const struct lfs_path *p,
 			  uint64_t *mtime_seq)
 {
 	char prefix[LDG_CLUSTER_MAX + 2];
-	char **targets;
-	bool found = false;
-	size_t n;
-	int rc = p->at ? at_ok(r, p) : 0;
+	struct cluster_seen cs = { false, 0 };
+	int rc;
 
-	if (rc)
-		return rc;
 	snprintf(prefix, sizeof(prefix), "%s/", p->cluster);
-	rc = ldg_targets_list(r, prefix, p->at, &targets, &n);
+	rc = each_target(r, p, prefix, true, see_release, &cs);
 	if (rc)
 		return rc;
-	*mtime_seq = 0;
-	for (size_t i = 0; i < n && !rc; i++) {
-		struct ldg_values v;
-		rc = ldg_state_get(r, targets[i], p->at, &v);
-		if (rc)
-			break;
-		found |= v.n || v.lock_seq;
-		if (v.mtime_seq > *mtime_seq)
-			*mtime_seq = v.mtime_seq;
-		ldg_values_free(&v);
-	}
-	ldg_strv_free(targets, n);
-	if (rc)
-		return rc;
-	return found ? 0 : -ENOENT;
+	*mtime_seq = cs.mtime_seq;
+	return cs.found ? 0 : -ENOENT;
 }
 
 static int add_release(const char *t, const struct ldg_values *v, void *ctx)
@@ -343,7 +343,7 @@ static int list_cluster(struct ldg_read *r, const struct lfs_path *p,
 
 	(void)off;
 	snprintf(prefix, sizeof(prefix), "%s/", p->cluster);
-	return each_target(r, p, prefix, add_release, &l);
+	return each_target(r, p, prefix, false, add_release, &l);
 }
 
 static int exists_release(struct ldg_read *r, const struct lfs_path *p,
