@@ -62,17 +62,15 @@ static int lock_cmd(int argc, char **argv, struct cli_ctx *c, bool lock)
 	if (c->remote) {
 		struct remote_lock a = { argv[optind], w.reason, lock };
 		rc = cli_remote_write(c, &w, argv[optind], draft, &a, &res);
-		if (rc)
-			goto out_free;
 	} else {
 		rc = cli_open_signed(c, &w, &s, &k);
 		if (rc)
 			return rc;
+		if (ldg_lock(s, k, argv[optind], w.reason, lock, &res, &err))
+			rc = cli_fail(c, &err);
 	}
-	if (!c->remote && ldg_lock(s, k, argv[optind], w.reason, lock, &res, &err)) {
-		rc = cli_fail(c, &err);
+	if (rc)
 		goto out_free;
-	}
 	if (res.n == 0)
 		fprintf(stderr, "%s is %s; nothing written\n", argv[optind],
 			lock ? "already locked" : "not locked");

@@ -213,18 +213,16 @@ int cmd_rollback(int argc, char **argv, struct cli_ctx *c)
 					       &res)
 			     : remote_rollback_cluster(c, &w, argv[optind], to,
 						       &res);
-		if (rc)
-			goto out_free;
 	} else {
 		rc = cli_open_signed(c, &w, &s, &k);
 		if (rc)
 			return rc;
+		if (ldg_rollback(s, k, argv[optind], to, w.reason, w.meta,
+				 w.n_meta, w.no_lock, &res, &err))
+			rc = cli_fail(c, &err);
 	}
-	if (!c->remote && ldg_rollback(s, k, argv[optind], to, w.reason, w.meta, w.n_meta,
-			 w.no_lock, &res, &err)) {
-		rc = cli_fail(c, &err);
+	if (rc)
 		goto out_free;
-	}
 	if (res.n == 0)
 		fprintf(stderr, "%s is already as it was at seq %llu; nothing "
 			"written\n", argv[optind], (unsigned long long)to);

@@ -83,18 +83,16 @@ int cmd_set(int argc, char **argv, struct cli_ctx *c)
 	if (c->remote) {
 		struct remote_set a = { target, kv, n, &w };
 		rc = cli_remote_write(c, &w, target, draft, &a, &res);
-		if (rc)
-			goto out_free;
 	} else {
 		rc = cli_open_signed(c, &w, &s, &k);
 		if (rc)
 			goto out_free;
+		if (ldg_set(s, k, target, kv, n, w.reason, w.meta, w.n_meta,
+			    w.force, &res, &err))
+			rc = cli_fail(c, &err);
 	}
-	if (!c->remote && ldg_set(s, k, target, kv, n, w.reason, w.meta, w.n_meta, w.force,
-		    &res, &err)) {
-		rc = cli_fail(c, &err);
+	if (rc)
 		goto out_free;
-	}
 	if (res.n == 0)
 		fprintf(stderr, "%s already has these values; nothing "
 			"written\n", target);

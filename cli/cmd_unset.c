@@ -64,19 +64,17 @@ int cmd_unset(int argc, char **argv, struct cli_ctx *c)
 					  (const char *const *)&argv[optind],
 					  (size_t)(argc - optind), &w };
 		rc = cli_remote_write(c, &w, target, draft, &a, &res);
-		if (rc)
-			goto out_free;
 	} else {
 		rc = cli_open_signed(c, &w, &s, &k);
 		if (rc)
 			return rc;
+		if (ldg_unset(s, k, target, (const char *const *)&argv[optind],
+			      (size_t)(argc - optind), w.reason, w.meta,
+			      w.n_meta, w.force, &res, &err))
+			rc = cli_fail(c, &err);
 	}
-	if (!c->remote && ldg_unset(s, k, target, (const char *const *)&argv[optind],
-		      (size_t)(argc - optind), w.reason, w.meta, w.n_meta,
-		      w.force, &res, &err)) {
-		rc = cli_fail(c, &err);
+	if (rc)
 		goto out_free;
-	}
 	if (res.n == 0)
 		fprintf(stderr, "%s has none of these keys; nothing written\n",
 			target);
