@@ -588,6 +588,19 @@ static int listen_on(const struct sockaddr_storage *addr, socklen_t len,
 	return fd;
 }
 
+/* What srv_start() set up, once no thread uses it. */
+static void srv_free(struct srv *sv)
+{
+	pthread_cond_destroy(&sv->moved);
+	pthread_mutex_destroy(&sv->verify_lock);
+	pthread_mutex_destroy(&sv->cp_lock);
+	pthread_mutex_destroy(&sv->lock);
+	srv_rate_free(sv->rate);
+	free(sv->verify_body);
+	free(sv->cp_text);
+	free(sv);
+}
+
 int srv_start(struct ldg_store *s, struct srv_writer *writer,
 	      const struct sockaddr_storage *addr, socklen_t addrlen,
 	      const struct srv_opts *o, struct srv **out, struct ldg_err *err)
@@ -602,27 +615,26 @@ int srv_start(struct ldg_store *s, struct srv_writer *writer,
 		return ldg_err_set(err, -ENOMEM, "out of memory");
 	sv->store = s;
 	sv->writer = writer;
-	sv->rate = srv_rate_new(o->post_rate);
-	if (!sv->rate) {
-		free(sv);
-		return ldg_err_set(err, -ENOMEM, "out of memory");
-	}
-	if (o->checkpoint_path &&
-	    snprintf(sv->cp_path, sizeof(sv->cp_path), "%s",
-		     o->checkpoint_path) >= (int)sizeof(sv->cp_path)) {
-		srv_rate_free(sv->rate);
-		free(sv);
-		return ldg_err_set(err, -ENAMETOOLONG, "path too long");
-	}
 	pthread_mutex_init(&sv->lock, NULL);
 	pthread_mutex_init(&sv->cp_lock, NULL);
-	if (sv->cp_path[0])
-		srv_load_checkpoint(sv);
 	pthread_mutex_init(&sv->verify_lock, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&sv->moved, &ca);
 	pthread_condattr_destroy(&ca);
+	sv->rate = srv_rate_new(o->post_rate);
+	if (!sv->rate) {
+		rc = ldg_err_set(err, -ENOMEM, "out of memory");
+		goto out_free;
+	}
+	if (o->checkpoint_path &&
+	    snprintf(sv->cp_path, sizeof(sv->cp_path), "%s",
+		     o->checkpoint_path) >= (int)sizeof(sv->cp_path)) {
+		rc = ldg_err_set(err, -ENAMETOOLONG, "path too long");
+		goto out_free;
+	}
+	if (sv->cp_path[0])
+		srv_load_checkpoint(sv);
 	rc = ldg_read_begin(s, &r, err);
 	if (rc)
 		goto out_free;
@@ -662,13 +674,7 @@ int srv_start(struct ldg_store *s, struct srv_writer *writer,
 out_stop:
 	MHD_stop_daemon(sv->mhd);
 out_free:
-	pthread_cond_destroy(&sv->moved);
-	pthread_mutex_destroy(&sv->verify_lock);
-	srv_rate_free(sv->rate);
-	pthread_mutex_destroy(&sv->cp_lock);
-	pthread_mutex_destroy(&sv->lock);
-	free(sv->cp_text);
-	free(sv);
+	srv_free(sv);
 	return rc;
 }
 
@@ -688,12 +694,5 @@ void srv_stop(struct srv *sv)
 	MHD_stop_daemon(sv->mhd);
 	if (sv->poller_started)
 		pthread_join(sv->poller, NULL);
-	free(sv->verify_body);
-	pthread_cond_destroy(&sv->moved);
-	pthread_mutex_destroy(&sv->verify_lock);
-	srv_rate_free(sv->rate);
-	pthread_mutex_destroy(&sv->cp_lock);
-	pthread_mutex_destroy(&sv->lock);
-	free(sv->cp_text);
-	free(sv);
+	srv_free(sv);
 }
