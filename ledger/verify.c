@@ -287,6 +287,86 @@ out_free:
 	return rc;
 }
 
+/* The stored bytes of seq and their hash; *e decoded when e is given
+ * (NULL when they do not decode: -EBADMSG). The bytes are LMDB's: valid
+ * until r ends. */
+static int raw_entry(struct ldg_read *r, uint64_t seq, const uint8_t **buf,
+		     size_t *len, uint8_t hash[LDG_HASH_BYTES],
+		     struct ldg_entry **e)
+{
+	int rc;
+
+	if (e)
+		*e = NULL;
+	rc = ldg_entry_raw(r, seq, buf, len);
+	if (rc)
+		return rc;
+	ldg_entry_hash(*buf, *len, hash);
+	if (e && ldg_entry_decode(*buf, *len, e, NULL)) {
+		*e = NULL;
+		return -EBADMSG;
+	}
+	return 0;
+}
+
+int ldg_entry_prove(struct ldg_read *r, uint64_t seq,
+		    struct ldg_entry_proof *out, struct ldg_err *err)
+{
+	static const uint8_t zero[LDG_HASH_BYTES];
+	uint8_t other[LDG_HASH_BYTES];
+	struct ldg_entry *e = NULL, *next = NULL;
+	const uint8_t *buf, *obuf;
+	size_t len, olen;
+	uint64_t head;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (ldg_head(r, &head, NULL))
+		return ldg_err_set(err, -EIO, "cannot read the head");
+	if (seq == 0 || seq > head)
+		return ldg_err_set(err, -ENOENT, "no entry %llu: the head is "
+				   "%llu", (unsigned long long)seq,
+				   (unsigned long long)head);
+	rc = raw_entry(r, seq, &buf, &len, out->hash, &e);
+	if (rc && rc != -EBADMSG)
+		return ldg_err_set(err, -EIO, "entry %llu cannot be read (run "
+				   "ledger verify)", (unsigned long long)seq);
+	if (!e) {
+		/* rewritten into something that is not an entry at all */
+		out->sig_problem = "the stored bytes are not a valid entry";
+	} else if (ldg_keyring_by_id(r, e->signer, &out->key)) {
+		out->sig_problem = "the signer is not in the keyring";
+	} else {
+		out->have_key = true;
+		if (ldg_entry_verify_sig(buf, len, ldg_store_origin(r->s),
+					 out->key.vkey.pk))
+			out->sig_problem = "the signature does not verify";
+		if (out->key.added_seq > seq ||
+		    (out->key.added_seq == seq && seq != 1))
+			out->key_problem = "the key was added after this entry";
+		else if (out->key.revoked_seq && out->key.revoked_seq < seq)
+			out->key_problem =
+				"the key was revoked before this entry";
+	}
+	if (!e)
+		out->prev_ok = false;
+	else if (seq == 1)
+		out->prev_ok = !memcmp(e->prev, zero, LDG_HASH_BYTES);
+	else
+		out->prev_ok = raw_entry(r, seq - 1, &obuf, &olen, other,
+					 NULL) == 0 &&
+			       !memcmp(e->prev, other, LDG_HASH_BYTES);
+	if (seq == head)
+		out->next_ok = -1;
+	else
+		out->next_ok = raw_entry(r, seq + 1, &obuf, &olen, other,
+					 &next) == 0 &&
+			       !memcmp(next->prev, out->hash, LDG_HASH_BYTES);
+	ldg_entry_free(next);
+	ldg_entry_free(e);
+	return 0;
+}
+
 /* True when a signature line of cp verifies with the key of its name in
  * the keyring r sees, a key that was there by the checkpoint's size (and,
  * when trusted_now, is not revoked). */

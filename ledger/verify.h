@@ -19,6 +19,7 @@
 #ifndef LDG_VERIFY_H
 #define LDG_VERIFY_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "checkpoint.h"
@@ -47,6 +48,31 @@ struct ldg_verify_report {
 __attribute__((warn_unused_result)) int
 ldg_verify(struct ldg_store *s, const struct ldg_verify_opts *opts,
 	   struct ldg_verify_report *rep, struct ldg_err *err);
+
+/* What one entry proves on its own, from its stored bytes, at the point
+ * of the log r sees (the web page's entry check; ldg_verify() is the
+ * whole check). Problems are constant strings, NULL when all is well. */
+struct ldg_entry_proof {
+	uint8_t hash[LDG_HASH_BYTES]; /* of the stored bytes, computed now */
+	/* the Ed25519 signature with the signer's keyring key: "the stored
+	 * bytes are not a valid entry", "the signer is not in the keyring",
+	 * "the signature does not verify" */
+	const char *sig_problem;
+	/* the key's standing at that seq: "... added after this entry",
+	 * "... revoked before this entry" */
+	const char *key_problem;
+	bool have_key;           /* key is the signer's keyring row */
+	struct ldg_keyinfo key;
+	bool prev_ok;            /* prev = hash of seq - 1 (zeros for 1) */
+	int next_ok;             /* seq + 1's prev = hash: 1, 0; -1 at the head */
+};
+
+/* Fills *out for entry seq. -ENOENT when there is no such entry, -EIO
+ * when its bytes cannot be read; a rewritten entry is not an error (the
+ * proof says what fails). */
+__attribute__((warn_unused_result)) int
+ldg_entry_prove(struct ldg_read *r, uint64_t seq,
+		struct ldg_entry_proof *out, struct ldg_err *err);
 
 /* Whether cp is a checkpoint of this ledger as it stands, for a host that
  * keeps it to hand out (`ledger serve`): its origin, a size 1..head, a

@@ -258,105 +258,47 @@ int srv_h_keys(const struct request *rq, struct reply *rp)
 
 /* The stored bytes of seq and their hash; *e decoded when e is given.
  * The bytes are LMDB's: valid until r ends. */
-static int raw_entry(struct ldg_read *r, uint64_t seq, const uint8_t **buf,
-		     size_t *len, uint8_t hash[LDG_HASH_BYTES],
-		     struct ldg_entry **e)
-{
-	int rc;
-
-	if (e)
-		*e = NULL;
-	rc = ldg_entry_raw(r, seq, buf, len);
-	if (rc)
-		return rc;
-	ldg_entry_hash(*buf, *len, hash);
-	if (e && ldg_entry_decode(*buf, *len, e, NULL)) {
-		*e = NULL;
-		return -EBADMSG;
-	}
-	return 0;
-}
-
-/* What one entry proves on its own: its signature by its signer's key,
- * the signer's standing at that seq, and its links to its neighbours. */
+/* What one entry proves on its own (ldg_entry_prove()). */
 int srv_h_check(const struct request *rq, struct reply *rp)
 {
-	uint64_t seq = rq->path->seq, head;
-	uint8_t hash[LDG_HASH_BYTES], other[LDG_HASH_BYTES];
 	char hh[2 * LDG_HASH_BYTES + 1], kh[2 * LDG_KEYID_BYTES + 1];
-	struct ldg_entry *e = NULL, *next = NULL;
-	const char *sig_problem = NULL, *key_problem = NULL;
-	struct ldg_keyinfo ki;
-	const uint8_t *buf, *obuf;
-	size_t len, olen;
-	json_t *prev_ok, *next_ok, *key;
+	const struct ldg_keyinfo *ki;
+	struct ldg_entry_proof pr;
+	struct ldg_err err = {0};
 	struct ldg_read *r;
+	uint64_t head;
+	json_t *key = json_null();
 	int rc;
 
-	if (srv_begin_entry(rp, rq->sv, seq, &r, &head))
+	if (srv_begin_entry(rp, rq->sv, rq->path->seq, &r, &head))
 		return 0;
-	rc = raw_entry(r, seq, &buf, &len, hash, &e);
-	if (rc && rc != -EBADMSG) {
-		ldg_read_end(r);
-		return srv_reply_error(rp, MHD_HTTP_INTERNAL_SERVER_ERROR,
-				       "entry %llu cannot be read (run ledger "
-				       "verify)",
-				       (unsigned long long)seq);
-	}
-	ldg_hex(hash, LDG_HASH_BYTES, hh);
-	if (!e) {
-		/* rewritten into something that is not an entry at all */
-		sig_problem = "the stored bytes are not a valid entry";
-		key = json_null();
-	} else if (ldg_keyring_by_id(r, e->signer, &ki)) {
-		sig_problem = "the signer is not in the keyring";
-		key = json_null();
-	} else {
-		ldg_hex(e->signer, LDG_KEYID_BYTES, kh);
-		if (ldg_entry_verify_sig(
-			buf, len, ldg_store_origin(rq->sv->store), ki.vkey.pk))
-			sig_problem = "the signature does not verify";
-		if (ki.added_seq > seq || (ki.added_seq == seq && seq != 1))
-			key_problem = "the key was added after this entry";
-		else if (ki.revoked_seq && ki.revoked_seq < seq)
-			key_problem = "the key was revoked before this entry";
-		key = json_pack(
-		    "{s:s, s:s, s:s, s:s, s:I, s:o}", "name", ki.vkey.name,
-		    "keyid", kh, "role", ki.role, "scopes", ki.scopes,
-		    "added_seq", (json_int_t)ki.added_seq, "revoked_seq",
-		    ki.revoked_seq ? json_integer((json_int_t)ki.revoked_seq)
-				   : json_null());
-	}
-	if (!e) {
-		prev_ok = json_false();
-	} else if (seq == 1) {
-		memset(other, 0, sizeof(other));
-		prev_ok = json_boolean(!memcmp(e->prev, other, LDG_HASH_BYTES));
-	} else {
-		rc = raw_entry(r, seq - 1, &obuf, &olen, other, NULL);
-		prev_ok =
-		    rc ? json_false()
-		       : json_boolean(!memcmp(e->prev, other, LDG_HASH_BYTES));
-	}
-	if (seq == head) {
-		next_ok = json_null();
-	} else {
-		rc = raw_entry(r, seq + 1, &obuf, &olen, other, &next);
-		next_ok = json_boolean(
-		    !rc && !memcmp(next->prev, hash, LDG_HASH_BYTES));
-		ldg_entry_free(next);
-	}
+	rc = ldg_entry_prove(r, rq->path->seq, &pr, &err);
 	ldg_read_end(r);
-	ldg_entry_free(e);
+	if (rc)
+		return srv_reply_ldg(rp, rc, &err);
+	ldg_hex(pr.hash, LDG_HASH_BYTES, hh);
+	ki = &pr.key;
+	if (pr.have_key) {
+		ldg_hex(ki->vkey.keyid, LDG_KEYID_BYTES, kh);
+		key = json_pack(
+		    "{s:s, s:s, s:s, s:s, s:I, s:o}", "name", ki->vkey.name,
+		    "keyid", kh, "role", ki->role, "scopes", ki->scopes,
+		    "added_seq", (json_int_t)ki->added_seq, "revoked_seq",
+		    ki->revoked_seq ? json_integer((json_int_t)ki->revoked_seq)
+				    : json_null());
+	}
 	return srv_reply_json(
 	    rp, MHD_HTTP_OK,
 	    json_pack("{s:I, s:s, s:{s:b, s:s?}, s:{s:b, s:s?}, s:o, "
-		      "s:{s:o, s:o}}",
-		      "seq", (json_int_t)seq, "hash", hh, "signature", "ok",
-		      !sig_problem, "problem", sig_problem, "signer_key", "ok",
-		      !sig_problem && !key_problem, "problem",
-		      sig_problem ? sig_problem : key_problem, "key", key,
-		      "chain", "prev_ok", prev_ok, "next_ok", next_ok));
+		      "s:{s:b, s:o}}",
+		      "seq", (json_int_t)rq->path->seq, "hash", hh,
+		      "signature", "ok", !pr.sig_problem, "problem",
+		      pr.sig_problem, "signer_key", "ok",
+		      !pr.sig_problem && !pr.key_problem, "problem",
+		      pr.sig_problem ? pr.sig_problem : pr.key_problem, "key",
+		      key, "chain", "prev_ok", pr.prev_ok, "next_ok",
+		      pr.next_ok < 0 ? json_null()
+				     : json_boolean(pr.next_ok)));
 }
 
 /* The report of `ledger verify --json`, as JSON text. */

@@ -1397,6 +1397,68 @@ static void test_verify_detects_a_flipped_stored_byte(void **state)
 	assert_true(strlen(rep.problem) > 0);
 }
 
+static void test_entry_prove_names_what_a_rewritten_entry_breaks(
+	void **state)
+{
+	struct fx *f = *state;
+	struct ldg_entry_proof pr;
+	struct ldg_read *r;
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	uint8_t kb[8], *copy;
+	MDB_val k = { 8, kb }, v;
+
+	must_set(f, "staging/api", "image.tag", "1"); /* seq 2 */
+	must_set(f, "staging/api", "image.tag", "2"); /* seq 3 */
+	must_set(f, "staging/api", "image.tag", "3"); /* seq 4 */
+	assert_int_equal(ldg_read_begin(f->s, &r, NULL), 0);
+	assert_int_equal(ldg_entry_prove(r, 3, &pr, NULL), 0);
+	assert_null(pr.sig_problem);
+	assert_null(pr.key_problem);
+	assert_true(pr.have_key);
+	assert_string_equal(pr.key.vkey.name, "admin");
+	assert_true(pr.prev_ok);
+	assert_int_equal(pr.next_ok, 1);
+	assert_int_equal(ldg_entry_prove(r, 4, &pr, NULL), 0);
+	assert_int_equal(pr.next_ok, -1); /* the head */
+	assert_int_equal(ldg_entry_prove(r, 1, &pr, NULL), 0);
+	assert_true(pr.prev_ok); /* zeros before the first */
+	assert_null(pr.sig_problem);
+	assert_int_equal(ldg_entry_prove(r, 5, &pr, NULL), -ENOENT);
+	ldg_read_end(r);
+	ldg_store_close(f->s);
+	f->s = NULL;
+
+	env = raw_open(f, &txn, 0);
+	assert_int_equal(mdb_dbi_open(txn, "entries", 0, &dbi), 0);
+	ldg_put_be64(kb, 3);
+	assert_int_equal(mdb_get(txn, dbi, &k, &v), 0);
+	copy = malloc(v.mv_size);
+	memcpy(copy, v.mv_data, v.mv_size);
+	copy[v.mv_size - 70] ^= 0x01; /* inside the metadata/reason area */
+	v.mv_data = copy;
+	assert_int_equal(mdb_put(txn, dbi, &k, &v, 0), 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+	free(copy);
+
+	assert_int_equal(ldg_store_open(f->dir, 0, &f->s, NULL), 0);
+	assert_int_equal(ldg_read_begin(f->s, &r, NULL), 0);
+	assert_int_equal(ldg_entry_prove(r, 3, &pr, NULL), 0);
+	assert_non_null(pr.sig_problem);
+	assert_string_equal(pr.sig_problem, "the signature does not verify");
+	assert_true(pr.prev_ok); /* its own prev still names entry 2 */
+	assert_int_equal(pr.next_ok, 0); /* entry 4 names the old bytes */
+	assert_int_equal(ldg_entry_prove(r, 4, &pr, NULL), 0);
+	assert_false(pr.prev_ok);
+	assert_null(pr.sig_problem);
+	/* entry 3's prev still names entry 2: that link holds */
+	assert_int_equal(ldg_entry_prove(r, 2, &pr, NULL), 0);
+	assert_int_equal(pr.next_ok, 1);
+	ldg_read_end(r);
+}
+
 static void test_verify_detects_a_stale_index_and_reindex_fixes_it(
 	void **state)
 {
@@ -1936,6 +1998,7 @@ int main(void)
 		T(test_reindex_keeps_verify_at_zero),
 		T(test_verify_checks_checkpoints),
 		T(test_verify_detects_a_flipped_stored_byte),
+		T(test_entry_prove_names_what_a_rewritten_entry_breaks),
 		T(test_verify_detects_a_stale_index_and_reindex_fixes_it),
 		T(test_verify_flags_an_entry_that_bypassed_authorisation),
 		T(test_verify_detects_a_broken_chain),
