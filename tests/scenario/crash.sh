@@ -27,36 +27,7 @@ if [ -c /dev/fuse ] && command -v fusermount3 >/dev/null 2>&1; then
 	CAN_MOUNT=1
 fi
 
-unmount_all() {
-	local m
-	for m in $(awk -v t="$T/" 'index($2, t) == 1 { print $2 }' /proc/mounts); do
-		fusermount3 -u "$m" 2>/dev/null || fusermount3 -uz "$m" 2>/dev/null
-	done
-	scn_cleanup
-}
 trap unmount_all EXIT
-
-# mount_at DIR: mounts $LEDGER_DIR there (daemon mode) and waits for it
-mount_at() {
-	mkdir -p "$1"
-	expect_rc 0 ledger mount "$1"
-	for _ in $(seq 50); do
-		mountpoint -q "$1" && return 0
-		sleep 0.1
-	done
-	fail "$1 did not become a mount point"
-}
-
-# log_pairs K: "SEQ HASH" of the newest K entries, oldest first
-log_pairs() {
-	"$LEDGER" log -n "$1" --json >"$T/log.json" 2>"$T/log.err" ||
-		fail "ledger log -n $1 failed: $(cat "$T/log.err")"
-	case $JSON_TOOL in
-	jq) jq -r 'reverse | .[] | "\(.seq) \(.hash)"' "$T/log.json" ;;
-	*) python3 -c 'import json,sys
-for e in reversed(json.load(open(sys.argv[1]))): print(e["seq"], e["hash"])' "$T/log.json" ;;
-	esac
-}
 
 # verified_entries: VN = the number of entries, from a passing verify
 verified_entries() {

@@ -39,17 +39,6 @@ big_args() {
 	done
 }
 
-# log_pairs: "SEQ HASH" of every entry, oldest first
-log_pairs() {
-	"$LEDGER" log --json >"$T/log.json" 2>"$T/log.err" ||
-		fail "ledger log failed: $(cat "$T/log.err")"
-	case $JSON_TOOL in
-	jq) jq -r 'reverse | .[] | "\(.seq) \(.hash)"' "$T/log.json" ;;
-	*) python3 -c 'import json,sys
-for e in reversed(json.load(open(sys.argv[1]))): print(e["seq"], e["hash"])' "$T/log.json" ;;
-	esac
-}
-
 disk_full() {
 	local i n full=
 	step "a $FS_SIZE tmpfs"

@@ -410,6 +410,44 @@ expect_json_len() {
 	ok
 }
 
+# ---- mounts and logs (mount.sh, crash.sh, stress.sh, diskfull.sh) ----
+
+# unmount_all: every mount below $T, then scn_cleanup. Tests that mount
+# set `trap unmount_all EXIT`; sections run in subshells, so mounts are
+# found in /proc/mounts rather than remembered: never one left behind,
+# never an rm -rf through one.
+unmount_all() {
+	local m
+	for m in $(awk -v t="$T/" 'index($2, t) == 1 { print $2 }' /proc/mounts); do
+		fusermount3 -u "$m" 2>/dev/null || fusermount3 -uz "$m" 2>/dev/null
+	done
+	scn_cleanup
+}
+
+# mount_at DIR [ARGS]: `ledger mount DIR ARGS` (daemon mode), then waits
+# up to 5 s for DIR to be a mount point.
+mount_at() {
+	mkdir -p "$1"
+	expect_rc 0 ledger mount "$@"
+	for _ in $(seq 50); do
+		mountpoint -q "$1" && return 0
+		sleep 0.1
+	done
+	fail "$1 did not become a mount point"
+}
+
+# log_pairs [K]: "SEQ HASH" of the newest K entries (all without K),
+# oldest first
+log_pairs() {
+	"$LEDGER" log ${1:+-n "$1"} --json >"$T/log.json" 2>"$T/log.err" ||
+		fail "ledger log failed: $(cat "$T/log.err")"
+	case $JSON_TOOL in
+	jq) jq -r 'reverse | .[] | "\(.seq) \(.hash)"' "$T/log.json" ;;
+	*) python3 -c 'import json,sys
+for e in reversed(json.load(open(sys.argv[1]))): print(e["seq"], e["hash"])' "$T/log.json" ;;
+	esac
+}
+
 # ---- setup ----
 
 # new_key NAME [DIR]: keygen into DIR (default: $T/keys), prints nothing.

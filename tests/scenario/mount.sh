@@ -9,29 +9,7 @@
 [ -c /dev/fuse ] || skip "/dev/fuse is absent: cannot mount FUSE here"
 need fusermount3 mdb_dump
 
-MOUNTS=()
-# Sections run in subshells, so look for our mounts rather than remember
-# them: never leave one behind, never rm -rf through one.
-unmount_all() {
-	local m
-	for m in $(awk -v t="$T/" 'index($2, t) == 1 { print $2 }' /proc/mounts); do
-		fusermount3 -u "$m" 2>/dev/null || fusermount3 -uz "$m" 2>/dev/null
-	done
-	scn_cleanup
-}
 trap unmount_all EXIT
-
-# mount_at DIR [ARGS]: mounts the current ledger there (daemon mode).
-mount_at() {
-	mkdir -p "$1"
-	MOUNTS+=("$1")
-	expect_rc 0 ledger mount "$@"
-	for _ in $(seq 50); do
-		mountpoint -q "$1" && return 0
-		sleep 0.1
-	done
-	fail "$1 did not become a mount point"
-}
 
 umount_at() {
 	fusermount3 -u "$1" || fail "fusermount3 -u $1 failed"
@@ -236,7 +214,6 @@ foreground_stop() {
 	step "foreground mount stops cleanly on SIGTERM"
 	local m=$T/fg pid
 	mkdir -p "$m"
-	MOUNTS+=("$m")
 	"$LEDGER" mount -f "$m" &
 	pid=$!
 	for _ in $(seq 50); do
@@ -260,7 +237,6 @@ big_listing() {
 	run "$MKLEDGER" "$big" 100000 20
 	[ "$RC" -eq 0 ] || fail "mkledger failed"
 	mkdir -p "$m"
-	MOUNTS+=("$m")
 	expect_rc 0 ledger --ledger "$big" mount "$m"
 	pid=$(pgrep -n -f "ledger --ledger $big mount $m")
 	n=$(ls "$m/entries" | wc -l)

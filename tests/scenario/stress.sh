@@ -17,13 +17,6 @@ need mdb_dump
 WRITERS=${SCN_STRESS_WRITERS:-8}
 PER=${SCN_STRESS_PER:-500}
 
-unmount_all() {
-	local m
-	for m in $(awk -v t="$T/" 'index($2, t) == 1 { print $2 }' /proc/mounts); do
-		fusermount3 -u "$m" 2>/dev/null || fusermount3 -uz "$m" 2>/dev/null
-	done
-	scn_cleanup
-}
 trap unmount_all EXIT
 
 # writer I FIRST: PER sets of stress/wI n=FIRST.., in order
@@ -35,17 +28,6 @@ writer() {
 			>>"$T/out.$i" 2>>"$T/err.$i" ||
 			echo "set stress/w$i n=$j: exit $?" >>"$T/fail.$i"
 	done
-}
-
-# log_pairs: "SEQ HASH" of every entry, oldest first
-log_pairs() {
-	"$LEDGER" log --json >"$T/log.json" 2>"$T/log.err" ||
-		fail "ledger log failed: $(cat "$T/log.err")"
-	case $JSON_TOOL in
-	jq) jq -r 'reverse | .[] | "\(.seq) \(.hash)"' "$T/log.json" ;;
-	*) python3 -c 'import json,sys
-for e in reversed(json.load(open(sys.argv[1]))): print(e["seq"], e["hash"])' "$T/log.json" ;;
-	esac
 }
 
 # run_writers FIRST: all writers at once; sets ELAPSED and RATE
