@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "api.h"
 #include "serve.h"
+#include "util.h"
 
 static const char help[] =
 	"usage: ledger serve [--listen ADDR:PORT] [--read-only] [--post-rate N]\n\n"
@@ -86,17 +87,13 @@ int cmd_serve(int argc, char **argv, struct cli_ctx *c)
 		} else if (opt == 'r') {
 			read_only = true;
 		} else if (opt == 'p') {
-			if (!strcmp(optarg, "0")) {
+			if (!strcmp(optarg, "0"))
 				post_rate = 0;
-			} else {
-				rc = cli_parse_seq(c, "--post-rate", optarg,
-						   &post_rate);
-				if (rc)
-					return rc;
-			}
-			if (post_rate > 1000000)
-				return cli_usage(c, "--post-rate %s: at most "
-						 "1000000", optarg);
+			else if (ldg_parse_seq(optarg, &post_rate) ||
+				 post_rate > 1000000)
+				return cli_usage(c, "--post-rate %s: expected 0 "
+						 "(no limit) to 1000000 POSTs "
+						 "a second", optarg);
 		}
 	}
 	if (rc >= 0)

@@ -90,6 +90,14 @@ cat >"$T/table" <<'EOF'
 2|invalid cluster|L log STAGING
 2|invalid target|L log staging/a/b
 2|invalid cluster|L diff 1 2 Staging
+2|invalid cluster|L status Staging
+2|invalid target|L status staging/API
+2|at most one|L status staging prod
+2|unknown option|L status --bogus
+2|works with set|L --remote http://127.0.0.1:1 status
+2|--post-rate x: expected 0|L serve --post-rate x
+2|--post-rate 2000000: expected 0|L serve --post-rate 2000000
+2|needs a value|L serve --post-rate
 # --- keys
 2|invalid key|L set staging/api a..b=v -m x
 2|invalid key|L set staging/api .a=v -m x
