@@ -12,7 +12,7 @@ PACKAGES=(
 	chromium
 )
 # tests/scenario/browser.sh drives Chromium with node (playwright-core
-# needs Node.js 20 or newer); Debian's nodejs only when there is no node
+# needs Node.js 18 or newer, which Debian 12 has); Debian's nodejs only when there is no node
 command -v node >/dev/null 2>&1 || PACKAGES+=(nodejs)
 
 missing=()

@@ -19,26 +19,26 @@ CHROMIUM=${SCN_CHROMIUM:-/usr/bin/chromium}
 command -v node >/dev/null 2>&1 || skip "no node (apt-get install nodejs; scripts/deps.sh does)"
 
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
-TGZ=$SRC/tests/browser/vendor/playwright-core-1.64.1.tgz
+TGZ=$SRC/tests/browser/vendor/playwright-core-1.61.1.tgz
 SHOTS=${SCN_SHOTS:-$PWD}
 case $SHOTS in /*) ;; *) SHOTS=$PWD/$SHOTS ;; esac
 
 # ---------------------------------------------------------------------
 step "playwright-core from the vendored tarball"
 NODE_VERSION=$(node -p process.versions.node 2>/dev/null)
-[ "${NODE_VERSION%%.*}" -ge 20 ] 2>/dev/null ||
-	fail "playwright-core 1.64.1 needs Node.js 20 or newer; $(command -v node) is ${NODE_VERSION:-unusable}"
+[ "${NODE_VERSION%%.*}" -ge 18 ] 2>/dev/null ||
+	fail "playwright-core 1.61.1 needs Node.js 18 or newer; $(command -v node) is ${NODE_VERSION:-unusable}"
 ok
 check "vendored $TGZ is there" [ -f "$TGZ" ]
 # the bytes npm packed (tests/browser/vendor/README.md)
 check "the vendored tarball's sha256" [ "$(sha256sum <"$TGZ" | cut -d' ' -f1)" = \
-	3af03703c967c95037454f2283f709d53ce804a4776d4219d319f5bbcc2a0185 ]
+	3740bba3a3e93b4c7bd7c0f6e3c0e5f8cdce498bef13511e4d534cc99a8ce198 ]
 mkdir -p "$T/node_modules/playwright-core"
 run tar -xzf "$TGZ" -C "$T/node_modules/playwright-core" --strip-components=1
 [ "$RC" -eq 0 ] || fail "cannot unpack $TGZ"
 ok
-check "playwright-core 1.64.1 unpacked" \
-	grep -q '"version": "1.64.1"' "$T/node_modules/playwright-core/package.json"
+check "playwright-core 1.61.1 unpacked" \
+	grep -q '"version": "1.61.1"' "$T/node_modules/playwright-core/package.json"
 # page.test.mjs imports playwright-core from the node_modules beside it
 cp "$SRC/tests/browser/page.test.mjs" "$T/page.test.mjs" ||
 	fail "cannot copy page.test.mjs"
