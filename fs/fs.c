@@ -831,6 +831,10 @@ static void *watch_head(void *arg)
 		pthread_mutex_unlock(&c->lock);
 		if (stop)
 			break;
+		/* a commit whose writer was killed before it told the lock
+		 * file, which this mount keeps alive: publish it */
+		if (c->store)
+			(void)ldg_store_settle(c->store);
 		if (read_begin(c, &r))
 			continue;
 		if (ldg_head(r, &seq, hash))

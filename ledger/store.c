@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "merkle.h"
@@ -144,6 +145,9 @@ int ldg_store_open_ex(const char *dir, unsigned flags, unsigned mdb_flags,
 	 * (kill -9): while another process (a mount) keeps the lock file
 	 * alive, LMDB never reclaims them, and 256 make every open fail. */
 	(void)mdb_reader_check(s->env, NULL);
+	/* writable opens settle in the write transaction below */
+	if (flags & LDG_OPEN_RDONLY)
+		(void)ldg_store_settle(s);
 	rc = txn_begin(s, (flags & LDG_OPEN_CREATE) ? 0 : MDB_RDONLY, &txn);
 	if (rc)
 		goto out_close;
@@ -230,19 +234,110 @@ int ldg_store_grow(struct ldg_store *s, struct ldg_err *err)
 	return 0;
 }
 
-static int txn_begin(struct ldg_store *s, unsigned flags, MDB_txn **txn)
+static int env_txn_begin(MDB_env *env, unsigned flags, MDB_txn **txn)
 {
-	int rc = mdb_txn_begin(s->env, NULL, flags, txn);
+	int rc = mdb_txn_begin(env, NULL, flags, txn);
 
 	/* Another process grew the map; adopt its size, as often as others
 	 * keep growing it. Safe here because the CLI holds no other
 	 * transaction; long-lived readers open with LDG_OPEN_RDONLY and a
 	 * map that never needs to follow. */
 	for (int i = 0; rc == MDB_MAP_RESIZED && i < 1000; i++) {
-		mdb_env_set_mapsize(s->env, 0);
-		rc = mdb_txn_begin(s->env, NULL, flags, txn);
+		mdb_env_set_mapsize(env, 0);
+		rc = mdb_txn_begin(env, NULL, flags, txn);
 	}
 	return rc;
+}
+
+static int txn_begin(struct ldg_store *s, unsigned flags, MDB_txn **txn)
+{
+	return env_txn_begin(s->env, flags, txn);
+}
+
+/* ---- commits whose writer died at the last instant ----
+ *
+ * LMDB publishes a commit in two steps: the meta page in data.mdb (a
+ * synchronous write, so it takes a while), then the txnid in lock.mdb,
+ * which is what every reader's snapshot starts from. A writer killed
+ * between the two leaves its commit durable but unseen by the processes
+ * that share the lock file, until the next writer takes LMDB's robust
+ * write mutex, finds its owner dead and publishes the newest meta page.
+ * (With no process holding the lock file, the next opener rebuilds it
+ * from data.mdb and sees the commit at once.) So while a mount or a server
+ * keeps the lock file alive, `ledger verify` could report N entries and a
+ * later one N+1 with nobody writing. ldg_store_settle() closes that gap
+ * from the reading side. */
+
+/* True when data.mdb holds a commit newer than a read snapshot sees. */
+static bool store_lagging(struct ldg_store *s)
+{
+	MDB_envinfo info;
+	MDB_txn *txn;
+	size_t seen;
+
+	/* the meta pages first: a commit that completes in between makes
+	 * the snapshot newer, never a false alarm */
+	if (mdb_env_info(s->env, &info) || txn_begin(s, MDB_RDONLY, &txn))
+		return false;
+	seen = mdb_txn_id(txn);
+	mdb_txn_abort(txn);
+	return info.me_last_txnid > seen;
+}
+
+/* Takes and drops the write mutex of env: a dead owner's commit is
+ * published; a live writer's completes first. */
+static int touch_write_mutex(MDB_env *env)
+{
+	MDB_txn *txn;
+	int rc = env_txn_begin(env, 0, &txn);
+
+	if (rc == 0)
+		mdb_txn_abort(txn);
+	return rc;
+}
+
+/* The same for a read-only store, from a child process: a second
+ * environment on the same files in this process would drop this one's
+ * fcntl lock when it closes (lmdb.h, "Caveats"), and the child never uses
+ * the environment it inherits. */
+static int touch_write_mutex_in_child(const char *dir)
+{
+	pid_t pid = fork();
+	int status;
+
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		MDB_env *env;
+		int rc = mdb_env_create(&env);
+
+		if (rc == 0) {
+			mdb_env_set_maxdbs(env, DB_COUNT + 2);
+			mdb_env_set_maxreaders(env, 256);
+			rc = mdb_env_open(env, dir, MDB_NOTLS, 0644);
+			if (rc == 0)
+				rc = touch_write_mutex(env);
+			mdb_env_close(env);
+		}
+		_exit(rc ? 1 : 0);
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EIO;
+}
+
+int ldg_store_settle(struct ldg_store *s)
+{
+	int rc;
+
+	if (!store_lagging(s))
+		return 0;
+	if (s->flags & LDG_OPEN_RDONLY)
+		rc = touch_write_mutex_in_child(s->dir);
+	else
+		rc = ldg_mdb_err(touch_write_mutex(s->env));
+	return rc ? rc : 1;
 }
 
 int ldg_read_begin(struct ldg_store *s, struct ldg_read **out,

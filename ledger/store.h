@@ -57,6 +57,15 @@ void ldg_store_close(struct ldg_store *s);
  * them until then. */
 bool ldg_store_stale(const struct ldg_store *s);
 
+/* Publishes a commit whose writer was killed after writing it to
+ * data.mdb but before telling the lock file (see store.c), so that this
+ * and every process sharing the lock file sees it. Read-only stores do it
+ * at open; long-lived readers call it before they look at the head.
+ * 1 when there was such a commit (or a live writer's, which completes
+ * first), 0 when not, negative when it could not be published (no write
+ * access: it shows at the next write). */
+int ldg_store_settle(struct ldg_store *s);
+
 /* The ledger's origin ("" before init). Borrowed, lives with the store. */
 const char *ldg_store_origin(const struct ldg_store *s);
 

@@ -296,6 +296,30 @@ check "verify = ledger verify --json at 14" cmp -s "$OUT" "$T/verify14.json"
 http 200 /api/v1/head
 check "head: 14" [ "$(jget "$OUT" seq)" = 14 ]
 
+# A writer killed after its commit reached data.mdb but before the lock
+# file (which the server keeps alive) said so: the server's head poller
+# publishes it (ldg_store_settle), and the stream sends it. No ledger
+# command runs in between, so nothing else could.
+if [ -n "${KILL_AFTER_META:-}" ] && [ -f "$KILL_AFTER_META" ]; then
+	step "a writer killed mid-commit: the server still sees its entry"
+	curl -sN "$BASE/api/v1/events" >"$T/ev2" 2>/dev/null &
+	EV2=$!
+	sse_wait "$T/ev2" '^: entries after 14$' || fail "events: no opening comment"
+	LAST_CMD="LD_PRELOAD=kill_after_meta.so ledger set"
+	LDG_KILL_AFTER_META=1 LD_PRELOAD=$KILL_AFTER_META bash -c \
+		'"$0" set staging/api image.tag=v5 -m "killed mid-commit" >/dev/null 2>&1' \
+		"$LEDGER" 2>/dev/null
+	check "the set died of SIGKILL" [ $? -eq 137 ]
+	sse_wait "$T/ev2" '^id: 15$' || fail "events: entry 15 (killed mid-commit) did not arrive: $(cat "$T/ev2")"
+	ok
+	kill "$EV2" 2>/dev/null
+	wait "$EV2" 2>/dev/null
+	http 200 /api/v1/head
+	check "head: 15" [ "$(jget "$OUT" seq)" = 15 ]
+else
+	echo "serve: KILL_AFTER_META (kill_after_meta.so) not built: a writer killed mid-commit is not tried"
+fi
+
 # ---------------------------------------------------------------------
 step "SIGTERM with a stream open"
 curl -sN "$BASE/api/v1/events" >"$T/ev2" 2>/dev/null &
