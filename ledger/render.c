@@ -374,18 +374,25 @@ static int render_entries(struct ldg_read *r, const uint64_t *seqs, size_t n,
 	return rc;
 }
 
-int ldg_render_history(struct ldg_read *r, const char *target, uint64_t at,
-		       bool json, char **out, size_t *len,
-		       struct ldg_err *err)
+/* The newest max (0: all) entries of target before seq before (0: the
+ * head), oldest first. -ENOENT when there are none, unless empty_ok and
+ * the target has history (a page past its first entry). */
+static int render_history(struct ldg_read *r, const char *target,
+			  uint64_t before, size_t max, bool empty_ok,
+			  bool json, char **out, size_t *len,
+			  struct ldg_err *err)
 {
-	uint64_t *seqs;
-	size_t n;
-	int rc = ldg_history(r, target, at ? at + 1 : 0, 0, &seqs, &n);
+	uint64_t *seqs, *any;
+	size_t n, n_any = 0;
+	int rc = ldg_history(r, target, before, max, &seqs, &n);
 
 	if (rc)
 		return ldg_err_set(err, rc, "cannot read history of %s",
 				   target);
-	if (n == 0) {
+	if (n == 0 && empty_ok &&
+	    ldg_history(r, target, 0, 1, &any, &n_any) == 0)
+		free(any);
+	if (n == 0 && n_any == 0) {
 		free(seqs);
 		return ldg_err_set(err, -ENOENT, "%s has no history", target);
 	}
@@ -394,6 +401,22 @@ int ldg_render_history(struct ldg_read *r, const char *target, uint64_t at,
 			    len, err);
 	free(seqs);
 	return rc;
+}
+
+int ldg_render_history(struct ldg_read *r, const char *target, uint64_t at,
+		       bool json, char **out, size_t *len,
+		       struct ldg_err *err)
+{
+	return render_history(r, target, at ? at + 1 : 0, 0, false, json, out,
+			      len, err);
+}
+
+int ldg_render_history_page(struct ldg_read *r, const char *target,
+			    uint64_t before, size_t max, bool json,
+			    char **out, size_t *len, struct ldg_err *err)
+{
+	return render_history(r, target, before, max, before != 0, json, out,
+			      len, err);
 }
 
 int ldg_render_log(struct ldg_read *r, const char *scope, size_t max,

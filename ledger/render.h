@@ -30,6 +30,12 @@ int ldg_render_show(struct ldg_read *r, uint64_t seq, bool json, char **out,
 int ldg_render_history(struct ldg_read *r, const char *target, uint64_t at,
 		       bool json, char **out, size_t *len,
 		       struct ldg_err *err);
+/* One page of it: the newest max entries (0: all) older than seq before
+ * (0: up to the head), oldest first. A page past the target's first entry
+ * is empty ("[]", or the header alone), not -ENOENT. */
+int ldg_render_history_page(struct ldg_read *r, const char *target,
+			    uint64_t before, size_t max, bool json,
+			    char **out, size_t *len, struct ldg_err *err);
 
 /* A target's values at a seq (0 = head) as nested YAML (libyaml): dotted
  * keys become nested mappings, every value a double-quoted string, so

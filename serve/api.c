@@ -33,7 +33,7 @@ static const struct route {
 	{ .pattern = "/api/v1/state", .shape = EXACT, .id = SRV_R_STATE,
 	  .params = { "at", "scope" } },
 	{ .pattern = "/api/v1/history/", .shape = TAIL_SCOPE,
-	  .id = SRV_R_HISTORY },
+	  .id = SRV_R_HISTORY, .params = { "before", "limit" } },
 	{ .pattern = "/api/v1/entries", .shape = EXACT, .id = SRV_R_ENTRIES,
 	  .params = { "after", "limit" }, .post = true },
 	{ .pattern = "/api/v1/entries/", .shape = TAIL_SEQ, .id = SRV_R_CHECK,

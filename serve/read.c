@@ -75,16 +75,23 @@ int srv_h_state(const struct request *rq, struct reply *rp)
 
 int srv_h_history(const struct request *rq, struct reply *rp)
 {
+	const char *before_s = srv_arg(rq, "before");
+	const char *limit_s = srv_arg(rq, "limit");
 	struct ldg_err err = {0};
 	struct ldg_read *r;
-	uint64_t head;
+	uint64_t head, before = 0, limit = 0; /* no limit: the whole history */
 	char *out = NULL;
 	size_t len = 0;
 	int rc;
 
+	if ((before_s &&
+	     srv_parse_seq("before", before_s, false, &before, &err)) ||
+	    (limit_s && srv_parse_limit(limit_s, &limit, &err)))
+		return srv_reply_ldg(rp, -EINVAL, &err);
 	if (srv_begin(rp, rq->sv, &r, &head))
 		return 0;
-	rc = ldg_render_history(r, rq->path->scope, 0, true, &out, &len, &err);
+	rc = ldg_render_history_page(r, rq->path->scope, before, (size_t)limit,
+				     true, &out, &len, &err);
 	ldg_read_end(r);
 	srv_reply_rendered(rp, rc, out, len, &err);
 	return 0;

@@ -670,7 +670,8 @@
 
 	/* ---- action buttons ---- */
 
-	function actionButtons(rel, history) {
+	/* items: the history shown (loadHistory), for the rollback choices */
+	function actionButtons(rel, items) {
 		const t = rel.target;
 		if (!session)
 			return null;
@@ -681,7 +682,7 @@
 		const b = (kind, label, cls) => el('button', {
 			type: 'button', class: `btn btn-small ${cls || ''}`,
 			testid: `action-${kind}-${t}`,
-			on: { click: () => openAction(kind, rel, history) },
+			on: { click: () => openAction(kind, rel, items) },
 		}, label);
 		return el('div', { class: 'btn-group' },
 			b('promote', 'Promote', 'btn-primary'),
@@ -809,9 +810,10 @@
 	/* ---- a release's history ---- */
 
 	/* Replays oldest first: each entry gets its per-key diff and the
-	 * values after it. */
-	function withDiffs(history) {
-		const vals = new Map();
+	 * values after it. seed: the values before the first entry (a page
+	 * that does not start at the target's first entry). */
+	function withDiffs(history, seed) {
+		const vals = new Map(seed || []);
 		return history.map((e) => {
 			const diff = [];
 			if (['set', 'unset', 'rollback'].includes(e.kind)) {
@@ -854,7 +856,7 @@
 			el('li', { class: 'mono' }, `${k}=${md[k]}`)));
 	}
 
-	function timelineItem({ e, diff }, rel, flash, canRollback) {
+	function timelineItem({ e, diff }, rel, flash, canRollback, items) {
 		let note = null;
 		if (e.kind === 'lock')
 			note = el('p', { class: 'note' }, 'locked: automated sets are refused until unlocked');
@@ -879,7 +881,7 @@
 			timeEl(e.time),
 			canRollback ? el('button', { type: 'button', class: 'btn btn-small btn-quiet',
 				testid: `rollback-to-${e.seq}`,
-				on: { click: () => openAction('rollback', rel, null, e.seq) } },
+				on: { click: () => openAction('rollback', rel, items, e.seq) } },
 			'Roll back to here') : null),
 		e.reason ? el('p', { class: 'why' }, e.reason) : null,
 		diffTable(diff, e.seq),
@@ -887,20 +889,48 @@
 		metaList(e.metadata));
 	}
 
+	/* A release's history comes in pages, newest first, so that one
+	 * with thousands of entries opens as fast as one with ten. */
+	const HISTORY_PAGE = 100;
+	const historyPages = new Map(); /* target -> pages shown */
+
+	/* The newest `pages` pages of t's history, oldest first, each entry
+	 * with its diff; `more` when there are older ones. Asks for one entry
+	 * more than a page to know; the values before the oldest entry shown
+	 * come from the state at the seq before it. */
+	async function loadHistory(t, pages) {
+		let hist = [];
+		let before = 0;
+		let more = false;
+		for (let p = 0; p < pages; p++) {
+			let page = await api(`/api/v1/history/${targetPath(t)}` +
+				`?limit=${HISTORY_PAGE + 1}${before ? `&before=${before}` : ''}`);
+			more = page.length > HISTORY_PAGE;
+			if (more)
+				page = page.slice(1);
+			hist = page.concat(hist);
+			if (!more || !page.length)
+				break;
+			before = page[0].seq;
+		}
+		const seed = more ? await stateOf(t, hist[0].seq - 1) : null;
+		return { items: withDiffs(hist, seed), more };
+	}
+
 	async function viewRelease(cluster, release, flash) {
 		const t = `${cluster}/${release}`;
-		const [hist, rels] = await Promise.all([
-			api(`/api/v1/history/${enc(cluster)}/${enc(release)}`),
+		const pages = historyPages.get(t) || 1;
+		const [{ items, more }, rels] = await Promise.all([
+			loadHistory(t, pages),
 			api(`/api/v1/releases?scope=${enc(cluster)}`).catch(() => null),
 		]);
 		const rel = (rels && (rels.releases || []).find((r) => r.target === t)) ||
 			{ target: t, cluster, release, values: {}, changed: null, locked: null, apply: null };
-		const items = withDiffs(hist || []);
 		const lastValueSeq = [...items].reverse()
 			.find((x) => x.diff.length)?.e.seq;
 		const writable = canWrite(t);
 		const list = items.slice().reverse().map((x) => timelineItem(x, rel, flash,
-			writable && x.diff.length > 0 && x.e.seq !== lastValueSeq));
+			writable && x.diff.length > 0 && x.e.seq !== lastValueSeq, items));
 		return el('div', { testid: `release-page-${t}` },
 			el('nav', { class: 'crumbs' }, el('a', { href: '#/' }, 'Releases'), ' / ',
 				el('span', null, cluster), ' / ', el('strong', null, release)),
@@ -908,7 +938,7 @@
 				el('div', null,
 					el('h1', { class: 'mono' }, t),
 					el('div', { class: 'badges' }, lockCell(rel), ' ', applyBadge(rel))),
-				actionButtons(rel, hist)),
+				actionButtons(rel, items)),
 			el('section', { class: 'card', testid: `current-${t}` },
 				el('h2', null, 'Current values'),
 				Object.keys(rel.values || {}).length
@@ -919,9 +949,12 @@
 								rel.values[k])))))
 					: el('p', { class: 'muted' }, 'no values')),
 			el('section', { class: 'card' },
-				el('h2', null, 'History', el('span', { class: 'muted count' },
-					` ${items.length} entr${items.length === 1 ? 'y' : 'ies'}, newest first`)),
-				el('ol', { class: 'timeline', testid: 'timeline' }, list)));
+				el('h2', null, 'History', el('span', { class: 'muted count', testid: 'history-count' },
+					` ${more ? 'the newest ' : ''}${items.length} entr${items.length === 1 ? 'y' : 'ies'}, newest first`)),
+				el('ol', { class: 'timeline', testid: 'timeline' }, list),
+				more ? el('button', { type: 'button', class: 'btn btn-quiet', testid: 'history-older',
+					on: { click: () => { historyPages.set(t, pages + 1); render(true); } } },
+				`Show ${HISTORY_PAGE} older entries`) : null));
 	}
 
 	/* ---- one entry ---- */
@@ -1114,6 +1147,7 @@
 			maxlength: 4096, testid: 'action-reason', placeholder: 'why (recorded in the entry)' });
 	}
 
+	/* history: loadHistory's items when the page has them */
 	async function openAction(kind, rel, history, toSeq) {
 		const t = rel.target;
 		const fields = $('#action-fields');
@@ -1150,15 +1184,15 @@
 					` set anyway: the target is locked (${rel.locked.reason || 'no reason'}); recorded as forced`));
 			}
 		} else if (kind === 'rollback') {
-			let hist = history;
-			if (!hist) {
+			let items = history;
+			if (!items) {
 				try {
-					hist = await api(`/api/v1/history/${targetPath(t)}`);
+					items = (await loadHistory(t, 1)).items;
 				} catch (e) {
-					hist = [];
+					items = [];
 				}
 			}
-			const items = withDiffs(hist).filter((x) => x.diff.length);
+			items = items.filter((x) => x.diff.length);
 			a.inputs.to = el('select', { name: 'to', testid: 'rollback-to', required: true },
 				items.slice(0, -1).reverse().map(({ e, after }) => el('option', { value: e.seq },
 					`#${e.seq} · ${valuesText(after)} · ${e.signer ? e.signer.name : '?'}: ${e.reason}`)));

@@ -10,8 +10,9 @@
 //   HEAD0      the head before the page writes anything
 //   LEDGER     the ledger binary (for a write from outside the page)
 //   SHOTS      where the screenshots go
-//   MODE       "main" (the default), or "tampered": the server serves a
-//              copy whose entry 4 has a flipped signature byte
+//   MODE       "main" (the default), "tampered": the server serves a
+//              copy whose entry 4 has a flipped signature byte, or
+//              "paging": a ledger whose dev/busy has 250 entries
 //
 // Every check prints "ok - ..." or stops the run with "FAIL: ..." and
 // exit 1; at the end "N passed, 0 failed".
@@ -148,6 +149,8 @@ async function main() {
 	try {
 		if (process.env.MODE === 'tampered') {
 			await tampered(browser);
+		} else if (process.env.MODE === 'paging') {
+			await paging(browser);
 		} else {
 			await applyBadges(browser);
 			await run(browser);
@@ -488,6 +491,50 @@ async function tampered(browser) {
 	await page.screenshot({ path: path.join(SHOTS, 'browser-tampered.png'), fullPage: true });
 	await page.goto(BASE + '/#/e/3');
 	await waitText(page, 'sig-status', /^signature ok$/, 'entry 3 signature');
+	await ctx.close();
+}
+
+// A release with 250 entries (browser.sh: dev/busy image.tag=b1..b250,
+// seqs 2..251): the history opens with the newest 100, the oldest of
+// them diffed against the state before it (not shown as an addition),
+// and "Show 100 older entries" pages back to the first.
+async function paging(browser) {
+	const { ctx, page } = await openPage(browser, 'paging');
+	const seqs = () => page.locator(`${tid('timeline')} > li`).evaluateAll((lis) =>
+		lis.map((li) => Number(li.dataset.seq)));
+	const shown = async (n, what) => {
+		const end = Date.now() + T;
+		let s = await seqs();
+		while (s.length !== n && Date.now() < end) {
+			await page.waitForTimeout(100);
+			s = await seqs();
+		}
+		eq(s.length, n, `${what}: entries shown`);
+		return s;
+	};
+	const diffRow = async (seq, cls, old, now) => {
+		const row = page.locator(`${tid(`diff-${seq}`)} tr`);
+		eq(await row.count(), 1, `entry ${seq}: one changed key`);
+		eq(await row.getAttribute('class'), cls, `entry ${seq}: diff kind`);
+		eq((await row.locator('td.old').textContent()).trim(), old, `entry ${seq}: old value`);
+		eq((await row.locator('td.new').textContent()).trim(), now, `entry ${seq}: new value`);
+	};
+	await page.goto(BASE + '/#/r/dev/busy');
+	await visible(page, 'timeline');
+	let s = await shown(100, 'first page');
+	eq(`${s[0]}..${s[99]}`, '251..152', 'first page: newest first');
+	await waitText(page, 'history-count', /^the newest 100 entries, newest first$/, 'first page: count');
+	await diffRow(152, 'changed', 'b150', 'b151');
+	await page.click(tid('history-older'));
+	s = await shown(200, 'two pages');
+	eq(`${s[100]}..${s[199]}`, '151..52', 'second page');
+	await diffRow(52, 'changed', 'b50', 'b51');
+	await page.click(tid('history-older'));
+	s = await shown(250, 'three pages');
+	eq(`${s[200]}..${s[249]}`, '51..2', 'third page: down to the first entry');
+	await waitText(page, 'history-count', /^250 entries, newest first$/, 'all: count');
+	eq(await page.locator(tid('history-older')).count(), 0, 'no older entries: no button');
+	await diffRow(2, 'added', '∅', 'b1');
 	await ctx.close();
 }
 

@@ -194,6 +194,9 @@ cat >"$T/table" <<'EOF'
 2|expected|L show 1 2
 2|expected|L history
 2|expected|L history staging/api extra
+2|--before must be a seq|L history staging/api --before 0
+2|--before must be a seq|L history staging/api --before x
+2|-n must be a seq|L history staging/api -n -1
 2|expected|L diff 1
 2|expected|L diff 1 2 staging extra
 2|expected|L state staging prod

@@ -7,7 +7,8 @@
 # checks; a deployer signs in with its key file, rolls staging/api back
 # to v1 from the page, and the page follows through its event stream.
 # Then the CLI checks that the rollback and its lock really landed and
-# that the ledger verifies.
+# that the ledger verifies. Last, a release with 250 entries: the page
+# shows its history 100 at a time, diffs right across the pages.
 #
 # Skips (77) only without /usr/bin/chromium or node. Screenshots go to
 # $SCN_SHOTS (meson sets it to the build's tests/scenario directory).
@@ -146,5 +147,19 @@ if [ -n "${TAMPER:-}" ] && [ -x "$TAMPER" ]; then
 else
 	echo "(no TAMPER (ldg_tamper): the tampered part is left out)"
 fi
+
+# ---------------------------------------------------------------------
+# A release with 250 entries: the page shows its history 100 at a time.
+step "a long history, paged"
+stop_server TERM
+export LEDGER_DIR=$T/busy
+expect_rc 0 ledger init --origin example.com/deploy/busy
+for i in $(seq 1 250); do
+	"$LEDGER" set dev/busy "image.tag=b$i" -m "busy $i" >/dev/null ||
+		fail "set dev/busy b$i failed"
+done
+ok
+start_server
+page_test paging
 
 finish

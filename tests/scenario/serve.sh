@@ -118,6 +118,32 @@ cli_to "$T/histc.json" history staging --json
 check "cluster history = ledger history staging --json" cmp -s "$OUT" "$T/histc.json"
 expect_error 404 /api/v1/history/nowhere/api 'nowhere/api'
 
+# pages: the newest N before a seq, oldest first, = `ledger history -n N
+# --before SEQ --json`; a page past the first entry is [], not 404
+seqs_of() {
+	python3 -c 'import json,sys; print(*[e["seq"] for e in json.load(open(sys.argv[1]))])' "$1"
+}
+page_is() { # page_is QUERY CLI-ARGS SEQS
+	http 200 "/api/v1/history/prod/web?$1"
+	# shellcheck disable=SC2086
+	cli_to "$T/page.json" history prod/web $2 --json
+	check "?$1 = ledger history prod/web $2 --json" cmp -s "$OUT" "$T/page.json"
+	check "?$1: seqs $3" [ "$(seqs_of "$OUT")" = "$3" ]
+}
+page_is "limit=2" "-n 2" "11 12"
+page_is "limit=2&before=11" "-n 2 --before 11" "9 10"
+page_is "before=10" "--before 10" "8 9"
+page_is "limit=500&before=9" "-n 500 --before 9" "8"
+page_is "before=8" "--before 8" ""
+check "a page past the first entry is []" [ "$(cat "$OUT")" = "[]" ]
+http 200 "/api/v1/history/prod?limit=1"
+check "a cluster's page" [ "$(seqs_of "$OUT")" = "12" ]
+expect_error 400 "/api/v1/history/prod/web?before=0" '^before: expected a sequence number 1\.\.2\^63$'
+expect_error 400 "/api/v1/history/prod/web?limit=0" '^limit: expected a number 1\.\.500$'
+expect_error 400 "/api/v1/history/prod/web?limit=2&limit=3" 'given twice'
+expect_error 400 "/api/v1/history/prod/web?at=3" 'unknown query parameter "at"'
+expect_error 404 "/api/v1/history/nowhere/api?before=5" 'nowhere/api has no history'
+
 step "one entry"
 for n in 1 2 7 12; do
 	http 200 "/api/v1/entries/$n"
