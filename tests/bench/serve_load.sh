@@ -4,7 +4,7 @@
 #   tests/bench/serve_load.sh [--build DIR] [--workdir DIR] [--keep]
 #                             [--entries N] [--small N] [--duration SECS]
 #                             [--threads N] [--connections N] [--wait-load L]
-#                             [--tries N] [--max-other PCT]
+#                             [--tries N] [--max-other PCT] [--only ERE]
 #
 # Builds a big and a small ledger (mkledger: 3 clusters c0..c2 of 50
 # releases r0..r49), starts `ledger serve --listen 127.0.0.1:0` on each,
@@ -17,6 +17,7 @@
 #                                            request: serve_load.lua)
 #   /api/v1/entries?after=HEAD/2&limit=100
 #   /api/v1/history/c1/r1                   (one entry in 150)
+#   /api/v1/history/c1/r1?limit=101         (the web page's first page)
 #   /api/v1/releases                        (only if it answers 200)
 #
 # and against their floor, `mhdfloor` (compiled here from the C below): a
@@ -51,6 +52,8 @@
 #   --tries N         run a row up to N times (default 3) while other
 #   --max-other PCT   processes take more than PCT% (default 10) of all
 #                     cores during it; the row shown is the least disturbed
+#   --only ERE        only the endpoints whose name matches ERE (grep -E),
+#                     and no floor rows
 #
 # Needs: wrk (Debian package wrk: `apt-get install wrk`), curl, awk; for
 # the floor rows cc, pkg-config and libmicrohttpd's headers (the build's
@@ -69,6 +72,7 @@ CONNS=32
 WAIT_LOAD=
 TRIES=3
 MAX_OTHER=10
+ONLY=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--build) BUILD=$(cd "$2" && pwd); shift ;;
@@ -82,6 +86,7 @@ while [ $# -gt 0 ]; do
 	--wait-load) WAIT_LOAD=$2; shift ;;
 	--tries) TRIES=$2; shift ;;
 	--max-other) MAX_OTHER=$2; shift ;;
+	--only) ONLY=$2; shift ;;
 	-h|--help) sed -n '2,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
 	*) echo "serve_load.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
 	esac
@@ -221,6 +226,7 @@ if command -v cc >/dev/null && command -v pkg-config >/dev/null &&
    cc -O2 -o "$WORK/mhdfloor" "$WORK/mhdfloor.c" \
 	$(pkg-config --cflags --libs libmicrohttpd) 2>"$WORK/mhdfloor.log"; then
 	FLOOR=1
+	[ -z "$ONLY" ] || FLOOR=0
 else
 	log "mhdfloor not built (cc, pkg-config or libmicrohttpd-dev missing): no floor rows"
 	cat "$WORK/mhdfloor.log" >&2 2>/dev/null || true
@@ -356,6 +362,7 @@ endpoints() { # HEAD
 	echo "/api/v1/entries/SEQ, SEQ random|/api/v1/entries/$(($1 / 2))|/api/v1/entries/{seq}"
 	echo "/api/v1/entries?after=$(($1 / 2))&limit=100|/api/v1/entries?after=$(($1 / 2))&limit=100|"
 	echo "/api/v1/history/c1/r1|/api/v1/history/c1/r1|"
+	echo "/api/v1/history/c1/r1?limit=101|/api/v1/history/c1/r1?limit=101|"
 	echo "/api/v1/releases|/api/v1/releases|"
 }
 NEP=$(endpoints "$BIG" | wc -l)
@@ -363,6 +370,7 @@ for i in $(seq "$NEP"); do
 	for l in "${LEDGERS[@]}"; do
 		url=${URL_OF[$l]} head=${HEAD_OF[$l]}
 		IFS='|' read -r name path tpl < <(endpoints "$head" | sed -n "${i}p")
+		[ -z "$ONLY" ] || grep -Eq -- "$ONLY" <<<"$name" || continue
 		code=$(curl -s -o "$WORK/body" -w '%{http_code}' "$url$path")
 		if [ "$code" != 200 ]; then
 			if [ "$name" = /api/v1/releases ]; then
