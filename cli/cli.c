@@ -120,6 +120,7 @@ static int open_store(struct cli_ctx *c, unsigned flags, struct ldg_store **s)
 		return cli_fail(c, &err);
 	if (!ldg_store_origin(*s)[0]) {
 		ldg_store_close(*s);
+		*s = NULL; /* callers close what they got, on every path */
 		ldg_err_set(&err, -ENOENT,
 			    "%s is not initialised (run ledger init)", dir);
 		return cli_fail(c, &err);
@@ -391,4 +392,26 @@ int cli_scope_arg(struct cli_ctx *c, int argc, char **argv,
 		return 0;
 	*scope = argv[optind];
 	return cli_check_scope_arg(c, *scope);
+}
+
+int cli_json_only(struct cli_ctx *c, int argc, char **argv,
+		  const char *help, bool *json)
+{
+	static const struct option opts[] = {
+		CLI_COMMON_OPTS,
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int opt, rc;
+
+	c->help = help;
+	*json = false;
+	for (;;) {
+		opt = cli_getopt(c, argc, argv, ":hL:", opts, NULL, &rc);
+		if (opt == 0)
+			break;
+		if (opt == 'j')
+			*json = true;
+	}
+	return rc;
 }

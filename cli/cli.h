@@ -58,6 +58,11 @@ struct cli_write_opts;
 int cli_getopt(struct cli_ctx *c, int argc, char **argv, const char *shorts,
 	       const struct option *opts, struct cli_write_opts *w, int *rc);
 
+/* The options of a command that takes only --json (and the common ones):
+ * -1 to go on, else the exit code to return. Sets c->help to help. */
+int cli_json_only(struct cli_ctx *c, int argc, char **argv,
+		  const char *help, bool *json);
+
 /* Handles 'L', 'h' and getopt errors for a command; returns -1 when opt
  * was handled and parsing goes on, else the exit code to return. */
 int cli_common_opt(struct cli_ctx *c, int opt, char **argv);
@@ -164,5 +169,6 @@ int cmd_mount(int argc, char **argv, struct cli_ctx *c);
 int cmd_apply(int argc, char **argv, struct cli_ctx *c);
 int cmd_chatops(int argc, char **argv, struct cli_ctx *c);
 int cmd_serve(int argc, char **argv, struct cli_ctx *c);
+int cmd_mirror(int argc, char **argv, struct cli_ctx *c);
 
 #endif

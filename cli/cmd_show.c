@@ -9,11 +9,6 @@ static const char help[] =
 
 int cmd_show(int argc, char **argv, struct cli_ctx *c)
 {
-	static const struct option opts[] = {
-		CLI_COMMON_OPTS,
-		{ "json", no_argument, NULL, 'j' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct ldg_err err = { 0 };
 	struct ldg_store *s;
 	struct ldg_read *r;
@@ -21,17 +16,9 @@ int cmd_show(int argc, char **argv, struct cli_ctx *c)
 	uint64_t seq;
 	char *out;
 	size_t len;
-	int opt, rc;
+	int rc;
 
-	c->help = help;
-	for (;;) {
-		opt = cli_getopt(c, argc, argv, ":hL:", opts, NULL, &rc);
-		if (opt == 0)
-			break;
-		if (opt == 'j') {
-			json = true;
-		}
-	}
+	rc = cli_json_only(c, argc, argv, help, &json);
 	if (rc >= 0)
 		return rc;
 	if (argc - optind != 1)

@@ -97,6 +97,13 @@ int cmd_serve(int argc, char **argv, struct cli_ctx *c)
 	return cli_exec_http(c);
 }
 
+int cmd_mirror(int argc, char **argv, struct cli_ctx *c)
+{
+	(void)argc;
+	(void)argv;
+	return cli_exec_http(c);
+}
+
 int cli_remote_write(struct cli_ctx *c, const struct cli_write_opts *w,
 		     const char *target, cli_draft_fn draft, void *arg,
 		     struct ldg_result *res)

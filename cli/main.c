@@ -38,6 +38,7 @@ static const struct cli_cmd commands[] = {
 	{ "apply", cmd_apply, "make a cluster match the ledger (helmfile)" },
 	{ "chatops", cmd_chatops, "record a /deploy pull-request comment" },
 	{ "serve", cmd_serve, "serve the JSON API, live events, remote appends" },
+	{ "mirror", cmd_mirror, "copy a served ledger here, checking every entry" },
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -152,7 +153,8 @@ int main(int argc, char **argv)
 		}
 #ifndef LEDGER_HTTP
 		/* HTTP lives in ledger-http (cli/http_exec.c) */
-		if (c.remote || !strcmp(c.cmd, "serve"))
+		if (c.remote || !strcmp(c.cmd, "serve") ||
+		    !strcmp(c.cmd, "mirror"))
 			return cli_exec_http(&c);
 #endif
 		optind = 1;

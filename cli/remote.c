@@ -35,20 +35,18 @@ static size_t on_data(char *p, size_t size, size_t nmemb, void *cls)
 	return n;
 }
 
-/* One request; the answer's JSON in *out (NULL when it is not JSON).
- * post: the body, of Content-Type type, or NULL for a GET. -EIO with the
- * reason when the server cannot be reached. */
-static int http_as(const char *base, const char *path, const char *type,
-		   const uint8_t *post, size_t len, long *status, json_t **out,
-		   struct ldg_err *err)
+/* One request; the answer's body in *b. post: the body, of Content-Type
+ * type, or NULL for a GET. -EIO with the reason when the server cannot
+ * be reached. */
+static int perform(const char *base, const char *path, const char *accept,
+		   const char *type, const uint8_t *post, size_t len,
+		   long *status, struct body *b, struct ldg_err *err)
 {
 	struct curl_slist *hdr = NULL;
-	struct body b = { 0 };
-	char url[4096];
+	char url[4096], ah[96];
 	CURLcode cc;
 	CURL *h;
 
-	*out = NULL;
 	snprintf(url, sizeof(url), "%s%s%s", base,
 		 base[0] && base[strlen(base) - 1] == '/' ? path + 1 : "",
 		 base[0] && base[strlen(base) - 1] == '/' ? "" : path);
@@ -57,11 +55,12 @@ static int http_as(const char *base, const char *path, const char *type,
 		return ldg_err_set(err, -ENOMEM, "cannot start libcurl");
 	curl_easy_setopt(h, CURLOPT_URL, url);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, b);
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 10L);
 	curl_easy_setopt(h, CURLOPT_TIMEOUT, 60L);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	hdr = curl_slist_append(hdr, "Accept: application/json");
+	snprintf(ah, sizeof(ah), "Accept: %s", accept);
+	hdr = curl_slist_append(hdr, ah);
 	if (post) {
 		char ct[64];
 		snprintf(ct, sizeof(ct), "Content-Type: %s", type);
@@ -76,14 +75,46 @@ static int http_as(const char *base, const char *path, const char *type,
 	curl_easy_cleanup(h);
 	curl_slist_free_all(hdr);
 	if (cc != CURLE_OK) {
-		free(b.p);
+		free(b->p);
+		b->p = NULL;
+		b->n = 0;
 		return ldg_err_set(err, -EIO, "cannot reach %s: %s", url,
 				   curl_easy_strerror(cc));
 	}
-	if (b.p)
+	return 0;
+}
+
+/* One request; the answer's JSON in *out (NULL when it is not JSON). */
+static int http_as(const char *base, const char *path, const char *type,
+		   const uint8_t *post, size_t len, long *status, json_t **out,
+		   struct ldg_err *err)
+{
+	struct body b = { 0 };
+	int rc = perform(base, path, "application/json", type, post, len,
+			 status, &b, err);
+
+	*out = NULL;
+	if (!rc && b.p)
 		*out = json_loadb(b.p, b.n, 0, NULL);
 	free(b.p);
-	return 0;
+	return rc;
+}
+
+int cli_http_get(const char *base, const char *path, const char *accept,
+		 long *status, char **body, size_t *len, struct ldg_err *err)
+{
+	struct body b = { 0 };
+	int rc = perform(base, path, accept, NULL, NULL, 0, status, &b, err);
+
+	*body = b.p;
+	*len = b.n;
+	return rc;
+}
+
+int cli_http_get_json(const char *base, const char *path, long *status,
+		      json_t **out, struct ldg_err *err)
+{
+	return http_as(base, path, NULL, NULL, 0, status, out, err);
 }
 
 /* A GET, or a POST of entry bytes. */

@@ -16,6 +16,8 @@
 #ifndef CLI_REMOTE_H
 #define CLI_REMOTE_H
 
+#include <jansson.h>
+
 #include "cli.h"
 
 #define CLI_REMOTE_TRIES 30
@@ -54,6 +56,15 @@ int cli_remote_targets(struct cli_ctx *c, const char *cluster, uint64_t at,
  * published or the root differs, -EIO unreachable. */
 int cli_remote_checkpoint(struct cli_ctx *c, const struct ldg_signer *k,
 			  char **note, uint64_t *size, struct ldg_err *err);
+
+/* GET base+path with Accept: accept; the status, and the body in
+ * *body (malloc'd, NUL-terminated, *len bytes without the NUL; NULL when
+ * empty). -EIO with the reason when the server cannot be reached. */
+int cli_http_get(const char *base, const char *path, const char *accept,
+		 long *status, char **body, size_t *len, struct ldg_err *err);
+/* The same for a JSON answer: *out NULL when it is not JSON. */
+int cli_http_get_json(const char *base, const char *path, long *status,
+		      json_t **out, struct ldg_err *err);
 
 /* In `ledger` (cli/http_exec.c): remember main()'s argv, and re-run the
  * command as ledger-http with it (returns only on failure, having said

@@ -167,8 +167,12 @@ static int run_write(struct ldg_store *s, const struct ldg_signer *k,
 		     struct ldg_err *err)
 {
 	struct wctx c = { .k = k, .res = res };
+	char origin[LDG_ORIGIN_MAX + 1];
 	int rc = 0;
 
+	/* an init sets the store's origin as it indexes it; an aborted
+	 * transaction must take that back (out_result) */
+	snprintf(origin, sizeof(origin), "%s", s->origin);
 	/* indexes built by another version: rebuild them before writing */
 	if (s->stale && plan != plan_reindex) {
 		uint64_t n;
@@ -212,6 +216,7 @@ static int run_write(struct ldg_store *s, const struct ldg_signer *k,
 	rc = -ENOSPC;
 out_result:
 	ldg_result_free(res);
+	snprintf(s->origin, sizeof(s->origin), "%s", origin);
 	return rc;
 }
 
@@ -915,20 +920,29 @@ int ldg_append_batch(struct ldg_store *s, const struct ldg_signer *k,
 /* ---- entries signed elsewhere ---- */
 
 struct signed_arg {
-	const uint8_t *buf;
-	size_t len;
+	const uint8_t *const *bufs;
+	const size_t *lens;
+	size_t n;
+	bool copy; /* from another copy of the ledger (a mirror) */
 };
 
-static int plan_signed(struct wctx *c, void *arg, struct ldg_err *err)
+/* The checks of ldg_append_signed() on one entry, then the store. An
+ * init entry passes only into an empty store and copy: signed by the key
+ * it records, for the origin it records. */
+static int append_signed_one(struct wctx *c, const uint8_t *buf, size_t len,
+			     bool copy, struct ldg_err *err)
 {
-	struct signed_arg *a = arg;
 	uint8_t head_hash[LDG_HASH_BYTES];
 	struct ldg_keyinfo ki;
 	struct ldg_entry *e;
 	uint64_t head;
 	int rc;
 
-	rc = ldg_entry_decode(a->buf, a->len, &e, err);
+	if (len > LDG_ENTRY_MAX)
+		return ldg_err_set(err, -EBADMSG,
+				   "entry of %zu bytes: at most %d", len,
+				   LDG_ENTRY_MAX);
+	rc = ldg_entry_decode(buf, len, &e, err);
 	if (rc)
 		return rc;
 	rc = ldg_head(&c->w, &head, head_hash);
@@ -936,7 +950,7 @@ static int plan_signed(struct wctx *c, void *arg, struct ldg_err *err)
 		ldg_err_set(err, rc, "cannot read the head");
 		goto out_entry;
 	}
-	if (e->kind == LDG_KIND_INIT) {
+	if (e->kind == LDG_KIND_INIT && !(copy && head == 0)) {
 		rc = ldg_err_set(err, -EINVAL,
 				 "an init entry is only written by init");
 		goto out_entry;
@@ -949,7 +963,14 @@ static int plan_signed(struct wctx *c, void *arg, struct ldg_err *err)
 				 (unsigned long long)head);
 		goto out_entry;
 	}
-	rc = ldg_keyring_by_id(&c->w, e->signer, &ki);
+	if (e->kind == LDG_KIND_INIT) {
+		/* ldg_authorize() below: the signer is the key it records */
+		rc = ldg_vkey_parse(e->changes[3].value, &ki.vkey, err);
+		if (rc)
+			goto out_entry;
+	} else {
+		rc = ldg_keyring_by_id(&c->w, e->signer, &ki);
+	}
 	if (rc == -ENOENT) {
 		rc = ldg_err_set(err, -EACCES,
 				 "signer key %02x%02x%02x%02x is not in the "
@@ -961,10 +982,15 @@ static int plan_signed(struct wctx *c, void *arg, struct ldg_err *err)
 		ldg_err_set(err, rc, "cannot read the keyring");
 		goto out_entry;
 	}
-	if (ldg_entry_verify_sig(a->buf, a->len, c->w.s->origin, ki.vkey.pk)) {
+	if (ldg_entry_verify_sig(buf, len,
+				 e->kind == LDG_KIND_INIT ? e->changes[0].value
+							  : c->w.s->origin,
+				 ki.vkey.pk)) {
 		rc = ldg_err_set(err, -EBADMSG,
 				 "bad signature for key \"%s\" and origin "
-				 "\"%s\"", ki.vkey.name, c->w.s->origin);
+				 "\"%s\"", ki.vkey.name,
+				 e->kind == LDG_KIND_INIT ? e->changes[0].value
+							  : c->w.s->origin);
 		goto out_entry;
 	}
 	rc = ldg_authorize(&c->w, e, err);
@@ -978,21 +1004,43 @@ static int plan_signed(struct wctx *c, void *arg, struct ldg_err *err)
 	if (!rc && e->kind == LDG_KIND_KEY_REVOKE)
 		rc = check_revoke(c, e->changes[0].value, err);
 	if (!rc)
-		rc = wctx_store(c, e, a->buf, a->len, err);
+		rc = wctx_store(c, e, buf, len, err);
 out_entry:
 	ldg_entry_free(e);
+	return rc;
+}
+
+static int plan_signed(struct wctx *c, void *arg, struct ldg_err *err)
+{
+	struct signed_arg *a = arg;
+	int rc = 0;
+
+	for (size_t i = 0; i < a->n && !rc; i++) {
+		uint64_t head;
+		rc = append_signed_one(c, a->bufs[i], a->lens[i], a->copy, err);
+		/* a copy's entries come many at a time: say which */
+		if (rc && rc != -EFBIG && a->copy &&
+		    ldg_head(&c->w, &head, NULL) == 0)
+			ldg_err_prefix(err, "entry %llu",
+				       (unsigned long long)head + 1);
+	}
 	return rc;
 }
 
 int ldg_append_signed(struct ldg_store *s, const uint8_t *buf, size_t len,
 		      struct ldg_result *res, struct ldg_err *err)
 {
-	struct signed_arg a = { buf, len };
+	struct signed_arg a = { &buf, &len, 1, false };
 
-	if (len > LDG_ENTRY_MAX)
-		return ldg_err_set(err, -EBADMSG,
-				   "entry of %zu bytes: at most %d", len,
-				   LDG_ENTRY_MAX);
+	return run_write(s, NULL, plan_signed, &a, res, err);
+}
+
+int ldg_append_copied(struct ldg_store *s, const uint8_t *const *bufs,
+		      const size_t *lens, size_t n, struct ldg_result *res,
+		      struct ldg_err *err)
+{
+	struct signed_arg a = { bufs, lens, n, true };
+
 	return run_write(s, NULL, plan_signed, &a, res, err);
 }
 

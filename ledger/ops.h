@@ -167,6 +167,17 @@ int ldg_entry_prepare(struct ldg_entry *draft, uint64_t head,
 int ldg_append_signed(struct ldg_store *s, const uint8_t *buf, size_t len,
 		      struct ldg_result *res, struct ldg_err *err);
 
+/* Appends n entries copied from another copy of this ledger (a mirror,
+ * `ledger mirror`), in one transaction: each checked exactly as
+ * ldg_append_signed() checks one, except that into an empty store the
+ * first may be the init entry (signed by the key it records, for the
+ * origin it records; the store takes that origin). Errors as
+ * ldg_append_signed(), prefixed with the seq ("entry N: ..."); nothing
+ * is written on any error. */
+int ldg_append_copied(struct ldg_store *s, const uint8_t *const *bufs,
+		      const size_t *lens, size_t n, struct ldg_result *res,
+		      struct ldg_err *err);
+
 /* Rebuilds every index from the entries in one transaction. */
 int ldg_reindex(struct ldg_store *s, uint64_t *count, struct ldg_err *err);
 

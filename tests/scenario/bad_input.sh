@@ -195,6 +195,9 @@ cat >"$T/table" <<'EOF'
 2|expected|L history
 2|expected|L history staging/api extra
 2|--before must be a seq|L history staging/api --before 0
+2|expected the URL of a ledger server|L mirror
+2|is not an http:// or https:// URL|L mirror ftp://example.com
+2|expected the URL of a ledger server|L mirror http://127.0.0.1:1 extra
 2|--before must be a seq|L history staging/api --before x
 2|-n must be a seq|L history staging/api -n -1
 2|expected|L diff 1

@@ -1955,6 +1955,127 @@ static void test_draft_set_skips_equal_values_and_checks_input(void **state)
 	ldg_values_free(&now);
 }
 
+/* ---- copies (ledger mirror) ---- */
+
+/* The stored bytes of entries 1..n of f, malloc'd copies. */
+static void raw_entries(struct fx *f, uint64_t n, uint8_t **bufs,
+			size_t *lens)
+{
+	struct ldg_read *r;
+
+	assert_int_equal(ldg_read_begin(f->s, &r, NULL), 0);
+	for (uint64_t i = 0; i < n; i++) {
+		const uint8_t *raw;
+		assert_int_equal(ldg_entry_raw(r, i + 1, &raw, &lens[i]), 0);
+		bufs[i] = malloc(lens[i]);
+		assert_non_null(bufs[i]);
+		memcpy(bufs[i], raw, lens[i]);
+	}
+	ldg_read_end(r);
+}
+
+/* The busy ledger's entries (bufs, lens; its head hash) and an empty
+ * store to copy them into (*c); returns how many. */
+static uint64_t copy_fixture(struct fx *f, uint8_t **bufs, size_t *lens,
+			     uint8_t hash[LDG_HASH_BYTES],
+			     struct ldg_store **c)
+{
+	char dir[4200];
+	uint64_t n;
+
+	build_busy_ledger(f);
+	n = head_of(f, hash);
+	assert_true(n <= 16);
+	raw_entries(f, n, bufs, lens);
+	snprintf(dir, sizeof(dir), "%s/copy", f->tmp);
+	assert_int_equal(ldg_store_open(dir, LDG_OPEN_CREATE, c, NULL), 0);
+	return n;
+}
+
+static void test_append_copied_makes_an_identical_ledger(void **state)
+{
+	struct fx *f = *state;
+	uint8_t *bufs[16], hash[LDG_HASH_BYTES], copy_hash[LDG_HASH_BYTES];
+	size_t lens[16];
+	struct ldg_result res = { 0 };
+	struct ldg_err err = { 0 };
+	struct ldg_store *c;
+	struct ldg_read *r;
+	uint64_t n = copy_fixture(f, bufs, lens, hash, &c), seq;
+
+	/* the first page: init and two more; then the rest */
+	assert_int_equal(ldg_append_copied(c, (const uint8_t *const *)bufs,
+					   lens, 3, &res, &err), 0);
+	assert_int_equal(res.n, 3);
+	ldg_result_free(&res);
+	assert_string_equal(ldg_store_origin(c), ORIGIN);
+	assert_int_equal(ldg_append_copied(c, (const uint8_t *const *)bufs + 3,
+					   lens + 3, n - 3, &res, &err), 0);
+	ldg_result_free(&res);
+	assert_int_equal(ldg_read_begin(c, &r, NULL), 0);
+	assert_int_equal(ldg_head(r, &seq, copy_hash), 0);
+	ldg_read_end(r);
+	assert_int_equal(seq, n);
+	assert_memory_equal(copy_hash, hash, LDG_HASH_BYTES);
+	/* the copy verifies, indexes and all */
+	{
+		struct ldg_verify_opts vo = { .threads = 1 };
+		struct ldg_verify_report rep;
+		assert_int_equal(ldg_verify(c, &vo, &rep, &err), 0);
+		assert_int_equal(rep.entries, n);
+	}
+	/* an init into a ledger that has one is refused */
+	assert_int_equal(ldg_append_copied(c, (const uint8_t *const *)bufs,
+					   lens, 1, &res, &err), -EINVAL);
+	{
+		char want[32];
+		snprintf(want, sizeof(want), "entry %llu: ",
+			 (unsigned long long)n + 1);
+		assert_non_null(strstr(err.msg, want));
+	}
+	ldg_store_close(c);
+	for (uint64_t i = 0; i < n; i++)
+		free(bufs[i]);
+}
+
+static void test_append_copied_refuses_a_page_whole(void **state)
+{
+	struct fx *f = *state;
+	uint8_t *bufs[16], hash[LDG_HASH_BYTES];
+	size_t lens[16];
+	struct ldg_result res = { 0 };
+	struct ldg_err err = { 0 };
+	struct ldg_store *c;
+	struct ldg_read *r;
+	uint64_t n = copy_fixture(f, bufs, lens, hash, &c), seq;
+
+	/* entry 4's signature flipped: the page of 1..n is refused whole */
+	bufs[3][lens[3] - 1] ^= 1;
+	assert_int_equal(ldg_append_copied(c, (const uint8_t *const *)bufs,
+					   lens, n, &res, &err), -EBADMSG);
+	assert_non_null(strstr(err.msg, "entry 4: bad signature"));
+	assert_string_equal(ldg_store_origin(c), "");
+	assert_int_equal(ldg_read_begin(c, &r, NULL), 0);
+	assert_int_equal(ldg_head(r, &seq, NULL), 0);
+	ldg_read_end(r);
+	assert_int_equal(seq, 0);
+	bufs[3][lens[3] - 1] ^= 1;
+	/* a gap (entry 3 left out): the head moved, -ESTALE at entry 3 */
+	{
+		const uint8_t *gap[2] = { bufs[0], bufs[3] };
+		size_t glen[2] = { lens[0], lens[3] };
+		assert_int_equal(ldg_append_copied(c, gap, glen, 2, &res, &err),
+				 -ESTALE);
+		assert_non_null(strstr(err.msg, "entry 2: "));
+	}
+	/* an init is not for ldg_append_signed(), even into an empty store */
+	assert_int_equal(ldg_append_signed(c, bufs[0], lens[0], &res, &err),
+			 -EINVAL);
+	ldg_store_close(c);
+	for (uint64_t i = 0; i < n; i++)
+		free(bufs[i]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -2005,6 +2126,8 @@ int main(void)
 		T(test_entries_db_is_keyed_by_big_endian_seq),
 		T(test_full_map_grows_instead_of_failing),
 		T(test_concurrent_writers_never_skip_or_repeat),
+		T(test_append_copied_makes_an_identical_ledger),
+		T(test_append_copied_refuses_a_page_whole),
 #undef T
 	};
 

@@ -1,0 +1,328 @@
+/*
+ * cmd_mirror.c - `ledger mirror URL`: a checked copy of a served ledger.
+ *
+ * The copy is the local ledger (--ledger DIR, $LEDGER_DIR, ...). Each run
+ * first proves that the copy is still a prefix of what URL serves (same
+ * origin, no fewer entries, and the same bytes for the copy's newest
+ * entry: the hash chain makes that the same for every older one), then
+ * fetches the entries after it, 500 at a time, as their exact signed
+ * bytes (GET /api/v1/entries?after=SEQ, Accept: application/msgpack),
+ * and appends each page in one transaction with ldg_append_copied():
+ * every entry checked as a local append checks it. So a mirror trusts
+ * nothing the server says, and a server that rewrote or cut its history
+ * since the last run is caught: exit 1.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <msgpack.h>
+
+#include "cli.h"
+#include "ops.h"
+#include "remote.h"
+#include "render.h"
+#include "store.h"
+#include "util.h"
+
+static const char help[] =
+	"usage: ledger mirror URL [--json]\n\n"
+	"Copy the ledger that `ledger serve` serves at URL into the local\n"
+	"ledger (--ledger DIR or $LEDGER_DIR; created when missing), or bring\n"
+	"an existing copy up to date. Every entry is checked as a local\n"
+	"append checks it (signature, chain, keys, scopes, locks), so the copy\n"
+	"trusts nothing the server says; run `ledger verify` on it for the\n"
+	"full check. Exit 1 when the server's entries are refused, or when\n"
+	"they no longer extend the copy: the served ledger was rewritten or\n"
+	"cut since the last mirror.\n\n"
+	"  --json   {url, origin, added, head, hash} instead of one line\n";
+
+#define MIRROR_PAGE 500
+
+/* The copy's check failed: the answer is no (exit 1). */
+static int refuse(struct cli_ctx *c, struct ldg_err *err)
+{
+	cli_fail(c, err);
+	return CLI_NO;
+}
+
+/* GET /api/v1/head: seq, hash and origin of what url serves. */
+static int remote_head(const char *url, uint64_t *seq,
+		       uint8_t hash[LDG_HASH_BYTES], char *origin,
+		       struct ldg_err *err)
+{
+	json_t *j = NULL, *js;
+	const char *h, *o;
+	long status = 0;
+	int rc = cli_http_get_json(url, "/api/v1/head", &status, &j, err);
+
+	if (rc)
+		return rc;
+	js = json_object_get(j, "seq");
+	h = json_string_value(json_object_get(j, "hash"));
+	o = json_string_value(json_object_get(j, "origin"));
+	if (status != 200 || !json_is_integer(js) || !o ||
+	    strlen(o) > LDG_ORIGIN_MAX) {
+		rc = ldg_err_set(err, -EIO, "%s: not a ledger server (GET "
+				 "/api/v1/head answered HTTP %ld)", url,
+				 status);
+	} else if (json_integer_value(js) <= 0 || !h ||
+		   ldg_unhex(h, hash, LDG_HASH_BYTES)) {
+		rc = ldg_err_set(err, -EIO, "%s holds no ledger", url);
+	} else {
+		*seq = (uint64_t)json_integer_value(js);
+		strcpy(origin, o);
+	}
+	json_decref(j);
+	return rc;
+}
+
+/* The copy's newest entry (seq) must be the server's, byte for byte. */
+static int same_entry(const char *url, struct ldg_store *s, uint64_t seq,
+		      struct ldg_err *err)
+{
+	char path[64], *body = NULL;
+	const uint8_t *raw;
+	struct ldg_read *r;
+	long status = 0;
+	size_t len, blen = 0;
+	int rc;
+
+	snprintf(path, sizeof(path), "/api/v1/entries/%" PRIu64, seq);
+	rc = cli_http_get(url, path, "application/msgpack", &status, &body,
+			  &blen, err);
+	if (rc)
+		return rc;
+	if (status != 200) {
+		free(body);
+		return ldg_err_set(err, -EIO, "GET %s answered HTTP %ld", path,
+				   status);
+	}
+	rc = ldg_read_begin(s, &r, err);
+	if (!rc) {
+		rc = ldg_entry_raw(r, seq, &raw, &len);
+		if (rc)
+			ldg_err_set(err, rc, "cannot read entry %" PRIu64, seq);
+		else if (len != blen || memcmp(raw, body, len))
+			rc = ldg_err_set(err, -ESTALE,
+					 "entry %" PRIu64 " differs between "
+					 "this copy and %s: the served ledger "
+					 "was rewritten (or this copy was "
+					 "written to)", seq, url);
+		ldg_read_end(r);
+	}
+	free(body);
+	return rc;
+}
+
+/* One page after seq after: the entries' bytes point into *u. */
+static int fetch_page(const char *url, uint64_t after, msgpack_unpacked *u,
+		      char **body, const uint8_t **bufs, size_t *lens,
+		      size_t *n, struct ldg_err *err)
+{
+	char path[96];
+	size_t blen = 0, off = 0;
+	long status = 0;
+	msgpack_object *o;
+	int rc;
+
+	*n = 0;
+	snprintf(path, sizeof(path),
+		 "/api/v1/entries?after=%" PRIu64 "&limit=%d", after,
+		 MIRROR_PAGE);
+	rc = cli_http_get(url, path, "application/msgpack", &status, body,
+			  &blen, err);
+	if (rc)
+		return rc;
+	if (status != 200)
+		return ldg_err_set(err, -EIO, "GET %s answered HTTP %ld", path,
+				   status);
+	if (!*body ||
+	    msgpack_unpack_next(u, *body, blen, &off) !=
+		MSGPACK_UNPACK_SUCCESS ||
+	    off != blen || u->data.type != MSGPACK_OBJECT_ARRAY ||
+	    u->data.via.array.size > MIRROR_PAGE)
+		return ldg_err_set(err, -EBADMSG, "GET %s: not a msgpack "
+				   "array of entries", path);
+	o = u->data.via.array.ptr;
+	for (size_t i = 0; i < u->data.via.array.size; i++) {
+		if (o[i].type != MSGPACK_OBJECT_BIN)
+			return ldg_err_set(err, -EBADMSG, "GET %s: item %zu "
+					   "is not an entry's bytes", path, i);
+		bufs[i] = (const uint8_t *)o[i].via.bin.ptr;
+		lens[i] = o[i].via.bin.size;
+	}
+	*n = u->data.via.array.size;
+	return 0;
+}
+
+/* The errors of ldg_append_copied() that mean "the server's entries are
+ * not valid here" (exit 1), not an environment problem (exit 2). */
+static bool refused(int rc)
+{
+	return rc == -EBADMSG || rc == -ESTALE || rc == -EACCES ||
+	       rc == -EBUSY || rc == -EPERM || rc == -EINVAL ||
+	       rc == -EEXIST || rc == -ENOENT;
+}
+
+static int print_result(const char *url, const char *origin, uint64_t added,
+			uint64_t head, const uint8_t hash[LDG_HASH_BYTES],
+			bool json)
+{
+	char hex[2 * LDG_HASH_BYTES + 1];
+	json_t *j;
+	char *out;
+	size_t len;
+	int rc;
+
+	ldg_hex(hash, LDG_HASH_BYTES, hex);
+	if (!json) {
+		if (added)
+			printf("mirrored %" PRIu64 " new entr%s from %s: head "
+			       "%" PRIu64 " %s\n", added,
+			       added == 1 ? "y" : "ies", url, head, hex);
+		else
+			printf("up to date with %s: head %" PRIu64 " %s\n",
+			       url, head, hex);
+		return fflush(stdout) ? CLI_BAD : CLI_OK;
+	}
+	j = json_pack("{s:s, s:s, s:I, s:I, s:s}", "url", url, "origin",
+		      origin, "added", (json_int_t)added, "head",
+		      (json_int_t)head, "hash", hex);
+	if (!j || ldg_json_out(j, &out, &len)) {
+		json_decref(j);
+		cli_error("mirror: out of memory");
+		return CLI_BAD;
+	}
+	json_decref(j);
+	rc = cli_write_out(out, len);
+	free(out);
+	return rc;
+}
+
+int cmd_mirror(int argc, char **argv, struct cli_ctx *c)
+{
+	char origin[LDG_ORIGIN_MAX + 1], dir[PATH_MAX];
+	const uint8_t *bufs[MIRROR_PAGE];
+	size_t lens[MIRROR_PAGE];
+	uint8_t rhash[LDG_HASH_BYTES], hash[LDG_HASH_BYTES];
+	struct ldg_err err = { 0 };
+	struct ldg_store *s = NULL;
+	struct ldg_read *r;
+	uint64_t rhead = 0, head = 0, added = 0;
+	bool json = false, tty = isatty(STDERR_FILENO);
+	const char *url;
+	int rc;
+
+	rc = cli_json_only(c, argc, argv, help, &json);
+	if (rc >= 0)
+		return rc;
+	if (argc - optind != 1)
+		return cli_usage(c, "expected the URL of a ledger server");
+	url = argv[optind];
+	if (strncmp(url, "http://", 7) && strncmp(url, "https://", 8))
+		return cli_usage(c, "\"%.80s\" is not an http:// or https:// "
+				 "URL", url);
+	if (ldg_store_dir_default(c->ledger, dir, sizeof(dir))) {
+		cli_error("mirror: no ledger directory (use --ledger DIR)");
+		return CLI_BAD;
+	}
+	if (remote_head(url, &rhead, rhash, origin, &err))
+		return cli_fail(c, &err);
+	if (ldg_store_open(dir, LDG_OPEN_CREATE, &s, &err))
+		return cli_fail(c, &err);
+	rc = ldg_read_begin(s, &r, &err);
+	if (!rc) {
+		rc = ldg_head(r, &head, hash);
+		ldg_read_end(r);
+		if (rc)
+			ldg_err_set(&err, rc, "cannot read the head of %s", dir);
+	}
+	if (rc) {
+		rc = cli_fail(c, &err);
+		goto out;
+	}
+	if (head && strcmp(ldg_store_origin(s), origin)) {
+		ldg_err_set(&err, -EINVAL, "%s holds ledger \"%s\"; %s serves "
+			    "\"%s\"", dir, ldg_store_origin(s), url, origin);
+		rc = refuse(c, &err);
+		goto out;
+	}
+	if (head > rhead) {
+		ldg_err_set(&err, -ESTALE, "this copy has %" PRIu64 " entries, "
+			    "%s only %" PRIu64 ": entries were removed from "
+			    "the served ledger (or this copy was written "
+			    "to)", head, url, rhead);
+		rc = refuse(c, &err);
+		goto out;
+	}
+	if (head && (rc = same_entry(url, s, head, &err))) {
+		rc = rc == -ESTALE ? refuse(c, &err) : cli_fail(c, &err);
+		goto out;
+	}
+	for (;;) {
+		msgpack_unpacked u;
+		struct ldg_result res = { 0 };
+		char *body = NULL;
+		size_t n;
+
+		msgpack_unpacked_init(&u);
+		rc = fetch_page(url, head, &u, &body, bufs, lens, &n, &err);
+		if (!rc && n)
+			rc = ldg_append_copied(s, bufs, lens, n, &res, &err);
+		msgpack_unpacked_destroy(&u);
+		free(body);
+		if (rc) {
+			if (tty && added)
+				fputc('\n', stderr);
+			ldg_err_prefix(&err, "from %s", url);
+			rc = refused(rc) ? refuse(c, &err) : cli_fail(c, &err);
+			goto out;
+		}
+		if (!n)
+			break;
+		head = res.v[res.n - 1].seq;
+		memcpy(hash, res.v[res.n - 1].hash, LDG_HASH_BYTES);
+		added += res.n;
+		ldg_result_free(&res);
+		if (tty)
+			fprintf(stderr, "\rmirror: %" PRIu64 " of %" PRIu64
+				" entries", head, head > rhead ? head : rhead);
+	}
+	if (tty && added)
+		fputc('\n', stderr);
+	/* every entry up to the head the server named first is now here,
+	 * checked; that head must be the one it named */
+	if (head < rhead) {
+		ldg_err_set(&err, -ESTALE, "%s named head %" PRIu64 " but "
+			    "served entries up to %" PRIu64 " only", url,
+			    rhead, head);
+		rc = refuse(c, &err);
+		goto out;
+	}
+	rc = ldg_read_begin(s, &r, &err);
+	if (!rc) {
+		uint8_t at[LDG_HASH_BYTES];
+		rc = ldg_entry_hash_at(r, rhead, at);
+		ldg_read_end(r);
+		if (rc)
+			ldg_err_set(&err, rc, "cannot read entry %" PRIu64,
+				    rhead);
+		else if (memcmp(at, rhash, LDG_HASH_BYTES))
+			rc = ldg_err_set(&err, -ESTALE, "%s named a head "
+					 "%" PRIu64 " whose hash is not that "
+					 "of the entry it served", url, rhead);
+	}
+	if (rc) {
+		rc = rc == -ESTALE ? refuse(c, &err) : cli_fail(c, &err);
+		goto out;
+	}
+	rc = print_result(url, origin, added, head, hash, json);
+out:
+	ldg_store_close(s);
+	return rc;
+}
