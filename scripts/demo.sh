@@ -52,6 +52,9 @@ url=$(sed -n 's/^listening on //p' "$work/serve.out")
 cat "$work/serve.out"
 printf '\n$ curl -s %s/api/v1/head\n' "$url"
 curl -s "$url/api/v1/head"
+# an independent copy, every entry checked here, then its full check
+run --ledger "$work/mirror" mirror "$url"
+run --ledger "$work/mirror" verify --checkpoint "$work/checkpoint"
 printf '\n(the web page is at %s/ while it runs)\n' "$url"
 kill "$serve_pid"
 wait "$serve_pid" 2>/dev/null || true
