@@ -8,9 +8,10 @@
  * fetches the entries after it, 500 at a time, as their exact signed
  * bytes (GET /api/v1/entries?after=SEQ, Accept: application/msgpack),
  * and appends each page in one transaction with ldg_append_copied():
- * every entry checked as a local append checks it. So a mirror trusts
- * nothing the server says, and a server that rewrote or cut its history
- * since the last run is caught: exit 1.
+ * every entry checked as a local append checks it. So past entry 1 (the
+ * origin and first admin, which a checkpoint pins) a mirror takes
+ * nothing on the server's word, and a server that rewrote or cut its
+ * history since the last run is caught: exit 1.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -34,17 +35,19 @@ static const char help[] =
 	"Copy the ledger that `ledger serve` serves at URL into the local\n"
 	"ledger (--ledger DIR or $LEDGER_DIR; created when missing), or bring\n"
 	"an existing copy up to date. Every entry is checked as a local\n"
-	"append checks it (signature, chain, keys, scopes, locks), so the copy\n"
-	"trusts nothing the server says; run `ledger verify` on it for the\n"
-	"full check. Exit 1 when the server's entries are refused, or when\n"
+	"append checks it (signature, chain, keys, scopes, locks). On a first\n"
+	"copy the server's entry 1 names the origin and the first admin: pin\n"
+	"them with `ledger verify --checkpoint` and a checkpoint you got\n"
+	"elsewhere. Exit 1 when the server's entries are refused, or when\n"
 	"they no longer extend the copy: the served ledger was rewritten or\n"
-	"cut since the last mirror.\n\n"
+	"cut since the last mirror. Exit 2 when URL cannot be reached or does\n"
+	"not answer as a ledger server.\n\n"
 	"  --json   {url, origin, added, head, hash} instead of one line\n";
 
 #define MIRROR_PAGE 500
 
 /* The copy's check failed: the answer is no (exit 1). */
-static int refuse(struct cli_ctx *c, struct ldg_err *err)
+static int say_no(struct cli_ctx *c, struct ldg_err *err)
 {
 	cli_fail(c, err);
 	return CLI_NO;
@@ -65,11 +68,15 @@ static int remote_head(const char *url, uint64_t *seq,
 	js = json_object_get(j, "seq");
 	h = json_string_value(json_object_get(j, "hash"));
 	o = json_string_value(json_object_get(j, "origin"));
-	if (status != 200 || !json_is_integer(js) || !o ||
-	    strlen(o) > LDG_ORIGIN_MAX) {
+	if (status != 200) {
+		rc = ldg_err_set(err, -EIO, "%s: GET /api/v1/head answered "
+				 "HTTP %ld%s", url, status,
+				 status == 404 ? " (not a ledger server)" : "");
+	} else if (!json_is_integer(js) || !o ||
+		   strlen(o) > LDG_ORIGIN_MAX) {
 		rc = ldg_err_set(err, -EIO, "%s: not a ledger server (GET "
-				 "/api/v1/head answered HTTP %ld)", url,
-				 status);
+				 "/api/v1/head has no seq, hash and origin)",
+				 url);
 	} else if (json_integer_value(js) <= 0 || !h ||
 		   ldg_unhex(h, hash, LDG_HASH_BYTES)) {
 		rc = ldg_err_set(err, -EIO, "%s holds no ledger", url);
@@ -99,6 +106,10 @@ static int same_entry(const char *url, struct ldg_store *s, uint64_t seq,
 		return rc;
 	if (status != 200) {
 		free(body);
+		if (status == 404)
+			return ldg_err_set(err, -ESTALE, "%s no longer has "
+					   "entry %" PRIu64 ": its history was "
+					   "cut", url, seq);
 		return ldg_err_set(err, -EIO, "GET %s answered HTTP %ld", path,
 				   status);
 	}
@@ -119,7 +130,29 @@ static int same_entry(const char *url, struct ldg_store *s, uint64_t seq,
 	return rc;
 }
 
-/* One page after seq after: the entries' bytes point into *u. */
+/* A msgpack array header with more than max items, looked at before
+ * msgpack-c allocates room for all of them. */
+static bool array_too_long(const char *p, size_t len, size_t max)
+{
+	const unsigned char *b = (const unsigned char *)p;
+	uint64_t n;
+
+	if (len < 1)
+		return true;
+	if (b[0] >= 0x90 && b[0] <= 0x9f)
+		n = b[0] & 0x0f;
+	else if (b[0] == 0xdc && len >= 3)
+		n = (uint64_t)b[1] << 8 | b[2];
+	else if (b[0] == 0xdd && len >= 5)
+		n = (uint64_t)b[1] << 24 | (uint64_t)b[2] << 16 |
+		    (uint64_t)b[3] << 8 | b[4];
+	else
+		return true; /* not an array: refused as such */
+	return n > max;
+}
+
+/* One page after seq after: the entries' bytes point into *body (the
+ * array into *u); valid until both are freed. */
 static int fetch_page(const char *url, uint64_t after, msgpack_unpacked *u,
 		      char **body, const uint8_t **bufs, size_t *lens,
 		      size_t *n, struct ldg_err *err)
@@ -141,17 +174,18 @@ static int fetch_page(const char *url, uint64_t after, msgpack_unpacked *u,
 	if (status != 200)
 		return ldg_err_set(err, -EIO, "GET %s answered HTTP %ld", path,
 				   status);
-	if (!*body ||
+	if (!*body || array_too_long(*body, blen, MIRROR_PAGE) ||
 	    msgpack_unpack_next(u, *body, blen, &off) !=
 		MSGPACK_UNPACK_SUCCESS ||
 	    off != blen || u->data.type != MSGPACK_OBJECT_ARRAY ||
 	    u->data.via.array.size > MIRROR_PAGE)
-		return ldg_err_set(err, -EBADMSG, "GET %s: not a msgpack "
-				   "array of entries", path);
+		return ldg_err_set(err, -EPROTO, "GET %s: not a msgpack "
+				   "array of at most %d entries", path,
+				   MIRROR_PAGE);
 	o = u->data.via.array.ptr;
 	for (size_t i = 0; i < u->data.via.array.size; i++) {
 		if (o[i].type != MSGPACK_OBJECT_BIN)
-			return ldg_err_set(err, -EBADMSG, "GET %s: item %zu "
+			return ldg_err_set(err, -EPROTO, "GET %s: item %zu "
 					   "is not an entry's bytes", path, i);
 		bufs[i] = (const uint8_t *)o[i].via.bin.ptr;
 		lens[i] = o[i].via.bin.size;
@@ -162,7 +196,7 @@ static int fetch_page(const char *url, uint64_t after, msgpack_unpacked *u,
 
 /* The errors of ldg_append_copied() that mean "the server's entries are
  * not valid here" (exit 1), not an environment problem (exit 2). */
-static bool refused(int rc)
+static bool is_refusal(int rc)
 {
 	return rc == -EBADMSG || rc == -ESTALE || rc == -EACCES ||
 	       rc == -EBUSY || rc == -EPERM || rc == -EINVAL ||
@@ -227,10 +261,9 @@ int cmd_mirror(int argc, char **argv, struct cli_ctx *c)
 	if (strncmp(url, "http://", 7) && strncmp(url, "https://", 8))
 		return cli_usage(c, "\"%.80s\" is not an http:// or https:// "
 				 "URL", url);
-	if (ldg_store_dir_default(c->ledger, dir, sizeof(dir))) {
-		cli_error("mirror: no ledger directory (use --ledger DIR)");
-		return CLI_BAD;
-	}
+	rc = cli_ledger_dir(c, dir);
+	if (rc)
+		return rc;
 	if (remote_head(url, &rhead, rhash, origin, &err))
 		return cli_fail(c, &err);
 	if (ldg_store_open(dir, LDG_OPEN_CREATE, &s, &err))
@@ -244,25 +277,26 @@ int cmd_mirror(int argc, char **argv, struct cli_ctx *c)
 	}
 	if (rc) {
 		rc = cli_fail(c, &err);
-		goto out;
+		goto out_close;
 	}
 	if (head && strcmp(ldg_store_origin(s), origin)) {
 		ldg_err_set(&err, -EINVAL, "%s holds ledger \"%s\"; %s serves "
 			    "\"%s\"", dir, ldg_store_origin(s), url, origin);
-		rc = refuse(c, &err);
-		goto out;
+		rc = say_no(c, &err);
+		goto out_close;
 	}
 	if (head > rhead) {
 		ldg_err_set(&err, -ESTALE, "this copy has %" PRIu64 " entries, "
 			    "%s only %" PRIu64 ": entries were removed from "
 			    "the served ledger (or this copy was written "
 			    "to)", head, url, rhead);
-		rc = refuse(c, &err);
-		goto out;
+		rc = say_no(c, &err);
+		goto out_close;
 	}
-	if (head && (rc = same_entry(url, s, head, &err))) {
-		rc = rc == -ESTALE ? refuse(c, &err) : cli_fail(c, &err);
-		goto out;
+	rc = head ? same_entry(url, s, head, &err) : 0;
+	if (rc) {
+		rc = rc == -ESTALE ? say_no(c, &err) : cli_fail(c, &err);
+		goto out_close;
 	}
 	for (;;) {
 		msgpack_unpacked u;
@@ -271,17 +305,23 @@ int cmd_mirror(int argc, char **argv, struct cli_ctx *c)
 		size_t n;
 
 		msgpack_unpacked_init(&u);
+		bool copied = false;
+
 		rc = fetch_page(url, head, &u, &body, bufs, lens, &n, &err);
-		if (!rc && n)
+		if (!rc && n) {
 			rc = ldg_append_copied(s, bufs, lens, n, &res, &err);
+			copied = true;
+		}
 		msgpack_unpacked_destroy(&u);
 		free(body);
 		if (rc) {
 			if (tty && added)
 				fputc('\n', stderr);
-			ldg_err_prefix(&err, "from %s", url);
-			rc = refused(rc) ? refuse(c, &err) : cli_fail(c, &err);
-			goto out;
+			if (copied)
+				ldg_err_prefix(&err, "from %s", url);
+			rc = copied && is_refusal(rc) ? say_no(c, &err)
+						      : cli_fail(c, &err);
+			goto out_close;
 		}
 		if (!n)
 			break;
@@ -301,8 +341,8 @@ int cmd_mirror(int argc, char **argv, struct cli_ctx *c)
 		ldg_err_set(&err, -ESTALE, "%s named head %" PRIu64 " but "
 			    "served entries up to %" PRIu64 " only", url,
 			    rhead, head);
-		rc = refuse(c, &err);
-		goto out;
+		rc = say_no(c, &err);
+		goto out_close;
 	}
 	rc = ldg_read_begin(s, &r, &err);
 	if (!rc) {
@@ -313,16 +353,26 @@ int cmd_mirror(int argc, char **argv, struct cli_ctx *c)
 			ldg_err_set(&err, rc, "cannot read entry %" PRIu64,
 				    rhead);
 		else if (memcmp(at, rhash, LDG_HASH_BYTES))
-			rc = ldg_err_set(&err, -ESTALE, "%s named a head "
-					 "%" PRIu64 " whose hash is not that "
-					 "of the entry it served", url, rhead);
+			rc = ldg_err_set(&err, -ESTALE, "%s named head %" PRIu64
+					 " at the start but served another "
+					 "entry %" PRIu64 ": the served ledger "
+					 "changed during this run (the copy "
+					 "holds what was served, checked)", url,
+					 rhead, rhead);
 	}
 	if (rc) {
-		rc = rc == -ESTALE ? refuse(c, &err) : cli_fail(c, &err);
-		goto out;
+		rc = rc == -ESTALE ? say_no(c, &err) : cli_fail(c, &err);
+		goto out_close;
+	}
+	/* on a first copy the origin is entry 1's, not what /head said */
+	if (strcmp(ldg_store_origin(s), origin)) {
+		ldg_err_set(&err, -EINVAL, "%s named origin \"%s\" but serves "
+			    "ledger \"%s\"", url, origin, ldg_store_origin(s));
+		rc = say_no(c, &err);
+		goto out_close;
 	}
 	rc = print_result(url, origin, added, head, hash, json);
-out:
+out_close:
 	ldg_store_close(s);
 	return rc;
 }

@@ -1,9 +1,11 @@
 #include <curl/curl.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -12,9 +14,13 @@
 #include "remote.h"
 #include "util.h"
 
+#define ANSWER_MAX (16u << 20) /* no sane answer is larger */
+
 struct body {
 	char *p;
 	size_t n;
+	bool overflow;
+	char type[128]; /* its Content-Type, "" when none */
 };
 
 static size_t on_data(char *p, size_t size, size_t nmemb, void *cls)
@@ -23,8 +29,10 @@ static size_t on_data(char *p, size_t size, size_t nmemb, void *cls)
 	size_t n = size * nmemb;
 	char *grown;
 
-	if (b->n + n > 16u << 20)
-		return 0; /* no sane answer is this large */
+	if (b->n + n > ANSWER_MAX) {
+		b->overflow = true;
+		return 0;
+	}
 	grown = realloc(b->p, b->n + n + 1);
 	if (!grown)
 		return 0;
@@ -70,14 +78,22 @@ static int perform(const char *base, const char *path, const char *accept,
 	}
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
 	cc = curl_easy_perform(h);
-	if (cc == CURLE_OK)
+	if (cc == CURLE_OK) {
+		char *ct = NULL;
 		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status);
+		curl_easy_getinfo(h, CURLINFO_CONTENT_TYPE, &ct);
+		snprintf(b->type, sizeof(b->type), "%s", ct ? ct : "");
+	}
 	curl_easy_cleanup(h);
 	curl_slist_free_all(hdr);
 	if (cc != CURLE_OK) {
 		free(b->p);
 		b->p = NULL;
 		b->n = 0;
+		if (b->overflow)
+			return ldg_err_set(err, -EPROTO, "the answer from %s is "
+					   "larger than %u MiB", url,
+					   ANSWER_MAX >> 20);
 		return ldg_err_set(err, -EIO, "cannot reach %s: %s", url,
 				   curl_easy_strerror(cc));
 	}
@@ -104,8 +120,20 @@ int cli_http_get(const char *base, const char *path, const char *accept,
 		 long *status, char **body, size_t *len, struct ldg_err *err)
 {
 	struct body b = { 0 };
+	size_t al = strlen(accept);
 	int rc = perform(base, path, accept, NULL, NULL, 0, status, &b, err);
 
+	/* a 200 in another format is a proxy's page or another server */
+	if (!rc && *status == 200 &&
+	    (strncasecmp(b.type, accept, al) ||
+	     (b.type[al] && b.type[al] != ';'))) {
+		rc = ldg_err_set(err, -EPROTO, "GET %s answered %s, not %s",
+				 path, b.type[0] ? b.type : "no Content-Type",
+				 accept);
+		free(b.p);
+		b.p = NULL;
+		b.n = 0;
+	}
 	*body = b.p;
 	*len = b.n;
 	return rc;

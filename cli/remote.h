@@ -59,7 +59,8 @@ int cli_remote_checkpoint(struct cli_ctx *c, const struct ldg_signer *k,
 
 /* GET base+path with Accept: accept; the status, and the body in
  * *body (malloc'd, NUL-terminated, *len bytes without the NUL; NULL when
- * empty). -EIO with the reason when the server cannot be reached. */
+ * empty). -EIO with the reason when the server cannot be reached,
+ * -EPROTO when a 200 answer is not of type accept or is over 16 MiB. */
 int cli_http_get(const char *base, const char *path, const char *accept,
 		 long *status, char **body, size_t *len, struct ldg_err *err);
 /* The same for a JSON answer: *out NULL when it is not JSON. */

@@ -834,7 +834,7 @@ static void *watch_head(void *arg)
 		/* a commit whose writer was killed before it told the lock
 		 * file, which this mount keeps alive: publish it */
 		if (c->store)
-			(void)ldg_store_settle(c->store);
+			(void)ldg_store_settle(c->store, NULL);
 		if (read_begin(c, &r))
 			continue;
 		if (ldg_head(r, &seq, hash))

@@ -185,7 +185,7 @@ static int run_write(struct ldg_store *s, const struct ldg_signer *k,
 		ldg_result_free(res);
 		rc = ldg_write_begin(s, &c.w, err);
 		if (rc)
-			return rc;
+			goto out_result;
 		rc = plan(&c, arg, err);
 		if (rc) {
 			mdb_txn_abort(c.w.txn);
@@ -938,10 +938,6 @@ static int append_signed_one(struct wctx *c, const uint8_t *buf, size_t len,
 	uint64_t head;
 	int rc;
 
-	if (len > LDG_ENTRY_MAX)
-		return ldg_err_set(err, -EBADMSG,
-				   "entry of %zu bytes: at most %d", len,
-				   LDG_ENTRY_MAX);
 	rc = ldg_entry_decode(buf, len, &e, err);
 	if (rc)
 		return rc;
@@ -951,8 +947,18 @@ static int append_signed_one(struct wctx *c, const uint8_t *buf, size_t len,
 		goto out_entry;
 	}
 	if (e->kind == LDG_KIND_INIT && !(copy && head == 0)) {
-		rc = ldg_err_set(err, -EINVAL,
-				 "an init entry is only written by init");
+		rc = ldg_err_set(err, -EINVAL, copy ? "a second init entry"
+					     : "an init entry is only written by "
+					       "init");
+		goto out_entry;
+	}
+	if (copy && (e->seq != head + 1 ||
+		     memcmp(e->prev, head_hash, LDG_HASH_BYTES))) {
+		rc = ldg_err_set(err, -ESTALE,
+				 "seq %llu does not extend this copy (its "
+				 "seq or prev does not follow entry %llu)",
+				 (unsigned long long)e->seq,
+				 (unsigned long long)head);
 		goto out_entry;
 	}
 	if (e->seq != head + 1 || memcmp(e->prev, head_hash, LDG_HASH_BYTES)) {
@@ -1027,12 +1033,24 @@ static int plan_signed(struct wctx *c, void *arg, struct ldg_err *err)
 	return rc;
 }
 
+/* Too large to be an entry: refused before any transaction. */
+static int check_sizes(const size_t *lens, size_t n, struct ldg_err *err)
+{
+	for (size_t i = 0; i < n; i++)
+		if (lens[i] > LDG_ENTRY_MAX)
+			return ldg_err_set(err, -EBADMSG,
+					   "entry of %zu bytes: at most %d",
+					   lens[i], LDG_ENTRY_MAX);
+	return 0;
+}
+
 int ldg_append_signed(struct ldg_store *s, const uint8_t *buf, size_t len,
 		      struct ldg_result *res, struct ldg_err *err)
 {
 	struct signed_arg a = { &buf, &len, 1, false };
+	int rc = check_sizes(&len, 1, err);
 
-	return run_write(s, NULL, plan_signed, &a, res, err);
+	return rc ? rc : run_write(s, NULL, plan_signed, &a, res, err);
 }
 
 int ldg_append_copied(struct ldg_store *s, const uint8_t *const *bufs,
@@ -1040,8 +1058,9 @@ int ldg_append_copied(struct ldg_store *s, const uint8_t *const *bufs,
 		      struct ldg_err *err)
 {
 	struct signed_arg a = { bufs, lens, n, true };
+	int rc = check_sizes(lens, n, err);
 
-	return run_write(s, NULL, plan_signed, &a, res, err);
+	return rc ? rc : run_write(s, NULL, plan_signed, &a, res, err);
 }
 
 /* ---- reindex ---- */

@@ -389,9 +389,15 @@ static int render_history(struct ldg_read *r, const char *target,
 	if (rc)
 		return ldg_err_set(err, rc, "cannot read history of %s",
 				   target);
-	if (n == 0 && empty_ok &&
-	    ldg_history(r, target, 0, 1, &any, &n_any) == 0)
+	if (n == 0 && empty_ok) {
+		rc = ldg_history(r, target, 0, 1, &any, &n_any);
+		if (rc) {
+			free(seqs);
+			return ldg_err_set(err, rc, "cannot read history of %s",
+					   target);
+		}
 		free(any);
+	}
 	if (n == 0 && n_any == 0) {
 		free(seqs);
 		return ldg_err_set(err, -ENOENT, "%s has no history", target);

@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -127,7 +128,9 @@ int ldg_store_open_ex(const char *dir, unsigned flags, unsigned mdb_flags,
 	if (!s)
 		return ldg_err_set(err, -ENOMEM, "out of memory");
 	s->flags = flags;
-	snprintf(s->dir, sizeof(s->dir), "%s", dir);
+	/* absolute, for ldg_store_settle()'s child after a chdir() */
+	if (!realpath(dir, s->dir))
+		snprintf(s->dir, sizeof(s->dir), "%s", dir);
 	rc = mdb_env_create(&s->env);
 	if (rc)
 		goto out_close;
@@ -145,9 +148,9 @@ int ldg_store_open_ex(const char *dir, unsigned flags, unsigned mdb_flags,
 	 * (kill -9): while another process (a mount) keeps the lock file
 	 * alive, LMDB never reclaims them, and 256 make every open fail. */
 	(void)mdb_reader_check(s->env, NULL);
-	/* writable opens settle in the write transaction below */
-	if (flags & LDG_OPEN_RDONLY)
-		(void)ldg_store_settle(s);
+	/* a CREATE open settles in its write transaction below */
+	if (!(flags & LDG_OPEN_CREATE))
+		(void)ldg_store_settle(s, NULL);
 	rc = txn_begin(s, (flags & LDG_OPEN_CREATE) ? 0 : MDB_RDONLY, &txn);
 	if (rc)
 		goto out_close;
@@ -268,8 +271,9 @@ static int txn_begin(struct ldg_store *s, unsigned flags, MDB_txn **txn)
  * later one N+1 with nobody writing. ldg_store_settle() closes that gap
  * from the reading side. */
 
-/* True when data.mdb holds a commit newer than a read snapshot sees. */
-static bool store_lagging(struct ldg_store *s)
+/* The newest txnid in data.mdb when it is newer than a read snapshot
+ * sees (the lag), else 0. */
+static size_t store_lag(struct ldg_store *s)
 {
 	MDB_envinfo info;
 	MDB_txn *txn;
@@ -278,10 +282,10 @@ static bool store_lagging(struct ldg_store *s)
 	/* the meta pages first: a commit that completes in between makes
 	 * the snapshot newer, never a false alarm */
 	if (mdb_env_info(s->env, &info) || txn_begin(s, MDB_RDONLY, &txn))
-		return false;
+		return 0;
 	seen = mdb_txn_id(txn);
 	mdb_txn_abort(txn);
-	return info.me_last_txnid > seen;
+	return info.me_last_txnid > seen ? info.me_last_txnid : 0;
 }
 
 /* Takes and drops the write mutex of env: a dead owner's commit is
@@ -296,10 +300,40 @@ static int touch_write_mutex(MDB_env *env)
 	return rc;
 }
 
+/* How long the child waits for the write mutex: a live writer holds it
+ * for one commit; one that is stopped (SIGSTOP) must not hang readers. */
+#define SETTLE_SECONDS 5
+
+/* The child of touch_write_mutex_in_child(): its own environment on dir,
+ * nothing inherited used. Exit 0 done, 1 no write access, 2 otherwise. */
+static void settle_child(const char *dir)
+{
+	sigset_t none;
+	MDB_env *env;
+	int rc;
+
+	/* the callers' threads block signals and hold sockets: none of
+	 * that is the child's business */
+	close_range(3, ~0U, 0);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGALRM, SIG_DFL);
+	alarm(SETTLE_SECONDS);
+	rc = mdb_env_create(&env);
+	if (rc == 0) {
+		mdb_env_set_maxdbs(env, DB_COUNT + 2);
+		mdb_env_set_maxreaders(env, 256);
+		rc = mdb_env_open(env, dir, MDB_NOTLS, 0644);
+		if (rc == 0)
+			rc = touch_write_mutex(env);
+		mdb_env_close(env);
+	}
+	_exit(rc == 0 ? 0 : rc == EACCES || rc == EROFS || rc == EPERM ? 1 : 2);
+}
+
 /* The same for a read-only store, from a child process: a second
  * environment on the same files in this process would drop this one's
- * fcntl lock when it closes (lmdb.h, "Caveats"), and the child never uses
- * the environment it inherits. */
+ * fcntl lock when it closes (lmdb.h, "Caveats"). */
 static int touch_write_mutex_in_child(const char *dir)
 {
 	pid_t pid = fork();
@@ -307,37 +341,40 @@ static int touch_write_mutex_in_child(const char *dir)
 
 	if (pid < 0)
 		return -errno;
-	if (pid == 0) {
-		MDB_env *env;
-		int rc = mdb_env_create(&env);
-
-		if (rc == 0) {
-			mdb_env_set_maxdbs(env, DB_COUNT + 2);
-			mdb_env_set_maxreaders(env, 256);
-			rc = mdb_env_open(env, dir, MDB_NOTLS, 0644);
-			if (rc == 0)
-				rc = touch_write_mutex(env);
-			mdb_env_close(env);
-		}
-		_exit(rc ? 1 : 0);
-	}
+	if (pid == 0)
+		settle_child(dir);
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
 			return -errno;
-	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EIO;
+	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM)
+		return -ETIMEDOUT;
+	if (!WIFEXITED(status))
+		return -EIO;
+	return WEXITSTATUS(status) == 0 ? 0
+	       : WEXITSTATUS(status) == 1 ? -EACCES
+					  : -EIO;
 }
 
-int ldg_store_settle(struct ldg_store *s)
+int ldg_store_settle(struct ldg_store *s, bool *published)
 {
+	size_t lag = store_lag(s);
 	int rc;
 
-	if (!store_lagging(s))
+	if (published)
+		*published = false;
+	if (!lag || lag == s->settle_failed)
 		return 0;
 	if (s->flags & LDG_OPEN_RDONLY)
 		rc = touch_write_mutex_in_child(s->dir);
 	else
 		rc = ldg_mdb_err(touch_write_mutex(s->env));
-	return rc ? rc : 1;
+	if (rc) {
+		s->settle_failed = lag;
+		return rc;
+	}
+	if (published)
+		*published = true;
+	return 0;
 }
 
 int ldg_read_begin(struct ldg_store *s, struct ldg_read **out,

@@ -59,12 +59,20 @@ bool ldg_store_stale(const struct ldg_store *s);
 
 /* Publishes a commit whose writer was killed after writing it to
  * data.mdb but before telling the lock file (see store.c), so that this
- * and every process sharing the lock file sees it. Read-only stores do it
- * at open; long-lived readers call it before they look at the head.
- * 1 when there was such a commit (or a live writer's, which completes
- * first), 0 when not, negative when it could not be published (no write
- * access: it shows at the next write). */
-int ldg_store_settle(struct ldg_store *s);
+ * and every process sharing the lock file sees it. Every open but a
+ * CREATE one does it; long-lived readers (the mount, the server) call it
+ * before they look at the head. *published (may be NULL): there was such
+ * a commit (or a live writer's, which completes first) and it is now
+ * seen. -EACCES no write access to the ledger (it shows at the next
+ * write), -ETIMEDOUT the write mutex stayed taken for 5 s (a stopped
+ * writer); the same commit is then not tried again.
+ *
+ * Caveats: it takes LMDB's write mutex, so it waits for a writer in the
+ * middle of a commit; for a read-only store it forks (the child closes
+ * every inherited descriptor and uses nothing it inherited). Call it
+ * with no transaction of this store open in any thread when the store
+ * is not read-only. */
+int ldg_store_settle(struct ldg_store *s, bool *published);
 
 /* The ledger's origin ("" before init). Borrowed, lives with the store. */
 const char *ldg_store_origin(const struct ldg_store *s);

@@ -43,8 +43,11 @@ struct ldg_store {
 	MDB_env *env;
 	MDB_dbi dbi[DB_COUNT];
 	unsigned flags;
-	char dir[PATH_MAX];
+	char dir[PATH_MAX]; /* absolute when realpath() could make it so */
 	char origin[LDG_ORIGIN_MAX + 1];
+	/* the newest txnid ldg_store_settle() could not publish: not tried
+	 * again until data.mdb moves on (no fork every poll) */
+	size_t settle_failed;
 };
 
 /* A transaction, read or write: ldg_read for readers, also used by the

@@ -152,7 +152,8 @@ static int entries_msgpack(struct ldg_read *r, uint64_t after, uint64_t last,
 	}
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	msgpack_pack_array(&pk, (size_t)(last - after));
+	if (msgpack_pack_array(&pk, (size_t)(last - after)))
+		rc = -ENOMEM;
 	for (uint64_t seq = after + 1; !rc && seq <= last; seq++) {
 		const uint8_t *raw;
 		size_t len;
@@ -167,10 +168,10 @@ static int entries_msgpack(struct ldg_read *r, uint64_t after, uint64_t last,
 	}
 	rp->status = MHD_HTTP_OK;
 	rp->type = "application/msgpack";
-	rp->body = sb.data ? sb.data : strdup("");
+	rp->body = sb.data; /* never empty: the array's header at least */
 	rp->len = sb.size;
 	rp->vary_accept = true;
-	return rp->body ? 0 : -ENOMEM;
+	return 0;
 }
 
 int srv_h_entries(const struct request *rq, struct reply *rp)

@@ -549,7 +549,7 @@ static void *poll_head(void *arg)
 		pthread_mutex_unlock(&sv->lock);
 		head = 0;
 		/* as the mount does (fs/fs.c, watch_head) */
-		(void)ldg_store_settle(sv->store);
+		(void)ldg_store_settle(sv->store, NULL);
 		if (ldg_read_begin(sv->store, &r, NULL) == 0) {
 			if (ldg_head(r, &head, NULL))
 				head = 0;

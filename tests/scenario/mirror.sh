@@ -140,7 +140,8 @@ step "no server, not a server, not a URL"
 run ledger --ledger "$M" mirror http://127.0.0.1:1
 check "unreachable: exit 2" [ "$RC" -eq 2 ]
 expect_one_line_error 'cannot reach http://127\.0\.0\.1:1/api/v1/head'
-python3 -m http.server --bind 127.0.0.1 0 --directory "$T" >"$T/py.out" 2>&1 &
+mkdir -p "$T/www"
+python3 -m http.server --bind 127.0.0.1 0 --directory "$T/www" >"$T/py.out" 2>&1 &
 PY=$!
 for _ in $(seq 100); do
 	PORT=$(sed -n 's/.*port \([0-9]*\).*/\1/p' "$T/py.out" | head -1)
@@ -150,7 +151,15 @@ done
 [ -n "$PORT" ] || fail "python3 -m http.server did not start"
 run ledger --ledger "$M" mirror "http://127.0.0.1:$PORT"
 check "not a ledger server: exit 2" [ "$RC" -eq 2 ]
-expect_one_line_error 'not a ledger server'
+expect_one_line_error 'GET /api/v1/head answered HTTP 404 \(not a ledger server\)'
+# a head that looks right, then entries in another format (a proxy's
+# page, an older server): exit 2, not "refused"
+mkdir -p "$T/www/api/v1"
+printf '{"seq": 3, "hash": "%064d", "origin": "example.com/x"}' 0 >"$T/www/api/v1/head"
+echo '[]' >"$T/www/api/v1/entries"
+run ledger --ledger "$T/pycopy" mirror "http://127.0.0.1:$PORT"
+check "entries in another format: exit 2" [ "$RC" -eq 2 ]
+expect_one_line_error 'GET /api/v1/entries\?after=0&limit=500 answered [^ ]+, not application/msgpack'
 kill "$PY" 2>/dev/null
 run ledger --ledger "$M" mirror ftp://example.com
 check "not a URL: exit 2" [ "$RC" -eq 2 ]

@@ -2060,7 +2060,13 @@ static void test_append_copied_refuses_a_page_whole(void **state)
 	ldg_read_end(r);
 	assert_int_equal(seq, 0);
 	bufs[3][lens[3] - 1] ^= 1;
-	/* a gap (entry 3 left out): the head moved, -ESTALE at entry 3 */
+	/* entry 1 with a flipped signature byte: the init is checked too */
+	bufs[0][lens[0] - 1] ^= 1;
+	assert_int_equal(ldg_append_copied(c, (const uint8_t *const *)bufs,
+					   lens, 1, &res, &err), -EBADMSG);
+	assert_non_null(strstr(err.msg, "entry 1: bad signature"));
+	bufs[0][lens[0] - 1] ^= 1;
+	/* a gap (entries 2 and 3 left out): -ESTALE, named at entry 2 */
 	{
 		const uint8_t *gap[2] = { bufs[0], bufs[3] };
 		size_t glen[2] = { lens[0], lens[3] };
