@@ -6,9 +6,10 @@
  * Why: those libraries pull some thirty shared objects (TLS, Kerberos,
  * LDAP, ...) into every process that links them, and loading them cost
  * `ledger set` about 5 ms of its 2 ms (docs/performance.md, section
- * 3.1). Git does the same with git-remote-https. So `ledger serve` and
- * any command with --remote (or $LEDGER_REMOTE) re-run as ledger-http
- * with the same arguments; the other commands never load the libraries.
+ * 3.1). Git does the same with git-remote-https. So `ledger serve`,
+ * `ledger mirror` and any command with --remote (or $LEDGER_REMOTE)
+ * re-run as ledger-http with the same arguments; the other commands
+ * never load the libraries.
  *
  * ledger-http is $LEDGER_HTTP when that is set; else it is looked for
  * beside this binary (the build tree, or a prefix where both are in
@@ -68,7 +69,7 @@ int cli_exec_http(struct cli_ctx *c)
 	char path[PATH_MAX + 16];
 
 	if (find_http(path, sizeof(path))) {
-		cli_error("%s: needs ledger-http (HTTP: serve and --remote), "
+		cli_error("%s: needs ledger-http (HTTP: serve, mirror, --remote), "
 			  "not found %s; build or install it with ledger",
 			  c->cmd,
 			  getenv("LEDGER_HTTP") && *getenv("LEDGER_HTTP")
