@@ -19,153 +19,109 @@ static const char help[] =
 	"  --no-lock             do not lock the target(s)\n"
 	"  --meta K=V            metadata\n"
 	"  --key FILE            signing key\n\n"
-	"With --remote URL each target's rollback and its lock are appends\n"
-	"of their own, not one transaction (a cluster: target by target, in\n"
-	"name order): if one cannot be recorded, what was appended stands,\n"
-	"is printed, and the command exits non-zero saying what is left.\n";
+	"With --remote URL the same entries are built here, signed with your\n"
+	"key, and appended by the server in one transaction too (a batch).\n";
 
+/* A rollback through `ledger serve`: the targets, and each one's state
+ * at --to (which no later write changes). */
 struct remote_rollback {
-	const char *target;
-	const struct ldg_values *then;
+	char **targets;
+	struct ldg_values *then;
+	size_t n;
 	uint64_t to;
 	const struct cli_write_opts *w;
-	bool was_locked; /* the target's lock at the head last drafted on */
 };
 
-static int draft(const struct ldg_values *now, void *arg,
-		 struct ldg_entry **out, struct ldg_err *err)
+/* Target i's rollback on its state now, and its lock unless --no-lock
+ * or it is locked already: the entries of a local rollback. */
+static int plan_rollback(size_t i, const struct ldg_values *now, void *arg,
+			 struct ldg_entry **out, size_t *n, struct ldg_err *err)
 {
 	struct remote_rollback *a = arg;
+	int rc = ldg_draft_rollback(a->targets[i], &a->then[i], now, a->to,
+				    a->w->reason, a->w->meta, a->w->n_meta,
+				    &out[0], err);
 
-	a->was_locked = now->lock_seq != 0;
-	return ldg_draft_rollback(a->target, a->then, now, a->to,
-				  a->w->reason, a->w->meta, a->w->n_meta, out,
-				  err);
-}
-
-struct remote_lock {
-	const char *target;
-	const char *reason;
-};
-
-static int draft_lock(const struct ldg_values *now, void *arg,
-		      struct ldg_entry **out, struct ldg_err *err)
-{
-	struct remote_lock *a = arg;
-
-	return ldg_draft_lock(now, a->target, a->reason, true, out, err);
-}
-
-/* Appends res's entries to all. */
-static int result_join(struct ldg_result *all, struct ldg_result *res)
-{
-	struct ldg_appended *grown;
-
-	if (!res->n)
+	*n = 0;
+	if (rc || !out[0])
+		return rc;
+	*n = 1;
+	if (a->w->no_lock || now->lock_seq)
 		return 0;
-	grown = realloc(all->v, (all->n + res->n) * sizeof(*grown));
-	if (!grown)
-		return -ENOMEM;
-	all->v = grown;
-	memcpy(&all->v[all->n], res->v, res->n * sizeof(*res->v));
-	all->n += res->n;
-	ldg_result_free(res);
-	return 0;
+	rc = ldg_draft_lock(now, a->targets[i], a->w->reason, true, &out[1],
+			    err);
+	if (!rc && out[1])
+		*n = 2;
+	return rc;
 }
 
-/* The rollback through `ledger serve`, then (unless --no-lock, or the
- * target was locked) its lock: two appends, each retried on 409 as the
- * other remote writes are. A lock that cannot be recorded leaves the
- * rollback in place: exit 2, saying so. */
+static void remote_rollback_free(struct remote_rollback *a)
+{
+	for (size_t i = 0; a->then && i < a->n; i++)
+		ldg_values_free(&a->then[i]);
+	free(a->then);
+	ldg_strv_free(a->targets, a->n);
+}
+
+/* What a rollback of `what` (a target, or a cluster: each target that
+ * had values or a lock at the head or at to) restores, from c->remote. */
+static int remote_targets(struct cli_ctx *c, const char *what, uint64_t to,
+			  struct remote_rollback *a, struct ldg_err *err)
+{
+	int rc;
+
+	if (!strchr(what, '/')) {
+		rc = cli_remote_targets(c, what, to, &a->targets, &a->n, err);
+		if (!rc && a->n == 0)
+			rc = ldg_err_set(err, -ENOENT,
+					 "cluster %s has no targets", what);
+	} else {
+		struct ldg_values now;
+		bool exists = false;
+		rc = cli_remote_state(c, what, 0, &now, &exists, err);
+		ldg_values_free(&now);
+		if (!rc && !exists)
+			rc = ldg_err_set(err, -ENOENT,
+					 "target %s has no entries", what);
+		a->targets = rc ? NULL : calloc(1, sizeof(*a->targets));
+		if (!rc && (!a->targets || !(a->targets[0] = strdup(what))))
+			rc = ldg_err_set(err, -ENOMEM, "out of memory");
+		if (!rc)
+			a->n = 1;
+	}
+	if (rc)
+		return rc;
+	a->then = calloc(a->n, sizeof(*a->then));
+	if (!a->then)
+		return ldg_err_set(err, -ENOMEM, "out of memory");
+	for (size_t i = 0; !rc && i < a->n; i++)
+		rc = cli_remote_state(c, a->targets[i], to, &a->then[i], NULL,
+				      err);
+	return rc;
+}
+
+/* The rollback through `ledger serve`, as one batch: every target's
+ * rollback and lock built on one head and appended in one transaction,
+ * as locally (409: all rebuilt on the new head). */
 static int remote_rollback(struct cli_ctx *c, struct cli_write_opts *w,
-			   const char *target, uint64_t to, bool listed,
+			   const char *what, uint64_t to,
 			   struct ldg_result *res)
 {
-	struct remote_rollback a = { target, NULL, to, w, false };
-	struct remote_lock l = { target, w->reason };
-	struct ldg_result lres = { 0 };
-	struct ldg_values then;
+	struct remote_rollback a = { .to = to, .w = w };
 	struct ldg_err err = { 0 };
-	bool exists = false;
 	int rc;
 
 	if (!w->reason)
 		return cli_usage(c, "missing -m REASON: every change says why");
 	if (to < 1)
 		return cli_usage(c, "--to needs a seq >= 1");
-	rc = cli_remote_state(c, target, 0, &then, &exists, &err);
-	ldg_values_free(&then);
-	/* a cluster's targets come from its state at the head or at to:
-	 * one whose keys are all unset now is still one to restore */
-	if (!rc && !exists && !listed)
-		rc = ldg_err_set(&err, -ENOENT, "target %s has no entries",
-				 target);
-	if (!rc)
-		rc = cli_remote_state(c, target, to, &then, NULL, &err);
+	rc = remote_targets(c, what, to, &a, &err);
 	if (rc)
-		return cli_fail(c, &err);
-	a.then = &then;
-	rc = cli_remote_write(c, w, target, draft, &a, res);
-	ldg_values_free(&then);
-	if (rc || res->n == 0 || w->no_lock || a.was_locked)
-		return rc;
-	rc = cli_remote_write(c, w, target, draft_lock, &l, &lres);
-	if (rc) {
-		cli_print_result(res);
-		cli_error("%s: rolled back at seq %llu, but the lock was not "
-			  "recorded; lock it with `ledger lock`", target,
-			  (unsigned long long)res->v[0].seq);
-		ldg_result_free(&lres);
-		return CLI_BAD;
-	}
-	if (result_join(res, &lres)) {
-		ldg_result_free(&lres);
-		ldg_err_set(&err, -ENOMEM, "out of memory");
-		return cli_fail(c, &err);
-	}
-	return CLI_OK;
-}
-
-/* A cluster through `ledger serve`: each target that had values or a
- * lock at the head or at SEQ, in turn, as remote_rollback() does one. */
-static int remote_rollback_cluster(struct cli_ctx *c,
-				   struct cli_write_opts *w,
-				   const char *cluster, uint64_t to,
-				   struct ldg_result *res)
-{
-	struct ldg_err err = { 0 };
-	char **targets = NULL;
-	size_t n = 0;
-	int rc;
-
-	if (!w->reason)
-		return cli_usage(c, "missing -m REASON: every change says why");
-	rc = cli_remote_targets(c, cluster, to, &targets, &n, &err);
-	if (rc)
-		return cli_fail(c, &err);
-	if (n == 0) {
-		ldg_err_set(&err, -ENOENT, "cluster %s has no targets",
-			    cluster);
-		return cli_fail(c, &err);
-	}
-	for (size_t i = 0; i < n; i++) {
-		struct ldg_result one = { 0 };
-		rc = remote_rollback(c, w, targets[i], to, true, &one);
-		if (!rc && result_join(res, &one)) {
-			ldg_err_set(&err, -ENOMEM, "out of memory");
-			rc = cli_fail(c, &err);
-		}
-		ldg_result_free(&one);
-		if (rc) {
-			cli_print_result(res);
-			if (i + 1 < n)
-				cli_error("%s: stopped at %s; %zu target(s) "
-					  "after it not rolled back", cluster,
-					  targets[i], n - i - 1);
-			break;
-		}
-	}
-	ldg_strv_free(targets, n);
+		rc = cli_fail(c, &err);
+	else
+		rc = cli_remote_write_many(c, w, (const char *const *)a.targets,
+					   a.n, plan_rollback, &a, res);
+	remote_rollback_free(&a);
 	return rc;
 }
 
@@ -208,11 +164,7 @@ int cmd_rollback(int argc, char **argv, struct cli_ctx *c)
 	if (rc)
 		return rc;
 	if (c->remote) {
-		rc = strchr(argv[optind], '/')
-			     ? remote_rollback(c, &w, argv[optind], to, false,
-					       &res)
-			     : remote_rollback_cluster(c, &w, argv[optind], to,
-						       &res);
+		rc = remote_rollback(c, &w, argv[optind], to, &res);
 	} else {
 		rc = cli_open_signed(c, &w, &s, &k);
 		if (rc)

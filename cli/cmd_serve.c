@@ -35,7 +35,7 @@ static const char help[] =
 	"  POST /api/v1/checkpoint               publish one (ledger --remote\n"
 	"                                        URL checkpoint); kept in\n"
 	"                                        LEDGER_DIR/checkpoint\n"
-	"  POST /api/v1/entries                  append signed entry bytes\n"
+	"  POST /api/v1/entries                  append signed entry bytes (or a batch)\n"
 	"                                        (ledger --remote URL set ...)\n"
 	"  POST /api/v1/drafts                   an entry to sign elsewhere\n"
 	"                                        (the web page signs it)\n"

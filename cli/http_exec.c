@@ -105,6 +105,19 @@ int cmd_mirror(int argc, char **argv, struct cli_ctx *c)
 	return cli_exec_http(c);
 }
 
+int cli_remote_write_many(struct cli_ctx *c, const struct cli_write_opts *w,
+			  const char *const *targets, size_t nt,
+			  cli_plan_fn plan, void *arg, struct ldg_result *res)
+{
+	(void)w;
+	(void)targets;
+	(void)nt;
+	(void)plan;
+	(void)arg;
+	(void)res;
+	return cli_exec_http(c);
+}
+
 int cli_remote_write(struct cli_ctx *c, const struct cli_write_opts *w,
 		     const char *target, cli_draft_fn draft, void *arg,
 		     struct ldg_result *res)

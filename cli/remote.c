@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <jansson.h>
+#include <msgpack.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -226,17 +227,15 @@ out_json:
 	return rc;
 }
 
-/* The head and the target's state at it. */
-static int fetch(const char *base, const char *target, char *origin,
-		 uint64_t *head, uint8_t hash[LDG_HASH_BYTES],
-		 struct ldg_values *now, struct ldg_err *err)
+/* The head: its seq, hash and the ledger's origin. */
+static int fetch_head(const char *base, char *origin, uint64_t *head,
+		      uint8_t hash[LDG_HASH_BYTES], struct ldg_err *err)
 {
 	json_t *j = NULL;
 	const char *s;
 	long status = 0;
 	int rc;
 
-	memset(now, 0, sizeof(*now));
 	rc = http(base, "/api/v1/head", NULL, 0, &status, &j, err);
 	if (rc)
 		return rc;
@@ -248,12 +247,8 @@ static int fetch(const char *base, const char *target, char *origin,
 	s = json_string_value(json_object_get(j, "origin"));
 	snprintf(origin, LDG_ORIGIN_MAX + 1, "%s", s ? s : "");
 	s = json_string_value(json_object_get(j, "hash"));
-	if (*head == 0 || !s || ldg_unhex(s, hash, LDG_HASH_BYTES)) {
+	if (*head == 0 || !s || ldg_unhex(s, hash, LDG_HASH_BYTES))
 		rc = ldg_err_set(err, -EIO, "%s holds no ledger", base);
-		goto out_json;
-	}
-	json_decref(j);
-	return fetch_state(base, target, *head, now, NULL, err);
 out_json:
 	json_decref(j);
 	return rc;
@@ -358,54 +353,142 @@ static void backoff(int attempt)
 	nanosleep(&ts, NULL);
 }
 
-/* One try: 1 when the head moved, 2 when the server asks to slow down
- * (429), 0 done, else a negative errno. */
-static int try_once(const char *base, const char *target,
-		    const struct ldg_signer *k, cli_draft_fn draft, void *arg,
-		    struct ldg_result *res, struct ldg_err *err)
+/* The most entries one target's plan makes (a rollback and its lock). */
+#define PLAN_MAX 2
+
+/* What a try built: the entries, sealed one on another from the head. */
+struct built {
+	struct ldg_entry **e;
+	uint8_t **bytes;
+	size_t *lens, n;
+};
+
+static void built_free(struct built *b)
+{
+	for (size_t i = 0; i < b->n; i++) {
+		ldg_entry_free(b->e[i]);
+		free(b->bytes[i]);
+	}
+	free(b->e);
+	free(b->bytes);
+	free(b->lens);
+	memset(b, 0, sizeof(*b));
+}
+
+/* Plans every target on its state at the head and seals the entries,
+ * each on the one before it. b->n 0: nothing to do. */
+static int build(const char *base, const char *const *targets, size_t nt,
+		 const struct ldg_signer *k, cli_plan_fn plan, void *arg,
+		 struct built *b, struct ldg_err *err)
 {
 	char origin[LDG_ORIGIN_MAX + 1];
-	uint8_t hash[LDG_HASH_BYTES];
-	struct ldg_entry *e = NULL;
-	struct ldg_values now;
-	uint8_t *bytes = NULL;
-	json_t *j = NULL;
-	const char *hs;
+	uint8_t prev[LDG_HASH_BYTES];
 	uint64_t head = 0;
-	long status = 0;
-	size_t len;
 	int rc;
 
-	rc = fetch(base, target, origin, &head, hash, &now, err);
+	b->e = calloc(nt * PLAN_MAX, sizeof(*b->e));
+	b->bytes = calloc(nt * PLAN_MAX, sizeof(*b->bytes));
+	b->lens = calloc(nt * PLAN_MAX, sizeof(*b->lens));
+	if (!b->e || !b->bytes || !b->lens)
+		return ldg_err_set(err, -ENOMEM, "out of memory");
+	rc = fetch_head(base, origin, &head, prev, err);
+	for (size_t i = 0; !rc && i < nt; i++) {
+		struct ldg_values now;
+		size_t made = 0;
+		rc = fetch_state(base, targets[i], head, &now, NULL, err);
+		if (!rc)
+			rc = plan(i, &now, arg, b->e + b->n, &made, err);
+		ldg_values_free(&now);
+		b->n += made;
+	}
+	for (size_t i = 0; !rc && i < b->n; i++) {
+		rc = ldg_entry_seal(b->e[i], head + i, prev, origin, k,
+				    &b->bytes[i], &b->lens[i], err);
+		if (!rc)
+			ldg_entry_hash(b->bytes[i], b->lens[i], prev);
+	}
+	return rc;
+}
+
+/* The body of a POST of b: one entry's bytes, or a msgpack array of bin
+ * (a batch, one transaction on the server). */
+static int batch_body(const struct built *b, uint8_t **body, size_t *len,
+		      struct ldg_err *err)
+{
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	int bad;
+
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	bad = msgpack_pack_array(&pk, b->n);
+	for (size_t i = 0; !bad && i < b->n; i++)
+		bad = msgpack_pack_bin(&pk, b->lens[i]) ||
+		      msgpack_pack_bin_body(&pk, b->bytes[i], b->lens[i]);
+	if (bad) {
+		msgpack_sbuffer_destroy(&sb);
+		return ldg_err_set(err, -ENOMEM, "out of memory");
+	}
+	*body = (uint8_t *)sb.data;
+	*len = sb.size;
+	return 0;
+}
+
+/* A 201's entries into res: they must be the ones sent. */
+static int take_result(const struct built *b, json_t *j,
+		       struct ldg_result *res, struct ldg_err *err)
+{
+	json_t *arr = json_object_get(j, "entries");
+
+	res->v = calloc(b->n, sizeof(*res->v));
+	if (!res->v)
+		return ldg_err_set(err, -ENOMEM, "out of memory");
+	res->n = b->n;
+	for (size_t i = 0; i < b->n; i++) {
+		json_t *one = b->n == 1 ? j : json_array_get(arr, i);
+		const char *hs = json_string_value(json_object_get(one, "hash"));
+		uint8_t mine[LDG_HASH_BYTES];
+
+		res->v[i].seq = (uint64_t)json_integer_value(
+			json_object_get(one, "seq"));
+		res->v[i].kind = b->e[i]->kind;
+		snprintf(res->v[i].target, sizeof(res->v[i].target), "%s",
+			 b->e[i]->target);
+		ldg_entry_hash(b->bytes[i], b->lens[i], mine);
+		if (!hs || ldg_unhex(hs, res->v[i].hash, LDG_HASH_BYTES) ||
+		    memcmp(mine, res->v[i].hash, LDG_HASH_BYTES))
+			return ldg_err_set(err, -EIO, "the server's answer "
+					   "does not name the entries sent");
+	}
+	return 0;
+}
+
+/* One try: 1 when the head moved, 2 when the server asks to slow down
+ * (429), 0 done, else a negative errno. */
+static int try_once(const char *base, const char *const *targets, size_t nt,
+		    const struct ldg_signer *k, cli_plan_fn plan, void *arg,
+		    struct ldg_result *res, struct ldg_err *err)
+{
+	struct built b = { 0 };
+	uint8_t *body = NULL;
+	json_t *j = NULL;
+	long status = 0;
+	size_t len = 0;
+	int rc;
+
+	rc = build(base, targets, nt, k, plan, arg, &b, err);
+	if (rc || b.n == 0)
+		goto out; /* an error, or nothing to do */
+	if (b.n > 1)
+		rc = batch_body(&b, &body, &len, err);
 	if (!rc)
-		rc = draft(&now, arg, &e, err);
-	ldg_values_free(&now);
-	if (rc || !e)
-		return rc; /* an error, or nothing to do */
-	rc = ldg_entry_seal(e, head, hash, origin, k, &bytes, &len, err);
-	if (!rc)
-		rc = http(base, "/api/v1/entries", bytes, len, &status, &j,
-			  err);
-	free(bytes);
+		rc = http(base, "/api/v1/entries", body ? body : b.bytes[0],
+			  body ? len : b.lens[0], &status, &j, err);
 	if (rc)
-		goto out_entry;
+		goto out;
 	switch (status) {
 	case 201:
-		hs = json_string_value(json_object_get(j, "hash"));
-		res->v = calloc(1, sizeof(*res->v));
-		if (!res->v) {
-			rc = ldg_err_set(err, -ENOMEM, "out of memory");
-			break;
-		}
-		res->n = 1;
-		res->v[0].seq = (uint64_t)json_integer_value(
-			json_object_get(j, "seq"));
-		res->v[0].kind = e->kind;
-		snprintf(res->v[0].target, sizeof(res->v[0].target), "%s",
-			 e->target);
-		if (!hs || ldg_unhex(hs, res->v[0].hash, LDG_HASH_BYTES))
-			rc = ldg_err_set(err, -EIO, "the server's answer "
-				    "has no entry hash");
+		rc = take_result(&b, j, res, err);
 		break;
 	case 409:
 		rc = 1;
@@ -426,15 +509,16 @@ static int try_once(const char *base, const char *target,
 	default:
 		rc = server_error(status, j, -EIO, err);
 	}
-out_entry:
+out:
 	json_decref(j);
-	ldg_entry_free(e);
+	free(body);
+	built_free(&b);
 	return rc;
 }
 
-int cli_remote_write(struct cli_ctx *c, const struct cli_write_opts *w,
-		     const char *target, cli_draft_fn draft, void *arg,
-		     struct ldg_result *res)
+int cli_remote_write_many(struct cli_ctx *c, const struct cli_write_opts *w,
+			  const char *const *targets, size_t nt,
+			  cli_plan_fn plan, void *arg, struct ldg_result *res)
 {
 	struct ldg_err err = { 0 };
 	struct ldg_signer *k = NULL;
@@ -442,8 +526,9 @@ int cli_remote_write(struct cli_ctx *c, const struct cli_write_opts *w,
 
 	if (!w->reason)
 		return cli_usage(c, "missing -m REASON: every change says why");
-	if (ldg_check_target(target, &err))
-		return cli_fail(c, &err);
+	for (size_t i = 0; i < nt; i++)
+		if (ldg_check_target(targets[i], &err))
+			return cli_fail(c, &err);
 	rc = cli_signer(c, w->keyfile, &k);
 	if (rc)
 		return rc;
@@ -465,7 +550,7 @@ int cli_remote_write(struct cli_ctx *c, const struct cli_write_opts *w,
 			backoff(i);
 		}
 		ldg_result_free(res);
-		rc = try_once(c->remote, target, k, draft, arg, res, &err);
+		rc = try_once(c->remote, targets, nt, k, plan, arg, res, &err);
 		if (rc == 1)
 			i++;
 	}
@@ -480,6 +565,32 @@ int cli_remote_write(struct cli_ctx *c, const struct cli_write_opts *w,
 	curl_global_cleanup();
 	ldg_signer_free(k);
 	return rc ? cli_fail(c, &err) : CLI_OK;
+}
+
+/* cli_remote_write()'s one draft as a plan. */
+struct one_draft {
+	cli_draft_fn draft;
+	void *arg;
+};
+
+static int plan_one(size_t i, const struct ldg_values *now, void *arg,
+		    struct ldg_entry **out, size_t *n, struct ldg_err *err)
+{
+	struct one_draft *d = arg;
+	int rc = d->draft(now, d->arg, &out[0], err);
+
+	(void)i;
+	*n = !rc && out[0];
+	return rc;
+}
+
+int cli_remote_write(struct cli_ctx *c, const struct cli_write_opts *w,
+		     const char *target, cli_draft_fn draft, void *arg,
+		     struct ldg_result *res)
+{
+	struct one_draft d = { draft, arg };
+
+	return cli_remote_write_many(c, w, &target, 1, plan_one, &d, res);
 }
 
 int cli_remote_checkpoint(struct cli_ctx *c, const struct ldg_signer *k,

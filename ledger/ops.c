@@ -1024,8 +1024,9 @@ static int plan_signed(struct wctx *c, void *arg, struct ldg_err *err)
 	for (size_t i = 0; i < a->n && !rc; i++) {
 		uint64_t head;
 		rc = append_signed_one(c, a->bufs[i], a->lens[i], a->copy, err);
-		/* a copy's entries come many at a time: say which */
-		if (rc && rc != -EFBIG && a->copy &&
+		/* a copy's or a batch's entries come many at a time: say
+		 * which */
+		if (rc && rc != -EFBIG && (a->copy || a->n > 1) &&
 		    ldg_head(&c->w, &head, NULL) == 0)
 			ldg_err_prefix(err, "entry %llu",
 				       (unsigned long long)head + 1);
@@ -1049,6 +1050,16 @@ int ldg_append_signed(struct ldg_store *s, const uint8_t *buf, size_t len,
 {
 	struct signed_arg a = { &buf, &len, 1, false };
 	int rc = check_sizes(&len, 1, err);
+
+	return rc ? rc : run_write(s, NULL, plan_signed, &a, res, err);
+}
+
+int ldg_append_signed_batch(struct ldg_store *s, const uint8_t *const *bufs,
+			    const size_t *lens, size_t n,
+			    struct ldg_result *res, struct ldg_err *err)
+{
+	struct signed_arg a = { bufs, lens, n, false };
+	int rc = check_sizes(lens, n, err);
 
 	return rc ? rc : run_write(s, NULL, plan_signed, &a, res, err);
 }

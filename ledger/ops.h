@@ -167,6 +167,13 @@ int ldg_entry_prepare(struct ldg_entry *draft, uint64_t head,
 int ldg_append_signed(struct ldg_store *s, const uint8_t *buf, size_t len,
 		      struct ldg_result *res, struct ldg_err *err);
 
+/* ldg_append_signed() for n entries signed elsewhere, each built on the
+ * one before it, in one transaction: all are appended or none. Errors
+ * as ldg_append_signed(); with n > 1 prefixed "entry N: ". */
+int ldg_append_signed_batch(struct ldg_store *s, const uint8_t *const *bufs,
+			    const size_t *lens, size_t n,
+			    struct ldg_result *res, struct ldg_err *err);
+
 /* Appends n entries copied from another copy of this ledger (a mirror,
  * `ledger mirror`), in one transaction: each checked exactly as
  * ldg_append_signed() checks one, except that into an empty store the

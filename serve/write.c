@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <msgpack.h>
 #include <sodium.h>
 
 #include "checkpoint.h"
@@ -320,46 +321,136 @@ int srv_h_drafts(struct srv *sv, const char *body, size_t blen,
 
 /* A POST body being received. */
 
+/* A msgpack body that is an array of bin: a batch of signed entries
+ * (an entry itself is an array whose first item is its version). */
+static bool is_batch(const uint8_t *b, size_t len)
+{
+	size_t hdr;
+
+	if (len < 2)
+		return false;
+	if (b[0] >= 0x90 && b[0] <= 0x9f)
+		hdr = 1;
+	else if (b[0] == 0xdc)
+		hdr = 3;
+	else if (b[0] == 0xdd)
+		hdr = 5;
+	else
+		return false;
+	return len > hdr && (b[hdr] == 0xc4 || b[hdr] == 0xc5 || b[hdr] == 0xc6);
+}
+
+/* The entries of a batch body into bufs/lens (pointing into the body;
+ * *u keeps what msgpack-c made of it). */
+static int parse_batch(const struct upload *up, msgpack_unpacked *u,
+		       const uint8_t **bufs, size_t *lens, size_t *n,
+		       struct ldg_err *err)
+{
+	size_t off = 0;
+	msgpack_object *o;
+
+	/* the count before msgpack-c makes room for it */
+	if (up->buf[0] == 0xdd ||
+	    (up->buf[0] == 0xdc &&
+	     ((size_t)up->buf[1] << 8 | up->buf[2]) > SRV_WRITER_BATCH_MAX))
+		return ldg_err_set(err, -EINVAL, "a batch holds at most %d "
+				   "entries", SRV_WRITER_BATCH_MAX);
+	if (msgpack_unpack_next(u, (const char *)up->buf, up->len, &off) !=
+		MSGPACK_UNPACK_SUCCESS ||
+	    off != up->len || u->data.type != MSGPACK_OBJECT_ARRAY)
+		return ldg_err_set(err, -EBADMSG, "the body is neither one "
+				   "signed entry nor a msgpack array of them");
+	if (u->data.via.array.size > SRV_WRITER_BATCH_MAX)
+		return ldg_err_set(err, -EINVAL, "a batch holds at most %d "
+				   "entries", SRV_WRITER_BATCH_MAX);
+	o = u->data.via.array.ptr;
+	for (size_t i = 0; i < u->data.via.array.size; i++) {
+		if (o[i].type != MSGPACK_OBJECT_BIN)
+			return ldg_err_set(err, -EBADMSG, "batch item %zu is "
+					   "not an entry's bytes (bin)", i);
+		bufs[i] = (const uint8_t *)o[i].via.bin.ptr;
+		lens[i] = o[i].via.bin.size;
+	}
+	*n = u->data.via.array.size;
+	return 0;
+}
+
+/* 201: the new entries; one entry's seq and hash, a batch's last ones
+ * and all of them under "entries". */
+static int reply_appended(struct reply *rp, const uint8_t *const *bufs,
+			  const size_t *lens, size_t n, uint64_t first,
+			  bool batch)
+{
+	char hh[2 * LDG_HASH_BYTES + 1];
+	json_t *arr = batch ? json_array() : NULL;
+
+	for (size_t i = 0; i < n; i++) {
+		uint8_t hash[LDG_HASH_BYTES];
+		ldg_entry_hash(bufs[i], lens[i], hash);
+		ldg_hex(hash, LDG_HASH_BYTES, hh);
+		if (arr)
+			json_array_append_new(
+			    arr, json_pack("{s:I, s:s}", "seq",
+					   (json_int_t)(first + i), "hash", hh));
+	}
+	if (!batch)
+		return srv_reply_json(rp, MHD_HTTP_CREATED,
+				      json_pack("{s:I, s:s}", "seq",
+						(json_int_t)first, "hash", hh));
+	return srv_reply_json(rp, MHD_HTTP_CREATED,
+			      json_pack("{s:I, s:s, s:o}", "seq",
+					(json_int_t)(first + n - 1), "hash",
+					hh, "entries", arr));
+}
+
 int srv_h_append(struct srv *sv, const struct upload *u, struct reply *rp)
 {
+	const uint8_t *bufs[SRV_WRITER_BATCH_MAX];
+	size_t lens[SRV_WRITER_BATCH_MAX], n = 1;
 	uint8_t hash[LDG_HASH_BYTES];
 	char hh[2 * LDG_HASH_BYTES + 1];
 	struct ldg_err err = {0};
 	struct ldg_read *r;
+	msgpack_unpacked mu;
+	uint8_t *bytes = NULL;
 	uint64_t seq = 0;
 	unsigned status;
+	bool batch = false;
 	int rc;
 
 	if (u->len == 0)
 		return srv_reply_error(
 		    rp, MHD_HTTP_BAD_REQUEST,
 		    "empty body: send the signed entry bytes");
+	msgpack_unpacked_init(&mu);
 	if (u->json) {
-		uint8_t *bytes;
-		size_t len;
 		rc = srv_parse_signed_draft((const char *)u->buf, u->len,
-					    &bytes, &len, &err);
-		if (rc)
-			return srv_reply_ldg(rp, rc, &err);
-		rc =
-		    srv_writer_append(sv->writer, bytes, len, &seq, hash, &err);
-		free(bytes);
+					    &bytes, &lens[0], &err);
+		bufs[0] = bytes;
+	} else if (is_batch(u->buf, u->len)) {
+		batch = true;
+		rc = parse_batch(u, &mu, bufs, lens, &n, &err);
 	} else {
-		rc = srv_writer_append(sv->writer, u->buf, u->len, &seq, hash,
-				       &err);
+		bufs[0] = u->buf;
+		lens[0] = u->len;
+		rc = 0;
 	}
+	if (!rc)
+		rc = srv_writer_append(sv->writer, bufs, lens, n, &seq, hash,
+				       &err);
 	if (!rc) {
 		pthread_mutex_lock(&sv->lock);
-		if (seq > sv->head) {
-			sv->head = seq;
+		if (seq + n - 1 > sv->head) {
+			sv->head = seq + n - 1;
 			pthread_cond_broadcast(&sv->moved);
 		}
 		pthread_mutex_unlock(&sv->lock);
-		ldg_hex(hash, LDG_HASH_BYTES, hh);
-		return srv_reply_json(rp, MHD_HTTP_CREATED,
-				      json_pack("{s:I, s:s}", "seq",
-						(json_int_t)seq, "hash", hh));
+		reply_appended(rp, bufs, lens, n, seq, batch);
 	}
+	msgpack_unpacked_destroy(&mu);
+	free(bytes);
+	if (!rc)
+		return 0;
 	if (rc == -ESTALE) {
 		uint64_t head = 0;
 		/* the head as it is now, for the client to rebuild on */

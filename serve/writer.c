@@ -57,13 +57,34 @@ static int read_all(int fd, void *p, size_t n)
 	return 0;
 }
 
+/* One request: a count, then each entry's length and bytes. Frees
+ * what it read on any error; -EPIPE when the socket is done. */
+static int read_request(int fd, uint8_t **bufs, size_t *lens, uint32_t *n)
+{
+	uint32_t len;
+
+	if (read_all(fd, n, sizeof(*n)) || *n == 0 ||
+	    *n > SRV_WRITER_BATCH_MAX)
+		return -EPIPE;
+	for (uint32_t i = 0; i < *n; i++) {
+		if (read_all(fd, &len, sizeof(len)) || len > LDG_ENTRY_MAX ||
+		    !(bufs[i] = malloc(len ? len : 1)) ||
+		    read_all(fd, bufs[i], len)) {
+			for (uint32_t k = 0; k <= i && k < *n; k++)
+				free(bufs[k]);
+			return -EPIPE;
+		}
+		lens[i] = len;
+	}
+	return 0;
+}
+
 /* The child: serve requests until the socket closes. */
 static void writer_main(int fd, const char *dir)
 {
 	struct ldg_store *s = NULL;
 	struct ldg_err open_err = { 0 };
 	int open_rc;
-	uint8_t *buf = malloc(LDG_ENTRY_MAX);
 
 	/* a Ctrl-C of the terminal reaches the whole process group; the
 	 * writer finishes its transaction and ends when the server does */
@@ -71,30 +92,34 @@ static void writer_main(int fd, const char *dir)
 	signal(SIGTERM, SIG_IGN);
 	open_rc = ldg_store_open(dir, 0, &s, &open_err);
 	for (;;) {
+		uint8_t *bufs[SRV_WRITER_BATCH_MAX] = { NULL };
+		size_t lens[SRV_WRITER_BATCH_MAX];
 		struct ldg_result res = { 0 };
 		struct wreply rp = { 0 };
 		struct ldg_err err = { 0 };
-		uint32_t len;
+		uint32_t n;
 
-		if (read_all(fd, &len, sizeof(len)) || len > LDG_ENTRY_MAX ||
-		    !buf || read_all(fd, buf, len))
+		if (read_request(fd, bufs, lens, &n))
 			break;
 		if (open_rc) {
 			rp.rc = open_rc;
 			err = open_err;
 		} else {
-			rp.rc = ldg_append_signed(s, buf, len, &res, &err);
+			rp.rc = ldg_append_signed_batch(
+			    s, (const uint8_t *const *)bufs, lens, n, &res,
+			    &err);
 		}
-		if (!rp.rc && res.n == 1) {
+		if (!rp.rc && res.n == n) {
 			rp.seq = res.v[0].seq;
-			memcpy(rp.hash, res.v[0].hash, LDG_HASH_BYTES);
+			memcpy(rp.hash, res.v[n - 1].hash, LDG_HASH_BYTES);
 		}
 		memcpy(rp.msg, err.msg, sizeof(rp.msg));
 		ldg_result_free(&res);
+		for (uint32_t i = 0; i < n; i++)
+			free(bufs[i]);
 		if (write_all(fd, &rp, sizeof(rp)))
 			break;
 	}
-	free(buf);
 	ldg_store_close(s);
 	close(fd);
 	_exit(0);
@@ -133,22 +158,30 @@ int srv_writer_start(const char *dir, struct srv_writer **out,
 	return 0;
 }
 
-int srv_writer_append(struct srv_writer *w, const uint8_t *buf, size_t len,
-		      uint64_t *seq, uint8_t hash[LDG_HASH_BYTES],
-		      struct ldg_err *err)
+int srv_writer_append(struct srv_writer *w, const uint8_t *const *bufs,
+		      const size_t *lens, size_t n, uint64_t *seq,
+		      uint8_t hash[LDG_HASH_BYTES], struct ldg_err *err)
 {
 	struct wreply rp;
-	uint32_t n = (uint32_t)len;
+	uint32_t count = (uint32_t)n;
 	int rc;
 
-	if (len > LDG_ENTRY_MAX)
-		return ldg_err_set(err, -EBADMSG,
-				   "entry of %zu bytes: at most %d", len,
-				   LDG_ENTRY_MAX);
+	if (n == 0 || n > SRV_WRITER_BATCH_MAX)
+		return ldg_err_set(err, -EINVAL, "a batch of %zu entries: 1 "
+				   "to %d", n, SRV_WRITER_BATCH_MAX);
+	for (size_t i = 0; i < n; i++)
+		if (lens[i] > LDG_ENTRY_MAX)
+			return ldg_err_set(err, -EBADMSG,
+					   "entry of %zu bytes: at most %d",
+					   lens[i], LDG_ENTRY_MAX);
 	pthread_mutex_lock(&w->lock);
-	rc = write_all(w->fd, &n, sizeof(n));
-	if (!rc)
-		rc = write_all(w->fd, buf, len);
+	rc = write_all(w->fd, &count, sizeof(count));
+	for (size_t i = 0; !rc && i < n; i++) {
+		uint32_t len = (uint32_t)lens[i];
+		rc = write_all(w->fd, &len, sizeof(len));
+		if (!rc)
+			rc = write_all(w->fd, bufs[i], lens[i]);
+	}
 	if (!rc)
 		rc = read_all(w->fd, &rp, sizeof(rp));
 	pthread_mutex_unlock(&w->lock);

@@ -199,8 +199,8 @@ same_as_twin "a rollback"
 expect_rc 0 ledger unlock staging/api -m thaw
 expect_rc 0 ledger --ledger "$TWIN" unlock staging/api -m thaw
 before=$(head_seq)
-# a whole cluster: target by target remotely, one transaction locally;
-# the same entries either way
+# a whole cluster: one transaction remotely (a batch) and locally; the
+# same entries either way
 for L in "$LEDGER_DIR" "$TWIN"; do
 	expect_rc 0 ledger --ledger "$L" set staging/api image.tag=c9 -m "cluster 1"
 	expect_rc 0 ledger --ledger "$L" set staging/web image.tag=c9 -m "cluster 2"
@@ -212,6 +212,35 @@ for L in "$LEDGER_DIR" "$TWIN"; do
 	expect_rc 0 ledger --ledger "$L" unlock staging/api -m thaw
 	expect_rc 0 ledger --ledger "$L" unlock staging/web -m thaw
 done
+
+# one transaction remotely too: a signer that may roll back staging/api
+# but not staging/web rolls back neither (before batches, api was)
+new_key apionly
+chmod 600 "$T"/keys/apionly.key
+expect_rc 0 ledger key add "$T/keys/apionly.pub" --role deployer \
+	--scope 'staging/api' -m "api only"
+expect_rc 0 ledger set staging/api image.tag=b1 -m "batch 1"
+expect_rc 0 ledger set staging/web image.tag=b1 -m "batch 2"
+before=$(head_seq)
+snapshot batch
+expect_rc 1 ledger --remote "$BASE" rollback staging --to 3 -m all \
+	--key "$T/keys/apionly.key"
+expect_one_line_error 'entry [0-9]+: .*staging/web'
+assert_unchanged batch
+check "nothing of the batch was written" [ "$(head_seq)" -eq "$before" ]
+# what a batch body may be
+LAST_CMD="curl -X POST (a batch with a non-bin item)"
+printf '\x92\xc4\x01\x00\x05' >"$T/batch.bad"
+expect_error 400 /api/v1/entries 'batch item 1 is not an entry' \
+	-X POST -H 'Content-Type: application/msgpack' --data-binary @"$T/batch.bad"
+python3 -c 'import sys; sys.stdout.buffer.write(b"\xdc\x00\x41" + b"\xc4\x01\x00" * 65)' >"$T/batch.big"
+expect_error 400 /api/v1/entries 'a batch holds at most 64 entries' \
+	-X POST -H 'Content-Type: application/msgpack' --data-binary @"$T/batch.big"
+printf '\x92\xc4\x01\x00\xc4\x01\x00' >"$T/batch.junk"
+expect_error 400 /api/v1/entries '' \
+	-X POST -H 'Content-Type: application/msgpack' --data-binary @"$T/batch.junk"
+assert_unchanged batch
+
 before=$(head_seq)
 expect_rc 2 ledger --remote "$BASE" rollback staging/api -m x
 expect_rc 2 ledger --remote "$BASE" rollback staging/api --to 3

@@ -1955,6 +1955,66 @@ static void test_draft_set_skips_equal_values_and_checks_input(void **state)
 	ldg_values_free(&now);
 }
 
+/* A set of target by k sealed on (head, prev), as a remote writer builds
+ * the second entry of a batch on the first. */
+static void set_bytes_on(const struct ldg_signer *k, const char *target,
+			 const char *value, uint64_t head,
+			 const uint8_t prev[LDG_HASH_BYTES], uint8_t **buf,
+			 size_t *len)
+{
+	struct ldg_kv kv = { "image.tag", (char *)value };
+	struct ldg_values none = { 0 };
+	struct ldg_entry *e = NULL;
+
+	assert_int_equal(ldg_draft_set(&none, target, &kv, 1, "batch", NULL,
+				       0, false, &e, NULL), 0);
+	assert_int_equal(ldg_entry_seal(e, head, prev, ORIGIN, k, buf, len,
+					NULL), 0);
+	ldg_entry_free(e);
+}
+
+static void test_append_signed_batch_is_all_or_nothing(void **state)
+{
+	struct fx *f = *state;
+	uint8_t prev[LDG_HASH_BYTES], *b[2];
+	size_t len[2];
+	struct ldg_result res = { 0 };
+	struct ldg_err err = { 0 };
+	uint64_t head;
+	char want[32];
+
+	add_key(f, f->deployer, "deployer", "staging/*");
+	head = head_of(f, prev);
+	/* the second is out of the deployer's scope: neither is written */
+	set_bytes_on(f->deployer, "staging/api", "b1", head, prev, &b[0],
+		     &len[0]);
+	ldg_entry_hash(b[0], len[0], prev);
+	set_bytes_on(f->deployer, "prod/api", "b1", head + 1, prev, &b[1],
+		     &len[1]);
+	assert_int_equal(ldg_append_signed_batch(f->s,
+						 (const uint8_t *const *)b,
+						 len, 2, &res, &err), -EACCES);
+	snprintf(want, sizeof(want), "entry %llu: ",
+		 (unsigned long long)head + 2);
+	assert_non_null(strstr(err.msg, want));
+	assert_int_equal(head_of(f, NULL), head);
+	free(b[1]);
+	/* in scope: both, in one transaction, seqs head+1 and head+2 */
+	set_bytes_on(f->deployer, "staging/web", "b1", head + 1, prev, &b[1],
+		     &len[1]);
+	assert_int_equal(ldg_append_signed_batch(f->s,
+						 (const uint8_t *const *)b,
+						 len, 2, &res, &err), 0);
+	assert_int_equal(res.n, 2);
+	assert_int_equal(res.v[0].seq, head + 1);
+	assert_int_equal(res.v[1].seq, head + 2);
+	ldg_result_free(&res);
+	assert_int_equal(head_of(f, NULL), head + 2);
+	assert_verify_ok(f);
+	free(b[0]);
+	free(b[1]);
+}
+
 /* ---- copies (ledger mirror) ---- */
 
 /* The stored bytes of entries 1..n of f, malloc'd copies. */
@@ -2132,6 +2192,7 @@ int main(void)
 		T(test_entries_db_is_keyed_by_big_endian_seq),
 		T(test_full_map_grows_instead_of_failing),
 		T(test_concurrent_writers_never_skip_or_repeat),
+		T(test_append_signed_batch_is_all_or_nothing),
 		T(test_append_copied_makes_an_identical_ledger),
 		T(test_append_copied_refuses_a_page_whole),
 #undef T
