@@ -333,6 +333,9 @@ static int get_str(json_t *o, const char *name, bool required,
 }
 
 /* Members the kind takes, beyond signer, kind, target and reason. */
+static int signed_from_object(json_t *o, uint8_t **out, size_t *outlen,
+			      struct ldg_err *err);
+
 static bool member_ok(enum ldg_kind kind, const char *name)
 {
 	static const char *common[] = { "signer", "kind", "target", "reason" };
@@ -347,6 +350,8 @@ static bool member_ok(enum ldg_kind kind, const char *name)
 		return !strcmp(name, "keys") || !strcmp(name, "force");
 	case LDG_KIND_ROLLBACK:
 		return !strcmp(name, "to");
+	case LDG_KIND_LOCK:
+		return !strcmp(name, "after");
 	default:
 		return false;
 	}
@@ -452,6 +457,12 @@ int srv_parse_draft(const char *body, size_t len, struct srv_draft_req *d,
 			if (add_kv(d, json_string_value(v), NULL, err))
 				return -EINVAL;
 		}
+	} else if (d->kind == LDG_KIND_LOCK &&
+		   (m = json_object_get(o, "after"))) {
+		if (signed_from_object(m, &d->after, &d->after_len, err)) {
+			ldg_err_prefix(err, "\"after\"");
+			return -EINVAL;
+		}
 	} else if (d->kind == LDG_KIND_ROLLBACK) {
 		m = json_object_get(o, "to");
 		if (!json_is_integer(m) || json_integer_value(m) < 1)
@@ -466,6 +477,7 @@ int srv_parse_draft(const char *body, size_t len, struct srv_draft_req *d,
 void srv_draft_req_free(struct srv_draft_req *d)
 {
 	free(d->kv);
+	free(d->after);
 	json_decref(d->json);
 	memset(d, 0, sizeof(*d));
 }
@@ -494,29 +506,27 @@ static int get_b64(json_t *o, const char *name, size_t max, uint8_t **out,
 	return 0;
 }
 
-int srv_parse_signed_draft(const char *body, size_t len, uint8_t **out,
-			   size_t *outlen, struct ldg_err *err)
+/* {"draft": BASE64, "signature": BASE64} into the signed entry bytes
+ * (*out, malloc'd). */
+static int signed_from_object(json_t *o, uint8_t **out, size_t *outlen,
+			      struct ldg_err *err)
 {
 	uint8_t *sig = NULL;
 	size_t sl = 0;
 	const char *name;
-	json_t *o, *m;
-	int rc;
+	json_t *m;
+	int rc = 0;
 
 	*out = NULL;
-	o = parse_object(body, len, err);
-	if (!o)
-		return -EINVAL;
+	if (!json_is_object(o))
+		return ldg_err_set(err, -EINVAL, "expected an object "
+				   "{\"draft\", \"signature\"}");
 	json_object_foreach(o, name, m) {
-		if (strcmp(name, "draft") && strcmp(name, "signature")) {
-			/* name lives in o: the message first */
-			rc = ldg_err_set(err, -EINVAL,
-					 "unknown member \"%.64s\": send "
-					 "{\"draft\", \"signature\"}",
-					 name);
-			json_decref(o);
-			return rc;
-		}
+		if (strcmp(name, "draft") && strcmp(name, "signature"))
+			return ldg_err_set(err, -EINVAL,
+					   "unknown member \"%.64s\": send "
+					   "{\"draft\", \"signature\"}",
+					   name);
 	}
 	rc = get_b64(o, "draft", LDG_ENTRY_MAX, out, outlen, err);
 	if (!rc)
@@ -539,6 +549,62 @@ int srv_parse_signed_draft(const char *body, size_t len, uint8_t **out,
 		*out = NULL;
 	}
 	free(sig);
+	return rc;
+}
+
+int srv_parse_signed_draft(const char *body, size_t len, uint8_t **out,
+			   size_t *outlen, struct ldg_err *err)
+{
+	json_t *o = parse_object(body, len, err);
+	int rc;
+
+	*out = NULL;
+	if (!o)
+		return -EINVAL;
+	rc = signed_from_object(o, out, outlen, err);
+	json_decref(o);
+	return rc;
+}
+
+int srv_parse_signed_batch(const char *body, size_t len, uint8_t **outs,
+			   size_t *lens, size_t max, size_t *n,
+			   struct ldg_err *err)
+{
+	json_t *o = parse_object(body, len, err), *b, *item;
+	size_t i;
+	int rc = 0;
+
+	*n = 0;
+	if (!o)
+		return -EINVAL;
+	b = json_object_get(o, "batch");
+	if (!b) {
+		rc = signed_from_object(o, &outs[0], &lens[0], err);
+		*n = rc ? 0 : 1;
+		json_decref(o);
+		return rc;
+	}
+	if (json_object_size(o) != 1 || !json_is_array(b) ||
+	    !json_array_size(b) || json_array_size(b) > max)
+		rc = ldg_err_set(err, -EINVAL, "\"batch\": expected 1 to %zu "
+				 "objects {\"draft\", \"signature\"}, and "
+				 "nothing beside it", max);
+	json_array_foreach(b, i, item) {
+		if (rc)
+			break;
+		rc = signed_from_object(item, &outs[i], &lens[i], err);
+		if (rc)
+			ldg_err_prefix(err, "batch item %zu", i);
+		else
+			*n = i + 1;
+	}
+	if (rc) {
+		for (i = 0; i < *n; i++) {
+			free(outs[i]);
+			outs[i] = NULL;
+		}
+		*n = 0;
+	}
 	json_decref(o);
 	return rc;
 }

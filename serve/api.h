@@ -63,6 +63,8 @@ struct srv_draft_req {
 	uint64_t to;          /* rollback */
 	const char *reason;
 	bool force;           /* set/unset of a locked target */
+	uint8_t *after;       /* lock: built on this signed entry (malloc'd) */
+	size_t after_len;
 	void *json;           /* owns the strings */
 };
 
@@ -93,6 +95,14 @@ void srv_draft_req_free(struct srv_draft_req *d);
  * entry itself is checked by the writer. */
 int srv_parse_signed_draft(const char *body, size_t len, uint8_t **out,
 			   size_t *outlen, struct ldg_err *err);
+
+/* The JSON form of POST /api/v1/entries, one entry or a batch
+ * {"batch": [{"draft", "signature"}, ...]} of up to max: each one's
+ * signed bytes in outs (malloc'd; caller frees), *n of them. -EINVAL
+ * with the reason (naming the batch item); nothing to free then. */
+int srv_parse_signed_batch(const char *body, size_t len, uint8_t **outs,
+			   size_t *lens, size_t max, size_t *n,
+			   struct ldg_err *err);
 
 /* True when the route takes a query parameter of that name. */
 bool srv_route_param_ok(enum srv_route_id id, const char *name);

@@ -212,13 +212,56 @@ static int draft_plan(struct ldg_read *r, const struct srv_draft_req *d,
 	return rc;
 }
 
-/* 403/423 for what ldg_authorize() refuses; the rest as srv_reply_ldg(). */
+/* d->after, the signed entry a lock is to follow: it must be the next
+ * entry here (seq, prev), a set, unset or rollback of the same target,
+ * signed by the same key; then *head and prev are as if it were
+ * appended. Its own checks (authority, lock) are the batch's. */
+static int draft_after(struct ldg_read *r, const char *origin,
+		       const struct srv_draft_req *d, uint64_t *head,
+		       uint8_t prev[LDG_HASH_BYTES], struct ldg_err *err)
+{
+	struct ldg_keyinfo ki;
+	struct ldg_entry *e;
+	int rc = ldg_entry_decode(d->after, d->after_len, &e, err);
+
+	if (rc) {
+		ldg_err_prefix(err, "\"after\"");
+		return -EINVAL;
+	}
+	if (e->seq != *head + 1 || memcmp(e->prev, prev, LDG_HASH_BYTES))
+		rc = ldg_err_set(err, -ESTALE, "\"after\": built for seq "
+				 "%llu, the head is %llu",
+				 (unsigned long long)e->seq,
+				 (unsigned long long)*head);
+	else if ((e->kind != LDG_KIND_SET && e->kind != LDG_KIND_UNSET &&
+		  e->kind != LDG_KIND_ROLLBACK) ||
+		 strcmp(e->target, d->target) ||
+		 memcmp(e->signer, d->keyid, LDG_KEYID_BYTES))
+		rc = ldg_err_set(err, -EINVAL, "\"after\": not a set, unset "
+				 "or rollback of %s by the same signer",
+				 d->target);
+	else if (ldg_keyring_by_id(r, e->signer, &ki) ||
+		 ldg_entry_verify_sig(d->after, d->after_len,
+				      origin, ki.vkey.pk))
+		rc = ldg_err_set(err, -EINVAL, "\"after\": bad signature");
+	ldg_entry_free(e);
+	if (rc)
+		return rc;
+	*head += 1;
+	ldg_entry_hash(d->after, d->after_len, prev);
+	return 0;
+}
+
+/* 403/423 for what ldg_authorize() refuses, 409 for a stale "after";
+ * the rest as srv_reply_ldg(). */
 static int reply_refused(struct reply *rp, int rc, const struct ldg_err *err)
 {
 	if (rc == -EACCES)
 		return srv_reply_error(rp, MHD_HTTP_FORBIDDEN, "%s", err->msg);
 	if (rc == -EBUSY)
 		return srv_reply_error(rp, MHD_HTTP_LOCKED, "%s", err->msg);
+	if (rc == -ESTALE) /* "after" is not the next entry: redraft */
+		return srv_reply_error(rp, MHD_HTTP_CONFLICT, "%s", err->msg);
 	return srv_reply_ldg(rp, rc, err);
 }
 
@@ -251,6 +294,11 @@ int srv_h_drafts(struct srv *sv, const char *body, size_t blen,
 	if (!rc && ldg_keyring_by_id(r, d.keyid, &ki))
 		rc = ldg_err_set(&err, -EACCES,
 				 "signer: no key with that id in the keyring");
+	/* built on an entry signed but not yet appended (a rollback and
+	 * its lock, sent together as a batch) */
+	if (!rc && d.after)
+		rc = draft_after(r, ldg_store_origin(sv->store), &d, &head,
+				 prev, &err);
 	if (!rc)
 		rc = ldg_state_get(r, d.target, 0, &now);
 	if (rc) {
@@ -411,8 +459,8 @@ int srv_h_append(struct srv *sv, const struct upload *u, struct reply *rp)
 	char hh[2 * LDG_HASH_BYTES + 1];
 	struct ldg_err err = {0};
 	struct ldg_read *r;
+	uint8_t *owned[SRV_WRITER_BATCH_MAX] = { NULL };
 	msgpack_unpacked mu;
-	uint8_t *bytes = NULL;
 	uint64_t seq = 0;
 	unsigned status;
 	bool batch = false;
@@ -424,9 +472,12 @@ int srv_h_append(struct srv *sv, const struct upload *u, struct reply *rp)
 		    "empty body: send the signed entry bytes");
 	msgpack_unpacked_init(&mu);
 	if (u->json) {
-		rc = srv_parse_signed_draft((const char *)u->buf, u->len,
-					    &bytes, &lens[0], &err);
-		bufs[0] = bytes;
+		rc = srv_parse_signed_batch((const char *)u->buf, u->len, owned,
+					    lens, SRV_WRITER_BATCH_MAX, &n,
+					    &err);
+		batch = !rc && n > 1;
+		for (size_t i = 0; i < n; i++)
+			bufs[i] = owned[i];
 	} else if (is_batch(u->buf, u->len)) {
 		batch = true;
 		rc = parse_batch(u, &mu, bufs, lens, &n, &err);
@@ -448,7 +499,8 @@ int srv_h_append(struct srv *sv, const struct upload *u, struct reply *rp)
 		reply_appended(rp, bufs, lens, n, seq, batch);
 	}
 	msgpack_unpacked_destroy(&mu);
-	free(bytes);
+	for (size_t i = 0; u->json && i < n; i++)
+		free(owned[i]);
 	if (!rc)
 		return 0;
 	if (rc == -ESTALE) {

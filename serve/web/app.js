@@ -490,7 +490,7 @@
 		if (end !== msg.length || f.length !== 10)
 			throw new Error('malformed entry body');
 		return { origin, body: msg.subarray(z + 1), version: f[0], seq: Number(f[1]),
-			 signer: hex(f[4]), kind: f[5], target: f[6], changes: f[7],
+			 prev: hex(f[2]), signer: hex(f[4]), kind: f[5], target: f[6], changes: f[7],
 			 reason: f[8], metadata: f[9] };
 	}
 
@@ -551,9 +551,22 @@
 			throw bad('the draft is not the signed message\'s entry');
 	}
 
+	/* The signed entry's bytes: the draft with the signature in place
+	 * of its empty one (the last 64 bytes), and their entry hash. */
+	async function signedHash(draftB64, signatureB64) {
+		const bytes = b64decode(draftB64);
+		bytes.set(b64decode(signatureB64), bytes.length - 64);
+		const pre = new Uint8Array(bytes.length + 1);
+		pre.set(bytes, 1);
+		return hex(new Uint8Array(await crypto.subtle.digest('SHA-256', pre)));
+	}
+
 	/* Draft, check, sign, append; a 409 (the head moved) redrafts, 10
-	 * tries with a jittered backoff. {seq, hash} or {nothing: why}. */
-	async function appendSigned(req, onWait) {
+	 * tries with a jittered backoff. {seq, hash} or {nothing: why}.
+	 * then: a second request (a lock) drafted on the first's signed
+	 * entry and appended with it in one transaction (a batch); its
+	 * outcome in .then ({seq} or {nothing}). */
+	async function appendSigned(req, onWait, then) {
 		const tries = 10;
 		for (let i = 1; ; i++) {
 			const d = await post('/api/v1/drafts',
@@ -563,8 +576,26 @@
 			await checkDraft(req, d);
 			const signature = await sign(d.message);
 			try {
-				return await post('/api/v1/entries',
-					{ draft: d.draft, signature }, onWait);
+				if (!then)
+					return await post('/api/v1/entries',
+						{ draft: d.draft, signature }, onWait);
+				const after = { draft: d.draft, signature };
+				const d2 = await post('/api/v1/drafts',
+					{ signer: session.keyid, ...then, after }, onWait);
+				if (!d2 || d2.draft === null || d2.draft === undefined) {
+					const r = await post('/api/v1/entries', after, onWait);
+					return { ...r, then: { nothing: (d2 && d2.why) || 'nothing to do' } };
+				}
+				await checkDraft(then, d2);
+				const m2 = parseMessage(b64decode(d2.message));
+				if (m2.seq !== d.seq + 1 ||
+				    m2.prev !== await signedHash(d.draft, signature))
+					throw new Error('the server\'s second draft does not follow the first; nothing was signed');
+				const signature2 = await sign(d2.message);
+				const r = await post('/api/v1/entries', { batch: [after,
+					{ draft: d2.draft, signature: signature2 }] }, onWait);
+				return { seq: r.entries[0].seq, hash: r.entries[0].hash,
+					 then: { seq: r.entries[1].seq, hash: r.entries[1].hash } };
 			} catch (e) {
 				if (e.status !== 409 || i >= tries)
 					throw e;
@@ -1260,21 +1291,19 @@
 				const st = await api(`/api/v1/state?scope=${enc(t)}`);
 				const was = st.targets && st.targets[t];
 				const wasLocked = !!(was && was.locked);
-				const r = await appendSigned({ kind: 'rollback', target: t, to, reason }, wait);
-				if (r.nothing) {
+				/* the rollback and its lock in one transaction */
+				const lock = a.inputs.nolock.checked || wasLocked ? null
+					: { kind: 'lock', target: t, reason };
+				const r = await appendSigned({ kind: 'rollback', target: t, to, reason },
+					wait, lock);
+				if (r.nothing)
 					text = `nothing written: ${r.nothing}`;
-				} else if (a.inputs.nolock.checked || wasLocked) {
+				else if (!r.then)
 					text = `rolled back at seq ${r.seq}`;
-				} else {
-					text = `rolled back at seq ${r.seq}`;
-					try {
-						const l = await appendSigned({ kind: 'lock', target: t, reason }, wait);
-						text += l.nothing ? ` (already locked: ${l.nothing})` : `, locked at seq ${l.seq}`;
-					} catch (e) {
-						e.message = `rolled back at seq ${r.seq}, but the lock was not recorded: ${e.message}; lock it now`;
-						throw e;
-					}
-				}
+				else
+					text = `rolled back at seq ${r.seq}` + (r.then.nothing
+						? ` (already locked: ${r.then.nothing})`
+						: `, locked at seq ${r.then.seq}`);
 			} else {
 				const r = await appendSigned({ kind: a.kind, target: t, reason }, wait);
 				text = r.nothing ? `nothing written: ${r.nothing}` : `${a.kind}ed at seq ${r.seq}`;

@@ -348,6 +348,7 @@ async function run(browser) {
 	// 409 (the head moved): the page must wait, redraft and go on
 	let drafts = 0;
 	let appends = 0;
+	let batches = 0;
 	await page.route('**/api/v1/drafts', (route) => {
 		drafts++;
 		if (drafts === 1)
@@ -359,6 +360,9 @@ async function run(browser) {
 		if (route.request().method() !== 'POST')
 			return route.continue();
 		appends++;
+		const body = JSON.parse(route.request().postData() || '{}');
+		if (Array.isArray(body.batch) && body.batch.length === 2)
+			batches++;
 		if (appends === 1)
 			return route.fulfill({ status: 409, contentType: 'application/json',
 				body: JSON.stringify({ error: 'the head moved', head: { seq: HEAD0, hash: '0'.repeat(64) } }) });
@@ -371,8 +375,9 @@ async function run(browser) {
 	if (Date.now() - t0 < 900)
 		fail(`the 429 was not waited for (Retry-After: 1): done in ${Date.now() - t0} ms`);
 	ok('waited for Retry-After');
-	eq(drafts, 4, 'drafts asked (429, rollback, redraft after the 409, lock)');
-	eq(appends, 3, 'appends sent (409, rollback, lock)');
+	eq(drafts, 5, 'drafts asked (429, rollback, its lock; after the 409 both again)');
+	eq(appends, 2, 'appends sent (the 409, then the batch)');
+	eq(batches, 2, 'each append was the rollback and its lock as one batch');
 	await page.unrouteAll();
 	await page.click(tid('action-close'));
 	await waitText(page, 'value-staging/api-image.tag', /^v1$/, 'staging/api image.tag, live');

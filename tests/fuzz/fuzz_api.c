@@ -1,8 +1,8 @@
 /* libFuzzer: what `ledger serve` parses from clients (serve/api.c). The
  * first byte picks the parser: 0 the JSON of POST /api/v1/drafts, 1 the
  * JSON of a signed draft, 2 a request path, 3 an Accept header, 4 a
- * --listen address; the rest is the input. Whatever a parser accepts
- * must hold its promises. */
+ * --listen address, 5 the JSON of a batch of signed drafts; the rest is
+ * the input. Whatever a parser accepts must hold its promises. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,19 +32,46 @@ static void draft(const char *in, size_t len)
 	srv_draft_req_free(&d);
 }
 
+/* The promise of a signed entry's bytes: it ends in a signature field. */
+static void ends_in_signature(const uint8_t *out, size_t n)
+{
+	if (n < 2 + LDG_SIG_BYTES || n > LDG_ENTRY_MAX ||
+	    out[n - LDG_SIG_BYTES - 2] != 0xc4 ||
+	    out[n - LDG_SIG_BYTES - 1] != LDG_SIG_BYTES)
+		abort();
+}
+
 static void signed_draft(const char *in, size_t len)
 {
 	uint8_t *out = NULL;
 	size_t n = 0;
 
 	if (srv_parse_signed_draft(in, len, &out, &n, NULL) == 0) {
-		if (n < 2 + LDG_SIG_BYTES || n > LDG_ENTRY_MAX ||
-		    out[n - LDG_SIG_BYTES - 2] != 0xc4 ||
-		    out[n - LDG_SIG_BYTES - 1] != LDG_SIG_BYTES)
-			abort(); /* not ending in a signature field */
+		ends_in_signature(out, n);
 		free(out);
 	} else if (out) {
 		abort(); /* an error leaves nothing to free */
+	}
+}
+
+static void signed_batch(const char *in, size_t len)
+{
+	uint8_t *outs[4] = { NULL };
+	size_t lens[4], n = 99;
+
+	if (srv_parse_signed_batch(in, len, outs, lens, 4, &n, NULL) == 0) {
+		if (n < 1 || n > 4)
+			abort(); /* a batch of none, or over the limit */
+		for (size_t i = 0; i < n; i++) {
+			ends_in_signature(outs[i], lens[i]);
+			free(outs[i]);
+		}
+	} else {
+		if (n != 0)
+			abort(); /* an error leaves nothing to free */
+		for (size_t i = 0; i < 4; i++)
+			if (outs[i])
+				abort();
 	}
 }
 
@@ -62,7 +89,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(text, data + 1, size - 1);
 	text[size - 1] = '\0';
-	switch (data[0] % 5) {
+	switch (data[0] % 6) {
 	case 0:
 		draft(text, size - 1);
 		break;
@@ -76,6 +103,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		break;
 	case 3:
 		(void)srv_accepts_msgpack(text);
+		break;
+	case 5:
+		signed_batch(text, size - 1);
 		break;
 	default:
 		(void)srv_parse_listen(text, &ss, &sl, NULL);

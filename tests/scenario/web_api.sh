@@ -268,6 +268,66 @@ run ledger get staging/api replicas
 expect_out 2
 check "the ledger verifies" [ -n "$(head_seq)" ]
 
+step "a rollback and its lock in one transaction (the page's way)"
+expect_rc 0 ledger set staging/api image.tag=v13 -m "PR #13"
+H=$(head_seq)
+draft deployer "\"kind\": \"rollback\", \"target\": \"staging/api\", \"to\": $TO, \"reason\": \"undo 13\""
+sign deployer
+cp "$T/signed.json" "$T/after.json"
+cp "$T/draft.json" "$T/rb-draft.json"
+AFTER=$(cat "$T/after.json")
+snapshot after
+# refused: the wrong target, a bad signature, an "after" on a set
+draft deployer "\"kind\": \"lock\", \"target\": \"staging/web\", \"reason\": \"undo 13\", \"after\": $AFTER" 400
+check "after of another target refused" grep -q 'not a set, unset or rollback of staging/web' "$T/draft.json"
+python3 - "$T/after.json" >"$T/after.bad.json" <<'PY'
+import base64, json, sys
+a = json.load(open(sys.argv[1]))
+sig = bytearray(base64.b64decode(a["signature"])); sig[0] ^= 1
+a["signature"] = base64.b64encode(bytes(sig)).decode()
+print(json.dumps(a))
+PY
+draft deployer "\"kind\": \"lock\", \"target\": \"staging/api\", \"reason\": \"undo 13\", \"after\": $(cat "$T/after.bad.json")" 400
+check "a forged after refused" [ "$(jget "$T/draft.json" error)" = '"after": bad signature' ]
+http 400 /api/v1/drafts -H 'Content-Type: application/json' \
+	--data-binary "{\"signer\": \"$(keyid deployer)\", \"kind\": \"set\", \"target\": \"staging/api\", \"changes\": {\"a\": \"b\"}, \"reason\": \"r\", \"after\": $AFTER}"
+check "after is for a lock only" [ "$(jget "$OUT" error)" = 'unknown member "after" for set' ]
+# the lock, drafted on the signed rollback: seq H+2, prev = its hash
+draft deployer "\"kind\": \"lock\", \"target\": \"staging/api\", \"reason\": \"undo 13\", \"after\": $AFTER"
+check "the lock follows the rollback" [ "$(jget "$T/draft.json" seq)" = $((H + 2)) ]
+sign deployer
+cp "$T/signed.json" "$T/lock.json"
+# a batch whose second signature is bad: nothing written
+python3 - "$T/after.json" "$T/lock.json" >"$T/batch.bad.json" <<'PY'
+import base64, json, sys
+a, l = (json.load(open(p)) for p in sys.argv[1:3])
+sig = bytearray(base64.b64decode(l["signature"])); sig[5] ^= 1
+l["signature"] = base64.b64encode(bytes(sig)).decode()
+print(json.dumps({"batch": [a, l]}))
+PY
+expect_error 400 /api/v1/entries "^entry $((H + 2)): bad signature" \
+	-H 'Content-Type: application/json' --data-binary @"$T/batch.bad.json"
+expect_error 400 /api/v1/entries '"batch": expected 1 to 64' \
+	-H 'Content-Type: application/json' --data-binary '{"batch": {}}'
+expect_error 400 /api/v1/entries 'batch item 0: unknown member' \
+	-H 'Content-Type: application/json' --data-binary '{"batch": [{"x": 1}]}'
+assert_unchanged after
+python3 - "$T/after.json" "$T/lock.json" >"$T/batch.json" <<'PY'
+import json, sys
+print(json.dumps({"batch": [json.load(open(p)) for p in sys.argv[1:3]]}))
+PY
+http 201 /api/v1/entries -H 'Content-Type: application/json' --data-binary @"$T/batch.json"
+check "the answer names both" [ "$(jlen "$OUT" entries)" = 2 ]
+check "the last is the lock" [ "$(jget "$OUT" seq)" = $((H + 2)) ]
+run ledger show $((H + 1)) --json
+check "H+1 is the rollback" [ "$(jget "$OUT" kind)" = rollback ]
+run ledger show $((H + 2)) --json
+check "H+2 is its lock" [ "$(jget "$OUT" kind)" = lock ]
+# the same lock draft again: its "after" is in, so it is stale now
+draft deployer "\"kind\": \"lock\", \"target\": \"staging/api\", \"reason\": \"undo 13\", \"after\": $AFTER" 409
+expect_rc 0 ledger unlock staging/api -m "go on"
+check "the ledger verifies" [ -n "$(head_seq)" ]
+
 # ---------------------------------------------------------------------
 step "the page's files"
 http 200 /

@@ -480,6 +480,81 @@ static void test_signed_draft_puts_the_signature_last(void **state)
 	assert_non_null(strstr(err.msg, "unknown member \"x_unknown\""));
 }
 
+static void test_signed_batch_takes_one_or_many(void **state)
+{
+	uint8_t raw[70] = { 0x9b, 1, 2, 3, 0xc4, 0x40 }, sigbytes[64];
+	char b64[200], sig[200], one[600], json[2000];
+	struct ldg_err err = { 0 };
+	uint8_t *outs[3] = { NULL };
+	size_t lens[3], n = 9;
+	(void)state;
+	memset(sigbytes, 0xcd, sizeof(sigbytes));
+	sodium_bin2base64(b64, sizeof(b64), raw, sizeof(raw),
+			  sodium_base64_VARIANT_ORIGINAL);
+	sodium_bin2base64(sig, sizeof(sig), sigbytes, sizeof(sigbytes),
+			  sodium_base64_VARIANT_ORIGINAL);
+	snprintf(one, sizeof(one), "{\"draft\": \"%s\", \"signature\": \"%s\"}",
+		 b64, sig);
+	/* one entry, as srv_parse_signed_draft() takes it */
+	assert_int_equal(srv_parse_signed_batch(one, strlen(one), outs, lens, 3,
+						&n, &err), 0);
+	assert_int_equal(n, 1);
+	assert_memory_equal(outs[0] + 6, sigbytes, 64);
+	free(outs[0]);
+	/* two */
+	snprintf(json, sizeof(json), "{\"batch\": [%s, %s]}", one, one);
+	assert_int_equal(srv_parse_signed_batch(json, strlen(json), outs, lens,
+						3, &n, &err), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(lens[1], sizeof(raw));
+	free(outs[0]);
+	free(outs[1]);
+	/* more than max, none, something beside it, a bad second item */
+	snprintf(json, sizeof(json), "{\"batch\": [%s, %s, %s, %s]}", one, one,
+		 one, one);
+	assert_int_equal(srv_parse_signed_batch(json, strlen(json), outs, lens,
+						3, &n, &err), -EINVAL);
+	assert_int_equal(n, 0);
+	assert_non_null(strstr(err.msg, "expected 1 to 3"));
+	snprintf(json, sizeof(json), "{\"batch\": []}");
+	assert_int_equal(srv_parse_signed_batch(json, strlen(json), outs, lens,
+						3, &n, &err), -EINVAL);
+	snprintf(json, sizeof(json), "{\"batch\": [%s], \"x\": 1}", one);
+	assert_int_equal(srv_parse_signed_batch(json, strlen(json), outs, lens,
+						3, &n, &err), -EINVAL);
+	snprintf(json, sizeof(json), "{\"batch\": [%s, {\"draft\": 1}]}", one);
+	assert_int_equal(srv_parse_signed_batch(json, strlen(json), outs, lens,
+						3, &n, &err), -EINVAL);
+	assert_int_equal(n, 0);
+	assert_non_null(strstr(err.msg, "batch item 1"));
+}
+
+static void test_draft_after_is_for_a_lock(void **state)
+{
+	const char *lock =
+		"{\"signer\": \"0a0b0c0d\", \"kind\": \"lock\", "
+		"\"target\": \"staging/api\", \"reason\": \"r\", "
+		"\"after\": {\"draft\": \"mwECA8RAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+		"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==\", "
+		"\"signature\": \"zc3Nzc3Nzc3Nzc3Nzc3Nzc3Nzc3Nzc3Nzc3Nzc3Nzc3N"
+		"zc3Nzc3Nzc3Nzc3Nzc3Nzc3Nzc3Nzc3Nzc3Nzc3NzQ==\"}}";
+	const char *set =
+		"{\"signer\": \"0a0b0c0d\", \"kind\": \"set\", "
+		"\"target\": \"staging/api\", \"reason\": \"r\", "
+		"\"changes\": {\"a\": \"b\"}, \"after\": {}}";
+	struct srv_draft_req d;
+	struct ldg_err err = { 0 };
+	(void)state;
+	assert_int_equal(srv_parse_draft(lock, strlen(lock), &d, &err), 0);
+	assert_non_null(d.after);
+	assert_int_equal(d.after_len, 70);
+	assert_int_equal(d.after[69], 0xcd);
+	srv_draft_req_free(&d);
+	assert_int_equal(srv_parse_draft(set, strlen(set), &d, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "unknown member \"after\" for set"));
+	srv_draft_req_free(&d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -502,6 +577,8 @@ int main(void)
 		cmocka_unit_test(test_draft_unset_rollback_lock_parse),
 		cmocka_unit_test(test_draft_refuses_bad_requests_saying_why),
 		cmocka_unit_test(test_signed_draft_puts_the_signature_last),
+		cmocka_unit_test(test_signed_batch_takes_one_or_many),
+		cmocka_unit_test(test_draft_after_is_for_a_lock),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
