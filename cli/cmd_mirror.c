@@ -6,7 +6,8 @@
  * origin, no fewer entries, and the same bytes for the copy's newest
  * entry: the hash chain makes that the same for every older one), then
  * fetches the entries after it, 500 at a time, as their exact signed
- * bytes (GET /api/v1/entries?after=SEQ, Accept: application/msgpack),
+ * bytes (GET /api/v1/entries?after=SEQ, Accept: application/msgpack,
+ * split by ldg_batch_split()),
  * and appends each page in one transaction with ldg_append_copied():
  * every entry checked as a local append checks it. So past entry 1 (the
  * origin and first admin, which a checkpoint pins) a mirror takes
@@ -15,13 +16,13 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include <jansson.h>
-#include <msgpack.h>
 
 #include "cli.h"
 #include "ops.h"
@@ -130,37 +131,15 @@ static int same_entry(const char *url, struct ldg_store *s, uint64_t seq,
 	return rc;
 }
 
-/* A msgpack array header with more than max items, looked at before
- * msgpack-c allocates room for all of them. */
-static bool array_too_long(const char *p, size_t len, size_t max)
-{
-	const unsigned char *b = (const unsigned char *)p;
-	uint64_t n;
-
-	if (len < 1)
-		return true;
-	if (b[0] >= 0x90 && b[0] <= 0x9f)
-		n = b[0] & 0x0f;
-	else if (b[0] == 0xdc && len >= 3)
-		n = (uint64_t)b[1] << 8 | b[2];
-	else if (b[0] == 0xdd && len >= 5)
-		n = (uint64_t)b[1] << 24 | (uint64_t)b[2] << 16 |
-		    (uint64_t)b[3] << 8 | b[4];
-	else
-		return true; /* not an array: refused as such */
-	return n > max;
-}
-
 /* One page after seq after: the entries' bytes point into *body (the
- * array into *u); valid until both are freed. */
-static int fetch_page(const char *url, uint64_t after, msgpack_unpacked *u,
-		      char **body, const uint8_t **bufs, size_t *lens,
-		      size_t *n, struct ldg_err *err)
+ * caller frees it). */
+static int fetch_page(const char *url, uint64_t after, char **body,
+		      const uint8_t **bufs, size_t *lens, size_t *n,
+		      struct ldg_err *err)
 {
 	char path[96];
-	size_t blen = 0, off = 0;
+	size_t blen = 0;
 	long status = 0;
-	msgpack_object *o;
 	int rc;
 
 	*n = 0;
@@ -174,23 +153,11 @@ static int fetch_page(const char *url, uint64_t after, msgpack_unpacked *u,
 	if (status != 200)
 		return ldg_err_set(err, -EIO, "GET %s answered HTTP %ld", path,
 				   status);
-	if (!*body || array_too_long(*body, blen, MIRROR_PAGE) ||
-	    msgpack_unpack_next(u, *body, blen, &off) !=
-		MSGPACK_UNPACK_SUCCESS ||
-	    off != blen || u->data.type != MSGPACK_OBJECT_ARRAY ||
-	    u->data.via.array.size > MIRROR_PAGE)
-		return ldg_err_set(err, -EPROTO, "GET %s: not a msgpack "
-				   "array of at most %d entries", path,
-				   MIRROR_PAGE);
-	o = u->data.via.array.ptr;
-	for (size_t i = 0; i < u->data.via.array.size; i++) {
-		if (o[i].type != MSGPACK_OBJECT_BIN)
-			return ldg_err_set(err, -EPROTO, "GET %s: item %zu "
-					   "is not an entry's bytes", path, i);
-		bufs[i] = (const uint8_t *)o[i].via.bin.ptr;
-		lens[i] = o[i].via.bin.size;
+	if (!*body || ldg_batch_split((const uint8_t *)*body, blen,
+				      MIRROR_PAGE, bufs, lens, n, err)) {
+		ldg_err_prefix(err, "GET %s", path);
+		return -EPROTO;
 	}
-	*n = u->data.via.array.size;
 	return 0;
 }
 
@@ -298,20 +265,16 @@ int cmd_mirror(int argc, char **argv, struct cli_ctx *c)
 		goto out_close;
 	}
 	for (;;) {
-		msgpack_unpacked u;
 		struct ldg_result res = { 0 };
 		char *body = NULL;
+		bool copied = false;
 		size_t n;
 
-		msgpack_unpacked_init(&u);
-		bool copied = false;
-
-		rc = fetch_page(url, head, &u, &body, bufs, lens, &n, &err);
+		rc = fetch_page(url, head, &body, bufs, lens, &n, &err);
 		if (!rc && n) {
 			rc = ldg_append_copied(s, bufs, lens, n, &res, &err);
 			copied = true;
 		}
-		msgpack_unpacked_destroy(&u);
 		free(body);
 		if (rc) {
 			if (tty && added)

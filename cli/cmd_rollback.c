@@ -83,11 +83,15 @@ static int remote_targets(struct cli_ctx *c, const char *what, uint64_t to,
 		if (!rc && !exists)
 			rc = ldg_err_set(err, -ENOENT,
 					 "target %s has no entries", what);
-		a->targets = rc ? NULL : calloc(1, sizeof(*a->targets));
-		if (!rc && (!a->targets || !(a->targets[0] = strdup(what))))
-			rc = ldg_err_set(err, -ENOMEM, "out of memory");
-		if (!rc)
-			a->n = 1;
+		if (!rc) {
+			a->targets = calloc(1, sizeof(*a->targets));
+			if (a->targets)
+				a->targets[0] = strdup(what);
+			if (!a->targets || !a->targets[0])
+				rc = ldg_err_set(err, -ENOMEM, "out of memory");
+			else
+				a->n = 1;
+		}
 	}
 	if (rc)
 		return rc;

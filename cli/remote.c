@@ -353,8 +353,10 @@ static void backoff(int attempt)
 	nanosleep(&ts, NULL);
 }
 
-/* The most entries one target's plan makes (a rollback and its lock). */
-#define PLAN_MAX 2
+/* What one batch may hold: `ledger serve`'s limits (serve/writer.h,
+ * and its 1 MiB body for msgpack). */
+#define BATCH_MAX 64
+#define BATCH_BYTES (1u << 20)
 
 /* What a try built: the entries, sealed one on another from the head. */
 struct built {
@@ -386,9 +388,9 @@ static int build(const char *base, const char *const *targets, size_t nt,
 	uint64_t head = 0;
 	int rc;
 
-	b->e = calloc(nt * PLAN_MAX, sizeof(*b->e));
-	b->bytes = calloc(nt * PLAN_MAX, sizeof(*b->bytes));
-	b->lens = calloc(nt * PLAN_MAX, sizeof(*b->lens));
+	b->e = calloc(nt * CLI_PLAN_MAX, sizeof(*b->e));
+	b->bytes = calloc(nt * CLI_PLAN_MAX, sizeof(*b->bytes));
+	b->lens = calloc(nt * CLI_PLAN_MAX, sizeof(*b->lens));
 	if (!b->e || !b->bytes || !b->lens)
 		return ldg_err_set(err, -ENOMEM, "out of memory");
 	rc = fetch_head(base, origin, &head, prev, err);
@@ -401,6 +403,10 @@ static int build(const char *base, const char *const *targets, size_t nt,
 		ldg_values_free(&now);
 		b->n += made;
 	}
+	if (!rc && b->n > BATCH_MAX)
+		rc = ldg_err_set(err, -E2BIG, "%zu entries: a remote write "
+				 "sends at most %d in one batch (roll back "
+				 "fewer targets at a time)", b->n, BATCH_MAX);
 	for (size_t i = 0; !rc && i < b->n; i++) {
 		rc = ldg_entry_seal(b->e[i], head + i, prev, origin, k,
 				    &b->bytes[i], &b->lens[i], err);
@@ -429,6 +435,12 @@ static int batch_body(const struct built *b, uint8_t **body, size_t *len,
 		msgpack_sbuffer_destroy(&sb);
 		return ldg_err_set(err, -ENOMEM, "out of memory");
 	}
+	if (sb.size > BATCH_BYTES) {
+		msgpack_sbuffer_destroy(&sb);
+		return ldg_err_set(err, -E2BIG, "the batch is %zu bytes: a "
+				   "server takes at most %u", sb.size,
+				   BATCH_BYTES);
+	}
 	*body = (uint8_t *)sb.data;
 	*len = sb.size;
 	return 0;
@@ -440,6 +452,9 @@ static int take_result(const struct built *b, json_t *j,
 {
 	json_t *arr = json_object_get(j, "entries");
 
+	if (b->n > 1 && json_array_size(arr) != b->n)
+		return ldg_err_set(err, -EIO, "the server's answer does not "
+				   "name the entries sent");
 	res->v = calloc(b->n, sizeof(*res->v));
 	if (!res->v)
 		return ldg_err_set(err, -ENOMEM, "out of memory");
@@ -455,7 +470,8 @@ static int take_result(const struct built *b, json_t *j,
 		snprintf(res->v[i].target, sizeof(res->v[i].target), "%s",
 			 b->e[i]->target);
 		ldg_entry_hash(b->bytes[i], b->lens[i], mine);
-		if (!hs || ldg_unhex(hs, res->v[i].hash, LDG_HASH_BYTES) ||
+		if (res->v[i].seq != b->e[i]->seq || !hs ||
+		    ldg_unhex(hs, res->v[i].hash, LDG_HASH_BYTES) ||
 		    memcmp(mine, res->v[i].hash, LDG_HASH_BYTES))
 			return ldg_err_set(err, -EIO, "the server's answer "
 					   "does not name the entries sent");
@@ -526,6 +542,8 @@ int cli_remote_write_many(struct cli_ctx *c, const struct cli_write_opts *w,
 
 	if (!w->reason)
 		return cli_usage(c, "missing -m REASON: every change says why");
+	if (nt == 0)
+		return cli_usage(c, "no target to write");
 	for (size_t i = 0; i < nt; i++)
 		if (ldg_check_target(targets[i], &err))
 			return cli_fail(c, &err);

@@ -34,8 +34,12 @@ int cli_remote_write(struct cli_ctx *c, const struct cli_write_opts *w,
 		     const char *target, cli_draft_fn draft, void *arg,
 		     struct ldg_result *res);
 
-/* Plans target i's entries on its state now: up to 2 (a rollback and
- * its lock) into out, *n of them; none when there is nothing to do. */
+/* The most entries one target's plan may make (a rollback and its
+ * lock). */
+#define CLI_PLAN_MAX 2
+
+/* Plans target i's entries on its state now: up to CLI_PLAN_MAX into
+ * out, *n of them; none when there is nothing to do. */
 typedef int (*cli_plan_fn)(size_t i, const struct ldg_values *now,
 			   void *arg, struct ldg_entry **out, size_t *n,
 			   struct ldg_err *err);
@@ -43,7 +47,8 @@ typedef int (*cli_plan_fn)(size_t i, const struct ldg_values *now,
 /* cli_remote_write() for several targets and entries at once: each target
  * planned on its state at one head, the entries sealed one on another
  * and sent as one batch, which the server appends in one transaction
- * (all or nothing); 409 rebuilds them all. */
+ * (all or nothing); 409 rebuilds them all. At most 64 entries and 1 MiB
+ * (the server's limits): more is exit 2, nothing sent. */
 int cli_remote_write_many(struct cli_ctx *c, const struct cli_write_opts *w,
 			  const char *const *targets, size_t nt,
 			  cli_plan_fn plan, void *arg, struct ldg_result *res);

@@ -753,3 +753,66 @@ out_free:
 	ldg_entry_free(e);
 	return rc;
 }
+
+/* A big-endian unsigned of w bytes at b. */
+static uint64_t be(const uint8_t *b, size_t w)
+{
+	uint64_t v = 0;
+
+	for (size_t i = 0; i < w; i++)
+		v = v << 8 | b[i];
+	return v;
+}
+
+int ldg_batch_split(const uint8_t *buf, size_t len, size_t max,
+		    const uint8_t **items, size_t *lens, size_t *n,
+		    struct ldg_err *err)
+{
+	static const uint8_t bin_width[3] = { 1, 2, 4 }; /* c4 c5 c6 */
+	size_t at, count;
+
+	*n = 0;
+	if (len >= 1 && buf[0] >= 0x90 && buf[0] <= 0x9f) {
+		count = buf[0] & 0x0f;
+		at = 1;
+	} else if (len >= 3 && buf[0] == 0xdc) {
+		count = (size_t)be(buf + 1, 2);
+		at = 3;
+	} else if (len >= 5 && buf[0] == 0xdd) {
+		count = (size_t)be(buf + 1, 4);
+		at = 5;
+	} else {
+		return ldg_err_set(err, -EBADMSG, "not a msgpack array of "
+				   "entries");
+	}
+	if (count > max)
+		return ldg_err_set(err, -EBADMSG, "a batch of %zu entries: at "
+				   "most %zu", count, max);
+	for (size_t i = 0; i < count; i++) {
+		size_t w, item;
+
+		if (at >= len || buf[at] < 0xc4 || buf[at] > 0xc6)
+			return ldg_err_set(err, -EBADMSG, "batch item %zu is "
+					   "not an entry's bytes (bin)", i);
+		w = bin_width[buf[at] - 0xc4];
+		if (len - at - 1 < w)
+			return ldg_err_set(err, -EBADMSG, "batch item %zu is "
+					   "cut short", i);
+		item = (size_t)be(buf + at + 1, w);
+		at += 1 + w;
+		if (item > LDG_ENTRY_MAX || item > len - at)
+			return ldg_err_set(err, -EBADMSG, "batch item %zu: %zu "
+					   "bytes, %s", i, item,
+					   item > LDG_ENTRY_MAX
+					       ? "larger than an entry"
+					       : "more than were sent");
+		items[i] = buf + at;
+		lens[i] = item;
+		at += item;
+	}
+	if (at != len)
+		return ldg_err_set(err, -EBADMSG, "%zu bytes after the batch",
+				   len - at);
+	*n = count;
+	return 0;
+}

@@ -131,4 +131,14 @@ ldg_entry_verify_sig(const uint8_t *buf, size_t len, const char *origin,
 void ldg_entry_hash(const uint8_t *buf, size_t len,
 		    uint8_t out[LDG_HASH_BYTES]);
 
+/* A batch of entries on the wire (POST /api/v1/entries, and the pages
+ * `ledger mirror` reads): a msgpack array of bin, each one entry's
+ * stored bytes. Splits buf into pointers into it, without allocating
+ * (a declared size is never trusted before the bytes are there): at
+ * most max items (0 is fine), each at most LDG_ENTRY_MAX bytes, and
+ * nothing after the last. -EBADMSG with the reason. */
+int ldg_batch_split(const uint8_t *buf, size_t len, size_t max,
+		    const uint8_t **items, size_t *lens, size_t *n,
+		    struct ldg_err *err);
+
 #endif

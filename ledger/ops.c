@@ -1024,6 +1024,12 @@ static int plan_signed(struct wctx *c, void *arg, struct ldg_err *err)
 	for (size_t i = 0; i < a->n && !rc; i++) {
 		uint64_t head;
 		rc = append_signed_one(c, a->bufs[i], a->lens[i], a->copy, err);
+		/* only the first of a batch can find the head moved; a later
+		 * one that does not follow was built wrong: no retry mends
+		 * that */
+		if (rc == -ESTALE && i > 0 && !a->copy)
+			rc = ldg_err_set(err, -EINVAL, "it is not built on the "
+					 "entry before it in the batch");
 		/* a copy's or a batch's entries come many at a time: say
 		 * which */
 		if (rc && rc != -EFBIG && (a->copy || a->n > 1) &&
@@ -1061,6 +1067,8 @@ int ldg_append_signed_batch(struct ldg_store *s, const uint8_t *const *bufs,
 	struct signed_arg a = { bufs, lens, n, false };
 	int rc = check_sizes(lens, n, err);
 
+	if (!rc && n == 0)
+		rc = ldg_err_set(err, -EINVAL, "an empty batch");
 	return rc ? rc : run_write(s, NULL, plan_signed, &a, res, err);
 }
 

@@ -333,9 +333,6 @@ static int get_str(json_t *o, const char *name, bool required,
 }
 
 /* Members the kind takes, beyond signer, kind, target and reason. */
-static int signed_from_object(json_t *o, uint8_t **out, size_t *outlen,
-			      struct ldg_err *err);
-
 static bool member_ok(enum ldg_kind kind, const char *name)
 {
 	static const char *common[] = { "signer", "kind", "target", "reason" };
@@ -378,6 +375,9 @@ static int add_kv(struct srv_draft_req *d, const char *key,
 	d->n++;
 	return 0;
 }
+
+static int signed_from_object(json_t *o, uint8_t **out, size_t *outlen,
+			      struct ldg_err *err);
 
 int srv_parse_draft(const char *body, size_t len, struct srv_draft_req *d,
 		    struct ldg_err *err)
@@ -457,9 +457,9 @@ int srv_parse_draft(const char *body, size_t len, struct srv_draft_req *d,
 			if (add_kv(d, json_string_value(v), NULL, err))
 				return -EINVAL;
 		}
-	} else if (d->kind == LDG_KIND_LOCK &&
-		   (m = json_object_get(o, "after"))) {
-		if (signed_from_object(m, &d->after, &d->after_len, err)) {
+	} else if (d->kind == LDG_KIND_LOCK && json_object_get(o, "after")) {
+		if (signed_from_object(json_object_get(o, "after"), &d->after,
+				       &d->after_len, err)) {
 			ldg_err_prefix(err, "\"after\"");
 			return -EINVAL;
 		}
@@ -567,7 +567,7 @@ int srv_parse_signed_draft(const char *body, size_t len, uint8_t **out,
 }
 
 int srv_parse_signed_batch(const char *body, size_t len, uint8_t **outs,
-			   size_t *lens, size_t max, size_t *n,
+			   size_t *lens, size_t max, size_t *n, bool *batch,
 			   struct ldg_err *err)
 {
 	json_t *o = parse_object(body, len, err), *b, *item;
@@ -575,9 +575,11 @@ int srv_parse_signed_batch(const char *body, size_t len, uint8_t **outs,
 	int rc = 0;
 
 	*n = 0;
+	*batch = false;
 	if (!o)
 		return -EINVAL;
 	b = json_object_get(o, "batch");
+	*batch = b != NULL;
 	if (!b) {
 		rc = signed_from_object(o, &outs[0], &lens[0], err);
 		*n = rc ? 0 : 1;

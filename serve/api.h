@@ -98,10 +98,11 @@ int srv_parse_signed_draft(const char *body, size_t len, uint8_t **out,
 
 /* The JSON form of POST /api/v1/entries, one entry or a batch
  * {"batch": [{"draft", "signature"}, ...]} of up to max: each one's
- * signed bytes in outs (malloc'd; caller frees), *n of them. -EINVAL
- * with the reason (naming the batch item); nothing to free then. */
+ * signed bytes in outs (malloc'd; caller frees), *n of them; *batch
+ * when it was the batch form (even of one). -EINVAL with the reason
+ * (naming the batch item); nothing to free then. */
 int srv_parse_signed_batch(const char *body, size_t len, uint8_t **outs,
-			   size_t *lens, size_t max, size_t *n,
+			   size_t *lens, size_t max, size_t *n, bool *batch,
 			   struct ldg_err *err);
 
 /* True when the route takes a query parameter of that name. */

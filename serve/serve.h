@@ -16,9 +16,10 @@
  * streams send a comment every SRV_KEEPALIVE_S, which keeps them alive),
  * SRV_REQ_MEMORY bytes for a request's headers; a GET or HEAD with a
  * body is refused. The one write is POST /api/v1/entries: an entry a
- * client built and signed, handed to the writer process (writer.h) that
- * appends it as ldg_append_signed() checks it; bodies above
- * LDG_ENTRY_MAX are refused (413). POST /api/v1/drafts writes nothing;
+ * client built and signed, or a batch of up to SRV_WRITER_BATCH_MAX of
+ * them, handed to the writer process (writer.h) that appends them in
+ * one transaction as ldg_append_signed_batch() checks them; bodies above
+ * LDG_ENTRY_MAX (the whole batch) are refused (413). POST /api/v1/drafts writes nothing;
  * POST /api/v1/checkpoint writes o->checkpoint_path (a file beside the
  * ledger, replaced atomically; cp_lock orders the writers).
  *

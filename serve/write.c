@@ -5,7 +5,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <msgpack.h>
 #include <sodium.h>
 
 #include "checkpoint.h"
@@ -228,10 +227,14 @@ static int draft_after(struct ldg_read *r, const char *origin,
 		ldg_err_prefix(err, "\"after\"");
 		return -EINVAL;
 	}
-	if (e->seq != *head + 1 || memcmp(e->prev, prev, LDG_HASH_BYTES))
+	if (e->seq != *head + 1)
 		rc = ldg_err_set(err, -ESTALE, "\"after\": built for seq "
 				 "%llu, the head is %llu",
 				 (unsigned long long)e->seq,
+				 (unsigned long long)*head);
+	else if (memcmp(e->prev, prev, LDG_HASH_BYTES))
+		rc = ldg_err_set(err, -ESTALE, "\"after\": its prev is not "
+				 "the hash of the head (%llu)",
 				 (unsigned long long)*head);
 	else if ((e->kind != LDG_KIND_SET && e->kind != LDG_KIND_UNSET &&
 		  e->kind != LDG_KIND_ROLLBACK) ||
@@ -240,9 +243,10 @@ static int draft_after(struct ldg_read *r, const char *origin,
 		rc = ldg_err_set(err, -EINVAL, "\"after\": not a set, unset "
 				 "or rollback of %s by the same signer",
 				 d->target);
-	else if (ldg_keyring_by_id(r, e->signer, &ki) ||
-		 ldg_entry_verify_sig(d->after, d->after_len,
-				      origin, ki.vkey.pk))
+	else if (ldg_keyring_by_id(r, e->signer, &ki))
+		rc = ldg_err_set(err, -EIO, "cannot read the signer's key");
+	else if (ldg_entry_verify_sig(d->after, d->after_len, origin,
+				      ki.vkey.pk))
 		rc = ldg_err_set(err, -EINVAL, "\"after\": bad signature");
 	ldg_entry_free(e);
 	if (rc)
@@ -369,13 +373,14 @@ int srv_h_drafts(struct srv *sv, const char *body, size_t blen,
 
 /* A POST body being received. */
 
-/* A msgpack body that is an array of bin: a batch of signed entries
- * (an entry itself is an array whose first item is its version). */
+/* A msgpack body that is an array of bin, or an empty array: a batch
+ * of signed entries (an entry itself is an array whose first item is
+ * its version, a positive fixint). */
 static bool is_batch(const uint8_t *b, size_t len)
 {
 	size_t hdr;
 
-	if (len < 2)
+	if (len < 1)
 		return false;
 	if (b[0] >= 0x90 && b[0] <= 0x9f)
 		hdr = 1;
@@ -385,42 +390,8 @@ static bool is_batch(const uint8_t *b, size_t len)
 		hdr = 5;
 	else
 		return false;
-	return len > hdr && (b[hdr] == 0xc4 || b[hdr] == 0xc5 || b[hdr] == 0xc6);
-}
-
-/* The entries of a batch body into bufs/lens (pointing into the body;
- * *u keeps what msgpack-c made of it). */
-static int parse_batch(const struct upload *up, msgpack_unpacked *u,
-		       const uint8_t **bufs, size_t *lens, size_t *n,
-		       struct ldg_err *err)
-{
-	size_t off = 0;
-	msgpack_object *o;
-
-	/* the count before msgpack-c makes room for it */
-	if (up->buf[0] == 0xdd ||
-	    (up->buf[0] == 0xdc &&
-	     ((size_t)up->buf[1] << 8 | up->buf[2]) > SRV_WRITER_BATCH_MAX))
-		return ldg_err_set(err, -EINVAL, "a batch holds at most %d "
-				   "entries", SRV_WRITER_BATCH_MAX);
-	if (msgpack_unpack_next(u, (const char *)up->buf, up->len, &off) !=
-		MSGPACK_UNPACK_SUCCESS ||
-	    off != up->len || u->data.type != MSGPACK_OBJECT_ARRAY)
-		return ldg_err_set(err, -EBADMSG, "the body is neither one "
-				   "signed entry nor a msgpack array of them");
-	if (u->data.via.array.size > SRV_WRITER_BATCH_MAX)
-		return ldg_err_set(err, -EINVAL, "a batch holds at most %d "
-				   "entries", SRV_WRITER_BATCH_MAX);
-	o = u->data.via.array.ptr;
-	for (size_t i = 0; i < u->data.via.array.size; i++) {
-		if (o[i].type != MSGPACK_OBJECT_BIN)
-			return ldg_err_set(err, -EBADMSG, "batch item %zu is "
-					   "not an entry's bytes (bin)", i);
-		bufs[i] = (const uint8_t *)o[i].via.bin.ptr;
-		lens[i] = o[i].via.bin.size;
-	}
-	*n = u->data.via.array.size;
-	return 0;
+	return len <= hdr || b[0] == 0x90 ||
+	       (b[hdr] >= 0xc4 && b[hdr] <= 0xc6);
 }
 
 /* 201: the new entries; one entry's seq and hash, a batch's last ones
@@ -460,7 +431,6 @@ int srv_h_append(struct srv *sv, const struct upload *u, struct reply *rp)
 	struct ldg_err err = {0};
 	struct ldg_read *r;
 	uint8_t *owned[SRV_WRITER_BATCH_MAX] = { NULL };
-	msgpack_unpacked mu;
 	uint64_t seq = 0;
 	unsigned status;
 	bool batch = false;
@@ -470,17 +440,20 @@ int srv_h_append(struct srv *sv, const struct upload *u, struct reply *rp)
 		return srv_reply_error(
 		    rp, MHD_HTTP_BAD_REQUEST,
 		    "empty body: send the signed entry bytes");
-	msgpack_unpacked_init(&mu);
 	if (u->json) {
 		rc = srv_parse_signed_batch((const char *)u->buf, u->len, owned,
 					    lens, SRV_WRITER_BATCH_MAX, &n,
-					    &err);
-		batch = !rc && n > 1;
+					    &batch, &err);
 		for (size_t i = 0; i < n; i++)
 			bufs[i] = owned[i];
 	} else if (is_batch(u->buf, u->len)) {
 		batch = true;
-		rc = parse_batch(u, &mu, bufs, lens, &n, &err);
+		rc = ldg_batch_split(u->buf, u->len, SRV_WRITER_BATCH_MAX, bufs,
+				     lens, &n, &err);
+		if (!rc && n == 0)
+			rc = ldg_err_set(&err, -EINVAL, "an empty batch");
+		if (rc)
+			rc = -EINVAL;
 	} else {
 		bufs[0] = u->buf;
 		lens[0] = u->len;
@@ -498,7 +471,6 @@ int srv_h_append(struct srv *sv, const struct upload *u, struct reply *rp)
 		pthread_mutex_unlock(&sv->lock);
 		reply_appended(rp, bufs, lens, n, seq, batch);
 	}
-	msgpack_unpacked_destroy(&mu);
 	for (size_t i = 0; u->json && i < n; i++)
 		free(owned[i]);
 	if (!rc)

@@ -1,6 +1,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -67,9 +68,12 @@ static int read_request(int fd, uint8_t **bufs, size_t *lens, uint32_t *n)
 	    *n > SRV_WRITER_BATCH_MAX)
 		return -EPIPE;
 	for (uint32_t i = 0; i < *n; i++) {
-		if (read_all(fd, &len, sizeof(len)) || len > LDG_ENTRY_MAX ||
-		    !(bufs[i] = malloc(len ? len : 1)) ||
-		    read_all(fd, bufs[i], len)) {
+		bool ok = read_all(fd, &len, sizeof(len)) == 0 &&
+			  len <= LDG_ENTRY_MAX;
+
+		if (ok)
+			bufs[i] = malloc(len ? len : 1);
+		if (!ok || !bufs[i] || read_all(fd, bufs[i], len)) {
 			for (uint32_t k = 0; k <= i && k < *n; k++)
 				free(bufs[k]);
 			return -EPIPE;
@@ -109,7 +113,10 @@ static void writer_main(int fd, const char *dir)
 			    s, (const uint8_t *const *)bufs, lens, n, &res,
 			    &err);
 		}
-		if (!rp.rc && res.n == n) {
+		if (!rp.rc && res.n != n)
+			rp.rc = ldg_err_set(&err, -EIO, "appended %zu entries "
+					    "of %u", res.n, n);
+		if (!rp.rc) {
 			rp.seq = res.v[0].seq;
 			memcpy(rp.hash, res.v[n - 1].hash, LDG_HASH_BYTES);
 		}

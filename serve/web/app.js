@@ -563,10 +563,10 @@
 
 	/* Draft, check, sign, append; a 409 (the head moved) redrafts, 10
 	 * tries with a jittered backoff. {seq, hash} or {nothing: why}.
-	 * then: a second request (a lock) drafted on the first's signed
+	 * next: a second request (a lock) drafted on the first's signed
 	 * entry and appended with it in one transaction (a batch); its
-	 * outcome in .then ({seq} or {nothing}). */
-	async function appendSigned(req, onWait, then) {
+	 * outcome in .next ({seq, hash} or {nothing}). */
+	async function appendSigned(req, onWait, next) {
 		const tries = 10;
 		for (let i = 1; ; i++) {
 			const d = await post('/api/v1/drafts',
@@ -576,26 +576,31 @@
 			await checkDraft(req, d);
 			const signature = await sign(d.message);
 			try {
-				if (!then)
+				if (!next)
 					return await post('/api/v1/entries',
 						{ draft: d.draft, signature }, onWait);
 				const after = { draft: d.draft, signature };
+				const h1 = await signedHash(d.draft, signature);
 				const d2 = await post('/api/v1/drafts',
-					{ signer: session.keyid, ...then, after }, onWait);
+					{ signer: session.keyid, ...next, after }, onWait);
 				if (!d2 || d2.draft === null || d2.draft === undefined) {
 					const r = await post('/api/v1/entries', after, onWait);
-					return { ...r, then: { nothing: (d2 && d2.why) || 'nothing to do' } };
+					return { ...r, next: { nothing: (d2 && d2.why) || 'nothing to do' } };
 				}
-				await checkDraft(then, d2);
+				await checkDraft(next, d2);
+				const m1 = parseMessage(b64decode(d.message));
 				const m2 = parseMessage(b64decode(d2.message));
-				if (m2.seq !== d.seq + 1 ||
-				    m2.prev !== await signedHash(d.draft, signature))
+				if (m2.seq !== m1.seq + 1 || m2.prev !== h1)
 					throw new Error('the server\'s second draft does not follow the first; nothing was signed');
 				const signature2 = await sign(d2.message);
+				const h2 = await signedHash(d2.draft, signature2);
 				const r = await post('/api/v1/entries', { batch: [after,
 					{ draft: d2.draft, signature: signature2 }] }, onWait);
-				return { seq: r.entries[0].seq, hash: r.entries[0].hash,
-					 then: { seq: r.entries[1].seq, hash: r.entries[1].hash } };
+				const [e1, e2] = (r && r.entries) || [];
+				if (!e1 || !e2 || e1.hash !== h1 || e2.hash !== h2 ||
+				    e1.seq !== m1.seq || e2.seq !== m2.seq)
+					throw new Error('the server\'s answer does not name the entries sent');
+				return { seq: e1.seq, hash: e1.hash, next: { seq: e2.seq, hash: e2.hash } };
 			} catch (e) {
 				if (e.status !== 409 || i >= tries)
 					throw e;
@@ -1286,24 +1291,20 @@
 				const to = Number(a.inputs.to.value);
 				if (!to)
 					throw new Error('pick the entry to roll back to');
-				/* like `ledger --remote rollback`: lock afterwards
-				 * unless asked not to or already locked */
-				const st = await api(`/api/v1/state?scope=${enc(t)}`);
-				const was = st.targets && st.targets[t];
-				const wasLocked = !!(was && was.locked);
-				/* the rollback and its lock in one transaction */
-				const lock = a.inputs.nolock.checked || wasLocked ? null
+				/* like `ledger --remote rollback`: the rollback and
+				 * its lock in one transaction, unless asked not to
+				 * lock (a target locked already: the lock's draft
+				 * says there is nothing to do, at the same head) */
+				const lock = a.inputs.nolock.checked ? null
 					: { kind: 'lock', target: t, reason };
 				const r = await appendSigned({ kind: 'rollback', target: t, to, reason },
 					wait, lock);
 				if (r.nothing)
 					text = `nothing written: ${r.nothing}`;
-				else if (!r.then)
+				else if (!r.next || r.next.nothing)
 					text = `rolled back at seq ${r.seq}`;
 				else
-					text = `rolled back at seq ${r.seq}` + (r.then.nothing
-						? ` (already locked: ${r.then.nothing})`
-						: `, locked at seq ${r.then.seq}`);
+					text = `rolled back at seq ${r.seq}, locked at seq ${r.next.seq}`;
 			} else {
 				const r = await appendSigned({ kind: a.kind, target: t, reason }, wait);
 				text = r.nothing ? `nothing written: ${r.nothing}` : `${a.kind}ed at seq ${r.seq}`;

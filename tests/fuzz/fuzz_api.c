@@ -58,8 +58,10 @@ static void signed_batch(const char *in, size_t len)
 {
 	uint8_t *outs[4] = { NULL };
 	size_t lens[4], n = 99;
+	bool batch;
 
-	if (srv_parse_signed_batch(in, len, outs, lens, 4, &n, NULL) == 0) {
+	if (srv_parse_signed_batch(in, len, outs, lens, 4, &n, &batch,
+				   NULL) == 0) {
 		if (n < 1 || n > 4)
 			abort(); /* a batch of none, or over the limit */
 		for (size_t i = 0; i < n; i++) {

@@ -228,17 +228,22 @@ expect_rc 1 ledger --remote "$BASE" rollback staging --to 3 -m all \
 expect_one_line_error 'entry [0-9]+: .*staging/web'
 assert_unchanged batch
 check "nothing of the batch was written" [ "$(head_seq)" -eq "$before" ]
-# what a batch body may be
-LAST_CMD="curl -X POST (a batch with a non-bin item)"
-printf '\x92\xc4\x01\x00\x05' >"$T/batch.bad"
-expect_error 400 /api/v1/entries 'batch item 1 is not an entry' \
-	-X POST -H 'Content-Type: application/msgpack' --data-binary @"$T/batch.bad"
-python3 -c 'import sys; sys.stdout.buffer.write(b"\xdc\x00\x41" + b"\xc4\x01\x00" * 65)' >"$T/batch.big"
-expect_error 400 /api/v1/entries 'a batch holds at most 64 entries' \
-	-X POST -H 'Content-Type: application/msgpack' --data-binary @"$T/batch.big"
-printf '\x92\xc4\x01\x00\xc4\x01\x00' >"$T/batch.junk"
-expect_error 400 /api/v1/entries '' \
-	-X POST -H 'Content-Type: application/msgpack' --data-binary @"$T/batch.junk"
+# what a batch body may be: bad_batch PYTHON-BYTES ERE posts those bytes
+# and wants a 400 whose error matches
+bad_batch() {
+	python3 -c "import sys; sys.stdout.buffer.write($1)" >"$T/batch.bin"
+	LAST_CMD="curl -X POST (batch $1)"
+	expect_error 400 /api/v1/entries "$2" -X POST \
+		-H 'Content-Type: application/msgpack' --data-binary @"$T/batch.bin"
+}
+bad_batch 'b"\x92\xc4\x01\x00\x05"' 'batch item 1 is not an entry'
+bad_batch 'b"\xdc\x00\x41" + b"\xc4\x01\x00" * 65' 'a batch of 65 entries: at most 64'
+# an item that declares 2^31 elements, or bytes: refused before anything
+# is sized by it
+bad_batch 'b"\x92\xc4\x01\x00\xdd\x7f\xff\xff\xff"' 'batch item 1 is not an entry'
+bad_batch 'b"\x92\xc4\x01\x00\xc6\x7f\xff\xff\xff"' 'batch item 1: 2147483647 bytes, larger than an entry'
+bad_batch 'b"\x90"' '^an empty batch$'
+bad_batch 'b"\x92\xc4\x01\x00\xc4\x01\x00"' '^entry [0-9]+: '
 assert_unchanged batch
 
 before=$(head_seq)

@@ -323,6 +323,13 @@ run ledger show $((H + 1)) --json
 check "H+1 is the rollback" [ "$(jget "$OUT" kind)" = rollback ]
 run ledger show $((H + 2)) --json
 check "H+2 is its lock" [ "$(jget "$OUT" kind)" = lock ]
+# the batch form of one entry is answered as a batch
+expect_rc 0 ledger unlock staging/api -m "unlock for one"
+draft deployer '"kind": "lock", "target": "staging/api", "reason": "one"'
+sign deployer
+python3 -c 'import json,sys; print(json.dumps({"batch": [json.load(open(sys.argv[1]))]}))' "$T/signed.json" >"$T/batch1.json"
+http 201 /api/v1/entries -H 'Content-Type: application/json' --data-binary @"$T/batch1.json"
+check "a batch of one names its entry" [ "$(jlen "$OUT" entries)" = 1 ]
 # the same lock draft again: its "after" is in, so it is stale now
 draft deployer "\"kind\": \"lock\", \"target\": \"staging/api\", \"reason\": \"undo 13\", \"after\": $AFTER" 409
 expect_rc 0 ledger unlock staging/api -m "go on"

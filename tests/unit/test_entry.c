@@ -1487,6 +1487,65 @@ static void test_entry_hash_is_rfc6962_leaf_hash(void **state)
 	ldg_entry_free(e);
 }
 
+static void test_batch_split_points_into_the_bytes(void **state)
+{
+	/* [bin "ab", bin8 of 300 bytes, bin16 ""] */
+	uint8_t buf[3 + 3 + 3 + 300 + 3];
+	const uint8_t *items[4];
+	size_t lens[4], n = 9, at = 0;
+	struct ldg_err err = { 0 };
+	(void)state;
+	buf[at++] = 0x93;
+	buf[at++] = 0xc4;
+	buf[at++] = 2;
+	buf[at++] = 'a';
+	buf[at++] = 'b';
+	buf[at++] = 0xc5;
+	buf[at++] = 300 >> 8;
+	buf[at++] = 300 & 0xff;
+	memset(buf + at, 7, 300);
+	at += 300;
+	buf[at++] = 0xc5;
+	buf[at++] = 0;
+	buf[at++] = 0;
+	assert_int_equal(ldg_batch_split(buf, at, 4, items, lens, &n, &err), 0);
+	assert_int_equal(n, 3);
+	assert_ptr_equal(items[0], buf + 3);
+	assert_int_equal(lens[0], 2);
+	assert_int_equal(lens[1], 300);
+	assert_int_equal(lens[2], 0);
+	/* a byte after it, one item cut short, more than max */
+	assert_int_equal(ldg_batch_split(buf, at + 1, 4, items, lens, &n, &err),
+			 -EBADMSG);
+	assert_int_equal(ldg_batch_split(buf, at - 1, 4, items, lens, &n, &err),
+			 -EBADMSG);
+	assert_int_equal(n, 0);
+	assert_int_equal(ldg_batch_split(buf, at, 2, items, lens, &n, &err),
+			 -EBADMSG);
+	assert_non_null(strstr(err.msg, "at most 2"));
+	/* an empty array is no error; a map, a declared 2^32-1 items, a
+	 * non-bin item and a bin larger than an entry are */
+	{
+		const uint8_t empty[] = { 0x90 }, map[] = { 0x81, 0xc4, 0 },
+			      huge[] = { 0xdd, 0xff, 0xff, 0xff, 0xff },
+			      notbin[] = { 0x91, 0xdd, 0x7f, 0xff, 0xff, 0xff },
+			      big[] = { 0x91, 0xc6, 0x00, 0x20, 0x00, 0x00 };
+		assert_int_equal(ldg_batch_split(empty, 1, 4, items, lens, &n,
+						 &err), 0);
+		assert_int_equal(n, 0);
+		assert_int_equal(ldg_batch_split(map, 3, 4, items, lens, &n,
+						 &err), -EBADMSG);
+		assert_int_equal(ldg_batch_split(huge, 5, 4, items, lens, &n,
+						 &err), -EBADMSG);
+		assert_int_equal(ldg_batch_split(notbin, 6, 4, items, lens, &n,
+						 &err), -EBADMSG);
+		assert_non_null(strstr(err.msg, "item 0 is not"));
+		assert_int_equal(ldg_batch_split(big, 6, 4, items, lens, &n,
+						 &err), -EBADMSG);
+		assert_non_null(strstr(err.msg, "larger than an entry"));
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1543,6 +1602,7 @@ int main(void)
 		cmocka_unit_test(test_verify_rejects_short_or_framed_wrong),
 		cmocka_unit_test(test_sign_sets_the_signer_key_id),
 		cmocka_unit_test(test_entry_hash_is_rfc6962_leaf_hash),
+		cmocka_unit_test(test_batch_split_points_into_the_bytes),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

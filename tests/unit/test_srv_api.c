@@ -6,6 +6,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -503,19 +504,28 @@ static void test_signed_batch_takes_one_or_many(void **state)
 	struct ldg_err err = { 0 };
 	uint8_t *outs[3] = { NULL }, sigbytes[64];
 	size_t lens[3], n = 9;
+	bool batch = true;
 	(void)state;
 	memset(sigbytes, 0xcd, sizeof(sigbytes));
 	fake_signed(one, sizeof(one), 0xcd);
 	/* one entry, as srv_parse_signed_draft() takes it */
 	assert_int_equal(srv_parse_signed_batch(one, strlen(one), outs, lens, 3,
-						&n, &err), 0);
+						&n, &batch, &err), 0);
 	assert_int_equal(n, 1);
+	assert_false(batch);
 	assert_memory_equal(outs[0] + 6, sigbytes, 64);
+	free(outs[0]);
+	/* the batch form of one is still a batch (its 201 names it) */
+	snprintf(json, sizeof(json), "{\"batch\": [%s]}", one);
+	assert_int_equal(srv_parse_signed_batch(json, strlen(json), outs, lens,
+						3, &n, &batch, &err), 0);
+	assert_int_equal(n, 1);
+	assert_true(batch);
 	free(outs[0]);
 	/* two */
 	snprintf(json, sizeof(json), "{\"batch\": [%s, %s]}", one, one);
 	assert_int_equal(srv_parse_signed_batch(json, strlen(json), outs, lens,
-						3, &n, &err), 0);
+						3, &n, &batch, &err), 0);
 	assert_int_equal(n, 2);
 	assert_int_equal(lens[1], 70);
 	free(outs[0]);
@@ -524,18 +534,22 @@ static void test_signed_batch_takes_one_or_many(void **state)
 	snprintf(json, sizeof(json), "{\"batch\": [%s, %s, %s, %s]}", one, one,
 		 one, one);
 	assert_int_equal(srv_parse_signed_batch(json, strlen(json), outs, lens,
-						3, &n, &err), -EINVAL);
+						3, &n, &batch, &err), -EINVAL);
 	assert_int_equal(n, 0);
 	assert_non_null(strstr(err.msg, "expected 1 to 3"));
 	snprintf(json, sizeof(json), "{\"batch\": []}");
 	assert_int_equal(srv_parse_signed_batch(json, strlen(json), outs, lens,
-						3, &n, &err), -EINVAL);
+						3, &n, &batch, &err), -EINVAL);
+	assert_int_equal(n, 0);
+	assert_non_null(strstr(err.msg, "expected 1 to 3"));
 	snprintf(json, sizeof(json), "{\"batch\": [%s], \"x\": 1}", one);
 	assert_int_equal(srv_parse_signed_batch(json, strlen(json), outs, lens,
-						3, &n, &err), -EINVAL);
+						3, &n, &batch, &err), -EINVAL);
+	assert_int_equal(n, 0);
+	assert_non_null(strstr(err.msg, "nothing beside it"));
 	snprintf(json, sizeof(json), "{\"batch\": [%s, {\"draft\": 1}]}", one);
 	assert_int_equal(srv_parse_signed_batch(json, strlen(json), outs, lens,
-						3, &n, &err), -EINVAL);
+						3, &n, &batch, &err), -EINVAL);
 	assert_int_equal(n, 0);
 	assert_non_null(strstr(err.msg, "batch item 1"));
 }

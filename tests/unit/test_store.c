@@ -2011,6 +2011,23 @@ static void test_append_signed_batch_is_all_or_nothing(void **state)
 	ldg_result_free(&res);
 	assert_int_equal(head_of(f, NULL), head + 2);
 	assert_verify_ok(f);
+	/* a second entry not built on the first: not "the head moved" (a
+	 * retry would not mend it) but a bad batch; and no entries at all */
+	free(b[0]);
+	free(b[1]);
+	head = head_of(f, prev);
+	set_bytes_on(f->deployer, "staging/api", "b2", head, prev, &b[0],
+		     &len[0]);
+	set_bytes_on(f->deployer, "staging/web", "b2", head + 1, prev, &b[1],
+		     &len[1]);
+	assert_int_equal(ldg_append_signed_batch(f->s,
+						 (const uint8_t *const *)b,
+						 len, 2, &res, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "not built on the entry before it"));
+	assert_int_equal(ldg_append_signed_batch(f->s,
+						 (const uint8_t *const *)b,
+						 len, 0, &res, &err), -EINVAL);
+	assert_int_equal(head_of(f, NULL), head);
 	free(b[0]);
 	free(b[1]);
 }
