@@ -246,6 +246,18 @@ bad_batch 'b"\x90"' '^an empty batch$'
 bad_batch 'b"\x92\xc4\x01\x00\xc4\x01\x00"' '^entry [0-9]+: '
 assert_unchanged batch
 
+# a cluster of 33 targets needs 66 entries: over a batch, refused
+# before anything is sent
+R0=$(head_seq)
+for i in $(seq 1 33); do
+	"$LEDGER" set "big/r$i" image.tag=x -m "big $i" >/dev/null ||
+		fail "set big/r$i failed"
+done
+before=$(head_seq)
+expect_rc 2 ledger --remote "$BASE" rollback big --to "$R0" -m "too many"
+expect_one_line_error '66 entries: a remote write sends at most 64 in one batch'
+check "nothing written by the refused batch" [ "$(head_seq)" -eq "$before" ]
+
 before=$(head_seq)
 expect_rc 2 ledger --remote "$BASE" rollback staging/api -m x
 expect_rc 2 ledger --remote "$BASE" rollback staging/api --to 3
