@@ -43,7 +43,7 @@ run verify --checkpoint "$work/checkpoint"
 printf '\n$ ledger serve --listen 127.0.0.1:0 &\n'
 "$LEDGER_BIN" serve --listen 127.0.0.1:0 >"$work/serve.out" 2>&1 &
 serve_pid=$!
-trap 'kill "$serve_pid" 2>/dev/null; rm -rf "$work"' EXIT
+trap 'kill "$serve_pid" 2>/dev/null || true; rm -rf "$work"' EXIT
 for _ in $(seq 100); do
 	grep -q '^listening on ' "$work/serve.out" && break
 	sleep 0.05
