@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,7 +33,7 @@
 #include "util.h"
 
 static const char help[] =
-	"usage: ledger mirror URL [--json]\n\n"
+	"usage: ledger mirror URL [--follow] [--json]\n\n"
 	"Copy the ledger that `ledger serve` serves at URL into the local\n"
 	"ledger (--ledger DIR or $LEDGER_DIR; created when missing), or bring\n"
 	"an existing copy up to date. Every entry is checked as a local\n"
@@ -43,7 +44,11 @@ static const char help[] =
 	"they no longer extend the copy: the served ledger was rewritten or\n"
 	"cut since the last mirror. Exit 2 when URL cannot be reached or does\n"
 	"not answer as a ledger server.\n\n"
-	"  --json   {url, origin, added, head, hash} instead of one line\n";
+	"  --follow  then keep the copy current: another run after each entry\n"
+	"            the server's event stream announces, until SIGTERM or\n"
+	"            SIGINT (exit 0) or a refusal (exit 1); a lost connection\n"
+	"            is retried every 2 s\n"
+	"  --json    {url, origin, added, head, hash} instead of one line\n";
 
 #define MIRROR_PAGE 500
 
@@ -204,35 +209,23 @@ static int print_result(const char *url, const char *origin, uint64_t added,
 	return rc;
 }
 
-int cmd_mirror(int argc, char **argv, struct cli_ctx *c)
+/* One run: the prefix checks, then every page after the copy's head.
+ * Prints its result (or why not) and returns the exit code. */
+static int sync_once(struct cli_ctx *c, const char *url, const char *dir,
+		     struct ldg_store *s, bool json, bool quiet_if_none,
+		     uint64_t *copied_head)
 {
-	char origin[LDG_ORIGIN_MAX + 1], dir[PATH_MAX];
+	char origin[LDG_ORIGIN_MAX + 1];
 	const uint8_t *bufs[MIRROR_PAGE];
 	size_t lens[MIRROR_PAGE];
 	uint8_t rhash[LDG_HASH_BYTES], hash[LDG_HASH_BYTES];
 	struct ldg_err err = { 0 };
-	struct ldg_store *s = NULL;
 	struct ldg_read *r;
 	uint64_t rhead = 0, head = 0, added = 0;
-	bool json = false, tty = isatty(STDERR_FILENO);
-	const char *url;
+	bool tty = isatty(STDERR_FILENO);
 	int rc;
 
-	rc = cli_json_only(c, argc, argv, help, &json);
-	if (rc >= 0)
-		return rc;
-	if (argc - optind != 1)
-		return cli_usage(c, "expected the URL of a ledger server");
-	url = argv[optind];
-	if (strncmp(url, "http://", 7) && strncmp(url, "https://", 8))
-		return cli_usage(c, "\"%.80s\" is not an http:// or https:// "
-				 "URL", url);
-	rc = cli_ledger_dir(c, dir);
-	if (rc)
-		return rc;
 	if (remote_head(url, &rhead, rhash, origin, &err))
-		return cli_fail(c, &err);
-	if (ldg_store_open(dir, LDG_OPEN_CREATE, &s, &err))
 		return cli_fail(c, &err);
 	rc = ldg_read_begin(s, &r, &err);
 	if (!rc) {
@@ -241,29 +234,23 @@ int cmd_mirror(int argc, char **argv, struct cli_ctx *c)
 		if (rc)
 			ldg_err_set(&err, rc, "cannot read the head of %s", dir);
 	}
-	if (rc) {
-		rc = cli_fail(c, &err);
-		goto out_close;
-	}
+	if (rc)
+		return cli_fail(c, &err);
 	if (head && strcmp(ldg_store_origin(s), origin)) {
 		ldg_err_set(&err, -EINVAL, "%s holds ledger \"%s\"; %s serves "
 			    "\"%s\"", dir, ldg_store_origin(s), url, origin);
-		rc = say_no(c, &err);
-		goto out_close;
+		return say_no(c, &err);
 	}
 	if (head > rhead) {
 		ldg_err_set(&err, -ESTALE, "this copy has %" PRIu64 " entries, "
 			    "%s only %" PRIu64 ": entries were removed from "
 			    "the served ledger (or this copy was written "
 			    "to)", head, url, rhead);
-		rc = say_no(c, &err);
-		goto out_close;
+		return say_no(c, &err);
 	}
 	rc = head ? same_entry(url, s, head, &err) : 0;
-	if (rc) {
-		rc = rc == -ESTALE ? say_no(c, &err) : cli_fail(c, &err);
-		goto out_close;
-	}
+	if (rc)
+		return rc == -ESTALE ? say_no(c, &err) : cli_fail(c, &err);
 	for (;;) {
 		struct ldg_result res = { 0 };
 		char *body = NULL;
@@ -281,15 +268,15 @@ int cmd_mirror(int argc, char **argv, struct cli_ctx *c)
 				fputc('\n', stderr);
 			if (copied)
 				ldg_err_prefix(&err, "from %s", url);
-			rc = copied && is_refusal(rc) ? say_no(c, &err)
-						      : cli_fail(c, &err);
-			goto out_close;
+			return copied && is_refusal(rc) ? say_no(c, &err)
+							: cli_fail(c, &err);
 		}
 		if (!n)
 			break;
 		head = res.v[res.n - 1].seq;
 		memcpy(hash, res.v[res.n - 1].hash, LDG_HASH_BYTES);
 		added += res.n;
+		*copied_head = head;
 		ldg_result_free(&res);
 		if (tty)
 			fprintf(stderr, "\rmirror: %" PRIu64 " of %" PRIu64
@@ -297,14 +284,14 @@ int cmd_mirror(int argc, char **argv, struct cli_ctx *c)
 	}
 	if (tty && added)
 		fputc('\n', stderr);
+	*copied_head = head;
 	/* every entry up to the head the server named first is now here,
 	 * checked; that head must be the one it named */
 	if (head < rhead) {
 		ldg_err_set(&err, -ESTALE, "%s named head %" PRIu64 " but "
 			    "served entries up to %" PRIu64 " only", url,
 			    rhead, head);
-		rc = say_no(c, &err);
-		goto out_close;
+		return say_no(c, &err);
 	}
 	rc = ldg_read_begin(s, &r, &err);
 	if (!rc) {
@@ -322,19 +309,107 @@ int cmd_mirror(int argc, char **argv, struct cli_ctx *c)
 					 "holds what was served, checked)", url,
 					 rhead, rhead);
 	}
-	if (rc) {
-		rc = rc == -ESTALE ? say_no(c, &err) : cli_fail(c, &err);
-		goto out_close;
-	}
+	if (rc)
+		return rc == -ESTALE ? say_no(c, &err) : cli_fail(c, &err);
 	/* on a first copy the origin is entry 1's, not what /head said */
 	if (strcmp(ldg_store_origin(s), origin)) {
 		ldg_err_set(&err, -EINVAL, "%s named origin \"%s\" but serves "
 			    "ledger \"%s\"", url, origin, ldg_store_origin(s));
-		rc = say_no(c, &err);
-		goto out_close;
+		return say_no(c, &err);
 	}
-	rc = print_result(url, origin, added, head, hash, json);
-out_close:
+	if (quiet_if_none && !added)
+		return CLI_OK;
+	return print_result(url, origin, added, head, hash, json);
+}
+
+static volatile sig_atomic_t stop_following;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	stop_following = 1;
+}
+
+/* --follow: after each new entry the server's event stream announces,
+ * another run; until SIGTERM or SIGINT (exit 0), or a run that fails
+ * (its exit code). A lost connection is retried every 2 s. */
+static int follow(struct cli_ctx *c, const char *url, const char *dir,
+		  struct ldg_store *s, bool json, uint64_t head)
+{
+	struct sigaction sa = { .sa_handler = on_stop };
+	int rc = CLI_OK;
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	while (!stop_following) {
+		struct ldg_err err = { 0 };
+		int w = cli_http_wait_event(url, head, &stop_following, &err);
+
+		if (stop_following)
+			break;
+		if (w < 0) {
+			fprintf(stderr, "ledger: mirror: %s; again in 2 s\n",
+				err.msg);
+			for (int i = 0; i < 20 && !stop_following; i++)
+				usleep(100000);
+			continue;
+		}
+		rc = sync_once(c, url, dir, s, json, true, &head);
+		if (rc == CLI_BAD) {
+			/* unreachable between the event and the pages: the
+			 * next event or reconnect tries again */
+			rc = CLI_OK;
+			continue;
+		}
+		if (rc)
+			break;
+	}
+	return rc;
+}
+
+int cmd_mirror(int argc, char **argv, struct cli_ctx *c)
+{
+	static const struct option opts[] = {
+		CLI_COMMON_OPTS,
+		{ "json", no_argument, NULL, 'j' },
+		{ "follow", no_argument, NULL, 'f' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char dir[PATH_MAX];
+	struct ldg_err err = { 0 };
+	struct ldg_store *s = NULL;
+	bool json = false, keep = false;
+	uint64_t head = 0;
+	const char *url;
+	int opt, rc;
+
+	c->help = help;
+	for (;;) {
+		opt = cli_getopt(c, argc, argv, ":hL:", opts, NULL, &rc);
+		if (opt == 0)
+			break;
+		if (opt == 'j')
+			json = true;
+		else if (opt == 'f')
+			keep = true;
+	}
+	if (rc >= 0)
+		return rc;
+	if (argc - optind != 1)
+		return cli_usage(c, "expected the URL of a ledger server");
+	url = argv[optind];
+	if (strncmp(url, "http://", 7) && strncmp(url, "https://", 8))
+		return cli_usage(c, "\"%.80s\" is not an http:// or https:// "
+				 "URL", url);
+	rc = cli_ledger_dir(c, dir);
+	if (rc)
+		return rc;
+	if (ldg_store_open(dir, LDG_OPEN_CREATE, &s, &err))
+		return cli_fail(c, &err);
+	rc = sync_once(c, url, dir, s, json, false, &head);
+	if (!rc && keep)
+		rc = follow(c, url, dir, s, json, head);
 	ldg_store_close(s);
 	return rc;
 }

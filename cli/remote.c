@@ -140,6 +140,87 @@ int cli_http_get(const char *base, const char *path, const char *accept,
 	return rc;
 }
 
+/* What the event stream's callbacks share. */
+struct event_wait {
+	volatile sig_atomic_t *stop;
+	bool seen;
+	char line[16]; /* the start of the current line */
+	size_t at;
+};
+
+/* Looks for an "id:" line; ends the transfer (returns short) once seen. */
+static size_t on_event(char *p, size_t size, size_t nmemb, void *cls)
+{
+	struct event_wait *w = cls;
+	size_t n = size * nmemb;
+
+	for (size_t i = 0; i < n; i++) {
+		if (p[i] == '\n') {
+			w->at = 0;
+			continue;
+		}
+		if (w->at < sizeof(w->line))
+			w->line[w->at++] = p[i];
+		if (w->at == 3 && !memcmp(w->line, "id:", 3)) {
+			w->seen = true;
+			return 0;
+		}
+	}
+	return n;
+}
+
+static int on_progress(void *cls, curl_off_t dt, curl_off_t dn,
+		       curl_off_t ut, curl_off_t un)
+{
+	struct event_wait *w = cls;
+
+	(void)dt;
+	(void)dn;
+	(void)ut;
+	(void)un;
+	return *w->stop ? 1 : 0;
+}
+
+int cli_http_wait_event(const char *base, uint64_t after,
+			volatile sig_atomic_t *stop, struct ldg_err *err)
+{
+	struct event_wait w = { .stop = stop };
+	struct curl_slist *hdr = NULL;
+	char url[4096];
+	CURLcode cc;
+	CURL *h;
+
+	snprintf(url, sizeof(url), "%s%sapi/v1/events?after=%llu", base,
+		 base[0] && base[strlen(base) - 1] == '/' ? "" : "/",
+		 (unsigned long long)after);
+	h = curl_easy_init();
+	if (!h)
+		return ldg_err_set(err, -ENOMEM, "cannot start libcurl");
+	hdr = curl_slist_append(hdr, "Accept: text/event-stream");
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_event);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, &w);
+	curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+	curl_easy_setopt(h, CURLOPT_XFERINFODATA, &w);
+	curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 10L);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	/* the server comments every few seconds: a minute of silence is a
+	 * dead connection */
+	curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, 60L);
+	cc = curl_easy_perform(h);
+	curl_easy_cleanup(h);
+	curl_slist_free_all(hdr);
+	if (w.seen)
+		return 0;
+	if (*stop)
+		return 1;
+	return ldg_err_set(err, -EIO, "the event stream of %s %s", base,
+			   cc == CURLE_OK ? "ended" : curl_easy_strerror(cc));
+}
+
 int cli_http_get_json(const char *base, const char *path, long *status,
 		      json_t **out, struct ldg_err *err)
 {

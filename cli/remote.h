@@ -17,6 +17,7 @@
 #define CLI_REMOTE_H
 
 #include <jansson.h>
+#include <signal.h>
 
 #include "cli.h"
 
@@ -85,6 +86,12 @@ int cli_http_get(const char *base, const char *path, const char *accept,
 /* The same for a JSON answer: *out NULL when it is not JSON. */
 int cli_http_get_json(const char *base, const char *path, long *status,
 		      json_t **out, struct ldg_err *err);
+
+/* Waits on GET /api/v1/events?after=after for one new entry: 0 when one
+ * is announced, 1 when *stop was set, -EIO when the stream cannot be had
+ * or ends. */
+int cli_http_wait_event(const char *base, uint64_t after,
+			volatile sig_atomic_t *stop, struct ldg_err *err);
 
 /* In `ledger` (cli/http_exec.c): remember main()'s argv, and re-run the
  * command as ledger-http with it (returns only on failure, having said

@@ -63,6 +63,29 @@ expect_out_match "^mirrored 2 new entries from $BASE: head 10 "
 same_entries "$SRC" "$M" "updated: the same entries"
 expect_rc 0 ledger --ledger "$M" verify
 expect_out_match '^ok: 10 entries, head 10 '
+
+step "--follow keeps the copy current"
+"$LEDGER" --ledger "$M" mirror "$BASE" --follow >"$T/follow.out" 2>"$T/follow.err" &
+FOLLOWER=$!
+for i in 1 2 3; do
+	expect_rc 0 ledger set staging/api "image.tag=f$i" -m "follow $i" \
+		--key "$T/keys/deployer.key"
+done
+want=$(head_seq)
+for _ in $(seq 100); do
+	[ "$("$LEDGER" --ledger "$M" log -n 1 --json 2>/dev/null | grep -c "\"seq\": $want,")" = 1 ] && break
+	sleep 0.1
+done
+kill -TERM "$FOLLOWER"
+wait "$FOLLOWER"
+RC=$?
+check "the follower exits 0 on SIGTERM" [ "$RC" -eq 0 ]
+check "the follower reported copying up to $want" \
+	grep -Eq "^mirrored [0-9]+ new entr(y|ies) from $BASE: head $want [0-9a-f]{64}\$" "$T/follow.out"
+check "the follower said nothing on stderr" [ ! -s "$T/follow.err" ]
+same_entries "$SRC" "$M" "followed: the same entries"
+expect_rc 0 ledger --ledger "$M" get staging/api image.tag
+expect_out f3
 stop_server TERM
 
 # the copy must come out of every refusal as it went in
@@ -77,7 +100,7 @@ start_server --ledger "$T/at6"
 snapshot_mirror
 mirror "$BASE"
 check "exit 1" [ "$RC" -eq 1 ]
-expect_one_line_error 'this copy has 10 entries, .* only 6: entries were removed'
+expect_one_line_error 'this copy has 13 entries, .* only 6: entries were removed'
 mirror_unchanged
 stop_server TERM
 
@@ -85,7 +108,7 @@ step "a rewritten history is refused"
 # the same ledger up to 6, then other entries: a fork with as many
 # entries, then with more
 cp -a "$T/at6" "$T/fork"
-for i in 7 8 9 10 11; do
+for i in $(seq 7 15); do
 	expect_rc 0 ledger --ledger "$T/fork" set staging/api "image.tag=f$i" \
 		-m "fork $i" --force
 done
@@ -93,11 +116,11 @@ start_server --ledger "$T/fork"
 snapshot_mirror
 mirror "$BASE"
 check "exit 1" [ "$RC" -eq 1 ]
-expect_one_line_error 'entry 10 differs between this copy and .*: the served ledger was rewritten'
+expect_one_line_error 'entry 13 differs between this copy and .*: the served ledger was rewritten'
 mirror_unchanged
 # a fresh copy of the fork is fine: the fork itself is a valid ledger
 run ledger --ledger "$T/fresh" mirror "$BASE"
-expect_out_match '^mirrored 11 new entries '
+expect_out_match '^mirrored 15 new entries '
 stop_server TERM
 
 step "a bad signature is refused, nothing of its page written"
@@ -114,12 +137,12 @@ expect_one_line_error 'badcopy is not initialised'
 expect_rc 2 ledger --ledger "$T/badcopy" log
 expect_one_line_error 'badcopy is not initialised'
 # An existing copy checks only the server's newest entry against its
-# own (the copy's older entries were checked when they came): entry 10
+# own (the copy's older entries were checked when they came): entry 13
 # is intact here, so it is up to date. (The served chain is broken at 4:
 # the server's verify and any fresh copy say so.)
 snapshot_mirror
 mirror "$BASE"
-expect_out_match "^up to date with $BASE: head 10 "
+expect_out_match "^up to date with $BASE: head 13 "
 mirror_unchanged
 stop_server TERM
 
