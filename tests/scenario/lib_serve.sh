@@ -20,6 +20,9 @@ trap serve_cleanup EXIT
 # the background and waits for its "listening on" line; sets BASE.
 # (up to 30 s: under a loaded CI machine startup can take a while)
 start_server() {
+	# emptied here, not only by the background job's redirection: until
+	# that job runs, the file may still hold the last server's line
+	: >"$T/serve.out"
 	"$LEDGER" serve --listen 127.0.0.1:0 "$@" >"$T/serve.out" \
 		2>"$T/serve.err" &
 	SERVER_PID=$!

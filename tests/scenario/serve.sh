@@ -361,6 +361,7 @@ http 200 /api/v1/head
 stop_server INT
 
 step "beyond loopback: a warning"
+: >"$T/serve.out" # the last server's line must not end the wait below
 "$LEDGER" serve --listen 0.0.0.0:0 >"$T/serve.out" 2>"$T/serve.err" &
 SERVER_PID=$!
 for _ in $(seq 600); do
