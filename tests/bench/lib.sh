@@ -37,6 +37,15 @@ bench_workdir() {
 	fi
 }
 
+# bench_workdir_done: WORK removed, or kept with --keep (KEEP=1)
+bench_workdir_done() {
+	if [ "$KEEP" = 1 ]; then
+		log "kept $WORK"
+	else
+		rm -rf "$WORK"
+	fi
+}
+
 thousands() { echo "$1" | sed -e :a -e 's/\([0-9]\)\([0-9]\{3\}\)\($\|,\)/\1,\2\3/; ta'; }
 
 cpu_idle() {

@@ -85,11 +85,7 @@ cleanup() {
 	elif [ -n "$TMPFS" ]; then
 		rm -rf "$TMPFS"
 	fi
-	if [ "$KEEP" = 1 ]; then
-		log "kept $WORK"
-	else
-		rm -rf "$WORK"
-	fi
+	bench_workdir_done
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM

@@ -111,11 +111,7 @@ cleanup() {
 		kill "$p" 2>/dev/null
 		wait "$p" 2>/dev/null
 	done
-	if [ "$KEEP" = 1 ]; then
-		log "kept $WORK"
-	else
-		rm -rf "$WORK"
-	fi
+	bench_workdir_done
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM

@@ -273,6 +273,31 @@ static MDB_env *raw_open(struct fx *f, MDB_txn **txn, unsigned flags)
 	return env;
 }
 
+/* Flips one bit of the stored bytes of entry seq, back_off bytes from
+ * their end, with raw LMDB (as an attacker with write access would); the
+ * store must be closed. */
+static void flip_stored_byte(struct fx *f, uint64_t seq, size_t back_off)
+{
+	uint8_t kb[8], *copy;
+	MDB_val k = { 8, kb }, v;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	MDB_env *env = raw_open(f, &txn, 0);
+
+	assert_int_equal(mdb_dbi_open(txn, "entries", 0, &dbi), 0);
+	ldg_put_be64(kb, seq);
+	assert_int_equal(mdb_get(txn, dbi, &k, &v), 0);
+	copy = malloc(v.mv_size);
+	assert_non_null(copy);
+	memcpy(copy, v.mv_data, v.mv_size);
+	copy[v.mv_size - back_off] ^= 0x01;
+	v.mv_data = copy;
+	assert_int_equal(mdb_put(txn, dbi, &k, &v, 0), 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+	free(copy);
+}
+
 /* ---- init and open ---- */
 
 static void test_init_records_origin_and_admin_key(void **state)
@@ -1366,11 +1391,6 @@ static void test_verify_detects_a_flipped_stored_byte(void **state)
 {
 	struct fx *f = *state;
 	struct ldg_verify_report rep;
-	MDB_env *env;
-	MDB_txn *txn;
-	MDB_dbi dbi;
-	uint8_t kb[8], *copy;
-	MDB_val k = { 8, kb }, v;
 
 	must_set(f, "staging/api", "image.tag", "1");
 	must_set(f, "staging/api", "image.tag", "2");
@@ -1378,18 +1398,7 @@ static void test_verify_detects_a_flipped_stored_byte(void **state)
 	ldg_store_close(f->s);
 	f->s = NULL;
 
-	env = raw_open(f, &txn, 0);
-	assert_int_equal(mdb_dbi_open(txn, "entries", 0, &dbi), 0);
-	ldg_put_be64(kb, 3);
-	assert_int_equal(mdb_get(txn, dbi, &k, &v), 0);
-	copy = malloc(v.mv_size);
-	memcpy(copy, v.mv_data, v.mv_size);
-	copy[v.mv_size - 70] ^= 0x01; /* inside the metadata/reason area */
-	v.mv_data = copy;
-	assert_int_equal(mdb_put(txn, dbi, &k, &v, 0), 0);
-	assert_int_equal(mdb_txn_commit(txn), 0);
-	mdb_env_close(env);
-	free(copy);
+	flip_stored_byte(f, 3, 70); /* inside the metadata/reason area */
 
 	assert_int_equal(ldg_store_open(f->dir, 0, &f->s, NULL), 0);
 	assert_int_equal(verify(f, NULL, 0, &rep), -EBADMSG);
@@ -1403,11 +1412,6 @@ static void test_entry_prove_names_what_a_rewritten_entry_breaks(
 	struct fx *f = *state;
 	struct ldg_entry_proof pr;
 	struct ldg_read *r;
-	MDB_env *env;
-	MDB_txn *txn;
-	MDB_dbi dbi;
-	uint8_t kb[8], *copy;
-	MDB_val k = { 8, kb }, v;
 
 	must_set(f, "staging/api", "image.tag", "1"); /* seq 2 */
 	must_set(f, "staging/api", "image.tag", "2"); /* seq 3 */
@@ -1430,18 +1434,7 @@ static void test_entry_prove_names_what_a_rewritten_entry_breaks(
 	ldg_store_close(f->s);
 	f->s = NULL;
 
-	env = raw_open(f, &txn, 0);
-	assert_int_equal(mdb_dbi_open(txn, "entries", 0, &dbi), 0);
-	ldg_put_be64(kb, 3);
-	assert_int_equal(mdb_get(txn, dbi, &k, &v), 0);
-	copy = malloc(v.mv_size);
-	memcpy(copy, v.mv_data, v.mv_size);
-	copy[v.mv_size - 70] ^= 0x01; /* inside the metadata/reason area */
-	v.mv_data = copy;
-	assert_int_equal(mdb_put(txn, dbi, &k, &v, 0), 0);
-	assert_int_equal(mdb_txn_commit(txn), 0);
-	mdb_env_close(env);
-	free(copy);
+	flip_stored_byte(f, 3, 70); /* inside the metadata/reason area */
 
 	assert_int_equal(ldg_store_open(f->dir, 0, &f->s, NULL), 0);
 	assert_int_equal(ldg_read_begin(f->s, &r, NULL), 0);
