@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +41,19 @@ static void say(const struct apl_opts *o, enum apl_level level,
 
 /* ---- the lock file ---- */
 
+/* Does the lock file's "pid N on HOST since ..." name a process of this
+ * host that has exited? Its keeper or helmfile holds the lock then. */
+static bool holder_gone(const char *holder)
+{
+	char host[128] = "", mine[128] = "";
+	long pid;
+
+	if (sscanf(holder, "pid %ld on %127s", &pid, host) != 2 || pid <= 0 ||
+	    gethostname(mine, sizeof(mine) - 1) || strcmp(host, mine))
+		return false;
+	return kill((pid_t)pid, 0) && errno == ESRCH;
+}
+
 int apl_lock(const char *ledger_dir, const char *cluster, int *fd,
 	     struct ldg_err *err)
 {
@@ -60,8 +74,13 @@ int apl_lock(const char *ledger_dir, const char *cluster, int *fd,
 		}
 		return ldg_err_set(err, -EBUSY,
 				   "another applier is running for cluster %s "
-				   "(%s; lock file %s)", cluster,
-				   holder[0] ? holder : "holder unknown", path);
+				   "(%s%s; lock file %s)", cluster,
+				   holder[0] ? holder : "holder unknown",
+				   holder_gone(holder)
+					   ? ", which has exited: its helmfile "
+					     "run is still being stopped"
+					   : "",
+				   path);
 	}
 	gethostname(host, sizeof(host) - 1);
 	{

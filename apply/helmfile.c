@@ -269,6 +269,9 @@ keeper(char *const argv[], unsigned timeout_s, const int *keep,
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
 	if (getppid() != applier)
 		_exit(127); /* it died before the line above */
+	/* out of the reach of signals for the applier's process group too
+	 * (kill -9 of a shell job): a keeper is there to outlive it */
+	setpgid(0, 0);
 	/* helmfile's orphans (helm, when helmfile is gone) come here to be
 	 * reaped, not to an init that may not reap */
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
