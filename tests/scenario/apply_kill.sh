@@ -154,7 +154,7 @@ for i in $(seq 1 "$ROUNDS"); do
 	esac
 	# the next round's run, when this one's keeper is killed, is short:
 	# what the keeper started outlives it (helmfile's child, the sleep)
-	case $((i + 1)) in 4 | 8) next=10 ;; *) next=300 ;; esac
+	case $((i + 1)) in 4 | 8) next=20 ;; *) next=300 ;; esac
 	case $how in
 	keeper)
 		k=$(pgrep -P "$A")
@@ -206,7 +206,7 @@ check "it exits 0 (got $rc): $(cat "$T/a.out" "$T/a.err")" [ "$rc" -eq 0 ]
 check "it applied and recorded api: $(cat "$T/a.out")" \
 	grep -q '^staging/api: recorded applied as seq 4$' "$T/a.out"
 echo "    ($ROUNDS kills, $REFUSALS appliers turned away while a killed run was being stopped, $GONE_SAID saying its applier had exited)"
-# the keeper rounds leave a 10 s child holding the lock: turned away
+# the keeper rounds leave a 20 s child holding the lock: turned away
 check "appliers were turned away meanwhile ($REFUSALS)" [ "$REFUSALS" -ge 1 ]
 check "saying the holder had exited ($GONE_SAID)" [ "$GONE_SAID" -ge 1 ]
 
