@@ -1,6 +1,8 @@
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,6 +41,19 @@ static void say(const struct apl_opts *o, enum apl_level level,
 
 /* ---- the lock file ---- */
 
+/* Does the lock file's "pid N on HOST since ..." name a process of this
+ * host that has exited? Its keeper or helmfile holds the lock then. */
+static bool holder_gone(const char *holder)
+{
+	char host[128] = "", mine[128] = "";
+	long pid;
+
+	if (sscanf(holder, "pid %ld on %127s", &pid, host) != 2 || pid <= 0 ||
+	    gethostname(mine, sizeof(mine) - 1) || strcmp(host, mine))
+		return false;
+	return kill((pid_t)pid, 0) && errno == ESRCH;
+}
+
 int apl_lock(const char *ledger_dir, const char *cluster, int *fd,
 	     struct ldg_err *err)
 {
@@ -59,8 +74,13 @@ int apl_lock(const char *ledger_dir, const char *cluster, int *fd,
 		}
 		return ldg_err_set(err, -EBUSY,
 				   "another applier is running for cluster %s "
-				   "(%s; lock file %s)", cluster,
-				   holder[0] ? holder : "holder unknown", path);
+				   "(%s%s; lock file %s)", cluster,
+				   holder[0] ? holder : "holder unknown",
+				   holder_gone(holder)
+					   ? ", which has exited: its helmfile "
+					     "run is still being stopped"
+					   : "",
+				   path);
 	}
 	gethostname(host, sizeof(host) - 1);
 	{
@@ -316,6 +336,151 @@ static void describe_failure(const struct apl_opts *o, const char *what,
 	free(tail);
 }
 
+/* ---- the private directory ---- */
+
+#define PRIVATE_PREFIX "ledger-apply-"
+
+/* A run's private directory for its values files. The run holds a flock
+ * on it, and so do its helmfile and everything that starts (apl_run's
+ * keep[]), so a directory nobody holds belongs to a run that is gone. */
+struct private_dir {
+	char path[PATH_MAX];
+	int fd;
+};
+
+/* Removes the files of a private directory (locked, open as fd, named
+ * name relative to at), then the directory. */
+static int private_remove(int at, const char *name, int fd)
+{
+	struct dirent *de;
+	int copy = dup(fd);
+	DIR *d = copy < 0 ? NULL : fdopendir(copy);
+
+	if (!d) {
+		if (copy >= 0)
+			close(copy);
+		return -errno;
+	}
+	while ((de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			unlinkat(fd, de->d_name, 0);
+	closedir(d);
+	return unlinkat(at, name, AT_REMOVEDIR) ? -errno : 0;
+}
+
+/* Removes the private directories in tmp left by runs that were killed:
+ * ours (same user, not a symlink), and locked by nobody. A live run, of
+ * this cluster or another, a --dry-run, or a killed run's helmfile that
+ * is still being stopped holds its directory's lock: it is left alone. */
+static void private_sweep(const struct apl_opts *o, const char *tmp)
+{
+	struct dirent *de;
+	unsigned n = 0;
+	DIR *d = opendir(tmp);
+
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		struct stat st, now;
+		int fd;
+
+		if (strncmp(de->d_name, PRIVATE_PREFIX,
+			    strlen(PRIVATE_PREFIX)))
+			continue;
+		fd = openat(dirfd(d), de->d_name,
+			    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		/* still the directory locked: not removed and made again
+		 * by someone else after we opened it */
+		if (fstat(fd, &st) == 0 && st.st_uid == geteuid() &&
+		    flock(fd, LOCK_EX | LOCK_NB) == 0 &&
+		    fstatat(dirfd(d), de->d_name, &now,
+			    AT_SYMLINK_NOFOLLOW) == 0 &&
+		    now.st_ino == st.st_ino && now.st_dev == st.st_dev &&
+		    private_remove(dirfd(d), de->d_name, fd) == 0)
+			n++;
+		close(fd);
+	}
+	closedir(d);
+	if (n)
+		say(o, APL_NOTICE, "removed %u private director%s of killed "
+		    "runs from %s", n, n == 1 ? "y" : "ies", tmp);
+}
+
+static int private_make(const struct apl_opts *o, struct private_dir *p,
+			struct ldg_err *err)
+{
+	const char *tmp = getenv("TMPDIR");
+	int e = EAGAIN;
+
+	if (!tmp || !*tmp)
+		tmp = "/tmp";
+	private_sweep(o, tmp);
+	/* a sweep may take a directory between mkdtemp and our flock */
+	for (int tries = 0; tries < 8; tries++) {
+		struct stat st;
+		int rc;
+
+		snprintf(p->path, sizeof(p->path), "%s/" PRIVATE_PREFIX
+			 "XXXXXX", tmp);
+		if (!mkdtemp(p->path)) { /* mkdtemp makes it 0700 */
+			e = errno;
+			break;
+		}
+		p->fd = open(p->path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+				      O_CLOEXEC);
+		if (p->fd < 0) {
+			e = errno;
+			if (e == ENOENT)
+				continue;
+			break;
+		}
+		do
+			rc = flock(p->fd, LOCK_EX);
+		while (rc && errno == EINTR);
+		e = errno;
+		if (!rc && fstat(p->fd, &st) == 0 && st.st_nlink > 0)
+			return 0;
+		close(p->fd);
+		if (rc)
+			break;
+		e = EAGAIN;
+	}
+	p->fd = -1;
+	return ldg_err_set(err, -e, "cannot create a private temporary "
+			   "directory in %s: %s", tmp, strerror(e));
+}
+
+/* Every exit path of a reconcile that made p comes here. */
+static void private_done(const struct apl_opts *o, struct private_dir *p)
+{
+	char tmp[PATH_MAX];
+
+	if (p->fd < 0)
+		return;
+	private_remove(AT_FDCWD, p->path, p->fd);
+	close(p->fd);
+	p->fd = -1;
+	/* the lock of a killed run's directory may have gone only after
+	 * ours was made (its helmfile stopping): look again */
+	snprintf(tmp, sizeof(tmp), "%s", p->path);
+	*strrchr(tmp, '/') = '\0';
+	private_sweep(o, tmp);
+}
+
+/* A helmfile run: what keeps other appliers out (the cluster's lock) and
+ * what keeps sweeps out (the private directory's) is held by helmfile
+ * and what it starts, as long as they run. */
+static int run_helmfile(const struct apl_opts *o, char *const argv[],
+			const struct private_dir *p,
+			struct apl_run_result *res, struct ldg_err *err)
+{
+	int keep[] = { o->lock_fd, p ? p->fd : -1 };
+
+	return apl_run(argv, o->timeout_s, keep, 2, res, err);
+}
+
 /* ---- one reconcile ---- */
 
 /* Asked to stop (--watch and SIGTERM): finish the helmfile run under way,
@@ -355,7 +520,7 @@ static int write_values(const char *dir, const struct target_state *t,
 	return 0;
 }
 
-static int apply_manual(const struct apl_opts *o, const char *tmpdir,
+static int apply_manual(const struct apl_opts *o, const struct private_dir *pd,
 			const struct apl_release *rel, struct snapshot *snap,
 			struct apl_summary *sum, struct ldg_err *err)
 {
@@ -395,7 +560,7 @@ static int apply_manual(const struct apl_opts *o, const char *tmpdir,
 	}
 	if (rc)
 		return ldg_err_set(err, rc, "%s", why.msg);
-	rc = write_values(tmpdir, t, vpath, sizeof(vpath), &text, &dropped,
+	rc = write_values(pd->path, t, vpath, sizeof(vpath), &text, &dropped,
 			  err);
 	if (rc)
 		return rc;
@@ -417,7 +582,7 @@ static int apply_manual(const struct apl_opts *o, const char *tmpdir,
 		return 0;
 	}
 	free(text);
-	rc = apl_run(argv, o->timeout_s, &res, err);
+	rc = run_helmfile(o, argv, pd, &res, err);
 	unlink(vpath);
 	if (rc)
 		return rc;
@@ -462,7 +627,7 @@ static int apply_auto(const struct apl_opts *o, const struct snapshot *snap,
 		    "--detailed-exitcode", o->binary, o->helmfile);
 		return 0;
 	}
-	rc = apl_run(argv, o->timeout_s, &res, err);
+	rc = run_helmfile(o, argv, NULL, &res, err);
 	if (rc)
 		return rc;
 	/* --detailed-exitcode: 0 nothing changed, 2 changed, else failed */
@@ -496,8 +661,7 @@ int apl_reconcile(const struct apl_opts *o, struct apl_summary *sum,
 	struct snapshot snap;
 	char *argv[] = { (char *)o->binary, "-f", (char *)o->helmfile,
 			 "build", NULL };
-	char tmpdir[PATH_MAX];
-	const char *tmp = getenv("TMPDIR");
+	struct private_dir pd;
 	size_t n_auto = 0;
 	int rc;
 
@@ -519,7 +683,7 @@ int apl_reconcile(const struct apl_opts *o, struct apl_summary *sum,
 		if (rc)
 			return rc;
 	}
-	rc = apl_run(argv, o->timeout_s, &build, err);
+	rc = run_helmfile(o, argv, NULL, &build, err);
 	if (rc)
 		return rc;
 	if (build.exit_code || build.timed_out) {
@@ -541,13 +705,9 @@ int apl_reconcile(const struct apl_opts *o, struct apl_summary *sum,
 	rc = read_snapshot(o, &snap, err);
 	if (rc)
 		goto out_rels;
-	snprintf(tmpdir, sizeof(tmpdir), "%s/ledger-apply-XXXXXX",
-		 tmp && *tmp ? tmp : "/tmp");
-	if (!mkdtemp(tmpdir)) { /* mkdtemp makes it 0700 */
-		rc = ldg_err_set(err, -errno, "cannot create a private "
-				 "temporary directory: %s", strerror(errno));
+	rc = private_make(o, &pd, err);
+	if (rc)
 		goto out_snap;
-	}
 	for (size_t i = 0; i < rels.n; i++)
 		for (size_t j = 0; j < i; j++)
 			if (!strcmp(rels.v[i].name, rels.v[j].name))
@@ -571,7 +731,7 @@ int apl_reconcile(const struct apl_opts *o, struct apl_summary *sum,
 		snprintf(target, sizeof(target), "%s/%s", o->cluster,
 			 rel->name);
 		if (rel->mode == APL_MANUAL) {
-			rc = apply_manual(o, tmpdir, rel, &snap, sum, err);
+			rc = apply_manual(o, &pd, rel, &snap, sum, err);
 			continue;
 		}
 		t = find_target(&snap, target);
@@ -601,7 +761,7 @@ int apl_reconcile(const struct apl_opts *o, struct apl_summary *sum,
 			say(o, APL_WARN, "%s is in the ledger but %s has no "
 			    "release %s", snap.t[i].target, o->helmfile,
 			    strchr(snap.t[i].target, '/') + 1);
-	rmdir(tmpdir);
+	private_done(o, &pd);
 out_snap:
 	snapshot_free(&snap);
 out_rels:

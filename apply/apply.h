@@ -8,7 +8,10 @@
  *      failed, or with force) is applied with
  *        helmfile -f FILE -l name=RELEASE apply --values VALUES.yaml
  *      where VALUES.yaml (0600, in a private temporary directory, removed
- *      afterwards) holds the ledger's values as quoted YAML strings;
+ *      afterwards) holds the ledger's values as quoted YAML strings; the
+ *      directory is flock'ed by the run, its helmfile and what that
+ *      starts, and the private directories nobody holds (runs that were
+ *      killed) are removed;
  *   3. all `deployment: auto` releases are applied in one
  *        helmfile -f FILE -l deployment=auto apply --detailed-exitcode
  *   4. every helmfile run of step 2, and a step-3 run that changed
@@ -51,6 +54,10 @@ struct apl_opts {
 	bool dry_run;
 	bool force;		  /* re-apply manual releases regardless */
 	unsigned timeout_s;	  /* per helmfile run; 0 = none */
+	/* the cluster's lock (apl_lock), or -1: helmfile and everything it
+	 * starts inherit it, so the lock outlives a killed applier for as
+	 * long as any of its helmfile run does */
+	int lock_fd;
 	void (*say)(void *arg, enum apl_level level, const char *text);
 	void *say_arg;
 	/* when set and nonzero: start no further helmfile run (the one

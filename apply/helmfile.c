@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -197,87 +198,203 @@ static int drain(struct stream *s)
 	return 1;
 }
 
-int apl_run(char *const argv[], unsigned timeout_s,
-	    struct apl_run_result *out, struct ldg_err *err)
+/* What the keeper tells the applier once helmfile's group is gone. */
+struct keeper_report {
+	int status;    /* helmfile's wait status */
+	int timed_out; /* the keeper stopped it after timeout_s */
+};
+
+/* The keeper's own pause: until a child changes state, the applier dies
+ * (PR_SET_PDEATHSIG below), or ms pass. */
+static void keeper_pause(uint64_t ms)
+{
+	struct timespec ts = { (time_t)(ms / 1000),
+			       (long)(ms % 1000) * 1000000 };
+	sigset_t wake;
+
+	sigemptyset(&wake);
+	sigaddset(&wake, SIGCHLD);
+	sigaddset(&wake, SIGTERM);
+	(void)sigtimedwait(&wake, NULL, &ts);
+}
+
+/* helmfile itself, in the keeper's fork: its own process group, stdin
+ * /dev/null, the pipes as stdout and stderr, and keep[] inherited. */
+static void __attribute__((noreturn))
+exec_helmfile(char *const argv[], const int *keep, size_t n_keep,
+	      const sigset_t *mask, pid_t keeper, int out_fd, int err_fd)
+{
+	int devnull = open("/dev/null", O_RDONLY);
+
+	/* the keeper dies only by SIGKILL: so does helmfile */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != keeper)
+		_exit(127);
+	setpgid(0, 0); /* a stop reaches helmfile and its helms */
+	if (devnull >= 0)
+		dup2(devnull, 0);
+	dup2(out_fd, 1);
+	dup2(err_fd, 2);
+	for (size_t i = 0; i < n_keep; i++)
+		if (keep[i] > 2)
+			fcntl(keep[i], F_SETFD, 0); /* no FD_CLOEXEC */
+	signal(SIGPIPE, SIG_DFL);
+	sigprocmask(SIG_SETMASK, mask, NULL);
+	execv(argv[0], argv);
+	dprintf(2, "cannot run %s: %s\n", argv[0], strerror(errno));
+	_exit(127);
+}
+
+/* The keeper: the applier's child for one helmfile run. It never execs,
+ * so it holds every descriptor the applier holds (the locks among them)
+ * until it exits, and it exits only when helmfile and everything still in
+ * its process group are gone. It stops that group (SIGTERM, SIGKILL
+ * KILL_GRACE_MS later) after timeout_s, or as soon as the applier dies,
+ * however it dies. */
+static void __attribute__((noreturn))
+keeper(char *const argv[], unsigned timeout_s, const int *keep,
+       size_t n_keep, pid_t applier, int out_fd, int err_fd, int report_fd)
+{
+	struct keeper_report rep = { 127 << 8, 0 };
+	sigset_t all, mask;
+	uint64_t start = now_ms(), deadline, term_at = 0;
+	bool done = false, killed = false;
+	pid_t self = getpid(), h, p;
+	int st;
+
+	/* nothing reaches the keeper but what it waits for: a Ctrl-C or a
+	 * SIGTERM meant for the applier must not orphan helmfile */
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, &mask);
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	if (getppid() != applier)
+		_exit(127); /* it died before the line above */
+	/* out of the reach of signals for the applier's process group too
+	 * (kill -9 of a shell job): a keeper is there to outlive it */
+	setpgid(0, 0);
+	/* helmfile's orphans (helm, when helmfile is gone) come here to be
+	 * reaped, not to an init that may not reap */
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	h = fork();
+	if (h == 0)
+		exec_helmfile(argv, keep, n_keep, &mask, self, out_fd, err_fd);
+	if (h < 0) {
+		dprintf(err_fd, "cannot run %s: fork: %s\n", argv[0],
+			strerror(errno));
+		(void)!write(report_fd, &rep, sizeof(rep));
+		_exit(0);
+	}
+	setpgid(h, h); /* whichever of the two runs first */
+	close(out_fd);
+	close(err_fd);
+	deadline = timeout_s ? start + (uint64_t)timeout_s * 1000 : 0;
+	for (;;) {
+		uint64_t t, wait_ms = 1000;
+		bool orphaned;
+
+		while ((p = waitpid(-1, &st, WNOHANG)) > 0)
+			if (p == h) {
+				rep.status = st;
+				done = true;
+			}
+		if (done && kill(-h, 0) && errno == ESRCH)
+			break;
+		t = now_ms();
+		orphaned = getppid() != applier;
+		if (!term_at && (orphaned || (deadline && t >= deadline))) {
+			kill(-h, SIGTERM);
+			term_at = t;
+			rep.timed_out = !orphaned;
+		}
+		if (term_at && !killed && t >= term_at + KILL_GRACE_MS) {
+			kill(-h, SIGKILL);
+			killed = true;
+		}
+		if (!term_at && deadline && deadline - t < wait_ms)
+			wait_ms = deadline - t;
+		if (term_at && !killed && term_at + KILL_GRACE_MS - t < wait_ms)
+			wait_ms = term_at + KILL_GRACE_MS - t;
+		keeper_pause(wait_ms);
+	}
+	(void)!write(report_fd, &rep, sizeof(rep));
+	_exit(0);
+}
+
+int apl_run(char *const argv[], unsigned timeout_s, const int *keep,
+	    size_t n_keep, struct apl_run_result *out, struct ldg_err *err)
 {
 	struct stream s[2] = { { -1, NULL, 0 }, { -1, NULL, 0 } };
-	int po[2], pe[2], status = 0, open_fds = 2;
-	uint64_t start = now_ms(), deadline, killed_at = 0;
-	pid_t pid;
+	struct keeper_report rep;
+	int po[2], pe[2], pr[2], status = 0, open_fds = 2;
+	uint64_t start = now_ms();
+	pid_t applier = getpid(), pid;
+	ssize_t n;
 
 	memset(out, 0, sizeof(*out));
 	if (pipe2(po, O_CLOEXEC))
 		return ldg_err_set(err, -errno, "pipe: %s", strerror(errno));
 	if (pipe2(pe, O_CLOEXEC)) {
-		close(po[0]);
-		close(po[1]);
+		close(po[0]), close(po[1]);
+		return ldg_err_set(err, -errno, "pipe: %s", strerror(errno));
+	}
+	if (pipe2(pr, O_CLOEXEC)) {
+		close(po[0]), close(po[1]), close(pe[0]), close(pe[1]);
 		return ldg_err_set(err, -errno, "pipe: %s", strerror(errno));
 	}
 	pid = fork();
 	if (pid < 0) {
 		int e = errno;
 		close(po[0]), close(po[1]), close(pe[0]), close(pe[1]);
+		close(pr[0]), close(pr[1]);
 		return ldg_err_set(err, -e, "fork: %s", strerror(e));
 	}
 	if (pid == 0) {
-		int devnull = open("/dev/null", O_RDONLY);
-		setpgid(0, 0); /* a timeout kills helmfile and its helms */
-		if (devnull >= 0)
-			dup2(devnull, 0);
-		dup2(po[1], 1);
-		dup2(pe[1], 2);
-		signal(SIGPIPE, SIG_DFL);
-		execv(argv[0], argv);
-		dprintf(2, "cannot run %s: %s\n", argv[0], strerror(errno));
-		_exit(127);
+		close(po[0]), close(pe[0]), close(pr[0]);
+		keeper(argv, timeout_s, keep, n_keep, applier, po[1], pe[1],
+		       pr[1]);
 	}
-	close(po[1]);
-	close(pe[1]);
+	close(po[1]), close(pe[1]), close(pr[1]);
 	s[0].fd = po[0];
 	s[1].fd = pe[0];
-	deadline = timeout_s ? start + (uint64_t)timeout_s * 1000 : 0;
 	while (open_fds > 0) {
 		struct pollfd pfd[2];
-		int n = 0, wait_ms = 1000;
-		uint64_t t = now_ms();
+		int k = 0;
 
-		if (deadline && !killed_at && t >= deadline) {
-			kill(-pid, SIGTERM);
-			killed_at = t;
-			out->timed_out = true;
-		}
-		if (killed_at && t >= killed_at + KILL_GRACE_MS)
-			kill(-pid, SIGKILL);
 		for (int i = 0; i < 2; i++)
 			if (s[i].fd >= 0) {
-				pfd[n].fd = s[i].fd;
-				pfd[n].events = POLLIN;
-				n++;
+				pfd[k].fd = s[i].fd;
+				pfd[k].events = POLLIN;
+				k++;
 			}
-		if (deadline && !killed_at && deadline - t < 1000)
-			wait_ms = (int)(deadline - t);
-		if (poll(pfd, (nfds_t)n, wait_ms) < 0 && errno != EINTR)
+		if (poll(pfd, (nfds_t)k, -1) < 0 && errno != EINTR)
 			break;
-		for (int i = 0, k = 0; i < 2; i++) {
+		for (int i = 0, j = 0; i < 2; i++) {
 			if (s[i].fd < 0)
 				continue;
-			if (pfd[k].revents & (POLLIN | POLLHUP | POLLERR)) {
+			if (pfd[j].revents & (POLLIN | POLLHUP | POLLERR)) {
 				if (drain(&s[i]) <= 0) {
 					close(s[i].fd);
 					s[i].fd = -1;
 					open_fds--;
 				}
 			}
-			k++;
+			j++;
 		}
 	}
 	for (int i = 0; i < 2; i++)
 		if (s[i].fd >= 0)
 			close(s[i].fd);
-	/* the pipes are closed: the child is gone or detached its output;
-	 * reap it, killing it if it outlives a timeout */
+	/* the keeper reports when helmfile's whole group is gone */
+	do
+		n = read(pr[0], &rep, sizeof(rep));
+	while (n < 0 && errno == EINTR);
+	close(pr[0]);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
+	if (n == (ssize_t)sizeof(rep)) {
+		status = rep.status;
+		out->timed_out = rep.timed_out;
+	}
 	out->duration_ms = now_ms() - start;
 	out->exit_code = WIFEXITED(status) ? WEXITSTATUS(status)
 					   : 128 + WTERMSIG(status);

@@ -8,7 +8,10 @@
  * resolved. Only name, namespace and the "deployment" label are read.
  *
  * Thread-safety: apl_run forks and waits for its own child only; call it
- * from one thread at a time.
+ * from one thread at a time. The keeper learns of the caller's death by
+ * PR_SET_PDEATHSIG, which follows the thread that forked: apl_run blocks
+ * that thread until the keeper is done, so only the process's death
+ * counts.
  */
 #ifndef APL_HELMFILE_H
 #define APL_HELMFILE_H
@@ -61,11 +64,18 @@ struct apl_run_result {
 void apl_run_result_free(struct apl_run_result *r);
 
 /* Runs argv[0] (a path) with argv, stdin from /dev/null, capturing
- * stdout and stderr. timeout_s > 0 kills the child's process group
- * (SIGTERM, then SIGKILL after 5 s) when it runs longer. Returns 0 when
- * the child ran (whatever its exit code), -errno when it could not. */
-int apl_run(char *const argv[], unsigned timeout_s,
-	    struct apl_run_result *out, struct ldg_err *err);
+ * stdout and stderr, in a process group of its own, under a keeper
+ * process (a fork of the caller that never execs). The keeper stops the
+ * group (SIGTERM, then SIGKILL after 5 s) when it runs longer than
+ * timeout_s (> 0), and as soon as the caller dies, even by SIGKILL;
+ * helmfile's orphans are reparented to the keeper (a subreaper), which
+ * returns only when the whole group is gone. keep[] (n_keep
+ * descriptors, e.g. locks) stay open in helmfile and everything it
+ * starts, so a flock on them is held as long as any of it runs; the
+ * keeper holds every descriptor of the caller. Returns 0 when the child
+ * ran (whatever its exit code), -errno when it could not. */
+int apl_run(char *const argv[], unsigned timeout_s, const int *keep,
+	    size_t n_keep, struct apl_run_result *out, struct ldg_err *err);
 
 /* The helmfile binary: $HELMFILE, else "helmfile" on $PATH. -ENOENT with
  * a message saying how to point at it. */

@@ -107,7 +107,7 @@ int cmd_apply(int argc, char **argv, struct cli_ctx *c)
 		{ "key", required_argument, NULL, 'k' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct apl_opts o = { .say = say, .timeout_s = 900 };
+	struct apl_opts o = { .say = say, .timeout_s = 900, .lock_fd = -1 };
 	struct ldg_err err = { 0 };
 	struct ldg_signer *k = NULL;
 	struct ldg_store *s = NULL;
@@ -200,6 +200,7 @@ int cmd_apply(int argc, char **argv, struct cli_ctx *c)
 			rc = cli_fail(c, &err);
 			goto out_close;
 		}
+		o.lock_fd = lockfd;
 	}
 	if (watch) {
 		struct sigaction sa = { .sa_handler = on_signal };

@@ -12,38 +12,7 @@
 need mdb_dump
 
 HEX64='[0-9a-f]{64}'
-FIX=$(cd "$(dirname "$0")/fixtures" && pwd)
-K=$T/keys
-
-# the stand-in, first on PATH; its log; the build it answers
-mkdir -p "$T/bin"
-cp "$FIX/helmfile" "$T/bin/helmfile"
-chmod 755 "$T/bin/helmfile"
-BIN=$T/bin/helmfile
-export PATH=$T/bin:$PATH
-export HF_LOG=$T/hf.log
-export HF_BUILD=$FIX/build.yaml
-unset HF_FAIL HF_HANG HF_AUTO_RC HF_BUILD_FAIL
-: >"$HF_LOG"
-
-# the cluster helmfiles (the stand-in only needs them to exist)
-CFG=$T/cfg
-mkdir -p "$CFG/clusters/staging" "$CFG/clusters/prod" "$T/nokeys"
-cp "$FIX/helmfile.yaml" "$CFG/clusters/staging/helmfile.yaml"
-cp "$FIX/helmfile.yaml" "$CFG/clusters/prod/helmfile.yaml"
-HFS=$CFG/clusters/staging/helmfile.yaml
-HFP=$CFG/clusters/prod/helmfile.yaml
-
-# background appliers (--watch, the lock holder) never outlive the test
-BG=$T/.bg-pids
-: >"$BG"
-bg_kill() {
-	local p
-	while read -r p; do
-		kill -KILL "$p" 2>/dev/null
-	done <"$BG"
-}
-trap 'bg_kill; scn_cleanup' EXIT
+. "$(dirname "$0")/lib_apply.sh"
 
 # tags a YAML reader would turn into numbers, booleans or null
 API_VALUES=(
@@ -68,20 +37,6 @@ API_VALUES=(
 
 # ---- helpers ----
 
-now_ms() {
-	echo $(($(date +%s%N) / 1000000))
-}
-
-# wait_until MS CMD...: polls CMD every 0.1 s for up to MS milliseconds
-wait_until() {
-	local deadline=$(($(now_ms) + $1))
-	shift
-	until "$@"; do
-		[ "$(now_ms)" -lt "$deadline" ] || return 1
-		sleep 0.1
-	done
-}
-
 # between N LO HI: LO <= N <= HI
 between() {
 	[ "$1" -ge "$2" ] && [ "$1" -le "$3" ]
@@ -93,11 +48,6 @@ all_gone() {
 	for p in "$@"; do
 		[ ! -e "$p" ] || return 1
 	done
-}
-
-# alive PID: a process that runs (a zombie does not count)
-alive() {
-	[ -r "/proc/$1/stat" ] && ! grep -q '^[0-9]* (.*) Z' "/proc/$1/stat"
 }
 
 # pid_file_dead FILE: FILE names a process that is gone
