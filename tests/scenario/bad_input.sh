@@ -29,6 +29,15 @@ for i in $(seq 1 300); do
 	BIGARGS+=("k$i=$V4000")
 done
 N65=$(rep n 65)
+# 1001 changes and 65 metadata pairs: one over the entry's limits
+MANY=()
+for i in $(seq 1 1001); do
+	MANY+=("k$i=v")
+done
+META65=()
+for i in $(seq 1 65); do
+	META65+=(--meta "m$i=v")
+done
 
 init_ledger example.com/deploy/bad-input
 run ledger set staging/api image.tag=v1 -m "a value"
@@ -138,6 +147,8 @@ cat >"$T/table" <<'EOF'
 2|invalid value|L set staging/api $'k=\x80' -m x
 2|invalid value|L set staging/api ok=fine $'k=\xff' -m x
 2|too large|L set staging/big "${BIGARGS[@]}" -m "over 1 MiB"
+2|too many changes: an entry holds at most 1000$|L set staging/many "${MANY[@]}" -m "1001 keys"
+2|too many --meta options \(at most 64\)|L set staging/api k=v -m x "${META65[@]}"
 # --- reasons
 2|-m REASON|L set staging/api k=v
 2|reason|L set staging/api k=v -m ""
