@@ -425,7 +425,7 @@ int ldg_checkpoint_check(struct ldg_read *r, const struct ldg_checkpoint *cp,
 				   (unsigned long long)head);
 	sigs = signed_by_keyring(r, cp, true, &bad);
 	if (sigs < 0)
-		return ldg_err_set(err, -EBADMSG,
+		return ldg_err_set(err, -EACCES,
 				   "checkpoint has an invalid signature by key "
 				   "\"%s\" of this ledger", bad);
 	if (!sigs)
