@@ -441,6 +441,7 @@ int apl_helmfile_binary(char *out, size_t len, struct ldg_err *err)
 char *apl_output_tail(const char *text, size_t len, size_t max)
 {
 	size_t start = len > max ? len - max : 0;
+	size_t at, cl;
 	char *out, *o;
 
 	/* start at a line (or at least a character) boundary */
@@ -471,8 +472,14 @@ char *apl_output_tail(const char *text, size_t len, size_t max)
 			*o++ = (char)c;
 			i++;
 		} else if (i + n <= len && ldg_text_ok(text + i, n)) {
-			memcpy(o, text + i, n);
-			o += n;
+			/* no bidi control or line separator in a reason
+			 * (format.md section 14): one '?' for it */
+			if (ldg_text_display_control(text + i, n, &at, &cl)) {
+				*o++ = '?';
+			} else {
+				memcpy(o, text + i, n);
+				o += n;
+			}
 			i += n;
 		} else {
 			*o++ = '?';

@@ -276,7 +276,8 @@ int cli_write_opt(struct cli_ctx *c, int opt, char **argv,
 		return -1;
 	case 'M':
 		if (w->n_meta == LDG_META_MAX)
-			return cli_usage(c, "too many --meta options");
+			return cli_usage(c, "too many --meta options (at "
+					 "most %d)", LDG_META_MAX);
 		if (cli_split_kv(optarg, &w->meta[w->n_meta]))
 			return cli_usage(c, "--meta needs K=V, not \"%.40s\"",
 					 optarg);

@@ -22,7 +22,8 @@ static const char help[] =
 	"entries prove; a ledger that does not verify is refused (exit 1).\n\n"
 	"  --key FILE     signing key\n"
 	"  -o, --output FILE  write to FILE instead of stdout\n"
-	"  --no-verify    sign the stored tree head without the full check\n\n"
+	"  --no-verify    skip the full check: sign the stored tree head once\n"
+	"                 the stored tree's right edges match the entries\n\n"
 	"With --remote URL: sign the tree head that the full check of\n"
 	"`ledger serve` at URL proves (GET /api/v1/verify; a ledger that does\n"
 	"not verify is refused, exit 1) and publish it there (GET\n"
@@ -149,11 +150,26 @@ int cmd_checkpoint(int argc, char **argv, struct cli_ctx *c)
 		}
 		head = rep.head;
 		memcpy(root, rep.root, LDG_HASH_BYTES);
-	} else if (ldg_head(r, &head, NULL) ||
-		   ldg_merkle_root_at(r, head, root)) {
-		ldg_err_set(&err, -EIO, "cannot read the tree head");
-		rc = cli_fail(c, &err);
-		goto out_close;
+	} else {
+		/* the stored root, if the stored tree holds together along
+		 * its right edges down to the entries' own bytes */
+		uint64_t bad = 0;
+		int trc = ldg_head(r, &head, NULL);
+		if (!trc)
+			trc = ldg_merkle_root_at(r, head, root);
+		if (!trc)
+			trc = ldg_merkle_check_tail(r, head, &bad);
+		if (trc == -EBADMSG)
+			ldg_err_set(&err, -EPERM, "refusing to sign: the "
+				    "stored Merkle tree does not match the "
+				    "entries (under entry %llu); run ledger "
+				    "verify", (unsigned long long)bad);
+		else if (trc)
+			ldg_err_set(&err, -EIO, "cannot read the tree head");
+		if (trc) {
+			rc = cli_fail(c, &err);
+			goto out_close;
+		}
 	}
 	if (ldg_checkpoint_make(ldg_store_origin(s), head, root, k, &note,
 				&err)) {

@@ -42,20 +42,12 @@ static int load_checkpoint(struct cli_ctx *c, const char *path,
 {
 	struct ldg_err err = { 0 };
 	char buf[LDG_CHECKPOINT_MAX];
-	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	size_t n;
 
-	if (fd < 0) {
-		ldg_err_set(&err, -errno, "%s: %s", path, strerror(errno));
+	if (ldg_read_small(path, "a checkpoint", buf, sizeof(buf), &n, NULL,
+			   &err))
 		return cli_fail(c, &err);
-	}
-	n = read(fd, buf, sizeof(buf));
-	close(fd);
-	if (n < 0) {
-		ldg_err_set(&err, -EIO, "%s: %s", path, strerror(errno));
-		return cli_fail(c, &err);
-	}
-	if (ldg_checkpoint_parse(buf, (size_t)n, cp, &err)) {
+	if (ldg_checkpoint_parse(buf, n, cp, &err)) {
 		ldg_err_prefix(&err, "%s", path);
 		return cli_fail(c, &err);
 	}

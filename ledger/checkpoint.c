@@ -80,6 +80,7 @@ int ldg_checkpoint_parse(const char *text, size_t len,
 {
 	const char *sep, *p, *end = text + len;
 	const char *l1, *l2, *l3;
+	unsigned long long size;
 	size_t rawlen;
 	char num[24];
 
@@ -117,7 +118,19 @@ int ldg_checkpoint_parse(const char *text, size_t len,
 	num[l2 - l1 - 1] = '\0';
 	if (strspn(num, "0123456789") != strlen(num))
 		return ldg_err_set(err, -EINVAL, "checkpoint: bad size line");
-	out->size = strtoull(num, NULL, 10);
+	/* 20 digits reach past 2^64 - 1: refused, never wrapped */
+	errno = 0;
+	size = strtoull(num, NULL, 10);
+	if (errno == ERANGE)
+		return ldg_err_set(err, -EINVAL, "checkpoint: size %s is "
+				   "larger than 2^64 - 1", num);
+	/* a ledger's tree is never empty (entry 1 is its init): a
+	 * checkpoint of it has at least one entry */
+	if (size == 0)
+		return ldg_err_set(err, -EINVAL, "checkpoint: size 0 (an "
+				   "empty tree); a ledger checkpoint covers at "
+				   "least entry 1");
+	out->size = size;
 	if (sodium_base642bin(out->root, LDG_HASH_BYTES, l2 + 1,
 			      (size_t)(l3 - l2 - 1), NULL, &rawlen, NULL,
 			      sodium_base64_VARIANT_ORIGINAL) ||
@@ -154,15 +167,17 @@ int ldg_checkpoint_verify(const struct ldg_checkpoint *cp,
 {
 	int rc = -ENOENT;
 
+	/* as Go's note.Open: a signature by a known key that does not
+	 * verify rejects the note, whatever else verifies */
 	for (size_t i = 0; i < cp->n_sigs; i++) {
 		const struct ldg_note_sig *s = &cp->sigs[i];
 		if (strcmp(s->name, vkey->name) ||
 		    memcmp(s->keyid, vkey->keyid, LDG_KEYID_BYTES))
 			continue;
 		if (ldg_sig_verify(vkey->pk, (const uint8_t *)cp->text,
-				   cp->text_len, s->sig) == 0)
-			return 0;
-		rc = -EBADMSG;
+				   cp->text_len, s->sig))
+			return -EBADMSG;
+		rc = 0;
 	}
 	return rc;
 }

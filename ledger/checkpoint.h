@@ -46,12 +46,16 @@ int ldg_checkpoint_make(const char *origin, uint64_t size,
 			const struct ldg_signer *k, char **out,
 			struct ldg_err *err);
 
-/* Parses a checkpoint; signatures are not checked here. */
+/* Parses a checkpoint; signatures are not checked here. A size of 0 or
+ * above 2^64 - 1 is refused (-EINVAL). */
 int ldg_checkpoint_parse(const char *text, size_t len,
 			 struct ldg_checkpoint *out, struct ldg_err *err);
 
-/* 0 when a signature line by vkey (name and key id) verifies, -ENOENT
- * when there is none by that key, -EBADMSG when it does not verify. */
+/* 0 when the note has signature lines by vkey (name and key id) and
+ * every one of them verifies; -ENOENT when there is none by that key;
+ * -EBADMSG when any of them does not verify: as Go's note.Open, a bad
+ * signature by a known key rejects the note, even when another line
+ * verifies. */
 __attribute__((warn_unused_result)) int
 ldg_checkpoint_verify(const struct ldg_checkpoint *cp,
 		      const struct ldg_vkey *vkey);

@@ -65,17 +65,29 @@ static int parse_note_key(const char *text, char *name, uint8_t keyid[4],
 		return -EINVAL;
 	if (p2 - p1 - 1 != 8)
 		return ldg_err_set(err, -EINVAL,
-				   "not a key: key id must be 8 hex digits");
+				   "not a key: key id must be 8 lower-case hex "
+				   "digits");
 	memcpy(idhex, p1 + 1, 8);
 	idhex[8] = '\0';
 	/* lowercase only: a key has one text form, as entries record it */
 	if (strspn(idhex, "0123456789abcdef") != 8 || ldg_unhex(idhex, keyid, 4))
 		return ldg_err_set(err, -EINVAL,
-				   "not a key: key id must be 8 hex digits");
-	blen = strcspn(p2 + 1, "\r\n");
-	if (p2[1 + blen] == '\r' || (p2[1 + blen] == '\n' && p2[2 + blen]))
+				   "not a key: key id must be 8 lower-case hex "
+				   "digits");
+	/* one line, with at most a single \n: a key has one text form */
+	blen = strcspn(p2 + 1, " \t\r\n");
+	if (p2[1 + blen] == ' ' || p2[1 + blen] == '\t')
 		return ldg_err_set(err, -EINVAL,
-				   "not a key: expected exactly one line");
+				   "not a key: white space after the key");
+	if (p2[1 + blen] == '\r')
+		return ldg_err_set(err, -EINVAL,
+				   "not a key: the line ends in \\r\\n (CRLF); "
+				   "end it with \\n alone");
+	if (p2[1 + blen] == '\n' && p2[2 + blen])
+		return ldg_err_set(err, -EINVAL,
+				   "not a key: more after the key's line (a "
+				   "blank line or a second line); a key is "
+				   "one line");
 	/* exactly 44 base64 characters: the one text form of 33 bytes */
 	if (blen != B64_33 ||
 	    strspn(p2 + 1, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -117,56 +129,28 @@ int ldg_vkey_parse(const char *text, struct ldg_vkey *out,
 	return 0;
 }
 
-/* Reads a small file whole into buf (NUL-terminated); with secret set,
- * also refuses group/other access. */
+/* Reads a key file whole into buf (NUL-terminated), exactly as it is:
+ * the parser refuses anything but one line (format.md section 7). With
+ * secret set, also refuses group/other access. */
 static int read_small(const char *path, char *buf, size_t cap, bool secret,
 		      struct ldg_err *err)
 {
 	struct stat st;
-	ssize_t n;
-	int fd;
-	int rc = 0;
+	size_t n;
+	int rc;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return ldg_err_set(err, -errno, "%s: %s", path,
-				   strerror(errno));
-	if (fstat(fd, &st)) {
-		rc = ldg_err_set(err, -errno, "%s: %s", path, strerror(errno));
-		goto out_close;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		rc = ldg_err_set(err, -EINVAL, "%s: not a regular file", path);
-		goto out_close;
-	}
-	n = read(fd, buf, cap - 1);
-	if (n < 0) {
-		rc = ldg_err_set(err, -errno, "%s: %s", path, strerror(errno));
-		goto out_close;
-	}
-	if ((size_t)n == cap - 1) {
-		rc = ldg_err_set(err, -EINVAL, "%s: too large for a key file",
-				 path);
-		goto out_close;
-	}
-	buf[n] = '\0';
-	/* a file may end in CRLF or blank lines (editors, CI secrets): the
-	 * key is its first line, and nothing but white space may follow */
-	while (n > 0 && strchr(" \t\r\n", buf[n - 1]))
-		buf[--n] = '\0';
+	rc = ldg_read_small(path, "a key file", buf, cap, &n, &st, err);
+	if (rc)
+		return rc;
 	/* a key file open to others is refused, as ssh does; what is not a
 	 * private key at all is the caller's to say */
 	if (secret && (st.st_mode & 077) &&
-	    strncmp(buf, PRIV_PREFIX, strlen(PRIV_PREFIX)) == 0) {
-		rc = ldg_err_set(err, -EACCES,
-				 "%s: permissions %04o are too open for a "
-				 "private key; run chmod 600 %s", path,
-				 (unsigned)(st.st_mode & 07777), path);
-		goto out_close;
-	}
-out_close:
-	close(fd);
-	return rc;
+	    strncmp(buf, PRIV_PREFIX, strlen(PRIV_PREFIX)) == 0)
+		return ldg_err_set(err, -EACCES,
+				   "%s: permissions %04o are too open for a "
+				   "private key; run chmod 600 %s", path,
+				   (unsigned)(st.st_mode & 07777), path);
+	return 0;
 }
 
 int ldg_vkey_load(const char *path_or_text, struct ldg_vkey *out,
@@ -176,11 +160,14 @@ int ldg_vkey_load(const char *path_or_text, struct ldg_vkey *out,
 	int rc;
 
 	if (access(path_or_text, F_OK) != 0 && strchr(path_or_text, '+')) {
-		if (!strchr(path_or_text, '/'))
-			return ldg_vkey_parse(path_or_text, out, err);
-		/* base64 has '/' too: text that parses is a key, not a path */
-		if (ldg_vkey_parse(path_or_text, out, NULL) == 0)
-			return 0;
+		/* no such file: text with a '+' before any '/' (a key name
+		 * has no '/'; base64 may) is a key, and why it is not a
+		 * valid one is the answer; else the read says what is
+		 * missing */
+		rc = ldg_vkey_parse(path_or_text, out, err);
+		if (rc == 0 || strcspn(path_or_text, "+") <
+				       strcspn(path_or_text, "/"))
+			return rc;
 	}
 	rc = read_small(path_or_text, buf, sizeof(buf), false, err);
 	if (rc)

@@ -161,6 +161,68 @@ int ldg_check_value(const char *s, size_t len, struct ldg_err *err)
 	return 0;
 }
 
+uint32_t ldg_text_display_control(const char *s, size_t len, size_t *at,
+				  size_t *n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	for (size_t i = 0; i < len; i++) {
+		uint32_t cp;
+		/* all of them are 2- or 3-byte sequences: d8 9c, e2 80 xx,
+		 * e2 81 xx */
+		if (p[i] == 0xd8 && i + 1 < len && p[i + 1] == 0x9c) {
+			cp = 0x061c;
+			*n = 2;
+		} else if (p[i] == 0xe2 && i + 2 < len &&
+			   (p[i + 1] == 0x80 || p[i + 1] == 0x81)) {
+			cp = 0x2000 | (uint32_t)(p[i + 1] & 0x3f) << 6 |
+			     (p[i + 2] & 0x3f);
+			*n = 3;
+			if (!(cp == 0x200e || cp == 0x200f || cp == 0x2028 ||
+			      cp == 0x2029 || (cp >= 0x202a && cp <= 0x202e) ||
+			      (cp >= 0x2066 && cp <= 0x2069)))
+				continue;
+		} else {
+			continue;
+		}
+		*at = i;
+		return cp;
+	}
+	return 0;
+}
+
+/* The writers' rule on top of the format's (format.md section 14). */
+static int check_display(const char *what, const char *s, size_t len,
+			 struct ldg_err *err)
+{
+	size_t at, n;
+	uint32_t cp = ldg_text_display_control(s, len, &at, &n);
+
+	if (cp)
+		return ldg_err_set(err, -EINVAL,
+				   "invalid %s: U+%04X at byte %zu is a %s "
+				   "control, which makes text display other "
+				   "than it is; leave it out", what,
+				   (unsigned)cp, at,
+				   cp == 0x2028 || cp == 0x2029 ? "line-break"
+								: "bidi");
+	return 0;
+}
+
+int ldg_check_new_value(const char *s, size_t len, struct ldg_err *err)
+{
+	if (ldg_check_value(s, len, err))
+		return -EINVAL;
+	return check_display("value", s, len, err);
+}
+
+int ldg_check_new_reason(const char *s, struct ldg_err *err)
+{
+	if (ldg_check_reason(s, err))
+		return -EINVAL;
+	return check_display("reason", s, strlen(s), err);
+}
+
 int ldg_check_reason(const char *s, struct ldg_err *err)
 {
 	size_t len = strlen(s);

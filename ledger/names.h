@@ -19,6 +19,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "err.h"
 
@@ -36,6 +37,12 @@ int ldg_check_target(const char *s, struct ldg_err *err);
 int ldg_check_key(const char *s, struct ldg_err *err);
 int ldg_check_value(const char *s, size_t len, struct ldg_err *err);
 int ldg_check_reason(const char *s, struct ldg_err *err);
+/* What a writer accepts in a new value or reason: the format's rule
+ * above (which every stored entry meets), and no display control
+ * (ldg_text_display_control). Old entries may hold one: readers escape
+ * them in text output. */
+int ldg_check_new_value(const char *s, size_t len, struct ldg_err *err);
+int ldg_check_new_reason(const char *s, struct ldg_err *err);
 int ldg_check_keyname(const char *s, struct ldg_err *err);
 int ldg_check_origin(const char *s, struct ldg_err *err);
 int ldg_check_scope(const char *s, struct ldg_err *err);
@@ -43,6 +50,15 @@ int ldg_check_scope(const char *s, struct ldg_err *err);
 /* True when text[0..len) is valid UTF-8 without control characters
  * (C0, DEL, C1). */
 bool ldg_text_ok(const char *s, size_t len);
+
+/* The first character of valid UTF-8 text[0..len) that changes how the
+ * text around it is displayed: Unicode's Bidi_Control set (U+061C,
+ * U+200E, U+200F, U+202A-U+202E, U+2066-U+2069), which reorders a
+ * line, and the line and paragraph separators U+2028, U+2029, which
+ * break it. Returns its code point with its offset in *at and its
+ * length in bytes in *n, or 0 when there is none. */
+uint32_t ldg_text_display_control(const char *s, size_t len, size_t *at,
+				  size_t *n);
 
 /* True when the space-separated scope list holds the scope '*' itself
  * (not merely a glob such as '?' that matches the string "*"): the scope

@@ -234,8 +234,8 @@ static int check_user_meta(const struct ldg_kv *meta, size_t n,
 					   "metadata key \"%s\" is reserved",
 					   meta[i].key);
 		if (!meta[i].value ||
-		    ldg_check_value(meta[i].value, strlen(meta[i].value),
-				    err)) {
+		    ldg_check_new_value(meta[i].value, strlen(meta[i].value),
+					err)) {
 			ldg_err_prefix(err, "metadata %s", meta[i].key);
 			return -EINVAL;
 		}
@@ -252,8 +252,12 @@ static int add_meta(struct ldg_entry *e, const struct ldg_kv *meta, size_t n,
 			return ldg_err_set(err, -EINVAL,
 					   "metadata key \"%s\" given twice",
 					   meta[i].key);
+		if (rc == -ENOMEM)
+			return ldg_err_set(err, rc, "out of memory");
 		if (rc)
-			return ldg_err_set(err, rc, "too much metadata");
+			return ldg_err_set(err, rc, "too much metadata: an "
+					   "entry holds at most %d metadata "
+					   "pairs", LDG_META_MAX);
 	}
 	return 0;
 }
@@ -395,13 +399,18 @@ static int build_set(const struct set_arg *a, const struct ldg_values *now,
 		if (rc == -EEXIST)
 			rc = ldg_err_set(err, -EINVAL,
 					 "key \"%s\" given twice", key);
+		else if (rc == -ENOMEM)
+			rc = ldg_err_set(err, rc, "out of memory");
 		else if (rc)
-			rc = ldg_err_set(err, rc, "too many changes");
+			rc = ldg_err_set(err, rc, "too many changes: an entry "
+					 "holds at most %d", LDG_CHANGES_MAX);
 	}
 	if (!rc)
 		rc = add_meta(e, a->meta, a->n_meta, err);
-	if (!rc && a->force && now->lock_seq)
-		rc = ldg_entry_add_meta(e, "forced", "true");
+	if (!rc && a->force && now->lock_seq) {
+		struct ldg_kv forced = { .key = "forced", .value = "true" };
+		rc = add_meta(e, &forced, 1, err);
+	}
 	if (rc) {
 		ldg_entry_free(e);
 		return rc;
@@ -441,7 +450,8 @@ static int check_write_args(const char *target, const char *reason,
 			    const struct ldg_kv *meta, size_t n_meta,
 			    struct ldg_err *err)
 {
-	if (ldg_check_target(target, err) || ldg_check_reason(reason, err))
+	if (ldg_check_target(target, err) ||
+	    ldg_check_new_reason(reason, err))
 		return -EINVAL;
 	return check_user_meta(meta, n_meta, err);
 }
@@ -459,8 +469,9 @@ static int check_set_arg(const struct set_arg *a, struct ldg_err *err)
 		if (ldg_check_key(key, err))
 			return -EINVAL;
 		if (a->kv && (!a->kv[i].value ||
-			      ldg_check_value(a->kv[i].value,
-					      strlen(a->kv[i].value), err))) {
+			      ldg_check_new_value(a->kv[i].value,
+						  strlen(a->kv[i].value),
+						  err))) {
 			ldg_err_prefix(err, "%s", key);
 			return -EINVAL;
 		}
@@ -578,8 +589,11 @@ static int build_rollback(const char *target, const struct ldg_values *then,
 			rc = ldg_entry_add_change(e, now->v[i].key, NULL);
 	if (rc) {
 		ldg_entry_free(e);
-		return ldg_err_set(err, rc, "%s: too many changes to restore",
-				   target);
+		if (rc == -ENOMEM)
+			return ldg_err_set(err, rc, "out of memory");
+		return ldg_err_set(err, rc, "%s: too many changes to restore "
+				   "(an entry holds at most %d)", target,
+				   LDG_CHANGES_MAX);
 	}
 	if (e->n_changes) {
 		snprintf(to, sizeof(to), "%llu", (unsigned long long)to_seq);
@@ -714,7 +728,7 @@ int ldg_rollback(struct ldg_store *s, const struct ldg_signer *k,
 	if (strchr(what, '/') ? ldg_check_target(what, err)
 			      : ldg_check_cluster(what, err))
 		return -EINVAL;
-	if (ldg_check_reason(reason, err) ||
+	if (ldg_check_new_reason(reason, err) ||
 	    check_user_meta(meta, n_meta, err))
 		return -EINVAL;
 	if (to < 1)
@@ -838,7 +852,7 @@ int ldg_key_add(struct ldg_store *s, const struct ldg_signer *k,
 	char vk[LDG_VKEY_TEXT_MAX];
 	int rc;
 
-	if (ldg_check_reason(reason, err))
+	if (ldg_check_new_reason(reason, err))
 		return -EINVAL;
 	a.e = new_entry(LDG_KIND_KEY_ADD, "", reason, err);
 	if (!a.e)
@@ -870,7 +884,8 @@ int ldg_key_revoke(struct ldg_store *s, const struct ldg_signer *k,
 	struct append_arg a = { .revoke = name };
 	int rc;
 
-	if (ldg_check_keyname(name, err) || ldg_check_reason(reason, err))
+	if (ldg_check_keyname(name, err) ||
+	    ldg_check_new_reason(reason, err))
 		return -EINVAL;
 	a.e = new_entry(LDG_KIND_KEY_REVOKE, "", reason, err);
 	if (!a.e)

@@ -22,6 +22,43 @@ void ldg_signer_name(struct ldg_read *r, const struct ldg_entry *e, char *out,
 	snprintf(out, outlen, "%s", hex);
 }
 
+/* Text output names each display control (names.h) as "<U+202E>"
+ * instead of passing it to the terminal: writers refuse them, but an
+ * older ledger may hold them, and a table that reorders or breaks its
+ * own lines would lie. JSON and YAML carry values exactly. In place on
+ * the malloc'd *buf of *len bytes; 0 or -ENOMEM. */
+static int escape_display(char **buf, size_t *len)
+{
+	size_t at, n, done = 0;
+	uint32_t cp;
+	FILE *f;
+	char *out = NULL;
+	size_t olen = 0;
+
+	cp = ldg_text_display_control(*buf, *len, &at, &n);
+	if (!cp)
+		return 0;
+	f = open_memstream(&out, &olen);
+	if (!f)
+		return -ENOMEM;
+	while (cp) {
+		fwrite(*buf + done, 1, at, f);
+		fprintf(f, "<U+%04X>", (unsigned)cp);
+		done += at + n;
+		cp = ldg_text_display_control(*buf + done, *len - done, &at,
+					      &n);
+	}
+	fwrite(*buf + done, 1, *len - done, f);
+	if (fclose(f)) {
+		free(out);
+		return -ENOMEM;
+	}
+	free(*buf);
+	*buf = out;
+	*len = olen;
+	return 0;
+}
+
 int ldg_render_changes(const struct ldg_entry *e, char **out)
 {
 	size_t len = 0;
@@ -193,7 +230,7 @@ int ldg_render_show(struct ldg_read *r, uint64_t seq, bool json, char **out,
 		fprintf(f, "  %s = %s\n", e->meta[i].key, e->meta[i].value);
 	fprintf(f, "signature: %s\n", sh);
 	ldg_entry_free(e);
-	if (fclose(f))
+	if (fclose(f) || escape_display(out, len))
 		return ldg_err_set(err, -ENOMEM, "out of memory");
 	return 0;
 }
@@ -234,8 +271,14 @@ static size_t text_width(const char *s)
 static int table_render(struct table *t, char **out, size_t *len)
 {
 	size_t width[16] = { 0 };
-	FILE *f = open_memstream(out, len);
+	FILE *f = NULL;
 
+	for (size_t i = 0; i < t->rows * t->cols; i++) {
+		size_t clen = strlen(t->cell[i]);
+		if (escape_display(&t->cell[i], &clen))
+			goto out_free;
+	}
+	f = open_memstream(out, len);
 	for (size_t i = 0; i < t->rows * t->cols; i++) {
 		size_t w = text_width(t->cell[i]);
 		if (w > width[i % t->cols])
@@ -251,6 +294,7 @@ static int table_render(struct table *t, char **out, size_t *len)
 				fprintf(f, "%s\n", s);
 		}
 	}
+out_free:
 	for (size_t i = 0; i < t->rows * t->cols; i++)
 		free(t->cell[i]);
 	free(t->cell);
@@ -728,7 +772,7 @@ int ldg_render_state(struct ldg_read *r, const char *scope, uint64_t at,
 		ldg_values_free(&v);
 	}
 	ldg_strv_free(targets, n);
-	if (f && fclose(f) && !rc)
+	if (f && (fclose(f) || escape_display(out, len)) && !rc)
 		rc = ldg_err_set(err, -ENOMEM, "out of memory");
 	if (rc) {
 		if (f)
@@ -810,7 +854,7 @@ int ldg_render_diff(struct ldg_read *r, uint64_t a, uint64_t b,
 		ldg_values_free(&va);
 	}
 	ldg_strv_free(targets, n);
-	if (f && fclose(f) && !rc)
+	if (f && (fclose(f) || escape_display(out, len)) && !rc)
 		rc = -ENOMEM;
 	if (rc) {
 		if (f)

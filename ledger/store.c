@@ -504,6 +504,43 @@ int ldg_merkle_root_at(struct ldg_read *r, uint64_t size,
 	return 0;
 }
 
+int ldg_merkle_check_tail(struct ldg_read *r, uint64_t size, uint64_t *bad)
+{
+	uint8_t node[LDG_HASH_BYTES], left[LDG_HASH_BYTES];
+	uint8_t right[LDG_HASH_BYTES], want[LDG_HASH_BYTES];
+	uint64_t offset = 0;
+	int rc;
+
+	/* each perfect subtree the root is made of, largest first: its
+	 * right edge, from its top down to the leaf hashed from the
+	 * stored entry bytes */
+	for (int level = 63; level >= 1; level--) {
+		uint64_t last;
+		if (!(size >> level & 1))
+			continue;
+		last = offset + ((uint64_t)1 << level) - 1;
+		for (int l = level; l >= 1; l--) {
+			uint64_t j = last >> l;
+			rc = merkle_get(r, (unsigned)l, j, node);
+			if (!rc)
+				rc = merkle_get(r, (unsigned)l - 1, 2 * j,
+						left);
+			if (!rc)
+				rc = merkle_get(r, (unsigned)l - 1, 2 * j + 1,
+						right);
+			if (rc)
+				return rc;
+			ldg_merkle_node(left, right, want);
+			if (memcmp(node, want, LDG_HASH_BYTES)) {
+				*bad = last + 1;
+				return -EBADMSG;
+			}
+		}
+		offset += (uint64_t)1 << level;
+	}
+	return 0;
+}
+
 int ldg_head(struct ldg_read *r, uint64_t *seq, uint8_t hash[LDG_HASH_BYTES])
 {
 	MDB_cursor *c;

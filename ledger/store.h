@@ -94,6 +94,15 @@ int ldg_entry_hash_at(struct ldg_read *r, uint64_t seq,
 /* RFC 6962 root of the first size entries, from stored subtree hashes. */
 int ldg_merkle_root_at(struct ldg_read *r, uint64_t size,
 		       uint8_t root[LDG_HASH_BYTES]);
+/* The cheap check of the stored tree that `checkpoint --no-verify` makes
+ * before signing ldg_merkle_root_at(size): every stored node on the
+ * right edge of each perfect subtree the root is made of is the hash of
+ * its two children, down to the leaves hashed from the entry bytes. 0,
+ * or -EBADMSG with *bad the seq of the last entry under the first node
+ * that does not match; other errors when nodes cannot be read. It proves
+ * the stored root is the tree of the stored entries along that edge
+ * only: the full check is ldg_verify(). */
+int ldg_merkle_check_tail(struct ldg_read *r, uint64_t size, uint64_t *bad);
 
 /* A target's values at a point of the log. */
 struct ldg_value {

@@ -1,9 +1,11 @@
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "util.h"
 
@@ -112,4 +114,72 @@ int ldg_mkdir_p(const char *path, unsigned mode)
 	if (mkdir(buf, (mode_t)mode) && errno != EEXIST)
 		return -errno;
 	return 0;
+}
+
+static const char *file_kind(mode_t m)
+{
+	if (S_ISFIFO(m))
+		return "a FIFO";
+	if (S_ISDIR(m))
+		return "a directory";
+	if (S_ISCHR(m))
+		return "a character device";
+	if (S_ISBLK(m))
+		return "a block device";
+	if (S_ISSOCK(m))
+		return "a socket";
+	return "not a regular file";
+}
+
+int ldg_read_small(const char *path, const char *what, char *buf, size_t cap,
+		   size_t *len, struct stat *st, struct ldg_err *err)
+{
+	struct stat sb;
+	size_t n = 0;
+	int fd, fl, rc = 0;
+
+	/* O_NONBLOCK: opening a FIFO for reading would wait for a writer */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0)
+		return ldg_err_set(err, -errno, "%s: %s", path,
+				   strerror(errno));
+	if (fstat(fd, &sb)) {
+		rc = ldg_err_set(err, -errno, "%s: %s", path, strerror(errno));
+		goto out_close;
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		rc = ldg_err_set(err, -EINVAL, "%s: is %s, not a regular file",
+				 path, file_kind(sb.st_mode));
+		goto out_close;
+	}
+	fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK)) {
+		rc = ldg_err_set(err, -errno, "%s: %s", path, strerror(errno));
+		goto out_close;
+	}
+	while (n < cap - 1) {
+		ssize_t r = read(fd, buf + n, cap - 1 - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			rc = ldg_err_set(err, -errno, "%s: %s", path,
+					 strerror(errno));
+			goto out_close;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	if (n == cap - 1) {
+		rc = ldg_err_set(err, -EFBIG, "%s: too large for %s", path,
+				 what);
+		goto out_close;
+	}
+	buf[n] = '\0';
+	*len = n;
+	if (st)
+		*st = sb;
+out_close:
+	close(fd);
+	return rc;
 }

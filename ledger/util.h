@@ -7,6 +7,9 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
+
+#include "err.h"
 
 /* Writes 2*len lowercase hex digits and a NUL into out. */
 void ldg_hex(const uint8_t *in, size_t len, char *out);
@@ -28,5 +31,15 @@ int ldg_mkdir_p(const char *path, unsigned mode);
 
 /* Parses a decimal sequence number 1..2^63; returns 0 or -EINVAL. */
 int ldg_parse_seq(const char *s, uint64_t *out);
+
+/* Reads the small regular file at path whole into buf (NUL-terminated;
+ * its length in *len, its stat in *st when st is not NULL). Anything but
+ * a regular file (a FIFO, a device, a directory, a socket) is refused
+ * with -EINVAL before a read could block: the file is opened with
+ * O_NONBLOCK and checked with fstat first. A file of cap - 1 bytes or
+ * more is -EFBIG ("too large for what", what names the expected file).
+ * Every message starts with path. */
+int ldg_read_small(const char *path, const char *what, char *buf, size_t cap,
+		   size_t *len, struct stat *st, struct ldg_err *err);
 
 #endif

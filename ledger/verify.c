@@ -195,11 +195,18 @@ static int replay_one(struct replay *p, uint64_t seq, const MDB_val *k,
 	char detail[LDG_ERR_MSG_MAX];
 	int rc;
 
-	if (k->mv_size != 8 || ldg_get_be64(k->mv_data) != seq) {
+	if (k->mv_size != 8) {
+		char hex[2 * 32 + 1];
+		ldg_hex(k->mv_data, k->mv_size < 32 ? k->mv_size : 32, hex);
+		snprintf(detail, sizeof(detail), "%zu-byte key %s%s",
+			 k->mv_size, hex, k->mv_size > 32 ? "..." : "");
+		fail(p->rep, seq, "is stored under a %s, not an 8-byte seq: "
+		     "the entries database was edited", detail);
+		return -EBADMSG;
+	}
+	if (ldg_get_be64(k->mv_data) != seq) {
 		snprintf(detail, sizeof(detail), "%llu",
-			 k->mv_size == 8 ? (unsigned long long)ldg_get_be64(
-						   k->mv_data)
-					 : 0ULL);
+			 (unsigned long long)ldg_get_be64(k->mv_data));
 		fail(p->rep, seq, "missing: the next stored entry is %s",
 		     detail);
 		return -EBADMSG;
@@ -367,22 +374,33 @@ int ldg_entry_prove(struct ldg_read *r, uint64_t seq,
 	return 0;
 }
 
-/* True when a signature line of cp verifies with the key of its name in
+/* 1 when a signature line of cp verifies with the key of its name in
  * the keyring r sees, a key that was there by the checkpoint's size (and,
- * when trusted_now, is not revoked). */
-static bool signed_by_keyring(struct ldg_read *r,
-			      const struct ldg_checkpoint *cp,
-			      bool trusted_now)
+ * when trusted_now, is not revoked); 0 when none does; -EBADMSG when a
+ * line by a key of that keyring does not verify, which rejects the note
+ * whatever else verifies (as Go's note.Open), with the key's name in
+ * *bad. */
+static int signed_by_keyring(struct ldg_read *r,
+			     const struct ldg_checkpoint *cp, bool trusted_now,
+			     const char **bad)
 {
 	struct ldg_keyinfo ki;
+	int found = 0;
 
-	for (size_t s = 0; s < cp->n_sigs; s++)
-		if (ldg_keyring_by_name(r, cp->sigs[s].name, &ki) == 0 &&
-		    ki.added_seq <= cp->size &&
-		    !(trusted_now && ki.revoked_seq) &&
-		    ldg_checkpoint_verify(cp, &ki.vkey) == 0)
-			return true;
-	return false;
+	for (size_t s = 0; s < cp->n_sigs; s++) {
+		int rc;
+		if (ldg_keyring_by_name(r, cp->sigs[s].name, &ki))
+			continue;
+		rc = ldg_checkpoint_verify(cp, &ki.vkey);
+		if (rc == -EBADMSG) {
+			*bad = cp->sigs[s].name;
+			return -EBADMSG;
+		}
+		if (rc == 0 && ki.added_seq <= cp->size &&
+		    !(trusted_now && ki.revoked_seq))
+			found = 1;
+	}
+	return found;
 }
 
 int ldg_checkpoint_check(struct ldg_read *r, const struct ldg_checkpoint *cp,
@@ -390,7 +408,9 @@ int ldg_checkpoint_check(struct ldg_read *r, const struct ldg_checkpoint *cp,
 {
 	const char *origin = ldg_store_origin(r->s);
 	uint8_t root[LDG_HASH_BYTES];
+	const char *bad = NULL;
 	uint64_t head;
+	int sigs;
 
 	if (strcmp(cp->origin, origin))
 		return ldg_err_set(err, -EINVAL,
@@ -403,7 +423,12 @@ int ldg_checkpoint_check(struct ldg_read *r, const struct ldg_checkpoint *cp,
 				   "checkpoint has %llu entries, the ledger "
 				   "%llu", (unsigned long long)cp->size,
 				   (unsigned long long)head);
-	if (!signed_by_keyring(r, cp, true))
+	sigs = signed_by_keyring(r, cp, true, &bad);
+	if (sigs < 0)
+		return ldg_err_set(err, -EACCES,
+				   "checkpoint has an invalid signature by key "
+				   "\"%s\" of this ledger", bad);
+	if (!sigs)
 		return ldg_err_set(err, -EACCES,
 				   "checkpoint is not signed by a trusted key "
 				   "of this ledger");
@@ -425,6 +450,8 @@ static int check_checkpoints(struct replay *p, uint64_t head)
 
 	for (size_t i = 0; i < o->n_checkpoints; i++) {
 		const struct ldg_checkpoint *cp = &o->checkpoints[i];
+		const char *bad = NULL;
+		int sigs;
 
 		rep->bad_checkpoint = (int)i;
 		if (strcmp(cp->origin, rep->origin)) {
@@ -434,7 +461,15 @@ static int check_checkpoints(struct replay *p, uint64_t head)
 				 rep->origin);
 			return -EBADMSG;
 		}
-		if (!signed_by_keyring(&p->scratch, cp, false)) {
+		sigs = signed_by_keyring(&p->scratch, cp, false, &bad);
+		if (sigs < 0) {
+			snprintf(rep->problem, sizeof(rep->problem),
+				 "checkpoint of size %llu has an invalid "
+				 "signature by key \"%s\" of this ledger",
+				 (unsigned long long)cp->size, bad);
+			return -EBADMSG;
+		}
+		if (!sigs) {
 			snprintf(rep->problem, sizeof(rep->problem),
 				 "checkpoint of size %llu is not signed by a "
 				 "key of this ledger",
@@ -488,6 +523,7 @@ int ldg_verify(struct ldg_store *s, const struct ldg_verify_opts *opts,
 	MDB_cursor *cur = NULL;
 	MDB_val k, v;
 	uint64_t seq = 0, head;
+	int head_rc;
 	int rc, mrc;
 
 	memset(rep, 0, sizeof(*rep));
@@ -500,11 +536,9 @@ int ldg_verify(struct ldg_store *s, const struct ldg_verify_opts *opts,
 		goto out_roots;
 	/* not the head's hash from the merkle index: that is derived data
 	 * under test, possibly missing; the replay computes it (prev) */
-	rc = ldg_head(p.real, &head, NULL);
-	if (rc) {
-		ldg_err_set(err, rc, "cannot read the head");
-		goto out_read;
-	}
+	head_rc = ldg_head(p.real, &head, NULL);
+	if (head_rc)
+		head = 0; /* a last key that is no seq: the replay names it */
 	rep->head = head;
 
 	rc = scratch_dir(dir, sizeof(dir));
@@ -572,6 +606,13 @@ int ldg_verify(struct ldg_store *s, const struct ldg_verify_opts *opts,
 	if (q.bad_seq)
 		fail(rep, q.bad_seq, "%s", "bad signature");
 	rep->entries = rc ? rep->bad_seq - 1 : seq;
+	if (head_rc) {
+		rep->head = seq; /* records seen: the best head there is */
+		if (!rep->problem[0]) {
+			rc = ldg_err_set(err, head_rc, "cannot read the head");
+			goto out_txn;
+		}
+	}
 	if (rep->problem[0]) {
 		rc = -EBADMSG;
 		goto out_txn;

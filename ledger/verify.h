@@ -79,7 +79,9 @@ ldg_entry_prove(struct ldg_read *r, uint64_t seq,
  * signature by a key of the keyring (there by that size, not revoked),
  * and the Merkle root of the first size entries (from the stored tree:
  * ldg_verify() is the full check). -EINVAL wrong origin or size, -EACCES
- * not signed by a trusted key, -EBADMSG another root; reason in err. */
+ * not signed by a trusted key or a signature line by a key of the
+ * keyring that does not verify (as Go's note.Open, that rejects the
+ * note), -EBADMSG another root; reason in err. */
 __attribute__((warn_unused_result)) int
 ldg_checkpoint_check(struct ldg_read *r, const struct ldg_checkpoint *cp,
 		     struct ldg_err *err);

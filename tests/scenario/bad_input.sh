@@ -29,6 +29,15 @@ for i in $(seq 1 300); do
 	BIGARGS+=("k$i=$V4000")
 done
 N65=$(rep n 65)
+# 1001 changes and 65 metadata pairs: one over the entry's limits
+MANY=()
+for i in $(seq 1 1001); do
+	MANY+=("k$i=v")
+done
+META65=()
+for i in $(seq 1 65); do
+	META65+=(--meta "m$i=v")
+done
 
 init_ledger example.com/deploy/bad-input
 run ledger set staging/api image.tag=v1 -m "a value"
@@ -48,6 +57,15 @@ mkdir -p "$T/foreign"
 printf 'VERSION=3\nformat=bytevalue\ntype=btree\nHEADER=END\n 666f6f\n 626172\nDATA=END\n' |
 	mdb_load -s other "$T/foreign" || fail "mdb_load failed"
 echo "not a directory" >"$T/afile"
+# a FIFO no one writes to: a read of it would wait forever (the rows that
+# name it run under timeout, so a hang fails rather than hangs the test)
+mkfifo "$T/fifo"
+# key files that are not exactly one line (format.md section 7)
+printf '%s\r\n' "$(cat "$ADMIN")" >"$T/crlf.key"
+printf '%s \n' "$(cat "$ADMIN")" >"$T/space.key"
+printf '%s\n\n' "$(cat "$ADMIN")" >"$T/blank.key"
+chmod 600 "$T/crlf.key" "$T/space.key" "$T/blank.key"
+printf '%s\r\n' "$(cat "$T/keys/other.pub")" >"$T/crlf.pub"
 
 L() {
 	"$LEDGER" "$@"
@@ -138,6 +156,8 @@ cat >"$T/table" <<'EOF'
 2|invalid value|L set staging/api $'k=\x80' -m x
 2|invalid value|L set staging/api ok=fine $'k=\xff' -m x
 2|too large|L set staging/big "${BIGARGS[@]}" -m "over 1 MiB"
+2|too many changes: an entry holds at most 1000$|L set staging/many "${MANY[@]}" -m "1001 keys"
+2|too many --meta options \(at most 64\)|L set staging/api k=v -m x "${META65[@]}"
 # --- reasons
 2|-m REASON|L set staging/api k=v
 2|reason|L set staging/api k=v -m ""
@@ -265,6 +285,18 @@ cat >"$T/table" <<'EOF'
 2|nope.key|L set staging/api k=v -m x --key "$T/nope.key"
 2||L set staging/api k=v -m x --key "$T"
 2||L checkpoint --key "$PUB"
+2|fifo: is a FIFO, not a regular file$|timeout 60 "$LEDGER" set staging/api k=v -m x --key "$T/fifo"
+2|fifo: is a FIFO, not a regular file$|timeout 60 "$LEDGER" checkpoint --key "$T/fifo"
+2|fifo: is a FIFO, not a regular file$|timeout 60 "$LEDGER" key add "$T/fifo" --role deployer --scope '*' -m x
+2|fifo: is a FIFO, not a regular file$|timeout 60 "$LEDGER" verify --checkpoint "$T/fifo"
+2|empty: is a directory, not a regular file$|L verify --checkpoint "$T/empty"
+2|is a directory, not a regular file$|L set staging/api k=v -m x --key "$T"
+2|/dev/zero: is a character device, not a regular file$|L key add /dev/zero --role deployer --scope '*' -m x
+2|crlf.key: not a key: the line ends in .r.n \(CRLF\)|L set staging/api k=v -m x --key "$T/crlf.key"
+2|space.key: not a key: white space after the key$|L set staging/api k=v -m x --key "$T/space.key"
+2|blank.key: not a key: more after the key's line|L set staging/api k=v -m x --key "$T/blank.key"
+2|crlf.pub: not a key: the line ends in .r.n \(CRLF\)|L key add "$T/crlf.pub" --role deployer --scope '*' -m x
+2|not a key: key id must be 8 lower-case hex digits$|L key add PeterNeumann+C74F20A3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW --role deployer --scope '*' -m x
 # --- environment
 2|no ledger|env LEDGER_DIR="$T/nope" "$LEDGER" get staging/api
 2|no ledger|env LEDGER_DIR="$T/nope" "$LEDGER" set staging/api k=v -m x

@@ -312,4 +312,18 @@ expect_out 'prod/api tag=p1'
 expect_rc 0 ledger verify --threads 2
 expect_out_match '^ok: 18 entries, head 18 '
 
+step "a rollback over more changes than an entry holds"
+export LEDGER_DIR=$T/wide
+expect_rc 0 ledger init --origin example.com/deploy/wide
+K1=() K2=()
+for i in $(seq 1 600); do K1+=("k$i=v"); done
+for i in $(seq 601 1200); do K2+=("k$i=v"); done
+expect_rc 0 ledger set staging/api "${K1[@]}" -m "600 keys"
+expect_rc 0 ledger set staging/api "${K2[@]}" -m "600 more"
+snapshot wide
+# back to seq 1 unsets 1200 keys: more than one entry's 1000
+expect_rc 2 ledger rollback staging/api --to 1 -m "too wide"
+expect_one_line_error 'staging/api: too many changes to restore \(an entry holds at most 1000\)$'
+assert_unchanged wide
+
 finish

@@ -120,10 +120,37 @@ case_3() {
 	expect_one_line_error '^ledger: checkpoint: refusing to sign: the ledger does not verify \(entry 2: '
 	check "no checkpoint written" [ ! -e "$T/bad.cp" ]
 	assert_unchanged cp
-	# --no-verify signs the stored head anyway, as documented
+	# --no-verify signs the stored head anyway, as documented: the
+	# stored tree (built when entry 2 was good) holds together
 	expect_rc 0 ledger checkpoint --no-verify -o "$T/unchecked.cp"
 }
 section "a flipped byte in a value" case_3
+
+case_3c() {
+	step "checkpoint --no-verify and a corrupted Merkle node"
+	local node
+	# the root of 8 entries is the stored node (level 3, index 0), key
+	# be64(7) || 03; its right edge runs down to entry 8
+	for key in 000000000000000703 000000000000000702 000000000000000701; do
+		fresh
+		node=$("$TAMPER" "$T/w" getdb merkle $key) || fail "no node $key"
+		case $node in *0) node=${node%?}1 ;; *) node=${node%?}0 ;; esac
+		tamper "$T/w" putdb merkle $key "$node"
+		snapshot nv
+		expect_rc 1 ledger checkpoint --no-verify -o "$T/nv.cp"
+		expect_one_line_error '^ledger: checkpoint: refusing to sign: the stored Merkle tree does not match the entries \(under entry 8\); run ledger verify$'
+		check "no checkpoint written" [ ! -e "$T/nv.cp" ]
+		assert_unchanged nv
+		expect_rc 1 ledger verify
+		expect_one_line_error '[Mm]erkle'
+	done
+	# and entry 8 rewritten behind the tree's back
+	fresh
+	tamper "$T/w" flip 8 -1
+	expect_rc 1 ledger checkpoint --no-verify -o "$T/nv.cp"
+	expect_one_line_error 'refusing to sign: the stored Merkle tree does not match the entries \(under entry 8\)'
+}
+section "checkpoint --no-verify and a corrupted Merkle node" case_3c
 
 case_3b() {
 	step "indexes built by another version"
@@ -235,6 +262,29 @@ case_9b() {
 	verify_fails 9 'seq 3|out of place'
 }
 section "an entry replayed after the head" case_9b
+
+case_9c() {
+	step "entries stored under 7- and 9-byte keys"
+	local e8
+	e8=$("$TAMPER" "$T/a" get 8) || fail "get 8"
+	# entry 8 moved to a 9-byte key: it sorts where 8 was
+	fresh
+	tamper "$T/w" putdb entries 000000000000000800 "$e8"
+	tamper "$T/w" del 8
+	verify_fails 8 'stored under a 9-byte key 000000000000000800, not an 8-byte seq'
+	# entry 8 moved to a 7-byte key: it sorts last, where the head is
+	# read from (verify used to stop at "cannot read the head", exit 2)
+	fresh
+	tamper "$T/w" putdb entries 00000000000008 "$e8"
+	tamper "$T/w" del 8
+	verify_fails 8 'stored under a 7-byte key 00000000000008,'
+	# an extra record under a 9-byte key after the head
+	fresh
+	tamper "$T/w" putdb entries 000000000000000800 "$e8"
+	verify_fails 9 'stored under a 9-byte key'
+	verify_fails 9 'stored under a 9-byte key' --threads 2
+}
+section "entries stored under 7- and 9-byte keys" case_9c
 
 case_10() {
 	local db=$1
@@ -350,6 +400,28 @@ case_16() {
 	run ledger verify --checkpoint "$T/cp-garbage"
 	check "a garbage checkpoint is refused" [ "$RC" -eq 1 -o "$RC" -eq 2 ]
 	expect_one_line_error 'cp-garbage'
+	# sizes: past 2^64 - 1 refused (not wrapped), 0 refused as such
+	sed '2s/.*/18446744073709551616/' "$T/cp8" >"$T/cp8-huge"
+	expect_rc 2 ledger verify --checkpoint "$T/cp8-huge"
+	expect_one_line_error 'cp8-huge: checkpoint: size 18446744073709551616 is larger than 2\^64 - 1$'
+	sed '2s/.*/0/' "$T/cp8" >"$T/cp8-zero"
+	expect_rc 2 ledger verify --checkpoint "$T/cp8-zero"
+	expect_one_line_error 'cp8-zero: checkpoint: size 0 \(an empty tree\)'
+	# cosigned by dep, a key of this ledger: both lines verify, accepted;
+	# dep's line spoiled, refused though admin's still verifies (as
+	# Go's note.Open)
+	expect_rc 0 ledger checkpoint --key "$T/keys/dep.key" -o "$T/cp8-dep"
+	cat "$T/cp8" >"$T/cp8-co"
+	tail -n 1 "$T/cp8-dep" >>"$T/cp8-co"
+	expect_rc 0 ledger verify --checkpoint "$T/cp8-co"
+	line=$(tail -n 1 "$T/cp8-dep")
+	c=${line: -10:1}
+	case $c in A) c=B ;; *) c=A ;; esac
+	{ cat "$T/cp8"; printf '%s%s%s\n' "${line:0:${#line}-10}" "$c" "${line: -9}"; } >"$T/cp8-cobad"
+	expect_rc 1 ledger verify --checkpoint "$T/cp8-cobad"
+	expect_one_line_error 'checkpoint of size 8 has an invalid signature by key "dep" of this ledger'
+	expect_rc 1 ledger verify --checkpoint "$T/cp8-cobad" --json
+	expect_json ok = false
 }
 section "a checkpoint edited by hand" case_16
 

@@ -131,13 +131,13 @@ static void test_round_trip_make_parse_verify(void **state)
 	free(text);
 }
 
-static void test_size_zero_and_large_sizes_round_trip(void **state)
+static void test_large_sizes_round_trip(void **state)
 {
-	static const uint64_t sizes[] = { 0, 1, 1000000,
+	static const uint64_t sizes[] = { 1, 1000000,
 					  18446744073709551615ull };
 
 	(void)state;
-	for (size_t i = 0; i < 4; i++) {
+	for (size_t i = 0; i < 3; i++) {
 		struct ldg_checkpoint *cp = malloc(sizeof(*cp));
 		char *text = make(sizes[i], alice);
 		assert_int_equal(ldg_checkpoint_parse(text, strlen(text), cp,
@@ -150,6 +150,61 @@ static void test_size_zero_and_large_sizes_round_trip(void **state)
 		free(cp);
 		free(text);
 	}
+}
+
+/* A size past 2^64 - 1 is refused, not wrapped; size 0 (an empty tree,
+ * which no ledger has) is refused with its own reason. */
+static void test_parse_refuses_size_zero_and_past_2_64(void **state)
+{
+	static const struct {
+		const char *size, *why;
+	} bad[] = {
+		{ "\n0\n", "size 0 (an empty tree)" },
+		{ "\n18446744073709551616\n", "larger than 2^64 - 1" },
+		{ "\n99999999999999999999\n", "larger than 2^64 - 1" },
+	};
+	char *text = make(1, alice);
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct ldg_checkpoint *cp = malloc(sizeof(*cp));
+		struct ldg_err err = { 0 };
+		char *t = replace(text, "\n1\n", bad[i].size);
+		assert_int_equal(ldg_checkpoint_parse(t, strlen(t), cp, &err),
+				 -EINVAL);
+		assert_non_null(strstr(err.msg, bad[i].why));
+		free(cp);
+		free(t);
+	}
+	free(text);
+}
+
+/* As Go's note.Open: one bad line by a key rejects the note for that key
+ * even when another line by it verifies, in either order. */
+static void test_one_bad_line_by_a_key_rejects_the_note(void **state)
+{
+	char *text = make(42, alice);
+	const char *sig = strstr(text, "\n\n") + 2;
+	char *line = strdup(sig), *twice;
+
+	(void)state;
+	/* flip a base64 character inside the signature (past the key id) */
+	line[strlen(line) - 20] = line[strlen(line) - 20] == 'A' ? 'B' : 'A';
+	twice = malloc(strlen(text) + strlen(line) + 1);
+	strcpy(twice, text);
+	strcat(twice, line);
+	assert_int_equal(parse_verify(twice, alice), -EBADMSG);
+	/* bad line first */
+	strcpy(twice + (sig - text), line);
+	strcat(twice, sig);
+	assert_int_equal(parse_verify(twice, alice), -EBADMSG);
+	/* a good line twice is still good */
+	strcpy(twice + (sig - text), sig);
+	strcat(twice, sig);
+	assert_int_equal(parse_verify(twice, alice), 0);
+	free(twice);
+	free(line);
+	free(text);
 }
 
 static void test_verify_fails_on_tampered_size(void **state)
@@ -358,7 +413,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_make_writes_the_c2sp_layout),
 		cmocka_unit_test(test_round_trip_make_parse_verify),
-		cmocka_unit_test(test_size_zero_and_large_sizes_round_trip),
+		cmocka_unit_test(test_large_sizes_round_trip),
+		cmocka_unit_test(test_parse_refuses_size_zero_and_past_2_64),
+		cmocka_unit_test(test_one_bad_line_by_a_key_rejects_the_note),
 		cmocka_unit_test(test_verify_fails_on_tampered_size),
 		cmocka_unit_test(test_verify_fails_on_tampered_root),
 		cmocka_unit_test(test_verify_fails_on_tampered_origin),

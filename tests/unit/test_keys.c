@@ -315,18 +315,76 @@ static void test_load_refuses_malformed_private_keys(void **state)
 	free(key);
 }
 
-/* Editors and CI secret stores add CRLF or blank lines to key files. */
-static void test_load_forgives_crlf_and_trailing_blank_lines(void **state)
+/* A key file is one line with at most a single \n (format.md section 7):
+ * CRLF, white space after the key and trailing blank lines are refused,
+ * each with its own reason, for private and public keys alike. */
+static void test_load_refuses_crlf_space_and_trailing_blank_lines(void **state)
 {
+	static const struct {
+		const char *tail, *why;
+	} bad[] = {
+		{ "\r\n", "CRLF" },
+		{ "\r", "CRLF" },
+		{ " \n", "white space after the key" },
+		{ "\t", "white space after the key" },
+		{ "\n\n", "more after the key's line" },
+		{ "\n  \n", "more after the key's line" },
+		{ "\r\n\n  \n", "CRLF" },
+	};
 	const char *dir = *state;
 	char *key = path_in(dir, "crlf.key");
-	struct ldg_signer *s = NULL;
+	char *pub = path_in(dir, "crlf.pub");
+	char text[256];
 
-	write_text(key, GO_SKEY "\r\n\n  \n", 0600);
-	assert_int_equal(ldg_signer_load(key, &s, NULL), 0);
-	assert_string_equal(ldg_signer_vkey(s)->name, "PeterNeumann");
-	ldg_signer_free(s);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct ldg_signer *s = NULL;
+		struct ldg_err err = { 0 };
+		struct ldg_vkey vk;
+		snprintf(text, sizeof(text), "%s%s", GO_SKEY, bad[i].tail);
+		write_text(key, text, 0600);
+		assert_int_equal(ldg_signer_load(key, &s, &err), -EINVAL);
+		assert_null(s);
+		assert_non_null(strstr(err.msg, bad[i].why));
+		snprintf(text, sizeof(text), "%s%s", GO_VKEY, bad[i].tail);
+		write_text(pub, text, 0644);
+		assert_int_equal(ldg_vkey_load(pub, &vk, &err), -EINVAL);
+		assert_non_null(strstr(err.msg, bad[i].why));
+	}
+	/* one line, with or without its \n, loads */
+	for (int nl = 0; nl < 2; nl++) {
+		struct ldg_signer *s = NULL;
+		snprintf(text, sizeof(text), "%s%s", GO_SKEY, nl ? "\n" : "");
+		write_text(key, text, 0600);
+		assert_int_equal(ldg_signer_load(key, &s, NULL), 0);
+		assert_string_equal(ldg_signer_vkey(s)->name, "PeterNeumann");
+		ldg_signer_free(s);
+	}
+	free(pub);
 	free(key);
+}
+
+/* A FIFO, a directory or a device is refused before a read could block
+ * (the open itself would wait for a writer on a FIFO). */
+static void test_load_refuses_fifo_and_other_non_files(void **state)
+{
+	const char *dir = *state;
+	char *fifo = path_in(dir, "pipe.key");
+	struct ldg_signer *s = NULL;
+	struct ldg_err err = { 0 };
+	struct ldg_vkey vk;
+
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	assert_int_equal(ldg_signer_load(fifo, &s, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "is a FIFO, not a regular file"));
+	assert_int_equal(ldg_vkey_load(fifo, &vk, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "is a FIFO"));
+	assert_int_equal(ldg_vkey_load(dir, &vk, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "is a directory"));
+	assert_int_equal(ldg_vkey_load("/dev/null", &vk, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "is a character device"));
+	assert_null(s);
+	unlink(fifo);
+	free(fifo);
 }
 
 static void test_load_refuses_unknown_algorithm(void **state)
@@ -429,6 +487,17 @@ static void test_vkey_load_takes_a_file_or_the_text(void **state)
 	/* a path that does not exist is still reported as missing */
 	assert_int_equal(ldg_vkey_load("/nonexistent/a+b.pub", &a, NULL),
 			 -ENOENT);
+	/* key text with an upper-case key id (its base64 has a '/') is
+	 * answered as a key, not as a missing file */
+	{
+		struct ldg_err err = { 0 };
+		assert_int_equal(
+			ldg_vkey_load("PeterNeumann+C74F20A3+ARpc2QcUPDhMQegwxb"
+				      "zhKqiBfsVkmqq/LDE4izWy10TW",
+				      &a, &err),
+			-EINVAL);
+		assert_non_null(strstr(err.msg, "lower-case hex"));
+	}
 	free(pubp);
 }
 
@@ -525,7 +594,8 @@ int main(void)
 		T(test_load_refuses_missing_and_non_regular_files),
 		T(test_load_refuses_bad_key_id),
 		T(test_load_refuses_malformed_private_keys),
-		T(test_load_forgives_crlf_and_trailing_blank_lines),
+		T(test_load_refuses_crlf_space_and_trailing_blank_lines),
+		T(test_load_refuses_fifo_and_other_non_files),
 		T(test_load_refuses_unknown_algorithm),
 		T(test_seed_key_file_written_by_hand_loads),
 		T(test_vkey_parse_of_file_text),

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -322,6 +323,59 @@ static void test_text_ok_covers_whole_length(void **state)
 	assert_false(ldg_text_ok("\xc2\x9f", 2));
 }
 
+/* The 14 display controls, found by code point and offset; writers
+ * refuse them in new text, the format (and so old entries) allows them. */
+static void test_display_controls_refused_in_new_text_only(void **state)
+{
+	static const struct {
+		const char *utf8;
+		uint32_t cp;
+	} ctl[] = {
+		{ "\xd8\x9c", 0x061c },     { "\xe2\x80\x8e", 0x200e },
+		{ "\xe2\x80\x8f", 0x200f }, { "\xe2\x80\xaa", 0x202a },
+		{ "\xe2\x80\xab", 0x202b }, { "\xe2\x80\xac", 0x202c },
+		{ "\xe2\x80\xad", 0x202d }, { "\xe2\x80\xae", 0x202e },
+		{ "\xe2\x81\xa6", 0x2066 }, { "\xe2\x81\xa7", 0x2067 },
+		{ "\xe2\x81\xa8", 0x2068 }, { "\xe2\x81\xa9", 0x2069 },
+		{ "\xe2\x80\xa8", 0x2028 }, { "\xe2\x80\xa9", 0x2029 },
+	};
+	/* neighbours that are not controls: ZWSP, ZWJ, U+2027, U+202F,
+	 * U+2060, U+206A, Arabic letters, U+0618 */
+	static const char *fine[] = {
+		"\xe2\x80\x8b", "\xe2\x80\x8d", "\xe2\x80\xa7",
+		"\xe2\x80\xaf", "\xe2\x81\xa0", "\xe2\x81\xaa",
+		"\xd8\xb3\xd9\x84", "\xd8\x98",
+	};
+	char buf[32];
+	size_t at, n;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(ctl) / sizeof(ctl[0]); i++) {
+		snprintf(buf, sizeof(buf), "ab%sc", ctl[i].utf8);
+		assert_int_equal(ldg_text_display_control(buf, strlen(buf),
+							  &at, &n),
+				 ctl[i].cp);
+		assert_int_equal(at, 2);
+		assert_int_equal(n, strlen(ctl[i].utf8));
+		/* cut short: not found past len */
+		assert_int_equal(ldg_text_display_control(buf, 3, &at, &n), 0);
+		assert_int_equal(ldg_check_value(buf, strlen(buf), NULL), 0);
+		assert_int_equal(ldg_check_reason(buf, NULL), 0);
+		assert_int_equal(ldg_check_new_value(buf, strlen(buf), NULL),
+				 -EINVAL);
+		assert_int_equal(ldg_check_new_reason(buf, NULL), -EINVAL);
+	}
+	for (size_t i = 0; i < sizeof(fine) / sizeof(fine[0]); i++) {
+		assert_int_equal(ldg_text_display_control(fine[i],
+							  strlen(fine[i]),
+							  &at, &n),
+				 0);
+		assert_int_equal(ldg_check_new_value(fine[i], strlen(fine[i]),
+						     NULL),
+				 0);
+	}
+}
+
 static void test_reason_is_required_and_bounded(void **state)
 {
 	char *ok = rep('r', 4096), *bad = rep('r', 4097);
@@ -488,6 +542,8 @@ int main(void)
 		cmocka_unit_test(test_text_ok_covers_whole_length),
 		cmocka_unit_test(test_reason_is_required_and_bounded),
 		cmocka_unit_test(test_keyname_rules),
+		cmocka_unit_test(
+			test_display_controls_refused_in_new_text_only),
 		cmocka_unit_test(test_origin_rules),
 		cmocka_unit_test(test_scope_syntax),
 		cmocka_unit_test(test_scope_star_matches_every_target),

@@ -550,10 +550,66 @@ static void test_every_bad_vector_fails_ldg_verify_at_seq_3(void **state)
 	}
 }
 
+/* keys/INDEX.txt: every good key file loads as the listed name and key
+ * id, every bad one is refused, and every .pub file there is listed. */
+static void test_key_file_vectors(void **state)
+{
+	char path[4096], line[512];
+	size_t n_ok = 0, n_refused = 0, listed = 0, files = 0;
+	struct dirent *de;
+	FILE *f;
+	DIR *d;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/keys/INDEX.txt", dir);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		char a[16], file[256], name[80], id[16], hex[9];
+		struct ldg_vkey vk;
+		struct ldg_err err = { 0 };
+		int n;
+		line[strcspn(line, "\n")] = '\0';
+		if (line[0] == '#' || line[0] == '\0')
+			continue;
+		n = sscanf(line, "%15s %255s %79s %15s", a, file, name, id);
+		snprintf(path, sizeof(path), "%s/keys/%s", dir, file);
+		if (!strcmp(a, "good") && n == 4) {
+			if (ldg_vkey_load(path, &vk, &err))
+				fail_msg("good key %s refused: %s", file,
+					 err.msg);
+			assert_string_equal(vk.name, name);
+			ldg_hex(vk.keyid, LDG_KEYID_BYTES, hex);
+			assert_string_equal(hex, id);
+			n_ok++;
+		} else if (!strcmp(a, "bad") && n == 2) {
+			if (ldg_vkey_load(path, &vk, &err) != -EINVAL)
+				fail_msg("bad key %s not refused", file);
+			n_refused++;
+		} else {
+			fail_msg("keys/INDEX.txt: cannot parse: %s", line);
+		}
+		listed++;
+	}
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/keys", dir);
+	d = opendir(path);
+	assert_non_null(d);
+	while ((de = readdir(d)) != NULL) {
+		size_t nl = strlen(de->d_name);
+		files += nl > 4 && !strcmp(de->d_name + nl - 4, ".pub");
+	}
+	closedir(d);
+	assert_int_equal(files, listed);
+	assert_true(n_ok >= 3);
+	assert_true(n_refused >= 10);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_index_lists_every_vector_file),
+		cmocka_unit_test(test_key_file_vectors),
 		cmocka_unit_test(
 			test_good_vectors_decode_canonically_with_listed_hash),
 		cmocka_unit_test(test_good_chain_links_and_signatures_hold),

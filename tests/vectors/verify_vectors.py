@@ -154,7 +154,7 @@ def parse_vkey(text):
     if len(parts) != 3 or not KEYNAME.match(parts[0]):
         raise ValueError("not NAME+KEYID+BASE64")
     name, idhex, b64 = parts
-    if not re.fullmatch(r"[0-9a-fA-F]{8}", idhex) or len(b64) != 44:
+    if not re.fullmatch(r"[0-9a-f]{8}", idhex) or len(b64) != 44:
         raise ValueError("bad key id or key length")
     raw = base64.b64decode(b64, validate=True)
     if len(raw) != 33 or raw[0] != 0x01:
@@ -163,6 +163,52 @@ def parse_vkey(text):
     if keyid(name, pk) != bytes.fromhex(idhex):
         raise ValueError("key id does not match")
     return name, pk
+
+
+def load_key_file(data):
+    """A key file: exactly one line, a single final \\n allowed."""
+    text = data.decode("utf-8")
+    if text.endswith("\n"):
+        text = text[:-1]
+    if "\n" in text or "\r" in text:
+        raise ValueError("not one line")
+    if not re.fullmatch(r"[A-Za-z0-9._-]+\+[0-9a-f]{8}\+[A-Za-z0-9+/]{44}",
+                        text):
+        raise ValueError("not NAME+KEYID+BASE64 alone")
+    return parse_vkey(text)
+
+
+def check_key_files(vdir):
+    failures = n = 0
+    kdir = os.path.join(vdir, "keys")
+    with open(os.path.join(kdir, "INDEX.txt")) as f:
+        for line in f:
+            w = line.split()
+            if not w or w[0].startswith("#"):
+                continue
+            n += 1
+            with open(os.path.join(kdir, w[1]), "rb") as kf:
+                data = kf.read()
+            try:
+                name, pk = load_key_file(data)
+                got = f"{name} {keyid(name, pk).hex()}"
+            except ValueError as err:
+                got = None
+                why = str(err)
+            if w[0] == "good" and got != f"{w[2]} {w[3]}":
+                print(f"FAIL keys/{w[1]}: good key not loaded as listed")
+                failures += 1
+            elif w[0] == "bad" and got is not None:
+                print(f"FAIL keys/{w[1]}: bad key accepted")
+                failures += 1
+            else:
+                print(f"ok   keys/{w[1]}: {'loaded' if got else why}")
+    listed = n
+    files = len([x for x in os.listdir(kdir) if x.endswith(".pub")])
+    if files != listed:
+        print(f"FAIL keys/: {files} .pub files, {listed} listed")
+        failures += 1
+    return failures
 
 
 # ---- sections 3 and 4: the entry --------------------------------------
@@ -454,6 +500,7 @@ def main():
                 failures += 1
             else:
                 print(f"ok   {rel}: refused at {stage} ({err})")
+    failures += check_key_files(vdir)
     print(f"{len(good)} good, {len(bad)} bad, {failures} failures")
     return 1 if failures else 0
 
