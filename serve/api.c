@@ -127,7 +127,8 @@ int srv_parse_seq(const char *name, const char *s, bool zero_ok,
 		*out = 0;
 		return 0;
 	}
-	if (ldg_parse_seq(s, out))
+	/* docs/api.md: no leading zeros (ldg_parse_seq() takes them) */
+	if (ldg_parse_seq(s, out) || s[0] == '0')
 		return ldg_err_set(err, -EINVAL,
 				   "%s: expected a sequence number %s2^63",
 				   name, zero_ok ? "0.." : "1..");

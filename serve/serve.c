@@ -531,6 +531,21 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 	return ret;
 }
 
+/* libmicrohttpd's percent-decoding of the path and the query, except
+ * that a path or value holding %00 is left undecoded: decoded, the NUL
+ * would end the string early, and "/ui/app.js%00.html" would be served
+ * as /ui/app.js, "/api/v1/entries/1%00" as entry 1. Undecoded it matches
+ * no route, page file, seq or name (404 or 400). */
+static size_t unescape(void *cls, struct MHD_Connection *conn, char *s)
+{
+	(void)cls;
+	(void)conn;
+	for (const char *p = strchr(s, '%'); p; p = strchr(p + 1, '%'))
+		if (p[1] == '0' && p[2] == '0')
+			return strlen(s);
+	return MHD_http_unescape(s);
+}
+
 /* ---- the head poller ---- */
 
 static void *poll_head(void *arg)
@@ -659,7 +674,8 @@ int srv_start(struct ldg_store *s, struct srv_writer *writer,
 	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)SRV_CONN_PER_IP,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)SRV_CONN_TIMEOUT_S,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)SRV_REQ_MEMORY,
-	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_END);
+	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+	    MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL, MHD_OPTION_END);
 	if (!sv->mhd) {
 		close(fd);
 		rc = ldg_err_set(err, -EIO, "cannot start the HTTP server");

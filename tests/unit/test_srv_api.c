@@ -140,7 +140,8 @@ static void test_seq_param_zero_only_where_allowed(void **state)
 static void test_seq_param_rejects_junk_and_names_it(void **state)
 {
 	static const char *const bad[] = { "", "x", "-1", "1.5", "1e3",
-					   " 1", "1 ", "0x10", "+3" };
+					   " 1", "1 ", "0x10", "+3", "01",
+					   "007" };
 	(void)state;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct ldg_err err = { 0 };
