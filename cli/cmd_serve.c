@@ -14,7 +14,8 @@
 #include "util.h"
 
 static const char help[] =
-	"usage: ledger serve [--listen ADDR:PORT] [--read-only] [--post-rate N]\n\n"
+	"usage: ledger serve [--listen ADDR:PORT] [--read-only] [--post-rate N]\n"
+	"                    [--max-streams N] [--max-streams-per-addr N]\n\n"
 	"Serve the ledger over HTTP: a web page (http://ADDR:PORT/), a JSON\n"
 	"API, Server-Sent Events for new entries, and appends of entries\n"
 	"clients signed (see docs/api.md):\n"
@@ -52,7 +53,15 @@ static const char help[] =
 	"                      the ledger for writing\n"
 	"  --post-rate N       POSTs a second from one client address, in\n"
 	"                      bursts of up to 2N (default 200; 0: no\n"
-	"                      limit); beyond it 429 with Retry-After\n";
+	"                      limit); beyond it 429 with Retry-After\n"
+	"  --max-streams N     event streams open at once (default 64, at\n"
+	"                      most 128: the other connections of 256 are\n"
+	"                      kept for ordinary requests); beyond it 503\n"
+	"                      with Retry-After\n"
+	"  --max-streams-per-addr N\n"
+	"                      event streams from one client address\n"
+	"                      (default 8, at most 32 of its 64\n"
+	"                      connections); beyond it 429 with Retry-After\n";
 
 int cmd_serve(int argc, char **argv, struct cli_ctx *c)
 {
@@ -61,6 +70,8 @@ int cmd_serve(int argc, char **argv, struct cli_ctx *c)
 		{ "listen", required_argument, NULL, 'l' },
 		{ "read-only", no_argument, NULL, 'r' },
 		{ "post-rate", required_argument, NULL, 'p' },
+		{ "max-streams", required_argument, NULL, 's' },
+		{ "max-streams-per-addr", required_argument, NULL, 'a' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct ldg_err err = { 0 };
@@ -71,6 +82,8 @@ int cmd_serve(int argc, char **argv, struct cli_ctx *c)
 	struct srv_opts so = { 0 };
 	bool read_only = false;
 	uint64_t post_rate = SRV_POST_RATE;
+	uint64_t max_streams = SRV_STREAMS_MAX;
+	uint64_t max_streams_addr = SRV_STREAMS_PER_IP;
 	struct srv *sv;
 	const char *listen = "127.0.0.1:8080";
 	char host[INET6_ADDRSTRLEN];
@@ -95,6 +108,19 @@ int cmd_serve(int argc, char **argv, struct cli_ctx *c)
 				return cli_usage(c, "--post-rate %s: expected 0 "
 						 "(no limit) to 1000000 POSTs "
 						 "a second", optarg);
+		} else if (opt == 's') {
+			if (ldg_parse_seq(optarg, &max_streams) ||
+			    max_streams > SRV_STREAMS_CAP)
+				return cli_usage(c, "--max-streams %s: expected "
+						 "1 to %d event streams",
+						 optarg, SRV_STREAMS_CAP);
+		} else if (opt == 'a') {
+			if (ldg_parse_seq(optarg, &max_streams_addr) ||
+			    max_streams_addr > SRV_STREAMS_PER_IP_CAP)
+				return cli_usage(c, "--max-streams-per-addr %s: "
+						 "expected 1 to %d event "
+						 "streams", optarg,
+						 SRV_STREAMS_PER_IP_CAP);
 		}
 	}
 	if (rc >= 0)
@@ -128,6 +154,8 @@ int cmd_serve(int argc, char **argv, struct cli_ctx *c)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	so.post_rate = (unsigned)post_rate;
+	so.max_streams = (unsigned)max_streams;
+	so.max_streams_per_addr = (unsigned)max_streams_addr;
 	/* beside the ledger's data.mdb: kept across restarts (and served,
 	 * not taken, when read-only) */
 	snprintf(cp_path, sizeof(cp_path), "%s/%s", dir, SRV_CHECKPOINT_FILE);

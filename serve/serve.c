@@ -615,6 +615,7 @@ static void srv_free(struct srv *sv)
 	srv_rate_free(sv->rate);
 	free(sv->verify_body);
 	free(sv->cp_text);
+	free(sv->stream_host);
 	free(sv);
 }
 
@@ -639,6 +640,15 @@ int srv_start(struct ldg_store *s, struct srv_writer *writer,
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&sv->moved, &ca);
 	pthread_condattr_destroy(&ca);
+	sv->max_streams = o->max_streams ? o->max_streams : SRV_STREAMS_MAX;
+	sv->max_streams_per_addr = o->max_streams_per_addr
+					   ? o->max_streams_per_addr
+					   : SRV_STREAMS_PER_IP;
+	sv->stream_host = calloc(sv->max_streams, sizeof(*sv->stream_host));
+	if (!sv->stream_host) {
+		rc = ldg_err_set(err, -ENOMEM, "out of memory");
+		goto out_free;
+	}
 	sv->rate = srv_rate_new(o->post_rate);
 	if (!sv->rate) {
 		rc = ldg_err_set(err, -ENOMEM, "out of memory");
