@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -72,6 +73,7 @@ int cmd_serve(int argc, char **argv, struct cli_ctx *c)
 		{ "post-rate", required_argument, NULL, 'p' },
 		{ "max-streams", required_argument, NULL, 's' },
 		{ "max-streams-per-addr", required_argument, NULL, 'a' },
+		{ "writer-fd", required_argument, NULL, 'w' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct ldg_err err = { 0 };
@@ -89,7 +91,7 @@ int cmd_serve(int argc, char **argv, struct cli_ctx *c)
 	char host[INET6_ADDRSTRLEN];
 	socklen_t addrlen;
 	sigset_t set;
-	int opt, rc, sig;
+	int opt, rc, sig, writer_fd = -1;
 
 	c->help = help;
 	for (;;) {
@@ -108,6 +110,12 @@ int cmd_serve(int argc, char **argv, struct cli_ctx *c)
 				return cli_usage(c, "--post-rate %s: expected 0 "
 						 "(no limit) to 1000000 POSTs "
 						 "a second", optarg);
+		} else if (opt == 'w') {
+			/* internal: the server runs itself again as its
+			 * writer process (serve/writer.h) */
+			writer_fd = atoi(optarg);
+			if (writer_fd != SRV_WRITER_FD)
+				return cli_usage(c, "--writer-fd is internal");
 		} else if (opt == 's') {
 			if (ldg_parse_seq(optarg, &max_streams) ||
 			    max_streams > SRV_STREAMS_CAP)
@@ -127,14 +135,20 @@ int cmd_serve(int argc, char **argv, struct cli_ctx *c)
 		return rc;
 	if (optind != argc)
 		return cli_usage(c, "unexpected argument \"%s\"", argv[optind]);
+	if (writer_fd >= 0) {
+		rc = cli_ledger_dir(c, dir);
+		if (rc)
+			return rc;
+		srv_writer_child(writer_fd, dir);
+	}
 	if (srv_parse_listen(listen, &addr, &addrlen, &err))
 		return cli_usage(c, "%s", err.msg);
 	rc = cli_open_ro(c, &s);
 	if (rc)
 		return rc;
-	/* the writer is forked before any thread starts; it opens the
-	 * ledger itself, read-write, once the read-only open proved it is
-	 * there (LMDB: one environment per process) */
+	/* the writer is this program run again (serve/writer.h); it opens
+	 * the ledger itself, read-write, once the read-only open proved it
+	 * is there (LMDB: one environment per process) */
 	rc = cli_ledger_dir(c, dir);
 	if (rc) {
 		ldg_store_close(s);
@@ -185,7 +199,13 @@ int cmd_serve(int argc, char **argv, struct cli_ctx *c)
 		rc = sigwait(&set, &sig);
 	} while (rc == EINTR);
 	srv_stop(sv);
+	/* the SIGTERM may be the writer's own (writer.h): it kept dying */
+	rc = srv_writer_failed(writer) ? CLI_BAD : CLI_OK;
+	if (rc)
+		cli_error("serve: the ledger writer died %d times within %d s; "
+			  "exiting for the service manager to restart the "
+			  "server", SRV_WRITER_DEATHS_MAX, SRV_WRITER_WINDOW_S);
 	srv_writer_stop(writer);
 	ldg_store_close(s);
-	return CLI_OK;
+	return rc;
 }

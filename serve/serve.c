@@ -4,6 +4,7 @@
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -346,15 +347,19 @@ static char answer_next;
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 			 enum MHD_RequestTerminationCode toe)
 {
+	struct srv *sv = cls;
 	struct upload *u = *con_cls;
 
-	(void)cls;
 	(void)conn;
 	(void)toe;
 	if (u && *con_cls != &answer_next) {
 		free(u->buf);
 		free(u);
 		*con_cls = NULL;
+		/* the writer keeps dying (writer.h): now that this POST is
+		 * answered, the server stops (cmd_serve waits for SIGTERM) */
+		if (srv_writer_failed(sv->writer))
+			kill(getpid(), SIGTERM);
 	}
 }
 
@@ -684,7 +689,7 @@ int srv_start(struct ldg_store *s, struct srv_writer *writer,
 	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)SRV_CONN_PER_IP,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)SRV_CONN_TIMEOUT_S,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)SRV_REQ_MEMORY,
-	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, sv,
 	    MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL, MHD_OPTION_END);
 	if (!sv->mhd) {
 		close(fd);

@@ -2,7 +2,10 @@
 # serve_guard.sh - what keeps `ledger serve` answering: event streams
 # bounded in all and per address (a load test of streams held open from
 # several loopback addresses, ordinary requests answered meanwhile,
-# slots freed at once when the streams close).
+# slots freed at once when the streams close); a writer process killed
+# with -9 replaced (reads go on, the next POST succeeds, a POST in
+# flight is told nothing was written), and one that keeps dying makes
+# the server exit 2 for its service manager.
 . "$(dirname "$0")/lib.sh"
 need curl python3
 
@@ -55,6 +58,27 @@ head_from() {
 	code=$(curl -s -o /dev/null -w '%{http_code}' -m 10 --interface "$1" \
 		"$BASE/api/v1/head")
 	[ "$code" = 200 ] || fail "GET /api/v1/head from $1: $code"
+	ok
+}
+
+# writer_pid: the pid of the server's writer process (its child run
+# with --writer-fd; other children are short-lived forks).
+writer_pid() {
+	ps -o pid=,args= --ppid "$SERVER_PID" | awk '/--writer-fd/ { print $1 }'
+}
+
+# kill_writer: kill -9 of the writer, and wait until it is dead (a
+# zombie has closed its socket), up to 30 s.
+kill_writer() {
+	local w
+	w=$(writer_pid)
+	[ -n "$w" ] || fail "no writer process under the server"
+	kill -KILL "$w"
+	for _ in $(seq 600); do
+		[ "$(awk '{ print $3 }' "/proc/$w/stat" 2>/dev/null)" = Z ] && break
+		[ -e "/proc/$w" ] || break
+		sleep 0.05
+	done
 	ok
 }
 
@@ -127,6 +151,83 @@ streams() {
 	check "the ledger has the one remote set" [ "$(head_seq)" = 3 ]
 }
 
+writer() {
+	local w1 w2 rc post seen=no
+	step "writer: kill -9, then reads and the next POST"
+	new_ledger writer
+	expect_rc 0 ledger set staging/api tag=v1 -m one
+	start_server
+	w1=$(writer_pid)
+	kill_writer
+	http 200 /api/v1/head
+	check "reads go on" [ "$(jget "$OUT" seq)" = 2 ]
+	expect_rc 0 timeout 60 "$LEDGER" --remote "$BASE" set staging/api \
+		tag=v2 -m two
+	w2=$(writer_pid)
+	check "a new writer ($w1 -> $w2)" [ -n "$w2" ] && [ "$w2" != "$w1" ]
+	check "3 entries" [ "$(head_seq)" = 3 ]
+
+	step "writer: killed while appending"
+	kill -STOP "$w2"
+	(
+		timeout 120 "$LEDGER" --remote "$BASE" set staging/api tag=v3 \
+			-m three >"$T/inflight.out" 2>"$T/inflight.err"
+		echo $? >"$T/inflight.rc"
+	) &
+	post=$!
+	# the server has sent the entry and waits for the answer: a thread
+	# in read(2) (syscall 0 on x86_64; elsewhere either outcome is fine)
+	for _ in $(seq 600); do
+		if [ "$(uname -m)" = x86_64 ] &&
+			grep -qs '^0 ' /proc/"$SERVER_PID"/task/*/syscall; then
+			seen=yes
+			break
+		fi
+		sleep 0.05
+	done
+	kill_writer
+	wait "$post"
+	rc=$(cat "$T/inflight.rc")
+	echo "  a POST in flight when the writer died: exit $rc (seen waiting: $seen)"
+	if [ "$seen" = yes ]; then
+		check "the POST in flight: exit 2 ($rc)" [ "$rc" = 2 ]
+		check "...saying nothing was written" grep -q \
+			'ledger: set: .*the ledger writer died before appending this, and was restarted: nothing was written; send it again' \
+			"$T/inflight.err"
+		check "...and nothing was" [ "$(head_seq)" = 3 ]
+	else
+		check "the POST: done or refused ($rc)" [ "$rc" = 0 ] || [ "$rc" = 2 ]
+	fi
+	expect_rc 0 timeout 60 "$LEDGER" --remote "$BASE" set staging/api \
+		tag=v4 -m four
+	expect_rc 0 ledger verify
+	stop_server TERM
+
+	step "writer: one that keeps dying stops the server (exit 2)"
+	start_server
+	for i in 1 2 3 4; do
+		kill_writer
+		expect_rc 0 timeout 60 "$LEDGER" --remote "$BASE" set \
+			staging/api tag=k$i -m "kill $i"
+	done
+	kill_writer
+	expect_rc 2 timeout 60 "$LEDGER" --remote "$BASE" set staging/api \
+		tag=k5 -m "kill 5"
+	expect_err_match 'died 5 times within 60 s'
+	for _ in $(seq 600); do
+		kill -0 "$SERVER_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	wait "$SERVER_PID"
+	rc=$?
+	SERVER_PID=
+	check "the server exited 2 ($rc)" [ "$rc" = 2 ]
+	check "...saying why, in one line" [ "$(cat "$T/serve.err")" = \
+		"ledger: serve: the ledger writer died 5 times within 60 s; exiting for the service manager to restart the server" ]
+	expect_rc 0 ledger verify
+	check "every acknowledged entry is there" [ "$(head_seq)" = 8 ]
+}
+
 step "options"
 init_ledger example.com/deploy/guard
 for bad in 0 129 x -1; do
@@ -139,4 +240,5 @@ for bad in 0 33 x; do
 done
 
 section "event streams" streams
+section "writer" writer
 finish
