@@ -16,7 +16,8 @@
 
 static const char help[] =
 	"usage: ledger serve [--listen ADDR:PORT] [--read-only] [--post-rate N]\n"
-	"                    [--max-streams N] [--max-streams-per-addr N]\n\n"
+	"                    [--max-streams N] [--max-streams-per-addr N]\n"
+	"                    [--allow-host NAME]...\n\n"
 	"Serve the ledger over HTTP: a web page (http://ADDR:PORT/), a JSON\n"
 	"API, Server-Sent Events for new entries, and appends of entries\n"
 	"clients signed (see docs/api.md):\n"
@@ -62,7 +63,12 @@ static const char help[] =
 	"  --max-streams-per-addr N\n"
 	"                      event streams from one client address\n"
 	"                      (default 8, at most 32 of its 64\n"
-	"                      connections); beyond it 429 with Retry-After\n";
+	"                      connections); beyond it 429 with Retry-After\n"
+	"  --allow-host NAME   a name clients may use for this server in the\n"
+	"                      Host header (a proxy's name; repeatable, up\n"
+	"                      to 16). Without it only the listen address\n"
+	"                      (and localhost on loopback) is answered;\n"
+	"                      other names get 421, against DNS rebinding\n";
 
 int cmd_serve(int argc, char **argv, struct cli_ctx *c)
 {
@@ -74,6 +80,7 @@ int cmd_serve(int argc, char **argv, struct cli_ctx *c)
 		{ "max-streams", required_argument, NULL, 's' },
 		{ "max-streams-per-addr", required_argument, NULL, 'a' },
 		{ "writer-fd", required_argument, NULL, 'w' },
+		{ "allow-host", required_argument, NULL, 'H' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct ldg_err err = { 0 };
@@ -92,6 +99,8 @@ int cmd_serve(int argc, char **argv, struct cli_ctx *c)
 	socklen_t addrlen;
 	sigset_t set;
 	int opt, rc, sig, writer_fd = -1;
+	const char *allow[SRV_ALLOW_HOSTS_MAX];
+	size_t n_allow = 0;
 
 	c->help = help;
 	for (;;) {
@@ -116,6 +125,13 @@ int cmd_serve(int argc, char **argv, struct cli_ctx *c)
 			writer_fd = atoi(optarg);
 			if (writer_fd != SRV_WRITER_FD)
 				return cli_usage(c, "--writer-fd is internal");
+		} else if (opt == 'H') {
+			if (srv_check_allow_host(optarg, &err))
+				return cli_usage(c, "%s", err.msg);
+			if (n_allow == SRV_ALLOW_HOSTS_MAX)
+				return cli_usage(c, "more than %d --allow-host",
+						 SRV_ALLOW_HOSTS_MAX);
+			allow[n_allow++] = optarg;
 		} else if (opt == 's') {
 			if (ldg_parse_seq(optarg, &max_streams) ||
 			    max_streams > SRV_STREAMS_CAP)
@@ -168,6 +184,8 @@ int cmd_serve(int argc, char **argv, struct cli_ctx *c)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	so.post_rate = (unsigned)post_rate;
+	so.allow_hosts = allow;
+	so.n_allow_hosts = n_allow;
 	so.max_streams = (unsigned)max_streams;
 	so.max_streams_per_addr = (unsigned)max_streams_addr;
 	/* beside the ledger's data.mdb: kept across restarts (and served,

@@ -401,6 +401,28 @@ static bool static_file(struct MHD_Connection *conn, const char *url,
 	return true;
 }
 
+/* Whether the Host header names this server (srv_host_ok()); else rp
+ * holds the 421 (or the 400 of an HTTP/1.1 request without one). */
+static bool host_ok(struct srv *sv, struct MHD_Connection *conn,
+		    const char *version, struct reply *rp)
+{
+	const char *host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+						       MHD_HTTP_HEADER_HOST);
+
+	if (!host && strcmp(version, MHD_HTTP_VERSION_1_0)) {
+		srv_reply_error(rp, MHD_HTTP_BAD_REQUEST,
+				"no Host header: HTTP/1.1 requires one");
+		return false;
+	}
+	if (srv_host_ok(host, &sv->listen, sv->allow_hosts, sv->n_allow_hosts))
+		return true;
+	srv_reply_error(rp, MHD_HTTP_MISDIRECTED_REQUEST,
+			"Host \"%.200s\" is not a name of this server: use "
+			"its address, or start it with --allow-host NAME",
+			host);
+	return false;
+}
+
 /* The body of a POST, read as it arrives: *upload_data_size bytes more,
  * or the end (size 0), when the request is answered. */
 static enum MHD_Result upload_more(struct upload *u, const char *data,
@@ -439,7 +461,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 	struct MHD_Response *resp;
 	enum MHD_Result ret;
 
-	(void)version;
+	/* before anything else: a name a web page could have rebound to
+	 * this address (DNS rebinding) gets nothing */
+	if (!*con_cls && !host_ok(cls, conn, version, &rp))
+		goto respond;
 	if (!*con_cls && *upload_data_size == 0 &&
 	    (!strcmp(method, MHD_HTTP_METHOD_GET) ||
 	     !strcmp(method, MHD_HTTP_METHOD_HEAD)) &&
@@ -485,6 +510,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 		 * upload */
 		route(cls, conn, url, method, *upload_data_size, &rp);
 	}
+respond:
 	if (rp.stream) {
 		resp = rp.stream;
 	} else if (rp.static_body) {
@@ -638,6 +664,9 @@ int srv_start(struct ldg_store *s, struct srv_writer *writer,
 		return ldg_err_set(err, -ENOMEM, "out of memory");
 	sv->store = s;
 	sv->writer = writer;
+	memcpy(&sv->listen, addr, addrlen);
+	sv->allow_hosts = o->allow_hosts;
+	sv->n_allow_hosts = o->n_allow_hosts;
 	pthread_mutex_init(&sv->lock, NULL);
 	pthread_mutex_init(&sv->cp_lock, NULL);
 	pthread_mutex_init(&sv->verify_lock, NULL);

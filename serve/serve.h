@@ -71,6 +71,10 @@ struct srv_opts {
 	/* event streams at once, in all (up to SRV_STREAMS_CAP) and from
 	 * one address (up to SRV_STREAMS_PER_IP_CAP); 0: the default */
 	unsigned max_streams, max_streams_per_addr;
+	/* names the Host header may give besides the listen address
+	 * (srv_host_ok()); borrowed until srv_stop() */
+	const char *const *allow_hosts;
+	size_t n_allow_hosts;
 };
 
 /* Starts serving s on addr. o->post_rate: POSTs a second from one client

@@ -55,6 +55,11 @@ struct srv {
 	char *verify_body;
 	size_t verify_len;
 
+	/* what a Host header must name (srv_host_ok()) */
+	struct sockaddr_storage listen;
+	const char *const *allow_hosts;
+	size_t n_allow_hosts;
+
 	struct srv_rate *rate; /* POSTs per client address (rate.h) */
 
 	/* the newest published checkpoint (cp_lock): its note and size */

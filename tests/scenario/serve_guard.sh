@@ -5,9 +5,10 @@
 # slots freed at once when the streams close); a writer process killed
 # with -9 replaced (reads go on, the next POST succeeds, a POST in
 # flight is told nothing was written), and one that keeps dying makes
-# the server exit 2 for its service manager.
+# the server exit 2 for its service manager; a Host header that is not
+# this server's (DNS rebinding) answered 421 before anything runs.
 . "$(dirname "$0")/lib.sh"
-need curl python3
+need curl python3 mdb_dump
 
 . "$(dirname "$0")/lib_serve.sh"
 
@@ -228,11 +229,55 @@ writer() {
 	check "every acknowledged entry is there" [ "$(head_seq)" = 8 ]
 }
 
+host() {
+	local port
+	step "host: only this server's names are answered"
+	new_ledger host
+	expect_rc 0 ledger set staging/api tag=v1 -m one
+	snapshot before "$LEDGER_DIR"
+	start_server --allow-host ledger.example.com
+	port=${BASE##*:}
+	# a page of evil.example whose name now resolves to 127.0.0.1 (DNS
+	# rebinding) sends its own name: nothing is answered, nothing written
+	for path in /api/v1/head /api/v1/state /api/v1/entries/1 / \
+		/ui/app.js /api/v1/events /api/v1/nope; do
+		expect_error 421 "$path" 'Host "evil.example:'"$port"'" is not a name of this server' \
+			-H "Host: evil.example:$port"
+	done
+	expect_error 421 /api/v1/entries 'is not a name of this server' \
+		-H "Host: evil.example" -X POST \
+		-H 'Content-Type: application/msgpack' --data-binary @/dev/null
+	expect_error 421 /api/v1/drafts 'is not a name of this server' \
+		-H "Host: evil.example" -H 'Content-Type: application/json' \
+		--data '{"signer":"00000000","kind":"lock","target":"staging/api","reason":"x"}'
+	expect_error 421 /api/v1/head 'is not a name' -H "Host: localhost.evil.example"
+	expect_error 421 /api/v1/head 'is not a name' -H "Host: 10.1.2.3:$port"
+	expect_error 421 /api/v1/head 'is not a name' -H "Host: 127.0.0.1:x"
+	expect_error 421 /api/v1/head 'is not a name' -H "Host: "
+	expect_error 400 /api/v1/head 'no Host header: HTTP/1.1 requires one' \
+		-H "Host:"
+	for h in "127.0.0.1:$port" 127.0.0.1 "localhost:$port" \
+		"ledger.example.com" "Ledger.Example.COM:443"; do
+		http 200 /api/v1/head -H "Host: $h"
+	done
+	http 200 /api/v1/head --http1.0 -H "Host:"
+	assert_unchanged before "$LEDGER_DIR"
+	# the clients send the URL's host
+	expect_rc 0 ledger --remote "$BASE" set staging/api tag=v2 -m two
+	expect_rc 0 ledger --ledger "$T/host-copy" mirror "$BASE"
+	stop_server TERM
+	check "only the remote set was written" [ "$(head_seq)" = 3 ]
+}
+
 step "options"
 init_ledger example.com/deploy/guard
 for bad in 0 129 x -1; do
 	expect_rc 2 ledger serve --max-streams "$bad"
 	expect_one_line_error '--max-streams'
+done
+for bad in "a.example:80" "" "a/b" "-x"; do
+	expect_rc 2 ledger serve --allow-host "$bad"
+	expect_one_line_error '--allow-host'
 done
 for bad in 0 33 x; do
 	expect_rc 2 ledger serve --max-streams-per-addr "$bad"
@@ -241,4 +286,5 @@ done
 
 section "event streams" streams
 section "writer" writer
+section "Host header" host
 finish
