@@ -19,8 +19,11 @@
  * connections, so the other half always answers ordinary requests; a
  * stream whose client hung up is ended within SSE_HUP_CHECK_MS),
  * SRV_REQ_MEMORY bytes for a request's headers; a GET or HEAD with a
- * body is refused. The one write is POST /api/v1/entries: an entry a
- * client built and signed, or a batch of up to SRV_WRITER_BATCH_MAX of
+ * body is refused. Before anything else, the Host header must name this
+ * server (srv_host_ok(): against DNS rebinding), else 421.
+ *
+ * The one write is POST /api/v1/entries: an entry a client built and
+ * signed, or a batch of up to SRV_WRITER_BATCH_MAX of
  * them, handed to the writer process (writer.h) that appends them in
  * one transaction as ldg_append_signed_batch() checks them; bodies above
  * LDG_ENTRY_MAX (the whole batch) are refused (413). POST /api/v1/drafts writes nothing;

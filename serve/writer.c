@@ -310,6 +310,9 @@ int srv_writer_append(struct srv_writer *w, const uint8_t *const *bufs,
 		rc = respawn(w, err);
 		if (!rc)
 			rc = exchange(w, bufs, lens, count, &rp);
+		if (rc == -EPIPE && err && !err->msg[0])
+			ldg_err_set(err, rc, "the ledger writer is gone: it "
+				    "was restarted and ended again");
 	}
 	if (rc == -ECONNRESET) {
 		/* gone while appending: the caller looks whether it did */

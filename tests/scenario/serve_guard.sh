@@ -13,6 +13,7 @@ need curl python3 mdb_dump
 . "$(dirname "$0")/lib_serve.sh"
 
 HOLD=$(dirname "$0")/fixtures/hold_streams.py
+HOLD_PID=
 
 # hold_start SPEC...: hold_streams.py in the background, holding event
 # streams from the loopback addresses of SPEC (ADDR:N) until hold_stop;
@@ -38,6 +39,7 @@ hold_start() {
 hold_stop() {
 	exec 7>&-
 	wait "$HOLD_PID" || fail "hold_streams.py failed: $(cat "$T/hold.err")"
+	HOLD_PID=
 	ok
 }
 
@@ -83,8 +85,16 @@ kill_writer() {
 	ok
 }
 
-# new_ledger NAME: a ledger of its own for a section ($LEDGER_DIR).
+# new_ledger NAME: a ledger of its own for a section ($LEDGER_DIR). A
+# section runs in a subshell, without the script's EXIT trap: its own
+# ends the server and the stream holder it leaves when a check fails.
 new_ledger() {
+	trap 'if [ -n "$SERVER_PID" ]; then
+			w=$(writer_pid)
+			[ -n "$w" ] && kill -KILL $w 2>/dev/null
+			kill -KILL "$SERVER_PID" 2>/dev/null
+		fi
+		[ -n "$HOLD_PID" ] && kill "$HOLD_PID" 2>/dev/null' EXIT
 	export LEDGER_DIR=$T/$1
 	expect_rc 0 ledger init --origin "example.com/deploy/$1"
 }
