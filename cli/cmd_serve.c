@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -14,7 +15,9 @@
 #include "util.h"
 
 static const char help[] =
-	"usage: ledger serve [--listen ADDR:PORT] [--read-only] [--post-rate N]\n\n"
+	"usage: ledger serve [--listen ADDR:PORT] [--read-only] [--post-rate N]\n"
+	"                    [--max-streams N] [--max-streams-per-addr N]\n"
+	"                    [--allow-host NAME]...\n\n"
 	"Serve the ledger over HTTP: a web page (http://ADDR:PORT/), a JSON\n"
 	"API, Server-Sent Events for new entries, and appends of entries\n"
 	"clients signed (see docs/api.md):\n"
@@ -52,7 +55,20 @@ static const char help[] =
 	"                      the ledger for writing\n"
 	"  --post-rate N       POSTs a second from one client address, in\n"
 	"                      bursts of up to 2N (default 200; 0: no\n"
-	"                      limit); beyond it 429 with Retry-After\n";
+	"                      limit); beyond it 429 with Retry-After\n"
+	"  --max-streams N     event streams open at once (default 64, at\n"
+	"                      most 128: the other connections of 256 are\n"
+	"                      kept for ordinary requests); beyond it 503\n"
+	"                      with Retry-After\n"
+	"  --max-streams-per-addr N\n"
+	"                      event streams from one client address\n"
+	"                      (default 8, at most 32 of its 64\n"
+	"                      connections); beyond it 429 with Retry-After\n"
+	"  --allow-host NAME   a name clients may use for this server in the\n"
+	"                      Host header (a proxy's name; repeatable, up\n"
+	"                      to 16). Without it only the listen address\n"
+	"                      (and localhost on loopback) is answered;\n"
+	"                      other names get 421, against DNS rebinding\n";
 
 int cmd_serve(int argc, char **argv, struct cli_ctx *c)
 {
@@ -61,6 +77,10 @@ int cmd_serve(int argc, char **argv, struct cli_ctx *c)
 		{ "listen", required_argument, NULL, 'l' },
 		{ "read-only", no_argument, NULL, 'r' },
 		{ "post-rate", required_argument, NULL, 'p' },
+		{ "max-streams", required_argument, NULL, 's' },
+		{ "max-streams-per-addr", required_argument, NULL, 'a' },
+		{ "writer-fd", required_argument, NULL, 'w' },
+		{ "allow-host", required_argument, NULL, 'H' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct ldg_err err = { 0 };
@@ -71,12 +91,16 @@ int cmd_serve(int argc, char **argv, struct cli_ctx *c)
 	struct srv_opts so = { 0 };
 	bool read_only = false;
 	uint64_t post_rate = SRV_POST_RATE;
+	uint64_t max_streams = SRV_STREAMS_MAX;
+	uint64_t max_streams_addr = SRV_STREAMS_PER_IP;
 	struct srv *sv;
 	const char *listen = "127.0.0.1:8080";
 	char host[INET6_ADDRSTRLEN];
 	socklen_t addrlen;
 	sigset_t set;
-	int opt, rc, sig;
+	int opt, rc, sig, writer_fd = -1;
+	const char *allow[SRV_ALLOW_HOSTS_MAX];
+	size_t n_allow = 0;
 
 	c->help = help;
 	for (;;) {
@@ -95,20 +119,52 @@ int cmd_serve(int argc, char **argv, struct cli_ctx *c)
 				return cli_usage(c, "--post-rate %s: expected 0 "
 						 "(no limit) to 1000000 POSTs "
 						 "a second", optarg);
+		} else if (opt == 'w') {
+			/* internal: the server runs itself again as its
+			 * writer process (serve/writer.h) */
+			writer_fd = atoi(optarg);
+			if (writer_fd != SRV_WRITER_FD)
+				return cli_usage(c, "--writer-fd is internal");
+		} else if (opt == 'H') {
+			if (srv_check_allow_host(optarg, &err))
+				return cli_usage(c, "%s", err.msg);
+			if (n_allow == SRV_ALLOW_HOSTS_MAX)
+				return cli_usage(c, "more than %d --allow-host",
+						 SRV_ALLOW_HOSTS_MAX);
+			allow[n_allow++] = optarg;
+		} else if (opt == 's') {
+			if (ldg_parse_seq(optarg, &max_streams) ||
+			    max_streams > SRV_STREAMS_CAP)
+				return cli_usage(c, "--max-streams %s: expected "
+						 "1 to %d event streams",
+						 optarg, SRV_STREAMS_CAP);
+		} else if (opt == 'a') {
+			if (ldg_parse_seq(optarg, &max_streams_addr) ||
+			    max_streams_addr > SRV_STREAMS_PER_IP_CAP)
+				return cli_usage(c, "--max-streams-per-addr %s: "
+						 "expected 1 to %d event "
+						 "streams", optarg,
+						 SRV_STREAMS_PER_IP_CAP);
 		}
 	}
 	if (rc >= 0)
 		return rc;
 	if (optind != argc)
 		return cli_usage(c, "unexpected argument \"%s\"", argv[optind]);
+	if (writer_fd >= 0) {
+		rc = cli_ledger_dir(c, dir);
+		if (rc)
+			return rc;
+		srv_writer_child(writer_fd, dir);
+	}
 	if (srv_parse_listen(listen, &addr, &addrlen, &err))
 		return cli_usage(c, "%s", err.msg);
 	rc = cli_open_ro(c, &s);
 	if (rc)
 		return rc;
-	/* the writer is forked before any thread starts; it opens the
-	 * ledger itself, read-write, once the read-only open proved it is
-	 * there (LMDB: one environment per process) */
+	/* the writer is this program run again (serve/writer.h); it opens
+	 * the ledger itself, read-write, once the read-only open proved it
+	 * is there (LMDB: one environment per process) */
 	rc = cli_ledger_dir(c, dir);
 	if (rc) {
 		ldg_store_close(s);
@@ -128,6 +184,10 @@ int cmd_serve(int argc, char **argv, struct cli_ctx *c)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	so.post_rate = (unsigned)post_rate;
+	so.allow_hosts = allow;
+	so.n_allow_hosts = n_allow;
+	so.max_streams = (unsigned)max_streams;
+	so.max_streams_per_addr = (unsigned)max_streams_addr;
 	/* beside the ledger's data.mdb: kept across restarts (and served,
 	 * not taken, when read-only) */
 	snprintf(cp_path, sizeof(cp_path), "%s/%s", dir, SRV_CHECKPOINT_FILE);
@@ -157,7 +217,13 @@ int cmd_serve(int argc, char **argv, struct cli_ctx *c)
 		rc = sigwait(&set, &sig);
 	} while (rc == EINTR);
 	srv_stop(sv);
+	/* the SIGTERM may be the writer's own (writer.h): it kept dying */
+	rc = srv_writer_failed(writer) ? CLI_BAD : CLI_OK;
+	if (rc)
+		cli_error("serve: the ledger writer died %d times within %d s; "
+			  "exiting for the service manager to restart the "
+			  "server", SRV_WRITER_DEATHS_MAX, SRV_WRITER_WINDOW_S);
 	srv_writer_stop(writer);
 	ldg_store_close(s);
-	return CLI_OK;
+	return rc;
 }

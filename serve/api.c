@@ -1,6 +1,7 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -127,7 +128,8 @@ int srv_parse_seq(const char *name, const char *s, bool zero_ok,
 		*out = 0;
 		return 0;
 	}
-	if (ldg_parse_seq(s, out))
+	/* docs/api.md: no leading zeros (ldg_parse_seq() takes them) */
+	if (ldg_parse_seq(s, out) || s[0] == '0')
 		return ldg_err_set(err, -EINVAL,
 				   "%s: expected a sequence number %s2^63",
 				   name, zero_ok ? "0.." : "1..");
@@ -285,6 +287,146 @@ bool srv_addr_is_loopback(const struct sockaddr_storage *ss)
 			(const struct sockaddr_in6 *)ss;
 		return IN6_IS_ADDR_LOOPBACK(&a->sin6_addr);
 	}
+	return false;
+}
+
+/* A numeric address into *ss (getaddrinfo, AI_NUMERICHOST): 0 or -1. */
+static int numeric_addr(const char *s, struct sockaddr_storage *ss)
+{
+	struct addrinfo hints = {.ai_flags = AI_NUMERICHOST,
+				 .ai_family = AF_UNSPEC};
+	struct addrinfo *ai;
+
+	if (getaddrinfo(s, NULL, &hints, &ai))
+		return -1;
+	memset(ss, 0, sizeof(*ss));
+	memcpy(ss, ai->ai_addr, ai->ai_addrlen);
+	freeaddrinfo(ai);
+	return 0;
+}
+
+/* The address bytes of an IPv4 or IPv6 socket address (*len 4 or 16),
+ * or NULL. */
+static const uint8_t *addr_bytes(const struct sockaddr_storage *ss,
+				 size_t *len)
+{
+	*len = ss->ss_family == AF_INET ? 4 : 16;
+	if (ss->ss_family == AF_INET)
+		return (const uint8_t *)&((const struct sockaddr_in *)ss)
+		    ->sin_addr;
+	if (ss->ss_family == AF_INET6)
+		return ((const struct sockaddr_in6 *)ss)->sin6_addr.s6_addr;
+	return NULL;
+}
+
+/* 0.0.0.0 or :: (every address of the host). */
+static bool addr_is_any(const struct sockaddr_storage *ss)
+{
+	static const uint8_t zero[16];
+	size_t len;
+	const uint8_t *b = addr_bytes(ss, &len);
+
+	return b && !memcmp(b, zero, len);
+}
+
+static bool same_addr(const struct sockaddr_storage *a,
+		      const struct sockaddr_storage *b)
+{
+	size_t alen, blen;
+	const uint8_t *ab = addr_bytes(a, &alen), *bb = addr_bytes(b, &blen);
+
+	return ab && bb && a->ss_family == b->ss_family &&
+	       !memcmp(ab, bb, alen);
+}
+
+/* A DNS name: labels of letters, digits and '-', joined by dots. */
+static bool is_dns_name(const char *s, size_t len)
+{
+	if (len == 0 || len > 253 || s[0] == '.' || s[0] == '-')
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!isalnum((unsigned char)s[i]) && s[i] != '-' &&
+		    s[i] != '.')
+			return false;
+	return true;
+}
+
+int srv_check_allow_host(const char *name, struct ldg_err *err)
+{
+	struct sockaddr_storage ss;
+
+	if (is_dns_name(name, strlen(name)) || numeric_addr(name, &ss) == 0)
+		return 0;
+	return ldg_err_set(err, -EINVAL,
+			   "--allow-host %.200s: expected a host name (letters, "
+			   "digits, '-', dots) or a numeric address, without "
+			   "port", name);
+}
+
+/* Equal names, case and one final dot ignored. */
+static bool same_name(const char *a, size_t alen, const char *b)
+{
+	size_t blen = strlen(b);
+
+	if (alen && a[alen - 1] == '.')
+		alen--;
+	if (blen && b[blen - 1] == '.')
+		blen--;
+	return alen == blen && !strncasecmp(a, b, alen);
+}
+
+bool srv_host_ok(const char *host, const struct sockaddr_storage *listen,
+		 const char *const *allowed, size_t n)
+{
+	char name[256];
+	const char *end, *port;
+	struct sockaddr_storage ss;
+	bool bracketed = host && host[0] == '[';
+	size_t len;
+
+	if (!host)
+		return true;
+	if (bracketed) {
+		end = strchr(host, ']');
+		if (!end)
+			return false;
+		host++;
+		port = end + 1;
+	} else {
+		end = strchr(host, ':');
+		if (!end)
+			end = host + strlen(host);
+		port = end;
+	}
+	if (*port == ':') {
+		port++;
+		if (!*port || strlen(port) > 5 ||
+		    strspn(port, "0123456789") != strlen(port))
+			return false;
+	} else if (*port) {
+		return false;
+	}
+	len = (size_t)(end - host);
+	if (len == 0 || len >= sizeof(name))
+		return false;
+	memcpy(name, host, len);
+	name[len] = '\0';
+	if (numeric_addr(name, &ss) == 0) {
+		/* brackets for IPv6 only, and only then */
+		if ((ss.ss_family == AF_INET6) != bracketed)
+			return false;
+		if (addr_is_any(listen) || same_addr(&ss, listen))
+			return true;
+		if (srv_addr_is_loopback(listen) && srv_addr_is_loopback(&ss))
+			return true;
+	} else if (is_dns_name(name, len) &&
+		   (srv_addr_is_loopback(listen) || addr_is_any(listen)) &&
+		   same_name(name, len, "localhost")) {
+		return true;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (same_name(name, len, allowed[i]))
+			return true;
 	return false;
 }
 

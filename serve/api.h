@@ -131,4 +131,21 @@ int srv_parse_listen(const char *arg, struct sockaddr_storage *ss,
 /* True for 127.0.0.0/8 and ::1. */
 bool srv_addr_is_loopback(const struct sockaddr_storage *ss);
 
+#define SRV_ALLOW_HOSTS_MAX 16 /* --allow-host NAME, repeated */
+
+/* --allow-host NAME: a DNS name (letters, digits, '-', dots) or a
+ * numeric address, without port. -EINVAL with the reason. */
+int srv_check_allow_host(const char *name, struct ldg_err *err);
+
+/* Whether a request's Host header (NULL: none, as HTTP/1.0 may send) is
+ * one this server answers to, against DNS rebinding: HOST or HOST:PORT
+ * ([IPv6] in brackets), the port not compared (a tunnel may change it),
+ * where HOST is the listen address (any address when it listens on a
+ * wildcard; any loopback one when it listens on loopback), "localhost"
+ * when it listens on loopback or a wildcard, or one of the n allowed
+ * names (case ignored, a final dot too). Numeric addresses are parsed
+ * with getaddrinfo(AI_NUMERICHOST). */
+bool srv_host_ok(const char *host, const struct sockaddr_storage *listen,
+		 const char *const *allowed, size_t n);
+
 #endif

@@ -4,6 +4,7 @@
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -346,15 +347,19 @@ static char answer_next;
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 			 enum MHD_RequestTerminationCode toe)
 {
+	struct srv *sv = cls;
 	struct upload *u = *con_cls;
 
-	(void)cls;
 	(void)conn;
 	(void)toe;
 	if (u && *con_cls != &answer_next) {
 		free(u->buf);
 		free(u);
 		*con_cls = NULL;
+		/* the writer keeps dying (writer.h): now that this POST is
+		 * answered, the server stops (cmd_serve waits for SIGTERM) */
+		if (srv_writer_failed(sv->writer))
+			kill(getpid(), SIGTERM);
 	}
 }
 
@@ -396,6 +401,28 @@ static bool static_file(struct MHD_Connection *conn, const char *url,
 	return true;
 }
 
+/* Whether the Host header names this server (srv_host_ok()); else rp
+ * holds the 421 (or the 400 of an HTTP/1.1 request without one). */
+static bool host_ok(struct srv *sv, struct MHD_Connection *conn,
+		    const char *version, struct reply *rp)
+{
+	const char *host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+						       MHD_HTTP_HEADER_HOST);
+
+	if (!host && strcmp(version, MHD_HTTP_VERSION_1_0)) {
+		srv_reply_error(rp, MHD_HTTP_BAD_REQUEST,
+				"no Host header: HTTP/1.1 requires one");
+		return false;
+	}
+	if (srv_host_ok(host, &sv->listen, sv->allow_hosts, sv->n_allow_hosts))
+		return true;
+	srv_reply_error(rp, MHD_HTTP_MISDIRECTED_REQUEST,
+			"Host \"%.200s\" is not a name of this server: use "
+			"its address, or start it with --allow-host NAME",
+			host);
+	return false;
+}
+
 /* The body of a POST, read as it arrives: *upload_data_size bytes more,
  * or the end (size 0), when the request is answered. */
 static enum MHD_Result upload_more(struct upload *u, const char *data,
@@ -434,7 +461,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 	struct MHD_Response *resp;
 	enum MHD_Result ret;
 
-	(void)version;
+	/* before anything else: a name a web page could have rebound to
+	 * this address (DNS rebinding) gets nothing */
+	if (!*con_cls && !host_ok(cls, conn, version, &rp))
+		goto respond;
 	if (!*con_cls && *upload_data_size == 0 &&
 	    (!strcmp(method, MHD_HTTP_METHOD_GET) ||
 	     !strcmp(method, MHD_HTTP_METHOD_HEAD)) &&
@@ -480,6 +510,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 		 * upload */
 		route(cls, conn, url, method, *upload_data_size, &rp);
 	}
+respond:
 	if (rp.stream) {
 		resp = rp.stream;
 	} else if (rp.static_body) {
@@ -529,6 +560,21 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 	ret = MHD_queue_response(conn, rp.status, resp);
 	MHD_destroy_response(resp);
 	return ret;
+}
+
+/* libmicrohttpd's percent-decoding of the path and the query, except
+ * that a path or value holding %00 is left undecoded: decoded, the NUL
+ * would end the string early, and "/ui/app.js%00.html" would be served
+ * as /ui/app.js, "/api/v1/entries/1%00" as entry 1. Undecoded it matches
+ * no route, page file, seq or name (404 or 400). */
+static size_t unescape(void *cls, struct MHD_Connection *conn, char *s)
+{
+	(void)cls;
+	(void)conn;
+	for (const char *p = strchr(s, '%'); p; p = strchr(p + 1, '%'))
+		if (p[1] == '0' && p[2] == '0')
+			return strlen(s);
+	return MHD_http_unescape(s);
 }
 
 /* ---- the head poller ---- */
@@ -600,6 +646,7 @@ static void srv_free(struct srv *sv)
 	srv_rate_free(sv->rate);
 	free(sv->verify_body);
 	free(sv->cp_text);
+	free(sv->stream_host);
 	free(sv);
 }
 
@@ -617,6 +664,9 @@ int srv_start(struct ldg_store *s, struct srv_writer *writer,
 		return ldg_err_set(err, -ENOMEM, "out of memory");
 	sv->store = s;
 	sv->writer = writer;
+	memcpy(&sv->listen, addr, addrlen);
+	sv->allow_hosts = o->allow_hosts;
+	sv->n_allow_hosts = o->n_allow_hosts;
 	pthread_mutex_init(&sv->lock, NULL);
 	pthread_mutex_init(&sv->cp_lock, NULL);
 	pthread_mutex_init(&sv->verify_lock, NULL);
@@ -624,6 +674,15 @@ int srv_start(struct ldg_store *s, struct srv_writer *writer,
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&sv->moved, &ca);
 	pthread_condattr_destroy(&ca);
+	sv->max_streams = o->max_streams ? o->max_streams : SRV_STREAMS_MAX;
+	sv->max_streams_per_addr = o->max_streams_per_addr
+					   ? o->max_streams_per_addr
+					   : SRV_STREAMS_PER_IP;
+	sv->stream_host = calloc(sv->max_streams, sizeof(*sv->stream_host));
+	if (!sv->stream_host) {
+		rc = ldg_err_set(err, -ENOMEM, "out of memory");
+		goto out_free;
+	}
 	sv->rate = srv_rate_new(o->post_rate);
 	if (!sv->rate) {
 		rc = ldg_err_set(err, -ENOMEM, "out of memory");
@@ -659,7 +718,8 @@ int srv_start(struct ldg_store *s, struct srv_writer *writer,
 	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)SRV_CONN_PER_IP,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)SRV_CONN_TIMEOUT_S,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)SRV_REQ_MEMORY,
-	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_END);
+	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, sv,
+	    MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL, MHD_OPTION_END);
 	if (!sv->mhd) {
 		close(fd);
 		rc = ldg_err_set(err, -EIO, "cannot start the HTTP server");

@@ -13,10 +13,17 @@
  *
  * Limits: SRV_CONN_MAX connections, SRV_CONN_PER_IP from one address,
  * SRV_CONN_TIMEOUT_S idle seconds before a connection is closed (event
- * streams send a comment every SRV_KEEPALIVE_S, which keeps them alive),
+ * streams send a comment every SRV_KEEPALIVE_S, which keeps them alive,
+ * so they have limits of their own: o->max_streams in all and
+ * o->max_streams_per_addr from one address, at most half of the
+ * connections, so the other half always answers ordinary requests; a
+ * stream whose client hung up is ended within SSE_HUP_CHECK_MS),
  * SRV_REQ_MEMORY bytes for a request's headers; a GET or HEAD with a
- * body is refused. The one write is POST /api/v1/entries: an entry a
- * client built and signed, or a batch of up to SRV_WRITER_BATCH_MAX of
+ * body is refused. Before anything else, the Host header must name this
+ * server (srv_host_ok(): against DNS rebinding), else 421.
+ *
+ * The one write is POST /api/v1/entries: an entry a client built and
+ * signed, or a batch of up to SRV_WRITER_BATCH_MAX of
  * them, handed to the writer process (writer.h) that appends them in
  * one transaction as ldg_append_signed_batch() checks them; bodies above
  * LDG_ENTRY_MAX (the whole batch) are refused (413). POST /api/v1/drafts writes nothing;
@@ -49,6 +56,11 @@
 #define SRV_CONN_MAX 256
 #define SRV_CONN_PER_IP 64
 #define SRV_CONN_TIMEOUT_S 60
+#define SRV_STREAMS_MAX 64      /* default event streams at once */
+#define SRV_STREAMS_PER_IP 8    /* default event streams from one address */
+#define SRV_STREAMS_CAP (SRV_CONN_MAX / 2) /* the most --max-streams takes */
+#define SRV_STREAMS_PER_IP_CAP (SRV_CONN_PER_IP / 2)
+#define SRV_STREAM_RETRY_S 5    /* Retry-After of a refused stream */
 #define SRV_REQ_MEMORY (64 * 1024)
 #define SRV_POST_RATE 200  /* default POSTs a second from one address */
 #define SRV_CHECKPOINT_FILE "checkpoint" /* in the ledger's directory */
@@ -59,6 +71,13 @@ struct srv_opts {
 	unsigned post_rate; /* POSTs a second per client address; 0: none */
 	/* where published checkpoints are kept (NULL: none are taken) */
 	const char *checkpoint_path;
+	/* event streams at once, in all (up to SRV_STREAMS_CAP) and from
+	 * one address (up to SRV_STREAMS_PER_IP_CAP); 0: the default */
+	unsigned max_streams, max_streams_per_addr;
+	/* names the Host header may give besides the listen address
+	 * (srv_host_ok()); borrowed until srv_stop() */
+	const char *const *allow_hosts;
+	size_t n_allow_hosts;
 };
 
 /* Starts serving s on addr. o->post_rate: POSTs a second from one client

@@ -15,6 +15,7 @@
 
 #include <jansson.h>
 #include <limits.h>
+#include <netinet/in.h>
 #include <microhttpd.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -35,12 +36,17 @@ struct srv {
 	pthread_t poller;
 	bool poller_started;
 
-	/* lock guards head and stopping; moved is broadcast when either
-	 * changes (the poller also waits on it, for stopping) */
+	/* lock guards head, stopping and the stream slots; moved is
+	 * broadcast when head or stopping changes (the poller also waits
+	 * on it, for stopping) */
 	pthread_mutex_t lock;
 	pthread_cond_t moved;
 	uint64_t head;
 	bool stopping;
+	/* one slot per event stream that may be open (events.c): the
+	 * client's address, "" when free */
+	unsigned max_streams, max_streams_per_addr;
+	char (*stream_host)[INET6_ADDRSTRLEN];
 
 	/* the verify report of verify_head, rendered; verify_lock is held
 	 * while ldg_verify() runs, so it runs once per head */
@@ -48,6 +54,11 @@ struct srv {
 	uint64_t verify_head;
 	char *verify_body;
 	size_t verify_len;
+
+	/* what a Host header must name (srv_host_ok()) */
+	struct sockaddr_storage listen;
+	const char *const *allow_hosts;
+	size_t n_allow_hosts;
 
 	struct srv_rate *rate; /* POSTs per client address (rate.h) */
 

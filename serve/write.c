@@ -421,6 +421,41 @@ static int reply_appended(struct reply *rp, const uint8_t *const *bufs,
 					hh, "entries", arr));
 }
 
+/* The writer died during the append of bufs (srv_writer_append()'s
+ * -ECONNRESET): whether it committed them is in the ledger. 0 with the
+ * first seq when every one is there, byte for byte; else -EAGAIN (none
+ * is: a batch is one transaction, and the dead writer commits nothing
+ * more). */
+static int appended_anyway(struct srv *sv, const uint8_t *const *bufs,
+			   const size_t *lens, size_t n, uint64_t *seq,
+			   struct ldg_err *err)
+{
+	uint8_t want[LDG_HASH_BYTES], have[LDG_HASH_BYTES];
+	struct ldg_entry *e;
+	struct ldg_read *r;
+	bool all = true;
+
+	if (ldg_entry_decode(bufs[0], lens[0], &e, NULL))
+		return ldg_err_set(err, -EIO, "the ledger writer died");
+	*seq = e->seq;
+	ldg_entry_free(e);
+	/* a commit the writer wrote but had not published (M10) */
+	(void)ldg_store_settle(sv->store, NULL);
+	if (ldg_read_begin(sv->store, &r, err))
+		return -EIO;
+	for (size_t i = 0; all && i < n; i++) {
+		ldg_entry_hash(bufs[i], lens[i], want);
+		all = ldg_entry_hash_at(r, *seq + i, have) == 0 &&
+		      !memcmp(want, have, LDG_HASH_BYTES);
+	}
+	ldg_read_end(r);
+	if (all)
+		return 0;
+	return ldg_err_set(err, -EAGAIN, "the ledger writer died before "
+			   "appending this, and was restarted: nothing was "
+			   "written; send it again");
+}
+
 int srv_h_append(struct srv *sv, const struct upload *u, struct reply *rp)
 {
 	const uint8_t *bufs[SRV_WRITER_BATCH_MAX];
@@ -461,6 +496,8 @@ int srv_h_append(struct srv *sv, const struct upload *u, struct reply *rp)
 	if (!rc)
 		rc = srv_writer_append(sv->writer, bufs, lens, n, &seq, hash,
 				       &err);
+	if (rc == -ECONNRESET)
+		rc = appended_anyway(sv, bufs, lens, n, &seq, &err);
 	if (!rc) {
 		pthread_mutex_lock(&sv->lock);
 		if (seq + n - 1 > sv->head) {
@@ -503,6 +540,11 @@ int srv_h_append(struct srv *sv, const struct upload *u, struct reply *rp)
 	case -ENOENT:
 	case -EPERM:
 		status = MHD_HTTP_UNPROCESSABLE_CONTENT;
+		break;
+	case -EAGAIN: /* the writer died and was restarted */
+	case -EPIPE:  /* the writer keeps dying: the server is stopping */
+		status = MHD_HTTP_SERVICE_UNAVAILABLE;
+		rp->retry_after = 1;
 		break;
 	default:
 		status = MHD_HTTP_INTERNAL_SERVER_ERROR;

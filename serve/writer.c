@@ -1,11 +1,15 @@
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ops.h"
@@ -13,9 +17,17 @@
 #include "writer.h"
 
 struct srv_writer {
-	int fd;
-	pid_t pid;
-	pthread_mutex_t lock;
+	int fd;	   /* -1 while no writer runs */
+	pid_t pid; /* the child; -1 when reaped */
+	pthread_mutex_t lock; /* one exchange at a time; guards the rest */
+	char exe[PATH_MAX];   /* this binary, run again as the writer */
+	char dir[PATH_MAX];
+	char fd_arg[16];
+	char *argv[7];
+	/* when the last deaths happened (CLOCK_MONOTONIC), oldest first */
+	struct timespec deaths[SRV_WRITER_DEATHS_MAX];
+	unsigned n_deaths;
+	bool gave_up;
 };
 
 struct wreply {
@@ -83,8 +95,7 @@ static int read_request(int fd, uint8_t **bufs, size_t *lens, uint32_t *n)
 	return 0;
 }
 
-/* The child: serve requests until the socket closes. */
-static void writer_main(int fd, const char *dir)
+void srv_writer_child(int fd, const char *dir)
 {
 	struct ldg_store *s = NULL;
 	struct ldg_err open_err = { 0 };
@@ -132,37 +143,140 @@ static void writer_main(int fd, const char *dir)
 	_exit(0);
 }
 
+/* Forks and runs this binary again as the writer (srv_writer_child()
+ * on fd SRV_WRITER_FD). Between fork and exec the child calls only
+ * async-signal-safe functions: the server has threads by the time a
+ * writer is replaced, and exec gives the writer a clean process. */
+static int spawn(struct srv_writer *w, struct ldg_err *err)
+{
+	int sv[2];
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv)) {
+		int rc = -errno;
+		return ldg_err_set(err, rc, "socketpair: %s", strerror(-rc));
+	}
+	pid = fork();
+	if (pid < 0) {
+		int rc = -errno;
+		close(sv[0]);
+		close(sv[1]);
+		return ldg_err_set(err, rc, "fork: %s", strerror(-rc));
+	}
+	if (pid == 0) {
+		/* dup2 clears close-on-exec, except onto itself */
+		if (sv[1] == SRV_WRITER_FD)
+			fcntl(sv[1], F_SETFD, 0);
+		else if (dup2(sv[1], SRV_WRITER_FD) < 0)
+			_exit(127);
+		execv(w->exe, w->argv);
+		_exit(127);
+	}
+	close(sv[1]);
+	w->fd = sv[0];
+	w->pid = pid;
+	return 0;
+}
+
 int srv_writer_start(const char *dir, struct srv_writer **out,
 		     struct ldg_err *err)
 {
 	struct srv_writer *w;
-	int sv[2];
+	ssize_t n;
+	int rc;
 
 	w = calloc(1, sizeof(*w));
 	if (!w)
 		return ldg_err_set(err, -ENOMEM, "out of memory");
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv)) {
-		int rc = -errno;
+	n = readlink("/proc/self/exe", w->exe, sizeof(w->exe) - 1);
+	if (n < 0 || (size_t)n >= sizeof(w->exe) - 1 ||
+	    snprintf(w->dir, sizeof(w->dir), "%s", dir) >=
+		(int)sizeof(w->dir)) {
 		free(w);
-		return ldg_err_set(err, rc, "socketpair: %s", strerror(-rc));
+		return ldg_err_set(err, -ENAMETOOLONG, "cannot find this "
+				   "program (/proc/self/exe) to run the "
+				   "ledger writer");
 	}
-	w->pid = fork();
-	if (w->pid < 0) {
-		int rc = -errno;
-		close(sv[0]);
-		close(sv[1]);
+	snprintf(w->fd_arg, sizeof(w->fd_arg), "%d", SRV_WRITER_FD);
+	w->argv[0] = w->exe;
+	w->argv[1] = "--ledger";
+	w->argv[2] = w->dir;
+	w->argv[3] = "serve";
+	w->argv[4] = "--writer-fd";
+	w->argv[5] = w->fd_arg;
+	w->argv[6] = NULL;
+	rc = spawn(w, err);
+	if (rc) {
 		free(w);
-		return ldg_err_set(err, rc, "fork: %s", strerror(-rc));
+		return rc;
 	}
-	if (w->pid == 0) {
-		close(sv[0]);
-		writer_main(sv[1], dir);
-	}
-	close(sv[1]);
-	w->fd = sv[0];
 	pthread_mutex_init(&w->lock, NULL);
 	*out = w;
 	return 0;
+}
+
+/* The writer is gone (or broken): reap it and start another, after a
+ * pause that doubles with each death within SRV_WRITER_WINDOW_S; after
+ * SRV_WRITER_DEATHS_MAX of them in that window, give up
+ * (srv_writer_failed(): the server stops and exits non-zero, and its
+ * service manager starts it afresh).
+ * Called with w->lock held. */
+static int respawn(struct srv_writer *w, struct ldg_err *err)
+{
+	struct timespec now;
+	unsigned recent = 0;
+
+	if (w->fd >= 0)
+		close(w->fd);
+	w->fd = -1;
+	if (w->pid > 0) {
+		kill(w->pid, SIGKILL); /* broken but alive: end it */
+		while (waitpid(w->pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		w->pid = -1;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (w->n_deaths == SRV_WRITER_DEATHS_MAX) {
+		memmove(w->deaths, w->deaths + 1,
+			(SRV_WRITER_DEATHS_MAX - 1) * sizeof(w->deaths[0]));
+		w->n_deaths--;
+	}
+	w->deaths[w->n_deaths++] = now;
+	for (unsigned i = 0; i < w->n_deaths; i++)
+		recent += now.tv_sec - w->deaths[i].tv_sec <
+			  SRV_WRITER_WINDOW_S;
+	if (recent >= SRV_WRITER_DEATHS_MAX)
+		w->gave_up = true;
+	if (w->gave_up)
+		return ldg_err_set(err, -EPIPE, "the ledger writer died %d "
+				   "times within %d s; the server is stopping",
+				   SRV_WRITER_DEATHS_MAX, SRV_WRITER_WINDOW_S);
+	if (recent > 1) {
+		long ms = SRV_WRITER_BACKOFF_MS << (recent - 2);
+		struct timespec pause = {ms / 1000, (ms % 1000) * 1000000L};
+		while (nanosleep(&pause, &pause) && errno == EINTR)
+			;
+	}
+	return spawn(w, err);
+}
+
+/* One request and its reply: 0, or -EPIPE when sending failed (the
+ * writer cannot have appended: it never read the whole request), or
+ * -ECONNRESET when the reply did not come (it may have). */
+static int exchange(struct srv_writer *w, const uint8_t *const *bufs,
+		    const size_t *lens, uint32_t n, struct wreply *rp)
+{
+	int rc = write_all(w->fd, &n, sizeof(n));
+
+	for (size_t i = 0; !rc && i < n; i++) {
+		uint32_t len = (uint32_t)lens[i];
+		rc = write_all(w->fd, &len, sizeof(len));
+		if (!rc)
+			rc = write_all(w->fd, bufs[i], lens[i]);
+	}
+	if (rc)
+		return -EPIPE;
+	return read_all(w->fd, rp, sizeof(*rp)) ? -ECONNRESET : 0;
 }
 
 int srv_writer_append(struct srv_writer *w, const uint8_t *const *bufs,
@@ -182,18 +296,33 @@ int srv_writer_append(struct srv_writer *w, const uint8_t *const *bufs,
 					   "entry of %zu bytes: at most %d",
 					   lens[i], LDG_ENTRY_MAX);
 	pthread_mutex_lock(&w->lock);
-	rc = write_all(w->fd, &count, sizeof(count));
-	for (size_t i = 0; !rc && i < n; i++) {
-		uint32_t len = (uint32_t)lens[i];
-		rc = write_all(w->fd, &len, sizeof(len));
-		if (!rc)
-			rc = write_all(w->fd, bufs[i], lens[i]);
-	}
+	if (w->gave_up)
+		rc = ldg_err_set(err, -EPIPE, "the ledger writer keeps dying; "
+				 "the server is stopping");
+	else if (w->fd < 0) /* the last spawn failed */
+		rc = respawn(w, err);
+	else
+		rc = 0;
 	if (!rc)
-		rc = read_all(w->fd, &rp, sizeof(rp));
+		rc = exchange(w, bufs, lens, count, &rp);
+	if (rc == -EPIPE) {
+		/* gone before it read this request: a new one takes it */
+		rc = respawn(w, err);
+		if (!rc)
+			rc = exchange(w, bufs, lens, count, &rp);
+		if (rc == -EPIPE && err && !err->msg[0])
+			ldg_err_set(err, rc, "the ledger writer is gone: it "
+				    "was restarted and ended again");
+	}
+	if (rc == -ECONNRESET) {
+		/* gone while appending: the caller looks whether it did */
+		ldg_err_set(err, rc, "the ledger writer died during the "
+			    "append");
+		(void)respawn(w, &(struct ldg_err){0}); /* for the next */
+	}
 	pthread_mutex_unlock(&w->lock);
 	if (rc)
-		return ldg_err_set(err, -EPIPE, "the ledger writer is gone");
+		return rc;
 	if (rp.rc) {
 		rp.msg[sizeof(rp.msg) - 1] = '\0';
 		return ldg_err_set(err, rp.rc, "%s", rp.msg);
@@ -203,12 +332,25 @@ int srv_writer_append(struct srv_writer *w, const uint8_t *const *bufs,
 	return 0;
 }
 
+bool srv_writer_failed(struct srv_writer *w)
+{
+	bool failed;
+
+	if (!w)
+		return false;
+	pthread_mutex_lock(&w->lock);
+	failed = w->gave_up;
+	pthread_mutex_unlock(&w->lock);
+	return failed;
+}
+
 void srv_writer_stop(struct srv_writer *w)
 {
 	if (!w)
 		return;
-	close(w->fd);
-	while (waitpid(w->pid, NULL, 0) < 0 && errno == EINTR)
+	if (w->fd >= 0)
+		close(w->fd);
+	while (w->pid > 0 && waitpid(w->pid, NULL, 0) < 0 && errno == EINTR)
 		;
 	pthread_mutex_destroy(&w->lock);
 	free(w);

@@ -116,6 +116,12 @@ cat >"$T/table" <<'EOF'
 2|--post-rate x: expected 0|L serve --post-rate x
 2|--post-rate 2000000: expected 0|L serve --post-rate 2000000
 2|needs a value|L serve --post-rate
+2|--max-streams 0: expected 1 to 128|L serve --max-streams 0
+2|--max-streams 129: expected 1 to 128|L serve --max-streams 129
+2|--max-streams-per-addr 33: expected 1 to 32|L serve --max-streams-per-addr 33
+2|--allow-host evil.example:80: expected a host name|L serve --allow-host evil.example:80
+2|--allow-host : expected a host name|L serve --allow-host ""
+2|--writer-fd is internal|L serve --writer-fd 7
 # --- keys
 2|invalid key|L set staging/api a..b=v -m x
 2|invalid key|L set staging/api .a=v -m x

@@ -227,6 +227,21 @@ expect_error 404 /api/v1/entries/13 'no entry 13: the head is 12'
 expect_error 404 /api/v1/entries/1/raw 'no such resource'
 expect_error 400 /api/v1/entries/0 'entry'
 expect_error 400 /api/v1/entries/abc 'entry'
+# no leading zeros (docs/api.md), and no NUL smuggled in by percent-
+# encoding: decoded, it ended the path early ("1%00" was entry 1)
+expect_error 400 /api/v1/entries/01 'entry'
+expect_error 400 /api/v1/entries/01/check 'entry'
+expect_error 400 "/api/v1/entries?after=01" '^after: '
+expect_error 400 /api/v1/entries/1%00 'entry'
+expect_error 400 /api/v1/entries/1%00/check 'entry'
+expect_error 400 "/api/v1/state?at=1%00" '^at: '
+expect_error 400 "/api/v1/history/staging%00/api" 'cluster'
+expect_error 404 /api/v1/head%00 'no such resource'
+expect_error 404 /ui/app.js%00.html 'no such resource'
+expect_error 404 /ui/app.css%00 'no such resource'
+expect_error 404 /%00 'no such resource'
+http 200 /ui/%61pp.js
+check "other percent-escapes still decode" grep -q . "$OUT"
 expect_error 400 /api/v1/history/Staging/api 'cluster'
 expect_error 400 /api/v1/history/staging/a_b 'release'
 expect_error 400 "/api/v1/state?at=0" '^at: '

@@ -140,7 +140,8 @@ static void test_seq_param_zero_only_where_allowed(void **state)
 static void test_seq_param_rejects_junk_and_names_it(void **state)
 {
 	static const char *const bad[] = { "", "x", "-1", "1.5", "1e3",
-					   " 1", "1 ", "0x10", "+3" };
+					   " 1", "1 ", "0x10", "+3", "01",
+					   "007" };
 	(void)state;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct ldg_err err = { 0 };
@@ -152,6 +153,52 @@ static void test_seq_param_rejects_junk_and_names_it(void **state)
 	assert_int_equal(srv_parse_seq("after", NULL, true, &(uint64_t){ 0 },
 				       NULL),
 			 -EINVAL);
+}
+
+/* ---- the Host header (DNS rebinding) ---- */
+
+static void test_host_names_the_listen_address_or_an_allowed_name(
+    void **state)
+{
+	static const char *const allow[] = { "ledger.example.com" };
+	struct sockaddr_storage lo, any, pub, lo6;
+	socklen_t len;
+	(void)state;
+	assert_int_equal(srv_parse_listen("127.0.0.1:8080", &lo, &len, NULL), 0);
+	assert_int_equal(srv_parse_listen("0.0.0.0:8080", &any, &len, NULL), 0);
+	assert_int_equal(srv_parse_listen("192.0.2.7:80", &pub, &len, NULL), 0);
+	assert_int_equal(srv_parse_listen("[::1]:80", &lo6, &len, NULL), 0);
+	assert_true(srv_host_ok(NULL, &lo, NULL, 0)); /* HTTP/1.0 */
+	assert_true(srv_host_ok("127.0.0.1:8080", &lo, NULL, 0));
+	assert_true(srv_host_ok("127.0.0.1", &lo, NULL, 0));
+	assert_true(srv_host_ok("127.0.0.1:9999", &lo, NULL, 0)); /* a tunnel */
+	assert_true(srv_host_ok("localhost:8080", &lo, NULL, 0));
+	assert_true(srv_host_ok("LocalHost.", &lo, NULL, 0));
+	assert_true(srv_host_ok("[::1]:80", &lo6, NULL, 0));
+	assert_true(srv_host_ok("localhost", &lo6, NULL, 0));
+	assert_true(srv_host_ok("192.0.2.7", &pub, NULL, 0));
+	assert_true(srv_host_ok("203.0.113.9:8080", &any, NULL, 0));
+	assert_true(srv_host_ok("ledger.example.com:443", &pub, allow, 1));
+	assert_true(srv_host_ok("LEDGER.example.com", &pub, allow, 1));
+	/* a rebinding page's own name, and everything malformed */
+	static const char *const bad[] = {
+		"evil.example:8080", "evil.example", "ledger.example.com.evil",
+		"", ":8080", "127.0.0.1:", "127.0.0.1:x", "127.0.0.1:123456",
+		"::1", "[127.0.0.1]", "[::1", "[::1]x", "127.0.0.1 ",
+		"127.0.0.1:80:80", "localhost@evil", "a b",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_false(srv_host_ok(bad[i], &lo, allow, 1));
+	assert_false(srv_host_ok("localhost", &pub, allow, 1));
+	assert_false(srv_host_ok("127.0.0.1", &pub, allow, 1));
+	assert_false(srv_host_ok("192.0.2.8", &pub, allow, 1));
+	assert_false(srv_host_ok("evil.example", &any, allow, 1));
+	assert_int_equal(srv_check_allow_host("ledger.example.com", NULL), 0);
+	assert_int_equal(srv_check_allow_host("192.0.2.7", NULL), 0);
+	assert_int_equal(srv_check_allow_host("::1", NULL), 0);
+	assert_int_equal(srv_check_allow_host("a.example:80", NULL), -EINVAL);
+	assert_int_equal(srv_check_allow_host("", NULL), -EINVAL);
+	assert_int_equal(srv_check_allow_host("a/b", NULL), -EINVAL);
 }
 
 static void test_limit_defaults_caps_and_rejects(void **state)
@@ -591,6 +638,8 @@ int main(void)
 		cmocka_unit_test(test_route_params_belong_to_their_route),
 		cmocka_unit_test(test_seq_param_zero_only_where_allowed),
 		cmocka_unit_test(test_seq_param_rejects_junk_and_names_it),
+		cmocka_unit_test(
+		    test_host_names_the_listen_address_or_an_allowed_name),
 		cmocka_unit_test(test_limit_defaults_caps_and_rejects),
 		cmocka_unit_test(test_scope_param_is_a_cluster_or_target),
 		cmocka_unit_test(test_accept_msgpack_is_recognised),
