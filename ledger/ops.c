@@ -137,6 +137,8 @@ static int wctx_append(struct wctx *c, struct ldg_entry *e,
 	if (rc)
 		return rc;
 	rc = ldg_authorize(&c->w, e, err);
+	if (!rc)
+		rc = ldg_rollback_check(&c->w, e, err);
 	if (rc)
 		return rc;
 	if (e->kind == LDG_KIND_INIT)
@@ -1009,6 +1011,8 @@ static int append_signed_one(struct wctx *c, const uint8_t *buf, size_t len,
 	}
 	if (!rc && e->kind == LDG_KIND_KEY_REVOKE)
 		rc = check_revoke(c, e->changes[0].value, err);
+	if (!rc)
+		rc = ldg_rollback_check(&c->w, e, err);
 	if (!rc)
 		rc = wctx_store(c, e, buf, len, err);
 out_entry:
