@@ -70,6 +70,13 @@ int ldg_rollback(struct ldg_store *s, const struct ldg_signer *k,
 		 const struct ldg_kv *meta, size_t n_meta, bool no_lock,
 		 struct ldg_result *res, struct ldg_err *err);
 
+/* The targets a rollback of what (a target, or a cluster: each of its
+ * targets) to seq to covers at the head r sees, sorted; caller frees with
+ * ldg_strv_free(). -ENOENT when to is past the head or there is no such
+ * target or cluster. */
+int ldg_rollback_targets(struct ldg_read *r, const char *what, uint64_t to,
+			 char ***out, size_t *n, struct ldg_err *err);
+
 int ldg_lock(struct ldg_store *s, const struct ldg_signer *k,
 	     const char *target, const char *reason, bool lock,
 	     struct ldg_result *res, struct ldg_err *err);
