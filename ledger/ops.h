@@ -169,8 +169,10 @@ int ldg_entry_prepare(struct ldg_entry *draft, uint64_t head,
  * and its indexes. Errors: -EBADMSG malformed, non-canonical or badly
  * signed; -ESTALE the head moved (rebuild on the new head and retry);
  * -EINVAL an init entry; and those of ldg_authorize() (-EACCES, -EBUSY
- * with the lock's reason, -EEXIST, -ENOENT), -EPERM last admin. Nothing
- * is written on any error. */
+ * with the lock's reason, -EEXIST, -ENOENT), -EPERM last admin, or a
+ * rollback that does not restore the state at its rollback-to
+ * (ldg_rollback_check(), which every append asks). Nothing is written on
+ * any error. */
 int ldg_append_signed(struct ldg_store *s, const uint8_t *buf, size_t len,
 		      struct ldg_result *res, struct ldg_err *err);
 
