@@ -262,6 +262,42 @@ static int key_may_apply(const struct apl_opts *o, struct ldg_err *err)
 	return may_record(o, o->cluster, err);
 }
 
+/* The values of t are deployed only when every rollback of it since its
+ * last successful apply restores the state at its rollback-to
+ * (ldg_rollback_check(), the rule verify checks): a rollback whose values
+ * nobody signed is never deployed. -EPERM naming the entry. */
+static int check_rollbacks(const struct apl_opts *o, const char *target,
+			   struct ldg_err *err)
+{
+	struct ldg_entry *e = NULL;
+	struct ldg_read *r;
+	uint64_t *seqs = NULL;
+	size_t n = 0;
+	int rc;
+
+	rc = ldg_read_begin(o->store, &r, err);
+	if (rc)
+		return rc;
+	rc = ldg_history(r, target, 0, 0, &seqs, &n);
+	if (rc)
+		ldg_err_set(err, rc, "cannot read the history of %s", target);
+	for (size_t i = 0; i < n && !rc; i++) {
+		rc = ldg_entry_read(r, seqs[i], &e, err);
+		if (rc || e->kind == LDG_KIND_APPLIED)
+			break;
+		rc = ldg_rollback_check(r, e, err);
+		if (rc)
+			ldg_err_prefix(err, "entry %llu",
+				       (unsigned long long)seqs[i]);
+		ldg_entry_free(e);
+		e = NULL;
+	}
+	ldg_entry_free(e);
+	free(seqs);
+	ldg_read_end(r);
+	return rc;
+}
+
 /* ---- recording ---- */
 
 static int record(const struct apl_opts *o, const char *target,
@@ -557,6 +593,23 @@ static int apply_manual(const struct apl_opts *o, const struct private_dir *pd,
 		sum->failed++;
 		say(o, APL_WARN, "%s: not applied: %s", target, why.msg);
 		return 0;
+	}
+	if (rc)
+		return ldg_err_set(err, rc, "%s", why.msg);
+	rc = check_rollbacks(o, target, &why);
+	if (rc == -EPERM) {
+		/* recorded, not deployed: the ledger does not verify */
+		struct apl_run_result refused = { .exit_code = -1,
+						  .err = why.msg,
+						  .err_len = strlen(why.msg) };
+		sum->failed++;
+		say(o, APL_WARN, "%s: not applied: %s (run ledger verify)",
+		    target, why.msg);
+		return o->dry_run ? 0
+				  : record(o, target, NULL, snap->head,
+					   &refused, false,
+					   "not run: a rollback is not valid",
+					   sum, err);
 	}
 	if (rc)
 		return ldg_err_set(err, rc, "%s", why.msg);

@@ -50,7 +50,7 @@ static const char help[] =
 	"            is retried every 2 s\n"
 	"  --json    {url, origin, added, head, hash} instead of one line\n";
 
-#define MIRROR_PAGE 500
+#define MIRROR_PAGE CLI_PAGE_MAX
 
 /* The copy's check failed: the answer is no (exit 1). */
 static int say_no(struct cli_ctx *c, struct ldg_err *err)
@@ -136,45 +136,6 @@ static int same_entry(const char *url, struct ldg_store *s, uint64_t seq,
 	return rc;
 }
 
-/* One page after seq after: the entries' bytes point into *body (the
- * caller frees it). */
-static int fetch_page(const char *url, uint64_t after, char **body,
-		      const uint8_t **bufs, size_t *lens, size_t *n,
-		      struct ldg_err *err)
-{
-	char path[96];
-	size_t blen = 0;
-	long status = 0;
-	int rc;
-
-	*n = 0;
-	snprintf(path, sizeof(path),
-		 "/api/v1/entries?after=%" PRIu64 "&limit=%d", after,
-		 MIRROR_PAGE);
-	rc = cli_http_get(url, path, "application/msgpack", &status, body,
-			  &blen, err);
-	if (rc)
-		return rc;
-	if (status != 200)
-		return ldg_err_set(err, -EIO, "GET %s answered HTTP %ld", path,
-				   status);
-	if (!*body || ldg_batch_split((const uint8_t *)*body, blen,
-				      MIRROR_PAGE, bufs, lens, n, err)) {
-		ldg_err_prefix(err, "GET %s", path);
-		return -EPROTO;
-	}
-	return 0;
-}
-
-/* The errors of ldg_append_copied() that mean "the server's entries are
- * not valid here" (exit 1), not an environment problem (exit 2). */
-static bool is_refusal(int rc)
-{
-	return rc == -EBADMSG || rc == -ESTALE || rc == -EACCES ||
-	       rc == -EBUSY || rc == -EPERM || rc == -EINVAL ||
-	       rc == -EEXIST || rc == -ENOENT;
-}
-
 static int print_result(const char *url, const char *origin, uint64_t added,
 			uint64_t head, const uint8_t hash[LDG_HASH_BYTES],
 			bool json)
@@ -257,7 +218,8 @@ static int sync_once(struct cli_ctx *c, const char *url, const char *dir,
 		bool copied = false;
 		size_t n;
 
-		rc = fetch_page(url, head, &body, bufs, lens, &n, &err);
+		rc = cli_fetch_page(url, head, MIRROR_PAGE, &body, bufs, lens,
+				    &n, &err);
 		if (!rc && n) {
 			rc = ldg_append_copied(s, bufs, lens, n, &res, &err);
 			copied = true;
@@ -268,7 +230,7 @@ static int sync_once(struct cli_ctx *c, const char *url, const char *dir,
 				fputc('\n', stderr);
 			if (copied)
 				ldg_err_prefix(&err, "from %s", url);
-			return copied && is_refusal(rc) ? say_no(c, &err)
+			return copied && cli_refused(rc) ? say_no(c, &err)
 							: cli_fail(c, &err);
 		}
 		if (!n)

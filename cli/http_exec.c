@@ -136,24 +136,31 @@ static int exec_failed(struct cli_ctx *c, struct ldg_err *err)
 	return ldg_err_set(err, -ENOEXEC, "cannot run ledger-http");
 }
 
-int cli_remote_state(struct cli_ctx *c, const char *target, uint64_t at,
-		     struct ldg_values *out, bool *exists, struct ldg_err *err)
+int cli_copy_open(struct cli_ctx *c, struct cli_copy **out,
+		  struct ldg_err *err)
 {
-	(void)target;
-	(void)at;
-	(void)exists;
-	memset(out, 0, sizeof(*out));
+	*out = NULL;
 	return exec_failed(c, err);
 }
 
-int cli_remote_targets(struct cli_ctx *c, const char *cluster, uint64_t at,
-		       char ***out, size_t *n, struct ldg_err *err)
+int cli_copy_sync(struct cli_copy *cp, uint64_t head,
+		  const uint8_t hash[LDG_HASH_BYTES], struct ldg_err *err)
 {
-	(void)cluster;
-	(void)at;
-	*out = NULL;
-	*n = 0;
-	return exec_failed(c, err);
+	(void)cp;
+	(void)head;
+	(void)hash;
+	return ldg_err_set(err, -ENOEXEC, "a copy needs ledger-http");
+}
+
+struct ldg_store *cli_copy_store(struct cli_copy *cp)
+{
+	(void)cp;
+	return NULL;
+}
+
+void cli_copy_close(struct cli_copy *cp)
+{
+	(void)cp;
 }
 
 int cli_remote_checkpoint(struct cli_ctx *c, const struct ldg_signer *k,

@@ -335,91 +335,161 @@ out_json:
 	return rc;
 }
 
-int cli_remote_state(struct cli_ctx *c, const char *target, uint64_t at,
-		     struct ldg_values *out, bool *exists, struct ldg_err *err)
+int cli_fetch_page(const char *url, uint64_t after, size_t limit,
+		   char **body, const uint8_t **bufs, size_t *lens, size_t *n,
+		   struct ldg_err *err)
 {
+	char path[96];
+	size_t blen = 0;
+	long status = 0;
 	int rc;
 
-	memset(out, 0, sizeof(*out));
-	if (ldg_check_target(target, err))
-		return -EINVAL;
-	if (curl_global_init(CURL_GLOBAL_DEFAULT))
-		return ldg_err_set(err, -EIO, "cannot initialise libcurl");
-	rc = fetch_state(c->remote, target, at, out, exists, err);
-	curl_global_cleanup();
+	*n = 0;
+	*body = NULL;
+	if (limit > CLI_PAGE_MAX)
+		limit = CLI_PAGE_MAX;
+	snprintf(path, sizeof(path), "/api/v1/entries?after=%llu&limit=%zu",
+		 (unsigned long long)after, limit);
+	rc = cli_http_get(url, path, "application/msgpack", &status, body,
+			  &blen, err);
+	if (rc)
+		return rc;
+	if (status != 200)
+		return ldg_err_set(err, -EIO, "GET %s answered HTTP %ld", path,
+				   status);
+	if (!*body || ldg_batch_split((const uint8_t *)*body, blen, limit,
+				      bufs, lens, n, err)) {
+		ldg_err_prefix(err, "GET %s", path);
+		return -EPROTO;
+	}
+	return 0;
+}
+
+/* ---- a checked copy ---- */
+
+bool cli_refused(int rc)
+{
+	return rc == -EBADMSG || rc == -ESTALE || rc == -EACCES ||
+	       rc == -EBUSY || rc == -EPERM || rc == -EINVAL ||
+	       rc == -EEXIST || rc == -ENOENT;
+}
+
+struct cli_copy {
+	char dir[PATH_MAX];
+	const char *base;
+	struct ldg_store *s;
+	uint64_t head;
+	uint8_t hash[LDG_HASH_BYTES];
+};
+
+static void remove_copy_dir(const char *dir)
+{
+	static const char *const files[] = { "data.mdb", "lock.mdb" };
+	char path[PATH_MAX + 16];
+
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
+		unlink(path);
+	}
+	rmdir(dir);
+}
+
+int cli_copy_open(struct cli_ctx *c, struct cli_copy **out,
+		  struct ldg_err *err)
+{
+	const char *tmp = getenv("TMPDIR");
+	struct cli_copy *cp = calloc(1, sizeof(*cp));
+	int rc;
+
+	*out = NULL;
+	if (!cp)
+		return ldg_err_set(err, -ENOMEM, "out of memory");
+	cp->base = c->remote;
+	snprintf(cp->dir, sizeof(cp->dir), "%s/ledger-copy-XXXXXX",
+		 tmp && *tmp ? tmp : "/tmp");
+	if (!mkdtemp(cp->dir)) {
+		rc = ldg_err_set(err, -errno, "cannot create a private "
+				 "directory in $TMPDIR: %s", strerror(errno));
+		free(cp);
+		return rc;
+	}
+	rc = ldg_store_open(cp->dir, LDG_OPEN_CREATE, &cp->s, err);
+	if (rc) {
+		remove_copy_dir(cp->dir);
+		free(cp);
+		return rc;
+	}
+	*out = cp;
+	return 0;
+}
+
+int cli_copy_sync(struct cli_copy *cp, uint64_t head,
+		  const uint8_t hash[LDG_HASH_BYTES], struct ldg_err *err)
+{
+	const uint8_t *bufs[CLI_PAGE_MAX];
+	size_t lens[CLI_PAGE_MAX];
+	char origin[LDG_ORIGIN_MAX + 1];
+	uint8_t now[LDG_HASH_BYTES];
+	int rc = 0;
+
+	if (!head) {
+		rc = fetch_head(cp->base, origin, &head, now, err);
+		if (rc)
+			return rc;
+		hash = now;
+	}
+	if (head < cp->head)
+		return ldg_err_set(err, -EPERM, "%s named head %llu after "
+				   "serving %llu entries: its history was cut",
+				   cp->base, (unsigned long long)head,
+				   (unsigned long long)cp->head);
+	while (cp->head < head && !rc) {
+		struct ldg_result res = { 0 };
+		char *body = NULL;
+		size_t n = 0;
+
+		rc = cli_fetch_page(cp->base, cp->head, head - cp->head, &body,
+				    bufs, lens, &n, err);
+		if (!rc && n == 0)
+			rc = ldg_err_set(err, -EPERM, "%s named head %llu but "
+					 "served entries up to %llu only",
+					 cp->base, (unsigned long long)head,
+					 (unsigned long long)cp->head);
+		if (!rc) {
+			rc = ldg_append_copied(cp->s, bufs, lens, n, &res, err);
+			if (rc)
+				ldg_err_prefix(err, "from %s", cp->base);
+			if (cli_refused(rc))
+				rc = err->code = -EPERM;
+		}
+		if (!rc) {
+			cp->head = res.v[res.n - 1].seq;
+			memcpy(cp->hash, res.v[res.n - 1].hash,
+			       LDG_HASH_BYTES);
+		}
+		ldg_result_free(&res);
+		free(body);
+	}
+	/* the head the entries will be built on is the copy's */
+	if (!rc && memcmp(cp->hash, hash, LDG_HASH_BYTES))
+		rc = ldg_err_set(err, -EPERM, "%s named entry %llu with "
+				 "another hash than the entry it serves",
+				 cp->base, (unsigned long long)head);
 	return rc;
 }
 
-/* Adds the target names of a state answer's "targets" to *v, once. */
-static int add_targets(json_t *j, char ***v, size_t *n)
+struct ldg_store *cli_copy_store(struct cli_copy *cp)
 {
-	json_t *targets = json_object_get(j, "targets"), *t;
-	const char *name;
-
-	json_object_foreach(targets, name, t) {
-		char **grown;
-		bool seen = false;
-		for (size_t i = 0; i < *n && !seen; i++)
-			seen = !strcmp((*v)[i], name);
-		if (seen)
-			continue;
-		grown = realloc(*v, (*n + 1) * sizeof(**v));
-		if (!grown)
-			return -ENOMEM;
-		*v = grown;
-		grown[*n] = strdup(name);
-		if (!grown[*n])
-			return -ENOMEM;
-		(*n)++;
-	}
-	return 0;
+	return cp->s;
 }
 
-static int compare_names(const void *a, const void *b)
+void cli_copy_close(struct cli_copy *cp)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-int cli_remote_targets(struct cli_ctx *c, const char *cluster, uint64_t at,
-		       char ***out, size_t *n, struct ldg_err *err)
-{
-	char path[256];
-	json_t *j = NULL;
-	long status = 0;
-	int rc = 0;
-
-	*out = NULL;
-	*n = 0;
-	if (ldg_check_cluster(cluster, err))
-		return -EINVAL;
-	if (curl_global_init(CURL_GLOBAL_DEFAULT))
-		return ldg_err_set(err, -EIO, "cannot initialise libcurl");
-	for (int pass = 0; pass < 2 && !rc; pass++) {
-		if (pass)
-			snprintf(path, sizeof(path),
-				 "/api/v1/state?at=%llu&scope=%s",
-				 (unsigned long long)at, cluster);
-		else
-			snprintf(path, sizeof(path), "/api/v1/state?scope=%s",
-				 cluster);
-		rc = http(c->remote, path, NULL, 0, &status, &j, err);
-		if (!rc && status != 200)
-			rc = server_error(status, j, -EIO, err);
-		if (!rc && add_targets(j, out, n))
-			rc = ldg_err_set(err, -ENOMEM, "out of memory");
-		json_decref(j);
-		j = NULL;
-	}
-	curl_global_cleanup();
-	if (rc) {
-		ldg_strv_free(*out, *n);
-		*out = NULL;
-		*n = 0;
-		return rc;
-	}
-	if (*n > 1)
-		qsort(*out, *n, sizeof(**out), compare_names);
-	return 0;
+	if (!cp)
+		return;
+	ldg_store_close(cp->s);
+	remove_copy_dir(cp->dir);
+	free(cp);
 }
 
 /* Exponential backoff with full jitter (a random wait up to 4 ms,
@@ -480,7 +550,8 @@ static int build(const char *base, const char *const *targets, size_t nt,
 		size_t made = 0;
 		rc = fetch_state(base, targets[i], head, &now, NULL, err);
 		if (!rc)
-			rc = plan(i, &now, arg, b->e + b->n, &made, err);
+			rc = plan(i, head, prev, &now, arg, b->e + b->n, &made,
+				  err);
 		ldg_values_free(&now);
 		b->n += made;
 	}
@@ -672,13 +743,17 @@ struct one_draft {
 	void *arg;
 };
 
-static int plan_one(size_t i, const struct ldg_values *now, void *arg,
+static int plan_one(size_t i, uint64_t head,
+		    const uint8_t hash[LDG_HASH_BYTES],
+		    const struct ldg_values *now, void *arg,
 		    struct ldg_entry **out, size_t *n, struct ldg_err *err)
 {
 	struct one_draft *d = arg;
 	int rc = d->draft(now, d->arg, &out[0], err);
 
 	(void)i;
+	(void)head;
+	(void)hash;
 	*n = !rc && out[0];
 	return rc;
 }

@@ -39,10 +39,15 @@ int cli_remote_write(struct cli_ctx *c, const struct cli_write_opts *w,
  * lock). */
 #define CLI_PLAN_MAX 2
 
-/* Plans target i's entries on its state now: up to CLI_PLAN_MAX into
- * out, *n of them; none when there is nothing to do. */
-typedef int (*cli_plan_fn)(size_t i, const struct ldg_values *now,
-			   void *arg, struct ldg_entry **out, size_t *n,
+/* Plans target i's entries on its state now, for the head (seq head,
+ * entry hash hash) they will be sealed on: up to CLI_PLAN_MAX into out,
+ * *n of them; none when there is nothing to do. now is the server's
+ * word (GET /api/v1/state); a plan that must not take it builds from a
+ * checked copy (struct cli_copy) at that head instead. */
+typedef int (*cli_plan_fn)(size_t i, uint64_t head,
+			   const uint8_t hash[LDG_HASH_BYTES],
+			   const struct ldg_values *now, void *arg,
+			   struct ldg_entry **out, size_t *n,
 			   struct ldg_err *err);
 
 /* cli_remote_write() for several targets and entries at once: each target
@@ -54,18 +59,43 @@ int cli_remote_write_many(struct cli_ctx *c, const struct cli_write_opts *w,
 			  const char *const *targets, size_t nt,
 			  cli_plan_fn plan, void *arg, struct ldg_result *res);
 
-/* The target's values and lock at seq at (0: the head) on c->remote, for
- * drafts that need more than the state they build on (rollback: the
- * state at SEQ). *exists (may be NULL): whether the target had entries by
- * then. Errors as ldg_err: -ENOENT no such seq, -EIO unreachable. */
-int cli_remote_state(struct cli_ctx *c, const char *target, uint64_t at,
-		     struct ldg_values *out, bool *exists, struct ldg_err *err);
+/* A checked copy of what a server serves, for drafts that must not take
+ * the server's word for a past state (rollback: the state at SEQ). It is
+ * a private ledger in $TMPDIR, removed by cli_copy_close(), filled with
+ * the served entries' exact bytes (GET /api/v1/entries?after=SEQ,
+ * Accept: application/msgpack) through ldg_append_copied(): strict
+ * decoding, seq and prev, signatures by keys the copy's own entries
+ * added, roles, scopes, locks and the rule of a rollback. A server can
+ * still withhold its newest entries or serve a whole other ledger from
+ * entry 1 (a checkpoint pins that); it cannot make the copy hold a value
+ * no key of that ledger signed. */
+struct cli_copy;
 
-/* The targets of cluster with values or a lock at the head or at seq at,
- * sorted (caller frees with ldg_strv_free()): those a rollback of the
- * cluster to at may change. */
-int cli_remote_targets(struct cli_ctx *c, const char *cluster, uint64_t at,
-		       char ***out, size_t *n, struct ldg_err *err);
+int cli_copy_open(struct cli_ctx *c, struct cli_copy **out,
+		  struct ldg_err *err);
+/* Brings the copy to exactly entry head, whose hash must be hash; head
+ * 0: the server's head now (GET /api/v1/head). -EPERM when the served
+ * entries are refused (ldg_append_copied(): "from URL: entry N: ...") or
+ * do not reach, match or extend that head; -EIO unreachable. */
+int cli_copy_sync(struct cli_copy *cp, uint64_t head,
+		  const uint8_t hash[LDG_HASH_BYTES], struct ldg_err *err);
+/* The copy's store, for reads; borrowed, lives with cp. */
+struct ldg_store *cli_copy_store(struct cli_copy *cp);
+void cli_copy_close(struct cli_copy *cp);
+
+/* Whether an error of ldg_append_copied() means "the served entries are
+ * not valid here" (the answer is no), not an environment problem. */
+bool cli_refused(int rc);
+
+/* The most entries one page of GET /api/v1/entries?after= carries. */
+#define CLI_PAGE_MAX 500
+
+/* One page of at most limit entries after seq after from url, as exact
+ * bytes: the entries point into *body (the caller frees it). -EPROTO an
+ * answer that is not a batch. */
+int cli_fetch_page(const char *url, uint64_t after, size_t limit,
+		   char **body, const uint8_t **bufs, size_t *lens, size_t *n,
+		   struct ldg_err *err);
 
 /* `ledger --remote URL checkpoint`: signs with k the tree head the
  * server's full check proves (GET /api/v1/verify: origin, head, root;

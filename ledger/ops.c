@@ -137,6 +137,8 @@ static int wctx_append(struct wctx *c, struct ldg_entry *e,
 	if (rc)
 		return rc;
 	rc = ldg_authorize(&c->w, e, err);
+	if (!rc)
+		rc = ldg_rollback_check(&c->w, e, err);
 	if (rc)
 		return rc;
 	if (e->kind == LDG_KIND_INIT)
@@ -673,38 +675,54 @@ out_then:
 	return rc;
 }
 
+int ldg_rollback_targets(struct ldg_read *r, const char *what, uint64_t to,
+			 char ***out, size_t *n, struct ldg_err *err)
+{
+	char prefix[LDG_CLUSTER_MAX + 2];
+	bool whole = !strchr(what, '/');
+	uint64_t head;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	rc = ldg_head(r, &head, NULL);
+	if (rc)
+		return ldg_err_set(err, rc, "cannot read the head");
+	if (to > head)
+		return ldg_err_set(err, -ENOENT, "no entry %llu (head is %llu)",
+				   (unsigned long long)to,
+				   (unsigned long long)head);
+	snprintf(prefix, sizeof(prefix), "%s%s", what, whole ? "/" : "");
+	rc = ldg_targets_list(r, prefix, 0, out, n);
+	if (rc)
+		return ldg_err_set(err, rc, "cannot list targets");
+	if (!whole && *n && strcmp((*out)[0], what)) {
+		ldg_strv_free(*out, *n); /* a longer name, same prefix */
+		*out = NULL;
+		*n = 0;
+	}
+	if (!whole && *n > 1) {
+		for (size_t i = 1; i < *n; i++)
+			free((*out)[i]);
+		*n = 1;
+	}
+	if (*n == 0)
+		return ldg_err_set(err, -ENOENT, "%s %s has no entries",
+				   whole ? "cluster" : "target", what);
+	return 0;
+}
+
 static int plan_rollback(struct wctx *c, void *arg, struct ldg_err *err)
 {
 	struct rollback_arg *a = arg;
-	char prefix[LDG_CLUSTER_MAX + 2];
 	char **targets = NULL;
 	size_t n = 0;
-	uint64_t head;
-	bool whole = !strchr(a->what, '/');
 	int rc, refused = 0;
 
-	rc = ldg_head(&c->w, &head, NULL);
+	rc = ldg_rollback_targets(&c->w, a->what, a->to, &targets, &n, err);
 	if (rc)
-		return ldg_err_set(err, rc, "cannot read the head");
-	if (a->to > head)
-		return ldg_err_set(err, -ENOENT, "no entry %llu (head is %llu)",
-				   (unsigned long long)a->to,
-				   (unsigned long long)head);
-	snprintf(prefix, sizeof(prefix), "%s%s", a->what, whole ? "/" : "");
-	rc = ldg_targets_list(&c->w, prefix, 0, &targets, &n);
-	if (rc)
-		return ldg_err_set(err, rc, "cannot list targets");
-	if (!whole && n && strcmp(targets[0], a->what)) {
-		ldg_strv_free(targets, n); /* a longer name, same prefix */
-		targets = NULL;
-		n = 0;
-	}
-	if (n == 0) {
-		rc = ldg_err_set(err, -ENOENT, "%s %s has no entries",
-				 whole ? "cluster" : "target", a->what);
-		goto out_free;
-	}
-	for (size_t i = 0; i < (whole ? n : 1) && !rc; i++) {
+		return rc;
+	for (size_t i = 0; i < n && !rc; i++) {
 		int noop_rc = 0;
 		rc = rollback_target(c, a, targets[i], &noop_rc, err);
 		if (!rc && noop_rc && !refused)
@@ -713,7 +731,6 @@ static int plan_rollback(struct wctx *c, void *arg, struct ldg_err *err)
 	/* nothing written anywhere: refuse a signer who could not have */
 	if (!rc && c->res->n == 0 && refused)
 		rc = refused;
-out_free:
 	ldg_strv_free(targets, n);
 	return rc;
 }
@@ -1024,6 +1041,8 @@ static int append_signed_one(struct wctx *c, const uint8_t *buf, size_t len,
 	}
 	if (!rc && e->kind == LDG_KIND_KEY_REVOKE)
 		rc = check_revoke(c, e->changes[0].value, err);
+	if (!rc)
+		rc = ldg_rollback_check(&c->w, e, err);
 	if (!rc)
 		rc = wctx_store(c, e, buf, len, err);
 out_entry:

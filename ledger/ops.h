@@ -70,6 +70,13 @@ int ldg_rollback(struct ldg_store *s, const struct ldg_signer *k,
 		 const struct ldg_kv *meta, size_t n_meta, bool no_lock,
 		 struct ldg_result *res, struct ldg_err *err);
 
+/* The targets a rollback of what (a target, or a cluster: each of its
+ * targets) to seq to covers at the head r sees, sorted; caller frees with
+ * ldg_strv_free(). -ENOENT when to is past the head or there is no such
+ * target or cluster. */
+int ldg_rollback_targets(struct ldg_read *r, const char *what, uint64_t to,
+			 char ***out, size_t *n, struct ldg_err *err);
+
 int ldg_lock(struct ldg_store *s, const struct ldg_signer *k,
 	     const char *target, const char *reason, bool lock,
 	     struct ldg_result *res, struct ldg_err *err);
@@ -162,8 +169,10 @@ int ldg_entry_prepare(struct ldg_entry *draft, uint64_t head,
  * and its indexes. Errors: -EBADMSG malformed, non-canonical or badly
  * signed; -ESTALE the head moved (rebuild on the new head and retry);
  * -EINVAL an init entry; and those of ldg_authorize() (-EACCES, -EBUSY
- * with the lock's reason, -EEXIST, -ENOENT), -EPERM last admin. Nothing
- * is written on any error. */
+ * with the lock's reason, -EEXIST, -ENOENT), -EPERM last admin, or a
+ * rollback that does not restore the state at its rollback-to
+ * (ldg_rollback_check(), which every append asks). Nothing is written on
+ * any error. */
 int ldg_append_signed(struct ldg_store *s, const uint8_t *buf, size_t len,
 		      struct ldg_result *res, struct ldg_err *err);
 

@@ -1221,6 +1221,94 @@ int ldg_authorize(struct ldg_read *r, const struct ldg_entry *e,
 	return 0;
 }
 
+/* ---- the rule of a rollback ---- */
+
+/* A value for a message: quoted and cut, or "unset". */
+static void show_value(const char *v, char *out, size_t len)
+{
+	if (v)
+		snprintf(out, len, "\"%.80s%s\"", v, strlen(v) > 80 ? "..." : "");
+	else
+		snprintf(out, len, "unset");
+}
+
+/* Whether key, after e on now, has the value it had in then (NULL:
+ * absent); on a difference the message says which. */
+static int restores_key(const struct ldg_entry *e, uint64_t to,
+			const struct ldg_values *then,
+			const struct ldg_values *now, const char *key,
+			struct ldg_err *err)
+{
+	const struct ldg_kv *c = ldg_kv_find(e->changes, e->n_changes, key);
+	const struct ldg_value *was = ldg_values_find(then, key);
+	const struct ldg_value *cur = ldg_values_find(now, key);
+	const char *after = c ? c->value : cur ? cur->value : NULL;
+	const char *want = was ? was->value : NULL;
+	char a[96], w[96];
+
+	if (after == want || (after && want && !strcmp(after, want)))
+		return 0;
+	show_value(after, a, sizeof(a));
+	show_value(want, w, sizeof(w));
+	return ldg_err_set(err, -EPERM,
+			   "rollback of %s to seq %llu leaves %s %s, but at "
+			   "seq %llu it was %s: the changes are not the state "
+			   "at rollback-to", e->target, (unsigned long long)to,
+			   key, a, (unsigned long long)to, w);
+}
+
+static int state_exactly_at(struct ldg_read *r, const char *target,
+			    uint64_t at, struct ldg_values *out)
+{
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = state_at(r, target, at, out);
+	if (rc)
+		ldg_values_free(out);
+	return rc;
+}
+
+int ldg_rollback_check(struct ldg_read *r, const struct ldg_entry *e,
+		       struct ldg_err *err)
+{
+	struct ldg_values then, now;
+	const struct ldg_kv *rb;
+	uint64_t to;
+	int rc;
+
+	if (e->kind != LDG_KIND_ROLLBACK)
+		return 0;
+	rb = ldg_kv_find(e->meta, e->n_meta, "rollback-to");
+	if (!rb || ldg_parse_seq(rb->value, &to) || to >= e->seq)
+		return ldg_err_set(err, -EINVAL,
+				   "rollback entry needs metadata "
+				   "rollback-to=SEQ before its own seq");
+	/* from the versions index, never "the head's state": verify's
+	 * replay has indexes but no entries, hence no head */
+	rc = state_exactly_at(r, e->target, to, &then);
+	if (rc)
+		return ldg_err_set(err, rc, "cannot read %s at seq %llu",
+				   e->target, (unsigned long long)to);
+	rc = state_exactly_at(r, e->target, e->seq - 1, &now);
+	if (rc) {
+		ldg_err_set(err, rc, "cannot read %s at seq %llu", e->target,
+			    (unsigned long long)(e->seq - 1));
+		goto out_then;
+	}
+	/* every key either state has, and every key the entry names */
+	for (size_t i = 0; i < then.n && !rc; i++)
+		rc = restores_key(e, to, &then, &now, then.v[i].key, err);
+	for (size_t i = 0; i < now.n && !rc; i++)
+		rc = restores_key(e, to, &then, &now, now.v[i].key, err);
+	for (size_t i = 0; i < e->n_changes && !rc; i++)
+		rc = restores_key(e, to, &then, &now, e->changes[i].key, err);
+	ldg_values_free(&now);
+out_then:
+	ldg_values_free(&then);
+	return rc;
+}
+
 /* ---- indexes ---- */
 
 static int put_value(struct ldg_read *w, const char *target, const char *key,

@@ -172,4 +172,14 @@ __attribute__((warn_unused_result)) int
 ldg_authorize(struct ldg_read *r, const struct ldg_entry *e,
 	      struct ldg_err *err);
 
+/* The rule of a rollback entry e (docs/format.md section 8a): appended
+ * after entries 1..e->seq - 1, its changes make its target's values
+ * exactly those at its rollback-to (keys absent then are unset). r may
+ * see more entries than that (the applier's check). 0 for other kinds;
+ * -EPERM naming the first key that differs; -EINVAL no rollback-to
+ * before e->seq. Asked by every append and by ldg_verify()'s replay. */
+__attribute__((warn_unused_result)) int
+ldg_rollback_check(struct ldg_read *r, const struct ldg_entry *e,
+		   struct ldg_err *err);
+
 #endif

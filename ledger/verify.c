@@ -241,6 +241,12 @@ static int replay_one(struct replay *p, uint64_t seq, const MDB_val *k,
 		rc = -EBADMSG;
 		goto out_free;
 	}
+	rc = ldg_rollback_check(&p->scratch, e, &why);
+	if (rc) {
+		fail(p->rep, seq, "not a valid rollback: %s", why.msg);
+		rc = -EBADMSG;
+		goto out_free;
+	}
 	/* the key that must have signed it, as the replay knows it */
 	if (p->have_last && e->kind != LDG_KIND_INIT &&
 	    !memcmp(p->last_id, e->signer, LDG_KEYID_BYTES)) {

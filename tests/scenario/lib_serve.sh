@@ -7,10 +7,15 @@
 #   http STATUS PATH [CURL ARGS]   the body in $OUT, headers in $T/.hdr
 #   header NAME             a header of the last answer
 #   expect_error STATUS PATH ERE [CURL ARGS]   {"error": ...} matching ERE
+#   start_proxy             a proxy in front of $BASE that records and
+#                           changes what it is told to; sets PROXY
+#   pem NAME / keyid NAME   a key of $T/keys for openssl / its key id
 
 SERVER_PID=
+PROXY_PID=
 serve_cleanup() {
 	[ -n "$SERVER_PID" ] && kill -KILL "$SERVER_PID" 2>/dev/null
+	[ -n "$PROXY_PID" ] && kill -KILL "$PROXY_PID" 2>/dev/null
 	jobs -p | xargs -r kill 2>/dev/null
 	scn_cleanup
 }
@@ -88,3 +93,83 @@ expect_error() {
 	ok
 }
 
+# start_proxy: a pass-through proxy in front of $BASE, in the background
+# (PROXY_PID); sets PROXY. Every POST body goes to $T/bodies/N.bin and
+# its answer to N.json: what the server saw, byte for byte. It lies when
+# told, while these files exist:
+#   $T/tamper       the last byte of each POST body is flipped
+#   $T/lie-state    every GET /api/v1/state answer has each "image.tag"
+#                   value replaced by EVIL-FROM-SERVER
+#   $T/lie-entries  one byte of every GET /api/v1/entries page is changed
+start_proxy() {
+	mkdir -p "$T/bodies"
+	cat >"$T/proxy.py" <<'PY'
+import http.server, itertools, os, re, sys, urllib.request, urllib.error
+base, t = sys.argv[1], sys.argv[2]
+n = itertools.count(1)
+told = lambda what: os.path.exists(os.path.join(t, what))
+class H(http.server.BaseHTTPRequestHandler):
+    def fwd(self, body):
+        req = urllib.request.Request(base + self.path, data=body,
+                                     method=self.command)
+        for h in ("Content-Type", "Accept"):
+            if self.headers.get(h):
+                req.add_header(h, self.headers[h])
+        try:
+            r = urllib.request.urlopen(req)
+            code, data, ct = r.status, r.read(), r.headers.get("Content-Type")
+        except urllib.error.HTTPError as e:
+            code, data, ct = e.code, e.read(), e.headers.get("Content-Type")
+        if body is not None:
+            i = next(n)
+            open(os.path.join(t, "bodies", "%d.bin" % i), "wb").write(body)
+            open(os.path.join(t, "bodies", "%d.json" % i), "wb").write(data)
+        if self.path.startswith("/api/v1/state") and told("lie-state"):
+            data = re.sub(rb'"image\.tag": *"[^"]*"',
+                          b'"image.tag": "EVIL-FROM-SERVER"', data)
+        if (self.path.startswith("/api/v1/entries?") and
+                told("lie-entries") and len(data) > 40):
+            data = data[:-40] + bytes([data[-40] ^ 1]) + data[-39:]
+        self.send_response(code)
+        self.send_header("Content-Type", ct or "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+    def do_GET(self):
+        self.fwd(None)
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        if told("tamper"):
+            body = body[:-1] + bytes([body[-1] ^ 1])
+        self.fwd(body)
+    def log_message(self, *a):
+        pass
+s = http.server.HTTPServer(("127.0.0.1", 0), H)
+print("http://127.0.0.1:%d" % s.server_port, flush=True)
+s.serve_forever()
+PY
+	python3 "$T/proxy.py" "$BASE" "$T" >"$T/proxy.out" 2>&1 &
+	PROXY_PID=$!
+	for _ in $(seq 600); do
+		[ -s "$T/proxy.out" ] && break
+		sleep 0.05
+	done
+	PROXY=$(head -1 "$T/proxy.out")
+	case $PROXY in http://127.0.0.1:*) ;; *) fail "no proxy: $PROXY" ;; esac
+	ok
+}
+
+# pem NAME: the PKCS#8 PEM of $T/keys/NAME.key's Ed25519 seed, for openssl
+pem() {
+	python3 - "$T/keys/$1.key" >"$T/$1.pem" <<'PY'
+import base64, sys
+raw = base64.b64decode(open(sys.argv[1]).read().strip().split("+", 4)[4])
+assert raw[0] == 1 and len(raw) == 33
+der = bytes.fromhex("302e020100300506032b657004220420") + raw[1:]
+print("-----BEGIN PRIVATE KEY-----")
+print(base64.b64encode(der).decode())
+print("-----END PRIVATE KEY-----")
+PY
+}
+
+keyid() { cut -d+ -f4 "$T/keys/$1.key"; }

@@ -13,66 +13,6 @@ need curl python3 xxd
 
 . "$(dirname "$0")/lib_serve.sh"
 
-PROXY_PID=
-remote_cleanup() {
-	[ -n "$PROXY_PID" ] && kill -KILL "$PROXY_PID" 2>/dev/null
-	serve_cleanup
-}
-trap remote_cleanup EXIT
-
-# A pass-through proxy that writes every POST body to $T/bodies/N.bin
-# and its answer to N.json: what the server saw, byte for byte.
-start_proxy() {
-	mkdir -p "$T/bodies"
-	cat >"$T/proxy.py" <<'PY'
-import http.server, os, sys, urllib.request, urllib.error, itertools
-base, out = sys.argv[1], sys.argv[2]
-n = itertools.count(1)
-class H(http.server.BaseHTTPRequestHandler):
-    def fwd(self, body):
-        req = urllib.request.Request(base + self.path, data=body,
-                                     method=self.command)
-        for h in ("Content-Type", "Accept"):
-            if self.headers.get(h):
-                req.add_header(h, self.headers[h])
-        try:
-            r = urllib.request.urlopen(req)
-            code, data, ct = r.status, r.read(), r.headers.get("Content-Type")
-        except urllib.error.HTTPError as e:
-            code, data, ct = e.code, e.read(), e.headers.get("Content-Type")
-        if body is not None:
-            i = next(n)
-            open(os.path.join(out, "%d.bin" % i), "wb").write(body)
-            open(os.path.join(out, "%d.json" % i), "wb").write(data)
-        self.send_response(code)
-        self.send_header("Content-Type", ct or "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-    def do_GET(self):
-        self.fwd(None)
-    def do_POST(self):
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        if os.path.exists(os.path.join(out, "..", "tamper")):
-            body = body[:-1] + bytes([body[-1] ^ 1])
-        self.fwd(body)
-    def log_message(self, *a):
-        pass
-s = http.server.HTTPServer(("127.0.0.1", 0), H)
-print("http://127.0.0.1:%d" % s.server_port, flush=True)
-s.serve_forever()
-PY
-	python3 "$T/proxy.py" "$BASE" "$T/bodies" >"$T/proxy.out" 2>&1 &
-	PROXY_PID=$!
-	for _ in $(seq 600); do
-		[ -s "$T/proxy.out" ] && break
-		sleep 0.05
-	done
-	PROXY=$(head -1 "$T/proxy.out")
-	case $PROXY in http://127.0.0.1:*) ;; *) fail "no proxy: $PROXY" ;; esac
-	ok
-}
-
 init_ledger example.com/deploy/remote
 new_key deployer
 new_key outsider

@@ -13,8 +13,9 @@
 #    cannot be re-signed, so the strict decoder is what must refuse them);
 #  - validly signed entries the library would never write - by a revoked
 #    key, an out-of-scope key, a key never added, a deployer adding a key,
-#    a set on a locked target - made in a copy of the ledger whose
-#    keyring/lock indexes were edited, then copied into the real one;
+#    a set on a locked target, a rollback to a value nobody signed - made
+#    in a copy of the ledger whose keyring/lock/versions indexes were
+#    edited, then copied into the real one;
 #  - corrupted index databases: verify names the index, `ledger reindex`
 #    repairs it, and the entries database is untouched;
 #  - no private key's seed anywhere in the databases or in `show`.
@@ -174,6 +175,7 @@ flip_matrix() { # SEQ
 			*"stored out of place"*) cat=seq ;;
 			*"chain broken"*) cat=chain ;;
 			*"not authorised"* | *"signer key unknown"*) cat=authorisation ;;
+			*"not a valid rollback"*) cat=rollback ;;
 			*"bad signature"*) cat=signature ;;
 			*) cat=other ;;
 			esac
@@ -189,7 +191,7 @@ flip_matrix() { # SEQ
 		fi
 	done
 	local cats=""
-	for cat in decode seq chain authorisation signature other; do
+	for cat in decode seq chain authorisation rollback signature other; do
 		[ -n "${by[$cat]:-}" ] && cats="$cats${cats:+, }$cat ${by[$cat]}"
 	done
 	echo "tamper_matrix: entry $seq ($(eval echo "\$KIND_$seq"), $len bytes): $tried positions tried, $detected detected ($cats)"
@@ -465,7 +467,7 @@ forge_in_S() {
 	FORGED=$("$TAMPER" "$T/s" get 13) || fail "get 13 from S"
 	# the copy that was fooled at write time is caught by its own verify
 	expect_rc 1 ledger verify
-	expect_one_line_error 'entry 13: not authorised'
+	expect_one_line_error "entry 13: ${FORGE_WHY:-not authorised}"
 	fresh
 	tamper "$W" put 13 "$FORGED"
 	echo "tamper_matrix: forged entry 13 ($what): $((${#FORGED} / 2)) bytes, validly signed"
@@ -526,6 +528,19 @@ case_forged() {
 	forge_in_S "set through a lock" forget_lock \
 		set prod/web image.tag=w2 -m "ignore the freeze" --key "$ADMIN"
 	verify_fails 13 'not authorised: .*locked since seq 12'
+
+	step "a rollback that restores a value nobody signed"
+	# S's versions index says image.tag was EVIL-9 at seq 4: its rollback
+	# to 4 signs that (an authorised admin, a correct chain)
+	lie_about_seq4() {
+		tamper "$T/s" putdb versions \
+			"$(hexof staging/api)00$(hexof image.tag)000000000000000004" \
+			"01$(hexof EVIL-9)"
+	}
+	FORGE_WHY="not a valid rollback" forge_in_S "rollback with values nobody signed" \
+		lie_about_seq4 rollback staging/api --to 4 --no-lock \
+		-m "back to 1.2.4" --key "$ADMIN"
+	verify_fails 13 'not a valid rollback: .*image.tag "EVIL-9", but at seq 4 it was "1.2.4"'
 }
 section "validly signed entries that were not allowed" case_forged
 

@@ -15,21 +15,6 @@ need curl python3 openssl
 
 . "$(dirname "$0")/lib_serve.sh"
 
-# pem NAME: the PKCS#8 PEM of $T/keys/NAME.key's Ed25519 seed, for openssl
-pem() {
-	python3 - "$T/keys/$1.key" >"$T/$1.pem" <<'PY'
-import base64, sys
-raw = base64.b64decode(open(sys.argv[1]).read().strip().split("+", 4)[4])
-assert raw[0] == 1 and len(raw) == 33
-der = bytes.fromhex("302e020100300506032b657004220420") + raw[1:]
-print("-----BEGIN PRIVATE KEY-----")
-print(base64.b64encode(der).decode())
-print("-----END PRIVATE KEY-----")
-PY
-}
-
-keyid() { cut -d+ -f4 "$T/keys/$1.key"; }
-
 # draft KEYNAME JSON-WITHOUT-SIGNER: POST /api/v1/drafts as that key; the
 # answer in $T/draft.json
 draft() {

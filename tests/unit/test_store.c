@@ -273,6 +273,24 @@ static MDB_env *raw_open(struct fx *f, MDB_txn **txn, unsigned flags)
 	return env;
 }
 
+/* Stores bytes as entry seq with raw LMDB, indexes untouched (as an
+ * attacker with write access would); the store must be closed. */
+static void put_stored_entry(struct fx *f, uint64_t seq, uint8_t *bytes,
+			     size_t len)
+{
+	uint8_t kb[8];
+	MDB_val k = { 8, kb }, v = { len, bytes };
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	MDB_env *env = raw_open(f, &txn, 0);
+
+	assert_int_equal(mdb_dbi_open(txn, "entries", 0, &dbi), 0);
+	ldg_put_be64(kb, seq);
+	assert_int_equal(mdb_put(txn, dbi, &k, &v, 0), 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+}
+
 /* Flips one bit of the stored bytes of entry seq, back_off bytes from
  * their end, with raw LMDB (as an attacker with write access would); the
  * store must be closed. */
@@ -1491,12 +1509,8 @@ static void test_verify_flags_an_entry_that_bypassed_authorisation(
 	struct fx *f = *state;
 	struct ldg_verify_report rep;
 	struct ldg_entry *e;
-	uint8_t prev[32], kb[8], *bytes;
+	uint8_t prev[32], *bytes;
 	size_t len;
-	MDB_env *env;
-	MDB_txn *txn;
-	MDB_dbi dbi;
-	MDB_val k = { 8, kb }, v;
 
 	must_set(f, "staging/api", "image.tag", "1");
 	head_of(f, prev);
@@ -1512,14 +1526,7 @@ static void test_verify_flags_an_entry_that_bypassed_authorisation(
 	assert_int_equal(ldg_entry_sign(e, ORIGIN, f->outsider, &bytes, &len,
 					NULL),
 			 0);
-	env = raw_open(f, &txn, 0);
-	assert_int_equal(mdb_dbi_open(txn, "entries", 0, &dbi), 0);
-	ldg_put_be64(kb, 3);
-	v.mv_data = bytes;
-	v.mv_size = len;
-	assert_int_equal(mdb_put(txn, dbi, &k, &v, 0), 0);
-	assert_int_equal(mdb_txn_commit(txn), 0);
-	mdb_env_close(env);
+	put_stored_entry(f, 3, bytes, len);
 	free(bytes);
 	ldg_entry_free(e);
 
@@ -1534,12 +1541,8 @@ static void test_verify_detects_a_broken_chain(void **state)
 	struct fx *f = *state;
 	struct ldg_verify_report rep;
 	struct ldg_entry *e;
-	uint8_t kb[8], *bytes;
+	uint8_t *bytes;
 	size_t len;
-	MDB_env *env;
-	MDB_txn *txn;
-	MDB_dbi dbi;
-	MDB_val k = { 8, kb }, v;
 
 	must_set(f, "staging/api", "image.tag", "1");
 	ldg_store_close(f->s);
@@ -1553,14 +1556,7 @@ static void test_verify_detects_a_broken_chain(void **state)
 	assert_int_equal(ldg_entry_sign(e, ORIGIN, f->admin, &bytes, &len,
 					NULL),
 			 0);
-	env = raw_open(f, &txn, 0);
-	assert_int_equal(mdb_dbi_open(txn, "entries", 0, &dbi), 0);
-	ldg_put_be64(kb, 3);
-	v.mv_data = bytes;
-	v.mv_size = len;
-	assert_int_equal(mdb_put(txn, dbi, &k, &v, 0), 0);
-	assert_int_equal(mdb_txn_commit(txn), 0);
-	mdb_env_close(env);
+	put_stored_entry(f, 3, bytes, len);
 	free(bytes);
 	ldg_entry_free(e);
 
@@ -2152,6 +2148,156 @@ static void test_append_copied_refuses_a_page_whole(void **state)
 		free(bufs[i]);
 }
 
+/* ---- the rule of a rollback ---- */
+
+/* A rollback of staging/api to seq to with one change key=value (NULL:
+ * unset), signed by k on the head: what a lying server could get a
+ * client to sign. */
+static void forged_rollback(struct fx *f, const struct ldg_signer *k,
+			    uint64_t to, const char *key, const char *value,
+			    uint8_t **buf, size_t *len)
+{
+	struct ldg_entry *e = ldg_entry_new(LDG_KIND_ROLLBACK, "staging/api",
+					    "back to the good one");
+	uint8_t prev[LDG_HASH_BYTES];
+	struct ldg_err err = { 0 };
+	uint64_t head = head_of(f, prev);
+	char num[24];
+
+	snprintf(num, sizeof(num), "%llu", (unsigned long long)to);
+	assert_non_null(e);
+	assert_int_equal(ldg_entry_add_change(e, key, value), 0);
+	assert_int_equal(ldg_entry_add_meta(e, "rollback-to", num), 0);
+	if (ldg_entry_seal(e, head, prev, ORIGIN, k, buf, len, &err))
+		fail_msg("seal: %s", err.msg);
+	ldg_entry_free(e);
+}
+
+static void test_append_refuses_a_rollback_that_does_not_restore(void **state)
+{
+	struct fx *f = *state;
+	struct ldg_result res = { 0 };
+	struct ldg_err err = { 0 };
+	struct ldg_entry *e;
+	uint8_t *buf;
+	size_t len;
+	uint64_t good;
+
+	add_key(f, f->deployer, "deployer", "staging/*");
+	good = must_set(f, "staging/api", "image.tag", "good");
+	must_set(f, "staging/api", "image.tag", "bad");
+	must_set(f, "staging/api", "replicas", "3");
+
+	/* signed by an authorised key, well chained: the values are wrong */
+	forged_rollback(f, f->deployer, good, "image.tag", "EVIL", &buf, &len);
+	assert_int_equal(append_signed(f, buf, len, NULL, &err), -EPERM);
+	assert_non_null(strstr(err.msg, "image.tag"));
+	assert_non_null(strstr(err.msg, "\"EVIL\""));
+	assert_int_equal(head_of(f, NULL), 5);
+	free(buf);
+	/* right value, but replicas (absent at good) left in place */
+	forged_rollback(f, f->deployer, good, "image.tag", "good", &buf, &len);
+	assert_int_equal(append_signed(f, buf, len, NULL, &err), -EPERM);
+	assert_non_null(strstr(err.msg, "replicas"));
+	free(buf);
+	/* the same through a batch and as a mirror's copy */
+	forged_rollback(f, f->deployer, good, "image.tag", "EVIL", &buf, &len);
+	assert_int_equal(ldg_append_signed_batch(
+				 f->s, (const uint8_t *const *)&buf, &len, 1,
+				 &res, &err),
+			 -EPERM);
+	assert_int_equal(ldg_append_copied(f->s, (const uint8_t *const *)&buf,
+					   &len, 1, &res, &err),
+			 -EPERM);
+	free(buf);
+	/* and a local append of a caller-built draft */
+	e = ldg_entry_new(LDG_KIND_ROLLBACK, "staging/api", "local");
+	assert_int_equal(ldg_entry_add_change(e, "image.tag", "EVIL"), 0);
+	assert_int_equal(ldg_entry_add_change(e, "replicas", NULL), 0);
+	assert_int_equal(ldg_entry_add_meta(e, "rollback-to", "3"), 0);
+	assert_int_equal(ldg_append(f->s, f->admin, e, &res, &err), -EPERM);
+	ldg_entry_free(e);
+	assert_int_equal(head_of(f, NULL), 5);
+	assert_value_at(f, "staging/api", "image.tag", 0, "bad");
+
+	/* the honest one passes every path */
+	e = ldg_entry_new(LDG_KIND_ROLLBACK, "staging/api", "local");
+	assert_int_equal(ldg_entry_add_change(e, "image.tag", "good"), 0);
+	assert_int_equal(ldg_entry_add_change(e, "replicas", NULL), 0);
+	assert_int_equal(ldg_entry_add_meta(e, "rollback-to", "3"), 0);
+	if (ldg_append(f->s, f->admin, e, &res, &err))
+		fail_msg("honest rollback: %s", err.msg);
+	ldg_entry_free(e);
+	ldg_result_free(&res);
+	assert_value_at(f, "staging/api", "image.tag", 0, "good");
+	assert_verify_ok(f);
+}
+
+/* Rollbacks of every shape the library writes satisfy the rule, at
+ * append and in verify's replay. */
+static void test_rollback_rule_accepts_every_honest_shape(void **state)
+{
+	struct fx *f = *state;
+	struct ldg_result res = { 0 };
+	struct ldg_err err = { 0 };
+	const char *const gone[] = { "a" };
+	uint64_t s_a, s_ab, s_unset;
+
+#define RB(what, to, no_lock)                                                 \
+	do {                                                                  \
+		if (ldg_rollback(f->s, f->admin, what, to, "r", NULL, 0,      \
+				 no_lock, &res, &err))                        \
+			fail_msg("rollback %s to %llu: %s", what,             \
+				 (unsigned long long)(to), err.msg);          \
+		ldg_result_free(&res);                                        \
+	} while (0)
+
+	s_a = must_set(f, "staging/api", "a", "1");
+	s_ab = must_set(f, "staging/api", "b", "2");
+	must_set(f, "staging/web", "w", "1");
+	assert_int_equal(ldg_unset(f->s, f->admin, "staging/api", gone, 1, "u",
+				   NULL, 0, false, &res, &err), 0);
+	s_unset = res.v[0].seq;
+	ldg_result_free(&res);
+	must_set(f, "staging/api", "c", "3");
+	RB("staging/api", s_a, true);	  /* keys absent then: unset */
+	RB("staging/api", s_unset, true); /* to a state after an unset */
+	RB("staging/api", s_ab, true);	  /* twice in a row */
+	RB("staging/api", 1, true);	  /* before the target existed */
+	RB("staging/api", s_ab, false);	  /* from no values at all; locks */
+	RB("staging", s_a, true);	  /* a cluster: web had no values */
+	RB("staging", s_ab + 1, true);
+	assert_value_at(f, "staging/web", "w", 0, "1");
+	assert_value_at(f, "staging/api", "a", 0, "1");
+	assert_verify_ok(f);
+#undef RB
+}
+
+static void test_verify_flags_a_rollback_with_values_nobody_signed(
+	void **state)
+{
+	struct fx *f = *state;
+	struct ldg_verify_report rep;
+	uint8_t *bytes;
+	uint64_t good;
+	size_t len;
+
+	good = must_set(f, "staging/api", "image.tag", "good");
+	must_set(f, "staging/api", "image.tag", "bad");
+	forged_rollback(f, f->admin, good, "image.tag", "EVIL", &bytes, &len);
+	ldg_store_close(f->s);
+	f->s = NULL;
+	/* stored behind the library's back: signed by the admin, chained */
+	put_stored_entry(f, 4, bytes, len);
+	free(bytes);
+
+	assert_int_equal(ldg_store_open(f->dir, 0, &f->s, NULL), 0);
+	assert_int_equal(verify(f, NULL, 0, &rep), -EBADMSG);
+	assert_int_equal(rep.bad_seq, 4);
+	assert_non_null(strstr(rep.problem, "not a valid rollback"));
+	assert_non_null(strstr(rep.problem, "image.tag"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -2179,6 +2325,9 @@ int main(void)
 		T(test_rollback_restores_state_and_locks),
 		T(test_rollback_no_lock_and_bad_targets),
 		T(test_rollback_of_a_cluster_covers_each_target),
+		T(test_append_refuses_a_rollback_that_does_not_restore),
+		T(test_rollback_rule_accepts_every_honest_shape),
+		T(test_verify_flags_a_rollback_with_values_nobody_signed),
 		T(test_locked_target_refuses_set_unless_forced),
 		T(test_lock_twice_writes_nothing_and_unlock_frees),
 		T(test_unknown_signer_is_refused_and_nothing_written),

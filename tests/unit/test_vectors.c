@@ -4,8 +4,9 @@
  *   - every good entry decodes, re-encodes to the same bytes, has the
  *     listed hash, links to the one before and carries a good signature
  *     by a key the chain itself has trusted; the tree head matches;
- *   - every bad entry fails, standing in for entry 3, exactly at the
- *     stage INDEX.txt names (decode, chain, authorise, signature), both
+ *   - every bad entry fails, standing in for entry 3 (or the at=N of
+ *     INDEX.txt), exactly at the stage INDEX.txt names (decode, chain,
+ *     authorise, restore, signature), both
  *     under a small independent check written here and under the
  *     library's full ldg_verify() on a real store.
  */
@@ -35,6 +36,7 @@
 struct vec {
 	char file[256];
 	char stage[32];		     /* bad: the stage it must fail */
+	uint64_t at;		     /* bad: the entry it stands in for */
 	uint64_t seq;		     /* good */
 	uint8_t hash[LDG_HASH_BYTES]; /* good */
 	uint8_t *bytes;
@@ -113,13 +115,18 @@ static int group_setup(void **state)
 			if (strlen(d + 5) != 64 ||
 			    ldg_unhex(d + 5, v->hash, 32))
 				return -1;
-		} else if (!strcmp(a, "bad") && n == 3 &&
+		} else if (!strcmp(a, "bad") && (n == 3 || n == 4) &&
 			   n_bad < MAX_VECTORS) {
 			struct vec *v = &bad[n_bad++];
 			snprintf(v->file, sizeof(v->file), "%.255s", b);
 			if (strncmp(c, "fails=", 6))
 				return -1;
 			snprintf(v->stage, sizeof(v->stage), "%.31s", c + 6);
+			v->at = 3;
+			if (n == 4 && (strncmp(d, "at=", 3) ||
+				       ldg_parse_seq(d + 3, &v->at) ||
+				       v->at < 3 || v->at > 4))
+				return -1;
 		} else {
 			fprintf(stderr, "INDEX.txt: cannot parse: %s\n", line);
 			return -1;
@@ -217,8 +224,79 @@ static bool scope_ok(const char *scopes, const char *target)
 	return false;
 }
 
+/* The value of key in target after the good entries 1..upto (section 10,
+ * "State at N", replayed here), malloc'd; NULL when it has none. */
+static char *value_after(const char *target, const char *key, uint64_t upto)
+{
+	char *val = NULL;
+
+	for (uint64_t seq = 1; seq <= upto; seq++) {
+		const struct vec *v = good_seq(seq);
+		struct ldg_entry *e = NULL;
+		const struct ldg_kv *kv = NULL;
+
+		assert_int_equal(ldg_entry_decode(v->bytes, v->len, &e, NULL),
+				 0);
+		if (ldg_kind_changes_values(e->kind) &&
+		    !strcmp(e->target, target))
+			kv = ldg_kv_find(e->changes, e->n_changes, key);
+		if (kv) {
+			free(val);
+			val = kv->value ? strdup(kv->value) : NULL;
+		}
+		ldg_entry_free(e);
+	}
+	return val;
+}
+
+/* Section 8a for one key of rollback e at seq: its value after e is its
+ * value at rollback-to. */
+static bool key_restored(const struct ldg_entry *e, uint64_t seq,
+			 uint64_t to, const char *key)
+{
+	const struct ldg_kv *c = ldg_kv_find(e->changes, e->n_changes, key);
+	char *after, *want = value_after(e->target, key, to);
+	bool same;
+
+	if (c)
+		after = c->value ? strdup(c->value) : NULL;
+	else
+		after = value_after(e->target, key, seq - 1);
+	same = after && want ? !strcmp(after, want) : after == want;
+	free(after);
+	free(want);
+	return same;
+}
+
+/* Section 8a: every key the rollback names or its target had before it. */
+static bool restores(const struct ldg_entry *e, uint64_t seq)
+{
+	const struct ldg_kv *rb =
+		ldg_kv_find(e->meta, e->n_meta, "rollback-to");
+	uint64_t to = strtoull(rb->value, NULL, 10);
+	bool ok = true;
+
+	for (size_t i = 0; i < e->n_changes && ok; i++)
+		ok = key_restored(e, seq, to, e->changes[i].key);
+	for (uint64_t s = 1; s < seq && ok; s++) {
+		struct ldg_entry *g = NULL;
+
+		assert_int_equal(ldg_entry_decode(good_seq(s)->bytes,
+						  good_seq(s)->len, &g, NULL),
+				 0);
+		if (ldg_kind_changes_values(g->kind) &&
+		    !strcmp(g->target, e->target))
+			for (size_t i = 0; i < g->n_changes && ok; i++)
+				ok = key_restored(e, seq, to,
+						  g->changes[i].key);
+		ldg_entry_free(g);
+	}
+	return ok;
+}
+
 /* The first check that entry `seq` of the good chain, replaced by these
- * bytes, fails: "decode", "chain", "authorise", "signature" or "ok". */
+ * bytes, fails: "decode", "chain", "authorise", "restore", "signature"
+ * or "ok". */
 static const char *classify(const uint8_t *b, size_t len, uint64_t seq)
 {
 	struct trusted ring[MAX_KEYS];
@@ -243,6 +321,10 @@ static const char *classify(const uint8_t *b, size_t len, uint64_t seq)
 	       ldg_kind_changes_values(e->kind))) ||
 	    !scope_ok(signer->scopes, e->target)) {
 		stage = "authorise";
+		goto out;
+	}
+	if (e->kind == LDG_KIND_ROLLBACK && !restores(e, seq)) {
+		stage = "restore";
 		goto out;
 	}
 	if (ldg_entry_verify_sig(b, len, origin, signer->vk.pk))
@@ -450,7 +532,8 @@ static void test_every_bad_vector_fails_at_its_stage(void **state)
 	(void)state;
 	load_all();
 	for (size_t i = 0; i < n_bad; i++) {
-		const char *got = classify(bad[i].bytes, bad[i].len, 3);
+		const char *got = classify(bad[i].bytes, bad[i].len,
+					   bad[i].at);
 		if (strcmp(got, bad[i].stage))
 			fail_msg("%s: fails at %s, INDEX.txt says %s",
 				 bad[i].file, got, bad[i].stage);
@@ -513,7 +596,7 @@ static void test_good_chain_passes_ldg_verify(void **state)
 	free(ldir);
 }
 
-static void test_every_bad_vector_fails_ldg_verify_at_seq_3(void **state)
+static void test_every_bad_vector_fails_ldg_verify_at_its_seq(void **state)
 {
 	static const struct {
 		const char *stage, *says;
@@ -521,6 +604,7 @@ static void test_every_bad_vector_fails_ldg_verify_at_seq_3(void **state)
 		{ "decode", "decoded" },
 		{ "chain", "prev" },
 		{ "authorise", "not authorised" },
+		{ "restore", "not a valid rollback" },
 		{ "signature", "signature" },
 	};
 
@@ -528,16 +612,17 @@ static void test_every_bad_vector_fails_ldg_verify_at_seq_3(void **state)
 	load_all();
 	for (size_t i = 0; i < n_bad; i++) {
 		struct ldg_verify_report rep;
-		char *tmp = tl_mkdtemp(), *ldir = ledger_with_good(tmp, 2);
+		char *tmp = tl_mkdtemp();
+		char *ldir = ledger_with_good(tmp, bad[i].at - 1);
 		const char *says = NULL;
 
-		raw_put(ldir, 3, bad[i].bytes, bad[i].len);
+		raw_put(ldir, bad[i].at, bad[i].bytes, bad[i].len);
 		if (run_verify(ldir, &rep) != -EBADMSG)
 			fail_msg("%s: ldg_verify accepted it", bad[i].file);
-		if (rep.bad_seq != 3)
+		if (rep.bad_seq != bad[i].at)
 			fail_msg("%s: bad seq %llu (%s)", bad[i].file,
 				 (unsigned long long)rep.bad_seq, rep.problem);
-		for (size_t w = 0; w < 4; w++)
+		for (size_t w = 0; w < 5; w++)
 			if (!strcmp(words[w].stage, bad[i].stage))
 				says = words[w].says;
 		assert_non_null(says);
@@ -619,7 +704,7 @@ int main(int argc, char **argv)
 			test_decode_stage_vectors_carry_good_signatures),
 		cmocka_unit_test(test_good_chain_passes_ldg_verify),
 		cmocka_unit_test(
-			test_every_bad_vector_fails_ldg_verify_at_seq_3),
+			test_every_bad_vector_fails_ldg_verify_at_its_seq),
 	};
 
 	dir = argc > 1 ? argv[1] : getenv("VECTORS");

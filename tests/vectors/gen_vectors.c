@@ -116,12 +116,24 @@ static void good(const char *rel, struct ldg_entry *e,
 	free(buf);
 }
 
-static void bad(const char *rel, const uint8_t *b, size_t n,
-		const char *stage, const char *why)
+/* A bad vector that stands in for entry at of the good chain (3 unless
+ * INDEX.txt says at=N). */
+static void bad_at(const char *rel, const uint8_t *b, size_t n,
+		   const char *stage, uint64_t at, const char *why)
 {
 	write_hex(rel, b, n);
 	fprintf(index_f, "# %s\n", why);
-	fprintf(index_f, "bad  %-28s fails=%s\n\n", rel, stage);
+	if (at == 3)
+		fprintf(index_f, "bad  %-28s fails=%s\n\n", rel, stage);
+	else
+		fprintf(index_f, "bad  %-28s fails=%s at=%llu\n\n", rel, stage,
+			(unsigned long long)at);
+}
+
+static void bad(const char *rel, const uint8_t *b, size_t n,
+		const char *stage, const char *why)
+{
+	bad_at(rel, b, n, stage, 3, why);
 }
 
 /* The set entry (seq 3) every bad vector starts from. */
@@ -227,12 +239,14 @@ int main(int argc, char **argv)
 		"# lowercase hex on one line (decode with: xxd -r -p FILE).\n"
 		"# Lines: 'origin ORIGIN', 'key NAME VERIFIER-KEY', 'tree-root SIZE HEX',\n"
 		"# 'good FILE seq=N hash=HEX' (hash = SHA-256(0x00 || bytes)), and\n"
-		"# 'bad FILE fails=STAGE'. Every bad vector stands in for entry 3 of the\n"
-		"# good chain; STAGE is the first check it fails, in the order a\n"
-		"# verifier runs them:\n"
+		"# 'bad FILE fails=STAGE [at=N]'. A bad vector stands in for entry N\n"
+		"# (default 3) of the good chain, after good entries 1..N-1; STAGE is\n"
+		"# the first check it fails, in the order a verifier runs them:\n"
 		"#   decode     the strict decoder refuses the bytes\n"
-		"#   chain      seq or prev does not continue the good chain (1, 2)\n"
+		"#   chain      seq or prev does not continue the good chain\n"
 		"#   authorise  the signer may not write this entry at this point\n"
+		"#   restore    a rollback whose changes do not make its target's\n"
+		"#              values the state at its rollback-to\n"
 		"#   signature  the Ed25519 signature does not verify for the origin\n"
 		"#              below and the signer's key\n"
 		"# It passes every earlier check. Times: seq N was written at\n"
@@ -361,6 +375,20 @@ int main(int argc, char **argv)
 	buf = seal(e, ORIGIN, deployer, &len);
 	bad("bad/out-of-scope.hex", buf, len, "authorise",
 	    "a set of prod/api signed by deployer, whose scope is staging/*");
+	free(buf);
+	ldg_entry_free(e);
+
+	/* ---- bad: a rollback that restores a value nobody signed ---- */
+	e = draft(LDG_KIND_ROLLBACK, "staging/api", "1.2.3 breaks login", 4);
+	check(ldg_entry_add_change(e, "image.tag", "0.0.1-evil"), "rollback");
+	check(ldg_entry_add_change(e, "replicas", NULL), "rollback");
+	check(ldg_entry_add_meta(e, "rollback-to", "2"), "rollback");
+	buf = seal(e, ORIGIN, admin, &len);
+	bad_at("bad/rollback-not-restoring.hex", buf, len, "restore", 4,
+	       "stands in for entry 4: good/rollback.hex with image.tag set "
+	       "to 0.0.1-evil instead of unset; signed by admin, chained to "
+	       "entry 3, but staging/api had no image.tag at seq 2 "
+	       "(section 8a)");
 	free(buf);
 	ldg_entry_free(e);
 

@@ -367,6 +367,15 @@ def scope_match(scope, target):
         fnmatch.fnmatchcase(t, s) for s, t in zip(s_parts, t_parts))
 
 
+def put(values, pairs):
+    """Each (KEY, VALUE) sets KEY; each (KEY, None) removes it."""
+    for k, v in pairs:
+        if v is None:
+            values.pop(k, None)
+        else:
+            values[k] = v
+
+
 class Ledger:
     def __init__(self):
         self.prev = bytes(32)
@@ -375,6 +384,7 @@ class Ledger:
         self.keys = {}  # keyid -> dict(name, pk, role, scopes, revoked)
         self.locked = set()
         self.leaves = []
+        self.changes = []  # (seq, target, [(KEY, VALUE or None)...])
 
     def append(self, data):
         e = decode(data)
@@ -383,6 +393,8 @@ class Ledger:
         if e["kind"] == "init":
             self.origin = dict(e["changes"])["origin"]
         pk = self.authorise(e)
+        if e["kind"] == "rollback":
+            self.restores(e)
         if not sig_ok(data, self.origin, pk):
             raise Bad("signature", "signature does not verify")
         self.apply(e)
@@ -418,7 +430,26 @@ class Ledger:
             raise Bad("authorise", "target is locked")
         return k["pk"]
 
+    def state(self, target, upto):
+        """Section 10, "State at N": the values of target after 1..upto."""
+        values = {}
+        for seq, t, pairs in self.changes:
+            if seq <= upto and t == target:
+                put(values, pairs)
+        return values
+
+    def restores(self, e):
+        """Section 8a: after the entry, the values are the state at N."""
+        then = self.state(e["target"], int(dict(e["meta"])["rollback-to"]))
+        after = self.state(e["target"], self.seq)
+        put(after, e["changes"])
+        if after != then:
+            raise Bad("restore", "the rollback does not restore the "
+                      "state at its rollback-to")
+
     def apply(self, e):
+        if e["kind"] in ("set", "unset", "rollback"):
+            self.changes.append((e["seq"], e["target"], e["changes"]))
         ch = dict(e["changes"])
         if e["kind"] in ("init", "key-add"):
             name, pk = parse_vkey(ch["vkey"])
@@ -456,7 +487,8 @@ def main():
             elif w[0] == "good":
                 good.append((w[1], int(w[2][4:]), bytes.fromhex(w[3][5:])))
             elif w[0] == "bad":
-                bad.append((w[1], w[2][6:]))
+                at = int(w[3][3:]) if len(w) > 3 else 3
+                bad.append((w[1], w[2][6:], at))
 
     def load(rel):
         with open(os.path.join(vdir, rel)) as f:
@@ -485,9 +517,9 @@ def main():
         failures += 1
 
     by_seq = {seq: load(rel) for rel, seq, _ in good}
-    for rel, stage in bad:
+    for rel, stage, at in bad:
         ledger = Ledger()
-        for seq in (1, 2):
+        for seq in range(1, at):
             ledger.append(by_seq[seq])
         try:
             ledger.append(load(rel))
