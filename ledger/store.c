@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -101,6 +102,49 @@ static int load_origin(struct ldg_store *s, MDB_txn *txn)
 	return 0;
 }
 
+/* Room for LMDB's lock file, reserved before LMDB maps it.
+ *
+ * LMDB sizes lock.mdb with ftruncate(), which allocates nothing, maps it
+ * shared and writes its header and reader slots through the map. On a
+ * full file system (tmpfs above all, which allocates a page on the first
+ * store to it) that store cannot be backed and the kernel kills the
+ * process with SIGBUS, in the middle of mdb_env_open(): no message, and
+ * the directory, a half-made lock.mdb and verify's scratch left behind.
+ * Catching SIGBUS instead would mean a process-wide handler jumping out
+ * of LMDB while it holds its locks and maps, in a library that runs
+ * inside threaded servers; so the blocks are allocated here first, where
+ * a full disk is an ordinary ENOSPC. FALLOC_FL_KEEP_SIZE allocates
+ * without changing the file's size, so LMDB still sizes the file itself
+ * (a larger file would change its count of reader slots). LMDB 0.9's lock
+ * file for 256 readers is 16512 bytes: LOCK_RESERVE is the five pages
+ * that hold it, no more, so that a nearly full disk does not refuse an
+ * open that fits. A lock file that has all its blocks costs one fstat();
+ * a file system without fallocate() (EOPNOTSUPP) gets nothing reserved,
+ * as before. */
+#define LOCK_RESERVE (20u << 10)
+
+static int lock_reserve(const char *dir)
+{
+	char path[PATH_MAX + 16];
+	struct stat st;
+	off_t len;
+	int fd, rc = 0;
+
+	snprintf(path, sizeof(path), "%s/lock.mdb", dir);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return 0; /* read-only, or another problem: LMDB says which */
+	if (fstat(fd, &st) == 0 &&
+	    (st.st_size == 0 || (off_t)st.st_blocks * 512 < st.st_size)) {
+		len = st.st_size > LOCK_RESERVE ? st.st_size : LOCK_RESERVE;
+		if (fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, len) &&
+		    (errno == ENOSPC || errno == EDQUOT))
+			rc = -ENOSPC;
+	}
+	close(fd);
+	return rc;
+}
+
 int ldg_store_open_ex(const char *dir, unsigned flags, unsigned mdb_flags,
 		      size_t mapsize, struct ldg_store **out,
 		      struct ldg_err *err)
@@ -141,6 +185,15 @@ int ldg_store_open_ex(const char *dir, unsigned flags, unsigned mdb_flags,
 		mapsize = MAP_READER;
 	}
 	mdb_env_set_mapsize(s->env, mapsize ? mapsize : MAP_START);
+	if (!(envflags & MDB_NOLOCK)) {
+		rc = lock_reserve(dir);
+		if (rc) {
+			ldg_store_close(s);
+			return ldg_err_set(err, rc, "cannot open ledger %s: "
+					   "no space left on device for its "
+					   "lock file", dir);
+		}
+	}
 	rc = mdb_env_open(s->env, dir, envflags, 0644);
 	if (rc)
 		goto out_close;
@@ -196,6 +249,37 @@ out_close:
 	 * we may not open is an environment problem */
 	return ldg_err_set(err, rc == EACCES ? -EIO : ldg_mdb_err(rc),
 			   "cannot open ledger %s: %s", dir, mdb_strerror(rc));
+}
+
+void ldg_store_unmake(const char *dir, bool made_dir, bool made_lock,
+		      bool made_data)
+{
+	struct flock lk = { .l_type = F_WRLCK, .l_whence = SEEK_SET,
+			    .l_len = 1 };
+	char path[PATH_MAX + 16];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/lock.mdb", dir);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	/* LMDB holds a shared lock on byte 0 of lock.mdb while an
+	 * environment is open: another process that opened this directory
+	 * meanwhile keeps its files */
+	if (fd >= 0 && fcntl(fd, F_SETLK, &lk)) {
+		close(fd);
+		return;
+	}
+	if (made_data) {
+		snprintf(path, sizeof(path), "%s/data.mdb", dir);
+		unlink(path);
+	}
+	if (made_lock) {
+		snprintf(path, sizeof(path), "%s/lock.mdb", dir);
+		unlink(path);
+	}
+	if (fd >= 0)
+		close(fd);
+	if (made_dir)
+		rmdir(dir);
 }
 
 int ldg_store_open(const char *dir, unsigned flags, struct ldg_store **out,

@@ -21,9 +21,12 @@ FS=$T/fs
 FS_SIZE=${SCN_DISKFULL_SIZE:-2m}
 
 unmount_fs() {
-	if mountpoint -q "$FS" 2>/dev/null; then
-		umount "$FS" 2>/dev/null || umount -l "$FS" 2>/dev/null
-	fi
+	local m
+	for m in "$FS" "$T/full"; do
+		if mountpoint -q "$m" 2>/dev/null; then
+			umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null
+		fi
+	done
 	scn_cleanup
 }
 trap unmount_fs EXIT
@@ -109,6 +112,47 @@ disk_full_message() {
 	expect_one_line_error 'ledger: set: .*([Nn]o space left|[Dd]isk (is )?full)'
 }
 section "the disk-full error names the full disk" disk_full_message
+
+# Issue 11: LMDB sizes lock.mdb with ftruncate() and writes it through a
+# shared map; on a full tmpfs that store killed init and verify's scratch
+# replay with SIGBUS (exit 135) and left the directory, a lock.mdb and a
+# ledger-verify-* behind. Now: one line, exit 2, nothing left.
+full_at_open() {
+	local full=$T/full
+	step "a tmpfs with no byte free"
+	mkdir -p "$full"
+	mount -t tmpfs -o size=256k,mode=0755 tmpfs "$full" 2>"$T/mount.err" ||
+		skip "cannot mount a tmpfs here: needs root or CAP_SYS_ADMIN"
+	head -c 1048576 /dev/zero >"$full/fill" 2>/dev/null
+	check "the tmpfs is full" [ "$(df -k "$full" | awk 'NR == 2 { print $4 }')" -eq 0 ]
+	export LEDGER_DIR=$T/good
+	[ -e "$KEYS/admin.key" ] || new_key admin "$KEYS"
+	expect_rc 0 ledger init --origin example.com/deploy/full
+
+	step "init on the full disk"
+	expect_rc 2 ledger init --ledger "$full/ledger" --origin example.com/deploy/x
+	expect_one_line_error '^ledger: init: .*([Nn]o space left)'
+	expect_no_out
+	check "no directory left behind" [ ! -e "$full/ledger" ]
+
+	step "verify with TMPDIR on the full disk"
+	snapshot good
+	LAST_CMD="TMPDIR=$full ledger verify"
+	TMPDIR=$full "$LEDGER" verify >"$OUT" 2>"$ERR"
+	RC=$?
+	check "exit 2 (got $RC)" [ "$RC" -eq 2 ]
+	expect_one_line_error '^ledger: verify: .*([Nn]o space left)'
+	check "no scratch left behind: $(ls "$full")" [ "$(ls "$full")" = fill ]
+	assert_unchanged good
+
+	step "room again: init and verify work"
+	rm -f "$full/fill"
+	expect_rc 0 ledger init --ledger "$full/ledger" --origin example.com/deploy/x
+	TMPDIR=$full expect_rc 0 ledger verify --ledger "$full/ledger"
+	umount "$full" || fail "umount $full"
+	ok
+}
+section "a full disk when LMDB maps its lock file" full_at_open
 
 map_growth() {
 	local i n=80 size mapsize
