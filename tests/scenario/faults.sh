@@ -30,9 +30,9 @@
 # that N counts the calls of the append only); `ledger apply`'s recording
 # (the calls after the stand-in helmfile has run); `ledger mirror` (the
 # mirror's own process, appending pages). Every call site of `set` runs;
-# the others run a deterministic sample (every site of the calls that
-# write, sync, lock or rename; every third site of the others), or every
-# site with SCN_FAULTS_ALL=1. A table of tried and passed per operation,
+# for the others each site gets one of its faults, in turn through the
+# call's list, and only the first and the last site of each call run;
+# SCN_FAULTS_ALL=1 runs every site with every fault. A table of tried and passed per operation,
 # call and fault is printed at the end (docs/threat-model.md keeps the
 # exhaustive run's).
 . "$(dirname "$0")/lib.sh"
@@ -47,8 +47,6 @@ fdatasync fsync msync ftruncate fallocate fcntl flock mmap getdents64 close
 rename renameat renameat2 mkdir unlink sendto"
 NOSPACE_CALLS=" write writev pwrite64 pwritev fdatasync fsync msync ftruncate fallocate "
 EINTR_CALLS=" read pread64 write writev pwrite64 sendto fcntl flock fdatasync fsync "
-# sampled operations: every site of these, every third of the rest
-CORE_CALLS=" write writev pwrite64 pwritev sendto fdatasync fsync msync ftruncate fallocate fcntl flock rename renameat renameat2 "
 ALL=${SCN_FAULTS_ALL:-}
 TRACE_SET=$(echo $FAULT_CALLS | tr ' ' ,)
 
@@ -59,21 +57,26 @@ PRINTED=$T/printed
 # ---- enumerating call sites ----
 
 # sites TRACE [AFTER_ERE]: "NAME N" for each call of FAULT_CALLS in the
-# strace output TRACE (one process, no pids), numbered per name from the
-# first line; only those after the first line matching AFTER_ERE
-# (default: the dynamic loader's calls are skipped, up to set_robust_list)
+# strace output TRACE (one process: no -f), numbered per name from the
+# process's first call; only those after the last line matching
+# AFTER_ERE (default: the dynamic loader's calls are skipped, up to
+# set_robust_list; '' keeps all)
 sites() {
-	awk -v calls=" $(echo $FAULT_CALLS) " -v after="${2-^set_robust_list}" '
-		{ line = $0; sub(/^[0-9]+ +/, "", line) }
-		!on && line ~ after { on = 1 }
-		match(line, /^[a-z0-9_]+\(/) {
-			name = substr(line, 1, RLENGTH - 1)
+	local after=${2-^set_robust_list}
+	awk -v calls=" $(echo $FAULT_CALLS) " -v after="$after" '
+		NR == FNR { if ($0 ~ after) last = FNR; next }
+		match($0, /^[a-z0-9_]+\(/) {
+			name = substr($0, 1, RLENGTH - 1)
 			if (index(calls, " " name " ") == 0)
 				next
 			n[name]++
-			if (on)
+			# anonymous maps are the allocator: running out of memory
+			# is another kind of fault (glibc aborts on some)
+			if (name == "mmap" && $0 ~ /MAP_ANONYMOUS/)
+				next
+			if (FNR > last || after == "")
 				print name, n[name]
-		}' "$1"
+		}' "$1" "$1"
 }
 
 # faults_for NAME: the faults tried on a call
@@ -84,11 +87,17 @@ faults_for() {
 	echo "$f KILL"
 }
 
-# sampled NAME N: is this site in the default run?
-sampled() {
-	[ -n "$ALL" ] && return 0
-	case $CORE_CALLS in *" $1 "*) return 0 ;; esac
-	[ $(($2 % 3)) -eq 1 ]
+# faults_run OP I NAME: the faults tried at the Ith site (a call NAME):
+# all of them for set and with SCN_FAULTS_ALL=1; otherwise one, in turn
+# through the call's list, so that the sites of a call share its faults
+faults_run() {
+	local f
+	f=($(faults_for "$3"))
+	if [ -n "$ALL" ] || [ "$1" = set ]; then
+		echo "${f[@]}"
+	else
+		echo "${f[$(($2 % ${#f[@]}))]}"
+	fi
 }
 
 inject_spec() {
@@ -173,14 +182,24 @@ table() {
 # matrix OP SITES RUN_FN: runs RUN_FN NAME N FAULT for each sampled site
 # and fault; RUN_FN records the result. Fails the section if any failed.
 matrix() {
-	local op=$1 sites=$2 fn=$3 name n f count=0
+	local op=$1 sites=$2 fn=$3 name n f count=0 i=0
+	# the default run of the slower operations: the first and the last
+	# site of each call
+	if [ -z "$ALL" ] && [ "$op" != set ]; then
+		awk '!($1 in first) { first[$1] = $2; order[++k] = $1 } { last[$1] = $2 }
+			END { for (i = 1; i <= k; i++) { c = order[i]; print c, first[c]
+				if (last[c] != first[c]) print c, last[c] } }' \
+			"$sites" >"$sites.run"
+	else
+		cp "$sites" "$sites.run"
+	fi
 	while read -r name n; do
-		sampled "$name" "$n" || continue
-		for f in $(faults_for "$name"); do
+		for f in $(faults_run "$op" "$i" "$name"); do
 			"$fn" "$name" "$n" "$f"
 			count=$((count + 1))
 		done
-	done <"$sites"
+		i=$((i + 1))
+	done <"$sites.run"
 	echo "faults: $op: $count runs over $(wc -l <"$sites") call sites"
 	[ "$count" -gt 0 ] || fail "no call site found for $op"
 	grep -q "^$op .* fail\$" "$RESULTS" && fail "$op: some faults were not handled (above)"
@@ -217,8 +236,9 @@ set_fault() {
 	spec=$(inject_spec "$@")
 	SET_N=$((SET_N + 1))
 	LAST_CMD="strace -e $spec ledger set"
-	timeout 60 strace -qq -o /dev/null -e trace="$1" -e "$spec" \
-		"$LEDGER" set staging/api "k=$SET_N" -m "fault $*" >"$OUT" 2>"$ERR"
+	(timeout 60 strace -qq -o /dev/null -e trace="$1" -e "$spec" \
+		"$LEDGER" set staging/api "k=$SET_N" -m "fault $*" >"$OUT" \
+		2>"$ERR"; exit $?) 2>/dev/null
 	RC=$?
 	outcome set
 	after_fault "$LEDGER_DIR" ledger set staging/api "after=$SET_N" -m "after $*"
@@ -239,7 +259,7 @@ set_matrix() {
 	sites "$T/set.trace" >"$T/set.sites"
 	echo "faults: set: $(wc -l <"$T/set.sites") call sites: $(awk '{ print $1 }' "$T/set.sites" | sort | uniq -c | tr -s ' ' | tr '\n' ',')"
 	step "a fault at each call of set"
-	ALL=1 matrix set "$T/set.sites" set_fault
+	matrix set "$T/set.sites" set_fault
 }
 [ -n "${SCN_FAULTS_ONLY:-}" ] && [ "$SCN_FAULTS_ONLY" != set ] ||
 	section "ledger set" set_matrix
@@ -336,7 +356,167 @@ remote_matrix() {
 	kill -KILL "$SERVER_PID" 2>/dev/null
 	SERVER_PID=
 }
-section "a remote append (the server's writer)" remote_matrix
+[ -n "${SCN_FAULTS_ONLY:-}" ] && [ "$SCN_FAULTS_ONLY" != remote ] ||
+	section "a remote append (the server's writer)" remote_matrix
+
+# ---- ledger apply's recording ----
+#
+# The stand-in helmfile (fixtures/helmfile) applies; the faults go into
+# the calls `ledger apply` makes after its helmfile apply has exited
+# (the last wait4): recording the applied entry. strace without -f:
+# helmfile's own calls are not touched. What apply acknowledges is
+# "recorded applied as seq N": that seq must hold an applied entry.
+
+APPLY_N=0
+# apply_acked: every "recorded ... as seq N" printed is an applied entry
+apply_acked() {
+	local seq
+	for seq in $(sed -n 's/.*: recorded applied as seq \([0-9]*\)$/\1/p' "$T/apply.acked"); do
+		"$LEDGER" show "$seq" --json >"$T/show.json" 2>/dev/null &&
+			[ "$(jget "$T/show.json" kind)" = applied ] || {
+			WHY="${WHY:+$WHY; }apply acknowledged seq $seq, which is not an applied entry"
+			return 1
+		}
+	done
+}
+
+apply_fault() {
+	local spec
+	spec=$(inject_spec "$@")
+	APPLY_N=$((APPLY_N + 1))
+	run ledger set staging/api "image.tag=$APPLY_N" -m "to apply"
+	grep -E "^[0-9]+ $HEX64\$" "$OUT" >>"$PRINTED"
+	LAST_CMD="strace -e $spec ledger apply staging"
+	(timeout 60 strace -qq -o /dev/null -e trace="$1" -e "$spec" \
+		"$LEDGER" apply staging --config-dir "$CFG" \
+		--key "$T/keys/app.key" >"$OUT" 2>"$T/apply.err"
+		exit $?) 2>/dev/null
+	RC=$?
+	# notices about releases left alone are not errors
+	grep -v '^notice: ' "$T/apply.err" >"$ERR"
+	grep 'recorded applied as seq' "$OUT" >>"$T/apply.acked"
+	WHY=
+	if [ "$RC" -eq 0 ]; then
+		grep -q 'staging/api: recorded applied as seq' "$OUT" ||
+			WHY="exit 0 without recording staging/api"
+		[ -s "$ERR" ] && WHY="exit 0 with stderr: $(head -c 200 "$ERR")"
+	else
+		outcome apply
+	fi
+	# the next run records what this one did not (or is up to date)
+	run ledger apply staging --config-dir "$CFG" --key "$T/keys/app.key"
+	grep 'recorded applied as seq' "$OUT" >>"$T/apply.acked"
+	[ "$RC" -eq 0 ] || WHY="${WHY:+$WHY; }the next apply: exit $RC: $(grep -v '^notice: ' "$ERR" | head -c 200)"
+	ledger_ok "$LEDGER_DIR" && apply_acked
+	record apply "$@"
+	if [ -n "$WHY" ]; then
+		restore apply "$LEDGER_DIR"
+		: >"$T/apply.acked"
+	fi
+}
+
+apply_matrix() {
+	FIX=$(cd "$(dirname "$0")/fixtures" && pwd)
+	mkdir -p "$T/bin"
+	cp "$FIX/helmfile" "$T/bin/helmfile"
+	chmod 755 "$T/bin/helmfile"
+	# one release (staging/api): a shorter run of the stand-in
+	sed -n 1,25p "$FIX/build.yaml" >"$T/build-api.yaml"
+	printf 'templates: {}\nrenderedvalues: {}\n' >>"$T/build-api.yaml"
+	export PATH=$T/bin:$PATH HF_LOG=/dev/null HF_BUILD=$T/build-api.yaml
+	unset HF_FAIL HF_HANG HF_AUTO_RC HF_BUILD_FAIL
+	CFG=$T/cfg
+	mkdir -p "$CFG/clusters/staging"
+	cp "$FIX/helmfile.yaml" "$CFG/clusters/staging/helmfile.yaml"
+	new_ledger "$T/apply" example.com/deploy/faults-apply
+	new_key app
+	expect_rc 0 ledger key add "$T/keys/app.pub" --role applier --scope '*' -m applier
+	expect_rc 0 ledger set staging/api image.tag=0 -m base
+	expect_rc 0 ledger apply staging --config-dir "$CFG" --key "$T/keys/app.key"
+	cp -a "$LEDGER_DIR" "$T/apply-base"
+	: >"$PRINTED"
+	: >"$T/apply.acked"
+	step "the calls of apply's recording"
+	expect_rc 0 ledger set staging/api image.tag=enum -m "to apply"
+	strace -qq -o "$T/apply.trace" -e trace="wait4,$TRACE_SET" \
+		"$LEDGER" apply staging --config-dir "$CFG" --key "$T/keys/app.key" \
+		>"$OUT" 2>"$ERR" || fail "apply under strace failed"
+	grep -q 'recorded applied as seq' "$OUT" || fail "apply recorded nothing"
+	sites "$T/apply.trace" '^wait4\(' >"$T/apply.sites"
+	echo "faults: apply: $(wc -l <"$T/apply.sites") call sites after helmfile: $(awk '{ print $1 }' "$T/apply.sites" | sort | uniq -c | tr -s ' ' | tr '\n' ',')"
+	step "a fault at each call of the recording"
+	matrix apply "$T/apply.sites" apply_fault
+}
+[ -n "${SCN_FAULTS_ONLY:-}" ] && [ "$SCN_FAULTS_ONLY" != apply ] ||
+	section "ledger apply's recording" apply_matrix
+
+# ---- ledger mirror ----
+#
+# A served source gains two entries before each run; the faults go into
+# the mirror process (`ledger mirror` execs ledger-http in the same
+# process; strace without -f). It acknowledges "head N HASH".
+
+MIRROR_N=0
+mirror_fault() {
+	local spec
+	spec=$(inject_spec "$@")
+	MIRROR_N=$((MIRROR_N + 1))
+	run ledger --ledger "$SRC" set staging/api "k=$MIRROR_N" -m "source"
+	run ledger --ledger "$SRC" set staging/web "k=$MIRROR_N" -m "source"
+	LAST_CMD="strace -e $spec ledger mirror"
+	(timeout 60 strace -qq -o /dev/null -e trace="$1" -e "$spec" \
+		"$LEDGER" --ledger "$COPY" mirror "$BASE" >"$OUT" \
+		2>"$ERR"; exit $?) 2>/dev/null
+	RC=$?
+	sed -n 's/.*: head \([0-9]* [0-9a-f]*\)$/\1/p' "$OUT" >>"$PRINTED"
+	WHY=
+	if [ "$RC" -eq 0 ]; then
+		grep -Eq "^(mirrored [0-9]+ new entr|up to date with)" "$OUT" ||
+			WHY="exit 0 without saying what it mirrored"
+		[ -s "$ERR" ] && WHY="exit 0 with stderr: $(head -c 200 "$ERR")"
+	else
+		: >"$OUT"
+		outcome mirror
+	fi
+	run ledger --ledger "$COPY" mirror "$BASE"
+	sed -n 's/.*: head \([0-9]* [0-9a-f]*\)$/\1/p' "$OUT" >>"$PRINTED"
+	[ "$RC" -eq 0 ] || WHY="${WHY:+$WHY; }the next mirror: exit $RC: $(head -c 200 "$ERR")"
+	if ledger_ok "$COPY"; then
+		entries_dump "$T/src.dump" "$SRC"
+		entries_dump "$T/copy.dump" "$COPY"
+		cmp -s "$T/src.dump" "$T/copy.dump" ||
+			WHY="${WHY:+$WHY; }the copy differs from the source after the next mirror"
+	fi
+	record mirror "$@"
+	if [ -n "$WHY" ]; then
+		rm -rf "$COPY"
+		: >"$PRINTED"
+	fi
+}
+
+mirror_matrix() {
+	SRC=$T/msrc
+	COPY=$T/mcopy
+	new_ledger "$SRC" example.com/deploy/faults-mirror
+	expect_rc 0 ledger set staging/api k=0 -m base
+	start_server
+	expect_rc 0 ledger --ledger "$COPY" mirror "$BASE"
+	: >"$PRINTED"
+	step "the calls of one mirror run"
+	expect_rc 0 ledger --ledger "$SRC" set staging/api k=enum -m source
+	expect_rc 0 ledger --ledger "$SRC" set staging/web k=enum -m source
+	strace -qq -o "$T/mirror.trace" -e trace="set_robust_list,$TRACE_SET" \
+		"$LEDGER" --ledger "$COPY" mirror "$BASE" >"$OUT" 2>"$ERR" ||
+		fail "mirror under strace failed"
+	sites "$T/mirror.trace" >"$T/mirror.sites"
+	echo "faults: mirror: $(wc -l <"$T/mirror.sites") call sites: $(awk '{ print $1 }' "$T/mirror.sites" | sort | uniq -c | tr -s ' ' | tr '\n' ',')"
+	step "a fault at each call of mirror"
+	matrix mirror "$T/mirror.sites" mirror_fault
+	kill -KILL "$SERVER_PID" 2>/dev/null
+	SERVER_PID=
+}
+[ -n "${SCN_FAULTS_ONLY:-}" ] && [ "$SCN_FAULTS_ONLY" != mirror ] ||
+	section "ledger mirror" mirror_matrix
 
 # The SEQ HASH a set prints is what it acknowledges: stdout that cannot
 # be written (a full disk under a redirection) is an error, not exit 0.
