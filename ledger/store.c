@@ -145,6 +145,33 @@ static int lock_reserve(const char *dir)
 	return rc;
 }
 
+/* An environment on dir as every opener here makes it (mapsize 0: the
+ * one recorded in data.mdb). An MDB_* code or errno, or -ENOSPC when the
+ * lock file finds no room (lock_reserve()). */
+static int env_open(const char *dir, unsigned envflags, size_t mapsize,
+		    MDB_env **out)
+{
+	MDB_env *env;
+	int rc = mdb_env_create(&env);
+
+	if (rc)
+		return rc;
+	mdb_env_set_maxdbs(env, DB_COUNT + 2);
+	mdb_env_set_maxreaders(env, 256);
+	if (mapsize)
+		mdb_env_set_mapsize(env, mapsize);
+	if (!(envflags & MDB_NOLOCK))
+		rc = lock_reserve(dir);
+	if (rc == 0)
+		rc = mdb_env_open(env, dir, envflags, 0644);
+	if (rc) {
+		mdb_env_close(env);
+		return rc;
+	}
+	*out = env;
+	return 0;
+}
+
 int ldg_store_open_ex(const char *dir, unsigned flags, unsigned mdb_flags,
 		      size_t mapsize, struct ldg_store **out,
 		      struct ldg_err *err)
@@ -175,26 +202,17 @@ int ldg_store_open_ex(const char *dir, unsigned flags, unsigned mdb_flags,
 	/* absolute, for ldg_store_settle()'s child after a chdir() */
 	if (!realpath(dir, s->dir))
 		snprintf(s->dir, sizeof(s->dir), "%s", dir);
-	rc = mdb_env_create(&s->env);
-	if (rc)
-		goto out_close;
-	mdb_env_set_maxdbs(s->env, DB_COUNT + 2);
-	mdb_env_set_maxreaders(s->env, 256);
 	if (flags & LDG_OPEN_RDONLY) {
 		envflags |= MDB_RDONLY | MDB_NOTLS;
 		mapsize = MAP_READER;
 	}
-	mdb_env_set_mapsize(s->env, mapsize ? mapsize : MAP_START);
-	if (!(envflags & MDB_NOLOCK)) {
-		rc = lock_reserve(dir);
-		if (rc) {
-			ldg_store_close(s);
-			return ldg_err_set(err, rc, "cannot open ledger %s: "
-					   "no space left on device for its "
-					   "lock file", dir);
-		}
+	s->envflags = envflags;
+	rc = env_open(dir, envflags, mapsize ? mapsize : MAP_START, &s->env);
+	if (rc == -ENOSPC) {
+		ldg_store_close(s);
+		return ldg_err_set(err, rc, "cannot open ledger %s: no space "
+				   "left on device for its lock file", dir);
 	}
-	rc = mdb_env_open(s->env, dir, envflags, 0644);
 	if (rc)
 		goto out_close;
 	/* Free the reader slots of processes that died without closing
@@ -338,7 +356,48 @@ static int env_txn_begin(MDB_env *env, unsigned flags, MDB_txn **txn)
 
 static int txn_begin(struct ldg_store *s, unsigned flags, MDB_txn **txn)
 {
+	/* no environment: store_reopen() failed, the next write tries again */
+	if (!s->env)
+		return MDB_PANIC;
 	return env_txn_begin(s->env, flags, txn);
+}
+
+/* After a commit whose meta page could not be written (EIO, ENOSPC),
+ * LMDB marks the environment unusable: every later transaction is
+ * MDB_PANIC. The files are intact (LMDB wrote the old meta page back, and
+ * the failed commit was never published), only this handle is not. A
+ * process that lives on, the server's writer, apply --watch, mirror
+ * --follow, would refuse every write until restarted; reopening the
+ * environment is what a restart does. The old one is closed first: a
+ * second environment on the same files in one process loses its fcntl
+ * locks when either closes (lmdb.h, "Caveats"). No transaction of this
+ * process may be open, as for ldg_store_grow(). */
+static int store_reopen(struct ldg_store *s)
+{
+	size_t mapsize = 0;
+	MDB_envinfo info;
+	MDB_txn *txn;
+	int rc;
+
+	if (s->env) {
+		if (mdb_env_info(s->env, &info) == 0)
+			mapsize = info.me_mapsize;
+		mdb_env_close(s->env);
+		s->env = NULL;
+	}
+	rc = env_open(s->dir, s->envflags, mapsize, &s->env);
+	if (rc)
+		return rc < 0 ? rc : ldg_mdb_err(rc);
+	rc = txn_begin(s, MDB_RDONLY, &txn);
+	for (int i = 0; rc == 0 && i < DB_COUNT; i++)
+		rc = mdb_dbi_open(txn, ldg_db_names[i], 0, &s->dbi[i]);
+	if (rc == 0)
+		return ldg_mdb_err(mdb_txn_commit(txn));
+	if (txn)
+		mdb_txn_abort(txn);
+	mdb_env_close(s->env);
+	s->env = NULL;
+	return ldg_mdb_err(rc);
 }
 
 /* ---- commits whose writer died at the last instant ----
@@ -403,15 +462,12 @@ static void settle_child(const char *dir)
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	signal(SIGALRM, SIG_DFL);
 	alarm(SETTLE_SECONDS);
-	rc = mdb_env_create(&env);
+	rc = env_open(dir, MDB_NOTLS, 0, &env);
 	if (rc == 0) {
-		mdb_env_set_maxdbs(env, DB_COUNT + 2);
-		mdb_env_set_maxreaders(env, 256);
-		rc = mdb_env_open(env, dir, MDB_NOTLS, 0644);
-		if (rc == 0)
-			rc = touch_write_mutex(env);
+		rc = touch_write_mutex(env);
 		mdb_env_close(env);
 	}
+	rc = rc < 0 ? -rc : rc;
 	_exit(rc == 0 ? 0 : rc == EACCES || rc == EROFS || rc == EPERM ? 1 : 2);
 }
 
@@ -497,6 +553,10 @@ int ldg_write_begin(struct ldg_store *s, struct ldg_read *w,
 		return ldg_err_set(err, -EROFS, "ledger opened read-only");
 	w->s = s;
 	rc = txn_begin(s, 0, &w->txn);
+	if (rc == MDB_PANIC) {
+		rc = store_reopen(s);
+		rc = rc ? MDB_PANIC : txn_begin(s, 0, &w->txn);
+	}
 	if (rc)
 		return ldg_err_set(err, ldg_mdb_err(rc),
 				   "cannot write ledger: %s",

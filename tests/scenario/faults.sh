@@ -29,8 +29,9 @@
 # with the faults in `ledger serve`'s writer process (strace -p on it, so
 # that N counts the calls of the append only); `ledger apply`'s recording
 # (the calls after the stand-in helmfile has run); `ledger mirror` (the
-# mirror's own process, appending pages). Every call site of `set` runs;
-# for the others each site gets one of its faults, in turn through the
+# mirror's own process, appending pages). Every call site of `set` and of
+# the server's writer runs with every fault; for apply and mirror each
+# site gets one of its faults, in turn through the
 # call's list, and only the first and the last site of each call run;
 # SCN_FAULTS_ALL=1 runs every site with every fault. A table of tried and passed per operation,
 # call and fault is printed at the end (docs/threat-model.md keeps the
@@ -88,12 +89,12 @@ faults_for() {
 }
 
 # faults_run OP I NAME: the faults tried at the Ith site (a call NAME):
-# all of them for set and with SCN_FAULTS_ALL=1; otherwise one, in turn
+# all of them for set, remote and with SCN_FAULTS_ALL=1; otherwise one, in turn
 # through the call's list, so that the sites of a call share its faults
 faults_run() {
 	local f
 	f=($(faults_for "$3"))
-	if [ -n "$ALL" ] || [ "$1" = set ]; then
+	if [ -n "$ALL" ] || [ "$1" = set ] || [ "$1" = remote ]; then
 		echo "${f[@]}"
 	else
 		echo "${f[$(($2 % ${#f[@]}))]}"
@@ -185,7 +186,7 @@ matrix() {
 	local op=$1 sites=$2 fn=$3 name n f count=0 i=0
 	# the default run of the slower operations: the first and the last
 	# site of each call
-	if [ -z "$ALL" ] && [ "$op" != set ]; then
+	if [ -z "$ALL" ] && [ "$op" != set ] && [ "$op" != remote ]; then
 		awk '!($1 in first) { first[$1] = $2; order[++k] = $1 } { last[$1] = $2 }
 			END { for (i = 1; i <= k; i++) { c = order[i]; print c, first[c]
 				if (last[c] != first[c]) print c, last[c] } }' \
@@ -273,17 +274,23 @@ find_writer() {
 	[ -n "$WRITER" ] || fail "no writer process under the server $SERVER_PID"
 }
 
-# attach ARGS...: strace -p the writer in the background until detach
+# attach ARGS...: strace -p the writer in the background until detach;
+# an attach that did not hold (strace gone at once) is tried again
 attach() {
-	: >"$T/strace.err"
-	strace -p "$WRITER" "$@" 2>"$T/strace.err" &
-	STRACE_PID=$!
-	for _ in $(seq 600); do
-		grep -q 'attached' "$T/strace.err" && return 0
-		kill -0 "$STRACE_PID" 2>/dev/null || break
-		sleep 0.05
+	local try
+	for try in 1 2 3 4 5; do
+		: >"$T/strace.err"
+		strace -p "$WRITER" "$@" 2>"$T/strace.err" &
+		STRACE_PID=$!
+		for _ in $(seq 600); do
+			kill -0 "$STRACE_PID" 2>/dev/null || break
+			grep -q 'attached' "$T/strace.err" && return 0
+			sleep 0.05
+		done
+		wait "$STRACE_PID" 2>/dev/null
+		sleep 0.2
 	done
-	fail "strace did not attach to the writer: $(cat "$T/strace.err")"
+	fail "strace did not attach to the writer $WRITER: $(cat "$T/strace.err")"
 }
 
 detach() {
