@@ -222,63 +222,43 @@ server_disk_full() {
 }
 section "a full disk under the server" server_disk_full
 
-# The server's writer grows its map like the CLI: remote sets of ~400 KB
-# far past the 8 MiB map all land, and the map in the environment grew.
-server_map_growth() {
-	local i n=30 size mapsize
-	export LEDGER_DIR=$T/smap
+# grow_map NAME N [GLOBAL OPTIONS]: N sets of ~400 KB (with the options,
+# e.g. --remote URL) into a new ledger $T/NAME, far past the 8 MiB map:
+# all succeed, the map recorded in the environment grew with data.mdb,
+# and every printed SEQ HASH is in the ledger, which verifies.
+grow_map() {
+	local name=$1 n=$2 i size mapsize
+	shift 2
+	export LEDGER_DIR=$T/$name
 	[ -e "$KEYS/admin.key" ] || new_key admin "$KEYS"
-	expect_rc 0 ledger init --origin example.com/deploy/servermap
-	start_server
-	: >"$T/smprinted"
-	step "$n remote sets of ~400 KB"
+	expect_rc 0 ledger init --origin "example.com/deploy/$name"
+	[ $# -gt 0 ] && start_server && set -- --remote "$BASE"
+	step "$n sets of ~400 KB${1:+ through the server}, far past the 8 MiB map"
+	: >"$T/$name.printed"
 	for ((i = 1; i <= n; i++)); do
 		big_args "$i" 100
-		expect_rc 0 ledger --remote "$BASE" set "staging/r$((i % 3))" "${ARGS[@]}" -m "map $i"
+		expect_rc 0 ledger "$@" set "staging/r$((i % 4))" "${ARGS[@]}" -m "map set $i"
+		expect_no_err
 		expect_out_match "^$((i + 1)) [0-9a-f]{64}\$"
-		cat "$OUT" >>"$T/smprinted"
+		cat "$OUT" >>"$T/$name.printed"
 	done
 	size=$(stat -c %s "$LEDGER_DIR/data.mdb")
 	mapsize=$(mdb_stat -e "$LEDGER_DIR" | awk '/Map size:/ { print $3 }')
-	echo "diskfull: server map: $n remote sets of ~400 KB: data.mdb $((size / 1048576)) MiB, map $((mapsize / 1048576)) MiB"
+	echo "diskfull: $name: $n sets of ~400 KB${1:+ through the server}: data.mdb $((size / 1048576)) MiB, map $((mapsize / 1048576)) MiB (it starts at 8 MiB)"
 	check "data.mdb is past 8 MiB" [ "$size" -gt $((8 * 1048576)) ]
 	check "the map grew with it" [ "$mapsize" -ge "$size" ]
 	expect_rc 0 ledger verify
 	expect_out_match "^ok: $((n + 1)) entries, head $((n + 1)) "
-	log_pairs >"$T/smlogged"
+	log_pairs >"$T/$name.logged"
 	check "every printed SEQ HASH is in the ledger" \
-		cmp -s <(tail -n +2 "$T/smlogged") "$T/smprinted"
-	stop_server TERM
-}
-section "the server's writer grows the map" server_map_growth
-
-map_growth() {
-	local i n=80 size mapsize
-	step "$n sets of ~400 KB, far past the 8 MiB map"
-	export LEDGER_DIR=$T/map
-	[ -e "$KEYS/admin.key" ] || new_key admin "$KEYS"
-	expect_rc 0 ledger init --origin example.com/deploy/map
-	: >"$T/mprinted"
-	for ((i = 1; i <= n; i++)); do
-		big_args "$i" 100
-		expect_rc 0 ledger set "staging/r$((i % 4))" "${ARGS[@]}" -m "map set $i"
-		expect_no_err
-		expect_out_match "^$((i + 1)) [0-9a-f]{64}\$"
-		cat "$OUT" >>"$T/mprinted"
-	done
-	size=$(stat -c %s "$LEDGER_DIR/data.mdb")
-	mapsize=$(mdb_stat -e "$LEDGER_DIR" | awk '/Map size:/ { print $3 }')
-	echo "diskfull: map: $n sets of ~400 KB: data.mdb $((size / 1048576)) MiB, map $((mapsize / 1048576)) MiB (it starts at 8 MiB)"
-	check "data.mdb is well past 8 MiB" [ "$size" -gt $((32 * 1048576)) ]
-	check "the map grew with it" [ "$mapsize" -ge "$size" ]
-	expect_rc 0 ledger verify
-	expect_out_match "^ok: $((n + 1)) entries, head $((n + 1)) "
-	log_pairs >"$T/mlogged"
-	check "every printed SEQ HASH is in the ledger" \
-		cmp -s <(tail -n +2 "$T/mlogged") "$T/mprinted"
-	expect_rc 0 ledger get staging/r0 k100
+		cmp -s <(tail -n +2 "$T/$name.logged") "$T/$name.printed"
+	expect_rc 0 ledger get staging/r$((n % 4)) k100
 	expect_out "$n$V"
+	[ -z "$SERVER_PID" ] || stop_server TERM
 }
-section "the map grows by itself" map_growth
+
+# The server's writer grows its map like the CLI.
+section "the server's writer grows the map" grow_map smap 30 --remote
+section "the map grows by itself" grow_map map 80
 
 finish
