@@ -423,7 +423,6 @@ apply_fault() {
 }
 
 apply_matrix() {
-	FIX=$(cd "$(dirname "$0")/fixtures" && pwd)
 	mkdir -p "$T/bin"
 	cp "$FIX/helmfile" "$T/bin/helmfile"
 	chmod 755 "$T/bin/helmfile"
