@@ -270,12 +270,17 @@ set_matrix() {
 WRITER=
 STRACE_PID=
 find_writer() {
-	WRITER=$(ps -o pid= --ppid "$SERVER_PID" | tr -d ' ' | head -1)
+	# not a zombie, nor a passing child of the server's (settle)
+	WRITER=$(ps -o pid=,stat=,etimes= --ppid "$SERVER_PID" |
+		awk '$2 !~ /Z/ { print $3, $1 }' | sort -rn | awk 'NR == 1 { print $2 }')
 	[ -n "$WRITER" ] || fail "no writer process under the server $SERVER_PID"
 }
 
-# attach ARGS...: strace -p the writer in the background until detach;
-# an attach that did not hold (strace gone at once) is tried again
+# attach ARGS...: strace -p the writer in the background until detach.
+# The writer waits for a request in read(): the attach restarts that call,
+# so it is the writer's read 1, and a fault there lands at once (strace
+# may be gone already, its tracee killed: that attach held too). An
+# attach that failed is tried again.
 attach() {
 	local try
 	for try in 1 2 3 4 5; do
@@ -283,14 +288,16 @@ attach() {
 		strace -p "$WRITER" "$@" 2>"$T/strace.err" &
 		STRACE_PID=$!
 		for _ in $(seq 600); do
-			kill -0 "$STRACE_PID" 2>/dev/null || break
 			grep -q 'attached' "$T/strace.err" && return 0
+			kill -0 "$STRACE_PID" 2>/dev/null || break
 			sleep 0.05
 		done
+		grep -q 'attached' "$T/strace.err" && return 0
 		wait "$STRACE_PID" 2>/dev/null
-		sleep 0.2
+		sleep "0.$try"
+		find_writer
 	done
-	fail "strace did not attach to the writer $WRITER: $(cat "$T/strace.err")"
+	fail "strace did not attach to the writer $WRITER: $(cat "$T/strace.err"); $(ps -o pid,stat,etimes,args --ppid "$SERVER_PID" | tr '\n' '|'); tracer: $(grep TracerPid "/proc/$WRITER/status")"
 }
 
 detach() {
