@@ -179,8 +179,8 @@ int main(int argc, char **argv)
 			return cli_exec_http(&c);
 #endif
 		optind = 1;
-		return flush_stdout(&c, commands[k].run(argc - i, argv + i,
-							 &c));
+		return flush_stdout(&c,
+				    commands[k].run(argc - i, argv + i, &c));
 	}
 	cli_error("unknown command \"%s\" (see ledger --help)",
 		argv[i]);

@@ -210,8 +210,10 @@ int ldg_store_open_ex(const char *dir, unsigned flags, unsigned mdb_flags,
 	rc = env_open(dir, envflags, mapsize ? mapsize : MAP_START, &s->env);
 	if (rc == -ENOSPC) {
 		ldg_store_close(s);
-		return ldg_err_set(err, rc, "cannot open ledger %s: no space "
-				   "left on device for its lock file", dir);
+		return ldg_err_set(err, rc,
+				   "cannot open ledger %s: no space "
+				   "left on device for its lock file",
+				   dir);
 	}
 	if (rc)
 		goto out_close;

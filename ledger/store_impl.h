@@ -43,7 +43,7 @@ struct ldg_store {
 	MDB_env *env;
 	MDB_dbi dbi[DB_COUNT];
 	unsigned flags;
-	unsigned envflags; /* as opened: store_reopen() opens the same */
+	unsigned envflags;  /* as opened: store_reopen() opens the same */
 	char dir[PATH_MAX]; /* absolute when realpath() could make it so */
 	char origin[LDG_ORIGIN_MAX + 1];
 	/* the newest txnid ldg_store_settle() could not publish: not tried
