@@ -254,6 +254,8 @@ int cli_write_out(const char *buf, size_t len)
 	return CLI_OK;
 }
 
+int cli_stdout_errno;
+
 void cli_print_result(const struct ldg_result *res)
 {
 	for (size_t i = 0; i < res->n; i++) {
@@ -261,7 +263,8 @@ void cli_print_result(const struct ldg_result *res)
 		ldg_hex(res->v[i].hash, LDG_HASH_BYTES, hex);
 		printf("%llu %s\n", (unsigned long long)res->v[i].seq, hex);
 	}
-	fflush(stdout);
+	if (fflush(stdout))
+		cli_stdout_errno = errno;
 }
 
 int cli_write_opt(struct cli_ctx *c, int opt, char **argv,

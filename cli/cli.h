@@ -118,8 +118,10 @@ int cli_parse_seq(struct cli_ctx *c, const char *what, const char *arg,
 
 /* Writes all of buf to stdout; returns an exit code. */
 int cli_write_out(const char *buf, size_t len);
-/* Prints "SEQ HASH" per appended entry. */
+/* Prints "SEQ HASH" per appended entry; a failed write leaves its errno
+ * in cli_stdout_errno, for main() to report once the command returns. */
 void cli_print_result(const struct ldg_result *res);
+extern int cli_stdout_errno;
 
 /* Options of the commands that append entries. */
 struct cli_write_opts {

@@ -155,7 +155,7 @@ static int print_result(const char *url, const char *origin, uint64_t added,
 		else
 			printf("up to date with %s: head %" PRIu64 " %s\n",
 			       url, head, hex);
-		return fflush(stdout) ? CLI_BAD : CLI_OK;
+		return CLI_OK; /* main() checks stdout */
 	}
 	j = json_pack("{s:s, s:s, s:I, s:I, s:s}", "url", url, "origin",
 		      origin, "added", (json_int_t)added, "head",

@@ -159,7 +159,7 @@ int cmd_verify(int argc, char **argv, struct cli_ctx *c)
 	for (size_t i = 0; i < np && !json; i++)
 		printf("ok: contains checkpoint %s (%llu entries)\n", paths[i],
 		       (unsigned long long)cps[i].size);
-	rc = fflush(stdout) ? CLI_BAD : CLI_OK;
+	rc = CLI_OK; /* main() reports a stdout that could not be written */
 out_free:
 	ldg_store_close(s);
 	free(cps);

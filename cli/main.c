@@ -3,6 +3,7 @@
  * the table below (git style). Each cmd_<name>.c parses its own options,
  * calls the library and formats the answer.
  */
+#include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,6 +71,26 @@ static void usage(FILE *f)
 		   "this machine.\n"
 		   "Exit codes: 0 ok, 1 the answer is no, 2 usage or "
 		   "environment error.\n");
+}
+
+/* What a command printed is what it acknowledges (`set` prints the SEQ
+ * HASH it committed): stdout that could not be written is a failure, not
+ * an exit 0 with nothing said. stdio writes a redirected stdout only at
+ * exit, so the check is here, after the command. */
+static int flush_stdout(struct cli_ctx *c, int rc)
+{
+	int e;
+
+	errno = 0;
+	if (fflush(stdout) == 0 && !ferror(stdout))
+		return rc;
+	e = errno ? errno : cli_stdout_errno ? cli_stdout_errno : EIO;
+	if (rc == CLI_OK) {
+		cli_error("%s: cannot write to standard output: %s", c->cmd,
+			  strerror(e));
+		rc = CLI_BAD;
+	}
+	return rc;
 }
 
 int main(int argc, char **argv)
@@ -158,7 +179,8 @@ int main(int argc, char **argv)
 			return cli_exec_http(&c);
 #endif
 		optind = 1;
-		return commands[k].run(argc - i, argv + i, &c);
+		return flush_stdout(&c,
+				    commands[k].run(argc - i, argv + i, &c));
 	}
 	cli_error("unknown command \"%s\" (see ledger --help)",
 		argv[i]);

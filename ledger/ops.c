@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/statvfs.h>
 
 #include "names.h"
@@ -346,21 +347,40 @@ static int plan_init(struct wctx *c, void *arg, struct ldg_err *err)
 	return rc;
 }
 
+static bool file_exists(const char *dir, const char *name)
+{
+	char path[PATH_MAX + 16];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s%s%s", dir, name ? "/" : "",
+		 name ? name : "");
+	return stat(path, &st) == 0;
+}
+
 int ldg_init(const char *dir, const char *origin, const struct ldg_signer *k,
 	     struct ldg_result *res, struct ldg_err *err)
 {
 	struct init_arg a = { origin };
+	bool made_dir, made_lock, made_data;
 	struct ldg_store *s;
 	int rc;
 
 	rc = ldg_check_origin(origin, err);
 	if (rc)
 		return rc;
+	made_dir = !file_exists(dir, NULL);
+	made_lock = !file_exists(dir, "lock.mdb");
+	made_data = !file_exists(dir, "data.mdb");
 	rc = ldg_store_open(dir, LDG_OPEN_CREATE, &s, err);
-	if (rc)
-		return rc;
-	rc = run_write(s, k, plan_init, &a, res, err);
-	ldg_store_close(s);
+	if (rc == 0) {
+		rc = run_write(s, k, plan_init, &a, res, err);
+		ldg_store_close(s);
+	}
+	/* An init that failed (a full disk above all) leaves nothing in
+	 * the way of the next one; "already holds a ledger" is someone
+	 * else's ledger. */
+	if (rc && rc != -EEXIST)
+		ldg_store_unmake(dir, made_dir, made_lock, made_data);
 	return rc;
 }
 

@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -101,6 +102,76 @@ static int load_origin(struct ldg_store *s, MDB_txn *txn)
 	return 0;
 }
 
+/* Room for LMDB's lock file, reserved before LMDB maps it.
+ *
+ * LMDB sizes lock.mdb with ftruncate(), which allocates nothing, maps it
+ * shared and writes its header and reader slots through the map. On a
+ * full file system (tmpfs above all, which allocates a page on the first
+ * store to it) that store cannot be backed and the kernel kills the
+ * process with SIGBUS, in the middle of mdb_env_open(): no message, and
+ * the directory, a half-made lock.mdb and verify's scratch left behind.
+ * Catching SIGBUS instead would mean a process-wide handler jumping out
+ * of LMDB while it holds its locks and maps, in a library that runs
+ * inside threaded servers; so the blocks are allocated here first, where
+ * a full disk is an ordinary ENOSPC. FALLOC_FL_KEEP_SIZE allocates
+ * without changing the file's size, so LMDB still sizes the file itself
+ * (a larger file would change its count of reader slots). LMDB 0.9's lock
+ * file for 256 readers is 16512 bytes: LOCK_RESERVE is the five pages
+ * that hold it, no more, so that a nearly full disk does not refuse an
+ * open that fits. A lock file that has all its blocks costs one fstat();
+ * a file system without fallocate() (EOPNOTSUPP) gets nothing reserved,
+ * as before. */
+#define LOCK_RESERVE (20u << 10)
+
+static int lock_reserve(const char *dir)
+{
+	char path[PATH_MAX + 16];
+	struct stat st;
+	off_t len;
+	int fd, rc = 0;
+
+	snprintf(path, sizeof(path), "%s/lock.mdb", dir);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return 0; /* read-only, or another problem: LMDB says which */
+	if (fstat(fd, &st) == 0 &&
+	    (st.st_size == 0 || (off_t)st.st_blocks * 512 < st.st_size)) {
+		len = st.st_size > LOCK_RESERVE ? st.st_size : LOCK_RESERVE;
+		if (fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, len) &&
+		    (errno == ENOSPC || errno == EDQUOT))
+			rc = -ENOSPC;
+	}
+	close(fd);
+	return rc;
+}
+
+/* An environment on dir as every opener here makes it (mapsize 0: the
+ * one recorded in data.mdb). An MDB_* code or errno, or -ENOSPC when the
+ * lock file finds no room (lock_reserve()). */
+static int env_open(const char *dir, unsigned envflags, size_t mapsize,
+		    MDB_env **out)
+{
+	MDB_env *env;
+	int rc = mdb_env_create(&env);
+
+	if (rc)
+		return rc;
+	mdb_env_set_maxdbs(env, DB_COUNT + 2);
+	mdb_env_set_maxreaders(env, 256);
+	if (mapsize)
+		mdb_env_set_mapsize(env, mapsize);
+	if (!(envflags & MDB_NOLOCK))
+		rc = lock_reserve(dir);
+	if (rc == 0)
+		rc = mdb_env_open(env, dir, envflags, 0644);
+	if (rc) {
+		mdb_env_close(env);
+		return rc;
+	}
+	*out = env;
+	return 0;
+}
+
 int ldg_store_open_ex(const char *dir, unsigned flags, unsigned mdb_flags,
 		      size_t mapsize, struct ldg_store **out,
 		      struct ldg_err *err)
@@ -131,17 +202,19 @@ int ldg_store_open_ex(const char *dir, unsigned flags, unsigned mdb_flags,
 	/* absolute, for ldg_store_settle()'s child after a chdir() */
 	if (!realpath(dir, s->dir))
 		snprintf(s->dir, sizeof(s->dir), "%s", dir);
-	rc = mdb_env_create(&s->env);
-	if (rc)
-		goto out_close;
-	mdb_env_set_maxdbs(s->env, DB_COUNT + 2);
-	mdb_env_set_maxreaders(s->env, 256);
 	if (flags & LDG_OPEN_RDONLY) {
 		envflags |= MDB_RDONLY | MDB_NOTLS;
 		mapsize = MAP_READER;
 	}
-	mdb_env_set_mapsize(s->env, mapsize ? mapsize : MAP_START);
-	rc = mdb_env_open(s->env, dir, envflags, 0644);
+	s->envflags = envflags;
+	rc = env_open(dir, envflags, mapsize ? mapsize : MAP_START, &s->env);
+	if (rc == -ENOSPC) {
+		ldg_store_close(s);
+		return ldg_err_set(err, rc,
+				   "cannot open ledger %s: no space "
+				   "left on device for its lock file",
+				   dir);
+	}
 	if (rc)
 		goto out_close;
 	/* Free the reader slots of processes that died without closing
@@ -196,6 +269,37 @@ out_close:
 	 * we may not open is an environment problem */
 	return ldg_err_set(err, rc == EACCES ? -EIO : ldg_mdb_err(rc),
 			   "cannot open ledger %s: %s", dir, mdb_strerror(rc));
+}
+
+void ldg_store_unmake(const char *dir, bool made_dir, bool made_lock,
+		      bool made_data)
+{
+	struct flock lk = { .l_type = F_WRLCK, .l_whence = SEEK_SET,
+			    .l_len = 1 };
+	char path[PATH_MAX + 16];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/lock.mdb", dir);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	/* LMDB holds a shared lock on byte 0 of lock.mdb while an
+	 * environment is open: another process that opened this directory
+	 * meanwhile keeps its files */
+	if (fd >= 0 && fcntl(fd, F_SETLK, &lk)) {
+		close(fd);
+		return;
+	}
+	if (made_data) {
+		snprintf(path, sizeof(path), "%s/data.mdb", dir);
+		unlink(path);
+	}
+	if (made_lock) {
+		snprintf(path, sizeof(path), "%s/lock.mdb", dir);
+		unlink(path);
+	}
+	if (fd >= 0)
+		close(fd);
+	if (made_dir)
+		rmdir(dir);
 }
 
 int ldg_store_open(const char *dir, unsigned flags, struct ldg_store **out,
@@ -254,7 +358,48 @@ static int env_txn_begin(MDB_env *env, unsigned flags, MDB_txn **txn)
 
 static int txn_begin(struct ldg_store *s, unsigned flags, MDB_txn **txn)
 {
+	/* no environment: store_reopen() failed, the next write tries again */
+	if (!s->env)
+		return MDB_PANIC;
 	return env_txn_begin(s->env, flags, txn);
+}
+
+/* After a commit whose meta page could not be written (EIO, ENOSPC),
+ * LMDB marks the environment unusable: every later transaction is
+ * MDB_PANIC. The files are intact (LMDB wrote the old meta page back, and
+ * the failed commit was never published), only this handle is not. A
+ * process that lives on, the server's writer, apply --watch, mirror
+ * --follow, would refuse every write until restarted; reopening the
+ * environment is what a restart does. The old one is closed first: a
+ * second environment on the same files in one process loses its fcntl
+ * locks when either closes (lmdb.h, "Caveats"). No transaction of this
+ * process may be open, as for ldg_store_grow(). */
+static int store_reopen(struct ldg_store *s)
+{
+	size_t mapsize = 0;
+	MDB_envinfo info;
+	MDB_txn *txn;
+	int rc;
+
+	if (s->env) {
+		if (mdb_env_info(s->env, &info) == 0)
+			mapsize = info.me_mapsize;
+		mdb_env_close(s->env);
+		s->env = NULL;
+	}
+	rc = env_open(s->dir, s->envflags, mapsize, &s->env);
+	if (rc)
+		return rc < 0 ? rc : ldg_mdb_err(rc);
+	rc = txn_begin(s, MDB_RDONLY, &txn);
+	for (int i = 0; rc == 0 && i < DB_COUNT; i++)
+		rc = mdb_dbi_open(txn, ldg_db_names[i], 0, &s->dbi[i]);
+	if (rc == 0)
+		return ldg_mdb_err(mdb_txn_commit(txn));
+	if (txn)
+		mdb_txn_abort(txn);
+	mdb_env_close(s->env);
+	s->env = NULL;
+	return ldg_mdb_err(rc);
 }
 
 /* ---- commits whose writer died at the last instant ----
@@ -319,15 +464,12 @@ static void settle_child(const char *dir)
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	signal(SIGALRM, SIG_DFL);
 	alarm(SETTLE_SECONDS);
-	rc = mdb_env_create(&env);
+	rc = env_open(dir, MDB_NOTLS, 0, &env);
 	if (rc == 0) {
-		mdb_env_set_maxdbs(env, DB_COUNT + 2);
-		mdb_env_set_maxreaders(env, 256);
-		rc = mdb_env_open(env, dir, MDB_NOTLS, 0644);
-		if (rc == 0)
-			rc = touch_write_mutex(env);
+		rc = touch_write_mutex(env);
 		mdb_env_close(env);
 	}
+	rc = rc < 0 ? -rc : rc;
 	_exit(rc == 0 ? 0 : rc == EACCES || rc == EROFS || rc == EPERM ? 1 : 2);
 }
 
@@ -413,6 +555,10 @@ int ldg_write_begin(struct ldg_store *s, struct ldg_read *w,
 		return ldg_err_set(err, -EROFS, "ledger opened read-only");
 	w->s = s;
 	rc = txn_begin(s, 0, &w->txn);
+	if (rc == MDB_PANIC) {
+		rc = store_reopen(s);
+		rc = rc ? MDB_PANIC : txn_begin(s, 0, &w->txn);
+	}
 	if (rc)
 		return ldg_err_set(err, ldg_mdb_err(rc),
 				   "cannot write ledger: %s",
