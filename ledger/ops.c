@@ -4,6 +4,7 @@
 #include <string.h>
 #include <sys/statvfs.h>
 
+#include "authz.h"
 #include "names.h"
 #include "ops.h"
 #include "store_impl.h"
@@ -15,6 +16,9 @@ struct wctx {
 	struct ldg_read w;
 	const struct ldg_signer *k;
 	struct ldg_result *res;
+	/* keyring and locks after the last entry, proven to be what the
+	 * indexes hold (ldg_authz_check_head()) */
+	struct ldg_authz az;
 };
 
 typedef int (*plan_fn)(struct wctx *c, void *arg, struct ldg_err *err);
@@ -38,8 +42,8 @@ static void draft_fill(struct ldg_entry *e, uint64_t head,
 
 int ldg_entry_seal(struct ldg_entry *e, uint64_t head,
 		   const uint8_t prev[LDG_HASH_BYTES], const char *origin,
-		   const struct ldg_signer *k, uint8_t **out, size_t *len,
-		   struct ldg_err *err)
+		   struct ldg_authz *az, const struct ldg_signer *k,
+		   uint8_t **out, size_t *len, struct ldg_err *err)
 {
 	int rc;
 
@@ -49,6 +53,8 @@ int ldg_entry_seal(struct ldg_entry *e, uint64_t head,
 	draft_fill(e, head, k);
 	memcpy(e->prev, prev, LDG_HASH_BYTES);
 	rc = ldg_entry_check(e, err);
+	if (!rc && az)
+		rc = ldg_authz_stamp(az, e, err);
 	if (rc)
 		return rc;
 	return ldg_entry_sign(e, origin, k, out, len, err);
@@ -56,6 +62,7 @@ int ldg_entry_seal(struct ldg_entry *e, uint64_t head,
 
 int ldg_entry_prepare(struct ldg_entry *e, uint64_t head,
 		      const uint8_t prev[LDG_HASH_BYTES], const char *origin,
+		      struct ldg_authz *az,
 		      const uint8_t keyid[LDG_KEYID_BYTES], uint8_t **bytes,
 		      size_t *blen, uint8_t **msg, size_t *mlen,
 		      struct ldg_err *err)
@@ -70,7 +77,11 @@ int ldg_entry_prepare(struct ldg_entry *e, uint64_t head,
 	memcpy(e->signer, keyid, LDG_KEYID_BYTES);
 	memcpy(e->prev, prev, LDG_HASH_BYTES);
 	memset(e->sig, 0, sizeof(e->sig));
-	rc = ldg_entry_message(e, origin, msg, mlen, err);
+	rc = ldg_entry_check(e, err);
+	if (!rc && az)
+		rc = ldg_authz_stamp(az, e, err);
+	if (!rc)
+		rc = ldg_entry_message(e, origin, msg, mlen, err);
 	if (rc)
 		return rc;
 	rc = ldg_entry_encode(e, true, bytes, blen);
@@ -137,6 +148,8 @@ static int wctx_append(struct wctx *c, struct ldg_entry *e,
 	if (rc)
 		return rc;
 	rc = ldg_authorize(&c->w, e, err);
+	if (!rc)
+		rc = ldg_authz_stamp(&c->az, e, err);
 	if (rc)
 		return rc;
 	if (e->kind == LDG_KIND_INIT)
@@ -186,7 +199,13 @@ static int run_write(struct ldg_store *s, const struct ldg_signer *k,
 		rc = ldg_write_begin(s, &c.w, err);
 		if (rc)
 			goto out_result;
-		rc = plan(&c, arg, err);
+		/* every write decides on indexes proven to be the signed
+		 * head's (a reindex rebuilds them from the entries) */
+		rc = plan == plan_reindex ? 0
+			: ldg_authz_check_head(&c.w, &c.az, err);
+		if (!rc)
+			rc = plan(&c, arg, err);
+		ldg_authz_free(&c.az);
 		if (rc) {
 			mdb_txn_abort(c.w.txn);
 			if (rc != -EFBIG)
@@ -1009,6 +1028,8 @@ static int append_signed_one(struct wctx *c, const uint8_t *buf, size_t len,
 	}
 	if (!rc && e->kind == LDG_KIND_KEY_REVOKE)
 		rc = check_revoke(c, e->changes[0].value, err);
+	if (!rc)
+		rc = ldg_authz_follow(&c->az, e, err);
 	if (!rc)
 		rc = wctx_store(c, e, buf, len, err);
 out_entry:

@@ -73,6 +73,10 @@ int ldg_write_begin(struct ldg_store *s, struct ldg_read *w,
 /* Doubles the map; no transaction of this process may be open. */
 int ldg_store_grow(struct ldg_store *s, struct ldg_err *err);
 
+/* The seq of the lock entry in force on target (its state row "!lock"),
+ * or 0 when it is not locked. */
+int ldg_lock_seq(struct ldg_read *r, const char *target, uint64_t *seq);
+
 /* Updates every derived database for entry e (already decoded and
  * accepted) whose leaf hash is hash. The entry bytes themselves are put
  * by the caller. */

@@ -1752,6 +1752,16 @@ static void state_now(struct fx *f, const char *target, struct ldg_values *v)
 }
 
 /* A set of target key=value by k, sealed for the current head. */
+/* The keyring and locks at f's head, as a remote writer gets them. */
+static void store_authz(struct fx *f, struct ldg_authz *az)
+{
+	struct ldg_read *r;
+
+	assert_int_equal(ldg_read_begin(f->s, &r, NULL), 0);
+	assert_int_equal(ldg_authz_load(r, az, NULL), 0);
+	ldg_read_end(r);
+}
+
 static void remote_set_bytes(struct fx *f, const struct ldg_signer *k,
 			     const char *target, const char *key,
 			     const char *value, bool force, uint8_t **buf,
@@ -1762,14 +1772,17 @@ static void remote_set_bytes(struct fx *f, const struct ldg_signer *k,
 	struct ldg_err err = { 0 };
 	struct ldg_values now;
 	struct ldg_entry *e = NULL;
+	struct ldg_authz az;
 	uint64_t head = head_of(f, prev);
 
 	state_now(f, target, &now);
+	store_authz(f, &az);
 	assert_int_equal(ldg_draft_set(&now, target, &kv, 1, "remote", NULL,
 				       0, force, &e, &err), 0);
 	assert_non_null(e);
-	assert_int_equal(ldg_entry_seal(e, head, prev, ORIGIN, k, buf, len,
-					&err), 0);
+	assert_int_equal(ldg_entry_seal(e, head, prev, ORIGIN, &az, k, buf,
+					len, &err), 0);
+	ldg_authz_free(&az);
 	ldg_entry_free(e);
 	ldg_values_free(&now);
 }
@@ -1950,19 +1963,25 @@ static void test_draft_set_skips_equal_values_and_checks_input(void **state)
 
 /* A set of target by k sealed on (head, prev), as a remote writer builds
  * the second entry of a batch on the first. */
-static void set_bytes_on(const struct ldg_signer *k, const char *target,
-			 const char *value, uint64_t head,
+static void set_bytes_on(struct fx *f, const struct ldg_signer *k,
+			 const char *target, const char *value, uint64_t head,
 			 const uint8_t prev[LDG_HASH_BYTES], uint8_t **buf,
 			 size_t *len)
 {
+	struct ldg_authz az;
+
 	struct ldg_kv kv = { "image.tag", (char *)value };
 	struct ldg_values none = { 0 };
 	struct ldg_entry *e = NULL;
 
+	/* a set leaves the keyring and locks as they are: the head's
+	 * state is also the state after the first entry of a batch */
+	store_authz(f, &az);
 	assert_int_equal(ldg_draft_set(&none, target, &kv, 1, "batch", NULL,
 				       0, false, &e, NULL), 0);
-	assert_int_equal(ldg_entry_seal(e, head, prev, ORIGIN, k, buf, len,
-					NULL), 0);
+	assert_int_equal(ldg_entry_seal(e, head, prev, ORIGIN, &az, k, buf,
+					len, NULL), 0);
+	ldg_authz_free(&az);
 	ldg_entry_free(e);
 }
 
@@ -1979,10 +1998,10 @@ static void test_append_signed_batch_is_all_or_nothing(void **state)
 	add_key(f, f->deployer, "deployer", "staging/*");
 	head = head_of(f, prev);
 	/* the second is out of the deployer's scope: neither is written */
-	set_bytes_on(f->deployer, "staging/api", "b1", head, prev, &b[0],
+	set_bytes_on(f, f->deployer, "staging/api", "b1", head, prev, &b[0],
 		     &len[0]);
 	ldg_entry_hash(b[0], len[0], prev);
-	set_bytes_on(f->deployer, "prod/api", "b1", head + 1, prev, &b[1],
+	set_bytes_on(f, f->deployer, "prod/api", "b1", head + 1, prev, &b[1],
 		     &len[1]);
 	assert_int_equal(ldg_append_signed_batch(f->s,
 						 (const uint8_t *const *)b,
@@ -1993,7 +2012,7 @@ static void test_append_signed_batch_is_all_or_nothing(void **state)
 	assert_int_equal(head_of(f, NULL), head);
 	free(b[1]);
 	/* in scope: both, in one transaction, seqs head+1 and head+2 */
-	set_bytes_on(f->deployer, "staging/web", "b1", head + 1, prev, &b[1],
+	set_bytes_on(f, f->deployer, "staging/web", "b1", head + 1, prev, &b[1],
 		     &len[1]);
 	assert_int_equal(ldg_append_signed_batch(f->s,
 						 (const uint8_t *const *)b,
@@ -2009,9 +2028,9 @@ static void test_append_signed_batch_is_all_or_nothing(void **state)
 	free(b[0]);
 	free(b[1]);
 	head = head_of(f, prev);
-	set_bytes_on(f->deployer, "staging/api", "b2", head, prev, &b[0],
+	set_bytes_on(f, f->deployer, "staging/api", "b2", head, prev, &b[0],
 		     &len[0]);
-	set_bytes_on(f->deployer, "staging/web", "b2", head + 1, prev, &b[1],
+	set_bytes_on(f, f->deployer, "staging/web", "b2", head + 1, prev, &b[1],
 		     &len[1]);
 	assert_int_equal(ldg_append_signed_batch(f->s,
 						 (const uint8_t *const *)b,
