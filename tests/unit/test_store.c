@@ -1899,6 +1899,55 @@ static void test_append_signed_refuses_bad_bytes_and_signatures(void **state)
 	free(buf);
 }
 
+/* An entry signed elsewhere carries the commitment of the keyring and
+ * locks after it: a stale one, or none (version 1) after version 2
+ * entries, is refused and nothing is written. */
+static void test_append_signed_checks_the_commitment(void **state)
+{
+	struct fx *f = *state;
+	struct ldg_kv kv = { "image.tag", "v9" };
+	struct ldg_values none = { 0 };
+	struct ldg_err err = { 0 };
+	struct ldg_entry *e = NULL;
+	struct ldg_entry lock = { .kind = LDG_KIND_LOCK, .seq = 99,
+				  .target = "prod/other" };
+	uint8_t prev[LDG_HASH_BYTES], *buf;
+	struct ldg_authz az;
+	uint64_t head = head_of(f, prev);
+	size_t len;
+
+	/* no commitment: a version 1 entry after the version 2 ones */
+	assert_int_equal(ldg_draft_set(&none, "staging/api", &kv, 1, "v1",
+				       NULL, 0, false, &e, NULL), 0);
+	assert_int_equal(ldg_entry_seal(e, head, prev, ORIGIN, NULL, f->admin,
+					&buf, &len, &err), 0);
+	assert_int_equal(buf[0], 0x9b);
+	assert_int_equal(append_signed(f, buf, len, NULL, &err), -EBADMSG);
+	assert_non_null(strstr(err.msg, "version 1 entry after version 2"));
+	assert_int_equal(head_of(f, NULL), head);
+	free(buf);
+	/* the commitment of another state: a lock that is not there */
+	store_authz(f, &az);
+	assert_int_equal(ldg_authz_apply(&az, &lock), 0);
+	assert_int_equal(ldg_entry_seal(e, head, prev, ORIGIN, &az, f->admin,
+					&buf, &len, &err), 0);
+	assert_int_equal(buf[0], 0x9c);
+	assert_int_equal(append_signed(f, buf, len, NULL, &err), -EBADMSG);
+	assert_non_null(strstr(err.msg, "authz field"));
+	assert_int_equal(head_of(f, NULL), head);
+	free(buf);
+	ldg_authz_free(&az);
+	/* the right one */
+	store_authz(f, &az);
+	assert_int_equal(ldg_entry_seal(e, head, prev, ORIGIN, &az, f->admin,
+					&buf, &len, &err), 0);
+	assert_int_equal(append_signed(f, buf, len, NULL, &err), 0);
+	assert_int_equal(head_of(f, NULL), head + 1);
+	free(buf);
+	ldg_authz_free(&az);
+	ldg_entry_free(e);
+}
+
 static void test_append_signed_respects_the_lock(void **state)
 {
 	struct fx *f = *state;
@@ -2178,6 +2227,7 @@ int main(void)
 		T(test_init_records_origin_and_admin_key),
 		T(test_init_twice_is_refused),
 		T(test_append_signed_stores_the_exact_bytes),
+		T(test_append_signed_checks_the_commitment),
 		T(test_append_signed_refuses_a_moved_head_with_estale),
 		T(test_append_signed_refuses_unknown_and_out_of_scope),
 		T(test_append_signed_refuses_bad_bytes_and_signatures),
