@@ -34,22 +34,17 @@ static long key_index(const struct ldg_authz *a, const char *name)
 	return -1;
 }
 
-/* Binary search: index of target, or -(insertion point) - 1. */
+/* Index of target's lock, or -(insertion point) - 1. Locks in force are
+ * few (targets frozen by hand or by a rollback): a scan will do. */
 static long lock_search(const struct ldg_authz *a, const char *target)
 {
-	size_t lo = 0, hi = a->n_locks;
+	size_t at = 0;
+	int c = 1;
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(a->locks[mid].target, target);
-		if (c == 0)
-			return (long)mid;
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return -(long)lo - 1;
+	while (at < a->n_locks &&
+	       (c = strcmp(a->locks[at].target, target)) < 0)
+		at++;
+	return at < a->n_locks && c == 0 ? (long)at : -(long)at - 1;
 }
 
 static int add_key(struct ldg_authz *a, const struct ldg_entry *e)
@@ -87,7 +82,10 @@ static int add_key(struct ldg_authz *a, const struct ldg_entry *e)
 
 static int set_lock(struct ldg_authz *a, const char *target, uint64_t seq)
 {
-	long i = lock_search(a, target);
+	/* the indexes give the targets in order: appending needs no scan */
+	bool last = a->n_locks == 0 ||
+		    strcmp(a->locks[a->n_locks - 1].target, target) < 0;
+	long i = last ? -(long)a->n_locks - 1 : lock_search(a, target);
 	struct ldg_authz_lock *grown;
 	size_t at;
 
