@@ -10,7 +10,8 @@
 # binary of commit 0ebb08a) still verifies, is checked the same way
 # (by a replay), and takes writes, which are version 2 from then on.
 . "$(dirname "$0")/lib.sh"
-need mdb_dump mdb_load od
+. "$(dirname "$0")/lib_serve.sh"
+need mdb_dump mdb_load od curl
 [ -n "${TAMPER:-}" ] && [ -x "$TAMPER" ] || skip "TAMPER (ldg_tamper) not built"
 
 FIXTURES=$(cd "$(dirname "$0")/fixtures" && pwd)
@@ -159,6 +160,32 @@ case_head_commitment() {
 	expect_one_line_error 'entry 8: (bad signature|its authz field is not the commitment)'
 }
 section "a head whose commitment was edited" case_head_commitment
+
+case_remote() {
+	step "remote writers stamp their entries from the server's state"
+	fresh
+	start_server
+	expect_rc 0 ledger --remote "$BASE" set staging/api image.tag=r1 -m "remote" --key "$DEP"
+	expect_out_match '^9 '
+	expect_rc 0 ledger --remote "$BASE" lock staging/api -m "remote freeze" --key "$DEP"
+	expect_out_match '^10 '
+	run "$TAMPER" "$W" get 10
+	check "the remote lock is version 2" [ "$(head -c4 "$OUT")" = 9c02 ]
+	# a rollback and its lock: one batch, the second stamped after the first
+	expect_rc 0 ledger --remote "$BASE" rollback staging/api --to 8 -m "remote rollback" --key "$ADMIN"
+	expect_rc 0 ledger verify
+	expect_out_match '^ok: 11 entries'
+
+	step "the server refuses to write on an edited index"
+	tamper "$W" putdb keys "$(hexof old)" \
+		"$(keyrec "${OLD_REC:0:64}" 3 0 admin '*')"
+	snapshot remote
+	expect_rc 2 ledger --remote "$BASE" set prod/api image.tag=p3 -m "after revoke" --key "$OLD"
+	expect_one_line_error 'the keys/locks index does not match the signed head at seq 11'
+	assert_unchanged remote
+	stop_server TERM
+}
+section "remote writes, and a server with an edited index" case_remote
 
 # ---------------------------------------------------------------------
 # A ledger written before entry version 2: 7 version 1 entries (init,
