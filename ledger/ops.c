@@ -175,6 +175,26 @@ static bool disk_full(const struct ldg_store *s)
 	return (uint64_t)fs.f_bavail * fs.f_frsize < (1u << 20);
 }
 
+/* c->az: the keyring and locks at the head, from indexes proven to be the
+ * head's. A write that begins right after this process's last commit
+ * (the next txnid: no other writer came in between, raw LMDB edits
+ * included) finds the indexes as that commit left them and takes the
+ * state it kept; any other proves them again (ldg_authz_check_head()). */
+static int checked_authz(struct wctx *c, struct ldg_err *err)
+{
+	struct ldg_store *s = c->w.s;
+	bool ours = s->az_txnid && mdb_txn_id(c->w.txn) == s->az_txnid + 1;
+
+	if (ours) {
+		c->az = s->az; /* moved: the store keeps none meanwhile */
+		ldg_authz_init(&s->az);
+	} else {
+		ldg_authz_free(&s->az);
+	}
+	s->az_txnid = 0;
+	return ours ? 0 : ldg_authz_check_head(&c->w, &c->az, err);
+}
+
 static int run_write(struct ldg_store *s, const struct ldg_signer *k,
 		     plan_fn plan, void *arg, struct ldg_result *res,
 		     struct ldg_err *err)
@@ -201,17 +221,25 @@ static int run_write(struct ldg_store *s, const struct ldg_signer *k,
 			goto out_result;
 		/* every write decides on indexes proven to be the signed
 		 * head's (a reindex rebuilds them from the entries) */
-		rc = plan == plan_reindex ? 0
-			: ldg_authz_check_head(&c.w, &c.az, err);
+		rc = plan == plan_reindex ? 0 : checked_authz(&c, err);
 		if (!rc)
 			rc = plan(&c, arg, err);
-		ldg_authz_free(&c.az);
 		if (rc) {
+			ldg_authz_free(&c.az);
 			mdb_txn_abort(c.w.txn);
 			if (rc != -EFBIG)
 				goto out_result;
 		} else {
+			size_t id = mdb_txn_id(c.w.txn);
 			rc = ldg_mdb_err(mdb_txn_commit(c.w.txn));
+			/* an empty commit writes no meta page and takes no
+			 * txnid: only one that appended may be remembered */
+			if (rc == 0 && res->n) {
+				s->az = c.az;
+				s->az_txnid = id;
+			} else {
+				ldg_authz_free(&c.az);
+			}
 			if (rc == 0)
 				return 0;
 			if (rc != -EFBIG) {

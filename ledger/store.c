@@ -210,6 +210,7 @@ void ldg_store_close(struct ldg_store *s)
 		return;
 	if (s->env)
 		mdb_env_close(s->env);
+	ldg_authz_free(&s->az);
 	free(s);
 }
 

@@ -15,6 +15,7 @@
 #include <lmdb.h>
 #include <stdbool.h>
 
+#include "authz.h"
 #include "store.h"
 
 enum ldg_db {
@@ -48,6 +49,10 @@ struct ldg_store {
 	/* the newest txnid ldg_store_settle() could not publish: not tried
 	 * again until data.mdb moves on (no fork every poll) */
 	size_t settle_failed;
+	/* the keyring and locks after this process's last write commit,
+	 * and its txnid (0: none): see checked_authz() in ops.c */
+	struct ldg_authz az;
+	size_t az_txnid;
 };
 
 /* A transaction, read or write: ldg_read for readers, also used by the
