@@ -3,6 +3,7 @@
 #include <stdbool.h>
 #include <jansson.h>
 #include <msgpack.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -308,9 +309,40 @@ out_json:
 	return rc;
 }
 
-/* The head: its seq, hash and the ledger's origin. */
+/* The keyring and locks a server's head gives ("authz", base64 of
+ * STATE), into *az; *have false from a server older than entry version 2
+ * (it gives none, and takes version 1 entries). */
+static int head_authz(const char *base, json_t *j, struct ldg_authz *az,
+		      bool *have, struct ldg_err *err)
+{
+	const char *s = json_string_value(json_object_get(j, "authz"));
+	size_t len = s ? strlen(s) : 0, blen;
+	uint8_t *buf;
+	int rc = 0;
+
+	*have = s != NULL;
+	if (!s)
+		return 0;
+	buf = malloc(len / 4 * 3 + 3);
+	if (!buf)
+		return ldg_err_set(err, -ENOMEM, "out of memory");
+	if (sodium_base642bin(buf, len / 4 * 3 + 3, s, len, NULL, &blen, NULL,
+			      sodium_base64_VARIANT_ORIGINAL))
+		rc = -EBADMSG;
+	else
+		rc = ldg_authz_decode(buf, blen, az, err);
+	free(buf);
+	if (rc)
+		return ldg_err_set(err, -EIO, "%s: its head's \"authz\" is "
+				   "not a keyring and locks state", base);
+	return 0;
+}
+
+/* The head: its seq, hash, the ledger's origin, and its keyring and
+ * locks (*have_az). */
 static int fetch_head(const char *base, char *origin, uint64_t *head,
-		      uint8_t hash[LDG_HASH_BYTES], struct ldg_err *err)
+		      uint8_t hash[LDG_HASH_BYTES], struct ldg_authz *az,
+		      bool *have_az, struct ldg_err *err)
 {
 	json_t *j = NULL;
 	const char *s;
@@ -330,6 +362,8 @@ static int fetch_head(const char *base, char *origin, uint64_t *head,
 	s = json_string_value(json_object_get(j, "hash"));
 	if (*head == 0 || !s || ldg_unhex(s, hash, LDG_HASH_BYTES))
 		rc = ldg_err_set(err, -EIO, "%s holds no ledger", base);
+	else
+		rc = head_authz(base, j, az, have_az, err);
 out_json:
 	json_decref(j);
 	return rc;
@@ -433,7 +467,14 @@ int cli_copy_sync(struct cli_copy *cp, uint64_t head,
 	int rc = 0;
 
 	if (!head) {
-		rc = fetch_head(cp->base, origin, &head, now, err);
+		struct ldg_authz az;
+		bool have_az = false;
+
+		/* the copy replays keyring and locks itself */
+		ldg_authz_init(&az);
+		rc = fetch_head(cp->base, origin, &head, now, &az, &have_az,
+				err);
+		ldg_authz_free(&az);
 		if (rc)
 			return rc;
 		hash = now;
@@ -536,6 +577,8 @@ static int build(const char *base, const char *const *targets, size_t nt,
 {
 	char origin[LDG_ORIGIN_MAX + 1];
 	uint8_t prev[LDG_HASH_BYTES];
+	struct ldg_authz az;
+	bool have_az = false;
 	uint64_t head = 0;
 	int rc;
 
@@ -544,7 +587,8 @@ static int build(const char *base, const char *const *targets, size_t nt,
 	b->lens = calloc(nt * CLI_PLAN_MAX, sizeof(*b->lens));
 	if (!b->e || !b->bytes || !b->lens)
 		return ldg_err_set(err, -ENOMEM, "out of memory");
-	rc = fetch_head(base, origin, &head, prev, err);
+	ldg_authz_init(&az);
+	rc = fetch_head(base, origin, &head, prev, &az, &have_az, err);
 	for (size_t i = 0; !rc && i < nt; i++) {
 		struct ldg_values now;
 		size_t made = 0;
@@ -560,11 +604,13 @@ static int build(const char *base, const char *const *targets, size_t nt,
 				 "sends at most %d in one batch (roll back "
 				 "fewer targets at a time)", b->n, BATCH_MAX);
 	for (size_t i = 0; !rc && i < b->n; i++) {
-		rc = ldg_entry_seal(b->e[i], head + i, prev, origin, k,
-				    &b->bytes[i], &b->lens[i], err);
+		rc = ldg_entry_seal(b->e[i], head + i, prev, origin,
+				    have_az ? &az : NULL, k, &b->bytes[i],
+				    &b->lens[i], err);
 		if (!rc)
 			ldg_entry_hash(b->bytes[i], b->lens[i], prev);
 	}
+	ldg_authz_free(&az);
 	return rc;
 }
 

@@ -53,7 +53,7 @@ struct ldg_entry *ldg_entry_new(enum ldg_kind kind, const char *target,
 
 	if (!e)
 		return NULL;
-	e->version = LDG_FORMAT_VERSION;
+	e->version = LDG_FORMAT_V1;
 	e->kind = kind;
 	e->target = strdup(target ? target : "");
 	e->reason = strdup(reason ? reason : "");
@@ -284,7 +284,7 @@ int ldg_entry_check(const struct ldg_entry *e, struct ldg_err *err)
 	const struct ldg_kv *rb;
 	uint64_t to;
 
-	if (e->version != LDG_FORMAT_VERSION)
+	if (e->version != LDG_FORMAT_V1 && e->version != LDG_FORMAT_V2)
 		return ldg_err_set(err, -EINVAL,
 				   "unknown format version %llu",
 				   (unsigned long long)e->version);
@@ -353,6 +353,12 @@ int ldg_entry_check(const struct ldg_entry *e, struct ldg_err *err)
 	}
 }
 
+/* The fields of a stored entry of version v (the signature included). */
+static size_t entry_fields(uint64_t v)
+{
+	return v == LDG_FORMAT_V2 ? LDG_FIELDS + 1 : LDG_FIELDS;
+}
+
 static void pack_str(msgpack_packer *pk, const char *s)
 {
 	size_t len = strlen(s);
@@ -383,10 +389,11 @@ int ldg_entry_encode(const struct ldg_entry *e, bool with_sig, uint8_t **out,
 {
 	msgpack_sbuffer sb;
 	msgpack_packer pk;
+	size_t fields = entry_fields(e->version);
 
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	msgpack_pack_array(&pk, with_sig ? LDG_FIELDS : LDG_FIELDS - 1);
+	msgpack_pack_array(&pk, with_sig ? fields : fields - 1);
 	msgpack_pack_uint64(&pk, e->version);
 	msgpack_pack_uint64(&pk, e->seq);
 	pack_bin(&pk, e->prev, LDG_HASH_BYTES);
@@ -397,6 +404,8 @@ int ldg_entry_encode(const struct ldg_entry *e, bool with_sig, uint8_t **out,
 	pack_kvs(&pk, e->changes, e->n_changes);
 	pack_str(&pk, e->reason);
 	pack_kvs(&pk, e->meta, e->n_meta);
+	if (e->version == LDG_FORMAT_V2)
+		pack_bin(&pk, e->authz, LDG_HASH_BYTES);
 	if (with_sig)
 		pack_bin(&pk, e->sig, LDG_SIG_BYTES);
 	if (!sb.data) /* msgpack_sbuffer_write failed to allocate */
@@ -406,9 +415,11 @@ int ldg_entry_encode(const struct ldg_entry *e, bool with_sig, uint8_t **out,
 	return 0;
 }
 
-/* "ledger/v1/entry" 0x00 origin 0x00 body; *msg is malloc'd. */
-static int signing_message(const char *origin, const uint8_t *fields,
-			   size_t flen, uint8_t **msg, size_t *mlen)
+/* "ledger/v1/entry" 0x00 origin 0x00 body, for an entry of n fields
+ * (the body's array has one less); *msg is malloc'd. */
+static int signing_message(const char *origin, size_t n,
+			   const uint8_t *fields, size_t flen, uint8_t **msg,
+			   size_t *mlen)
 {
 	size_t dlen = sizeof(SIG_DOMAIN); /* includes the NUL separator */
 	size_t olen = strlen(origin) + 1;
@@ -418,7 +429,7 @@ static int signing_message(const char *origin, const uint8_t *fields,
 		return -ENOMEM;
 	memcpy(m, SIG_DOMAIN, dlen);
 	memcpy(m + dlen, origin, olen);
-	m[dlen + olen] = 0x90 | (LDG_FIELDS - 1); /* fixarray(10) */
+	m[dlen + olen] = (uint8_t)(0x90 | (n - 1)); /* fixarray(10 or 11) */
 	memcpy(m + dlen + olen + 1, fields, flen);
 	*msg = m;
 	*mlen = dlen + olen + 1 + flen;
@@ -436,7 +447,8 @@ int ldg_entry_message(const struct ldg_entry *e, const char *origin,
 		return rc;
 	rc = ldg_entry_encode(e, false, &body, &blen);
 	if (!rc)
-		rc = signing_message(origin, body + 1, blen - 1, msg, mlen);
+		rc = signing_message(origin, entry_fields(e->version),
+				     body + 1, blen - 1, msg, mlen);
 	free(body);
 	if (rc)
 		return ldg_err_set(err, rc, "out of memory");
@@ -481,12 +493,14 @@ int ldg_entry_verify_sig(const uint8_t *buf, size_t len, const char *origin,
 	size_t mlen;
 	int rc;
 
-	if (len < 1 + SIG_TRAILER || buf[0] != (0x90 | LDG_FIELDS) ||
+	if (len < 1 + SIG_TRAILER ||
+	    (buf[0] != (0x90 | LDG_FIELDS) &&
+	     buf[0] != (0x90 | (LDG_FIELDS + 1))) ||
 	    buf[len - SIG_TRAILER] != 0xc4 ||
 	    buf[len - SIG_TRAILER + 1] != LDG_SIG_BYTES)
 		return -EBADMSG;
-	if (signing_message(origin, buf + 1, len - 1 - SIG_TRAILER, &msg,
-			    &mlen))
+	if (signing_message(origin, buf[0] & 0x0f, buf + 1,
+			    len - 1 - SIG_TRAILER, &msg, &mlen))
 		return -ENOMEM;
 	rc = ldg_sig_verify(pk, msg, mlen, buf + len - LDG_SIG_BYTES);
 	free(msg);
@@ -647,23 +661,34 @@ static int decode_fields(const msgpack_object *root, struct ldg_entry *e,
 {
 	const msgpack_object *f;
 	char *kind;
+	size_t n;
 	int rc;
 
-	if (root->type != MSGPACK_OBJECT_ARRAY ||
-	    root->via.array.size != LDG_FIELDS)
-		return ldg_err_set(err, -EBADMSG,
-				   "not an array of %d fields", LDG_FIELDS);
+	if (root->type != MSGPACK_OBJECT_ARRAY || root->via.array.size < 1)
+		return ldg_err_set(err, -EBADMSG, "not an array of fields");
 	f = root->via.array.ptr;
 	if (!is_uint(&f[0]))
 		return ldg_err_set(err, -EBADMSG, "bad version field");
 	e->version = f[0].via.u64;
-	if (e->version != LDG_FORMAT_VERSION)
+	if (e->version != LDG_FORMAT_V1 && e->version != LDG_FORMAT_V2)
 		return ldg_err_set(err, -EBADMSG,
 				   "unknown format version %llu",
 				   (unsigned long long)e->version);
+	n = entry_fields(e->version);
+	if (root->via.array.size != n)
+		return ldg_err_set(err, -EBADMSG,
+				   "a version %llu entry is an array of %zu "
+				   "fields", (unsigned long long)e->version, n);
+	if (e->version == LDG_FORMAT_V2) {
+		if (!is_bin(&f[10], LDG_HASH_BYTES))
+			return ldg_err_set(err, -EBADMSG,
+					   "the authz field is not 32 bytes "
+					   "of bin");
+		memcpy(e->authz, f[10].via.bin.ptr, LDG_HASH_BYTES);
+	}
 	if (!is_uint(&f[1]) || !is_bin(&f[2], LDG_HASH_BYTES) ||
 	    !is_uint(&f[3]) || !is_bin(&f[4], LDG_KEYID_BYTES) ||
-	    !is_bin(&f[10], LDG_SIG_BYTES))
+	    !is_bin(&f[n - 1], LDG_SIG_BYTES))
 		return ldg_err_set(err, -EBADMSG,
 				   "a seq, prev, time, signer or signature "
 				   "field has the wrong type or length");
@@ -671,7 +696,7 @@ static int decode_fields(const msgpack_object *root, struct ldg_entry *e,
 	memcpy(e->prev, f[2].via.bin.ptr, LDG_HASH_BYTES);
 	e->time_ns = f[3].via.u64;
 	memcpy(e->signer, f[4].via.bin.ptr, LDG_KEYID_BYTES);
-	memcpy(e->sig, f[10].via.bin.ptr, LDG_SIG_BYTES);
+	memcpy(e->sig, f[n - 1].via.bin.ptr, LDG_SIG_BYTES);
 
 	kind = dup_str(&f[5]);
 	if (!kind)

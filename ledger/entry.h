@@ -2,10 +2,12 @@
  * entry.h - the signed entry: a strict, canonical msgpack array.
  *
  * Stored bytes (docs/format.md has every byte):
- *   fixarray(11) [version, seq, prev, time, signer, kind, target, changes,
- *                 reason, metadata, signature]
- * The signed body is the same array without the signature: fixarray(10)
- * followed by the same field bytes. The signature is Ed25519 over
+ *   version 1: fixarray(11) [version, seq, prev, time, signer, kind,
+ *                 target, changes, reason, metadata, signature]
+ *   version 2: fixarray(12) [the same ten, authz, signature]
+ * authz commits to the keyring and locks after the entry (authz.h). The
+ * signed body is the same array without the signature: fixarray(10) or
+ * fixarray(11) followed by the same field bytes. The signature is Ed25519 over
  *   "ledger/v1/entry" 0x00 ORIGIN 0x00 BODY
  * and the entry hash is SHA-256(0x00 || stored bytes), the RFC 6962 leaf.
  *
@@ -29,12 +31,13 @@
 #include "err.h"
 #include "keys.h"
 
-#define LDG_FORMAT_VERSION 1
+#define LDG_FORMAT_V1 1 /* no authorisation commitment */
+#define LDG_FORMAT_V2 2 /* with one (field 10): what writers write */
 #define LDG_HASH_BYTES 32
 #define LDG_ENTRY_MAX (1024 * 1024)
 #define LDG_CHANGES_MAX 1000
 #define LDG_META_MAX 64
-#define LDG_FIELDS 11
+#define LDG_FIELDS 11 /* of a version 1 entry; version 2 has one more */
 
 enum ldg_kind {
 	LDG_KIND_INIT,
@@ -69,6 +72,7 @@ struct ldg_entry {
 	char *reason;
 	struct ldg_kv *meta;
 	size_t n_meta;
+	uint8_t authz[LDG_HASH_BYTES]; /* version 2 only */
 	uint8_t sig[LDG_SIG_BYTES];
 };
 
@@ -77,7 +81,9 @@ int ldg_kind_parse(const char *s, enum ldg_kind *out);
 /* True for kinds that change a target's values. */
 bool ldg_kind_changes_values(enum ldg_kind k);
 
-/* A new, unsigned entry; NULL on allocation failure. */
+/* A new, unsigned entry of version 1; a writer that knows the
+ * authorisation state after it makes it version 2 (ldg_authz_stamp()).
+ * NULL on allocation failure. */
 struct ldg_entry *ldg_entry_new(enum ldg_kind kind, const char *target,
 				const char *reason);
 void ldg_entry_free(struct ldg_entry *e);

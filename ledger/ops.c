@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 
+#include "authz.h"
 #include "names.h"
 #include "ops.h"
 #include "store_impl.h"
@@ -16,6 +17,9 @@ struct wctx {
 	struct ldg_read w;
 	const struct ldg_signer *k;
 	struct ldg_result *res;
+	/* keyring and locks after the last entry, proven to be what the
+	 * indexes hold (ldg_authz_check_head()) */
+	struct ldg_authz az;
 };
 
 typedef int (*plan_fn)(struct wctx *c, void *arg, struct ldg_err *err);
@@ -39,8 +43,8 @@ static void draft_fill(struct ldg_entry *e, uint64_t head,
 
 int ldg_entry_seal(struct ldg_entry *e, uint64_t head,
 		   const uint8_t prev[LDG_HASH_BYTES], const char *origin,
-		   const struct ldg_signer *k, uint8_t **out, size_t *len,
-		   struct ldg_err *err)
+		   struct ldg_authz *az, const struct ldg_signer *k,
+		   uint8_t **out, size_t *len, struct ldg_err *err)
 {
 	int rc;
 
@@ -50,6 +54,8 @@ int ldg_entry_seal(struct ldg_entry *e, uint64_t head,
 	draft_fill(e, head, k);
 	memcpy(e->prev, prev, LDG_HASH_BYTES);
 	rc = ldg_entry_check(e, err);
+	if (!rc && az)
+		rc = ldg_authz_stamp(az, e, err);
 	if (rc)
 		return rc;
 	return ldg_entry_sign(e, origin, k, out, len, err);
@@ -57,6 +63,7 @@ int ldg_entry_seal(struct ldg_entry *e, uint64_t head,
 
 int ldg_entry_prepare(struct ldg_entry *e, uint64_t head,
 		      const uint8_t prev[LDG_HASH_BYTES], const char *origin,
+		      struct ldg_authz *az,
 		      const uint8_t keyid[LDG_KEYID_BYTES], uint8_t **bytes,
 		      size_t *blen, uint8_t **msg, size_t *mlen,
 		      struct ldg_err *err)
@@ -71,7 +78,11 @@ int ldg_entry_prepare(struct ldg_entry *e, uint64_t head,
 	memcpy(e->signer, keyid, LDG_KEYID_BYTES);
 	memcpy(e->prev, prev, LDG_HASH_BYTES);
 	memset(e->sig, 0, sizeof(e->sig));
-	rc = ldg_entry_message(e, origin, msg, mlen, err);
+	rc = ldg_entry_check(e, err);
+	if (!rc && az)
+		rc = ldg_authz_stamp(az, e, err);
+	if (!rc)
+		rc = ldg_entry_message(e, origin, msg, mlen, err);
 	if (rc)
 		return rc;
 	rc = ldg_entry_encode(e, true, bytes, blen);
@@ -140,6 +151,8 @@ static int wctx_append(struct wctx *c, struct ldg_entry *e,
 	rc = ldg_authorize(&c->w, e, err);
 	if (!rc)
 		rc = ldg_rollback_check(&c->w, e, err);
+	if (!rc)
+		rc = ldg_authz_stamp(&c->az, e, err);
 	if (rc)
 		return rc;
 	if (e->kind == LDG_KIND_INIT)
@@ -163,6 +176,26 @@ static bool disk_full(const struct ldg_store *s)
 	if (statvfs(s->dir, &fs))
 		return false;
 	return (uint64_t)fs.f_bavail * fs.f_frsize < (1u << 20);
+}
+
+/* c->az: the keyring and locks at the head, from indexes proven to be the
+ * head's. A write that begins right after this process's last commit
+ * (the next txnid: no other writer came in between, raw LMDB edits
+ * included) finds the indexes as that commit left them and takes the
+ * state it kept; any other proves them again (ldg_authz_check_head()). */
+static int checked_authz(struct wctx *c, struct ldg_err *err)
+{
+	struct ldg_store *s = c->w.s;
+	bool ours = s->az_txnid && mdb_txn_id(c->w.txn) == s->az_txnid + 1;
+
+	if (ours) {
+		c->az = s->az; /* moved: the store keeps none meanwhile */
+		ldg_authz_init(&s->az);
+	} else {
+		ldg_authz_free(&s->az);
+	}
+	s->az_txnid = 0;
+	return ours ? 0 : ldg_authz_check_head(&c->w, &c->az, err);
 }
 
 static int run_write(struct ldg_store *s, const struct ldg_signer *k,
@@ -189,13 +222,27 @@ static int run_write(struct ldg_store *s, const struct ldg_signer *k,
 		rc = ldg_write_begin(s, &c.w, err);
 		if (rc)
 			goto out_result;
-		rc = plan(&c, arg, err);
+		/* every write decides on indexes proven to be the signed
+		 * head's (a reindex rebuilds them from the entries) */
+		rc = plan == plan_reindex ? 0 : checked_authz(&c, err);
+		if (!rc)
+			rc = plan(&c, arg, err);
 		if (rc) {
+			ldg_authz_free(&c.az);
 			mdb_txn_abort(c.w.txn);
 			if (rc != -EFBIG)
 				goto out_result;
 		} else {
+			size_t id = mdb_txn_id(c.w.txn);
 			rc = ldg_mdb_err(mdb_txn_commit(c.w.txn));
+			/* an empty commit writes no meta page and takes no
+			 * txnid: only one that appended may be remembered */
+			if (rc == 0 && res->n) {
+				s->az = c.az;
+				s->az_txnid = id;
+			} else {
+				ldg_authz_free(&c.az);
+			}
 			if (rc == 0)
 				return 0;
 			if (rc != -EFBIG) {
@@ -1063,6 +1110,8 @@ static int append_signed_one(struct wctx *c, const uint8_t *buf, size_t len,
 		rc = check_revoke(c, e->changes[0].value, err);
 	if (!rc)
 		rc = ldg_rollback_check(&c->w, e, err);
+	if (!rc)
+		rc = ldg_authz_follow(&c->az, e, err);
 	if (!rc)
 		rc = wctx_store(c, e, buf, len, err);
 out_entry:

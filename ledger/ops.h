@@ -14,7 +14,12 @@
  *
  * Errors: -EINVAL bad input, -EACCES unauthorised signer, -EBUSY target
  * locked, -ENOENT missing ledger/target/seq, -EEXIST already there,
- * -ENOSPC disk full, -EIO storage failure; the reason is in err.
+ * -ENOSPC disk full, -EIO storage failure, -EUCLEAN the keys/locks
+ * indexes are not what the signed head says (ldg_authz_check_head():
+ * every write checks them first); the reason is in err.
+ *
+ * Every entry written is version 2, with the commitment of the keyring
+ * and locks after it (docs/format.md, 8.1).
  *
  * Caveats: growing the map is only allowed while no other transaction of
  * this process is open, so call the operations from one thread, with no
@@ -26,6 +31,7 @@
 
 #include <stdbool.h>
 
+#include "authz.h"
 #include "entry.h"
 #include "keys.h"
 #include "store.h"
@@ -144,20 +150,25 @@ int ldg_draft_rollback(const char *target, const struct ldg_values *then,
 
 /* Makes draft the entry after head (seq head + 1, prev = the head's hash,
  * time now, signer k), checks it and signs it for origin; *out is the
- * stored bytes (malloc'd; caller frees). */
+ * stored bytes (malloc'd; caller frees). az: the keyring and locks after
+ * head: the entry is version 2 with the commitment of az after it (and
+ * az is that), or NULL for a version 1 entry (a server older than
+ * version 2 does not say its state). */
 int ldg_entry_seal(struct ldg_entry *draft, uint64_t head,
 		   const uint8_t prev[LDG_HASH_BYTES], const char *origin,
-		   const struct ldg_signer *k, uint8_t **out, size_t *len,
-		   struct ldg_err *err);
+		   struct ldg_authz *az, const struct ldg_signer *k,
+		   uint8_t **out, size_t *len, struct ldg_err *err);
 
 /* ldg_entry_seal() for a signer whose secret key is elsewhere (a
  * browser): fills seq, prev, time and signer = keyid, checks the entry,
  * and returns its stored bytes with an all-zero signature (*bytes) and
  * the exact message the signer must sign (*msg). Both malloc'd; the
  * caller frees. The signed entry is *bytes with its last LDG_SIG_BYTES
- * replaced by the signature (docs/format.md section 5). */
+ * replaced by the signature (docs/format.md section 5). az as for
+ * ldg_entry_seal(). */
 int ldg_entry_prepare(struct ldg_entry *draft, uint64_t head,
 		      const uint8_t prev[LDG_HASH_BYTES], const char *origin,
+		      struct ldg_authz *az,
 		      const uint8_t keyid[LDG_KEYID_BYTES], uint8_t **bytes,
 		      size_t *blen, uint8_t **msg, size_t *mlen,
 		      struct ldg_err *err);
@@ -167,7 +178,8 @@ int ldg_entry_prepare(struct ldg_entry *draft, uint64_t head,
  * head's hash, a signature by its signer's keyring key for this origin,
  * ldg_authorize() (and the last-admin rule of key-revoke), then the entry
  * and its indexes. Errors: -EBADMSG malformed, non-canonical or badly
- * signed; -ESTALE the head moved (rebuild on the new head and retry);
+ * signed, a version 2 entry whose authz is not the keyring and locks
+ * after it, a version 1 entry after a version 2 one; -ESTALE the head moved (rebuild on the new head and retry);
  * -EINVAL an init entry; and those of ldg_authorize() (-EACCES, -EBUSY
  * with the lock's reason, -EEXIST, -ENOENT), -EPERM last admin, or a
  * rollback that does not restore the state at its rollback-to

@@ -314,6 +314,7 @@ void ldg_store_close(struct ldg_store *s)
 		return;
 	if (s->env)
 		mdb_env_close(s->env);
+	ldg_authz_free(&s->az);
 	free(s);
 }
 
@@ -1226,6 +1227,24 @@ int ldg_keyring_list(struct ldg_read *r, struct ldg_keyinfo **out, size_t *n)
 
 /* ---- authorisation: one rule set for appends and for verify ---- */
 
+int ldg_lock_seq(struct ldg_read *r, const char *target, uint64_t *seq)
+{
+	uint8_t kb[KEYBUF];
+	MDB_val k = { make_key(kb, target, LDG_LOCK_KEY, NULL), kb }, v;
+	int rc = mdb_get(r->txn, r->s->dbi[DB_STATE], &k, &v);
+
+	*seq = 0;
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	if (rc)
+		return ldg_mdb_err(rc);
+	if (v.mv_size < 9)
+		return -EIO;
+	if (((uint8_t *)v.mv_data)[8] == 1)
+		*seq = ldg_get_be64(v.mv_data);
+	return 0;
+}
+
 static bool in_scopes(const char *scopes, const char *target)
 {
 	char buf[LDG_SCOPES_MAX];
@@ -1346,13 +1365,9 @@ int ldg_authorize(struct ldg_read *r, const struct ldg_entry *e,
 				   "(its scope: %s)", ki.vkey.name, e->target,
 				   ki.scopes);
 	if (e->kind == LDG_KIND_SET || e->kind == LDG_KIND_UNSET) {
-		uint8_t kb[KEYBUF];
-		MDB_val k = { make_key(kb, e->target, LDG_LOCK_KEY, NULL), kb };
-		MDB_val v;
-		if (mdb_get(r->txn, r->s->dbi[DB_STATE], &k, &v) == 0 &&
-		    v.mv_size >= 9 && ((uint8_t *)v.mv_data)[8] == 1 &&
+		uint64_t at = 0;
+		if (ldg_lock_seq(r, e->target, &at) == 0 && at &&
 		    !ldg_kv_find(e->meta, e->n_meta, "forced")) {
-			uint64_t at = ldg_get_be64(v.mv_data);
 			struct ldg_entry *le = NULL;
 			ldg_entry_read(r, at, &le, NULL);
 			ldg_err_set(err, -EBUSY,

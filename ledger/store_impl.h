@@ -15,6 +15,7 @@
 #include <lmdb.h>
 #include <stdbool.h>
 
+#include "authz.h"
 #include "store.h"
 
 enum ldg_db {
@@ -49,6 +50,10 @@ struct ldg_store {
 	/* the newest txnid ldg_store_settle() could not publish: not tried
 	 * again until data.mdb moves on (no fork every poll) */
 	size_t settle_failed;
+	/* the keyring and locks after this process's last write commit,
+	 * and its txnid (0: none): see checked_authz() in ops.c */
+	struct ldg_authz az;
+	size_t az_txnid;
 };
 
 /* A transaction, read or write: ldg_read for readers, also used by the
@@ -79,6 +84,10 @@ int ldg_write_begin(struct ldg_store *s, struct ldg_read *w,
 		    struct ldg_err *err);
 /* Doubles the map; no transaction of this process may be open. */
 int ldg_store_grow(struct ldg_store *s, struct ldg_err *err);
+
+/* The seq of the lock entry in force on target (its state row "!lock"),
+ * or 0 when it is not locked. */
+int ldg_lock_seq(struct ldg_read *r, const char *target, uint64_t *seq);
 
 /* Updates every derived database for entry e (already decoded and
  * accepted) whose leaf hash is hash. The entry bytes themselves are put

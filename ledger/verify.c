@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "authz.h"
 #include "merkle.h"
 #include "store_impl.h"
 #include "util.h"
@@ -178,6 +179,7 @@ struct replay {
 	uint8_t last_id[LDG_KEYID_BYTES];
 	uint8_t last_pk[LDG_PK_BYTES];
 	bool have_last;
+	struct ldg_authz az; /* keyring and locks: version 2 commitments */
 };
 
 /* Checks one entry against everything before it and replays it. Returns
@@ -244,6 +246,16 @@ static int replay_one(struct replay *p, uint64_t seq, const MDB_val *k,
 	rc = ldg_rollback_check(&p->scratch, e, &why);
 	if (rc) {
 		fail(p->rep, seq, "not a valid rollback: %s", why.msg);
+		rc = -EBADMSG;
+		goto out_free;
+	}
+	rc = ldg_authz_follow(&p->az, e, &why);
+	if (rc == -ENOMEM) {
+		ldg_err_set(err, rc, "out of memory");
+		goto out_free;
+	}
+	if (rc) {
+		fail(p->rep, seq, "%s", why.msg);
 		rc = -EBADMSG;
 		goto out_free;
 	}
@@ -650,6 +662,7 @@ out_scratch:
 	scratch_remove(dir);
 out_read:
 	ldg_read_end(p.real);
+	ldg_authz_free(&p.az);
 out_roots:
 	free(p.cp_roots);
 	return rc;

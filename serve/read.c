@@ -8,6 +8,7 @@
 #include <msgpack.h>
 #include <sodium.h>
 
+#include "authz.h"
 #include "render.h"
 #include "serve_impl.h"
 #include "util.h"
@@ -15,11 +16,40 @@
 
 /* ---- handlers ---- */
 
+/* The keyring and locks at the head, as STATE bytes in base64
+ * (docs/format.md 8.1): what a remote writer stamps its entries from. */
+static json_t *authz_json(struct ldg_read *r)
+{
+	struct ldg_authz az;
+	uint8_t *buf = NULL;
+	size_t len = 0, blen;
+	json_t *j = NULL;
+	char *b64;
+
+	if (ldg_authz_load(r, &az, NULL))
+		return NULL;
+	if (ldg_authz_encode(&az, &buf, &len) == 0) {
+		blen = sodium_base64_ENCODED_LEN(len,
+						 sodium_base64_VARIANT_ORIGINAL);
+		b64 = malloc(blen);
+		if (b64) {
+			sodium_bin2base64(b64, blen, buf, len,
+					  sodium_base64_VARIANT_ORIGINAL);
+			j = json_string(b64);
+			free(b64);
+		}
+	}
+	free(buf);
+	ldg_authz_free(&az);
+	return j;
+}
+
 int srv_h_head(const struct request *rq, struct reply *rp)
 {
 	uint8_t hash[LDG_HASH_BYTES], root[LDG_HASH_BYTES];
 	char hh[2 * LDG_HASH_BYTES + 1], rh[2 * LDG_HASH_BYTES + 1];
 	struct ldg_read *r;
+	json_t *az = NULL;
 	uint64_t head;
 	int rc;
 
@@ -28,6 +58,10 @@ int srv_h_head(const struct request *rq, struct reply *rp)
 	rc = ldg_head(r, &head, hash);
 	if (!rc && head)
 		rc = ldg_merkle_root_at(r, head, root);
+	if (!rc && head) {
+		az = authz_json(r);
+		rc = az ? 0 : -EIO;
+	}
 	ldg_read_end(r);
 	if (rc) {
 		srv_reply_error(rp, MHD_HTTP_INTERNAL_SERVER_ERROR,
@@ -37,11 +71,12 @@ int srv_h_head(const struct request *rq, struct reply *rp)
 	ldg_hex(hash, LDG_HASH_BYTES, hh);
 	ldg_hex(root, LDG_HASH_BYTES, rh);
 	srv_reply_json(rp, MHD_HTTP_OK,
-		       json_pack("{s:s, s:I, s:o, s:o}", "origin",
+		       json_pack("{s:s, s:I, s:o, s:o, s:o}", "origin",
 				 ldg_store_origin(rq->sv->store), "seq",
 				 (json_int_t)head, "hash",
 				 head ? json_string(hh) : json_null(), "root",
-				 head ? json_string(rh) : json_null()));
+				 head ? json_string(rh) : json_null(), "authz",
+				 az ? az : json_null()));
 	return 0;
 }
 

@@ -216,7 +216,8 @@ static int draft_plan(struct ldg_read *r, const struct srv_draft_req *d,
  * appended. Its own checks (authority, lock) are the batch's. */
 static int draft_after(struct ldg_read *r, const char *origin,
 		       const struct srv_draft_req *d, uint64_t *head,
-		       uint8_t prev[LDG_HASH_BYTES], struct ldg_err *err)
+		       uint8_t prev[LDG_HASH_BYTES], struct ldg_authz *az,
+		       struct ldg_err *err)
 {
 	struct ldg_keyinfo ki;
 	struct ldg_entry *e;
@@ -247,6 +248,11 @@ static int draft_after(struct ldg_read *r, const char *origin,
 	else if (ldg_entry_verify_sig(d->after, d->after_len, origin,
 				      ki.vkey.pk))
 		rc = ldg_err_set(err, -EINVAL, "\"after\": bad signature");
+	/* the keyring and locks the draft follows: after it (a set,
+	 * unset or rollback leaves them as they are) */
+	else if (ldg_authz_apply(az, e))
+		rc = ldg_err_set(err, -EINVAL, "\"after\": cannot be "
+				 "applied to the keyring and locks");
 	ldg_entry_free(e);
 	if (rc)
 		return rc;
@@ -277,6 +283,7 @@ int srv_h_drafts(struct srv *sv, const char *body, size_t blen,
 	struct ldg_entry *e = NULL;
 	struct ldg_keyinfo ki;
 	struct ldg_values now;
+	struct ldg_authz az;
 	struct ldg_read *r;
 	size_t len = 0, mlen = 0;
 	uint64_t head;
@@ -293,7 +300,12 @@ int srv_h_drafts(struct srv *sv, const char *body, size_t blen,
 		srv_draft_req_free(&d);
 		return 0;
 	}
+	ldg_authz_init(&az);
 	rc = ldg_head(r, &head, prev);
+	/* the state the draft's commitment starts from: the indexes'
+	 * (the append checks them against the signed head) */
+	if (!rc)
+		rc = ldg_authz_load(r, &az, &err);
 	if (!rc && ldg_keyring_by_id(r, d.keyid, &ki))
 		rc = ldg_err_set(&err, -EACCES,
 				 "signer: no key with that id in the keyring");
@@ -301,10 +313,11 @@ int srv_h_drafts(struct srv *sv, const char *body, size_t blen,
 	 * its lock, sent together as a batch) */
 	if (!rc && d.after)
 		rc = draft_after(r, ldg_store_origin(sv->store), &d, &head,
-				 prev, &err);
+				 prev, &az, &err);
 	if (!rc)
 		rc = ldg_state_get(r, d.target, 0, &now);
 	if (rc) {
+		ldg_authz_free(&az);
 		ldg_read_end(r);
 		srv_draft_req_free(&d);
 		return reply_refused(rp, rc, &err);
@@ -312,6 +325,7 @@ int srv_h_drafts(struct srv *sv, const char *body, size_t blen,
 	rc = draft_plan(r, &d, head, &now, &e, &err);
 	ldg_values_free(&now);
 	if (!rc && !e) {
+		ldg_authz_free(&az);
 		ldg_read_end(r);
 		srv_draft_req_free(&d);
 		return srv_reply_json(rp, MHD_HTTP_OK,
@@ -321,12 +335,13 @@ int srv_h_drafts(struct srv *sv, const char *body, size_t blen,
 	}
 	if (!rc)
 		rc = ldg_entry_prepare(e, head, prev,
-				       ldg_store_origin(sv->store), d.keyid,
+				       ldg_store_origin(sv->store), &az, d.keyid,
 				       &bytes, &len, &msg, &mlen, &err);
 	/* refused now rather than after the signing */
 	if (!rc)
 		rc = ldg_authorize(r, e, &err);
 	ej = rc ? NULL : ldg_entry_json(r, e, (uint8_t[LDG_HASH_BYTES]){0});
+	ldg_authz_free(&az);
 	ldg_read_end(r);
 	srv_draft_req_free(&d);
 	if (rc) {

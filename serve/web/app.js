@@ -477,21 +477,25 @@
 		throw new Error(`msgpack type 0x${t.toString(16)} is not in an entry`);
 	}
 
-	/* message = "ledger/v1/entry" 00 ORIGIN 00 9a field0..field9 */
+	/* message = "ledger/v1/entry" 00 ORIGIN 00 BODY, BODY = 9a field0..field9
+	 * (version 1) or 9b field0..field10 (version 2: field 10 is the
+	 * 32-byte commitment to the keyring and locks after the entry,
+	 * docs/format.md 8.1) */
 	function parseMessage(msg) {
 		const tag = new TextEncoder().encode('ledger/v1/entry\0');
 		if (!sameBytes(msg.subarray(0, tag.length), tag))
 			throw new Error('not an entry signing message');
 		const z = msg.indexOf(0, tag.length);
-		if (z < 0 || msg[z + 1] !== 0x9a)
+		if (z < 0 || (msg[z + 1] !== 0x9a && msg[z + 1] !== 0x9b))
 			throw new Error('malformed signing message');
 		const origin = new TextDecoder().decode(msg.subarray(tag.length, z));
 		const [f, end] = mpRead(msg, z + 1);
-		if (end !== msg.length || f.length !== 10)
+		const n = f[0] === 2 ? 11 : 10;
+		if (end !== msg.length || f.length !== n || msg[z + 1] !== 0x90 + n)
 			throw new Error('malformed entry body');
 		return { origin, body: msg.subarray(z + 1), version: f[0], seq: Number(f[1]),
 			 prev: hex(f[2]), signer: hex(f[4]), kind: f[5], target: f[6], changes: f[7],
-			 reason: f[8], metadata: f[9] };
+			 reason: f[8], metadata: f[9], authz: n === 11 ? f[10] : null };
 	}
 
 	let ledgerOrigin = null;
@@ -516,8 +520,12 @@
 			ledgerOrigin = (await api('/api/v1/head')).origin;
 		if (m.origin !== ledgerOrigin)
 			throw bad(`origin ${m.origin}`);
-		if (m.version !== 1 || m.signer !== session.keyid)
-			throw bad('version or signer');
+		/* the commitment's value is the server's to check when the
+		 * entry is appended (a wrong one is refused, never stored):
+		 * the page checks its shape */
+		if (m.version !== 2 || !(m.authz instanceof Uint8Array) ||
+		    m.authz.length !== 32 || m.signer !== session.keyid)
+			throw bad('version, commitment or signer');
 		if (m.kind !== req.kind || m.target !== req.target || m.reason !== req.reason)
 			throw bad('kind, target or reason');
 		let changes = [];
@@ -544,7 +552,7 @@
 			throw bad(`metadata ${JSON.stringify(m.metadata)}`);
 		const want = new Uint8Array(m.body.length + 66);
 		want.set(m.body, 0);
-		want[0] = 0x9b;
+		want[0] = m.body[0] + 1; /* one field more: the signature */
 		want[m.body.length] = 0xc4;
 		want[m.body.length + 1] = 0x40;
 		if (!sameBytes(draft, want))

@@ -25,6 +25,7 @@
 . "$(dirname "$0")/lib.sh"
 need mdb_dump od base64
 [ -n "${TAMPER:-}" ] && [ -x "$TAMPER" ] || skip "TAMPER (ldg_tamper) not built"
+[ -n "${FORGE:-}" ] && [ -x "$FORGE" ] || skip "FORGE (ldg_forge) not built"
 
 # Which entries get the every-byte treatment (seqs of ledger A below).
 MATRIX_SEQS=${SCN_MATRIX_SEQS:-"1 2 4 5 6 10 12"}
@@ -177,6 +178,7 @@ flip_matrix() { # SEQ
 			*"not authorised"* | *"signer key unknown"*) cat=authorisation ;;
 			*"not a valid rollback"*) cat=rollback ;;
 			*"bad signature"*) cat=signature ;;
+			*"authz field"*) cat=commitment ;;
 			*) cat=other ;;
 			esac
 			by[$cat]=$((${by[$cat]:-0} + 1))
@@ -191,7 +193,7 @@ flip_matrix() { # SEQ
 		fi
 	done
 	local cats=""
-	for cat in decode seq chain authorisation rollback signature other; do
+	for cat in decode seq chain authorisation rollback signature commitment other; do
 		[ -n "${by[$cat]:-}" ] && cats="$cats${cats:+, }$cat ${by[$cat]}"
 	done
 	echo "tamper_matrix: entry $seq ($(eval echo "\$KIND_$seq"), $len bytes): $tried positions tried, $detected detected ($cats)"
@@ -392,7 +394,7 @@ case_noncanonical() {
 	export LEDGER_DIR=$A
 	E4=$("$TAMPER" "$A" get 4) || fail "get 4"
 	# the layout this case edits (docs/format.md section 3)
-	check "entry 4 starts 9b 01 04 c4 20" [ "${E4:0:10}" = 9b0104c420 ]
+	check "entry 4 starts 9c 02 04 c4 20 (version 2)" [ "${E4:0:10}" = 9c0204c420 ]
 	check "entry 4 has time as uint64 at byte 37" [ "${E4:74:2}" = cf ]
 	check "entry 4 has signer as bin 4 at byte 46" [ "${E4:92:4}" = c404 ]
 	check "entry 4 has kind set at byte 52" [ "${E4:104:8}" = a3736574 ]
@@ -403,7 +405,7 @@ case_noncanonical() {
 	case $E4 in *"92$P1$P2"*) ;; *) fail "changes of entry 4 not found" ;; esac
 	ok
 	local -A variant=(
-		[version-uint8]="${E4:0:2}cc01${E4:4}"
+		[version-uint8]="${E4:0:2}cc02${E4:4}"
 		[seq-uint8]="${E4:0:4}cc04${E4:6}"
 		[seq-uint16]="${E4:0:4}cd0004${E4:6}"
 		[seq-uint64]="${E4:0:4}cf0000000000000004${E4:6}"
@@ -441,33 +443,54 @@ case_noncanonical() {
 section "non-canonical encodings" case_noncanonical
 
 # ---------------------------------------------------------------------
-# 7. Validly signed entries the library refuses to write. Each is made in
-# S, a copy of A whose keyring or lock index was edited so that `ledger
-# set` there signs it (the library trusts its indexes when writing; an
-# attacker holding the key needs no library at all), and then stored as
-# entry 13 of a fresh copy of A. verify replays the keyring from the
-# entries alone, so it must refuse each.
+# 7. Validly signed entries the library refuses to write. S is a copy of
+# A whose keyring or lock index was edited so that it would allow the
+# entry; `ledger` there refuses to write on an index that is not the
+# signed head's (docs/format.md 14). An attacker holding the key needs no
+# library at all: tests/tools/ldg_forge signs the entry on S's head, with
+# the commitment of S's edited state, and it is stored as entry 13 of a
+# fresh copy of A. verify replays the keyring from the entries alone, so
+# it must refuse each.
 
 # keyrec NAME PK32HEX ADDED REVOKED ROLE SCOPES: a "keys" value, as hex
 keyrec() {
 	printf '%s%016x%016x%s00%s' "$2" "$3" "$4" "$(hexof "$5")" "$(hexof "$6")"
 }
 
-# forge_in_S WHAT PREP CMD...: copy A to S, run the function PREP to edit
-# S's indexes, run `ledger CMD...` against S (it must write entry 13),
-# then store that entry as entry 13 of W, a fresh copy of A.
+# forge_in_S WHAT PREP KEY set TARGET K=V REASON
+# forge_in_S WHAT PREP KEY key-add PUB ROLE SCOPES REASON: copy A to S,
+# run the function PREP to edit S's indexes; `ledger` with KEY refuses to
+# write that entry in S, which stays as it was; ldg_forge signs it on
+# S's head; it is stored as entry 13 of W, a fresh copy of A.
 forge_in_S() {
-	local what=$1 prep=$2
-	shift 2
+	local what=$1 prep=$2 key=$3
+	shift 3
 	copy_of "$A" "$T/s"
 	"$prep"
 	export LEDGER_DIR=$T/s
-	expect_rc 0 ledger "$@"
-	expect_out_match '^13 [0-9a-f]{64}$'
-	FORGED=$("$TAMPER" "$T/s" get 13) || fail "get 13 from S"
-	# the copy that was fooled at write time is caught by its own verify
-	expect_rc 1 ledger verify
-	expect_one_line_error "entry 13: ${FORGE_WHY:-not authorised}"
+	if [ "$1" = rollback ]; then
+		# a rollback's values come from the versions index, which the
+		# commitment does not cover: the writer is fooled, and the
+		# copy's own verify catches what it signed
+		expect_rc 0 ledger "$@"
+		expect_out_match '^13 [0-9a-f]{64}$'
+		FORGED=$("$TAMPER" "$T/s" get 13) || fail "get 13 from S"
+		# the copy that was fooled at write time is caught by its own verify
+		expect_rc 1 ledger verify
+		expect_one_line_error "entry 13: ${FORGE_WHY:-not authorised}"
+	else
+		snapshot s
+		if [ "$1" = set ]; then
+			expect_rc 2 ledger set "$2" "$3" -m "$4" --key "$key"
+		else
+			expect_rc 2 ledger key add "$2" --role "$3" --scope "$4" -m "$5" --key "$key"
+		fi
+		expect_one_line_error 'the keys/locks index does not match the signed head at seq 12'
+		assert_unchanged s
+		run "$FORGE" "$T/s" "$key" "$@"
+		[ "$RC" -eq 0 ] || fail "ldg_forge failed: $(err)"
+		FORGED=$(out)
+	fi
 	fresh
 	tamper "$W" put 13 "$FORGED"
 	echo "tamper_matrix: forged entry 13 ($what): $((${#FORGED} / 2)) bytes, validly signed"
@@ -483,8 +506,8 @@ case_forged() {
 		tamper "$T/s" putdb keys "$(hexof old)" \
 			"${OLD_REC:0:80}0000000000000000${OLD_REC:96}"
 	}
-	forge_in_S "revoked signer" unrevoke_old \
-		set prod/api image.tag=after-revoke -m "signed after revoke" --key "$OLD"
+	forge_in_S "revoked signer" unrevoke_old "$OLD" \
+		set prod/api image.tag=after-revoke "signed after revoke"
 	verify_fails 13 'not authorised: .*revoked at seq 10'
 
 	step "signed by a key outside its scope"
@@ -493,8 +516,8 @@ case_forged() {
 		tamper "$T/s" putdb keys "$(hexof dep)" \
 			"$(keyrec dep "${DEP_REC:0:64}" 2 0 deployer '*')"
 	}
-	forge_in_S "out-of-scope signer" widen_dep \
-		set prod/api image.tag=out-of-scope -m "deployer on prod" --key "$DEP"
+	forge_in_S "out-of-scope signer" widen_dep "$DEP" \
+		set prod/api image.tag=out-of-scope "deployer on prod"
 	verify_fails 13 'not authorised: .*not allowed to change prod/api'
 
 	step "signed by a key never added"
@@ -506,8 +529,8 @@ case_forged() {
 			"$(keyrec ghost "$GHOST_PK" 1 0 admin '*')"
 		tamper "$T/s" putdb keyids "$GHOST_ID" "$(hexof ghost)"
 	}
-	forge_in_S "never-added signer" add_ghost \
-		set prod/api image.tag=ghost -m "who am I" --key "$GHOST"
+	forge_in_S "never-added signer" add_ghost "$GHOST" \
+		set prod/api image.tag=ghost "who am I"
 	verify_fails 13 "not authorised: signer key $GHOST_ID is not in the keyring"
 
 	step "a deployer adding a key (role escalation)"
@@ -515,9 +538,8 @@ case_forged() {
 		tamper "$T/s" putdb keys "$(hexof dep)" \
 			"$(keyrec dep "${DEP_REC:0:64}" 2 0 admin '*')"
 	}
-	forge_in_S "key-add by a deployer" promote_dep \
-		key add "$T/keys/ghost.pub" --role admin --scope '*' \
-		-m "let me in" --key "$DEP"
+	forge_in_S "key-add by a deployer" promote_dep "$DEP" \
+		key-add "$T/keys/ghost.pub" admin '*' "let me in"
 	verify_fails 13 'not authorised: .*may not manage keys'
 
 	step "a set on a locked target, not forced"
@@ -525,8 +547,8 @@ case_forged() {
 	forget_lock() {
 		tamper "$T/s" delkey state "$(hexof prod/web)00$(hexof '!lock')"
 	}
-	forge_in_S "set through a lock" forget_lock \
-		set prod/web image.tag=w2 -m "ignore the freeze" --key "$ADMIN"
+	forge_in_S "set through a lock" forget_lock "$ADMIN" \
+		set prod/web image.tag=w2 "ignore the freeze"
 	verify_fails 13 'not authorised: .*locked since seq 12'
 
 	step "a rollback that restores a value nobody signed"
@@ -538,7 +560,7 @@ case_forged() {
 			"01$(hexof EVIL-9)"
 	}
 	FORGE_WHY="not a valid rollback" forge_in_S "rollback with values nobody signed" \
-		lie_about_seq4 rollback staging/api --to 4 --no-lock \
+		lie_about_seq4 "$ADMIN" rollback staging/api --to 4 --no-lock \
 		-m "back to 1.2.4" --key "$ADMIN"
 	verify_fails 13 'not a valid rollback: .*image.tag "EVIL-9", but at seq 4 it was "1.2.4"'
 }

@@ -1093,8 +1093,8 @@ static void test_rules_seq_and_prev(void **state)
 	e = make(LDG_KIND_INIT); /* seq 1 has an all-zero prev */
 	e->prev[31] = 1;
 	expect_rules_reject(e);
-	e = make(LDG_KIND_SET);
-	e->version = 2;
+	e = make(LDG_KIND_SET); /* versions are 1 and 2 */
+	e->version = 3;
 	expect_rules_reject(e);
 }
 

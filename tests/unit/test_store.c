@@ -1748,6 +1748,16 @@ static void state_now(struct fx *f, const char *target, struct ldg_values *v)
 }
 
 /* A set of target key=value by k, sealed for the current head. */
+/* The keyring and locks at f's head, as a remote writer gets them. */
+static void store_authz(struct fx *f, struct ldg_authz *az)
+{
+	struct ldg_read *r;
+
+	assert_int_equal(ldg_read_begin(f->s, &r, NULL), 0);
+	assert_int_equal(ldg_authz_load(r, az, NULL), 0);
+	ldg_read_end(r);
+}
+
 static void remote_set_bytes(struct fx *f, const struct ldg_signer *k,
 			     const char *target, const char *key,
 			     const char *value, bool force, uint8_t **buf,
@@ -1758,14 +1768,17 @@ static void remote_set_bytes(struct fx *f, const struct ldg_signer *k,
 	struct ldg_err err = { 0 };
 	struct ldg_values now;
 	struct ldg_entry *e = NULL;
+	struct ldg_authz az;
 	uint64_t head = head_of(f, prev);
 
 	state_now(f, target, &now);
+	store_authz(f, &az);
 	assert_int_equal(ldg_draft_set(&now, target, &kv, 1, "remote", NULL,
 				       0, force, &e, &err), 0);
 	assert_non_null(e);
-	assert_int_equal(ldg_entry_seal(e, head, prev, ORIGIN, k, buf, len,
-					&err), 0);
+	assert_int_equal(ldg_entry_seal(e, head, prev, ORIGIN, &az, k, buf,
+					len, &err), 0);
+	ldg_authz_free(&az);
 	ldg_entry_free(e);
 	ldg_values_free(&now);
 }
@@ -1882,6 +1895,55 @@ static void test_append_signed_refuses_bad_bytes_and_signatures(void **state)
 	free(buf);
 }
 
+/* An entry signed elsewhere carries the commitment of the keyring and
+ * locks after it: a stale one, or none (version 1) after version 2
+ * entries, is refused and nothing is written. */
+static void test_append_signed_checks_the_commitment(void **state)
+{
+	struct fx *f = *state;
+	struct ldg_kv kv = { "image.tag", "v9" };
+	struct ldg_values none = { 0 };
+	struct ldg_err err = { 0 };
+	struct ldg_entry *e = NULL;
+	struct ldg_entry lock = { .kind = LDG_KIND_LOCK, .seq = 99,
+				  .target = "prod/other" };
+	uint8_t prev[LDG_HASH_BYTES], *buf;
+	struct ldg_authz az;
+	uint64_t head = head_of(f, prev);
+	size_t len;
+
+	/* no commitment: a version 1 entry after the version 2 ones */
+	assert_int_equal(ldg_draft_set(&none, "staging/api", &kv, 1, "v1",
+				       NULL, 0, false, &e, NULL), 0);
+	assert_int_equal(ldg_entry_seal(e, head, prev, ORIGIN, NULL, f->admin,
+					&buf, &len, &err), 0);
+	assert_int_equal(buf[0], 0x9b);
+	assert_int_equal(append_signed(f, buf, len, NULL, &err), -EBADMSG);
+	assert_non_null(strstr(err.msg, "version 1 entry after version 2"));
+	assert_int_equal(head_of(f, NULL), head);
+	free(buf);
+	/* the commitment of another state: a lock that is not there */
+	store_authz(f, &az);
+	assert_int_equal(ldg_authz_apply(&az, &lock), 0);
+	assert_int_equal(ldg_entry_seal(e, head, prev, ORIGIN, &az, f->admin,
+					&buf, &len, &err), 0);
+	assert_int_equal(buf[0], 0x9c);
+	assert_int_equal(append_signed(f, buf, len, NULL, &err), -EBADMSG);
+	assert_non_null(strstr(err.msg, "authz field"));
+	assert_int_equal(head_of(f, NULL), head);
+	free(buf);
+	ldg_authz_free(&az);
+	/* the right one */
+	store_authz(f, &az);
+	assert_int_equal(ldg_entry_seal(e, head, prev, ORIGIN, &az, f->admin,
+					&buf, &len, &err), 0);
+	assert_int_equal(append_signed(f, buf, len, NULL, &err), 0);
+	assert_int_equal(head_of(f, NULL), head + 1);
+	free(buf);
+	ldg_authz_free(&az);
+	ldg_entry_free(e);
+}
+
 static void test_append_signed_respects_the_lock(void **state)
 {
 	struct fx *f = *state;
@@ -1946,19 +2008,25 @@ static void test_draft_set_skips_equal_values_and_checks_input(void **state)
 
 /* A set of target by k sealed on (head, prev), as a remote writer builds
  * the second entry of a batch on the first. */
-static void set_bytes_on(const struct ldg_signer *k, const char *target,
-			 const char *value, uint64_t head,
+static void set_bytes_on(struct fx *f, const struct ldg_signer *k,
+			 const char *target, const char *value, uint64_t head,
 			 const uint8_t prev[LDG_HASH_BYTES], uint8_t **buf,
 			 size_t *len)
 {
+	struct ldg_authz az;
+
 	struct ldg_kv kv = { "image.tag", (char *)value };
 	struct ldg_values none = { 0 };
 	struct ldg_entry *e = NULL;
 
+	/* a set leaves the keyring and locks as they are: the head's
+	 * state is also the state after the first entry of a batch */
+	store_authz(f, &az);
 	assert_int_equal(ldg_draft_set(&none, target, &kv, 1, "batch", NULL,
 				       0, false, &e, NULL), 0);
-	assert_int_equal(ldg_entry_seal(e, head, prev, ORIGIN, k, buf, len,
-					NULL), 0);
+	assert_int_equal(ldg_entry_seal(e, head, prev, ORIGIN, &az, k, buf,
+					len, NULL), 0);
+	ldg_authz_free(&az);
 	ldg_entry_free(e);
 }
 
@@ -1975,10 +2043,10 @@ static void test_append_signed_batch_is_all_or_nothing(void **state)
 	add_key(f, f->deployer, "deployer", "staging/*");
 	head = head_of(f, prev);
 	/* the second is out of the deployer's scope: neither is written */
-	set_bytes_on(f->deployer, "staging/api", "b1", head, prev, &b[0],
+	set_bytes_on(f, f->deployer, "staging/api", "b1", head, prev, &b[0],
 		     &len[0]);
 	ldg_entry_hash(b[0], len[0], prev);
-	set_bytes_on(f->deployer, "prod/api", "b1", head + 1, prev, &b[1],
+	set_bytes_on(f, f->deployer, "prod/api", "b1", head + 1, prev, &b[1],
 		     &len[1]);
 	assert_int_equal(ldg_append_signed_batch(f->s,
 						 (const uint8_t *const *)b,
@@ -1989,7 +2057,7 @@ static void test_append_signed_batch_is_all_or_nothing(void **state)
 	assert_int_equal(head_of(f, NULL), head);
 	free(b[1]);
 	/* in scope: both, in one transaction, seqs head+1 and head+2 */
-	set_bytes_on(f->deployer, "staging/web", "b1", head + 1, prev, &b[1],
+	set_bytes_on(f, f->deployer, "staging/web", "b1", head + 1, prev, &b[1],
 		     &len[1]);
 	assert_int_equal(ldg_append_signed_batch(f->s,
 						 (const uint8_t *const *)b,
@@ -2005,9 +2073,9 @@ static void test_append_signed_batch_is_all_or_nothing(void **state)
 	free(b[0]);
 	free(b[1]);
 	head = head_of(f, prev);
-	set_bytes_on(f->deployer, "staging/api", "b2", head, prev, &b[0],
+	set_bytes_on(f, f->deployer, "staging/api", "b2", head, prev, &b[0],
 		     &len[0]);
-	set_bytes_on(f->deployer, "staging/web", "b2", head + 1, prev, &b[1],
+	set_bytes_on(f, f->deployer, "staging/web", "b2", head + 1, prev, &b[1],
 		     &len[1]);
 	assert_int_equal(ldg_append_signed_batch(f->s,
 						 (const uint8_t *const *)b,
@@ -2164,12 +2232,17 @@ static void forged_rollback(struct fx *f, const struct ldg_signer *k,
 	uint64_t head = head_of(f, prev);
 	char num[24];
 
+	struct ldg_authz az;
+
 	snprintf(num, sizeof(num), "%llu", (unsigned long long)to);
 	assert_non_null(e);
 	assert_int_equal(ldg_entry_add_change(e, key, value), 0);
 	assert_int_equal(ldg_entry_add_meta(e, "rollback-to", num), 0);
-	if (ldg_entry_seal(e, head, prev, ORIGIN, k, buf, len, &err))
+	/* a rollback leaves keyring and locks as they are */
+	store_authz(f, &az);
+	if (ldg_entry_seal(e, head, prev, ORIGIN, &az, k, buf, len, &err))
 		fail_msg("seal: %s", err.msg);
+	ldg_authz_free(&az);
 	ldg_entry_free(e);
 }
 
@@ -2305,6 +2378,7 @@ int main(void)
 		T(test_init_records_origin_and_admin_key),
 		T(test_init_twice_is_refused),
 		T(test_append_signed_stores_the_exact_bytes),
+		T(test_append_signed_checks_the_commitment),
 		T(test_append_signed_refuses_a_moved_head_with_estale),
 		T(test_append_signed_refuses_unknown_and_out_of_scope),
 		T(test_append_signed_refuses_bad_bytes_and_signatures),

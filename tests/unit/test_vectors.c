@@ -23,6 +23,7 @@
 
 #include <cmocka.h>
 
+#include "authz.h"
 #include "merkle.h"
 #include "ops.h"
 #include "store.h"
@@ -56,6 +57,9 @@ static struct vec good[MAX_VECTORS], bad[MAX_VECTORS];
 static size_t n_good, n_bad;
 static uint64_t root_size;
 static uint8_t root[LDG_HASH_BYTES];
+/* 'authz SEQ HEX': the commitment after good entry SEQ */
+static uint8_t authz_after[MAX_VECTORS][LDG_HASH_BYTES];
+static bool have_authz[MAX_VECTORS];
 
 static void load_bytes(struct vec *v)
 {
@@ -115,6 +119,12 @@ static int group_setup(void **state)
 			if (strlen(d + 5) != 64 ||
 			    ldg_unhex(d + 5, v->hash, 32))
 				return -1;
+		} else if (!strcmp(a, "authz") && n == 3) {
+			uint64_t seq = strtoull(b, NULL, 10);
+			if (seq >= MAX_VECTORS || strlen(c) != 64 ||
+			    ldg_unhex(c, authz_after[seq], 32))
+				return -1;
+			have_authz[seq] = true;
 		} else if (!strcmp(a, "bad") && (n == 3 || n == 4) &&
 			   n_bad < MAX_VECTORS) {
 			struct vec *v = &bad[n_bad++];
@@ -294,9 +304,25 @@ static bool restores(const struct ldg_entry *e, uint64_t seq)
 	return ok;
 }
 
+/* The keyring and locks after the good entries before seq `upto`, as
+ * the library replays them. */
+static void authz_before(uint64_t upto, struct ldg_authz *az)
+{
+	ldg_authz_init(az);
+	for (uint64_t seq = 1; seq < upto; seq++) {
+		const struct vec *v = good_seq(seq);
+		struct ldg_entry *e = NULL;
+
+		assert_int_equal(ldg_entry_decode(v->bytes, v->len, &e, NULL),
+				 0);
+		assert_int_equal(ldg_authz_apply(az, e), 0);
+		ldg_entry_free(e);
+	}
+}
+
 /* The first check that entry `seq` of the good chain, replaced by these
- * bytes, fails: "decode", "chain", "authorise", "restore", "signature"
- * or "ok". */
+ * bytes, fails: "decode", "chain", "authorise", "restore",
+ * "signature", "commitment" or "ok". */
 static const char *classify(const uint8_t *b, size_t len, uint64_t seq)
 {
 	struct trusted ring[MAX_KEYS];
@@ -327,8 +353,17 @@ static const char *classify(const uint8_t *b, size_t len, uint64_t seq)
 		stage = "restore";
 		goto out;
 	}
-	if (ldg_entry_verify_sig(b, len, origin, signer->vk.pk))
+	if (ldg_entry_verify_sig(b, len, origin, signer->vk.pk)) {
 		stage = "signature";
+		goto out;
+	}
+	if (e->version == 2) {
+		struct ldg_authz az;
+		authz_before(seq, &az);
+		if (ldg_authz_follow(&az, e, NULL))
+			stage = "commitment";
+		ldg_authz_free(&az);
+	}
 out:
 	ldg_entry_free(e);
 	return stage;
@@ -403,9 +438,9 @@ static void test_index_lists_every_vector_file(void **state)
 
 	(void)state;
 	assert_string_equal(origin, "example.com/vectors");
-	assert_int_equal(n_good, 4);
+	assert_int_equal(n_good, 6);
 	assert_true(n_bad >= 10);
-	assert_int_equal(root_size, 4);
+	assert_int_equal(root_size, 6);
 	for (int s = 0; s < 2; s++) {
 		char path[4096];
 		DIR *d;
@@ -568,16 +603,17 @@ static void test_good_chain_passes_ldg_verify(void **state)
 
 	(void)state;
 	load_all();
-	ldir = ledger_with_good(tmp, 4);
+	ldir = ledger_with_good(tmp, 6);
 	if (run_verify(ldir, &rep))
 		fail_msg("verify: seq %llu: %s",
 			 (unsigned long long)rep.bad_seq, rep.problem);
-	assert_int_equal(rep.entries, 4);
-	assert_memory_equal(rep.head_hash, good_seq(4)->hash, LDG_HASH_BYTES);
+	assert_int_equal(rep.entries, 6);
+	assert_memory_equal(rep.head_hash, good_seq(6)->hash, LDG_HASH_BYTES);
 	assert_memory_equal(rep.root, root, LDG_HASH_BYTES);
 	assert_string_equal(rep.origin, origin);
 
-	/* the replayed state: set at 3, rolled back (unset) at 4 */
+	/* the replayed state: set at 3, rolled back (unset) at 4, locked
+	 * at 5, set through the lock at 6 */
 	assert_int_equal(ldg_store_open(ldir, 0, &s, NULL), 0);
 	assert_string_equal(ldg_store_origin(s), origin);
 	assert_int_equal(ldg_read_begin(s, &r, NULL), 0);
@@ -586,8 +622,13 @@ static void test_good_chain_passes_ldg_verify(void **state)
 	assert_string_equal(ldg_values_find(&v, "image.tag")->value, "1.2.3");
 	assert_string_equal(ldg_values_find(&v, "replicas")->value, "2");
 	ldg_values_free(&v);
-	assert_int_equal(ldg_state_get(r, "staging/api", 0, &v), 0);
+	assert_int_equal(ldg_state_get(r, "staging/api", 4, &v), 0);
 	assert_int_equal(v.n, 0);
+	ldg_values_free(&v);
+	assert_int_equal(ldg_state_get(r, "staging/api", 0, &v), 0);
+	assert_int_equal(v.n, 1);
+	assert_string_equal(ldg_values_find(&v, "image.tag")->value, "1.2.4");
+	assert_int_equal(v.lock_seq, 5);
 	ldg_values_free(&v);
 	ldg_read_end(r);
 	ldg_store_close(s);
@@ -606,6 +647,7 @@ static void test_every_bad_vector_fails_ldg_verify_at_its_seq(void **state)
 		{ "authorise", "not authorised" },
 		{ "restore", "not a valid rollback" },
 		{ "signature", "signature" },
+		{ "commitment", "authz field" },
 	};
 
 	(void)state;
@@ -622,7 +664,7 @@ static void test_every_bad_vector_fails_ldg_verify_at_its_seq(void **state)
 		if (rep.bad_seq != bad[i].at)
 			fail_msg("%s: bad seq %llu (%s)", bad[i].file,
 				 (unsigned long long)rep.bad_seq, rep.problem);
-		for (size_t w = 0; w < 5; w++)
+		for (size_t w = 0; w < sizeof(words) / sizeof(words[0]); w++)
 			if (!strcmp(words[w].stage, bad[i].stage))
 				says = words[w].says;
 		assert_non_null(says);
@@ -690,6 +732,83 @@ static void test_key_file_vectors(void **state)
 	assert_true(n_refused >= 10);
 }
 
+/* The 'authz' lines are the library's commitment after each good entry,
+ * and the version 2 entries carry exactly that one. */
+static void test_authz_lines_are_the_commitments_of_the_chain(void **state)
+{
+	struct ldg_authz az;
+	uint8_t have[LDG_HASH_BYTES];
+
+	(void)state;
+	load_all();
+	for (uint64_t seq = 1; seq <= n_good; seq++) {
+		const struct vec *v = good_seq(seq);
+		struct ldg_entry *e = NULL;
+
+		authz_before(seq, &az);
+		assert_int_equal(ldg_entry_decode(v->bytes, v->len, &e, NULL),
+				 0);
+		assert_int_equal(ldg_authz_follow(&az, e, NULL), 0);
+		assert_int_equal(ldg_authz_commit(&az, have), 0);
+		assert_true(have_authz[seq]);
+		assert_memory_equal(have, authz_after[seq], LDG_HASH_BYTES);
+		assert_int_equal(e->version, seq >= 5 ? 2 : 1);
+		if (e->version == 2)
+			assert_memory_equal(e->authz, have, LDG_HASH_BYTES);
+		ldg_entry_free(e);
+		ldg_authz_free(&az);
+	}
+}
+
+/* docs/format.md 8.1: the state after genesis alone, byte by byte. */
+static void test_authz_state_of_genesis_is_the_documented_bytes(void **state)
+{
+	const struct ldg_vkey *admin = index_key("admin");
+	struct ldg_authz az, back;
+	uint8_t want[64], *buf = NULL;
+	size_t len, n = 0;
+
+	(void)state;
+	load_all();
+	authz_before(2, &az);
+	assert_int_equal(ldg_authz_encode(&az, &buf, &len), 0);
+	memcpy(want + n, "\x92\x91\x96\xa5" "admin" "\xc4\x20", 11);
+	n += 11;
+	memcpy(want + n, admin->pk, LDG_PK_BYTES);
+	n += LDG_PK_BYTES;
+	memcpy(want + n, "\xa5" "admin" "\xa1*\x01\x00\x90", 11);
+	n += 11;
+	assert_int_equal(len, n);
+	assert_memory_equal(buf, want, n);
+	/* decoding takes exactly these bytes back */
+	assert_int_equal(ldg_authz_decode(buf, len, &back, NULL), 0);
+	assert_int_equal(back.n_keys, 1);
+	assert_int_equal(back.n_locks, 0);
+	assert_string_equal(back.keys[0].vkey.name, "admin");
+	assert_memory_equal(back.keys[0].vkey.keyid, admin->keyid,
+			    LDG_KEYID_BYTES);
+	ldg_authz_free(&back);
+	/* and no other encoding of them: "added" as a uint8 (cc 01), a
+	 * trailing byte, a byte short */
+	{
+		uint8_t wide[80];
+		memcpy(wide, want, n - 3);
+		wide[n - 3] = 0xcc;
+		memcpy(wide + n - 2, want + n - 3, 3);
+		assert_int_equal(wide[n - 2], 0x01);
+		assert_int_equal(ldg_authz_decode(wide, n + 1, &back, NULL),
+				 -EBADMSG);
+		memcpy(wide, want, n);
+		wide[n] = 0x00;
+		assert_int_equal(ldg_authz_decode(wide, n + 1, &back, NULL),
+				 -EBADMSG);
+	}
+	assert_int_equal(ldg_authz_decode(buf, len - 1, &back, NULL),
+			 -EBADMSG);
+	free(buf);
+	ldg_authz_free(&az);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -699,6 +818,10 @@ int main(int argc, char **argv)
 			test_good_vectors_decode_canonically_with_listed_hash),
 		cmocka_unit_test(test_good_chain_links_and_signatures_hold),
 		cmocka_unit_test(test_good_chain_tree_head_matches),
+		cmocka_unit_test(
+			test_authz_lines_are_the_commitments_of_the_chain),
+		cmocka_unit_test(
+			test_authz_state_of_genesis_is_the_documented_bytes),
 		cmocka_unit_test(test_every_bad_vector_fails_at_its_stage),
 		cmocka_unit_test(
 			test_decode_stage_vectors_carry_good_signatures),

@@ -8,8 +8,10 @@
  * deterministic. The vectors are committed; regenerate them only when
  * the format changes on purpose, and say so in docs/format.md.
  *
- * good/: a four-entry chain (init, key-add, set, rollback), each entry's
- * prev the hash of the one before. bad/: stand-ins for entry 3 (the set)
+ * good/: a six-entry chain (init, key-add, set, rollback of version 1,
+ * then a lock and a forced set of version 2, which carry the commitment
+ * to the keyring and locks after them), each entry's prev the hash of
+ * the one before. bad/: stand-ins for entry 3 (the set)
  * that a verifier must refuse, each for one stated reason. Malformed
  * encodings are re-signed over their own bytes, so only a strict decoder
  * catches them; a verifier that checks the signature alone would not.
@@ -20,6 +22,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "authz.h"
 #include "entry.h"
 #include "keys.h"
 #include "merkle.h"
@@ -33,7 +36,10 @@
 static const char *outdir;
 static FILE *index_f;
 static struct ldg_signer *admin, *deployer, *outsider;
-static uint8_t hashes[5][LDG_HASH_BYTES]; /* by seq */
+static uint8_t hashes[7][LDG_HASH_BYTES]; /* by seq */
+/* the keyring and locks after the good entries so far, after entry 1
+ * and after entry 2 (for the stand-ins of entry 3) */
+static struct ldg_authz chain, after1, after2;
 
 static void die(const char *what)
 {
@@ -99,21 +105,66 @@ static uint8_t *seal(struct ldg_entry *e, const char *origin,
 	return buf;
 }
 
-static void good(const char *rel, struct ldg_entry *e,
-		 const struct ldg_signer *k, const char *what)
+/* Signs a good entry of version v (2: stamped with the commitment of
+ * the chain's state after it) and lists it, and that commitment. */
+static void good_v(const char *rel, struct ldg_entry *e,
+		   const struct ldg_signer *k, int v, const char *what)
 {
+	uint8_t az[LDG_HASH_BYTES];
 	size_t len;
-	uint8_t *buf = seal(e, ORIGIN, k, &len);
+	uint8_t *buf;
 	char *hex;
 
+	if (v == 2)
+		check(ldg_authz_stamp(&chain, e, NULL), "stamp");
+	else
+		check(ldg_authz_apply(&chain, e), "apply");
+	check(ldg_authz_commit(&chain, az), "commit");
+	if (e->seq == 1) {
+		check(ldg_authz_apply(&after1, e), "apply");
+		check(ldg_authz_apply(&after2, e), "apply");
+	} else if (e->seq == 2) {
+		check(ldg_authz_apply(&after2, e), "apply");
+	}
+	buf = seal(e, ORIGIN, k, &len);
 	ldg_entry_hash(buf, len, hashes[e->seq]);
 	write_hex(rel, buf, len);
 	hex = tl_hex(hashes[e->seq], LDG_HASH_BYTES);
 	fprintf(index_f, "# %s\n", what);
-	fprintf(index_f, "good %-28s seq=%llu hash=%s\n\n", rel,
+	fprintf(index_f, "good %-28s seq=%llu hash=%s\n", rel,
 		(unsigned long long)e->seq, hex);
 	free(hex);
+	hex = tl_hex(az, LDG_HASH_BYTES);
+	fprintf(index_f, "authz %llu %s\n\n", (unsigned long long)e->seq,
+		hex);
+	free(hex);
 	free(buf);
+}
+
+static void good(const char *rel, struct ldg_entry *e,
+		 const struct ldg_signer *k, const char *what)
+{
+	good_v(rel, e, k, 1, what);
+}
+
+/* Sets the version byte of an encoded entry (field 0, a fixint) and
+ * signs it again over its own bytes (docs/format.md section 5). */
+static void resign_as(uint8_t *buf, size_t len, uint8_t version,
+		      const struct ldg_signer *k)
+{
+	size_t dlen = sizeof("ledger/v1/entry"), olen = strlen(ORIGIN) + 1;
+	size_t blen = len - 1 - 66, mlen = dlen + olen + 1 + blen;
+	uint8_t *msg = malloc(mlen);
+
+	if (!msg)
+		die("out of memory");
+	buf[1] = version;
+	memcpy(msg, "ledger/v1/entry", dlen);
+	memcpy(msg + dlen, ORIGIN, olen);
+	msg[dlen + olen] = (uint8_t)(buf[0] - 1);
+	memcpy(msg + dlen + olen + 1, buf + 1, blen);
+	check(ldg_signer_sign(k, msg, mlen, buf + len - 64), "sign");
+	free(msg);
 }
 
 /* A bad vector that stands in for entry at of the good chain (3 unless
@@ -238,7 +289,9 @@ int main(int argc, char **argv)
 		"# Each .hex file holds ONE stored entry: the exact msgpack bytes as\n"
 		"# lowercase hex on one line (decode with: xxd -r -p FILE).\n"
 		"# Lines: 'origin ORIGIN', 'key NAME VERIFIER-KEY', 'tree-root SIZE HEX',\n"
-		"# 'good FILE seq=N hash=HEX' (hash = SHA-256(0x00 || bytes)), and\n"
+		"# 'good FILE seq=N hash=HEX' (hash = SHA-256(0x00 || bytes)),\n"
+		"# 'authz SEQ HEX' (the commitment to the keyring and locks after\n"
+		"# good entry SEQ, docs/format.md 8.1; version 2 entries carry it), and\n"
 		"# 'bad FILE fails=STAGE [at=N]'. A bad vector stands in for entry N\n"
 		"# (default 3) of the good chain, after good entries 1..N-1; STAGE is\n"
 		"# the first check it fails, in the order a verifier runs them:\n"
@@ -249,6 +302,8 @@ int main(int argc, char **argv)
 		"#              values the state at its rollback-to\n"
 		"#   signature  the Ed25519 signature does not verify for the origin\n"
 		"#              below and the signer's key\n"
+		"#   commitment a version 2 entry's authz is not the commitment of\n"
+		"#              the keyring and locks after it\n"
 		"# It passes every earlier check. Times: seq N was written at\n"
 		"# 2026-01-01T00:00:00Z + (N-1) minutes.\n"
 		"#\n"
@@ -302,15 +357,51 @@ int main(int argc, char **argv)
 	     "then, so both are unset (one-element pairs); signed by admin");
 	ldg_entry_free(e);
 
+	e = draft(LDG_KIND_LOCK, "staging/api", "freeze after the rollback", 5);
+	good_v("good/v2-lock.hex", e, admin, 2,
+	       "seq 5, lock staging/api, version 2: authz commits to the two "
+	       "keys and the lock of staging/api at seq 5; signed by admin");
+	ldg_entry_free(e);
+
+	e = draft(LDG_KIND_SET, "staging/api", "hotfix through the freeze", 6);
+	check(ldg_entry_add_change(e, "image.tag", "1.2.4"), "change");
+	check(ldg_entry_add_meta(e, "forced", "true"), "meta");
+	good_v("good/v2-set.hex", e, deployer, 2,
+	       "seq 6, set staging/api image.tag=1.2.4 forced=true (the "
+	       "target is locked), version 2: authz as after seq 5 (a set "
+	       "changes neither keys nor locks); signed by deployer");
+	ldg_entry_free(e);
+
 	ldg_merkle_init(&tree);
-	for (int i = 1; i <= 4; i++)
+	for (int i = 1; i <= 6; i++)
 		ldg_merkle_push(&tree, hashes[i]);
 	ldg_merkle_root(&tree, root);
 	hex = tl_hex(root, LDG_HASH_BYTES);
-	fprintf(index_f, "# RFC 6962 Merkle tree head over the four good "
-			 "entries\ntree-root 4 %s\n\n",
+	fprintf(index_f, "# RFC 6962 Merkle tree head over the six good "
+			 "entries\ntree-root 6 %s\n\n",
 		hex);
 	free(hex);
+
+	/* ---- bad: version 2 stand-ins for entry 3 ---- */
+	e = the_set();
+	check(ldg_authz_stamp(&after1, e, NULL), "stamp");
+	buf = seal(e, ORIGIN, deployer, &len);
+	bad("bad/v2-stale-authz.hex", buf, len, "commitment",
+	    "the set as version 2, its authz the commitment of the state "
+	    "after entry 1 (without the deployer's key) instead of after "
+	    "entry 3; correctly signed");
+	free(buf);
+	ldg_entry_free(e);
+
+	e = the_set();
+	check(ldg_authz_stamp(&after2, e, NULL), "stamp");
+	buf = seal(e, ORIGIN, deployer, &len);
+	resign_as(buf, len, 1, deployer);
+	bad("bad/version-1-12-fields.hex", buf, len, "decode",
+	    "the set as version 2 with the right authz, but field 0 says "
+	    "version 1 (which has 11 fields); re-signed");
+	free(buf);
+	ldg_entry_free(e);
 
 	/* ---- bad: bytes changed after signing ---- */
 	e = the_set();
@@ -437,7 +528,8 @@ int main(int argc, char **argv)
 	mp_uint(&m, 2);
 	fields_put(&fs, 0, &m);
 	bad_fields("bad/version-2.hex", &fs,
-		   "format version 2 (unknown); otherwise the set, re-signed");
+		   "format version 2 with the 11 fields of version 1 (no "
+		   "authz); otherwise the set, re-signed");
 
 	set_fields(&fs);
 	mp_reset(&m);
@@ -489,6 +581,9 @@ int main(int argc, char **argv)
 
 	if (fclose(index_f))
 		die("INDEX.txt");
+	ldg_authz_free(&chain);
+	ldg_authz_free(&after1);
+	ldg_authz_free(&after2);
 	ldg_signer_free(admin);
 	ldg_signer_free(deployer);
 	ldg_signer_free(outsider);

@@ -248,12 +248,15 @@ def decode(data):
     t, f = r.value()
     if r.i != len(data):
         raise Bad("decode", "trailing bytes")
-    if t != "array" or len(f) != 11:
-        raise Bad("decode", "not an array of 11 fields")
+    if t != "array" or not f:
+        raise Bad("decode", "not an array of fields")
     e = {}
     e["version"] = field(f, 0, "uint")
-    if e["version"] != 1:
+    if e["version"] not in (1, 2):
         raise Bad("decode", f"unknown version {e['version']}")
+    n = 11 if e["version"] == 1 else 12  # section 3
+    if len(f) != n:
+        raise Bad("decode", f"version {e['version']} has {n} fields")
     e["seq"] = field(f, 1, "uint")
     e["prev"] = field(f, 2, "bin", 32)
     e["time"] = field(f, 3, "uint")
@@ -263,7 +266,8 @@ def decode(data):
     e["changes"] = pairs(f, 7, True, 1000)
     e["reason"] = field(f, 8, "str")
     e["meta"] = pairs(f, 9, False, 64)
-    e["sig"] = field(f, 10, "bin", 64)
+    e["authz"] = field(f, 10, "bin", 32) if n == 12 else None
+    e["sig"] = field(f, n - 1, "bin", 64)
     check_rules(e)
     return e
 
@@ -346,11 +350,11 @@ def mth(hashes):
 
 
 def sig_ok(data, origin, pk):
-    if (len(data) < 67 or data[0] != 0x9B or data[-66] != 0xC4
+    if (len(data) < 67 or data[0] not in (0x9B, 0x9C) or data[-66] != 0xC4
             or data[-65] != 0x40):
         return False
-    msg = (b"ledger/v1/entry\x00" + origin.encode() + b"\x00" + b"\x9a"
-           + data[1:-66])
+    msg = (b"ledger/v1/entry\x00" + origin.encode() + b"\x00"
+           + bytes([data[0] - 1]) + data[1:-66])
     try:
         Ed25519PublicKey.from_public_bytes(pk).verify(data[-64:], msg)
         return True
@@ -376,13 +380,62 @@ def put(values, pairs):
             values[k] = v
 
 
+# ---- section 8.1: the authorisation commitment ----------------------
+
+def mp_uint(n):
+    if n < 0x80:
+        return bytes([n])
+    for tag, w in ((0xCC, 1), (0xCD, 2), (0xCE, 4), (0xCF, 8)):
+        if n < 1 << (8 * w):
+            return bytes([tag]) + n.to_bytes(w, "big")
+    raise ValueError(n)
+
+
+def mp_head(n, fix, tags, widths):
+    if n < 16 and fix is not None:
+        return bytes([fix | n])
+    for tag, w in zip(tags, widths):
+        if n < 1 << (8 * w):
+            return bytes([tag]) + n.to_bytes(w, "big")
+    raise ValueError(n)
+
+
+def mp_str(s):
+    b = s.encode()
+    if len(b) < 32:
+        return bytes([0xA0 | len(b)]) + b
+    return mp_head(len(b), None, (0xD9, 0xDA, 0xDB), (1, 2, 4)) + b
+
+
+def mp_bin(b):
+    return mp_head(len(b), None, (0xC4, 0xC5, 0xC6), (1, 2, 4)) + b
+
+
+def mp_array(items):
+    return mp_head(len(items), 0x90, (0xDC, 0xDD), (2, 4)) + b"".join(items)
+
+
+def commitment(keys, locks):
+    """SHA-256("ledger/v2/authz" 00 STATE), STATE = [KEYS, LOCKS]."""
+    ks = [mp_array([mp_str(k["name"]), mp_bin(k["pk"]), mp_str(k["role"]),
+                    mp_str(k["scopes"]), mp_uint(k["added"]),
+                    mp_uint(k["revoked"])])
+          for k in sorted(keys, key=lambda k: k["name"].encode())]
+    ls = [mp_array([mp_str(t), mp_uint(s)])
+          for t, s in sorted(locks.items(), key=lambda i: i[0].encode())]
+    state = mp_array([mp_array(ks), mp_array(ls)])
+    return hashlib.sha256(b"ledger/v2/authz\x00" + state).digest()
+
+
 class Ledger:
     def __init__(self):
         self.prev = bytes(32)
         self.seq = 0
         self.origin = None
-        self.keys = {}  # keyid -> dict(name, pk, role, scopes, revoked)
-        self.locked = set()
+        # keyid -> dict(name, pk, role, scopes, added, revoked)
+        self.keys = {}
+        self.locked = {}  # target -> seq of the lock in force
+        self.v2 = False  # a version 2 entry was seen
         self.leaves = []
         self.changes = []  # (seq, target, [(KEY, VALUE or None)...])
 
@@ -398,6 +451,12 @@ class Ledger:
         if not sig_ok(data, self.origin, pk):
             raise Bad("signature", "signature does not verify")
         self.apply(e)
+        if e["version"] == 1 and self.v2:
+            raise Bad("commitment", "version 1 after version 2")
+        if e["version"] == 2:
+            self.v2 = True
+            if e["authz"] != self.commitment():
+                raise Bad("commitment", "authz is not the state after it")
         self.seq = e["seq"]
         self.prev = leaf(data)
         self.leaves.append(self.prev)
@@ -447,6 +506,9 @@ class Ledger:
             raise Bad("restore", "the rollback does not restore the "
                       "state at its rollback-to")
 
+    def commitment(self):
+        return commitment(self.keys.values(), self.locked)
+
     def apply(self, e):
         if e["kind"] in ("set", "unset", "rollback"):
             self.changes.append((e["seq"], e["target"], e["changes"]))
@@ -455,15 +517,15 @@ class Ledger:
             name, pk = parse_vkey(ch["vkey"])
             self.keys[keyid(name, pk)] = dict(
                 name=name, pk=pk, role=ch["role"], scopes=ch["scopes"],
-                revoked=False)
+                added=e["seq"], revoked=0)
         elif e["kind"] == "key-revoke":
             for k in self.keys.values():
                 if k["name"] == ch["name"]:
-                    k["revoked"] = True
+                    k["revoked"] = e["seq"]
         elif e["kind"] == "lock":
-            self.locked.add(e["target"])
+            self.locked[e["target"]] = e["seq"]
         elif e["kind"] == "unlock":
-            self.locked.discard(e["target"])
+            self.locked.pop(e["target"], None)
 
 
 # ---- section 13: the vectors ----------------------------------------
@@ -471,7 +533,7 @@ class Ledger:
 def main():
     vdir = sys.argv[1] if len(sys.argv) > 1 else os.path.dirname(
         os.path.abspath(__file__))
-    good, bad, keys = [], [], {}
+    good, bad, keys, authz = [], [], {}, {}
     origin = tree_root = None
     with open(os.path.join(vdir, "INDEX.txt")) as f:
         for line in f:
@@ -489,6 +551,8 @@ def main():
             elif w[0] == "bad":
                 at = int(w[3][3:]) if len(w) > 3 else 3
                 bad.append((w[1], w[2][6:], at))
+            elif w[0] == "authz":
+                authz[int(w[1])] = bytes.fromhex(w[2])
 
     def load(rel):
         with open(os.path.join(vdir, rel)) as f:
@@ -506,6 +570,10 @@ def main():
             continue
         if leaf(data) != want or chain.seq != seq:
             print(f"FAIL {rel}: hash or seq differs from INDEX.txt")
+            failures += 1
+        elif authz.get(seq) != chain.commitment():
+            print(f"FAIL {rel}: the commitment after it differs from "
+                  "INDEX.txt")
             failures += 1
         else:
             print(f"ok   {rel}: seq {seq} accepted")

@@ -1,0 +1,112 @@
+/*
+ * ldg_forge.c - signs an entry on a ledger's head without the writer's
+ * checks, for tests: what an attacker who holds a private key (a stolen
+ * or revoked one) can make without the library's write path, which would
+ * refuse it. Nothing is written to the ledger: the entry's bytes are
+ * printed as hex, for `ldg_tamper DIR put SEQ HEX`.
+ *
+ *   ldg_forge DIR KEYFILE set TARGET KEY=VALUE REASON
+ *   ldg_forge DIR KEYFILE key-add PUBFILE ROLE SCOPES REASON
+ *
+ * The entry is version 2, seq head + 1, prev the head's hash, and carries
+ * the commitment of the keyring and locks that DIR's indexes hold, with
+ * the entry applied. Exit 0, or 2 on any error (said on stderr).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "authz.h"
+#include "ops.h"
+#include "store.h"
+#include "util.h"
+
+static int die(const char *what, const struct ldg_err *err)
+{
+	fprintf(stderr, "ldg_forge: %s: %s\n", what,
+		err && err->msg[0] ? err->msg : "failed");
+	return 2;
+}
+
+static struct ldg_entry *build(int argc, char **argv, struct ldg_err *err)
+{
+	struct ldg_entry *e = NULL;
+	struct ldg_vkey vk;
+	char text[LDG_VKEY_TEXT_MAX];
+	char *eq;
+
+	if (argc == 7 && !strcmp(argv[3], "set")) {
+		eq = strchr(argv[5], '=');
+		if (!eq)
+			return NULL;
+		*eq = '\0';
+		e = ldg_entry_new(LDG_KIND_SET, argv[4], argv[6]);
+		if (e && ldg_entry_add_change(e, argv[5], eq + 1)) {
+			ldg_entry_free(e);
+			e = NULL;
+		}
+	} else if (argc == 8 && !strcmp(argv[3], "key-add")) {
+		if (ldg_vkey_load(argv[4], &vk, err))
+			return NULL;
+		ldg_vkey_format(&vk, text);
+		e = ldg_entry_new(LDG_KIND_KEY_ADD, "", argv[7]);
+		if (e && (ldg_entry_add_change(e, "role", argv[5]) ||
+			  ldg_entry_add_change(e, "scopes", argv[6]) ||
+			  ldg_entry_add_change(e, "vkey", text))) {
+			ldg_entry_free(e);
+			e = NULL;
+		}
+	}
+	return e;
+}
+
+int main(int argc, char **argv)
+{
+	uint8_t prev[LDG_HASH_BYTES], *bytes = NULL;
+	struct ldg_err err = { 0 };
+	struct ldg_signer *k = NULL;
+	struct ldg_store *s = NULL;
+	struct ldg_read *r = NULL;
+	struct ldg_entry *e;
+	struct ldg_authz az;
+	uint64_t head;
+	size_t len;
+	char *hex;
+
+	if (argc < 4) {
+		fprintf(stderr, "usage: ldg_forge DIR KEYFILE set TARGET "
+				"KEY=VALUE REASON\n"
+				"       ldg_forge DIR KEYFILE key-add PUBFILE "
+				"ROLE SCOPES REASON\n");
+		return 2;
+	}
+	if (ldg_crypto_init())
+		return die("libsodium", NULL);
+	e = build(argc, argv, &err);
+	if (!e)
+		return die("the entry", &err);
+	if (ldg_signer_load(argv[2], &k, &err))
+		return die(argv[2], &err);
+	if (ldg_store_open(argv[1], 0, &s, &err) ||
+	    ldg_read_begin(s, &r, &err))
+		return die(argv[1], &err);
+	if (ldg_head(r, &head, prev) || ldg_authz_load(r, &az, &err))
+		return die("the head", &err);
+	if (ldg_entry_seal(e, head, prev, ldg_store_origin(s), &az, k,
+			   &bytes, &len, &err))
+		return die("sealing", &err);
+	hex = malloc(2 * len + 1);
+	if (!hex)
+		return die("out of memory", NULL);
+	ldg_hex(bytes, len, hex);
+	printf("%s\n", hex);
+	free(hex);
+	free(bytes);
+	ldg_authz_free(&az);
+	ldg_entry_free(e);
+	ldg_read_end(r);
+	ldg_store_close(s);
+	ldg_signer_free(k);
+	return 0;
+}
