@@ -98,6 +98,10 @@ cat >"$T/table" <<'EOF'
 2|--post-rate x: expected 0|L serve --post-rate x
 2|--post-rate 2000000: expected 0|L serve --post-rate 2000000
 2|needs a value|L serve --post-rate
+2|--post-rate 5/day: expected 0|L serve --post-rate 5/day
+2|--post-rate 5/: expected 0|L serve --post-rate 5/
+2|--post-rate /h: expected 0|L serve --post-rate /h
+2|--post-rate 2000000/h: expected 0|L serve --post-rate 2000000/h
 # --- keys
 2|invalid key|L set staging/api a..b=v -m x
 2|invalid key|L set staging/api .a=v -m x
