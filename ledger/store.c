@@ -14,6 +14,8 @@
 
 #define MAP_START (8u << 20)
 #define MAP_READER ((size_t)1 << 40) /* readers never need to follow growth */
+/* where the address space is capped (ulimit -v; valgrind allows 32 GiB) */
+#define MAP_READER_CAPPED ((size_t)16 << 30)
 #define KEYBUF (LDG_TARGET_MAX + 1 + LDG_KEY_MAX + 1 + 8 + 8)
 
 const char *const ldg_db_names[DB_COUNT] = {
@@ -101,6 +103,21 @@ static int load_origin(struct ldg_store *s, MDB_txn *txn)
 	return 0;
 }
 
+/* Creates and opens s->env; on failure s->env is left for
+ * ldg_store_close() (LMDB: a failed open is closed, never retried). */
+static int env_open(struct ldg_store *s, const char *dir, unsigned envflags,
+		    size_t mapsize)
+{
+	int rc = mdb_env_create(&s->env);
+
+	if (rc)
+		return rc;
+	mdb_env_set_maxdbs(s->env, DB_COUNT + 2);
+	mdb_env_set_maxreaders(s->env, 256);
+	mdb_env_set_mapsize(s->env, mapsize);
+	return mdb_env_open(s->env, dir, envflags, 0644);
+}
+
 int ldg_store_open_ex(const char *dir, unsigned flags, unsigned mdb_flags,
 		      size_t mapsize, struct ldg_store **out,
 		      struct ldg_err *err)
@@ -131,17 +148,19 @@ int ldg_store_open_ex(const char *dir, unsigned flags, unsigned mdb_flags,
 	/* absolute, for ldg_store_settle()'s child after a chdir() */
 	if (!realpath(dir, s->dir))
 		snprintf(s->dir, sizeof(s->dir), "%s", dir);
-	rc = mdb_env_create(&s->env);
-	if (rc)
-		goto out_close;
-	mdb_env_set_maxdbs(s->env, DB_COUNT + 2);
-	mdb_env_set_maxreaders(s->env, 256);
 	if (flags & LDG_OPEN_RDONLY) {
 		envflags |= MDB_RDONLY | MDB_NOTLS;
 		mapsize = MAP_READER;
 	}
-	mdb_env_set_mapsize(s->env, mapsize ? mapsize : MAP_START);
-	rc = mdb_env_open(s->env, dir, envflags, 0644);
+	rc = env_open(s, dir, envflags, mapsize ? mapsize : MAP_START);
+	/* a capped address space refuses the reader's map (mmap: ENOMEM,
+	 * or EINVAL under valgrind): a smaller one still holds any ledger
+	 * of a sane size without following growth */
+	if ((rc == ENOMEM || rc == EINVAL) && mapsize == MAP_READER) {
+		mdb_env_close(s->env);
+		s->env = NULL;
+		rc = env_open(s, dir, envflags, MAP_READER_CAPPED);
+	}
 	if (rc)
 		goto out_close;
 	/* Free the reader slots of processes that died without closing
