@@ -51,7 +51,7 @@ cat >"$wrapper" <<EOF
 #!/bin/sh
 exec valgrind -q --error-exitcode=86 --leak-check=full \\
 	--show-leak-kinds=definite --errors-for-leak-kinds=definite \\
-	--track-origins=yes --log-file="$logs/vg.%p" "$build/cli/ledger" "\$@"
+	--log-file="$logs/vg.%p" "$build/cli/ledger" "\$@"
 EOF
 chmod +x "$wrapper"
 
