@@ -39,7 +39,9 @@ tests=("$@")
 tree "$build"
 reports=0
 if [ "${SANITIZE:-1}" != 0 ]; then
+	# emptied, not removed: the ASAN_OPTIONS log_path points into it
 	rm -rf "$asan/sanitizer-reports"
+	mkdir -p "$asan/sanitizer-reports"
 	tree "$asan" -Db_sanitize=address,undefined -Db_lundef=false \
 		-Dc_args=-fno-sanitize-recover=all
 	# every report, a daemon's or a background process's too
