@@ -62,6 +62,9 @@ export SCN_MATRIX_SEQS=${SCN_MATRIX_SEQS:-2}
 export SCN_OPS=${SCN_OPS:-40}
 
 export LEDGER=$wrapper
+# valgrind needs more address space than the ulimit -v step of cli_flow
+# leaves: that step is skipped
+export SCN_VALGRIND=1
 export TAMPER=$build/tests/tools/ldg_tamper
 export MKLEDGER=$build/tests/bench/mkledger
 export KILL_AFTER_META=$build/tests/tools/kill_after_meta.so

@@ -569,8 +569,9 @@ check "init used ~/.local/share/ledger" [ -f "$HOME/.local/share/ledger/data.mdb
 
 # A reader maps 1 TiB so that it never follows the map's growth; where
 # the address space is capped (ulimit -v, valgrind's 32 GiB) it falls
-# back to 16 GiB. Not under ASan, whose shadow memory needs far more.
-if [ -z "${ASAN_OPTIONS:-}" ]; then
+# back to 16 GiB. Not under ASan, whose shadow memory needs far more,
+# nor under valgrind (tests/valgrind.sh).
+if [ -z "${ASAN_OPTIONS:-}" ] && [ -z "${SCN_VALGRIND:-}" ]; then
 	step "readers in a capped address space (ulimit -v 24 GiB)"
 	run bash -c 'ulimit -v 25165824 && "$0" verify' "$LEDGER"
 	check "verify ran (exit $RC: $(cat "$ERR"))" [ "$RC" -eq 0 ]
