@@ -11,11 +11,13 @@
 
 #include "cli.h"
 #include "api.h"
+#include "rate.h"
 #include "serve.h"
 #include "util.h"
 
 static const char help[] =
-	"usage: ledger serve [--listen ADDR:PORT] [--read-only] [--post-rate N]\n"
+	"usage: ledger serve [--listen ADDR:PORT] [--read-only]\n"
+	"                    [--post-rate N[/s|/min|/h]]\n"
 	"                    [--max-streams N] [--max-streams-per-addr N]\n"
 	"                    [--allow-host NAME]...\n\n"
 	"Serve the ledger over HTTP: a web page (http://ADDR:PORT/), a JSON\n"
@@ -53,9 +55,11 @@ static const char help[] =
 	"                      (signature, key, scope, lock, head)\n"
 	"  --read-only         refuse POST (405); the server then never opens\n"
 	"                      the ledger for writing\n"
-	"  --post-rate N       POSTs a second from one client address, in\n"
-	"                      bursts of up to 2N (default 200; 0: no\n"
-	"                      limit); beyond it 429 with Retry-After\n"
+	"  --post-rate N[/s|/min|/h]\n"
+	"                      POSTs a second (or a minute, an hour) from\n"
+	"                      one client address, in bursts of up to 2N\n"
+	"                      (default 200/s; 0: no limit); beyond it 429\n"
+	"                      with Retry-After\n"
 	"  --max-streams N     event streams open at once (default 64, at\n"
 	"                      most 128: the other connections of 256 are\n"
 	"                      kept for ordinary requests); beyond it 503\n"
@@ -88,9 +92,8 @@ int cmd_serve(int argc, char **argv, struct cli_ctx *c)
 	struct ldg_store *s;
 	struct srv_writer *writer = NULL;
 	char dir[PATH_MAX], cp_path[PATH_MAX + 32];
-	struct srv_opts so = { 0 };
+	struct srv_opts so = { .post_rate = SRV_POST_RATE };
 	bool read_only = false;
-	uint64_t post_rate = SRV_POST_RATE;
 	uint64_t max_streams = SRV_STREAMS_MAX;
 	uint64_t max_streams_addr = SRV_STREAMS_PER_IP;
 	struct srv *sv;
@@ -112,13 +115,12 @@ int cmd_serve(int argc, char **argv, struct cli_ctx *c)
 		} else if (opt == 'r') {
 			read_only = true;
 		} else if (opt == 'p') {
-			if (!strcmp(optarg, "0"))
-				post_rate = 0;
-			else if (ldg_parse_seq(optarg, &post_rate) ||
-				 post_rate > 1000000)
+			if (srv_rate_parse(optarg, &so.post_rate,
+					   &so.post_period_s))
 				return cli_usage(c, "--post-rate %s: expected 0 "
 						 "(no limit) to 1000000 POSTs "
-						 "a second", optarg);
+						 "a second, or N/min or N/h",
+						 optarg);
 		} else if (opt == 'w') {
 			/* internal: the server runs itself again as its
 			 * writer process (serve/writer.h) */
@@ -183,7 +185,6 @@ int cmd_serve(int argc, char **argv, struct cli_ctx *c)
 	sigaddset(&set, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	so.post_rate = (unsigned)post_rate;
 	so.allow_hosts = allow;
 	so.n_allow_hosts = n_allow;
 	so.max_streams = (unsigned)max_streams;

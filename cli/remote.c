@@ -534,12 +534,15 @@ void cli_copy_close(struct cli_copy *cp)
 }
 
 /* Exponential backoff with full jitter (a random wait up to 4 ms,
- * doubling per try, capped at 1 s): the writers that keep losing spread
- * out, so the contention thins instead of repeating in lockstep. */
+ * doubling per try, capped at 8 s): the writers that keep losing spread
+ * out, so the contention thins instead of repeating in lockstep. The cap
+ * is well past a try's length on a slow machine: capped at 1 s, 16
+ * writers on a loaded 2-core machine (each try taking longer) left one
+ * losing 30 tries in a row. */
 static void backoff(int attempt)
 {
-	long cap = 4L << (attempt < 8 ? attempt : 8);
-	long ms = 1 + rand() % (cap < 1000 ? cap : 1000);
+	long cap = 4L << (attempt < 11 ? attempt : 11);
+	long ms = 1 + rand() % cap;
 	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
 
 	nanosleep(&ts, NULL);

@@ -15,6 +15,8 @@
 
 #define MAP_START (8u << 20)
 #define MAP_READER ((size_t)1 << 40) /* readers never need to follow growth */
+/* where the address space is capped (ulimit -v; valgrind allows 32 GiB) */
+#define MAP_READER_CAPPED ((size_t)16 << 30)
 #define KEYBUF (LDG_TARGET_MAX + 1 + LDG_KEY_MAX + 1 + 8 + 8)
 
 const char *const ldg_db_names[DB_COUNT] = {
@@ -208,6 +210,11 @@ int ldg_store_open_ex(const char *dir, unsigned flags, unsigned mdb_flags,
 	}
 	s->envflags = envflags;
 	rc = env_open(dir, envflags, mapsize ? mapsize : MAP_START, &s->env);
+	/* a capped address space refuses the reader's map (mmap: ENOMEM,
+	 * or EINVAL under valgrind): a smaller one still holds any ledger
+	 * of a sane size without following growth */
+	if ((rc == ENOMEM || rc == EINVAL) && mapsize == MAP_READER)
+		rc = env_open(dir, envflags, MAP_READER_CAPPED, &s->env);
 	if (rc == -ENOSPC) {
 		ldg_store_close(s);
 		return ldg_err_set(err, rc,

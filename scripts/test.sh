@@ -1,33 +1,78 @@
 #!/usr/bin/env bash
 # The whole test suite: installs what is missing, builds with warnings as
-# errors, runs every meson test, and ends with "N passed, N failed".
+# errors, and runs every meson test twice: in build/ (the build as
+# shipped, with the libFuzzer harnesses) and in build-asan/ (the same code
+# with AddressSanitizer, LeakSanitizer and UBSan, -fno-sanitize-recover:
+# any report fails the test that ran the command, and the run; the
+# 'sanitize' setup in tests/meson.build). Ends with one line "N passed,
+# N failed, N skipped" over both trees (any sanitizer report adds one
+# failure, as a daemon's may fail no test).
+#
+#   scripts/test.sh                 both trees
+#   scripts/test.sh web_api         only these tests, in both trees
+#   SANITIZE=0 scripts/test.sh      build/ only (a quick local run)
+#   BUILD_DIR=b ASAN_BUILD_DIR=b-asan scripts/test.sh   other directories
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/deps.sh
 build=${BUILD_DIR:-build}
-if [ ! -f "$build/build.ninja" ]; then
-	meson setup "$build" -Dwerror=true >/dev/null
-fi
-ninja -C "$build"
-
+asan=${ASAN_BUILD_DIR:-build-asan}
+logs=()
 status=0
-meson test -C "$build" --print-errorlogs "$@" || status=$?
 
-python3 - "$build/meson-logs/testlog.json" <<'PY'
+# tree DIR [MESON SETUP ARGS]: set up (once), build, run the tests
+tree() {
+	local dir=$1 t0=$SECONDS t1
+	shift
+	if [ ! -f "$dir/build.ninja" ]; then
+		meson setup "$dir" -Dwerror=true "$@" >/dev/null
+	fi
+	ninja -C "$dir"
+	t1=$SECONDS
+	meson test -C "$dir" --print-errorlogs "${tests[@]}" || status=1
+	logs+=("$dir/meson-logs/testlog.json")
+	echo "test.sh: $dir: build $((t1 - t0)) s, tests $((SECONDS - t1)) s"
+}
+
+tests=("$@")
+tree "$build"
+reports=0
+if [ "${SANITIZE:-1}" != 0 ]; then
+	# emptied, not removed: the ASAN_OPTIONS log_path points into it
+	rm -rf "$asan/sanitizer-reports"
+	mkdir -p "$asan/sanitizer-reports"
+	tree "$asan" -Db_sanitize=address,undefined -Db_lundef=false \
+		-Dc_args=-fno-sanitize-recover=all
+	# every report, a daemon's or a background process's too
+	for f in "$asan"/sanitizer-reports/*; do
+		[ -s "$f" ] || continue
+		reports=$((reports + 1))
+		echo "--- sanitizer report $f:"
+		head -40 "$f"
+	done
+	if [ $reports -gt 0 ]; then
+		echo "test.sh: $reports sanitizer report(s) in $asan/sanitizer-reports/"
+		status=1
+	fi
+fi
+
+python3 - "$reports" "${logs[@]}" <<'PY'
 import json, sys
-counts = {"passed": 0, "failed": 0, "skipped": 0}
-for line in open(sys.argv[1]):
-    line = line.strip()
-    if not line:
-        continue
-    result = json.loads(line).get("result")
-    if result in ("OK", "EXPECTEDFAIL"):
-        counts["passed"] += 1
-    elif result == "SKIP":
-        counts["skipped"] += 1
-    else:
-        counts["failed"] += 1
+# a sanitizer report outside any failed test (a daemon's) counts as one
+counts = {"passed": 0, "failed": min(int(sys.argv[1]), 1), "skipped": 0}
+for path in sys.argv[2:]:
+    for line in open(path):
+        line = line.strip()
+        if not line:
+            continue
+        result = json.loads(line).get("result")
+        if result in ("OK", "EXPECTEDFAIL"):
+            counts["passed"] += 1
+        elif result == "SKIP":
+            counts["skipped"] += 1
+        else:
+            counts["failed"] += 1
 print("%d passed, %d failed, %d skipped" % (counts["passed"], counts["failed"], counts["skipped"]))
 PY
 exit $status

@@ -1,3 +1,4 @@
+#include <errno.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -5,6 +6,7 @@
 #include <string.h>
 
 #include "rate.h"
+#include "util.h"
 
 struct bucket {
 	struct sockaddr_storage addr;
@@ -12,20 +14,59 @@ struct bucket {
 	struct timespec last;
 };
 
+static const struct {
+	const char *unit, *word;
+	unsigned seconds;
+} periods[] = {
+	{ "s", "a second", 1 },
+	{ "min", "a minute", 60 },
+	{ "h", "an hour", 3600 },
+};
+
 struct srv_rate {
-	unsigned per_sec;
+	unsigned count, period_s; /* count POSTs every period_s seconds */
+	double per_sec; /* n / period_s: the refill */
 	pthread_mutex_t lock;
 	size_t n;
 	struct bucket b[SRV_RATE_ADDRS];
 };
 
-struct srv_rate *srv_rate_new(unsigned per_sec)
+int srv_rate_parse(const char *s, unsigned *n, unsigned *period_s)
+{
+	const char *slash = strchr(s, '/');
+	char num[24];
+	size_t len = slash ? (size_t)(slash - s) : strlen(s);
+	uint64_t v;
+	size_t i;
+
+	if (len >= sizeof(num))
+		return -EINVAL;
+	memcpy(num, s, len);
+	num[len] = 0;
+	/* ldg_parse_seq() refuses 0, which means no limit here */
+	if (!strcmp(num, "0"))
+		v = 0;
+	else if (ldg_parse_seq(num, &v) || v > SRV_RATE_MAX)
+		return -EINVAL;
+	for (i = 0; slash && i < sizeof(periods) / sizeof(periods[0]); i++)
+		if (!strcmp(slash + 1, periods[i].unit))
+			break;
+	if (slash && i == sizeof(periods) / sizeof(periods[0]))
+		return -EINVAL;
+	*n = (unsigned)v;
+	*period_s = slash ? periods[i].seconds : 1;
+	return 0;
+}
+
+struct srv_rate *srv_rate_new(unsigned n, unsigned period_s)
 {
 	struct srv_rate *r = calloc(1, sizeof(*r));
 
 	if (!r)
 		return NULL;
-	r->per_sec = per_sec;
+	r->count = n;
+	r->period_s = period_s ? period_s : 1;
+	r->per_sec = (double)n / r->period_s;
 	pthread_mutex_init(&r->lock, NULL);
 	return r;
 }
@@ -38,9 +79,17 @@ void srv_rate_free(struct srv_rate *r)
 	free(r);
 }
 
-unsigned srv_rate_per_sec(const struct srv_rate *r)
+unsigned srv_rate_n(const struct srv_rate *r)
 {
-	return r->per_sec;
+	return r->count;
+}
+
+const char *srv_rate_period(const struct srv_rate *r)
+{
+	for (size_t i = 0; i < sizeof(periods) / sizeof(periods[0]); i++)
+		if (periods[i].seconds == r->period_s)
+			return periods[i].word;
+	return "a second";
 }
 
 static bool same_host(const struct sockaddr_storage *a,
@@ -67,12 +116,13 @@ static bool earlier(const struct timespec *a, const struct timespec *b)
 unsigned srv_rate_take(struct srv_rate *r, const struct sockaddr *sa,
 		       const struct timespec *now)
 {
-	double burst = 2.0 * r->per_sec, wait = 0, elapsed;
+	double burst = 2.0 * r->count, wait = 0, elapsed;
+	unsigned w;
 	struct bucket *b = NULL, *oldest = NULL;
 	size_t alen = sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
 						: sizeof(struct sockaddr_in);
 
-	if (!r->per_sec)
+	if (!r->count)
 		return 0;
 	pthread_mutex_lock(&r->lock);
 	for (size_t i = 0; i < r->n && !b; i++) {
@@ -99,7 +149,9 @@ unsigned srv_rate_take(struct srv_rate *r, const struct sockaddr *sa,
 	if (b->tokens >= 1)
 		b->tokens -= 1;
 	else
-		wait = (1 - b->tokens) / r->per_sec;
+		wait = (1 - b->tokens) * r->period_s / r->count;
 	pthread_mutex_unlock(&r->lock);
-	return wait > 0 ? (unsigned)wait + 1 : 0;
+	/* whole seconds, rounded up: time enough for the missing token */
+	w = (unsigned)wait;
+	return w < wait ? w + 1 : w;
 }

@@ -297,8 +297,8 @@ static bool post_ok(struct srv *sv, struct MHD_Connection *conn,
 		srv_reply_error(
 		    rp, MHD_HTTP_TOO_MANY_REQUESTS,
 		    "too many requests from your address: at most %u "
-		    "POSTs a second; retry after %u s",
-		    srv_rate_per_sec(sv->rate), wait);
+		    "POSTs %s; retry after %u s",
+		    srv_rate_n(sv->rate), srv_rate_period(sv->rate), wait);
 		return false;
 	}
 	u->id = path.id;
@@ -683,7 +683,7 @@ int srv_start(struct ldg_store *s, struct srv_writer *writer,
 		rc = ldg_err_set(err, -ENOMEM, "out of memory");
 		goto out_free;
 	}
-	sv->rate = srv_rate_new(o->post_rate);
+	sv->rate = srv_rate_new(o->post_rate, o->post_period_s);
 	if (!sv->rate) {
 		rc = ldg_err_set(err, -ENOMEM, "out of memory");
 		goto out_free;

@@ -68,7 +68,9 @@
 struct srv;
 
 struct srv_opts {
-	unsigned post_rate; /* POSTs a second per client address; 0: none */
+	/* POSTs per client address every post_period_s seconds (0 counts
+	 * as 1: a second); post_rate 0: no limit */
+	unsigned post_rate, post_period_s;
 	/* where published checkpoints are kept (NULL: none are taken) */
 	const char *checkpoint_path;
 	/* event streams at once, in all (up to SRV_STREAMS_CAP) and from
@@ -80,8 +82,8 @@ struct srv_opts {
 	size_t n_allow_hosts;
 };
 
-/* Starts serving s on addr. o->post_rate: POSTs a second from one client
- * address (bursts of twice that), 0 for no limit. o->checkpoint_path:
+/* Starts serving s on addr. o->post_rate: POSTs from one client address
+ * every o->post_period_s seconds (bursts of twice that), 0 for no limit. o->checkpoint_path:
  * the file that keeps the newest checkpoint POSTed (and checked with
  * ldg_checkpoint_check()), read at start when it exists. 0, or
  * -EADDRINUSE and friends with the reason in err. Caller stops it with

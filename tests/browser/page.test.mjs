@@ -35,7 +35,7 @@ const HEAD0 = Number(env('HEAD0'));
 const LEDGER = env('LEDGER');
 const SHOTS = env('SHOTS');
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
-const T = 20000; // ms for anything the page should show
+const T = 60000; // ms for anything the page should show (wide: a slow machine)
 
 let passed = 0;
 let step = '';

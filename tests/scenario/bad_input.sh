@@ -122,6 +122,10 @@ cat >"$T/table" <<'EOF'
 2|--allow-host evil.example:80: expected a host name|L serve --allow-host evil.example:80
 2|--allow-host : expected a host name|L serve --allow-host ""
 2|--writer-fd is internal|L serve --writer-fd 7
+2|--post-rate 5/day: expected 0|L serve --post-rate 5/day
+2|--post-rate 5/: expected 0|L serve --post-rate 5/
+2|--post-rate /h: expected 0|L serve --post-rate /h
+2|--post-rate 2000000/h: expected 0|L serve --post-rate 2000000/h
 # --- keys
 2|invalid key|L set staging/api a..b=v -m x
 2|invalid key|L set staging/api .a=v -m x

@@ -567,4 +567,17 @@ expect_out_match '^ok: 1 entries, head 1 '
 expect_rc 0 env -u LEDGER_DIR -u XDG_DATA_HOME "$LEDGER" init --origin example.com/home
 check "init used ~/.local/share/ledger" [ -f "$HOME/.local/share/ledger/data.mdb" ]
 
+# A reader maps 1 TiB so that it never follows the map's growth; where
+# the address space is capped (ulimit -v, valgrind's 32 GiB) it falls
+# back to 16 GiB. Not under ASan, whose shadow memory needs far more,
+# nor under valgrind (tests/valgrind.sh).
+if [ -z "${ASAN_OPTIONS:-}" ] && [ -z "${SCN_VALGRIND:-}" ]; then
+	step "readers in a capped address space (ulimit -v 24 GiB)"
+	run bash -c 'ulimit -v 25165824 && "$0" verify' "$LEDGER"
+	check "verify ran (exit $RC: $(cat "$ERR"))" [ "$RC" -eq 0 ]
+	expect_out_match '^ok: [0-9]+ entries, head '
+	run bash -c 'ulimit -v 25165824 && "$0" log' "$LEDGER"
+	check "log ran (exit $RC: $(cat "$ERR"))" [ "$RC" -eq 0 ]
+fi
+
 finish

@@ -70,7 +70,7 @@ one_round() {
 	pid=$!
 	# the loop must lead its own group before the timer starts, or the
 	# group kill below could miss it
-	for _ in $(seq 200); do
+	for _ in $(seq 20000); do
 		read -r -a st <"/proc/$pid/stat" 2>/dev/null || break
 		[ "${st[4]}" = "$pid" ] && break
 		sleep 0.001
@@ -83,10 +83,7 @@ one_round() {
 	# wait for the set in flight too (not our child: the loop's): a
 	# kill lands between syscalls, so a commit whose last write was
 	# under way still completes, and must before the checks look
-	for _ in $(seq 1000); do
-		ps -o stat= --sid "$pid" | grep -qv '^Z' || break
-		sleep 0.005
-	done
+	wait_for eval '! ps -o stat= --sid "$pid" | grep -qv "^Z"'
 	ps -o stat= --sid "$pid" | grep -qv '^Z' &&
 		fail "round $r: the killed set is still running"
 	KILLED=$((KILLED + 1))
@@ -162,10 +159,7 @@ if [ -n "$CAN_MOUNT" ]; then
 	log_pairs 1 >"$T/head"
 	want=$(cat "$T/head")
 	check "the newest entry is seq $N" [ "${want%% *}" = "$N" ]
-	for _ in $(seq 30); do
-		[ "$(cat "$M/HEAD" 2>/dev/null)" = "$want" ] && break
-		sleep 0.1
-	done
+	wait_for eval '[ "$(cat "$M/HEAD" 2>/dev/null)" = "$want" ]'
 	run cat "$M/HEAD"
 	expect_out "$want"
 	fusermount3 -u "$M" || fail "fusermount3 -u $M"
@@ -230,10 +224,7 @@ killed_readers() {
 	expect_out_match '^3001 [0-9a-f]{64}$'
 	expect_rc 0 ledger verify --threads 2
 	expect_out_match '^ok: 3001 entries, head 3001 '
-	for _ in $(seq 30); do
-		[ "$(cut -d' ' -f1 "$T/mnt2/HEAD" 2>/dev/null)" = 3001 ] && break
-		sleep 0.1
-	done
+	wait_for eval '[ "$(cut -d" " -f1 "$T/mnt2/HEAD" 2>/dev/null)" = 3001 ]'
 	expect_rc 0 cat "$T/mnt2/HEAD"
 	expect_out_match '^3001 '
 	fusermount3 -u "$T/mnt2" || fail "fusermount3 -u"
@@ -256,7 +247,7 @@ KILLS_MID=${SCN_KILLS_MID:-3}
 # $OUT and $ERR; returns its exit status (137 when killed). A second
 # shell reports the kill, to /dev/null rather than the test's log.
 kill_mid_commit() {
-	LDG_KILL_AFTER_META=1 LD_PRELOAD=$KILL_AFTER_META \
+	LDG_KILL_AFTER_META=1 LD_PRELOAD=$PRELOAD_KILL_AFTER_META \
 		bash -c '"$2" "${@:3}" >"$0" 2>"$1"' "$OUT" "$ERR" "$LEDGER" \
 		"$@" 2>/dev/null
 }
@@ -292,10 +283,7 @@ killed_mid_commit() {
 		n=$(head_seq)
 		kill_mid_commit set staging/api image.tag=mid-mounted \
 			-m "killed, mounted"
-		for _ in $(seq 30); do
-			[ "$(cut -d' ' -f1 "$T/mnt3/HEAD" 2>/dev/null)" = $((n + 1)) ] && break
-			sleep 0.1
-		done
+		wait_for eval '[ "$(cut -d" " -f1 "$T/mnt3/HEAD" 2>/dev/null)" = $((n + 1)) ]'
 		expect_rc 0 cat "$T/mnt3/HEAD"
 		expect_out_match "^$((n + 1)) [0-9a-f]{64}\$"
 		expect_rc 0 cat "$T/mnt3/clusters/staging/api/image.tag"

@@ -59,6 +59,10 @@ export TMPDIR=$T/tmp
 mkdir -p "$HOME" "$XDG_CONFIG_HOME" "$TMPDIR"
 KEYS=$XDG_CONFIG_HOME/ledger/keys
 
+# LD_PRELOAD for kill_after_meta.so: in a gcc ASan build the sanitizer
+# runtime must be the first library, so it is preloaded ahead of it
+PRELOAD_KILL_AFTER_META=${SCN_ASAN_RUNTIME:+$SCN_ASAN_RUNTIME }${KILL_AFTER_META:-}
+
 # ---- reporting ----
 
 step() {
@@ -130,6 +134,21 @@ finish() {
 need() {
 	for t in "$@"; do
 		command -v "$t" >/dev/null 2>&1 || skip "$t not installed"
+	done
+}
+
+# ---- waiting ----
+
+# wait_for CMD...: runs CMD every 0.05 s until it succeeds; returns 1 if
+# it still fails after SCN_WAIT seconds (default 30). Tests assert that
+# a thing happens, never how soon: a wait must hold on a machine ten
+# times slower than a loaded CI machine, and a prompt answer ends it at
+# once. Print a latency if it is of interest; do not check it.
+wait_for() {
+	local end=$((SECONDS + ${SCN_WAIT:-30}))
+	until "$@"; do
+		[ "$SECONDS" -lt "$end" ] || return 1
+		sleep 0.05
 	done
 }
 
@@ -425,14 +444,11 @@ unmount_all() {
 }
 
 # mount_at DIR [ARGS]: `ledger mount DIR ARGS` (daemon mode), then waits
-# up to 5 s for DIR to be a mount point.
+# (wait_for) for DIR to be a mount point.
 mount_at() {
 	mkdir -p "$1"
 	expect_rc 0 ledger mount "$@"
-	for _ in $(seq 50); do
-		mountpoint -q "$1" && return 0
-		sleep 0.1
-	done
+	wait_for mountpoint -q "$1" && return 0
 	fail "$1 did not become a mount point"
 }
 

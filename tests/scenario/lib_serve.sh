@@ -3,7 +3,7 @@
 #
 #   start_server [ARGS]     `ledger serve --listen 127.0.0.1:0 ARGS` in the
 #                           background, waits for "listening on"; sets BASE
-#   stop_server SIGNAL      it exits 0 within two seconds
+#   stop_server SIGNAL      it exits 0 (wait_for: within 30 s)
 #   http STATUS PATH [CURL ARGS]   the body in $OUT, headers in $T/.hdr
 #   header NAME             a header of the last answer
 #   expect_error STATUS PATH ERE [CURL ARGS]   {"error": ...} matching ERE
@@ -45,15 +45,12 @@ start_server() {
 	ok
 }
 
-# stop_server SIGNAL: the server exits 0 within two seconds.
+# stop_server SIGNAL: the server exits 0 (within wait_for's 30 s).
 stop_server() {
 	local rc
 	kill "-$1" "$SERVER_PID"
-	for _ in $(seq 40); do
-		kill -0 "$SERVER_PID" 2>/dev/null || break
-		sleep 0.05
-	done
-	kill -0 "$SERVER_PID" 2>/dev/null && fail "serve still runs 2 s after SIG$1"
+	wait_for eval '! kill -0 "$SERVER_PID" 2>/dev/null' ||
+		fail "serve still runs ${SCN_WAIT:-30} s after SIG$1"
 	wait "$SERVER_PID"
 	rc=$?
 	SERVER_PID=

@@ -72,10 +72,7 @@ for i in 1 2 3; do
 		--key "$T/keys/deployer.key"
 done
 want=$(head_seq)
-for _ in $(seq 100); do
-	[ "$("$LEDGER" --ledger "$M" log -n 1 --json 2>/dev/null | grep -c "\"seq\": $want,")" = 1 ] && break
-	sleep 0.1
-done
+wait_for eval '[ "$("$LEDGER" --ledger "$M" log -n 1 --json 2>/dev/null | grep -c "\"seq\": $want,")" = 1 ]'
 kill -TERM "$FOLLOWER"
 wait "$FOLLOWER"
 RC=$?
@@ -166,7 +163,7 @@ expect_one_line_error 'cannot reach http://127\.0\.0\.1:1/api/v1/head'
 mkdir -p "$T/www"
 python3 -m http.server --bind 127.0.0.1 0 --directory "$T/www" >"$T/py.out" 2>&1 &
 PY=$!
-for _ in $(seq 100); do
+for _ in $(seq 600); do
 	PORT=$(sed -n 's/.*port \([0-9]*\).*/\1/p' "$T/py.out" | head -1)
 	[ -n "$PORT" ] && break
 	sleep 0.05

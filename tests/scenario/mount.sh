@@ -113,18 +113,13 @@ writes_refused() {
 }
 
 live_updates() {
-	step "a set appears under clusters/ and HEAD within a second"
-	local start now
+	step "a set appears under clusters/ and HEAD"
+	local start
 	ledger set staging/web image.tag=v2 -m "web v2" >/dev/null
 	start=$(date +%s%N)
-	while :; do
-		[ "$(cat "$M/clusters/staging/web/image.tag")" = v2 ] &&
-			[ "$(cut -d' ' -f1 "$M/HEAD")" = 8 ] && break
-		now=$(date +%s%N)
-		[ $(((now - start) / 1000000)) -lt 1500 ] ||
-			fail "the new value was not visible after 1.5 s"
-		sleep 0.05
-	done
+	wait_for eval '[ "$(cat "$M/clusters/staging/web/image.tag")" = v2 ] &&
+		[ "$(cut -d" " -f1 "$M/HEAD")" = 8 ]' ||
+		fail "the new value was not visible after ${SCN_WAIT:-30} s"
 	ok
 	echo "visible after $((($(date +%s%N) - start) / 1000000)) ms"
 	ledger set staging/new image.tag=n1 -m "a new release" >/dev/null
@@ -216,10 +211,7 @@ foreground_stop() {
 	mkdir -p "$m"
 	"$LEDGER" mount -f "$m" &
 	pid=$!
-	for _ in $(seq 50); do
-		mountpoint -q "$m" && break
-		sleep 0.1
-	done
+	wait_for mountpoint -q "$m"
 	check "foreground mount is up" mountpoint -q "$m"
 	check "it serves files" test -s "$m/HEAD"
 	kill -TERM "$pid"
@@ -234,20 +226,25 @@ big_listing() {
 	step "listing 100,000 entries streams in little memory"
 	[ -n "${MKLEDGER:-}" ] || skip "MKLEDGER not set"
 	local big=$T/big m=$T/bigmnt pid rss n
-	run "$MKLEDGER" "$big" 100000 20
+	# the sanitizer tree builds a smaller one (SCN_MOUNT_BIG): there
+	# mkledger signs ten times slower, and the memory is not checked
+	local count=${SCN_MOUNT_BIG:-100000}
+	run "$MKLEDGER" "$big" "$count" 20
 	[ "$RC" -eq 0 ] || fail "mkledger failed"
 	mkdir -p "$m"
 	expect_rc 0 ledger --ledger "$big" mount "$m"
 	pid=$(pgrep -n -f "ledger --ledger $big mount $m")
 	n=$(ls "$m/entries" | wc -l)
-	check "entries/ lists 200000 names (got $n)" [ "$n" -eq 200000 ]
+	check "entries/ lists $((2 * count)) names (got $n)" [ "$n" -eq $((2 * count)) ]
 	n=$(ls "$m/at" | wc -l)
-	check "at/ lists 100000 names (got $n)" [ "$n" -eq 100000 ]
-	run cat "$m/entries/100000"
-	expect_out_match '^seq: +100000$'
+	check "at/ lists $count names (got $n)" [ "$n" -eq "$count" ]
+	run cat "$m/entries/$count"
+	expect_out_match "^seq: +$count\$"
 	rss=$(awk '/VmHWM/ { print $2 }' "/proc/$pid/status")
 	echo "daemon peak RSS while listing: $((rss / 1024)) MiB"
-	check "daemon peak RSS ${rss} kB < 64 MiB" [ "$rss" -lt 65536 ]
+	# ASan's shadow memory and quarantine are not the daemon's
+	[ -n "${ASAN_OPTIONS:-}" ] ||
+		check "daemon peak RSS ${rss} kB < 64 MiB" [ "$rss" -lt 65536 ]
 	umount_at "$m"
 }
 

@@ -106,10 +106,7 @@ mounted_load() {
 	step "mount"
 	mkdir -p "$M"
 	expect_rc 0 ledger mount "$M"
-	for _ in $(seq 50); do
-		mountpoint -q "$M" && break
-		sleep 0.1
-	done
+	wait_for mountpoint -q "$M"
 	mountpoint -q "$M" || fail "$M did not become a mount point"
 	ok
 	run cat "$M/HEAD"
@@ -178,10 +175,7 @@ mounted_load() {
 	step "the mount shows the final head, then unmounts"
 	local total=$((TOTAL1 + WRITERS * PER)) want
 	want=$(tail -n 1 "$T/logged")
-	for _ in $(seq 30); do
-		[ "$(cat "$M/HEAD")" = "$want" ] && break
-		sleep 0.1
-	done
+	wait_for eval '[ "$(cat "$M/HEAD")" = "$want" ]'
 	run cat "$M/HEAD"
 	expect_out "$want"
 	for ((i = 0; i < WRITERS; i++)); do

@@ -1,6 +1,7 @@
 /* Unit tests for serve/rate.c: the POST token buckets of `ledger serve`,
  * driven by a fake clock. */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -47,7 +48,7 @@ static unsigned take(struct srv_rate *r, const struct sockaddr_storage *ss,
 
 static void test_a_burst_of_twice_the_rate_then_wait(void **state)
 {
-	struct srv_rate *r = srv_rate_new(5);
+	struct srv_rate *r = srv_rate_new(5, 1);
 	struct sockaddr_storage a = v4("10.0.0.1", 1000);
 	(void)state;
 	assert_non_null(r);
@@ -62,7 +63,7 @@ static void test_a_burst_of_twice_the_rate_then_wait(void **state)
 
 static void test_refill_is_capped_at_the_burst(void **state)
 {
-	struct srv_rate *r = srv_rate_new(2);
+	struct srv_rate *r = srv_rate_new(2, 1);
 	struct sockaddr_storage a = v4("10.0.0.1", 1);
 	(void)state;
 	for (int i = 0; i < 4; i++)
@@ -77,7 +78,7 @@ static void test_refill_is_capped_at_the_burst(void **state)
 
 static void test_the_wait_covers_the_missing_token(void **state)
 {
-	struct srv_rate *r = srv_rate_new(1);
+	struct srv_rate *r = srv_rate_new(1, 1);
 	struct sockaddr_storage a = v4("10.0.0.1", 1);
 	unsigned w = 0;
 	(void)state;
@@ -95,7 +96,7 @@ static void test_the_wait_covers_the_missing_token(void **state)
 
 static void test_addresses_have_their_own_buckets(void **state)
 {
-	struct srv_rate *r = srv_rate_new(1);
+	struct srv_rate *r = srv_rate_new(1, 1);
 	struct sockaddr_storage a = v4("10.0.0.1", 1),
 				a_other_port = v4("10.0.0.1", 2),
 				b = v4("10.0.0.2", 1), c = v6("::1"),
@@ -114,7 +115,7 @@ static void test_addresses_have_their_own_buckets(void **state)
 
 static void test_a_full_table_recycles_the_idlest(void **state)
 {
-	struct srv_rate *r = srv_rate_new(1);
+	struct srv_rate *r = srv_rate_new(1, 1);
 	struct sockaddr_storage first = v4("10.1.0.0", 1), busy;
 	char ip[32];
 	(void)state;
@@ -140,14 +141,66 @@ static void test_a_full_table_recycles_the_idlest(void **state)
 
 static void test_rate_zero_never_limits(void **state)
 {
-	struct srv_rate *r = srv_rate_new(0);
+	struct srv_rate *r = srv_rate_new(0, 1);
 	struct sockaddr_storage a = v4("10.0.0.1", 1);
 	(void)state;
 	for (int i = 0; i < 100000; i++)
 		assert_int_equal(take(r, &a, 0.0), 0);
-	assert_int_equal(srv_rate_per_sec(r), 0);
+	assert_int_equal(srv_rate_n(r), 0);
 	srv_rate_free(r);
 	srv_rate_free(NULL);
+}
+
+static void test_a_rate_an_hour(void **state)
+{
+	struct srv_rate *r = srv_rate_new(2, 3600);
+	struct sockaddr_storage a = v4("10.0.0.1", 1);
+	unsigned w;
+	(void)state;
+	assert_int_equal(srv_rate_n(r), 2);
+	assert_string_equal(srv_rate_period(r), "an hour");
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(take(r, &a, 0.0), 0);
+	/* half an hour for the next token, even a minute later */
+	assert_int_equal(take(r, &a, 0.0), 1800);
+	w = take(r, &a, 60.0);
+	assert_true(w >= 1740 && w <= 1741);
+	assert_int_equal(take(r, &a, 1800.0), 0);
+	assert_int_not_equal(take(r, &a, 1800.0), 0);
+	srv_rate_free(r);
+}
+
+static void test_parse(void **state)
+{
+	unsigned n = 9, p = 9;
+	(void)state;
+	assert_int_equal(srv_rate_parse("200", &n, &p), 0);
+	assert_int_equal(n, 200);
+	assert_int_equal(p, 1);
+	assert_int_equal(srv_rate_parse("0", &n, &p), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(srv_rate_parse("5/s", &n, &p), 0);
+	assert_int_equal(p, 1);
+	assert_int_equal(srv_rate_parse("30/min", &n, &p), 0);
+	assert_int_equal(n, 30);
+	assert_int_equal(p, 60);
+	assert_int_equal(srv_rate_parse("1000000/h", &n, &p), 0);
+	assert_int_equal(n, 1000000);
+	assert_int_equal(p, 3600);
+	n = p = 9;
+	assert_int_equal(srv_rate_parse("1000001", &n, &p), -EINVAL);
+	assert_int_equal(srv_rate_parse("x", &n, &p), -EINVAL);
+	assert_int_equal(srv_rate_parse("", &n, &p), -EINVAL);
+	assert_int_equal(srv_rate_parse("-1", &n, &p), -EINVAL);
+	assert_int_equal(srv_rate_parse("5/", &n, &p), -EINVAL);
+	assert_int_equal(srv_rate_parse("5/day", &n, &p), -EINVAL);
+	assert_int_equal(srv_rate_parse("5/s/s", &n, &p), -EINVAL);
+	assert_int_equal(srv_rate_parse("/h", &n, &p), -EINVAL);
+	assert_int_equal(srv_rate_parse("12345678901234567890123456/h", &n, &p),
+			 -EINVAL);
+	/* refusals leave the outputs alone */
+	assert_int_equal(n, 9);
+	assert_int_equal(p, 9);
 }
 
 int main(void)
@@ -159,6 +212,8 @@ int main(void)
 		cmocka_unit_test(test_addresses_have_their_own_buckets),
 		cmocka_unit_test(test_a_full_table_recycles_the_idlest),
 		cmocka_unit_test(test_rate_zero_never_limits),
+		cmocka_unit_test(test_a_rate_an_hour),
+		cmocka_unit_test(test_parse),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
