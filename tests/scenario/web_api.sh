@@ -401,7 +401,7 @@ expect_rc 0 ledger --remote "$BASE" rollback staging --to "$R1" -m "again"
 check "again: nothing to restore" [ -z "$(grep 'rolled back' "$ERR")" ]
 assert_unchanged remote_after
 expect_rc 2 ledger --remote "$BASE" rollback nowhere --to "$R1" -m "x"
-expect_one_line_error 'no targets'
+expect_one_line_error 'cluster nowhere has no entries'
 stop_server TERM
 
 step "checkpoints: signed by a keyring key elsewhere, kept here"
