@@ -500,8 +500,11 @@ int cli_copy_sync(struct cli_copy *cp, uint64_t head,
 			rc = ldg_append_copied(cp->s, bufs, lens, n, &res, err);
 			if (rc)
 				ldg_err_prefix(err, "from %s", cp->base);
-			if (cli_refused(rc))
-				rc = err->code = -EPERM;
+			if (cli_refused(rc)) {
+				rc = -EPERM;
+				if (err)
+					err->code = rc;
+			}
 		}
 		if (!rc) {
 			cp->head = res.v[res.n - 1].seq;

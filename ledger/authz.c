@@ -144,42 +144,44 @@ int ldg_authz_apply(struct ldg_authz *a, const struct ldg_entry *e)
 	return rc;
 }
 
-static void pack_str(msgpack_packer *pk, const char *s)
+static int pack_str(msgpack_packer *pk, const char *s)
 {
 	size_t len = strlen(s);
 
-	msgpack_pack_str(pk, len);
-	msgpack_pack_str_body(pk, s, len);
+	return msgpack_pack_str(pk, len) || msgpack_pack_str_body(pk, s, len);
 }
 
 int ldg_authz_encode(const struct ldg_authz *a, uint8_t **out, size_t *len)
 {
 	msgpack_sbuffer sb;
 	msgpack_packer pk;
+	int bad;
 
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	msgpack_pack_array(&pk, 2);
-	msgpack_pack_array(&pk, a->n_keys);
-	for (size_t i = 0; i < a->n_keys; i++) {
+	/* every pack checked: a short buffer would hash, and be signed, as
+	 * the state */
+	bad = msgpack_pack_array(&pk, 2) ||
+	      msgpack_pack_array(&pk, a->n_keys);
+	for (size_t i = 0; !bad && i < a->n_keys; i++) {
 		const struct ldg_keyinfo *k = &a->keys[i];
-		msgpack_pack_array(&pk, KEY_FIELDS);
-		pack_str(&pk, k->vkey.name);
-		msgpack_pack_bin(&pk, LDG_PK_BYTES);
-		msgpack_pack_bin_body(&pk, k->vkey.pk, LDG_PK_BYTES);
-		pack_str(&pk, k->role);
-		pack_str(&pk, k->scopes);
-		msgpack_pack_uint64(&pk, k->added_seq);
-		msgpack_pack_uint64(&pk, k->revoked_seq);
+		bad = msgpack_pack_array(&pk, KEY_FIELDS) ||
+		      pack_str(&pk, k->vkey.name) ||
+		      msgpack_pack_bin(&pk, LDG_PK_BYTES) ||
+		      msgpack_pack_bin_body(&pk, k->vkey.pk, LDG_PK_BYTES) ||
+		      pack_str(&pk, k->role) || pack_str(&pk, k->scopes) ||
+		      msgpack_pack_uint64(&pk, k->added_seq) ||
+		      msgpack_pack_uint64(&pk, k->revoked_seq);
 	}
-	msgpack_pack_array(&pk, a->n_locks);
-	for (size_t i = 0; i < a->n_locks; i++) {
-		msgpack_pack_array(&pk, LOCK_FIELDS);
-		pack_str(&pk, a->locks[i].target);
-		msgpack_pack_uint64(&pk, a->locks[i].seq);
-	}
-	if (!sb.data) /* msgpack_sbuffer_write failed to allocate */
+	bad = bad || msgpack_pack_array(&pk, a->n_locks);
+	for (size_t i = 0; !bad && i < a->n_locks; i++)
+		bad = msgpack_pack_array(&pk, LOCK_FIELDS) ||
+		      pack_str(&pk, a->locks[i].target) ||
+		      msgpack_pack_uint64(&pk, a->locks[i].seq);
+	if (bad || !sb.data) {
+		msgpack_sbuffer_destroy(&sb);
 		return -ENOMEM;
+	}
 	*out = (uint8_t *)sb.data;
 	*len = sb.size;
 	return 0;

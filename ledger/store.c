@@ -386,7 +386,7 @@ static int store_reopen(struct ldg_store *s)
 {
 	size_t mapsize = 0;
 	MDB_envinfo info;
-	MDB_txn *txn;
+	MDB_txn *txn = NULL;
 	int rc;
 
 	if (s->env) {
@@ -1373,7 +1373,13 @@ int ldg_authorize(struct ldg_read *r, const struct ldg_entry *e,
 				   ki.scopes);
 	if (e->kind == LDG_KIND_SET || e->kind == LDG_KIND_UNSET) {
 		uint64_t at = 0;
-		if (ldg_lock_seq(r, e->target, &at) == 0 && at &&
+		int lrc = ldg_lock_seq(r, e->target, &at);
+
+		/* an unreadable lock is not "unlocked" */
+		if (lrc)
+			return ldg_err_set(err, lrc, "cannot read the lock of %s",
+					   e->target);
+		if (at &&
 		    !ldg_kv_find(e->meta, e->n_meta, "forced")) {
 			struct ldg_entry *le = NULL;
 			ldg_entry_read(r, at, &le, NULL);

@@ -305,7 +305,7 @@ int srv_writer_append(struct srv_writer *w, const uint8_t *const *bufs,
 		rc = 0;
 	if (!rc)
 		rc = exchange(w, bufs, lens, count, &rp);
-	if (rc == -EPIPE) {
+	if (rc == -EPIPE && !w->gave_up) {
 		/* gone before it read this request: a new one takes it */
 		rc = respawn(w, err);
 		if (!rc)
