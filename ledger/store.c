@@ -564,8 +564,13 @@ int ldg_write_begin(struct ldg_store *s, struct ldg_read *w,
 	w->s = s;
 	rc = txn_begin(s, 0, &w->txn);
 	if (rc == MDB_PANIC) {
+		/* a failed commit left the environment fatal (LMDB) */
 		rc = store_reopen(s);
-		rc = rc ? MDB_PANIC : txn_begin(s, 0, &w->txn);
+		if (rc)
+			return ldg_err_set(err, rc, "cannot write ledger: "
+					   "cannot reopen it after a failed "
+					   "commit: %s", strerror(-rc));
+		rc = txn_begin(s, 0, &w->txn);
 	}
 	if (rc)
 		return ldg_err_set(err, ldg_mdb_err(rc),
