@@ -416,18 +416,6 @@ struct cli_copy {
 	uint8_t hash[LDG_HASH_BYTES];
 };
 
-static void remove_copy_dir(const char *dir)
-{
-	static const char *const files[] = { "data.mdb", "lock.mdb" };
-	char path[PATH_MAX + 16];
-
-	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-		snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
-		unlink(path);
-	}
-	rmdir(dir);
-}
-
 int cli_copy_open(struct cli_ctx *c, struct cli_copy **out,
 		  struct ldg_err *err)
 {
@@ -449,7 +437,7 @@ int cli_copy_open(struct cli_ctx *c, struct cli_copy **out,
 	}
 	rc = ldg_store_open(cp->dir, LDG_OPEN_CREATE, &cp->s, err);
 	if (rc) {
-		remove_copy_dir(cp->dir);
+		ldg_store_unmake(cp->dir, true, true, true);
 		free(cp);
 		return rc;
 	}
@@ -532,7 +520,7 @@ void cli_copy_close(struct cli_copy *cp)
 	if (!cp)
 		return;
 	ldg_store_close(cp->s);
-	remove_copy_dir(cp->dir);
+	ldg_store_unmake(cp->dir, true, true, true);
 	free(cp);
 }
 

@@ -52,6 +52,14 @@ int ldg_store_dir_default(const char *dir, char *out, size_t outlen);
 int ldg_store_open(const char *dir, unsigned flags, struct ldg_store **out,
 		   struct ldg_err *err);
 void ldg_store_close(struct ldg_store *s);
+
+/* Removes a ledger's files (data.mdb, lock.mdb) and its directory, as far
+ * as made_* say this caller made them, after its store is closed: a
+ * failed init's leftovers, or a private scratch ledger. Nothing is
+ * removed while another process has the environment open. dir's parents
+ * that ldg_mkdir_p() made stay. */
+void ldg_store_unmake(const char *dir, bool made_dir, bool made_lock,
+		      bool made_data);
 /* True when the indexes were built by another version of ledger: the
  * next write (or ldg_reindex()) rebuilds them; readers should not trust
  * them until then. */

@@ -73,12 +73,6 @@ int ldg_store_open_ex(const char *dir, unsigned flags, unsigned mdb_flags,
 		      size_t mapsize, struct ldg_store **out,
 		      struct ldg_err *err);
 
-/* Removes what a failed create left in dir, after the store is closed:
- * the files and the directory it made (made_*), unless another process
- * has the environment open. dir's parents that ldg_mkdir_p() made stay. */
-void ldg_store_unmake(const char *dir, bool made_dir, bool made_lock,
-		      bool made_data);
-
 /* Begins a write transaction (handles a map resized by another process). */
 int ldg_write_begin(struct ldg_store *s, struct ldg_read *w,
 		    struct ldg_err *err);
