@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "apply.h"
+#include "authorize.h"
 #include "helmfile.h"
 #include "ops.h"
 #include "render.h"
@@ -202,64 +203,61 @@ static struct target_state *find_target(struct snapshot *s, const char *t)
 	return NULL;
 }
 
-/* May this key record outcomes for target (or the whole cluster)? Asked
- * before helmfile runs, so a run is never left unrecorded. */
+/* May this key record outcomes for target (or the whole cluster)? The
+ * one question (authorize.h), asked before helmfile runs, so a run is
+ * never left unrecorded. */
 static int may_record(const struct apl_opts *o, const char *target,
 		      struct ldg_err *err)
 {
-	struct ldg_entry *e;
+	struct ldg_write_req q = {
+		.signer = ldg_signer_vkey(o->key)->keyid,
+		.kind = LDG_KIND_APPLIED,
+		.target = target,
+	};
 	struct ldg_read *r;
 	int rc;
 
 	if (o->dry_run)
 		return 0;
-	e = ldg_entry_new(LDG_KIND_APPLIED, target, "check");
-	if (!e)
-		return ldg_err_set(err, -ENOMEM, "out of memory");
-	memcpy(e->signer, ldg_signer_vkey(o->key)->keyid, LDG_KEYID_BYTES);
-	e->seq = 2;
 	rc = ldg_read_begin(o->store, &r, err);
 	if (!rc) {
-		rc = ldg_authorize(r, e, err);
+		rc = ldg_may_append(r, &q, err);
 		ldg_read_end(r);
 	}
-	ldg_entry_free(e);
 	return rc;
 }
 
 /* Can this key record applies at all? Asked once, up front, so a wrong
- * key is one clear refusal; scopes are then checked per release. */
+ * key is one clear refusal, worded for the applier from the rule's
+ * facts; scopes are then checked per release. An applier answers for a
+ * whole cluster: its scope covers it all. */
 static int key_may_apply(const struct apl_opts *o, struct ldg_err *err)
 {
 	const struct ldg_vkey *vk = ldg_signer_vkey(o->key);
-	struct ldg_keyinfo ki;
-	struct ldg_read *r;
-	int rc;
+	int rc = may_record(o, o->cluster, err);
+	struct ldg_err facts;
 
-	rc = ldg_read_begin(o->store, &r, err);
-	if (rc)
+	if (rc != -EACCES || !err)
 		return rc;
-	rc = ldg_keyring_by_id(r, vk->keyid, &ki);
-	ldg_read_end(r);
-	if (rc == -ENOENT)
+	facts = *err; /* ldg_err_set() below clears err's */
+	switch (facts.why) {
+	case LDG_WHY_UNKNOWN_KEY:
 		return ldg_err_set(err, -EACCES,
 				   "key \"%s\" is not in the keyring (an admin "
 				   "adds it with ledger key add ... --role "
 				   "applier)", vk->name);
-	if (rc)
-		return ldg_err_set(err, rc, "cannot read the keyring");
-	if (ki.revoked_seq)
+	case LDG_WHY_REVOKED:
 		return ldg_err_set(err, -EACCES,
 				   "key \"%s\" was revoked at seq %llu",
-				   vk->name,
-				   (unsigned long long)ki.revoked_seq);
-	if (strcmp(ki.role, "applier") && strcmp(ki.role, "admin"))
+				   vk->name, (unsigned long long)facts.seq);
+	case LDG_WHY_ROLE:
 		return ldg_err_set(err, -EACCES,
 				   "key \"%s\" has role %s; ledger apply records "
 				   "its runs with a key of role applier",
-				   vk->name, ki.role);
-	/* an applier answers for a whole cluster: its scope covers it all */
-	return may_record(o, o->cluster, err);
+				   vk->name, facts.role);
+	default:
+		return rc;
+	}
 }
 
 /* The values of t are deployed only when every rollback of it since its

@@ -52,10 +52,28 @@ void cli_error(const char *fmt, ...)
 	va_end(ap);
 }
 
+/* What the command line can do about a refusal, from the rule that made
+ * it (the library states only the facts). */
+static const char *advice(const struct ldg_err *err)
+{
+	switch (err->why) {
+	case LDG_WHY_LOCKED:
+		return "; unlock it or use --force";
+	case LDG_WHY_UNKNOWN_KEY:
+		return " (add it with ledger key add)";
+	case LDG_WHY_NO_LEDGER:
+		return " (create one with ledger init, or point "
+		       "--ledger/LEDGER_DIR at it)";
+	default:
+		return "";
+	}
+}
+
 int cli_fail(struct cli_ctx *c, const struct ldg_err *err)
 {
-	cli_error("%s: %s", c->cmd,
-		  err->msg[0] ? err->msg : strerror(-err->code));
+	cli_error("%s: %s%s", c->cmd,
+		  err->msg[0] ? err->msg : strerror(-err->code),
+		  err->msg[0] ? advice(err) : "");
 	return cli_exit_code(err->code);
 }
 

@@ -72,7 +72,10 @@ int cli_common_opt(struct cli_ctx *c, int opt, char **argv);
  * or reaches the terminal raw. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* Prints "ledger: CMD: msg" and returns the exit code for err->code. */
+/* Prints "ledger: CMD: msg" with the CLI's advice for the rule that
+ * refused (err->why: "; unlock it or use --force" for a lock, how to add
+ * an unknown key, how to point at a ledger), and returns the exit code
+ * for err->code. */
 int cli_fail(struct cli_ctx *c, const struct ldg_err *err);
 /* Prints a usage error ("... (see ledger CMD --help)") and returns 2. */
 int cli_usage(struct cli_ctx *c, const char *fmt, ...)

@@ -125,15 +125,14 @@ int cmd_chatops(int argc, char **argv, struct cli_ctx *c)
 	if (ldg_set(s, k, target, &kv, 1, w.reason, w.meta, w.n_meta, false,
 		    &res, &err)) {
 		/* chatops never forces a lock: say so, not "use --force" */
-		if (err.code == -EBUSY) {
-			char *cut = strstr(err.msg, "; unlock it or use --force");
-			if (cut)
-				snprintf(cut, sizeof(err.msg) - (size_t)(cut -
-							      err.msg),
-					 "; a /deploy comment cannot pass a "
-					 "lock: ledger unlock %s first", target);
+		if (err.why == LDG_WHY_LOCKED) {
+			cli_error("%s: %s; a /deploy comment cannot pass a "
+				  "lock: ledger unlock %s first", c->cmd,
+				  err.msg, err.target);
+			rc = cli_exit_code(err.code);
+		} else {
+			rc = cli_fail(c, &err);
 		}
-		rc = cli_fail(c, &err);
 		goto out_free;
 	}
 	if (res.n == 0)

@@ -709,6 +709,9 @@ static int try_once(const char *base, const char *const *targets, size_t nt,
 		break;
 	case 423:
 		rc = server_error(status, j, -EBUSY, err);
+		/* the server's sentence names the lock; the advice is ours */
+		if (err)
+			err->why = LDG_WHY_LOCKED;
 		break;
 	case 400:
 	case 422:

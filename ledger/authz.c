@@ -6,7 +6,6 @@
 #include <string.h>
 
 #include "authz.h"
-#include "store_impl.h"
 
 #define AUTHZ_DOMAIN "ledger/v2/authz" /* then a 0x00 */
 #define KEY_FIELDS 6
@@ -80,7 +79,7 @@ static int add_key(struct ldg_authz *a, const struct ldg_entry *e)
 	return 0;
 }
 
-static int set_lock(struct ldg_authz *a, const char *target, uint64_t seq)
+int ldg_authz_set_lock(struct ldg_authz *a, const char *target, uint64_t seq)
 {
 	/* the indexes give the targets in order: appending needs no scan */
 	bool last = a->n_locks == 0 ||
@@ -124,7 +123,7 @@ int ldg_authz_apply(struct ldg_authz *a, const struct ldg_entry *e)
 		a->keys[i].revoked_seq = e->seq;
 		break;
 	case LDG_KIND_LOCK:
-		rc = set_lock(a, e->target, e->seq);
+		rc = ldg_authz_set_lock(a, e->target, e->seq);
 		break;
 	case LDG_KIND_UNLOCK:
 		i = lock_search(a, e->target);
@@ -352,191 +351,4 @@ int ldg_authz_follow(struct ldg_authz *a, const struct ldg_entry *e,
 				   "its authz field is not the commitment of "
 				   "the keyring and locks after it");
 	return 0;
-}
-
-/* ---- the indexes, and the writer's check ---- */
-
-static int load_locks(struct ldg_read *r, struct ldg_authz *a)
-{
-	char target[LDG_TARGET_MAX + 1];
-	MDB_cursor *c;
-	MDB_val k, v;
-	uint64_t seq;
-	int mrc, rc = 0;
-
-	mrc = mdb_cursor_open(r->txn, r->s->dbi[DB_TARGETS], &c);
-	if (mrc)
-		return ldg_mdb_err(mrc);
-	for (mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST); mrc == 0 && !rc;
-	     mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		if (k.mv_size > LDG_TARGET_MAX) {
-			rc = -EUCLEAN;
-			break;
-		}
-		memcpy(target, k.mv_data, k.mv_size);
-		target[k.mv_size] = '\0';
-		rc = ldg_lock_seq(r, target, &seq);
-		if (!rc && seq)
-			rc = set_lock(a, target, seq);
-	}
-	mdb_cursor_close(c);
-	if (rc)
-		return rc;
-	return mrc == MDB_NOTFOUND ? 0 : ldg_mdb_err(mrc);
-}
-
-int ldg_authz_load(struct ldg_read *r, struct ldg_authz *out,
-		   struct ldg_err *err)
-{
-	struct ldg_keyinfo ki;
-	MDB_stat st;
-	int rc;
-
-	ldg_authz_init(out);
-	rc = ldg_keyring_list(r, &out->keys, &out->n_keys);
-	if (rc)
-		return ldg_err_set(err, rc == -EIO ? -EUCLEAN : rc,
-				   "cannot read the keys index");
-	/* every key reachable by its id, and no other id */
-	rc = ldg_mdb_err(mdb_stat(r->txn, r->s->dbi[DB_KEYIDS], &st));
-	for (size_t i = 0; !rc && i < out->n_keys; i++)
-		if (ldg_keyring_by_id(r, out->keys[i].vkey.keyid, &ki) ||
-		    strcmp(ki.vkey.name, out->keys[i].vkey.name))
-			rc = -EUCLEAN;
-	if (!rc && st.ms_entries != out->n_keys)
-		rc = -EUCLEAN;
-	if (!rc)
-		rc = load_locks(r, out);
-	if (rc) {
-		ldg_authz_free(out);
-		return ldg_err_set(err, rc, rc == -EUCLEAN
-				   ? "the keys and keyids indexes disagree; "
-				     "run ledger verify, then ledger reindex"
-				   : "cannot read the keys and locks indexes");
-	}
-	return 0;
-}
-
-/* The state of every entry replayed (a version 1 head). */
-static int replay(struct ldg_read *r, struct ldg_authz *out,
-		  struct ldg_err *err)
-{
-	MDB_cursor *c;
-	MDB_val k, v;
-	int mrc, rc = 0;
-
-	ldg_authz_init(out);
-	mrc = mdb_cursor_open(r->txn, r->s->dbi[DB_ENTRIES], &c);
-	if (mrc)
-		return ldg_err_set(err, ldg_mdb_err(mrc), "cannot read "
-				   "entries");
-	for (mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST); mrc == 0 && !rc;
-	     mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		struct ldg_entry *e;
-		rc = ldg_entry_decode(v.mv_data, v.mv_size, &e, NULL);
-		if (!rc) {
-			rc = ldg_authz_apply(out, e);
-			ldg_entry_free(e);
-		}
-	}
-	mdb_cursor_close(c);
-	if (!rc && mrc != MDB_NOTFOUND)
-		rc = ldg_mdb_err(mrc);
-	if (rc) {
-		ldg_authz_free(out);
-		return ldg_err_set(err, rc == -ENOMEM ? rc : -EUCLEAN,
-				   "the entries do not replay (%s); run "
-				   "ledger verify", strerror(-rc));
-	}
-	return 0;
-}
-
-static int mismatch(uint64_t head, struct ldg_err *err)
-{
-	return ldg_err_set(err, -EUCLEAN,
-			   "the keys/locks index does not match the signed "
-			   "head at seq %llu; run ledger verify, then ledger "
-			   "reindex", (unsigned long long)head);
-}
-
-/* A version 2 head: signed by its signer's key as the index has it, and
- * committing to the index's state. */
-static int check_v2_head(struct ldg_read *w, const struct ldg_entry *e,
-			 const uint8_t *buf, size_t len,
-			 struct ldg_authz *a)
-{
-	const char *origin = ldg_store_origin(w->s);
-	uint8_t have[LDG_HASH_BYTES];
-	struct ldg_vkey vk;
-	bool found = false;
-
-	if (e->kind == LDG_KIND_INIT) {
-		origin = e->changes[0].value;
-		found = ldg_vkey_parse(e->changes[3].value, &vk, NULL) == 0;
-	}
-	for (size_t i = 0; !found && i < a->n_keys; i++)
-		if (!memcmp(a->keys[i].vkey.keyid, e->signer,
-			    LDG_KEYID_BYTES)) {
-			vk = a->keys[i].vkey;
-			found = true;
-		}
-	if (!found || ldg_entry_verify_sig(buf, len, origin, vk.pk))
-		return -EUCLEAN;
-	if (ldg_authz_commit(a, have))
-		return -ENOMEM;
-	return memcmp(have, e->authz, LDG_HASH_BYTES) ? -EUCLEAN : 0;
-}
-
-int ldg_authz_check_head(struct ldg_read *w, struct ldg_authz *out,
-			 struct ldg_err *err)
-{
-	struct ldg_authz replayed;
-	uint8_t a[LDG_HASH_BYTES], b[LDG_HASH_BYTES];
-	struct ldg_entry *e = NULL;
-	const uint8_t *buf;
-	uint64_t head;
-	size_t len;
-	int rc;
-
-	ldg_authz_init(out);
-	rc = ldg_head(w, &head, NULL);
-	if (rc)
-		return ldg_err_set(err, rc, "cannot read the head");
-	if (head == 0)
-		return 0;
-	rc = ldg_entry_raw(w, head, &buf, &len);
-	if (!rc && ldg_entry_decode(buf, len, &e, NULL))
-		rc = -EUCLEAN;
-	if (rc)
-		return ldg_err_set(err, rc == -EUCLEAN ? rc : -EIO,
-				   "the head entry (seq %llu) cannot be read; "
-				   "run ledger verify",
-				   (unsigned long long)head);
-	rc = ldg_authz_load(w, out, err);
-	if (rc == -EUCLEAN)
-		rc = mismatch(head, err);
-	if (rc)
-		goto out_entry;
-	if (e->version == LDG_FORMAT_V2) {
-		rc = check_v2_head(w, e, buf, len, out);
-		out->v2 = true;
-	} else {
-		rc = replay(w, &replayed, err);
-		if (rc)
-			goto out_entry;
-		rc = ldg_authz_commit(&replayed, a);
-		if (!rc)
-			rc = ldg_authz_commit(out, b);
-		if (!rc && memcmp(a, b, LDG_HASH_BYTES))
-			rc = -EUCLEAN;
-		ldg_authz_free(&replayed);
-	}
-	if (rc)
-		rc = rc == -EUCLEAN ? mismatch(head, err)
-				    : ldg_err_set(err, rc, "out of memory");
-out_entry:
-	ldg_entry_free(e);
-	if (rc)
-		ldg_authz_free(out);
-	return rc;
 }

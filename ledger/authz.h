@@ -8,12 +8,16 @@
  *   commitment = SHA-256("ledger/v2/authz" 0x00 STATE)
  *
  * Every write decides from the indexes, which are not signed; before it
- * writes, a writer calls ldg_authz_check_head(), which proves that the
- * indexes hold the state the head entry commits to (or, for a head from
- * before version 2, the state a replay of the entries gives). Then it
- * stamps each entry it appends with the state after it
+ * writes, a writer calls ldg_authz_check_head() (authorize.h), which
+ * proves that the indexes hold the state the head entry commits to (or,
+ * for a head from before version 2, the state a replay of the entries
+ * gives). Then it stamps each entry it appends with the state after it
  * (ldg_authz_stamp()), or checks the stamp of an entry signed elsewhere
  * (ldg_authz_follow()).
+ *
+ * This module is plain data: it reads no store (a remote writer decodes
+ * the state it is handed, and the store keeps a writer's state between
+ * commits). Reading the indexes and deciding are authorize.h's.
  *
  * Ownership: a struct ldg_authz owns its arrays; ldg_authz_free() them.
  * Plain data: not shared between threads.
@@ -54,6 +58,10 @@ void ldg_authz_free(struct ldg_authz *a);
  * added twice, -ENOMEM. */
 int ldg_authz_apply(struct ldg_authz *a, const struct ldg_entry *e);
 
+/* Records target as locked by the lock entry seq (a state built from the
+ * indexes, ldg_authz_load()). -EINVAL a target name too long, -ENOMEM. */
+int ldg_authz_set_lock(struct ldg_authz *a, const char *target, uint64_t seq);
+
 /* The canonical STATE bytes (malloc'd; caller frees), and the
  * commitment of the state (computed once until the next apply). */
 int ldg_authz_encode(const struct ldg_authz *a, uint8_t **out, size_t *len);
@@ -74,21 +82,5 @@ int ldg_authz_stamp(struct ldg_authz *a, struct ldg_entry *e,
  * the state after it, or a version 1 entry after a version 2 one. */
 int ldg_authz_follow(struct ldg_authz *a, const struct ldg_entry *e,
 		     struct ldg_err *err);
-
-/* The state the indexes r sees hold (keys, keyids, the !lock rows of
- * state): not checked against anything. -EUCLEAN when keys and keyids
- * disagree. */
-int ldg_authz_load(struct ldg_read *r, struct ldg_authz *out,
-		   struct ldg_err *err);
-
-/* The writer's check, in its write transaction, before it writes: *out is
- * the state the indexes hold once they are proven to be the head's: a
- * version 2 head must verify with its signer's key in the index and
- * commit to that state; for a version 1 head the state is replayed from
- * every entry (O(N), once per ledger in practice) and must be the
- * index's. -EUCLEAN when they differ ("...; run ledger verify, then
- * ledger reindex"), with nothing written. */
-int ldg_authz_check_head(struct ldg_read *w, struct ldg_authz *out,
-			 struct ldg_err *err);
 
 #endif

@@ -1,8 +1,17 @@
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "err.h"
+
+static void err_vset(struct ldg_err *e, int code, const char *fmt,
+		     va_list ap)
+{
+	memset(e, 0, offsetof(struct ldg_err, msg));
+	e->code = code;
+	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+}
 
 int ldg_err_set(struct ldg_err *e, int code, const char *fmt, ...)
 {
@@ -10,10 +19,26 @@ int ldg_err_set(struct ldg_err *e, int code, const char *fmt, ...)
 
 	if (!e)
 		return code;
-	e->code = code;
 	va_start(ap, fmt);
-	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	err_vset(e, code, fmt, ap);
 	va_end(ap);
+	return code;
+}
+
+int ldg_err_refuse(struct ldg_err *e, int code, enum ldg_why why,
+		   uint64_t seq, const char *key, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!e)
+		return code;
+	va_start(ap, fmt);
+	err_vset(e, code, fmt, ap);
+	va_end(ap);
+	e->why = why;
+	e->seq = seq;
+	if (key)
+		snprintf(e->key, sizeof(e->key), "%s", key);
 	return code;
 }
 

@@ -5,7 +5,7 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 
-#include "authz.h"
+#include "authorize.h"
 #include "names.h"
 #include "ops.h"
 #include "store_impl.h"
@@ -130,6 +130,19 @@ static int wctx_store(struct wctx *c, const struct ldg_entry *e,
 	return 0;
 }
 
+/* The one question (authorize.h) for e, built or being built by c's
+ * signer: also asked for a write that ends up writing nothing ("already
+ * so"), whose answer must not depend on whether there was work to do. */
+static int may_write(struct wctx *c, const struct ldg_entry *e,
+		     struct ldg_err *err)
+{
+	struct ldg_write_req q;
+
+	ldg_write_req_of(e, &q);
+	q.signer = ldg_signer_vkey(c->k)->keyid;
+	return ldg_may_append(&c->w, &q, err);
+}
+
 /* Fills in seq, prev, time and signature of draft, checks it may be
  * written here, and stores it with its indexes. */
 static int wctx_append(struct wctx *c, struct ldg_entry *e,
@@ -148,7 +161,7 @@ static int wctx_append(struct wctx *c, struct ldg_entry *e,
 	rc = ldg_entry_check(e, err);
 	if (rc)
 		return rc;
-	rc = ldg_authorize(&c->w, e, err);
+	rc = may_write(c, e, err);
 	if (!rc)
 		rc = ldg_rollback_check(&c->w, e, err);
 	if (!rc)
@@ -322,37 +335,6 @@ static struct ldg_entry *new_entry(enum ldg_kind kind, const char *target,
 	return e;
 }
 
-/* Whether this signer may write e here, for paths that end up writing
- * nothing ("already so"): the answer must not depend on whether there was
- * work to do. A lock does not matter when nothing would be written. */
-static int authorize_draft(struct wctx *c, struct ldg_entry *e,
-			   struct ldg_err *err)
-{
-	int rc;
-
-	memcpy(e->signer, ldg_signer_vkey(c->k)->keyid, LDG_KEYID_BYTES);
-	e->seq = 2; /* any seq but 1, for the field rules */
-	rc = ldg_authorize(&c->w, e, err);
-	return rc;
-}
-
-/* -EBUSY naming the lock's seq and reason. */
-static int locked_error(struct wctx *c, const char *target, uint64_t lock_seq,
-			struct ldg_err *err)
-{
-	struct ldg_entry *le = NULL;
-	const char *why = "?";
-
-	if (ldg_entry_read(&c->w, lock_seq, &le, NULL) == 0)
-		why = le->reason;
-	ldg_err_set(err, -EBUSY,
-		    "%s: target is locked since seq %llu (reason: \"%.200s\"); "
-		    "unlock it or use --force", target,
-		    (unsigned long long)lock_seq, why);
-	ldg_entry_free(le);
-	return -EBUSY;
-}
-
 /* ---- init ---- */
 
 struct init_arg {
@@ -502,13 +484,15 @@ static int plan_set(struct wctx *c, void *arg, struct ldg_err *err)
 	rc = build_set(a, &now, &e, err);
 	if (rc)
 		goto out_values;
-	/* who may write comes first; a lock is only news to those who may */
-	rc = authorize_draft(c, e, err);
-	if (rc == -EBUSY)
-		rc = e->n_changes ? locked_error(c, a->target, now.lock_seq, err)
-				  : 0;
-	if (!rc && e->n_changes)
+	if (e->n_changes) {
 		rc = wctx_append(c, e, err);
+	} else {
+		/* already so: still only for those who may write it; a lock
+		 * is news only to a write */
+		rc = may_write(c, e, err);
+		if (rc == -EBUSY)
+			rc = 0;
+	}
 	ldg_entry_free(e);
 out_values:
 	ldg_values_free(&now);
@@ -690,7 +674,8 @@ int ldg_draft_rollback(const char *target, const struct ldg_values *then,
 	if (check_write_args(target, reason, meta, n_meta, err))
 		return -EINVAL;
 	if (to < 1)
-		return ldg_err_set(err, -EINVAL, "--to needs a seq >= 1");
+		return ldg_err_set(err, -EINVAL, "a rollback goes back to a "
+				   "seq >= 1");
 	rc = build_rollback(target, then, now, to, reason, meta, n_meta, out,
 			    err);
 	if (!rc && (*out)->n_changes == 0) {
@@ -724,7 +709,7 @@ static int rollback_target(struct wctx *c, struct rollback_arg *a,
 		goto out_now;
 	if (e->n_changes == 0) {
 		/* already as it was; still, only for those who may */
-		*noop_rc = authorize_draft(c, e, err);
+		*noop_rc = may_write(c, e, err);
 		goto out_entry;
 	}
 	rc = wctx_append(c, e, err);
@@ -816,7 +801,8 @@ int ldg_rollback(struct ldg_store *s, const struct ldg_signer *k,
 	    check_user_meta(meta, n_meta, err))
 		return -EINVAL;
 	if (to < 1)
-		return ldg_err_set(err, -EINVAL, "--to needs a seq >= 1");
+		return ldg_err_set(err, -EINVAL, "a rollback goes back to a "
+				   "seq >= 1");
 	return run_write(s, k, plan_rollback, &a, res, err);
 }
 
@@ -846,7 +832,7 @@ static int plan_lock(struct wctx *c, void *arg, struct ldg_err *err)
 	else if ((now.lock_seq != 0) != a->lock)
 		rc = wctx_append(c, e, err);
 	else
-		rc = authorize_draft(c, e, err); /* already so */
+		rc = may_write(c, e, err); /* already so */
 	ldg_entry_free(e);
 	ldg_values_free(&now);
 	return rc;
@@ -881,49 +867,12 @@ int ldg_draft_lock(const struct ldg_values *now, const char *target,
 
 struct append_arg {
 	struct ldg_entry *e;
-	const char *revoke; /* key-revoke: the name, for the last-admin rule */
 };
-
-/* Refuses to revoke the last trusted admin with scope '*'. */
-static int check_revoke(struct wctx *c, const char *name,
-			struct ldg_err *err)
-{
-	struct ldg_keyinfo *ring;
-	size_t n, admins = 0;
-	bool target_admin = false;
-	int rc;
-
-	rc = ldg_keyring_list(&c->w, &ring, &n);
-	if (rc)
-		return ldg_err_set(err, rc, "cannot read the keyring");
-	for (size_t i = 0; i < n; i++) {
-		bool admin = !ring[i].revoked_seq &&
-			     !strcmp(ring[i].role, "admin") &&
-			     ldg_scopes_have_star(ring[i].scopes);
-		if (!strcmp(ring[i].vkey.name, name))
-			target_admin = admin;
-		else
-			admins += admin;
-	}
-	free(ring);
-	if (target_admin && admins == 0)
-		return ldg_err_set(err, -EPERM,
-				   "refusing to revoke \"%s\": it is the "
-				   "last admin key with scope '*'", name);
-	return 0;
-}
 
 static int plan_append(struct wctx *c, void *arg, struct ldg_err *err)
 {
 	struct append_arg *a = arg;
 
-	if (a->revoke) {
-		int rc = authorize_draft(c, a->e, err);
-		if (!rc)
-			rc = check_revoke(c, a->revoke, err);
-		if (rc)
-			return rc;
-	}
 	return wctx_append(c, a->e, err);
 }
 
@@ -965,7 +914,7 @@ int ldg_key_revoke(struct ldg_store *s, const struct ldg_signer *k,
 		   const char *name, const char *reason,
 		   struct ldg_result *res, struct ldg_err *err)
 {
-	struct append_arg a = { .revoke = name };
+	struct append_arg a = { 0 };
 	int rc;
 
 	if (ldg_check_keyname(name, err) ||
@@ -1032,6 +981,7 @@ static int append_signed_one(struct wctx *c, const uint8_t *buf, size_t len,
 			     bool copy, struct ldg_err *err)
 {
 	uint8_t head_hash[LDG_HASH_BYTES];
+	struct ldg_write_req q;
 	struct ldg_keyinfo ki;
 	struct ldg_entry *e;
 	uint64_t head;
@@ -1068,19 +1018,21 @@ static int append_signed_one(struct wctx *c, const uint8_t *buf, size_t len,
 				 (unsigned long long)head);
 		goto out_entry;
 	}
+	ldg_write_req_of(e, &q);
 	if (e->kind == LDG_KIND_INIT) {
-		/* ldg_authorize() below: the signer is the key it records */
+		/* ldg_may_append() below: the signer is the key it records */
 		rc = ldg_vkey_parse(e->changes[3].value, &ki.vkey, err);
 		if (rc)
 			goto out_entry;
 	} else {
 		rc = ldg_keyring_by_id(&c->w, e->signer, &ki);
 	}
+	/* an unknown signer: refused as the question refuses it (the
+	 * signature cannot be checked without its key) */
 	if (rc == -ENOENT) {
-		rc = ldg_err_set(err, -EACCES,
-				 "signer key %02x%02x%02x%02x is not in the "
-				 "keyring", e->signer[0], e->signer[1],
-				 e->signer[2], e->signer[3]);
+		rc = ldg_may_append(&c->w, &q, err);
+		if (!rc)
+			rc = ldg_err_set(err, -EIO, "cannot read the keyring");
 		goto out_entry;
 	}
 	if (rc) {
@@ -1098,16 +1050,7 @@ static int append_signed_one(struct wctx *c, const uint8_t *buf, size_t len,
 							  : c->w.s->origin);
 		goto out_entry;
 	}
-	rc = ldg_authorize(&c->w, e, err);
-	if (rc == -EBUSY) {
-		struct ldg_values now;
-		if (ldg_state_get(&c->w, e->target, 0, &now) == 0) {
-			locked_error(c, e->target, now.lock_seq, err);
-			ldg_values_free(&now);
-		}
-	}
-	if (!rc && e->kind == LDG_KIND_KEY_REVOKE)
-		rc = check_revoke(c, e->changes[0].value, err);
+	rc = ldg_may_append(&c->w, &q, err);
 	if (!rc)
 		rc = ldg_rollback_check(&c->w, e, err);
 	if (!rc)

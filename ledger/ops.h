@@ -12,6 +12,11 @@
  * current one, nothing to restore, already locked) is success with
  * res->n == 0.
  *
+ * Every entry appended, and every write that finds nothing to do, asks
+ * ldg_may_append() (authorize.h) in the write transaction: who may write
+ * what is decided there and only there; a refusal carries its rule and
+ * facts in err (err.h).
+ *
  * Errors: -EINVAL bad input, -EACCES unauthorised signer, -EBUSY target
  * locked, -ENOENT missing ledger/target/seq, -EEXIST already there,
  * -ENOSPC disk full, -EIO storage failure, -EUCLEAN the keys/locks
@@ -31,6 +36,7 @@
 
 #include <stdbool.h>
 
+#include "authorize.h"
 #include "authz.h"
 #include "entry.h"
 #include "keys.h"
@@ -176,12 +182,12 @@ int ldg_entry_prepare(struct ldg_entry *draft, uint64_t head,
 /* Appends an entry signed elsewhere, given its exact stored bytes, in one
  * write transaction: strict decode, seq == head + 1 and prev == the
  * head's hash, a signature by its signer's keyring key for this origin,
- * ldg_authorize() (and the last-admin rule of key-revoke), then the entry
- * and its indexes. Errors: -EBADMSG malformed, non-canonical or badly
+ * ldg_may_append() (the last-admin rule of key-revoke included), then the
+ * entry and its indexes. Errors: -EBADMSG malformed, non-canonical or badly
  * signed, a version 2 entry whose authz is not the keyring and locks
  * after it, a version 1 entry after a version 2 one; -ESTALE the head moved (rebuild on the new head and retry);
- * -EINVAL an init entry; and those of ldg_authorize() (-EACCES, -EBUSY
- * with the lock's reason, -EEXIST, -ENOENT), -EPERM last admin, or a
+ * -EINVAL an init entry; and those of ldg_may_append() (-EACCES, -EBUSY
+ * with the lock's seq and reason, -EEXIST, -ENOENT, -EPERM last admin), or a
  * rollback that does not restore the state at its rollback-to
  * (ldg_rollback_check(), which every append asks). Nothing is written on
  * any error. */

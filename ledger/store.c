@@ -193,10 +193,8 @@ int ldg_store_open_ex(const char *dir, unsigned flags, unsigned mdb_flags,
 	}
 	snprintf(data, sizeof(data), "%s/data.mdb", dir);
 	if (!(flags & LDG_OPEN_CREATE) && stat(data, &st))
-		return ldg_err_set(err, -ENOENT,
-				   "no ledger at %s (create one with ledger "
-				   "init, or point --ledger/LEDGER_DIR at it)",
-				   dir);
+		return ldg_err_refuse(err, -ENOENT, LDG_WHY_NO_LEDGER, 0, NULL,
+				      "no ledger at %s", dir);
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return ldg_err_set(err, -ENOMEM, "out of memory");
@@ -1237,7 +1235,7 @@ int ldg_keyring_list(struct ldg_read *r, struct ldg_keyinfo **out, size_t *n)
 	return 0;
 }
 
-/* ---- authorisation: one rule set for appends and for verify ---- */
+/* ---- locks ---- */
 
 int ldg_lock_seq(struct ldg_read *r, const char *target, uint64_t *seq)
 {
@@ -1254,149 +1252,6 @@ int ldg_lock_seq(struct ldg_read *r, const char *target, uint64_t *seq)
 		return -EIO;
 	if (((uint8_t *)v.mv_data)[8] == 1)
 		*seq = ldg_get_be64(v.mv_data);
-	return 0;
-}
-
-static bool in_scopes(const char *scopes, const char *target)
-{
-	char buf[LDG_SCOPES_MAX];
-	char *save = NULL;
-
-	snprintf(buf, sizeof(buf), "%s", scopes);
-	for (char *t = strtok_r(buf, " ", &save); t;
-	     t = strtok_r(NULL, " ", &save))
-		if (ldg_scope_match(t, target))
-			return true;
-	return false;
-}
-
-static int check_key_add(struct ldg_read *r, const struct ldg_entry *e,
-			 struct ldg_err *err)
-{
-	const struct ldg_kv *kv = ldg_kv_find(e->changes, e->n_changes, "vkey");
-	struct ldg_keyinfo old;
-	struct ldg_vkey vk;
-
-	if (!kv || ldg_vkey_parse(kv->value, &vk, err))
-		return -EINVAL;
-	if (ldg_keyring_by_name(r, vk.name, &old) == 0)
-		return ldg_err_set(err, -EEXIST,
-				   "a key named \"%s\" was already added at "
-				   "seq %llu; key names are never reused",
-				   vk.name,
-				   (unsigned long long)old.added_seq);
-	if (ldg_keyring_by_id(r, vk.keyid, &old) == 0)
-		return ldg_err_set(err, -EEXIST,
-				   "key id of \"%s\" collides with key \"%s\"",
-				   vk.name, old.vkey.name);
-	return 0;
-}
-
-int ldg_authorize(struct ldg_read *r, const struct ldg_entry *e,
-		  struct ldg_err *err)
-{
-	struct ldg_keyinfo ki;
-	const char *target = e->target;
-	char cluster_scope[LDG_CLUSTER_MAX + 3];
-	char idhex[9];
-	bool allowed;
-	int rc;
-
-	ldg_hex(e->signer, LDG_KEYID_BYTES, idhex);
-	if (e->kind == LDG_KIND_INIT) {
-		const struct ldg_kv *kv =
-			ldg_kv_find(e->changes, e->n_changes, "vkey");
-		struct ldg_vkey vk;
-		if (!kv || ldg_vkey_parse(kv->value, &vk, err))
-			return -EINVAL;
-		if (memcmp(vk.keyid, e->signer, LDG_KEYID_BYTES))
-			return ldg_err_set(err, -EACCES,
-					   "init is not signed by the key it "
-					   "records");
-		return 0;
-	}
-	rc = ldg_keyring_by_id(r, e->signer, &ki);
-	if (rc == -ENOENT)
-		return ldg_err_set(err, -EACCES,
-				   "signer key %s is not in the keyring (add "
-				   "it with ledger key add)", idhex);
-	if (rc)
-		return ldg_err_set(err, rc, "cannot read the keyring");
-	if (ki.revoked_seq)
-		return ldg_err_set(err, -EACCES,
-				   "signer key \"%s\" was revoked at seq %llu",
-				   ki.vkey.name,
-				   (unsigned long long)ki.revoked_seq);
-
-	switch (e->kind) {
-	case LDG_KIND_KEY_ADD:
-	case LDG_KIND_KEY_REVOKE:
-		if (strcmp(ki.role, "admin") ||
-		    !ldg_scopes_have_star(ki.scopes))
-			return ldg_err_set(err, -EACCES,
-					   "key \"%s\" (role %s) may not "
-					   "manage keys: only an admin with "
-					   "scope '*' may", ki.vkey.name,
-					   ki.role);
-		if (e->kind == LDG_KIND_KEY_ADD)
-			return check_key_add(r, e, err);
-		rc = ldg_keyring_by_name(r, e->changes[0].value, &ki);
-		if (rc)
-			return ldg_err_set(err, -ENOENT, "no key named \"%s\"",
-					   e->changes[0].value);
-		if (ki.revoked_seq)
-			return ldg_err_set(err, -EEXIST,
-					   "key \"%s\" is already revoked "
-					   "(seq %llu)", ki.vkey.name,
-					   (unsigned long long)ki.revoked_seq);
-		return 0;
-	case LDG_KIND_APPLIED:
-	case LDG_KIND_APPLY_FAILED:
-		allowed = !strcmp(ki.role, "applier") ||
-			  !strcmp(ki.role, "admin");
-		if (!strchr(target, '/')) {
-			/* a whole cluster: the scope must cover all of it */
-			snprintf(cluster_scope, sizeof(cluster_scope), "%s/*",
-				 target);
-			target = cluster_scope;
-		}
-		break;
-	default:
-		allowed = !strcmp(ki.role, "deployer") ||
-			  !strcmp(ki.role, "admin");
-		break;
-	}
-	if (!allowed)
-		return ldg_err_set(err, -EACCES,
-				   "key \"%s\" has role %s, which may not "
-				   "write %s entries", ki.vkey.name, ki.role,
-				   ldg_kind_name(e->kind));
-	if (!in_scopes(ki.scopes, target))
-		return ldg_err_set(err, -EACCES,
-				   "key \"%s\" is not allowed to change %s "
-				   "(its scope: %s)", ki.vkey.name, e->target,
-				   ki.scopes);
-	if (e->kind == LDG_KIND_SET || e->kind == LDG_KIND_UNSET) {
-		uint64_t at = 0;
-		int lrc = ldg_lock_seq(r, e->target, &at);
-
-		/* an unreadable lock is not "unlocked" */
-		if (lrc)
-			return ldg_err_set(err, lrc, "cannot read the lock of %s",
-					   e->target);
-		if (at &&
-		    !ldg_kv_find(e->meta, e->n_meta, "forced")) {
-			struct ldg_entry *le = NULL;
-			ldg_entry_read(r, at, &le, NULL);
-			ldg_err_set(err, -EBUSY,
-				    "%s is locked since seq %llu (reason: "
-				    "\"%.200s\"); unlock it or force",
-				    e->target, (unsigned long long)at,
-				    le ? le->reason : "?");
-			ldg_entry_free(le);
-			return -EBUSY;
-		}
-	}
 	return 0;
 }
 

@@ -172,14 +172,6 @@ int ldg_keyring_by_id(struct ldg_read *r,
 		      const uint8_t keyid[LDG_KEYID_BYTES],
 		      struct ldg_keyinfo *out);
 
-/* Who may write e at this point of the log (the state r sees): 0, or
- * -EACCES (unknown, revoked or out-of-scope signer), -EBUSY (target
- * locked and not forced), -EEXIST (key name or id taken), -ENOENT (key to
- * revoke unknown), with the reason in err. */
-__attribute__((warn_unused_result)) int
-ldg_authorize(struct ldg_read *r, const struct ldg_entry *e,
-	      struct ldg_err *err);
-
 /* The rule of a rollback entry e (docs/format.md section 8a): appended
  * after entries 1..e->seq - 1, its changes make its target's values
  * exactly those at its rollback-to (keys absent then are unset). r may

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "authorize.h"
 #include "authz.h"
 #include "merkle.h"
 #include "store_impl.h"
@@ -190,6 +191,7 @@ static int replay_one(struct replay *p, uint64_t seq, const MDB_val *k,
 		      struct sig_batch **batch, struct ldg_err *err)
 {
 	struct ldg_err why = { 0 };
+	struct ldg_write_req q;
 	struct ldg_entry *e = NULL;
 	struct ldg_keyinfo ki;
 	struct sig_job *j;
@@ -237,7 +239,9 @@ static int replay_one(struct replay *p, uint64_t seq, const MDB_val *k,
 			 e->changes[0].value);
 		p->q->origin = p->rep->origin;
 	}
-	rc = ldg_authorize(&p->scratch, e, &why);
+	ldg_write_req_of(e, &q);
+	q.history = true;
+	rc = ldg_may_append(&p->scratch, &q, &why);
 	if (rc) {
 		fail(p->rep, seq, "not authorised: %s", why.msg);
 		rc = -EBADMSG;

@@ -3,7 +3,7 @@
  *
  * For every entry, in order: strict decoding, seq contiguity, the prev
  * link, the signature (checked on worker threads), the signer's authority
- * at that point of the log (ldg_authorize() against a replay), what a
+ * at that point of the log (ldg_may_append() against a replay), what a
  * rollback restores (ldg_rollback_check() against the replay), and the
  * Merkle tree. The replay builds every index afresh in a scratch LMDB
  * environment under $TMPDIR, which is then compared with the ledger's own

@@ -8,7 +8,7 @@
 #include <msgpack.h>
 #include <sodium.h>
 
-#include "authz.h"
+#include "authorize.h"
 #include "render.h"
 #include "serve_impl.h"
 #include "util.h"

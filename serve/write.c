@@ -261,8 +261,9 @@ static int draft_after(struct ldg_read *r, const char *origin,
 	return 0;
 }
 
-/* 403/423 for what ldg_authorize() refuses, 409 for a stale "after";
- * the rest as srv_reply_ldg(). */
+/* 403/423 for what ldg_may_append() refuses, 409 for a stale "after";
+ * the rest as srv_reply_ldg(). The message is the library's factual
+ * sentence: what to do about it is the client's to say. */
 static int reply_refused(struct reply *rp, int rc, const struct ldg_err *err)
 {
 	if (rc == -EACCES)
@@ -280,8 +281,8 @@ int srv_h_drafts(struct srv *sv, const char *body, size_t blen,
 	uint8_t prev[LDG_HASH_BYTES], *bytes = NULL, *msg = NULL;
 	struct srv_draft_req d;
 	struct ldg_err err = {0};
+	struct ldg_write_req q = { 0 };
 	struct ldg_entry *e = NULL;
-	struct ldg_keyinfo ki;
 	struct ldg_values now;
 	struct ldg_authz az;
 	struct ldg_read *r;
@@ -306,9 +307,16 @@ int srv_h_drafts(struct srv *sv, const char *body, size_t blen,
 	 * (the append checks them against the signed head) */
 	if (!rc)
 		rc = ldg_authz_load(r, &az, &err);
-	if (!rc && ldg_keyring_by_id(r, d.keyid, &ki))
-		rc = ldg_err_set(&err, -EACCES,
-				 "signer: no key with that id in the keyring");
+	/* refused before any drafting when the key may not write here at
+	 * all; a lock is news only once there is something to write */
+	q.signer = d.keyid;
+	q.kind = d.kind;
+	q.target = d.target;
+	q.forced = d.force;
+	if (!rc)
+		rc = ldg_may_append(r, &q, &err);
+	if (rc == -EBUSY)
+		rc = 0;
 	/* built on an entry signed but not yet appended (a rollback and
 	 * its lock, sent together as a batch) */
 	if (!rc && d.after)
@@ -338,8 +346,10 @@ int srv_h_drafts(struct srv *sv, const char *body, size_t blen,
 				       ldg_store_origin(sv->store), &az, d.keyid,
 				       &bytes, &len, &msg, &mlen, &err);
 	/* refused now rather than after the signing */
-	if (!rc)
-		rc = ldg_authorize(r, e, &err);
+	if (!rc) {
+		ldg_write_req_of(e, &q);
+		rc = ldg_may_append(r, &q, &err);
+	}
 	ej = rc ? NULL : ldg_entry_json(r, e, (uint8_t[LDG_HASH_BYTES]){0});
 	ldg_authz_free(&az);
 	ldg_read_end(r);

@@ -186,7 +186,7 @@ assert_unchanged moved
 
 step "draft refusals"
 draft outsider '"kind": "set", "target": "staging/api", "changes": {"image.tag": "x"}, "reason": "r"' 403
-check "unknown signer" grep -q 'no key with that id' "$OUT"
+check "unknown signer" grep -q 'is not in the keyring' "$OUT"
 draft deployer '"kind": "set", "target": "prod/api", "changes": {"image.tag": "x"}, "reason": "r"' 403
 check "out of scope" grep -q 'scope' "$OUT"
 draft deployer '"kind": "set", "target": "staging/web", "changes": {"image.tag": "x"}, "reason": "r"' 423
