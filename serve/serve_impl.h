@@ -125,11 +125,6 @@ const char *srv_arg(const struct request *rq, const char *name);
 /* ms from now on CLOCK_MONOTONIC (the clock of srv's condition). */
 void srv_deadline_in(struct timespec *ts, long ms);
 
-/* The JSON of entry seq (ldg_entry_json()), or NULL with *rc and err
- * set (read.c). */
-json_t *srv_entry_json(struct ldg_read *r, uint64_t seq, int *rc,
-		       struct ldg_err *err);
-
 /* ---- the handlers of GET routes (read.c, events.c, write.c) ---- */
 
 int srv_h_head(const struct request *rq, struct reply *rp);
