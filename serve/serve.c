@@ -32,7 +32,7 @@
 
 /* ---- replies ---- */
 
-int srv_reply_json(struct reply *rp, unsigned status, json_t *j)
+int srv_reply_json(struct srv_reply *rp, unsigned status, json_t *j)
 {
 	rp->status = status;
 	rp->type = "application/json";
@@ -44,7 +44,7 @@ int srv_reply_json(struct reply *rp, unsigned status, json_t *j)
 	return 0;
 }
 
-int srv_reply_error(struct reply *rp, unsigned status, const char *fmt, ...)
+int srv_reply_error(struct srv_reply *rp, unsigned status, const char *fmt, ...)
 {
 	char msg[2 * LDG_ERR_MSG_MAX];
 	va_list ap;
@@ -59,7 +59,7 @@ int srv_reply_error(struct reply *rp, unsigned status, const char *fmt, ...)
 }
 
 /* A library failure: bad input 400, missing 404, anything else 500. */
-int srv_reply_ldg(struct reply *rp, int rc, const struct ldg_err *err)
+int srv_reply_ldg(struct srv_reply *rp, int rc, const struct ldg_err *err)
 {
 	unsigned status = MHD_HTTP_INTERNAL_SERVER_ERROR;
 
@@ -73,7 +73,7 @@ int srv_reply_ldg(struct reply *rp, int rc, const struct ldg_err *err)
 }
 
 /* Takes the rendered JSON of a library call. */
-int srv_reply_rendered(struct reply *rp, int rc, char *out, size_t len,
+int srv_reply_rendered(struct srv_reply *rp, int rc, char *out, size_t len,
 		       const struct ldg_err *err)
 {
 	if (rc) {
@@ -87,7 +87,7 @@ int srv_reply_rendered(struct reply *rp, int rc, char *out, size_t len,
 	return 0;
 }
 
-int srv_begin(struct reply *rp, struct srv *sv, struct ldg_read **r,
+int srv_begin(struct srv_reply *rp, struct srv *sv, struct ldg_read **r,
 	      uint64_t *head)
 {
 	struct ldg_err err = {0};
@@ -107,7 +107,7 @@ int srv_begin(struct reply *rp, struct srv *sv, struct ldg_read **r,
 }
 
 /* srv_begin(), then a 404 when seq is beyond the head (r is then ended). */
-int srv_begin_entry(struct reply *rp, struct srv *sv, uint64_t seq,
+int srv_begin_entry(struct srv_reply *rp, struct srv *sv, uint64_t seq,
 		    struct ldg_read **r, uint64_t *head)
 {
 	if (srv_begin(rp, sv, r, head))
@@ -121,7 +121,7 @@ int srv_begin_entry(struct reply *rp, struct srv *sv, uint64_t seq,
 	return -ENOENT;
 }
 
-const char *srv_arg(const struct request *rq, const char *name)
+const char *srv_arg(const struct srv_request *rq, const char *name)
 {
 	return MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND,
 					   name);
@@ -155,7 +155,7 @@ static bool is_type(const char *type, const char *want)
 
 static const struct handler {
 	enum srv_route_id id;
-	int (*run)(const struct request *rq, struct reply *rp);
+	int (*run)(const struct srv_request *rq, struct srv_reply *rp);
 } handlers[] = {
     {SRV_R_HEAD, srv_h_head},
     {SRV_R_STATE, srv_h_state},
@@ -217,12 +217,12 @@ static bool has_body(struct MHD_Connection *conn, size_t upload_size)
 }
 
 static int route(struct srv *sv, struct MHD_Connection *conn, const char *url,
-		 const char *method, size_t upload_size, struct reply *rp)
+		 const char *method, size_t upload_size, struct srv_reply *rp)
 {
 	struct param_check pc = {0};
 	struct ldg_err err = {0};
 	struct srv_path path;
-	struct request rq = {.sv = sv, .conn = conn, .path = &path};
+	struct srv_request rq = {.sv = sv, .conn = conn, .path = &path};
 	int rc = srv_route_parse(url, &path, &err);
 
 	if (rc == -ENOENT)
@@ -267,7 +267,7 @@ static int route(struct srv *sv, struct MHD_Connection *conn, const char *url,
  * rp holds the refusal (or stays empty for route() to answer). *u is the
  * upload to fill. */
 static bool post_ok(struct srv *sv, struct MHD_Connection *conn,
-		    const char *url, struct reply *rp, struct upload *u)
+		    const char *url, struct srv_reply *rp, struct srv_upload *u)
 {
 	const char *type = MHD_lookup_connection_value(
 	    conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
@@ -348,7 +348,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 			 enum MHD_RequestTerminationCode toe)
 {
 	struct srv *sv = cls;
-	struct upload *u = *con_cls;
+	struct srv_upload *u = *con_cls;
 
 	(void)conn;
 	(void)toe;
@@ -366,7 +366,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 /* A static file of the web page: / and /ui/... (assets.h). */
 static bool static_file(struct MHD_Connection *conn, const char *url,
 			const char *method, size_t upload_size,
-			struct reply *rp)
+			struct srv_reply *rp)
 {
 	const struct srv_asset *a = srv_asset_find(url);
 	const char *inm;
@@ -404,7 +404,7 @@ static bool static_file(struct MHD_Connection *conn, const char *url,
 /* Whether the Host header names this server (srv_host_ok()); else rp
  * holds the 421 (or the 400 of an HTTP/1.1 request without one). */
 static bool host_ok(struct srv *sv, struct MHD_Connection *conn,
-		    const char *version, struct reply *rp)
+		    const char *version, struct srv_reply *rp)
 {
 	const char *host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 						       MHD_HTTP_HEADER_HOST);
@@ -425,7 +425,7 @@ static bool host_ok(struct srv *sv, struct MHD_Connection *conn,
 
 /* The body of a POST, read as it arrives: *upload_data_size bytes more,
  * or the end (size 0), when the request is answered. */
-static enum MHD_Result upload_more(struct upload *u, const char *data,
+static enum MHD_Result upload_more(struct srv_upload *u, const char *data,
 				   size_t *size)
 {
 	size_t n = *size;
@@ -456,8 +456,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 				  const char *version, const char *upload_data,
 				  size_t *upload_data_size, void **con_cls)
 {
-	struct reply rp = {.status = MHD_HTTP_INTERNAL_SERVER_ERROR};
-	struct upload probe = {0};
+	struct srv_reply rp = {.status = MHD_HTTP_INTERNAL_SERVER_ERROR};
+	struct srv_upload probe = {0};
 	struct MHD_Response *resp;
 	enum MHD_Result ret;
 
@@ -476,7 +476,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 		if (!static_file(conn, url, method, 0, &rp))
 			route(cls, conn, url, method, 0, &rp);
 	} else if (*con_cls) {
-		struct upload *u = *con_cls;
+		struct srv_upload *u = *con_cls;
 		if (*upload_data_size)
 			return upload_more(u, upload_data, upload_data_size);
 		/* the whole body is in */
@@ -497,7 +497,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 			srv_h_append(cls, u, &rp);
 	} else if (!strcmp(method, MHD_HTTP_METHOD_POST) &&
 		   post_ok(cls, conn, url, &rp, &probe)) {
-		struct upload *u = malloc(sizeof(*u));
+		struct srv_upload *u = malloc(sizeof(*u));
 		if (!u)
 			return MHD_NO;
 		*u = probe;
