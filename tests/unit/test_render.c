@@ -6,7 +6,7 @@
  * text; every member, its order, its type and the indentation are fixed
  * here.
  *
- * The ledger (one per test, in a fresh temporary directory):
+ * The ledger (one per test: fixture.h's, then these entries):
  *   1 init (admin)
  *   2 key-add deployer, scope "staging/" + "*"
  *   3 key-add applier, scope "*"
@@ -18,32 +18,15 @@
  *   9 key-revoke deployer (admin)
  */
 #include <errno.h>
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <cmocka.h>
-
-#include "ops.h"
+#include "fixture.h"
 #include "render.h"
-#include "store.h"
-#include "testlib.h"
-#include "util.h"
-#include "verify.h"
 
-#define ORIGIN "example.com/deploy/render"
-
-struct fx {
-	char *tmp;
-	char dir[4096];
-	struct ldg_signer *admin, *deployer, *applier;
-	struct ldg_store *s;
-	struct ldg_read *r;
-};
+/* A read of the fixture's ledger, begun by setup, ended by teardown. */
+static struct ldg_read *R;
 
 /* The facts of entry seq that the test cannot choose. */
 struct facts {
@@ -105,15 +88,8 @@ static void ok_or_die(int rc, const struct ldg_err *err, const char *what)
 		fail_msg("%s: %s", what, err->msg);
 }
 
-static int group_setup(void **state)
-{
-	(void)state;
-	return ldg_crypto_init() ? -1 : 0;
-}
-
 static int setup(void **state)
 {
-	struct fx *f = calloc(1, sizeof(*f));
 	const struct ldg_kv set1[] = { { "image.tag", "v1" },
 				       { "replicas", "2" } };
 	const struct ldg_kv meta1[] = { { "pr", "1" } };
@@ -122,22 +98,13 @@ static int setup(void **state)
 	struct ldg_result res = { 0 };
 	struct ldg_err err = { 0 };
 	struct ldg_entry *e;
+	struct fx *f;
 
-	assert_non_null(f);
-	f->tmp = tl_mkdtemp();
-	snprintf(f->dir, sizeof(f->dir), "%s/ledger", f->tmp);
-	if (ldg_signer_generate("admin", &f->admin, NULL) ||
-	    ldg_signer_generate("deployer", &f->deployer, NULL) ||
-	    ldg_signer_generate("applier", &f->applier, NULL))
+	if (fx_setup(state))
 		return -1;
-	ok_or_die(ldg_init(f->dir, ORIGIN, f->admin, &res, &err), &err, "init");
-	ok_or_die(ldg_store_open(f->dir, 0, &f->s, &err), &err, "open");
-	ok_or_die(ldg_key_add(f->s, f->admin, ldg_signer_vkey(f->deployer),
-			      "deployer", "staging/*", "CI", &res, &err),
-		  &err, "key add deployer");
-	ok_or_die(ldg_key_add(f->s, f->admin, ldg_signer_vkey(f->applier),
-			      "applier", "*", "the applier", &res, &err),
-		  &err, "key add applier");
+	f = *state;
+	add_key(f, f->deployer, "deployer", "staging/*");
+	add_key(f, f->applier, "applier", "*");
 	ok_or_die(ldg_set(f->s, f->deployer, "staging/api", set1, 2, "PR #1",
 			  meta1, 1, false, &res, &err),
 		  &err, "set");
@@ -161,24 +128,15 @@ static int setup(void **state)
 				 &err),
 		  &err, "revoke");
 	ldg_result_free(&res);
-	ok_or_die(ldg_read_begin(f->s, &f->r, &err), &err, "read");
-	*state = f;
+	ok_or_die(ldg_read_begin(f->s, &R, &err), &err, "read");
 	return 0;
 }
 
 static int teardown(void **state)
 {
-	struct fx *f = *state;
-
-	ldg_read_end(f->r);
-	ldg_store_close(f->s);
-	ldg_signer_free(f->admin);
-	ldg_signer_free(f->deployer);
-	ldg_signer_free(f->applier);
-	tl_rmrf(f->tmp);
-	free(f->tmp);
-	free(f);
-	return 0;
+	ldg_read_end(R);
+	R = NULL;
+	return fx_teardown(state);
 }
 
 /* ---- entries ---- */
@@ -190,8 +148,8 @@ static void test_render_show_json_is_the_documented_entry(void **state)
 	char id[9], *out;
 	size_t len;
 
-	facts_of(f->r, 4, &e4);
-	assert_int_equal(rnd_show(f->r, 4, true, &out, &len, NULL), 0);
+	facts_of(R, 4, &e4);
+	assert_int_equal(rnd_show(R, 4, true, &out, &len, NULL), 0);
 	assert_int_equal(len, strlen(out));
 	char *want = fmt("{\n"
 			 "  \"seq\": 4,\n"
@@ -230,10 +188,9 @@ static void test_render_show_json_is_the_documented_entry(void **state)
 
 static void test_render_entry_json_marks_an_unset_key(void **state)
 {
-	struct fx *f = *state;
 	json_t *j, *c;
 
-	assert_int_equal(rnd_entry_json_at(f->r, 5, &j, NULL), 0);
+	assert_int_equal(rnd_entry_json_at(R, 5, &j, NULL), 0);
 	c = json_array_get(json_object_get(j, "changes"), 0);
 	assert_string_equal(json_string_value(json_object_get(c, "key")),
 			    "replicas");
@@ -245,11 +202,10 @@ static void test_render_entry_json_marks_an_unset_key(void **state)
 
 static void test_render_entry_json_at_refuses_a_seq_past_the_head(void **state)
 {
-	struct fx *f = *state;
 	struct ldg_err err = { 0 };
 	json_t *j = NULL;
 
-	assert_int_equal(rnd_entry_json_at(f->r, 10, &j, &err), -ENOENT);
+	assert_int_equal(rnd_entry_json_at(R, 10, &j, &err), -ENOENT);
 	assert_null(j);
 	assert_true(err.msg[0] != '\0');
 }
@@ -257,13 +213,12 @@ static void test_render_entry_json_at_refuses_a_seq_past_the_head(void **state)
 /* history and log are arrays of the entries' own objects */
 static void test_render_history_json_is_an_array_of_entries(void **state)
 {
-	struct fx *f = *state;
 	const uint64_t want[] = { 4, 5, 6 };
 	json_t *arr, *one;
 	char *out;
 	size_t len;
 
-	assert_int_equal(rnd_history(f->r, "staging/api", 0, true, &out, &len,
+	assert_int_equal(rnd_history(R, "staging/api", 0, true, &out, &len,
 				     NULL),
 			 0);
 	arr = json_loads(out, 0, NULL);
@@ -271,7 +226,7 @@ static void test_render_history_json_is_an_array_of_entries(void **state)
 	assert_true(json_is_array(arr));
 	assert_int_equal(json_array_size(arr), 3);
 	for (size_t i = 0; i < 3; i++) {
-		assert_int_equal(rnd_entry_json_at(f->r, want[i], &one, NULL),
+		assert_int_equal(rnd_entry_json_at(R, want[i], &one, NULL),
 				 0);
 		assert_true(json_equal(json_array_get(arr, i), one));
 		json_decref(one);
@@ -310,7 +265,7 @@ static void test_render_keyring_lists_every_key_with_its_seqs(void **state)
 	char *c = key_doc(f->deployer, "  ", "deployer", "staging/*", 2, "9");
 	json_t *ring;
 
-	assert_int_equal(rnd_keyring_json(f->r, &ring, NULL), 0);
+	assert_int_equal(rnd_keyring_json(R, &ring, NULL), 0);
 	assert_json(ring, fmt("[\n%s,\n%s,\n%s\n]\n", a, b, c));
 	free(a);
 	free(b);
@@ -324,8 +279,8 @@ static void test_render_entry_proof_names_the_keyring_row(void **state)
 	struct facts e4;
 	char *key;
 
-	facts_of(f->r, 4, &e4);
-	assert_int_equal(ldg_entry_prove(f->r, 4, &pr, NULL), 0);
+	facts_of(R, 4, &e4);
+	assert_int_equal(ldg_entry_prove(R, 4, &pr, NULL), 0);
 	/* the keyring's own row, one level deeper */
 	key = key_doc(f->deployer, "  ", "deployer", "staging/*", 2, "9");
 	assert_json(rnd_entry_proof_json(4, &pr),
@@ -395,13 +350,13 @@ static void test_render_verify_report_of_a_ledger_that_holds(void **state)
 	struct facts e9;
 	int vrc;
 
-	facts_of(f->r, 9, &e9);
-	assert_int_equal(ldg_merkle_root_at(f->r, 9, root), 0);
+	facts_of(R, 9, &e9);
+	assert_int_equal(ldg_merkle_root_at(R, 9, root), 0);
 	ldg_hex(root, LDG_HASH_BYTES, rh);
 	/* the check reads in its own transactions */
-	ldg_read_end(f->r);
+	ldg_read_end(R);
 	vrc = ldg_verify(f->s, &vo, &rep, &err);
-	assert_int_equal(ldg_read_begin(f->s, &f->r, NULL), 0);
+	assert_int_equal(ldg_read_begin(f->s, &R, NULL), 0);
 	if (vrc)
 		fail_msg("verify: %s", err.msg);
 	assert_json(rnd_verify_json(&rep, vrc),
@@ -452,11 +407,10 @@ static void test_render_verify_report_names_the_bad_seq(void **state)
 
 static void test_render_state_json_with_a_lock(void **state)
 {
-	struct fx *f = *state;
 	char *out;
 	size_t len;
 
-	assert_int_equal(rnd_state(f->r, NULL, 0, true, &out, &len, NULL), 0);
+	assert_int_equal(rnd_state(R, NULL, 0, true, &out, &len, NULL), 0);
 	assert_string_equal(out, "{\n"
 				 "  \"at\": 9,\n"
 				 "  \"targets\": {\n"
@@ -479,7 +433,7 @@ static void test_render_state_json_with_a_lock(void **state)
 				 "}\n");
 	free(out);
 	/* at 4: replicas still set, nothing of staging/web yet */
-	assert_int_equal(rnd_state(f->r, "staging", 4, true, &out, &len, NULL),
+	assert_int_equal(rnd_state(R, "staging", 4, true, &out, &len, NULL),
 			 0);
 	assert_string_equal(out, "{\n"
 				 "  \"at\": 4,\n"
@@ -498,16 +452,15 @@ static void test_render_state_json_with_a_lock(void **state)
 
 static void test_render_releases_json_with_apply_and_lock(void **state)
 {
-	struct fx *f = *state;
 	struct facts e5, e6, e7, e8;
 	char *out, *want;
 	size_t len;
 
-	facts_of(f->r, 5, &e5);
-	facts_of(f->r, 6, &e6);
-	facts_of(f->r, 7, &e7);
-	facts_of(f->r, 8, &e8);
-	assert_int_equal(rnd_releases(f->r, NULL, true, &out, &len, NULL), 0);
+	facts_of(R, 5, &e5);
+	facts_of(R, 6, &e6);
+	facts_of(R, 7, &e7);
+	facts_of(R, 8, &e8);
+	assert_int_equal(rnd_releases(R, NULL, true, &out, &len, NULL), 0);
 	want = fmt("{\n"
 		   "  \"head\": 9,\n"
 		   "  \"releases\": [\n"
@@ -569,11 +522,10 @@ static void test_render_releases_json_with_apply_and_lock(void **state)
 
 static void test_render_diff_json_names_unset_keys_and_the_lock(void **state)
 {
-	struct fx *f = *state;
 	char *out;
 	size_t len;
 
-	assert_int_equal(rnd_diff(f->r, 4, 9, NULL, true, &out, &len, NULL),
+	assert_int_equal(rnd_diff(R, 4, 9, NULL, true, &out, &len, NULL),
 			 0);
 	assert_string_equal(out, "[\n"
 				 "  {\n"
@@ -600,10 +552,9 @@ static void test_render_diff_json_names_unset_keys_and_the_lock(void **state)
 
 static void test_render_get_json_of_all_keys_or_one(void **state)
 {
-	struct fx *f = *state;
 	struct ldg_values v;
 
-	assert_int_equal(ldg_state_get(f->r, "staging/api", 4, &v), 0);
+	assert_int_equal(ldg_state_get(R, "staging/api", 4, &v), 0);
 	assert_json(rnd_get_json("staging/api", 4, &v, NULL),
 		    fmt("{\n"
 			"  \"target\": \"staging/api\",\n"
@@ -675,5 +626,5 @@ int main(void)
 		cmocka_unit_test(test_render_values_yaml_nests_and_quotes),
 	};
 #undef T
-	return cmocka_run_group_tests(tests, group_setup, NULL);
+	return cmocka_run_group_tests(tests, fx_group_setup, NULL);
 }
