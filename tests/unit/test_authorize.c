@@ -3,110 +3,63 @@
  * ldg_may_append(), each of its refusals with the rule and the facts it
  * names, and that every writer path of the library (a local write, an
  * entry signed elsewhere, a write with nothing to do) refuses the same
- * way and leaves the ledger byte-identical. On a real LMDB ledger in a
- * fresh temporary directory per test.
+ * way and leaves the ledger byte-identical. On fixture.h's ledger, fresh
+ * per test.
  */
 #include <errno.h>
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <cmocka.h>
-
 #include "authorize.h"
-#include "ops.h"
-#include "testlib.h"
-#include "util.h"
+#include "fixture.h"
 
-#define ORIGIN "example.com/deploy/authorize"
-
-struct fx {
-	char *tmp;
-	char dir[4096];
-	/* admin (init); deployer and applier: all of staging; narrow: an
-	 * applier of staging/api only; old: a deployer revoked; outsider:
-	 * never added */
-	struct ldg_signer *admin, *deployer, *applier, *narrow, *old;
-	struct ldg_signer *outsider;
+/* fixture.h's ledger (admin; deployer, applier and outsider generated)
+ * with deployer and applier added for all of staging, narrow an applier
+ * of staging/api only, and old a deployer revoked at old_revoked;
+ * outsider is never added. */
+struct afx {
+	struct fx *f;
+	struct ldg_signer *narrow, *old;
 	uint64_t old_revoked;
-	struct ldg_store *s;
 };
-
-static int group_setup(void **state)
-{
-	(void)state;
-	return ldg_crypto_init() ? -1 : 0;
-}
-
-static int add_key(struct fx *f, const struct ldg_signer *k,
-		   const char *role, const char *scopes)
-{
-	struct ldg_result res = { 0 };
-	struct ldg_err err = { 0 };
-	int rc = ldg_key_add(f->s, f->admin, ldg_signer_vkey(k), role, scopes,
-			     "add", &res, &err);
-
-	if (rc)
-		fprintf(stderr, "key add: %s\n", err.msg);
-	ldg_result_free(&res);
-	return rc;
-}
 
 static int setup(void **state)
 {
-	struct fx *f = calloc(1, sizeof(*f));
+	struct afx *a = calloc(1, sizeof(*a));
 	struct ldg_result res = { 0 };
 	struct ldg_err err = { 0 };
+	void *inner = NULL;
 
-	f->tmp = tl_mkdtemp();
-	snprintf(f->dir, sizeof(f->dir), "%s/ledger", f->tmp);
-	if (ldg_signer_generate("admin", &f->admin, NULL) ||
-	    ldg_signer_generate("deployer", &f->deployer, NULL) ||
-	    ldg_signer_generate("applier", &f->applier, NULL) ||
-	    ldg_signer_generate("narrow", &f->narrow, NULL) ||
-	    ldg_signer_generate("old", &f->old, NULL) ||
-	    ldg_signer_generate("outsider", &f->outsider, NULL))
+	if (!a || fx_setup(&inner))
 		return -1;
-	if (ldg_init(f->dir, ORIGIN, f->admin, &res, &err) ||
-	    ldg_store_open(f->dir, 0, &f->s, &err)) {
-		fprintf(stderr, "init: %s\n", err.msg);
+	a->f = inner;
+	if (ldg_signer_generate("narrow", &a->narrow, NULL) ||
+	    ldg_signer_generate("old", &a->old, NULL))
 		return -1;
-	}
-	ldg_result_free(&res);
-	if (add_key(f, f->deployer, "deployer", "staging/*") ||
-	    add_key(f, f->applier, "applier", "staging/*") ||
-	    add_key(f, f->narrow, "applier", "staging/api") ||
-	    add_key(f, f->old, "deployer", "staging/*"))
-		return -1;
-	if (ldg_key_revoke(f->s, f->admin, "old", "gone", &res, &err)) {
+	add_key(a->f, a->f->deployer, "deployer", "staging/*");
+	add_key(a->f, a->f->applier, "applier", "staging/*");
+	add_key(a->f, a->narrow, "applier", "staging/api");
+	add_key(a->f, a->old, "deployer", "staging/*");
+	if (ldg_key_revoke(a->f->s, a->f->admin, "old", "gone", &res, &err)) {
 		fprintf(stderr, "revoke: %s\n", err.msg);
 		return -1;
 	}
-	f->old_revoked = res.v[0].seq;
+	a->old_revoked = res.v[0].seq;
 	ldg_result_free(&res);
-	*state = f;
+	*state = a;
 	return 0;
 }
 
 static int teardown(void **state)
 {
-	struct fx *f = *state;
+	struct afx *a = *state;
+	void *inner = a->f;
 
-	ldg_store_close(f->s);
-	ldg_signer_free(f->admin);
-	ldg_signer_free(f->deployer);
-	ldg_signer_free(f->applier);
-	ldg_signer_free(f->narrow);
-	ldg_signer_free(f->old);
-	ldg_signer_free(f->outsider);
-	tl_rmrf(f->tmp);
-	free(f->tmp);
-	free(f);
-	return 0;
+	ldg_signer_free(a->narrow);
+	ldg_signer_free(a->old);
+	free(a);
+	return fx_teardown(&inner);
 }
 
 /* ---- helpers ---- */
@@ -161,31 +114,21 @@ static struct ldg_entry *entry_with(enum ldg_kind kind, const char *target,
 	return e;
 }
 
-static int set_kv(struct fx *f, const struct ldg_signer *k,
-		  const char *target, bool force, struct ldg_err *err)
+/* A set of image.tag on target by k, as `ledger set` makes it. */
+static int set_tag(struct fx *f, const struct ldg_signer *k,
+		   const char *target, struct ldg_err *err)
 {
-	struct ldg_kv kv = { "image.tag", "v2" };
-	struct ldg_result res = { 0 };
-	int rc;
-
 	memset(err, 0, sizeof(*err));
-	rc = ldg_set(f->s, k, target, &kv, 1, "change", NULL, 0, force, &res,
-		     err);
-	ldg_result_free(&res);
-	return rc;
+	return set_kv(f, k, target, "image.tag", "v2", false, NULL, err);
 }
 
-static void lock(struct fx *f, const char *target, const char *why,
-		 uint64_t *seq)
+static uint64_t lock(struct fx *f, const char *target)
 {
-	struct ldg_result res = { 0 };
-	struct ldg_err err = { 0 };
+	uint64_t seq = 0;
 
-	assert_int_equal(ldg_lock(f->s, f->admin, target, why, true, &res,
-				  &err), 0);
-	assert_int_equal(res.n, 1);
-	*seq = res.v[0].seq;
-	ldg_result_free(&res);
+	assert_int_equal(lock_t(f, f->admin, target, true, &seq), 0);
+	assert_int_not_equal(seq, 0);
+	return seq;
 }
 
 /* The bytes of a set of target by k, sealed on the head for a remote
@@ -200,13 +143,12 @@ static void sealed_set(struct fx *f, const struct ldg_signer *k,
 	struct ldg_values now;
 	struct ldg_authz az;
 	struct ldg_read *r;
-	uint64_t head;
+	uint64_t head = head_of(f, prev);
 
 	assert_int_equal(ldg_read_begin(f->s, &r, NULL), 0);
-	assert_int_equal(ldg_head(r, &head, prev), 0);
 	assert_int_equal(ldg_state_get(r, target, 0, &now), 0);
-	assert_int_equal(ldg_authz_load(r, &az, NULL), 0);
 	ldg_read_end(r);
+	store_authz(f, &az);
 	assert_int_equal(ldg_draft_set(&now, target, &kv, 1, "remote", NULL,
 				       0, false, &e, &err), 0);
 	assert_non_null(e);
@@ -246,7 +188,8 @@ static void assert_same_refusal(const struct ldg_err *a,
 
 static void test_may_append_allows_a_deployer_in_scope(void **state)
 {
-	struct fx *f = *state;
+	struct afx *a = *state;
+	struct fx *f = a->f;
 	struct ldg_err err;
 
 	assert_int_equal(ask(f, f->deployer, LDG_KIND_SET, "staging/api",
@@ -260,7 +203,8 @@ static void test_may_append_allows_a_deployer_in_scope(void **state)
 
 static void test_may_append_refuses_an_unknown_key(void **state)
 {
-	struct fx *f = *state;
+	struct afx *a = *state;
+	struct fx *f = a->f;
 	char id[2 * LDG_KEYID_BYTES + 1];
 	struct ldg_err err;
 
@@ -276,19 +220,21 @@ static void test_may_append_refuses_an_unknown_key(void **state)
 
 static void test_may_append_refuses_a_revoked_key(void **state)
 {
-	struct fx *f = *state;
+	struct afx *a = *state;
+	struct fx *f = a->f;
 	struct ldg_err err;
 
-	assert_int_equal(ask(f, f->old, LDG_KIND_SET, "staging/api", false,
+	assert_int_equal(ask(f, a->old, LDG_KIND_SET, "staging/api", false,
 			     &err), -EACCES);
 	assert_int_equal(err.why, LDG_WHY_REVOKED);
-	assert_int_equal(err.seq, f->old_revoked);
+	assert_int_equal(err.seq, a->old_revoked);
 	assert_string_equal(err.key, "old");
 }
 
 static void test_may_append_refuses_a_role_that_may_not(void **state)
 {
-	struct fx *f = *state;
+	struct afx *a = *state;
+	struct fx *f = a->f;
 	struct ldg_err err;
 
 	/* an applier may not set */
@@ -310,7 +256,8 @@ static void test_may_append_refuses_a_role_that_may_not(void **state)
 
 static void test_may_append_refuses_a_target_out_of_scope(void **state)
 {
-	struct fx *f = *state;
+	struct afx *a = *state;
+	struct fx *f = a->f;
 	struct ldg_err err;
 
 	assert_int_equal(ask(f, f->deployer, LDG_KIND_SET, "prod/api", false,
@@ -321,9 +268,9 @@ static void test_may_append_refuses_a_target_out_of_scope(void **state)
 	assert_string_equal(err.msg, "key \"deployer\" is not allowed to "
 			    "change prod/api (its scope: staging/*)");
 	/* a whole cluster's apply result needs a scope covering all of it */
-	assert_int_equal(ask(f, f->narrow, LDG_KIND_APPLIED, "staging/api",
+	assert_int_equal(ask(f, a->narrow, LDG_KIND_APPLIED, "staging/api",
 			     false, &err), 0);
-	assert_int_equal(ask(f, f->narrow, LDG_KIND_APPLIED, "staging", false,
+	assert_int_equal(ask(f, a->narrow, LDG_KIND_APPLIED, "staging", false,
 			     &err), -EACCES);
 	assert_int_equal(err.why, LDG_WHY_SCOPE);
 	assert_string_equal(err.target, "staging");
@@ -332,17 +279,18 @@ static void test_may_append_refuses_a_target_out_of_scope(void **state)
 static void test_may_append_refuses_a_locked_target_unless_forced(
 	void **state)
 {
-	struct fx *f = *state;
+	struct afx *a = *state;
+	struct fx *f = a->f;
 	struct ldg_err err;
 	uint64_t at;
 
-	lock(f, "staging/api", "bad release", &at);
+	at = lock(f, "staging/api");
 	assert_int_equal(ask(f, f->deployer, LDG_KIND_SET, "staging/api",
 			     false, &err), -EBUSY);
 	assert_int_equal(err.why, LDG_WHY_LOCKED);
 	assert_int_equal(err.seq, at);
 	assert_string_equal(err.target, "staging/api");
-	assert_string_equal(err.reason, "bad release");
+	assert_string_equal(err.reason, "hold it");
 	assert_null(strstr(err.msg, "--force"));
 	assert_int_equal(ask(f, f->deployer, LDG_KIND_UNSET, "staging/api",
 			     false, &err), -EBUSY);
@@ -361,7 +309,8 @@ static void test_may_append_refuses_a_locked_target_unless_forced(
 
 static void test_may_append_refuses_a_key_name_taken(void **state)
 {
-	struct fx *f = *state;
+	struct afx *a = *state;
+	struct fx *f = a->f;
 	char vk[LDG_VKEY_TEXT_MAX];
 	struct ldg_signer *again;
 	struct ldg_entry *e;
@@ -384,7 +333,8 @@ static void test_may_append_refuses_a_key_name_taken(void **state)
 static void test_may_append_refuses_revoking_unknown_or_revoked(
 	void **state)
 {
-	struct fx *f = *state;
+	struct afx *a = *state;
+	struct fx *f = a->f;
 	struct ldg_entry *e;
 	struct ldg_err err;
 
@@ -397,14 +347,15 @@ static void test_may_append_refuses_revoking_unknown_or_revoked(
 	e = entry_with(LDG_KIND_KEY_REVOKE, "", "name", "old");
 	assert_int_equal(ask_entry(f, f->admin, e, false, &err), -EEXIST);
 	assert_int_equal(err.why, LDG_WHY_KEY_REVOKED);
-	assert_int_equal(err.seq, f->old_revoked);
+	assert_int_equal(err.seq, a->old_revoked);
 	ldg_entry_free(e);
 }
 
 static void test_may_append_keeps_the_last_admin_except_in_history(
 	void **state)
 {
-	struct fx *f = *state;
+	struct afx *a = *state;
+	struct fx *f = a->f;
 	struct ldg_entry *e = entry_with(LDG_KIND_KEY_REVOKE, "", "name",
 					 "admin");
 	struct ldg_err err;
@@ -420,7 +371,8 @@ static void test_may_append_keeps_the_last_admin_except_in_history(
 
 static void test_may_append_refuses_an_init_by_another_key(void **state)
 {
-	struct fx *f = *state;
+	struct afx *a = *state;
+	struct fx *f = a->f;
 	char vk[LDG_VKEY_TEXT_MAX];
 	struct ldg_entry *e;
 	struct ldg_err err;
@@ -438,7 +390,8 @@ static void test_may_append_refuses_an_init_by_another_key(void **state)
 
 static void test_open_without_a_ledger_says_so_without_advice(void **state)
 {
-	struct fx *f = *state;
+	struct afx *a = *state;
+	struct fx *f = a->f;
 	struct ldg_store *s = NULL;
 	struct ldg_err err = { 0 };
 	char dir[4200];
@@ -453,10 +406,11 @@ static void test_open_without_a_ledger_says_so_without_advice(void **state)
 /* A later plain error leaves no stale facts behind. */
 static void test_err_set_clears_the_facts_of_a_refusal(void **state)
 {
-	struct fx *f = *state;
+	struct afx *a = *state;
+	struct fx *f = a->f;
 	struct ldg_err err;
 
-	assert_int_equal(ask(f, f->old, LDG_KIND_SET, "staging/api", false,
+	assert_int_equal(ask(f, a->old, LDG_KIND_SET, "staging/api", false,
 			     &err), -EACCES);
 	assert_int_equal(err.why, LDG_WHY_REVOKED);
 	ldg_err_set(&err, -EIO, "something else");
@@ -469,19 +423,20 @@ static void test_err_set_clears_the_facts_of_a_refusal(void **state)
 
 static void test_every_writer_refuses_a_lock_the_same_way(void **state)
 {
-	struct fx *f = *state;
+	struct afx *a = *state;
+	struct fx *f = a->f;
 	struct ldg_err asked, local, remote;
 	char *before, *after;
 	size_t blen, alen, len;
 	uint8_t *buf;
 	uint64_t at;
 
-	lock(f, "staging/api", "freeze", &at);
+	at = lock(f, "staging/api");
 	sealed_set(f, f->deployer, "staging/api", &buf, &len);
 	before = data_file(f, &blen);
 	assert_int_equal(ask(f, f->deployer, LDG_KIND_SET, "staging/api",
 			     false, &asked), -EBUSY);
-	assert_int_equal(set_kv(f, f->deployer, "staging/api", false, &local),
+	assert_int_equal(set_tag(f, f->deployer, "staging/api", &local),
 			 -EBUSY);
 	memset(&remote, 0, sizeof(remote));
 	assert_int_equal(ldg_append_signed(f->s, buf, len,
@@ -500,7 +455,8 @@ static void test_every_writer_refuses_a_lock_the_same_way(void **state)
 
 static void test_every_writer_refuses_a_key_the_same_way(void **state)
 {
-	struct fx *f = *state;
+	struct afx *a = *state;
+	struct fx *f = a->f;
 	struct ldg_err asked, local, remote, noop;
 	char *before, *after;
 	size_t blen, alen, len;
@@ -511,7 +467,7 @@ static void test_every_writer_refuses_a_key_the_same_way(void **state)
 	before = data_file(f, &blen);
 	assert_int_equal(ask(f, f->deployer, LDG_KIND_SET, "prod/api", false,
 			     &asked), -EACCES);
-	assert_int_equal(set_kv(f, f->deployer, "prod/api", false, &local),
+	assert_int_equal(set_tag(f, f->deployer, "prod/api", &local),
 			 -EACCES);
 	memset(&remote, 0, sizeof(remote));
 	assert_int_equal(ldg_append_signed(f->s, buf, len,
@@ -531,7 +487,7 @@ static void test_every_writer_refuses_a_key_the_same_way(void **state)
 	sealed_set(f, f->outsider, "staging/api", &buf, &len);
 	assert_int_equal(ask(f, f->outsider, LDG_KIND_SET, "staging/api",
 			     false, &asked), -EACCES);
-	assert_int_equal(set_kv(f, f->outsider, "staging/api", false, &local),
+	assert_int_equal(set_tag(f, f->outsider, "staging/api", &local),
 			 -EACCES);
 	memset(&remote, 0, sizeof(remote));
 	assert_int_equal(ldg_append_signed(f->s, buf, len,
@@ -550,7 +506,8 @@ static void test_every_writer_refuses_a_key_the_same_way(void **state)
 
 static void test_every_writer_keeps_the_last_admin(void **state)
 {
-	struct fx *f = *state;
+	struct afx *a = *state;
+	struct fx *f = a->f;
 	struct ldg_entry *e = entry_with(LDG_KIND_KEY_REVOKE, "", "name",
 					 "admin");
 	struct ldg_err asked, local;
@@ -594,5 +551,5 @@ int main(void)
 		T(test_every_writer_keeps_the_last_admin),
 	};
 
-	return cmocka_run_group_tests(tests, group_setup, NULL);
+	return cmocka_run_group_tests(tests, fx_group_setup, NULL);
 }
