@@ -14,111 +14,34 @@
 #include "api.h"
 #include "util.h"
 
-enum shape {
-	EXACT,      /* the path is the pattern */
-	TAIL_SEQ,   /* pattern, then one SEQ segment, then the suffix */
-	TAIL_SCOPE, /* pattern, then CLUSTER or CLUSTER/RELEASE */
-};
-
-/* The route table: pattern, shape, and the query parameters it takes.
- * A tail route's pattern ends with '/'. */
-static const struct route {
-	const char *pattern;
-	enum shape shape;
-	enum srv_route_id id;
-	const char *params[3];
-	const char *suffix; /* TAIL_SEQ: what follows the seq ("" none) */
-	bool post;          /* also answers POST */
-} routes[] = {
-	{ .pattern = "/api/v1/head", .shape = EXACT, .id = SRV_R_HEAD },
-	{ .pattern = "/api/v1/state", .shape = EXACT, .id = SRV_R_STATE,
-	  .params = { "at", "scope" } },
-	{ .pattern = "/api/v1/history/", .shape = TAIL_SCOPE,
-	  .id = SRV_R_HISTORY, .params = { "before", "limit" } },
-	{ .pattern = "/api/v1/entries", .shape = EXACT, .id = SRV_R_ENTRIES,
-	  .params = { "after", "limit" }, .post = true },
-	{ .pattern = "/api/v1/entries/", .shape = TAIL_SEQ, .id = SRV_R_CHECK,
-	  .suffix = "/check" },
-	{ .pattern = "/api/v1/entries/", .shape = TAIL_SEQ, .id = SRV_R_ENTRY,
-	  .suffix = "" },
-	{ .pattern = "/api/v1/verify", .shape = EXACT, .id = SRV_R_VERIFY },
-	{ .pattern = "/api/v1/events", .shape = EXACT, .id = SRV_R_EVENTS,
-	  .params = { "after" } },
-	{ .pattern = "/api/v1/releases", .shape = EXACT, .id = SRV_R_RELEASES,
-	  .params = { "scope" } },
-	{ .pattern = "/api/v1/keys", .shape = EXACT, .id = SRV_R_KEYS },
-	{ .pattern = "/api/v1/drafts", .shape = EXACT, .id = SRV_R_DRAFTS,
-	  .post = true },
-	{ .pattern = "/api/v1/checkpoint", .shape = EXACT,
-	  .id = SRV_R_CHECKPOINT, .post = true },
-};
-
-#define N_ROUTES (sizeof(routes) / sizeof(routes[0]))
-
-int srv_route_parse(const char *path, struct srv_path *out,
-		    struct ldg_err *err)
+int srv_path_match(const struct srv_pattern *pat, const char *path,
+		   struct srv_path *out, struct ldg_err *err)
 {
+	size_t n = strlen(pat->prefix), sl;
+	const char *tail = path + n;
+	char seq[24];
+
 	memset(out, 0, sizeof(*out));
-	if (strlen(path) > SRV_PATH_MAX)
-		return ldg_err_set(err, -ENOENT, "no such resource");
-	for (size_t i = 0; i < N_ROUTES; i++) {
-		const struct route *rt = &routes[i];
-		size_t n = strlen(rt->pattern);
-		const char *tail = path + n;
-
-		if (rt->shape == EXACT) {
-			if (strcmp(path, rt->pattern))
-				continue;
-		} else if (strncmp(path, rt->pattern, n) || !*tail) {
-			continue;
-		}
-		if (rt->shape == TAIL_SEQ) {
-			char seq[24];
-			size_t sl = strcspn(tail, "/");
-			if (strcmp(tail + sl, rt->suffix))
-				continue;
-			if (sl >= sizeof(seq))
-				return ldg_err_set(err, -EINVAL,
-						   "entry: expected a sequence "
-						   "number 1..2^63");
-			memcpy(seq, tail, sl);
-			seq[sl] = '\0';
-			out->id = rt->id;
-			return srv_parse_seq("entry", seq, false, &out->seq,
-					     err);
-		}
-		out->id = rt->id;
-		if (rt->shape == TAIL_SCOPE) {
-			if (strlen(tail) > LDG_TARGET_MAX)
-				return ldg_err_set(err, -EINVAL,
-						   "not a cluster or target: "
-						   "too long");
-			snprintf(out->scope, sizeof(out->scope), "%s", tail);
-			return srv_parse_scope(out->scope, err);
-		}
-		return 0;
+	if (pat->shape == SRV_EXACT)
+		return strcmp(path, pat->prefix) ? -ENOENT : 0;
+	if (strncmp(path, pat->prefix, n) || !*tail)
+		return -ENOENT;
+	if (pat->shape == SRV_TAIL_SCOPE) {
+		if (strlen(tail) > LDG_TARGET_MAX)
+			return ldg_err_set(err, -EINVAL,
+					   "not a cluster or target: too long");
+		snprintf(out->scope, sizeof(out->scope), "%s", tail);
+		return srv_parse_scope(out->scope, err);
 	}
-	return ldg_err_set(err, -ENOENT, "no such resource");
-}
-
-bool srv_route_takes_post(enum srv_route_id id)
-{
-	for (size_t i = 0; i < N_ROUTES; i++)
-		if (routes[i].id == id)
-			return routes[i].post;
-	return false;
-}
-
-bool srv_route_param_ok(enum srv_route_id id, const char *name)
-{
-	for (size_t i = 0; i < N_ROUTES; i++) {
-		if (routes[i].id != id)
-			continue;
-		for (size_t k = 0; routes[i].params[k]; k++)
-			if (!strcmp(routes[i].params[k], name))
-				return true;
-	}
-	return false;
+	sl = strcspn(tail, "/");
+	if (strcmp(tail + sl, pat->suffix))
+		return -ENOENT;
+	if (sl >= sizeof(seq))
+		return ldg_err_set(err, -EINVAL,
+				   "entry: expected a sequence number 1..2^63");
+	memcpy(seq, tail, sl);
+	seq[sl] = '\0';
+	return srv_parse_seq("entry", seq, false, &out->seq, err);
 }
 
 int srv_parse_seq(const char *name, const char *s, bool zero_ok,
