@@ -107,8 +107,12 @@ int srv_parse_scope(const char *s, struct ldg_err *err);
  * case of the media type ignored, q=0 honoured as "not acceptable"). */
 bool srv_accepts_msgpack(const char *accept);
 
-/* "ADDR:PORT" with a numeric IPv4 address or "[IPv6]:PORT"; port 0 asks
- * the kernel for a free one. Fills *ss and *len for bind(2). */
+/* "ADDR:PORT" with a numeric IPv4 address (a dotted quad: getaddrinfo's
+ * other spellings, 127.1 or 0x7f.0.0.1, are refused) or "[IPv6]:PORT"
+ * (no zone), PORT decimal 0..65535; port 0 asks the kernel for a free
+ * one. Parsed by getaddrinfo(AI_NUMERICHOST | AI_NUMERICSERV): no name
+ * is looked up. Fills *ss and *len for bind(2); -EINVAL with the
+ * reason (docs/api.md). */
 int srv_parse_listen(const char *arg, struct sockaddr_storage *ss,
 		     socklen_t *len, struct ldg_err *err);
 

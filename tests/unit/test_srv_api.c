@@ -267,6 +267,38 @@ static void test_listen_parses_ipv4_and_ipv6(void **state)
 	assert_false(srv_addr_is_loopback(&ss));
 }
 
+/* Every spelling of an IPv6 address that inet_pton takes, and decimal
+ * ports with leading zeros, as before getaddrinfo parsed them. */
+static void test_listen_takes_the_forms_it_took(void **state)
+{
+	static const uint8_t mapped[16] = { [10] = 0xff, [11] = 0xff, [12] = 1,
+					    [13] = 2,    [14] = 3,    [15] = 4 };
+	struct sockaddr_storage ss;
+	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
+	socklen_t len;
+	(void)state;
+	assert_int_equal(srv_parse_listen("127.0.0.1:080", &ss, &len, NULL),
+			 0);
+	assert_int_equal(ntohs(((struct sockaddr_in *)&ss)->sin_port), 80);
+	assert_int_equal(srv_parse_listen("255.255.255.255:1", &ss, &len,
+					  NULL),
+			 0);
+	assert_int_equal(srv_parse_listen("[0:0:0:0:0:0:0:1]:80", &ss, &len,
+					  NULL),
+			 0);
+	assert_true(srv_addr_is_loopback(&ss));
+	assert_int_equal(srv_parse_listen("[0000::0001]:80", &ss, &len, NULL),
+			 0);
+	assert_true(srv_addr_is_loopback(&ss));
+	/* a v4-mapped address in brackets stays IPv6 */
+	assert_int_equal(srv_parse_listen("[::FFFF:1.2.3.4]:80", &ss, &len,
+					  NULL),
+			 0);
+	assert_int_equal(ss.ss_family, AF_INET6);
+	assert_memory_equal(a6->sin6_addr.s6_addr, mapped, 16);
+	assert_int_equal(a6->sin6_scope_id, 0);
+}
+
 static void test_listen_rejects_malformed_addresses(void **state)
 {
 	static const char *const bad[] = {
@@ -275,6 +307,12 @@ static void test_listen_rejects_malformed_addresses(void **state)
 		"127.0.0.1:-1", "localhost:80", "::1:80",      "[::1]",
 		"[::1]80",    "[]:80",         "[127.0.0.1]:80",
 		"1.2.3:80",   "127.0.0.1:80 ", "127.0.0.1:+80",
+		/* getaddrinfo takes these; --listen does not (api.c) */
+		"127.1:80", "0x7f.0.0.1:80", "017.0.0.1:80", "2130706433:80",
+		"127.0.0.01:80", "::ffff:127.0.0.1:80", "[fe80::1%lo]:80",
+		"[fe80::1%0]:80", "[fe80::1%1]:80", "127.0.0.1:", "127.0.0.1: 80",
+		"127.0.0.1:99999999999", "127.0.0.1:0x50", " 127.0.0.1:80",
+		"[ ::1]:80", "[::1]:",
 	};
 	struct sockaddr_storage ss;
 	socklen_t len;
@@ -590,6 +628,7 @@ int main(void)
 		cmocka_unit_test(test_accept_msgpack_is_recognised),
 		cmocka_unit_test(test_accept_other_types_mean_json),
 		cmocka_unit_test(test_listen_parses_ipv4_and_ipv6),
+		cmocka_unit_test(test_listen_takes_the_forms_it_took),
 		cmocka_unit_test(test_listen_rejects_malformed_addresses),
 		cmocka_unit_test(test_draft_set_parses),
 		cmocka_unit_test(test_draft_unset_rollback_lock_parse),
