@@ -343,7 +343,7 @@ int srv_h_drafts(const struct srv_request *rq, const struct srv_upload *u,
 	/* refused now rather than after the signing */
 	if (!rc)
 		rc = ldg_authorize(r, e, &err);
-	ej = rc ? NULL : ldg_entry_json(r, e, (uint8_t[LDG_HASH_BYTES]){0});
+	ej = rc ? NULL : rnd_entry_json(r, e, (uint8_t[LDG_HASH_BYTES]){0});
 	ldg_authz_free(&az);
 	ldg_read_end(r);
 	srv_draft_req_free(&d);
