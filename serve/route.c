@@ -132,6 +132,27 @@ bool srv_has_body(struct MHD_Connection *conn, size_t upload_size)
 	return cl && strcmp(cl, "0");
 }
 
+bool srv_get_ok(struct MHD_Connection *conn, const char *method,
+		size_t upload_size, bool get, const char *allow,
+		struct srv_reply *rp)
+{
+	rp->allow = allow;
+	if (!get || (strcmp(method, MHD_HTTP_METHOD_GET) &&
+		     strcmp(method, MHD_HTTP_METHOD_HEAD))) {
+		srv_reply_error(rp, MHD_HTTP_METHOD_NOT_ALLOWED,
+				"method %.32s not allowed here (%s)", method,
+				allow[0] ? allow
+					 : "none: the server is read-only");
+		return false;
+	}
+	if (srv_has_body(conn, upload_size)) {
+		srv_reply_error(rp, MHD_HTTP_BAD_REQUEST,
+				"a %s request takes no body", method);
+		return false;
+	}
+	return true;
+}
+
 struct param_check {
 	enum srv_route_id id;
 	char bad[128];
@@ -184,21 +205,9 @@ void srv_route_answer(struct srv *sv, struct MHD_Connection *conn,
 	/* a bad seq or scope: the path of no route (400 below) */
 	if (rc)
 		rt = NULL;
-	rp->allow = allowed(rt, sv);
-	if ((strcmp(method, MHD_HTTP_METHOD_GET) &&
-	     strcmp(method, MHD_HTTP_METHOD_HEAD)) ||
-	    (rt && !rt->get)) {
-		srv_reply_error(rp, MHD_HTTP_METHOD_NOT_ALLOWED,
-				"method %.32s not allowed here (%s)", method,
-				rp->allow[0] ? rp->allow
-					     : "none: the server is read-only");
+	if (!srv_get_ok(conn, method, upload_size, !rt || rt->get,
+			allowed(rt, sv), rp))
 		return;
-	}
-	if (srv_has_body(conn, upload_size)) {
-		srv_reply_error(rp, MHD_HTTP_BAD_REQUEST,
-				"a %s request takes no body", method);
-		return;
-	}
 	if (rc) {
 		srv_reply_ldg(rp, rc, &err);
 		return;

@@ -92,6 +92,13 @@ bool srv_route_param_ok(enum srv_route_id id, const char *name);
  * than 0, or Transfer-Encoding). */
 bool srv_has_body(struct MHD_Connection *conn, size_t upload_size);
 
+/* Whether a request may go to a GET handler: get (the path has one),
+ * the method GET or HEAD, and no body; else rp holds the 405 (allow:
+ * its Allow header, "" for none) or the 400. */
+bool srv_get_ok(struct MHD_Connection *conn, const char *method,
+		size_t upload_size, bool get, const char *allow,
+		struct srv_reply *rp);
+
 /* Answers a request that sends no body to a handler: GET and HEAD, and
  * every method a route does not take (404, 405 with its Allow, 400 for a
  * body, a bad path or query). Fills *rp. */

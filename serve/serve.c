@@ -59,18 +59,8 @@ static bool static_file(struct MHD_Connection *conn, const char *url,
 
 	if (!a)
 		return false;
-	if (strcmp(method, MHD_HTTP_METHOD_GET) &&
-	    strcmp(method, MHD_HTTP_METHOD_HEAD)) {
-		srv_reply_error(rp, MHD_HTTP_METHOD_NOT_ALLOWED,
-				"method %.32s not allowed here (GET, HEAD)",
-				method);
+	if (!srv_get_ok(conn, method, upload_size, true, "GET, HEAD", rp))
 		return true;
-	}
-	if (srv_has_body(conn, upload_size)) {
-		srv_reply_error(rp, MHD_HTTP_BAD_REQUEST,
-				"a %s request takes no body", method);
-		return true;
-	}
 	rp->page = true;
 	rp->etag = a->etag;
 	rp->cache = "no-cache"; /* revalidated: a new binary, a new page */
