@@ -105,19 +105,6 @@ int cmd_mirror(int argc, char **argv, struct cli_ctx *c)
 	return cli_exec_http(c);
 }
 
-int cli_remote_write_many(struct cli_ctx *c, const struct cli_write_opts *w,
-			  const char *const *targets, size_t nt,
-			  cli_plan_fn plan, void *arg, struct ldg_result *res)
-{
-	(void)w;
-	(void)targets;
-	(void)nt;
-	(void)plan;
-	(void)arg;
-	(void)res;
-	return cli_exec_http(c);
-}
-
 int cli_remote_write(struct cli_ctx *c, const struct cli_write_opts *w,
 		     const char *target, cli_draft_fn draft, void *arg,
 		     struct ldg_result *res)
@@ -130,37 +117,20 @@ int cli_remote_write(struct cli_ctx *c, const struct cli_write_opts *w,
 	return cli_exec_http(c);
 }
 
+int cli_remote_rollback(struct cli_ctx *c, const struct cli_write_opts *w,
+			const char *what, uint64_t to, struct ldg_result *res)
+{
+	(void)w;
+	(void)what;
+	(void)to;
+	(void)res;
+	return cli_exec_http(c);
+}
+
 static int exec_failed(struct cli_ctx *c, struct ldg_err *err)
 {
 	cli_exec_http(c);
 	return ldg_err_set(err, -ENOEXEC, "cannot run ledger-http");
-}
-
-int cli_copy_open(struct cli_ctx *c, struct cli_copy **out,
-		  struct ldg_err *err)
-{
-	*out = NULL;
-	return exec_failed(c, err);
-}
-
-int cli_copy_sync(struct cli_copy *cp, uint64_t head,
-		  const uint8_t hash[LDG_HASH_BYTES], struct ldg_err *err)
-{
-	(void)cp;
-	(void)head;
-	(void)hash;
-	return ldg_err_set(err, -ENOEXEC, "a copy needs ledger-http");
-}
-
-struct ldg_store *cli_copy_store(struct cli_copy *cp)
-{
-	(void)cp;
-	return NULL;
-}
-
-void cli_copy_close(struct cli_copy *cp)
-{
-	(void)cp;
 }
 
 int cli_remote_checkpoint(struct cli_ctx *c, const struct ldg_signer *k,
