@@ -43,7 +43,7 @@ static json_t *authz_json(struct ldg_read *r)
 	return j;
 }
 
-int srv_h_head(const struct request *rq, struct reply *rp)
+int srv_h_head(const struct srv_request *rq, struct srv_reply *rp)
 {
 	uint8_t hash[LDG_HASH_BYTES], root[LDG_HASH_BYTES];
 	char hh[2 * LDG_HASH_BYTES + 1], rh[2 * LDG_HASH_BYTES + 1];
@@ -79,7 +79,7 @@ int srv_h_head(const struct request *rq, struct reply *rp)
 	return 0;
 }
 
-int srv_h_state(const struct request *rq, struct reply *rp)
+int srv_h_state(const struct srv_request *rq, struct srv_reply *rp)
 {
 	const char *at_s = srv_arg(rq, "at"), *scope = srv_arg(rq, "scope");
 	struct ldg_err err = {0};
@@ -108,7 +108,7 @@ int srv_h_state(const struct request *rq, struct reply *rp)
 	return 0;
 }
 
-int srv_h_history(const struct request *rq, struct reply *rp)
+int srv_h_history(const struct srv_request *rq, struct srv_reply *rp)
 {
 	const char *before_s = srv_arg(rq, "before");
 	const char *limit_s = srv_arg(rq, "limit");
@@ -166,7 +166,7 @@ json_t *srv_entry_json(struct ldg_read *r, uint64_t seq, int *rc,
  * mirror` copies. The bytes are LMDB's until the read ends: joined
  * (copied) before it. */
 static int entries_msgpack(struct ldg_read *r, uint64_t after, uint64_t last,
-			   struct reply *rp)
+			   struct srv_reply *rp)
 {
 	size_t n = (size_t)(last - after), total = 0, len = 0;
 	const uint8_t **raw = calloc(n ? n : 1, sizeof(*raw));
@@ -196,7 +196,7 @@ static int entries_msgpack(struct ldg_read *r, uint64_t after, uint64_t last,
 	return 0;
 }
 
-int srv_h_entries(const struct request *rq, struct reply *rp)
+int srv_h_entries(const struct srv_request *rq, struct srv_reply *rp)
 {
 	const char *accept = MHD_lookup_connection_value(
 	    rq->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
@@ -248,7 +248,7 @@ int srv_h_entries(const struct request *rq, struct reply *rp)
 	return 0;
 }
 
-int srv_h_entry(const struct request *rq, struct reply *rp)
+int srv_h_entry(const struct srv_request *rq, struct srv_reply *rp)
 {
 	const char *accept = MHD_lookup_connection_value(
 	    rq->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
@@ -292,7 +292,7 @@ int srv_h_entry(const struct request *rq, struct reply *rp)
 	return 0;
 }
 
-int srv_h_releases(const struct request *rq, struct reply *rp)
+int srv_h_releases(const struct srv_request *rq, struct srv_reply *rp)
 {
 	const char *scope = srv_arg(rq, "scope");
 	struct ldg_err err = {0};
@@ -312,7 +312,7 @@ int srv_h_releases(const struct request *rq, struct reply *rp)
 	return 0;
 }
 
-int srv_h_keys(const struct request *rq, struct reply *rp)
+int srv_h_keys(const struct srv_request *rq, struct srv_reply *rp)
 {
 	struct ldg_keyinfo *keys = NULL;
 	struct ldg_read *r;
@@ -351,7 +351,7 @@ int srv_h_keys(const struct request *rq, struct reply *rp)
 /* The stored bytes of seq and their hash; *e decoded when e is given.
  * The bytes are LMDB's: valid until r ends. */
 /* What one entry proves on its own (ldg_entry_prove()). */
-int srv_h_check(const struct request *rq, struct reply *rp)
+int srv_h_check(const struct srv_request *rq, struct srv_reply *rp)
 {
 	char hh[2 * LDG_HASH_BYTES + 1], kh[2 * LDG_KEYID_BYTES + 1];
 	const struct ldg_keyinfo *ki;
@@ -424,7 +424,7 @@ static int verify_render(struct srv *sv, int *vrc, char **out, size_t *len,
 	return 0;
 }
 
-int srv_h_verify(const struct request *rq, struct reply *rp)
+int srv_h_verify(const struct srv_request *rq, struct srv_reply *rp)
 {
 	struct srv *sv = rq->sv;
 	struct ldg_err err = {0};
