@@ -68,6 +68,11 @@ int cli_remote_rollback(struct cli_ctx *c, const struct cli_write_opts *w,
 	rc = clt_rollback(c->remote, k, what, to, w->reason, w->meta,
 			  w->n_meta, w->no_lock, res, &err);
 	ldg_signer_free(k);
+	if (rc == -E2BIG) { /* over a batch: the advice is the command's */
+		cli_error("%s: %s (roll back fewer targets at a time)", c->cmd,
+			  err.msg);
+		return CLI_BAD;
+	}
 	return rc ? cli_fail(c, &err) : CLI_OK;
 }
 

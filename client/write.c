@@ -136,8 +136,7 @@ static int build(const char *base, const char *const *targets, size_t nt,
 	}
 	if (!rc && b->n > CLT_BATCH_MAX)
 		rc = ldg_err_set(err, -E2BIG, "%zu entries: a remote write "
-				 "sends at most %d in one batch (roll back "
-				 "fewer targets at a time)", b->n,
+				 "sends at most %d in one batch", b->n,
 				 CLT_BATCH_MAX);
 	for (size_t i = 0; !rc && i < b->n; i++) {
 		rc = ldg_entry_seal(b->e[i], head.seq + i, prev, head.origin,
