@@ -82,9 +82,10 @@ static int sse_fill(struct sse *e)
 		head = e->last + SSE_BATCH;
 	rc = ldg_read_begin(sv->store, &r, &err);
 	for (uint64_t seq = e->last + 1; !rc && seq <= head; seq++) {
-		json_t *j = srv_entry_json(r, seq, &rc, &err);
+		json_t *j;
 		char *s;
-		if (!j)
+		rc = rnd_entry_json_at(r, seq, &j, &err);
+		if (rc)
 			break;
 		/* compact JSON is one line: one data: field */
 		s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);

@@ -20,7 +20,7 @@ int srv_reply_json(struct srv_reply *rp, unsigned status, json_t *j)
 {
 	rp->status = status;
 	rp->type = "application/json";
-	if (ldg_json_out(j, &rp->body, &rp->len)) {
+	if (rnd_json_out(j, &rp->body, &rp->len)) {
 		rp->status = MHD_HTTP_INTERNAL_SERVER_ERROR;
 		rp->body = NULL;
 		rp->len = 0;

@@ -108,11 +108,6 @@ static inline void srv_deadline_in(struct timespec *ts, long ms)
 	}
 }
 
-/* The JSON of entry seq (ldg_entry_json()), or NULL with *rc and err
- * set (read.c). */
-json_t *srv_entry_json(struct ldg_read *r, uint64_t seq, int *rc,
-		       struct ldg_err *err);
-
 /* ---- the handlers of GET routes (read.c, events.c, write.c) ---- */
 
 int srv_h_head(const struct srv_request *rq, struct srv_reply *rp);

@@ -340,7 +340,7 @@ int srv_h_drafts(struct srv *sv, const char *body, size_t blen,
 	/* refused now rather than after the signing */
 	if (!rc)
 		rc = ldg_authorize(r, e, &err);
-	ej = rc ? NULL : ldg_entry_json(r, e, (uint8_t[LDG_HASH_BYTES]){0});
+	ej = rc ? NULL : rnd_entry_json(r, e, (uint8_t[LDG_HASH_BYTES]){0});
 	ldg_authz_free(&az);
 	ldg_read_end(r);
 	srv_draft_req_free(&d);

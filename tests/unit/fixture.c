@@ -225,18 +225,6 @@ void assert_verify_ok(struct fx *f)
 	assert_string_equal(rep.origin, ORIGIN);
 }
 
-MDB_env *raw_open(struct fx *f, MDB_txn **txn, unsigned flags)
-{
-	MDB_env *env;
-
-	assert_int_equal(mdb_env_create(&env), 0);
-	assert_int_equal(mdb_env_set_maxdbs(env, 16), 0);
-	assert_int_equal(mdb_env_set_mapsize(env, 64u << 20), 0);
-	assert_int_equal(mdb_env_open(env, f->dir, 0, 0644), 0);
-	assert_int_equal(mdb_txn_begin(env, NULL, flags, txn), 0);
-	return env;
-}
-
 void build_busy_ledger(struct fx *f)
 {
 	struct ldg_result res = { 0 };
@@ -274,27 +262,56 @@ void store_authz(struct fx *f, struct ldg_authz *az)
 	ldg_read_end(r);
 }
 
-void forged_rollback(struct fx *f, const struct ldg_signer *k, uint64_t to,
-		     const char *key, const char *value, uint8_t **buf,
-		     size_t *len)
+void forge_on_head(struct fx *f, struct ldg_entry *e,
+		   const struct ldg_signer *k, const uint8_t *prev,
+		   uint8_t **buf, size_t *len)
+{
+	struct ldg_err err = { 0 };
+
+	if (forge_seal(f->s, head_of(f, NULL), prev, e, k, buf, len, &err))
+		fail_msg("forge: %s", err.msg);
+}
+
+uint64_t put_forged_entry(struct fx *f, struct ldg_entry *e,
+			  const struct ldg_signer *k, const uint8_t *prev)
+{
+	uint64_t seq = head_of(f, NULL) + 1;
+	uint8_t *bytes;
+	size_t len;
+	int rc;
+
+	forge_on_head(f, e, k, prev, &bytes, &len);
+	ldg_store_close(f->s);
+	f->s = NULL;
+	rc = rawdb_store_entry(f->dir, seq, bytes, len);
+	if (rc)
+		fail_msg("storing entry %llu: %s", (unsigned long long)seq,
+			 mdb_strerror(rc));
+	free(bytes);
+	assert_int_equal(ldg_store_open(f->dir, 0, &f->s, NULL), 0);
+	return seq;
+}
+
+struct ldg_entry *rollback_draft(uint64_t to, const char *key,
+				 const char *value)
 {
 	struct ldg_entry *e = ldg_entry_new(LDG_KIND_ROLLBACK, "staging/api",
 					    "back to the good one");
-	uint8_t prev[LDG_HASH_BYTES];
-	struct ldg_err err = { 0 };
-	uint64_t head = head_of(f, prev);
 	char num[24];
-
-	struct ldg_authz az;
 
 	snprintf(num, sizeof(num), "%llu", (unsigned long long)to);
 	assert_non_null(e);
 	assert_int_equal(ldg_entry_add_change(e, key, value), 0);
 	assert_int_equal(ldg_entry_add_meta(e, "rollback-to", num), 0);
-	/* a rollback leaves keyring and locks as they are */
-	store_authz(f, &az);
-	if (ldg_entry_seal(e, head, prev, ORIGIN, &az, k, buf, len, &err))
-		fail_msg("seal: %s", err.msg);
-	ldg_authz_free(&az);
+	return e;
+}
+
+void forged_rollback(struct fx *f, const struct ldg_signer *k, uint64_t to,
+		     const char *key, const char *value, uint8_t **buf,
+		     size_t *len)
+{
+	struct ldg_entry *e = rollback_draft(to, key, value);
+
+	forge_on_head(f, e, k, NULL, buf, len);
 	ldg_entry_free(e);
 }

@@ -6,7 +6,7 @@
  * (admin, deployer, applier, outsider: only admin is in the keyring) and
  * a ledger initialised by admin for ORIGIN, open read-write in f->s;
  * fx_teardown() closes and removes it all. A test that must open the
- * environment another way (raw LMDB, fork) closes f->s first and sets it
+ * environment another way (rawdb.h, fork) closes f->s first and sets it
  * to NULL: one environment per process at a time (lmdb.h, Caveats).
  *
  * The helpers fail the running test (cmocka) instead of returning errors,
@@ -23,11 +23,12 @@
 #include <stdint.h>
 
 #include <cmocka.h>
-#include <lmdb.h>
 
 #include "authz.h"
 #include "checkpoint.h"
+#include "forge.h"
 #include "ops.h"
+#include "rawdb.h"
 #include "store.h"
 #include "testlib.h"
 #include "util.h"
@@ -85,10 +86,6 @@ int verify(struct fx *f, const struct ldg_checkpoint *cps, size_t n,
 /* verify() must pass, covering every entry up to the head. */
 void assert_verify_ok(struct fx *f);
 
-/* Opens the ledger's LMDB environment directly (as mdb_dump would), with
- * a transaction of flags in *txn; f->s must be closed. */
-MDB_env *raw_open(struct fx *f, MDB_txn **txn, unsigned flags);
-
 /* Writes a ledger of every kind of entry (set, unset, rollback, forced
  * set, unlock, key add and revoke, a deployer's entries) on f. */
 void build_busy_ledger(struct fx *f);
@@ -97,11 +94,26 @@ void build_busy_ledger(struct fx *f);
  * caller frees with ldg_authz_free(). */
 void store_authz(struct fx *f, struct ldg_authz *az);
 
+/* forge_seal() of e by k on f's head (prev NULL) or after the head's seq
+ * with prev instead of its hash; must succeed. Caller frees *buf. */
+void forge_on_head(struct fx *f, struct ldg_entry *e,
+		   const struct ldg_signer *k, const uint8_t *prev,
+		   uint8_t **buf, size_t *len);
+/* The one way the tests put a raw forged entry: forge_on_head(), then
+ * the bytes stored as entry head + 1 with raw LMDB (rawdb.h), indexes
+ * untouched, as an attacker with write access would; f->s is closed
+ * around the raw write and open again after. Returns the seq. */
+uint64_t put_forged_entry(struct fx *f, struct ldg_entry *e,
+			  const struct ldg_signer *k, const uint8_t *prev);
+
 /* A rollback of staging/api to seq to with one change key=value (NULL:
- * unset), signed by k on the head: what a lying server could get a
+ * unset), sealed by k on the head: what a lying server could get a
  * client to sign. Caller frees *buf. */
 void forged_rollback(struct fx *f, const struct ldg_signer *k, uint64_t to,
 		     const char *key, const char *value, uint8_t **buf,
 		     size_t *len);
+/* Its draft; caller frees with ldg_entry_free(). */
+struct ldg_entry *rollback_draft(uint64_t to, const char *key,
+				 const char *value);
 
 #endif

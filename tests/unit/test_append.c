@@ -33,21 +33,15 @@ static void remote_set_bytes(struct fx *f, const struct ldg_signer *k,
 			     size_t *len)
 {
 	struct ldg_kv kv = { (char *)key, (char *)value };
-	uint8_t prev[LDG_HASH_BYTES];
 	struct ldg_err err = { 0 };
 	struct ldg_values now;
 	struct ldg_entry *e = NULL;
-	struct ldg_authz az;
-	uint64_t head = head_of(f, prev);
 
 	state_now(f, target, &now);
-	store_authz(f, &az);
 	assert_int_equal(ldg_draft_set(&now, target, &kv, 1, "remote", NULL,
 				       0, force, &e, &err), 0);
 	assert_non_null(e);
-	assert_int_equal(ldg_entry_seal(e, head, prev, ORIGIN, &az, k, buf,
-					len, &err), 0);
-	ldg_authz_free(&az);
+	forge_on_head(f, e, k, NULL, buf, len);
 	ldg_entry_free(e);
 	ldg_values_free(&now);
 }
@@ -282,20 +276,17 @@ static void set_bytes_on(struct fx *f, const struct ldg_signer *k,
 			 const uint8_t prev[LDG_HASH_BYTES], uint8_t **buf,
 			 size_t *len)
 {
-	struct ldg_authz az;
-
 	struct ldg_kv kv = { "image.tag", (char *)value };
 	struct ldg_values none = { 0 };
 	struct ldg_entry *e = NULL;
+	struct ldg_err err = { 0 };
 
-	/* a set leaves the keyring and locks as they are: the head's
-	 * state is also the state after the first entry of a batch */
-	store_authz(f, &az);
 	assert_int_equal(ldg_draft_set(&none, target, &kv, 1, "batch", NULL,
 				       0, false, &e, NULL), 0);
-	assert_int_equal(ldg_entry_seal(e, head, prev, ORIGIN, &az, k, buf,
-					len, NULL), 0);
-	ldg_authz_free(&az);
+	/* a set leaves the keyring and locks as they are: the head's
+	 * state is also the state after the first entry of a batch */
+	if (forge_seal(f->s, head, prev, e, k, buf, len, &err))
+		fail_msg("seal: %s", err.msg);
 	ldg_entry_free(e);
 }
 

@@ -303,8 +303,7 @@ static void test_entries_db_is_keyed_by_big_endian_seq(void **state)
 	struct ldg_read *r;
 	uint8_t *stored[3];
 	size_t lens[3];
-	MDB_env *env;
-	MDB_txn *txn;
+	struct rawdb db;
 	MDB_dbi dbi;
 	MDB_cursor *c;
 	MDB_val k, v;
@@ -326,9 +325,8 @@ static void test_entries_db_is_keyed_by_big_endian_seq(void **state)
 	ldg_store_close(f->s);
 	f->s = NULL;
 
-	env = raw_open(f, &txn, MDB_RDONLY);
-	assert_int_equal(mdb_dbi_open(txn, "entries", 0, &dbi), 0);
-	assert_int_equal(mdb_cursor_open(txn, dbi, &c), 0);
+	assert_int_equal(rawdb_open(f->dir, "entries", true, &db), 0);
+	assert_int_equal(mdb_cursor_open(db.txn, db.dbi, &c), 0);
 	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
 	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
 		uint8_t be[8];
@@ -350,10 +348,10 @@ static void test_entries_db_is_keyed_by_big_endian_seq(void **state)
 						   "history",  "merkle",
 						   "keys",     "keyids" };
 		for (size_t i = 0; i < 8; i++)
-			assert_int_equal(mdb_dbi_open(txn, dbs[i], 0, &dbi), 0);
+			assert_int_equal(mdb_dbi_open(db.txn, dbs[i], 0, &dbi),
+					 0);
 	}
-	mdb_txn_abort(txn);
-	mdb_env_close(env);
+	rawdb_close(&db, false);
 	for (int i = 0; i < 3; i++)
 		free(stored[i]);
 }

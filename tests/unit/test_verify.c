@@ -8,53 +8,29 @@
  * applier and outsider keys; the admin key initialised it).
  */
 #include <errno.h>
-#include <lmdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "fixture.h"
 
-/* Stores bytes as entry seq with raw LMDB, indexes untouched (as an
- * attacker with write access would); the store must be closed. */
-static void put_stored_entry(struct fx *f, uint64_t seq, uint8_t *bytes,
-			     size_t len)
-{
-	uint8_t kb[8];
-	MDB_val k = { 8, kb }, v = { len, bytes };
-	MDB_txn *txn;
-	MDB_dbi dbi;
-	MDB_env *env = raw_open(f, &txn, 0);
-
-	assert_int_equal(mdb_dbi_open(txn, "entries", 0, &dbi), 0);
-	ldg_put_be64(kb, seq);
-	assert_int_equal(mdb_put(txn, dbi, &k, &v, 0), 0);
-	assert_int_equal(mdb_txn_commit(txn), 0);
-	mdb_env_close(env);
-}
-
 /* Flips one bit of the stored bytes of entry seq, back_off bytes from
  * their end, with raw LMDB (as an attacker with write access would); the
  * store must be closed. */
 static void flip_stored_byte(struct fx *f, uint64_t seq, size_t back_off)
 {
-	uint8_t kb[8], *copy;
-	MDB_val k = { 8, kb }, v;
-	MDB_txn *txn;
-	MDB_dbi dbi;
-	MDB_env *env = raw_open(f, &txn, 0);
+	struct rawdb db;
+	uint8_t *copy;
+	MDB_val v;
 
-	assert_int_equal(mdb_dbi_open(txn, "entries", 0, &dbi), 0);
-	ldg_put_be64(kb, seq);
-	assert_int_equal(mdb_get(txn, dbi, &k, &v), 0);
+	assert_int_equal(rawdb_open(f->dir, "entries", false, &db), 0);
+	assert_int_equal(rawdb_get_entry(&db, seq, &v), 0);
 	copy = malloc(v.mv_size);
 	assert_non_null(copy);
 	memcpy(copy, v.mv_data, v.mv_size);
 	copy[v.mv_size - back_off] ^= 0x01;
-	v.mv_data = copy;
-	assert_int_equal(mdb_put(txn, dbi, &k, &v, 0), 0);
-	assert_int_equal(mdb_txn_commit(txn), 0);
-	mdb_env_close(env);
+	assert_int_equal(rawdb_put_entry(&db, seq, copy, v.mv_size), 0);
+	assert_int_equal(rawdb_close(&db, true), 0);
 	free(copy);
 }
 
@@ -209,11 +185,8 @@ static void test_verify_detects_a_stale_index_and_reindex_fixes_it(
 {
 	struct fx *f = *state;
 	struct ldg_verify_report rep;
-	MDB_env *env;
-	MDB_txn *txn;
-	MDB_dbi dbi;
-	MDB_val k = { 21, "staging/api\0image.tag" };
-	MDB_val v = { 10, "\0\0\0\0\0\0\0\x02\x01X" }; /* seq 2, set, X */
+	static const char k[] = "staging/api\0image.tag";
+	static const char v[] = "\0\0\0\0\0\0\0\x02\x01X"; /* seq 2, set, X */
 	uint64_t count;
 
 	must_set(f, "staging/api", "image.tag", "1");
@@ -221,11 +194,9 @@ static void test_verify_detects_a_stale_index_and_reindex_fixes_it(
 	f->s = NULL;
 
 	/* rewrite the current value behind the library's back */
-	env = raw_open(f, &txn, 0);
-	assert_int_equal(mdb_dbi_open(txn, "state", 0, &dbi), 0);
-	assert_int_equal(mdb_put(txn, dbi, &k, &v, 0), 0);
-	assert_int_equal(mdb_txn_commit(txn), 0);
-	mdb_env_close(env);
+	assert_int_equal(rawdb_store(f->dir, "state", k, sizeof(k) - 1, v,
+				     sizeof(v) - 1),
+			 0);
 
 	assert_int_equal(ldg_store_open(f->dir, 0, &f->s, NULL), 0);
 	assert_value_at(f, "staging/api", "image.tag", 0, "X");
@@ -243,28 +214,14 @@ static void test_verify_flags_an_entry_that_bypassed_authorisation(
 	struct fx *f = *state;
 	struct ldg_verify_report rep;
 	struct ldg_entry *e;
-	uint8_t prev[32], *bytes;
-	size_t len;
 
 	must_set(f, "staging/api", "image.tag", "1");
-	head_of(f, prev);
-	ldg_store_close(f->s);
-	f->s = NULL;
-
 	/* a well-formed, well-chained entry signed by a stranger */
 	e = ldg_entry_new(LDG_KIND_SET, "staging/api", "sneaky");
 	assert_int_equal(ldg_entry_add_change(e, "image.tag", "evil"), 0);
-	e->seq = 3;
-	memcpy(e->prev, prev, 32);
-	e->time_ns = ldg_now_ns();
-	assert_int_equal(ldg_entry_sign(e, ORIGIN, f->outsider, &bytes, &len,
-					NULL),
-			 0);
-	put_stored_entry(f, 3, bytes, len);
-	free(bytes);
+	assert_int_equal(put_forged_entry(f, e, f->outsider, NULL), 3);
 	ldg_entry_free(e);
 
-	assert_int_equal(ldg_store_open(f->dir, 0, &f->s, NULL), 0);
 	assert_int_equal(verify(f, NULL, 0, &rep), -EBADMSG);
 	assert_int_equal(rep.bad_seq, 3);
 	assert_non_null(strstr(rep.problem, "not authorised"));
@@ -275,26 +232,15 @@ static void test_verify_detects_a_broken_chain(void **state)
 	struct fx *f = *state;
 	struct ldg_verify_report rep;
 	struct ldg_entry *e;
-	uint8_t *bytes;
-	size_t len;
+	uint8_t prev[LDG_HASH_BYTES];
 
 	must_set(f, "staging/api", "image.tag", "1");
-	ldg_store_close(f->s);
-	f->s = NULL;
-
 	e = ldg_entry_new(LDG_KIND_SET, "staging/api", "unchained");
 	assert_int_equal(ldg_entry_add_change(e, "image.tag", "2"), 0);
-	e->seq = 3;
-	memset(e->prev, 0x11, 32); /* not the hash of entry 2 */
-	e->time_ns = ldg_now_ns();
-	assert_int_equal(ldg_entry_sign(e, ORIGIN, f->admin, &bytes, &len,
-					NULL),
-			 0);
-	put_stored_entry(f, 3, bytes, len);
-	free(bytes);
+	memset(prev, 0x11, sizeof(prev)); /* not the hash of entry 2 */
+	assert_int_equal(put_forged_entry(f, e, f->admin, prev), 3);
 	ldg_entry_free(e);
 
-	assert_int_equal(ldg_store_open(f->dir, 0, &f->s, NULL), 0);
 	assert_int_equal(verify(f, NULL, 0, &rep), -EBADMSG);
 	assert_int_equal(rep.bad_seq, 3);
 	assert_non_null(strstr(rep.problem, "prev"));
@@ -305,20 +251,16 @@ static void test_verify_flags_a_rollback_with_values_nobody_signed(
 {
 	struct fx *f = *state;
 	struct ldg_verify_report rep;
-	uint8_t *bytes;
+	struct ldg_entry *e;
 	uint64_t good;
-	size_t len;
 
 	good = must_set(f, "staging/api", "image.tag", "good");
 	must_set(f, "staging/api", "image.tag", "bad");
-	forged_rollback(f, f->admin, good, "image.tag", "EVIL", &bytes, &len);
-	ldg_store_close(f->s);
-	f->s = NULL;
 	/* stored behind the library's back: signed by the admin, chained */
-	put_stored_entry(f, 4, bytes, len);
-	free(bytes);
+	e = rollback_draft(good, "image.tag", "EVIL");
+	assert_int_equal(put_forged_entry(f, e, f->admin, NULL), 4);
+	ldg_entry_free(e);
 
-	assert_int_equal(ldg_store_open(f->dir, 0, &f->s, NULL), 0);
 	assert_int_equal(verify(f, NULL, 0, &rep), -EBADMSG);
 	assert_int_equal(rep.bad_seq, 4);
 	assert_non_null(strstr(rep.problem, "not a valid rollback"));
