@@ -1,9 +1,11 @@
 /*
- * test_client.c - client/: the head a server names (clt_head_get()) and
- * the one fetcher (clt_pull()), against a small libmicrohttpd server in
- * this process that serves the fixture's ledger as `ledger serve` does
- * (GET /api/v1/head, /api/v1/entries?after=&limit= as a batch made by
- * ldg_batch_join(), /api/v1/entries/SEQ), or lies as told.
+ * test_client.c - client/: the head a server names (clt_head_get()),
+ * the one fetcher (clt_pull()) and the write with its 409 retry
+ * (clt_write()), against a small libmicrohttpd server in this process
+ * that serves the fixture's ledger as `ledger serve` does (GET
+ * /api/v1/head with "authz", /api/v1/state, /api/v1/entries?after=
+ * &limit= as a batch made by ldg_batch_join(), /api/v1/entries/SEQ,
+ * POST /api/v1/entries), or lies and refuses as told.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -13,6 +15,7 @@
 #include <string.h>
 
 #include <microhttpd.h>
+#include <sodium.h>
 
 #include "client.h"
 #include "fixture.h"
@@ -23,6 +26,11 @@ struct fake {
 	const char *head;     /* GET /api/v1/head's body; NULL: the real one */
 	unsigned head_status; /* and its status (0: 200) */
 	uint64_t tamper;      /* this entry served with a flipped byte */
+	unsigned post_status; /* POST /api/v1/entries answers this... */
+	const char *post_body; /* ...with this body; 0: appends */
+	int conflicts;	      /* or first answers 409 this many times */
+	int posts;	      /* POSTs of entries received */
+	bool posted_batch;    /* the last one was a batch */
 	struct MHD_Daemon *d;
 	char base[64];
 };
@@ -85,26 +93,128 @@ static struct MHD_Response *one_entry(struct fake *fk, uint64_t seq)
 	return rp;
 }
 
+/* The head, with its keyring and locks ("authz") as a remote writer
+ * stamps its entries with. */
 static struct MHD_Response *real_head(struct fake *fk)
 {
-	uint8_t hash[LDG_HASH_BYTES];
-	char body[256], *hex;
+	uint8_t hash[LDG_HASH_BYTES], *st = NULL;
+	char body[8192], b64[4096], *hex;
+	struct ldg_authz az;
 	struct ldg_read *r;
 	uint64_t head = 0;
+	size_t stlen = 0;
 
 	if (ldg_read_begin(fk->s, &r, NULL))
 		return NULL;
-	if (ldg_head(r, &head, hash))
+	ldg_authz_init(&az);
+	if (ldg_head(r, &head, hash) || ldg_authz_load(r, &az, NULL) ||
+	    ldg_authz_encode(&az, &st, &stlen) ||
+	    stlen > sizeof(b64) / 4 * 3 - 3)
 		head = 0;
+	else
+		sodium_bin2base64(b64, sizeof(b64), st, stlen,
+				  sodium_base64_VARIANT_ORIGINAL);
 	ldg_read_end(r);
+	ldg_authz_free(&az);
+	free(st);
 	hex = tl_hex(hash, LDG_HASH_BYTES);
 	snprintf(body, sizeof(body),
-		 "{\"seq\": %" PRIu64 ", \"hash\": \"%s\", \"origin\": \"%s\"}",
-		 head, hex, ldg_store_origin(fk->s));
+		 "{\"seq\": %" PRIu64 ", \"hash\": \"%s\", \"origin\": "
+		 "\"%s\", \"authz\": \"%s\"}",
+		 head, hex, ldg_store_origin(fk->s), head ? b64 : "");
 	free(hex);
 	return MHD_create_response_from_buffer(strlen(body), body,
 					       MHD_RESPMEM_MUST_COPY);
 }
+
+/* GET /api/v1/state?at=SEQ&scope=TARGET: the target's values and lock. */
+static struct MHD_Response *state(struct fake *fk, uint64_t at,
+				  const char *target)
+{
+	struct ldg_values v;
+	struct ldg_read *r;
+	char body[8192];
+	size_t n;
+
+	if (ldg_read_begin(fk->s, &r, NULL))
+		return NULL;
+	if (ldg_state_get(r, target, at, &v)) {
+		ldg_read_end(r);
+		return NULL;
+	}
+	ldg_read_end(r);
+	n = (size_t)snprintf(body, sizeof(body),
+			     "{\"targets\": {\"%s\": {\"values\": {", target);
+	for (size_t i = 0; i < v.n; i++)
+		n += (size_t)snprintf(body + n, sizeof(body) - n,
+				      "%s\"%s\": \"%s\"", i ? ", " : "",
+				      v.v[i].key, v.v[i].value);
+	snprintf(body + n, sizeof(body) - n,
+		 "}, \"locked\": {\"seq\": %" PRIu64 "}}}}", v.lock_seq);
+	ldg_values_free(&v);
+	return MHD_create_response_from_buffer(strlen(body), body,
+					       MHD_RESPMEM_MUST_COPY);
+}
+
+/* A POST of one entry or a batch: appended, or refused as told. */
+static struct MHD_Response *append(struct fake *fk, const uint8_t *b,
+				   size_t len, unsigned *status)
+{
+	const uint8_t *bufs[CLT_BATCH_MAX];
+	size_t lens[CLT_BATCH_MAX], n = 1, at = 0;
+	struct ldg_result res = { 0 };
+	struct ldg_err err = { 0 };
+	char body[8192], *hex;
+
+	fk->posts++;
+	fk->posted_batch = ldg_batch_is(b, len);
+	if (fk->conflicts > 0) {
+		fk->conflicts--;
+		*status = MHD_HTTP_CONFLICT;
+		return MHD_create_response_from_buffer(
+			2, (void *)"{}", MHD_RESPMEM_PERSISTENT);
+	}
+	if (fk->post_status) {
+		*status = fk->post_status;
+		return MHD_create_response_from_buffer(
+			strlen(fk->post_body), (void *)fk->post_body,
+			MHD_RESPMEM_PERSISTENT);
+	}
+	bufs[0] = b;
+	lens[0] = len;
+	if ((fk->posted_batch && ldg_batch_split(b, len, CLT_BATCH_MAX, bufs,
+						 lens, &n, NULL)) ||
+	    ldg_append_signed_batch(fk->s, bufs, lens, n, &res, &err)) {
+		*status = MHD_HTTP_BAD_REQUEST;
+		snprintf(body, sizeof(body), "{\"error\": \"%s\"}", err.msg);
+		return MHD_create_response_from_buffer(
+			strlen(body), body, MHD_RESPMEM_MUST_COPY);
+	}
+	*status = MHD_HTTP_CREATED;
+	at = (size_t)snprintf(body, sizeof(body), "{\"entries\": [");
+	for (size_t i = 0; i < res.n; i++) {
+		hex = tl_hex(res.v[i].hash, LDG_HASH_BYTES);
+		at += (size_t)snprintf(body + at, sizeof(body) - at,
+				       "%s{\"seq\": %" PRIu64 ", \"hash\": "
+				       "\"%s\"}", i ? ", " : "",
+				       res.v[i].seq, hex);
+		if (i == res.n - 1)
+			at += (size_t)snprintf(body + at, sizeof(body) - at,
+					       "], \"seq\": %" PRIu64 ", "
+					       "\"hash\": \"%s\"}",
+					       res.v[i].seq, hex);
+		free(hex);
+	}
+	ldg_result_free(&res);
+	return MHD_create_response_from_buffer(strlen(body), body,
+					       MHD_RESPMEM_MUST_COPY);
+}
+
+/* A POST's body, gathered over the calls libmicrohttpd makes. */
+struct upload {
+	uint8_t *p;
+	size_t n;
+};
 
 static enum MHD_Result answer(void *cls, struct MHD_Connection *conn,
 			      const char *url, const char *method,
@@ -115,9 +225,34 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *conn,
 	struct MHD_Response *rp = NULL;
 	unsigned status = MHD_HTTP_OK;
 	const char *type = "application/msgpack";
+	struct upload *u = *con_cls;
 	enum MHD_Result ret;
 
-	if (!strcmp(url, "/api/v1/head")) {
+	if (!strcmp(method, "POST")) {
+		if (!u) {
+			*con_cls = calloc(1, sizeof(*u));
+			return *con_cls ? MHD_YES : MHD_NO;
+		}
+		if (*upload_len) {
+			u->p = realloc(u->p, u->n + *upload_len);
+			memcpy(u->p + u->n, upload, *upload_len);
+			u->n += *upload_len;
+			*upload_len = 0;
+			return MHD_YES;
+		}
+		type = "application/json";
+		rp = append(fk, u->p, u->n, &status);
+		free(u->p);
+		free(u);
+		*con_cls = NULL;
+	} else if (!strcmp(url, "/api/v1/state")) {
+		const char *a = MHD_lookup_connection_value(
+			conn, MHD_GET_ARGUMENT_KIND, "at");
+		const char *t = MHD_lookup_connection_value(
+			conn, MHD_GET_ARGUMENT_KIND, "scope");
+		type = "application/json";
+		rp = t ? state(fk, a ? strtoull(a, NULL, 10) : 0, t) : NULL;
+	} else if (!strcmp(url, "/api/v1/head")) {
 		type = "application/json";
 		if (fk->head_status)
 			status = fk->head_status;
@@ -346,6 +481,164 @@ static void test_pull_refuses_a_forged_entry_and_keeps_the_pages_before(
 	ldg_store_close(c);
 }
 
+/* Sets key "tag" of each target to the value arg names; with two per
+ * target, also key "n" (a second entry on the first). */
+struct set_plan {
+	const char *value;
+	bool two;
+};
+
+static int plan_set(size_t i, uint64_t head,
+		    const uint8_t hash[LDG_HASH_BYTES],
+		    const struct ldg_values *now, void *arg,
+		    struct ldg_entry **out, size_t *n, struct ldg_err *err)
+{
+	struct set_plan *p = arg;
+	struct ldg_kv kv = { "tag", (char *)p->value };
+	struct ldg_kv kn = { "n", "1" };
+	int rc;
+
+	*n = 0;
+	rc = ldg_draft_set(now, "staging/api", &kv, 1, "test", NULL, 0, false,
+			   &out[0], err);
+	if (!rc && out[0])
+		(*n)++;
+	if (!rc && p->two) {
+		rc = ldg_draft_set(now, "staging/api", &kn, 1, "test", NULL,
+				   0, false, &out[*n], err);
+		if (!rc && out[*n])
+			(*n)++;
+	}
+	return rc;
+}
+
+/* Plans one set per target of targets: tag=arg. */
+static int plan_each(size_t i, uint64_t head,
+		     const uint8_t hash[LDG_HASH_BYTES],
+		     const struct ldg_values *now, void *arg,
+		     struct ldg_entry **out, size_t *n, struct ldg_err *err)
+{
+	static const char *const targets[] = { "staging/api", "staging/web" };
+	struct ldg_kv kv = { "tag", arg };
+	int rc = ldg_draft_set(now, targets[i], &kv, 1, "test", NULL, 0,
+			       false, &out[0], err);
+
+	*n = !rc && out[0];
+	return rc;
+}
+
+static void test_write_appends_one_entry_then_a_batch(void **state)
+{
+	static const char *const both[] = { "staging/api", "staging/web" };
+	const char *api = "staging/api";
+	struct fx *f = *state;
+	struct set_plan p = { "v9", false };
+	struct ldg_result res = { 0 };
+	struct ldg_err err = { 0 };
+	uint8_t hash[LDG_HASH_BYTES];
+	uint64_t head = head_of(f, NULL);
+
+	assert_int_equal(clt_write(fake.base, f->admin, &api, 1, plan_set, &p,
+				   &res, &err), 0);
+	assert_int_equal(res.n, 1);
+	assert_int_equal(res.v[0].seq, head + 1);
+	assert_int_equal(head_of(f, hash), head + 1);
+	assert_memory_equal(res.v[0].hash, hash, LDG_HASH_BYTES);
+	assert_value_at(f, "staging/api", "tag", 0, "v9");
+	assert_int_equal(fake.posts, 1);
+	assert_false(fake.posted_batch);
+	ldg_result_free(&res);
+	/* two targets: one POST, a batch, one transaction */
+	assert_int_equal(clt_write(fake.base, f->admin, both, 2, plan_each,
+				   "v10", &res, &err), 0);
+	assert_int_equal(res.n, 2);
+	assert_int_equal(fake.posts, 2);
+	assert_true(fake.posted_batch);
+	assert_string_equal(res.v[1].target, "staging/web");
+	assert_value_at(f, "staging/web", "tag", 0, "v10");
+	ldg_result_free(&res);
+	/* nothing to do: nothing sent */
+	assert_int_equal(clt_write(fake.base, f->admin, both, 2, plan_each,
+				   "v10", &res, &err), 0);
+	assert_int_equal(res.n, 0);
+	assert_int_equal(fake.posts, 2);
+	assert_verify_ok(f);
+}
+
+static void test_write_rebuilds_on_the_new_head_after_409(void **state)
+{
+	const char *api = "staging/api";
+	struct fx *f = *state;
+	struct set_plan p = { "v2", false };
+	struct ldg_result res = { 0 };
+	struct ldg_err err = { 0 };
+	uint64_t head;
+
+	must_set(f, "staging/api", "tag", "v1");
+	head = head_of(f, NULL);
+	fake.conflicts = 2;
+	assert_int_equal(clt_write(fake.base, f->admin, &api, 1, plan_set, &p,
+				   &res, &err), 0);
+	assert_int_equal(fake.posts, 3);
+	assert_int_equal(res.n, 1);
+	assert_int_equal(res.v[0].seq, head + 1);
+	assert_value_at(f, "staging/api", "tag", 0, "v2");
+	ldg_result_free(&res);
+}
+
+static void test_write_reports_what_the_server_refused(void **state)
+{
+	static const struct {
+		unsigned status;
+		int rc;
+	} cases[] = {
+		{ MHD_HTTP_FORBIDDEN, -EACCES },
+		{ 423, -EBUSY },
+		{ MHD_HTTP_UNPROCESSABLE_CONTENT, -EINVAL },
+		{ MHD_HTTP_INTERNAL_SERVER_ERROR, -EIO },
+	};
+	const char *api = "staging/api";
+	struct fx *f = *state;
+	struct set_plan p = { "v2", false };
+	struct ldg_result res = { 0 };
+	struct ldg_err err = { 0 };
+	uint64_t head = head_of(f, NULL);
+
+	fake.post_body = "{\"error\": \"the server's reason\"}";
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		fake.post_status = cases[i].status;
+		assert_int_equal(clt_write(fake.base, f->admin, &api, 1,
+					   plan_set, &p, &res, &err),
+				 cases[i].rc);
+		assert_string_equal(err.msg, "the server's reason");
+		assert_int_equal(res.n, 0);
+	}
+	fake.post_body = "";
+	fake.post_status = MHD_HTTP_FORBIDDEN;
+	assert_int_equal(clt_write(fake.base, f->admin, &api, 1, plan_set, &p,
+				   &res, &err), -EACCES);
+	assert_string_equal(err.msg, "the server answered HTTP 403");
+	assert_int_equal(head_of(f, NULL), head);
+}
+
+static void test_write_sends_no_batch_over_the_limit(void **state)
+{
+	const char *targets[CLT_BATCH_MAX / 2 + 1];
+	struct fx *f = *state;
+	struct set_plan p = { "v2", true };
+	struct ldg_result res = { 0 };
+	struct ldg_err err = { 0 };
+
+	for (size_t i = 0; i < CLT_BATCH_MAX / 2 + 1; i++)
+		targets[i] = "staging/api";
+	assert_int_equal(clt_write(fake.base, f->admin, targets,
+				   CLT_BATCH_MAX / 2 + 1, plan_set, &p, &res,
+				   &err), -E2BIG);
+	assert_non_null(strstr(err.msg, "66 entries: a remote write sends at "
+					"most 64 in one batch"));
+	assert_int_equal(fake.posts, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -364,6 +657,18 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			test_pull_refuses_a_forged_entry_and_keeps_the_pages_before,
 			setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_write_appends_one_entry_then_a_batch, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(
+			test_write_rebuilds_on_the_new_head_after_409, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(
+			test_write_reports_what_the_server_refused, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(
+			test_write_sends_no_batch_over_the_limit, setup,
+			teardown),
 	};
 
 	return cmocka_run_group_tests(tests, fx_group_setup, NULL);
