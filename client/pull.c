@@ -214,15 +214,12 @@ int clt_pull(const char *base, struct ldg_store *s,
 
 	memset(out, 0, sizeof(*out));
 	rc = ldg_read_begin(s, &r, err);
-	if (!rc) {
-		rc = ldg_head(r, &out->head, out->hash);
-		ldg_read_end(r);
-		if (rc)
-			return ldg_err_set(err, rc, "cannot read the head of "
-					   "the copy");
-	}
 	if (rc)
 		return rc;
+	rc = ldg_head(r, &out->head, out->hash);
+	ldg_read_end(r);
+	if (rc)
+		return ldg_err_set(err, rc, "cannot read the head of the copy");
 	if (out->head > named->seq)
 		return ldg_err_set(err, -EPERM, "this copy has %" PRIu64
 				   " entries, %s only %" PRIu64 ": entries "
