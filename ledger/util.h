@@ -11,10 +11,12 @@
 
 #include "err.h"
 
-/* Writes 2*len lowercase hex digits and a NUL into out. */
+/* Writes 2*len lowercase hex digits and a NUL into out (2*len + 1
+ * bytes). Both directions are libsodium's, constant-time. */
 void ldg_hex(const uint8_t *in, size_t len, char *out);
 
-/* Parses exactly 2*len hex digits; returns 0 or -EINVAL. */
+/* Parses exactly 2*len hex digits (either case) and nothing after them;
+ * returns 0 or -EINVAL (out is then undefined). */
 int ldg_unhex(const char *in, uint8_t *out, size_t len);
 
 void ldg_put_be64(uint8_t out[8], uint64_t v);
