@@ -1,5 +1,7 @@
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -170,4 +172,39 @@ int ldg_read_small(const char *path, const char *what, char *buf, size_t cap,
 out_close:
 	close(fd);
 	return rc;
+}
+
+/* out = dir/name when that fits and is executable */
+static bool helper_at(const char *dir, const char *name, char *out,
+		      size_t len)
+{
+	int n = snprintf(out, len, "%s/%s", dir, name);
+
+	return n > 0 && (size_t)n < len && access(out, X_OK) == 0;
+}
+
+int ldg_helper_path(const char *name, const char *env, char *out,
+		    size_t len)
+{
+	const char *set = getenv(env);
+	char self[PATH_MAX], *slash;
+	ssize_t n;
+
+	if (set && *set) {
+		n = snprintf(out, len, "%s", set);
+		return n > 0 && (size_t)n < len && access(out, X_OK) == 0
+			       ? 0
+			       : -ENOENT;
+	}
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n > 0) {
+		self[n] = '\0';
+		slash = strrchr(self, '/');
+		if (slash) {
+			*slash = '\0';
+			if (helper_at(self, name, out, len))
+				return 0;
+		}
+	}
+	return helper_at(LEDGER_LIBEXECDIR, name, out, len) ? 0 : -ENOENT;
 }

@@ -31,6 +31,14 @@ void ldg_time_iso(uint64_t ns, char *out, size_t outlen);
 /* mkdir -p with mode for every directory it creates; 0 or -errno. */
 int ldg_mkdir_p(const char *path, unsigned mode);
 
+/* The path of the helper program name (ledger-http, ledger-settle) into
+ * out: $env when that is set (it must be executable); else name beside
+ * the running executable (the build tree, or a prefix where both are in
+ * bin/); else LEDGER_LIBEXECDIR/name (where `ninja install` puts the
+ * helpers). 0, or -ENOENT when none is executable. */
+int ldg_helper_path(const char *name, const char *env, char *out,
+		    size_t len);
+
 /* Parses a decimal sequence number 1..2^63; returns 0 or -EINVAL. */
 int ldg_parse_seq(const char *s, uint64_t *out);
 
