@@ -39,7 +39,8 @@ int ldg_mkdir_p(const char *path, unsigned mode);
 int ldg_helper_path(const char *name, const char *env, char *out,
 		    size_t len);
 
-/* Parses a decimal sequence number 1..2^63; returns 0 or -EINVAL. */
+/* Parses a decimal sequence number 1..2^63 - 1 (INT64_MAX); returns 0
+ * or -EINVAL. */
 int ldg_parse_seq(const char *s, uint64_t *out);
 
 /* Reads the small regular file at path whole into buf (NUL-terminated;
