@@ -534,7 +534,7 @@ static int write_values(const char *dir, const struct target_state *t,
 	FILE *f;
 	int fd, rc;
 
-	rc = ldg_render_values_yaml(&t->v, text, &tlen, &dropped);
+	rc = rnd_values_yaml(&t->v, text, &tlen, &dropped);
 	if (rc)
 		return ldg_err_set(err, rc, "cannot render values of %s",
 				   t->target);

@@ -48,7 +48,7 @@ int cmd_diff(int argc, char **argv, struct cli_ctx *c)
 		return rc;
 	rc = cli_check_at(c, r, sa > sb ? sa : sb);
 	if (!rc) {
-		if (ldg_render_diff(r, sa, sb, scope, json, &out, &len, &err))
+		if (rnd_diff(r, sa, sb, scope, json, &out, &len, &err))
 			rc = cli_fail(c, &err);
 		else
 			rc = cli_emit(out, len);

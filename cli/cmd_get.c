@@ -1,5 +1,4 @@
 #include <errno.h>
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,17 +80,10 @@ int cmd_get(int argc, char **argv, struct cli_ctx *c)
 		goto out_vals;
 	}
 	if (json) {
-		json_t *v = json_object();
 		char *out;
 		size_t len;
-		for (size_t i = 0; i < vals.n; i++)
-			if (!key || !strcmp(key, vals.v[i].key))
-				json_object_set_new(
-					v, vals.v[i].key,
-					json_string(vals.v[i].value));
-		rc = ldg_json_out(json_pack("{s:s, s:I, s:o}", "target", target,
-					    "at", (json_int_t)(at ? at : head),
-					    "values", v),
+		rc = rnd_json_out(rnd_get_json(target, at ? at : head, &vals,
+					       key),
 				  &out, &len);
 		rc = rc ? CLI_BAD : cli_emit(out, len);
 		goto out_vals;

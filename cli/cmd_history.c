@@ -65,8 +65,8 @@ int cmd_history(int argc, char **argv, struct cli_ctx *c)
 	rc = cli_open_read(c, &s, &r);
 	if (rc)
 		return rc;
-	rc = ldg_render_history_page(r, argv[optind], before, (size_t)max,
-				     json, &out, &len, &err);
+	rc = rnd_history_page(r, argv[optind], before, (size_t)max, json, &out,
+			      &len, &err);
 	if (rc == -ENOENT) {
 		cli_fail(c, &err);
 		rc = CLI_NO; /* no history: the answer is no */

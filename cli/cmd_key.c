@@ -1,5 +1,4 @@
 #include <errno.h>
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,35 +33,22 @@ static int key_list(struct cli_ctx *c, bool json)
 
 	if (rc)
 		return rc;
+	if (json) {
+		json_t *arr;
+		char *out;
+		size_t len;
+		if (rnd_keyring_json(r, &arr, &err)) {
+			rc = cli_fail(c, &err);
+			goto out_read;
+		}
+		rc = rnd_json_out(arr, &out, &len) ? CLI_BAD
+						   : cli_emit(out, len);
+		goto out_read;
+	}
 	if (ldg_keyring_list(r, &ring, &n)) {
 		ldg_err_set(&err, -EIO, "cannot read the keyring");
 		rc = cli_fail(c, &err);
 		goto out_read;
-	}
-	if (json) {
-		json_t *arr = json_array();
-		char *out;
-		size_t len;
-		for (size_t i = 0; i < n; i++) {
-			char vk[LDG_VKEY_TEXT_MAX], id[9];
-			ldg_vkey_format(&ring[i].vkey, vk);
-			ldg_hex(ring[i].vkey.keyid, 4, id);
-			json_array_append_new(
-				arr,
-				json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:o}",
-					  "name", ring[i].vkey.name, "keyid", id,
-					  "role", ring[i].role, "scopes",
-					  ring[i].scopes, "vkey", vk, "added",
-					  (json_int_t)ring[i].added_seq,
-					  "revoked",
-					  ring[i].revoked_seq
-						  ? json_integer((json_int_t)ring[i]
-									 .revoked_seq)
-						  : json_null()));
-		}
-		rc = ldg_json_out(arr, &out, &len) ? CLI_BAD
-						   : cli_emit(out, len);
-		goto out_ring;
 	}
 	printf("%-20s %-9s %-8s %-6s %-8s %s\n", "NAME", "KEYID", "ROLE",
 	       "ADDED", "REVOKED", "SCOPES");
@@ -78,7 +64,6 @@ static int key_list(struct cli_ctx *c, bool json)
 		       ring[i].scopes);
 	}
 	rc = CLI_OK;
-out_ring:
 	free(ring);
 out_read:
 	cli_close_read(s, r);

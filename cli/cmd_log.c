@@ -48,7 +48,7 @@ int cmd_log(int argc, char **argv, struct cli_ctx *c)
 	rc = cli_open_read(c, &s, &r);
 	if (rc)
 		return rc;
-	if (ldg_render_log(r, scope, (size_t)max, json, &out, &len, &err))
+	if (rnd_log(r, scope, (size_t)max, json, &out, &len, &err))
 		rc = cli_fail(c, &err);
 	else
 		rc = cli_emit(out, len);

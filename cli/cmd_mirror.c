@@ -160,8 +160,8 @@ static int print_result(const char *url, const char *origin, uint64_t added,
 	j = json_pack("{s:s, s:s, s:I, s:I, s:s}", "url", url, "origin",
 		      origin, "added", (json_int_t)added, "head",
 		      (json_int_t)head, "hash", hex);
-	/* ldg_json_out() takes j, even when it fails */
-	if (ldg_json_out(j, &out, &len)) {
+	/* rnd_json_out() takes j, even when it fails */
+	if (rnd_json_out(j, &out, &len)) {
 		cli_error("mirror: out of memory");
 		return CLI_BAD;
 	}

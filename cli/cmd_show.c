@@ -31,7 +31,7 @@ int cmd_show(int argc, char **argv, struct cli_ctx *c)
 		return rc;
 	rc = cli_check_at(c, r, seq);
 	if (rc == 0) {
-		if (ldg_render_show(r, seq, json, &out, &len, &err))
+		if (rnd_show(r, seq, json, &out, &len, &err))
 			rc = cli_fail(c, &err);
 		else
 			rc = cli_emit(out, len);

@@ -58,7 +58,7 @@ int cmd_state(int argc, char **argv, struct cli_ctx *c)
 		return rc;
 	rc = cli_check_at(c, r, at);
 	if (!rc) {
-		if (ldg_render_state(r, scope, at, json, &out, &len, &err))
+		if (rnd_state(r, scope, at, json, &out, &len, &err))
 			rc = cli_fail(c, &err);
 		else
 			rc = cli_emit(out, len);

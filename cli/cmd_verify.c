@@ -1,6 +1,5 @@
 #include <errno.h>
 #include <fcntl.h>
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,7 +68,7 @@ int cmd_verify(int argc, char **argv, struct cli_ctx *c)
 	struct ldg_checkpoint *cps;
 	struct ldg_store *s = NULL;
 	const char *paths[MAX_CHECKPOINTS];
-	char hh[2 * LDG_HASH_BYTES + 1], rh[2 * LDG_HASH_BYTES + 1];
+	char hh[2 * LDG_HASH_BYTES + 1];
 	size_t np = 0;
 	uint64_t threads = 0;
 	bool json = false;
@@ -116,26 +115,11 @@ int cmd_verify(int argc, char **argv, struct cli_ctx *c)
 		rc = cli_fail(c, &err);
 		goto out_free;
 	}
-	ldg_hex(rep.head_hash, LDG_HASH_BYTES, hh);
-	ldg_hex(rep.root, LDG_HASH_BYTES, rh);
 	if (json) {
 		char *out;
 		size_t len;
-		json_t *j = json_pack("{s:b, s:I, s:I, s:s, s:s, s:s}", "ok",
-				      rc == 0, "entries",
-				      (json_int_t)rep.entries, "head",
-				      (json_int_t)rep.head, "hash", hh,
-				      "root", rh, "origin", rep.origin);
-		if (rc) {
-			json_object_set_new(j, "bad_seq",
-					    rep.bad_seq
-						    ? json_integer((json_int_t)
-								   rep.bad_seq)
-						    : json_null());
-			json_object_set_new(j, "problem",
-					    json_string(rep.problem));
-		}
-		if (ldg_json_out(j, &out, &len) || cli_emit(out, len)) {
+		if (rnd_json_out(rnd_verify_json(&rep, rc), &out, &len) ||
+		    cli_emit(out, len)) {
 			rc = CLI_BAD;
 			goto out_free;
 		}
@@ -152,6 +136,7 @@ int cmd_verify(int argc, char **argv, struct cli_ctx *c)
 		rc = CLI_NO;
 		goto out_free;
 	}
+	ldg_hex(rep.head_hash, LDG_HASH_BYTES, hh);
 	if (!json)
 		printf("ok: %llu entries, head %llu %s\n",
 		       (unsigned long long)rep.entries,

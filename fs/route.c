@@ -424,7 +424,7 @@ static int render_values(struct ldg_read *r, const struct lfs_path *p,
 	if (rc)
 		return rc;
 	*mtime_seq = v.values_mtime_seq;
-	rc = ldg_render_values_yaml(&v, buf, len, NULL);
+	rc = rnd_values_yaml(&v, buf, len, NULL);
 	ldg_values_free(&v);
 	return rc;
 }
@@ -445,7 +445,7 @@ static int render_history(struct ldg_read *r, const struct lfs_path *p,
 		return rc;
 	*mtime_seq = n ? seqs[0] : 0;
 	free(seqs);
-	return ldg_render_history(r, p->target, p->at, false, buf, len, NULL);
+	return rnd_history(r, p->target, p->at, false, buf, len, NULL);
 }
 
 static int render_locked(struct ldg_read *r, const struct lfs_path *p,
@@ -549,8 +549,7 @@ static int render_entry(struct ldg_read *r, const struct lfs_path *p,
 	if (p->seq > head)
 		return -ENOENT;
 	*mtime_seq = p->seq;
-	return ldg_render_show(r, p->seq, p->node == LFS_ENTRY_JSON, buf, len,
-			       NULL);
+	return rnd_show(r, p->seq, p->node == LFS_ENTRY_JSON, buf, len, NULL);
 }
 
 /* ---- keys/ ---- */

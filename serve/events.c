@@ -82,9 +82,10 @@ static int sse_fill(struct sse *e)
 		head = e->last + SSE_BATCH;
 	rc = ldg_read_begin(sv->store, &r, &err);
 	for (uint64_t seq = e->last + 1; !rc && seq <= head; seq++) {
-		json_t *j = srv_entry_json(r, seq, &rc, &err);
+		json_t *j;
 		char *s;
-		if (!j)
+		rc = rnd_entry_json_at(r, seq, &j, &err);
+		if (rc)
 			break;
 		/* compact JSON is one line: one data: field */
 		s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
@@ -142,7 +143,7 @@ static void sse_free(void *cls)
  * or -1 with the refusal in rp (503 when all are taken, 429 when its
  * address holds its share), both with Retry-After. */
 static int stream_take(struct srv *sv, struct MHD_Connection *conn,
-		       unsigned *slot, struct reply *rp)
+		       unsigned *slot, struct srv_reply *rp)
 {
 	const union MHD_ConnectionInfo *ci =
 	    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
@@ -191,7 +192,7 @@ static int stream_take(struct srv *sv, struct MHD_Connection *conn,
 	return -1;
 }
 
-int srv_h_events(const struct request *rq, struct reply *rp)
+int srv_h_events(const struct srv_request *rq, struct srv_reply *rp)
 {
 	const char *last_id = MHD_lookup_connection_value(
 	    rq->conn, MHD_HEADER_KIND, "Last-Event-ID");

@@ -44,7 +44,7 @@ static json_t *authz_json(struct ldg_read *r)
 	return j;
 }
 
-int srv_h_head(const struct request *rq, struct reply *rp)
+int srv_h_head(const struct srv_request *rq, struct srv_reply *rp)
 {
 	uint8_t hash[LDG_HASH_BYTES], root[LDG_HASH_BYTES];
 	char hh[2 * LDG_HASH_BYTES + 1], rh[2 * LDG_HASH_BYTES + 1];
@@ -80,7 +80,7 @@ int srv_h_head(const struct request *rq, struct reply *rp)
 	return 0;
 }
 
-int srv_h_state(const struct request *rq, struct reply *rp)
+int srv_h_state(const struct srv_request *rq, struct srv_reply *rp)
 {
 	const char *at_s = srv_arg(rq, "at"), *scope = srv_arg(rq, "scope");
 	struct ldg_err err = {0};
@@ -103,13 +103,13 @@ int srv_h_state(const struct request *rq, struct reply *rp)
 				       (unsigned long long)at,
 				       (unsigned long long)head);
 	}
-	rc = ldg_render_state(r, scope, at, true, &out, &len, &err);
+	rc = rnd_state(r, scope, at, true, &out, &len, &err);
 	ldg_read_end(r);
 	srv_reply_rendered(rp, rc, out, len, &err);
 	return 0;
 }
 
-int srv_h_history(const struct request *rq, struct reply *rp)
+int srv_h_history(const struct srv_request *rq, struct srv_reply *rp)
 {
 	const char *before_s = srv_arg(rq, "before");
 	const char *limit_s = srv_arg(rq, "limit");
@@ -126,36 +126,11 @@ int srv_h_history(const struct request *rq, struct reply *rp)
 		return srv_reply_ldg(rp, -EINVAL, &err);
 	if (srv_begin(rp, rq->sv, &r, &head))
 		return 0;
-	rc = ldg_render_history_page(r, rq->path->scope, before, (size_t)limit,
-				     true, &out, &len, &err);
+	rc = rnd_history_page(r, rq->path->scope, before, (size_t)limit, true,
+			      &out, &len, &err);
 	ldg_read_end(r);
 	srv_reply_rendered(rp, rc, out, len, &err);
 	return 0;
-}
-
-/* The JSON of entry seq (ldg_entry_json), or NULL with rc set. */
-json_t *srv_entry_json(struct ldg_read *r, uint64_t seq, int *rc,
-		       struct ldg_err *err)
-{
-	uint8_t hash[LDG_HASH_BYTES];
-	struct ldg_entry *e;
-	json_t *j;
-
-	*rc = ldg_entry_read(r, seq, &e, err);
-	if (*rc)
-		return NULL;
-	*rc = ldg_entry_hash_at(r, seq, hash);
-	if (*rc) {
-		ldg_entry_free(e);
-		ldg_err_set(err, *rc, "entry %llu has no stored hash",
-			    (unsigned long long)seq);
-		return NULL;
-	}
-	j = ldg_entry_json(r, e, hash);
-	ldg_entry_free(e);
-	if (!j)
-		*rc = ldg_err_set(err, -ENOMEM, "out of memory");
-	return j;
 }
 
 /* A msgpack page stops at this many bytes of entries (after its first):
@@ -166,7 +141,7 @@ json_t *srv_entry_json(struct ldg_read *r, uint64_t seq, int *rc,
  * (bin each), cut short at SRV_RAW_PAGE_BYTES: what `ledger mirror`
  * copies. */
 static int entries_msgpack(struct ldg_read *r, uint64_t after, uint64_t last,
-			   struct reply *rp)
+			   struct srv_reply *rp)
 {
 	msgpack_sbuffer sb;
 	msgpack_packer pk;
@@ -209,7 +184,7 @@ static int entries_msgpack(struct ldg_read *r, uint64_t after, uint64_t last,
 	return 0;
 }
 
-int srv_h_entries(const struct request *rq, struct reply *rp)
+int srv_h_entries(const struct srv_request *rq, struct srv_reply *rp)
 {
 	const char *accept = MHD_lookup_connection_value(
 	    rq->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
@@ -239,11 +214,11 @@ int srv_h_entries(const struct request *rq, struct reply *rp)
 		return 0;
 	}
 	arr = json_array();
-	for (uint64_t seq = after + 1; arr && seq <= last; seq++) {
-		json_t *j = srv_entry_json(r, seq, &rc, &err);
-		if (!j)
-			break;
-		json_array_append_new(arr, j);
+	for (uint64_t seq = after + 1; arr && !rc && seq <= last; seq++) {
+		json_t *j;
+		rc = rnd_entry_json_at(r, seq, &j, &err);
+		if (!rc)
+			json_array_append_new(arr, j);
 	}
 	ldg_read_end(r);
 	if (rc || !arr) {
@@ -261,7 +236,7 @@ int srv_h_entries(const struct request *rq, struct reply *rp)
 	return 0;
 }
 
-int srv_h_entry(const struct request *rq, struct reply *rp)
+int srv_h_entry(const struct srv_request *rq, struct srv_reply *rp)
 {
 	const char *accept = MHD_lookup_connection_value(
 	    rq->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
@@ -289,7 +264,7 @@ int srv_h_entry(const struct request *rq, struct reply *rp)
 		}
 		rp->type = "application/msgpack";
 	} else if (!rc) {
-		rc = ldg_render_show(r, seq, true, &out, &len, &err);
+		rc = rnd_show(r, seq, true, &out, &len, &err);
 		rp->type = "application/json";
 	}
 	ldg_read_end(r);
@@ -305,7 +280,7 @@ int srv_h_entry(const struct request *rq, struct reply *rp)
 	return 0;
 }
 
-int srv_h_releases(const struct request *rq, struct reply *rp)
+int srv_h_releases(const struct srv_request *rq, struct srv_reply *rp)
 {
 	const char *scope = srv_arg(rq, "scope");
 	struct ldg_err err = {0};
@@ -319,60 +294,39 @@ int srv_h_releases(const struct request *rq, struct reply *rp)
 		return srv_reply_ldg(rp, -EINVAL, &err);
 	if (srv_begin(rp, rq->sv, &r, &head))
 		return 0;
-	rc = ldg_render_releases(r, scope, true, &out, &len, &err);
+	rc = rnd_releases(r, scope, true, &out, &len, &err);
 	ldg_read_end(r);
 	srv_reply_rendered(rp, rc, out, len, &err);
 	return 0;
 }
 
-int srv_h_keys(const struct request *rq, struct reply *rp)
+int srv_h_keys(const struct srv_request *rq, struct srv_reply *rp)
 {
-	struct ldg_keyinfo *keys = NULL;
+	struct ldg_err err = {0};
 	struct ldg_read *r;
 	uint64_t head;
-	size_t n = 0;
 	json_t *arr;
 	int rc;
 
 	if (srv_begin(rp, rq->sv, &r, &head))
 		return 0;
-	rc = ldg_keyring_list(r, &keys, &n);
+	rc = rnd_keyring_json(r, &arr, &err);
 	ldg_read_end(r);
 	if (rc)
-		return srv_reply_error(rp, MHD_HTTP_INTERNAL_SERVER_ERROR,
-				       "cannot read the keyring");
-	arr = json_array();
-	for (size_t i = 0; arr && i < n; i++) {
-		char kh[2 * LDG_KEYID_BYTES + 1], text[LDG_VKEY_TEXT_MAX];
-		ldg_hex(keys[i].vkey.keyid, LDG_KEYID_BYTES, kh);
-		ldg_vkey_format(&keys[i].vkey, text);
-		json_array_append_new(
-		    arr,
-		    json_pack(
-			"{s:s, s:s, s:s, s:s, s:s, s:I, s:o}", "name",
-			keys[i].vkey.name, "keyid", kh, "vkey", text, "role",
-			keys[i].role, "scopes", keys[i].scopes, "added_seq",
-			(json_int_t)keys[i].added_seq, "revoked_seq",
-			keys[i].revoked_seq
-			    ? json_integer((json_int_t)keys[i].revoked_seq)
-			    : json_null()));
-	}
-	free(keys);
+		return srv_reply_error(rp, MHD_HTTP_INTERNAL_SERVER_ERROR, "%s",
+				       err.msg);
 	return srv_reply_json(rp, MHD_HTTP_OK, json_pack("{s:o}", "keys", arr));
 }
 
 /* The stored bytes of seq and their hash; *e decoded when e is given.
  * The bytes are LMDB's: valid until r ends. */
 /* What one entry proves on its own (ldg_entry_prove()). */
-int srv_h_check(const struct request *rq, struct reply *rp)
+int srv_h_check(const struct srv_request *rq, struct srv_reply *rp)
 {
-	char hh[2 * LDG_HASH_BYTES + 1], kh[2 * LDG_KEYID_BYTES + 1];
-	const struct ldg_keyinfo *ki;
 	struct ldg_entry_proof pr;
 	struct ldg_err err = {0};
 	struct ldg_read *r;
 	uint64_t head;
-	json_t *key = json_null();
 	int rc;
 
 	if (srv_begin_entry(rp, rq->sv, rq->path->seq, &r, &head))
@@ -381,29 +335,8 @@ int srv_h_check(const struct request *rq, struct reply *rp)
 	ldg_read_end(r);
 	if (rc)
 		return srv_reply_ldg(rp, rc, &err);
-	ldg_hex(pr.hash, LDG_HASH_BYTES, hh);
-	ki = &pr.key;
-	if (pr.have_key) {
-		ldg_hex(ki->vkey.keyid, LDG_KEYID_BYTES, kh);
-		key = json_pack(
-		    "{s:s, s:s, s:s, s:s, s:I, s:o}", "name", ki->vkey.name,
-		    "keyid", kh, "role", ki->role, "scopes", ki->scopes,
-		    "added_seq", (json_int_t)ki->added_seq, "revoked_seq",
-		    ki->revoked_seq ? json_integer((json_int_t)ki->revoked_seq)
-				    : json_null());
-	}
-	return srv_reply_json(
-	    rp, MHD_HTTP_OK,
-	    json_pack("{s:I, s:s, s:{s:b, s:s?}, s:{s:b, s:s?}, s:o, "
-		      "s:{s:b, s:o}}",
-		      "seq", (json_int_t)rq->path->seq, "hash", hh,
-		      "signature", "ok", !pr.sig_problem, "problem",
-		      pr.sig_problem, "signer_key", "ok",
-		      !pr.sig_problem && !pr.key_problem, "problem",
-		      pr.sig_problem ? pr.sig_problem : pr.key_problem, "key",
-		      key, "chain", "prev_ok", pr.prev_ok, "next_ok",
-		      pr.next_ok < 0 ? json_null()
-				     : json_boolean(pr.next_ok)));
+	return srv_reply_json(rp, MHD_HTTP_OK,
+			      rnd_entry_proof_json(rq->path->seq, &pr));
 }
 
 /* The report of `ledger verify --json`, as JSON text. */
@@ -412,32 +345,17 @@ static int verify_render(struct srv *sv, int *vrc, char **out, size_t *len,
 {
 	struct ldg_verify_opts vo = {0};
 	struct ldg_verify_report rep;
-	char hh[2 * LDG_HASH_BYTES + 1], rh[2 * LDG_HASH_BYTES + 1];
-	json_t *j;
 
 	*vrc = ldg_verify(sv->store, &vo, &rep, err);
 	if (*vrc && *vrc != -EBADMSG)
 		return *vrc;
-	ldg_hex(rep.head_hash, LDG_HASH_BYTES, hh);
-	ldg_hex(rep.root, LDG_HASH_BYTES, rh);
-	j = json_pack("{s:b, s:I, s:I, s:s, s:s, s:s}", "ok", *vrc == 0,
-		      "entries", (json_int_t)rep.entries, "head",
-		      (json_int_t)rep.head, "hash", hh, "root", rh, "origin",
-		      rep.origin);
-	if (j && *vrc) {
-		json_object_set_new(j, "bad_seq",
-				    rep.bad_seq
-					? json_integer((json_int_t)rep.bad_seq)
-					: json_null());
-		json_object_set_new(j, "problem", json_string(rep.problem));
-	}
 	*head = rep.head;
-	if (ldg_json_out(j, out, len))
+	if (rnd_json_out(rnd_verify_json(&rep, *vrc), out, len))
 		return ldg_err_set(err, -ENOMEM, "out of memory");
 	return 0;
 }
 
-int srv_h_verify(const struct request *rq, struct reply *rp)
+int srv_h_verify(const struct srv_request *rq, struct srv_reply *rp)
 {
 	struct srv *sv = rq->sv;
 	struct ldg_err err = {0};

@@ -25,118 +25,6 @@
 #include "writer.h"
 
 #define SRV_JSON_MAX (2 * LDG_ENTRY_MAX) /* a JSON POST body (base64) */
-#define SRV_PAGE_CSP                                                           \
-	"default-src 'none'; script-src 'self'; style-src 'self'; "            \
-	"connect-src 'self'; img-src 'self' data:; base-uri 'none'; "          \
-	"form-action 'none'; frame-ancestors 'none'"
-
-/* ---- replies ---- */
-
-int srv_reply_json(struct reply *rp, unsigned status, json_t *j)
-{
-	rp->status = status;
-	rp->type = "application/json";
-	if (ldg_json_out(j, &rp->body, &rp->len)) {
-		rp->status = MHD_HTTP_INTERNAL_SERVER_ERROR;
-		rp->body = NULL;
-		rp->len = 0;
-	}
-	return 0;
-}
-
-int srv_reply_error(struct reply *rp, unsigned status, const char *fmt, ...)
-{
-	char msg[2 * LDG_ERR_MSG_MAX];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	free(rp->body);
-	rp->body = NULL;
-	srv_reply_json(rp, status, json_pack("{s:s}", "error", msg));
-	return 0;
-}
-
-/* A library failure: bad input 400, missing 404, anything else 500. */
-int srv_reply_ldg(struct reply *rp, int rc, const struct ldg_err *err)
-{
-	unsigned status = MHD_HTTP_INTERNAL_SERVER_ERROR;
-
-	if (rc == -EINVAL)
-		status = MHD_HTTP_BAD_REQUEST;
-	else if (rc == -ENOENT)
-		status = MHD_HTTP_NOT_FOUND;
-	srv_reply_error(rp, status, "%s",
-			err && err->msg[0] ? err->msg : strerror(-rc));
-	return 0;
-}
-
-/* Takes the rendered JSON of a library call. */
-int srv_reply_rendered(struct reply *rp, int rc, char *out, size_t len,
-		       const struct ldg_err *err)
-{
-	if (rc) {
-		srv_reply_ldg(rp, rc, err);
-		return 0;
-	}
-	rp->status = MHD_HTTP_OK;
-	rp->type = "application/json";
-	rp->body = out;
-	rp->len = len;
-	return 0;
-}
-
-int srv_begin(struct reply *rp, struct srv *sv, struct ldg_read **r,
-	      uint64_t *head)
-{
-	struct ldg_err err = {0};
-	int rc = ldg_read_begin(sv->store, r, &err);
-
-	if (rc) {
-		srv_reply_ldg(rp, rc, &err);
-		return rc;
-	}
-	rc = ldg_head(*r, head, NULL);
-	if (rc) {
-		ldg_read_end(*r);
-		srv_reply_error(rp, MHD_HTTP_INTERNAL_SERVER_ERROR,
-				"cannot read the head");
-	}
-	return rc;
-}
-
-/* srv_begin(), then a 404 when seq is beyond the head (r is then ended). */
-int srv_begin_entry(struct reply *rp, struct srv *sv, uint64_t seq,
-		    struct ldg_read **r, uint64_t *head)
-{
-	if (srv_begin(rp, sv, r, head))
-		return -EIO;
-	if (seq <= *head)
-		return 0;
-	ldg_read_end(*r);
-	srv_reply_error(rp, MHD_HTTP_NOT_FOUND,
-			"no entry %llu: the head is %llu",
-			(unsigned long long)seq, (unsigned long long)*head);
-	return -ENOENT;
-}
-
-const char *srv_arg(const struct request *rq, const char *name)
-{
-	return MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND,
-					   name);
-}
-
-void srv_deadline_in(struct timespec *ts, long ms)
-{
-	clock_gettime(CLOCK_MONOTONIC, ts);
-	ts->tv_sec += ms / 1000;
-	ts->tv_nsec += (ms % 1000) * 1000000L;
-	if (ts->tv_nsec >= 1000000000L) {
-		ts->tv_sec++;
-		ts->tv_nsec -= 1000000000L;
-	}
-}
 
 /* True when the Content-Type is want (parameters and case ignored). */
 static bool is_type(const char *type, const char *want)
@@ -155,7 +43,7 @@ static bool is_type(const char *type, const char *want)
 
 static const struct handler {
 	enum srv_route_id id;
-	int (*run)(const struct request *rq, struct reply *rp);
+	int (*run)(const struct srv_request *rq, struct srv_reply *rp);
 } handlers[] = {
     {SRV_R_HEAD, srv_h_head},
     {SRV_R_STATE, srv_h_state},
@@ -217,12 +105,12 @@ static bool has_body(struct MHD_Connection *conn, size_t upload_size)
 }
 
 static int route(struct srv *sv, struct MHD_Connection *conn, const char *url,
-		 const char *method, size_t upload_size, struct reply *rp)
+		 const char *method, size_t upload_size, struct srv_reply *rp)
 {
 	struct param_check pc = {0};
 	struct ldg_err err = {0};
 	struct srv_path path;
-	struct request rq = {.sv = sv, .conn = conn, .path = &path};
+	struct srv_request rq = {.sv = sv, .conn = conn, .path = &path};
 	int rc = srv_route_parse(url, &path, &err);
 
 	if (rc == -ENOENT)
@@ -267,7 +155,7 @@ static int route(struct srv *sv, struct MHD_Connection *conn, const char *url,
  * rp holds the refusal (or stays empty for route() to answer). *u is the
  * upload to fill. */
 static bool post_ok(struct srv *sv, struct MHD_Connection *conn,
-		    const char *url, struct reply *rp, struct upload *u)
+		    const char *url, struct srv_reply *rp, struct srv_upload *u)
 {
 	const char *type = MHD_lookup_connection_value(
 	    conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
@@ -348,7 +236,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 			 enum MHD_RequestTerminationCode toe)
 {
 	struct srv *sv = cls;
-	struct upload *u = *con_cls;
+	struct srv_upload *u = *con_cls;
 
 	(void)conn;
 	(void)toe;
@@ -366,7 +254,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 /* A static file of the web page: / and /ui/... (assets.h). */
 static bool static_file(struct MHD_Connection *conn, const char *url,
 			const char *method, size_t upload_size,
-			struct reply *rp)
+			struct srv_reply *rp)
 {
 	const struct srv_asset *a = srv_asset_find(url);
 	const char *inm;
@@ -404,7 +292,7 @@ static bool static_file(struct MHD_Connection *conn, const char *url,
 /* Whether the Host header names this server (srv_host_ok()); else rp
  * holds the 421 (or the 400 of an HTTP/1.1 request without one). */
 static bool host_ok(struct srv *sv, struct MHD_Connection *conn,
-		    const char *version, struct reply *rp)
+		    const char *version, struct srv_reply *rp)
 {
 	const char *host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 						       MHD_HTTP_HEADER_HOST);
@@ -425,7 +313,7 @@ static bool host_ok(struct srv *sv, struct MHD_Connection *conn,
 
 /* The body of a POST, read as it arrives: *upload_data_size bytes more,
  * or the end (size 0), when the request is answered. */
-static enum MHD_Result upload_more(struct upload *u, const char *data,
+static enum MHD_Result upload_more(struct srv_upload *u, const char *data,
 				   size_t *size)
 {
 	size_t n = *size;
@@ -456,10 +344,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 				  const char *version, const char *upload_data,
 				  size_t *upload_data_size, void **con_cls)
 {
-	struct reply rp = {.status = MHD_HTTP_INTERNAL_SERVER_ERROR};
-	struct upload probe = {0};
-	struct MHD_Response *resp;
-	enum MHD_Result ret;
+	struct srv_reply rp = {.status = MHD_HTTP_INTERNAL_SERVER_ERROR};
+	struct srv_upload probe = {0};
 
 	/* before anything else: a name a web page could have rebound to
 	 * this address (DNS rebinding) gets nothing */
@@ -476,7 +362,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 		if (!static_file(conn, url, method, 0, &rp))
 			route(cls, conn, url, method, 0, &rp);
 	} else if (*con_cls) {
-		struct upload *u = *con_cls;
+		struct srv_upload *u = *con_cls;
 		if (*upload_data_size)
 			return upload_more(u, upload_data, upload_data_size);
 		/* the whole body is in */
@@ -497,7 +383,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 			srv_h_append(cls, u, &rp);
 	} else if (!strcmp(method, MHD_HTTP_METHOD_POST) &&
 		   post_ok(cls, conn, url, &rp, &probe)) {
-		struct upload *u = malloc(sizeof(*u));
+		struct srv_upload *u = malloc(sizeof(*u));
 		if (!u)
 			return MHD_NO;
 		*u = probe;
@@ -511,55 +397,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 		route(cls, conn, url, method, *upload_data_size, &rp);
 	}
 respond:
-	if (rp.stream) {
-		resp = rp.stream;
-	} else if (rp.static_body) {
-		resp = MHD_create_response_from_buffer(
-		    rp.len, (void *)rp.static_body, MHD_RESPMEM_PERSISTENT);
-		if (!resp)
-			return MHD_NO;
-	} else {
-		resp = MHD_create_response_from_buffer(rp.len, rp.body,
-						       MHD_RESPMEM_MUST_FREE);
-		if (!resp) {
-			free(rp.body);
-			return MHD_NO;
-		}
-	}
-	if (rp.type)
-		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
-					rp.type);
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
-				rp.cache ? rp.cache : "no-store");
-	if (rp.etag)
-		MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, rp.etag);
-	if (rp.vary_accept)
-		MHD_add_response_header(resp, MHD_HTTP_HEADER_VARY, "Accept");
-	if (rp.entry_hash[0])
-		MHD_add_response_header(resp, "Ledger-Entry-Hash",
-					rp.entry_hash);
-	if (rp.status == MHD_HTTP_METHOD_NOT_ALLOWED)
-		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW,
-					rp.allow ? rp.allow : "GET, HEAD");
-	if (rp.retry_after) {
-		char ra[16];
-		snprintf(ra, sizeof(ra), "%u", rp.retry_after);
-		MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, ra);
-	}
-	if (rp.stream)
-		MHD_add_response_header(resp, "X-Accel-Buffering", "no");
-	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-	/* the page: its own scripts and styles only, nothing inline, no
-	 * frames; the API: nothing at all */
-	MHD_add_response_header(resp, "Content-Security-Policy",
-				rp.page ? SRV_PAGE_CSP
-					: "default-src 'none'; "
-					  "frame-ancestors 'none'");
-	MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
-	MHD_add_response_header(resp, "X-Frame-Options", "DENY");
-	ret = MHD_queue_response(conn, rp.status, resp);
-	MHD_destroy_response(resp);
-	return ret;
+	return srv_reply_send(conn, &rp);
 }
 
 /* libmicrohttpd's percent-decoding of the path and the query, except

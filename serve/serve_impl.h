@@ -24,6 +24,7 @@
 
 #include "api.h"
 #include "rate.h"
+#include "reply.h"
 #include "serve.h"
 #include "store.h"
 #include "writer.h"
@@ -69,32 +70,14 @@ struct srv {
 	uint64_t cp_size;
 };
 
-/* What a handler answers: a status and a malloc'd body (JSON unless
- * type says otherwise), or a stream response. */
-struct reply {
-	unsigned status;
-	char *body;
-	size_t len;
-	const char *type;
-	const char *cache; /* Cache-Control, or NULL */
-	bool vary_accept;
-	char entry_hash[2 * LDG_HASH_BYTES + 1]; /* Ledger-Entry-Hash */
-	const char *allow;			 /* the Allow header of a 405 */
-	const char *etag;
-	unsigned retry_after;		  /* seconds, for a 429 */
-	const unsigned char *static_body; /* instead of body: not freed */
-	bool page; /* a file of the web page (its CSP, also on a 304) */
-	struct MHD_Response *stream;
-};
-
-struct request {
+struct srv_request {
 	struct srv *sv;
 	struct MHD_Connection *conn;
 	const struct srv_path *path;
 };
 
 /* A POST body being read (MHD's per-request pointer). */
-struct upload {
+struct srv_upload {
 	enum srv_route_id id; /* SRV_R_ENTRIES or SRV_R_DRAFTS */
 	bool json;	      /* else msgpack */
 	size_t max;	      /* the largest body taken */
@@ -103,53 +86,48 @@ struct upload {
 	bool too_big;
 };
 
-/* ---- replies (serve.c) ---- */
+/* ---- helpers of the handlers ---- */
 
-/* Each fills *rp and returns 0. */
-int srv_reply_json(struct reply *rp, unsigned status, json_t *j);
-int srv_reply_error(struct reply *rp, unsigned status, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-/* A library failure: bad input 400, missing 404, anything else 500. */
-int srv_reply_ldg(struct reply *rp, int rc, const struct ldg_err *err);
-/* Takes the rendered JSON of a library call (or its failure). */
-int srv_reply_rendered(struct reply *rp, int rc, char *out, size_t len,
-		       const struct ldg_err *err);
-/* A read transaction and the head; on failure rp holds the answer. */
-int srv_begin(struct reply *rp, struct srv *sv, struct ldg_read **r,
-	      uint64_t *head);
-/* srv_begin(), then a 404 when seq is beyond the head (r is then ended). */
-int srv_begin_entry(struct reply *rp, struct srv *sv, uint64_t seq,
-		    struct ldg_read **r, uint64_t *head);
 /* A query parameter, or NULL. */
-const char *srv_arg(const struct request *rq, const char *name);
-/* ms from now on CLOCK_MONOTONIC (the clock of srv's condition). */
-void srv_deadline_in(struct timespec *ts, long ms);
+static inline const char *srv_arg(const struct srv_request *rq,
+				  const char *name)
+{
+	return MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND,
+					   name);
+}
 
-/* The JSON of entry seq (ldg_entry_json()), or NULL with *rc and err
- * set (read.c). */
-json_t *srv_entry_json(struct ldg_read *r, uint64_t seq, int *rc,
-		       struct ldg_err *err);
+/* ms from now on CLOCK_MONOTONIC (the clock of srv's condition). */
+static inline void srv_deadline_in(struct timespec *ts, long ms)
+{
+	clock_gettime(CLOCK_MONOTONIC, ts);
+	ts->tv_sec += ms / 1000;
+	ts->tv_nsec += (ms % 1000) * 1000000L;
+	if (ts->tv_nsec >= 1000000000L) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000L;
+	}
+}
 
 /* ---- the handlers of GET routes (read.c, events.c, write.c) ---- */
 
-int srv_h_head(const struct request *rq, struct reply *rp);
-int srv_h_state(const struct request *rq, struct reply *rp);
-int srv_h_history(const struct request *rq, struct reply *rp);
-int srv_h_entries(const struct request *rq, struct reply *rp);
-int srv_h_entry(const struct request *rq, struct reply *rp);
-int srv_h_check(const struct request *rq, struct reply *rp);
-int srv_h_releases(const struct request *rq, struct reply *rp);
-int srv_h_keys(const struct request *rq, struct reply *rp);
-int srv_h_verify(const struct request *rq, struct reply *rp);
-int srv_h_events(const struct request *rq, struct reply *rp);
-int srv_h_checkpoint(const struct request *rq, struct reply *rp);
+int srv_h_head(const struct srv_request *rq, struct srv_reply *rp);
+int srv_h_state(const struct srv_request *rq, struct srv_reply *rp);
+int srv_h_history(const struct srv_request *rq, struct srv_reply *rp);
+int srv_h_entries(const struct srv_request *rq, struct srv_reply *rp);
+int srv_h_entry(const struct srv_request *rq, struct srv_reply *rp);
+int srv_h_check(const struct srv_request *rq, struct srv_reply *rp);
+int srv_h_releases(const struct srv_request *rq, struct srv_reply *rp);
+int srv_h_keys(const struct srv_request *rq, struct srv_reply *rp);
+int srv_h_verify(const struct srv_request *rq, struct srv_reply *rp);
+int srv_h_events(const struct srv_request *rq, struct srv_reply *rp);
+int srv_h_checkpoint(const struct srv_request *rq, struct srv_reply *rp);
 
 /* ---- POST bodies, once read whole (write.c) ---- */
 
-int srv_h_append(struct srv *sv, const struct upload *u, struct reply *rp);
+int srv_h_append(struct srv *sv, const struct srv_upload *u, struct srv_reply *rp);
 int srv_h_drafts(struct srv *sv, const char *body, size_t blen,
-		 struct reply *rp);
-int srv_h_publish(struct srv *sv, const struct upload *u, struct reply *rp);
+		 struct srv_reply *rp);
+int srv_h_publish(struct srv *sv, const struct srv_upload *u, struct srv_reply *rp);
 /* At start: the checkpoint kept by an earlier run, if still valid. */
 void srv_load_checkpoint(struct srv *sv);
 

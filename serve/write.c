@@ -16,7 +16,7 @@
 
 /* ---- checkpoints: signed elsewhere, kept and handed out here ---- */
 
-int srv_h_checkpoint(const struct request *rq, struct reply *rp)
+int srv_h_checkpoint(const struct srv_request *rq, struct srv_reply *rp)
 {
 	struct srv *sv = rq->sv;
 
@@ -67,7 +67,7 @@ static int write_atomic(const char *path, const char *text)
 	return rc;
 }
 
-int srv_h_publish(struct srv *sv, const struct upload *u, struct reply *rp)
+int srv_h_publish(struct srv *sv, const struct srv_upload *u, struct srv_reply *rp)
 {
 	struct ldg_checkpoint *cp = malloc(sizeof(*cp));
 	char rh[2 * LDG_HASH_BYTES + 1], *text = NULL;
@@ -263,7 +263,7 @@ static int draft_after(struct ldg_read *r, const char *origin,
 
 /* 403/423 for what ldg_authorize() refuses, 409 for a stale "after";
  * the rest as srv_reply_ldg(). */
-static int reply_refused(struct reply *rp, int rc, const struct ldg_err *err)
+static int reply_refused(struct srv_reply *rp, int rc, const struct ldg_err *err)
 {
 	if (rc == -EACCES)
 		return srv_reply_error(rp, MHD_HTTP_FORBIDDEN, "%s", err->msg);
@@ -275,7 +275,7 @@ static int reply_refused(struct reply *rp, int rc, const struct ldg_err *err)
 }
 
 int srv_h_drafts(struct srv *sv, const char *body, size_t blen,
-		 struct reply *rp)
+		 struct srv_reply *rp)
 {
 	uint8_t prev[LDG_HASH_BYTES], *bytes = NULL, *msg = NULL;
 	struct srv_draft_req d;
@@ -340,7 +340,7 @@ int srv_h_drafts(struct srv *sv, const char *body, size_t blen,
 	/* refused now rather than after the signing */
 	if (!rc)
 		rc = ldg_authorize(r, e, &err);
-	ej = rc ? NULL : ldg_entry_json(r, e, (uint8_t[LDG_HASH_BYTES]){0});
+	ej = rc ? NULL : rnd_entry_json(r, e, (uint8_t[LDG_HASH_BYTES]){0});
 	ldg_authz_free(&az);
 	ldg_read_end(r);
 	srv_draft_req_free(&d);
@@ -410,7 +410,7 @@ static bool is_batch(const uint8_t *b, size_t len)
 
 /* 201: the new entries; one entry's seq and hash, a batch's last ones
  * and all of them under "entries". */
-static int reply_appended(struct reply *rp, const uint8_t *const *bufs,
+static int reply_appended(struct srv_reply *rp, const uint8_t *const *bufs,
 			  const size_t *lens, size_t n, uint64_t first,
 			  bool batch)
 {
@@ -471,7 +471,7 @@ static int appended_anyway(struct srv *sv, const uint8_t *const *bufs,
 			   "written; send it again");
 }
 
-int srv_h_append(struct srv *sv, const struct upload *u, struct reply *rp)
+int srv_h_append(struct srv *sv, const struct srv_upload *u, struct srv_reply *rp)
 {
 	const uint8_t *bufs[SRV_WRITER_BATCH_MAX];
 	size_t lens[SRV_WRITER_BATCH_MAX], n = 1;

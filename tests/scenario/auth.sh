@@ -142,9 +142,9 @@ refused 1 'revoked' ledger key add "$K/stranger.pub" --role admin --scope '*' -m
 expect_rc 0 ledger key list --json
 expect_json_len = 7
 expect_json 0 name = admin
-expect_json 0 revoked = 20
+expect_json 0 revoked_seq = 20
 expect_json 1 name = admin2
-expect_json 1 revoked = null
+expect_json 1 revoked_seq = null
 
 # ---------------------------------------------------------------------
 step "private key files readable by others are refused"

@@ -436,15 +436,15 @@ expect_json 0 name = admin
 expect_json 0 keyid = "$KEYID"
 expect_json 0 vkey = "$VKEY"
 expect_json 0 role = admin
-expect_json 0 added = 1
-expect_json 0 revoked = null
+expect_json 0 added_seq = 1
+expect_json 0 revoked_seq = null
 expect_json 1 name = applier
-expect_json 1 revoked = 13
+expect_json 1 revoked_seq = 13
 expect_json 2 name = deployer
 expect_json 2 role = deployer
 expect_json 2 scopes = 'staging/* */web'
 expect_json 2 vkey = "$(cat "$T/keys/deployer.pub")"
-expect_json 2 added = 11
+expect_json 2 added_seq = 11
 snapshot keys
 expect_rc 2 ledger key revoke applier -m "twice"
 expect_one_line_error 'already revoked'

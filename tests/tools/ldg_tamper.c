@@ -1,8 +1,9 @@
 /*
  * ldg_tamper.c - edits a ledger behind the library's back, for tests.
  *
- * Uses the raw LMDB API only (never libledger), so what it writes is
- * exactly what an attacker with write access to data.mdb could write.
+ * Uses the raw LMDB API only (never libledger; rawdb.h), so what it
+ * writes is exactly what an attacker with write access to data.mdb could
+ * write.
  * The scenario tests use it to prove that `ledger verify` notices.
  *
  *   ldg_tamper DIR count                 number of entries
@@ -34,10 +35,11 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdbool.h>
-#include <lmdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "rawdb.h"
 
 static const char usage[] =
 	"usage: ldg_tamper DIR count|seqs\n"
@@ -49,12 +51,6 @@ static const char usage[] =
 	"       ldg_tamper DIR flipdb|deldb|countdb DBNAME\n"
 	"       ldg_tamper DIR getdb|delkey DBNAME KEYHEX\n"
 	"       ldg_tamper DIR putdb DBNAME KEYHEX HEX\n";
-
-struct env {
-	MDB_env *env;
-	MDB_txn *txn;
-	MDB_dbi dbi;
-};
 
 static int die(const char *what, int rc)
 {
@@ -69,12 +65,6 @@ static int parse_u64(const char *s, uint64_t *out)
 	errno = 0;
 	*out = strtoull(s, &end, 10);
 	return errno || !*s || *end || *s == '-' ? -1 : 0;
-}
-
-static void be64(uint8_t b[8], uint64_t v)
-{
-	for (int i = 7; i >= 0; i--, v >>= 8)
-		b[i] = (uint8_t)v;
 }
 
 static uint64_t get_be64(const uint8_t b[8])
@@ -118,50 +108,28 @@ static void print_hex(const uint8_t *b, size_t n)
 
 /* Opens DIR and a transaction on database db. */
 static int env_open(const char *dir, const char *db, bool rdonly,
-		    struct env *e)
+		    struct rawdb *e)
 {
-	int rc = mdb_env_create(&e->env);
+	int rc = rawdb_open(dir, db, rdonly, e);
+	char what[4200];
 
-	if (rc)
-		return die("mdb_env_create", rc);
-	mdb_env_set_maxdbs(e->env, 16);
-	mdb_env_set_mapsize(e->env, (size_t)1 << 30);
-	rc = mdb_env_open(e->env, dir, rdonly ? MDB_RDONLY : 0, 0644);
-	if (rc) {
-		mdb_env_close(e->env);
-		return die(dir, rc);
-	}
-	rc = mdb_txn_begin(e->env, NULL, rdonly ? MDB_RDONLY : 0, &e->txn);
 	if (!rc)
-		rc = mdb_dbi_open(e->txn, db, 0, &e->dbi);
-	if (rc) {
-		if (e->txn)
-			mdb_txn_abort(e->txn);
-		mdb_env_close(e->env);
-		return die(db, rc);
-	}
-	return 0;
+		return 0;
+	snprintf(what, sizeof(what), "%s, database %s", dir, db);
+	return die(what, rc);
 }
 
-static int env_done(struct env *e, bool commit)
+static int env_done(struct rawdb *e, bool commit)
 {
-	int rc = 0;
+	int rc = rawdb_close(e, commit);
 
-	if (commit)
-		rc = mdb_txn_commit(e->txn);
-	else
-		mdb_txn_abort(e->txn);
-	mdb_env_close(e->env);
 	return rc ? die("commit", rc) : 0;
 }
 
-static int entry_get(struct env *e, uint64_t seq, uint8_t kb[8], MDB_val *v)
+static int entry_get(struct rawdb *e, uint64_t seq, MDB_val *v)
 {
-	MDB_val k = { 8, kb };
-	int rc;
+	int rc = rawdb_get_entry(e, seq, v);
 
-	be64(kb, seq);
-	rc = mdb_get(e->txn, e->dbi, &k, v);
 	if (rc == MDB_NOTFOUND) {
 		fprintf(stderr, "ldg_tamper: no entry %" PRIu64 "\n", seq);
 		return 1;
@@ -170,14 +138,11 @@ static int entry_get(struct env *e, uint64_t seq, uint8_t kb[8], MDB_val *v)
 }
 
 /* Stores a private copy of bytes as entry seq. */
-static int entry_put(struct env *e, uint64_t seq, const void *buf, size_t len)
+static int entry_put(struct rawdb *e, uint64_t seq, const void *buf,
+		     size_t len)
 {
-	uint8_t kb[8];
-	MDB_val k = { 8, kb }, v = { len, (void *)buf };
-	int rc;
+	int rc = rawdb_put_entry(e, seq, buf, len);
 
-	be64(kb, seq);
-	rc = mdb_put(e->txn, e->dbi, &k, &v, 0);
 	return rc ? die("mdb_put", rc) : 0;
 }
 
@@ -187,9 +152,9 @@ static int cmd_entries(const char *dir, int argc, char **argv)
 	bool rdonly = !strcmp(cmd, "count") || !strcmp(cmd, "seqs") ||
 		      !strcmp(cmd, "get") || !strcmp(cmd, "find");
 	uint64_t seq = 0, seq2 = 0;
-	uint8_t kb[8], *bytes = NULL, *copy = NULL;
+	uint8_t *bytes = NULL, *copy = NULL;
 	size_t len = 0;
-	struct env e = { 0 };
+	struct rawdb e = { 0 };
 	MDB_val v;
 	int rc;
 
@@ -224,7 +189,7 @@ static int cmd_entries(const char *dir, int argc, char **argv)
 	if (!strcmp(cmd, "get")) {
 		if (argc != 2)
 			goto bad_usage_env;
-		rc = entry_get(&e, seq, kb, &v);
+		rc = entry_get(&e, seq, &v);
 		if (!rc)
 			print_hex(v.mv_data, v.mv_size);
 		env_done(&e, false);
@@ -234,7 +199,7 @@ static int cmd_entries(const char *dir, int argc, char **argv)
 		size_t i;
 		if (argc != 3 || unhex(argv[2], &bytes, &len) || !len)
 			goto bad_usage_env;
-		rc = entry_get(&e, seq, kb, &v);
+		rc = entry_get(&e, seq, &v);
 		for (i = 0; !rc && i + len <= v.mv_size; i++)
 			if (!memcmp((uint8_t *)v.mv_data + i, bytes, len))
 				break;
@@ -261,11 +226,9 @@ static int cmd_entries(const char *dir, int argc, char **argv)
 		return env_done(&e, true);
 	}
 	if (!strcmp(cmd, "del")) {
-		MDB_val k = { 8, kb };
 		if (argc != 2)
 			goto bad_usage_env;
-		be64(kb, seq);
-		rc = mdb_del(e.txn, e.dbi, &k, NULL);
+		rc = rawdb_del_entry(&e, seq);
 		if (rc) {
 			env_done(&e, false);
 			return rc == MDB_NOTFOUND ? 1 : die("mdb_del", rc);
@@ -280,7 +243,7 @@ static int cmd_entries(const char *dir, int argc, char **argv)
 		off = strtoll(argv[2], &end, 10);
 		if (!*argv[2] || *end)
 			goto bad_usage_env;
-		rc = entry_get(&e, seq, kb, &v);
+		rc = entry_get(&e, seq, &v);
 		if (rc) {
 			env_done(&e, false);
 			return rc;
@@ -308,14 +271,14 @@ static int cmd_entries(const char *dir, int argc, char **argv)
 		return env_done(&e, true);
 	}
 	if (!strcmp(cmd, "swap")) {
-		uint8_t kb2[8], *a;
+		uint8_t *a;
 		MDB_val v2;
 		size_t alen;
 		if (argc != 3 || parse_u64(argv[2], &seq2))
 			goto bad_usage_env;
-		rc = entry_get(&e, seq, kb, &v);
+		rc = entry_get(&e, seq, &v);
 		if (!rc)
-			rc = entry_get(&e, seq2, kb2, &v2);
+			rc = entry_get(&e, seq2, &v2);
 		if (rc) {
 			env_done(&e, false);
 			return rc;
@@ -349,7 +312,7 @@ bad_usage:
 
 static int cmd_db(const char *dir, const char *cmd, const char *db)
 {
-	struct env e = { 0 };
+	struct rawdb e = { 0 };
 	MDB_cursor *c;
 	MDB_val k, v;
 	uint8_t *copy;
@@ -408,7 +371,7 @@ static int cmd_rec(const char *dir, const char *cmd, const char *db,
 	bool rdonly = !strcmp(cmd, "getdb");
 	uint8_t *kb = NULL, *vb = NULL;
 	size_t klen, vlen = 0;
-	struct env e = { 0 };
+	struct rawdb e = { 0 };
 	MDB_val k, v;
 	int rc;
 

@@ -12,7 +12,6 @@
  */
 #include <dirent.h>
 #include <errno.h>
-#include <lmdb.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -26,6 +25,7 @@
 #include "authz.h"
 #include "merkle.h"
 #include "ops.h"
+#include "rawdb.h"
 #include "store.h"
 #include "testlib.h"
 #include "util.h"
@@ -371,26 +371,6 @@ out:
 
 /* ---- the library's verifier on a real store ---- */
 
-static void raw_put(const char *ldir, uint64_t seq, const uint8_t *b,
-		    size_t len)
-{
-	MDB_env *env;
-	MDB_txn *txn;
-	MDB_dbi dbi;
-	uint8_t kb[8];
-	MDB_val k = { 8, kb }, v = { len, (void *)b };
-
-	ldg_put_be64(kb, seq);
-	assert_int_equal(mdb_env_create(&env), 0);
-	assert_int_equal(mdb_env_set_maxdbs(env, 16), 0);
-	assert_int_equal(mdb_env_open(env, ldir, 0, 0644), 0);
-	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
-	assert_int_equal(mdb_dbi_open(txn, "entries", 0, &dbi), 0);
-	assert_int_equal(mdb_put(txn, dbi, &k, &v, 0), 0);
-	assert_int_equal(mdb_txn_commit(txn), 0);
-	mdb_env_close(env);
-}
-
 /* A ledger in tmp/ledger holding the good entries 1..upto, indexed. */
 static char *ledger_with_good(const char *tmp, uint64_t upto)
 {
@@ -404,7 +384,8 @@ static char *ledger_with_good(const char *tmp, uint64_t upto)
 	ldg_store_close(s);
 	for (uint64_t seq = 1; seq <= upto; seq++) {
 		const struct vec *v = good_seq(seq);
-		raw_put(ldir, seq, v->bytes, v->len);
+		assert_int_equal(rawdb_store_entry(ldir, seq, v->bytes, v->len),
+				 0);
 	}
 	assert_int_equal(ldg_store_open(ldir, 0, &s, &err), 0);
 	if (ldg_reindex(s, &count, &err))
@@ -658,7 +639,9 @@ static void test_every_bad_vector_fails_ldg_verify_at_its_seq(void **state)
 		char *ldir = ledger_with_good(tmp, bad[i].at - 1);
 		const char *says = NULL;
 
-		raw_put(ldir, bad[i].at, bad[i].bytes, bad[i].len);
+		assert_int_equal(rawdb_store_entry(ldir, bad[i].at,
+						   bad[i].bytes, bad[i].len),
+				 0);
 		if (run_verify(ldir, &rep) != -EBADMSG)
 			fail_msg("%s: ldg_verify accepted it", bad[i].file);
 		if (rep.bad_seq != bad[i].at)

@@ -8,8 +8,10 @@
 #include "render.h"
 #include "util.h"
 
-void ldg_signer_name(struct ldg_read *r, const struct ldg_entry *e, char *out,
-		     size_t outlen)
+/* "NAME" of the entry's signer, or its hex key id when the keyring has
+ * no such key. */
+static void signer_name(struct ldg_read *r, const struct ldg_entry *e,
+			char *out, size_t outlen)
 {
 	struct ldg_keyinfo ki;
 	char hex[2 * LDG_KEYID_BYTES + 1];
@@ -59,7 +61,8 @@ static int escape_display(char **buf, size_t *len)
 	return 0;
 }
 
-int ldg_render_changes(const struct ldg_entry *e, char **out)
+/* The CHANGES column: "image.tag=3f2a9c1, -replicas". */
+static int render_changes(const struct ldg_entry *e, char **out)
 {
 	size_t len = 0;
 	FILE *f = open_memstream(out, &len);
@@ -96,7 +99,7 @@ int ldg_render_changes(const struct ldg_entry *e, char **out)
 	return fclose(f) ? -ENOMEM : 0;
 }
 
-int ldg_json_out(json_t *j, char **out, size_t *len)
+int rnd_json_out(json_t *j, char **out, size_t *len)
 {
 	char *s;
 
@@ -137,7 +140,27 @@ static json_t *kv_json(const struct ldg_kv *kv, size_t n, bool as_list)
 	return j;
 }
 
-json_t *ldg_entry_json(struct ldg_read *r, const struct ldg_entry *e,
+/* {KEY: VALUE} of v, in key order; only key's when key is not NULL:
+ * the "values" of state, releases and get. */
+static json_t *values_json(const struct ldg_values *v, const char *key)
+{
+	json_t *j = json_object();
+
+	for (size_t i = 0; j && i < v->n; i++)
+		if (!key || !strcmp(key, v->v[i].key))
+			json_object_set_new(j, v->v[i].key,
+					    json_string(v->v[i].value));
+	return j;
+}
+
+json_t *rnd_get_json(const char *target, uint64_t at,
+		     const struct ldg_values *v, const char *key)
+{
+	return json_pack("{s:s, s:I, s:o}", "target", target, "at",
+			 (json_int_t)at, "values", values_json(v, key));
+}
+
+json_t *rnd_entry_json(struct ldg_read *r, const struct ldg_entry *e,
 		       const uint8_t hash[LDG_HASH_BYTES])
 {
 	char hh[2 * LDG_HASH_BYTES + 1], ph[2 * LDG_HASH_BYTES + 1];
@@ -149,7 +172,7 @@ json_t *ldg_entry_json(struct ldg_read *r, const struct ldg_entry *e,
 	ldg_hex(e->sig, LDG_SIG_BYTES, sh);
 	ldg_hex(e->signer, LDG_KEYID_BYTES, kh);
 	ldg_time_iso(e->time_ns, when, sizeof(when));
-	ldg_signer_name(r, e, who, sizeof(who));
+	signer_name(r, e, who, sizeof(who));
 	return json_pack("{s:I, s:s, s:s, s:s, s:I, s:{s:s, s:s}, s:s, s:s, "
 			 "s:o, s:s, s:o, s:s}",
 			 "seq", (json_int_t)e->seq, "hash", hh, "prev", ph,
@@ -178,8 +201,22 @@ static int read_entry(struct ldg_read *r, uint64_t seq, struct ldg_entry **e,
 	return 0;
 }
 
-int ldg_render_show(struct ldg_read *r, uint64_t seq, bool json, char **out,
-		    size_t *len, struct ldg_err *err)
+int rnd_entry_json_at(struct ldg_read *r, uint64_t seq, json_t **out,
+		      struct ldg_err *err)
+{
+	uint8_t hash[LDG_HASH_BYTES];
+	struct ldg_entry *e;
+	int rc = read_entry(r, seq, &e, hash, err);
+
+	if (rc)
+		return rc;
+	*out = rnd_entry_json(r, e, hash);
+	ldg_entry_free(e);
+	return *out ? 0 : ldg_err_set(err, -ENOMEM, "out of memory");
+}
+
+int rnd_show(struct ldg_read *r, uint64_t seq, bool json, char **out,
+	     size_t *len, struct ldg_err *err)
 {
 	struct ldg_entry *e;
 	uint8_t hash[LDG_HASH_BYTES];
@@ -193,7 +230,7 @@ int ldg_render_show(struct ldg_read *r, uint64_t seq, bool json, char **out,
 	if (rc)
 		return rc;
 	if (json) {
-		rc = ldg_json_out(ldg_entry_json(r, e, hash), out, len);
+		rc = rnd_json_out(rnd_entry_json(r, e, hash), out, len);
 		ldg_entry_free(e);
 		return rc ? ldg_err_set(err, rc, "out of memory") : 0;
 	}
@@ -207,7 +244,7 @@ int ldg_render_show(struct ldg_read *r, uint64_t seq, bool json, char **out,
 	ldg_hex(e->sig, LDG_SIG_BYTES, sh);
 	ldg_hex(e->signer, LDG_KEYID_BYTES, kh);
 	ldg_time_iso(e->time_ns, when, sizeof(when));
-	ldg_signer_name(r, e, who, sizeof(who));
+	signer_name(r, e, who, sizeof(who));
 	fprintf(f, "seq:       %llu\nhash:      %s\nprev:      %s\n"
 		   "time:      %s\nsigner:    %s (%s)\nkind:      %s\n",
 		(unsigned long long)e->seq, hh, ph, when, who, kh,
@@ -350,14 +387,14 @@ static int render_entries(struct ldg_read *r, const uint64_t *seqs, size_t n,
 		if (rc)
 			break;
 		if (json) {
-			json_array_append_new(arr, ldg_entry_json(r, e, hash));
+			json_array_append_new(arr, rnd_entry_json(r, e, hash));
 			ldg_entry_free(e);
 			continue;
 		}
 		ldg_time_iso(e->time_ns, when, sizeof(when));
 		when[19] = '\0'; /* seconds are enough in a table */
-		ldg_signer_name(r, e, who, sizeof(who));
-		if (ldg_render_changes(e, &changes)) {
+		signer_name(r, e, who, sizeof(who));
+		if (render_changes(e, &changes)) {
 			ldg_entry_free(e);
 			rc = -ENOMEM;
 			break;
@@ -405,7 +442,7 @@ static int render_entries(struct ldg_read *r, const uint64_t *seqs, size_t n,
 			json_decref(arr);
 			return rc;
 		}
-		rc = ldg_json_out(arr, out, len);
+		rc = rnd_json_out(arr, out, len);
 	} else {
 		int trc = table_render(&t, out, len);
 		if (!rc)
@@ -453,24 +490,23 @@ static int render_history(struct ldg_read *r, const char *target,
 	return rc;
 }
 
-int ldg_render_history(struct ldg_read *r, const char *target, uint64_t at,
-		       bool json, char **out, size_t *len,
-		       struct ldg_err *err)
+int rnd_history(struct ldg_read *r, const char *target, uint64_t at, bool json,
+		char **out, size_t *len, struct ldg_err *err)
 {
 	return render_history(r, target, at ? at + 1 : 0, 0, false, json, out,
 			      len, err);
 }
 
-int ldg_render_history_page(struct ldg_read *r, const char *target,
-			    uint64_t before, size_t max, bool json,
-			    char **out, size_t *len, struct ldg_err *err)
+int rnd_history_page(struct ldg_read *r, const char *target, uint64_t before,
+		     size_t max, bool json, char **out, size_t *len,
+		     struct ldg_err *err)
 {
 	return render_history(r, target, before, max, before != 0, json, out,
 			      len, err);
 }
 
-int ldg_render_log(struct ldg_read *r, const char *scope, size_t max,
-		   bool json, char **out, size_t *len, struct ldg_err *err)
+int rnd_log(struct ldg_read *r, const char *scope, size_t max, bool json,
+	    char **out, size_t *len, struct ldg_err *err)
 {
 	uint64_t *seqs;
 	size_t n;
@@ -618,8 +654,8 @@ static int seg_cmp(const void *pa, const void *pb)
 	}
 }
 
-int ldg_render_values_yaml(const struct ldg_values *v, char **out,
-			   size_t *len, size_t *dropped)
+int rnd_values_yaml(const struct ldg_values *v, char **out, size_t *len,
+		    size_t *dropped)
 {
 	struct ldg_values sorted = *v;
 	yaml_emitter_t em;
@@ -707,8 +743,8 @@ static int scope_targets(struct ldg_read *r, const char *scope, uint64_t at,
 	return 0;
 }
 
-int ldg_render_state(struct ldg_read *r, const char *scope, uint64_t at,
-		     bool json, char **out, size_t *len, struct ldg_err *err)
+int rnd_state(struct ldg_read *r, const char *scope, uint64_t at, bool json,
+	      char **out, size_t *len, struct ldg_err *err)
 {
 	json_t *all = json_object();
 	char **targets = NULL;
@@ -746,15 +782,10 @@ int ldg_render_state(struct ldg_read *r, const char *scope, uint64_t at,
 		}
 		if (v.lock_seq && ldg_entry_read(r, v.lock_seq, &lock, NULL))
 			lock = NULL;
-		vals = json_object();
-		for (size_t k = 0; k < v.n; k++) {
-			if (json)
-				json_object_set_new(vals, v.v[k].key,
-						    json_string(v.v[k].value));
-			else
-				fprintf(f, "%s %s=%s\n", targets[i],
-					v.v[k].key, v.v[k].value);
-		}
+		vals = values_json(&v, NULL);
+		for (size_t k = 0; k < v.n && !json; k++)
+			fprintf(f, "%s %s=%s\n", targets[i], v.v[k].key,
+				v.v[k].value);
 		if (v.lock_seq && !json)
 			fprintf(f, "%s [locked since seq %llu: %s]\n",
 				targets[i], (unsigned long long)v.lock_seq,
@@ -784,7 +815,7 @@ int ldg_render_state(struct ldg_read *r, const char *scope, uint64_t at,
 		json_decref(all);
 		return 0;
 	}
-	rc = ldg_json_out(json_pack("{s:I, s:o}", "at",
+	rc = rnd_json_out(json_pack("{s:I, s:o}", "at",
 				    (json_int_t)(at ? at : head), "targets",
 				    all),
 			  out, len);
@@ -821,9 +852,8 @@ static void diff_target(FILE *f, json_t *arr, const char *t,
 			 b->lock_seq ? "locked" : NULL);
 }
 
-int ldg_render_diff(struct ldg_read *r, uint64_t a, uint64_t b,
-		    const char *scope, bool json, char **out, size_t *len,
-		    struct ldg_err *err)
+int rnd_diff(struct ldg_read *r, uint64_t a, uint64_t b, const char *scope,
+	     bool json, char **out, size_t *len, struct ldg_err *err)
 {
 	json_t *arr = json ? json_array() : NULL;
 	char **targets = NULL;
@@ -865,7 +895,7 @@ int ldg_render_diff(struct ldg_read *r, uint64_t a, uint64_t b,
 	}
 	if (!json)
 		return 0;
-	rc = ldg_json_out(arr, out, len);
+	rc = rnd_json_out(arr, out, len);
 	return rc ? ldg_err_set(err, rc, "out of memory") : 0;
 }
 
@@ -885,7 +915,7 @@ static json_t *entry_brief(struct ldg_read *r, uint64_t seq,
 	if (*rc)
 		return NULL;
 	ldg_time_iso((*e)->time_ns, when, sizeof(when));
-	ldg_signer_name(r, *e, who, sizeof(who));
+	signer_name(r, *e, who, sizeof(who));
 	return json_pack("{s:I, s:s, s:s, s:s, s:s}", "seq", (json_int_t)seq,
 			 "kind", ldg_kind_name((*e)->kind), "time", when,
 			 "signer", who, "reason", (*e)->reason);
@@ -926,15 +956,10 @@ static int release_one(struct ldg_read *r, const char *target, json_t *arr,
 					    : json_null());
 		json_object_set_new(ja, "current", json_boolean(current));
 	}
-	vals = json_object();
+	vals = values_json(&v, NULL);
 	f = open_memstream(&text, &(size_t){ 0 });
-	for (size_t k = 0; k < v.n; k++) {
-		json_object_set_new(vals, v.v[k].key,
-				    json_string(v.v[k].value));
-		if (f)
-			fprintf(f, "%s%s=%s", k ? " " : "", v.v[k].key,
-				v.v[k].value);
-	}
+	for (size_t k = 0; f && k < v.n; k++)
+		fprintf(f, "%s%s=%s", k ? " " : "", v.v[k].key, v.v[k].value);
 	if (!f || fclose(f) || !jc || !jl || !ja || !vals) {
 		if (!rc)
 			rc = -ENOMEM;
@@ -1000,8 +1025,8 @@ out:
 	return rc;
 }
 
-int ldg_render_releases(struct ldg_read *r, const char *scope, bool json,
-			char **out, size_t *len, struct ldg_err *err)
+int rnd_releases(struct ldg_read *r, const char *scope, bool json, char **out,
+		 size_t *len, struct ldg_err *err)
 {
 	static const char *hdr[7] = { "TARGET", "VALUES",  "SET BY", "WHEN",
 				      "WHY",    "LOCK",    "APPLY" };
@@ -1042,8 +1067,87 @@ int ldg_render_releases(struct ldg_read *r, const char *scope, bool json,
 		json_decref(arr);
 		return rc;
 	}
-	rc = ldg_json_out(json_pack("{s:I, s:o}", "head", (json_int_t)head,
+	rc = rnd_json_out(json_pack("{s:I, s:o}", "head", (json_int_t)head,
 				    "releases", arr),
 			  out, len);
 	return rc ? ldg_err_set(err, rc, "out of memory") : 0;
+}
+
+/* ---- keys, verify, proofs ---- */
+
+json_t *rnd_key_json(const struct ldg_keyinfo *ki)
+{
+	char kh[2 * LDG_KEYID_BYTES + 1], vk[LDG_VKEY_TEXT_MAX];
+
+	ldg_hex(ki->vkey.keyid, LDG_KEYID_BYTES, kh);
+	ldg_vkey_format(&ki->vkey, vk);
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:o}", "name",
+			 ki->vkey.name, "keyid", kh, "vkey", vk, "role",
+			 ki->role, "scopes", ki->scopes, "added_seq",
+			 (json_int_t)ki->added_seq, "revoked_seq",
+			 ki->revoked_seq
+				 ? json_integer((json_int_t)ki->revoked_seq)
+				 : json_null());
+}
+
+int rnd_keyring_json(struct ldg_read *r, json_t **out, struct ldg_err *err)
+{
+	struct ldg_keyinfo *ring = NULL;
+	json_t *arr;
+	size_t n = 0;
+	int rc = ldg_keyring_list(r, &ring, &n);
+
+	if (rc)
+		return ldg_err_set(err, rc, "cannot read the keyring");
+	arr = json_array();
+	for (size_t i = 0; arr && i < n; i++) {
+		if (json_array_append_new(arr, rnd_key_json(&ring[i]))) {
+			json_decref(arr);
+			arr = NULL;
+		}
+	}
+	free(ring);
+	if (!arr)
+		return ldg_err_set(err, -ENOMEM, "out of memory");
+	*out = arr;
+	return 0;
+}
+
+json_t *rnd_verify_json(const struct ldg_verify_report *rep, int vrc)
+{
+	char hh[2 * LDG_HASH_BYTES + 1], rh[2 * LDG_HASH_BYTES + 1];
+	json_t *j;
+
+	ldg_hex(rep->head_hash, LDG_HASH_BYTES, hh);
+	ldg_hex(rep->root, LDG_HASH_BYTES, rh);
+	j = json_pack("{s:b, s:I, s:I, s:s, s:s, s:s}", "ok", vrc == 0,
+		      "entries", (json_int_t)rep->entries, "head",
+		      (json_int_t)rep->head, "hash", hh, "root", rh, "origin",
+		      rep->origin);
+	if (j && vrc &&
+	    (json_object_set_new(j, "bad_seq",
+				 rep->bad_seq
+					 ? json_integer((json_int_t)rep->bad_seq)
+					 : json_null()) ||
+	     json_object_set_new(j, "problem", json_string(rep->problem)))) {
+		json_decref(j);
+		return NULL;
+	}
+	return j;
+}
+
+json_t *rnd_entry_proof_json(uint64_t seq, const struct ldg_entry_proof *pr)
+{
+	char hh[2 * LDG_HASH_BYTES + 1];
+
+	ldg_hex(pr->hash, LDG_HASH_BYTES, hh);
+	return json_pack(
+		"{s:I, s:s, s:{s:b, s:s?}, s:{s:b, s:s?}, s:o, s:{s:b, s:o}}",
+		"seq", (json_int_t)seq, "hash", hh, "signature", "ok",
+		!pr->sig_problem, "problem", pr->sig_problem, "signer_key",
+		"ok", !pr->sig_problem && !pr->key_problem, "problem",
+		pr->sig_problem ? pr->sig_problem : pr->key_problem, "key",
+		pr->have_key ? rnd_key_json(&pr->key) : json_null(), "chain",
+		"prev_ok", pr->prev_ok, "next_ok",
+		pr->next_ok < 0 ? json_null() : json_boolean(pr->next_ok));
 }

@@ -1,0 +1,122 @@
+/*
+ * render.h - every JSON and YAML shape, and the text tables, that users
+ * read: the CLI's --json, the HTTP API (serve/) and its web page, and the
+ * mount (fs/) take their bytes from here, so `ledger show 42 --json`,
+ * `GET /api/v1/entries/42` and `cat entries/42.json` are one function's
+ * output. Each shape has exactly one producer in this file; a front end
+ * adds only its envelope (the API's {"keys": [...]}, an SSE data line).
+ * docs/api.md defines each JSON shape once; docs/ledger.1 refers to it.
+ *
+ * This directory is the only one beside the front ends that links
+ * jansson and libyaml: the core library (ledger/) links neither, so a
+ * program that needs no JSON or YAML (tests/tools, tests/bench) loads
+ * neither.
+ *
+ * Functions named rnd_X render into a malloc'd, NUL-terminated buffer
+ * (*out, *len without the NUL) that the caller frees; rnd_X_json build a
+ * jansson value (a new reference the caller owns, NULL on failure).
+ * They read through r only; nothing is printed. On failure *out is not
+ * set and err (when not NULL) says why.
+ *
+ * Thread-safe as far as store.h allows: each thread with its own r.
+ */
+#ifndef RND_RENDER_H
+#define RND_RENDER_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "store.h"
+#include "verify.h"
+
+/* `ledger show SEQ` text or JSON. */
+int rnd_show(struct ldg_read *r, uint64_t seq, bool json, char **out,
+	     size_t *len, struct ldg_err *err);
+
+/* `ledger history TARGET`: REVISION UPDATED STATUS CHANGES AUTHOR
+ * DESCRIPTION, oldest first like `helm history`; only entries up to at
+ * (0 = the head). target may be a cluster: its releases' entries and its
+ * own (auto applies), with a TARGET column. -ENOENT when there is no
+ * history there. */
+int rnd_history(struct ldg_read *r, const char *target, uint64_t at, bool json,
+		char **out, size_t *len, struct ldg_err *err);
+/* One page of it: the newest max entries (0: all) older than seq before
+ * (0: up to the head), oldest first. A page past the target's first entry
+ * is empty ("[]", or the header alone), not -ENOENT. */
+int rnd_history_page(struct ldg_read *r, const char *target, uint64_t before,
+		     size_t max, bool json, char **out, size_t *len,
+		     struct ldg_err *err);
+
+/* A target's values at a seq (0 = head) as nested YAML (libyaml): dotted
+ * keys become nested mappings, every value a double-quoted string, so
+ * tags like 1e10, 0x1f, true or 007 stay strings. Where a key is both a
+ * value and the parent of other keys ("image" and "image.tag"), the
+ * mapping wins and the scalar is left out (Helm cannot hold both);
+ * *dropped counts such keys when dropped is not NULL. */
+int rnd_values_yaml(const struct ldg_values *v, char **out, size_t *len,
+		    size_t *dropped);
+
+/* `ledger log [SCOPE] [-n N]`, newest first. */
+int rnd_log(struct ldg_read *r, const char *scope, size_t max, bool json,
+	    char **out, size_t *len, struct ldg_err *err);
+
+/* `ledger state [SCOPE] [--at SEQ]`: "TARGET KEY=VALUE" lines and a
+ * "TARGET [locked since seq N: REASON]" line per locked target; or JSON
+ * {"at", "targets": {TARGET: {"values", "locked"}}}. scope: NULL, a
+ * cluster or a target; at 0 = the head. */
+int rnd_state(struct ldg_read *r, const char *scope, uint64_t at, bool json,
+	      char **out, size_t *len, struct ldg_err *err);
+
+/* `ledger status [SCOPE]`: per target at the head its values, the entry
+ * that last changed them (who, when, why), its lock and its newest
+ * applied/apply-failed entry; a table, or JSON {"head", "releases":
+ * [{"target", "cluster", "release", "values", "changed", "locked",
+ * "apply"}]} (docs/api.md). Targets whose keys are all unset and that
+ * are not locked are left out. scope: NULL, a cluster or a target. */
+int rnd_releases(struct ldg_read *r, const char *scope, bool json, char **out,
+		 size_t *len, struct ldg_err *err);
+
+/* `ledger diff A B [SCOPE]`: "TARGET KEY: OLD -> NEW" per changed key
+ * ("(unset)" for none, the lock as key "[lock]"); or a JSON array of
+ * {"target", "key", "from", "to"}. */
+int rnd_diff(struct ldg_read *r, uint64_t a, uint64_t b, const char *scope,
+	     bool json, char **out, size_t *len, struct ldg_err *err);
+
+/* `ledger get TARGET [KEY] --json`: {"target", "at", "values"} with the
+ * values of v (only key's when key is not NULL); at 0 = the head. */
+json_t *rnd_get_json(const char *target, uint64_t at,
+		     const struct ldg_values *v, const char *key);
+
+/* An entry as a JSON object (`ledger show --json`, GET
+ * /api/v1/entries/SEQ, the events' data, a draft's "entry"). */
+json_t *rnd_entry_json(struct ldg_read *r, const struct ldg_entry *e,
+		       const uint8_t hash[LDG_HASH_BYTES]);
+/* The same for stored entry seq, with its stored hash: *out is the
+ * object, or -ENOENT (no such entry), -EIO, -ENOMEM with err set. */
+int rnd_entry_json_at(struct ldg_read *r, uint64_t seq, json_t **out,
+		      struct ldg_err *err);
+
+/* One keyring row: {"name", "keyid", "vkey", "role", "scopes",
+ * "added_seq", "revoked_seq"} (revoked_seq null while trusted). */
+json_t *rnd_key_json(const struct ldg_keyinfo *ki);
+/* The keyring, sorted by name, as an array of rnd_key_json() rows
+ * (`ledger key list --json`; GET /api/v1/keys wraps it in {"keys"}). */
+int rnd_keyring_json(struct ldg_read *r, json_t **out, struct ldg_err *err);
+
+/* The report of ldg_verify() that returned vrc (0 or -EBADMSG):
+ * {"ok", "entries", "head", "hash", "root", "origin"}, and "bad_seq"
+ * (null for an index) and "problem" when it failed (`ledger verify
+ * --json`, GET /api/v1/verify). */
+json_t *rnd_verify_json(const struct ldg_verify_report *rep, int vrc);
+
+/* What entry seq proves on its own (ldg_entry_prove()): {"seq", "hash",
+ * "signature", "signer_key", "key" (a keyring row or null), "chain"}
+ * (GET /api/v1/entries/SEQ/check). */
+json_t *rnd_entry_proof_json(uint64_t seq, const struct ldg_entry_proof *pr);
+
+/* Serialises j (stealing the reference, also on failure) indented, in
+ * insertion order, with a trailing newline: -ENOMEM when j is NULL. */
+int rnd_json_out(json_t *j, char **out, size_t *len);
+
+#endif

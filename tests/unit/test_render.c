@@ -1,0 +1,630 @@
+/*
+ * Unit tests for render/render.c: each JSON shape (docs/api.md) and the
+ * values YAML against the whole document expected from a small ledger,
+ * byte for byte. What the ledger cannot fix in advance (times, hashes,
+ * signatures, key ids) is read back from it and put into the expected
+ * text; every member, its order, its type and the indentation are fixed
+ * here.
+ *
+ * The ledger (one per test: fixture.h's, then these entries):
+ *   1 init (admin)
+ *   2 key-add deployer, scope "staging/" + "*"
+ *   3 key-add applier, scope "*"
+ *   4 set staging/api image.tag=v1 replicas=2, metadata pr=1 (deployer)
+ *   5 unset staging/api replicas (deployer)
+ *   6 applied staging/api, desired-seq 5 (applier)
+ *   7 set staging/web image.tag=w1 (admin)
+ *   8 lock staging/web "freeze" (admin)
+ *   9 key-revoke deployer (admin)
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fixture.h"
+#include "render.h"
+
+/* A read of the fixture's ledger, begun by setup, ended by teardown. */
+static struct ldg_read *R;
+
+/* The facts of entry seq that the test cannot choose. */
+struct facts {
+	char hash[2 * LDG_HASH_BYTES + 1], prev[2 * LDG_HASH_BYTES + 1];
+	char sig[2 * LDG_SIG_BYTES + 1], time[40];
+	unsigned long long time_ns;
+};
+
+static void facts_of(struct ldg_read *r, uint64_t seq, struct facts *f)
+{
+	uint8_t hash[LDG_HASH_BYTES];
+	struct ldg_entry *e;
+
+	assert_int_equal(ldg_entry_read(r, seq, &e, NULL), 0);
+	assert_int_equal(ldg_entry_hash_at(r, seq, hash), 0);
+	ldg_hex(hash, LDG_HASH_BYTES, f->hash);
+	ldg_hex(e->prev, LDG_HASH_BYTES, f->prev);
+	ldg_hex(e->sig, LDG_SIG_BYTES, f->sig);
+	ldg_time_iso(e->time_ns, f->time, sizeof(f->time));
+	f->time_ns = (unsigned long long)e->time_ns;
+	ldg_entry_free(e);
+}
+
+static const char *keyid_of(const struct ldg_signer *k, char out[9])
+{
+	ldg_hex(ldg_signer_vkey(k)->keyid, LDG_KEYID_BYTES, out);
+	return out;
+}
+
+/* printf into a malloc'd string */
+static char *fmt(const char *f, ...)
+{
+	va_list ap;
+	char *s;
+
+	va_start(ap, f);
+	assert_true(vasprintf(&s, f, ap) >= 0);
+	va_end(ap);
+	return s;
+}
+
+/* Serialises j as the front ends do and compares with want; frees both. */
+static void assert_json(json_t *j, char *want)
+{
+	char *out;
+	size_t len;
+
+	assert_non_null(j);
+	assert_int_equal(rnd_json_out(j, &out, &len), 0);
+	assert_int_equal(len, strlen(out));
+	assert_string_equal(out, want);
+	free(out);
+	free(want);
+}
+
+static void ok_or_die(int rc, const struct ldg_err *err, const char *what)
+{
+	if (rc)
+		fail_msg("%s: %s", what, err->msg);
+}
+
+static int setup(void **state)
+{
+	const struct ldg_kv set1[] = { { "image.tag", "v1" },
+				       { "replicas", "2" } };
+	const struct ldg_kv meta1[] = { { "pr", "1" } };
+	const struct ldg_kv set2[] = { { "image.tag", "w1" } };
+	const char *unset1[] = { "replicas" };
+	struct ldg_result res = { 0 };
+	struct ldg_err err = { 0 };
+	struct ldg_entry *e;
+	struct fx *f;
+
+	if (fx_setup(state))
+		return -1;
+	f = *state;
+	add_key(f, f->deployer, "deployer", "staging/*");
+	add_key(f, f->applier, "applier", "*");
+	ok_or_die(ldg_set(f->s, f->deployer, "staging/api", set1, 2, "PR #1",
+			  meta1, 1, false, &res, &err),
+		  &err, "set");
+	ok_or_die(ldg_unset(f->s, f->deployer, "staging/api", unset1, 1,
+			    "drop", NULL, 0, false, &res, &err),
+		  &err, "unset");
+	e = ldg_entry_new(LDG_KIND_APPLIED, "staging/api", "applied");
+	assert_non_null(e);
+	assert_int_equal(ldg_entry_add_change(e, "image.tag", "v1"), 0);
+	assert_int_equal(ldg_entry_add_meta(e, "desired-seq", "5"), 0);
+	ok_or_die(ldg_append(f->s, f->applier, e, &res, &err), &err,
+		  "applied");
+	ldg_entry_free(e);
+	ok_or_die(ldg_set(f->s, f->admin, "staging/web", set2, 1, "web", NULL,
+			  0, false, &res, &err),
+		  &err, "set web");
+	ok_or_die(ldg_lock(f->s, f->admin, "staging/web", "freeze", true, &res,
+			   &err),
+		  &err, "lock");
+	ok_or_die(ldg_key_revoke(f->s, f->admin, "deployer", "rotated", &res,
+				 &err),
+		  &err, "revoke");
+	ldg_result_free(&res);
+	ok_or_die(ldg_read_begin(f->s, &R, &err), &err, "read");
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	ldg_read_end(R);
+	R = NULL;
+	return fx_teardown(state);
+}
+
+/* ---- entries ---- */
+
+static void test_render_show_json_is_the_documented_entry(void **state)
+{
+	struct fx *f = *state;
+	struct facts e4;
+	char id[9], *out;
+	size_t len;
+
+	facts_of(R, 4, &e4);
+	assert_int_equal(rnd_show(R, 4, true, &out, &len, NULL), 0);
+	assert_int_equal(len, strlen(out));
+	char *want = fmt("{\n"
+			 "  \"seq\": 4,\n"
+			 "  \"hash\": \"%s\",\n"
+			 "  \"prev\": \"%s\",\n"
+			 "  \"time\": \"%s\",\n"
+			 "  \"time_ns\": %llu,\n"
+			 "  \"signer\": {\n"
+			 "    \"name\": \"deployer\",\n"
+			 "    \"keyid\": \"%s\"\n"
+			 "  },\n"
+			 "  \"kind\": \"set\",\n"
+			 "  \"target\": \"staging/api\",\n"
+			 "  \"changes\": [\n"
+			 "    {\n"
+			 "      \"key\": \"image.tag\",\n"
+			 "      \"value\": \"v1\"\n"
+			 "    },\n"
+			 "    {\n"
+			 "      \"key\": \"replicas\",\n"
+			 "      \"value\": \"2\"\n"
+			 "    }\n"
+			 "  ],\n"
+			 "  \"reason\": \"PR #1\",\n"
+			 "  \"metadata\": {\n"
+			 "    \"pr\": \"1\"\n"
+			 "  },\n"
+			 "  \"signature\": \"%s\"\n"
+			 "}\n",
+			 e4.hash, e4.prev, e4.time, e4.time_ns,
+			 keyid_of(f->deployer, id), e4.sig);
+	assert_string_equal(out, want);
+	free(want);
+	free(out);
+}
+
+static void test_render_entry_json_marks_an_unset_key(void **state)
+{
+	json_t *j, *c;
+
+	assert_int_equal(rnd_entry_json_at(R, 5, &j, NULL), 0);
+	c = json_array_get(json_object_get(j, "changes"), 0);
+	assert_string_equal(json_string_value(json_object_get(c, "key")),
+			    "replicas");
+	assert_true(json_is_true(json_object_get(c, "unset")));
+	assert_null(json_object_get(c, "value"));
+	assert_int_equal(json_object_size(c), 2);
+	json_decref(j);
+}
+
+static void test_render_entry_json_at_refuses_a_seq_past_the_head(void **state)
+{
+	struct ldg_err err = { 0 };
+	json_t *j = NULL;
+
+	assert_int_equal(rnd_entry_json_at(R, 10, &j, &err), -ENOENT);
+	assert_null(j);
+	assert_true(err.msg[0] != '\0');
+}
+
+/* history and log are arrays of the entries' own objects */
+static void test_render_history_json_is_an_array_of_entries(void **state)
+{
+	const uint64_t want[] = { 4, 5, 6 };
+	json_t *arr, *one;
+	char *out;
+	size_t len;
+
+	assert_int_equal(rnd_history(R, "staging/api", 0, true, &out, &len,
+				     NULL),
+			 0);
+	arr = json_loads(out, 0, NULL);
+	free(out);
+	assert_true(json_is_array(arr));
+	assert_int_equal(json_array_size(arr), 3);
+	for (size_t i = 0; i < 3; i++) {
+		assert_int_equal(rnd_entry_json_at(R, want[i], &one, NULL),
+				 0);
+		assert_true(json_equal(json_array_get(arr, i), one));
+		json_decref(one);
+	}
+	json_decref(arr);
+}
+
+/* ---- keys ---- */
+
+static char *key_doc(const struct ldg_signer *k, const char *indent,
+		     const char *role, const char *scopes, int added,
+		     const char *revoked)
+{
+	const char *i = indent;
+	char id[9], vk[LDG_VKEY_TEXT_MAX];
+
+	ldg_vkey_format(ldg_signer_vkey(k), vk);
+	return fmt("%s{\n"
+		   "%s  \"name\": \"%s\",\n"
+		   "%s  \"keyid\": \"%s\",\n"
+		   "%s  \"vkey\": \"%s\",\n"
+		   "%s  \"role\": \"%s\",\n"
+		   "%s  \"scopes\": \"%s\",\n"
+		   "%s  \"added_seq\": %d,\n"
+		   "%s  \"revoked_seq\": %s\n"
+		   "%s}",
+		   i, i, ldg_signer_vkey(k)->name, i, keyid_of(k, id), i, vk,
+		   i, role, i, scopes, i, added, i, revoked, i);
+}
+
+static void test_render_keyring_lists_every_key_with_its_seqs(void **state)
+{
+	struct fx *f = *state;
+	char *a = key_doc(f->admin, "  ", "admin", "*", 1, "null");
+	char *b = key_doc(f->applier, "  ", "applier", "*", 3, "null");
+	char *c = key_doc(f->deployer, "  ", "deployer", "staging/*", 2, "9");
+	json_t *ring;
+
+	assert_int_equal(rnd_keyring_json(R, &ring, NULL), 0);
+	assert_json(ring, fmt("[\n%s,\n%s,\n%s\n]\n", a, b, c));
+	free(a);
+	free(b);
+	free(c);
+}
+
+static void test_render_entry_proof_names_the_keyring_row(void **state)
+{
+	struct fx *f = *state;
+	struct ldg_entry_proof pr;
+	struct facts e4;
+	char *key;
+
+	facts_of(R, 4, &e4);
+	assert_int_equal(ldg_entry_prove(R, 4, &pr, NULL), 0);
+	/* the keyring's own row, one level deeper */
+	key = key_doc(f->deployer, "  ", "deployer", "staging/*", 2, "9");
+	assert_json(rnd_entry_proof_json(4, &pr),
+		    fmt("{\n"
+			"  \"seq\": 4,\n"
+			"  \"hash\": \"%s\",\n"
+			"  \"signature\": {\n"
+			"    \"ok\": true,\n"
+			"    \"problem\": null\n"
+			"  },\n"
+			"  \"signer_key\": {\n"
+			"    \"ok\": true,\n"
+			"    \"problem\": null\n"
+			"  },\n"
+			"  \"key\": %s,\n"
+			"  \"chain\": {\n"
+			"    \"prev_ok\": true,\n"
+			"    \"next_ok\": true\n"
+			"  }\n"
+			"}\n",
+			e4.hash, key + 2));
+	free(key);
+}
+
+static void test_render_entry_proof_without_a_key(void **state)
+{
+	struct ldg_entry_proof pr = {
+		.sig_problem = "the signer is not in the keyring",
+		.prev_ok = false,
+		.next_ok = -1,
+	};
+
+	(void)state;
+	memset(pr.hash, 0xab, sizeof(pr.hash));
+	assert_json(rnd_entry_proof_json(7, &pr),
+		    fmt("{\n"
+			"  \"seq\": 7,\n"
+			"  \"hash\": \"%s\",\n"
+			"  \"signature\": {\n"
+			"    \"ok\": false,\n"
+			"    \"problem\": \"the signer is not in the keyring\"\n"
+			"  },\n"
+			"  \"signer_key\": {\n"
+			"    \"ok\": false,\n"
+			"    \"problem\": \"the signer is not in the keyring\"\n"
+			"  },\n"
+			"  \"key\": null,\n"
+			"  \"chain\": {\n"
+			"    \"prev_ok\": false,\n"
+			"    \"next_ok\": null\n"
+			"  }\n"
+			"}\n",
+			"abababababababababababababababab"
+			"abababababababababababababababab"));
+}
+
+/* ---- verify ---- */
+
+static void test_render_verify_report_of_a_ledger_that_holds(void **state)
+{
+	struct fx *f = *state;
+	struct ldg_verify_opts vo = { .threads = 1 };
+	struct ldg_verify_report rep;
+	struct ldg_err err = { 0 };
+	uint8_t root[LDG_HASH_BYTES];
+	char rh[2 * LDG_HASH_BYTES + 1];
+	struct facts e9;
+	int vrc;
+
+	facts_of(R, 9, &e9);
+	assert_int_equal(ldg_merkle_root_at(R, 9, root), 0);
+	ldg_hex(root, LDG_HASH_BYTES, rh);
+	/* the check reads in its own transactions */
+	ldg_read_end(R);
+	vrc = ldg_verify(f->s, &vo, &rep, &err);
+	assert_int_equal(ldg_read_begin(f->s, &R, NULL), 0);
+	if (vrc)
+		fail_msg("verify: %s", err.msg);
+	assert_json(rnd_verify_json(&rep, vrc),
+		    fmt("{\n"
+			"  \"ok\": true,\n"
+			"  \"entries\": 9,\n"
+			"  \"head\": 9,\n"
+			"  \"hash\": \"%s\",\n"
+			"  \"root\": \"%s\",\n"
+			"  \"origin\": \"" ORIGIN "\"\n"
+			"}\n",
+			e9.hash, rh));
+}
+
+static void test_render_verify_report_names_the_bad_seq(void **state)
+{
+	struct ldg_verify_report rep = {
+		.entries = 3,
+		.head = 12,
+		.origin = ORIGIN,
+		.bad_seq = 4,
+		.bad_checkpoint = -1,
+		.problem = "the signature does not verify",
+	};
+	const char *z64 = "0000000000000000000000000000000000000000000000000000000000000000";
+
+	(void)state;
+	assert_json(rnd_verify_json(&rep, -EBADMSG),
+		    fmt("{\n"
+			"  \"ok\": false,\n"
+			"  \"entries\": 3,\n"
+			"  \"head\": 12,\n"
+			"  \"hash\": \"%s\",\n"
+			"  \"root\": \"%s\",\n"
+			"  \"origin\": \"" ORIGIN "\",\n"
+			"  \"bad_seq\": 4,\n"
+			"  \"problem\": \"the signature does not verify\"\n"
+			"}\n",
+			z64, z64));
+	/* an index at fault: no seq to name */
+	rep.bad_seq = 0;
+	json_t *j = rnd_verify_json(&rep, -EBADMSG);
+	assert_true(json_is_null(json_object_get(j, "bad_seq")));
+	json_decref(j);
+}
+
+/* ---- state, releases, diff, get ---- */
+
+static void test_render_state_json_with_a_lock(void **state)
+{
+	char *out;
+	size_t len;
+
+	assert_int_equal(rnd_state(R, NULL, 0, true, &out, &len, NULL), 0);
+	assert_string_equal(out, "{\n"
+				 "  \"at\": 9,\n"
+				 "  \"targets\": {\n"
+				 "    \"staging/api\": {\n"
+				 "      \"values\": {\n"
+				 "        \"image.tag\": \"v1\"\n"
+				 "      },\n"
+				 "      \"locked\": null\n"
+				 "    },\n"
+				 "    \"staging/web\": {\n"
+				 "      \"values\": {\n"
+				 "        \"image.tag\": \"w1\"\n"
+				 "      },\n"
+				 "      \"locked\": {\n"
+				 "        \"seq\": 8,\n"
+				 "        \"reason\": \"freeze\"\n"
+				 "      }\n"
+				 "    }\n"
+				 "  }\n"
+				 "}\n");
+	free(out);
+	/* at 4: replicas still set, nothing of staging/web yet */
+	assert_int_equal(rnd_state(R, "staging", 4, true, &out, &len, NULL),
+			 0);
+	assert_string_equal(out, "{\n"
+				 "  \"at\": 4,\n"
+				 "  \"targets\": {\n"
+				 "    \"staging/api\": {\n"
+				 "      \"values\": {\n"
+				 "        \"image.tag\": \"v1\",\n"
+				 "        \"replicas\": \"2\"\n"
+				 "      },\n"
+				 "      \"locked\": null\n"
+				 "    }\n"
+				 "  }\n"
+				 "}\n");
+	free(out);
+}
+
+static void test_render_releases_json_with_apply_and_lock(void **state)
+{
+	struct facts e5, e6, e7, e8;
+	char *out, *want;
+	size_t len;
+
+	facts_of(R, 5, &e5);
+	facts_of(R, 6, &e6);
+	facts_of(R, 7, &e7);
+	facts_of(R, 8, &e8);
+	assert_int_equal(rnd_releases(R, NULL, true, &out, &len, NULL), 0);
+	want = fmt("{\n"
+		   "  \"head\": 9,\n"
+		   "  \"releases\": [\n"
+		   "    {\n"
+		   "      \"target\": \"staging/api\",\n"
+		   "      \"cluster\": \"staging\",\n"
+		   "      \"release\": \"api\",\n"
+		   "      \"values\": {\n"
+		   "        \"image.tag\": \"v1\"\n"
+		   "      },\n"
+		   "      \"changed\": {\n"
+		   "        \"seq\": 5,\n"
+		   "        \"kind\": \"unset\",\n"
+		   "        \"time\": \"%s\",\n"
+		   "        \"signer\": \"deployer\",\n"
+		   "        \"reason\": \"drop\"\n"
+		   "      },\n"
+		   "      \"locked\": null,\n"
+		   "      \"apply\": {\n"
+		   "        \"seq\": 6,\n"
+		   "        \"kind\": \"applied\",\n"
+		   "        \"time\": \"%s\",\n"
+		   "        \"signer\": \"applier\",\n"
+		   "        \"reason\": \"applied\",\n"
+		   "        \"desired_seq\": 5,\n"
+		   "        \"current\": true\n"
+		   "      }\n"
+		   "    },\n"
+		   "    {\n"
+		   "      \"target\": \"staging/web\",\n"
+		   "      \"cluster\": \"staging\",\n"
+		   "      \"release\": \"web\",\n"
+		   "      \"values\": {\n"
+		   "        \"image.tag\": \"w1\"\n"
+		   "      },\n"
+		   "      \"changed\": {\n"
+		   "        \"seq\": 7,\n"
+		   "        \"kind\": \"set\",\n"
+		   "        \"time\": \"%s\",\n"
+		   "        \"signer\": \"admin\",\n"
+		   "        \"reason\": \"web\"\n"
+		   "      },\n"
+		   "      \"locked\": {\n"
+		   "        \"seq\": 8,\n"
+		   "        \"kind\": \"lock\",\n"
+		   "        \"time\": \"%s\",\n"
+		   "        \"signer\": \"admin\",\n"
+		   "        \"reason\": \"freeze\"\n"
+		   "      },\n"
+		   "      \"apply\": null\n"
+		   "    }\n"
+		   "  ]\n"
+		   "}\n",
+		   e5.time, e6.time, e7.time, e8.time);
+	assert_string_equal(out, want);
+	free(want);
+	free(out);
+}
+
+static void test_render_diff_json_names_unset_keys_and_the_lock(void **state)
+{
+	char *out;
+	size_t len;
+
+	assert_int_equal(rnd_diff(R, 4, 9, NULL, true, &out, &len, NULL),
+			 0);
+	assert_string_equal(out, "[\n"
+				 "  {\n"
+				 "    \"target\": \"staging/api\",\n"
+				 "    \"key\": \"replicas\",\n"
+				 "    \"from\": \"2\",\n"
+				 "    \"to\": null\n"
+				 "  },\n"
+				 "  {\n"
+				 "    \"target\": \"staging/web\",\n"
+				 "    \"key\": \"image.tag\",\n"
+				 "    \"from\": null,\n"
+				 "    \"to\": \"w1\"\n"
+				 "  },\n"
+				 "  {\n"
+				 "    \"target\": \"staging/web\",\n"
+				 "    \"key\": \"[lock]\",\n"
+				 "    \"from\": null,\n"
+				 "    \"to\": \"locked\"\n"
+				 "  }\n"
+				 "]\n");
+	free(out);
+}
+
+static void test_render_get_json_of_all_keys_or_one(void **state)
+{
+	struct ldg_values v;
+
+	assert_int_equal(ldg_state_get(R, "staging/api", 4, &v), 0);
+	assert_json(rnd_get_json("staging/api", 4, &v, NULL),
+		    fmt("{\n"
+			"  \"target\": \"staging/api\",\n"
+			"  \"at\": 4,\n"
+			"  \"values\": {\n"
+			"    \"image.tag\": \"v1\",\n"
+			"    \"replicas\": \"2\"\n"
+			"  }\n"
+			"}\n"));
+	assert_json(rnd_get_json("staging/api", 4, &v, "replicas"),
+		    fmt("{\n"
+			"  \"target\": \"staging/api\",\n"
+			"  \"at\": 4,\n"
+			"  \"values\": {\n"
+			"    \"replicas\": \"2\"\n"
+			"  }\n"
+			"}\n"));
+	ldg_values_free(&v);
+}
+
+/* ---- values.yaml ---- */
+
+static void test_render_values_yaml_nests_and_quotes(void **state)
+{
+	struct ldg_value vals[] = {
+		{ .key = "replicas", .value = "2" },
+		{ .key = "image.tag", .value = "007" },
+		{ .key = "image", .value = "dropped" },
+		{ .key = "true", .value = "1e10" },
+		{ .key = "image.pull", .value = "a\"b" },
+	};
+	struct ldg_values v = { .v = vals, .n = 5 };
+	size_t len, dropped;
+	char *out;
+
+	(void)state;
+	assert_int_equal(rnd_values_yaml(&v, &out, &len, &dropped), 0);
+	assert_string_equal(out, "image:\n"
+				 "  pull: \"a\\\"b\"\n"
+				 "  tag: \"007\"\n"
+				 "replicas: \"2\"\n"
+				 "\"true\": \"1e10\"\n");
+	assert_int_equal(len, strlen(out));
+	assert_int_equal(dropped, 1);
+	free(out);
+	v.n = 0;
+	assert_int_equal(rnd_values_yaml(&v, &out, &len, NULL), 0);
+	assert_string_equal(out, "{}\n");
+	free(out);
+}
+
+int main(void)
+{
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+	const struct CMUnitTest tests[] = {
+		T(test_render_show_json_is_the_documented_entry),
+		T(test_render_entry_json_marks_an_unset_key),
+		T(test_render_entry_json_at_refuses_a_seq_past_the_head),
+		T(test_render_history_json_is_an_array_of_entries),
+		T(test_render_keyring_lists_every_key_with_its_seqs),
+		T(test_render_entry_proof_names_the_keyring_row),
+		cmocka_unit_test(test_render_entry_proof_without_a_key),
+		T(test_render_verify_report_of_a_ledger_that_holds),
+		cmocka_unit_test(test_render_verify_report_names_the_bad_seq),
+		T(test_render_state_json_with_a_lock),
+		T(test_render_releases_json_with_apply_and_lock),
+		T(test_render_diff_json_names_unset_keys_and_the_lock),
+		T(test_render_get_json_of_all_keys_or_one),
+		cmocka_unit_test(test_render_values_yaml_nests_and_quotes),
+	};
+#undef T
+	return cmocka_run_group_tests(tests, fx_group_setup, NULL);
+}
