@@ -1031,7 +1031,8 @@ static int open_and_mount(struct lfs_ctx *c, const char *mountpoint,
  * mount went before it exits: *status is the pipe to write the daemon's
  * struct ldg_err on (plain data, one write below PIPE_BUF: atomic), or
  * -1 in the parent. Returns 0 in the daemon; in the parent the daemon's
- * result. */
+ * result. The fork is safe: no thread runs yet (FUSE's start in the
+ * daemon's loop, the head watcher in its init). */
 static int daemonize(int *status, struct ldg_err *err)
 {
 	struct ldg_err got = { 0 };

@@ -48,7 +48,7 @@ struct ldg_store {
 	char dir[PATH_MAX]; /* absolute when realpath() could make it so */
 	char origin[LDG_ORIGIN_MAX + 1];
 	/* the newest txnid ldg_store_settle() could not publish: not tried
-	 * again until data.mdb moves on (no fork every poll) */
+	 * again until data.mdb moves on (no helper run every poll) */
 	size_t settle_failed;
 	/* the keyring and locks after this process's last write commit,
 	 * and its txnid (0: none): see checked_authz() in ops.c */
