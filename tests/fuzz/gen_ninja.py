@@ -42,7 +42,7 @@ def var(value):
 
 
 def main():
-    build, out = sys.argv[1], sys.argv[2]
+    build, out = os.path.realpath(sys.argv[1]), sys.argv[2]
     info = os.path.join(build, "meson-info")
     with open(os.path.join(info, "meson-info.json")) as f:
         src = os.path.realpath(json.load(f)["directories"]["source"])
@@ -73,7 +73,10 @@ def main():
                 [p for p in common if p in mine]
             flags = var(" ".join(shlex.quote(p) for p in params))
             for s in ts["sources"] + ts["generated_sources"]:
-                o = "obj/%s/%s.o" % (t["name"], os.path.basename(s))
+                # the path below the source or build tree: two files
+                # of one name in two directories stay two objects
+                base = build if s.startswith(build + os.sep) else src
+                o = "obj/%s/%s.o" % (t["name"], os.path.relpath(s, base))
                 lines.append("build %s: cc %s\n  flags = %s" %
                              (esc(o), esc(s), flags))
                 objs.append(o)
