@@ -37,10 +37,16 @@ struct cli_ctx {
 	bool remote_given;  /* --remote on the command line */
 };
 
+/* What a command is (struct cli_cmd's flags). */
+#define CLI_REMOTE 0x1 /* takes --remote URL: signs here and appends
+			  through `ledger serve` (remote.h) */
+#define CLI_HTTP 0x2   /* speaks HTTP itself: runs as ledger-http */
+
 struct cli_cmd {
 	const char *name;
 	int (*run)(int argc, char **argv, struct cli_ctx *c);
 	const char *summary;
+	unsigned flags;
 };
 
 /* Options every command takes; put first in each long option table. */

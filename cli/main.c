@@ -17,43 +17,87 @@
 #endif
 
 static const struct cli_cmd commands[] = {
-	{ "init", cmd_init, "create a ledger and record the first admin key" },
-	{ "keygen", cmd_keygen, "create a key pair (NAME.key, NAME.pub)" },
-	{ "key", cmd_key, "add, revoke or list keys (key add|revoke|list)" },
-	{ "set", cmd_set, "set values of a target" },
-	{ "unset", cmd_unset, "remove keys of a target" },
-	{ "rollback", cmd_rollback, "restore a target or cluster to a seq" },
-	{ "lock", cmd_lock, "refuse set/unset on a target until unlocked" },
-	{ "unlock", cmd_unlock, "lift a lock" },
-	{ "get", cmd_get, "print a target's values" },
-	{ "state", cmd_state, "print the state of targets" },
-	{ "status", cmd_status, "what runs where: who set it, lock, last apply" },
-	{ "log", cmd_log, "list entries, newest first" },
-	{ "history", cmd_history, "a target's revisions, like helm history" },
-	{ "show", cmd_show, "print one entry" },
-	{ "diff", cmd_diff, "compare the state at two seqs" },
-	{ "verify", cmd_verify, "check signatures, chain, keys and indexes" },
-	{ "checkpoint", cmd_checkpoint, "write a signed tree head" },
-	{ "reindex", cmd_reindex, "rebuild the indexes from the entries" },
-	{ "mount", cmd_mount, "show the ledger as read-only files (FUSE)" },
-	{ "apply", cmd_apply, "make a cluster match the ledger (helmfile)" },
-	{ "chatops", cmd_chatops, "record a /deploy pull-request comment" },
-	{ "serve", cmd_serve, "serve the JSON API, live events, remote appends" },
-	{ "mirror", cmd_mirror, "copy a served ledger here, checking every entry" },
+	{ .name = "init", .run = cmd_init,
+	  .summary = "create a ledger and record the first admin key" },
+	{ .name = "keygen", .run = cmd_keygen,
+	  .summary = "create a key pair (NAME.key, NAME.pub)" },
+	{ .name = "key", .run = cmd_key,
+	  .summary = "add, revoke or list keys (key add|revoke|list)" },
+	{ .name = "set", .run = cmd_set,
+	  .summary = "set values of a target",
+	  .flags = CLI_REMOTE },
+	{ .name = "unset", .run = cmd_unset,
+	  .summary = "remove keys of a target",
+	  .flags = CLI_REMOTE },
+	{ .name = "rollback", .run = cmd_rollback,
+	  .summary = "restore a target or cluster to a seq",
+	  .flags = CLI_REMOTE },
+	{ .name = "lock", .run = cmd_lock,
+	  .summary = "refuse set/unset on a target until unlocked",
+	  .flags = CLI_REMOTE },
+	{ .name = "unlock", .run = cmd_unlock,
+	  .summary = "lift a lock",
+	  .flags = CLI_REMOTE },
+	{ .name = "get", .run = cmd_get,
+	  .summary = "print a target's values" },
+	{ .name = "state", .run = cmd_state,
+	  .summary = "print the state of targets" },
+	{ .name = "status", .run = cmd_status,
+	  .summary = "what runs where: who set it, lock, last apply" },
+	{ .name = "log", .run = cmd_log,
+	  .summary = "list entries, newest first" },
+	{ .name = "history", .run = cmd_history,
+	  .summary = "a target's revisions, like helm history" },
+	{ .name = "show", .run = cmd_show,
+	  .summary = "print one entry" },
+	{ .name = "diff", .run = cmd_diff,
+	  .summary = "compare the state at two seqs" },
+	{ .name = "verify", .run = cmd_verify,
+	  .summary = "check signatures, chain, keys and indexes" },
+	{ .name = "checkpoint", .run = cmd_checkpoint,
+	  .summary = "write a signed tree head",
+	  .flags = CLI_REMOTE },
+	{ .name = "reindex", .run = cmd_reindex,
+	  .summary = "rebuild the indexes from the entries" },
+	{ .name = "mount", .run = cmd_mount,
+	  .summary = "show the ledger as read-only files (FUSE)" },
+	{ .name = "apply", .run = cmd_apply,
+	  .summary = "make a cluster match the ledger (helmfile)" },
+	{ .name = "chatops", .run = cmd_chatops,
+	  .summary = "record a /deploy pull-request comment" },
+	{ .name = "serve", .run = cmd_serve,
+	  .summary = "serve the JSON API, live events, remote appends",
+	  .flags = CLI_HTTP },
+	{ .name = "mirror", .run = cmd_mirror,
+	  .summary = "copy a served ledger here, checking every entry",
+	  .flags = CLI_HTTP },
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 
-/* The commands that can append through `ledger serve` (cli/remote.h). */
-static bool takes_remote(const char *name)
+/* The names of the commands that take --remote, "a, b and c". */
+static void remote_names(char *out, size_t len)
 {
-	return !strcmp(name, "set") || !strcmp(name, "unset") ||
-	       !strcmp(name, "lock") || !strcmp(name, "unlock") ||
-	       !strcmp(name, "rollback") || !strcmp(name, "checkpoint");
+	size_t n = 0, k = 0, used = 0;
+
+	for (size_t i = 0; i < N_COMMANDS; i++)
+		n += !!(commands[i].flags & CLI_REMOTE);
+	out[0] = '\0';
+	for (size_t i = 0; i < N_COMMANDS && used < len; i++) {
+		if (!(commands[i].flags & CLI_REMOTE))
+			continue;
+		k++;
+		used += (size_t)snprintf(out + used, len - used, "%s%s",
+					 k == 1 ? "" : k == n ? " and " : ", ",
+					 commands[i].name);
+	}
 }
 
 static void usage(FILE *f)
 {
+	char remote[256];
+
+	remote_names(remote, sizeof(remote));
 	fprintf(f, "usage: ledger [--ledger DIR | --remote URL] COMMAND "
 		   "[ARGS]\n\n"
 		   "GitOps without Git: a signed, append-only ledger of Helm "
@@ -65,12 +109,11 @@ static void usage(FILE *f)
 		   "see ledger(1).\n"
 		   "The ledger lives in --ledger DIR, $LEDGER_DIR, or "
 		   "$XDG_DATA_HOME/ledger.\n"
-		   "With --remote URL ($LEDGER_REMOTE), set, unset, lock, "
-		   "unlock, rollback and\ncheckpoint sign here and append "
-		   "through `ledger serve` at URL; the key never\nleaves "
-		   "this machine.\n"
+		   "With --remote URL ($LEDGER_REMOTE), these commands sign "
+		   "here and append\nthrough `ledger serve` at URL; the key "
+		   "never leaves this machine:\n  %s.\n"
 		   "Exit codes: 0 ok, 1 the answer is no, 2 usage or "
-		   "environment error.\n");
+		   "environment error.\n", remote);
 }
 
 /* What a command printed is what it acknowledges (`set` prints the SEQ
@@ -157,11 +200,12 @@ int main(int argc, char **argv)
 		if (strcmp(argv[i], commands[k].name))
 			continue;
 		c.cmd = commands[k].name;
-		if (!takes_remote(c.cmd)) {
+		if (!(commands[k].flags & CLI_REMOTE)) {
 			if (c.remote_given) {
-				cli_error("%s: --remote works with set, unset, "
-					  "lock, unlock, rollback and checkpoint "
-					  "only", c.cmd);
+				char remote[256];
+				remote_names(remote, sizeof(remote));
+				cli_error("%s: --remote works with %s only",
+					  c.cmd, remote);
 				return CLI_BAD;
 			}
 			c.remote = NULL;
@@ -174,8 +218,7 @@ int main(int argc, char **argv)
 		}
 #ifndef LEDGER_HTTP
 		/* HTTP lives in ledger-http (cli/http_exec.c) */
-		if (c.remote || !strcmp(c.cmd, "serve") ||
-		    !strcmp(c.cmd, "mirror"))
+		if (c.remote || (commands[k].flags & CLI_HTTP))
 			return cli_exec_http(&c);
 #endif
 		optind = 1;

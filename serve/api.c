@@ -14,111 +14,34 @@
 #include "api.h"
 #include "util.h"
 
-enum shape {
-	EXACT,      /* the path is the pattern */
-	TAIL_SEQ,   /* pattern, then one SEQ segment, then the suffix */
-	TAIL_SCOPE, /* pattern, then CLUSTER or CLUSTER/RELEASE */
-};
-
-/* The route table: pattern, shape, and the query parameters it takes.
- * A tail route's pattern ends with '/'. */
-static const struct route {
-	const char *pattern;
-	enum shape shape;
-	enum srv_route_id id;
-	const char *params[3];
-	const char *suffix; /* TAIL_SEQ: what follows the seq ("" none) */
-	bool post;          /* also answers POST */
-} routes[] = {
-	{ .pattern = "/api/v1/head", .shape = EXACT, .id = SRV_R_HEAD },
-	{ .pattern = "/api/v1/state", .shape = EXACT, .id = SRV_R_STATE,
-	  .params = { "at", "scope" } },
-	{ .pattern = "/api/v1/history/", .shape = TAIL_SCOPE,
-	  .id = SRV_R_HISTORY, .params = { "before", "limit" } },
-	{ .pattern = "/api/v1/entries", .shape = EXACT, .id = SRV_R_ENTRIES,
-	  .params = { "after", "limit" }, .post = true },
-	{ .pattern = "/api/v1/entries/", .shape = TAIL_SEQ, .id = SRV_R_CHECK,
-	  .suffix = "/check" },
-	{ .pattern = "/api/v1/entries/", .shape = TAIL_SEQ, .id = SRV_R_ENTRY,
-	  .suffix = "" },
-	{ .pattern = "/api/v1/verify", .shape = EXACT, .id = SRV_R_VERIFY },
-	{ .pattern = "/api/v1/events", .shape = EXACT, .id = SRV_R_EVENTS,
-	  .params = { "after" } },
-	{ .pattern = "/api/v1/releases", .shape = EXACT, .id = SRV_R_RELEASES,
-	  .params = { "scope" } },
-	{ .pattern = "/api/v1/keys", .shape = EXACT, .id = SRV_R_KEYS },
-	{ .pattern = "/api/v1/drafts", .shape = EXACT, .id = SRV_R_DRAFTS,
-	  .post = true },
-	{ .pattern = "/api/v1/checkpoint", .shape = EXACT,
-	  .id = SRV_R_CHECKPOINT, .post = true },
-};
-
-#define N_ROUTES (sizeof(routes) / sizeof(routes[0]))
-
-int srv_route_parse(const char *path, struct srv_path *out,
-		    struct ldg_err *err)
+int srv_path_match(const struct srv_pattern *pat, const char *path,
+		   struct srv_path *out, struct ldg_err *err)
 {
+	size_t n = strlen(pat->prefix), sl;
+	const char *tail = path + n;
+	char seq[24];
+
 	memset(out, 0, sizeof(*out));
-	if (strlen(path) > SRV_PATH_MAX)
-		return ldg_err_set(err, -ENOENT, "no such resource");
-	for (size_t i = 0; i < N_ROUTES; i++) {
-		const struct route *rt = &routes[i];
-		size_t n = strlen(rt->pattern);
-		const char *tail = path + n;
-
-		if (rt->shape == EXACT) {
-			if (strcmp(path, rt->pattern))
-				continue;
-		} else if (strncmp(path, rt->pattern, n) || !*tail) {
-			continue;
-		}
-		if (rt->shape == TAIL_SEQ) {
-			char seq[24];
-			size_t sl = strcspn(tail, "/");
-			if (strcmp(tail + sl, rt->suffix))
-				continue;
-			if (sl >= sizeof(seq))
-				return ldg_err_set(err, -EINVAL,
-						   "entry: expected a sequence "
-						   "number 1..2^63");
-			memcpy(seq, tail, sl);
-			seq[sl] = '\0';
-			out->id = rt->id;
-			return srv_parse_seq("entry", seq, false, &out->seq,
-					     err);
-		}
-		out->id = rt->id;
-		if (rt->shape == TAIL_SCOPE) {
-			if (strlen(tail) > LDG_TARGET_MAX)
-				return ldg_err_set(err, -EINVAL,
-						   "not a cluster or target: "
-						   "too long");
-			snprintf(out->scope, sizeof(out->scope), "%s", tail);
-			return srv_parse_scope(out->scope, err);
-		}
-		return 0;
+	if (pat->shape == SRV_EXACT)
+		return strcmp(path, pat->prefix) ? -ENOENT : 0;
+	if (strncmp(path, pat->prefix, n) || !*tail)
+		return -ENOENT;
+	if (pat->shape == SRV_TAIL_SCOPE) {
+		if (strlen(tail) > LDG_TARGET_MAX)
+			return ldg_err_set(err, -EINVAL,
+					   "not a cluster or target: too long");
+		snprintf(out->scope, sizeof(out->scope), "%s", tail);
+		return srv_parse_scope(out->scope, err);
 	}
-	return ldg_err_set(err, -ENOENT, "no such resource");
-}
-
-bool srv_route_takes_post(enum srv_route_id id)
-{
-	for (size_t i = 0; i < N_ROUTES; i++)
-		if (routes[i].id == id)
-			return routes[i].post;
-	return false;
-}
-
-bool srv_route_param_ok(enum srv_route_id id, const char *name)
-{
-	for (size_t i = 0; i < N_ROUTES; i++) {
-		if (routes[i].id != id)
-			continue;
-		for (size_t k = 0; routes[i].params[k]; k++)
-			if (!strcmp(routes[i].params[k], name))
-				return true;
-	}
-	return false;
+	sl = strcspn(tail, "/");
+	if (strcmp(tail + sl, pat->suffix))
+		return -ENOENT;
+	if (sl >= sizeof(seq))
+		return ldg_err_set(err, -EINVAL,
+				   "entry: expected a sequence number 1..2^63");
+	memcpy(seq, tail, sl);
+	seq[sl] = '\0';
+	return srv_parse_seq("entry", seq, false, &out->seq, err);
 }
 
 int srv_parse_seq(const char *name, const char *s, bool zero_ok,
@@ -215,6 +138,27 @@ bool srv_accepts_msgpack(const char *accept)
 	return false;
 }
 
+/* A numeric host of family (AF_UNSPEC: either) and, unless port is
+ * NULL, a numeric port, into *ss and *len (getaddrinfo, AI_NUMERICHOST |
+ * AI_NUMERICSERV: nothing is looked up): 0 or -1. No AI_PASSIVE: the
+ * host is never NULL (a wildcard is spelled 0.0.0.0 or [::]). */
+static int numeric_addr(const char *host, const char *port, int family,
+			struct sockaddr_storage *ss, socklen_t *len)
+{
+	struct addrinfo hints = {.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV,
+				 .ai_family = family,
+				 .ai_socktype = SOCK_STREAM};
+	struct addrinfo *ai;
+
+	if (getaddrinfo(host, port, &hints, &ai))
+		return -1;
+	memset(ss, 0, sizeof(*ss));
+	memcpy(ss, ai->ai_addr, ai->ai_addrlen);
+	*len = ai->ai_addrlen;
+	freeaddrinfo(ai);
+	return 0;
+}
+
 static int bad_listen(struct ldg_err *err, const char *arg)
 {
 	return ldg_err_set(err, -EINVAL,
@@ -226,20 +170,19 @@ static int bad_listen(struct ldg_err *err, const char *arg)
 int srv_parse_listen(const char *arg, struct sockaddr_storage *ss,
 		     socklen_t *len, struct ldg_err *err)
 {
-	char host[INET6_ADDRSTRLEN + 1];
-	const char *colon, *port;
-	unsigned long p;
-	char *end;
-	size_t hl;
+	char host[INET6_ADDRSTRLEN + 1], canon[INET6_ADDRSTRLEN];
+	const char *start = arg, *colon, *port;
 	bool v6 = arg[0] == '[';
+	unsigned long p;
+	size_t hl;
 
 	if (v6) {
 		const char *close = strchr(arg, ']');
 		if (!close || close[1] != ':')
 			return bad_listen(err, arg);
-		hl = (size_t)(close - arg - 1);
+		start = arg + 1;
 		colon = close + 1;
-		arg++;
+		hl = (size_t)(close - start);
 	} else {
 		colon = strrchr(arg, ':');
 		if (!colon)
@@ -247,32 +190,30 @@ int srv_parse_listen(const char *arg, struct sockaddr_storage *ss,
 		hl = (size_t)(colon - arg);
 	}
 	if (hl == 0 || hl >= sizeof(host))
-		return bad_listen(err, arg - v6);
-	memcpy(host, arg, hl);
+		return bad_listen(err, arg);
+	memcpy(host, start, hl);
 	host[hl] = '\0';
+	/* decimal digits up to 65535: AI_NUMERICSERV would also take a
+	 * sign, spaces or nothing, and wrap 65536 to 0 */
 	port = colon + 1;
-	if (*port < '0' || *port > '9')
-		return bad_listen(err, arg - v6);
+	if (!*port || strspn(port, "0123456789") != strlen(port))
+		return bad_listen(err, arg);
 	errno = 0;
-	p = strtoul(port, &end, 10);
-	if (errno || *end || p > 65535)
-		return bad_listen(err, arg - v6);
-	memset(ss, 0, sizeof(*ss));
-	if (v6) {
-		struct sockaddr_in6 *a = (struct sockaddr_in6 *)ss;
-		a->sin6_family = AF_INET6;
-		a->sin6_port = htons((uint16_t)p);
-		if (inet_pton(AF_INET6, host, &a->sin6_addr) != 1)
-			return bad_listen(err, arg - v6);
-		*len = sizeof(*a);
-	} else {
-		struct sockaddr_in *a = (struct sockaddr_in *)ss;
-		a->sin_family = AF_INET;
-		a->sin_port = htons((uint16_t)p);
-		if (inet_pton(AF_INET, host, &a->sin_addr) != 1)
-			return bad_listen(err, arg);
-		*len = sizeof(*a);
-	}
+	p = strtoul(port, NULL, 10);
+	if (errno || p > 65535 ||
+	    numeric_addr(host, port, v6 ? AF_INET6 : AF_INET, ss, len))
+		return bad_listen(err, arg);
+	/* one spelling per address, as the docs say: getaddrinfo also takes
+	 * inet_aton's 127.1, 0x7f.0.0.1 or 017.0.0.1 (octal: 15.0.0.1) and
+	 * ::ffff:1.2.3.4 as IPv4 (so IPv4 is its canonical dotted quad),
+	 * and IPv6 zones (fe80::1%eth0), which no URL or Host check here
+	 * handles */
+	if (v6)
+		return strchr(host, '%') ? bad_listen(err, arg) : 0;
+	if (getnameinfo((const struct sockaddr *)ss, *len, canon,
+			sizeof(canon), NULL, 0, NI_NUMERICHOST) ||
+	    strcmp(canon, host))
+		return bad_listen(err, arg);
 	return 0;
 }
 
@@ -288,21 +229,6 @@ bool srv_addr_is_loopback(const struct sockaddr_storage *ss)
 		return IN6_IS_ADDR_LOOPBACK(&a->sin6_addr);
 	}
 	return false;
-}
-
-/* A numeric address into *ss (getaddrinfo, AI_NUMERICHOST): 0 or -1. */
-static int numeric_addr(const char *s, struct sockaddr_storage *ss)
-{
-	struct addrinfo hints = {.ai_flags = AI_NUMERICHOST,
-				 .ai_family = AF_UNSPEC};
-	struct addrinfo *ai;
-
-	if (getaddrinfo(s, NULL, &hints, &ai))
-		return -1;
-	memset(ss, 0, sizeof(*ss));
-	memcpy(ss, ai->ai_addr, ai->ai_addrlen);
-	freeaddrinfo(ai);
-	return 0;
 }
 
 /* The address bytes of an IPv4 or IPv6 socket address (*len 4 or 16),
@@ -354,8 +280,10 @@ static bool is_dns_name(const char *s, size_t len)
 int srv_check_allow_host(const char *name, struct ldg_err *err)
 {
 	struct sockaddr_storage ss;
+	socklen_t len;
 
-	if (is_dns_name(name, strlen(name)) || numeric_addr(name, &ss) == 0)
+	if (is_dns_name(name, strlen(name)) ||
+	    numeric_addr(name, NULL, AF_UNSPEC, &ss, &len) == 0)
 		return 0;
 	return ldg_err_set(err, -EINVAL,
 			   "--allow-host %.200s: expected a host name (letters, "
@@ -382,6 +310,7 @@ bool srv_host_ok(const char *host, const struct sockaddr_storage *listen,
 	const char *end, *port;
 	struct sockaddr_storage ss;
 	bool bracketed = host && host[0] == '[';
+	socklen_t sslen;
 	size_t len;
 
 	if (!host)
@@ -411,7 +340,7 @@ bool srv_host_ok(const char *host, const struct sockaddr_storage *listen,
 		return false;
 	memcpy(name, host, len);
 	name[len] = '\0';
-	if (numeric_addr(name, &ss) == 0) {
+	if (numeric_addr(name, NULL, AF_UNSPEC, &ss, &sslen) == 0) {
 		/* brackets for IPv6 only, and only then */
 		if ((ss.ss_family == AF_INET6) != bracketed)
 			return false;

@@ -1,26 +1,15 @@
 /*
- * api.h - the HTTP API's routes and the parsing of everything a client
- * sends: the path, query parameters, Accept and Last-Event-ID headers, and
- * the --listen address. Pure functions over strings, so they are unit
- * tested without a server (tests/unit/test_srv_api.c).
- *
- *   GET /api/v1/head
- *   GET /api/v1/state            ?at=SEQ  &scope=CLUSTER[/RELEASE]
- *   GET /api/v1/history/CLUSTER[/RELEASE]
- *   GET /api/v1/entries          ?after=SEQ  &limit=N
- *   GET /api/v1/entries/SEQ      (Accept: application/msgpack: raw bytes)
- *   GET /api/v1/entries/SEQ/check
- *   GET /api/v1/verify
- *   GET /api/v1/events           ?after=SEQ  (or Last-Event-ID)
- *   GET /api/v1/releases         ?scope=CLUSTER[/RELEASE]
- *   GET /api/v1/keys
- *   POST /api/v1/entries         a signed entry (msgpack, or JSON draft)
- *   POST /api/v1/drafts          JSON: an entry to sign elsewhere
- *   GET, POST /api/v1/checkpoint the newest published checkpoint
+ * api.h - the parsing of everything a client sends: the shape of a path
+ * (the routes themselves are the table in route.h), query parameters,
+ * Accept and Last-Event-ID headers, the Host header, the bodies of POST
+ * /api/v1/drafts and of JSON POST /api/v1/entries, and the --listen
+ * address. Pure functions over strings, so they are unit tested without
+ * a server (tests/unit/test_srv_api.c) and fuzzed alone
+ * (tests/fuzz/fuzz_api.c).
  *
  * Every function returns 0 or a negative errno with the reason in err:
  * -ENOENT (no such route: 404) or -EINVAL (bad input: 400).
- * Thread-safe: the route table is constant.
+ * Thread-safe: nothing is kept between calls.
  */
 #ifndef SRV_API_H
 #define SRV_API_H
@@ -37,19 +26,24 @@
 #define SRV_LIMIT_MAX 500     /* larger limits are capped to this */
 #define SRV_PATH_MAX 1024     /* longer paths are 404 without parsing */
 
-enum srv_route_id {
-	SRV_R_HEAD,
-	SRV_R_STATE,
-	SRV_R_HISTORY,
-	SRV_R_ENTRIES,
-	SRV_R_ENTRY,
-	SRV_R_VERIFY,
-	SRV_R_EVENTS,
-	SRV_R_CHECK,
-	SRV_R_RELEASES,
-	SRV_R_KEYS,
-	SRV_R_DRAFTS,
-	SRV_R_CHECKPOINT,
+/* The forms a route's path takes (struct srv_pattern). */
+enum srv_shape {
+	SRV_EXACT,	/* the path is the prefix */
+	SRV_TAIL_SEQ,	/* the prefix, one SEQ segment, then the suffix */
+	SRV_TAIL_SCOPE, /* the prefix, then CLUSTER or CLUSTER/RELEASE */
+};
+
+/* The path of one route. */
+struct srv_pattern {
+	const char *prefix; /* a tail shape's ends with '/' */
+	enum srv_shape shape;
+	const char *suffix; /* SRV_TAIL_SEQ: what follows the seq ("" none) */
+};
+
+/* What a path carries beyond its route. */
+struct srv_path {
+	uint64_t seq;                     /* SRV_TAIL_SEQ */
+	char scope[LDG_TARGET_MAX + 1];   /* SRV_TAIL_SCOPE */
 };
 
 /* What POST /api/v1/drafts asks for (srv_parse_draft()). Strings point
@@ -68,19 +62,12 @@ struct srv_draft_req {
 	void *json;           /* owns the strings */
 };
 
-/* One parsed request path. */
-struct srv_path {
-	enum srv_route_id id;
-	uint64_t seq;                     /* SRV_R_ENTRY */
-	char scope[LDG_TARGET_MAX + 1];   /* SRV_R_HISTORY */
-};
-
-/* Parses an API path (already percent-decoded, without the query). */
-int srv_route_parse(const char *path, struct srv_path *out,
-		    struct ldg_err *err);
-
-/* True when the route answers POST. */
-bool srv_route_takes_post(enum srv_route_id id);
+/* Whether path (already percent-decoded, without the query) has the
+ * form of pat: 0 with what it carries in *out; -ENOENT when it has
+ * another form; -EINVAL when it has this form with a bad seq (0, leading
+ * zeros, above 2^63) or scope, the reason in err. */
+int srv_path_match(const struct srv_pattern *pat, const char *path,
+		   struct srv_path *out, struct ldg_err *err);
 
 /* Parses the JSON body of POST /api/v1/drafts (docs/api.md): names are
  * checked (ldg_check_target, ldg_check_key), lists bounded; -EINVAL with
@@ -105,9 +92,6 @@ int srv_parse_signed_batch(const char *body, size_t len, uint8_t **outs,
 			   size_t *lens, size_t max, size_t *n, bool *batch,
 			   struct ldg_err *err);
 
-/* True when the route takes a query parameter of that name. */
-bool srv_route_param_ok(enum srv_route_id id, const char *name);
-
 /* "at", "after": a decimal seq; zero_ok allows 0 (after=0: from the
  * start). name is for the message. */
 int srv_parse_seq(const char *name, const char *s, bool zero_ok,
@@ -123,8 +107,12 @@ int srv_parse_scope(const char *s, struct ldg_err *err);
  * case of the media type ignored, q=0 honoured as "not acceptable"). */
 bool srv_accepts_msgpack(const char *accept);
 
-/* "ADDR:PORT" with a numeric IPv4 address or "[IPv6]:PORT"; port 0 asks
- * the kernel for a free one. Fills *ss and *len for bind(2). */
+/* "ADDR:PORT" with a numeric IPv4 address (a dotted quad: getaddrinfo's
+ * other spellings, 127.1 or 0x7f.0.0.1, are refused) or "[IPv6]:PORT"
+ * (no zone), PORT decimal 0..65535; port 0 asks the kernel for a free
+ * one. Parsed by getaddrinfo(AI_NUMERICHOST | AI_NUMERICSERV): no name
+ * is looked up. Fills *ss and *len for bind(2); -EINVAL with the
+ * reason (docs/api.md). */
 int srv_parse_listen(const char *arg, struct sockaddr_storage *ss,
 		     socklen_t *len, struct ldg_err *err);
 

@@ -1,11 +1,13 @@
+/*
+ * serve.c - the daemon: libmicrohttpd's callbacks (the Host check, the
+ * page's files, reading POST bodies, handing requests to route.c), the
+ * head poller, start and stop (serve.h).
+ */
 #include <errno.h>
-#include <limits.h>
-#include <jansson.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,215 +18,11 @@
 
 #include "api.h"
 #include "assets.h"
-#include "checkpoint.h"
 #include "rate.h"
-#include "render.h"
+#include "route.h"
 #include "serve.h"
 #include "serve_impl.h"
-#include "util.h"
 #include "writer.h"
-
-#define SRV_JSON_MAX (2 * LDG_ENTRY_MAX) /* a JSON POST body (base64) */
-
-/* True when the Content-Type is want (parameters and case ignored). */
-static bool is_type(const char *type, const char *want)
-{
-	size_t n = strlen(want);
-
-	if (!type)
-		return false;
-	while (*type == ' ')
-		type++;
-	return !strncasecmp(type, want, n) &&
-	       (type[n] == '\0' || type[n] == ';' || type[n] == ' ');
-}
-
-/* ---- dispatch ---- */
-
-static const struct handler {
-	enum srv_route_id id;
-	int (*run)(const struct srv_request *rq, struct srv_reply *rp);
-} handlers[] = {
-    {SRV_R_HEAD, srv_h_head},
-    {SRV_R_STATE, srv_h_state},
-    {SRV_R_HISTORY, srv_h_history},
-    {SRV_R_ENTRIES, srv_h_entries},
-    {SRV_R_ENTRY, srv_h_entry},
-    {SRV_R_VERIFY, srv_h_verify},
-    {SRV_R_EVENTS, srv_h_events},
-    {SRV_R_CHECK, srv_h_check},
-    {SRV_R_RELEASES, srv_h_releases},
-    {SRV_R_KEYS, srv_h_keys},
-    {SRV_R_CHECKPOINT, srv_h_checkpoint},
-};
-
-struct param_check {
-	enum srv_route_id id;
-	char bad[128];
-	char seen[4][16];
-	size_t n_seen;
-};
-
-static enum MHD_Result check_param(void *cls, enum MHD_ValueKind kind,
-				   const char *key, const char *value)
-{
-	struct param_check *pc = cls;
-
-	(void)kind;
-	(void)value;
-	if (!srv_route_param_ok(pc->id, key)) {
-		snprintf(pc->bad, sizeof(pc->bad),
-			 "unknown query parameter \"%.64s\"", key);
-		return MHD_NO;
-	}
-	for (size_t i = 0; i < pc->n_seen; i++) {
-		if (!strcmp(pc->seen[i], key)) {
-			snprintf(pc->bad, sizeof(pc->bad),
-				 "query parameter \"%s\" given twice", key);
-			return MHD_NO;
-		}
-	}
-	if (pc->n_seen < 4)
-		snprintf(pc->seen[pc->n_seen++], sizeof(pc->seen[0]), "%s",
-			 key);
-	return MHD_YES;
-}
-
-/* True when the request announces a body. */
-static bool has_body(struct MHD_Connection *conn, size_t upload_size)
-{
-	const char *cl = MHD_lookup_connection_value(
-	    conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-
-	if (upload_size)
-		return true;
-	if (MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-					MHD_HTTP_HEADER_TRANSFER_ENCODING))
-		return true;
-	return cl && strcmp(cl, "0");
-}
-
-static int route(struct srv *sv, struct MHD_Connection *conn, const char *url,
-		 const char *method, size_t upload_size, struct srv_reply *rp)
-{
-	struct param_check pc = {0};
-	struct ldg_err err = {0};
-	struct srv_path path;
-	struct srv_request rq = {.sv = sv, .conn = conn, .path = &path};
-	int rc = srv_route_parse(url, &path, &err);
-
-	if (rc == -ENOENT)
-		return srv_reply_error(
-		    rp, MHD_HTTP_NOT_FOUND,
-		    "no such resource: %.200s (see docs/api.md)", url);
-	if (rc == 0 && path.id == SRV_R_DRAFTS)
-		rp->allow = sv->writer ? "POST" : "";
-	else if (rc == 0 && srv_route_takes_post(path.id) && sv->writer)
-		rp->allow = "GET, HEAD, POST";
-	if ((strcmp(method, MHD_HTTP_METHOD_GET) &&
-	     strcmp(method, MHD_HTTP_METHOD_HEAD)) ||
-	    (rc == 0 && path.id == SRV_R_DRAFTS))
-		return srv_reply_error(rp, MHD_HTTP_METHOD_NOT_ALLOWED,
-				       "method %.32s not allowed here (%s)",
-				       method,
-				       rp->allow ? (rp->allow[0] ? rp->allow
-								 : "none: the "
-								   "server is "
-								   "read-only")
-						 : "GET, HEAD");
-	if (has_body(conn, upload_size))
-		return srv_reply_error(rp, MHD_HTTP_BAD_REQUEST,
-				       "a %s request takes no body", method);
-	if (rc)
-		return srv_reply_ldg(rp, rc, &err);
-	pc.id = path.id;
-	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, check_param,
-				  &pc);
-	if (pc.bad[0])
-		return srv_reply_error(rp, MHD_HTTP_BAD_REQUEST, "%s", pc.bad);
-	for (size_t i = 0; i < sizeof(handlers) / sizeof(handlers[0]); i++)
-		if (handlers[i].id == path.id)
-			return handlers[i].run(&rq, rp);
-	srv_reply_error(rp, MHD_HTTP_INTERNAL_SERVER_ERROR, "no handler");
-	return 0;
-}
-
-/* Whether a POST may go on to send its body: only to a route that takes
- * POST, on a server that writes, within the client's rate, with the
- * route's Content-Type and announcing no more than it takes. Otherwise
- * rp holds the refusal (or stays empty for route() to answer). *u is the
- * upload to fill. */
-static bool post_ok(struct srv *sv, struct MHD_Connection *conn,
-		    const char *url, struct srv_reply *rp, struct srv_upload *u)
-{
-	const char *type = MHD_lookup_connection_value(
-	    conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
-	const char *cl = MHD_lookup_connection_value(
-	    conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-	const union MHD_ConnectionInfo *ci =
-	    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	struct srv_path path;
-	struct timespec now;
-	unsigned wait;
-
-	if (srv_route_parse(url, &path, NULL) ||
-	    !srv_route_takes_post(path.id) || !sv->writer)
-		return false;
-	if (MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, NULL, NULL) >
-	    0) {
-		srv_reply_error(rp, MHD_HTTP_BAD_REQUEST,
-				"POST %s takes no query parameters", url);
-		return false;
-	}
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	wait = ci && ci->client_addr
-		   ? srv_rate_take(sv->rate, ci->client_addr, &now)
-		   : 0;
-	if (wait) {
-		rp->retry_after = wait;
-		srv_reply_error(
-		    rp, MHD_HTTP_TOO_MANY_REQUESTS,
-		    "too many requests from your address: at most %u "
-		    "POSTs %s; retry after %u s",
-		    srv_rate_n(sv->rate), srv_rate_period(sv->rate), wait);
-		return false;
-	}
-	u->id = path.id;
-	if (path.id == SRV_R_CHECKPOINT) {
-		if (!sv->cp_path[0])
-			return false;
-		if (!is_type(type, "text/plain")) {
-			srv_reply_error(rp, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
-					"send the checkpoint note as "
-					"Content-Type: text/plain");
-			return false;
-		}
-		u->max = LDG_CHECKPOINT_MAX - 1; /* the parser's limit */
-		goto check_length;
-	}
-	u->json = is_type(type, "application/json");
-	if (path.id == SRV_R_DRAFTS && !u->json) {
-		srv_reply_error(rp, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
-				"send the draft request as Content-Type: "
-				"application/json");
-		return false;
-	}
-	if (!u->json && !is_type(type, "application/msgpack")) {
-		srv_reply_error(rp, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
-				"send the signed entry bytes as Content-Type: "
-				"application/msgpack (or a signed draft as "
-				"application/json)");
-		return false;
-	}
-	u->max = u->json ? SRV_JSON_MAX : LDG_ENTRY_MAX;
-check_length:
-	if (cl && strtoull(cl, NULL, 10) > u->max) {
-		srv_reply_error(rp, MHD_HTTP_CONTENT_TOO_LARGE,
-				"the body is larger than %zu bytes", u->max);
-		return false;
-	}
-	return true;
-}
 
 /* The per-request pointer of a GET or HEAD without a body, answered on
  * the handler's second call: an answer queued on the first call makes
@@ -261,18 +59,8 @@ static bool static_file(struct MHD_Connection *conn, const char *url,
 
 	if (!a)
 		return false;
-	if (strcmp(method, MHD_HTTP_METHOD_GET) &&
-	    strcmp(method, MHD_HTTP_METHOD_HEAD)) {
-		srv_reply_error(rp, MHD_HTTP_METHOD_NOT_ALLOWED,
-				"method %.32s not allowed here (GET, HEAD)",
-				method);
+	if (!srv_get_ok(conn, method, upload_size, true, "GET, HEAD", rp))
 		return true;
-	}
-	if (has_body(conn, upload_size)) {
-		srv_reply_error(rp, MHD_HTTP_BAD_REQUEST,
-				"a %s request takes no body", method);
-		return true;
-	}
 	rp->page = true;
 	rp->etag = a->etag;
 	rp->cache = "no-cache"; /* revalidated: a new binary, a new page */
@@ -354,35 +142,21 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 	if (!*con_cls && *upload_data_size == 0 &&
 	    (!strcmp(method, MHD_HTTP_METHOD_GET) ||
 	     !strcmp(method, MHD_HTTP_METHOD_HEAD)) &&
-	    !has_body(conn, 0)) {
+	    !srv_has_body(conn, 0)) {
 		*con_cls = &answer_next;
 		return MHD_YES;
 	}
 	if (*con_cls == &answer_next) {
 		if (!static_file(conn, url, method, 0, &rp))
-			route(cls, conn, url, method, 0, &rp);
+			srv_route_answer(cls, conn, url, method, 0, &rp);
 	} else if (*con_cls) {
 		struct srv_upload *u = *con_cls;
 		if (*upload_data_size)
 			return upload_more(u, upload_data, upload_data_size);
 		/* the whole body is in */
-		if (u->too_big)
-			srv_reply_error(&rp, MHD_HTTP_CONTENT_TOO_LARGE,
-					"the body is larger than %zu bytes",
-					u->max);
-		else if (u->len == 0)
-			srv_reply_error(&rp, MHD_HTTP_BAD_REQUEST,
-					"empty body: see docs/api.md for what "
-					"POST %s takes",
-					url);
-		else if (u->id == SRV_R_DRAFTS)
-			srv_h_drafts(cls, (const char *)u->buf, u->len, &rp);
-		else if (u->id == SRV_R_CHECKPOINT)
-			srv_h_publish(cls, u, &rp);
-		else
-			srv_h_append(cls, u, &rp);
+		srv_route_post(cls, conn, url, u, &rp);
 	} else if (!strcmp(method, MHD_HTTP_METHOD_POST) &&
-		   post_ok(cls, conn, url, &rp, &probe)) {
+		   srv_route_post_ok(cls, conn, url, &rp, &probe)) {
 		struct srv_upload *u = malloc(sizeof(*u));
 		if (!u)
 			return MHD_NO;
@@ -394,7 +168,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 		/* answered on the first call, before any body is read: MHD
 		 * then closes the connection instead of reading a refused
 		 * upload */
-		route(cls, conn, url, method, *upload_data_size, &rp);
+		srv_route_answer(cls, conn, url, method, *upload_data_size,
+				 &rp);
 	}
 respond:
 	return srv_reply_send(conn, &rp);

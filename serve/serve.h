@@ -1,7 +1,10 @@
 /*
- * serve.h - `ledger serve`: the read-only HTTP API over a ledger
- * (libmicrohttpd, JSON with jansson), and Server-Sent Events for new
- * entries. docs/api.md documents every endpoint; api.h lists them.
+ * serve.h - `ledger serve`: the HTTP API over a ledger (libmicrohttpd,
+ * JSON with jansson), Server-Sent Events for new entries, the web page,
+ * and the appends of remote writers through a writer process. serve/
+ * owns everything HTTP on the server's side: the route table, parsing
+ * what clients send, the handlers, the replies and their headers, and
+ * the writer. docs/api.md documents every endpoint; route.h lists them.
  *
  * Threads: libmicrohttpd runs one thread per connection; each request
  * opens its own read transaction on the shared store and ends it before
@@ -30,10 +33,22 @@
  * POST /api/v1/checkpoint writes o->checkpoint_path (a file beside the
  * ledger, replaced atomically; cp_lock orders the writers).
  *
- * Files: serve.c (the daemon, dispatch, replies, the page's files, POST
- * bodies, the head poller), read.c (the read endpoints), write.c
- * (appends, drafts, checkpoints), events.c (Server-Sent Events),
- * rate.c (the POST rate limit); serve_impl.h is what they share.
+ * Files, each calling only those below it (no two call each other):
+ *   serve.c    the daemon: libmicrohttpd's callbacks, the Host check,
+ *              the page's files, POST bodies read, the head poller
+ *   route.c    route.h: the route table (one row per route: path,
+ *              query parameters, GET and POST handlers, POST bodies) and
+ *              the checks every request passes before its handler
+ *   events.c   the handler of Server-Sent Events
+ *   read.c     the other read handlers
+ *   write.c    the handlers of appends, drafts, checkpoints
+ *   reply.c    reply.h: building a reply and sending it with its headers
+ *   api.c      api.h: parsing what clients send (paths, parameters,
+ *              headers, POST bodies, --listen), pure, fuzzed
+ *   rate.c     rate.h: the POST rate limit per client address
+ *   writer.c   writer.h: the writer process and its protocol
+ *   assets.c   assets.h: the page's files, compiled in by embed.c
+ * serve_impl.h is what the daemon, the table and the handlers share.
  *
  * Caveats: srv_start() borrows the store, which must be opened with
  * LDG_OPEN_RDONLY, and the writer (NULL: POST is 405), until srv_stop()

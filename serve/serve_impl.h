@@ -1,9 +1,10 @@
 /*
- * serve_impl.h - what serve.c shares with the files of its handlers
- * (read.c: the read endpoints; write.c: appends, drafts, checkpoints;
- * events.c: Server-Sent Events): the server's state, the request, the
- * reply being built, a POST body, and the helpers that build replies.
- * Internal to serve/: nothing else includes it (serve.h is the contract).
+ * serve_impl.h - what the daemon (serve.c), the route table (route.c)
+ * and the handlers (read.c, events.c, write.c) share: the server's
+ * state, the request, a POST body, the handlers' prototypes and two
+ * small helpers (inline, so that a handler calls nothing in serve.c).
+ * Replies are reply.h. Internal to serve/: nothing else includes it
+ * (serve.h is the contract).
  *
  * Caveats: a handler runs on its connection's thread (libmicrohttpd,
  * one thread per connection); it fills *rp and returns 0, and every
@@ -25,6 +26,7 @@
 #include "api.h"
 #include "rate.h"
 #include "reply.h"
+#include "route.h"
 #include "serve.h"
 #include "store.h"
 #include "writer.h"
@@ -78,9 +80,10 @@ struct srv_request {
 
 /* A POST body being read (MHD's per-request pointer). */
 struct srv_upload {
-	enum srv_route_id id; /* SRV_R_ENTRIES or SRV_R_DRAFTS */
-	bool json;	      /* else msgpack */
-	size_t max;	      /* the largest body taken */
+	const struct srv_route *route;
+	struct srv_path path;
+	bool json;  /* Content-Type: application/json */
+	size_t max; /* the largest body taken */
 	uint8_t *buf;
 	size_t len, cap;
 	bool too_big;
@@ -108,7 +111,8 @@ static inline void srv_deadline_in(struct timespec *ts, long ms)
 	}
 }
 
-/* ---- the handlers of GET routes (read.c, events.c, write.c) ---- */
+/* ---- the handlers of the route table (route.c): GET (read.c,
+ * events.c, write.c), then POST, once the body is read whole (write.c) */
 
 int srv_h_head(const struct srv_request *rq, struct srv_reply *rp);
 int srv_h_state(const struct srv_request *rq, struct srv_reply *rp);
@@ -122,12 +126,13 @@ int srv_h_verify(const struct srv_request *rq, struct srv_reply *rp);
 int srv_h_events(const struct srv_request *rq, struct srv_reply *rp);
 int srv_h_checkpoint(const struct srv_request *rq, struct srv_reply *rp);
 
-/* ---- POST bodies, once read whole (write.c) ---- */
-
-int srv_h_append(struct srv *sv, const struct srv_upload *u, struct srv_reply *rp);
-int srv_h_drafts(struct srv *sv, const char *body, size_t blen,
+int srv_h_append(const struct srv_request *rq, const struct srv_upload *u,
 		 struct srv_reply *rp);
-int srv_h_publish(struct srv *sv, const struct srv_upload *u, struct srv_reply *rp);
+int srv_h_drafts(const struct srv_request *rq, const struct srv_upload *u,
+		 struct srv_reply *rp);
+int srv_h_publish(const struct srv_request *rq, const struct srv_upload *u,
+		  struct srv_reply *rp);
+
 /* At start: the checkpoint kept by an earlier run, if still valid. */
 void srv_load_checkpoint(struct srv *sv);
 

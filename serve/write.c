@@ -67,8 +67,10 @@ static int write_atomic(const char *path, const char *text)
 	return rc;
 }
 
-int srv_h_publish(struct srv *sv, const struct srv_upload *u, struct srv_reply *rp)
+int srv_h_publish(const struct srv_request *rq, const struct srv_upload *u,
+		  struct srv_reply *rp)
 {
+	struct srv *sv = rq->sv;
 	struct ldg_checkpoint *cp = malloc(sizeof(*cp));
 	char rh[2 * LDG_HASH_BYTES + 1], *text = NULL;
 	struct ldg_err err = {0};
@@ -274,9 +276,10 @@ static int reply_refused(struct srv_reply *rp, int rc, const struct ldg_err *err
 	return srv_reply_ldg(rp, rc, err);
 }
 
-int srv_h_drafts(struct srv *sv, const char *body, size_t blen,
+int srv_h_drafts(const struct srv_request *rq, const struct srv_upload *u,
 		 struct srv_reply *rp)
 {
+	struct srv *sv = rq->sv;
 	uint8_t prev[LDG_HASH_BYTES], *bytes = NULL, *msg = NULL;
 	struct srv_draft_req d;
 	struct ldg_err err = {0};
@@ -291,7 +294,7 @@ int srv_h_drafts(struct srv *sv, const char *body, size_t blen,
 	json_t *ej;
 	int rc;
 
-	rc = srv_parse_draft(body, blen, &d, &err);
+	rc = srv_parse_draft((const char *)u->buf, u->len, &d, &err);
 	if (rc) {
 		srv_draft_req_free(&d);
 		return srv_reply_ldg(rp, -EINVAL, &err);
@@ -385,8 +388,6 @@ int srv_h_drafts(struct srv *sv, const char *body, size_t blen,
 
 /* ---- appends from remote writers ---- */
 
-/* A POST body being received. */
-
 /* A msgpack body that is an array of bin, or an empty array: a batch
  * of signed entries (an entry itself is an array whose first item is
  * its version, a positive fixint). */
@@ -471,8 +472,10 @@ static int appended_anyway(struct srv *sv, const uint8_t *const *bufs,
 			   "written; send it again");
 }
 
-int srv_h_append(struct srv *sv, const struct srv_upload *u, struct srv_reply *rp)
+int srv_h_append(const struct srv_request *rq, const struct srv_upload *u,
+		 struct srv_reply *rp)
 {
+	struct srv *sv = rq->sv;
 	const uint8_t *bufs[SRV_WRITER_BATCH_MAX];
 	size_t lens[SRV_WRITER_BATCH_MAX], n = 1;
 	uint8_t hash[LDG_HASH_BYTES];
@@ -485,10 +488,6 @@ int srv_h_append(struct srv *sv, const struct srv_upload *u, struct srv_reply *r
 	bool batch = false;
 	int rc;
 
-	if (u->len == 0)
-		return srv_reply_error(
-		    rp, MHD_HTTP_BAD_REQUEST,
-		    "empty body: send the signed entry bytes");
 	if (u->json) {
 		rc = srv_parse_signed_batch((const char *)u->buf, u->len, owned,
 					    lens, SRV_WRITER_BATCH_MAX, &n,

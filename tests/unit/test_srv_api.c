@@ -1,5 +1,6 @@
-/* Unit tests for serve/api.c: routes, query parameters, Accept and the
- * --listen address of `ledger serve`. */
+/* Unit tests for serve/api.c: the shapes of paths, query parameters,
+ * Accept, Host, the bodies of POSTs and the --listen address of
+ * `ledger serve`. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -16,111 +17,87 @@
 
 #include "api.h"
 
-/* ---- routes ---- */
+/* ---- the shapes of paths (the table is tested in test_srv_route.c) ---- */
 
-static void test_route_parses_every_endpoint(void **state)
+static const struct srv_pattern exact = { .prefix = "/api/v1/head",
+					  .shape = SRV_EXACT };
+static const struct srv_pattern entry = { .prefix = "/api/v1/entries/",
+					  .shape = SRV_TAIL_SEQ, .suffix = "" };
+static const struct srv_pattern check = { .prefix = "/api/v1/entries/",
+					  .shape = SRV_TAIL_SEQ,
+					  .suffix = "/check" };
+static const struct srv_pattern scope = { .prefix = "/api/v1/history/",
+					  .shape = SRV_TAIL_SCOPE };
+
+static void test_path_exact_is_the_prefix_alone(void **state)
 {
 	struct srv_path p;
 	(void)state;
-	assert_int_equal(srv_route_parse("/api/v1/head", &p, NULL), 0);
-	assert_int_equal(p.id, SRV_R_HEAD);
-	assert_int_equal(srv_route_parse("/api/v1/state", &p, NULL), 0);
-	assert_int_equal(p.id, SRV_R_STATE);
-	assert_int_equal(srv_route_parse("/api/v1/entries", &p, NULL), 0);
-	assert_int_equal(p.id, SRV_R_ENTRIES);
-	assert_int_equal(srv_route_parse("/api/v1/verify", &p, NULL), 0);
-	assert_int_equal(p.id, SRV_R_VERIFY);
-	assert_int_equal(srv_route_parse("/api/v1/events", &p, NULL), 0);
-	assert_int_equal(p.id, SRV_R_EVENTS);
-	assert_int_equal(srv_route_parse("/api/v1/entries/42", &p, NULL), 0);
-	assert_int_equal(p.id, SRV_R_ENTRY);
+	assert_int_equal(srv_path_match(&exact, "/api/v1/head", &p, NULL), 0);
+	assert_int_equal(srv_path_match(&exact, "/api/v1/head/", &p, NULL),
+			 -ENOENT);
+	assert_int_equal(srv_path_match(&exact, "/api/v1/heads", &p, NULL),
+			 -ENOENT);
+	assert_int_equal(srv_path_match(&exact, "/api/v1/hea", &p, NULL),
+			 -ENOENT);
+	assert_int_equal(srv_path_match(&exact, "", &p, NULL), -ENOENT);
+}
+
+static void test_path_tail_seq_takes_one_segment_and_the_suffix(void **state)
+{
+	struct srv_path p;
+	struct ldg_err err = { 0 };
+	(void)state;
+	assert_int_equal(srv_path_match(&entry, "/api/v1/entries/42", &p, NULL),
+			 0);
 	assert_int_equal(p.seq, 42);
-	assert_int_equal(
-		srv_route_parse("/api/v1/history/staging/api", &p, NULL), 0);
-	assert_int_equal(p.id, SRV_R_HISTORY);
-	assert_string_equal(p.scope, "staging/api");
-	assert_int_equal(srv_route_parse("/api/v1/history/prod", &p, NULL),
+	assert_int_equal(srv_path_match(&check, "/api/v1/entries/7/check", &p,
+					NULL),
 			 0);
-	assert_string_equal(p.scope, "prod");
+	assert_int_equal(p.seq, 7);
+	/* another suffix is another route's path */
+	assert_int_equal(srv_path_match(&entry, "/api/v1/entries/7/check", &p,
+					NULL),
+			 -ENOENT);
+	assert_int_equal(srv_path_match(&check, "/api/v1/entries/7", &p, NULL),
+			 -ENOENT);
+	assert_int_equal(srv_path_match(&entry, "/api/v1/entries/", &p, NULL),
+			 -ENOENT);
+	assert_int_equal(srv_path_match(&entry, "/api/v1/entries", &p, NULL),
+			 -ENOENT);
+	/* this route's path with a bad seq */
+	assert_int_equal(srv_path_match(&entry, "/api/v1/entries/007", &p,
+					&err),
+			 -EINVAL);
+	assert_string_equal(err.msg,
+			    "entry: expected a sequence number 1..2^63");
+	assert_int_equal(srv_path_match(&check,
+					"/api/v1/entries/"
+					"123456789012345678901234/check",
+					&p, NULL),
+			 -EINVAL);
 }
 
-static void test_route_unknown_paths_are_enoent(void **state)
+static void test_path_tail_scope_is_a_cluster_or_target(void **state)
 {
-	static const char *const paths[] = {
-		"",
-		"/",
-		"/api",
-		"/api/v1",
-		"/api/v1/",
-		"/api/v1/head/",
-		"/api/v1/heads",
-		"/api/v2/head",
-		"/API/v1/head",
-		"/api/v1/entries/1/x",
-		"/api/v1/history/",
-		"/api/v1/entries/",
-		"//api/v1/head",
-	};
+	char longer[LDG_TARGET_MAX + 40];
 	struct srv_path p;
+	struct ldg_err err = { 0 };
 	(void)state;
-	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
-		struct ldg_err err = { 0 };
-		assert_int_equal(srv_route_parse(paths[i], &p, &err), -ENOENT);
-		assert_true(strlen(err.msg) > 0);
-	}
-}
-
-static void test_route_rejects_bad_seq_and_names_with_einval(void **state)
-{
-	static const char *const paths[] = {
-		"/api/v1/entries/0",
-		"/api/v1/entries/-1",
-		"/api/v1/entries/+1",
-		"/api/v1/entries/1x",
-		"/api/v1/entries/ 1",
-		"/api/v1/entries/99999999999999999999",
-		"/api/v1/entries/9223372036854775808",
-		"/api/v1/history/Prod",
-		"/api/v1/history/prod/",
-		"/api/v1/history/prod/a/b",
-		"/api/v1/history/prod/API",
-		"/api/v1/history/-x",
-		"/api/v1/history/a_b",
-	};
-	struct srv_path p;
-	(void)state;
-	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
-		struct ldg_err err = { 0 };
-		assert_int_equal(srv_route_parse(paths[i], &p, &err), -EINVAL);
-		assert_true(strlen(err.msg) > 0);
-	}
-}
-
-static void test_route_entry_takes_the_largest_seq(void **state)
-{
-	struct srv_path p;
-	(void)state;
-	assert_int_equal(srv_route_parse("/api/v1/entries/9223372036854775807",
-					 &p, NULL),
+	assert_int_equal(srv_path_match(&scope, "/api/v1/history/prod/api", &p,
+					NULL),
 			 0);
-	assert_true(p.seq == INT64_MAX);
-}
-
-static void test_route_params_belong_to_their_route(void **state)
-{
-	(void)state;
-	assert_true(srv_route_param_ok(SRV_R_STATE, "at"));
-	assert_true(srv_route_param_ok(SRV_R_STATE, "scope"));
-	assert_false(srv_route_param_ok(SRV_R_STATE, "after"));
-	assert_true(srv_route_param_ok(SRV_R_ENTRIES, "after"));
-	assert_true(srv_route_param_ok(SRV_R_ENTRIES, "limit"));
-	assert_false(srv_route_param_ok(SRV_R_ENTRIES, "at"));
-	assert_true(srv_route_param_ok(SRV_R_EVENTS, "after"));
-	assert_false(srv_route_param_ok(SRV_R_EVENTS, "limit"));
-	assert_false(srv_route_param_ok(SRV_R_HEAD, "at"));
-	assert_false(srv_route_param_ok(SRV_R_ENTRY, "after"));
-	assert_false(srv_route_param_ok(SRV_R_STATE, "AT"));
-	assert_false(srv_route_param_ok(SRV_R_STATE, ""));
+	assert_string_equal(p.scope, "prod/api");
+	assert_int_equal(srv_path_match(&scope, "/api/v1/history/", &p, NULL),
+			 -ENOENT);
+	assert_int_equal(srv_path_match(&scope, "/api/v1/history/Prod", &p,
+					NULL),
+			 -EINVAL);
+	memset(longer, 'a', sizeof(longer) - 1);
+	longer[sizeof(longer) - 1] = '\0';
+	memcpy(longer, "/api/v1/history/", 16);
+	assert_int_equal(srv_path_match(&scope, longer, &p, &err), -EINVAL);
+	assert_string_equal(err.msg, "not a cluster or target: too long");
 }
 
 /* ---- query parameters ---- */
@@ -290,6 +267,38 @@ static void test_listen_parses_ipv4_and_ipv6(void **state)
 	assert_false(srv_addr_is_loopback(&ss));
 }
 
+/* Every spelling of an IPv6 address that inet_pton takes, and decimal
+ * ports with leading zeros, as before getaddrinfo parsed them. */
+static void test_listen_takes_the_forms_it_took(void **state)
+{
+	static const uint8_t mapped[16] = { [10] = 0xff, [11] = 0xff, [12] = 1,
+					    [13] = 2,    [14] = 3,    [15] = 4 };
+	struct sockaddr_storage ss;
+	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
+	socklen_t len;
+	(void)state;
+	assert_int_equal(srv_parse_listen("127.0.0.1:080", &ss, &len, NULL),
+			 0);
+	assert_int_equal(ntohs(((struct sockaddr_in *)&ss)->sin_port), 80);
+	assert_int_equal(srv_parse_listen("255.255.255.255:1", &ss, &len,
+					  NULL),
+			 0);
+	assert_int_equal(srv_parse_listen("[0:0:0:0:0:0:0:1]:80", &ss, &len,
+					  NULL),
+			 0);
+	assert_true(srv_addr_is_loopback(&ss));
+	assert_int_equal(srv_parse_listen("[0000::0001]:80", &ss, &len, NULL),
+			 0);
+	assert_true(srv_addr_is_loopback(&ss));
+	/* a v4-mapped address in brackets stays IPv6 */
+	assert_int_equal(srv_parse_listen("[::FFFF:1.2.3.4]:80", &ss, &len,
+					  NULL),
+			 0);
+	assert_int_equal(ss.ss_family, AF_INET6);
+	assert_memory_equal(a6->sin6_addr.s6_addr, mapped, 16);
+	assert_int_equal(a6->sin6_scope_id, 0);
+}
+
 static void test_listen_rejects_malformed_addresses(void **state)
 {
 	static const char *const bad[] = {
@@ -298,6 +307,12 @@ static void test_listen_rejects_malformed_addresses(void **state)
 		"127.0.0.1:-1", "localhost:80", "::1:80",      "[::1]",
 		"[::1]80",    "[]:80",         "[127.0.0.1]:80",
 		"1.2.3:80",   "127.0.0.1:80 ", "127.0.0.1:+80",
+		/* getaddrinfo takes these; --listen does not (api.c) */
+		"127.1:80", "0x7f.0.0.1:80", "017.0.0.1:80", "2130706433:80",
+		"127.0.0.01:80", "::ffff:127.0.0.1:80", "[fe80::1%lo]:80",
+		"[fe80::1%0]:80", "[fe80::1%1]:80", "127.0.0.1:", "127.0.0.1: 80",
+		"127.0.0.1:99999999999", "127.0.0.1:0x50", " 127.0.0.1:80",
+		"[ ::1]:80", "[::1]:",
 	};
 	struct sockaddr_storage ss;
 	socklen_t len;
@@ -308,36 +323,6 @@ static void test_listen_rejects_malformed_addresses(void **state)
 				 -EINVAL);
 		assert_non_null(strstr(err.msg, "--listen"));
 	}
-}
-
-/* ---- the routes of the web page's API ---- */
-
-static void test_route_parses_page_endpoints(void **state)
-{
-	struct srv_path p;
-	(void)state;
-	assert_int_equal(srv_route_parse("/api/v1/releases", &p, NULL), 0);
-	assert_int_equal(p.id, SRV_R_RELEASES);
-	assert_int_equal(srv_route_parse("/api/v1/keys", &p, NULL), 0);
-	assert_int_equal(p.id, SRV_R_KEYS);
-	assert_int_equal(srv_route_parse("/api/v1/drafts", &p, NULL), 0);
-	assert_int_equal(p.id, SRV_R_DRAFTS);
-	assert_int_equal(srv_route_parse("/api/v1/entries/7/check", &p, NULL),
-			 0);
-	assert_int_equal(p.id, SRV_R_CHECK);
-	assert_int_equal(p.seq, 7);
-	assert_int_equal(srv_route_parse("/api/v1/entries/7/checks", &p, NULL),
-			 -ENOENT);
-	assert_int_equal(srv_route_parse("/api/v1/entries/x/check", &p, NULL),
-			 -EINVAL);
-	assert_int_equal(srv_route_parse("/api/v1/entries//check", &p, NULL),
-			 -EINVAL);
-	assert_true(srv_route_takes_post(SRV_R_ENTRIES));
-	assert_true(srv_route_takes_post(SRV_R_DRAFTS));
-	assert_false(srv_route_takes_post(SRV_R_HEAD));
-	assert_false(srv_route_takes_post(SRV_R_CHECK));
-	assert_true(srv_route_param_ok(SRV_R_RELEASES, "scope"));
-	assert_false(srv_route_param_ok(SRV_R_KEYS, "scope"));
 }
 
 /* ---- POST /api/v1/drafts ---- */
@@ -630,12 +615,10 @@ static void test_draft_after_is_for_a_lock(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_route_parses_every_endpoint),
-		cmocka_unit_test(test_route_unknown_paths_are_enoent),
+		cmocka_unit_test(test_path_exact_is_the_prefix_alone),
 		cmocka_unit_test(
-			test_route_rejects_bad_seq_and_names_with_einval),
-		cmocka_unit_test(test_route_entry_takes_the_largest_seq),
-		cmocka_unit_test(test_route_params_belong_to_their_route),
+			test_path_tail_seq_takes_one_segment_and_the_suffix),
+		cmocka_unit_test(test_path_tail_scope_is_a_cluster_or_target),
 		cmocka_unit_test(test_seq_param_zero_only_where_allowed),
 		cmocka_unit_test(test_seq_param_rejects_junk_and_names_it),
 		cmocka_unit_test(
@@ -645,8 +628,8 @@ int main(void)
 		cmocka_unit_test(test_accept_msgpack_is_recognised),
 		cmocka_unit_test(test_accept_other_types_mean_json),
 		cmocka_unit_test(test_listen_parses_ipv4_and_ipv6),
+		cmocka_unit_test(test_listen_takes_the_forms_it_took),
 		cmocka_unit_test(test_listen_rejects_malformed_addresses),
-		cmocka_unit_test(test_route_parses_page_endpoints),
 		cmocka_unit_test(test_draft_set_parses),
 		cmocka_unit_test(test_draft_unset_rollback_lock_parse),
 		cmocka_unit_test(test_draft_refuses_bad_requests_saying_why),
