@@ -2,14 +2,14 @@
  * cmd_mirror.c - `ledger mirror URL`: a checked copy of a served ledger.
  *
  * The copy is the local ledger (--ledger DIR, $LEDGER_DIR, ...). Each run
- * first proves that the copy is still a prefix of what URL serves (same
- * origin, no fewer entries, and the same bytes for the copy's newest
- * entry: the hash chain makes that the same for every older one), then
- * fetches the entries after it, 500 at a time, as their exact signed
- * bytes (GET /api/v1/entries?after=SEQ, Accept: application/msgpack,
- * split by ldg_batch_split()),
- * and appends each page in one transaction with ldg_append_copied():
- * every entry checked as a local append checks it. So past entry 1 (the
+ * checks that it holds the ledger URL serves (same origin), then pulls
+ * with the client's one fetcher (clt_pull(), client/client.h): it
+ * proves that the copy is still a prefix of what URL serves (no fewer
+ * entries, and the same bytes for the copy's newest entry: the hash
+ * chain makes that the same for every older one), then fetches the
+ * entries after it, 500 at a time, as their exact signed bytes, and
+ * appends each page in one transaction with ldg_append_copied(): every
+ * entry checked as a local append checks it. So past entry 1 (the
  * origin and first admin, which a checkpoint pins) a mirror takes
  * nothing on the server's word, and a server that rewrote or cut its
  * history since the last run is caught: exit 1.
@@ -26,10 +26,8 @@
 #include <jansson.h>
 
 #include "cli.h"
-#include "ops.h"
-#include "remote.h"
+#include "client.h"
 #include "render.h"
-#include "store.h"
 #include "util.h"
 
 static const char help[] =
@@ -50,90 +48,11 @@ static const char help[] =
 	"            is retried every 2 s\n"
 	"  --json    {url, origin, added, head, hash} instead of one line\n";
 
-#define MIRROR_PAGE CLI_PAGE_MAX
-
 /* The copy's check failed: the answer is no (exit 1). */
 static int say_no(struct cli_ctx *c, struct ldg_err *err)
 {
 	cli_fail(c, err);
 	return CLI_NO;
-}
-
-/* GET /api/v1/head: seq, hash and origin of what url serves. */
-static int remote_head(const char *url, uint64_t *seq,
-		       uint8_t hash[LDG_HASH_BYTES], char *origin,
-		       struct ldg_err *err)
-{
-	json_t *j = NULL, *js;
-	const char *h, *o;
-	long status = 0;
-	int rc = cli_http_get_json(url, "/api/v1/head", &status, &j, err);
-
-	if (rc)
-		return rc;
-	js = json_object_get(j, "seq");
-	h = json_string_value(json_object_get(j, "hash"));
-	o = json_string_value(json_object_get(j, "origin"));
-	if (status != 200) {
-		rc = ldg_err_set(err, -EIO, "%s: GET /api/v1/head answered "
-				 "HTTP %ld%s", url, status,
-				 status == 404 ? " (not a ledger server)" : "");
-	} else if (!json_is_integer(js) || !o ||
-		   strlen(o) > LDG_ORIGIN_MAX) {
-		rc = ldg_err_set(err, -EIO, "%s: not a ledger server (GET "
-				 "/api/v1/head has no seq, hash and origin)",
-				 url);
-	} else if (json_integer_value(js) <= 0 || !h ||
-		   ldg_unhex(h, hash, LDG_HASH_BYTES)) {
-		rc = ldg_err_set(err, -EIO, "%s holds no ledger", url);
-	} else {
-		*seq = (uint64_t)json_integer_value(js);
-		strcpy(origin, o);
-	}
-	json_decref(j);
-	return rc;
-}
-
-/* The copy's newest entry (seq) must be the server's, byte for byte. */
-static int same_entry(const char *url, struct ldg_store *s, uint64_t seq,
-		      struct ldg_err *err)
-{
-	char path[64], *body = NULL;
-	const uint8_t *raw;
-	struct ldg_read *r;
-	long status = 0;
-	size_t len, blen = 0;
-	int rc;
-
-	snprintf(path, sizeof(path), "/api/v1/entries/%" PRIu64, seq);
-	rc = cli_http_get(url, path, "application/msgpack", &status, &body,
-			  &blen, err);
-	if (rc)
-		return rc;
-	if (status != 200) {
-		free(body);
-		if (status == 404)
-			return ldg_err_set(err, -ESTALE, "%s no longer has "
-					   "entry %" PRIu64 ": its history was "
-					   "cut", url, seq);
-		return ldg_err_set(err, -EIO, "GET %s answered HTTP %ld", path,
-				   status);
-	}
-	rc = ldg_read_begin(s, &r, err);
-	if (!rc) {
-		rc = ldg_entry_raw(r, seq, &raw, &len);
-		if (rc)
-			ldg_err_set(err, rc, "cannot read entry %" PRIu64, seq);
-		else if (len != blen || memcmp(raw, body, len))
-			rc = ldg_err_set(err, -ESTALE,
-					 "entry %" PRIu64 " differs between "
-					 "this copy and %s: the served ledger "
-					 "was rewritten (or this copy was "
-					 "written to)", seq, url);
-		ldg_read_end(r);
-	}
-	free(body);
-	return rc;
 }
 
 static int print_result(const char *url, const char *origin, uint64_t added,
@@ -170,118 +89,62 @@ static int print_result(const char *url, const char *origin, uint64_t added,
 	return rc;
 }
 
-/* One run: the prefix checks, then every page after the copy's head.
- * Prints its result (or why not) and returns the exit code. */
+/* The progress of a run on a terminal, after each page. */
+struct progress {
+	bool tty;
+	uint64_t named; /* the head the server named */
+};
+
+static void on_page(uint64_t head, void *arg)
+{
+	struct progress *p = arg;
+
+	if (p->tty)
+		fprintf(stderr, "\rmirror: %" PRIu64 " of %" PRIu64 " entries",
+			head, head > p->named ? head : p->named);
+}
+
+/* One run (clt_pull(): the prefix checks, then every page after the
+ * copy's head). Prints its result (or why not) and returns the exit
+ * code. */
 static int sync_once(struct cli_ctx *c, const char *url, const char *dir,
 		     struct ldg_store *s, bool json, bool quiet_if_none,
 		     uint64_t *copied_head)
 {
-	char origin[LDG_ORIGIN_MAX + 1];
-	const uint8_t *bufs[MIRROR_PAGE];
-	size_t lens[MIRROR_PAGE];
-	uint8_t rhash[LDG_HASH_BYTES], hash[LDG_HASH_BYTES];
+	struct progress p = { .tty = isatty(STDERR_FILENO) };
 	struct ldg_err err = { 0 };
-	struct ldg_read *r;
-	uint64_t rhead = 0, head = 0, added = 0;
-	bool tty = isatty(STDERR_FILENO);
+	struct clt_pulled got;
+	struct clt_head named;
 	int rc;
 
-	if (remote_head(url, &rhead, rhash, origin, &err))
+	if (clt_head_get(url, &named, &err))
 		return cli_fail(c, &err);
-	rc = ldg_read_begin(s, &r, &err);
-	if (!rc) {
-		rc = ldg_head(r, &head, hash);
-		ldg_read_end(r);
-		if (rc)
-			ldg_err_set(&err, rc, "cannot read the head of %s", dir);
-	}
-	if (rc)
-		return cli_fail(c, &err);
-	if (head && strcmp(ldg_store_origin(s), origin)) {
+	p.named = named.seq;
+	if (ldg_store_origin(s)[0] &&
+	    strcmp(ldg_store_origin(s), named.origin)) {
 		ldg_err_set(&err, -EINVAL, "%s holds ledger \"%s\"; %s serves "
-			    "\"%s\"", dir, ldg_store_origin(s), url, origin);
+			    "\"%s\"", dir, ldg_store_origin(s), url,
+			    named.origin);
 		return say_no(c, &err);
 	}
-	if (head > rhead) {
-		ldg_err_set(&err, -ESTALE, "this copy has %" PRIu64 " entries, "
-			    "%s only %" PRIu64 ": entries were removed from "
-			    "the served ledger (or this copy was written "
-			    "to)", head, url, rhead);
-		return say_no(c, &err);
-	}
-	rc = head ? same_entry(url, s, head, &err) : 0;
-	if (rc)
-		return rc == -ESTALE ? say_no(c, &err) : cli_fail(c, &err);
-	for (;;) {
-		struct ldg_result res = { 0 };
-		char *body = NULL;
-		bool copied = false;
-		size_t n;
-
-		rc = cli_fetch_page(url, head, MIRROR_PAGE, &body, bufs, lens,
-				    &n, &err);
-		if (!rc && n) {
-			rc = ldg_append_copied(s, bufs, lens, n, &res, &err);
-			copied = true;
-		}
-		free(body);
-		if (rc) {
-			if (tty && added)
-				fputc('\n', stderr);
-			if (copied)
-				ldg_err_prefix(&err, "from %s", url);
-			return copied && cli_refused(rc) ? say_no(c, &err)
-							: cli_fail(c, &err);
-		}
-		if (!n)
-			break;
-		head = res.v[res.n - 1].seq;
-		memcpy(hash, res.v[res.n - 1].hash, LDG_HASH_BYTES);
-		added += res.n;
-		*copied_head = head;
-		ldg_result_free(&res);
-		if (tty)
-			fprintf(stderr, "\rmirror: %" PRIu64 " of %" PRIu64
-				" entries", head, head > rhead ? head : rhead);
-	}
-	if (tty && added)
+	rc = clt_pull(url, s, &named, true, on_page, &p, &got, &err);
+	if (p.tty && got.added)
 		fputc('\n', stderr);
-	*copied_head = head;
-	/* every entry up to the head the server named first is now here,
-	 * checked; that head must be the one it named */
-	if (head < rhead) {
-		ldg_err_set(&err, -ESTALE, "%s named head %" PRIu64 " but "
-			    "served entries up to %" PRIu64 " only", url,
-			    rhead, head);
-		return say_no(c, &err);
-	}
-	rc = ldg_read_begin(s, &r, &err);
-	if (!rc) {
-		uint8_t at[LDG_HASH_BYTES];
-		rc = ldg_entry_hash_at(r, rhead, at);
-		ldg_read_end(r);
-		if (rc)
-			ldg_err_set(&err, rc, "cannot read entry %" PRIu64,
-				    rhead);
-		else if (memcmp(at, rhash, LDG_HASH_BYTES))
-			rc = ldg_err_set(&err, -ESTALE, "%s named head %" PRIu64
-					 " at the start but served another "
-					 "entry %" PRIu64 ": the served ledger "
-					 "changed during this run (the copy "
-					 "holds what was served, checked)", url,
-					 rhead, rhead);
-	}
+	if (got.head)
+		*copied_head = got.head;
 	if (rc)
-		return rc == -ESTALE ? say_no(c, &err) : cli_fail(c, &err);
+		return cli_fail(c, &err);
 	/* on a first copy the origin is entry 1's, not what /head said */
-	if (strcmp(ldg_store_origin(s), origin)) {
+	if (strcmp(ldg_store_origin(s), named.origin)) {
 		ldg_err_set(&err, -EINVAL, "%s named origin \"%s\" but serves "
-			    "ledger \"%s\"", url, origin, ldg_store_origin(s));
+			    "ledger \"%s\"", url, named.origin,
+			    ldg_store_origin(s));
 		return say_no(c, &err);
 	}
-	if (quiet_if_none && !added)
+	if (quiet_if_none && !got.added)
 		return CLI_OK;
-	return print_result(url, origin, added, head, hash, json);
+	return print_result(url, named.origin, got.added, got.head, got.hash,
+			    json);
 }
 
 static volatile sig_atomic_t stop_following;
@@ -306,7 +169,7 @@ static int follow(struct cli_ctx *c, const char *url, const char *dir,
 	sigaction(SIGINT, &sa, NULL);
 	while (!stop_following) {
 		struct ldg_err err = { 0 };
-		int w = cli_http_wait_event(url, head, &stop_following, &err);
+		int w = clt_wait_event(url, head, &stop_following, &err);
 
 		if (stop_following)
 			break;

@@ -53,8 +53,7 @@ int cmd_mount(int argc, char **argv, struct cli_ctx *c)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct ldg_err err = { 0 };
-	struct ldg_store *s;
-	char dir[PATH_MAX], absdir[PATH_MAX], mp[PATH_MAX];
+	char dir[PATH_MAX], mp[PATH_MAX];
 	char options[1024] = "";
 	bool foreground = false;
 	struct stat st;
@@ -106,17 +105,14 @@ int cmd_mount(int argc, char **argv, struct cli_ctx *c)
 			    strerror(errno));
 		return cli_fail(c, &err);
 	}
-	/* fail here, in one line, rather than in the daemon */
-	rc = cli_open_ro(c, &s);
-	if (rc)
-		return rc;
-	ldg_store_close(s);
 	rc = cli_ledger_dir(c, dir);
 	if (rc)
 		return rc;
-	if (!realpath(dir, absdir)) {
-		ldg_err_set(&err, -ENOENT, "%s: %s", dir, strerror(errno));
-		return cli_fail(c, &err);
-	}
-	return lfs_run(absdir, mp, foreground, options[0] ? options : NULL);
+	/* the daemon opens the ledger before it mounts; this process
+	 * returns when it has, or says in one line why it could not */
+	rc = lfs_run(dir, mp, foreground, options[0] ? options : NULL, &err);
+	if (rc == -ENODATA)
+		ldg_err_set(&err, -ENOENT, "%s is not initialised (run "
+			    "ledger init)", dir);
+	return rc ? cli_fail(c, &err) : CLI_OK;
 }

@@ -11,7 +11,8 @@
  * re-run as ledger-http with the same arguments; the other commands
  * never load the libraries.
  *
- * ledger-http is $LEDGER_HTTP when that is set; else it is looked for
+ * ledger-http is found as the library finds its helper programs
+ * (ldg_helper_path(), util.h): $LEDGER_HTTP when that is set; else
  * beside this binary (the build tree, or a prefix where both are in
  * bin/), then in LEDGER_LIBEXECDIR (where `ninja install` puts it).
  */
@@ -24,6 +25,7 @@
 
 #include "cli.h"
 #include "remote.h"
+#include "util.h"
 
 static char **saved_argv;
 
@@ -32,43 +34,12 @@ void cli_http_argv(char **argv)
 	saved_argv = argv;
 }
 
-/* The path of ledger-http into out, or -ENOENT. */
-static int find_http(char *out, size_t len)
-{
-	const char *env = getenv("LEDGER_HTTP");
-	char self[PATH_MAX];
-	ssize_t n;
-
-	if (env && *env)
-		return snprintf(out, len, "%s", env) < (int)len &&
-			       access(out, X_OK) == 0
-			   ? 0
-			   : -ENOENT;
-	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n > 0) {
-		char *slash;
-		self[n] = '\0';
-		slash = strrchr(self, '/');
-		if (slash) {
-			*slash = '\0';
-			if (snprintf(out, len, "%s/ledger-http", self) <
-				(int)len &&
-			    access(out, X_OK) == 0)
-				return 0;
-		}
-	}
-	if (snprintf(out, len, "%s/ledger-http", LEDGER_LIBEXECDIR) <
-		(int)len &&
-	    access(out, X_OK) == 0)
-		return 0;
-	return -ENOENT;
-}
-
 int cli_exec_http(struct cli_ctx *c)
 {
 	char path[PATH_MAX + 16];
 
-	if (find_http(path, sizeof(path))) {
+	if (ldg_helper_path("ledger-http", "LEDGER_HTTP", path,
+			    sizeof(path))) {
 		cli_error("%s: needs ledger-http (HTTP: serve, mirror, --remote), "
 			  "not found %s; build or install it with ledger",
 			  c->cmd,
@@ -105,19 +76,6 @@ int cmd_mirror(int argc, char **argv, struct cli_ctx *c)
 	return cli_exec_http(c);
 }
 
-int cli_remote_write_many(struct cli_ctx *c, const struct cli_write_opts *w,
-			  const char *const *targets, size_t nt,
-			  cli_plan_fn plan, void *arg, struct ldg_result *res)
-{
-	(void)w;
-	(void)targets;
-	(void)nt;
-	(void)plan;
-	(void)arg;
-	(void)res;
-	return cli_exec_http(c);
-}
-
 int cli_remote_write(struct cli_ctx *c, const struct cli_write_opts *w,
 		     const char *target, cli_draft_fn draft, void *arg,
 		     struct ldg_result *res)
@@ -130,37 +88,20 @@ int cli_remote_write(struct cli_ctx *c, const struct cli_write_opts *w,
 	return cli_exec_http(c);
 }
 
+int cli_remote_rollback(struct cli_ctx *c, const struct cli_write_opts *w,
+			const char *what, uint64_t to, struct ldg_result *res)
+{
+	(void)w;
+	(void)what;
+	(void)to;
+	(void)res;
+	return cli_exec_http(c);
+}
+
 static int exec_failed(struct cli_ctx *c, struct ldg_err *err)
 {
 	cli_exec_http(c);
 	return ldg_err_set(err, -ENOEXEC, "cannot run ledger-http");
-}
-
-int cli_copy_open(struct cli_ctx *c, struct cli_copy **out,
-		  struct ldg_err *err)
-{
-	*out = NULL;
-	return exec_failed(c, err);
-}
-
-int cli_copy_sync(struct cli_copy *cp, uint64_t head,
-		  const uint8_t hash[LDG_HASH_BYTES], struct ldg_err *err)
-{
-	(void)cp;
-	(void)head;
-	(void)hash;
-	return ldg_err_set(err, -ENOEXEC, "a copy needs ledger-http");
-}
-
-struct ldg_store *cli_copy_store(struct cli_copy *cp)
-{
-	(void)cp;
-	return NULL;
-}
-
-void cli_copy_close(struct cli_copy *cp)
-{
-	(void)cp;
 }
 
 int cli_remote_checkpoint(struct cli_ctx *c, const struct ldg_signer *k,

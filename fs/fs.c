@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "entry.h"
@@ -65,7 +66,7 @@ struct lfs_inode {
 
 struct lfs_ctx {
 	const char *dir;
-	struct ldg_store *store; /* opened in init, after the fork */
+	struct ldg_store *store; /* opened in the daemon, before mounting */
 	struct fuse_session *se;
 	unsigned int uid, gid;
 	bool no_open; /* the kernel takes ENOSYS for open */
@@ -348,8 +349,6 @@ static bool cache_read(struct lfs_ctx *c, fuse_req_t req, uint64_t id,
 
 static int read_begin(struct lfs_ctx *c, struct ldg_read **r)
 {
-	if (!c->store)
-		return -EIO;
 	return ldg_read_begin(c->store, r, NULL);
 }
 
@@ -833,8 +832,7 @@ static void *watch_head(void *arg)
 			break;
 		/* a commit whose writer was killed before it told the lock
 		 * file, which this mount keeps alive: publish it */
-		if (c->store)
-			(void)ldg_store_settle(c->store, NULL);
+		(void)ldg_store_settle(c->store, NULL);
 		if (read_begin(c, &r))
 			continue;
 		if (ldg_head(r, &seq, hash))
@@ -865,23 +863,12 @@ static void do_init(void *data, struct fuse_conn_info *conn)
 {
 	struct lfs_ctx *c = data;
 
-	/* read-only and MDB_NOTLS: safe for FUSE's worker threads */
-	if (ldg_store_open(c->dir, LDG_OPEN_RDONLY, &c->store, NULL))
-		c->store = NULL;
 	c->no_open = conn->capable & FUSE_CAP_NO_OPEN_SUPPORT;
 	/* a new mtime or size from GETATTR drops the page cache */
 	if (conn->capable & FUSE_CAP_AUTO_INVAL_DATA)
 		conn->want |= FUSE_CAP_AUTO_INVAL_DATA;
 	/* started here, in the daemon, after the fork */
 	c->watching = pthread_create(&c->watcher, NULL, watch_head, c) == 0;
-}
-
-static void do_destroy(void *data)
-{
-	struct lfs_ctx *c = data;
-
-	ldg_store_close(c->store);
-	c->store = NULL;
 }
 
 /* ---- read-only ---- */
@@ -975,7 +962,6 @@ static void ro_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 
 static const struct fuse_lowlevel_ops ops = {
 	.init = do_init,
-	.destroy = do_destroy,
 	.lookup = do_lookup,
 	.forget = do_forget,
 	.forget_multi = do_forget_multi,
@@ -1016,17 +1002,116 @@ static void free_table(struct lfs_ctx *c)
 	}
 }
 
-int lfs_run(const char *dir, const char *mountpoint, bool foreground,
-	    const char *options)
+/* The daemon's side of the mount: opens the ledger (in this process, so
+ * after any fork: an LMDB environment must not cross one) and mounts.
+ * Nothing is mounted when the ledger cannot be opened. */
+static int open_and_mount(struct lfs_ctx *c, const char *mountpoint,
+			  struct ldg_err *err)
 {
+	int rc;
+
+	/* read-only and MDB_NOTLS: safe for FUSE's worker threads */
+	rc = ldg_store_open(c->dir, LDG_OPEN_RDONLY, &c->store, err);
+	if (rc)
+		return rc;
+	if (!ldg_store_origin(c->store)[0])
+		rc = ldg_err_set(err, -ENODATA, "%s is not initialised",
+				 c->dir);
+	else if (fuse_session_mount(c->se, mountpoint))
+		rc = ldg_err_set(err, -EIO, "cannot mount on %s (libfuse "
+				 "says why above)", mountpoint);
+	if (rc) {
+		ldg_store_close(c->store);
+		c->store = NULL;
+	}
+	return rc;
+}
+
+/* Like fuse_daemonize(), but the parent learns how the daemon's open and
+ * mount went before it exits: *status is the pipe to write the daemon's
+ * struct ldg_err on (plain data, one write below PIPE_BUF: atomic), or
+ * -1 in the parent. Returns 0 in the daemon; in the parent the daemon's
+ * result. The fork is safe: no thread runs yet (FUSE's start in the
+ * daemon's loop, the head watcher in its init). */
+static int daemonize(int *status, struct ldg_err *err)
+{
+	struct ldg_err got = { 0 };
+	int fds[2], st;
+	ssize_t n;
+	pid_t pid;
+
+	*status = -1;
+	if (pipe2(fds, O_CLOEXEC))
+		return ldg_err_set(err, -errno, "pipe: %s", strerror(errno));
+	pid = fork();
+	if (pid < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		return ldg_err_set(err, -errno, "fork: %s", strerror(errno));
+	}
+	if (pid == 0) {
+		close(fds[0]);
+		*status = fds[1];
+		(void)setsid(); /* a child is never a group leader */
+		return 0;
+	}
+	close(fds[1]);
+	do
+		n = read(fds[0], &got, sizeof(got));
+	while (n < 0 && errno == EINTR);
+	close(fds[0]);
+	if (n == (ssize_t)sizeof(got) && got.code == 0)
+		return 0;
+	/* the daemon failed (it exits) or died before it said */
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	if (n != (ssize_t)sizeof(got))
+		return ldg_err_set(err, -EIO, "the mount daemon died before "
+				   "mounting");
+	if (err)
+		*err = got;
+	return got.code;
+}
+
+/* Tells the parent the daemon's result, then detaches from the terminal
+ * (stdin, stdout and stderr on /dev/null): the parent says how it went,
+ * a daemon that failed only exits. */
+static void report(int status, int rc, const struct ldg_err *err)
+{
+	struct ldg_err out = { 0 };
+	int null;
+
+	if (status < 0)
+		return;
+	if (rc) {
+		out = *err;
+		out.code = rc;
+	}
+	(void)!write(status, &out, sizeof(out));
+	close(status);
+	null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (null >= 0) {
+		dup2(null, STDIN_FILENO);
+		dup2(null, STDOUT_FILENO);
+		dup2(null, STDERR_FILENO);
+		close(null);
+	}
+}
+
+int lfs_run(const char *dir, const char *mountpoint, bool foreground,
+	    const char *options, struct ldg_err *err)
+{
+	struct ldg_err mine = { 0 };
 	struct lfs_ctx *c;
 	struct fuse_loop_config *loop;
 	char *argv[6];
-	int argc = 0, rc = 2;
+	int argc = 0, status = -1, rc;
 
+	if (!err)
+		err = &mine;
 	c = calloc(1, sizeof(*c));
 	if (!c)
-		return 2;
+		return ldg_err_set(err, -ENOMEM, "out of memory");
 	c->dir = dir;
 	c->uid = getuid();
 	c->gid = getgid();
@@ -1043,24 +1128,41 @@ int lfs_run(const char *dir, const char *mountpoint, bool foreground,
 	argv[argc] = NULL;
 	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
 
-	if (fuse_opt_parse(&args, c, owner_opts, NULL))
+	if (fuse_opt_parse(&args, c, owner_opts, NULL)) {
+		rc = ldg_err_set(err, -EINVAL, "bad mount options");
 		goto out_args;
+	}
 	c->se = fuse_session_new(&args, &ops, sizeof(ops), c);
-	if (!c->se)
+	if (!c->se) {
+		rc = ldg_err_set(err, -EINVAL, "bad mount options (libfuse "
+				 "says why above)");
 		goto out_args;
-	if (fuse_session_mount(c->se, mountpoint))
-		goto out_destroy;
-	if (fuse_daemonize(foreground) || fuse_set_signal_handlers(c->se))
+	}
+	rc = foreground ? 0 : daemonize(&status, err);
+	if (rc || (!foreground && status < 0))
+		goto out_destroy; /* a failure, or the parent of a daemon */
+	rc = open_and_mount(c, mountpoint, err);
+	if (rc == 0 && fuse_set_signal_handlers(c->se))
+		rc = ldg_err_set(err, -EIO, "cannot set signal handlers");
+	(void)!chdir("/"); /* after the open: dir may be relative */
+	report(status, rc, err);
+	if (rc)
 		goto out_unmount;
 	loop = fuse_loop_cfg_create();
-	if (!loop)
+	if (!loop) {
+		rc = ldg_err_set(err, -ENOMEM, "out of memory");
 		goto out_signals;
+	}
 	fuse_loop_cfg_set_max_threads(loop, 16);
 	rc = fuse_session_loop_mt(c->se, loop);
 	fuse_loop_cfg_destroy(loop);
 	/* fusermount3 -u ends the loop with 0; SIGTERM, SIGINT and SIGHUP
 	 * with the signal's number: all clean stops */
-	rc = (rc == 0 || rc == SIGTERM || rc == SIGINT || rc == SIGHUP) ? 0 : 2;
+	if (rc == 0 || rc == SIGTERM || rc == SIGINT || rc == SIGHUP)
+		rc = 0;
+	else
+		rc = ldg_err_set(err, rc < 0 ? rc : -EIO,
+				 "the FUSE session on %s failed", mountpoint);
 out_signals:
 	fuse_remove_signal_handlers(c->se);
 out_unmount:
@@ -1071,7 +1173,10 @@ out_unmount:
 		pthread_mutex_unlock(&c->lock);
 		pthread_join(c->watcher, NULL);
 	}
-	fuse_session_unmount(c->se);
+	if (c->store) {
+		fuse_session_unmount(c->se);
+		ldg_store_close(c->store);
+	}
 out_destroy:
 	fuse_session_destroy(c->se);
 out_args:

@@ -12,9 +12,11 @@
  *
  * Every path parses into one struct lfs_path and is served by the route
  * table in route.c, through the libfuse low-level API. fs/ reads through
- * ledger/ only; the store is opened in FUSE's init (after the daemon has
- * forked), read-only, and every operation runs in its own read
- * transaction, so FUSE's worker threads never share one.
+ * ledger/ only; the store is opened by the daemon (after it has forked,
+ * before it mounts: a ledger that cannot be opened is a mount that fails
+ * in one line, not a mount that answers EIO), read-only, and every
+ * operation runs in its own read transaction, so FUSE's worker threads
+ * never share one.
  *
  * open answers ENOSYS (FUSE_CAP_NO_OPEN_SUPPORT): the kernel then serves
  * open, read and close from its caches. LOOKUP and GETATTR replies carry
@@ -37,11 +39,21 @@
 
 #include <stdbool.h>
 
-/* Mounts the ledger in dir on mountpoint and serves it until unmounted.
- * options: extra -o options for FUSE, or NULL. Returns a process exit
- * code (0 when unmounted cleanly). Prints nothing itself except what
- * libfuse prints. */
+#include "err.h"
+
+/* Mounts the ledger in dir on mountpoint and serves
+ * it until unmounted. options: extra -o options for FUSE, or NULL.
+ * Unless foreground, it forks a daemon (as fuse_daemonize() does) and
+ * returns in the caller's process once the daemon has opened the ledger
+ * and mounted it (0), or failed to (-errno, err says why; nothing is
+ * left mounted): ldg_store_open()'s errors (-ENOENT no ledger, ...),
+ * -ENODATA a ledger with no origin (not initialised), -EINVAL bad
+ * options, -EIO a mount that failed. The
+ * daemon returns when unmounted: 0 for a clean stop (fusermount3 -u,
+ * SIGTERM, SIGINT, SIGHUP), else -errno; its stdin, stdout and stderr
+ * are /dev/null by then. Prints nothing itself except what libfuse
+ * prints. */
 int lfs_run(const char *dir, const char *mountpoint, bool foreground,
-	    const char *options);
+	    const char *options, struct ldg_err *err);
 
 #endif

@@ -486,6 +486,27 @@ out_free:
 	return rc;
 }
 
+/* Whether buf is framed as a stored entry: the array header of a
+ * version 1 or 2 entry first, the signature field (bin 8 of
+ * LDG_SIG_BYTES) last. The fields between are not looked at. */
+static bool ends_with_sig(const uint8_t *buf, size_t len)
+{
+	return len >= 1 + SIG_TRAILER &&
+	       (buf[0] == (0x90 | LDG_FIELDS) ||
+		buf[0] == (0x90 | (LDG_FIELDS + 1))) &&
+	       buf[len - SIG_TRAILER] == 0xc4 &&
+	       buf[len - SIG_TRAILER + 1] == LDG_SIG_BYTES;
+}
+
+int ldg_entry_put_sig(uint8_t *buf, size_t len,
+		      const uint8_t sig[LDG_SIG_BYTES])
+{
+	if (!ends_with_sig(buf, len))
+		return -EBADMSG;
+	memcpy(buf + len - LDG_SIG_BYTES, sig, LDG_SIG_BYTES);
+	return 0;
+}
+
 int ldg_entry_verify_sig(const uint8_t *buf, size_t len, const char *origin,
 			 const uint8_t pk[LDG_PK_BYTES])
 {
@@ -493,11 +514,7 @@ int ldg_entry_verify_sig(const uint8_t *buf, size_t len, const char *origin,
 	size_t mlen;
 	int rc;
 
-	if (len < 1 + SIG_TRAILER ||
-	    (buf[0] != (0x90 | LDG_FIELDS) &&
-	     buf[0] != (0x90 | (LDG_FIELDS + 1))) ||
-	    buf[len - SIG_TRAILER] != 0xc4 ||
-	    buf[len - SIG_TRAILER + 1] != LDG_SIG_BYTES)
+	if (!ends_with_sig(buf, len))
 		return -EBADMSG;
 	if (signing_message(origin, buf[0] & 0x0f, buf + 1,
 			    len - 1 - SIG_TRAILER, &msg, &mlen))
@@ -789,6 +806,65 @@ static uint64_t be(const uint8_t *b, size_t w)
 	return v;
 }
 
+/* A msgpack array's header at buf: its item count and the offset of
+ * its first item; -EBADMSG when buf does not start with one. */
+static int array_head(const uint8_t *buf, size_t len, size_t *count,
+		      size_t *at)
+{
+	if (len >= 1 && buf[0] >= 0x90 && buf[0] <= 0x9f) {
+		*count = buf[0] & 0x0f;
+		*at = 1;
+	} else if (len >= 3 && buf[0] == 0xdc) {
+		*count = (size_t)be(buf + 1, 2);
+		*at = 3;
+	} else if (len >= 5 && buf[0] == 0xdd) {
+		*count = (size_t)be(buf + 1, 4);
+		*at = 5;
+	} else {
+		return -EBADMSG;
+	}
+	return 0;
+}
+
+bool ldg_batch_is(const uint8_t *buf, size_t len)
+{
+	size_t count, at;
+
+	if (array_head(buf, len, &count, &at))
+		return false;
+	/* an entry's first item is its version, a positive fixint */
+	return count == 0 || at >= len || (buf[at] >= 0xc4 && buf[at] <= 0xc6);
+}
+
+int ldg_batch_join(const uint8_t *const *items, const size_t *lens,
+		   size_t n, uint8_t **out, size_t *len, struct ldg_err *err)
+{
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	int bad;
+
+	*out = NULL;
+	*len = 0;
+	for (size_t i = 0; i < n; i++)
+		if (lens[i] > LDG_ENTRY_MAX)
+			return ldg_err_set(err, -EINVAL, "batch item %zu: %zu "
+					   "bytes, larger than an entry", i,
+					   lens[i]);
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	bad = msgpack_pack_array(&pk, n);
+	for (size_t i = 0; !bad && i < n; i++)
+		bad = msgpack_pack_bin(&pk, lens[i]) ||
+		      msgpack_pack_bin_body(&pk, items[i], lens[i]);
+	if (bad) {
+		msgpack_sbuffer_destroy(&sb);
+		return ldg_err_set(err, -ENOMEM, "out of memory");
+	}
+	*out = (uint8_t *)sb.data; /* never empty: the array's header */
+	*len = sb.size;
+	return 0;
+}
+
 int ldg_batch_split(const uint8_t *buf, size_t len, size_t max,
 		    const uint8_t **items, size_t *lens, size_t *n,
 		    struct ldg_err *err)
@@ -797,19 +873,9 @@ int ldg_batch_split(const uint8_t *buf, size_t len, size_t max,
 	size_t at, count;
 
 	*n = 0;
-	if (len >= 1 && buf[0] >= 0x90 && buf[0] <= 0x9f) {
-		count = buf[0] & 0x0f;
-		at = 1;
-	} else if (len >= 3 && buf[0] == 0xdc) {
-		count = (size_t)be(buf + 1, 2);
-		at = 3;
-	} else if (len >= 5 && buf[0] == 0xdd) {
-		count = (size_t)be(buf + 1, 4);
-		at = 5;
-	} else {
+	if (array_head(buf, len, &count, &at))
 		return ldg_err_set(err, -EBADMSG, "not a msgpack array of "
 				   "entries");
-	}
 	if (count > max)
 		return ldg_err_set(err, -EBADMSG, "a batch of %zu entries: at "
 				   "most %zu", count, max);

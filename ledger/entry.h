@@ -121,6 +121,15 @@ int ldg_entry_sign(struct ldg_entry *e, const char *origin,
 		   const struct ldg_signer *k, uint8_t **out, size_t *len,
 		   struct ldg_err *err);
 
+/* Puts sig in the signature's place in buf, the stored bytes of an
+ * entry signed elsewhere (a draft from ldg_entry_prepare(), whose
+ * signature is zero): -EBADMSG when buf is not framed as an entry (an
+ * entry's array header first, its signature field last). The fields
+ * between are not checked here: ldg_entry_decode() and the append do
+ * that. */
+int ldg_entry_put_sig(uint8_t *buf, size_t len,
+		      const uint8_t sig[LDG_SIG_BYTES]);
+
 /* Strict decode of stored bytes; -EBADMSG with a reason on any deviation
  * from the canonical encoding or the field rules. */
 __attribute__((warn_unused_result)) int
@@ -146,5 +155,20 @@ void ldg_entry_hash(const uint8_t *buf, size_t len,
 int ldg_batch_split(const uint8_t *buf, size_t len, size_t max,
 		    const uint8_t **items, size_t *lens, size_t *n,
 		    struct ldg_err *err);
+
+/* The encoder of that form, the one both sides use: n items (0 is
+ * fine) as a msgpack array of bin, in *out (malloc'd; caller frees),
+ * *len bytes; ldg_batch_split() gives the items back. -EINVAL with the
+ * reason for an item larger than LDG_ENTRY_MAX (the splitter would
+ * refuse it), -ENOMEM. The bytes of each item are copied as they are. */
+int ldg_batch_join(const uint8_t *const *items, const size_t *lens,
+		   size_t n, uint8_t **out, size_t *len, struct ldg_err *err);
+
+/* True when buf is a batch (an array whose first item is a bin, or an
+ * empty array) rather than one entry (an array whose first item is its
+ * version, a positive fixint): how POST /api/v1/entries tells the two
+ * apart. Only the first bytes are looked at; the splitter or the
+ * entry's decoder checks the rest. */
+bool ldg_batch_is(const uint8_t *buf, size_t len);
 
 #endif

@@ -1,6 +1,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -199,7 +200,7 @@ int ldg_store_open_ex(const char *dir, unsigned flags, unsigned mdb_flags,
 	if (!s)
 		return ldg_err_set(err, -ENOMEM, "out of memory");
 	s->flags = flags;
-	/* absolute, for ldg_store_settle()'s child after a chdir() */
+	/* absolute, for ldg_store_settle()'s helper after a chdir() */
 	if (!realpath(dir, s->dir))
 		snprintf(s->dir, sizeof(s->dir), "%s", dir);
 	if (flags & LDG_OPEN_RDONLY) {
@@ -451,46 +452,64 @@ static int touch_write_mutex(MDB_env *env)
 	return rc;
 }
 
-/* How long the child waits for the write mutex: a live writer holds it
- * for one commit; one that is stopped (SIGSTOP) must not hang readers. */
-#define SETTLE_SECONDS 5
-
-/* The child of touch_write_mutex_in_child(): its own environment on dir,
- * nothing inherited used. Exit 0 done, 1 no write access, 2 otherwise. */
-static void settle_child(const char *dir)
+int ldg_store_settle_dir(const char *dir)
 {
-	sigset_t none;
 	MDB_env *env;
-	int rc;
+	int rc = env_open(dir, MDB_NOTLS, 0, &env);
 
-	/* the callers' threads block signals and hold sockets: none of
-	 * that is the child's business */
-	close_range(3, ~0U, 0);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	signal(SIGALRM, SIG_DFL);
-	alarm(SETTLE_SECONDS);
-	rc = env_open(dir, MDB_NOTLS, 0, &env);
 	if (rc == 0) {
 		rc = touch_write_mutex(env);
 		mdb_env_close(env);
 	}
-	rc = rc < 0 ? -rc : rc;
-	_exit(rc == 0 ? 0 : rc == EACCES || rc == EROFS || rc == EPERM ? 1 : 2);
+	return rc < 0 ? rc : ldg_mdb_err(rc);
 }
 
-/* The same for a read-only store, from a child process: a second
+/* The same for a read-only store, in another process: a second
  * environment on the same files in this process would drop this one's
- * fcntl lock when it closes (lmdb.h, "Caveats"). */
-static int touch_write_mutex_in_child(const char *dir)
+ * fcntl lock when it closes (lmdb.h, "Caveats").
+ *
+ * That process is ledger-settle, started with posix_spawn(), never a
+ * fork() that goes on running LMDB: the callers are threaded (the
+ * mount's head watcher beside FUSE's workers, the server's pollers
+ * beside libmicrohttpd's threads), and after fork() in a threaded
+ * process the child may call only async-signal-safe functions until it
+ * execs. LMDB's open calls malloc(), and takes locks that another thread
+ * may have held at the instant of the fork: the child could deadlock or
+ * find the heap torn. posix_spawn() execs at once (glibc: a vfork-like
+ * clone, nothing run in between but the exec), so the helper starts as
+ * a fresh single-threaded process. */
+static int touch_write_mutex_in_helper(const char *dir)
 {
-	pid_t pid = fork();
-	int status;
+	char path[PATH_MAX];
+	char *argv[] = { "ledger-settle", (char *)dir, NULL };
+	posix_spawnattr_t attr;
+	sigset_t none, dfl;
+	pid_t pid;
+	int rc, status;
 
-	if (pid < 0)
-		return -errno;
-	if (pid == 0)
-		settle_child(dir);
+	rc = ldg_helper_path("ledger-settle", "LEDGER_SETTLE", path,
+			     sizeof(path));
+	if (rc)
+		return rc;
+	/* the callers' threads block signals (and may catch SIGALRM):
+	 * none of that is the helper's business */
+	sigemptyset(&none);
+	sigemptyset(&dfl);
+	sigaddset(&dfl, SIGALRM);
+	rc = posix_spawnattr_init(&attr);
+	if (rc)
+		return -rc;
+	rc = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK |
+						     POSIX_SPAWN_SETSIGDEF);
+	if (rc == 0)
+		rc = posix_spawnattr_setsigmask(&attr, &none);
+	if (rc == 0)
+		rc = posix_spawnattr_setsigdefault(&attr, &dfl);
+	if (rc == 0)
+		rc = posix_spawn(&pid, path, NULL, &attr, argv, environ);
+	posix_spawnattr_destroy(&attr);
+	if (rc)
+		return -rc;
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
 			return -errno;
@@ -498,9 +517,9 @@ static int touch_write_mutex_in_child(const char *dir)
 		return -ETIMEDOUT;
 	if (!WIFEXITED(status))
 		return -EIO;
-	return WEXITSTATUS(status) == 0 ? 0
-	       : WEXITSTATUS(status) == 1 ? -EACCES
-					  : -EIO;
+	return WEXITSTATUS(status) == LDG_SETTLE_DONE	   ? 0
+	       : WEXITSTATUS(status) == LDG_SETTLE_NO_WRITE ? -EACCES
+							    : -EIO;
 }
 
 int ldg_store_settle(struct ldg_store *s, bool *published)
@@ -513,7 +532,7 @@ int ldg_store_settle(struct ldg_store *s, bool *published)
 	if (!lag || lag == s->settle_failed)
 		return 0;
 	if (s->flags & LDG_OPEN_RDONLY)
-		rc = touch_write_mutex_in_child(s->dir);
+		rc = touch_write_mutex_in_helper(s->dir);
 	else
 		rc = ldg_mdb_err(touch_write_mutex(s->env));
 	if (rc) {

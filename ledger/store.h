@@ -75,11 +75,15 @@ bool ldg_store_stale(const struct ldg_store *s);
  * write), -ETIMEDOUT the write mutex stayed taken for 5 s (a stopped
  * writer); the same commit is then not tried again.
  *
+ * -ENOENT the helper program ledger-settle (which a read-only store
+ * needs) was not found.
+ *
  * Caveats: it takes LMDB's write mutex, so it waits for a writer in the
- * middle of a commit; for a read-only store it forks (the child closes
- * every inherited descriptor and uses nothing it inherited). Call it
- * with no transaction of this store open in any thread when the store
- * is not read-only. */
+ * middle of a commit; for a read-only store it runs ledger-settle with
+ * posix_spawn() (no fork: safe in threaded processes; store.c says why),
+ * which is looked for as ldg_helper_path() says. Call it with no
+ * transaction of this store open in any thread when the store is not
+ * read-only. */
 int ldg_store_settle(struct ldg_store *s, bool *published);
 
 /* The ledger's origin ("" before init). Borrowed, lives with the store. */

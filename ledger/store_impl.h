@@ -48,7 +48,7 @@ struct ldg_store {
 	char dir[PATH_MAX]; /* absolute when realpath() could make it so */
 	char origin[LDG_ORIGIN_MAX + 1];
 	/* the newest txnid ldg_store_settle() could not publish: not tried
-	 * again until data.mdb moves on (no fork every poll) */
+	 * again until data.mdb moves on (no helper run every poll) */
 	size_t settle_failed;
 	/* the keyring and locks after this process's last write commit,
 	 * and its txnid (0: none): see checked_authz() in ops.c */
@@ -72,6 +72,20 @@ int ldg_mdb_err(int rc);
 int ldg_store_open_ex(const char *dir, unsigned flags, unsigned mdb_flags,
 		      size_t mapsize, struct ldg_store **out,
 		      struct ldg_err *err);
+
+/* ldg_store_settle() for a read-only store runs the helper program
+ * ledger-settle DIR (settle_main.c; found by ldg_helper_path(), or at
+ * $LEDGER_SETTLE), which calls ldg_store_settle_dir(): its own
+ * environment on dir, LMDB's write mutex taken and dropped. 0, or
+ * -errno (-EACCES, -EROFS, -EPERM: no write access). The helper exits
+ * with LDG_SETTLE_*, and SIGALRM ends it after LDG_SETTLE_SECONDS: a
+ * live writer holds the mutex for one commit, one that is stopped
+ * (SIGSTOP) must not hang readers. */
+#define LDG_SETTLE_SECONDS 5
+#define LDG_SETTLE_DONE 0
+#define LDG_SETTLE_NO_WRITE 1
+#define LDG_SETTLE_FAILED 2
+int ldg_store_settle_dir(const char *dir);
 
 /* Begins a write transaction (handles a map resized by another process). */
 int ldg_write_begin(struct ldg_store *s, struct ldg_read *w,

@@ -1,5 +1,7 @@
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,40 +9,28 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "util.h"
 
+/* libsodium's codecs: constant-time, so a secret or a MAC never leaks
+ * through the timing of its hex form. sodium_hex2bin() takes either case
+ * (callers that want lowercase only, like a key id, check it first). */
 void ldg_hex(const uint8_t *in, size_t len, char *out)
 {
-	static const char digits[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < len; i++) {
-		out[2 * i] = digits[in[i] >> 4];
-		out[2 * i + 1] = digits[in[i] & 15];
-	}
-	out[2 * len] = '\0';
-}
-
-static int nibble(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
+	sodium_bin2hex(out, 2 * len + 1, in, len);
 }
 
 int ldg_unhex(const char *in, uint8_t *out, size_t len)
 {
-	for (size_t i = 0; i < len; i++) {
-		int hi = nibble(in[2 * i]);
-		int lo = hi < 0 ? -1 : nibble(in[2 * i + 1]);
-		if (lo < 0)
-			return -EINVAL;
-		out[i] = (uint8_t)(hi << 4 | lo);
-	}
-	return in[2 * len] == '\0' ? 0 : -EINVAL;
+	size_t n;
+
+	/* exactly 2*len digits: not shorter, and nothing after them */
+	if (strnlen(in, 2 * len + 1) != 2 * len)
+		return -EINVAL;
+	if (sodium_hex2bin(out, len, in, 2 * len, NULL, &n, NULL) || n != len)
+		return -EINVAL;
+	return 0;
 }
 
 void ldg_put_be64(uint8_t out[8], uint64_t v)
@@ -182,4 +172,39 @@ int ldg_read_small(const char *path, const char *what, char *buf, size_t cap,
 out_close:
 	close(fd);
 	return rc;
+}
+
+/* out = dir/name when that fits and is executable */
+static bool helper_at(const char *dir, const char *name, char *out,
+		      size_t len)
+{
+	int n = snprintf(out, len, "%s/%s", dir, name);
+
+	return n > 0 && (size_t)n < len && access(out, X_OK) == 0;
+}
+
+int ldg_helper_path(const char *name, const char *env, char *out,
+		    size_t len)
+{
+	const char *set = getenv(env);
+	char self[PATH_MAX], *slash;
+	ssize_t n;
+
+	if (set && *set) {
+		n = snprintf(out, len, "%s", set);
+		return n > 0 && (size_t)n < len && access(out, X_OK) == 0
+			       ? 0
+			       : -ENOENT;
+	}
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n > 0) {
+		self[n] = '\0';
+		slash = strrchr(self, '/');
+		if (slash) {
+			*slash = '\0';
+			if (helper_at(self, name, out, len))
+				return 0;
+		}
+	}
+	return helper_at(LEDGER_LIBEXECDIR, name, out, len) ? 0 : -ENOENT;
 }

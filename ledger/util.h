@@ -11,10 +11,12 @@
 
 #include "err.h"
 
-/* Writes 2*len lowercase hex digits and a NUL into out. */
+/* Writes 2*len lowercase hex digits and a NUL into out (2*len + 1
+ * bytes). Both directions are libsodium's, constant-time. */
 void ldg_hex(const uint8_t *in, size_t len, char *out);
 
-/* Parses exactly 2*len hex digits; returns 0 or -EINVAL. */
+/* Parses exactly 2*len hex digits (either case) and nothing after them;
+ * returns 0 or -EINVAL (out is then undefined). */
 int ldg_unhex(const char *in, uint8_t *out, size_t len);
 
 void ldg_put_be64(uint8_t out[8], uint64_t v);
@@ -29,7 +31,16 @@ void ldg_time_iso(uint64_t ns, char *out, size_t outlen);
 /* mkdir -p with mode for every directory it creates; 0 or -errno. */
 int ldg_mkdir_p(const char *path, unsigned mode);
 
-/* Parses a decimal sequence number 1..2^63; returns 0 or -EINVAL. */
+/* The path of the helper program name (ledger-http, ledger-settle) into
+ * out: $env when that is set (it must be executable); else name beside
+ * the running executable (the build tree, or a prefix where both are in
+ * bin/); else LEDGER_LIBEXECDIR/name (where `ninja install` puts the
+ * helpers). 0, or -ENOENT when none is executable. */
+int ldg_helper_path(const char *name, const char *env, char *out,
+		    size_t len);
+
+/* Parses a decimal sequence number 1..2^63 - 1 (INT64_MAX); returns 0
+ * or -EINVAL. */
 int ldg_parse_seq(const char *s, uint64_t *out);
 
 /* Reads the small regular file at path whole into buf (NUL-terminated;

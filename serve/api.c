@@ -606,15 +606,10 @@ static int signed_from_object(json_t *o, uint8_t **out, size_t *outlen,
 		rc = ldg_err_set(err, -EINVAL,
 				 "\"signature\": expected %d bytes, got %zu",
 				 LDG_SIG_BYTES, sl);
-	/* a stored entry ends with its signature field, c4 40 + 64 bytes */
-	if (!rc && (*outlen < 2 + LDG_SIG_BYTES ||
-		    (*out)[*outlen - LDG_SIG_BYTES - 2] != 0xc4 ||
-		    (*out)[*outlen - LDG_SIG_BYTES - 1] != LDG_SIG_BYTES))
+	if (!rc && ldg_entry_put_sig(*out, *outlen, sig))
 		rc = ldg_err_set(err, -EINVAL,
 				 "\"draft\": not an entry from "
 				 "POST /api/v1/drafts");
-	if (!rc)
-		memcpy(*out + *outlen - LDG_SIG_BYTES, sig, LDG_SIG_BYTES);
 	if (rc) {
 		free(*out);
 		*out = NULL;

@@ -5,7 +5,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <msgpack.h>
 #include <sodium.h>
 
 #include "authorize.h"
@@ -137,49 +136,37 @@ int srv_h_history(const struct srv_request *rq, struct srv_reply *rp)
  * 500 entries of the largest size would be 500 MB. */
 #define SRV_RAW_PAGE_BYTES (4u << 20)
 
-/* Entries after..last as a msgpack array of their exact stored bytes
- * (bin each), cut short at SRV_RAW_PAGE_BYTES: what `ledger mirror`
- * copies. */
+/* Entries after..last as a batch of their exact stored bytes
+ * (ldg_batch_join()), cut short at SRV_RAW_PAGE_BYTES: what `ledger
+ * mirror` copies. The bytes are LMDB's until the read ends: joined
+ * (copied) before it. */
 static int entries_msgpack(struct ldg_read *r, uint64_t after, uint64_t last,
 			   struct srv_reply *rp)
 {
-	msgpack_sbuffer sb;
-	msgpack_packer pk;
-	size_t total = 0;
-	int rc = 0;
+	size_t n = (size_t)(last - after), total = 0, len = 0;
+	const uint8_t **raw = calloc(n ? n : 1, sizeof(*raw));
+	size_t *lens = calloc(n ? n : 1, sizeof(*lens));
+	uint8_t *body = NULL;
+	int rc = raw && lens ? 0 : -ENOMEM;
 
-	for (uint64_t seq = after + 1; seq <= last; seq++) {
-		const uint8_t *raw;
-		size_t len;
-		rc = ldg_entry_raw(r, seq, &raw, &len);
-		if (rc)
-			return rc;
-		if (seq > after + 1 && total + len > SRV_RAW_PAGE_BYTES) {
-			last = seq - 1;
+	for (size_t i = 0; !rc && i < n; i++) {
+		rc = ldg_entry_raw(r, after + 1 + i, &raw[i], &lens[i]);
+		if (!rc && i > 0 && total + lens[i] > SRV_RAW_PAGE_BYTES) {
+			n = i;
 			break;
 		}
-		total += len;
+		total += lens[i];
 	}
-	msgpack_sbuffer_init(&sb);
-	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	if (msgpack_pack_array(&pk, (size_t)(last - after)))
-		rc = -ENOMEM;
-	for (uint64_t seq = after + 1; !rc && seq <= last; seq++) {
-		const uint8_t *raw;
-		size_t len;
-		rc = ldg_entry_raw(r, seq, &raw, &len);
-		if (!rc && (msgpack_pack_bin(&pk, len) ||
-			    msgpack_pack_bin_body(&pk, raw, len)))
-			rc = -ENOMEM;
-	}
-	if (rc) {
-		msgpack_sbuffer_destroy(&sb);
+	if (!rc)
+		rc = ldg_batch_join(raw, lens, n, &body, &len, NULL);
+	free(raw);
+	free(lens);
+	if (rc)
 		return rc;
-	}
 	rp->status = MHD_HTTP_OK;
 	rp->type = "application/msgpack";
-	rp->body = sb.data; /* never empty: the array's header at least */
-	rp->len = sb.size;
+	rp->body = (char *)body; /* never empty: the array's header at least */
+	rp->len = len;
 	rp->vary_accept = true;
 	return 0;
 }

@@ -398,27 +398,6 @@ int srv_h_drafts(const struct srv_request *rq, const struct srv_upload *u,
 
 /* ---- appends from remote writers ---- */
 
-/* A msgpack body that is an array of bin, or an empty array: a batch
- * of signed entries (an entry itself is an array whose first item is
- * its version, a positive fixint). */
-static bool is_batch(const uint8_t *b, size_t len)
-{
-	size_t hdr;
-
-	if (len < 1)
-		return false;
-	if (b[0] >= 0x90 && b[0] <= 0x9f)
-		hdr = 1;
-	else if (b[0] == 0xdc)
-		hdr = 3;
-	else if (b[0] == 0xdd)
-		hdr = 5;
-	else
-		return false;
-	return len <= hdr || b[0] == 0x90 ||
-	       (b[hdr] >= 0xc4 && b[hdr] <= 0xc6);
-}
-
 /* 201: the new entries; one entry's seq and hash, a batch's last ones
  * and all of them under "entries". */
 static int reply_appended(struct srv_reply *rp, const uint8_t *const *bufs,
@@ -504,7 +483,7 @@ int srv_h_append(const struct srv_request *rq, const struct srv_upload *u,
 					    &batch, &err);
 		for (size_t i = 0; i < n; i++)
 			bufs[i] = owned[i];
-	} else if (is_batch(u->buf, u->len)) {
+	} else if (ldg_batch_is(u->buf, u->len)) {
 		batch = true;
 		rc = ldg_batch_split(u->buf, u->len, SRV_WRITER_BATCH_MAX, bufs,
 				     lens, &n, &err);

@@ -69,6 +69,8 @@ export TAMPER=$build/tests/tools/ldg_tamper
 export MKLEDGER=$build/tests/bench/mkledger
 export KILL_AFTER_META=$build/tests/tools/kill_after_meta.so
 export LEDGER_HTTP=$build/cli/ledger-http
+# under valgrind /proc/self/exe is valgrind's: the helpers are named
+export LEDGER_SETTLE=$build/cli/ledger-settle
 export SCN_SHOTS=$logs
 
 passed=0

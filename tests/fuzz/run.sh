@@ -1,30 +1,36 @@
 #!/usr/bin/env bash
-# run.sh NAME SECONDS: builds the libFuzzer harness fuzz_NAME.c with clang
-# (ASan + UBSan) and runs it for SECONDS on its seed corpus. Exits non-zero
-# on any crash, leak or sanitizer report; 77 (skip) without clang's
-# libFuzzer. Crashing inputs are kept as BUILD/fuzz/crash-*.
+# run.sh BUILD NAME SECONDS: builds the libFuzzer harness fuzz_NAME.c with
+# clang (ASan + UBSan) and runs it for SECONDS on its seed corpus. Exits
+# non-zero on any crash, leak or sanitizer report; 77 (skip) without
+# clang's libFuzzer. Crashing inputs are kept as BUILD/fuzz/crash-*.
+#
+# What is compiled is the build's: gen_ninja.py reads the libraries, their
+# sources and flags, and the dependencies from BUILD/meson-info and writes
+# BUILD/fuzz/build.ninja; ninja builds only what changed since the last
+# harness (the libraries are shared by all six), under a lock, so that
+# fuzzers started together build once.
 set -euo pipefail
-name=$1
-secs=${2:-45}
+build=$1
+name=$2
+secs=${3:-45}
 src=$(cd "$(dirname "$0")/../.." && pwd)
-out=${MESON_BUILD_ROOT:-$src/build}/fuzz
+out=$build/fuzz
 mkdir -p "$out"
 
 if ! command -v clang >/dev/null; then
 	echo "SKIP: clang is not installed (scripts/deps.sh installs it)"
 	exit 77
 fi
-pkgs="libsodium lmdb yaml-0.1 jansson"
-if pkg-config --exists msgpack-c; then pkgs="$pkgs msgpack-c"; else pkgs="$pkgs msgpack"; fi
 
 bin=$out/fuzz_$name
-# shellcheck disable=SC2046
-clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-	-D_GNU_SOURCE -I"$src/ledger" -I"$src/apply" -I"$src/serve" \
-	$(pkg-config --cflags $pkgs) \
-	"$src/tests/fuzz/fuzz_$name.c" "$src"/ledger/*.c \
-	"$src/apply/helmfile.c" "$src/apply/chatops.c" "$src/serve/api.c" \
-	$(pkg-config --libs $pkgs) -lpthread -o "$bin"
+(
+	flock 9
+	python3 "$src/tests/fuzz/gen_ninja.py" "$build" "$out"
+	ninja -C "$out" "fuzz_$name" >"$out/build-$name.log" 2>&1 || {
+		tail -40 "$out/build-$name.log"
+		exit 1
+	}
+) 9>"$out/.lock"
 
 corpus=$out/corpus-$name
 mkdir -p "$corpus"

@@ -91,7 +91,20 @@ skip() {
 }
 
 ok() {
+	verify_failures
 	CHECKS=$((CHECKS + 1))
+}
+
+# the subshell depth of the test's own code: 0, or a section's
+SCN_SHELL_LEVEL=0
+
+# fails if a head_seq in a subshell found a ledger that does not verify
+verify_failures() {
+	local why
+	[ -e "$T/.verify_failed" ] || return 0
+	why=$(cat "$T/.verify_failed")
+	rm -f "$T/.verify_failed"
+	fail "$why"
 }
 
 FAILED_SECTIONS=()
@@ -106,7 +119,9 @@ section() {
 	echo "$CHECKS" >"$T/.checks"
 	(
 		STEP=$name
+		SCN_SHELL_LEVEL=$BASH_SUBSHELL
 		"$@"
+		verify_failures
 		echo "$CHECKS" >"$T/.checks"
 		exit 0
 	)
@@ -121,6 +136,7 @@ section() {
 }
 
 finish() {
+	verify_failures
 	if [ ${#FAILED_SECTIONS[@]} -gt 0 ]; then
 		echo "FAIL [$SCN_NAME]: ${#FAILED_SECTIONS[@]} section(s) failed:"
 		printf '  - %s\n' "${FAILED_SECTIONS[@]}"
@@ -483,8 +499,22 @@ init_ledger() {
 	HASH1=$(out_field 1 2)
 }
 
-# head_seq: the head seq from verify's JSON (also checks it verifies).
+# head_seq: the head seq from verify's JSON; a ledger that does not
+# verify fails the test. Called as $(head_seq), it runs in a subshell
+# that fail cannot end the test from: it then prints nothing, leaves
+# the failure in $T/.verify_failed, and the next check, the end of the
+# section or finish fails with it (verify_failures).
 head_seq() {
-	"$LEDGER" verify --json --threads 1 >"$T/.head.json" 2>/dev/null
+	local rc=0
+	"$LEDGER" verify --json --threads 1 >"$T/.head.json" \
+		2>"$T/.head.err" || rc=$?
+	if [ "$rc" -ne 0 ]; then
+		{
+			echo "head_seq: ledger verify exited $rc:"
+			sed -n '1,5s/^/    | /p' "$T/.head.err"
+		} >>"$T/.verify_failed"
+		[ "$BASH_SUBSHELL" -ne "$SCN_SHELL_LEVEL" ] || verify_failures
+		return 1
+	fi
 	jget "$T/.head.json" head
 }

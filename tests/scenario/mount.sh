@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The mounted view (ledger mount): every file against the CLI's answers,
 # sizes, mtimes and inodes, EROFS on every write, live updates, history
-# trees, torn-read safety, errors, foreground stop, and memory while
+# trees, torn-read safety, errors, ledgers the daemon cannot open (one
+# line, exit 2, nothing mounted), foreground stop, and memory while
 # listing a 100,000-entry ledger. Really mounts; skips only without
 # /dev/fuse or fusermount3.
 . "$(dirname "$0")/lib.sh"
@@ -205,6 +206,54 @@ mount_errors() {
 	expect_one_line_error
 }
 
+# refused_mount DIR ERE [ARGS]: `ledger --ledger DIR mount ARGS M2` exits
+# 2 with one line matching ERE, and nothing is mounted or left running
+refused_mount() {
+	local dir=$1 ere=$2 m=$T/m2
+	shift 2
+	mkdir -p "$m"
+	expect_rc 2 ledger --ledger "$dir" mount "$@" "$m"
+	expect_one_line_error "^ledger: mount: .*$ere"
+	check "nothing mounted on $m" bash -c "! mountpoint -q '$m'"
+	check "no daemon left for $dir" no_daemon "$dir"
+}
+
+no_daemon() {
+	! pgrep -f -- "ledger --ledger $1 mount" >/dev/null
+}
+
+bad_ledgers() {
+	step "a ledger the daemon cannot open: one line, exit 2, no mount"
+	export LEDGER_DIR=$T/ledger-bad
+	expect_rc 0 ledger init --origin example.com/deploy/bad
+	local bad=$T/bad
+	# not an LMDB file
+	mkdir -p "$bad/garbage"
+	head -c 8192 /dev/urandom >"$bad/garbage/data.mdb"
+	refused_mount "$bad/garbage" "File is not an LMDB file"
+	refused_mount "$bad/garbage" "File is not an LMDB file" -f
+	# an LMDB environment that is not a ledger
+	mdb_dump -s meta "$LEDGER_DIR" >"$T/meta.dump" || fail "mdb_dump"
+	mkdir -p "$bad/other"
+	mdb_load -s meta -f "$T/meta.dump" "$bad/other" || fail "mdb_load"
+	refused_mount "$bad/other" "is not a ledger \\(database \"entries\" missing\\)"
+	# every database of a ledger, but no origin: not initialised
+	mdb_dump -a -p "$LEDGER_DIR" | sed '/^ origin$/{N;d}' >"$T/all.dump"
+	mkdir -p "$bad/noorigin"
+	mdb_load -f "$T/all.dump" "$bad/noorigin" || fail "mdb_load -a"
+	refused_mount "$bad/noorigin" "is not initialised \\(run ledger init\\)"
+	# a data.mdb this user may not read (root reads anything)
+	if [ "$(id -u)" -ne 0 ]; then
+		cp -r "$LEDGER_DIR" "$bad/unreadable"
+		chmod 000 "$bad/unreadable/data.mdb"
+		refused_mount "$bad/unreadable" "cannot open ledger"
+	fi
+	# and the good one still mounts, and its daemon answers
+	mount_at "$T/m2"
+	check "the daemon serves HEAD" grep -Eq '^1 [0-9a-f]{64}$' "$T/m2/HEAD"
+	umount_at "$T/m2"
+}
+
 foreground_stop() {
 	step "foreground mount stops cleanly on SIGTERM"
 	local m=$T/fg pid
@@ -264,5 +313,6 @@ main() {
 
 section "mounted view" main
 section "foreground" foreground_stop
+section "ledgers that cannot be mounted" bad_ledgers
 section "big ledger" big_listing
 finish

@@ -1546,6 +1546,172 @@ static void test_batch_split_points_into_the_bytes(void **state)
 	}
 }
 
+/* n items of the given sizes, item i filled with byte i + 1. */
+static void fill_items(uint8_t **bufs, const uint8_t **items,
+		       const size_t *lens, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		bufs[i] = malloc(lens[i] ? lens[i] : 1);
+		assert_non_null(bufs[i]);
+		memset(bufs[i], (int)(i + 1), lens[i]);
+		items[i] = bufs[i];
+	}
+}
+
+static void test_batch_join_round_trips_through_split(void **state)
+{
+	/* bin 8, 16 and 32 items, at their edges, and empty ones */
+	static const size_t sizes[] = { 0, 1, 255, 256, 65535, 65536,
+					LDG_ENTRY_MAX };
+	const size_t ns = sizeof(sizes) / sizeof(sizes[0]);
+	uint8_t *bufs[sizeof(sizes) / sizeof(sizes[0])];
+	const uint8_t *items[sizeof(sizes) / sizeof(sizes[0])];
+	const uint8_t *back[sizeof(sizes) / sizeof(sizes[0])];
+	size_t lens[sizeof(sizes) / sizeof(sizes[0])];
+	struct ldg_err err = { 0 };
+	uint8_t *out = NULL;
+	size_t len = 0, n = 99;
+	(void)state;
+	fill_items(bufs, items, sizes, ns);
+	assert_int_equal(ldg_batch_join(items, sizes, ns, &out, &len, &err),
+			 0);
+	assert_true(ldg_batch_is(out, len));
+	assert_int_equal(ldg_batch_split(out, len, ns, back, lens, &n, &err),
+			 0);
+	assert_int_equal(n, ns);
+	for (size_t i = 0; i < ns; i++) {
+		assert_int_equal(lens[i], sizes[i]);
+		assert_memory_equal(back[i], items[i], sizes[i] ? sizes[i] : 0);
+		/* pointers into the joined bytes, not the originals */
+		assert_true(back[i] > out && back[i] <= out + len);
+	}
+	/* the splitter's own limit still holds for what was joined */
+	assert_int_equal(ldg_batch_split(out, len, ns - 1, back, lens, &n,
+					 &err), -EBADMSG);
+	free(out);
+	for (size_t i = 0; i < ns; i++)
+		free(bufs[i]);
+}
+
+static void test_batch_join_array_header_widths(void **state)
+{
+	/* 15 items: fixarray; 16: array 16; 65536: array 32 */
+	static const size_t counts[] = { 0, 15, 16, 65535, 65536 };
+	static const uint8_t first[] = { 0x90, 0x9f, 0xdc, 0xdc, 0xdd };
+	uint8_t one[1] = { 0x2a };
+	struct ldg_err err = { 0 };
+	(void)state;
+	for (size_t c = 0; c < sizeof(counts) / sizeof(counts[0]); c++) {
+		size_t k = counts[c], n = 0, len = 0;
+		const uint8_t **items = calloc(k ? k : 1, sizeof(*items));
+		const uint8_t **back = calloc(k ? k : 1, sizeof(*back));
+		size_t *lens = calloc(k ? k : 1, sizeof(*lens));
+		size_t *blens = calloc(k ? k : 1, sizeof(*blens));
+		uint8_t *out = NULL;
+
+		assert_true(items && back && lens && blens);
+		for (size_t i = 0; i < k; i++) {
+			items[i] = one;
+			lens[i] = 1;
+		}
+		assert_int_equal(ldg_batch_join(items, lens, k, &out, &len,
+						&err), 0);
+		assert_int_equal(out[0], first[c]);
+		/* header, then c4 01 2a per item */
+		assert_int_equal(len, (size_t)(first[c] == 0xdd   ? 5
+					       : first[c] == 0xdc ? 3
+								  : 1) +
+					      3 * k);
+		assert_int_equal(ldg_batch_split(out, len, k, back, blens, &n,
+						 &err), 0);
+		assert_int_equal(n, k);
+		assert_true(ldg_batch_is(out, len));
+		free(out);
+		free(items);
+		free(back);
+		free(lens);
+		free(blens);
+	}
+}
+
+static void test_batch_join_refuses_an_item_larger_than_an_entry(void **state)
+{
+	const uint8_t *items[2];
+	size_t lens[2] = { 3, (size_t)LDG_ENTRY_MAX + 1 };
+	uint8_t *bufs[2], *out = (uint8_t *)&out;
+	struct ldg_err err = { 0 };
+	size_t len = 7;
+	(void)state;
+	fill_items(bufs, items, lens, 2);
+	assert_int_equal(ldg_batch_join(items, lens, 2, &out, &len, &err),
+			 -EINVAL);
+	assert_null(out);
+	assert_int_equal(len, 0);
+	assert_non_null(strstr(err.msg, "batch item 1"));
+	assert_non_null(strstr(err.msg, "larger than an entry"));
+	free(bufs[0]);
+	free(bufs[1]);
+}
+
+static void test_batch_is_tells_a_batch_from_an_entry(void **state)
+{
+	struct ldg_entry *e = make(LDG_KIND_SET);
+	const uint8_t *items[1];
+	uint8_t *entry = NULL, *batch = NULL;
+	size_t elen = 0, blen = 0;
+	(void)state;
+	assert_int_equal(ldg_entry_sign(e, ORIGIN, alice, &entry, &elen,
+					NULL), 0);
+	items[0] = entry;
+	assert_int_equal(ldg_batch_join(items, &elen, 1, &batch, &blen, NULL),
+			 0);
+	assert_false(ldg_batch_is(entry, elen));
+	assert_true(ldg_batch_is(batch, blen));
+	/* the empty array is a batch (the splitter refuses none of it);
+	 * a map, a string and nothing are neither */
+	assert_true(ldg_batch_is((const uint8_t[]){ 0x90 }, 1));
+	assert_true(ldg_batch_is((const uint8_t[]){ 0xdc, 0, 0 }, 3));
+	assert_false(ldg_batch_is((const uint8_t[]){ 0x81, 0xc4, 0 }, 3));
+	assert_false(ldg_batch_is((const uint8_t[]){ 0xa1, 'x' }, 2));
+	assert_false(ldg_batch_is(batch, 0));
+	free(batch);
+	free(entry);
+	ldg_entry_free(e);
+}
+
+static void test_put_sig_fills_the_signature_of_a_draft(void **state)
+{
+	struct ldg_entry *e = make(LDG_KIND_SET);
+	uint8_t *signed_bytes = NULL, *draft = NULL, sig[LDG_SIG_BYTES];
+	size_t slen = 0, dlen = 0;
+	(void)state;
+	assert_int_equal(ldg_entry_sign(e, ORIGIN, alice, &signed_bytes,
+					&slen, NULL), 0);
+	/* the same entry with a zero signature: what a draft is */
+	memcpy(sig, e->sig, LDG_SIG_BYTES);
+	memset(e->sig, 0, LDG_SIG_BYTES);
+	assert_int_equal(ldg_entry_encode(e, true, &draft, &dlen), 0);
+	assert_int_equal(dlen, slen);
+	assert_memory_not_equal(draft, signed_bytes, slen);
+	assert_int_equal(ldg_entry_put_sig(draft, dlen, sig), 0);
+	assert_memory_equal(draft, signed_bytes, slen);
+	/* not framed as an entry: cut short, the signature's header
+	 * changed, another first byte, too short for a signature */
+	assert_int_equal(ldg_entry_put_sig(draft, dlen - 1, sig), -EBADMSG);
+	draft[dlen - LDG_SIG_BYTES - 1] = 0x3f;
+	assert_int_equal(ldg_entry_put_sig(draft, dlen, sig), -EBADMSG);
+	draft[dlen - LDG_SIG_BYTES - 1] = LDG_SIG_BYTES;
+	draft[0] = 0x9a;
+	assert_int_equal(ldg_entry_put_sig(draft, dlen, sig), -EBADMSG);
+	draft[0] = signed_bytes[0];
+	assert_int_equal(ldg_entry_put_sig(draft, LDG_SIG_BYTES + 2, sig),
+			 -EBADMSG);
+	assert_memory_equal(draft, signed_bytes, slen);
+	free(draft);
+	free(signed_bytes);
+	ldg_entry_free(e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1603,6 +1769,12 @@ int main(void)
 		cmocka_unit_test(test_sign_sets_the_signer_key_id),
 		cmocka_unit_test(test_entry_hash_is_rfc6962_leaf_hash),
 		cmocka_unit_test(test_batch_split_points_into_the_bytes),
+		cmocka_unit_test(test_batch_join_round_trips_through_split),
+		cmocka_unit_test(test_batch_join_array_header_widths),
+		cmocka_unit_test(
+			test_batch_join_refuses_an_item_larger_than_an_entry),
+		cmocka_unit_test(test_batch_is_tells_a_batch_from_an_entry),
+		cmocka_unit_test(test_put_sig_fills_the_signature_of_a_draft),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

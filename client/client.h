@@ -1,0 +1,164 @@
+/*
+ * client.h - the HTTP client side of docs/api.md: what `ledger --remote
+ * URL` and `ledger mirror URL` say to `ledger serve`. This directory
+ * owns
+ *   - fetching what a server serves: its head (GET /api/v1/head), a
+ *     target's state (GET /api/v1/state) and entries as their exact
+ *     signed bytes (GET /api/v1/entries?after=, Accept:
+ *     application/msgpack, split by ldg_batch_split());
+ *   - appending entries signed here, one or a batch (POST
+ *     /api/v1/entries, the batch encoded by ldg_batch_join(), the
+ *     server's own encoder), rebuilt on the new head after a 409 with
+ *     exponential backoff, and waiting out a 429;
+ *   - the checkpoint exchange (GET /api/v1/verify, POST
+ *     /api/v1/checkpoint);
+ *   - the checked copy: entries pulled into a local store through
+ *     ldg_append_copied(), every one checked as a local append checks
+ *     it. It is `ledger mirror`'s copy and the private copy a remote
+ *     rollback is built from: one fetcher for both;
+ *   - waiting on the event stream (GET /api/v1/events).
+ * The signing key never leaves the process: entries are built and
+ * signed here, and only their bytes travel.
+ *
+ * Like the library, nothing here prints or exits: functions return 0 or
+ * a negative errno, the reason in struct ldg_err (cli/ words it for the
+ * user). Codes: -EIO the server cannot be reached or answers outside
+ * the protocol, -EPROTO an answer of the wrong type or size, -EPERM the
+ * served entries are refused (they do not verify here, or do not extend
+ * or reach what the server named), -EACCES/-EBUSY/-EINVAL what the
+ * server refused (403, 423, 400/422), -EAGAIN gave up retrying.
+ *
+ * HTTP is libcurl's, and this library is linked only into ledger-http
+ * (cli/http_exec.c says why). Single-threaded, like the commands: no
+ * two calls at once.
+ */
+#ifndef CLT_CLIENT_H
+#define CLT_CLIENT_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "entry.h"
+#include "err.h"
+#include "keys.h"
+#include "names.h"
+#include "ops.h"
+#include "store.h"
+
+/* The tries of one write: a 409 (the head moved) rebuilds and counts, a
+ * 429 waits a second and counts separately. */
+#define CLT_TRIES 30
+/* The most entries one target's plan may make (a rollback and its
+ * lock). */
+#define CLT_PLAN_MAX 2
+/* What one batch may hold: `ledger serve`'s limits (serve/writer.h,
+ * and its 1 MiB body for msgpack). */
+#define CLT_BATCH_MAX 64
+#define CLT_BATCH_BYTES (1u << 20)
+/* The most entries one page of GET /api/v1/entries?after= carries. */
+#define CLT_PAGE_MAX 500
+
+/* What GET /api/v1/head says. */
+struct clt_head {
+	uint64_t seq;
+	uint8_t hash[LDG_HASH_BYTES];
+	char origin[LDG_ORIGIN_MAX + 1];
+};
+
+/* GET /api/v1/head of base. -EIO when it cannot be had, is not a
+ * ledger server's (no seq, hash and origin) or the server holds no
+ * ledger. */
+int clt_head_get(const char *base, struct clt_head *out, struct ldg_err *err);
+
+/* Plans target i's entries on its state now, for the head (seq head,
+ * entry hash hash) they will be sealed on: up to CLT_PLAN_MAX into out,
+ * *n of them; none when there is nothing to do. now is the server's
+ * word (GET /api/v1/state). */
+typedef int (*clt_plan_fn)(size_t i, uint64_t head,
+			   const uint8_t hash[LDG_HASH_BYTES],
+			   const struct ldg_values *now, void *arg,
+			   struct ldg_entry **out, size_t *n,
+			   struct ldg_err *err);
+
+/* Appends what plan makes for the nt targets on base, signed with k,
+ * up to CLT_TRIES times: GET /api/v1/head; GET /api/v1/state?at=SEQ
+ * &scope=TARGET per target (its values and lock at exactly that head);
+ * plan (nothing to do: stop, res->n 0); seal the entries one on another
+ * from that head; POST them, one entry or one batch that the server
+ * appends in one transaction (all or nothing). 409: another writer got
+ * there first; wait (exponential backoff with full jitter) and rebuild
+ * on the new head. res gets the appended entries (caller frees with
+ * ldg_result_free()). -E2BIG more than CLT_BATCH_MAX entries or
+ * CLT_BATCH_BYTES, nothing sent; -EAGAIN the head kept moving or the
+ * server kept answering 429. */
+int clt_write(const char *base, const struct ldg_signer *k,
+	      const char *const *targets, size_t nt, clt_plan_fn plan,
+	      void *arg, struct ldg_result *res, struct ldg_err *err);
+
+/* ldg_rollback() through the server at base: every target of what (a
+ * target, or each target of a cluster that differs) restored to its
+ * state at seq to, and locked unless no_lock or locked already, as one
+ * batch (clt_write()). The entries are built from a checked copy of the
+ * served ledger, never from the server's word for the state at to: a
+ * private ledger in $TMPDIR, removed before this returns, filled with
+ * the served entries' exact bytes through ldg_append_copied() (strict
+ * decoding, seq and prev, signatures by keys the copy's own entries
+ * added, roles, scopes, locks and the rule of a rollback) and brought
+ * to each head the entries are sealed on. A server can still withhold
+ * its newest entries or serve a whole other ledger from entry 1 (a
+ * checkpoint pins that); it cannot get k to sign a value no key of
+ * that ledger signed. -EPERM the served entries are refused; -ENOENT
+ * no such target or cluster there. */
+int clt_rollback(const char *base, const struct ldg_signer *k,
+		 const char *what, uint64_t to, const char *reason,
+		 const struct ldg_kv *meta, size_t n_meta, bool no_lock,
+		 struct ldg_result *res, struct ldg_err *err);
+
+/* `ledger --remote URL checkpoint`: signs with k the tree head the
+ * server's full check proves (GET /api/v1/verify: origin, head, root;
+ * a ledger that does not verify is refused, -EPERM) and publishes it
+ * there (POST /api/v1/checkpoint), where it is checked against the
+ * ledger and kept. *note (caller frees) and *size: what was signed.
+ * -EACCES k is not a trusted key there, -ESTALE a newer checkpoint is
+ * published or the root differs, -ENOTSUP the server takes none, -EIO
+ * unreachable. */
+int clt_checkpoint(const char *base, const struct ldg_signer *k, char **note,
+		   uint64_t *size, struct ldg_err *err);
+
+/* What clt_pull() copied: the copy's head after it (also after an
+ * error: every page appended stays) and how many entries were added. */
+struct clt_pulled {
+	uint64_t head;
+	uint8_t hash[LDG_HASH_BYTES];
+	uint64_t added;
+};
+
+/* Called after each page clt_pull() appends, with the copy's head. */
+typedef void (*clt_page_fn)(uint64_t head, void *arg);
+
+/* Brings s, a copy of what base serves (empty, or a prefix of it), to
+ * the head the server named (named, from clt_head_get()), or past it
+ * when past (every page until one comes back empty). First the copy is
+ * proved a prefix: no more entries than named, and its newest entry
+ * the server's, byte for byte (the hash chain makes that true of every
+ * older one). Then the entries after it, a page at a time (GET
+ * /api/v1/entries?after=SEQ), each page appended in one transaction by
+ * ldg_append_copied(); fn (may be NULL) after each. Last, the entry at
+ * named->seq must be there with named->hash. -EPERM when the served
+ * entries are refused ("from URL: entry N: ...") or are not what the
+ * server named (cut, rewritten, changed meanwhile); -EIO or -EPROTO
+ * when they cannot be had; what the store says when it cannot take
+ * them (-ENOSPC, ...). */
+int clt_pull(const char *base, struct ldg_store *s,
+	     const struct clt_head *named, bool past, clt_page_fn fn,
+	     void *arg, struct clt_pulled *out, struct ldg_err *err);
+
+/* Waits on GET /api/v1/events?after=after for one new entry: 0 when one
+ * is announced, 1 when *stop was set, -EIO when the stream cannot be had
+ * or ends. */
+int clt_wait_event(const char *base, uint64_t after,
+		   volatile sig_atomic_t *stop, struct ldg_err *err);
+
+#endif

@@ -1,0 +1,54 @@
+/*
+ * client_impl.h - what the files of client/ share with each other, not
+ * with their callers (those use client.h): the HTTP calls (http.c), the
+ * head with its keyring and locks (pull.c) and the private copy a
+ * remote rollback is built from (pull.c).
+ */
+#ifndef CLT_CLIENT_IMPL_H
+#define CLT_CLIENT_IMPL_H
+
+#include <jansson.h>
+
+#include "authz.h"
+#include "client.h"
+
+/* GET base+path with Accept: accept; the status, and the body in
+ * *body (malloc'd, NUL-terminated, *len bytes without the NUL; NULL when
+ * empty). -EIO with the reason when the server cannot be reached,
+ * -EPROTO when a 200 answer is not of type accept or is over 16 MiB. */
+int clt_http_get(const char *base, const char *path, const char *accept,
+		 long *status, char **body, size_t *len, struct ldg_err *err);
+
+/* A request whose answer is JSON: a GET when post is NULL, else a POST
+ * of len bytes of Content-Type type. The status, and the answer in
+ * *out (NULL when it is not JSON; caller frees with json_decref()). */
+int clt_http_json(const char *base, const char *path, const char *type,
+		  const uint8_t *post, size_t len, long *status, json_t **out,
+		  struct ldg_err *err);
+
+/* code, with the server's "error" text of answer j, or the status when
+ * it gives none. */
+int clt_server_error(long status, json_t *j, int code, struct ldg_err *err);
+
+/* clt_head_get(), and the keyring and locks the head names ("authz",
+ * base64 of STATE, docs/api.md) into *az: *have_az false from a server
+ * older than entry version 2 (it gives none, and takes version 1
+ * entries). az may be NULL. */
+int clt_head_authz(const char *base, struct clt_head *out,
+		   struct ldg_authz *az, bool *have_az, struct ldg_err *err);
+
+/* A checked private copy of what base serves (clt_rollback()): a
+ * ledger in $TMPDIR, removed by clt_copy_close(). */
+struct clt_copy;
+
+int clt_copy_open(const char *base, struct clt_copy **out,
+		  struct ldg_err *err);
+/* Brings the copy to exactly entry head, whose hash must be hash
+ * (clt_pull()); head 0: the server's head now. */
+int clt_copy_sync(struct clt_copy *cp, uint64_t head,
+		  const uint8_t hash[LDG_HASH_BYTES], struct ldg_err *err);
+/* The copy's store, for reads; borrowed, lives with cp. */
+struct ldg_store *clt_copy_store(struct clt_copy *cp);
+void clt_copy_close(struct clt_copy *cp);
+
+#endif

@@ -1,0 +1,232 @@
+/* Unit tests for fs/route.c's path parser: every path of the mounted
+ * view (fs.h) parses into one struct lfs_path, and everything else is
+ * -ENOENT. The handlers are tested through a real mount
+ * (tests/scenario/mount.sh). */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "route.h"
+
+static struct lfs_path parsed(const char *path)
+{
+	struct lfs_path p;
+
+	assert_int_equal(lfs_parse(path, &p), 0);
+	return p;
+}
+
+static void refused(const char *path)
+{
+	struct lfs_path p;
+
+	if (lfs_parse(path, &p) != -ENOENT)
+		fail_msg("%s parsed", path);
+}
+
+static void test_root_and_head(void **state)
+{
+	struct lfs_path p;
+
+	(void)state;
+	assert_int_equal(parsed("/").node, LFS_ROOT);
+	assert_int_equal(parsed("").node, LFS_ROOT);
+	assert_int_equal(parsed("//").node, LFS_ROOT);
+	p = parsed("/HEAD");
+	assert_int_equal(p.node, LFS_HEAD);
+	assert_int_equal(p.at, 0);
+	refused("/HEAD/x");
+	refused("/head");
+	refused("/nothing");
+	refused("/clusters.json");
+}
+
+static void test_clusters_tree(void **state)
+{
+	struct lfs_path p;
+
+	(void)state;
+	assert_int_equal(parsed("/clusters").node, LFS_CLUSTERS);
+	p = parsed("/clusters/staging");
+	assert_int_equal(p.node, LFS_CLUSTER);
+	assert_string_equal(p.cluster, "staging");
+	p = parsed("/clusters/staging/api");
+	assert_int_equal(p.node, LFS_RELEASE);
+	assert_string_equal(p.target, "staging/api");
+	p = parsed("/clusters/staging/api/image.tag");
+	assert_int_equal(p.node, LFS_KEY);
+	assert_string_equal(p.target, "staging/api");
+	assert_string_equal(p.leaf, "image.tag");
+	assert_int_equal(p.at, 0);
+	/* repeated and trailing slashes are one separator */
+	p = parsed("//clusters//prod-eu-1///web/");
+	assert_int_equal(p.node, LFS_RELEASE);
+	assert_string_equal(p.target, "prod-eu-1/web");
+}
+
+static void test_release_files(void **state)
+{
+	struct lfs_path p;
+
+	(void)state;
+	p = parsed("/clusters/staging/api/values.yaml");
+	assert_int_equal(p.node, LFS_VALUES);
+	assert_string_equal(p.leaf, "values.yaml");
+	assert_int_equal(parsed("/clusters/staging/api/history").node,
+			 LFS_HISTORY);
+	assert_int_equal(parsed("/clusters/staging/api/LOCKED").node,
+			 LFS_LOCKED);
+	/* nothing below a file */
+	refused("/clusters/staging/api/image.tag/x");
+	refused("/clusters/staging/api/values.yaml/x");
+	refused("/clusters/staging/api/history/1");
+}
+
+static void test_bad_names_are_enoent(void **state)
+{
+	char path[600];
+
+	(void)state;
+	refused("/clusters/-staging");
+	refused("/clusters/Staging");
+	refused("/clusters/staging/-api");
+	refused("/clusters/staging/api/.hidden");
+	refused("/clusters/staging/api/a..b");
+	refused("/clusters/staging/api/!lock");
+	/* a key of 253 characters is a key; 254 is not; a segment longer
+	 * than any name is refused before it is copied */
+	memcpy(path, "/clusters/s/a/", 14);
+	memset(path + 14, 'k', 253);
+	path[14 + 253] = '\0';
+	assert_int_equal(parsed(path).node, LFS_KEY);
+	assert_int_equal(strlen(parsed(path).leaf), 253);
+	memset(path + 14, 'k', 254);
+	path[14 + 254] = '\0';
+	refused(path);
+	memset(path + 14, 'k', 500);
+	path[14 + 500] = '\0';
+	refused(path);
+	memset(path, 'c', 500);
+	path[0] = '/';
+	path[500] = '\0';
+	refused(path);
+}
+
+static void test_entries(void **state)
+{
+	struct lfs_path p;
+
+	(void)state;
+	assert_int_equal(parsed("/entries").node, LFS_ENTRIES);
+	p = parsed("/entries/42");
+	assert_int_equal(p.node, LFS_ENTRY);
+	assert_int_equal(p.seq, 42);
+	p = parsed("/entries/42.json");
+	assert_int_equal(p.node, LFS_ENTRY_JSON);
+	assert_int_equal(p.seq, 42);
+	p = parsed("/entries/9223372036854775807");
+	assert_int_equal(p.seq, INT64_MAX);
+	/* one name per entry: no leading zeros, no seq 0 */
+	refused("/entries/042");
+	refused("/entries/0");
+	refused("/entries/0.json");
+	refused("/entries/.json");
+	refused("/entries/42.JSON");
+	refused("/entries/42.json.json");
+	refused("/entries/-1");
+	refused("/entries/x");
+	refused("/entries/9223372036854775808");
+	refused("/entries/42/x");
+}
+
+static void test_at_seq(void **state)
+{
+	struct lfs_path p;
+
+	(void)state;
+	assert_int_equal(parsed("/at").node, LFS_AT);
+	p = parsed("/at/3");
+	assert_int_equal(p.node, LFS_AT_SEQ);
+	assert_int_equal(p.at, 3);
+	p = parsed("/at/3/clusters");
+	assert_int_equal(p.node, LFS_CLUSTERS);
+	assert_int_equal(p.at, 3);
+	p = parsed("/at/3/clusters/staging/api/image.tag");
+	assert_int_equal(p.node, LFS_KEY);
+	assert_int_equal(p.at, 3);
+	assert_string_equal(p.target, "staging/api");
+	assert_string_equal(p.leaf, "image.tag");
+	refused("/at/03");
+	refused("/at/0");
+	refused("/at/x");
+	refused("/at/3/HEAD");
+	refused("/at/3/entries");
+	refused("/at/3/at/2");
+}
+
+static void test_keys(void **state)
+{
+	struct lfs_path p;
+
+	(void)state;
+	assert_int_equal(parsed("/keys").node, LFS_KEYS);
+	p = parsed("/keys/alice.pub");
+	assert_int_equal(p.node, LFS_KEYFILE);
+	assert_string_equal(p.leaf, "alice");
+	p = parsed("/keys/ci.bot_1-X.pub");
+	assert_string_equal(p.leaf, "ci.bot_1-X");
+	refused("/keys/alice");
+	refused("/keys/.pub");
+	refused("/keys/alice.key");
+	refused("/keys/a b.pub");
+	refused("/keys/alice.pub/x");
+}
+
+/* what the table says of each kind of path */
+static void test_routes_and_immutability(void **state)
+{
+	struct lfs_path p;
+
+	(void)state;
+	p = parsed("/clusters/staging");
+	assert_true(lfs_route_of(&p)->dir);
+	assert_false(lfs_immutable(&p));
+	p = parsed("/clusters/staging/api/image.tag");
+	assert_false(lfs_route_of(&p)->dir);
+	assert_non_null(lfs_route_of(&p)->render);
+	assert_false(lfs_immutable(&p));
+	assert_false(lfs_immutable((p = parsed("/HEAD"), &p)));
+	/* history never changes: entries/, at/SEQ/..., keys/NAME.pub */
+	assert_true(lfs_immutable((p = parsed("/entries/1"), &p)));
+	assert_true(lfs_immutable((p = parsed("/entries/1.json"), &p)));
+	assert_true(lfs_immutable((p = parsed("/at/2"), &p)));
+	assert_true(lfs_immutable(
+		(p = parsed("/at/2/clusters/staging/api/values.yaml"), &p)));
+	assert_true(lfs_immutable((p = parsed("/keys/alice.pub"), &p)));
+	/* the listings of huge directories resume from offsets */
+	assert_true(lfs_route_of((p = parsed("/entries"), &p))->offsets);
+	assert_true(lfs_route_of((p = parsed("/at"), &p))->offsets);
+	assert_false(lfs_route_of((p = parsed("/clusters"), &p))->offsets);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_root_and_head),
+		cmocka_unit_test(test_clusters_tree),
+		cmocka_unit_test(test_release_files),
+		cmocka_unit_test(test_bad_names_are_enoent),
+		cmocka_unit_test(test_entries),
+		cmocka_unit_test(test_at_seq),
+		cmocka_unit_test(test_keys),
+		cmocka_unit_test(test_routes_and_immutability),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

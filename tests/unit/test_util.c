@@ -1,0 +1,111 @@
+/* Unit tests for ledger/util.c: hex (libsodium's codecs behind the
+ * library's strict contract). */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "keys.h"
+#include "util.h"
+
+/* a verifier key from the Go sumdb note package (test_keys.c) */
+#define GO_VKEY "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW"
+
+static void test_hex_writes_lowercase_and_nul(void **state)
+{
+	static const uint8_t in[] = { 0x00, 0x01, 0x9a, 0xbf, 0xff };
+	char out[2 * sizeof(in) + 2];
+
+	(void)state;
+	memset(out, 'x', sizeof(out));
+	ldg_hex(in, sizeof(in), out);
+	assert_string_equal(out, "00019abfff");
+	/* 2*len + 1 bytes, not one more */
+	assert_int_equal(out[sizeof(out) - 1], 'x');
+	ldg_hex(in, 0, out);
+	assert_string_equal(out, "");
+}
+
+static void test_unhex_round_trips_every_byte(void **state)
+{
+	uint8_t in[256], back[256];
+	char text[2 * sizeof(in) + 1];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(in); i++)
+		in[i] = (uint8_t)i;
+	ldg_hex(in, sizeof(in), text);
+	assert_int_equal(ldg_unhex(text, back, sizeof(back)), 0);
+	assert_memory_equal(in, back, sizeof(in));
+}
+
+static void test_unhex_takes_either_case(void **state)
+{
+	uint8_t out[4];
+
+	(void)state;
+	assert_int_equal(ldg_unhex("DEADbeef", out, 4), 0);
+	assert_memory_equal(out, "\xde\xad\xbe\xef", 4);
+	assert_int_equal(ldg_unhex("", out, 0), 0);
+}
+
+static void test_unhex_refuses_wrong_lengths(void **state)
+{
+	uint8_t out[8];
+
+	(void)state;
+	/* one digit, one byte, short; one digit, one byte, long */
+	assert_int_equal(ldg_unhex("0011223", out, 4), -EINVAL);
+	assert_int_equal(ldg_unhex("001122", out, 4), -EINVAL);
+	assert_int_equal(ldg_unhex("001122334", out, 4), -EINVAL);
+	assert_int_equal(ldg_unhex("0011223344", out, 4), -EINVAL);
+	assert_int_equal(ldg_unhex("", out, 4), -EINVAL);
+	assert_int_equal(ldg_unhex("00", out, 0), -EINVAL);
+}
+
+static void test_unhex_refuses_non_hex_characters(void **state)
+{
+	static const char *const bad[] = {
+		"0011223g", "g0112233", "00 11223", " 0011223", "0011223 ",
+		"0x112233", "00:11:22", "001122\n3", "-0112233", "00112233\n",
+	};
+	uint8_t out[4];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(ldg_unhex(bad[i], out, 4), -EINVAL);
+	/* a NUL inside the digits ends the string: short */
+	assert_int_equal(ldg_unhex("0011\0" "2233", out, 4), -EINVAL);
+}
+
+/* where upper case is refused today, it still is: a key id has one text
+ * form (keys.c checks it before ldg_unhex) */
+static void test_key_id_refuses_upper_case(void **state)
+{
+	struct ldg_vkey vk;
+	char text[sizeof(GO_VKEY)];
+
+	(void)state;
+	assert_int_equal(ldg_vkey_parse(GO_VKEY, &vk, NULL), 0);
+	memcpy(text, GO_VKEY, sizeof(text));
+	text[strlen("PeterNeumann+c74f")] = 'F';
+	assert_int_equal(ldg_vkey_parse(text, &vk, NULL), -EINVAL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_hex_writes_lowercase_and_nul),
+		cmocka_unit_test(test_unhex_round_trips_every_byte),
+		cmocka_unit_test(test_unhex_takes_either_case),
+		cmocka_unit_test(test_unhex_refuses_wrong_lengths),
+		cmocka_unit_test(test_unhex_refuses_non_hex_characters),
+		cmocka_unit_test(test_key_id_refuses_upper_case),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
