@@ -73,7 +73,7 @@ int cli_fail(struct cli_ctx *c, const struct ldg_err *err)
 {
 	cli_error("%s: %s%s", c->cmd,
 		  err->msg[0] ? err->msg : strerror(-err->code),
-		  err->msg[0] ? advice(err) : "");
+		  err->msg[0] && !c->no_advice ? advice(err) : "");
 	return cli_exit_code(err->code);
 }
 

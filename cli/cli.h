@@ -35,6 +35,9 @@ struct cli_ctx {
 	const char *help;   /* this command's --help text */
 	const char *remote; /* --remote URL or $LEDGER_REMOTE, or NULL */
 	bool remote_given;  /* --remote on the command line */
+	bool no_advice;     /* cli_fail() states the facts only (mirror:
+			       the write commands' advice does not fit a
+			       copy of someone else's ledger) */
 };
 
 /* What a command is (struct cli_cmd's flags). */

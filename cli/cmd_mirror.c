@@ -210,6 +210,7 @@ int cmd_mirror(int argc, char **argv, struct cli_ctx *c)
 	int opt, rc;
 
 	c->help = help;
+	c->no_advice = true;
 	for (;;) {
 		opt = cli_getopt(c, argc, argv, ":hL:", opts, NULL, &rc);
 		if (opt == 0)
