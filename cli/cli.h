@@ -20,10 +20,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "err.h"
-#include "keys.h"
-#include "ops.h"
-#include "store.h"
+#include "ledger.h"
 
 #define CLI_OK 0
 #define CLI_NO 1
