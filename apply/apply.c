@@ -846,7 +846,6 @@ int apl_watch(const struct apl_opts *o, unsigned interval_s,
 
 	unsigned backoff = 0;
 
-	(void)err;
 	while (!*stop) {
 		struct apl_summary sum;
 		struct ldg_err e = { 0 };

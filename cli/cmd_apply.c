@@ -52,13 +52,11 @@ static volatile sig_atomic_t stop_flag;
 
 static void on_signal(int sig)
 {
-	(void)sig;
 	stop_flag = 1;
 }
 
 static void say(void *arg, enum apl_level level, const char *text)
 {
-	(void)arg;
 	switch (level) {
 	case APL_DRY:
 		printf("%s\n", text);

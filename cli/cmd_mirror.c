@@ -151,7 +151,6 @@ static volatile sig_atomic_t stop_following;
 
 static void on_stop(int sig)
 {
-	(void)sig;
 	stop_following = 1;
 }
 

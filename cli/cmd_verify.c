@@ -29,7 +29,6 @@ static const char help[] =
 
 static void progress(uint64_t done, uint64_t total, void *arg)
 {
-	(void)arg;
 	fprintf(stderr, "\rverifying: %llu/%llu entries",
 		(unsigned long long)done, (unsigned long long)total);
 	if (done >= total)

@@ -64,15 +64,11 @@ int cli_exec_http(struct cli_ctx *c)
 
 int cmd_serve(int argc, char **argv, struct cli_ctx *c)
 {
-	(void)argc;
-	(void)argv;
 	return cli_exec_http(c);
 }
 
 int cmd_mirror(int argc, char **argv, struct cli_ctx *c)
 {
-	(void)argc;
-	(void)argv;
 	return cli_exec_http(c);
 }
 
@@ -80,21 +76,12 @@ int cli_remote_write(struct cli_ctx *c, const struct cli_write_opts *w,
 		     const char *target, cli_draft_fn draft, void *arg,
 		     struct ldg_result *res)
 {
-	(void)w;
-	(void)target;
-	(void)draft;
-	(void)arg;
-	(void)res;
 	return cli_exec_http(c);
 }
 
 int cli_remote_rollback(struct cli_ctx *c, const struct cli_write_opts *w,
 			const char *what, uint64_t to, struct ldg_result *res)
 {
-	(void)w;
-	(void)what;
-	(void)to;
-	(void)res;
 	return cli_exec_http(c);
 }
 
@@ -107,7 +94,6 @@ static int exec_failed(struct cli_ctx *c, struct ldg_err *err)
 int cli_remote_checkpoint(struct cli_ctx *c, const struct ldg_signer *k,
 			  char **note, uint64_t *size, struct ldg_err *err)
 {
-	(void)k;
 	*note = NULL;
 	*size = 0;
 	return exec_failed(c, err);

@@ -170,10 +170,6 @@ static int on_progress(void *cls, curl_off_t dt, curl_off_t dn,
 {
 	struct event_wait *w = cls;
 
-	(void)dt;
-	(void)dn;
-	(void)ut;
-	(void)un;
 	return *w->stop ? 1 : 0;
 }
 

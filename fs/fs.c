@@ -481,7 +481,6 @@ static void do_getattr(fuse_req_t req, fuse_ino_t ino,
 	bool immutable;
 	int rc;
 
-	(void)fi;
 	rc = parse_ino(c, ino, path, &p);
 	if (rc) {
 		fuse_reply_err(req, -rc);
@@ -569,7 +568,6 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	uint64_t mseq;
 	int rc;
 
-	(void)fi;
 	rc = parse_ino(c, ino, path, &p);
 	if (rc)
 		goto out_err;
@@ -738,7 +736,6 @@ static void do_release(fuse_req_t req, fuse_ino_t ino,
 {
 	struct lfs_open *o = (struct lfs_open *)(uintptr_t)fi->fh;
 
-	(void)ino;
 	if (o) {
 		free(o->buf);
 		free(o);
@@ -876,20 +873,12 @@ static void do_init(void *data, struct fuse_conn_info *conn)
 static void ro_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 		       int to_set, struct fuse_file_info *fi)
 {
-	(void)ino;
-	(void)attr;
-	(void)to_set;
-	(void)fi;
 	fuse_reply_err(req, EROFS);
 }
 
 static void ro_mknod(fuse_req_t req, fuse_ino_t parent, const char *name,
 		     mode_t mode, dev_t rdev)
 {
-	(void)parent;
-	(void)name;
-	(void)mode;
-	(void)rdev;
 	fuse_reply_err(req, EROFS);
 }
 
@@ -907,7 +896,6 @@ static void ro_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 static void ro_symlink(fuse_req_t req, const char *link, fuse_ino_t parent,
 		       const char *name)
 {
-	(void)link;
 	ro_mknod(req, parent, name, 0, 0);
 }
 
@@ -915,48 +903,35 @@ static void ro_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 		      fuse_ino_t newparent, const char *newname,
 		      unsigned int flags)
 {
-	(void)newparent;
-	(void)newname;
-	(void)flags;
 	ro_mknod(req, parent, name, 0, 0);
 }
 
 static void ro_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
 		    const char *newname)
 {
-	(void)ino;
 	ro_mknod(req, newparent, newname, 0, 0);
 }
 
 static void ro_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
 		     size_t size, off_t off, struct fuse_file_info *fi)
 {
-	(void)buf;
-	(void)size;
-	(void)off;
 	ro_setattr(req, ino, NULL, 0, fi);
 }
 
 static void ro_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 		      mode_t mode, struct fuse_file_info *fi)
 {
-	(void)fi;
 	ro_mknod(req, parent, name, mode, 0);
 }
 
 static void ro_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 			const char *value, size_t size, int flags)
 {
-	(void)name;
-	(void)value;
-	(void)size;
-	(void)flags;
 	ro_setattr(req, ino, NULL, 0, NULL);
 }
 
 static void ro_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 {
-	(void)name;
 	ro_setattr(req, ino, NULL, 0, NULL);
 }
 

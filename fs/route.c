@@ -214,16 +214,12 @@ static int each_target(struct ldg_read *r, const struct lfs_path *p,
 static int exists_always(struct ldg_read *r, const struct lfs_path *p,
 			 uint64_t *mtime_seq)
 {
-	(void)p;
 	return head_seq(r, mtime_seq);
 }
 
 static int list_root(struct ldg_read *r, const struct lfs_path *p, off_t off,
 		     lfs_add_fn add, void *ctx)
 {
-	(void)r;
-	(void)p;
-	(void)off;
 	if (add(ctx, "HEAD", false, 0) || add(ctx, "clusters", true, 0) ||
 	    add(ctx, "entries", true, 0) || add(ctx, "at", true, 0))
 		return 0;
@@ -238,7 +234,6 @@ static int render_head(struct ldg_read *r, const struct lfs_path *p,
 	char hex[2 * LDG_HASH_BYTES + 1], line[128];
 	int rc = ldg_head(r, mtime_seq, hash);
 
-	(void)p;
 	if (rc)
 		return rc;
 	ldg_hex(hash, LDG_HASH_BYTES, hex);
@@ -263,7 +258,6 @@ static int add_cluster(const char *t, const struct ldg_values *v, void *ctx)
 	char cluster[LDG_CLUSTER_MAX + 1];
 	const char *release;
 
-	(void)v;
 	ldg_target_split(t, cluster, &release);
 	if (!strcmp(cluster, l->last))
 		return 0;
@@ -276,7 +270,6 @@ static int list_clusters(struct ldg_read *r, const struct lfs_path *p,
 {
 	struct listing l = { .add = add, .ctx = ctx };
 
-	(void)off;
 	return each_target(r, p, NULL, false, add_cluster, &l);
 }
 
@@ -303,7 +296,6 @@ static int see_release(const char *t, const struct ldg_values *v, void *ctx)
 {
 	struct cluster_seen *cs = ctx;
 
-	(void)t;
 	cs->found |= v->n || v->lock_seq;
 	if (v->mtime_seq > cs->mtime_seq)
 		cs->mtime_seq = v->mtime_seq;
@@ -331,7 +323,6 @@ static int add_release(const char *t, const struct ldg_values *v, void *ctx)
 {
 	struct listing *l = ctx;
 
-	(void)v;
 	return l->add(l->ctx, strchr(t, '/') + 1, true, 0) ? 1 : 0;
 }
 
@@ -341,7 +332,6 @@ static int list_cluster(struct ldg_read *r, const struct lfs_path *p,
 	struct listing l = { .add = add, .ctx = ctx };
 	char prefix[LDG_CLUSTER_MAX + 2];
 
-	(void)off;
 	snprintf(prefix, sizeof(prefix), "%s/", p->cluster);
 	return each_target(r, p, prefix, false, add_release, &l);
 }
@@ -371,7 +361,6 @@ static int list_release(struct ldg_read *r, const struct lfs_path *p,
 	struct ldg_values v;
 	int rc = target_state(r, p, &v);
 
-	(void)off;
 	if (rc)
 		return rc;
 	for (size_t i = 0; i < v.n; i++) {
@@ -477,7 +466,6 @@ static int render_locked(struct ldg_read *r, const struct lfs_path *p,
 static int exists_seqdir(struct ldg_read *r, const struct lfs_path *p,
 			 uint64_t *mtime_seq)
 {
-	(void)p;
 	return head_seq(r, mtime_seq);
 }
 
@@ -490,7 +478,6 @@ static int list_entries(struct ldg_read *r, const struct lfs_path *p,
 	uint64_t head;
 	int rc = head_seq(r, &head);
 
-	(void)p;
 	if (rc)
 		return rc;
 	for (uint64_t i = (uint64_t)off + 1; i <= 2 * head; i++) {
@@ -510,7 +497,6 @@ static int list_at(struct ldg_read *r, const struct lfs_path *p, off_t off,
 	uint64_t head;
 	int rc = head_seq(r, &head);
 
-	(void)p;
 	if (rc)
 		return rc;
 	for (uint64_t seq = (uint64_t)off + 1; seq <= head; seq++) {
@@ -531,9 +517,6 @@ static int exists_at_seq(struct ldg_read *r, const struct lfs_path *p,
 static int list_at_seq(struct ldg_read *r, const struct lfs_path *p,
 		       off_t off, lfs_add_fn add, void *ctx)
 {
-	(void)r;
-	(void)p;
-	(void)off;
 	add(ctx, "clusters", true, 0);
 	return 0;
 }
@@ -562,8 +545,6 @@ static int list_keys(struct ldg_read *r, const struct lfs_path *p, off_t off,
 	size_t n;
 	int rc = ldg_keyring_list(r, &ring, &n);
 
-	(void)p;
-	(void)off;
 	if (rc)
 		return rc;
 	for (size_t i = 0; i < n; i++) {

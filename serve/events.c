@@ -112,7 +112,6 @@ static ssize_t sse_read(void *cls, uint64_t pos, char *out, size_t max)
 	size_t n;
 	int rc;
 
-	(void)pos;
 	if (e->off == e->len) {
 		rc = sse_fill(e);
 		if (rc == 1)

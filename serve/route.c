@@ -165,8 +165,6 @@ static enum MHD_Result check_param(void *cls, enum MHD_ValueKind kind,
 {
 	struct param_check *pc = cls;
 
-	(void)kind;
-	(void)value;
 	if (!srv_route_param_ok(pc->id, key)) {
 		snprintf(pc->bad, sizeof(pc->bad),
 			 "unknown query parameter \"%.64s\"", key);

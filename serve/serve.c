@@ -36,8 +36,6 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	struct srv *sv = cls;
 	struct srv_upload *u = *con_cls;
 
-	(void)conn;
-	(void)toe;
 	if (u && *con_cls != &answer_next) {
 		free(u->buf);
 		free(u);
@@ -182,8 +180,6 @@ respond:
  * no route, page file, seq or name (404 or 400). */
 static size_t unescape(void *cls, struct MHD_Connection *conn, char *s)
 {
-	(void)cls;
-	(void)conn;
 	for (const char *p = strchr(s, '%'); p; p = strchr(p + 1, '%'))
 		if (p[1] == '0' && p[2] == '0')
 			return strlen(s);

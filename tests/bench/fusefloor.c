@@ -75,14 +75,12 @@ static void ff_getattr(fuse_req_t req, fuse_ino_t ino,
 {
 	struct stat st;
 
-	(void)fi;
 	fill_attr(ino, &st);
 	fuse_reply_attr(req, &st, timeout);
 }
 
 static void ff_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	(void)ino;
 	if (mode == M_NOOPEN) {
 		fuse_reply_err(req, ENOSYS);
 		return;
@@ -97,8 +95,6 @@ static void ff_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 static void ff_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		    struct fuse_file_info *fi)
 {
-	(void)ino;
-	(void)fi;
 	if ((size_t)off >= content_len) {
 		fuse_reply_buf(req, NULL, 0);
 		return;
@@ -111,8 +107,6 @@ static void ff_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 static void ff_release(fuse_req_t req, fuse_ino_t ino,
 		       struct fuse_file_info *fi)
 {
-	(void)ino;
-	(void)fi;
 	fuse_reply_err(req, 0);
 }
 

@@ -9,8 +9,6 @@
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	(void)argc;
-	(void)argv;
 	return sodium_init() < 0;
 }
 

@@ -11,7 +11,6 @@
 
 int fx_group_setup(void **state)
 {
-	(void)state;
 	return ldg_crypto_init() ? -1 : 0;
 }
 

@@ -23,7 +23,6 @@ static uint8_t root[LDG_HASH_BYTES];
 
 static int group_setup(void **state)
 {
-	(void)state;
 	if (ldg_crypto_init() || ldg_signer_generate("alice", &alice, NULL) ||
 	    ldg_signer_generate("bob", &bob, NULL))
 		return -1;
@@ -34,7 +33,6 @@ static int group_setup(void **state)
 
 static int group_teardown(void **state)
 {
-	(void)state;
 	ldg_signer_free(alice);
 	ldg_signer_free(bob);
 	return 0;
@@ -89,7 +87,6 @@ static void test_make_writes_the_c2sp_layout(void **state)
 	char sigline[256];
 	const char *sep;
 
-	(void)state;
 	sodium_bin2base64(rootb64, sizeof(rootb64), root, 32,
 			  sodium_base64_VARIANT_ORIGINAL);
 	snprintf(want, sizeof(want), "%s\n42\n%s\n\n", ORIGIN, rootb64);
@@ -110,7 +107,6 @@ static void test_round_trip_make_parse_verify(void **state)
 	struct ldg_err err = { 0 };
 	char *text = make(7, alice);
 
-	(void)state;
 	assert_int_equal(ldg_checkpoint_parse(text, strlen(text), cp, &err),
 			 0);
 	assert_string_equal(cp->origin, ORIGIN);
@@ -136,7 +132,6 @@ static void test_large_sizes_round_trip(void **state)
 	static const uint64_t sizes[] = { 1, 1000000,
 					  18446744073709551615ull };
 
-	(void)state;
 	for (size_t i = 0; i < 3; i++) {
 		struct ldg_checkpoint *cp = malloc(sizeof(*cp));
 		char *text = make(sizes[i], alice);
@@ -165,7 +160,6 @@ static void test_parse_refuses_size_zero_and_past_2_64(void **state)
 	};
 	char *text = make(1, alice);
 
-	(void)state;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct ldg_checkpoint *cp = malloc(sizeof(*cp));
 		struct ldg_err err = { 0 };
@@ -187,7 +181,6 @@ static void test_one_bad_line_by_a_key_rejects_the_note(void **state)
 	const char *sig = strstr(text, "\n\n") + 2;
 	char *line = strdup(sig), *twice;
 
-	(void)state;
 	/* flip a base64 character inside the signature (past the key id) */
 	line[strlen(line) - 20] = line[strlen(line) - 20] == 'A' ? 'B' : 'A';
 	twice = malloc(strlen(text) + strlen(line) + 1);
@@ -211,7 +204,6 @@ static void test_verify_fails_on_tampered_size(void **state)
 {
 	char *text = make(42, alice), *bad;
 
-	(void)state;
 	bad = replace(text, "\n42\n", "\n43\n");
 	assert_int_equal(parse_verify(bad, alice), -EBADMSG);
 	free(bad);
@@ -227,7 +219,6 @@ static void test_verify_fails_on_tampered_root(void **state)
 	char *text = make(42, alice), *bad, rootb64[45], other[45];
 	uint8_t r2[32];
 
-	(void)state;
 	sodium_bin2base64(rootb64, sizeof(rootb64), root, 32,
 			  sodium_base64_VARIANT_ORIGINAL);
 	memcpy(r2, root, 32);
@@ -244,7 +235,6 @@ static void test_verify_fails_on_tampered_origin(void **state)
 {
 	char *text = make(42, alice), *bad;
 
-	(void)state;
 	bad = replace(text, ORIGIN "\n", "example.com/deploy/staging\n");
 	assert_int_equal(parse_verify(bad, alice), -EBADMSG);
 	free(bad);
@@ -260,7 +250,6 @@ static void test_verify_fails_on_tampered_signature(void **state)
 	char *line = strstr(text, "\xe2\x80\x94 alice ") + 10;
 	struct ldg_checkpoint *cp = malloc(sizeof(*cp));
 
-	(void)state;
 	assert_int_equal(ldg_checkpoint_parse(text, strlen(text), cp, NULL),
 			 0);
 	cp->sigs[0].sig[0] ^= 1;
@@ -279,7 +268,6 @@ static void test_verify_by_another_key_finds_no_signature(void **state)
 	struct ldg_checkpoint *cp = malloc(sizeof(*cp));
 	struct ldg_vkey imposter;
 
-	(void)state;
 	assert_int_equal(parse_verify(text, bob), -ENOENT);
 	/* same name, other key: the key id does not match either */
 	assert_int_equal(ldg_checkpoint_parse(text, strlen(text), cp, NULL),
@@ -300,7 +288,6 @@ static void test_cosigned_checkpoint_verifies_for_each_key(void **state)
 	char *a = make(42, alice), *b = make(42, bob), *both;
 	const char *bsig = strstr(b, "\n\n") + 2;
 
-	(void)state;
 	both = malloc(strlen(a) + strlen(bsig) + 1);
 	strcpy(both, a);
 	strcat(both, bsig);
@@ -317,7 +304,6 @@ static void test_parse_rejects_missing_blank_line(void **state)
 	struct ldg_checkpoint *cp = malloc(sizeof(*cp));
 	struct ldg_err err = { 0 };
 
-	(void)state;
 	bad = replace(text, "\n\n", "\n");
 	assert_int_equal(ldg_checkpoint_parse(bad, strlen(bad), cp, &err),
 			 -EINVAL);
@@ -343,7 +329,6 @@ static void test_parse_rejects_malformed_notes(void **state)
 		"%s\n42\n",		    /* nothing after size */
 	};
 
-	(void)state;
 	sodium_bin2base64(rootb64, sizeof(rootb64), root, 32,
 			  sodium_base64_VARIANT_ORIGINAL);
 	for (size_t i = 0; i < sizeof(heads) / sizeof(heads[0]); i++) {
@@ -367,7 +352,6 @@ static void test_parse_rejects_bad_signature_lines(void **state)
 	struct ldg_checkpoint *cp = malloc(sizeof(*cp));
 	size_t n = strlen(text);
 
-	(void)state;
 	/* no signature at all */
 	bad = strdup(text);
 	strstr(bad, "\n\n")[2] = '\0';
@@ -395,7 +379,6 @@ static void test_extension_lines_are_signed_and_kept(void **state)
 	char *text = make(42, alice), *ext;
 	struct ldg_checkpoint *cp = malloc(sizeof(*cp));
 
-	(void)state;
 	/* an extension line that was not signed breaks the signature */
 	ext = replace(text, "\n\n", "\nextension line\n\n");
 	assert_int_equal(ldg_checkpoint_parse(ext, strlen(ext), cp, NULL), 0);

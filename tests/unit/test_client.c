@@ -331,7 +331,6 @@ static void count_page(uint64_t head, void *arg)
 {
 	uint64_t *pages = arg;
 
-	(void)head;
 	(*pages)++;
 }
 
@@ -354,7 +353,6 @@ static void test_head_get_says_what_is_not_a_ledger_server(void **state)
 	struct ldg_err err = { 0 };
 	struct clt_head h;
 
-	(void)state;
 	fake.head = "<html>no</html>";
 	fake.head_status = MHD_HTTP_NOT_FOUND;
 	assert_int_equal(clt_head_get(fake.base, &h, &err), -EIO);

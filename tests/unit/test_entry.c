@@ -30,7 +30,6 @@ static struct ldg_signer *alice, *bob;
 
 static int group_setup(void **state)
 {
-	(void)state;
 	if (ldg_crypto_init())
 		return -1;
 	if (ldg_signer_generate("alice", &alice, NULL) ||
@@ -41,7 +40,6 @@ static int group_setup(void **state)
 
 static int group_teardown(void **state)
 {
-	(void)state;
 	ldg_signer_free(alice);
 	ldg_signer_free(bob);
 	return 0;
@@ -247,7 +245,6 @@ static void test_kind_names_round_trip(void **state)
 		"lock",	  "unlock",  "key-add",	   "key-revoke",
 		"applied", "apply-failed",
 	};
-	(void)state;
 	for (int k = 0; k < LDG_KIND_COUNT; k++) {
 		enum ldg_kind got;
 		assert_string_equal(ldg_kind_name((enum ldg_kind)k), names[k]);
@@ -265,7 +262,6 @@ static void test_kind_names_round_trip(void **state)
 
 static void test_only_set_unset_rollback_change_values(void **state)
 {
-	(void)state;
 	for (int k = 0; k < LDG_KIND_COUNT; k++)
 		assert_int_equal(ldg_kind_changes_values((enum ldg_kind)k),
 				 k == LDG_KIND_SET || k == LDG_KIND_UNSET ||
@@ -278,7 +274,6 @@ static void test_add_change_keeps_list_sorted_and_unique(void **state)
 {
 	struct ldg_entry *e = ldg_entry_new(LDG_KIND_SET, "a/b", "r");
 
-	(void)state;
 	assert_non_null(e);
 	assert_int_equal(ldg_entry_add_change(e, "b", "2"), 0);
 	assert_int_equal(ldg_entry_add_change(e, "a.z", "1"), 0);
@@ -301,7 +296,6 @@ static void test_add_change_sorts_bytewise(void **state)
 {
 	struct ldg_entry *e = ldg_entry_new(LDG_KIND_SET, "a/b", "r");
 
-	(void)state;
 	/* bytewise: '-' (0x2d) < '.' (0x2e) < '0' < 'A' < '_' < 'a' */
 	assert_int_equal(ldg_entry_add_change(e, "a", "1"), 0);
 	assert_int_equal(ldg_entry_add_change(e, "_", "1"), 0);
@@ -323,7 +317,6 @@ static void test_add_change_stops_at_the_limit(void **state)
 	struct ldg_entry *e = ldg_entry_new(LDG_KIND_SET, "a/b", "r");
 	char key[16];
 
-	(void)state;
 	for (int i = 0; i < LDG_CHANGES_MAX; i++) {
 		snprintf(key, sizeof(key), "k%04d", i);
 		assert_int_equal(ldg_entry_add_change(e, key, "v"), 0);
@@ -337,7 +330,6 @@ static void test_add_change_stops_at_the_limit(void **state)
 
 static void test_round_trip_every_kind(void **state)
 {
-	(void)state;
 	for (int k = 0; k < LDG_KIND_COUNT; k++) {
 		struct ldg_entry *e = make((enum ldg_kind)k), *d = NULL;
 		struct ldg_err err = { 0 };
@@ -408,7 +400,6 @@ static void test_encode_without_signature_is_the_body(void **state)
 	uint8_t *full, *body = NULL;
 	size_t flen, blen;
 
-	(void)state;
 	full = sign(e, alice, &flen);
 	assert_int_equal(ldg_entry_encode(e, false, &body, &blen), 0);
 	/* fixarray(10) + the same field bytes, minus bin8(64) + 64 bytes */
@@ -430,7 +421,6 @@ static void test_encode_uses_shortest_forms(void **state)
 	uint8_t *buf;
 	size_t len;
 
-	(void)state;
 	e->seq = 127;
 	buf = sign(e, alice, &len);
 	assert_int_equal(buf[1], 0x01); /* version: positive fixint */
@@ -455,7 +445,6 @@ static void test_strings_of_32_bytes_and_more_use_str8(void **state)
 	uint8_t *buf;
 	size_t len;
 
-	(void)state;
 	memset(reason31, 'r', 31);
 	reason31[31] = '\0';
 	memset(reason32, 'r', 32);
@@ -482,7 +471,6 @@ static void test_decode_accepts_the_canonical_fields(void **state)
 	struct fields fs;
 	struct mp out;
 
-	(void)state;
 	set_fields(&fs);
 	mp_init(&out);
 	fields_join(&fs, LDG_FIELDS, &out);
@@ -498,7 +486,6 @@ static void test_decode_rejects_trailing_byte(void **state)
 	uint8_t *buf, *longer;
 	size_t len;
 
-	(void)state;
 	buf = sign(e, alice, &len);
 	longer = malloc(len + 1);
 	memcpy(longer, buf, len);
@@ -520,7 +507,6 @@ static void test_decode_rejects_every_truncation(void **state)
 	uint8_t *buf;
 	size_t len;
 
-	(void)state;
 	buf = sign(e, alice, &len);
 	for (size_t n = 0; n < len; n++)
 		assert_int_equal(decode_bytes(buf, n, NULL), -EBADMSG);
@@ -534,7 +520,6 @@ static void test_decode_rejects_uint16_for_small_seq(void **state)
 	struct fields fs;
 	struct mp m;
 
-	(void)state;
 	set_fields(&fs);
 	mp_init(&m);
 	mp_uint_as(&m, 0xcd, 3); /* cd 00 03 instead of 03 */
@@ -550,7 +535,6 @@ static void test_decode_rejects_wider_integer_in_every_int_field(void **state)
 	struct fields fs;
 	struct mp m;
 
-	(void)state;
 	mp_init(&m);
 	for (size_t w = 0; w < sizeof(markers); w++) {
 		/* version 1 and seq 3 fit a fixint */
@@ -593,7 +577,6 @@ static void test_decode_rejects_str16_for_short_text(void **state)
 	struct fields fs;
 	struct mp m;
 
-	(void)state;
 	mp_init(&m);
 	/* kind "set" as str16 */
 	set_fields(&fs);
@@ -622,7 +605,6 @@ static void test_decode_rejects_non_shortest_text_inside_changes(void **state)
 	struct fields fs;
 	struct mp m;
 
-	(void)state;
 	set_fields(&fs);
 	mp_init(&m);
 	mp_array(&m, 2);
@@ -644,7 +626,6 @@ static void test_decode_rejects_non_shortest_containers(void **state)
 	struct mp m, out;
 	const char *const kv[] = { "ci.run", "42", "git.sha", "abc123" };
 
-	(void)state;
 	mp_init(&m);
 	mp_init(&out);
 	/* the top-level array as array16 */
@@ -686,7 +667,6 @@ static void test_decode_rejects_unsorted_changes(void **state)
 	struct fields fs;
 	struct mp m;
 
-	(void)state;
 	set_fields(&fs);
 	mp_init(&m);
 	mp_kvs(&m, kv, 2);
@@ -704,7 +684,6 @@ static void test_decode_rejects_duplicate_keys(void **state)
 	struct fields fs;
 	struct mp m;
 
-	(void)state;
 	mp_init(&m);
 	set_fields(&fs);
 	mp_kvs(&m, dup, 2);
@@ -738,7 +717,6 @@ static void test_decode_rejects_unsorted_metadata(void **state)
 	struct fields fs;
 	struct mp m;
 
-	(void)state;
 	set_fields(&fs);
 	mp_init(&m);
 	mp_kvs(&m, meta, 2);
@@ -761,7 +739,6 @@ static void test_decode_rejects_wrong_bin_lengths(void **state)
 	struct fields fs;
 	struct mp m;
 
-	(void)state;
 	mp_init(&m);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		set_fields(&fs);
@@ -780,7 +757,6 @@ static void test_decode_rejects_str_where_bin_belongs(void **state)
 	struct fields fs;
 	struct mp m;
 
-	(void)state;
 	memset(text, 'a', 64);
 	text[64] = '\0';
 	mp_init(&m);
@@ -812,7 +788,6 @@ static void test_decode_rejects_bin_where_str_belongs(void **state)
 	struct fields fs;
 	struct mp m;
 
-	(void)state;
 	mp_init(&m);
 	for (size_t i = 0; i < 3; i++) {
 		set_fields(&fs);
@@ -845,7 +820,6 @@ static void test_decode_rejects_unknown_version(void **state)
 	struct fields fs;
 	struct mp m;
 
-	(void)state;
 	mp_init(&m);
 	for (size_t i = 0; i < sizeof(versions) / sizeof(versions[0]); i++) {
 		struct ldg_err err = { 0 };
@@ -889,7 +863,6 @@ static void test_decode_rejects_foreign_types_in_every_field(void **state)
 	struct fields fs;
 	struct mp m;
 
-	(void)state;
 	mp_init(&m);
 	for (size_t t = 0; t < sizeof(foreign) / sizeof(foreign[0]); t++) {
 		for (int f = 0; f < LDG_FIELDS; f++) {
@@ -925,7 +898,6 @@ static void test_decode_rejects_foreign_types_inside_lists(void **state)
 	struct fields fs;
 	struct mp m;
 
-	(void)state;
 	mp_init(&m);
 	for (size_t i = 0; i < sizeof(items) / sizeof(items[0]); i++) {
 		for (int f = 7; f <= 9; f += 2) {
@@ -947,7 +919,6 @@ static void test_decode_rejects_unset_pair_in_metadata(void **state)
 	struct fields fs;
 	struct mp m;
 
-	(void)state;
 	set_fields(&fs);
 	mp_init(&m);
 	mp_kvs(&m, meta, 1);
@@ -962,7 +933,6 @@ static void test_decode_rejects_wrong_field_count(void **state)
 	struct fields fs;
 	struct mp out;
 
-	(void)state;
 	set_fields(&fs);
 	/* 10 fields: the body without its signature */
 	expect_rejected(&fs, LDG_FIELDS - 1);
@@ -999,7 +969,6 @@ static void test_decode_rejects_nul_inside_text(void **state)
 	struct fields fs;
 	struct mp m;
 
-	(void)state;
 	mp_init(&m);
 	set_fields(&fs);
 	mp_strn(&m, "staging/api\0x", 13);
@@ -1028,7 +997,6 @@ static void test_decode_rejects_arrays_with_missing_items(void **state)
 	};
 	static const size_t lens[] = { 5, 5, 3, 8 };
 
-	(void)state;
 	for (size_t i = 0; i < 4; i++)
 		assert_int_equal(decode_bytes((const uint8_t *)heads[i],
 					      lens[i], NULL),
@@ -1039,7 +1007,6 @@ static void test_decode_rejects_oversized_input(void **state)
 {
 	uint8_t *big = calloc(1, LDG_ENTRY_MAX + 1);
 
-	(void)state;
 	assert_non_null(big);
 	big[0] = 0x9b;
 	assert_int_equal(decode_bytes(big, LDG_ENTRY_MAX + 1, NULL), -EBADMSG);
@@ -1054,7 +1021,6 @@ static void test_sign_refuses_entries_over_one_mib(void **state)
 	uint8_t *buf = NULL;
 	size_t len;
 
-	(void)state;
 	memset(value, 'v', LDG_VALUE_MAX);
 	value[LDG_VALUE_MAX] = '\0';
 	for (int i = 0; i < 300; i++) { /* 300 * 4 KiB > 1 MiB */
@@ -1076,7 +1042,6 @@ static void test_rules_seq_and_prev(void **state)
 {
 	struct ldg_entry *e;
 
-	(void)state;
 	e = make(LDG_KIND_SET);
 	e->seq = 0;
 	expect_rules_reject(e);
@@ -1102,7 +1067,6 @@ static void test_rules_reason_and_names(void **state)
 {
 	struct ldg_entry *e;
 
-	(void)state;
 	e = make(LDG_KIND_SET);
 	e->reason[0] = '\0';
 	expect_rules_reject(e);
@@ -1139,7 +1103,6 @@ static void test_rules_value_kinds(void **state)
 {
 	struct ldg_entry *e;
 
-	(void)state;
 	e = make(LDG_KIND_SET); /* set never unsets */
 	replace_change_value(e, 1, NULL);
 	expect_rules_reject(e);
@@ -1176,7 +1139,6 @@ static void test_rules_applied_may_have_no_changes(void **state)
 	uint8_t *buf;
 	size_t len;
 
-	(void)state;
 	free(e->changes[0].key);
 	free(e->changes[0].value);
 	e->n_changes = 0;
@@ -1190,7 +1152,6 @@ static void test_rules_rollback_needs_an_earlier_rollback_to(void **state)
 {
 	struct ldg_entry *e;
 
-	(void)state;
 	e = make(LDG_KIND_ROLLBACK);
 	free(e->meta[0].key);
 	free(e->meta[0].value);
@@ -1228,7 +1189,6 @@ static void test_rules_lock_and_unlock_carry_no_changes(void **state)
 {
 	struct ldg_entry *e;
 
-	(void)state;
 	e = make(LDG_KIND_LOCK);
 	assert_int_equal(ldg_entry_add_change(e, "image.tag", "1"), 0);
 	expect_rules_reject(e);
@@ -1245,7 +1205,6 @@ static void test_rules_init_fields(void **state)
 {
 	struct ldg_entry *e;
 
-	(void)state;
 	e = make(LDG_KIND_INIT);
 	replace_change_value(e, 1, "deployer"); /* role */
 	expect_rules_reject(e);
@@ -1280,7 +1239,6 @@ static void test_rules_key_add_and_revoke_fields(void **state)
 {
 	struct ldg_entry *e;
 
-	(void)state;
 	e = make(LDG_KIND_KEY_ADD);
 	replace_change_value(e, 0, "root"); /* role */
 	expect_rules_reject(e);
@@ -1315,7 +1273,6 @@ static void test_rules_accept_every_role(void **state)
 {
 	static const char *const roles[] = { "admin", "deployer", "applier" };
 
-	(void)state;
 	for (size_t i = 0; i < 3; i++) {
 		struct ldg_entry *e = make(LDG_KIND_KEY_ADD);
 		replace_change_value(e, 0, roles[i]);
@@ -1333,7 +1290,6 @@ static void test_signed_message_is_domain_separated_body(void **state)
 	size_t len, blen, mlen;
 	const size_t pre = sizeof("ledger/v1/entry") + sizeof(ORIGIN);
 
-	(void)state;
 	buf = sign(e, alice, &len);
 	assert_int_equal(ldg_entry_encode(e, false, &body, &blen), 0);
 	/* "ledger/v1/entry" 0x00 ORIGIN 0x00 body, built here by hand */
@@ -1367,7 +1323,6 @@ static void test_verify_rejects_flipped_byte_anywhere(void **state)
 {
 	const uint8_t *pk = ldg_signer_vkey(alice)->pk;
 
-	(void)state;
 	for (int k = 0; k < LDG_KIND_COUNT; k++) {
 		struct ldg_entry *e = make((enum ldg_kind)k);
 		size_t len;
@@ -1401,7 +1356,6 @@ static void test_verify_rejects_different_origin(void **state)
 	size_t len;
 	uint8_t *buf = sign(e, alice, &len);
 
-	(void)state;
 	for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++)
 		assert_int_equal(ldg_entry_verify_sig(buf, len, others[i], pk),
 				 -EBADMSG);
@@ -1417,7 +1371,6 @@ static void test_verify_rejects_other_key(void **state)
 	size_t len;
 	uint8_t *buf = sign(e, alice, &len);
 
-	(void)state;
 	assert_int_equal(ldg_entry_verify_sig(buf, len, ORIGIN,
 					      ldg_signer_vkey(bob)->pk),
 			 -EBADMSG);
@@ -1434,7 +1387,6 @@ static void test_verify_rejects_short_or_framed_wrong(void **state)
 	size_t len;
 	uint8_t *buf = sign(e, alice, &len);
 
-	(void)state;
 	for (size_t n = 0; n < 70; n++)
 		assert_int_equal(ldg_entry_verify_sig(buf, n, ORIGIN, pk),
 				 -EBADMSG);
@@ -1452,7 +1404,6 @@ static void test_sign_sets_the_signer_key_id(void **state)
 	size_t len;
 	uint8_t *buf;
 
-	(void)state;
 	memset(e->signer, 0xee, LDG_KEYID_BYTES);
 	buf = sign(e, bob, &len);
 	assert_memory_equal(e->signer, ldg_signer_vkey(bob)->keyid,
@@ -1472,7 +1423,6 @@ static void test_entry_hash_is_rfc6962_leaf_hash(void **state)
 	size_t len;
 	uint8_t *buf = sign(e, alice, &len);
 
-	(void)state;
 	pre = malloc(len + 1);
 	pre[0] = 0x00;
 	memcpy(pre + 1, buf, len);
@@ -1494,7 +1444,6 @@ static void test_batch_split_points_into_the_bytes(void **state)
 	const uint8_t *items[4];
 	size_t lens[4], n = 9, at = 0;
 	struct ldg_err err = { 0 };
-	(void)state;
 	buf[at++] = 0x93;
 	buf[at++] = 0xc4;
 	buf[at++] = 2;
@@ -1571,7 +1520,6 @@ static void test_batch_join_round_trips_through_split(void **state)
 	struct ldg_err err = { 0 };
 	uint8_t *out = NULL;
 	size_t len = 0, n = 99;
-	(void)state;
 	fill_items(bufs, items, sizes, ns);
 	assert_int_equal(ldg_batch_join(items, sizes, ns, &out, &len, &err),
 			 0);
@@ -1600,7 +1548,6 @@ static void test_batch_join_array_header_widths(void **state)
 	static const uint8_t first[] = { 0x90, 0x9f, 0xdc, 0xdc, 0xdd };
 	uint8_t one[1] = { 0x2a };
 	struct ldg_err err = { 0 };
-	(void)state;
 	for (size_t c = 0; c < sizeof(counts) / sizeof(counts[0]); c++) {
 		size_t k = counts[c], n = 0, len = 0;
 		const uint8_t **items = calloc(k ? k : 1, sizeof(*items));
@@ -1641,7 +1588,6 @@ static void test_batch_join_refuses_an_item_larger_than_an_entry(void **state)
 	uint8_t *bufs[2], *out = (uint8_t *)&out;
 	struct ldg_err err = { 0 };
 	size_t len = 7;
-	(void)state;
 	fill_items(bufs, items, lens, 2);
 	assert_int_equal(ldg_batch_join(items, lens, 2, &out, &len, &err),
 			 -EINVAL);
@@ -1659,7 +1605,6 @@ static void test_batch_is_tells_a_batch_from_an_entry(void **state)
 	const uint8_t *items[1];
 	uint8_t *entry = NULL, *batch = NULL;
 	size_t elen = 0, blen = 0;
-	(void)state;
 	assert_int_equal(ldg_entry_sign(e, ORIGIN, alice, &entry, &elen,
 					NULL), 0);
 	items[0] = entry;
@@ -1684,7 +1629,6 @@ static void test_put_sig_fills_the_signature_of_a_draft(void **state)
 	struct ldg_entry *e = make(LDG_KIND_SET);
 	uint8_t *signed_bytes = NULL, *draft = NULL, sig[LDG_SIG_BYTES];
 	size_t slen = 0, dlen = 0;
-	(void)state;
 	assert_int_equal(ldg_entry_sign(e, ORIGIN, alice, &signed_bytes,
 					&slen, NULL), 0);
 	/* the same entry with a zero signature: what a draft is */

@@ -34,7 +34,6 @@ static void test_root_and_head(void **state)
 {
 	struct lfs_path p;
 
-	(void)state;
 	assert_int_equal(parsed("/").node, LFS_ROOT);
 	assert_int_equal(parsed("").node, LFS_ROOT);
 	assert_int_equal(parsed("//").node, LFS_ROOT);
@@ -51,7 +50,6 @@ static void test_clusters_tree(void **state)
 {
 	struct lfs_path p;
 
-	(void)state;
 	assert_int_equal(parsed("/clusters").node, LFS_CLUSTERS);
 	p = parsed("/clusters/staging");
 	assert_int_equal(p.node, LFS_CLUSTER);
@@ -74,7 +72,6 @@ static void test_release_files(void **state)
 {
 	struct lfs_path p;
 
-	(void)state;
 	p = parsed("/clusters/staging/api/values.yaml");
 	assert_int_equal(p.node, LFS_VALUES);
 	assert_string_equal(p.leaf, "values.yaml");
@@ -92,7 +89,6 @@ static void test_bad_names_are_enoent(void **state)
 {
 	char path[600];
 
-	(void)state;
 	refused("/clusters/-staging");
 	refused("/clusters/Staging");
 	refused("/clusters/staging/-api");
@@ -122,7 +118,6 @@ static void test_entries(void **state)
 {
 	struct lfs_path p;
 
-	(void)state;
 	assert_int_equal(parsed("/entries").node, LFS_ENTRIES);
 	p = parsed("/entries/42");
 	assert_int_equal(p.node, LFS_ENTRY);
@@ -149,7 +144,6 @@ static void test_at_seq(void **state)
 {
 	struct lfs_path p;
 
-	(void)state;
 	assert_int_equal(parsed("/at").node, LFS_AT);
 	p = parsed("/at/3");
 	assert_int_equal(p.node, LFS_AT_SEQ);
@@ -174,7 +168,6 @@ static void test_keys(void **state)
 {
 	struct lfs_path p;
 
-	(void)state;
 	assert_int_equal(parsed("/keys").node, LFS_KEYS);
 	p = parsed("/keys/alice.pub");
 	assert_int_equal(p.node, LFS_KEYFILE);
@@ -193,7 +186,6 @@ static void test_routes_and_immutability(void **state)
 {
 	struct lfs_path p;
 
-	(void)state;
 	p = parsed("/clusters/staging");
 	assert_true(lfs_route_of(&p)->dir);
 	assert_false(lfs_immutable(&p));

@@ -63,7 +63,6 @@ static void test_reads_releases_of_every_document(void **state)
 	struct apl_releases r;
 	struct ldg_err err = { 0 };
 
-	(void)state;
 	assert_int_equal(parse(yaml, &r, &err), 0);
 	assert_int_equal(r.n, 4);
 	assert_string_equal(r.v[0].name, "api");
@@ -90,7 +89,6 @@ static void test_documents_without_releases_are_states(void **state)
 {
 	struct apl_releases r;
 
-	(void)state;
 	assert_int_equal(parse("---\nhelmfiles:\n- path: a.yaml\n"
 			       "---\nreleases: []\n",
 			       &r, NULL),
@@ -112,7 +110,6 @@ static void test_too_long_fields_are_dropped_not_cut(void **state)
 	char yaml[512];
 	struct apl_releases r;
 
-	(void)state;
 	/* a namespace or label longer than kept reads as none */
 	snprintf(yaml, sizeof(yaml),
 		 "releases:\n- name: a\n  namespace: %0*d\n"
@@ -127,7 +124,6 @@ static void test_too_long_fields_are_dropped_not_cut(void **state)
 
 static void test_refuses_what_is_not_a_build(void **state)
 {
-	(void)state;
 	refused("", "printed no state");
 	refused("# only a comment\n", "printed no state");
 	refused("releases: [\n", "does not parse (line ");
@@ -149,7 +145,6 @@ static void test_refuses_what_is_not_a_build(void **state)
 
 static void test_a_refusal_keeps_nothing_of_earlier_documents(void **state)
 {
-	(void)state;
 	/* the first document's release is freed, not returned */
 	refused("---\nreleases:\n- name: api\n---\nreleases:\n- name: -x\n",
 		"document 2: a release has no valid name");

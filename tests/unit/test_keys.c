@@ -33,7 +33,6 @@
 
 static int group_setup(void **state)
 {
-	(void)state;
 	return ldg_crypto_init() ? -1 : 0;
 }
 
@@ -178,7 +177,6 @@ static void test_generate_refuses_bad_names(void **state)
 {
 	struct ldg_signer *s = NULL;
 
-	(void)state;
 	assert_int_equal(ldg_signer_generate("a+b", &s, NULL), -EINVAL);
 	assert_int_equal(ldg_signer_generate("", &s, NULL), -EINVAL);
 	assert_int_equal(ldg_signer_generate("a b", &s, NULL), -EINVAL);
@@ -189,7 +187,6 @@ static void test_generated_keys_differ(void **state)
 {
 	struct ldg_signer *a = NULL, *b = NULL;
 
-	(void)state;
 	assert_int_equal(ldg_signer_generate("same", &a, NULL), 0);
 	assert_int_equal(ldg_signer_generate("same", &b, NULL), 0);
 	assert_memory_not_equal(ldg_signer_vkey(a)->pk,
@@ -433,7 +430,6 @@ static void test_vkey_parse_of_file_text(void **state)
 	char out[LDG_VKEY_TEXT_MAX];
 	static const uint8_t want_id[4] = { 0xc7, 0x4f, 0x20, 0xa3 };
 
-	(void)state;
 	assert_int_equal(ldg_vkey_parse(GO_VKEY, &vk, NULL), 0);
 	assert_string_equal(vk.name, "PeterNeumann");
 	assert_memory_equal(vk.keyid, want_id, 4);
@@ -465,7 +461,6 @@ static void test_vkey_parse_rejects_manglings(void **state)
 		"PeterNeumann+c74f20a3+Ahpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW",
 		GO_SKEY,
 	};
-	(void)state;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct ldg_vkey vk;
 		assert_int_equal(ldg_vkey_parse(bad[i], &vk, NULL), -EINVAL);
@@ -508,7 +503,6 @@ static void test_keyid_matches_the_spec_formula(void **state)
 	static const char *const names[] = { "a", "alice", "ci.bot_1-x",
 					     "PeterNeumann" };
 
-	(void)state;
 	for (int i = 0; i < 32; i++)
 		seed[i] = (uint8_t)(0x40 + i);
 	crypto_sign_seed_keypair(pk, sk, seed);

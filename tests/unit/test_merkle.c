@@ -24,7 +24,6 @@
 
 static int group_setup(void **state)
 {
-	(void)state;
 	return ldg_crypto_init() ? -1 : 0;
 }
 
@@ -52,7 +51,6 @@ static void test_empty_tree_root_is_sha256_of_nothing(void **state)
 	struct ldg_merkle m;
 	uint8_t root[32], want[32];
 
-	(void)state;
 	ldg_merkle_init(&m);
 	ldg_merkle_root(&m, root);
 	unhex32("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852"
@@ -65,7 +63,6 @@ static void test_node_hash_prefixes_0x01(void **state)
 {
 	uint8_t l[32], r[32], got[32], want[32], buf[65];
 
-	(void)state;
 	leaf(1, l);
 	leaf(2, r);
 	buf[0] = 0x01;
@@ -85,7 +82,6 @@ static void test_roots_for_sizes_0_to_20_match_naive_rfc6962(void **state)
 	uint8_t got[32], want[32], prev[32] = { 0 };
 	struct ldg_merkle m;
 
-	(void)state;
 	for (uint32_t i = 0; i < N_MAX; i++)
 		leaf(i, leaves[i]);
 	ldg_merkle_init(&m);
@@ -127,7 +123,6 @@ static void test_roots_match_certificate_transparency_vectors(void **state)
 	uint8_t leaves[8][32], got[32], want[32];
 	struct ldg_merkle m;
 
-	(void)state;
 	ldg_merkle_init(&m);
 	for (int i = 0; i < 8; i++) {
 		uint8_t *b;
@@ -151,7 +146,6 @@ static void test_large_sizes_keep_agreeing(void **state)
 	uint8_t got[32], want[32];
 	struct ldg_merkle m;
 
-	(void)state;
 	ldg_merkle_init(&m);
 	for (uint32_t i = 0; i < N; i++) {
 		leaf(i, leaves[i]);
@@ -179,7 +173,6 @@ static void test_store_root_at_every_size_matches_naive(void **state)
 	uint8_t leaves[N_MAX][LDG_HASH_BYTES], got[32], want[32];
 	uint64_t head;
 
-	(void)state;
 	snprintf(ldir, sizeof(ldir), "%s/ledger", dir);
 	assert_int_equal(ldg_signer_generate("admin", &k, NULL), 0);
 	assert_int_equal(ldg_init(ldir, "example.com/merkle", k, &res, &err),

@@ -40,7 +40,6 @@ static char *build(const char *head, char c, size_t n, const char *tail)
 
 static void test_cluster_accepts_dns_labels(void **state)
 {
-	(void)state;
 	assert_int_equal(ldg_check_cluster("a", NULL), 0);
 	assert_int_equal(ldg_check_cluster("0", NULL), 0);
 	assert_int_equal(ldg_check_cluster("prod-eu-1", NULL), 0);
@@ -53,7 +52,6 @@ static void test_cluster_rejects_bad_characters_and_edges(void **state)
 		"",    "-a",  "a-",  "A",   "Prod", "a_b", "a.b",
 		"a b", "a/b", "\xc3\xa9",   "a\n", "*",    "-",
 	};
-	(void)state;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct ldg_err err = { 0 };
 		assert_int_equal(ldg_check_cluster(bad[i], &err), -EINVAL);
@@ -66,7 +64,6 @@ static void test_cluster_length_boundary_is_63(void **state)
 {
 	char *ok = rep('c', 63), *bad = rep('c', 64);
 
-	(void)state;
 	assert_int_equal(ldg_check_cluster(ok, NULL), 0);
 	assert_int_equal(ldg_check_cluster(bad, NULL), -EINVAL);
 	free(ok);
@@ -77,7 +74,6 @@ static void test_release_length_boundary_is_53(void **state)
 {
 	char *ok = rep('r', 53), *bad = rep('r', 54);
 
-	(void)state;
 	assert_int_equal(ldg_check_release(ok, NULL), 0);
 	assert_int_equal(ldg_check_release(bad, NULL), -EINVAL);
 	/* 54 is fine for a cluster: the limits differ */
@@ -88,7 +84,6 @@ static void test_release_length_boundary_is_53(void **state)
 
 static void test_release_rejects_what_cluster_rejects(void **state)
 {
-	(void)state;
 	assert_int_equal(ldg_check_release("api", NULL), 0);
 	assert_int_equal(ldg_check_release("", NULL), -EINVAL);
 	assert_int_equal(ldg_check_release("-api", NULL), -EINVAL);
@@ -101,7 +96,6 @@ static void test_release_rejects_what_cluster_rejects(void **state)
 
 static void test_target_needs_exactly_one_slash(void **state)
 {
-	(void)state;
 	assert_int_equal(ldg_check_target("staging/api", NULL), 0);
 	assert_int_equal(ldg_check_target("staging", NULL), -EINVAL);
 	assert_int_equal(ldg_check_target("staging/api/x", NULL), -EINVAL);
@@ -118,7 +112,6 @@ static void test_target_length_limits_apply_per_part(void **state)
 {
 	char *ok2, *bad_c, *bad_r;
 
-	(void)state;
 	ok2 = malloc(63 + 1 + 53 + 1);
 	assert_non_null(ok2);
 	memset(ok2, 'c', 63);
@@ -143,7 +136,6 @@ static void test_target_split_returns_both_parts(void **state)
 	const char *release = NULL;
 	char *long_cluster = build("", 'c', 64, "/api");
 
-	(void)state;
 	assert_int_equal(ldg_target_split("staging/api", cluster, &release),
 			 0);
 	assert_string_equal(cluster, "staging");
@@ -160,7 +152,6 @@ static void test_target_split_returns_both_parts(void **state)
 
 static void test_key_accepts_dotted_helm_paths(void **state)
 {
-	(void)state;
 	assert_int_equal(ldg_check_key("image.tag", NULL), 0);
 	assert_int_equal(ldg_check_key("a", NULL), 0);
 	assert_int_equal(ldg_check_key("resources.limits.cpu", NULL), 0);
@@ -175,7 +166,6 @@ static void test_key_rejects_empty_segments_and_bad_characters(void **state)
 		"a b", "a/b",	"a:b", "a=b",	"!lock",   "\xc3\xa9",
 		"a\tb", "a[0]", "*",	"a.b.", "image.tag ",
 	};
-	(void)state;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		assert_int_equal(ldg_check_key(bad[i], NULL), -EINVAL);
 }
@@ -185,7 +175,6 @@ static void test_key_length_boundary_is_253(void **state)
 	char *ok = rep('k', 253), *bad = rep('k', 254);
 	char *dotted_ok = build("a.", 'k', 251, "");
 
-	(void)state;
 	assert_int_equal(ldg_check_key(ok, NULL), 0);
 	assert_int_equal(ldg_check_key(bad, NULL), -EINVAL);
 	assert_int_equal(strlen(dotted_ok), 253);
@@ -204,7 +193,6 @@ static void test_value_length_boundary_is_4096_bytes(void **state)
 	char *multi = build("", 'v', 4094, "\xc3\xa9");
 	char *multi_bad = build("", 'v', 4095, "\xc3\xa9");
 
-	(void)state;
 	assert_int_equal(ldg_check_value(ok, 4096, NULL), 0);
 	assert_int_equal(ldg_check_value(bad, 4097, NULL), -EINVAL);
 	assert_int_equal(ldg_check_value(multi, strlen(multi), NULL), 0);
@@ -232,7 +220,6 @@ static void test_value_accepts_valid_utf8(void **state)
 		"\xf4\x8f\xbf\xbf",	  /* U+10FFFF, the last code point */
 		"with spaces and \"quotes\" 'and' $(shell) ;",
 	};
-	(void)state;
 	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
 		assert_int_equal(
 			ldg_check_value(good[i], strlen(good[i]), NULL), 0);
@@ -249,7 +236,6 @@ static void test_value_rejects_overlong_utf8(void **state)
 		"\xf0\x8f\xbf\xbf", /* U+FFFF in 4 bytes */
 		"\xc0\x80",	    /* "modified UTF-8" NUL */
 	};
-	(void)state;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		assert_int_equal(ldg_check_value(bad[i], strlen(bad[i]), NULL),
 				 -EINVAL);
@@ -267,7 +253,6 @@ static void test_value_rejects_surrogates_and_beyond_unicode(void **state)
 		"\xfe",
 		"\xff",
 	};
-	(void)state;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		assert_int_equal(ldg_check_value(bad[i], strlen(bad[i]), NULL),
 				 -EINVAL);
@@ -284,7 +269,6 @@ static void test_value_rejects_truncated_and_stray_bytes(void **state)
 		"a\xbf",	 /* continuation after ASCII */
 		"\xc3\xa9\xa9",	 /* one continuation too many */
 	};
-	(void)state;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		assert_int_equal(ldg_check_value(bad[i], strlen(bad[i]), NULL),
 				 -EINVAL);
@@ -300,7 +284,6 @@ static void test_value_rejects_c0_del_and_c1_controls(void **state)
 		"\xc2\x85", /* NEL */	"\xc2\x9b", /* CSI */
 		"\xc2\x9f", /* U+009F */
 	};
-	(void)state;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		assert_int_equal(ldg_check_value(bad[i], strlen(bad[i]), NULL),
 				 -EINVAL);
@@ -308,14 +291,12 @@ static void test_value_rejects_c0_del_and_c1_controls(void **state)
 
 static void test_value_rejects_embedded_nul(void **state)
 {
-	(void)state;
 	assert_int_equal(ldg_check_value("ab\0cd", 5, NULL), -EINVAL);
 	assert_int_equal(ldg_check_value("\0", 1, NULL), -EINVAL);
 }
 
 static void test_text_ok_covers_whole_length(void **state)
 {
-	(void)state;
 	assert_true(ldg_text_ok("", 0));
 	assert_true(ldg_text_ok("abc", 3));
 	assert_false(ldg_text_ok("ab\x7f", 3));
@@ -349,7 +330,6 @@ static void test_display_controls_refused_in_new_text_only(void **state)
 	char buf[32];
 	size_t at, n;
 
-	(void)state;
 	for (size_t i = 0; i < sizeof(ctl) / sizeof(ctl[0]); i++) {
 		snprintf(buf, sizeof(buf), "ab%sc", ctl[i].utf8);
 		assert_int_equal(ldg_text_display_control(buf, strlen(buf),
@@ -380,7 +360,6 @@ static void test_reason_is_required_and_bounded(void **state)
 {
 	char *ok = rep('r', 4096), *bad = rep('r', 4097);
 
-	(void)state;
 	assert_int_equal(ldg_check_reason("bump api to 1.2.3", NULL), 0);
 	assert_int_equal(ldg_check_reason("", NULL), -EINVAL);
 	assert_int_equal(ldg_check_reason(ok, NULL), 0);
@@ -398,7 +377,6 @@ static void test_keyname_rules(void **state)
 {
 	char *ok = rep('n', 64), *bad = rep('n', 65);
 
-	(void)state;
 	assert_int_equal(ldg_check_keyname("alice", NULL), 0);
 	assert_int_equal(ldg_check_keyname("ci.bot_1-X", NULL), 0);
 	assert_int_equal(ldg_check_keyname(ok, NULL), 0);
@@ -418,7 +396,6 @@ static void test_origin_rules(void **state)
 {
 	char *ok = rep('o', 255), *bad = rep('o', 256);
 
-	(void)state;
 	assert_int_equal(ldg_check_origin("example.com/deploy/prod", NULL), 0);
 	assert_int_equal(ldg_check_origin("My Ledger", NULL), 0);
 	assert_int_equal(ldg_check_origin("caf\xc3\xa9", NULL), 0);
@@ -441,7 +418,6 @@ static void test_scope_syntax(void **state)
 	char *long_ok = rep('s', LDG_TARGET_MAX);
 	char *long_bad = rep('s', LDG_TARGET_MAX + 1);
 
-	(void)state;
 	assert_int_equal(ldg_check_scope("*", NULL), 0);
 	assert_int_equal(ldg_check_scope("staging/*", NULL), 0);
 	assert_int_equal(ldg_check_scope("*/api", NULL), 0);
@@ -458,7 +434,6 @@ static void test_scope_syntax(void **state)
 
 static void test_scope_star_matches_every_target(void **state)
 {
-	(void)state;
 	assert_true(ldg_scope_match("*", "prod/api"));
 	assert_true(ldg_scope_match("*", "staging/web"));
 	assert_true(ldg_scope_match("*", "a/b"));
@@ -466,7 +441,6 @@ static void test_scope_star_matches_every_target(void **state)
 
 static void test_scope_cluster_glob_stays_in_its_cluster(void **state)
 {
-	(void)state;
 	assert_true(ldg_scope_match("staging/*", "staging/api"));
 	assert_true(ldg_scope_match("staging/*", "staging/web"));
 	assert_false(ldg_scope_match("staging/*", "prod/api"));
@@ -477,7 +451,6 @@ static void test_scope_cluster_glob_stays_in_its_cluster(void **state)
 
 static void test_scope_release_glob_matches_across_clusters(void **state)
 {
-	(void)state;
 	assert_true(ldg_scope_match("*/api", "prod/api"));
 	assert_true(ldg_scope_match("*/api", "staging/api"));
 	assert_false(ldg_scope_match("*/api", "prod/api2"));
@@ -487,7 +460,6 @@ static void test_scope_release_glob_matches_across_clusters(void **state)
 
 static void test_scope_star_inside_a_segment_never_crosses_slash(void **state)
 {
-	(void)state;
 	/* without FNM_PATHNAME these would all match */
 	assert_false(ldg_scope_match("st*", "staging/api"));
 	assert_false(ldg_scope_match("*i", "staging/api"));
@@ -503,7 +475,6 @@ static void test_scope_star_inside_a_segment_never_crosses_slash(void **state)
 
 static void test_scope_list_has_star_only_for_the_star_itself(void **state)
 {
-	(void)state;
 	assert_true(ldg_scopes_have_star("*"));
 	assert_true(ldg_scopes_have_star("staging/* *"));
 	assert_true(ldg_scopes_have_star("* */api"));

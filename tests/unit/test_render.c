@@ -313,7 +313,6 @@ static void test_render_entry_proof_without_a_key(void **state)
 		.next_ok = -1,
 	};
 
-	(void)state;
 	memset(pr.hash, 0xab, sizeof(pr.hash));
 	assert_json(rnd_entry_proof_json(7, &pr),
 		    fmt("{\n"
@@ -383,7 +382,6 @@ static void test_render_verify_report_names_the_bad_seq(void **state)
 	};
 	const char *z64 = "0000000000000000000000000000000000000000000000000000000000000000";
 
-	(void)state;
 	assert_json(rnd_verify_json(&rep, -EBADMSG),
 		    fmt("{\n"
 			"  \"ok\": false,\n"
@@ -590,7 +588,6 @@ static void test_render_values_yaml_nests_and_quotes(void **state)
 	size_t len, dropped;
 	char *out;
 
-	(void)state;
 	assert_int_equal(rnd_values_yaml(&v, &out, &len, &dropped), 0);
 	assert_string_equal(out, "image:\n"
 				 "  pull: \"a\\\"b\"\n"

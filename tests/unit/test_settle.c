@@ -199,7 +199,6 @@ static void test_helper_path_order(void **state)
 	char self[PATH_MAX], want[PATH_MAX], out[PATH_MAX], tiny[8];
 	ssize_t n;
 
-	(void)state;
 	/* $env first, when it names an executable */
 	setenv("TEST_SETTLE_HELPER", "/bin/sh", 1);
 	assert_int_equal(ldg_helper_path("no-such-helper", "TEST_SETTLE_HELPER",

@@ -32,7 +32,6 @@ static const struct srv_pattern scope = { .prefix = "/api/v1/history/",
 static void test_path_exact_is_the_prefix_alone(void **state)
 {
 	struct srv_path p;
-	(void)state;
 	assert_int_equal(srv_path_match(&exact, "/api/v1/head", &p, NULL), 0);
 	assert_int_equal(srv_path_match(&exact, "/api/v1/head/", &p, NULL),
 			 -ENOENT);
@@ -47,7 +46,6 @@ static void test_path_tail_seq_takes_one_segment_and_the_suffix(void **state)
 {
 	struct srv_path p;
 	struct ldg_err err = { 0 };
-	(void)state;
 	assert_int_equal(srv_path_match(&entry, "/api/v1/entries/42", &p, NULL),
 			 0);
 	assert_int_equal(p.seq, 42);
@@ -83,7 +81,6 @@ static void test_path_tail_scope_is_a_cluster_or_target(void **state)
 	char longer[LDG_TARGET_MAX + 40];
 	struct srv_path p;
 	struct ldg_err err = { 0 };
-	(void)state;
 	assert_int_equal(srv_path_match(&scope, "/api/v1/history/prod/api", &p,
 					NULL),
 			 0);
@@ -105,7 +102,6 @@ static void test_path_tail_scope_is_a_cluster_or_target(void **state)
 static void test_seq_param_zero_only_where_allowed(void **state)
 {
 	uint64_t v = 7;
-	(void)state;
 	assert_int_equal(srv_parse_seq("after", "0", true, &v, NULL), 0);
 	assert_int_equal(v, 0);
 	assert_int_equal(srv_parse_seq("at", "0", false, &v, NULL), -EINVAL);
@@ -119,7 +115,6 @@ static void test_seq_param_rejects_junk_and_names_it(void **state)
 	static const char *const bad[] = { "", "x", "-1", "1.5", "1e3",
 					   " 1", "1 ", "0x10", "+3", "01",
 					   "007" };
-	(void)state;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct ldg_err err = { 0 };
 		uint64_t v;
@@ -140,7 +135,6 @@ static void test_host_names_the_listen_address_or_an_allowed_name(
 	static const char *const allow[] = { "ledger.example.com" };
 	struct sockaddr_storage lo, any, pub, lo6;
 	socklen_t len;
-	(void)state;
 	assert_int_equal(srv_parse_listen("127.0.0.1:8080", &lo, &len, NULL), 0);
 	assert_int_equal(srv_parse_listen("0.0.0.0:8080", &any, &len, NULL), 0);
 	assert_int_equal(srv_parse_listen("192.0.2.7:80", &pub, &len, NULL), 0);
@@ -181,7 +175,6 @@ static void test_host_names_the_listen_address_or_an_allowed_name(
 static void test_limit_defaults_caps_and_rejects(void **state)
 {
 	uint64_t v;
-	(void)state;
 	assert_int_equal(srv_parse_limit(NULL, &v, NULL), 0);
 	assert_int_equal(v, SRV_LIMIT_DEFAULT);
 	assert_int_equal(srv_parse_limit("1", &v, NULL), 0);
@@ -200,7 +193,6 @@ static void test_limit_defaults_caps_and_rejects(void **state)
 
 static void test_scope_param_is_a_cluster_or_target(void **state)
 {
-	(void)state;
 	assert_int_equal(srv_parse_scope("staging", NULL), 0);
 	assert_int_equal(srv_parse_scope("staging/api", NULL), 0);
 	assert_int_equal(srv_parse_scope("", NULL), -EINVAL);
@@ -215,7 +207,6 @@ static void test_scope_param_is_a_cluster_or_target(void **state)
 
 static void test_accept_msgpack_is_recognised(void **state)
 {
-	(void)state;
 	assert_true(srv_accepts_msgpack("application/msgpack"));
 	assert_true(srv_accepts_msgpack("Application/MsgPack"));
 	assert_true(srv_accepts_msgpack("application/json, application/msgpack"));
@@ -226,7 +217,6 @@ static void test_accept_msgpack_is_recognised(void **state)
 
 static void test_accept_other_types_mean_json(void **state)
 {
-	(void)state;
 	assert_false(srv_accepts_msgpack(NULL));
 	assert_false(srv_accepts_msgpack(""));
 	assert_false(srv_accepts_msgpack("*/*"));
@@ -245,7 +235,6 @@ static void test_listen_parses_ipv4_and_ipv6(void **state)
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
-	(void)state;
 	assert_int_equal(srv_parse_listen("127.0.0.1:8080", &ss, &len, NULL),
 			 0);
 	assert_int_equal(ss.ss_family, AF_INET);
@@ -276,7 +265,6 @@ static void test_listen_takes_the_forms_it_took(void **state)
 	struct sockaddr_storage ss;
 	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
 	socklen_t len;
-	(void)state;
 	assert_int_equal(srv_parse_listen("127.0.0.1:080", &ss, &len, NULL),
 			 0);
 	assert_int_equal(ntohs(((struct sockaddr_in *)&ss)->sin_port), 80);
@@ -316,7 +304,6 @@ static void test_listen_rejects_malformed_addresses(void **state)
 	};
 	struct sockaddr_storage ss;
 	socklen_t len;
-	(void)state;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct ldg_err err = { 0 };
 		assert_int_equal(srv_parse_listen(bad[i], &ss, &len, &err),
@@ -339,7 +326,6 @@ static int draft(const char *json, struct srv_draft_req *d, char *msg)
 static void test_draft_set_parses(void **state)
 {
 	struct srv_draft_req d;
-	(void)state;
 	assert_int_equal(draft("{\"signer\": \"0a1B2c3d\", \"kind\": \"set\", "
 			       "\"target\": \"staging/api\", \"changes\": "
 			       "{\"image.tag\": \"v2\", \"replicas\": \"3\"}, "
@@ -361,7 +347,6 @@ static void test_draft_set_parses(void **state)
 static void test_draft_unset_rollback_lock_parse(void **state)
 {
 	struct srv_draft_req d;
-	(void)state;
 	assert_int_equal(draft("{\"signer\": \"00000001\", \"kind\": \"unset\", "
 			       "\"target\": \"a/b\", \"keys\": [\"x\", \"y.z\"], "
 			       "\"reason\": \"r\"}",
@@ -444,7 +429,6 @@ static void test_draft_refuses_bad_requests_saying_why(void **state)
 		  "NUL" },
 	};
 	char msg[LDG_ERR_MSG_MAX];
-	(void)state;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct srv_draft_req d;
 		msg[0] = '\0';
@@ -465,7 +449,6 @@ static void test_signed_draft_puts_the_signature_last(void **state)
 	struct ldg_err err = { 0 };
 	uint8_t sigbytes[64], *out = NULL;
 	size_t len = 0;
-	(void)state;
 	memset(sigbytes, 0xab, sizeof(sigbytes));
 	sodium_bin2base64(b64, sizeof(b64), raw, sizeof(raw),
 			  sodium_base64_VARIANT_ORIGINAL);
@@ -537,7 +520,6 @@ static void test_signed_batch_takes_one_or_many(void **state)
 	uint8_t *outs[3] = { NULL }, sigbytes[64];
 	size_t lens[3], n = 9;
 	bool batch = true;
-	(void)state;
 	memset(sigbytes, 0xcd, sizeof(sigbytes));
 	fake_signed(one, sizeof(one), 0xcd);
 	/* one entry, as srv_parse_signed_draft() takes it */
@@ -601,7 +583,6 @@ static void test_draft_after_is_for_a_lock(void **state)
 		"\"changes\": {\"a\": \"b\"}, \"after\": {}}";
 	struct srv_draft_req d;
 	struct ldg_err err = { 0 };
-	(void)state;
 	assert_int_equal(srv_parse_draft(lock, strlen(lock), &d, &err), 0);
 	assert_non_null(d.after);
 	assert_int_equal(d.after_len, 70);

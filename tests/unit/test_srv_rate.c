@@ -50,7 +50,6 @@ static void test_a_burst_of_twice_the_rate_then_wait(void **state)
 {
 	struct srv_rate *r = srv_rate_new(5, 1);
 	struct sockaddr_storage a = v4("10.0.0.1", 1000);
-	(void)state;
 	assert_non_null(r);
 	for (int i = 0; i < 10; i++)
 		assert_int_equal(take(r, &a, 100.0), 0);
@@ -65,7 +64,6 @@ static void test_refill_is_capped_at_the_burst(void **state)
 {
 	struct srv_rate *r = srv_rate_new(2, 1);
 	struct sockaddr_storage a = v4("10.0.0.1", 1);
-	(void)state;
 	for (int i = 0; i < 4; i++)
 		assert_int_equal(take(r, &a, 0.0), 0);
 	assert_int_not_equal(take(r, &a, 0.0), 0);
@@ -81,7 +79,6 @@ static void test_the_wait_covers_the_missing_token(void **state)
 	struct srv_rate *r = srv_rate_new(1, 1);
 	struct sockaddr_storage a = v4("10.0.0.1", 1);
 	unsigned w = 0;
-	(void)state;
 	for (int i = 0; i < 2; i++)
 		assert_int_equal(take(r, &a, 5.0), 0);
 	/* each refused try is refused, and says at least a second */
@@ -101,7 +98,6 @@ static void test_addresses_have_their_own_buckets(void **state)
 				a_other_port = v4("10.0.0.1", 2),
 				b = v4("10.0.0.2", 1), c = v6("::1"),
 				d = v6("2001:db8::1");
-	(void)state;
 	assert_int_equal(take(r, &a, 1.0), 0);
 	assert_int_equal(take(r, &a_other_port, 1.0), 0); /* same host */
 	assert_int_not_equal(take(r, &a, 1.0), 0);
@@ -118,7 +114,6 @@ static void test_a_full_table_recycles_the_idlest(void **state)
 	struct srv_rate *r = srv_rate_new(1, 1);
 	struct sockaddr_storage first = v4("10.1.0.0", 1), busy;
 	char ip[32];
-	(void)state;
 	/* the first address empties its bucket, then goes idle */
 	assert_int_equal(take(r, &first, 0.0), 0);
 	assert_int_equal(take(r, &first, 0.0), 0);
@@ -143,7 +138,6 @@ static void test_rate_zero_never_limits(void **state)
 {
 	struct srv_rate *r = srv_rate_new(0, 1);
 	struct sockaddr_storage a = v4("10.0.0.1", 1);
-	(void)state;
 	for (int i = 0; i < 100000; i++)
 		assert_int_equal(take(r, &a, 0.0), 0);
 	assert_int_equal(srv_rate_n(r), 0);
@@ -156,7 +150,6 @@ static void test_a_rate_an_hour(void **state)
 	struct srv_rate *r = srv_rate_new(2, 3600);
 	struct sockaddr_storage a = v4("10.0.0.1", 1);
 	unsigned w;
-	(void)state;
 	assert_int_equal(srv_rate_n(r), 2);
 	assert_string_equal(srv_rate_period(r), "an hour");
 	for (int i = 0; i < 4; i++)
@@ -173,7 +166,6 @@ static void test_a_rate_an_hour(void **state)
 static void test_parse(void **state)
 {
 	unsigned n = 9, p = 9;
-	(void)state;
 	assert_int_equal(srv_rate_parse("200", &n, &p), 0);
 	assert_int_equal(n, 200);
 	assert_int_equal(p, 1);

@@ -42,7 +42,6 @@ static void expect_refused(const char *const *paths, size_t n, int rc)
 static void test_route_parses_every_endpoint(void **state)
 {
 	struct srv_path p;
-	(void)state;
 	assert_int_equal(route_of("/api/v1/head", &p, NULL), SRV_R_HEAD);
 	assert_int_equal(route_of("/api/v1/state", &p, NULL), SRV_R_STATE);
 	assert_int_equal(route_of("/api/v1/entries", &p, NULL), SRV_R_ENTRIES);
@@ -85,7 +84,6 @@ static void test_route_unknown_paths_are_enoent(void **state)
 		"/api/v1/entries/",
 		"//api/v1/head",
 	};
-	(void)state;
 	expect_refused(paths, sizeof(paths) / sizeof(paths[0]), -ENOENT);
 }
 
@@ -93,7 +91,6 @@ static void test_route_longer_than_path_max_is_enoent(void **state)
 {
 	char url[SRV_PATH_MAX + 2];
 	struct srv_path p;
-	(void)state;
 	memset(url, 'a', sizeof(url) - 1);
 	url[sizeof(url) - 1] = '\0';
 	memcpy(url, "/api/v1/history/", 16);
@@ -119,14 +116,12 @@ static void test_route_rejects_bad_seq_and_names_with_einval(void **state)
 		"/api/v1/history/-x",
 		"/api/v1/history/a_b",
 	};
-	(void)state;
 	expect_refused(paths, sizeof(paths) / sizeof(paths[0]), -EINVAL);
 }
 
 static void test_route_entry_takes_the_largest_seq(void **state)
 {
 	struct srv_path p;
-	(void)state;
 	assert_int_equal(route_of("/api/v1/entries/9223372036854775807", &p,
 				  NULL),
 			 SRV_R_ENTRY);
@@ -135,7 +130,6 @@ static void test_route_entry_takes_the_largest_seq(void **state)
 
 static void test_route_params_belong_to_their_route(void **state)
 {
-	(void)state;
 	assert_true(srv_route_param_ok(SRV_R_STATE, "at"));
 	assert_true(srv_route_param_ok(SRV_R_STATE, "scope"));
 	assert_false(srv_route_param_ok(SRV_R_STATE, "after"));
@@ -157,7 +151,6 @@ static void test_route_params_belong_to_their_route(void **state)
 
 static void test_route_methods_are_in_the_table(void **state)
 {
-	(void)state;
 	/* the POST routes of docs/api.md, and no other */
 	for (size_t i = 0; i < SRV_R_COUNT; i++)
 		assert_int_equal(srv_routes[i].post != NULL,
@@ -170,7 +163,6 @@ static void test_route_methods_are_in_the_table(void **state)
 
 static void test_route_every_post_says_what_body_it_takes(void **state)
 {
-	(void)state;
 	for (size_t i = 0; i < SRV_R_COUNT; i++) {
 		const struct srv_route *rt = &srv_routes[i];
 		if (!rt->post) {

@@ -20,7 +20,6 @@ static void test_hex_writes_lowercase_and_nul(void **state)
 	static const uint8_t in[] = { 0x00, 0x01, 0x9a, 0xbf, 0xff };
 	char out[2 * sizeof(in) + 2];
 
-	(void)state;
 	memset(out, 'x', sizeof(out));
 	ldg_hex(in, sizeof(in), out);
 	assert_string_equal(out, "00019abfff");
@@ -35,7 +34,6 @@ static void test_unhex_round_trips_every_byte(void **state)
 	uint8_t in[256], back[256];
 	char text[2 * sizeof(in) + 1];
 
-	(void)state;
 	for (size_t i = 0; i < sizeof(in); i++)
 		in[i] = (uint8_t)i;
 	ldg_hex(in, sizeof(in), text);
@@ -47,7 +45,6 @@ static void test_unhex_takes_either_case(void **state)
 {
 	uint8_t out[4];
 
-	(void)state;
 	assert_int_equal(ldg_unhex("DEADbeef", out, 4), 0);
 	assert_memory_equal(out, "\xde\xad\xbe\xef", 4);
 	assert_int_equal(ldg_unhex("", out, 0), 0);
@@ -57,7 +54,6 @@ static void test_unhex_refuses_wrong_lengths(void **state)
 {
 	uint8_t out[8];
 
-	(void)state;
 	/* one digit, one byte, short; one digit, one byte, long */
 	assert_int_equal(ldg_unhex("0011223", out, 4), -EINVAL);
 	assert_int_equal(ldg_unhex("001122", out, 4), -EINVAL);
@@ -75,7 +71,6 @@ static void test_unhex_refuses_non_hex_characters(void **state)
 	};
 	uint8_t out[4];
 
-	(void)state;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		assert_int_equal(ldg_unhex(bad[i], out, 4), -EINVAL);
 	/* a NUL inside the digits ends the string: short */
@@ -89,7 +84,6 @@ static void test_key_id_refuses_upper_case(void **state)
 	struct ldg_vkey vk;
 	char text[sizeof(GO_VKEY)];
 
-	(void)state;
 	assert_int_equal(ldg_vkey_parse(GO_VKEY, &vk, NULL), 0);
 	memcpy(text, GO_VKEY, sizeof(text));
 	text[strlen("PeterNeumann+c74f")] = 'F';

@@ -80,7 +80,6 @@ static int group_setup(void **state)
 	char path[4096], line[1024];
 	FILE *f;
 
-	(void)state;
 	if (ldg_crypto_init())
 		return -1;
 	snprintf(path, sizeof(path), "%s/INDEX.txt", dir);
@@ -148,7 +147,6 @@ static int group_setup(void **state)
 
 static int group_teardown(void **state)
 {
-	(void)state;
 	for (size_t i = 0; i < n_good; i++)
 		free(good[i].bytes);
 	for (size_t i = 0; i < n_bad; i++)
@@ -417,7 +415,6 @@ static void test_index_lists_every_vector_file(void **state)
 	static const char *const sub[] = { "good", "bad" };
 	size_t seen = 0;
 
-	(void)state;
 	assert_string_equal(origin, "example.com/vectors");
 	assert_int_equal(n_good, 6);
 	assert_true(n_bad >= 10);
@@ -454,7 +451,6 @@ static void test_index_lists_every_vector_file(void **state)
 static void test_good_vectors_decode_canonically_with_listed_hash(
 	void **state)
 {
-	(void)state;
 	load_all();
 	for (size_t i = 0; i < n_good; i++) {
 		struct ldg_entry *e = NULL;
@@ -483,7 +479,6 @@ static void test_good_chain_links_and_signatures_hold(void **state)
 	uint8_t zero[LDG_HASH_BYTES] = { 0 };
 	struct trusted ring[MAX_KEYS];
 
-	(void)state;
 	load_all();
 	for (uint64_t seq = 1; seq <= 4; seq++) {
 		const struct vec *v = good_seq(seq);
@@ -534,7 +529,6 @@ static void test_good_chain_tree_head_matches(void **state)
 	struct ldg_merkle m;
 	uint8_t got[LDG_HASH_BYTES];
 
-	(void)state;
 	load_all();
 	ldg_merkle_init(&m);
 	for (uint64_t seq = 1; seq <= root_size; seq++)
@@ -545,7 +539,6 @@ static void test_good_chain_tree_head_matches(void **state)
 
 static void test_every_bad_vector_fails_at_its_stage(void **state)
 {
-	(void)state;
 	load_all();
 	for (size_t i = 0; i < n_bad; i++) {
 		const char *got = classify(bad[i].bytes, bad[i].len,
@@ -558,7 +551,6 @@ static void test_every_bad_vector_fails_at_its_stage(void **state)
 
 static void test_decode_stage_vectors_carry_good_signatures(void **state)
 {
-	(void)state;
 	load_all();
 	/* the non-canonical ones were re-signed over their own bytes: only
 	 * the strict decoder stands between them and acceptance */
@@ -582,7 +574,6 @@ static void test_good_chain_passes_ldg_verify(void **state)
 	struct ldg_read *r;
 	struct ldg_values v;
 
-	(void)state;
 	load_all();
 	ldir = ledger_with_good(tmp, 6);
 	if (run_verify(ldir, &rep))
@@ -631,7 +622,6 @@ static void test_every_bad_vector_fails_ldg_verify_at_its_seq(void **state)
 		{ "commitment", "authz field" },
 	};
 
-	(void)state;
 	load_all();
 	for (size_t i = 0; i < n_bad; i++) {
 		struct ldg_verify_report rep;
@@ -670,7 +660,6 @@ static void test_key_file_vectors(void **state)
 	FILE *f;
 	DIR *d;
 
-	(void)state;
 	snprintf(path, sizeof(path), "%s/keys/INDEX.txt", dir);
 	f = fopen(path, "r");
 	assert_non_null(f);
@@ -722,7 +711,6 @@ static void test_authz_lines_are_the_commitments_of_the_chain(void **state)
 	struct ldg_authz az;
 	uint8_t have[LDG_HASH_BYTES];
 
-	(void)state;
 	load_all();
 	for (uint64_t seq = 1; seq <= n_good; seq++) {
 		const struct vec *v = good_seq(seq);
@@ -751,7 +739,6 @@ static void test_authz_state_of_genesis_is_the_documented_bytes(void **state)
 	uint8_t want[64], *buf = NULL;
 	size_t len, n = 0;
 
-	(void)state;
 	load_all();
 	authz_before(2, &az);
 	assert_int_equal(ldg_authz_encode(&az, &buf, &len), 0);
