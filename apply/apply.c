@@ -23,11 +23,11 @@
 #define BACKOFF_FIRST 5
 #define BACKOFF_MAX 300
 
-static void say(const struct apl_opts *o, enum apl_level level,
-		const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void say(const struct apl_opts *o, enum apl_level level, const char *fmt,
+		...) __attribute__((format(printf, 3, 4)));
 
-static void say(const struct apl_opts *o, enum apl_level level,
-		const char *fmt, ...)
+static void say(const struct apl_opts *o, enum apl_level level, const char *fmt,
+		...)
 {
 	char buf[8192];
 	va_list ap;
@@ -75,7 +75,8 @@ int apl_lock(const char *ledger_dir, const char *cluster, int *fd,
 		}
 		return ldg_err_set(err, -EBUSY,
 				   "another applier is running for cluster %s "
-				   "(%s%s; lock file %s)", cluster,
+				   "(%s%s; lock file %s)",
+				   cluster,
 				   holder[0] ? holder : "holder unknown",
 				   holder_gone(holder)
 					   ? ", which has exited: its helmfile "
@@ -245,7 +246,8 @@ static int key_may_apply(const struct apl_opts *o, struct ldg_err *err)
 		return ldg_err_set(err, -EACCES,
 				   "key \"%s\" is not in the keyring (an admin "
 				   "adds it with ledger key add ... --role "
-				   "applier)", vk->name);
+				   "applier)",
+				   vk->name);
 	case LDG_WHY_REVOKED:
 		return ldg_err_set(err, -EACCES,
 				   "key \"%s\" was revoked at seq %llu",
@@ -311,8 +313,8 @@ static int record(const struct apl_opts *o, const char *target,
 
 	snprintf(reason, sizeof(reason), "%s %s with helmfile (%s)",
 		 ok ? "applied" : "failed to apply", target, selector);
-	e = ldg_entry_new(ok ? LDG_KIND_APPLIED : LDG_KIND_APPLY_FAILED,
-			  target, reason);
+	e = ldg_entry_new(ok ? LDG_KIND_APPLIED : LDG_KIND_APPLY_FAILED, target,
+			  reason);
 	if (!e)
 		return ldg_err_set(err, -ENOMEM, "out of memory");
 	for (size_t i = 0; v && i < v->n && !rc; i++)
@@ -323,7 +325,8 @@ static int record(const struct apl_opts *o, const char *target,
 	snprintf(num, sizeof(num), "%d", res->exit_code);
 	if (!rc)
 		rc = ldg_entry_add_meta(e, "exit-code", num);
-	snprintf(num, sizeof(num), "%llu", (unsigned long long)res->duration_ms);
+	snprintf(num, sizeof(num), "%llu",
+		 (unsigned long long)res->duration_ms);
 	if (!rc)
 		rc = ldg_entry_add_meta(e, "duration-ms", num);
 	if (!rc && res->timed_out)
@@ -362,8 +365,10 @@ static void describe_failure(const struct apl_opts *o, const char *what,
 	char *tail = apl_output_tail(text, len, 300);
 
 	if (res->timed_out)
-		say(o, APL_WARN, "%s: helmfile timed out after %u s and was "
-		    "stopped", what, o->timeout_s);
+		say(o, APL_WARN,
+		    "%s: helmfile timed out after %u s and was "
+		    "stopped",
+		    what, o->timeout_s);
 	else
 		say(o, APL_WARN, "%s: helmfile failed (exit %d): %s", what,
 		    res->exit_code, tail ? tail : "");
@@ -418,8 +423,7 @@ static void private_sweep(const struct apl_opts *o, const char *tmp)
 		struct stat st, now;
 		int fd;
 
-		if (strncmp(de->d_name, PRIVATE_PREFIX,
-			    strlen(PRIVATE_PREFIX)))
+		if (strncmp(de->d_name, PRIVATE_PREFIX, strlen(PRIVATE_PREFIX)))
 			continue;
 		fd = openat(dirfd(d), de->d_name,
 			    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -429,8 +433,8 @@ static void private_sweep(const struct apl_opts *o, const char *tmp)
 		 * by someone else after we opened it */
 		if (fstat(fd, &st) == 0 && st.st_uid == geteuid() &&
 		    flock(fd, LOCK_EX | LOCK_NB) == 0 &&
-		    fstatat(dirfd(d), de->d_name, &now,
-			    AT_SYMLINK_NOFOLLOW) == 0 &&
+		    fstatat(dirfd(d), de->d_name, &now, AT_SYMLINK_NOFOLLOW) ==
+			    0 &&
 		    now.st_ino == st.st_ino && now.st_dev == st.st_dev &&
 		    private_remove(dirfd(d), de->d_name, fd) == 0)
 			n++;
@@ -438,8 +442,10 @@ static void private_sweep(const struct apl_opts *o, const char *tmp)
 	}
 	closedir(d);
 	if (n)
-		say(o, APL_NOTICE, "removed %u private director%s of killed "
-		    "runs from %s", n, n == 1 ? "y" : "ies", tmp);
+		say(o, APL_NOTICE,
+		    "removed %u private director%s of killed "
+		    "runs from %s",
+		    n, n == 1 ? "y" : "ies", tmp);
 }
 
 static int private_make(const struct apl_opts *o, struct private_dir *p,
@@ -456,14 +462,14 @@ static int private_make(const struct apl_opts *o, struct private_dir *p,
 		struct stat st;
 		int rc;
 
-		snprintf(p->path, sizeof(p->path), "%s/" PRIVATE_PREFIX
-			 "XXXXXX", tmp);
+		snprintf(p->path, sizeof(p->path),
+			 "%s/" PRIVATE_PREFIX "XXXXXX", tmp);
 		if (!mkdtemp(p->path)) { /* mkdtemp makes it 0700 */
 			e = errno;
 			break;
 		}
-		p->fd = open(p->path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-				      O_CLOEXEC);
+		p->fd = open(p->path,
+			     O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (p->fd < 0) {
 			e = errno;
 			if (e == ENOENT)
@@ -482,8 +488,10 @@ static int private_make(const struct apl_opts *o, struct private_dir *p,
 		e = EAGAIN;
 	}
 	p->fd = -1;
-	return ldg_err_set(err, -e, "cannot create a private temporary "
-			   "directory in %s: %s", tmp, strerror(e));
+	return ldg_err_set(err, -e,
+			   "cannot create a private temporary "
+			   "directory in %s: %s",
+			   tmp, strerror(e));
 }
 
 /* Every exit path of a reconcile that made p comes here. */
@@ -507,8 +515,8 @@ static void private_done(const struct apl_opts *o, struct private_dir *p)
  * what keeps sweeps out (the private directory's) is held by helmfile
  * and what it starts, as long as they run. */
 static int run_helmfile(const struct apl_opts *o, char *const argv[],
-			const struct private_dir *p,
-			struct apl_run_result *res, struct ldg_err *err)
+			const struct private_dir *p, struct apl_run_result *res,
+			struct ldg_err *err)
 {
 	int keep[] = { o->lock_fd, p ? p->fd : -1 };
 
@@ -573,9 +581,11 @@ static int apply_manual(const struct apl_opts *o, const struct private_dir *pd,
 		t->has_release = true;
 	if (!t || t->v.n == 0) {
 		sum->left++;
-		say(o, APL_NOTICE, "%s: deployment: manual but no values in "
+		say(o, APL_NOTICE,
+		    "%s: deployment: manual but no values in "
 		    "the ledger; left alone (set some with ledger set %s "
-		    "image.tag=...)", target, target);
+		    "image.tag=...)",
+		    target, target);
 		return 0;
 	}
 	if (!o->force && t->last_seq && !t->last_failed &&
@@ -616,13 +626,21 @@ static int apply_manual(const struct apl_opts *o, const struct private_dir *pd,
 	if (rc)
 		return rc;
 	if (dropped)
-		say(o, APL_WARN, "%s: %zu key%s both a value and the parent of "
+		say(o, APL_WARN,
+		    "%s: %zu key%s both a value and the parent of "
 		    "other keys (e.g. image and image.tag); Helm cannot hold "
-		    "both, so only the nested keys are passed", target,
-		    dropped, dropped == 1 ? " is" : "s are");
+		    "both, so only the nested keys are passed",
+		    target, dropped, dropped == 1 ? " is" : "s are");
 	snprintf(sel, sizeof(sel), "name=%s", rel->name);
-	char *argv[] = { (char *)o->binary, "-f", (char *)o->helmfile, "-l",
-			 sel, "apply", "--values", vpath, NULL };
+	char *argv[] = { (char *)o->binary,
+			 "-f",
+			 (char *)o->helmfile,
+			 "-l",
+			 sel,
+			 "apply",
+			 "--values",
+			 vpath,
+			 NULL };
 	if (o->dry_run) {
 		say(o, APL_DRY, "%s -f %s -l %s apply --values %s", o->binary,
 		    o->helmfile, sel, vpath);
@@ -656,9 +674,10 @@ static int apply_auto(const struct apl_opts *o, const struct snapshot *snap,
 		      struct ldg_err *err)
 {
 	struct apl_run_result res;
-	char *argv[] = { (char *)o->binary, "-f", (char *)o->helmfile, "-l",
-			 "deployment=auto", "apply", "--detailed-exitcode",
-			 NULL };
+	char *argv[] = { (char *)o->binary,	"-f",
+			 (char *)o->helmfile,	"-l",
+			 "deployment=auto",	"apply",
+			 "--detailed-exitcode", NULL };
 	bool changed, ok;
 	struct ldg_err why = { 0 };
 	int rc;
@@ -674,8 +693,10 @@ static int apply_auto(const struct apl_opts *o, const struct snapshot *snap,
 	if (rc)
 		return ldg_err_set(err, rc, "%s", why.msg);
 	if (o->dry_run) {
-		say(o, APL_DRY, "%s -f %s -l deployment=auto apply "
-		    "--detailed-exitcode", o->binary, o->helmfile);
+		say(o, APL_DRY,
+		    "%s -f %s -l deployment=auto apply "
+		    "--detailed-exitcode",
+		    o->binary, o->helmfile);
 		return 0;
 	}
 	rc = run_helmfile(o, argv, NULL, &res, err);
@@ -710,8 +731,8 @@ int apl_reconcile(const struct apl_opts *o, struct apl_summary *sum,
 	struct apl_releases rels = { 0 };
 	struct apl_run_result build;
 	struct snapshot snap;
-	char *argv[] = { (char *)o->binary, "-f", (char *)o->helmfile,
-			 "build", NULL };
+	char *argv[] = { (char *)o->binary, "-f", (char *)o->helmfile, "build",
+			 NULL };
 	struct private_dir pd;
 	size_t n_auto = 0;
 	int rc;
@@ -726,7 +747,8 @@ int apl_reconcile(const struct apl_opts *o, struct apl_summary *sum,
 			rc = ldg_reindex(o->store, &n, err);
 			if (rc)
 				return rc;
-			say(o, APL_NOTICE, "rebuilt the indexes of %llu entries "
+			say(o, APL_NOTICE,
+			    "rebuilt the indexes of %llu entries "
 			    "(built by another version of ledger)",
 			    (unsigned long long)n);
 		}
@@ -741,15 +763,13 @@ int apl_reconcile(const struct apl_opts *o, struct apl_summary *sum,
 		char *tail = apl_output_tail(build.err, build.err_len, 300);
 		rc = ldg_err_set(err, -EIO, "%s: helmfile build %s: %s",
 				 o->helmfile,
-				 build.timed_out ? "timed out"
-						 : "failed",
+				 build.timed_out ? "timed out" : "failed",
 				 tail && *tail ? tail : "(no output)");
 		free(tail);
 		apl_run_result_free(&build);
 		return rc;
 	}
-	rc = apl_parse_build(build.out, build.out_len, o->helmfile, &rels,
-			     err);
+	rc = apl_parse_build(build.out, build.out_len, o->helmfile, &rels, err);
 	apl_run_result_free(&build);
 	if (rc)
 		return rc;
@@ -762,11 +782,12 @@ int apl_reconcile(const struct apl_opts *o, struct apl_summary *sum,
 	for (size_t i = 0; i < rels.n; i++)
 		for (size_t j = 0; j < i; j++)
 			if (!strcmp(rels.v[i].name, rels.v[j].name))
-				say(o, APL_WARN, "release %s is in %s twice "
+				say(o, APL_WARN,
+				    "release %s is in %s twice "
 				    "(namespaces %s and %s): both follow "
-				    "ledger target %s/%s", rels.v[i].name,
-				    o->helmfile, rels.v[j].ns, rels.v[i].ns,
-				    o->cluster, rels.v[i].name);
+				    "ledger target %s/%s",
+				    rels.v[i].name, o->helmfile, rels.v[j].ns,
+				    rels.v[i].ns, o->cluster, rels.v[i].name);
 	for (size_t i = 0; i < rels.n && !rc && !stopping(o); i++) {
 		const struct apl_release *rel = &rels.v[i];
 		bool seen = false;
@@ -791,9 +812,11 @@ int apl_reconcile(const struct apl_opts *o, struct apl_summary *sum,
 		if (rel->mode == APL_AUTO) {
 			n_auto++;
 			if (t && t->v.n)
-				say(o, APL_NOTICE, "%s: deployment: auto, so "
+				say(o, APL_NOTICE,
+				    "%s: deployment: auto, so "
 				    "its values file decides; the ledger's "
-				    "values are not used", target);
+				    "values are not used",
+				    target);
 			continue;
 		}
 		sum->left++;
@@ -809,8 +832,10 @@ int apl_reconcile(const struct apl_opts *o, struct apl_summary *sum,
 		rc = apply_auto(o, &snap, n_auto, sum, err);
 	for (size_t i = 0; !rc && !stopping(o) && i < snap.n; i++)
 		if (!snap.t[i].has_release && snap.t[i].v.n)
-			say(o, APL_WARN, "%s is in the ledger but %s has no "
-			    "release %s", snap.t[i].target, o->helmfile,
+			say(o, APL_WARN,
+			    "%s is in the ledger but %s has no "
+			    "release %s",
+			    snap.t[i].target, o->helmfile,
 			    strchr(snap.t[i].target, '/') + 1);
 	private_done(o, &pd);
 out_snap:
@@ -873,7 +898,8 @@ int apl_watch(const struct apl_opts *o, unsigned interval_s,
 			struct timespec one = { 1, 0 };
 			nanosleep(&one, NULL); /* a signal ends it early */
 			if (cluster_head(o->store, o->cluster) != baseline) {
-				say(o, APL_INFO, "the ledger moved; "
+				say(o, APL_INFO,
+				    "the ledger moved; "
 				    "reconciling");
 				break;
 			}

@@ -49,11 +49,11 @@ struct apl_opts {
 	struct ldg_store *store;
 	const struct ldg_signer *key; /* the applier's; NULL with dry_run */
 	const char *cluster;
-	const char *helmfile;	  /* the cluster's helmfile.yaml */
-	const char *binary;	  /* the helmfile executable */
+	const char *helmfile; /* the cluster's helmfile.yaml */
+	const char *binary;   /* the helmfile executable */
 	bool dry_run;
-	bool force;		  /* re-apply manual releases regardless */
-	unsigned timeout_s;	  /* per helmfile run; 0 = none */
+	bool force;	    /* re-apply manual releases regardless */
+	unsigned timeout_s; /* per helmfile run; 0 = none */
 	/* the cluster's lock (apl_lock), or -1: helmfile and everything it
 	 * starts inherit it, so the lock outlives a killed applier for as
 	 * long as any of its helmfile run does */
@@ -66,11 +66,11 @@ struct apl_opts {
 };
 
 struct apl_summary {
-	unsigned applied;   /* helmfile runs that succeeded */
-	unsigned failed;    /* helmfile runs that failed or timed out */
-	unsigned current;   /* manual releases already as the ledger says */
-	unsigned left;	    /* releases left alone */
-	unsigned recorded;  /* entries appended */
+	unsigned applied;  /* helmfile runs that succeeded */
+	unsigned failed;   /* helmfile runs that failed or timed out */
+	unsigned current;  /* manual releases already as the ledger says */
+	unsigned left;	   /* releases left alone */
+	unsigned recorded; /* entries appended */
 };
 
 /* One reconcile. 0 when it ran (failures of helmfile are counted in

@@ -12,7 +12,8 @@ int apl_check_sha(const char *sha, struct ldg_err *err)
 	if (n < 7 || n > 64 || strspn(sha, "0123456789abcdefABCDEF") != n)
 		return ldg_err_set(err, -EINVAL,
 				   "invalid --sha \"%.80s\": expected 7 to 64 "
-				   "hex digits", sha);
+				   "hex digits",
+				   sha);
 	return 0;
 }
 
@@ -26,7 +27,8 @@ static int check_tag(const char *tag, struct ldg_err *err)
 		return ldg_err_set(err, -EINVAL,
 				   "invalid tag \"%.80s\": use 1-128 of "
 				   "A-Z, a-z, 0-9, '_', '.' and '-', not "
-				   "starting with '.' or '-'", tag);
+				   "starting with '.' or '-'",
+				   tag);
 	return 0;
 }
 
@@ -83,7 +85,8 @@ int apl_chatops_parse(const char *comment, const char *sha,
 			return ldg_err_set(err, -EINVAL,
 					   "unexpected \"%.40s\": only "
 					   "cluster=CLUSTER and tag=TAG may "
-					   "follow the release", words[i]);
+					   "follow the release",
+					   words[i]);
 		*eq = '\0';
 		if (!strcmp(words[i], "cluster") && !have_cluster) {
 			if (ldg_check_cluster(eq + 1, err))
@@ -99,13 +102,15 @@ int apl_chatops_parse(const char *comment, const char *sha,
 			return ldg_err_set(err, -EINVAL,
 					   "unexpected or repeated \"%.40s=\": "
 					   "only cluster= and tag= may follow "
-					   "the release, once each", words[i]);
+					   "the release, once each",
+					   words[i]);
 		}
 	}
 	if (!have_cluster)
 		return ldg_err_set(err, -EINVAL,
 				   "missing cluster=CLUSTER: /deploy %s "
-				   "cluster=CLUSTER [tag=TAG]", out->release);
+				   "cluster=CLUSTER [tag=TAG]",
+				   out->release);
 	if (!have_tag) {
 		memcpy(out->tag, sha, 7);
 		out->tag[7] = '\0';

@@ -62,8 +62,8 @@ static bool scalar_copy(yaml_node_t *n, char *out, size_t cap)
 }
 
 static int add_release(yaml_document_t *doc, yaml_node_t *rel,
-		       struct apl_releases *out, const char *file, size_t doc_no,
-		       struct ldg_err *err)
+		       struct apl_releases *out, const char *file,
+		       size_t doc_no, struct ldg_err *err)
 {
 	struct apl_release r = { 0 }, *grown;
 	yaml_node_t *labels;
@@ -71,7 +71,8 @@ static int add_release(yaml_document_t *doc, yaml_node_t *rel,
 	if (!rel || rel->type != YAML_MAPPING_NODE)
 		return ldg_err_set(err, -EINVAL,
 				   "%s: document %zu: a release is not a "
-				   "mapping", file, doc_no);
+				   "mapping",
+				   file, doc_no);
 	if (!scalar_copy(map_get(doc, rel, "name"), r.name, sizeof(r.name)) ||
 	    ldg_check_release(r.name, NULL))
 		return ldg_err_set(err, -EINVAL,
@@ -115,8 +116,8 @@ int apl_parse_build(const char *yaml, size_t len, const char *file,
 		if (!yaml_parser_load(&parser, &doc)) {
 			rc = ldg_err_set(err, -EINVAL,
 					 "%s: helmfile build printed YAML that "
-					 "does not parse (line %zu: %s)", file,
-					 parser.problem_mark.line + 1,
+					 "does not parse (line %zu: %s)",
+					 file, parser.problem_mark.line + 1,
 					 parser.problem ? parser.problem : "?");
 			break;
 		}
@@ -131,19 +132,23 @@ int apl_parse_build(const char *yaml, size_t len, const char *file,
 		if (root->type != YAML_MAPPING_NODE) {
 			rc = ldg_err_set(err, -EINVAL,
 					 "%s: document %zu of helmfile build "
-					 "is not a mapping", file, doc_no);
+					 "is not a mapping",
+					 file, doc_no);
 		} else if (rels) {
 			if (rels->type != YAML_SEQUENCE_NODE) {
 				rc = ldg_err_set(err, -EINVAL,
 						 "%s: document %zu: releases "
-						 "is not a list", file, doc_no);
+						 "is not a list",
+						 file, doc_no);
 			}
-			for (yaml_node_item_t *i = rels->data.sequence.items.start;
+			for (yaml_node_item_t *i =
+				     rels->data.sequence.items.start;
 			     !rc && rels->type == YAML_SEQUENCE_NODE &&
 			     i < rels->data.sequence.items.top;
 			     i++)
 				rc = add_release(&doc,
-						 yaml_document_get_node(&doc, *i),
+						 yaml_document_get_node(&doc,
+									*i),
 						 out, file, doc_no, err);
 		}
 		yaml_document_delete(&doc);
@@ -252,8 +257,8 @@ exec_helmfile(char *const argv[], const int *keep, size_t n_keep,
  * KILL_GRACE_MS later) after timeout_s, or as soon as the applier dies,
  * however it dies. */
 static void __attribute__((noreturn))
-keeper(char *const argv[], unsigned timeout_s, const int *keep,
-       size_t n_keep, pid_t applier, int out_fd, int err_fd, int report_fd)
+keeper(char *const argv[], unsigned timeout_s, const int *keep, size_t n_keep,
+       pid_t applier, int out_fd, int err_fd, int report_fd)
 {
 	struct keeper_report rep = { 127 << 8, 0 };
 	sigset_t all, mask;
@@ -413,8 +418,7 @@ int apl_helmfile_binary(char *out, size_t len, struct ldg_err *err)
 
 	if (env && *env) {
 		if (access(env, X_OK))
-			return ldg_err_set(err, -ENOENT,
-					   "HELMFILE=%s: %s", env,
+			return ldg_err_set(err, -ENOENT, "HELMFILE=%s: %s", env,
 					   strerror(errno));
 		snprintf(out, len, "%s", env);
 		return 0;
@@ -449,7 +453,8 @@ char *apl_output_tail(const char *text, size_t len, size_t max)
 		const char *nl = memchr(text + start, '\n', len - start);
 		if (nl && (size_t)(nl - text) + 1 < len)
 			start = (size_t)(nl - text) + 1;
-		while (start < len && ((unsigned char)text[start] & 0xc0) == 0x80)
+		while (start < len &&
+		       ((unsigned char)text[start] & 0xc0) == 0x80)
 			start++;
 	}
 	while (len > start && (text[len - 1] == '\n' || text[len - 1] == ' '))

@@ -52,12 +52,12 @@ int apl_parse_build(const char *yaml, size_t len, const char *file,
 		    struct apl_releases *out, struct ldg_err *err);
 
 struct apl_run_result {
-	int exit_code;	 /* the child's exit status, or 128+signal */
-	bool timed_out;	 /* killed after the timeout */
+	int exit_code;	/* the child's exit status, or 128+signal */
+	bool timed_out; /* killed after the timeout */
 	uint64_t duration_ms;
-	char *out;	 /* stdout (malloc'd, NUL-terminated) */
+	char *out; /* stdout (malloc'd, NUL-terminated) */
 	size_t out_len;
-	char *err;	 /* stderr */
+	char *err; /* stderr */
 	size_t err_len;
 };
 

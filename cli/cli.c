@@ -258,8 +258,10 @@ int cli_parse_seq(struct cli_ctx *c, const char *what, const char *arg,
 		  uint64_t *out)
 {
 	if (ldg_parse_seq(arg, out))
-		return cli_usage(c, "%s must be a seq (1, 2, 3, ...), not "
-				 "\"%.40s\"", what, arg);
+		return cli_usage(c,
+				 "%s must be a seq (1, 2, 3, ...), not "
+				 "\"%.40s\"",
+				 what, arg);
 	return 0;
 }
 
@@ -297,8 +299,10 @@ int cli_write_opt(struct cli_ctx *c, int opt, char **argv,
 		return -1;
 	case 'M':
 		if (w->n_meta == LDG_META_MAX)
-			return cli_usage(c, "too many --meta options (at "
-					 "most %d)", LDG_META_MAX);
+			return cli_usage(c,
+					 "too many --meta options (at "
+					 "most %d)",
+					 LDG_META_MAX);
 		if (cli_split_kv(optarg, &w->meta[w->n_meta]))
 			return cli_usage(c, "--meta needs K=V, not \"%.40s\"",
 					 optarg);
@@ -327,8 +331,7 @@ int cli_open_signed(struct cli_ctx *c, const struct cli_write_opts *w,
 	return rc;
 }
 
-int cli_open_read(struct cli_ctx *c, struct ldg_store **s,
-		  struct ldg_read **r)
+int cli_open_read(struct cli_ctx *c, struct ldg_store **s, struct ldg_read **r)
 {
 	struct ldg_err err = { 0 };
 	int rc = cli_open_ro(c, s);
@@ -404,8 +407,7 @@ int cli_getopt(struct cli_ctx *c, int argc, char **argv, const char *shorts,
 	}
 }
 
-int cli_scope_arg(struct cli_ctx *c, int argc, char **argv,
-		  const char **scope)
+int cli_scope_arg(struct cli_ctx *c, int argc, char **argv, const char **scope)
 {
 	*scope = NULL;
 	if (argc - optind > 1)
@@ -416,8 +418,8 @@ int cli_scope_arg(struct cli_ctx *c, int argc, char **argv,
 	return cli_check_scope_arg(c, *scope);
 }
 
-int cli_json_only(struct cli_ctx *c, int argc, char **argv,
-		  const char *help, bool *json)
+int cli_json_only(struct cli_ctx *c, int argc, char **argv, const char *help,
+		  bool *json)
 {
 	static const struct option opts[] = {
 		CLI_COMMON_OPTS,

@@ -32,15 +32,16 @@ struct cli_ctx {
 	const char *help;   /* this command's --help text */
 	const char *remote; /* --remote URL or $LEDGER_REMOTE, or NULL */
 	bool remote_given;  /* --remote on the command line */
-	bool no_advice;     /* cli_fail() states the facts only (mirror:
+	bool no_advice;	    /* cli_fail() states the facts only (mirror:
 			       the write commands' advice does not fit a
 			       copy of someone else's ledger) */
 };
 
 /* What a command is (struct cli_cmd's flags). */
-#define CLI_REMOTE 0x1 /* takes --remote URL: signs here and appends
+#define CLI_REMOTE                                                             \
+	0x1	     /* takes --remote URL: signs here and appends
 			  through `ledger serve` (remote.h) */
-#define CLI_HTTP 0x2   /* speaks HTTP itself: runs as ledger-http */
+#define CLI_HTTP 0x2 /* speaks HTTP itself: runs as ledger-http */
 
 struct cli_cmd {
 	const char *name;
@@ -50,9 +51,11 @@ struct cli_cmd {
 };
 
 /* Options every command takes; put first in each long option table. */
-#define CLI_COMMON_OPTS                                   \
-	{ "ledger", required_argument, NULL, 'L' },       \
-	{ "help", no_argument, NULL, 'h' }
+#define CLI_COMMON_OPTS                                                        \
+	{ "ledger", required_argument, NULL, 'L' },                            \
+	{                                                                      \
+		"help", no_argument, NULL, 'h'                                 \
+	}
 
 struct cli_write_opts;
 
@@ -66,8 +69,8 @@ int cli_getopt(struct cli_ctx *c, int argc, char **argv, const char *shorts,
 
 /* The options of a command that takes only --json (and the common ones):
  * -1 to go on, else the exit code to return. Sets c->help to help. */
-int cli_json_only(struct cli_ctx *c, int argc, char **argv,
-		  const char *help, bool *json);
+int cli_json_only(struct cli_ctx *c, int argc, char **argv, const char *help,
+		  bool *json);
 
 /* Handles 'L', 'h' and getopt errors for a command; returns -1 when opt
  * was handled and parsing goes on, else the exit code to return. */
@@ -100,8 +103,7 @@ int cli_open_audit(struct cli_ctx *c, struct ldg_store **s);
 int cli_ledger_dir(struct cli_ctx *c, char *out);
 
 /* Opens the ledger and a read transaction; prints on failure. */
-int cli_open_read(struct cli_ctx *c, struct ldg_store **s,
-		  struct ldg_read **r);
+int cli_open_read(struct cli_ctx *c, struct ldg_store **s, struct ldg_read **r);
 void cli_close_read(struct ldg_store *s, struct ldg_read *r);
 /* Checks that at (0 = head) is within the log; prints on failure. */
 int cli_check_at(struct cli_ctx *c, struct ldg_read *r, uint64_t at);
@@ -109,8 +111,7 @@ int cli_check_at(struct cli_ctx *c, struct ldg_read *r, uint64_t at);
 int cli_check_scope_arg(struct cli_ctx *c, const char *scope);
 /* The optional last argument CLUSTER[/RELEASE] of read commands: *scope
  * is it or NULL. Prints on failure and returns the exit code, else 0. */
-int cli_scope_arg(struct cli_ctx *c, int argc, char **argv,
-		  const char **scope);
+int cli_scope_arg(struct cli_ctx *c, int argc, char **argv, const char **scope);
 /* Writes a malloc'd rendering to stdout and frees it. */
 int cli_emit(char *buf, size_t len);
 
@@ -142,10 +143,12 @@ struct cli_write_opts {
 	bool no_lock;
 };
 
-#define CLI_WRITE_OPTS                                       \
-	{ "message", required_argument, NULL, 'm' },         \
-	{ "meta", required_argument, NULL, 'M' },            \
-	{ "key", required_argument, NULL, 'k' }
+#define CLI_WRITE_OPTS                                                         \
+	{ "message", required_argument, NULL, 'm' },                           \
+		{ "meta", required_argument, NULL, 'M' },                      \
+	{                                                                      \
+		"key", required_argument, NULL, 'k'                            \
+	}
 
 /* Handles 'm', 'M', 'k' and the common options; returns -1 to go on,
  * else the exit code. */

@@ -85,8 +85,10 @@ static int parse_seconds(struct cli_ctx *c, const char *what, const char *s,
 	errno = 0;
 	v = strtoul(s, &end, 10);
 	if (!*s || *end || errno || v > 86400 * 7 || s[0] == '-')
-		return cli_usage(c, "%s takes a number of seconds, not "
-				 "\"%.40s\"", what, s);
+		return cli_usage(c,
+				 "%s takes a number of seconds, not "
+				 "\"%.40s\"",
+				 what, s);
 	*out = (unsigned)v;
 	return 0;
 }
@@ -174,8 +176,10 @@ int cmd_apply(int argc, char **argv, struct cli_ctx *c)
 		snprintf(hfpath, sizeof(hfpath), "%s/clusters/%s/helmfile.yaml",
 			 config && *config ? config : ".", o.cluster);
 	if (stat(hfpath, &st) || !S_ISREG(st.st_mode)) {
-		ldg_err_set(&err, -ENOENT, "no helmfile at %s (use --helmfile "
-			    "FILE or --config-dir DIR)", hfpath);
+		ldg_err_set(&err, -ENOENT,
+			    "no helmfile at %s (use --helmfile "
+			    "FILE or --config-dir DIR)",
+			    hfpath);
 		return cli_fail(c, &err);
 	}
 	o.helmfile = hfpath;
@@ -205,7 +209,8 @@ int cmd_apply(int argc, char **argv, struct cli_ctx *c)
 		sigemptyset(&sa.sa_mask);
 		sigaction(SIGTERM, &sa, NULL);
 		sigaction(SIGINT, &sa, NULL);
-		say(NULL, APL_INFO, "watching the ledger for cluster changes "
+		say(NULL, APL_INFO,
+		    "watching the ledger for cluster changes "
 		    "(Ctrl-C or SIGTERM stops)");
 		o.stop = &stop_flag;
 		apl_watch(&o, interval, &err);
@@ -218,8 +223,9 @@ int cmd_apply(int argc, char **argv, struct cli_ctx *c)
 			goto out_unlock;
 		}
 		printf("%s: %u applied, %u failed, %u up to date, %u left "
-		       "alone%s\n", o.cluster, sum.applied, sum.failed,
-		       sum.current, sum.left, o.dry_run ? " (dry run)" : "");
+		       "alone%s\n",
+		       o.cluster, sum.applied, sum.failed, sum.current,
+		       sum.left, o.dry_run ? " (dry run)" : "");
 		rc = sum.failed ? CLI_NO : CLI_OK;
 	}
 out_unlock:

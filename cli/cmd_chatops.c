@@ -88,9 +88,10 @@ int cmd_chatops(int argc, char **argv, struct cli_ctx *c)
 	if (optind != argc)
 		return cli_usage(c, "unexpected argument \"%s\"", argv[optind]);
 	if (!comment || !sha || !actor)
-		return cli_usage(c, "--comment, --sha and --actor are required");
-	if (pr && (strspn(pr, "0123456789") != strlen(pr) || !*pr ||
-		   strlen(pr) > 12))
+		return cli_usage(c,
+				 "--comment, --sha and --actor are required");
+	if (pr &&
+	    (strspn(pr, "0123456789") != strlen(pr) || !*pr || strlen(pr) > 12))
 		return cli_usage(c, "--pr takes a pull request number");
 	if (!*actor || strlen(actor) > 100 ||
 	    !ldg_text_ok(actor, strlen(actor)) || strchr(actor, ' '))
@@ -103,10 +104,13 @@ int cmd_chatops(int argc, char **argv, struct cli_ctx *c)
 	if (!allowed) {
 		char list[512] = "";
 		for (size_t i = 0; i < n_allow; i++)
-			snprintf(list + strlen(list), sizeof(list) - strlen(list),
-				 "%s%s", i ? ", " : "", allow[i]);
-		ldg_err_set(&err, -EPERM, "cluster %s is not open to /deploy "
-			    "comments (allowed: %s)", d.cluster, list);
+			snprintf(list + strlen(list),
+				 sizeof(list) - strlen(list), "%s%s",
+				 i ? ", " : "", allow[i]);
+		ldg_err_set(&err, -EPERM,
+			    "cluster %s is not open to /deploy "
+			    "comments (allowed: %s)",
+			    d.cluster, list);
 		return cli_fail(c, &err);
 	}
 	snprintf(target, sizeof(target), "%s/%s", d.cluster, d.release);
@@ -127,8 +131,8 @@ int cmd_chatops(int argc, char **argv, struct cli_ctx *c)
 		/* chatops never forces a lock: say so, not "use --force" */
 		if (err.why == LDG_WHY_LOCKED) {
 			cli_error("%s: %s; a /deploy comment cannot pass a "
-				  "lock: ledger unlock %s first", c->cmd,
-				  err.msg, err.target);
+				  "lock: ledger unlock %s first",
+				  c->cmd, err.msg, err.target);
 			rc = cli_exit_code(err.code);
 		} else {
 			rc = cli_fail(c, &err);
@@ -136,8 +140,10 @@ int cmd_chatops(int argc, char **argv, struct cli_ctx *c)
 		goto out_free;
 	}
 	if (res.n == 0)
-		fprintf(stderr, "the ledger already has %s image.tag=%s; "
-			"nothing written\n", target, d.tag);
+		fprintf(stderr,
+			"the ledger already has %s image.tag=%s; "
+			"nothing written\n",
+			target, d.tag);
 	else
 		fprintf(stderr, "deploying %s image.tag=%s\n", target, d.tag);
 	cli_print_result(&res);

@@ -138,9 +138,10 @@ int cmd_checkpoint(int argc, char **argv, struct cli_ctx *c)
 			if (rep.bad_seq)
 				snprintf(where, sizeof(where), "entry %llu: ",
 					 (unsigned long long)rep.bad_seq);
-			ldg_err_set(&err, -EPERM, "refusing to sign: the ledger "
-				    "does not verify (%s%.300s)", where,
-				    rep.problem);
+			ldg_err_set(&err, -EPERM,
+				    "refusing to sign: the ledger "
+				    "does not verify (%s%.300s)",
+				    where, rep.problem);
 			rc = cli_fail(c, &err);
 			goto out_close;
 		}
@@ -160,10 +161,12 @@ int cmd_checkpoint(int argc, char **argv, struct cli_ctx *c)
 		if (!trc)
 			trc = ldg_merkle_check_tail(r, head, &bad);
 		if (trc == -EBADMSG)
-			ldg_err_set(&err, -EPERM, "refusing to sign: the "
+			ldg_err_set(&err, -EPERM,
+				    "refusing to sign: the "
 				    "stored Merkle tree does not match the "
 				    "entries (under entry %llu); run ledger "
-				    "verify", (unsigned long long)bad);
+				    "verify",
+				    (unsigned long long)bad);
 		else if (trc)
 			ldg_err_set(&err, -EIO, "cannot read the tree head");
 		if (trc) {

@@ -52,8 +52,7 @@ int cmd_get(int argc, char **argv, struct cli_ctx *c)
 	target = argv[optind];
 	if (argc - optind == 2)
 		key = argv[optind + 1];
-	if (ldg_check_target(target, &err) ||
-	    (key && ldg_check_key(key, &err)))
+	if (ldg_check_target(target, &err) || (key && ldg_check_key(key, &err)))
 		return cli_fail(c, &err);
 	rc = cli_open_read(c, &s, &r);
 	if (rc)
@@ -68,14 +67,14 @@ int cmd_get(int argc, char **argv, struct cli_ctx *c)
 		goto out_close;
 	}
 	if (key && !ldg_values_find(&vals, key)) {
-		cli_error("get: %s has no key %s%s", target,
-			key, at ? " at that seq" : "");
+		cli_error("get: %s has no key %s%s", target, key,
+			  at ? " at that seq" : "");
 		rc = CLI_NO;
 		goto out_vals;
 	}
 	if (!key && vals.n == 0) {
 		cli_error("get: %s has no values%s", target,
-			at ? " at that seq" : "");
+			  at ? " at that seq" : "");
 		rc = CLI_NO;
 		goto out_vals;
 	}

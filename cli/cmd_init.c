@@ -57,8 +57,8 @@ int cmd_init(int argc, char **argv, struct cli_ctx *c)
 		rc = cli_fail(c, &err);
 		goto out_free;
 	}
-	fprintf(stderr, "initialised ledger \"%s\" in %s (admin: %s)\n",
-		origin, dir, ldg_signer_vkey(k)->name);
+	fprintf(stderr, "initialised ledger \"%s\" in %s (admin: %s)\n", origin,
+		dir, ldg_signer_vkey(k)->name);
 	cli_print_result(&res);
 	rc = CLI_OK;
 out_free:

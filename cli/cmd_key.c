@@ -59,9 +59,8 @@ static int key_list(struct cli_ctx *c, bool json)
 			snprintf(rev, sizeof(rev), "%llu",
 				 (unsigned long long)ring[i].revoked_seq);
 		printf("%-20s %-9s %-8s %-6llu %-8s %s\n", ring[i].vkey.name,
-		       id, ring[i].role,
-		       (unsigned long long)ring[i].added_seq, rev,
-		       ring[i].scopes);
+		       id, ring[i].role, (unsigned long long)ring[i].added_seq,
+		       rev, ring[i].scopes);
 	}
 	rc = CLI_OK;
 	free(ring);
@@ -100,7 +99,8 @@ int cmd_key(int argc, char **argv, struct cli_ctx *c)
 			role = optarg;
 			break;
 		case 's':
-			if (strlen(scopes) + strlen(optarg) + 2 > sizeof(scopes))
+			if (strlen(scopes) + strlen(optarg) + 2 >
+			    sizeof(scopes))
 				return cli_usage(c, "too many scopes");
 			if (scopes[0])
 				strcat(scopes, " ");
@@ -132,8 +132,10 @@ int cmd_key(int argc, char **argv, struct cli_ctx *c)
 		return key_list(c, json);
 	}
 	if (strcmp(sub, "add") && strcmp(sub, "revoke"))
-		return cli_usage(c, "unknown subcommand \"%s\" (add, revoke, "
-				 "list)", sub);
+		return cli_usage(c,
+				 "unknown subcommand \"%s\" (add, revoke, "
+				 "list)",
+				 sub);
 	c->cmd = !strcmp(sub, "add") ? "key add" : "key revoke";
 	if (json)
 		return cli_usage(c, "--json is for key list");
@@ -157,10 +159,10 @@ int cmd_key(int argc, char **argv, struct cli_ctx *c)
 		struct ldg_vkey vk;
 		if (!role)
 			return cli_usage(c, "missing --role (admin, deployer "
-					 "or applier)");
+					    "or applier)");
 		if (!scopes[0])
 			return cli_usage(c, "missing --scope GLOB (use --scope "
-					 "'*' for every target)");
+					    "'*' for every target)");
 		if (ldg_vkey_load(argv[optind], &vk, &err))
 			return cli_fail(c, &err);
 		rc = cli_open(c, &s);

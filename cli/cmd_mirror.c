@@ -69,16 +69,16 @@ static int print_result(const char *url, const char *origin, uint64_t added,
 	if (!json) {
 		if (added)
 			printf("mirrored %" PRIu64 " new entr%s from %s: head "
-			       "%" PRIu64 " %s\n", added,
-			       added == 1 ? "y" : "ies", url, head, hex);
+			       "%" PRIu64 " %s\n",
+			       added, added == 1 ? "y" : "ies", url, head, hex);
 		else
-			printf("up to date with %s: head %" PRIu64 " %s\n",
-			       url, head, hex);
+			printf("up to date with %s: head %" PRIu64 " %s\n", url,
+			       head, hex);
 		return CLI_OK; /* main() checks stdout */
 	}
-	j = json_pack("{s:s, s:s, s:I, s:I, s:s}", "url", url, "origin",
-		      origin, "added", (json_int_t)added, "head",
-		      (json_int_t)head, "hash", hex);
+	j = json_pack("{s:s, s:s, s:I, s:I, s:s}", "url", url, "origin", origin,
+		      "added", (json_int_t)added, "head", (json_int_t)head,
+		      "hash", hex);
 	/* rnd_json_out() takes j, even when it fails */
 	if (rnd_json_out(j, &out, &len)) {
 		cli_error("mirror: out of memory");
@@ -122,9 +122,10 @@ static int sync_once(struct cli_ctx *c, const char *url, const char *dir,
 	p.named = named.seq;
 	if (ldg_store_origin(s)[0] &&
 	    strcmp(ldg_store_origin(s), named.origin)) {
-		ldg_err_set(&err, -EINVAL, "%s holds ledger \"%s\"; %s serves "
-			    "\"%s\"", dir, ldg_store_origin(s), url,
-			    named.origin);
+		ldg_err_set(&err, -EINVAL,
+			    "%s holds ledger \"%s\"; %s serves "
+			    "\"%s\"",
+			    dir, ldg_store_origin(s), url, named.origin);
 		return say_no(c, &err);
 	}
 	rc = clt_pull(url, s, &named, true, on_page, &p, &got, &err);
@@ -136,9 +137,10 @@ static int sync_once(struct cli_ctx *c, const char *url, const char *dir,
 		return cli_fail(c, &err);
 	/* on a first copy the origin is entry 1's, not what /head said */
 	if (strcmp(ldg_store_origin(s), named.origin)) {
-		ldg_err_set(&err, -EINVAL, "%s named origin \"%s\" but serves "
-			    "ledger \"%s\"", url, named.origin,
-			    ldg_store_origin(s));
+		ldg_err_set(&err, -EINVAL,
+			    "%s named origin \"%s\" but serves "
+			    "ledger \"%s\"",
+			    url, named.origin, ldg_store_origin(s));
 		return say_no(c, &err);
 	}
 	if (quiet_if_none && !got.added)
@@ -225,8 +227,10 @@ int cmd_mirror(int argc, char **argv, struct cli_ctx *c)
 		return cli_usage(c, "expected the URL of a ledger server");
 	url = argv[optind];
 	if (strncmp(url, "http://", 7) && strncmp(url, "https://", 8))
-		return cli_usage(c, "\"%.80s\" is not an http:// or https:// "
-				 "URL", url);
+		return cli_usage(c,
+				 "\"%.80s\" is not an http:// or https:// "
+				 "URL",
+				 url);
 	rc = cli_ledger_dir(c, dir);
 	if (rc)
 		return rc;

@@ -67,7 +67,8 @@ int cmd_mount(int argc, char **argv, struct cli_ctx *c)
 		if (opt == 'f') {
 			foreground = true;
 		} else if (opt == 'o') {
-			if (strlen(options) + strlen(optarg) + 2 > sizeof(options))
+			if (strlen(options) + strlen(optarg) + 2 >
+			    sizeof(options))
 				return cli_usage(c, "too many -o options");
 			if (options[0])
 				strcat(options, ",");
@@ -80,7 +81,8 @@ int cmd_mount(int argc, char **argv, struct cli_ctx *c)
 		return cli_usage(c, "expected one MOUNTPOINT");
 	if (stat(argv[optind], &st) || !realpath(argv[optind], mp)) {
 		if (errno == ENOTCONN)
-			ldg_err_set(&err, -ENOTCONN, "%s: a stale mount (its "
+			ldg_err_set(&err, -ENOTCONN,
+				    "%s: a stale mount (its "
 				    "daemon died); run fusermount3 -u %s",
 				    argv[optind], argv[optind]);
 		else
@@ -94,13 +96,16 @@ int cmd_mount(int argc, char **argv, struct cli_ctx *c)
 		return cli_fail(c, &err);
 	}
 	if (is_mounted(mp)) {
-		ldg_err_set(&err, -EBUSY, "%s is already mounted (unmount it "
-			    "with fusermount3 -u %s)", mp, mp);
+		ldg_err_set(&err, -EBUSY,
+			    "%s is already mounted (unmount it "
+			    "with fusermount3 -u %s)",
+			    mp, mp);
 		err.code = -EINVAL; /* an environment problem: exit 2 */
 		return cli_fail(c, &err);
 	}
 	if (access("/dev/fuse", R_OK | W_OK)) {
-		ldg_err_set(&err, -ENODEV, "/dev/fuse: %s (is the fuse module "
+		ldg_err_set(&err, -ENODEV,
+			    "/dev/fuse: %s (is the fuse module "
 			    "loaded and /dev/fuse usable here?)",
 			    strerror(errno));
 		return cli_fail(c, &err);
@@ -112,7 +117,9 @@ int cmd_mount(int argc, char **argv, struct cli_ctx *c)
 	 * returns when it has, or says in one line why it could not */
 	rc = lfs_run(dir, mp, foreground, options[0] ? options : NULL, &err);
 	if (rc == -ENODATA)
-		ldg_err_set(&err, -ENOENT, "%s is not initialised (run "
-			    "ledger init)", dir);
+		ldg_err_set(&err, -ENOENT,
+			    "%s is not initialised (run "
+			    "ledger init)",
+			    dir);
 	return rc ? cli_fail(c, &err) : CLI_OK;
 }

@@ -74,8 +74,10 @@ int cmd_rollback(int argc, char **argv, struct cli_ctx *c)
 	if (rc)
 		goto out_free;
 	if (res.n == 0)
-		fprintf(stderr, "%s is already as it was at seq %llu; nothing "
-			"written\n", argv[optind], (unsigned long long)to);
+		fprintf(stderr,
+			"%s is already as it was at seq %llu; nothing "
+			"written\n",
+			argv[optind], (unsigned long long)to);
 	for (size_t i = 0; i < res.n; i++)
 		fprintf(stderr, "%s %s\n",
 			res.v[i].kind == LDG_KIND_LOCK ? "locked"

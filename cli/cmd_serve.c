@@ -117,7 +117,8 @@ int cmd_serve(int argc, char **argv, struct cli_ctx *c)
 		} else if (opt == 'p') {
 			if (srv_rate_parse(optarg, &so.post_rate,
 					   &so.post_period_s))
-				return cli_usage(c, "--post-rate %s: expected 0 "
+				return cli_usage(c,
+						 "--post-rate %s: expected 0 "
 						 "(no limit) to 1000000 POSTs "
 						 "a second, or N/min or N/h",
 						 optarg);
@@ -137,15 +138,18 @@ int cmd_serve(int argc, char **argv, struct cli_ctx *c)
 		} else if (opt == 's') {
 			if (ldg_parse_seq(optarg, &max_streams) ||
 			    max_streams > SRV_STREAMS_CAP)
-				return cli_usage(c, "--max-streams %s: expected "
+				return cli_usage(c,
+						 "--max-streams %s: expected "
 						 "1 to %d event streams",
 						 optarg, SRV_STREAMS_CAP);
 		} else if (opt == 'a') {
 			if (ldg_parse_seq(optarg, &max_streams_addr) ||
 			    max_streams_addr > SRV_STREAMS_PER_IP_CAP)
-				return cli_usage(c, "--max-streams-per-addr %s: "
+				return cli_usage(c,
+						 "--max-streams-per-addr %s: "
 						 "expected 1 to %d event "
-						 "streams", optarg,
+						 "streams",
+						 optarg,
 						 SRV_STREAMS_PER_IP_CAP);
 		}
 	}
@@ -223,7 +227,8 @@ int cmd_serve(int argc, char **argv, struct cli_ctx *c)
 	if (rc)
 		cli_error("serve: the ledger writer died %d times within %d s; "
 			  "exiting for the service manager to restart the "
-			  "server", SRV_WRITER_DEATHS_MAX, SRV_WRITER_WINDOW_S);
+			  "server",
+			  SRV_WRITER_DEATHS_MAX, SRV_WRITER_WINDOW_S);
 	srv_writer_stop(writer);
 	ldg_store_close(s);
 	return rc;

@@ -94,8 +94,10 @@ int cmd_set(int argc, char **argv, struct cli_ctx *c)
 	if (rc)
 		goto out_free;
 	if (res.n == 0)
-		fprintf(stderr, "%s already has these values; nothing "
-			"written\n", target);
+		fprintf(stderr,
+			"%s already has these values; nothing "
+			"written\n",
+			target);
 	cli_print_result(&res);
 	rc = CLI_OK;
 out_free:

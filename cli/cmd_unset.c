@@ -25,8 +25,7 @@ static int draft(const struct ldg_values *now, void *arg,
 	struct remote_unset *a = arg;
 
 	return ldg_draft_unset(now, a->target, a->keys, a->n, a->w->reason,
-			       a->w->meta, a->w->n_meta, a->w->force, out,
-			       err);
+			       a->w->meta, a->w->n_meta, a->w->force, out, err);
 }
 
 int cmd_unset(int argc, char **argv, struct cli_ctx *c)

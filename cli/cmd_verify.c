@@ -126,10 +126,10 @@ int cmd_verify(int argc, char **argv, struct cli_ctx *c)
 	if (rc) {
 		if (rep.bad_seq)
 			cli_error("verify: entry %llu: %s",
-				(unsigned long long)rep.bad_seq, rep.problem);
+				  (unsigned long long)rep.bad_seq, rep.problem);
 		else if (rep.bad_checkpoint >= 0)
-			cli_error("verify: %s: %s",
-				paths[rep.bad_checkpoint], rep.problem);
+			cli_error("verify: %s: %s", paths[rep.bad_checkpoint],
+				  rep.problem);
 		else
 			cli_error("verify: %s", rep.problem);
 		rc = CLI_NO;

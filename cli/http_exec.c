@@ -38,14 +38,13 @@ int cli_exec_http(struct cli_ctx *c)
 {
 	char path[PATH_MAX + 16];
 
-	if (ldg_helper_path("ledger-http", "LEDGER_HTTP", path,
-			    sizeof(path))) {
+	if (ldg_helper_path("ledger-http", "LEDGER_HTTP", path, sizeof(path))) {
 		cli_error("%s: needs ledger-http (HTTP: serve, mirror, --remote), "
 			  "not found %s; build or install it with ledger",
 			  c->cmd,
 			  getenv("LEDGER_HTTP") && *getenv("LEDGER_HTTP")
-			      ? "at $LEDGER_HTTP"
-			      : "beside this binary nor in " LEDGER_LIBEXECDIR);
+				  ? "at $LEDGER_HTTP"
+				  : "beside this binary nor in " LEDGER_LIBEXECDIR);
 		return CLI_BAD;
 	}
 	if (!saved_argv) {

@@ -17,58 +17,77 @@
 #endif
 
 static const struct cli_cmd commands[] = {
-	{ .name = "init", .run = cmd_init,
+	{ .name = "init",
+	  .run = cmd_init,
 	  .summary = "create a ledger and record the first admin key" },
-	{ .name = "keygen", .run = cmd_keygen,
+	{ .name = "keygen",
+	  .run = cmd_keygen,
 	  .summary = "create a key pair (NAME.key, NAME.pub)" },
-	{ .name = "key", .run = cmd_key,
+	{ .name = "key",
+	  .run = cmd_key,
 	  .summary = "add, revoke or list keys (key add|revoke|list)" },
-	{ .name = "set", .run = cmd_set,
+	{ .name = "set",
+	  .run = cmd_set,
 	  .summary = "set values of a target",
 	  .flags = CLI_REMOTE },
-	{ .name = "unset", .run = cmd_unset,
+	{ .name = "unset",
+	  .run = cmd_unset,
 	  .summary = "remove keys of a target",
 	  .flags = CLI_REMOTE },
-	{ .name = "rollback", .run = cmd_rollback,
+	{ .name = "rollback",
+	  .run = cmd_rollback,
 	  .summary = "restore a target or cluster to a seq",
 	  .flags = CLI_REMOTE },
-	{ .name = "lock", .run = cmd_lock,
+	{ .name = "lock",
+	  .run = cmd_lock,
 	  .summary = "refuse set/unset on a target until unlocked",
 	  .flags = CLI_REMOTE },
-	{ .name = "unlock", .run = cmd_unlock,
+	{ .name = "unlock",
+	  .run = cmd_unlock,
 	  .summary = "lift a lock",
 	  .flags = CLI_REMOTE },
-	{ .name = "get", .run = cmd_get,
-	  .summary = "print a target's values" },
-	{ .name = "state", .run = cmd_state,
+	{ .name = "get", .run = cmd_get, .summary = "print a target's values" },
+	{ .name = "state",
+	  .run = cmd_state,
 	  .summary = "print the state of targets" },
-	{ .name = "status", .run = cmd_status,
+	{ .name = "status",
+	  .run = cmd_status,
 	  .summary = "what runs where: who set it, lock, last apply" },
-	{ .name = "log", .run = cmd_log,
+	{ .name = "log",
+	  .run = cmd_log,
 	  .summary = "list entries, newest first" },
-	{ .name = "history", .run = cmd_history,
+	{ .name = "history",
+	  .run = cmd_history,
 	  .summary = "a target's revisions, like helm history" },
-	{ .name = "show", .run = cmd_show,
-	  .summary = "print one entry" },
-	{ .name = "diff", .run = cmd_diff,
+	{ .name = "show", .run = cmd_show, .summary = "print one entry" },
+	{ .name = "diff",
+	  .run = cmd_diff,
 	  .summary = "compare the state at two seqs" },
-	{ .name = "verify", .run = cmd_verify,
+	{ .name = "verify",
+	  .run = cmd_verify,
 	  .summary = "check signatures, chain, keys and indexes" },
-	{ .name = "checkpoint", .run = cmd_checkpoint,
+	{ .name = "checkpoint",
+	  .run = cmd_checkpoint,
 	  .summary = "write a signed tree head",
 	  .flags = CLI_REMOTE },
-	{ .name = "reindex", .run = cmd_reindex,
+	{ .name = "reindex",
+	  .run = cmd_reindex,
 	  .summary = "rebuild the indexes from the entries" },
-	{ .name = "mount", .run = cmd_mount,
+	{ .name = "mount",
+	  .run = cmd_mount,
 	  .summary = "show the ledger as read-only files (FUSE)" },
-	{ .name = "apply", .run = cmd_apply,
+	{ .name = "apply",
+	  .run = cmd_apply,
 	  .summary = "make a cluster match the ledger (helmfile)" },
-	{ .name = "chatops", .run = cmd_chatops,
+	{ .name = "chatops",
+	  .run = cmd_chatops,
 	  .summary = "record a /deploy pull-request comment" },
-	{ .name = "serve", .run = cmd_serve,
+	{ .name = "serve",
+	  .run = cmd_serve,
 	  .summary = "serve the JSON API, live events, remote appends",
 	  .flags = CLI_HTTP },
-	{ .name = "mirror", .run = cmd_mirror,
+	{ .name = "mirror",
+	  .run = cmd_mirror,
 	  .summary = "copy a served ledger here, checking every entry",
 	  .flags = CLI_HTTP },
 };
@@ -88,7 +107,9 @@ static void remote_names(char *out, size_t len)
 			continue;
 		k++;
 		used += (size_t)snprintf(out + used, len - used, "%s%s",
-					 k == 1 ? "" : k == n ? " and " : ", ",
+					 k == 1	  ? ""
+					 : k == n ? " and "
+						  : ", ",
 					 commands[i].name);
 	}
 }
@@ -105,15 +126,17 @@ static void usage(FILE *f)
 	for (size_t i = 0; i < N_COMMANDS; i++)
 		fprintf(f, "  %-11s %s\n", commands[i].name,
 			commands[i].summary);
-	fprintf(f, "\nRun 'ledger COMMAND --help' for a command's options; "
-		   "see ledger(1).\n"
-		   "The ledger lives in --ledger DIR, $LEDGER_DIR, or "
-		   "$XDG_DATA_HOME/ledger.\n"
-		   "With --remote URL ($LEDGER_REMOTE), these commands sign "
-		   "here and append\nthrough `ledger serve` at URL; the key "
-		   "never leaves this machine:\n  %s.\n"
-		   "Exit codes: 0 ok, 1 the answer is no, 2 usage or "
-		   "environment error.\n", remote);
+	fprintf(f,
+		"\nRun 'ledger COMMAND --help' for a command's options; "
+		"see ledger(1).\n"
+		"The ledger lives in --ledger DIR, $LEDGER_DIR, or "
+		"$XDG_DATA_HOME/ledger.\n"
+		"With --remote URL ($LEDGER_REMOTE), these commands sign "
+		"here and append\nthrough `ledger serve` at URL; the key "
+		"never leaves this machine:\n  %s.\n"
+		"Exit codes: 0 ok, 1 the answer is no, 2 usage or "
+		"environment error.\n",
+		remote);
 }
 
 /* What a command printed is what it acknowledges (`set` prints the SEQ
@@ -176,7 +199,8 @@ int main(int argc, char **argv)
 			return CLI_BAD;
 		} else {
 			cli_error("unknown option %s (see ledger "
-					"--help)", argv[i]);
+				  "--help)",
+				  argv[i]);
 			return CLI_BAD;
 		}
 		i++;
@@ -225,7 +249,6 @@ int main(int argc, char **argv)
 		return flush_stdout(&c,
 				    commands[k].run(argc - i, argv + i, &c));
 	}
-	cli_error("unknown command \"%s\" (see ledger --help)",
-		argv[i]);
+	cli_error("unknown command \"%s\" (see ledger --help)", argv[i]);
 	return CLI_BAD;
 }

@@ -15,8 +15,7 @@ struct one_draft {
 	void *arg;
 };
 
-static int plan_one(size_t i, uint64_t head,
-		    const uint8_t hash[LDG_HASH_BYTES],
+static int plan_one(size_t i, uint64_t head, const uint8_t hash[LDG_HASH_BYTES],
 		    const struct ldg_values *now, void *arg,
 		    struct ldg_entry **out, size_t *n, struct ldg_err *err)
 {
@@ -65,8 +64,8 @@ int cli_remote_rollback(struct cli_ctx *c, const struct cli_write_opts *w,
 	rc = cli_signer(c, w->keyfile, &k);
 	if (rc)
 		return rc;
-	rc = clt_rollback(c->remote, k, what, to, w->reason, w->meta,
-			  w->n_meta, w->no_lock, res, &err);
+	rc = clt_rollback(c->remote, k, what, to, w->reason, w->meta, w->n_meta,
+			  w->no_lock, res, &err);
 	ldg_signer_free(k);
 	if (rc == -E2BIG) { /* over a batch: the advice is the command's */
 		cli_error("%s: %s (roll back fewer targets at a time)", c->cmd,

@@ -52,8 +52,7 @@ int clt_checkpoint(const char *base, const struct ldg_signer *k, char **note,
 	    ldg_unhex(rh, root, LDG_HASH_BYTES) || *size == 0) {
 		rc = status != 200 ? clt_server_error(status, j, -EIO, err)
 				   : ldg_err_set(err, -EIO,
-						 "%s holds no ledger",
-						 base);
+						 "%s holds no ledger", base);
 		goto out;
 	}
 	rc = ldg_checkpoint_make(origin, *size, root, k, note, err);
@@ -73,7 +72,7 @@ int clt_checkpoint(const char *base, const struct ldg_signer *k, char **note,
 	}
 	if (!rc && status != 201)
 		rc = clt_server_error(status, j,
-				      status == 403 ? -EACCES
+				      status == 403   ? -EACCES
 				      : status == 409 ? -ESTALE
 				      : status == 405 || status == 404
 					      ? -ENOTSUP

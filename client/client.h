@@ -111,10 +111,10 @@ int clt_write(const char *base, const struct ldg_signer *k,
  * checkpoint pins that); it cannot get k to sign a value no key of
  * that ledger signed. -EPERM the served entries are refused; -ENOENT
  * no such target or cluster there. */
-int clt_rollback(const char *base, const struct ldg_signer *k,
-		 const char *what, uint64_t to, const char *reason,
-		 const struct ldg_kv *meta, size_t n_meta, bool no_lock,
-		 struct ldg_result *res, struct ldg_err *err);
+int clt_rollback(const char *base, const struct ldg_signer *k, const char *what,
+		 uint64_t to, const char *reason, const struct ldg_kv *meta,
+		 size_t n_meta, bool no_lock, struct ldg_result *res,
+		 struct ldg_err *err);
 
 /* `ledger --remote URL checkpoint`: signs with k the tree head the
  * server's full check proves (GET /api/v1/verify: origin, head, root;
@@ -152,8 +152,8 @@ typedef void (*clt_page_fn)(uint64_t head, void *arg);
  * when they cannot be had; what the store says when it cannot take
  * them (-ENOSPC, ...). */
 int clt_pull(const char *base, struct ldg_store *s,
-	     const struct clt_head *named, bool past, clt_page_fn fn,
-	     void *arg, struct clt_pulled *out, struct ldg_err *err);
+	     const struct clt_head *named, bool past, clt_page_fn fn, void *arg,
+	     struct clt_pulled *out, struct ldg_err *err);
 
 /* Waits on GET /api/v1/events?after=after for one new entry: 0 when one
  * is announced, 1 when *stop was set, -EIO when the stream cannot be had

@@ -34,15 +34,14 @@ int clt_server_error(long status, json_t *j, int code, struct ldg_err *err);
  * base64 of STATE, docs/api.md) into *az: *have_az false from a server
  * older than entry version 2 (it gives none, and takes version 1
  * entries). az may be NULL. */
-int clt_head_authz(const char *base, struct clt_head *out,
-		   struct ldg_authz *az, bool *have_az, struct ldg_err *err);
+int clt_head_authz(const char *base, struct clt_head *out, struct ldg_authz *az,
+		   bool *have_az, struct ldg_err *err);
 
 /* A checked private copy of what base serves (clt_rollback()): a
  * ledger in $TMPDIR, removed by clt_copy_close(). */
 struct clt_copy;
 
-int clt_copy_open(const char *base, struct clt_copy **out,
-		  struct ldg_err *err);
+int clt_copy_open(const char *base, struct clt_copy **out, struct ldg_err *err);
 /* Brings the copy to exactly entry head, whose hash must be hash
  * (clt_pull()); head 0: the server's head now. */
 int clt_copy_sync(struct clt_copy *cp, uint64_t head,

@@ -89,9 +89,10 @@ static int perform(const char *base, const char *path, const char *accept,
 		b->p = NULL;
 		b->n = 0;
 		if (b->overflow)
-			return ldg_err_set(err, -EPROTO, "the answer from %s is "
-					   "larger than %u MiB", url,
-					   ANSWER_MAX >> 20);
+			return ldg_err_set(err, -EPROTO,
+					   "the answer from %s is "
+					   "larger than %u MiB",
+					   url, ANSWER_MAX >> 20);
 		return ldg_err_set(err, -EIO, "cannot reach %s: %s", url,
 				   curl_easy_strerror(cc));
 	}
@@ -165,8 +166,8 @@ static size_t on_event(char *p, size_t size, size_t nmemb, void *cls)
 	return n;
 }
 
-static int on_progress(void *cls, curl_off_t dt, curl_off_t dn,
-		       curl_off_t ut, curl_off_t un)
+static int on_progress(void *cls, curl_off_t dt, curl_off_t dn, curl_off_t ut,
+		       curl_off_t un)
 {
 	struct event_wait *w = cls;
 

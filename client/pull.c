@@ -36,13 +36,15 @@ static int head_authz(const char *base, json_t *j, struct ldg_authz *az,
 		rc = ldg_authz_decode(buf, blen, az, err);
 	free(buf);
 	if (rc)
-		return ldg_err_set(err, -EIO, "%s: its head's \"authz\" is "
-				   "not a keyring and locks state", base);
+		return ldg_err_set(err, -EIO,
+				   "%s: its head's \"authz\" is "
+				   "not a keyring and locks state",
+				   base);
 	return 0;
 }
 
-int clt_head_authz(const char *base, struct clt_head *out,
-		   struct ldg_authz *az, bool *have_az, struct ldg_err *err)
+int clt_head_authz(const char *base, struct clt_head *out, struct ldg_authz *az,
+		   bool *have_az, struct ldg_err *err)
 {
 	json_t *j = NULL, *js;
 	const char *h, *o, *msg;
@@ -59,14 +61,17 @@ int clt_head_authz(const char *base, struct clt_head *out,
 	o = json_string_value(json_object_get(j, "origin"));
 	msg = json_string_value(json_object_get(j, "error"));
 	if (status != 200) {
-		rc = ldg_err_set(err, -EIO, "%s: GET /api/v1/head answered "
-				 "HTTP %ld%s%s", base, status,
+		rc = ldg_err_set(err, -EIO,
+				 "%s: GET /api/v1/head answered "
+				 "HTTP %ld%s%s",
+				 base, status,
 				 msg		 ? ": "
 				 : status == 404 ? " (not a ledger server)"
 						 : "",
 				 msg ? msg : "");
 	} else if (!json_is_integer(js) || !o || strlen(o) > LDG_ORIGIN_MAX) {
-		rc = ldg_err_set(err, -EIO, "%s: not a ledger server (GET "
+		rc = ldg_err_set(err, -EIO,
+				 "%s: not a ledger server (GET "
 				 "/api/v1/head has no seq, hash and origin)",
 				 base);
 	} else if (json_integer_value(js) <= 0 || !h ||
@@ -103,8 +108,8 @@ static int fetch_page(const char *base, uint64_t after, size_t limit,
 	*body = NULL;
 	if (limit > CLT_PAGE_MAX)
 		limit = CLT_PAGE_MAX;
-	snprintf(path, sizeof(path), "/api/v1/entries?after=%" PRIu64
-		 "&limit=%zu", after, limit);
+	snprintf(path, sizeof(path),
+		 "/api/v1/entries?after=%" PRIu64 "&limit=%zu", after, limit);
 	rc = clt_http_get(base, path, "application/msgpack", &status, body,
 			  &blen, err);
 	if (rc)
@@ -112,8 +117,8 @@ static int fetch_page(const char *base, uint64_t after, size_t limit,
 	if (status != 200)
 		return ldg_err_set(err, -EIO, "GET %s answered HTTP %ld", path,
 				   status);
-	if (!*body || ldg_batch_split((const uint8_t *)*body, blen, limit,
-				      bufs, lens, n, err)) {
+	if (!*body || ldg_batch_split((const uint8_t *)*body, blen, limit, bufs,
+				      lens, n, err)) {
 		ldg_err_prefix(err, "GET %s", path);
 		return -EPROTO;
 	}
@@ -139,9 +144,11 @@ static int same_entry(const char *base, struct ldg_store *s, uint64_t seq,
 	if (status != 200) {
 		free(body);
 		if (status == 404)
-			return ldg_err_set(err, -EPERM, "%s no longer has "
+			return ldg_err_set(err, -EPERM,
+					   "%s no longer has "
 					   "entry %" PRIu64 ": its history was "
-					   "cut", base, seq);
+					   "cut",
+					   base, seq);
 		return ldg_err_set(err, -EIO, "GET %s answered HTTP %ld", path,
 				   status);
 	}
@@ -155,7 +162,8 @@ static int same_entry(const char *base, struct ldg_store *s, uint64_t seq,
 					 "entry %" PRIu64 " differs between "
 					 "this copy and %s: the served ledger "
 					 "was rewritten (or this copy was "
-					 "written to)", seq, base);
+					 "written to)",
+					 seq, base);
 		ldg_read_end(r);
 	}
 	free(body);
@@ -167,8 +175,8 @@ static int same_entry(const char *base, struct ldg_store *s, uint64_t seq,
 static bool refused(int rc)
 {
 	return rc == -EBADMSG || rc == -ESTALE || rc == -EACCES ||
-	       rc == -EBUSY || rc == -EPERM || rc == -EINVAL ||
-	       rc == -EEXIST || rc == -ENOENT;
+	       rc == -EBUSY || rc == -EPERM || rc == -EINVAL || rc == -EEXIST ||
+	       rc == -ENOENT;
 }
 
 /* One page after out->head appended to s; *n 0 when the server has no
@@ -204,8 +212,8 @@ static int pull_page(const char *base, struct ldg_store *s, size_t limit,
 }
 
 int clt_pull(const char *base, struct ldg_store *s,
-	     const struct clt_head *named, bool past, clt_page_fn fn,
-	     void *arg, struct clt_pulled *out, struct ldg_err *err)
+	     const struct clt_head *named, bool past, clt_page_fn fn, void *arg,
+	     struct clt_pulled *out, struct ldg_err *err)
 {
 	uint8_t at[LDG_HASH_BYTES];
 	struct ldg_read *r;
@@ -221,11 +229,12 @@ int clt_pull(const char *base, struct ldg_store *s,
 	if (rc)
 		return ldg_err_set(err, rc, "cannot read the head of the copy");
 	if (out->head > named->seq)
-		return ldg_err_set(err, -EPERM, "this copy has %" PRIu64
+		return ldg_err_set(err, -EPERM,
+				   "this copy has %" PRIu64
 				   " entries, %s only %" PRIu64 ": entries "
 				   "were removed from the served ledger (or "
-				   "this copy was written to)", out->head,
-				   base, named->seq);
+				   "this copy was written to)",
+				   out->head, base, named->seq);
 	rc = out->head ? same_entry(base, s, out->head, err) : 0;
 	while (!rc && (past || out->head < named->seq)) {
 		rc = pull_page(base, s,
@@ -242,7 +251,8 @@ int clt_pull(const char *base, struct ldg_store *s,
 	/* every entry up to the head the server named is here, checked;
 	 * that head must be the one it named */
 	if (out->head < named->seq)
-		return ldg_err_set(err, -EPERM, "%s named head %" PRIu64 " but "
+		return ldg_err_set(err, -EPERM,
+				   "%s named head %" PRIu64 " but "
 				   "served entries up to %" PRIu64 " only",
 				   base, named->seq, out->head);
 	rc = ldg_read_begin(s, &r, err);
@@ -254,11 +264,12 @@ int clt_pull(const char *base, struct ldg_store *s,
 		return ldg_err_set(err, rc, "cannot read entry %" PRIu64,
 				   named->seq);
 	if (memcmp(at, named->hash, LDG_HASH_BYTES))
-		return ldg_err_set(err, -EPERM, "%s named head %" PRIu64 " but "
+		return ldg_err_set(err, -EPERM,
+				   "%s named head %" PRIu64 " but "
 				   "served another entry %" PRIu64 ": the "
 				   "served ledger changed meanwhile (the copy "
-				   "holds what was served, checked)", base,
-				   named->seq, named->seq);
+				   "holds what was served, checked)",
+				   base, named->seq, named->seq);
 	return 0;
 }
 
@@ -270,8 +281,7 @@ struct clt_copy {
 	struct ldg_store *s;
 };
 
-int clt_copy_open(const char *base, struct clt_copy **out,
-		  struct ldg_err *err)
+int clt_copy_open(const char *base, struct clt_copy **out, struct ldg_err *err)
 {
 	const char *tmp = getenv("TMPDIR");
 	struct clt_copy *cp = calloc(1, sizeof(*cp));
@@ -284,8 +294,10 @@ int clt_copy_open(const char *base, struct clt_copy **out,
 	snprintf(cp->dir, sizeof(cp->dir), "%s/ledger-copy-XXXXXX",
 		 tmp && *tmp ? tmp : "/tmp");
 	if (!mkdtemp(cp->dir)) {
-		rc = ldg_err_set(err, -errno, "cannot create a private "
-				 "directory in $TMPDIR: %s", strerror(errno));
+		rc = ldg_err_set(err, -errno,
+				 "cannot create a private "
+				 "directory in $TMPDIR: %s",
+				 strerror(errno));
 		free(cp);
 		return rc;
 	}

@@ -38,8 +38,8 @@ static int fetch_state(const char *base, const char *target, uint64_t at,
 	if (rc)
 		return rc;
 	if (status != 200) {
-		rc = clt_server_error(status, j,
-				      status == 404 ? -ENOENT : -EIO, err);
+		rc = clt_server_error(status, j, status == 404 ? -ENOENT : -EIO,
+				      err);
 		goto out_json;
 	}
 	t = json_object_get(json_object_get(j, "targets"), target);
@@ -51,7 +51,8 @@ static int fetch_state(const char *base, const char *target, uint64_t at,
 		rc = ldg_err_set(err, -ENOMEM, "out of memory");
 		goto out_json;
 	}
-	json_object_foreach(vals, k, v) {
+	json_object_foreach(vals, k, v)
+	{
 		struct ldg_value *e = &out->v[out->n];
 		e->key = strdup(k);
 		e->value = strdup(json_string_value(v) ? json_string_value(v)
@@ -135,9 +136,10 @@ static int build(const char *base, const char *const *targets, size_t nt,
 		b->n += made;
 	}
 	if (!rc && b->n > CLT_BATCH_MAX)
-		rc = ldg_err_set(err, -E2BIG, "%zu entries: a remote write "
-				 "sends at most %d in one batch", b->n,
-				 CLT_BATCH_MAX);
+		rc = ldg_err_set(err, -E2BIG,
+				 "%zu entries: a remote write "
+				 "sends at most %d in one batch",
+				 b->n, CLT_BATCH_MAX);
 	for (size_t i = 0; !rc && i < b->n; i++) {
 		rc = ldg_entry_seal(b->e[i], head.seq + i, prev, head.origin,
 				    have_az ? &az : NULL, k, &b->bytes[i],
@@ -154,13 +156,14 @@ static int build(const char *base, const char *const *targets, size_t nt,
 static int batch_body(const struct built *b, uint8_t **body, size_t *len,
 		      struct ldg_err *err)
 {
-	int rc = ldg_batch_join((const uint8_t *const *)b->bytes, b->lens,
-				b->n, body, len, err);
+	int rc = ldg_batch_join((const uint8_t *const *)b->bytes, b->lens, b->n,
+				body, len, err);
 
 	if (!rc && *len > CLT_BATCH_BYTES) {
-		rc = ldg_err_set(err, -E2BIG, "the batch is %zu bytes: a "
-				 "server takes at most %u", *len,
-				 CLT_BATCH_BYTES);
+		rc = ldg_err_set(err, -E2BIG,
+				 "the batch is %zu bytes: a "
+				 "server takes at most %u",
+				 *len, CLT_BATCH_BYTES);
 		free(*body);
 		*body = NULL;
 	}
@@ -168,13 +171,14 @@ static int batch_body(const struct built *b, uint8_t **body, size_t *len,
 }
 
 /* A 201's entries into res: they must be the ones sent. */
-static int take_result(const struct built *b, json_t *j,
-		       struct ldg_result *res, struct ldg_err *err)
+static int take_result(const struct built *b, json_t *j, struct ldg_result *res,
+		       struct ldg_err *err)
 {
 	json_t *arr = json_object_get(j, "entries");
 
 	if (b->n > 1 && json_array_size(arr) != b->n)
-		return ldg_err_set(err, -EIO, "the server's answer does not "
+		return ldg_err_set(err, -EIO,
+				   "the server's answer does not "
 				   "name the entries sent");
 	res->v = calloc(b->n, sizeof(*res->v));
 	if (!res->v)
@@ -182,7 +186,8 @@ static int take_result(const struct built *b, json_t *j,
 	res->n = b->n;
 	for (size_t i = 0; i < b->n; i++) {
 		json_t *one = b->n == 1 ? j : json_array_get(arr, i);
-		const char *hs = json_string_value(json_object_get(one, "hash"));
+		const char *hs =
+			json_string_value(json_object_get(one, "hash"));
 		uint8_t mine[LDG_HASH_BYTES];
 
 		res->v[i].seq = (uint64_t)json_integer_value(
@@ -194,7 +199,8 @@ static int take_result(const struct built *b, json_t *j,
 		if (res->v[i].seq != b->e[i]->seq || !hs ||
 		    ldg_unhex(hs, res->v[i].hash, LDG_HASH_BYTES) ||
 		    memcmp(mine, res->v[i].hash, LDG_HASH_BYTES))
-			return ldg_err_set(err, -EIO, "the server's answer "
+			return ldg_err_set(err, -EIO,
+					   "the server's answer "
 					   "does not name the entries sent");
 	}
 	return 0;
@@ -291,7 +297,8 @@ int clt_write(const char *base, const struct ldg_signer *k,
 	if (rc == 1)
 		rc = ldg_err_set(err, -EAGAIN,
 				 "%s: the head kept moving; gave up after %d "
-				 "tries", base, CLT_TRIES);
+				 "tries",
+				 base, CLT_TRIES);
 	curl_global_cleanup();
 	return rc;
 }
@@ -353,13 +360,16 @@ static int plan_rollback(size_t i, uint64_t head,
 	return rc;
 }
 
-int clt_rollback(const char *base, const struct ldg_signer *k,
-		 const char *what, uint64_t to, const char *reason,
-		 const struct ldg_kv *meta, size_t n_meta, bool no_lock,
-		 struct ldg_result *res, struct ldg_err *err)
+int clt_rollback(const char *base, const struct ldg_signer *k, const char *what,
+		 uint64_t to, const char *reason, const struct ldg_kv *meta,
+		 size_t n_meta, bool no_lock, struct ldg_result *res,
+		 struct ldg_err *err)
 {
-	struct rollback a = { .to = to, .reason = reason, .meta = meta,
-			      .n_meta = n_meta, .no_lock = no_lock };
+	struct rollback a = { .to = to,
+			      .reason = reason,
+			      .meta = meta,
+			      .n_meta = n_meta,
+			      .no_lock = no_lock };
 	struct ldg_read *r;
 	int rc;
 

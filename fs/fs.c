@@ -47,8 +47,8 @@
 
 struct lfs_inode {
 	struct lfs_inode *next; /* hash chain */
-	uint64_t id;	       /* = st_ino = the path hash */
-	uint64_t parent;       /* the parent's id */
+	uint64_t id;		/* = st_ino = the path hash */
+	uint64_t parent;	/* the parent's id */
 	uint64_t nlookup;
 	bool dir;
 	bool immutable;
@@ -69,7 +69,7 @@ struct lfs_ctx {
 	struct ldg_store *store; /* opened in the daemon, before mounting */
 	struct fuse_session *se;
 	unsigned int uid, gid;
-	bool no_open; /* the kernel takes ENOSYS for open */
+	bool no_open;	      /* the kernel takes ENOSYS for open */
 	pthread_mutex_t lock; /* the node table and node caches */
 	struct lfs_inode *table[LFS_BUCKETS];
 	/* the head watcher */
@@ -439,8 +439,8 @@ static void do_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 		rc = -ENAMETOOLONG;
 		goto out_err;
 	}
-	snprintf(path + plen, sizeof(path) - plen, "%s%s",
-		 plen > 1 ? "/" : "", name);
+	snprintf(path + plen, sizeof(path) - plen, "%s%s", plen > 1 ? "/" : "",
+		 name);
 	rc = lfs_parse(path, &p);
 	if (rc)
 		goto out_err;
@@ -595,8 +595,7 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		goto out_free;
 	rc = route->exists(r, &p, &mseq);
 	if (!rc)
-		rc = route->list(r, &p,
-				 route->offsets && off > 2 ? off - 2 : 0,
+		rc = route->list(r, &p, route->offsets && off > 2 ? off - 2 : 0,
 				 add_name, &d);
 	ldg_read_end(r);
 	if (rc)
@@ -614,8 +613,8 @@ out_err:
 /* ---- open, read, release ---- */
 
 /* Renders path in one read transaction. */
-static int render_path(struct lfs_ctx *c, const struct lfs_path *p,
-		       char **buf, size_t *len)
+static int render_path(struct lfs_ctx *c, const struct lfs_path *p, char **buf,
+		       size_t *len)
 {
 	struct ldg_read *r;
 	uint64_t mseq;
@@ -753,8 +752,7 @@ struct inval {
 /* Drops the renderings of every mutable node and collects them (and their
  * names) to invalidate in the kernel. Sets *busy when one is in the middle
  * of a read sequence and must be done again. */
-static size_t collect_mutable(struct lfs_ctx *c, struct inval **out,
-			      bool *busy)
+static size_t collect_mutable(struct lfs_ctx *c, struct inval **out, bool *busy)
 {
 	struct inval *v = NULL;
 	size_t n = 0, cap = 0;
@@ -819,9 +817,8 @@ static void *watch_head(void *arg)
 			until.tv_nsec -= 1000000000L;
 		}
 		pthread_mutex_lock(&c->lock);
-		while (!c->stop &&
-		       pthread_cond_timedwait(&c->wake, &c->lock, &until) !=
-			       ETIMEDOUT)
+		while (!c->stop && pthread_cond_timedwait(&c->wake, &c->lock,
+							  &until) != ETIMEDOUT)
 			;
 		stop = c->stop;
 		pthread_mutex_unlock(&c->lock);
@@ -993,8 +990,10 @@ static int open_and_mount(struct lfs_ctx *c, const char *mountpoint,
 		rc = ldg_err_set(err, -ENODATA, "%s is not initialised",
 				 c->dir);
 	else if (fuse_session_mount(c->se, mountpoint))
-		rc = ldg_err_set(err, -EIO, "cannot mount on %s (libfuse "
-				 "says why above)", mountpoint);
+		rc = ldg_err_set(err, -EIO,
+				 "cannot mount on %s (libfuse "
+				 "says why above)",
+				 mountpoint);
 	if (rc) {
 		ldg_store_close(c->store);
 		c->store = NULL;
@@ -1041,7 +1040,8 @@ static int daemonize(int *status, struct ldg_err *err)
 	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 		;
 	if (n != (ssize_t)sizeof(got))
-		return ldg_err_set(err, -EIO, "the mount daemon died before "
+		return ldg_err_set(err, -EIO,
+				   "the mount daemon died before "
 				   "mounting");
 	if (err)
 		*err = got;
@@ -1109,7 +1109,8 @@ int lfs_run(const char *dir, const char *mountpoint, bool foreground,
 	}
 	c->se = fuse_session_new(&args, &ops, sizeof(ops), c);
 	if (!c->se) {
-		rc = ldg_err_set(err, -EINVAL, "bad mount options (libfuse "
+		rc = ldg_err_set(err, -EINVAL,
+				 "bad mount options (libfuse "
 				 "says why above)");
 		goto out_args;
 	}

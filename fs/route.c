@@ -72,9 +72,8 @@ static int parse_clusters(const char *rest, struct lfs_path *out)
 	else
 		return -ENOENT;
 	copy_name(out->leaf, sizeof(out->leaf), seg);
-	return next_seg(&rest, seg, sizeof(seg), &toolong) || toolong
-		       ? -ENOENT
-		       : 0;
+	return next_seg(&rest, seg, sizeof(seg), &toolong) || toolong ? -ENOENT
+								      : 0;
 }
 
 int lfs_parse(const char *path, struct lfs_path *out)
@@ -227,8 +226,8 @@ static int list_root(struct ldg_read *r, const struct lfs_path *p, off_t off,
 	return 0;
 }
 
-static int render_head(struct ldg_read *r, const struct lfs_path *p,
-		       char **buf, size_t *len, uint64_t *mtime_seq)
+static int render_head(struct ldg_read *r, const struct lfs_path *p, char **buf,
+		       size_t *len, uint64_t *mtime_seq)
 {
 	uint8_t hash[LDG_HASH_BYTES];
 	char hex[2 * LDG_HASH_BYTES + 1], line[128];
@@ -326,8 +325,8 @@ static int add_release(const char *t, const struct ldg_values *v, void *ctx)
 	return l->add(l->ctx, strchr(t, '/') + 1, true, 0) ? 1 : 0;
 }
 
-static int list_cluster(struct ldg_read *r, const struct lfs_path *p,
-			off_t off, lfs_add_fn add, void *ctx)
+static int list_cluster(struct ldg_read *r, const struct lfs_path *p, off_t off,
+			lfs_add_fn add, void *ctx)
 {
 	struct listing l = { .add = add, .ctx = ctx };
 	char prefix[LDG_CLUSTER_MAX + 2];
@@ -355,8 +354,8 @@ static bool special_name(const char *name)
 	       !strcmp(name, "LOCKED");
 }
 
-static int list_release(struct ldg_read *r, const struct lfs_path *p,
-			off_t off, lfs_add_fn add, void *ctx)
+static int list_release(struct ldg_read *r, const struct lfs_path *p, off_t off,
+			lfs_add_fn add, void *ctx)
 {
 	struct ldg_values v;
 	int rc = target_state(r, p, &v);
@@ -379,8 +378,8 @@ out_values:
 	return 0;
 }
 
-static int render_key(struct ldg_read *r, const struct lfs_path *p,
-		      char **buf, size_t *len, uint64_t *mtime_seq)
+static int render_key(struct ldg_read *r, const struct lfs_path *p, char **buf,
+		      size_t *len, uint64_t *mtime_seq)
 {
 	const struct ldg_value *val;
 	struct ldg_values v;
@@ -471,8 +470,8 @@ static int exists_seqdir(struct ldg_read *r, const struct lfs_path *p,
 
 /* entries/: offset 2*seq-1 is "SEQ", 2*seq is "SEQ.json"; the offset
  * passed with each name is where to resume after it. */
-static int list_entries(struct ldg_read *r, const struct lfs_path *p,
-			off_t off, lfs_add_fn add, void *ctx)
+static int list_entries(struct ldg_read *r, const struct lfs_path *p, off_t off,
+			lfs_add_fn add, void *ctx)
 {
 	char name[32];
 	uint64_t head;
@@ -482,8 +481,8 @@ static int list_entries(struct ldg_read *r, const struct lfs_path *p,
 		return rc;
 	for (uint64_t i = (uint64_t)off + 1; i <= 2 * head; i++) {
 		uint64_t seq = (i + 1) / 2;
-		snprintf(name, sizeof(name), "%llu%s",
-			 (unsigned long long)seq, i % 2 ? "" : ".json");
+		snprintf(name, sizeof(name), "%llu%s", (unsigned long long)seq,
+			 i % 2 ? "" : ".json");
 		if (add(ctx, name, false, (off_t)i))
 			break;
 	}
@@ -514,8 +513,8 @@ static int exists_at_seq(struct ldg_read *r, const struct lfs_path *p,
 	return at_ok(r, p);
 }
 
-static int list_at_seq(struct ldg_read *r, const struct lfs_path *p,
-		       off_t off, lfs_add_fn add, void *ctx)
+static int list_at_seq(struct ldg_read *r, const struct lfs_path *p, off_t off,
+		       lfs_add_fn add, void *ctx)
 {
 	add(ctx, "clusters", true, 0);
 	return 0;
@@ -576,26 +575,34 @@ static int render_keyfile(struct ldg_read *r, const struct lfs_path *p,
 static const struct lfs_route routes[LFS_NODE_COUNT] = {
 	[LFS_ROOT] = { .dir = true, .exists = exists_always, .list = list_root },
 	[LFS_HEAD] = { .render = render_head },
-	[LFS_CLUSTERS] = { .dir = true, .exists = exists_clusters,
+	[LFS_CLUSTERS] = { .dir = true,
+			   .exists = exists_clusters,
 			   .list = list_clusters },
-	[LFS_CLUSTER] = { .dir = true, .exists = exists_cluster,
+	[LFS_CLUSTER] = { .dir = true,
+			  .exists = exists_cluster,
 			  .list = list_cluster },
-	[LFS_RELEASE] = { .dir = true, .exists = exists_release,
+	[LFS_RELEASE] = { .dir = true,
+			  .exists = exists_release,
 			  .list = list_release },
 	[LFS_KEY] = { .render = render_key },
 	[LFS_VALUES] = { .render = render_values },
 	[LFS_HISTORY] = { .render = render_history },
 	[LFS_LOCKED] = { .render = render_locked },
-	[LFS_ENTRIES] = { .dir = true, .offsets = true, .exists = exists_seqdir,
+	[LFS_ENTRIES] = { .dir = true,
+			  .offsets = true,
+			  .exists = exists_seqdir,
 			  .list = list_entries },
 	[LFS_ENTRY] = { .immutable = true, .render = render_entry },
 	[LFS_ENTRY_JSON] = { .immutable = true, .render = render_entry },
-	[LFS_AT] = { .dir = true, .offsets = true, .exists = exists_seqdir,
+	[LFS_AT] = { .dir = true,
+		     .offsets = true,
+		     .exists = exists_seqdir,
 		     .list = list_at },
-	[LFS_AT_SEQ] = { .dir = true, .immutable = true,
-			 .exists = exists_at_seq, .list = list_at_seq },
-	[LFS_KEYS] = { .dir = true, .exists = exists_always,
-		       .list = list_keys },
+	[LFS_AT_SEQ] = { .dir = true,
+			 .immutable = true,
+			 .exists = exists_at_seq,
+			 .list = list_at_seq },
+	[LFS_KEYS] = { .dir = true, .exists = exists_always, .list = list_keys },
 	[LFS_KEYFILE] = { .immutable = true, .render = render_keyfile },
 };
 

@@ -39,7 +39,7 @@ enum lfs_node {
 
 struct lfs_path {
 	enum lfs_node node;
-	uint64_t at; /* 0: now (under clusters/); else the seq of at/SEQ */
+	uint64_t at;  /* 0: now (under clusters/); else the seq of at/SEQ */
 	uint64_t seq; /* entries/SEQ */
 	char cluster[LDG_CLUSTER_MAX + 1];
 	char target[LDG_TARGET_MAX + 1];

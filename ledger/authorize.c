@@ -62,10 +62,10 @@ static int refuse_key(struct ldg_err *err, int code, enum ldg_why why,
 /* init: signed by the key it records (rule 1). */
 static int check_init(const struct ldg_write_req *q, struct ldg_err *err)
 {
-	const struct ldg_kv *kv = q->entry ? ldg_kv_find(q->entry->changes,
-							  q->entry->n_changes,
-							  "vkey")
-					   : NULL;
+	const struct ldg_kv *kv =
+		q->entry ? ldg_kv_find(q->entry->changes, q->entry->n_changes,
+				       "vkey")
+			 : NULL;
 	struct ldg_vkey vk;
 
 	if (!kv)
@@ -75,7 +75,8 @@ static int check_init(const struct ldg_write_req *q, struct ldg_err *err)
 		return -EINVAL;
 	if (memcmp(vk.keyid, q->signer, LDG_KEYID_BYTES))
 		return ldg_err_refuse(err, -EACCES, LDG_WHY_INIT_SIGNER, 0,
-				      vk.name, "init is not signed by the key "
+				      vk.name,
+				      "init is not signed by the key "
 				      "it records");
 	return 0;
 }
@@ -100,7 +101,8 @@ static int check_key_add(struct ldg_read *r, const struct ldg_entry *e,
 		return ldg_err_refuse(err, -EEXIST, LDG_WHY_KEY_TAKEN,
 				      old.added_seq, vk.name,
 				      "key id of \"%s\" collides with key "
-				      "\"%s\"", vk.name, old.vkey.name);
+				      "\"%s\"",
+				      vk.name, old.vkey.name);
 	return 0;
 }
 
@@ -128,17 +130,17 @@ static int check_last_admin(struct ldg_read *r, const char *name,
 	if (target_admin && admins == 0)
 		return ldg_err_refuse(err, -EPERM, LDG_WHY_LAST_ADMIN, 0, name,
 				      "refusing to revoke \"%s\": it is the "
-				      "last admin key with scope '*'", name);
+				      "last admin key with scope '*'",
+				      name);
 	return 0;
 }
 
 /* key-revoke (rule 3): the named key exists and is trusted. */
-static int check_key_revoke(struct ldg_read *r,
-			    const struct ldg_write_req *q,
+static int check_key_revoke(struct ldg_read *r, const struct ldg_write_req *q,
 			    struct ldg_err *err)
 {
-	const struct ldg_kv *kv = ldg_kv_find(q->entry->changes,
-					      q->entry->n_changes, "name");
+	const struct ldg_kv *kv =
+		ldg_kv_find(q->entry->changes, q->entry->n_changes, "name");
 	struct ldg_keyinfo ki;
 
 	if (!kv || !kv->value)
@@ -152,7 +154,8 @@ static int check_key_revoke(struct ldg_read *r,
 		return ldg_err_refuse(err, -EEXIST, LDG_WHY_KEY_REVOKED,
 				      ki.revoked_seq, ki.vkey.name,
 				      "key \"%s\" is already revoked (seq "
-				      "%llu)", ki.vkey.name,
+				      "%llu)",
+				      ki.vkey.name,
 				      (unsigned long long)ki.revoked_seq);
 	return q->history ? 0 : check_last_admin(r, ki.vkey.name, err);
 }
@@ -176,7 +179,8 @@ static int check_lock(struct ldg_read *r, const struct ldg_write_req *q,
 	ldg_entry_read(r, at, &le, NULL);
 	ldg_err_refuse(err, -EBUSY, LDG_WHY_LOCKED, at, NULL,
 		       "%s: target is locked since seq %llu (reason: "
-		       "\"%.200s\")", q->target, (unsigned long long)at,
+		       "\"%.200s\")",
+		       q->target, (unsigned long long)at,
 		       le ? le->reason : "?");
 	if (err) {
 		snprintf(err->target, sizeof(err->target), "%s", q->target);
@@ -203,25 +207,30 @@ int ldg_may_append(struct ldg_read *r, const struct ldg_write_req *q,
 	rc = ldg_keyring_by_id(r, q->signer, &ki);
 	if (rc == -ENOENT)
 		return ldg_err_refuse(err, -EACCES, LDG_WHY_UNKNOWN_KEY, 0,
-				      idhex, "signer key %s is not in the "
-				      "keyring", idhex);
+				      idhex,
+				      "signer key %s is not in the "
+				      "keyring",
+				      idhex);
 	if (rc)
 		return ldg_err_set(err, rc, "cannot read the keyring");
 	if (ki.revoked_seq) {
-		ldg_err_set(err, -EACCES, "signer key \"%s\" was revoked at "
-			    "seq %llu", ki.vkey.name,
-			    (unsigned long long)ki.revoked_seq);
-		return refuse_key(err, -EACCES, LDG_WHY_REVOKED,
-				  ki.revoked_seq, &ki, q->target);
+		ldg_err_set(err, -EACCES,
+			    "signer key \"%s\" was revoked at "
+			    "seq %llu",
+			    ki.vkey.name, (unsigned long long)ki.revoked_seq);
+		return refuse_key(err, -EACCES, LDG_WHY_REVOKED, ki.revoked_seq,
+				  &ki, q->target);
 	}
 
 	switch (q->kind) {
 	case LDG_KIND_KEY_ADD:
 	case LDG_KIND_KEY_REVOKE:
 		if (!is_keys_admin(&ki)) {
-			ldg_err_set(err, -EACCES, "key \"%s\" (role %s) may "
+			ldg_err_set(err, -EACCES,
+				    "key \"%s\" (role %s) may "
 				    "not manage keys: only an admin with scope "
-				    "'*' may", ki.vkey.name, ki.role);
+				    "'*' may",
+				    ki.vkey.name, ki.role);
 			return refuse_key(err, -EACCES, LDG_WHY_ROLE, 0, &ki,
 					  q->target);
 		}
@@ -247,16 +256,18 @@ int ldg_may_append(struct ldg_read *r, const struct ldg_write_req *q,
 		break;
 	}
 	if (!allowed) {
-		ldg_err_set(err, -EACCES, "key \"%s\" has role %s, which may "
-			    "not write %s entries", ki.vkey.name, ki.role,
-			    ldg_kind_name(q->kind));
+		ldg_err_set(err, -EACCES,
+			    "key \"%s\" has role %s, which may "
+			    "not write %s entries",
+			    ki.vkey.name, ki.role, ldg_kind_name(q->kind));
 		return refuse_key(err, -EACCES, LDG_WHY_ROLE, 0, &ki,
 				  q->target);
 	}
 	if (!in_scopes(ki.scopes, scope_target)) {
-		ldg_err_set(err, -EACCES, "key \"%s\" is not allowed to change "
-			    "%s (its scope: %s)", ki.vkey.name, q->target,
-			    ki.scopes);
+		ldg_err_set(err, -EACCES,
+			    "key \"%s\" is not allowed to change "
+			    "%s (its scope: %s)",
+			    ki.vkey.name, q->target, ki.scopes);
 		return refuse_key(err, -EACCES, LDG_WHY_SCOPE, 0, &ki,
 				  q->target);
 	}
@@ -320,10 +331,12 @@ int ldg_authz_load(struct ldg_read *r, struct ldg_authz *out,
 		rc = load_locks(r, out);
 	if (rc) {
 		ldg_authz_free(out);
-		return ldg_err_set(err, rc, rc == -EUCLEAN
-				   ? "the keys and keyids indexes disagree; "
-				     "run ledger verify, then ledger reindex"
-				   : "cannot read the keys and locks indexes");
+		return ldg_err_set(
+			err, rc,
+			rc == -EUCLEAN
+				? "the keys and keyids indexes disagree; "
+				  "run ledger verify, then ledger reindex"
+				: "cannot read the keys and locks indexes");
 	}
 	return 0;
 }
@@ -339,7 +352,8 @@ static int replay(struct ldg_read *r, struct ldg_authz *out,
 	ldg_authz_init(out);
 	mrc = mdb_cursor_open(r->txn, r->s->dbi[DB_ENTRIES], &c);
 	if (mrc)
-		return ldg_err_set(err, ldg_mdb_err(mrc), "cannot read "
+		return ldg_err_set(err, ldg_mdb_err(mrc),
+				   "cannot read "
 				   "entries");
 	for (mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST); mrc == 0 && !rc;
 	     mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
@@ -357,7 +371,8 @@ static int replay(struct ldg_read *r, struct ldg_authz *out,
 		ldg_authz_free(out);
 		return ldg_err_set(err, rc == -ENOMEM ? rc : -EUCLEAN,
 				   "the entries do not replay (%s); run "
-				   "ledger verify", strerror(-rc));
+				   "ledger verify",
+				   strerror(-rc));
 	}
 	return 0;
 }
@@ -367,14 +382,14 @@ static int mismatch(uint64_t head, struct ldg_err *err)
 	return ldg_err_set(err, -EUCLEAN,
 			   "the keys/locks index does not match the signed "
 			   "head at seq %llu; run ledger verify, then ledger "
-			   "reindex", (unsigned long long)head);
+			   "reindex",
+			   (unsigned long long)head);
 }
 
 /* A version 2 head: signed by its signer's key as the index has it, and
  * committing to the index's state. */
 static int check_v2_head(struct ldg_read *w, const struct ldg_entry *e,
-			 const uint8_t *buf, size_t len,
-			 struct ldg_authz *a)
+			 const uint8_t *buf, size_t len, struct ldg_authz *a)
 {
 	const char *origin = ldg_store_origin(w->s);
 	uint8_t have[LDG_HASH_BYTES];

@@ -36,9 +36,9 @@
 struct ldg_write_req {
 	const uint8_t *signer; /* the key id (LDG_KEYID_BYTES) that signs */
 	enum ldg_kind kind;
-	const char *target;  /* as the entry's: "" for init and key entries,
+	const char *target; /* as the entry's: "" for init and key entries,
 			      * CLUSTER alone for a cluster's apply result */
-	bool forced;         /* the entry carries metadata forced */
+	bool forced;	    /* the entry carries metadata forced */
 	/* the entry itself when it exists; the rules that read its content
 	 * (init's key, key-add's new key, key-revoke's name) need it. NULL
 	 * asks about kind and target alone: "could this key write here?"

@@ -40,8 +40,7 @@ static long lock_search(const struct ldg_authz *a, const char *target)
 	size_t at = 0;
 	int c = 1;
 
-	while (at < a->n_locks &&
-	       (c = strcmp(a->locks[at].target, target)) < 0)
+	while (at < a->n_locks && (c = strcmp(a->locks[at].target, target)) < 0)
 		at++;
 	return at < a->n_locks && c == 0 ? (long)at : -(long)at - 1;
 }
@@ -57,8 +56,8 @@ static int add_key(struct ldg_authz *a, const struct ldg_entry *e)
 	size_t at = 0;
 
 	memset(&ki, 0, sizeof(ki));
-	if (!vk || !role || !scopes || ldg_vkey_parse(vk->value, &ki.vkey,
-						      NULL) ||
+	if (!vk || !role || !scopes ||
+	    ldg_vkey_parse(vk->value, &ki.vkey, NULL) ||
 	    strlen(role->value) >= sizeof(ki.role) ||
 	    strlen(scopes->value) >= sizeof(ki.scopes))
 		return -EINVAL;
@@ -67,7 +66,8 @@ static int add_key(struct ldg_authz *a, const struct ldg_entry *e)
 	memcpy(ki.role, role->value, strlen(role->value) + 1);
 	memcpy(ki.scopes, scopes->value, strlen(scopes->value) + 1);
 	ki.added_seq = e->seq;
-	while (at < a->n_keys && strcmp(a->keys[at].vkey.name, ki.vkey.name) < 0)
+	while (at < a->n_keys &&
+	       strcmp(a->keys[at].vkey.name, ki.vkey.name) < 0)
 		at++;
 	grown = realloc(a->keys, (a->n_keys + 1) * sizeof(*grown));
 	if (!grown)
@@ -160,8 +160,7 @@ int ldg_authz_encode(const struct ldg_authz *a, uint8_t **out, size_t *len)
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
 	/* every pack checked: a short buffer would hash, and be signed, as
 	 * the state */
-	bad = msgpack_pack_array(&pk, 2) ||
-	      msgpack_pack_array(&pk, a->n_keys);
+	bad = msgpack_pack_array(&pk, 2) || msgpack_pack_array(&pk, a->n_keys);
 	for (size_t i = 0; !bad && i < a->n_keys; i++) {
 		const struct ldg_keyinfo *k = &a->keys[i];
 		bad = msgpack_pack_array(&pk, KEY_FIELDS) ||
@@ -285,7 +284,8 @@ int ldg_authz_decode(const uint8_t *buf, size_t len, struct ldg_authz *out,
 
 	ldg_authz_init(out);
 	if (len > LDG_ENTRY_MAX)
-		return ldg_err_set(err, -EBADMSG, "authorisation state too "
+		return ldg_err_set(err, -EBADMSG,
+				   "authorisation state too "
 				   "large");
 	msgpack_unpacked_init(&res);
 	if (msgpack_unpack_next(&res, (const char *)buf, len, &off) ==
@@ -301,7 +301,8 @@ int ldg_authz_decode(const uint8_t *buf, size_t len, struct ldg_authz *out,
 	msgpack_unpacked_destroy(&res);
 	if (rc) {
 		ldg_authz_free(out);
-		return ldg_err_set(err, rc, "not an authorisation state "
+		return ldg_err_set(err, rc,
+				   "not an authorisation state "
 				   "(docs/format.md, section 8.1)");
 	}
 	return 0;

@@ -44,7 +44,7 @@ struct ldg_authz {
 	size_t n_keys;
 	struct ldg_authz_lock *locks; /* sorted by target */
 	size_t n_locks;
-	bool v2; /* the last entry applied (the head) is version 2 */
+	bool v2;	/* the last entry applied (the head) is version 2 */
 	bool have_hash; /* hash is the commitment of the state as it is */
 	uint8_t hash[LDG_HASH_BYTES];
 };

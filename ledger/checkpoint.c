@@ -86,7 +86,8 @@ int ldg_checkpoint_parse(const char *text, size_t len,
 
 	memset(out, 0, sizeof(*out));
 	if (len >= LDG_CHECKPOINT_MAX || memchr(text, '\0', len))
-		return ldg_err_set(err, -EINVAL, "not a checkpoint: too large "
+		return ldg_err_set(err, -EINVAL,
+				   "not a checkpoint: too large "
 				   "or binary");
 	sep = NULL;
 	for (p = text; p + 1 < end; p++)
@@ -122,12 +123,15 @@ int ldg_checkpoint_parse(const char *text, size_t len,
 	errno = 0;
 	size = strtoull(num, NULL, 10);
 	if (errno == ERANGE)
-		return ldg_err_set(err, -EINVAL, "checkpoint: size %s is "
-				   "larger than 2^64 - 1", num);
+		return ldg_err_set(err, -EINVAL,
+				   "checkpoint: size %s is "
+				   "larger than 2^64 - 1",
+				   num);
 	/* a ledger's tree is never empty (entry 1 is its init): a
 	 * checkpoint of it has at least one entry */
 	if (size == 0)
-		return ldg_err_set(err, -EINVAL, "checkpoint: size 0 (an "
+		return ldg_err_set(err, -EINVAL,
+				   "checkpoint: size 0 (an "
 				   "empty tree); a ledger checkpoint covers at "
 				   "least entry 1");
 	out->size = size;

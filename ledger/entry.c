@@ -110,8 +110,8 @@ const struct ldg_kv *ldg_kv_find(const struct ldg_kv *kv, size_t n,
 	return i >= 0 ? &kv[i] : NULL;
 }
 
-static int kv_insert(struct ldg_kv **kv, size_t *n, size_t max,
-		     const char *key, const char *value)
+static int kv_insert(struct ldg_kv **kv, size_t *n, size_t max, const char *key,
+		     const char *value)
 {
 	long pos = kv_search(*kv, *n, key);
 	struct ldg_kv *grown;
@@ -149,8 +149,7 @@ int ldg_entry_add_change(struct ldg_entry *e, const char *key,
 			 value);
 }
 
-int ldg_entry_add_meta(struct ldg_entry *e, const char *key,
-		       const char *value)
+int ldg_entry_add_meta(struct ldg_entry *e, const char *key, const char *value)
 {
 	return kv_insert(&e->meta, &e->n_meta, LDG_META_MAX, key, value);
 }
@@ -162,7 +161,8 @@ static int check_sorted(const struct ldg_kv *kv, size_t n, const char *what,
 		if (strcmp(kv[i - 1].key, kv[i].key) >= 0)
 			return ldg_err_set(err, -EINVAL,
 					   "%s are not sorted and unique at "
-					   "\"%.80s\"", what, kv[i].key);
+					   "\"%.80s\"",
+					   what, kv[i].key);
 	return 0;
 }
 
@@ -172,7 +172,8 @@ static int check_role(const char *role, struct ldg_err *err)
 	    strcmp(role, "applier"))
 		return ldg_err_set(err, -EINVAL,
 				   "invalid role \"%.40s\": use admin, "
-				   "deployer or applier", role);
+				   "deployer or applier",
+				   role);
 	return 0;
 }
 
@@ -185,8 +186,8 @@ static int check_scopes(const char *scopes, struct ldg_err *err)
 
 	if (len == 0 || len > LDG_VALUE_MAX || scopes[0] == ' ' ||
 	    scopes[len - 1] == ' ' || strstr(scopes, "  "))
-		return ldg_err_set(err, -EINVAL,
-				   "invalid scope list \"%.80s\"", scopes);
+		return ldg_err_set(err, -EINVAL, "invalid scope list \"%.80s\"",
+				   scopes);
 	memcpy(buf, scopes, len + 1);
 	for (char *t = strtok_r(buf, " ", &save); t;
 	     t = strtok_r(NULL, " ", &save))
@@ -202,16 +203,17 @@ static int check_fields(const struct ldg_entry *e, const char *const *names,
 	if (e->n_changes != n)
 		goto bad;
 	for (size_t i = 0; i < n; i++)
-		if (strcmp(e->changes[i].key, names[i]) ||
-		    !e->changes[i].value)
+		if (strcmp(e->changes[i].key, names[i]) || !e->changes[i].value)
 			goto bad;
 	return 0;
 bad:
-	return ldg_err_set(err, -EINVAL, "%s entry must carry exactly the "
-			   "fields %s%s%s%s%s%s%s", ldg_kind_name(e->kind),
-			   names[0], n > 1 ? ", " : "", n > 1 ? names[1] : "",
-			   n > 2 ? ", " : "", n > 2 ? names[2] : "",
-			   n > 3 ? ", " : "", n > 3 ? names[3] : "");
+	return ldg_err_set(err, -EINVAL,
+			   "%s entry must carry exactly the "
+			   "fields %s%s%s%s%s%s%s",
+			   ldg_kind_name(e->kind), names[0], n > 1 ? ", " : "",
+			   n > 1 ? names[1] : "", n > 2 ? ", " : "",
+			   n > 2 ? names[2] : "", n > 3 ? ", " : "",
+			   n > 3 ? names[3] : "");
 }
 
 static int check_key_fields(const struct ldg_entry *e, struct ldg_err *err)
@@ -285,8 +287,7 @@ int ldg_entry_check(const struct ldg_entry *e, struct ldg_err *err)
 	uint64_t to;
 
 	if (e->version != LDG_FORMAT_V1 && e->version != LDG_FORMAT_V2)
-		return ldg_err_set(err, -EINVAL,
-				   "unknown format version %llu",
+		return ldg_err_set(err, -EINVAL, "unknown format version %llu",
 				   (unsigned long long)e->version);
 	if (e->seq < 1 || e->seq > INT64_MAX)
 		return ldg_err_set(err, -EINVAL, "seq out of range");
@@ -417,9 +418,8 @@ int ldg_entry_encode(const struct ldg_entry *e, bool with_sig, uint8_t **out,
 
 /* "ledger/v1/entry" 0x00 origin 0x00 body, for an entry of n fields
  * (the body's array has one less); *msg is malloc'd. */
-static int signing_message(const char *origin, size_t n,
-			   const uint8_t *fields, size_t flen, uint8_t **msg,
-			   size_t *mlen)
+static int signing_message(const char *origin, size_t n, const uint8_t *fields,
+			   size_t flen, uint8_t **msg, size_t *mlen)
 {
 	size_t dlen = sizeof(SIG_DOMAIN); /* includes the NUL separator */
 	size_t olen = strlen(origin) + 1;
@@ -447,8 +447,8 @@ int ldg_entry_message(const struct ldg_entry *e, const char *origin,
 		return rc;
 	rc = ldg_entry_encode(e, false, &body, &blen);
 	if (!rc)
-		rc = signing_message(origin, entry_fields(e->version),
-				     body + 1, blen - 1, msg, mlen);
+		rc = signing_message(origin, entry_fields(e->version), body + 1,
+				     blen - 1, msg, mlen);
 	free(body);
 	if (rc)
 		return ldg_err_set(err, rc, "out of memory");
@@ -524,8 +524,7 @@ int ldg_entry_verify_sig(const uint8_t *buf, size_t len, const char *origin,
 	return rc;
 }
 
-void ldg_entry_hash(const uint8_t *buf, size_t len,
-		    uint8_t out[LDG_HASH_BYTES])
+void ldg_entry_hash(const uint8_t *buf, size_t len, uint8_t out[LDG_HASH_BYTES])
 {
 	crypto_hash_sha256_state st;
 	uint8_t leaf = 0x00;
@@ -560,33 +559,82 @@ static bool sizes_fit(const uint8_t *p, size_t len)
 		b = p[i++];
 		pending[depth]--;
 		if (b <= 0x7f || b >= 0xe0 || (b >= 0xc0 && b <= 0xc3)) {
-			skip = 0;			/* fixint, nil, bool */
+			skip = 0; /* fixint, nil, bool */
 		} else if (b >= 0xa0 && b <= 0xbf) {
-			skip = b & 0x1f;		/* fixstr */
+			skip = b & 0x1f; /* fixstr */
 		} else if (b >= 0x90 && b <= 0x9f) {
-			items = b & 0x0f;		/* fixarray */
+			items = b & 0x0f; /* fixarray */
 		} else if (b >= 0x80 && b <= 0x8f) {
-			items = 2u * (b & 0x0f);	/* fixmap */
+			items = 2u * (b & 0x0f); /* fixmap */
 		} else {
 			switch (b) {
-			case 0xc4: case 0xd9: w = 1; break; /* bin8, str8 */
-			case 0xc5: case 0xda: w = 2; break;
-			case 0xc6: case 0xdb: w = 4; break;
-			case 0xcc: case 0xd0: skip = 1; break;
-			case 0xcd: case 0xd1: skip = 2; break;
-			case 0xca: case 0xce: case 0xd2: skip = 4; break;
-			case 0xcb: case 0xcf: case 0xd3: skip = 8; break;
-			case 0xd4: skip = 2; break;	/* fixext */
-			case 0xd5: skip = 3; break;
-			case 0xd6: skip = 5; break;
-			case 0xd7: skip = 9; break;
-			case 0xd8: skip = 17; break;
-			case 0xc7: w = 1; skip = 1; break; /* ext: +type */
-			case 0xc8: w = 2; skip = 1; break;
-			case 0xc9: w = 4; skip = 1; break;
-			case 0xdc: case 0xde: w = 2; break; /* array, map */
-			case 0xdd: case 0xdf: w = 4; break;
-			default: return false;
+			case 0xc4:
+			case 0xd9:
+				w = 1;
+				break; /* bin8, str8 */
+			case 0xc5:
+			case 0xda:
+				w = 2;
+				break;
+			case 0xc6:
+			case 0xdb:
+				w = 4;
+				break;
+			case 0xcc:
+			case 0xd0:
+				skip = 1;
+				break;
+			case 0xcd:
+			case 0xd1:
+				skip = 2;
+				break;
+			case 0xca:
+			case 0xce:
+			case 0xd2:
+				skip = 4;
+				break;
+			case 0xcb:
+			case 0xcf:
+			case 0xd3:
+				skip = 8;
+				break;
+			case 0xd4:
+				skip = 2;
+				break; /* fixext */
+			case 0xd5:
+				skip = 3;
+				break;
+			case 0xd6:
+				skip = 5;
+				break;
+			case 0xd7:
+				skip = 9;
+				break;
+			case 0xd8:
+				skip = 17;
+				break;
+			case 0xc7:
+				w = 1;
+				skip = 1;
+				break; /* ext: +type */
+			case 0xc8:
+				w = 2;
+				skip = 1;
+				break;
+			case 0xc9:
+				w = 4;
+				skip = 1;
+				break;
+			case 0xdc:
+			case 0xde:
+				w = 2;
+				break; /* array, map */
+			case 0xdd:
+			case 0xdf:
+				w = 4;
+				break;
+			default:
+				return false;
 			}
 		}
 		if (w) {
@@ -606,7 +654,8 @@ static bool sizes_fit(const uint8_t *p, size_t len)
 			return false;
 		i += skip;
 		if (items) {
-			if (depth + 1 >= (int)(sizeof(pending) / sizeof(*pending)))
+			if (depth + 1 >=
+			    (int)(sizeof(pending) / sizeof(*pending)))
 				return false;
 			pending[++depth] = items;
 		}
@@ -688,14 +737,14 @@ static int decode_fields(const msgpack_object *root, struct ldg_entry *e,
 		return ldg_err_set(err, -EBADMSG, "bad version field");
 	e->version = f[0].via.u64;
 	if (e->version != LDG_FORMAT_V1 && e->version != LDG_FORMAT_V2)
-		return ldg_err_set(err, -EBADMSG,
-				   "unknown format version %llu",
+		return ldg_err_set(err, -EBADMSG, "unknown format version %llu",
 				   (unsigned long long)e->version);
 	n = entry_fields(e->version);
 	if (root->via.array.size != n)
 		return ldg_err_set(err, -EBADMSG,
 				   "a version %llu entry is an array of %zu "
-				   "fields", (unsigned long long)e->version, n);
+				   "fields",
+				   (unsigned long long)e->version, n);
 	if (e->version == LDG_FORMAT_V2) {
 		if (!is_bin(&f[10], LDG_HASH_BYTES))
 			return ldg_err_set(err, -EBADMSG,
@@ -772,7 +821,8 @@ int ldg_entry_decode(const uint8_t *buf, size_t len, struct ldg_entry **out,
 	rc = ldg_entry_check(e, err);
 	if (rc) {
 		if (err)
-			err->code = -EBADMSG; /* keep the reason, fix the code */
+			err->code =
+				-EBADMSG; /* keep the reason, fix the code */
 		rc = -EBADMSG;
 		goto out_free;
 	}
@@ -808,8 +858,7 @@ static uint64_t be(const uint8_t *b, size_t w)
 
 /* A msgpack array's header at buf: its item count and the offset of
  * its first item; -EBADMSG when buf does not start with one. */
-static int array_head(const uint8_t *buf, size_t len, size_t *count,
-		      size_t *at)
+static int array_head(const uint8_t *buf, size_t len, size_t *count, size_t *at)
 {
 	if (len >= 1 && buf[0] >= 0x90 && buf[0] <= 0x9f) {
 		*count = buf[0] & 0x0f;
@@ -836,8 +885,8 @@ bool ldg_batch_is(const uint8_t *buf, size_t len)
 	return count == 0 || at >= len || (buf[at] >= 0xc4 && buf[at] <= 0xc6);
 }
 
-int ldg_batch_join(const uint8_t *const *items, const size_t *lens,
-		   size_t n, uint8_t **out, size_t *len, struct ldg_err *err)
+int ldg_batch_join(const uint8_t *const *items, const size_t *lens, size_t n,
+		   uint8_t **out, size_t *len, struct ldg_err *err)
 {
 	msgpack_sbuffer sb;
 	msgpack_packer pk;
@@ -847,9 +896,10 @@ int ldg_batch_join(const uint8_t *const *items, const size_t *lens,
 	*len = 0;
 	for (size_t i = 0; i < n; i++)
 		if (lens[i] > LDG_ENTRY_MAX)
-			return ldg_err_set(err, -EINVAL, "batch item %zu: %zu "
-					   "bytes, larger than an entry", i,
-					   lens[i]);
+			return ldg_err_set(err, -EINVAL,
+					   "batch item %zu: %zu "
+					   "bytes, larger than an entry",
+					   i, lens[i]);
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
 	bad = msgpack_pack_array(&pk, n);
@@ -874,29 +924,38 @@ int ldg_batch_split(const uint8_t *buf, size_t len, size_t max,
 
 	*n = 0;
 	if (array_head(buf, len, &count, &at))
-		return ldg_err_set(err, -EBADMSG, "not a msgpack array of "
+		return ldg_err_set(err, -EBADMSG,
+				   "not a msgpack array of "
 				   "entries");
 	if (count > max)
-		return ldg_err_set(err, -EBADMSG, "a batch of %zu entries: at "
-				   "most %zu", count, max);
+		return ldg_err_set(err, -EBADMSG,
+				   "a batch of %zu entries: at "
+				   "most %zu",
+				   count, max);
 	for (size_t i = 0; i < count; i++) {
 		size_t w, item;
 
 		if (at >= len || buf[at] < 0xc4 || buf[at] > 0xc6)
-			return ldg_err_set(err, -EBADMSG, "batch item %zu is "
-					   "not an entry's bytes (bin)", i);
+			return ldg_err_set(err, -EBADMSG,
+					   "batch item %zu is "
+					   "not an entry's bytes (bin)",
+					   i);
 		w = bin_width[buf[at] - 0xc4];
 		if (len - at - 1 < w)
-			return ldg_err_set(err, -EBADMSG, "batch item %zu is "
-					   "cut short", i);
+			return ldg_err_set(err, -EBADMSG,
+					   "batch item %zu is "
+					   "cut short",
+					   i);
 		item = (size_t)be(buf + at + 1, w);
 		at += 1 + w;
 		if (item > LDG_ENTRY_MAX || item > len - at)
-			return ldg_err_set(err, -EBADMSG, "batch item %zu: %zu "
-					   "bytes, %s", i, item,
+			return ldg_err_set(err, -EBADMSG,
+					   "batch item %zu: %zu "
+					   "bytes, %s",
+					   i, item,
 					   item > LDG_ENTRY_MAX
-					       ? "larger than an entry"
-					       : "more than were sent");
+						   ? "larger than an entry"
+						   : "more than were sent");
 		items[i] = buf + at;
 		lens[i] = item;
 		at += item;

@@ -93,8 +93,7 @@ void ldg_entry_free(struct ldg_entry *e);
  * the list is full. Names are checked by ldg_entry_check(), not here. */
 int ldg_entry_add_change(struct ldg_entry *e, const char *key,
 			 const char *value);
-int ldg_entry_add_meta(struct ldg_entry *e, const char *key,
-		       const char *value);
+int ldg_entry_add_meta(struct ldg_entry *e, const char *key, const char *value);
 
 /* Finds key in a sorted list; NULL when absent. */
 const struct ldg_kv *ldg_kv_find(const struct ldg_kv *kv, size_t n,
@@ -132,9 +131,10 @@ int ldg_entry_put_sig(uint8_t *buf, size_t len,
 
 /* Strict decode of stored bytes; -EBADMSG with a reason on any deviation
  * from the canonical encoding or the field rules. */
-__attribute__((warn_unused_result)) int
-ldg_entry_decode(const uint8_t *buf, size_t len, struct ldg_entry **out,
-		 struct ldg_err *err);
+__attribute__((warn_unused_result)) int ldg_entry_decode(const uint8_t *buf,
+							 size_t len,
+							 struct ldg_entry **out,
+							 struct ldg_err *err);
 
 /* Checks the signature of stored bytes for origin and pk without decoding
  * the rest; 0 or -EBADMSG. Thread-safe. */
@@ -161,8 +161,8 @@ int ldg_batch_split(const uint8_t *buf, size_t len, size_t max,
  * *len bytes; ldg_batch_split() gives the items back. -EINVAL with the
  * reason for an item larger than LDG_ENTRY_MAX (the splitter would
  * refuse it), -ENOMEM. The bytes of each item are copied as they are. */
-int ldg_batch_join(const uint8_t *const *items, const size_t *lens,
-		   size_t n, uint8_t **out, size_t *len, struct ldg_err *err);
+int ldg_batch_join(const uint8_t *const *items, const size_t *lens, size_t n,
+		   uint8_t **out, size_t *len, struct ldg_err *err);
 
 /* True when buf is a batch (an array whose first item is a bin, or an
  * empty array) rather than one entry (an array whose first item is its

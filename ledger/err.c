@@ -5,8 +5,7 @@
 
 #include "err.h"
 
-static void err_vset(struct ldg_err *e, int code, const char *fmt,
-		     va_list ap)
+static void err_vset(struct ldg_err *e, int code, const char *fmt, va_list ap)
 {
 	memset(e, 0, offsetof(struct ldg_err, msg));
 	e->code = code;
@@ -25,8 +24,8 @@ int ldg_err_set(struct ldg_err *e, int code, const char *fmt, ...)
 	return code;
 }
 
-int ldg_err_refuse(struct ldg_err *e, int code, enum ldg_why why,
-		   uint64_t seq, const char *key, const char *fmt, ...)
+int ldg_err_refuse(struct ldg_err *e, int code, enum ldg_why why, uint64_t seq,
+		   const char *key, const char *fmt, ...)
 {
 	va_list ap;
 

@@ -48,11 +48,11 @@ enum ldg_why {
 	LDG_WHY_INIT_SIGNER, /* an init not signed by the key it records */
 	LDG_WHY_UNKNOWN_KEY, /* signer not in the keyring (key: its id, hex) */
 	LDG_WHY_REVOKED,     /* signer revoked (key; seq: the key-revoke) */
-	LDG_WHY_ROLE,        /* the signer's role may not write this kind
+	LDG_WHY_ROLE,	     /* the signer's role may not write this kind
 			      * (key, role); keys: an admin with '*' only */
-	LDG_WHY_SCOPE,       /* target not in the signer's scopes (key,
+	LDG_WHY_SCOPE,	     /* target not in the signer's scopes (key,
 			      * role, target) */
-	LDG_WHY_LOCKED,      /* set/unset on a locked target (target; seq:
+	LDG_WHY_LOCKED,	     /* set/unset on a locked target (target; seq:
 			      * the lock entry; reason: its reason) */
 	LDG_WHY_KEY_TAKEN,   /* key-add of a name or key id already added
 			      * (key: the new key's name; seq: the other's add) */
@@ -84,8 +84,8 @@ int ldg_err_set(struct ldg_err *e, int code, const char *fmt, ...)
 /* ldg_err_set() for a refusal by a rule: also records why, the seq the
  * rule names (0: none) and the key it is about (NULL: none). Set target,
  * role and reason after it where the rule names them. */
-int ldg_err_refuse(struct ldg_err *e, int code, enum ldg_why why,
-		   uint64_t seq, const char *key, const char *fmt, ...)
+int ldg_err_refuse(struct ldg_err *e, int code, enum ldg_why why, uint64_t seq,
+		   const char *key, const char *fmt, ...)
 	__attribute__((format(printf, 6, 7)));
 
 /* Prefixes e->msg with "what: " (e.g. a file name), keeping the code. */

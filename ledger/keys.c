@@ -70,7 +70,8 @@ static int parse_note_key(const char *text, char *name, uint8_t keyid[4],
 	memcpy(idhex, p1 + 1, 8);
 	idhex[8] = '\0';
 	/* lowercase only: a key has one text form, as entries record it */
-	if (strspn(idhex, "0123456789abcdef") != 8 || ldg_unhex(idhex, keyid, 4))
+	if (strspn(idhex, "0123456789abcdef") != 8 ||
+	    ldg_unhex(idhex, keyid, 4))
 		return ldg_err_set(err, -EINVAL,
 				   "not a key: key id must be 8 lower-case hex "
 				   "digits");
@@ -90,8 +91,9 @@ static int parse_note_key(const char *text, char *name, uint8_t keyid[4],
 				   "one line");
 	/* exactly 44 base64 characters: the one text form of 33 bytes */
 	if (blen != B64_33 ||
-	    strspn(p2 + 1, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-			   "0123456789+/") != B64_33 ||
+	    strspn(p2 + 1,
+		   "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+		   "0123456789+/") != B64_33 ||
 	    sodium_base642bin(raw, sizeof(raw), p2 + 1, blen, NULL, &rawlen,
 			      NULL, sodium_base64_VARIANT_ORIGINAL) ||
 	    rawlen != 33)
@@ -110,8 +112,7 @@ out_wipe:
 	return rc;
 }
 
-int ldg_vkey_parse(const char *text, struct ldg_vkey *out,
-		   struct ldg_err *err)
+int ldg_vkey_parse(const char *text, struct ldg_vkey *out, struct ldg_err *err)
 {
 	uint8_t want[LDG_KEYID_BYTES];
 	int rc;
@@ -148,8 +149,8 @@ static int read_small(const char *path, char *buf, size_t cap, bool secret,
 	    strncmp(buf, PRIV_PREFIX, strlen(PRIV_PREFIX)) == 0)
 		return ldg_err_set(err, -EACCES,
 				   "%s: permissions %04o are too open for a "
-				   "private key; run chmod 600 %s", path,
-				   (unsigned)(st.st_mode & 07777), path);
+				   "private key; run chmod 600 %s",
+				   path, (unsigned)(st.st_mode & 07777), path);
 	return 0;
 }
 
@@ -165,8 +166,8 @@ int ldg_vkey_load(const char *path_or_text, struct ldg_vkey *out,
 		 * valid one is the answer; else the read says what is
 		 * missing */
 		rc = ldg_vkey_parse(path_or_text, out, err);
-		if (rc == 0 || strcspn(path_or_text, "+") <
-				       strcspn(path_or_text, "/"))
+		if (rc == 0 ||
+		    strcspn(path_or_text, "+") < strcspn(path_or_text, "/"))
 			return rc;
 	}
 	rc = read_small(path_or_text, buf, sizeof(buf), false, err);
@@ -265,11 +266,11 @@ int ldg_signer_load(const char *path, struct ldg_signer **out,
 		rc = ldg_err_set(err, -EINVAL,
 				 "%s: not a private key (expected "
 				 "PRIVATE+KEY+NAME+KEYID+...; a .pub file is "
-				 "for ledger key add)", path);
+				 "for ledger key add)",
+				 path);
 		goto out_free;
 	}
-	rc = parse_note_key(buf + strlen(PRIV_PREFIX), name, keyid, seed,
-			    err);
+	rc = parse_note_key(buf + strlen(PRIV_PREFIX), name, keyid, seed, err);
 	if (rc) {
 		ldg_err_prefix(err, "%s", path);
 		goto out_free;
@@ -366,8 +367,8 @@ const struct ldg_vkey *ldg_signer_vkey(const struct ldg_signer *s)
 	return &s->vkey;
 }
 
-int ldg_signer_sign(const struct ldg_signer *s, const uint8_t *msg,
-		    size_t len, uint8_t sig[LDG_SIG_BYTES])
+int ldg_signer_sign(const struct ldg_signer *s, const uint8_t *msg, size_t len,
+		    uint8_t sig[LDG_SIG_BYTES])
 {
 	return crypto_sign_detached(sig, NULL, msg, len, s->sk) ? -EIO : 0;
 }

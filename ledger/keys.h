@@ -42,8 +42,7 @@ void ldg_keyid(const char *name, const uint8_t pk[LDG_PK_BYTES],
 	       uint8_t out[LDG_KEYID_BYTES]);
 
 /* Parses one verifier-key line (trailing newline allowed). */
-int ldg_vkey_parse(const char *text, struct ldg_vkey *out,
-		   struct ldg_err *err);
+int ldg_vkey_parse(const char *text, struct ldg_vkey *out, struct ldg_err *err);
 /* Reads a verifier key from a file, or parses arg itself when it is not a
  * readable file but looks like a key. */
 int ldg_vkey_load(const char *path_or_text, struct ldg_vkey *out,
@@ -64,12 +63,12 @@ void ldg_signer_free(struct ldg_signer *s);
 /* Borrowed, valid until ldg_signer_free(). */
 const struct ldg_vkey *ldg_signer_vkey(const struct ldg_signer *s);
 
-int ldg_signer_sign(const struct ldg_signer *s, const uint8_t *msg,
-		    size_t len, uint8_t sig[LDG_SIG_BYTES]);
+int ldg_signer_sign(const struct ldg_signer *s, const uint8_t *msg, size_t len,
+		    uint8_t sig[LDG_SIG_BYTES]);
 
 /* 0 when sig is pk's signature of msg, else -EBADMSG. */
 __attribute__((warn_unused_result)) int
-ldg_sig_verify(const uint8_t pk[LDG_PK_BYTES], const uint8_t *msg,
-	       size_t len, const uint8_t sig[LDG_SIG_BYTES]);
+ldg_sig_verify(const uint8_t pk[LDG_PK_BYTES], const uint8_t *msg, size_t len,
+	       const uint8_t sig[LDG_SIG_BYTES]);
 
 #endif

@@ -23,7 +23,8 @@ int ldg_check_cluster(const char *s, struct ldg_err *err)
 	if (!dns_label(s, strlen(s), LDG_CLUSTER_MAX))
 		return ldg_err_set(err, -EINVAL,
 				   "invalid cluster name \"%.80s\": use 1-63 of "
-				   "a-z, 0-9 and inner '-'", s);
+				   "a-z, 0-9 and inner '-'",
+				   s);
 	return 0;
 }
 
@@ -32,7 +33,8 @@ int ldg_check_release(const char *s, struct ldg_err *err)
 	if (!dns_label(s, strlen(s), LDG_RELEASE_MAX))
 		return ldg_err_set(err, -EINVAL,
 				   "invalid release name \"%.80s\": use 1-53 of "
-				   "a-z, 0-9 and inner '-'", s);
+				   "a-z, 0-9 and inner '-'",
+				   s);
 	return 0;
 }
 
@@ -60,16 +62,19 @@ int ldg_check_target(const char *s, struct ldg_err *err)
 	if (!slash || strchr(slash + 1, '/'))
 		return ldg_err_set(err, -EINVAL,
 				   "invalid target \"%.80s\": expected "
-				   "CLUSTER/RELEASE", s);
+				   "CLUSTER/RELEASE",
+				   s);
 	clen = (size_t)(slash - s);
 	if (!dns_label(s, clen, LDG_CLUSTER_MAX))
 		return ldg_err_set(err, -EINVAL,
 				   "invalid target \"%.80s\": bad cluster name "
-				   "(1-63 of a-z, 0-9 and inner '-')", s);
+				   "(1-63 of a-z, 0-9 and inner '-')",
+				   s);
 	if (!dns_label(slash + 1, strlen(slash + 1), LDG_RELEASE_MAX))
 		return ldg_err_set(err, -EINVAL,
 				   "invalid target \"%.80s\": bad release name "
-				   "(1-53 of a-z, 0-9 and inner '-')", s);
+				   "(1-53 of a-z, 0-9 and inner '-')",
+				   s);
 	return 0;
 }
 
@@ -153,7 +158,8 @@ int ldg_check_value(const char *s, size_t len, struct ldg_err *err)
 	if (len < 1 || len > LDG_VALUE_MAX)
 		return ldg_err_set(err, -EINVAL,
 				   "invalid value: must be 1-4096 bytes "
-				   "(got %zu)", len);
+				   "(got %zu)",
+				   len);
 	if (memchr(s, '\0', len) || !ldg_text_ok(s, len))
 		return ldg_err_set(err, -EINVAL,
 				   "invalid value: must be UTF-8 text without "
@@ -202,8 +208,8 @@ static int check_display(const char *what, const char *s, size_t len,
 		return ldg_err_set(err, -EINVAL,
 				   "invalid %s: U+%04X at byte %zu is a %s "
 				   "control, which makes text display other "
-				   "than it is; leave it out", what,
-				   (unsigned)cp, at,
+				   "than it is; leave it out",
+				   what, (unsigned)cp, at,
 				   cp == 0x2028 || cp == 0x2029 ? "line-break"
 								: "bidi");
 	return 0;
@@ -254,7 +260,8 @@ int ldg_check_keyname(const char *s, struct ldg_err *err)
 bad:
 	return ldg_err_set(err, -EINVAL,
 			   "invalid key name \"%.80s\": use 1-64 of A-Z, a-z, "
-			   "0-9, '.', '_' and '-'", s);
+			   "0-9, '.', '_' and '-'",
+			   s);
 }
 
 int ldg_check_origin(const char *s, struct ldg_err *err)
@@ -266,7 +273,8 @@ int ldg_check_origin(const char *s, struct ldg_err *err)
 		return ldg_err_set(err, -EINVAL,
 				   "invalid origin \"%.80s\": use 1-255 bytes "
 				   "of printable text, e.g. "
-				   "example.com/deploy/prod", s);
+				   "example.com/deploy/prod",
+				   s);
 	return 0;
 }
 
@@ -287,7 +295,8 @@ int ldg_check_scope(const char *s, struct ldg_err *err)
 bad:
 	return ldg_err_set(err, -EINVAL,
 			   "invalid scope \"%.80s\": a glob over targets such "
-			   "as '*', 'staging/*' or '*/api'", s);
+			   "as '*', 'staging/*' or '*/api'",
+			   s);
 }
 
 bool ldg_scopes_have_star(const char *scopes)

@@ -109,8 +109,8 @@ static int wctx_store(struct wctx *c, const struct ldg_entry *e,
 	k.mv_size = 8;
 	v.mv_data = (void *)bytes;
 	v.mv_size = len;
-	rc = ldg_mdb_err(mdb_put(c->w.txn, c->w.s->dbi[DB_ENTRIES], &k, &v,
-				 MDB_APPEND));
+	rc = ldg_mdb_err(
+		mdb_put(c->w.txn, c->w.s->dbi[DB_ENTRIES], &k, &v, MDB_APPEND));
 	if (!rc) {
 		ldg_entry_hash(bytes, len, hash);
 		rc = ldg_index_apply(&c->w, e, hash);
@@ -145,8 +145,7 @@ static int may_write(struct wctx *c, const struct ldg_entry *e,
 
 /* Fills in seq, prev, time and signature of draft, checks it may be
  * written here, and stores it with its indexes. */
-static int wctx_append(struct wctx *c, struct ldg_entry *e,
-		       struct ldg_err *err)
+static int wctx_append(struct wctx *c, struct ldg_entry *e, struct ldg_err *err)
 {
 	const char *origin = c->w.s->origin;
 	uint8_t *bytes = NULL;
@@ -318,9 +317,11 @@ static int add_meta(struct ldg_entry *e, const struct ldg_kv *meta, size_t n,
 		if (rc == -ENOMEM)
 			return ldg_err_set(err, rc, "out of memory");
 		if (rc)
-			return ldg_err_set(err, rc, "too much metadata: an "
+			return ldg_err_set(err, rc,
+					   "too much metadata: an "
 					   "entry holds at most %d metadata "
-					   "pairs", LDG_META_MAX);
+					   "pairs",
+					   LDG_META_MAX);
 	}
 	return 0;
 }
@@ -355,8 +356,9 @@ static int plan_init(struct wctx *c, void *arg, struct ldg_err *err)
 	if (head)
 		return ldg_err_set(err, -EEXIST,
 				   "%s already holds a ledger (origin \"%s\", "
-				   "%llu entries)", c->w.s->dir,
-				   c->w.s->origin, (unsigned long long)head);
+				   "%llu entries)",
+				   c->w.s->dir, c->w.s->origin,
+				   (unsigned long long)head);
 	e = new_entry(LDG_KIND_INIT, "", "initialise the ledger", err);
 	if (!e)
 		return -ENOMEM;
@@ -448,13 +450,15 @@ static int build_set(const struct set_arg *a, const struct ldg_values *now,
 		rc = ldg_entry_add_change(e, key,
 					  a->kv ? a->kv[i].value : NULL);
 		if (rc == -EEXIST)
-			rc = ldg_err_set(err, -EINVAL,
-					 "key \"%s\" given twice", key);
+			rc = ldg_err_set(err, -EINVAL, "key \"%s\" given twice",
+					 key);
 		else if (rc == -ENOMEM)
 			rc = ldg_err_set(err, rc, "out of memory");
 		else if (rc)
-			rc = ldg_err_set(err, rc, "too many changes: an entry "
-					 "holds at most %d", LDG_CHANGES_MAX);
+			rc = ldg_err_set(err, rc,
+					 "too many changes: an entry "
+					 "holds at most %d",
+					 LDG_CHANGES_MAX);
 	}
 	if (!rc)
 		rc = add_meta(e, a->meta, a->n_meta, err);
@@ -503,8 +507,7 @@ static int check_write_args(const char *target, const char *reason,
 			    const struct ldg_kv *meta, size_t n_meta,
 			    struct ldg_err *err)
 {
-	if (ldg_check_target(target, err) ||
-	    ldg_check_new_reason(reason, err))
+	if (ldg_check_target(target, err) || ldg_check_new_reason(reason, err))
 		return -EINVAL;
 	return check_user_meta(meta, n_meta, err);
 }
@@ -514,17 +517,17 @@ static int check_set_arg(const struct set_arg *a, struct ldg_err *err)
 	if (check_write_args(a->target, a->reason, a->meta, a->n_meta, err))
 		return -EINVAL;
 	if (a->n == 0)
-		return ldg_err_set(err, -EINVAL, a->kv ?
-				   "nothing to set: give KEY=VALUE" :
-				   "nothing to unset: give KEY");
+		return ldg_err_set(err, -EINVAL,
+				   a->kv ? "nothing to set: give KEY=VALUE"
+					 : "nothing to unset: give KEY");
 	for (size_t i = 0; i < a->n; i++) {
 		const char *key = a->kv ? a->kv[i].key : a->keys[i];
 		if (ldg_check_key(key, err))
 			return -EINVAL;
-		if (a->kv && (!a->kv[i].value ||
-			      ldg_check_new_value(a->kv[i].value,
-						  strlen(a->kv[i].value),
-						  err))) {
+		if (a->kv &&
+		    (!a->kv[i].value ||
+		     ldg_check_new_value(a->kv[i].value, strlen(a->kv[i].value),
+					 err))) {
 			ldg_err_prefix(err, "%s", key);
 			return -EINVAL;
 		}
@@ -537,10 +540,10 @@ static int check_set_arg(const struct set_arg *a, struct ldg_err *err)
 	return 0;
 }
 
-int ldg_set(struct ldg_store *s, const struct ldg_signer *k,
-	    const char *target, const struct ldg_kv *kv, size_t n,
-	    const char *reason, const struct ldg_kv *meta, size_t n_meta,
-	    bool force, struct ldg_result *res, struct ldg_err *err)
+int ldg_set(struct ldg_store *s, const struct ldg_signer *k, const char *target,
+	    const struct ldg_kv *kv, size_t n, const char *reason,
+	    const struct ldg_kv *meta, size_t n_meta, bool force,
+	    struct ldg_result *res, struct ldg_err *err)
 {
 	struct set_arg a = { target, kv, NULL, n, reason, meta, n_meta, force };
 
@@ -554,8 +557,9 @@ int ldg_unset(struct ldg_store *s, const struct ldg_signer *k,
 	      const char *reason, const struct ldg_kv *meta, size_t n_meta,
 	      bool force, struct ldg_result *res, struct ldg_err *err)
 {
-	struct set_arg a = { target, NULL, keys, n, reason, meta, n_meta,
-			     force };
+	struct set_arg a = {
+		target, NULL, keys, n, reason, meta, n_meta, force
+	};
 
 	if (check_set_arg(&a, err))
 		return -EINVAL;
@@ -595,8 +599,9 @@ int ldg_draft_unset(const struct ldg_values *now, const char *target,
 		    const struct ldg_kv *meta, size_t n_meta, bool force,
 		    struct ldg_entry **out, struct ldg_err *err)
 {
-	struct set_arg a = { target, NULL, keys, n, reason, meta, n_meta,
-			     force };
+	struct set_arg a = {
+		target, NULL, keys, n, reason, meta, n_meta, force
+	};
 
 	return draft_set(&a, now, out, err);
 }
@@ -631,8 +636,8 @@ static int build_rollback(const char *target, const struct ldg_values *then,
 	if (!e)
 		return -ENOMEM;
 	for (size_t i = 0; i < then->n && !rc; i++) {
-		const struct ldg_value *cur = ldg_values_find(now,
-							       then->v[i].key);
+		const struct ldg_value *cur =
+			ldg_values_find(now, then->v[i].key);
 		if (!cur || strcmp(cur->value, then->v[i].value))
 			rc = ldg_entry_add_change(e, then->v[i].key,
 						  then->v[i].value);
@@ -644,9 +649,10 @@ static int build_rollback(const char *target, const struct ldg_values *then,
 		ldg_entry_free(e);
 		if (rc == -ENOMEM)
 			return ldg_err_set(err, rc, "out of memory");
-		return ldg_err_set(err, rc, "%s: too many changes to restore "
-				   "(an entry holds at most %d)", target,
-				   LDG_CHANGES_MAX);
+		return ldg_err_set(err, rc,
+				   "%s: too many changes to restore "
+				   "(an entry holds at most %d)",
+				   target, LDG_CHANGES_MAX);
 	}
 	if (e->n_changes) {
 		snprintf(to, sizeof(to), "%llu", (unsigned long long)to_seq);
@@ -674,7 +680,8 @@ int ldg_draft_rollback(const char *target, const struct ldg_values *then,
 	if (check_write_args(target, reason, meta, n_meta, err))
 		return -EINVAL;
 	if (to < 1)
-		return ldg_err_set(err, -EINVAL, "a rollback goes back to a "
+		return ldg_err_set(err, -EINVAL,
+				   "a rollback goes back to a "
 				   "seq >= 1");
 	rc = build_rollback(target, then, now, to, reason, meta, n_meta, out,
 			    err);
@@ -801,7 +808,8 @@ int ldg_rollback(struct ldg_store *s, const struct ldg_signer *k,
 	    check_user_meta(meta, n_meta, err))
 		return -EINVAL;
 	if (to < 1)
-		return ldg_err_set(err, -EINVAL, "a rollback goes back to a "
+		return ldg_err_set(err, -EINVAL,
+				   "a rollback goes back to a "
 				   "seq >= 1");
 	return run_write(s, k, plan_rollback, &a, res, err);
 }
@@ -858,8 +866,8 @@ int ldg_draft_lock(const struct ldg_values *now, const char *target,
 		return -EINVAL;
 	if ((now->lock_seq != 0) == lock)
 		return 0; /* already so */
-	*out = new_entry(lock ? LDG_KIND_LOCK : LDG_KIND_UNLOCK, target,
-			 reason, err);
+	*out = new_entry(lock ? LDG_KIND_LOCK : LDG_KIND_UNLOCK, target, reason,
+			 err);
 	return *out ? 0 : -ENOMEM;
 }
 
@@ -878,8 +886,8 @@ static int plan_append(struct wctx *c, void *arg, struct ldg_err *err)
 
 int ldg_key_add(struct ldg_store *s, const struct ldg_signer *k,
 		const struct ldg_vkey *vkey, const char *role,
-		const char *scopes, const char *reason,
-		struct ldg_result *res, struct ldg_err *err)
+		const char *scopes, const char *reason, struct ldg_result *res,
+		struct ldg_err *err)
 {
 	struct append_arg a = { 0 };
 	char vk[LDG_VKEY_TEXT_MAX];
@@ -911,14 +919,13 @@ out_free:
 }
 
 int ldg_key_revoke(struct ldg_store *s, const struct ldg_signer *k,
-		   const char *name, const char *reason,
-		   struct ldg_result *res, struct ldg_err *err)
+		   const char *name, const char *reason, struct ldg_result *res,
+		   struct ldg_err *err)
 {
 	struct append_arg a = { 0 };
 	int rc;
 
-	if (ldg_check_keyname(name, err) ||
-	    ldg_check_new_reason(reason, err))
+	if (ldg_check_keyname(name, err) || ldg_check_new_reason(reason, err))
 		return -EINVAL;
 	a.e = new_entry(LDG_KIND_KEY_REVOKE, "", reason, err);
 	if (!a.e)
@@ -996,9 +1003,10 @@ static int append_signed_one(struct wctx *c, const uint8_t *buf, size_t len,
 		goto out_entry;
 	}
 	if (e->kind == LDG_KIND_INIT && !(copy && head == 0)) {
-		rc = ldg_err_set(err, -EINVAL, copy ? "a second init entry"
-					     : "an init entry is only written by "
-					       "init");
+		rc = ldg_err_set(err, -EINVAL,
+				 copy ? "a second init entry"
+				      : "an init entry is only written by "
+					"init");
 		goto out_entry;
 	}
 	if (copy && (e->seq != head + 1 ||
@@ -1014,7 +1022,8 @@ static int append_signed_one(struct wctx *c, const uint8_t *buf, size_t len,
 		rc = ldg_err_set(err, -ESTALE,
 				 "the head moved: the entry is built for seq "
 				 "%llu, the head is %llu; rebuild it on the "
-				 "new head", (unsigned long long)e->seq,
+				 "new head",
+				 (unsigned long long)e->seq,
 				 (unsigned long long)head);
 		goto out_entry;
 	}
@@ -1045,7 +1054,8 @@ static int append_signed_one(struct wctx *c, const uint8_t *buf, size_t len,
 				 ki.vkey.pk)) {
 		rc = ldg_err_set(err, -EBADMSG,
 				 "bad signature for key \"%s\" and origin "
-				 "\"%s\"", ki.vkey.name,
+				 "\"%s\"",
+				 ki.vkey.name,
 				 e->kind == LDG_KIND_INIT ? e->changes[0].value
 							  : c->w.s->origin);
 		goto out_entry;
@@ -1074,7 +1084,8 @@ static int plan_signed(struct wctx *c, void *arg, struct ldg_err *err)
 		 * one that does not follow was built wrong: no retry mends
 		 * that */
 		if (rc == -ESTALE && i > 0 && !a->copy)
-			rc = ldg_err_set(err, -EINVAL, "it is not built on the "
+			rc = ldg_err_set(err, -EINVAL,
+					 "it is not built on the "
 					 "entry before it in the batch");
 		/* a copy's or a batch's entries come many at a time: say
 		 * which */

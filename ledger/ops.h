@@ -63,10 +63,10 @@ int ldg_init(const char *dir, const char *origin, const struct ldg_signer *k,
 
 /* kv values must be non-NULL. Keys already at their value are skipped.
  * force passes a lock and is recorded as metadata forced=true. */
-int ldg_set(struct ldg_store *s, const struct ldg_signer *k,
-	    const char *target, const struct ldg_kv *kv, size_t n,
-	    const char *reason, const struct ldg_kv *meta, size_t n_meta,
-	    bool force, struct ldg_result *res, struct ldg_err *err);
+int ldg_set(struct ldg_store *s, const struct ldg_signer *k, const char *target,
+	    const struct ldg_kv *kv, size_t n, const char *reason,
+	    const struct ldg_kv *meta, size_t n_meta, bool force,
+	    struct ldg_result *res, struct ldg_err *err);
 
 /* keys: the keys to remove; keys not set are skipped. */
 int ldg_unset(struct ldg_store *s, const struct ldg_signer *k,
@@ -96,12 +96,12 @@ int ldg_lock(struct ldg_store *s, const struct ldg_signer *k,
 /* scopes: space-separated globs. */
 int ldg_key_add(struct ldg_store *s, const struct ldg_signer *k,
 		const struct ldg_vkey *vkey, const char *role,
-		const char *scopes, const char *reason,
-		struct ldg_result *res, struct ldg_err *err);
+		const char *scopes, const char *reason, struct ldg_result *res,
+		struct ldg_err *err);
 /* Refuses to revoke the last trusted admin with scope '*'. */
 int ldg_key_revoke(struct ldg_store *s, const struct ldg_signer *k,
-		   const char *name, const char *reason,
-		   struct ldg_result *res, struct ldg_err *err);
+		   const char *name, const char *reason, struct ldg_result *res,
+		   struct ldg_err *err);
 
 /* Appends a caller-built entry (kind, target, changes, reason, meta set;
  * seq, prev, time, signer and signature are filled in). Used by the

@@ -21,10 +21,10 @@
 #define KEYBUF (LDG_TARGET_MAX + 1 + LDG_KEY_MAX + 1 + 8 + 8)
 
 const char *const ldg_db_names[DB_COUNT] = {
-	[DB_ENTRIES] = "entries", [DB_META] = "meta",
-	[DB_STATE] = "state",	  [DB_TARGETS] = "targets",
+	[DB_ENTRIES] = "entries",   [DB_META] = "meta",
+	[DB_STATE] = "state",	    [DB_TARGETS] = "targets",
 	[DB_VERSIONS] = "versions", [DB_HISTORY] = "history",
-	[DB_MERKLE] = "merkle",	  [DB_KEYS] = "keys",
+	[DB_MERKLE] = "merkle",	    [DB_KEYS] = "keys",
 	[DB_KEYIDS] = "keyids",
 };
 
@@ -189,8 +189,8 @@ int ldg_store_open_ex(const char *dir, unsigned flags, unsigned mdb_flags,
 	if (flags & LDG_OPEN_CREATE) {
 		rc = ldg_mkdir_p(dir, 0755);
 		if (rc)
-			return ldg_err_set(err, rc, "cannot create %s: %s",
-					   dir, strerror(-rc));
+			return ldg_err_set(err, rc, "cannot create %s: %s", dir,
+					   strerror(-rc));
 	}
 	snprintf(data, sizeof(data), "%s/data.mdb", dir);
 	if (!(flags & LDG_OPEN_CREATE) && stat(data, &st))
@@ -242,8 +242,8 @@ int ldg_store_open_ex(const char *dir, unsigned flags, unsigned mdb_flags,
 			ldg_store_close(s);
 			return ldg_err_set(err, -ENOENT,
 					   "%s is not a ledger (database "
-					   "\"%s\" missing)", dir,
-					   ldg_db_names[i]);
+					   "\"%s\" missing)",
+					   dir, ldg_db_names[i]);
 		}
 		if (rc)
 			goto out_abort;
@@ -260,7 +260,8 @@ int ldg_store_open_ex(const char *dir, unsigned flags, unsigned mdb_flags,
 		ldg_store_close(s);
 		return ldg_err_set(err, -ESTALE,
 				   "the indexes of %s were built by another "
-				   "version of ledger; run ledger reindex", dir);
+				   "version of ledger; run ledger reindex",
+				   dir);
 	}
 	rc = mdb_txn_commit(txn);
 	if (rc)
@@ -280,7 +281,8 @@ out_close:
 void ldg_store_unmake(const char *dir, bool made_dir, bool made_lock,
 		      bool made_data)
 {
-	struct flock lk = { .l_type = F_WRLCK, .l_whence = SEEK_SET,
+	struct flock lk = { .l_type = F_WRLCK,
+			    .l_whence = SEEK_SET,
 			    .l_len = 1 };
 	char path[PATH_MAX + 16];
 	int fd;
@@ -517,7 +519,7 @@ static int touch_write_mutex_in_helper(const char *dir)
 		return -ETIMEDOUT;
 	if (!WIFEXITED(status))
 		return -EIO;
-	return WEXITSTATUS(status) == LDG_SETTLE_DONE	   ? 0
+	return WEXITSTATUS(status) == LDG_SETTLE_DONE	    ? 0
 	       : WEXITSTATUS(status) == LDG_SETTLE_NO_WRITE ? -EACCES
 							    : -EIO;
 }
@@ -584,15 +586,16 @@ int ldg_write_begin(struct ldg_store *s, struct ldg_read *w,
 		/* a failed commit left the environment fatal (LMDB) */
 		rc = store_reopen(s);
 		if (rc)
-			return ldg_err_set(err, rc, "cannot write ledger: "
+			return ldg_err_set(err, rc,
+					   "cannot write ledger: "
 					   "cannot reopen it after a failed "
-					   "commit: %s", strerror(-rc));
+					   "commit: %s",
+					   strerror(-rc));
 		rc = txn_begin(s, 0, &w->txn);
 	}
 	if (rc)
 		return ldg_err_set(err, ldg_mdb_err(rc),
-				   "cannot write ledger: %s",
-				   mdb_strerror(rc));
+				   "cannot write ledger: %s", mdb_strerror(rc));
 	return 0;
 }
 
@@ -641,8 +644,8 @@ static int merkle_put(struct ldg_read *w, unsigned level, uint64_t index,
 	MDB_val k = { sizeof(kb), kb }, v = { LDG_HASH_BYTES, (void *)hash };
 
 	merkle_key(kb, level, index);
-	return ldg_mdb_err(mdb_put(w->txn, w->s->dbi[DB_MERKLE], &k, &v,
-				   MDB_APPEND));
+	return ldg_mdb_err(
+		mdb_put(w->txn, w->s->dbi[DB_MERKLE], &k, &v, MDB_APPEND));
 }
 
 int ldg_entry_hash_at(struct ldg_read *r, uint64_t seq,
@@ -804,7 +807,8 @@ static size_t make_key(uint8_t *buf, const char *a, const char *b,
 static int values_push(struct ldg_values *out, const char *key, size_t klen,
 		       const void *val, size_t vlen, uint64_t seq)
 {
-	struct ldg_value *grown = realloc(out->v, (out->n + 1) * sizeof(*grown));
+	struct ldg_value *grown =
+		realloc(out->v, (out->n + 1) * sizeof(*grown));
 	struct ldg_value *nv;
 
 	if (!grown)
@@ -1016,8 +1020,8 @@ int ldg_targets_list(struct ldg_read *r, const char *prefix, uint64_t at,
 	for (; rc == 0; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
 		char **grown;
 
-		if (plen && (k.mv_size < plen ||
-			     memcmp(k.mv_data, prefix, plen)))
+		if (plen &&
+		    (k.mv_size < plen || memcmp(k.mv_data, prefix, plen)))
 			break;
 		if (v.mv_size != 8) {
 			rc = EIO;
@@ -1090,8 +1094,8 @@ int ldg_history(struct ldg_read *r, const char *scope, uint64_t before,
 	k.mv_data = kb;
 	k.mv_size = plen + 8;
 	rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
-	if (rc == 0 && !(k.mv_size == plen + 8 && !memcmp(k.mv_data, kb,
-							   plen + 8)))
+	if (rc == 0 &&
+	    !(k.mv_size == plen + 8 && !memcmp(k.mv_data, kb, plen + 8)))
 		rc = mdb_cursor_get(c, &k, &v, MDB_PREV);
 	else if (rc == MDB_NOTFOUND)
 		rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
@@ -1200,8 +1204,7 @@ int ldg_keyring_by_name(struct ldg_read *r, const char *name,
 	return keyinfo_decode(&k, &v, NULL, out);
 }
 
-int ldg_keyring_by_id(struct ldg_read *r,
-		      const uint8_t keyid[LDG_KEYID_BYTES],
+int ldg_keyring_by_id(struct ldg_read *r, const uint8_t keyid[LDG_KEYID_BYTES],
 		      struct ldg_keyinfo *out)
 {
 	MDB_val k = { LDG_KEYID_BYTES, (void *)keyid }, v;
@@ -1280,7 +1283,8 @@ int ldg_lock_seq(struct ldg_read *r, const char *target, uint64_t *seq)
 static void show_value(const char *v, char *out, size_t len)
 {
 	if (v)
-		snprintf(out, len, "\"%.80s%s\"", v, strlen(v) > 80 ? "..." : "");
+		snprintf(out, len, "\"%.80s%s\"", v,
+			 strlen(v) > 80 ? "..." : "");
 	else
 		snprintf(out, len, "unset");
 }
@@ -1306,12 +1310,13 @@ static int restores_key(const struct ldg_entry *e, uint64_t to,
 	return ldg_err_set(err, -EPERM,
 			   "rollback of %s to seq %llu leaves %s %s, but at "
 			   "seq %llu it was %s: the changes are not the state "
-			   "at rollback-to", e->target, (unsigned long long)to,
-			   key, a, (unsigned long long)to, w);
+			   "at rollback-to",
+			   e->target, (unsigned long long)to, key, a,
+			   (unsigned long long)to, w);
 }
 
-static int state_exactly_at(struct ldg_read *r, const char *target,
-			    uint64_t at, struct ldg_values *out)
+static int state_exactly_at(struct ldg_read *r, const char *target, uint64_t at,
+			    struct ldg_values *out)
 {
 	int rc;
 
@@ -1506,12 +1511,12 @@ int ldg_index_apply(struct ldg_read *w, const struct ldg_entry *e,
 	switch (e->kind) {
 	case LDG_KIND_INIT: {
 		const char *origin = e->changes[0].value;
-		MDB_val k = { 6, "origin" }, v = { strlen(origin),
-						  (void *)origin };
+		MDB_val k = { 6, "origin" },
+			v = { strlen(origin), (void *)origin };
 		MDB_val vk = { 13, "index-version" };
 		MDB_val vv = { strlen(LDG_INDEX_VERSION), LDG_INDEX_VERSION };
-		rc = ldg_mdb_err(mdb_put(w->txn, w->s->dbi[DB_META], &k, &v,
-					 0));
+		rc = ldg_mdb_err(
+			mdb_put(w->txn, w->s->dbi[DB_META], &k, &v, 0));
 		if (!rc)
 			rc = ldg_mdb_err(mdb_put(w->txn, w->s->dbi[DB_META],
 						 &vk, &vv, 0));

@@ -34,8 +34,10 @@
 #include "err.h"
 
 #define LDG_OPEN_CREATE 1u /* create the directory and databases */
-#define LDG_OPEN_RDONLY 2u /* read-only, for long-lived multi-threaded readers */
-#define LDG_OPEN_ANY_INDEX 4u /* open even indexes of another version (verify) */
+#define LDG_OPEN_RDONLY                                                        \
+	2u /* read-only, for long-lived multi-threaded readers */
+#define LDG_OPEN_ANY_INDEX                                                     \
+	4u /* open even indexes of another version (verify) */
 
 #define LDG_LOCK_KEY "!lock"
 #define LDG_APPLY_KEY "!apply" /* state row: the target's newest apply */
@@ -172,8 +174,7 @@ struct ldg_keyinfo {
 int ldg_keyring_list(struct ldg_read *r, struct ldg_keyinfo **out, size_t *n);
 int ldg_keyring_by_name(struct ldg_read *r, const char *name,
 			struct ldg_keyinfo *out);
-int ldg_keyring_by_id(struct ldg_read *r,
-		      const uint8_t keyid[LDG_KEYID_BYTES],
+int ldg_keyring_by_id(struct ldg_read *r, const uint8_t keyid[LDG_KEYID_BYTES],
 		      struct ldg_keyinfo *out);
 
 /* The rule of a rollback entry e (docs/format.md section 8a): appended

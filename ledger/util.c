@@ -66,8 +66,7 @@ void ldg_time_iso(uint64_t ns, char *out, size_t outlen)
 
 	gmtime_r(&sec, &tm);
 	strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(out, outlen, "%s.%09uZ", date,
-		 (unsigned)(ns % 1000000000u));
+	snprintf(out, outlen, "%s.%09uZ", date, (unsigned)(ns % 1000000000u));
 }
 
 int ldg_parse_seq(const char *s, uint64_t *out)
@@ -175,16 +174,14 @@ out_close:
 }
 
 /* out = dir/name when that fits and is executable */
-static bool helper_at(const char *dir, const char *name, char *out,
-		      size_t len)
+static bool helper_at(const char *dir, const char *name, char *out, size_t len)
 {
 	int n = snprintf(out, len, "%s/%s", dir, name);
 
 	return n > 0 && (size_t)n < len && access(out, X_OK) == 0;
 }
 
-int ldg_helper_path(const char *name, const char *env, char *out,
-		    size_t len)
+int ldg_helper_path(const char *name, const char *env, char *out, size_t len)
 {
 	const char *set = getenv(env);
 	char self[PATH_MAX], *slash;

@@ -36,8 +36,7 @@ int ldg_mkdir_p(const char *path, unsigned mode);
  * the running executable (the build tree, or a prefix where both are in
  * bin/); else LEDGER_LIBEXECDIR/name (where `ninja install` puts the
  * helpers). 0, or -ENOENT when none is executable. */
-int ldg_helper_path(const char *name, const char *env, char *out,
-		    size_t len);
+int ldg_helper_path(const char *name, const char *env, char *out, size_t len);
 
 /* Parses a decimal sequence number 1..2^63 - 1 (INT64_MAX); returns 0
  * or -EINVAL. */

@@ -118,8 +118,8 @@ static void scratch_remove(const char *dir)
 	rmdir(dir);
 }
 
-static void fail(struct ldg_verify_report *rep, uint64_t seq,
-		 const char *fmt, const char *detail)
+static void fail(struct ldg_verify_report *rep, uint64_t seq, const char *fmt,
+		 const char *detail)
 {
 	if (rep->problem[0] && (rep->bad_seq == 0 || rep->bad_seq <= seq))
 		return; /* keep the first problem */
@@ -156,7 +156,8 @@ static int compare_db(struct ldg_read *real, struct ldg_read *replay,
 		rc = -EBADMSG;
 		snprintf(rep->problem, sizeof(rep->problem),
 			 "index \"%s\" does not match a replay of the entries "
-			 "(%s); run ledger reindex", ldg_db_names[db],
+			 "(%s); run ledger reindex",
+			 ldg_db_names[db],
 			 ra == 0 && rb == 0 ? "a record differs"
 			 : ra == 0	    ? "it has an extra record"
 					    : "it lacks a record");
@@ -204,8 +205,10 @@ static int replay_one(struct replay *p, uint64_t seq, const MDB_val *k,
 		ldg_hex(k->mv_data, k->mv_size < 32 ? k->mv_size : 32, hex);
 		snprintf(detail, sizeof(detail), "%zu-byte key %s%s",
 			 k->mv_size, hex, k->mv_size > 32 ? "..." : "");
-		fail(p->rep, seq, "is stored under a %s, not an 8-byte seq: "
-		     "the entries database was edited", detail);
+		fail(p->rep, seq,
+		     "is stored under a %s, not an 8-byte seq: "
+		     "the entries database was edited",
+		     detail);
 		return -EBADMSG;
 	}
 	if (ldg_get_be64(k->mv_data) != seq) {
@@ -229,7 +232,8 @@ static int replay_one(struct replay *p, uint64_t seq, const MDB_val *k,
 		goto out_free;
 	}
 	if (memcmp(e->prev, prev, LDG_HASH_BYTES)) {
-		fail(p->rep, seq, "%s", "prev does not match the hash of the "
+		fail(p->rep, seq, "%s",
+		     "prev does not match the hash of the "
 		     "entry before it (chain broken)");
 		rc = -EBADMSG;
 		goto out_free;
@@ -353,13 +357,17 @@ int ldg_entry_prove(struct ldg_read *r, uint64_t seq,
 	if (ldg_head(r, &head, NULL))
 		return ldg_err_set(err, -EIO, "cannot read the head");
 	if (seq == 0 || seq > head)
-		return ldg_err_set(err, -ENOENT, "no entry %llu: the head is "
-				   "%llu", (unsigned long long)seq,
+		return ldg_err_set(err, -ENOENT,
+				   "no entry %llu: the head is "
+				   "%llu",
+				   (unsigned long long)seq,
 				   (unsigned long long)head);
 	rc = raw_entry(r, seq, &buf, &len, out->hash, &e);
 	if (rc && rc != -EBADMSG)
-		return ldg_err_set(err, -EIO, "entry %llu cannot be read (run "
-				   "ledger verify)", (unsigned long long)seq);
+		return ldg_err_set(err, -EIO,
+				   "entry %llu cannot be read (run "
+				   "ledger verify)",
+				   (unsigned long long)seq);
 	if (!e) {
 		/* rewritten into something that is not an entry at all */
 		out->sig_problem = "the stored bytes are not a valid entry";
@@ -382,9 +390,9 @@ int ldg_entry_prove(struct ldg_read *r, uint64_t seq,
 	else if (seq == 1)
 		out->prev_ok = !memcmp(e->prev, zero, LDG_HASH_BYTES);
 	else
-		out->prev_ok = raw_entry(r, seq - 1, &obuf, &olen, other,
-					 NULL) == 0 &&
-			       !memcmp(e->prev, other, LDG_HASH_BYTES);
+		out->prev_ok =
+			raw_entry(r, seq - 1, &obuf, &olen, other, NULL) == 0 &&
+			!memcmp(e->prev, other, LDG_HASH_BYTES);
 	if (seq == head)
 		out->next_ok = -1;
 	else
@@ -437,26 +445,31 @@ int ldg_checkpoint_check(struct ldg_read *r, const struct ldg_checkpoint *cp,
 	if (strcmp(cp->origin, origin))
 		return ldg_err_set(err, -EINVAL,
 				   "checkpoint is for origin \"%.100s\", this "
-				   "ledger is \"%.100s\"", cp->origin, origin);
+				   "ledger is \"%.100s\"",
+				   cp->origin, origin);
 	if (ldg_head(r, &head, NULL))
 		return ldg_err_set(err, -EIO, "cannot read the head");
 	if (cp->size == 0 || cp->size > head)
 		return ldg_err_set(err, -EINVAL,
 				   "checkpoint has %llu entries, the ledger "
-				   "%llu", (unsigned long long)cp->size,
+				   "%llu",
+				   (unsigned long long)cp->size,
 				   (unsigned long long)head);
 	sigs = signed_by_keyring(r, cp, true, &bad);
 	if (sigs < 0)
 		return ldg_err_set(err, -EACCES,
 				   "checkpoint has an invalid signature by key "
-				   "\"%s\" of this ledger", bad);
+				   "\"%s\" of this ledger",
+				   bad);
 	if (!sigs)
 		return ldg_err_set(err, -EACCES,
 				   "checkpoint is not signed by a trusted key "
 				   "of this ledger");
 	if (ldg_merkle_root_at(r, cp->size, root))
-		return ldg_err_set(err, -EIO, "cannot read the tree of %llu "
-				   "entries", (unsigned long long)cp->size);
+		return ldg_err_set(err, -EIO,
+				   "cannot read the tree of %llu "
+				   "entries",
+				   (unsigned long long)cp->size);
 	if (memcmp(root, cp->root, LDG_HASH_BYTES))
 		return ldg_err_set(err, -EBADMSG,
 				   "the first %llu entries of this ledger have "
@@ -479,8 +492,8 @@ static int check_checkpoints(struct replay *p, uint64_t head)
 		if (strcmp(cp->origin, rep->origin)) {
 			snprintf(rep->problem, sizeof(rep->problem),
 				 "checkpoint is for origin \"%.100s\", this "
-				 "ledger is \"%.100s\"", cp->origin,
-				 rep->origin);
+				 "ledger is \"%.100s\"",
+				 cp->origin, rep->origin);
 			return -EBADMSG;
 		}
 		sigs = signed_by_keyring(&p->scratch, cp, false, &bad);
@@ -511,7 +524,8 @@ static int check_checkpoints(struct replay *p, uint64_t head)
 			snprintf(rep->problem, sizeof(rep->problem),
 				 "the first %llu entries do not match the "
 				 "checkpoint: the ledger was rewritten or "
-				 "forked", (unsigned long long)cp->size);
+				 "forked",
+				 (unsigned long long)cp->size);
 			return -EBADMSG;
 		}
 	}
@@ -565,16 +579,18 @@ int ldg_verify(struct ldg_store *s, const struct ldg_verify_opts *opts,
 
 	rc = scratch_dir(dir, sizeof(dir));
 	if (rc) {
-		ldg_err_set(err, rc, "cannot create a scratch directory in "
-			    "$TMPDIR: %s", strerror(-rc));
+		ldg_err_set(err, rc,
+			    "cannot create a scratch directory in "
+			    "$TMPDIR: %s",
+			    strerror(-rc));
 		goto out_read;
 	}
 	snprintf(data, sizeof(data), "%s/data.mdb", s->dir);
 	rc = ldg_store_open_ex(dir, LDG_OPEN_CREATE,
 			       MDB_NOSYNC | MDB_NOMETASYNC,
-			       stat(data, &st) ? 0
-					       : (size_t)st.st_size * 4 +
-							 (64u << 20),
+			       stat(data, &st)
+				       ? 0
+				       : (size_t)st.st_size * 4 + (64u << 20),
 			       &scratch, err);
 	if (rc)
 		goto out_scratch;
@@ -592,8 +608,8 @@ int ldg_verify(struct ldg_store *s, const struct ldg_verify_opts *opts,
 	}
 
 	mrc = mdb_cursor_open(p.real->txn, s->dbi[DB_ENTRIES], &cur);
-	for (mrc = mrc ? mrc : mdb_cursor_get(cur, &k, &v, MDB_FIRST);
-	     mrc == 0; mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+	for (mrc = mrc ? mrc : mdb_cursor_get(cur, &k, &v, MDB_FIRST); mrc == 0;
+	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
 		seq++;
 		rc = replay_one(&p, seq, &k, &v, prev, &batch, err);
 		if (rc)
@@ -621,8 +637,8 @@ int ldg_verify(struct ldg_store *s, const struct ldg_verify_opts *opts,
 	if (rc && rc != -EBADMSG)
 		goto out_txn;
 	if (mrc && mrc != MDB_NOTFOUND) {
-		rc = ldg_err_set(err, ldg_mdb_err(mrc), "cannot read entries: %s",
-				 mdb_strerror(mrc));
+		rc = ldg_err_set(err, ldg_mdb_err(mrc),
+				 "cannot read entries: %s", mdb_strerror(mrc));
 		goto out_txn;
 	}
 	if (q.bad_seq)

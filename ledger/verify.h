@@ -41,7 +41,7 @@ struct ldg_verify_report {
 	uint8_t head_hash[LDG_HASH_BYTES];
 	uint8_t root[LDG_HASH_BYTES]; /* Merkle root at head */
 	char origin[LDG_ORIGIN_MAX + 1];
-	uint64_t bad_seq; /* first bad entry, 0 if none or an index */
+	uint64_t bad_seq;   /* first bad entry, 0 if none or an index */
 	int bad_checkpoint; /* index of the failing checkpoint, or -1 */
 	char problem[2 * LDG_ERR_MSG_MAX];
 };
@@ -62,18 +62,18 @@ struct ldg_entry_proof {
 	/* the key's standing at that seq: "... added after this entry",
 	 * "... revoked before this entry" */
 	const char *key_problem;
-	bool have_key;           /* key is the signer's keyring row */
+	bool have_key; /* key is the signer's keyring row */
 	struct ldg_keyinfo key;
-	bool prev_ok;            /* prev = hash of seq - 1 (zeros for 1) */
-	int next_ok;             /* seq + 1's prev = hash: 1, 0; -1 at the head */
+	bool prev_ok; /* prev = hash of seq - 1 (zeros for 1) */
+	int next_ok;  /* seq + 1's prev = hash: 1, 0; -1 at the head */
 };
 
 /* Fills *out for entry seq. -ENOENT when there is no such entry, -EIO
  * when its bytes cannot be read; a rewritten entry is not an error (the
  * proof says what fails). */
 __attribute__((warn_unused_result)) int
-ldg_entry_prove(struct ldg_read *r, uint64_t seq,
-		struct ldg_entry_proof *out, struct ldg_err *err);
+ldg_entry_prove(struct ldg_read *r, uint64_t seq, struct ldg_entry_proof *out,
+		struct ldg_err *err);
 
 /* Whether cp is a checkpoint of this ledger as it stands, for a host that
  * keeps it to hand out (`ledger serve`): its origin, a size 1..head, a

@@ -130,12 +130,14 @@ static json_t *kv_json(const struct ldg_kv *kv, size_t n, bool as_list)
 					    json_string(kv[i].value));
 			continue;
 		}
-		json_array_append_new(
-			j, kv[i].value
-				   ? json_pack("{s:s, s:s}", "key", kv[i].key,
-					       "value", kv[i].value)
-				   : json_pack("{s:s, s:b}", "key", kv[i].key,
-					       "unset", 1));
+		json_array_append_new(j,
+				      kv[i].value
+					      ? json_pack("{s:s, s:s}", "key",
+							  kv[i].key, "value",
+							  kv[i].value)
+					      : json_pack("{s:s, s:b}", "key",
+							  kv[i].key, "unset",
+							  1));
 	}
 	return j;
 }
@@ -178,9 +180,9 @@ json_t *rnd_entry_json(struct ldg_read *r, const struct ldg_entry *e,
 			 "seq", (json_int_t)e->seq, "hash", hh, "prev", ph,
 			 "time", when, "time_ns", (json_int_t)e->time_ns,
 			 "signer", "name", who, "keyid", kh, "kind",
-			 ldg_kind_name(e->kind), "target", e->target,
-			 "changes", kv_json(e->changes, e->n_changes, true),
-			 "reason", e->reason, "metadata",
+			 ldg_kind_name(e->kind), "target", e->target, "changes",
+			 kv_json(e->changes, e->n_changes, true), "reason",
+			 e->reason, "metadata",
 			 kv_json(e->meta, e->n_meta, false), "signature", sh);
 }
 
@@ -194,7 +196,8 @@ static int read_entry(struct ldg_read *r, uint64_t seq, struct ldg_entry **e,
 	rc = ldg_entry_hash_at(r, seq, hash);
 	if (rc) {
 		ldg_entry_free(*e);
-		return ldg_err_set(err, rc, "entry %llu has no stored hash "
+		return ldg_err_set(err, rc,
+				   "entry %llu has no stored hash "
 				   "(run ledger verify)",
 				   (unsigned long long)seq);
 	}
@@ -245,8 +248,9 @@ int rnd_show(struct ldg_read *r, uint64_t seq, bool json, char **out,
 	ldg_hex(e->signer, LDG_KEYID_BYTES, kh);
 	ldg_time_iso(e->time_ns, when, sizeof(when));
 	signer_name(r, e, who, sizeof(who));
-	fprintf(f, "seq:       %llu\nhash:      %s\nprev:      %s\n"
-		   "time:      %s\nsigner:    %s (%s)\nkind:      %s\n",
+	fprintf(f,
+		"seq:       %llu\nhash:      %s\nprev:      %s\n"
+		"time:      %s\nsigner:    %s (%s)\nkind:      %s\n",
 		(unsigned long long)e->seq, hh, ph, when, who, kh,
 		ldg_kind_name(e->kind));
 	if (e->target[0])
@@ -281,8 +285,8 @@ struct table {
 
 static int table_add(struct table *t, char **row)
 {
-	char **grown = realloc(t->cell, (t->rows + 1) * t->cols *
-					       sizeof(*grown));
+	char **grown =
+		realloc(t->cell, (t->rows + 1) * t->cols * sizeof(*grown));
 
 	if (!grown) {
 		for (size_t c = 0; c < t->cols; c++)
@@ -459,9 +463,8 @@ static int render_entries(struct ldg_read *r, const uint64_t *seqs, size_t n,
  * head), oldest first. -ENOENT when there are none, unless empty_ok and
  * the target has history (a page past its first entry). */
 static int render_history(struct ldg_read *r, const char *target,
-			  uint64_t before, size_t max, bool empty_ok,
-			  bool json, char **out, size_t *len,
-			  struct ldg_err *err)
+			  uint64_t before, size_t max, bool empty_ok, bool json,
+			  char **out, size_t *len, struct ldg_err *err)
 {
 	uint64_t *seqs, *any;
 	size_t n, n_any = 0;
@@ -547,8 +550,9 @@ static int emit_scalar(yaml_emitter_t *em, const char *s, size_t len,
  * same string: a name, not a number, boolean or null in YAML 1.1. */
 static bool plain_key(const char *k, size_t len)
 {
-	static const char *const words[] = { "y", "n", "yes", "no", "true",
-					     "false", "on", "off", "null" };
+	static const char *const words[] = { "y",  "n",	   "yes",
+					     "no", "true", "false",
+					     "on", "off",  "null" };
 	char low[8];
 
 	if (!((k[0] >= 'a' && k[0] <= 'z') || (k[0] >= 'A' && k[0] <= 'Z')))
@@ -566,8 +570,7 @@ static bool plain_key(const char *k, size_t len)
 
 /* Length of key's first `depth` segments' prefix plus the next segment:
  * returns the segment [*start, *end) at depth, or false if none. */
-static bool segment(const char *key, size_t depth, size_t *start,
-		    size_t *end)
+static bool segment(const char *key, size_t depth, size_t *start, size_t *end)
 {
 	size_t s = 0;
 
@@ -584,8 +587,8 @@ static bool segment(const char *key, size_t depth, size_t *start,
 
 /* Emits v->v[lo..hi), which share their first depth segments (sorted by
  * key, so each group of equal segments is contiguous). */
-static int emit_level(yaml_emitter_t *em, const struct ldg_values *v,
-		      size_t lo, size_t hi, size_t depth, size_t *dropped)
+static int emit_level(yaml_emitter_t *em, const struct ldg_values *v, size_t lo,
+		      size_t hi, size_t depth, size_t *dropped)
 {
 	yaml_event_t ev;
 	int rc;
@@ -793,12 +796,12 @@ int rnd_state(struct ldg_read *r, const char *scope, uint64_t at, bool json,
 		json_object_set_new(
 			all, targets[i],
 			json_pack("{s:o, s:o}", "values", vals, "locked",
-				  v.lock_seq ? json_pack("{s:I, s:s}", "seq",
-							 (json_int_t)v.lock_seq,
-							 "reason",
-							 lock ? lock->reason
-							      : "?")
-					     : json_null()));
+				  v.lock_seq
+					  ? json_pack("{s:I, s:s}", "seq",
+						      (json_int_t)v.lock_seq,
+						      "reason",
+						      lock ? lock->reason : "?")
+					  : json_null()));
 		ldg_entry_free(lock);
 		ldg_values_free(&v);
 	}
@@ -822,14 +825,14 @@ int rnd_state(struct ldg_read *r, const char *scope, uint64_t at, bool json,
 	return rc ? ldg_err_set(err, rc, "out of memory") : 0;
 }
 
-static void diff_one(FILE *f, json_t *arr, const char *target,
-		     const char *key, const char *from, const char *to)
+static void diff_one(FILE *f, json_t *arr, const char *target, const char *key,
+		     const char *from, const char *to)
 {
 	if (arr)
-		json_array_append_new(arr, json_pack("{s:s, s:s, s:s?, s:s?}",
-						     "target", target, "key",
-						     key, "from", from, "to",
-						     to));
+		json_array_append_new(arr,
+				      json_pack("{s:s, s:s, s:s?, s:s?}",
+						"target", target, "key", key,
+						"from", from, "to", to));
 	else
 		fprintf(f, "%s %s: %s -> %s\n", target, key,
 			from ? from : "(unset)", to ? to : "(unset)");
@@ -971,8 +974,8 @@ static int release_one(struct ldg_read *r, const char *target, json_t *arr,
 			arr, json_pack("{s:s, s:s%, s:s, s:o, s:O, s:O, s:O}",
 				       "target", target, "cluster", target,
 				       (size_t)(slash - target), "release",
-				       slash + 1, "values", vals, "changed",
-				       jc, "locked", jl, "apply", ja));
+				       slash + 1, "values", vals, "changed", jc,
+				       "locked", jl, "apply", ja));
 		vals = NULL;
 	}
 	if (t) {
@@ -1028,8 +1031,8 @@ out:
 int rnd_releases(struct ldg_read *r, const char *scope, bool json, char **out,
 		 size_t *len, struct ldg_err *err)
 {
-	static const char *hdr[7] = { "TARGET", "VALUES",  "SET BY", "WHEN",
-				      "WHY",    "LOCK",    "APPLY" };
+	static const char *hdr[7] = { "TARGET", "VALUES", "SET BY", "WHEN",
+				      "WHY",	"LOCK",	  "APPLY" };
 	struct table t = { .cols = 7 };
 	json_t *arr = json ? json_array() : NULL;
 	char **targets = NULL;

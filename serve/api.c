@@ -44,8 +44,8 @@ int srv_path_match(const struct srv_pattern *pat, const char *path,
 	return srv_parse_seq("entry", seq, false, &out->seq, err);
 }
 
-int srv_parse_seq(const char *name, const char *s, bool zero_ok,
-		  uint64_t *out, struct ldg_err *err)
+int srv_parse_seq(const char *name, const char *s, bool zero_ok, uint64_t *out,
+		  struct ldg_err *err)
 {
 	if (s && zero_ok && !strcmp(s, "0")) {
 		*out = 0;
@@ -145,9 +145,9 @@ bool srv_accepts_msgpack(const char *accept)
 static int numeric_addr(const char *host, const char *port, int family,
 			struct sockaddr_storage *ss, socklen_t *len)
 {
-	struct addrinfo hints = {.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV,
-				 .ai_family = family,
-				 .ai_socktype = SOCK_STREAM};
+	struct addrinfo hints = { .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV,
+				  .ai_family = family,
+				  .ai_socktype = SOCK_STREAM };
 	struct addrinfo *ai;
 
 	if (getaddrinfo(host, port, &hints, &ai))
@@ -210,8 +210,8 @@ int srv_parse_listen(const char *arg, struct sockaddr_storage *ss,
 	 * handles */
 	if (v6)
 		return strchr(host, '%') ? bad_listen(err, arg) : 0;
-	if (getnameinfo((const struct sockaddr *)ss, *len, canon,
-			sizeof(canon), NULL, 0, NI_NUMERICHOST) ||
+	if (getnameinfo((const struct sockaddr *)ss, *len, canon, sizeof(canon),
+			NULL, 0, NI_NUMERICHOST) ||
 	    strcmp(canon, host))
 		return bad_listen(err, arg);
 	return 0;
@@ -224,8 +224,7 @@ bool srv_addr_is_loopback(const struct sockaddr_storage *ss)
 		return (ntohl(a->sin_addr.s_addr) >> 24) == 127;
 	}
 	if (ss->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *a =
-			(const struct sockaddr_in6 *)ss;
+		const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)ss;
 		return IN6_IS_ADDR_LOOPBACK(&a->sin6_addr);
 	}
 	return false;
@@ -233,13 +232,12 @@ bool srv_addr_is_loopback(const struct sockaddr_storage *ss)
 
 /* The address bytes of an IPv4 or IPv6 socket address (*len 4 or 16),
  * or NULL. */
-static const uint8_t *addr_bytes(const struct sockaddr_storage *ss,
-				 size_t *len)
+static const uint8_t *addr_bytes(const struct sockaddr_storage *ss, size_t *len)
 {
 	*len = ss->ss_family == AF_INET ? 4 : 16;
 	if (ss->ss_family == AF_INET)
 		return (const uint8_t *)&((const struct sockaddr_in *)ss)
-		    ->sin_addr;
+			->sin_addr;
 	if (ss->ss_family == AF_INET6)
 		return ((const struct sockaddr_in6 *)ss)->sin6_addr.s6_addr;
 	return NULL;
@@ -271,8 +269,7 @@ static bool is_dns_name(const char *s, size_t len)
 	if (len == 0 || len > 253 || s[0] == '.' || s[0] == '-')
 		return false;
 	for (size_t i = 0; i < len; i++)
-		if (!isalnum((unsigned char)s[i]) && s[i] != '-' &&
-		    s[i] != '.')
+		if (!isalnum((unsigned char)s[i]) && s[i] != '-' && s[i] != '.')
 			return false;
 	return true;
 }
@@ -288,7 +285,8 @@ int srv_check_allow_host(const char *name, struct ldg_err *err)
 	return ldg_err_set(err, -EINVAL,
 			   "--allow-host %.200s: expected a host name (letters, "
 			   "digits, '-', dots) or a numeric address, without "
-			   "port", name);
+			   "port",
+			   name);
 }
 
 /* Equal names, case and one final dot ignored. */
@@ -363,8 +361,7 @@ bool srv_host_ok(const char *host, const struct sockaddr_storage *listen,
 
 #define DRAFT_KEYS_MAX 1000 /* an entry's most changes */
 
-static json_t *parse_object(const char *body, size_t len,
-			    struct ldg_err *err)
+static json_t *parse_object(const char *body, size_t len, struct ldg_err *err)
 {
 	json_error_t je;
 	json_t *j = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
@@ -383,15 +380,15 @@ static json_t *parse_object(const char *body, size_t len,
 }
 
 /* A member that must be a string (when present). */
-static int get_str(json_t *o, const char *name, bool required,
-		   const char **out, struct ldg_err *err)
+static int get_str(json_t *o, const char *name, bool required, const char **out,
+		   struct ldg_err *err)
 {
 	json_t *m = json_object_get(o, name);
 
 	*out = NULL;
 	if (!m)
-		return required ? ldg_err_set(err, -EINVAL,
-					      "\"%s\" is missing", name)
+		return required ? ldg_err_set(err, -EINVAL, "\"%s\" is missing",
+					      name)
 				: 0;
 	if (!json_is_string(m))
 		return ldg_err_set(err, -EINVAL, "\"%s\" must be a string",
@@ -425,8 +422,8 @@ static bool member_ok(enum ldg_kind kind, const char *name)
 	}
 }
 
-static int add_kv(struct srv_draft_req *d, const char *key,
-		  const char *value, struct ldg_err *err)
+static int add_kv(struct srv_draft_req *d, const char *key, const char *value,
+		  struct ldg_err *err)
 {
 	struct ldg_kv *grown;
 
@@ -480,7 +477,8 @@ int srv_parse_draft(const char *body, size_t len, struct srv_draft_req *d,
 		return ldg_err_set(err, -EINVAL,
 				   "\"kind\": expected set, unset, lock, "
 				   "unlock or rollback");
-	json_object_foreach(o, name, m) {
+	json_object_foreach(o, name, m)
+	{
 		if (!member_ok(d->kind, name))
 			return ldg_err_set(err, -EINVAL,
 					   "unknown member \"%.64s\" for %s",
@@ -501,7 +499,8 @@ int srv_parse_draft(const char *body, size_t len, struct srv_draft_req *d,
 			return ldg_err_set(err, -EINVAL,
 					   "\"changes\": expected an object "
 					   "of KEY: VALUE strings");
-		json_object_foreach(m, name, v) {
+		json_object_foreach(m, name, v)
+		{
 			if (!json_is_string(v) ||
 			    strlen(json_string_value(v)) !=
 				    json_string_length(v))
@@ -520,7 +519,8 @@ int srv_parse_draft(const char *body, size_t len, struct srv_draft_req *d,
 			return ldg_err_set(err, -EINVAL,
 					   "\"keys\": expected an array of "
 					   "key names");
-		json_array_foreach(m, i, v) {
+		json_array_foreach(m, i, v)
+		{
 			if (!json_is_string(v))
 				return ldg_err_set(err, -EINVAL,
 						   "\"keys\": expected an "
@@ -590,9 +590,11 @@ static int signed_from_object(json_t *o, uint8_t **out, size_t *outlen,
 
 	*out = NULL;
 	if (!json_is_object(o))
-		return ldg_err_set(err, -EINVAL, "expected an object "
+		return ldg_err_set(err, -EINVAL,
+				   "expected an object "
 				   "{\"draft\", \"signature\"}");
-	json_object_foreach(o, name, m) {
+	json_object_foreach(o, name, m)
+	{
 		if (strcmp(name, "draft") && strcmp(name, "signature"))
 			return ldg_err_set(err, -EINVAL,
 					   "unknown member \"%.64s\": send "
@@ -654,10 +656,13 @@ int srv_parse_signed_batch(const char *body, size_t len, uint8_t **outs,
 	}
 	if (json_object_size(o) != 1 || !json_is_array(b) ||
 	    !json_array_size(b) || json_array_size(b) > max)
-		rc = ldg_err_set(err, -EINVAL, "\"batch\": expected 1 to %zu "
+		rc = ldg_err_set(err, -EINVAL,
+				 "\"batch\": expected 1 to %zu "
 				 "objects {\"draft\", \"signature\"}, and "
-				 "nothing beside it", max);
-	json_array_foreach(b, i, item) {
+				 "nothing beside it",
+				 max);
+	json_array_foreach(b, i, item)
+	{
 		if (rc)
 			break;
 		rc = signed_from_object(item, &outs[i], &lens[i], err);

@@ -42,24 +42,24 @@ struct srv_pattern {
 
 /* What a path carries beyond its route. */
 struct srv_path {
-	uint64_t seq;                     /* SRV_TAIL_SEQ */
-	char scope[LDG_TARGET_MAX + 1];   /* SRV_TAIL_SCOPE */
+	uint64_t seq;			/* SRV_TAIL_SEQ */
+	char scope[LDG_TARGET_MAX + 1]; /* SRV_TAIL_SCOPE */
 };
 
 /* What POST /api/v1/drafts asks for (srv_parse_draft()). Strings point
  * into the parsed JSON: valid until srv_draft_req_free(). */
 struct srv_draft_req {
 	uint8_t keyid[LDG_KEYID_BYTES];
-	enum ldg_kind kind;   /* set, unset, lock, unlock or rollback */
+	enum ldg_kind kind; /* set, unset, lock, unlock or rollback */
 	const char *target;
-	struct ldg_kv *kv;    /* set: KEY=VALUE; unset: KEY (value NULL) */
+	struct ldg_kv *kv; /* set: KEY=VALUE; unset: KEY (value NULL) */
 	size_t n;
-	uint64_t to;          /* rollback */
+	uint64_t to; /* rollback */
 	const char *reason;
-	bool force;           /* set/unset of a locked target */
-	uint8_t *after;       /* lock: built on this signed entry (malloc'd) */
+	bool force;	/* set/unset of a locked target */
+	uint8_t *after; /* lock: built on this signed entry (malloc'd) */
 	size_t after_len;
-	void *json;           /* owns the strings */
+	void *json; /* owns the strings */
 };
 
 /* Whether path (already percent-decoded, without the query) has the
@@ -94,8 +94,8 @@ int srv_parse_signed_batch(const char *body, size_t len, uint8_t **outs,
 
 /* "at", "after": a decimal seq; zero_ok allows 0 (after=0: from the
  * start). name is for the message. */
-int srv_parse_seq(const char *name, const char *s, bool zero_ok,
-		  uint64_t *out, struct ldg_err *err);
+int srv_parse_seq(const char *name, const char *s, bool zero_ok, uint64_t *out,
+		  struct ldg_err *err);
 
 /* ?limit=: 1.. (NULL: SRV_LIMIT_DEFAULT); above SRV_LIMIT_MAX capped. */
 int srv_parse_limit(const char *s, uint64_t *out, struct ldg_err *err);

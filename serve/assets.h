@@ -21,11 +21,11 @@
 #include <stddef.h>
 
 struct srv_asset {
-	const char *path;          /* the request path: "/", "/ui/app.js" */
-	const char *type;          /* Content-Type */
+	const char *path;	   /* the request path: "/", "/ui/app.js" */
+	const char *type;	   /* Content-Type */
 	const unsigned char *data; /* len bytes, then a NUL */
 	size_t len;
-	const char *etag;          /* "\"0123456789abcdef\"" */
+	const char *etag; /* "\"0123456789abcdef\"" */
 };
 
 /* The asset served at path (exact match, no query), or NULL. */

@@ -11,7 +11,8 @@
 #include "serve_impl.h"
 
 #define SSE_BATCH 32 /* entries rendered per read of an event stream */
-#define SSE_HUP_CHECK_MS 250 /* how often a waiting stream looks for a
+#define SSE_HUP_CHECK_MS                                                       \
+	250 /* how often a waiting stream looks for a
 				hang-up of its client */
 
 /* ---- Server-Sent Events ---- */
@@ -31,7 +32,7 @@ struct sse {
  * Bytes the client sends (a pipelined request) are left unread. */
 static bool peer_gone(int fd)
 {
-	struct pollfd p = {.fd = fd, .events = POLLRDHUP};
+	struct pollfd p = { .fd = fd, .events = POLLRDHUP };
 
 	return fd >= 0 && poll(&p, 1, 0) > 0 &&
 	       (p.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL));
@@ -43,7 +44,7 @@ static bool peer_gone(int fd)
 static int sse_fill(struct sse *e)
 {
 	struct srv *sv = e->sv;
-	struct ldg_err err = {0};
+	struct ldg_err err = { 0 };
 	struct timespec deadline;
 	struct ldg_read *r = NULL;
 	uint64_t head;
@@ -145,7 +146,8 @@ static int stream_take(struct srv *sv, struct MHD_Connection *conn,
 		       unsigned *slot, struct srv_reply *rp)
 {
 	const union MHD_ConnectionInfo *ci =
-	    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+		MHD_get_connection_info(conn,
+					MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	char host[INET6_ADDRSTRLEN] = "?";
 	unsigned used = 0, mine = 0, free_slot = sv->max_streams;
 	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
@@ -155,8 +157,8 @@ static int stream_take(struct srv *sv, struct MHD_Connection *conn,
 	if (sa)
 		getnameinfo(sa,
 			    sa->sa_family == AF_INET6
-				? sizeof(struct sockaddr_in6)
-				: sizeof(struct sockaddr_in),
+				    ? sizeof(struct sockaddr_in6)
+				    : sizeof(struct sockaddr_in),
 			    host, sizeof(host), NULL, 0, NI_NUMERICHOST);
 	pthread_mutex_lock(&sv->lock);
 	for (unsigned i = 0; i < sv->max_streams; i++) {
@@ -170,8 +172,8 @@ static int stream_take(struct srv *sv, struct MHD_Connection *conn,
 	}
 	ok = used < sv->max_streams && mine < sv->max_streams_per_addr;
 	if (ok)
-		snprintf(sv->stream_host[free_slot],
-			 sizeof(sv->stream_host[0]), "%s", host);
+		snprintf(sv->stream_host[free_slot], sizeof(sv->stream_host[0]),
+			 "%s", host);
 	pthread_mutex_unlock(&sv->lock);
 	if (ok) {
 		*slot = free_slot;
@@ -193,11 +195,12 @@ static int stream_take(struct srv *sv, struct MHD_Connection *conn,
 
 int srv_h_events(const struct srv_request *rq, struct srv_reply *rp)
 {
-	const char *last_id = MHD_lookup_connection_value(
-	    rq->conn, MHD_HEADER_KIND, "Last-Event-ID");
+	const char *last_id =
+		MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND,
+					    "Last-Event-ID");
 	const char *after_s = srv_arg(rq, "after");
 	const union MHD_ConnectionInfo *ci;
-	struct ldg_err err = {0};
+	struct ldg_err err = { 0 };
 	struct sse *e;
 	uint64_t after;
 	unsigned slot;
@@ -240,8 +243,9 @@ int srv_h_events(const struct srv_request *rq, struct srv_reply *rp)
 				       "out of memory");
 	}
 	e->len = strlen(e->buf);
-	rp->stream = MHD_create_response_from_callback(
-	    MHD_SIZE_UNKNOWN, 16 * 1024, sse_read, e, sse_free);
+	rp->stream =
+		MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 * 1024,
+						  sse_read, e, sse_free);
 	if (!rp->stream) {
 		sse_free(e);
 		return srv_reply_error(rp, MHD_HTTP_INTERNAL_SERVER_ERROR,

@@ -25,7 +25,7 @@ static const struct {
 
 struct srv_rate {
 	unsigned count, period_s; /* count POSTs every period_s seconds */
-	double per_sec; /* n / period_s: the refill */
+	double per_sec;		  /* n / period_s: the refill */
 	pthread_mutex_t lock;
 	size_t n;
 	struct bucket b[SRV_RATE_ADDRS];

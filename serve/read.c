@@ -82,7 +82,7 @@ int srv_h_head(const struct srv_request *rq, struct srv_reply *rp)
 int srv_h_state(const struct srv_request *rq, struct srv_reply *rp)
 {
 	const char *at_s = srv_arg(rq, "at"), *scope = srv_arg(rq, "scope");
-	struct ldg_err err = {0};
+	struct ldg_err err = { 0 };
 	struct ldg_read *r;
 	uint64_t at = 0, head;
 	char *out = NULL;
@@ -112,7 +112,7 @@ int srv_h_history(const struct srv_request *rq, struct srv_reply *rp)
 {
 	const char *before_s = srv_arg(rq, "before");
 	const char *limit_s = srv_arg(rq, "limit");
-	struct ldg_err err = {0};
+	struct ldg_err err = { 0 };
 	struct ldg_read *r;
 	uint64_t head, before = 0, limit = 0; /* no limit: the whole history */
 	char *out = NULL;
@@ -173,10 +173,11 @@ static int entries_msgpack(struct ldg_read *r, uint64_t after, uint64_t last,
 
 int srv_h_entries(const struct srv_request *rq, struct srv_reply *rp)
 {
-	const char *accept = MHD_lookup_connection_value(
-	    rq->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
+	const char *accept =
+		MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND,
+					    MHD_HTTP_HEADER_ACCEPT);
 	const char *after_s = srv_arg(rq, "after");
-	struct ldg_err err = {0};
+	struct ldg_err err = { 0 };
 	struct ldg_read *r;
 	uint64_t after = 0, limit, head, last;
 	json_t *arr;
@@ -218,18 +219,19 @@ int srv_h_entries(const struct srv_request *rq, struct srv_reply *rp)
 				 "limit", (json_int_t)limit, "entries", arr,
 				 "next",
 				 last < head && last > after
-				     ? json_integer((json_int_t)last)
-				     : json_null()));
+					 ? json_integer((json_int_t)last)
+					 : json_null()));
 	return 0;
 }
 
 int srv_h_entry(const struct srv_request *rq, struct srv_reply *rp)
 {
-	const char *accept = MHD_lookup_connection_value(
-	    rq->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
+	const char *accept =
+		MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND,
+					    MHD_HTTP_HEADER_ACCEPT);
 	uint64_t seq = rq->path->seq, head;
 	uint8_t hash[LDG_HASH_BYTES];
-	struct ldg_err err = {0};
+	struct ldg_err err = { 0 };
 	struct ldg_read *r;
 	const uint8_t *raw;
 	char *out = NULL;
@@ -270,7 +272,7 @@ int srv_h_entry(const struct srv_request *rq, struct srv_reply *rp)
 int srv_h_releases(const struct srv_request *rq, struct srv_reply *rp)
 {
 	const char *scope = srv_arg(rq, "scope");
-	struct ldg_err err = {0};
+	struct ldg_err err = { 0 };
 	struct ldg_read *r;
 	uint64_t head;
 	char *out = NULL;
@@ -289,7 +291,7 @@ int srv_h_releases(const struct srv_request *rq, struct srv_reply *rp)
 
 int srv_h_keys(const struct srv_request *rq, struct srv_reply *rp)
 {
-	struct ldg_err err = {0};
+	struct ldg_err err = { 0 };
 	struct ldg_read *r;
 	uint64_t head;
 	json_t *arr;
@@ -311,7 +313,7 @@ int srv_h_keys(const struct srv_request *rq, struct srv_reply *rp)
 int srv_h_check(const struct srv_request *rq, struct srv_reply *rp)
 {
 	struct ldg_entry_proof pr;
-	struct ldg_err err = {0};
+	struct ldg_err err = { 0 };
 	struct ldg_read *r;
 	uint64_t head;
 	int rc;
@@ -330,7 +332,7 @@ int srv_h_check(const struct srv_request *rq, struct srv_reply *rp)
 static int verify_render(struct srv *sv, int *vrc, char **out, size_t *len,
 			 uint64_t *head, struct ldg_err *err)
 {
-	struct ldg_verify_opts vo = {0};
+	struct ldg_verify_opts vo = { 0 };
 	struct ldg_verify_report rep;
 
 	*vrc = ldg_verify(sv->store, &vo, &rep, err);
@@ -345,7 +347,7 @@ static int verify_render(struct srv *sv, int *vrc, char **out, size_t *len,
 int srv_h_verify(const struct srv_request *rq, struct srv_reply *rp)
 {
 	struct srv *sv = rq->sv;
-	struct ldg_err err = {0};
+	struct ldg_err err = { 0 };
 	struct ldg_read *r;
 	uint64_t head, seen;
 	int rc = 0, vrc = 0;

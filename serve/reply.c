@@ -74,7 +74,7 @@ int srv_reply_rendered(struct srv_reply *rp, int rc, char *out, size_t len,
 int srv_begin(struct srv_reply *rp, struct srv *sv, struct ldg_read **r,
 	      uint64_t *head)
 {
-	struct ldg_err err = {0};
+	struct ldg_err err = { 0 };
 	int rc = ldg_read_begin(sv->store, r, &err);
 
 	if (rc) {
@@ -114,8 +114,9 @@ enum MHD_Result srv_reply_send(struct MHD_Connection *conn,
 	if (rp->stream) {
 		resp = rp->stream;
 	} else if (rp->static_body) {
-		resp = MHD_create_response_from_buffer(
-		    rp->len, (void *)rp->static_body, MHD_RESPMEM_PERSISTENT);
+		resp = MHD_create_response_from_buffer(rp->len,
+						       (void *)rp->static_body,
+						       MHD_RESPMEM_PERSISTENT);
 		if (!resp)
 			return MHD_NO;
 	} else {
@@ -153,8 +154,8 @@ enum MHD_Result srv_reply_send(struct MHD_Connection *conn,
 	 * frames; the API: nothing at all */
 	MHD_add_response_header(resp, "Content-Security-Policy",
 				rp->page ? SRV_PAGE_CSP
-					: "default-src 'none'; "
-					  "frame-ancestors 'none'");
+					 : "default-src 'none'; "
+					   "frame-ancestors 'none'");
 	MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
 	MHD_add_response_header(resp, "X-Frame-Options", "DENY");
 	ret = MHD_queue_response(conn, rp->status, resp);

@@ -43,8 +43,8 @@ struct srv_reply {
 
 /* Takes j (its reference; NULL: a 500). */
 int srv_reply_json(struct srv_reply *rp, unsigned status, json_t *j);
-int srv_reply_error(struct srv_reply *rp, unsigned status, const char *fmt,
-		    ...) __attribute__((format(printf, 3, 4)));
+int srv_reply_error(struct srv_reply *rp, unsigned status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 /* A library failure: bad input 400, missing 404, anything else 500. */
 int srv_reply_ldg(struct srv_reply *rp, int rc, const struct ldg_err *err);
 /* Takes the rendered JSON of a library call (or its failure). */

@@ -19,46 +19,52 @@ const struct srv_route srv_routes[SRV_R_COUNT] = {
 	[SRV_R_HEAD] = { .path = { "/api/v1/head", SRV_EXACT },
 			 .get = srv_h_head },
 	[SRV_R_STATE] = { .path = { "/api/v1/state", SRV_EXACT },
-			  .get = srv_h_state, .params = { "at", "scope" } },
+			  .get = srv_h_state,
+			  .params = { "at", "scope" } },
 	[SRV_R_HISTORY] = { .path = { "/api/v1/history/", SRV_TAIL_SCOPE },
 			    .get = srv_h_history,
 			    .params = { "before", "limit" } },
-	[SRV_R_ENTRIES] = {
-		.path = { "/api/v1/entries", SRV_EXACT },
-		.get = srv_h_entries, .params = { "after", "limit" },
-		.post = srv_h_append,
-		.bodies = { { "application/json", SRV_JSON_MAX },
-			    { "application/msgpack", LDG_ENTRY_MAX } },
-		.body_hint = "send the signed entry bytes as Content-Type: "
-			     "application/msgpack (or a signed draft as "
-			     "application/json)" },
+	[SRV_R_ENTRIES] = { .path = { "/api/v1/entries", SRV_EXACT },
+			    .get = srv_h_entries,
+			    .params = { "after", "limit" },
+			    .post = srv_h_append,
+			    .bodies = { { "application/json", SRV_JSON_MAX },
+					{ "application/msgpack",
+					  LDG_ENTRY_MAX } },
+			    .body_hint =
+				    "send the signed entry bytes as Content-Type: "
+				    "application/msgpack (or a signed draft as "
+				    "application/json)" },
 	[SRV_R_ENTRY] = { .path = { "/api/v1/entries/", SRV_TAIL_SEQ, "" },
 			  .get = srv_h_entry },
 	[SRV_R_VERIFY] = { .path = { "/api/v1/verify", SRV_EXACT },
 			   .get = srv_h_verify },
 	[SRV_R_EVENTS] = { .path = { "/api/v1/events", SRV_EXACT },
-			   .get = srv_h_events, .params = { "after" } },
+			   .get = srv_h_events,
+			   .params = { "after" } },
 	[SRV_R_CHECK] = { .path = { "/api/v1/entries/", SRV_TAIL_SEQ,
 				    "/check" },
 			  .get = srv_h_check },
 	[SRV_R_RELEASES] = { .path = { "/api/v1/releases", SRV_EXACT },
-			     .get = srv_h_releases, .params = { "scope" } },
+			     .get = srv_h_releases,
+			     .params = { "scope" } },
 	[SRV_R_KEYS] = { .path = { "/api/v1/keys", SRV_EXACT },
 			 .get = srv_h_keys },
-	[SRV_R_DRAFTS] = {
-		.path = { "/api/v1/drafts", SRV_EXACT },
-		.post = srv_h_drafts,
-		.bodies = { { "application/json", SRV_JSON_MAX } },
-		.body_hint = "send the draft request as Content-Type: "
-			     "application/json" },
-	[SRV_R_CHECKPOINT] = {
-		.path = { "/api/v1/checkpoint", SRV_EXACT },
-		.get = srv_h_checkpoint,
-		.post = srv_h_publish,
-		/* the parser's limit */
-		.bodies = { { "text/plain", LDG_CHECKPOINT_MAX - 1 } },
-		.body_hint = "send the checkpoint note as Content-Type: "
-			     "text/plain" },
+	[SRV_R_DRAFTS] = { .path = { "/api/v1/drafts", SRV_EXACT },
+			   .post = srv_h_drafts,
+			   .bodies = { { "application/json", SRV_JSON_MAX } },
+			   .body_hint =
+				   "send the draft request as Content-Type: "
+				   "application/json" },
+	[SRV_R_CHECKPOINT] = { .path = { "/api/v1/checkpoint", SRV_EXACT },
+			       .get = srv_h_checkpoint,
+			       .post = srv_h_publish,
+			       /* the parser's limit */
+			       .bodies = { { "text/plain",
+					     LDG_CHECKPOINT_MAX - 1 } },
+			       .body_hint =
+				       "send the checkpoint note as Content-Type: "
+				       "text/plain" },
 };
 
 int srv_route_parse(const char *path, const struct srv_route **rt,
@@ -121,8 +127,9 @@ static bool is_type(const char *type, const char *want)
 
 bool srv_has_body(struct MHD_Connection *conn, size_t upload_size)
 {
-	const char *cl = MHD_lookup_connection_value(
-	    conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	const char *cl =
+		MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+					    MHD_HTTP_HEADER_CONTENT_LENGTH);
 
 	if (upload_size)
 		return true;
@@ -187,11 +194,11 @@ void srv_route_answer(struct srv *sv, struct MHD_Connection *conn,
 		      const char *url, const char *method, size_t upload_size,
 		      struct srv_reply *rp)
 {
-	struct param_check pc = {0};
-	struct ldg_err err = {0};
+	struct param_check pc = { 0 };
+	struct ldg_err err = { 0 };
 	const struct srv_route *rt;
 	struct srv_path path;
-	struct srv_request rq = {.sv = sv, .conn = conn, .path = &path};
+	struct srv_request rq = { .sv = sv, .conn = conn, .path = &path };
 	int rc = srv_route_parse(url, &rt, &path, &err);
 
 	if (rc == -ENOENT) {
@@ -224,12 +231,15 @@ bool srv_route_post_ok(struct srv *sv, struct MHD_Connection *conn,
 		       const char *url, struct srv_reply *rp,
 		       struct srv_upload *u)
 {
-	const char *type = MHD_lookup_connection_value(
-	    conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
-	const char *cl = MHD_lookup_connection_value(
-	    conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	const char *type =
+		MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+					    MHD_HTTP_HEADER_CONTENT_TYPE);
+	const char *cl =
+		MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+					    MHD_HTTP_HEADER_CONTENT_LENGTH);
 	const union MHD_ConnectionInfo *ci =
-	    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+		MHD_get_connection_info(conn,
+					MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	const struct srv_body *body = NULL;
 	const struct srv_route *rt;
 	struct timespec now;
@@ -245,15 +255,15 @@ bool srv_route_post_ok(struct srv *sv, struct MHD_Connection *conn,
 	}
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	wait = ci && ci->client_addr
-		   ? srv_rate_take(sv->rate, ci->client_addr, &now)
-		   : 0;
+		       ? srv_rate_take(sv->rate, ci->client_addr, &now)
+		       : 0;
 	if (wait) {
 		rp->retry_after = wait;
-		srv_reply_error(
-		    rp, MHD_HTTP_TOO_MANY_REQUESTS,
-		    "too many requests from your address: at most %u "
-		    "POSTs %s; retry after %u s",
-		    srv_rate_n(sv->rate), srv_rate_period(sv->rate), wait);
+		srv_reply_error(rp, MHD_HTTP_TOO_MANY_REQUESTS,
+				"too many requests from your address: at most %u "
+				"POSTs %s; retry after %u s",
+				srv_rate_n(sv->rate), srv_rate_period(sv->rate),
+				wait);
 		return false;
 	}
 	for (size_t i = 0; !body && i < SRV_BODY_TYPES_MAX; i++)
@@ -279,7 +289,7 @@ void srv_route_post(struct srv *sv, struct MHD_Connection *conn,
 		    const char *url, const struct srv_upload *u,
 		    struct srv_reply *rp)
 {
-	struct srv_request rq = {.sv = sv, .conn = conn, .path = &u->path};
+	struct srv_request rq = { .sv = sv, .conn = conn, .path = &u->path };
 
 	if (u->too_big)
 		srv_reply_error(rp, MHD_HTTP_CONTENT_TOO_LARGE,

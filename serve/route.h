@@ -53,7 +53,7 @@ enum srv_route_id {
 	SRV_R_COUNT
 };
 
-#define SRV_PARAMS_MAX 2   /* query parameters of one route */
+#define SRV_PARAMS_MAX 2     /* query parameters of one route */
 #define SRV_BODY_TYPES_MAX 2 /* Content-Types one POST route takes */
 
 /* A Content-Type that a POST route takes, and its largest body. */

@@ -130,8 +130,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 				  const char *version, const char *upload_data,
 				  size_t *upload_data_size, void **con_cls)
 {
-	struct srv_reply rp = {.status = MHD_HTTP_INTERNAL_SERVER_ERROR};
-	struct srv_upload probe = {0};
+	struct srv_reply rp = { .status = MHD_HTTP_INTERNAL_SERVER_ERROR };
+	struct srv_upload probe = { 0 };
 
 	/* before anything else: a name a web page could have rebound to
 	 * this address (DNS rebinding) gets nothing */
@@ -240,8 +240,8 @@ static int listen_on(const struct sockaddr_storage *addr, socklen_t len,
 		return ldg_err_set(err, rc, "cannot listen: %s", strerror(-rc));
 	}
 	*port = ntohs(bound.ss_family == AF_INET6
-			  ? ((struct sockaddr_in6 *)&bound)->sin6_port
-			  : ((struct sockaddr_in *)&bound)->sin_port);
+			      ? ((struct sockaddr_in6 *)&bound)->sin6_port
+			      : ((struct sockaddr_in *)&bound)->sin_port);
 	return fd;
 }
 
@@ -319,16 +319,22 @@ int srv_start(struct ldg_store *s, struct srv_writer *writer,
 		rc = fd;
 		goto out_free;
 	}
-	sv->mhd = MHD_start_daemon(
-	    MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
-		MHD_USE_POLL | MHD_USE_ITC,
-	    0, NULL, NULL, on_request, sv, MHD_OPTION_LISTEN_SOCKET, fd,
-	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)SRV_CONN_MAX,
-	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)SRV_CONN_PER_IP,
-	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)SRV_CONN_TIMEOUT_S,
-	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)SRV_REQ_MEMORY,
-	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, sv,
-	    MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL, MHD_OPTION_END);
+	sv->mhd = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION |
+					   MHD_USE_INTERNAL_POLLING_THREAD |
+					   MHD_USE_POLL | MHD_USE_ITC,
+				   0, NULL, NULL, on_request, sv,
+				   MHD_OPTION_LISTEN_SOCKET, fd,
+				   MHD_OPTION_CONNECTION_LIMIT,
+				   (unsigned)SRV_CONN_MAX,
+				   MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+				   (unsigned)SRV_CONN_PER_IP,
+				   MHD_OPTION_CONNECTION_TIMEOUT,
+				   (unsigned)SRV_CONN_TIMEOUT_S,
+				   MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+				   (size_t)SRV_REQ_MEMORY,
+				   MHD_OPTION_NOTIFY_COMPLETED, on_completed,
+				   sv, MHD_OPTION_UNESCAPE_CALLBACK, unescape,
+				   NULL, MHD_OPTION_END);
 	if (!sv->mhd) {
 		close(fd);
 		rc = ldg_err_set(err, -EIO, "cannot start the HTTP server");

@@ -71,13 +71,13 @@
 #define SRV_CONN_MAX 256
 #define SRV_CONN_PER_IP 64
 #define SRV_CONN_TIMEOUT_S 60
-#define SRV_STREAMS_MAX 64      /* default event streams at once */
-#define SRV_STREAMS_PER_IP 8    /* default event streams from one address */
+#define SRV_STREAMS_MAX 64   /* default event streams at once */
+#define SRV_STREAMS_PER_IP 8 /* default event streams from one address */
 #define SRV_STREAMS_CAP (SRV_CONN_MAX / 2) /* the most --max-streams takes */
 #define SRV_STREAMS_PER_IP_CAP (SRV_CONN_PER_IP / 2)
-#define SRV_STREAM_RETRY_S 5    /* Retry-After of a refused stream */
+#define SRV_STREAM_RETRY_S 5 /* Retry-After of a refused stream */
 #define SRV_REQ_MEMORY (64 * 1024)
-#define SRV_POST_RATE 200  /* default POSTs a second from one address */
+#define SRV_POST_RATE 200 /* default POSTs a second from one address */
 #define SRV_CHECKPOINT_FILE "checkpoint" /* in the ledger's directory */
 
 struct srv;
@@ -105,8 +105,7 @@ struct srv_opts {
  * srv_stop(). */
 int srv_start(struct ldg_store *s, struct srv_writer *writer,
 	      const struct sockaddr_storage *addr, socklen_t addrlen,
-	      const struct srv_opts *o, struct srv **out,
-	      struct ldg_err *err);
+	      const struct srv_opts *o, struct srv **out, struct ldg_err *err);
 
 /* The port it listens on (the kernel's choice for port 0). */
 uint16_t srv_port(const struct srv *sv);

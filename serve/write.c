@@ -73,7 +73,7 @@ int srv_h_publish(const struct srv_request *rq, const struct srv_upload *u,
 	struct srv *sv = rq->sv;
 	struct ldg_checkpoint *cp = malloc(sizeof(*cp));
 	char rh[2 * LDG_HASH_BYTES + 1], *text = NULL;
-	struct ldg_err err = {0};
+	struct ldg_err err = { 0 };
 	struct ldg_read *r;
 	uint64_t head;
 	int rc;
@@ -124,9 +124,9 @@ int srv_h_publish(const struct srv_request *rq, const struct srv_upload *u,
 	free(sv->cp_text);
 	sv->cp_text = text;
 	sv->cp_size = cp->size;
-	srv_reply_json(
-	    rp, MHD_HTTP_CREATED,
-	    json_pack("{s:I, s:s}", "size", (json_int_t)cp->size, "root", rh));
+	srv_reply_json(rp, MHD_HTTP_CREATED,
+		       json_pack("{s:I, s:s}", "size", (json_int_t)cp->size,
+				 "root", rh));
 out_unlock:
 	pthread_mutex_unlock(&sv->cp_lock);
 	free(cp);
@@ -196,9 +196,10 @@ static int draft_plan(struct ldg_read *r, const struct srv_draft_req *d,
 		break;
 	}
 	if (d->to >= head)
-		return ldg_err_set(
-		    err, -EINVAL, "to: %llu is not before the head %llu",
-		    (unsigned long long)d->to, (unsigned long long)head);
+		return ldg_err_set(err, -EINVAL,
+				   "to: %llu is not before the head %llu",
+				   (unsigned long long)d->to,
+				   (unsigned long long)head);
 	if (!now->mtime_seq)
 		return ldg_err_set(err, -ENOENT, "%s has no entries",
 				   d->target);
@@ -230,19 +231,22 @@ static int draft_after(struct ldg_read *r, const char *origin,
 		return -EINVAL;
 	}
 	if (e->seq != *head + 1)
-		rc = ldg_err_set(err, -ESTALE, "\"after\": built for seq "
+		rc = ldg_err_set(err, -ESTALE,
+				 "\"after\": built for seq "
 				 "%llu, the head is %llu",
 				 (unsigned long long)e->seq,
 				 (unsigned long long)*head);
 	else if (memcmp(e->prev, prev, LDG_HASH_BYTES))
-		rc = ldg_err_set(err, -ESTALE, "\"after\": its prev is not "
+		rc = ldg_err_set(err, -ESTALE,
+				 "\"after\": its prev is not "
 				 "the hash of the head (%llu)",
 				 (unsigned long long)*head);
 	else if ((e->kind != LDG_KIND_SET && e->kind != LDG_KIND_UNSET &&
 		  e->kind != LDG_KIND_ROLLBACK) ||
 		 strcmp(e->target, d->target) ||
 		 memcmp(e->signer, d->keyid, LDG_KEYID_BYTES))
-		rc = ldg_err_set(err, -EINVAL, "\"after\": not a set, unset "
+		rc = ldg_err_set(err, -EINVAL,
+				 "\"after\": not a set, unset "
 				 "or rollback of %s by the same signer",
 				 d->target);
 	else if (ldg_keyring_by_id(r, e->signer, &ki))
@@ -253,7 +257,8 @@ static int draft_after(struct ldg_read *r, const char *origin,
 	/* the keyring and locks the draft follows: after it (a set,
 	 * unset or rollback leaves them as they are) */
 	else if (ldg_authz_apply(az, e))
-		rc = ldg_err_set(err, -EINVAL, "\"after\": cannot be "
+		rc = ldg_err_set(err, -EINVAL,
+				 "\"after\": cannot be "
 				 "applied to the keyring and locks");
 	ldg_entry_free(e);
 	if (rc)
@@ -266,7 +271,8 @@ static int draft_after(struct ldg_read *r, const char *origin,
 /* 403/423 for what ldg_may_append() refuses, 409 for a stale "after";
  * the rest as srv_reply_ldg(). The message is the library's factual
  * sentence: what to do about it is the client's to say. */
-static int reply_refused(struct srv_reply *rp, int rc, const struct ldg_err *err)
+static int reply_refused(struct srv_reply *rp, int rc,
+			 const struct ldg_err *err)
 {
 	if (rc == -EACCES)
 		return srv_reply_error(rp, MHD_HTTP_FORBIDDEN, "%s", err->msg);
@@ -283,7 +289,7 @@ int srv_h_drafts(const struct srv_request *rq, const struct srv_upload *u,
 	struct srv *sv = rq->sv;
 	uint8_t prev[LDG_HASH_BYTES], *bytes = NULL, *msg = NULL;
 	struct srv_draft_req d;
-	struct ldg_err err = {0};
+	struct ldg_err err = { 0 };
 	struct ldg_write_req q = { 0 };
 	struct ldg_entry *e = NULL;
 	struct ldg_values now;
@@ -346,14 +352,15 @@ int srv_h_drafts(const struct srv_request *rq, const struct srv_upload *u,
 	}
 	if (!rc)
 		rc = ldg_entry_prepare(e, head, prev,
-				       ldg_store_origin(sv->store), &az, d.keyid,
-				       &bytes, &len, &msg, &mlen, &err);
+				       ldg_store_origin(sv->store), &az,
+				       d.keyid, &bytes, &len, &msg, &mlen,
+				       &err);
 	/* refused now rather than after the signing */
 	if (!rc) {
 		ldg_write_req_of(e, &q);
 		rc = ldg_may_append(r, &q, &err);
 	}
-	ej = rc ? NULL : rnd_entry_json(r, e, (uint8_t[LDG_HASH_BYTES]){0});
+	ej = rc ? NULL : rnd_entry_json(r, e, (uint8_t[LDG_HASH_BYTES]){ 0 });
 	ldg_authz_free(&az);
 	ldg_read_end(r);
 	srv_draft_req_free(&d);
@@ -364,17 +371,18 @@ int srv_h_drafts(const struct srv_request *rq, const struct srv_upload *u,
 		return reply_refused(rp, rc, &err);
 	}
 	b64d = malloc(
-	    sodium_base64_ENCODED_LEN(len, sodium_base64_VARIANT_ORIGINAL));
+		sodium_base64_ENCODED_LEN(len, sodium_base64_VARIANT_ORIGINAL));
 	b64m = malloc(
-	    sodium_base64_ENCODED_LEN(mlen, sodium_base64_VARIANT_ORIGINAL));
+		sodium_base64_ENCODED_LEN(mlen,
+					  sodium_base64_VARIANT_ORIGINAL));
 	if (b64d && b64m) {
 		sodium_bin2base64(b64d,
 				  sodium_base64_ENCODED_LEN(
-				      len, sodium_base64_VARIANT_ORIGINAL),
+					  len, sodium_base64_VARIANT_ORIGINAL),
 				  bytes, len, sodium_base64_VARIANT_ORIGINAL);
 		sodium_bin2base64(b64m,
 				  sodium_base64_ENCODED_LEN(
-				      mlen, sodium_base64_VARIANT_ORIGINAL),
+					  mlen, sodium_base64_VARIANT_ORIGINAL),
 				  msg, mlen, sodium_base64_VARIANT_ORIGINAL);
 		json_object_del(ej, "hash");
 		json_object_del(ej, "signature");
@@ -412,9 +420,10 @@ static int reply_appended(struct srv_reply *rp, const uint8_t *const *bufs,
 		ldg_entry_hash(bufs[i], lens[i], hash);
 		ldg_hex(hash, LDG_HASH_BYTES, hh);
 		if (arr)
-			json_array_append_new(
-			    arr, json_pack("{s:I, s:s}", "seq",
-					   (json_int_t)(first + i), "hash", hh));
+			json_array_append_new(arr,
+					      json_pack("{s:I, s:s}", "seq",
+							(json_int_t)(first + i),
+							"hash", hh));
 	}
 	if (!batch)
 		return srv_reply_json(rp, MHD_HTTP_CREATED,
@@ -422,8 +431,8 @@ static int reply_appended(struct srv_reply *rp, const uint8_t *const *bufs,
 						(json_int_t)first, "hash", hh));
 	return srv_reply_json(rp, MHD_HTTP_CREATED,
 			      json_pack("{s:I, s:s, s:o}", "seq",
-					(json_int_t)(first + n - 1), "hash",
-					hh, "entries", arr));
+					(json_int_t)(first + n - 1), "hash", hh,
+					"entries", arr));
 }
 
 /* The writer died during the append of bufs (srv_writer_append()'s
@@ -456,7 +465,8 @@ static int appended_anyway(struct srv *sv, const uint8_t *const *bufs,
 	ldg_read_end(r);
 	if (all)
 		return 0;
-	return ldg_err_set(err, -EAGAIN, "the ledger writer died before "
+	return ldg_err_set(err, -EAGAIN,
+			   "the ledger writer died before "
 			   "appending this, and was restarted: nothing was "
 			   "written; send it again");
 }
@@ -469,7 +479,7 @@ int srv_h_append(const struct srv_request *rq, const struct srv_upload *u,
 	size_t lens[SRV_WRITER_BATCH_MAX], n = 1;
 	uint8_t hash[LDG_HASH_BYTES];
 	char hh[2 * LDG_HASH_BYTES + 1];
-	struct ldg_err err = {0};
+	struct ldg_err err = { 0 };
 	struct ldg_read *r;
 	uint8_t *owned[SRV_WRITER_BATCH_MAX] = { NULL };
 	uint64_t seq = 0;

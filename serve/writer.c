@@ -17,8 +17,8 @@
 #include "writer.h"
 
 struct srv_writer {
-	int fd;	   /* -1 while no writer runs */
-	pid_t pid; /* the child; -1 when reaped */
+	int fd;		      /* -1 while no writer runs */
+	pid_t pid;	      /* the child; -1 when reaped */
 	pthread_mutex_t lock; /* one exchange at a time; guards the rest */
 	char exe[PATH_MAX];   /* this binary, run again as the writer */
 	char dir[PATH_MAX];
@@ -76,8 +76,7 @@ static int read_request(int fd, uint8_t **bufs, size_t *lens, uint32_t *n)
 {
 	uint32_t len;
 
-	if (read_all(fd, n, sizeof(*n)) || *n == 0 ||
-	    *n > SRV_WRITER_BATCH_MAX)
+	if (read_all(fd, n, sizeof(*n)) || *n == 0 || *n > SRV_WRITER_BATCH_MAX)
 		return -EPIPE;
 	for (uint32_t i = 0; i < *n; i++) {
 		bool ok = read_all(fd, &len, sizeof(len)) == 0 &&
@@ -120,13 +119,16 @@ void srv_writer_child(int fd, const char *dir)
 			rp.rc = open_rc;
 			err = open_err;
 		} else {
-			rp.rc = ldg_append_signed_batch(
-			    s, (const uint8_t *const *)bufs, lens, n, &res,
-			    &err);
+			rp.rc = ldg_append_signed_batch(s,
+							(const uint8_t *const *)
+								bufs,
+							lens, n, &res, &err);
 		}
 		if (!rp.rc && res.n != n)
-			rp.rc = ldg_err_set(&err, -EIO, "appended %zu entries "
-					    "of %u", res.n, n);
+			rp.rc = ldg_err_set(&err, -EIO,
+					    "appended %zu entries "
+					    "of %u",
+					    res.n, n);
 		if (!rp.rc) {
 			rp.seq = res.v[0].seq;
 			memcpy(rp.hash, res.v[n - 1].hash, LDG_HASH_BYTES);
@@ -191,9 +193,10 @@ int srv_writer_start(const char *dir, struct srv_writer **out,
 	n = readlink("/proc/self/exe", w->exe, sizeof(w->exe) - 1);
 	if (n < 0 || (size_t)n >= sizeof(w->exe) - 1 ||
 	    snprintf(w->dir, sizeof(w->dir), "%s", dir) >=
-		(int)sizeof(w->dir)) {
+		    (int)sizeof(w->dir)) {
 		free(w);
-		return ldg_err_set(err, -ENAMETOOLONG, "cannot find this "
+		return ldg_err_set(err, -ENAMETOOLONG,
+				   "cannot find this "
 				   "program (/proc/self/exe) to run the "
 				   "ledger writer");
 	}
@@ -243,17 +246,18 @@ static int respawn(struct srv_writer *w, struct ldg_err *err)
 	}
 	w->deaths[w->n_deaths++] = now;
 	for (unsigned i = 0; i < w->n_deaths; i++)
-		recent += now.tv_sec - w->deaths[i].tv_sec <
-			  SRV_WRITER_WINDOW_S;
+		recent +=
+			now.tv_sec - w->deaths[i].tv_sec < SRV_WRITER_WINDOW_S;
 	if (recent >= SRV_WRITER_DEATHS_MAX)
 		w->gave_up = true;
 	if (w->gave_up)
-		return ldg_err_set(err, -EPIPE, "the ledger writer died %d "
+		return ldg_err_set(err, -EPIPE,
+				   "the ledger writer died %d "
 				   "times within %d s; the server is stopping",
 				   SRV_WRITER_DEATHS_MAX, SRV_WRITER_WINDOW_S);
 	if (recent > 1) {
 		long ms = SRV_WRITER_BACKOFF_MS << (recent - 2);
-		struct timespec pause = {ms / 1000, (ms % 1000) * 1000000L};
+		struct timespec pause = { ms / 1000, (ms % 1000) * 1000000L };
 		while (nanosleep(&pause, &pause) && errno == EINTR)
 			;
 	}
@@ -288,8 +292,10 @@ int srv_writer_append(struct srv_writer *w, const uint8_t *const *bufs,
 	int rc;
 
 	if (n == 0 || n > SRV_WRITER_BATCH_MAX)
-		return ldg_err_set(err, -EINVAL, "a batch of %zu entries: 1 "
-				   "to %d", n, SRV_WRITER_BATCH_MAX);
+		return ldg_err_set(err, -EINVAL,
+				   "a batch of %zu entries: 1 "
+				   "to %d",
+				   n, SRV_WRITER_BATCH_MAX);
 	for (size_t i = 0; i < n; i++)
 		if (lens[i] > LDG_ENTRY_MAX)
 			return ldg_err_set(err, -EBADMSG,
@@ -297,7 +303,8 @@ int srv_writer_append(struct srv_writer *w, const uint8_t *const *bufs,
 					   lens[i], LDG_ENTRY_MAX);
 	pthread_mutex_lock(&w->lock);
 	if (w->gave_up)
-		rc = ldg_err_set(err, -EPIPE, "the ledger writer keeps dying; "
+		rc = ldg_err_set(err, -EPIPE,
+				 "the ledger writer keeps dying; "
 				 "the server is stopping");
 	else if (w->fd < 0) /* the last spawn failed */
 		rc = respawn(w, err);
@@ -311,14 +318,16 @@ int srv_writer_append(struct srv_writer *w, const uint8_t *const *bufs,
 		if (!rc)
 			rc = exchange(w, bufs, lens, count, &rp);
 		if (rc == -EPIPE && err && !err->msg[0])
-			ldg_err_set(err, rc, "the ledger writer is gone: it "
+			ldg_err_set(err, rc,
+				    "the ledger writer is gone: it "
 				    "was restarted and ended again");
 	}
 	if (rc == -ECONNRESET) {
 		/* gone while appending: the caller looks whether it did */
-		ldg_err_set(err, rc, "the ledger writer died during the "
+		ldg_err_set(err, rc,
+			    "the ledger writer died during the "
 			    "append");
-		(void)respawn(w, &(struct ldg_err){0}); /* for the next */
+		(void)respawn(w, &(struct ldg_err){ 0 }); /* for the next */
 	}
 	pthread_mutex_unlock(&w->lock);
 	if (rc)

@@ -37,7 +37,7 @@
 
 struct srv_writer;
 
-#define SRV_WRITER_FD 3	      /* the child's end of the socket */
+#define SRV_WRITER_FD 3		/* the child's end of the socket */
 #define SRV_WRITER_DEATHS_MAX 5 /* deaths within the window: give up */
 #define SRV_WRITER_WINDOW_S 60
 #define SRV_WRITER_BACKOFF_MS 100 /* the pause before the 2nd respawn */

@@ -145,21 +145,20 @@ int main(int argc, char **argv)
 			       s->ms_overflow_pages;
 		db_pages += pages;
 		printf("| %s | %zu | %zu | %zu | %zu | %.1f | %.1f | %.1f "
-		       "| %.0f%% |\n", dbs[i].name, dbs[i].records,
-		       s->ms_branch_pages, s->ms_leaf_pages,
-		       s->ms_overflow_pages,
+		       "| %.0f%% |\n",
+		       dbs[i].name, dbs[i].records, s->ms_branch_pages,
+		       s->ms_leaf_pages, s->ms_overflow_pages,
 		       (double)(pages * psize) / 1048576.0,
 		       (double)(pages * psize) / (double)entries,
 		       (double)dbs[i].payload / (double)entries,
-		       s->ms_leaf_pages
-			       ? 100.0 * (double)dbs[i].leaf_bytes /
-					 (double)(s->ms_leaf_pages *
-						  (psize - PAGE_HDR))
-			       : 0.0);
+		       s->ms_leaf_pages ? 100.0 * (double)dbs[i].leaf_bytes /
+						  (double)(s->ms_leaf_pages *
+							   (psize - PAGE_HDR))
+					: 0.0);
 	}
 	/* the main database holds the names: its pages count too */
-	db_pages += est.ms_branch_pages + est.ms_leaf_pages +
-		    est.ms_overflow_pages;
+	db_pages +=
+		est.ms_branch_pages + est.ms_leaf_pages + est.ms_overflow_pages;
 	snprintf(path, sizeof(path), "%s/data.mdb", argv[1]);
 	if (stat(path, &fst))
 		fst.st_size = 0;

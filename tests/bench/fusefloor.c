@@ -35,7 +35,11 @@
 
 #define FILE_INO 2
 
-static enum { M_DIRECT, M_CACHED, M_NOOPEN } mode;
+static enum {
+	M_DIRECT,
+	M_CACHED,
+	M_NOOPEN
+} mode;
 static char *content;
 static size_t content_len;
 static double timeout = 1.0;
@@ -211,6 +215,6 @@ int main(int argc, char **argv)
 	return rc;
 usage:
 	fprintf(stderr, "usage: fusefloor direct|cached|noopen MOUNTPOINT "
-		"[N [ROUNDS [SIZE [TIMEOUT]]]]\n");
+			"[N [ROUNDS [SIZE [TIMEOUT]]]]\n");
 	return 2;
 }

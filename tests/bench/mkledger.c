@@ -55,9 +55,10 @@ int main(int argc, char **argv)
 		for (; m < BATCH && done + m < n; m++) {
 			unsigned long long seq = done + m + 1;
 			char target[64], tag[32];
-			snprintf(target, sizeof(target), "c%llu/r%llu",
-				 seq % 3, seq % targets);
-			snprintf(tag, sizeof(tag), "%08llx", seq * 2654435761ULL);
+			snprintf(target, sizeof(target), "c%llu/r%llu", seq % 3,
+				 seq % targets);
+			snprintf(tag, sizeof(tag), "%08llx",
+				 seq * 2654435761ULL);
 			drafts[m] = ldg_entry_new(LDG_KIND_SET, target,
 						  "bulk load");
 			ldg_entry_add_change(drafts[m], "image.tag", tag);

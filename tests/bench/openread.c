@@ -60,9 +60,10 @@ int main(int argc, char **argv)
 			if (expect < 0)
 				expect = total;
 			if (total != expect || total == 0) {
-				fprintf(stderr, "openread: %s: read %lld "
-					"bytes, expected %lld\n", argv[1],
-					total, expect);
+				fprintf(stderr,
+					"openread: %s: read %lld "
+					"bytes, expected %lld\n",
+					argv[1], total, expect);
 				return 1;
 			}
 		}

@@ -60,9 +60,10 @@ enum {
 };
 
 static const char *const names[O_COUNT] = {
-	"entries",	  "merkle_now",	      "merkle_append",
-	"merkle_append_nol0", "history_now", "history_dupfixed",
-	"versions_now",	  "versions_dupfixed",
+	"entries",	 "merkle_now",
+	"merkle_append", "merkle_append_nol0",
+	"history_now",	 "history_dupfixed",
+	"versions_now",	 "versions_dupfixed",
 };
 
 static bool own_env(int i)
@@ -148,8 +149,8 @@ static void history_put(const char *scope, uint64_t seq)
 	put(O_HISTORY_DUPFIXED, scope, l, s8, 8, MDB_APPENDDUP);
 }
 
-static void version_put(const char *target, const char *key,
-			const char *value, uint64_t seq)
+static void version_put(const char *target, const char *key, const char *value,
+			uint64_t seq)
 {
 	static uint8_t v[1 + 8192];
 	uint8_t k[KEYBUF], s8[8];
@@ -320,8 +321,10 @@ int main(int argc, char **argv)
 		struct ldg_entry *e;
 		uint8_t hash[32];
 		if (ldg_entry_decode(v.mv_data, v.mv_size, &e, NULL)) {
-			fprintf(stderr, "relayout: entry %llu does not "
-				"decode\n", (unsigned long long)n + 1);
+			fprintf(stderr,
+				"relayout: entry %llu does not "
+				"decode\n",
+				(unsigned long long)n + 1);
 			return 2;
 		}
 		put(O_ENTRIES, k.mv_data, k.mv_size, v.mv_data, v.mv_size,

@@ -76,8 +76,9 @@ static void expand(const char *in, char *out, size_t cap,
 			n += (size_t)snprintf(out + n, cap - n, "v%ld-%llu",
 					      (long)getpid(), run);
 			in += 2;
-		} else if (sscanf(in, "{rand:%llu:%llu}%n", &lo, &hi,
-				  &used) == 2 && used > 0 && hi >= lo) {
+		} else if (sscanf(in, "{rand:%llu:%llu}%n", &lo, &hi, &used) ==
+				   2 &&
+			   used > 0 && hi >= lo) {
 			unsigned long long r =
 				((unsigned long long)mrand48() << 32 ^
 				 (unsigned long long)(uint32_t)mrand48()) %
@@ -146,7 +147,8 @@ static double run_bench(const struct bench *b, double *cpu)
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: runtimes [-n RUNS] [-w WARMUP] [-s SEED] "
+	fprintf(stderr,
+		"usage: runtimes [-n RUNS] [-w WARMUP] [-s SEED] "
 		"CMD... [--- CMD...]... [::: CMD... [--- CMD...]...]...\n");
 	return 2;
 }

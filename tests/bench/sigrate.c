@@ -79,7 +79,7 @@ int main(int argc, char **argv)
 		for (unsigned long i = 0; i < threads; i++)
 			if (bad[i]) {
 				fprintf(stderr, "sigrate: a good signature "
-					"failed to verify\n");
+						"failed to verify\n");
 				return 1;
 			}
 		printf("%.0f\n", (double)(n_verify * threads) / t);

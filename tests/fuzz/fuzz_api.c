@@ -61,8 +61,8 @@ static void signed_batch(const char *in, size_t len)
 	size_t lens[4], n = 99;
 	bool batch;
 
-	if (srv_parse_signed_batch(in, len, outs, lens, 4, &n, &batch,
-				   NULL) == 0) {
+	if (srv_parse_signed_batch(in, len, outs, lens, 4, &n, &batch, NULL) ==
+	    0) {
 		if (n < 1 || n > 4)
 			abort(); /* a batch of none, or over the limit */
 		for (size_t i = 0; i < n; i++) {
@@ -82,7 +82,8 @@ static void signed_batch(const char *in, size_t len)
 static const struct srv_pattern patterns[] = {
 	{ .prefix = "/api/v1/head", .shape = SRV_EXACT },
 	{ .prefix = "/api/v1/entries/", .shape = SRV_TAIL_SEQ, .suffix = "" },
-	{ .prefix = "/api/v1/entries/", .shape = SRV_TAIL_SEQ,
+	{ .prefix = "/api/v1/entries/",
+	  .shape = SRV_TAIL_SEQ,
 	  .suffix = "/check" },
 	{ .prefix = "/api/v1/history/", .shape = SRV_TAIL_SCOPE },
 };

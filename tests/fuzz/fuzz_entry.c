@@ -21,8 +21,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t len;
 
 	if (ldg_entry_decode(data, size, &e, NULL) == 0) {
-		if (ldg_entry_encode(e, true, &again, &len) ||
-		    len != size || memcmp(again, data, size))
+		if (ldg_entry_encode(e, true, &again, &len) || len != size ||
+		    memcmp(again, data, size))
 			abort(); /* accepted bytes that are not canonical */
 		free(again);
 		ldg_entry_free(e);
@@ -32,7 +32,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		const uint8_t *items[8];
 		size_t lens[8], n = 99, sum = 0;
 
-		if (ldg_batch_split(data, size, 8, items, lens, &n, NULL) == 0) {
+		if (ldg_batch_split(data, size, 8, items, lens, &n, NULL) ==
+		    0) {
 			for (size_t i = 0; i < n; i++) {
 				if (items[i] < data ||
 				    items[i] + lens[i] > data + size ||

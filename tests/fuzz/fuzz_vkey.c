@@ -28,7 +28,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		n = strlen(again);
 		/* a key has one text form: what parsed is exactly the
 		 * formatted key, with at most a single \n (format.md 7) */
-		if (strncmp(again, text, n) || (text[n] && strcmp(text + n, "\n")))
+		if (strncmp(again, text, n) ||
+		    (text[n] && strcmp(text + n, "\n")))
 			abort();
 	}
 	free(text);

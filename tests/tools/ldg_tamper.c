@@ -138,8 +138,7 @@ static int entry_get(struct rawdb *e, uint64_t seq, MDB_val *v)
 }
 
 /* Stores a private copy of bytes as entry seq. */
-static int entry_put(struct rawdb *e, uint64_t seq, const void *buf,
-		     size_t len)
+static int entry_put(struct rawdb *e, uint64_t seq, const void *buf, size_t len)
 {
 	int rc = rawdb_put_entry(e, seq, buf, len);
 
@@ -204,8 +203,8 @@ static int cmd_entries(const char *dir, int argc, char **argv)
 			if (!memcmp((uint8_t *)v.mv_data + i, bytes, len))
 				break;
 		if (!rc && i + len > v.mv_size) {
-			fprintf(stderr, "ldg_tamper: not in entry %" PRIu64
-				"\n", seq);
+			fprintf(stderr,
+				"ldg_tamper: not in entry %" PRIu64 "\n", seq);
 			rc = 1;
 		} else if (!rc) {
 			printf("%zu\n", i);
@@ -251,9 +250,10 @@ static int cmd_entries(const char *dir, int argc, char **argv)
 		if (off < 0)
 			off += (long long)v.mv_size;
 		if (off < 0 || (size_t)off >= v.mv_size) {
-			fprintf(stderr, "ldg_tamper: offset %s outside entry "
-				"%" PRIu64 " (%zu bytes)\n", argv[2], seq,
-				v.mv_size);
+			fprintf(stderr,
+				"ldg_tamper: offset %s outside entry "
+				"%" PRIu64 " (%zu bytes)\n",
+				argv[2], seq, v.mv_size);
 			env_done(&e, false);
 			return 2;
 		}

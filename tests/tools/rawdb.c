@@ -12,8 +12,7 @@ static void be64(uint8_t b[8], uint64_t v)
 		b[i] = (uint8_t)v;
 }
 
-int rawdb_open(const char *dir, const char *db, bool rdonly,
-	       struct rawdb *r)
+int rawdb_open(const char *dir, const char *db, bool rdonly, struct rawdb *r)
 {
 	unsigned flags = rdonly ? MDB_RDONLY : 0;
 	int rc = mdb_env_create(&r->env);
@@ -81,8 +80,8 @@ int rawdb_del_entry(struct rawdb *r, uint64_t seq)
 	return mdb_del(r->txn, r->dbi, &k, NULL);
 }
 
-int rawdb_store(const char *dir, const char *db, const void *key,
-		size_t klen, const void *val, size_t vlen)
+int rawdb_store(const char *dir, const char *db, const void *key, size_t klen,
+		const void *val, size_t vlen)
 {
 	MDB_val k = { klen, (void *)key }, v = { vlen, (void *)val };
 	struct rawdb r;

@@ -29,8 +29,7 @@ struct rawdb {
 /* Opens the environment in dir and a transaction (read-only if rdonly)
  * on database db (e.g. "entries", "state"). On error nothing is left
  * open. */
-int rawdb_open(const char *dir, const char *db, bool rdonly,
-	       struct rawdb *r);
+int rawdb_open(const char *dir, const char *db, bool rdonly, struct rawdb *r);
 /* Commits (commit) or aborts the transaction, closes the environment. */
 int rawdb_close(struct rawdb *r, bool commit);
 
@@ -46,8 +45,8 @@ int rawdb_del_entry(struct rawdb *r, uint64_t seq);
 
 /* One record of database db stored (added or replaced) in its own
  * transaction: open, put, commit. */
-int rawdb_store(const char *dir, const char *db, const void *key,
-		size_t klen, const void *val, size_t vlen);
+int rawdb_store(const char *dir, const char *db, const void *key, size_t klen,
+		const void *val, size_t vlen);
 /* rawdb_store() of bytes as entry seq. */
 int rawdb_store_entry(const char *dir, uint64_t seq, const void *bytes,
 		      size_t len);

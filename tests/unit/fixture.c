@@ -135,8 +135,7 @@ void add_key(struct fx *f, const struct ldg_signer *k, const char *role,
 	ldg_result_free(&res);
 }
 
-char *value_at(struct fx *f, const char *target, const char *key,
-	       uint64_t at)
+char *value_at(struct fx *f, const char *target, const char *key, uint64_t at)
 {
 	struct ldg_read *r;
 	struct ldg_values v;
@@ -235,8 +234,8 @@ void build_busy_ledger(struct fx *f)
 	assert_int_equal(set_kv(f, f->deployer, "staging/api", "image.tag",
 				"1.1", false, NULL, NULL),
 			 0);
-	assert_int_equal(unset_k(f, f->admin, "staging/web", "image.tag",
-				 false, NULL),
+	assert_int_equal(unset_k(f, f->admin, "staging/web", "image.tag", false,
+				 NULL),
 			 0);
 	assert_int_equal(ldg_rollback(f->s, f->admin, "staging/api", 3, "r",
 				      NULL, 0, false, &res, NULL),
@@ -246,8 +245,8 @@ void build_busy_ledger(struct fx *f)
 				true, NULL, NULL),
 			 0);
 	assert_int_equal(lock_t(f, f->admin, "staging/api", false, NULL), 0);
-	assert_int_equal(ldg_key_revoke(f->s, f->admin, "deployer", "bye",
-					&res, NULL),
+	assert_int_equal(ldg_key_revoke(f->s, f->admin, "deployer", "bye", &res,
+					NULL),
 			 0);
 	ldg_result_free(&res);
 }

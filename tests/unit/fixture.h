@@ -70,8 +70,7 @@ void add_key(struct fx *f, const struct ldg_signer *k, const char *role,
 
 /* The value of key in target at seq at (0 = head), or NULL; caller
  * frees. */
-char *value_at(struct fx *f, const char *target, const char *key,
-	       uint64_t at);
+char *value_at(struct fx *f, const char *target, const char *key, uint64_t at);
 /* Fails the test unless key in target at at is want (NULL: unset). */
 void assert_value_at(struct fx *f, const char *target, const char *key,
 		     uint64_t at, const char *want);

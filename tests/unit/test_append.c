@@ -38,8 +38,9 @@ static void remote_set_bytes(struct fx *f, const struct ldg_signer *k,
 	struct ldg_entry *e = NULL;
 
 	state_now(f, target, &now);
-	assert_int_equal(ldg_draft_set(&now, target, &kv, 1, "remote", NULL,
-				       0, force, &e, &err), 0);
+	assert_int_equal(ldg_draft_set(&now, target, &kv, 1, "remote", NULL, 0,
+				       force, &e, &err),
+			 0);
 	assert_non_null(e);
 	forge_on_head(f, e, k, NULL, buf, len);
 	ldg_entry_free(e);
@@ -147,8 +148,7 @@ static void test_append_signed_refuses_bad_bytes_and_signatures(void **state)
 	longer[len] = 0; /* trailing byte */
 	assert_int_equal(append_signed(f, longer, len + 1, NULL, &err),
 			 -EBADMSG);
-	assert_int_equal(append_signed(f, buf, len / 2, NULL, &err),
-			 -EBADMSG);
+	assert_int_equal(append_signed(f, buf, len / 2, NULL, &err), -EBADMSG);
 	assert_int_equal(append_signed(f, (const uint8_t *)"", 0, NULL, &err),
 			 -EBADMSG);
 	assert_int_equal(head_of(f, NULL), 1);
@@ -168,7 +168,8 @@ static void test_append_signed_checks_the_commitment(void **state)
 	struct ldg_values none = { 0 };
 	struct ldg_err err = { 0 };
 	struct ldg_entry *e = NULL;
-	struct ldg_entry lock = { .kind = LDG_KIND_LOCK, .seq = 99,
+	struct ldg_entry lock = { .kind = LDG_KIND_LOCK,
+				  .seq = 99,
 				  .target = "prod/other" };
 	uint8_t prev[LDG_HASH_BYTES], *buf;
 	struct ldg_authz az;
@@ -176,10 +177,12 @@ static void test_append_signed_checks_the_commitment(void **state)
 	size_t len;
 
 	/* no commitment: a version 1 entry after the version 2 ones */
-	assert_int_equal(ldg_draft_set(&none, "staging/api", &kv, 1, "v1",
-				       NULL, 0, false, &e, NULL), 0);
+	assert_int_equal(ldg_draft_set(&none, "staging/api", &kv, 1, "v1", NULL,
+				       0, false, &e, NULL),
+			 0);
 	assert_int_equal(ldg_entry_seal(e, head, prev, ORIGIN, NULL, f->admin,
-					&buf, &len, &err), 0);
+					&buf, &len, &err),
+			 0);
 	assert_int_equal(buf[0], 0x9b);
 	assert_int_equal(append_signed(f, buf, len, NULL, &err), -EBADMSG);
 	assert_non_null(strstr(err.msg, "version 1 entry after version 2"));
@@ -189,7 +192,8 @@ static void test_append_signed_checks_the_commitment(void **state)
 	store_authz(f, &az);
 	assert_int_equal(ldg_authz_apply(&az, &lock), 0);
 	assert_int_equal(ldg_entry_seal(e, head, prev, ORIGIN, &az, f->admin,
-					&buf, &len, &err), 0);
+					&buf, &len, &err),
+			 0);
 	assert_int_equal(buf[0], 0x9c);
 	assert_int_equal(append_signed(f, buf, len, NULL, &err), -EBADMSG);
 	assert_non_null(strstr(err.msg, "authz field"));
@@ -199,7 +203,8 @@ static void test_append_signed_checks_the_commitment(void **state)
 	/* the right one */
 	store_authz(f, &az);
 	assert_int_equal(ldg_entry_seal(e, head, prev, ORIGIN, &az, f->admin,
-					&buf, &len, &err), 0);
+					&buf, &len, &err),
+			 0);
 	assert_int_equal(append_signed(f, buf, len, NULL, &err), 0);
 	assert_int_equal(head_of(f, NULL), head + 1);
 	free(buf);
@@ -234,10 +239,12 @@ static void test_append_signed_respects_the_lock(void **state)
 	/* a lock draft on a locked target is nothing to do; unlock is */
 	state_now(f, "staging/api", &now);
 	assert_int_equal(ldg_draft_lock(&now, "staging/api", "x", true, &e,
-					&err), 0);
+					&err),
+			 0);
 	assert_null(e);
 	assert_int_equal(ldg_draft_lock(&now, "staging/api", "x", false, &e,
-					&err), 0);
+					&err),
+			 0);
 	assert_non_null(e);
 	assert_int_equal(e->kind, LDG_KIND_UNLOCK);
 	ldg_entry_free(e);
@@ -255,16 +262,20 @@ static void test_draft_set_skips_equal_values_and_checks_input(void **state)
 
 	must_set(f, "staging/api", "a", "1");
 	state_now(f, "staging/api", &now);
-	assert_int_equal(ldg_draft_set(&now, "staging/api", &kv, 1, "r",
-				       NULL, 0, false, &e, &err), 0);
+	assert_int_equal(ldg_draft_set(&now, "staging/api", &kv, 1, "r", NULL,
+				       0, false, &e, &err),
+			 0);
 	assert_null(e);
 	assert_int_equal(ldg_draft_unset(&now, "staging/api", keys, 1, "r",
-					 NULL, 0, false, &e, &err), 0);
+					 NULL, 0, false, &e, &err),
+			 0);
 	assert_null(e);
-	assert_int_equal(ldg_draft_set(&now, "staging/api", &bad, 1, "r",
-				       NULL, 0, false, &e, &err), -EINVAL);
-	assert_int_equal(ldg_draft_set(&now, "staging/api", &kv, 1, "",
-				       NULL, 0, false, &e, &err), -EINVAL);
+	assert_int_equal(ldg_draft_set(&now, "staging/api", &bad, 1, "r", NULL,
+				       0, false, &e, &err),
+			 -EINVAL);
+	assert_int_equal(ldg_draft_set(&now, "staging/api", &kv, 1, "", NULL, 0,
+				       false, &e, &err),
+			 -EINVAL);
 	assert_null(e);
 	ldg_values_free(&now);
 }
@@ -281,8 +292,9 @@ static void set_bytes_on(struct fx *f, const struct ldg_signer *k,
 	struct ldg_entry *e = NULL;
 	struct ldg_err err = { 0 };
 
-	assert_int_equal(ldg_draft_set(&none, target, &kv, 1, "batch", NULL,
-				       0, false, &e, NULL), 0);
+	assert_int_equal(ldg_draft_set(&none, target, &kv, 1, "batch", NULL, 0,
+				       false, &e, NULL),
+			 0);
 	/* a set leaves the keyring and locks as they are: the head's
 	 * state is also the state after the first entry of a batch */
 	if (forge_seal(f->s, head, prev, e, k, buf, len, &err))
@@ -309,10 +321,11 @@ static void test_append_signed_batch_is_all_or_nothing(void **state)
 	set_bytes_on(f, f->deployer, "prod/api", "b1", head + 1, prev, &b[1],
 		     &len[1]);
 	assert_int_equal(ldg_append_signed_batch(f->s,
-						 (const uint8_t *const *)b,
-						 len, 2, &res, &err), -EACCES);
-	snprintf(want, sizeof(want), "entry %llu: ",
-		 (unsigned long long)head + 2);
+						 (const uint8_t *const *)b, len,
+						 2, &res, &err),
+			 -EACCES);
+	snprintf(want, sizeof(want),
+		 "entry %llu: ", (unsigned long long)head + 2);
 	assert_non_null(strstr(err.msg, want));
 	assert_int_equal(head_of(f, NULL), head);
 	free(b[1]);
@@ -320,8 +333,9 @@ static void test_append_signed_batch_is_all_or_nothing(void **state)
 	set_bytes_on(f, f->deployer, "staging/web", "b1", head + 1, prev, &b[1],
 		     &len[1]);
 	assert_int_equal(ldg_append_signed_batch(f->s,
-						 (const uint8_t *const *)b,
-						 len, 2, &res, &err), 0);
+						 (const uint8_t *const *)b, len,
+						 2, &res, &err),
+			 0);
 	assert_int_equal(res.n, 2);
 	assert_int_equal(res.v[0].seq, head + 1);
 	assert_int_equal(res.v[1].seq, head + 2);
@@ -338,12 +352,14 @@ static void test_append_signed_batch_is_all_or_nothing(void **state)
 	set_bytes_on(f, f->deployer, "staging/web", "b2", head + 1, prev, &b[1],
 		     &len[1]);
 	assert_int_equal(ldg_append_signed_batch(f->s,
-						 (const uint8_t *const *)b,
-						 len, 2, &res, &err), -EINVAL);
+						 (const uint8_t *const *)b, len,
+						 2, &res, &err),
+			 -EINVAL);
 	assert_non_null(strstr(err.msg, "not built on the entry before it"));
 	assert_int_equal(ldg_append_signed_batch(f->s,
-						 (const uint8_t *const *)b,
-						 len, 0, &res, &err), -EINVAL);
+						 (const uint8_t *const *)b, len,
+						 0, &res, &err),
+			 -EINVAL);
 	assert_int_equal(head_of(f, NULL), head);
 	free(b[0]);
 	free(b[1]);
@@ -352,8 +368,7 @@ static void test_append_signed_batch_is_all_or_nothing(void **state)
 /* ---- copies (ledger mirror) ---- */
 
 /* The stored bytes of entries 1..n of f, malloc'd copies. */
-static void raw_entries(struct fx *f, uint64_t n, uint8_t **bufs,
-			size_t *lens)
+static void raw_entries(struct fx *f, uint64_t n, uint8_t **bufs, size_t *lens)
 {
 	struct ldg_read *r;
 
@@ -371,8 +386,7 @@ static void raw_entries(struct fx *f, uint64_t n, uint8_t **bufs,
 /* The busy ledger's entries (bufs, lens; its head hash) and an empty
  * store to copy them into (*c); returns how many. */
 static uint64_t copy_fixture(struct fx *f, uint8_t **bufs, size_t *lens,
-			     uint8_t hash[LDG_HASH_BYTES],
-			     struct ldg_store **c)
+			     uint8_t hash[LDG_HASH_BYTES], struct ldg_store **c)
 {
 	char dir[4200];
 	uint64_t n;
@@ -399,12 +413,14 @@ static void test_append_copied_makes_an_identical_ledger(void **state)
 
 	/* the first page: init and two more; then the rest */
 	assert_int_equal(ldg_append_copied(c, (const uint8_t *const *)bufs,
-					   lens, 3, &res, &err), 0);
+					   lens, 3, &res, &err),
+			 0);
 	assert_int_equal(res.n, 3);
 	ldg_result_free(&res);
 	assert_string_equal(ldg_store_origin(c), ORIGIN);
 	assert_int_equal(ldg_append_copied(c, (const uint8_t *const *)bufs + 3,
-					   lens + 3, n - 3, &res, &err), 0);
+					   lens + 3, n - 3, &res, &err),
+			 0);
 	ldg_result_free(&res);
 	assert_int_equal(ldg_read_begin(c, &r, NULL), 0);
 	assert_int_equal(ldg_head(r, &seq, copy_hash), 0);
@@ -420,11 +436,12 @@ static void test_append_copied_makes_an_identical_ledger(void **state)
 	}
 	/* an init into a ledger that has one is refused */
 	assert_int_equal(ldg_append_copied(c, (const uint8_t *const *)bufs,
-					   lens, 1, &res, &err), -EINVAL);
+					   lens, 1, &res, &err),
+			 -EINVAL);
 	{
 		char want[32];
-		snprintf(want, sizeof(want), "entry %llu: ",
-			 (unsigned long long)n + 1);
+		snprintf(want, sizeof(want),
+			 "entry %llu: ", (unsigned long long)n + 1);
 		assert_non_null(strstr(err.msg, want));
 	}
 	ldg_store_close(c);
@@ -446,7 +463,8 @@ static void test_append_copied_refuses_a_page_whole(void **state)
 	/* entry 4's signature flipped: the page of 1..n is refused whole */
 	bufs[3][lens[3] - 1] ^= 1;
 	assert_int_equal(ldg_append_copied(c, (const uint8_t *const *)bufs,
-					   lens, n, &res, &err), -EBADMSG);
+					   lens, n, &res, &err),
+			 -EBADMSG);
 	assert_non_null(strstr(err.msg, "entry 4: bad signature"));
 	assert_string_equal(ldg_store_origin(c), "");
 	assert_int_equal(ldg_read_begin(c, &r, NULL), 0);
@@ -457,7 +475,8 @@ static void test_append_copied_refuses_a_page_whole(void **state)
 	/* entry 1 with a flipped signature byte: the init is checked too */
 	bufs[0][lens[0] - 1] ^= 1;
 	assert_int_equal(ldg_append_copied(c, (const uint8_t *const *)bufs,
-					   lens, 1, &res, &err), -EBADMSG);
+					   lens, 1, &res, &err),
+			 -EBADMSG);
 	assert_non_null(strstr(err.msg, "entry 1: bad signature"));
 	bufs[0][lens[0] - 1] ^= 1;
 	/* a gap (entries 2 and 3 left out): -ESTALE, named at entry 2 */
@@ -507,9 +526,9 @@ static void test_append_refuses_a_rollback_that_does_not_restore(void **state)
 	free(buf);
 	/* the same through a batch and as a mirror's copy */
 	forged_rollback(f, f->deployer, good, "image.tag", "EVIL", &buf, &len);
-	assert_int_equal(ldg_append_signed_batch(
-				 f->s, (const uint8_t *const *)&buf, &len, 1,
-				 &res, &err),
+	assert_int_equal(ldg_append_signed_batch(f->s,
+						 (const uint8_t *const *)&buf,
+						 &len, 1, &res, &err),
 			 -EPERM);
 	assert_int_equal(ldg_append_copied(f->s, (const uint8_t *const *)&buf,
 					   &len, 1, &res, &err),

@@ -107,8 +107,7 @@ static void test_round_trip_make_parse_verify(void **state)
 	struct ldg_err err = { 0 };
 	char *text = make(7, alice);
 
-	assert_int_equal(ldg_checkpoint_parse(text, strlen(text), cp, &err),
-			 0);
+	assert_int_equal(ldg_checkpoint_parse(text, strlen(text), cp, &err), 0);
 	assert_string_equal(cp->origin, ORIGIN);
 	assert_int_equal(cp->size, 7);
 	assert_memory_equal(cp->root, root, 32);
@@ -129,8 +128,7 @@ static void test_round_trip_make_parse_verify(void **state)
 
 static void test_large_sizes_round_trip(void **state)
 {
-	static const uint64_t sizes[] = { 1, 1000000,
-					  18446744073709551615ull };
+	static const uint64_t sizes[] = { 1, 1000000, 18446744073709551615ull };
 
 	for (size_t i = 0; i < 3; i++) {
 		struct ldg_checkpoint *cp = malloc(sizeof(*cp));
@@ -139,8 +137,8 @@ static void test_large_sizes_round_trip(void **state)
 						      NULL),
 				 0);
 		assert_true(cp->size == sizes[i]);
-		assert_int_equal(ldg_checkpoint_verify(
-					 cp, ldg_signer_vkey(alice)),
+		assert_int_equal(ldg_checkpoint_verify(cp,
+						       ldg_signer_vkey(alice)),
 				 0);
 		free(cp);
 		free(text);
@@ -250,8 +248,7 @@ static void test_verify_fails_on_tampered_signature(void **state)
 	char *line = strstr(text, "\xe2\x80\x94 alice ") + 10;
 	struct ldg_checkpoint *cp = malloc(sizeof(*cp));
 
-	assert_int_equal(ldg_checkpoint_parse(text, strlen(text), cp, NULL),
-			 0);
+	assert_int_equal(ldg_checkpoint_parse(text, strlen(text), cp, NULL), 0);
 	cp->sigs[0].sig[0] ^= 1;
 	assert_int_equal(ldg_checkpoint_verify(cp, ldg_signer_vkey(alice)),
 			 -EBADMSG);
@@ -270,8 +267,7 @@ static void test_verify_by_another_key_finds_no_signature(void **state)
 
 	assert_int_equal(parse_verify(text, bob), -ENOENT);
 	/* same name, other key: the key id does not match either */
-	assert_int_equal(ldg_checkpoint_parse(text, strlen(text), cp, NULL),
-			 0);
+	assert_int_equal(ldg_checkpoint_parse(text, strlen(text), cp, NULL), 0);
 	imposter = *ldg_signer_vkey(bob);
 	strcpy(imposter.name, "alice");
 	assert_int_equal(ldg_checkpoint_verify(cp, &imposter), -ENOENT);
@@ -318,15 +314,15 @@ static void test_parse_rejects_malformed_notes(void **state)
 	char *text = make(42, alice), rootb64[45], body[256];
 	char *sig = strstr(text, "\n\n") + 2;
 	static const char *const heads[] = {
-		"%.0s\n42\n%s\n",	    /* empty origin */
-		"%s\n\n%s\n",		    /* empty size */
-		"%s\n042\n%s\n",	    /* leading zero */
-		"%s\n-1\n%s\n",		    /* sign */
-		"%s\n4x\n%s\n",		    /* not decimal */
+		"%.0s\n42\n%s\n",		   /* empty origin */
+		"%s\n\n%s\n",			   /* empty size */
+		"%s\n042\n%s\n",		   /* leading zero */
+		"%s\n-1\n%s\n",			   /* sign */
+		"%s\n4x\n%s\n",			   /* not decimal */
 		"%s\n123456789012345678901\n%s\n", /* 21 digits */
-		"%s\n42\n%.43s\n",	    /* root base64 cut short */
-		"%s\n42\n\n",		    /* no root line */
-		"%s\n42\n",		    /* nothing after size */
+		"%s\n42\n%.43s\n",		   /* root base64 cut short */
+		"%s\n42\n\n",			   /* no root line */
+		"%s\n42\n",			   /* nothing after size */
 	};
 
 	sodium_bin2base64(rootb64, sizeof(rootb64), root, 32,

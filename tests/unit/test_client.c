@@ -22,15 +22,15 @@
 
 /* What the server answers. */
 struct fake {
-	struct ldg_store *s;  /* the ledger it serves */
-	const char *head;     /* GET /api/v1/head's body; NULL: the real one */
-	unsigned head_status; /* and its status (0: 200) */
-	uint64_t tamper;      /* this entry served with a flipped byte */
-	unsigned post_status; /* POST /api/v1/entries answers this... */
+	struct ldg_store *s;   /* the ledger it serves */
+	const char *head;      /* GET /api/v1/head's body; NULL: the real one */
+	unsigned head_status;  /* and its status (0: 200) */
+	uint64_t tamper;       /* this entry served with a flipped byte */
+	unsigned post_status;  /* POST /api/v1/entries answers this... */
 	const char *post_body; /* ...with this body; 0: appends */
-	int conflicts;	      /* or first answers 409 this many times */
-	int posts;	      /* POSTs of entries received */
-	bool posted_batch;    /* the last one was a batch */
+	int conflicts;	       /* or first answers 409 this many times */
+	int posts;	       /* POSTs of entries received */
+	bool posted_batch;     /* the last one was a batch */
 	struct MHD_Daemon *d;
 	char base[64];
 };
@@ -62,8 +62,8 @@ static struct MHD_Response *entries_page(struct fake *fk, uint64_t after,
 			n++;
 		}
 		if (!ldg_batch_join(raw, lens, n, &body, &len, NULL))
-			rp = MHD_create_response_from_buffer(
-				len, body, MHD_RESPMEM_MUST_FREE);
+			rp = MHD_create_response_from_buffer(len, body,
+							     MHD_RESPMEM_MUST_FREE);
 	}
 	ldg_read_end(r);
 	for (size_t i = 0; i < n; i++)
@@ -171,24 +171,24 @@ static struct MHD_Response *append(struct fake *fk, const uint8_t *b,
 	if (fk->conflicts > 0) {
 		fk->conflicts--;
 		*status = MHD_HTTP_CONFLICT;
-		return MHD_create_response_from_buffer(
-			2, (void *)"{}", MHD_RESPMEM_PERSISTENT);
+		return MHD_create_response_from_buffer(2, (void *)"{}",
+						       MHD_RESPMEM_PERSISTENT);
 	}
 	if (fk->post_status) {
 		*status = fk->post_status;
-		return MHD_create_response_from_buffer(
-			strlen(fk->post_body), (void *)fk->post_body,
-			MHD_RESPMEM_PERSISTENT);
+		return MHD_create_response_from_buffer(strlen(fk->post_body),
+						       (void *)fk->post_body,
+						       MHD_RESPMEM_PERSISTENT);
 	}
 	bufs[0] = b;
 	lens[0] = len;
-	if ((fk->posted_batch && ldg_batch_split(b, len, CLT_BATCH_MAX, bufs,
-						 lens, &n, NULL)) ||
+	if ((fk->posted_batch &&
+	     ldg_batch_split(b, len, CLT_BATCH_MAX, bufs, lens, &n, NULL)) ||
 	    ldg_append_signed_batch(fk->s, bufs, lens, n, &res, &err)) {
 		*status = MHD_HTTP_BAD_REQUEST;
 		snprintf(body, sizeof(body), "{\"error\": \"%s\"}", err.msg);
-		return MHD_create_response_from_buffer(
-			strlen(body), body, MHD_RESPMEM_MUST_COPY);
+		return MHD_create_response_from_buffer(strlen(body), body,
+						       MHD_RESPMEM_MUST_COPY);
 	}
 	*status = MHD_HTTP_CREATED;
 	at = (size_t)snprintf(body, sizeof(body), "{\"entries\": [");
@@ -196,8 +196,8 @@ static struct MHD_Response *append(struct fake *fk, const uint8_t *b,
 		hex = tl_hex(res.v[i].hash, LDG_HASH_BYTES);
 		at += (size_t)snprintf(body + at, sizeof(body) - at,
 				       "%s{\"seq\": %" PRIu64 ", \"hash\": "
-				       "\"%s\"}", i ? ", " : "",
-				       res.v[i].seq, hex);
+				       "\"%s\"}",
+				       i ? ", " : "", res.v[i].seq, hex);
 		if (i == res.n - 1)
 			at += (size_t)snprintf(body + at, sizeof(body) - at,
 					       "], \"seq\": %" PRIu64 ", "
@@ -246,10 +246,12 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *conn,
 		free(u);
 		*con_cls = NULL;
 	} else if (!strcmp(url, "/api/v1/state")) {
-		const char *a = MHD_lookup_connection_value(
-			conn, MHD_GET_ARGUMENT_KIND, "at");
-		const char *t = MHD_lookup_connection_value(
-			conn, MHD_GET_ARGUMENT_KIND, "scope");
+		const char *a =
+			MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND,
+						    "at");
+		const char *t =
+			MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND,
+						    "scope");
 		type = "application/json";
 		rp = t ? state(fk, a ? strtoull(a, NULL, 10) : 0, t) : NULL;
 	} else if (!strcmp(url, "/api/v1/head")) {
@@ -261,10 +263,12 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *conn,
 					MHD_RESPMEM_PERSISTENT)
 			      : real_head(fk);
 	} else if (!strcmp(url, "/api/v1/entries")) {
-		const char *a = MHD_lookup_connection_value(
-			conn, MHD_GET_ARGUMENT_KIND, "after");
-		const char *l = MHD_lookup_connection_value(
-			conn, MHD_GET_ARGUMENT_KIND, "limit");
+		const char *a =
+			MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND,
+						    "after");
+		const char *l =
+			MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND,
+						    "limit");
 		rp = entries_page(fk, a ? strtoull(a, NULL, 10) : 0,
 				  l ? strtoull(l, NULL, 10) : 100);
 	} else if (!strncmp(url, "/api/v1/entries/", 16)) {
@@ -389,7 +393,8 @@ static void test_pull_copies_every_entry_then_only_the_new_ones(void **state)
 		must_set(f, "staging/api", "tag", i % 2 ? "a" : "b");
 	assert_int_equal(clt_head_get(fake.base, &named, &err), 0);
 	assert_int_equal(clt_pull(fake.base, c, &named, false, count_page,
-				  &pages, &got, &err), 0);
+				  &pages, &got, &err),
+			 0);
 	assert_int_equal(got.head, named.seq);
 	assert_int_equal(got.added, named.seq);
 	assert_memory_equal(got.hash, named.hash, LDG_HASH_BYTES);
@@ -399,13 +404,15 @@ static void test_pull_copies_every_entry_then_only_the_new_ones(void **state)
 	must_set(f, "staging/api", "tag", "c");
 	must_set(f, "staging/web", "tag", "c");
 	assert_int_equal(clt_head_get(fake.base, &named, &err), 0);
-	assert_int_equal(clt_pull(fake.base, c, &named, false, NULL, NULL,
-				  &got, &err), 0);
+	assert_int_equal(clt_pull(fake.base, c, &named, false, NULL, NULL, &got,
+				  &err),
+			 0);
 	assert_int_equal(got.added, 2);
 	assert_int_equal(got.head, named.seq);
 	/* past: every page until an empty one, nothing new */
 	assert_int_equal(clt_pull(fake.base, c, &named, true, NULL, NULL, &got,
-				  &err), 0);
+				  &err),
+			 0);
 	assert_int_equal(got.added, 0);
 	ldg_store_close(c);
 }
@@ -423,34 +430,38 @@ static void test_pull_refuses_what_the_server_did_not_serve(void **state)
 	/* a head it names but does not serve */
 	later = named;
 	later.seq += 3;
-	assert_int_equal(clt_pull(fake.base, c, &later, false, NULL, NULL,
-				  &got, &err), -EPERM);
+	assert_int_equal(clt_pull(fake.base, c, &later, false, NULL, NULL, &got,
+				  &err),
+			 -EPERM);
 	assert_non_null(strstr(err.msg, "but served entries up to"));
 	assert_int_equal(got.head, named.seq); /* what was copied stays */
 	/* another hash for the head it named */
 	later = named;
 	later.hash[0] ^= 1;
-	assert_int_equal(clt_pull(fake.base, c, &later, false, NULL, NULL,
-				  &got, &err), -EPERM);
+	assert_int_equal(clt_pull(fake.base, c, &later, false, NULL, NULL, &got,
+				  &err),
+			 -EPERM);
 	assert_non_null(strstr(err.msg, "changed meanwhile"));
 	/* fewer entries than the copy holds */
 	later = named;
 	later.seq -= 1;
-	assert_int_equal(clt_pull(fake.base, c, &later, false, NULL, NULL,
-				  &got, &err), -EPERM);
+	assert_int_equal(clt_pull(fake.base, c, &later, false, NULL, NULL, &got,
+				  &err),
+			 -EPERM);
 	assert_non_null(strstr(err.msg, "entries were removed from the served "
 					"ledger"));
 	/* the copy's newest entry served with other bytes */
 	fake.tamper = named.seq;
-	assert_int_equal(clt_pull(fake.base, c, &named, false, NULL, NULL,
-				  &got, &err), -EPERM);
+	assert_int_equal(clt_pull(fake.base, c, &named, false, NULL, NULL, &got,
+				  &err),
+			 -EPERM);
 	assert_non_null(strstr(err.msg, "differs between this copy and"));
 	fake.tamper = 0;
 	ldg_store_close(c);
 }
 
-static void test_pull_refuses_a_forged_entry_and_keeps_the_pages_before(
-	void **state)
+static void
+test_pull_refuses_a_forged_entry_and_keeps_the_pages_before(void **state)
 {
 	struct fx *f = *state;
 	struct ldg_err err = { 0 };
@@ -465,8 +476,9 @@ static void test_pull_refuses_a_forged_entry_and_keeps_the_pages_before(
 	must_set(f, "staging/api", "tag", "v2");
 	fake.tamper = 3;
 	assert_int_equal(clt_head_get(fake.base, &named, &err), 0);
-	assert_int_equal(clt_pull(fake.base, c, &named, false, NULL, NULL,
-				  &got, &err), -EPERM);
+	assert_int_equal(clt_pull(fake.base, c, &named, false, NULL, NULL, &got,
+				  &err),
+			 -EPERM);
 	snprintf(want, sizeof(want), "from %s: entry 3: ", fake.base);
 	assert_non_null(strstr(err.msg, want));
 	/* a page is one transaction: none of it is in the copy */
@@ -486,8 +498,7 @@ struct set_plan {
 	bool two;
 };
 
-static int plan_set(size_t i, uint64_t head,
-		    const uint8_t hash[LDG_HASH_BYTES],
+static int plan_set(size_t i, uint64_t head, const uint8_t hash[LDG_HASH_BYTES],
 		    const struct ldg_values *now, void *arg,
 		    struct ldg_entry **out, size_t *n, struct ldg_err *err)
 {
@@ -502,8 +513,8 @@ static int plan_set(size_t i, uint64_t head,
 	if (!rc && out[0])
 		(*n)++;
 	if (!rc && p->two) {
-		rc = ldg_draft_set(now, "staging/api", &kn, 1, "test", NULL,
-				   0, false, &out[*n], err);
+		rc = ldg_draft_set(now, "staging/api", &kn, 1, "test", NULL, 0,
+				   false, &out[*n], err);
 		if (!rc && out[*n])
 			(*n)++;
 	}
@@ -518,8 +529,8 @@ static int plan_each(size_t i, uint64_t head,
 {
 	static const char *const targets[] = { "staging/api", "staging/web" };
 	struct ldg_kv kv = { "tag", arg };
-	int rc = ldg_draft_set(now, targets[i], &kv, 1, "test", NULL, 0,
-			       false, &out[0], err);
+	int rc = ldg_draft_set(now, targets[i], &kv, 1, "test", NULL, 0, false,
+			       &out[0], err);
 
 	*n = !rc && out[0];
 	return rc;
@@ -537,7 +548,8 @@ static void test_write_appends_one_entry_then_a_batch(void **state)
 	uint64_t head = head_of(f, NULL);
 
 	assert_int_equal(clt_write(fake.base, f->admin, &api, 1, plan_set, &p,
-				   &res, &err), 0);
+				   &res, &err),
+			 0);
 	assert_int_equal(res.n, 1);
 	assert_int_equal(res.v[0].seq, head + 1);
 	assert_int_equal(head_of(f, hash), head + 1);
@@ -548,7 +560,8 @@ static void test_write_appends_one_entry_then_a_batch(void **state)
 	ldg_result_free(&res);
 	/* two targets: one POST, a batch, one transaction */
 	assert_int_equal(clt_write(fake.base, f->admin, both, 2, plan_each,
-				   "v10", &res, &err), 0);
+				   "v10", &res, &err),
+			 0);
 	assert_int_equal(res.n, 2);
 	assert_int_equal(fake.posts, 2);
 	assert_true(fake.posted_batch);
@@ -557,7 +570,8 @@ static void test_write_appends_one_entry_then_a_batch(void **state)
 	ldg_result_free(&res);
 	/* nothing to do: nothing sent */
 	assert_int_equal(clt_write(fake.base, f->admin, both, 2, plan_each,
-				   "v10", &res, &err), 0);
+				   "v10", &res, &err),
+			 0);
 	assert_int_equal(res.n, 0);
 	assert_int_equal(fake.posts, 2);
 	assert_verify_ok(f);
@@ -576,7 +590,8 @@ static void test_write_rebuilds_on_the_new_head_after_409(void **state)
 	head = head_of(f, NULL);
 	fake.conflicts = 2;
 	assert_int_equal(clt_write(fake.base, f->admin, &api, 1, plan_set, &p,
-				   &res, &err), 0);
+				   &res, &err),
+			 0);
 	assert_int_equal(fake.posts, 3);
 	assert_int_equal(res.n, 1);
 	assert_int_equal(res.v[0].seq, head + 1);
@@ -614,7 +629,8 @@ static void test_write_reports_what_the_server_refused(void **state)
 	fake.post_body = "";
 	fake.post_status = MHD_HTTP_FORBIDDEN;
 	assert_int_equal(clt_write(fake.base, f->admin, &api, 1, plan_set, &p,
-				   &res, &err), -EACCES);
+				   &res, &err),
+			 -EACCES);
 	assert_string_equal(err.msg, "the server answered HTTP 403");
 	assert_int_equal(head_of(f, NULL), head);
 }
@@ -631,7 +647,8 @@ static void test_write_sends_no_batch_over_the_limit(void **state)
 		targets[i] = "staging/api";
 	assert_int_equal(clt_write(fake.base, f->admin, targets,
 				   CLT_BATCH_MAX / 2 + 1, plan_set, &p, &res,
-				   &err), -E2BIG);
+				   &err),
+			 -E2BIG);
 	assert_non_null(strstr(err.msg, "66 entries: a remote write sends at "
 					"most 64 in one batch"));
 	assert_int_equal(fake.posts, 0);

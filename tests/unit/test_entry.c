@@ -241,9 +241,8 @@ static void replace_change_value(struct ldg_entry *e, size_t i,
 static void test_kind_names_round_trip(void **state)
 {
 	static const char *const names[LDG_KIND_COUNT] = {
-		"init",	  "set",     "unset",	   "rollback",
-		"lock",	  "unlock",  "key-add",	   "key-revoke",
-		"applied", "apply-failed",
+		"init",	  "set",     "unset",	   "rollback", "lock",
+		"unlock", "key-add", "key-revoke", "applied",  "apply-failed",
 	};
 	for (int k = 0; k < LDG_KIND_COUNT; k++) {
 		enum ldg_kind got;
@@ -364,8 +363,7 @@ static void test_round_trip_every_kind(void **state)
 		assert_int_equal(d->n_meta, e->n_meta);
 		for (size_t i = 0; i < e->n_meta; i++) {
 			assert_string_equal(d->meta[i].key, e->meta[i].key);
-			assert_string_equal(d->meta[i].value,
-					    e->meta[i].value);
+			assert_string_equal(d->meta[i].value, e->meta[i].value);
 		}
 		assert_memory_equal(d->sig, e->sig, LDG_SIG_BYTES);
 
@@ -381,9 +379,9 @@ static void test_round_trip_every_kind(void **state)
 		assert_int_equal(again.n, len);
 		assert_memory_equal(again.p, buf, len);
 
-		assert_int_equal(ldg_entry_verify_sig(
-					 buf, len, ORIGIN,
-					 ldg_signer_vkey(alice)->pk),
+		assert_int_equal(ldg_entry_verify_sig(buf, len, ORIGIN,
+						      ldg_signer_vkey(alice)
+							      ->pk),
 				 0);
 		mp_free(&again);
 		fields_free(&fs);
@@ -452,7 +450,10 @@ static void test_strings_of_32_bytes_and_more_use_str8(void **state)
 	free(e->reason);
 	e->reason = strdup(reason31);
 	buf = sign(e, alice, &len);
-	assert_non_null(memmem(buf, len, "\xbf" "rrrr", 5)); /* fixstr 31 */
+	assert_non_null(memmem(buf, len,
+			       "\xbf"
+			       "rrrr",
+			       5)); /* fixstr 31 */
 	free(buf);
 	free(e->reason);
 	e->reason = strdup(reason32);
@@ -679,8 +680,7 @@ static void test_decode_rejects_unsorted_changes(void **state)
 static void test_decode_rejects_duplicate_keys(void **state)
 {
 	const char *const dup[] = { "image.tag", "1", "image.tag", "2" };
-	const char *const dup_unset[] = { "image.tag", "1", "image.tag",
-					  NULL };
+	const char *const dup_unset[] = { "image.tag", "1", "image.tag", NULL };
 	struct fields fs;
 	struct mp m;
 
@@ -732,7 +732,7 @@ static void test_decode_rejects_wrong_bin_lengths(void **state)
 		int field;
 		size_t len;
 	} cases[] = {
-		{ 2, 0 },  { 2, 31 }, { 2, 33 }, { 4, 3 },  { 4, 5 },
+		{ 2, 0 },  { 2, 31 }, { 2, 33 },  { 4, 3 },   { 4, 5 },
 		{ 4, 32 }, { 10, 0 }, { 10, 63 }, { 10, 65 },
 	};
 	uint8_t zeros[80] = { 0 };
@@ -783,8 +783,7 @@ static void test_decode_rejects_str_where_bin_belongs(void **state)
 static void test_decode_rejects_bin_where_str_belongs(void **state)
 {
 	static const int text_fields[] = { 5, 6, 8 };
-	static const char *const texts[] = { "set", "staging/api",
-					     "bump api" };
+	static const char *const texts[] = { "set", "staging/api", "bump api" };
 	struct fields fs;
 	struct mp m;
 
@@ -815,8 +814,7 @@ static void test_decode_rejects_bin_where_str_belongs(void **state)
 
 static void test_decode_rejects_unknown_version(void **state)
 {
-	static const uint64_t versions[] = { 0, 2, 3, 127, 255,
-					     UINT64_MAX };
+	static const uint64_t versions[] = { 0, 2, 3, 127, 255, UINT64_MAX };
 	struct fields fs;
 	struct mp m;
 
@@ -884,15 +882,24 @@ static void test_decode_rejects_foreign_types_in_every_field(void **state)
 static void test_decode_rejects_foreign_types_inside_lists(void **state)
 {
 	static const char *const items[] = {
-		"\xc0",		     /* nil instead of a pair */
-		"\x80",		     /* map instead of a pair */
-		"\x90",		     /* empty pair */
-		"\x93\xa1" "a\xa1" "b\xa1" "c", /* three items */
-		"\x92\xa1" "a\xc0",  /* nil value: unset is a 1-item pair */
-		"\x92\xc0\xa1" "b",  /* nil key */
-		"\x92\xa1" "a\x01",  /* integer value */
-		"\x92\xa1" "a\xca\x00\x00\x00\x00", /* float value */
-		"\x81\xa1" "a\xa1" "b",		    /* {"a": "b"} */
+		"\xc0", /* nil instead of a pair */
+		"\x80", /* map instead of a pair */
+		"\x90", /* empty pair */
+		"\x93\xa1"
+		"a\xa1"
+		"b\xa1"
+		"c", /* three items */
+		"\x92\xa1"
+		"a\xc0", /* nil value: unset is a 1-item pair */
+		"\x92\xc0\xa1"
+		"b", /* nil key */
+		"\x92\xa1"
+		"a\x01", /* integer value */
+		"\x92\xa1"
+		"a\xca\x00\x00\x00\x00", /* float value */
+		"\x81\xa1"
+		"a\xa1"
+		"b", /* {"a": "b"} */
 	};
 	static const size_t lens[] = { 1, 1, 1, 7, 4, 4, 4, 8, 5 };
 	struct fields fs;
@@ -990,9 +997,9 @@ static void test_decode_rejects_nul_inside_text(void **state)
 static void test_decode_rejects_arrays_with_missing_items(void **state)
 {
 	static const char *const heads[] = {
-		"\xdd\x00\xff\xff\xff",	 /* top level: 2^24-1 fields */
-		"\xdd\x00\x00\x00\x0b",	 /* 11 fields as array32 */
-		"\xdc\xff\xff",		 /* array16 of 65535 */
+		"\xdd\x00\xff\xff\xff", /* top level: 2^24-1 fields */
+		"\xdd\x00\x00\x00\x0b", /* 11 fields as array32 */
+		"\xdc\xff\xff",		/* array16 of 65535 */
 		"\x9b\x01\x03\xdd\x00\xff\xff\xff", /* prev: an array */
 	};
 	static const size_t lens[] = { 5, 5, 3, 8 };
@@ -1298,14 +1305,14 @@ static void test_signed_message_is_domain_separated_body(void **state)
 	memcpy(msg, "ledger/v1/entry", sizeof("ledger/v1/entry"));
 	memcpy(msg + sizeof("ledger/v1/entry"), ORIGIN, sizeof(ORIGIN));
 	memcpy(msg + pre, body, blen);
-	assert_int_equal(crypto_sign_verify_detached(
-				 buf + len - 64, msg, mlen,
-				 ldg_signer_vkey(alice)->pk),
+	assert_int_equal(crypto_sign_verify_detached(buf + len - 64, msg, mlen,
+						     ldg_signer_vkey(alice)->pk),
 			 0);
 	/* without the domain, or without the origin, it does not verify */
-	assert_int_not_equal(crypto_sign_verify_detached(
-				     buf + len - 64, body, blen,
-				     ldg_signer_vkey(alice)->pk),
+	assert_int_not_equal(crypto_sign_verify_detached(buf + len - 64, body,
+							 blen,
+							 ldg_signer_vkey(alice)
+								 ->pk),
 			     0);
 	assert_int_not_equal(
 		crypto_sign_verify_detached(buf + len - 64,
@@ -1333,8 +1340,9 @@ static void test_verify_rejects_flipped_byte_anywhere(void **state)
 		for (size_t i = 0; i < len; i++) {
 			for (int bit = 0; bit < 8; bit += 7) {
 				buf[i] ^= (uint8_t)(1u << bit);
-				assert_int_equal(ldg_entry_verify_sig(
-							 buf, len, ORIGIN, pk),
+				assert_int_equal(ldg_entry_verify_sig(buf, len,
+								      ORIGIN,
+								      pk),
 						 -EBADMSG);
 				buf[i] ^= (uint8_t)(1u << bit);
 			}
@@ -1348,8 +1356,8 @@ static void test_verify_rejects_flipped_byte_anywhere(void **state)
 static void test_verify_rejects_different_origin(void **state)
 {
 	static const char *const others[] = {
-		"example.com/test2", "example.com/tes", "Example.com/test",
-		"", "example.com/test ", "ledger/v1/entry",
+		"example.com/test2", "example.com/tes", "Example.com/test", "",
+		"example.com/test ", "ledger/v1/entry",
 	};
 	const uint8_t *pk = ldg_signer_vkey(alice)->pk;
 	struct ldg_entry *e = make(LDG_KIND_SET);
@@ -1480,17 +1488,22 @@ static void test_batch_split_points_into_the_bytes(void **state)
 			      notbin[] = { 0x91, 0xdd, 0x7f, 0xff, 0xff, 0xff },
 			      big[] = { 0x91, 0xc6, 0x00, 0x20, 0x00, 0x00 };
 		assert_int_equal(ldg_batch_split(empty, 1, 4, items, lens, &n,
-						 &err), 0);
+						 &err),
+				 0);
 		assert_int_equal(n, 0);
 		assert_int_equal(ldg_batch_split(map, 3, 4, items, lens, &n,
-						 &err), -EBADMSG);
+						 &err),
+				 -EBADMSG);
 		assert_int_equal(ldg_batch_split(huge, 5, 4, items, lens, &n,
-						 &err), -EBADMSG);
+						 &err),
+				 -EBADMSG);
 		assert_int_equal(ldg_batch_split(notbin, 6, 4, items, lens, &n,
-						 &err), -EBADMSG);
+						 &err),
+				 -EBADMSG);
 		assert_non_null(strstr(err.msg, "item 0 is not"));
 		assert_int_equal(ldg_batch_split(big, 6, 4, items, lens, &n,
-						 &err), -EBADMSG);
+						 &err),
+				 -EBADMSG);
 		assert_non_null(strstr(err.msg, "larger than an entry"));
 	}
 }
@@ -1510,8 +1523,8 @@ static void fill_items(uint8_t **bufs, const uint8_t **items,
 static void test_batch_join_round_trips_through_split(void **state)
 {
 	/* bin 8, 16 and 32 items, at their edges, and empty ones */
-	static const size_t sizes[] = { 0, 1, 255, 256, 65535, 65536,
-					LDG_ENTRY_MAX };
+	static const size_t sizes[] = { 0,     1,     255,	    256,
+					65535, 65536, LDG_ENTRY_MAX };
 	const size_t ns = sizeof(sizes) / sizeof(sizes[0]);
 	uint8_t *bufs[sizeof(sizes) / sizeof(sizes[0])];
 	const uint8_t *items[sizeof(sizes) / sizeof(sizes[0])];
@@ -1521,8 +1534,7 @@ static void test_batch_join_round_trips_through_split(void **state)
 	uint8_t *out = NULL;
 	size_t len = 0, n = 99;
 	fill_items(bufs, items, sizes, ns);
-	assert_int_equal(ldg_batch_join(items, sizes, ns, &out, &len, &err),
-			 0);
+	assert_int_equal(ldg_batch_join(items, sizes, ns, &out, &len, &err), 0);
 	assert_true(ldg_batch_is(out, len));
 	assert_int_equal(ldg_batch_split(out, len, ns, back, lens, &n, &err),
 			 0);
@@ -1535,7 +1547,8 @@ static void test_batch_join_round_trips_through_split(void **state)
 	}
 	/* the splitter's own limit still holds for what was joined */
 	assert_int_equal(ldg_batch_split(out, len, ns - 1, back, lens, &n,
-					 &err), -EBADMSG);
+					 &err),
+			 -EBADMSG);
 	free(out);
 	for (size_t i = 0; i < ns; i++)
 		free(bufs[i]);
@@ -1562,15 +1575,17 @@ static void test_batch_join_array_header_widths(void **state)
 			lens[i] = 1;
 		}
 		assert_int_equal(ldg_batch_join(items, lens, k, &out, &len,
-						&err), 0);
+						&err),
+				 0);
 		assert_int_equal(out[0], first[c]);
 		/* header, then c4 01 2a per item */
-		assert_int_equal(len, (size_t)(first[c] == 0xdd   ? 5
+		assert_int_equal(len, (size_t)(first[c] == 0xdd	  ? 5
 					       : first[c] == 0xdc ? 3
 								  : 1) +
 					      3 * k);
 		assert_int_equal(ldg_batch_split(out, len, k, back, blens, &n,
-						 &err), 0);
+						 &err),
+				 0);
 		assert_int_equal(n, k);
 		assert_true(ldg_batch_is(out, len));
 		free(out);
@@ -1605,8 +1620,8 @@ static void test_batch_is_tells_a_batch_from_an_entry(void **state)
 	const uint8_t *items[1];
 	uint8_t *entry = NULL, *batch = NULL;
 	size_t elen = 0, blen = 0;
-	assert_int_equal(ldg_entry_sign(e, ORIGIN, alice, &entry, &elen,
-					NULL), 0);
+	assert_int_equal(ldg_entry_sign(e, ORIGIN, alice, &entry, &elen, NULL),
+			 0);
 	items[0] = entry;
 	assert_int_equal(ldg_batch_join(items, &elen, 1, &batch, &blen, NULL),
 			 0);
@@ -1629,8 +1644,9 @@ static void test_put_sig_fills_the_signature_of_a_draft(void **state)
 	struct ldg_entry *e = make(LDG_KIND_SET);
 	uint8_t *signed_bytes = NULL, *draft = NULL, sig[LDG_SIG_BYTES];
 	size_t slen = 0, dlen = 0;
-	assert_int_equal(ldg_entry_sign(e, ORIGIN, alice, &signed_bytes,
-					&slen, NULL), 0);
+	assert_int_equal(ldg_entry_sign(e, ORIGIN, alice, &signed_bytes, &slen,
+					NULL),
+			 0);
 	/* the same entry with a zero signature: what a draft is */
 	memcpy(sig, e->sig, LDG_SIG_BYTES);
 	memset(e->sig, 0, LDG_SIG_BYTES);

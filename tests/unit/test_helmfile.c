@@ -36,30 +36,29 @@ static void refused(const char *yaml, const char *want)
 
 static void test_reads_releases_of_every_document(void **state)
 {
-	static const char yaml[] =
-		"---\n"
-		"#  Source: clusters/staging/helmfile.yaml\n"
-		"\n"
-		"filepath: clusters/staging/helmfile.yaml\n"
-		"releases:\n"
-		"- chart: ./charts/api\n"
-		"  name: api\n"
-		"  namespace: apps\n"
-		"  labels:\n"
-		"    deployment: manual\n"
-		"- name: web\n"
-		"  labels: {deployment: auto, team: web}\n"
-		"- name: cron\n"
-		"  namespace: batch\n"
-		"---\n"
-		"#  Source: clusters/prod/helmfile.yaml\n"
-		"\n"
-		"helmfiles:\n"
-		"- path: nested.yaml\n"
-		"releases:\n"
-		"- name: api\n"
-		"  labels:\n"
-		"    deployment: canary\n";
+	static const char yaml[] = "---\n"
+				   "#  Source: clusters/staging/helmfile.yaml\n"
+				   "\n"
+				   "filepath: clusters/staging/helmfile.yaml\n"
+				   "releases:\n"
+				   "- chart: ./charts/api\n"
+				   "  name: api\n"
+				   "  namespace: apps\n"
+				   "  labels:\n"
+				   "    deployment: manual\n"
+				   "- name: web\n"
+				   "  labels: {deployment: auto, team: web}\n"
+				   "- name: cron\n"
+				   "  namespace: batch\n"
+				   "---\n"
+				   "#  Source: clusters/prod/helmfile.yaml\n"
+				   "\n"
+				   "helmfiles:\n"
+				   "- path: nested.yaml\n"
+				   "releases:\n"
+				   "- name: api\n"
+				   "  labels:\n"
+				   "    deployment: canary\n";
 	struct apl_releases r;
 	struct ldg_err err = { 0 };
 

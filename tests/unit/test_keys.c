@@ -21,11 +21,12 @@
 #include "testlib.h"
 
 /* golang.org/x/mod/sumdb/note, note_test.go and the package example */
-#define GO_VKEY "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW"
+#define GO_VKEY                                                                \
+	"PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW"
 #define GO_SKEY                                                                \
 	"PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz"
 #define GO_TEXT                                                                \
-	"If you think cryptography is the answer to your problem,\n"         \
+	"If you think cryptography is the answer to your problem,\n"           \
 	"then you don't know what your problem is.\n"
 #define GO_SIG                                                                 \
 	"x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqf" \
@@ -165,8 +166,8 @@ static void test_write_never_overwrites_a_key(void **state)
 	assert_int_equal(ldg_signer_write(a, dir, NULL), 0);
 	assert_int_equal(ldg_signer_write(b, dir, &err), -EEXIST);
 	assert_int_equal(ldg_signer_load(key, &loaded, NULL), 0);
-	assert_memory_equal(ldg_signer_vkey(loaded)->pk,
-			    ldg_signer_vkey(a)->pk, LDG_PK_BYTES);
+	assert_memory_equal(ldg_signer_vkey(loaded)->pk, ldg_signer_vkey(a)->pk,
+			    LDG_PK_BYTES);
 	ldg_signer_free(loaded);
 	ldg_signer_free(a);
 	ldg_signer_free(b);
@@ -189,19 +190,19 @@ static void test_generated_keys_differ(void **state)
 
 	assert_int_equal(ldg_signer_generate("same", &a, NULL), 0);
 	assert_int_equal(ldg_signer_generate("same", &b, NULL), 0);
-	assert_memory_not_equal(ldg_signer_vkey(a)->pk,
-				ldg_signer_vkey(b)->pk, LDG_PK_BYTES);
+	assert_memory_not_equal(ldg_signer_vkey(a)->pk, ldg_signer_vkey(b)->pk,
+				LDG_PK_BYTES);
 	ldg_signer_free(a);
 	ldg_signer_free(b);
 }
 
 /* ---- permissions ---- */
 
-static void test_private_key_readable_by_group_or_others_is_refused(
-	void **state)
+static void
+test_private_key_readable_by_group_or_others_is_refused(void **state)
 {
-	static const int modes[] = { 0640, 0604, 0644, 0660, 0606, 0610,
-				     0601, 0700 | 0040 };
+	static const int modes[] = { 0640, 0604, 0644, 0660,
+				     0606, 0610, 0601, 0700 | 0040 };
 	const char *dir = *state;
 	struct ldg_signer *gen = NULL, *s = NULL;
 	char *key = path_in(dir, "dave.key");
@@ -268,17 +269,20 @@ static void test_load_refuses_bad_key_id(void **state)
 	assert_int_equal(ldg_signer_load(key, &s, &err), -EINVAL);
 	assert_non_null(strstr(err.msg, "key id"));
 	/* a key id that is not hex, or not 8 digits */
-	write_text(key, "PRIVATE+KEY+PeterNeumann+c74f20ag+"
-			"AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz\n",
+	write_text(key,
+		   "PRIVATE+KEY+PeterNeumann+c74f20ag+"
+		   "AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz\n",
 		   0600);
 	assert_int_equal(ldg_signer_load(key, &s, NULL), -EINVAL);
-	write_text(key, "PRIVATE+KEY+PeterNeumann+c74f20a+"
-			"AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz\n",
+	write_text(key,
+		   "PRIVATE+KEY+PeterNeumann+c74f20a+"
+		   "AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz\n",
 		   0600);
 	assert_int_equal(ldg_signer_load(key, &s, NULL), -EINVAL);
 	/* the right id under another name is the wrong id */
-	write_text(key, "PRIVATE+KEY+PeterNeumanN+c74f20a3+"
-			"AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz\n",
+	write_text(key,
+		   "PRIVATE+KEY+PeterNeumanN+c74f20a3+"
+		   "AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz\n",
 		   0600);
 	assert_int_equal(ldg_signer_load(key, &s, NULL), -EINVAL);
 	assert_null(s);
@@ -486,11 +490,10 @@ static void test_vkey_load_takes_a_file_or_the_text(void **state)
 	 * answered as a key, not as a missing file */
 	{
 		struct ldg_err err = { 0 };
-		assert_int_equal(
-			ldg_vkey_load("PeterNeumann+C74F20A3+ARpc2QcUPDhMQegwxb"
-				      "zhKqiBfsVkmqq/LDE4izWy10TW",
-				      &a, &err),
-			-EINVAL);
+		assert_int_equal(ldg_vkey_load("PeterNeumann+C74F20A3+ARpc2QcUPDhMQegwxb"
+					       "zhKqiBfsVkmqq/LDE4izWy10TW",
+					       &a, &err),
+				 -EINVAL);
 		assert_non_null(strstr(err.msg, "lower-case hex"));
 	}
 	free(pubp);

@@ -106,8 +106,13 @@ static void test_roots_match_certificate_transparency_vectors(void **state)
 	/* RFC 6962 reference leaves and roots (certificate-transparency,
 	 * transparency-dev/merkle testonly data) */
 	static const char *const data[8] = {
-		"",	    "00",	"10",		"2021",
-		"3031",	    "40414243", "5051525354555657",
+		"",
+		"00",
+		"10",
+		"2021",
+		"3031",
+		"40414243",
+		"5051525354555657",
 		"606162636465666768696a6b6c6d6e6f",
 	};
 	static const char *const roots[8] = {
@@ -141,7 +146,9 @@ static void test_roots_match_certificate_transparency_vectors(void **state)
 
 static void test_large_sizes_keep_agreeing(void **state)
 {
-	enum { N = 1100 };
+	enum {
+		N = 1100
+	};
 	static uint8_t leaves[N][LDG_HASH_BYTES];
 	uint8_t got[32], want[32];
 	struct ldg_merkle m;

@@ -49,8 +49,8 @@ static void test_cluster_accepts_dns_labels(void **state)
 static void test_cluster_rejects_bad_characters_and_edges(void **state)
 {
 	static const char *const bad[] = {
-		"",    "-a",  "a-",  "A",   "Prod", "a_b", "a.b",
-		"a b", "a/b", "\xc3\xa9",   "a\n", "*",    "-",
+		"",    "-a",  "a-",	  "A",	 "Prod", "a_b", "a.b",
+		"a b", "a/b", "\xc3\xa9", "a\n", "*",	 "-",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct ldg_err err = { 0 };
@@ -136,8 +136,7 @@ static void test_target_split_returns_both_parts(void **state)
 	const char *release = NULL;
 	char *long_cluster = build("", 'c', 64, "/api");
 
-	assert_int_equal(ldg_target_split("staging/api", cluster, &release),
-			 0);
+	assert_int_equal(ldg_target_split("staging/api", cluster, &release), 0);
 	assert_string_equal(cluster, "staging");
 	assert_string_equal(release, "api");
 	assert_int_equal(ldg_target_split("staging", cluster, &release),
@@ -162,9 +161,9 @@ static void test_key_accepts_dotted_helm_paths(void **state)
 static void test_key_rejects_empty_segments_and_bad_characters(void **state)
 {
 	static const char *const bad[] = {
-		"",    ".",	"..",  ".a",	"a.",	   "a..b",
-		"a b", "a/b",	"a:b", "a=b",	"!lock",   "\xc3\xa9",
-		"a\tb", "a[0]", "*",	"a.b.", "image.tag ",
+		"",	".",	"..",  ".a",   "a.",	     "a..b",
+		"a b",	"a/b",	"a:b", "a=b",  "!lock",	     "\xc3\xa9",
+		"a\tb", "a[0]", "*",   "a.b.", "image.tag ",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		assert_int_equal(ldg_check_key(bad[i], NULL), -EINVAL);
@@ -210,19 +209,20 @@ static void test_value_accepts_valid_utf8(void **state)
 {
 	static const char *const good[] = {
 		"1.2.3",
-		"caf\xc3\xa9",		  /* U+00E9, 2 bytes */
-		"\xc2\xa0",		  /* U+00A0, first non-C1 above 0x7f */
-		"\xe2\x82\xac",		  /* U+20AC euro, 3 bytes */
-		"\xef\xbf\xbd",		  /* U+FFFD */
-		"\xed\x9f\xbf",		  /* U+D7FF, just below surrogates */
-		"\xee\x80\x80",		  /* U+E000, just above surrogates */
-		"\xf0\x9f\x98\x80",	  /* U+1F600, 4 bytes */
-		"\xf4\x8f\xbf\xbf",	  /* U+10FFFF, the last code point */
+		"caf\xc3\xa9",	    /* U+00E9, 2 bytes */
+		"\xc2\xa0",	    /* U+00A0, first non-C1 above 0x7f */
+		"\xe2\x82\xac",	    /* U+20AC euro, 3 bytes */
+		"\xef\xbf\xbd",	    /* U+FFFD */
+		"\xed\x9f\xbf",	    /* U+D7FF, just below surrogates */
+		"\xee\x80\x80",	    /* U+E000, just above surrogates */
+		"\xf0\x9f\x98\x80", /* U+1F600, 4 bytes */
+		"\xf4\x8f\xbf\xbf", /* U+10FFFF, the last code point */
 		"with spaces and \"quotes\" 'and' $(shell) ;",
 	};
 	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
-		assert_int_equal(
-			ldg_check_value(good[i], strlen(good[i]), NULL), 0);
+		assert_int_equal(ldg_check_value(good[i], strlen(good[i]),
+						 NULL),
+				 0);
 }
 
 static void test_value_rejects_overlong_utf8(void **state)
@@ -244,12 +244,12 @@ static void test_value_rejects_overlong_utf8(void **state)
 static void test_value_rejects_surrogates_and_beyond_unicode(void **state)
 {
 	static const char *const bad[] = {
-		"\xed\xa0\x80",			/* U+D800 */
-		"\xed\xbf\xbf",			/* U+DFFF */
-		"\xed\xa0\xbd\xed\xb8\x80",	/* CESU-8 pair */
-		"\xf4\x90\x80\x80",		/* U+110000 */
-		"\xf5\x80\x80\x80",		/* lead byte beyond F4 */
-		"\xf8\x88\x80\x80\x80",		/* 5-byte form */
+		"\xed\xa0\x80",		    /* U+D800 */
+		"\xed\xbf\xbf",		    /* U+DFFF */
+		"\xed\xa0\xbd\xed\xb8\x80", /* CESU-8 pair */
+		"\xf4\x90\x80\x80",	    /* U+110000 */
+		"\xf5\x80\x80\x80",	    /* lead byte beyond F4 */
+		"\xf8\x88\x80\x80\x80",	    /* 5-byte form */
 		"\xfe",
 		"\xff",
 	};
@@ -261,13 +261,13 @@ static void test_value_rejects_surrogates_and_beyond_unicode(void **state)
 static void test_value_rejects_truncated_and_stray_bytes(void **state)
 {
 	static const char *const bad[] = {
-		"\xc3",		 /* 2-byte lead at the end */
-		"\xe2\x82",	 /* 3-byte sequence cut short */
-		"\xf0\x9f\x98",	 /* 4-byte sequence cut short */
-		"\xe2\x82x",	 /* ASCII where a continuation belongs */
-		"\x80",		 /* lone continuation */
-		"a\xbf",	 /* continuation after ASCII */
-		"\xc3\xa9\xa9",	 /* one continuation too many */
+		"\xc3",		/* 2-byte lead at the end */
+		"\xe2\x82",	/* 3-byte sequence cut short */
+		"\xf0\x9f\x98", /* 4-byte sequence cut short */
+		"\xe2\x82x",	/* ASCII where a continuation belongs */
+		"\x80",		/* lone continuation */
+		"a\xbf",	/* continuation after ASCII */
+		"\xc3\xa9\xa9", /* one continuation too many */
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		assert_int_equal(ldg_check_value(bad[i], strlen(bad[i]), NULL),
@@ -279,10 +279,12 @@ static void test_value_rejects_truncated_and_stray_bytes(void **state)
 static void test_value_rejects_c0_del_and_c1_controls(void **state)
 {
 	static const char *const bad[] = {
-		"a\tb",	    "a\nb",	"a\rb", "\x01", "\x1b[31m",
-		"\x1f",	    "a\x7f",	"\xc2\x80", /* U+0080 */
-		"\xc2\x85", /* NEL */	"\xc2\x9b", /* CSI */
-		"\xc2\x9f", /* U+009F */
+		"a\tb",	    "a\nb",
+		"a\rb",	    "\x01",
+		"\x1b[31m", "\x1f",
+		"a\x7f",    "\xc2\x80",		  /* U+0080 */
+		"\xc2\x85", /* NEL */ "\xc2\x9b", /* CSI */
+		"\xc2\x9f",			  /* U+009F */
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		assert_int_equal(ldg_check_value(bad[i], strlen(bad[i]), NULL),
@@ -312,7 +314,7 @@ static void test_display_controls_refused_in_new_text_only(void **state)
 		const char *utf8;
 		uint32_t cp;
 	} ctl[] = {
-		{ "\xd8\x9c", 0x061c },     { "\xe2\x80\x8e", 0x200e },
+		{ "\xd8\x9c", 0x061c },	    { "\xe2\x80\x8e", 0x200e },
 		{ "\xe2\x80\x8f", 0x200f }, { "\xe2\x80\xaa", 0x202a },
 		{ "\xe2\x80\xab", 0x202b }, { "\xe2\x80\xac", 0x202c },
 		{ "\xe2\x80\xad", 0x202d }, { "\xe2\x80\xae", 0x202e },
@@ -323,8 +325,8 @@ static void test_display_controls_refused_in_new_text_only(void **state)
 	/* neighbours that are not controls: ZWSP, ZWJ, U+2027, U+202F,
 	 * U+2060, U+206A, Arabic letters, U+0618 */
 	static const char *fine[] = {
-		"\xe2\x80\x8b", "\xe2\x80\x8d", "\xe2\x80\xa7",
-		"\xe2\x80\xaf", "\xe2\x81\xa0", "\xe2\x81\xaa",
+		"\xe2\x80\x8b",	    "\xe2\x80\x8d", "\xe2\x80\xa7",
+		"\xe2\x80\xaf",	    "\xe2\x81\xa0", "\xe2\x81\xaa",
 		"\xd8\xb3\xd9\x84", "\xd8\x98",
 	};
 	char buf[32];
@@ -332,8 +334,8 @@ static void test_display_controls_refused_in_new_text_only(void **state)
 
 	for (size_t i = 0; i < sizeof(ctl) / sizeof(ctl[0]); i++) {
 		snprintf(buf, sizeof(buf), "ab%sc", ctl[i].utf8);
-		assert_int_equal(ldg_text_display_control(buf, strlen(buf),
-							  &at, &n),
+		assert_int_equal(ldg_text_display_control(buf, strlen(buf), &at,
+							  &n),
 				 ctl[i].cp);
 		assert_int_equal(at, 2);
 		assert_int_equal(n, strlen(ctl[i].utf8));
@@ -347,8 +349,8 @@ static void test_display_controls_refused_in_new_text_only(void **state)
 	}
 	for (size_t i = 0; i < sizeof(fine) / sizeof(fine[0]); i++) {
 		assert_int_equal(ldg_text_display_control(fine[i],
-							  strlen(fine[i]),
-							  &at, &n),
+							  strlen(fine[i]), &at,
+							  &n),
 				 0);
 		assert_int_equal(ldg_check_new_value(fine[i], strlen(fine[i]),
 						     NULL),

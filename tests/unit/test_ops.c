@@ -176,8 +176,8 @@ static void test_set_validates_before_writing(void **state)
 	struct ldg_kv rb = { "rollback-to", "1" };
 	struct ldg_result res = { 0 };
 
-	assert_int_equal(ldg_set(f->s, f->admin, "staging", &good, 1, "r",
-				 NULL, 0, false, &res, NULL),
+	assert_int_equal(ldg_set(f->s, f->admin, "staging", &good, 1, "r", NULL,
+				 0, false, &res, NULL),
 			 -EINVAL);
 	assert_int_equal(ldg_set(f->s, f->admin, "staging/api", &good, 1, "",
 				 NULL, 0, false, &res, NULL),
@@ -194,8 +194,8 @@ static void test_set_validates_before_writing(void **state)
 	assert_int_equal(ldg_set(f->s, f->admin, "staging/api", &bad_val, 1,
 				 "r", NULL, 0, false, &res, NULL),
 			 -EINVAL);
-	assert_int_equal(ldg_set(f->s, f->admin, "staging/api", &no_val, 1,
-				 "r", NULL, 0, false, &res, NULL),
+	assert_int_equal(ldg_set(f->s, f->admin, "staging/api", &no_val, 1, "r",
+				 NULL, 0, false, &res, NULL),
 			 -EINVAL);
 	/* forced and rollback-to are the library's to write */
 	assert_int_equal(ldg_set(f->s, f->admin, "staging/api", &good, 1, "r",
@@ -364,8 +364,8 @@ static void test_locked_target_refuses_set_unless_forced(void **state)
 			 -EBUSY);
 	assert_non_null(strstr(err.msg, "locked since seq 3"));
 	assert_non_null(strstr(err.msg, "hold it"));
-	assert_int_equal(unset_k(f, f->admin, "staging/api", "image.tag",
-				 false, NULL),
+	assert_int_equal(unset_k(f, f->admin, "staging/api", "image.tag", false,
+				 NULL),
 			 -EBUSY);
 	assert_int_equal(head_of(f, NULL), 3);
 	/* other targets are not affected */
@@ -471,8 +471,8 @@ static void test_key_add_validates_role_and_scopes(void **state)
 	struct ldg_result res = { 0 };
 	const struct ldg_vkey *vk = ldg_signer_vkey(f->deployer);
 
-	assert_int_equal(ldg_key_add(f->s, f->admin, vk, "root", "*", "r",
-				     &res, NULL),
+	assert_int_equal(ldg_key_add(f->s, f->admin, vk, "root", "*", "r", &res,
+				     NULL),
 			 -EINVAL);
 	assert_int_equal(ldg_key_add(f->s, f->admin, vk, "deployer", "", "r",
 				     &res, NULL),
@@ -527,20 +527,21 @@ static void test_rollback_rule_accepts_every_honest_shape(void **state)
 	const char *const gone[] = { "a" };
 	uint64_t s_a, s_ab, s_unset;
 
-#define RB(what, to, no_lock)                                                 \
-	do {                                                                  \
-		if (ldg_rollback(f->s, f->admin, what, to, "r", NULL, 0,      \
-				 no_lock, &res, &err))                        \
-			fail_msg("rollback %s to %llu: %s", what,             \
-				 (unsigned long long)(to), err.msg);          \
-		ldg_result_free(&res);                                        \
+#define RB(what, to, no_lock)                                                  \
+	do {                                                                   \
+		if (ldg_rollback(f->s, f->admin, what, to, "r", NULL, 0,       \
+				 no_lock, &res, &err))                         \
+			fail_msg("rollback %s to %llu: %s", what,              \
+				 (unsigned long long)(to), err.msg);           \
+		ldg_result_free(&res);                                         \
 	} while (0)
 
 	s_a = must_set(f, "staging/api", "a", "1");
 	s_ab = must_set(f, "staging/api", "b", "2");
 	must_set(f, "staging/web", "w", "1");
 	assert_int_equal(ldg_unset(f->s, f->admin, "staging/api", gone, 1, "u",
-				   NULL, 0, false, &res, &err), 0);
+				   NULL, 0, false, &res, &err),
+			 0);
 	s_unset = res.v[0].seq;
 	ldg_result_free(&res);
 	must_set(f, "staging/api", "c", "3");

@@ -23,8 +23,8 @@ static void test_unknown_signer_is_refused_and_nothing_written(void **state)
 	uint64_t seq = 99;
 
 	head_of(f, before);
-	assert_int_equal(set_kv(f, f->outsider, "staging/api", "image.tag",
-				"1", false, &seq, &err),
+	assert_int_equal(set_kv(f, f->outsider, "staging/api", "image.tag", "1",
+				false, &seq, &err),
 			 -EACCES);
 	assert_int_equal(err.code, -EACCES);
 	assert_non_null(strstr(err.msg, "not in the keyring"));
@@ -43,8 +43,8 @@ static void test_deployer_scope_limits_targets(void **state)
 	uint64_t seq;
 
 	add_key(f, f->deployer, "deployer", "staging/*"); /* 2 */
-	assert_int_equal(set_kv(f, f->deployer, "staging/api", "image.tag",
-				"1", false, &seq, &err),
+	assert_int_equal(set_kv(f, f->deployer, "staging/api", "image.tag", "1",
+				false, &seq, &err),
 			 0);
 	assert_int_equal(seq, 3);
 	assert_int_equal(set_kv(f, f->deployer, "prod/api", "image.tag", "1",
@@ -69,8 +69,8 @@ static void test_deployer_with_release_glob_scope(void **state)
 	assert_int_equal(set_kv(f, f->deployer, "prod/api", "image.tag", "1",
 				false, NULL, NULL),
 			 0);
-	assert_int_equal(set_kv(f, f->deployer, "staging/web", "image.tag",
-				"1", false, NULL, NULL),
+	assert_int_equal(set_kv(f, f->deployer, "staging/web", "image.tag", "1",
+				false, NULL, NULL),
 			 0);
 	assert_int_equal(set_kv(f, f->deployer, "prod/web", "image.tag", "1",
 				false, NULL, NULL),
@@ -139,8 +139,8 @@ static void test_revoked_key_is_refused(void **state)
 
 	add_key(f, f->deployer, "deployer", "*"); /* 2 */
 	must_set(f, "staging/api", "image.tag", "1");
-	assert_int_equal(set_kv(f, f->deployer, "staging/api", "image.tag",
-				"2", false, NULL, NULL),
+	assert_int_equal(set_kv(f, f->deployer, "staging/api", "image.tag", "2",
+				false, NULL, NULL),
 			 0); /* 4 */
 	assert_int_equal(ldg_key_revoke(f->s, f->admin, "deployer", "left",
 					&res, &err),
@@ -148,8 +148,8 @@ static void test_revoked_key_is_refused(void **state)
 	assert_int_equal(res.n, 1);
 	assert_int_equal(res.v[0].kind, LDG_KIND_KEY_REVOKE);
 	ldg_result_free(&res);
-	assert_int_equal(set_kv(f, f->deployer, "staging/api", "image.tag",
-				"3", false, NULL, &err),
+	assert_int_equal(set_kv(f, f->deployer, "staging/api", "image.tag", "3",
+				false, NULL, &err),
 			 -EACCES);
 	assert_non_null(strstr(err.msg, "revoked"));
 	assert_int_equal(head_of(f, NULL), 5);
@@ -164,8 +164,8 @@ static void test_revoked_key_is_refused(void **state)
 	assert_int_equal(ldg_key_revoke(f->s, f->admin, "deployer", "again",
 					&res, NULL),
 			 -EEXIST);
-	assert_int_equal(ldg_key_revoke(f->s, f->admin, "nobody", "who",
-					&res, NULL),
+	assert_int_equal(ldg_key_revoke(f->s, f->admin, "nobody", "who", &res,
+					NULL),
 			 -ENOENT);
 	assert_int_equal(ldg_key_add(f->s, f->admin,
 				     ldg_signer_vkey(f->deployer), "deployer",
@@ -184,9 +184,9 @@ static void test_applier_records_apply_results_only(void **state)
 	struct ldg_entry *d;
 
 	add_key(f, f->applier, "applier", "staging/*"); /* 2 */
-	must_set(f, "staging/api", "image.tag", "1");	 /* 3 */
-	assert_int_equal(set_kv(f, f->applier, "staging/api", "image.tag",
-				"2", false, NULL, &err),
+	must_set(f, "staging/api", "image.tag", "1");	/* 3 */
+	assert_int_equal(set_kv(f, f->applier, "staging/api", "image.tag", "2",
+				false, NULL, &err),
 			 -EACCES);
 
 	d = ldg_entry_new(LDG_KIND_APPLIED, "staging/api", "applied");
@@ -204,14 +204,12 @@ static void test_applier_records_apply_results_only(void **state)
 	ldg_result_free(&res);
 	ldg_entry_free(d);
 	d = ldg_entry_new(LDG_KIND_APPLIED, "prod", "auto batch");
-	assert_int_equal(ldg_append(f->s, f->applier, d, &res, &err),
-			 -EACCES);
+	assert_int_equal(ldg_append(f->s, f->applier, d, &res, &err), -EACCES);
 	ldg_entry_free(d);
 	/* a deployer may not record apply results */
 	add_key(f, f->deployer, "deployer", "*");
 	d = ldg_entry_new(LDG_KIND_APPLIED, "staging/api", "fake");
-	assert_int_equal(ldg_append(f->s, f->deployer, d, &res, &err),
-			 -EACCES);
+	assert_int_equal(ldg_append(f->s, f->deployer, d, &res, &err), -EACCES);
 	ldg_entry_free(d);
 	assert_int_equal(head_of(f, NULL), 6);
 	/* apply results do not change values */

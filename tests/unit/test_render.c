@@ -108,15 +108,14 @@ static int setup(void **state)
 	ok_or_die(ldg_set(f->s, f->deployer, "staging/api", set1, 2, "PR #1",
 			  meta1, 1, false, &res, &err),
 		  &err, "set");
-	ok_or_die(ldg_unset(f->s, f->deployer, "staging/api", unset1, 1,
-			    "drop", NULL, 0, false, &res, &err),
+	ok_or_die(ldg_unset(f->s, f->deployer, "staging/api", unset1, 1, "drop",
+			    NULL, 0, false, &res, &err),
 		  &err, "unset");
 	e = ldg_entry_new(LDG_KIND_APPLIED, "staging/api", "applied");
 	assert_non_null(e);
 	assert_int_equal(ldg_entry_add_change(e, "image.tag", "v1"), 0);
 	assert_int_equal(ldg_entry_add_meta(e, "desired-seq", "5"), 0);
-	ok_or_die(ldg_append(f->s, f->applier, e, &res, &err), &err,
-		  "applied");
+	ok_or_die(ldg_append(f->s, f->applier, e, &res, &err), &err, "applied");
 	ldg_entry_free(e);
 	ok_or_die(ldg_set(f->s, f->admin, "staging/web", set2, 1, "web", NULL,
 			  0, false, &res, &err),
@@ -226,8 +225,7 @@ static void test_render_history_json_is_an_array_of_entries(void **state)
 	assert_true(json_is_array(arr));
 	assert_int_equal(json_array_size(arr), 3);
 	for (size_t i = 0; i < 3; i++) {
-		assert_int_equal(rnd_entry_json_at(R, want[i], &one, NULL),
-				 0);
+		assert_int_equal(rnd_entry_json_at(R, want[i], &one, NULL), 0);
 		assert_true(json_equal(json_array_get(arr, i), one));
 		json_decref(one);
 	}
@@ -253,8 +251,8 @@ static char *key_doc(const struct ldg_signer *k, const char *indent,
 		   "%s  \"added_seq\": %d,\n"
 		   "%s  \"revoked_seq\": %s\n"
 		   "%s}",
-		   i, i, ldg_signer_vkey(k)->name, i, keyid_of(k, id), i, vk,
-		   i, role, i, scopes, i, added, i, revoked, i);
+		   i, i, ldg_signer_vkey(k)->name, i, keyid_of(k, id), i, vk, i,
+		   role, i, scopes, i, added, i, revoked, i);
 }
 
 static void test_render_keyring_lists_every_key_with_its_seqs(void **state)
@@ -283,25 +281,24 @@ static void test_render_entry_proof_names_the_keyring_row(void **state)
 	assert_int_equal(ldg_entry_prove(R, 4, &pr, NULL), 0);
 	/* the keyring's own row, one level deeper */
 	key = key_doc(f->deployer, "  ", "deployer", "staging/*", 2, "9");
-	assert_json(rnd_entry_proof_json(4, &pr),
-		    fmt("{\n"
-			"  \"seq\": 4,\n"
-			"  \"hash\": \"%s\",\n"
-			"  \"signature\": {\n"
-			"    \"ok\": true,\n"
-			"    \"problem\": null\n"
-			"  },\n"
-			"  \"signer_key\": {\n"
-			"    \"ok\": true,\n"
-			"    \"problem\": null\n"
-			"  },\n"
-			"  \"key\": %s,\n"
-			"  \"chain\": {\n"
-			"    \"prev_ok\": true,\n"
-			"    \"next_ok\": true\n"
-			"  }\n"
-			"}\n",
-			e4.hash, key + 2));
+	assert_json(rnd_entry_proof_json(4, &pr), fmt("{\n"
+						      "  \"seq\": 4,\n"
+						      "  \"hash\": \"%s\",\n"
+						      "  \"signature\": {\n"
+						      "    \"ok\": true,\n"
+						      "    \"problem\": null\n"
+						      "  },\n"
+						      "  \"signer_key\": {\n"
+						      "    \"ok\": true,\n"
+						      "    \"problem\": null\n"
+						      "  },\n"
+						      "  \"key\": %s,\n"
+						      "  \"chain\": {\n"
+						      "    \"prev_ok\": true,\n"
+						      "    \"next_ok\": true\n"
+						      "  }\n"
+						      "}\n",
+						      e4.hash, key + 2));
 	free(key);
 }
 
@@ -380,7 +377,8 @@ static void test_render_verify_report_names_the_bad_seq(void **state)
 		.bad_checkpoint = -1,
 		.problem = "the signature does not verify",
 	};
-	const char *z64 = "0000000000000000000000000000000000000000000000000000000000000000";
+	const char *z64 =
+		"0000000000000000000000000000000000000000000000000000000000000000";
 
 	assert_json(rnd_verify_json(&rep, -EBADMSG),
 		    fmt("{\n"
@@ -431,8 +429,7 @@ static void test_render_state_json_with_a_lock(void **state)
 				 "}\n");
 	free(out);
 	/* at 4: replicas still set, nothing of staging/web yet */
-	assert_int_equal(rnd_state(R, "staging", 4, true, &out, &len, NULL),
-			 0);
+	assert_int_equal(rnd_state(R, "staging", 4, true, &out, &len, NULL), 0);
 	assert_string_equal(out, "{\n"
 				 "  \"at\": 4,\n"
 				 "  \"targets\": {\n"
@@ -523,8 +520,7 @@ static void test_render_diff_json_names_unset_keys_and_the_lock(void **state)
 	char *out;
 	size_t len;
 
-	assert_int_equal(rnd_diff(R, 4, 9, NULL, true, &out, &len, NULL),
-			 0);
+	assert_int_equal(rnd_diff(R, 4, 9, NULL, true, &out, &len, NULL), 0);
 	assert_string_equal(out, "[\n"
 				 "  {\n"
 				 "    \"target\": \"staging/api\",\n"

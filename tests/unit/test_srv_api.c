@@ -22,7 +22,8 @@
 static const struct srv_pattern exact = { .prefix = "/api/v1/head",
 					  .shape = SRV_EXACT };
 static const struct srv_pattern entry = { .prefix = "/api/v1/entries/",
-					  .shape = SRV_TAIL_SEQ, .suffix = "" };
+					  .shape = SRV_TAIL_SEQ,
+					  .suffix = "" };
 static const struct srv_pattern check = { .prefix = "/api/v1/entries/",
 					  .shape = SRV_TAIL_SEQ,
 					  .suffix = "/check" };
@@ -112,9 +113,9 @@ static void test_seq_param_zero_only_where_allowed(void **state)
 
 static void test_seq_param_rejects_junk_and_names_it(void **state)
 {
-	static const char *const bad[] = { "", "x", "-1", "1.5", "1e3",
-					   " 1", "1 ", "0x10", "+3", "01",
-					   "007" };
+	static const char *const bad[] = { "",	  "x",	"-1", "1.5",
+					   "1e3", " 1", "1 ", "0x10",
+					   "+3",  "01", "007" };
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct ldg_err err = { 0 };
 		uint64_t v;
@@ -129,13 +130,13 @@ static void test_seq_param_rejects_junk_and_names_it(void **state)
 
 /* ---- the Host header (DNS rebinding) ---- */
 
-static void test_host_names_the_listen_address_or_an_allowed_name(
-    void **state)
+static void test_host_names_the_listen_address_or_an_allowed_name(void **state)
 {
 	static const char *const allow[] = { "ledger.example.com" };
 	struct sockaddr_storage lo, any, pub, lo6;
 	socklen_t len;
-	assert_int_equal(srv_parse_listen("127.0.0.1:8080", &lo, &len, NULL), 0);
+	assert_int_equal(srv_parse_listen("127.0.0.1:8080", &lo, &len, NULL),
+			 0);
 	assert_int_equal(srv_parse_listen("0.0.0.0:8080", &any, &len, NULL), 0);
 	assert_int_equal(srv_parse_listen("192.0.2.7:80", &pub, &len, NULL), 0);
 	assert_int_equal(srv_parse_listen("[::1]:80", &lo6, &len, NULL), 0);
@@ -153,10 +154,22 @@ static void test_host_names_the_listen_address_or_an_allowed_name(
 	assert_true(srv_host_ok("LEDGER.example.com", &pub, allow, 1));
 	/* a rebinding page's own name, and everything malformed */
 	static const char *const bad[] = {
-		"evil.example:8080", "evil.example", "ledger.example.com.evil",
-		"", ":8080", "127.0.0.1:", "127.0.0.1:x", "127.0.0.1:123456",
-		"::1", "[127.0.0.1]", "[::1", "[::1]x", "127.0.0.1 ",
-		"127.0.0.1:80:80", "localhost@evil", "a b",
+		"evil.example:8080",
+		"evil.example",
+		"ledger.example.com.evil",
+		"",
+		":8080",
+		"127.0.0.1:",
+		"127.0.0.1:x",
+		"127.0.0.1:123456",
+		"::1",
+		"[127.0.0.1]",
+		"[::1",
+		"[::1]x",
+		"127.0.0.1 ",
+		"127.0.0.1:80:80",
+		"localhost@evil",
+		"a b",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		assert_false(srv_host_ok(bad[i], &lo, allow, 1));
@@ -209,7 +222,8 @@ static void test_accept_msgpack_is_recognised(void **state)
 {
 	assert_true(srv_accepts_msgpack("application/msgpack"));
 	assert_true(srv_accepts_msgpack("Application/MsgPack"));
-	assert_true(srv_accepts_msgpack("application/json, application/msgpack"));
+	assert_true(
+		srv_accepts_msgpack("application/json, application/msgpack"));
 	assert_true(srv_accepts_msgpack("application/msgpack;q=0.9"));
 	assert_true(srv_accepts_msgpack(" application/msgpack ; q=1"));
 	assert_true(srv_accepts_msgpack("application/msgpack;q=0.5, */*"));
@@ -226,7 +240,8 @@ static void test_accept_other_types_mean_json(void **state)
 	assert_false(srv_accepts_msgpack("xapplication/msgpack"));
 	assert_false(srv_accepts_msgpack("application/msgpack;q=0"));
 	assert_false(srv_accepts_msgpack("application/msgpack; q=0.000"));
-	assert_false(srv_accepts_msgpack("application/json;x=application/msgpack"));
+	assert_false(
+		srv_accepts_msgpack("application/json;x=application/msgpack"));
 }
 
 /* ---- --listen ---- */
@@ -260,16 +275,15 @@ static void test_listen_parses_ipv4_and_ipv6(void **state)
  * ports with leading zeros, as before getaddrinfo parsed them. */
 static void test_listen_takes_the_forms_it_took(void **state)
 {
-	static const uint8_t mapped[16] = { [10] = 0xff, [11] = 0xff, [12] = 1,
-					    [13] = 2,    [14] = 3,    [15] = 4 };
+	static const uint8_t mapped[16] = {
+		[10] = 0xff, [11] = 0xff, [12] = 1, [13] = 2, [14] = 3, [15] = 4
+	};
 	struct sockaddr_storage ss;
 	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
 	socklen_t len;
-	assert_int_equal(srv_parse_listen("127.0.0.1:080", &ss, &len, NULL),
-			 0);
+	assert_int_equal(srv_parse_listen("127.0.0.1:080", &ss, &len, NULL), 0);
 	assert_int_equal(ntohs(((struct sockaddr_in *)&ss)->sin_port), 80);
-	assert_int_equal(srv_parse_listen("255.255.255.255:1", &ss, &len,
-					  NULL),
+	assert_int_equal(srv_parse_listen("255.255.255.255:1", &ss, &len, NULL),
 			 0);
 	assert_int_equal(srv_parse_listen("[0:0:0:0:0:0:0:1]:80", &ss, &len,
 					  NULL),
@@ -290,17 +304,40 @@ static void test_listen_takes_the_forms_it_took(void **state)
 static void test_listen_rejects_malformed_addresses(void **state)
 {
 	static const char *const bad[] = {
-		"",           "8080",          ":8080",        "127.0.0.1",
-		"127.0.0.1:", "127.0.0.1:x",   "127.0.0.1:65536",
-		"127.0.0.1:-1", "localhost:80", "::1:80",      "[::1]",
-		"[::1]80",    "[]:80",         "[127.0.0.1]:80",
-		"1.2.3:80",   "127.0.0.1:80 ", "127.0.0.1:+80",
+		"",
+		"8080",
+		":8080",
+		"127.0.0.1",
+		"127.0.0.1:",
+		"127.0.0.1:x",
+		"127.0.0.1:65536",
+		"127.0.0.1:-1",
+		"localhost:80",
+		"::1:80",
+		"[::1]",
+		"[::1]80",
+		"[]:80",
+		"[127.0.0.1]:80",
+		"1.2.3:80",
+		"127.0.0.1:80 ",
+		"127.0.0.1:+80",
 		/* getaddrinfo takes these; --listen does not (api.c) */
-		"127.1:80", "0x7f.0.0.1:80", "017.0.0.1:80", "2130706433:80",
-		"127.0.0.01:80", "::ffff:127.0.0.1:80", "[fe80::1%lo]:80",
-		"[fe80::1%0]:80", "[fe80::1%1]:80", "127.0.0.1:", "127.0.0.1: 80",
-		"127.0.0.1:99999999999", "127.0.0.1:0x50", " 127.0.0.1:80",
-		"[ ::1]:80", "[::1]:",
+		"127.1:80",
+		"0x7f.0.0.1:80",
+		"017.0.0.1:80",
+		"2130706433:80",
+		"127.0.0.01:80",
+		"::ffff:127.0.0.1:80",
+		"[fe80::1%lo]:80",
+		"[fe80::1%0]:80",
+		"[fe80::1%1]:80",
+		"127.0.0.1:",
+		"127.0.0.1: 80",
+		"127.0.0.1:99999999999",
+		"127.0.0.1:0x50",
+		" 127.0.0.1:80",
+		"[ ::1]:80",
+		"[::1]:",
 	};
 	struct sockaddr_storage ss;
 	socklen_t len;
@@ -435,8 +472,8 @@ static void test_draft_refuses_bad_requests_saying_why(void **state)
 		if (draft(bad[i].json, &d, msg) != -EINVAL)
 			fail_msg("accepted: %s", bad[i].json);
 		if (!strstr(msg, bad[i].why))
-			fail_msg("%s: message \"%s\" lacks \"%s\"",
-				 bad[i].json, msg, bad[i].why);
+			fail_msg("%s: message \"%s\" lacks \"%s\"", bad[i].json,
+				 msg, bad[i].why);
 		srv_draft_req_free(&d);
 	}
 }
@@ -454,8 +491,8 @@ static void test_signed_draft_puts_the_signature_last(void **state)
 			  sodium_base64_VARIANT_ORIGINAL);
 	sodium_bin2base64(sig, sizeof(sig), sigbytes, sizeof(sigbytes),
 			  sodium_base64_VARIANT_ORIGINAL);
-	snprintf(json, sizeof(json), "{\"draft\": \"%s\", \"signature\": \"%s\"}",
-		 b64, sig);
+	snprintf(json, sizeof(json),
+		 "{\"draft\": \"%s\", \"signature\": \"%s\"}", b64, sig);
 	assert_int_equal(srv_parse_signed_draft(json, strlen(json), &out, &len,
 						&err),
 			 0);
@@ -466,8 +503,8 @@ static void test_signed_draft_puts_the_signature_last(void **state)
 	/* a signature of 63 bytes */
 	sodium_bin2base64(sig, sizeof(sig), sigbytes, 63,
 			  sodium_base64_VARIANT_ORIGINAL);
-	snprintf(json, sizeof(json), "{\"draft\": \"%s\", \"signature\": \"%s\"}",
-		 b64, sig);
+	snprintf(json, sizeof(json),
+		 "{\"draft\": \"%s\", \"signature\": \"%s\"}", b64, sig);
 	assert_int_equal(srv_parse_signed_draft(json, strlen(json), &out, &len,
 						&err),
 			 -EINVAL);
@@ -479,8 +516,8 @@ static void test_signed_draft_puts_the_signature_last(void **state)
 			  sodium_base64_VARIANT_ORIGINAL);
 	sodium_bin2base64(sig, sizeof(sig), sigbytes, 64,
 			  sodium_base64_VARIANT_ORIGINAL);
-	snprintf(json, sizeof(json), "{\"draft\": \"%s\", \"signature\": \"%s\"}",
-		 b64, sig);
+	snprintf(json, sizeof(json),
+		 "{\"draft\": \"%s\", \"signature\": \"%s\"}", b64, sig);
 	assert_int_equal(srv_parse_signed_draft(json, strlen(json), &out, &len,
 						&err),
 			 -EINVAL);
@@ -509,8 +546,8 @@ static void fake_signed(char *json, size_t size, uint8_t fill)
 			  sodium_base64_VARIANT_ORIGINAL);
 	sodium_bin2base64(sig, sizeof(sig), sigbytes, sizeof(sigbytes),
 			  sodium_base64_VARIANT_ORIGINAL);
-	snprintf(json, size, "{\"draft\": \"%s\", \"signature\": \"%s\"}",
-		 b64, sig);
+	snprintf(json, size, "{\"draft\": \"%s\", \"signature\": \"%s\"}", b64,
+		 sig);
 }
 
 static void test_signed_batch_takes_one_or_many(void **state)
@@ -524,7 +561,8 @@ static void test_signed_batch_takes_one_or_many(void **state)
 	fake_signed(one, sizeof(one), 0xcd);
 	/* one entry, as srv_parse_signed_draft() takes it */
 	assert_int_equal(srv_parse_signed_batch(one, strlen(one), outs, lens, 3,
-						&n, &batch, &err), 0);
+						&n, &batch, &err),
+			 0);
 	assert_int_equal(n, 1);
 	assert_false(batch);
 	assert_memory_equal(outs[0] + 6, sigbytes, 64);
@@ -532,14 +570,16 @@ static void test_signed_batch_takes_one_or_many(void **state)
 	/* the batch form of one is still a batch (its 201 names it) */
 	snprintf(json, sizeof(json), "{\"batch\": [%s]}", one);
 	assert_int_equal(srv_parse_signed_batch(json, strlen(json), outs, lens,
-						3, &n, &batch, &err), 0);
+						3, &n, &batch, &err),
+			 0);
 	assert_int_equal(n, 1);
 	assert_true(batch);
 	free(outs[0]);
 	/* two */
 	snprintf(json, sizeof(json), "{\"batch\": [%s, %s]}", one, one);
 	assert_int_equal(srv_parse_signed_batch(json, strlen(json), outs, lens,
-						3, &n, &batch, &err), 0);
+						3, &n, &batch, &err),
+			 0);
 	assert_int_equal(n, 2);
 	assert_int_equal(lens[1], 70);
 	free(outs[0]);
@@ -548,22 +588,26 @@ static void test_signed_batch_takes_one_or_many(void **state)
 	snprintf(json, sizeof(json), "{\"batch\": [%s, %s, %s, %s]}", one, one,
 		 one, one);
 	assert_int_equal(srv_parse_signed_batch(json, strlen(json), outs, lens,
-						3, &n, &batch, &err), -EINVAL);
+						3, &n, &batch, &err),
+			 -EINVAL);
 	assert_int_equal(n, 0);
 	assert_non_null(strstr(err.msg, "expected 1 to 3"));
 	snprintf(json, sizeof(json), "{\"batch\": []}");
 	assert_int_equal(srv_parse_signed_batch(json, strlen(json), outs, lens,
-						3, &n, &batch, &err), -EINVAL);
+						3, &n, &batch, &err),
+			 -EINVAL);
 	assert_int_equal(n, 0);
 	assert_non_null(strstr(err.msg, "expected 1 to 3"));
 	snprintf(json, sizeof(json), "{\"batch\": [%s], \"x\": 1}", one);
 	assert_int_equal(srv_parse_signed_batch(json, strlen(json), outs, lens,
-						3, &n, &batch, &err), -EINVAL);
+						3, &n, &batch, &err),
+			 -EINVAL);
 	assert_int_equal(n, 0);
 	assert_non_null(strstr(err.msg, "nothing beside it"));
 	snprintf(json, sizeof(json), "{\"batch\": [%s, {\"draft\": 1}]}", one);
 	assert_int_equal(srv_parse_signed_batch(json, strlen(json), outs, lens,
-						3, &n, &batch, &err), -EINVAL);
+						3, &n, &batch, &err),
+			 -EINVAL);
 	assert_int_equal(n, 0);
 	assert_non_null(strstr(err.msg, "batch item 1"));
 }
@@ -577,10 +621,9 @@ static void test_draft_after_is_for_a_lock(void **state)
 		"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==\", "
 		"\"signature\": \"zc3Nzc3Nzc3Nzc3Nzc3Nzc3Nzc3Nzc3Nzc3Nzc3Nzc3N"
 		"zc3Nzc3Nzc3Nzc3Nzc3Nzc3Nzc3Nzc3Nzc3Nzc3NzQ==\"}}";
-	const char *set =
-		"{\"signer\": \"0a0b0c0d\", \"kind\": \"set\", "
-		"\"target\": \"staging/api\", \"reason\": \"r\", "
-		"\"changes\": {\"a\": \"b\"}, \"after\": {}}";
+	const char *set = "{\"signer\": \"0a0b0c0d\", \"kind\": \"set\", "
+			  "\"target\": \"staging/api\", \"reason\": \"r\", "
+			  "\"changes\": {\"a\": \"b\"}, \"after\": {}}";
 	struct srv_draft_req d;
 	struct ldg_err err = { 0 };
 	assert_int_equal(srv_parse_draft(lock, strlen(lock), &d, &err), 0);
@@ -603,7 +646,7 @@ int main(void)
 		cmocka_unit_test(test_seq_param_zero_only_where_allowed),
 		cmocka_unit_test(test_seq_param_rejects_junk_and_names_it),
 		cmocka_unit_test(
-		    test_host_names_the_listen_address_or_an_allowed_name),
+			test_host_names_the_listen_address_or_an_allowed_name),
 		cmocka_unit_test(test_limit_defaults_caps_and_rejects),
 		cmocka_unit_test(test_scope_param_is_a_cluster_or_target),
 		cmocka_unit_test(test_accept_msgpack_is_recognised),

@@ -43,8 +43,8 @@ static void test_readonly_store_refuses_writes(void **state)
 	f->s = NULL;
 	assert_int_equal(ldg_store_open(f->dir, LDG_OPEN_RDONLY, &ro, NULL), 0);
 	assert_string_equal(ldg_store_origin(ro), ORIGIN);
-	assert_int_equal(ldg_set(ro, f->admin, "staging/api", &kv, 1, "r",
-				 NULL, 0, false, &res, NULL),
+	assert_int_equal(ldg_set(ro, f->admin, "staging/api", &kv, 1, "r", NULL,
+				 0, false, &res, NULL),
 			 -EROFS);
 	ldg_store_close(ro);
 	assert_int_equal(ldg_store_open(f->dir, 0, &f->s, NULL), 0);
@@ -61,8 +61,8 @@ static void test_state_at_n_returns_values_as_they_were(void **state)
 	s2 = must_set(f, "staging/api", "image.tag", "1.0");
 	s3 = must_set(f, "staging/api", "image.tag", "1.1");
 	s4 = must_set(f, "prod/api", "image.tag", "0.9");
-	assert_int_equal(unset_k(f, f->admin, "staging/api", "image.tag",
-				 false, &s5),
+	assert_int_equal(unset_k(f, f->admin, "staging/api", "image.tag", false,
+				 &s5),
 			 0);
 	assert_value_at(f, "staging/api", "image.tag", 1, NULL);
 	assert_value_at(f, "staging/api", "image.tag", s2, "1.0");
@@ -191,14 +191,13 @@ static void test_state_at_every_seq_matches_a_model(void **state)
 						 targets[t], keys[k],
 						 (unsigned long long)at, want);
 				assert_string_equal(got->value, want);
-				assert_int_equal(got->seq,
-						 hist[at].vseq[t][k]);
+				assert_int_equal(got->seq, hist[at].vseq[t][k]);
 			}
 			assert_int_equal(v.n, want_n);
 			/* sorted by key */
 			for (size_t i = 1; i < v.n; i++)
-				assert_true(strcmp(v.v[i - 1].key,
-						   v.v[i].key) < 0);
+				assert_true(strcmp(v.v[i - 1].key, v.v[i].key) <
+					    0);
 			assert_int_equal(v.lock_seq, hist[at].lock[t]);
 			ldg_values_free(&v);
 		}
@@ -343,10 +342,10 @@ static void test_entries_db_is_keyed_by_big_endian_seq(void **state)
 	mdb_cursor_close(c);
 	/* the documented index databases exist */
 	{
-		static const char *const dbs[] = { "meta",     "state",
-						   "targets",  "versions",
-						   "history",  "merkle",
-						   "keys",     "keyids" };
+		static const char *const dbs[] = { "meta",    "state",
+						   "targets", "versions",
+						   "history", "merkle",
+						   "keys",    "keyids" };
 		for (size_t i = 0; i < 8; i++)
 			assert_int_equal(mdb_dbi_open(db.txn, dbs[i], 0, &dbi),
 					 0);
@@ -362,7 +361,10 @@ static void test_entries_db_is_keyed_by_big_endian_seq(void **state)
  * transaction instead of failing with MDB_MAP_FULL. */
 static void test_full_map_grows_instead_of_failing(void **state)
 {
-	enum { ROUNDS = 12, KEYS = 100 };
+	enum {
+		ROUNDS = 12,
+		KEYS = 100
+	};
 	struct fx *f = *state;
 	struct ldg_kv *kv = calloc(KEYS, sizeof(*kv));
 	char *value = malloc(LDG_VALUE_MAX + 1);
@@ -414,7 +416,10 @@ static void test_full_map_grows_instead_of_failing(void **state)
 
 static void test_concurrent_writers_never_skip_or_repeat(void **state)
 {
-	enum { WRITERS = 4, EACH = 8 };
+	enum {
+		WRITERS = 4,
+		EACH = 8
+	};
 	struct fx *f = *state;
 	pid_t pids[WRITERS];
 

@@ -13,7 +13,8 @@
 #include "util.h"
 
 /* a verifier key from the Go sumdb note package (test_keys.c) */
-#define GO_VKEY "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW"
+#define GO_VKEY                                                                \
+	"PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW"
 
 static void test_hex_writes_lowercase_and_nul(void **state)
 {
@@ -66,7 +67,7 @@ static void test_unhex_refuses_wrong_lengths(void **state)
 static void test_unhex_refuses_non_hex_characters(void **state)
 {
 	static const char *const bad[] = {
-		"0011223g", "g0112233", "00 11223", " 0011223", "0011223 ",
+		"0011223g", "g0112233", "00 11223",  " 0011223", "0011223 ",
 		"0x112233", "00:11:22", "001122\n3", "-0112233", "00112233\n",
 	};
 	uint8_t out[4];
@@ -74,7 +75,10 @@ static void test_unhex_refuses_non_hex_characters(void **state)
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		assert_int_equal(ldg_unhex(bad[i], out, 4), -EINVAL);
 	/* a NUL inside the digits ends the string: short */
-	assert_int_equal(ldg_unhex("0011\0" "2233", out, 4), -EINVAL);
+	assert_int_equal(ldg_unhex("0011\0"
+				   "2233",
+				   out, 4),
+			 -EINVAL);
 }
 
 /* where upper case is refused today, it still is: a key id has one text

@@ -36,9 +36,9 @@
 
 struct vec {
 	char file[256];
-	char stage[32];		     /* bad: the stage it must fail */
-	uint64_t at;		     /* bad: the entry it stands in for */
-	uint64_t seq;		     /* good */
+	char stage[32];		      /* bad: the stage it must fail */
+	uint64_t at;		      /* bad: the entry it stands in for */
+	uint64_t seq;		      /* good */
 	uint8_t hash[LDG_HASH_BYTES]; /* good */
 	uint8_t *bytes;
 	size_t len;
@@ -259,8 +259,8 @@ static char *value_after(const char *target, const char *key, uint64_t upto)
 
 /* Section 8a for one key of rollback e at seq: its value after e is its
  * value at rollback-to. */
-static bool key_restored(const struct ldg_entry *e, uint64_t seq,
-			 uint64_t to, const char *key)
+static bool key_restored(const struct ldg_entry *e, uint64_t seq, uint64_t to,
+			 const char *key)
 {
 	const struct ldg_kv *c = ldg_kv_find(e->changes, e->n_changes, key);
 	char *after, *want = value_after(e->target, key, to);
@@ -448,8 +448,7 @@ static void test_index_lists_every_vector_file(void **state)
 	load_all();
 }
 
-static void test_good_vectors_decode_canonically_with_listed_hash(
-	void **state)
+static void test_good_vectors_decode_canonically_with_listed_hash(void **state)
 {
 	load_all();
 	for (size_t i = 0; i < n_good; i++) {
@@ -507,9 +506,9 @@ static void test_good_chain_links_and_signatures_hold(void **state)
 		for (size_t i = 0; i < n; i++) {
 			if (memcmp(ring[i].vk.keyid, e->signer, 4))
 				continue;
-			signed_ok = ldg_entry_verify_sig(v->bytes, v->len,
-							 origin,
-							 ring[i].vk.pk) == 0;
+			signed_ok =
+				ldg_entry_verify_sig(v->bytes, v->len, origin,
+						     ring[i].vk.pk) == 0;
 		}
 		assert_true(signed_ok);
 		if (seq > 1)
@@ -541,8 +540,7 @@ static void test_every_bad_vector_fails_at_its_stage(void **state)
 {
 	load_all();
 	for (size_t i = 0; i < n_bad; i++) {
-		const char *got = classify(bad[i].bytes, bad[i].len,
-					   bad[i].at);
+		const char *got = classify(bad[i].bytes, bad[i].len, bad[i].at);
 		if (strcmp(got, bad[i].stage))
 			fail_msg("%s: fails at %s, INDEX.txt says %s",
 				 bad[i].file, got, bad[i].stage);
@@ -559,9 +557,9 @@ static void test_decode_stage_vectors_carry_good_signatures(void **state)
 		    strstr(bad[i].file, "trailing") ||
 		    strstr(bad[i].file, "truncated"))
 			continue;
-		assert_int_equal(ldg_entry_verify_sig(
-					 bad[i].bytes, bad[i].len, origin,
-					 index_key("deployer")->pk),
+		assert_int_equal(ldg_entry_verify_sig(bad[i].bytes, bad[i].len,
+						      origin,
+						      index_key("deployer")->pk),
 				 0);
 	}
 }
@@ -742,11 +740,19 @@ static void test_authz_state_of_genesis_is_the_documented_bytes(void **state)
 	load_all();
 	authz_before(2, &az);
 	assert_int_equal(ldg_authz_encode(&az, &buf, &len), 0);
-	memcpy(want + n, "\x92\x91\x96\xa5" "admin" "\xc4\x20", 11);
+	memcpy(want + n,
+	       "\x92\x91\x96\xa5"
+	       "admin"
+	       "\xc4\x20",
+	       11);
 	n += 11;
 	memcpy(want + n, admin->pk, LDG_PK_BYTES);
 	n += LDG_PK_BYTES;
-	memcpy(want + n, "\xa5" "admin" "\xa1*\x01\x00\x90", 11);
+	memcpy(want + n,
+	       "\xa5"
+	       "admin"
+	       "\xa1*\x01\x00\x90",
+	       11);
 	n += 11;
 	assert_int_equal(len, n);
 	assert_memory_equal(buf, want, n);
@@ -773,8 +779,7 @@ static void test_authz_state_of_genesis_is_the_documented_bytes(void **state)
 		assert_int_equal(ldg_authz_decode(wide, n + 1, &back, NULL),
 				 -EBADMSG);
 	}
-	assert_int_equal(ldg_authz_decode(buf, len - 1, &back, NULL),
-			 -EBADMSG);
+	assert_int_equal(ldg_authz_decode(buf, len - 1, &back, NULL), -EBADMSG);
 	free(buf);
 	ldg_authz_free(&az);
 }

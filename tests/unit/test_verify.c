@@ -72,8 +72,7 @@ static void test_verify_checks_checkpoints(void **state)
 	assert_int_equal(ldg_checkpoint_make(ORIGIN, 2, root, f->admin, &text,
 					     NULL),
 			 0);
-	assert_int_equal(ldg_checkpoint_parse(text, strlen(text), &cp[0],
-					      NULL),
+	assert_int_equal(ldg_checkpoint_parse(text, strlen(text), &cp[0], NULL),
 			 0);
 	free(text);
 	must_set(f, "staging/api", "image.tag", "3");
@@ -85,8 +84,7 @@ static void test_verify_checks_checkpoints(void **state)
 	assert_int_equal(ldg_checkpoint_make(ORIGIN, 2, root, f->admin, &text,
 					     NULL),
 			 0);
-	assert_int_equal(ldg_checkpoint_parse(text, strlen(text), &cp[1],
-					      NULL),
+	assert_int_equal(ldg_checkpoint_parse(text, strlen(text), &cp[1], NULL),
 			 0);
 	free(text);
 	assert_int_equal(verify(f, cp, 2, &rep), -EBADMSG);
@@ -96,8 +94,7 @@ static void test_verify_checks_checkpoints(void **state)
 	assert_int_equal(ldg_checkpoint_make(ORIGIN, 10, root, f->admin, &text,
 					     NULL),
 			 0);
-	assert_int_equal(ldg_checkpoint_parse(text, strlen(text), &cp[1],
-					      NULL),
+	assert_int_equal(ldg_checkpoint_parse(text, strlen(text), &cp[1], NULL),
 			 0);
 	free(text);
 	assert_int_equal(verify(f, cp, 2, &rep), -EBADMSG);
@@ -106,8 +103,7 @@ static void test_verify_checks_checkpoints(void **state)
 	assert_int_equal(ldg_checkpoint_make(ORIGIN, 2, root, f->outsider,
 					     &text, NULL),
 			 0);
-	assert_int_equal(ldg_checkpoint_parse(text, strlen(text), &cp[1],
-					      NULL),
+	assert_int_equal(ldg_checkpoint_parse(text, strlen(text), &cp[1], NULL),
 			 0);
 	free(text);
 	assert_int_equal(verify(f, cp, 2, &rep), -EBADMSG);
@@ -134,8 +130,7 @@ static void test_verify_detects_a_flipped_stored_byte(void **state)
 	assert_true(strlen(rep.problem) > 0);
 }
 
-static void test_entry_prove_names_what_a_rewritten_entry_breaks(
-	void **state)
+static void test_entry_prove_names_what_a_rewritten_entry_breaks(void **state)
 {
 	struct fx *f = *state;
 	struct ldg_entry_proof pr;
@@ -169,7 +164,7 @@ static void test_entry_prove_names_what_a_rewritten_entry_breaks(
 	assert_int_equal(ldg_entry_prove(r, 3, &pr, NULL), 0);
 	assert_non_null(pr.sig_problem);
 	assert_string_equal(pr.sig_problem, "the signature does not verify");
-	assert_true(pr.prev_ok); /* its own prev still names entry 2 */
+	assert_true(pr.prev_ok);	 /* its own prev still names entry 2 */
 	assert_int_equal(pr.next_ok, 0); /* entry 4 names the old bytes */
 	assert_int_equal(ldg_entry_prove(r, 4, &pr, NULL), 0);
 	assert_false(pr.prev_ok);
@@ -180,8 +175,7 @@ static void test_entry_prove_names_what_a_rewritten_entry_breaks(
 	ldg_read_end(r);
 }
 
-static void test_verify_detects_a_stale_index_and_reindex_fixes_it(
-	void **state)
+static void test_verify_detects_a_stale_index_and_reindex_fixes_it(void **state)
 {
 	struct fx *f = *state;
 	struct ldg_verify_report rep;
@@ -208,8 +202,7 @@ static void test_verify_detects_a_stale_index_and_reindex_fixes_it(
 	assert_verify_ok(f);
 }
 
-static void test_verify_flags_an_entry_that_bypassed_authorisation(
-	void **state)
+static void test_verify_flags_an_entry_that_bypassed_authorisation(void **state)
 {
 	struct fx *f = *state;
 	struct ldg_verify_report rep;
@@ -246,8 +239,7 @@ static void test_verify_detects_a_broken_chain(void **state)
 	assert_non_null(strstr(rep.problem, "prev"));
 }
 
-static void test_verify_flags_a_rollback_with_values_nobody_signed(
-	void **state)
+static void test_verify_flags_a_rollback_with_values_nobody_signed(void **state)
 {
 	struct fx *f = *state;
 	struct ldg_verify_report rep;

@@ -135,8 +135,7 @@ static void good_v(const char *rel, struct ldg_entry *e,
 		(unsigned long long)e->seq, hex);
 	free(hex);
 	hex = tl_hex(az, LDG_HASH_BYTES);
-	fprintf(index_f, "authz %llu %s\n\n", (unsigned long long)e->seq,
-		hex);
+	fprintf(index_f, "authz %llu %s\n\n", (unsigned long long)e->seq, hex);
 	free(hex);
 	free(buf);
 }
@@ -181,8 +180,8 @@ static void bad_at(const char *rel, const uint8_t *b, size_t n,
 			(unsigned long long)at);
 }
 
-static void bad(const char *rel, const uint8_t *b, size_t n,
-		const char *stage, const char *why)
+static void bad(const char *rel, const uint8_t *b, size_t n, const char *stage,
+		const char *why)
 {
 	bad_at(rel, b, n, stage, 3, why);
 }
@@ -190,8 +189,8 @@ static void bad(const char *rel, const uint8_t *b, size_t n,
 /* The set entry (seq 3) every bad vector starts from. */
 static struct ldg_entry *the_set(void)
 {
-	struct ldg_entry *e = draft(LDG_KIND_SET, "staging/api",
-				    "deploy 1.2.3", 3);
+	struct ldg_entry *e =
+		draft(LDG_KIND_SET, "staging/api", "deploy 1.2.3", 3);
 
 	check(ldg_entry_add_change(e, "image.tag", "1.2.3"), "change");
 	check(ldg_entry_add_change(e, "replicas", "2"), "change");
@@ -211,8 +210,7 @@ static void set_fields(struct fields *fs)
 	ldg_entry_free(e);
 }
 
-static void bad_fields(const char *rel, struct fields *fs,
-		       const char *why)
+static void bad_fields(const char *rel, struct fields *fs, const char *why)
 {
 	struct mp out;
 
@@ -377,8 +375,9 @@ int main(int argc, char **argv)
 		ldg_merkle_push(&tree, hashes[i]);
 	ldg_merkle_root(&tree, root);
 	hex = tl_hex(root, LDG_HASH_BYTES);
-	fprintf(index_f, "# RFC 6962 Merkle tree head over the six good "
-			 "entries\ntree-root 6 %s\n\n",
+	fprintf(index_f,
+		"# RFC 6962 Merkle tree head over the six good "
+		"entries\ntree-root 6 %s\n\n",
 		hex);
 	free(hex);
 
@@ -412,7 +411,10 @@ int main(int argc, char **argv)
 	    "len-32)");
 	buf[len - 32] ^= 0x01;
 	{
-		uint8_t *v = memmem(buf, len, "\xa5" "1.2.3", 6);
+		uint8_t *v = memmem(buf, len,
+				    "\xa5"
+				    "1.2.3",
+				    6);
 		if (!v)
 			die("value not found");
 		v[5] ^= 0x01; /* "1.2.3" -> "1.2.2": still valid text */
