@@ -9,6 +9,7 @@ PACKAGES=(
 	libjansson-dev libfuse3-dev fuse3 libcmocka-dev python3
 	libmicrohttpd-dev curl libcurl4-openssl-dev openssl xxd
 	clang libclang-rt-14-dev
+	clang-format # scripts/format.sh; the suite's 'format' test
 	strace # tests/scenario/faults.sh injects its faults with it
 	chromium
 )
