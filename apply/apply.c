@@ -211,15 +211,16 @@ static int may_record(const struct apl_opts *o, const char *target,
 		      struct ldg_err *err)
 {
 	struct ldg_write_req q = {
-		.signer = ldg_signer_vkey(o->key)->keyid,
 		.kind = LDG_KIND_APPLIED,
 		.target = target,
 	};
 	struct ldg_read *r;
 	int rc;
 
+	/* a dry run records nothing, and has no key */
 	if (o->dry_run)
 		return 0;
+	q.signer = ldg_signer_vkey(o->key)->keyid;
 	rc = ldg_read_begin(o->store, &r, err);
 	if (!rc) {
 		rc = ldg_may_append(r, &q, err);

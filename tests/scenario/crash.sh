@@ -261,10 +261,11 @@ killed_mid_commit() {
 	# pipe is a fifo this shell holds open and never reads)
 	mkfifo "$T/hold"
 	exec 8<>"$T/hold"
-	"$LEDGER" log --json >"$T/hold" 2>/dev/null &
+	"$LEDGER" log --json >"$T/hold" 2>"$T/hold.err" &
 	holder=$!
 	sleep 0.2
-	kill -0 "$holder" 2>/dev/null || fail "the blocked reader exited"
+	kill -0 "$holder" 2>/dev/null ||
+		fail "the blocked reader exited ($(wait "$holder"; echo "exit $?"): $(head -c 2000 "$T/hold.err"))"
 	for i in $(seq 1 "$KILLS_MID"); do
 		n=$(head_seq)
 		LAST_CMD="LD_PRELOAD=kill_after_meta.so ledger set (round $i)"
