@@ -259,6 +259,16 @@ killed_mid_commit() {
 	step "writers killed between data.mdb and the lock file"
 	# a reader blocked on a full pipe keeps the lock file alive (the
 	# pipe is a fifo this shell holds open and never reads)
+	# Its output must outgrow the pipe (64 KiB) whatever the ledger's
+	# size: with the sanitizer tree's 80 kills the ledger's log fit in
+	# it, the reader finished and this section failed. One entry of 40
+	# values of 4000 bytes makes the log at least 160 KB.
+	local pad args=()
+	pad=$(printf '%*s' 4000 '' | tr ' ' p)
+	for i in $(seq 40); do
+		args+=("pad$i=$pad")
+	done
+	expect_rc 0 ledger set staging/pad "${args[@]}" -m "padding"
 	mkfifo "$T/hold"
 	exec 8<>"$T/hold"
 	"$LEDGER" log --json >"$T/hold" 2>"$T/hold.err" &
