@@ -124,11 +124,15 @@ live_updates() {
 	ok
 	echo "visible after $((($(date +%s%N) - start) / 1000000)) ms"
 	ledger set staging/new image.tag=n1 -m "a new release" >/dev/null
-	sleep 1.1
+	# the kernel caches a directory's entries for a second: poll, not
+	# sleep, so a slow machine waits as long as it needs
+	wait_for eval '[ -e "$M/clusters/staging/new" ]' ||
+		fail "staging/new did not appear after ${SCN_WAIT:-30} s"
 	run ls "$M/clusters/staging"
 	expect_out "$(printf 'api\nnew\nweb')"
 	ledger unlock staging/api -m "fixed" >/dev/null
-	sleep 1.1
+	wait_for eval '! ls "$M/clusters/staging/api" | grep -qx LOCKED' ||
+		fail "LOCKED still listed after ${SCN_WAIT:-30} s"
 	run ls "$M/clusters/staging/api"
 	expect_out_nomatch '^LOCKED$'
 }
