@@ -186,8 +186,9 @@ static void test_effect_names_a_set_made_effective_unapproved(void **state)
 	assert_int_equal(effect(f, "production/api", seq, &err), -EPERM);
 	assert_int_equal(err.why, LDG_WHY_UNAPPROVED);
 	assert_int_equal(err.seq, seq);
-	snprintf(want, sizeof(want), "seq %llu took effect without its 2 "
-				     "approvals",
+	snprintf(want, sizeof(want),
+		 "seq %llu took effect without its 2 "
+		 "approvals",
 		 (unsigned long long)seq);
 	assert_non_null(strstr(err.msg, want));
 	assert_non_null(strstr(err.msg, "policy production/*"));
@@ -259,8 +260,8 @@ static void test_effect_names_a_change_inside_a_freeze(void **state)
 	if (ldg_freeze(f->s, f->admin, &w, "holiday", &res, &err))
 		fail_msg("freeze: %s", err.msg);
 	ldg_result_free(&res);
-	seq = forge(f, set_draft("production/api", "image.tag", "v2"),
-		    f->admin, FORGE_INDEX_HONEST);
+	seq = forge(f, set_draft("production/api", "image.tag", "v2"), f->admin,
+		    FORGE_INDEX_HONEST);
 	assert_value_at(f, "production/api", "image.tag", 0, "v2");
 	assert_int_equal(effect(f, "production/api", seq, &err), -EPERM);
 	assert_int_equal(err.why, LDG_WHY_FROZEN);
@@ -349,18 +350,15 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			test_state_changes_lists_each_seq_once, fx_setup,
 			fx_teardown),
-		cmocka_unit_test_setup_teardown(
-			test_effect_of_what_the_rules_allow, fx_setup,
-			fx_teardown),
+		cmocka_unit_test_setup_teardown(test_effect_of_what_the_rules_allow,
+						fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(
 			test_effect_names_a_set_made_effective_unapproved,
 			fx_setup, fx_teardown),
-		cmocka_unit_test_setup_teardown(
-			test_effect_names_a_self_approval, fx_setup,
-			fx_teardown),
-		cmocka_unit_test_setup_teardown(
-			test_effect_names_a_revoked_approver, fx_setup,
-			fx_teardown),
+		cmocka_unit_test_setup_teardown(test_effect_names_a_self_approval,
+						fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_effect_names_a_revoked_approver,
+						fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(
 			test_effect_names_a_change_inside_a_freeze, fx_setup,
 			fx_teardown),
