@@ -176,6 +176,30 @@ static int env_open(const char *dir, unsigned envflags, size_t mapsize,
 	return 0;
 }
 
+/* For a writer's open of a ledger from before some derived database:
+ * creates them, empty, in a write transaction (the reindex that the
+ * stale index-version asks of the first write fills them), then begins
+ * the read transaction the open goes on with in *txn. MDB_* codes. */
+static int create_missing(struct ldg_store *s, MDB_txn **txn)
+{
+	int rc = txn_begin(s, 0, txn);
+
+	for (int i = DB_FIRST_INDEX; !rc && i < DB_COUNT; i++)
+		if (s->missing & (1u << i))
+			rc = mdb_dbi_open(*txn, ldg_db_names[i], MDB_CREATE,
+					  &s->dbi[i]);
+	if (rc) {
+		mdb_txn_abort(*txn);
+		return rc;
+	}
+	rc = mdb_txn_commit(*txn);
+	if (!rc) {
+		s->missing = 0;
+		rc = txn_begin(s, MDB_RDONLY, txn);
+	}
+	return rc;
+}
+
 int ldg_store_open_ex(const char *dir, unsigned flags, unsigned mdb_flags,
 		      size_t mapsize, struct ldg_store **out,
 		      struct ldg_err *err)
@@ -238,6 +262,12 @@ int ldg_store_open_ex(const char *dir, unsigned flags, unsigned mdb_flags,
 		rc = mdb_dbi_open(txn, ldg_db_names[i],
 				  (flags & LDG_OPEN_CREATE) ? MDB_CREATE : 0,
 				  &s->dbi[i]);
+		if (rc == MDB_NOTFOUND && i >= DB_FIRST_INDEX) {
+			/* an index added after this ledger was written:
+			 * its index-version is older, so it is stale */
+			s->missing |= 1u << i;
+			continue;
+		}
 		if (rc == MDB_NOTFOUND) {
 			mdb_txn_abort(txn);
 			ldg_store_close(s);
@@ -249,11 +279,29 @@ int ldg_store_open_ex(const char *dir, unsigned flags, unsigned mdb_flags,
 		if (rc)
 			goto out_abort;
 	}
+	if (s->missing && !(flags & LDG_OPEN_RDONLY)) {
+		/* committed, not aborted: that would close the handles */
+		rc = mdb_txn_commit(txn);
+		if (!rc)
+			rc = create_missing(s, &txn);
+		if (rc)
+			goto out_close;
+	}
 	rc = load_origin(s, txn);
 	if (rc) {
 		mdb_txn_abort(txn);
 		ldg_store_close(s);
 		return ldg_err_set(err, rc, "%s: cannot read origin", dir);
+	}
+	if (s->missing && !s->stale) {
+		/* an index missing under the current index-version: not a
+		 * ledger this version or an older one wrote */
+		mdb_txn_abort(txn);
+		ldg_store_close(s);
+		return ldg_err_set(err, -ENOENT,
+				   "%s is not a ledger (an index database is "
+				   "missing)",
+				   dir);
 	}
 	if (s->stale && (flags & LDG_OPEN_RDONLY) &&
 	    !(flags & LDG_OPEN_ANY_INDEX)) {

@@ -43,6 +43,10 @@ extern const char *const ldg_db_names[DB_COUNT];
 
 struct ldg_store {
 	bool stale; /* indexes from another LDG_INDEX_VERSION */
+	/* bit i: derived database i is not in the file (a ledger from a
+	 * version before it; stale too). A writer's open creates them empty
+	 * for its reindex; read-only openers see them as empty. */
+	unsigned missing;
 	MDB_env *env;
 	MDB_dbi dbi[DB_COUNT];
 	unsigned flags;
