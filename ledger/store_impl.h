@@ -45,7 +45,9 @@ struct ldg_store {
 	bool stale; /* indexes from another LDG_INDEX_VERSION */
 	/* bit i: derived database i is not in the file (a ledger from a
 	 * version before it; stale too). A writer's open creates them empty
-	 * for its reindex; read-only openers see them as empty. */
+	 * for its reindex; read-only openers are refused as stale, but
+	 * verify (LDG_OPEN_ANY_INDEX), which compares them as empty and
+	 * reads nothing else of them (their dbi is not set). */
 	unsigned missing;
 	MDB_env *env;
 	MDB_dbi dbi[DB_COUNT];
