@@ -176,6 +176,30 @@ static int env_open(const char *dir, unsigned envflags, size_t mapsize,
 	return 0;
 }
 
+/* A writer's open of a ledger older than some index: that index made
+ * empty, so that every reader of this store finds it (the ledger has
+ * nothing it would hold before the reindex its first write makes). An
+ * MDB_* code. */
+static int create_missing(struct ldg_store *s)
+{
+	MDB_txn *txn = NULL;
+	int rc = txn_begin(s, 0, &txn);
+
+	for (int i = DB_FIRST_INDEX; rc == 0 && i < DB_COUNT; i++)
+		if (s->missing & (1u << i))
+			rc = mdb_dbi_open(txn, ldg_db_names[i], MDB_CREATE,
+					  &s->dbi[i]);
+	if (rc) {
+		if (txn)
+			mdb_txn_abort(txn);
+		return rc;
+	}
+	rc = mdb_txn_commit(txn);
+	if (!rc)
+		s->missing = 0;
+	return rc;
+}
+
 int ldg_store_open_ex(const char *dir, unsigned flags, unsigned mdb_flags,
 		      size_t mapsize, struct ldg_store **out,
 		      struct ldg_err *err)
@@ -238,6 +262,13 @@ int ldg_store_open_ex(const char *dir, unsigned flags, unsigned mdb_flags,
 		rc = mdb_dbi_open(txn, ldg_db_names[i],
 				  (flags & LDG_OPEN_CREATE) ? MDB_CREATE : 0,
 				  &s->dbi[i]);
+		if (rc == MDB_NOTFOUND && i >= DB_FIRST_INDEX) {
+			/* an index newer than the ledger: rebuilt by the
+			 * reindex its first write makes (load_origin()
+			 * below finds its index version older too) */
+			s->missing |= 1u << i;
+			continue;
+		}
 		if (rc == MDB_NOTFOUND) {
 			mdb_txn_abort(txn);
 			ldg_store_close(s);
@@ -255,6 +286,8 @@ int ldg_store_open_ex(const char *dir, unsigned flags, unsigned mdb_flags,
 		ldg_store_close(s);
 		return ldg_err_set(err, rc, "%s: cannot read origin", dir);
 	}
+	if (s->missing)
+		s->stale = true;
 	if (s->stale && (flags & LDG_OPEN_RDONLY) &&
 	    !(flags & LDG_OPEN_ANY_INDEX)) {
 		mdb_txn_abort(txn);
@@ -265,6 +298,8 @@ int ldg_store_open_ex(const char *dir, unsigned flags, unsigned mdb_flags,
 				   dir);
 	}
 	rc = mdb_txn_commit(txn);
+	if (!rc && s->missing && !(flags & LDG_OPEN_RDONLY))
+		rc = create_missing(s);
 	if (rc)
 		goto out_close;
 	*out = s;

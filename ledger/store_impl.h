@@ -43,6 +43,10 @@ extern const char *const ldg_db_names[DB_COUNT];
 
 struct ldg_store {
 	bool stale; /* indexes from another LDG_INDEX_VERSION */
+	/* bit i: derived database i is not in the file (a ledger from
+	 * before it existed; the store is then stale). A writer's open
+	 * creates them empty; a read-only open leaves s->dbi[i] unusable */
+	unsigned missing;
 	MDB_env *env;
 	MDB_dbi dbi[DB_COUNT];
 	unsigned flags;

@@ -135,6 +135,13 @@ static int compare_db(struct ldg_read *real, struct ldg_read *replay,
 	MDB_val ka, va, kb, vb;
 	int ra, rb, rc = 0;
 
+	if (real->s->missing & (1u << db)) {
+		snprintf(rep->problem, sizeof(rep->problem),
+			 "index \"%s\" is missing (the ledger's indexes are "
+			 "older than it); run ledger reindex",
+			 ldg_db_names[db]);
+		return -EBADMSG;
+	}
 	if (mdb_cursor_open(real->txn, real->s->dbi[db], &a))
 		return -EIO;
 	if (mdb_cursor_open(replay->txn, replay->s->dbi[db], &b)) {
