@@ -371,7 +371,7 @@ static int check_approve(struct ldg_read *r, struct ldg_read *log,
 {
 	const struct ldg_pending *p = ldg_gov_pending(g, seq);
 	struct ldg_proposal prop;
-	int rc;
+	int rc = 0;
 
 	if (!p || strcmp(p->target, e->target))
 		return not_pending(r, seq, e->target, err);
@@ -395,24 +395,26 @@ static int check_approve(struct ldg_read *r, struct ldg_read *log,
 	if (ldg_gov_count(p, ldg_key_trusted, r, e->signer) < p->need)
 		return 0; /* counted; the proposal waits on */
 	/* this approval enacts it, at its own time */
-	if (!(p->flags & LDG_PEND_EMERGENCY)) {
+	if (!(p->flags & LDG_PEND_EMERGENCY))
 		rc = ldg_frozen(log, g, e->target, e->time_ns, err);
-		if (rc)
-			return rc;
-		rc = ldg_proposal_get(r, seq, &prop);
-		if (rc)
-			return ldg_err_set(err, rc, "cannot read proposal %llu",
-					   (unsigned long long)seq);
+	if (rc)
+		return rc;
+	rc = ldg_proposal_get(r, seq, &prop);
+	if (rc)
+		return ldg_err_set(err, rc, "cannot read proposal %llu",
+				   (unsigned long long)seq);
+	if (!(p->flags & LDG_PEND_EMERGENCY))
 		rc = ldg_soak_check(r, log, ldg_gov_policy_for(g, e->target),
 				    e->target, prop.changes, prop.n_changes, e,
 				    err);
-		ldg_proposal_free(&prop);
-		if (rc)
-			return rc;
-	}
-	if (!(p->flags & LDG_PEND_FORCED))
-		return check_locked(r, log, e->target, err);
-	return 0;
+	/* a lock stops a set or unset (as it would have stopped the
+	 * proposal itself), never a rollback: rollbacks pass locks, and
+	 * one that locks its target is followed by its own lock */
+	if (!rc && prop.kind != LDG_KIND_ROLLBACK &&
+	    !(p->flags & LDG_PEND_FORCED))
+		rc = check_locked(r, log, e->target, err);
+	ldg_proposal_free(&prop);
+	return rc;
 }
 
 static int check_withdraw(struct ldg_read *r, const struct ldg_gov *g,
