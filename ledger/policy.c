@@ -1,9 +1,9 @@
 /*
  * policy.c - the rules of promotion policies (docs/format.md 8b), asked
  * by ldg_may_append() after the rules of section 8: who may write
- * policies and windows, freeze, soak, approvals and withdrawals, and the
- * skew of an entry signed elsewhere. Also the writer's search for a
- * soak's evidence.
+ * policies and windows, freeze, soak, approvals and withdrawals; and,
+ * asked of every kind, the skew of an entry signed elsewhere. Also the
+ * writer's search for a soak's evidence.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -439,7 +439,7 @@ static int check_withdraw(struct ldg_read *r, const struct ldg_gov *g,
 
 /* ---- the question ---- */
 
-static int check_skew(const struct ldg_write_req *q, struct ldg_err *err)
+int ldg_skew_check(const struct ldg_write_req *q, struct ldg_err *err)
 {
 	uint64_t d;
 
@@ -467,9 +467,6 @@ int ldg_policy_check(struct ldg_read *r, const struct ldg_write_req *q,
 	uint64_t seq = 0;
 	int rc;
 
-	rc = check_skew(q, err);
-	if (rc)
-		return rc;
 	if (ldg_kind_on_scope(q->kind)) {
 		rc = check_rules_writer(q, ki, err);
 		if (rc || !e || q->kind != LDG_KIND_UNFREEZE)
