@@ -1426,6 +1426,177 @@ static void test_missing_index(void **state)
 	assert_verify_ok(f);
 }
 
+/* ---- reads ---- */
+
+static void test_pending_list_and_gov_as_of(void **state)
+{
+	struct fx *f = *state;
+	struct ldg_proposal *list, none;
+	struct ldg_read *r;
+	struct ldg_gov g;
+	uint64_t pol, p1, p2, p3, a;
+	size_t n;
+
+	add_key(f, f->deployer, "deployer", "*");
+	policy(f, "*", 1, 0, NULL);
+	pol = head_of(f, NULL);
+	p1 = must_propose(f, f->deployer, "production/api", "v1", 0);
+	p2 = must_propose(f, f->deployer, "staging/api", "v1", 0);
+	p3 = must_propose(f, f->deployer, "production/web", "v1", 0);
+	a = must_approve(f, f->admin, p2);
+	assert_int_equal(ldg_read_begin(f->s, &r, NULL), 0);
+	/* all pending, oldest first; by scope */
+	assert_int_equal(ldg_pending_list(r, NULL, &list, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(list[0].seq, p1);
+	assert_int_equal(list[1].seq, p3);
+	assert_string_equal(list[1].target, "production/web");
+	assert_int_equal(list[1].status, LDG_PROP_PENDING);
+	assert_int_equal(list[1].kind, LDG_KIND_SET);
+	for (size_t i = 0; i < n; i++)
+		ldg_proposal_free(&list[i]);
+	free(list);
+	assert_int_equal(ldg_pending_list(r, "production/w*", &list, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(list[0].seq, p3);
+	ldg_proposal_free(&list[0]);
+	free(list);
+	assert_int_equal(ldg_pending_list(r, "qa/*", &list, &n), 0);
+	assert_int_equal(n, 0);
+	free(list);
+	/* as of a seq: one seek back to the newest row at or before it */
+	assert_int_equal(ldg_gov_load(r, pol - 1, &g, NULL), 0);
+	assert_true(ldg_gov_empty(&g));
+	ldg_gov_free(&g);
+	assert_int_equal(ldg_gov_load(r, pol, &g, NULL), 0);
+	assert_int_equal(g.n_pol, 1);
+	assert_int_equal(g.n_pend, 0);
+	ldg_gov_free(&g);
+	assert_int_equal(ldg_gov_load(r, p2, &g, NULL), 0);
+	assert_int_equal(g.n_pend, 2);
+	ldg_gov_free(&g);
+	assert_int_equal(ldg_gov_load(r, a, &g, NULL), 0);
+	assert_int_equal(g.n_pend, 2);
+	assert_int_equal(g.pend[1].seq, p3);
+	ldg_gov_free(&g);
+	assert_int_equal(ldg_gov_load(r, UINT64_MAX, &g, NULL), 0);
+	assert_int_equal(g.n_pend, 2);
+	ldg_gov_free(&g);
+	/* a seq that is no proposal */
+	assert_int_equal(ldg_proposal_get(r, pol, &none), -ENOENT);
+	ldg_read_end(r);
+	assert_string_equal(ldg_prop_status_name(LDG_PROP_PENDING), "pending");
+	assert_string_equal(ldg_prop_status_name(LDG_PROP_EFFECTIVE),
+			    "effective");
+	assert_string_equal(ldg_prop_status_name(LDG_PROP_WITHDRAWN),
+			    "withdrawn");
+	assert_string_equal(ldg_prop_status_name(LDG_PROP_STALE), "stale");
+}
+
+/* ldg_freeze()'s checks beyond the format, and unfreeze of every window
+ * of a scope in one batch. */
+static void test_freeze_writer_checks(void **state)
+{
+	struct fx *f = *state;
+	struct ldg_window w = { 0 };
+	struct ldg_result res = { 0 };
+	struct ldg_err err = { 0 };
+	struct ldg_read *r;
+	struct ldg_gov g;
+	struct snap s;
+	int64_t now = now_s();
+
+	snap_take(f, &s);
+	snprintf(w.scope, sizeof(w.scope), "production/*");
+	w.from = now - 7200;
+	w.until = now - 3600;
+	assert_int_equal(ldg_freeze(f->s, f->admin, &w, "past", &res, &err),
+			 -EINVAL);
+	assert_non_null(strstr(err.msg, "past"));
+	memset(&w, 0, sizeof(w));
+	snprintf(w.scope, sizeof(w.scope), "production/*");
+	snprintf(w.cron, sizeof(w.cron), "0 0 * * *");
+	snprintf(w.tz, sizeof(w.tz), "Mars/Olympus_Mons");
+	w.duration = 3600;
+	assert_int_equal(ldg_freeze(f->s, f->admin, &w, "tz", &res, &err),
+			 -ENOENT);
+	assert_unchanged(f, &s);
+	/* two windows on the scope, one on another: unfreeze 0 lifts the
+	 * two */
+	assert_int_equal(freeze_by(f, f->admin, "production/*", NULL, NULL, "a",
+				   NULL, &err),
+			 0);
+	assert_int_equal(freeze_by(f, f->admin, "production/*", "0 0 * * *",
+				   "UTC", "b", NULL, &err),
+			 0);
+	assert_int_equal(freeze_by(f, f->admin, "*", NULL, NULL, "c", NULL,
+				   &err),
+			 0);
+	assert_int_equal(ldg_unfreeze(f->s, f->admin, "production/*", 0, "go",
+				      &res, &err),
+			 0);
+	assert_int_equal(res.n, 2);
+	assert_int_equal(res.v[0].kind, LDG_KIND_UNFREEZE);
+	ldg_result_free(&res);
+	assert_int_equal(ldg_read_begin(f->s, &r, NULL), 0);
+	assert_int_equal(ldg_gov_load(r, 0, &g, NULL), 0);
+	ldg_read_end(r);
+	assert_int_equal(g.n_win, 1);
+	assert_string_equal(g.win[0].scope, "*");
+	ldg_gov_free(&g);
+	assert_verify_ok(f);
+}
+
+/* What a remote writer builds: an emergency set and its approval, signed
+ * elsewhere and appended by the host. */
+static void test_remote_emergency(void **state)
+{
+	struct fx *f = *state;
+	struct ldg_signer *d2 = signer("d2");
+	struct ldg_kv kv = { "image.tag", "v2" };
+	struct ldg_result res = { 0 };
+	struct ldg_err err = { 0 };
+	struct ldg_entry *e = NULL;
+	struct ldg_values now;
+	struct ldg_read *r;
+	uint8_t *buf;
+	size_t len;
+	uint64_t p;
+
+	add_key(f, f->deployer, "deployer", "*");
+	add_key(f, d2, "deployer", "*");
+	assert_int_equal(freeze_by(f, f->admin, "production/*", NULL, NULL,
+				   "frozen", NULL, &err),
+			 0);
+	assert_int_equal(ldg_read_begin(f->s, &r, NULL), 0);
+	assert_int_equal(ldg_state_get(r, "production/api", 0, &now), 0);
+	ldg_read_end(r);
+	assert_int_equal(ldg_draft_set(&now, "production/api", &kv, 1, "fire",
+				       NULL, 0, LDG_WRITE_EMERGENCY, &e, &err),
+			 0);
+	ldg_values_free(&now);
+	assert_non_null(ldg_kv_find(e->meta, e->n_meta, "emergency"));
+	forge_on_head(f, e, f->deployer, NULL, &buf, &len);
+	ldg_entry_free(e);
+	assert_int_equal(ldg_append_signed(f->s, buf, len, &res, &err), 0);
+	p = last_seq(&res);
+	ldg_result_free(&res);
+	free(buf);
+	assert_int_equal(status_of(f, p), LDG_PROP_PENDING);
+	assert_int_equal(ldg_entry_vote(LDG_KIND_APPROVE, "production/api", p,
+					"ok", &e, &err),
+			 0);
+	forge_on_head(f, e, d2, NULL, &buf, &len);
+	ldg_entry_free(e);
+	assert_int_equal(ldg_append_signed(f->s, buf, len, &res, &err), 0);
+	ldg_result_free(&res);
+	free(buf);
+	assert_int_equal(status_of(f, p), LDG_PROP_EFFECTIVE);
+	assert_value_at(f, "production/api", "image.tag", 0, "v2");
+	assert_verify_ok(f);
+	ldg_signer_free(d2);
+}
+
 /* ---- verify ---- */
 
 static void test_verify_names_a_forged_self_approval(void **state)
@@ -1501,6 +1672,9 @@ int main(void)
 		T(test_missing_index),
 		T(test_verify_names_a_forged_self_approval),
 		T(test_authz_state_items_in_the_store),
+		T(test_pending_list_and_gov_as_of),
+		T(test_freeze_writer_checks),
+		T(test_remote_emergency),
 	};
 	return cmocka_run_group_tests(tests, fx_group_setup, NULL);
 }
