@@ -219,6 +219,25 @@ out:
 	return rc;
 }
 
+int ldg_prop_fate(struct ldg_read *r, uint64_t seq, enum ldg_prop_status *st,
+		  uint64_t *at)
+{
+	struct ldg_proposal p = { 0 };
+	uint8_t kb[8];
+	MDB_val k = { 8, kb }, v;
+	int rc;
+
+	ldg_put_be64(kb, seq);
+	rc = mdb_get(r->txn, r->s->dbi[DB_PROPS], &k, &v);
+	if (rc)
+		return ldg_mdb_err(rc);
+	rc = props_decode(&v, &p);
+	*st = p.status;
+	*at = p.at;
+	ldg_proposal_free(&p);
+	return rc;
+}
+
 void ldg_proposal_free(struct ldg_proposal *p)
 {
 	for (size_t i = 0; i < p->n_changes; i++) {

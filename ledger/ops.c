@@ -546,6 +546,18 @@ static int plan_set(struct wctx *c, void *arg, struct ldg_err *err)
 	rc = build_set(a, &now, &e, err);
 	if (rc)
 		goto out_values;
+	if (e->n_changes && (a->flags & LDG_WRITE_EMERGENCY)) {
+		e->time_ns = ldg_now_ns();
+		if (!ldg_gov_need(&c->az.gov, e)) {
+			rc = ldg_err_set(err, -EINVAL,
+					 "%s is not governed by a policy or "
+					 "an open freeze window: an emergency "
+					 "is not needed, write it without "
+					 "--emergency",
+					 a->target);
+			goto out_entry;
+		}
+	}
 	if (e->n_changes) {
 		rc = wctx_append(c, e, err);
 	} else {
@@ -555,6 +567,7 @@ static int plan_set(struct wctx *c, void *arg, struct ldg_err *err)
 		if (rc == -EBUSY)
 			rc = 0;
 	}
+out_entry:
 	ldg_entry_free(e);
 out_values:
 	ldg_values_free(&now);

@@ -11,6 +11,7 @@
 #include "merkle.h"
 #include "store_impl.h"
 #include "util.h"
+#include "gov.h"
 #include "verify.h"
 
 #define BATCH 256
@@ -184,6 +185,30 @@ struct replay {
 	struct ldg_authz az; /* keyring and locks: version 2 commitments */
 };
 
+/* What the replay decided of e under promotion policies, for the
+ * report: a proposal, the approval that enacted one, an emergency. */
+static void count_decisions(struct replay *p, const struct ldg_entry *e)
+{
+	struct ldg_verify_report *rep = p->rep;
+	enum ldg_prop_status st;
+	uint64_t at, of;
+
+	if (ldg_kind_changes_values(e->kind)) {
+		if (ldg_kv_find(e->meta, e->n_meta, "emergency")) {
+			if (rep->emergencies < LDG_VERIFY_EMERGENCY_MAX)
+				rep->emergency_seq[rep->emergencies] = e->seq;
+			rep->emergencies++;
+		}
+		if (ldg_prop_fate(&p->scratch, e->seq, &st, &at) == 0)
+			rep->proposals++;
+	} else if (e->kind == LDG_KIND_APPROVE &&
+		   !ldg_parse_dec(e->changes[0].value, 0, INT64_MAX, &of) &&
+		   ldg_prop_fate(&p->scratch, of, &st, &at) == 0 &&
+		   st == LDG_PROP_EFFECTIVE && at == e->seq) {
+		rep->enacted++;
+	}
+}
+
 /* Checks one entry against everything before it and replays it. Returns
  * 0 to go on, -EBADMSG when the entry is bad (recorded in the report),
  * or another error when the check cannot go on. */
@@ -315,6 +340,7 @@ static int replay_one(struct replay *p, uint64_t seq, const MDB_val *k,
 			    (unsigned long long)seq, strerror(-rc));
 		goto out_free;
 	}
+	count_decisions(p, e);
 	memcpy(prev, hash, LDG_HASH_BYTES);
 out_free:
 	ldg_entry_free(e);

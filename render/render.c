@@ -1116,6 +1116,22 @@ int rnd_keyring_json(struct ldg_read *r, json_t **out, struct ldg_err *err)
 	return 0;
 }
 
+/* The seqs of the emergency changes the report lists (the first
+ * LDG_VERIFY_EMERGENCY_MAX). */
+static json_t *emergency_seqs(const struct ldg_verify_report *rep)
+{
+	json_t *a = json_array();
+	uint64_t n = rep->emergencies < LDG_VERIFY_EMERGENCY_MAX
+			     ? rep->emergencies
+			     : LDG_VERIFY_EMERGENCY_MAX;
+
+	for (uint64_t i = 0; a && i < n; i++)
+		json_array_append_new(a,
+				      json_integer((json_int_t)rep
+							   ->emergency_seq[i]));
+	return a;
+}
+
 json_t *rnd_verify_json(const struct ldg_verify_report *rep, int vrc)
 {
 	char hh[2 * LDG_HASH_BYTES + 1], rh[2 * LDG_HASH_BYTES + 1];
@@ -1123,10 +1139,14 @@ json_t *rnd_verify_json(const struct ldg_verify_report *rep, int vrc)
 
 	ldg_hex(rep->head_hash, LDG_HASH_BYTES, hh);
 	ldg_hex(rep->root, LDG_HASH_BYTES, rh);
-	j = json_pack("{s:b, s:I, s:I, s:s, s:s, s:s}", "ok", vrc == 0,
-		      "entries", (json_int_t)rep->entries, "head",
-		      (json_int_t)rep->head, "hash", hh, "root", rh, "origin",
-		      rep->origin);
+	j = json_pack("{s:b, s:I, s:I, s:s, s:s, s:s, s:{s:I, s:I, s:I, s:o}}",
+		      "ok", vrc == 0, "entries", (json_int_t)rep->entries,
+		      "head", (json_int_t)rep->head, "hash", hh, "root", rh,
+		      "origin", rep->origin, "policies", "proposals",
+		      (json_int_t)rep->proposals, "enacted",
+		      (json_int_t)rep->enacted, "emergencies",
+		      (json_int_t)rep->emergencies, "emergency_seqs",
+		      emergency_seqs(rep));
 	if (j && vrc &&
 	    (json_object_set_new(j, "bad_seq",
 				 rep->bad_seq

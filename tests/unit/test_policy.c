@@ -147,8 +147,8 @@ static void test_freeze(void **state)
 	assert_int_equal(set_kv(f, f->admin, "staging/api", "image.tag", "v2",
 				false, &seq, &err),
 			 0);
-	assert_int_equal(ldg_unfreeze(f->s, f->admin, "production/*", 0,
-				      "over", &res, &err),
+	assert_int_equal(ldg_unfreeze(f->s, f->admin, "production/*", 0, "over",
+				      &res, &err),
 			 0);
 	ldg_result_free(&res);
 	assert_int_equal(set_kv(f, f->admin, "production/api", "image.tag",
