@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "authorize.h"
+#include "policy.h"
 #include "names.h"
 #include "store_impl.h"
 #include "util.h"
@@ -223,6 +224,11 @@ int ldg_may_append(struct ldg_read *r, const struct ldg_write_req *q,
 	}
 
 	switch (q->kind) {
+	case LDG_KIND_POLICY:
+	case LDG_KIND_FREEZE:
+	case LDG_KIND_UNFREEZE:
+		/* on a scope, not a target: the rules of 8b alone */
+		return ldg_policy_check(r, q, &ki, err);
 	case LDG_KIND_KEY_ADD:
 	case LDG_KIND_KEY_REVOKE:
 		if (!is_keys_admin(&ki)) {
@@ -271,9 +277,12 @@ int ldg_may_append(struct ldg_read *r, const struct ldg_write_req *q,
 		return refuse_key(err, -EACCES, LDG_WHY_SCOPE, 0, &ki,
 				  q->target);
 	}
-	if (q->kind == LDG_KIND_SET || q->kind == LDG_KIND_UNSET)
-		return check_lock(r, q, err);
-	return 0;
+	if (q->kind == LDG_KIND_SET || q->kind == LDG_KIND_UNSET) {
+		int rc = check_lock(r, q, err);
+		if (rc)
+			return rc;
+	}
+	return ldg_policy_check(r, q, &ki, err);
 }
 
 /* ---- the indexes, and the writer's check ---- */
@@ -329,6 +338,8 @@ int ldg_authz_load(struct ldg_read *r, struct ldg_authz *out,
 		rc = -EUCLEAN;
 	if (!rc)
 		rc = load_locks(r, out);
+	if (!rc)
+		rc = ldg_gov_load(r, 0, &out->gov, NULL);
 	if (rc) {
 		ldg_authz_free(out);
 		return ldg_err_set(

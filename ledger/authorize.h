@@ -53,6 +53,14 @@ struct ldg_write_req {
 	 * of the format only, not those a writer adds (the last admin
 	 * stays, docs/format.md section 14) */
 	bool history;
+	/* where the entries the rules read are (a soak's applied entry, a
+	 * window's reason): NULL for the transaction asked, verify's replay
+	 * passes the real store (its scratch has indexes only) */
+	struct ldg_read *log;
+	/* the writer's clock (ns), for an entry signed elsewhere: its time
+	 * may be at most LDG_SKEW_NS from it. 0: no such check (the
+	 * writer's own entries, copies of old ones, verify) */
+	uint64_t now_ns;
 };
 
 /* The question about entry e (signer, kind, target, forced, time: its

@@ -22,6 +22,7 @@ void ldg_authz_free(struct ldg_authz *a)
 		return;
 	free(a->keys);
 	free(a->locks);
+	ldg_gov_free(&a->gov);
 	ldg_authz_init(a);
 }
 
@@ -106,12 +107,38 @@ int ldg_authz_set_lock(struct ldg_authz *a, const char *target, uint64_t seq)
 	return 0;
 }
 
+/* A key of the keyring still trusted (the approvals that count). */
+static bool key_trusted(void *ctx, const uint8_t id[LDG_KEYID_BYTES])
+{
+	const struct ldg_authz *a = ctx;
+
+	for (size_t i = 0; i < a->n_keys; i++)
+		if (!memcmp(a->keys[i].vkey.keyid, id, LDG_KEYID_BYTES))
+			return a->keys[i].revoked_seq == 0;
+	return false;
+}
+
 int ldg_authz_apply(struct ldg_authz *a, const struct ldg_entry *e)
 {
+	struct ldg_gov_effect fx;
 	long i;
 	int rc = 0;
 
 	switch (e->kind) {
+	case LDG_KIND_SET:
+	case LDG_KIND_UNSET:
+	case LDG_KIND_ROLLBACK:
+	case LDG_KIND_POLICY:
+	case LDG_KIND_FREEZE:
+	case LDG_KIND_UNFREEZE:
+	case LDG_KIND_APPROVE:
+	case LDG_KIND_WITHDRAW:
+		rc = ldg_gov_apply(&a->gov, e, key_trusted, a, &fx);
+		ldg_gov_effect_free(&fx);
+		a->v2 = e->version == LDG_FORMAT_V2;
+		if (!rc && !fx.changed)
+			return 0; /* the state is as it was; so is its hash */
+		break;
 	case LDG_KIND_INIT:
 	case LDG_KIND_KEY_ADD:
 		rc = add_key(a, e);
@@ -160,7 +187,10 @@ int ldg_authz_encode(const struct ldg_authz *a, uint8_t **out, size_t *len)
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
 	/* every pack checked: a short buffer would hash, and be signed, as
 	 * the state */
-	bad = msgpack_pack_array(&pk, 2) || msgpack_pack_array(&pk, a->n_keys);
+	/* two items while there is no governance: the ledgers written
+	 * before it keep their commitments (docs/format.md 8b) */
+	bad = msgpack_pack_array(&pk, ldg_gov_empty(&a->gov) ? 2 : 5) ||
+	      msgpack_pack_array(&pk, a->n_keys);
 	for (size_t i = 0; !bad && i < a->n_keys; i++) {
 		const struct ldg_keyinfo *k = &a->keys[i];
 		bad = msgpack_pack_array(&pk, KEY_FIELDS) ||
@@ -176,6 +206,8 @@ int ldg_authz_encode(const struct ldg_authz *a, uint8_t **out, size_t *len)
 		bad = msgpack_pack_array(&pk, LOCK_FIELDS) ||
 		      pack_str(&pk, a->locks[i].target) ||
 		      msgpack_pack_uint64(&pk, a->locks[i].seq);
+	if (!bad && !ldg_gov_empty(&a->gov))
+		ldg_gov_pack(&a->gov, &pk);
 	if (bad || !sb.data) {
 		msgpack_sbuffer_destroy(&sb);
 		return -ENOMEM;
@@ -227,10 +259,17 @@ static bool obj_array(const msgpack_object *o, uint32_t n)
 
 static int decode_state(const msgpack_object *root, struct ldg_authz *a)
 {
-	const msgpack_object *ks, *ls;
+	const msgpack_object *ks, *ls, *f = root->via.array.ptr;
+	int rc;
 
-	if (!obj_array(root, 2) ||
-	    root->via.array.ptr[0].type != MSGPACK_OBJECT_ARRAY ||
+	if (obj_array(root, 5)) {
+		rc = ldg_gov_unpack(&f[2], &f[3], &f[4], &a->gov);
+		if (rc)
+			return rc;
+	} else if (!obj_array(root, 2)) {
+		return -EBADMSG;
+	}
+	if (root->via.array.ptr[0].type != MSGPACK_OBJECT_ARRAY ||
 	    root->via.array.ptr[1].type != MSGPACK_OBJECT_ARRAY)
 		return -EBADMSG;
 	ks = &root->via.array.ptr[0];

@@ -2,7 +2,9 @@
  * authz.h - the authorisation state (keyring and locks) and its
  * commitment, which version 2 entries carry (docs/format.md, 8.1).
  *
- *   STATE = [ KEYS, LOCKS ]            canonical msgpack (format.md 2)
+ *   STATE = [ KEYS, LOCKS ]            canonical msgpack (format.md 2),
+ *           or [ KEYS, LOCKS, POLICIES, WINDOWS, PENDING ] once there is
+ *           governance (gov.h, format.md 8b)
  *   KEYS  = [[NAME, PK, ROLE, SCOPES, ADDED, REVOKED], ...]  by NAME
  *   LOCKS = [[TARGET, SEQ], ...]                              by TARGET
  *   commitment = SHA-256("ledger/v2/authz" 0x00 STATE)
@@ -31,6 +33,7 @@
 
 #include "entry.h"
 #include "err.h"
+#include "gov.h"
 #include "names.h"
 #include "store.h"
 
@@ -44,8 +47,9 @@ struct ldg_authz {
 	size_t n_keys;
 	struct ldg_authz_lock *locks; /* sorted by target */
 	size_t n_locks;
-	bool v2;	/* the last entry applied (the head) is version 2 */
-	bool have_hash; /* hash is the commitment of the state as it is */
+	struct ldg_gov gov; /* policies, windows, pending proposals */
+	bool v2;	    /* the last entry applied (the head) is version 2 */
+	bool have_hash;	    /* hash is the commitment of the state as it is */
 	uint8_t hash[LDG_HASH_BYTES];
 };
 
@@ -53,8 +57,8 @@ void ldg_authz_init(struct ldg_authz *a);
 void ldg_authz_free(struct ldg_authz *a);
 
 /* Applies an accepted entry: init and key-add add a key, key-revoke
- * revokes one, lock and unlock set and lift a target's lock; other kinds
- * change nothing. -ENOENT key-revoke of a key not there, -EEXIST a key
+ * revokes one, lock and unlock set and lift a target's lock; the kinds of
+ * promotion policies change the governance part (ldg_gov_apply()). -ENOENT key-revoke of a key not there, -EEXIST a key
  * added twice, -ENOMEM. */
 int ldg_authz_apply(struct ldg_authz *a, const struct ldg_entry *e);
 

@@ -7,6 +7,7 @@
 #include "entry.h"
 #include "names.h"
 #include "util.h"
+#include "window.h"
 
 #define SIG_DOMAIN "ledger/v1/entry"
 #define SIG_TRAILER 66 /* 0xc4 0x40 + 64 signature bytes */
@@ -22,6 +23,11 @@ static const char *const kind_names[LDG_KIND_COUNT] = {
 	[LDG_KIND_KEY_REVOKE] = "key-revoke",
 	[LDG_KIND_APPLIED] = "applied",
 	[LDG_KIND_APPLY_FAILED] = "apply-failed",
+	[LDG_KIND_POLICY] = "policy",
+	[LDG_KIND_FREEZE] = "freeze",
+	[LDG_KIND_UNFREEZE] = "unfreeze",
+	[LDG_KIND_APPROVE] = "approve",
+	[LDG_KIND_WITHDRAW] = "withdraw",
 };
 
 const char *ldg_kind_name(enum ldg_kind k)
@@ -38,6 +44,17 @@ int ldg_kind_parse(const char *s, enum ldg_kind *out)
 		}
 	}
 	return -EINVAL;
+}
+
+bool ldg_kind_on_scope(enum ldg_kind k)
+{
+	return k == LDG_KIND_POLICY || k == LDG_KIND_FREEZE ||
+	       k == LDG_KIND_UNFREEZE;
+}
+
+bool ldg_kind_on_proposal(enum ldg_kind k)
+{
+	return k == LDG_KIND_APPROVE || k == LDG_KIND_WITHDRAW;
 }
 
 bool ldg_kind_changes_values(enum ldg_kind k)
@@ -281,6 +298,149 @@ static int check_value_changes(const struct ldg_entry *e, struct ldg_err *err)
 	return 0;
 }
 
+/* ---- the kinds of promotion policies (docs/format.md 8b) ---- */
+
+/* A change's value as a decimal in [min, max] (digits, no leading zero). */
+static int check_dec(const struct ldg_entry *e, const char *key, uint64_t min,
+		     uint64_t max, struct ldg_err *err)
+{
+	const struct ldg_kv *kv = ldg_kv_find(e->changes, e->n_changes, key);
+	uint64_t v;
+
+	if (!kv || !kv->value || ldg_parse_dec(kv->value, min, max, &v))
+		return ldg_err_set(err, -EINVAL,
+				   "%s entry: %s must be a number from %llu "
+				   "to %llu",
+				   ldg_kind_name(e->kind), key,
+				   (unsigned long long)min,
+				   (unsigned long long)max);
+	return 0;
+}
+
+/* True when the changes' keys are exactly names (sorted), all with a
+ * value. */
+static bool has_exactly(const struct ldg_entry *e, const char *const *names,
+			size_t n)
+{
+	if (e->n_changes != n)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(e->changes[i].key, names[i]) || !e->changes[i].value)
+			return false;
+	return true;
+}
+
+static int check_policy(const struct ldg_entry *e, struct ldg_err *err)
+{
+	const struct ldg_kv *c;
+	bool soak = false, from = false;
+
+	for (size_t i = 0; i < e->n_changes; i++) {
+		c = &e->changes[i];
+		if (!c->value)
+			return ldg_err_set(err, -EINVAL,
+					   "policy entry unsets \"%.80s\"",
+					   c->key);
+		if (!strcmp(c->key, "approvals")) {
+			if (check_dec(e, c->key, 1, LDG_APPROVALS_MAX, err))
+				return -EINVAL;
+		} else if (!strcmp(c->key, "rollbacks")) {
+			if (strcmp(c->value, "gated"))
+				return ldg_err_set(err, -EINVAL,
+						   "policy entry: rollbacks "
+						   "must be \"gated\"");
+		} else if (!strcmp(c->key, "soak")) {
+			if (check_dec(e, c->key, LDG_DURATION_MIN,
+				      LDG_DURATION_MAX, err))
+				return -EINVAL;
+			soak = true;
+		} else if (!strcmp(c->key, "soak-from")) {
+			if (ldg_check_cluster(c->value, err))
+				return -EINVAL;
+			from = true;
+		} else {
+			return ldg_err_set(err, -EINVAL,
+					   "policy entry: unknown field "
+					   "\"%.80s\"",
+					   c->key);
+		}
+	}
+	if (soak != from)
+		return ldg_err_set(err, -EINVAL,
+				   "policy entry: soak and soak-from go "
+				   "together");
+	return 0;
+}
+
+static int check_freeze(const struct ldg_entry *e, struct ldg_err *err)
+{
+	static const char *const abs_f[] = { "from", "until" };
+	static const char *const cron_f[] = { "cron", "duration", "tz" };
+	struct ldg_cron cron;
+	int64_t from, until;
+
+	if (has_exactly(e, abs_f, 2)) {
+		if (ldg_utc_parse(e->changes[0].value, &from, err) ||
+		    ldg_utc_parse(e->changes[1].value, &until, err)) {
+			ldg_err_prefix(err, "freeze entry");
+			return -EINVAL;
+		}
+		if (until <= from)
+			return ldg_err_set(err, -EINVAL,
+					   "freeze entry: until is not after "
+					   "from");
+		return 0;
+	}
+	if (!has_exactly(e, cron_f, 3))
+		return ldg_err_set(err, -EINVAL,
+				   "freeze entry must carry exactly from, "
+				   "until or cron, duration, tz");
+	if (ldg_cron_parse(e->changes[0].value, &cron, err)) {
+		ldg_err_prefix(err, "freeze entry");
+		return -EINVAL;
+	}
+	if (check_dec(e, "duration", LDG_DURATION_MIN, LDG_DURATION_MAX, err))
+		return -EINVAL;
+	if (!ldg_tz_name_ok(e->changes[2].value))
+		return ldg_err_set(err, -EINVAL,
+				   "freeze entry: \"%.80s\" is not a time "
+				   "zone name",
+				   e->changes[2].value);
+	return 0;
+}
+
+/* policy, freeze, unfreeze: on a scope; approve, withdraw: a proposal. */
+static int check_gov(const struct ldg_entry *e, struct ldg_err *err)
+{
+	static const char *const window_f[] = { "window" };
+	static const char *const proposal_f[] = { "proposal" };
+
+	if (e->version < LDG_FORMAT_V2)
+		return ldg_err_set(err, -EINVAL, "%s entry in format version 1",
+				   ldg_kind_name(e->kind));
+	if (ldg_kind_on_proposal(e->kind)) {
+		if (ldg_check_target(e->target, err))
+			return -EINVAL;
+		if (!has_exactly(e, proposal_f, 1))
+			return ldg_err_set(err, -EINVAL,
+					   "%s entry must carry exactly the "
+					   "field proposal",
+					   ldg_kind_name(e->kind));
+		return check_dec(e, "proposal", 2, INT64_MAX, err);
+	}
+	if (ldg_check_scope(e->target, err))
+		return -EINVAL;
+	if (e->kind == LDG_KIND_POLICY)
+		return check_policy(e, err);
+	if (e->kind == LDG_KIND_FREEZE)
+		return check_freeze(e, err);
+	if (!has_exactly(e, window_f, 1))
+		return ldg_err_set(err, -EINVAL,
+				   "unfreeze entry must carry exactly the "
+				   "field window");
+	return check_dec(e, "window", 2, INT64_MAX, err);
+}
+
 int ldg_entry_check(const struct ldg_entry *e, struct ldg_err *err)
 {
 	const struct ldg_kv *rb;
@@ -314,6 +474,12 @@ int ldg_entry_check(const struct ldg_entry *e, struct ldg_err *err)
 	}
 
 	switch (e->kind) {
+	case LDG_KIND_POLICY:
+	case LDG_KIND_FREEZE:
+	case LDG_KIND_UNFREEZE:
+	case LDG_KIND_APPROVE:
+	case LDG_KIND_WITHDRAW:
+		return check_gov(e, err);
 	case LDG_KIND_INIT:
 	case LDG_KIND_KEY_ADD:
 	case LDG_KIND_KEY_REVOKE:

@@ -50,6 +50,12 @@ enum ldg_kind {
 	LDG_KIND_KEY_REVOKE,
 	LDG_KIND_APPLIED,
 	LDG_KIND_APPLY_FAILED,
+	/* promotion policies (docs/format.md 8b): version 2 only */
+	LDG_KIND_POLICY,
+	LDG_KIND_FREEZE,
+	LDG_KIND_UNFREEZE,
+	LDG_KIND_APPROVE,
+	LDG_KIND_WITHDRAW,
 	LDG_KIND_COUNT
 };
 
@@ -80,6 +86,10 @@ const char *ldg_kind_name(enum ldg_kind k);
 int ldg_kind_parse(const char *s, enum ldg_kind *out);
 /* True for kinds that change a target's values. */
 bool ldg_kind_changes_values(enum ldg_kind k);
+/* True for the kinds whose target is a scope (policy, freeze,
+ * unfreeze), and for those that name a proposal (approve, withdraw). */
+bool ldg_kind_on_scope(enum ldg_kind k);
+bool ldg_kind_on_proposal(enum ldg_kind k);
 
 /* A new, unsigned entry of version 1; a writer that knows the
  * authorisation state after it makes it version 2 (ldg_authz_stamp()).

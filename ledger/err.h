@@ -61,6 +61,17 @@ enum ldg_why {
 			      * seq) */
 	LDG_WHY_LAST_ADMIN,  /* key-revoke of the last admin with scope '*'
 			      * (key) */
+	/* promotion policies (docs/format.md 8b) */
+	LDG_WHY_FROZEN,		  /* inside a freeze window (seq: the window,
+				   * target, reason: the window's) */
+	LDG_WHY_NOT_SOAKED,	  /* soak not met (target: the soak's source) */
+	LDG_WHY_NOT_PENDING,	  /* approve/withdraw of a proposal that is
+				   * not pending (seq: what ended it) */
+	LDG_WHY_SELF_APPROVAL,	  /* the author approving (key) */
+	LDG_WHY_ALREADY_APPROVED, /* a second approval by a key (key) */
+	LDG_WHY_NOT_AUTHOR,	  /* withdraw by neither author nor admin */
+	LDG_WHY_NO_WINDOW,	  /* unfreeze of a window not in force */
+	LDG_WHY_SKEW,		  /* signed time off the writer's clock */
 };
 
 struct ldg_err {

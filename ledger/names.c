@@ -1,3 +1,4 @@
+#include <ctype.h>
 #include <errno.h>
 #include <fnmatch.h>
 #include <stdint.h>
@@ -297,6 +298,18 @@ bad:
 			   "invalid scope \"%.80s\": a glob over targets such "
 			   "as '*', 'staging/*' or '*/api'",
 			   s);
+}
+
+bool ldg_tz_name_ok(const char *s)
+{
+	size_t len = strlen(s);
+
+	if (len < 1 || len > LDG_TZ_MAX || s[0] == '/' || strstr(s, ".."))
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!isalnum((unsigned char)s[i]) && !strchr("_+-/", s[i]))
+			return false;
+	return true;
 }
 
 bool ldg_scopes_have_star(const char *scopes)

@@ -30,6 +30,12 @@
 #define LDG_VALUE_MAX 4096
 #define LDG_KEYNAME_MAX 64
 #define LDG_ORIGIN_MAX 255
+#define LDG_SCOPE_MAX LDG_TARGET_MAX
+/* promotion policies (docs/format.md 8b) */
+#define LDG_APPROVALS_MAX 16
+#define LDG_DURATION_MIN 60 /* s: soak and recurring freezes */
+#define LDG_TZ_MAX 64
+#define LDG_CRON_MAX 128
 
 int ldg_check_cluster(const char *s, struct ldg_err *err);
 int ldg_check_release(const char *s, struct ldg_err *err);
@@ -46,6 +52,10 @@ int ldg_check_new_reason(const char *s, struct ldg_err *err);
 int ldg_check_keyname(const char *s, struct ldg_err *err);
 int ldg_check_origin(const char *s, struct ldg_err *err);
 int ldg_check_scope(const char *s, struct ldg_err *err);
+/* The form of a time zone name in a freeze entry: 1..LDG_TZ_MAX bytes of
+ * [A-Za-z0-9_+-/], no leading '/', no "..". Whether the zone exists is
+ * the tz database's to say (window.h), not the format's. */
+bool ldg_tz_name_ok(const char *s);
 
 /* True when text[0..len) is valid UTF-8 without control characters
  * (C0, DEL, C1). */

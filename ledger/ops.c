@@ -8,6 +8,7 @@
 #include "authorize.h"
 #include "names.h"
 #include "ops.h"
+#include "policy.h"
 #include "store_impl.h"
 #include "util.h"
 
@@ -113,7 +114,7 @@ static int wctx_store(struct wctx *c, const struct ldg_entry *e,
 		mdb_put(c->w.txn, c->w.s->dbi[DB_ENTRIES], &k, &v, MDB_APPEND));
 	if (!rc) {
 		ldg_entry_hash(bytes, len, hash);
-		rc = ldg_index_apply(&c->w, e, hash);
+		rc = ldg_index_entry(&c->w, e, hash);
 	}
 	if (rc)
 		return ldg_err_set(err, rc, "cannot store entry %llu: %s",
@@ -143,6 +144,55 @@ static int may_write(struct wctx *c, const struct ldg_entry *e,
 	return ldg_may_append(&c->w, &q, err);
 }
 
+/* A change that takes effect here under a soak carries its evidence
+ * (docs/format.md 8b): metadata soak-applied, the applied entry of the
+ * soak's source that it ran since. e is filled in (signer, time). */
+static int add_evidence(struct wctx *c, struct ldg_entry *e,
+			struct ldg_err *err)
+{
+	const struct ldg_gov *g = &c->az.gov;
+	const struct ldg_pending *pd;
+	struct ldg_proposal prop = { 0 };
+	const struct ldg_kv *ch = e->changes;
+	size_t n = e->n_changes;
+	uint64_t seq = 0, applied = 0;
+	char num[24];
+	int rc;
+
+	if (ldg_gov_empty(g) || ldg_kv_find(e->meta, e->n_meta, "soak-applied"))
+		return 0;
+	if (ldg_kind_changes_values(e->kind)) {
+		if (!ldg_gov_gated(g, e) || ldg_gov_need(g, e))
+			return 0; /* no soak, or a proposal: soaks later */
+	} else if (e->kind == LDG_KIND_APPROVE) {
+		(void)ldg_parse_dec(e->changes[0].value, 0, INT64_MAX, &seq);
+		pd = ldg_gov_pending(g, seq);
+		if (!pd || (pd->flags & LDG_PEND_EMERGENCY) ||
+		    ldg_gov_count(pd, ldg_key_trusted, &c->w, e->signer) <
+			    pd->need)
+			return 0; /* not the approval that enacts it */
+		if (ldg_proposal_get(&c->w, seq, &prop))
+			return 0; /* the rules say why */
+		ch = prop.changes;
+		n = prop.n_changes;
+	} else {
+		return 0;
+	}
+	rc = ldg_soak_evidence(&c->w, ldg_gov_policy_for(g, e->target),
+			       e->target, ch, n, &applied);
+	if (!rc && applied) {
+		snprintf(num, sizeof(num), "%llu", (unsigned long long)applied);
+		rc = ldg_entry_add_meta(e, "soak-applied", num);
+	}
+	ldg_proposal_free(&prop);
+	if (rc)
+		return ldg_err_set(err, rc,
+				   "cannot look for the soak's applied "
+				   "entry: %s",
+				   strerror(-rc));
+	return 0;
+}
+
 /* Fills in seq, prev, time and signature of draft, checks it may be
  * written here, and stores it with its indexes. */
 static int wctx_append(struct wctx *c, struct ldg_entry *e, struct ldg_err *err)
@@ -157,7 +207,9 @@ static int wctx_append(struct wctx *c, struct ldg_entry *e, struct ldg_err *err)
 	if (rc)
 		return ldg_err_set(err, rc, "cannot read the head");
 	draft_fill(e, head, c->k);
-	rc = ldg_entry_check(e, err);
+	rc = add_evidence(c, e, err);
+	if (!rc)
+		rc = ldg_entry_check(e, err);
 	if (rc)
 		return rc;
 	rc = may_write(c, e, err);
@@ -291,7 +343,9 @@ static int check_user_meta(const struct ldg_kv *meta, size_t n,
 					   "invalid metadata key \"%.80s\"",
 					   meta[i].key);
 		if (!strcmp(meta[i].key, "forced") ||
-		    !strcmp(meta[i].key, "rollback-to"))
+		    !strcmp(meta[i].key, "rollback-to") ||
+		    !strcmp(meta[i].key, "emergency") ||
+		    !strcmp(meta[i].key, "soak-applied"))
 			return ldg_err_set(err, -EINVAL,
 					   "metadata key \"%s\" is reserved",
 					   meta[i].key);
@@ -425,7 +479,7 @@ struct set_arg {
 	const char *reason;
 	const struct ldg_kv *meta;
 	size_t n_meta;
-	bool force;
+	unsigned flags; /* LDG_WRITE_* */
 };
 
 /* The set/unset entry for a target whose values are now, without the
@@ -462,9 +516,13 @@ static int build_set(const struct set_arg *a, const struct ldg_values *now,
 	}
 	if (!rc)
 		rc = add_meta(e, a->meta, a->n_meta, err);
-	if (!rc && a->force && now->lock_seq) {
+	if (!rc && (a->flags & LDG_WRITE_FORCE) && now->lock_seq) {
 		struct ldg_kv forced = { .key = "forced", .value = "true" };
 		rc = add_meta(e, &forced, 1, err);
+	}
+	if (!rc && (a->flags & LDG_WRITE_EMERGENCY)) {
+		struct ldg_kv em = { .key = "emergency", .value = "true" };
+		rc = add_meta(e, &em, 1, err);
 	}
 	if (rc) {
 		ldg_entry_free(e);
@@ -542,10 +600,10 @@ static int check_set_arg(const struct set_arg *a, struct ldg_err *err)
 
 int ldg_set(struct ldg_store *s, const struct ldg_signer *k, const char *target,
 	    const struct ldg_kv *kv, size_t n, const char *reason,
-	    const struct ldg_kv *meta, size_t n_meta, bool force,
+	    const struct ldg_kv *meta, size_t n_meta, unsigned flags,
 	    struct ldg_result *res, struct ldg_err *err)
 {
-	struct set_arg a = { target, kv, NULL, n, reason, meta, n_meta, force };
+	struct set_arg a = { target, kv, NULL, n, reason, meta, n_meta, flags };
 
 	if (check_set_arg(&a, err))
 		return -EINVAL;
@@ -555,10 +613,10 @@ int ldg_set(struct ldg_store *s, const struct ldg_signer *k, const char *target,
 int ldg_unset(struct ldg_store *s, const struct ldg_signer *k,
 	      const char *target, const char *const *keys, size_t n,
 	      const char *reason, const struct ldg_kv *meta, size_t n_meta,
-	      bool force, struct ldg_result *res, struct ldg_err *err)
+	      unsigned flags, struct ldg_result *res, struct ldg_err *err)
 {
 	struct set_arg a = {
-		target, NULL, keys, n, reason, meta, n_meta, force
+		target, NULL, keys, n, reason, meta, n_meta, flags
 	};
 
 	if (check_set_arg(&a, err))
@@ -586,21 +644,21 @@ static int draft_set(const struct set_arg *a, const struct ldg_values *now,
 
 int ldg_draft_set(const struct ldg_values *now, const char *target,
 		  const struct ldg_kv *kv, size_t n, const char *reason,
-		  const struct ldg_kv *meta, size_t n_meta, bool force,
+		  const struct ldg_kv *meta, size_t n_meta, unsigned flags,
 		  struct ldg_entry **out, struct ldg_err *err)
 {
-	struct set_arg a = { target, kv, NULL, n, reason, meta, n_meta, force };
+	struct set_arg a = { target, kv, NULL, n, reason, meta, n_meta, flags };
 
 	return draft_set(&a, now, out, err);
 }
 
 int ldg_draft_unset(const struct ldg_values *now, const char *target,
 		    const char *const *keys, size_t n, const char *reason,
-		    const struct ldg_kv *meta, size_t n_meta, bool force,
+		    const struct ldg_kv *meta, size_t n_meta, unsigned flags,
 		    struct ldg_entry **out, struct ldg_err *err)
 {
 	struct set_arg a = {
-		target, NULL, keys, n, reason, meta, n_meta, force
+		target, NULL, keys, n, reason, meta, n_meta, flags
 	};
 
 	return draft_set(&a, now, out, err);
@@ -1028,6 +1086,10 @@ static int append_signed_one(struct wctx *c, const uint8_t *buf, size_t len,
 		goto out_entry;
 	}
 	ldg_write_req_of(e, &q);
+	/* signed elsewhere, now: its time must be this writer's, give or
+	 * take LDG_SKEW_NS (a copy of old entries is not) */
+	if (!copy)
+		q.now_ns = ldg_now_ns();
 	if (e->kind == LDG_KIND_INIT) {
 		/* ldg_may_append() below: the signer is the key it records */
 		rc = ldg_vkey_parse(e->changes[3].value, &ki.vkey, err);
@@ -1178,7 +1240,7 @@ static int plan_reindex(struct wctx *c, void *arg, struct ldg_err *err)
 					 (unsigned long long)seq);
 		ldg_entry_hash(v.mv_data, v.mv_size, hash);
 		if (!rc) {
-			rc = ldg_index_apply(&c->w, e, hash);
+			rc = ldg_index_entry(&c->w, e, hash);
 			if (rc && rc != -EFBIG)
 				ldg_err_set(err, rc, "cannot index entry %llu",
 					    (unsigned long long)seq);

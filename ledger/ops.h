@@ -39,6 +39,7 @@
 #include "authorize.h"
 #include "authz.h"
 #include "entry.h"
+#include "gov.h"
 #include "keys.h"
 #include "store.h"
 
@@ -61,18 +62,26 @@ void ldg_result_free(struct ldg_result *res);
 int ldg_init(const char *dir, const char *origin, const struct ldg_signer *k,
 	     struct ldg_result *res, struct ldg_err *err);
 
+/* How a set or unset is written (flags; a bool true is LDG_WRITE_FORCE):
+ * FORCE passes a lock and is recorded as metadata forced=true; EMERGENCY
+ * is recorded as metadata emergency=true: a change during a freeze that
+ * takes effect with at least one approval (docs/format.md 8b). */
+#define LDG_WRITE_FORCE 1u
+#define LDG_WRITE_EMERGENCY 2u
+
 /* kv values must be non-NULL. Keys already at their value are skipped.
- * force passes a lock and is recorded as metadata forced=true. */
+ * Under a policy with approvals the entry is a proposal: it takes effect
+ * when approved (ldg_proposal_get() says so after the write). */
 int ldg_set(struct ldg_store *s, const struct ldg_signer *k, const char *target,
 	    const struct ldg_kv *kv, size_t n, const char *reason,
-	    const struct ldg_kv *meta, size_t n_meta, bool force,
+	    const struct ldg_kv *meta, size_t n_meta, unsigned flags,
 	    struct ldg_result *res, struct ldg_err *err);
 
 /* keys: the keys to remove; keys not set are skipped. */
 int ldg_unset(struct ldg_store *s, const struct ldg_signer *k,
 	      const char *target, const char *const *keys, size_t n,
 	      const char *reason, const struct ldg_kv *meta, size_t n_meta,
-	      bool force, struct ldg_result *res, struct ldg_err *err);
+	      unsigned flags, struct ldg_result *res, struct ldg_err *err);
 
 /* what: a target, or a cluster (every target of it that differs).
  * Restores state at seq `to`; locks each rolled-back target unless
@@ -117,6 +126,53 @@ int ldg_append_batch(struct ldg_store *s, const struct ldg_signer *k,
 		     struct ldg_entry **drafts, size_t n,
 		     struct ldg_result *res, struct ldg_err *err);
 
+/* ---- promotion policies (docs/format.md 8b; govops.c) ----
+ *
+ * Policies and freeze windows are written by an admin whose scopes hold
+ * '*' or the scope itself. The entries are built by ldg_entry_policy()
+ * and friends (for a remote writer too) and appended like any other.
+ */
+
+/* The policy entry for scope: p's approvals, gate_rollbacks, soak and
+ * soak_from (p NULL: the scope's policy is cleared). -EINVAL with the
+ * reason for bad input. *out is the caller's. */
+int ldg_entry_policy(const char *scope, const struct ldg_policy *p,
+		     const char *reason, struct ldg_entry **out,
+		     struct ldg_err *err);
+/* The freeze entry of w (its scope; from/until, or cron, duration, tz;
+ * seq ignored); reason is the window's. */
+int ldg_entry_freeze(const struct ldg_window *w, const char *reason,
+		     struct ldg_entry **out, struct ldg_err *err);
+int ldg_entry_unfreeze(const char *scope, uint64_t window, const char *reason,
+		       struct ldg_entry **out, struct ldg_err *err);
+/* approve (kind LDG_KIND_APPROVE) or withdraw the proposal seq on
+ * target. */
+int ldg_entry_vote(enum ldg_kind kind, const char *target, uint64_t proposal,
+		   const char *reason, struct ldg_entry **out,
+		   struct ldg_err *err);
+
+int ldg_policy_set(struct ldg_store *s, const struct ldg_signer *k,
+		   const char *scope, const struct ldg_policy *p,
+		   const char *reason, struct ldg_result *res,
+		   struct ldg_err *err);
+/* A writer's checks beyond the format's: the time zone exists here, an
+ * absolute window has not ended yet. */
+int ldg_freeze(struct ldg_store *s, const struct ldg_signer *k,
+	       const struct ldg_window *w, const char *reason,
+	       struct ldg_result *res, struct ldg_err *err);
+/* window 0: every window in force on exactly scope (one entry each);
+ * -ENOENT when there is none. */
+int ldg_unfreeze(struct ldg_store *s, const struct ldg_signer *k,
+		 const char *scope, uint64_t window, const char *reason,
+		 struct ldg_result *res, struct ldg_err *err);
+/* The target is the proposal's. -ENOENT when seq is not a proposal. */
+int ldg_approve(struct ldg_store *s, const struct ldg_signer *k,
+		uint64_t proposal, const char *reason, struct ldg_result *res,
+		struct ldg_err *err);
+int ldg_withdraw(struct ldg_store *s, const struct ldg_signer *k,
+		 uint64_t proposal, const char *reason, struct ldg_result *res,
+		 struct ldg_err *err);
+
 /* ---- remote writers ----
  *
  * A client without the store builds its entry from the state it fetched
@@ -133,11 +189,11 @@ int ldg_append_batch(struct ldg_store *s, const struct ldg_signer *k,
  * server's to check. */
 int ldg_draft_set(const struct ldg_values *now, const char *target,
 		  const struct ldg_kv *kv, size_t n, const char *reason,
-		  const struct ldg_kv *meta, size_t n_meta, bool force,
+		  const struct ldg_kv *meta, size_t n_meta, unsigned flags,
 		  struct ldg_entry **out, struct ldg_err *err);
 int ldg_draft_unset(const struct ldg_values *now, const char *target,
 		    const char *const *keys, size_t n, const char *reason,
-		    const struct ldg_kv *meta, size_t n_meta, bool force,
+		    const struct ldg_kv *meta, size_t n_meta, unsigned flags,
 		    struct ldg_entry **out, struct ldg_err *err);
 int ldg_draft_lock(const struct ldg_values *now, const char *target,
 		   const char *reason, bool lock, struct ldg_entry **out,

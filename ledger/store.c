@@ -25,7 +25,8 @@ const char *const ldg_db_names[DB_COUNT] = {
 	[DB_STATE] = "state",	    [DB_TARGETS] = "targets",
 	[DB_VERSIONS] = "versions", [DB_HISTORY] = "history",
 	[DB_MERKLE] = "merkle",	    [DB_KEYS] = "keys",
-	[DB_KEYIDS] = "keyids",
+	[DB_KEYIDS] = "keyids",	    [DB_GOV] = "gov",
+	[DB_PROPS] = "props",
 };
 
 int ldg_mdb_err(int rc)
@@ -1418,7 +1419,8 @@ static int put_history(struct ldg_read *w, const char *scope, uint64_t seq)
 	return ldg_mdb_err(mdb_put(w->txn, w->s->dbi[DB_HISTORY], &k, &v, 0));
 }
 
-static int index_target(struct ldg_read *w, const struct ldg_entry *e)
+static int index_target(struct ldg_read *w, const struct ldg_entry *e,
+			bool effective)
 {
 	char cluster[LDG_CLUSTER_MAX + 1];
 	const char *release;
@@ -1426,14 +1428,16 @@ static int index_target(struct ldg_read *w, const struct ldg_entry *e)
 	MDB_val k = { strlen(e->target), e->target }, v = { 8, sb };
 	int rc;
 
-	if (!e->target[0])
+	/* a policy's target is a scope: the whole log shows it */
+	if (!e->target[0] || ldg_kind_on_scope(e->kind))
 		return 0;
 	if (ldg_target_split(e->target, cluster, &release) == 0) {
 		rc = put_history(w, cluster, e->seq);
 		if (rc)
 			return rc;
-		if (ldg_kind_changes_values(e->kind) ||
-		    e->kind == LDG_KIND_LOCK || e->kind == LDG_KIND_UNLOCK) {
+		/* a target exists from its first effective change or lock */
+		if (effective || e->kind == LDG_KIND_LOCK ||
+		    e->kind == LDG_KIND_UNLOCK) {
 			ldg_put_be64(sb, e->seq);
 			rc = mdb_put(w->txn, w->s->dbi[DB_TARGETS], &k, &v,
 				     MDB_NOOVERWRITE);
@@ -1480,7 +1484,8 @@ static int index_keys(struct ldg_read *w, const struct ldg_entry *e)
 }
 
 int ldg_index_apply(struct ldg_read *w, const struct ldg_entry *e,
-		    const uint8_t hash[LDG_HASH_BYTES])
+		    const uint8_t hash[LDG_HASH_BYTES],
+		    const struct ldg_index_values *vals)
 {
 	uint8_t node[LDG_HASH_BYTES], left[LDG_HASH_BYTES];
 	uint64_t index = e->seq - 1;
@@ -1531,9 +1536,12 @@ int ldg_index_apply(struct ldg_read *w, const struct ldg_entry *e,
 	case LDG_KIND_SET:
 	case LDG_KIND_UNSET:
 	case LDG_KIND_ROLLBACK:
-		for (size_t i = 0; i < e->n_changes && !rc; i++)
-			rc = put_value(w, e->target, e->changes[i].key,
-				       e->changes[i].value, e->seq);
+	case LDG_KIND_APPROVE:
+		/* the values in effect: a proposal's only once enacted, at
+		 * the seq of the approval that did it */
+		for (size_t i = 0; vals->effective && i < vals->n && !rc; i++)
+			rc = put_value(w, e->target, vals->changes[i].key,
+				       vals->changes[i].value, e->seq);
 		break;
 	case LDG_KIND_LOCK:
 	case LDG_KIND_UNLOCK:
@@ -1552,5 +1560,5 @@ int ldg_index_apply(struct ldg_read *w, const struct ldg_entry *e,
 	}
 	if (rc)
 		return rc;
-	return index_target(w, e);
+	return index_target(w, e, vals->effective);
 }

@@ -28,16 +28,18 @@ enum ldg_db {
 	DB_MERKLE,
 	DB_KEYS,
 	DB_KEYIDS,
+	DB_GOV,	  /* seq8 -> governance after it (gov.h) */
+	DB_PROPS, /* proposal seq8 -> its fate and changes */
 	DB_COUNT
 };
-#define DB_FIRST_INDEX DB_STATE /* DB_STATE..DB_KEYIDS are derived */
+#define DB_FIRST_INDEX DB_STATE /* DB_STATE..DB_PROPS are derived */
 
 extern const char *const ldg_db_names[DB_COUNT];
 
 /* Bumped whenever a derived database changes layout: a ledger whose
  * indexes were built under another version is reindexed by the next
  * writer, and refused by read-only openers until then. */
-#define LDG_INDEX_VERSION "4"
+#define LDG_INDEX_VERSION "5"
 
 struct ldg_store {
 	bool stale; /* indexes from another LDG_INDEX_VERSION */
@@ -97,10 +99,25 @@ int ldg_store_grow(struct ldg_store *s, struct ldg_err *err);
  * or 0 when it is not locked. */
 int ldg_lock_seq(struct ldg_read *r, const char *target, uint64_t *seq);
 
-/* Updates every derived database for entry e (already decoded and
- * accepted) whose leaf hash is hash. The entry bytes themselves are put
- * by the caller. */
+/* The values an entry makes effective (promotion policies decide which,
+ * govstore.c): its own changes, none (a proposal), or a proposal's
+ * (the approval that enacts it). */
+struct ldg_index_values {
+	bool effective;
+	const struct ldg_kv *changes;
+	size_t n;
+};
+
+/* Updates every derived database but gov and props for entry e
+ * (already decoded and accepted) whose leaf hash is hash, with the values
+ * vals says take effect. The entry bytes themselves are put by the
+ * caller. Use ldg_index_entry() (govstore.c), which decides vals. */
 int ldg_index_apply(struct ldg_read *w, const struct ldg_entry *e,
+		    const uint8_t hash[LDG_HASH_BYTES],
+		    const struct ldg_index_values *vals);
+/* Updates every derived database for entry e: the governance (gov,
+ * props) and then ldg_index_apply() with the values that take effect. */
+int ldg_index_entry(struct ldg_read *w, const struct ldg_entry *e,
 		    const uint8_t hash[LDG_HASH_BYTES]);
 
 #endif

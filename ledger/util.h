@@ -6,6 +6,7 @@
 #define LDG_UTIL_H
 
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/stat.h>
 
@@ -22,8 +23,12 @@ int ldg_unhex(const char *in, uint8_t *out, size_t len);
 void ldg_put_be64(uint8_t out[8], uint64_t v);
 uint64_t ldg_get_be64(const uint8_t in[8]);
 
-/* Current UTC time in unix nanoseconds. */
+/* Current UTC time in unix nanoseconds. A build configured with
+ * -Dtest_clock=true (for the test suite only) returns $LEDGER_TEST_NOW
+ * (unix seconds) instead when it is set; ldg_test_clock() says whether
+ * this build does. Release builds ignore the variable. */
 uint64_t ldg_now_ns(void);
+bool ldg_test_clock(void);
 
 /* "2026-11-26T10:49:29.123456789Z" into out (at least 32 bytes). */
 void ldg_time_iso(uint64_t ns, char *out, size_t outlen);
@@ -41,6 +46,9 @@ int ldg_helper_path(const char *name, const char *env, char *out, size_t len);
 /* Parses a decimal sequence number 1..2^63 - 1 (INT64_MAX); returns 0
  * or -EINVAL. */
 int ldg_parse_seq(const char *s, uint64_t *out);
+/* Strict decimal in [min, max]: digits only, no leading zero (so one
+ * text per number), no sign. -EINVAL otherwise. */
+int ldg_parse_dec(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 
 /* Reads the small regular file at path whole into buf (NUL-terminated;
  * its length in *len, its stat in *st when st is not NULL). Anything but

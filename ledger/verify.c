@@ -245,6 +245,7 @@ static int replay_one(struct replay *p, uint64_t seq, const MDB_val *k,
 	}
 	ldg_write_req_of(e, &q);
 	q.history = true;
+	q.log = p->real; /* the scratch has no entries */
 	rc = ldg_may_append(&p->scratch, &q, &why);
 	if (rc) {
 		fail(p->rep, seq, "not authorised: %s", why.msg);
@@ -308,7 +309,7 @@ static int replay_one(struct replay *p, uint64_t seq, const MDB_val *k,
 	for (size_t i = 0; i < p->o->n_checkpoints; i++)
 		if (p->o->checkpoints[i].size == seq)
 			ldg_merkle_root(&p->tree, p->cp_roots[i]);
-	rc = ldg_index_apply(&p->scratch, e, hash);
+	rc = ldg_index_entry(&p->scratch, e, hash);
 	if (rc) {
 		ldg_err_set(err, rc, "replay failed at entry %llu: %s",
 			    (unsigned long long)seq, strerror(-rc));

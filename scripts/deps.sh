@@ -11,6 +11,7 @@ PACKAGES=(
 	clang libclang-rt-14-dev
 	clang-format # scripts/format.sh; the suite's 'format' test
 	strace # tests/scenario/faults.sh injects its faults with it
+	tzdata # freeze windows' time zones (ledger/window.c); test_window skips without it
 	chromium
 )
 # tests/scenario/browser.sh drives Chromium with node (playwright-core

@@ -6,7 +6,9 @@
 # any report fails the test that ran the command, and the run; the
 # 'sanitize' setup in tests/meson.build). Ends with one line "N passed,
 # N failed, N skipped" over both trees (any sanitizer report adds one
-# failure, as a daemon's may fail no test).
+# failure, as a daemon's may fail no test). Both trees are built with
+# -Dtest_clock=true (the clock the policy tests set); a release build is
+# not (docs/operations.md).
 #
 #   scripts/test.sh                 both trees
 #   scripts/test.sh web_api         only these tests, in both trees
@@ -28,6 +30,9 @@ tree() {
 	if [ ! -f "$dir/build.ninja" ]; then
 		meson setup "$dir" -Dwerror=true "$@" >/dev/null
 	fi
+	# the tests of soak and freeze windows set the clock
+	# (LEDGER_TEST_NOW, ledger/util.h): a test build, never a release
+	meson configure "$dir" -Dtest_clock=true >/dev/null
 	ninja -C "$dir"
 	t1=$SECONDS
 	meson test -C "$dir" --print-errorlogs "${tests[@]}" || status=1

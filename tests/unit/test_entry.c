@@ -243,6 +243,7 @@ static void test_kind_names_round_trip(void **state)
 	static const char *const names[LDG_KIND_COUNT] = {
 		"init",	  "set",     "unset",	   "rollback", "lock",
 		"unlock", "key-add", "key-revoke", "applied",  "apply-failed",
+		"policy", "freeze",  "unfreeze",   "approve",  "withdraw",
 	};
 	for (int k = 0; k < LDG_KIND_COUNT; k++) {
 		enum ldg_kind got;
@@ -329,7 +330,9 @@ static void test_add_change_stops_at_the_limit(void **state)
 
 static void test_round_trip_every_kind(void **state)
 {
-	for (int k = 0; k < LDG_KIND_COUNT; k++) {
+	/* the kinds of version 1 (policies' kinds are version 2 only:
+	 * test_gov.c) */
+	for (int k = 0; k <= LDG_KIND_APPLY_FAILED; k++) {
 		struct ldg_entry *e = make((enum ldg_kind)k), *d = NULL;
 		struct ldg_err err = { 0 };
 		struct fields fs;
