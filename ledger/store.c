@@ -176,6 +176,26 @@ static int env_open(const char *dir, unsigned envflags, size_t mapsize,
 	return 0;
 }
 
+bool ldg_db_absent(const struct ldg_store *s, enum ldg_db db)
+{
+	return s->absent & (1u << db);
+}
+
+int ldg_store_add_absent(struct ldg_read *w)
+{
+	for (int i = DB_FIRST_ADDED; i < DB_COUNT; i++) {
+		int rc;
+		if (!(w->s->absent & (1u << i)))
+			continue;
+		rc = mdb_dbi_open(w->txn, ldg_db_names[i], MDB_CREATE,
+				  &w->s->dbi[i]);
+		if (rc)
+			return ldg_mdb_err(rc);
+		w->s->absent &= ~(1u << i);
+	}
+	return 0;
+}
+
 int ldg_store_open_ex(const char *dir, unsigned flags, unsigned mdb_flags,
 		      size_t mapsize, struct ldg_store **out,
 		      struct ldg_err *err)
@@ -238,6 +258,11 @@ int ldg_store_open_ex(const char *dir, unsigned flags, unsigned mdb_flags,
 		rc = mdb_dbi_open(txn, ldg_db_names[i],
 				  (flags & LDG_OPEN_CREATE) ? MDB_CREATE : 0,
 				  &s->dbi[i]);
+		if (rc == MDB_NOTFOUND && i >= DB_FIRST_ADDED) {
+			/* a ledger from before this database: added below */
+			s->absent |= 1u << i;
+			continue;
+		}
 		if (rc == MDB_NOTFOUND) {
 			mdb_txn_abort(txn);
 			ldg_store_close(s);
@@ -402,7 +427,8 @@ static int store_reopen(struct ldg_store *s)
 		return rc < 0 ? rc : ldg_mdb_err(rc);
 	rc = txn_begin(s, MDB_RDONLY, &txn);
 	for (int i = 0; rc == 0 && i < DB_COUNT; i++)
-		rc = mdb_dbi_open(txn, ldg_db_names[i], 0, &s->dbi[i]);
+		if (!ldg_db_absent(s, (enum ldg_db)i))
+			rc = mdb_dbi_open(txn, ldg_db_names[i], 0, &s->dbi[i]);
 	if (rc == 0)
 		return ldg_mdb_err(mdb_txn_commit(txn));
 	if (txn)

@@ -136,13 +136,19 @@ static int compare_db(struct ldg_read *real, struct ldg_read *replay,
 	MDB_val ka, va, kb, vb;
 	int ra, rb, rc = 0;
 
-	if (mdb_cursor_open(real->txn, real->s->dbi[db], &a))
-		return -EIO;
-	if (mdb_cursor_open(replay->txn, replay->s->dbi[db], &b)) {
-		mdb_cursor_close(a);
+	if (ldg_db_absent(real->s, db)) {
+		/* added since the ledger was written: empty, as a replay of
+		 * entries from before it makes it */
+		a = NULL;
+	} else if (mdb_cursor_open(real->txn, real->s->dbi[db], &a)) {
 		return -EIO;
 	}
-	ra = mdb_cursor_get(a, &ka, &va, MDB_FIRST);
+	if (mdb_cursor_open(replay->txn, replay->s->dbi[db], &b)) {
+		if (a)
+			mdb_cursor_close(a);
+		return -EIO;
+	}
+	ra = a ? mdb_cursor_get(a, &ka, &va, MDB_FIRST) : MDB_NOTFOUND;
 	rb = mdb_cursor_get(b, &kb, &vb, MDB_FIRST);
 	while (ra == 0 && rb == 0) {
 		if (ka.mv_size != kb.mv_size ||
@@ -164,7 +170,8 @@ static int compare_db(struct ldg_read *real, struct ldg_read *replay,
 					    : "it lacks a record");
 	}
 	mdb_cursor_close(b);
-	mdb_cursor_close(a);
+	if (a)
+		mdb_cursor_close(a);
 	return rc;
 }
 

@@ -47,8 +47,8 @@ static void report(const char *kind, double *t, size_t n)
 
 	qsort(t, n, sizeof(*t), cmp);
 	printf("%s %.1f %.1f %.1f %zu\n", kind,
-	       n % 2 ? t[n / 2] : (t[n / 2 - 1] + t[n / 2]) / 2, t[p10],
-	       t[p90], n);
+	       n % 2 ? t[n / 2] : (t[n / 2 - 1] + t[n / 2]) / 2, t[p10], t[p90],
+	       n);
 }
 
 static void die(const char *what, const struct ldg_err *err)
@@ -78,8 +78,8 @@ int main(int argc, char **argv)
 	    ldg_signer_generate("approver", &k2, &err) ||
 	    ldg_store_open(argv[1], 0, &s, &err))
 		die("setup", &err);
-	if (ldg_key_add(s, k, ldg_signer_vkey(k2), "admin", "*", "bench",
-			&res, &err))
+	if (ldg_key_add(s, k, ldg_signer_vkey(k2), "admin", "*", "bench", &res,
+			&err))
 		die("key add", &err);
 	snprintf(pol.soak_from, sizeof(pol.soak_from), "c1");
 	if (ldg_policy_set(s, k, "c2/*", &pol, "bench", &res, &err) ||
