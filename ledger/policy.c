@@ -384,6 +384,14 @@ static int check_approve(struct ldg_read *r, struct ldg_read *log,
 		facts(err, e->target, NULL);
 		return -EACCES;
 	}
+	if (!ldg_key_trusted(r, p->author)) {
+		ldg_err_refuse(err, -EPERM, LDG_WHY_NOT_PENDING, seq, NULL,
+			       "proposal %llu was written by a key revoked "
+			       "since: it cannot take effect; withdraw it",
+			       (unsigned long long)seq);
+		facts(err, e->target, NULL);
+		return -EPERM;
+	}
 	if (approved_by(p, e->signer)) {
 		ldg_err_refuse(err, -EACCES, LDG_WHY_ALREADY_APPROVED, seq,
 			       ki->vkey.name,
@@ -452,7 +460,7 @@ int ldg_skew_check(const struct ldg_write_req *q, struct ldg_err *err)
 	return ldg_err_refuse(err, -EINVAL, LDG_WHY_SKEW, 0, NULL,
 			      "the entry's signed time is %llu s %s this "
 			      "writer's clock (at most %llu s are allowed): "
-			      "check the signer's clock",
+			      "sign it again, and check the signer's clock",
 			      (unsigned long long)(d / 1000000000u),
 			      q->time_ns > q->now_ns ? "ahead of" : "behind",
 			      (unsigned long long)(LDG_SKEW_NS / 1000000000u));

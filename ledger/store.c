@@ -176,28 +176,24 @@ static int env_open(const char *dir, unsigned envflags, size_t mapsize,
 	return 0;
 }
 
-/* A writer's open of a ledger older than some index: that index made
- * empty, so that every reader of this store finds it (the ledger has
- * nothing it would hold before the reindex its first write makes). An
- * MDB_* code. */
-static int create_missing(struct ldg_store *s)
+bool ldg_db_absent(const struct ldg_store *s, enum ldg_db db)
 {
-	MDB_txn *txn = NULL;
-	int rc = txn_begin(s, 0, &txn);
+	return s->absent & (1u << db);
+}
 
-	for (int i = DB_FIRST_INDEX; rc == 0 && i < DB_COUNT; i++)
-		if (s->missing & (1u << i))
-			rc = mdb_dbi_open(txn, ldg_db_names[i], MDB_CREATE,
-					  &s->dbi[i]);
-	if (rc) {
-		if (txn)
-			mdb_txn_abort(txn);
-		return rc;
+int ldg_store_add_absent(struct ldg_read *w)
+{
+	for (int i = DB_FIRST_ADDED; i < DB_COUNT; i++) {
+		int rc;
+		if (!(w->s->absent & (1u << i)))
+			continue;
+		rc = mdb_dbi_open(w->txn, ldg_db_names[i], MDB_CREATE,
+				  &w->s->dbi[i]);
+		if (rc)
+			return ldg_mdb_err(rc);
+		w->s->absent &= ~(1u << i);
 	}
-	rc = mdb_txn_commit(txn);
-	if (!rc)
-		s->missing = 0;
-	return rc;
+	return 0;
 }
 
 int ldg_store_open_ex(const char *dir, unsigned flags, unsigned mdb_flags,
@@ -262,11 +258,9 @@ int ldg_store_open_ex(const char *dir, unsigned flags, unsigned mdb_flags,
 		rc = mdb_dbi_open(txn, ldg_db_names[i],
 				  (flags & LDG_OPEN_CREATE) ? MDB_CREATE : 0,
 				  &s->dbi[i]);
-		if (rc == MDB_NOTFOUND && i >= DB_FIRST_INDEX) {
-			/* an index newer than the ledger: rebuilt by the
-			 * reindex its first write makes (load_origin()
-			 * below finds its index version older too) */
-			s->missing |= 1u << i;
+		if (rc == MDB_NOTFOUND && i >= DB_FIRST_ADDED) {
+			/* a ledger from before this database: added below */
+			s->absent |= 1u << i;
 			continue;
 		}
 		if (rc == MDB_NOTFOUND) {
@@ -286,8 +280,6 @@ int ldg_store_open_ex(const char *dir, unsigned flags, unsigned mdb_flags,
 		ldg_store_close(s);
 		return ldg_err_set(err, rc, "%s: cannot read origin", dir);
 	}
-	if (s->missing)
-		s->stale = true;
 	if (s->stale && (flags & LDG_OPEN_RDONLY) &&
 	    !(flags & LDG_OPEN_ANY_INDEX)) {
 		mdb_txn_abort(txn);
@@ -298,8 +290,6 @@ int ldg_store_open_ex(const char *dir, unsigned flags, unsigned mdb_flags,
 				   dir);
 	}
 	rc = mdb_txn_commit(txn);
-	if (!rc && s->missing && !(flags & LDG_OPEN_RDONLY))
-		rc = create_missing(s);
 	if (rc)
 		goto out_close;
 	*out = s;
@@ -437,7 +427,8 @@ static int store_reopen(struct ldg_store *s)
 		return rc < 0 ? rc : ldg_mdb_err(rc);
 	rc = txn_begin(s, MDB_RDONLY, &txn);
 	for (int i = 0; rc == 0 && i < DB_COUNT; i++)
-		rc = mdb_dbi_open(txn, ldg_db_names[i], 0, &s->dbi[i]);
+		if (!ldg_db_absent(s, (enum ldg_db)i))
+			rc = mdb_dbi_open(txn, ldg_db_names[i], 0, &s->dbi[i]);
 	if (rc == 0)
 		return ldg_mdb_err(mdb_txn_commit(txn));
 	if (txn)

@@ -33,20 +33,23 @@ enum ldg_db {
 	DB_COUNT
 };
 #define DB_FIRST_INDEX DB_STATE /* DB_STATE..DB_PROPS are derived */
+#define DB_FIRST_ADDED DB_GOV	/* added since: absent from older ledgers */
 
 extern const char *const ldg_db_names[DB_COUNT];
 
 /* Bumped whenever a derived database changes layout: a ledger whose
  * indexes were built under another version is reindexed by the next
- * writer, and refused by read-only openers until then. */
-#define LDG_INDEX_VERSION "5"
+ * writer, and refused by read-only openers until then. A database added
+ * empty for every ledger written before it (gov, props: no governance
+ * there) needs no bump: an opener that may write adds it, one that may
+ * not reads it as empty (struct ldg_store's absent). */
+#define LDG_INDEX_VERSION "4"
 
 struct ldg_store {
 	bool stale; /* indexes from another LDG_INDEX_VERSION */
-	/* bit i: derived database i is not in the file (a ledger from
-	 * before it existed; the store is then stale). A writer's open
-	 * creates them empty; a read-only open leaves s->dbi[i] unusable */
-	unsigned missing;
+	/* databases added after the ledger was written (1u << DB_*) that a
+	 * read-only opener could not add: read as empty (ldg_db_absent()) */
+	unsigned absent;
 	MDB_env *env;
 	MDB_dbi dbi[DB_COUNT];
 	unsigned flags;
@@ -68,6 +71,14 @@ struct ldg_read {
 	struct ldg_store *s;
 	MDB_txn *txn;
 };
+
+/* True when db is one this store reads as empty: added to the layout
+ * after the ledger was written, and not there yet (read-only opener). */
+bool ldg_db_absent(const struct ldg_store *s, enum ldg_db db);
+/* In write transaction w: adds the absent databases (empty), so that
+ * the write may index into them; they exist once w commits. The caller
+ * puts back s->absent as it was when w aborts. */
+int ldg_store_add_absent(struct ldg_read *w);
 
 /* Maps an MDB_* or errno code to a negative errno once, here. MDB_MAP_FULL
  * becomes -EFBIG (the caller grows the map and retries). */

@@ -25,6 +25,8 @@ static const uint8_t ID_A[LDG_KEYID_BYTES] = { 1, 1, 1, 1 };
 static const uint8_t ID_B[LDG_KEYID_BYTES] = { 2, 2, 2, 2 };
 static const uint8_t ID_C[LDG_KEYID_BYTES] = { 3, 3, 3, 3 };
 static const uint8_t ID_D[LDG_KEYID_BYTES] = { 4, 4, 4, 4 };
+/* 2026-12-25T00:00:00Z */
+#define XMAS_NS (1798156800ull * 1000000000ull)
 
 /* A version 2 entry seq of kind on target signed by id, with changes
  * kv[0..2n) (key, value pairs) and metadata meta[0..2m). */
@@ -182,18 +184,52 @@ static void test_need_and_gated(void **state)
 	const char *em[] = { "emergency", "true" };
 	const char *rb[] = { "rollback-to", "3" };
 	const char *rb_em[] = { "emergency", "true", "rollback-to", "3" };
+	const char *xmas_w[] = { "from", "2026-12-24T00:00:00Z", "until",
+				 "2026-12-27T00:00:00Z" };
+	const char *mars_w[] = { "cron", "0 0 1 1 *", "duration",
+				 "60",	 "tz",	      "Mars/Olympus_Mons" };
+	const char *soak[] = { "soak", "600", "soak-from", "staging" };
 	struct ldg_gov g;
 	struct ldg_entry *e;
 
 	ldg_gov_init(&g);
-	/* no policy: nothing needed, an emergency needs one */
+	/* no policy, no window: nothing needed, even by an emergency (a
+	 * ledger from before policies may carry that metadata) */
 	e = ent(LDG_KIND_SET, "production/api", 9, ID_B, tag, 1, NULL, 0);
 	assert_int_equal(ldg_gov_need(&g, e), 0);
 	assert_true(ldg_gov_gated(&g, e));
 	ldg_entry_free(e);
 	e = ent(LDG_KIND_SET, "production/api", 9, ID_B, tag, 1, em, 1);
+	assert_int_equal(ldg_gov_need(&g, e), 0);
+	/* a window of the target active at the entry's time: one */
+	apply(&g,
+	      ent(LDG_KIND_FREEZE, "production/*", 2, ID_A, xmas_w, 2, NULL, 0),
+	      NULL, NULL);
+	e->time_ns = XMAS_NS;
+	assert_int_equal(ldg_gov_need(&g, e), 1);
+	/* not active then: none */
+	e->time_ns = XMAS_NS + 7 * 86400 * 1000000000ull;
+	assert_int_equal(ldg_gov_need(&g, e), 0);
+	ldg_entry_free(e);
+	/* a window that cannot be evaluated here counts as active */
+	apply(&g,
+	      ent(LDG_KIND_FREEZE, "production/*", 3, ID_A, mars_w, 3, NULL, 0),
+	      NULL, NULL);
+	e = ent(LDG_KIND_SET, "production/api", 9, ID_B, tag, 1, em, 1);
+	e->time_ns = XMAS_NS + 7 * 86400 * 1000000000ull;
 	assert_int_equal(ldg_gov_need(&g, e), 1);
 	ldg_entry_free(e);
+	ldg_gov_free(&g);
+	ldg_gov_init(&g);
+	/* a policy that asks for no approval (a soak): one */
+	apply(&g,
+	      ent(LDG_KIND_POLICY, "production/*", 2, ID_A, soak, 2, NULL, 0),
+	      NULL, NULL);
+	e = ent(LDG_KIND_SET, "production/api", 9, ID_B, tag, 1, em, 1);
+	assert_int_equal(ldg_gov_need(&g, e), 1);
+	ldg_entry_free(e);
+	ldg_gov_free(&g);
+	ldg_gov_init(&g);
 
 	add_policy(&g, "production/*", 2, "3", false);
 	e = ent(LDG_KIND_SET, "production/api", 9, ID_B, tag, 1, NULL, 0);

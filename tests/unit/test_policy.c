@@ -4,8 +4,8 @@
  * five new kinds; who may write rules; approvals, stale and withdrawn
  * proposals, revoked approvers; soak; freeze windows, emergencies and
  * rollbacks during them; a lock at the enacting approval; the writers'
- * clock skew; reindex and the index version; verify naming a forged
- * approval. Each refusal leaves the ledger as it was (head and a hash of
+ * clock skew; reindex, a ledger from before policies (no gov and props
+ * databases); verify naming a forged approval. Each refusal leaves the ledger as it was (head and a hash of
  * every entry), and verify's replay agrees with every writer.
  *
  * The soak tests set the clock with LEDGER_TEST_NOW and skip in a build
@@ -801,6 +801,7 @@ static void test_revoked_approver(void **state)
 			  *d4 = signer("d4");
 	struct ldg_result res = { 0 };
 	struct ldg_err err = { 0 };
+	struct snap s;
 	uint64_t p, q, a;
 
 	add_key(f, f->deployer, "deployer", "production/*");
@@ -832,6 +833,21 @@ static void test_revoked_approver(void **state)
 	assert_int_equal(status_of(f, q), LDG_PROP_EFFECTIVE);
 	assert_value_at(f, "production/api", "image.tag", 0, "v3");
 	assert_value_at(f, "production/api", "image.tag", a, "v3");
+	/* a proposal whose author is revoked cannot take effect; an admin
+	 * withdraws it */
+	q = must_propose(f, d4, "production/api", "v4", 0);
+	must_approve(f, f->deployer, q);
+	assert_int_equal(ldg_key_revoke(f->s, f->admin, "d4", "left", &res,
+					&err),
+			 0);
+	ldg_result_free(&res);
+	snap_take(f, &s);
+	assert_int_equal(approve(f, f->admin, q, NULL, &err), -EPERM);
+	assert_int_equal(err.why, LDG_WHY_NOT_PENDING);
+	assert_non_null(strstr(err.msg, "revoked"));
+	assert_unchanged(f, &s);
+	assert_int_equal(withdraw(f, f->admin, q, &err), 0);
+	assert_value_at(f, "production/api", "image.tag", 0, "v3");
 	assert_verify_ok(f);
 	ldg_signer_free(d2);
 	ldg_signer_free(d3);
@@ -1019,6 +1035,13 @@ static void test_freeze_cron_emergency_rollback(void **state)
 	add_key(f, d2, "deployer", "*");
 	s1 = must_set(f, "production/api", "image.tag", "v1");
 	s2 = must_set(f, "production/api", "image.tag", "v2");
+	/* nothing governs it yet: an emergency is refused, not written */
+	snap_take(f, &s);
+	assert_int_equal(set_flags(f, f->deployer, "production/api",
+				   "image.tag", "v3", LDG_WRITE_EMERGENCY, NULL,
+				   &err),
+			 -EINVAL);
+	assert_unchanged(f, &s);
 	/* every day at midnight for a day: always */
 	assert_int_equal(freeze_by(f, f->admin, "production/*", "0 0 * * *",
 				   "UTC", "change freeze", &w, &err),
@@ -1346,83 +1369,116 @@ static void test_verify_compares_gov(void **state)
 	assert_non_null(strstr(rep.problem, "\"gov\""));
 }
 
-/* The ledger as the version before promotion policies left it: index
- * version 4, no gov and props databases. */
-static void make_index_v4(struct fx *f)
+/* The ledger as the version before promotion policies left it: no gov
+ * and props databases (the index version is the same, 4). */
+static void drop_gov_dbs(struct fx *f, bool props)
 {
 	struct rawdb r;
 
 	ldg_store_close(f->s);
 	f->s = NULL;
-	assert_int_equal(rawdb_store(f->dir, "meta", "index-version", 13, "4",
-				     1),
-			 0);
 	assert_int_equal(rawdb_open(f->dir, "gov", false, &r), 0);
 	assert_int_equal(mdb_drop(r.txn, r.dbi, 1), 0);
 	assert_int_equal(rawdb_close(&r, true), 0);
+	if (!props)
+		return;
 	assert_int_equal(rawdb_open(f->dir, "props", false, &r), 0);
 	assert_int_equal(mdb_drop(r.txn, r.dbi, 1), 0);
 	assert_int_equal(rawdb_close(&r, true), 0);
 }
 
-static void test_index_version_4_is_reindexed(void **state)
+static char *data_file(struct fx *f, size_t *len)
+{
+	char path[4200];
+	char *buf;
+
+	snprintf(path, sizeof(path), "%s/data.mdb", f->dir);
+	buf = tl_read_file(path, len);
+	assert_non_null(buf);
+	return buf;
+}
+
+/* A ledger written before policies: readers read no governance and
+ * verify passes, untouched; a refused write leaves the file as it was;
+ * the first write that commits adds the databases. */
+static void test_ledger_from_before_policies(void **state)
 {
 	struct fx *f = *state;
-	struct ldg_store *ro = NULL;
+	struct ldg_proposal *list, none;
 	struct ldg_err err = { 0 };
+	struct ldg_read *r;
+	struct ldg_gov g;
+	char *before, *after;
+	size_t blen, alen, n;
 	uint64_t p;
 
 	build_busy_ledger(f);
-	make_index_v4(f);
-	/* readers are told to reindex */
-	assert_int_equal(ldg_store_open(f->dir, LDG_OPEN_RDONLY, &ro, &err),
-			 -ESTALE);
-	assert_null(ro);
-	/* a writer opens it, and its first write reindexes */
-	if (ldg_store_open(f->dir, 0, &f->s, &err))
-		fail_msg("open: %s", err.msg);
-	assert_true(ldg_store_stale(f->s));
-	add_key(f, f->outsider, "deployer", "*");
+	drop_gov_dbs(f, true);
+	before = data_file(f, &blen);
+	assert_int_equal(ldg_store_open(f->dir, LDG_OPEN_RDONLY, &f->s, &err),
+			 0);
 	assert_false(ldg_store_stale(f->s));
-	/* governance works on it */
+	assert_int_equal(ldg_read_begin(f->s, &r, NULL), 0);
+	assert_int_equal(ldg_gov_load(r, 0, &g, NULL), 0);
+	assert_true(ldg_gov_empty(&g));
+	ldg_gov_free(&g);
+	assert_int_equal(ldg_pending_list(r, NULL, &list, &n), 0);
+	assert_int_equal(n, 0);
+	free(list);
+	assert_int_equal(ldg_proposal_get(r, 3, &none), -ENOENT);
+	ldg_read_end(r);
+	assert_verify_ok(f);
+	ldg_store_close(f->s);
+	/* a writer's refused write */
+	assert_int_equal(ldg_store_open(f->dir, 0, &f->s, &err), 0);
+	assert_int_equal(set_flags(f, f->outsider, "production/api",
+				   "image.tag", "v2", 0, NULL, &err),
+			 -EACCES);
+	ldg_store_close(f->s);
+	f->s = NULL;
+	after = data_file(f, &alen);
+	assert_int_equal(alen, blen);
+	assert_memory_equal(after, before, blen);
+	free(before);
+	free(after);
+	/* the first write adds them; governance works */
+	assert_int_equal(ldg_store_open(f->dir, 0, &f->s, &err), 0);
+	add_key(f, f->outsider, "deployer", "*");
 	policy(f, "production/*", 1, 0, NULL);
 	p = must_propose(f, f->outsider, "production/api", "v2", 0);
 	must_approve(f, f->admin, p);
 	assert_value_at(f, "production/api", "image.tag", 0, "v2");
 	assert_verify_ok(f);
-	assert_int_equal(ldg_store_open(f->dir, LDG_OPEN_RDONLY, &ro, &err), 0);
-	ldg_store_close(ro);
 }
 
-/* A gov database gone while the index version says it is there:
- * readers are told to reindex, verify names the index, a writer's
- * first write rebuilds it. */
-static void test_missing_index(void **state)
+/* The gov database of a ledger with governance gone (deleted behind the
+ * library's back): verify names the index, a write is refused (its
+ * indexes do not match the signed head), reindex rebuilds it. */
+static void test_gov_index_deleted(void **state)
 {
 	struct fx *f = *state;
-	struct ldg_store *ro = NULL;
 	struct ldg_verify_report rep;
-	struct rawdb r;
+	struct ldg_err err = { 0 };
+	struct snap s;
+	uint64_t count;
 
 	build_gov_ledger(f);
-	ldg_store_close(f->s);
-	f->s = NULL;
-	assert_int_equal(rawdb_open(f->dir, "gov", false, &r), 0);
-	assert_int_equal(mdb_drop(r.txn, r.dbi, 1), 0);
-	assert_int_equal(rawdb_close(&r, true), 0);
-	assert_int_equal(ldg_store_open(f->dir, LDG_OPEN_RDONLY, &ro, NULL),
-			 -ESTALE);
-	assert_int_equal(ldg_store_open(f->dir,
-					LDG_OPEN_RDONLY | LDG_OPEN_ANY_INDEX,
-					&f->s, NULL),
+	drop_gov_dbs(f, false);
+	assert_int_equal(ldg_store_open(f->dir, LDG_OPEN_RDONLY, &f->s, NULL),
 			 0);
 	assert_int_equal(verify(f, NULL, 0, &rep), -EBADMSG);
-	assert_non_null(strstr(rep.problem, "index \"gov\" is missing"));
+	assert_non_null(strstr(rep.problem, "index \"gov\""));
 	ldg_store_close(f->s);
 	assert_int_equal(ldg_store_open(f->dir, 0, &f->s, NULL), 0);
-	assert_true(ldg_store_stale(f->s));
+	snap_take(f, &s);
+	assert_int_not_equal(set_flags(f, f->admin, "dev/api", "image.tag",
+				       "v1", 0, NULL, &err),
+			     0);
+	assert_non_null(strstr(err.msg, "does not match the signed head"));
+	assert_unchanged(f, &s);
+	assert_int_equal(ldg_reindex(f->s, &count, &err), 0);
+	assert_verify_ok(f);
 	must_set(f, "dev/api", "image.tag", "v1");
-	assert_false(ldg_store_stale(f->s));
 	assert_verify_ok(f);
 }
 
@@ -1668,8 +1724,8 @@ int main(void)
 		T(test_skew),
 		T(test_reindex_rebuilds_gov),
 		T(test_verify_compares_gov),
-		T(test_index_version_4_is_reindexed),
-		T(test_missing_index),
+		T(test_ledger_from_before_policies),
+		T(test_gov_index_deleted),
 		T(test_verify_names_a_forged_self_approval),
 		T(test_authz_state_items_in_the_store),
 		T(test_pending_list_and_gov_as_of),
