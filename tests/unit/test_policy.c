@@ -890,13 +890,14 @@ static void test_stale_by_rollback(void **state)
 static void test_withdraw_rules(void **state)
 {
 	struct fx *f = *state;
-	struct ldg_signer *d2 = signer("d2");
+	struct ldg_signer *d2 = signer("d2"), *sadmin = signer("sadmin");
 	struct ldg_err err;
 	struct snap s;
 	uint64_t p1, p2;
 
 	add_key(f, f->deployer, "deployer", "production/*");
 	add_key(f, d2, "deployer", "production/*");
+	add_key(f, sadmin, "admin", "staging/*");
 	policy(f, "production/*", 1, 0, NULL);
 	p1 = must_propose(f, f->deployer, "production/api", "v2", 0);
 	snap_take(f, &s);
@@ -919,13 +920,18 @@ static void test_withdraw_rules(void **state)
 	assert_non_null(strstr(err.msg, "withdrawn"));
 	assert_int_equal(withdraw(f, f->deployer, p1, &err), -EPERM);
 	assert_unchanged(f, &s);
-	/* and an admin whose scope covers the target */
+	/* and an admin whose scope covers the target, not another */
 	p2 = must_propose(f, f->deployer, "production/api", "v3", 0);
+	snap_take(f, &s);
+	assert_int_equal(withdraw(f, sadmin, p2, &err), -EACCES);
+	assert_int_equal(err.why, LDG_WHY_SCOPE);
+	assert_unchanged(f, &s);
 	assert_int_equal(withdraw(f, f->admin, p2, &err), 0);
 	assert_int_equal(status_of(f, p2), LDG_PROP_WITHDRAWN);
 	assert_value_at(f, "production/api", "image.tag", 0, NULL);
 	assert_verify_ok(f);
 	ldg_signer_free(d2);
+	ldg_signer_free(sadmin);
 }
 
 /* ---- soak ---- */
