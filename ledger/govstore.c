@@ -58,7 +58,7 @@ int ldg_gov_load(struct ldg_read *r, uint64_t at, struct ldg_gov *out,
 	int mrc, rc;
 
 	ldg_gov_init(out);
-	if (ldg_db_absent(r->s, DB_GOV))
+	if (ldg_db_absent(r, DB_GOV))
 		return 0; /* a ledger from before policies: none */
 	mrc = mdb_cursor_open(r->txn, r->s->dbi[DB_GOV], &c);
 	if (mrc)
@@ -98,7 +98,7 @@ static int put_packed(struct ldg_read *w, enum ldg_db db, uint64_t seq,
 {
 	uint8_t kb[8];
 	MDB_val k = { 8, kb }, v = { sb->size, sb->data };
-	int rc = ldg_db_absent(w->s, db) ? -EROFS : -ENOMEM;
+	int rc = ldg_db_absent(w, db) ? -EROFS : -ENOMEM;
 
 	ldg_put_be64(kb, seq);
 	if (sb->data && rc == -ENOMEM)
@@ -229,7 +229,7 @@ int ldg_prop_fate(struct ldg_read *r, uint64_t seq, enum ldg_prop_status *st,
 	MDB_val k = { 8, kb }, v;
 	int rc;
 
-	if (ldg_db_absent(r->s, DB_PROPS))
+	if (ldg_db_absent(r, DB_PROPS))
 		return -ENOENT;
 	ldg_put_be64(kb, seq);
 	rc = mdb_get(r->txn, r->s->dbi[DB_PROPS], &k, &v);
@@ -264,7 +264,7 @@ static int proposal_fill(struct ldg_read *r, uint64_t seq,
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if (ldg_db_absent(r->s, DB_PROPS))
+	if (ldg_db_absent(r, DB_PROPS))
 		return -ENOENT;
 	ldg_put_be64(kb, seq);
 	rc = mdb_get(r->txn, r->s->dbi[DB_PROPS], &k, &v);

@@ -268,7 +268,6 @@ static int run_write(struct ldg_store *s, const struct ldg_signer *k,
 {
 	struct wctx c = { .k = k, .res = res };
 	char origin[LDG_ORIGIN_MAX + 1];
-	unsigned absent;
 	int rc = 0;
 
 	/* an init sets the store's origin as it indexes it; an aborted
@@ -289,8 +288,7 @@ static int run_write(struct ldg_store *s, const struct ldg_signer *k,
 			goto out_result;
 		/* a ledger from before a database: the write adds it, and
 		 * only a write that commits does */
-		absent = s->absent;
-		if (absent && ldg_store_add_absent(&c.w))
+		if (c.w.absent && ldg_store_add_absent(&c.w))
 			rc = ldg_err_set(err, -EIO,
 					 "cannot add the indexes "
 					 "of this version");
@@ -303,14 +301,13 @@ static int run_write(struct ldg_store *s, const struct ldg_signer *k,
 		if (rc) {
 			ldg_authz_free(&c.az);
 			mdb_txn_abort(c.w.txn);
-			s->absent = absent;
 			if (rc != -EFBIG)
 				goto out_result;
 		} else {
 			size_t id = mdb_txn_id(c.w.txn);
 			rc = ldg_mdb_err(mdb_txn_commit(c.w.txn));
-			if (rc)
-				s->absent = absent;
+			if (rc == 0)
+				ldg_store_adopt(&c.w);
 			/* an empty commit writes no meta page and takes no
 			 * txnid: only one that appended may be remembered */
 			if (rc == 0 && res->n) {
@@ -1237,7 +1234,7 @@ static int plan_reindex(struct wctx *c, void *arg, struct ldg_err *err)
 
 	*count = 0;
 	for (int i = DB_META; i < DB_COUNT; i++) {
-		if (ldg_db_absent(c->w.s, (enum ldg_db)i))
+		if (ldg_db_absent(&c->w, (enum ldg_db)i))
 			return ldg_err_set(err, -EROFS,
 					   "index %s is missing and cannot be "
 					   "added",

@@ -13,6 +13,7 @@
 
 #include <limits.h>
 #include <lmdb.h>
+#include <pthread.h>
 #include <stdbool.h>
 
 #include "authz.h"
@@ -47,9 +48,12 @@ extern const char *const ldg_db_names[DB_COUNT];
 
 struct ldg_store {
 	bool stale; /* indexes from another LDG_INDEX_VERSION */
-	/* databases added after the ledger was written (1u << DB_*) that a
-	 * read-only opener could not add: read as empty (ldg_db_absent()) */
+	/* databases added to the layout after the ledger was written
+	 * (1u << DB_*) and not in it yet: read as empty. The first write
+	 * that commits adds them; a reader adopts them at its next
+	 * ldg_read_begin() (atomic: readers run on many threads) */
 	unsigned absent;
+	pthread_mutex_t adopt_mu; /* one mdb_dbi_open() at a time */
 	MDB_env *env;
 	MDB_dbi dbi[DB_COUNT];
 	unsigned flags;
@@ -70,15 +74,17 @@ struct ldg_store {
 struct ldg_read {
 	struct ldg_store *s;
 	MDB_txn *txn;
+	unsigned absent; /* s->absent as this transaction began */
 };
 
 /* True when db is one this store reads as empty: added to the layout
  * after the ledger was written, and not there yet (read-only opener). */
-bool ldg_db_absent(const struct ldg_store *s, enum ldg_db db);
-/* In write transaction w: adds the absent databases (empty), so that
- * the write may index into them; they exist once w commits. The caller
- * puts back s->absent as it was when w aborts. */
+bool ldg_db_absent(const struct ldg_read *r, enum ldg_db db);
+/* In write transaction w: adds its absent databases (empty), so that
+ * the write may index into them; once w commits, ldg_store_adopt(w)
+ * makes them the store's (an aborted w leaves them absent). */
 int ldg_store_add_absent(struct ldg_read *w);
+void ldg_store_adopt(struct ldg_read *w);
 
 /* Maps an MDB_* or errno code to a negative errno once, here. MDB_MAP_FULL
  * becomes -EFBIG (the caller grows the map and retries). */

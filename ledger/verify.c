@@ -136,7 +136,7 @@ static int compare_db(struct ldg_read *real, struct ldg_read *replay,
 	MDB_val ka, va, kb, vb;
 	int ra, rb, rc = 0;
 
-	if (ldg_db_absent(real->s, db)) {
+	if (ldg_db_absent(real, db)) {
 		/* added since the ledger was written: empty, as a replay of
 		 * entries from before it makes it */
 		a = NULL;

@@ -382,8 +382,7 @@ static const char *status_of(struct ldg_read *r, const struct ldg_entry *e,
 	if (!ldg_kind_changes_values(e->kind) ||
 	    ldg_proposal_get(r, e->seq, &p)) {
 		*moved = ldg_kind_changes_values(e->kind);
-		snprintf(buf, len, "%s%s%s", kind,
-			 forced ? " (forced)" : "",
+		snprintf(buf, len, "%s%s%s", kind, forced ? " (forced)" : "",
 			 emergency ? " (emergency)" : "");
 		return buf;
 	}
@@ -449,8 +448,8 @@ static int render_entries(struct ldg_read *r, const uint64_t *seqs, size_t n,
 		if (asprintf(&row[c++], "%llu", (unsigned long long)seq) < 0)
 			row[0] = NULL;
 		row[c++] = strdup(when);
-		row[c++] = strdup(status_of(r, e, status, sizeof(status),
-					    &moved));
+		row[c++] =
+			strdup(status_of(r, e, status, sizeof(status), &moved));
 		if (with_target)
 			row[c++] = strdup(e->target[0] ? e->target : "-");
 		row[c++] = changes[0] ? changes : strdup("-");
@@ -467,10 +466,10 @@ static int render_entries(struct ldg_read *r, const uint64_t *seqs, size_t n,
 			char **cell = &t.cell[value_row * t.cols + 2];
 			char *base = strndup(*cell, strcspn(*cell, ","));
 			char *marked = NULL;
-			if (base && asprintf(&marked, "%s, %s", base,
-					     status_of(r, e, status,
-						       sizeof(status),
-						       &moved)) >= 0) {
+			if (base &&
+			    asprintf(&marked, "%s, %s", base,
+				     status_of(r, e, status, sizeof(status),
+					       &moved)) >= 0) {
 				free(*cell);
 				*cell = marked;
 			}

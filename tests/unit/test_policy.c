@@ -16,6 +16,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "fixture.h"
 #include "gov.h"
@@ -1457,6 +1459,60 @@ static void test_ledger_from_before_policies(void **state)
 	assert_verify_ok(f);
 }
 
+/* A long-lived reader (the mount, the server) opened on a ledger from
+ * before policies sees the governance a writer in another process adds
+ * later: its next transaction adopts the new databases. */
+static void test_reader_adopts_added_databases(void **state)
+{
+	struct fx *f = *state;
+	struct ldg_err err = { 0 };
+	struct ldg_read *r;
+	struct ldg_gov g;
+	int go[2], st;
+	pid_t pid;
+	char c = 0;
+
+	build_busy_ledger(f);
+	drop_gov_dbs(f, true);
+	assert_int_equal(pipe(go), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct ldg_policy pol = { .approvals = 1 };
+		struct ldg_result res = { 0 };
+		close(go[1]);
+		if (read(go[0], &c, 1) != 1 ||
+		    ldg_store_open(f->dir, 0, &f->s, &err) ||
+		    ldg_policy_set(f->s, f->admin, "production/*", &pol, "p",
+				   &res, &err))
+			_exit(1);
+		_exit(0);
+	}
+	close(go[0]);
+	assert_int_equal(ldg_store_open(f->dir, LDG_OPEN_RDONLY, &f->s, &err),
+			 0);
+	assert_int_equal(ldg_read_begin(f->s, &r, NULL), 0);
+	assert_int_equal(ldg_gov_load(r, 0, &g, NULL), 0);
+	assert_true(ldg_gov_empty(&g));
+	/* the writer adds them while this transaction is open: it goes on
+	 * reading them as empty */
+	assert_int_equal(write(go[1], "x", 1), 1);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	assert_int_equal(ldg_gov_load(r, 0, &g, NULL), 0);
+	assert_true(ldg_gov_empty(&g));
+	ldg_read_end(r);
+	close(go[1]);
+	/* the next one sees the policy */
+	assert_int_equal(ldg_store_settle(f->s, NULL), 0);
+	assert_int_equal(ldg_read_begin(f->s, &r, NULL), 0);
+	assert_int_equal(ldg_gov_load(r, 0, &g, NULL), 0);
+	assert_int_equal(g.n_pol, 1);
+	assert_string_equal(g.pol[0].scope, "production/*");
+	ldg_gov_free(&g);
+	ldg_read_end(r);
+}
+
 /* The gov database of a ledger with governance gone (deleted behind the
  * library's back): verify names the index, a write is refused (its
  * indexes do not match the signed head), reindex rebuilds it. */
@@ -1731,6 +1787,7 @@ int main(void)
 		T(test_reindex_rebuilds_gov),
 		T(test_verify_compares_gov),
 		T(test_ledger_from_before_policies),
+		T(test_reader_adopts_added_databases),
 		T(test_gov_index_deleted),
 		T(test_verify_names_a_forged_self_approval),
 		T(test_authz_state_items_in_the_store),
