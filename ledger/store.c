@@ -176,28 +176,60 @@ static int env_open(const char *dir, unsigned envflags, size_t mapsize,
 	return 0;
 }
 
-/* For a writer's open of a ledger from before some derived database:
- * creates them, empty, in a write transaction (the reindex that the
- * stale index-version asks of the first write fills them), then begins
- * the read transaction the open goes on with in *txn. MDB_* codes. */
-static int create_missing(struct ldg_store *s, MDB_txn **txn)
+bool ldg_db_absent(const struct ldg_read *r, enum ldg_db db)
 {
-	int rc = txn_begin(s, 0, txn);
+	return r->absent & (1u << db);
+}
 
-	for (int i = DB_FIRST_INDEX; !rc && i < DB_COUNT; i++)
-		if (s->missing & (1u << i))
-			rc = mdb_dbi_open(*txn, ldg_db_names[i], MDB_CREATE,
-					  &s->dbi[i]);
-	if (rc) {
-		mdb_txn_abort(*txn);
-		return rc;
+int ldg_store_add_absent(struct ldg_read *w)
+{
+	for (int i = DB_FIRST_ADDED; i < DB_COUNT; i++) {
+		int rc;
+		if (!(w->absent & (1u << i)))
+			continue;
+		rc = mdb_dbi_open(w->txn, ldg_db_names[i], MDB_CREATE,
+				  &w->s->dbi[i]);
+		if (rc)
+			return ldg_mdb_err(rc);
+		w->absent &= ~(1u << i);
 	}
-	rc = mdb_txn_commit(*txn);
-	if (!rc) {
-		s->missing = 0;
-		rc = txn_begin(s, MDB_RDONLY, txn);
+	return 0;
+}
+
+void ldg_store_adopt(struct ldg_read *w)
+{
+	__atomic_store_n(&w->s->absent, w->absent, __ATOMIC_RELEASE);
+}
+
+/* A reader's store that lacks a database a writer (of this or another
+ * process) has added since: open the handle in a transaction of its own
+ * and commit it, so that transactions begun after see it (LMDB: a
+ * handle opened in a transaction is the environment's once it
+ * commits, and only one mdb_dbi_open() may run at a time). */
+static void adopt_added(struct ldg_store *s)
+{
+	MDB_dbi dbi[DB_COUNT];
+	MDB_txn *txn;
+	unsigned absent;
+
+	pthread_mutex_lock(&s->adopt_mu);
+	absent = __atomic_load_n(&s->absent, __ATOMIC_ACQUIRE);
+	if (!absent || txn_begin(s, MDB_RDONLY, &txn))
+		goto out;
+	for (int i = DB_FIRST_ADDED; i < DB_COUNT; i++)
+		if ((absent & (1u << i)) &&
+		    mdb_dbi_open(txn, ldg_db_names[i], 0, &dbi[i])) {
+			mdb_txn_abort(txn); /* not added yet */
+			goto out;
+		}
+	if (mdb_txn_commit(txn) == 0) {
+		for (int i = DB_FIRST_ADDED; i < DB_COUNT; i++)
+			if (absent & (1u << i))
+				s->dbi[i] = dbi[i];
+		__atomic_store_n(&s->absent, 0, __ATOMIC_RELEASE);
 	}
-	return rc;
+out:
+	pthread_mutex_unlock(&s->adopt_mu);
 }
 
 int ldg_store_open_ex(const char *dir, unsigned flags, unsigned mdb_flags,
@@ -224,6 +256,7 @@ int ldg_store_open_ex(const char *dir, unsigned flags, unsigned mdb_flags,
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return ldg_err_set(err, -ENOMEM, "out of memory");
+	pthread_mutex_init(&s->adopt_mu, NULL);
 	s->flags = flags;
 	/* absolute, for ldg_store_settle()'s helper after a chdir() */
 	if (!realpath(dir, s->dir))
@@ -262,10 +295,9 @@ int ldg_store_open_ex(const char *dir, unsigned flags, unsigned mdb_flags,
 		rc = mdb_dbi_open(txn, ldg_db_names[i],
 				  (flags & LDG_OPEN_CREATE) ? MDB_CREATE : 0,
 				  &s->dbi[i]);
-		if (rc == MDB_NOTFOUND && i >= DB_FIRST_INDEX) {
-			/* an index added after this ledger was written:
-			 * its index-version is older, so it is stale */
-			s->missing |= 1u << i;
+		if (rc == MDB_NOTFOUND && i >= DB_FIRST_ADDED) {
+			/* a ledger from before this database: added below */
+			s->absent |= 1u << i;
 			continue;
 		}
 		if (rc == MDB_NOTFOUND) {
@@ -279,29 +311,11 @@ int ldg_store_open_ex(const char *dir, unsigned flags, unsigned mdb_flags,
 		if (rc)
 			goto out_abort;
 	}
-	if (s->missing && !(flags & LDG_OPEN_RDONLY)) {
-		/* committed, not aborted: that would close the handles */
-		rc = mdb_txn_commit(txn);
-		if (!rc)
-			rc = create_missing(s, &txn);
-		if (rc)
-			goto out_close;
-	}
 	rc = load_origin(s, txn);
 	if (rc) {
 		mdb_txn_abort(txn);
 		ldg_store_close(s);
 		return ldg_err_set(err, rc, "%s: cannot read origin", dir);
-	}
-	if (s->missing && !s->stale) {
-		/* an index missing under the current index-version: not a
-		 * ledger this version or an older one wrote */
-		mdb_txn_abort(txn);
-		ldg_store_close(s);
-		return ldg_err_set(err, -ENOENT,
-				   "%s is not a ledger (an index database is "
-				   "missing)",
-				   dir);
 	}
 	if (s->stale && (flags & LDG_OPEN_RDONLY) &&
 	    !(flags & LDG_OPEN_ANY_INDEX)) {
@@ -372,6 +386,7 @@ void ldg_store_close(struct ldg_store *s)
 	if (s->env)
 		mdb_env_close(s->env);
 	ldg_authz_free(&s->az);
+	pthread_mutex_destroy(&s->adopt_mu);
 	free(s);
 }
 
@@ -450,7 +465,8 @@ static int store_reopen(struct ldg_store *s)
 		return rc < 0 ? rc : ldg_mdb_err(rc);
 	rc = txn_begin(s, MDB_RDONLY, &txn);
 	for (int i = 0; rc == 0 && i < DB_COUNT; i++)
-		rc = mdb_dbi_open(txn, ldg_db_names[i], 0, &s->dbi[i]);
+		if (!(s->absent & (1u << i)))
+			rc = mdb_dbi_open(txn, ldg_db_names[i], 0, &s->dbi[i]);
 	if (rc == 0)
 		return ldg_mdb_err(mdb_txn_commit(txn));
 	if (txn)
@@ -604,6 +620,11 @@ int ldg_read_begin(struct ldg_store *s, struct ldg_read **out,
 	if (!r)
 		return ldg_err_set(err, -ENOMEM, "out of memory");
 	r->s = s;
+	if (__atomic_load_n(&s->absent, __ATOMIC_ACQUIRE))
+		adopt_added(s);
+	/* before the transaction: a handle adopted after it began is not
+	 * its to use */
+	r->absent = __atomic_load_n(&s->absent, __ATOMIC_ACQUIRE);
 	rc = txn_begin(s, MDB_RDONLY, &r->txn);
 	if (rc) {
 		free(r);
@@ -630,6 +651,7 @@ int ldg_write_begin(struct ldg_store *s, struct ldg_read *w,
 	if (s->flags & LDG_OPEN_RDONLY)
 		return ldg_err_set(err, -EROFS, "ledger opened read-only");
 	w->s = s;
+	w->absent = s->absent;
 	rc = txn_begin(s, 0, &w->txn);
 	if (rc == MDB_PANIC) {
 		/* a failed commit left the environment fatal (LMDB) */

@@ -12,6 +12,7 @@
 #include "policy.h"
 #include "store_impl.h"
 #include "util.h"
+#include "gov.h"
 #include "verify.h"
 
 #define BATCH 256
@@ -128,51 +129,36 @@ static void fail(struct ldg_verify_report *rep, uint64_t seq, const char *fmt,
 	snprintf(rep->problem, sizeof(rep->problem), fmt, detail);
 }
 
-/* mdb_cursor_get(c, op), stepping over meta's index-version record when
- * skip: an older version's indexes say their version, and every other
- * record of them must still be the replay's. */
-static int get_rec(MDB_cursor *c, MDB_val *k, MDB_val *v, MDB_cursor_op op,
-		   bool skip)
-{
-	int rc = mdb_cursor_get(c, k, v, op);
-
-	if (rc == 0 && skip && k->mv_size == strlen("index-version") &&
-	    !memcmp(k->mv_data, "index-version", k->mv_size))
-		rc = mdb_cursor_get(c, k, v, MDB_NEXT);
-	return rc;
-}
-
 /* Compares one database of the ledger with the replay's. */
 static int compare_db(struct ldg_read *real, struct ldg_read *replay,
 		      enum ldg_db db, struct ldg_verify_report *rep)
 {
-	/* a ledger written by an older version (stale), with no
-	 * governance: its indexes are the replay's but for the version */
-	bool skip = db == DB_META && real->s->stale;
-	/* a ledger from before this index: empty, as the replay's should
-	 * be */
-	bool absent = real->s->missing & (1u << db);
-	MDB_cursor *a = NULL, *b;
+	MDB_cursor *a, *b;
 	MDB_val ka, va, kb, vb;
 	int ra, rb, rc = 0;
 
-	if (!absent && mdb_cursor_open(real->txn, real->s->dbi[db], &a))
+	if (ldg_db_absent(real, db)) {
+		/* added since the ledger was written: empty, as a replay of
+		 * entries from before it makes it */
+		a = NULL;
+	} else if (mdb_cursor_open(real->txn, real->s->dbi[db], &a)) {
 		return -EIO;
+	}
 	if (mdb_cursor_open(replay->txn, replay->s->dbi[db], &b)) {
 		if (a)
 			mdb_cursor_close(a);
 		return -EIO;
 	}
-	ra = absent ? MDB_NOTFOUND : get_rec(a, &ka, &va, MDB_FIRST, skip);
-	rb = get_rec(b, &kb, &vb, MDB_FIRST, skip);
+	ra = a ? mdb_cursor_get(a, &ka, &va, MDB_FIRST) : MDB_NOTFOUND;
+	rb = mdb_cursor_get(b, &kb, &vb, MDB_FIRST);
 	while (ra == 0 && rb == 0) {
 		if (ka.mv_size != kb.mv_size ||
 		    memcmp(ka.mv_data, kb.mv_data, ka.mv_size) ||
 		    va.mv_size != vb.mv_size ||
 		    memcmp(va.mv_data, vb.mv_data, va.mv_size))
 			break;
-		ra = get_rec(a, &ka, &va, MDB_NEXT, skip);
-		rb = get_rec(b, &kb, &vb, MDB_NEXT, skip);
+		ra = mdb_cursor_get(a, &ka, &va, MDB_NEXT);
+		rb = mdb_cursor_get(b, &kb, &vb, MDB_NEXT);
 	}
 	if (ra != MDB_NOTFOUND || rb != MDB_NOTFOUND) {
 		rc = -EBADMSG;
@@ -250,6 +236,30 @@ struct replay {
 	bool have_last;
 	struct ldg_authz az; /* keyring and locks: version 2 commitments */
 };
+
+/* What the replay decided of e under promotion policies, for the
+ * report: a proposal, the approval that enacted one, an emergency. */
+static void count_decisions(struct replay *p, const struct ldg_entry *e)
+{
+	struct ldg_verify_report *rep = p->rep;
+	enum ldg_prop_status st;
+	uint64_t at, of;
+
+	if (ldg_kind_changes_values(e->kind)) {
+		if (ldg_kv_find(e->meta, e->n_meta, "emergency")) {
+			if (rep->emergencies < LDG_VERIFY_EMERGENCY_MAX)
+				rep->emergency_seq[rep->emergencies] = e->seq;
+			rep->emergencies++;
+		}
+		if (ldg_prop_fate(&p->scratch, e->seq, &st, &at) == 0)
+			rep->proposals++;
+	} else if (e->kind == LDG_KIND_APPROVE &&
+		   !ldg_parse_dec(e->changes[0].value, 0, INT64_MAX, &of) &&
+		   ldg_prop_fate(&p->scratch, of, &st, &at) == 0 &&
+		   st == LDG_PROP_EFFECTIVE && at == e->seq) {
+		rep->enacted++;
+	}
+}
 
 /* Checks one entry against everything before it and replays it. Returns
  * 0 to go on, -EBADMSG when the entry is bad (recorded in the report),
@@ -382,6 +392,7 @@ static int replay_one(struct replay *p, uint64_t seq, const MDB_val *k,
 			    (unsigned long long)seq, strerror(-rc));
 		goto out_free;
 	}
+	count_decisions(p, e);
 	memcpy(prev, hash, LDG_HASH_BYTES);
 out_free:
 	ldg_entry_free(e);

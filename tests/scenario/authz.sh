@@ -210,19 +210,6 @@ case_v1() {
 	run "$TAMPER" "$T/v1" get 7
 	check "entry 7 is version 1" [ "$(head -c4 "$OUT")" = 9b01 ]
 
-	step "its indexes, from index version 4 (no gov, no props), rebuilt"
-	# the next writer would do it first; the entries stay as they are
-	run "$TAMPER" "$T/v1" get 7
-	E7=$(cat "$OUT")
-	expect_rc 0 ledger reindex
-	expect_out "reindexed 7 entries"
-	run "$TAMPER" "$T/v1" get 7
-	check "entry 7 unchanged by the reindex" [ "$(cat "$OUT")" = "$E7" ]
-	check "the gov index exists now" \
-		[ "$("$TAMPER" "$T/v1" countdb gov)" = 0 ]
-	expect_rc 0 ledger verify
-	expect_out_match '^ok: 7 entries, head 7 c70240c9e29403f5b0a64ba87d7bfda19b853fe182e78129b9d4115d1d7301d0$'
-
 	step "its index edited: the replay of its entries refuses the write"
 	OLD1=$("$TAMPER" "$T/v1" getdb keys "$(hexof old)") || fail "getdb old"
 	tamper "$T/v1" putdb keys "$(hexof old)" \
