@@ -711,6 +711,7 @@ static int recheck_approve(struct ldg_read *r, struct ldg_read *log,
 		ldg_kv_find(e->changes, e->n_changes, "proposal");
 	const struct ldg_pending *p;
 	struct ldg_entry *pe = NULL;
+	struct ldg_keyinfo author;
 	struct tally t;
 	uint64_t seq = 0;
 	int rc;
@@ -725,6 +726,14 @@ static int recheck_approve(struct ldg_read *r, struct ldg_read *log,
 				  "on %s",
 				  (unsigned long long)e->seq,
 				  (unsigned long long)seq, e->target);
+	if (ldg_keyring_by_id(r, p->author, &author) ||
+	    (author.revoked_seq && author.revoked_seq < e->seq))
+		return unapproved(err, e->seq, e->target,
+				  "seq %llu took effect as the approval of "
+				  "seq %llu, whose author's key was revoked "
+				  "before it",
+				  (unsigned long long)e->seq,
+				  (unsigned long long)seq);
 	rc = tally_approvals(r, log, p, e->seq, &t);
 	if (rc)
 		return ldg_err_set(err, rc, "cannot read the approvals of %llu",

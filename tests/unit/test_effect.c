@@ -245,6 +245,31 @@ static void test_effect_names_a_revoked_approver(void **state)
 	verify_names(f, a, "revoked");
 }
 
+static void test_effect_names_a_revoked_authors_proposal(void **state)
+{
+	struct fx *f = *state;
+	struct ldg_result res = { 0 };
+	struct ldg_err err = { 0 };
+	uint64_t p, a;
+
+	add_key(f, f->deployer, "deployer", "*");
+	add_key(f, f->outsider, "deployer", "*");
+	policy(f, "production/*", 1, 0, NULL);
+	assert_int_equal(set_kv(f, f->deployer, "production/api", "image.tag",
+				"v2", false, &p, &err),
+			 0);
+	assert_int_equal(ldg_key_revoke(f->s, f->admin, "deployer", "gone",
+					&res, &err),
+			 0);
+	ldg_result_free(&res);
+	a = forge(f, approve_draft("production/api", p), f->outsider,
+		  FORGE_INDEX_HONEST);
+	assert_value_at(f, "production/api", "image.tag", 0, "v2");
+	assert_int_equal(effect(f, "production/api", a, &err), -EPERM);
+	assert_non_null(strstr(err.msg, "author's key was revoked"));
+	verify_names(f, a, "revoked since");
+}
+
 static void test_effect_names_a_change_inside_a_freeze(void **state)
 {
 	struct fx *f = *state;
@@ -359,6 +384,9 @@ int main(void)
 						fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_effect_names_a_revoked_approver,
 						fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(
+			test_effect_names_a_revoked_authors_proposal, fx_setup,
+			fx_teardown),
 		cmocka_unit_test_setup_teardown(
 			test_effect_names_a_change_inside_a_freeze, fx_setup,
 			fx_teardown),

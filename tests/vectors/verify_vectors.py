@@ -690,6 +690,8 @@ class Ledger:
             return
         if q["author"] == signer:
             raise Bad("authorise", "an author approving its proposal")
+        if self.keys[q["author"]]["revoked"]:
+            raise Bad("authorise", "the proposal's author was revoked")
         if signer in q["approvers"]:
             raise Bad("authorise", "a second approval by one key")
         if self.count(q, signer) < q["need"]:
