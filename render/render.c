@@ -1634,10 +1634,10 @@ static int show_target(struct ldg_read *r, const struct ldg_gov *g,
 				     : 0;
 			continue;
 		}
-		fprintf(f, "%s %s (seq %llu)%s",
+		fprintf(f, "%s %s (seq %llu%s)",
 			n_match ? "," : "matching:", m->scope,
 			(unsigned long long)m->seq,
-			m == p ? " applies: the most specific" : "");
+			m == p ? ", the most specific: applies" : "");
 		n_match++;
 	}
 	if (f && n_match)

@@ -185,7 +185,7 @@ expect_json_len windows = 0
 expect_rc 0 ledger policy show production/api
 expect_out "target: production/api
 policy: production/* (seq $P1): approvals=1
-matching: production/* (seq $P1) applies: the most specific"
+matching: production/* (seq $P1, the most specific: applies)"
 expect_rc 0 ledger policy show staging/api
 expect_out "target: staging/api
 policy: none (set and unset take effect at once)"
