@@ -210,6 +210,18 @@ int ldg_draft_rollback(const char *target, const struct ldg_values *then,
 		       size_t n_meta, struct ldg_entry **out,
 		       struct ldg_err *err);
 
+/* The evidence a change carries when it takes effect under a soak
+ * (docs/format.md 8b), as every local write adds it: when e (its
+ * signer set) is a set that takes effect at once, or the approval that
+ * makes a proposal take effect, under a policy with a soak, metadata
+ * soak-applied = the applied entry of the soak's source that it ran
+ * since (ldg_soak_evidence()), found at r's head, whose governance
+ * state is g. Nothing is added when none applies or none is found (the
+ * rules then refuse, naming what is missing), nor to an entry that
+ * has it. For a remote writer that plans on a copy of the ledger. */
+int ldg_draft_evidence(struct ldg_read *r, const struct ldg_gov *g,
+		       struct ldg_entry *e, struct ldg_err *err);
+
 /* Makes draft the entry after head (seq head + 1, prev = the head's hash,
  * time now, signer k), checks it and signs it for origin; *out is the
  * stored bytes (malloc'd; caller frees). az: the keyring and locks after
