@@ -51,8 +51,9 @@ struct remote_freeze {
 	const char *reason;
 };
 
-static int plan(struct ldg_read *r, void *arg, struct ldg_entry **out,
-		size_t *n, struct ldg_err *err)
+static int plan(struct ldg_read *r, const uint8_t signer[LDG_KEYID_BYTES],
+		void *arg, struct ldg_entry **out, size_t *n,
+		struct ldg_err *err)
 {
 	struct remote_freeze *a = arg;
 	struct ldg_gov g;

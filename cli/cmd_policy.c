@@ -44,8 +44,9 @@ struct remote_policy {
 	const char *reason;
 };
 
-static int plan(struct ldg_read *r, void *arg, struct ldg_entry **out,
-		size_t *n, struct ldg_err *err)
+static int plan(struct ldg_read *r, const uint8_t signer[LDG_KEYID_BYTES],
+		void *arg, struct ldg_entry **out, size_t *n,
+		struct ldg_err *err)
 {
 	struct remote_policy *a = arg;
 	int rc = ldg_entry_policy(a->scope, a->p, a->reason, &out[0], err);

@@ -106,10 +106,12 @@ int clt_write(const char *base, const struct ldg_signer *k,
 	      void *arg, struct ldg_result *res, struct ldg_err *err);
 
 /* Plans entries on r, a read of a checked copy of the served ledger
- * at the head they will be sealed on: up to CLT_BATCH_MAX into out, *n
- * of them (none: nothing to do). */
-typedef int (*clt_copy_plan_fn)(struct ldg_read *r, void *arg,
-				struct ldg_entry **out, size_t *n,
+ * at the head they will be sealed on, to be signed by the key with id
+ * signer: up to CLT_BATCH_MAX into out, *n of them (none: nothing to
+ * do). */
+typedef int (*clt_copy_plan_fn)(struct ldg_read *r,
+				const uint8_t signer[LDG_KEYID_BYTES],
+				void *arg, struct ldg_entry **out, size_t *n,
 				struct ldg_err *err);
 /* Called with the copy's store once it holds what was written. */
 typedef void (*clt_copy_done_fn)(struct ldg_store *copy, void *arg);

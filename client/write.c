@@ -91,6 +91,7 @@ struct built {
 	struct ldg_entry **e;
 	uint8_t **bytes;
 	size_t *lens, n;
+	bool locked; /* a target was locked in the state planned on */
 };
 
 static void built_free(struct built *b)
@@ -135,6 +136,7 @@ static int build(const char *base, const char *const *targets, size_t nt,
 		if (!rc)
 			rc = plan(i, head.seq, prev, &now, arg, b->e + b->n,
 				  &made, err);
+		b->locked |= now.lock_seq != 0;
 		ldg_values_free(&now);
 		b->n += made;
 	}
@@ -249,9 +251,10 @@ static int try_once(const char *base, const char *const *targets, size_t nt,
 		break;
 	case 423:
 		rc = clt_server_error(status, j, -EBUSY, err);
-		/* the server's sentence names the lock; the advice is the
-		 * front end's (err.h) */
-		if (err)
+		/* the server's sentence names the lock, or the freeze window
+		 * or the soak (423 too); the advice is the front end's
+		 * (err.h), for a lock only when the target was locked */
+		if (err && b.locked)
 			err->why = LDG_WHY_LOCKED;
 		break;
 	case 400:
@@ -397,6 +400,7 @@ int clt_rollback(const char *base, const struct ldg_signer *k, const char *what,
 
 struct copied {
 	struct clt_copy *copy;
+	const uint8_t *signer;
 	clt_copy_plan_fn plan;
 	void *arg;
 };
@@ -418,7 +422,7 @@ static int plan_copied(size_t i, uint64_t head,
 		rc = ldg_read_begin(clt_copy_store(a->copy), &r, err);
 	if (rc)
 		return rc;
-	rc = a->plan(r, a->arg, out, n, err);
+	rc = a->plan(r, a->signer, a->arg, out, n, err);
 	ldg_read_end(r);
 	return rc;
 }
@@ -427,7 +431,9 @@ int clt_write_copied(const char *base, const struct ldg_signer *k,
 		     clt_copy_plan_fn plan, clt_copy_done_fn done, void *arg,
 		     struct ldg_result *res, struct ldg_err *err)
 {
-	struct copied a = { .plan = plan, .arg = arg };
+	struct copied a = { .signer = ldg_signer_vkey(k)->keyid,
+			    .plan = plan,
+			    .arg = arg };
 	int rc;
 
 	rc = clt_copy_open(base, &a.copy, err);
