@@ -1094,6 +1094,14 @@ int lfs_run(const char *dir, const char *mountpoint, bool foreground,
 
 	if (!err)
 		err = &mine;
+	/* POLICY judges freeze windows in their zones: window.c sets TZ
+	 * for that, on one thread, while others may read the environment
+	 * (the test clock, the settle helper's path). With TZ already set
+	 * that setenv() replaces a pointer in place and never reallocates
+	 * the environment under a reader. ":/etc/localtime" is what an
+	 * unset TZ means; the daemon uses no local time of its own. */
+	if (setenv("TZ", ":/etc/localtime", 0))
+		return ldg_err_set(err, -errno, "setenv: %s", strerror(errno));
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return ldg_err_set(err, -ENOMEM, "out of memory");

@@ -61,7 +61,9 @@
  * daemon returns when unmounted: 0 for a clean stop (fusermount3 -u,
  * SIGTERM, SIGINT, SIGHUP), else -errno; its stdin, stdout and stderr
  * are /dev/null by then. Prints nothing itself except what libfuse
- * prints. */
+ * prints. Sets TZ to ":/etc/localtime" when it is not set (what an
+ * unset TZ means), so that window.c's TZ switches never reallocate the
+ * environment while another thread reads it (window.h). */
 int lfs_run(const char *dir, const char *mountpoint, bool foreground,
 	    const char *options, struct ldg_err *err);
 

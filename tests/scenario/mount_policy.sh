@@ -63,6 +63,10 @@ POL=$SEQ
 written ledger freeze 'production/db' --from 2000-01-01T00:00:00Z \
 	--until 2099-12-31T00:00:00Z -m "migration freeze"
 WIN=$SEQ
+# a recurring window in a zone of its own, that no test run is inside
+written ledger freeze 'production/db' --cron '0 3 29 2 *' --duration 1h \
+	--tz Europe/Berlin -m "leap night"
+LEAP=$SEQ
 mount_at "$M"
 
 # ---------------------------------------------------------------------
@@ -83,11 +87,12 @@ same "$R/POLICY" ledger policy show production/api
 expect_out_match "^policy: production/\\* \\(seq $POL\\): approvals=1\$"
 same "$M/clusters/production/db/POLICY" ledger policy show production/db
 expect_out_match "^window $WIN \\(production/db\\): 2000-01-01T00:00:00Z to 2099-12-31T00:00:00Z, active until 2099-12-31T00:00:00Z: migration freeze\$"
+expect_out_match "^window $LEAP \\(production/db\\): cron \"0 3 29 2 \\*\" for 1h \\(Europe/Berlin\\): leap night\$"
 same "$M/policies" ledger policy show
 expect_out_match "^$WIN +production/db +2000-01-01T00:00:00Z to 2099-12-31T00:00:00Z, active until 2099-12-31T00:00:00Z +migration freeze\$"
 check "POLICY's size is what cat reads" \
 	[ "$(stat -c %s "$R/POLICY")" = "$(wc -c <"$R/POLICY")" ]
-want=$(ledger show "$WIN" --json | jget /dev/stdin time_ns)
+want=$(ledger show "$LEAP" --json | jget /dev/stdin time_ns)
 check "POLICY's mtime is the newest policy or window it shows" \
 	[ "$(stat -c %Y "$M/clusters/production/db/POLICY")" = "$((want / 1000000000))" ]
 
