@@ -202,10 +202,11 @@ int main(int argc, char **argv)
 			usage(stdout);
 			return CLI_OK;
 		} else if (!strcmp(argv[i], "--version")) {
-			printf("ledger %s\n", LEDGER_VERSION);
 			/* a build for the test suite says so (util.h) */
-			if (ldg_test_clock())
-				printf("test clock: LEDGER_TEST_NOW honoured\n");
+			printf("ledger %s%s\n", LEDGER_VERSION,
+			       ldg_test_clock() ? " (test clock: "
+						  "LEDGER_TEST_NOW honoured)"
+						: "");
 			return CLI_OK;
 		} else if (!strcmp(argv[i], "--ledger") && i + 1 < argc) {
 			c.ledger = argv[++i];

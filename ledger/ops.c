@@ -289,9 +289,16 @@ static int run_write(struct ldg_store *s, const struct ldg_signer *k,
 		rc = ldg_write_begin(s, &c.w, err);
 		if (rc)
 			goto out_result;
+		/* a ledger from before a database: the write adds it, and
+		 * only a write that commits does */
+		if (c.w.absent && ldg_store_add_absent(&c.w))
+			rc = ldg_err_set(err, -EIO,
+					 "cannot add the indexes "
+					 "of this version");
 		/* every write decides on indexes proven to be the signed
 		 * head's (a reindex rebuilds them from the entries) */
-		rc = plan == plan_reindex ? 0 : checked_authz(&c, err);
+		if (!rc)
+			rc = plan == plan_reindex ? 0 : checked_authz(&c, err);
 		if (!rc)
 			rc = plan(&c, arg, err);
 		if (rc) {
@@ -302,6 +309,8 @@ static int run_write(struct ldg_store *s, const struct ldg_signer *k,
 		} else {
 			size_t id = mdb_txn_id(c.w.txn);
 			rc = ldg_mdb_err(mdb_txn_commit(c.w.txn));
+			if (rc == 0)
+				ldg_store_adopt(&c.w);
 			/* an empty commit writes no meta page and takes no
 			 * txnid: only one that appended may be remembered */
 			if (rc == 0 && res->n) {
@@ -549,6 +558,18 @@ static int plan_set(struct wctx *c, void *arg, struct ldg_err *err)
 	rc = build_set(a, &now, &e, err);
 	if (rc)
 		goto out_values;
+	if (e->n_changes && (a->flags & LDG_WRITE_EMERGENCY)) {
+		e->time_ns = ldg_now_ns();
+		if (!ldg_gov_need(&c->az.gov, e)) {
+			rc = ldg_err_set(err, -EINVAL,
+					 "%s is not governed by a policy or "
+					 "an open freeze window: an emergency "
+					 "is not needed, write it without "
+					 "--emergency",
+					 a->target);
+			goto out_entry;
+		}
+	}
 	if (e->n_changes) {
 		rc = wctx_append(c, e, err);
 	} else {
@@ -558,6 +579,7 @@ static int plan_set(struct wctx *c, void *arg, struct ldg_err *err)
 		if (rc == -EBUSY)
 			rc = 0;
 	}
+out_entry:
 	ldg_entry_free(e);
 out_values:
 	ldg_values_free(&now);
@@ -1215,6 +1237,11 @@ static int plan_reindex(struct wctx *c, void *arg, struct ldg_err *err)
 
 	*count = 0;
 	for (int i = DB_META; i < DB_COUNT; i++) {
+		if (ldg_db_absent(&c->w, (enum ldg_db)i))
+			return ldg_err_set(err, -EROFS,
+					   "index %s is missing and cannot be "
+					   "added",
+					   ldg_db_names[i]);
 		mrc = mdb_drop(c->w.txn, c->w.s->dbi[i], 0);
 		if (mrc)
 			return ldg_err_set(err, ldg_mdb_err(mrc),

@@ -23,9 +23,15 @@
  * passed the rules of section 8: -EACCES (role, scope, self-approval,
  * second approval, not the author), -EBUSY (frozen, not soaked, locked
  * at the approval that enacts), -EPERM (proposal not pending), -ENOENT
- * (no such window), -EINVAL (skew). */
+ * (no such window). */
 int ldg_policy_check(struct ldg_read *r, const struct ldg_write_req *q,
 		     const struct ldg_keyinfo *ki, struct ldg_err *err);
+
+/* Rule 5 (writers only): -EINVAL LDG_WHY_SKEW when q is an entry signed
+ * elsewhere (q->now_ns set, not history) whose signed time is further
+ * than LDG_SKEW_NS from q->now_ns. Asked by ldg_may_append() of every
+ * kind, once the signer is known and trusted. */
+int ldg_skew_check(const struct ldg_write_req *q, struct ldg_err *err);
 
 /* -EBUSY with the window, its end and its reason (read from log) when a
  * window of g covering target is active at time_ns; -ENOENT/-EINVAL when

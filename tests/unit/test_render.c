@@ -363,9 +363,15 @@ static void test_render_verify_report_of_a_ledger_that_holds(void **state)
 			"  \"head\": 9,\n"
 			"  \"hash\": \"%s\",\n"
 			"  \"root\": \"%s\",\n"
-			"  \"origin\": \"" ORIGIN "\"\n"
+			"  \"origin\": \"" ORIGIN "\",\n"
+			"  \"policies\": {\n"
+			"    \"proposals\": %d,\n"
+			"    \"enacted\": %d,\n"
+			"    \"emergencies\": %d,\n"
+			"    \"emergency_seqs\": [%s]\n"
+			"  }\n"
 			"}\n",
-			e9.hash, rh));
+			e9.hash, rh, 0, 0, 0, ""));
 }
 
 static void test_render_verify_report_names_the_bad_seq(void **state)
@@ -374,6 +380,8 @@ static void test_render_verify_report_names_the_bad_seq(void **state)
 		.entries = 3,
 		.head = 12,
 		.origin = ORIGIN,
+		.emergencies = 1,
+		.emergency_seq = { 2 },
 		.bad_seq = 4,
 		.bad_checkpoint = -1,
 		.problem = "the signature does not verify",
@@ -389,10 +397,16 @@ static void test_render_verify_report_names_the_bad_seq(void **state)
 			"  \"hash\": \"%s\",\n"
 			"  \"root\": \"%s\",\n"
 			"  \"origin\": \"" ORIGIN "\",\n"
+			"  \"policies\": {\n"
+			"    \"proposals\": %d,\n"
+			"    \"enacted\": %d,\n"
+			"    \"emergencies\": %d,\n"
+			"    \"emergency_seqs\": [%s]\n"
+			"  },\n"
 			"  \"bad_seq\": 4,\n"
 			"  \"problem\": \"the signature does not verify\"\n"
 			"}\n",
-			z64, z64));
+			z64, z64, 0, 0, 1, "\n      2\n    "));
 	/* an index at fault: no seq to name */
 	rep.bad_seq = 0;
 	json_t *j = rnd_verify_json(&rep, -EBADMSG);
