@@ -160,6 +160,14 @@ int ldg_policy_set(struct ldg_store *s, const struct ldg_signer *k,
 int ldg_freeze(struct ldg_store *s, const struct ldg_signer *k,
 	       const struct ldg_window *w, const char *reason,
 	       struct ldg_result *res, struct ldg_err *err);
+/* The unfreeze entries of window (0: every window in force on exactly
+ * scope at r's head, one entry each), for ldg_unfreeze() and a remote
+ * writer planning on a copy: *out (caller frees each with
+ * ldg_entry_free() and the array with free()), *n of them. -ENOENT
+ * (LDG_WHY_NO_WINDOW) when there is none. */
+int ldg_draft_unfreeze(struct ldg_read *r, const char *scope, uint64_t window,
+		       const char *reason, struct ldg_entry ***out, size_t *n,
+		       struct ldg_err *err);
 /* window 0: every window in force on exactly scope (one entry each);
  * -ENOENT when there is none. */
 int ldg_unfreeze(struct ldg_store *s, const struct ldg_signer *k,
