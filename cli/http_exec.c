@@ -72,10 +72,22 @@ int cmd_mirror(int argc, char **argv, struct cli_ctx *c)
 }
 
 int cli_remote_write(struct cli_ctx *c, const struct cli_write_opts *w,
-		     const char *target, cli_draft_fn draft, void *arg,
-		     struct ldg_result *res)
+		     const char *target, cli_draft_fn draft, cli_plan_fn plan,
+		     void *arg, struct ldg_result *res)
 {
 	return cli_exec_http(c);
+}
+
+int cli_remote_copied(struct cli_ctx *c, const struct cli_write_opts *w,
+		      cli_plan_fn plan, cli_done_fn done, void *arg,
+		      struct ldg_result *res)
+{
+	return cli_exec_http(c);
+}
+
+void cli_remote_pending(struct cli_ctx *c, const struct ldg_result *res)
+{
+	cli_exec_http(c);
 }
 
 int cli_remote_rollback(struct cli_ctx *c, const struct cli_write_opts *w,

@@ -47,6 +47,29 @@ static const struct cli_cmd commands[] = {
 	  .run = cmd_unlock,
 	  .summary = "lift a lock",
 	  .flags = CLI_REMOTE },
+	{ .name = "policy",
+	  .run = cmd_policy,
+	  .summary = "approvals and soak for a scope (policy set|clear|show)",
+	  .flags = CLI_REMOTE },
+	{ .name = "approve",
+	  .run = cmd_approve,
+	  .summary = "approve a pending change",
+	  .flags = CLI_REMOTE },
+	{ .name = "withdraw",
+	  .run = cmd_withdraw,
+	  .summary = "withdraw a pending change",
+	  .flags = CLI_REMOTE },
+	{ .name = "pending",
+	  .run = cmd_pending,
+	  .summary = "list the changes waiting for approvals" },
+	{ .name = "freeze",
+	  .run = cmd_freeze,
+	  .summary = "refuse set/unset on a scope during a window",
+	  .flags = CLI_REMOTE },
+	{ .name = "unfreeze",
+	  .run = cmd_unfreeze,
+	  .summary = "remove a freeze window",
+	  .flags = CLI_REMOTE },
 	{ .name = "get", .run = cmd_get, .summary = "print a target's values" },
 	{ .name = "state",
 	  .run = cmd_state,
@@ -167,6 +190,15 @@ int main(int argc, char **argv)
 	int i = 1;
 
 	opterr = 0;
+	/* freeze windows are judged in their time zones: window.c sets TZ
+	 * for that under its lock while other threads (`ledger serve`'s)
+	 * may read the environment. With TZ set first, that setenv()
+	 * replaces a value in place and never moves the environment under
+	 * a reader; ":/etc/localtime" is what an unset TZ means. */
+	if (setenv("TZ", ":/etc/localtime", 0)) {
+		cli_error("cannot set TZ: %s", strerror(errno));
+		return CLI_BAD;
+	}
 #ifndef LEDGER_HTTP
 	cli_http_argv(argv);
 #endif

@@ -9,6 +9,9 @@
 #include "names.h"
 #include "remote.h"
 
+_Static_assert(CLI_REMOTE_PLAN_MAX == CLT_BATCH_MAX,
+	       "a copied plan is one batch");
+
 /* cli_remote_write()'s one draft as a plan. */
 struct one_draft {
 	cli_draft_fn draft;
@@ -26,9 +29,22 @@ static int plan_one(size_t i, uint64_t head, const uint8_t hash[LDG_HASH_BYTES],
 	return rc;
 }
 
+/* Whether target's policy at base's head has a soak. */
+static bool soaks(const char *base, const char *target)
+{
+	const struct ldg_policy *p;
+	struct ldg_gov g;
+	bool yes;
+
+	yes = clt_gov_get(base, &g, NULL) == 0 &&
+	      (p = ldg_gov_policy_for(&g, target)) && p->soak;
+	ldg_gov_free(&g);
+	return yes;
+}
+
 int cli_remote_write(struct cli_ctx *c, const struct cli_write_opts *w,
-		     const char *target, cli_draft_fn draft, void *arg,
-		     struct ldg_result *res)
+		     const char *target, cli_draft_fn draft, cli_plan_fn plan,
+		     void *arg, struct ldg_result *res)
 {
 	struct one_draft d = { draft, arg };
 	struct ldg_err err = { 0 };
@@ -39,12 +55,49 @@ int cli_remote_write(struct cli_ctx *c, const struct cli_write_opts *w,
 		return cli_usage(c, "missing -m REASON: every change says why");
 	if (ldg_check_target(target, &err))
 		return cli_fail(c, &err);
+	if (plan && soaks(c->remote, target))
+		return cli_remote_copied(c, w, plan, NULL, arg, res);
 	rc = cli_signer(c, w->keyfile, &k);
 	if (rc)
 		return rc;
 	rc = clt_write(c->remote, k, &target, 1, plan_one, &d, res, &err);
 	ldg_signer_free(k);
 	return rc ? cli_fail(c, &err) : CLI_OK;
+}
+
+int cli_remote_copied(struct cli_ctx *c, const struct cli_write_opts *w,
+		      cli_plan_fn plan, cli_done_fn done, void *arg,
+		      struct ldg_result *res)
+{
+	struct ldg_err err = { 0 };
+	struct ldg_signer *k = NULL;
+	int rc;
+
+	if (!w->reason)
+		return cli_usage(c, "missing -m REASON: every change says why");
+	rc = cli_signer(c, w->keyfile, &k);
+	if (rc)
+		return rc;
+	rc = clt_write_copied(c->remote, k, plan, done, arg, res, &err);
+	ldg_signer_free(k);
+	return rc ? cli_fail(c, &err) : CLI_OK;
+}
+
+void cli_remote_pending(struct cli_ctx *c, const struct ldg_result *res)
+{
+	struct ldg_gov g;
+
+	if (clt_gov_get(c->remote, &g, NULL) == 0) {
+		for (size_t i = 0; i < res->n; i++) {
+			const struct ldg_pending *p =
+				ldg_gov_pending(&g, res->v[i].seq);
+			if (p)
+				cli_print_proposal(&g, p->target, p->need,
+						   p->flags &
+							   LDG_PEND_EMERGENCY);
+		}
+	}
+	ldg_gov_free(&g);
 }
 
 int cli_remote_rollback(struct cli_ctx *c, const struct cli_write_opts *w,

@@ -20,13 +20,47 @@
 typedef int (*cli_draft_fn)(const struct ldg_values *now, void *arg,
 			    struct ldg_entry **out, struct ldg_err *err);
 
+/* The most entries a plan on a copy may make: one batch (client.h's
+ * CLT_BATCH_MAX; remote.c checks that they agree). */
+#define CLI_REMOTE_PLAN_MAX 64
+
+/* Plans entries on r, a read of a checked copy of the served ledger at
+ * the head they will be sealed on, for the key with id signer
+ * (clt_write_copied()): up to
+ * CLI_REMOTE_PLAN_MAX into out, *n of them; none: nothing to do. */
+typedef int (*cli_plan_fn)(struct ldg_read *r,
+			   const uint8_t signer[LDG_KEYID_BYTES], void *arg,
+			   struct ldg_entry **out, size_t *n,
+			   struct ldg_err *err);
+/* Reads the copy once it holds what was written (the second lines of
+ * set and approve). */
+typedef void (*cli_done_fn)(struct ldg_store *copy, void *arg);
+
 /* Appends the drafted entry for target on c->remote (clt_write()); res
- * gets it (n = 0 when there was nothing to do). Prints on failure;
- * returns the exit code: 1 not authorised or locked, 2 bad input,
- * environment or an unreachable server. */
+ * gets it (n = 0 when there was nothing to do). When plan is not NULL
+ * and target's policy at the server's head has a soak, the entry is
+ * planned by plan on a checked copy instead (cli_remote_copied()), so
+ * that it can carry the soak's evidence (ldg_draft_evidence()). Prints
+ * on failure; returns the exit code: 1 not authorised, locked, frozen
+ * or not soaked, 2 bad input, environment or an unreachable server. */
 int cli_remote_write(struct cli_ctx *c, const struct cli_write_opts *w,
-		     const char *target, cli_draft_fn draft, void *arg,
-		     struct ldg_result *res);
+		     const char *target, cli_draft_fn draft, cli_plan_fn plan,
+		     void *arg, struct ldg_result *res);
+
+/* The writes of promotion policies on c->remote (policy, freeze,
+ * unfreeze, approve, withdraw): entries on a scope or a proposal, and
+ * what they need of the governance state, planned on a checked copy
+ * (clt_write_copied()). Prints on failure; returns the exit code as
+ * cli_remote_write(). */
+int cli_remote_copied(struct cli_ctx *c, const struct cli_write_opts *w,
+		      cli_plan_fn plan, cli_done_fn done, void *arg,
+		      struct ldg_result *res);
+
+/* After a remote set or unset: the pending line (cli_print_proposal())
+ * of each entry of res that is a pending proposal in the governance
+ * state at the server's head (clt_gov_get()); nothing when that cannot
+ * be had: the entries are written either way. */
+void cli_remote_pending(struct cli_ctx *c, const struct ldg_result *res);
 
 /* `ledger --remote URL rollback`: what (a target or a cluster) to seq
  * to, as one batch built from a checked copy (clt_rollback()). Prints

@@ -144,13 +144,9 @@ static int may_write(struct wctx *c, const struct ldg_entry *e,
 	return ldg_may_append(&c->w, &q, err);
 }
 
-/* A change that takes effect here under a soak carries its evidence
- * (docs/format.md 8b): metadata soak-applied, the applied entry of the
- * soak's source that it ran since. e is filled in (signer, time). */
-static int add_evidence(struct wctx *c, struct ldg_entry *e,
-			struct ldg_err *err)
+int ldg_draft_evidence(struct ldg_read *r, const struct ldg_gov *g,
+		       struct ldg_entry *e, struct ldg_err *err)
 {
-	const struct ldg_gov *g = &c->az.gov;
 	const struct ldg_pending *pd;
 	struct ldg_proposal prop = { 0 };
 	const struct ldg_kv *ch = e->changes;
@@ -168,18 +164,17 @@ static int add_evidence(struct wctx *c, struct ldg_entry *e,
 		(void)ldg_parse_dec(e->changes[0].value, 0, INT64_MAX, &seq);
 		pd = ldg_gov_pending(g, seq);
 		if (!pd || (pd->flags & LDG_PEND_EMERGENCY) ||
-		    ldg_gov_count(pd, ldg_key_trusted, &c->w, e->signer) <
-			    pd->need)
+		    ldg_gov_count(pd, ldg_key_trusted, r, e->signer) < pd->need)
 			return 0; /* not the approval that enacts it */
-		if (ldg_proposal_get(&c->w, seq, &prop))
+		if (ldg_proposal_get(r, seq, &prop))
 			return 0; /* the rules say why */
 		ch = prop.changes;
 		n = prop.n_changes;
 	} else {
 		return 0;
 	}
-	rc = ldg_soak_evidence(&c->w, ldg_gov_policy_for(g, e->target),
-			       e->target, ch, n, &applied);
+	rc = ldg_soak_evidence(r, ldg_gov_policy_for(g, e->target), e->target,
+			       ch, n, &applied);
 	if (!rc && applied) {
 		snprintf(num, sizeof(num), "%llu", (unsigned long long)applied);
 		rc = ldg_entry_add_meta(e, "soak-applied", num);
@@ -191,6 +186,14 @@ static int add_evidence(struct wctx *c, struct ldg_entry *e,
 				   "entry: %s",
 				   strerror(-rc));
 	return 0;
+}
+
+/* A change that takes effect here under a soak carries its evidence
+ * (ldg_draft_evidence()); e is filled in (signer, time). */
+static int add_evidence(struct wctx *c, struct ldg_entry *e,
+			struct ldg_err *err)
+{
+	return ldg_draft_evidence(&c->w, &c->az.gov, e, err);
 }
 
 /* Fills in seq, prev, time and signature of draft, checks it may be

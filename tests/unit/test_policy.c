@@ -1764,6 +1764,156 @@ static void test_authz_state_items_in_the_store(void **state)
 	assert_verify_ok(f);
 }
 
+/* ---- what a remote writer plans on its copy (ops.h) ---- */
+
+/* The soak-applied metadata ldg_draft_evidence() gives e signed by k,
+ * at the head (NULL: none); caller frees. */
+static char *evidence(struct fx *f, struct ldg_entry *e,
+		      const struct ldg_signer *k)
+{
+	const struct ldg_kv *m;
+	struct ldg_err err = { 0 };
+	struct ldg_read *r;
+	struct ldg_gov g;
+
+	memcpy(e->signer, ldg_signer_vkey(k)->keyid, LDG_KEYID_BYTES);
+	assert_int_equal(ldg_read_begin(f->s, &r, NULL), 0);
+	assert_int_equal(ldg_gov_load(r, 0, &g, NULL), 0);
+	if (ldg_draft_evidence(r, &g, e, &err))
+		fail_msg("evidence: %s", err.msg);
+	ldg_gov_free(&g);
+	ldg_read_end(r);
+	m = ldg_kv_find(e->meta, e->n_meta, "soak-applied");
+	return m ? strdup(m->value) : NULL;
+}
+
+static struct ldg_entry *draft_set(const char *target, const char *value)
+{
+	const struct ldg_kv kv = { "image.tag", (char *)value };
+	struct ldg_values now = { 0 };
+	struct ldg_entry *e = NULL;
+
+	assert_int_equal(ldg_draft_set(&now, target, &kv, 1, "go", NULL, 0, 0,
+				       &e, NULL),
+			 0);
+	assert_non_null(e);
+	return e;
+}
+
+static void
+test_draft_evidence_of_a_set_and_of_the_enacting_approval(void **state)
+{
+	struct fx *f = *state;
+	struct ldg_err err = { 0 };
+	struct ldg_entry *e;
+	uint64_t a, p;
+	char want[24], *got;
+
+	add_key(f, f->deployer, "deployer", "*");
+	add_key(f, f->applier, "applier", "*");
+	add_key(f, f->outsider, "deployer", "*");
+	must_set(f, "staging/api", "image.tag", "v2");
+	a = applied(f, f->applier, "staging/api", "v2");
+	snprintf(want, sizeof(want), "%llu", (unsigned long long)a);
+	/* no policy: nothing to add */
+	e = draft_set("production/api", "v2");
+	assert_null(evidence(f, e, f->deployer));
+	ldg_entry_free(e);
+	policy(f, "production/*", 0, 60, "staging");
+	/* a set that takes effect at once: the applied entry it ran since */
+	e = draft_set("production/api", "v2");
+	got = evidence(f, e, f->deployer);
+	assert_non_null(got);
+	assert_string_equal(got, want);
+	free(got);
+	/* an entry that has it keeps it, and gets no second one */
+	got = evidence(f, e, f->deployer);
+	assert_string_equal(got, want);
+	assert_int_equal(e->n_meta, 1);
+	free(got);
+	ldg_entry_free(e);
+	/* a value the source never ran: none (the rules then say so) */
+	e = draft_set("production/api", "v3");
+	assert_null(evidence(f, e, f->deployer));
+	ldg_entry_free(e);
+	/* under approvals=2 the set is a proposal: it soaks later, at the
+	 * approval that enacts it, and only there */
+	policy(f, "production/*", 2, 60, "staging");
+	e = draft_set("production/api", "v2");
+	assert_null(evidence(f, e, f->deployer));
+	ldg_entry_free(e);
+	assert_int_equal(set_kv(f, f->deployer, "production/api", "image.tag",
+				"v2", false, &p, &err),
+			 0);
+	assert_int_equal(status_of(f, p), LDG_PROP_PENDING);
+	assert_int_equal(ldg_entry_vote(LDG_KIND_APPROVE, "production/api", p,
+					"ok", &e, &err),
+			 0);
+	assert_null(evidence(f, e, f->outsider)); /* 1 of 2 */
+	ldg_entry_free(e);
+	assert_int_equal(approve(f, f->outsider, p, NULL, &err), 0);
+	assert_int_equal(ldg_entry_vote(LDG_KIND_APPROVE, "production/api", p,
+					"ok", &e, &err),
+			 0);
+	got = evidence(f, e, f->admin); /* 2 of 2: enacts */
+	assert_non_null(got);
+	assert_string_equal(got, want);
+	free(got);
+	ldg_entry_free(e);
+}
+
+static void test_draft_unfreeze_of_one_window_or_all_of_a_scope(void **state)
+{
+	struct fx *f = *state;
+	struct ldg_window w = { .from = 946684800, .until = 4102444800 };
+	struct ldg_result res = { 0 };
+	struct ldg_err err = { 0 };
+	struct ldg_entry **d;
+	struct ldg_read *r;
+	uint64_t seq[3];
+	size_t n;
+	const char *scopes[3] = { "production/*", "staging/*", "production/*" };
+
+	for (int i = 0; i < 3; i++) {
+		snprintf(w.scope, sizeof(w.scope), "%s", scopes[i]);
+		if (ldg_freeze(f->s, f->admin, &w, "hold", &res, &err))
+			fail_msg("freeze: %s", err.msg);
+		seq[i] = last_seq(&res);
+		ldg_result_free(&res);
+	}
+	assert_int_equal(ldg_read_begin(f->s, &r, NULL), 0);
+	/* every window of exactly the scope, oldest first */
+	assert_int_equal(ldg_draft_unfreeze(r, "production/*", 0, "thaw", &d,
+					    &n, &err),
+			 0);
+	assert_int_equal(n, 2);
+	for (size_t i = 0; i < n; i++) {
+		char want[24];
+		snprintf(want, sizeof(want), "%llu",
+			 (unsigned long long)seq[2 * i]);
+		assert_int_equal(d[i]->kind, LDG_KIND_UNFREEZE);
+		assert_string_equal(d[i]->target, "production/*");
+		assert_string_equal(d[i]->changes[0].key, "window");
+		assert_string_equal(d[i]->changes[0].value, want);
+		ldg_entry_free(d[i]);
+	}
+	free(d);
+	/* one window */
+	assert_int_equal(ldg_draft_unfreeze(r, "staging/*", seq[1], "thaw", &d,
+					    &n, &err),
+			 0);
+	assert_int_equal(n, 1);
+	ldg_entry_free(d[0]);
+	free(d);
+	/* none: a glob that matches the others is not their scope */
+	assert_int_equal(ldg_draft_unfreeze(r, "*", 0, "thaw", &d, &n, &err),
+			 -ENOENT);
+	assert_int_equal(err.why, LDG_WHY_NO_WINDOW);
+	assert_int_equal(n, 0);
+	assert_null(d);
+	ldg_read_end(r);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
 
 int main(void)
@@ -1794,6 +1944,8 @@ int main(void)
 		T(test_pending_list_and_gov_as_of),
 		T(test_freeze_writer_checks),
 		T(test_remote_emergency),
+		T(test_draft_evidence_of_a_set_and_of_the_enacting_approval),
+		T(test_draft_unfreeze_of_one_window_or_all_of_a_scope),
 	};
 	return cmocka_run_group_tests(tests, fx_group_setup, NULL);
 }
