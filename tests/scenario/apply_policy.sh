@@ -4,15 +4,16 @@
 # needs (issue 13), through the real binary and the stand-in helmfile.
 #
 # The ledger: a policy on prod/* with approvals=1, written by the admin,
-# and a proposal (prod/api image.tag=p2) by deployer "dep". The forged
+# and a proposal (prod/api image.tag=p2) by deployer "dep", both through
+# the CLI. The forged
 # entries are signed with valid keys by tests/tools/ldg_forge and stored
 # with the index rows a writer that skips every check writes (--store
 # honest), or that also writes a proposal's values as in effect (--store
 # effective), never through the CLI:
 #   - a set of prod/api by dep, indexed as in effect (seq 9);
 #   - an approval of the proposal by its own author (seq 9);
-#   - a legitimate approval by another deployer, the control: deployed,
-#     and the ledger verifies.
+#   - a legitimate approval by another deployer (ledger approve), the
+#     control: deployed, and the ledger verifies.
 # Each forgery: the applier records apply-failed with metadata reason =
 # policy and a message naming the seq, never runs helmfile for the
 # release, and `ledger verify` rejects the ledger naming the same seq.
@@ -57,11 +58,11 @@ policy_ledger() {
 	expect_out_match "^5 $HEX64\$"
 	expect_rc 0 apply_prod
 	expect_out_match '^prod/api: applied \(seq 5, '
-	forge --store honest "$LEDGER_DIR" "$KEYS/admin.key" policy 'prod/*' \
-		approvals=1 "four eyes on production"
-	expect_out "$POLICY_SEQ"
+	expect_rc 0 ledger policy set 'prod/*' --approvals 1 -m "four eyes on production"
+	expect_out_match "^$POLICY_SEQ $HEX64\$"
 	expect_rc 0 ledger set prod/api image.tag=p2 -m "prod 2" --key "$K/dep.key"
 	expect_out_match "^$PROPOSAL $HEX64\$"
+	expect_out_match '^pending: '
 	# a proposal: nothing in effect changed, nothing to deploy
 	expect_rc 0 ledger get prod/api image.tag
 	expect_out p1
@@ -148,9 +149,9 @@ sec_self_approval() {
 
 sec_approved() {
 	policy_ledger approved
-	forge --store honest "$LEDGER_DIR" "$K/dep2.key" approve prod/api \
-		$PROPOSAL "reviewed"
-	expect_out "$FORGED"
+	expect_rc 0 ledger approve $PROPOSAL -m "reviewed" --key "$K/dep2.key"
+	expect_out_match "^$FORGED $HEX64\$"
+	expect_out_match "^effective: "
 	expect_rc 0 apply_prod
 	expect_out_match "^prod/api: applied \\(seq $FORGED, "
 	check "helmfile applied api with p2" grep -q 'tag: "p2"' "$HF_LOG"

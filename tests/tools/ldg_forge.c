@@ -6,7 +6,6 @@
  * bytes are printed as hex, for `ldg_tamper DIR put SEQ HEX`.
  *
  *   ldg_forge [--store HOW] DIR KEYFILE set TARGET KEY=VALUE REASON
- *   ldg_forge [--store HOW] DIR KEYFILE policy SCOPE KEY=VALUE REASON
  *   ldg_forge [--store HOW] DIR KEYFILE approve TARGET PROPOSAL REASON
  *   ldg_forge [--store HOW] DIR KEYFILE key-add PUBFILE ROLE SCOPES REASON
  *
@@ -36,8 +35,8 @@ static int die(const char *what, const struct ldg_err *err)
 	return 2;
 }
 
-/* A kind whose changes are one KEY=VALUE pair (argv[5]). */
-static struct ldg_entry *one_pair(enum ldg_kind kind, char **argv)
+/* A set of one KEY=VALUE pair (argv[5]). */
+static struct ldg_entry *set_one(char **argv)
 {
 	struct ldg_entry *e;
 	char *eq = strchr(argv[5], '=');
@@ -45,7 +44,7 @@ static struct ldg_entry *one_pair(enum ldg_kind kind, char **argv)
 	if (!eq)
 		return NULL;
 	*eq = '\0';
-	e = ldg_entry_new(kind, argv[4], argv[6]);
+	e = ldg_entry_new(LDG_KIND_SET, argv[4], argv[6]);
 	if (e && ldg_entry_add_change(e, argv[5], eq + 1)) {
 		ldg_entry_free(e);
 		e = NULL;
@@ -60,9 +59,7 @@ static struct ldg_entry *build(int argc, char **argv, struct ldg_err *err)
 	char text[LDG_VKEY_TEXT_MAX];
 
 	if (argc == 7 && !strcmp(argv[3], "set")) {
-		e = one_pair(LDG_KIND_SET, argv);
-	} else if (argc == 7 && !strcmp(argv[3], "policy")) {
-		e = one_pair(LDG_KIND_POLICY, argv);
+		e = set_one(argv);
 	} else if (argc == 7 && !strcmp(argv[3], "approve")) {
 		e = ldg_entry_new(LDG_KIND_APPROVE, argv[4], argv[6]);
 		if (e && ldg_entry_add_change(e, "proposal", argv[5])) {
@@ -113,8 +110,6 @@ int main(int argc, char **argv)
 		fprintf(stderr,
 			"usage: ldg_forge [--store honest|effective] DIR "
 			"KEYFILE set TARGET KEY=VALUE REASON\n"
-			"       ldg_forge [--store ...] DIR KEYFILE policy "
-			"SCOPE KEY=VALUE REASON\n"
 			"       ldg_forge [--store ...] DIR KEYFILE approve "
 			"TARGET PROPOSAL REASON\n"
 			"       ldg_forge [--store ...] DIR KEYFILE key-add "
