@@ -374,6 +374,12 @@ written ledger --remote "$BASE" freeze 'remote/*' --from 2000-01-01T00:00:00Z \
 refused 1 "remote freeze" \
 	ledger --remote "$BASE" set remote/api image.tag=r2 -m "frozen" --key "$K/alice.key"
 written ledger --remote "$BASE" unfreeze 'remote/*' -m "thaw"
+written ledger --remote "$BASE" freeze 'remote/*' --cron '0 3 29 2 *' \
+	--duration 1h --tz UTC -m "leap night"
+RW=$SEQ
+written ledger --remote "$BASE" unfreeze 'remote/*' --window "$RW" -m "no leap night"
+refused 2 'no freeze window is in force on remote/\*' \
+	ledger --remote "$BASE" unfreeze 'remote/*' -m "none left"
 written ledger --remote "$BASE" set remote/api image.tag=r2 -m "PR" --key "$K/alice.key"
 written ledger --remote "$BASE" withdraw "$SEQ" -m "never mind" --key "$K/alice.key"
 written ledger --remote "$BASE" policy clear 'remote/*' -m "done"
