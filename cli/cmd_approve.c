@@ -60,17 +60,11 @@ static int plan(struct ldg_read *r, const uint8_t signer[LDG_KEYID_BYTES],
 		struct ldg_err *err)
 {
 	struct remote_vote *a = arg;
-	struct ldg_proposal p = { 0 };
-	int rc = ldg_proposal_get(r, a->proposal, &p);
+	int rc = ldg_draft_vote(r,
+				a->approve ? LDG_KIND_APPROVE
+					   : LDG_KIND_WITHDRAW,
+				a->proposal, a->w->reason, &out[0], err);
 
-	*n = 0;
-	if (rc)
-		return ldg_err_refuse(err, rc, LDG_WHY_NOT_PENDING, 0, NULL,
-				      "seq %llu is not a proposal",
-				      (unsigned long long)a->proposal);
-	rc = ldg_entry_vote(a->approve ? LDG_KIND_APPROVE : LDG_KIND_WITHDRAW,
-			    p.target, a->proposal, a->w->reason, &out[0], err);
-	ldg_proposal_free(&p);
 	if (!rc && a->approve) {
 		/* the approval that enacts it carries a soak's evidence */
 		struct ldg_gov g;
