@@ -190,6 +190,15 @@ int main(int argc, char **argv)
 	int i = 1;
 
 	opterr = 0;
+	/* freeze windows are judged in their time zones: window.c sets TZ
+	 * for that under its lock while other threads (`ledger serve`'s)
+	 * may read the environment. With TZ set first, that setenv()
+	 * replaces a value in place and never moves the environment under
+	 * a reader; ":/etc/localtime" is what an unset TZ means. */
+	if (setenv("TZ", ":/etc/localtime", 0)) {
+		cli_error("cannot set TZ: %s", strerror(errno));
+		return CLI_BAD;
+	}
 #ifndef LEDGER_HTTP
 	cli_http_argv(argv);
 #endif

@@ -1828,3 +1828,83 @@ int rnd_policy_show(struct ldg_read *r, const char *target, int64_t now,
 				strerror(-rc))
 		  : 0;
 }
+
+int rnd_proposal(struct ldg_read *r, uint64_t seq, char **out, size_t *len,
+		 struct ldg_err *err)
+{
+	struct ldg_proposal p;
+	struct ldg_entry *e = NULL;
+	struct ldg_gov g;
+	const struct ldg_pending *pend;
+	char when[40], who[LDG_KEYNAME_MAX + 1], *changes = NULL;
+	char *approvals = NULL;
+	unsigned have, more;
+	FILE *f;
+	int rc;
+
+	ldg_gov_init(&g);
+	rc = ldg_proposal_get(r, seq, &p);
+	if (rc)
+		return ldg_err_set(err, rc, "seq %llu is not a proposal",
+				   (unsigned long long)seq);
+	rc = ldg_gov_load(r, 0, &g, err);
+	if (rc)
+		goto out_proposal;
+	pend = ldg_gov_pending(&g, seq);
+	if (p.status != LDG_PROP_PENDING || !pend) {
+		rc = ldg_err_set(err, -ENOENT, "proposal %llu is %s",
+				 (unsigned long long)seq,
+				 ldg_prop_status_name(p.status));
+		goto out_gov;
+	}
+	rc = ldg_entry_read(r, seq, &e, err);
+	if (rc)
+		goto out_gov;
+	rc = render_changes(e, &changes);
+	if (!rc)
+		rc = rnd_approvals(r, &p, &approvals);
+	if (rc)
+		goto out_changes;
+	f = open_memstream(out, len);
+	if (!f) {
+		rc = -ENOMEM;
+		goto out_changes;
+	}
+	ldg_time_iso(e->time_ns, when, sizeof(when));
+	key_name(r, p.author, who, sizeof(who));
+	fprintf(f, "seq: %llu\ntarget: %s\nkind: %s\nchanges: %s\n",
+		(unsigned long long)seq, p.target, ldg_kind_name(p.kind),
+		changes);
+	fprintf(f, "author: %s\ntime: %s\nreason: %s\n", who, when, e->reason);
+	fprintf(f, "emergency: %s\nforced: %s\n",
+		p.flags & LDG_PEND_EMERGENCY ? "yes" : "no",
+		p.flags & LDG_PEND_FORCED ? "yes" : "no");
+	fprintf(f, "approvals: %s\n", approvals);
+	/* only approvers still trusted count (docs/format.md 8b, rule 3) */
+	have = ldg_gov_count(pend, ldg_key_trusted, r, NULL);
+	more = p.need > have ? p.need - have : 0;
+	key_name(r, p.author, who, sizeof(who));
+	fprintf(f,
+		"waits for: %u more approval%s by a deployer or admin "
+		"key covering %s, other than %s",
+		more, more == 1 ? "" : "s", p.target, who);
+	for (size_t i = 0; i < p.n_approvers; i++) {
+		key_name(r, p.approvers[i], who, sizeof(who));
+		fprintf(f, ", %s", who);
+	}
+	fputc('\n', f);
+	rc = fclose(f) ? -ENOMEM : escape_display(out, len);
+	if (rc)
+		free(*out);
+out_changes:
+	free(approvals);
+	free(changes);
+	ldg_entry_free(e);
+out_gov:
+	ldg_gov_free(&g);
+out_proposal:
+	ldg_proposal_free(&p);
+	if (rc == -ENOMEM)
+		ldg_err_set(err, rc, "out of memory");
+	return rc;
+}

@@ -950,6 +950,64 @@ static void test_render_pending_table_marks_a_revoked_approver(void **state)
 	free(out);
 }
 
+/* The mount's pending/SEQ: one proposal, key: value lines; its
+ * approvals as the pending table's column; a revoked approver's not
+ * counted in what it waits for. */
+static void test_render_proposal_text_and_what_it_waits_for(void **state)
+{
+	struct fx *f = *state;
+	struct ldg_result res = { 0 };
+	struct ldg_err err = { 0 };
+	struct facts fa;
+	char *out, *want;
+	size_t len;
+
+	facts_of(R, 7, &fa);
+	assert_int_equal(rnd_proposal(R, 7, &out, &len, NULL), 0);
+	assert_int_equal(len, strlen(out));
+	want = fmt("seq: 7\n"
+		   "target: production/api\n"
+		   "kind: set\n"
+		   "changes: image.tag=v2\n"
+		   "author: deployer\n"
+		   "time: %s\n"
+		   "reason: PR 2\n"
+		   "emergency: no\n"
+		   "forced: no\n"
+		   "approvals: 1 of 2 (has: outsider)\n"
+		   "waits for: 1 more approval by a deployer or admin key "
+		   "covering production/api, other than deployer, outsider\n",
+		   fa.time);
+	assert_string_equal(out, want);
+	free(want);
+	free(out);
+	/* an approval, a policy, the init entry, past the head: -ENOENT */
+	for (uint64_t seq = 1; seq <= 11; seq++) {
+		if (seq == 7)
+			continue;
+		out = NULL;
+		assert_int_equal(rnd_proposal(R, seq, &out, &len, &err),
+				 -ENOENT);
+		assert_null(out);
+		assert_true(err.msg[0] != '\0');
+		memset(&err, 0, sizeof(err));
+	}
+	ldg_read_end(R);
+	R = NULL;
+	ok_or_die(ldg_key_revoke(f->s, f->admin, "outsider", "left", &res,
+				 &err),
+		  &err, "revoke");
+	ldg_result_free(&res);
+	ok_or_die(ldg_read_begin(f->s, &R, &err), &err, "read");
+	assert_int_equal(rnd_proposal(R, 7, &out, &len, NULL), 0);
+	assert_non_null(strstr(out, "\napprovals: 0 of 2 (has: outsider "
+				    "(revoked))\n"
+				    "waits for: 2 more approvals by a deployer "
+				    "or admin key covering production/api, "
+				    "other than deployer, outsider\n"));
+	free(out);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -975,6 +1033,7 @@ int main(void)
 		G(test_render_policy_show_target_explains_which_applies),
 		G(test_render_pending_json_is_the_documented_proposal),
 		G(test_render_pending_table_marks_a_revoked_approver),
+		G(test_render_proposal_text_and_what_it_waits_for),
 	};
 #undef G
 #undef T

@@ -1,5 +1,5 @@
 #!/bin/bash
-# policy.sh - promotion policies through the real binary, rule by rule
+# policy_rules.sh - promotion policies through the real binary, rule by rule
 # (docs/format.md 8b, docs/operations.md "Change management"): four-eyes
 # approvals (self-approval, a second approval by one key, an approver out
 # of scope, a stale proposal, withdrawal, a revoked approver), soak time
@@ -28,6 +28,8 @@ at() { LEDGER_TEST_NOW=$(date -u -d "$1" +%s); export LEDGER_TEST_NOW; }
 value() {
 	"$LEDGER" get "$1" "$2" 2>/dev/null || echo -
 }
+# same A B MSG: A = B
+same() { check "$3" [ "$1" = "$2" ]; }
 # seq_of: the seq of the SEQ HASH line of the last command
 seq_of() { out_field 1 1; }
 
@@ -57,7 +59,7 @@ C=(--key "$K/carol.key")
 D=(--key "$K/dave.key")
 
 section "policies: only an admin writes them; the most specific scope wins"
-refused 1 '^ledger: policy: .*only an admin' \
+refused 1 '^ledger: policy set: .*only an admin' \
 	ledger policy set 'prod/*' --approvals 1 -m "four eyes" "${A[@]}"
 expect_rc 0 ledger policy set 'prod/*' --approvals 1 -m "four eyes"
 expect_rc 0 ledger policy set 'prod/web' --approvals 2 -m "web: two"
@@ -66,15 +68,15 @@ expect_out_match 'prod/\*'
 expect_rc 0 ledger policy show prod/web
 expect_out_match 'prod/web'
 expect_rc 0 ledger policy show prod/web --json
-check "$(jget "$OUT" approvals)" = 2 "prod/web needs 2 approvals"
-refused 2 '^ledger: policy: ' ledger policy set 'prod/*' --approvals 17 -m x
+same "$(jget "$OUT" policy approvals)" 2 "prod/web needs 2 approvals"
+refused 2 '^ledger: policy set: ' ledger policy set 'prod/*' --approvals 17 -m x
 
 section "four eyes: a proposal, self-approval, out of scope, the approval"
 expect_rc 0 ledger set prod/api image.tag=v2 -m "PR #42" "${A[@]}"
 expect_out_match '^[0-9]+ [0-9a-f]{64}$'
 expect_out_match '^pending: needs 1 (more )?approval'
 P=$(seq_of)
-check "$(value prod/api image.tag)" = - "a proposal changes nothing yet"
+same "$(value prod/api image.tag)" - "a proposal changes nothing yet"
 refused 1 "^ledger: approve: key \"alice\" wrote proposal $P and may not approve it" \
 	ledger approve "$P" -m "me" "${A[@]}"
 refused 1 '^ledger: approve: key "carol" is not allowed to change prod/api' \
@@ -82,10 +84,10 @@ refused 1 '^ledger: approve: key "carol" is not allowed to change prod/api' \
 refused 1 '^ledger: approve: key "app" has role applier' \
 	ledger approve "$P" -m "lgtm" --key "$K/app.key"
 expect_rc 0 ledger pending --json
-check "$(jget "$OUT" 0 seq)" = "$P" "the proposal is pending"
+same "$(jget "$OUT" 0 seq)" "$P" "the proposal is pending"
 expect_rc 0 ledger approve "$P" -m "lgtm" "${B[@]}"
 expect_out_match '^effective'
-check "$(value prod/api image.tag)" = v2 "the approval enacts it"
+same "$(value prod/api image.tag)" v2 "the approval enacts it"
 refused 1 "^ledger: approve: proposal $P took effect at seq [0-9]+" \
 	ledger approve "$P" -m "again" "${D[@]}"
 
@@ -94,11 +96,11 @@ expect_rc 0 ledger set prod/web image.tag=w2 -m "web" "${A[@]}"
 P=$(seq_of)
 expect_rc 0 ledger approve "$P" -m "one" "${B[@]}"
 expect_out_match '^approved: 1 of 2'
-check "$(value prod/web image.tag)" = - "1 of 2 is not enough"
+same "$(value prod/web image.tag)" - "1 of 2 is not enough"
 refused 1 "^ledger: approve: key \"bob\" has already approved proposal $P" \
 	ledger approve "$P" -m "twice" "${B[@]}"
 expect_rc 0 ledger approve "$P" -m "two" "${D[@]}"
-check "$(value prod/web image.tag)" = w2 "the second key enacts it"
+same "$(value prod/web image.tag)" w2 "the second key enacts it"
 
 section "stale: a proposal another change overtook cannot be approved"
 expect_rc 0 ledger set prod/api image.tag=v3 -m "first" "${A[@]}"
@@ -106,7 +108,7 @@ P1=$(seq_of)
 expect_rc 0 ledger set prod/api image.tag=v4 -m "second" "${A[@]}"
 P2=$(seq_of)
 expect_rc 0 ledger approve "$P2" -m "lgtm" "${B[@]}"
-check "$(value prod/api image.tag)" = v4 "the second took effect"
+same "$(value prod/api image.tag)" v4 "the second took effect"
 refused 1 "^ledger: approve: proposal $P1 is stale: seq [0-9]+ changed prod/api after it" \
 	ledger approve "$P1" -m "late" "${B[@]}"
 
@@ -118,7 +120,7 @@ refused 1 "^ledger: withdraw: key \"bob\" did not write proposal $P" \
 expect_rc 0 ledger withdraw "$P" -m "changed my mind" "${A[@]}"
 refused 1 "^ledger: approve: proposal $P was withdrawn at seq [0-9]+" \
 	ledger approve "$P" -m "late" "${B[@]}"
-check "$(value prod/api image.tag)" = v4 "a withdrawn proposal changes nothing"
+same "$(value prod/api image.tag)" v4 "a withdrawn proposal changes nothing"
 
 section "a revoked approver's approval stops counting"
 expect_rc 0 ledger set prod/web image.tag=w3 -m "web" "${A[@]}"
@@ -127,9 +129,9 @@ expect_rc 0 ledger approve "$P" -m "one" "${B[@]}"
 expect_rc 0 ledger key revoke bob -m "left the team"
 expect_rc 0 ledger approve "$P" -m "two" "${D[@]}"
 expect_out_match '^approved: 1 of 2'
-check "$(value prod/web image.tag)" = w2 "bob's approval no longer counts"
+same "$(value prod/web image.tag)" w2 "bob's approval no longer counts"
 expect_rc 0 ledger approve "$P" -m "three" 
-check "$(value prod/web image.tag)" = w3 "two approvers still trusted"
+same "$(value prod/web image.tag)" w3 "two approvers still trusted"
 
 section "soak: staging must have run the same values for 30 minutes"
 expect_rc 0 ledger policy set 'prod2/*' --soak 30m --from staging -m "soak"
@@ -147,8 +149,8 @@ at 2026-12-01T10:31:00Z
 expect_rc 0 ledger set prod2/api image.tag=s1 -m "soaked" "${A[@]}"
 S=$(seq_of)
 expect_rc 0 ledger show "$S" --json
-check -n "$(jget "$OUT" meta soak-applied)" "the evidence is in the entry"
-check "$(value prod2/api image.tag)" = s1 "soaked: in effect"
+check "the evidence is in the entry" [ -n "$(jget "$OUT" meta soak-applied)" ]
+same "$(value prod2/api image.tag)" s1 "soaked: in effect"
 expect_rc 0 ledger unset prod2/api image.tag -m "unsets do not soak" "${A[@]}"
 
 section "freeze: an absolute window"
@@ -161,7 +163,7 @@ refused 1 "^ledger: set: prod3/api is frozen until 2026-12-27T00:00:00Z by windo
 expect_rc 0 ledger set staging/api image.tag=s9 -m "staging is not frozen" "${A[@]}"
 at 2026-12-27T00:00:01Z
 expect_rc 0 ledger set prod3/api image.tag=f1 -m "after the freeze" "${A[@]}"
-check "$(value prod3/api image.tag)" = f1 "the window ended"
+same "$(value prod3/api image.tag)" f1 "the window ended"
 
 section "freeze: cron windows, Europe/Berlin and America/New_York"
 expect_rc 0 ledger freeze 'prod4/*' --cron '0 18 * * 5' --duration 2d14h \
@@ -195,11 +197,11 @@ refused 2 '^ledger: set: staging/api is not governed' \
 expect_rc 0 ledger set prod3/api image.tag=hotfix --emergency -m "CVE-2026-1" "${A[@]}"
 expect_out_match '^pending: '
 E=$(seq_of)
-check "$(value prod3/api image.tag)" = f1 "an emergency without its approval waits"
+same "$(value prod3/api image.tag)" f1 "an emergency without its approval waits"
 refused 1 "^ledger: approve: key \"alice\" wrote proposal $E" \
 	ledger approve "$E" -m "me" "${A[@]}"
 expect_rc 0 ledger approve "$E" -m "confirmed" "${D[@]}"
-check "$(value prod3/api image.tag)" = hotfix "approved: in effect during the freeze"
+same "$(value prod3/api image.tag)" hotfix "approved: in effect during the freeze"
 expect_rc 0 ledger history prod3/api
 expect_out_match 'emergency'
 expect_rc 0 ledger verify
@@ -207,16 +209,21 @@ expect_out_match "^emergency: 1 emergency change: seq $E"
 
 section "rollback during a freeze: never gated, unless the policy says so"
 expect_rc 0 ledger rollback prod3/api --to "$((E - 1))" -m "back out" --no-lock
-check "$(value prod3/api image.tag)" = f1 "the rollback took effect in the freeze"
+same "$(value prod3/api image.tag)" f1 "the rollback took effect in the freeze"
 expect_rc 0 ledger policy set 'prod3/*' --approvals 1 --gate-rollbacks -m "gated"
-R0=$(head_seq)
-expect_rc 0 ledger rollback prod3/api --to "$R0" -m "again" --no-lock
+G=$(head_seq)
 expect_rc 0 ledger set prod3/api image.tag=x --emergency -m "hotfix 2" "${A[@]}"
 X=$(seq_of)
 expect_rc 0 ledger approve "$X" -m "ok" "${D[@]}"
-check "$(value prod3/api image.tag)" = x "in effect"
+same "$(value prod3/api image.tag)" x "in effect"
 refused 1 '^ledger: rollback: prod3/api is frozen' \
-	ledger rollback prod3/api --to "$R0" -m "gated now" --no-lock
+	ledger rollback prod3/api --to "$G" -m "gated now" --no-lock
+at 2026-12-28T09:00:00Z
+expect_rc 0 ledger rollback prod3/api --to "$G" -m "gated, after the freeze" --no-lock "${A[@]}"
+R=$(seq_of)
+same "$(value prod3/api image.tag)" x "a gated rollback is a proposal"
+expect_rc 0 ledger approve "$R" -m "ok" "${D[@]}"
+same "$(value prod3/api image.tag)" f1 "approved: rolled back"
 
 section "the whole log verifies, every decision re-checked"
 expect_rc 0 ledger verify
