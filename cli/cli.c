@@ -54,11 +54,31 @@ void cli_error(const char *fmt, ...)
 
 /* What the command line can do about a refusal, from the rule that made
  * it (the library states only the facts). */
-static const char *advice(const struct ldg_err *err)
+static const char *advice(const struct cli_ctx *c, const struct ldg_err *err)
 {
+	bool approving = !strcmp(c->cmd, "approve");
+
 	switch (err->why) {
 	case LDG_WHY_LOCKED:
-		return "; unlock it or use --force";
+		return approving ? "; unlock it, then approve again"
+				 : "; unlock it or use --force";
+	case LDG_WHY_FROZEN:
+		return approving ? "; approve again once the window has ended"
+				 : "; use --emergency with a second approver, "
+				   "or wait";
+	case LDG_WHY_NOT_SOAKED:
+		return approving ? "; approve again once it has soaked"
+				 : "; wait for the soak, or use --emergency "
+				   "with a second approver";
+	case LDG_WHY_SELF_APPROVAL:
+	case LDG_WHY_ALREADY_APPROVED:
+		return "; another key must approve it";
+	case LDG_WHY_NOT_PENDING:
+		return " (see ledger pending)";
+	case LDG_WHY_NOT_AUTHOR:
+		return "; its author or an admin may withdraw it";
+	case LDG_WHY_SKEW:
+		return "; check the signer's clock";
 	case LDG_WHY_UNKNOWN_KEY:
 		return " (add it with ledger key add)";
 	case LDG_WHY_NO_LEDGER:
@@ -69,12 +89,29 @@ static const char *advice(const struct ldg_err *err)
 	}
 }
 
+/* The rules of promotion policies say "no" (exit 1) whatever errno
+ * carries them: the change is not allowed yet, not malformed. */
+static bool policy_no(enum ldg_why why)
+{
+	switch (why) {
+	case LDG_WHY_FROZEN:
+	case LDG_WHY_NOT_SOAKED:
+	case LDG_WHY_SELF_APPROVAL:
+	case LDG_WHY_ALREADY_APPROVED:
+	case LDG_WHY_NOT_PENDING:
+	case LDG_WHY_NOT_AUTHOR:
+		return true;
+	default:
+		return false;
+	}
+}
+
 int cli_fail(struct cli_ctx *c, const struct ldg_err *err)
 {
 	cli_error("%s: %s%s", c->cmd,
 		  err->msg[0] ? err->msg : strerror(-err->code),
-		  err->msg[0] && !c->no_advice ? advice(err) : "");
-	return cli_exit_code(err->code);
+		  err->msg[0] && !c->no_advice ? advice(c, err) : "");
+	return policy_no(err->why) ? CLI_NO : cli_exit_code(err->code);
 }
 
 int cli_usage(struct cli_ctx *c, const char *fmt, ...)
@@ -283,6 +320,48 @@ void cli_print_result(const struct ldg_result *res)
 		ldg_hex(res->v[i].hash, LDG_HASH_BYTES, hex);
 		printf("%llu %s\n", (unsigned long long)res->v[i].seq, hex);
 	}
+	if (fflush(stdout))
+		cli_stdout_errno = errno;
+}
+
+/* "pending: needs 2 approvals (policy production/* at seq 7)" for
+ * proposal p, with the policy it was written under. */
+static void print_proposal(struct ldg_read *r, const struct ldg_proposal *p)
+{
+	const struct ldg_policy *pol = NULL;
+	bool emergency = p->flags & LDG_PEND_EMERGENCY;
+	char why[LDG_SCOPE_MAX + 64] = "";
+	struct ldg_gov g;
+
+	ldg_gov_init(&g);
+	if (ldg_gov_load(r, p->seq - 1, &g, NULL) == 0)
+		pol = ldg_gov_policy_for(&g, p->target);
+	if (pol && pol->approvals)
+		snprintf(why, sizeof(why), " (policy %s at seq %llu%s)",
+			 pol->scope, (unsigned long long)pol->seq,
+			 emergency ? "; emergency" : "");
+	else if (emergency)
+		snprintf(why, sizeof(why), " (emergency)");
+	printf("pending: needs %u approval%s%s\n", p->need,
+	       p->need == 1 ? "" : "s", why);
+	ldg_gov_free(&g);
+}
+
+void cli_print_pending(struct ldg_store *s, const struct ldg_result *res)
+{
+	struct ldg_read *r;
+
+	if (ldg_read_begin(s, &r, NULL))
+		return;
+	for (size_t i = 0; i < res->n; i++) {
+		struct ldg_proposal p = { 0 };
+		if (ldg_proposal_get(r, res->v[i].seq, &p))
+			continue; /* not a proposal: it took effect */
+		if (p.status == LDG_PROP_PENDING)
+			print_proposal(r, &p);
+		ldg_proposal_free(&p);
+	}
+	ldg_read_end(r);
 	if (fflush(stdout))
 		cli_stdout_errno = errno;
 }

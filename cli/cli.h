@@ -132,6 +132,10 @@ int cli_write_out(const char *buf, size_t len);
  * in cli_stdout_errno, for main() to report once the command returns. */
 void cli_print_result(const struct ldg_result *res);
 extern int cli_stdout_errno;
+/* After cli_print_result() of a set or unset: for each entry that is a
+ * pending proposal, "pending: needs K approvals (policy SCOPE at seq
+ * N)", read from s. */
+void cli_print_pending(struct ldg_store *s, const struct ldg_result *res);
 
 /* Options of the commands that append entries. */
 struct cli_write_opts {
@@ -139,7 +143,7 @@ struct cli_write_opts {
 	const char *keyfile;
 	struct ldg_kv meta[LDG_META_MAX];
 	size_t n_meta;
-	bool force;
+	unsigned flags; /* set/unset: LDG_WRITE_FORCE, LDG_WRITE_EMERGENCY */
 	bool no_lock;
 };
 
@@ -169,6 +173,12 @@ int cmd_unset(int argc, char **argv, struct cli_ctx *c);
 int cmd_rollback(int argc, char **argv, struct cli_ctx *c);
 int cmd_lock(int argc, char **argv, struct cli_ctx *c);
 int cmd_unlock(int argc, char **argv, struct cli_ctx *c);
+int cmd_policy(int argc, char **argv, struct cli_ctx *c);
+int cmd_approve(int argc, char **argv, struct cli_ctx *c);
+int cmd_withdraw(int argc, char **argv, struct cli_ctx *c);
+int cmd_pending(int argc, char **argv, struct cli_ctx *c);
+int cmd_freeze(int argc, char **argv, struct cli_ctx *c);
+int cmd_unfreeze(int argc, char **argv, struct cli_ctx *c);
 int cmd_get(int argc, char **argv, struct cli_ctx *c);
 int cmd_state(int argc, char **argv, struct cli_ctx *c);
 int cmd_status(int argc, char **argv, struct cli_ctx *c);

@@ -6,20 +6,27 @@
 
 static const char help[] =
 	"usage: ledger set TARGET KEY=VALUE... -m REASON [--meta K=V]... "
-	"[--force]\n\n"
+	"[--force]\n"
+	"                  [--emergency]\n\n"
 	"Record new values for a target (CLUSTER/RELEASE), e.g.\n"
 	"  ledger set staging/api image.tag=3f2a9c1 -m \"PR #42\"\n"
 	"Prints \"SEQ HASH\" of the new entry once it is durably committed.\n"
 	"Values equal to the current ones are not recorded; if nothing\n"
-	"changes, nothing is written (exit 0).\n\n"
+	"changes, nothing is written (exit 0).\n"
+	"Under a policy with approvals (ledger policy show TARGET) the entry\n"
+	"is a proposal: a second line says it is pending and what it waits\n"
+	"for, and it takes effect when approved (ledger approve SEQ).\n\n"
 	"  -m, --message REASON  why (required)\n"
 	"  --meta K=V            metadata, e.g. pr=42, git.sha=..., ci.run=...\n"
 	"  --force               pass a lock (recorded as forced=true)\n"
+	"  --emergency           pass a freeze or a soak: recorded as\n"
+	"                        emergency=true, and needs an approval by\n"
+	"                        another key (ledger approve) to take effect\n"
 	"  --key FILE            signing key (default: $LEDGER_KEY, or the\n"
 	"                        only key in $XDG_CONFIG_HOME/ledger/keys)\n"
 	"  --ledger DIR          the ledger (default: $LEDGER_DIR)\n\n"
-	"Exit: 0 written or nothing to do; 1 not authorised or target locked;\n"
-	"2 bad input or environment.\n";
+	"Exit: 0 written (or proposed) or nothing to do; 1 not authorised,\n"
+	"target locked, frozen or not soaked; 2 bad input or environment.\n";
 
 struct remote_set {
 	const char *target;
@@ -34,7 +41,7 @@ static int draft(const struct ldg_values *now, void *arg,
 	struct remote_set *a = arg;
 
 	return ldg_draft_set(now, a->target, a->kv, a->n, a->w->reason,
-			     a->w->meta, a->w->n_meta, a->w->force, out, err);
+			     a->w->meta, a->w->n_meta, a->w->flags, out, err);
 }
 
 int cmd_set(int argc, char **argv, struct cli_ctx *c)
@@ -43,6 +50,7 @@ int cmd_set(int argc, char **argv, struct cli_ctx *c)
 		CLI_COMMON_OPTS,
 		CLI_WRITE_OPTS,
 		{ "force", no_argument, NULL, 'f' },
+		{ "emergency", no_argument, NULL, 'e' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cli_write_opts w = { 0 };
@@ -60,9 +68,10 @@ int cmd_set(int argc, char **argv, struct cli_ctx *c)
 		opt = cli_getopt(c, argc, argv, ":hL:m:", opts, &w, &rc);
 		if (opt == 0)
 			break;
-		if (opt == 'f') {
-			w.force = true;
-		}
+		if (opt == 'f')
+			w.flags |= LDG_WRITE_FORCE;
+		else if (opt == 'e')
+			w.flags |= LDG_WRITE_EMERGENCY;
 	}
 	if (rc >= 0)
 		return rc;
@@ -88,7 +97,7 @@ int cmd_set(int argc, char **argv, struct cli_ctx *c)
 		if (rc)
 			goto out_free;
 		if (ldg_set(s, k, target, kv, n, w.reason, w.meta, w.n_meta,
-			    w.force, &res, &err))
+			    w.flags, &res, &err))
 			rc = cli_fail(c, &err);
 	}
 	if (rc)
@@ -99,6 +108,8 @@ int cmd_set(int argc, char **argv, struct cli_ctx *c)
 			"written\n",
 			target);
 	cli_print_result(&res);
+	if (s)
+		cli_print_pending(s, &res);
 	rc = CLI_OK;
 out_free:
 	ldg_result_free(&res);

@@ -78,6 +78,13 @@ int cli_remote_write(struct cli_ctx *c, const struct cli_write_opts *w,
 	return cli_exec_http(c);
 }
 
+int cli_remote_copied(struct cli_ctx *c, const struct cli_write_opts *w,
+		      cli_plan_fn plan, cli_done_fn done, void *arg,
+		      struct ldg_result *res)
+{
+	return cli_exec_http(c);
+}
+
 int cli_remote_rollback(struct cli_ctx *c, const struct cli_write_opts *w,
 			const char *what, uint64_t to, struct ldg_result *res)
 {

@@ -9,6 +9,9 @@
 #include "names.h"
 #include "remote.h"
 
+_Static_assert(CLI_REMOTE_PLAN_MAX == CLT_BATCH_MAX,
+	       "a copied plan is one batch");
+
 /* cli_remote_write()'s one draft as a plan. */
 struct one_draft {
 	cli_draft_fn draft;
@@ -43,6 +46,24 @@ int cli_remote_write(struct cli_ctx *c, const struct cli_write_opts *w,
 	if (rc)
 		return rc;
 	rc = clt_write(c->remote, k, &target, 1, plan_one, &d, res, &err);
+	ldg_signer_free(k);
+	return rc ? cli_fail(c, &err) : CLI_OK;
+}
+
+int cli_remote_copied(struct cli_ctx *c, const struct cli_write_opts *w,
+		      cli_plan_fn plan, cli_done_fn done, void *arg,
+		      struct ldg_result *res)
+{
+	struct ldg_err err = { 0 };
+	struct ldg_signer *k = NULL;
+	int rc;
+
+	if (!w->reason)
+		return cli_usage(c, "missing -m REASON: every change says why");
+	rc = cli_signer(c, w->keyfile, &k);
+	if (rc)
+		return rc;
+	rc = clt_write_copied(c->remote, k, plan, done, arg, res, &err);
 	ldg_signer_free(k);
 	return rc ? cli_fail(c, &err) : CLI_OK;
 }

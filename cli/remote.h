@@ -28,6 +28,29 @@ int cli_remote_write(struct cli_ctx *c, const struct cli_write_opts *w,
 		     const char *target, cli_draft_fn draft, void *arg,
 		     struct ldg_result *res);
 
+/* The most entries a plan on a copy may make: one batch (client.h's
+ * CLT_BATCH_MAX; remote.c checks that they agree). */
+#define CLI_REMOTE_PLAN_MAX 64
+
+/* Plans entries on r, a read of a checked copy of the served ledger at
+ * the head they will be sealed on (clt_write_copied()): up to
+ * CLI_REMOTE_PLAN_MAX into out, *n of them; none: nothing to do. */
+typedef int (*cli_plan_fn)(struct ldg_read *r, void *arg,
+			   struct ldg_entry **out, size_t *n,
+			   struct ldg_err *err);
+/* Reads the copy once it holds what was written (the second lines of
+ * set and approve). */
+typedef void (*cli_done_fn)(struct ldg_store *copy, void *arg);
+
+/* The writes of promotion policies on c->remote (policy, freeze,
+ * unfreeze, approve, withdraw): entries on a scope or a proposal, and
+ * what they need of the governance state, planned on a checked copy
+ * (clt_write_copied()). Prints on failure; returns the exit code as
+ * cli_remote_write(). */
+int cli_remote_copied(struct cli_ctx *c, const struct cli_write_opts *w,
+		      cli_plan_fn plan, cli_done_fn done, void *arg,
+		      struct ldg_result *res);
+
 /* `ledger --remote URL rollback`: what (a target or a cluster) to seq
  * to, as one batch built from a checked copy (clt_rollback()). Prints
  * on failure; returns the exit code: 1 also when the served entries are

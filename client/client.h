@@ -85,6 +85,8 @@ typedef int (*clt_plan_fn)(size_t i, uint64_t head,
 /* Appends what plan makes for the nt targets on base, signed with k,
  * up to CLT_TRIES times: GET /api/v1/head; GET /api/v1/state?at=SEQ
  * &scope=TARGET per target (its values and lock at exactly that head);
+ * (targets NULL with nt 1: one plan on no target's state, now empty,
+ * of up to CLT_BATCH_MAX entries);
  * plan (nothing to do: stop, res->n 0); seal the entries one on another
  * from that head; POST them, one entry or one batch that the server
  * appends in one transaction (all or nothing). 409: another writer got
@@ -96,6 +98,26 @@ typedef int (*clt_plan_fn)(size_t i, uint64_t head,
 int clt_write(const char *base, const struct ldg_signer *k,
 	      const char *const *targets, size_t nt, clt_plan_fn plan,
 	      void *arg, struct ldg_result *res, struct ldg_err *err);
+
+/* Plans entries on r, a read of a checked copy of the served ledger
+ * at the head they will be sealed on: up to CLT_BATCH_MAX into out, *n
+ * of them (none: nothing to do). */
+typedef int (*clt_copy_plan_fn)(struct ldg_read *r, void *arg,
+				struct ldg_entry **out, size_t *n,
+				struct ldg_err *err);
+/* Called with the copy's store once it holds what was written. */
+typedef void (*clt_copy_done_fn)(struct ldg_store *copy, void *arg);
+
+/* clt_write() of entries that are not one target's (on a scope, or on a
+ * proposal) or that need more of the ledger than a target's values (the
+ * governance state: policies, windows, proposals, a soak's evidence):
+ * planned on a checked copy of the served ledger, as clt_rollback()
+ * plans, brought to each head the entries are sealed on. After the
+ * write, done (may be NULL) reads the copy brought past the entries
+ * written (a proposal's fate, from the entries themselves). */
+int clt_write_copied(const char *base, const struct ldg_signer *k,
+		     clt_copy_plan_fn plan, clt_copy_done_fn done, void *arg,
+		     struct ldg_result *res, struct ldg_err *err);
 
 /* ldg_rollback() through the server at base: every target of what (a
  * target, or each target of a cluster that differs) restored to its

@@ -111,24 +111,27 @@ static int build(const char *base, const char *const *targets, size_t nt,
 		 const struct ldg_signer *k, clt_plan_fn plan, void *arg,
 		 struct built *b, struct ldg_err *err)
 {
+	/* a plan on no target's state may fill a batch */
+	size_t cap = targets ? nt * CLT_PLAN_MAX : CLT_BATCH_MAX;
 	uint8_t prev[LDG_HASH_BYTES];
 	struct clt_head head;
 	struct ldg_authz az;
 	bool have_az = false;
 	int rc;
 
-	b->e = calloc(nt * CLT_PLAN_MAX, sizeof(*b->e));
-	b->bytes = calloc(nt * CLT_PLAN_MAX, sizeof(*b->bytes));
-	b->lens = calloc(nt * CLT_PLAN_MAX, sizeof(*b->lens));
+	b->e = calloc(cap, sizeof(*b->e));
+	b->bytes = calloc(cap, sizeof(*b->bytes));
+	b->lens = calloc(cap, sizeof(*b->lens));
 	if (!b->e || !b->bytes || !b->lens)
 		return ldg_err_set(err, -ENOMEM, "out of memory");
 	ldg_authz_init(&az);
 	rc = clt_head_authz(base, &head, &az, &have_az, err);
 	memcpy(prev, head.hash, LDG_HASH_BYTES);
 	for (size_t i = 0; !rc && i < nt; i++) {
-		struct ldg_values now;
+		struct ldg_values now = { 0 };
 		size_t made = 0;
-		rc = fetch_state(base, targets[i], head.seq, &now, err);
+		if (targets) /* else a plan that needs no target's state */
+			rc = fetch_state(base, targets[i], head.seq, &now, err);
 		if (!rc)
 			rc = plan(i, head.seq, prev, &now, arg, b->e + b->n,
 				  &made, err);
@@ -386,6 +389,56 @@ int clt_rollback(const char *base, const struct ldg_signer *k, const char *what,
 		rc = clt_write(base, k, (const char *const *)a.targets, a.n,
 			       plan_rollback, &a, res, err);
 	ldg_strv_free(a.targets, a.n);
+	clt_copy_close(a.copy);
+	return rc;
+}
+
+/* ---- entries planned on a checked copy ---- */
+
+struct copied {
+	struct clt_copy *copy;
+	clt_copy_plan_fn plan;
+	void *arg;
+};
+
+/* Brings the copy to the head the entries will be sealed on, and plans
+ * them there; the server's word for a state is not used. */
+static int plan_copied(size_t i, uint64_t head,
+		       const uint8_t hash[LDG_HASH_BYTES],
+		       const struct ldg_values *server_now, void *arg,
+		       struct ldg_entry **out, size_t *n, struct ldg_err *err)
+{
+	struct copied *a = arg;
+	struct ldg_read *r;
+	int rc;
+
+	*n = 0;
+	rc = clt_copy_sync(a->copy, head, hash, err);
+	if (!rc)
+		rc = ldg_read_begin(clt_copy_store(a->copy), &r, err);
+	if (rc)
+		return rc;
+	rc = a->plan(r, a->arg, out, n, err);
+	ldg_read_end(r);
+	return rc;
+}
+
+int clt_write_copied(const char *base, const struct ldg_signer *k,
+		     clt_copy_plan_fn plan, clt_copy_done_fn done, void *arg,
+		     struct ldg_result *res, struct ldg_err *err)
+{
+	struct copied a = { .plan = plan, .arg = arg };
+	int rc;
+
+	rc = clt_copy_open(base, &a.copy, err);
+	if (!rc)
+		rc = clt_write(base, k, NULL, 1, plan_copied, &a, res, err);
+	/* the copy brought past what was written, for the caller to read */
+	if (!rc && done && res->n)
+		rc = clt_copy_sync(a.copy, res->v[res->n - 1].seq,
+				   res->v[res->n - 1].hash, err);
+	if (!rc && done)
+		done(clt_copy_store(a.copy), arg);
 	clt_copy_close(a.copy);
 	return rc;
 }

@@ -7,6 +7,7 @@
 
 #include "render.h"
 #include "util.h"
+#include "window.h"
 
 /* "NAME" of the entry's signer, or its hex key id when the keyring has
  * no such key. */
@@ -1153,4 +1154,549 @@ json_t *rnd_entry_proof_json(uint64_t seq, const struct ldg_entry_proof *pr)
 		pr->have_key ? rnd_key_json(&pr->key) : json_null(), "chain",
 		"prev_ok", pr->prev_ok, "next_ok",
 		pr->next_ok < 0 ? json_null() : json_boolean(pr->next_ok));
+}
+
+/* ---- promotion policies ---- */
+
+/* The name of the key with id (its hex id when the keyring has none). */
+static void key_name(struct ldg_read *r, const uint8_t id[LDG_KEYID_BYTES],
+		     char *out, size_t len)
+{
+	struct ldg_keyinfo ki;
+	char hex[2 * LDG_KEYID_BYTES + 1];
+
+	if (ldg_keyring_by_id(r, id, &ki) == 0) {
+		snprintf(out, len, "%s", ki.vkey.name);
+		return;
+	}
+	ldg_hex(id, LDG_KEYID_BYTES, hex);
+	snprintf(out, len, "%s", hex);
+}
+
+json_t *rnd_policy_json(const struct ldg_policy *p)
+{
+	return json_pack("{s:s, s:I, s:I, s:b, s:o, s:o}", "scope", p->scope,
+			 "seq", (json_int_t)p->seq, "approvals",
+			 (json_int_t)p->approvals, "gate_rollbacks",
+			 p->gate_rollbacks, "soak",
+			 p->soak ? json_integer((json_int_t)p->soak)
+				 : json_null(),
+			 "from",
+			 p->soak ? json_string(p->soak_from) : json_null());
+}
+
+/* "approvals=2, soak=30m from staging, rollbacks gated" */
+static int policy_text(const struct ldg_policy *p, char **out)
+{
+	char d[LDG_DURATION_LEN];
+	size_t len = 0;
+	const char *sep = "";
+	FILE *f = open_memstream(out, &len);
+
+	if (!f)
+		return -ENOMEM;
+	if (p->approvals) {
+		fprintf(f, "approvals=%u", p->approvals);
+		sep = ", ";
+	}
+	if (p->soak) {
+		ldg_duration_format(p->soak, d, sizeof(d));
+		fprintf(f, "%ssoak=%s from %s", sep, d, p->soak_from);
+		sep = ", ";
+	}
+	if (p->gate_rollbacks)
+		fprintf(f, "%srollbacks gated", sep);
+	return fclose(f) ? -ENOMEM : 0;
+}
+
+/* Whether w is active at now: 1, 0, or -1 when that cannot be told (its
+ * zone is not in this machine's tz database); *end when active. */
+static int window_state(const struct ldg_window *w, int64_t now, int64_t *end)
+{
+	bool active = false;
+
+	*end = 0;
+	if (ldg_gov_window_active(w, now, &active, end, NULL))
+		return -1;
+	return active;
+}
+
+/* The freeze entry's reason into *reason (caller frees); "?" when it
+ * cannot be read. */
+static char *window_reason(struct ldg_read *r, uint64_t seq)
+{
+	struct ldg_entry *e;
+	char *reason;
+
+	if (ldg_entry_read(r, seq, &e, NULL))
+		return strdup("?");
+	reason = strdup(e->reason);
+	ldg_entry_free(e);
+	return reason;
+}
+
+json_t *rnd_window_json(struct ldg_read *r, const struct ldg_window *w,
+			int64_t now)
+{
+	char from[LDG_UTC_LEN], until[LDG_UTC_LEN], ends[LDG_UTC_LEN];
+	bool cron = w->cron[0] != '\0';
+	int64_t end;
+	int state = window_state(w, now, &end);
+	char *reason = window_reason(r, w->seq);
+	json_t *j;
+
+	if (!reason)
+		return NULL;
+	ldg_utc_format(w->from, from, sizeof(from));
+	ldg_utc_format(w->until, until, sizeof(until));
+	ldg_utc_format(end, ends, sizeof(ends));
+	j = json_pack("{s:I, s:s, s:s, s:s?, s:s?, s:s?, s:o, s:s?, s:o, "
+		      "s:s?}",
+		      "seq", (json_int_t)w->seq, "scope", w->scope, "reason",
+		      reason, "from", cron ? NULL : from, "until",
+		      cron ? NULL : until, "cron", cron ? w->cron : NULL,
+		      "duration",
+		      cron ? json_integer((json_int_t)w->duration)
+			   : json_null(),
+		      "tz", cron ? w->tz : NULL, "active",
+		      state < 0 ? json_null() : json_boolean(state),
+		      "ends", state > 0 ? ends : NULL);
+	free(reason);
+	return j;
+}
+
+/* "2026-12-24T00:00:00Z to 2026-12-27T00:00:00Z" or "cron 0 18 * * 5
+ * for 2d14h (Europe/Berlin)", and whether it is active now. */
+static int window_text(const struct ldg_window *w, int64_t now, char **out)
+{
+	char a[LDG_UTC_LEN], b[LDG_UTC_LEN], d[LDG_DURATION_LEN];
+	int64_t end;
+	int state = window_state(w, now, &end);
+	int n;
+
+	if (w->cron[0]) {
+		ldg_duration_format(w->duration, d, sizeof(d));
+		n = asprintf(out, "cron \"%s\" for %s (%s)", w->cron, d, w->tz);
+	} else {
+		ldg_utc_format(w->from, a, sizeof(a));
+		ldg_utc_format(w->until, b, sizeof(b));
+		n = asprintf(out, "%s to %s", a, b);
+	}
+	if (n >= 0 && state != 0) {
+		char *more = NULL;
+		ldg_utc_format(end, a, sizeof(a));
+		n = state > 0 ? asprintf(&more, "%s, active until %s", *out, a)
+			      : asprintf(&more,
+					 "%s, zone %s not on this machine",
+					 *out, w->tz);
+		free(*out);
+		*out = more;
+	}
+	return n < 0 ? -ENOMEM : 0;
+}
+
+/* The approve entries of proposal p, oldest first, from its target's
+ * history after it: [{"key", "seq"}]. */
+static json_t *approvals_json(struct ldg_read *r, const struct ldg_proposal *p,
+			      int *rc)
+{
+	json_t *arr = json_array();
+	uint64_t *seqs = NULL, before = 0;
+	size_t n = 0, all = 0;
+	uint64_t *found = NULL;
+
+	/* newest first, a page at a time, down to the proposal */
+	for (bool more = true; arr && more && !*rc;) {
+		uint64_t *grown;
+		*rc = ldg_history(r, p->target, before, 256, &seqs, &n);
+		if (*rc)
+			break;
+		more = n == 256;
+		grown = realloc(found, (all + n) * sizeof(*found) + 1);
+		if (!grown) {
+			*rc = -ENOMEM;
+			free(seqs);
+			break;
+		}
+		found = grown;
+		for (size_t i = 0; i < n; i++) {
+			if (seqs[i] <= p->seq) {
+				more = false;
+				break;
+			}
+			found[all++] = seqs[i];
+			before = seqs[i];
+		}
+		free(seqs);
+	}
+	for (size_t i = all; arr && !*rc && i-- > 0;) {
+		struct ldg_entry *e;
+		const struct ldg_kv *of;
+		uint64_t v;
+		char who[LDG_KEYNAME_MAX + 1];
+
+		*rc = ldg_entry_read(r, found[i], &e, NULL);
+		if (*rc)
+			break;
+		of = ldg_kv_find(e->changes, e->n_changes, "proposal");
+		if (e->kind == LDG_KIND_APPROVE && of &&
+		    !ldg_parse_seq(of->value, &v) && v == p->seq) {
+			signer_name(r, e, who, sizeof(who));
+			json_array_append_new(arr, json_pack("{s:s, s:I}",
+							     "key", who, "seq",
+							     (json_int_t)e->seq));
+		}
+		ldg_entry_free(e);
+	}
+	free(found);
+	if (!arr && !*rc)
+		*rc = -ENOMEM;
+	if (*rc) {
+		json_decref(arr);
+		return NULL;
+	}
+	return arr;
+}
+
+/* rnd_proposal_json() with the proposal's entry, read here. */
+static json_t *proposal_json(struct ldg_read *r, const struct ldg_proposal *p,
+			     const struct ldg_entry *e, int *rc)
+{
+	char who[LDG_KEYNAME_MAX + 1];
+	json_t *approvals = approvals_json(r, p, rc);
+
+	if (!approvals)
+		return NULL;
+	key_name(r, p->author, who, sizeof(who));
+	return json_pack("{s:I, s:s, s:s, s:I, s:o, s:b, s:s, s:s, s:o}",
+			 "seq", (json_int_t)p->seq, "target", p->target,
+			 "author", who, "need", (json_int_t)p->need,
+			 "approvals", approvals, "emergency",
+			 (p->flags & LDG_PEND_EMERGENCY) != 0, "status",
+			 ldg_prop_status_name(p->status), "kind",
+			 ldg_kind_name(p->kind), "changes",
+			 kv_json(e->changes, e->n_changes, true));
+}
+
+json_t *rnd_proposal_json(struct ldg_read *r, const struct ldg_proposal *p)
+{
+	struct ldg_entry *e;
+	json_t *j;
+	int rc = ldg_entry_read(r, p->seq, &e, NULL);
+
+	if (rc)
+		return NULL;
+	j = proposal_json(r, p, e, &rc);
+	ldg_entry_free(e);
+	return j;
+}
+
+/* One row of the pending table: SEQ TARGET CHANGES AUTHOR APPROVALS
+ * DESCRIPTION, APPROVALS "1 of 2 (alice)", ", emergency" when so. */
+static int pending_row(struct ldg_read *r, const struct ldg_proposal *p,
+		       const struct ldg_entry *e, struct table *t)
+{
+	char *row[6], who[LDG_KEYNAME_MAX + 1], *changes = NULL;
+	size_t alen = 0;
+	FILE *f;
+	int rc;
+
+	row[0] = NULL;
+	if (asprintf(&row[0], "%llu", (unsigned long long)p->seq) < 0)
+		row[0] = NULL;
+	row[1] = strdup(p->target);
+	rc = render_changes(e, &changes);
+	row[2] = rc ? NULL : changes;
+	key_name(r, p->author, who, sizeof(who));
+	row[3] = strdup(who);
+	row[4] = NULL;
+	f = open_memstream(&row[4], &alen);
+	if (f) {
+		fprintf(f, "%zu of %u", p->n_approvers, p->need);
+		for (size_t i = 0; i < p->n_approvers; i++) {
+			key_name(r, p->approvers[i], who, sizeof(who));
+			fprintf(f, "%s%s", i ? ", " : " (", who);
+		}
+		fprintf(f, "%s%s", p->n_approvers ? ")" : "",
+			p->flags & LDG_PEND_EMERGENCY ? ", emergency" : "");
+		if (fclose(f)) {
+			free(row[4]);
+			row[4] = NULL;
+		}
+	}
+	row[5] = strdup(e->reason);
+	for (size_t c = 0; c < 6; c++)
+		if (!row[c])
+			rc = -ENOMEM;
+	if (rc) {
+		for (size_t c = 0; c < 6; c++)
+			free(row[c]);
+		return rc;
+	}
+	return table_add(t, row);
+}
+
+int rnd_pending(struct ldg_read *r, const char *scope, bool json, char **out,
+		size_t *len, struct ldg_err *err)
+{
+	static const char *hdr[6] = { "SEQ",	"TARGET",    "CHANGES",
+				      "AUTHOR", "APPROVALS", "DESCRIPTION" };
+	struct table t = { .cols = 6 };
+	json_t *arr = json ? json_array() : NULL;
+	struct ldg_proposal *ps = NULL;
+	size_t n = 0;
+	int rc = ldg_pending_list(r, scope, &ps, &n);
+
+	if (rc) {
+		json_decref(arr);
+		return ldg_err_set(err, rc, "cannot read the pending proposals");
+	}
+	if (!json) {
+		char *row[6];
+		for (size_t c = 0; c < 6; c++)
+			row[c] = strdup(hdr[c]);
+		rc = table_add(&t, row);
+	}
+	for (size_t i = 0; i < n && !rc; i++) {
+		struct ldg_entry *e;
+		rc = ldg_entry_read(r, ps[i].seq, &e, err);
+		if (rc)
+			break;
+		if (json) {
+			json_t *j = proposal_json(r, &ps[i], e, &rc);
+			if (j)
+				json_array_append_new(arr, j);
+		} else {
+			rc = pending_row(r, &ps[i], e, &t);
+		}
+		ldg_entry_free(e);
+	}
+	for (size_t i = 0; i < n; i++)
+		ldg_proposal_free(&ps[i]);
+	free(ps);
+	if (!json) {
+		int trc = table_render(&t, out, len);
+		if (!rc)
+			rc = trc;
+		else if (!trc)
+			free(*out);
+	} else if (rc) {
+		json_decref(arr);
+	} else {
+		rc = rnd_json_out(arr, out, len);
+	}
+	if (rc == -ENOMEM)
+		ldg_err_set(err, rc, "out of memory");
+	else if (rc && err && !err->msg[0])
+		ldg_err_set(err, rc, "cannot read the pending proposals");
+	return rc;
+}
+
+/* policy show without a target: every policy and every window. */
+static int show_all(struct ldg_read *r, const struct ldg_gov *g, int64_t now,
+		    bool json, char **out, size_t *len)
+{
+	static const char *phdr[3] = { "POLICY", "SEQ", "RULES" };
+	static const char *whdr[4] = { "WINDOW", "SCOPE", "WHEN", "REASON" };
+	struct table pt = { .cols = 3 }, wt = { .cols = 4 };
+	json_t *pols = json_array(), *wins = json_array();
+	char *ptext = NULL, *wtext = NULL;
+	size_t plen = 0, wlen = 0;
+	int rc = pols && wins ? 0 : -ENOMEM;
+
+	for (size_t i = 0; !rc && i < g->n_pol; i++) {
+		char *row[3] = { NULL };
+		if (json) {
+			rc = json_array_append_new(pols,
+						   rnd_policy_json(&g->pol[i]))
+				     ? -ENOMEM
+				     : 0;
+			continue;
+		}
+		if (i == 0) {
+			for (size_t c = 0; c < 3; c++)
+				row[c] = strdup(phdr[c]);
+			rc = table_add(&pt, row);
+			if (rc)
+				break;
+		}
+		row[0] = strdup(g->pol[i].scope);
+		if (asprintf(&row[1], "%llu",
+			     (unsigned long long)g->pol[i].seq) < 0)
+			row[1] = NULL;
+		rc = policy_text(&g->pol[i], &row[2]);
+		for (size_t c = 0; c < 3; c++)
+			if (!row[c])
+				rc = -ENOMEM;
+		if (rc) {
+			for (size_t c = 0; c < 3; c++)
+				free(row[c]);
+			break;
+		}
+		rc = table_add(&pt, row);
+	}
+	for (size_t i = 0; !rc && i < g->n_win; i++) {
+		char *row[4] = { NULL };
+		if (json) {
+			rc = json_array_append_new(
+				     wins, rnd_window_json(r, &g->win[i], now))
+				     ? -ENOMEM
+				     : 0;
+			continue;
+		}
+		if (i == 0) {
+			for (size_t c = 0; c < 4; c++)
+				row[c] = strdup(whdr[c]);
+			rc = table_add(&wt, row);
+			if (rc)
+				break;
+		}
+		if (asprintf(&row[0], "%llu",
+			     (unsigned long long)g->win[i].seq) < 0)
+			row[0] = NULL;
+		row[1] = strdup(g->win[i].scope);
+		rc = window_text(&g->win[i], now, &row[2]);
+		row[3] = window_reason(r, g->win[i].seq);
+		for (size_t c = 0; c < 4; c++)
+			if (!row[c])
+				rc = -ENOMEM;
+		if (rc) {
+			for (size_t c = 0; c < 4; c++)
+				free(row[c]);
+			break;
+		}
+		rc = table_add(&wt, row);
+	}
+	if (json) {
+		if (rc) {
+			json_decref(pols);
+			json_decref(wins);
+			return rc;
+		}
+		return rnd_json_out(json_pack("{s:o, s:o}", "policies", pols,
+					      "windows", wins),
+				    out, len);
+	}
+	json_decref(pols);
+	json_decref(wins);
+	if (table_render(&pt, &ptext, &plen) && !rc)
+		rc = -ENOMEM;
+	if (table_render(&wt, &wtext, &wlen) && !rc)
+		rc = -ENOMEM;
+	if (!rc && asprintf(out, "%s\n%s", plen ? ptext : "no policy\n",
+			    wlen ? wtext : "no freeze window\n") < 0)
+		rc = -ENOMEM;
+	free(ptext);
+	free(wtext);
+	if (!rc)
+		*len = strlen(*out);
+	return rc;
+}
+
+/* policy show TARGET: the policy that applies and why, and the windows
+ * that cover it. */
+static int show_target(struct ldg_read *r, const struct ldg_gov *g,
+		       const char *target, int64_t now, bool json, char **out,
+		       size_t *len)
+{
+	const struct ldg_policy *p = ldg_gov_policy_for(g, target);
+	json_t *matching = json_array(), *wins = json_array();
+	size_t tlen = 0, n_match = 0;
+	char *rules = NULL;
+	FILE *f = json ? NULL : open_memstream(out, &tlen);
+	int rc = matching && wins && (json || f) ? 0 : -ENOMEM;
+
+	if (f) {
+		fprintf(f, "target: %s\n", target);
+		if (p && !(rc = policy_text(p, &rules)))
+			fprintf(f, "policy: %s (seq %llu): %s\n", p->scope,
+				(unsigned long long)p->seq, rules);
+		else if (!p)
+			fprintf(f, "policy: none (set and unset take effect "
+				   "at once)\n");
+		free(rules);
+	}
+	for (size_t i = 0; !rc && i < g->n_pol; i++) {
+		const struct ldg_policy *m = &g->pol[i];
+		if (!ldg_scope_match(m->scope, target))
+			continue;
+		if (json) {
+			rc = json_array_append_new(matching,
+						   rnd_policy_json(m))
+				     ? -ENOMEM
+				     : 0;
+			continue;
+		}
+		fprintf(f, "%s %s (seq %llu)%s", n_match ? "," : "matching:",
+			m->scope, (unsigned long long)m->seq,
+			m == p ? " applies: the most specific" : "");
+		n_match++;
+	}
+	if (f && n_match)
+		fputc('\n', f);
+	for (size_t i = 0; !rc && i < g->n_win; i++) {
+		const struct ldg_window *w = &g->win[i];
+		char *when = NULL, *reason;
+		if (!ldg_scope_match(w->scope, target))
+			continue;
+		if (json) {
+			rc = json_array_append_new(wins,
+						   rnd_window_json(r, w, now))
+				     ? -ENOMEM
+				     : 0;
+			continue;
+		}
+		reason = window_reason(r, w->seq);
+		rc = window_text(w, now, &when);
+		if (!rc && reason)
+			fprintf(f, "window %llu (%s): %s: %s\n",
+				(unsigned long long)w->seq, w->scope, when,
+				reason);
+		else if (!rc)
+			rc = -ENOMEM;
+		free(when);
+		free(reason);
+	}
+	if (f) {
+		json_decref(matching);
+		json_decref(wins);
+		if (fclose(f) && !rc)
+			rc = -ENOMEM;
+		*len = tlen;
+		if (!rc)
+			rc = escape_display(out, len);
+		if (rc)
+			free(*out);
+		return rc;
+	}
+	if (rc) {
+		json_decref(matching);
+		json_decref(wins);
+		return rc;
+	}
+	return rnd_json_out(json_pack("{s:s, s:o, s:o, s:o}", "target", target,
+				      "policy",
+				      p ? rnd_policy_json(p) : json_null(),
+				      "matching", matching, "windows", wins),
+			    out, len);
+}
+
+int rnd_policy_show(struct ldg_read *r, const char *target, int64_t now,
+		    bool json, char **out, size_t *len, struct ldg_err *err)
+{
+	struct ldg_gov g;
+	int rc;
+
+	ldg_gov_init(&g);
+	rc = ldg_gov_load(r, 0, &g, err);
+	if (rc) {
+		ldg_gov_free(&g);
+		return rc;
+	}
+	rc = target ? show_target(r, &g, target, now, json, out, len)
+		    : show_all(r, &g, now, json, out, len);
+	ldg_gov_free(&g);
+	return rc ? ldg_err_set(err, rc, "cannot show the policies: %s",
+				strerror(-rc))
+		  : 0;
 }

@@ -27,6 +27,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "gov.h"
 #include "store.h"
 #include "verify.h"
 
@@ -114,6 +115,40 @@ json_t *rnd_verify_json(const struct ldg_verify_report *rep, int vrc);
  * "signature", "signer_key", "key" (a keyring row or null), "chain"}
  * (GET /api/v1/entries/SEQ/check). */
 json_t *rnd_entry_proof_json(uint64_t seq, const struct ldg_entry_proof *pr);
+
+/* ---- promotion policies (gov.h) ---- */
+
+/* A policy: {"scope", "seq", "approvals" (0: none), "gate_rollbacks",
+ * "soak" (seconds) and "from" (a cluster), both null without a soak}. */
+json_t *rnd_policy_json(const struct ldg_policy *p);
+/* A freeze window: {"seq", "scope", "reason", "from", "until" (UTC,
+ * absolute windows), "cron", "duration" (seconds), "tz" (recurring
+ * ones; the other form's members null), "active" (at now, unix
+ * seconds; null when the window's zone is not in this machine's tz
+ * database), "ends" (when active: the UTC end, else null)}. The reason
+ * is the freeze entry's. */
+json_t *rnd_window_json(struct ldg_read *r, const struct ldg_window *w,
+			int64_t now);
+/* A proposal: {"seq", "target", "author" (a key name), "need",
+ * "approvals": [{"key", "seq"}] (every approve entry of it, oldest
+ * first), "emergency", "status" (pending, effective, withdrawn, stale),
+ * "kind", "changes" (as an entry's)}. */
+json_t *rnd_proposal_json(struct ldg_read *r, const struct ldg_proposal *p);
+
+/* `ledger policy show [TARGET]` at the head, windows judged at now
+ * (unix seconds). Without target every policy and window: two tables,
+ * or {"policies": [...], "windows": [...]}. With target which policy
+ * applies and why, and the windows that cover it: lines, or {"target",
+ * "policy" (the one that applies, or null), "matching" (every policy
+ * whose scope matches, by scope), "windows"}. */
+int rnd_policy_show(struct ldg_read *r, const char *target, int64_t now,
+		    bool json, char **out, size_t *len, struct ldg_err *err);
+
+/* `ledger pending [SCOPE]`: the pending proposals on targets scope (a
+ * glob; NULL: all) matches, oldest first: a table SEQ TARGET CHANGES
+ * AUTHOR APPROVALS DESCRIPTION, or an array of rnd_proposal_json(). */
+int rnd_pending(struct ldg_read *r, const char *scope, bool json, char **out,
+		size_t *len, struct ldg_err *err);
 
 /* Serialises j (stealing the reference, also on failure) indented, in
  * insertion order, with a trailing newline: -ENOMEM when j is NULL. */
