@@ -324,7 +324,7 @@ void cli_print_result(const struct ldg_result *res)
 		cli_stdout_errno = errno;
 }
 
-/* "pending: needs 2 approvals (policy production/* at seq 7)" for
+/* "pending: needs 2 approvals (policy production/api at seq 7)" for
  * proposal p, with the policy it was written under. */
 static void print_proposal(struct ldg_read *r, const struct ldg_proposal *p)
 {
