@@ -144,55 +144,6 @@ static int may_write(struct wctx *c, const struct ldg_entry *e,
 	return ldg_may_append(&c->w, &q, err);
 }
 
-/* A change that takes effect here under a soak carries its evidence
- * (docs/format.md 8b): metadata soak-applied, the applied entry of the
- * soak's source that it ran since. e is filled in (signer, time). */
-static int add_evidence(struct wctx *c, struct ldg_entry *e,
-			struct ldg_err *err)
-{
-	const struct ldg_gov *g = &c->az.gov;
-	const struct ldg_pending *pd;
-	struct ldg_proposal prop = { 0 };
-	const struct ldg_kv *ch = e->changes;
-	size_t n = e->n_changes;
-	uint64_t seq = 0, applied = 0;
-	char num[24];
-	int rc;
-
-	if (ldg_gov_empty(g) || ldg_kv_find(e->meta, e->n_meta, "soak-applied"))
-		return 0;
-	if (ldg_kind_changes_values(e->kind)) {
-		if (!ldg_gov_gated(g, e) || ldg_gov_need(g, e))
-			return 0; /* no soak, or a proposal: soaks later */
-	} else if (e->kind == LDG_KIND_APPROVE) {
-		(void)ldg_parse_dec(e->changes[0].value, 0, INT64_MAX, &seq);
-		pd = ldg_gov_pending(g, seq);
-		if (!pd || (pd->flags & LDG_PEND_EMERGENCY) ||
-		    ldg_gov_count(pd, ldg_key_trusted, &c->w, e->signer) <
-			    pd->need)
-			return 0; /* not the approval that enacts it */
-		if (ldg_proposal_get(&c->w, seq, &prop))
-			return 0; /* the rules say why */
-		ch = prop.changes;
-		n = prop.n_changes;
-	} else {
-		return 0;
-	}
-	rc = ldg_soak_evidence(&c->w, ldg_gov_policy_for(g, e->target),
-			       e->target, ch, n, &applied);
-	if (!rc && applied) {
-		snprintf(num, sizeof(num), "%llu", (unsigned long long)applied);
-		rc = ldg_entry_add_meta(e, "soak-applied", num);
-	}
-	ldg_proposal_free(&prop);
-	if (rc)
-		return ldg_err_set(err, rc,
-				   "cannot look for the soak's applied "
-				   "entry: %s",
-				   strerror(-rc));
-	return 0;
-}
-
 /* Fills in seq, prev, time and signature of draft, checks it may be
  * written here, and stores it with its indexes. */
 static int wctx_append(struct wctx *c, struct ldg_entry *e, struct ldg_err *err)
@@ -207,7 +158,7 @@ static int wctx_append(struct wctx *c, struct ldg_entry *e, struct ldg_err *err)
 	if (rc)
 		return ldg_err_set(err, rc, "cannot read the head");
 	draft_fill(e, head, c->k);
-	rc = add_evidence(c, e, err);
+	rc = ldg_soak_evidence_add(&c->w, &c->az.gov, e, err);
 	if (!rc)
 		rc = ldg_entry_check(e, err);
 	if (rc)

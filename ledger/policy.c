@@ -296,6 +296,50 @@ int ldg_soak_evidence(struct ldg_read *r, const struct ldg_policy *p,
 	return 0;
 }
 
+int ldg_soak_evidence_add(struct ldg_read *r, const struct ldg_gov *g,
+			  struct ldg_entry *e, struct ldg_err *err)
+{
+	const struct ldg_pending *pd;
+	struct ldg_proposal prop = { 0 };
+	const struct ldg_kv *ch = e->changes;
+	size_t n = e->n_changes;
+	uint64_t seq = 0, applied = 0;
+	char num[24];
+	int rc;
+
+	if (ldg_gov_empty(g) || ldg_kv_find(e->meta, e->n_meta, "soak-applied"))
+		return 0;
+	if (ldg_kind_changes_values(e->kind)) {
+		if (!ldg_gov_gated(g, e) || ldg_gov_need(g, e))
+			return 0; /* no soak, or a proposal: soaks later */
+	} else if (e->kind == LDG_KIND_APPROVE) {
+		(void)ldg_parse_dec(e->changes[0].value, 0, INT64_MAX, &seq);
+		pd = ldg_gov_pending(g, seq);
+		if (!pd || (pd->flags & LDG_PEND_EMERGENCY) ||
+		    ldg_gov_count(pd, ldg_key_trusted, r, e->signer) < pd->need)
+			return 0; /* not the approval that enacts it */
+		if (ldg_proposal_get(r, seq, &prop))
+			return 0; /* the rules say why */
+		ch = prop.changes;
+		n = prop.n_changes;
+	} else {
+		return 0;
+	}
+	rc = ldg_soak_evidence(r, ldg_gov_policy_for(g, e->target), e->target,
+			       ch, n, &applied);
+	if (!rc && applied) {
+		snprintf(num, sizeof(num), "%llu", (unsigned long long)applied);
+		rc = ldg_entry_add_meta(e, "soak-applied", num);
+	}
+	ldg_proposal_free(&prop);
+	if (rc)
+		return ldg_err_set(err, rc,
+				   "cannot look for the soak's applied "
+				   "entry: %s",
+				   strerror(-rc));
+	return 0;
+}
+
 /* ---- approvals ---- */
 
 static int not_pending(struct ldg_read *r, uint64_t seq, const char *target,

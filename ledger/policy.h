@@ -52,4 +52,17 @@ int ldg_soak_evidence(struct ldg_read *r, const struct ldg_policy *p,
 		      const char *target, const struct ldg_kv *ch, size_t n,
 		      uint64_t *applied);
 
+/* For a writer, before it signs e (kind, target, changes and signer
+ * filled in; g the governance state at r's head): when e takes effect
+ * here under a soak (a gated change that needs no approval, or the
+ * approval that enacts a proposal that is not an emergency), adds its
+ * evidence, metadata soak-applied = what ldg_soak_evidence() finds. None
+ * found, or no soak: nothing is added (the rules then say what is
+ * missing). Every writer of entries calls it: the local operations, and
+ * the server for a draft and a remote client for an entry it seals, who
+ * cannot look for the evidence themselves. -ENOMEM, or the store's
+ * error, with the reason in err. */
+int ldg_soak_evidence_add(struct ldg_read *r, const struct ldg_gov *g,
+			  struct ldg_entry *e, struct ldg_err *err);
+
 #endif

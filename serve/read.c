@@ -15,6 +15,12 @@
 
 /* ---- handlers ---- */
 
+/* The clock freeze windows are judged at (unix seconds). */
+static int64_t now_s(void)
+{
+	return (int64_t)(ldg_now_ns() / 1000000000u);
+}
+
 /* The keyring and locks at the head, as STATE bytes in base64
  * (docs/format.md 8.1): what a remote writer stamps its entries from. */
 static json_t *authz_json(struct ldg_read *r)
@@ -283,7 +289,7 @@ int srv_h_releases(const struct srv_request *rq, struct srv_reply *rp)
 		return srv_reply_ldg(rp, -EINVAL, &err);
 	if (srv_begin(rp, rq->sv, &r, &head))
 		return 0;
-	rc = rnd_releases(r, scope, true, &out, &len, &err);
+	rc = rnd_releases(r, scope, now_s(), true, &out, &len, &err);
 	ldg_read_end(r);
 	srv_reply_rendered(rp, rc, out, len, &err);
 	return 0;
@@ -383,4 +389,73 @@ int srv_h_verify(const struct srv_request *rq, struct srv_reply *rp)
 	rp->type = "application/json";
 	rp->cache = "no-store";
 	return 0;
+}
+
+/* ---- promotion policies ---- */
+
+int srv_h_pending(const struct srv_request *rq, struct srv_reply *rp)
+{
+	const char *arg = srv_arg(rq, "scope");
+	char scope[LDG_SCOPE_MAX + 3];
+	struct ldg_err err = { 0 };
+	struct ldg_read *r;
+	uint64_t head;
+	char *out = NULL;
+	size_t len = 0;
+	int rc;
+
+	/* a cluster is every target of it, as `ledger pending CLUSTER` */
+	if (arg && !strchr(arg, '/') && !ldg_check_cluster(arg, NULL))
+		snprintf(scope, sizeof(scope), "%s/*", arg);
+	else if (arg && ldg_check_scope(arg, &err))
+		return srv_reply_ldg(rp, -EINVAL, &err);
+	else if (arg)
+		snprintf(scope, sizeof(scope), "%s", arg);
+	if (srv_begin(rp, rq->sv, &r, &head))
+		return 0;
+	rc = rnd_pending(r, arg ? scope : NULL, true, &out, &len, &err);
+	ldg_read_end(r);
+	srv_reply_rendered(rp, rc, out, len, &err);
+	return 0;
+}
+
+/* `ledger policy show [TARGET] --json` at the head (target NULL: every
+ * policy and window), windows judged at the server's clock. */
+static int policy_show(const struct srv_request *rq, struct srv_reply *rp,
+		       const char *target)
+{
+	struct ldg_err err = { 0 };
+	struct ldg_read *r;
+	uint64_t head;
+	char *out = NULL;
+	size_t len = 0;
+	int rc;
+
+	if (srv_begin(rp, rq->sv, &r, &head))
+		return 0;
+	rc = rnd_policy_show(r, target, now_s(), true, &out, &len, &err);
+	ldg_read_end(r);
+	return srv_reply_rendered(rp, rc, out, len, &err);
+}
+
+int srv_h_policy(const struct srv_request *rq, struct srv_reply *rp)
+{
+	const char *target = srv_arg(rq, "target");
+	struct ldg_err err = { 0 };
+
+	if (!target)
+		return srv_reply_error(rp, MHD_HTTP_BAD_REQUEST,
+				       "target: missing: GET /api/v1/policy "
+				       "?target=CLUSTER/RELEASE (every policy: "
+				       "GET /api/v1/policies)");
+	if (ldg_check_target(target, &err)) {
+		ldg_err_prefix(&err, "target");
+		return srv_reply_ldg(rp, -EINVAL, &err);
+	}
+	return policy_show(rq, rp, target);
+}
+
+int srv_h_policies(const struct srv_request *rq, struct srv_reply *rp)
+{
+	return policy_show(rq, rp, NULL);
 }

@@ -147,13 +147,108 @@ static void test_freeze(void **state)
 	assert_int_equal(set_kv(f, f->admin, "staging/api", "image.tag", "v2",
 				false, &seq, &err),
 			 0);
-	assert_int_equal(ldg_unfreeze(f->s, f->admin, "production/*", 0,
-				      "over", &res, &err),
+	assert_int_equal(ldg_unfreeze(f->s, f->admin, "production/*", 0, "over",
+				      &res, &err),
 			 0);
 	ldg_result_free(&res);
 	assert_int_equal(set_kv(f, f->admin, "production/api", "image.tag",
 				"v2", false, &seq, &err),
 			 0);
+	assert_verify_ok(f);
+}
+
+/* The evidence that entry e, about to be signed by k, would carry: the
+ * value of its metadata soak-applied after ldg_soak_evidence_add(), 0
+ * when none was added. */
+static uint64_t evidence_of(struct fx *f, const struct ldg_signer *k,
+			    struct ldg_entry *e)
+{
+	const struct ldg_kv *m;
+	struct ldg_read *r;
+	struct ldg_gov g;
+	struct ldg_err err = { 0 };
+	uint64_t seq = 0;
+
+	memcpy(e->signer, ldg_signer_vkey(k)->keyid, LDG_KEYID_BYTES);
+	assert_int_equal(ldg_read_begin(f->s, &r, NULL), 0);
+	assert_int_equal(ldg_gov_load(r, 0, &g, NULL), 0);
+	assert_int_equal(ldg_soak_evidence_add(r, &g, e, &err), 0);
+	ldg_gov_free(&g);
+	ldg_read_end(r);
+	m = ldg_kv_find(e->meta, e->n_meta, "soak-applied");
+	if (m)
+		assert_int_equal(ldg_parse_seq(m->value, &seq), 0);
+	return seq;
+}
+
+static struct ldg_entry *set_draft(const char *target, const char *value)
+{
+	struct ldg_entry *e = ldg_entry_new(LDG_KIND_SET, target, "promote");
+
+	assert_non_null(e);
+	e->version = LDG_FORMAT_V2;
+	assert_int_equal(ldg_entry_add_change(e, "image.tag", value), 0);
+	return e;
+}
+
+static void test_soak_evidence_for_remote_signers(void **state)
+{
+	struct fx *f = *state;
+	struct ldg_result res = { 0 };
+	struct ldg_err err = { 0 };
+	struct ldg_entry *e;
+	uint64_t applied, p;
+
+	add_key(f, f->deployer, "deployer", "*");
+	add_key(f, f->applier, "applier", "staging/*");
+	must_set(f, "staging/api", "image.tag", "v2");
+	e = ldg_entry_new(LDG_KIND_APPLIED, "staging/api", "applied");
+	assert_int_equal(ldg_entry_add_change(e, "image.tag", "v2"), 0);
+	assert_int_equal(ldg_entry_add_meta(e, "desired-seq", "4"), 0);
+	assert_int_equal(ldg_append(f->s, f->applier, e, &res, &err), 0);
+	applied = last_seq(&res);
+	ldg_result_free(&res);
+	ldg_entry_free(e);
+
+	/* no policy yet: nothing to add */
+	e = set_draft("production/api", "v2");
+	assert_int_equal(evidence_of(f, f->admin, e), 0);
+	ldg_entry_free(e);
+	policy(f, "production/*", 0, 60, "staging");
+	/* what staging ran: its applied entry */
+	e = set_draft("production/api", "v2");
+	assert_int_equal(evidence_of(f, f->admin, e), applied);
+	ldg_entry_free(e);
+	/* what staging never ran: nothing (the rules say what is missing) */
+	e = set_draft("production/api", "v3");
+	assert_int_equal(evidence_of(f, f->admin, e), 0);
+	ldg_entry_free(e);
+	/* a target no soak covers */
+	e = set_draft("staging/web", "v2");
+	assert_int_equal(evidence_of(f, f->admin, e), 0);
+	ldg_entry_free(e);
+
+	/* under approvals the proposal carries none; the approval that
+	 * enacts it does, and only that one */
+	policy(f, "production/*", 2, 60, "staging");
+	assert_int_equal(set_kv(f, f->deployer, "production/api", "image.tag",
+				"v2", false, &p, &err),
+			 0);
+	e = set_draft("production/api", "v2");
+	assert_int_equal(evidence_of(f, f->deployer, e), 0);
+	ldg_entry_free(e);
+	assert_int_equal(ldg_entry_vote(LDG_KIND_APPROVE, "production/api", p,
+					"ok", &e, &err),
+			 0);
+	assert_int_equal(evidence_of(f, f->admin, e), 0); /* 1 of 2 */
+	ldg_entry_free(e);
+	add_key(f, f->outsider, "deployer", "production/*");
+	assert_int_equal(approve(f, f->outsider, p, NULL, &err), 0);
+	assert_int_equal(ldg_entry_vote(LDG_KIND_APPROVE, "production/api", p,
+					"ok", &e, &err),
+			 0);
+	assert_int_equal(evidence_of(f, f->admin, e), applied); /* 2 of 2 */
+	ldg_entry_free(e);
 	assert_verify_ok(f);
 }
 
@@ -166,6 +261,9 @@ int main(void)
 						fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_freeze, fx_setup,
 						fx_teardown),
+		cmocka_unit_test_setup_teardown(
+			test_soak_evidence_for_remote_signers, fx_setup,
+			fx_teardown),
 	};
 	return cmocka_run_group_tests(tests, fx_group_setup, NULL);
 }

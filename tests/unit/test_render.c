@@ -455,7 +455,7 @@ static void test_render_releases_json_with_apply_and_lock(void **state)
 	facts_of(R, 6, &e6);
 	facts_of(R, 7, &e7);
 	facts_of(R, 8, &e8);
-	assert_int_equal(rnd_releases(R, NULL, true, &out, &len, NULL), 0);
+	assert_int_equal(rnd_releases(R, NULL, 0, true, &out, &len, NULL), 0);
 	want = fmt("{\n"
 		   "  \"head\": 9,\n"
 		   "  \"releases\": [\n"
@@ -482,7 +482,9 @@ static void test_render_releases_json_with_apply_and_lock(void **state)
 		   "        \"reason\": \"applied\",\n"
 		   "        \"desired_seq\": 5,\n"
 		   "        \"current\": true\n"
-		   "      }\n"
+		   "      },\n"
+		   "      \"policy\": null,\n"
+		   "      \"frozen\": null\n"
 		   "    },\n"
 		   "    {\n"
 		   "      \"target\": \"staging/web\",\n"
@@ -505,7 +507,9 @@ static void test_render_releases_json_with_apply_and_lock(void **state)
 		   "        \"signer\": \"admin\",\n"
 		   "        \"reason\": \"freeze\"\n"
 		   "      },\n"
-		   "      \"apply\": null\n"
+		   "      \"apply\": null,\n"
+		   "      \"policy\": null,\n"
+		   "      \"frozen\": null\n"
 		   "    }\n"
 		   "  ]\n"
 		   "}\n",
