@@ -89,29 +89,12 @@ static const char *advice(const struct cli_ctx *c, const struct ldg_err *err)
 	}
 }
 
-/* The rules of promotion policies say "no" (exit 1) whatever errno
- * carries them: the change is not allowed yet, not malformed. */
-static bool policy_no(enum ldg_why why)
-{
-	switch (why) {
-	case LDG_WHY_FROZEN:
-	case LDG_WHY_NOT_SOAKED:
-	case LDG_WHY_SELF_APPROVAL:
-	case LDG_WHY_ALREADY_APPROVED:
-	case LDG_WHY_NOT_PENDING:
-	case LDG_WHY_NOT_AUTHOR:
-		return true;
-	default:
-		return false;
-	}
-}
-
 int cli_fail(struct cli_ctx *c, const struct ldg_err *err)
 {
 	cli_error("%s: %s%s", c->cmd,
 		  err->msg[0] ? err->msg : strerror(-err->code),
 		  err->msg[0] && !c->no_advice ? advice(c, err) : "");
-	return policy_no(err->why) ? CLI_NO : cli_exit_code(err->code);
+	return cli_exit_code(err->code);
 }
 
 int cli_usage(struct cli_ctx *c, const char *fmt, ...)
@@ -324,27 +307,20 @@ void cli_print_result(const struct ldg_result *res)
 		cli_stdout_errno = errno;
 }
 
-/* "pending: needs 2 approvals (policy production/api at seq 7)" for
- * proposal p, with the policy it was written under. */
-static void print_proposal(struct ldg_read *r, const struct ldg_proposal *p)
+void cli_print_proposal(const struct ldg_gov *g, const char *target,
+			unsigned need, bool emergency)
 {
-	const struct ldg_policy *pol = NULL;
-	bool emergency = p->flags & LDG_PEND_EMERGENCY;
+	const struct ldg_policy *pol = ldg_gov_policy_for(g, target);
 	char why[LDG_SCOPE_MAX + 64] = "";
-	struct ldg_gov g;
 
-	ldg_gov_init(&g);
-	if (ldg_gov_load(r, p->seq - 1, &g, NULL) == 0)
-		pol = ldg_gov_policy_for(&g, p->target);
 	if (pol && pol->approvals)
 		snprintf(why, sizeof(why), " (policy %s at seq %llu%s)",
 			 pol->scope, (unsigned long long)pol->seq,
 			 emergency ? "; emergency" : "");
 	else if (emergency)
 		snprintf(why, sizeof(why), " (emergency)");
-	printf("pending: needs %u approval%s%s\n", p->need,
-	       p->need == 1 ? "" : "s", why);
-	ldg_gov_free(&g);
+	printf("pending: needs %u approval%s%s\n", need, need == 1 ? "" : "s",
+	       why);
 }
 
 void cli_print_pending(struct ldg_store *s, const struct ldg_result *res)
@@ -355,10 +331,17 @@ void cli_print_pending(struct ldg_store *s, const struct ldg_result *res)
 		return;
 	for (size_t i = 0; i < res->n; i++) {
 		struct ldg_proposal p = { 0 };
+		struct ldg_gov g;
 		if (ldg_proposal_get(r, res->v[i].seq, &p))
 			continue; /* not a proposal: it took effect */
-		if (p.status == LDG_PROP_PENDING)
-			print_proposal(r, &p);
+		/* the policy it was written under */
+		if (p.status == LDG_PROP_PENDING) {
+			if (!ldg_gov_load(r, p.seq - 1, &g, NULL))
+				cli_print_proposal(&g, p.target, p.need,
+						   p.flags &
+							   LDG_PEND_EMERGENCY);
+			ldg_gov_free(&g);
+		}
 		ldg_proposal_free(&p);
 	}
 	ldg_read_end(r);

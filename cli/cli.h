@@ -136,6 +136,9 @@ extern int cli_stdout_errno;
  * pending proposal, "pending: needs K approvals (policy SCOPE at seq
  * N)", read from s. */
 void cli_print_pending(struct ldg_store *s, const struct ldg_result *res);
+/* That line for a proposal on target under g's policy. */
+void cli_print_proposal(const struct ldg_gov *g, const char *target,
+			unsigned need, bool emergency);
 
 /* Options of the commands that append entries. */
 struct cli_write_opts {

@@ -76,56 +76,27 @@ static int plan(struct ldg_read *r, void *arg, struct ldg_entry **out,
 
 /* approve's second line, read after the write (malloc'd; NULL when it
  * cannot be read): the proposal took effect at the approval's seq, or
- * how many approvals it has of how many, and whose (a revoked key's
- * approval does not count). */
+ * the approvals it has of how many (rnd_approvals()). */
 static char *approved_line(struct ldg_store *s, uint64_t proposal)
 {
 	struct ldg_proposal p = { 0 };
 	struct ldg_read *r;
-	unsigned have = 0;
-	char *line = NULL;
-	size_t len = 0;
-	FILE *f;
+	char *line = NULL, *has = NULL;
 
 	if (ldg_read_begin(s, &r, NULL))
 		return NULL;
-	if (ldg_proposal_get(r, proposal, &p)) {
-		ldg_read_end(r);
-		return NULL;
-	}
-	f = open_memstream(&line, &len);
-	if (!f)
-		goto out;
-	if (p.status == LDG_PROP_EFFECTIVE) {
-		fprintf(f, "effective: seq %llu changes %s\n",
-			(unsigned long long)p.at, p.target);
-		goto out_close;
-	}
-	for (size_t i = 0; i < p.n_approvers; i++) {
-		struct ldg_keyinfo ki;
-		have += ldg_keyring_by_id(r, p.approvers[i], &ki) == 0 &&
-			!ki.revoked_seq;
-	}
-	fprintf(f, "approved: %u of %u (has: ", have, p.need);
-	for (size_t i = 0; i < p.n_approvers; i++) {
-		struct ldg_keyinfo ki;
-		char hex[2 * LDG_KEYID_BYTES + 1];
-		if (ldg_keyring_by_id(r, p.approvers[i], &ki)) {
-			ldg_hex(p.approvers[i], LDG_KEYID_BYTES, hex);
-			fprintf(f, "%s%s", i ? ", " : "", hex);
-		} else {
-			fprintf(f, "%s%s%s", i ? ", " : "", ki.vkey.name,
-				ki.revoked_seq ? " (revoked)" : "");
+	if (ldg_proposal_get(r, proposal, &p) == 0) {
+		if (p.status == LDG_PROP_EFFECTIVE) {
+			if (asprintf(&line, "effective: seq %llu changes %s\n",
+				     (unsigned long long)p.at, p.target) < 0)
+				line = NULL;
+		} else if (rnd_approvals(r, &p, &has) == 0) {
+			if (asprintf(&line, "approved: %s\n", has) < 0)
+				line = NULL;
+			free(has);
 		}
+		ldg_proposal_free(&p);
 	}
-	fprintf(f, ")\n");
-out_close:
-	if (fclose(f)) {
-		free(line);
-		line = NULL;
-	}
-out:
-	ldg_proposal_free(&p);
 	ldg_read_end(r);
 	return line;
 }
@@ -176,8 +147,10 @@ static int vote(int argc, char **argv, struct cli_ctx *c, bool approve)
 		rc = cli_open_signed(c, &w, &s, &k);
 		if (rc)
 			goto out_free;
-		if (approve ? ldg_approve(s, k, a.proposal, w.reason, &res, &err)
-			    : ldg_withdraw(s, k, a.proposal, w.reason, &res, &err))
+		if (approve ? ldg_approve(s, k, a.proposal, w.reason, &res,
+					  &err)
+			    : ldg_withdraw(s, k, a.proposal, w.reason, &res,
+					   &err))
 			rc = cli_fail(c, &err);
 	}
 	if (rc)

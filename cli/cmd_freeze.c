@@ -61,8 +61,8 @@ static int plan(struct ldg_read *r, void *arg, struct ldg_entry **out,
 	*n = 0;
 	if (a->win || a->window) {
 		rc = a->win ? ldg_entry_freeze(a->win, a->reason, &out[0], err)
-			    : ldg_entry_unfreeze(a->scope, a->window,
-						 a->reason, &out[0], err);
+			    : ldg_entry_unfreeze(a->scope, a->window, a->reason,
+						 &out[0], err);
 		*n = !rc;
 		return rc;
 	}
@@ -95,7 +95,13 @@ static int plan(struct ldg_read *r, void *arg, struct ldg_entry **out,
 static int parse_window(struct cli_ctx *c, const char *const *o,
 			struct ldg_window *win)
 {
-	enum { FROM, UNTIL, CRON, DURATION, TZ };
+	enum {
+		FROM,
+		UNTIL,
+		CRON,
+		DURATION,
+		TZ
+	};
 	struct ldg_err err = { 0 };
 	struct ldg_cron cron;
 
@@ -115,8 +121,9 @@ static int parse_window(struct cli_ctx *c, const char *const *o,
 		return 0;
 	}
 	if (!o[CRON] || !o[DURATION] || !o[TZ])
-		return cli_usage(c, "expected --from UTC --until UTC, or --cron "
-				    "EXPR --duration DURATION --tz ZONE");
+		return cli_usage(c,
+				 "expected --from UTC --until UTC, or --cron "
+				 "EXPR --duration DURATION --tz ZONE");
 	if (ldg_cron_parse(o[CRON], &cron, &err))
 		return cli_usage(c, "--cron: %s", err.msg);
 	if (ldg_duration_parse(o[DURATION], &win->duration, &err))

@@ -82,8 +82,9 @@ static int parse_approvals(struct cli_ctx *c, const char *arg, unsigned *out)
 {
 	uint64_t v;
 
-	if (ldg_parse_seq(arg, &v) || v > LDG_APPROVALS_MAX)
-		return cli_usage(c, "--approvals must be 1 to %d, not \"%.40s\"",
+	if (ldg_parse_dec(arg, 1, LDG_APPROVALS_MAX, &v))
+		return cli_usage(c,
+				 "--approvals must be 1 to %d, not \"%.40s\"",
 				 LDG_APPROVALS_MAX, arg);
 	*out = (unsigned)v;
 	return 0;
@@ -141,9 +142,10 @@ int cmd_policy(int argc, char **argv, struct cli_ctx *c)
 	sub = argv[optind++];
 	if (!strcmp(sub, "show")) {
 		c->cmd = "policy show";
-		if (approvals || soak || from || gate || w.reason || w.keyfile ||
-		    w.n_meta)
-			return cli_usage(c, "show takes only TARGET and --json");
+		if (approvals || soak || from || gate || w.reason ||
+		    w.keyfile || w.n_meta)
+			return cli_usage(c,
+					 "show takes only TARGET and --json");
 		if (c->remote_given)
 			return cli_usage(c, "--remote works with policy set "
 					    "and clear, not show");
@@ -169,13 +171,13 @@ int cmd_policy(int argc, char **argv, struct cli_ctx *c)
 		return cli_usage(c, "--meta is not recorded on policy entries");
 	if (clear && (approvals || soak || from || gate))
 		return cli_usage(c, "clear takes only SCOPE and -m REASON");
+	if (!soak != !from)
+		return cli_usage(c, "--soak DURATION and --from CLUSTER go "
+				    "together");
 	if (!clear && !approvals && !soak && !gate)
 		return cli_usage(c, "expected --approvals, --soak or "
 				    "--gate-rollbacks (policy clear removes "
 				    "a policy)");
-	if (!soak != !from)
-		return cli_usage(c, "--soak DURATION and --from CLUSTER go "
-				    "together");
 	if (approvals) {
 		rc = parse_approvals(c, approvals, &p.approvals);
 		if (rc)

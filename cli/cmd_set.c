@@ -110,6 +110,8 @@ int cmd_set(int argc, char **argv, struct cli_ctx *c)
 	cli_print_result(&res);
 	if (s)
 		cli_print_pending(s, &res);
+	else
+		cli_remote_pending(c, &res);
 	rc = CLI_OK;
 out_free:
 	ldg_result_free(&res);

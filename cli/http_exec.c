@@ -85,6 +85,11 @@ int cli_remote_copied(struct cli_ctx *c, const struct cli_write_opts *w,
 	return cli_exec_http(c);
 }
 
+void cli_remote_pending(struct cli_ctx *c, const struct ldg_result *res)
+{
+	cli_exec_http(c);
+}
+
 int cli_remote_rollback(struct cli_ctx *c, const struct cli_write_opts *w,
 			const char *what, uint64_t to, struct ldg_result *res)
 {

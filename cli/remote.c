@@ -68,6 +68,23 @@ int cli_remote_copied(struct cli_ctx *c, const struct cli_write_opts *w,
 	return rc ? cli_fail(c, &err) : CLI_OK;
 }
 
+void cli_remote_pending(struct cli_ctx *c, const struct ldg_result *res)
+{
+	struct ldg_gov g;
+
+	if (clt_gov_get(c->remote, &g, NULL) == 0) {
+		for (size_t i = 0; i < res->n; i++) {
+			const struct ldg_pending *p =
+				ldg_gov_pending(&g, res->v[i].seq);
+			if (p)
+				cli_print_proposal(&g, p->target, p->need,
+						   p->flags &
+							   LDG_PEND_EMERGENCY);
+		}
+	}
+	ldg_gov_free(&g);
+}
+
 int cli_remote_rollback(struct cli_ctx *c, const struct cli_write_opts *w,
 			const char *what, uint64_t to, struct ldg_result *res)
 {

@@ -51,6 +51,12 @@ int cli_remote_copied(struct cli_ctx *c, const struct cli_write_opts *w,
 		      cli_plan_fn plan, cli_done_fn done, void *arg,
 		      struct ldg_result *res);
 
+/* After a remote set or unset: the pending line (cli_print_proposal())
+ * of each entry of res that is a pending proposal in the governance
+ * state at the server's head (clt_gov_get()); nothing when that cannot
+ * be had: the entries are written either way. */
+void cli_remote_pending(struct cli_ctx *c, const struct ldg_result *res);
+
 /* `ledger --remote URL rollback`: what (a target or a cluster) to seq
  * to, as one batch built from a checked copy (clt_rollback()). Prints
  * on failure; returns the exit code: 1 also when the served entries are

@@ -72,6 +72,12 @@ struct clt_head {
  * ledger. */
 int clt_head_get(const char *base, struct clt_head *out, struct ldg_err *err);
 
+/* The governance state (policies, freeze windows, pending proposals)
+ * at base's head, from GET /api/v1/head's "authz" (empty from a server
+ * that gives none); the caller frees out with ldg_gov_free(), also
+ * after an error. */
+int clt_gov_get(const char *base, struct ldg_gov *out, struct ldg_err *err);
+
 /* Plans target i's entries on its state now, for the head (seq head,
  * entry hash hash) they will be sealed on: up to CLT_PLAN_MAX into out,
  * *n of them; none when there is nothing to do. now is the server's

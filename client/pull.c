@@ -87,6 +87,22 @@ int clt_head_authz(const char *base, struct clt_head *out, struct ldg_authz *az,
 	return rc;
 }
 
+int clt_gov_get(const char *base, struct ldg_gov *out, struct ldg_err *err)
+{
+	struct clt_head head;
+	struct ldg_authz az;
+	bool have = false;
+	int rc;
+
+	ldg_gov_init(out);
+	ldg_authz_init(&az);
+	rc = clt_head_authz(base, &head, &az, &have, err);
+	if (!rc && ldg_gov_copy(out, &az.gov))
+		rc = ldg_err_set(err, -ENOMEM, "out of memory");
+	ldg_authz_free(&az);
+	return rc;
+}
+
 int clt_head_get(const char *base, struct clt_head *out, struct ldg_err *err)
 {
 	return clt_head_authz(base, out, NULL, NULL, err);

@@ -309,6 +309,20 @@ static int table_add(struct table *t, char **row)
 	return 0;
 }
 
+/* table_add() of a row whose cells were just allocated: -ENOMEM, the
+ * cells freed, when one of them is NULL (its allocation failed). */
+static int table_add_new(struct table *t, char **row)
+{
+	for (size_t c = 0; c < t->cols; c++) {
+		if (row[c])
+			continue;
+		for (c = 0; c < t->cols; c++)
+			free(row[c]);
+		return -ENOMEM;
+	}
+	return table_add(t, row);
+}
+
 /* Columns are counted in characters (UTF-8 code points), not bytes. */
 static size_t text_width(const char *s)
 {
@@ -1535,49 +1549,54 @@ json_t *rnd_proposal_json(struct ldg_read *r, const struct ldg_proposal *p)
 	return j;
 }
 
+int rnd_approvals(struct ldg_read *r, const struct ldg_proposal *p, char **out)
+{
+	unsigned have = 0;
+	size_t len = 0;
+	FILE *f;
+
+	for (size_t i = 0; i < p->n_approvers; i++) {
+		struct ldg_keyinfo ki;
+		have += ldg_keyring_by_id(r, p->approvers[i], &ki) == 0 &&
+			!ki.revoked_seq;
+	}
+	f = open_memstream(out, &len);
+	if (!f)
+		return -ENOMEM;
+	fprintf(f, "%u of %u", have, p->need);
+	for (size_t i = 0; i < p->n_approvers; i++) {
+		struct ldg_keyinfo ki;
+		char who[LDG_KEYNAME_MAX + 1];
+		bool revoked =
+			ldg_keyring_by_id(r, p->approvers[i], &ki) == 0 &&
+			ki.revoked_seq;
+		key_name(r, p->approvers[i], who, sizeof(who));
+		fprintf(f, "%s%s%s", i ? ", " : " (has: ", who,
+			revoked ? " (revoked)" : "");
+	}
+	fprintf(f, "%s%s", p->n_approvers ? ")" : "",
+		p->flags & LDG_PEND_EMERGENCY ? ", emergency" : "");
+	return fclose(f) ? -ENOMEM : 0;
+}
+
 /* One row of the pending table: SEQ TARGET CHANGES AUTHOR APPROVALS
- * DESCRIPTION, APPROVALS "1 of 2 (alice)", ", emergency" when so. */
+ * DESCRIPTION. */
 static int pending_row(struct ldg_read *r, const struct ldg_proposal *p,
 		       const struct ldg_entry *e, struct table *t)
 {
-	char *row[6], who[LDG_KEYNAME_MAX + 1], *changes = NULL;
-	size_t alen = 0;
-	FILE *f;
-	int rc;
+	char *row[6], who[LDG_KEYNAME_MAX + 1];
 
-	row[0] = NULL;
 	if (asprintf(&row[0], "%llu", (unsigned long long)p->seq) < 0)
 		row[0] = NULL;
 	row[1] = strdup(p->target);
-	rc = render_changes(e, &changes);
-	row[2] = rc ? NULL : changes;
+	if (render_changes(e, &row[2]))
+		row[2] = NULL;
 	key_name(r, p->author, who, sizeof(who));
 	row[3] = strdup(who);
-	row[4] = NULL;
-	f = open_memstream(&row[4], &alen);
-	if (f) {
-		fprintf(f, "%zu of %u", p->n_approvers, p->need);
-		for (size_t i = 0; i < p->n_approvers; i++) {
-			key_name(r, p->approvers[i], who, sizeof(who));
-			fprintf(f, "%s%s", i ? ", " : " (", who);
-		}
-		fprintf(f, "%s%s", p->n_approvers ? ")" : "",
-			p->flags & LDG_PEND_EMERGENCY ? ", emergency" : "");
-		if (fclose(f)) {
-			free(row[4]);
-			row[4] = NULL;
-		}
-	}
+	if (rnd_approvals(r, p, &row[4]))
+		row[4] = NULL;
 	row[5] = strdup(e->reason);
-	for (size_t c = 0; c < 6; c++)
-		if (!row[c])
-			rc = -ENOMEM;
-	if (rc) {
-		for (size_t c = 0; c < 6; c++)
-			free(row[c]);
-		return rc;
-	}
-	return table_add(t, row);
+	return table_add_new(t, row);
 }
 
 int rnd_pending(struct ldg_read *r, const char *scope, bool json, char **out,
@@ -1669,16 +1688,9 @@ static int show_all(struct ldg_read *r, const struct ldg_gov *g, int64_t now,
 		if (asprintf(&row[1], "%llu",
 			     (unsigned long long)g->pol[i].seq) < 0)
 			row[1] = NULL;
-		rc = policy_text(&g->pol[i], &row[2]);
-		for (size_t c = 0; c < 3; c++)
-			if (!row[c])
-				rc = -ENOMEM;
-		if (rc) {
-			for (size_t c = 0; c < 3; c++)
-				free(row[c]);
-			break;
-		}
-		rc = table_add(&pt, row);
+		if (policy_text(&g->pol[i], &row[2]))
+			row[2] = NULL;
+		rc = table_add_new(&pt, row);
 	}
 	for (size_t i = 0; !rc && i < g->n_win; i++) {
 		char *row[4] = { NULL };
@@ -1702,17 +1714,10 @@ static int show_all(struct ldg_read *r, const struct ldg_gov *g, int64_t now,
 			     (unsigned long long)g->win[i].seq) < 0)
 			row[0] = NULL;
 		row[1] = strdup(g->win[i].scope);
-		rc = window_text(&g->win[i], now, &row[2]);
+		if (window_text(&g->win[i], now, &row[2]))
+			row[2] = NULL;
 		row[3] = window_reason(r, g->win[i].seq);
-		for (size_t c = 0; c < 4; c++)
-			if (!row[c])
-				rc = -ENOMEM;
-		if (rc) {
-			for (size_t c = 0; c < 4; c++)
-				free(row[c]);
-			break;
-		}
-		rc = table_add(&wt, row);
+		rc = table_add_new(&wt, row);
 	}
 	if (json) {
 		if (rc) {
@@ -1773,10 +1778,10 @@ static int show_target(struct ldg_read *r, const struct ldg_gov *g,
 				     : 0;
 			continue;
 		}
-		fprintf(f, "%s %s (seq %llu)%s",
+		fprintf(f, "%s %s (seq %llu%s)",
 			n_match ? "," : "matching:", m->scope,
 			(unsigned long long)m->seq,
-			m == p ? " applies: the most specific" : "");
+			m == p ? ", the most specific: applies" : "");
 		n_match++;
 	}
 	if (f && n_match)

@@ -144,6 +144,11 @@ json_t *rnd_window_json(struct ldg_read *r, const struct ldg_window *w,
  * "kind", "changes" (as an entry's)}. */
 json_t *rnd_proposal_json(struct ldg_read *r, const struct ldg_proposal *p);
 
+/* The approvals of pending proposal p as text: "1 of 2 (has: bob)",
+ * a revoked approver's marked and not counted, ", emergency" when so
+ * (the pending table's column, approve's second line). */
+int rnd_approvals(struct ldg_read *r, const struct ldg_proposal *p, char **out);
+
 /* `ledger policy show [TARGET]` at the head, windows judged at now
  * (unix seconds). Without target every policy and window: two tables,
  * or {"policies": [...], "windows": [...]}. With target which policy
@@ -155,7 +160,8 @@ int rnd_policy_show(struct ldg_read *r, const char *target, int64_t now,
 
 /* `ledger pending [SCOPE]`: the pending proposals on targets scope (a
  * glob; NULL: all) matches, oldest first: a table SEQ TARGET CHANGES
- * AUTHOR APPROVALS DESCRIPTION, or an array of rnd_proposal_json(). */
+ * AUTHOR APPROVALS (rnd_approvals()) DESCRIPTION, or an array of
+ * rnd_proposal_json(). */
 int rnd_pending(struct ldg_read *r, const char *scope, bool json, char **out,
 		size_t *len, struct ldg_err *err);
 

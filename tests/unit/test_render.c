@@ -16,6 +16,7 @@
  *   7 set staging/web image.tag=w1 (admin)
  *   8 lock staging/web "freeze" (admin)
  *   9 key-revoke deployer (admin)
+ * and the tests of promotion policies another (gov_setup, below).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -603,9 +604,329 @@ static void test_render_values_yaml_nests_and_quotes(void **state)
 	free(out);
 }
 
+/* ---- promotion policies ----
+ *
+ * Their own ledger (gov_setup, fixture.h's, then):
+ *   2 key-add deployer, scope "*"
+ *   3 key-add outsider, deployer, scope "*"
+ *   4 policy "production/..." approvals=2 (the glob production/ + *)
+ *   5 policy "*" approvals=1
+ *   6 policy "qa/..." approvals=1, soak 30 min from staging, gated
+ *     rollbacks
+ *   7 set production/api image.tag=v2 (deployer): a proposal
+ *   8 approve 7 (outsider): 1 of 2
+ *   9 freeze "production/..." 2000-01-01 to 2100-01-01, "holiday"
+ *  10 freeze "staging/..." cron "0 18 * * 5" for 1 h in UTC, "weekend"
+ * ("..." for the '*' a comment cannot hold after a '/')
+ */
+
+/* Friday 2026-12-25 18:30 UTC: inside both windows */
+#define FRI_1830 1798223400
+/* Saturday 2026-12-26 18:30 UTC: inside the absolute one only */
+#define SAT_1830 1798309800
+
+static int gov_setup(void **state)
+{
+	const struct ldg_policy prod = { .approvals = 2 };
+	const struct ldg_policy all = { .approvals = 1 };
+	const struct ldg_policy qa = { .approvals = 1,
+				       .gate_rollbacks = true,
+				       .soak = 1800,
+				       .soak_from = "staging" };
+	const struct ldg_window holiday = { .scope = "production/*",
+					    .from = 946684800,
+					    .until = 4102444800 };
+	const struct ldg_window weekend = { .scope = "staging/*",
+					    .cron = "0 18 * * 5",
+					    .duration = 3600,
+					    .tz = "UTC" };
+	const struct ldg_kv v2[] = { { "image.tag", "v2" } };
+	struct ldg_result res = { 0 };
+	struct ldg_err err = { 0 };
+	struct fx *f;
+
+	if (fx_setup(state))
+		return -1;
+	f = *state;
+	add_key(f, f->deployer, "deployer", "*");
+	add_key(f, f->outsider, "deployer", "*");
+	ok_or_die(ldg_policy_set(f->s, f->admin, "production/*", &prod,
+				 "four eyes", &res, &err),
+		  &err, "policy production/*");
+	ok_or_die(ldg_policy_set(f->s, f->admin, "*", &all, "default", &res,
+				 &err),
+		  &err, "policy *");
+	ok_or_die(ldg_policy_set(f->s, f->admin, "qa/*", &qa, "soak first",
+				 &res, &err),
+		  &err, "policy qa/*");
+	ok_or_die(ldg_set(f->s, f->deployer, "production/api", v2, 1, "PR 2",
+			  NULL, 0, 0, &res, &err),
+		  &err, "proposal");
+	ok_or_die(ldg_approve(f->s, f->outsider, 7, "looks good", &res, &err),
+		  &err, "approve");
+	ok_or_die(ldg_freeze(f->s, f->admin, &holiday, "holiday", &res, &err),
+		  &err, "freeze holiday");
+	ok_or_die(ldg_freeze(f->s, f->admin, &weekend, "weekend", &res, &err),
+		  &err, "freeze weekend");
+	ldg_result_free(&res);
+	assert_int_equal(head_of(f, NULL), 10);
+	ok_or_die(ldg_read_begin(f->s, &R, &err), &err, "read");
+	return 0;
+}
+
+static void
+test_render_policy_show_json_lists_policies_and_windows(void **state)
+{
+	char *out;
+	size_t len;
+
+	assert_int_equal(rnd_policy_show(R, NULL, FRI_1830, true, &out, &len,
+					 NULL),
+			 0);
+	assert_int_equal(len, strlen(out));
+	assert_string_equal(out, "{\n"
+				 "  \"policies\": [\n"
+				 "    {\n"
+				 "      \"scope\": \"*\",\n"
+				 "      \"seq\": 5,\n"
+				 "      \"approvals\": 1,\n"
+				 "      \"gate_rollbacks\": false,\n"
+				 "      \"soak\": null,\n"
+				 "      \"from\": null\n"
+				 "    },\n"
+				 "    {\n"
+				 "      \"scope\": \"production/*\",\n"
+				 "      \"seq\": 4,\n"
+				 "      \"approvals\": 2,\n"
+				 "      \"gate_rollbacks\": false,\n"
+				 "      \"soak\": null,\n"
+				 "      \"from\": null\n"
+				 "    },\n"
+				 "    {\n"
+				 "      \"scope\": \"qa/*\",\n"
+				 "      \"seq\": 6,\n"
+				 "      \"approvals\": 1,\n"
+				 "      \"gate_rollbacks\": true,\n"
+				 "      \"soak\": 1800,\n"
+				 "      \"from\": \"staging\"\n"
+				 "    }\n"
+				 "  ],\n"
+				 "  \"windows\": [\n"
+				 "    {\n"
+				 "      \"seq\": 9,\n"
+				 "      \"scope\": \"production/*\",\n"
+				 "      \"reason\": \"holiday\",\n"
+				 "      \"from\": \"2000-01-01T00:00:00Z\",\n"
+				 "      \"until\": \"2100-01-01T00:00:00Z\",\n"
+				 "      \"cron\": null,\n"
+				 "      \"duration\": null,\n"
+				 "      \"tz\": null,\n"
+				 "      \"active\": true,\n"
+				 "      \"ends\": \"2100-01-01T00:00:00Z\"\n"
+				 "    },\n"
+				 "    {\n"
+				 "      \"seq\": 10,\n"
+				 "      \"scope\": \"staging/*\",\n"
+				 "      \"reason\": \"weekend\",\n"
+				 "      \"from\": null,\n"
+				 "      \"until\": null,\n"
+				 "      \"cron\": \"0 18 * * 5\",\n"
+				 "      \"duration\": 3600,\n"
+				 "      \"tz\": \"UTC\",\n"
+				 "      \"active\": true,\n"
+				 "      \"ends\": \"2026-12-25T19:00:00Z\"\n"
+				 "    }\n"
+				 "  ]\n"
+				 "}\n");
+	free(out);
+}
+
+static void test_render_window_json_outside_a_recurring_window(void **state)
+{
+	struct ldg_gov g;
+
+	assert_int_equal(ldg_gov_load(R, 0, &g, NULL), 0);
+	assert_int_equal(g.n_win, 2);
+	assert_json(rnd_window_json(R, &g.win[1], SAT_1830),
+		    fmt("{\n"
+			"  \"seq\": 10,\n"
+			"  \"scope\": \"staging/*\",\n"
+			"  \"reason\": \"weekend\",\n"
+			"  \"from\": null,\n"
+			"  \"until\": null,\n"
+			"  \"cron\": \"0 18 * * 5\",\n"
+			"  \"duration\": 3600,\n"
+			"  \"tz\": \"UTC\",\n"
+			"  \"active\": false,\n"
+			"  \"ends\": null\n"
+			"}\n"));
+	ldg_gov_free(&g);
+}
+
+static void test_render_policy_show_text_tables(void **state)
+{
+	char *out;
+	size_t len;
+
+	assert_int_equal(rnd_policy_show(R, NULL, SAT_1830, false, &out, &len,
+					 NULL),
+			 0);
+	assert_int_equal(len, strlen(out));
+	assert_string_equal(
+		out,
+		"POLICY        SEQ  RULES\n"
+		"*             5    approvals=1\n"
+		"production/*  4    approvals=2\n"
+		"qa/*          6    approvals=1, soak=30m from staging, "
+		"rollbacks gated\n"
+		"\n"
+		"WINDOW  SCOPE         WHEN"
+		"                                                                             "
+		"REASON\n"
+		"9       production/*  2000-01-01T00:00:00Z to "
+		"2100-01-01T00:00:00Z, active until 2100-01-01T00:00:00Z  "
+		"holiday\n"
+		"10      staging/*     cron \"0 18 * * 5\" for 1h (UTC)"
+		"                                                   "
+		"weekend\n");
+	free(out);
+}
+
+/* The most specific scope applies; every window covering the target
+ * is listed, each judged at the time given. */
+static void test_render_policy_show_target_explains_which_applies(void **state)
+{
+	char *out;
+	size_t len;
+
+	assert_int_equal(rnd_policy_show(R, "production/api", FRI_1830, false,
+					 &out, &len, NULL),
+			 0);
+	assert_string_equal(out,
+			    "target: production/api\n"
+			    "policy: production/* (seq 4): approvals=2\n"
+			    "matching: * (seq 5), production/* (seq 4, the most "
+			    "specific: applies)\n"
+			    "window 9 (production/*): 2000-01-01T00:00:00Z to "
+			    "2100-01-01T00:00:00Z, active until "
+			    "2100-01-01T00:00:00Z: holiday\n");
+	free(out);
+	assert_int_equal(rnd_policy_show(R, "staging/api", SAT_1830, true, &out,
+					 &len, NULL),
+			 0);
+	assert_string_equal(out, "{\n"
+				 "  \"target\": \"staging/api\",\n"
+				 "  \"policy\": {\n"
+				 "    \"scope\": \"*\",\n"
+				 "    \"seq\": 5,\n"
+				 "    \"approvals\": 1,\n"
+				 "    \"gate_rollbacks\": false,\n"
+				 "    \"soak\": null,\n"
+				 "    \"from\": null\n"
+				 "  },\n"
+				 "  \"matching\": [\n"
+				 "    {\n"
+				 "      \"scope\": \"*\",\n"
+				 "      \"seq\": 5,\n"
+				 "      \"approvals\": 1,\n"
+				 "      \"gate_rollbacks\": false,\n"
+				 "      \"soak\": null,\n"
+				 "      \"from\": null\n"
+				 "    }\n"
+				 "  ],\n"
+				 "  \"windows\": [\n"
+				 "    {\n"
+				 "      \"seq\": 10,\n"
+				 "      \"scope\": \"staging/*\",\n"
+				 "      \"reason\": \"weekend\",\n"
+				 "      \"from\": null,\n"
+				 "      \"until\": null,\n"
+				 "      \"cron\": \"0 18 * * 5\",\n"
+				 "      \"duration\": 3600,\n"
+				 "      \"tz\": \"UTC\",\n"
+				 "      \"active\": false,\n"
+				 "      \"ends\": null\n"
+				 "    }\n"
+				 "  ]\n"
+				 "}\n");
+	free(out);
+}
+
+static void test_render_pending_json_is_the_documented_proposal(void **state)
+{
+	char *out;
+	size_t len;
+
+	assert_int_equal(rnd_pending(R, NULL, true, &out, &len, NULL), 0);
+	assert_int_equal(len, strlen(out));
+	assert_string_equal(out, "[\n"
+				 "  {\n"
+				 "    \"seq\": 7,\n"
+				 "    \"target\": \"production/api\",\n"
+				 "    \"author\": \"deployer\",\n"
+				 "    \"need\": 2,\n"
+				 "    \"approvals\": [\n"
+				 "      {\n"
+				 "        \"key\": \"outsider\",\n"
+				 "        \"seq\": 8\n"
+				 "      }\n"
+				 "    ],\n"
+				 "    \"emergency\": false,\n"
+				 "    \"status\": \"pending\",\n"
+				 "    \"kind\": \"set\",\n"
+				 "    \"changes\": [\n"
+				 "      {\n"
+				 "        \"key\": \"image.tag\",\n"
+				 "        \"value\": \"v2\"\n"
+				 "      }\n"
+				 "    ]\n"
+				 "  }\n"
+				 "]\n");
+	free(out);
+	/* a scope with none: an empty array, not an error */
+	assert_int_equal(rnd_pending(R, "staging/*", true, &out, &len, NULL),
+			 0);
+	assert_string_equal(out, "[]\n");
+	free(out);
+}
+
+/* A revoked approver's approval is shown, marked, and not counted. */
+static void test_render_pending_table_marks_a_revoked_approver(void **state)
+{
+	struct fx *f = *state;
+	struct ldg_result res = { 0 };
+	struct ldg_err err = { 0 };
+	char *out;
+	size_t len;
+
+	assert_int_equal(rnd_pending(R, "production/*", false, &out, &len,
+				     NULL),
+			 0);
+	assert_string_equal(out, "SEQ  TARGET          CHANGES       AUTHOR    "
+				 "APPROVALS               DESCRIPTION\n"
+				 "7    production/api  image.tag=v2  deployer  "
+				 "1 of 2 (has: outsider)  PR 2\n");
+	free(out);
+	ldg_read_end(R);
+	R = NULL;
+	ok_or_die(ldg_key_revoke(f->s, f->admin, "outsider", "left", &res,
+				 &err),
+		  &err, "revoke");
+	ldg_result_free(&res);
+	ok_or_die(ldg_read_begin(f->s, &R, &err), &err, "read");
+	assert_int_equal(rnd_pending(R, NULL, false, &out, &len, NULL), 0);
+	assert_string_equal(out, "SEQ  TARGET          CHANGES       AUTHOR    "
+				 "APPROVALS                         "
+				 "DESCRIPTION\n"
+				 "7    production/api  image.tag=v2  deployer  "
+				 "0 of 2 (has: outsider (revoked))  PR 2\n");
+	free(out);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+#define G(name) cmocka_unit_test_setup_teardown(name, gov_setup, teardown)
 	const struct CMUnitTest tests[] = {
 		T(test_render_show_json_is_the_documented_entry),
 		T(test_render_entry_json_marks_an_unset_key),
@@ -621,7 +942,14 @@ int main(void)
 		T(test_render_diff_json_names_unset_keys_and_the_lock),
 		T(test_render_get_json_of_all_keys_or_one),
 		cmocka_unit_test(test_render_values_yaml_nests_and_quotes),
+		G(test_render_policy_show_json_lists_policies_and_windows),
+		G(test_render_window_json_outside_a_recurring_window),
+		G(test_render_policy_show_text_tables),
+		G(test_render_policy_show_target_explains_which_applies),
+		G(test_render_pending_json_is_the_documented_proposal),
+		G(test_render_pending_table_marks_a_revoked_approver),
 	};
+#undef G
 #undef T
 	return cmocka_run_group_tests(tests, fx_group_setup, NULL);
 }
