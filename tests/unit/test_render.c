@@ -722,7 +722,8 @@ test_render_policy_show_json_lists_policies_and_windows(void **state)
 				 "      \"duration\": null,\n"
 				 "      \"tz\": null,\n"
 				 "      \"active\": true,\n"
-				 "      \"ends\": \"2100-01-01T00:00:00Z\"\n"
+				 "      \"ends\": \"2100-01-01T00:00:00Z\",\n"
+				 "      \"next\": null\n"
 				 "    },\n"
 				 "    {\n"
 				 "      \"seq\": 10,\n"
@@ -734,7 +735,8 @@ test_render_policy_show_json_lists_policies_and_windows(void **state)
 				 "      \"duration\": 3600,\n"
 				 "      \"tz\": \"UTC\",\n"
 				 "      \"active\": true,\n"
-				 "      \"ends\": \"2026-12-25T19:00:00Z\"\n"
+				 "      \"ends\": \"2026-12-25T19:00:00Z\",\n"
+				 "      \"next\": null\n"
 				 "    }\n"
 				 "  ]\n"
 				 "}\n");
@@ -758,7 +760,8 @@ static void test_render_window_json_outside_a_recurring_window(void **state)
 			"  \"duration\": 3600,\n"
 			"  \"tz\": \"UTC\",\n"
 			"  \"active\": false,\n"
-			"  \"ends\": null\n"
+			"  \"ends\": null,\n"
+			"  \"next\": \"2027-01-01T18:00:00Z\"\n"
 			"}\n"));
 	ldg_gov_free(&g);
 }
@@ -845,7 +848,8 @@ static void test_render_policy_show_target_explains_which_applies(void **state)
 				 "      \"duration\": 3600,\n"
 				 "      \"tz\": \"UTC\",\n"
 				 "      \"active\": false,\n"
-				 "      \"ends\": null\n"
+				 "      \"ends\": null,\n"
+				 "      \"next\": \"2027-01-01T18:00:00Z\"\n"
 				 "    }\n"
 				 "  ]\n"
 				 "}\n");
@@ -923,6 +927,46 @@ static void test_render_pending_table_marks_a_revoked_approver(void **state)
 	free(out);
 }
 
+/* The members promotion policies add to an entry's JSON, only where
+ * they apply: the proposal (7) with its fate and approvals, the
+ * approval (8) naming it, nothing on the others. */
+static void test_render_entry_json_marks_proposals_and_approvals(void **state)
+{
+	json_t *j;
+
+	assert_int_equal(rnd_entry_json_at(R, 7, &j, NULL), 0);
+	assert_json(json_incref(json_object_get(j, "proposal")),
+		    fmt("{\n"
+			"  \"seq\": 7,\n"
+			"  \"status\": \"pending\",\n"
+			"  \"at\": null,\n"
+			"  \"need\": 2,\n"
+			"  \"approvals\": [\n"
+			"    {\n"
+			"      \"key\": \"outsider\",\n"
+			"      \"seq\": 8\n"
+			"    }\n"
+			"  ]\n"
+			"}\n"));
+	assert_null(json_object_get(j, "emergency"));
+	json_decref(j);
+	assert_int_equal(rnd_entry_json_at(R, 8, &j, NULL), 0);
+	assert_json(json_incref(json_object_get(j, "proposal")),
+		    fmt("{\n"
+			"  \"seq\": 7,\n"
+			"  \"status\": \"pending\",\n"
+			"  \"at\": null,\n"
+			"  \"need\": 2\n"
+			"}\n"));
+	json_decref(j);
+	for (uint64_t seq = 1; seq <= 6; seq++) {
+		assert_int_equal(rnd_entry_json_at(R, seq, &j, NULL), 0);
+		assert_null(json_object_get(j, "proposal"));
+		assert_null(json_object_get(j, "emergency"));
+		json_decref(j);
+	}
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -948,6 +992,7 @@ int main(void)
 		G(test_render_policy_show_target_explains_which_applies),
 		G(test_render_pending_json_is_the_documented_proposal),
 		G(test_render_pending_table_marks_a_revoked_approver),
+		G(test_render_entry_json_marks_proposals_and_approvals),
 	};
 #undef G
 #undef T
