@@ -442,3 +442,23 @@ int clt_write_copied(const char *base, const struct ldg_signer *k,
 	clt_copy_close(a.copy);
 	return rc;
 }
+
+int clt_read_copied(const char *base, clt_read_fn fn, void *arg,
+		    struct ldg_err *err)
+{
+	struct clt_copy *copy;
+	struct ldg_read *r;
+	int rc = clt_copy_open(base, &copy, err);
+
+	if (rc)
+		return rc;
+	rc = clt_copy_sync(copy, 0, NULL, err);
+	if (!rc)
+		rc = ldg_read_begin(clt_copy_store(copy), &r, err);
+	if (!rc) {
+		rc = fn(r, arg, err);
+		ldg_read_end(r);
+	}
+	clt_copy_close(copy);
+	return rc;
+}

@@ -150,9 +150,9 @@ while IFS='|' read -r re cmd; do
 	refused 2 "$re" ledger "${args[@]}"
 	check "the error names the command" grep -q "^ledger: ${args[0]}" "$ERR"
 done <"$T/usage"
-step "usage: --remote on a read"
-refused 2 'works with' ledger --remote http://127.0.0.1:1 pending
-refused 2 'not show' ledger --remote http://127.0.0.1:1 policy show
+step "--remote on a read: a server that cannot be reached"
+refused 2 'cannot reach http://127.0.0.1:1/' ledger --remote http://127.0.0.1:1 pending
+refused 2 'cannot reach http://127.0.0.1:1/' ledger --remote http://127.0.0.1:1 policy show
 
 # ---------------------------------------------------------------------
 step "policy set, show and clear"

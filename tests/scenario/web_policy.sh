@@ -125,6 +125,20 @@ check "one policy" [ "$(jlen "$OUT" policies)" = 1 ]
 expect_error 405 /api/v1/pending 'not allowed' -X POST \
 	-H 'Content-Type: application/json' --data-binary '{}'
 
+step "--remote reads: the local command's answer, from a checked copy"
+for args in "pending" "pending --json" "pending production" \
+	"policy show" "policy show --json" "policy show production/api" \
+	"policy show production/api --json"; do
+	# shellcheck disable=SC2086 # the words of the command
+	run ledger $args
+	cp "$OUT" "$T/local.out"
+	# shellcheck disable=SC2086
+	expect_rc 0 ledger --remote "$BASE" $args
+	check "ledger --remote $args = ledger $args (bytes)" cmp -s "$OUT" "$T/local.out"
+done
+check "the private copies were removed" \
+	sh -c '! ls -A "$1" | grep -q ledger-copy' _ "$TMPDIR"
+
 step "the proposal's entry, and the release's policy badge"
 http 200 "/api/v1/entries/$P"
 check "a proposal" [ "$(jget "$OUT" proposal status)" = pending ]
