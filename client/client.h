@@ -93,8 +93,11 @@ typedef int (*clt_plan_fn)(size_t i, uint64_t head,
  * &scope=TARGET per target (its values and lock at exactly that head);
  * (targets NULL with nt 1: one plan on no target's state, now empty,
  * of up to CLT_BATCH_MAX entries);
- * plan (nothing to do: stop, res->n 0); seal the entries one on another
- * from that head; POST them, one entry or one batch that the server
+ * plan (nothing to do: stop, res->n 0); when the head's policy for the
+ * first entry's target has a soak, add its evidence (metadata
+ * soak-applied, ldg_soak_evidence_add()) from a checked copy of the
+ * served ledger at that head (the caller's, or one opened for it); seal
+ * the entries one on another from that head; POST them, one entry or one batch that the server
  * appends in one transaction (all or nothing). 409: another writer got
  * there first; wait (exponential backoff with full jitter) and rebuild
  * on the new head. res gets the appended entries (caller frees with

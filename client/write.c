@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "client_impl.h"
+#include "policy.h"
 #include "util.h"
 
 static int compare_values(const void *a, const void *b)
@@ -105,11 +106,56 @@ static void built_free(struct built *b)
 	memset(b, 0, sizeof(*b));
 }
 
+/* The checked copy of a write's tries: the caller's (a rollback's, a
+ * write planned on a copy), or one opened when an entry first needs it
+ * and closed when the write ends. */
+struct copy_use {
+	struct clt_copy *copy;
+	bool owned;
+};
+
+/* A change that takes effect under a soak carries its evidence, the
+ * applied entry of the soak's source (ldg_soak_evidence_add()), which
+ * only a reader of the whole ledger finds: looked for in the checked
+ * copy at the head e is sealed on, when the head's policy for e's
+ * target has a soak (the server's word decides only whether to look). */
+static int add_evidence(const char *base, struct copy_use *cu,
+			const struct clt_head *head, const struct ldg_gov *hg,
+			const struct ldg_signer *k, struct ldg_entry *e,
+			struct ldg_err *err)
+{
+	const struct ldg_policy *p = ldg_gov_policy_for(hg, e->target);
+	struct ldg_read *r;
+	struct ldg_gov g;
+	int rc = 0;
+
+	if (!p || !p->soak || !e->target[0])
+		return 0;
+	if (!cu->copy) {
+		rc = clt_copy_open(base, &cu->copy, err);
+		cu->owned = !rc;
+	}
+	if (!rc)
+		rc = clt_copy_sync(cu->copy, head->seq, head->hash, err);
+	if (!rc)
+		rc = ldg_read_begin(clt_copy_store(cu->copy), &r, err);
+	if (rc)
+		return rc;
+	ldg_gov_init(&g);
+	rc = ldg_gov_load(r, 0, &g, err);
+	memcpy(e->signer, ldg_signer_vkey(k)->keyid, LDG_KEYID_BYTES);
+	if (!rc)
+		rc = ldg_soak_evidence_add(r, &g, e, err);
+	ldg_gov_free(&g);
+	ldg_read_end(r);
+	return rc;
+}
+
 /* Plans every target on its state at the head and seals the entries,
  * each on the one before it. b->n 0: nothing to do. */
 static int build(const char *base, const char *const *targets, size_t nt,
 		 const struct ldg_signer *k, clt_plan_fn plan, void *arg,
-		 struct built *b, struct ldg_err *err)
+		 struct copy_use *cu, struct built *b, struct ldg_err *err)
 {
 	/* a plan on no target's state may fill a batch */
 	size_t cap = targets ? nt * CLT_PLAN_MAX : CLT_BATCH_MAX;
@@ -143,6 +189,10 @@ static int build(const char *base, const char *const *targets, size_t nt,
 				 "%zu entries: a remote write "
 				 "sends at most %d in one batch",
 				 b->n, CLT_BATCH_MAX);
+	/* a batch's first entry is the change (a rollback before its
+	 * lock): its evidence is found at the head */
+	if (!rc && b->n && have_az)
+		rc = add_evidence(base, cu, &head, &az.gov, k, b->e[0], err);
 	for (size_t i = 0; !rc && i < b->n; i++) {
 		rc = ldg_entry_seal(b->e[i], head.seq + i, prev, head.origin,
 				    have_az ? &az : NULL, k, &b->bytes[i],
@@ -213,7 +263,8 @@ static int take_result(const struct built *b, json_t *j, struct ldg_result *res,
  * (429), 0 done, else a negative errno. */
 static int try_once(const char *base, const char *const *targets, size_t nt,
 		    const struct ldg_signer *k, clt_plan_fn plan, void *arg,
-		    struct ldg_result *res, struct ldg_err *err)
+		    struct copy_use *cu, struct ldg_result *res,
+		    struct ldg_err *err)
 {
 	struct built b = { 0 };
 	uint8_t *body = NULL;
@@ -222,7 +273,7 @@ static int try_once(const char *base, const char *const *targets, size_t nt,
 	size_t len = 0;
 	int rc;
 
-	rc = build(base, targets, nt, k, plan, arg, &b, err);
+	rc = build(base, targets, nt, k, plan, arg, cu, &b, err);
 	if (rc || b.n == 0)
 		goto out; /* an error, or nothing to do */
 	if (b.n > 1)
@@ -268,10 +319,14 @@ out:
 	return rc;
 }
 
-int clt_write(const char *base, const struct ldg_signer *k,
-	      const char *const *targets, size_t nt, clt_plan_fn plan,
-	      void *arg, struct ldg_result *res, struct ldg_err *err)
+/* clt_write() with the checked copy copy (NULL: one is opened if an
+ * entry needs it). */
+static int write_with(const char *base, const struct ldg_signer *k,
+		      const char *const *targets, size_t nt, clt_plan_fn plan,
+		      void *arg, struct clt_copy *copy, struct ldg_result *res,
+		      struct ldg_err *err)
 {
+	struct copy_use cu = { copy, false };
 	int rc;
 
 	if (curl_global_init(CURL_GLOBAL_DEFAULT))
@@ -289,7 +344,7 @@ int clt_write(const char *base, const struct ldg_signer *k,
 			backoff(i);
 		}
 		ldg_result_free(res);
-		rc = try_once(base, targets, nt, k, plan, arg, res, err);
+		rc = try_once(base, targets, nt, k, plan, arg, &cu, res, err);
 		if (rc == 1)
 			i++;
 	}
@@ -302,8 +357,17 @@ int clt_write(const char *base, const struct ldg_signer *k,
 				 "%s: the head kept moving; gave up after %d "
 				 "tries",
 				 base, CLT_TRIES);
+	if (cu.owned)
+		clt_copy_close(cu.copy);
 	curl_global_cleanup();
 	return rc;
+}
+
+int clt_write(const char *base, const struct ldg_signer *k,
+	      const char *const *targets, size_t nt, clt_plan_fn plan,
+	      void *arg, struct ldg_result *res, struct ldg_err *err)
+{
+	return write_with(base, k, targets, nt, plan, arg, NULL, res, err);
 }
 
 /* ---- a rollback, built from a checked copy ---- */
@@ -386,8 +450,8 @@ int clt_rollback(const char *base, const struct ldg_signer *k, const char *what,
 		ldg_read_end(r);
 	}
 	if (!rc)
-		rc = clt_write(base, k, (const char *const *)a.targets, a.n,
-			       plan_rollback, &a, res, err);
+		rc = write_with(base, k, (const char *const *)a.targets, a.n,
+				plan_rollback, &a, a.copy, res, err);
 	ldg_strv_free(a.targets, a.n);
 	clt_copy_close(a.copy);
 	return rc;
@@ -432,7 +496,8 @@ int clt_write_copied(const char *base, const struct ldg_signer *k,
 
 	rc = clt_copy_open(base, &a.copy, err);
 	if (!rc)
-		rc = clt_write(base, k, NULL, 1, plan_copied, &a, res, err);
+		rc = write_with(base, k, NULL, 1, plan_copied, &a, a.copy, res,
+				err);
 	/* the copy brought past what was written, for the caller to read */
 	if (!rc && done && res->n)
 		rc = clt_copy_sync(a.copy, res->v[res->n - 1].seq,

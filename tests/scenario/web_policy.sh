@@ -5,7 +5,9 @@
 # show [TARGET] --json`); a proposal, an approval and an emergency as the
 # entries' JSON and the releases show them; approve and withdraw through
 # drafts signed elsewhere (openssl, as the page signs them in the
-# browser); the drafts' soak evidence; and every refusal (self-approval,
+# browser); `ledger --remote` reads (pending, policy show) equal to the
+# local ones; the soak evidence of drafts and of remote sets and
+# approvals; and every refusal (self-approval,
 # a key out of scope, a proposal not pending, a freeze window, a soak not
 # met, an entry signed with a clock 10 minutes off) with the ledger byte
 # for byte as it was.
@@ -305,9 +307,32 @@ check "not soaked: 423 saying for how long" \
 	grep -q 'staging/api has run image.tag=s1 for 0 min of 30' "$T/draft.json"
 draft deployer "\"kind\": \"set\", \"target\": \"live/api\", \"changes\": {\"image.tag\": \"never\"}, \"reason\": \"promote\"" 423
 check "never run: 423" grep -q 'staging/api does not hold image.tag=never' "$T/draft.json"
+expect_rc 0 ledger policy set 'canary/*' --soak 30m --from staging \
+	-m "staging first, remotely"
+expect_rc 0 ledger policy set 'gated/*' --approvals 1 --soak 30m \
+	--from staging -m "staging first, and four eyes"
+expect_rc 0 as deployer set gated/api image.tag=s1 -m "to gated"
+G=$(out_field 1 1)
+snapshot soak
+expect_rc 1 as deployer --remote "$BASE" set canary/api image.tag=s1 -m early
+expect_one_line_error
+expect_err_match 'staging/api has run image.tag=s1 for 0 min of 30'
+expect_rc 1 ledger --remote "$BASE" approve "$G" -m early
+expect_err_match 'for 0 min of 30'
 assert_unchanged soak
 stop_server TERM
-LEDGER_TEST_NOW=$((T0 + 31 * 60)) start_server
+export LEDGER_TEST_NOW=$((T0 + 31 * 60))
+start_server
+# a remote signer finds the evidence in its checked copy
+expect_rc 0 as deployer --remote "$BASE" set canary/api image.tag=s1 -m soaked
+run ledger show "$(out_field 1 1)" --json
+check "the remote set carries soak-applied" \
+	[ "$(jget "$OUT" metadata soak-applied)" = "$APPLIED" ]
+expect_rc 0 ledger --remote "$BASE" approve "$G" -m soaked
+expect_out_match "^effective: seq [0-9]+ changes gated/api"
+run ledger show "$(out_field 1 1)" --json
+check "the enacting approval carries soak-applied" \
+	[ "$(jget "$OUT" metadata soak-applied)" = "$APPLIED" ]
 draft deployer "\"kind\": \"set\", \"target\": \"live/api\", \"changes\": {\"image.tag\": \"s1\"}, \"reason\": \"promote\""
 check "the draft carries soak-applied" \
 	[ "$(jget "$T/draft.json" entry metadata soak-applied)" = "$APPLIED" ]
