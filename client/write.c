@@ -114,6 +114,23 @@ struct copy_use {
 	bool owned;
 };
 
+/* e as k signs it, with its soak's evidence (ldg_soak_evidence_add())
+ * when it takes effect under one, read from r, a checked copy. */
+static int evidence_on(struct ldg_read *r, const struct ldg_signer *k,
+		       struct ldg_entry *e, struct ldg_err *err)
+{
+	struct ldg_gov g;
+	int rc;
+
+	memcpy(e->signer, ldg_signer_vkey(k)->keyid, LDG_KEYID_BYTES);
+	ldg_gov_init(&g);
+	rc = ldg_gov_load(r, 0, &g, err);
+	if (!rc)
+		rc = ldg_soak_evidence_add(r, &g, e, err);
+	ldg_gov_free(&g);
+	return rc;
+}
+
 /* A change that takes effect under a soak carries its evidence, the
  * applied entry of the soak's source (ldg_soak_evidence_add()), which
  * only a reader of the whole ledger finds: looked for in the checked
@@ -126,11 +143,11 @@ static int add_evidence(const char *base, struct copy_use *cu,
 {
 	const struct ldg_policy *p = ldg_gov_policy_for(hg, e->target);
 	struct ldg_read *r;
-	struct ldg_gov g;
 	int rc = 0;
 
-	if (!p || !p->soak || !e->target[0])
-		return 0;
+	if (!p || !p->soak || !e->target[0] ||
+	    ldg_kv_find(e->meta, e->n_meta, "soak-applied"))
+		return 0; /* none to find, or found on the copy it was planned on */
 	if (!cu->copy) {
 		rc = clt_copy_open(base, &cu->copy, err);
 		cu->owned = !rc;
@@ -141,12 +158,7 @@ static int add_evidence(const char *base, struct copy_use *cu,
 		rc = ldg_read_begin(clt_copy_store(cu->copy), &r, err);
 	if (rc)
 		return rc;
-	ldg_gov_init(&g);
-	rc = ldg_gov_load(r, 0, &g, err);
-	memcpy(e->signer, ldg_signer_vkey(k)->keyid, LDG_KEYID_BYTES);
-	if (!rc)
-		rc = ldg_soak_evidence_add(r, &g, e, err);
-	ldg_gov_free(&g);
+	rc = evidence_on(r, k, e, err);
 	ldg_read_end(r);
 	return rc;
 }
@@ -300,9 +312,10 @@ static int try_once(const char *base, const char *const *targets, size_t nt,
 		break;
 	case 423:
 		rc = clt_server_error(status, j, -EBUSY, err);
-		/* the server's sentence names the lock; the advice is the
-		 * front end's (err.h) */
-		if (err)
+		/* the server's sentence names the lock, a freeze window or
+		 * a soak, its "rule" which; the advice is the front end's
+		 * (err.h). A server older than "rule" meant a lock. */
+		if (err && err->why == LDG_WHY_NONE)
 			err->why = LDG_WHY_LOCKED;
 		break;
 	case 400:
@@ -461,9 +474,28 @@ int clt_rollback(const char *base, const struct ldg_signer *k, const char *what,
 
 struct copied {
 	struct clt_copy *copy;
+	const struct ldg_signer *k;
 	clt_copy_plan_fn plan;
 	void *arg;
 };
+
+/* e as k will sign it, with a soak's evidence when it needs one, asked
+ * the one question (ldg_may_append()) on the copy: the server's rules,
+ * facts and sentence, before anything is sealed or sent (an approval of
+ * a proposal that is not pending has no state after it to commit to). */
+static int ask_copy(struct ldg_read *r, const struct ldg_signer *k,
+		    struct ldg_entry *e, struct ldg_err *err)
+{
+	struct ldg_write_req q;
+	int rc;
+
+	e->time_ns = ldg_now_ns();
+	rc = evidence_on(r, k, e, err);
+	if (rc)
+		return rc;
+	ldg_write_req_of(e, &q);
+	return ldg_may_append(r, &q, err);
+}
 
 /* Brings the copy to the head the entries will be sealed on, and plans
  * them there; the server's word for a state is not used. */
@@ -483,6 +515,8 @@ static int plan_copied(size_t i, uint64_t head,
 	if (rc)
 		return rc;
 	rc = a->plan(r, a->arg, out, n, err);
+	for (size_t j = 0; !rc && j < *n; j++)
+		rc = ask_copy(r, a->k, out[j], err);
 	ldg_read_end(r);
 	return rc;
 }
@@ -491,7 +525,7 @@ int clt_write_copied(const char *base, const struct ldg_signer *k,
 		     clt_copy_plan_fn plan, clt_copy_done_fn done, void *arg,
 		     struct ldg_result *res, struct ldg_err *err)
 {
-	struct copied a = { .plan = plan, .arg = arg };
+	struct copied a = { .k = k, .plan = plan, .arg = arg };
 	int rc;
 
 	rc = clt_copy_open(base, &a.copy, err);

@@ -284,12 +284,12 @@ static int reply_refused(struct srv_reply *rp, int rc,
 			 const struct ldg_err *err)
 {
 	if (rc == -EACCES)
-		return srv_reply_error(rp, MHD_HTTP_FORBIDDEN, "%s", err->msg);
+		return srv_reply_refusal(rp, MHD_HTTP_FORBIDDEN, err);
 	if (rc == -EBUSY)
-		return srv_reply_error(rp, MHD_HTTP_LOCKED, "%s", err->msg);
+		return srv_reply_refusal(rp, MHD_HTTP_LOCKED, err);
 	if (rc == -EPERM)
-		return srv_reply_error(rp, MHD_HTTP_UNPROCESSABLE_CONTENT, "%s",
-				       err->msg);
+		return srv_reply_refusal(rp, MHD_HTTP_UNPROCESSABLE_CONTENT,
+					 err);
 	if (rc == -ESTALE) /* "after" is not the next entry: redraft */
 		return srv_reply_error(rp, MHD_HTTP_CONFLICT, "%s", err->msg);
 	return srv_reply_ldg(rp, rc, err);
@@ -586,6 +586,6 @@ int srv_h_append(const struct srv_request *rq, const struct srv_upload *u,
 	default:
 		status = MHD_HTTP_INTERNAL_SERVER_ERROR;
 	}
-	return srv_reply_error(rp, status, "%s",
-			       err.msg[0] ? err.msg : strerror(-rc));
+	err.code = rc;
+	return srv_reply_refusal(rp, status, &err);
 }

@@ -7,6 +7,7 @@
 #   http STATUS PATH [CURL ARGS]   the body in $OUT, headers in $T/.hdr
 #   header NAME             a header of the last answer
 #   expect_error STATUS PATH ERE [CURL ARGS]   {"error": ...} matching ERE
+#                           (and "rule" when a rule refused)
 #   start_proxy             a proxy in front of $BASE that records and
 #                           changes what it is told to; sets PROXY
 #   pem NAME / keyid NAME   a key of $T/keys for openssl / its key id
@@ -84,7 +85,12 @@ expect_error() {
 	http "$want" "$path" "$@"
 	check "$path: error served as JSON" [ "$(header Content-Type)" = application/json ]
 	msg=$(jget "$OUT" error) || fail "$path: error body is not JSON"
-	[ "$(jlen "$OUT")" = 1 ] || fail "$path: error body has more than \"error\""
+	# and "rule" when a rule refused (docs/api.md)
+	case $(jlen "$OUT"):$(jget "$OUT" rule) in
+	1:*) ;;
+	2:[a-z]*) ;;
+	*) fail "$path: error body has more than \"error\" and \"rule\"" ;;
+	esac
 	printf '%s' "$msg" | grep -Eq -- "$re" ||
 		fail "$path: error \"$msg\" does not match /$re/"
 	ok

@@ -164,10 +164,12 @@ snapshot refused
 draft deployer "\"kind\": \"approve\", \"target\": \"production/api\", \"proposal\": $P, \"reason\": \"mine\"" 403
 check "self-approval: 403 saying so" \
 	grep -q "wrote proposal $P and may not approve it" "$T/draft.json"
+check "the rule: self-approval" [ "$(jget "$T/draft.json" rule)" = self-approval ]
 draft outsider "\"kind\": \"approve\", \"target\": \"production/api\", \"proposal\": $P, \"reason\": \"not mine\"" 403
 check "out of scope: 403" grep -q 'production/api' "$T/draft.json"
 draft approver "\"kind\": \"approve\", \"target\": \"production/api\", \"proposal\": 2, \"reason\": \"x\"" 422
 check "not a proposal: 422" grep -q 'not a proposal' "$T/draft.json"
+check "the rule: not-pending" [ "$(jget "$T/draft.json" rule)" = not-pending ]
 draft approver "\"kind\": \"approve\", \"target\": \"production/web\", \"proposal\": $P, \"reason\": \"x\"" 422
 # the author's own signed approval, sent without a draft (the CLI signs
 # it itself): the append refuses it as the draft did
@@ -203,6 +205,8 @@ check "history: the approval" [ "$(jget "$OUT" 2 kind)" = approve ]
 snapshot twice
 draft approver "\"kind\": \"approve\", \"target\": \"production/api\", \"proposal\": $P, \"reason\": \"again\"" 422
 check "took effect: 422" grep -q "took effect at seq $A" "$T/draft.json"
+expect_rc 1 ledger --remote "$BASE" approve "$P" -m again
+expect_one_line_error "proposal $P took effect at seq $A \(see ledger pending\)$"
 assert_unchanged twice
 
 step "withdraw through a draft"
@@ -240,6 +244,9 @@ draft approver "\"kind\": \"approve\", \"target\": \"production/api\", \"proposa
 check "the approval that would enact it: 423" grep -q 'release freeze' "$T/draft.json"
 draft deployer "\"kind\": \"set\", \"target\": \"production/api\", \"changes\": {\"image.tag\": \"v5\"}, \"reason\": \"PR #5\"" 423
 check "a set: 423 with the window" grep -q "frozen until 2026-12-02T00:00:00Z" "$T/draft.json"
+check "the rule: frozen" [ "$(jget "$T/draft.json" rule)" = frozen ]
+expect_rc 1 as deployer --remote "$BASE" set production/api image.tag=v5 -m x
+expect_one_line_error "frozen until 2026-12-02T00:00:00Z by window $WIN \(production/\*\): release freeze; use --emergency with a second approver, or wait$"
 assert_unchanged frozen
 
 step "an emergency passes the freeze with an approval, and is marked"
@@ -276,6 +283,7 @@ body=$(ls "$T"/bodies/*.bin | tail -1)
 expect_error 400 /api/v1/entries \
 	"signed time is 600 s ahead of this writer's clock \(at most 300 s" \
 	-H 'Content-Type: application/msgpack' --data-binary @"$body"
+check "the rule: skew" [ "$(jget "$OUT" rule)" = skew ]
 assert_unchanged skew
 LEDGER_TEST_NOW=$((T0 - 600)) run as outsider --remote "$BASE" set staging/api image.tag=s1 -m "late"
 [ "$RC" -ne 0 ] || fail "a signer 10 minutes behind was taken"
@@ -305,6 +313,7 @@ snapshot soak
 draft deployer "\"kind\": \"set\", \"target\": \"live/api\", \"changes\": {\"image.tag\": \"s1\"}, \"reason\": \"promote\"" 423
 check "not soaked: 423 saying for how long" \
 	grep -q 'staging/api has run image.tag=s1 for 0 min of 30' "$T/draft.json"
+check "the rule: not-soaked" [ "$(jget "$T/draft.json" rule)" = not-soaked ]
 draft deployer "\"kind\": \"set\", \"target\": \"live/api\", \"changes\": {\"image.tag\": \"never\"}, \"reason\": \"promote\"" 423
 check "never run: 423" grep -q 'staging/api does not hold image.tag=never' "$T/draft.json"
 expect_rc 0 ledger policy set 'canary/*' --soak 30m --from staging \
