@@ -1501,29 +1501,37 @@ static json_t *proposal_brief(struct ldg_read *r, const struct ldg_proposal *p,
  * approve or withdraw the "proposal" it is about, an emergency change
  * "emergency": true. Nothing for the other entries, so that a ledger
  * without policies renders as before. */
+/* The proposal e may name (0: none): itself when it is a change, the
+ * one it approves or withdraws. Only version 2 entries have any. */
+static uint64_t proposal_named(const struct ldg_entry *e)
+{
+	const struct ldg_kv *of;
+	uint64_t seq = 0;
+
+	if (e->version != LDG_FORMAT_V2)
+		return 0;
+	if (ldg_kind_changes_values(e->kind))
+		return e->seq;
+	if (!ldg_kind_on_proposal(e->kind))
+		return 0;
+	of = ldg_kv_find(e->changes, e->n_changes, "proposal");
+	return of && !ldg_parse_seq(of->value, &seq) ? seq : 0;
+}
+
 static int gov_members(struct ldg_read *r, const struct ldg_entry *e, json_t *j)
 {
 	struct ldg_proposal p = { 0 };
 	const struct ldg_kv *of;
-	uint64_t seq = 0;
+	uint64_t seq = proposal_named(e);
 	json_t *brief;
 	int rc = 0;
 
-	if (e->version != LDG_FORMAT_V2)
-		return 0;
 	of = ldg_kv_find(e->meta, e->n_meta, "emergency");
-	if (of && !strcmp(of->value, "true") &&
+	if (e->version == LDG_FORMAT_V2 && of && !strcmp(of->value, "true") &&
 	    json_object_set_new(j, "emergency", json_true()))
 		return -ENOMEM;
-	if (ldg_kind_changes_values(e->kind)) {
-		seq = e->seq;
-	} else if (ldg_kind_on_proposal(e->kind)) {
-		of = ldg_kv_find(e->changes, e->n_changes, "proposal");
-		if (!of || ldg_parse_seq(of->value, &seq))
-			return 0;
-	} else {
+	if (!seq)
 		return 0;
-	}
 	rc = ldg_proposal_get(r, seq, &p);
 	if (rc == -ENOENT)
 		return 0; /* took effect at once; or a draft not yet there */
@@ -1534,6 +1542,24 @@ static int gov_members(struct ldg_read *r, const struct ldg_entry *e, json_t *j)
 	if (!brief)
 		return rc ? rc : -ENOMEM;
 	return json_object_set_new(j, "proposal", brief) ? -ENOMEM : 0;
+}
+
+bool rnd_entry_settled(struct ldg_read *r, uint64_t seq)
+{
+	struct ldg_proposal p = { 0 };
+	struct ldg_entry *e;
+	uint64_t named;
+	bool settled;
+
+	if (ldg_entry_read(r, seq, &e, NULL))
+		return false;
+	named = proposal_named(e);
+	ldg_entry_free(e);
+	if (!named || ldg_proposal_get(r, named, &p))
+		return true;
+	settled = p.status != LDG_PROP_PENDING;
+	ldg_proposal_free(&p);
+	return settled;
 }
 
 json_t *rnd_proposal_json(struct ldg_read *r, const struct ldg_proposal *p)

@@ -101,6 +101,10 @@ json_t *rnd_get_json(const char *target, uint64_t at,
  * same of the proposal it names, without "approvals"). */
 json_t *rnd_entry_json(struct ldg_read *r, const struct ldg_entry *e,
 		       const uint8_t hash[LDG_HASH_BYTES]);
+/* Whether the JSON of stored entry seq is final: false while it names a
+ * pending proposal (its "proposal" member changes when the proposal
+ * ends), and when it cannot be read. */
+bool rnd_entry_settled(struct ldg_read *r, uint64_t seq);
 /* The same for stored entry seq, with its stored hash: *out is the
  * object, or -ENOENT (no such entry), -EIO, -ENOMEM with err set. */
 int rnd_entry_json_at(struct ldg_read *r, uint64_t seq, json_t **out,

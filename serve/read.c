@@ -261,6 +261,10 @@ int srv_h_entry(const struct srv_request *rq, struct srv_reply *rp)
 	} else if (!rc) {
 		rc = rnd_show(r, seq, true, &out, &len, &err);
 		rp->type = "application/json";
+		/* the bytes never change; the JSON of an entry naming a
+		 * pending proposal does, when the proposal ends */
+		if (!rnd_entry_settled(r, seq))
+			rp->cache = "no-store";
 	}
 	ldg_read_end(r);
 	if (rc)
@@ -268,8 +272,8 @@ int srv_h_entry(const struct srv_request *rq, struct srv_reply *rp)
 	rp->status = MHD_HTTP_OK;
 	rp->body = out;
 	rp->len = len;
-	/* an entry never changes */
-	rp->cache = "public, max-age=31536000, immutable";
+	if (!rp->cache) /* an entry never changes */
+		rp->cache = "public, max-age=31536000, immutable";
 	rp->vary_accept = true;
 	ldg_hex(hash, LDG_HASH_BYTES, rp->entry_hash);
 	return 0;

@@ -144,6 +144,7 @@ check "the private copies were removed" \
 step "the proposal's entry, and the release's policy badge"
 http 200 "/api/v1/entries/$P"
 check "a proposal" [ "$(jget "$OUT" proposal status)" = pending ]
+check "its JSON will change: not cached" [ "$(header Cache-Control)" = no-store ]
 check "it ended nowhere yet" [ "$(jget "$OUT" proposal at)" = null ]
 check "its approvals" [ "$(jget "$OUT" proposal approvals)" = '[]' ]
 check "no emergency member" [ "$(jget "$OUT" emergency)" = '(missing)' ]
@@ -193,6 +194,8 @@ check "v2 in effect" [ "$(jget "$OUT" targets production/api values image.tag)" 
 http 200 "/api/v1/entries/$P"
 check "effective" [ "$(jget "$OUT" proposal status)" = effective ]
 check "at the approval" [ "$(jget "$OUT" proposal at)" = "$A" ]
+check "final now: cached for good" \
+	[ "$(header Cache-Control)" = "public, max-age=31536000, immutable" ]
 check "approved by approver" [ "$(jget "$OUT" proposal approvals 0 key)" = approver ]
 check "at its seq" [ "$(jget "$OUT" proposal approvals 0 seq)" = "$A" ]
 http 200 "/api/v1/entries/$A"

@@ -964,7 +964,12 @@ static void test_render_entry_json_marks_proposals_and_approvals(void **state)
 		assert_null(json_object_get(j, "proposal"));
 		assert_null(json_object_get(j, "emergency"));
 		json_decref(j);
+		assert_true(rnd_entry_settled(R, seq));
 	}
+	/* while 7 is pending, its JSON and its approval's will change */
+	assert_false(rnd_entry_settled(R, 7));
+	assert_false(rnd_entry_settled(R, 8));
+	assert_false(rnd_entry_settled(R, 99)); /* no such entry */
 }
 
 int main(void)
