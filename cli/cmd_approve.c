@@ -55,8 +55,9 @@ struct remote_vote {
 	char *line; /* approve's second line, read from the copy */
 };
 
-static int plan(struct ldg_read *r, void *arg, struct ldg_entry **out,
-		size_t *n, struct ldg_err *err)
+static int plan(struct ldg_read *r, const uint8_t signer[LDG_KEYID_BYTES],
+		void *arg, struct ldg_entry **out, size_t *n,
+		struct ldg_err *err)
 {
 	struct remote_vote *a = arg;
 	struct ldg_proposal p = { 0 };
@@ -69,8 +70,17 @@ static int plan(struct ldg_read *r, void *arg, struct ldg_entry **out,
 				      (unsigned long long)a->proposal);
 	rc = ldg_entry_vote(a->approve ? LDG_KIND_APPROVE : LDG_KIND_WITHDRAW,
 			    p.target, a->proposal, a->w->reason, &out[0], err);
-	*n = !rc;
 	ldg_proposal_free(&p);
+	if (!rc && a->approve) {
+		/* the approval that enacts it carries a soak's evidence */
+		struct ldg_gov g;
+		memcpy(out[0]->signer, signer, LDG_KEYID_BYTES);
+		rc = ldg_gov_load(r, 0, &g, err);
+		if (!rc)
+			rc = ldg_draft_evidence(r, &g, out[0], err);
+		ldg_gov_free(&g);
+	}
+	*n = !!out[0];
 	return rc;
 }
 

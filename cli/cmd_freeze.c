@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -51,44 +52,38 @@ struct remote_freeze {
 	const char *reason;
 };
 
-static int plan(struct ldg_read *r, void *arg, struct ldg_entry **out,
-		size_t *n, struct ldg_err *err)
+static int plan(struct ldg_read *r, const uint8_t signer[LDG_KEYID_BYTES],
+		void *arg, struct ldg_entry **out, size_t *n,
+		struct ldg_err *err)
 {
 	struct remote_freeze *a = arg;
-	struct ldg_gov g;
-	int rc = 0;
+	struct ldg_entry **drafts;
+	int rc;
 
 	*n = 0;
-	if (a->win || a->window) {
-		rc = a->win ? ldg_entry_freeze(a->win, a->reason, &out[0], err)
-			    : ldg_entry_unfreeze(a->scope, a->window, a->reason,
-						 &out[0], err);
+	if (a->win) {
+		rc = ldg_entry_freeze(a->win, a->reason, &out[0], err);
 		*n = !rc;
 		return rc;
 	}
-	/* every window in force on exactly the scope, as ldg_unfreeze() */
-	ldg_gov_init(&g);
-	rc = ldg_gov_load(r, 0, &g, err);
-	for (size_t i = 0; !rc && i < g.n_win; i++) {
-		if (strcmp(g.win[i].scope, a->scope))
-			continue;
-		if (*n == CLI_REMOTE_PLAN_MAX) {
-			rc = ldg_err_set(err, -E2BIG,
-					 "%s has more than %d freeze windows: "
-					 "a remote unfreeze takes them in one "
-					 "batch; use --window SEQ",
-					 a->scope, CLI_REMOTE_PLAN_MAX);
-			break;
-		}
-		rc = ldg_entry_unfreeze(a->scope, g.win[i].seq, a->reason,
-					&out[*n], err);
-		*n += !rc;
+	rc = ldg_draft_unfreeze(r, a->scope, a->window, a->reason, &drafts, n,
+				err);
+	if (rc)
+		return rc;
+	if (*n > CLI_REMOTE_PLAN_MAX) {
+		for (size_t i = 0; i < *n; i++)
+			ldg_entry_free(drafts[i]);
+		free(drafts);
+		*n = 0;
+		return ldg_err_set(err, -E2BIG,
+				   "%s has more than %d freeze windows: a "
+				   "remote unfreeze takes them in one batch; "
+				   "use --window SEQ",
+				   a->scope, CLI_REMOTE_PLAN_MAX);
 	}
-	ldg_gov_free(&g);
-	if (!rc && *n == 0)
-		rc = ldg_err_set(err, -ENOENT, "%s has no freeze window",
-				 a->scope);
-	return rc;
+	memcpy(out, drafts, *n * sizeof(*drafts));
+	free(drafts);
+	return 0;
 }
 
 /* The window of the options: absolute or recurring, never a mix. */

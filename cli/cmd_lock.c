@@ -61,7 +61,8 @@ static int lock_cmd(int argc, char **argv, struct cli_ctx *c, bool lock)
 				 lock ? "lock" : "unlock");
 	if (c->remote) {
 		struct remote_lock a = { argv[optind], w.reason, lock };
-		rc = cli_remote_write(c, &w, argv[optind], draft, &a, &res);
+		rc = cli_remote_write(c, &w, argv[optind], draft, NULL, &a,
+				      &res);
 	} else {
 		rc = cli_open_signed(c, &w, &s, &k);
 		if (rc)

@@ -26,8 +26,8 @@ static const char help[] =
 	"                     approve it (ledger approve), K from 1 to 16\n"
 	"  --soak DURATION    a change of X/R takes effect only once CLUSTER/R\n"
 	"  --from CLUSTER     has run the same values for DURATION (30m, 2h, 1d)\n"
-	"  --gate-rollbacks   rollbacks need the approvals too (by default a\n"
-	"                     rollback is never gated)\n"
+	"  --gate-rollbacks   with --approvals: rollbacks need them too (by\n"
+	"                     default a rollback is never gated)\n"
 	"  -m, --message REASON  why (required for set and clear)\n"
 	"  --key FILE         signing key\n"
 	"  --json             (show) machine-readable output\n\n"
@@ -44,8 +44,9 @@ struct remote_policy {
 	const char *reason;
 };
 
-static int plan(struct ldg_read *r, void *arg, struct ldg_entry **out,
-		size_t *n, struct ldg_err *err)
+static int plan(struct ldg_read *r, const uint8_t signer[LDG_KEYID_BYTES],
+		void *arg, struct ldg_entry **out, size_t *n,
+		struct ldg_err *err)
 {
 	struct remote_policy *a = arg;
 	int rc = ldg_entry_policy(a->scope, a->p, a->reason, &out[0], err);
@@ -220,9 +221,6 @@ int cmd_policy(int argc, char **argv, struct cli_ctx *c)
 	}
 	if (rc)
 		goto out_free;
-	if (res.n == 0)
-		fprintf(stderr, "%s %s; nothing written\n", argv[optind],
-			clear ? "has no policy" : "already has this policy");
 	cli_print_result(&res);
 	rc = CLI_OK;
 out_free:

@@ -1,5 +1,6 @@
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli.h"
 #include "remote.h"
@@ -42,6 +43,35 @@ static int draft(const struct ldg_values *now, void *arg,
 
 	return ldg_draft_set(now, a->target, a->kv, a->n, a->w->reason,
 			     a->w->meta, a->w->n_meta, a->w->flags, out, err);
+}
+
+/* The same entry planned on a checked copy, with the evidence of the
+ * soak its target's policy asks for (cli_remote_write()). */
+static int plan(struct ldg_read *r, const uint8_t signer[LDG_KEYID_BYTES],
+		void *arg, struct ldg_entry **out, size_t *n,
+		struct ldg_err *err)
+{
+	struct remote_set *a = arg;
+	struct ldg_values now;
+	struct ldg_gov g;
+	int rc;
+
+	*n = 0;
+	rc = ldg_state_get(r, a->target, 0, &now);
+	if (rc)
+		return ldg_err_set(err, rc, "cannot read %s in the copy",
+				   a->target);
+	rc = draft(&now, arg, &out[0], err);
+	ldg_values_free(&now);
+	if (rc || !out[0])
+		return rc;
+	*n = 1;
+	memcpy(out[0]->signer, signer, LDG_KEYID_BYTES);
+	rc = ldg_gov_load(r, 0, &g, err);
+	if (!rc)
+		rc = ldg_draft_evidence(r, &g, out[0], err);
+	ldg_gov_free(&g);
+	return rc;
 }
 
 int cmd_set(int argc, char **argv, struct cli_ctx *c)
@@ -91,7 +121,7 @@ int cmd_set(int argc, char **argv, struct cli_ctx *c)
 	}
 	if (c->remote) {
 		struct remote_set a = { target, kv, n, &w };
-		rc = cli_remote_write(c, &w, target, draft, &a, &res);
+		rc = cli_remote_write(c, &w, target, draft, plan, &a, &res);
 	} else {
 		rc = cli_open_signed(c, &w, &s, &k);
 		if (rc)

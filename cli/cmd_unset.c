@@ -68,7 +68,7 @@ int cmd_unset(int argc, char **argv, struct cli_ctx *c)
 		struct remote_unset a = { target,
 					  (const char *const *)&argv[optind],
 					  (size_t)(argc - optind), &w };
-		rc = cli_remote_write(c, &w, target, draft, &a, &res);
+		rc = cli_remote_write(c, &w, target, draft, NULL, &a, &res);
 	} else {
 		rc = cli_open_signed(c, &w, &s, &k);
 		if (rc)

@@ -52,6 +52,28 @@ static int load_checkpoint(struct cli_ctx *c, const char *path,
 	return 0;
 }
 
+/* What the replay decided under promotion policies: every one of them
+ * was re-checked (docs/format.md 8b); emergencies are named. */
+static void print_decisions(const struct ldg_verify_report *rep)
+{
+	uint64_t n = rep->emergencies < LDG_VERIFY_EMERGENCY_MAX
+			     ? rep->emergencies
+			     : LDG_VERIFY_EMERGENCY_MAX;
+
+	printf("ok: policies: %llu proposals, %llu took effect with their "
+	       "approvals\n",
+	       (unsigned long long)rep->proposals,
+	       (unsigned long long)rep->enacted);
+	if (!rep->emergencies)
+		return;
+	printf("emergency: %llu emergency change%s: seq",
+	       (unsigned long long)rep->emergencies,
+	       rep->emergencies == 1 ? "" : "s");
+	for (uint64_t i = 0; i < n; i++)
+		printf(" %llu", (unsigned long long)rep->emergency_seq[i]);
+	printf("%s\n", rep->emergencies > n ? " ..." : "");
+}
+
 int cmd_verify(int argc, char **argv, struct cli_ctx *c)
 {
 	static const struct option opts[] = {
@@ -143,6 +165,8 @@ int cmd_verify(int argc, char **argv, struct cli_ctx *c)
 	for (size_t i = 0; i < np && !json; i++)
 		printf("ok: contains checkpoint %s (%llu entries)\n", paths[i],
 		       (unsigned long long)cps[i].size);
+	if (!json && (rep.proposals || rep.emergencies))
+		print_decisions(&rep);
 	rc = CLI_OK; /* main() reports a stdout that could not be written */
 out_free:
 	ldg_store_close(s);

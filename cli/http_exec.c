@@ -72,8 +72,8 @@ int cmd_mirror(int argc, char **argv, struct cli_ctx *c)
 }
 
 int cli_remote_write(struct cli_ctx *c, const struct cli_write_opts *w,
-		     const char *target, cli_draft_fn draft, void *arg,
-		     struct ldg_result *res)
+		     const char *target, cli_draft_fn draft, cli_plan_fn plan,
+		     void *arg, struct ldg_result *res)
 {
 	return cli_exec_http(c);
 }

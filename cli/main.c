@@ -191,6 +191,15 @@ int main(int argc, char **argv)
 	int i = 1;
 
 	opterr = 0;
+	/* freeze windows are judged in their time zones: window.c sets TZ
+	 * for that under its lock while other threads (`ledger serve`'s)
+	 * may read the environment. With TZ set first, that setenv()
+	 * replaces a value in place and never moves the environment under
+	 * a reader; ":/etc/localtime" is what an unset TZ means. */
+	if (setenv("TZ", ":/etc/localtime", 0)) {
+		cli_error("cannot set TZ: %s", strerror(errno));
+		return CLI_BAD;
+	}
 #ifndef LEDGER_HTTP
 	cli_http_argv(argv);
 #endif
@@ -203,10 +212,11 @@ int main(int argc, char **argv)
 			usage(stdout);
 			return CLI_OK;
 		} else if (!strcmp(argv[i], "--version")) {
-			printf("ledger %s\n", LEDGER_VERSION);
 			/* a build for the test suite says so (util.h) */
-			if (ldg_test_clock())
-				printf("test clock: LEDGER_TEST_NOW honoured\n");
+			printf("ledger %s%s\n", LEDGER_VERSION,
+			       ldg_test_clock() ? " (test clock: "
+						  "LEDGER_TEST_NOW honoured)"
+						: "");
 			return CLI_OK;
 		} else if (!strcmp(argv[i], "--ledger") && i + 1 < argc) {
 			c.ledger = argv[++i];

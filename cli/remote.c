@@ -29,9 +29,22 @@ static int plan_one(size_t i, uint64_t head, const uint8_t hash[LDG_HASH_BYTES],
 	return rc;
 }
 
+/* Whether target's policy at base's head has a soak. */
+static bool soaks(const char *base, const char *target)
+{
+	const struct ldg_policy *p;
+	struct ldg_gov g;
+	bool yes;
+
+	yes = clt_gov_get(base, &g, NULL) == 0 &&
+	      (p = ldg_gov_policy_for(&g, target)) && p->soak;
+	ldg_gov_free(&g);
+	return yes;
+}
+
 int cli_remote_write(struct cli_ctx *c, const struct cli_write_opts *w,
-		     const char *target, cli_draft_fn draft, void *arg,
-		     struct ldg_result *res)
+		     const char *target, cli_draft_fn draft, cli_plan_fn plan,
+		     void *arg, struct ldg_result *res)
 {
 	struct one_draft d = { draft, arg };
 	struct ldg_err err = { 0 };
@@ -42,6 +55,8 @@ int cli_remote_write(struct cli_ctx *c, const struct cli_write_opts *w,
 		return cli_usage(c, "missing -m REASON: every change says why");
 	if (ldg_check_target(target, &err))
 		return cli_fail(c, &err);
+	if (plan && soaks(c->remote, target))
+		return cli_remote_copied(c, w, plan, NULL, arg, res);
 	rc = cli_signer(c, w->keyfile, &k);
 	if (rc)
 		return rc;

@@ -20,27 +20,32 @@
 typedef int (*cli_draft_fn)(const struct ldg_values *now, void *arg,
 			    struct ldg_entry **out, struct ldg_err *err);
 
-/* Appends the drafted entry for target on c->remote (clt_write()); res
- * gets it (n = 0 when there was nothing to do). Prints on failure;
- * returns the exit code: 1 not authorised or locked, 2 bad input,
- * environment or an unreachable server. */
-int cli_remote_write(struct cli_ctx *c, const struct cli_write_opts *w,
-		     const char *target, cli_draft_fn draft, void *arg,
-		     struct ldg_result *res);
-
 /* The most entries a plan on a copy may make: one batch (client.h's
  * CLT_BATCH_MAX; remote.c checks that they agree). */
 #define CLI_REMOTE_PLAN_MAX 64
 
 /* Plans entries on r, a read of a checked copy of the served ledger at
- * the head they will be sealed on (clt_write_copied()): up to
+ * the head they will be sealed on, for the key with id signer
+ * (clt_write_copied()): up to
  * CLI_REMOTE_PLAN_MAX into out, *n of them; none: nothing to do. */
-typedef int (*cli_plan_fn)(struct ldg_read *r, void *arg,
+typedef int (*cli_plan_fn)(struct ldg_read *r,
+			   const uint8_t signer[LDG_KEYID_BYTES], void *arg,
 			   struct ldg_entry **out, size_t *n,
 			   struct ldg_err *err);
 /* Reads the copy once it holds what was written (the second lines of
  * set and approve). */
 typedef void (*cli_done_fn)(struct ldg_store *copy, void *arg);
+
+/* Appends the drafted entry for target on c->remote (clt_write()); res
+ * gets it (n = 0 when there was nothing to do). When plan is not NULL
+ * and target's policy at the server's head has a soak, the entry is
+ * planned by plan on a checked copy instead (cli_remote_copied()), so
+ * that it can carry the soak's evidence (ldg_draft_evidence()). Prints
+ * on failure; returns the exit code: 1 not authorised, locked, frozen
+ * or not soaked, 2 bad input, environment or an unreachable server. */
+int cli_remote_write(struct cli_ctx *c, const struct cli_write_opts *w,
+		     const char *target, cli_draft_fn draft, cli_plan_fn plan,
+		     void *arg, struct ldg_result *res);
 
 /* The writes of promotion policies on c->remote (policy, freeze,
  * unfreeze, approve, withdraw): entries on a scope or a proposal, and

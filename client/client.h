@@ -93,11 +93,8 @@ typedef int (*clt_plan_fn)(size_t i, uint64_t head,
  * &scope=TARGET per target (its values and lock at exactly that head);
  * (targets NULL with nt 1: one plan on no target's state, now empty,
  * of up to CLT_BATCH_MAX entries);
- * plan (nothing to do: stop, res->n 0); when the head's policy for the
- * first entry's target has a soak, add its evidence (metadata
- * soak-applied, ldg_soak_evidence_add()) from a checked copy of the
- * served ledger at that head (the caller's, or one opened for it); seal
- * the entries one on another from that head; POST them, one entry or one batch that the server
+ * plan (nothing to do: stop, res->n 0); seal the entries one on another
+ * from that head; POST them, one entry or one batch that the server
  * appends in one transaction (all or nothing). 409: another writer got
  * there first; wait (exponential backoff with full jitter) and rebuild
  * on the new head. res gets the appended entries (caller frees with
@@ -109,10 +106,12 @@ int clt_write(const char *base, const struct ldg_signer *k,
 	      void *arg, struct ldg_result *res, struct ldg_err *err);
 
 /* Plans entries on r, a read of a checked copy of the served ledger
- * at the head they will be sealed on: up to CLT_BATCH_MAX into out, *n
- * of them (none: nothing to do). */
-typedef int (*clt_copy_plan_fn)(struct ldg_read *r, void *arg,
-				struct ldg_entry **out, size_t *n,
+ * at the head they will be sealed on, to be signed by the key with id
+ * signer: up to CLT_BATCH_MAX into out, *n of them (none: nothing to
+ * do). */
+typedef int (*clt_copy_plan_fn)(struct ldg_read *r,
+				const uint8_t signer[LDG_KEYID_BYTES],
+				void *arg, struct ldg_entry **out, size_t *n,
 				struct ldg_err *err);
 /* Called with the copy's store once it holds what was written. */
 typedef void (*clt_copy_done_fn)(struct ldg_store *copy, void *arg);

@@ -13,7 +13,6 @@
 #include <unistd.h>
 
 #include "client_impl.h"
-#include "policy.h"
 #include "util.h"
 
 static int compare_values(const void *a, const void *b)
@@ -92,6 +91,7 @@ struct built {
 	struct ldg_entry **e;
 	uint8_t **bytes;
 	size_t *lens, n;
+	bool locked; /* a target was locked in the state planned on */
 };
 
 static void built_free(struct built *b)
@@ -106,68 +106,11 @@ static void built_free(struct built *b)
 	memset(b, 0, sizeof(*b));
 }
 
-/* The checked copy of a write's tries: the caller's (a rollback's, a
- * write planned on a copy), or one opened when an entry first needs it
- * and closed when the write ends. */
-struct copy_use {
-	struct clt_copy *copy;
-	bool owned;
-};
-
-/* e as k signs it, with its soak's evidence (ldg_soak_evidence_add())
- * when it takes effect under one, read from r, a checked copy. */
-static int evidence_on(struct ldg_read *r, const struct ldg_signer *k,
-		       struct ldg_entry *e, struct ldg_err *err)
-{
-	struct ldg_gov g;
-	int rc;
-
-	memcpy(e->signer, ldg_signer_vkey(k)->keyid, LDG_KEYID_BYTES);
-	ldg_gov_init(&g);
-	rc = ldg_gov_load(r, 0, &g, err);
-	if (!rc)
-		rc = ldg_soak_evidence_add(r, &g, e, err);
-	ldg_gov_free(&g);
-	return rc;
-}
-
-/* A change that takes effect under a soak carries its evidence, the
- * applied entry of the soak's source (ldg_soak_evidence_add()), which
- * only a reader of the whole ledger finds: looked for in the checked
- * copy at the head e is sealed on, when the head's policy for e's
- * target has a soak (the server's word decides only whether to look). */
-static int add_evidence(const char *base, struct copy_use *cu,
-			const struct clt_head *head, const struct ldg_gov *hg,
-			const struct ldg_signer *k, struct ldg_entry *e,
-			struct ldg_err *err)
-{
-	const struct ldg_policy *p = ldg_gov_policy_for(hg, e->target);
-	struct ldg_read *r;
-	int rc = 0;
-
-	if (!p || !p->soak || !e->target[0] ||
-	    ldg_kv_find(e->meta, e->n_meta, "soak-applied"))
-		return 0; /* none to find, or found on the copy it was planned on */
-	if (!cu->copy) {
-		rc = clt_copy_open(base, &cu->copy, err);
-		cu->owned = !rc;
-	}
-	if (!rc)
-		rc = clt_copy_sync(cu->copy, head->seq, head->hash, err);
-	if (!rc)
-		rc = ldg_read_begin(clt_copy_store(cu->copy), &r, err);
-	if (rc)
-		return rc;
-	rc = evidence_on(r, k, e, err);
-	ldg_read_end(r);
-	return rc;
-}
-
 /* Plans every target on its state at the head and seals the entries,
  * each on the one before it. b->n 0: nothing to do. */
 static int build(const char *base, const char *const *targets, size_t nt,
 		 const struct ldg_signer *k, clt_plan_fn plan, void *arg,
-		 struct copy_use *cu, struct built *b, struct ldg_err *err)
+		 struct built *b, struct ldg_err *err)
 {
 	/* a plan on no target's state may fill a batch */
 	size_t cap = targets ? nt * CLT_PLAN_MAX : CLT_BATCH_MAX;
@@ -193,6 +136,7 @@ static int build(const char *base, const char *const *targets, size_t nt,
 		if (!rc)
 			rc = plan(i, head.seq, prev, &now, arg, b->e + b->n,
 				  &made, err);
+		b->locked |= now.lock_seq != 0;
 		ldg_values_free(&now);
 		b->n += made;
 	}
@@ -201,10 +145,6 @@ static int build(const char *base, const char *const *targets, size_t nt,
 				 "%zu entries: a remote write "
 				 "sends at most %d in one batch",
 				 b->n, CLT_BATCH_MAX);
-	/* a batch's first entry is the change (a rollback before its
-	 * lock): its evidence is found at the head */
-	if (!rc && b->n && have_az)
-		rc = add_evidence(base, cu, &head, &az.gov, k, b->e[0], err);
 	for (size_t i = 0; !rc && i < b->n; i++) {
 		rc = ldg_entry_seal(b->e[i], head.seq + i, prev, head.origin,
 				    have_az ? &az : NULL, k, &b->bytes[i],
@@ -275,8 +215,7 @@ static int take_result(const struct built *b, json_t *j, struct ldg_result *res,
  * (429), 0 done, else a negative errno. */
 static int try_once(const char *base, const char *const *targets, size_t nt,
 		    const struct ldg_signer *k, clt_plan_fn plan, void *arg,
-		    struct copy_use *cu, struct ldg_result *res,
-		    struct ldg_err *err)
+		    struct ldg_result *res, struct ldg_err *err)
 {
 	struct built b = { 0 };
 	uint8_t *body = NULL;
@@ -285,7 +224,7 @@ static int try_once(const char *base, const char *const *targets, size_t nt,
 	size_t len = 0;
 	int rc;
 
-	rc = build(base, targets, nt, k, plan, arg, cu, &b, err);
+	rc = build(base, targets, nt, k, plan, arg, &b, err);
 	if (rc || b.n == 0)
 		goto out; /* an error, or nothing to do */
 	if (b.n > 1)
@@ -312,10 +251,11 @@ static int try_once(const char *base, const char *const *targets, size_t nt,
 		break;
 	case 423:
 		rc = clt_server_error(status, j, -EBUSY, err);
-		/* the server's sentence names the lock, a freeze window or
-		 * a soak, its "rule" which; the advice is the front end's
-		 * (err.h). A server older than "rule" meant a lock. */
-		if (err && err->why == LDG_WHY_NONE)
+		/* the server's sentence names the lock, or the freeze window
+		 * or the soak (423 too), and its "rule" which; the advice is
+		 * the front end's (err.h). A server older than "rule": a
+		 * lock only when the target was locked */
+		if (err && err->why == LDG_WHY_NONE && b.locked)
 			err->why = LDG_WHY_LOCKED;
 		break;
 	case 400:
@@ -332,14 +272,10 @@ out:
 	return rc;
 }
 
-/* clt_write() with the checked copy copy (NULL: one is opened if an
- * entry needs it). */
-static int write_with(const char *base, const struct ldg_signer *k,
-		      const char *const *targets, size_t nt, clt_plan_fn plan,
-		      void *arg, struct clt_copy *copy, struct ldg_result *res,
-		      struct ldg_err *err)
+int clt_write(const char *base, const struct ldg_signer *k,
+	      const char *const *targets, size_t nt, clt_plan_fn plan,
+	      void *arg, struct ldg_result *res, struct ldg_err *err)
 {
-	struct copy_use cu = { copy, false };
 	int rc;
 
 	if (curl_global_init(CURL_GLOBAL_DEFAULT))
@@ -357,7 +293,7 @@ static int write_with(const char *base, const struct ldg_signer *k,
 			backoff(i);
 		}
 		ldg_result_free(res);
-		rc = try_once(base, targets, nt, k, plan, arg, &cu, res, err);
+		rc = try_once(base, targets, nt, k, plan, arg, res, err);
 		if (rc == 1)
 			i++;
 	}
@@ -370,17 +306,8 @@ static int write_with(const char *base, const struct ldg_signer *k,
 				 "%s: the head kept moving; gave up after %d "
 				 "tries",
 				 base, CLT_TRIES);
-	if (cu.owned)
-		clt_copy_close(cu.copy);
 	curl_global_cleanup();
 	return rc;
-}
-
-int clt_write(const char *base, const struct ldg_signer *k,
-	      const char *const *targets, size_t nt, clt_plan_fn plan,
-	      void *arg, struct ldg_result *res, struct ldg_err *err)
-{
-	return write_with(base, k, targets, nt, plan, arg, NULL, res, err);
 }
 
 /* ---- a rollback, built from a checked copy ---- */
@@ -463,8 +390,8 @@ int clt_rollback(const char *base, const struct ldg_signer *k, const char *what,
 		ldg_read_end(r);
 	}
 	if (!rc)
-		rc = write_with(base, k, (const char *const *)a.targets, a.n,
-				plan_rollback, &a, a.copy, res, err);
+		rc = clt_write(base, k, (const char *const *)a.targets, a.n,
+			       plan_rollback, &a, res, err);
 	ldg_strv_free(a.targets, a.n);
 	clt_copy_close(a.copy);
 	return rc;
@@ -474,25 +401,22 @@ int clt_rollback(const char *base, const struct ldg_signer *k, const char *what,
 
 struct copied {
 	struct clt_copy *copy;
-	const struct ldg_signer *k;
+	const uint8_t *signer;
 	clt_copy_plan_fn plan;
 	void *arg;
 };
 
-/* e as k will sign it, with a soak's evidence when it needs one, asked
- * the one question (ldg_may_append()) on the copy: the server's rules,
- * facts and sentence, before anything is sealed or sent (an approval of
- * a proposal that is not pending has no state after it to commit to). */
-static int ask_copy(struct ldg_read *r, const struct ldg_signer *k,
+/* The one question (ldg_may_append()) asked of e, as signer will sign
+ * it now, on the copy: the server's rules, facts and sentence, before
+ * anything is sealed or sent (an approval of a proposal that is not
+ * pending any more has no state after it to commit to). */
+static int ask_copy(struct ldg_read *r, const uint8_t *signer,
 		    struct ldg_entry *e, struct ldg_err *err)
 {
 	struct ldg_write_req q;
-	int rc;
 
+	memcpy(e->signer, signer, LDG_KEYID_BYTES);
 	e->time_ns = ldg_now_ns();
-	rc = evidence_on(r, k, e, err);
-	if (rc)
-		return rc;
 	ldg_write_req_of(e, &q);
 	return ldg_may_append(r, &q, err);
 }
@@ -514,9 +438,9 @@ static int plan_copied(size_t i, uint64_t head,
 		rc = ldg_read_begin(clt_copy_store(a->copy), &r, err);
 	if (rc)
 		return rc;
-	rc = a->plan(r, a->arg, out, n, err);
+	rc = a->plan(r, a->signer, a->arg, out, n, err);
 	for (size_t j = 0; !rc && j < *n; j++)
-		rc = ask_copy(r, a->k, out[j], err);
+		rc = ask_copy(r, a->signer, out[j], err);
 	ldg_read_end(r);
 	return rc;
 }
@@ -525,13 +449,14 @@ int clt_write_copied(const char *base, const struct ldg_signer *k,
 		     clt_copy_plan_fn plan, clt_copy_done_fn done, void *arg,
 		     struct ldg_result *res, struct ldg_err *err)
 {
-	struct copied a = { .k = k, .plan = plan, .arg = arg };
+	struct copied a = { .signer = ldg_signer_vkey(k)->keyid,
+			    .plan = plan,
+			    .arg = arg };
 	int rc;
 
 	rc = clt_copy_open(base, &a.copy, err);
 	if (!rc)
-		rc = write_with(base, k, NULL, 1, plan_copied, &a, a.copy, res,
-				err);
+		rc = clt_write(base, k, NULL, 1, plan_copied, &a, res, err);
 	/* the copy brought past what was written, for the caller to read */
 	if (!rc && done && res->n)
 		rc = clt_copy_sync(a.copy, res->v[res->n - 1].seq,

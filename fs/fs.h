@@ -6,8 +6,15 @@
  *   clusters/CLUSTER/RELEASE/values.yaml   all keys as nested YAML
  *   clusters/CLUSTER/RELEASE/history  the `ledger history` table
  *   clusters/CLUSTER/RELEASE/LOCKED   present only while locked: the reason
+ *   clusters/CLUSTER/RELEASE/POLICY   `ledger policy show C/R`, present only
+ *                                     while a policy or window covers it
+ *   clusters/CLUSTER/RELEASE/PENDING  `ledger pending C/R`, present only
+ *                                     while it has pending proposals
+ *   policies                          `ledger policy show`
+ *   pending/SEQ                       a pending proposal (rnd_proposal())
  *   entries/SEQ, entries/SEQ.json     `ledger show SEQ [--json]`
- *   at/SEQ/clusters/...               the clusters/ tree as of SEQ
+ *   at/SEQ/clusters/...               the clusters/ tree as of SEQ (values,
+ *                                     no POLICY or PENDING)
  *   keys/NAME.pub                     verifier keys, trusted and revoked
  *
  * Every path parses into one struct lfs_path and is served by the route
@@ -22,7 +29,9 @@
  * open, read and close from its caches. LOOKUP and GETATTR replies carry
  * a day for the paths that never change (entries/, at/SEQ/, keys/) and
  * 1 s for the rest; a head-watcher thread polls the head every 200 ms
- * and, when it moves, invalidates every mutable node the kernel holds.
+ * and, when it moves, invalidates every mutable node the kernel holds;
+ * once a second it invalidates the nodes whose content follows the clock
+ * too (POLICY, policies: a freeze window opens or closes).
  * A mutable file's size and all its READs come from one rendering per
  * node, kept until the head moves (and while a multi-READ sequence is
  * in progress): a reader never sees a torn file. Kernels without no-open
@@ -52,7 +61,9 @@
  * daemon returns when unmounted: 0 for a clean stop (fusermount3 -u,
  * SIGTERM, SIGINT, SIGHUP), else -errno; its stdin, stdout and stderr
  * are /dev/null by then. Prints nothing itself except what libfuse
- * prints. */
+ * prints. Sets TZ to ":/etc/localtime" when it is not set (what an
+ * unset TZ means), so that window.c's TZ switches never reallocate the
+ * environment while another thread reads it (window.h). */
 int lfs_run(const char *dir, const char *mountpoint, bool foreground,
 	    const char *options, struct ldg_err *err);
 

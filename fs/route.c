@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gov.h"
 #include "keys.h"
 #include "render.h"
 #include "route.h"
@@ -39,6 +40,13 @@ static bool next_seg(const char **p, char *seg, size_t cap, bool *toolong)
 	return true;
 }
 
+/* A seq as a name: one name per seq, so no 0 and no leading zero (no
+ * entries/04). */
+static int seq_name(const char *seg, uint64_t *seq)
+{
+	return seg[0] == '0' || ldg_parse_seq(seg, seq) ? -ENOENT : 0;
+}
+
 static int parse_clusters(const char *rest, struct lfs_path *out)
 {
 	char seg[LDG_KEY_MAX + 2], release[LDG_RELEASE_MAX + 1];
@@ -67,6 +75,10 @@ static int parse_clusters(const char *rest, struct lfs_path *out)
 		out->node = LFS_HISTORY;
 	else if (!strcmp(seg, "LOCKED"))
 		out->node = LFS_LOCKED;
+	else if (!strcmp(seg, "POLICY"))
+		out->node = LFS_POLICY;
+	else if (!strcmp(seg, "PENDING"))
+		out->node = LFS_PENDING;
 	else if (ldg_check_key(seg, NULL) == 0)
 		out->node = LFS_KEY;
 	else
@@ -99,13 +111,13 @@ int lfs_parse(const char *path, struct lfs_path *out)
 				seg[n - 5] = '\0';
 				out->node = LFS_ENTRY_JSON;
 			}
-			if (seg[0] == '0' || ldg_parse_seq(seg, &out->seq))
-				return -ENOENT; /* one name per entry: no 04 */
+			if (seq_name(seg, &out->seq))
+				return -ENOENT;
 		}
 	} else if (!strcmp(seg, "at")) {
 		out->node = LFS_AT;
 		if (next_seg(&path, seg, sizeof(seg), &toolong)) {
-			if (seg[0] == '0' || ldg_parse_seq(seg, &out->at))
+			if (seq_name(seg, &out->at))
 				return -ENOENT;
 			out->node = LFS_AT_SEQ;
 			if (next_seg(&path, seg, sizeof(seg), &toolong)) {
@@ -113,6 +125,15 @@ int lfs_parse(const char *path, struct lfs_path *out)
 					return -ENOENT;
 				return parse_clusters(path, out);
 			}
+		}
+	} else if (!strcmp(seg, "policies")) {
+		out->node = LFS_POLICIES;
+	} else if (!strcmp(seg, "pending")) {
+		out->node = LFS_PROPOSALS;
+		if (next_seg(&path, seg, sizeof(seg), &toolong)) {
+			if (seq_name(seg, &out->seq))
+				return -ENOENT;
+			out->node = LFS_PROPOSAL;
 		}
 	} else if (!strcmp(seg, "keys")) {
 		out->node = LFS_KEYS;
@@ -208,6 +229,65 @@ static int each_target(struct ldg_read *r, const struct lfs_path *p,
 	return rc > 0 ? 0 : rc;
 }
 
+/* ---- promotion policies: what POLICY and PENDING need ----
+ *
+ * Only the current view has them: a proposal is not a value (at/SEQ/
+ * shows the values in effect at SEQ), and what POLICY says of a freeze
+ * window depends on the clock. */
+
+static int64_t now_s(void)
+{
+	return (int64_t)(ldg_now_ns() / 1000000000u);
+}
+
+/* The newest policy or freeze entry of g that matches target (NULL:
+ * any); 0 when none does. */
+static uint64_t gov_seq(const struct ldg_gov *g, const char *target)
+{
+	uint64_t seq = 0;
+
+	for (size_t i = 0; i < g->n_pol; i++)
+		if ((!target || ldg_scope_match(g->pol[i].scope, target)) &&
+		    g->pol[i].seq > seq)
+			seq = g->pol[i].seq;
+	for (size_t i = 0; i < g->n_win; i++)
+		if ((!target || ldg_scope_match(g->win[i].scope, target)) &&
+		    g->win[i].seq > seq)
+			seq = g->win[i].seq;
+	return seq;
+}
+
+/* 0 when a policy's scope or a freeze window's matches target (all that
+ * `ledger policy show TARGET` lists), with the newest of their seqs;
+ * -ENOENT when none does. */
+static int governed(struct ldg_read *r, const char *target, uint64_t *mtime_seq)
+{
+	struct ldg_gov g;
+	int rc = ldg_gov_load(r, 0, &g, NULL);
+
+	if (rc)
+		return rc;
+	*mtime_seq = gov_seq(&g, target);
+	ldg_gov_free(&g);
+	return *mtime_seq ? 0 : -ENOENT;
+}
+
+/* 0 when target has a pending proposal, else -ENOENT. */
+static int pending_on(struct ldg_read *r, const char *target)
+{
+	struct ldg_gov g;
+	int rc = ldg_gov_load(r, 0, &g, NULL);
+
+	if (rc)
+		return rc;
+	rc = -ENOENT;
+	for (size_t i = 0; i < g.n_pend && rc; i++)
+		if (!strcmp(g.pend[i].target, target))
+			rc = 0;
+	ldg_gov_free(&g);
+	return rc;
+}
+
 /* ---- root, HEAD ---- */
 
 static int exists_always(struct ldg_read *r, const struct lfs_path *p,
@@ -220,9 +300,10 @@ static int list_root(struct ldg_read *r, const struct lfs_path *p, off_t off,
 		     lfs_add_fn add, void *ctx)
 {
 	if (add(ctx, "HEAD", false, 0) || add(ctx, "clusters", true, 0) ||
-	    add(ctx, "entries", true, 0) || add(ctx, "at", true, 0))
+	    add(ctx, "entries", true, 0) || add(ctx, "at", true, 0) ||
+	    add(ctx, "keys", true, 0) || add(ctx, "policies", false, 0))
 		return 0;
-	add(ctx, "keys", true, 0);
+	add(ctx, "pending", true, 0);
 	return 0;
 }
 
@@ -351,12 +432,14 @@ static int exists_release(struct ldg_read *r, const struct lfs_path *p,
 static bool special_name(const char *name)
 {
 	return !strcmp(name, "values.yaml") || !strcmp(name, "history") ||
-	       !strcmp(name, "LOCKED");
+	       !strcmp(name, "LOCKED") || !strcmp(name, "POLICY") ||
+	       !strcmp(name, "PENDING");
 }
 
 static int list_release(struct ldg_read *r, const struct lfs_path *p, off_t off,
 			lfs_add_fn add, void *ctx)
 {
+	uint64_t mtime;
 	struct ldg_values v;
 	int rc = target_state(r, p, &v);
 
@@ -371,8 +454,14 @@ static int list_release(struct ldg_read *r, const struct lfs_path *p, off_t off,
 	}
 	if (add(ctx, "values.yaml", false, 0) || add(ctx, "history", false, 0))
 		goto out_values;
-	if (v.lock_seq)
-		add(ctx, "LOCKED", false, 0);
+	if (v.lock_seq && add(ctx, "LOCKED", false, 0))
+		goto out_values;
+	/* policies are now: at/SEQ/ shows values only */
+	if (!p->at && !governed(r, p->target, &mtime) &&
+	    add(ctx, "POLICY", false, 0))
+		goto out_values;
+	if (!p->at && !pending_on(r, p->target))
+		add(ctx, "PENDING", false, 0);
 out_values:
 	ldg_values_free(&v);
 	return 0;
@@ -570,6 +659,112 @@ static int render_keyfile(struct ldg_read *r, const struct lfs_path *p,
 	return text_out(line, buf, len);
 }
 
+/* ---- POLICY, PENDING, policies, pending/ ---- */
+
+/* The newest entry in target's history: proposals, approvals and
+ * withdrawals are there too. */
+static int newest_on(struct ldg_read *r, const char *target,
+		     uint64_t *mtime_seq)
+{
+	uint64_t *seqs;
+	size_t n;
+	int rc = ldg_history(r, target, 0, 1, &seqs, &n);
+
+	if (rc)
+		return rc;
+	*mtime_seq = n ? seqs[0] : 0;
+	free(seqs);
+	return 0;
+}
+
+/* A release of the current view: POLICY and PENDING live in its
+ * directory, so they exist only while it does. */
+static int current_release(struct ldg_read *r, const struct lfs_path *p)
+{
+	struct ldg_values v;
+	int rc = p->at ? -ENOENT : target_state(r, p, &v);
+
+	if (!rc)
+		ldg_values_free(&v);
+	return rc;
+}
+
+static int render_policy(struct ldg_read *r, const struct lfs_path *p,
+			 char **buf, size_t *len, uint64_t *mtime_seq)
+{
+	int rc = current_release(r, p);
+
+	if (!rc)
+		rc = governed(r, p->target, mtime_seq);
+	if (!rc)
+		rc = rnd_policy_show(r, p->target, now_s(), false, buf, len,
+				     NULL);
+	return rc;
+}
+
+static int render_pending(struct ldg_read *r, const struct lfs_path *p,
+			  char **buf, size_t *len, uint64_t *mtime_seq)
+{
+	int rc = current_release(r, p);
+
+	if (!rc)
+		rc = pending_on(r, p->target);
+	if (!rc)
+		rc = newest_on(r, p->target, mtime_seq);
+	if (!rc)
+		rc = rnd_pending(r, p->target, false, buf, len, NULL);
+	return rc;
+}
+
+static int render_policies(struct ldg_read *r, const struct lfs_path *p,
+			   char **buf, size_t *len, uint64_t *mtime_seq)
+{
+	struct ldg_gov g;
+	int rc = ldg_gov_load(r, 0, &g, NULL);
+
+	if (rc)
+		return rc;
+	*mtime_seq = gov_seq(&g, NULL);
+	ldg_gov_free(&g);
+	return rnd_policy_show(r, NULL, now_s(), false, buf, len, NULL);
+}
+
+static int list_proposals(struct ldg_read *r, const struct lfs_path *p,
+			  off_t off, lfs_add_fn add, void *ctx)
+{
+	struct ldg_gov g;
+	char name[32];
+	int rc = ldg_gov_load(r, 0, &g, NULL);
+
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < g.n_pend; i++) {
+		snprintf(name, sizeof(name), "%llu",
+			 (unsigned long long)g.pend[i].seq);
+		if (add(ctx, name, false, 0))
+			break;
+	}
+	ldg_gov_free(&g);
+	return 0;
+}
+
+static int render_proposal(struct ldg_read *r, const struct lfs_path *p,
+			   char **buf, size_t *len, uint64_t *mtime_seq)
+{
+	struct ldg_proposal prop;
+	int rc = ldg_proposal_get(r, p->seq, &prop);
+
+	if (rc)
+		return rc;
+	rc = prop.status == LDG_PROP_PENDING ? 0 : -ENOENT;
+	if (!rc)
+		rc = newest_on(r, prop.target, mtime_seq);
+	ldg_proposal_free(&prop);
+	if (!rc)
+		rc = rnd_proposal(r, p->seq, buf, len, NULL);
+	return rc;
+}
+
 /* ---- the table ---- */
 
 static const struct lfs_route routes[LFS_NODE_COUNT] = {
@@ -604,6 +799,13 @@ static const struct lfs_route routes[LFS_NODE_COUNT] = {
 			 .list = list_at_seq },
 	[LFS_KEYS] = { .dir = true, .exists = exists_always, .list = list_keys },
 	[LFS_KEYFILE] = { .immutable = true, .render = render_keyfile },
+	[LFS_POLICY] = { .clock = true, .render = render_policy },
+	[LFS_PENDING] = { .render = render_pending },
+	[LFS_POLICIES] = { .clock = true, .render = render_policies },
+	[LFS_PROPOSALS] = { .dir = true,
+			    .exists = exists_always,
+			    .list = list_proposals },
+	[LFS_PROPOSAL] = { .render = render_proposal },
 };
 
 const struct lfs_route *lfs_route_of(const struct lfs_path *p)

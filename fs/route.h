@@ -34,13 +34,18 @@ enum lfs_node {
 	LFS_AT_SEQ,
 	LFS_KEYS,
 	LFS_KEYFILE,
+	LFS_POLICY,    /* clusters/C/R/POLICY */
+	LFS_PENDING,   /* clusters/C/R/PENDING */
+	LFS_POLICIES,  /* policies */
+	LFS_PROPOSALS, /* pending/ */
+	LFS_PROPOSAL,  /* pending/SEQ */
 	LFS_NODE_COUNT
 };
 
 struct lfs_path {
 	enum lfs_node node;
 	uint64_t at;  /* 0: now (under clusters/); else the seq of at/SEQ */
-	uint64_t seq; /* entries/SEQ */
+	uint64_t seq; /* entries/SEQ, pending/SEQ */
 	char cluster[LDG_CLUSTER_MAX + 1];
 	char target[LDG_TARGET_MAX + 1];
 	char leaf[LDG_KEY_MAX + 1]; /* KEY, or the key name of keys/NAME.pub */
@@ -56,6 +61,9 @@ struct lfs_route {
 	bool immutable;
 	/* list() resumes from offsets (huge directories) */
 	bool offsets;
+	/* files: the content depends on the clock as well as on the ledger
+	 * (freeze windows open and close): re-rendered every second */
+	bool clock;
 	/* dirs: 0 when it exists, with the seq that last changed it */
 	int (*exists)(struct ldg_read *r, const struct lfs_path *p,
 		      uint64_t *mtime_seq);

@@ -222,6 +222,11 @@ int ldg_may_append(struct ldg_read *r, const struct ldg_write_req *q,
 		return refuse_key(err, -EACCES, LDG_WHY_REVOKED, ki.revoked_seq,
 				  &ki, q->target);
 	}
+	/* an entry signed elsewhere, of any kind: its time is this
+	 * writer's, give or take (docs/format.md 8b, rule 5) */
+	rc = ldg_skew_check(q, err);
+	if (rc)
+		return rc;
 
 	switch (q->kind) {
 	case LDG_KIND_POLICY:

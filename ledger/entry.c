@@ -395,6 +395,11 @@ static int check_freeze(const struct ldg_entry *e, struct ldg_err *err)
 		return ldg_err_set(err, -EINVAL,
 				   "freeze entry must carry exactly from, "
 				   "until or cron, duration, tz");
+	if (strlen(e->changes[0].value) > LDG_CRON_MAX)
+		return ldg_err_set(err, -EINVAL,
+				   "freeze entry: a cron schedule has at most "
+				   "%d bytes",
+				   LDG_CRON_MAX);
 	if (ldg_cron_parse(e->changes[0].value, &cron, err)) {
 		ldg_err_prefix(err, "freeze entry");
 		return -EINVAL;

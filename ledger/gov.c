@@ -155,6 +155,23 @@ bool ldg_gov_gated(const struct ldg_gov *g, const struct ldg_entry *e)
 	return p && p->gate_rollbacks;
 }
 
+/* A window covering target is active at the entry's time e (one that
+ * cannot be evaluated here counts as active: the careful answer). */
+static bool frozen_at(const struct ldg_gov *g, const struct ldg_entry *e)
+{
+	int64_t t = (int64_t)(e->time_ns / 1000000000u), end;
+	bool active;
+
+	for (size_t i = 0; i < g->n_win; i++) {
+		if (!ldg_scope_match(g->win[i].scope, e->target))
+			continue;
+		if (ldg_gov_window_active(&g->win[i], t, &active, &end, NULL) ||
+		    active)
+			return true;
+	}
+	return false;
+}
+
 unsigned ldg_gov_need(const struct ldg_gov *g, const struct ldg_entry *e)
 {
 	const struct ldg_policy *p;
@@ -165,7 +182,11 @@ unsigned ldg_gov_need(const struct ldg_gov *g, const struct ldg_entry *e)
 	p = ldg_gov_policy_for(g, e->target);
 	if (p && ldg_gov_gated(g, e))
 		need = p->approvals;
-	if (ldg_kv_find(e->meta, e->n_meta, "emergency") && need < 1)
+	/* an emergency means something only where a policy or an open
+	 * window governs the target: before policies, writers let users
+	 * write metadata emergency, and those ledgers replay as they did */
+	if (need < 1 && ldg_kv_find(e->meta, e->n_meta, "emergency") &&
+	    (p || frozen_at(g, e)))
 		need = 1;
 	return need;
 }

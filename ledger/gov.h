@@ -96,8 +96,9 @@ int ldg_gov_window_active(const struct ldg_window *w, int64_t t, bool *active,
 /* True when e (a set, unset or rollback) is subject to freeze and soak
  * under g: set and unset always, a rollback under rollbacks=gated. */
 bool ldg_gov_gated(const struct ldg_gov *g, const struct ldg_entry *e);
-/* The approvals e needs to take effect: the policy's for a gated kind,
- * at least 1 with metadata emergency, else 0. */
+/* The approvals e needs to take effect: the policy's for a gated kind;
+ * at least 1 with metadata emergency on a target a policy covers or a
+ * window covering it is active at e's time; else 0. */
 unsigned ldg_gov_need(const struct ldg_gov *g, const struct ldg_entry *e);
 
 struct ldg_pending *ldg_gov_pending(const struct ldg_gov *g, uint64_t seq);
@@ -178,6 +179,10 @@ struct ldg_proposal {
 };
 
 const char *ldg_prop_status_name(enum ldg_prop_status s);
+/* Only the fate of proposal seq: one lookup, no governance state read.
+ * -ENOENT when seq is not a proposal. */
+int ldg_prop_fate(struct ldg_read *r, uint64_t seq, enum ldg_prop_status *st,
+		  uint64_t *at);
 /* -ENOENT when seq is not a proposal. */
 int ldg_proposal_get(struct ldg_read *r, uint64_t seq,
 		     struct ldg_proposal *out);

@@ -196,49 +196,69 @@ int ldg_freeze(struct ldg_store *s, const struct ldg_signer *k,
 	return rc ? rc : append_one(s, k, e, res, err);
 }
 
+int ldg_draft_unfreeze(struct ldg_read *r, const char *scope, uint64_t window,
+		       const char *reason, struct ldg_entry ***out, size_t *n,
+		       struct ldg_err *err)
+{
+	struct ldg_entry **drafts = NULL;
+	struct ldg_gov g;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if (ldg_check_scope(scope, err) || ldg_check_new_reason(reason, err))
+		return -EINVAL;
+	ldg_gov_init(&g);
+	rc = window ? 0 : ldg_gov_load(r, 0, &g, err);
+	if (!rc) {
+		drafts = calloc(g.n_win + 1, sizeof(*drafts));
+		if (!drafts)
+			rc = ldg_err_set(err, -ENOMEM, "out of memory");
+	}
+	if (!rc && window)
+		rc = ldg_entry_unfreeze(scope, window, reason, &drafts[(*n)++],
+					err);
+	for (size_t i = 0; !rc && i < g.n_win; i++)
+		if (!strcmp(g.win[i].scope, scope))
+			rc = ldg_entry_unfreeze(scope, g.win[i].seq, reason,
+						&drafts[(*n)++], err);
+	if (!rc && *n == 0)
+		rc = ldg_err_refuse(err, -ENOENT, LDG_WHY_NO_WINDOW, 0, NULL,
+				    "no freeze window is in force on %s",
+				    scope);
+	ldg_gov_free(&g);
+	if (rc) {
+		for (size_t i = 0; drafts && i < *n; i++)
+			ldg_entry_free(drafts[i]);
+		free(drafts);
+		*n = 0;
+		return rc;
+	}
+	*out = drafts;
+	return 0;
+}
+
 int ldg_unfreeze(struct ldg_store *s, const struct ldg_signer *k,
 		 const char *scope, uint64_t window, const char *reason,
 		 struct ldg_result *res, struct ldg_err *err)
 {
 	struct ldg_entry **drafts = NULL;
 	struct ldg_read *r;
-	struct ldg_gov g;
 	size_t n = 0;
 	int rc;
 
-	if (ldg_check_scope(scope, err) || ldg_check_new_reason(reason, err))
-		return -EINVAL;
-	if (window) {
-		struct ldg_entry *e;
-		rc = ldg_entry_unfreeze(scope, window, reason, &e, err);
-		return rc ? rc : append_one(s, k, e, res, err);
-	}
 	/* every window of the scope, as the head is now: one batch; a
 	 * window lifted meanwhile makes the batch refused, not half done */
 	rc = ldg_read_begin(s, &r, err);
 	if (rc)
 		return rc;
-	rc = ldg_gov_load(r, 0, &g, err);
+	rc = ldg_draft_unfreeze(r, scope, window, reason, &drafts, &n, err);
 	ldg_read_end(r);
-	if (rc)
-		return rc;
-	drafts = calloc(g.n_win + 1, sizeof(*drafts));
-	if (!drafts)
-		rc = ldg_err_set(err, -ENOMEM, "out of memory");
-	for (size_t i = 0; !rc && i < g.n_win; i++)
-		if (!strcmp(g.win[i].scope, scope))
-			rc = ldg_entry_unfreeze(scope, g.win[i].seq, reason,
-						&drafts[n++], err);
-	if (!rc && n == 0)
-		rc = ldg_err_refuse(err, -ENOENT, LDG_WHY_NO_WINDOW, 0, NULL,
-				    "no freeze window is in force on %s",
-				    scope);
 	if (!rc)
 		rc = ldg_append_batch(s, k, drafts, n, res, err);
-	for (size_t i = 0; drafts && i < n; i++)
+	for (size_t i = 0; i < n; i++)
 		ldg_entry_free(drafts[i]);
 	free(drafts);
-	ldg_gov_free(&g);
 	return rc;
 }
 

@@ -58,6 +58,8 @@ int ldg_gov_load(struct ldg_read *r, uint64_t at, struct ldg_gov *out,
 	int mrc, rc;
 
 	ldg_gov_init(out);
+	if (ldg_db_absent(r, DB_GOV))
+		return 0; /* a ledger from before policies: none */
 	mrc = mdb_cursor_open(r->txn, r->s->dbi[DB_GOV], &c);
 	if (mrc)
 		return ldg_err_set(err, ldg_mdb_err(mrc),
@@ -96,10 +98,10 @@ static int put_packed(struct ldg_read *w, enum ldg_db db, uint64_t seq,
 {
 	uint8_t kb[8];
 	MDB_val k = { 8, kb }, v = { sb->size, sb->data };
-	int rc = -ENOMEM;
+	int rc = ldg_db_absent(w, db) ? -EROFS : -ENOMEM;
 
 	ldg_put_be64(kb, seq);
-	if (sb->data)
+	if (sb->data && rc == -ENOMEM)
 		rc = ldg_mdb_err(mdb_put(w->txn, w->s->dbi[db], &k, &v, 0));
 	msgpack_sbuffer_destroy(sb);
 	return rc;
@@ -219,6 +221,27 @@ out:
 	return rc;
 }
 
+int ldg_prop_fate(struct ldg_read *r, uint64_t seq, enum ldg_prop_status *st,
+		  uint64_t *at)
+{
+	struct ldg_proposal p = { 0 };
+	uint8_t kb[8];
+	MDB_val k = { 8, kb }, v;
+	int rc;
+
+	if (ldg_db_absent(r, DB_PROPS))
+		return -ENOENT;
+	ldg_put_be64(kb, seq);
+	rc = mdb_get(r->txn, r->s->dbi[DB_PROPS], &k, &v);
+	if (rc)
+		return ldg_mdb_err(rc);
+	rc = props_decode(&v, &p);
+	*st = p.status;
+	*at = p.at;
+	ldg_proposal_free(&p);
+	return rc;
+}
+
 void ldg_proposal_free(struct ldg_proposal *p)
 {
 	for (size_t i = 0; i < p->n_changes; i++) {
@@ -241,6 +264,8 @@ static int proposal_fill(struct ldg_read *r, uint64_t seq,
 	int rc;
 
 	memset(out, 0, sizeof(*out));
+	if (ldg_db_absent(r, DB_PROPS))
+		return -ENOENT;
 	ldg_put_be64(kb, seq);
 	rc = mdb_get(r->txn, r->s->dbi[DB_PROPS], &k, &v);
 	if (rc)

@@ -144,6 +144,58 @@ static int may_write(struct wctx *c, const struct ldg_entry *e,
 	return ldg_may_append(&c->w, &q, err);
 }
 
+int ldg_draft_evidence(struct ldg_read *r, const struct ldg_gov *g,
+		       struct ldg_entry *e, struct ldg_err *err)
+{
+	const struct ldg_pending *pd;
+	struct ldg_proposal prop = { 0 };
+	const struct ldg_kv *ch = e->changes;
+	size_t n = e->n_changes;
+	uint64_t seq = 0, applied = 0;
+	char num[24];
+	int rc;
+
+	if (ldg_gov_empty(g) || ldg_kv_find(e->meta, e->n_meta, "soak-applied"))
+		return 0;
+	if (ldg_kind_changes_values(e->kind)) {
+		if (!ldg_gov_gated(g, e) || ldg_gov_need(g, e))
+			return 0; /* no soak, or a proposal: soaks later */
+	} else if (e->kind == LDG_KIND_APPROVE) {
+		(void)ldg_parse_dec(e->changes[0].value, 0, INT64_MAX, &seq);
+		pd = ldg_gov_pending(g, seq);
+		if (!pd || (pd->flags & LDG_PEND_EMERGENCY) ||
+		    ldg_gov_count(pd, ldg_key_trusted, r, e->signer) < pd->need)
+			return 0; /* not the approval that enacts it */
+		if (ldg_proposal_get(r, seq, &prop))
+			return 0; /* the rules say why */
+		ch = prop.changes;
+		n = prop.n_changes;
+	} else {
+		return 0;
+	}
+	rc = ldg_soak_evidence(r, ldg_gov_policy_for(g, e->target), e->target,
+			       ch, n, &applied);
+	if (!rc && applied) {
+		snprintf(num, sizeof(num), "%llu", (unsigned long long)applied);
+		rc = ldg_entry_add_meta(e, "soak-applied", num);
+	}
+	ldg_proposal_free(&prop);
+	if (rc)
+		return ldg_err_set(err, rc,
+				   "cannot look for the soak's applied "
+				   "entry: %s",
+				   strerror(-rc));
+	return 0;
+}
+
+/* A change that takes effect here under a soak carries its evidence
+ * (ldg_draft_evidence()); e is filled in (signer, time). */
+static int add_evidence(struct wctx *c, struct ldg_entry *e,
+			struct ldg_err *err)
+{
+	return ldg_draft_evidence(&c->w, &c->az.gov, e, err);
+}
+
 /* Fills in seq, prev, time and signature of draft, checks it may be
  * written here, and stores it with its indexes. */
 static int wctx_append(struct wctx *c, struct ldg_entry *e, struct ldg_err *err)
@@ -158,7 +210,7 @@ static int wctx_append(struct wctx *c, struct ldg_entry *e, struct ldg_err *err)
 	if (rc)
 		return ldg_err_set(err, rc, "cannot read the head");
 	draft_fill(e, head, c->k);
-	rc = ldg_soak_evidence_add(&c->w, &c->az.gov, e, err);
+	rc = add_evidence(c, e, err);
 	if (!rc)
 		rc = ldg_entry_check(e, err);
 	if (rc)
@@ -237,9 +289,16 @@ static int run_write(struct ldg_store *s, const struct ldg_signer *k,
 		rc = ldg_write_begin(s, &c.w, err);
 		if (rc)
 			goto out_result;
+		/* a ledger from before a database: the write adds it, and
+		 * only a write that commits does */
+		if (c.w.absent && ldg_store_add_absent(&c.w))
+			rc = ldg_err_set(err, -EIO,
+					 "cannot add the indexes "
+					 "of this version");
 		/* every write decides on indexes proven to be the signed
 		 * head's (a reindex rebuilds them from the entries) */
-		rc = plan == plan_reindex ? 0 : checked_authz(&c, err);
+		if (!rc)
+			rc = plan == plan_reindex ? 0 : checked_authz(&c, err);
 		if (!rc)
 			rc = plan(&c, arg, err);
 		if (rc) {
@@ -250,6 +309,8 @@ static int run_write(struct ldg_store *s, const struct ldg_signer *k,
 		} else {
 			size_t id = mdb_txn_id(c.w.txn);
 			rc = ldg_mdb_err(mdb_txn_commit(c.w.txn));
+			if (rc == 0)
+				ldg_store_adopt(&c.w);
 			/* an empty commit writes no meta page and takes no
 			 * txnid: only one that appended may be remembered */
 			if (rc == 0 && res->n) {
@@ -497,6 +558,18 @@ static int plan_set(struct wctx *c, void *arg, struct ldg_err *err)
 	rc = build_set(a, &now, &e, err);
 	if (rc)
 		goto out_values;
+	if (e->n_changes && (a->flags & LDG_WRITE_EMERGENCY)) {
+		e->time_ns = ldg_now_ns();
+		if (!ldg_gov_need(&c->az.gov, e)) {
+			rc = ldg_err_set(err, -EINVAL,
+					 "%s is not governed by a policy or "
+					 "an open freeze window: an emergency "
+					 "is not needed, write it without "
+					 "--emergency",
+					 a->target);
+			goto out_entry;
+		}
+	}
 	if (e->n_changes) {
 		rc = wctx_append(c, e, err);
 	} else {
@@ -506,6 +579,7 @@ static int plan_set(struct wctx *c, void *arg, struct ldg_err *err)
 		if (rc == -EBUSY)
 			rc = 0;
 	}
+out_entry:
 	ldg_entry_free(e);
 out_values:
 	ldg_values_free(&now);
@@ -1163,6 +1237,11 @@ static int plan_reindex(struct wctx *c, void *arg, struct ldg_err *err)
 
 	*count = 0;
 	for (int i = DB_META; i < DB_COUNT; i++) {
+		if (ldg_db_absent(&c->w, (enum ldg_db)i))
+			return ldg_err_set(err, -EROFS,
+					   "index %s is missing and cannot be "
+					   "added",
+					   ldg_db_names[i]);
 		mrc = mdb_drop(c->w.txn, c->w.s->dbi[i], 0);
 		if (mrc)
 			return ldg_err_set(err, ldg_mdb_err(mrc),

@@ -160,6 +160,14 @@ int ldg_policy_set(struct ldg_store *s, const struct ldg_signer *k,
 int ldg_freeze(struct ldg_store *s, const struct ldg_signer *k,
 	       const struct ldg_window *w, const char *reason,
 	       struct ldg_result *res, struct ldg_err *err);
+/* The unfreeze entries of window (0: every window in force on exactly
+ * scope at r's head, one entry each), for ldg_unfreeze() and a remote
+ * writer planning on a copy: *out (caller frees each with
+ * ldg_entry_free() and the array with free()), *n of them. -ENOENT
+ * (LDG_WHY_NO_WINDOW) when there is none. */
+int ldg_draft_unfreeze(struct ldg_read *r, const char *scope, uint64_t window,
+		       const char *reason, struct ldg_entry ***out, size_t *n,
+		       struct ldg_err *err);
 /* window 0: every window in force on exactly scope (one entry each);
  * -ENOENT when there is none. */
 int ldg_unfreeze(struct ldg_store *s, const struct ldg_signer *k,
@@ -209,6 +217,18 @@ int ldg_draft_rollback(const char *target, const struct ldg_values *then,
 		       const char *reason, const struct ldg_kv *meta,
 		       size_t n_meta, struct ldg_entry **out,
 		       struct ldg_err *err);
+
+/* The evidence a change carries when it takes effect under a soak
+ * (docs/format.md 8b), as every local write adds it: when e (its
+ * signer set) is a set that takes effect at once, or the approval that
+ * makes a proposal take effect, under a policy with a soak, metadata
+ * soak-applied = the applied entry of the soak's source that it ran
+ * since (ldg_soak_evidence()), found at r's head, whose governance
+ * state is g. Nothing is added when none applies or none is found (the
+ * rules then refuse, naming what is missing), nor to an entry that
+ * has it. For a remote writer that plans on a copy of the ledger. */
+int ldg_draft_evidence(struct ldg_read *r, const struct ldg_gov *g,
+		       struct ldg_entry *e, struct ldg_err *err);
 
 /* Makes draft the entry after head (seq head + 1, prev = the head's hash,
  * time now, signer k), checks it and signs it for origin; *out is the

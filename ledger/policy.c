@@ -1,9 +1,9 @@
 /*
  * policy.c - the rules of promotion policies (docs/format.md 8b), asked
  * by ldg_may_append() after the rules of section 8: who may write
- * policies and windows, freeze, soak, approvals and withdrawals, and the
- * skew of an entry signed elsewhere. Also the writer's search for a
- * soak's evidence.
+ * policies and windows, freeze, soak, approvals and withdrawals; and,
+ * asked of every kind, the skew of an entry signed elsewhere. Also the
+ * writer's search for a soak's evidence.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -296,50 +296,6 @@ int ldg_soak_evidence(struct ldg_read *r, const struct ldg_policy *p,
 	return 0;
 }
 
-int ldg_soak_evidence_add(struct ldg_read *r, const struct ldg_gov *g,
-			  struct ldg_entry *e, struct ldg_err *err)
-{
-	const struct ldg_pending *pd;
-	struct ldg_proposal prop = { 0 };
-	const struct ldg_kv *ch = e->changes;
-	size_t n = e->n_changes;
-	uint64_t seq = 0, applied = 0;
-	char num[24];
-	int rc;
-
-	if (ldg_gov_empty(g) || ldg_kv_find(e->meta, e->n_meta, "soak-applied"))
-		return 0;
-	if (ldg_kind_changes_values(e->kind)) {
-		if (!ldg_gov_gated(g, e) || ldg_gov_need(g, e))
-			return 0; /* no soak, or a proposal: soaks later */
-	} else if (e->kind == LDG_KIND_APPROVE) {
-		(void)ldg_parse_dec(e->changes[0].value, 0, INT64_MAX, &seq);
-		pd = ldg_gov_pending(g, seq);
-		if (!pd || (pd->flags & LDG_PEND_EMERGENCY) ||
-		    ldg_gov_count(pd, ldg_key_trusted, r, e->signer) < pd->need)
-			return 0; /* not the approval that enacts it */
-		if (ldg_proposal_get(r, seq, &prop))
-			return 0; /* the rules say why */
-		ch = prop.changes;
-		n = prop.n_changes;
-	} else {
-		return 0;
-	}
-	rc = ldg_soak_evidence(r, ldg_gov_policy_for(g, e->target), e->target,
-			       ch, n, &applied);
-	if (!rc && applied) {
-		snprintf(num, sizeof(num), "%llu", (unsigned long long)applied);
-		rc = ldg_entry_add_meta(e, "soak-applied", num);
-	}
-	ldg_proposal_free(&prop);
-	if (rc)
-		return ldg_err_set(err, rc,
-				   "cannot look for the soak's applied "
-				   "entry: %s",
-				   strerror(-rc));
-	return 0;
-}
-
 /* ---- approvals ---- */
 
 static int not_pending(struct ldg_read *r, uint64_t seq, const char *target,
@@ -415,7 +371,7 @@ static int check_approve(struct ldg_read *r, struct ldg_read *log,
 {
 	const struct ldg_pending *p = ldg_gov_pending(g, seq);
 	struct ldg_proposal prop;
-	int rc;
+	int rc = 0;
 
 	if (!p || strcmp(p->target, e->target))
 		return not_pending(r, seq, e->target, err);
@@ -428,6 +384,14 @@ static int check_approve(struct ldg_read *r, struct ldg_read *log,
 		facts(err, e->target, NULL);
 		return -EACCES;
 	}
+	if (!ldg_key_trusted(r, p->author)) {
+		ldg_err_refuse(err, -EPERM, LDG_WHY_NOT_PENDING, seq, NULL,
+			       "proposal %llu was written by a key revoked "
+			       "since: it cannot take effect; withdraw it",
+			       (unsigned long long)seq);
+		facts(err, e->target, NULL);
+		return -EPERM;
+	}
 	if (approved_by(p, e->signer)) {
 		ldg_err_refuse(err, -EACCES, LDG_WHY_ALREADY_APPROVED, seq,
 			       ki->vkey.name,
@@ -439,24 +403,26 @@ static int check_approve(struct ldg_read *r, struct ldg_read *log,
 	if (ldg_gov_count(p, ldg_key_trusted, r, e->signer) < p->need)
 		return 0; /* counted; the proposal waits on */
 	/* this approval enacts it, at its own time */
-	if (!(p->flags & LDG_PEND_EMERGENCY)) {
+	if (!(p->flags & LDG_PEND_EMERGENCY))
 		rc = ldg_frozen(log, g, e->target, e->time_ns, err);
-		if (rc)
-			return rc;
-		rc = ldg_proposal_get(r, seq, &prop);
-		if (rc)
-			return ldg_err_set(err, rc, "cannot read proposal %llu",
-					   (unsigned long long)seq);
+	if (rc)
+		return rc;
+	rc = ldg_proposal_get(r, seq, &prop);
+	if (rc)
+		return ldg_err_set(err, rc, "cannot read proposal %llu",
+				   (unsigned long long)seq);
+	if (!(p->flags & LDG_PEND_EMERGENCY))
 		rc = ldg_soak_check(r, log, ldg_gov_policy_for(g, e->target),
 				    e->target, prop.changes, prop.n_changes, e,
 				    err);
-		ldg_proposal_free(&prop);
-		if (rc)
-			return rc;
-	}
-	if (!(p->flags & LDG_PEND_FORCED))
-		return check_locked(r, log, e->target, err);
-	return 0;
+	/* a lock stops a set or unset (as it would have stopped the
+	 * proposal itself), never a rollback: rollbacks pass locks, and
+	 * one that locks its target is followed by its own lock */
+	if (!rc && prop.kind != LDG_KIND_ROLLBACK &&
+	    !(p->flags & LDG_PEND_FORCED))
+		rc = check_locked(r, log, e->target, err);
+	ldg_proposal_free(&prop);
+	return rc;
 }
 
 static int check_withdraw(struct ldg_read *r, const struct ldg_gov *g,
@@ -481,7 +447,7 @@ static int check_withdraw(struct ldg_read *r, const struct ldg_gov *g,
 
 /* ---- the question ---- */
 
-static int check_skew(const struct ldg_write_req *q, struct ldg_err *err)
+int ldg_skew_check(const struct ldg_write_req *q, struct ldg_err *err)
 {
 	uint64_t d;
 
@@ -494,7 +460,7 @@ static int check_skew(const struct ldg_write_req *q, struct ldg_err *err)
 	return ldg_err_refuse(err, -EINVAL, LDG_WHY_SKEW, 0, NULL,
 			      "the entry's signed time is %llu s %s this "
 			      "writer's clock (at most %llu s are allowed): "
-			      "check the signer's clock",
+			      "sign it again, and check the signer's clock",
 			      (unsigned long long)(d / 1000000000u),
 			      q->time_ns > q->now_ns ? "ahead of" : "behind",
 			      (unsigned long long)(LDG_SKEW_NS / 1000000000u));
@@ -509,9 +475,6 @@ int ldg_policy_check(struct ldg_read *r, const struct ldg_write_req *q,
 	uint64_t seq = 0;
 	int rc;
 
-	rc = check_skew(q, err);
-	if (rc)
-		return rc;
 	if (ldg_kind_on_scope(q->kind)) {
 		rc = check_rules_writer(q, ki, err);
 		if (rc || !e || q->kind != LDG_KIND_UNFREEZE)

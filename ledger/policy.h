@@ -23,9 +23,15 @@
  * passed the rules of section 8: -EACCES (role, scope, self-approval,
  * second approval, not the author), -EBUSY (frozen, not soaked, locked
  * at the approval that enacts), -EPERM (proposal not pending), -ENOENT
- * (no such window), -EINVAL (skew). */
+ * (no such window). */
 int ldg_policy_check(struct ldg_read *r, const struct ldg_write_req *q,
 		     const struct ldg_keyinfo *ki, struct ldg_err *err);
+
+/* Rule 5 (writers only): -EINVAL LDG_WHY_SKEW when q is an entry signed
+ * elsewhere (q->now_ns set, not history) whose signed time is further
+ * than LDG_SKEW_NS from q->now_ns. Asked by ldg_may_append() of every
+ * kind, once the signer is known and trusted. */
+int ldg_skew_check(const struct ldg_write_req *q, struct ldg_err *err);
 
 /* -EBUSY with the window, its end and its reason (read from log) when a
  * window of g covering target is active at time_ns; -ENOENT/-EINVAL when
@@ -51,18 +57,5 @@ int ldg_soak_check(struct ldg_read *r, struct ldg_read *log,
 int ldg_soak_evidence(struct ldg_read *r, const struct ldg_policy *p,
 		      const char *target, const struct ldg_kv *ch, size_t n,
 		      uint64_t *applied);
-
-/* For a writer, before it signs e (kind, target, changes and signer
- * filled in; g the governance state at r's head): when e takes effect
- * here under a soak (a gated change that needs no approval, or the
- * approval that enacts a proposal that is not an emergency), adds its
- * evidence, metadata soak-applied = what ldg_soak_evidence() finds. None
- * found, or no soak: nothing is added (the rules then say what is
- * missing). Every writer of entries calls it: the local operations, and
- * the server for a draft and a remote client for an entry it seals, who
- * cannot look for the evidence themselves. -ENOMEM, or the store's
- * error, with the reason in err. */
-int ldg_soak_evidence_add(struct ldg_read *r, const struct ldg_gov *g,
-			  struct ldg_entry *e, struct ldg_err *err);
 
 #endif

@@ -176,6 +176,62 @@ static int env_open(const char *dir, unsigned envflags, size_t mapsize,
 	return 0;
 }
 
+bool ldg_db_absent(const struct ldg_read *r, enum ldg_db db)
+{
+	return r->absent & (1u << db);
+}
+
+int ldg_store_add_absent(struct ldg_read *w)
+{
+	for (int i = DB_FIRST_ADDED; i < DB_COUNT; i++) {
+		int rc;
+		if (!(w->absent & (1u << i)))
+			continue;
+		rc = mdb_dbi_open(w->txn, ldg_db_names[i], MDB_CREATE,
+				  &w->s->dbi[i]);
+		if (rc)
+			return ldg_mdb_err(rc);
+		w->absent &= ~(1u << i);
+	}
+	return 0;
+}
+
+void ldg_store_adopt(struct ldg_read *w)
+{
+	__atomic_store_n(&w->s->absent, w->absent, __ATOMIC_RELEASE);
+}
+
+/* A reader's store that lacks a database a writer (of this or another
+ * process) has added since: open the handle in a transaction of its own
+ * and commit it, so that transactions begun after see it (LMDB: a
+ * handle opened in a transaction is the environment's once it
+ * commits, and only one mdb_dbi_open() may run at a time). */
+static void adopt_added(struct ldg_store *s)
+{
+	MDB_dbi dbi[DB_COUNT];
+	MDB_txn *txn;
+	unsigned absent;
+
+	pthread_mutex_lock(&s->adopt_mu);
+	absent = __atomic_load_n(&s->absent, __ATOMIC_ACQUIRE);
+	if (!absent || txn_begin(s, MDB_RDONLY, &txn))
+		goto out;
+	for (int i = DB_FIRST_ADDED; i < DB_COUNT; i++)
+		if ((absent & (1u << i)) &&
+		    mdb_dbi_open(txn, ldg_db_names[i], 0, &dbi[i])) {
+			mdb_txn_abort(txn); /* not added yet */
+			goto out;
+		}
+	if (mdb_txn_commit(txn) == 0) {
+		for (int i = DB_FIRST_ADDED; i < DB_COUNT; i++)
+			if (absent & (1u << i))
+				s->dbi[i] = dbi[i];
+		__atomic_store_n(&s->absent, 0, __ATOMIC_RELEASE);
+	}
+out:
+	pthread_mutex_unlock(&s->adopt_mu);
+}
+
 int ldg_store_open_ex(const char *dir, unsigned flags, unsigned mdb_flags,
 		      size_t mapsize, struct ldg_store **out,
 		      struct ldg_err *err)
@@ -200,6 +256,7 @@ int ldg_store_open_ex(const char *dir, unsigned flags, unsigned mdb_flags,
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return ldg_err_set(err, -ENOMEM, "out of memory");
+	pthread_mutex_init(&s->adopt_mu, NULL);
 	s->flags = flags;
 	/* absolute, for ldg_store_settle()'s helper after a chdir() */
 	if (!realpath(dir, s->dir))
@@ -238,6 +295,11 @@ int ldg_store_open_ex(const char *dir, unsigned flags, unsigned mdb_flags,
 		rc = mdb_dbi_open(txn, ldg_db_names[i],
 				  (flags & LDG_OPEN_CREATE) ? MDB_CREATE : 0,
 				  &s->dbi[i]);
+		if (rc == MDB_NOTFOUND && i >= DB_FIRST_ADDED) {
+			/* a ledger from before this database: added below */
+			s->absent |= 1u << i;
+			continue;
+		}
 		if (rc == MDB_NOTFOUND) {
 			mdb_txn_abort(txn);
 			ldg_store_close(s);
@@ -324,6 +386,7 @@ void ldg_store_close(struct ldg_store *s)
 	if (s->env)
 		mdb_env_close(s->env);
 	ldg_authz_free(&s->az);
+	pthread_mutex_destroy(&s->adopt_mu);
 	free(s);
 }
 
@@ -402,7 +465,8 @@ static int store_reopen(struct ldg_store *s)
 		return rc < 0 ? rc : ldg_mdb_err(rc);
 	rc = txn_begin(s, MDB_RDONLY, &txn);
 	for (int i = 0; rc == 0 && i < DB_COUNT; i++)
-		rc = mdb_dbi_open(txn, ldg_db_names[i], 0, &s->dbi[i]);
+		if (!(s->absent & (1u << i)))
+			rc = mdb_dbi_open(txn, ldg_db_names[i], 0, &s->dbi[i]);
 	if (rc == 0)
 		return ldg_mdb_err(mdb_txn_commit(txn));
 	if (txn)
@@ -556,6 +620,11 @@ int ldg_read_begin(struct ldg_store *s, struct ldg_read **out,
 	if (!r)
 		return ldg_err_set(err, -ENOMEM, "out of memory");
 	r->s = s;
+	if (__atomic_load_n(&s->absent, __ATOMIC_ACQUIRE))
+		adopt_added(s);
+	/* before the transaction: a handle adopted after it began is not
+	 * its to use */
+	r->absent = __atomic_load_n(&s->absent, __ATOMIC_ACQUIRE);
 	rc = txn_begin(s, MDB_RDONLY, &r->txn);
 	if (rc) {
 		free(r);
@@ -582,6 +651,7 @@ int ldg_write_begin(struct ldg_store *s, struct ldg_read *w,
 	if (s->flags & LDG_OPEN_RDONLY)
 		return ldg_err_set(err, -EROFS, "ledger opened read-only");
 	w->s = s;
+	w->absent = s->absent;
 	rc = txn_begin(s, 0, &w->txn);
 	if (rc == MDB_PANIC) {
 		/* a failed commit left the environment fatal (LMDB) */

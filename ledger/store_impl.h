@@ -13,6 +13,7 @@
 
 #include <limits.h>
 #include <lmdb.h>
+#include <pthread.h>
 #include <stdbool.h>
 
 #include "authz.h"
@@ -33,16 +34,26 @@ enum ldg_db {
 	DB_COUNT
 };
 #define DB_FIRST_INDEX DB_STATE /* DB_STATE..DB_PROPS are derived */
+#define DB_FIRST_ADDED DB_GOV	/* added since: absent from older ledgers */
 
 extern const char *const ldg_db_names[DB_COUNT];
 
 /* Bumped whenever a derived database changes layout: a ledger whose
  * indexes were built under another version is reindexed by the next
- * writer, and refused by read-only openers until then. */
-#define LDG_INDEX_VERSION "5"
+ * writer, and refused by read-only openers until then. A database added
+ * empty for every ledger written before it (gov, props: no governance
+ * there) needs no bump: an opener that may write adds it, one that may
+ * not reads it as empty (struct ldg_store's absent). */
+#define LDG_INDEX_VERSION "4"
 
 struct ldg_store {
 	bool stale; /* indexes from another LDG_INDEX_VERSION */
+	/* databases added to the layout after the ledger was written
+	 * (1u << DB_*) and not in it yet: read as empty. The first write
+	 * that commits adds them; a reader adopts them at its next
+	 * ldg_read_begin() (atomic: readers run on many threads) */
+	unsigned absent;
+	pthread_mutex_t adopt_mu; /* one mdb_dbi_open() at a time */
 	MDB_env *env;
 	MDB_dbi dbi[DB_COUNT];
 	unsigned flags;
@@ -63,7 +74,17 @@ struct ldg_store {
 struct ldg_read {
 	struct ldg_store *s;
 	MDB_txn *txn;
+	unsigned absent; /* s->absent as this transaction began */
 };
+
+/* True when db is one this store reads as empty: added to the layout
+ * after the ledger was written, and not there yet (read-only opener). */
+bool ldg_db_absent(const struct ldg_read *r, enum ldg_db db);
+/* In write transaction w: adds its absent databases (empty), so that
+ * the write may index into them; once w commits, ldg_store_adopt(w)
+ * makes them the store's (an aborted w leaves them absent). */
+int ldg_store_add_absent(struct ldg_read *w);
+void ldg_store_adopt(struct ldg_read *w);
 
 /* Maps an MDB_* or errno code to a negative errno once, here. MDB_MAP_FULL
  * becomes -EFBIG (the caller grows the map and retries). */

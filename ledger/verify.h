@@ -41,6 +41,14 @@ struct ldg_verify_report {
 	uint8_t head_hash[LDG_HASH_BYTES];
 	uint8_t root[LDG_HASH_BYTES]; /* Merkle root at head */
 	char origin[LDG_ORIGIN_MAX + 1];
+	/* what the replay decided under promotion policies (docs/format.md
+	 * 8b): changes recorded as proposals, approvals that enacted one,
+	 * and emergency changes (the first LDG_VERIFY_EMERGENCY_MAX seqs) */
+	uint64_t proposals;
+	uint64_t enacted;
+	uint64_t emergencies;
+#define LDG_VERIFY_EMERGENCY_MAX 16
+	uint64_t emergency_seq[LDG_VERIFY_EMERGENCY_MAX];
 	uint64_t bad_seq;   /* first bad entry, 0 if none or an index */
 	int bad_checkpoint; /* index of the failing checkpoint, or -1 */
 	char problem[2 * LDG_ERR_MSG_MAX];

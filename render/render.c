@@ -5,6 +5,7 @@
 
 #include <yaml.h>
 
+#include "gov.h"
 #include "render.h"
 #include "util.h"
 #include "window.h"
@@ -366,20 +367,59 @@ out_free:
 	return !f || fclose(f) ? -ENOMEM : 0;
 }
 
-/* The STATUS column: what the entry did, or its apply outcome. */
-static const char *status_of(const struct ldg_entry *e)
+/* The STATUS column: what the entry did, or its apply outcome; a
+ * proposal's fate and an approval's effect (docs/format.md 8b), an
+ * emergency. In buf (at least 96 bytes). */
+static const char *status_of(struct ldg_read *r, const struct ldg_entry *e,
+			     char *buf, size_t len, bool *moved)
 {
+	const char *kind = ldg_kind_name(e->kind), *fate;
+	struct ldg_proposal p;
+	enum ldg_prop_status st;
+	uint64_t of = 0, at;
+	bool forced = ldg_kv_find(e->meta, e->n_meta, "forced");
+	bool emergency = ldg_kv_find(e->meta, e->n_meta, "emergency");
+
+	*moved = false; /* the entry changed the values in effect */
 	switch (e->kind) {
 	case LDG_KIND_APPLIED:
 		return "deployed";
 	case LDG_KIND_APPLY_FAILED:
 		return "failed";
+	case LDG_KIND_APPROVE:
+	case LDG_KIND_WITHDRAW:
+		(void)ldg_parse_dec(e->changes[0].value, 0, INT64_MAX, &of);
+		if (e->kind == LDG_KIND_APPROVE &&
+		    ldg_prop_fate(r, of, &st, &at) == 0 &&
+		    st == LDG_PROP_EFFECTIVE && at == e->seq) {
+			snprintf(buf, len, "approve %llu: effective",
+				 (unsigned long long)of);
+			*moved = true;
+		} else {
+			snprintf(buf, len, "%s %llu", kind,
+				 (unsigned long long)of);
+		}
+		return buf;
 	default:
-		if (ldg_kv_find(e->meta, e->n_meta, "forced"))
-			return e->kind == LDG_KIND_SET ? "set (forced)"
-						       : "unset (forced)";
-		return ldg_kind_name(e->kind);
+		break;
 	}
+	if (!ldg_kind_changes_values(e->kind) ||
+	    ldg_proposal_get(r, e->seq, &p)) {
+		*moved = ldg_kind_changes_values(e->kind);
+		snprintf(buf, len, "%s%s%s", kind, forced ? " (forced)" : "",
+			 emergency ? " (emergency)" : "");
+		return buf;
+	}
+	fate = ldg_prop_status_name(p.status);
+	if (p.status == LDG_PROP_PENDING)
+		snprintf(buf, len, "%s (%sproposed: %zu of %u approvals)", kind,
+			 emergency ? "emergency; " : "", p.n_approvers, p.need);
+	else
+		snprintf(buf, len, "%s (%sproposed: %s at %llu)", kind,
+			 emergency ? "emergency; " : "", fate,
+			 (unsigned long long)p.at);
+	ldg_proposal_free(&p);
+	return buf;
 }
 
 static int render_entries(struct ldg_read *r, const uint64_t *seqs, size_t n,
@@ -409,6 +449,8 @@ static int render_entries(struct ldg_read *r, const uint64_t *seqs, size_t n,
 		uint8_t hash[LDG_HASH_BYTES];
 		struct ldg_entry *e;
 		char when[40], who[LDG_KEYNAME_MAX + 1], *row[7], *changes;
+		char status[128];
+		bool moved;
 		size_t c = 0;
 
 		rc = read_entry(r, seq, &e, hash, err);
@@ -430,7 +472,8 @@ static int render_entries(struct ldg_read *r, const uint64_t *seqs, size_t n,
 		if (asprintf(&row[c++], "%llu", (unsigned long long)seq) < 0)
 			row[0] = NULL;
 		row[c++] = strdup(when);
-		row[c++] = strdup(status_of(e));
+		row[c++] =
+			strdup(status_of(r, e, status, sizeof(status), &moved));
 		if (with_target)
 			row[c++] = strdup(e->target[0] ? e->target : "-");
 		row[c++] = changes[0] ? changes : strdup("-");
@@ -439,7 +482,7 @@ static int render_entries(struct ldg_read *r, const uint64_t *seqs, size_t n,
 		row[c++] = strdup(who);
 		row[c++] = strdup(e->reason);
 		/* a target's history marks the revision an apply deployed */
-		if (!with_target && ldg_kind_changes_values(e->kind)) {
+		if (!with_target && moved) {
 			value_row = t.rows;
 		} else if (!with_target && value_row &&
 			   (e->kind == LDG_KIND_APPLIED ||
@@ -447,8 +490,10 @@ static int render_entries(struct ldg_read *r, const uint64_t *seqs, size_t n,
 			char **cell = &t.cell[value_row * t.cols + 2];
 			char *base = strndup(*cell, strcspn(*cell, ","));
 			char *marked = NULL;
-			if (base && asprintf(&marked, "%s, %s", base,
-					     status_of(e)) >= 0) {
+			if (base &&
+			    asprintf(&marked, "%s, %s", base,
+				     status_of(r, e, status, sizeof(status),
+					       &moved)) >= 0) {
 				free(*cell);
 				*cell = marked;
 			}
@@ -1180,6 +1225,22 @@ int rnd_keyring_json(struct ldg_read *r, json_t **out, struct ldg_err *err)
 	return 0;
 }
 
+/* The seqs of the emergency changes the report lists (the first
+ * LDG_VERIFY_EMERGENCY_MAX). */
+static json_t *emergency_seqs(const struct ldg_verify_report *rep)
+{
+	json_t *a = json_array();
+	uint64_t n = rep->emergencies < LDG_VERIFY_EMERGENCY_MAX
+			     ? rep->emergencies
+			     : LDG_VERIFY_EMERGENCY_MAX;
+
+	for (uint64_t i = 0; a && i < n; i++)
+		json_array_append_new(a,
+				      json_integer((json_int_t)rep
+							   ->emergency_seq[i]));
+	return a;
+}
+
 json_t *rnd_verify_json(const struct ldg_verify_report *rep, int vrc)
 {
 	char hh[2 * LDG_HASH_BYTES + 1], rh[2 * LDG_HASH_BYTES + 1];
@@ -1187,10 +1248,14 @@ json_t *rnd_verify_json(const struct ldg_verify_report *rep, int vrc)
 
 	ldg_hex(rep->head_hash, LDG_HASH_BYTES, hh);
 	ldg_hex(rep->root, LDG_HASH_BYTES, rh);
-	j = json_pack("{s:b, s:I, s:I, s:s, s:s, s:s}", "ok", vrc == 0,
-		      "entries", (json_int_t)rep->entries, "head",
-		      (json_int_t)rep->head, "hash", hh, "root", rh, "origin",
-		      rep->origin);
+	j = json_pack("{s:b, s:I, s:I, s:s, s:s, s:s, s:{s:I, s:I, s:I, s:o}}",
+		      "ok", vrc == 0, "entries", (json_int_t)rep->entries,
+		      "head", (json_int_t)rep->head, "hash", hh, "root", rh,
+		      "origin", rep->origin, "policies", "proposals",
+		      (json_int_t)rep->proposals, "enacted",
+		      (json_int_t)rep->enacted, "emergencies",
+		      (json_int_t)rep->emergencies, "emergency_seqs",
+		      emergency_seqs(rep));
 	if (j && vrc &&
 	    (json_object_set_new(j, "bad_seq",
 				 rep->bad_seq
@@ -1877,4 +1942,84 @@ int rnd_policy_show(struct ldg_read *r, const char *target, int64_t now,
 	return rc ? ldg_err_set(err, rc, "cannot show the policies: %s",
 				strerror(-rc))
 		  : 0;
+}
+
+int rnd_proposal(struct ldg_read *r, uint64_t seq, char **out, size_t *len,
+		 struct ldg_err *err)
+{
+	struct ldg_proposal p;
+	struct ldg_entry *e = NULL;
+	struct ldg_gov g;
+	const struct ldg_pending *pend;
+	char when[40], who[LDG_KEYNAME_MAX + 1], *changes = NULL;
+	char *approvals = NULL;
+	unsigned have, more;
+	FILE *f;
+	int rc;
+
+	ldg_gov_init(&g);
+	rc = ldg_proposal_get(r, seq, &p);
+	if (rc)
+		return ldg_err_set(err, rc, "seq %llu is not a proposal",
+				   (unsigned long long)seq);
+	rc = ldg_gov_load(r, 0, &g, err);
+	if (rc)
+		goto out_proposal;
+	pend = ldg_gov_pending(&g, seq);
+	if (p.status != LDG_PROP_PENDING || !pend) {
+		rc = ldg_err_set(err, -ENOENT, "proposal %llu is %s",
+				 (unsigned long long)seq,
+				 ldg_prop_status_name(p.status));
+		goto out_gov;
+	}
+	rc = ldg_entry_read(r, seq, &e, err);
+	if (rc)
+		goto out_gov;
+	rc = render_changes(e, &changes);
+	if (!rc)
+		rc = rnd_approvals(r, &p, &approvals);
+	if (rc)
+		goto out_changes;
+	f = open_memstream(out, len);
+	if (!f) {
+		rc = -ENOMEM;
+		goto out_changes;
+	}
+	ldg_time_iso(e->time_ns, when, sizeof(when));
+	key_name(r, p.author, who, sizeof(who));
+	fprintf(f, "seq: %llu\ntarget: %s\nkind: %s\nchanges: %s\n",
+		(unsigned long long)seq, p.target, ldg_kind_name(p.kind),
+		changes);
+	fprintf(f, "author: %s\ntime: %s\nreason: %s\n", who, when, e->reason);
+	fprintf(f, "emergency: %s\nforced: %s\n",
+		p.flags & LDG_PEND_EMERGENCY ? "yes" : "no",
+		p.flags & LDG_PEND_FORCED ? "yes" : "no");
+	fprintf(f, "approvals: %s\n", approvals);
+	/* only approvers still trusted count (docs/format.md 8b, rule 3) */
+	have = ldg_gov_count(pend, ldg_key_trusted, r, NULL);
+	more = p.need > have ? p.need - have : 0;
+	key_name(r, p.author, who, sizeof(who));
+	fprintf(f,
+		"waits for: %u more approval%s by a deployer or admin "
+		"key covering %s, other than %s",
+		more, more == 1 ? "" : "s", p.target, who);
+	for (size_t i = 0; i < p.n_approvers; i++) {
+		key_name(r, p.approvers[i], who, sizeof(who));
+		fprintf(f, ", %s", who);
+	}
+	fputc('\n', f);
+	rc = fclose(f) ? -ENOMEM : escape_display(out, len);
+	if (rc)
+		free(*out);
+out_changes:
+	free(approvals);
+	free(changes);
+	ldg_entry_free(e);
+out_gov:
+	ldg_gov_free(&g);
+out_proposal:
+	ldg_proposal_free(&p);
+	if (rc == -ENOMEM)
+		ldg_err_set(err, rc, "out of memory");
+	return rc;
 }

@@ -169,6 +169,15 @@ int rnd_policy_show(struct ldg_read *r, const char *target, int64_t now,
 int rnd_pending(struct ldg_read *r, const char *scope, bool json, char **out,
 		size_t *len, struct ldg_err *err);
 
+/* One pending proposal as "key: value" lines (the mount's pending/SEQ):
+ * seq, target, kind, changes (as in history's CHANGES), author, time,
+ * reason, emergency and forced (yes/no), "approvals: " and
+ * rnd_approvals(), and "waits for: N more approval(s) by a deployer or
+ * admin key covering TARGET, other than AUTHOR, APPROVER, ...".
+ * -ENOENT when seq is not a pending proposal. */
+int rnd_proposal(struct ldg_read *r, uint64_t seq, char **out, size_t *len,
+		 struct ldg_err *err);
+
 /* Serialises j (stealing the reference, also on failure) indented, in
  * insertion order, with a trailing newline: -ENOMEM when j is NULL. */
 int rnd_json_out(json_t *j, char **out, size_t *len);

@@ -9,7 +9,6 @@
 
 #include "checkpoint.h"
 #include "ops.h"
-#include "policy.h"
 #include "render.h"
 #include "serve_impl.h"
 #include "util.h"
@@ -370,7 +369,7 @@ int srv_h_drafts(const struct srv_request *rq, const struct srv_upload *u,
 		e->seq = head + 1;
 		e->time_ns = ldg_now_ns();
 		memcpy(e->signer, d.keyid, LDG_KEYID_BYTES);
-		rc = ldg_soak_evidence_add(r, &az.gov, e, &err);
+		rc = ldg_draft_evidence(r, &az.gov, e, &err);
 	}
 	/* refused now rather than after the signing, and before its
 	 * commitment is computed: the state after an entry the rules refuse

@@ -34,7 +34,7 @@ files_match_cli() {
 	# init, four sets, then the rollback (6) and its lock (7)
 	expect_out "7 $(ledger show 7 --json | jget /dev/stdin hash)"
 	run ls "$M"
-	expect_out "$(printf 'HEAD\nat\nclusters\nentries\nkeys')"
+	expect_out "$(printf 'HEAD\nat\nclusters\nentries\nkeys\npending\npolicies')"
 	run ls "$M/clusters"
 	expect_out "$(printf 'prod\nstaging')"
 	run ls "$M/clusters/staging"

@@ -276,6 +276,12 @@ refused 1 "ledger: withdraw: .* \\(see ledger pending\\)\$" \
 
 # ---------------------------------------------------------------------
 step "--emergency needs an approval by another key"
+refused 2 "ledger: set: dev/api is not governed by a policy or an open freeze window" \
+	ledger set dev/api image.tag=hotfix --emergency -m "outage" --key "$K/alice.key"
+written ledger freeze 'dev/*' --from 2000-01-01T00:00:00Z \
+	--until 2099-12-31T00:00:00Z -m "code freeze"
+refused 1 "ledger: set: .*code freeze.*; use --emergency with a second approver, or wait\$" \
+	ledger set dev/api image.tag=hotfix -m "outage" --key "$K/alice.key"
 written ledger set dev/api image.tag=hotfix --emergency -m "outage" --key "$K/alice.key"
 EM=$SEQ
 expect_out "$EM $(out_field 1 2)
@@ -292,6 +298,7 @@ check "the emergency change took effect" [ "$(value_of dev/api image.tag)" = hot
 written ledger unset dev/api image.tag --emergency -m "revert" --key "$K/alice.key"
 expect_out_match '^pending: needs 1 approval \(emergency\)$'
 written ledger withdraw "$SEQ" -m "not needed" --key "$K/alice.key"
+written ledger unfreeze 'dev/*' -m "thaw"
 
 # ---------------------------------------------------------------------
 step "freeze and unfreeze"
@@ -370,6 +377,59 @@ written ledger --remote "$BASE" unfreeze 'remote/*' -m "thaw"
 written ledger --remote "$BASE" set remote/api image.tag=r2 -m "PR" --key "$K/alice.key"
 written ledger --remote "$BASE" withdraw "$SEQ" -m "never mind" --key "$K/alice.key"
 written ledger --remote "$BASE" policy clear 'remote/*' -m "done"
+stop_server TERM
+expect_rc 0 ledger verify
+
+# ---------------------------------------------------------------------
+# A soak through --remote: the entry that takes effect (a set, or the
+# approval that enacts a proposal) must carry its evidence, the applied
+# entry of the source it ran since, which the remote writer finds on its
+# checked copy. The clocks of client and server are the test clock.
+step "--remote under a soak"
+if ! "$LEDGER" --version | grep -q 'test clock: LEDGER_TEST_NOW honoured'; then
+	echo "(--remote under a soak skipped: built without -Dtest_clock=true)"
+	finish
+fi
+. "$(dirname "$0")/lib_apply.sh"
+trap 'bg_kill; serve_cleanup' EXIT
+new_key app
+expect_rc 0 ledger key add "$K/app.pub" --role applier --scope '*' -m applier
+written ledger policy set 'soak/*' --soak 1m --from staging -m "staging first"
+export LEDGER_TEST_NOW=1893456000 # 2030-01-01T00:00:00Z
+written ledger set staging/api image.tag=s1 -m "to soak"
+expect_rc 0 ledger apply staging --config-dir "$CFG" --key "$K/app.key"
+expect_rc 0 ledger history staging/api --json
+APPLIED=$(jget "$OUT" "$(($(jlen "$OUT") - 1))" seq)
+expect_json "$(($(jlen "$OUT") - 1))" kind = applied
+export LEDGER_TEST_NOW=1893456030 # 30 s later
+start_server
+refused 1 'ledger: set: staging/api has run image.tag=s1 for 0 min of 1$' \
+	ledger --remote "$BASE" set soak/api image.tag=s1 -m "too early" --key "$K/alice.key"
+stop_server TERM
+export LEDGER_TEST_NOW=1893456120 # 2 min later
+start_server
+written ledger --remote "$BASE" set soak/api image.tag=s1 -m "soaked" --key "$K/alice.key"
+check "one line: it took effect" [ "$(out_lines)" -eq 1 ]
+expect_rc 0 ledger show "$SEQ" --json
+expect_json metadata soak-applied = "$APPLIED"
+check "the soaked change took effect" [ "$(value_of soak/api image.tag)" = s1 ]
+step "--remote approval under a soak"
+written ledger policy set 'soak/*' --approvals 1 --soak 1m --from staging -m "and four eyes"
+written ledger set staging/api image.tag=s2 -m "to soak"
+expect_rc 0 ledger apply staging --config-dir "$CFG" --key "$K/app.key"
+export LEDGER_TEST_NOW=1893456240 # 4 min later
+stop_server TERM
+start_server
+written ledger --remote "$BASE" set soak/api image.tag=s2 -m "PR" --key "$K/alice.key"
+PROP=$SEQ
+expect_out_match '^pending: needs 1 approval \(policy soak/\* at seq [0-9]+\)$'
+written ledger --remote "$BASE" approve "$PROP" -m "ok" --key "$K/bob.key"
+expect_out_match "^effective: seq $SEQ changes soak/api\$"
+expect_rc 0 ledger show "$SEQ" --json
+expect_json kind = approve
+check "the approval carries the soak's evidence" \
+	[ "$(jget "$OUT" metadata soak-applied)" -gt "$APPLIED" ]
+check "the approved change took effect" [ "$(value_of soak/api image.tag)" = s2 ]
 stop_server TERM
 expect_rc 0 ledger verify
 

@@ -134,7 +134,7 @@ step "the verify report"
 cli_to "$T/verify.cli" verify --json --threads 1
 http 200 /api/v1/verify
 check "GET /api/v1/verify = verify --json (bytes)" cmp -s "$OUT" "$T/verify.cli"
-members "$T/verify.cli" = ok entries head hash root origin
+members "$T/verify.cli" = ok entries head hash root origin policies
 stop_server TERM
 
 step "the verify report of a forged entry"
@@ -147,7 +147,7 @@ start_server
 http 200 /api/v1/verify
 check "GET /api/v1/verify = verify --json, failed (bytes)" \
 	cmp -s "$OUT" "$T/verify.cli"
-members "$T/verify.cli" = ok entries head hash root origin bad_seq problem
+members "$T/verify.cli" = ok entries head hash root origin policies bad_seq problem
 check "bad seq 4" [ "$(jget "$T/verify.cli" bad_seq)" = 4 ]
 stop_server TERM
 export LEDGER_DIR=$saved

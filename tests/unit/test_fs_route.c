@@ -181,6 +181,51 @@ static void test_keys(void **state)
 	refused("/keys/alice.pub/x");
 }
 
+/* promotion policies: POLICY and PENDING beside a release's values,
+ * the top-level policies file and pending/SEQ */
+static void test_policy_paths(void **state)
+{
+	struct lfs_path p;
+
+	p = parsed("/clusters/production/api/POLICY");
+	assert_int_equal(p.node, LFS_POLICY);
+	assert_string_equal(p.target, "production/api");
+	assert_int_equal(p.at, 0);
+	p = parsed("/clusters/production/api/PENDING");
+	assert_int_equal(p.node, LFS_PENDING);
+	assert_string_equal(p.target, "production/api");
+	/* under at/SEQ/ they parse (their handlers say ENOENT there) */
+	p = parsed("/at/7/clusters/production/api/POLICY");
+	assert_int_equal(p.node, LFS_POLICY);
+	assert_int_equal(p.at, 7);
+	/* other spellings are key names, as for LOCKED */
+	assert_int_equal(parsed("/clusters/production/api/policy").node,
+			 LFS_KEY);
+	assert_int_equal(parsed("/clusters/production/api/POLICY.x").node,
+			 LFS_KEY);
+	refused("/clusters/production/api/POLICY/x");
+	refused("/clusters/production/api/PENDING/12");
+	assert_int_equal(parsed("/policies").node, LFS_POLICIES);
+	refused("/policies/x");
+	refused("/POLICIES");
+	assert_int_equal(parsed("/pending").node, LFS_PROPOSALS);
+	p = parsed("/pending/12");
+	assert_int_equal(p.node, LFS_PROPOSAL);
+	assert_int_equal(p.seq, 12);
+	assert_int_equal(parsed("/pending/9223372036854775807").seq, INT64_MAX);
+	/* one name per proposal, as for entries/ */
+	refused("/pending/012");
+	refused("/pending/0");
+	refused("/pending/12.json");
+	refused("/pending/x");
+	refused("/pending/-1");
+	refused("/pending/9223372036854775808");
+	refused("/pending/12/x");
+	refused("/at/3/pending");
+	refused("/at/3/policies");
+	refused("/clusters/production/api/pending/12");
+}
+
 /* what the table says of each kind of path */
 static void test_routes_and_immutability(void **state)
 {
@@ -205,6 +250,27 @@ static void test_routes_and_immutability(void **state)
 	assert_true(lfs_route_of((p = parsed("/entries"), &p))->offsets);
 	assert_true(lfs_route_of((p = parsed("/at"), &p))->offsets);
 	assert_false(lfs_route_of((p = parsed("/clusters"), &p))->offsets);
+	/* policies and proposals change with the ledger; what POLICY and
+	 * policies say of a freeze window changes with the clock too */
+	p = parsed("/clusters/production/api/POLICY");
+	assert_false(lfs_immutable(&p));
+	assert_true(lfs_route_of(&p)->clock);
+	assert_true(lfs_route_of((p = parsed("/policies"), &p))->clock);
+	p = parsed("/clusters/production/api/PENDING");
+	assert_false(lfs_immutable(&p));
+	assert_false(lfs_route_of(&p)->clock);
+	p = parsed("/pending/12");
+	assert_false(lfs_immutable(&p));
+	assert_false(lfs_route_of(&p)->clock);
+	assert_false(lfs_route_of(&p)->dir);
+	p = parsed("/pending");
+	assert_true(lfs_route_of(&p)->dir);
+	assert_false(lfs_immutable(&p));
+	assert_false(lfs_route_of(&p)->clock);
+	assert_false(lfs_route_of((p = parsed("/HEAD"), &p))->clock);
+	assert_false(
+		lfs_route_of((p = parsed("/clusters/staging/api/history"), &p))
+			->clock);
 }
 
 int main(void)
@@ -217,6 +283,7 @@ int main(void)
 		cmocka_unit_test(test_entries),
 		cmocka_unit_test(test_at_seq),
 		cmocka_unit_test(test_keys),
+		cmocka_unit_test(test_policy_paths),
 		cmocka_unit_test(test_routes_and_immutability),
 	};
 

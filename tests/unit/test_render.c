@@ -363,9 +363,15 @@ static void test_render_verify_report_of_a_ledger_that_holds(void **state)
 			"  \"head\": 9,\n"
 			"  \"hash\": \"%s\",\n"
 			"  \"root\": \"%s\",\n"
-			"  \"origin\": \"" ORIGIN "\"\n"
+			"  \"origin\": \"" ORIGIN "\",\n"
+			"  \"policies\": {\n"
+			"    \"proposals\": %d,\n"
+			"    \"enacted\": %d,\n"
+			"    \"emergencies\": %d,\n"
+			"    \"emergency_seqs\": [%s]\n"
+			"  }\n"
 			"}\n",
-			e9.hash, rh));
+			e9.hash, rh, 0, 0, 0, ""));
 }
 
 static void test_render_verify_report_names_the_bad_seq(void **state)
@@ -374,6 +380,8 @@ static void test_render_verify_report_names_the_bad_seq(void **state)
 		.entries = 3,
 		.head = 12,
 		.origin = ORIGIN,
+		.emergencies = 1,
+		.emergency_seq = { 2 },
 		.bad_seq = 4,
 		.bad_checkpoint = -1,
 		.problem = "the signature does not verify",
@@ -389,10 +397,16 @@ static void test_render_verify_report_names_the_bad_seq(void **state)
 			"  \"hash\": \"%s\",\n"
 			"  \"root\": \"%s\",\n"
 			"  \"origin\": \"" ORIGIN "\",\n"
+			"  \"policies\": {\n"
+			"    \"proposals\": %d,\n"
+			"    \"enacted\": %d,\n"
+			"    \"emergencies\": %d,\n"
+			"    \"emergency_seqs\": [%s]\n"
+			"  },\n"
 			"  \"bad_seq\": 4,\n"
 			"  \"problem\": \"the signature does not verify\"\n"
 			"}\n",
-			z64, z64));
+			z64, z64, 0, 0, 1, "\n      2\n    "));
 	/* an index at fault: no seq to name */
 	rep.bad_seq = 0;
 	json_t *j = rnd_verify_json(&rep, -EBADMSG);
@@ -972,6 +986,64 @@ static void test_render_entry_json_marks_proposals_and_approvals(void **state)
 	assert_false(rnd_entry_settled(R, 99)); /* no such entry */
 }
 
+/* The mount's pending/SEQ: one proposal, key: value lines; its
+ * approvals as the pending table's column; a revoked approver's not
+ * counted in what it waits for. */
+static void test_render_proposal_text_and_what_it_waits_for(void **state)
+{
+	struct fx *f = *state;
+	struct ldg_result res = { 0 };
+	struct ldg_err err = { 0 };
+	struct facts fa;
+	char *out, *want;
+	size_t len;
+
+	facts_of(R, 7, &fa);
+	assert_int_equal(rnd_proposal(R, 7, &out, &len, NULL), 0);
+	assert_int_equal(len, strlen(out));
+	want = fmt("seq: 7\n"
+		   "target: production/api\n"
+		   "kind: set\n"
+		   "changes: image.tag=v2\n"
+		   "author: deployer\n"
+		   "time: %s\n"
+		   "reason: PR 2\n"
+		   "emergency: no\n"
+		   "forced: no\n"
+		   "approvals: 1 of 2 (has: outsider)\n"
+		   "waits for: 1 more approval by a deployer or admin key "
+		   "covering production/api, other than deployer, outsider\n",
+		   fa.time);
+	assert_string_equal(out, want);
+	free(want);
+	free(out);
+	/* an approval, a policy, the init entry, past the head: -ENOENT */
+	for (uint64_t seq = 1; seq <= 11; seq++) {
+		if (seq == 7)
+			continue;
+		out = NULL;
+		assert_int_equal(rnd_proposal(R, seq, &out, &len, &err),
+				 -ENOENT);
+		assert_null(out);
+		assert_true(err.msg[0] != '\0');
+		memset(&err, 0, sizeof(err));
+	}
+	ldg_read_end(R);
+	R = NULL;
+	ok_or_die(ldg_key_revoke(f->s, f->admin, "outsider", "left", &res,
+				 &err),
+		  &err, "revoke");
+	ldg_result_free(&res);
+	ok_or_die(ldg_read_begin(f->s, &R, &err), &err, "read");
+	assert_int_equal(rnd_proposal(R, 7, &out, &len, NULL), 0);
+	assert_non_null(strstr(out, "\napprovals: 0 of 2 (has: outsider "
+				    "(revoked))\n"
+				    "waits for: 2 more approvals by a deployer "
+				    "or admin key covering production/api, "
+				    "other than deployer, outsider\n"));
+	free(out);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -998,6 +1070,7 @@ int main(void)
 		G(test_render_pending_json_is_the_documented_proposal),
 		G(test_render_pending_table_marks_a_revoked_approver),
 		G(test_render_entry_json_marks_proposals_and_approvals),
+		G(test_render_proposal_text_and_what_it_waits_for),
 	};
 #undef G
 #undef T
