@@ -403,7 +403,7 @@ APPLIED=$(jget "$OUT" "$(($(jlen "$OUT") - 1))" seq)
 expect_json "$(($(jlen "$OUT") - 1))" kind = applied
 export LEDGER_TEST_NOW=1893456030 # 30 s later
 start_server
-refused 1 'ledger: set: staging/api has run image.tag=s1 for 0 min of 1$' \
+refused 1 'ledger: set: staging/api has run image.tag=s1 for 0 min of 1; wait for the soak, or use --emergency with a second approver$' \
 	ledger --remote "$BASE" set soak/api image.tag=s1 -m "too early" --key "$K/alice.key"
 stop_server TERM
 export LEDGER_TEST_NOW=1893456120 # 2 min later

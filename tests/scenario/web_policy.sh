@@ -21,7 +21,7 @@ need curl python3 openssl mdb_dump
 
 . "$(dirname "$0")/lib_serve.sh"
 
-"$LEDGER" --version | grep -q '^test clock: LEDGER_TEST_NOW honoured' ||
+"$LEDGER" --version | grep -q 'test clock: LEDGER_TEST_NOW honoured' ||
 	skip "built without -Dtest_clock=true (scripts/test.sh configures it)"
 T0=1796126400 # 2026-12-01T12:00:00Z
 export LEDGER_TEST_NOW=$T0
