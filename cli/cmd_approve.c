@@ -40,9 +40,11 @@ static const char withdraw_help[] =
 
 static const char pending_help[] =
 	"usage: ledger pending [SCOPE] [--json]\n\n"
-	"List the proposals waiting for approvals, oldest first: their seq,\n"
-	"target, author, changes, and the approvals they have and need. SCOPE\n"
-	"is a cluster, a target or a glob such as 'production/*'.\n\n"
+	"List the proposals waiting for approvals, oldest first: SEQ, UPDATED,\n"
+	"TARGET, KIND (an emergency marked), CHANGES, AUTHOR, APPROVALS (have\n"
+	"of need, and whose) and WAITS FOR (the approvals missing, and a\n"
+	"freeze window open now). SCOPE is a cluster, a target or a glob such\n"
+	"as 'production/*'.\n\n"
 	"  --json     an array of {\"seq\", \"target\", \"author\", \"need\",\n"
 	"             \"approvals\": [{\"key\", \"seq\"}], \"emergency\", "
 	"\"status\",\n"
@@ -60,17 +62,11 @@ static int plan(struct ldg_read *r, const uint8_t signer[LDG_KEYID_BYTES],
 		struct ldg_err *err)
 {
 	struct remote_vote *a = arg;
-	struct ldg_proposal p = { 0 };
-	int rc = ldg_proposal_get(r, a->proposal, &p);
+	int rc = ldg_draft_vote(r,
+				a->approve ? LDG_KIND_APPROVE
+					   : LDG_KIND_WITHDRAW,
+				a->proposal, a->w->reason, &out[0], err);
 
-	*n = 0;
-	if (rc)
-		return ldg_err_refuse(err, rc, LDG_WHY_NOT_PENDING, 0, NULL,
-				      "seq %llu is not a proposal",
-				      (unsigned long long)a->proposal);
-	rc = ldg_entry_vote(a->approve ? LDG_KIND_APPROVE : LDG_KIND_WITHDRAW,
-			    p.target, a->proposal, a->w->reason, &out[0], err);
-	ldg_proposal_free(&p);
 	if (!rc && a->approve) {
 		/* the approval that enacts it carries a soak's evidence */
 		struct ldg_gov g;
@@ -199,7 +195,8 @@ static int render_pending(struct ldg_read *r, void *arg, char **out,
 {
 	const struct pending_arg *a = arg;
 
-	return rnd_pending(r, a->scope, a->json, out, len, err);
+	return rnd_pending(r, a->scope, (int64_t)(ldg_now_ns() / 1000000000u),
+			   a->json, out, len, err);
 }
 
 int cmd_pending(int argc, char **argv, struct cli_ctx *c)

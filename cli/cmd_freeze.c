@@ -52,6 +52,19 @@ struct remote_freeze {
 	const char *reason;
 };
 
+/* A freeze, or the unfreeze of one window: on no target's state. */
+static int draft(const struct ldg_values *now, void *arg,
+		 struct ldg_entry **out, struct ldg_err *err)
+{
+	struct remote_freeze *a = arg;
+
+	return a->win ? ldg_entry_freeze(a->win, a->reason, out, err)
+		      : ldg_entry_unfreeze(a->scope, a->window, a->reason, out,
+					   err);
+}
+
+/* The unfreeze of every window of the scope, planned on a checked copy
+ * (which windows are in force is the governance state's). */
 static int plan(struct ldg_read *r, const uint8_t signer[LDG_KEYID_BYTES],
 		void *arg, struct ldg_entry **out, size_t *n,
 		struct ldg_err *err)
@@ -60,14 +73,7 @@ static int plan(struct ldg_read *r, const uint8_t signer[LDG_KEYID_BYTES],
 	struct ldg_entry **drafts;
 	int rc;
 
-	*n = 0;
-	if (a->win) {
-		rc = ldg_entry_freeze(a->win, a->reason, &out[0], err);
-		*n = !rc;
-		return rc;
-	}
-	rc = ldg_draft_unfreeze(r, a->scope, a->window, a->reason, &drafts, n,
-				err);
+	rc = ldg_draft_unfreeze(r, a->scope, 0, a->reason, &drafts, n, err);
 	if (rc)
 		return rc;
 	if (*n > CLI_REMOTE_PLAN_MAX) {
@@ -193,7 +199,10 @@ static int freeze_cmd(int argc, char **argv, struct cli_ctx *c, bool freeze)
 	if (c->remote) {
 		struct remote_freeze a = { argv[optind], freeze ? &win : NULL,
 					   window, w.reason };
-		rc = cli_remote_copied(c, &w, plan, NULL, &a, &res);
+		rc = freeze || window
+			     ? cli_remote_write(c, &w, NULL, draft, NULL, &a,
+						&res)
+			     : cli_remote_copied(c, &w, plan, NULL, &a, &res);
 	} else {
 		rc = cli_open_signed(c, &w, &s, &k);
 		if (rc)

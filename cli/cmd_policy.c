@@ -44,15 +44,12 @@ struct remote_policy {
 	const char *reason;
 };
 
-static int plan(struct ldg_read *r, const uint8_t signer[LDG_KEYID_BYTES],
-		void *arg, struct ldg_entry **out, size_t *n,
-		struct ldg_err *err)
+static int draft(const struct ldg_values *now, void *arg,
+		 struct ldg_entry **out, struct ldg_err *err)
 {
 	struct remote_policy *a = arg;
-	int rc = ldg_entry_policy(a->scope, a->p, a->reason, &out[0], err);
 
-	*n = !rc;
-	return rc;
+	return ldg_entry_policy(a->scope, a->p, a->reason, out, err);
 }
 
 struct show_arg {
@@ -210,7 +207,7 @@ int cmd_policy(int argc, char **argv, struct cli_ctx *c)
 	if (c->remote) {
 		struct remote_policy a = { argv[optind], clear ? NULL : &p,
 					   w.reason };
-		rc = cli_remote_copied(c, &w, plan, NULL, &a, &res);
+		rc = cli_remote_write(c, &w, NULL, draft, NULL, &a, &res);
 	} else {
 		rc = cli_open_signed(c, &w, &s, &k);
 		if (rc)

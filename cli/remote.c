@@ -53,14 +53,15 @@ int cli_remote_write(struct cli_ctx *c, const struct cli_write_opts *w,
 
 	if (!w->reason)
 		return cli_usage(c, "missing -m REASON: every change says why");
-	if (ldg_check_target(target, &err))
+	if (target && ldg_check_target(target, &err))
 		return cli_fail(c, &err);
-	if (plan && soaks(c->remote, target))
+	if (target && plan && soaks(c->remote, target))
 		return cli_remote_copied(c, w, plan, NULL, arg, res);
 	rc = cli_signer(c, w->keyfile, &k);
 	if (rc)
 		return rc;
-	rc = clt_write(c->remote, k, &target, 1, plan_one, &d, res, &err);
+	rc = clt_write(c->remote, k, target ? &target : NULL, 1, plan_one, &d,
+		       res, &err);
 	ldg_signer_free(k);
 	return rc ? cli_fail(c, &err) : CLI_OK;
 }

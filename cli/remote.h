@@ -37,7 +37,9 @@ typedef int (*cli_plan_fn)(struct ldg_read *r,
 typedef void (*cli_done_fn)(struct ldg_store *copy, void *arg);
 
 /* Appends the drafted entry for target on c->remote (clt_write()); res
- * gets it (n = 0 when there was nothing to do). When plan is not NULL
+ * gets it (n = 0 when there was nothing to do). target NULL: an entry
+ * on a scope (a policy, a freeze window), drafted on no target's state
+ * (now is empty). When target and plan are not NULL
  * and target's policy at the server's head has a soak, the entry is
  * planned by plan on a checked copy instead (cli_remote_copied()), so
  * that it can carry the soak's evidence (ldg_draft_evidence()). Prints

@@ -712,7 +712,7 @@ static int render_pending(struct ldg_read *r, const struct lfs_path *p,
 	if (!rc)
 		rc = newest_on(r, p->target, mtime_seq);
 	if (!rc)
-		rc = rnd_pending(r, p->target, false, buf, len, NULL);
+		rc = rnd_pending(r, p->target, now_s(), false, buf, len, NULL);
 	return rc;
 }
 

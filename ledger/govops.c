@@ -262,23 +262,16 @@ int ldg_unfreeze(struct ldg_store *s, const struct ldg_signer *k,
 	return rc;
 }
 
-/* approve or withdraw: on the proposal's target. */
-static int vote(struct ldg_store *s, const struct ldg_signer *k,
-		enum ldg_kind kind, uint64_t proposal, const char *reason,
-		struct ldg_result *res, struct ldg_err *err)
+int ldg_draft_vote(struct ldg_read *r, enum ldg_kind kind, uint64_t proposal,
+		   const char *reason, struct ldg_entry **out,
+		   struct ldg_err *err)
 {
 	struct ldg_proposal p;
-	struct ldg_entry *e;
-	struct ldg_read *r;
 	int rc;
 
 	if (ldg_check_new_reason(reason, err))
 		return -EINVAL;
-	rc = ldg_read_begin(s, &r, err);
-	if (rc)
-		return rc;
 	rc = ldg_proposal_get(r, proposal, &p);
-	ldg_read_end(r);
 	if (rc == -ENOENT)
 		return ldg_err_refuse(err, -EPERM, LDG_WHY_NOT_PENDING, 0, NULL,
 				      "seq %llu is not a proposal",
@@ -287,8 +280,25 @@ static int vote(struct ldg_store *s, const struct ldg_signer *k,
 		return ldg_err_set(err, rc, "cannot read proposal %llu",
 				   (unsigned long long)proposal);
 	/* not pending any more: the rules say so, with what ended it */
-	rc = ldg_entry_vote(kind, p.target, proposal, reason, &e, err);
+	rc = ldg_entry_vote(kind, p.target, proposal, reason, out, err);
 	ldg_proposal_free(&p);
+	return rc;
+}
+
+/* approve or withdraw: on the proposal's target. */
+static int vote(struct ldg_store *s, const struct ldg_signer *k,
+		enum ldg_kind kind, uint64_t proposal, const char *reason,
+		struct ldg_result *res, struct ldg_err *err)
+{
+	struct ldg_entry *e;
+	struct ldg_read *r;
+	int rc;
+
+	rc = ldg_read_begin(s, &r, err);
+	if (rc)
+		return rc;
+	rc = ldg_draft_vote(r, kind, proposal, reason, &e, err);
+	ldg_read_end(r);
 	return rc ? rc : append_one(s, k, e, res, err);
 }
 

@@ -173,7 +173,15 @@ int ldg_draft_unfreeze(struct ldg_read *r, const char *scope, uint64_t window,
 int ldg_unfreeze(struct ldg_store *s, const struct ldg_signer *k,
 		 const char *scope, uint64_t window, const char *reason,
 		 struct ldg_result *res, struct ldg_err *err);
-/* The target is the proposal's. -ENOENT when seq is not a proposal. */
+/* The approve (kind LDG_KIND_APPROVE) or withdraw entry of proposal, on
+ * its target at r's head: for ldg_approve(), ldg_withdraw() and a remote
+ * writer planning on a copy. -EPERM (LDG_WHY_NOT_PENDING) when proposal
+ * is none; whether it is still pending is the rules' to say. */
+int ldg_draft_vote(struct ldg_read *r, enum ldg_kind kind, uint64_t proposal,
+		   const char *reason, struct ldg_entry **out,
+		   struct ldg_err *err);
+/* The target is the proposal's. -EPERM (LDG_WHY_NOT_PENDING) when seq is
+ * not a proposal. */
 int ldg_approve(struct ldg_store *s, const struct ldg_signer *k,
 		uint64_t proposal, const char *reason, struct ldg_result *res,
 		struct ldg_err *err);

@@ -6,6 +6,7 @@
 #include <yaml.h>
 
 #include "gov.h"
+#include "policy.h"
 #include "render.h"
 #include "util.h"
 #include "window.h"
@@ -1665,52 +1666,97 @@ int rnd_approvals(struct ldg_read *r, const struct ldg_proposal *p, char **out)
 		fprintf(f, "%s%s%s", i ? ", " : " (has: ", who,
 			revoked ? " (revoked)" : "");
 	}
-	fprintf(f, "%s%s", p->n_approvers ? ")" : "",
-		p->flags & LDG_PEND_EMERGENCY ? ", emergency" : "");
+	if (p->n_approvers)
+		fputc(')', f);
 	return fclose(f) ? -ENOMEM : 0;
 }
 
-/* One row of the pending table: SEQ TARGET CHANGES AUTHOR APPROVALS
- * DESCRIPTION. */
-static int pending_row(struct ldg_read *r, const struct ldg_proposal *p,
-		       const struct ldg_entry *e, struct table *t)
+/* The WAITS FOR column: the approvals still missing, and the freeze
+ * window open at now that would refuse the last one (an emergency passes
+ * it). */
+static char *waits_for(struct ldg_read *r, const struct ldg_gov *g,
+		       const struct ldg_proposal *p, int64_t now)
 {
-	char *row[6], who[LDG_KEYNAME_MAX + 1];
+	struct ldg_err ferr = { 0 };
+	unsigned have = 0, more;
+	char *text = NULL;
+
+	for (size_t i = 0; i < p->n_approvers; i++)
+		have += ldg_key_trusted(r, p->approvers[i]);
+	more = have < p->need ? p->need - have : 0;
+	if (!(p->flags & LDG_PEND_EMERGENCY) &&
+	    ldg_frozen(r, g, p->target, (uint64_t)now * 1000000000u, &ferr) ==
+		    -EBUSY) {
+		if (asprintf(&text, "%u more approval%s; window %llu is open",
+			     more, more == 1 ? "" : "s",
+			     (unsigned long long)ferr.seq) < 0)
+			text = NULL;
+	} else if (asprintf(&text, "%u more approval%s", more,
+			    more == 1 ? "" : "s") < 0) {
+		text = NULL;
+	}
+	return text;
+}
+
+#define PENDING_COLS 8
+
+/* One row of the pending table: SEQ UPDATED TARGET KIND CHANGES AUTHOR
+ * APPROVALS WAITS-FOR. */
+static int pending_row(struct ldg_read *r, const struct ldg_gov *g,
+		       const struct ldg_proposal *p, const struct ldg_entry *e,
+		       int64_t now, struct table *t)
+{
+	char *row[PENDING_COLS], who[LDG_KEYNAME_MAX + 1], when[40];
 
 	if (asprintf(&row[0], "%llu", (unsigned long long)p->seq) < 0)
 		row[0] = NULL;
-	row[1] = strdup(p->target);
-	if (render_changes(e, &row[2]))
-		row[2] = NULL;
-	key_name(r, p->author, who, sizeof(who));
-	row[3] = strdup(who);
-	if (rnd_approvals(r, p, &row[4]))
+	ldg_time_iso(e->time_ns, when, sizeof(when));
+	when[19] = '\0'; /* seconds are enough in a table */
+	row[1] = strdup(when);
+	row[2] = strdup(p->target);
+	if (asprintf(&row[3], "%s%s", ldg_kind_name(p->kind),
+		     p->flags & LDG_PEND_EMERGENCY ? " (emergency)" : "") < 0)
+		row[3] = NULL;
+	if (render_changes(e, &row[4]))
 		row[4] = NULL;
-	row[5] = strdup(e->reason);
+	key_name(r, p->author, who, sizeof(who));
+	row[5] = strdup(who);
+	if (rnd_approvals(r, p, &row[6]))
+		row[6] = NULL;
+	row[7] = waits_for(r, g, p, now);
 	return table_add_new(t, row);
 }
 
-int rnd_pending(struct ldg_read *r, const char *scope, bool json, char **out,
-		size_t *len, struct ldg_err *err)
+int rnd_pending(struct ldg_read *r, const char *scope, int64_t now, bool json,
+		char **out, size_t *len, struct ldg_err *err)
 {
-	static const char *hdr[6] = { "SEQ",	"TARGET",    "CHANGES",
-				      "AUTHOR", "APPROVALS", "DESCRIPTION" };
-	struct table t = { .cols = 6 };
+	static const char *hdr[PENDING_COLS] = { "SEQ",	      "UPDATED",
+						 "TARGET",    "KIND",
+						 "CHANGES",   "AUTHOR",
+						 "APPROVALS", "WAITS FOR" };
+	struct table t = { .cols = PENDING_COLS };
 	json_t *arr = json ? json_array() : NULL;
 	struct ldg_proposal *ps = NULL;
+	struct ldg_gov g;
 	size_t n = 0;
 	int rc = ldg_pending_list(r, scope, &ps, &n);
 
+	ldg_gov_init(&g);
+	if (!rc && !json)
+		rc = ldg_gov_load(r, 0, &g, NULL);
 	if (rc) {
 		json_decref(arr);
+		for (size_t i = 0; i < n; i++)
+			ldg_proposal_free(&ps[i]);
+		free(ps);
 		return ldg_err_set(err, rc,
 				   "cannot read the pending proposals");
 	}
 	if (!json) {
-		char *row[6];
-		for (size_t c = 0; c < 6; c++)
+		char *row[PENDING_COLS];
+		for (size_t c = 0; c < PENDING_COLS; c++)
 			row[c] = strdup(hdr[c]);
-		rc = table_add(&t, row);
+		rc = table_add_new(&t, row);
 	}
 	for (size_t i = 0; i < n && !rc; i++) {
 		struct ldg_entry *e;
@@ -1722,10 +1768,11 @@ int rnd_pending(struct ldg_read *r, const char *scope, bool json, char **out,
 			if (j)
 				json_array_append_new(arr, j);
 		} else {
-			rc = pending_row(r, &ps[i], e, &t);
+			rc = pending_row(r, &g, &ps[i], e, now, &t);
 		}
 		ldg_entry_free(e);
 	}
+	ldg_gov_free(&g);
 	for (size_t i = 0; i < n; i++)
 		ldg_proposal_free(&ps[i]);
 	free(ps);
@@ -1751,36 +1798,44 @@ int rnd_pending(struct ldg_read *r, const char *scope, bool json, char **out,
 static int show_all(struct ldg_read *r, const struct ldg_gov *g, int64_t now,
 		    bool json, char **out, size_t *len)
 {
-	static const char *phdr[3] = { "POLICY", "SEQ", "RULES" };
+	static const char *phdr[5] = { "SCOPE", "SEQ", "APPROVALS", "SOAK",
+				       "ROLLBACKS" };
 	static const char *whdr[4] = { "WINDOW", "SCOPE", "WHEN", "REASON" };
-	struct table pt = { .cols = 3 }, wt = { .cols = 4 };
+	struct table pt = { .cols = 5 }, wt = { .cols = 4 };
 	json_t *pols = json_array(), *wins = json_array();
 	char *ptext = NULL, *wtext = NULL;
 	size_t plen = 0, wlen = 0;
 	int rc = pols && wins ? 0 : -ENOMEM;
 
 	for (size_t i = 0; !rc && i < g->n_pol; i++) {
-		char *row[3] = { NULL };
+		const struct ldg_policy *p = &g->pol[i];
+		char *row[5] = { NULL }, d[LDG_DURATION_LEN];
 		if (json) {
-			rc = json_array_append_new(pols,
-						   rnd_policy_json(&g->pol[i]))
+			rc = json_array_append_new(pols, rnd_policy_json(p))
 				     ? -ENOMEM
 				     : 0;
 			continue;
 		}
 		if (i == 0) {
-			for (size_t c = 0; c < 3; c++)
+			for (size_t c = 0; c < 5; c++)
 				row[c] = strdup(phdr[c]);
-			rc = table_add(&pt, row);
+			rc = table_add_new(&pt, row);
 			if (rc)
 				break;
 		}
-		row[0] = strdup(g->pol[i].scope);
-		if (asprintf(&row[1], "%llu",
-			     (unsigned long long)g->pol[i].seq) < 0)
+		row[0] = strdup(p->scope);
+		if (asprintf(&row[1], "%llu", (unsigned long long)p->seq) < 0)
 			row[1] = NULL;
-		if (policy_text(&g->pol[i], &row[2]))
+		if (!p->approvals)
+			row[2] = strdup("-");
+		else if (asprintf(&row[2], "%u", p->approvals) < 0)
 			row[2] = NULL;
+		ldg_duration_format(p->soak, d, sizeof(d));
+		if (!p->soak)
+			row[3] = strdup("-");
+		else if (asprintf(&row[3], "%s from %s", d, p->soak_from) < 0)
+			row[3] = NULL;
+		row[4] = strdup(p->gate_rollbacks ? "gated" : "-");
 		rc = table_add_new(&pt, row);
 	}
 	for (size_t i = 0; !rc && i < g->n_win; i++) {

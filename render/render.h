@@ -149,8 +149,8 @@ json_t *rnd_window_json(struct ldg_read *r, const struct ldg_window *w,
 json_t *rnd_proposal_json(struct ldg_read *r, const struct ldg_proposal *p);
 
 /* The approvals of pending proposal p as text: "1 of 2 (has: bob)",
- * a revoked approver's marked and not counted, ", emergency" when so
- * (the pending table's column, approve's second line). */
+ * a revoked approver's marked and not counted (the pending table's
+ * column, approve's second line). */
 int rnd_approvals(struct ldg_read *r, const struct ldg_proposal *p, char **out);
 
 /* `ledger policy show [TARGET]` at the head, windows judged at now
@@ -163,11 +163,12 @@ int rnd_policy_show(struct ldg_read *r, const char *target, int64_t now,
 		    bool json, char **out, size_t *len, struct ldg_err *err);
 
 /* `ledger pending [SCOPE]`: the pending proposals on targets scope (a
- * glob; NULL: all) matches, oldest first: a table SEQ TARGET CHANGES
- * AUTHOR APPROVALS (rnd_approvals()) DESCRIPTION, or an array of
- * rnd_proposal_json(). */
-int rnd_pending(struct ldg_read *r, const char *scope, bool json, char **out,
-		size_t *len, struct ldg_err *err);
+ * glob; NULL: all) matches, oldest first: a table SEQ UPDATED TARGET
+ * KIND (marking an emergency) CHANGES AUTHOR APPROVALS (rnd_approvals())
+ * WAITS FOR (the approvals missing, and a freeze window open at now,
+ * unix seconds), or an array of rnd_proposal_json(). */
+int rnd_pending(struct ldg_read *r, const char *scope, int64_t now, bool json,
+		char **out, size_t *len, struct ldg_err *err);
 
 /* One pending proposal as "key: value" lines (the mount's pending/SEQ):
  * seq, target, kind, changes (as in history's CHANGES), author, time,

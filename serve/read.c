@@ -417,7 +417,8 @@ int srv_h_pending(const struct srv_request *rq, struct srv_reply *rp)
 		snprintf(scope, sizeof(scope), "%s", arg);
 	if (srv_begin(rp, rq->sv, &r, &head))
 		return 0;
-	rc = rnd_pending(r, arg ? scope : NULL, true, &out, &len, &err);
+	rc = rnd_pending(r, arg ? scope : NULL, now_s(), true, &out, &len,
+			 &err);
 	ldg_read_end(r);
 	srv_reply_rendered(rp, rc, out, len, &err);
 	return 0;

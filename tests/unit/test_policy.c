@@ -1914,6 +1914,38 @@ static void test_draft_unfreeze_of_one_window_or_all_of_a_scope(void **state)
 	ldg_read_end(r);
 }
 
+static void test_draft_vote_is_on_the_proposals_target(void **state)
+{
+	struct fx *f = *state;
+	struct ldg_err err = { 0 };
+	struct ldg_entry *e = NULL;
+	struct ldg_read *r;
+	uint64_t p, plain;
+
+	add_key(f, f->deployer, "deployer", "*");
+	policy(f, "production/*", 1, 0, NULL);
+	plain = must_set(f, "staging/api", "image.tag", "v1");
+	assert_int_equal(set_kv(f, f->deployer, "production/api", "image.tag",
+				"v2", false, &p, &err),
+			 0);
+	assert_int_equal(ldg_read_begin(f->s, &r, NULL), 0);
+	assert_int_equal(ldg_draft_vote(r, LDG_KIND_WITHDRAW, p, "no", &e,
+					&err),
+			 0);
+	assert_int_equal(e->kind, LDG_KIND_WITHDRAW);
+	assert_string_equal(e->target, "production/api");
+	assert_string_equal(e->changes[0].key, "proposal");
+	ldg_entry_free(e);
+	/* a change that took effect at once is no proposal */
+	assert_int_equal(ldg_draft_vote(r, LDG_KIND_APPROVE, plain, "ok", &e,
+					&err),
+			 -EPERM);
+	assert_int_equal(err.why, LDG_WHY_NOT_PENDING);
+	assert_int_equal(ldg_draft_vote(r, LDG_KIND_APPROVE, p, "", &e, &err),
+			 -EINVAL);
+	ldg_read_end(r);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
 
 int main(void)
@@ -1946,6 +1978,7 @@ int main(void)
 		T(test_remote_emergency),
 		T(test_draft_evidence_of_a_set_and_of_the_enacting_approval),
 		T(test_draft_unfreeze_of_one_window_or_all_of_a_scope),
+		T(test_draft_vote_is_on_the_proposals_target),
 	};
 	return cmocka_run_group_tests(tests, fx_group_setup, NULL);
 }

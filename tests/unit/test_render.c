@@ -791,11 +791,10 @@ static void test_render_policy_show_text_tables(void **state)
 	assert_int_equal(len, strlen(out));
 	assert_string_equal(
 		out,
-		"POLICY        SEQ  RULES\n"
-		"*             5    approvals=1\n"
-		"production/*  4    approvals=2\n"
-		"qa/*          6    approvals=1, soak=30m from staging, "
-		"rollbacks gated\n"
+		"SCOPE         SEQ  APPROVALS  SOAK              ROLLBACKS\n"
+		"*             5    1          -                 -\n"
+		"production/*  4    2          -                 -\n"
+		"qa/*          6    1          30m from staging  gated\n"
 		"\n"
 		"WINDOW  SCOPE         WHEN"
 		"                                                                             "
@@ -875,7 +874,8 @@ static void test_render_pending_json_is_the_documented_proposal(void **state)
 	char *out;
 	size_t len;
 
-	assert_int_equal(rnd_pending(R, NULL, true, &out, &len, NULL), 0);
+	assert_int_equal(rnd_pending(R, NULL, FRI_1830, true, &out, &len, NULL),
+			 0);
 	assert_int_equal(len, strlen(out));
 	assert_string_equal(out, "[\n"
 				 "  {\n"
@@ -902,28 +902,39 @@ static void test_render_pending_json_is_the_documented_proposal(void **state)
 				 "]\n");
 	free(out);
 	/* a scope with none: an empty array, not an error */
-	assert_int_equal(rnd_pending(R, "staging/*", true, &out, &len, NULL),
+	assert_int_equal(rnd_pending(R, "staging/*", FRI_1830, true, &out, &len,
+				     NULL),
 			 0);
 	assert_string_equal(out, "[]\n");
 	free(out);
 }
 
-/* A revoked approver's approval is shown, marked, and not counted. */
+/* The table says what each proposal waits for (the approvals missing,
+ * the window open at the time given); a revoked approver's approval is
+ * shown, marked, and not counted. */
 static void test_render_pending_table_marks_a_revoked_approver(void **state)
 {
 	struct fx *f = *state;
 	struct ldg_result res = { 0 };
 	struct ldg_err err = { 0 };
-	char *out;
+	struct facts e7;
+	char *out, *want;
 	size_t len;
 
-	assert_int_equal(rnd_pending(R, "production/*", false, &out, &len,
-				     NULL),
+	facts_of(R, 7, &e7);
+	e7.time[19] = '\0';
+	assert_int_equal(rnd_pending(R, "production/*", FRI_1830, false, &out,
+				     &len, NULL),
 			 0);
-	assert_string_equal(out, "SEQ  TARGET          CHANGES       AUTHOR    "
-				 "APPROVALS               DESCRIPTION\n"
-				 "7    production/api  image.tag=v2  deployer  "
-				 "1 of 2 (has: outsider)  PR 2\n");
+	want = fmt("SEQ  UPDATED              TARGET          KIND  "
+		   "CHANGES       AUTHOR    APPROVALS               "
+		   "WAITS FOR\n"
+		   "7    %s  production/api  set   image.tag=v2  "
+		   "deployer  1 of 2 (has: outsider)  1 more approval; "
+		   "window 9 is open\n",
+		   e7.time);
+	assert_string_equal(out, want);
+	free(want);
 	free(out);
 	ldg_read_end(R);
 	R = NULL;
@@ -932,12 +943,18 @@ static void test_render_pending_table_marks_a_revoked_approver(void **state)
 		  &err, "revoke");
 	ldg_result_free(&res);
 	ok_or_die(ldg_read_begin(f->s, &R, &err), &err, "read");
-	assert_int_equal(rnd_pending(R, NULL, false, &out, &len, NULL), 0);
-	assert_string_equal(out, "SEQ  TARGET          CHANGES       AUTHOR    "
-				 "APPROVALS                         "
-				 "DESCRIPTION\n"
-				 "7    production/api  image.tag=v2  deployer  "
-				 "0 of 2 (has: outsider (revoked))  PR 2\n");
+	assert_int_equal(rnd_pending(R, NULL, FRI_1830, false, &out, &len,
+				     NULL),
+			 0);
+	want = fmt("SEQ  UPDATED              TARGET          KIND  "
+		   "CHANGES       AUTHOR    APPROVALS                 "
+		   "        WAITS FOR\n"
+		   "7    %s  production/api  set   image.tag=v2  "
+		   "deployer  0 of 2 (has: outsider (revoked))  2 more "
+		   "approvals; window 9 is open\n",
+		   e7.time);
+	assert_string_equal(out, want);
+	free(want);
 	free(out);
 }
 
