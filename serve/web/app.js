@@ -1355,9 +1355,9 @@
 			maxlength: 4096, testid: 'action-reason', placeholder: 'why (recorded in the entry)' });
 	}
 
-	/* history: loadHistory's items when the page has them */
-	async function openAction(kind, rel, history, toSeq) {
-		const t = rel.target;
+	/* The action dialog emptied for a new action: its fields (returned),
+	 * error, result and buttons. */
+	function resetActionDialog() {
 		const fields = $('#action-fields');
 		clear(fields);
 		setFormError($('[data-testid="action-error"]'), '');
@@ -1367,6 +1367,13 @@
 		$('[data-testid="action-submit"]').hidden = false;
 		$('[data-testid="action-submit"]').disabled = false;
 		$('[data-testid="action-close"]').textContent = 'Cancel';
+		return fields;
+	}
+
+	/* history: loadHistory's items when the page has them */
+	async function openAction(kind, rel, history, toSeq) {
+		const t = rel.target;
+		const fields = resetActionDialog();
 		const now = new Map(Object.entries(rel.values || {}));
 		$('#action-target').textContent = `now ${valuesText(now)}` +
 			(rel.locked ? ` · locked: ${rel.locked.reason || ''}` : '');
@@ -1432,15 +1439,7 @@
 
 	/* approve or withdraw proposal p (GET /api/v1/pending's item) */
 	function openVote(kind, p) {
-		const fields = $('#action-fields');
-		clear(fields);
-		setFormError($('[data-testid="action-error"]'), '');
-		const res = $('[data-testid="action-result"]');
-		res.hidden = true;
-		res.textContent = '';
-		$('[data-testid="action-submit"]').hidden = false;
-		$('[data-testid="action-submit"]').disabled = false;
-		$('[data-testid="action-close"]').textContent = 'Cancel';
+		const fields = resetActionDialog();
 		$('#action-form').dataset.testid = `action-form-${kind}`;
 		$('#action-title').textContent =
 			`${kind === 'approve' ? 'Approve' : 'Withdraw'} #${p.seq} on ${p.target}`;

@@ -2,15 +2,14 @@
 # web_policy.sh - promotion policies over HTTP, against `ledger serve`
 # on a free loopback port: GET /api/v1/pending (= `ledger pending
 # --json`), /api/v1/policy?target= and /api/v1/policies (= `ledger policy
-# show [TARGET] --json`); a proposal, an approval and an emergency as the
-# entries' JSON and the releases show them; approve and withdraw through
-# drafts signed elsewhere (openssl, as the page signs them in the
-# browser); `ledger --remote` reads (pending, policy show) equal to the
-# local ones; the soak evidence of drafts and of remote sets and
-# approvals; and every refusal (self-approval,
-# a key out of scope, a proposal not pending, a freeze window, a soak not
-# met, an entry signed with a clock 10 minutes off) with the ledger byte
-# for byte as it was.
+# show [TARGET] --json`), and `ledger --remote` reads equal to the local
+# ones; a proposal, an approval and an emergency as the entries' JSON
+# and the releases show them; approve and withdraw through drafts signed
+# elsewhere (openssl, as the page signs them in the browser); the soak
+# evidence of drafts, remote sets and remote approvals; and every
+# refusal (self-approval, a key out of scope, a proposal not pending, a
+# freeze window, a soak not met, an entry signed with a clock 10 minutes
+# off) with its rule and the ledger byte for byte as it was.
 #
 # Time is the test clock's (LEDGER_TEST_NOW, builds with
 # -Dtest_clock=true): the server and every command run at T0, a soak is
@@ -31,34 +30,6 @@ as() {
 	local who=$1
 	shift
 	"$LEDGER" "$@" --key "$T/keys/$who.key"
-}
-
-# draft KEYNAME JSON-WITHOUT-SIGNER [STATUS]: POST /api/v1/drafts as that
-# key; the answer in $T/draft.json
-draft() {
-	http "${3:-200}" /api/v1/drafts -H 'Content-Type: application/json' \
-		--data-binary "{\"signer\": \"$(keyid "$1")\", $2}"
-	cp "$OUT" "$T/draft.json"
-}
-
-# sign KEYNAME: $T/draft.json's message signed by that key (openssl),
-# as the JSON body of POST /api/v1/entries in $T/signed.json
-sign() {
-	python3 -c 'import json,sys,base64; sys.stdout.buffer.write(base64.b64decode(json.load(open(sys.argv[1]))["message"]))' \
-		"$T/draft.json" >"$T/msg.bin"
-	openssl pkeyutl -sign -inkey "$T/$1.pem" -rawin -in "$T/msg.bin" \
-		-out "$T/sig.bin" || fail "openssl could not sign"
-	python3 - "$T/draft.json" "$T/sig.bin" >"$T/signed.json" <<'PY'
-import base64, json, sys
-d = json.load(open(sys.argv[1]))
-sig = base64.b64encode(open(sys.argv[2], "rb").read()).decode()
-print(json.dumps({"draft": d["draft"], "signature": sig}))
-PY
-}
-
-post_signed() { # STATUS
-	http "$1" /api/v1/entries -H 'Content-Type: application/json' \
-		--data-binary @"$T/signed.json"
 }
 
 # ---------------------------------------------------------------------
