@@ -16,6 +16,7 @@
 #include "authorize.h"
 #include "helmfile.h"
 #include "ops.h"
+#include "policy.h"
 #include "render.h"
 #include "util.h"
 
@@ -266,9 +267,10 @@ static int key_may_apply(const struct apl_opts *o, struct ldg_err *err)
 /* The values of t are deployed only when every rollback of it since its
  * last successful apply restores the state at its rollback-to
  * (ldg_rollback_check(), the rule verify checks): a rollback whose values
- * nobody signed is never deployed. -EPERM naming the entry. */
+ * nobody signed is never deployed. -EPERM naming the entry. *applied:
+ * that last successful apply (0: none). */
 static int check_rollbacks(const struct apl_opts *o, const char *target,
-			   struct ldg_err *err)
+			   uint64_t *applied, struct ldg_err *err)
 {
 	struct ldg_entry *e = NULL;
 	struct ldg_read *r;
@@ -279,11 +281,14 @@ static int check_rollbacks(const struct apl_opts *o, const char *target,
 	rc = ldg_read_begin(o->store, &r, err);
 	if (rc)
 		return rc;
+	*applied = 0;
 	rc = ldg_history(r, target, 0, 0, &seqs, &n);
 	if (rc)
 		ldg_err_set(err, rc, "cannot read the history of %s", target);
 	for (size_t i = 0; i < n && !rc; i++) {
 		rc = ldg_entry_read(r, seqs[i], &e, err);
+		if (!rc && e->kind == LDG_KIND_APPLIED)
+			*applied = seqs[i];
 		if (rc || e->kind == LDG_KIND_APPLIED)
 			break;
 		rc = ldg_rollback_check(r, e, err);
@@ -299,13 +304,41 @@ static int check_rollbacks(const struct apl_opts *o, const char *target,
 	return rc;
 }
 
+/* The values of target are deployed only when each entry that made one
+ * of them what it is since its last successful apply (applied) took
+ * effect as the policies in force before it allow (ldg_effect_check(),
+ * the rule verify checks): approvals, freeze, soak. A change that a
+ * compromised writer indexed as effective without them is never
+ * deployed. -EPERM naming the entry. */
+static int check_policy(const struct apl_opts *o, const char *target,
+			uint64_t applied, struct ldg_err *err)
+{
+	struct ldg_read *r;
+	uint64_t *seqs = NULL;
+	size_t n = 0;
+	int rc;
+
+	rc = ldg_read_begin(o->store, &r, err);
+	if (rc)
+		return rc;
+	rc = ldg_state_changes(r, target, applied, &seqs, &n);
+	if (rc)
+		ldg_err_set(err, rc, "cannot read the state of %s", target);
+	for (size_t i = 0; i < n && !rc; i++)
+		rc = ldg_effect_check(r, r, target, seqs[i], err);
+	free(seqs);
+	ldg_read_end(r);
+	return rc;
+}
+
 /* ---- recording ---- */
 
+/* why: metadata reason of a run refused before helmfile (NULL: none). */
 static int record(const struct apl_opts *o, const char *target,
 		  const struct ldg_values *v, uint64_t desired,
 		  const struct apl_run_result *res, bool ok,
-		  const char *selector, struct apl_summary *sum,
-		  struct ldg_err *err)
+		  const char *selector, const char *why,
+		  struct apl_summary *sum, struct ldg_err *err)
 {
 	struct ldg_result out = { 0 };
 	struct ldg_entry *e;
@@ -332,6 +365,8 @@ static int record(const struct apl_opts *o, const char *target,
 		rc = ldg_entry_add_meta(e, "duration-ms", num);
 	if (!rc && res->timed_out)
 		rc = ldg_entry_add_meta(e, "timed-out", "true");
+	if (!rc && why)
+		rc = ldg_entry_add_meta(e, "reason", why);
 	if (!rc && !ok) {
 		/* what helmfile said last: stderr, else stdout */
 		const char *text = res->err_len ? res->err : res->out;
@@ -563,6 +598,26 @@ static int write_values(const char *dir, const struct target_state *t,
 	return 0;
 }
 
+/* A release whose values the ledger should never have held (why says
+ * which entry): recorded as apply-failed, not deployed, the ledger does
+ * not verify. */
+static int refuse(const struct apl_opts *o, const char *target,
+		  const struct snapshot *snap, const struct ldg_err *why,
+		  const char *selector, const char *reason,
+		  struct apl_summary *sum, struct ldg_err *err)
+{
+	struct apl_run_result refused = { .exit_code = -1,
+					  .err = (char *)why->msg,
+					  .err_len = strlen(why->msg) };
+
+	sum->failed++;
+	say(o, APL_WARN, "%s: not applied: %s (run ledger verify)", target,
+	    why->msg);
+	return o->dry_run ? 0
+			  : record(o, target, NULL, snap->head, &refused, false,
+				   selector, reason, sum, err);
+}
+
 static int apply_manual(const struct apl_opts *o, const struct private_dir *pd,
 			const struct apl_release *rel, struct snapshot *snap,
 			struct apl_summary *sum, struct ldg_err *err)
@@ -574,6 +629,7 @@ static int apply_manual(const struct apl_opts *o, const struct private_dir *pd,
 	size_t dropped = 0;
 	bool ok;
 	struct ldg_err why = { 0 };
+	uint64_t applied;
 	int rc;
 
 	snprintf(target, sizeof(target), "%s/%s", o->cluster, rel->name);
@@ -605,21 +661,18 @@ static int apply_manual(const struct apl_opts *o, const struct private_dir *pd,
 	}
 	if (rc)
 		return ldg_err_set(err, rc, "%s", why.msg);
-	rc = check_rollbacks(o, target, &why);
-	if (rc == -EPERM) {
-		/* recorded, not deployed: the ledger does not verify */
-		struct apl_run_result refused = { .exit_code = -1,
-						  .err = why.msg,
-						  .err_len = strlen(why.msg) };
-		sum->failed++;
-		say(o, APL_WARN, "%s: not applied: %s (run ledger verify)",
-		    target, why.msg);
-		return o->dry_run ? 0
-				  : record(o, target, NULL, snap->head,
-					   &refused, false,
-					   "not run: a rollback is not valid",
-					   sum, err);
-	}
+	rc = check_rollbacks(o, target, &applied, &why);
+	if (rc == -EPERM)
+		return refuse(o, target, snap, &why,
+			      "not run: a rollback is not valid", NULL, sum,
+			      err);
+	if (rc)
+		return ldg_err_set(err, rc, "%s", why.msg);
+	rc = check_policy(o, target, applied, &why);
+	if (rc == -EPERM)
+		return refuse(o, target, snap, &why,
+			      "not run: a change broke its policy", "policy",
+			      sum, err);
 	if (rc)
 		return ldg_err_set(err, rc, "%s", why.msg);
 	rc = write_values(pd->path, t, vpath, sizeof(vpath), &text, &dropped,
@@ -665,7 +718,8 @@ static int apply_manual(const struct apl_opts *o, const struct private_dir *pd,
 		sum->failed++;
 		describe_failure(o, target, &res);
 	}
-	rc = record(o, target, &t->v, snap->head, &res, ok, sel, sum, err);
+	rc = record(o, target, &t->v, snap->head, &res, ok, sel, NULL, sum,
+		    err);
 	apl_run_result_free(&res);
 	return rc;
 }
@@ -721,7 +775,7 @@ static int apply_auto(const struct apl_opts *o, const struct snapshot *snap,
 	}
 	if (!ok || changed)
 		rc = record(o, o->cluster, NULL, snap->head, &res, ok,
-			    "deployment=auto", sum, err);
+			    "deployment=auto", NULL, sum, err);
 	apl_run_result_free(&res);
 	return rc;
 }

@@ -27,19 +27,6 @@ void ldg_write_req_of(const struct ldg_entry *e, struct ldg_write_req *out)
 	out->time_ns = e->time_ns;
 }
 
-static bool in_scopes(const char *scopes, const char *target)
-{
-	char buf[LDG_SCOPES_MAX];
-	char *save = NULL;
-
-	snprintf(buf, sizeof(buf), "%s", scopes);
-	for (char *t = strtok_r(buf, " ", &save); t;
-	     t = strtok_r(NULL, " ", &save))
-		if (ldg_scope_match(t, target))
-			return true;
-	return false;
-}
-
 static bool is_keys_admin(const struct ldg_keyinfo *ki)
 {
 	return !strcmp(ki->role, "admin") && ldg_scopes_have_star(ki->scopes);
@@ -274,7 +261,7 @@ int ldg_may_append(struct ldg_read *r, const struct ldg_write_req *q,
 		return refuse_key(err, -EACCES, LDG_WHY_ROLE, 0, &ki,
 				  q->target);
 	}
-	if (!in_scopes(ki.scopes, scope_target)) {
+	if (!ldg_scopes_match(ki.scopes, scope_target)) {
 		ldg_err_set(err, -EACCES,
 			    "key \"%s\" is not allowed to change "
 			    "%s (its scope: %s)",

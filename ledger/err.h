@@ -72,6 +72,9 @@ enum ldg_why {
 	LDG_WHY_NOT_AUTHOR,	  /* withdraw by neither author nor admin */
 	LDG_WHY_NO_WINDOW,	  /* unfreeze of a window not in force */
 	LDG_WHY_SKEW,		  /* signed time off the writer's clock */
+	LDG_WHY_UNAPPROVED,	  /* a change in effect without the approvals
+				   * its policy needs (seq: the entry that
+				   * made it effective; target) */
 };
 
 struct ldg_err {

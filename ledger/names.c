@@ -332,3 +332,21 @@ bool ldg_scope_match(const char *scope, const char *target)
 		return true;
 	return fnmatch(scope, target, FNM_PATHNAME) == 0;
 }
+
+bool ldg_scopes_match(const char *scopes, const char *target)
+{
+	char one[LDG_SCOPE_MAX + 1];
+
+	for (const char *p = scopes; *p;) {
+		size_t n = strcspn(p, " ");
+		if (n && n < sizeof(one)) {
+			memcpy(one, p, n);
+			one[n] = '\0';
+			if (ldg_scope_match(one, target))
+				return true;
+		}
+		p += n;
+		p += strspn(p, " ");
+	}
+	return false;
+}

@@ -77,6 +77,9 @@ bool ldg_scopes_have_star(const char *scopes);
 
 /* True when target is inside scope (see the rules above). */
 bool ldg_scope_match(const char *scope, const char *target);
+/* True when target is inside one of the space-separated scopes: what a
+ * key's scope list allows. */
+bool ldg_scopes_match(const char *scopes, const char *target);
 
 /* Splits "CLUSTER/RELEASE" into its parts; cluster must hold
  * LDG_CLUSTER_MAX + 1 bytes. Returns -EINVAL when not a target. */

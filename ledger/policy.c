@@ -194,6 +194,15 @@ int ldg_soak_check(struct ldg_read *r, struct ldg_read *log,
 		   const struct ldg_kv *ch, size_t n, const struct ldg_entry *e,
 		   struct ldg_err *err)
 {
+	return ldg_soak_check_at(r, log, p, target, ch, n, e, 0, err);
+}
+
+int ldg_soak_check_at(struct ldg_read *r, struct ldg_read *log,
+		      const struct ldg_policy *p, const char *target,
+		      const struct ldg_kv *ch, size_t n,
+		      const struct ldg_entry *e, uint64_t at,
+		      struct ldg_err *err)
+{
 	char from[LDG_TARGET_MAX + 1];
 	const struct ldg_kv *first = first_set(ch, n), *bad, *ev;
 	struct ldg_values fv = { 0 };
@@ -205,7 +214,7 @@ int ldg_soak_check(struct ldg_read *r, struct ldg_read *log,
 		return 0; /* nothing to soak: no soak, or only unsets */
 	if (soak_source(p, target, from))
 		return ldg_err_set(err, -EINVAL, "%s is not a target", target);
-	rc = ldg_state_get(r, from, 0, &fv);
+	rc = ldg_state_get(r, from, at, &fv);
 	if (rc && rc != -ENOENT)
 		return ldg_err_set(err, rc, "cannot read the state of %s",
 				   from);
@@ -504,5 +513,284 @@ int ldg_policy_check(struct ldg_read *r, const struct ldg_write_req *q,
 					    e, err);
 	}
 	ldg_gov_free(&g);
+	return rc;
+}
+
+/* ---- what took effect, judged again (the applier, verify) ---- */
+
+static int unapproved(struct ldg_err *err, uint64_t seq, const char *target,
+		      const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static int unapproved(struct ldg_err *err, uint64_t seq, const char *target,
+		      const char *fmt, ...)
+{
+	char msg[LDG_ERR_MSG_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	ldg_err_refuse(err, -EPERM, LDG_WHY_UNAPPROVED, seq, NULL, "%s", msg);
+	facts(err, target, NULL);
+	return -EPERM;
+}
+
+/* A rule that refused (its words in err) broken by seq. */
+static int violated(struct ldg_err *err, int rc, uint64_t seq, const char *how)
+{
+	if (rc != -EBUSY)
+		return rc; /* not a "no": the question could not be asked */
+	if (err) {
+		ldg_err_prefix(err, "seq %llu took effect %s",
+			       (unsigned long long)seq, how);
+		err->code = -EPERM;
+	}
+	return -EPERM;
+}
+
+static const char *plural(unsigned n)
+{
+	return n == 1 ? "" : "s";
+}
+
+/* Freeze and soak of a gated change on target taking effect with entry
+ * e (its time, its soak-applied), under g, the governance before it. */
+static int recheck_timing(struct ldg_read *r, struct ldg_read *log,
+			  const struct ldg_gov *g, const char *target,
+			  const struct ldg_kv *ch, size_t n,
+			  const struct ldg_entry *e, struct ldg_err *err)
+{
+	int rc = ldg_frozen(log, g, target, e->time_ns, err);
+
+	if (rc)
+		return violated(err, rc, e->seq, "inside a freeze window");
+	rc = ldg_soak_check_at(r, log, ldg_gov_policy_for(g, target), target,
+			       ch, n, e, e->seq - 1, err);
+	return rc ? violated(err, rc, e->seq, "without its soak") : 0;
+}
+
+static int recheck_change(struct ldg_read *r, struct ldg_read *log,
+			  const struct ldg_gov *g, const struct ldg_entry *e,
+			  struct ldg_err *err)
+{
+	const struct ldg_policy *p = ldg_gov_policy_for(g, e->target);
+	unsigned need = ldg_gov_need(g, e);
+
+	if (need && p && ldg_gov_gated(g, e) && p->approvals)
+		return unapproved(err, e->seq, e->target,
+				  "seq %llu took effect without its %u "
+				  "approval%s: under policy %s (seq %llu) a "
+				  "%s of %s is only a proposal",
+				  (unsigned long long)e->seq, need,
+				  plural(need), p->scope,
+				  (unsigned long long)p->seq,
+				  ldg_kind_name(e->kind), e->target);
+	if (need)
+		return unapproved(err, e->seq, e->target,
+				  "seq %llu took effect without its %u "
+				  "approval%s: an emergency %s of %s is only "
+				  "a proposal",
+				  (unsigned long long)e->seq, need,
+				  plural(need), ldg_kind_name(e->kind),
+				  e->target);
+	if (!ldg_gov_gated(g, e))
+		return 0;
+	return recheck_timing(r, log, g, e->target, e->changes, e->n_changes, e,
+			      err);
+}
+
+struct tally {
+	unsigned n;
+	uint8_t id[LDG_APPROVALS_MAX][LDG_KEYID_BYTES];
+	char names[200];
+	char note[200]; /* the first approval that did not count, and why */
+};
+
+static void tally_note(struct tally *t, uint64_t seq, const char *fmt,
+		       const char *name)
+{
+	int len;
+
+	if (t->note[0])
+		return;
+	len = snprintf(t->note, sizeof(t->note),
+		       "seq %llu: ", (unsigned long long)seq);
+	snprintf(t->note + len, sizeof(t->note) - (size_t)len, fmt, name);
+}
+
+/* Counts approval a (an approve of a proposal by author on target)
+ * toward what the approval at seq at needs. */
+static void tally_one(struct ldg_read *r, struct tally *t,
+		      const struct ldg_entry *a, const uint8_t *author,
+		      const char *target, uint64_t at)
+{
+	struct ldg_keyinfo ki;
+	char idhex[2 * LDG_KEYID_BYTES + 1];
+	size_t len;
+
+	if (ldg_keyring_by_id(r, a->signer, &ki)) {
+		ldg_hex(a->signer, LDG_KEYID_BYTES, idhex);
+		tally_note(t, a->seq, "key %s is not in the keyring", idhex);
+		return;
+	}
+	if (!memcmp(a->signer, author, LDG_KEYID_BYTES)) {
+		tally_note(t, a->seq, "key \"%s\" wrote the proposal",
+			   ki.vkey.name);
+		return;
+	}
+	for (unsigned i = 0; i < t->n; i++)
+		if (!memcmp(t->id[i], a->signer, LDG_KEYID_BYTES)) {
+			tally_note(t, a->seq,
+				   "key \"%s\" had approved it already",
+				   ki.vkey.name);
+			return;
+		}
+	if (ki.added_seq >= a->seq || (ki.revoked_seq && ki.revoked_seq < at)) {
+		tally_note(t, a->seq, "key \"%s\" was not trusted then",
+			   ki.vkey.name);
+		return;
+	}
+	if ((strcmp(ki.role, "deployer") && strcmp(ki.role, "admin")) ||
+	    !ldg_scopes_match(ki.scopes, target)) {
+		tally_note(t, a->seq, "key \"%s\" may not approve there",
+			   ki.vkey.name);
+		return;
+	}
+	if (t->n == LDG_APPROVALS_MAX)
+		return; /* more than any policy needs */
+	memcpy(t->id[t->n++], a->signer, LDG_KEYID_BYTES);
+	len = strlen(t->names);
+	snprintf(t->names + len, sizeof(t->names) - len, "%s%s",
+		 len ? ", " : "", ki.vkey.name);
+}
+
+/* The approvals of proposal p counted again from the approve entries of
+ * its target's history, from the proposal up to seq at. */
+static int tally_approvals(struct ldg_read *r, struct ldg_read *log,
+			   const struct ldg_pending *p, uint64_t at,
+			   struct tally *t)
+{
+	uint64_t before = at + 1, *seqs = NULL, want;
+	size_t cnt;
+	bool done = false;
+	int rc = 0;
+
+	memset(t, 0, sizeof(*t));
+	while (!done && !rc) {
+		rc = ldg_history(r, p->target, before, 64, &seqs, &cnt);
+		done = rc || cnt == 0;
+		for (size_t i = 0; i < cnt && !done && !rc; i++) {
+			struct ldg_entry *a = NULL;
+			const struct ldg_kv *kv;
+			if (seqs[i] <= p->seq) {
+				done = true;
+				break;
+			}
+			before = seqs[i];
+			rc = ldg_entry_read(log, seqs[i], &a, NULL);
+			if (rc)
+				break;
+			kv = ldg_kv_find(a->changes, a->n_changes, "proposal");
+			if (a->kind == LDG_KIND_APPROVE && kv &&
+			    !ldg_parse_dec(kv->value, 1, INT64_MAX, &want) &&
+			    want == p->seq && !strcmp(a->target, p->target))
+				tally_one(r, t, a, p->author, p->target, at);
+			ldg_entry_free(a);
+		}
+		free(seqs);
+		seqs = NULL;
+	}
+	return rc;
+}
+
+static int recheck_approve(struct ldg_read *r, struct ldg_read *log,
+			   const struct ldg_gov *g, const struct ldg_entry *e,
+			   struct ldg_err *err)
+{
+	const struct ldg_kv *kv =
+		ldg_kv_find(e->changes, e->n_changes, "proposal");
+	const struct ldg_pending *p;
+	struct ldg_entry *pe = NULL;
+	struct ldg_keyinfo author;
+	struct tally t;
+	uint64_t seq = 0;
+	int rc;
+
+	if (kv)
+		(void)ldg_parse_dec(kv->value, 1, INT64_MAX, &seq);
+	p = ldg_gov_pending(g, seq);
+	if (!p || strcmp(p->target, e->target))
+		return unapproved(err, e->seq, e->target,
+				  "seq %llu took effect as the approval of "
+				  "seq %llu, which was not a proposal pending "
+				  "on %s",
+				  (unsigned long long)e->seq,
+				  (unsigned long long)seq, e->target);
+	if (ldg_keyring_by_id(r, p->author, &author) ||
+	    (author.revoked_seq && author.revoked_seq < e->seq))
+		return unapproved(err, e->seq, e->target,
+				  "seq %llu took effect as the approval of "
+				  "seq %llu, whose author's key was revoked "
+				  "before it",
+				  (unsigned long long)e->seq,
+				  (unsigned long long)seq);
+	rc = tally_approvals(r, log, p, e->seq, &t);
+	if (rc)
+		return ldg_err_set(err, rc, "cannot read the approvals of %llu",
+				   (unsigned long long)seq);
+	if (t.n < p->need)
+		return unapproved(err, e->seq, e->target,
+				  "seq %llu took effect without its %u "
+				  "approval%s: proposal %llu on %s has %u "
+				  "valid%s%s%s%s%s",
+				  (unsigned long long)e->seq, p->need,
+				  plural(p->need), (unsigned long long)seq,
+				  e->target, t.n, t.n ? " (" : "", t.names,
+				  t.n ? ")" : "",
+				  t.note[0] ? "; not counted: " : "", t.note);
+	if (p->flags & LDG_PEND_EMERGENCY)
+		return 0;
+	rc = ldg_entry_read(log, seq, &pe, NULL);
+	if (rc)
+		return ldg_err_set(err, rc, "cannot read proposal %llu",
+				   (unsigned long long)seq);
+	rc = recheck_timing(r, log, g, e->target, pe->changes, pe->n_changes, e,
+			    err);
+	ldg_entry_free(pe);
+	return rc;
+}
+
+int ldg_effect_check(struct ldg_read *r, struct ldg_read *log,
+		     const char *target, uint64_t seq, struct ldg_err *err)
+{
+	struct ldg_entry *e = NULL;
+	struct ldg_gov g;
+	int rc;
+
+	if (!log)
+		log = r;
+	if (seq == 0 || ldg_entry_read(log, seq, &e, NULL))
+		return unapproved(err, seq, target,
+				  "the values of %s name seq %llu, which is "
+				  "not in the log",
+				  target, (unsigned long long)seq);
+	if (strcmp(e->target, target) || (!ldg_kind_changes_values(e->kind) &&
+					  e->kind != LDG_KIND_APPROVE)) {
+		rc = unapproved(err, seq, target,
+				"the values of %s name seq %llu, a %s of %s, "
+				"which changes none of them",
+				target, (unsigned long long)seq,
+				ldg_kind_name(e->kind),
+				e->target[0] ? e->target : "the keyring");
+		goto out_entry;
+	}
+	rc = ldg_gov_load(r, seq - 1, &g, err);
+	if (rc)
+		goto out_entry;
+	rc = e->kind == LDG_KIND_APPROVE ? recheck_approve(r, log, &g, e, err)
+					 : recheck_change(r, log, &g, e, err);
+	ldg_gov_free(&g);
+out_entry:
+	ldg_entry_free(e);
 	return rc;
 }

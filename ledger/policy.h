@@ -50,6 +50,30 @@ int ldg_soak_check(struct ldg_read *r, struct ldg_read *log,
 		   const struct ldg_kv *ch, size_t n, const struct ldg_entry *e,
 		   struct ldg_err *err);
 
+/* ldg_soak_check() with the source's state after entries 1..at (0:
+ * r's head): judging an entry of the past, at is the seq before it. */
+int ldg_soak_check_at(struct ldg_read *r, struct ldg_read *log,
+		      const struct ldg_policy *p, const char *target,
+		      const struct ldg_kv *ch, size_t n,
+		      const struct ldg_entry *e, uint64_t at,
+		      struct ldg_err *err);
+
+/* Judges again whether entry seq (read from log; NULL: r) could make
+ * values of target effective, as r's state index says it did
+ * (ldg_state_changes()): under the governance before it (the gov index
+ * of r at seq - 1), a set, unset or rollback needing no approval, outside
+ * every freeze window and soaked; or an approve of a proposal pending on
+ * target whose approvals, counted again from the approve entries of
+ * target's history (distinct keys, not the author's, trusted at seq,
+ * deployer or admin in scope), reach its need, then freeze and soak as
+ * for the change itself unless it is an emergency. What the applier asks
+ * before it deploys values, and verify of an index that a replay does not
+ * give. 0, or -EPERM with a message naming seq: LDG_WHY_UNAPPROVED,
+ * LDG_WHY_FROZEN or LDG_WHY_NOT_SOAKED; another negative errno when the
+ * question cannot be answered. */
+int ldg_effect_check(struct ldg_read *r, struct ldg_read *log,
+		     const char *target, uint64_t seq, struct ldg_err *err);
+
 /* For a writer: the seq of the oldest applied entry of target's soak
  * source that holds every set pair of ch and is no older than their
  * newest change there (*applied = 0: none, or no soak to meet). It walks

@@ -954,6 +954,68 @@ static int state_head(struct ldg_read *r, const char *target,
 	return rc == MDB_NOTFOUND ? 0 : ldg_mdb_err(rc);
 }
 
+int ldg_state_changes(struct ldg_read *r, const char *target, uint64_t after,
+		      uint64_t **seqs, size_t *n)
+{
+	uint8_t kb[KEYBUF];
+	size_t plen = make_key(kb, target, "", NULL), cap = 0;
+	MDB_val k = { plen, kb }, v;
+	MDB_cursor *c;
+	int rc;
+
+	*seqs = NULL;
+	*n = 0;
+	rc = mdb_cursor_open(r->txn, r->s->dbi[DB_STATE], &c);
+	if (rc)
+		return ldg_mdb_err(rc);
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0;
+	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		const char *name = (const char *)k.mv_data + plen;
+		size_t nlen = k.mv_size - plen, i;
+		uint64_t seq;
+
+		if (k.mv_size < plen || memcmp(k.mv_data, kb, plen))
+			break;
+		if ((nlen == strlen(LDG_APPLY_KEY) &&
+		     !memcmp(name, LDG_APPLY_KEY, nlen)) ||
+		    (nlen == strlen(LDG_LOCK_KEY) &&
+		     !memcmp(name, LDG_LOCK_KEY, nlen)))
+			continue; /* not a value */
+		if (v.mv_size < 9) {
+			rc = EIO;
+			break;
+		}
+		seq = ldg_get_be64(v.mv_data);
+		if (seq <= after)
+			continue;
+		for (i = 0; i < *n && (*seqs)[i] < seq; i++)
+			;
+		if (i < *n && (*seqs)[i] == seq)
+			continue;
+		if (*n == cap) {
+			uint64_t *grown;
+			cap = cap ? 2 * cap : 8;
+			grown = realloc(*seqs, cap * sizeof(*grown));
+			if (!grown) {
+				rc = ENOMEM;
+				break;
+			}
+			*seqs = grown;
+		}
+		memmove(*seqs + i + 1, *seqs + i, (*n - i) * sizeof(**seqs));
+		(*seqs)[i] = seq;
+		(*n)++;
+	}
+	mdb_cursor_close(c);
+	rc = rc == MDB_NOTFOUND ? 0 : ldg_mdb_err(rc);
+	if (rc) {
+		free(*seqs);
+		*seqs = NULL;
+		*n = 0;
+	}
+	return rc;
+}
+
 /* For each key the target ever had, the newest version at or before at:
  * one seek per key, so O(K log N). */
 static int state_at(struct ldg_read *r, const char *target, uint64_t at,

@@ -145,6 +145,13 @@ void ldg_values_free(struct ldg_values *v);
 const struct ldg_value *ldg_values_find(const struct ldg_values *v,
 					const char *key);
 
+/* The seqs, oldest first and each once, that the state index says made
+ * target's current values what they are (a value's newest set or unset)
+ * after seq after (0: all): what the applier re-judges before deploying
+ * them (ldg_effect_check(), policy.h). Caller frees *seqs. */
+int ldg_state_changes(struct ldg_read *r, const char *target, uint64_t after,
+		      uint64_t **seqs, size_t *n);
+
 /* Targets that ever had an entry, sorted; prefix selects "CLUSTER/" or a
  * whole target, NULL for all. Only targets created at or before at
  * (0 = head) are listed. Caller frees with ldg_strv_free(). */

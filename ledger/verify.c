@@ -9,6 +9,7 @@
 #include "authorize.h"
 #include "authz.h"
 #include "merkle.h"
+#include "policy.h"
 #include "store_impl.h"
 #include "util.h"
 #include "gov.h"
@@ -173,6 +174,50 @@ static int compare_db(struct ldg_read *real, struct ldg_read *replay,
 	if (a)
 		mdb_cursor_close(a);
 	return rc;
+}
+
+/* An index that a replay does not give may be a compromised writer's
+ * making a change effective that the rules kept from effect: for each
+ * value of the real state index, the entry it names judged again against
+ * the replay's governance (ldg_effect_check()). The first such entry, by
+ * seq, is the problem, named; 0 when there is none (the index is merely
+ * wrong). */
+static int effect_problem(struct ldg_read *real, struct ldg_read *replay,
+			  struct ldg_verify_report *rep)
+{
+	struct ldg_err why = { 0 }, first = { 0 };
+	char target[LDG_TARGET_MAX + 1] = "";
+	char **targets = NULL;
+	size_t n = 0;
+	uint64_t bad = 0;
+	int rc = ldg_targets_list(real, NULL, 0, &targets, &n);
+
+	for (size_t i = 0; i < n && !rc; i++) {
+		uint64_t *seqs = NULL;
+		size_t m = 0;
+		rc = ldg_state_changes(real, targets[i], 0, &seqs, &m);
+		for (size_t j = 0; j < m && !rc && (!bad || seqs[j] < bad);
+		     j++) {
+			int erc = ldg_effect_check(replay, real, targets[i],
+						   seqs[j], &why);
+			if (erc == -EPERM) {
+				bad = seqs[j];
+				first = why;
+				snprintf(target, sizeof(target), "%s",
+					 targets[i]);
+			}
+		}
+		free(seqs);
+	}
+	ldg_strv_free(targets, n);
+	if (!bad)
+		return 0;
+	rep->bad_seq = bad;
+	snprintf(rep->problem, sizeof(rep->problem),
+		 "the index \"state\" puts it in effect on %s, a replay of "
+		 "the entries does not: %s",
+		 target, first.msg);
+	return -EBADMSG;
 }
 
 struct replay {
@@ -698,8 +743,10 @@ int ldg_verify(struct ldg_store *s, const struct ldg_verify_opts *opts,
 	ldg_merkle_root(&p.tree, rep->root);
 	for (int db = DB_META; db < DB_COUNT && !rc; db++)
 		rc = compare_db(p.real, &p.scratch, (enum ldg_db)db, rep);
-	if (rc)
+	if (rc) {
+		effect_problem(p.real, &p.scratch, rep);
 		goto out_txn;
+	}
 	if (ldg_merkle_root_at(p.real, head, stored_root) ||
 	    memcmp(stored_root, rep->root, LDG_HASH_BYTES)) {
 		snprintf(rep->problem, sizeof(rep->problem),

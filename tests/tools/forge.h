@@ -30,4 +30,24 @@ int forge_seal(struct ldg_store *s, uint64_t head, const uint8_t *prev,
 	       struct ldg_entry *e, const struct ldg_signer *k, uint8_t **buf,
 	       size_t *len, struct ldg_err *err);
 
+/* How forge_store() indexes an entry. */
+enum forge_index {
+	/* as the library's writer does (ldg_index_entry()): the governance
+	 * decides what takes effect, so the entry is stored as a writer
+	 * that skipped only the checks would store it */
+	FORGE_INDEX_HONEST,
+	/* the governance rows (gov, props) as the honest writer makes them,
+	 * and every other index as for a change in effect at its seq (its
+	 * own changes in state and versions): what a compromised writer
+	 * writes to make a proposal deployable while the signed log, its
+	 * commitment and the governance index still say it is pending */
+	FORGE_INDEX_EFFECTIVE,
+};
+
+/* Appends bytes (a sealed entry, forge_seal()) to s as the entry after
+ * its head, with index rows made as how says, in one write transaction.
+ * No authorisation, chain or commitment check. */
+int forge_store(struct ldg_store *s, const uint8_t *bytes, size_t len,
+		enum forge_index how, struct ldg_err *err);
+
 #endif

@@ -134,7 +134,7 @@ static int group_setup(void **state)
 			v->at = 3;
 			if (n == 4 && (strncmp(d, "at=", 3) ||
 				       ldg_parse_seq(d + 3, &v->at) ||
-				       v->at < 3 || v->at > 4))
+				       v->at < 3 || v->at > n_good))
 				return -1;
 		} else {
 			fprintf(stderr, "INDEX.txt: cannot parse: %s\n", line);
@@ -342,10 +342,26 @@ static const char *classify(const uint8_t *b, size_t len, uint64_t seq)
 	if (!signer ||
 	    !(strcmp(signer->role, "admin") == 0 ||
 	      (strcmp(signer->role, "deployer") == 0 &&
-	       ldg_kind_changes_values(e->kind))) ||
+	       (ldg_kind_changes_values(e->kind) ||
+		ldg_kind_on_proposal(e->kind)))) ||
 	    !scope_ok(signer->scopes, e->target)) {
 		stage = "authorise";
 		goto out;
+	}
+	if (e->kind == LDG_KIND_APPROVE) {
+		/* section 8b: never by the proposal's author */
+		struct ldg_entry *p = NULL;
+		uint64_t seq_p = strtoull(e->changes[0].value, NULL, 10);
+		assert_true(seq_p < seq);
+		assert_int_equal(ldg_entry_decode(good_seq(seq_p)->bytes,
+						  good_seq(seq_p)->len, &p,
+						  NULL),
+				 0);
+		if (!memcmp(p->signer, e->signer, LDG_KEYID_BYTES))
+			stage = "authorise";
+		ldg_entry_free(p);
+		if (strcmp(stage, "ok"))
+			goto out;
 	}
 	if (e->kind == LDG_KIND_ROLLBACK && !restores(e, seq)) {
 		stage = "restore";
@@ -416,9 +432,9 @@ static void test_index_lists_every_vector_file(void **state)
 	size_t seen = 0;
 
 	assert_string_equal(origin, "example.com/vectors");
-	assert_int_equal(n_good, 6);
+	assert_int_equal(n_good, 10);
 	assert_true(n_bad >= 10);
-	assert_int_equal(root_size, 6);
+	assert_int_equal(root_size, 10);
 	for (int s = 0; s < 2; s++) {
 		char path[4096];
 		DIR *d;
@@ -573,17 +589,18 @@ static void test_good_chain_passes_ldg_verify(void **state)
 	struct ldg_values v;
 
 	load_all();
-	ldir = ledger_with_good(tmp, 6);
+	ldir = ledger_with_good(tmp, 10);
 	if (run_verify(ldir, &rep))
 		fail_msg("verify: seq %llu: %s",
 			 (unsigned long long)rep.bad_seq, rep.problem);
-	assert_int_equal(rep.entries, 6);
-	assert_memory_equal(rep.head_hash, good_seq(6)->hash, LDG_HASH_BYTES);
+	assert_int_equal(rep.entries, 10);
+	assert_memory_equal(rep.head_hash, good_seq(10)->hash, LDG_HASH_BYTES);
 	assert_memory_equal(rep.root, root, LDG_HASH_BYTES);
 	assert_string_equal(rep.origin, origin);
 
 	/* the replayed state: set at 3, rolled back (unset) at 4, locked
-	 * at 5, set through the lock at 6 */
+	 * at 5, set through the lock at 6, proposed at 9 (under the policy
+	 * of 7), in effect at 10 (its approval) */
 	assert_int_equal(ldg_store_open(ldir, 0, &s, NULL), 0);
 	assert_string_equal(ldg_store_origin(s), origin);
 	assert_int_equal(ldg_read_begin(s, &r, NULL), 0);
@@ -595,9 +612,15 @@ static void test_good_chain_passes_ldg_verify(void **state)
 	assert_int_equal(ldg_state_get(r, "staging/api", 4, &v), 0);
 	assert_int_equal(v.n, 0);
 	ldg_values_free(&v);
-	assert_int_equal(ldg_state_get(r, "staging/api", 0, &v), 0);
+	assert_int_equal(ldg_state_get(r, "staging/api", 9, &v), 0);
 	assert_int_equal(v.n, 1);
 	assert_string_equal(ldg_values_find(&v, "image.tag")->value, "1.2.4");
+	assert_int_equal(v.lock_seq, 5);
+	ldg_values_free(&v);
+	assert_int_equal(ldg_state_get(r, "staging/api", 0, &v), 0);
+	assert_int_equal(v.n, 1);
+	assert_string_equal(ldg_values_find(&v, "image.tag")->value, "1.2.5");
+	assert_int_equal(ldg_values_find(&v, "image.tag")->seq, 10);
 	assert_int_equal(v.lock_seq, 5);
 	ldg_values_free(&v);
 	ldg_read_end(r);
@@ -724,6 +747,16 @@ static void test_authz_lines_are_the_commitments_of_the_chain(void **state)
 		assert_int_equal(e->version, seq >= 5 ? 2 : 1);
 		if (e->version == 2)
 			assert_memory_equal(e->authz, have, LDG_HASH_BYTES);
+		{
+			/* STATE is [KEYS, LOCKS] until the first policy
+			 * (seq 7), [KEYS, LOCKS, POLICIES, WINDOWS,
+			 * PENDING] from then on */
+			uint8_t *st = NULL;
+			size_t stlen;
+			assert_int_equal(ldg_authz_encode(&az, &st, &stlen), 0);
+			assert_int_equal(st[0], seq >= 7 ? 0x95 : 0x92);
+			free(st);
+		}
 		ldg_entry_free(e);
 		ldg_authz_free(&az);
 	}

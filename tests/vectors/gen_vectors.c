@@ -8,10 +8,12 @@
  * deterministic. The vectors are committed; regenerate them only when
  * the format changes on purpose, and say so in docs/format.md.
  *
- * good/: a six-entry chain (init, key-add, set, rollback of version 1,
+ * good/: a ten-entry chain (init, key-add, set, rollback of version 1,
  * then a lock and a forced set of version 2, which carry the commitment
- * to the keyring and locks after them), each entry's prev the hash of
- * the one before. bad/: stand-ins for entry 3 (the set)
+ * to the keyring and locks after them, then a policy, a freeze window,
+ * a proposal and its approval, whose commitments hold the governance
+ * too), each entry's prev the hash of the one before. bad/: stand-ins
+ * for entry 3 (the set), and for the entries of promotion policies,
  * that a verifier must refuse, each for one stated reason. Malformed
  * encodings are re-signed over their own bytes, so only a strict decoder
  * catches them; a verifier that checks the signature alone would not.
@@ -36,7 +38,8 @@
 static const char *outdir;
 static FILE *index_f;
 static struct ldg_signer *admin, *deployer, *outsider;
-static uint8_t hashes[7][LDG_HASH_BYTES]; /* by seq */
+#define N_GOOD 10
+static uint8_t hashes[N_GOOD + 1][LDG_HASH_BYTES]; /* by seq */
 /* the keyring and locks after the good entries so far, after entry 1
  * and after entry 2 (for the stand-ins of entry 3) */
 static struct ldg_authz chain, after1, after2;
@@ -115,6 +118,8 @@ static void good_v(const char *rel, struct ldg_entry *e,
 	uint8_t *buf;
 	char *hex;
 
+	/* the signer first: a proposal's author is part of the state */
+	memcpy(e->signer, ldg_signer_vkey(k)->keyid, LDG_KEYID_BYTES);
 	if (v == 2)
 		check(ldg_authz_stamp(&chain, e, NULL), "stamp");
 	else
@@ -164,6 +169,31 @@ static void resign_as(uint8_t *buf, size_t len, uint8_t version,
 	memcpy(msg + dlen + olen + 1, buf + 1, blen);
 	check(ldg_signer_sign(k, msg, mlen, buf + len - 64), "sign");
 	free(msg);
+}
+
+/* Signs e as it is, with none of the checks ldg_entry_sign() makes
+ * (the signing message of docs/format.md section 5 over e's encoding):
+ * for bad vectors whose fields break a rule of their kind. */
+static uint8_t *seal_unchecked(struct ldg_entry *e, const struct ldg_signer *k,
+			       size_t *len)
+{
+	size_t dlen = sizeof("ledger/v1/entry"), olen = strlen(ORIGIN) + 1;
+	uint8_t *body = NULL, *msg, *out = NULL;
+	size_t blen;
+
+	memcpy(e->signer, ldg_signer_vkey(k)->keyid, LDG_KEYID_BYTES);
+	check(ldg_entry_encode(e, false, &body, &blen), "encode");
+	msg = malloc(dlen + olen + blen);
+	if (!msg)
+		die("out of memory");
+	memcpy(msg, "ledger/v1/entry", dlen);
+	memcpy(msg + dlen, ORIGIN, olen);
+	memcpy(msg + dlen + olen, body, blen);
+	check(ldg_signer_sign(k, msg, dlen + olen + blen, e->sig), "sign");
+	check(ldg_entry_encode(e, true, &out, len), "encode");
+	free(msg);
+	free(body);
+	return out;
 }
 
 /* A bad vector that stands in for entry at of the good chain (3 unless
@@ -227,6 +257,31 @@ static void bad_fields(const char *rel, struct fields *fs, const char *why)
 	fields_free(fs);
 }
 
+/* e (version, kind, fields as the caller made them), standing in for
+ * entry e->seq, sealed unchecked by the deployer: the decoder must
+ * refuse it. */
+static void bad_decode(const char *rel, struct ldg_entry *e, const char *why)
+{
+	struct ldg_entry *back = NULL;
+	size_t len;
+	uint8_t *buf = seal_unchecked(e, deployer, &len);
+
+	if (ldg_entry_decode(buf, len, &back, NULL) == 0)
+		die(rel);
+	bad_at(rel, buf, len, "decode", e->seq, why);
+	free(buf);
+	ldg_entry_free(e);
+}
+
+static struct ldg_entry *gov_draft(enum ldg_kind kind, const char *target,
+				   const char *reason, uint64_t seq)
+{
+	struct ldg_entry *e = draft(kind, target, reason, seq);
+
+	e->version = LDG_FORMAT_V2;
+	return e;
+}
+
 static void key_line(const char *name, const struct ldg_signer *k,
 		     const char *note)
 {
@@ -288,8 +343,9 @@ int main(int argc, char **argv)
 		"# lowercase hex on one line (decode with: xxd -r -p FILE).\n"
 		"# Lines: 'origin ORIGIN', 'key NAME VERIFIER-KEY', 'tree-root SIZE HEX',\n"
 		"# 'good FILE seq=N hash=HEX' (hash = SHA-256(0x00 || bytes)),\n"
-		"# 'authz SEQ HEX' (the commitment to the keyring and locks after\n"
-		"# good entry SEQ, docs/format.md 8.1; version 2 entries carry it), and\n"
+		"# 'authz SEQ HEX' (the commitment to the authorisation state after\n"
+		"# good entry SEQ: keyring and locks, docs/format.md 8.1, and from\n"
+		"# seq 7 the governance, 8b; version 2 entries carry it), and\n"
 		"# 'bad FILE fails=STAGE [at=N]'. A bad vector stands in for entry N\n"
 		"# (default 3) of the good chain, after good entries 1..N-1; STAGE is\n"
 		"# the first check it fails, in the order a verifier runs them:\n"
@@ -370,16 +426,112 @@ int main(int argc, char **argv)
 	       "changes neither keys nor locks); signed by deployer");
 	ldg_entry_free(e);
 
+	/* promotion policies (docs/format.md 8b): version 2 only */
+	e = gov_draft(LDG_KIND_POLICY, "staging/*", "four eyes on staging", 7);
+	check(ldg_entry_add_change(e, "approvals", "1"), "policy");
+	good_v("good/v2-policy.hex", e, admin, 2,
+	       "seq 7, policy staging/* approvals=1, version 2: authz now "
+	       "commits to five items, [KEYS, LOCKS, POLICIES, WINDOWS, "
+	       "PENDING], POLICIES holding [\"staging/*\", 7, 1, 0, 0, \"\"]; "
+	       "signed by admin (scope *)");
+	ldg_entry_free(e);
+
+	e = gov_draft(LDG_KIND_FREEZE, "staging/*", "holiday freeze", 8);
+	check(ldg_entry_add_change(e, "from", "2026-12-24T00:00:00Z"),
+	      "freeze");
+	check(ldg_entry_add_change(e, "until", "2026-12-27T00:00:00Z"),
+	      "freeze");
+	good_v("good/v2-freeze.hex", e, admin, 2,
+	       "seq 8, freeze staging/* from 2026-12-24T00:00:00Z until "
+	       "2026-12-27T00:00:00Z, version 2: WINDOWS holds [8, "
+	       "\"staging/*\", 1798070400, 1798329600, \"\", 0, \"\"]; "
+	       "signed by admin");
+	ldg_entry_free(e);
+
+	e = draft(LDG_KIND_SET, "staging/api", "deploy 1.2.5", 9);
+	check(ldg_entry_add_change(e, "image.tag", "1.2.5"), "change");
+	check(ldg_entry_add_meta(e, "forced", "true"), "meta");
+	good_v("good/v2-proposal.hex", e, deployer, 2,
+	       "seq 9, set staging/api image.tag=1.2.5 forced=true, version "
+	       "2: under the policy of seq 7 a proposal (the value stays "
+	       "1.2.4); PENDING holds [9, \"staging/api\", the deployer's "
+	       "key id, 1, 2 (forced), []]; outside the window of seq 8; "
+	       "signed by deployer");
+	ldg_entry_free(e);
+
+	e = gov_draft(LDG_KIND_APPROVE, "staging/api", "reviewed", 10);
+	check(ldg_entry_add_change(e, "proposal", "9"), "approve");
+	good_v("good/v2-approve.hex", e, admin, 2,
+	       "seq 10, approve staging/api proposal 9, version 2: the one "
+	       "approval it needs, by a key that is not its author, so "
+	       "image.tag=1.2.5 takes effect at seq 10; PENDING is empty "
+	       "again; signed by admin");
+	ldg_entry_free(e);
+
 	ldg_merkle_init(&tree);
-	for (int i = 1; i <= 6; i++)
+	for (int i = 1; i <= N_GOOD; i++)
 		ldg_merkle_push(&tree, hashes[i]);
 	ldg_merkle_root(&tree, root);
 	hex = tl_hex(root, LDG_HASH_BYTES);
 	fprintf(index_f,
-		"# RFC 6962 Merkle tree head over the six good "
-		"entries\ntree-root 6 %s\n\n",
-		hex);
+		"# RFC 6962 Merkle tree head over the ten good "
+		"entries\ntree-root %d %s\n\n",
+		N_GOOD, hex);
 	free(hex);
+
+	/* ---- bad: the kinds of promotion policies ---- */
+	e = draft(LDG_KIND_POLICY, "staging/*", "four eyes on staging", 7);
+	check(ldg_entry_add_change(e, "approvals", "1"), "policy");
+	bad_decode("bad/policy-version-1.hex", e,
+		   "stands in for entry 7: good/v2-policy.hex as version 1 "
+		   "(11 fields, no authz): the new kinds exist in version 2 "
+		   "only; signed");
+
+	e = gov_draft(LDG_KIND_POLICY, "staging/*", "four eyes on staging", 7);
+	check(ldg_entry_add_change(e, "approvals", "17"), "policy");
+	bad_decode("bad/policy-approvals-17.hex", e,
+		   "stands in for entry 7: a policy with approvals=17 (1 to 16 "
+		   "are allowed); signed");
+
+	e = gov_draft(LDG_KIND_FREEZE, "staging/*", "holiday freeze", 8);
+	check(ldg_entry_add_change(e, "from", "2026-12-27T00:00:00Z"),
+	      "freeze");
+	check(ldg_entry_add_change(e, "until", "2026-12-24T00:00:00Z"),
+	      "freeze");
+	bad_decode("bad/freeze-until-before-from.hex", e,
+		   "stands in for entry 8: a freeze whose until "
+		   "(2026-12-24T00:00:00Z) is before its from "
+		   "(2026-12-27T00:00:00Z); signed");
+
+	e = gov_draft(LDG_KIND_FREEZE, "staging/*", "holiday freeze", 8);
+	check(ldg_entry_add_change(e, "from", "2026-12-24T00:00:00Z"),
+	      "freeze");
+	check(ldg_entry_add_change(e, "note", "christmas"), "freeze");
+	check(ldg_entry_add_change(e, "until", "2026-12-27T00:00:00Z"),
+	      "freeze");
+	bad_decode("bad/freeze-unknown-field.hex", e,
+		   "stands in for entry 8: good/v2-freeze.hex with one more "
+		   "field, note=christmas (a freeze carries exactly from, "
+		   "until or cron, duration, tz); signed");
+
+	e = gov_draft(LDG_KIND_APPROVE, "staging/api", "reviewed", 10);
+	check(ldg_entry_add_change(e, "proposal", "9"), "approve");
+	buf = seal(e, ORIGIN, deployer, &len);
+	bad_at("bad/approve-by-author.hex", buf, len, "authorise", 10,
+	       "stands in for entry 10: good/v2-approve.hex signed by "
+	       "deployer, who wrote proposal 9: an author may not approve "
+	       "its own proposal, so image.tag=1.2.5 would take effect "
+	       "without its approval; well-formed, signed, authz left zero");
+	free(buf);
+	ldg_entry_free(e);
+
+	e = gov_draft(LDG_KIND_APPROVE, "staging/api", "reviewed", 10);
+	check(ldg_entry_add_change(e, "proposal", "9"), "approve");
+	check(ldg_entry_add_change(e, "proposal-2", "8"), "approve");
+	bad_decode("bad/approve-two-proposals.hex", e,
+		   "stands in for entry 10: an approve of two proposals, "
+		   "proposal=9 and proposal-2=8 (an approve carries exactly "
+		   "the field proposal); signed");
 
 	/* ---- bad: version 2 stand-ins for entry 3 ---- */
 	e = the_set();

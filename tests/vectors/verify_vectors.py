@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """An independent verifier of the Ledger entry format, written from
 docs/format.md alone (no code shared with ledger/), run over the vectors
-of this directory.
+of this directory. Promotion policies (section 8b): policies, absolute
+freeze windows, proposals, approvals and withdrawals, and the five-item
+STATE commitment; it does not evaluate cron windows or soak (it says so
+if a ledger needs them).
 
     python3 tests/vectors/verify_vectors.py [tests/vectors]
 
@@ -12,6 +15,7 @@ meson "skip" code) when 'cryptography' is missing.
 """
 
 import base64
+import datetime
 import fnmatch
 import hashlib
 import os
@@ -214,7 +218,10 @@ def check_key_files(vdir):
 # ---- sections 3 and 4: the entry --------------------------------------
 
 KINDS = ("init", "set", "unset", "rollback", "lock", "unlock", "key-add",
-         "key-revoke", "applied", "apply-failed")
+         "key-revoke", "applied", "apply-failed", "policy", "freeze",
+         "unfreeze", "approve", "withdraw")
+GOV_KINDS = ("policy", "freeze", "unfreeze", "approve", "withdraw")
+DURATION_MIN, DURATION_MAX = 60, 31622400
 
 
 def field(f, i, typ, size=None):
@@ -288,6 +295,9 @@ def check_rules(e):
     for k, v in e["meta"]:
         rule(is_key(k) and is_text(v, 1, 4096), "bad metadata")
     names = [k for k, _ in e["changes"]]
+    if kind in GOV_KINDS:
+        check_gov_rules(e, ch, names)
+        return
     if kind in ("init", "key-add", "key-revoke"):
         rule(target == "", "key entries have no target")
         want = {"init": ["origin", "role", "scopes", "vkey"],
@@ -329,6 +339,72 @@ def check_rules(e):
         to = dict(e["meta"]).get("rollback-to", "")
         rule(re.fullmatch(r"[0-9]+", to) is not None
              and 1 <= int(to) < seq, "bad rollback-to")
+
+
+def decimal(v, lo, hi):
+    """Section 8b: digits only, no leading zero, no sign, in [lo, hi]."""
+    return (v is not None and re.fullmatch(r"0|[1-9][0-9]*", v) is not None
+            and lo <= int(v) <= hi)
+
+
+def utc(v):
+    """YYYY-MM-DDTHH:MM:SSZ as unix seconds, or None."""
+    if v is None or not re.fullmatch(
+            r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z", v):
+        return None
+    try:
+        d = datetime.datetime.strptime(v, "%Y-%m-%dT%H:%M:%SZ")
+    except ValueError:
+        return None
+    return int(d.replace(tzinfo=datetime.timezone.utc).timestamp())
+
+
+def is_scope(s):
+    return " " not in s and is_scope_list(s)
+
+
+def check_gov_rules(e, ch, names):
+    """Section 8b: the five kinds of promotion policies."""
+    kind, target = e["kind"], e["target"]
+    rule(e["version"] == 2, f"{kind} entry in format version 1")
+    rule(None not in ch.values(), f"{kind} entry unsets a field")
+    if kind in ("approve", "withdraw"):
+        rule(is_target(target), "bad target")
+        rule(names == ["proposal"], f"{kind} carries exactly proposal")
+        rule(decimal(ch["proposal"], 2, 2**63 - 1), "bad proposal")
+        return
+    rule(is_scope(target), "bad scope")
+    if kind == "unfreeze":
+        rule(names == ["window"], "unfreeze carries exactly window")
+        rule(decimal(ch["window"], 2, 2**63 - 1), "bad window")
+        return
+    if kind == "policy":
+        rule(set(names) <= {"approvals", "rollbacks", "soak", "soak-from"},
+             "policy: unknown field")
+        if "approvals" in ch:
+            rule(decimal(ch["approvals"], 1, 16), "approvals not 1..16")
+        if "rollbacks" in ch:
+            rule(ch["rollbacks"] == "gated", "rollbacks is not gated")
+        rule(("soak" in ch) == ("soak-from" in ch),
+             "soak and soak-from go together")
+        if "soak" in ch:
+            rule(decimal(ch["soak"], DURATION_MIN, DURATION_MAX),
+                 "bad soak")
+            rule(is_cluster(ch["soak-from"]), "bad soak-from")
+        return
+    # freeze
+    if names == ["from", "until"]:
+        frm, until = utc(ch["from"]), utc(ch["until"])
+        rule(frm is not None and until is not None, "bad UTC time")
+        rule(frm < until, "until is not after from")
+        return
+    rule(names == ["cron", "duration", "tz"],
+         "freeze carries exactly from, until or cron, duration, tz")
+    rule(len(ch["cron"].split(" ")) == 5, "cron has five fields")
+    rule(decimal(ch["duration"], DURATION_MIN, DURATION_MAX),
+         "bad duration")
+    rule(re.fullmatch(r"[A-Za-z0-9_+-]+(/[A-Za-z0-9_+-]+)*", ch["tz"])
+         is not None, "bad time zone")
 
 
 # ---- sections 5, 6, 8: signature, hashes, authorisation ---------------
@@ -415,16 +491,47 @@ def mp_array(items):
     return mp_head(len(items), 0x90, (0xDC, 0xDD), (2, 4)) + b"".join(items)
 
 
-def commitment(keys, locks):
-    """SHA-256("ledger/v2/authz" 00 STATE), STATE = [KEYS, LOCKS]."""
+def commitment(keys, locks, pol, win, pend):
+    """SHA-256("ledger/v2/authz" 00 STATE), STATE = [KEYS, LOCKS] while
+    there is no policy, window or pending proposal, else [KEYS, LOCKS,
+    POLICIES, WINDOWS, PENDING] (section 8b)."""
     ks = [mp_array([mp_str(k["name"]), mp_bin(k["pk"]), mp_str(k["role"]),
                     mp_str(k["scopes"]), mp_uint(k["added"]),
                     mp_uint(k["revoked"])])
           for k in sorted(keys, key=lambda k: k["name"].encode())]
     ls = [mp_array([mp_str(t), mp_uint(s)])
           for t, s in sorted(locks.items(), key=lambda i: i[0].encode())]
-    state = mp_array([mp_array(ks), mp_array(ls)])
+    items = [mp_array(ks), mp_array(ls)]
+    if pol or win or pend:
+        ps = [mp_array([mp_str(sc), mp_uint(p["seq"]),
+                        mp_uint(p["approvals"]), mp_uint(p["rollbacks"]),
+                        mp_uint(p["soak"]), mp_str(p["from"])])
+              for sc, p in sorted(pol.items(), key=lambda i: i[0].encode())]
+        ws = [mp_array([mp_uint(w["seq"]), mp_str(w["scope"]),
+                        mp_uint(w["from"]), mp_uint(w["until"]),
+                        mp_str(w["cron"]), mp_uint(w["duration"]),
+                        mp_str(w["tz"])])
+              for w in sorted(win, key=lambda w: w["seq"])]
+        qs = [mp_array([mp_uint(q["seq"]), mp_str(q["target"]),
+                        mp_bin(q["author"]), mp_uint(q["need"]),
+                        mp_uint(q["flags"]),
+                        mp_array([mp_bin(a) for a in q["approvers"]])])
+              for q in sorted(pend, key=lambda q: q["seq"])]
+        items += [mp_array(ps), mp_array(ws), mp_array(qs)]
+    state = mp_array(items)
     return hashlib.sha256(b"ledger/v2/authz\x00" + state).digest()
+
+
+def more_specific(a, b):
+    """Section 8b: no glob character beats a glob; then more bytes that
+    are not '*'; then the bytewise smaller scope."""
+    ga, gb = any(c in a for c in "*?["), any(c in b for c in "*?[")
+    if ga != gb:
+        return not ga
+    la, lb = len(a.encode()) - a.count("*"), len(b.encode()) - b.count("*")
+    if la != lb:
+        return la > lb
+    return a.encode() < b.encode()
 
 
 class Ledger:
@@ -437,7 +544,13 @@ class Ledger:
         self.locked = {}  # target -> seq of the lock in force
         self.v2 = False  # a version 2 entry was seen
         self.leaves = []
-        self.changes = []  # (seq, target, [(KEY, VALUE or None)...])
+        # the changes in effect: (seq, target, [(KEY, VALUE or None)...])
+        self.changes = []
+        self.pol = {}  # scope -> dict(seq, approvals, rollbacks, soak, from)
+        self.win = []  # dict(seq, scope, from, until, cron, duration, tz)
+        # proposals: dict(seq, target, author, need, flags, approvers,
+        # changes)
+        self.pend = []
 
     def append(self, data):
         e = decode(data)
@@ -475,6 +588,14 @@ class Ledger:
             if k["role"] != "admin" or "*" not in k["scopes"].split(" "):
                 raise Bad("authorise", "may not manage keys")
             return k["pk"]
+        if kind in ("policy", "freeze", "unfreeze"):
+            items = k["scopes"].split(" ")
+            if k["role"] != "admin" or ("*" not in items
+                                        and target not in items):
+                raise Bad("authorise", "may not set rules for this scope")
+            if kind == "unfreeze" and self.window(e) is None:
+                raise Bad("authorise", "no such window in force")
+            return k["pk"]
         if kind in ("applied", "apply-failed"):
             allowed = k["role"] in ("applier", "admin")
             if "/" not in target:
@@ -487,7 +608,148 @@ class Ledger:
         if (kind in ("set", "unset") and target in self.locked
                 and "forced" not in dict(e["meta"])):
             raise Bad("authorise", "target is locked")
+        self.authorise_gov(e)
         return k["pk"]
+
+    # ---- section 8b: promotion policies ----
+
+    def policy(self, target):
+        best = None
+        for sc in self.pol:
+            if scope_match(sc, target) and (best is None
+                                            or more_specific(sc, best)):
+                best = sc
+        return self.pol[best] if best is not None else None
+
+    def gated(self, e):
+        if e["kind"] in ("set", "unset"):
+            return True
+        p = self.policy(e["target"])
+        return e["kind"] == "rollback" and p is not None and p["rollbacks"]
+
+    def need(self, e):
+        p = self.policy(e["target"])
+        n = p["approvals"] if p and self.gated(e) else 0
+        if "emergency" in dict(e["meta"]):
+            n = max(n, 1)
+        return n
+
+    def frozen(self, target, time_ns):
+        t = time_ns // 10**9
+        for w in self.win:
+            if not scope_match(w["scope"], target):
+                continue
+            if w["cron"]:
+                raise NotImplementedError("cron windows are not evaluated "
+                                          "by this verifier")
+            if w["from"] <= t < w["until"]:
+                return True
+        return False
+
+    def no_soak(self, target):
+        p = self.policy(target)
+        if p and p["soak"]:
+            raise NotImplementedError("soak is not evaluated by this "
+                                      "verifier")
+
+    def window(self, e):
+        seq = int(dict(e["changes"])["window"])
+        for w in self.win:
+            if w["seq"] == seq and w["scope"] == e["target"]:
+                return w
+        return None
+
+    def pending(self, e):
+        seq = int(dict(e["changes"])["proposal"])
+        for q in self.pend:
+            if q["seq"] == seq and q["target"] == e["target"]:
+                return q
+        return None
+
+    def count(self, q, signer):
+        n = sum(1 for a in q["approvers"] if not self.keys[a]["revoked"])
+        return n + (signer not in q["approvers"])
+
+    def authorise_gov(self, e):
+        kind, target = e["kind"], e["target"]
+        emergency = "emergency" in dict(e["meta"])
+        if kind in ("set", "unset", "rollback") and self.gated(e):
+            if not emergency and self.frozen(target, e["time"]):
+                raise Bad("authorise", "inside a freeze window")
+            if not self.need(e):
+                self.no_soak(target)
+        if kind not in ("approve", "withdraw"):
+            return
+        q = self.pending(e)
+        if q is None:
+            raise Bad("authorise", "the proposal is not pending")
+        signer = e["signer"]
+        if kind == "withdraw":
+            if q["author"] != signer and self.keys[signer]["role"] != "admin":
+                raise Bad("authorise", "neither author nor admin")
+            return
+        if q["author"] == signer:
+            raise Bad("authorise", "an author approving its proposal")
+        if self.keys[q["author"]]["revoked"]:
+            raise Bad("authorise", "the proposal's author was revoked")
+        if signer in q["approvers"]:
+            raise Bad("authorise", "a second approval by one key")
+        if self.count(q, signer) < q["need"]:
+            return
+        if not q["flags"] & 1:  # not an emergency
+            if self.frozen(target, e["time"]):
+                raise Bad("authorise", "enacted inside a freeze window")
+            self.no_soak(target)
+        if target in self.locked and not q["flags"] & 2:
+            raise Bad("authorise", "enacted on a locked target")
+
+    def take_effect(self, seq, target, changes):
+        self.changes.append((seq, target, changes))
+        self.pend = [q for q in self.pend if q["target"] != target]
+
+    def apply_gov(self, e):
+        """Applies e to the governance and the values in effect; returns
+        nothing."""
+        kind, target, ch = e["kind"], e["target"], dict(e["changes"])
+        meta = dict(e["meta"])
+        if kind in ("set", "unset", "rollback"):
+            need = self.need(e)
+            if not need:
+                self.take_effect(e["seq"], target, e["changes"])
+                return
+            self.pend.append(dict(
+                seq=e["seq"], target=target, author=e["signer"], need=need,
+                flags=(1 if "emergency" in meta else 0)
+                | (2 if "forced" in meta else 0),
+                approvers=[], changes=e["changes"]))
+        elif kind == "approve":
+            q = self.pending(e)
+            if self.count(q, e["signer"]) >= q["need"]:
+                self.take_effect(e["seq"], target, q["changes"])
+            else:
+                q["approvers"].append(e["signer"])
+        elif kind == "withdraw":
+            self.pend.remove(self.pending(e))
+        elif kind == "policy":
+            if not ch:
+                self.pol.pop(target, None)
+            else:
+                self.pol[target] = dict(
+                    seq=e["seq"], approvals=int(ch.get("approvals", 0)),
+                    rollbacks=1 if "rollbacks" in ch else 0,
+                    soak=int(ch.get("soak", 0)), **{"from":
+                                                    ch.get("soak-from", "")})
+        elif kind == "freeze":
+            absolute = "from" in ch
+            self.win.append(dict(
+                seq=e["seq"], scope=target,
+                cron="" if absolute else ch["cron"],
+                duration=0 if absolute else int(ch["duration"]),
+                tz="" if absolute else ch["tz"],
+                **{"from": utc(ch["from"]) if absolute else 0,
+                   "until": utc(ch["until"]) if absolute else 0}))
+        elif kind == "unfreeze":
+            self.win.remove(self.window(e))
 
     def state(self, target, upto):
         """Section 10, "State at N": the values of target after 1..upto."""
@@ -507,11 +769,11 @@ class Ledger:
                       "state at its rollback-to")
 
     def commitment(self):
-        return commitment(self.keys.values(), self.locked)
+        return commitment(self.keys.values(), self.locked, self.pol,
+                          self.win, self.pend)
 
     def apply(self, e):
-        if e["kind"] in ("set", "unset", "rollback"):
-            self.changes.append((e["seq"], e["target"], e["changes"]))
+        self.apply_gov(e)
         ch = dict(e["changes"])
         if e["kind"] in ("init", "key-add"):
             name, pk = parse_vkey(ch["vkey"])
