@@ -1647,11 +1647,8 @@ int rnd_approvals(struct ldg_read *r, const struct ldg_proposal *p, char **out)
 	size_t len = 0;
 	FILE *f;
 
-	for (size_t i = 0; i < p->n_approvers; i++) {
-		struct ldg_keyinfo ki;
-		have += ldg_keyring_by_id(r, p->approvers[i], &ki) == 0 &&
-			!ki.revoked_seq;
-	}
+	for (size_t i = 0; i < p->n_approvers; i++)
+		have += ldg_key_trusted(r, p->approvers[i]);
 	f = open_memstream(out, &len);
 	if (!f)
 		return -ENOMEM;
@@ -1677,13 +1674,13 @@ int rnd_approvals(struct ldg_read *r, const struct ldg_proposal *p, char **out)
 static char *waits_for(struct ldg_read *r, const struct ldg_gov *g,
 		       const struct ldg_proposal *p, int64_t now)
 {
+	const struct ldg_pending *pend = ldg_gov_pending(g, p->seq);
+	unsigned have = pend ? ldg_gov_count(pend, ldg_key_trusted, r, NULL)
+			     : 0,
+		 more = have < p->need ? p->need - have : 0;
 	struct ldg_err ferr = { 0 };
-	unsigned have = 0, more;
 	char *text = NULL;
 
-	for (size_t i = 0; i < p->n_approvers; i++)
-		have += ldg_key_trusted(r, p->approvers[i]);
-	more = have < p->need ? p->need - have : 0;
 	if (!(p->flags & LDG_PEND_EMERGENCY) &&
 	    ldg_frozen(r, g, p->target, (uint64_t)now * 1000000000u, &ferr) ==
 		    -EBUSY) {

@@ -105,7 +105,7 @@ ok
 wait_for [ -e "$R/PENDING" ] || fail "PENDING never appeared"
 ok
 same "$R/PENDING" ledger pending production/api
-expect_out_match "^$PROP +production/api +image.tag=v1 +alice +0 of 1 +PR 1\$"
+expect_out_match "^$PROP +[0-9T:-]{19} +production/api +set +image.tag=v1 +alice +0 of 1 +1 more approval\$"
 run ls "$M/pending"
 expect_out "$PROP"
 run cat "$M/pending/$PROP"
