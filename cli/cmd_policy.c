@@ -219,8 +219,7 @@ int cmd_policy(int argc, char **argv, struct cli_ctx *c)
 	if (rc)
 		goto out_free;
 	if (res.n == 0)
-		fprintf(stderr,
-			"%s already has this policy; nothing written\n",
+		fprintf(stderr, "%s already has this policy; nothing written\n",
 			argv[optind]);
 	cli_print_result(&res);
 	rc = CLI_OK;
