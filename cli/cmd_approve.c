@@ -185,16 +185,30 @@ int cmd_withdraw(int argc, char **argv, struct cli_ctx *c)
 	return vote(argc, argv, c, false);
 }
 
+struct pending_arg {
+	const char *scope; /* NULL: all */
+	bool json;
+};
+
+static int render_pending(struct ldg_read *r, void *arg, char **out,
+			  size_t *len, struct ldg_err *err)
+{
+	const struct pending_arg *a = arg;
+
+	return rnd_pending(r, a->scope, (int64_t)(ldg_now_ns() / 1000000000u),
+			   a->json, out, len, err);
+}
+
 int cmd_pending(int argc, char **argv, struct cli_ctx *c)
 {
 	struct ldg_err err = { 0 };
 	char scope[LDG_TARGET_MAX + 3];
+	struct pending_arg a = { NULL, false };
 	struct ldg_store *s;
 	struct ldg_read *r;
-	bool json;
 	char *out;
 	size_t len;
-	int rc = cli_json_only(c, argc, argv, pending_help, &json);
+	int rc = cli_json_only(c, argc, argv, pending_help, &a.json);
 
 	if (rc >= 0)
 		return rc;
@@ -210,12 +224,14 @@ int cmd_pending(int argc, char **argv, struct cli_ctx *c)
 		else
 			snprintf(scope, sizeof(scope), "%s", arg);
 	}
+	if (argc - optind == 1)
+		a.scope = scope;
+	if (c->remote)
+		return cli_remote_read(c, render_pending, &a);
 	rc = cli_open_read(c, &s, &r);
 	if (rc)
 		return rc;
-	if (rnd_pending(r, argc - optind == 1 ? scope : NULL,
-			(int64_t)(ldg_now_ns() / 1000000000u), json, &out, &len,
-			&err))
+	if (render_pending(r, &a, &out, &len, &err))
 		rc = cli_fail(c, &err);
 	else
 		rc = cli_emit(out, len);

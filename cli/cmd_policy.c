@@ -52,8 +52,25 @@ static int draft(const struct ldg_values *now, void *arg,
 	return ldg_entry_policy(a->scope, a->p, a->reason, out, err);
 }
 
+struct show_arg {
+	const char *target; /* NULL: every policy and window */
+	bool json;
+};
+
+/* Windows are judged at this machine's clock, a remote ledger's too. */
+static int render_show(struct ldg_read *r, void *arg, char **out, size_t *len,
+		       struct ldg_err *err)
+{
+	const struct show_arg *a = arg;
+
+	return rnd_policy_show(r, a->target,
+			       (int64_t)(ldg_now_ns() / 1000000000u), a->json,
+			       out, len, err);
+}
+
 static int policy_show(struct cli_ctx *c, const char *target, bool json)
 {
+	struct show_arg a = { target, json };
 	struct ldg_err err = { 0 };
 	struct ldg_store *s;
 	struct ldg_read *r;
@@ -63,11 +80,12 @@ static int policy_show(struct cli_ctx *c, const char *target, bool json)
 
 	if (target && ldg_check_target(target, &err))
 		return cli_fail(c, &err);
+	if (c->remote)
+		return cli_remote_read(c, render_show, &a);
 	rc = cli_open_read(c, &s, &r);
 	if (rc)
 		return rc;
-	if (rnd_policy_show(r, target, (int64_t)(ldg_now_ns() / 1000000000u),
-			    json, &out, &len, &err))
+	if (render_show(r, &a, &out, &len, &err))
 		rc = cli_fail(c, &err);
 	else
 		rc = cli_emit(out, len);
@@ -144,9 +162,6 @@ int cmd_policy(int argc, char **argv, struct cli_ctx *c)
 		    w.keyfile || w.n_meta)
 			return cli_usage(c,
 					 "show takes only TARGET and --json");
-		if (c->remote_given)
-			return cli_usage(c, "--remote works with policy set "
-					    "and clear, not show");
 		if (argc - optind > 1)
 			return cli_usage(c, "expected at most one TARGET");
 		return policy_show(c, optind < argc ? argv[optind] : NULL,
@@ -203,6 +218,9 @@ int cmd_policy(int argc, char **argv, struct cli_ctx *c)
 	}
 	if (rc)
 		goto out_free;
+	if (res.n == 0)
+		fprintf(stderr, "%s already has this policy; nothing written\n",
+			argv[optind]);
 	cli_print_result(&res);
 	rc = CLI_OK;
 out_free:

@@ -31,7 +31,8 @@ int cmd_status(int argc, char **argv, struct cli_ctx *c)
 	rc = cli_open_read(c, &s, &r);
 	if (rc)
 		return rc;
-	if (rnd_releases(r, scope, json, &out, &len, &err))
+	if (rnd_releases(r, scope, (int64_t)(ldg_now_ns() / 1000000000u), json,
+			 &out, &len, &err))
 		rc = cli_fail(c, &err);
 	else
 		rc = cli_emit(out, len);

@@ -96,6 +96,11 @@ int cli_remote_rollback(struct cli_ctx *c, const struct cli_write_opts *w,
 	return cli_exec_http(c);
 }
 
+int cli_remote_read(struct cli_ctx *c, cli_render_fn fn, void *arg)
+{
+	return cli_exec_http(c);
+}
+
 static int exec_failed(struct cli_ctx *c, struct ldg_err *err)
 {
 	cli_exec_http(c);

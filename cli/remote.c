@@ -101,6 +101,31 @@ void cli_remote_pending(struct cli_ctx *c, const struct ldg_result *res)
 	ldg_gov_free(&g);
 }
 
+/* cli_remote_read()'s render, with where its answer goes. */
+struct remote_read {
+	cli_render_fn fn;
+	void *arg;
+	char *out;
+	size_t len;
+};
+
+static int read_copy(struct ldg_read *r, void *arg, struct ldg_err *err)
+{
+	struct remote_read *a = arg;
+
+	return a->fn(r, a->arg, &a->out, &a->len, err);
+}
+
+int cli_remote_read(struct cli_ctx *c, cli_render_fn fn, void *arg)
+{
+	struct remote_read a = { fn, arg, NULL, 0 };
+	struct ldg_err err = { 0 };
+
+	if (clt_read_copied(c->remote, read_copy, &a, &err))
+		return cli_fail(c, &err);
+	return cli_emit(a.out, a.len);
+}
+
 int cli_remote_rollback(struct cli_ctx *c, const struct cli_write_opts *w,
 			const char *what, uint64_t to, struct ldg_result *res)
 {

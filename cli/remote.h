@@ -68,6 +68,16 @@ void cli_remote_pending(struct cli_ctx *c, const struct ldg_result *res);
  * to, as one batch built from a checked copy (clt_rollback()). Prints
  * on failure; returns the exit code: 1 also when the served entries are
  * refused. */
+/* Renders the answer of a read from r (an rnd_* function) into *out. */
+typedef int (*cli_render_fn)(struct ldg_read *r, void *arg, char **out,
+			     size_t *len, struct ldg_err *err);
+
+/* `ledger --remote URL pending` and `policy show`: fn on a checked copy
+ * of the served ledger at its head (clt_read_copied()), so the answer
+ * is the local command's, bytes and all; printed. Prints on failure;
+ * returns the exit code: 1 also when the served entries are refused. */
+int cli_remote_read(struct cli_ctx *c, cli_render_fn fn, void *arg);
+
 int cli_remote_rollback(struct cli_ctx *c, const struct cli_write_opts *w,
 			const char *what, uint64_t to, struct ldg_result *res);
 

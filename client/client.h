@@ -127,6 +127,19 @@ int clt_write_copied(const char *base, const struct ldg_signer *k,
 		     clt_copy_plan_fn plan, clt_copy_done_fn done, void *arg,
 		     struct ldg_result *res, struct ldg_err *err);
 
+/* Reads r, a checked copy of the served ledger at the server's head:
+ * a front end renders from it what it renders from a local ledger. */
+typedef int (*clt_read_fn)(struct ldg_read *r, void *arg, struct ldg_err *err);
+
+/* The reads of `ledger --remote URL pending` and `policy show`: a
+ * checked private copy of what base serves (every entry checked as
+ * clt_rollback()'s copy is), brought to the server's head, then read
+ * once by fn, and removed. The answer is the local command's, from
+ * entries the client checked, never the server's word; it costs one
+ * read of the whole ledger. -EPERM the served entries are refused. */
+int clt_read_copied(const char *base, clt_read_fn fn, void *arg,
+		    struct ldg_err *err);
+
 /* ldg_rollback() through the server at base: every target of what (a
  * target, or each target of a cluster that differs) restored to its
  * state at seq to, and locked unless no_lock or locked already, as one

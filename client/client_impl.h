@@ -27,7 +27,7 @@ int clt_http_json(const char *base, const char *path, const char *type,
 		  struct ldg_err *err);
 
 /* code, with the server's "error" text of answer j, or the status when
- * it gives none. */
+ * it gives none; err->why the rule its "rule" names (docs/api.md). */
 int clt_server_error(long status, json_t *j, int code, struct ldg_err *err);
 
 /* clt_head_get(), and the keyring and locks the head names ("authz",

@@ -217,8 +217,14 @@ int clt_wait_event(const char *base, uint64_t after,
 int clt_server_error(long status, json_t *j, int code, struct ldg_err *err)
 {
 	const char *msg = json_string_value(json_object_get(j, "error"));
+	const char *rule = json_string_value(json_object_get(j, "rule"));
 
-	if (msg)
-		return ldg_err_set(err, code, "%s", msg);
-	return ldg_err_set(err, code, "the server answered HTTP %ld", status);
+	if (!msg)
+		return ldg_err_set(err, code, "the server answered HTTP %ld",
+				   status);
+	ldg_err_set(err, code, "%s", msg);
+	/* the rule that refused, for the front end's advice (err.h) */
+	if (err)
+		err->why = ldg_why_by_name(rule);
+	return code;
 }

@@ -252,9 +252,10 @@ static int try_once(const char *base, const char *const *targets, size_t nt,
 	case 423:
 		rc = clt_server_error(status, j, -EBUSY, err);
 		/* the server's sentence names the lock, or the freeze window
-		 * or the soak (423 too); the advice is the front end's
-		 * (err.h), for a lock only when the target was locked */
-		if (err && b.locked)
+		 * or the soak (423 too), and its "rule" which; the advice is
+		 * the front end's (err.h). A server older than "rule": a
+		 * lock only when the target was locked */
+		if (err && err->why == LDG_WHY_NONE && b.locked)
 			err->why = LDG_WHY_LOCKED;
 		break;
 	case 400:
@@ -405,6 +406,21 @@ struct copied {
 	void *arg;
 };
 
+/* The one question (ldg_may_append()) asked of e, as signer will sign
+ * it now, on the copy: the server's rules, facts and sentence, before
+ * anything is sealed or sent (an approval of a proposal that is not
+ * pending any more has no state after it to commit to). */
+static int ask_copy(struct ldg_read *r, const uint8_t *signer,
+		    struct ldg_entry *e, struct ldg_err *err)
+{
+	struct ldg_write_req q;
+
+	memcpy(e->signer, signer, LDG_KEYID_BYTES);
+	e->time_ns = ldg_now_ns();
+	ldg_write_req_of(e, &q);
+	return ldg_may_append(r, &q, err);
+}
+
 /* Brings the copy to the head the entries will be sealed on, and plans
  * them there; the server's word for a state is not used. */
 static int plan_copied(size_t i, uint64_t head,
@@ -423,6 +439,8 @@ static int plan_copied(size_t i, uint64_t head,
 	if (rc)
 		return rc;
 	rc = a->plan(r, a->signer, a->arg, out, n, err);
+	for (size_t j = 0; !rc && j < *n; j++)
+		rc = ask_copy(r, a->signer, out[j], err);
 	ldg_read_end(r);
 	return rc;
 }
@@ -446,5 +464,25 @@ int clt_write_copied(const char *base, const struct ldg_signer *k,
 	if (!rc && done)
 		done(clt_copy_store(a.copy), arg);
 	clt_copy_close(a.copy);
+	return rc;
+}
+
+int clt_read_copied(const char *base, clt_read_fn fn, void *arg,
+		    struct ldg_err *err)
+{
+	struct clt_copy *copy;
+	struct ldg_read *r;
+	int rc = clt_copy_open(base, &copy, err);
+
+	if (rc)
+		return rc;
+	rc = clt_copy_sync(copy, 0, NULL, err);
+	if (!rc)
+		rc = ldg_read_begin(clt_copy_store(copy), &r, err);
+	if (!rc) {
+		rc = fn(r, arg, err);
+		ldg_read_end(r);
+	}
+	clt_copy_close(copy);
 	return rc;
 }

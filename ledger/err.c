@@ -56,3 +56,40 @@ void ldg_err_prefix(struct ldg_err *e, const char *fmt, ...)
 	memcpy(e->msg, joined, sizeof(e->msg) - 1);
 	e->msg[sizeof(e->msg) - 1] = '\0';
 }
+
+static const char *const why_names[] = {
+	[LDG_WHY_NO_LEDGER] = "no-ledger",
+	[LDG_WHY_INIT_SIGNER] = "init-signer",
+	[LDG_WHY_UNKNOWN_KEY] = "unknown-key",
+	[LDG_WHY_REVOKED] = "revoked",
+	[LDG_WHY_ROLE] = "role",
+	[LDG_WHY_SCOPE] = "scope",
+	[LDG_WHY_LOCKED] = "locked",
+	[LDG_WHY_KEY_TAKEN] = "key-taken",
+	[LDG_WHY_NO_SUCH_KEY] = "no-such-key",
+	[LDG_WHY_KEY_REVOKED] = "key-revoked",
+	[LDG_WHY_LAST_ADMIN] = "last-admin",
+	[LDG_WHY_FROZEN] = "frozen",
+	[LDG_WHY_NOT_SOAKED] = "not-soaked",
+	[LDG_WHY_NOT_PENDING] = "not-pending",
+	[LDG_WHY_SELF_APPROVAL] = "self-approval",
+	[LDG_WHY_ALREADY_APPROVED] = "already-approved",
+	[LDG_WHY_NOT_AUTHOR] = "not-author",
+	[LDG_WHY_NO_WINDOW] = "no-window",
+	[LDG_WHY_SKEW] = "skew",
+};
+
+#define WHY_COUNT (sizeof(why_names) / sizeof(why_names[0]))
+
+const char *ldg_why_name(enum ldg_why why)
+{
+	return (size_t)why < WHY_COUNT ? why_names[why] : NULL;
+}
+
+enum ldg_why ldg_why_by_name(const char *name)
+{
+	for (size_t i = 1; name && i < WHY_COUNT; i++)
+		if (why_names[i] && !strcmp(why_names[i], name))
+			return (enum ldg_why)i;
+	return LDG_WHY_NONE;
+}

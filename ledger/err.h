@@ -102,6 +102,13 @@ int ldg_err_refuse(struct ldg_err *e, int code, enum ldg_why why, uint64_t seq,
 		   const char *key, const char *fmt, ...)
 	__attribute__((format(printf, 6, 7)));
 
+/* The rule's name, for a front end at the other end of a wire (the
+ * API's "rule", docs/api.md): "locked", "frozen", "not-soaked", ...;
+ * NULL for LDG_WHY_NONE and values outside the enum. ldg_why_by_name()
+ * is its inverse: LDG_WHY_NONE for NULL or an unknown name. */
+const char *ldg_why_name(enum ldg_why why);
+enum ldg_why ldg_why_by_name(const char *name);
+
 /* Prefixes e->msg with "what: " (e.g. a file name), keeping the code. */
 void ldg_err_prefix(struct ldg_err *e, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "authorize.h"
 #include "names.h"
 #include "ops.h"
 #include "util.h"
@@ -163,15 +164,61 @@ static int append_one(struct ldg_store *s, const struct ldg_signer *k,
 	return rc;
 }
 
+/* True when scope's policy in g is already what p asks (p NULL: the
+ * scope has none). */
+static bool policy_is(const struct ldg_gov *g, const char *scope,
+		      const struct ldg_policy *p)
+{
+	const struct ldg_policy *cur = NULL;
+
+	for (size_t i = 0; i < g->n_pol && !cur; i++)
+		if (!strcmp(g->pol[i].scope, scope))
+			cur = &g->pol[i];
+	if (!p || !cur)
+		return !p && !cur;
+	return cur->approvals == p->approvals &&
+	       cur->gate_rollbacks == p->gate_rollbacks &&
+	       cur->soak == p->soak &&
+	       (!p->soak || !strcmp(cur->soak_from, p->soak_from));
+}
+
 int ldg_policy_set(struct ldg_store *s, const struct ldg_signer *k,
 		   const char *scope, const struct ldg_policy *p,
 		   const char *reason, struct ldg_result *res,
 		   struct ldg_err *err)
 {
+	struct ldg_write_req q;
 	struct ldg_entry *e;
+	struct ldg_read *r;
+	struct ldg_gov g;
+	bool same;
 	int rc = ldg_entry_policy(scope, p, reason, &e, err);
 
-	return rc ? rc : append_one(s, k, e, res, err);
+	if (rc)
+		return rc;
+	/* already so: nothing to write, as for a set, but only for a key
+	 * that could have written it */
+	rc = ldg_read_begin(s, &r, err);
+	if (rc)
+		goto out_entry;
+	rc = ldg_gov_load(r, 0, &g, err);
+	same = !rc && policy_is(&g, scope, p);
+	if (!rc)
+		ldg_gov_free(&g);
+	if (same) {
+		ldg_write_req_of(e, &q);
+		q.signer = ldg_signer_vkey(k)->keyid;
+		rc = ldg_may_append(r, &q, err);
+	}
+	ldg_read_end(r);
+	if (rc || same) {
+		ldg_result_free(res);
+		goto out_entry;
+	}
+	return append_one(s, k, e, res, err);
+out_entry:
+	ldg_entry_free(e);
+	return rc;
 }
 
 int ldg_freeze(struct ldg_store *s, const struct ldg_signer *k,

@@ -165,12 +165,16 @@ json_t *rnd_get_json(const char *target, uint64_t at,
 			 (json_int_t)at, "values", values_json(v, key));
 }
 
+static int gov_members(struct ldg_read *r, const struct ldg_entry *e,
+		       json_t *j);
+
 json_t *rnd_entry_json(struct ldg_read *r, const struct ldg_entry *e,
 		       const uint8_t hash[LDG_HASH_BYTES])
 {
 	char hh[2 * LDG_HASH_BYTES + 1], ph[2 * LDG_HASH_BYTES + 1];
 	char sh[2 * LDG_SIG_BYTES + 1], kh[2 * LDG_KEYID_BYTES + 1];
 	char when[40], who[LDG_KEYNAME_MAX + 1];
+	json_t *j;
 
 	ldg_hex(hash, LDG_HASH_BYTES, hh);
 	ldg_hex(e->prev, LDG_HASH_BYTES, ph);
@@ -178,15 +182,20 @@ json_t *rnd_entry_json(struct ldg_read *r, const struct ldg_entry *e,
 	ldg_hex(e->signer, LDG_KEYID_BYTES, kh);
 	ldg_time_iso(e->time_ns, when, sizeof(when));
 	signer_name(r, e, who, sizeof(who));
-	return json_pack("{s:I, s:s, s:s, s:s, s:I, s:{s:s, s:s}, s:s, s:s, "
-			 "s:o, s:s, s:o, s:s}",
-			 "seq", (json_int_t)e->seq, "hash", hh, "prev", ph,
-			 "time", when, "time_ns", (json_int_t)e->time_ns,
-			 "signer", "name", who, "keyid", kh, "kind",
-			 ldg_kind_name(e->kind), "target", e->target, "changes",
-			 kv_json(e->changes, e->n_changes, true), "reason",
-			 e->reason, "metadata",
-			 kv_json(e->meta, e->n_meta, false), "signature", sh);
+	j = json_pack("{s:I, s:s, s:s, s:s, s:I, s:{s:s, s:s}, s:s, s:s, "
+		      "s:o, s:s, s:o, s:s}",
+		      "seq", (json_int_t)e->seq, "hash", hh, "prev", ph, "time",
+		      when, "time_ns", (json_int_t)e->time_ns, "signer", "name",
+		      who, "keyid", kh, "kind", ldg_kind_name(e->kind),
+		      "target", e->target, "changes",
+		      kv_json(e->changes, e->n_changes, true), "reason",
+		      e->reason, "metadata", kv_json(e->meta, e->n_meta, false),
+		      "signature", sh);
+	if (j && gov_members(r, e, j)) {
+		json_decref(j);
+		return NULL;
+	}
+	return j;
 }
 
 static int read_entry(struct ldg_read *r, uint64_t seq, struct ldg_entry **e,
@@ -985,9 +994,34 @@ static json_t *entry_brief(struct ldg_read *r, uint64_t seq,
 			 "signer", who, "reason", (*e)->reason);
 }
 
+/* The window of g that freezes target at now, as rnd_window_json()
+ * (of those active, the one that ends last), or JSON null. A window
+ * whose zone this machine lacks cannot be judged here: not shown. */
+static json_t *frozen_json(struct ldg_read *r, const struct ldg_gov *g,
+			   const char *target, int64_t now)
+{
+	const struct ldg_window *last = NULL;
+	int64_t last_end = 0;
+
+	for (size_t i = 0; i < g->n_win; i++) {
+		bool active = false;
+		int64_t end = 0;
+		if (!ldg_scope_match(g->win[i].scope, target) ||
+		    ldg_gov_window_active(&g->win[i], now, &active, &end,
+					  NULL) ||
+		    !active)
+			continue;
+		if (!last || end > last_end) {
+			last = &g->win[i];
+			last_end = end;
+		}
+	}
+	return last ? rnd_window_json(r, last, now) : json_null();
+}
+
 /* One target's row: JSON object, and a text table row. */
 static int release_one(struct ldg_read *r, const char *target, json_t *arr,
-		       struct table *t)
+		       struct table *t, const struct ldg_gov *g, int64_t now)
 {
 	struct ldg_entry *changed = NULL, *lock = NULL, *apply = NULL;
 	json_t *jc, *jl, *ja, *vals;
@@ -1031,13 +1065,21 @@ static int release_one(struct ldg_read *r, const char *target, json_t *arr,
 	}
 	if (arr) {
 		const char *slash = strchr(target, '/');
-		json_array_append_new(
-			arr, json_pack("{s:s, s:s%, s:s, s:o, s:O, s:O, s:O}",
-				       "target", target, "cluster", target,
-				       (size_t)(slash - target), "release",
-				       slash + 1, "values", vals, "changed", jc,
-				       "locked", jl, "apply", ja));
+		const struct ldg_policy *pol = ldg_gov_policy_for(g, target);
+		json_t *jp = pol ? rnd_policy_json(pol) : json_null();
+		json_t *jf = frozen_json(r, g, target, now);
+		json_t *row =
+			json_pack("{s:s, s:s%, s:s, s:o, s:O, s:O, s:O, s:o, s:o}",
+				  "target", target, "cluster", target,
+				  (size_t)(slash - target), "release",
+				  slash + 1, "values", vals, "changed", jc,
+				  "locked", jl, "apply", ja, "policy", jp,
+				  "frozen", jf);
 		vals = NULL;
+		if (!row || json_array_append_new(arr, row)) {
+			rc = -ENOMEM;
+			goto out;
+		}
 	}
 	if (t) {
 		row[0] = strdup(target);
@@ -1089,22 +1131,28 @@ out:
 	return rc;
 }
 
-int rnd_releases(struct ldg_read *r, const char *scope, bool json, char **out,
-		 size_t *len, struct ldg_err *err)
+int rnd_releases(struct ldg_read *r, const char *scope, int64_t now, bool json,
+		 char **out, size_t *len, struct ldg_err *err)
 {
 	static const char *hdr[7] = { "TARGET", "VALUES", "SET BY", "WHEN",
 				      "WHY",	"LOCK",	  "APPLY" };
 	struct table t = { .cols = 7 };
 	json_t *arr = json ? json_array() : NULL;
 	char **targets = NULL;
+	struct ldg_gov g;
 	uint64_t head;
 	size_t n = 0;
 	int rc = ldg_head(r, &head, NULL);
 
+	ldg_gov_init(&g);
 	if (!rc)
 		rc = scope_targets(r, scope, 0, &targets, &n);
+	if (!rc && json)
+		rc = ldg_gov_load(r, 0, &g, NULL);
 	if (rc) {
 		json_decref(arr);
+		ldg_strv_free(targets, n);
+		ldg_gov_free(&g);
 		return ldg_err_set(err, rc, "cannot list targets");
 	}
 	if (!json) {
@@ -1114,11 +1162,12 @@ int rnd_releases(struct ldg_read *r, const char *scope, bool json, char **out,
 		rc = table_add(&t, row);
 	}
 	for (size_t i = 0; i < n && !rc; i++) {
-		rc = release_one(r, targets[i], arr, json ? NULL : &t);
+		rc = release_one(r, targets[i], arr, json ? NULL : &t, &g, now);
 		if (rc)
 			ldg_err_set(err, rc, "cannot read %s", targets[i]);
 	}
 	ldg_strv_free(targets, n);
+	ldg_gov_free(&g);
 	if (!json) {
 		int trc = table_render(&t, out, len);
 		if (!rc && trc)
@@ -1315,23 +1364,46 @@ static char *window_reason(struct ldg_read *r, uint64_t seq)
 	return reason;
 }
 
+/* When w, not active at now, opens next (unix seconds): an absolute
+ * window's start while it is ahead, a recurring one's next firing; 0
+ * when it never will (ended, or no firing within window.h's bound, or
+ * its zone is not on this machine). */
+static int64_t window_next(const struct ldg_window *w, int64_t now)
+{
+	struct ldg_cron c;
+	int64_t start = 0, end = 0;
+	bool active = false;
+
+	if (!w->cron[0])
+		return w->from > now ? w->from : 0;
+	if (ldg_cron_parse(w->cron, &c, NULL) ||
+	    ldg_window_at(&c, w->duration, w->tz, now, &active, &start, &end,
+			  NULL) ||
+	    active)
+		return 0;
+	return start;
+}
+
 json_t *rnd_window_json(struct ldg_read *r, const struct ldg_window *w,
 			int64_t now)
 {
 	char from[LDG_UTC_LEN], until[LDG_UTC_LEN], ends[LDG_UTC_LEN];
+	char next[LDG_UTC_LEN];
 	bool cron = w->cron[0] != '\0';
-	int64_t end;
+	int64_t end, opens;
 	int state = window_state(w, now, &end);
 	char *reason = window_reason(r, w->seq);
 	json_t *j;
 
 	if (!reason)
 		return NULL;
+	opens = state == 0 ? window_next(w, now) : 0;
 	ldg_utc_format(w->from, from, sizeof(from));
 	ldg_utc_format(w->until, until, sizeof(until));
 	ldg_utc_format(end, ends, sizeof(ends));
+	ldg_utc_format(opens, next, sizeof(next));
 	j = json_pack("{s:I, s:s, s:s, s:s?, s:s?, s:s?, s:o, s:s?, s:o, "
-		      "s:s?}",
+		      "s:s?, s:s?}",
 		      "seq", (json_int_t)w->seq, "scope", w->scope, "reason",
 		      reason, "from", cron ? NULL : from, "until",
 		      cron ? NULL : until, "cron", cron ? w->cron : NULL,
@@ -1340,7 +1412,7 @@ json_t *rnd_window_json(struct ldg_read *r, const struct ldg_window *w,
 			   : json_null(),
 		      "tz", cron ? w->tz : NULL, "active",
 		      state < 0 ? json_null() : json_boolean(state), "ends",
-		      state > 0 ? ends : NULL);
+		      state > 0 ? ends : NULL, "next", opens ? next : NULL);
 	free(reason);
 	return j;
 }
@@ -1376,12 +1448,15 @@ static int window_text(const struct ldg_window *w, int64_t now, char **out)
 }
 
 /* The approve entries of proposal p, oldest first, from its target's
- * history after it: [{"key", "seq"}]. */
+ * history after it: [{"key", "seq"}]. They all lie between p and the
+ * entry that ended it (the head while it is pending): only that stretch
+ * of the history is read. */
 static json_t *approvals_json(struct ldg_read *r, const struct ldg_proposal *p,
 			      int *rc)
 {
 	json_t *arr = json_array();
-	uint64_t *seqs = NULL, before = 0;
+	uint64_t *seqs = NULL;
+	uint64_t before = p->status == LDG_PROP_PENDING ? 0 : p->at + 1;
 	size_t n = 0, all = 0;
 	uint64_t *found = NULL;
 
@@ -1456,6 +1531,101 @@ static json_t *proposal_json(struct ldg_read *r, const struct ldg_proposal *p,
 			 "status", ldg_prop_status_name(p->status), "kind",
 			 ldg_kind_name(p->kind), "changes",
 			 kv_json(e->changes, e->n_changes, true));
+}
+
+/* The "proposal" member of an entry's JSON: {"seq", "status", "at"
+ * (the seq that ended it, or null), "need"}, and "approvals" when it is
+ * the proposal's own entry. */
+static json_t *proposal_brief(struct ldg_read *r, const struct ldg_proposal *p,
+			      bool own, int *rc)
+{
+	json_t *j =
+		json_pack("{s:I, s:s, s:o, s:I}", "seq", (json_int_t)p->seq,
+			  "status", ldg_prop_status_name(p->status), "at",
+			  p->at ? json_integer((json_int_t)p->at) : json_null(),
+			  "need", (json_int_t)p->need);
+	json_t *approvals;
+
+	if (!j) {
+		*rc = -ENOMEM;
+		return NULL;
+	}
+	if (!own)
+		return j;
+	approvals = approvals_json(r, p, rc);
+	if (!approvals || json_object_set_new(j, "approvals", approvals)) {
+		json_decref(j);
+		if (!*rc)
+			*rc = -ENOMEM;
+		return NULL;
+	}
+	return j;
+}
+
+/* What promotion policies add to an entry's JSON (docs/api.md): a change
+ * recorded as a proposal gets "proposal" (its fate and approvals), an
+ * approve or withdraw the "proposal" it is about, an emergency change
+ * "emergency": true. Nothing for the other entries, so that a ledger
+ * without policies renders as before. */
+/* The proposal e may name (0: none): itself when it is a change, the
+ * one it approves or withdraws. Only version 2 entries have any. */
+static uint64_t proposal_named(const struct ldg_entry *e)
+{
+	const struct ldg_kv *of;
+	uint64_t seq = 0;
+
+	if (e->version != LDG_FORMAT_V2)
+		return 0;
+	if (ldg_kind_changes_values(e->kind))
+		return e->seq;
+	if (!ldg_kind_on_proposal(e->kind))
+		return 0;
+	of = ldg_kv_find(e->changes, e->n_changes, "proposal");
+	return of && !ldg_parse_seq(of->value, &seq) ? seq : 0;
+}
+
+static int gov_members(struct ldg_read *r, const struct ldg_entry *e, json_t *j)
+{
+	struct ldg_proposal p = { 0 };
+	const struct ldg_kv *of;
+	uint64_t seq = proposal_named(e);
+	json_t *brief;
+	int rc = 0;
+
+	of = ldg_kv_find(e->meta, e->n_meta, "emergency");
+	if (e->version == LDG_FORMAT_V2 && of && !strcmp(of->value, "true") &&
+	    json_object_set_new(j, "emergency", json_true()))
+		return -ENOMEM;
+	if (!seq)
+		return 0;
+	rc = ldg_proposal_get(r, seq, &p);
+	if (rc == -ENOENT)
+		return 0; /* took effect at once; or a draft not yet there */
+	if (rc)
+		return rc;
+	brief = proposal_brief(r, &p, seq == e->seq, &rc);
+	ldg_proposal_free(&p);
+	if (!brief)
+		return rc ? rc : -ENOMEM;
+	return json_object_set_new(j, "proposal", brief) ? -ENOMEM : 0;
+}
+
+bool rnd_entry_settled(struct ldg_read *r, uint64_t seq)
+{
+	struct ldg_proposal p = { 0 };
+	struct ldg_entry *e;
+	uint64_t named;
+	bool settled;
+
+	if (ldg_entry_read(r, seq, &e, NULL))
+		return false;
+	named = proposal_named(e);
+	ldg_entry_free(e);
+	if (!named || ldg_proposal_get(r, named, &p))
+		return true;
+	settled = p.status != LDG_PROP_PENDING;
+	ldg_proposal_free(&p);
+	return settled;
 }
 
 json_t *rnd_proposal_json(struct ldg_read *r, const struct ldg_proposal *p)

@@ -73,10 +73,13 @@ int rnd_state(struct ldg_read *r, const char *scope, uint64_t at, bool json,
  * that last changed them (who, when, why), its lock and its newest
  * applied/apply-failed entry; a table, or JSON {"head", "releases":
  * [{"target", "cluster", "release", "values", "changed", "locked",
- * "apply"}]} (docs/api.md). Targets whose keys are all unset and that
- * are not locked are left out. scope: NULL, a cluster or a target. */
-int rnd_releases(struct ldg_read *r, const char *scope, bool json, char **out,
-		 size_t *len, struct ldg_err *err);
+ * "apply", "policy", "frozen"}]} (docs/api.md): "policy" the one that
+ * applies (rnd_policy_json()) or null, "frozen" the freeze window active
+ * at now (unix seconds; rnd_window_json(), the one that ends last) or
+ * null. Targets whose keys are all unset and that are not locked are
+ * left out. scope: NULL, a cluster or a target. */
+int rnd_releases(struct ldg_read *r, const char *scope, int64_t now, bool json,
+		 char **out, size_t *len, struct ldg_err *err);
 
 /* `ledger diff A B [SCOPE]`: "TARGET KEY: OLD -> NEW" per changed key
  * ("(unset)" for none, the lock as key "[lock]"); or a JSON array of
@@ -90,9 +93,18 @@ json_t *rnd_get_json(const char *target, uint64_t at,
 		     const struct ldg_values *v, const char *key);
 
 /* An entry as a JSON object (`ledger show --json`, GET
- * /api/v1/entries/SEQ, the events' data, a draft's "entry"). */
+ * /api/v1/entries/SEQ, the events' data, a draft's "entry"). Under
+ * promotion policies (version 2 entries) it gains, only where they
+ * apply: "emergency": true (metadata emergency), and "proposal" for a
+ * change recorded as a proposal ({"seq", "status", "at", "need",
+ * "approvals": [{"key", "seq"}]}) and for an approve or withdraw (the
+ * same of the proposal it names, without "approvals"). */
 json_t *rnd_entry_json(struct ldg_read *r, const struct ldg_entry *e,
 		       const uint8_t hash[LDG_HASH_BYTES]);
+/* Whether the JSON of stored entry seq is final: false while it names a
+ * pending proposal (its "proposal" member changes when the proposal
+ * ends), and when it cannot be read. */
+bool rnd_entry_settled(struct ldg_read *r, uint64_t seq);
 /* The same for stored entry seq, with its stored hash: *out is the
  * object, or -ENOENT (no such entry), -EIO, -ENOMEM with err set. */
 int rnd_entry_json_at(struct ldg_read *r, uint64_t seq, json_t **out,
@@ -125,8 +137,9 @@ json_t *rnd_policy_json(const struct ldg_policy *p);
  * absolute windows), "cron", "duration" (seconds), "tz" (recurring
  * ones; the other form's members null), "active" (at now, unix
  * seconds; null when the window's zone is not in this machine's tz
- * database), "ends" (when active: the UTC end, else null)}. The reason
- * is the freeze entry's. */
+ * database), "ends" (when active: the UTC end, else null), "next"
+ * (when not active: the UTC start of its next opening, null when it
+ * will not open again)}. The reason is the freeze entry's. */
 json_t *rnd_window_json(struct ldg_read *r, const struct ldg_window *w,
 			int64_t now);
 /* A proposal: {"seq", "target", "author" (a key name), "need",

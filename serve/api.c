@@ -410,9 +410,14 @@ static bool member_ok(enum ldg_kind kind, const char *name)
 			return true;
 	switch (kind) {
 	case LDG_KIND_SET:
-		return !strcmp(name, "changes") || !strcmp(name, "force");
+		return !strcmp(name, "changes") || !strcmp(name, "force") ||
+		       !strcmp(name, "emergency");
 	case LDG_KIND_UNSET:
-		return !strcmp(name, "keys") || !strcmp(name, "force");
+		return !strcmp(name, "keys") || !strcmp(name, "force") ||
+		       !strcmp(name, "emergency");
+	case LDG_KIND_APPROVE:
+	case LDG_KIND_WITHDRAW:
+		return !strcmp(name, "proposal");
 	case LDG_KIND_ROLLBACK:
 		return !strcmp(name, "to");
 	case LDG_KIND_LOCK:
@@ -473,10 +478,11 @@ int srv_parse_draft(const char *body, size_t len, struct srv_draft_req *d,
 	if (ldg_kind_parse(kind, &d->kind) ||
 	    (d->kind != LDG_KIND_SET && d->kind != LDG_KIND_UNSET &&
 	     d->kind != LDG_KIND_LOCK && d->kind != LDG_KIND_UNLOCK &&
-	     d->kind != LDG_KIND_ROLLBACK))
+	     d->kind != LDG_KIND_ROLLBACK && d->kind != LDG_KIND_APPROVE &&
+	     d->kind != LDG_KIND_WITHDRAW))
 		return ldg_err_set(err, -EINVAL,
 				   "\"kind\": expected set, unset, lock, "
-				   "unlock or rollback");
+				   "unlock, rollback, approve or withdraw");
 	json_object_foreach(o, name, m)
 	{
 		if (!member_ok(d->kind, name))
@@ -492,6 +498,11 @@ int srv_parse_draft(const char *body, size_t len, struct srv_draft_req *d,
 		return ldg_err_set(err, -EINVAL,
 				   "\"force\" must be true or false");
 	d->force = m && json_is_true(m);
+	m = json_object_get(o, "emergency");
+	if (m && !json_is_boolean(m))
+		return ldg_err_set(err, -EINVAL,
+				   "\"emergency\" must be true or false");
+	d->emergency = m && json_is_true(m);
 	if (d->kind == LDG_KIND_SET) {
 		json_t *v;
 		m = json_object_get(o, "changes");
@@ -541,6 +552,14 @@ int srv_parse_draft(const char *body, size_t len, struct srv_draft_req *d,
 					   "\"to\": expected the seq to roll "
 					   "back to");
 		d->to = (uint64_t)json_integer_value(m);
+	} else if (d->kind == LDG_KIND_APPROVE ||
+		   d->kind == LDG_KIND_WITHDRAW) {
+		m = json_object_get(o, "proposal");
+		if (!json_is_integer(m) || json_integer_value(m) < 1)
+			return ldg_err_set(err, -EINVAL,
+					   "\"proposal\": expected the seq of "
+					   "a pending proposal");
+		d->proposal = (uint64_t)json_integer_value(m);
 	}
 	return 0;
 }

@@ -50,14 +50,17 @@ struct srv_path {
  * into the parsed JSON: valid until srv_draft_req_free(). */
 struct srv_draft_req {
 	uint8_t keyid[LDG_KEYID_BYTES];
-	enum ldg_kind kind; /* set, unset, lock, unlock or rollback */
+	enum ldg_kind kind; /* set, unset, lock, unlock, rollback, approve or
+			     * withdraw */
 	const char *target;
 	struct ldg_kv *kv; /* set: KEY=VALUE; unset: KEY (value NULL) */
 	size_t n;
 	uint64_t to; /* rollback */
 	const char *reason;
 	bool force;	/* set/unset of a locked target */
-	uint8_t *after; /* lock: built on this signed entry (malloc'd) */
+	bool emergency; /* set/unset: metadata emergency (docs/format.md 8b) */
+	uint64_t proposal; /* approve, withdraw */
+	uint8_t *after;	   /* lock: built on this signed entry (malloc'd) */
 	size_t after_len;
 	void *json; /* owns the strings */
 };

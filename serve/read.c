@@ -15,6 +15,12 @@
 
 /* ---- handlers ---- */
 
+/* The clock freeze windows are judged at (unix seconds). */
+static int64_t now_s(void)
+{
+	return (int64_t)(ldg_now_ns() / 1000000000u);
+}
+
 /* The keyring and locks at the head, as STATE bytes in base64
  * (docs/format.md 8.1): what a remote writer stamps its entries from. */
 static json_t *authz_json(struct ldg_read *r)
@@ -255,6 +261,10 @@ int srv_h_entry(const struct srv_request *rq, struct srv_reply *rp)
 	} else if (!rc) {
 		rc = rnd_show(r, seq, true, &out, &len, &err);
 		rp->type = "application/json";
+		/* the bytes never change; the JSON of an entry naming a
+		 * pending proposal does, when the proposal ends */
+		if (!rnd_entry_settled(r, seq))
+			rp->cache = "no-store";
 	}
 	ldg_read_end(r);
 	if (rc)
@@ -262,8 +272,8 @@ int srv_h_entry(const struct srv_request *rq, struct srv_reply *rp)
 	rp->status = MHD_HTTP_OK;
 	rp->body = out;
 	rp->len = len;
-	/* an entry never changes */
-	rp->cache = "public, max-age=31536000, immutable";
+	if (!rp->cache) /* an entry never changes */
+		rp->cache = "public, max-age=31536000, immutable";
 	rp->vary_accept = true;
 	ldg_hex(hash, LDG_HASH_BYTES, rp->entry_hash);
 	return 0;
@@ -283,7 +293,7 @@ int srv_h_releases(const struct srv_request *rq, struct srv_reply *rp)
 		return srv_reply_ldg(rp, -EINVAL, &err);
 	if (srv_begin(rp, rq->sv, &r, &head))
 		return 0;
-	rc = rnd_releases(r, scope, true, &out, &len, &err);
+	rc = rnd_releases(r, scope, now_s(), true, &out, &len, &err);
 	ldg_read_end(r);
 	srv_reply_rendered(rp, rc, out, len, &err);
 	return 0;
@@ -383,4 +393,74 @@ int srv_h_verify(const struct srv_request *rq, struct srv_reply *rp)
 	rp->type = "application/json";
 	rp->cache = "no-store";
 	return 0;
+}
+
+/* ---- promotion policies ---- */
+
+int srv_h_pending(const struct srv_request *rq, struct srv_reply *rp)
+{
+	const char *arg = srv_arg(rq, "scope");
+	char scope[LDG_SCOPE_MAX + 3];
+	struct ldg_err err = { 0 };
+	struct ldg_read *r;
+	uint64_t head;
+	char *out = NULL;
+	size_t len = 0;
+	int rc;
+
+	/* a cluster is every target of it, as `ledger pending CLUSTER` */
+	if (arg && !strchr(arg, '/') && !ldg_check_cluster(arg, NULL))
+		snprintf(scope, sizeof(scope), "%s/*", arg);
+	else if (arg && ldg_check_scope(arg, &err))
+		return srv_reply_ldg(rp, -EINVAL, &err);
+	else if (arg)
+		snprintf(scope, sizeof(scope), "%s", arg);
+	if (srv_begin(rp, rq->sv, &r, &head))
+		return 0;
+	rc = rnd_pending(r, arg ? scope : NULL, now_s(), true, &out, &len,
+			 &err);
+	ldg_read_end(r);
+	srv_reply_rendered(rp, rc, out, len, &err);
+	return 0;
+}
+
+/* `ledger policy show [TARGET] --json` at the head (target NULL: every
+ * policy and window), windows judged at the server's clock. */
+static int policy_show(const struct srv_request *rq, struct srv_reply *rp,
+		       const char *target)
+{
+	struct ldg_err err = { 0 };
+	struct ldg_read *r;
+	uint64_t head;
+	char *out = NULL;
+	size_t len = 0;
+	int rc;
+
+	if (srv_begin(rp, rq->sv, &r, &head))
+		return 0;
+	rc = rnd_policy_show(r, target, now_s(), true, &out, &len, &err);
+	ldg_read_end(r);
+	return srv_reply_rendered(rp, rc, out, len, &err);
+}
+
+int srv_h_policy(const struct srv_request *rq, struct srv_reply *rp)
+{
+	const char *target = srv_arg(rq, "target");
+	struct ldg_err err = { 0 };
+
+	if (!target)
+		return srv_reply_error(rp, MHD_HTTP_BAD_REQUEST,
+				       "target: missing: GET /api/v1/policy "
+				       "?target=CLUSTER/RELEASE (every policy: "
+				       "GET /api/v1/policies)");
+	if (ldg_check_target(target, &err)) {
+		ldg_err_prefix(&err, "target");
+		return srv_reply_ldg(rp, -EINVAL, &err);
+	}
+	return policy_show(rq, rp, target);
+}
+
+int srv_h_policies(const struct srv_request *rq, struct srv_reply *rp)
+{
+	return policy_show(rq, rp, NULL);
 }

@@ -43,6 +43,20 @@ int srv_reply_error(struct srv_reply *rp, unsigned status, const char *fmt, ...)
 }
 
 /* A library failure: bad input 400, missing 404, anything else 500. */
+int srv_reply_refusal(struct srv_reply *rp, unsigned status,
+		      const struct ldg_err *err)
+{
+	const char *rule = ldg_why_name(err->why);
+
+	if (!rule)
+		return srv_reply_error(rp, status, "%s",
+				       err->msg[0] ? err->msg
+						   : strerror(-err->code));
+	return srv_reply_json(rp, status,
+			      json_pack("{s:s, s:s}", "error", err->msg, "rule",
+					rule));
+}
+
 int srv_reply_ldg(struct srv_reply *rp, int rc, const struct ldg_err *err)
 {
 	unsigned status = MHD_HTTP_INTERNAL_SERVER_ERROR;

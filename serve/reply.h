@@ -45,6 +45,11 @@ struct srv_reply {
 int srv_reply_json(struct srv_reply *rp, unsigned status, json_t *j);
 int srv_reply_error(struct srv_reply *rp, unsigned status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* A refusal with the status given: {"error": err's message}, and
+ * "rule": its rule's name when a rule refused (ldg_why_name(),
+ * docs/api.md), so that a remote front end words its own advice. */
+int srv_reply_refusal(struct srv_reply *rp, unsigned status,
+		      const struct ldg_err *err);
 /* A library failure: bad input 400, missing 404, anything else 500. */
 int srv_reply_ldg(struct srv_reply *rp, int rc, const struct ldg_err *err);
 /* Takes the rendered JSON of a library call (or its failure). */

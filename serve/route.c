@@ -65,6 +65,14 @@ const struct srv_route srv_routes[SRV_R_COUNT] = {
 			       .body_hint =
 				       "send the checkpoint note as Content-Type: "
 				       "text/plain" },
+	[SRV_R_PENDING] = { .path = { "/api/v1/pending", SRV_EXACT },
+			    .get = srv_h_pending,
+			    .params = { "scope" } },
+	[SRV_R_POLICY] = { .path = { "/api/v1/policy", SRV_EXACT },
+			   .get = srv_h_policy,
+			   .params = { "target" } },
+	[SRV_R_POLICIES] = { .path = { "/api/v1/policies", SRV_EXACT },
+			     .get = srv_h_policies },
 };
 
 int srv_route_parse(const char *path, const struct srv_route **rt,

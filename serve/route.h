@@ -15,6 +15,9 @@
  *   GET /api/v1/events           ?after=SEQ  (or Last-Event-ID)
  *   GET /api/v1/releases         ?scope=CLUSTER[/RELEASE]
  *   GET /api/v1/keys
+ *   GET /api/v1/pending          ?scope=GLOB
+ *   GET /api/v1/policy           ?target=CLUSTER/RELEASE
+ *   GET /api/v1/policies
  *   POST /api/v1/entries         a signed entry (msgpack, or JSON draft)
  *   POST /api/v1/drafts          JSON: an entry to sign elsewhere
  *   GET, POST /api/v1/checkpoint the newest published checkpoint
@@ -50,6 +53,9 @@ enum srv_route_id {
 	SRV_R_KEYS,
 	SRV_R_DRAFTS,
 	SRV_R_CHECKPOINT,
+	SRV_R_PENDING,
+	SRV_R_POLICY,
+	SRV_R_POLICIES,
 	SRV_R_COUNT
 };
 

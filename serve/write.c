@@ -171,13 +171,15 @@ static int draft_plan(struct ldg_read *r, const struct srv_draft_req *d,
 		      struct ldg_entry **e, struct ldg_err *err)
 {
 	struct ldg_values then;
+	unsigned flags = (d->force ? LDG_WRITE_FORCE : 0) |
+			 (d->emergency ? LDG_WRITE_EMERGENCY : 0);
 	const char **keys;
 	int rc;
 
 	switch (d->kind) {
 	case LDG_KIND_SET:
 		return ldg_draft_set(now, d->target, d->kv, d->n, d->reason,
-				     NULL, 0, d->force, e, err);
+				     NULL, 0, flags, e, err);
 	case LDG_KIND_UNSET:
 		keys = calloc(d->n, sizeof(*keys));
 		if (!keys)
@@ -185,13 +187,17 @@ static int draft_plan(struct ldg_read *r, const struct srv_draft_req *d,
 		for (size_t i = 0; i < d->n; i++)
 			keys[i] = d->kv[i].key;
 		rc = ldg_draft_unset(now, d->target, keys, d->n, d->reason,
-				     NULL, 0, d->force, e, err);
+				     NULL, 0, flags, e, err);
 		free(keys);
 		return rc;
 	case LDG_KIND_LOCK:
 	case LDG_KIND_UNLOCK:
 		return ldg_draft_lock(now, d->target, d->reason,
 				      d->kind == LDG_KIND_LOCK, e, err);
+	case LDG_KIND_APPROVE:
+	case LDG_KIND_WITHDRAW:
+		return ldg_entry_vote(d->kind, d->target, d->proposal,
+				      d->reason, e, err);
 	default:
 		break;
 	}
@@ -268,16 +274,21 @@ static int draft_after(struct ldg_read *r, const char *origin,
 	return 0;
 }
 
-/* 403/423 for what ldg_may_append() refuses, 409 for a stale "after";
+/* 403/423 for what ldg_may_append() refuses (a lock, a freeze window, a
+ * soak not met: 423), 422 for an approval or withdrawal of a proposal
+ * that is not pending (as an append of one), 409 for a stale "after";
  * the rest as srv_reply_ldg(). The message is the library's factual
  * sentence: what to do about it is the client's to say. */
 static int reply_refused(struct srv_reply *rp, int rc,
 			 const struct ldg_err *err)
 {
 	if (rc == -EACCES)
-		return srv_reply_error(rp, MHD_HTTP_FORBIDDEN, "%s", err->msg);
+		return srv_reply_refusal(rp, MHD_HTTP_FORBIDDEN, err);
 	if (rc == -EBUSY)
-		return srv_reply_error(rp, MHD_HTTP_LOCKED, "%s", err->msg);
+		return srv_reply_refusal(rp, MHD_HTTP_LOCKED, err);
+	if (rc == -EPERM)
+		return srv_reply_refusal(rp, MHD_HTTP_UNPROCESSABLE_CONTENT,
+					 err);
 	if (rc == -ESTALE) /* "after" is not the next entry: redraft */
 		return srv_reply_error(rp, MHD_HTTP_CONFLICT, "%s", err->msg);
 	return srv_reply_ldg(rp, rc, err);
@@ -350,16 +361,28 @@ int srv_h_drafts(const struct srv_request *rq, const struct srv_upload *u,
 						"nothing to do: the target "
 						"already is that way"));
 	}
+	/* the draft as it will be signed (ldg_entry_prepare() sets its time
+	 * again, a few microseconds later). A change that takes effect here
+	 * under a soak, and the approval that enacts one, carry the evidence
+	 * that only a reader of the whole ledger finds (a browser cannot) */
+	if (!rc) {
+		e->seq = head + 1;
+		e->time_ns = ldg_now_ns();
+		memcpy(e->signer, d.keyid, LDG_KEYID_BYTES);
+		rc = ldg_draft_evidence(r, &az.gov, e, &err);
+	}
+	/* refused now rather than after the signing, and before its
+	 * commitment is computed: the state after an entry the rules refuse
+	 * (an approval of a proposal not pending) does not exist */
+	if (!rc) {
+		ldg_write_req_of(e, &q);
+		rc = ldg_may_append(r, &q, &err);
+	}
 	if (!rc)
 		rc = ldg_entry_prepare(e, head, prev,
 				       ldg_store_origin(sv->store), &az,
 				       d.keyid, &bytes, &len, &msg, &mlen,
 				       &err);
-	/* refused now rather than after the signing */
-	if (!rc) {
-		ldg_write_req_of(e, &q);
-		rc = ldg_may_append(r, &q, &err);
-	}
 	ej = rc ? NULL : rnd_entry_json(r, e, (uint8_t[LDG_HASH_BYTES]){ 0 });
 	ldg_authz_free(&az);
 	ldg_read_end(r);
@@ -562,6 +585,6 @@ int srv_h_append(const struct srv_request *rq, const struct srv_upload *u,
 	default:
 		status = MHD_HTTP_INTERNAL_SERVER_ERROR;
 	}
-	return srv_reply_error(rp, status, "%s",
-			       err.msg[0] ? err.msg : strerror(-rc));
+	err.code = rc;
+	return srv_reply_refusal(rp, status, &err);
 }

@@ -32,6 +32,7 @@ struct srv_writer {
 
 struct wreply {
 	int rc;
+	int why; /* the rule that refused (enum ldg_why), for the answer */
 	uint64_t seq;
 	uint8_t hash[LDG_HASH_BYTES];
 	char msg[LDG_ERR_MSG_MAX];
@@ -134,6 +135,7 @@ void srv_writer_child(int fd, const char *dir)
 			memcpy(rp.hash, res.v[n - 1].hash, LDG_HASH_BYTES);
 		}
 		memcpy(rp.msg, err.msg, sizeof(rp.msg));
+		rp.why = (int)err.why;
 		ldg_result_free(&res);
 		for (uint32_t i = 0; i < n; i++)
 			free(bufs[i]);
@@ -334,7 +336,10 @@ int srv_writer_append(struct srv_writer *w, const uint8_t *const *bufs,
 		return rc;
 	if (rp.rc) {
 		rp.msg[sizeof(rp.msg) - 1] = '\0';
-		return ldg_err_set(err, rp.rc, "%s", rp.msg);
+		ldg_err_set(err, rp.rc, "%s", rp.msg);
+		if (err && ldg_why_name((enum ldg_why)rp.why))
+			err->why = (enum ldg_why)rp.why;
+		return rp.rc;
 	}
 	*seq = rp.seq;
 	memcpy(hash, rp.hash, LDG_HASH_BYTES);

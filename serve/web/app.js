@@ -532,8 +532,10 @@
 		let meta = [];
 		if (req.kind === 'set') {
 			changes = Object.keys(req.changes).sort().map((k) => [k, req.changes[k]]);
-			if (req.force && m.metadata.length)
+			if (req.force && m.metadata.some(([k]) => k === 'forced'))
 				meta = [['forced', 'true']];
+		} else if (req.kind === 'approve' || req.kind === 'withdraw') {
+			changes = [['proposal', String(req.proposal)]];
 		} else if (req.kind === 'rollback') {
 			const [at, now] = await Promise.all([stateOf(req.target, req.to),
 				stateOf(req.target, m.seq - 1)]);
@@ -546,6 +548,17 @@
 			}
 			meta = [['rollback-to', String(req.to)]];
 		}
+		if (req.emergency)
+			meta.push(['emergency', 'true']);
+		/* a soak's evidence (docs/api.md, drafts): the seq of an earlier
+		 * applied entry that the server found for a change taking effect
+		 * under a soak; the append checks it, so a wrong one is refused,
+		 * never recorded as true */
+		const soak = m.metadata.find(([k]) => k === 'soak-applied');
+		if (soak && ['set', 'unset', 'rollback', 'approve'].includes(req.kind) &&
+		    /^[1-9][0-9]{0,18}$/.test(soak[1]) && BigInt(soak[1]) < BigInt(m.seq))
+			meta.push(soak);
+		meta.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
 		if (JSON.stringify(m.changes) !== JSON.stringify(changes))
 			throw bad(`changes ${JSON.stringify(m.changes)}`);
 		if (JSON.stringify(m.metadata) !== JSON.stringify(meta))
@@ -754,6 +767,49 @@
 			title: when }, 'applied');
 	}
 
+	const plural = (n, one) => `${n} ${one}${n === 1 ? '' : 's'}`;
+
+	function durationText(s) {
+		const parts = [[86400, 'd'], [3600, 'h'], [60, 'm'], [1, 's']];
+		let out = '';
+		for (const [n, u] of parts) {
+			if (s >= n) {
+				out += `${Math.floor(s / n)}${u}`;
+				s %= n;
+			}
+		}
+		return out || '0s';
+	}
+
+	function policyText(p) {
+		const rules = [];
+		if (p.approvals)
+			rules.push(plural(p.approvals, 'approval'));
+		if (p.soak)
+			rules.push(`soak ${durationText(p.soak)} from ${p.from}`);
+		if (p.gate_rollbacks)
+			rules.push('rollbacks gated');
+		return rules.join(' · ');
+	}
+
+	/* The policy that governs the release and the freeze window that
+	 * holds it now (GET /api/v1/releases: "policy", "frozen"). */
+	function govBadges(rel) {
+		const t = rel.target;
+		const p = rel.policy;
+		const f = rel.frozen;
+		return [
+			p ? el('a', { class: 'badge badge-policy', testid: `policy-${t}`,
+				href: `#/e/${p.seq}`,
+				title: `policy ${p.scope} (seq ${p.seq}): ${policyText(p)}` },
+			policyText(p)) : null,
+			f ? el('a', { class: 'badge badge-frozen', testid: `frozen-${t}`,
+				href: `#/e/${f.seq}`,
+				title: `freeze window ${f.seq} (${f.scope}): ${f.reason}` },
+			`frozen until ${f.ends}`) : null,
+		].filter(Boolean);
+	}
+
 	function lockCell(rel) {
 		const t = rel.target;
 		const l = rel.locked;
@@ -787,7 +843,8 @@
 		const cells = [
 			td('c-release', 'Release',
 				el('a', { href: `#/r/${targetPath(t)}`, class: 'relname',
-					testid: `open-${t}` }, rel.release)),
+					testid: `open-${t}` }, rel.release),
+				el('div', { class: 'badges' }, govBadges(rel))),
 			td('c-tag', 'image.tag',
 				tag !== undefined
 					? el('span', { class: 'tag mono', testid: `value-${t}-image.tag` }, tag)
@@ -813,8 +870,60 @@
 			data: { target: t, locked: rel.locked ? '1' : '0' } }, cells);
 	}
 
+	/* ---- proposals waiting for approvals ---- */
+
+	const changesText = (changes) => (changes || []).map((c) =>
+		(c.unset ? `${c.key} (unset)` : `${c.key}=${c.value}`)).join(', ');
+
+	/* What the signed-in key may do with proposal p (the server decides:
+	 * this only hides buttons that would be refused). */
+	function mayApprove(p) {
+		return canWrite(p.target) && p.author !== session.name &&
+			!(p.approvals || []).some((a) => a.key === session.name);
+	}
+	function mayWithdraw(p) {
+		return !!session && (p.author === session.name ||
+			(session.role === 'admin' && scopesCover(session.scopes, p.target)));
+	}
+
+	function pendingRow(p, flash) {
+		const got = (p.approvals || []).map((a) => a.key);
+		const b = (kind, label, cls) => el('button', {
+			type: 'button', class: `btn btn-small ${cls || ''}`,
+			testid: `${kind}-${p.seq}`, on: { click: () => openVote(kind, p) },
+		}, label);
+		return el('tr', { testid: `pending-${p.seq}`, class: flash.has(p.seq) ? 'flash' : null,
+			data: { seq: p.seq, target: p.target } },
+		el('td', null, el('a', { href: `#/e/${p.seq}`, class: 'mono' }, `#${p.seq}`)),
+		el('td', null, el('a', { href: `#/r/${targetPath(p.target)}`, class: 'mono' }, p.target),
+			p.emergency ? [' ', el('span', { class: 'badge badge-emergency',
+				testid: `pending-emergency-${p.seq}` }, 'emergency')] : null),
+		el('td', { class: 'mono' }, `${p.kind} ${changesText(p.changes)}`),
+		el('td', null, p.author),
+		el('td', { testid: `pending-approvals-${p.seq}` },
+			`${got.length} of ${p.need}`, got.length ? el('span', { class: 'muted' },
+				` (${got.join(', ')})`) : null),
+		session ? el('td', null, el('div', { class: 'btn-group' },
+			mayApprove(p) ? b('approve', 'Approve', 'btn-primary') : null,
+			mayWithdraw(p) ? b('withdraw', 'Withdraw') : null)) : null);
+	}
+
+	function pendingCard(pending, flash) {
+		if (!pending.length)
+			return null;
+		return el('section', { class: 'card', testid: 'pending' },
+			el('h2', null, 'Waiting for approval', el('span', { class: 'muted count' },
+				` ${plural(pending.length, 'proposal')}`)),
+			el('table', { class: 'pending' },
+				el('thead', null, el('tr', null, ['Proposal', 'Target', 'Change',
+					'Author', 'Approvals'].concat(session ? ['Actions'] : [])
+					.map((x) => el('th', null, x)))),
+				el('tbody', null, pending.map((p) => pendingRow(p, flash)))));
+	}
+
 	async function viewOverview(flash) {
-		const data = await api('/api/v1/releases');
+		const [data, pending] = await Promise.all([api('/api/v1/releases'),
+			api('/api/v1/pending')]);
 		const rels = data.releases || [];
 		const byCluster = new Map();
 		for (const r of rels) {
@@ -828,12 +937,13 @@
 			el('p', { class: 'muted' },
 				`${rels.length} release${rels.length === 1 ? '' : 's'} in ` +
 				`${clusters.length} cluster${clusters.length === 1 ? '' : 's'} · head seq ${data.head}`));
+		const waiting = pendingCard(pending || [], flash);
 		if (!rels.length)
-			return el('div', null, head,
+			return el('div', null, head, waiting,
 				el('p', { class: 'panel empty', testid: 'no-releases' },
 					'No releases yet. Record one with ', el('code', null,
 						'ledger set CLUSTER/RELEASE image.tag=… -m "why"'), '.'));
-		return el('div', null, head, clusters.map((cl) => {
+		return el('div', null, head, waiting, clusters.map((cl) => {
 			const list = byCluster.get(cl).sort((a, b) =>
 				a.release < b.release ? -1 : a.release > b.release ? 1 : 0);
 			const th = [['c-release', 'Release'], ['c-tag', 'image.tag'],
@@ -853,26 +963,40 @@
 
 	/* ---- a release's history ---- */
 
+	/* A change recorded as a proposal (its JSON has "proposal" with
+	 * "approvals") does not change the values; the approval that made it
+	 * take effect (its "proposal"'s "at" is its own seq) does. */
+	const isProposal = (e) => !!(e.proposal && e.proposal.approvals);
+	const enacts = (e) => e.kind === 'approve' && e.proposal && e.proposal.at === e.seq;
+
 	/* Replays oldest first: each entry gets its per-key diff and the
-	 * values after it. seed: the values before the first entry (a page
-	 * that does not start at the target's first entry). */
-	function withDiffs(history, seed) {
+	 * values after it (a proposal its "proposed" diff instead). seed:
+	 * the values before the first entry (a page that does not start at
+	 * the target's first entry); proposals: seq -> entry, for the
+	 * approvals whose proposal is older than the page. */
+	function withDiffs(history, seed, proposals) {
 		const vals = new Map(seed || []);
+		const bySeq = new Map(proposals || []);
+		for (const e of history)
+			bySeq.set(e.seq, e);
+		const apply = (changes, into) => (changes || []).map((c) => {
+			const old = vals.has(c.key) ? vals.get(c.key) : null;
+			if (into && c.unset)
+				vals.delete(c.key);
+			else if (into)
+				vals.set(c.key, c.value);
+			return { key: c.key, old, now: c.unset ? null : c.value };
+		});
 		return history.map((e) => {
-			const diff = [];
-			if (['set', 'unset', 'rollback'].includes(e.kind)) {
-				for (const c of e.changes || []) {
-					const old = vals.has(c.key) ? vals.get(c.key) : null;
-					if (c.unset) {
-						vals.delete(c.key);
-						diff.push({ key: c.key, old, now: null });
-					} else {
-						vals.set(c.key, c.value);
-						diff.push({ key: c.key, old, now: c.value });
-					}
-				}
-			}
-			return { e, diff, after: new Map(vals) };
+			let diff = [];
+			let proposed = [];
+			if (isProposal(e))
+				proposed = apply(e.changes, false);
+			else if (['set', 'unset', 'rollback'].includes(e.kind))
+				diff = apply(e.changes, true);
+			else if (enacts(e) && bySeq.has(e.proposal.seq))
+				diff = apply(bySeq.get(e.proposal.seq).changes, true);
+			return { e, diff, proposed, after: new Map(vals) };
 		});
 	}
 
@@ -900,7 +1024,25 @@
 			el('li', { class: 'mono' }, `${k}=${md[k]}`)));
 	}
 
-	function timelineItem({ e, diff }, rel, flash, canRollback, items) {
+	function proposalNote(e) {
+		const p = e.proposal;
+		const status = {
+			pending: `waiting for approval: ${(p.approvals || []).length} of ${p.need}`,
+			effective: 'took effect at ',
+			withdrawn: 'withdrawn at ',
+			stale: 'stale: overtaken at ',
+		}[p.status] || p.status;
+		return el('div', { class: 'note proposal', testid: `proposal-${e.seq}`,
+			data: { status: p.status } },
+		el('span', { class: `badge badge-proposal-${p.status}` }, `proposal · ${p.status}`), ' ',
+		status, p.at ? el('a', { href: `#/e/${p.at}` }, `#${p.at}`) : null,
+		(p.approvals || []).length ? el('ul', { class: 'approvals', testid: `approvals-${e.seq}` },
+			p.approvals.map((a) => el('li', null, 'approved by ',
+				el('strong', null, a.key), ' at ', el('a', { href: `#/e/${a.seq}` }, `#${a.seq}`))))
+			: null);
+	}
+
+	function timelineItem({ e, diff, proposed }, rel, flash, canRollback, items) {
 		let note = null;
 		if (e.kind === 'lock')
 			note = el('p', { class: 'note' }, 'locked: automated sets are refused until unlocked');
@@ -912,14 +1054,24 @@
 			e.metadata && e.metadata['desired-seq']
 				? [' (desired seq ', el('a', { href: `#/e/${e.metadata['desired-seq']}` },
 					e.metadata['desired-seq']), ')'] : null);
-		else if (e.kind === 'rollback' && e.metadata && e.metadata['rollback-to'])
+		else if (e.kind === 'rollback' && e.metadata && e.metadata['rollback-to'] && !isProposal(e))
 			note = el('p', { class: 'note' }, 'rolled back to the state after ',
 				el('a', { href: `#/e/${e.metadata['rollback-to']}` },
 					`#${e.metadata['rollback-to']}`));
+		else if ((e.kind === 'approve' || e.kind === 'withdraw') && e.proposal)
+			note = el('p', { class: 'note', testid: `vote-${e.seq}` },
+				e.kind === 'approve' ? 'approves ' : 'withdraws ',
+				el('a', { href: `#/e/${e.proposal.seq}` }, `#${e.proposal.seq}`),
+				enacts(e) ? ', which took effect here' : null);
+		if (isProposal(e))
+			note = proposalNote(e);
 		return el('li', { testid: `entry-${e.seq}`, class: `tl-item${flash.has(e.seq) ? ' flash' : ''}`,
 			data: { seq: e.seq, kind: e.kind } },
 		el('div', { class: 'tl-head' },
 			kindBadge(e.kind),
+			e.emergency ? el('span', { class: 'badge badge-emergency', testid: `emergency-${e.seq}`,
+				title: 'an emergency change: it passed a freeze or a soak with an approval' },
+			'emergency') : null,
 			el('a', { href: `#/e/${e.seq}`, class: 'seq mono', testid: `entry-link-${e.seq}` }, `#${e.seq}`),
 			el('span', { class: 'who' }, e.signer ? e.signer.name : '?'),
 			timeEl(e.time),
@@ -928,7 +1080,7 @@
 				on: { click: () => openAction('rollback', rel, items, e.seq) } },
 			'Roll back to here') : null),
 		e.reason ? el('p', { class: 'why' }, e.reason) : null,
-		diffTable(diff, e.seq),
+		diffTable(diff.length ? diff : proposed, e.seq),
 		note,
 		metaList(e.metadata));
 	}
@@ -958,7 +1110,12 @@
 			before = page[0].seq;
 		}
 		const seed = more ? await stateOf(t, hist[0].seq - 1) : null;
-		return { items: withDiffs(hist, seed), more };
+		/* the proposals that approvals on this page enacted, when they
+		 * are older than the page */
+		const shown = new Set(hist.map((e) => e.seq));
+		const older = await Promise.all(hist.filter((e) => enacts(e) && !shown.has(e.proposal.seq))
+			.map((e) => api(`/api/v1/entries/${e.proposal.seq}`)));
+		return { items: withDiffs(hist, seed, older.map((e) => [e.seq, e])), more };
 	}
 
 	async function viewRelease(cluster, release, flash) {
@@ -981,7 +1138,8 @@
 			el('div', { class: 'pagehead split' },
 				el('div', null,
 					el('h1', { class: 'mono' }, t),
-					el('div', { class: 'badges' }, lockCell(rel), ' ', applyBadge(rel))),
+					el('div', { class: 'badges' }, lockCell(rel), ' ', applyBadge(rel),
+						govBadges(rel))),
 				actionButtons(rel, items)),
 			el('section', { class: 'card', testid: `current-${t}` },
 				el('h2', null, 'Current values'),
@@ -1093,6 +1251,12 @@
 								: el('span', { class: 'v mono' }, c.value))))
 						: el('span', { class: 'muted' }, '—')),
 					row('metadata', metaList(e.metadata) || el('span', { class: 'muted' }, '—')),
+					e.emergency ? row('emergency', el('span', { class: 'badge badge-emergency',
+						testid: 'field-emergency' }, 'emergency change')) : null,
+					e.proposal ? row('proposal', isProposal(e) ? proposalNote(e)
+						: el('span', { testid: 'field-proposal' },
+							el('a', { href: `#/e/${e.proposal.seq}` }, `#${e.proposal.seq}`),
+							` (${e.proposal.status}${e.proposal.at ? ` at #${e.proposal.at}` : ''})`)) : null,
 					row('hash', el('span', { class: 'mono hash', testid: 'field-hash' }, e.hash)),
 					row('prev', seq > 1
 						? el('a', { href: `#/e/${seq - 1}`, class: 'mono hash', testid: 'field-prev' }, e.prev)
@@ -1191,9 +1355,9 @@
 			maxlength: 4096, testid: 'action-reason', placeholder: 'why (recorded in the entry)' });
 	}
 
-	/* history: loadHistory's items when the page has them */
-	async function openAction(kind, rel, history, toSeq) {
-		const t = rel.target;
+	/* The action dialog emptied for a new action: its fields (returned),
+	 * error, result and buttons. */
+	function resetActionDialog() {
 		const fields = $('#action-fields');
 		clear(fields);
 		setFormError($('[data-testid="action-error"]'), '');
@@ -1203,6 +1367,13 @@
 		$('[data-testid="action-submit"]').hidden = false;
 		$('[data-testid="action-submit"]').disabled = false;
 		$('[data-testid="action-close"]').textContent = 'Cancel';
+		return fields;
+	}
+
+	/* history: loadHistory's items when the page has them */
+	async function openAction(kind, rel, history, toSeq) {
+		const t = rel.target;
+		const fields = resetActionDialog();
 		const now = new Map(Object.entries(rel.values || {}));
 		$('#action-target').textContent = `now ${valuesText(now)}` +
 			(rel.locked ? ` · locked: ${rel.locked.reason || ''}` : '');
@@ -1226,6 +1397,14 @@
 				a.inputs.force = el('input', { type: 'checkbox', name: 'force', testid: 'action-force' });
 				fields.append(el('label', { class: 'check' }, a.inputs.force,
 					` set anyway: the target is locked (${rel.locked.reason || 'no reason'}); recorded as forced`));
+			}
+			if (rel.policy || rel.frozen) {
+				a.inputs.emergency = el('input', { type: 'checkbox', name: 'emergency',
+					testid: 'action-emergency' });
+				fields.append(el('label', { class: 'check' }, a.inputs.emergency,
+					rel.frozen ? ` emergency: pass the freeze (${rel.frozen.reason}); `
+						: ' emergency: pass the soak; ',
+					'it takes effect once another key approves it, and is marked everywhere'));
 			}
 		} else if (kind === 'rollback') {
 			let items = history;
@@ -1256,6 +1435,44 @@
 		currentAction = a;
 		actionDialog.showModal();
 		(kind === 'promote' ? a.inputs.value : a.inputs.reason).focus();
+	}
+
+	/* approve or withdraw proposal p (GET /api/v1/pending's item) */
+	function openVote(kind, p) {
+		const fields = resetActionDialog();
+		$('#action-form').dataset.testid = `action-form-${kind}`;
+		$('#action-title').textContent =
+			`${kind === 'approve' ? 'Approve' : 'Withdraw'} #${p.seq} on ${p.target}`;
+		$('#action-target').textContent = `${p.kind} ${changesText(p.changes)} by ${p.author}` +
+			` · ${(p.approvals || []).length} of ${p.need} approvals` +
+			(p.emergency ? ' · emergency' : '');
+		const a = { kind, proposal: p, rel: { target: p.target }, inputs: {} };
+		a.inputs.reason = reasonInput();
+		fields.append(field('Reason', a.inputs.reason, kind === 'approve'
+			? 'the approval that completes the count makes the change take effect'
+			: 'the proposal will never take effect'));
+		currentAction = a;
+		actionDialog.showModal();
+		a.inputs.reason.focus();
+	}
+
+	/* What became of a change just written: "recorded as seq N", or
+	 * for a proposal what it waits for. */
+	async function writtenText(r) {
+		const e = await api(`/api/v1/entries/${r.seq}`).catch(() => null);
+		if (!e || !isProposal(e))
+			return `recorded as seq ${r.seq}`;
+		return `proposed as seq ${r.seq}: it takes effect with ` +
+			`${plural(e.proposal.need, 'approval')} by other keys`;
+	}
+
+	/* What an approval did to its proposal. */
+	async function approvedText(r, p) {
+		const e = await api(`/api/v1/entries/${p.seq}`).catch(() => null);
+		if (e && e.proposal && e.proposal.status === 'effective')
+			return `approved at seq ${r.seq}: #${p.seq} took effect`;
+		const n = e && e.proposal ? (e.proposal.approvals || []).length : '?';
+		return `approved at seq ${r.seq}: #${p.seq} has ${n} of ${p.need} approvals`;
 	}
 
 	$('[data-testid="action-close"]').addEventListener('click', () => {
@@ -1291,10 +1508,19 @@
 				const value = a.inputs.value.value;
 				if (!key || !value)
 					throw new Error('a key and a value are required');
-				const r = await appendSigned({ kind: 'set', target: t,
+				const req = { kind: 'set', target: t,
 					changes: { [key]: value }, reason,
-					force: !!(a.inputs.force && a.inputs.force.checked) }, wait);
-				text = r.nothing ? `nothing written: ${r.nothing}` : `recorded as seq ${r.seq}`;
+					force: !!(a.inputs.force && a.inputs.force.checked) };
+				if (a.inputs.emergency && a.inputs.emergency.checked)
+					req.emergency = true;
+				const r = await appendSigned(req, wait);
+				text = r.nothing ? `nothing written: ${r.nothing}` : await writtenText(r);
+			} else if (a.kind === 'approve' || a.kind === 'withdraw') {
+				const p = a.proposal;
+				const r = await appendSigned({ kind: a.kind, target: t,
+					proposal: p.seq, reason }, wait);
+				text = a.kind === 'withdraw' ? `withdrawn at seq ${r.seq}`
+					: await approvedText(r, p);
 			} else if (a.kind === 'rollback') {
 				const to = Number(a.inputs.to.value);
 				if (!to)

@@ -11,8 +11,12 @@
 //   LEDGER     the ledger binary (for a write from outside the page)
 //   SHOTS      where the screenshots go
 //   MODE       "main" (the default), "tampered": the server serves a
-//              copy whose entry 4 has a flipped signature byte, or
-//              "paging": a ledger whose dev/busy has 250 entries
+//              copy whose entry 4 has a flipped signature byte,
+//              "paging": a ledger whose dev/busy has 250 entries, or
+//              "policy": a ledger where prod/* needs one approval and
+//              PROPOSAL (a set of prod/api to v10 by admin) waits for it
+//   APPROVER_KEY  (policy) the private key of "approver", a deployer
+//              for prod/*
 //
 // Every check prints "ok - ..." or stops the run with "FAIL: ..." and
 // exit 1; at the end "N passed, 0 failed".
@@ -151,6 +155,8 @@ async function main() {
 			await tampered(browser);
 		} else if (process.env.MODE === 'paging') {
 			await paging(browser);
+		} else if (process.env.MODE === 'policy') {
+			await approveOnThePage(browser);
 		} else {
 			await applyBadges(browser);
 			await run(browser);
@@ -540,6 +546,63 @@ async function paging(browser) {
 	await waitText(page, 'history-count', /^250 entries, newest first$/, 'all: count');
 	eq(await page.locator(tid('history-older')).count(), 0, 'no older entries: no button');
 	await diffRow(2, 'added', '∅', 'b1');
+	await ctx.close();
+}
+
+// Four eyes (browser.sh: prod/* needs one approval; admin proposed
+// prod/api image.tag=v10 as PROPOSAL): the page lists the proposal with
+// the release's policy badge; the approver signs in with its key file,
+// approves it in the page (signed in the tab), and the page shows the
+// change in effect and the approval in the proposal's history item.
+async function approveOnThePage(browser) {
+	const P = Number(env('PROPOSAL'));
+	const { ctx, page } = await openPage(browser, 'pending');
+	const problems = [];
+	page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+	await page.goto(BASE + '/');
+	await visible(page, `pending-${P}`, 'the proposal in the pending list');
+	await waitText(page, `pending-approvals-${P}`, /^0 of 1$/, 'its approvals');
+	await waitText(page, 'value-prod/api-image.tag', /^v9$/, 'prod/api still runs v9');
+	await waitText(page, 'policy-prod/api', /^1 approval$/, 'the policy badge');
+	eq(await page.locator(tid(`approve-${P}`)).count(), 0, 'signed out: no Approve button');
+
+	step = 'approve';
+	await page.click(tid('signin-open'));
+	await page.locator(tid('signin-file')).setInputFiles(env('APPROVER_KEY'));
+	await page.click(tid('signin-submit'));
+	await waitText(page, 'signed-in-as', /^signed in as approver \(deployer, prod\/\*\)$/, 'who');
+	await visible(page, `approve-${P}`, 'the Approve button');
+	eq(await page.locator(tid(`withdraw-${P}`)).count(), 0,
+		'no Withdraw: neither its author nor an admin');
+	await page.click(tid(`approve-${P}`));
+	await visible(page, 'action-form-approve');
+	await page.fill(tid('action-reason'), 'LGTM, checked the canary');
+	await page.click(tid('action-submit'));
+	await waitText(page, 'action-result', new RegExp(`^approved at seq ${P + 1}: #${P} took effect$`),
+		'the approval made it take effect');
+	await page.click(tid('action-close'));
+	await waitText(page, 'value-prod/api-image.tag', /^v10$/, 'prod/api runs v10, live');
+	const end = Date.now() + T;
+	while (await page.locator(tid('pending')).count() && Date.now() < end)
+		await page.waitForTimeout(100);
+	eq(await page.locator(tid('pending')).count(), 0, 'nothing waits any more');
+
+	step = 'history';
+	await page.click(tid('open-prod/api'));
+	await visible(page, `proposal-${P}`, 'the proposal\'s item');
+	eq(await page.locator(tid(`proposal-${P}`)).getAttribute('data-status'), 'effective',
+		'the proposal is effective');
+	await waitText(page, `approvals-${P}`, new RegExp(`^approved by approver at #${P + 1}$`),
+		'its approvals');
+	await waitText(page, `vote-${P + 1}`, new RegExp(`^approves #${P}, which took effect here$`),
+		'the approval names its proposal');
+	eq(await page.locator(`${tid(`diff-${P + 1}`)} tr`).evaluateAll((trs) =>
+		trs.map((tr) => tr.textContent).join('|')), 'image.tagv9→v10',
+	'the change shows at the approval that enacted it');
+	await page.screenshot({ path: path.join(SHOTS, 'browser-approved.png'), fullPage: true });
+	if (problems.length)
+		fail(`the page logged errors:\n  ${problems.join('\n  ')}`);
+	ok('no page errors');
 	await ctx.close();
 }
 

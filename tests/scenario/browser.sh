@@ -7,8 +7,10 @@
 # checks; a deployer signs in with its key file, rolls staging/api back
 # to v1 from the page, and the page follows through its event stream.
 # Then the CLI checks that the rollback and its lock really landed and
-# that the ledger verifies. Last, a release with 250 entries: the page
-# shows its history 100 at a time, diffs right across the pages.
+# that the ledger verifies. Then a release with 250 entries: the page
+# shows its history 100 at a time, diffs right across the pages. Last,
+# four eyes: a proposal waits in the page's pending list, a second key
+# approves it there, and the page shows it in effect (issue 13).
 #
 # Skips (77) only without /usr/bin/chromium or node. Screenshots go to
 # $SCN_SHOTS (meson sets it to the build's tests/scenario directory).
@@ -74,6 +76,7 @@ page_test() {
 			MODE=$1 BASE_URL=$BASE CHROMIUM=$CHROMIUM SHOTS=$SHOTS \
 				KEY_FILE=$T/keys/deployer.key V1_SEQ=$V1_SEQ \
 				HEAD0=$HEAD0 LEDGER=$LEDGER TMPDIR=$T/browser-tmp \
+				APPROVER_KEY=$T/keys/approver.key PROPOSAL=${PROPOSAL:-} \
 				timeout -k 10 240 node page.test.mjs
 	) >"$OUT" 2>"$ERR"
 	RC=$?
@@ -161,5 +164,32 @@ done
 ok
 start_server
 page_test paging
+
+# ---------------------------------------------------------------------
+# Four eyes: prod/* needs one approval; admin's set of prod/api is a
+# proposal that the approver approves on the page.
+step "approve a pending proposal on the page"
+stop_server TERM
+export LEDGER_DIR=$T/gov
+expect_rc 0 ledger init --origin example.com/deploy/gov
+new_key approver
+chmod 600 "$T"/keys/*.key
+expect_rc 0 ledger key add "$T/keys/approver.pub" --role deployer \
+	--scope 'prod/*' -m "the second pair of eyes"
+expect_rc 0 ledger set prod/api image.tag=v9 -m "before the policy"
+expect_rc 0 ledger policy set 'prod/*' --approvals 1 -m "four eyes"
+expect_rc 0 ledger set prod/api image.tag=v10 -m "promote v10"
+PROPOSAL=$(out_field 1 1)
+expect_out_match '^pending: needs 1 approval'
+start_server
+page_test policy
+expect_rc 0 ledger get prod/api image.tag
+expect_out v10
+expect_rc 0 ledger show $((PROPOSAL + 1)) --json
+expect_json kind = approve
+expect_json signer name = approver
+expect_json changes 0 value = "$PROPOSAL"
+expect_json reason = "LGTM, checked the canary"
+expect_rc 0 ledger verify
 
 finish

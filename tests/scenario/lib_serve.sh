@@ -7,9 +7,12 @@
 #   http STATUS PATH [CURL ARGS]   the body in $OUT, headers in $T/.hdr
 #   header NAME             a header of the last answer
 #   expect_error STATUS PATH ERE [CURL ARGS]   {"error": ...} matching ERE
+#                           (and "rule" when a rule refused)
 #   start_proxy             a proxy in front of $BASE that records and
 #                           changes what it is told to; sets PROXY
 #   pem NAME / keyid NAME   a key of $T/keys for openssl / its key id
+#   draft NAME JSON [STATUS]   POST /api/v1/drafts as that key
+#   sign NAME / post_signed STATUS   sign the draft (openssl) and POST it
 
 SERVER_PID=
 PROXY_PID=
@@ -84,7 +87,12 @@ expect_error() {
 	http "$want" "$path" "$@"
 	check "$path: error served as JSON" [ "$(header Content-Type)" = application/json ]
 	msg=$(jget "$OUT" error) || fail "$path: error body is not JSON"
-	[ "$(jlen "$OUT")" = 1 ] || fail "$path: error body has more than \"error\""
+	# and "rule" when a rule refused (docs/api.md)
+	case $(jlen "$OUT"):$(jget "$OUT" rule) in
+	1:*) ;;
+	2:[a-z]*) ;;
+	*) fail "$path: error body has more than \"error\" and \"rule\"" ;;
+	esac
 	printf '%s' "$msg" | grep -Eq -- "$re" ||
 		fail "$path: error \"$msg\" does not match /$re/"
 	ok
@@ -170,3 +178,32 @@ PY
 }
 
 keyid() { cut -d+ -f4 "$T/keys/$1.key"; }
+
+# draft KEYNAME JSON-WITHOUT-SIGNER [STATUS]: POST /api/v1/drafts as that
+# key (expecting STATUS, 200 by default); the answer in $T/draft.json
+draft() {
+	local who=$1 body=$2
+	http "${3:-200}" /api/v1/drafts -H 'Content-Type: application/json' \
+		--data-binary "{\"signer\": \"$(keyid "$who")\", $body}"
+	cp "$OUT" "$T/draft.json"
+}
+
+# sign KEYNAME: the signature of $T/draft.json's message by that key, and
+# the JSON body of POST /api/v1/entries in $T/signed.json
+sign() {
+	python3 -c 'import json,sys,base64; sys.stdout.buffer.write(base64.b64decode(json.load(open(sys.argv[1]))["message"]))' \
+		"$T/draft.json" >"$T/msg.bin"
+	openssl pkeyutl -sign -inkey "$T/$1.pem" -rawin -in "$T/msg.bin" \
+		-out "$T/sig.bin" || fail "openssl could not sign"
+	python3 - "$T/draft.json" "$T/sig.bin" >"$T/signed.json" <<'PY'
+import base64, json, sys
+d = json.load(open(sys.argv[1]))
+sig = base64.b64encode(open(sys.argv[2], "rb").read()).decode()
+print(json.dumps({"draft": d["draft"], "signature": sig}))
+PY
+}
+
+post_signed() { # STATUS
+	http "$1" /api/v1/entries -H 'Content-Type: application/json' \
+		--data-binary @"$T/signed.json"
+}

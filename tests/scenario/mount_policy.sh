@@ -202,6 +202,10 @@ check "no entry was written meanwhile" [ "$(cut -d' ' -f1 "$M/HEAD")" = "$W2" ]
 same "$R/POLICY" ledger policy show production/api
 
 
+# (the sanitizer tree skips this step: it waits up to a minute of real
+# time for a firing and proves the kernel's cache, not memory safety;
+# the window's other steps run there)
+if [ -z "${SCN_SANITIZED:-}" ]; then
 step "a recurring window's end moves on at each firing, same size"
 # open all the time, one firing a minute: "active until" names the next
 # whole minute, a text as long as the last, with the same mtime: only
@@ -230,6 +234,7 @@ ok
 check "the next firing's end, a minute later" [ "$(ends_at)" = "$((end1 + 60))" ]
 check "the size did not change" [ "$(stat -c %s "$Q")" = "$size1" ]
 check "no entry was written meanwhile" [ "$(cut -d' ' -f1 "$M/HEAD")" = "$W3" ]
+fi
 
 # ---------------------------------------------------------------------
 step "the new files are read-only"

@@ -151,9 +151,9 @@ while IFS='|' read -r re cmd; do
 	refused 2 "$re" ledger "${args[@]}"
 	check "the error names the command" grep -q "^ledger: ${args[0]}" "$ERR"
 done <"$T/usage"
-step "usage: --remote on a read"
-refused 2 'works with' ledger --remote http://127.0.0.1:1 pending
-refused 2 'not show' ledger --remote http://127.0.0.1:1 policy show
+step "--remote on a read: a server that cannot be reached"
+refused 2 'cannot reach http://127.0.0.1:1/' ledger --remote http://127.0.0.1:1 pending
+refused 2 'cannot reach http://127.0.0.1:1/' ledger --remote http://127.0.0.1:1 policy show
 
 # ---------------------------------------------------------------------
 step "policy set, show and clear"
@@ -411,7 +411,7 @@ APPLIED=$(jget "$OUT" "$(($(jlen "$OUT") - 1))" seq)
 expect_json "$(($(jlen "$OUT") - 1))" kind = applied
 export LEDGER_TEST_NOW=1893456030 # 30 s later
 start_server
-refused 1 'ledger: set: staging/api has run image.tag=s1 for 0 min of 1$' \
+refused 1 'ledger: set: staging/api has run image.tag=s1 for 0 min of 1; wait for the soak, or use --emergency with a second approver$' \
 	ledger --remote "$BASE" set soak/api image.tag=s1 -m "too early" --key "$K/alice.key"
 stop_server TERM
 export LEDGER_TEST_NOW=1893456120 # 2 min later

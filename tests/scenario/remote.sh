@@ -227,7 +227,7 @@ expect_rc 2 ledger --remote "$BASE" set staging/api a=1
 expect_rc 2 ledger --remote http://127.0.0.1:1 set staging/api a=1 -m x
 expect_err_match 'cannot reach'
 expect_rc 2 ledger --remote "$BASE" verify
-expect_err_match 'works with set, unset, rollback, lock, unlock, policy, approve, withdraw, freeze, unfreeze and checkpoint only'
+expect_err_match 'works with set, unset, rollback, lock, unlock, policy, approve, withdraw, pending, freeze, unfreeze and checkpoint only'
 LEDGER_REMOTE=$BASE expect_rc 0 ledger set staging/api viaenv=1 -m env
 LEDGER_REMOTE=$BASE expect_rc 0 ledger verify
 check "nothing else written" [ "$(head_seq)" -eq $((before + 1)) ]

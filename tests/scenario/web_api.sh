@@ -15,35 +15,6 @@ need curl python3 openssl
 
 . "$(dirname "$0")/lib_serve.sh"
 
-# draft KEYNAME JSON-WITHOUT-SIGNER: POST /api/v1/drafts as that key; the
-# answer in $T/draft.json
-draft() {
-	local who=$1 body=$2
-	http "${3:-200}" /api/v1/drafts -H 'Content-Type: application/json' \
-		--data-binary "{\"signer\": \"$(keyid "$who")\", $body}"
-	cp "$OUT" "$T/draft.json"
-}
-
-# sign KEYNAME: the signature of $T/draft.json's message by that key, and
-# the JSON body of POST /api/v1/entries in $T/signed.json
-sign() {
-	python3 -c 'import json,sys,base64; sys.stdout.buffer.write(base64.b64decode(json.load(open(sys.argv[1]))["message"]))' \
-		"$T/draft.json" >"$T/msg.bin"
-	openssl pkeyutl -sign -inkey "$T/$1.pem" -rawin -in "$T/msg.bin" \
-		-out "$T/sig.bin" || fail "openssl could not sign"
-	python3 - "$T/draft.json" "$T/sig.bin" >"$T/signed.json" <<'PY'
-import base64, json, sys
-d = json.load(open(sys.argv[1]))
-sig = base64.b64encode(open(sys.argv[2], "rb").read()).decode()
-print(json.dumps({"draft": d["draft"], "signature": sig}))
-PY
-}
-
-post_signed() { # STATUS
-	http "$1" /api/v1/entries -H 'Content-Type: application/json' \
-		--data-binary @"$T/signed.json"
-}
-
 # ---------------------------------------------------------------------
 step "a ledger with a deployer and an outsider"
 init_ledger example.com/deploy/web

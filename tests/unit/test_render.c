@@ -470,7 +470,7 @@ static void test_render_releases_json_with_apply_and_lock(void **state)
 	facts_of(R, 6, &e6);
 	facts_of(R, 7, &e7);
 	facts_of(R, 8, &e8);
-	assert_int_equal(rnd_releases(R, NULL, true, &out, &len, NULL), 0);
+	assert_int_equal(rnd_releases(R, NULL, 0, true, &out, &len, NULL), 0);
 	want = fmt("{\n"
 		   "  \"head\": 9,\n"
 		   "  \"releases\": [\n"
@@ -497,7 +497,9 @@ static void test_render_releases_json_with_apply_and_lock(void **state)
 		   "        \"reason\": \"applied\",\n"
 		   "        \"desired_seq\": 5,\n"
 		   "        \"current\": true\n"
-		   "      }\n"
+		   "      },\n"
+		   "      \"policy\": null,\n"
+		   "      \"frozen\": null\n"
 		   "    },\n"
 		   "    {\n"
 		   "      \"target\": \"staging/web\",\n"
@@ -520,7 +522,9 @@ static void test_render_releases_json_with_apply_and_lock(void **state)
 		   "        \"signer\": \"admin\",\n"
 		   "        \"reason\": \"freeze\"\n"
 		   "      },\n"
-		   "      \"apply\": null\n"
+		   "      \"apply\": null,\n"
+		   "      \"policy\": null,\n"
+		   "      \"frozen\": null\n"
 		   "    }\n"
 		   "  ]\n"
 		   "}\n",
@@ -732,7 +736,8 @@ test_render_policy_show_json_lists_policies_and_windows(void **state)
 				 "      \"duration\": null,\n"
 				 "      \"tz\": null,\n"
 				 "      \"active\": true,\n"
-				 "      \"ends\": \"2100-01-01T00:00:00Z\"\n"
+				 "      \"ends\": \"2100-01-01T00:00:00Z\",\n"
+				 "      \"next\": null\n"
 				 "    },\n"
 				 "    {\n"
 				 "      \"seq\": 10,\n"
@@ -744,7 +749,8 @@ test_render_policy_show_json_lists_policies_and_windows(void **state)
 				 "      \"duration\": 3600,\n"
 				 "      \"tz\": \"UTC\",\n"
 				 "      \"active\": true,\n"
-				 "      \"ends\": \"2026-12-25T19:00:00Z\"\n"
+				 "      \"ends\": \"2026-12-25T19:00:00Z\",\n"
+				 "      \"next\": null\n"
 				 "    }\n"
 				 "  ]\n"
 				 "}\n");
@@ -768,7 +774,8 @@ static void test_render_window_json_outside_a_recurring_window(void **state)
 			"  \"duration\": 3600,\n"
 			"  \"tz\": \"UTC\",\n"
 			"  \"active\": false,\n"
-			"  \"ends\": null\n"
+			"  \"ends\": null,\n"
+			"  \"next\": \"2027-01-01T18:00:00Z\"\n"
 			"}\n"));
 	ldg_gov_free(&g);
 }
@@ -854,7 +861,8 @@ static void test_render_policy_show_target_explains_which_applies(void **state)
 				 "      \"duration\": 3600,\n"
 				 "      \"tz\": \"UTC\",\n"
 				 "      \"active\": false,\n"
-				 "      \"ends\": null\n"
+				 "      \"ends\": null,\n"
+				 "      \"next\": \"2027-01-01T18:00:00Z\"\n"
 				 "    }\n"
 				 "  ]\n"
 				 "}\n");
@@ -950,6 +958,51 @@ static void test_render_pending_table_marks_a_revoked_approver(void **state)
 	free(out);
 }
 
+/* The members promotion policies add to an entry's JSON, only where
+ * they apply: the proposal (7) with its fate and approvals, the
+ * approval (8) naming it, nothing on the others. */
+static void test_render_entry_json_marks_proposals_and_approvals(void **state)
+{
+	json_t *j;
+
+	assert_int_equal(rnd_entry_json_at(R, 7, &j, NULL), 0);
+	assert_json(json_incref(json_object_get(j, "proposal")),
+		    fmt("{\n"
+			"  \"seq\": 7,\n"
+			"  \"status\": \"pending\",\n"
+			"  \"at\": null,\n"
+			"  \"need\": 2,\n"
+			"  \"approvals\": [\n"
+			"    {\n"
+			"      \"key\": \"outsider\",\n"
+			"      \"seq\": 8\n"
+			"    }\n"
+			"  ]\n"
+			"}\n"));
+	assert_null(json_object_get(j, "emergency"));
+	json_decref(j);
+	assert_int_equal(rnd_entry_json_at(R, 8, &j, NULL), 0);
+	assert_json(json_incref(json_object_get(j, "proposal")),
+		    fmt("{\n"
+			"  \"seq\": 7,\n"
+			"  \"status\": \"pending\",\n"
+			"  \"at\": null,\n"
+			"  \"need\": 2\n"
+			"}\n"));
+	json_decref(j);
+	for (uint64_t seq = 1; seq <= 6; seq++) {
+		assert_int_equal(rnd_entry_json_at(R, seq, &j, NULL), 0);
+		assert_null(json_object_get(j, "proposal"));
+		assert_null(json_object_get(j, "emergency"));
+		json_decref(j);
+		assert_true(rnd_entry_settled(R, seq));
+	}
+	/* while 7 is pending, its JSON and its approval's will change */
+	assert_false(rnd_entry_settled(R, 7));
+	assert_false(rnd_entry_settled(R, 8));
+	assert_false(rnd_entry_settled(R, 99)); /* no such entry */
+}
+
 /* The mount's pending/SEQ: one proposal, key: value lines; its
  * approvals as the pending table's column; a revoked approver's not
  * counted in what it waits for. */
@@ -1033,6 +1086,7 @@ int main(void)
 		G(test_render_policy_show_target_explains_which_applies),
 		G(test_render_pending_json_is_the_documented_proposal),
 		G(test_render_pending_table_marks_a_revoked_approver),
+		G(test_render_entry_json_marks_proposals_and_approvals),
 		G(test_render_proposal_text_and_what_it_waits_for),
 	};
 #undef G

@@ -409,6 +409,36 @@ static void test_draft_unset_rollback_lock_parse(void **state)
 	srv_draft_req_free(&d);
 }
 
+static void test_draft_approve_withdraw_emergency_parse(void **state)
+{
+	struct srv_draft_req d;
+	assert_int_equal(draft("{\"signer\": \"00000001\", \"kind\": "
+			       "\"approve\", \"target\": \"a/b\", "
+			       "\"proposal\": 12, \"reason\": \"ok\"}",
+			       &d, NULL),
+			 0);
+	assert_int_equal(d.kind, LDG_KIND_APPROVE);
+	assert_int_equal(d.proposal, 12);
+	srv_draft_req_free(&d);
+	assert_int_equal(draft("{\"signer\": \"00000001\", \"kind\": "
+			       "\"withdraw\", \"target\": \"a/b\", "
+			       "\"proposal\": 3, \"reason\": \"no\"}",
+			       &d, NULL),
+			 0);
+	assert_int_equal(d.kind, LDG_KIND_WITHDRAW);
+	assert_int_equal(d.proposal, 3);
+	srv_draft_req_free(&d);
+	assert_int_equal(draft("{\"signer\": \"00000001\", \"kind\": \"set\", "
+			       "\"target\": \"a/b\", \"changes\": {\"k\": "
+			       "\"v\"}, \"emergency\": true, \"reason\": "
+			       "\"outage\"}",
+			       &d, NULL),
+			 0);
+	assert_true(d.emergency);
+	assert_false(d.force);
+	srv_draft_req_free(&d);
+}
+
 static void test_draft_refuses_bad_requests_saying_why(void **state)
 {
 	static const struct {
@@ -458,6 +488,23 @@ static void test_draft_refuses_bad_requests_saying_why(void **state)
 		{ "{\"signer\": \"00000001\", \"kind\": \"rollback\", \"target\": "
 		  "\"a/b\", \"reason\": \"r\", \"to\": 0}",
 		  "to" },
+		{ "{\"signer\": \"00000001\", \"kind\": \"approve\", \"target\": "
+		  "\"a/b\", \"reason\": \"r\"}",
+		  "proposal" },
+		{ "{\"signer\": \"00000001\", \"kind\": \"withdraw\", \"target\": "
+		  "\"a/b\", \"reason\": \"r\", \"proposal\": \"7\"}",
+		  "proposal" },
+		{ "{\"signer\": \"00000001\", \"kind\": \"approve\", \"target\": "
+		  "\"a/b\", \"reason\": \"r\", \"proposal\": 7, \"force\": "
+		  "true}",
+		  "unknown member \"force\"" },
+		{ "{\"signer\": \"00000001\", \"kind\": \"set\", \"target\": "
+		  "\"a/b\", \"reason\": \"r\", \"changes\": {\"k\": \"v\"}, "
+		  "\"emergency\": \"yes\"}",
+		  "emergency" },
+		{ "{\"signer\": \"00000001\", \"kind\": \"lock\", \"target\": "
+		  "\"a/b\", \"reason\": \"r\", \"emergency\": true}",
+		  "unknown member \"emergency\"" },
 		{ "{\"signer\": \"00000001\", \"signer\": \"00000002\", \"kind\": "
 		  "\"lock\", \"target\": \"a/b\", \"reason\": \"r\"}",
 		  "malformed JSON" },
@@ -656,6 +703,7 @@ int main(void)
 		cmocka_unit_test(test_listen_rejects_malformed_addresses),
 		cmocka_unit_test(test_draft_set_parses),
 		cmocka_unit_test(test_draft_unset_rollback_lock_parse),
+		cmocka_unit_test(test_draft_approve_withdraw_emergency_parse),
 		cmocka_unit_test(test_draft_refuses_bad_requests_saying_why),
 		cmocka_unit_test(test_signed_draft_puts_the_signature_last),
 		cmocka_unit_test(test_signed_batch_takes_one_or_many),

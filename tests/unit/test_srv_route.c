@@ -64,6 +64,10 @@ static void test_route_parses_every_endpoint(void **state)
 	assert_int_equal(route_of("/api/v1/entries/7/check", &p, NULL),
 			 SRV_R_CHECK);
 	assert_int_equal(p.seq, 7);
+	assert_int_equal(route_of("/api/v1/pending", &p, NULL), SRV_R_PENDING);
+	assert_int_equal(route_of("/api/v1/policy", &p, NULL), SRV_R_POLICY);
+	assert_int_equal(route_of("/api/v1/policies", &p, NULL),
+			 SRV_R_POLICIES);
 }
 
 static void test_route_unknown_paths_are_enoent(void **state)
@@ -147,6 +151,11 @@ static void test_route_params_belong_to_their_route(void **state)
 	assert_true(srv_route_param_ok(SRV_R_RELEASES, "scope"));
 	assert_false(srv_route_param_ok(SRV_R_KEYS, "scope"));
 	assert_false(srv_route_param_ok(SRV_R_DRAFTS, "scope"));
+	assert_true(srv_route_param_ok(SRV_R_PENDING, "scope"));
+	assert_false(srv_route_param_ok(SRV_R_PENDING, "target"));
+	assert_true(srv_route_param_ok(SRV_R_POLICY, "target"));
+	assert_false(srv_route_param_ok(SRV_R_POLICY, "scope"));
+	assert_false(srv_route_param_ok(SRV_R_POLICIES, "target"));
 }
 
 static void test_route_methods_are_in_the_table(void **state)

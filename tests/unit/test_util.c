@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "keys.h"
+#include "err.h"
 #include "util.h"
 
 /* a verifier key from the Go sumdb note package (test_keys.c) */
@@ -94,10 +95,30 @@ static void test_key_id_refuses_upper_case(void **state)
 	assert_int_equal(ldg_vkey_parse(text, &vk, NULL), -EINVAL);
 }
 
+/* Every rule has a name, and the name gives the rule back: what the
+ * API's "rule" carries to a remote front end. */
+static void test_why_names_round_trip(void **state)
+{
+	assert_null(ldg_why_name(LDG_WHY_NONE));
+	assert_null(ldg_why_name((enum ldg_why)(LDG_WHY_SKEW + 1)));
+	for (int w = LDG_WHY_NONE + 1; w <= LDG_WHY_SKEW; w++) {
+		const char *name = ldg_why_name((enum ldg_why)w);
+		assert_non_null(name);
+		assert_int_equal(ldg_why_by_name(name), w);
+	}
+	assert_string_equal(ldg_why_name(LDG_WHY_FROZEN), "frozen");
+	assert_string_equal(ldg_why_name(LDG_WHY_NOT_SOAKED), "not-soaked");
+	assert_int_equal(ldg_why_by_name("locked"), LDG_WHY_LOCKED);
+	assert_int_equal(ldg_why_by_name("Locked"), LDG_WHY_NONE);
+	assert_int_equal(ldg_why_by_name(""), LDG_WHY_NONE);
+	assert_int_equal(ldg_why_by_name(NULL), LDG_WHY_NONE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_hex_writes_lowercase_and_nul),
+		cmocka_unit_test(test_why_names_round_trip),
 		cmocka_unit_test(test_unhex_round_trips_every_byte),
 		cmocka_unit_test(test_unhex_takes_either_case),
 		cmocka_unit_test(test_unhex_refuses_wrong_lengths),
