@@ -75,8 +75,6 @@ static const char *advice(const struct cli_ctx *c, const struct ldg_err *err)
 		return "; another key must approve it";
 	case LDG_WHY_NOT_PENDING:
 		return " (see ledger pending)";
-	case LDG_WHY_NOT_AUTHOR:
-		return "; its author or an admin may withdraw it";
 	case LDG_WHY_SKEW:
 		return "; check the signer's clock";
 	case LDG_WHY_UNKNOWN_KEY:

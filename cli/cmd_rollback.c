@@ -23,6 +23,24 @@ static const char help[] =
 	"With --remote URL the same entries are built here, signed with your\n"
 	"key, and appended by the server in one transaction too (a batch).\n";
 
+/* Whether the entry seq of s is a pending proposal (a gated rollback);
+ * false over --remote (s NULL), where the pending line says it. */
+static bool proposed(struct ldg_store *s, uint64_t seq)
+{
+	struct ldg_proposal p;
+	struct ldg_read *r;
+	bool yes = false;
+
+	if (!s || ldg_read_begin(s, &r, NULL))
+		return false;
+	if (ldg_proposal_get(r, seq, &p) == 0) {
+		yes = p.status == LDG_PROP_PENDING;
+		ldg_proposal_free(&p);
+	}
+	ldg_read_end(r);
+	return yes;
+}
+
 int cmd_rollback(int argc, char **argv, struct cli_ctx *c)
 {
 	static const struct option opts[] = {
@@ -81,9 +99,15 @@ int cmd_rollback(int argc, char **argv, struct cli_ctx *c)
 	for (size_t i = 0; i < res.n; i++)
 		fprintf(stderr, "%s %s\n",
 			res.v[i].kind == LDG_KIND_LOCK ? "locked"
-						       : "rolled back",
+			: proposed(s, res.v[i].seq) ? "proposed the rollback of"
+						    : "rolled back",
 			res.v[i].target);
 	cli_print_result(&res);
+	/* under rollbacks=gated a rollback is a proposal (format.md 8b) */
+	if (s)
+		cli_print_pending(s, &res);
+	else
+		cli_remote_pending(c, &res);
 	rc = CLI_OK;
 out_free:
 	ldg_result_free(&res);

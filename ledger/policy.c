@@ -230,8 +230,9 @@ int ldg_soak_check_at(struct ldg_read *r, struct ldg_read *log,
 	ev = ldg_kv_find(e->meta, e->n_meta, "soak-applied");
 	if (!ev || ldg_parse_dec(ev->value, 1, e->seq - 1, &seq))
 		return not_soaked(err, from,
-				  "%s has not run %s=%.200s: no applied "
-				  "entry since it was set",
+				  "%s has not run %s=%.200s since it was "
+				  "set: the change names no applied entry "
+				  "of it (soak-applied)",
 				  from, first->key, first->value);
 	rc = ldg_entry_read(log, seq, &a, NULL);
 	if (rc || a->kind != LDG_KIND_APPLIED || strcmp(a->target, from) ||

@@ -264,7 +264,7 @@ expect_rc 0 ledger pending
 expect_out_match "^$PROP +$WHEN +production/api +set +image.tag=v2 +alice +1 of 2 \\(has: bob\\) +1 more approval\$"
 refused 1 "ledger: approve: .*; another key must approve it\$" \
 	ledger approve "$PROP" -m "again" --key "$K/bob.key"
-refused 1 "ledger: withdraw: .*; its author or an admin may withdraw it\$" \
+refused 1 "ledger: withdraw: key \"bob\" did not write proposal $PROP: only its author or an admin may withdraw it\$" \
 	ledger withdraw "$PROP" -m "not mine" --key "$K/bob.key"
 written ledger withdraw "$PROP" -m "wrong tag" --key "$K/alice.key"
 check "withdraw prints one line" [ "$(out_lines)" -eq 1 ]

@@ -221,6 +221,8 @@ refused 1 '^ledger: rollback: prod3/api is frozen' \
 at 2026-12-28T09:00:00Z
 expect_rc 0 ledger rollback prod3/api --to "$G" -m "gated, after the freeze" --no-lock "${A[@]}"
 R=$(seq_of)
+expect_out_match '^pending: needs 1 approval'
+expect_err_match '^proposed the rollback of prod3/api$'
 same "$(value prod3/api image.tag)" x "a gated rollback is a proposal"
 expect_rc 0 ledger approve "$R" -m "ok" "${D[@]}"
 same "$(value prod3/api image.tag)" f1 "approved: rolled back"
