@@ -199,7 +199,7 @@ struct ldg_pending *ldg_gov_pending(const struct ldg_gov *g, uint64_t seq)
 	return NULL;
 }
 
-static bool approved_by(const struct ldg_pending *p, const uint8_t *id)
+bool ldg_gov_approved_by(const struct ldg_pending *p, const uint8_t *id)
 {
 	for (size_t i = 0; i < p->n_approvers; i++)
 		if (!memcmp(p->approvers[i], id, LDG_KEYID_BYTES))
@@ -214,7 +214,7 @@ unsigned ldg_gov_count(const struct ldg_pending *p, ldg_trusted_fn trusted,
 
 	for (size_t i = 0; i < p->n_approvers; i++)
 		n += trusted(ctx, p->approvers[i]);
-	if (extra && !approved_by(p, extra))
+	if (extra && !ldg_gov_approved_by(p, extra))
 		n++;
 	return n;
 }

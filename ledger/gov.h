@@ -103,6 +103,9 @@ unsigned ldg_gov_need(const struct ldg_gov *g, const struct ldg_entry *e);
 
 struct ldg_pending *ldg_gov_pending(const struct ldg_gov *g, uint64_t seq);
 
+/* True when the key with this id has approved p. */
+bool ldg_gov_approved_by(const struct ldg_pending *p, const uint8_t *id);
+
 /* Is the key with this id trusted (not revoked) now? */
 typedef bool (*ldg_trusted_fn)(void *ctx, const uint8_t id[LDG_KEYID_BYTES]);
 

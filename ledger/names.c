@@ -312,18 +312,23 @@ bool ldg_tz_name_ok(const char *s)
 	return true;
 }
 
-bool ldg_scopes_have_star(const char *scopes)
+bool ldg_scopes_have(const char *scopes, const char *item)
 {
-	const char *p = scopes;
+	size_t len = strlen(item);
 
-	while (*p) {
+	for (const char *p = scopes; *p;) {
 		size_t n = strcspn(p, " ");
-		if (n == 1 && p[0] == '*')
+		if (n == len && !memcmp(p, item, len))
 			return true;
 		p += n;
 		p += strspn(p, " ");
 	}
 	return false;
+}
+
+bool ldg_scopes_have_star(const char *scopes)
+{
+	return ldg_scopes_have(scopes, "*");
 }
 
 bool ldg_scope_match(const char *scope, const char *target)

@@ -74,6 +74,9 @@ uint32_t ldg_text_display_control(const char *s, size_t len, size_t *at,
  * (not merely a glob such as '?' that matches the string "*"): the scope
  * key management needs. */
 bool ldg_scopes_have_star(const char *scopes);
+/* True when the scope list holds item itself, byte for byte (a policy's
+ * writer needs '*' or the policy's scope as an item). */
+bool ldg_scopes_have(const char *scopes, const char *item);
 
 /* True when target is inside scope (see the rules above). */
 bool ldg_scope_match(const char *scope, const char *target);

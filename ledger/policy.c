@@ -26,20 +26,6 @@ static void facts(struct ldg_err *err, const char *target, const char *reason)
 
 /* ---- who writes policies and windows ---- */
 
-static bool scope_item(const char *scopes, const char *scope)
-{
-	size_t len = strlen(scope);
-
-	for (const char *p = scopes; *p;) {
-		size_t n = strcspn(p, " ");
-		if (n == len && !memcmp(p, scope, len))
-			return true;
-		p += n;
-		p += strspn(p, " ");
-	}
-	return false;
-}
-
 static int check_rules_writer(const struct ldg_write_req *q,
 			      const struct ldg_keyinfo *ki, struct ldg_err *err)
 {
@@ -52,7 +38,7 @@ static int check_rules_writer(const struct ldg_write_req *q,
 		return -EACCES;
 	}
 	if (!ldg_scopes_have_star(ki->scopes) &&
-	    !scope_item(ki->scopes, q->target)) {
+	    !ldg_scopes_have(ki->scopes, q->target)) {
 		ldg_err_refuse(err, -EACCES, LDG_WHY_SCOPE, 0, ki->vkey.name,
 			       "key \"%s\" may not set rules for %s (its "
 			       "scope: %s; it needs '*' or exactly %s)",
@@ -344,14 +330,6 @@ static int not_pending(struct ldg_read *r, uint64_t seq, const char *target,
 	return -EPERM;
 }
 
-static bool approved_by(const struct ldg_pending *p, const uint8_t *id)
-{
-	for (size_t i = 0; i < p->n_approvers; i++)
-		if (!memcmp(p->approvers[i], id, LDG_KEYID_BYTES))
-			return true;
-	return false;
-}
-
 static int check_locked(struct ldg_read *r, struct ldg_read *log,
 			const char *target, struct ldg_err *err)
 {
@@ -402,7 +380,7 @@ static int check_approve(struct ldg_read *r, struct ldg_read *log,
 		facts(err, e->target, NULL);
 		return -EPERM;
 	}
-	if (approved_by(p, e->signer)) {
+	if (ldg_gov_approved_by(p, e->signer)) {
 		ldg_err_refuse(err, -EACCES, LDG_WHY_ALREADY_APPROVED, seq,
 			       ki->vkey.name,
 			       "key \"%s\" has already approved proposal %llu",
