@@ -313,3 +313,21 @@ void forged_rollback(struct fx *f, const struct ldg_signer *k, uint64_t to,
 	forge_on_head(f, e, k, NULL, buf, len);
 	ldg_entry_free(e);
 }
+
+uint64_t last_seq(const struct ldg_result *res)
+{
+	return res->n ? res->v[res->n - 1].seq : 0;
+}
+
+void policy(struct fx *f, const char *scope, unsigned approvals, uint64_t soak,
+	    const char *from)
+{
+	struct ldg_policy p = { .approvals = approvals, .soak = soak };
+	struct ldg_result res = { 0 };
+	struct ldg_err err = { 0 };
+
+	snprintf(p.soak_from, sizeof(p.soak_from), "%s", from ? from : "");
+	if (ldg_policy_set(f->s, f->admin, scope, &p, "policy", &res, &err))
+		fail_msg("policy set: %s", err.msg);
+	ldg_result_free(&res);
+}

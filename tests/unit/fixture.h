@@ -115,4 +115,11 @@ void forged_rollback(struct fx *f, const struct ldg_signer *k, uint64_t to,
 struct ldg_entry *rollback_draft(uint64_t to, const char *key,
 				 const char *value);
 
+/* The seq of the last entry res records (0: none). */
+uint64_t last_seq(const struct ldg_result *res);
+/* Admin sets scope's policy: approvals, and a soak of soak seconds from
+ * cluster from (NULL: none); must succeed. */
+void policy(struct fx *f, const char *scope, unsigned approvals, uint64_t soak,
+	    const char *from);
+
 #endif

@@ -24,24 +24,6 @@
 #include "policy.h"
 #include "store_impl.h"
 
-static uint64_t last_seq(const struct ldg_result *res)
-{
-	return res->n ? res->v[res->n - 1].seq : 0;
-}
-
-static void policy(struct fx *f, const char *scope, unsigned approvals,
-		   uint64_t soak, const char *from)
-{
-	struct ldg_policy p = { .approvals = approvals, .soak = soak };
-	struct ldg_result res = { 0 };
-	struct ldg_err err = { 0 };
-
-	snprintf(p.soak_from, sizeof(p.soak_from), "%s", from ? from : "");
-	if (ldg_policy_set(f->s, f->admin, scope, &p, "policy", &res, &err))
-		fail_msg("policy set: %s", err.msg);
-	ldg_result_free(&res);
-}
-
 static enum ldg_prop_status status_of(struct fx *f, uint64_t seq)
 {
 	struct ldg_proposal p;
