@@ -352,7 +352,8 @@ static int record(const struct apl_opts *o, const char *target,
 	if (!e)
 		return ldg_err_set(err, -ENOMEM, "out of memory");
 	for (size_t i = 0; v && i < v->n && !rc; i++)
-		rc = ldg_entry_add_change(e, v->v[i].key, v->v[i].value);
+		rc = ldg_entry_add_value(e, v->v[i].key, v->v[i].type,
+					 v->v[i].value);
 	snprintf(num, sizeof(num), "%llu", (unsigned long long)desired);
 	if (!rc)
 		rc = ldg_entry_add_meta(e, "desired-seq", num);

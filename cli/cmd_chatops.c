@@ -117,10 +117,13 @@ int cmd_chatops(int argc, char **argv, struct cli_ctx *c)
 	snprintf(reason, sizeof(reason), "/deploy by %s%s%s: %s image.tag=%s",
 		 actor, pr ? " on PR #" : "", pr ? pr : "", target, d.tag);
 	w.reason = reason;
-	w.meta[w.n_meta++] = (struct ldg_kv){ "chatops.actor", (char *)actor };
-	w.meta[w.n_meta++] = (struct ldg_kv){ "git.sha", (char *)sha };
+	w.meta[w.n_meta++] = (struct ldg_kv){ .key = "chatops.actor",
+					      .value = (char *)actor };
+	w.meta[w.n_meta++] =
+		(struct ldg_kv){ .key = "git.sha", .value = (char *)sha };
 	if (pr)
-		w.meta[w.n_meta++] = (struct ldg_kv){ "pr", (char *)pr };
+		w.meta[w.n_meta++] =
+			(struct ldg_kv){ .key = "pr", .value = (char *)pr };
 	kv.key = "image.tag";
 	kv.value = d.tag;
 	rc = cli_open_signed(c, &w, &s, &k);

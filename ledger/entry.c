@@ -7,6 +7,7 @@
 #include "entry.h"
 #include "names.h"
 #include "util.h"
+#include "value.h"
 #include "window.h"
 
 #define SIG_DOMAIN "ledger/v1/entry"
@@ -128,7 +129,7 @@ const struct ldg_kv *ldg_kv_find(const struct ldg_kv *kv, size_t n,
 }
 
 static int kv_insert(struct ldg_kv **kv, size_t *n, size_t max, const char *key,
-		     const char *value)
+		     enum ldg_vtype type, const char *value)
 {
 	long pos = kv_search(*kv, *n, key);
 	struct ldg_kv *grown;
@@ -155,6 +156,7 @@ static int kv_insert(struct ldg_kv **kv, size_t *n, size_t max, const char *key,
 	memmove(&grown[at + 1], &grown[at], (*n - at) * sizeof(*grown));
 	grown[at].key = k;
 	grown[at].value = v;
+	grown[at].type = value ? type : LDG_V_STR;
 	(*n)++;
 	return 0;
 }
@@ -163,12 +165,62 @@ int ldg_entry_add_change(struct ldg_entry *e, const char *key,
 			 const char *value)
 {
 	return kv_insert(&e->changes, &e->n_changes, LDG_CHANGES_MAX, key,
-			 value);
+			 LDG_V_STR, value);
+}
+
+/* Only a version 2 entry holds typed values: one that gets one is
+ * version 2 from then on, so that the writer's check before it stamps
+ * the authorisation (ldg_authz_stamp()) judges it as what it will be. */
+static int add_value(struct ldg_entry *e, const char *key, enum ldg_vtype type,
+		     const char *value)
+{
+	int rc = kv_insert(&e->changes, &e->n_changes, LDG_CHANGES_MAX, key,
+			   type, value);
+
+	if (!rc && value && type == LDG_V_JSON)
+		e->version = LDG_FORMAT_V2;
+	return rc;
+}
+
+int ldg_entry_add_value(struct ldg_entry *e, const char *key,
+			enum ldg_vtype type, const char *value)
+{
+	return add_value(e, key, type, value);
 }
 
 int ldg_entry_add_meta(struct ldg_entry *e, const char *key, const char *value)
 {
-	return kv_insert(&e->meta, &e->n_meta, LDG_META_MAX, key, value);
+	return kv_insert(&e->meta, &e->n_meta, LDG_META_MAX, key, LDG_V_STR,
+			 value);
+}
+
+int ldg_entry_add_typed(struct ldg_entry *e, const char *key, const char *json,
+			struct ldg_err *err)
+{
+	enum ldg_vtype type;
+	char *text;
+	int rc = ldg_value_from_json(json, &type, &text, err);
+
+	if (rc)
+		return rc;
+	rc = add_value(e, key, type, text);
+	free(text);
+	if (rc == -EEXIST)
+		return ldg_err_set(err, rc, "key \"%.80s\" given twice", key);
+	if (rc == -EINVAL)
+		return ldg_err_set(err, rc, "more than %d changes",
+				   LDG_CHANGES_MAX);
+	if (rc)
+		return ldg_err_set(err, rc, "out of memory");
+	return 0;
+}
+
+bool ldg_value_eq(enum ldg_vtype ta, const char *a, enum ldg_vtype tb,
+		  const char *b)
+{
+	if (!a || !b)
+		return a == b;
+	return ta == tb && !strcmp(a, b);
 }
 
 static int check_sorted(const struct ldg_kv *kv, size_t n, const char *what,
@@ -283,9 +335,15 @@ static int check_value_changes(const struct ldg_entry *e, struct ldg_err *err)
 		const struct ldg_kv *c = &e->changes[i];
 		if (ldg_check_key(c->key, err))
 			return -EINVAL;
-		if (c->value &&
-		    ldg_check_value(c->value, strlen(c->value), err))
+		if (c->value && c->type == LDG_V_JSON) {
+			if (ldg_value_check_json(c->value, err)) {
+				ldg_err_prefix(err, "key \"%s\"", c->key);
+				return -EINVAL;
+			}
+		} else if (c->value &&
+			   ldg_check_value(c->value, strlen(c->value), err)) {
 			return -EINVAL;
+		}
 		if (need_value && !c->value)
 			return ldg_err_set(err, -EINVAL,
 					   "%s entry unsets key \"%s\"",
@@ -446,6 +504,37 @@ static int check_gov(const struct ldg_entry *e, struct ldg_err *err)
 	return check_dec(e, "window", 2, INT64_MAX, err);
 }
 
+/* Typed values only as a change's value in a version 2 entry of a kind
+ * that sets values (docs/format.md 3.2); their text is value.c's to
+ * check. */
+static int check_typed_places(const struct ldg_entry *e, struct ldg_err *err)
+{
+	bool kind_ok =
+		e->kind == LDG_KIND_SET || e->kind == LDG_KIND_ROLLBACK ||
+		e->kind == LDG_KIND_APPLIED || e->kind == LDG_KIND_APPLY_FAILED;
+
+	for (size_t i = 0; i < e->n_meta; i++)
+		if (e->meta[i].type != LDG_V_STR)
+			return ldg_err_set(err, -EINVAL,
+					   "typed value in metadata \"%.80s\"",
+					   e->meta[i].key);
+	for (size_t i = 0; i < e->n_changes; i++) {
+		if (e->changes[i].type == LDG_V_STR || !e->changes[i].value)
+			continue;
+		if (e->version < LDG_FORMAT_V2)
+			return ldg_err_set(err, -EINVAL,
+					   "typed value in a version 1 entry "
+					   "(key \"%.80s\")",
+					   e->changes[i].key);
+		if (!kind_ok)
+			return ldg_err_set(err, -EINVAL,
+					   "typed value in %s (key \"%.80s\")",
+					   ldg_kind_name(e->kind),
+					   e->changes[i].key);
+	}
+	return 0;
+}
+
 int ldg_entry_check(const struct ldg_entry *e, struct ldg_err *err)
 {
 	const struct ldg_kv *rb;
@@ -468,6 +557,8 @@ int ldg_entry_check(const struct ldg_entry *e, struct ldg_err *err)
 		return -EINVAL;
 	if (check_sorted(e->changes, e->n_changes, "changes", err) ||
 	    check_sorted(e->meta, e->n_meta, "metadata keys", err))
+		return -EINVAL;
+	if (check_typed_places(e, err))
 		return -EINVAL;
 	for (size_t i = 0; i < e->n_meta; i++) {
 		const struct ldg_kv *m = &e->meta[i];
@@ -545,15 +636,22 @@ static void pack_bin(msgpack_packer *pk, const uint8_t *b, size_t len)
 	msgpack_pack_bin_body(pk, b, len);
 }
 
-static void pack_kvs(msgpack_packer *pk, const struct ldg_kv *kv, size_t n)
+/* -EINVAL when a typed value's text is not canonical (value.h). */
+static int pack_kvs(msgpack_packer *pk, const struct ldg_kv *kv, size_t n)
 {
+	int rc;
+
 	msgpack_pack_array(pk, n);
 	for (size_t i = 0; i < n; i++) {
 		msgpack_pack_array(pk, kv[i].value ? 2 : 1);
 		pack_str(pk, kv[i].key);
-		if (kv[i].value)
-			pack_str(pk, kv[i].value);
+		if (!kv[i].value)
+			continue;
+		rc = ldg_value_pack(pk, kv[i].type, kv[i].value);
+		if (rc)
+			return rc;
 	}
+	return 0;
 }
 
 int ldg_entry_encode(const struct ldg_entry *e, bool with_sig, uint8_t **out,
@@ -562,6 +660,7 @@ int ldg_entry_encode(const struct ldg_entry *e, bool with_sig, uint8_t **out,
 	msgpack_sbuffer sb;
 	msgpack_packer pk;
 	size_t fields = entry_fields(e->version);
+	int rc;
 
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
@@ -573,13 +672,18 @@ int ldg_entry_encode(const struct ldg_entry *e, bool with_sig, uint8_t **out,
 	pack_bin(&pk, e->signer, LDG_KEYID_BYTES);
 	pack_str(&pk, ldg_kind_name(e->kind));
 	pack_str(&pk, e->target);
-	pack_kvs(&pk, e->changes, e->n_changes);
+	rc = pack_kvs(&pk, e->changes, e->n_changes);
 	pack_str(&pk, e->reason);
-	pack_kvs(&pk, e->meta, e->n_meta);
+	if (!rc)
+		rc = pack_kvs(&pk, e->meta, e->n_meta);
 	if (e->version == LDG_FORMAT_V2)
 		pack_bin(&pk, e->authz, LDG_HASH_BYTES);
 	if (with_sig)
 		pack_bin(&pk, e->sig, LDG_SIG_BYTES);
+	if (rc) {
+		msgpack_sbuffer_destroy(&sb);
+		return rc;
+	}
 	if (!sb.data) /* msgpack_sbuffer_write failed to allocate */
 		return -ENOMEM;
 	*out = (uint8_t *)sb.data;
@@ -861,36 +965,43 @@ static bool is_bin(const msgpack_object *o, uint32_t size)
 	return o->type == MSGPACK_OBJECT_BIN && o->via.bin.size == size;
 }
 
+/* The pairs of the changes or metadata field (what); a value may be
+ * typed here, and ldg_entry_check() says where it may not. */
 static int decode_kvs(const msgpack_object *o, bool allow_unset, size_t max,
-		      struct ldg_kv **out, size_t *n)
+		      struct ldg_kv **out, size_t *n, const char *what,
+		      struct ldg_err *err)
 {
 	const msgpack_object_array *a;
 
 	if (o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size > max)
-		return -EBADMSG;
+		goto bad;
 	a = &o->via.array;
 	if (a->size == 0)
 		return 0;
 	*out = calloc(a->size, sizeof(**out));
 	if (!*out)
-		return -ENOMEM;
+		return ldg_err_set(err, -ENOMEM, "out of memory");
 	for (uint32_t i = 0; i < a->size; i++) {
 		const msgpack_object *p = &a->ptr[i];
 		if (p->type != MSGPACK_OBJECT_ARRAY ||
 		    p->via.array.size < (allow_unset ? 1u : 2u) ||
 		    p->via.array.size > 2)
-			return -EBADMSG;
+			goto bad;
 		(*out)[i].key = dup_str(&p->via.array.ptr[0]);
 		(*n)++;
 		if (!(*out)[i].key)
+			goto bad;
+		if (p->via.array.size == 2 &&
+		    ldg_value_unpack(&p->via.array.ptr[1], &(*out)[i].type,
+				     &(*out)[i].value, err)) {
+			ldg_err_prefix(err, "bad %s field: key \"%.80s\"", what,
+				       (*out)[i].key);
 			return -EBADMSG;
-		if (p->via.array.size == 2) {
-			(*out)[i].value = dup_str(&p->via.array.ptr[1]);
-			if (!(*out)[i].value)
-				return -EBADMSG;
 		}
 	}
 	return 0;
+bad:
+	return ldg_err_set(err, -EBADMSG, "bad %s field", what);
 }
 
 static int decode_fields(const msgpack_object *root, struct ldg_entry *e,
@@ -949,12 +1060,12 @@ static int decode_fields(const msgpack_object *root, struct ldg_entry *e,
 	if (!e->target || !e->reason)
 		return ldg_err_set(err, -EBADMSG,
 				   "target or reason is not a string");
-	if (decode_kvs(&f[7], true, LDG_CHANGES_MAX, &e->changes,
-		       &e->n_changes))
-		return ldg_err_set(err, -EBADMSG, "bad changes field");
-	if (decode_kvs(&f[9], false, LDG_META_MAX, &e->meta, &e->n_meta))
-		return ldg_err_set(err, -EBADMSG, "bad metadata field");
-	return 0;
+	rc = decode_kvs(&f[7], true, LDG_CHANGES_MAX, &e->changes,
+			&e->n_changes, "changes", err);
+	if (!rc)
+		rc = decode_kvs(&f[9], false, LDG_META_MAX, &e->meta,
+				&e->n_meta, "metadata", err);
+	return rc;
 }
 
 int ldg_entry_decode(const uint8_t *buf, size_t len, struct ldg_entry **out,

@@ -13,7 +13,9 @@
  *
  * Invariants of a struct ldg_entry that passed ldg_entry_check():
  *   - changes and metadata are sorted by key (bytewise) and unique;
- *   - every name, key and value obeys names.h;
+ *   - every name, key and string value obeys names.h;
+ *   - typed values (value.h) only in a version 2 entry's changes of
+ *     kind set, rollback, applied or apply-failed, in canonical text;
  *   - the kind's own rules hold (see ldg_entry_check()).
  * ldg_entry_decode() accepts exactly the bytes ldg_entry_encode() would
  * produce for the decoded entry, and nothing else.
@@ -59,10 +61,20 @@ enum ldg_kind {
 	LDG_KIND_COUNT
 };
 
-/* A key with a value, or with value NULL meaning "unset". */
+/* What a value is (docs/format.md 3.2, value.h): a string, or a typed
+ * value held as its canonical JSON text. Zero is a string, so a
+ * zero-initialised pair means what it always meant. */
+enum ldg_vtype {
+	LDG_V_STR = 0,
+	LDG_V_JSON = 1
+};
+
+/* A key with a value, or with value NULL meaning "unset". Two values are
+ * equal iff type and text are equal. */
 struct ldg_kv {
 	char *key;
-	char *value;
+	char *value;	     /* NULL = unset */
+	enum ldg_vtype type; /* LDG_V_JSON: value is the canonical JSON text */
 };
 
 struct ldg_entry {
@@ -104,6 +116,23 @@ void ldg_entry_free(struct ldg_entry *e);
 int ldg_entry_add_change(struct ldg_entry *e, const char *key,
 			 const char *value);
 int ldg_entry_add_meta(struct ldg_entry *e, const char *key, const char *value);
+/* Adds a change whose value is the user's JSON text (KEY:=JSON),
+ * canonicalised by ldg_value_from_json(): a JSON string becomes a plain
+ * string change. -EINVAL with the reason (not a value, or a full list),
+ * -EEXIST with the key, -ENOMEM. An entry that gets a typed value is
+ * version 2 from then on (only version 2 holds them; a writer stamps its
+ * authz, ldg_authz_stamp()); whether its kind may hold one is
+ * ldg_entry_check()'s to say. */
+int ldg_entry_add_typed(struct ldg_entry *e, const char *key, const char *json,
+			struct ldg_err *err);
+/* Adds a change of a known type and canonical text (a rollback
+ * restoring one, an applied entry recording one): like
+ * ldg_entry_add_change(), and version 2 as above for a typed one. */
+int ldg_entry_add_value(struct ldg_entry *e, const char *key,
+			enum ldg_vtype type, const char *value);
+/* Whether two values (NULL = unset) are the same: type and text. */
+bool ldg_value_eq(enum ldg_vtype ta, const char *a, enum ldg_vtype tb,
+		  const char *b);
 
 /* Finds key in a sorted list; NULL when absent. */
 const struct ldg_kv *ldg_kv_find(const struct ldg_kv *kv, size_t n,
@@ -113,7 +142,8 @@ const struct ldg_kv *ldg_kv_find(const struct ldg_kv *kv, size_t n,
 int ldg_entry_check(const struct ldg_entry *e, struct ldg_err *err);
 
 /* Canonical bytes: with_sig selects stored bytes or the signed body.
- * *out is malloc'd; caller frees. */
+ * *out is malloc'd; caller frees. -EINVAL for a typed value whose text
+ * is not canonical (ldg_entry_check() says which), -ENOMEM. */
 int ldg_entry_encode(const struct ldg_entry *e, bool with_sig, uint8_t **out,
 		     size_t *len);
 

@@ -13,6 +13,7 @@
 #include "gov.h"
 #include "store_impl.h"
 #include "util.h"
+#include "value.h"
 
 static const char *const status_names[] = {
 	[LDG_PROP_PENDING] = "pending",
@@ -144,10 +145,18 @@ static int props_put(struct ldg_read *w, uint64_t seq,
 	pack_text(&pk, ldg_kind_name(kind));
 	msgpack_pack_array(&pk, n);
 	for (size_t i = 0; i < n; i++) {
+		int rc;
+
 		msgpack_pack_array(&pk, changes[i].value ? 2 : 1);
 		pack_text(&pk, changes[i].key);
-		if (changes[i].value)
-			pack_text(&pk, changes[i].value);
+		if (!changes[i].value)
+			continue;
+		/* as in the entry: a typed value in its msgpack form */
+		rc = ldg_value_pack(&pk, changes[i].type, changes[i].value);
+		if (rc) {
+			msgpack_sbuffer_destroy(&sb);
+			return rc;
+		}
 	}
 	return put_packed(w, DB_PROPS, seq, &sb);
 }
@@ -209,11 +218,11 @@ static int props_decode(const MDB_val *v, struct ldg_proposal *p)
 		p->n_changes++;
 		if (!p->changes[i].key)
 			goto out;
-		if (pair->via.array.size == 2) {
-			p->changes[i].value = obj_dup(&pair->via.array.ptr[1]);
-			if (!p->changes[i].value)
-				goto out;
-		}
+		if (pair->via.array.size == 2 &&
+		    ldg_value_unpack(&pair->via.array.ptr[1],
+				     &p->changes[i].type, &p->changes[i].value,
+				     NULL))
+			goto out;
 	}
 	rc = 0;
 out:

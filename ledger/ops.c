@@ -509,12 +509,15 @@ static int build_set(const struct set_arg *a, const struct ldg_values *now,
 	for (size_t i = 0; i < a->n && !rc; i++) {
 		const char *key = a->kv ? a->kv[i].key : a->keys[i];
 		const struct ldg_value *cur = ldg_values_find(now, key);
-		if (a->kv && cur && !strcmp(cur->value, a->kv[i].value))
-			continue; /* already so */
+		if (a->kv && cur &&
+		    ldg_value_eq(cur->type, cur->value, a->kv[i].type,
+				 a->kv[i].value))
+			continue; /* already so: the same type and text */
 		if (!a->kv && !cur)
 			continue; /* already unset */
-		rc = ldg_entry_add_change(e, key,
-					  a->kv ? a->kv[i].value : NULL);
+		rc = ldg_entry_add_value(e, key,
+					 a->kv ? a->kv[i].type : LDG_V_STR,
+					 a->kv ? a->kv[i].value : NULL);
 		if (rc == -EEXIST)
 			rc = ldg_err_set(err, -EINVAL, "key \"%s\" given twice",
 					 key);
@@ -721,9 +724,11 @@ static int build_rollback(const char *target, const struct ldg_values *then,
 	for (size_t i = 0; i < then->n && !rc; i++) {
 		const struct ldg_value *cur =
 			ldg_values_find(now, then->v[i].key);
-		if (!cur || strcmp(cur->value, then->v[i].value))
-			rc = ldg_entry_add_change(e, then->v[i].key,
-						  then->v[i].value);
+		if (!cur || !ldg_value_eq(cur->type, cur->value,
+					  then->v[i].type, then->v[i].value))
+			rc = ldg_entry_add_value(e, then->v[i].key,
+						 then->v[i].type,
+						 then->v[i].value);
 	}
 	for (size_t i = 0; i < now->n && !rc; i++)
 		if (!ldg_values_find(then, now->v[i].key))

@@ -125,7 +125,8 @@ static bool holds_pairs(const struct ldg_entry *a, const struct ldg_kv *ch,
 		if (!ch[i].value)
 			continue;
 		kv = ldg_kv_find(a->changes, a->n_changes, ch[i].key);
-		if (!kv || !kv->value || strcmp(kv->value, ch[i].value))
+		if (!kv ||
+		    !ldg_value_eq(kv->type, kv->value, ch[i].type, ch[i].value))
 			return false;
 	}
 	return true;
@@ -143,7 +144,8 @@ static const struct ldg_kv *not_held(const struct ldg_values *from,
 		if (!ch[i].value)
 			continue;
 		v = ldg_values_find(from, ch[i].key);
-		if (!v || !v->value || strcmp(v->value, ch[i].value))
+		if (!v ||
+		    !ldg_value_eq(v->type, v->value, ch[i].type, ch[i].value))
 			return &ch[i];
 		if (v->seq > *since)
 			*since = v->seq;

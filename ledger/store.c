@@ -875,8 +875,13 @@ static size_t make_key(uint8_t *buf, const char *a, const char *b,
 	return n;
 }
 
+/* The tag byte of a value in state and versions (docs/format.md 11). */
+#define VAL_UNSET 0
+#define VAL_STR 1
+#define VAL_JSON 2
+
 static int values_push(struct ldg_values *out, const char *key, size_t klen,
-		       const void *val, size_t vlen, uint64_t seq)
+		       uint8_t tag, const void *val, size_t vlen, uint64_t seq)
 {
 	struct ldg_value *grown =
 		realloc(out->v, (out->n + 1) * sizeof(*grown));
@@ -889,6 +894,7 @@ static int values_push(struct ldg_values *out, const char *key, size_t klen,
 	nv->key = strndup(key, klen);
 	nv->value = strndup(val, vlen);
 	nv->seq = seq;
+	nv->type = tag == VAL_JSON ? LDG_V_JSON : LDG_V_STR;
 	if (!nv->key || !nv->value) {
 		free(nv->key);
 		free(nv->value);
@@ -940,12 +946,13 @@ static int state_head(struct ldg_read *r, const char *target,
 		lock = nlen == strlen(LDG_LOCK_KEY) &&
 		       !memcmp(name, LDG_LOCK_KEY, nlen);
 		values_note(out, seq, lock);
-		if (d[8] != 1)
+		if (d[8] == VAL_UNSET)
 			continue; /* unset: it counts for the mtimes only */
 		if (lock) {
 			out->lock_seq = seq;
-		} else if (values_push(out, name, nlen, (const char *)d + 9,
-				       v.mv_size - 9, seq)) {
+		} else if (values_push(out, name, nlen, d[8],
+				       (const char *)d + 9, v.mv_size - 9,
+				       seq)) {
 			rc = ENOMEM;
 			break;
 		}
@@ -1068,10 +1075,11 @@ static int state_at(struct ldg_read *r, const char *target, uint64_t at,
 			/* set or unset, it changed the target then */
 			if (seq <= at)
 				values_note(out, seq, lock);
-			if (seq <= at && ((uint8_t *)v.mv_data)[0] == 1) {
+			uint8_t tag = ((uint8_t *)v.mv_data)[0];
+			if (seq <= at && tag != VAL_UNSET) {
 				if (lock)
 					out->lock_seq = seq;
-				else if (values_push(out, name, nlen,
+				else if (values_push(out, name, nlen, tag,
 						     (char *)v.mv_data + 1,
 						     v.mv_size - 1, seq))
 					rc = ENOMEM;
@@ -1405,19 +1413,22 @@ int ldg_lock_seq(struct ldg_read *r, const char *target, uint64_t *seq)
 		return ldg_mdb_err(rc);
 	if (v.mv_size < 9)
 		return -EIO;
-	if (((uint8_t *)v.mv_data)[8] == 1)
+	if (((uint8_t *)v.mv_data)[8] == VAL_STR)
 		*seq = ldg_get_be64(v.mv_data);
 	return 0;
 }
 
 /* ---- the rule of a rollback ---- */
 
-/* A value for a message: quoted and cut, or "unset". */
-static void show_value(const char *v, char *out, size_t len)
+/* A value for a message: a string quoted, a typed value as its JSON
+ * text, both cut; or "unset". */
+static void show_value(enum ldg_vtype t, const char *v, char *out, size_t len)
 {
+	const char *q = t == LDG_V_JSON ? "" : "\"";
+
 	if (v)
-		snprintf(out, len, "\"%.80s%s\"", v,
-			 strlen(v) > 80 ? "..." : "");
+		snprintf(out, len, "%s%.80s%s%s", q, v,
+			 strlen(v) > 80 ? "..." : "", q);
 	else
 		snprintf(out, len, "unset");
 }
@@ -1433,13 +1444,16 @@ static int restores_key(const struct ldg_entry *e, uint64_t to,
 	const struct ldg_value *was = ldg_values_find(then, key);
 	const struct ldg_value *cur = ldg_values_find(now, key);
 	const char *after = c ? c->value : cur ? cur->value : NULL;
+	enum ldg_vtype ta = c ? c->type : cur ? cur->type : LDG_V_STR;
 	const char *want = was ? was->value : NULL;
+	enum ldg_vtype tw = was ? was->type : LDG_V_STR;
 	char a[96], w[96];
 
-	if (after == want || (after && want && !strcmp(after, want)))
+	/* type and text (docs/format.md 8a) */
+	if (ldg_value_eq(ta, after, tw, want))
 		return 0;
-	show_value(after, a, sizeof(a));
-	show_value(want, w, sizeof(w));
+	show_value(ta, after, a, sizeof(a));
+	show_value(tw, want, w, sizeof(w));
 	return ldg_err_set(err, -EPERM,
 			   "rollback of %s to seq %llu leaves %s %s, but at "
 			   "seq %llu it was %s: the changes are not the state "
@@ -1502,11 +1516,16 @@ out_then:
 
 /* ---- indexes ---- */
 
+/* value NULL: unset. A typed value's text may be longer than a string
+ * (an array of up to LDG_ARRAY_MAX strings), so LMDB's own buffers
+ * (MDB_RESERVE) take the bytes. */
 static int put_value(struct ldg_read *w, const char *target, const char *key,
-		     const char *value, uint64_t seq)
+		     enum ldg_vtype type, const char *value, uint64_t seq)
 {
 	uint8_t kb[KEYBUF];
-	uint8_t vb[9 + LDG_VALUE_MAX];
+	uint8_t tag = !value		   ? VAL_UNSET
+		      : type == LDG_V_JSON ? VAL_JSON
+					   : VAL_STR;
 	size_t vl = value ? strlen(value) : 0;
 	MDB_val k, v;
 	int rc;
@@ -1514,21 +1533,23 @@ static int put_value(struct ldg_read *w, const char *target, const char *key,
 	/* versions: the history of this one key */
 	k.mv_data = kb;
 	k.mv_size = make_key(kb, target, key, &seq);
-	vb[0] = value ? 1 : 0;
-	memcpy(vb + 1, value ? value : "", vl);
-	v.mv_data = vb;
 	v.mv_size = 1 + vl;
-	rc = mdb_put(w->txn, w->s->dbi[DB_VERSIONS], &k, &v, 0);
+	rc = mdb_put(w->txn, w->s->dbi[DB_VERSIONS], &k, &v, MDB_RESERVE);
 	if (rc)
 		return ldg_mdb_err(rc);
+	((uint8_t *)v.mv_data)[0] = tag;
+	memcpy((uint8_t *)v.mv_data + 1, value ? value : "", vl);
 	/* state: the newest version of the key, an unset one included, so
 	 * that the head's mtimes need no other lookup */
 	k.mv_size = make_key(kb, target, key, NULL);
-	ldg_put_be64(vb, seq);
-	vb[8] = value ? 1 : 0;
-	memcpy(vb + 9, value ? value : "", vl);
 	v.mv_size = 9 + vl;
-	return ldg_mdb_err(mdb_put(w->txn, w->s->dbi[DB_STATE], &k, &v, 0));
+	rc = mdb_put(w->txn, w->s->dbi[DB_STATE], &k, &v, MDB_RESERVE);
+	if (rc)
+		return ldg_mdb_err(rc);
+	ldg_put_be64(v.mv_data, seq);
+	((uint8_t *)v.mv_data)[8] = tag;
+	memcpy((uint8_t *)v.mv_data + 9, value ? value : "", vl);
+	return 0;
 }
 
 /* state: TARGET 00 "!apply" -> seq8 (no versions: only the head's is
@@ -1673,11 +1694,12 @@ int ldg_index_apply(struct ldg_read *w, const struct ldg_entry *e,
 		 * the seq of the approval that did it */
 		for (size_t i = 0; vals->effective && i < vals->n && !rc; i++)
 			rc = put_value(w, e->target, vals->changes[i].key,
+				       vals->changes[i].type,
 				       vals->changes[i].value, e->seq);
 		break;
 	case LDG_KIND_LOCK:
 	case LDG_KIND_UNLOCK:
-		rc = put_value(w, e->target, LDG_LOCK_KEY,
+		rc = put_value(w, e->target, LDG_LOCK_KEY, LDG_V_STR,
 			       e->kind == LDG_KIND_LOCK ? "" : NULL, e->seq);
 		break;
 	case LDG_KIND_APPLIED:

@@ -4,10 +4,13 @@
  * Named databases (docs/format.md, "Storage"):
  *   entries   seq (8-byte big-endian) -> exact signed entry bytes
  *   meta      "origin" -> the ledger's origin
- *   state     TARGET 0x00 KEY -> seq8 || 0x01 || value, or seq8 || 0x00
- *             (the newest version of each key: the current values)
+ *   state     TARGET 0x00 KEY -> seq8 || 0x01 || value (a string),
+ *             seq8 || 0x02 || JSON (a typed value's canonical text), or
+ *             seq8 || 0x00 (the newest version of each key: the current
+ *             values)
  *   targets   TARGET -> seq8 of the target's first entry
- *   versions  TARGET 0x00 KEY 0x00 seq8 -> 0x01 || value, or 0x00 (unset)
+ *   versions  TARGET 0x00 KEY 0x00 seq8 -> 0x01 || value, 0x02 || JSON,
+ *             or 0x00 (unset)
  *   history   TARGET|CLUSTER 0x00 seq8 -> ""           (per-target log)
  *   merkle    leaf8 || level1 -> hash32 of the complete subtree of that
  *             level (>= 1) that leaf (0-based, big-endian) completes
@@ -121,8 +124,9 @@ int ldg_merkle_check_tail(struct ldg_read *r, uint64_t size, uint64_t *bad);
 /* A target's values at a point of the log. */
 struct ldg_value {
 	char *key;
-	char *value;
-	uint64_t seq; /* entry that last changed it */
+	char *value;	     /* a string, or a typed value's canonical text */
+	uint64_t seq;	     /* entry that last changed it */
+	enum ldg_vtype type; /* entry.h: LDG_V_STR or LDG_V_JSON */
 };
 
 struct ldg_values {

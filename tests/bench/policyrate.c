@@ -98,7 +98,7 @@ int main(int argc, char **argv)
 		die("freeze", &err);
 	for (size_t i = 1; i <= n; i++) {
 		char target[32], tag[32];
-		struct ldg_kv kv = { "image.tag", tag };
+		struct ldg_kv kv = { .key = "image.tag", .value = tag };
 		struct ldg_entry *a;
 		snprintf(target, sizeof(target), "c1/p%zu", i);
 		snprintf(tag, sizeof(tag), "t%zu", i);
@@ -118,7 +118,7 @@ int main(int argc, char **argv)
 	t_enact = calloc(n, sizeof(double));
 	for (size_t i = 1; i <= n; i++) {
 		char target[32], tag[32];
-		struct ldg_kv kv = { "image.tag", tag };
+		struct ldg_kv kv = { .key = "image.tag", .value = tag };
 		uint64_t seq;
 		double t0;
 		snprintf(tag, sizeof(tag), "t%zu", i);

@@ -70,7 +70,7 @@ int set_kv(struct fx *f, const struct ldg_signer *k, const char *target,
 	   const char *key, const char *value, bool force, uint64_t *seq,
 	   struct ldg_err *err)
 {
-	struct ldg_kv kv = { (char *)key, (char *)value };
+	struct ldg_kv kv = { .key = (char *)key, .value = (char *)value };
 	struct ldg_result res = { 0 };
 	int rc = ldg_set(f->s, k, target, &kv, 1, "change", NULL, 0, force,
 			 &res, err);

@@ -32,7 +32,7 @@ static void remote_set_bytes(struct fx *f, const struct ldg_signer *k,
 			     const char *value, bool force, uint8_t **buf,
 			     size_t *len)
 {
-	struct ldg_kv kv = { (char *)key, (char *)value };
+	struct ldg_kv kv = { .key = (char *)key, .value = (char *)value };
 	struct ldg_err err = { 0 };
 	struct ldg_values now;
 	struct ldg_entry *e = NULL;
@@ -164,7 +164,7 @@ static void test_append_signed_refuses_bad_bytes_and_signatures(void **state)
 static void test_append_signed_checks_the_commitment(void **state)
 {
 	struct fx *f = *state;
-	struct ldg_kv kv = { "image.tag", "v9" };
+	struct ldg_kv kv = { .key = "image.tag", .value = "v9" };
 	struct ldg_values none = { 0 };
 	struct ldg_err err = { 0 };
 	struct ldg_entry *e = NULL;
@@ -254,7 +254,8 @@ static void test_append_signed_respects_the_lock(void **state)
 static void test_draft_set_skips_equal_values_and_checks_input(void **state)
 {
 	struct fx *f = *state;
-	struct ldg_kv kv = { "a", "1" }, bad = { "bad key", "1" };
+	struct ldg_kv kv = { .key = "a", .value = "1" },
+		      bad = { .key = "bad key", .value = "1" };
 	struct ldg_err err = { 0 };
 	struct ldg_values now;
 	struct ldg_entry *e = NULL;
@@ -287,7 +288,7 @@ static void set_bytes_on(struct fx *f, const struct ldg_signer *k,
 			 const uint8_t prev[LDG_HASH_BYTES], uint8_t **buf,
 			 size_t *len)
 {
-	struct ldg_kv kv = { "image.tag", (char *)value };
+	struct ldg_kv kv = { .key = "image.tag", .value = (char *)value };
 	struct ldg_values none = { 0 };
 	struct ldg_entry *e = NULL;
 	struct ldg_err err = { 0 };

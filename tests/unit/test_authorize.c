@@ -136,7 +136,7 @@ static uint64_t lock(struct fx *f, const char *target)
 static void sealed_set(struct fx *f, const struct ldg_signer *k,
 		       const char *target, uint8_t **buf, size_t *len)
 {
-	struct ldg_kv kv = { "image.tag", "v2" };
+	struct ldg_kv kv = { .key = "image.tag", .value = "v2" };
 	uint8_t prev[LDG_HASH_BYTES];
 	struct ldg_err err = { 0 };
 	struct ldg_entry *e = NULL;

@@ -503,8 +503,8 @@ static int plan_set(size_t i, uint64_t head, const uint8_t hash[LDG_HASH_BYTES],
 		    struct ldg_entry **out, size_t *n, struct ldg_err *err)
 {
 	struct set_plan *p = arg;
-	struct ldg_kv kv = { "tag", (char *)p->value };
-	struct ldg_kv kn = { "n", "1" };
+	struct ldg_kv kv = { .key = "tag", .value = (char *)p->value };
+	struct ldg_kv kn = { .key = "n", .value = "1" };
 	int rc;
 
 	*n = 0;
@@ -528,7 +528,7 @@ static int plan_each(size_t i, uint64_t head,
 		     struct ldg_entry **out, size_t *n, struct ldg_err *err)
 {
 	static const char *const targets[] = { "staging/api", "staging/web" };
-	struct ldg_kv kv = { "tag", arg };
+	struct ldg_kv kv = { .key = "tag", .value = arg };
 	int rc = ldg_draft_set(now, targets[i], &kv, 1, "test", NULL, 0, false,
 			       &out[0], err);
 

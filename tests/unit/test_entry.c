@@ -1143,6 +1143,183 @@ static void test_rules_value_kinds(void **state)
 	expect_rules_reject(e);
 }
 
+/* ---- typed values (docs/format.md 3.2) ---- */
+
+/* A version 2 set of typed values, the authz all zero: the codec does
+ * not judge it. */
+static struct ldg_entry *make_typed(void)
+{
+	struct ldg_entry *e = make(LDG_KIND_SET);
+
+	e->version = LDG_FORMAT_V2;
+	assert_int_equal(ldg_entry_add_typed(e, "enabled", "false", NULL), 0);
+	assert_int_equal(ldg_entry_add_typed(e, "n", "-7", NULL), 0);
+	assert_int_equal(ldg_entry_add_typed(e, "ratio", "1.5", NULL), 0);
+	assert_int_equal(ldg_entry_add_typed(e, "list", "[1, \"a\", true]",
+					     NULL),
+			 0);
+	assert_int_equal(ldg_entry_add_typed(e, "nothing", "null", NULL), 0);
+	assert_int_equal(ldg_entry_add_typed(e, "quoted", "\"3\"", NULL), 0);
+	return e;
+}
+
+static void test_typed_values_round_trip_in_version_2(void **state)
+{
+	struct ldg_entry *e = make_typed(), *d = NULL;
+	const struct ldg_kv *kv;
+	struct ldg_err err = { 0 };
+	uint8_t *buf;
+	size_t len;
+
+	buf = sign(e, alice, &len);
+	assert_int_equal(ldg_entry_decode(buf, len, &d, &err), 0);
+	assert_int_equal(d->n_changes, e->n_changes);
+	for (size_t i = 0; i < e->n_changes; i++) {
+		assert_string_equal(d->changes[i].key, e->changes[i].key);
+		assert_true(
+			ldg_value_eq(d->changes[i].type, d->changes[i].value,
+				     e->changes[i].type, e->changes[i].value));
+	}
+	kv = ldg_kv_find(d->changes, d->n_changes, "list");
+	assert_int_equal(kv->type, LDG_V_JSON);
+	assert_string_equal(kv->value, "[1,\"a\",true]");
+	/* "3" given as JSON is the string 3: one encoding of a string */
+	kv = ldg_kv_find(d->changes, d->n_changes, "quoted");
+	assert_int_equal(kv->type, LDG_V_STR);
+	assert_string_equal(kv->value, "3");
+	/* the bytes of -7 and false are in the entry as such */
+	assert_non_null(memmem(buf, len, "\x92\xa1n\xf9", 4));
+	assert_non_null(memmem(buf, len,
+			       "\xa7"
+			       "enabled\xc2",
+			       9));
+	assert_false(ldg_value_eq(LDG_V_STR, "3", LDG_V_JSON, "3"));
+	assert_true(ldg_value_eq(LDG_V_STR, NULL, LDG_V_JSON, NULL));
+	ldg_entry_free(d);
+	free(buf);
+	ldg_entry_free(e);
+}
+
+static void test_add_typed_refuses_what_is_no_value(void **state)
+{
+	struct ldg_entry *e = make(LDG_KIND_SET);
+	struct ldg_err err = { 0 };
+	size_t n = e->n_changes;
+
+	assert_int_equal(ldg_entry_add_typed(e, "a", "{\"b\":1}", &err),
+			 -EINVAL);
+	assert_non_null(strstr(err.msg, "use dotted keys, e.g. a.b:=1"));
+	assert_int_equal(ldg_entry_add_typed(e, "a", "[[1]]", &err), -EINVAL);
+	assert_int_equal(ldg_entry_add_typed(e, "image.tag", "1", &err),
+			 -EEXIST);
+	assert_non_null(strstr(err.msg, "given twice"));
+	assert_int_equal(e->n_changes, n);
+	/* a string keeps the entry as it is; a typed value makes it
+	 * version 2, the only one that holds them */
+	assert_int_equal(ldg_entry_add_typed(e, "s", "\"x\"", &err), 0);
+	assert_int_equal(e->version, LDG_FORMAT_V1);
+	assert_int_equal(ldg_entry_add_typed(e, "t", "true", &err), 0);
+	assert_int_equal(e->version, LDG_FORMAT_V2);
+	ldg_entry_free(e);
+}
+
+/* Typed values only in the changes of set, rollback, applied and
+ * apply-failed, of version 2. */
+static void test_rules_typed_values_only_where_allowed(void **state)
+{
+	struct ldg_entry *e;
+	struct ldg_err err = { 0 };
+
+	e = make_typed(); /* version 1 */
+	e->version = LDG_FORMAT_V1;
+	assert_int_equal(ldg_entry_check(e, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "typed value in a version 1 entry"));
+	expect_rules_reject(e);
+	e = make_typed(); /* in metadata */
+	e->meta[0].type = LDG_V_JSON;
+	free(e->meta[0].value);
+	e->meta[0].value = strdup("1");
+	assert_int_equal(ldg_entry_check(e, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "typed value in metadata"));
+	ldg_entry_free(e);
+	e = make(LDG_KIND_KEY_ADD); /* in another kind */
+	e->version = LDG_FORMAT_V2;
+	e->changes[0].type = LDG_V_JSON;
+	free(e->changes[0].value);
+	e->changes[0].value = strdup("true");
+	assert_int_equal(ldg_entry_check(e, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "typed value in key-add"));
+	ldg_entry_free(e);
+	e = make_typed(); /* text not canonical */
+	free(e->changes[0].value);
+	e->changes[0].value = strdup("[ \"a\" ]");
+	assert_int_equal(ldg_entry_check(e, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "canonical"));
+	ldg_entry_free(e);
+	for (int k = LDG_KIND_ROLLBACK; k <= LDG_KIND_APPLY_FAILED; k++) {
+		uint8_t *buf;
+		size_t len;
+		if (k != LDG_KIND_ROLLBACK && k != LDG_KIND_APPLIED &&
+		    k != LDG_KIND_APPLY_FAILED)
+			continue;
+		e = make((enum ldg_kind)k);
+		e->version = LDG_FORMAT_V2;
+		assert_int_equal(ldg_entry_add_typed(e, "x", "3", NULL), 0);
+		buf = sign(e, alice, &len);
+		assert_int_equal(decode_bytes(buf, len, &err), 0);
+		free(buf);
+		ldg_entry_free(e);
+	}
+}
+
+/* The typed set with the bytes of its value "ratio" (1.5) replaced. */
+static void expect_typed_bytes_refused(const char *raw, size_t n,
+				       const char *why)
+{
+	static const uint8_t ratio[] = "\xcb\x3f\xf8\0\0\0\0\0\0";
+	struct ldg_entry *e = make_typed();
+	struct ldg_err err = { 0 };
+	uint8_t *buf, *at, *bad;
+	size_t len, off;
+
+	buf = sign(e, alice, &len);
+	at = memmem(buf, len, ratio, 9);
+	assert_non_null(at);
+	off = (size_t)(at - buf);
+	bad = malloc(len - 9 + n);
+	assert_non_null(bad);
+	memcpy(bad, buf, off);
+	memcpy(bad + off, raw, n);
+	memcpy(bad + off + n, buf + off + 9, len - off - 9);
+	assert_int_equal(decode_bytes(bad, len - 9 + n, &err), -EBADMSG);
+	if (!strstr(err.msg, why)) {
+		print_error("\"%s\" lacks \"%s\"\n", err.msg, why);
+		fail();
+	}
+	free(bad);
+	free(buf);
+	ldg_entry_free(e);
+}
+
+#define RAW(s) s, sizeof(s) - 1
+
+static void test_decode_refuses_typed_values_not_canonical(void **state)
+{
+	expect_typed_bytes_refused(RAW("\xca\x3f\xc0\x00\x00"), "float 32");
+	expect_typed_bytes_refused(RAW("\xcb\x7f\xf8\x00\x00\x00\x00\x00\x00"),
+				   "not finite");
+	expect_typed_bytes_refused(RAW("\xcb\x40\x08\x00\x00\x00\x00\x00\x00"),
+				   "holding an integer");
+	expect_typed_bytes_refused(RAW("\xd0\x05"), "non-canonical");
+	expect_typed_bytes_refused(RAW("\xd1\xff\xfb"), "non-canonical");
+	expect_typed_bytes_refused(RAW("\xcc\x05"), "non-canonical");
+	expect_typed_bytes_refused(RAW("\xdc\x00\x01\x01"), "non-canonical");
+	expect_typed_bytes_refused(RAW("\x91\x91\x01"), "array inside");
+	expect_typed_bytes_refused(RAW("\x81\xa1k\x01"), "map");
+	expect_typed_bytes_refused(RAW("\xc4\x01\x00"), "bin or ext");
+	expect_typed_bytes_refused(RAW("\xa0"), "invalid value");
+}
+
 static void test_rules_applied_may_have_no_changes(void **state)
 {
 	struct ldg_entry *e = make(LDG_KIND_APPLY_FAILED);
@@ -1718,6 +1895,11 @@ int main(void)
 		cmocka_unit_test(test_rules_reason_and_names),
 		cmocka_unit_test(test_rules_value_kinds),
 		cmocka_unit_test(test_rules_applied_may_have_no_changes),
+		cmocka_unit_test(test_typed_values_round_trip_in_version_2),
+		cmocka_unit_test(test_add_typed_refuses_what_is_no_value),
+		cmocka_unit_test(test_rules_typed_values_only_where_allowed),
+		cmocka_unit_test(
+			test_decode_refuses_typed_values_not_canonical),
 		cmocka_unit_test(
 			test_rules_rollback_needs_an_earlier_rollback_to),
 		cmocka_unit_test(test_rules_lock_and_unlock_carry_no_changes),

@@ -188,7 +188,7 @@ static void test_store_root_at_every_size_matches_naive(void **state)
 	assert_int_equal(ldg_store_open(ldir, 0, &s, &err), 0);
 	for (int i = 2; i <= N_MAX; i++) {
 		char v[16];
-		struct ldg_kv kv = { "image.tag", v };
+		struct ldg_kv kv = { .key = "image.tag", .value = v };
 		snprintf(v, sizeof(v), "1.0.%d", i);
 		assert_int_equal(ldg_set(s, k, "staging/api", &kv, 1, "bump",
 					 NULL, 0, false, &res, &err),

@@ -85,8 +85,9 @@ static void test_init_refuses_bad_origin(void **state)
 static void test_set_appends_a_signed_chained_entry(void **state)
 {
 	struct fx *f = *state;
-	struct ldg_kv kv[2] = { { "replicas", "3" }, { "image.tag", "1.2.3" } };
-	struct ldg_kv meta[1] = { { "ci.run", "77" } };
+	struct ldg_kv kv[2] = { { .key = "replicas", .value = "3" },
+				{ .key = "image.tag", .value = "1.2.3" } };
+	struct ldg_kv meta[1] = { { .key = "ci.run", .value = "77" } };
 	struct ldg_result res = { 0 };
 	struct ldg_err err = { 0 };
 	struct ldg_read *r;
@@ -138,10 +139,82 @@ static void test_set_appends_a_signed_chained_entry(void **state)
 	assert_value_at(f, "staging/web", "image.tag", 0, NULL);
 }
 
+/* Typed values (docs/format.md 3.2): set as their type, read back with
+ * it; the same text of another type is a change; a rollback restores
+ * the type. */
+static void test_set_typed_values_and_roll_back_their_type(void **state)
+{
+	struct fx *f = *state;
+	struct ldg_kv typed[2] = {
+		{ .key = "enabled", .value = "false", .type = LDG_V_JSON },
+		{ .key = "replicas", .value = "3", .type = LDG_V_JSON },
+	};
+	struct ldg_kv str = { .key = "replicas", .value = "3" };
+	struct ldg_result res = { 0 };
+	struct ldg_err err = { 0 };
+	struct ldg_values v;
+	struct ldg_read *r;
+	struct ldg_entry *e;
+	const struct ldg_value *x;
+
+	assert_int_equal(ldg_set(f->s, f->admin, "staging/api", &str, 1,
+				 "as a string", NULL, 0, 0, &res, &err),
+			 0);
+	ldg_result_free(&res);
+	if (ldg_set(f->s, f->admin, "staging/api", typed, 2, "as json", NULL, 0,
+		    0, &res, &err))
+		fail_msg("%s", err.msg);
+
+	assert_int_equal(res.n, 1);
+	ldg_result_free(&res);
+	e = entry_at(f, 3);
+	assert_int_equal(e->version, LDG_FORMAT_V2);
+	assert_int_equal(e->n_changes, 2); /* "3" -> 3 is a change */
+	assert_int_equal(e->changes[1].type, LDG_V_JSON);
+	ldg_entry_free(e);
+	/* the same type and text again: nothing to write */
+	assert_int_equal(ldg_set(f->s, f->admin, "staging/api", typed, 2,
+				 "again", NULL, 0, 0, &res, &err),
+			 0);
+	assert_int_equal(res.n, 0);
+	ldg_result_free(&res);
+
+	assert_int_equal(ldg_read_begin(f->s, &r, NULL), 0);
+	assert_int_equal(ldg_state_get(r, "staging/api", 0, &v), 0);
+	x = ldg_values_find(&v, "replicas");
+	assert_int_equal(x->type, LDG_V_JSON);
+	assert_string_equal(x->value, "3");
+	ldg_values_free(&v);
+	assert_int_equal(ldg_state_get(r, "staging/api", 2, &v), 0);
+	x = ldg_values_find(&v, "replicas");
+	assert_int_equal(x->type, LDG_V_STR);
+	ldg_values_free(&v);
+	ldg_read_end(r);
+
+	assert_int_equal(ldg_rollback(f->s, f->admin, "staging/api", 2,
+				      "back to the string", NULL, 0, true, &res,
+				      &err),
+			 0);
+	ldg_result_free(&res);
+	e = entry_at(f, 4);
+	assert_int_equal(e->kind, LDG_KIND_ROLLBACK);
+	assert_int_equal(e->n_changes, 2);
+	assert_null(e->changes[0].value); /* enabled: unset */
+	assert_int_equal(e->changes[1].type, LDG_V_STR);
+	assert_string_equal(e->changes[1].value, "3");
+	ldg_entry_free(e);
+	assert_int_equal(ldg_read_begin(f->s, &r, NULL), 0);
+	assert_int_equal(ldg_state_get(r, "staging/api", 0, &v), 0);
+	assert_int_equal(ldg_values_find(&v, "replicas")->type, LDG_V_STR);
+	ldg_values_free(&v);
+	ldg_read_end(r);
+}
+
 static void test_set_to_the_current_value_writes_nothing(void **state)
 {
 	struct fx *f = *state;
-	struct ldg_kv kv[2] = { { "image.tag", "1" }, { "replicas", "2" } };
+	struct ldg_kv kv[2] = { { .key = "image.tag", .value = "1" },
+				{ .key = "replicas", .value = "2" } };
 	struct ldg_result res = { 0 };
 	struct ldg_entry *e;
 	uint64_t seq;
@@ -167,13 +240,14 @@ static void test_set_to_the_current_value_writes_nothing(void **state)
 static void test_set_validates_before_writing(void **state)
 {
 	struct fx *f = *state;
-	struct ldg_kv good = { "image.tag", "1" };
-	struct ldg_kv dup[2] = { { "a", "1" }, { "a", "2" } };
-	struct ldg_kv bad_key = { "image..tag", "1" };
-	struct ldg_kv bad_val = { "image.tag", "a\nb" };
-	struct ldg_kv no_val = { "image.tag", NULL };
-	struct ldg_kv forced = { "forced", "true" };
-	struct ldg_kv rb = { "rollback-to", "1" };
+	struct ldg_kv good = { .key = "image.tag", .value = "1" };
+	struct ldg_kv dup[2] = { { .key = "a", .value = "1" },
+				 { .key = "a", .value = "2" } };
+	struct ldg_kv bad_key = { .key = "image..tag", .value = "1" };
+	struct ldg_kv bad_val = { .key = "image.tag", .value = "a\nb" };
+	struct ldg_kv no_val = { .key = "image.tag", .value = NULL };
+	struct ldg_kv forced = { .key = "forced", .value = "true" };
+	struct ldg_kv rb = { .key = "rollback-to", .value = "1" };
 	struct ldg_result res = { 0 };
 
 	assert_int_equal(ldg_set(f->s, f->admin, "staging", &good, 1, "r", NULL,
@@ -567,6 +641,7 @@ int main(void)
 		T(test_init_refuses_bad_origin),
 		T(test_set_appends_a_signed_chained_entry),
 		T(test_set_to_the_current_value_writes_nothing),
+		T(test_set_typed_values_and_roll_back_their_type),
 		T(test_set_validates_before_writing),
 		T(test_unset_removes_keys_and_skips_absent_ones),
 		T(test_rollback_restores_state_and_locks),

@@ -104,7 +104,7 @@ static int set_flags(struct fx *f, const struct ldg_signer *k,
 		     const char *target, const char *key, const char *value,
 		     unsigned flags, uint64_t *seq, struct ldg_err *err)
 {
-	struct ldg_kv kv = { (char *)key, (char *)value };
+	struct ldg_kv kv = { .key = (char *)key, .value = (char *)value };
 	struct ldg_result res = { 0 };
 	int rc;
 
@@ -1653,7 +1653,7 @@ static void test_remote_emergency(void **state)
 {
 	struct fx *f = *state;
 	struct ldg_signer *d2 = signer("d2");
-	struct ldg_kv kv = { "image.tag", "v2" };
+	struct ldg_kv kv = { .key = "image.tag", .value = "v2" };
 	struct ldg_result res = { 0 };
 	struct ldg_err err = { 0 };
 	struct ldg_entry *e = NULL;
@@ -1771,7 +1771,7 @@ static char *evidence(struct fx *f, struct ldg_entry *e,
 
 static struct ldg_entry *draft_set(const char *target, const char *value)
 {
-	const struct ldg_kv kv = { "image.tag", (char *)value };
+	const struct ldg_kv kv = { .key = "image.tag", .value = (char *)value };
 	struct ldg_values now = { 0 };
 	struct ldg_entry *e = NULL;
 

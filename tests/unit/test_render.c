@@ -91,10 +91,10 @@ static void ok_or_die(int rc, const struct ldg_err *err, const char *what)
 
 static int setup(void **state)
 {
-	const struct ldg_kv set1[] = { { "image.tag", "v1" },
-				       { "replicas", "2" } };
-	const struct ldg_kv meta1[] = { { "pr", "1" } };
-	const struct ldg_kv set2[] = { { "image.tag", "w1" } };
+	const struct ldg_kv set1[] = { { .key = "image.tag", .value = "v1" },
+				       { .key = "replicas", .value = "2" } };
+	const struct ldg_kv meta1[] = { { .key = "pr", .value = "1" } };
+	const struct ldg_kv set2[] = { { .key = "image.tag", .value = "w1" } };
 	const char *unset1[] = { "replicas" };
 	struct ldg_result res = { 0 };
 	struct ldg_err err = { 0 };
@@ -654,7 +654,7 @@ static int gov_setup(void **state)
 					    .cron = "0 18 * * 5",
 					    .duration = 3600,
 					    .tz = "UTC" };
-	const struct ldg_kv v2[] = { { "image.tag", "v2" } };
+	const struct ldg_kv v2[] = { { .key = "image.tag", .value = "v2" } };
 	struct ldg_result res = { 0 };
 	struct ldg_err err = { 0 };
 	struct fx *f;

@@ -36,7 +36,7 @@ static void test_readonly_store_refuses_writes(void **state)
 {
 	struct fx *f = *state;
 	struct ldg_store *ro = NULL;
-	struct ldg_kv kv = { "image.tag", "1" };
+	struct ldg_kv kv = { .key = "image.tag", .value = "1" };
 	struct ldg_result res = { 0 };
 
 	ldg_store_close(f->s);
@@ -436,7 +436,8 @@ static void test_concurrent_writers_never_skip_or_repeat(void **state)
 				_exit(2);
 			for (int i = 0; i < EACH; i++) {
 				char target[32], v[16];
-				struct ldg_kv kv = { "image.tag", v };
+				struct ldg_kv kv = { .key = "image.tag",
+						     .value = v };
 				struct ldg_result res = { 0 };
 				snprintf(target, sizeof(target), "c%d/api", w);
 				snprintf(v, sizeof(v), "%d", i);
