@@ -272,6 +272,60 @@ int cli_split_kv(char *arg, struct ldg_kv *kv)
 	return 0;
 }
 
+int cli_parse_change(const char *arg, struct ldg_kv *kv, struct ldg_err *err)
+{
+	const char *eq = strchr(arg, '=');
+	bool typed = eq && eq > arg && eq[-1] == ':';
+	size_t klen = eq ? (size_t)(eq - arg) - typed : 0;
+	int rc;
+
+	memset(kv, 0, sizeof(*kv));
+	if (!eq || klen == 0)
+		return ldg_err_set(err, -EINVAL,
+				   "expected KEY=VALUE or KEY:=JSON, not "
+				   "\"%.60s\"",
+				   arg);
+	kv->key = strndup(arg, klen);
+	if (!kv->key)
+		return ldg_err_set(err, -ENOMEM, "out of memory");
+	if (!typed) {
+		kv->value = strdup(eq + 1);
+		return kv->value ? 0
+				 : ldg_err_set(err, -ENOMEM, "out of memory");
+	}
+	rc = ldg_value_from_json(eq + 1, &kv->type, &kv->value, err);
+	if (rc) {
+		ldg_err_prefix(err, "%s", kv->key);
+		free(kv->key);
+		kv->key = NULL;
+	}
+	return rc;
+}
+
+void cli_changes_free(struct ldg_kv *kv, size_t n)
+{
+	for (size_t i = 0; kv && i < n; i++) {
+		free(kv[i].key);
+		free(kv[i].value);
+	}
+	free(kv);
+}
+
+void cli_print_hints(const struct ldg_kv *kv, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const char *looks;
+		if (kv[i].type != LDG_V_STR || !kv[i].value)
+			continue;
+		looks = ldg_value_looks_typed(kv[i].value);
+		if (looks)
+			fprintf(stderr,
+				"hint: stored as the string \"%s\"; use "
+				"%s:=%s for %s\n",
+				kv[i].value, kv[i].key, kv[i].value, looks);
+	}
+}
+
 int cli_parse_seq(struct cli_ctx *c, const char *what, const char *arg,
 		  uint64_t *out)
 {

@@ -123,6 +123,16 @@ int cli_keys_dir(char *out, size_t len);
 
 /* Splits "KEY=VALUE" into kv (pointers into arg, which is modified). */
 int cli_split_kv(char *arg, struct ldg_kv *kv);
+/* A change as set takes it (docs/ledger.1): "KEY=VALUE" a string, and
+ * "KEY:=JSON" a typed value (a JSON string is a string), split at the
+ * first '='. kv's key and value are malloc'd (cli_changes_free()).
+ * -EINVAL with "KEY: why" or the form expected; -ENOMEM. */
+int cli_parse_change(const char *arg, struct ldg_kv *kv, struct ldg_err *err);
+void cli_changes_free(struct ldg_kv *kv, size_t n);
+/* For each string value that is exactly true, false, null or a JSON
+ * number, one line on stderr: hint: stored as the string "false"; use
+ * KEY:=false for a boolean. */
+void cli_print_hints(const struct ldg_kv *kv, size_t n);
 int cli_parse_seq(struct cli_ctx *c, const char *what, const char *arg,
 		  uint64_t *out);
 

@@ -91,7 +91,8 @@ int cmd_get(int argc, char **argv, struct cli_ctx *c)
 		if (key && !strcmp(key, vals.v[i].key))
 			printf("%s\n", vals.v[i].value);
 		else if (!key)
-			printf("%s=%s\n", vals.v[i].key, vals.v[i].value);
+			printf("%s%s%s\n", vals.v[i].key,
+			       rnd_assign(vals.v[i].type), vals.v[i].value);
 	}
 	rc = CLI_OK; /* main() reports a stdout that could not be written */
 out_vals:

@@ -106,16 +106,15 @@ int cmd_set(int argc, char **argv, struct cli_ctx *c)
 	if (rc >= 0)
 		return rc;
 	if (argc - optind < 2)
-		return cli_usage(c, "expected TARGET KEY=VALUE...");
+		return cli_usage(c, "expected TARGET KEY=VALUE|KEY:=JSON...");
 	target = argv[optind++];
 	n = (size_t)(argc - optind);
 	kv = calloc(n, sizeof(*kv));
 	if (!kv)
 		return cli_usage(c, "out of memory");
 	for (size_t i = 0; i < n; i++) {
-		if (cli_split_kv(argv[optind + (int)i], &kv[i])) {
-			rc = cli_usage(c, "expected KEY=VALUE, not \"%.60s\"",
-				       argv[optind + (int)i]);
+		if (cli_parse_change(argv[optind + (int)i], &kv[i], &err)) {
+			rc = cli_fail(c, &err);
 			goto out_free;
 		}
 	}
@@ -138,6 +137,7 @@ int cmd_set(int argc, char **argv, struct cli_ctx *c)
 			"written\n",
 			target);
 	cli_print_result(&res);
+	cli_print_hints(kv, n);
 	if (s)
 		cli_print_pending(s, &res);
 	else
@@ -147,6 +147,6 @@ out_free:
 	ldg_result_free(&res);
 	ldg_signer_free(k);
 	ldg_store_close(s);
-	free(kv);
+	cli_changes_free(kv, n);
 	return rc;
 }

@@ -40,6 +40,7 @@
 #include "ops.h"
 #include "store.h"
 #include "util.h"
+#include "value.h"
 #include "verify.h"
 
 #endif

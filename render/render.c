@@ -95,7 +95,8 @@ static int render_changes(const struct ldg_entry *e, char **out)
 		if (i)
 			fputs(", ", f);
 		if (c->value)
-			fprintf(f, "%s=%s", c->key, c->value);
+			fprintf(f, "%s%s%s", c->key, rnd_assign(c->type),
+				c->value);
 		else
 			fprintf(f, "-%s", c->key);
 	}
@@ -123,6 +124,19 @@ int rnd_json_out(json_t *j, char **out, size_t *len)
 	return 0;
 }
 
+const char *rnd_assign(enum ldg_vtype type)
+{
+	return type == LDG_V_JSON ? ":=" : "=";
+}
+
+json_t *rnd_value_json(enum ldg_vtype type, const char *value)
+{
+	if (type == LDG_V_JSON)
+		/* the canonical text (value.h) always parses */
+		return json_loads(value, JSON_DECODE_ANY, NULL);
+	return json_string(value);
+}
+
 static json_t *kv_json(const struct ldg_kv *kv, size_t n, bool as_list)
 {
 	json_t *j = as_list ? json_array() : json_object();
@@ -130,17 +144,17 @@ static json_t *kv_json(const struct ldg_kv *kv, size_t n, bool as_list)
 	for (size_t i = 0; j && i < n; i++) {
 		if (!as_list) {
 			json_object_set_new(j, kv[i].key,
-					    json_string(kv[i].value));
+					    rnd_value_json(kv[i].type,
+							   kv[i].value));
 			continue;
 		}
-		json_array_append_new(j,
-				      kv[i].value
-					      ? json_pack("{s:s, s:s}", "key",
-							  kv[i].key, "value",
-							  kv[i].value)
-					      : json_pack("{s:s, s:b}", "key",
-							  kv[i].key, "unset",
-							  1));
+		json_array_append_new(
+			j, kv[i].value ? json_pack("{s:s, s:o}", "key",
+						   kv[i].key, "value",
+						   rnd_value_json(kv[i].type,
+								  kv[i].value))
+				       : json_pack("{s:s, s:b}", "key",
+						   kv[i].key, "unset", 1));
 	}
 	return j;
 }
@@ -154,7 +168,8 @@ static json_t *values_json(const struct ldg_values *v, const char *key)
 	for (size_t i = 0; j && i < v->n; i++)
 		if (!key || !strcmp(key, v->v[i].key))
 			json_object_set_new(j, v->v[i].key,
-					    json_string(v->v[i].value));
+					    rnd_value_json(v->v[i].type,
+							   v->v[i].value));
 	return j;
 }
 
@@ -272,7 +287,8 @@ int rnd_show(struct ldg_read *r, uint64_t seq, bool json, char **out,
 		fputs("changes:\n", f);
 	for (size_t i = 0; i < e->n_changes; i++) {
 		if (e->changes[i].value)
-			fprintf(f, "  %s = %s\n", e->changes[i].key,
+			fprintf(f, "  %s %s %s\n", e->changes[i].key,
+				e->changes[i].type == LDG_V_JSON ? ":=" : "=",
 				e->changes[i].value);
 		else
 			fprintf(f, "  %s (unset)\n", e->changes[i].key);
@@ -857,8 +873,8 @@ int rnd_state(struct ldg_read *r, const char *scope, uint64_t at, bool json,
 			lock = NULL;
 		vals = values_json(&v, NULL);
 		for (size_t k = 0; k < v.n && !json; k++)
-			fprintf(f, "%s %s=%s\n", targets[i], v.v[k].key,
-				v.v[k].value);
+			fprintf(f, "%s %s%s%s\n", targets[i], v.v[k].key,
+				rnd_assign(v.v[k].type), v.v[k].value);
 		if (v.lock_seq && !json)
 			fprintf(f, "%s [locked since seq %llu: %s]\n",
 				targets[i], (unsigned long long)v.lock_seq,
@@ -895,34 +911,69 @@ int rnd_state(struct ldg_read *r, const char *scope, uint64_t at, bool json,
 	return rc ? ldg_err_set(err, rc, "out of memory") : 0;
 }
 
-static void diff_one(FILE *f, json_t *arr, const char *target, const char *key,
-		     const char *from, const char *to)
+/* One side of a diff line: "(unset)", the value as it is (a string as
+ * today, a typed value's JSON text), or as JSON when the line changes the
+ * type (a string quoted: "3" -> 3). */
+static void diff_side(FILE *f, const struct ldg_value *v, bool as_json)
 {
-	if (arr)
+	char *s;
+
+	if (!v) {
+		fputs("(unset)", f);
+		return;
+	}
+	if (!as_json || v->type == LDG_V_JSON) {
+		fputs(v->value, f);
+		return;
+	}
+	s = json_dumps(json_pack("s", v->value), JSON_ENCODE_ANY);
+	fputs(s ? s : "?", f);
+	free(s);
+}
+
+static void diff_one(FILE *f, json_t *arr, const char *target, const char *key,
+		     const struct ldg_value *from, const struct ldg_value *to)
+{
+	bool retyped = from && to && from->type != to->type;
+
+	if (arr) {
 		json_array_append_new(arr,
-				      json_pack("{s:s, s:s, s:s?, s:s?}",
+				      json_pack("{s:s, s:s, s:o, s:o}",
 						"target", target, "key", key,
-						"from", from, "to", to));
-	else
-		fprintf(f, "%s %s: %s -> %s\n", target, key,
-			from ? from : "(unset)", to ? to : "(unset)");
+						"from",
+						from ? rnd_value_json(from->type,
+								      from->value)
+						     : json_null(),
+						"to",
+						to ? rnd_value_json(to->type,
+								    to->value)
+						   : json_null()));
+		return;
+	}
+	fprintf(f, "%s %s: ", target, key);
+	diff_side(f, from, retyped);
+	fputs(" -> ", f);
+	diff_side(f, to, retyped);
+	fputc('\n', f);
 }
 
 static void diff_target(FILE *f, json_t *arr, const char *t,
 			const struct ldg_values *a, const struct ldg_values *b)
 {
+	static const struct ldg_value locked = { .value = (char *)"locked" };
+
 	for (size_t i = 0; i < a->n; i++) {
 		const struct ldg_value *o = ldg_values_find(b, a->v[i].key);
-		if (!o || strcmp(o->value, a->v[i].value))
-			diff_one(f, arr, t, a->v[i].key, a->v[i].value,
-				 o ? o->value : NULL);
+		if (!o || !ldg_value_eq(o->type, o->value, a->v[i].type,
+					a->v[i].value))
+			diff_one(f, arr, t, a->v[i].key, &a->v[i], o);
 	}
 	for (size_t i = 0; i < b->n; i++)
 		if (!ldg_values_find(a, b->v[i].key))
-			diff_one(f, arr, t, b->v[i].key, NULL, b->v[i].value);
+			diff_one(f, arr, t, b->v[i].key, NULL, &b->v[i]);
 	if (!a->lock_seq != !b->lock_seq)
-		diff_one(f, arr, t, "[lock]", a->lock_seq ? "locked" : NULL,
-			 b->lock_seq ? "locked" : NULL);
+		diff_one(f, arr, t, "[lock]", a->lock_seq ? &locked : NULL,
+			 b->lock_seq ? &locked : NULL);
 }
 
 int rnd_diff(struct ldg_read *r, uint64_t a, uint64_t b, const char *scope,
@@ -1057,7 +1108,8 @@ static int release_one(struct ldg_read *r, const char *target, json_t *arr,
 	vals = values_json(&v, NULL);
 	f = open_memstream(&text, &(size_t){ 0 });
 	for (size_t k = 0; f && k < v.n; k++)
-		fprintf(f, "%s%s=%s", k ? " " : "", v.v[k].key, v.v[k].value);
+		fprintf(f, "%s%s%s%s", k ? " " : "", v.v[k].key,
+			rnd_assign(v.v[k].type), v.v[k].value);
 	if (!f || fclose(f) || !jc || !jl || !ja || !vals) {
 		if (!rc)
 			rc = -ENOMEM;

@@ -31,6 +31,15 @@
 #include "store.h"
 #include "verify.h"
 
+/* A value as JSON (the API, --json): a string as a JSON string, a typed
+ * value (docs/format.md 3.2) as the JSON value its canonical text is.
+ * jansson prints a float with 17 significant digits (the same double as
+ * the text's shortest form). NULL on allocation failure. */
+json_t *rnd_value_json(enum ldg_vtype type, const char *value);
+/* How the text forms join a key and its value: "=" for a string, ":="
+ * for a typed value (the syntax of `ledger set`). */
+const char *rnd_assign(enum ldg_vtype type);
+
 /* `ledger show SEQ` text or JSON. */
 int rnd_show(struct ldg_read *r, uint64_t seq, bool json, char **out,
 	     size_t *len, struct ldg_err *err);
