@@ -432,9 +432,9 @@ static void test_index_lists_every_vector_file(void **state)
 	size_t seen = 0;
 
 	assert_string_equal(origin, "example.com/vectors");
-	assert_int_equal(n_good, 10);
+	assert_int_equal(n_good, 11);
 	assert_true(n_bad >= 10);
-	assert_int_equal(root_size, 10);
+	assert_int_equal(root_size, 11);
 	for (int s = 0; s < 2; s++) {
 		char path[4096];
 		DIR *d;
@@ -589,12 +589,12 @@ static void test_good_chain_passes_ldg_verify(void **state)
 	struct ldg_values v;
 
 	load_all();
-	ldir = ledger_with_good(tmp, 10);
+	ldir = ledger_with_good(tmp, 11);
 	if (run_verify(ldir, &rep))
 		fail_msg("verify: seq %llu: %s",
 			 (unsigned long long)rep.bad_seq, rep.problem);
-	assert_int_equal(rep.entries, 10);
-	assert_memory_equal(rep.head_hash, good_seq(10)->hash, LDG_HASH_BYTES);
+	assert_int_equal(rep.entries, 11);
+	assert_memory_equal(rep.head_hash, good_seq(11)->hash, LDG_HASH_BYTES);
 	assert_memory_equal(rep.root, root, LDG_HASH_BYTES);
 	assert_string_equal(rep.origin, origin);
 
@@ -622,6 +622,32 @@ static void test_good_chain_passes_ldg_verify(void **state)
 	assert_string_equal(ldg_values_find(&v, "image.tag")->value, "1.2.5");
 	assert_int_equal(ldg_values_find(&v, "image.tag")->seq, 10);
 	assert_int_equal(v.lock_seq, 5);
+	ldg_values_free(&v);
+	/* the typed values of 11 (docs/format.md 3.2), each its type */
+	assert_int_equal(ldg_state_get(r, "prod/api", 0, &v), 0);
+	assert_int_equal(v.n, 9);
+	{
+		static const char *const want[][3] = {
+			{ "big", "1e+300", "j" },
+			{ "flags.off", "false", "j" },
+			{ "flags.on", "true", "j" },
+			{ "image.tag", "1.2.6", "s" },
+			{ "list", "[1,\"a\",true]", "j" },
+			{ "nothing", "null", "j" },
+			{ "offset", "-7", "j" },
+			{ "ratio", "1.5", "j" },
+			{ "replicas", "3", "j" },
+		};
+		for (size_t i = 0; i < 9; i++) {
+			const struct ldg_value *x =
+				ldg_values_find(&v, want[i][0]);
+			assert_non_null(x);
+			assert_string_equal(x->value, want[i][1]);
+			assert_int_equal(x->type, want[i][2][0] == 'j'
+							  ? LDG_V_JSON
+							  : LDG_V_STR);
+		}
+	}
 	ldg_values_free(&v);
 	ldg_read_end(r);
 	ldg_store_close(s);

@@ -8,11 +8,12 @@
  * deterministic. The vectors are committed; regenerate them only when
  * the format changes on purpose, and say so in docs/format.md.
  *
- * good/: a ten-entry chain (init, key-add, set, rollback of version 1,
- * then a lock and a forced set of version 2, which carry the commitment
- * to the keyring and locks after them, then a policy, a freeze window,
- * a proposal and its approval, whose commitments hold the governance
- * too), each entry's prev the hash of the one before. bad/: stand-ins
+ * good/: an eleven-entry chain (init, key-add, set, rollback of version
+ * 1, then a lock and a forced set of version 2, which carry the
+ * commitment to the keyring and locks after them, then a policy, a
+ * freeze window, a proposal and its approval, whose commitments hold the
+ * governance too, then a set of typed values), each entry's prev the
+ * hash of the one before. bad/: stand-ins
  * for entry 3 (the set), and for the entries of promotion policies,
  * that a verifier must refuse, each for one stated reason. Malformed
  * encodings are re-signed over their own bytes, so only a strict decoder
@@ -38,7 +39,7 @@
 static const char *outdir;
 static FILE *index_f;
 static struct ldg_signer *admin, *deployer, *outsider;
-#define N_GOOD 10
+#define N_GOOD 11
 static uint8_t hashes[N_GOOD + 1][LDG_HASH_BYTES]; /* by seq */
 /* the keyring and locks after the good entries so far, after entry 1
  * and after entry 2 (for the stand-ins of entry 3) */
@@ -151,10 +152,9 @@ static void good(const char *rel, struct ldg_entry *e,
 	good_v(rel, e, k, 1, what);
 }
 
-/* Sets the version byte of an encoded entry (field 0, a fixint) and
- * signs it again over its own bytes (docs/format.md section 5). */
-static void resign_as(uint8_t *buf, size_t len, uint8_t version,
-		      const struct ldg_signer *k)
+/* Signs the stored bytes of an entry again over its own bytes
+ * (docs/format.md section 5), whatever they hold. */
+static void resign(uint8_t *buf, size_t len, const struct ldg_signer *k)
 {
 	size_t dlen = sizeof("ledger/v1/entry"), olen = strlen(ORIGIN) + 1;
 	size_t blen = len - 1 - 66, mlen = dlen + olen + 1 + blen;
@@ -162,13 +162,21 @@ static void resign_as(uint8_t *buf, size_t len, uint8_t version,
 
 	if (!msg)
 		die("out of memory");
-	buf[1] = version;
 	memcpy(msg, "ledger/v1/entry", dlen);
 	memcpy(msg + dlen, ORIGIN, olen);
 	msg[dlen + olen] = (uint8_t)(buf[0] - 1);
 	memcpy(msg + dlen + olen + 1, buf + 1, blen);
 	check(ldg_signer_sign(k, msg, mlen, buf + len - 64), "sign");
 	free(msg);
+}
+
+/* Sets the version byte of an encoded entry (field 0, a fixint) and
+ * signs it again. */
+static void resign_as(uint8_t *buf, size_t len, uint8_t version,
+		      const struct ldg_signer *k)
+{
+	buf[1] = version;
+	resign(buf, len, k);
 }
 
 /* Signs e as it is, with none of the checks ldg_entry_sign() makes
@@ -280,6 +288,59 @@ static struct ldg_entry *gov_draft(enum ldg_kind kind, const char *target,
 
 	e->version = LDG_FORMAT_V2;
 	return e;
+}
+
+/* The typed set of seq 11 (docs/format.md 3.2): prod/api, where no
+ * policy governs, so it takes effect at once; version 2. ratio holds
+ * the float 1.5, the bytes the bad typed vectors replace. */
+static struct ldg_entry *the_typed_set(void)
+{
+	static const char *const kv[][2] = {
+		{ "big", "1e300" },	      { "flags.off", "false" },
+		{ "flags.on", "true" },	      { "image.tag", "\"1.2.6\"" },
+		{ "list", "[1,\"a\",true]" }, { "nothing", "null" },
+		{ "offset", "-7" },	      { "ratio", "1.5" },
+		{ "replicas", "3" },
+	};
+	struct ldg_entry *e =
+		draft(LDG_KIND_SET, "prod/api", "typed values", 11);
+
+	for (size_t i = 0; i < sizeof(kv) / sizeof(kv[0]); i++)
+		check(ldg_entry_add_typed(e, kv[i][0], kv[i][1], NULL),
+		      "typed");
+	return e;
+}
+
+/* the_typed_set() with the bytes of 1.5 (cb 3f f8 00 ...) replaced by
+ * raw, re-signed by the deployer (as every decode-stage vector), standing
+ * in for entry 11: the decoder must refuse it. */
+static void bad_typed(const char *rel, const char *raw, size_t n,
+		      const char *why)
+{
+	static const uint8_t f15[9] = { 0xcb, 0x3f, 0xf8 };
+	struct ldg_entry *e = the_typed_set(), *back = NULL;
+	uint8_t *buf, *at, *out;
+	size_t len, off;
+
+	buf = seal_unchecked(e, deployer, &len);
+	at = memmem(buf, len, f15, sizeof(f15));
+	if (!at)
+		die(rel);
+	off = (size_t)(at - buf);
+	out = malloc(len - sizeof(f15) + n);
+	if (!out)
+		die("out of memory");
+	memcpy(out, buf, off);
+	memcpy(out + off, raw, n);
+	memcpy(out + off + n, at + sizeof(f15), len - off - sizeof(f15));
+	len = len - sizeof(f15) + n;
+	resign(out, len, deployer);
+	if (ldg_entry_decode(out, len, &back, NULL) == 0)
+		die(rel);
+	bad_at(rel, out, len, "decode", 11, why);
+	free(out);
+	free(buf);
+	ldg_entry_free(e);
 }
 
 static void key_line(const char *name, const struct ldg_signer *k,
@@ -468,13 +529,24 @@ int main(int argc, char **argv)
 	       "again; signed by admin");
 	ldg_entry_free(e);
 
+	e = the_typed_set();
+	good_v("good/v2-typed.hex", e, admin, 2,
+	       "seq 11, set prod/api with typed values (docs/format.md "
+	       "3.2), version 2: big=1e+300 (float 64), flags.off=false, "
+	       "flags.on=true, image.tag=\"1.2.6\" (a string), "
+	       "list=[1,\"a\",true], nothing=null, offset=-7 (negative "
+	       "fixint f9), ratio=1.5 (float 64), replicas=3 (fixint); no "
+	       "policy governs prod/api, so they take effect at once; signed "
+	       "by admin");
+	ldg_entry_free(e);
+
 	ldg_merkle_init(&tree);
 	for (int i = 1; i <= N_GOOD; i++)
 		ldg_merkle_push(&tree, hashes[i]);
 	ldg_merkle_root(&tree, root);
 	hex = tl_hex(root, LDG_HASH_BYTES);
 	fprintf(index_f,
-		"# RFC 6962 Merkle tree head over the ten good "
+		"# RFC 6962 Merkle tree head over the eleven good "
 		"entries\ntree-root %d %s\n\n",
 		N_GOOD, hex);
 	free(hex);
@@ -532,6 +604,55 @@ int main(int argc, char **argv)
 		   "stands in for entry 10: an approve of two proposals, "
 		   "proposal=9 and proposal-2=8 (an approve carries exactly "
 		   "the field proposal); signed");
+
+	/* ---- bad: typed values (docs/format.md 3.2) ---- */
+	e = the_typed_set();
+	e->version = LDG_FORMAT_V1;
+	bad_decode("bad/typed-in-v1.hex", e,
+		   "stands in for entry 11: good/v2-typed.hex as version 1 "
+		   "(11 fields, no authz): typed values exist in version 2 "
+		   "only; signed");
+
+	e = the_typed_set();
+	check(ldg_entry_add_meta(e, "ci.run", "1234"), "meta");
+	e->meta[0].type = LDG_V_JSON; /* the integer 1234 */
+	bad_decode("bad/typed-in-meta.hex", e,
+		   "stands in for entry 11: good/v2-typed.hex with metadata "
+		   "ci.run=1234 as an integer (cd 04 d2): metadata values are "
+		   "strings; signed");
+
+	e = gov_draft(LDG_KIND_POLICY, "staging/*", "four eyes on staging", 7);
+	check(ldg_entry_add_value(e, "approvals", LDG_V_JSON, "1"), "policy");
+	bad_decode("bad/typed-in-policy.hex", e,
+		   "stands in for entry 7: good/v2-policy.hex with approvals "
+		   "as the integer 1 (01) instead of the string \"1\": "
+		   "only set, rollback, applied and apply-failed changes hold "
+		   "typed values; signed");
+
+	bad_typed("bad/typed-float32.hex", "\xca\x3f\xc0\x00\x00", 5,
+		  "stands in for entry 11: ratio=1.5 as float 32 (ca 3f c0 00 "
+		  "00): only float 64 is a value; re-signed");
+	bad_typed("bad/typed-nan.hex", "\xcb\x7f\xf8\x00\x00\x00\x00\x00\x00",
+		  9,
+		  "stands in for entry 11: ratio=NaN (cb 7f f8 00 ...): "
+		  "floats are finite; re-signed");
+	bad_typed("bad/typed-integral-float.hex",
+		  "\xcb\x40\x08\x00\x00\x00\x00\x00\x00", 9,
+		  "stands in for entry 11: ratio=3.0 as float 64 (cb 40 08 00 "
+		  "...): an integer in int64 range is stored as an integer "
+		  "(03); re-signed");
+	bad_typed("bad/typed-signed-positive.hex", "\xd0\x05", 2,
+		  "stands in for entry 11: ratio=5 as int 8 (d0 05): a value "
+		  ">= 0 uses the unsigned forms (05); re-signed");
+	bad_typed("bad/typed-long-int.hex", "\xd1\xff\xfb", 3,
+		  "stands in for entry 11: ratio=-5 as int 16 (d1 ff fb): the "
+		  "shortest form is the negative fixint fb; re-signed");
+	bad_typed("bad/typed-nested-array.hex", "\x91\x91\x01", 3,
+		  "stands in for entry 11: ratio=[[1]] (91 91 01): an array "
+		  "holds scalars and strings, no arrays; re-signed");
+	bad_typed("bad/typed-map.hex", "\x81\xa1\x61\x01", 4,
+		  "stands in for entry 11: ratio={\"a\": 1} (81 a1 61 01): maps "
+		  "are not values; re-signed");
 
 	/* ---- bad: version 2 stand-ins for entry 3 ---- */
 	e = the_set();

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """An independent verifier of the Ledger entry format, written from
 docs/format.md alone (no code shared with ledger/), run over the vectors
-of this directory. Promotion policies (section 8b): policies, absolute
-freeze windows, proposals, approvals and withdrawals, and the five-item
+of this directory. Typed values (section 3.2). Promotion policies
+(section 8b): policies, absolute freeze windows, proposals, approvals and withdrawals, and the five-item
 STATE commitment; it does not evaluate cron windows or soak (it says so
 if a ledger needs them).
 
@@ -19,7 +19,9 @@ import datetime
 import fnmatch
 import hashlib
 import os
+import math
 import re
+import struct
 import sys
 
 try:
@@ -59,10 +61,36 @@ class Reader:
 
     def value(self):
         """Decodes one value as ('uint'|'str'|'bin'|'array', payload),
-        refusing forbidden types and non-shortest forms (2.1, 2.2)."""
+        or as a scalar of a typed value (3.2): ('nil', None), ('bool', b),
+        ('int', n) for n < 0, ('float', x); refusing forbidden types and
+        non-shortest forms (2.1, 2.2, 3.2). Where a typed value may stand
+        is the field rules' to say."""
         t = self.take(1)[0]
         if t <= 0x7F:
             return ("uint", t)
+        if t >= 0xE0:
+            return ("int", t - 0x100)
+        if t == 0xC0:
+            return ("nil", None)
+        if t in (0xC2, 0xC3):
+            return ("bool", t == 0xC3)
+        if t in (0xD0, 0xD1, 0xD2, 0xD3):
+            width = 1 << (t - 0xD0)
+            v = int.from_bytes(self.take(width), "big", signed=True)
+            # negative only, and below what the next shorter form holds
+            floor = {1: -32, 2: -128, 4: -32768, 8: -2**31}[width]
+            if v >= floor:
+                raise Bad("decode", f"int{8 * width} for {v}")
+            return ("int", v)
+        if t == 0xCA:
+            raise Bad("decode", "float 32")
+        if t == 0xCB:
+            x = struct.unpack(">d", self.take(8))[0]
+            if math.isnan(x) or math.isinf(x):
+                raise Bad("decode", "a float that is not finite")
+            if x == int(x) and -2**63 <= x < 2**63:
+                raise Bad("decode", f"float 64 for the integer {x}")
+            return ("float", x)
         if t in (0xCC, 0xCD, 0xCE, 0xCF):
             width = 1 << (t - 0xCC)
             v = self.be(width)
@@ -232,13 +260,49 @@ def field(f, i, typ, size=None):
     return v
 
 
+class Typed(tuple):
+    """A typed value (3.2): ('int'|'float'|'bool'|'nil', v) or
+    ('array', items), each item such a pair or ('str', s). Equal to
+    another iff of the same type and value; never equal to a string."""
+
+
+SCALARS = ("int", "float", "bool", "nil")
+
+
+def typed(t, v):
+    """The typed value of a pair's VALUE decoded as (t, v) (3.2)."""
+    if t == "uint":
+        if v > 2**63 - 1:
+            raise Bad("decode", "an integer above int64")
+        return Typed(("int", v))
+    if t in SCALARS:
+        return Typed((t, v))
+    if t == "array":
+        rule(len(v) <= 1000, "an array of more than 1000 items")
+        items = []
+        for it, iv in v:
+            if it == "str":
+                rule(is_text(iv, 0, 4096), "a bad string in an array")
+                items.append(("str", iv))
+            elif it in SCALARS or it == "uint":
+                items.append(tuple(typed(it, iv)))
+            else:
+                raise Bad("decode", "an array inside an array")
+        return Typed(("array", tuple(items)))
+    raise Bad("decode", f"a {t} is not a value")
+
+
 def pairs(f, i, allow_unset, limit):
     out = []
     for t, p in field(f, i, "array"):
         if t != "array" or not (1 if allow_unset else 2) <= len(p) <= 2:
             raise Bad("decode", f"bad pair in field {i}")
-        if any(pt != "str" for pt, _ in p):
-            raise Bad("decode", f"pair item is not a str in field {i}")
+        if p[0][0] != "str":
+            raise Bad("decode", f"pair key is not a str in field {i}")
+        if len(p) == 2 and p[1][0] != "str":
+            # a typed value; check_rules says where it may be
+            out.append((p[0][1], typed(*p[1])))
+            continue
         out.append((p[0][1], p[1][1] if len(p) == 2 else None))
     if len(out) > limit:
         raise Bad("decode", f"too many pairs in field {i}")
@@ -293,7 +357,12 @@ def check_rules(e):
     rule(seq != 1 or e["prev"] == bytes(32), "seq 1 prev not zero")
     rule(is_text(e["reason"], 1, 4096), "bad reason")
     for k, v in e["meta"]:
+        rule(not isinstance(v, Typed), "typed value in metadata")
         rule(is_key(k) and is_text(v, 1, 4096), "bad metadata")
+    if any(isinstance(v, Typed) for _, v in e["changes"]):
+        rule(e["version"] == 2, "typed value in a version 1 entry")
+        rule(kind in ("set", "rollback", "applied", "apply-failed"),
+             f"typed value in {kind}")
     names = [k for k, _ in e["changes"]]
     if kind in GOV_KINDS:
         check_gov_rules(e, ch, names)
@@ -330,7 +399,8 @@ def check_rules(e):
         rule(len(names) >= 1, "no changes")
     for k, v in e["changes"]:
         rule(is_key(k), "bad key")
-        rule(v is None or is_text(v, 1, 4096), "bad value")
+        rule(v is None or isinstance(v, Typed) or is_text(v, 1, 4096),
+             "bad value")
         if kind in ("set", "applied", "apply-failed"):
             rule(v is not None, f"{kind} unsets a key")
         if kind == "unset":
