@@ -49,7 +49,7 @@ int cmd_chatops(int argc, char **argv, struct cli_ctx *c)
 	struct ldg_signer *k = NULL;
 	struct ldg_store *s = NULL;
 	struct apl_deploy d;
-	struct ldg_kv kv;
+	struct ldg_kv kv = { 0 }; /* a string: a tag is text */
 	char target[LDG_TARGET_MAX + 1], reason[512];
 	size_t n_allow = 0;
 	bool allowed;

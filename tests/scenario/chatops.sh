@@ -90,6 +90,8 @@ expect_rc 0 chatops --comment "/deploy web tag=123456 cluster=staging" --sha 123
 expect_out_match "^8 $HEX64\$"
 expect_rc 0 ledger show 8 --json
 expect_json changes 0 value = 123456
+# a tag is text: a numeric one stays a string, never the number
+expect_json_value changes 0 value = '"123456"'
 expect_json reason = "/deploy by dave: staging/web image.tag=123456"
 expect_json_len metadata = 2
 expect_json metadata chatops.actor = dave

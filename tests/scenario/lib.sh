@@ -351,11 +351,22 @@ fi
 # numbers and booleans as JSON, null as "null", objects and arrays
 # compact. A missing path prints "(missing)". Exit 2 on invalid JSON.
 jget() {
-	local f=$1
-	shift
+	json_at raw "$@"
+}
+
+# jget_value FILE KEY|INDEX...: the same, but a string as JSON too
+# (quoted), so that "3" and 3 differ; a missing path is still (missing).
+jget_value() {
+	json_at json "$@"
+}
+
+# json_at raw|json FILE KEY|INDEX...: jget and jget_value
+json_at() {
+	local mode=$1 f=$2
+	shift 2
 	case $JSON_TOOL in
 	jq)
-		jq -r '
+		jq -r --arg mode "$mode" '
 			def walkp($p): reduce $p[] as $k (.;
 				if . == null then null
 				elif type == "array" then
@@ -364,27 +375,27 @@ jget() {
 					(if has($k) then .[$k] else "(missing)" end)
 				else null end);
 			walkp($ARGS.positional)
-			| if type == "object" or type == "array" then tojson else . end
+			| if . == "(missing)" then .
+			  elif $mode == "json" or type == "object" or type == "array" then tojson
+			  else . end
 		' --args "$@" <"$f" 2>/dev/null || return 2
 		;;
 	python3)
-		python3 - "$f" "$@" <<'PY' || return 2
+		python3 - "$mode" "$f" "$@" <<'PY' || return 2
 import json, sys
-with open(sys.argv[1]) as fh:
+with open(sys.argv[2]) as fh:
     v = json.load(fh)
-for k in sys.argv[2:]:
+for k in sys.argv[3:]:
     if isinstance(v, list):
         v = v[int(k)] if k.isdigit() and int(k) < len(v) else None
     elif isinstance(v, dict):
         v = v[k] if k in v else "(missing)"
     else:
         v = None
-if isinstance(v, str):
+if isinstance(v, str) and (sys.argv[1] == "raw" or v == "(missing)"):
     print(v)
-elif isinstance(v, (dict, list)):
-    print(json.dumps(v, separators=(",", ":"), ensure_ascii=False))
 else:
-    print(json.dumps(v))
+    print(json.dumps(v, separators=(",", ":"), ensure_ascii=False))
 PY
 		;;
 	*)
@@ -418,15 +429,28 @@ PY
 	esac
 }
 
-# expect_json PATH... = VALUE: the JSON on stdout has VALUE at PATH.
+# expect_json PATH... = VALUE: the JSON on stdout has VALUE at PATH
+# (as jget prints it).
 expect_json() {
-	local args=() got want
+	expect_at jget "$@"
+}
+
+# expect_json_value PATH... = JSON: the same with jget_value: the value
+# there is JSON (compact; a string quoted), so "3" and 3 differ.
+expect_json_value() {
+	expect_at jget_value "$@"
+}
+
+# expect_at GETTER PATH... = WANT: expect_json and expect_json_value
+expect_at() {
+	local get=$1 args=() got want
+	shift
 	while [ "$1" != "=" ]; do
 		args+=("$1")
 		shift
 	done
 	want=$2
-	got=$(jget "$OUT" "${args[@]}") || fail "stdout is not valid JSON"
+	got=$("$get" "$OUT" "${args[@]}") || fail "stdout is not valid JSON"
 	[ "$got" = "$want" ] ||
 		fail "JSON .${args[*]}: expected \"$want\", got \"$got\""
 	ok
