@@ -9,6 +9,7 @@
 #include "policy.h"
 #include "render.h"
 #include "util.h"
+#include "value.h"
 #include "window.h"
 
 /* "NAME" of the entry's signer, or its hex key id when the keyring has
@@ -632,6 +633,60 @@ static int emit_scalar(yaml_emitter_t *em, const char *s, size_t len,
 	return emit(em, &ev);
 }
 
+/* A typed value from its canonical JSON text (value.h) as YAML that reads
+ * back as the same type: a scalar plain (null, true, 3, -7, 1.5,
+ * 1e+300: YAML's own forms of these), an array a flow sequence of plain
+ * scalars and double-quoted strings ([1, "a", true]). */
+static int emit_typed(yaml_emitter_t *em, const char *text)
+{
+	yaml_event_t ev;
+	json_t *j, *item;
+	size_t i;
+	int rc = -EIO;
+
+	j = json_loads(text, JSON_DECODE_ANY, NULL);
+	if (!j)
+		return -EINVAL;
+	if (!json_is_array(j)) {
+		rc = emit_scalar(em, text, strlen(text), false);
+		goto out_json;
+	}
+	yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1,
+					     YAML_FLOW_SEQUENCE_STYLE);
+	if (emit(em, &ev))
+		goto out_json;
+	json_array_foreach(j, i, item)
+	{
+		enum ldg_vtype type;
+		char *dump, *canon;
+
+		if (json_is_string(item)) {
+			rc = emit_scalar(em, json_string_value(item),
+					 json_string_length(item), true);
+			if (rc)
+				goto out_json;
+			continue;
+		}
+		/* an item's own canonical text: jansson writes a float
+		 * with 17 digits, value.h in the shortest that reads back */
+		dump = json_dumps(item, JSON_ENCODE_ANY);
+		rc = dump ? ldg_value_from_json(dump, &type, &canon, NULL)
+			  : -ENOMEM;
+		free(dump);
+		if (rc)
+			goto out_json;
+		rc = emit_scalar(em, canon, strlen(canon), false);
+		free(canon);
+		if (rc)
+			goto out_json;
+	}
+	yaml_sequence_end_event_initialize(&ev);
+	rc = emit(em, &ev);
+out_json:
+	json_decref(j);
+	return rc;
+}
+
 /* A mapping key may stay unquoted when YAML would read it back as the
  * same string: a name, not a number, boolean or null in YAML 1.1. */
 static bool plain_key(const char *k, size_t len)
@@ -703,7 +758,9 @@ static int emit_level(yaml_emitter_t *em, const struct ldg_values *v, size_t lo,
 				 !plain_key(v->v[i].key + s, e - s));
 		if (rc)
 			return rc;
-		if (leaf && j == i + 1) {
+		if (leaf && j == i + 1 && v->v[i].type == LDG_V_JSON) {
+			rc = emit_typed(em, v->v[i].value);
+		} else if (leaf && j == i + 1) {
 			rc = emit_scalar(em, v->v[i].value,
 					 strlen(v->v[i].value), true);
 		} else {

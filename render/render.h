@@ -59,8 +59,10 @@ int rnd_history_page(struct ldg_read *r, const char *target, uint64_t before,
 		     struct ldg_err *err);
 
 /* A target's values at a seq (0 = head) as nested YAML (libyaml): dotted
- * keys become nested mappings, every value a double-quoted string, so
- * tags like 1e10, 0x1f, true or 007 stay strings. Where a key is both a
+ * keys become nested mappings; every string value double-quoted, so tags
+ * like 1e10, 0x1f, true or 007 stay strings; a typed value unquoted, so
+ * that it reads back as its type (null, true, 3, 1.5; an array a flow
+ * sequence: [1, "a", true]). Where a key is both a
  * value and the parent of other keys ("image" and "image.tag"), the
  * mapping wins and the scalar is left out (Helm cannot hold both);
  * *dropped counts such keys when dropped is not NULL. */

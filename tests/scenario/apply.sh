@@ -3,11 +3,12 @@
 # `helmfile` (fixtures/helmfile) first on PATH that logs its argv and the
 # values files it gets, answers `build` from a fixture, and fails or hangs
 # when told: manual/auto/unlabelled releases and the exact helmfile argv,
-# the private values file with every value a quoted string, the
-# applied/apply-failed entries, idempotent re-runs and retries, helmfile
-# missing or failing, --timeout, --dry-run, who may apply, the per-cluster
-# lock, and --watch (a set picked up, retry with backoff, SIGTERM);
-# unsets, and writes made while helmfile runs, are applied next time.
+# the private values file with every string quoted and typed values
+# unquoted, the applied/apply-failed entries, idempotent re-runs and
+# retries, helmfile missing or failing, --timeout, --dry-run, who may
+# apply, the per-cluster lock, and --watch (a set picked up, retry with
+# backoff, SIGTERM); unsets, and writes made while helmfile runs, are
+# applied next time.
 . "$(dirname "$0")/lib.sh"
 need mdb_dump
 
@@ -509,6 +510,37 @@ staging: 2 applied, 0 failed, 1 up to date, 4 left alone"
 	expect_out_match '^18 +[0-9T:-]+ +deployed +image\.tag=w2 +app '
 	expect_rc 0 ledger verify
 	expect_out_match '^ok: 18 entries, head 18 '
+
+	step "typed values reach helmfile unquoted, strings quoted"
+	expect_rc 0 ledger set staging/web replicas:=3 featureFlags.checkout:=false \
+		featureFlags.label=false 'args:=["--port",8080,true,null,1.5]' -m "web typed"
+	expect_out_match "^19 $HEX64\$"
+	hf_reset
+	expect_rc 0 apply_st
+	expect_out_match '^staging/web: recorded applied as seq 20$'
+	hf_values 1 >"$T/web.values.yaml"
+	check "web's values file: $(hf_values 1)" [ "$(hf_values 1)" = 'args: ["--port", 8080, true, null, 1.5]
+featureFlags:
+  checkout: false
+  label: "false"
+image:
+  tag: "w2"
+replicas: 3' ]
+	if python3 -c 'import yaml' 2>/dev/null; then
+		run python3 -c 'import json, sys, yaml
+print(json.dumps(yaml.safe_load(open(sys.argv[1])), sort_keys=True))' "$T/web.values.yaml"
+		expect_out '{"args": ["--port", 8080, true, null, 1.5], "featureFlags": {"checkout": false, "label": "false"}, "image": {"tag": "w2"}, "replicas": 3}'
+	fi
+	# the applied entry records what was applied, typed as in the ledger
+	expect_rc 0 ledger show 20 --json
+	expect_json changes 2 key = featureFlags.label
+	expect_json_value changes 2 value = '"false"'
+	expect_json changes 1 key = featureFlags.checkout
+	expect_json_value changes 1 value = false
+	expect_json changes 4 key = replicas
+	expect_json_value changes 4 value = 3
+	expect_rc 0 ledger verify
+	expect_out_match '^ok: 20 entries, head 20 '
 }
 
 # ---------------------------------------------------------------------

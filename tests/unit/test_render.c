@@ -618,6 +618,45 @@ static void test_render_values_yaml_nests_and_quotes(void **state)
 	free(out);
 }
 
+/* Typed values go unquoted, strings (even "true", "3") quoted; an array
+ * is a flow sequence whose floats are in their canonical text (0.1, not
+ * jansson's 17 digits) and whose strings are quoted. */
+static void test_render_values_yaml_types_typed_values(void **state)
+{
+	struct ldg_value vals[] = {
+		{ .key = "a.flag", .value = "true", .type = LDG_V_JSON },
+		{ .key = "a.str", .value = "true" },
+		{ .key = "num.int", .value = "-7", .type = LDG_V_JSON },
+		{ .key = "num.float", .value = "1e+300", .type = LDG_V_JSON },
+		{ .key = "num.half", .value = "1.5", .type = LDG_V_JSON },
+		{ .key = "num.str", .value = "3" },
+		{ .key = "none", .value = "null", .type = LDG_V_JSON },
+		{ .key = "list",
+		  .value = "[1,\"a\",true,null,0.1,\"\",\"3\",-2.5e-05]",
+		  .type = LDG_V_JSON },
+		{ .key = "empty", .value = "[]", .type = LDG_V_JSON },
+	};
+	struct ldg_values v = { .v = vals, .n = sizeof(vals) / sizeof(*vals) };
+	size_t len;
+	char *out;
+
+	assert_int_equal(rnd_values_yaml(&v, &out, &len, NULL), 0);
+	assert_string_equal(out,
+			    "a:\n"
+			    "  flag: true\n"
+			    "  str: \"true\"\n"
+			    "empty: []\n"
+			    "list: [1, \"a\", true, null, 0.1, \"\", \"3\", "
+			    "-2.5e-05]\n"
+			    "none: null\n"
+			    "num:\n"
+			    "  float: 1e+300\n"
+			    "  half: 1.5\n"
+			    "  int: -7\n"
+			    "  str: \"3\"\n");
+	free(out);
+}
+
 /* ---- promotion policies ----
  *
  * Their own ledger (gov_setup, fixture.h's, then):
@@ -1080,6 +1119,7 @@ int main(void)
 		T(test_render_diff_json_names_unset_keys_and_the_lock),
 		T(test_render_get_json_of_all_keys_or_one),
 		cmocka_unit_test(test_render_values_yaml_nests_and_quotes),
+		cmocka_unit_test(test_render_values_yaml_types_typed_values),
 		G(test_render_policy_show_json_lists_policies_and_windows),
 		G(test_render_window_json_outside_a_recurring_window),
 		G(test_render_policy_show_text_tables),
