@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The mounted view (ledger mount): every file against the CLI's answers,
-# sizes, mtimes and inodes, EROFS on every write, live updates, history
-# trees, torn-read safety, errors, ledgers the daemon cannot open (one
-# line, exit 2, nothing mounted), foreground stop, and memory while
-# listing a 100,000-entry ledger. Really mounts; skips only without
+# typed values' files, sizes, mtimes and inodes, EROFS on every write,
+# live updates, history trees, torn-read safety, errors, ledgers the
+# daemon cannot open (one line, exit 2, nothing mounted), foreground
+# stop, and memory while listing a 100,000-entry ledger. Really mounts; skips only without
 # /dev/fuse or fusermount3.
 . "$(dirname "$0")/lib.sh"
 
@@ -301,6 +301,30 @@ big_listing() {
 	umount_at "$m"
 }
 
+typed_values() {
+	step "a typed value's file holds its JSON text; values.yaml types it"
+	ledger set staging/flags checkout:=false replicas:=3 'ports:=[80,443]' \
+		name=3 -m "typed" >/dev/null 2>&1 || fail "ledger set typed failed"
+	wait_for eval '[ -e "$M/clusters/staging/flags/replicas" ]' ||
+		fail "staging/flags did not appear after ${SCN_WAIT:-30} s"
+	run cat "$M/clusters/staging/flags/replicas"
+	expect_out 3
+	run cat "$M/clusters/staging/flags/checkout"
+	expect_out false
+	run cat "$M/clusters/staging/flags/ports"
+	expect_out '[80,443]'
+	check "the KEY file is ledger get's answer, newline included" \
+		[ "$(od -c <"$M/clusters/staging/flags/ports")" = \
+			"$(ledger get staging/flags ports | od -c)" ]
+	run cat "$M/clusters/staging/flags/name"
+	expect_out 3
+	run cat "$M/clusters/staging/flags/values.yaml"
+	expect_out 'checkout: false
+name: "3"
+ports: [80, 443]
+replicas: 3'
+}
+
 main() {
 	setup_ledger
 	mount_at "$M"
@@ -312,6 +336,7 @@ main() {
 	torn_reads
 	remount_inodes
 	mount_errors
+	typed_values
 	umount_at "$M"
 }
 

@@ -1,7 +1,8 @@
 /* Unit tests for fs/route.c's path parser: every path of the mounted
  * view (fs.h) parses into one struct lfs_path, and everything else is
  * -ENOENT. The handlers are tested through a real mount
- * (tests/scenario/mount.sh). */
+ * (tests/scenario/mount.sh); those of a release's files also here, on
+ * the fixture's ledger (fixture.h), for what a typed value's files hold. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "fixture.h"
 #include "route.h"
 
 static struct lfs_path parsed(const char *path)
@@ -273,6 +275,64 @@ static void test_routes_and_immutability(void **state)
 			->clock);
 }
 
+/* The content route's handler renders for path, from f's head. */
+static char *rendered(struct fx *f, const char *path)
+{
+	struct lfs_path p = parsed(path);
+	struct ldg_read *r;
+	uint64_t mtime;
+	size_t len;
+	char *buf;
+
+	assert_int_equal(ldg_read_begin(f->s, &r, NULL), 0);
+	assert_int_equal(lfs_route_of(&p)->render(r, &p, &buf, &len, &mtime),
+			 0);
+	ldg_read_end(r);
+	assert_int_equal(len, strlen(buf));
+	return buf;
+}
+
+/* A typed value's KEY file holds its JSON text and the newline, as
+ * `ledger get` prints it; values.yaml gives it its YAML type, while a
+ * string that reads the same stays quoted. */
+static void test_typed_values_files(void **state)
+{
+	static const struct {
+		const char *path, *want;
+	} files[] = {
+		{ "/clusters/staging/api/replicas", "3\n" },
+		{ "/clusters/staging/api/on", "false\n" },
+		{ "/clusters/staging/api/ports", "[80,\"x\",null]\n" },
+		{ "/clusters/staging/api/name", "3\n" },
+		{ "/clusters/staging/api/values.yaml",
+		  "name: \"3\"\n\"on\": false\nports: [80, \"x\", null]\n"
+		  "replicas: 3\n" },
+	};
+	struct fx *f = *state;
+	struct ldg_kv kv[] = {
+		{ .key = "name", .value = "3" },
+		{ .key = "on", .value = "false", .type = LDG_V_JSON },
+		{ .key = "ports",
+		  .value = "[80,\"x\",null]",
+		  .type = LDG_V_JSON },
+		{ .key = "replicas", .value = "3", .type = LDG_V_JSON },
+	};
+	struct ldg_result res = { 0 };
+	struct ldg_err err = { 0 };
+
+	if (ldg_set(f->s, f->admin, "staging/api", kv, 4, "typed", NULL, 0, 0,
+		    &res, &err))
+		fail_msg("%s", err.msg);
+	ldg_result_free(&res);
+	for (size_t i = 0; i < sizeof(files) / sizeof(*files); i++) {
+		char *got = rendered(f, files[i].path);
+		if (strcmp(got, files[i].want))
+			fail_msg("%s: \"%s\", not \"%s\"", files[i].path, got,
+				 files[i].want);
+		free(got);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -285,7 +345,9 @@ int main(void)
 		cmocka_unit_test(test_keys),
 		cmocka_unit_test(test_policy_paths),
 		cmocka_unit_test(test_routes_and_immutability),
+		cmocka_unit_test_setup_teardown(test_typed_values_files,
+						fx_setup, fx_teardown),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, fx_group_setup, NULL);
 }
