@@ -13,6 +13,7 @@
 
 #include "api.h"
 #include "util.h"
+#include "value.h"
 
 int srv_path_match(const struct srv_pattern *pat, const char *path,
 		   struct srv_path *out, struct ldg_err *err)
@@ -427,26 +428,71 @@ static bool member_ok(enum ldg_kind kind, const char *name)
 	}
 }
 
-static int add_kv(struct srv_draft_req *d, const char *key, const char *value,
-		  struct ldg_err *err)
+/* Adds KEY=VALUE (a string, borrowed from the request's JSON), KEY (value
+ * NULL) or, type LDG_V_JSON, KEY and a typed value's canonical text
+ * (malloc'd: the request owns it from here, also on failure). */
+static int add_kv(struct srv_draft_req *d, const char *key, char *value,
+		  enum ldg_vtype type, struct ldg_err *err)
 {
 	struct ldg_kv *grown;
+	int rc = -EINVAL;
 
 	if (ldg_check_key(key, err))
-		return -EINVAL;
-	if (value && ldg_check_value(value, strlen(value), err))
-		return -EINVAL;
-	if (d->n == DRAFT_KEYS_MAX)
-		return ldg_err_set(err, -EINVAL, "more than %d keys",
-				   DRAFT_KEYS_MAX);
+		goto out_free;
+	if (value && type == LDG_V_STR &&
+	    ldg_check_value(value, strlen(value), err))
+		goto out_free;
+	if (d->n == DRAFT_KEYS_MAX) {
+		ldg_err_set(err, -EINVAL, "more than %d keys", DRAFT_KEYS_MAX);
+		goto out_free;
+	}
 	grown = realloc(d->kv, (d->n + 1) * sizeof(*grown));
-	if (!grown)
-		return ldg_err_set(err, -ENOMEM, "out of memory");
+	if (!grown) {
+		rc = ldg_err_set(err, -ENOMEM, "out of memory");
+		goto out_free;
+	}
 	d->kv = grown;
 	grown[d->n].key = (char *)key;
-	grown[d->n].value = (char *)value;
+	grown[d->n].value = value;
+	grown[d->n].type = type;
 	d->n++;
 	return 0;
+out_free:
+	if (type == LDG_V_JSON)
+		free(value);
+	return rc;
+}
+
+/* The value of KEY in "changes": a JSON string is a string value; any
+ * other JSON value is a typed value (docs/api.md), canonicalised by the
+ * library as `ledger set T KEY:=JSON` is (value.h), so the page and the
+ * CLI write the same bytes for the same value. */
+static int add_change(struct srv_draft_req *d, const char *key, json_t *v,
+		      struct ldg_err *err)
+{
+	enum ldg_vtype type;
+	char *json, *text;
+	int rc;
+
+	if (json_is_string(v)) {
+		if (strlen(json_string_value(v)) != json_string_length(v))
+			return ldg_err_set(err, -EINVAL,
+					   "\"changes\": the value of %.64s "
+					   "contains a NUL character",
+					   key);
+		return add_kv(d, key, (char *)json_string_value(v), LDG_V_STR,
+			      err);
+	}
+	json = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+	if (!json)
+		return ldg_err_set(err, -ENOMEM, "out of memory");
+	rc = ldg_value_from_json(json, &type, &text, err);
+	free(json);
+	if (rc) {
+		ldg_err_prefix(err, "\"changes\": %.64s", key);
+		return rc;
+	}
+	return add_kv(d, key, text, type, err);
 }
 
 static int signed_from_object(json_t *o, uint8_t **out, size_t *outlen,
@@ -509,18 +555,12 @@ int srv_parse_draft(const char *body, size_t len, struct srv_draft_req *d,
 		if (!json_is_object(m) || !json_object_size(m))
 			return ldg_err_set(err, -EINVAL,
 					   "\"changes\": expected an object "
-					   "of KEY: VALUE strings");
+					   "of KEY: VALUE");
 		json_object_foreach(m, name, v)
 		{
-			if (!json_is_string(v) ||
-			    strlen(json_string_value(v)) !=
-				    json_string_length(v))
-				return ldg_err_set(err, -EINVAL,
-						   "\"changes\": the value of "
-						   "%.64s must be a string",
-						   name);
-			if (add_kv(d, name, json_string_value(v), err))
-				return -EINVAL;
+			int rc = add_change(d, name, v, err);
+			if (rc)
+				return rc;
 		}
 	} else if (d->kind == LDG_KIND_UNSET) {
 		size_t i;
@@ -536,7 +576,8 @@ int srv_parse_draft(const char *body, size_t len, struct srv_draft_req *d,
 				return ldg_err_set(err, -EINVAL,
 						   "\"keys\": expected an "
 						   "array of key names");
-			if (add_kv(d, json_string_value(v), NULL, err))
+			if (add_kv(d, json_string_value(v), NULL, LDG_V_STR,
+				   err))
 				return -EINVAL;
 		}
 	} else if (d->kind == LDG_KIND_LOCK && json_object_get(o, "after")) {
@@ -566,6 +607,9 @@ int srv_parse_draft(const char *body, size_t len, struct srv_draft_req *d,
 
 void srv_draft_req_free(struct srv_draft_req *d)
 {
+	for (size_t i = 0; i < d->n; i++)
+		if (d->kv[i].type == LDG_V_JSON)
+			free(d->kv[i].value);
 	free(d->kv);
 	free(d->after);
 	json_decref(d->json);

@@ -47,13 +47,15 @@ struct srv_path {
 };
 
 /* What POST /api/v1/drafts asks for (srv_parse_draft()). Strings point
- * into the parsed JSON: valid until srv_draft_req_free(). */
+ * into the parsed JSON, a typed value's canonical text is the request's
+ * own: all valid until srv_draft_req_free(). */
 struct srv_draft_req {
 	uint8_t keyid[LDG_KEYID_BYTES];
 	enum ldg_kind kind; /* set, unset, lock, unlock, rollback, approve or
 			     * withdraw */
 	const char *target;
-	struct ldg_kv *kv; /* set: KEY=VALUE; unset: KEY (value NULL) */
+	struct ldg_kv *kv; /* set: KEY=VALUE or KEY:=JSON; unset: KEY (value
+			    * NULL) */
 	size_t n;
 	uint64_t to; /* rollback */
 	const char *reason;

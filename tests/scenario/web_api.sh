@@ -7,9 +7,11 @@
 # lock, unlock and rollback, with the signing done by openssl so that
 # only the secret key's holder signs; every refusal (unknown signer, out
 # of scope, locked, bad JSON, wrong signature, stale or replayed draft)
-# with nothing written; the POST rate limit (429 with Retry-After); the
-# page's static files with their Content-Security-Policy and ETag; and
-# `ledger --remote URL rollback CLUSTER`.
+# with nothing written; typed values drafted canonical and given typed
+# by every answer (state, releases, entries, history); the POST rate
+# limit (429 with Retry-After); the page's static files with their
+# Content-Security-Policy and ETag; and `ledger --remote URL rollback
+# CLUSTER`.
 . "$(dirname "$0")/lib.sh"
 need curl python3 openssl
 
@@ -177,7 +179,9 @@ expect_error 400 /api/v1/drafts 'target' -H 'Content-Type: application/json' \
 expect_error 400 /api/v1/drafts 'key' -H 'Content-Type: application/json' \
 	--data-binary "{\"signer\": \"$(keyid deployer)\", \"kind\": \"set\", \"target\": \"staging/api\", \"reason\": \"r\", \"changes\": {\"bad key\": \"v\"}}"
 expect_error 400 /api/v1/drafts 'changes' -H 'Content-Type: application/json' \
-	--data-binary "{\"signer\": \"$(keyid deployer)\", \"kind\": \"set\", \"target\": \"staging/api\", \"reason\": \"r\", \"changes\": {\"a\": 1}}"
+	--data-binary "{\"signer\": \"$(keyid deployer)\", \"kind\": \"set\", \"target\": \"staging/api\", \"reason\": \"r\", \"changes\": []}"
+expect_error 400 /api/v1/drafts '"changes": a: objects are not values: use dotted keys, e.g. a.b:=1' -H 'Content-Type: application/json' \
+	--data-binary "{\"signer\": \"$(keyid deployer)\", \"kind\": \"set\", \"target\": \"staging/api\", \"reason\": \"r\", \"changes\": {\"a\": {\"b\": 1}}}"
 expect_error 400 /api/v1/drafts 'malformed JSON' -H 'Content-Type: application/json' --data-binary '[1,'
 expect_error 400 /api/v1/drafts 'expected a JSON object' -H 'Content-Type: application/json' --data-binary '[1]'
 expect_error 400 /api/v1/drafts 'to' -H 'Content-Type: application/json' \
@@ -290,6 +294,36 @@ check "a batch of one names its entry" [ "$(jlen "$OUT" entries)" = 1 ]
 draft deployer "\"kind\": \"lock\", \"target\": \"staging/api\", \"reason\": \"undo 13\", \"after\": $AFTER" 409
 expect_rc 0 ledger unlock staging/api -m "go on"
 check "the ledger verifies" [ -n "$(head_seq)" ]
+
+# ---------------------------------------------------------------------
+# A JSON value that is not a string is a typed value, drafted canonical
+# (3.0 is 3); every answer that has values gives it as a JSON value of
+# its type, a string that looks like one ("2") staying a string
+step "typed values through a draft, typed in every answer"
+draft deployer '"kind": "set", "target": "staging/api", "changes": {"replicas": 3.0, "debug": false, "ports": [80, "x", null], "note": "2"}, "reason": "typed"'
+jget_value "$T/draft.json" entry changes >"$T/changes.json"
+check "the draft's entry is typed: $(cat "$T/changes.json")" [ "$(cat "$T/changes.json")" = \
+	'[{"key":"debug","value":false},{"key":"note","value":"2"},{"key":"ports","value":[80,"x",null]},{"key":"replicas","value":3}]' ]
+sign deployer
+post_signed 201
+TYPED=$(jget "$OUT" seq)
+run ledger get staging/api replicas
+expect_out 3
+http 200 "/api/v1/state?scope=staging/api"
+expect_json_value targets staging/api values replicas = 3
+expect_json_value targets staging/api values debug = false
+expect_json_value targets staging/api values note = '"2"'
+expect_json_value targets staging/api values ports = '[80,"x",null]'
+http 200 "/api/v1/releases?scope=staging/api"
+expect_json_value releases 0 values replicas = 3
+http 200 "/api/v1/entries/$TYPED"
+expect_json_value changes 0 value = false
+http 200 "/api/v1/history/staging/api?limit=1"
+expect_json_value 0 changes 3 value = 3
+draft deployer '"kind": "set", "target": "staging/api", "changes": {"replicas": 3}, "reason": "same"'
+check "the same typed value: nothing to do" [ "$(jget "$T/draft.json" draft)" = null ]
+draft deployer '"kind": "set", "target": "staging/api", "changes": {"replicas": "3"}, "reason": "a string"'
+check "the string \"3\" is a change" [ "$(jget "$T/draft.json" draft)" != null ]
 
 # ---------------------------------------------------------------------
 step "the page's files"

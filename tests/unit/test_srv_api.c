@@ -381,6 +381,39 @@ static void test_draft_set_parses(void **state)
 	srv_draft_req_free(&d);
 }
 
+/* A JSON string is a string value; any other JSON value is typed,
+ * canonicalised as `ledger set T KEY:=JSON` does it (value.h). */
+static void test_draft_set_takes_typed_values(void **state)
+{
+	static const struct {
+		const char *key, *value;
+		enum ldg_vtype type;
+	} want[] = {
+		{ "on", "false", LDG_V_JSON },
+		{ "n", "3", LDG_V_JSON },
+		{ "s", "3", LDG_V_STR },
+		{ "l", "[1,\"a\",0.1]", LDG_V_JSON },
+		{ "z", "null", LDG_V_JSON },
+		{ "f", "1e+300", LDG_V_JSON },
+	};
+	struct srv_draft_req d;
+
+	assert_int_equal(draft("{\"signer\": \"00000001\", \"kind\": \"set\", "
+			       "\"target\": \"a/b\", \"changes\": {\"on\": "
+			       "false, \"n\": 3.0, \"s\": \"3\", \"l\": [1, "
+			       "\"a\", 0.1], \"z\": null, \"f\": 1e300}, "
+			       "\"reason\": \"r\"}",
+			       &d, NULL),
+			 0);
+	assert_int_equal(d.n, sizeof(want) / sizeof(*want));
+	for (size_t i = 0; i < d.n; i++) {
+		assert_string_equal(d.kv[i].key, want[i].key);
+		assert_string_equal(d.kv[i].value, want[i].value);
+		assert_int_equal(d.kv[i].type, want[i].type);
+	}
+	srv_draft_req_free(&d);
+}
+
 static void test_draft_unset_rollback_lock_parse(void **state)
 {
 	struct srv_draft_req d;
@@ -478,6 +511,16 @@ static void test_draft_refuses_bad_requests_saying_why(void **state)
 		{ "{\"signer\": \"00000001\", \"kind\": \"set\", \"target\": "
 		  "\"a/b\", \"reason\": \"r\", \"changes\": {\"k\": \"\"}}",
 		  "value" },
+		{ "{\"signer\": \"00000001\", \"kind\": \"set\", \"target\": "
+		  "\"a/b\", \"reason\": \"r\", \"changes\": {\"k\": {\"a\": "
+		  "1}}}",
+		  "\"changes\": k: objects are not values" },
+		{ "{\"signer\": \"00000001\", \"kind\": \"set\", \"target\": "
+		  "\"a/b\", \"reason\": \"r\", \"changes\": {\"k\": [[1]]}}",
+		  "\"changes\": k: " },
+		{ "{\"signer\": \"00000001\", \"kind\": \"set\", \"target\": "
+		  "\"a/b\", \"reason\": \"r\", \"changes\": {\"a b\": 1}}",
+		  "key" },
 		{ "{\"signer\": \"00000001\", \"kind\": \"set\", \"target\": "
 		  "\"a/b\", \"reason\": \"r\", \"changes\": {\"k\": \"v\"}, "
 		  "\"force\": 1}",
@@ -702,6 +745,7 @@ int main(void)
 		cmocka_unit_test(test_listen_takes_the_forms_it_took),
 		cmocka_unit_test(test_listen_rejects_malformed_addresses),
 		cmocka_unit_test(test_draft_set_parses),
+		cmocka_unit_test(test_draft_set_takes_typed_values),
 		cmocka_unit_test(test_draft_unset_rollback_lock_parse),
 		cmocka_unit_test(test_draft_approve_withdraw_emergency_parse),
 		cmocka_unit_test(test_draft_refuses_bad_requests_saying_why),
