@@ -422,9 +422,14 @@
 
 	/* ---- what is signed: the draft's bytes, decoded and checked ---- */
 
-	/* The msgpack subset of docs/format.md section 2: uint, str, bin
-	 * and array. Returns [value, next index]; throws on anything else.
-	 * uint 64 stays a BigInt; str is a JS string, bin a Uint8Array. */
+	/* The msgpack subset of docs/format.md sections 2 and 3.2: uint,
+	 * str, bin and array, and the types of a typed value (nil, false,
+	 * true, negative and signed integers, float 64). Returns [value,
+	 * next index]; throws on anything else. uint 64 and int 64 stay
+	 * BigInts; str is a JS string, bin a Uint8Array. It does not judge
+	 * canonical form: the changes the page signs are compared byte for
+	 * byte with its own encoding (mpWrite), and the server's append
+	 * checks the rest. */
 	function mpRead(b, i) {
 		const need = (n) => {
 			if (i + n > b.length)
@@ -438,20 +443,35 @@
 			i += n;
 			return v;
 		};
+		const view = (n) => {
+			need(n);
+			const dv = new DataView(b.buffer, b.byteOffset + i, n);
+			i += n;
+			return dv;
+		};
 		need(1);
 		const t = b[i++];
 		let n;
 		if (t <= 0x7f)
 			return [t, i];
+		if (t >= 0xe0)
+			return [t - 0x100, i];
+		if (t === 0xc0 || t === 0xc2 || t === 0xc3)
+			return [t === 0xc0 ? null : t === 0xc3, i];
 		if (t === 0xcc || t === 0xcd || t === 0xce)
 			return [be(1 << (t - 0xcc)), i];
-		if (t === 0xcf) {
-			need(8);
-			let v = 0n;
-			for (let k = 0; k < 8; k++)
-				v = (v << 8n) | BigInt(b[i + k]);
-			return [v, i + 8];
-		}
+		if (t === 0xcf)
+			return [view(8).getBigUint64(0), i];
+		if (t === 0xd0)
+			return [view(1).getInt8(0), i];
+		if (t === 0xd1)
+			return [view(2).getInt16(0), i];
+		if (t === 0xd2)
+			return [view(4).getInt32(0), i];
+		if (t === 0xd3)
+			return [view(8).getBigInt64(0), i];
+		if (t === 0xcb)
+			return [view(8).getFloat64(0), i];
 		if (t >= 0xa0 && t <= 0xbf || t === 0xd9 || t === 0xda || t === 0xdb) {
 			n = t <= 0xbf ? t - 0xa0 : be(1 << (t - 0xd9));
 			need(n);
@@ -477,10 +497,116 @@
 		throw new Error(`msgpack type 0x${t.toString(16)} is not in an entry`);
 	}
 
+	/* The one encoding of v (docs/format.md 2.2 and 3.2) as a byte
+	 * array: a string as str, null, false, true, an integer in int64
+	 * range (unsigned forms from 0, the shortest negative form below),
+	 * any other finite number as float 64, an array of these. Integers
+	 * beyond 2^53 are refused (a JS number does not hold them
+	 * exactly; typedValue() keeps them out of the page's requests), and
+	 * so is every other type. */
+	function mpWrite(v, out = []) {
+		const be = (x, n) => {
+			for (let k = n - 1; k >= 0; k--)
+				out.push(Math.floor(x / 2 ** (8 * k)) % 256);
+		};
+		const bytes = (tag, n, fill) => {
+			const dv = new DataView(new ArrayBuffer(n));
+			fill(dv);
+			out.push(tag, ...new Uint8Array(dv.buffer));
+		};
+		if (typeof v === 'string') {
+			const s = new TextEncoder().encode(v);
+			if (s.length < 32)
+				out.push(0xa0 + s.length);
+			else if (s.length < 256)
+				out.push(0xd9, s.length);
+			else if (s.length < 65536)
+				out.push(0xda), be(s.length, 2);
+			else
+				out.push(0xdb), be(s.length, 4);
+			out.push(...s);
+		} else if (v === null || v === false || v === true) {
+			out.push(v === null ? 0xc0 : v ? 0xc3 : 0xc2);
+		} else if (Array.isArray(v)) {
+			if (v.length < 16)
+				out.push(0x90 + v.length);
+			else if (v.length < 65536)
+				out.push(0xdc), be(v.length, 2);
+			else
+				out.push(0xdd), be(v.length, 4);
+			for (const x of v)
+				mpWrite(x, out);
+		} else if (typeof v !== 'number' || !Number.isFinite(v)) {
+			throw new Error(`${String(v)} cannot be a value`);
+		} else if (!Number.isInteger(v) || Math.abs(v) >= 2 ** 63) {
+			bytes(0xcb, 8, (dv) => dv.setFloat64(0, v));
+		} else if (!Number.isSafeInteger(v)) {
+			throw new Error(`${v} is not within ±(2^53 - 1): the page cannot write it exactly`);
+		} else if (v >= 0) {
+			if (v < 128)
+				out.push(v);
+			else if (v < 256)
+				out.push(0xcc, v);
+			else if (v < 65536)
+				out.push(0xcd), be(v, 2);
+			else if (v < 2 ** 32)
+				out.push(0xce), be(v, 4);
+			else
+				bytes(0xcf, 8, (dv) => dv.setBigUint64(0, BigInt(v)));
+		} else if (v >= -32) {
+			out.push(0x100 + v);
+		} else if (v >= -128) {
+			bytes(0xd0, 1, (dv) => dv.setInt8(0, v));
+		} else if (v >= -32768) {
+			bytes(0xd1, 2, (dv) => dv.setInt16(0, v));
+		} else if (v >= -(2 ** 31)) {
+			bytes(0xd2, 4, (dv) => dv.setInt32(0, v));
+		} else {
+			bytes(0xd3, 8, (dv) => dv.setBigInt64(0, BigInt(v)));
+		}
+		return out;
+	}
+
+	/* What the dialog's "JSON" toggle makes of text, as `ledger set
+	 * T KEY:=JSON` does (DESIGN: the library refuses the same; the page
+	 * says why before anything is signed): a JSON string is the plain
+	 * string; objects, nested arrays, more than 1000 items and numbers
+	 * that are not finite are refused, and integers beyond 2^53, which a
+	 * JS number does not hold exactly. */
+	function typedValue(text) {
+		let v;
+		try {
+			v = JSON.parse(text);
+		} catch (e) {
+			throw new Error(`the value is not JSON (${e.message}); untick "JSON" for a string`);
+		}
+		const scalar = (x) => {
+			if (x !== null && typeof x === 'object')
+				throw new Error(Array.isArray(x)
+					? 'arrays hold only scalars: no nested arrays'
+					: 'objects are not values: use dotted keys, e.g. a.b:=1');
+			if (typeof x === 'number' && !Number.isFinite(x))
+				throw new Error(`${text} is not a finite number`);
+			/* JSON.stringify writes these as digits, which the
+			 * server would read as an integer (1e21 and up it
+			 * writes as 1e+21, a float) */
+			if (Number.isInteger(x) && !Number.isSafeInteger(x) && Math.abs(x) < 1e21)
+				throw new Error(`${text} is not within ±(2^53 - 1), which the page cannot write exactly: use ledger set`);
+		};
+		if (Array.isArray(v)) {
+			if (v.length > 1000)
+				throw new Error('an array holds at most 1000 items');
+			v.forEach(scalar);
+		} else {
+			scalar(v);
+		}
+		return v;
+	}
+
 	/* message = "ledger/v1/entry" 00 ORIGIN 00 BODY, BODY = 9a field0..field9
 	 * (version 1) or 9b field0..field10 (version 2: field 10 is the
 	 * 32-byte commitment to the keyring and locks after the entry,
-	 * docs/format.md 8.1) */
+	 * docs/format.md 8.1). changesBytes: field 7 as it stands there. */
 	function parseMessage(msg) {
 		const tag = new TextEncoder().encode('ledger/v1/entry\0');
 		if (!sameBytes(msg.subarray(0, tag.length), tag))
@@ -489,12 +615,19 @@
 		if (z < 0 || (msg[z + 1] !== 0x9a && msg[z + 1] !== 0x9b))
 			throw new Error('malformed signing message');
 		const origin = new TextDecoder().decode(msg.subarray(tag.length, z));
-		const [f, end] = mpRead(msg, z + 1);
-		const n = f[0] === 2 ? 11 : 10;
-		if (end !== msg.length || f.length !== n || msg[z + 1] !== 0x90 + n)
+		const n = msg[z + 1] - 0x90;
+		const f = [];
+		const at = [];
+		let end = z + 2;
+		for (let k = 0; k < n; k++) {
+			at.push(end);
+			[f[k], end] = mpRead(msg, end);
+		}
+		if (end !== msg.length || n !== (f[0] === 2 ? 11 : 10))
 			throw new Error('malformed entry body');
 		return { origin, body: msg.subarray(z + 1), version: f[0], seq: Number(f[1]),
 			 prev: hex(f[2]), signer: hex(f[4]), kind: f[5], target: f[6], changes: f[7],
+			 changesBytes: msg.subarray(at[7], at[8]),
 			 reason: f[8], metadata: f[9], authz: n === 11 ? f[10] : null };
 	}
 
@@ -543,7 +676,7 @@
 			for (const k of keys) {
 				if (!at.has(k))
 					changes.push([k]);
-				else if (at.get(k) !== now.get(k))
+				else if (!now.has(k) || !sameValue(at.get(k), now.get(k)))
 					changes.push([k, at.get(k)]);
 			}
 			meta = [['rollback-to', String(req.to)]];
@@ -559,8 +692,11 @@
 		    /^[1-9][0-9]{0,18}$/.test(soak[1]) && BigInt(soak[1]) < BigInt(m.seq))
 			meta.push(soak);
 		meta.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-		if (JSON.stringify(m.changes) !== JSON.stringify(changes))
-			throw bad(`changes ${JSON.stringify(m.changes)}`);
+		/* byte for byte: a typed value has one encoding, and a string
+		 * that reads like one ("3") is not it (3) */
+		if (!sameBytes(m.changesBytes, mpWrite(changes)))
+			throw bad(`changes ${JSON.stringify(m.changes, (k, v) =>
+				(typeof v === 'bigint' ? String(v) : v))}`);
 		if (JSON.stringify(m.metadata) !== JSON.stringify(meta))
 			throw bad(`metadata ${JSON.stringify(m.metadata)}`);
 		const want = new Uint8Array(m.body.length + 66);
@@ -823,14 +959,30 @@
 				el('a', { href: `#/e/${l.seq}` }, `#${l.seq}`)));
 	}
 
+	/* ---- values: a string, or a typed value (true, 3, null, [1, "a"]),
+	 * which the API gives as a JSON value of its type and the page shows
+	 * as its JSON text, marked (class "typed": a "json" badge) ---- */
+
+	const isTyped = (v) => typeof v !== 'string';
+	const valueText = (v) => (isTyped(v) ? JSON.stringify(v) : v);
+	const sameValue = (a, b) => JSON.stringify(a) === JSON.stringify(b);
+	/* KEY=VALUE, or KEY:=JSON for a typed value, as `ledger set` takes it */
+	const kvText = (k, v) => (isTyped(v) ? `${k}:=${valueText(v)}` : `${k}=${v}`);
+
+	function valueEl(v, attrs) {
+		const typed = isTyped(v);
+		return el('span', { ...attrs, class: `${attrs.class}${typed ? ' typed' : ''}`,
+			title: typed ? 'typed value (JSON)' : null, data: typed ? { typed: '1' } : null },
+		valueText(v));
+	}
+
 	function valuesList(rel, skip) {
 		const keys = Object.keys(rel.values || {}).filter((k) => k !== skip).sort();
 		if (!keys.length)
 			return null;
 		return el('ul', { class: 'kv' }, keys.map((k) => el('li', null,
 			el('span', { class: 'k mono' }, k),
-			el('span', { class: 'v mono', testid: `value-${rel.target}-${k}` },
-				rel.values[k]))));
+			valueEl(rel.values[k], { class: 'v mono', testid: `value-${rel.target}-${k}` }))));
 	}
 
 	function releaseRow(rel, flash) {
@@ -847,7 +999,7 @@
 				el('div', { class: 'badges' }, govBadges(rel))),
 			td('c-tag', 'image.tag',
 				tag !== undefined
-					? el('span', { class: 'tag mono', testid: `value-${t}-image.tag` }, tag)
+					? valueEl(tag, { class: 'tag mono', testid: `value-${t}-image.tag` })
 					: el('span', { class: 'muted' }, '—')),
 			td('c-values', 'Values',
 				valuesList(rel, 'image.tag') || el('span', { class: 'muted' }, '—')),
@@ -873,7 +1025,7 @@
 	/* ---- proposals waiting for approvals ---- */
 
 	const changesText = (changes) => (changes || []).map((c) =>
-		(c.unset ? `${c.key} (unset)` : `${c.key}=${c.value}`)).join(', ');
+		(c.unset ? `${c.key} (unset)` : kvText(c.key, c.value))).join(', ');
 
 	/* What the signed-in key may do with proposal p (the server decides:
 	 * this only hides buttons that would be refused). */
@@ -973,19 +1125,20 @@
 	 * values after it (a proposal its "proposed" diff instead). seed:
 	 * the values before the first entry (a page that does not start at
 	 * the target's first entry); proposals: seq -> entry, for the
-	 * approvals whose proposal is older than the page. */
+	 * approvals whose proposal is older than the page. A diff's old or
+	 * now is undefined where there is no value (null is a typed value). */
 	function withDiffs(history, seed, proposals) {
 		const vals = new Map(seed || []);
 		const bySeq = new Map(proposals || []);
 		for (const e of history)
 			bySeq.set(e.seq, e);
 		const apply = (changes, into) => (changes || []).map((c) => {
-			const old = vals.has(c.key) ? vals.get(c.key) : null;
+			const old = vals.get(c.key);
 			if (into && c.unset)
 				vals.delete(c.key);
 			else if (into)
 				vals.set(c.key, c.value);
-			return { key: c.key, old, now: c.unset ? null : c.value };
+			return { key: c.key, old, now: c.unset ? undefined : c.value };
 		});
 		return history.map((e) => {
 			let diff = [];
@@ -1001,19 +1154,20 @@
 	}
 
 	const valuesText = (m) => [...m.keys()].sort()
-		.map((k) => `${k}=${m.get(k)}`).join(', ') || 'no values';
+		.map((k) => kvText(k, m.get(k))).join(', ') || 'no values';
 
 	function diffTable(diff, seq) {
 		if (!diff.length)
 			return null;
 		return el('table', { class: 'diff', testid: `diff-${seq}` }, el('tbody', null,
-			diff.map((d) => el('tr', { class: d.now === null ? 'removed'
-				: d.old === null ? 'added' : 'changed',
+			diff.map((d) => el('tr', { class: d.now === undefined ? 'removed'
+				: d.old === undefined ? 'added' : 'changed',
 			data: { key: d.key } },
 			el('td', { class: 'mono k' }, d.key),
-			el('td', { class: 'mono old' }, d.old === null ? '∅' : d.old),
+			el('td', { class: 'mono old' }, d.old === undefined ? '∅' : valueEl(d.old, { class: 'v' })),
 			el('td', { class: 'arrow' }, '→'),
-			el('td', { class: 'mono new' }, d.now === null ? '(removed)' : d.now)))));
+			el('td', { class: 'mono new' }, d.now === undefined ? '(removed)'
+				: valueEl(d.now, { class: 'v' }))))));
 	}
 
 	function metaList(md) {
@@ -1147,8 +1301,8 @@
 					? el('table', { class: 'current' }, el('tbody', null,
 						Object.keys(rel.values).sort().map((k) => el('tr', null,
 							el('td', { class: 'mono k' }, k),
-							el('td', { class: 'mono v', testid: `value-${t}-${k}` },
-								rel.values[k])))))
+							el('td', { class: 'mono v' }, valueEl(rel.values[k],
+								{ class: 'v', testid: `value-${t}-${k}` }))))))
 					: el('p', { class: 'muted' }, 'no values')),
 			el('section', { class: 'card' },
 				el('h2', null, 'History', el('span', { class: 'muted count', testid: 'history-count' },
@@ -1248,7 +1402,7 @@
 						? el('ul', { class: 'kv', testid: 'field-changes' }, e.changes.map((c) => el('li', null,
 							el('span', { class: 'k mono' }, c.key),
 							c.unset ? el('span', { class: 'v mono removed' }, '(unset)')
-								: el('span', { class: 'v mono' }, c.value))))
+								: valueEl(c.value, { class: 'v mono' }))))
 						: el('span', { class: 'muted' }, '—')),
 					row('metadata', metaList(e.metadata) || el('span', { class: 'muted' }, '—')),
 					e.emergency ? row('emergency', el('span', { class: 'badge badge-emergency',
@@ -1386,13 +1540,16 @@
 		if (kind === 'promote') {
 			a.inputs.key = el('input', { type: 'text', name: 'key', value: 'image.tag',
 				class: 'mono', testid: 'promote-key', required: true, spellcheck: 'false' });
+			const tag = rel.values ? rel.values['image.tag'] : undefined;
 			a.inputs.value = el('input', { type: 'text', name: 'value', class: 'mono',
 				testid: 'promote-value', required: true, spellcheck: 'false',
-				placeholder: (rel.values && rel.values['image.tag']) || 'new value' });
+				placeholder: tag !== undefined ? valueText(tag) : 'new value' });
+			a.inputs.json = el('input', { type: 'checkbox', name: 'json', testid: 'promote-json' });
 			fields.append(field('Key', a.inputs.key),
 				field('New value', a.inputs.value,
-					rel.values && rel.values['image.tag'] !== undefined
-						? `now ${rel.values['image.tag']}` : null));
+					tag !== undefined ? `now ${valueText(tag)}` : null),
+				el('label', { class: 'check' }, a.inputs.json,
+					' JSON: a typed value (false, 3, null, [1, "a"]) instead of a string, as KEY:=JSON'));
 			if (rel.locked) {
 				a.inputs.force = el('input', { type: 'checkbox', name: 'force', testid: 'action-force' });
 				fields.append(el('label', { class: 'check' }, a.inputs.force,
@@ -1505,9 +1662,10 @@
 			let text;
 			if (a.kind === 'promote') {
 				const key = a.inputs.key.value.trim();
-				const value = a.inputs.value.value;
-				if (!key || !value)
+				const raw = a.inputs.value.value;
+				if (!key || !raw)
 					throw new Error('a key and a value are required');
+				const value = a.inputs.json.checked ? typedValue(raw) : raw;
 				const req = { kind: 'set', target: t,
 					changes: { [key]: value }, reason,
 					force: !!(a.inputs.force && a.inputs.force.checked) };
@@ -1604,8 +1762,8 @@
 		window.scrollTo(0, 0);
 	});
 
-	/* for tests and the curious: the scope matcher */
-	window.ledgerUI = Object.freeze({ globMatch, scopesCover });
+	/* for tests and the curious: the scope matcher, the value encoder */
+	window.ledgerUI = Object.freeze({ globMatch, scopesCover, mpWrite, typedValue });
 
 	showSession();
 	refreshHeader();

@@ -231,6 +231,48 @@ async function run(browser) {
 	eq(JSON.stringify(globs), JSON.stringify([true, false, true, false, false,
 		true, true, false, true, true, false, false]), 'glob results');
 
+	// the page's msgpack encoder (docs/format.md 2.2, 3.2): each value's
+	// one encoding, as hex; and what the Promote dialog's JSON toggle
+	// refuses before anything is signed
+	step = 'encoder';
+	const encoded = await page.evaluate(() => {
+		const w = window.ledgerUI.mpWrite;
+		const hexOf = (v) => w(v).map((b) => b.toString(16).padStart(2, '0')).join('');
+		const vs = [null, false, true, 0, 127, 128, 255, 256, 65535, 65536, 2 ** 32 - 1, 2 ** 32,
+			-1, -32, -33, -128, -129, -32768, -32769, -(2 ** 31), -(2 ** 31) - 1, -0,
+			1.5, -2.5, 1e300, 2 ** 63, 'a', 'x'.repeat(32), [1, 'a', true, null], []];
+		return vs.map((v) => `${JSON.stringify(v)}:${hexOf(v)}`);
+	});
+	const want = ['null:c0', 'false:c2', 'true:c3', '0:00', '127:7f', '128:cc80', '255:ccff',
+		'256:cd0100', '65535:cdffff', '65536:ce00010000', '4294967295:ceffffffff',
+		'4294967296:cf0000000100000000', '-1:ff', '-32:e0', '-33:d0df', '-128:d080',
+		'-129:d1ff7f', '-32768:d18000', '-32769:d2ffff7fff', '-2147483648:d280000000',
+		'-2147483649:d3ffffffff7fffffff', '0:00', '1.5:cb3ff8000000000000',
+		'-2.5:cbc004000000000000', '1e+300:cb7e37e43c8800759c',
+		'9223372036854776000:cb43e0000000000000', '"a":a161',
+		`"${'x'.repeat(32)}":d920${'78'.repeat(32)}`, '[1,"a",true,null]:9401a161c3c0', '[]:90'];
+	for (let i = 0; i < want.length; i++)
+		eq(encoded[i], want[i], `encoding of ${want[i].split(':')[0]}`);
+	const refusals = await page.evaluate(() => ['{"a": 1}', '[1, [2]]', '[{"a": 1}]', 'NaN',
+		'1e400', '9007199254740993', 'yes', '"x"', '3.0', '1e21'].map((t) => {
+		try {
+			return JSON.stringify(window.ledgerUI.typedValue(t));
+		} catch (e) {
+			return `refused: ${e.message}`;
+		}
+	}));
+	eq(refusals[0], 'refused: objects are not values: use dotted keys, e.g. a.b:=1', 'an object');
+	eq(refusals[1], 'refused: arrays hold only scalars: no nested arrays', 'a nested array');
+	eq(refusals[2], 'refused: objects are not values: use dotted keys, e.g. a.b:=1', 'an object in an array');
+	match(refusals[3], /^refused: the value is not JSON \(.*\); untick "JSON" for a string$/, 'NaN');
+	eq(refusals[4], 'refused: 1e400 is not a finite number', '1e400');
+	eq(refusals[5], 'refused: 9007199254740993 is not within ±(2^53 - 1), which the page cannot write exactly: use ledger set',
+		'an integer beyond 2^53');
+	match(refusals[6], /^refused: the value is not JSON/, 'yes');
+	eq(refusals[7], '"x"', 'a JSON string is the plain string');
+	eq(refusals[8], '3', '3.0 is the integer 3');
+	eq(refusals[9], '1e+21', '1e21 is a float');
+
 	// ---- history ----
 	step = 'history';
 	await page.click(tid('open-staging/api'));
@@ -401,6 +443,54 @@ async function run(browser) {
 	eq(await page.evaluate(() => document.body.dataset.lastEvent), String(HEAD0 + 3), 'last event seq');
 	match(await page.locator(tid('release-prod/api')).getAttribute('class') || '', /\bflash\b/, 'the new entry flashes');
 	eq(await page.evaluate(() => window.__notReloaded === true), true, 'the page was never reloaded');
+
+	// ---- typed values through the Promote dialog (issue 14) ----
+	// the CLI sets the string "true"; the page sets the boolean false,
+	// then an array of every kind of scalar, whose encoding by the page
+	// must equal the server's draft byte for byte (else it is not signed)
+	step = 'typed promote';
+	execFileSync(LEDGER, ['set', 'staging/flags', 'checkout=true', '-m', 'flags: the string "true"'],
+		{ stdio: 'pipe' });
+	await waitText(page, 'value-staging/flags-checkout', /^true$/, 'the string true, live');
+	eq(await page.locator(tid('value-staging/flags-checkout')).getAttribute('data-typed'), null,
+		'a string is not marked typed');
+	await page.click(tid('action-promote-staging/flags'));
+	await visible(page, 'action-form-promote');
+	await page.fill(tid('promote-key'), 'checkout');
+	await page.fill(tid('promote-value'), '{"on": false}');
+	await page.check(tid('promote-json'));
+	await page.fill(tid('action-reason'), 'checkout off');
+	let typedDrafts = 0;
+	await page.route('**/api/v1/drafts', (route) => {
+		typedDrafts++;
+		return route.continue();
+	});
+	await page.click(tid('action-submit'));
+	await waitText(page, 'action-error', /^objects are not values: use dotted keys, e\.g\. a\.b:=1$/,
+		'an object is refused in the page');
+	eq(typedDrafts, 0, 'nothing was drafted');
+	await page.fill(tid('promote-value'), 'false');
+	await page.click(tid('action-submit'));
+	await waitText(page, 'action-result', new RegExp(`^recorded as seq ${HEAD0 + 5}$`), 'the boolean false');
+	await page.click(tid('action-close'));
+	await waitText(page, 'value-staging/flags-checkout', /^false$/, 'checkout, live');
+	eq(await page.locator(tid('value-staging/flags-checkout')).getAttribute('data-typed'), '1',
+		'a typed value is marked');
+	await page.click(tid('action-promote-staging/flags'));
+	await visible(page, 'action-form-promote');
+	await page.fill(tid('promote-key'), 'limits');
+	await page.fill(tid('promote-value'),
+		'[8080, -7, -100, -200, -40000, 5000000000, -5000000000, 1.5, 1e300, "a", "", true, false, null]');
+	await page.check(tid('promote-json'));
+	await page.fill(tid('action-reason'), 'every kind');
+	await page.click(tid('action-submit'));
+	await waitText(page, 'action-result', new RegExp(`^recorded as seq ${HEAD0 + 6}$`), 'the array');
+	eq(typedDrafts, 2, 'one draft each');
+	await page.unrouteAll();
+	await page.click(tid('action-close'));
+	await waitText(page, 'value-staging/flags-limits',
+		/^\[8080,-7,-100,-200,-40000,5000000000,-5000000000,1\.5,1e\+300,"a","",true,false,null\]$/,
+		'limits, live');
 	await page.screenshot({ path: path.join(SHOTS, 'browser-overview.png'), fullPage: true });
 
 	step = 'history after';

@@ -7,7 +7,10 @@
 # checks; a deployer signs in with its key file, rolls staging/api back
 # to v1 from the page, and the page follows through its event stream.
 # Then the CLI checks that the rollback and its lock really landed and
-# that the ledger verifies. Then a release with 250 entries: the page
+# that the ledger verifies. The page also promotes typed values (a
+# boolean, and an array of every kind of scalar, which its own encoder
+# must write exactly as the server's draft) and refuses an object before
+# signing; `ledger get` prints them typed. Then a release with 250 entries: the page
 # shows its history 100 at a time, diffs right across the pages. Last,
 # four eyes: a proposal waits in the page's pending list, a second key
 # approves it there, and the page shows it in effect (issue 13).
@@ -101,8 +104,10 @@ done
 
 # ---------------------------------------------------------------------
 # The page rolled back (seq 9) and locked (seq 10) as the deployer; the
-# script itself then set prod/api (seq 11) from the CLI while the page
-# was open, to see it arrive live.
+# script itself then set prod/api (seq 11) and staging/flags (seq 12,
+# the string "true") from the CLI while the page was open, to see them
+# arrive live; the page set staging/flags checkout to the boolean false
+# (seq 13) and limits to an array (seq 14).
 step "the CLI sees what the page wrote"
 expect_rc 0 ledger get staging/api image.tag
 expect_out v1
@@ -129,8 +134,20 @@ expect_rc 1 ledger set staging/api image.tag=v3 -m "pipeline"
 expect_one_line_error 'locked since seq 10'
 expect_rc 0 ledger get prod/api image.tag
 expect_out v9
+expect_rc 0 ledger get staging/flags checkout
+expect_out false
+expect_rc 0 ledger get staging/flags limits
+expect_out '[8080,-7,-100,-200,-40000,5000000000,-5000000000,1.5,1e+300,"a","",true,false,null]'
+expect_rc 0 ledger get staging/flags --json
+expect_json_value values checkout = false
+expect_json_value values limits 13 = null
+expect_rc 0 ledger show 13 --json
+expect_json signer name = deployer
+expect_json_value changes 0 value = false
+expect_rc 0 ledger show 12 --json
+expect_json_value changes 0 value = '"true"'
 expect_rc 0 ledger verify
-expect_out_match '^ok: 11 entries, head 11 '
+expect_out_match '^ok: 14 entries, head 14 '
 
 # ---------------------------------------------------------------------
 # A copy with one flipped signature byte in entry 4, served afresh: the
