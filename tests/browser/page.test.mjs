@@ -491,6 +491,22 @@ async function run(browser) {
 	await waitText(page, 'value-staging/flags-limits',
 		/^\[8080,-7,-100,-200,-40000,5000000000,-5000000000,1\.5,1e\+300,"a","",true,false,null\]$/,
 		'limits, live');
+	// a rollback that restores a typed value: the page plans its
+	// changes from the states' JSON and encodes them itself
+	execFileSync(LEDGER, ['set', 'staging/flags', 'checkout:=true', '-m', 'checkout on'], { stdio: 'pipe' });
+	await waitText(page, 'value-staging/flags-checkout', /^true$/, 'checkout true, live');
+	eq(await page.locator(tid('value-staging/flags-checkout')).getAttribute('data-typed'), '1',
+		'the boolean true is marked');
+	await page.click(tid('action-rollback-staging/flags'));
+	await visible(page, 'action-form-rollback');
+	await page.selectOption(tid('rollback-to'), String(HEAD0 + 5));
+	await page.check(tid('rollback-nolock'));
+	await page.fill(tid('action-reason'), 'checkout off again');
+	await page.click(tid('action-submit'));
+	await waitText(page, 'action-result', new RegExp(`^rolled back at seq ${HEAD0 + 8}$`), 'the typed rollback');
+	await page.click(tid('action-close'));
+	await waitText(page, 'value-staging/flags-checkout', /^false$/, 'checkout false again, live');
+	eq(await page.locator(tid('value-staging/flags-limits')).count(), 0, 'limits unset by the rollback');
 	await page.screenshot({ path: path.join(SHOTS, 'browser-overview.png'), fullPage: true });
 
 	step = 'history after';

@@ -107,7 +107,8 @@ done
 # script itself then set prod/api (seq 11) and staging/flags (seq 12,
 # the string "true") from the CLI while the page was open, to see them
 # arrive live; the page set staging/flags checkout to the boolean false
-# (seq 13) and limits to an array (seq 14).
+# (seq 13) and limits to an array (seq 14); the CLI set checkout:=true
+# (seq 15) and the page rolled back to seq 13 without a lock (seq 16).
 step "the CLI sees what the page wrote"
 expect_rc 0 ledger get staging/api image.tag
 expect_out v1
@@ -136,18 +137,25 @@ expect_rc 0 ledger get prod/api image.tag
 expect_out v9
 expect_rc 0 ledger get staging/flags checkout
 expect_out false
-expect_rc 0 ledger get staging/flags limits
+expect_rc 0 ledger get staging/flags limits --at 14
 expect_out '[8080,-7,-100,-200,-40000,5000000000,-5000000000,1.5,1e+300,"a","",true,false,null]'
+expect_rc 1 ledger get staging/flags limits
 expect_rc 0 ledger get staging/flags --json
 expect_json_value values checkout = false
+expect_json_value values limits = '(missing)'
+expect_rc 0 ledger get staging/flags --json --at 14
 expect_json_value values limits 13 = null
+expect_rc 0 ledger show 16 --json
+expect_json kind = rollback
+expect_json signer name = deployer
+expect_json_value changes = '[{"key":"checkout","value":false},{"key":"limits","unset":true}]'
 expect_rc 0 ledger show 13 --json
 expect_json signer name = deployer
 expect_json_value changes 0 value = false
 expect_rc 0 ledger show 12 --json
 expect_json_value changes 0 value = '"true"'
 expect_rc 0 ledger verify
-expect_out_match '^ok: 14 entries, head 14 '
+expect_out_match '^ok: 16 entries, head 16 '
 
 # ---------------------------------------------------------------------
 # A copy with one flipped signature byte in entry 4, served afresh: the
