@@ -139,10 +139,16 @@ expect_out_match '^    "replicas": 4$'
 step "--remote set typed"
 start_server
 expect_rc 0 ledger --remote "$BASE" set staging/web replicas:=2 \
-	list:='["x", 1.5]' -m "remote"
+	list:='["x", 0.1]' -m "remote"
 expect_rc 0 ledger get staging/web
-expect_out 'list:=["x",1.5]
+expect_out 'list:=["x",0.1]
 replicas:=2'
+# the server's state in JSON (0.1 as 0.10000000000000001) is read back
+# as the same typed values: nothing to write
+expect_rc 0 ledger --remote "$BASE" set staging/web replicas:=2 \
+	list:='["x",0.1]' -m "again"
+expect_err_match 'already has these values; nothing written'
+expect_no_out
 expect_rc 2 ledger --remote "$BASE" set staging/web o:='{"a":1}' -m "bad"
 expect_one_line_error '^ledger: set: o: objects are not values'
 stop_server TERM
