@@ -9,11 +9,13 @@
 
 static const char help[] =
 	"usage: ledger get TARGET [KEY] [--at SEQ] [--json]\n\n"
-	"Print a target's values: with KEY, the value alone; without, one\n"
-	"KEY=VALUE line per key. --at SEQ answers for the state after entries\n"
-	"1..SEQ. Exit 1 when the key (or the target) has no value.\n\n"
+	"Print a target's values: with KEY, the value alone (a typed value as\n"
+	"its JSON text); without, one KEY=VALUE line per key, KEY:=JSON for a\n"
+	"typed value. --at SEQ answers for the state after entries 1..SEQ.\n"
+	"Exit 1 when the key (or the target) has no value.\n\n"
 	"  --at SEQ   as of this seq (default: the head)\n"
-	"  --json     {\"target\", \"at\", \"values\": {KEY: VALUE}}\n";
+	"  --json     {\"target\", \"at\", \"values\": {KEY: VALUE}}, each VALUE\n"
+	"             a JSON string or, typed, a JSON value of its type\n";
 
 int cmd_get(int argc, char **argv, struct cli_ctx *c)
 {

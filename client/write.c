@@ -14,11 +14,36 @@
 
 #include "client_impl.h"
 #include "util.h"
+#include "value.h"
 
 static int compare_values(const void *a, const void *b)
 {
 	return strcmp(((const struct ldg_value *)a)->key,
 		      ((const struct ldg_value *)b)->key);
+}
+
+/* A value of the state's JSON: a string as it is, any other JSON value
+ * a typed value in its canonical text (value.h): the API writes a float
+ * with 17 digits, the canonical text is the shortest. */
+static int value_of(const json_t *v, struct ldg_value *e, struct ldg_err *err)
+{
+	char *text;
+	int rc;
+
+	if (json_is_string(v)) {
+		e->type = LDG_V_STR;
+		e->value = strdup(json_string_value(v));
+		return e->value ? 0
+				: ldg_err_set(err, -ENOMEM, "out of memory");
+	}
+	text = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+	if (!text)
+		return ldg_err_set(err, -ENOMEM, "out of memory");
+	rc = ldg_value_from_json(text, &e->type, &e->value, err);
+	free(text);
+	if (rc)
+		ldg_err_prefix(err, "the server's state holds %s", e->key);
+	return rc;
 }
 
 /* The target's values and lock at seq at (GET /api/v1/state). */
@@ -55,13 +80,14 @@ static int fetch_state(const char *base, const char *target, uint64_t at,
 	{
 		struct ldg_value *e = &out->v[out->n];
 		e->key = strdup(k);
-		e->value = strdup(json_string_value(v) ? json_string_value(v)
-						       : "");
 		out->n++;
-		if (!e->key || !e->value) {
+		if (!e->key) {
 			rc = ldg_err_set(err, -ENOMEM, "out of memory");
 			goto out_json;
 		}
+		rc = value_of(v, e, err);
+		if (rc)
+			goto out_json;
 	}
 	qsort(out->v, out->n, sizeof(*out->v), compare_values);
 out_json:

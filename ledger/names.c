@@ -199,8 +199,8 @@ uint32_t ldg_text_display_control(const char *s, size_t len, size_t *at,
 }
 
 /* The writers' rule on top of the format's (format.md section 14). */
-static int check_display(const char *what, const char *s, size_t len,
-			 struct ldg_err *err)
+int ldg_check_display(const char *what, const char *s, size_t len,
+		      struct ldg_err *err)
 {
 	size_t at, n;
 	uint32_t cp = ldg_text_display_control(s, len, &at, &n);
@@ -220,14 +220,14 @@ int ldg_check_new_value(const char *s, size_t len, struct ldg_err *err)
 {
 	if (ldg_check_value(s, len, err))
 		return -EINVAL;
-	return check_display("value", s, len, err);
+	return ldg_check_display("value", s, len, err);
 }
 
 int ldg_check_new_reason(const char *s, struct ldg_err *err)
 {
 	if (ldg_check_reason(s, err))
 		return -EINVAL;
-	return check_display("reason", s, strlen(s), err);
+	return ldg_check_display("reason", s, strlen(s), err);
 }
 
 int ldg_check_reason(const char *s, struct ldg_err *err)

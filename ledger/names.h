@@ -48,6 +48,11 @@ int ldg_check_reason(const char *s, struct ldg_err *err);
  * (ldg_text_display_control). Old entries may hold one: readers escape
  * them in text output. */
 int ldg_check_new_value(const char *s, size_t len, struct ldg_err *err);
+/* The display half of that rule alone, what naming the text (the
+ * strings of a typed value's JSON text, value.h, whose length is not a
+ * value's). */
+int ldg_check_display(const char *what, const char *s, size_t len,
+		      struct ldg_err *err);
 int ldg_check_new_reason(const char *s, struct ldg_err *err);
 int ldg_check_keyname(const char *s, struct ldg_err *err);
 int ldg_check_origin(const char *s, struct ldg_err *err);

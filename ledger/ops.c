@@ -11,6 +11,7 @@
 #include "policy.h"
 #include "store_impl.h"
 #include "util.h"
+#include "value.h"
 
 #define WRITE_ATTEMPTS 32
 
@@ -598,6 +599,21 @@ static int check_write_args(const char *target, const char *reason,
 	return check_user_meta(meta, n_meta, err);
 }
 
+/* What a writer accepts as a new value: a string by the value rules, a
+ * typed value by its own (docs/format.md 3.2; its text may be longer
+ * than a string: an array of up to 1000 strings), and in both no display
+ * control (section 14). */
+static int check_new_change(const struct ldg_kv *kv, struct ldg_err *err)
+{
+	size_t len = strlen(kv->value);
+
+	if (kv->type != LDG_V_JSON)
+		return ldg_check_new_value(kv->value, len, err);
+	if (ldg_value_check_json(kv->value, err))
+		return -EINVAL;
+	return ldg_check_display("value", kv->value, len, err);
+}
+
 static int check_set_arg(const struct set_arg *a, struct ldg_err *err)
 {
 	if (check_write_args(a->target, a->reason, a->meta, a->n_meta, err))
@@ -611,9 +627,7 @@ static int check_set_arg(const struct set_arg *a, struct ldg_err *err)
 		if (ldg_check_key(key, err))
 			return -EINVAL;
 		if (a->kv &&
-		    (!a->kv[i].value ||
-		     ldg_check_new_value(a->kv[i].value, strlen(a->kv[i].value),
-					 err))) {
+		    (!a->kv[i].value || check_new_change(&a->kv[i], err))) {
 			ldg_err_prefix(err, "%s", key);
 			return -EINVAL;
 		}

@@ -973,6 +973,7 @@ int rnd_state(struct ldg_read *r, const char *scope, uint64_t at, bool json,
  * type (a string quoted: "3" -> 3). */
 static void diff_side(FILE *f, const struct ldg_value *v, bool as_json)
 {
+	json_t *j;
 	char *s;
 
 	if (!v) {
@@ -983,7 +984,9 @@ static void diff_side(FILE *f, const struct ldg_value *v, bool as_json)
 		fputs(v->value, f);
 		return;
 	}
-	s = json_dumps(json_pack("s", v->value), JSON_ENCODE_ANY);
+	j = json_string(v->value);
+	s = j ? json_dumps(j, JSON_ENCODE_ANY) : NULL;
+	json_decref(j);
 	fputs(s ? s : "?", f);
 	free(s);
 }

@@ -8,9 +8,9 @@
  * docs/api.md defines each JSON shape once; docs/ledger.1 refers to it.
  *
  * This directory is the only one beside the front ends that links
- * jansson and libyaml: the core library (ledger/) links neither, so a
- * program that needs no JSON or YAML (tests/tools, tests/bench) loads
- * neither.
+ * libyaml, and the only one that makes JSON shapes: the core library
+ * (ledger/) links jansson for one thing, the canonical form of typed
+ * values (value.h), and renders nothing.
  *
  * Functions named rnd_X render into a malloc'd, NUL-terminated buffer
  * (*out, *len without the NUL) that the caller frees; rnd_X_json build a

@@ -250,13 +250,17 @@ git -C "$G/wc" push -q origin HEAD:main 2>/dev/null
 git -C "$G/wc" branch -q -u origin/main 2>/dev/null || true
 VALUES=$G/wc/clusters/${TARGET%/*}/${TARGET#*/}/values.yaml
 
-log "ledger set ($SMALL and $BIG entries) and sed+git commit+git push, $SET_RUNS runs each, interleaved"
+log "ledger set ($SMALL and $BIG entries, and a typed value on $SMALL) and sed+git commit+git push, $SET_RUNS runs each, interleaved"
+# bench 3: the same set with a typed value (issue 14, docs/format.md
+# 3.2): KEY:=JSON is parsed and canonicalised with jansson, packed as an
+# integer, indexed as 02 || JSON
 "$BENCH/runtimes" -n "$SET_RUNS" -w 3 \
 	"$LEDGER" --ledger "$SM" set "$TARGET" "image.tag={}" -m "bench" --key "$SM.keys/bench.key" ::: \
 	"$LEDGER" --ledger "$BG" set "$TARGET" "image.tag={}" -m "bench" --key "$BG.keys/bench.key" ::: \
 	sed -i 's/^  tag: .*/  tag: "{}"/' "$VALUES" --- \
 	git -C "$G/wc" commit -qam "bench: bump $TARGET image.tag" --- \
-	git -C "$G/wc" push -q origin HEAD:main \
+	git -C "$G/wc" push -q origin HEAD:main ::: \
+	"$LEDGER" --ledger "$SM" set "$TARGET" "replicas:={rand:1:1000000000}" -m "bench" --key "$SM.keys/bench.key" \
 	>"$WORK/t_set"
 SET_S=$(times_of "$WORK/t_set" 0 | stats | scale 1000)
 SET_B=$(times_of "$WORK/t_set" 1 | stats | scale 1000)
@@ -267,6 +271,10 @@ row "\`ledger set\` as a whole process ($(thousands "$SMALL")-entry ledger) vs \
 R=$(ratio "$(echo "$SET_B" | med)" "$(echo "$SET_S" | med)")
 row "\`ledger set\` on $(thousands "$BIG") entries vs on $(thousands "$SMALL")" \
 	"$(echo "$SET_B" | fmt .2f " ms")" "$(echo "$SET_S" | fmt .2f " ms")" "$R×" "≤ 1.3×" "$(yesno le "$R" 1.3)"
+SET_T=$(times_of "$WORK/t_set" 3 | stats | scale 1000)
+R=$(ratio "$(echo "$SET_T" | med)" "$(echo "$SET_S" | med)")
+row "\`ledger set\` of a typed value (\`replicas:=N\`) vs a string (\`image.tag=X\`), $(thousands "$SMALL")-entry ledger" \
+	"$(echo "$SET_T" | fmt .2f " ms")" "$(echo "$SET_S" | fmt .2f " ms")" "$R×" "≤ 1.1×" "$(yesno le "$R" 1.1)"
 
 # ---- 6. the mounts ----
 
@@ -368,8 +376,9 @@ log "  daemon VmHWM after all mount benchmarks: $(hwm_kib "$BIG_PID") KiB"
 # ---- the report ----
 
 # in the issue's order (rows were added as: 0 bytes, 1 verify, 2 set vs
-# git, 3 set big/small, 4 ls, 5 rss, 6 get, 7 cat, 8 open imm, 9 open mut)
-order=(2 3 1 6 7 8 9 4 5 0)
+# git, 3 set big/small, 4 set typed/string, 5 ls, 6 rss, 7 get, 8 cat,
+# 9 open imm, 10 open mut)
+order=(2 3 4 1 7 8 9 10 5 6 0)
 END_IDLE=$(cpu_idle 2)
 echo "$MACHINE; after it: load average $(cut -d' ' -f1 /proc/loadavg), ${END_IDLE}% idle"
 echo

@@ -210,6 +210,46 @@ static void test_set_typed_values_and_roll_back_their_type(void **state)
 	ldg_read_end(r);
 }
 
+/* A writer checks a typed value by its own rules (docs/format.md 3.2):
+ * its text may pass 4096 bytes, must be canonical, and no string in it
+ * may hold a display control (section 14). */
+static void test_set_checks_typed_values_by_their_rules(void **state)
+{
+	struct fx *f = *state;
+	struct ldg_kv kv = { .key = "hosts", .type = LDG_V_JSON };
+	struct ldg_result res = { 0 };
+	struct ldg_err err = { 0 };
+	char *big = malloc(8 * 1000 + 2), *p = big;
+	uint64_t head;
+
+	assert_non_null(big);
+	*p++ = '[';
+	for (int i = 0; i < 1000; i++)
+		p += sprintf(p, "%s\"h%04d\"", i ? "," : "", i);
+	strcpy(p, "]");
+	assert_true(strlen(big) > 4096);
+	kv.value = big;
+	if (ldg_set(f->s, f->admin, "staging/api", &kv, 1, "many hosts", NULL,
+		    0, 0, &res, &err))
+		fail_msg("%s", err.msg);
+	assert_int_equal(res.n, 1);
+	ldg_result_free(&res);
+	free(big);
+	head = head_of(f, NULL);
+
+	kv.value = "3.0"; /* not canonical: 3 */
+	assert_int_equal(ldg_set(f->s, f->admin, "staging/api", &kv, 1, "x",
+				 NULL, 0, 0, &res, &err),
+			 -EINVAL);
+	assert_non_null(strstr(err.msg, "canonical"));
+	kv.value = "[\"a\xe2\x80\xae\"]"; /* U+202E */
+	assert_int_equal(ldg_set(f->s, f->admin, "staging/api", &kv, 1, "x",
+				 NULL, 0, 0, &res, &err),
+			 -EINVAL);
+	assert_non_null(strstr(err.msg, "U+202E"));
+	assert_int_equal(head_of(f, NULL), head);
+}
+
 static void test_set_to_the_current_value_writes_nothing(void **state)
 {
 	struct fx *f = *state;
@@ -642,6 +682,7 @@ int main(void)
 		T(test_set_appends_a_signed_chained_entry),
 		T(test_set_to_the_current_value_writes_nothing),
 		T(test_set_typed_values_and_roll_back_their_type),
+		T(test_set_checks_typed_values_by_their_rules),
 		T(test_set_validates_before_writing),
 		T(test_unset_removes_keys_and_skips_absent_ones),
 		T(test_rollback_restores_state_and_locks),

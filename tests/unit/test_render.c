@@ -563,6 +563,84 @@ static void test_render_diff_json_names_unset_keys_and_the_lock(void **state)
 	free(out);
 }
 
+/* Typed values (docs/format.md 3.2): JSON values of their type in the
+ * shapes, KEY:=JSON in text, and a diff line that changes a type quotes
+ * the string side ("3" -> 3). */
+static void test_render_typed_values_in_json_text_and_diff(void **state)
+{
+	struct fx *f = *state;
+	const struct ldg_kv str = { .key = "count", .value = "3" };
+	const struct ldg_kv typed[] = {
+		{ .key = "count", .value = "3", .type = LDG_V_JSON },
+		{ .key = "flags", .value = "[1,\"a\"]", .type = LDG_V_JSON },
+	};
+	struct ldg_result res = { 0 };
+	struct ldg_err err = { 0 };
+	struct ldg_values v;
+	uint64_t a, b;
+	char *out;
+	size_t len;
+
+	ldg_read_end(R);
+	ok_or_die(ldg_set(f->s, f->admin, "staging/api", &str, 1, "string",
+			  NULL, 0, 0, &res, &err),
+		  &err, "set string");
+	a = res.v[0].seq;
+	ldg_result_free(&res);
+	ok_or_die(ldg_set(f->s, f->admin, "staging/api", typed, 2, "typed",
+			  NULL, 0, 0, &res, &err),
+		  &err, "set typed");
+	b = res.v[0].seq;
+	ldg_result_free(&res);
+	ok_or_die(ldg_read_begin(f->s, &R, &err), &err, "read");
+
+	assert_int_equal(rnd_diff(R, a, b, "staging/api", false, &out, &len,
+				  NULL),
+			 0);
+	assert_string_equal(out, "staging/api count: \"3\" -> 3\n"
+				 "staging/api flags: (unset) -> [1,\"a\"]\n");
+	free(out);
+	assert_int_equal(rnd_diff(R, a, b, "staging/api", true, &out, &len,
+				  NULL),
+			 0);
+	assert_non_null(strstr(out, "    \"from\": \"3\",\n"
+				    "    \"to\": 3\n"));
+	free(out);
+	assert_int_equal(ldg_state_get(R, "staging/api", b, &v), 0);
+	assert_json(rnd_get_json("staging/api", b, &v, NULL),
+		    fmt("{\n"
+			"  \"target\": \"staging/api\",\n"
+			"  \"at\": %llu,\n"
+			"  \"values\": {\n"
+			"    \"count\": 3,\n"
+			"    \"flags\": [\n"
+			"      1,\n"
+			"      \"a\"\n"
+			"    ],\n"
+			"    \"image.tag\": \"v1\"\n"
+			"  }\n"
+			"}\n",
+			(unsigned long long)b));
+	ldg_values_free(&v);
+	assert_int_equal(rnd_history(R, "staging/api", 0, false, &out, &len,
+				     NULL),
+			 0);
+	assert_non_null(strstr(out, " count=3 "));
+	assert_non_null(strstr(out, " count:=3, flags:=[1,\"a\"] "));
+	free(out);
+	assert_string_equal(rnd_assign(LDG_V_STR), "=");
+	assert_string_equal(rnd_assign(LDG_V_JSON), ":=");
+	{
+		json_t *js = rnd_value_json(LDG_V_STR, "true");
+		json_t *jt = rnd_value_json(LDG_V_JSON, "true");
+		assert_true(json_is_string(js));
+		assert_string_equal(json_string_value(js), "true");
+		assert_true(json_is_true(jt));
+		json_decref(js);
+		json_decref(jt);
+	}
+}
+
 static void test_render_get_json_of_all_keys_or_one(void **state)
 {
 	struct ldg_values v;
@@ -1118,6 +1196,7 @@ int main(void)
 		T(test_render_releases_json_with_apply_and_lock),
 		T(test_render_diff_json_names_unset_keys_and_the_lock),
 		T(test_render_get_json_of_all_keys_or_one),
+		T(test_render_typed_values_in_json_text_and_diff),
 		cmocka_unit_test(test_render_values_yaml_nests_and_quotes),
 		cmocka_unit_test(test_render_values_yaml_types_typed_values),
 		G(test_render_policy_show_json_lists_policies_and_windows),

@@ -2,9 +2,9 @@
 """An independent verifier of the Ledger entry format, written from
 docs/format.md alone (no code shared with ledger/), run over the vectors
 of this directory. Typed values (section 3.2). Promotion policies
-(section 8b): policies, absolute freeze windows, proposals, approvals and withdrawals, and the five-item
-STATE commitment; it does not evaluate cron windows or soak (it says so
-if a ledger needs them).
+(section 8b): policies, absolute freeze windows, proposals, approvals
+and withdrawals, and the five-item STATE commitment; it does not
+evaluate cron windows or soak (it says so if a ledger needs them).
 
     python3 tests/vectors/verify_vectors.py [tests/vectors]
 
