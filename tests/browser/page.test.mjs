@@ -493,7 +493,8 @@ async function run(browser) {
 		'limits, live');
 	// a rollback that restores a typed value: the page plans its
 	// changes from the states' JSON and encodes them itself
-	execFileSync(LEDGER, ['set', 'staging/flags', 'checkout:=true', '-m', 'checkout on'], { stdio: 'pipe' });
+	execFileSync(LEDGER, ['set', 'staging/flags', 'checkout:=true', 'none:=null', '-m', 'checkout on'],
+		{ stdio: 'pipe' });
 	await waitText(page, 'value-staging/flags-checkout', /^true$/, 'checkout true, live');
 	eq(await page.locator(tid('value-staging/flags-checkout')).getAttribute('data-typed'), '1',
 		'the boolean true is marked');
@@ -508,6 +509,21 @@ async function run(browser) {
 	await waitText(page, 'value-staging/flags-checkout', /^false$/, 'checkout false again, live');
 	eq(await page.locator(tid('value-staging/flags-limits')).count(), 0, 'limits unset by the rollback');
 	await page.screenshot({ path: path.join(SHOTS, 'browser-overview.png'), fullPage: true });
+	// the history's diffs: a typed null is a value (added, not removed),
+	// a change of type shows both sides, the typed side marked
+	await page.evaluate(() => { location.hash = '#/r/staging/flags'; });
+	await visible(page, `diff-${HEAD0 + 7}`);
+	const diffRows = (seq) => page.locator(`${tid(`diff-${seq}`)} tr`).evaluateAll((trs) =>
+		trs.map((tr) => `${tr.className}:${tr.textContent}`).join('|'));
+	eq(await diffRows(HEAD0 + 7), 'changed:checkoutfalse→true|added:none∅→null', 'the CLI\'s typed set');
+	eq(await diffRows(HEAD0 + 5), 'changed:checkouttrue→false', 'the string "true" to the boolean false');
+	eq(await page.locator(`${tid(`diff-${HEAD0 + 5}`)} td.old [data-typed]`).count(), 0, 'the string is not marked');
+	eq(await page.locator(`${tid(`diff-${HEAD0 + 5}`)} td.new [data-typed]`).count(), 1, 'the boolean is');
+	eq(await diffRows(HEAD0 + 8), 'changed:checkouttrue→false|removed:limits[8080,-7,-100,-200,-40000,' +
+		'5000000000,-5000000000,1.5,1e+300,"a","",true,false,null]→(removed)|removed:nonenull→(removed)',
+	'the rollback');
+	await page.evaluate(() => { location.hash = '#/'; });
+	await visible(page, 'release-staging/api');
 
 	step = 'history after';
 	await page.click(tid('open-staging/api'));

@@ -108,7 +108,8 @@ done
 # the string "true") from the CLI while the page was open, to see them
 # arrive live; the page set staging/flags checkout to the boolean false
 # (seq 13) and limits to an array (seq 14); the CLI set checkout:=true
-# (seq 15) and the page rolled back to seq 13 without a lock (seq 16).
+# and none:=null (seq 15) and the page rolled back to seq 13 without a
+# lock (seq 16).
 step "the CLI sees what the page wrote"
 expect_rc 0 ledger get staging/api image.tag
 expect_out v1
@@ -148,7 +149,7 @@ expect_json_value values limits 13 = null
 expect_rc 0 ledger show 16 --json
 expect_json kind = rollback
 expect_json signer name = deployer
-expect_json_value changes = '[{"key":"checkout","value":false},{"key":"limits","unset":true}]'
+expect_json_value changes = '[{"key":"checkout","value":false},{"key":"limits","unset":true},{"key":"none","unset":true}]'
 expect_rc 0 ledger show 13 --json
 expect_json signer name = deployer
 expect_json_value changes 0 value = false
