@@ -633,9 +633,25 @@ static int emit_scalar(yaml_emitter_t *em, const char *s, size_t len,
 	return emit(em, &ev);
 }
 
+/* A typed scalar's canonical text (value.h), plain. A float written with
+ * an exponent and no fraction (1e+300) gets one (1.0e+300): YAML 1.2 and
+ * Helm's reader take either as a float, YAML 1.1 (PyYAML) only the
+ * second. */
+static int emit_plain(yaml_emitter_t *em, const char *text, bool real)
+{
+	size_t m = strcspn(text, "e");
+	char buf[64];
+
+	if (!real || strchr(text, '.') || !text[m] ||
+	    (size_t)snprintf(buf, sizeof(buf), "%.*s.0%s", (int)m, text,
+			     text + m) >= sizeof(buf))
+		return emit_scalar(em, text, strlen(text), false);
+	return emit_scalar(em, buf, strlen(buf), false);
+}
+
 /* A typed value from its canonical JSON text (value.h) as YAML that reads
  * back as the same type: a scalar plain (null, true, 3, -7, 1.5,
- * 1e+300: YAML's own forms of these), an array a flow sequence of plain
+ * 1.0e+300: YAML's own forms of these), an array a flow sequence of plain
  * scalars and double-quoted strings ([1, "a", true]). */
 static int emit_typed(yaml_emitter_t *em, const char *text)
 {
@@ -648,7 +664,7 @@ static int emit_typed(yaml_emitter_t *em, const char *text)
 	if (!j)
 		return -EINVAL;
 	if (!json_is_array(j)) {
-		rc = emit_scalar(em, text, strlen(text), false);
+		rc = emit_plain(em, text, json_is_real(j));
 		goto out_json;
 	}
 	yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1,
@@ -675,7 +691,7 @@ static int emit_typed(yaml_emitter_t *em, const char *text)
 		free(dump);
 		if (rc)
 			goto out_json;
-		rc = emit_scalar(em, canon, strlen(canon), false);
+		rc = emit_plain(em, canon, json_is_real(item));
 		free(canon);
 		if (rc)
 			goto out_json;

@@ -513,13 +513,13 @@ staging: 2 applied, 0 failed, 1 up to date, 4 left alone"
 
 	step "typed values reach helmfile unquoted, strings quoted"
 	expect_rc 0 ledger set staging/web replicas:=3 featureFlags.checkout:=false \
-		featureFlags.label=false 'args:=["--port",8080,true,null,1.5]' -m "web typed"
+		featureFlags.label=false 'args:=["--port",8080,true,null,1.5,1e300]' -m "web typed"
 	expect_out_match "^19 $HEX64\$"
 	hf_reset
 	expect_rc 0 apply_st
 	expect_out_match '^staging/web: recorded applied as seq 20$'
 	hf_values 1 >"$T/web.values.yaml"
-	check "web's values file: $(hf_values 1)" [ "$(hf_values 1)" = 'args: ["--port", 8080, true, null, 1.5]
+	check "web's values file: $(hf_values 1)" [ "$(hf_values 1)" = 'args: ["--port", 8080, true, null, 1.5, 1.0e+300]
 featureFlags:
   checkout: false
   label: "false"
@@ -529,7 +529,7 @@ replicas: 3' ]
 	if python3 -c 'import yaml' 2>/dev/null; then
 		run python3 -c 'import json, sys, yaml
 print(json.dumps(yaml.safe_load(open(sys.argv[1])), sort_keys=True))' "$T/web.values.yaml"
-		expect_out '{"args": ["--port", 8080, true, null, 1.5], "featureFlags": {"checkout": false, "label": "false"}, "image": {"tag": "w2"}, "replicas": 3}'
+		expect_out '{"args": ["--port", 8080, true, null, 1.5, 1e+300], "featureFlags": {"checkout": false, "label": "false"}, "image": {"tag": "w2"}, "replicas": 3}'
 	fi
 	# the applied entry records what was applied, typed as in the ledger
 	expect_rc 0 ledger show 20 --json

@@ -698,7 +698,8 @@ static void test_render_values_yaml_nests_and_quotes(void **state)
 
 /* Typed values go unquoted, strings (even "true", "3") quoted; an array
  * is a flow sequence whose floats are in their canonical text (0.1, not
- * jansson's 17 digits) and whose strings are quoted. */
+ * jansson's 17 digits) and whose strings are quoted; a float with an
+ * exponent has a fraction (1.0e+300), as YAML 1.1 wants. */
 static void test_render_values_yaml_types_typed_values(void **state)
 {
 	struct ldg_value vals[] = {
@@ -710,7 +711,7 @@ static void test_render_values_yaml_types_typed_values(void **state)
 		{ .key = "num.str", .value = "3" },
 		{ .key = "none", .value = "null", .type = LDG_V_JSON },
 		{ .key = "list",
-		  .value = "[1,\"a\",true,null,0.1,\"\",\"3\",-2.5e-05]",
+		  .value = "[1,\"a\",true,null,0.1,\"\",\"3\",-2.5e-05,-1e-07]",
 		  .type = LDG_V_JSON },
 		{ .key = "empty", .value = "[]", .type = LDG_V_JSON },
 	};
@@ -725,10 +726,10 @@ static void test_render_values_yaml_types_typed_values(void **state)
 			    "  str: \"true\"\n"
 			    "empty: []\n"
 			    "list: [1, \"a\", true, null, 0.1, \"\", \"3\", "
-			    "-2.5e-05]\n"
+			    "-2.5e-05, -1.0e-07]\n"
 			    "none: null\n"
 			    "num:\n"
-			    "  float: 1e+300\n"
+			    "  float: 1.0e+300\n"
 			    "  half: 1.5\n"
 			    "  int: -7\n"
 			    "  str: \"3\"\n");
