@@ -115,6 +115,10 @@ static const struct cli_cmd commands[] = {
 	  .run = cmd_mirror,
 	  .summary = "copy a served ledger here, checking every entry",
 	  .flags = CLI_HTTP },
+	{ .name = "notify",
+	  .run = cmd_notify,
+	  .summary = "POST each new entry to a webhook (Slack, Mattermost)",
+	  .flags = CLI_HTTP | CLI_FOLLOWS_REMOTE },
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -262,11 +266,13 @@ int main(int argc, char **argv)
 		if (strcmp(argv[i], commands[k].name))
 			continue;
 		c.cmd = commands[k].name;
-		if (!(commands[k].flags & CLI_REMOTE)) {
+		if (!(commands[k].flags & (CLI_REMOTE | CLI_FOLLOWS_REMOTE))) {
 			if (c.remote_given) {
 				char remote[256];
 				remote_names(remote, sizeof(remote));
-				cli_error("%s: --remote works with %s only",
+				cli_error("%s: --remote works with %s only "
+					  "(and notify, to follow a served "
+					  "ledger)",
 					  c.cmd, remote);
 				return CLI_BAD;
 			}
