@@ -83,6 +83,7 @@ static void on_stop(int sig)
 struct notify {
 	struct cli_ctx *c;
 	const char *webhook;
+	char hook_name[512]; /* what log lines show of it (clt_hook_name()) */
 	const char *link_base;
 	const char *scopes[NOTIFY_SCOPES_MAX];
 	size_t n_scopes;
@@ -170,7 +171,7 @@ static int deliver(struct notify *n, uint64_t seq, const char *body, size_t len)
 			   a.status != 429) {
 			cli_error("notify: seq %" PRIu64 ": %s answered HTTP "
 				  "%ld%s%.100s: skipped, not retried",
-				  seq, n->webhook, a.status,
+				  seq, n->hook_name, a.status,
 				  a.text[0] ? ": " : "", a.text);
 			return 0;
 		} else {
@@ -184,7 +185,7 @@ static int deliver(struct notify *n, uint64_t seq, const char *body, size_t len)
 		ms = clt_backoff_ms(failures, a.retry_after, n->unit_ms);
 		say_wait(wait, sizeof(wait), ms);
 		cli_error("notify: seq %" PRIu64 ": %s: %s; again in %s%s", seq,
-			  n->webhook, why, wait,
+			  n->hook_name, why, wait,
 			  a.retry_after >= 0 ? " (Retry-After)" : "");
 		nap(ms);
 	}
@@ -319,9 +320,12 @@ static int parse_kinds(struct notify *n, const char *list)
 	return rc;
 }
 
+/* Whether s is an http:// or https:// URL as libcurl parses it. */
 static bool is_http_url(const char *s)
 {
-	return !strncmp(s, "http://", 7) || !strncmp(s, "https://", 8);
+	char name[512];
+
+	return clt_hook_name(s, name, sizeof(name)) == 0;
 }
 
 /* Where the first entry to look at is: --from, else after the cursor,
@@ -521,7 +525,7 @@ int cmd_notify(int argc, char **argv, struct cli_ctx *c)
 				 argv[optind]);
 	if (!n.webhook)
 		return cli_usage(c, "--webhook URL is required");
-	if (!is_http_url(n.webhook))
+	if (clt_hook_name(n.webhook, n.hook_name, sizeof(n.hook_name)))
 		return cli_usage(c,
 				 "--webhook %.80s: not an http:// or https:// "
 				 "URL",

@@ -100,6 +100,31 @@ void clt_notify_sign(const uint8_t *secret, size_t secret_len, const char *body,
 	ldg_hex(mac, sizeof(mac), out + 7);
 }
 
+int clt_hook_name(const char *url, char *out, size_t len)
+{
+	char *scheme = NULL, *host = NULL, *port = NULL;
+	CURLU *u = curl_url();
+	int rc = -EINVAL;
+
+	if (!u)
+		return -ENOMEM;
+	if (curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+	    (!strcmp(scheme, "http") || !strcmp(scheme, "https"))) {
+		/* no port when the URL gives none */
+		curl_url_get(u, CURLUPART_PORT, &port, 0);
+		snprintf(out, len, "%s://%s%s%s", scheme, host, port ? ":" : "",
+			 port ? port : "");
+		rc = 0;
+	}
+	curl_free(port);
+	curl_free(host);
+	curl_free(scheme);
+	curl_url_cleanup(u);
+	return rc;
+}
+
 /* The start of the answer's body, for a log line. */
 static size_t on_answer(char *p, size_t size, size_t nmemb, void *cls)
 {

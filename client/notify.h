@@ -57,6 +57,13 @@ struct clt_hook_answer {
 	char text[128];	  /* the start of its body, for a log line */
 };
 
+/* Checks that url is an http:// or https:// URL as libcurl parses it,
+ * and writes what log lines may show of it into out: the scheme, host
+ * and port ("https://hooks.slack.com"), never the path or query, which
+ * for Slack and others is the webhook's secret. -EINVAL when it is not
+ * such a URL. */
+int clt_hook_name(const char *url, char *out, size_t len);
+
 /* POSTs body (JSON, len bytes) to url with X-Ledger-Seq: seq and, when
  * secret is not NULL, X-Ledger-Signature (clt_notify_sign()). Gives up
  * after timeout_s seconds, or when *stop is set. 0 with the answer in

@@ -262,14 +262,16 @@ if ledger --version | grep -q 'test clock'; then
 seq 8: delivered (HTTP 200)"
 	expect_seqs "7 7 7 8"
 	check "two lines on stderr" [ "$(wc -l <"$ERR")" = 2 ]
-	expect_err_match '^ledger: notify: seq 7: http://127\.0\.0\.1:[0-9]+/hook: HTTP 500: \{"n": 1, "status": 500\}; again in 20 ms$'
+	expect_err_match '^ledger: notify: seq 7: http://127\.0\.0\.1:[0-9]+: HTTP 500: \{"n": 1, "status": 500\}; again in 20 ms$'
 	expect_err_match '^ledger: notify: seq 7: .*: HTTP 429: .*; again in 0 ms \(Retry-After\)$'
+	check "the webhook's path (its secret, for Slack) is not logged" \
+		[ -z "$(grep /hook "$ERR")" ]
 
 	step "400 is logged and skipped"
 	fresh 400
 	notify --from 7 --once --cursor "$T/c.skip"
 	expect_out "seq 8: delivered (HTTP 200)"
-	expect_one_line_error '^ledger: notify: seq 7: http://127\.0\.0\.1:[0-9]+/hook answered HTTP 400: .*: skipped, not retried$'
+	expect_one_line_error '^ledger: notify: seq 7: http://127\.0\.0\.1:[0-9]+ answered HTTP 400: .*: skipped, not retried$'
 	expect_seqs "7 8"
 	check "the skipped entry is acknowledged" [ "$(cat "$T/c.skip")" = 8 ]
 

@@ -369,6 +369,32 @@ static void test_sign_matches_rfc4231(void **state)
 				 "c6213728c5140546040f0ee37f54");
 }
 
+/* ---- what log lines show of a webhook ---- */
+
+static void test_hook_name_is_scheme_host_port_only(void **state)
+{
+	char out[128];
+
+	assert_int_equal(clt_hook_name("https://hooks.slack.com/services/T0/"
+				       "B0/sEcReT",
+				       out, sizeof(out)),
+			 0);
+	assert_string_equal(out, "https://hooks.slack.com");
+	assert_int_equal(clt_hook_name("http://127.0.0.1:8080/hook?token=x",
+				       out, sizeof(out)),
+			 0);
+	assert_string_equal(out, "http://127.0.0.1:8080");
+	assert_int_equal(clt_hook_name("https://[::1]:9/x", out, sizeof(out)),
+			 0);
+	assert_string_equal(out, "https://[::1]:9");
+	assert_int_equal(clt_hook_name("ftp://example.com/", out, sizeof(out)),
+			 -EINVAL);
+	assert_int_equal(clt_hook_name("hooks.slack.com/x", out, sizeof(out)),
+			 -EINVAL);
+	assert_int_equal(clt_hook_name("http://", out, sizeof(out)), -EINVAL);
+	assert_int_equal(clt_hook_name("", out, sizeof(out)), -EINVAL);
+}
+
 /* ---- the waits ---- */
 
 static void test_backoff_doubles_to_the_cap(void **state)
@@ -426,6 +452,7 @@ int main(void)
 		cmocka_unit_test(
 			test_cursor_default_path_per_ledger_and_webhook),
 		cmocka_unit_test(test_sign_matches_rfc4231),
+		cmocka_unit_test(test_hook_name_is_scheme_host_port_only),
 		cmocka_unit_test(test_backoff_doubles_to_the_cap),
 		cmocka_unit_test(test_backoff_honours_retry_after),
 		cmocka_unit_test(test_backoff_unit_is_a_test_builds_only),
