@@ -72,19 +72,22 @@ if what == "same":    # each body's entry is X-Ledger-Seq's `show --json`
                 h["headers"]["Content-Type"] != "application/json"):
             sys.exit("request for seq %s: not its show --json"
                      % h["headers"]["X-Ledger-Seq"])
-elif what == "hmac":    # every signature verifies under secret file F
-    secret = open(sys.argv[3], "rb").read().rstrip(b"\n")
-    for body, h in reqs:
-        got = h["headers"].get("X-Ledger-Signature", "")
+elif what == "hmac":    # every signature verifies under secret file F,
+                        # none under file OTHER
+    def verified(path, body, h):
+        secret = open(path, "rb").read().removesuffix(b"\n")
         want = "sha256=" + hmac.new(secret, body, hashlib.sha256).hexdigest()
-        if not hmac.compare_digest(got, want):
-            sys.exit("seq %s: signature %r does not verify"
-                     % (h["headers"]["X-Ledger-Seq"], got))
+        return hmac.compare_digest(h["headers"].get("X-Ledger-Signature", ""),
+                                   want)
+    for body, h in reqs:
+        if not verified(sys.argv[3], body, h):
+            sys.exit("seq %s: the signature does not verify"
+                     % h["headers"]["X-Ledger-Seq"])
+        if verified(sys.argv[4], body, h):
+            sys.exit("seq %s: the signature verifies under another secret"
+                     % h["headers"]["X-Ledger-Seq"])
     if not reqs:
         sys.exit("no requests")
-elif what == "unsigned":  # no request carries a signature
-    if any("X-Ledger-Signature" in h["headers"] for _, h in reqs):
-        sys.exit("a request is signed")
 PY
 
 # shows DIR FROM TO: `ledger show SEQ --json` of each seq into DIR/SEQ
@@ -207,8 +210,8 @@ check "text of a lock" [ "$(text 5)" = \
 check "text of an unset" [ "$(text 6)" = \
 	"admin unset prod/api -replicas (seq 6): default <https://ledger.example.com/#/e/6>" ]
 check "the cursor holds the last seq" [ "$(cat "$T/c.all")" = 6 ]
-q unsigned || fail "signed without a secret"
-ok
+check "no signature without a secret" \
+	[ -z "$(grep -l X-Ledger-Signature "$W"/*.json)" ]
 fresh
 notify --once --cursor "$T/c.all"
 expect_no_out
@@ -279,8 +282,17 @@ seq 8: delivered (HTTP 200)"
 	fresh "slow 4"
 	notify --from 8 --once --cursor "$T/c.slow" --timeout 1
 	expect_out "seq 8: delivered (HTTP 200)"
-	expect_one_line_error '^ledger: notify: seq 8: .*[Tt]imeout.*; again in 20 ms$'
-	expect_seqs "8 8"
+	# the first try times out; on a machine so loaded that an answer at
+	# once takes a second, a later one may too: each is logged and
+	# tried again
+	check "the timeout logged" [ -s "$ERR" ]
+	check "every failure a timeout" [ -z \
+		"$(grep -v '^ledger: notify: seq 8: .*[Tt]imeout.*; again in [0-9]* ms$' "$ERR")" ]
+	case $(seqs) in
+	"8 8" | "8 8 8"*) ;;
+	*) fail "expected seq 8 sent again after the timeout, got \"$(seqs)\"" ;;
+	esac
+	ok
 
 	step "the receiver crashes, comes back on its port"
 	fresh 200 exit
@@ -322,12 +334,9 @@ printf 'correct horse battery staple\n' >"$T/secret"
 chmod 600 "$T/secret"
 notify --from 1 --once --cursor "$T/c.hmac" --secret-file "$T/secret"
 expect_seqs "1 2 3 4 5 6 7 8"
-q hmac "$T/secret" || fail "a signature does not verify"
-ok
-printf 'another secret\n' >"$T/secret.other"
-if q hmac "$T/secret.other" 2>/dev/null; then
-	fail "the signatures verify under another secret"
-fi
+printf 'correct horse battery stapler\n' >"$T/secret.other"
+q hmac "$T/secret" "$T/secret.other" 2>"$T/hmac.err" ||
+	fail "$(cat "$T/hmac.err")"
 ok
 
 # ---------------------------------------------------------------------
