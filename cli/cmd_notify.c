@@ -162,13 +162,12 @@ static int deliver(struct notify *n, uint64_t seq, const char *body, size_t len)
 			if (stopping)
 				break;
 			snprintf(why, sizeof(why), "%s", err.msg);
-		} else if (a.status >= 200 && a.status < 300) {
+		} else if (clt_hook_judge(a.status) == CLT_HOOK_TAKEN) {
 			printf("seq %" PRIu64 ": delivered (HTTP %ld)\n", seq,
 			       a.status);
 			fflush(stdout);
 			return 0;
-		} else if (a.status >= 400 && a.status < 500 &&
-			   a.status != 429) {
+		} else if (clt_hook_judge(a.status) == CLT_HOOK_SKIP) {
 			cli_error("notify: seq %" PRIu64 ": %s answered HTTP "
 				  "%ld%s%.100s: skipped, not retried",
 				  seq, n->hook_name, a.status,

@@ -211,6 +211,15 @@ int clt_notify_post(const char *url, const char *body, size_t len, uint64_t seq,
 	return 0;
 }
 
+enum clt_hook_verdict clt_hook_judge(long status)
+{
+	if (status >= 200 && status < 300)
+		return CLT_HOOK_TAKEN;
+	if (status >= 400 && status < 500 && status != 429)
+		return CLT_HOOK_SKIP;
+	return CLT_HOOK_RETRY;
+}
+
 unsigned clt_backoff_unit_ms(void)
 {
 #ifdef LDG_TEST_CLOCK

@@ -3,7 +3,8 @@
  * entries to a webhook at least once and in order: the cursor file (the
  * last acknowledged seq, replaced atomically), one POST of a message
  * (libcurl) signed with HMAC-SHA256 when there is a secret (libsodium),
- * and the wait between tries (capped exponential backoff that honours
+ * what an answer means (taken, skipped for good, or tried again), and
+ * the wait between tries (capped exponential backoff that honours
  * Retry-After). The message itself is render/'s (rnd_notify()).
  *
  * Like the rest of client/, nothing here prints or exits: 0 or a
@@ -73,6 +74,15 @@ int clt_notify_post(const char *url, const char *body, size_t len, uint64_t seq,
 		    const uint8_t *secret, size_t secret_len, long timeout_s,
 		    volatile sig_atomic_t *stop, struct clt_hook_answer *out,
 		    struct ldg_err *err);
+
+/* What an answer means for the entry it was for. */
+enum clt_hook_verdict {
+	CLT_HOOK_TAKEN, /* 2xx: acknowledged, move on */
+	CLT_HOOK_SKIP,	/* a 4xx but 429: it will never be taken; move on */
+	CLT_HOOK_RETRY, /* 429, 5xx, 3xx (not followed), anything else:
+			   try again after clt_backoff_ms() */
+};
+enum clt_hook_verdict clt_hook_judge(long status);
 
 /* The unit of the waits in milliseconds: 1000, or in a build configured
  * with -Dtest_clock=true (for the test suite only) the value of

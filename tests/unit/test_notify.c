@@ -397,6 +397,21 @@ static void test_hook_name_is_scheme_host_port_only(void **state)
 
 /* ---- the waits ---- */
 
+static void test_judge_takes_2xx_skips_4xx_but_429(void **state)
+{
+	static const long taken[] = { 200, 201, 202, 204, 299 };
+	static const long skip[] = { 400, 401, 403, 404, 410, 413, 422, 499 };
+	static const long retry[] = { 0,   100, 199, 300, 301, 302, 307,
+				      429, 500, 502, 503, 504, 599, 600 };
+
+	for (size_t i = 0; i < sizeof(taken) / sizeof(taken[0]); i++)
+		assert_int_equal(clt_hook_judge(taken[i]), CLT_HOOK_TAKEN);
+	for (size_t i = 0; i < sizeof(skip) / sizeof(skip[0]); i++)
+		assert_int_equal(clt_hook_judge(skip[i]), CLT_HOOK_SKIP);
+	for (size_t i = 0; i < sizeof(retry) / sizeof(retry[0]); i++)
+		assert_int_equal(clt_hook_judge(retry[i]), CLT_HOOK_RETRY);
+}
+
 static void test_backoff_doubles_to_the_cap(void **state)
 {
 	static const uint64_t want[] = { 1, 1, 2, 4, 8, 16, 32, 60, 60, 60 };
@@ -453,6 +468,7 @@ int main(void)
 			test_cursor_default_path_per_ledger_and_webhook),
 		cmocka_unit_test(test_sign_matches_rfc4231),
 		cmocka_unit_test(test_hook_name_is_scheme_host_port_only),
+		cmocka_unit_test(test_judge_takes_2xx_skips_4xx_but_429),
 		cmocka_unit_test(test_backoff_doubles_to_the_cap),
 		cmocka_unit_test(test_backoff_honours_retry_after),
 		cmocka_unit_test(test_backoff_unit_is_a_test_builds_only),
