@@ -116,6 +116,16 @@ expect_seqs() {
 	ok
 }
 
+# notify_bg NAME ARGS: `ledger notify --webhook $HOOK ARGS` in the
+# background (NOTIFY_PID), its stdout in $T/NAME.out, stderr in NAME.err
+notify_bg() {
+	local name=$1
+	shift
+	"$LEDGER" notify --webhook "$HOOK" "$@" >"$T/$name.out" \
+		2>"$T/$name.err" &
+	NOTIFY_PID=$!
+}
+
 # stop_notify: SIGTERM to the notifier in the background: it exits 0
 stop_notify() {
 	kill -TERM "$NOTIFY_PID"
@@ -298,9 +308,7 @@ seq 8: delivered (HTTP 200)"
 	fresh 200 exit
 	PORT=${HOOK#http://127.0.0.1:}
 	PORT=${PORT%/hook}
-	"$LEDGER" notify --webhook "$HOOK" --from 7 --once --cursor "$T/c.crash" \
-		>"$T/crash.out" 2>"$T/crash.err" &
-	NOTIFY_PID=$!
+	notify_bg crash --from 7 --once --cursor "$T/c.crash"
 	wait_for eval '! kill -0 $RECV_PID 2>/dev/null' ||
 		fail "the receiver did not exit when told"
 	wait "$RECV_PID"
@@ -342,9 +350,7 @@ ok
 # ---------------------------------------------------------------------
 step "following: SIGTERM, then a restart loses nothing and repeats nothing"
 fresh
-"$LEDGER" notify --webhook "$HOOK" --cursor "$T/c.follow" \
-	>"$T/follow.out" 2>"$T/follow.err" &
-NOTIFY_PID=$!
+notify_bg follow --cursor "$T/c.follow"
 wait_for test -s "$T/c.follow" || fail "no cursor written"
 expect_rc 0 ledger set staging/web image.tag=w1 -m "PR #45"
 wait_for grep -q '^seq 9: delivered' "$T/follow.out" ||
@@ -359,9 +365,7 @@ expect_seqs "9 10 11"
 
 step "killed in the middle of a POST: that entry again, then the rest"
 fresh "slow 30"
-"$LEDGER" notify --webhook "$HOOK" --cursor "$T/c.follow" --timeout 60 \
-	>"$T/kill.out" 2>&1 &
-NOTIFY_PID=$!
+notify_bg kill --cursor "$T/c.follow" --timeout 60
 expect_rc 0 ledger set staging/web image.tag=w4 -m "PR #48"
 wait_for test -e "$W/1.body" || fail "seq 12 was never sent"
 {
