@@ -9,7 +9,8 @@
 # 500 and 429 (Retry-After: 0) retried, a timed-out POST retried, a
 # receiver that crashes and comes back, 400 skipped and logged; the HMAC
 # header checked in Python with hmac.compare_digest; --remote against
-# `ledger serve`, once and following; usage errors in one line, exit 2,
+# `ledger serve`, once and following, and through a proxy that changes a
+# served entry (exit 1, nothing sent); usage errors in one line, exit 2,
 # the ledger unchanged. Backoff in milliseconds (LEDGER_NOTIFY_BACKOFF_MS,
 # a test build's).
 . "$(dirname "$0")/lib.sh"
@@ -408,6 +409,17 @@ wait_for grep -q '^seq 15: delivered' "$T/rfollow.out" ||
 stop_notify
 expect_seqs "15"
 check "the cursor" [ "$(cat "$T/c.remote")" = 15 ]
+check "no private copy left" [ -z "$(ls "$TMPDIR")" ]
+
+step "--remote through a server that changes an entry: exit 1, nothing sent"
+start_proxy
+touch "$T/lie-entries"
+fresh
+notify --remote "$PROXY" --from 1 --once --cursor "$T/c.lie"
+check "exit 1" [ "$RC" = 1 ]
+expect_one_line_error '^ledger: notify: from http://127\.0\.0\.1:[0-9]+: entry [0-9]+: '
+expect_no_out
+check "nothing sent" [ ! -e "$W/count" ]
 check "no private copy left" [ -z "$(ls "$TMPDIR")" ]
 stop_server TERM
 
