@@ -291,6 +291,19 @@ static int read_secret(struct notify *n, const char *path)
 	return 0;
 }
 
+/* "init, set, ..." : every kind, for a usage error. */
+static const char *all_kinds(void)
+{
+	static char out[256];
+	size_t used = 0;
+
+	for (int k = 0; k < LDG_KIND_COUNT && used < sizeof(out); k++)
+		used += (size_t)snprintf(out + used, sizeof(out) - used, "%s%s",
+					 k ? ", " : "",
+					 ldg_kind_name((enum ldg_kind)k));
+	return out;
+}
+
 static int parse_kinds(struct notify *n, const char *list)
 {
 	char *copy = strdup(list), *save = NULL, *k;
@@ -304,11 +317,8 @@ static int parse_kinds(struct notify *n, const char *list)
 	     k = strtok_r(NULL, ",", &save)) {
 		enum ldg_kind kind;
 		if (ldg_kind_parse(k, &kind))
-			rc = cli_usage(n->c,
-				       "--kinds: no kind \"%.40s\" (kinds: set, "
-				       "unset, rollback, lock, unlock, key-add, "
-				       "...: ledger(1))",
-				       k);
+			rc = cli_usage(n->c, "--kinds: no kind \"%.40s\" (%s)",
+				       k, all_kinds());
 		else
 			n->kinds |= UINT32_C(1) << kind;
 	}
@@ -338,14 +348,21 @@ static int start_at(struct notify *n, struct ldg_store *s, uint64_t from)
 
 	if (rc)
 		return rc;
-	rc = clt_cursor_read(n->cursor, &seq, &err);
-	if (rc && rc != -ENOENT)
-		return cli_fail(n->c, &err);
-	n->acked = rc ? UINT64_MAX : seq;
 	if (from) {
+		/* whatever the cursor file says, or holds: it is replaced */
+		n->acked = UINT64_MAX;
 		n->next = from;
 		return 0;
 	}
+	rc = clt_cursor_read(n->cursor, &seq, &err);
+	if (rc == -EINVAL) {
+		cli_error("notify: %s; pass --from SEQ to start elsewhere",
+			  err.msg);
+		return CLI_BAD;
+	}
+	if (rc && rc != -ENOENT)
+		return cli_fail(n->c, &err);
+	n->acked = rc ? UINT64_MAX : seq;
 	if (rc == -ENOENT) {
 		n->next = head + 1;
 		return save_cursor(n, head);

@@ -173,7 +173,7 @@ while IFS='|' read -r re args; do
 done <<EOF
 --webhook URL is required|--once
 not an http:// or https:// URL|--webhook ftp://x/ --once
-no kind "sett"|--webhook $HOOK --kinds set,sett
+no kind "sett" \(init, set, unset, rollback, lock, .*approve, withdraw|--webhook $HOOK --kinds set,sett
 expected a list|--webhook $HOOK --kinds ,
 --scope Bad/Scope|--webhook $HOOK --scope Bad/Scope
 --from must be a seq|--webhook $HOOK --from 0
@@ -185,13 +185,17 @@ option --webhook needs a value|--webhook
 --secret-file: .*nope: No such file|--webhook $HOOK --secret-file $T/nope
 readable by others \(mode 0644\); chmod 600 it|--webhook $HOOK --secret-file $T/secret.loose
 secret.empty: empty|--webhook $HOOK --secret-file $T/secret.empty
-cursor.bad: not a cursor file|--webhook $HOOK --cursor $T/cursor.bad --once
+cursor.bad: not a cursor file.*; pass --from SEQ to start elsewhere|--webhook $HOOK --cursor $T/cursor.bad --once
 --remote ftp://x: not an http|--webhook $HOOK --remote ftp://x
 EOF
 expect_rc 2 ledger --remote ftp://x notify --webhook "$HOOK" --once
 expect_one_line_error "^ledger: notify: --remote ftp://x: not an http"
 check "no request reached the receiver" [ ! -e "$W/count" ]
 assert_unchanged before
+notify --once --from 5 --cursor "$T/cursor.bad"
+expect_no_err
+expect_seqs "5 6"
+check "--from replaces a broken cursor" [ "$(cat "$T/cursor.bad")" = 6 ]
 expect_rc 0 ledger notify --help
 expect_out_match '^usage: ledger notify --webhook URL'
 expect_rc 0 ledger --help
