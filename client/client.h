@@ -17,6 +17,8 @@
  *     it. It is `ledger mirror`'s copy and the private copy a remote
  *     rollback is built from: one fetcher for both;
  *   - waiting on the event stream (GET /api/v1/events).
+ * The webhook side of `ledger notify` (cursor file, signed POSTs,
+ * backoff) lives beside it, in notify.h.
  * The signing key never leaves the process: entries are built and
  * signed here, and only their bytes travel.
  *
