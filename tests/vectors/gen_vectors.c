@@ -283,6 +283,18 @@ static struct ldg_entry *gov_draft(enum ldg_kind kind, const char *target,
 	return e;
 }
 
+/* The drift check of staging/api that stands at seq 11: of version v,
+ * with status (good: drifted). */
+static struct ldg_entry *drift_draft(uint64_t v, const char *status)
+{
+	struct ldg_entry *e =
+		draft(LDG_KIND_DRIFT, "staging/api", "checked staging", 11);
+
+	e->version = v;
+	check(ldg_entry_add_change(e, "status", status), "drift");
+	return e;
+}
+
 static void key_line(const char *name, const struct ldg_signer *k,
 		     const char *note)
 {
@@ -470,8 +482,7 @@ int main(int argc, char **argv)
 	ldg_entry_free(e);
 
 	/* drift (docs/format.md 4): version 2 only, the applier's */
-	e = gov_draft(LDG_KIND_DRIFT, "staging/api", "checked staging", 11);
-	check(ldg_entry_add_change(e, "status", LDG_DRIFTED), "drift");
+	e = drift_draft(LDG_FORMAT_V2, LDG_DRIFTED);
 	check(ldg_entry_add_meta(e, "checked-seq", "10"), "drift");
 	check(ldg_entry_add_meta(e, "diff",
 				 "staging, api, Deployment (apps) has changed: "
@@ -550,21 +561,18 @@ int main(int argc, char **argv)
 		   "the field proposal); signed");
 
 	/* ---- bad: drift ---- */
-	e = gov_draft(LDG_KIND_DRIFT, "staging/api", "checked staging", 11);
-	check(ldg_entry_add_change(e, "status", "broken"), "drift");
-	bad_decode("bad/drift-bad-status.hex", e,
+	bad_decode("bad/drift-bad-status.hex",
+		   drift_draft(LDG_FORMAT_V2, "broken"),
 		   "stands in for entry 11: a drift with status=broken "
 		   "(drifted or in-sync); signed");
 
-	e = draft(LDG_KIND_DRIFT, "staging/api", "checked staging", 11);
-	check(ldg_entry_add_change(e, "status", LDG_DRIFTED), "drift");
-	bad_decode("bad/drift-in-v1.hex", e,
+	bad_decode("bad/drift-in-v1.hex",
+		   drift_draft(LDG_FORMAT_V1, LDG_DRIFTED),
 		   "stands in for entry 11: good/v2-drift.hex as version 1 "
 		   "(11 fields, no authz): drift exists in version 2 only; "
 		   "signed");
 
-	e = gov_draft(LDG_KIND_DRIFT, "staging/api", "checked staging", 11);
-	check(ldg_entry_add_change(e, "status", LDG_DRIFTED), "drift");
+	e = drift_draft(LDG_FORMAT_V2, LDG_DRIFTED);
 	buf = seal(e, ORIGIN, deployer, &len);
 	bad_at("bad/drift-by-deployer.hex", buf, len, "authorise", 11,
 	       "stands in for entry 11: a drift of staging/api signed by "
