@@ -2160,3 +2160,130 @@ out_proposal:
 		ldg_err_set(err, rc, "out of memory");
 	return rc;
 }
+
+/* ---- the message of `ledger notify` ---- */
+
+/* s[0..len) with '&', '<' and '>' as Slack's entities, to f. */
+static void slack_escape(FILE *f, const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] == '&')
+			fputs("&amp;", f);
+		else if (s[i] == '<')
+			fputs("&lt;", f);
+		else if (s[i] == '>')
+			fputs("&gt;", f);
+		else
+			fputc(s[i], f);
+	}
+}
+
+/* "CHANGES" cut to at most RND_NOTIFY_CHANGES_MAX bytes at a character
+ * boundary, ending in "..." when cut (in place: it only shrinks). */
+static void cut_changes(char *changes)
+{
+	size_t n = strlen(changes);
+
+	if (n <= RND_NOTIFY_CHANGES_MAX)
+		return;
+	n = RND_NOTIFY_CHANGES_MAX - 3;
+	/* back over UTF-8 continuation bytes (10xxxxxx) */
+	while (n && ((unsigned char)changes[n] & 0xc0) == 0x80)
+		n--;
+	strcpy(changes + n, "...");
+}
+
+/* The text of the message, unescaped and without the link. */
+static int notify_line(struct ldg_read *r, const struct ldg_entry *e,
+		       json_t *entry, char **out, size_t *len)
+{
+	json_t *prop = json_object_get(entry, "proposal");
+	const char *status = json_string_value(json_object_get(prop, "status"));
+	char who[LDG_KEYNAME_MAX + 1], *changes = NULL;
+	FILE *f;
+	int rc;
+
+	signer_name(r, e, who, sizeof(who));
+	rc = render_changes(e, &changes);
+	if (rc)
+		return rc;
+	cut_changes(changes);
+	f = open_memstream(out, len);
+	if (!f) {
+		free(changes);
+		return -ENOMEM;
+	}
+	fprintf(f, "%s %s", who, ldg_kind_name(e->kind));
+	if (e->target[0])
+		fprintf(f, " %s", e->target);
+	if (changes[0])
+		fprintf(f, " %s", changes);
+	fprintf(f, " (seq %llu", (unsigned long long)e->seq);
+	/* a change that is only proposed says so: it has not happened */
+	if (ldg_kind_changes_values(e->kind) && status &&
+	    !strcmp(status, "pending")) {
+		json_int_t need =
+			json_integer_value(json_object_get(prop, "need"));
+		fprintf(f, ", proposal: needs %lld approval%s", (long long)need,
+			need == 1 ? "" : "s");
+	}
+	fputc(')', f);
+	if (e->reason[0])
+		fprintf(f, ": %s", e->reason);
+	free(changes);
+	if (fclose(f))
+		return -ENOMEM;
+	rc = escape_display(out, len);
+	if (rc)
+		free(*out);
+	return rc;
+}
+
+int rnd_notify(struct ldg_read *r, uint64_t seq, const char *link_base,
+	       char **out, size_t *len, struct ldg_err *err)
+{
+	uint8_t hash[LDG_HASH_BYTES];
+	struct ldg_entry *e;
+	char *line = NULL, *text = NULL;
+	size_t llen = 0, tlen = 0;
+	json_t *entry = NULL;
+	FILE *f;
+	int rc;
+
+	rc = read_entry(r, seq, &e, hash, err);
+	if (rc)
+		return rc;
+	entry = rnd_entry_json(r, e, hash);
+	rc = entry ? notify_line(r, e, entry, &line, &llen) : -ENOMEM;
+	if (rc)
+		goto out_entry;
+	f = open_memstream(&text, &tlen);
+	if (!f) {
+		rc = -ENOMEM;
+		goto out_line;
+	}
+	slack_escape(f, line, llen);
+	if (link_base) {
+		size_t n = strlen(link_base);
+		while (n && link_base[n - 1] == '/')
+			n--;
+		fprintf(f, " <%.*s/#/e/%llu>", (int)n, link_base,
+			(unsigned long long)seq);
+	}
+	if (fclose(f)) {
+		rc = -ENOMEM;
+		goto out_line;
+	}
+	/* rnd_json_out() takes the object, and with it the entry */
+	rc = rnd_json_out(json_pack("{s:s, s:O}", "text", text, "entry", entry),
+			  out, len);
+	free(text);
+out_line:
+	free(line);
+out_entry:
+	json_decref(entry);
+	ldg_entry_free(e);
+	if (rc == -ENOMEM)
+		ldg_err_set(err, rc, "out of memory");
+	return rc;
+}

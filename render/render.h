@@ -189,6 +189,21 @@ int rnd_pending(struct ldg_read *r, const char *scope, int64_t now, bool json,
 int rnd_proposal(struct ldg_read *r, uint64_t seq, char **out, size_t *len,
 		 struct ldg_err *err);
 
+/* The message `ledger notify` POSTs for stored entry seq, a JSON object
+ * {"text", "entry"}: "entry" is rnd_entry_json() (`ledger show --json`),
+ * "text" one line for Slack and Mattermost, "WHO KIND TARGET CHANGES
+ * (seq N): REASON <LINK>": CHANGES as in history's column (cut after
+ * RND_NOTIFY_CHANGES_MAX bytes with "..."), ", proposal: needs K
+ * approvals" after the seq while the entry is a pending proposal, and
+ * the link, LINK_BASE/#/e/SEQ (the entry on `ledger serve`'s page),
+ * only when link_base is not NULL. Display controls are named as in
+ * every text ("<U+202E>"), and '&', '<' and '>' outside the link are
+ * written &amp; &lt; &gt; as Slack's markup asks (Mattermost shows
+ * them as the characters too). */
+#define RND_NOTIFY_CHANGES_MAX 300
+int rnd_notify(struct ldg_read *r, uint64_t seq, const char *link_base,
+	       char **out, size_t *len, struct ldg_err *err);
+
 /* Serialises j (stealing the reference, also on failure) indented, in
  * insertion order, with a trailing newline: -ENOMEM when j is NULL. */
 int rnd_json_out(json_t *j, char **out, size_t *len);

@@ -14,6 +14,7 @@
 #   scripts/test.sh web_api         only these tests, in both trees
 #   SANITIZE=0 scripts/test.sh      build/ only (a quick local run)
 #   BUILD_DIR=b ASAN_BUILD_DIR=b-asan scripts/test.sh   other directories
+#   TEST_JOBS=2 scripts/test.sh     tests at a time (default 3)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -35,7 +36,10 @@ tree() {
 	meson configure "$dir" -Dtest_clock=true >/dev/null
 	ninja -C "$dir"
 	t1=$SECONDS
-	meson test -C "$dir" --print-errorlogs "${tests[@]}" || status=1
+	# three at a time on two cores: the scenario scripts wait on fsync,
+	# child processes and polls for a good part of their time
+	meson test -C "$dir" --num-processes "${TEST_JOBS:-3}" \
+		--print-errorlogs "${tests[@]}" || status=1
 	logs+=("$dir/meson-logs/testlog.json")
 	echo "test.sh: $dir: build $((t1 - t0)) s, tests $((SECONDS - t1)) s"
 }
