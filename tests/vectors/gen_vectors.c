@@ -12,7 +12,8 @@
  * then a lock and a forced set of version 2, which carry the commitment
  * to the keyring and locks after them, then a policy, a freeze window,
  * a proposal and its approval, whose commitments hold the governance
- * too), each entry's prev the hash of the one before. bad/: stand-ins
+ * too, and a drift check), each entry's prev the hash of the one
+ * before. bad/: stand-ins
  * for entry 3 (the set), and for the entries of promotion policies,
  * that a verifier must refuse, each for one stated reason. Malformed
  * encodings are re-signed over their own bytes, so only a strict decoder
@@ -38,7 +39,7 @@
 static const char *outdir;
 static FILE *index_f;
 static struct ldg_signer *admin, *deployer, *outsider;
-#define N_GOOD 10
+#define N_GOOD 11
 static uint8_t hashes[N_GOOD + 1][LDG_HASH_BYTES]; /* by seq */
 /* the keyring and locks after the good entries so far, after entry 1
  * and after entry 2 (for the stand-ins of entry 3) */
@@ -282,6 +283,18 @@ static struct ldg_entry *gov_draft(enum ldg_kind kind, const char *target,
 	return e;
 }
 
+/* The drift check of staging/api that stands at seq 11: of version v,
+ * with status (good: drifted). */
+static struct ldg_entry *drift_draft(uint64_t v, const char *status)
+{
+	struct ldg_entry *e =
+		draft(LDG_KIND_DRIFT, "staging/api", "checked staging", 11);
+
+	e->version = v;
+	check(ldg_entry_add_change(e, "status", status), "drift");
+	return e;
+}
+
 static void key_line(const char *name, const struct ldg_signer *k,
 		     const char *note)
 {
@@ -468,13 +481,27 @@ int main(int argc, char **argv)
 	       "again; signed by admin");
 	ldg_entry_free(e);
 
+	/* drift (docs/format.md 4): version 2 only, the applier's */
+	e = drift_draft(LDG_FORMAT_V2, LDG_DRIFTED);
+	check(ldg_entry_add_meta(e, "checked-seq", "10"), "drift");
+	check(ldg_entry_add_meta(e, "diff",
+				 "staging, api, Deployment (apps) has changed: "
+				 "| -  replicas: 2 | +  replicas: 5"),
+	      "drift");
+	good_v("good/v2-drift.hex", e, admin, 2,
+	       "seq 11, drift staging/api status=drifted, metadata "
+	       "checked-seq=10 and the diff's tail, version 2: a drift "
+	       "changes no value, key or lock, so authz is that of 10; "
+	       "signed by admin (role admin may write what an applier may)");
+	ldg_entry_free(e);
+
 	ldg_merkle_init(&tree);
 	for (int i = 1; i <= N_GOOD; i++)
 		ldg_merkle_push(&tree, hashes[i]);
 	ldg_merkle_root(&tree, root);
 	hex = tl_hex(root, LDG_HASH_BYTES);
 	fprintf(index_f,
-		"# RFC 6962 Merkle tree head over the ten good "
+		"# RFC 6962 Merkle tree head over the eleven good "
 		"entries\ntree-root %d %s\n\n",
 		N_GOOD, hex);
 	free(hex);
@@ -532,6 +559,28 @@ int main(int argc, char **argv)
 		   "stands in for entry 10: an approve of two proposals, "
 		   "proposal=9 and proposal-2=8 (an approve carries exactly "
 		   "the field proposal); signed");
+
+	/* ---- bad: drift ---- */
+	bad_decode("bad/drift-bad-status.hex",
+		   drift_draft(LDG_FORMAT_V2, "broken"),
+		   "stands in for entry 11: a drift with status=broken "
+		   "(drifted or in-sync); signed");
+
+	bad_decode("bad/drift-in-v1.hex",
+		   drift_draft(LDG_FORMAT_V1, LDG_DRIFTED),
+		   "stands in for entry 11: good/v2-drift.hex as version 1 "
+		   "(11 fields, no authz): drift exists in version 2 only; "
+		   "signed");
+
+	e = drift_draft(LDG_FORMAT_V2, LDG_DRIFTED);
+	buf = seal(e, ORIGIN, deployer, &len);
+	bad_at("bad/drift-by-deployer.hex", buf, len, "authorise", 11,
+	       "stands in for entry 11: a drift of staging/api signed by "
+	       "deployer (role deployer, scope staging/*): only an applier "
+	       "or an admin may write one; well-formed, signed, authz left "
+	       "zero");
+	free(buf);
+	ldg_entry_free(e);
 
 	/* ---- bad: version 2 stand-ins for entry 3 ---- */
 	e = the_set();
