@@ -21,6 +21,7 @@
 #include "util.h"
 
 #define TAIL_BYTES 1200
+#define DIFF_BYTES 4096 /* a drift entry's diff (docs/format.md 4) */
 #define BACKOFF_FIRST 5
 #define BACKOFF_MAX 300
 
@@ -118,12 +119,16 @@ struct target_state {
 	uint64_t last_desired;
 	bool last_failed;
 	bool has_release;
+	uint64_t drift_seq; /* newest drift entry, or 0 */
+	bool drifted;	    /* its status */
 };
 
 struct snapshot {
 	uint64_t head;
 	struct target_state *t;
 	size_t n;
+	uint64_t auto_drift_seq; /* the cluster's newest drift entry, or 0 */
+	bool auto_drifted;
 };
 
 static void snapshot_free(struct snapshot *s)
@@ -156,6 +161,26 @@ static int last_apply(struct ldg_read *r, struct target_state *t)
 	return 0;
 }
 
+/* The newest drift entry of target (a release or the cluster): *seq, 0
+ * when never checked, and whether it says drifted (none: in sync). */
+static int last_drift(struct ldg_read *r, const char *target, uint64_t *seq,
+		      bool *drifted)
+{
+	struct ldg_entry *e;
+	int rc = ldg_last_drift(r, target, seq);
+
+	*drifted = false;
+	if (rc || !*seq)
+		return rc;
+	rc = ldg_entry_read(r, *seq, &e, NULL);
+	if (rc)
+		return rc;
+	*drifted = e->kind == LDG_KIND_DRIFT && e->n_changes == 1 &&
+		   !strcmp(e->changes[0].value, LDG_DRIFTED);
+	ldg_entry_free(e);
+	return 0;
+}
+
 static int read_snapshot(const struct apl_opts *o, struct snapshot *s,
 			 struct ldg_err *err)
 {
@@ -173,6 +198,9 @@ static int read_snapshot(const struct apl_opts *o, struct snapshot *s,
 	rc = ldg_head(r, &s->head, NULL);
 	if (!rc)
 		rc = ldg_targets_list(r, prefix, 0, &targets, &n);
+	if (!rc)
+		rc = last_drift(r, o->cluster, &s->auto_drift_seq,
+				&s->auto_drifted);
 	if (!rc && n) {
 		s->t = calloc(n, sizeof(*s->t));
 		if (!s->t)
@@ -186,6 +214,9 @@ static int read_snapshot(const struct apl_opts *o, struct snapshot *s,
 		t->values_seq = t->v.values_mtime_seq;
 		if (!rc)
 			rc = last_apply(r, t);
+		if (!rc)
+			rc = last_drift(r, t->target, &t->drift_seq,
+					&t->drifted);
 	}
 	ldg_strv_free(targets, n);
 	ldg_read_end(r);
@@ -208,11 +239,11 @@ static struct target_state *find_target(struct snapshot *s, const char *t)
 /* May this key record outcomes for target (or the whole cluster)? The
  * one question (authorize.h), asked before helmfile runs, so a run is
  * never left unrecorded. */
-static int may_record(const struct apl_opts *o, const char *target,
-		      struct ldg_err *err)
+static int may_record(const struct apl_opts *o, enum ldg_kind kind,
+		      const char *target, struct ldg_err *err)
 {
 	struct ldg_write_req q = {
-		.kind = LDG_KIND_APPLIED,
+		.kind = kind,
 		.target = target,
 	};
 	struct ldg_read *r;
@@ -230,14 +261,15 @@ static int may_record(const struct apl_opts *o, const char *target,
 	return rc;
 }
 
-/* Can this key record applies at all? Asked once, up front, so a wrong
- * key is one clear refusal, worded for the applier from the rule's
- * facts; scopes are then checked per release. An applier answers for a
- * whole cluster: its scope covers it all. */
-static int key_may_apply(const struct apl_opts *o, struct ldg_err *err)
+/* Can this key record applies (or drift checks: kind) at all? Asked
+ * once, up front, so a wrong key is one clear refusal, worded for the
+ * applier from the rule's facts; scopes are then checked per release. An
+ * applier answers for a whole cluster: its scope covers it all. */
+static int key_may_apply(const struct apl_opts *o, enum ldg_kind kind,
+			 struct ldg_err *err)
 {
 	const struct ldg_vkey *vk = ldg_signer_vkey(o->key);
-	int rc = may_record(o, o->cluster, err);
+	int rc = may_record(o, kind, o->cluster, err);
 	struct ldg_err facts;
 
 	if (rc != -EACCES || !err)
@@ -653,7 +685,7 @@ static int apply_manual(const struct apl_opts *o, const struct private_dir *pd,
 		    (unsigned long long)t->last_seq);
 		return 0;
 	}
-	rc = may_record(o, target, &why);
+	rc = may_record(o, LDG_KIND_APPLIED, target, &why);
 	if (rc == -EACCES) {
 		/* other releases may still be ours: go on with them */
 		sum->failed++;
@@ -740,7 +772,7 @@ static int apply_auto(const struct apl_opts *o, const struct snapshot *snap,
 
 	if (n_auto == 0)
 		return 0;
-	rc = may_record(o, o->cluster, &why);
+	rc = may_record(o, LDG_KIND_APPLIED, o->cluster, &why);
 	if (rc == -EACCES) {
 		sum->failed++;
 		say(o, APL_WARN, "auto releases not applied: %s", why.msg);
@@ -781,21 +813,17 @@ static int apply_auto(const struct apl_opts *o, const struct snapshot *snap,
 	return rc;
 }
 
-int apl_reconcile(const struct apl_opts *o, struct apl_summary *sum,
-		  struct ldg_err *err)
+/* What a reconcile and a check do first: indexes built by this version,
+ * a key that may record kind, and the releases of `helmfile build`
+ * (rels: caller frees with apl_releases_free(), also on failure). */
+static int begin_run(const struct apl_opts *o, enum ldg_kind kind,
+		     struct apl_releases *rels, struct ldg_err *err)
 {
-	struct apl_releases rels = { 0 };
 	struct apl_run_result build;
-	struct snapshot snap;
 	char *argv[] = { (char *)o->binary, "-f", (char *)o->helmfile, "build",
 			 NULL };
-	struct private_dir pd;
-	size_t n_auto = 0;
 	int rc;
 
-	memset(sum, 0, sizeof(*sum));
-	if (stopping(o))
-		return 0;
 	if (!o->dry_run) {
 		/* decide nothing on indexes another version built */
 		if (ldg_store_stale(o->store)) {
@@ -808,7 +836,7 @@ int apl_reconcile(const struct apl_opts *o, struct apl_summary *sum,
 			    "(built by another version of ledger)",
 			    (unsigned long long)n);
 		}
-		rc = key_may_apply(o, err);
+		rc = key_may_apply(o, kind, err);
 		if (rc)
 			return rc;
 	}
@@ -825,33 +853,82 @@ int apl_reconcile(const struct apl_opts *o, struct apl_summary *sum,
 		apl_run_result_free(&build);
 		return rc;
 	}
-	rc = apl_parse_build(build.out, build.out_len, o->helmfile, &rels, err);
+	rc = apl_parse_build(build.out, build.out_len, o->helmfile, rels, err);
 	apl_run_result_free(&build);
+	return rc;
+}
+
+/* What a reconcile and a check work on: the releases, what the ledger
+ * says, and the private directory for values files. */
+struct run {
+	struct apl_releases rels;
+	struct snapshot snap;
+	struct private_dir pd;
+};
+
+static void run_close(const struct apl_opts *o, struct run *run)
+{
+	private_done(o, &run->pd);
+	snapshot_free(&run->snap);
+	apl_releases_free(&run->rels);
+}
+
+/* begin_run(), the snapshot, the private directory; run_close() undoes
+ * it (done here on failure). */
+static int run_open(const struct apl_opts *o, enum ldg_kind kind,
+		    struct run *run, struct ldg_err *err)
+{
+	int rc;
+
+	memset(run, 0, sizeof(*run));
+	run->pd.fd = -1;
+	rc = begin_run(o, kind, &run->rels, err);
+	if (!rc)
+		rc = read_snapshot(o, &run->snap, err);
+	if (!rc)
+		rc = private_make(o, &run->pd, err);
+	if (rc)
+		run_close(o, run);
+	return rc;
+}
+
+/* "-l name=X" selects every release named X: each name is run once, at
+ * its first release. */
+static bool first_of_name(const struct apl_releases *rels, size_t i)
+{
+	for (size_t j = 0; j < i; j++)
+		if (!strcmp(rels->v[j].name, rels->v[i].name))
+			return false;
+	return true;
+}
+
+int apl_reconcile(const struct apl_opts *o, struct apl_summary *sum,
+		  struct ldg_err *err)
+{
+	struct run run;
+	struct apl_releases *rels = &run.rels;
+	size_t n_auto = 0;
+	int rc;
+
+	memset(sum, 0, sizeof(*sum));
+	if (stopping(o))
+		return 0;
+	rc = run_open(o, LDG_KIND_APPLIED, &run, err);
 	if (rc)
 		return rc;
-	rc = read_snapshot(o, &snap, err);
-	if (rc)
-		goto out_rels;
-	rc = private_make(o, &pd, err);
-	if (rc)
-		goto out_snap;
-	for (size_t i = 0; i < rels.n; i++)
+	for (size_t i = 0; i < rels->n; i++)
 		for (size_t j = 0; j < i; j++)
-			if (!strcmp(rels.v[i].name, rels.v[j].name))
+			if (!strcmp(rels->v[i].name, rels->v[j].name))
 				say(o, APL_WARN,
 				    "release %s is in %s twice "
 				    "(namespaces %s and %s): both follow "
 				    "ledger target %s/%s",
-				    rels.v[i].name, o->helmfile, rels.v[j].ns,
-				    rels.v[i].ns, o->cluster, rels.v[i].name);
-	for (size_t i = 0; i < rels.n && !rc && !stopping(o); i++) {
-		const struct apl_release *rel = &rels.v[i];
-		bool seen = false;
+				    rels->v[i].name, o->helmfile, rels->v[j].ns,
+				    rels->v[i].ns, o->cluster, rels->v[i].name);
+	for (size_t i = 0; i < rels->n && !rc && !stopping(o); i++) {
+		const struct apl_release *rel = &rels->v[i];
 
-		/* "-l name=X" selects every release named X: run it once */
-		for (size_t j = 0; j < i && !seen; j++)
-			seen = !strcmp(rels.v[j].name, rel->name);
-		if (seen)
+		if (!first_of_name(rels, i))
 			continue;
 		char target[LDG_TARGET_MAX + 1];
 		struct target_state *t;
@@ -859,10 +936,10 @@ int apl_reconcile(const struct apl_opts *o, struct apl_summary *sum,
 		snprintf(target, sizeof(target), "%s/%s", o->cluster,
 			 rel->name);
 		if (rel->mode == APL_MANUAL) {
-			rc = apply_manual(o, &pd, rel, &snap, sum, err);
+			rc = apply_manual(o, &run.pd, rel, &run.snap, sum, err);
 			continue;
 		}
-		t = find_target(&snap, target);
+		t = find_target(&run.snap, target);
 		if (t)
 			t->has_release = true;
 		if (rel->mode == APL_AUTO) {
@@ -885,19 +962,268 @@ int apl_reconcile(const struct apl_opts *o, struct apl_summary *sum,
 				: "");
 	}
 	if (!rc && !stopping(o))
-		rc = apply_auto(o, &snap, n_auto, sum, err);
-	for (size_t i = 0; !rc && !stopping(o) && i < snap.n; i++)
-		if (!snap.t[i].has_release && snap.t[i].v.n)
+		rc = apply_auto(o, &run.snap, n_auto, sum, err);
+	for (size_t i = 0; !rc && !stopping(o) && i < run.snap.n; i++)
+		if (!run.snap.t[i].has_release && run.snap.t[i].v.n)
 			say(o, APL_WARN,
 			    "%s is in the ledger but %s has no "
 			    "release %s",
-			    snap.t[i].target, o->helmfile,
-			    strchr(snap.t[i].target, '/') + 1);
-	private_done(o, &pd);
-out_snap:
-	snapshot_free(&snap);
-out_rels:
-	apl_releases_free(&rels);
+			    run.snap.t[i].target, o->helmfile,
+			    strchr(run.snap.t[i].target, '/') + 1);
+	run_close(o, &run);
+	return rc;
+}
+
+/* ---- drift: apl_drift_check() ---- */
+
+void apl_check_report_free(struct apl_check_report *rep)
+{
+	if (!rep)
+		return;
+	for (size_t i = 0; i < rep->n; i++)
+		free(rep->v[i].diff);
+	free(rep->v);
+	memset(rep, 0, sizeof(*rep));
+}
+
+/* The tail of a diff as a drift entry keeps it (docs/format.md 4): its
+ * last lines, line ends as " | ", at most DIFF_BYTES. A line end grows
+ * to three bytes, so fewer bytes of output are taken until it fits. */
+static char *diff_tail(const struct apl_run_result *res)
+{
+	const char *text = res->out_len ? res->out : res->err;
+	size_t len = res->out_len ? res->out_len : res->err_len;
+	size_t max = DIFF_BYTES;
+
+	for (;;) {
+		char *tail = apl_output_tail(text, len, max);
+		if (!tail || strlen(tail) <= DIFF_BYTES)
+			return tail;
+		free(tail);
+		max = max * 3 / 4;
+	}
+}
+
+/* A new row of rep for target, in sync until said otherwise; NULL when
+ * out of memory. */
+static struct apl_check *check_row(struct apl_check_report *rep,
+				   const char *target, uint64_t since)
+{
+	struct apl_check *grown =
+		realloc(rep->v, (rep->n + 1) * sizeof(*grown));
+
+	if (!grown)
+		return NULL;
+	rep->v = grown;
+	memset(&grown[rep->n], 0, sizeof(*grown));
+	snprintf(grown[rep->n].target, sizeof(grown->target), "%s", target);
+	grown[rep->n].since = since;
+	return &grown[rep->n++];
+}
+
+static int record_drift(const struct apl_opts *o, struct apl_check *c,
+			const char *selector, uint64_t head,
+			struct ldg_err *err)
+{
+	bool drifted = c->status == APL_DRIFTED;
+	struct ldg_result out = { 0 };
+	char reason[256], num[24];
+	struct ldg_entry *e;
+	int rc;
+
+	snprintf(reason, sizeof(reason),
+		 "checked %s with helmfile diff (%s): %s", c->target, selector,
+		 drifted ? "drifted" : "in sync");
+	e = ldg_entry_new(LDG_KIND_DRIFT, c->target, reason);
+	if (!e)
+		return ldg_err_set(err, -ENOMEM, "out of memory");
+	e->version = LDG_FORMAT_V2; /* the kind is version 2 only */
+	rc = ldg_entry_add_change(e, "status",
+				  drifted ? LDG_DRIFTED : LDG_IN_SYNC);
+	snprintf(num, sizeof(num), "%llu", (unsigned long long)head);
+	if (!rc)
+		rc = ldg_entry_add_meta(e, "checked-seq", num);
+	if (!rc && drifted && c->diff[0])
+		rc = ldg_entry_add_meta(e, "diff", c->diff);
+	if (rc) {
+		ldg_entry_free(e);
+		return ldg_err_set(err, rc, "cannot build the drift entry");
+	}
+	rc = ldg_append(o->store, o->key, e, &out, err);
+	if (!rc)
+		c->since = c->recorded = out.v[0].seq;
+	ldg_result_free(&out);
+	ldg_entry_free(e);
+	return rc;
+}
+
+/* Runs one diff (argv) for row c and records a change of its status
+ * (was_drifted: the status of the target's newest drift entry). */
+static int check_one(const struct apl_opts *o, char *const argv[],
+		     const struct private_dir *pd, struct apl_check *c,
+		     const char *selector, uint64_t head, bool was_drifted,
+		     struct ldg_err *err)
+{
+	struct apl_run_result res;
+	int rc = run_helmfile(o, argv, pd, &res, err);
+
+	if (rc)
+		return rc;
+	c->exit_code = res.timed_out ? -1 : res.exit_code;
+	if (res.timed_out || (res.exit_code != 0 && res.exit_code != 2)) {
+		/* a diff that failed says nothing about drift */
+		const char *text = res.err_len ? res.err : res.out;
+		size_t len = res.err_len ? res.err_len : res.out_len;
+		c->status = APL_CHECK_FAILED;
+		c->diff = apl_output_tail(text, len, 300);
+		if (res.timed_out)
+			say(o, APL_WARN,
+			    "%s: check failed: helmfile diff timed out after "
+			    "%u s; nothing recorded",
+			    c->target, o->timeout_s);
+		else
+			say(o, APL_WARN,
+			    "%s: check failed: helmfile diff exited %d (not "
+			    "drift; nothing recorded): %s",
+			    c->target, res.exit_code, c->diff ? c->diff : "");
+		apl_run_result_free(&res);
+		return c->diff ? 0 : ldg_err_set(err, -ENOMEM, "out of memory");
+	}
+	c->status = res.exit_code == 2 ? APL_DRIFTED : APL_IN_SYNC;
+	c->diff = c->status == APL_DRIFTED ? diff_tail(&res) : strdup("");
+	apl_run_result_free(&res);
+	if (!c->diff)
+		return ldg_err_set(err, -ENOMEM, "out of memory");
+	if ((c->status == APL_DRIFTED) != was_drifted) {
+		rc = record_drift(o, c, selector, head, err);
+		if (rc)
+			return rc;
+		say(o, APL_INFO, "%s: %s; recorded drift as seq %llu",
+		    c->target,
+		    c->status == APL_DRIFTED ? "drifted" : "in sync again",
+		    (unsigned long long)c->recorded);
+	} else if (c->since) {
+		say(o, APL_INFO, "%s: %s since seq %llu", c->target,
+		    c->status == APL_DRIFTED ? "drifted" : "in sync",
+		    (unsigned long long)c->since);
+	} else {
+		say(o, APL_INFO, "%s: in sync", c->target);
+	}
+	return 0;
+}
+
+/* A row for a target this key may not record: the check failed. */
+static int check_refused(const struct apl_opts *o, struct apl_check *c,
+			 const struct ldg_err *why)
+{
+	c->status = APL_CHECK_FAILED;
+	c->exit_code = -1;
+	c->diff = strdup(why->msg);
+	say(o, APL_WARN, "%s: not checked: %s", c->target, why->msg);
+	return 0;
+}
+
+static int check_manual(const struct apl_opts *o, const struct private_dir *pd,
+			const struct apl_release *rel, struct snapshot *snap,
+			struct apl_check_report *rep, struct ldg_err *err)
+{
+	char target[LDG_TARGET_MAX + 1], vpath[PATH_MAX], sel[80];
+	struct ldg_err why = { 0 };
+	struct target_state *t;
+	struct apl_check *c;
+	char *text = NULL;
+	size_t dropped;
+	int rc;
+
+	snprintf(target, sizeof(target), "%s/%s", o->cluster, rel->name);
+	t = find_target(snap, target);
+	if (!t || t->v.n == 0) {
+		rep->left++;
+		say(o, APL_NOTICE,
+		    "%s: deployment: manual but no values in the ledger; not "
+		    "checked",
+		    target);
+		return 0;
+	}
+	c = check_row(rep, target, t->drift_seq);
+	if (!c)
+		return ldg_err_set(err, -ENOMEM, "out of memory");
+	rc = may_record(o, LDG_KIND_DRIFT, target, &why);
+	if (rc == -EACCES)
+		return check_refused(o, c, &why);
+	if (rc)
+		return ldg_err_set(err, rc, "%s", why.msg);
+	rc = write_values(pd->path, t, vpath, sizeof(vpath), &text, &dropped,
+			  err);
+	free(text);
+	if (rc)
+		return rc;
+	snprintf(sel, sizeof(sel), "name=%s", rel->name);
+	char *argv[] = { (char *)o->binary,
+			 "-f",
+			 (char *)o->helmfile,
+			 "-l",
+			 sel,
+			 "diff",
+			 "--values",
+			 vpath,
+			 "--detailed-exitcode",
+			 NULL };
+	rc = check_one(o, argv, pd, c, sel, snap->head, t->drifted, err);
+	unlink(vpath);
+	return rc;
+}
+
+static int check_auto(const struct apl_opts *o, const struct snapshot *snap,
+		      struct apl_check_report *rep, struct ldg_err *err)
+{
+	char *argv[] = {
+		(char *)o->binary, "-f",   (char *)o->helmfile,	  "-l",
+		"deployment=auto", "diff", "--detailed-exitcode", NULL
+	};
+	struct ldg_err why = { 0 };
+	struct apl_check *c;
+	int rc;
+
+	c = check_row(rep, o->cluster, snap->auto_drift_seq);
+	if (!c)
+		return ldg_err_set(err, -ENOMEM, "out of memory");
+	rc = may_record(o, LDG_KIND_DRIFT, o->cluster, &why);
+	if (rc == -EACCES)
+		return check_refused(o, c, &why);
+	if (rc)
+		return ldg_err_set(err, rc, "%s", why.msg);
+	return check_one(o, argv, NULL, c, "deployment=auto", snap->head,
+			 snap->auto_drifted, err);
+}
+
+int apl_drift_check(const struct apl_opts *o, struct apl_check_report *rep,
+		    struct ldg_err *err)
+{
+	struct run run;
+	size_t n_auto = 0;
+	int rc;
+
+	memset(rep, 0, sizeof(*rep));
+	if (stopping(o))
+		return 0;
+	rc = run_open(o, LDG_KIND_DRIFT, &run, err);
+	if (rc)
+		return rc;
+	rep->head = run.snap.head;
+	for (size_t i = 0; i < run.rels.n && !rc && !stopping(o); i++) {
+		const struct apl_release *rel = &run.rels.v[i];
+
+		if (!first_of_name(&run.rels, i))
+			continue;
+		if (rel->mode == APL_AUTO)
+			n_auto++;
+		else if (rel->mode == APL_MANUAL)
+			rc = check_manual(o, &run.pd, rel, &run.snap, rep, err);
+	}
+	if (!rc && n_auto && !stopping(o))
+		rc = check_auto(o, &run.snap, rep, err);
+	run_close(o, &run);
 	return rc;
 }
 
@@ -920,12 +1246,32 @@ static uint64_t cluster_head(struct ldg_store *s, const char *cluster)
 	return head;
 }
 
+/* After a reconcile of --watch --check-every: the check, reported
+ * through say() as it goes (the cluster's summary last). */
+static void watch_check(const struct apl_opts *o)
+{
+	struct apl_check_report rep;
+	struct ldg_err e = { 0 };
+	unsigned n[3] = { 0 };
+
+	if (apl_drift_check(o, &rep, &e)) {
+		say(o, APL_WARN, "drift check failed: %s", e.msg);
+	} else {
+		for (size_t i = 0; i < rep.n; i++)
+			n[rep.v[i].status]++;
+		say(o, APL_INFO,
+		    "%s: checked: %u in sync, %u drifted, %u check%s failed",
+		    o->cluster, n[APL_IN_SYNC], n[APL_DRIFTED],
+		    n[APL_CHECK_FAILED], n[APL_CHECK_FAILED] == 1 ? "" : "s");
+	}
+	apl_check_report_free(&rep);
+}
+
 int apl_watch(const struct apl_opts *o, unsigned interval_s,
-	      struct ldg_err *err)
+	      unsigned check_every, struct ldg_err *err)
 {
 	volatile sig_atomic_t *stop = o->stop;
-
-	unsigned backoff = 0;
+	unsigned backoff = 0, reconciles = 0;
 
 	while (!*stop) {
 		struct apl_summary sum;
@@ -937,6 +1283,9 @@ int apl_watch(const struct apl_opts *o, unsigned interval_s,
 
 		if (rc)
 			say(o, APL_WARN, "reconcile failed: %s", e.msg);
+		reconciles++;
+		if (check_every && reconciles % check_every == 0 && !*stop)
+			watch_check(o);
 		failed = rc || sum.failed;
 		if (failed) {
 			backoff = backoff ? backoff * 2 : BACKOFF_FIRST;

@@ -21,6 +21,18 @@
  * Unlabelled releases are left alone, and ledger targets without a
  * release in the helmfile are reported.
  *
+ * A drift check (apl_drift_check(), `ledger apply --check`) applies
+ * nothing: for each manual release with values in the ledger
+ *   helmfile -f FILE -l name=RELEASE diff --values VALUES.yaml
+ *            --detailed-exitcode
+ * and, when there are auto releases, one
+ *   helmfile -f FILE -l deployment=auto diff --detailed-exitcode
+ * Exit 0 is in sync, 2 drifted, anything else (or a timeout) a failed
+ * check, never drift. A `drift` entry (docs/format.md 4), signed with the
+ * applier's key, is written only when the status differs from the
+ * target's newest one (none counts as in sync), so repeated checks do not
+ * grow the ledger; a failed check writes nothing.
+ *
  * apply/ never prints: everything a user should read goes through the
  * say() callback. A per-cluster lock file keeps two appliers apart.
  *
@@ -36,6 +48,7 @@
 #include <stdio.h>
 
 #include "keys.h"
+#include "names.h"
 #include "store.h"
 
 enum apl_level {
@@ -73,6 +86,38 @@ struct apl_summary {
 	unsigned recorded; /* entries appended */
 };
 
+enum apl_drift {
+	APL_IN_SYNC,
+	APL_DRIFTED,
+	APL_CHECK_FAILED, /* helmfile's diff failed: no status, no entry */
+};
+
+/* One target checked: a release, or the cluster for its auto releases. */
+struct apl_check {
+	char target[LDG_TARGET_MAX + 1];
+	enum apl_drift status;
+	int exit_code;	   /* helmfile's (128+signal; -1 timed out) */
+	uint64_t recorded; /* the drift entry this check wrote, or 0 */
+	uint64_t since;	   /* the target's newest drift entry now, or 0 */
+	char *diff;	   /* the tail of its output as stored (malloc'd) */
+};
+
+struct apl_check_report {
+	uint64_t head; /* the seq whose values were compared */
+	struct apl_check *v;
+	size_t n;
+	unsigned left; /* manual releases without values: not checked */
+};
+
+void apl_check_report_free(struct apl_check_report *rep);
+
+/* One drift check of o->cluster (o->dry_run and o->force are not read).
+ * 0 when it ran (failed diffs are rows of rep with APL_CHECK_FAILED),
+ * -errno when it could not, as apl_reconcile(). Caller frees rep with
+ * apl_check_report_free(), also on failure. */
+int apl_drift_check(const struct apl_opts *o, struct apl_check_report *rep,
+		    struct ldg_err *err);
+
 /* One reconcile. 0 when it ran (failures of helmfile are counted in
  * sum->failed), -errno when it could not (helmfile build failed, bad
  * output, ledger not writable, applier not authorised...). */
@@ -81,9 +126,11 @@ int apl_reconcile(const struct apl_opts *o, struct apl_summary *sum,
 
 /* Reconciles now, whenever the head moves (checked every second) and
  * every interval_s; after a failure, again after a growing backoff
- * (5 s doubling to 5 min). Returns when *o->stop becomes nonzero. */
+ * (5 s doubling to 5 min). With check_every N > 0, every N-th reconcile
+ * is followed by apl_drift_check(). Returns when *o->stop becomes
+ * nonzero. */
 int apl_watch(const struct apl_opts *o, unsigned interval_s,
-	      struct ldg_err *err);
+	      unsigned check_every, struct ldg_err *err);
 
 /* Takes the cluster's applier lock (a lock file beside the ledger);
  * -EBUSY naming the holder when another applier has it. */

@@ -42,6 +42,9 @@ struct cli_ctx {
 	0x1	     /* takes --remote URL: signs here and appends
 			  through `ledger serve` (remote.h) */
 #define CLI_HTTP 0x2 /* speaks HTTP itself: runs as ledger-http */
+#define CLI_FOLLOWS_REMOTE                                                     \
+	0x4 /* takes --remote URL to read what `ledger serve` serves
+	       there (notify) */
 
 struct cli_cmd {
 	const char *name;
@@ -207,5 +210,6 @@ int cmd_apply(int argc, char **argv, struct cli_ctx *c);
 int cmd_chatops(int argc, char **argv, struct cli_ctx *c);
 int cmd_serve(int argc, char **argv, struct cli_ctx *c);
 int cmd_mirror(int argc, char **argv, struct cli_ctx *c);
+int cmd_notify(int argc, char **argv, struct cli_ctx *c);
 
 #endif

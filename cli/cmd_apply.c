@@ -7,16 +7,22 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "apply.h"
 #include "cli.h"
 #include "helmfile.h"
 #include "names.h"
+#include "render.h"
 #include "util.h"
 
 static const char help[] =
 	"usage: ledger apply CLUSTER [--config-dir DIR] [--helmfile FILE]\n"
-	"                    [--dry-run] [--watch [--interval S]] [--timeout S]\n"
-	"                    [--force] [--key FILE]\n\n"
+	"                    [--dry-run] [--watch [--interval S]\n"
+	"                    [--check-every N]] [--timeout S] [--force]\n"
+	"                    [--key FILE]\n"
+	"       ledger apply CLUSTER --check [--json] [--config-dir DIR]\n"
+	"                    [--helmfile FILE] [--timeout S] [--key FILE]\n\n"
 	"Make CLUSTER match the ledger with helmfile. Releases come from\n"
 	"`helmfile -f FILE build`. Those labelled deployment: manual get the\n"
 	"ledger's values (quoted YAML strings in a private temporary file):\n"
@@ -42,11 +48,21 @@ static const char help[] =
 	"  --timeout S       stop a helmfile run after S seconds and record\n"
 	"                    the failure (default 900; 0 = none)\n"
 	"  --force           re-apply manual releases even when current\n"
-	"  --key FILE        the applier's signing key\n\n"
+	"                    (what repairs a drifted one)\n"
+	"  --key FILE        the applier's signing key\n"
+	"  --check           apply nothing: compare each manual release with\n"
+	"                    ledger values, and the auto releases as one, with\n"
+	"                    helmfile diff --detailed-exitcode; record a\n"
+	"                    `drift` entry (drifted or in-sync) only when a\n"
+	"                    status changes. A diff that fails (exit other\n"
+	"                    than 0 or 2) is a failed check, never drift\n"
+	"  --json            with --check: the report as JSON\n"
+	"  --check-every N   with --watch: a check after every N-th reconcile\n\n"
 	"The helmfile binary is $HELMFILE, else `helmfile` on PATH.\n"
 	"Exit: 0 all runs succeeded; 1 a helmfile run failed, the key may not\n"
 	"record, or another applier holds the cluster; 2 usage or\n"
-	"environment (no helmfile, unreadable build output).\n";
+	"environment (no helmfile, unreadable build output).\n"
+	"With --check: 0 all in sync; 1 some drifted; 2 a check failed.\n";
 
 static volatile sig_atomic_t stop_flag;
 
@@ -57,12 +73,14 @@ static void on_signal(int sig)
 
 static void say(void *arg, enum apl_level level, const char *text)
 {
+	/* arg set: stdout is the JSON report's, what happens goes to
+	 * stderr */
 	switch (level) {
 	case APL_DRY:
 		printf("%s\n", text);
 		break;
 	case APL_INFO:
-		printf("%s\n", text);
+		fprintf(arg ? stderr : stdout, "%s\n", text);
 		break;
 	case APL_NOTICE:
 		fflush(stdout);
@@ -74,6 +92,89 @@ static void say(void *arg, enum apl_level level, const char *text)
 		break;
 	}
 	fflush(stdout);
+}
+
+static const char *const drift_words[] = {
+	[APL_IN_SYNC] = LDG_IN_SYNC,
+	[APL_DRIFTED] = LDG_DRIFTED,
+	[APL_CHECK_FAILED] = "failed",
+};
+
+/* --check's report: a summary line, or {"cluster", "head", "checks":
+ * [{"target", "status", "exit_code", "recorded", "since", "output"}]}
+ * (docs/apply.md). The exit status: 2 when a check failed, 1 when some
+ * target drifted, else 0. */
+static int report_check(struct cli_ctx *c, const char *cluster,
+			const struct apl_check_report *rep, bool json)
+{
+	unsigned n[3] = { 0 };
+	json_t *arr = json ? json_array() : NULL;
+	bool oom = json && !arr;
+	char *out;
+	size_t len;
+	int rc;
+
+	for (size_t i = 0; i < rep->n; i++) {
+		const struct apl_check *k = &rep->v[i];
+		n[k->status]++;
+		if (arr &&
+		    json_array_append_new(
+			    arr,
+			    json_pack("{s:s, s:s, s:i, s:o, s:o, s:s}",
+				      "target", k->target, "status",
+				      drift_words[k->status], "exit_code",
+				      k->exit_code, "recorded",
+				      k->recorded
+					      ? json_integer(
+							(json_int_t)k->recorded)
+					      : json_null(),
+				      "since",
+				      k->since ? json_integer(
+							 (json_int_t)k->since)
+					       : json_null(),
+				      "output", k->diff ? k->diff : "")))
+			oom = true;
+	}
+	rc = n[APL_CHECK_FAILED] ? CLI_BAD : n[APL_DRIFTED] ? CLI_NO : CLI_OK;
+	if (!json) {
+		printf("%s: %u in sync, %u drifted, %u check%s failed, %u not "
+		       "checked (no values)\n",
+		       cluster, n[APL_IN_SYNC], n[APL_DRIFTED],
+		       n[APL_CHECK_FAILED], n[APL_CHECK_FAILED] == 1 ? "" : "s",
+		       rep->left);
+		return rc;
+	}
+	/* rnd_json_out() takes the object, even when it fails */
+	if (oom) {
+		json_decref(arr);
+		arr = NULL;
+	}
+	if (!arr ||
+	    rnd_json_out(json_pack("{s:s, s:I, s:o}", "cluster", cluster,
+				   "head", (json_int_t)rep->head, "checks",
+				   arr),
+			 &out, &len)) {
+		cli_error("%s: out of memory", c->cmd);
+		return CLI_BAD;
+	}
+	if (cli_write_out(out, len))
+		rc = CLI_BAD;
+	free(out);
+	return rc;
+}
+
+/* --check-every N: a count of reconciles, 1 or more. */
+static int parse_count(struct cli_ctx *c, const char *s, unsigned *out)
+{
+	uint64_t v;
+
+	if (ldg_parse_dec(s, 1, 10000, &v))
+		return cli_usage(c,
+				 "--check-every takes a number of reconciles "
+				 "from 1 to 10000, not \"%.40s\"",
+				 s);
+	*out = (unsigned)v;
+	return 0;
 }
 
 static int parse_seconds(struct cli_ctx *c, const char *what, const char *s,
@@ -105,6 +206,9 @@ int cmd_apply(int argc, char **argv, struct cli_ctx *c)
 		{ "timeout", required_argument, NULL, 't' },
 		{ "force", no_argument, NULL, 'f' },
 		{ "key", required_argument, NULL, 'k' },
+		{ "check", no_argument, NULL, 'c' },
+		{ "check-every", required_argument, NULL, 'E' },
+		{ "json", no_argument, NULL, 'j' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct apl_opts o = { .say = say, .timeout_s = 900, .lock_fd = -1 };
@@ -114,8 +218,8 @@ int cmd_apply(int argc, char **argv, struct cli_ctx *c)
 	const char *config = getenv("LEDGER_CONFIG_DIR");
 	const char *hf = NULL, *keyfile = NULL;
 	char hfpath[PATH_MAX], bin[PATH_MAX], dir[PATH_MAX];
-	unsigned interval = 60;
-	bool watch = false, interval_set = false;
+	unsigned interval = 60, check_every = 0;
+	bool watch = false, interval_set = false, check = false, json = false;
 	struct stat st;
 	int opt, rc, lockfd = -1;
 
@@ -157,6 +261,17 @@ int cmd_apply(int argc, char **argv, struct cli_ctx *c)
 		case 'k':
 			keyfile = optarg;
 			break;
+		case 'c':
+			check = true;
+			break;
+		case 'j':
+			json = true;
+			break;
+		case 'E':
+			rc = parse_count(c, optarg, &check_every);
+			if (rc)
+				return rc;
+			break;
 		}
 	}
 	if (rc >= 0)
@@ -170,6 +285,18 @@ int cmd_apply(int argc, char **argv, struct cli_ctx *c)
 		return cli_usage(c, "--interval goes with --watch");
 	if (watch && o.dry_run)
 		return cli_usage(c, "--dry-run and --watch do not mix");
+	if (check_every && !watch)
+		return cli_usage(c, "--check-every goes with --watch");
+	if (json && !check)
+		return cli_usage(c, "--json goes with --check");
+	if (check && (watch || o.dry_run || o.force))
+		return cli_usage(c,
+				 "--check applies nothing: it does not mix "
+				 "with %s",
+				 watch ? "--watch (use --watch --check-every "
+					 "N)"
+				 : o.dry_run ? "--dry-run"
+					     : "--force");
 	if (hf)
 		snprintf(hfpath, sizeof(hfpath), "%s", hf);
 	else
@@ -213,9 +340,17 @@ int cmd_apply(int argc, char **argv, struct cli_ctx *c)
 		    "watching the ledger for cluster changes "
 		    "(Ctrl-C or SIGTERM stops)");
 		o.stop = &stop_flag;
-		apl_watch(&o, interval, &err);
+		apl_watch(&o, interval, check_every, &err);
 		say(NULL, APL_INFO, "stopped");
 		rc = CLI_OK;
+	} else if (check) {
+		struct apl_check_report rep;
+		o.say_arg = json ? &o : NULL;
+		if (apl_drift_check(&o, &rep, &err))
+			rc = cli_fail(c, &err);
+		else
+			rc = report_check(c, o.cluster, &rep, json);
+		apl_check_report_free(&rep);
 	} else {
 		struct apl_summary sum;
 		if (apl_reconcile(&o, &sum, &err)) {

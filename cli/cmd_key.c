@@ -15,7 +15,7 @@ static const char help[] =
 	"Manage who may sign entries. Adding and revoking keys are entries\n"
 	"themselves, signed by an admin whose scope is '*'.\n\n"
 	"  --role ROLE     admin, deployer (set/unset/rollback/lock) or\n"
-	"                  applier (applied/apply-failed records)\n"
+	"                  applier (applied/apply-failed/drift records)\n"
 	"  --scope GLOB    targets the key may change: '*', 'staging/*',\n"
 	"                  '*/api'; repeat for several (required)\n"
 	"  -m, --message   the reason (required)\n"

@@ -7,7 +7,7 @@
  * LDAP, ...) into every process that links them, and loading them cost
  * `ledger set` about 5 ms of its 2 ms (docs/performance.md, section
  * 3.1). Git does the same with git-remote-https. So `ledger serve`,
- * `ledger mirror` and any command with --remote (or $LEDGER_REMOTE)
+ * `ledger mirror`, `ledger notify` and any command with --remote (or $LEDGER_REMOTE)
  * re-run as ledger-http with the same arguments; the other commands
  * never load the libraries.
  *
@@ -39,7 +39,7 @@ int cli_exec_http(struct cli_ctx *c)
 	char path[PATH_MAX + 16];
 
 	if (ldg_helper_path("ledger-http", "LEDGER_HTTP", path, sizeof(path))) {
-		cli_error("%s: needs ledger-http (HTTP: serve, mirror, --remote), "
+		cli_error("%s: needs ledger-http (HTTP: serve, mirror, notify, --remote), "
 			  "not found %s; build or install it with ledger",
 			  c->cmd,
 			  getenv("LEDGER_HTTP") && *getenv("LEDGER_HTTP")
@@ -67,6 +67,11 @@ int cmd_serve(int argc, char **argv, struct cli_ctx *c)
 }
 
 int cmd_mirror(int argc, char **argv, struct cli_ctx *c)
+{
+	return cli_exec_http(c);
+}
+
+int cmd_notify(int argc, char **argv, struct cli_ctx *c)
 {
 	return cli_exec_http(c);
 }

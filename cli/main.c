@@ -115,20 +115,24 @@ static const struct cli_cmd commands[] = {
 	  .run = cmd_mirror,
 	  .summary = "copy a served ledger here, checking every entry",
 	  .flags = CLI_HTTP },
+	{ .name = "notify",
+	  .run = cmd_notify,
+	  .summary = "POST each new entry to a webhook (Slack, Mattermost)",
+	  .flags = CLI_HTTP | CLI_FOLLOWS_REMOTE },
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 
-/* The names of the commands that take --remote, "a, b and c". */
-static void remote_names(char *out, size_t len)
+/* The names of the commands with a flag of mask, "a, b and c". */
+static void names_with(unsigned mask, char *out, size_t len)
 {
 	size_t n = 0, k = 0, used = 0;
 
 	for (size_t i = 0; i < N_COMMANDS; i++)
-		n += !!(commands[i].flags & CLI_REMOTE);
+		n += !!(commands[i].flags & mask);
 	out[0] = '\0';
 	for (size_t i = 0; i < N_COMMANDS && used < len; i++) {
-		if (!(commands[i].flags & CLI_REMOTE))
+		if (!(commands[i].flags & mask))
 			continue;
 		k++;
 		used += (size_t)snprintf(out + used, len - used, "%s%s",
@@ -143,7 +147,7 @@ static void usage(FILE *f)
 {
 	char remote[256];
 
-	remote_names(remote, sizeof(remote));
+	names_with(CLI_REMOTE, remote, sizeof(remote));
 	fprintf(f, "usage: ledger [--ledger DIR | --remote URL] COMMAND "
 		   "[ARGS]\n\n"
 		   "GitOps without Git: a signed, append-only ledger of Helm "
@@ -262,12 +266,15 @@ int main(int argc, char **argv)
 		if (strcmp(argv[i], commands[k].name))
 			continue;
 		c.cmd = commands[k].name;
-		if (!(commands[k].flags & CLI_REMOTE)) {
+		if (!(commands[k].flags & (CLI_REMOTE | CLI_FOLLOWS_REMOTE))) {
 			if (c.remote_given) {
-				char remote[256];
-				remote_names(remote, sizeof(remote));
-				cli_error("%s: --remote works with %s only",
-					  c.cmd, remote);
+				char remote[256], follows[64];
+				names_with(CLI_REMOTE, remote, sizeof(remote));
+				names_with(CLI_FOLLOWS_REMOTE, follows,
+					   sizeof(follows));
+				cli_error("%s: --remote works with %s only (and "
+					  "%s, to follow a served ledger)",
+					  c.cmd, remote, follows);
 				return CLI_BAD;
 			}
 			c.remote = NULL;

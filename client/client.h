@@ -17,6 +17,8 @@
  *     it. It is `ledger mirror`'s copy and the private copy a remote
  *     rollback is built from: one fetcher for both;
  *   - waiting on the event stream (GET /api/v1/events).
+ * The webhook side of `ledger notify` (cursor file, signed POSTs,
+ * backoff) lives beside it, in notify.h.
  * The signing key never leaves the process: entries are built and
  * signed here, and only their bytes travel.
  *
@@ -197,6 +199,21 @@ typedef void (*clt_page_fn)(uint64_t head, void *arg);
 int clt_pull(const char *base, struct ldg_store *s,
 	     const struct clt_head *named, bool past, clt_page_fn fn, void *arg,
 	     struct clt_pulled *out, struct ldg_err *err);
+
+/* A checked private copy of what base serves, a ledger in $TMPDIR
+ * removed by clt_copy_close(): what clt_rollback() and
+ * clt_read_copied() are built from, and what `ledger --remote URL
+ * notify` renders its messages from. */
+struct clt_copy;
+
+int clt_copy_open(const char *base, struct clt_copy **out, struct ldg_err *err);
+/* Brings the copy to exactly entry head, whose hash must be hash
+ * (clt_pull()); head 0: the server's head now. */
+int clt_copy_sync(struct clt_copy *cp, uint64_t head,
+		  const uint8_t hash[LDG_HASH_BYTES], struct ldg_err *err);
+/* The copy's store, for reads; borrowed, lives with cp. */
+struct ldg_store *clt_copy_store(struct clt_copy *cp);
+void clt_copy_close(struct clt_copy *cp);
 
 /* Waits on GET /api/v1/events?after=after for one new entry: 0 when one
  * is announced, 1 when *stop was set, -EIO when the stream cannot be had

@@ -1,8 +1,7 @@
 /*
  * client_impl.h - what the files of client/ share with each other, not
- * with their callers (those use client.h): the HTTP calls (http.c), the
- * head with its keyring and locks (pull.c) and the private copy a
- * remote rollback is built from (pull.c).
+ * with their callers (those use client.h): the HTTP calls (http.c) and
+ * the head with its keyring and locks (pull.c).
  */
 #ifndef CLT_CLIENT_IMPL_H
 #define CLT_CLIENT_IMPL_H
@@ -36,18 +35,5 @@ int clt_server_error(long status, json_t *j, int code, struct ldg_err *err);
  * entries). az may be NULL. */
 int clt_head_authz(const char *base, struct clt_head *out, struct ldg_authz *az,
 		   bool *have_az, struct ldg_err *err);
-
-/* A checked private copy of what base serves (clt_rollback()): a
- * ledger in $TMPDIR, removed by clt_copy_close(). */
-struct clt_copy;
-
-int clt_copy_open(const char *base, struct clt_copy **out, struct ldg_err *err);
-/* Brings the copy to exactly entry head, whose hash must be hash
- * (clt_pull()); head 0: the server's head now. */
-int clt_copy_sync(struct clt_copy *cp, uint64_t head,
-		  const uint8_t hash[LDG_HASH_BYTES], struct ldg_err *err);
-/* The copy's store, for reads; borrowed, lives with cp. */
-struct ldg_store *clt_copy_store(struct clt_copy *cp);
-void clt_copy_close(struct clt_copy *cp);
 
 #endif

@@ -79,6 +79,8 @@ static int parse_clusters(const char *rest, struct lfs_path *out)
 		out->node = LFS_POLICY;
 	else if (!strcmp(seg, "PENDING"))
 		out->node = LFS_PENDING;
+	else if (!strcmp(seg, "DRIFT"))
+		out->node = LFS_DRIFT;
 	else if (ldg_check_key(seg, NULL) == 0)
 		out->node = LFS_KEY;
 	else
@@ -433,7 +435,7 @@ static bool special_name(const char *name)
 {
 	return !strcmp(name, "values.yaml") || !strcmp(name, "history") ||
 	       !strcmp(name, "LOCKED") || !strcmp(name, "POLICY") ||
-	       !strcmp(name, "PENDING");
+	       !strcmp(name, "PENDING") || !strcmp(name, "DRIFT");
 }
 
 static int list_release(struct ldg_read *r, const struct lfs_path *p, off_t off,
@@ -460,8 +462,12 @@ static int list_release(struct ldg_read *r, const struct lfs_path *p, off_t off,
 	if (!p->at && !governed(r, p->target, &mtime) &&
 	    add(ctx, "POLICY", false, 0))
 		goto out_values;
-	if (!p->at && !pending_on(r, p->target))
-		add(ctx, "PENDING", false, 0);
+	if (!p->at && !pending_on(r, p->target) &&
+	    add(ctx, "PENDING", false, 0))
+		goto out_values;
+	/* the newest check is now, like the policy */
+	if (!p->at && !ldg_last_drift(r, p->target, &mtime) && mtime)
+		add(ctx, "DRIFT", false, 0);
 out_values:
 	ldg_values_free(&v);
 	return 0;
@@ -716,6 +722,14 @@ static int render_pending(struct ldg_read *r, const struct lfs_path *p,
 	return rc;
 }
 
+static int render_drift(struct ldg_read *r, const struct lfs_path *p,
+			char **buf, size_t *len, uint64_t *mtime_seq)
+{
+	int rc = current_release(r, p);
+
+	return rc ? rc : rnd_drift(r, p->target, buf, len, mtime_seq, NULL);
+}
+
 static int render_policies(struct ldg_read *r, const struct lfs_path *p,
 			   char **buf, size_t *len, uint64_t *mtime_seq)
 {
@@ -801,6 +815,7 @@ static const struct lfs_route routes[LFS_NODE_COUNT] = {
 	[LFS_KEYFILE] = { .immutable = true, .render = render_keyfile },
 	[LFS_POLICY] = { .clock = true, .render = render_policy },
 	[LFS_PENDING] = { .render = render_pending },
+	[LFS_DRIFT] = { .render = render_drift },
 	[LFS_POLICIES] = { .clock = true, .render = render_policies },
 	[LFS_PROPOSALS] = { .dir = true,
 			    .exists = exists_always,

@@ -36,6 +36,7 @@ enum lfs_node {
 	LFS_KEYFILE,
 	LFS_POLICY,    /* clusters/C/R/POLICY */
 	LFS_PENDING,   /* clusters/C/R/PENDING */
+	LFS_DRIFT,     /* clusters/C/R/DRIFT */
 	LFS_POLICIES,  /* policies */
 	LFS_PROPOSALS, /* pending/ */
 	LFS_PROPOSAL,  /* pending/SEQ */

@@ -239,6 +239,7 @@ int ldg_may_append(struct ldg_read *r, const struct ldg_write_req *q,
 		return check_key_revoke(r, q, err);
 	case LDG_KIND_APPLIED:
 	case LDG_KIND_APPLY_FAILED:
+	case LDG_KIND_DRIFT:
 		allowed = !strcmp(ki.role, "applier") ||
 			  !strcmp(ki.role, "admin");
 		if (!strchr(q->target, '/')) {

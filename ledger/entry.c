@@ -29,6 +29,7 @@ static const char *const kind_names[LDG_KIND_COUNT] = {
 	[LDG_KIND_UNFREEZE] = "unfreeze",
 	[LDG_KIND_APPROVE] = "approve",
 	[LDG_KIND_WITHDRAW] = "withdraw",
+	[LDG_KIND_DRIFT] = "drift",
 };
 
 const char *ldg_kind_name(enum ldg_kind k)
@@ -472,6 +473,29 @@ static int check_freeze(const struct ldg_entry *e, struct ldg_err *err)
 	return 0;
 }
 
+/* drift: exactly status, drifted or in-sync (docs/format.md 4). The
+ * metadata diff and checked-seq are free-form to the decoder, like
+ * desired-seq on applied: values, checked as every metadata value. */
+static int check_drift(const struct ldg_entry *e, struct ldg_err *err)
+{
+	static const char *const status_f[] = { "status" };
+
+	if (e->version < LDG_FORMAT_V2)
+		return ldg_err_set(err, -EINVAL,
+				   "drift entry in format version 1");
+	if (!has_exactly(e, status_f, 1))
+		return ldg_err_set(err, -EINVAL,
+				   "drift entry must carry exactly the field "
+				   "status");
+	if (strcmp(e->changes[0].value, LDG_DRIFTED) &&
+	    strcmp(e->changes[0].value, LDG_IN_SYNC))
+		return ldg_err_set(err, -EINVAL,
+				   "drift entry: status must be \"" LDG_DRIFTED
+				   "\" or \"" LDG_IN_SYNC "\", not \"%.40s\"",
+				   e->changes[0].value);
+	return 0;
+}
+
 /* policy, freeze, unfreeze: on a scope; approve, withdraw: a proposal. */
 static int check_gov(const struct ldg_entry *e, struct ldg_err *err)
 {
@@ -586,12 +610,15 @@ int ldg_entry_check(const struct ldg_entry *e, struct ldg_err *err)
 		return check_key_fields(e, err);
 	case LDG_KIND_APPLIED:
 	case LDG_KIND_APPLY_FAILED:
+	case LDG_KIND_DRIFT:
 		if (!strchr(e->target, '/')) {
 			if (ldg_check_cluster(e->target, err))
 				return -EINVAL;
 		} else if (ldg_check_target(e->target, err)) {
 			return -EINVAL;
 		}
+		if (e->kind == LDG_KIND_DRIFT)
+			return check_drift(e, err);
 		return check_value_changes(e, err);
 	case LDG_KIND_LOCK:
 	case LDG_KIND_UNLOCK:

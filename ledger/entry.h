@@ -39,7 +39,9 @@
 #define LDG_ENTRY_MAX (1024 * 1024)
 #define LDG_CHANGES_MAX 1000
 #define LDG_META_MAX 64
-#define LDG_FIELDS 11 /* of a version 1 entry; version 2 has one more */
+#define LDG_FIELDS 11	      /* of a version 1 entry; version 2 has one more */
+#define LDG_DRIFTED "drifted" /* the two statuses of a drift entry */
+#define LDG_IN_SYNC "in-sync"
 
 enum ldg_kind {
 	LDG_KIND_INIT,
@@ -58,6 +60,8 @@ enum ldg_kind {
 	LDG_KIND_UNFREEZE,
 	LDG_KIND_APPROVE,
 	LDG_KIND_WITHDRAW,
+	/* drift detection (docs/format.md 4): version 2 only */
+	LDG_KIND_DRIFT,
 	LDG_KIND_COUNT
 };
 

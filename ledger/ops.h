@@ -114,7 +114,7 @@ int ldg_key_revoke(struct ldg_store *s, const struct ldg_signer *k,
 
 /* Appends a caller-built entry (kind, target, changes, reason, meta set;
  * seq, prev, time, signer and signature are filled in). Used by the
- * applier for applied/apply-failed. */
+ * applier for applied/apply-failed and drift. */
 int ldg_append(struct ldg_store *s, const struct ldg_signer *k,
 	       struct ldg_entry *draft, struct ldg_result *res,
 	       struct ldg_err *err);

@@ -912,6 +912,16 @@ static void values_note(struct ldg_values *out, uint64_t seq, bool lock)
 		out->values_mtime_seq = seq;
 }
 
+/* The rows of state that hold the seq of a target's newest apply or
+ * drift check, not a value (section 11 of docs/format.md). */
+static bool last_row(const char *name, size_t nlen)
+{
+	return (nlen == strlen(LDG_APPLY_KEY) &&
+		!memcmp(name, LDG_APPLY_KEY, nlen)) ||
+	       (nlen == strlen(LDG_DRIFT_KEY) &&
+		!memcmp(name, LDG_DRIFT_KEY, nlen));
+}
+
 /* The head's state: one range scan of the state index. */
 static int state_head(struct ldg_read *r, const char *target,
 		      struct ldg_values *out)
@@ -935,9 +945,8 @@ static int state_head(struct ldg_read *r, const char *target,
 
 		if (k.mv_size < plen || memcmp(k.mv_data, kb, plen))
 			break;
-		if (nlen == strlen(LDG_APPLY_KEY) &&
-		    !memcmp(name, LDG_APPLY_KEY, nlen))
-			continue; /* the last apply: not a value */
+		if (last_row(name, nlen))
+			continue; /* the last apply or check: not a value */
 		if (v.mv_size < 9) {
 			rc = EIO;
 			break;
@@ -983,10 +992,8 @@ int ldg_state_changes(struct ldg_read *r, const char *target, uint64_t after,
 
 		if (k.mv_size < plen || memcmp(k.mv_data, kb, plen))
 			break;
-		if ((nlen == strlen(LDG_APPLY_KEY) &&
-		     !memcmp(name, LDG_APPLY_KEY, nlen)) ||
-		    (nlen == strlen(LDG_LOCK_KEY) &&
-		     !memcmp(name, LDG_LOCK_KEY, nlen)))
+		if (last_row(name, nlen) || (nlen == strlen(LDG_LOCK_KEY) &&
+					     !memcmp(name, LDG_LOCK_KEY, nlen)))
 			continue; /* not a value */
 		if (v.mv_size < 9) {
 			rc = EIO;
@@ -1267,10 +1274,12 @@ int ldg_history(struct ldg_read *r, const char *scope, uint64_t before,
 	return 0;
 }
 
-int ldg_last_apply(struct ldg_read *r, const char *target, uint64_t *seq)
+/* A seq8 row of state: !apply or !drift. */
+static int last_of(struct ldg_read *r, const char *target, const char *name,
+		   uint64_t *seq)
 {
 	uint8_t kb[KEYBUF];
-	MDB_val k = { make_key(kb, target, LDG_APPLY_KEY, NULL), kb }, v;
+	MDB_val k = { make_key(kb, target, name, NULL), kb }, v;
 	int rc = mdb_get(r->txn, r->s->dbi[DB_STATE], &k, &v);
 
 	*seq = 0;
@@ -1282,6 +1291,16 @@ int ldg_last_apply(struct ldg_read *r, const char *target, uint64_t *seq)
 		return -EIO;
 	*seq = ldg_get_be64(v.mv_data);
 	return 0;
+}
+
+int ldg_last_apply(struct ldg_read *r, const char *target, uint64_t *seq)
+{
+	return last_of(r, target, LDG_APPLY_KEY, seq);
+}
+
+int ldg_last_drift(struct ldg_read *r, const char *target, uint64_t *seq)
+{
+	return last_of(r, target, LDG_DRIFT_KEY, seq);
 }
 
 /* ---- keyring ---- */
@@ -1552,12 +1571,13 @@ static int put_value(struct ldg_read *w, const char *target, const char *key,
 	return 0;
 }
 
-/* state: TARGET 00 "!apply" -> seq8 (no versions: only the head's is
- * asked for) */
-static int put_apply(struct ldg_read *w, const char *target, uint64_t seq)
+/* state: TARGET 00 "!apply" or "!drift" -> seq8 (no versions: only the
+ * head's is asked for) */
+static int put_last(struct ldg_read *w, const char *target, const char *name,
+		    uint64_t seq)
 {
 	uint8_t kb[KEYBUF], vb[8];
-	MDB_val k = { make_key(kb, target, LDG_APPLY_KEY, NULL), kb };
+	MDB_val k = { make_key(kb, target, name, NULL), kb };
 	MDB_val v = { sizeof(vb), vb };
 
 	ldg_put_be64(vb, seq);
@@ -1707,7 +1727,12 @@ int ldg_index_apply(struct ldg_read *w, const struct ldg_entry *e,
 		/* a release's newest apply (a whole cluster's batch has
 		 * none): `ledger status` and the applier read it at once */
 		if (strchr(e->target, '/'))
-			rc = put_apply(w, e->target, e->seq);
+			rc = put_last(w, e->target, LDG_APPLY_KEY, e->seq);
+		break;
+	case LDG_KIND_DRIFT:
+		/* a release's or a whole cluster's newest check: the
+		 * applier compares the next one with it */
+		rc = put_last(w, e->target, LDG_DRIFT_KEY, e->seq);
 		break;
 	default:
 		break;

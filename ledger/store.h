@@ -44,6 +44,7 @@
 
 #define LDG_LOCK_KEY "!lock"
 #define LDG_APPLY_KEY "!apply" /* state row: the target's newest apply */
+#define LDG_DRIFT_KEY "!drift" /* state row: the target's newest drift */
 #define LDG_ROLE_MAX 16
 #define LDG_SCOPES_MAX 1024
 
@@ -172,6 +173,11 @@ int ldg_history(struct ldg_read *r, const char *scope, uint64_t before,
 /* The newest applied or apply-failed entry of target at the head: *seq,
  * or 0 when there is none. One lookup (the state index keeps it). */
 int ldg_last_apply(struct ldg_read *r, const char *target, uint64_t *seq);
+
+/* The newest drift entry of target (a release, or a cluster for its auto
+ * releases) at the head: *seq, or 0 when it was never checked. One
+ * lookup, as ldg_last_apply(). */
+int ldg_last_drift(struct ldg_read *r, const char *target, uint64_t *seq);
 
 struct ldg_keyinfo {
 	struct ldg_vkey vkey;

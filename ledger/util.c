@@ -240,3 +240,50 @@ int ldg_helper_path(const char *name, const char *env, char *out, size_t len)
 	}
 	return helper_at(LEDGER_LIBEXECDIR, name, out, len) ? 0 : -ENOENT;
 }
+
+int ldg_write_atomic(const char *path, const void *buf, size_t len,
+		     unsigned mode)
+{
+	char tmp[PATH_MAX], dir[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	size_t off = 0;
+	int fd, dfd, rc = 0;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	if (!slash)
+		strcpy(dir, ".");
+	else
+		snprintf(dir, sizeof(dir), "%.*s",
+			 slash == path ? 1 : (int)(slash - path), path);
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fchmod(fd, (mode_t)mode))
+		rc = -errno;
+	while (off < len && !rc) {
+		ssize_t n = write(fd, (const char *)buf + off, len - off);
+		if (n < 0 && errno != EINTR)
+			rc = -errno;
+		else if (n > 0)
+			off += (size_t)n;
+	}
+	if (!rc && fsync(fd))
+		rc = -errno;
+	if (close(fd) && !rc)
+		rc = -errno;
+	if (!rc && rename(tmp, path))
+		rc = -errno;
+	if (rc) {
+		unlink(tmp);
+		return rc;
+	}
+	/* the rename itself survives a crash once its directory is synced */
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return -errno;
+	if (fsync(dfd))
+		rc = -errno;
+	close(dfd);
+	return rc;
+}

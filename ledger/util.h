@@ -60,4 +60,13 @@ int ldg_parse_dec(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 int ldg_read_small(const char *path, const char *what, char *buf, size_t cap,
 		   size_t *len, struct stat *st, struct ldg_err *err);
 
+/* Replaces the file at path with len bytes of buf, of mode mode: written
+ * to a new temporary file beside it (path.XXXXXX), fsync'd, renamed over
+ * path, then the directory fsync'd. A reader, or a crash at any point,
+ * finds the old file or the new one, never a torn one; two writers of
+ * one path never share a temporary file. 0 or -errno (the temporary
+ * file removed). */
+int ldg_write_atomic(const char *path, const void *buf, size_t len,
+		     unsigned mode);
+
 #endif

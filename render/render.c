@@ -400,6 +400,8 @@ static const char *status_of(struct ldg_read *r, const struct ldg_entry *e,
 
 	*moved = false; /* the entry changed the values in effect */
 	switch (e->kind) {
+	case LDG_KIND_DRIFT:
+		return e->changes[0].value; /* drifted or in-sync */
 	case LDG_KIND_APPLIED:
 		return "deployed";
 	case LDG_KIND_APPLY_FAILED:
@@ -1146,12 +1148,81 @@ static json_t *frozen_json(struct ldg_read *r, const struct ldg_gov *g,
 	return last ? rnd_window_json(r, last, now) : json_null();
 }
 
+/* ---- drift ---- */
+
+/* The newest drift entry of target, in *e (NULL: never checked). */
+static int drift_entry(struct ldg_read *r, const char *target,
+		       struct ldg_entry **e)
+{
+	uint64_t seq;
+	int rc = ldg_last_drift(r, target, &seq);
+
+	*e = NULL;
+	if (rc || !seq)
+		return rc;
+	return ldg_entry_read(r, seq, e, NULL);
+}
+
+/* "SEQ 2026-12-05T23:40:00Z": since when a status holds. */
+static void drift_since(const struct ldg_entry *e, char *buf, size_t len)
+{
+	char when[40];
+
+	ldg_time_iso(e->time_ns, when, sizeof(when));
+	snprintf(buf, len, "%llu %.19sZ", (unsigned long long)e->seq, when);
+}
+
+static json_t *drift_json(const struct ldg_entry *e)
+{
+	char when[40];
+
+	if (!e)
+		return json_null();
+	ldg_time_iso(e->time_ns, when, sizeof(when));
+	return json_pack("{s:s, s:I, s:s}", "status", e->changes[0].value,
+			 "seq", (json_int_t)e->seq, "time", when);
+}
+
+int rnd_drift(struct ldg_read *r, const char *target, char **out, size_t *len,
+	      uint64_t *seq, struct ldg_err *err)
+{
+	const struct ldg_kv *diff;
+	struct ldg_entry *e;
+	char since[64];
+	FILE *f;
+	int rc = drift_entry(r, target, &e);
+
+	if (rc)
+		return ldg_err_set(err, rc, "cannot read the drift of %s",
+				   target);
+	if (!e)
+		return ldg_err_set(err, -ENOENT, "%s was never checked",
+				   target);
+	*seq = e->seq;
+	drift_since(e, since, sizeof(since));
+	diff = ldg_kv_find(e->meta, e->n_meta, "diff");
+	*out = NULL;
+	f = open_memstream(out, len);
+	if (f) {
+		fprintf(f, "%s since %s\n", e->changes[0].value, since);
+		if (diff && !strcmp(e->changes[0].value, LDG_DRIFTED))
+			fprintf(f, "%s\n", diff->value);
+	}
+	ldg_entry_free(e);
+	if (!f || fclose(f)) {
+		free(*out);
+		return ldg_err_set(err, -ENOMEM, "out of memory");
+	}
+	return 0;
+}
+
 /* One target's row: JSON object, and a text table row. */
 static int release_one(struct ldg_read *r, const char *target, json_t *arr,
 		       struct table *t, const struct ldg_gov *g, int64_t now)
 {
 	struct ldg_entry *changed = NULL, *lock = NULL, *apply = NULL;
-	json_t *jc, *jl, *ja, *vals;
+	struct ldg_entry *drift = NULL;
+	json_t *jc, *jl, *ja, *jd = NULL, *vals;
 	const struct ldg_kv *d;
 	struct ldg_values v;
 	uint64_t apply_seq = 0, desired = 0;
@@ -1167,6 +1238,8 @@ static int release_one(struct ldg_read *r, const char *target, json_t *arr,
 		return 0; /* every key unset and no lock: gone */
 	}
 	rc = ldg_last_apply(r, target, &apply_seq);
+	if (!rc)
+		rc = drift_entry(r, target, &drift);
 	jc = entry_brief(r, v.values_mtime_seq, &changed, &rc);
 	jl = rc ? NULL : entry_brief(r, v.lock_seq, &lock, &rc);
 	ja = rc ? NULL : entry_brief(r, apply_seq, &apply, &rc);
@@ -1182,11 +1255,13 @@ static int release_one(struct ldg_read *r, const char *target, json_t *arr,
 		json_object_set_new(ja, "current", json_boolean(current));
 	}
 	vals = values_json(&v, NULL);
+	if (!rc)
+		jd = drift_json(drift);
 	f = open_memstream(&text, &(size_t){ 0 });
 	for (size_t k = 0; f && k < v.n; k++)
 		fprintf(f, "%s%s%s%s", k ? " " : "", v.v[k].key,
 			rnd_assign(v.v[k].type), v.v[k].value);
-	if (!f || fclose(f) || !jc || !jl || !ja || !vals) {
+	if (!f || fclose(f) || !jc || !jl || !ja || !jd || !vals) {
 		if (!rc)
 			rc = -ENOMEM;
 		goto out;
@@ -1196,13 +1271,12 @@ static int release_one(struct ldg_read *r, const char *target, json_t *arr,
 		const struct ldg_policy *pol = ldg_gov_policy_for(g, target);
 		json_t *jp = pol ? rnd_policy_json(pol) : json_null();
 		json_t *jf = frozen_json(r, g, target, now);
-		json_t *row =
-			json_pack("{s:s, s:s%, s:s, s:o, s:O, s:O, s:O, s:o, s:o}",
-				  "target", target, "cluster", target,
-				  (size_t)(slash - target), "release",
-				  slash + 1, "values", vals, "changed", jc,
-				  "locked", jl, "apply", ja, "policy", jp,
-				  "frozen", jf);
+		json_t *row = json_pack(
+			"{s:s, s:s%, s:s, s:o, s:O, s:O, s:O, s:O, s:o, s:o}",
+			"target", target, "cluster", target,
+			(size_t)(slash - target), "release", slash + 1,
+			"values", vals, "changed", jc, "locked", jl, "apply",
+			ja, "drift", jd, "policy", jp, "frozen", jf);
 		vals = NULL;
 		if (!row || json_array_append_new(arr, row)) {
 			rc = -ENOMEM;
@@ -1226,15 +1300,24 @@ static int release_one(struct ldg_read *r, const char *target, json_t *arr,
 			row[5] = NULL;
 		else if (!lock)
 			row[5] = strdup("-");
-		if (!apply)
-			row[6] = strdup("never applied");
-		else if (asprintf(&row[6], "%s at seq %llu%s",
+		char drifted[96] = "";
+		if (drift && !strcmp(drift->changes[0].value, LDG_DRIFTED)) {
+			ldg_time_iso(drift->time_ns, when, sizeof(when));
+			snprintf(drifted, sizeof(drifted),
+				 "; drifted since %llu (%.19sZ)",
+				 (unsigned long long)drift->seq, when);
+		}
+		if (!apply && asprintf(&row[6], "never applied%s", drifted) < 0)
+			row[6] = NULL;
+		else if (apply &&
+			 asprintf(&row[6], "%s at seq %llu%s%s",
 				  apply->kind == LDG_KIND_APPLIED ? "applied"
 								  : "FAILED",
 				  (unsigned long long)apply->seq,
 				  apply->kind == LDG_KIND_APPLIED && !current
 					  ? ", behind"
-					  : "") < 0)
+					  : "",
+				  drifted) < 0)
 			row[6] = NULL;
 		for (size_t c = 0; c < 7; c++)
 			if (!row[c])
@@ -1252,9 +1335,11 @@ out:
 	json_decref(jc);
 	json_decref(jl);
 	json_decref(ja);
+	json_decref(jd);
 	ldg_entry_free(changed);
 	ldg_entry_free(lock);
 	ldg_entry_free(apply);
+	ldg_entry_free(drift);
 	ldg_values_free(&v);
 	return rc;
 }
@@ -2199,6 +2284,133 @@ out_gov:
 	ldg_gov_free(&g);
 out_proposal:
 	ldg_proposal_free(&p);
+	if (rc == -ENOMEM)
+		ldg_err_set(err, rc, "out of memory");
+	return rc;
+}
+
+/* ---- the message of `ledger notify` ---- */
+
+/* s[0..len) with '&', '<' and '>' as Slack's entities, to f. */
+static void slack_escape(FILE *f, const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] == '&')
+			fputs("&amp;", f);
+		else if (s[i] == '<')
+			fputs("&lt;", f);
+		else if (s[i] == '>')
+			fputs("&gt;", f);
+		else
+			fputc(s[i], f);
+	}
+}
+
+/* "CHANGES" cut to at most RND_NOTIFY_CHANGES_MAX bytes at a character
+ * boundary, ending in "..." when cut (in place: it only shrinks). */
+static void cut_changes(char *changes)
+{
+	size_t n = strlen(changes);
+
+	if (n <= RND_NOTIFY_CHANGES_MAX)
+		return;
+	n = RND_NOTIFY_CHANGES_MAX - 3;
+	/* back over UTF-8 continuation bytes (10xxxxxx) */
+	while (n && ((unsigned char)changes[n] & 0xc0) == 0x80)
+		n--;
+	strcpy(changes + n, "...");
+}
+
+/* The text of the message, unescaped and without the link. */
+static int notify_line(struct ldg_read *r, const struct ldg_entry *e,
+		       json_t *entry, char **out, size_t *len)
+{
+	json_t *prop = json_object_get(entry, "proposal");
+	const char *status = json_string_value(json_object_get(prop, "status"));
+	char who[LDG_KEYNAME_MAX + 1], *changes = NULL;
+	FILE *f;
+	int rc;
+
+	signer_name(r, e, who, sizeof(who));
+	rc = render_changes(e, &changes);
+	if (rc)
+		return rc;
+	cut_changes(changes);
+	f = open_memstream(out, len);
+	if (!f) {
+		free(changes);
+		return -ENOMEM;
+	}
+	fprintf(f, "%s %s", who, ldg_kind_name(e->kind));
+	if (e->target[0])
+		fprintf(f, " %s", e->target);
+	if (changes[0])
+		fprintf(f, " %s", changes);
+	fprintf(f, " (seq %llu", (unsigned long long)e->seq);
+	/* a change that is only proposed says so: it has not happened */
+	if (ldg_kind_changes_values(e->kind) && status &&
+	    !strcmp(status, "pending")) {
+		json_int_t need =
+			json_integer_value(json_object_get(prop, "need"));
+		fprintf(f, ", proposal: needs %lld approval%s", (long long)need,
+			need == 1 ? "" : "s");
+	}
+	fputc(')', f);
+	if (e->reason[0])
+		fprintf(f, ": %s", e->reason);
+	free(changes);
+	if (fclose(f))
+		return -ENOMEM;
+	rc = escape_display(out, len);
+	if (rc)
+		free(*out);
+	return rc;
+}
+
+int rnd_notify(struct ldg_read *r, uint64_t seq, const char *link_base,
+	       char **out, size_t *len, struct ldg_err *err)
+{
+	uint8_t hash[LDG_HASH_BYTES];
+	struct ldg_entry *e;
+	char *line = NULL, *text = NULL;
+	size_t llen = 0, tlen = 0;
+	json_t *entry = NULL;
+	FILE *f;
+	int rc;
+
+	rc = read_entry(r, seq, &e, hash, err);
+	if (rc)
+		return rc;
+	entry = rnd_entry_json(r, e, hash);
+	rc = entry ? notify_line(r, e, entry, &line, &llen) : -ENOMEM;
+	if (rc)
+		goto out_entry;
+	f = open_memstream(&text, &tlen);
+	if (!f) {
+		rc = -ENOMEM;
+		goto out_line;
+	}
+	slack_escape(f, line, llen);
+	if (link_base) {
+		size_t n = strlen(link_base);
+		while (n && link_base[n - 1] == '/')
+			n--;
+		fprintf(f, " <%.*s/#/e/%llu>", (int)n, link_base,
+			(unsigned long long)seq);
+	}
+	if (fclose(f)) {
+		rc = -ENOMEM;
+		goto out_line;
+	}
+	/* rnd_json_out() takes the object, and with it the entry */
+	rc = rnd_json_out(json_pack("{s:s, s:O}", "text", text, "entry", entry),
+			  out, len);
+	free(text);
+out_line:
+	free(line);
+out_entry:
+	json_decref(entry);
+	ldg_entry_free(e);
 	if (rc == -ENOMEM)
 		ldg_err_set(err, rc, "out of memory");
 	return rc;

@@ -81,16 +81,26 @@ int rnd_state(struct ldg_read *r, const char *scope, uint64_t at, bool json,
 	      char **out, size_t *len, struct ldg_err *err);
 
 /* `ledger status [SCOPE]`: per target at the head its values, the entry
- * that last changed them (who, when, why), its lock and its newest
- * applied/apply-failed entry; a table, or JSON {"head", "releases":
- * [{"target", "cluster", "release", "values", "changed", "locked",
- * "apply", "policy", "frozen"}]} (docs/api.md): "policy" the one that
+ * that last changed them (who, when, why), its lock, its newest
+ * applied/apply-failed entry and, when drifted, since when ("...;
+ * drifted since 12 (TIME)" in the APPLY column); a table, or JSON
+ * {"head", "releases": [{"target", "cluster", "release", "values",
+ * "changed", "locked", "apply", "drift", "policy", "frozen"}]}
+ * (docs/api.md): "drift" the newest drift entry as {"status", "seq",
+ * "time"} or null (never checked), "policy" the one that
  * applies (rnd_policy_json()) or null, "frozen" the freeze window active
  * at now (unix seconds; rnd_window_json(), the one that ends last) or
  * null. Targets whose keys are all unset and that are not locked are
  * left out. scope: NULL, a cluster or a target. */
 int rnd_releases(struct ldg_read *r, const char *scope, int64_t now, bool json,
 		 char **out, size_t *len, struct ldg_err *err);
+
+/* The mount's CLUSTER/RELEASE/DRIFT: "drifted since SEQ TIME" and the
+ * tail of the diff, or "in-sync since SEQ TIME" (TIME UTC to the
+ * second, "2026-12-05T23:40:00Z"), from target's newest drift entry
+ * (*seq). -ENOENT when it was never checked. */
+int rnd_drift(struct ldg_read *r, const char *target, char **out, size_t *len,
+	      uint64_t *seq, struct ldg_err *err);
 
 /* `ledger diff A B [SCOPE]`: "TARGET KEY: OLD -> NEW" per changed key
  * ("(unset)" for none, the lock as key "[lock]"); or a JSON array of
@@ -189,6 +199,21 @@ int rnd_pending(struct ldg_read *r, const char *scope, int64_t now, bool json,
  * -ENOENT when seq is not a pending proposal. */
 int rnd_proposal(struct ldg_read *r, uint64_t seq, char **out, size_t *len,
 		 struct ldg_err *err);
+
+/* The message `ledger notify` POSTs for stored entry seq, a JSON object
+ * {"text", "entry"}: "entry" is rnd_entry_json() (`ledger show --json`),
+ * "text" one line for Slack and Mattermost, "WHO KIND TARGET CHANGES
+ * (seq N): REASON <LINK>": CHANGES as in history's column (cut after
+ * RND_NOTIFY_CHANGES_MAX bytes with "..."), ", proposal: needs K
+ * approvals" after the seq while the entry is a pending proposal, and
+ * the link, LINK_BASE/#/e/SEQ (the entry on `ledger serve`'s page),
+ * only when link_base is not NULL. Display controls are named as in
+ * every text ("<U+202E>"), and '&', '<' and '>' outside the link are
+ * written &amp; &lt; &gt; as Slack's markup asks (Mattermost shows
+ * them as the characters too). */
+#define RND_NOTIFY_CHANGES_MAX 300
+int rnd_notify(struct ldg_read *r, uint64_t seq, const char *link_base,
+	       char **out, size_t *len, struct ldg_err *err);
 
 /* Serialises j (stealing the reference, also on failure) indented, in
  * insertion order, with a trailing newline: -ENOMEM when j is NULL. */

@@ -14,6 +14,7 @@
 #   scripts/test.sh web_api         only these tests, in both trees
 #   SANITIZE=0 scripts/test.sh      build/ only (a quick local run)
 #   BUILD_DIR=b ASAN_BUILD_DIR=b-asan scripts/test.sh   other directories
+#   TEST_JOBS=2 scripts/test.sh     tests at a time (default 3)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -35,7 +36,10 @@ tree() {
 	meson configure "$dir" -Dtest_clock=true >/dev/null
 	ninja -C "$dir"
 	t1=$SECONDS
-	meson test -C "$dir" --print-errorlogs "${tests[@]}" || status=1
+	# three at a time on two cores: the scenario scripts wait on fsync,
+	# child processes and polls for a good part of their time
+	meson test -C "$dir" --num-processes "${TEST_JOBS:-3}" \
+		--print-errorlogs "${tests[@]}" || status=1
 	logs+=("$dir/meson-logs/testlog.json")
 	echo "test.sh: $dir: build $((t1 - t0)) s, tests $((SECONDS - t1)) s"
 }
@@ -66,18 +70,30 @@ python3 - "$reports" "${logs[@]}" <<'PY'
 import json, sys
 # a sanitizer report outside any failed test (a daemon's) counts as one
 counts = {"passed": 0, "failed": min(int(sys.argv[1]), 1), "skipped": 0}
+failed = []
 for path in sys.argv[2:]:
     for line in open(path):
         line = line.strip()
         if not line:
             continue
-        result = json.loads(line).get("result")
+        test = json.loads(line)
+        result = test.get("result")
         if result in ("OK", "EXPECTEDFAIL"):
             counts["passed"] += 1
         elif result == "SKIP":
             counts["skipped"] += 1
         else:
             counts["failed"] += 1
+            failed.append((path, test))
+# a failure's last lines again, last, where a log that keeps only the
+# end of the output (a CI page) still shows which test failed and why
+for path, test in failed:
+    print("--- %s: %s in %s after %.0f s; its last lines:"
+          % (test["name"], test["result"], path.split("/meson-logs")[0],
+             test.get("duration") or 0))
+    out = ((test.get("stdout") or "") + (test.get("stderr") or "")).splitlines()
+    for text in out[-30:]:
+        print("  " + text[:300])
 print("%d passed, %d failed, %d skipped" % (counts["passed"], counts["failed"], counts["skipped"]))
 PY
 exit $status

@@ -36,37 +36,6 @@ int srv_h_checkpoint(const struct srv_request *rq, struct srv_reply *rp)
 	return 0;
 }
 
-/* Writes text to path through a temporary file, fsync'd and renamed, so
- * that a reader finds the old note or the new one. */
-static int write_atomic(const char *path, const char *text)
-{
-	char tmp[PATH_MAX + 8];
-	size_t len = strlen(text), off = 0;
-	int fd, rc = 0;
-
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
-		return -ENAMETOOLONG;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return -errno;
-	while (off < len && !rc) {
-		ssize_t n = write(fd, text + off, len - off);
-		if (n < 0 && errno != EINTR)
-			rc = -errno;
-		else if (n > 0)
-			off += (size_t)n;
-	}
-	if (!rc && fsync(fd))
-		rc = -errno;
-	if (close(fd) && !rc)
-		rc = -errno;
-	if (!rc && rename(tmp, path))
-		rc = -errno;
-	if (rc)
-		unlink(tmp);
-	return rc;
-}
-
 int srv_h_publish(const struct srv_request *rq, const struct srv_upload *u,
 		  struct srv_reply *rp)
 {
@@ -113,7 +82,8 @@ int srv_h_publish(const struct srv_request *rq, const struct srv_upload *u,
 		goto out_unlock;
 	}
 	text = strndup((const char *)u->buf, u->len);
-	rc = text ? write_atomic(sv->cp_path, text) : -ENOMEM;
+	rc = text ? ldg_write_atomic(sv->cp_path, text, strlen(text), 0644)
+		  : -ENOMEM;
 	if (rc) {
 		free(text);
 		srv_reply_error(rp, MHD_HTTP_INTERNAL_SERVER_ERROR,

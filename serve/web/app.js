@@ -903,6 +903,20 @@
 			title: when }, 'applied');
 	}
 
+	/* A release the applier's last check found drifted (GET
+	 * /api/v1/releases: "drift"); nothing while it is in sync or was
+	 * never checked. */
+	function driftBadge(rel) {
+		const d = rel.drift;
+		if (!d || d.status !== 'drifted')
+			return null;
+		return el('a', { class: 'badge badge-drift', testid: `drift-${rel.target}`,
+			href: `#/e/${d.seq}`,
+			title: `the live release differs from the ledger since seq ${d.seq}, ${d.time}` +
+				` (ledger apply ${rel.cluster} --check); ledger apply --force repairs it` },
+		'drifted');
+	}
+
 	const plural = (n, one) => `${n} ${one}${n === 1 ? '' : 's'}`;
 
 	function durationText(s) {
@@ -1013,7 +1027,7 @@
 					el('a', { href: `#/e/${c.seq}`, class: 'muted small' }, `#${c.seq}`),
 				] : el('span', { class: 'muted' }, '—')),
 			td('c-lock', 'Lock', lockCell(rel)),
-			td('c-apply', 'Cluster', applyBadge(rel)),
+			td('c-apply', 'Cluster', applyBadge(rel), ' ', driftBadge(rel)),
 		];
 		if (session)
 			cells.push(td('c-actions', 'Actions', actionButtons(rel)));
@@ -1208,6 +1222,12 @@
 			e.metadata && e.metadata['desired-seq']
 				? [' (desired seq ', el('a', { href: `#/e/${e.metadata['desired-seq']}` },
 					e.metadata['desired-seq']), ')'] : null);
+		else if (e.kind === 'drift')
+			note = el('p', { class: 'note' }, (e.changes[0] || {}).value === 'drifted'
+				? 'the live release differs from the ledger' : 'the live release matches the ledger again',
+			e.metadata && e.metadata['checked-seq']
+				? [' (checked against seq ', el('a', { href: `#/e/${e.metadata['checked-seq']}` },
+					e.metadata['checked-seq']), ')'] : null);
 		else if (e.kind === 'rollback' && e.metadata && e.metadata['rollback-to'] && !isProposal(e))
 			note = el('p', { class: 'note' }, 'rolled back to the state after ',
 				el('a', { href: `#/e/${e.metadata['rollback-to']}` },
@@ -1293,7 +1313,7 @@
 				el('div', null,
 					el('h1', { class: 'mono' }, t),
 					el('div', { class: 'badges' }, lockCell(rel), ' ', applyBadge(rel),
-						govBadges(rel))),
+						' ', driftBadge(rel), govBadges(rel))),
 				actionButtons(rel, items)),
 			el('section', { class: 'card', testid: `current-${t}` },
 				el('h2', null, 'Current values'),

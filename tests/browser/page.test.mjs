@@ -14,7 +14,8 @@
 //              copy whose entry 4 has a flipped signature byte,
 //              "paging": a ledger whose dev/busy has 250 entries, or
 //              "policy": a ledger where prod/* needs one approval and
-//              PROPOSAL (a set of prod/api to v10 by admin) waits for it
+//              PROPOSAL (a set of prod/api to v10 by admin) waits for it,
+//              and a drift check found prod/api drifted (seq 5)
 //   APPROVER_KEY  (policy) the private key of "approver", a deployer
 //              for prod/*
 //
@@ -686,6 +687,9 @@ async function approveOnThePage(browser) {
 	await waitText(page, `pending-approvals-${P}`, /^0 of 1$/, 'its approvals');
 	await waitText(page, 'value-prod/api-image.tag', /^v9$/, 'prod/api still runs v9');
 	await waitText(page, 'policy-prod/api', /^1 approval$/, 'the policy badge');
+	await waitText(page, 'drift-prod/api', /^drifted$/, 'the drift badge');
+	eq(await page.locator(tid('drift-prod/api')).getAttribute('href'), '#/e/5',
+		'the drift badge links its drift entry');
 	eq(await page.locator(tid(`approve-${P}`)).count(), 0, 'signed out: no Approve button');
 
 	step = 'approve';

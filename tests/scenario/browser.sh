@@ -13,7 +13,8 @@
 # signing; `ledger get` prints them typed. Then a release with 250 entries: the page
 # shows its history 100 at a time, diffs right across the pages. Last,
 # four eyes: a proposal waits in the page's pending list, a second key
-# approves it there, and the page shows it in effect (issue 13).
+# approves it there, and the page shows it in effect (issue 13), and a
+# drift check's finding as a badge (issue 14).
 #
 # Skips (77) only without /usr/bin/chromium or node. Screenshots go to
 # $SCN_SHOTS (meson sets it to the build's tests/scenario directory).
@@ -203,6 +204,19 @@ chmod 600 "$T"/keys/*.key
 expect_rc 0 ledger key add "$T/keys/approver.pub" --role deployer \
 	--scope 'prod/*' -m "the second pair of eyes"
 expect_rc 0 ledger set prod/api image.tag=v9 -m "before the policy"
+# a drift check (the stand-in helmfile's diff says prod/api differs)
+new_key applier
+chmod 600 "$T"/keys/*.key
+expect_rc 0 ledger key add "$T/keys/applier.pub" --role applier \
+	--scope 'prod/*' -m "the applier"
+mkdir -p "$T/cfg/clusters/prod"
+cp "$SRC/tests/scenario/fixtures/helmfile.yaml" "$T/cfg/clusters/prod/"
+echo "name=api 2" >"$T/diff"
+HELMFILE=$SRC/tests/scenario/fixtures/helmfile \
+	HF_BUILD=$SRC/tests/scenario/fixtures/build.yaml HF_DIFF=$T/diff \
+	expect_rc 1 ledger apply prod --check --config-dir "$T/cfg" \
+	--key "$T/keys/applier.key"
+expect_out_match '^prod/api: drifted; recorded drift as seq 5$'
 expect_rc 0 ledger policy set 'prod/*' --approvals 1 -m "four eyes"
 expect_rc 0 ledger set prod/api image.tag=v10 -m "promote v10"
 PROPOSAL=$(out_field 1 1)

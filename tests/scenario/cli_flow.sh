@@ -27,7 +27,7 @@ expect_no_err
 expect_rc 0 ledger --help
 expect_out_match '^usage: ledger '
 for c in init keygen key set unset rollback lock unlock get state log \
-	history show diff verify checkpoint reindex serve; do
+	history show diff verify checkpoint reindex serve notify; do
 	expect_out_match "^  $c "
 done
 expect_rc 0 ledger help
@@ -38,7 +38,7 @@ expect_rc 2 ledger frobnicate
 expect_one_line_error 'unknown command "frobnicate"'
 
 for c in init keygen key set unset rollback lock unlock get state log \
-	history show diff verify checkpoint reindex serve; do
+	history show diff verify checkpoint reindex serve notify; do
 	step "$c --help"
 	# no ledger, no key: help must not need either
 	expect_rc 0 env LEDGER_DIR=$T/nonexistent "$LEDGER" "$c" --help

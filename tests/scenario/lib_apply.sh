@@ -20,7 +20,8 @@ BIN=$T/bin/helmfile
 export PATH=$T/bin:$PATH
 export HF_LOG=$T/hf.log
 export HF_BUILD=$FIX/build.yaml
-unset HF_FAIL HF_HANG HF_AUTO_RC HF_BUILD_FAIL HF_SLOW HF_RUNLOCK
+unset HF_FAIL HF_HANG HF_AUTO_RC HF_BUILD_FAIL HF_SLOW HF_RUNLOCK HF_DIFF \
+	HF_DIFF_LINES
 : >"$HF_LOG"
 
 # the cluster helmfiles (the stand-in only needs them to exist)

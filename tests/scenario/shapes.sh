@@ -125,7 +125,7 @@ check "?scope=staging/web = status staging/web --json (bytes)" \
 	cmp -s "$OUT" "$T/rel.cli"
 cli_to "$T/rel.cli" status --json
 members "$T/rel.cli" = head releases
-members "$T/rel.cli" releases 1 = target cluster release values changed locked apply policy frozen
+members "$T/rel.cli" releases 1 = target cluster release values changed locked apply drift policy frozen
 members "$T/rel.cli" releases 1 apply = seq kind time signer reason desired_seq current
 check "staging/api applied, behind" [ "$(jget "$T/rel.cli" releases 1 apply current)" = false ]
 check "staging/web locked at 11" [ "$(jget "$T/rel.cli" releases 2 locked seq)" = 11 ]

@@ -547,6 +547,67 @@ static void test_every_writer_keeps_the_last_admin(void **state)
 	ldg_entry_free(e);
 }
 
+/* drift (docs/format.md 8, rule 4) is the applier's, exactly as an
+ * apply result: role applier or admin, the scope covering the release or
+ * the whole cluster; a lock or a policy never refuses it. */
+static void test_may_append_drift_as_applied(void **state)
+{
+	struct afx *a = *state;
+	struct fx *f = a->f;
+	struct ldg_result res = { 0 };
+	struct ldg_err err;
+	struct ldg_entry *e;
+	uint64_t head, at;
+
+	assert_int_equal(ask(f, f->applier, LDG_KIND_DRIFT, "staging/api",
+			     false, &err),
+			 0);
+	assert_int_equal(ask(f, f->applier, LDG_KIND_DRIFT, "staging", false,
+			     &err),
+			 0);
+	assert_int_equal(ask(f, f->admin, LDG_KIND_DRIFT, "prod/api", false,
+			     &err),
+			 0);
+	assert_int_equal(ask(f, f->deployer, LDG_KIND_DRIFT, "staging/api",
+			     false, &err),
+			 -EACCES);
+	assert_int_equal(err.why, LDG_WHY_ROLE);
+	assert_string_equal(err.msg, "key \"deployer\" has role deployer, "
+				     "which may not write drift entries");
+	assert_int_equal(ask(f, f->applier, LDG_KIND_DRIFT, "prod/api", false,
+			     &err),
+			 -EACCES);
+	assert_int_equal(err.why, LDG_WHY_SCOPE);
+	assert_int_equal(ask(f, a->narrow, LDG_KIND_DRIFT, "staging", false,
+			     &err),
+			 -EACCES);
+	assert_int_equal(err.why, LDG_WHY_SCOPE);
+
+	/* written: on a locked target under a policy of approvals */
+	assert_int_equal(lock_t(f, f->admin, "staging/api", true, &at), 0);
+	policy(f, "staging/*", 2, 0, NULL);
+	e = ldg_entry_new(LDG_KIND_DRIFT, "staging/api", "checked");
+	assert_non_null(e);
+	e->version = LDG_FORMAT_V2; /* the kind is version 2 only */
+	assert_int_equal(ldg_entry_add_change(e, "status", LDG_DRIFTED), 0);
+	assert_int_equal(ldg_append(f->s, f->applier, e, &res, &err), 0);
+	assert_int_equal(last_seq(&res), head_of(f, NULL));
+	ldg_result_free(&res);
+	ldg_entry_free(e);
+
+	/* refused to a deployer, nothing written */
+	head = head_of(f, NULL);
+	e = ldg_entry_new(LDG_KIND_DRIFT, "staging/api", "checked");
+	assert_non_null(e);
+	e->version = LDG_FORMAT_V2; /* the kind is version 2 only */
+	assert_int_equal(ldg_entry_add_change(e, "status", LDG_IN_SYNC), 0);
+	assert_int_equal(ldg_append(f->s, f->deployer, e, &res, &err), -EACCES);
+	assert_int_equal(err.why, LDG_WHY_ROLE);
+	assert_int_equal(head_of(f, NULL), head);
+	ldg_entry_free(e);
+	assert_verify_ok(f);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -567,6 +628,7 @@ int main(void)
 		T(test_every_writer_refuses_a_lock_the_same_way),
 		T(test_every_writer_refuses_a_key_the_same_way),
 		T(test_every_writer_keeps_the_last_admin),
+		T(test_may_append_drift_as_applied),
 	};
 
 	return cmocka_run_group_tests(tests, fx_group_setup, NULL);

@@ -241,9 +241,10 @@ static void replace_change_value(struct ldg_entry *e, size_t i,
 static void test_kind_names_round_trip(void **state)
 {
 	static const char *const names[LDG_KIND_COUNT] = {
-		"init",	  "set",     "unset",	   "rollback", "lock",
-		"unlock", "key-add", "key-revoke", "applied",  "apply-failed",
-		"policy", "freeze",  "unfreeze",   "approve",  "withdraw",
+		"init",	    "set",	    "unset",	"rollback",
+		"lock",	    "unlock",	    "key-add",	"key-revoke",
+		"applied",  "apply-failed", "policy",	"freeze",
+		"unfreeze", "approve",	    "withdraw", "drift",
 	};
 	for (int k = 0; k < LDG_KIND_COUNT; k++) {
 		enum ldg_kind got;
@@ -1335,6 +1336,86 @@ static void test_rules_applied_may_have_no_changes(void **state)
 	ldg_entry_free(e);
 }
 
+/* A drift entry (docs/format.md 4): version 2, on a release or a whole
+ * cluster, exactly status. */
+static struct ldg_entry *drift(const char *target, const char *status)
+{
+	struct ldg_entry *e = ldg_entry_new(LDG_KIND_DRIFT, target, "checked");
+
+	assert_non_null(e);
+	e->version = LDG_FORMAT_V2;
+	e->seq = 12;
+	e->time_ns = TIME_NS;
+	fill_prev(e);
+	if (status)
+		assert_int_equal(ldg_entry_add_change(e, "status", status), 0);
+	return e;
+}
+
+static void test_rules_drift_round_trips_both_statuses(void **state)
+{
+	static const char *const targets[] = { "staging/api", "staging" };
+	static const char *const st[] = { LDG_DRIFTED, LDG_IN_SYNC };
+
+	for (size_t i = 0; i < 2; i++) {
+		struct ldg_entry *e = drift(targets[i], st[i]), *d = NULL;
+		struct ldg_err err = { 0 };
+		uint8_t *buf;
+		size_t len;
+
+		assert_int_equal(ldg_entry_add_meta(e, "checked-seq", "11"), 0);
+		assert_int_equal(ldg_entry_add_meta(e, "diff",
+						    "-  replicas: 2 | +  "
+						    "replicas: 5"),
+				 0);
+		buf = sign(e, alice, &len);
+		assert_int_equal(ldg_entry_decode(buf, len, &d, &err), 0);
+		assert_int_equal(d->kind, LDG_KIND_DRIFT);
+		assert_string_equal(d->target, targets[i]);
+		assert_string_equal(d->changes[0].value, st[i]);
+		assert_int_equal(d->n_meta, 2);
+		ldg_entry_free(d);
+		free(buf);
+		ldg_entry_free(e);
+	}
+}
+
+static void test_rules_drift_refuses_other_statuses_and_fields(void **state)
+{
+	struct ldg_entry *e;
+	struct ldg_err err = { 0 };
+
+	e = drift("staging/api", "broken");
+	assert_int_equal(ldg_entry_check(e, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "status must be"));
+	expect_rules_reject(e);
+	expect_rules_reject(drift("staging/api", "Drifted"));
+	expect_rules_reject(drift("staging/api", NULL)); /* no status */
+	e = drift("staging/api", LDG_DRIFTED); /* one field too many */
+	assert_int_equal(ldg_entry_add_change(e, "tail", "x"), 0);
+	expect_rules_reject(e);
+	e = drift("staging/api", LDG_DRIFTED); /* status unset */
+	replace_change_value(e, 0, NULL);
+	expect_rules_reject(e);
+	e = drift("staging/api", NULL); /* another field alone */
+	assert_int_equal(ldg_entry_add_change(e, "state", LDG_DRIFTED), 0);
+	expect_rules_reject(e);
+	expect_rules_reject(drift("Bad/target", LDG_DRIFTED));
+	expect_rules_reject(drift("", LDG_DRIFTED));
+	expect_rules_reject(drift("staging/*", LDG_DRIFTED)); /* a scope */
+}
+
+static void test_rules_drift_is_version_2_only(void **state)
+{
+	struct ldg_entry *e = drift("staging/api", LDG_IN_SYNC);
+	struct ldg_err err = { 0 };
+
+	e->version = LDG_FORMAT_V1;
+	assert_int_equal(ldg_entry_check(e, &err), -EINVAL);
+	assert_string_equal(err.msg, "drift entry in format version 1");
+	expect_rules_reject(e);
+}
+
 static void test_rules_rollback_needs_an_earlier_rollback_to(void **state)
 {
 	struct ldg_entry *e;
@@ -1900,6 +1981,10 @@ int main(void)
 		cmocka_unit_test(test_rules_typed_values_only_where_allowed),
 		cmocka_unit_test(
 			test_decode_refuses_typed_values_not_canonical),
+		cmocka_unit_test(test_rules_drift_round_trips_both_statuses),
+		cmocka_unit_test(
+			test_rules_drift_refuses_other_statuses_and_fields),
+		cmocka_unit_test(test_rules_drift_is_version_2_only),
 		cmocka_unit_test(
 			test_rules_rollback_needs_an_earlier_rollback_to),
 		cmocka_unit_test(test_rules_lock_and_unlock_carry_no_changes),

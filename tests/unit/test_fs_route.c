@@ -228,6 +228,31 @@ static void test_policy_paths(void **state)
 	refused("/clusters/production/api/pending/12");
 }
 
+/* drift: DRIFT beside a release's values, a file that changes with the
+ * ledger only */
+static void test_drift_path(void **state)
+{
+	struct lfs_path p;
+
+	p = parsed("/clusters/staging/api/DRIFT");
+	assert_int_equal(p.node, LFS_DRIFT);
+	assert_string_equal(p.target, "staging/api");
+	assert_string_equal(p.leaf, "DRIFT");
+	assert_false(lfs_route_of(&p)->dir);
+	assert_non_null(lfs_route_of(&p)->render);
+	assert_false(lfs_immutable(&p));
+	assert_false(lfs_route_of(&p)->clock);
+	/* under at/SEQ/ it parses (its handler says ENOENT there) */
+	p = parsed("/at/7/clusters/staging/api/DRIFT");
+	assert_int_equal(p.node, LFS_DRIFT);
+	assert_int_equal(p.at, 7);
+	/* other spellings are key names */
+	assert_int_equal(parsed("/clusters/staging/api/drift").node, LFS_KEY);
+	assert_int_equal(parsed("/clusters/staging/api/DRIFT.x").node, LFS_KEY);
+	refused("/clusters/staging/api/DRIFT/x");
+	refused("/clusters/staging/DRIFT");
+}
+
 /* what the table says of each kind of path */
 static void test_routes_and_immutability(void **state)
 {
@@ -344,6 +369,7 @@ int main(void)
 		cmocka_unit_test(test_at_seq),
 		cmocka_unit_test(test_keys),
 		cmocka_unit_test(test_policy_paths),
+		cmocka_unit_test(test_drift_path),
 		cmocka_unit_test(test_routes_and_immutability),
 		cmocka_unit_test_setup_teardown(test_typed_values_files,
 						fx_setup, fx_teardown),

@@ -498,6 +498,7 @@ static void test_render_releases_json_with_apply_and_lock(void **state)
 		   "        \"desired_seq\": 5,\n"
 		   "        \"current\": true\n"
 		   "      },\n"
+		   "      \"drift\": null,\n"
 		   "      \"policy\": null,\n"
 		   "      \"frozen\": null\n"
 		   "    },\n"
@@ -523,6 +524,7 @@ static void test_render_releases_json_with_apply_and_lock(void **state)
 		   "        \"reason\": \"freeze\"\n"
 		   "      },\n"
 		   "      \"apply\": null,\n"
+		   "      \"drift\": null,\n"
 		   "      \"policy\": null,\n"
 		   "      \"frozen\": null\n"
 		   "    }\n"
@@ -531,6 +533,91 @@ static void test_render_releases_json_with_apply_and_lock(void **state)
 		   e5.time, e6.time, e7.time, e8.time);
 	assert_string_equal(out, want);
 	free(want);
+	free(out);
+}
+
+/* A drift entry by the applier, then R again at the new head. */
+static uint64_t drift(struct fx *f, const char *status, const char *diff)
+{
+	struct ldg_result res = { 0 };
+	struct ldg_err err = { 0 };
+	struct ldg_entry *e =
+		ldg_entry_new(LDG_KIND_DRIFT, "staging/api", "checked");
+	uint64_t seq;
+
+	assert_non_null(e);
+	e->version = LDG_FORMAT_V2;
+	assert_int_equal(ldg_entry_add_change(e, "status", status), 0);
+	if (diff)
+		assert_int_equal(ldg_entry_add_meta(e, "diff", diff), 0);
+	ldg_read_end(R);
+	ok_or_die(ldg_append(f->s, f->applier, e, &res, &err), &err, "drift");
+	seq = last_seq(&res);
+	ldg_result_free(&res);
+	ldg_entry_free(e);
+	ok_or_die(ldg_read_begin(f->s, &R, &err), &err, "read");
+	return seq;
+}
+
+/* status (text and JSON) and the mount's DRIFT say since when a release
+ * drifted, or is in sync again */
+static void test_render_drift_in_status_and_drift_file(void **state)
+{
+	struct fx *f = *state;
+	struct facts e10, e11;
+	char *out, *want;
+	size_t len;
+	uint64_t seq;
+
+	assert_int_equal(rnd_drift(R, "staging/api", &out, &len, &seq, NULL),
+			 -ENOENT);
+	assert_int_equal(drift(f, LDG_DRIFTED,
+			       "-  replicas: 2 | +  replicas: 5"),
+			 10);
+	facts_of(R, 10, &e10);
+	assert_int_equal(rnd_drift(R, "staging/api", &out, &len, &seq, NULL),
+			 0);
+	assert_int_equal(seq, 10);
+	want = fmt("drifted since 10 %.19sZ\n-  replicas: 2 | +  replicas: 5\n",
+		   e10.time);
+	assert_string_equal(out, want);
+	assert_int_equal(len, strlen(want));
+	free(want);
+	free(out);
+	assert_int_equal(rnd_drift(R, "staging/web", &out, &len, &seq, NULL),
+			 -ENOENT);
+
+	assert_int_equal(rnd_releases(R, NULL, 0, true, &out, &len, NULL), 0);
+	want = fmt("      \"drift\": {\n"
+		   "        \"status\": \"drifted\",\n"
+		   "        \"seq\": 10,\n"
+		   "        \"time\": \"%s\"\n"
+		   "      },\n"
+		   "      \"policy\": null,\n",
+		   e10.time);
+	assert_non_null(strstr(out, want));
+	assert_non_null(strstr(out, "      \"drift\": null,\n")); /* web */
+	free(want);
+	free(out);
+	assert_int_equal(rnd_releases(R, NULL, 0, false, &out, &len, NULL), 0);
+	want = fmt("applied at seq 6; drifted since 10 (%.19sZ)\n", e10.time);
+	assert_non_null(strstr(out, want));
+	assert_non_null(strstr(out, "never applied\n")); /* web */
+	free(want);
+	free(out);
+
+	/* in sync again: the file says since when, status no more */
+	assert_int_equal(drift(f, LDG_IN_SYNC, NULL), 11);
+	facts_of(R, 11, &e11);
+	assert_int_equal(rnd_drift(R, "staging/api", &out, &len, &seq, NULL),
+			 0);
+	want = fmt("in-sync since 11 %.19sZ\n", e11.time);
+	assert_string_equal(out, want);
+	free(want);
+	free(out);
+	assert_int_equal(rnd_releases(R, NULL, 0, false, &out, &len, NULL), 0);
+	assert_null(strstr(out, "drifted"));
+	assert_non_null(strstr(out, "applied at seq 6\n"));
 	free(out);
 }
 
@@ -1195,6 +1282,7 @@ int main(void)
 		cmocka_unit_test(test_render_verify_report_names_the_bad_seq),
 		T(test_render_state_json_with_a_lock),
 		T(test_render_releases_json_with_apply_and_lock),
+		T(test_render_drift_in_status_and_drift_file),
 		T(test_render_diff_json_names_unset_keys_and_the_lock),
 		T(test_render_get_json_of_all_keys_or_one),
 		T(test_render_typed_values_in_json_text_and_diff),

@@ -468,6 +468,77 @@ static void test_concurrent_writers_never_skip_or_repeat(void **state)
 	assert_verify_ok(f);
 }
 
+/* !drift (docs/format.md 11): the newest drift entry of a release or a
+ * whole cluster, one lookup; not a value; history rows as an apply's. */
+static void drift_by(struct fx *f, const char *target, const char *status)
+{
+	struct ldg_result res = { 0 };
+	struct ldg_err err = { 0 };
+	struct ldg_entry *e = ldg_entry_new(LDG_KIND_DRIFT, target, "checked");
+
+	assert_non_null(e);
+	e->version = LDG_FORMAT_V2; /* the kind is version 2 only */
+	assert_int_equal(ldg_entry_add_change(e, "status", status), 0);
+	assert_int_equal(ldg_entry_add_meta(e, "diff", "- a | + b"), 0);
+	if (ldg_append(f->s, f->admin, e, &res, &err))
+		fail_msg("drift: %s", err.msg);
+	ldg_result_free(&res);
+	ldg_entry_free(e);
+}
+
+static void test_last_drift_is_the_newest_check(void **state)
+{
+	struct fx *f = *state;
+	struct ldg_values v;
+	struct ldg_read *r;
+	uint64_t seq, set, *seqs = NULL, first, second;
+	size_t n = 0;
+
+	set = must_set(f, "staging/api", "image.tag", "1");
+	assert_int_equal(ldg_read_begin(f->s, &r, NULL), 0);
+	assert_int_equal(ldg_last_drift(r, "staging/api", &seq), 0);
+	assert_int_equal(seq, 0); /* never checked */
+	ldg_read_end(r);
+
+	drift_by(f, "staging/api", LDG_DRIFTED);
+	first = head_of(f, NULL);
+	drift_by(f, "staging", LDG_IN_SYNC); /* the auto releases */
+	drift_by(f, "staging/api", LDG_IN_SYNC);
+	second = head_of(f, NULL);
+
+	assert_int_equal(ldg_read_begin(f->s, &r, NULL), 0);
+	assert_int_equal(ldg_last_drift(r, "staging/api", &seq), 0);
+	assert_int_equal(seq, second);
+	assert_int_equal(ldg_last_drift(r, "staging", &seq), 0);
+	assert_int_equal(seq, first + 1);
+	assert_int_equal(ldg_last_drift(r, "staging/web", &seq), 0);
+	assert_int_equal(seq, 0);
+	assert_int_equal(ldg_last_apply(r, "staging/api", &seq), 0);
+	assert_int_equal(seq, 0); /* a check is not an apply */
+	/* the values are the set's alone */
+	assert_int_equal(ldg_state_get(r, "staging/api", 0, &v), 0);
+	assert_int_equal(v.n, 1);
+	assert_int_equal(v.values_mtime_seq, set);
+	assert_int_equal(v.mtime_seq, set);
+	ldg_values_free(&v);
+	assert_int_equal(ldg_state_changes(r, "staging/api", 0, &seqs, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(seqs[0], set);
+	free(seqs);
+	/* history: the release's checks under it, every check under the
+	 * cluster */
+	assert_int_equal(ldg_history(r, "staging/api", 0, 0, &seqs, &n), 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(seqs[0], second);
+	assert_int_equal(seqs[1], first);
+	free(seqs);
+	assert_int_equal(ldg_history(r, "staging", 0, 0, &seqs, &n), 0);
+	assert_int_equal(n, 4);
+	free(seqs);
+	ldg_read_end(r);
+	assert_verify_ok(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -482,6 +553,7 @@ int main(void)
 		T(test_entries_db_is_keyed_by_big_endian_seq),
 		T(test_full_map_grows_instead_of_failing),
 		T(test_concurrent_writers_never_skip_or_repeat),
+		T(test_last_drift_is_the_newest_check),
 #undef T
 	};
 

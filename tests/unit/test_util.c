@@ -1,11 +1,15 @@
 /* Unit tests for ledger/util.c: hex (libsodium's codecs behind the
- * library's strict contract). */
+ * library's strict contract) and the atomic replacement of a file. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -114,6 +118,35 @@ static void test_why_names_round_trip(void **state)
 	assert_int_equal(ldg_why_by_name(NULL), LDG_WHY_NONE);
 }
 
+static void test_write_atomic_replaces_whole_files(void **state)
+{
+	const char *tmp = getenv("TMPDIR");
+	char dir[4096], path[4200], buf[64], cmd[4400];
+	struct ldg_err err = { 0 };
+	struct stat st;
+	size_t len = 0;
+
+	snprintf(dir, sizeof(dir), "%s/test-util-XXXXXX",
+		 tmp && *tmp ? tmp : "/tmp");
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/f", dir);
+	assert_int_equal(ldg_write_atomic(path, "first\n", 6, 0600), 0);
+	assert_int_equal(ldg_write_atomic(path, "2nd", 3, 0640), 0);
+	assert_int_equal(ldg_read_small(path, "f", buf, sizeof(buf), &len, &st,
+					&err),
+			 0);
+	assert_int_equal(len, 3);
+	assert_string_equal(buf, "2nd");
+	assert_int_equal(st.st_mode & 07777, 0640);
+	/* only f: no temporary file stays beside it */
+	snprintf(cmd, sizeof(cmd), "test \"$(ls -A '%s')\" = f", dir);
+	assert_int_equal(system(cmd), 0);
+	snprintf(path, sizeof(path), "%s/none/f", dir);
+	assert_int_equal(ldg_write_atomic(path, "x", 1, 0600), -ENOENT);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -124,6 +157,7 @@ int main(void)
 		cmocka_unit_test(test_unhex_refuses_wrong_lengths),
 		cmocka_unit_test(test_unhex_refuses_non_hex_characters),
 		cmocka_unit_test(test_key_id_refuses_upper_case),
+		cmocka_unit_test(test_write_atomic_replaces_whole_files),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

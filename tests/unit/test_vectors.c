@@ -432,9 +432,9 @@ static void test_index_lists_every_vector_file(void **state)
 	size_t seen = 0;
 
 	assert_string_equal(origin, "example.com/vectors");
-	assert_int_equal(n_good, 11);
+	assert_int_equal(n_good, 12);
 	assert_true(n_bad >= 10);
-	assert_int_equal(root_size, 11);
+	assert_int_equal(root_size, 12);
 	for (int s = 0; s < 2; s++) {
 		char path[4096];
 		DIR *d;
@@ -589,18 +589,21 @@ static void test_good_chain_passes_ldg_verify(void **state)
 	struct ldg_values v;
 
 	load_all();
-	ldir = ledger_with_good(tmp, 11);
+	uint64_t seq;
+
+	ldir = ledger_with_good(tmp, 12);
 	if (run_verify(ldir, &rep))
 		fail_msg("verify: seq %llu: %s",
 			 (unsigned long long)rep.bad_seq, rep.problem);
-	assert_int_equal(rep.entries, 11);
-	assert_memory_equal(rep.head_hash, good_seq(11)->hash, LDG_HASH_BYTES);
+	assert_int_equal(rep.entries, 12);
+	assert_memory_equal(rep.head_hash, good_seq(12)->hash, LDG_HASH_BYTES);
 	assert_memory_equal(rep.root, root, LDG_HASH_BYTES);
 	assert_string_equal(rep.origin, origin);
 
 	/* the replayed state: set at 3, rolled back (unset) at 4, locked
 	 * at 5, set through the lock at 6, proposed at 9 (under the policy
-	 * of 7), in effect at 10 (its approval) */
+	 * of 7), in effect at 10 (its approval); checked, drifted, at 11;
+	 * prod/api set to typed values at 12 */
 	assert_int_equal(ldg_store_open(ldir, 0, &s, NULL), 0);
 	assert_string_equal(ldg_store_origin(s), origin);
 	assert_int_equal(ldg_read_begin(s, &r, NULL), 0);
@@ -623,7 +626,9 @@ static void test_good_chain_passes_ldg_verify(void **state)
 	assert_int_equal(ldg_values_find(&v, "image.tag")->seq, 10);
 	assert_int_equal(v.lock_seq, 5);
 	ldg_values_free(&v);
-	/* the typed values of 11 (docs/format.md 3.2), each its type */
+	assert_int_equal(ldg_last_drift(r, "staging/api", &seq), 0);
+	assert_int_equal(seq, 11);
+	/* the typed values of 12 (docs/format.md 3.2), each its type */
 	assert_int_equal(ldg_state_get(r, "prod/api", 0, &v), 0);
 	assert_int_equal(v.n, 9);
 	{

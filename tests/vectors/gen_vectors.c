@@ -8,12 +8,12 @@
  * deterministic. The vectors are committed; regenerate them only when
  * the format changes on purpose, and say so in docs/format.md.
  *
- * good/: an eleven-entry chain (init, key-add, set, rollback of version
+ * good/: a twelve-entry chain (init, key-add, set, rollback of version
  * 1, then a lock and a forced set of version 2, which carry the
  * commitment to the keyring and locks after them, then a policy, a
  * freeze window, a proposal and its approval, whose commitments hold the
- * governance too, then a set of typed values), each entry's prev the
- * hash of the one before. bad/: stand-ins
+ * governance too, a drift check and a set of typed values), each entry's
+ * prev the hash of the one before. bad/: stand-ins
  * for entry 3 (the set), and for the entries of promotion policies,
  * that a verifier must refuse, each for one stated reason. Malformed
  * encodings are re-signed over their own bytes, so only a strict decoder
@@ -39,7 +39,7 @@
 static const char *outdir;
 static FILE *index_f;
 static struct ldg_signer *admin, *deployer, *outsider;
-#define N_GOOD 11
+#define N_GOOD 12
 static uint8_t hashes[N_GOOD + 1][LDG_HASH_BYTES]; /* by seq */
 /* the keyring and locks after the good entries so far, after entry 1
  * and after entry 2 (for the stand-ins of entry 3) */
@@ -290,7 +290,19 @@ static struct ldg_entry *gov_draft(enum ldg_kind kind, const char *target,
 	return e;
 }
 
-/* The typed set of seq 11 (docs/format.md 3.2): prod/api, where no
+/* The drift check of staging/api that stands at seq 11: of version v,
+ * with status (good: drifted). */
+static struct ldg_entry *drift_draft(uint64_t v, const char *status)
+{
+	struct ldg_entry *e =
+		draft(LDG_KIND_DRIFT, "staging/api", "checked staging", 11);
+
+	e->version = v;
+	check(ldg_entry_add_change(e, "status", status), "drift");
+	return e;
+}
+
+/* The typed set of seq 12 (docs/format.md 3.2): prod/api, where no
  * policy governs, so it takes effect at once; version 2. ratio holds
  * the float 1.5, the bytes the bad typed vectors replace. */
 static struct ldg_entry *the_typed_set(void)
@@ -303,7 +315,7 @@ static struct ldg_entry *the_typed_set(void)
 		{ "replicas", "3" },
 	};
 	struct ldg_entry *e =
-		draft(LDG_KIND_SET, "prod/api", "typed values", 11);
+		draft(LDG_KIND_SET, "prod/api", "typed values", 12);
 
 	for (size_t i = 0; i < sizeof(kv) / sizeof(kv[0]); i++)
 		check(ldg_entry_add_typed(e, kv[i][0], kv[i][1], NULL),
@@ -313,7 +325,7 @@ static struct ldg_entry *the_typed_set(void)
 
 /* the_typed_set() with the bytes of 1.5 (cb 3f f8 00 ...) replaced by
  * raw, re-signed by the deployer (as every decode-stage vector), standing
- * in for entry 11: the decoder must refuse it. */
+ * in for entry 12: the decoder must refuse it. */
 static void bad_typed(const char *rel, const char *raw, size_t n,
 		      const char *why)
 {
@@ -337,7 +349,7 @@ static void bad_typed(const char *rel, const char *raw, size_t n,
 	resign(out, len, deployer);
 	if (ldg_entry_decode(out, len, &back, NULL) == 0)
 		die(rel);
-	bad_at(rel, out, len, "decode", 11, why);
+	bad_at(rel, out, len, "decode", 12, why);
 	free(out);
 	free(buf);
 	ldg_entry_free(e);
@@ -529,9 +541,23 @@ int main(int argc, char **argv)
 	       "again; signed by admin");
 	ldg_entry_free(e);
 
+	/* drift (docs/format.md 4): version 2 only, the applier's */
+	e = drift_draft(LDG_FORMAT_V2, LDG_DRIFTED);
+	check(ldg_entry_add_meta(e, "checked-seq", "10"), "drift");
+	check(ldg_entry_add_meta(e, "diff",
+				 "staging, api, Deployment (apps) has changed: "
+				 "| -  replicas: 2 | +  replicas: 5"),
+	      "drift");
+	good_v("good/v2-drift.hex", e, admin, 2,
+	       "seq 11, drift staging/api status=drifted, metadata "
+	       "checked-seq=10 and the diff's tail, version 2: a drift "
+	       "changes no value, key or lock, so authz is that of 10; "
+	       "signed by admin (role admin may write what an applier may)");
+	ldg_entry_free(e);
+
 	e = the_typed_set();
 	good_v("good/v2-typed.hex", e, admin, 2,
-	       "seq 11, set prod/api with typed values (docs/format.md "
+	       "seq 12, set prod/api with typed values (docs/format.md "
 	       "3.2), version 2: big=1e+300 (float 64), flags.off=false, "
 	       "flags.on=true, image.tag=\"1.2.6\" (a string), "
 	       "list=[1,\"a\",true], nothing=null, offset=-7 (negative "
@@ -546,7 +572,7 @@ int main(int argc, char **argv)
 	ldg_merkle_root(&tree, root);
 	hex = tl_hex(root, LDG_HASH_BYTES);
 	fprintf(index_f,
-		"# RFC 6962 Merkle tree head over the eleven good "
+		"# RFC 6962 Merkle tree head over the twelve good "
 		"entries\ntree-root %d %s\n\n",
 		N_GOOD, hex);
 	free(hex);
@@ -605,11 +631,33 @@ int main(int argc, char **argv)
 		   "proposal=9 and proposal-2=8 (an approve carries exactly "
 		   "the field proposal); signed");
 
+	/* ---- bad: drift ---- */
+	bad_decode("bad/drift-bad-status.hex",
+		   drift_draft(LDG_FORMAT_V2, "broken"),
+		   "stands in for entry 11: a drift with status=broken "
+		   "(drifted or in-sync); signed");
+
+	bad_decode("bad/drift-in-v1.hex",
+		   drift_draft(LDG_FORMAT_V1, LDG_DRIFTED),
+		   "stands in for entry 11: good/v2-drift.hex as version 1 "
+		   "(11 fields, no authz): drift exists in version 2 only; "
+		   "signed");
+
+	e = drift_draft(LDG_FORMAT_V2, LDG_DRIFTED);
+	buf = seal(e, ORIGIN, deployer, &len);
+	bad_at("bad/drift-by-deployer.hex", buf, len, "authorise", 11,
+	       "stands in for entry 11: a drift of staging/api signed by "
+	       "deployer (role deployer, scope staging/*): only an applier "
+	       "or an admin may write one; well-formed, signed, authz left "
+	       "zero");
+	free(buf);
+	ldg_entry_free(e);
+
 	/* ---- bad: typed values (docs/format.md 3.2) ---- */
 	e = the_typed_set();
 	e->version = LDG_FORMAT_V1;
 	bad_decode("bad/typed-in-v1.hex", e,
-		   "stands in for entry 11: good/v2-typed.hex as version 1 "
+		   "stands in for entry 12: good/v2-typed.hex as version 1 "
 		   "(11 fields, no authz): typed values exist in version 2 "
 		   "only; signed");
 
@@ -617,7 +665,7 @@ int main(int argc, char **argv)
 	check(ldg_entry_add_meta(e, "ci.run", "1234"), "meta");
 	e->meta[0].type = LDG_V_JSON; /* the integer 1234 */
 	bad_decode("bad/typed-in-meta.hex", e,
-		   "stands in for entry 11: good/v2-typed.hex with metadata "
+		   "stands in for entry 12: good/v2-typed.hex with metadata "
 		   "ci.run=1234 as an integer (cd 04 d2): metadata values are "
 		   "strings; signed");
 
@@ -630,28 +678,28 @@ int main(int argc, char **argv)
 		   "typed values; signed");
 
 	bad_typed("bad/typed-float32.hex", "\xca\x3f\xc0\x00\x00", 5,
-		  "stands in for entry 11: ratio=1.5 as float 32 (ca 3f c0 00 "
+		  "stands in for entry 12: ratio=1.5 as float 32 (ca 3f c0 00 "
 		  "00): only float 64 is a value; re-signed");
 	bad_typed("bad/typed-nan.hex", "\xcb\x7f\xf8\x00\x00\x00\x00\x00\x00",
 		  9,
-		  "stands in for entry 11: ratio=NaN (cb 7f f8 00 ...): "
+		  "stands in for entry 12: ratio=NaN (cb 7f f8 00 ...): "
 		  "floats are finite; re-signed");
 	bad_typed("bad/typed-integral-float.hex",
 		  "\xcb\x40\x08\x00\x00\x00\x00\x00\x00", 9,
-		  "stands in for entry 11: ratio=3.0 as float 64 (cb 40 08 00 "
+		  "stands in for entry 12: ratio=3.0 as float 64 (cb 40 08 00 "
 		  "...): an integer in int64 range is stored as an integer "
 		  "(03); re-signed");
 	bad_typed("bad/typed-signed-positive.hex", "\xd0\x05", 2,
-		  "stands in for entry 11: ratio=5 as int 8 (d0 05): a value "
+		  "stands in for entry 12: ratio=5 as int 8 (d0 05): a value "
 		  ">= 0 uses the unsigned forms (05); re-signed");
 	bad_typed("bad/typed-long-int.hex", "\xd1\xff\xfb", 3,
-		  "stands in for entry 11: ratio=-5 as int 16 (d1 ff fb): the "
+		  "stands in for entry 12: ratio=-5 as int 16 (d1 ff fb): the "
 		  "shortest form is the negative fixint fb; re-signed");
 	bad_typed("bad/typed-nested-array.hex", "\x91\x91\x01", 3,
-		  "stands in for entry 11: ratio=[[1]] (91 91 01): an array "
+		  "stands in for entry 12: ratio=[[1]] (91 91 01): an array "
 		  "holds scalars and strings, no arrays; re-signed");
 	bad_typed("bad/typed-map.hex", "\x81\xa1\x61\x01", 4,
-		  "stands in for entry 11: ratio={\"a\": 1} (81 a1 61 01): maps "
+		  "stands in for entry 12: ratio={\"a\": 1} (81 a1 61 01): maps "
 		  "are not values; re-signed");
 
 	/* ---- bad: version 2 stand-ins for entry 3 ---- */

@@ -247,7 +247,7 @@ def check_key_files(vdir):
 
 KINDS = ("init", "set", "unset", "rollback", "lock", "unlock", "key-add",
          "key-revoke", "applied", "apply-failed", "policy", "freeze",
-         "unfreeze", "approve", "withdraw")
+         "unfreeze", "approve", "withdraw", "drift")
 GOV_KINDS = ("policy", "freeze", "unfreeze", "approve", "withdraw")
 DURATION_MIN, DURATION_MAX = 60, 31622400
 
@@ -390,6 +390,13 @@ def check_rules(e):
         return
     if kind in ("lock", "unlock"):
         rule(is_target(target) and not names, "bad lock")
+        return
+    if kind == "drift":
+        rule(e["version"] == 2, "drift entry in format version 1")
+        rule(is_target(target) if "/" in target else is_cluster(target),
+             "bad target")
+        rule(names == ["status"] and ch["status"] in ("drifted", "in-sync"),
+             "a drift carries exactly status, drifted or in-sync")
         return
     if kind in ("applied", "apply-failed"):
         rule(is_target(target) if "/" in target else is_cluster(target),
@@ -666,7 +673,7 @@ class Ledger:
             if kind == "unfreeze" and self.window(e) is None:
                 raise Bad("authorise", "no such window in force")
             return k["pk"]
-        if kind in ("applied", "apply-failed"):
+        if kind in ("applied", "apply-failed", "drift"):
             allowed = k["role"] in ("applier", "admin")
             if "/" not in target:
                 target += "/*"
