@@ -145,6 +145,18 @@ static int on_progress(void *cls, curl_off_t dt, curl_off_t dn, curl_off_t ut,
 	return *stop ? 1 : 0;
 }
 
+/* Appends header h to *list; -ENOMEM, *list unchanged, when libcurl
+ * cannot (its NULL would drop the list built so far). */
+static int add_header(struct curl_slist **list, const char *h)
+{
+	struct curl_slist *grown = curl_slist_append(*list, h);
+
+	if (!grown)
+		return -ENOMEM;
+	*list = grown;
+	return 0;
+}
+
 int clt_notify_post(const char *url, const char *body, size_t len, uint64_t seq,
 		    const uint8_t *secret, size_t secret_len, long timeout_s,
 		    volatile sig_atomic_t *stop, struct clt_hook_answer *out,
@@ -156,22 +168,32 @@ int clt_notify_post(const char *url, const char *body, size_t len, uint64_t seq,
 	curl_off_t after = -1;
 	CURLcode cc;
 	CURL *h;
+	int rc;
 
 	memset(out, 0, sizeof(*out));
 	out->retry_after = -1;
 	h = curl_easy_init();
 	if (!h)
 		return ldg_err_set(err, -ENOMEM, "cannot start libcurl");
-	hdr = curl_slist_append(hdr, "Content-Type: application/json");
+	/* a header that is missing is no request: never a POST without
+	 * its signature */
+	rc = add_header(&hdr, "Content-Type: application/json");
 	snprintf(line, sizeof(line), "X-Ledger-Seq: %" PRIu64, seq);
-	hdr = curl_slist_append(hdr, line);
-	if (secret) {
+	if (!rc)
+		rc = add_header(&hdr, line);
+	if (!rc && secret) {
 		memcpy(line, "X-Ledger-Signature: ", 20);
 		clt_notify_sign(secret, secret_len, body, len, line + 20);
-		hdr = curl_slist_append(hdr, line);
+		rc = add_header(&hdr, line);
 	}
 	/* no "Expect: 100-continue" round trip for a large body */
-	hdr = curl_slist_append(hdr, "Expect:");
+	if (!rc)
+		rc = add_header(&hdr, "Expect:");
+	if (rc) {
+		rc = ldg_err_set(err, -ENOMEM,
+				 "cannot build the request: out of memory");
+		goto out_cleanup;
+	}
 	curl_easy_setopt(h, CURLOPT_URL, url);
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
 	curl_easy_setopt(h, CURLOPT_USERAGENT, "ledger-notify");
@@ -202,13 +224,14 @@ int clt_notify_post(const char *url, const char *body, size_t len, uint64_t seq,
 						   ? CLT_RETRY_AFTER_MAX
 						   : (long)after;
 	}
+	if (cc != CURLE_OK)
+		rc = ldg_err_set(err, -EIO, "%s",
+				 *stop ? "stopped" : curl_easy_strerror(cc));
+out_cleanup:
 	curl_easy_cleanup(h);
 	curl_slist_free_all(hdr);
 	sodium_memzero(line, sizeof(line));
-	if (cc != CURLE_OK)
-		return ldg_err_set(err, -EIO, "%s",
-				   *stop ? "stopped" : curl_easy_strerror(cc));
-	return 0;
+	return rc;
 }
 
 enum clt_hook_verdict clt_hook_judge(long status)

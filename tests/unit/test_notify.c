@@ -4,6 +4,7 @@
  * cursor file (client/notify.c: read, atomic write, default path), the
  * HMAC header (RFC 4231 vectors) and the waits between tries.
  */
+#include <curl/curl.h>
 #include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -395,6 +396,50 @@ static void test_hook_name_is_scheme_host_port_only(void **state)
 	assert_int_equal(clt_hook_name("", out, sizeof(out)), -EINVAL);
 }
 
+/* ---- the POST ---- */
+
+/* curl_slist_append() as libcurl's, but out of memory at its
+ * slist_fail_at-th call from now (the test links with
+ * -Wl,--wrap=curl_slist_append; 0: never). */
+struct curl_slist *__real_curl_slist_append(struct curl_slist *list,
+					    const char *s);
+struct curl_slist *__wrap_curl_slist_append(struct curl_slist *list,
+					    const char *s);
+static int slist_fail_at, slist_calls;
+
+struct curl_slist *__wrap_curl_slist_append(struct curl_slist *list,
+					    const char *s)
+{
+	if (slist_fail_at && ++slist_calls == slist_fail_at)
+		return NULL;
+	return __real_curl_slist_append(list, s);
+}
+
+/* A header that cannot be added is no request: nothing is sent without
+ * its Content-Type or, above all, without its X-Ledger-Signature. The URL
+ * is a closed port: a POST that went out anyway fails with -EIO. */
+static void test_post_without_a_header_is_enomem_and_sends_nothing(void **state)
+{
+	static const uint8_t secret[] = "s3cret";
+	volatile sig_atomic_t stop = 0;
+
+	/* Content-Type, X-Ledger-Seq, X-Ledger-Signature, Expect */
+	for (int at = 1; at <= 4; at++) {
+		struct clt_hook_answer a;
+		struct ldg_err err = { 0 };
+
+		slist_fail_at = at;
+		slist_calls = 0;
+		assert_int_equal(clt_notify_post("http://127.0.0.1:1/hook",
+						 "{}", 2, 7, secret,
+						 sizeof(secret) - 1, 5, &stop,
+						 &a, &err),
+				 -ENOMEM);
+		assert_non_null(strstr(err.msg, "out of memory"));
+	}
+	slist_fail_at = 0;
+}
+
 /* ---- the waits ---- */
 
 static void test_judge_takes_2xx_skips_4xx_but_429(void **state)
@@ -468,6 +513,8 @@ int main(void)
 			test_cursor_default_path_per_ledger_and_webhook),
 		cmocka_unit_test(test_sign_matches_rfc4231),
 		cmocka_unit_test(test_hook_name_is_scheme_host_port_only),
+		cmocka_unit_test(
+			test_post_without_a_header_is_enomem_and_sends_nothing),
 		cmocka_unit_test(test_judge_takes_2xx_skips_4xx_but_429),
 		cmocka_unit_test(test_backoff_doubles_to_the_cap),
 		cmocka_unit_test(test_backoff_honours_retry_after),
