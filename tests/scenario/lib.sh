@@ -48,6 +48,13 @@ scn_cleanup() {
 	fi
 }
 trap scn_cleanup EXIT
+# meson's timeout sends SIGTERM: say where the script was (the EXIT trap
+# then cleans up). A section's subshell does not inherit this trap.
+scn_terminated() {
+	echo "FAIL [$SCN_NAME${STEP:+: $STEP}]: terminated by SIGTERM (a timeout?); the last command started: ${LAST_CMD:-none}"
+	exit 143
+}
+trap scn_terminated TERM
 
 # A clean environment: nothing from the caller's ledger or keys leaks in.
 unset LEDGER_KEY LEDGER_CONFIG_DIR HELMFILE XDG_DATA_HOME
