@@ -313,6 +313,10 @@ void cli_changes_free(struct ldg_kv *kv, size_t n)
 
 void cli_print_hints(const struct ldg_kv *kv, size_t n)
 {
+	/* last, once stdout is out: a stdout that cannot be written fails
+	 * the command with one line on stderr, which a hint would make two */
+	if (fflush(stdout) || ferror(stdout) || cli_stdout_errno)
+		return;
 	for (size_t i = 0; i < n; i++) {
 		const char *looks;
 		if (kv[i].type != LDG_V_STR || !kv[i].value)

@@ -134,7 +134,9 @@ int cli_parse_change(const char *arg, struct ldg_kv *kv, struct ldg_err *err);
 void cli_changes_free(struct ldg_kv *kv, size_t n);
 /* For each string value that is exactly true, false, null or a JSON
  * number, one line on stderr: hint: stored as the string "false"; use
- * KEY:=false for a boolean. */
+ * KEY:=false for a boolean. A command's last output: it flushes stdout
+ * first and prints nothing when stdout could not be written (the
+ * command then fails with one line). */
 void cli_print_hints(const struct ldg_kv *kv, size_t n);
 int cli_parse_seq(struct cli_ctx *c, const char *what, const char *arg,
 		  uint64_t *out);

@@ -143,11 +143,11 @@ int cmd_set(int argc, char **argv, struct cli_ctx *c)
 			"written\n",
 			target);
 	cli_print_result(&res);
-	cli_print_hints(kv, n);
 	if (s)
 		cli_print_pending(s, &res);
 	else
 		cli_remote_pending(c, &res);
+	cli_print_hints(kv, n);
 	rc = CLI_OK;
 out_free:
 	ldg_result_free(&res);

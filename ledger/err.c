@@ -4,12 +4,34 @@
 #include <string.h>
 
 #include "err.h"
+#include "names.h"
+
+/* A message quotes what it was given, a damaged entry's bytes too, and
+ * "%.80s" or the buffer's end may cut a character: every byte that does
+ * not begin a well-formed UTF-8 character becomes '?', so that a message
+ * is always text (JSON cannot carry anything else: `verify --json` once
+ * printed nothing for a flipped byte in a key). */
+static void err_text(char *s)
+{
+	size_t len = strlen(s);
+
+	for (size_t i = 0, n; i < len; i += n) {
+		uint32_t cp;
+
+		n = ldg_utf8_len(s + i, len - i, &cp);
+		if (!n) {
+			s[i] = '?';
+			n = 1;
+		}
+	}
+}
 
 static void err_vset(struct ldg_err *e, int code, const char *fmt, va_list ap)
 {
 	memset(e, 0, offsetof(struct ldg_err, msg));
 	e->code = code;
 	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	err_text(e->msg);
 }
 
 int ldg_err_set(struct ldg_err *e, int code, const char *fmt, ...)
@@ -55,6 +77,7 @@ void ldg_err_prefix(struct ldg_err *e, const char *fmt, ...)
 	snprintf(joined, sizeof(joined), "%s: %s", head, e->msg);
 	memcpy(e->msg, joined, sizeof(e->msg) - 1);
 	e->msg[sizeof(e->msg) - 1] = '\0';
+	err_text(e->msg);
 }
 
 static const char *const why_names[] = {

@@ -66,6 +66,12 @@ bool ldg_tz_name_ok(const char *s);
  * (C0, DEL, C1). */
 bool ldg_text_ok(const char *s, size_t len);
 
+/* The length (1..4) of the well-formed UTF-8 character at s, of the len
+ * bytes there, with its code point in *cp; 0 when the bytes are not one
+ * (a stray continuation byte, an overlong form, a surrogate, beyond
+ * U+10FFFF, cut short). Control characters are characters here. */
+size_t ldg_utf8_len(const char *s, size_t len, uint32_t *cp);
+
 /* The first character of valid UTF-8 text[0..len) that changes how the
  * text around it is displayed: Unicode's Bidi_Control set (U+061C,
  * U+200E, U+200F, U+202A-U+202E, U+2066-U+2069), which reorders a

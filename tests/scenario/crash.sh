@@ -63,7 +63,7 @@ one_round() {
 			i=0
 			while :; do
 				i=$((i + 1))
-				"$0" set staging/api "image.tag=r$1.$i" "n=$i" \
+				"$0" set staging/api "image.tag=r$1.$i" "n:=$i" \
 					-m "crash round $1, set $i" ||
 					echo "set $1.$i: exit $?" >&2
 			done' "$LEDGER" "$r" >"$T/out.$r" 2>"$T/err.$r"

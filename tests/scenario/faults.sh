@@ -244,11 +244,11 @@ set_fault() {
 	SET_N=$((SET_N + 1))
 	LAST_CMD="strace -e $spec ledger set"
 	(timeout 60 strace -qq -o /dev/null -e trace="$1" -e "$spec" \
-		"$LEDGER" set staging/api "k=$SET_N" -m "fault $*" >"$OUT" \
+		"$LEDGER" set staging/api "k:=$SET_N" -m "fault $*" >"$OUT" \
 		2>"$ERR"; exit $?) 2>/dev/null
 	RC=$?
 	outcome set
-	after_fault "$LEDGER_DIR" ledger set staging/api "after=$SET_N" -m "after $*"
+	after_fault "$LEDGER_DIR" ledger set staging/api "after:=$SET_N" -m "after $*"
 	record set "$@"
 	restore set "$LEDGER_DIR"
 }
@@ -328,7 +328,7 @@ remote_fault() {
 	REMOTE_N=$((REMOTE_N + 1))
 	attach -o /dev/null -e trace="$1" -e "$spec"
 	LAST_CMD="ledger --remote URL set, writer under strace -e $spec"
-	timeout 60 "$LEDGER" --remote "$BASE" set staging/api "k=$REMOTE_N" \
+	timeout 60 "$LEDGER" --remote "$BASE" set staging/api "k:=$REMOTE_N" \
 		-m "fault $*" >"$OUT" 2>"$ERR"
 	RC=$?
 	detach
@@ -339,13 +339,13 @@ remote_fault() {
 		# once it respawns it (issue 11, another part): counted, and
 		# the server restarted so that the matrix goes on
 		WRITER_DEATHS=$((WRITER_DEATHS + 1))
-		run ledger --remote "$BASE" set staging/api "dead=$REMOTE_N" -m "writer dead"
+		run ledger --remote "$BASE" set staging/api "dead:=$REMOTE_N" -m "writer dead"
 		grep -E "^[0-9]+ $HEX64\$" "$OUT" >>"$PRINTED"
 		[ "$RC" -eq 0 ] && WRITER_DEAD_ANSWERED=$((WRITER_DEAD_ANSWERED + 1))
 		restart_server
 	fi
 	after_fault "$LEDGER_DIR" ledger --remote "$BASE" set staging/api \
-		"after=$REMOTE_N" -m "after $*"
+		"after:=$REMOTE_N" -m "after $*"
 	record remote "$@"
 	if [ -n "$WHY" ]; then
 		kill -KILL "$SERVER_PID" 2>/dev/null
@@ -480,8 +480,8 @@ mirror_fault() {
 	local spec
 	spec=$(inject_spec "$@")
 	MIRROR_N=$((MIRROR_N + 1))
-	run ledger --ledger "$SRC" set staging/api "k=$MIRROR_N" -m "source"
-	run ledger --ledger "$SRC" set staging/web "k=$MIRROR_N" -m "source"
+	run ledger --ledger "$SRC" set staging/api "k:=$MIRROR_N" -m "source"
+	run ledger --ledger "$SRC" set staging/web "k:=$MIRROR_N" -m "source"
 	LAST_CMD="strace -e $spec ledger mirror"
 	(timeout 60 strace -qq -o /dev/null -e trace="$1" -e "$spec" \
 		"$LEDGER" --ledger "$COPY" mirror "$BASE" >"$OUT" \
@@ -542,8 +542,8 @@ mirror_matrix() {
 stdout_full() {
 	[ -w /dev/full ] || skip "no /dev/full"
 	new_ledger "$T/full" example.com/deploy/full
-	LAST_CMD="ledger set staging/api k=1 -m m >/dev/full"
-	"$LEDGER" set staging/api k=1 -m m >/dev/full 2>"$ERR"
+	LAST_CMD="ledger set staging/api k:=1 -m m >/dev/full"
+	"$LEDGER" set staging/api k:=1 -m m >/dev/full 2>"$ERR"
 	RC=$?
 	: >"$OUT"
 	check "exit 2 (got $RC)" [ "$RC" -eq 2 ]

@@ -19,14 +19,16 @@ PER=${SCN_STRESS_PER:-500}
 
 trap unmount_all EXIT
 
-# writer I FIRST: PER sets of stress/wI n=FIRST.., in order
+# writer I FIRST: PER sets of stress/wI n:=FIRST.. (typed: a string
+# that looks like a number gets a hint on stderr, which must stay empty),
+# in order
 writer() {
 	local i=$1 first=$2 j
 	while [ ! -e "$T/go" ]; do sleep 0.01; done
 	for ((j = first; j < first + PER; j++)); do
-		"$LEDGER" set "stress/w$i" "n=$j" -m "writer $i, set $j" \
+		"$LEDGER" set "stress/w$i" "n:=$j" -m "writer $i, set $j" \
 			>>"$T/out.$i" 2>>"$T/err.$i" ||
-			echo "set stress/w$i n=$j: exit $?" >>"$T/fail.$i"
+			echo "set stress/w$i n:=$j: exit $?" >>"$T/fail.$i"
 	done
 }
 
@@ -52,7 +54,7 @@ run_writers() {
 }
 
 # check_writers BEFORE LAST: the writers' output against the ledger,
-# whose head was BEFORE when they started; each wrote n=LAST last
+# whose head was BEFORE when they started; each wrote n:=LAST last
 check_writers() {
 	local before=$1 last=$2 total=$(($1 + WRITERS * PER)) i
 	for ((i = 0; i < WRITERS; i++)); do

@@ -5,7 +5,7 @@
 # nested arrays, out-of-range numbers and NaN refused in one line with
 # the ledger byte-identical; "3" -> 3 in diff and history; a rollback
 # restoring a type; a lock refusing; a policy proposal taking effect
-# typed; a --remote set typed; verify; a ledger from before (the version
+# typed; a --remote set typed; a mirror of them; verify; a ledger from before (the version
 # 1 fixture of authz.sh) still verifying and taking typed writes.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_serve.sh"
@@ -151,6 +151,17 @@ expect_err_match 'already has these values; nothing written'
 expect_no_out
 expect_rc 2 ledger --remote "$BASE" set staging/web o:='{"a":1}' -m "bad"
 expect_one_line_error '^ledger: set: o: objects are not values'
+
+step "a mirror copies typed values, bytes and types"
+expect_rc 0 ledger --ledger "$T/mirror" mirror "$BASE"
+expect_out_match "^mirrored $(head_seq) new entries from $BASE: head $(head_seq) "
+expect_rc 0 ledger --ledger "$T/mirror" verify
+expect_rc 0 ledger --ledger "$T/mirror" get staging/web
+expect_out 'list:=["x",0.1]
+replicas:=2'
+check "the mirror's entries are the source's bytes" \
+	[ "$(mdb_dump -s entries "$T/mirror" | sed 1,/HEADER=END/d)" = \
+	"$(mdb_dump -s entries "$LEDGER_DIR" | sed 1,/HEADER=END/d)" ]
 stop_server TERM
 
 step "verify"

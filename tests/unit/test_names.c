@@ -306,6 +306,43 @@ static void test_text_ok_covers_whole_length(void **state)
 	assert_false(ldg_text_ok("\xc2\x9f", 2));
 }
 
+static void test_utf8_len_of_one_character(void **state)
+{
+	uint32_t cp;
+
+	assert_int_equal(ldg_utf8_len("a", 1, &cp), 1);
+	assert_int_equal(cp, 'a');
+	assert_int_equal(ldg_utf8_len("\x01", 1, &cp), 1); /* a control */
+	assert_int_equal(ldg_utf8_len("\xc2\x85", 2, &cp), 2);
+	assert_int_equal(cp, 0x85);
+	assert_int_equal(ldg_utf8_len("\xe2\x80\xae", 3, &cp), 3);
+	assert_int_equal(cp, 0x202e);
+	assert_int_equal(ldg_utf8_len("\xf0\x9f\x98\x80", 4, &cp), 4);
+	assert_int_equal(cp, 0x1f600);
+	assert_int_equal(ldg_utf8_len("\xe2\x80\xae", 2, &cp), 0); /* cut */
+	assert_int_equal(ldg_utf8_len("\xa9", 1, &cp), 0);	   /* stray */
+	assert_int_equal(ldg_utf8_len("\xc0\xaf", 2, &cp), 0); /* overlong */
+	assert_int_equal(ldg_utf8_len("\xed\xa0\x80", 3, &cp), 0);
+	assert_int_equal(ldg_utf8_len("", 0, &cp), 0);
+}
+
+/* A message quoting bytes that are not UTF-8 (a damaged entry's key, a
+ * character cut by %.80s) is still text: each such byte is '?'. */
+static void test_error_messages_are_always_utf8(void **state)
+{
+	struct ldg_err err;
+
+	ldg_err_set(&err, -EINVAL, "invalid key \"%s\"", "replicas\xa9");
+	assert_string_equal(err.msg, "invalid key \"replicas?\"");
+	ldg_err_set(&err, -EINVAL, "%.4s|", "ab\xe2\x80\xae");
+	assert_string_equal(err.msg, "ab??|");
+	ldg_err_set(&err, -EINVAL, "ok \xe2\x80\xae \x01 \xc3\xa9");
+	assert_string_equal(err.msg, "ok \xe2\x80\xae \x01 \xc3\xa9");
+	ldg_err_prefix(&err, "key \"%s\"", "\xff");
+	assert_string_equal(err.msg,
+			    "key \"?\": ok \xe2\x80\xae \x01 \xc3\xa9");
+}
+
 /* The 14 display controls, found by code point and offset; writers
  * refuse them in new text, the format (and so old entries) allows them. */
 static void test_display_controls_refused_in_new_text_only(void **state)
@@ -513,6 +550,8 @@ int main(void)
 		cmocka_unit_test(test_value_rejects_c0_del_and_c1_controls),
 		cmocka_unit_test(test_value_rejects_embedded_nul),
 		cmocka_unit_test(test_text_ok_covers_whole_length),
+		cmocka_unit_test(test_utf8_len_of_one_character),
+		cmocka_unit_test(test_error_messages_are_always_utf8),
 		cmocka_unit_test(test_reason_is_required_and_bounded),
 		cmocka_unit_test(test_keyname_rules),
 		cmocka_unit_test(
