@@ -134,6 +134,15 @@ static int wanted(struct notify *n, struct ldg_read *r, uint64_t seq, bool *yes,
 	return 0;
 }
 
+/* A cursor file that cannot be read or written is the environment's
+ * fault, exit 2 as the help says, a permission refused too (which
+ * cli_fail() would make 1, "the answer is no"). */
+static int cursor_fail(struct notify *n, const struct ldg_err *err)
+{
+	cli_fail(n->c, err);
+	return CLI_BAD;
+}
+
 static int save_cursor(struct notify *n, uint64_t seq)
 {
 	struct ldg_err err = { 0 };
@@ -141,7 +150,7 @@ static int save_cursor(struct notify *n, uint64_t seq)
 	if (seq == n->acked)
 		return 0;
 	if (clt_cursor_write(n->cursor, seq, &err))
-		return cli_fail(n->c, &err);
+		return cursor_fail(n, &err);
 	n->acked = seq;
 	return 0;
 }
@@ -361,7 +370,7 @@ static int start_at(struct notify *n, struct ldg_store *s, uint64_t from)
 		return CLI_BAD;
 	}
 	if (rc && rc != -ENOENT)
-		return cli_fail(n->c, &err);
+		return cursor_fail(n, &err);
 	n->acked = rc ? UINT64_MAX : seq;
 	if (rc == -ENOENT) {
 		n->next = head + 1;
@@ -436,19 +445,24 @@ static int cursor_path(struct notify *n, const char *given, const char *origin)
 	int rc;
 
 	if (given) {
+		if (strlen(given) >= sizeof(n->cursor))
+			return cli_usage(n->c,
+					 "--cursor: a path of at most %zu "
+					 "bytes",
+					 sizeof(n->cursor) - 1);
 		snprintf(n->cursor, sizeof(n->cursor), "%s", given);
 		return 0;
 	}
 	if (clt_cursor_default(origin, n->webhook, n->cursor, sizeof(n->cursor),
 			       &err))
-		return cli_fail(n->c, &err);
+		return cursor_fail(n, &err);
 	snprintf(dir, sizeof(dir), "%s", n->cursor);
 	*strrchr(dir, '/') = '\0';
 	rc = ldg_mkdir_p(dir, 0700);
 	if (rc) {
 		ldg_err_set(&err, rc, "cannot create %s: %s", dir,
 			    strerror(-rc));
-		return cli_fail(n->c, &err);
+		return cursor_fail(n, &err);
 	}
 	return 0;
 }

@@ -186,6 +186,8 @@ option --webhook needs a value|--webhook
 readable by others \(mode 0644\); chmod 600 it|--webhook $HOOK --secret-file $T/secret.loose
 secret.empty: empty|--webhook $HOOK --secret-file $T/secret.empty
 cursor.bad: not a cursor file.*; pass --from SEQ to start elsewhere|--webhook $HOOK --cursor $T/cursor.bad --once
+--cursor: a path of at most 4095 bytes|--webhook $HOOK --cursor $T/$(printf '%04100d' 0) --once
+cursor.bad/c: Not a directory|--webhook $HOOK --cursor $T/cursor.bad/c --once
 --remote ftp://x: not an http|--webhook $HOOK --remote ftp://x
 EOF
 expect_rc 2 ledger --remote ftp://x notify --webhook "$HOOK" --once
