@@ -77,6 +77,11 @@ one_round() {
 		sleep 0.001
 	done
 	[ "${st[4]:-}" = "$pid" ] || fail "round $r: the set loop did not start its own group"
+	# the random moment starts once the loop's first set has committed:
+	# on a slow machine (a sanitizer build, a loaded CI) most kills fell
+	# before it, and "the loops really wrote" failed (7 of 40 printed).
+	# Every later set is a new process that opens, writes and dies alike.
+	wait_for test -s "$T/out.$r" || true
 	ms=$((RANDOM % 51))
 	sleep "$(printf '0.%03d' "$ms")"
 	kill -9 -- "-$pid" || fail "round $r: kill -9 failed"
