@@ -14,6 +14,7 @@
 #ifndef LDG_CHECKPOINT_H
 #define LDG_CHECKPOINT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -22,12 +23,15 @@
 #include "names.h"
 
 #define LDG_CHECKPOINT_MAX 8192
-#define LDG_CHECKPOINT_SIGS 16
+#define LDG_CHECKPOINT_SIGS 32
 
 struct ldg_note_sig {
 	char name[LDG_KEYNAME_MAX + 1];
 	uint8_t keyid[LDG_KEYID_BYTES];
 	uint8_t sig[LDG_SIG_BYTES];
+	/* a C2SP tlog-cosignature (76-byte blob: keyid, time, sig) */
+	bool cosig;
+	uint64_t time;
 };
 
 struct ldg_checkpoint {

@@ -22,6 +22,10 @@
 #include "names.h"
 
 #define LDG_KEYID_BYTES 4
+/* Signature types: a note key (checkpoints, entries) and a cosigner
+ * (witness) key of C2SP tlog-cosignature. */
+#define LDG_ALG_NOTE 0x01
+#define LDG_ALG_COSIG 0x04
 #define LDG_PK_BYTES 32
 #define LDG_SIG_BYTES 64
 /* NAME + '+' + 8 hex + '+' + base64 of 33 bytes (44) + NUL */
@@ -34,6 +38,17 @@ struct ldg_vkey {
 };
 
 struct ldg_signer;
+
+/* A cosigner (witness) verifier key: NAME+KEYID+BASE64(0x04 || pk32),
+ * KEYID over NAME || 0x0A || 0x04 || pk32. The same struct as a note
+ * key; the functions say which kind it is. */
+int ldg_cosigner_parse(const char *text, struct ldg_vkey *out,
+		       struct ldg_err *err);
+int ldg_cosigner_load(const char *path_or_text, struct ldg_vkey *out,
+		      struct ldg_err *err);
+void ldg_cosigner_format(const struct ldg_vkey *k, char *out);
+void ldg_keyid_alg(const char *name, uint8_t alg, const uint8_t pk[LDG_PK_BYTES],
+		   uint8_t out[LDG_KEYID_BYTES]);
 
 /* sodium_init() once per process; returns 0 or -EIO. */
 int ldg_crypto_init(void);
@@ -52,6 +67,15 @@ void ldg_vkey_format(const struct ldg_vkey *k, char *out);
 
 int ldg_signer_generate(const char *name, struct ldg_signer **out,
 			struct ldg_err *err);
+/* A new key of signature type alg (LDG_ALG_NOTE or LDG_ALG_COSIG). */
+int ldg_signer_generate_alg(const char *name, uint8_t alg,
+			    struct ldg_signer **out, struct ldg_err *err);
+/* Loads a private key file of type alg; a key of the other type is
+ * refused by name ("a witness (cosigner) key, not a ledger key" and
+ * the reverse). */
+int ldg_signer_load_alg(const char *path, uint8_t alg, struct ldg_signer **out,
+			struct ldg_err *err);
+uint8_t ldg_signer_alg(const struct ldg_signer *s);
 /* Loads a private key file; refuses group/other-accessible files. */
 int ldg_signer_load(const char *path, struct ldg_signer **out,
 		    struct ldg_err *err);

@@ -112,6 +112,11 @@ int ldg_entry_hash_at(struct ldg_read *r, uint64_t seq,
 /* RFC 6962 root of the first size entries, from stored subtree hashes. */
 int ldg_merkle_root_at(struct ldg_read *r, uint64_t size,
 		       uint8_t root[LDG_HASH_BYTES]);
+/* An ldg_node_fn (tlog.h) over r, a struct ldg_read *: the hash of the
+ * perfect subtree of height at index, 0 = the entry hash of entry
+ * index + 1; -ENOENT when the head has not completed it. */
+int ldg_store_node(void *r, unsigned height, uint64_t index,
+		   uint8_t out[LDG_HASH_BYTES]);
 /* The cheap check of the stored tree that `checkpoint --no-verify` makes
  * before signing ldg_merkle_root_at(size): every stored node on the
  * right edge of each perfect subtree the root is made of is the hash of
