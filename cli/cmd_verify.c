@@ -8,11 +8,13 @@
 #include "checkpoint.h"
 #include "cli.h"
 #include "render.h"
+#include "trust.h"
 #include "util.h"
 #include "verify.h"
 
 static const char help[] =
-	"usage: ledger verify [--checkpoint FILE]... [--threads N] [--json]\n\n"
+	"usage: ledger verify [--checkpoint FILE]... [--witness-policy FILE]\n"
+	"                     [--threads N] [--json]\n\n"
 	"Check every entry: strict decoding, seq contiguity, prev links,\n"
 	"signatures (on all cores), that each signer was trusted, not revoked\n"
 	"and in scope at that point of the log, the Merkle tree, and that the\n"
@@ -21,9 +23,17 @@ static const char help[] =
 	"  --checkpoint FILE  also prove the ledger still contains the tree\n"
 	"                     head in FILE (from `ledger checkpoint`) as a\n"
 	"                     prefix: catches truncation, rewrites and forks\n"
+	"  --witness-policy FILE  also demand that each checkpoint carries\n"
+	"                     cosignatures (C2SP tlog-cosignature) meeting the\n"
+	"                     quorum of FILE, a trust policy (`witness NAME KEY`,\n"
+	"                     `group NAME K|any|all MEMBER...`, `quorum NAME`\n"
+	"                     lines); names the witnesses that cosigned. Refused\n"
+	"                     (exit 1): the quorum not met, or a cosignature by a\n"
+	"                     witness of FILE that does not verify\n"
 	"  --threads N        signature workers (default: one per core)\n"
 	"  --json             {\"ok\", \"entries\", \"head\", \"hash\", \"root\",\n"
-	"                     \"bad_seq\", \"problem\"}\n";
+	"                     \"bad_seq\", \"problem\"}, and \"cosignatures\" with\n"
+	"                     --witness-policy\n";
 
 #define MAX_CHECKPOINTS 64
 
@@ -74,15 +84,61 @@ static void print_decisions(const struct ldg_verify_report *rep)
 	printf("%s\n", rep->emergencies > n ? " ..." : "");
 }
 
+/* "ok: checkpoint F: witness quorum "q" met: cosigned by A, B; not by C" */
+static void print_cosigned(const char *path, const struct ldg_trust_report *rep)
+{
+	const char *sep = "";
+
+	printf("ok: checkpoint %s: witness quorum \"%s\" met: cosigned by",
+	       path, rep->quorum);
+	for (size_t i = 0; i < rep->n; i++)
+		if (rep->w[i].seen == LDG_COSIG_OK) {
+			printf("%s %s", sep, rep->w[i].name);
+			sep = ",";
+		}
+	sep = "; not by";
+	for (size_t i = 0; i < rep->n; i++)
+		if (rep->w[i].seen != LDG_COSIG_OK) {
+			printf("%s %s", sep, rep->w[i].name);
+			sep = ",";
+		}
+	putchar('\n');
+}
+
+/* Each checkpoint's cosignatures against the policy: the index of the
+ * first that falls short (its reason in rep->problem), or -1. */
+static int check_cosignatures(const struct ldg_trust *t,
+			      const struct ldg_checkpoint *cps, size_t n,
+			      struct ldg_trust_report *reps,
+			      struct ldg_verify_report *rep)
+{
+	int bad = -1;
+
+	for (size_t i = 0; i < n; i++) {
+		struct ldg_err err = { 0 };
+
+		if (ldg_trust_check(t, &cps[i], &reps[i], &err) && bad < 0) {
+			bad = (int)i;
+			snprintf(rep->problem, sizeof(rep->problem), "%s",
+				 err.msg);
+		}
+	}
+	return bad;
+}
+
 int cmd_verify(int argc, char **argv, struct cli_ctx *c)
 {
 	static const struct option opts[] = {
 		CLI_COMMON_OPTS,
 		{ "checkpoint", required_argument, NULL, 'c' },
+		{ "witness-policy", required_argument, NULL, 'w' },
 		{ "threads", required_argument, NULL, 't' },
 		{ "json", no_argument, NULL, 'j' },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct ldg_trust_report *reps = NULL;
+	struct ldg_trust *trust = NULL;
+	const char *policy = NULL;
 	struct ldg_verify_opts vo = { 0 };
 	struct ldg_verify_report rep;
 	struct ldg_err err = { 0 };
@@ -104,6 +160,11 @@ int cmd_verify(int argc, char **argv, struct cli_ctx *c)
 			if (np == MAX_CHECKPOINTS)
 				return cli_usage(c, "too many checkpoints");
 			paths[np++] = optarg;
+		} else if (opt == 'w') {
+			if (policy)
+				return cli_usage(c, "--witness-policy is given "
+						    "twice");
+			policy = optarg;
 		} else if (opt == 't') {
 			if (ldg_parse_seq(optarg, &threads) || threads > 64)
 				return cli_usage(c, "--threads takes 1..64");
@@ -115,9 +176,18 @@ int cmd_verify(int argc, char **argv, struct cli_ctx *c)
 		return rc;
 	if (optind != argc)
 		return cli_usage(c, "unexpected argument \"%s\"", argv[optind]);
+	if (policy && !np)
+		return cli_usage(c, "--witness-policy needs a --checkpoint");
 	cps = calloc(np ? np : 1, sizeof(*cps));
-	if (!cps)
-		return cli_usage(c, "out of memory");
+	reps = policy ? calloc(np, sizeof(*reps)) : NULL;
+	if (!cps || (policy && !reps)) {
+		rc = cli_usage(c, "out of memory");
+		goto out_free;
+	}
+	if (policy && ldg_trust_load(policy, &trust, &err)) {
+		rc = cli_fail(c, &err);
+		goto out_free;
+	}
 	for (size_t i = 0; i < np; i++) {
 		rc = load_checkpoint(c, paths[i], &cps[i]);
 		if (rc)
@@ -136,11 +206,23 @@ int cmd_verify(int argc, char **argv, struct cli_ctx *c)
 		rc = cli_fail(c, &err);
 		goto out_free;
 	}
+	/* the cosignatures once the ledger holds the checkpoints: a
+	 * checkpoint the ledger refutes needs no witness to be refused */
+	if (trust && !rc) {
+		rep.bad_checkpoint =
+			check_cosignatures(trust, cps, np, reps, &rep);
+		if (rep.bad_checkpoint >= 0)
+			rc = -EBADMSG;
+	}
 	if (json) {
+		json_t *j = rnd_verify_json(&rep, rc);
 		char *out;
 		size_t len;
-		if (rnd_json_out(rnd_verify_json(&rep, rc), &out, &len) ||
-		    cli_emit(out, len)) {
+		if (j && trust && rnd_verify_cosig(j, paths, reps, np)) {
+			json_decref(j);
+			j = NULL;
+		}
+		if (rnd_json_out(j, &out, &len) || cli_emit(out, len)) {
 			rc = CLI_BAD;
 			goto out_free;
 		}
@@ -165,11 +247,15 @@ int cmd_verify(int argc, char **argv, struct cli_ctx *c)
 	for (size_t i = 0; i < np && !json; i++)
 		printf("ok: contains checkpoint %s (%llu entries)\n", paths[i],
 		       (unsigned long long)cps[i].size);
+	for (size_t i = 0; i < np && trust && !json; i++)
+		print_cosigned(paths[i], &reps[i]);
 	if (!json && (rep.proposals || rep.emergencies))
 		print_decisions(&rep);
 	rc = CLI_OK; /* main() reports a stdout that could not be written */
 out_free:
 	ldg_store_close(s);
+	ldg_trust_free(trust);
+	free(reps);
 	free(cps);
 	return rc;
 }
