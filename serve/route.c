@@ -73,6 +73,8 @@ const struct srv_route srv_routes[SRV_R_COUNT] = {
 			   .params = { "target" } },
 	[SRV_R_POLICIES] = { .path = { "/api/v1/policies", SRV_EXACT },
 			     .get = srv_h_policies },
+	[SRV_R_TLOG_CHECKPOINT] = { .path = { "/tlog/checkpoint", SRV_EXACT },
+				    .get = srv_h_tlog_checkpoint },
 };
 
 int srv_route_parse(const char *path, const struct srv_route **rt,

@@ -68,6 +68,8 @@ static void test_route_parses_every_endpoint(void **state)
 	assert_int_equal(route_of("/api/v1/policy", &p, NULL), SRV_R_POLICY);
 	assert_int_equal(route_of("/api/v1/policies", &p, NULL),
 			 SRV_R_POLICIES);
+	assert_int_equal(route_of("/tlog/checkpoint", &p, NULL),
+			 SRV_R_TLOG_CHECKPOINT);
 }
 
 static void test_route_unknown_paths_are_enoent(void **state)
