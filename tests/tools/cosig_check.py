@@ -12,6 +12,9 @@ implementation honest.
         least N witnesses (default: all) cosigned; 1 otherwise
     cosig_check.py key --seed HEX --name NAME --type 1|4 [--private]
         the verifier (or private) key text of that Ed25519 seed
+    cosig_check.py cosigners DIR FILE:NAME:SEED...
+        DIR/FILE.key (mode 0600) and DIR/FILE.pub: cosigner (0x04) keys
+        of those seeds, as `ledger keygen --witness` writes them
     cosig_check.py checkpoint --seed HEX --name NAME --origin O --size N
                               --root BASE64
         a checkpoint signed by that (type 0x01) key
@@ -245,6 +248,23 @@ def cmd_key(a):
     return 0
 
 
+def cmd_cosigners(a):
+    for spec in a.keys:
+        try:
+            f, name, seed = spec.split(":")
+        except ValueError as e:
+            raise Bad(f"expected FILE:NAME:SEED, not {spec!r}") from e
+        _, vkey, private = seed_key(seed, name, TYPE_COSIG)
+        path = os.path.join(a.dir, f)
+        fd = os.open(path + ".key", os.O_WRONLY | os.O_CREAT | os.O_EXCL,
+                     0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(private + "\n")
+        with open(path + ".pub", "w") as out:
+            out.write(vkey + "\n")
+    return 0
+
+
 def cmd_checkpoint(a):
     sk, vkey, _ = seed_key(a.seed, a.name, TYPE_NOTE)
     k = VKey(vkey)
@@ -386,6 +406,9 @@ def main():
     k.add_argument("--name", required=True)
     k.add_argument("--type", type=int, choices=(1, 4), required=True)
     k.add_argument("--private", action="store_true")
+    w = sub.add_parser("cosigners")
+    w.add_argument("dir")
+    w.add_argument("keys", nargs="+")
     c = sub.add_parser("checkpoint")
     for o in ("seed", "name", "origin", "root"):
         c.add_argument("--" + o, required=True)
@@ -397,7 +420,7 @@ def main():
     t = sub.add_parser("selftest")
     t.add_argument("--cosign-tool")
     a = p.parse_args()
-    cmds = {"verify": cmd_verify, "key": cmd_key,
+    cmds = {"verify": cmd_verify, "key": cmd_key, "cosigners": cmd_cosigners,
             "checkpoint": cmd_checkpoint, "cosign": cmd_cosign,
             "selftest": cmd_selftest}
     try:
