@@ -106,11 +106,11 @@ static void print_cosigned(const char *path, const struct ldg_trust_report *rep)
 }
 
 /* Each checkpoint's cosignatures against the policy: the index of the
- * first that falls short (its reason in rep->problem), or -1. */
+ * first that falls short (its reason in problem), or -1. */
 static int check_cosignatures(const struct ldg_trust *t,
 			      const struct ldg_checkpoint *cps, size_t n,
-			      struct ldg_trust_report *reps,
-			      struct ldg_verify_report *rep)
+			      struct ldg_trust_report *reps, char *problem,
+			      size_t len)
 {
 	int bad = -1;
 
@@ -119,8 +119,7 @@ static int check_cosignatures(const struct ldg_trust *t,
 
 		if (ldg_trust_check(t, &cps[i], &reps[i], &err) && bad < 0) {
 			bad = (int)i;
-			snprintf(rep->problem, sizeof(rep->problem), "%s",
-				 err.msg);
+			snprintf(problem, len, "%s", err.msg);
 		}
 	}
 	return bad;
@@ -206,13 +205,19 @@ int cmd_verify(int argc, char **argv, struct cli_ctx *c)
 		rc = cli_fail(c, &err);
 		goto out_free;
 	}
-	/* the cosignatures once the ledger holds the checkpoints: a
-	 * checkpoint the ledger refutes needs no witness to be refused */
-	if (trust && !rc) {
-		rep.bad_checkpoint =
-			check_cosignatures(trust, cps, np, reps, &rep);
-		if (rep.bad_checkpoint >= 0)
+	/* the cosignatures are reported whatever the ledger says, and
+	 * decide once it holds the checkpoints: a checkpoint the ledger
+	 * refutes needs no witness to be refused */
+	if (trust) {
+		char why[sizeof(rep.problem)];
+		int bad = check_cosignatures(trust, cps, np, reps, why,
+					     sizeof(why));
+
+		if (!rc && bad >= 0) {
+			rep.bad_checkpoint = bad;
+			memcpy(rep.problem, why, sizeof(why));
 			rc = -EBADMSG;
+		}
 	}
 	if (json) {
 		json_t *j = rnd_verify_json(&rep, rc);

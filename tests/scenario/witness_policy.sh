@@ -157,6 +157,19 @@ expect_rc 0 ledger verify --json --checkpoint "$T/cp1py" --witness-policy "$T/po
 expect_json ok = true
 expect_json cosignatures 0 witnesses 1 time = 1700000123
 
+step "a quorum does not stand in for the log's signature"
+# our origin, size and root, signed by a key outside the keyring, then
+# cosigned: the witnesses are named, the ledger's check refuses it
+python3 "$CHECK" checkpoint --seed "$(seed 55)" --name intruder.example \
+	--origin example.com/deploy/witnessed --size 2 --root "$(sed -n 3p "$T/cp")" \
+	>"$T/intruder" || fail "cosig_check.py checkpoint"
+cosign "$T/intruder" "$T/intruder12" w1 w2
+expect_rc 1 ledger verify --json --checkpoint "$T/intruder12" --witness-policy "$T/policy"
+expect_json ok = false
+expect_json cosignatures 0 met = true
+expect_rc 1 ledger verify --checkpoint "$T/intruder12" --witness-policy "$T/policy"
+expect_one_line_error "^ledger: verify: $T/intruder12: checkpoint of size 2 is not signed by a key of this ledger\$"
+
 step "malformed policies: exit 2, one line with the line number"
 bad_policy() { # bad_policy ERE: $T/bad refused
 	expect_rc 2 ledger verify --checkpoint "$T/cp12" --witness-policy "$T/bad"
@@ -181,6 +194,9 @@ expect_rc 2 ledger verify --checkpoint "$T/cp12" --witness-policy "$T/nothing"
 expect_one_line_error "$T/nothing"
 expect_rc 2 ledger verify --checkpoint "$T/cp12" --witness-policy "$T"
 expect_one_line_error "$T"
+mkfifo "$T/fifo"
+expect_rc 2 timeout 60 "$LEDGER" verify --checkpoint "$T/cp12" --witness-policy "$T/fifo"
+expect_one_line_error 'fifo: is a FIFO, not a regular file$'
 expect_rc 2 ledger verify --witness-policy "$T/policy"
 expect_one_line_error '--witness-policy needs a --checkpoint'
 expect_rc 2 ledger verify --checkpoint "$T/cp12" --witness-policy "$T/policy" --witness-policy "$T/policy"
