@@ -1,6 +1,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,8 +33,9 @@ int ldg_tile_read(struct ldg_read *r, int level, uint64_t n, unsigned width,
 	int rc;
 
 	if (level < 0 || level > 63 || width < 1 || width > LDG_TILE_WIDTH)
-		return ldg_err_set(err, -EINVAL, "no tile of level %d, width %u",
-				   level, width);
+		return ldg_err_set(err, -EINVAL,
+				   "no tile of level %d, width %u", level,
+				   width);
 	rc = ldg_head(r, &head, NULL);
 	if (rc)
 		return ldg_err_set(err, rc, "cannot read the head");
@@ -185,15 +187,38 @@ int ldg_tiles_added(uint64_t old, uint64_t new,
 	return rc;
 }
 
+int ldg_signable_head(struct ldg_read *r, uint64_t *size,
+		      uint8_t root[LDG_HASH_BYTES], struct ldg_err *err)
+{
+	uint64_t bad = 0;
+	int rc = ldg_head(r, size, NULL);
+
+	if (!rc)
+		rc = ldg_merkle_root_at(r, *size, root);
+	if (!rc)
+		rc = ldg_merkle_check_tail(r, *size, &bad);
+	if (rc == -EBADMSG)
+		return ldg_err_set(err, -EPERM,
+				   "refusing to sign: the stored Merkle tree "
+				   "does not match the entries (under entry "
+				   "%llu); run ledger verify",
+				   (unsigned long long)bad);
+	if (rc)
+		return ldg_err_set(err, -EIO, "cannot read the tree head");
+	return 0;
+}
+
 /* ---- the directory tree ---- */
 
-struct export {
+struct export
+{
 	struct ldg_read *r;
 	const char *dir;
 	char path[PATH_MAX];
 	ldg_tiles_progress_fn progress;
 	void *arg;
 	struct timespec last; /* of the last progress call */
+	bool reported;	      /* a progress call was made */
 	uint64_t total;
 	struct ldg_tiles_stats *stats;
 	struct ldg_err *err;
@@ -219,8 +244,10 @@ static int put_file(struct export *x, const uint8_t *buf, size_t len)
 	rc = ldg_mkdir_p(x->path, 0755);
 	*slash = '/';
 	if (rc)
-		return ldg_err_set(x->err, rc, "%s: cannot make its directory: "
-				   "%s", x->path, strerror(-rc));
+		return ldg_err_set(x->err, rc,
+				   "%s: cannot make its directory: "
+				   "%s",
+				   x->path, strerror(-rc));
 	snprintf(tmp, sizeof(tmp), "%s.XXXXXX", x->path);
 	fd = mkstemp(tmp);
 	if (fd < 0 || fchmod(fd, 0644)) {
@@ -263,9 +290,11 @@ static void report(struct export *x, bool last)
 	if (!x->progress)
 		return;
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	if (!last && now.tv_sec - x->last.tv_sec < 2)
+	/* every 2 s of a long run, and its end once there was one */
+	if (last ? !x->reported : now.tv_sec - x->last.tv_sec < 2)
 		return;
 	x->last = now;
+	x->reported = true;
 	x->progress(x->arg, x->stats->tiles, x->total);
 }
 
@@ -284,8 +313,7 @@ static int export_one(void *arg, const struct ldg_tile *t)
 	    sizeof(x->path))
 		return ldg_err_set(x->err, -ENAMETOOLONG, "%s/%s: too long",
 				   x->dir, rel);
-	rc = ldg_tile_bytes(x->r, t->level, t->n, t->width, &buf, &len,
-			    x->err);
+	rc = ldg_tile_bytes(x->r, t->level, t->n, t->width, &buf, &len, x->err);
 	if (rc)
 		return rc;
 	rc = put_file(x, buf, len);
@@ -318,8 +346,8 @@ static int held_size(struct export *x, const char *origin, uint64_t max,
 	if (!h)
 		return ldg_err_set(x->err, -ENOMEM, "out of memory");
 	snprintf(x->path, sizeof(x->path), "%s/checkpoint", x->dir);
-	rc = ldg_read_small(x->path, "a checkpoint", text, sizeof(h->text), &len,
-			    NULL, &why);
+	rc = ldg_read_small(x->path, "a checkpoint", text, sizeof(h->text),
+			    &len, NULL, &why);
 	if (rc == -ENOENT) {
 		rc = 0;
 		goto out_free;
@@ -327,8 +355,8 @@ static int held_size(struct export *x, const char *origin, uint64_t max,
 	if (!rc)
 		rc = ldg_checkpoint_parse(text, len, old, &why);
 	if (rc) {
-		rc = ldg_err_set(x->err, -EEXIST,
-				 "%s holds another tree: %s", x->dir, why.msg);
+		rc = ldg_err_set(x->err, -EEXIST, "%s holds another tree: %s",
+				 x->dir, why.msg);
 		goto out_free;
 	}
 	if (strcmp(old->origin, origin)) {

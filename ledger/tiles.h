@@ -70,6 +70,15 @@ int ldg_tiles_added(uint64_t old, uint64_t new,
 		    int (*fn)(void *arg, const struct ldg_tile *t), void *arg,
 		    uint64_t *count);
 
+/* The head r sees (*size) and its stored root, once the stored tree
+ * holds together along its right edges down to the entries' bytes
+ * (ldg_merkle_check_tail()): the tree head `checkpoint --no-verify` and
+ * `tiles --key` sign without the full check (ldg_verify()). -EPERM with
+ * the seq under the first node that does not match; -EIO when the tree
+ * cannot be read. */
+int ldg_signable_head(struct ldg_read *r, uint64_t *size,
+		      uint8_t root[LDG_HASH_BYTES], struct ldg_err *err);
+
 /* What ldg_tiles_export() did. */
 struct ldg_tiles_stats {
 	uint64_t old_size; /* the size of the checkpoint DIR held (0: none) */
@@ -78,9 +87,10 @@ struct ldg_tiles_stats {
 	uint64_t bytes;	   /* their bytes, the checkpoint's included */
 };
 
-/* Progress of ldg_tiles_export(): done of total tiles written so far. */
-typedef void (*ldg_tiles_progress_fn)(void *arg, uint64_t done,
-				      uint64_t total);
+/* Progress of ldg_tiles_export(): done of total tiles written so far;
+ * called every 2 s of a long run, and at its end when it was called
+ * before. */
+typedef void (*ldg_tiles_progress_fn)(void *arg, uint64_t done, uint64_t total);
 
 /* Writes the tiles tree of the checkpoint cp (note text note, len bytes,
  * exactly as it is to be served; cp its parse) into dir, from r, whose

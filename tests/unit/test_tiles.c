@@ -134,8 +134,7 @@ static void test_added_tiles_are_only_the_new_ones(void **state)
 	/* 65535 -> 65537: bundle and level 0 tile 255 full, 256.p/1; level
 	 * 1's tile 0 full, level 2's first partial */
 	s.n = 0;
-	assert_int_equal(ldg_tiles_added(65535, 65537, record, &s, &count),
-			 0);
+	assert_int_equal(ldg_tiles_added(65535, 65537, record, &s, &count), 0);
 	assert_int_equal(count, 2 + 2 + 1 + 1);
 	assert_int_equal(count_of(&s, 1, 256), 1);
 	assert_int_equal(count_of(&s, 2, 1), 1);
@@ -329,8 +328,8 @@ static int export(struct fx *f, struct out *o, struct ldg_tiles_stats *st,
 	int rc;
 
 	assert_int_equal(ldg_read_begin(f->s, &r, NULL), 0);
-	rc = ldg_tiles_export(r, o->dir, &o->cp, o->note, strlen(o->note),
-			      NULL, NULL, st, err);
+	rc = ldg_tiles_export(r, o->dir, &o->cp, o->note, strlen(o->note), NULL,
+			      NULL, st, err);
 	ldg_read_end(r);
 	return rc;
 }
@@ -461,8 +460,8 @@ static void test_export_refuses_a_dir_of_another_tree(void **state)
 					"is of origin \"example.com/other\""));
 	free(note);
 
-	assert_int_equal(ldg_checkpoint_make(ORIGIN, 301, root, f->admin,
-					     &note, &err),
+	assert_int_equal(ldg_checkpoint_make(ORIGIN, 301, root, f->admin, &note,
+					     &err),
 			 0);
 	put(o.dir, "checkpoint", note);
 	assert_int_equal(export(f, &o, &st, &err), -EEXIST);
