@@ -1525,6 +1525,15 @@ int rnd_verify_cosig(json_t *verify, const char *const *files,
 	return json_object_set_new(verify, "cosignatures", a) ? -ENOMEM : 0;
 }
 
+json_t *rnd_tiles_json(const char *dir, const char *origin,
+		       const struct ldg_tiles_stats *st)
+{
+	return json_pack("{s:s, s:s, s:I, s:I, s:I, s:I}", "dir", dir, "origin",
+			 origin, "size", (json_int_t)st->size, "from",
+			 (json_int_t)st->old_size, "tiles",
+			 (json_int_t)st->tiles, "bytes", (json_int_t)st->bytes);
+}
+
 json_t *rnd_entry_proof_json(uint64_t seq, const struct ldg_entry_proof *pr)
 {
 	char hh[2 * LDG_HASH_BYTES + 1];

@@ -29,6 +29,7 @@
 
 #include "gov.h"
 #include "store.h"
+#include "tiles.h"
 #include "trust.h"
 #include "verify.h"
 
@@ -152,6 +153,12 @@ json_t *rnd_verify_json(const struct ldg_verify_report *rep, int vrc);
  * witnesses in the policy's order. 0 or -ENOMEM. */
 int rnd_verify_cosig(json_t *verify, const char *const *files,
 		     const struct ldg_trust_report *reps, size_t n);
+
+/* What ldg_tiles_export() did into dir for a ledger of origin:
+ * {"dir", "origin", "size", "from", "tiles", "bytes"} (`ledger tiles
+ * --json`). */
+json_t *rnd_tiles_json(const char *dir, const char *origin,
+		       const struct ldg_tiles_stats *st);
 
 /* What entry seq proves on its own (ldg_entry_prove()): {"seq", "hash",
  * "signature", "signer_key", "key" (a keyring row or null), "chain"}
