@@ -149,6 +149,20 @@ static void test_parse_accepts_a_witness_as_quorum(void **state)
 	ldg_trust_free(parse_ok(fmt("witness A %s\nquorum A", wk[0])));
 }
 
+/* a type 0x04 witness key of transparency-dev/formats' policy tests,
+ * with its URL; their type 0x01 keys are refused (ldg_cosigner_parse) */
+static void test_parse_accepts_an_outside_cosigner_key(void **state)
+{
+	ldg_trust_free(parse_ok("witness w4 remora.n621.de+da77ade7+"
+				"BOvN63jn/bLvkieywe8R6UYAtVtNbZpXh34x7onlmtw2 "
+				"https://example.com/remora\n"
+				"quorum w4\n"));
+	parse_bad("witness w1 sigsum.org+e4ade967+"
+		  "AZuUY6B08pW3QVHu8uvsrxWPcAv9nykap2Nb4oxCee+r "
+		  "https://sigsum.org/witness/\nquorum w1\n",
+		  "line 1: witness \"w1\": ");
+}
+
 /* names must be defined before they are used, so a group naming itself
  * or a later group (a cycle) is an unknown name */
 static void test_parse_refuses_unknown_member_and_cycles(void **state)
@@ -482,6 +496,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_accepts_sigsum_form),
 		cmocka_unit_test(test_parse_accepts_a_witness_as_quorum),
+		cmocka_unit_test(test_parse_accepts_an_outside_cosigner_key),
 		cmocka_unit_test(test_parse_refuses_unknown_member_and_cycles),
 		cmocka_unit_test(test_parse_refuses_bad_thresholds),
 		cmocka_unit_test(test_parse_refuses_duplicate_names_and_keys),
