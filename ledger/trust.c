@@ -353,10 +353,16 @@ void ldg_trust_free(struct ldg_trust *t)
 	free(t);
 }
 
+/* What the checkpoint's cosignatures make of each node. */
+struct eval {
+	bool sat[NODES_MAX];
+	unsigned have[NODES_MAX]; /* a group: its members satisfied */
+};
+
 /* The members of group g that are (yes) or are not satisfied, as a
- * list of names into out. */
+ * list of names into out; a group that is not, with its count. */
 static void members(const struct ldg_trust *t, const struct node *g,
-		    const bool *sat, bool yes, char *out, size_t len)
+		    const struct eval *ev, bool yes, char *out, size_t len)
 {
 	size_t used = 0;
 
@@ -364,56 +370,58 @@ static void members(const struct ldg_trust *t, const struct node *g,
 	for (unsigned i = 0; i < g->n && used < len; i++) {
 		const struct node *m = &t->nodes[g->m[i]];
 
-		if (sat[g->m[i]] != yes)
+		if (ev->sat[g->m[i]] != yes)
 			continue;
 		used += (size_t)snprintf(out + used, len - used, "%s%s",
 					 used ? ", " : "", m->name);
+		if (!yes && m->group && used < len)
+			used += (size_t)snprintf(out + used, len - used,
+						 " (%u of %u)",
+						 ev->have[g->m[i]], m->k);
 	}
 	if (!out[0])
 		snprintf(out, len, "none");
 }
 
 /* The one line saying why the quorum was not met. */
-static int short_of(const struct ldg_trust *t, const bool *sat,
+static int short_of(const struct ldg_trust *t, const struct eval *ev,
 		    struct ldg_err *err)
 {
 	const struct node *q = &t->nodes[t->quorum];
 	char yes[200], no[200];
-	unsigned have = 0;
 
 	if (!q->group)
 		return ldg_err_set(err, -EACCES,
 				   "witness quorum \"%s\" not met: witness "
 				   "\"%s\" did not cosign",
 				   q->name, q->name);
-	for (unsigned i = 0; i < q->n; i++)
-		have += sat[q->m[i]];
-	members(t, q, sat, true, yes, sizeof(yes));
-	members(t, q, sat, false, no, sizeof(no));
+	members(t, q, ev, true, yes, sizeof(yes));
+	members(t, q, ev, false, no, sizeof(no));
 	return ldg_err_set(err, -EACCES,
 			   "witness quorum \"%s\" not met: group \"%s\" has "
 			   "%u of the %u it needs (met: %s; not met: %s)",
-			   q->name, q->name, have, q->k, yes, no);
+			   q->name, q->name, ev->have[t->quorum], q->k, yes,
+			   no);
 }
 
 int ldg_trust_check(const struct ldg_trust *t, const struct ldg_checkpoint *cp,
 		    struct ldg_trust_report *rep, struct ldg_err *err)
 {
-	bool sat[NODES_MAX] = { false };
+	struct eval ev;
 	const struct node *bad = NULL;
 
+	memset(&ev, 0, sizeof(ev));
 	memset(rep, 0, sizeof(*rep));
 	memcpy(rep->quorum, t->nodes[t->quorum].name, sizeof(rep->quorum));
 	for (size_t i = 0; i < t->n_nodes; i++) {
 		const struct node *d = &t->nodes[i];
 		struct ldg_trust_seen *w;
-		unsigned have = 0;
 		int rc;
 
 		if (d->group) {
 			for (unsigned j = 0; j < d->n; j++)
-				have += sat[d->m[j]];
-			sat[i] = have >= d->k;
+				ev.have[i] += ev.sat[d->m[j]];
+			ev.sat[i] = ev.have[i] >= d->k;
 			continue;
 		}
 		w = &rep->w[d->witness];
@@ -422,7 +430,7 @@ int ldg_trust_check(const struct ldg_trust *t, const struct ldg_checkpoint *cp,
 		rc = ldg_cosig_verify(cp, &d->key, &w->time);
 		if (rc == 0) {
 			w->seen = LDG_COSIG_OK;
-			sat[i] = true;
+			ev.sat[i] = true;
 		} else {
 			w->time = 0;
 			w->seen = rc == -ENOENT ? LDG_COSIG_ABSENT
@@ -432,11 +440,11 @@ int ldg_trust_check(const struct ldg_trust *t, const struct ldg_checkpoint *cp,
 		}
 	}
 	rep->n = t->n_witnesses;
-	rep->met = !bad && sat[t->quorum];
+	rep->met = !bad && ev.sat[t->quorum];
 	if (bad)
 		return ldg_err_set(err, -EBADMSG,
 				   "the cosignature of witness \"%s\" (key "
 				   "%s) does not verify",
 				   bad->name, bad->key.name);
-	return rep->met ? 0 : short_of(t, sat, err);
+	return rep->met ? 0 : short_of(t, &ev, err);
 }

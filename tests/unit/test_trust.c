@@ -395,13 +395,14 @@ static void test_check_quorum_not_met_names_the_group(void **state)
 	assert_int_equal(ldg_trust_check(t, cp, &rep, &err), -EACCES);
 	assert_string_equal(err.msg,
 			    "witness quorum \"q\" not met: group \"q\" has 1 "
-			    "of the 2 it needs (met: D; not met: abc)");
+			    "of the 2 it needs (met: D; not met: abc (1 of "
+			    "2))");
 	free(cp);
 	/* no cosignature at all */
 	cp = cosigned(ws, 0);
 	assert_int_equal(ldg_trust_check(t, cp, &rep, &err), -EACCES);
 	assert_non_null(strstr(err.msg, "has 0 of the 2 it needs (met: none;"
-					" not met: abc, D)"));
+					" not met: abc (0 of 2), D)"));
 	free(cp);
 	ldg_trust_free(t);
 }
