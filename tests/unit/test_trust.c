@@ -307,6 +307,27 @@ static void test_parse_limits(void **state)
 		n += (size_t)sprintf(text + n, " g%d", i);
 	n += (size_t)sprintf(text + n, " A\nquorum top\n");
 	parse_bad(text, "has more than 64 members");
+	/* 64 witnesses, then 65 */
+	n = 0;
+	for (int i = 0; i <= LDG_TRUST_WITNESSES; i++) {
+		struct ldg_signer *k;
+		char name[16], vk[LDG_VKEY_TEXT_MAX];
+
+		snprintf(name, sizeof(name), "k%d", i);
+		assert_int_equal(ldg_signer_generate_alg(name, LDG_ALG_COSIG,
+							 &k, NULL),
+				 0);
+		ldg_cosigner_format(ldg_signer_vkey(k), vk);
+		ldg_signer_free(k);
+		if (i == LDG_TRUST_WITNESSES) {
+			sprintf(text + n, "quorum w0\n");
+			ldg_trust_free(parse_ok(text));
+		}
+		n += (size_t)sprintf(text + n, "witness w%d %s\n", i, vk);
+	}
+	sprintf(text + n, "quorum w0\n");
+	parse_bad(text, "line 65: more than 64 witnesses");
+
 	/* a file of LDG_TRUST_FILE_MAX bytes */
 	memset(text, '#', LDG_TRUST_FILE_MAX);
 	assert_int_equal(ldg_trust_parse(text, LDG_TRUST_FILE_MAX, &t, NULL),
