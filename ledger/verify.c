@@ -890,9 +890,7 @@ static int anchor_entry(struct ldg_read *r, uint64_t size,
 		return problem(rep, size, "cannot be read");
 	ldg_entry_hash(buf, len, hash);
 	if (ldg_proof_inclusion(ldg_store_node, r, size - 1, size, proof, &n) ||
-	    ldg_proof_inclusion_check(size - 1, size, hash,
-				      (const uint8_t(*)[LDG_HASH_BYTES])proof,
-				      n, root))
+	    ldg_proof_inclusion_check(size - 1, size, hash, proof[0], n, root))
 		return problem(rep, size,
 			       "is not the entry the checkpoint's tree holds "
 			       "there: its bytes or the stored tree changed");
@@ -929,9 +927,7 @@ static void earlier_checkpoints(struct replay *p, uint64_t size,
 		if (!ldg_proof_consistency(ldg_store_node, p->real, cp->size,
 					   size, proof, &n) &&
 		    !ldg_proof_consistency_check(cp->size, cp->root, size, root,
-						 (const uint8_t(*)
-							  [LDG_HASH_BYTES])proof,
-						 n))
+						 proof[0], n))
 			memcpy(p->cp_roots[i], cp->root, LDG_HASH_BYTES);
 	}
 }
