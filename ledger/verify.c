@@ -950,6 +950,14 @@ int ldg_verify_since(struct ldg_store *s, uint64_t size,
 	uint64_t seq, head;
 	int rc;
 
+	if (ldg_store_stale(s)) {
+		memset(rep, 0, sizeof(*rep));
+		return ldg_err_set(err, -ENOTSUP,
+				   "the indexes were built by another version "
+				   "of ledger: the state at entry %llu cannot be "
+				   "read from them",
+				   (unsigned long long)size);
+	}
 	rc = replay_begin(s, &p, err);
 	rep->since = size;
 	if (rc)

@@ -73,8 +73,9 @@ ldg_verify(struct ldg_store *s, const struct ldg_verify_opts *opts,
  * checkpoints are checked too (one of size or below by a consistency
  * proof from the stored nodes). rep->entries counts the entries after
  * size. -EBADMSG when something does not hold (the report says what),
- * -ENOTSUP when entry size is version 1 (no commitment: only
- * ldg_verify() can check this ledger), other errors as ldg_verify(). */
+ * -ENOTSUP when entry size is version 1 (no commitment) or the indexes
+ * are another version's (ldg_store_stale()): only ldg_verify() can
+ * check this ledger then; other errors as ldg_verify(). */
 __attribute__((warn_unused_result)) int
 ldg_verify_since(struct ldg_store *s, uint64_t size,
 		 const uint8_t root[LDG_HASH_BYTES],

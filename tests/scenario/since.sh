@@ -147,6 +147,14 @@ case_lock() {
 }
 section "a lock broken after N" case_lock
 
+case_stale() {
+	step "indexes of another version: nothing to read the state at N from"
+	fresh
+	"$TAMPER" "$T/w" delkey meta "$(hexof index-version)" || fail "delkey"
+	since_refused 2 "^ledger: verify: --since $T/cp7: the indexes were built by another version of ledger: the state at entry 7 cannot be read from them; verify the whole ledger \\(without --since\\)\$" "$T/cp7"
+}
+section "stale indexes" case_stale
+
 case_v1() {
 	step "a version 1 ledger: nothing to start from"
 	rm -rf "$T/v1" "$T/v1keys"
