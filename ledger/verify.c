@@ -836,7 +836,8 @@ out_scratch:
 	return rc;
 }
 
-/* A problem of the ledger as a whole (no seq): the report's. */
+/* Records a problem found outside the replay in the report: of entry
+ * seq, or of the ledger as a whole (seq 0). -EBADMSG. */
 static int problem(struct ldg_verify_report *rep, uint64_t seq, const char *fmt,
 		   ...) __attribute__((format(printf, 3, 4)));
 static int problem(struct ldg_verify_report *rep, uint64_t seq, const char *fmt,
@@ -976,6 +977,8 @@ int ldg_verify_since(struct ldg_store *s, uint64_t size,
 				 "a checkpoint of size 0 covers no entry");
 		goto out_read;
 	}
+	/* docs/format.md 10.1, step 1: the checkpoints' origin first (their
+	 * signatures last, once the keyring is replayed) */
 	for (size_t i = 0; i < opts->n_checkpoints; i++)
 		if (strcmp(opts->checkpoints[i].origin, rep->origin)) {
 			rep->bad_checkpoint = (int)i;
@@ -985,8 +988,8 @@ int ldg_verify_since(struct ldg_store *s, uint64_t size,
 				     opts->checkpoints[i].origin, rep->origin);
 			goto out_read;
 		}
-	rep->bad_since = true;
 	if (size > head) {
+		rep->bad_since = true;
 		rc = problem(rep, 0,
 			     "the checkpoint has %llu entries but the ledger "
 			     "only %llu: entries were removed",
@@ -994,7 +997,7 @@ int ldg_verify_since(struct ldg_store *s, uint64_t size,
 			     (unsigned long long)head);
 		goto out_read;
 	}
-	/* 1. the tree of the first size entries is the checkpoint's: its
+	/* 2. the tree of the first size entries is the checkpoint's: its
 	 * perfect subtrees, as stored, make its root */
 	if (frontier(p.real, size, &p.tree)) {
 		rc = problem(rep, 0,
@@ -1005,14 +1008,14 @@ int ldg_verify_since(struct ldg_store *s, uint64_t size,
 	}
 	ldg_merkle_root(&p.tree, have);
 	if (memcmp(have, root, LDG_HASH_BYTES)) {
+		rep->bad_since = true;
 		rc = problem(rep, 0,
 			     "the first %llu entries do not match the "
 			     "checkpoint: the ledger was rewritten or forked",
 			     (unsigned long long)size);
 		goto out_read;
 	}
-	rep->bad_since = false;
-	/* 2. entry size itself, by an inclusion proof: its commitment is
+	/* 3. entry size itself, by an inclusion proof: its commitment is
 	 * where the replay starts from */
 	rc = anchor_entry(p.real, size, root, prev, &anchor, rep);
 	if (rc)
@@ -1024,7 +1027,7 @@ int ldg_verify_since(struct ldg_store *s, uint64_t size,
 				 (unsigned long long)size);
 		goto out_read;
 	}
-	/* 3. the keyring, locks and governance after it, from the
+	/* 4. the keyring, locks and governance after it, from the
 	 * indexes, must be what it commits to */
 	rc = ldg_authz_load_at(p.real, size, &p.az, err);
 	if (rc)
@@ -1042,7 +1045,7 @@ int ldg_verify_since(struct ldg_store *s, uint64_t size,
 		goto out_read;
 	}
 	p.az.v2 = true;
-	/* 4. every entry after it, fully, against a scratch whose indexes
+	/* 5. every entry after it, fully, against a scratch whose indexes
 	 * are the ledger's at size */
 	rc = scratch_open(s, dir, &p, &scratch, err);
 	if (!rc)
@@ -1062,7 +1065,7 @@ int ldg_verify_since(struct ldg_store *s, uint64_t size,
 		goto out_scratch;
 	memcpy(rep->head_hash, prev, LDG_HASH_BYTES);
 	ldg_merkle_root(&p.tree, rep->root);
-	/* 5. what the indexes hold at the head and a writer trusts: the
+	/* 6. what the indexes hold at the head and a writer trusts: the
 	 * stored tree, and the keyring, locks and governance */
 	if (ldg_merkle_root_at(p.real, head, stored) ||
 	    memcmp(stored, rep->root, LDG_HASH_BYTES)) {
