@@ -105,6 +105,63 @@ static void test_since_accepts_from_every_size(void **state)
 	}
 }
 
+/* Governance at every N: a policy, proposals enacted, withdrawn and
+ * pending, a freeze window and its unfreeze. */
+static void test_since_accepts_governance_from_every_size(void **state)
+{
+	struct fx *f = *state;
+	struct ldg_result res = { 0 };
+	struct ldg_verify_report full, rep;
+	struct ldg_err err = { 0 };
+	struct ldg_window w = { 0 };
+	int64_t now = (int64_t)(ldg_now_ns() / 1000000000u);
+	uint64_t p, head;
+
+	add_key(f, f->deployer, "deployer", "*");
+	policy(f, "production/*", 1, 0, NULL);
+	assert_int_equal(set_kv(f, f->deployer, "production/api", "image.tag",
+				"v1", false, &p, &err),
+			 0);
+	assert_int_equal(ldg_approve(f->s, f->admin, p, "ok", &res, &err), 0);
+	ldg_result_free(&res);
+	assert_int_equal(set_kv(f, f->deployer, "production/api", "image.tag",
+				"v2", false, &p, &err),
+			 0);
+	assert_int_equal(ldg_withdraw(f->s, f->deployer, p, "no", &res, &err),
+			 0);
+	ldg_result_free(&res);
+	snprintf(w.scope, sizeof(w.scope), "staging/*");
+	w.from = now + 3600;
+	w.until = now + 7200;
+	assert_int_equal(ldg_freeze(f->s, f->admin, &w, "later", &res, &err),
+			 0);
+	ldg_result_free(&res);
+	must_set(f, "staging/api", "image.tag", "s1");
+	assert_int_equal(set_kv(f, f->deployer, "production/web", "image.tag",
+				"w1", false, &p, &err),
+			 0);
+	assert_int_equal(ldg_unfreeze(f->s, f->admin, "staging/*", 0, "thaw",
+				      &res, &err),
+			 0);
+	ldg_result_free(&res);
+	assert_int_equal(ldg_approve(f->s, f->admin, p, "ok", &res, &err), 0);
+	ldg_result_free(&res);
+	head = head_of(f, NULL);
+	assert_int_equal(verify(f, NULL, 0, &full), 0);
+	assert_int_equal(full.enacted, 2);
+	for (uint64_t n = 1; n <= head; n++) {
+		if (since(f, n, NULL, NULL, 0, &rep))
+			fail_msg("since %llu: entry %llu: %s",
+				 (unsigned long long)n,
+				 (unsigned long long)rep.bad_seq, rep.problem);
+		assert_int_equal(rep.entries, head - n);
+		assert_memory_equal(rep.root, full.root, 32);
+	}
+	/* from just before the last approval: it alone is replayed */
+	assert_int_equal(since(f, head - 1, NULL, NULL, 0, &rep), 0);
+	assert_int_equal(rep.enacted, 1);
+}
+
 static void test_since_refuses_another_tree(void **state)
 {
 	struct fx *f = *state;
@@ -413,6 +470,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
 		T(test_since_accepts_from_every_size),
+		T(test_since_accepts_governance_from_every_size),
 		T(test_since_refuses_another_tree),
 		T(test_since_refuses_an_edited_entry),
 		T(test_since_refuses_an_index_that_is_not_the_commitment),
