@@ -13,8 +13,8 @@
 #include "verify.h"
 
 static const char help[] =
-	"usage: ledger verify [--checkpoint FILE]... [--witness-policy FILE]\n"
-	"                     [--threads N] [--json]\n\n"
+	"usage: ledger verify [--since FILE] [--checkpoint FILE]...\n"
+	"                     [--witness-policy FILE] [--threads N] [--json]\n\n"
 	"Check every entry: strict decoding, seq contiguity, prev links,\n"
 	"signatures (on all cores), that each signer was trusted, not revoked\n"
 	"and in scope at that point of the log, the Merkle tree, and that the\n"
@@ -23,7 +23,14 @@ static const char help[] =
 	"  --checkpoint FILE  also prove the ledger still contains the tree\n"
 	"                     head in FILE (from `ledger checkpoint`) as a\n"
 	"                     prefix: catches truncation, rewrites and forks\n"
-	"  --witness-policy FILE  also demand that each checkpoint carries\n"
+	"  --since FILE       check only the entries after a checkpoint you\n"
+	"                     trust (one you verified before): the stored\n"
+	"                     tree must make its root, and each later entry\n"
+	"                     is checked in full against the keyring, locks\n"
+	"                     and governance that its last entry commits to;\n"
+	"                     older entries are not checked again\n"
+	"                     (docs/format.md section 10)\n"
+	"  --witness-policy FILE  also demand that each --checkpoint carries\n"
 	"                     cosignatures (C2SP tlog-cosignature) meeting the\n"
 	"                     quorum of FILE, a trust policy (`witness NAME KEY`,\n"
 	"                     `group NAME K|any|all MEMBER...`, `quorum NAME`\n"
@@ -32,8 +39,8 @@ static const char help[] =
 	"                     witness of FILE that does not verify\n"
 	"  --threads N        signature workers (default: one per core)\n"
 	"  --json             {\"ok\", \"entries\", \"head\", \"hash\", \"root\",\n"
-	"                     \"bad_seq\", \"problem\"}, and \"cosignatures\" with\n"
-	"                     --witness-policy\n";
+	"                     \"bad_seq\", \"problem\"}, and \"since\" with --since,\n"
+	"                     \"cosignatures\" with --witness-policy\n";
 
 #define MAX_CHECKPOINTS 64
 
@@ -130,6 +137,7 @@ int cmd_verify(int argc, char **argv, struct cli_ctx *c)
 	static const struct option opts[] = {
 		CLI_COMMON_OPTS,
 		{ "checkpoint", required_argument, NULL, 'c' },
+		{ "since", required_argument, NULL, 's' },
 		{ "witness-policy", required_argument, NULL, 'w' },
 		{ "threads", required_argument, NULL, 't' },
 		{ "json", no_argument, NULL, 'j' },
@@ -143,9 +151,9 @@ int cmd_verify(int argc, char **argv, struct cli_ctx *c)
 	struct ldg_err err = { 0 };
 	struct ldg_checkpoint *cps;
 	struct ldg_store *s = NULL;
-	const char *paths[MAX_CHECKPOINTS];
+	const char *paths[MAX_CHECKPOINTS + 1], *since = NULL;
 	char hh[2 * LDG_HASH_BYTES + 1];
-	size_t np = 0;
+	size_t np = 0, ncp;
 	uint64_t threads = 0;
 	bool json = false;
 	int opt, rc;
@@ -159,6 +167,10 @@ int cmd_verify(int argc, char **argv, struct cli_ctx *c)
 			if (np == MAX_CHECKPOINTS)
 				return cli_usage(c, "too many checkpoints");
 			paths[np++] = optarg;
+		} else if (opt == 's') {
+			if (since)
+				return cli_usage(c, "--since is given once");
+			since = optarg;
 		} else if (opt == 'w') {
 			if (policy)
 				return cli_usage(c, "--witness-policy is given "
@@ -177,8 +189,14 @@ int cmd_verify(int argc, char **argv, struct cli_ctx *c)
 		return cli_usage(c, "unexpected argument \"%s\"", argv[optind]);
 	if (policy && !np)
 		return cli_usage(c, "--witness-policy needs a --checkpoint");
+	/* the checkpoint --since starts from is checked as --checkpoint
+	 * checks one (origin, signature, root), last; the witness policy
+	 * is asked of the --checkpoint files only (ncp of them) */
+	ncp = np;
+	if (since)
+		paths[np++] = since;
 	cps = calloc(np ? np : 1, sizeof(*cps));
-	reps = policy ? calloc(np, sizeof(*reps)) : NULL;
+	reps = policy ? calloc(ncp, sizeof(*reps)) : NULL;
 	if (!cps || (policy && !reps)) {
 		rc = cli_usage(c, "out of memory");
 		goto out_free;
@@ -200,7 +218,18 @@ int cmd_verify(int argc, char **argv, struct cli_ctx *c)
 	vo.n_checkpoints = np;
 	if (isatty(STDERR_FILENO) && !json)
 		vo.progress = progress;
-	rc = ldg_verify(s, &vo, &rep, &err);
+	if (since)
+		rc = ldg_verify_since(s, cps[np - 1].size, cps[np - 1].root,
+				      &vo, &rep, &err);
+	else
+		rc = ldg_verify(s, &vo, &rep, &err);
+	if (rc == -ENOTSUP) {
+		cli_error("verify: --since %s: %s; verify the whole ledger "
+			  "(without --since)",
+			  since, err.msg);
+		rc = CLI_BAD;
+		goto out_free;
+	}
 	if (rc && rc != -EBADMSG) {
 		rc = cli_fail(c, &err);
 		goto out_free;
@@ -210,7 +239,7 @@ int cmd_verify(int argc, char **argv, struct cli_ctx *c)
 	 * refutes needs no witness to be refused */
 	if (trust) {
 		char why[sizeof(rep.problem)];
-		int bad = check_cosignatures(trust, cps, np, reps, why,
+		int bad = check_cosignatures(trust, cps, ncp, reps, why,
 					     sizeof(why));
 
 		if (!rc && bad >= 0) {
@@ -223,7 +252,7 @@ int cmd_verify(int argc, char **argv, struct cli_ctx *c)
 		json_t *j = rnd_verify_json(&rep, rc);
 		char *out;
 		size_t len;
-		if (j && trust && rnd_verify_cosig(j, paths, reps, np)) {
+		if (j && trust && rnd_verify_cosig(j, paths, reps, ncp)) {
 			json_decref(j);
 			j = NULL;
 		}
@@ -236,6 +265,8 @@ int cmd_verify(int argc, char **argv, struct cli_ctx *c)
 		if (rep.bad_seq)
 			cli_error("verify: entry %llu: %s",
 				  (unsigned long long)rep.bad_seq, rep.problem);
+		else if (rep.bad_since)
+			cli_error("verify: %s: %s", since, rep.problem);
 		else if (rep.bad_checkpoint >= 0)
 			cli_error("verify: %s: %s", paths[rep.bad_checkpoint],
 				  rep.problem);
@@ -245,14 +276,20 @@ int cmd_verify(int argc, char **argv, struct cli_ctx *c)
 		goto out_free;
 	}
 	ldg_hex(rep.head_hash, LDG_HASH_BYTES, hh);
-	if (!json)
+	if (!json && since)
+		printf("ok: %llu entries after %s (%llu entries), head %llu "
+		       "%s\n",
+		       (unsigned long long)rep.entries, since,
+		       (unsigned long long)rep.since,
+		       (unsigned long long)rep.head, hh);
+	else if (!json)
 		printf("ok: %llu entries, head %llu %s\n",
 		       (unsigned long long)rep.entries,
 		       (unsigned long long)rep.head, hh);
 	for (size_t i = 0; i < np && !json; i++)
 		printf("ok: contains checkpoint %s (%llu entries)\n", paths[i],
 		       (unsigned long long)cps[i].size);
-	for (size_t i = 0; i < np && trust && !json; i++)
+	for (size_t i = 0; i < ncp && trust && !json; i++)
 		print_cosigned(paths[i], &reps[i]);
 	if (!json && (rep.proposals || rep.emergencies))
 		print_decisions(&rep);
