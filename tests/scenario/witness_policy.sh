@@ -126,6 +126,14 @@ check "two quorum lines" [ "$(grep -c 'witness quorum' "$OUT")" = 2 ]
 expect_rc 1 ledger verify --checkpoint "$T/cp12" --checkpoint "$T/cp1" --witness-policy "$T/policy"
 expect_one_line_error "^ledger: verify: $T/cp1: witness quorum"
 
+# --since's checkpoint is one the auditor trusts: the policy asks
+# nothing of it, only of the --checkpoint files
+expect_rc 0 ledger verify --since "$T/cp" --checkpoint "$T/cp12" --witness-policy "$T/policy"
+check "one quorum line, for cp12" [ "$(grep -c 'witness quorum' "$OUT")" = 1 ]
+expect_out_match "^ok: checkpoint $T/cp12: witness quorum \"two\" met"
+expect_rc 1 ledger verify --since "$T/cp12" --checkpoint "$T/cp1" --witness-policy "$T/policy"
+expect_one_line_error "^ledger: verify: $T/cp1: witness quorum \"two\" not met"
+
 step "a bad cosignature by a policy witness refuses the checkpoint"
 # w2's line with one bit of its signature flipped (a base64 character
 # of its last bytes, all six bits of it data: the last group has two
