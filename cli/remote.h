@@ -15,6 +15,7 @@
 #define CLI_REMOTE_H
 
 #include "cli.h"
+#include "tlog.h"
 
 /* Plans the entry on the target's state now; *out NULL: nothing to do. */
 typedef int (*cli_draft_fn)(const struct ldg_values *now, void *arg,
@@ -86,6 +87,22 @@ int cli_remote_rollback(struct cli_ctx *c, const struct cli_write_opts *w,
  * nothing: the reason is in err. */
 int cli_remote_checkpoint(struct cli_ctx *c, const struct ldg_signer *k,
 			  char **note, uint64_t *size, struct ldg_err *err);
+
+/* `ledger checkpoint --witness URL...`: C2SP tlog-witness
+ * add-checkpoint of *note (a signed checkpoint of this tree; node and
+ * arg its hashes, tlog.h) at each of the n witnesses (clt_witness_add()),
+ * their cosignature lines appended to *note (realloc'd). One line on
+ * stderr per witness that cosigned. Fewer than min cosigning, or a
+ * fork: one line naming every witness's answer (a fork's both roots),
+ * exit 1, *note as it was; a witness that cannot be reached counts as
+ * not cosigning. Returns the exit code. */
+int cli_witnesses(struct cli_ctx *c, const char *const *urls, size_t n,
+		  size_t min, ldg_node_fn node, void *arg, char **note);
+
+/* In `ledger`: re-runs the command as ledger-http (cli_exec_http());
+ * in ledger-http: 0. For a command that needs HTTP for some of its
+ * options only. */
+int cli_need_http(struct cli_ctx *c);
 
 /* In `ledger` (cli/http_exec.c): remember main()'s argv, and re-run the
  * command as ledger-http with it (returns only on failure, having said
