@@ -174,6 +174,7 @@ int clt_witness_add(const char *url, const char *note,
 		    ldg_node_fn node, void *arg, struct clt_witness_answer *ans,
 		    struct ldg_err *err)
 {
+	struct ldg_err e = { 0 };
 	char type[128], said[200];
 	char *body = NULL;
 	size_t len = 0;
@@ -184,10 +185,11 @@ int clt_witness_add(const char *url, const char *note,
 		free(body);
 		body = NULL;
 		rc = post_once(url, note, cp, old, node, arg, &ans->status,
-			       &body, &len, type, err);
+			       &body, &len, type, &e);
 		if (rc) {
-			snprintf(ans->what, sizeof(ans->what), "%s",
-				 err ? err->msg : "unreachable");
+			snprintf(ans->what, sizeof(ans->what), "%s", e.msg);
+			if (err)
+				*err = e;
 			goto out;
 		}
 		if (ans->status != 409 ||
