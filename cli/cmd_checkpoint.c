@@ -32,7 +32,10 @@ static const char help[] =
 	"                 or any other) to cosign the checkpoint, with a\n"
 	"                 consistency proof from the size it last cosigned\n"
 	"                 (repeatable, up to 16); its cosignature lines are\n"
-	"                 appended to the note\n"
+	"                 appended to the note. With --remote, the proofs\n"
+	"                 come from a checked private copy of the served\n"
+	"                 ledger (every entry fetched, as mirror does), and\n"
+	"                 the cosigned note is what is published\n"
 	"  --min N        the cosignatures needed (default: every witness\n"
 	"                 named); with fewer, nothing is written, exit 1,\n"
 	"                 naming each witness's answer. A witness that holds\n"
@@ -65,7 +68,8 @@ static int emit_note(struct cli_ctx *c, const char *note, uint64_t size,
 }
 
 static int remote_checkpoint(struct cli_ctx *c, const char *keyfile,
-			     const char *outfile)
+			     const char *outfile, const char *const *witnesses,
+			     size_t n_witnesses, size_t min)
 {
 	struct ldg_err err = { 0 };
 	struct ldg_signer *k = NULL;
@@ -75,9 +79,13 @@ static int remote_checkpoint(struct cli_ctx *c, const char *keyfile,
 
 	if (rc)
 		return rc;
-	if (cli_remote_checkpoint(c, k, &note, &size, &err))
+	if (n_witnesses)
+		rc = cli_remote_checkpoint_witnessed(c, k, witnesses,
+						     n_witnesses, min, &note,
+						     &size);
+	else if (cli_remote_checkpoint(c, k, &note, &size, &err))
 		rc = cli_fail(c, &err);
-	else
+	if (!rc)
 		rc = emit_note(c, note, size, outfile);
 	if (!rc)
 		fprintf(stderr, "published checkpoint of %llu entries to %s\n",
@@ -157,11 +165,9 @@ int cmd_checkpoint(int argc, char **argv, struct cli_ctx *c)
 	if (min > n_witnesses)
 		return cli_usage(c, "--min %llu: only %zu witnesses named",
 				 (unsigned long long)min, n_witnesses);
-	if (n_witnesses && c->remote)
-		return cli_usage(c, "--witness works on a local ledger (with "
-				    "--remote, mirror the ledger first)");
 	if (c->remote)
-		return remote_checkpoint(c, keyfile, outfile);
+		return remote_checkpoint(c, keyfile, outfile, witnesses,
+					 n_witnesses, (size_t)min);
 	/* the witnesses speak HTTP: ledger-http asks them */
 	if (n_witnesses) {
 		rc = cli_need_http(c);

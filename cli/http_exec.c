@@ -117,6 +117,14 @@ int cli_witnesses(struct cli_ctx *c, const char *const *urls, size_t n,
 	return cli_exec_http(c);
 }
 
+int cli_remote_checkpoint_witnessed(struct cli_ctx *c,
+				    const struct ldg_signer *k,
+				    const char *const *urls, size_t n,
+				    size_t min, char **note, uint64_t *size)
+{
+	return cli_exec_http(c);
+}
+
 int cli_need_http(struct cli_ctx *c)
 {
 	return cli_exec_http(c);

@@ -228,6 +228,64 @@ out:
 	return rc;
 }
 
+int cli_remote_checkpoint_witnessed(struct cli_ctx *c,
+				    const struct ldg_signer *k,
+				    const char *const *urls, size_t n,
+				    size_t min, char **note, uint64_t *size)
+{
+	struct ldg_checkpoint *cp = malloc(sizeof(*cp));
+	uint8_t root[LDG_HASH_BYTES];
+	struct ldg_err err = { 0 };
+	struct clt_copy *copy = NULL;
+	struct ldg_read *r = NULL;
+	uint64_t head = 0;
+	int rc;
+
+	*note = NULL;
+	if (!cp) {
+		ldg_err_set(&err, -ENOMEM, "out of memory");
+		goto out_fail;
+	}
+	if (clt_checkpoint_sign(c->remote, k, note, size, &err) ||
+	    ldg_checkpoint_parse(*note, strlen(*note), cp, &err) ||
+	    clt_copy_open(c->remote, &copy, &err) ||
+	    clt_copy_sync(copy, 0, NULL, &err) ||
+	    ldg_read_begin(clt_copy_store(copy), &r, &err))
+		goto out_fail;
+	/* the proofs are made from the entries themselves: they must be
+	 * the tree the server's check proved */
+	if (ldg_head(r, &head, NULL) || head < *size ||
+	    ldg_tlog_root(ldg_store_node, r, *size, root) ||
+	    memcmp(root, cp->root, LDG_HASH_BYTES)) {
+		ldg_err_set(&err, -EPERM,
+			    "the entries %s serves do not hash to the root its "
+			    "verify answered for size %llu",
+			    c->remote, (unsigned long long)*size);
+		goto out_fail;
+	}
+	rc = cli_witnesses(c, urls, n, min, ldg_store_node, r, note);
+	ldg_read_end(r);
+	r = NULL;
+	if (rc)
+		goto out;
+	if (clt_checkpoint_publish(c->remote, *note, &err))
+		goto out_fail;
+	rc = CLI_OK;
+	goto out;
+out_fail:
+	rc = cli_fail(c, &err);
+out:
+	if (r)
+		ldg_read_end(r);
+	clt_copy_close(copy);
+	free(cp);
+	if (rc) {
+		free(*note);
+		*note = NULL;
+	}
+	return rc;
+}
+
 int cli_remote_checkpoint(struct cli_ctx *c, const struct ldg_signer *k,
 			  char **note, uint64_t *size, struct ldg_err *err)
 {

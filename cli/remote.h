@@ -88,6 +88,20 @@ int cli_remote_rollback(struct cli_ctx *c, const struct cli_write_opts *w,
 int cli_remote_checkpoint(struct cli_ctx *c, const struct ldg_signer *k,
 			  char **note, uint64_t *size, struct ldg_err *err);
 
+/* `ledger --remote URL checkpoint --witness W...`: signs with k the
+ * tree head the server's full check proves (clt_checkpoint_sign()),
+ * gathers the witnesses' cosignatures (cli_witnesses()) with the
+ * consistency proofs made from a checked private copy of the served
+ * ledger (clt_copy_open(): every entry fetched and checked, as mirror
+ * does), whose root at that size must be the one signed, and publishes
+ * the cosigned note there (clt_checkpoint_publish()). *note (caller
+ * frees) and *size: what was published. Prints on failure; returns the
+ * exit code. */
+int cli_remote_checkpoint_witnessed(struct cli_ctx *c,
+				    const struct ldg_signer *k,
+				    const char *const *urls, size_t n,
+				    size_t min, char **note, uint64_t *size);
+
 /* `ledger checkpoint --witness URL...`: C2SP tlog-witness
  * add-checkpoint of *note (a signed checkpoint of this tree; node and
  * arg its hashes, tlog.h) at each of the n witnesses (clt_witness_add()),

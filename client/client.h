@@ -172,6 +172,13 @@ int clt_rollback(const char *base, const struct ldg_signer *k, const char *what,
  * unreachable. */
 int clt_checkpoint(const char *base, const struct ldg_signer *k, char **note,
 		   uint64_t *size, struct ldg_err *err);
+/* Its two halves, for a note that gathers cosignatures in between
+ * (`checkpoint --remote URL --witness`): the signed note of the tree
+ * head the server's full check proves, and its publication. */
+int clt_checkpoint_sign(const char *base, const struct ldg_signer *k,
+			char **note, uint64_t *size, struct ldg_err *err);
+int clt_checkpoint_publish(const char *base, const char *note,
+			   struct ldg_err *err);
 
 /* What a witness answered clt_witness_add(). */
 struct clt_witness_answer {

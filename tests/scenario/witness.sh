@@ -142,9 +142,6 @@ usage_errors() {
 		expect_rc 2
 		expect_one_line_error '^ledger: checkpoint: '
 	done
-	run ledger --remote http://127.0.0.1:1 checkpoint --witness http://127.0.0.1:1
-	expect_rc 2
-	expect_one_line_error 'local ledger'
 	# a witness that cannot be reached does not cosign
 	run ledger checkpoint --witness http://127.0.0.1:1 -o "$T/no.cp"
 	expect_rc 1
@@ -194,6 +191,14 @@ check "both cosigned size 4" [ "$(cosig_lines "$T/cp4" w1)$(cosig_lines "$T/cp4"
 # first old 0 (409, text/x.tlog.size 3), then from 3 with a proof
 check "w1 answered 409 first" grep -q 'POST /add-checkpoint: 409 .*old 0 size 4' "$T/w1.err"
 check "then 200 from 3" grep -q 'POST /add-checkpoint: 200 .*old 3 size 4: cosigned' "$T/w1.err"
+
+step "through ledger serve"
+start_server
+run ledger --remote "$BASE" checkpoint --witness "$URL_w1" -o "$T/remote4"
+expect_rc 0
+check "cosigned through the server" [ "$(cosig_lines "$T/remote4" w1)" = 1 ]
+check "of its head" [ "$(sed -n 2p "$T/remote4")" = 4 ]
+stop_server TERM
 
 # ---- every status, with hand-made bodies ----
 

@@ -70,7 +70,7 @@ static int group_teardown(void **state)
 }
 
 /* A signed checkpoint of the first size leaves of l, by k. */
-static char *note_of(const uint8_t (*l)[LDG_HASH_BYTES], uint64_t size,
+static char *note_of(uint8_t (*l)[LDG_HASH_BYTES], uint64_t size,
 		     const char *origin, const struct ldg_signer *k)
 {
 	uint8_t root[LDG_HASH_BYTES];
@@ -84,7 +84,7 @@ static char *note_of(const uint8_t (*l)[LDG_HASH_BYTES], uint64_t size,
 }
 
 /* The body of a request from old to size over l (the proof from l). */
-static char *body_of(const uint8_t (*l)[LDG_HASH_BYTES], uint64_t old,
+static char *body_of(uint8_t (*l)[LDG_HASH_BYTES], uint64_t old,
 		     uint64_t size, const char *note, size_t *len)
 {
 	uint8_t proof[LDG_PROOF_MAX][LDG_HASH_BYTES];
@@ -325,7 +325,7 @@ static int wit_teardown(void **state)
 
 /* Sends the request from old to size over l, signed by k; the verdict. */
 static enum ldg_witness_verdict add(struct wit *t,
-				    const uint8_t (*l)[LDG_HASH_BYTES],
+				    uint8_t (*l)[LDG_HASH_BYTES],
 				    uint64_t old, uint64_t size,
 				    const char *origin,
 				    const struct ldg_signer *k, uint64_t when,
