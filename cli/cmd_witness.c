@@ -1,13 +1,10 @@
-#include <arpa/inet.h>
-#include <errno.h>
 #include <netinet/in.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
-#include <string.h>
 
 #include "api.h"
 #include "cli.h"
+#include "remote.h"
 #include "witness_http.h"
 
 static const char help[] =
@@ -60,7 +57,7 @@ int cmd_witness(int argc, char **argv, struct cli_ctx *c)
 	char host[INET6_ADDRSTRLEN];
 	socklen_t addrlen;
 	sigset_t set;
-	int opt, rc, sig;
+	int opt, rc;
 
 	c->help = help;
 	for (;;) {
@@ -91,11 +88,7 @@ int cmd_witness(int argc, char **argv, struct cli_ctx *c)
 		rc = cli_fail(c, &err);
 		goto out;
 	}
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	cli_stop_signals(&set);
 	wo.db = db;
 	wo.logs = &logs;
 	wo.key = key;
@@ -104,19 +97,8 @@ int cmd_witness(int argc, char **argv, struct cli_ctx *c)
 		rc = cli_fail(c, &err);
 		goto out;
 	}
-	if (addr.ss_family == AF_INET6)
-		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&addr)->sin6_addr,
-			  host, sizeof(host));
-	else
-		inet_ntop(AF_INET, &((struct sockaddr_in *)&addr)->sin_addr,
-			  host, sizeof(host));
-	printf(addr.ss_family == AF_INET6 ? "listening on http://[%s]:%u\n"
-					  : "listening on http://%s:%u\n",
-	       host, (unsigned)srv_witness_port(sw));
-	fflush(stdout);
-	do {
-		rc = sigwait(&set, &sig);
-	} while (rc == EINTR);
+	cli_listening(&addr, srv_witness_port(sw), host);
+	cli_wait_stop(&set);
 	srv_witness_stop(sw);
 	rc = CLI_OK;
 out:

@@ -14,6 +14,11 @@
 #ifndef CLI_REMOTE_H
 #define CLI_REMOTE_H
 
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
 #include "cli.h"
 #include "tlog.h"
 
@@ -117,6 +122,15 @@ int cli_witnesses(struct cli_ctx *c, const char *const *urls, size_t n,
  * in ledger-http: 0. For a command that needs HTTP for some of its
  * options only. */
 int cli_need_http(struct cli_ctx *c);
+
+/* The servers of ledger-http (serve, witness; cli/cmd_serve.c): block
+ * SIGTERM and SIGINT in every thread to come and ignore SIGPIPE; wait
+ * for one of them; print "listening on http://ADDR:PORT" (host: the
+ * address as text). */
+void cli_stop_signals(sigset_t *set);
+void cli_wait_stop(const sigset_t *set);
+void cli_listening(const struct sockaddr_storage *addr, uint16_t port,
+		   char host[INET6_ADDRSTRLEN]);
 
 /* In `ledger` (cli/http_exec.c): remember main()'s argv, and re-run the
  * command as ledger-http with it (returns only on failure, having said

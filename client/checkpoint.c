@@ -79,8 +79,8 @@ int clt_checkpoint_publish(const char *base, const char *note,
 		json_decref(j);
 		j = NULL;
 		rc = clt_http_json(base, "/api/v1/checkpoint", "text/plain",
-				   (const uint8_t *)note, strlen(note),
-				   &status, &j, err);
+				   (const uint8_t *)note, strlen(note), &status,
+				   &j, err);
 		if (rc || status != 429)
 			break;
 		sleep(1); /* over the POST rate: Retry-After is a second */

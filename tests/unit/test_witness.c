@@ -84,8 +84,8 @@ static char *note_of(uint8_t (*l)[LDG_HASH_BYTES], uint64_t size,
 }
 
 /* The body of a request from old to size over l (the proof from l). */
-static char *body_of(uint8_t (*l)[LDG_HASH_BYTES], uint64_t old,
-		     uint64_t size, const char *note, size_t *len)
+static char *body_of(uint8_t (*l)[LDG_HASH_BYTES], uint64_t old, uint64_t size,
+		     const char *note, size_t *len)
 {
 	uint8_t proof[LDG_PROOF_MAX][LDG_HASH_BYTES];
 	size_t n = 0;
@@ -95,9 +95,10 @@ static char *body_of(uint8_t (*l)[LDG_HASH_BYTES], uint64_t old,
 		assert_int_equal(ldg_proof_consistency(node, (void *)l, old,
 						       size, proof, &n),
 				 0);
-	assert_int_equal(ldg_witness_req_format(
-				 old, (const uint8_t(*)[LDG_HASH_BYTES])proof,
-				 n, note, &body, len),
+	assert_int_equal(ldg_witness_req_format(old,
+						(const uint8_t(*)[LDG_HASH_BYTES])
+							proof,
+						n, note, &body, len),
 			 0);
 	return body;
 }
@@ -125,8 +126,7 @@ static void test_req_round_trip_with_proof(void **state)
 	assert_int_equal(strncmp(body, "old 13\n", 7), 0);
 	assert_int_equal(ldg_witness_req_parse(body, len, rq, NULL), 0);
 	assert_int_equal(rq->old, 13);
-	assert_int_equal(ldg_proof_consistency(node, leaves, 13, 20, proof,
-					       &n),
+	assert_int_equal(ldg_proof_consistency(node, leaves, 13, 20, proof, &n),
 			 0);
 	assert_int_equal(rq->n_proof, n);
 	assert_memory_equal(rq->proof, proof, n * LDG_HASH_BYTES);
@@ -159,14 +159,14 @@ static void test_req_rejects_malformed_bodies(void **state)
 	char *note = note_of(leaves, 5, ORIGIN, log_key), *body;
 	const char *h = "PlRNCrwHpqhGrupue0L7gxbjbMiKA9temvuZZDDpkaw=";
 	const char *heads[] = {
-		"",		/* no old line */
-		"old\n",	/* no size */
-		"old 01\n",	/* a leading zero */
-		"old -1\n",	/* a sign */
-		"old 1x\n",	/* not decimal */
-		"old  1\n",	/* two spaces */
-		"Old 1\n",	/* the keyword's case */
-		"old 1\r\n",	/* CRLF */
+		"",			      /* no old line */
+		"old\n",		      /* no size */
+		"old 01\n",		      /* a leading zero */
+		"old -1\n",		      /* a sign */
+		"old 1x\n",		      /* not decimal */
+		"old  1\n",		      /* two spaces */
+		"Old 1\n",		      /* the keyword's case */
+		"old 1\r\n",		      /* CRLF */
 		"old 18446744073709551616\n", /* 2^64 */
 		"old 1\nPlRNCrwHpqhGrupue0L7gxbjbMiKA9temvuZZDDpka=\n", /* 43 */
 		"old 1\nPlRNCrwHpqhGrupue0L7gxbjbMiKA9temvuZZDDpkaw\n", /* no = */
@@ -204,8 +204,7 @@ static void test_req_rejects_malformed_bodies(void **state)
 		p[0] = '\0';
 		for (int i = 0; i < n; i++)
 			strcat(strcat(p, h), "\n");
-		assert_int_equal(asprintf(&body, "old 1\n%s\n%s", p, note) >
-					 0,
+		assert_int_equal(asprintf(&body, "old 1\n%s\n%s", p, note) > 0,
 				 1);
 		assert_int_equal(parse(body, rq), n == 63 ? 0 : -EINVAL);
 		if (n == 63)
@@ -272,12 +271,12 @@ static void test_logs_refuse_naming_the_line(void **state)
 	struct ldg_err err = { 0 };
 	char vk[LDG_VKEY_TEXT_MAX], text[1024];
 	const char *bad[] = {
-		"log %s\n",		     /* no origin */
-		"# ok\nlogs a.example %s\n", /* the keyword */
-		"log a.example notakey\n%s", /* the key */
+		"log %s\n",				/* no origin */
+		"# ok\nlogs a.example %s\n",		/* the keyword */
+		"log a.example notakey\n%s",		/* the key */
 		"log a.example %s\nlog a.example %s\n", /* twice */
-		"\tlog a.example %s\n",			 /* a tab first */
-		"log  %s\n",				 /* an empty origin */
+		"\tlog a.example %s\n",			/* a tab first */
+		"log  %s\n",				/* an empty origin */
 	};
 
 	ldg_vkey_format(ldg_signer_vkey(log_key), vk);
@@ -324,8 +323,7 @@ static int wit_teardown(void **state)
 }
 
 /* Sends the request from old to size over l, signed by k; the verdict. */
-static enum ldg_witness_verdict add(struct wit *t,
-				    uint8_t (*l)[LDG_HASH_BYTES],
+static enum ldg_witness_verdict add(struct wit *t, uint8_t (*l)[LDG_HASH_BYTES],
 				    uint64_t old, uint64_t size,
 				    const char *origin,
 				    const struct ldg_signer *k, uint64_t when,
@@ -337,8 +335,9 @@ static enum ldg_witness_verdict add(struct wit *t,
 
 	body = body_of(l, old, size, note, &len);
 	assert_int_equal(ldg_witness_req_parse(body, len, rq, NULL), 0);
-	assert_int_equal(
-		ldg_witness_add(t->w, &logs, wit_key, rq, when, ans, NULL), 0);
+	assert_int_equal(ldg_witness_add(t->w, &logs, wit_key, rq, when, ans,
+					 NULL),
+			 0);
 	free(body);
 	free(note);
 	free(rq);
@@ -419,8 +418,9 @@ static void test_add_refusals_store_nothing(void **state)
 	body = body_of(leaves, 0, 5, note, &len);
 	body[4] = '9'; /* "old 9", above 5 */
 	assert_int_equal(ldg_witness_req_parse(body, len, rq, NULL), 0);
-	assert_int_equal(
-		ldg_witness_add(t->w, &logs, wit_key, rq, T0, &ans, NULL), 0);
+	assert_int_equal(ldg_witness_add(t->w, &logs, wit_key, rq, T0, &ans,
+					 NULL),
+			 0);
 	assert_int_equal(ans.verdict, LDG_WIT_OLD_TOO_BIG);
 	free(body);
 	free(note);
@@ -443,8 +443,9 @@ static void test_add_refusals_store_nothing(void **state)
 	}
 	body = body_of(leaves, 10, 12, note, &len);
 	assert_int_equal(ldg_witness_req_parse(body, len, rq, NULL), 0);
-	assert_int_equal(
-		ldg_witness_add(t->w, &logs, wit_key, rq, T0, &ans, NULL), 0);
+	assert_int_equal(ldg_witness_add(t->w, &logs, wit_key, rq, T0, &ans,
+					 NULL),
+			 0);
 	assert_int_equal(ans.verdict, LDG_WIT_UNTRUSTED);
 	free(body);
 	free(note);
