@@ -189,7 +189,6 @@ int cli_witnesses(struct cli_ctx *c, const char *const *urls, size_t n,
 		if (ans[i].cosigned) {
 			got++;
 			add += strlen(ans[i].lines);
-			fprintf(stderr, "cosigned by %s\n", urls[i]);
 		}
 		fork |= ans[i].fork;
 	}
@@ -219,6 +218,7 @@ int cli_witnesses(struct cli_ctx *c, const char *const *urls, size_t n,
 		if (ans[i].cosigned) {
 			memcpy(*note + len, ans[i].lines, strlen(ans[i].lines));
 			len += strlen(ans[i].lines);
+			fprintf(stderr, "cosigned by %s\n", urls[i]);
 		}
 	(*note)[len] = '\0';
 	rc = CLI_OK;

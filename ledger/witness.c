@@ -392,7 +392,8 @@ int ldg_witness_add(struct ldg_witness *w, const struct ldg_witness_logs *logs,
 		goto out_abort;
 	}
 	if (ldg_proof_consistency_check(rq->old, ans->stored_root, cp->size,
-					cp->root, rq->proof, rq->n_proof)) {
+					cp->root, &rq->proof[0][0],
+					rq->n_proof)) {
 		ans->verdict = LDG_WIT_BAD_PROOF;
 		goto out_abort;
 	}

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <sodium.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -124,7 +125,7 @@ static void add_checkpoint(struct srv_witness *sw, struct MHD_Connection *conn,
 	struct ldg_witness_req *rq = malloc(sizeof(*rq));
 	struct ldg_witness_answer ans;
 	struct ldg_err err = { 0 };
-	char root[LDG_HASH_BYTES * 2 + 1];
+	char root[45]; /* base64, as in a checkpoint */
 	const char *verb;
 	unsigned st;
 
@@ -159,7 +160,8 @@ static void add_checkpoint(struct srv_witness *sw, struct MHD_Connection *conn,
 		goto out;
 	}
 	st = srv_witness_status(ans.verdict);
-	ldg_hex(ans.stored_root, LDG_HASH_BYTES, root);
+	sodium_bin2base64(root, sizeof(root), ans.stored_root, LDG_HASH_BYTES,
+			  sodium_base64_VARIANT_ORIGINAL);
 	switch (ans.verdict) {
 	case LDG_WIT_COSIGNED:
 		reply_text(rp, st, TEXT, "%s", ans.line);

@@ -87,64 +87,53 @@ root_of() { sed -n 3p "$1"; }
 step setup
 init_ledger "$ORIGIN"
 for i in 1 2; do
-	run ledger set c1/app "v=$i" -m "set $i"
-	expect_rc 0
+	expect_rc 0 ledger set c1/app "v=$i" -m "set $i"
 done
-run ledger keygen --witness w1 --dir "$WK"
-expect_rc 0
+expect_rc 0 ledger keygen --witness w1 --dir "$WK"
 W1PUB=$(cat "$OUT")
 check "w1.pub is the key printed" [ "$(cat "$WK/w1.pub")" = "$W1PUB" ]
 check "w1.key is 0600" [ "$(stat -c %a "$WK/w1.key")" = 600 ]
 # NAME+KEYID+BASE64(0x04 || 32-byte key)
-run python3 -c '
+expect_rc 0 python3 -c '
 import base64, hashlib, sys
-name, kid, b = sys.argv[1].split("+")
+name, kid, b = sys.argv[1].split("+", 2)
 raw = base64.b64decode(b)
 assert len(raw) == 33 and raw[0] == 4, raw
 assert hashlib.sha256(name.encode() + b"\n" + raw).digest()[:4].hex() == kid
 print("ok")' "$W1PUB"
-expect_rc 0
-run ledger keygen --witness w2 --dir "$WK"
-expect_rc 0
-run ledger keygen w3 --dir "$WK"
-expect_rc 0
+expect_rc 0 ledger keygen --witness w2 --dir "$WK"
+expect_rc 0 ledger keygen w3 --dir "$WK"
 printf '# the logs these witnesses cosign\nlog %s %s\n' "$ORIGIN" \
 	"$(cat "$KEYS/admin.pub")" >"$T/logs"
 
 usage_errors() {
 	# a ledger key is not a witness key, and the reverse
-	run ledger witness --listen 127.0.0.1:0 --key "$WK/w3.key" \
+	expect_rc 2 ledger witness --listen 127.0.0.1:0 --key "$WK/w3.key" \
 		--logs "$T/logs" --db "$T/x.db"
-	expect_rc 2
 	expect_one_line_error '^ledger: witness: '
 	run ledger checkpoint --key "$WK/w1.key"
 	check "a witness key signs no checkpoint" [ "$RC" -ne 0 ]
 	expect_one_line_error '^ledger: checkpoint: '
-	run ledger witness --listen 127.0.0.1:0 --key "$WK/w1.key" --logs "$T/logs"
-	expect_rc 2
+	expect_rc 2 ledger witness --listen 127.0.0.1:0 --key "$WK/w1.key" --logs "$T/logs"
 	expect_one_line_error 'required'
 	printf 'log %s\nlog a.example %s\n' "$(cat "$KEYS/admin.pub")" \
 		"$(cat "$KEYS/admin.pub")" >"$T/bad.logs"
-	run ledger witness --listen 127.0.0.1:0 --key "$WK/w1.key" \
+	expect_rc 2 ledger witness --listen 127.0.0.1:0 --key "$WK/w1.key" \
 		--logs "$T/bad.logs" --db "$T/x.db"
-	expect_rc 2
 	expect_one_line_error 'bad.logs: line 1: '
 	check "no database for a refused start" [ ! -e "$T/x.db" ]
-	run ledger witness --listen 127.0.0.1:99999 --key "$WK/w1.key" \
+	expect_rc 2 ledger witness --listen 127.0.0.1:99999 --key "$WK/w1.key" \
 		--logs "$T/logs" --db "$T/x.db"
-	expect_rc 2
 	expect_one_line_error
 	snapshot before
 	for args in "--min 1" "--witness ftp://x" \
 		"--witness http://127.0.0.1:1 --min 2" "--min x --witness http://a"; do
 		# shellcheck disable=SC2086
-		run ledger checkpoint $args -o "$T/no.cp"
-		expect_rc 2
+		expect_rc 2 ledger checkpoint $args -o "$T/no.cp"
 		expect_one_line_error '^ledger: checkpoint: '
 	done
 	# a witness that cannot be reached does not cosign
-	run ledger checkpoint --witness http://127.0.0.1:1 -o "$T/no.cp"
-	expect_rc 1
+	expect_rc 1 ledger checkpoint --witness http://127.0.0.1:1 -o "$T/no.cp"
 	expect_one_line_error '0 of 1 witnesses cosigned, --min 1; http://127.0.0.1:1: cannot reach'
 	check "nothing written" [ ! -e "$T/no.cp" ]
 	assert_unchanged before
@@ -158,14 +147,12 @@ start_witness w2
 # ---- a normal run ----
 
 step "cosigned by both"
-run ledger checkpoint --witness "$URL_w1" --witness "$URL_w2" -o "$T/cp3"
-expect_rc 0
+expect_rc 0 ledger checkpoint --witness "$URL_w1" --witness "$URL_w2" -o "$T/cp3"
 expect_err_match "^cosigned by $URL_w1\$"
 check "one cosignature by w1" [ "$(cosig_lines "$T/cp3" w1)" = 1 ]
 check "one cosignature by w2" [ "$(cosig_lines "$T/cp3" w2)" = 1 ]
 check "the note is size 3" [ "$(sed -n 2p "$T/cp3")" = 3 ]
-run ledger verify --checkpoint "$T/cp3"
-expect_rc 0
+expect_rc 0 ledger verify --checkpoint "$T/cp3"
 if $TEST_CLOCK; then
 	# the cosignature's time is the witness's clock: the test clock's
 	run python3 -c '
@@ -181,12 +168,9 @@ check "w1 serves what it cosigned" cmp -s "$OUT" <(grep -v '^— w2 ' "$T/cp3")
 check "w1 logged the request" grep -q 'POST /add-checkpoint: 200 .*size 3: cosigned' "$T/w1.err"
 
 step "on from the size each holds"
-run ledger set c1/app v=3 -m three
-expect_rc 0
-run ledger checkpoint -o "$T/plain4"
-expect_rc 0
-run ledger checkpoint --witness "$URL_w1" --witness "$URL_w2" -o "$T/cp4"
-expect_rc 0
+expect_rc 0 ledger set c1/app v=3 -m three
+expect_rc 0 ledger checkpoint -o "$T/plain4"
+expect_rc 0 ledger checkpoint --witness "$URL_w1" --witness "$URL_w2" -o "$T/cp4"
 check "both cosigned size 4" [ "$(cosig_lines "$T/cp4" w1)$(cosig_lines "$T/cp4" w2)" = 11 ]
 # first old 0 (409, text/x.tlog.size 3), then from 3 with a proof
 check "w1 answered 409 first" grep -q 'POST /add-checkpoint: 409 .*old 0 size 4' "$T/w1.err"
@@ -194,8 +178,7 @@ check "then 200 from 3" grep -q 'POST /add-checkpoint: 200 .*old 3 size 4: cosig
 
 step "through ledger serve"
 start_server
-run ledger --remote "$BASE" checkpoint --witness "$URL_w1" -o "$T/remote4"
-expect_rc 0
+expect_rc 0 ledger --remote "$BASE" checkpoint --witness "$URL_w1" -o "$T/remote4"
 check "cosigned through the server" [ "$(cosig_lines "$T/remote4" w1)" = 1 ]
 check "of its head" [ "$(sed -n 2p "$T/remote4")" = 4 ]
 stop_server TERM
@@ -206,20 +189,16 @@ statuses() {
 	local other=$T/other fork3
 	snapshot w1 "$T/w1.db"
 	# 404: a log it does not witness
-	run ledger --ledger "$other" init --origin other.example/log
-	expect_rc 0
-	run ledger --ledger "$other" checkpoint -o "$T/other.cp"
-	expect_rc 0
+	expect_rc 0 ledger --ledger "$other" init --origin other.example/log
+	expect_rc 0 ledger --ledger "$other" checkpoint -o "$T/other.cp"
 	body "$T/b" 0 "$T/other.cp"
 	post "$URL_w1" "$T/b" 404
 	# 403: its origin, signed by a key it does not trust
 	run ledger keygen intruder --dir "$T/ikeys"
-	run env LEDGER_KEY="$T/ikeys/intruder.key" ledger --ledger "$T/intr" \
+	expect_rc 0 env LEDGER_KEY="$T/ikeys/intruder.key" "$LEDGER" --ledger "$T/intr" \
 		init --origin "$ORIGIN"
-	expect_rc 0
-	run env LEDGER_KEY="$T/ikeys/intruder.key" ledger --ledger "$T/intr" \
+	expect_rc 0 env LEDGER_KEY="$T/ikeys/intruder.key" "$LEDGER" --ledger "$T/intr" \
 		checkpoint -o "$T/intr.cp"
-	expect_rc 0
 	body "$T/b" 0 "$T/intr.cp"
 	post "$URL_w1" "$T/b" 403
 	# 400: old above the size; and malformed bodies
@@ -278,40 +257,32 @@ step "fork"
 HEAD=$(head_seq)
 FORK=$T/fork
 cp -a "$LEDGER_DIR" "$FORK"
-run ledger set c1/app v=main -m "the main history"
-expect_rc 0
-run ledger --ledger "$FORK" set c1/app v=fork -m "the forked history"
-expect_rc 0
+expect_rc 0 ledger set c1/app v=main -m "the main history"
+expect_rc 0 ledger --ledger "$FORK" set c1/app v=fork -m "the forked history"
 N=$((HEAD + 1))
-run ledger checkpoint --witness "$URL_w1" -o "$T/main$N"
-expect_rc 0
-run ledger --ledger "$FORK" checkpoint -o "$T/fork$N.plain"
-expect_rc 0
+expect_rc 0 ledger checkpoint --witness "$URL_w1" -o "$T/main$N"
+expect_rc 0 ledger --ledger "$FORK" checkpoint -o "$T/fork$N.plain"
 MAIN_ROOT=$(root_of "$T/main$N")
 FORK_ROOT=$(root_of "$T/fork$N.plain")
 check "the two histories differ" [ "$MAIN_ROOT" != "$FORK_ROOT" ]
 snapshot w1 "$T/w1.db"
 # w1 holds the main history at N: 409 at the same size, another root;
 # w2 (at 4) cosigns the fork, which does not help: the fork is named
-run ledger --ledger "$FORK" checkpoint --witness "$URL_w1" \
+expect_rc 1 ledger --ledger "$FORK" checkpoint --witness "$URL_w1" \
 	--witness "$URL_w2" --min 1 -o "$T/fork.cp"
-expect_rc 1
 expect_one_line_error "fork: it cosigned this size with another root \\(HTTP 409\\): it cosigned size $N with root $(re_quote "$MAIN_ROOT"); this ledger's root at $N is $(re_quote "$FORK_ROOT")"
 check "nothing written" [ ! -e "$T/fork.cp" ]
 assert_unchanged w1 "$T/w1.db"
 # w2 now holds the fork at N; the main history at N+1 is refused (422)
-run ledger set c1/app v=main2 -m "the main history goes on"
-expect_rc 0
+expect_rc 0 ledger set c1/app v=main2 -m "the main history goes on"
 snapshot w2 "$T/w2.db"
-run ledger checkpoint --witness "$URL_w2" -o "$T/main.cp"
-expect_rc 1
+expect_rc 1 ledger checkpoint --witness "$URL_w2" -o "$T/main.cp"
 expect_one_line_error "fork: its checkpoint is not a prefix of this one \\(HTTP 422\\): it cosigned size $N with root $(re_quote "$FORK_ROOT"); this ledger's root at $N is $(re_quote "$MAIN_ROOT")"
 check "nothing written" [ ! -e "$T/main.cp" ]
 assert_unchanged w2 "$T/w2.db"
 check "w2 logged the 422" grep -q 'POST /add-checkpoint: 422 ' "$T/w2.err"
 # w1, which saw the main history, cosigns it on
-run ledger checkpoint --witness "$URL_w1" -o "$T/main.cp"
-expect_rc 0
+expect_rc 0 ledger checkpoint --witness "$URL_w1" -o "$T/main.cp"
 
 # ---- concurrent requests on a fresh witness ----
 
@@ -325,12 +296,14 @@ concurrent() {
 			body "$T/c$i" 0 "$T/plain5"
 		fi
 	done
+	local pids=()
 	for i in 1 2 3 4 5 6 7 8; do
 		curl -sS -m 60 -o "$T/c$i.out" -w '%{http_code}\n' \
 			--data-binary @"$T/c$i" "$URL_w3f/add-checkpoint" \
 			>"$T/c$i.code" 2>&1 &
+		pids+=($!)
 	done
-	wait
+	wait "${pids[@]}"
 	codes=$(cat "$T"/c?.code | sort | uniq -c | tr -s ' ' | tr '\n' ,)
 	check "one 200 and seven 409: $codes" [ "$codes" = " 1 200, 7 409," ]
 	winners=$(grep -l 200 "$T"/c?.code)

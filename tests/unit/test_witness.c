@@ -28,7 +28,7 @@
 
 static struct ldg_signer *log_key, *other_key, *wit_key;
 static uint8_t leaves[LEAVES][LDG_HASH_BYTES];
-static uint8_t forked[LEAVES][LDG_HASH_BYTES]; /* leaves 0..9, then others */
+static uint8_t forked[LEAVES][LDG_HASH_BYTES]; /* leaves 0..7, then others */
 static struct ldg_witness_logs logs;
 
 /* An ldg_node_fn over an array of leaf hashes. */
@@ -54,7 +54,7 @@ static int group_setup(void **state)
 		return -1;
 	randombytes_buf(leaves, sizeof(leaves));
 	memcpy(forked, leaves, sizeof(forked));
-	randombytes_buf(forked[10], sizeof(forked) - 10 * LDG_HASH_BYTES);
+	randombytes_buf(forked[8], sizeof(forked) - 8 * LDG_HASH_BYTES);
 	ldg_vkey_format(ldg_signer_vkey(log_key), vk);
 	snprintf(text, sizeof(text), "# the logs\nlog %s %s\n", ORIGIN, vk);
 	return ldg_witness_logs_parse(text, &logs, NULL);
