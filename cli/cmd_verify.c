@@ -28,7 +28,7 @@ static const char help[] =
 	"                     is checked in full against the keyring, locks\n"
 	"                     and governance that its last entry commits to;\n"
 	"                     older entries are not checked again\n"
-	"                     (docs/format.md section 10)\n"
+	"                     (docs/format.md section 10.1)\n"
 	"  --threads N        signature workers (default: one per core)\n"
 	"  --json             {\"ok\", \"entries\", \"head\", \"hash\", \"root\",\n"
 	"                     \"bad_seq\", \"problem\"}, and \"since\" with --since\n";

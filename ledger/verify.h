@@ -60,7 +60,7 @@ __attribute__((warn_unused_result)) int
 ldg_verify(struct ldg_store *s, const struct ldg_verify_opts *opts,
 	   struct ldg_verify_report *rep, struct ldg_err *err);
 
-/* The incremental check (docs/format.md section 10, "Verifying from a
+/* The incremental check (docs/format.md section 10.1, "Verifying from a
  * checkpoint"), from a tree of size entries with root root that the
  * caller trusts (a checkpoint it verified before, or a copy's head it
  * checked): the stored tree of the first size entries must make root,
