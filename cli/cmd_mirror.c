@@ -15,7 +15,7 @@
  * history since the last run is caught: exit 1. A run that added
  * entries then checks the copy again with clt_verify_copy(): the
  * incremental check of `ledger verify --since` from the head the
- * previous run left (docs/format.md section 10), the whole copy on a
+ * previous run left (docs/format.md section 10.1), the whole copy on a
  * first run.
  */
 #include <errno.h>

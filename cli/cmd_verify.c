@@ -29,7 +29,7 @@ static const char help[] =
 	"                     is checked in full against the keyring, locks\n"
 	"                     and governance that its last entry commits to;\n"
 	"                     older entries are not checked again\n"
-	"                     (docs/format.md section 10)\n"
+	"                     (docs/format.md section 10.1)\n"
 	"  --witness-policy FILE  also demand that each --checkpoint carries\n"
 	"                     cosignatures (C2SP tlog-cosignature) meeting the\n"
 	"                     quorum of FILE, a trust policy (`witness NAME KEY`,\n"

@@ -15,7 +15,9 @@
  *   - the checked copy: entries pulled into a local store through
  *     ldg_append_copied(), every one checked as a local append checks
  *     it. It is `ledger mirror`'s copy and the private copy a remote
- *     rollback is built from: one fetcher for both;
+ *     rollback is built from: one fetcher for both; and a mirror's
+ *     check of what it copied, from the head its last run checked
+ *     (clt_anchor_get(), clt_verify_copy(): every mirror's one check);
  *   - waiting on the event stream (GET /api/v1/events).
  * The webhook side of `ledger notify` (cursor file, signed POSTs,
  * backoff) lives beside it, in notify.h.

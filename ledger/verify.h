@@ -9,11 +9,17 @@
  * environment under $TMPDIR, which is then compared with the ledger's own
  * indexes. Checkpoints are proven as prefixes of the log.
  *
+ * And the incremental pass from a trusted tree of N entries
+ * (ldg_verify_since(), `ledger verify --since`, and what mirrors run
+ * after a copy, ldg_verify_copy()): the same checks of every entry after
+ * N, on a scratch seeded with the indexes' state at N once entry N's
+ * commitment and the checkpoint's root prove it.
+ *
  * Returns 0 when everything holds, -EBADMSG when something does not (the
  * report says the first bad seq and what is wrong), or another negative
  * errno when the check itself could not run (reason in err).
  *
- * Caveats: ldg_verify() opens its own read transaction on s and runs its
+ * Caveats: each pass opens its own read transaction on s and runs its
  * own signature threads, joined before it returns. opts, and the
  * checkpoints it points to, are borrowed for the call.
  */
@@ -60,7 +66,7 @@ __attribute__((warn_unused_result)) int
 ldg_verify(struct ldg_store *s, const struct ldg_verify_opts *opts,
 	   struct ldg_verify_report *rep, struct ldg_err *err);
 
-/* The incremental check (docs/format.md section 10, "Verifying from a
+/* The incremental check (docs/format.md section 10.1, "Verifying from a
  * checkpoint"), from a tree of size entries with root root that the
  * caller trusts (a checkpoint it verified before, or a copy's head it
  * checked): the stored tree of the first size entries must make root,
