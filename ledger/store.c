@@ -651,8 +651,8 @@ int ldg_write_begin(struct ldg_store *s, struct ldg_read *w,
 
 	if (s->flags & LDG_OPEN_RDONLY)
 		return ldg_err_set(err, -EROFS, "ledger opened read-only");
-	w->s = s;
-	w->absent = s->absent;
+	/* every field: a caller's w may be uninitialised stack memory */
+	*w = (struct ldg_read){ .s = s, .absent = s->absent };
 	rc = txn_begin(s, 0, &w->txn);
 	if (rc == MDB_PANIC) {
 		/* a failed commit left the environment fatal (LMDB) */
