@@ -101,7 +101,10 @@ raw = base64.b64decode(b)
 assert len(raw) == 33 and raw[0] == 4, raw
 assert hashlib.sha256(name.encode() + b"\n" + raw).digest()[:4].hex() == kid
 print("ok")' "$W1PUB"
-expect_rc 0 ledger keygen --witness w2 --dir "$WK"
+# a URL-like name, as C2SP recommends: '/' is '_' in the file names
+expect_rc 0 ledger keygen --witness example.net/w2 --dir "$WK"
+expect_err "wrote $WK/example.net_w2.key (private) and $WK/example.net_w2.pub"
+check "its key is example.net/w2's" grep -q '^example.net/w2+' "$WK/example.net_w2.pub"
 expect_rc 0 ledger keygen w3 --dir "$WK"
 printf '# the logs these witnesses cosign\nlog %s %s\n' "$ORIGIN" \
 	"$(cat "$KEYS/admin.pub")" >"$T/logs"
@@ -142,7 +145,7 @@ section "keys and usage" usage_errors
 
 step "start the witnesses"
 start_witness w1
-start_witness w2
+start_witness w2 example.net_w2
 
 # ---- a normal run ----
 
@@ -150,7 +153,7 @@ step "cosigned by both"
 expect_rc 0 ledger checkpoint --witness "$URL_w1" --witness "$URL_w2" -o "$T/cp3"
 expect_err_match "^cosigned by $URL_w1\$"
 check "one cosignature by w1" [ "$(cosig_lines "$T/cp3" w1)" = 1 ]
-check "one cosignature by w2" [ "$(cosig_lines "$T/cp3" w2)" = 1 ]
+check "one cosignature by w2" [ "$(cosig_lines "$T/cp3" example.net/w2)" = 1 ]
 check "the note is size 3" [ "$(sed -n 2p "$T/cp3")" = 3 ]
 expect_rc 0 ledger verify --checkpoint "$T/cp3"
 if $TEST_CLOCK; then
@@ -164,14 +167,14 @@ for l in open(sys.argv[1], encoding="utf-8"):
 	expect_out "76 $LEDGER_TEST_NOW"
 fi
 latest "$URL_w1"
-check "w1 serves what it cosigned" cmp -s "$OUT" <(grep -v '^— w2 ' "$T/cp3")
+check "w1 serves what it cosigned" cmp -s "$OUT" <(grep -v '^— example.net/w2 ' "$T/cp3")
 check "w1 logged the request" grep -q 'POST /add-checkpoint: 200 .*size 3: cosigned' "$T/w1.err"
 
 step "on from the size each holds"
 expect_rc 0 ledger set c1/app v=3 -m three
 expect_rc 0 ledger checkpoint -o "$T/plain4"
 expect_rc 0 ledger checkpoint --witness "$URL_w1" --witness "$URL_w2" -o "$T/cp4"
-check "both cosigned size 4" [ "$(cosig_lines "$T/cp4" w1)$(cosig_lines "$T/cp4" w2)" = 11 ]
+check "both cosigned size 4" [ "$(cosig_lines "$T/cp4" w1)$(cosig_lines "$T/cp4" example.net/w2)" = 11 ]
 # first old 0 (409, text/x.tlog.size 3), then from 3 with a proof
 check "w1 answered 409 first" grep -q 'POST /add-checkpoint: 409 .*old 0 size 4' "$T/w1.err"
 check "then 200 from 3" grep -q 'POST /add-checkpoint: 200 .*old 3 size 4: cosigned' "$T/w1.err"
