@@ -35,13 +35,7 @@ static struct ldg_witness_logs logs;
 static int node(void *arg, unsigned height, uint64_t index,
 		uint8_t out[LDG_HASH_BYTES])
 {
-	const uint8_t(*l)[LDG_HASH_BYTES] = arg;
-	uint64_t n = (uint64_t)1 << height;
-
-	if ((index + 1) * n > LEAVES)
-		return -ENOENT;
-	tl_mth(l + index * n, (size_t)n, out);
-	return 0;
+	return tl_mth_node(arg, LEAVES, height, index, out);
 }
 
 static int group_setup(void **state)
