@@ -168,7 +168,7 @@ for l in open(sys.argv[1], encoding="utf-8"):
 fi
 latest "$URL_w1"
 check "w1 serves what it cosigned" cmp -s "$OUT" <(grep -v '^— example.net/w2 ' "$T/cp3")
-check "w1 logged the request" grep -q 'POST /add-checkpoint: 200 .*size 3: cosigned' "$T/w1.err"
+check "w1 logged the request" grep -Eq 'POST /add-checkpoint: 200 .*size 3 root [A-Za-z0-9+/=]{44}: cosigned' "$T/w1.err"
 
 step "on from the size each holds"
 expect_rc 0 ledger set c1/app v=3 -m three
@@ -176,8 +176,8 @@ expect_rc 0 ledger checkpoint -o "$T/plain4"
 expect_rc 0 ledger checkpoint --witness "$URL_w1" --witness "$URL_w2" -o "$T/cp4"
 check "both cosigned size 4" [ "$(cosig_lines "$T/cp4" w1)$(cosig_lines "$T/cp4" example.net/w2)" = 11 ]
 # first old 0 (409, text/x.tlog.size 3), then from 3 with a proof
-check "w1 answered 409 first" grep -q 'POST /add-checkpoint: 409 .*old 0 size 4' "$T/w1.err"
-check "then 200 from 3" grep -q 'POST /add-checkpoint: 200 .*old 3 size 4: cosigned' "$T/w1.err"
+check "w1 answered 409 first" grep -q 'POST /add-checkpoint: 409 .*old 0 size 4 root ' "$T/w1.err"
+check "then 200 from 3" grep -q 'POST /add-checkpoint: 200 .*old 3 size 4 root .*: cosigned' "$T/w1.err"
 
 step "through ledger serve"
 start_server

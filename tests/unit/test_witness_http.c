@@ -117,11 +117,10 @@ static void ask(struct env *e, uint8_t (*l)[LDG_HASH_BYTES], uint64_t size,
 	char *note = NULL;
 
 	assert_int_equal(ldg_tlog_root(node, l, size, root), 0);
-	assert_int_equal(ldg_checkpoint_make(origin, size, root, log_key,
-					     &note, NULL),
+	assert_int_equal(ldg_checkpoint_make(origin, size, root, log_key, &note,
+					     NULL),
 			 0);
-	assert_int_equal(ldg_checkpoint_parse(note, strlen(note), cp, NULL),
-			 0);
+	assert_int_equal(ldg_checkpoint_parse(note, strlen(note), cp, NULL), 0);
 	assert_int_equal(clt_witness_add(e->url, note, cp, 0, node, l, ans,
 					 NULL),
 			 0);
@@ -155,8 +154,7 @@ static void test_cosigns_then_retries_from_its_size(void **state)
 	assert_true(asprintf(&joined, "%s%s", note, ans->lines) > 0);
 	assert_int_equal(ldg_checkpoint_parse(joined, strlen(joined), cp, NULL),
 			 0);
-	assert_int_equal(ldg_cosig_verify(cp, ldg_signer_vkey(wit_key), &t),
-			 0);
+	assert_int_equal(ldg_cosig_verify(cp, ldg_signer_vkey(wit_key), &t), 0);
 	free(joined);
 	free(note);
 	free(cp);
@@ -224,8 +222,7 @@ static void test_refusals_and_unreachable(void **state)
 	assert_int_equal(ldg_checkpoint_make(ORIGIN, 3, root, log_key, &note,
 					     NULL),
 			 0);
-	assert_int_equal(ldg_checkpoint_parse(note, strlen(note), cp, NULL),
-			 0);
+	assert_int_equal(ldg_checkpoint_parse(note, strlen(note), cp, NULL), 0);
 	assert_int_equal(clt_witness_add("http://127.0.0.1:1", note, cp, 0,
 					 node, leaves, ans, &err),
 			 -EIO);
