@@ -7,7 +7,8 @@
 # the witness's LMDB byte-identical; a replayed old checkpoint refused;
 # a forked primary (a copy of the ledger written differently after seq
 # N, same origin and key) refused by both witnesses (409 and 422) and
-# reported by `checkpoint --witness` naming both roots, nothing written;
+# reported by `checkpoint --witness` naming both roots, nothing written,
+# and a stale copy told the size and root the witness holds;
 # 8 concurrent add-checkpoint requests on a fresh witness: one stored.
 . "$(dirname "$0")/lib.sh"
 need curl mdb_dump python3
@@ -260,6 +261,7 @@ step "fork"
 HEAD=$(head_seq)
 FORK=$T/fork
 cp -a "$LEDGER_DIR" "$FORK"
+cp -a "$LEDGER_DIR" "$T/stale"
 expect_rc 0 ledger set c1/app v=main -m "the main history"
 expect_rc 0 ledger --ledger "$FORK" set c1/app v=fork -m "the forked history"
 N=$((HEAD + 1))
@@ -286,6 +288,11 @@ assert_unchanged w2 "$T/w2.db"
 check "w2 logged the 422" grep -q 'POST /add-checkpoint: 422 ' "$T/w2.err"
 # w1, which saw the main history, cosigns it on
 expect_rc 0 ledger checkpoint --witness "$URL_w1" -o "$T/main.cp"
+# a stale copy (the ledger as it was at $HEAD) is no fork, but behind
+expect_rc 1 ledger --ledger "$T/stale" checkpoint --witness "$URL_w1" \
+	-o "$T/stale.cp"
+expect_one_line_error "HTTP 409: it cosigned size $((N + 1)) with root $(re_quote "$(root_of "$T/main.cp")"), more than this ledger's $HEAD \(entries lost, or a stale copy\); nothing written"
+check "nothing written" [ ! -e "$T/stale.cp" ]
 
 # ---- concurrent requests on a fresh witness ----
 
