@@ -8,11 +8,13 @@ PACKAGES=(
 	liblmdb-dev lmdb-utils libsodium-dev libyaml-dev libmsgpack-dev
 	libjansson-dev libfuse3-dev fuse3 libcmocka-dev python3
 	libmicrohttpd-dev curl libcurl4-openssl-dev openssl xxd
+	python3-cryptography # Ed25519 of the Python checkers (tests/vectors, tests/tools/cosig_check.py)
 	clang libclang-rt-14-dev
 	clang-format # scripts/format.sh; the suite's 'format' test
 	strace # tests/scenario/faults.sh injects its faults with it
 	tzdata # freeze windows' time zones (ledger/window.c); test_window skips without it
 	chromium
+	nginx-light # tests/scenario/lib_nginx.sh: a static tiles host (tiles.sh)
 )
 # tests/scenario/browser.sh drives Chromium with node (playwright-core
 # needs Node.js 18 or newer, which Debian 12 has); Debian's nodejs only when there is no node
