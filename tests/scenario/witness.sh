@@ -11,7 +11,7 @@
 # and a stale copy told the size and root the witness holds;
 # 8 concurrent add-checkpoint requests on a fresh witness: one stored.
 . "$(dirname "$0")/lib.sh"
-need curl mdb_dump python3
+need curl mdb_dump base64 od sha256sum
 . "$(dirname "$0")/lib_serve.sh"
 
 ORIGIN=example.com/witness/test
@@ -95,13 +95,14 @@ W1PUB=$(cat "$OUT")
 check "w1.pub is the key printed" [ "$(cat "$WK/w1.pub")" = "$W1PUB" ]
 check "w1.key is 0600" [ "$(stat -c %a "$WK/w1.key")" = 600 ]
 # NAME+KEYID+BASE64(0x04 || 32-byte key)
-expect_rc 0 python3 -c '
-import base64, hashlib, sys
-name, kid, b = sys.argv[1].split("+", 2)
-raw = base64.b64decode(b)
-assert len(raw) == 33 and raw[0] == 4, raw
-assert hashlib.sha256(name.encode() + b"\n" + raw).digest()[:4].hex() == kid
-print("ok")' "$W1PUB"
+W1NAME=${W1PUB%%+*}
+W1KID=${W1PUB#*+}
+W1KID=${W1KID%%+*}
+printf '%s' "${W1PUB#*+*+}" | base64 -d >"$T/w1.raw"
+check "33 bytes of key" [ "$(wc -c <"$T/w1.raw")" = 33 ]
+check "signature type 0x04" [ "$(od -An -tx1 -N1 "$T/w1.raw" | tr -d ' ')" = 04 ]
+check "the key id is over NAME, a newline and the key" [ \
+	"$({ printf '%s\n' "$W1NAME"; cat "$T/w1.raw"; } | sha256sum | cut -c1-8)" = "$W1KID" ]
 # a URL-like name, as C2SP recommends: '/' is '_' in the file names
 expect_rc 0 ledger keygen --witness example.net/w2 --dir "$WK"
 expect_err "wrote $WK/example.net_w2.key (private) and $WK/example.net_w2.pub"
@@ -159,13 +160,10 @@ check "the note is size 3" [ "$(sed -n 2p "$T/cp3")" = 3 ]
 expect_rc 0 ledger verify --checkpoint "$T/cp3"
 if $TEST_CLOCK; then
 	# the cosignature's time is the witness's clock: the test clock's
-	run python3 -c '
-import base64, struct, sys
-for l in open(sys.argv[1], encoding="utf-8"):
-    if l.startswith("\u2014 w1 "):
-        b = base64.b64decode(l.split()[2])
-        print(len(b), struct.unpack(">Q", b[4:12])[0])' "$T/cp3"
-	expect_out "76 $LEDGER_TEST_NOW"
+	sed -n 's/^— w1 //p' "$T/cp3" | base64 -d >"$T/w1.cosig"
+	check "a 76-byte cosignature" [ "$(wc -c <"$T/w1.cosig")" = 76 ]
+	check "its time is the test clock's" [ \
+		"$(od --endian=big -An -tu8 -j4 -N8 "$T/w1.cosig" | tr -d ' ')" = "$LEDGER_TEST_NOW" ]
 fi
 latest "$URL_w1"
 check "w1 serves what it cosigned" cmp -s "$OUT" <(grep -v '^— example.net/w2 ' "$T/cp3")
@@ -254,6 +252,15 @@ replay() {
 	assert_unchanged w1 "$T/w1.db"
 }
 section "replay" replay
+
+# ---- the old size tried first: the -o FILE's checkpoint's ----
+
+step "from the size of the checkpoint -o FILE holds"
+# cp4 (size 4, what w1 holds) is replaced by size 5: no 409 first
+expect_rc 0 ledger checkpoint --witness "$URL_w1" -o "$T/cp4"
+check "cp4 is now size 5" [ "$(sed -n 2p "$T/cp4")" = 5 ]
+check "asked from 4 first" grep -q 'POST /add-checkpoint: 200 .*old 4 size 5 ' "$T/w1.err"
+check "and not from 0" [ "$(grep -c 'old 0 size 5 ' "$T/w1.err")" = 0 ]
 
 # ---- a forked primary ----
 
