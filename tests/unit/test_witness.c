@@ -361,6 +361,17 @@ static void test_add_cosigns_and_stores(void **state)
 	note = latest(t);
 	assert_string_equal(note, "");
 	free(note);
+	{
+		/* an origin longer than any: none, not a store error */
+		char long_origin[LDG_ORIGIN_MAX + 2];
+		size_t len;
+		memset(long_origin, 'a', sizeof(long_origin) - 1);
+		long_origin[sizeof(long_origin) - 1] = '\0';
+		assert_int_equal(ldg_witness_latest(t->w, long_origin, &note,
+						    &len, NULL),
+				 -ENOENT);
+		assert_null(note);
+	}
 	assert_int_equal(add(t, leaves, 0, 7, ORIGIN, log_key, T0, &ans),
 			 LDG_WIT_COSIGNED);
 	assert_int_equal(ans.stored_size, 0);
