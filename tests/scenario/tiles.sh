@@ -50,6 +50,18 @@ tlog_check() {
 }
 
 # ---------------------------------------------------------------------
+step "help"
+expect_rc 0 env LEDGER_DIR="$T/nonexistent" "$LEDGER" tiles --help
+expect_out_match '^usage: ledger tiles DIR \(--key FILE \| --checkpoint FILE\) \[--json\]$'
+expect_no_err
+cp "$OUT" "$T/help"
+check "help lines fit 80 columns" [ "$(awk 'length > 79' "$T/help" | wc -l)" = 0 ]
+expect_rc 0 ledger help tiles
+check "ledger help tiles is ledger tiles --help" cmp -s "$OUT" "$T/help"
+expect_rc 0 ledger --help
+expect_out_match '^  tiles +write the ledger as C2SP tiles for a static host$'
+
+# ---------------------------------------------------------------------
 step "a first export: the whole tree, the checkpoint last"
 snapshot base
 expect_rc 0 ledger tiles "$PUB" --key "$LEDGER_KEY"
