@@ -195,5 +195,10 @@ head -c 65536 /dev/zero | xxd -p | tr -d '\n' | "$TAMPER" "$T/old" put 5 - ||
 expect_rc 2 ledger tiles "$T/oldpub" --ledger "$T/old" --checkpoint "$T/served.cp"
 expect_one_line_error "^ledger: tiles: entry 5 is 65536 bytes, more than an entry bundle holds \(65535\): it was written before new entries were capped\$"
 check "no checkpoint written" [ ! -e "$T/oldpub/checkpoint" ]
+start_server --read-only --ledger "$T/old"
+expect_error 422 /tlog/tile/entries/000 '^entry 5 is 65536 bytes, more than an entry bundle holds \(65535\)'
+http 200 /tlog/tile/entries/001
+http 200 /tlog/tile/0/000
+stop_server TERM
 
 finish
