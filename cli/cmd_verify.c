@@ -12,7 +12,8 @@
 #include "verify.h"
 
 static const char help[] =
-	"usage: ledger verify [--checkpoint FILE]... [--threads N] [--json]\n\n"
+	"usage: ledger verify [--since FILE] [--checkpoint FILE]... [--threads N]\n"
+	"                     [--json]\n\n"
 	"Check every entry: strict decoding, seq contiguity, prev links,\n"
 	"signatures (on all cores), that each signer was trusted, not revoked\n"
 	"and in scope at that point of the log, the Merkle tree, and that the\n"
@@ -21,9 +22,16 @@ static const char help[] =
 	"  --checkpoint FILE  also prove the ledger still contains the tree\n"
 	"                     head in FILE (from `ledger checkpoint`) as a\n"
 	"                     prefix: catches truncation, rewrites and forks\n"
+	"  --since FILE       check only the entries after a checkpoint you\n"
+	"                     trust (one you verified before): the stored\n"
+	"                     tree must make its root, and each later entry\n"
+	"                     is checked in full against the keyring, locks\n"
+	"                     and governance that its last entry commits to;\n"
+	"                     older entries are not checked again\n"
+	"                     (docs/format.md section 10.1)\n"
 	"  --threads N        signature workers (default: one per core)\n"
 	"  --json             {\"ok\", \"entries\", \"head\", \"hash\", \"root\",\n"
-	"                     \"bad_seq\", \"problem\"}\n";
+	"                     \"bad_seq\", \"problem\"}, and \"since\" with --since\n";
 
 #define MAX_CHECKPOINTS 64
 
@@ -79,6 +87,7 @@ int cmd_verify(int argc, char **argv, struct cli_ctx *c)
 	static const struct option opts[] = {
 		CLI_COMMON_OPTS,
 		{ "checkpoint", required_argument, NULL, 'c' },
+		{ "since", required_argument, NULL, 's' },
 		{ "threads", required_argument, NULL, 't' },
 		{ "json", no_argument, NULL, 'j' },
 		{ NULL, 0, NULL, 0 },
@@ -88,7 +97,7 @@ int cmd_verify(int argc, char **argv, struct cli_ctx *c)
 	struct ldg_err err = { 0 };
 	struct ldg_checkpoint *cps;
 	struct ldg_store *s = NULL;
-	const char *paths[MAX_CHECKPOINTS];
+	const char *paths[MAX_CHECKPOINTS + 1], *since = NULL;
 	char hh[2 * LDG_HASH_BYTES + 1];
 	size_t np = 0;
 	uint64_t threads = 0;
@@ -104,6 +113,10 @@ int cmd_verify(int argc, char **argv, struct cli_ctx *c)
 			if (np == MAX_CHECKPOINTS)
 				return cli_usage(c, "too many checkpoints");
 			paths[np++] = optarg;
+		} else if (opt == 's') {
+			if (since)
+				return cli_usage(c, "--since is given once");
+			since = optarg;
 		} else if (opt == 't') {
 			if (ldg_parse_seq(optarg, &threads) || threads > 64)
 				return cli_usage(c, "--threads takes 1..64");
@@ -115,6 +128,10 @@ int cmd_verify(int argc, char **argv, struct cli_ctx *c)
 		return rc;
 	if (optind != argc)
 		return cli_usage(c, "unexpected argument \"%s\"", argv[optind]);
+	/* the checkpoint --since starts from is checked as --checkpoint
+	 * checks one (origin, signature, root), last */
+	if (since)
+		paths[np++] = since;
 	cps = calloc(np ? np : 1, sizeof(*cps));
 	if (!cps)
 		return cli_usage(c, "out of memory");
@@ -131,7 +148,18 @@ int cmd_verify(int argc, char **argv, struct cli_ctx *c)
 	vo.n_checkpoints = np;
 	if (isatty(STDERR_FILENO) && !json)
 		vo.progress = progress;
-	rc = ldg_verify(s, &vo, &rep, &err);
+	if (since)
+		rc = ldg_verify_since(s, cps[np - 1].size, cps[np - 1].root,
+				      &vo, &rep, &err);
+	else
+		rc = ldg_verify(s, &vo, &rep, &err);
+	if (rc == -ENOTSUP) {
+		cli_error("verify: --since %s: %s; verify the whole ledger "
+			  "(without --since)",
+			  since, err.msg);
+		rc = CLI_BAD;
+		goto out_free;
+	}
 	if (rc && rc != -EBADMSG) {
 		rc = cli_fail(c, &err);
 		goto out_free;
@@ -149,6 +177,8 @@ int cmd_verify(int argc, char **argv, struct cli_ctx *c)
 		if (rep.bad_seq)
 			cli_error("verify: entry %llu: %s",
 				  (unsigned long long)rep.bad_seq, rep.problem);
+		else if (rep.bad_since)
+			cli_error("verify: %s: %s", since, rep.problem);
 		else if (rep.bad_checkpoint >= 0)
 			cli_error("verify: %s: %s", paths[rep.bad_checkpoint],
 				  rep.problem);
@@ -158,7 +188,13 @@ int cmd_verify(int argc, char **argv, struct cli_ctx *c)
 		goto out_free;
 	}
 	ldg_hex(rep.head_hash, LDG_HASH_BYTES, hh);
-	if (!json)
+	if (!json && since)
+		printf("ok: %llu entries after %s (%llu entries), head %llu "
+		       "%s\n",
+		       (unsigned long long)rep.entries, since,
+		       (unsigned long long)rep.since,
+		       (unsigned long long)rep.head, hh);
+	else if (!json)
 		printf("ok: %llu entries, head %llu %s\n",
 		       (unsigned long long)rep.entries,
 		       (unsigned long long)rep.head, hh);

@@ -15,7 +15,9 @@
  *   - the checked copy: entries pulled into a local store through
  *     ldg_append_copied(), every one checked as a local append checks
  *     it. It is `ledger mirror`'s copy and the private copy a remote
- *     rollback is built from: one fetcher for both;
+ *     rollback is built from: one fetcher for both; and a mirror's
+ *     check of what it copied, from the head its last run checked
+ *     (clt_anchor_get(), clt_verify_copy(): every mirror's one check);
  *   - waiting on the event stream (GET /api/v1/events).
  * The webhook side of `ledger notify` (cursor file, signed POSTs,
  * backoff) lives beside it, in notify.h.
@@ -199,6 +201,29 @@ typedef void (*clt_page_fn)(uint64_t head, void *arg);
 int clt_pull(const char *base, struct ldg_store *s,
 	     const struct clt_head *named, bool past, clt_page_fn fn, void *arg,
 	     struct clt_pulled *out, struct ldg_err *err);
+
+/* Where a mirror's check of what it copies starts: the copy's head
+ * before it copies (0 for a first copy) and the stored Merkle root
+ * there. Every mirror run ends with clt_verify_copy(), so that head is
+ * one the previous run checked. */
+struct clt_anchor {
+	uint64_t size;
+	uint8_t root[LDG_HASH_BYTES];
+};
+
+int clt_anchor_get(struct ldg_store *s, struct clt_anchor *out,
+		   struct ldg_err *err);
+
+/* What both mirrors (`ledger mirror URL` and `ledger mirror --tiles
+ * URL`) run once they have appended entries after a->size: the
+ * incremental check of `ledger verify --since` from a (ldg_verify_copy():
+ * a full check for a first copy or a version 1 entry there), so that the
+ * copy is judged by the verifier's own replay, not only by the appends'
+ * checks against its indexes. *full says which ran. -EPERM when the copy
+ * does not verify (err: "the copy does not verify: entry N: ..."), the
+ * entries copied staying; other errors when the check cannot run. */
+int clt_verify_copy(struct ldg_store *s, const struct clt_anchor *a, bool *full,
+		    struct ldg_err *err);
 
 /* A checked private copy of what base serves, a ledger in $TMPDIR
  * removed by clt_copy_close(): what clt_rollback() and

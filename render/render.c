@@ -1470,6 +1470,12 @@ json_t *rnd_verify_json(const struct ldg_verify_report *rep, int vrc)
 		      (json_int_t)rep->enacted, "emergencies",
 		      (json_int_t)rep->emergencies, "emergency_seqs",
 		      emergency_seqs(rep));
+	if (j && rep->since &&
+	    json_object_set_new(j, "since",
+				json_integer((json_int_t)rep->since))) {
+		json_decref(j);
+		return NULL;
+	}
 	if (j && vrc &&
 	    (json_object_set_new(j, "bad_seq",
 				 rep->bad_seq
