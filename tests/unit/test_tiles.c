@@ -436,6 +436,42 @@ static void test_export_writes_the_tree_then_only_new_tiles(void **state)
 	free(o.note);
 }
 
+/* A checkpoint with a witness's cosignature line (C2SP
+ * tlog-cosignature) is published as it is: DIR/checkpoint holds the
+ * note, cosignature and all, byte for byte. */
+static void test_export_keeps_a_cosigned_checkpoint_whole(void **state)
+{
+	struct fx *f = *state;
+	struct out o = { .note = NULL };
+	struct ldg_signer *w = NULL;
+	struct ldg_tiles_stats st;
+	struct ldg_err err = { 0 };
+	char line[LDG_COSIG_LINE_MAX], *cosigned;
+	size_t len;
+
+	snprintf(o.dir, sizeof(o.dir), "%s/tiles", f->tmp);
+	checkpoint_of_head(f, &o);
+	assert_int_equal(ldg_signer_generate_alg("witness.example.com/w1",
+						 LDG_ALG_COSIG, &w, &err),
+			 0);
+	assert_int_equal(ldg_cosign(w, 1679315147, o.cp.text, o.cp.text_len,
+				    line, &err),
+			 0);
+	len = strlen(o.note) + strlen(line);
+	cosigned = malloc(len + 1);
+	assert_non_null(cosigned);
+	snprintf(cosigned, len + 1, "%s%s", o.note, line);
+	free(o.note);
+	o.note = cosigned;
+	assert_int_equal(ldg_checkpoint_parse(o.note, len, &o.cp, &err), 0);
+	assert_int_equal(o.cp.n_sigs, 2);
+	if (export(f, &o, &st, &err))
+		fail_msg("export: %s", err.msg);
+	assert_file(o.dir, "checkpoint", o.note, len);
+	ldg_signer_free(w);
+	free(o.note);
+}
+
 /* A directory holding another tree is refused, nothing written: another
  * origin, a larger size, another root, not a checkpoint. */
 static void test_export_refuses_a_dir_of_another_tree(void **state)
@@ -497,6 +533,7 @@ int main(void)
 		T(test_bundle_read_frames_entries_with_16_bit_lengths),
 		T(test_bundle_refuses_an_old_entry_too_large_for_it),
 		T(test_export_writes_the_tree_then_only_new_tiles),
+		T(test_export_keeps_a_cosigned_checkpoint_whole),
 		T(test_export_refuses_a_dir_of_another_tree),
 #undef T
 	};
