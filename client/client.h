@@ -50,6 +50,7 @@
 #include "names.h"
 #include "ops.h"
 #include "store.h"
+#include "tlog.h"
 
 /* The tries of one write: a 409 (the head moved) rebuilds and counts, a
  * 429 waits a second and counts separately. */
@@ -173,6 +174,43 @@ int clt_rollback(const char *base, const struct ldg_signer *k, const char *what,
  * unreachable. */
 int clt_checkpoint(const char *base, const struct ldg_signer *k, char **note,
 		   uint64_t *size, struct ldg_err *err);
+/* Its two halves, for a note that gathers cosignatures in between
+ * (`checkpoint --remote URL --witness`): the signed note of the tree
+ * head the server's full check proves, and its publication. */
+int clt_checkpoint_sign(const char *base, const struct ldg_signer *k,
+			char **note, uint64_t *size, struct ldg_err *err);
+int clt_checkpoint_publish(const char *base, const char *note,
+			   struct ldg_err *err);
+
+/* What a witness answered clt_witness_add(). */
+struct clt_witness_answer {
+	bool cosigned; /* lines holds its cosignature lines */
+	bool fork;     /* it holds a tree this one does not extend */
+	long status;   /* its last HTTP status (0: unreachable) */
+	/* a fork: the witness's size and root, and this tree's root at
+	 * that size (when this tree is that large) */
+	uint64_t their_size;
+	uint8_t their_root[LDG_HASH_BYTES];
+	bool have_theirs, have_ours;
+	uint8_t our_root[LDG_HASH_BYTES];
+	char lines[4 * LDG_COSIG_LINE_MAX];
+	char what[LDG_ERR_MSG_MAX]; /* its answer, in words */
+};
+
+/* C2SP tlog-witness add-checkpoint of note (cp, parsed) at the witness
+ * at url (its submission prefix): old size first old (0 when nothing
+ * is known), with the consistency proof from node (a source of this
+ * tree's hashes, tlog.h); on a 409 text/x.tlog.size, once more from
+ * the size it names. ans says what it answered: its cosignature lines
+ * (checked to be cosignature lines of note, not verified: the client
+ * holds no witness keys; verify --witness-policy does), or why not. A
+ * fork (422, or 409 at this size) fetches the witness's checkpoint
+ * (GET url/checkpoint?origin=, Ledger's extension) to name its root.
+ * 0 whenever the witness answered; -EIO unreachable (ans->what). */
+int clt_witness_add(const char *url, const char *note,
+		    const struct ldg_checkpoint *cp, uint64_t old,
+		    ldg_node_fn node, void *arg, struct clt_witness_answer *ans,
+		    struct ldg_err *err);
 
 /* What clt_pull() copied: the copy's head after it (also after an
  * error: every page appended stays) and how many entries were added. */
