@@ -554,6 +554,8 @@ static void test_export_refuses_a_dir_of_another_tree(void **state)
 	assert_int_equal(export(f, &o, &st, &err), -EEXIST);
 	assert_non_null(strstr(err.msg, "holds another tree"));
 	assert_false(exists(o.dir, "tile"));
+	/* nor its work directory: the other tree's DIR is as it was */
+	assert_false(exists(o.dir, LDG_TILES_WORK));
 	free(o.note);
 	free(other.note);
 }
