@@ -393,16 +393,18 @@ static int held_size(struct tree_out *x, const char *origin, uint64_t max,
 		char text[LDG_CHECKPOINT_MAX + 1];
 		struct ldg_checkpoint cp;
 	} *h = malloc(sizeof(*h));
-	struct ldg_checkpoint *old = &h->cp;
+	struct ldg_checkpoint *old;
 	uint8_t root[LDG_HASH_BYTES];
 	struct ldg_err why = { 0 };
-	char *text = h ? h->text : NULL;
+	char *text;
 	size_t len;
 	int rc;
 
 	*size = 0;
 	if (!h)
 		return ldg_err_set(x->err, -ENOMEM, "out of memory");
+	old = &h->cp;
+	text = h->text;
 	snprintf(x->path, sizeof(x->path), "%s/checkpoint", x->dir);
 	rc = ldg_read_small(x->path, "a checkpoint", text, sizeof(h->text),
 			    &len, NULL, &why);
