@@ -266,12 +266,13 @@ static int work_begin(struct tree_out *x)
 	fd = dup(x->work);
 	d = fd >= 0 ? fdopendir(fd) : NULL;
 	if (!d) {
+		int e = errno;
+
 		if (fd >= 0)
 			close(fd);
-		return ldg_err_set(x->err, -errno, "%s: %s", x->path,
-				   strerror(errno));
+		return ldg_err_set(x->err, -e, "%s: %s", x->path, strerror(e));
 	}
-	while ((de = readdir(d)))
+	for (de = readdir(d); de; de = readdir(d))
 		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
 			unlinkat(x->work, de->d_name, 0);
 	closedir(d);
