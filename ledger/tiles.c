@@ -470,6 +470,12 @@ int ldg_tiles_export(struct ldg_read *r, const char *dir,
 
 	memset(stats, 0, sizeof(*stats));
 	stats->size = cp->size;
+	/* every path under dir fits x.path: none is cut to name another */
+	if (strlen(dir) + 1 + LDG_TILE_PATH_MAX > sizeof(x.path))
+		return ldg_err_set(err, -ENAMETOOLONG,
+				   "%.40s...: too long for the paths of tiles "
+				   "under it",
+				   dir);
 	rc = ldg_mkdir_p(dir, 0755);
 	if (rc)
 		return ldg_err_set(err, rc, "%s: %s", dir, strerror(-rc));

@@ -5,7 +5,9 @@
  * tree ldg_tiles_export() writes, incrementally, refusing a directory
  * that holds another tree.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -560,6 +562,40 @@ static void test_export_refuses_a_dir_of_another_tree(void **state)
 	free(other.note);
 }
 
+/* A DIR too long for every path under it is refused before anything
+ * is made in it (a path cut to fit would name another file). */
+static void test_export_refuses_a_dir_too_long_for_its_paths(void **state)
+{
+	struct fx *f = *state;
+	struct out o = { .note = NULL };
+	struct ldg_tiles_stats st;
+	struct ldg_err err = { 0 };
+	size_t at;
+	DIR *d;
+	int n = 0;
+
+	/* PATH_MAX - 12 bytes: "DIR/.ledger-tiles" and "DIR/checkpoint"
+	 * do not fit, DIR itself does */
+	at = (size_t)snprintf(o.dir, sizeof(o.dir), "%s", f->tmp);
+	while (at + 201 < PATH_MAX - 12)
+		at += (size_t)snprintf(o.dir + at, sizeof(o.dir) - at,
+				       "/%0200d", 0);
+	at += (size_t)snprintf(o.dir + at, sizeof(o.dir) - at, "/%0*d",
+			       (int)(PATH_MAX - 12 - at - 1), 0);
+	assert_int_equal(at, PATH_MAX - 12);
+	assert_int_equal(ldg_mkdir_p(o.dir, 0755), 0);
+	checkpoint_of_head(f, &o);
+	assert_int_equal(export(f, &o, &st, &err), -ENAMETOOLONG);
+	assert_non_null(strstr(err.msg, "too long"));
+	d = opendir(o.dir);
+	assert_non_null(d);
+	while (readdir(d))
+		n++;
+	closedir(d);
+	assert_int_equal(n, 2); /* "." and "..": nothing made */
+	free(o.note);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -574,6 +610,7 @@ int main(void)
 		T(test_export_keeps_a_cosigned_checkpoint_whole),
 		T(test_export_is_one_at_a_time_and_cleans_up),
 		T(test_export_refuses_a_dir_of_another_tree),
+		T(test_export_refuses_a_dir_too_long_for_its_paths),
 #undef T
 	};
 
