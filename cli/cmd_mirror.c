@@ -13,6 +13,13 @@
  * origin and first admin, which a checkpoint pins) a mirror takes
  * nothing on the server's word, and a server that rewrote or cut its
  * history since the last run is caught: exit 1.
+ *
+ * With --tiles, URL is a static C2SP tlog-tiles host (nginx, a bucket,
+ * a CDN; no ledger server) and the fetcher is clt_tiles_pull(): its
+ * checkpoint, the tiles and bundles that checkpoint's size needs, each
+ * checked up to the checkpoint's root before anything is appended, the
+ * entries appended the same way, and the checkpoint checked last as
+ * `verify --checkpoint` checks it, against the copy's own keyring.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -31,7 +38,7 @@
 #include "util.h"
 
 static const char help[] =
-	"usage: ledger mirror URL [--follow] [--json]\n\n"
+	"usage: ledger mirror [--tiles] URL [--follow] [--json]\n\n"
 	"Copy the ledger that `ledger serve` serves at URL into the local\n"
 	"ledger (--ledger DIR or $LEDGER_DIR; created when missing), or bring\n"
 	"an existing copy up to date. Every entry is checked as a local\n"
@@ -42,10 +49,19 @@ static const char help[] =
 	"they no longer extend the copy: the served ledger was rewritten or\n"
 	"cut since the last mirror. Exit 2 when URL cannot be reached or does\n"
 	"not answer as a ledger server.\n\n"
+	"  --tiles   URL is a static C2SP tlog-tiles host (its checkpoint,\n"
+	"            tile/ and tile/entries/ under URL), no ledger server:\n"
+	"            only the tiles the checkpoint's size needs are fetched;\n"
+	"            every tile must hash to the checkpoint's root and every\n"
+	"            entry to its tile before any is appended (a flipped, cut\n"
+	"            or missing tile, or a checkpoint of another tree, is\n"
+	"            refused and leaves the copy as it was), and the\n"
+	"            checkpoint must be signed by a key of the copied ledger\n"
 	"  --follow  then keep the copy current: another run after each entry\n"
-	"            the server's event stream announces, until SIGTERM or\n"
-	"            SIGINT (exit 0) or a refusal (exit 1); a lost connection\n"
-	"            is retried every 2 s\n"
+	"            the server's event stream announces (with --tiles: when\n"
+	"            the checkpoint, asked for every 2 s, grows), until\n"
+	"            SIGTERM or SIGINT (exit 0) or a refusal (exit 1); a lost\n"
+	"            connection is retried every 2 s\n"
 	"  --json    {url, origin, added, head, hash} instead of one line\n";
 
 /* The copy's check failed: the answer is no (exit 1). */
@@ -149,6 +165,41 @@ static int sync_once(struct cli_ctx *c, const char *url, const char *dir,
 			    json);
 }
 
+/* One run from a tiles host (clt_tiles_pull()), as sync_once(). */
+static int sync_tiles(struct cli_ctx *c, const char *url, struct ldg_store *s,
+		      bool json, bool quiet_if_none, uint64_t *copied_head)
+{
+	struct progress p = { .tty = isatty(STDERR_FILENO) };
+	struct ldg_err err = { 0 };
+	struct ldg_checkpoint *cp;
+	struct clt_pulled got;
+	int rc;
+
+	cp = malloc(sizeof(*cp));
+	if (!cp) {
+		cli_error("mirror: out of memory");
+		return CLI_BAD;
+	}
+	rc = clt_tiles_checkpoint(url, cp, &err);
+	if (rc) {
+		free(cp);
+		return cli_fail(c, &err);
+	}
+	p.named = cp->size;
+	rc = clt_tiles_pull(url, s, cp, on_page, &p, &got, &err);
+	if (p.tty && got.added)
+		fputc('\n', stderr);
+	if (got.head)
+		*copied_head = got.head;
+	if (rc)
+		rc = cli_fail(c, &err);
+	else if (!quiet_if_none || got.added)
+		rc = print_result(url, cp->origin, got.added, got.head,
+				  got.hash, json);
+	free(cp);
+	return rc;
+}
+
 static volatile sig_atomic_t stop_following;
 
 static void on_stop(int sig)
@@ -156,35 +207,42 @@ static void on_stop(int sig)
 	stop_following = 1;
 }
 
-/* --follow: after each new entry the server's event stream announces,
- * another run; until SIGTERM or SIGINT (exit 0), or a run that fails
- * (its exit code). A lost connection is retried every 2 s. */
-static int follow(struct cli_ctx *c, const char *url, const char *dir,
-		  struct ldg_store *s, bool json, uint64_t head)
+/* --follow: after each new entry the server's event stream announces
+ * (a tiles host announces nothing: its checkpoint is asked for every
+ * 2 s), another run; until SIGTERM or SIGINT (exit 0), or a run that
+ * fails (its exit code). A lost connection is retried every 2 s. */
+static void pause_2s(void)
 {
-	struct sigaction sa = { .sa_handler = on_stop };
+	for (int i = 0; i < 20 && !stop_following; i++)
+		usleep(100000);
+}
+
+static int follow(struct cli_ctx *c, const char *url, const char *dir,
+		  struct ldg_store *s, bool json, bool tiles, uint64_t head)
+{
 	int rc = CLI_OK;
 
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
 	while (!stop_following) {
 		struct ldg_err err = { 0 };
-		int w = clt_wait_event(url, head, &stop_following, &err);
+		int w = 0;
 
+		if (tiles)
+			pause_2s();
+		else
+			w = clt_wait_event(url, head, &stop_following, &err);
 		if (stop_following)
 			break;
 		if (w < 0) {
 			fprintf(stderr, "ledger: mirror: %s; again in 2 s\n",
 				err.msg);
-			for (int i = 0; i < 20 && !stop_following; i++)
-				usleep(100000);
+			pause_2s();
 			continue;
 		}
-		rc = sync_once(c, url, dir, s, json, true, &head);
+		rc = tiles ? sync_tiles(c, url, s, json, true, &head)
+			   : sync_once(c, url, dir, s, json, true, &head);
 		if (rc == CLI_BAD) {
-			/* unreachable between the event and the pages: the
-			 * next event or reconnect tries again */
+			/* unreachable between the event (or poll) and the
+			 * pages: the next one tries again */
 			rc = CLI_OK;
 			continue;
 		}
@@ -200,12 +258,14 @@ int cmd_mirror(int argc, char **argv, struct cli_ctx *c)
 		CLI_COMMON_OPTS,
 		{ "json", no_argument, NULL, 'j' },
 		{ "follow", no_argument, NULL, 'f' },
+		{ "tiles", no_argument, NULL, 't' },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct sigaction sa = { .sa_handler = on_stop };
 	char dir[PATH_MAX];
 	struct ldg_err err = { 0 };
 	struct ldg_store *s = NULL;
-	bool json = false, keep = false;
+	bool json = false, keep = false, tiles = false;
 	uint64_t head = 0;
 	const char *url;
 	int opt, rc;
@@ -220,11 +280,15 @@ int cmd_mirror(int argc, char **argv, struct cli_ctx *c)
 			json = true;
 		else if (opt == 'f')
 			keep = true;
+		else if (opt == 't')
+			tiles = true;
 	}
 	if (rc >= 0)
 		return rc;
 	if (argc - optind != 1)
-		return cli_usage(c, "expected the URL of a ledger server");
+		return cli_usage(c, tiles ? "expected the URL of a tiles host"
+					  : "expected the URL of a ledger "
+					    "server");
 	url = argv[optind];
 	if (strncmp(url, "http://", 7) && strncmp(url, "https://", 8))
 		return cli_usage(c,
@@ -236,9 +300,17 @@ int cmd_mirror(int argc, char **argv, struct cli_ctx *c)
 		return rc;
 	if (ldg_store_open(dir, LDG_OPEN_CREATE, &s, &err))
 		return cli_fail(c, &err);
-	rc = sync_once(c, url, dir, s, json, false, &head);
+	if (keep) {
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGTERM, &sa, NULL);
+		sigaction(SIGINT, &sa, NULL);
+	}
+	if (tiles)
+		rc = sync_tiles(c, url, s, json, false, &head);
+	else
+		rc = sync_once(c, url, dir, s, json, false, &head);
 	if (!rc && keep)
-		rc = follow(c, url, dir, s, json, head);
+		rc = follow(c, url, dir, s, json, tiles, head);
 	ldg_store_close(s);
 	return rc;
 }

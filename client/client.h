@@ -16,7 +16,10 @@
  *     ldg_append_copied(), every one checked as a local append checks
  *     it. It is `ledger mirror`'s copy and the private copy a remote
  *     rollback is built from: one fetcher for both;
- *   - waiting on the event stream (GET /api/v1/events).
+ *   - waiting on the event stream (GET /api/v1/events);
+ *   - the checked copy from a static C2SP tlog-tiles host (no ledger
+ *     server): its checkpoint, the tiles and bundles its size needs
+ *     (tiles.h checks them), appended as a server's pages are.
  * The webhook side of `ledger notify` (cursor file, signed POSTs,
  * backoff) lives beside it, in notify.h.
  * The signing key never leaves the process: entries are built and
@@ -42,6 +45,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "checkpoint.h"
 #include "entry.h"
 #include "err.h"
 #include "keys.h"
@@ -199,6 +203,38 @@ typedef void (*clt_page_fn)(uint64_t head, void *arg);
 int clt_pull(const char *base, struct ldg_store *s,
 	     const struct clt_head *named, bool past, clt_page_fn fn, void *arg,
 	     struct clt_pulled *out, struct ldg_err *err);
+
+/* ---- a copy from a tiles host (C2SP tlog-tiles) ---- */
+
+/* GET base + "checkpoint" of a static tiles host (any Content-Type),
+ * parsed; its signatures are checked by clt_tiles_pull(). -EIO
+ * unreachable or no checkpoint there (not a tiles host), -EPROTO not a
+ * checkpoint. */
+int clt_tiles_checkpoint(const char *base, struct ldg_checkpoint *cp,
+			 struct ldg_err *err);
+
+/* Brings s, a copy (empty, or holding a prefix of the tree cp names),
+ * to the cp->size entries of cp's tree from the static tiles host at
+ * base, with no ledger server: the copy must hold cp->origin's ledger
+ * (or none) and no more than cp->size entries, and its Merkle root at
+ * its size must be the tiles'. It fetches exactly the tiles the copy
+ * needs for that size (tiles.h; partial ones of cp->size's width only,
+ * or the full one when a partial one is gone) and the entry bundles
+ * after the copy's head; every tile must hash to cp->root and every
+ * entry to its leaf (clt_tiles_check(), clt_bundle_split()) before any
+ * entry is appended, so a host that serves a flipped, cut or missing
+ * tile or bundle, or a checkpoint of another tree, leaves the copy as
+ * it was. Then the entries, CLT_PAGE_MAX at a time through
+ * ldg_append_copied() (fn, may be NULL, after each), and last
+ * ldg_checkpoint_check() on the copy: cp must be signed by a key of
+ * its keyring (there by cp->size, not revoked). Entries appended stay
+ * when that or a later page is refused (each was checked as a local
+ * append checks it). -EPERM refused ("BASE: ..."), -EACCES cp not
+ * signed by a key of the copy, -EIO/-EPROTO the host cannot be had,
+ * what the store says when it cannot take them. */
+int clt_tiles_pull(const char *base, struct ldg_store *s,
+		   const struct ldg_checkpoint *cp, clt_page_fn fn, void *arg,
+		   struct clt_pulled *out, struct ldg_err *err);
 
 /* A checked private copy of what base serves, a ledger in $TMPDIR
  * removed by clt_copy_close(): what clt_rollback() and

@@ -18,6 +18,18 @@
 int clt_http_get(const char *base, const char *path, const char *accept,
 		 long *status, char **body, size_t *len, struct ldg_err *err);
 
+/* GET base+path from a static host (a tiles host: nginx, a bucket):
+ * any Content-Type, gzip taken; at most max bytes (1..). The status,
+ * and the body as clt_http_get() gives it. -EIO unreachable, -EPROTO
+ * an answer over max bytes. */
+int clt_http_static(const char *base, const char *path, size_t max,
+		    long *status, char **body, size_t *len,
+		    struct ldg_err *err);
+
+/* Whether an error of ldg_append_copied() means "the served entries
+ * are not valid here" (the answer is no), not an environment problem. */
+bool clt_refused(int rc);
+
 /* A request whose answer is JSON: a GET when post is NULL, else a POST
  * of len bytes of Content-Type type. The status, and the answer in
  * *out (NULL when it is not JSON; caller frees with json_decref()). */

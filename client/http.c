@@ -17,6 +17,7 @@
 struct body {
 	char *p;
 	size_t n;
+	size_t max; /* the most bytes taken; 0: ANSWER_MAX */
 	bool overflow;
 	char type[128]; /* its Content-Type, "" when none */
 };
@@ -27,7 +28,7 @@ static size_t on_data(char *p, size_t size, size_t nmemb, void *cls)
 	size_t n = size * nmemb;
 	char *grown;
 
-	if (b->n + n > ANSWER_MAX) {
+	if (b->n + n > (b->max ? b->max : ANSWER_MAX)) {
 		b->overflow = true;
 		return 0;
 	}
@@ -65,6 +66,10 @@ static int perform(const char *base, const char *path, const char *accept,
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 10L);
 	curl_easy_setopt(h, CURLOPT_TIMEOUT, 60L);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	/* a static host may compress (C2SP tlog-tiles asks clients to
+	 * take gzip): curl decodes what it offers */
+	if (b->max)
+		curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
 	snprintf(ah, sizeof(ah), "Accept: %s", accept);
 	hdr = curl_slist_append(hdr, ah);
 	if (post) {
@@ -91,8 +96,8 @@ static int perform(const char *base, const char *path, const char *accept,
 		if (b->overflow)
 			return ldg_err_set(err, -EPROTO,
 					   "the answer from %s is "
-					   "larger than %u MiB",
-					   url, ANSWER_MAX >> 20);
+					   "larger than %zu bytes",
+					   url, b->max ? b->max : ANSWER_MAX);
 		return ldg_err_set(err, -EIO, "cannot reach %s: %s", url,
 				   curl_easy_strerror(cc));
 	}
@@ -132,6 +137,17 @@ int clt_http_get(const char *base, const char *path, const char *accept,
 		b.p = NULL;
 		b.n = 0;
 	}
+	*body = b.p;
+	*len = b.n;
+	return rc;
+}
+
+int clt_http_static(const char *base, const char *path, size_t max,
+		    long *status, char **body, size_t *len, struct ldg_err *err)
+{
+	struct body b = { .max = max };
+	int rc = perform(base, path, "*/*", NULL, NULL, 0, status, &b, err);
+
 	*body = b.p;
 	*len = b.n;
 	return rc;
