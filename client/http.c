@@ -67,9 +67,14 @@ static int perform(const char *base, const char *path, const char *accept,
 	curl_easy_setopt(h, CURLOPT_TIMEOUT, 60L);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	/* a static host may compress (C2SP tlog-tiles asks clients to
-	 * take gzip): curl decodes what it offers */
-	if (b->max)
+	 * take gzip): curl decodes what it offers; a bucket or CDN may
+	 * redirect (what it serves is checked whoever serves it) */
+	if (b->max) {
 		curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
+		curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
+		curl_easy_setopt(h, CURLOPT_MAXREDIRS, 5L);
+		curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	}
 	snprintf(ah, sizeof(ah), "Accept: %s", accept);
 	hdr = curl_slist_append(hdr, ah);
 	if (post) {

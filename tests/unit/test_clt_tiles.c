@@ -488,15 +488,29 @@ static struct ldg_store *new_copy(struct fx *f, const char *name)
 	return c;
 }
 
-/* The fixture's ledger grown to n entries. */
+/* The fixture's ledger grown to n entries, in one transaction. */
 static void grow(struct fx *f, uint64_t n)
 {
+	uint64_t head = head_of(f, NULL), m = n - head;
+	struct ldg_entry **d = calloc(m, sizeof(*d));
+	struct ldg_result res = { 0 };
+	struct ldg_err err = { 0 };
 	char v[32];
 
-	for (uint64_t seq = head_of(f, NULL); seq < n; seq++) {
-		snprintf(v, sizeof(v), "v%" PRIu64, seq);
-		must_set(f, seq % 2 ? "staging/api" : "prod/api", "tag", v);
+	for (uint64_t i = 0; i < m; i++) {
+		snprintf(v, sizeof(v), "v%" PRIu64, head + i);
+		d[i] = ldg_entry_new(LDG_KIND_SET,
+				     i % 2 ? "staging/api" : "prod/api",
+				     "grow");
+		assert_int_equal(ldg_entry_add_change(d[i], "tag", v), 0);
 	}
+	if (ldg_append_batch(f->s, f->admin, d, m, &res, &err))
+		fail_msg("grow: %s", err.msg);
+	for (uint64_t i = 0; i < m; i++)
+		ldg_entry_free(d[i]);
+	free(d);
+	ldg_result_free(&res);
+	assert_int_equal(head_of(f, NULL), n);
 }
 
 /* The copy's head, and its hash in hash. */
