@@ -19,7 +19,7 @@
  *   - waiting on the event stream (GET /api/v1/events);
  *   - the checked copy from a static C2SP tlog-tiles host (no ledger
  *     server): its checkpoint, the tiles and bundles its size needs
- *     (tiles.h checks them), appended as a server's pages are.
+ *     (tileset.h checks them), appended as a server's pages are.
  * The webhook side of `ledger notify` (cursor file, signed POSTs,
  * backoff) lives beside it, in notify.h.
  * The signing key never leaves the process: entries are built and
@@ -218,7 +218,7 @@ int clt_tiles_checkpoint(const char *base, struct ldg_checkpoint *cp,
  * base, with no ledger server: the copy must hold cp->origin's ledger
  * (or none) and no more than cp->size entries, and its Merkle root at
  * its size must be the tiles'. It fetches exactly the tiles the copy
- * needs for that size (tiles.h; partial ones of cp->size's width only,
+ * needs for that size (tileset.h; partial ones of cp->size's width only,
  * or the full one when a partial one is gone) and the entry bundles
  * after the copy's head; every tile must hash to cp->root and every
  * entry to its leaf (clt_tiles_check(), clt_bundle_split()) before any

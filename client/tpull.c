@@ -1,7 +1,7 @@
 /*
  * tpull.c - a copy from a C2SP tlog-tiles host (`ledger mirror
  * --tiles`): its checkpoint, the tiles and bundles that checkpoint's
- * size needs, checked (tiles.h), then appended through
+ * size needs, checked (tileset.h), then appended through
  * ldg_append_copied() as clt_pull() appends a server's pages.
  */
 #include <errno.h>
@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "client_impl.h"
-#include "tiles.h"
+#include "tileset.h"
 #include "util.h"
 #include "verify.h"
 

@@ -1,5 +1,5 @@
 /*
- * test_clt_tiles.c - client/tiles.c (the tile set a copy needs, its node
+ * test_clt_tiles.c - client/tileset.c (the tile set a copy needs, its node
  * source, the checks of tiles against a root and of bundles against
  * level-0 tiles) and client/tpull.c (clt_tiles_pull(): a copy from a
  * static tiles host), against tiles built here from leaf hashes with
@@ -18,7 +18,7 @@
 
 #include "client.h"
 #include "fixture.h"
-#include "tiles.h"
+#include "tileset.h"
 
 /* ---- tiles built independently: level L+1 hash j is tl_mth() of the
  * 256 hashes of tile j of level L ---- */

@@ -1,6 +1,6 @@
 /*
- * tiles.c - the hash tiles and entry bundles a client fetched, checked
- * against a checkpoint's root (tiles.h).
+ * tileset.c - the hash tiles and entry bundles a client fetched, checked
+ * against a checkpoint's root (tileset.h).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "merkle.h"
-#include "tiles.h"
+#include "tileset.h"
 
 /* x >> k for any k (a shift by 64 or more is 0, not undefined) */
 static uint64_t shr(uint64_t x, unsigned k)

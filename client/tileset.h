@@ -1,5 +1,5 @@
 /*
- * tiles.h - the hash tiles and entry bundles a client fetched from a
+ * tileset.h - the hash tiles and entry bundles a client fetched from a
  * C2SP tlog-tiles host, checked against a checkpoint's root: the data
  * side of `ledger mirror --tiles` (clt_tiles_pull(), client.h, does the
  * fetching).
@@ -22,8 +22,8 @@
  * Ownership: a struct clt_tiles owns the hashes put into it;
  * clt_tiles_free() them. Plain data; not shared between threads.
  */
-#ifndef CLT_TILES_H
-#define CLT_TILES_H
+#ifndef CLT_TILESET_H
+#define CLT_TILESET_H
 
 #include <stddef.h>
 #include <stdint.h>
