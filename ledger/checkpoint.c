@@ -50,7 +50,7 @@ static int parse_sig_line(const char *line, size_t len,
 	const char *name = line + strlen(EM_DASH " ");
 	const char *sp;
 	size_t nlen, rawlen;
-	uint8_t raw[LDG_KEYID_BYTES + LDG_SIG_BYTES + 4];
+	uint8_t raw[LDG_KEYID_BYTES + 8 + LDG_SIG_BYTES + 4];
 
 	if (len < strlen(EM_DASH " ") ||
 	    memcmp(line, EM_DASH " ", strlen(EM_DASH " ")))
@@ -67,12 +67,23 @@ static int parse_sig_line(const char *line, size_t len,
 			      len - (size_t)(sp + 1 - line), NULL, &rawlen,
 			      NULL, sodium_base64_VARIANT_ORIGINAL))
 		return -EINVAL;
-	/* other signature types (not Ed25519) are skipped, not errors */
-	if (rawlen != LDG_KEYID_BYTES + LDG_SIG_BYTES)
-		return -ENOTSUP;
+	memset(out->sig, 0, LDG_SIG_BYTES);
+	out->cosig = false;
+	out->time = 0;
 	memcpy(out->keyid, raw, LDG_KEYID_BYTES);
-	memcpy(out->sig, raw + LDG_KEYID_BYTES, LDG_SIG_BYTES);
-	return 0;
+	if (rawlen == LDG_KEYID_BYTES + LDG_SIG_BYTES) {
+		memcpy(out->sig, raw + LDG_KEYID_BYTES, LDG_SIG_BYTES);
+		return 0;
+	}
+	/* a C2SP tlog-cosignature: keyid, time (big-endian), signature */
+	if (rawlen == LDG_KEYID_BYTES + 8 + LDG_SIG_BYTES) {
+		out->cosig = true;
+		out->time = ldg_get_be64(raw + LDG_KEYID_BYTES);
+		memcpy(out->sig, raw + LDG_KEYID_BYTES + 8, LDG_SIG_BYTES);
+		return 0;
+	}
+	/* other signature types are skipped, not errors */
+	return -ENOTSUP;
 }
 
 int ldg_checkpoint_parse(const char *text, size_t len,
@@ -141,6 +152,7 @@ int ldg_checkpoint_parse(const char *text, size_t len,
 	    rawlen != LDG_HASH_BYTES)
 		return ldg_err_set(err, -EINVAL, "checkpoint: bad root hash");
 
+	size_t notes = 0;
 	for (p = sep + 2; p < end;) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		int rc;
@@ -156,11 +168,13 @@ int ldg_checkpoint_parse(const char *text, size_t len,
 		if (rc == -EINVAL)
 			return ldg_err_set(err, -EINVAL,
 					   "checkpoint: bad signature line");
+		if (rc == 0 && !out->sigs[out->n_sigs].cosig)
+			notes++;
 		if (rc == 0)
 			out->n_sigs++;
 		p = nl + 1;
 	}
-	if (out->n_sigs == 0)
+	if (notes == 0)
 		return ldg_err_set(err, -EINVAL,
 				   "checkpoint: no Ed25519 signature");
 	return 0;
@@ -175,7 +189,7 @@ int ldg_checkpoint_verify(const struct ldg_checkpoint *cp,
 	 * verify rejects the note, whatever else verifies */
 	for (size_t i = 0; i < cp->n_sigs; i++) {
 		const struct ldg_note_sig *s = &cp->sigs[i];
-		if (strcmp(s->name, vkey->name) ||
+		if (s->cosig || strcmp(s->name, vkey->name) ||
 		    memcmp(s->keyid, vkey->keyid, LDG_KEYID_BYTES))
 			continue;
 		if (ldg_sig_verify(vkey->pk, (const uint8_t *)cp->text,

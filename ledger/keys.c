@@ -10,15 +10,38 @@
 #include "keys.h"
 #include "util.h"
 
-#define ALG_ED25519 0x01
 #define B64_33 44 /* base64 length of 33 bytes */
 #define PRIV_PREFIX "PRIVATE+KEY+"
 #define KEYFILE_MAX 512
 
 struct ldg_signer {
 	struct ldg_vkey vkey;
+	uint8_t alg; /* LDG_ALG_NOTE or LDG_ALG_COSIG */
 	uint8_t sk[crypto_sign_SECRETKEYBYTES]; /* seed || pk */
 };
+
+/* A ledger key's name is a key name (names.h); a cosigner's may also
+ * hold '/', for the URL-like names C2SP tlog-cosignature recommends
+ * (witness.example.com/w1). */
+static int check_name(const char *name, uint8_t alg, struct ldg_err *err)
+{
+	char plain[LDG_KEYNAME_MAX + 1];
+
+	if (alg != LDG_ALG_COSIG || strlen(name) > LDG_KEYNAME_MAX ||
+	    name[0] == '/')
+		return ldg_check_keyname(name, err);
+	snprintf(plain, sizeof(plain), "%s", name);
+	for (char *p = plain; *p; p++)
+		if (*p == '/')
+			*p = '_';
+	if (ldg_check_keyname(plain, NULL))
+		return ldg_err_set(err, -EINVAL,
+				   "invalid witness key name \"%.80s\": use 1-64 "
+				   "of A-Z, a-z, 0-9, '.', '_', '-' and '/', "
+				   "e.g. witness.example.com/w1",
+				   name);
+	return 0;
+}
 
 int ldg_crypto_init(void)
 {
@@ -28,8 +51,14 @@ int ldg_crypto_init(void)
 void ldg_keyid(const char *name, const uint8_t pk[LDG_PK_BYTES],
 	       uint8_t out[LDG_KEYID_BYTES])
 {
+	ldg_keyid_alg(name, LDG_ALG_NOTE, pk, out);
+}
+
+void ldg_keyid_alg(const char *name, uint8_t alg,
+		   const uint8_t pk[LDG_PK_BYTES], uint8_t out[LDG_KEYID_BYTES])
+{
 	crypto_hash_sha256_state st;
-	uint8_t sep[2] = { 0x0a, ALG_ED25519 };
+	uint8_t sep[2] = { 0x0a, alg };
 	uint8_t h[crypto_hash_sha256_BYTES];
 
 	crypto_hash_sha256_init(&st);
@@ -41,9 +70,9 @@ void ldg_keyid(const char *name, const uint8_t pk[LDG_PK_BYTES],
 }
 
 /* Splits "NAME+KEYID+B64" (text already without any "PRIVATE+KEY+"),
- * checks the name, decodes 0x01 || 32 bytes into key32 and the hex id. */
-static int parse_note_key(const char *text, char *name, uint8_t keyid[4],
-			  uint8_t *key32, struct ldg_err *err)
+ * checks the name, decodes alg || 32 bytes into key32 and the hex id. */
+static int parse_note_key(const char *text, uint8_t alg, char *name,
+			  uint8_t keyid[4], uint8_t *key32, struct ldg_err *err)
 {
 	const char *p1 = strchr(text, '+');
 	const char *p2 = p1 ? strchr(p1 + 1, '+') : NULL;
@@ -61,8 +90,6 @@ static int parse_note_key(const char *text, char *name, uint8_t keyid[4],
 		return ldg_err_set(err, -EINVAL, "not a key: bad name length");
 	memcpy(name, text, nlen);
 	name[nlen] = '\0';
-	if (ldg_check_keyname(name, err))
-		return -EINVAL;
 	if (p2 - p1 - 1 != 8)
 		return ldg_err_set(err, -EINVAL,
 				   "not a key: key id must be 8 lower-case hex "
@@ -99,12 +126,25 @@ static int parse_note_key(const char *text, char *name, uint8_t keyid[4],
 	    rawlen != 33)
 		return ldg_err_set(err, -EINVAL,
 				   "not a key: bad base64 key material");
-	if (raw[0] != ALG_ED25519) {
-		rc = ldg_err_set(err, -EINVAL,
-				 "unsupported key algorithm %u (want Ed25519)",
-				 raw[0]);
+	if (raw[0] != alg) {
+		if (raw[0] == LDG_ALG_COSIG)
+			rc = ldg_err_set(err, -EINVAL,
+					 "a witness (cosigner) key, not a "
+					 "ledger key");
+		else if (raw[0] == LDG_ALG_NOTE)
+			rc = ldg_err_set(err, -EINVAL,
+					 "a ledger key, not a witness "
+					 "(cosigner) key");
+		else
+			rc = ldg_err_set(err, -EINVAL,
+					 "unsupported key algorithm %u (want "
+					 "Ed25519)",
+					 raw[0]);
 		goto out_wipe;
 	}
+	/* after the type: a witness key's name may hold a '/' */
+	if (check_name(name, alg, err))
+		goto out_wipe;
 	memcpy(key32, raw + 1, 32);
 	rc = 0;
 out_wipe:
@@ -112,7 +152,8 @@ out_wipe:
 	return rc;
 }
 
-int ldg_vkey_parse(const char *text, struct ldg_vkey *out, struct ldg_err *err)
+static int vkey_parse(const char *text, uint8_t alg, struct ldg_vkey *out,
+		      struct ldg_err *err)
 {
 	uint8_t want[LDG_KEYID_BYTES];
 	int rc;
@@ -120,14 +161,25 @@ int ldg_vkey_parse(const char *text, struct ldg_vkey *out, struct ldg_err *err)
 	if (strncmp(text, PRIV_PREFIX, strlen(PRIV_PREFIX)) == 0)
 		return ldg_err_set(err, -EINVAL,
 				   "this is a private key; give the .pub file");
-	rc = parse_note_key(text, out->name, out->keyid, out->pk, err);
+	rc = parse_note_key(text, alg, out->name, out->keyid, out->pk, err);
 	if (rc)
 		return rc;
-	ldg_keyid(out->name, out->pk, want);
+	ldg_keyid_alg(out->name, alg, out->pk, want);
 	if (memcmp(want, out->keyid, LDG_KEYID_BYTES))
 		return ldg_err_set(err, -EINVAL,
 				   "key id does not match name and key");
 	return 0;
+}
+
+int ldg_vkey_parse(const char *text, struct ldg_vkey *out, struct ldg_err *err)
+{
+	return vkey_parse(text, LDG_ALG_NOTE, out, err);
+}
+
+int ldg_cosigner_parse(const char *text, struct ldg_vkey *out,
+		       struct ldg_err *err)
+{
+	return vkey_parse(text, LDG_ALG_COSIG, out, err);
 }
 
 /* Reads a key file whole into buf (NUL-terminated), exactly as it is:
@@ -154,8 +206,8 @@ static int read_small(const char *path, char *buf, size_t cap, bool secret,
 	return 0;
 }
 
-int ldg_vkey_load(const char *path_or_text, struct ldg_vkey *out,
-		  struct ldg_err *err)
+static int vkey_load(const char *path_or_text, uint8_t alg,
+		     struct ldg_vkey *out, struct ldg_err *err)
 {
 	char buf[KEYFILE_MAX];
 	int rc;
@@ -165,7 +217,7 @@ int ldg_vkey_load(const char *path_or_text, struct ldg_vkey *out,
 		 * has no '/'; base64 may) is a key, and why it is not a
 		 * valid one is the answer; else the read says what is
 		 * missing */
-		rc = ldg_vkey_parse(path_or_text, out, err);
+		rc = vkey_parse(path_or_text, alg, out, err);
 		if (rc == 0 ||
 		    strcspn(path_or_text, "+") < strcspn(path_or_text, "/"))
 			return rc;
@@ -173,24 +225,46 @@ int ldg_vkey_load(const char *path_or_text, struct ldg_vkey *out,
 	rc = read_small(path_or_text, buf, sizeof(buf), false, err);
 	if (rc)
 		return rc;
-	rc = ldg_vkey_parse(buf, out, err);
+	rc = vkey_parse(buf, alg, out, err);
 	if (rc)
 		ldg_err_prefix(err, "%s", path_or_text);
 	return rc;
 }
 
-void ldg_vkey_format(const struct ldg_vkey *k, char *out)
+int ldg_vkey_load(const char *path_or_text, struct ldg_vkey *out,
+		  struct ldg_err *err)
+{
+	return vkey_load(path_or_text, LDG_ALG_NOTE, out, err);
+}
+
+int ldg_cosigner_load(const char *path_or_text, struct ldg_vkey *out,
+		      struct ldg_err *err)
+{
+	return vkey_load(path_or_text, LDG_ALG_COSIG, out, err);
+}
+
+static void vkey_format(const struct ldg_vkey *k, uint8_t alg, char *out)
 {
 	uint8_t raw[33];
 	char idhex[9];
 	char b64[B64_33 + 1];
 
-	raw[0] = ALG_ED25519;
+	raw[0] = alg;
 	memcpy(raw + 1, k->pk, 32);
 	ldg_hex(k->keyid, 4, idhex);
 	sodium_bin2base64(b64, sizeof(b64), raw, sizeof(raw),
 			  sodium_base64_VARIANT_ORIGINAL);
 	snprintf(out, LDG_VKEY_TEXT_MAX, "%s+%s+%s", k->name, idhex, b64);
+}
+
+void ldg_vkey_format(const struct ldg_vkey *k, char *out)
+{
+	vkey_format(k, LDG_ALG_NOTE, out);
+}
+
+void ldg_cosigner_format(const struct ldg_vkey *k, char *out)
+{
+	vkey_format(k, LDG_ALG_COSIG, out);
 }
 
 static struct ldg_signer *signer_alloc(void)
@@ -202,7 +276,7 @@ static struct ldg_signer *signer_alloc(void)
 	return s;
 }
 
-static int signer_from_seed(struct ldg_signer *s, const char *name,
+static int signer_from_seed(struct ldg_signer *s, const char *name, uint8_t alg,
 			    const uint8_t seed[32])
 {
 	uint8_t pk[crypto_sign_PUBLICKEYBYTES];
@@ -211,18 +285,25 @@ static int signer_from_seed(struct ldg_signer *s, const char *name,
 		return -EIO;
 	snprintf(s->vkey.name, sizeof(s->vkey.name), "%s", name);
 	memcpy(s->vkey.pk, pk, 32);
-	ldg_keyid(name, pk, s->vkey.keyid);
+	s->alg = alg;
+	ldg_keyid_alg(name, alg, pk, s->vkey.keyid);
 	return 0;
 }
 
 int ldg_signer_generate(const char *name, struct ldg_signer **out,
 			struct ldg_err *err)
 {
+	return ldg_signer_generate_alg(name, LDG_ALG_NOTE, out, err);
+}
+
+int ldg_signer_generate_alg(const char *name, uint8_t alg,
+			    struct ldg_signer **out, struct ldg_err *err)
+{
 	struct ldg_signer *s;
 	uint8_t *seed;
 	int rc;
 
-	rc = ldg_check_keyname(name, err);
+	rc = check_name(name, alg, err);
 	if (rc)
 		return rc;
 	s = signer_alloc();
@@ -232,7 +313,7 @@ int ldg_signer_generate(const char *name, struct ldg_signer **out,
 		goto out_free;
 	}
 	randombytes_buf(seed, 32);
-	rc = signer_from_seed(s, name, seed);
+	rc = signer_from_seed(s, name, alg, seed);
 	if (rc) {
 		ldg_err_set(err, rc, "cannot derive key pair");
 		goto out_free;
@@ -247,6 +328,12 @@ out_free:
 
 int ldg_signer_load(const char *path, struct ldg_signer **out,
 		    struct ldg_err *err)
+{
+	return ldg_signer_load_alg(path, LDG_ALG_NOTE, out, err);
+}
+
+int ldg_signer_load_alg(const char *path, uint8_t alg, struct ldg_signer **out,
+			struct ldg_err *err)
 {
 	struct ldg_signer *s = signer_alloc();
 	char *buf = sodium_malloc(KEYFILE_MAX);
@@ -270,12 +357,13 @@ int ldg_signer_load(const char *path, struct ldg_signer **out,
 				 path);
 		goto out_free;
 	}
-	rc = parse_note_key(buf + strlen(PRIV_PREFIX), name, keyid, seed, err);
+	rc = parse_note_key(buf + strlen(PRIV_PREFIX), alg, name, keyid, seed,
+			    err);
 	if (rc) {
 		ldg_err_prefix(err, "%s", path);
 		goto out_free;
 	}
-	rc = signer_from_seed(s, name, seed);
+	rc = signer_from_seed(s, name, alg, seed);
 	if (rc) {
 		ldg_err_set(err, rc, "%s: cannot derive key pair", path);
 		goto out_free;
@@ -320,7 +408,7 @@ int ldg_signer_write(const struct ldg_signer *s, const char *dir,
 		     struct ldg_err *err)
 {
 	char path[4096];
-	char pub[LDG_VKEY_TEXT_MAX + 1];
+	char pub[LDG_VKEY_TEXT_MAX + 1], base[LDG_KEYNAME_MAX + 1];
 	char *priv = sodium_malloc(KEYFILE_MAX);
 	uint8_t raw[33];
 	char idhex[9];
@@ -329,7 +417,7 @@ int ldg_signer_write(const struct ldg_signer *s, const char *dir,
 
 	if (!priv)
 		return ldg_err_set(err, -ENOMEM, "out of secure memory");
-	raw[0] = ALG_ED25519;
+	raw[0] = s->alg;
 	memcpy(raw + 1, s->sk, 32); /* the seed half */
 	sodium_bin2base64(b64, sizeof(b64), raw, sizeof(raw),
 			  sodium_base64_VARIANT_ORIGINAL);
@@ -339,16 +427,21 @@ int ldg_signer_write(const struct ldg_signer *s, const char *dir,
 	sodium_memzero(raw, sizeof(raw));
 	sodium_memzero(b64, sizeof(b64));
 
-	snprintf(path, sizeof(path), "%s/%s.key", dir, s->vkey.name);
+	/* a witness name's '/' is '_' in its file names */
+	snprintf(base, sizeof(base), "%s", s->vkey.name);
+	for (char *p = base; *p; p++)
+		if (*p == '/')
+			*p = '_';
+	snprintf(path, sizeof(path), "%s/%s.key", dir, base);
 	rc = write_new(path, priv, 0600, err);
 	if (rc)
 		goto out_free;
-	ldg_vkey_format(&s->vkey, pub);
+	vkey_format(&s->vkey, s->alg, pub);
 	strcat(pub, "\n");
-	snprintf(path, sizeof(path), "%s/%s.pub", dir, s->vkey.name);
+	snprintf(path, sizeof(path), "%s/%s.pub", dir, base);
 	rc = write_new(path, pub, 0644, err);
 	if (rc) {
-		snprintf(path, sizeof(path), "%s/%s.key", dir, s->vkey.name);
+		snprintf(path, sizeof(path), "%s/%s.key", dir, base);
 		unlink(path);
 	}
 out_free:
@@ -365,6 +458,11 @@ void ldg_signer_free(struct ldg_signer *s)
 const struct ldg_vkey *ldg_signer_vkey(const struct ldg_signer *s)
 {
 	return &s->vkey;
+}
+
+uint8_t ldg_signer_alg(const struct ldg_signer *s)
+{
+	return s->alg;
 }
 
 int ldg_signer_sign(const struct ldg_signer *s, const uint8_t *msg, size_t len,

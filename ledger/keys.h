@@ -41,13 +41,15 @@ struct ldg_signer;
 
 /* A cosigner (witness) verifier key: NAME+KEYID+BASE64(0x04 || pk32),
  * KEYID over NAME || 0x0A || 0x04 || pk32. The same struct as a note
- * key; the functions say which kind it is. */
+ * key; the functions say which kind it is. A cosigner's NAME may also
+ * hold '/' (C2SP recommends URL-like names: witness.example.com/w1). */
 int ldg_cosigner_parse(const char *text, struct ldg_vkey *out,
 		       struct ldg_err *err);
 int ldg_cosigner_load(const char *path_or_text, struct ldg_vkey *out,
 		      struct ldg_err *err);
 void ldg_cosigner_format(const struct ldg_vkey *k, char *out);
-void ldg_keyid_alg(const char *name, uint8_t alg, const uint8_t pk[LDG_PK_BYTES],
+void ldg_keyid_alg(const char *name, uint8_t alg,
+		   const uint8_t pk[LDG_PK_BYTES],
 		   uint8_t out[LDG_KEYID_BYTES]);
 
 /* sodium_init() once per process; returns 0 or -EIO. */
@@ -79,7 +81,9 @@ uint8_t ldg_signer_alg(const struct ldg_signer *s);
 /* Loads a private key file; refuses group/other-accessible files. */
 int ldg_signer_load(const char *path, struct ldg_signer **out,
 		    struct ldg_err *err);
-/* Writes DIR/NAME.key (0600, never overwritten) and DIR/NAME.pub. */
+/* Writes DIR/NAME.key (0600, never overwritten) and DIR/NAME.pub; a
+ * cosigner's name may hold '/' (witness.example.com/w1), written as
+ * '_' in the file names. */
 int ldg_signer_write(const struct ldg_signer *s, const char *dir,
 		     struct ldg_err *err);
 void ldg_signer_free(struct ldg_signer *s);

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "merkle.h"
+#include "tlog.h"
 #include "names.h"
 #include "store_impl.h"
 #include "util.h"
@@ -725,33 +726,19 @@ int ldg_entry_hash_at(struct ldg_read *r, uint64_t seq,
 	return merkle_get(r, 0, seq - 1, hash);
 }
 
+int ldg_store_node(void *r, unsigned height, uint64_t index,
+		   uint8_t out[LDG_HASH_BYTES])
+{
+	/* the key (index + 1) * 2^height - 1 must not wrap */
+	if (height > 63 || index > (UINT64_MAX >> height) - 1)
+		return -ENOENT;
+	return merkle_get(r, height, index, out);
+}
+
 int ldg_merkle_root_at(struct ldg_read *r, uint64_t size,
 		       uint8_t root[LDG_HASH_BYTES])
 {
-	uint8_t parts[64][LDG_HASH_BYTES];
-	uint64_t offset = 0;
-	int n = 0, rc;
-
-	if (size == 0) {
-		struct ldg_merkle m;
-		ldg_merkle_init(&m);
-		ldg_merkle_root(&m, root);
-		return 0;
-	}
-	/* The tree of size n is its perfect subtrees, largest first. */
-	for (int level = 63; level >= 0; level--) {
-		if (!(size >> level & 1))
-			continue;
-		rc = merkle_get(r, (unsigned)level, offset >> level, parts[n]);
-		if (rc)
-			return rc;
-		n++;
-		offset += (uint64_t)1 << level;
-	}
-	memcpy(root, parts[n - 1], LDG_HASH_BYTES);
-	for (int i = n - 2; i >= 0; i--)
-		ldg_merkle_node(parts[i], root, root);
-	return 0;
+	return ldg_tlog_root(ldg_store_node, r, size, root);
 }
 
 int ldg_merkle_check_tail(struct ldg_read *r, uint64_t size, uint64_t *bad)

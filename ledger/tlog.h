@@ -88,14 +88,17 @@ int ldg_proof_consistency(ldg_node_fn node, void *arg, uint64_t old,
 			  uint64_t new, uint8_t proof[][LDG_HASH_BYTES],
 			  size_t *n);
 
+/* The checks take a proof as n hashes one after another
+ * (n * LDG_HASH_BYTES bytes): what ldg_proof_consistency() and
+ * ldg_proof_inclusion() write, or what a request carried. */
+
 /* 0 when proof shows the tree of size old with root old_root is a
  * prefix of the tree of size new with root new_root; -EBADMSG when it
  * does not (a wrong length, a hash that does not lead to both roots);
  * old 0 takes an empty proof, old == new an empty one and equal roots. */
-__attribute__((warn_unused_result)) int
-ldg_proof_consistency_check(uint64_t old, const uint8_t old_root[LDG_HASH_BYTES],
-			    uint64_t new, const uint8_t new_root[LDG_HASH_BYTES],
-			    const uint8_t proof[][LDG_HASH_BYTES], size_t n);
+__attribute__((warn_unused_result)) int ldg_proof_consistency_check(
+	uint64_t old, const uint8_t old_root[LDG_HASH_BYTES], uint64_t new,
+	const uint8_t new_root[LDG_HASH_BYTES], const uint8_t *proof, size_t n);
 
 /* The RFC 6962 audit path of leaf index in the tree of size leaves. */
 int ldg_proof_inclusion(ldg_node_fn node, void *arg, uint64_t index,
@@ -103,11 +106,9 @@ int ldg_proof_inclusion(ldg_node_fn node, void *arg, uint64_t index,
 			size_t *n);
 
 /* 0 when proof leads leaf (a leaf hash) at index to root of size. */
-__attribute__((warn_unused_result)) int
-ldg_proof_inclusion_check(uint64_t index, uint64_t size,
-			  const uint8_t leaf[LDG_HASH_BYTES],
-			  const uint8_t proof[][LDG_HASH_BYTES], size_t n,
-			  const uint8_t root[LDG_HASH_BYTES]);
+__attribute__((warn_unused_result)) int ldg_proof_inclusion_check(
+	uint64_t index, uint64_t size, const uint8_t leaf[LDG_HASH_BYTES],
+	const uint8_t *proof, size_t n, const uint8_t root[LDG_HASH_BYTES]);
 
 /* The cosignature blob: keyid4 || time (8 bytes, big-endian) || sig64. */
 #define LDG_COSIG_BLOB (LDG_KEYID_BYTES + 8 + LDG_SIG_BYTES)
