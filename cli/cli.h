@@ -198,6 +198,7 @@ int cmd_pending(int argc, char **argv, struct cli_ctx *c);
 int cmd_freeze(int argc, char **argv, struct cli_ctx *c);
 int cmd_unfreeze(int argc, char **argv, struct cli_ctx *c);
 int cmd_get(int argc, char **argv, struct cli_ctx *c);
+int cmd_tiles(int argc, char **argv, struct cli_ctx *c);
 int cmd_state(int argc, char **argv, struct cli_ctx *c);
 int cmd_status(int argc, char **argv, struct cli_ctx *c);
 int cmd_log(int argc, char **argv, struct cli_ctx *c);

@@ -8,6 +8,7 @@
 #include "checkpoint.h"
 #include "cli.h"
 #include "remote.h"
+#include "tiles.h"
 #include "verify.h"
 
 static const char help[] =
@@ -154,22 +155,7 @@ int cmd_checkpoint(int argc, char **argv, struct cli_ctx *c)
 	} else {
 		/* the stored root, if the stored tree holds together along
 		 * its right edges down to the entries' own bytes */
-		uint64_t bad = 0;
-		int trc = ldg_head(r, &head, NULL);
-		if (!trc)
-			trc = ldg_merkle_root_at(r, head, root);
-		if (!trc)
-			trc = ldg_merkle_check_tail(r, head, &bad);
-		if (trc == -EBADMSG)
-			ldg_err_set(&err, -EPERM,
-				    "refusing to sign: the "
-				    "stored Merkle tree does not match the "
-				    "entries (under entry %llu); run ledger "
-				    "verify",
-				    (unsigned long long)bad);
-		else if (trc)
-			ldg_err_set(&err, -EIO, "cannot read the tree head");
-		if (trc) {
+		if (ldg_signable_head(r, &head, root, &err)) {
 			rc = cli_fail(c, &err);
 			goto out_close;
 		}

@@ -6,6 +6,7 @@
 
 #include "entry.h"
 #include "names.h"
+#include "tlog.h"
 #include "util.h"
 #include "value.h"
 #include "window.h"
@@ -754,11 +755,16 @@ int ldg_entry_message(const struct ldg_entry *e, const char *origin,
 	free(body);
 	if (rc)
 		return ldg_err_set(err, rc, "out of memory");
-	if (blen + 2 + LDG_SIG_BYTES > LDG_ENTRY_MAX) {
+	/* a new entry must fit an entry bundle's 16-bit length (tlog.h);
+	 * the decoder still takes older ones up to LDG_ENTRY_MAX */
+	if (blen + 2 + LDG_SIG_BYTES > LDG_BUNDLE_ENTRY_MAX) {
 		free(*msg);
 		*msg = NULL;
-		return ldg_err_set(err, -EINVAL, "entry too large (%zu bytes)",
-				   blen + 2 + LDG_SIG_BYTES);
+		return ldg_err_set(err, -EINVAL,
+				   "entry too large: %zu bytes, a new entry "
+				   "is at most %u",
+				   blen + 2 + LDG_SIG_BYTES,
+				   LDG_BUNDLE_ENTRY_MAX);
 	}
 	return 0;
 }

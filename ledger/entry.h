@@ -36,6 +36,8 @@
 #define LDG_FORMAT_V1 1 /* no authorisation commitment */
 #define LDG_FORMAT_V2 2 /* with one (field 10): what writers write */
 #define LDG_HASH_BYTES 32
+/* the largest entry the decoder takes: a new one is at most
+ * LDG_BUNDLE_ENTRY_MAX (tlog.h) */
 #define LDG_ENTRY_MAX (1024 * 1024)
 #define LDG_CHANGES_MAX 1000
 #define LDG_META_MAX 64
@@ -154,7 +156,8 @@ int ldg_entry_encode(const struct ldg_entry *e, bool with_sig, uint8_t **out,
 /* Checks e and returns in *msg (malloc'd; caller frees) the exact bytes
  * its signer signs for origin (docs/format.md section 5): for a signer
  * whose secret key is elsewhere. -EINVAL when the entry breaks a rule or
- * would be larger than LDG_ENTRY_MAX. */
+ * would be larger than LDG_BUNDLE_ENTRY_MAX (tlog.h), the cap of every
+ * new entry; LDG_ENTRY_MAX is what the decoder takes (older entries). */
 int ldg_entry_message(const struct ldg_entry *e, const char *origin,
 		      uint8_t **msg, size_t *mlen, struct ldg_err *err);
 

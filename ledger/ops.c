@@ -9,6 +9,7 @@
 #include "names.h"
 #include "ops.h"
 #include "policy.h"
+#include "tlog.h"
 #include "store_impl.h"
 #include "util.h"
 #include "value.h"
@@ -1203,14 +1204,22 @@ static int plan_signed(struct wctx *c, void *arg, struct ldg_err *err)
 	return rc;
 }
 
-/* Too large to be an entry: refused before any transaction. */
-static int check_sizes(const size_t *lens, size_t n, struct ldg_err *err)
+/* Too large to be an entry: refused before any transaction. A new
+ * entry must fit an entry bundle (LDG_BUNDLE_ENTRY_MAX); a copy of a
+ * ledger written before that cap may hold what the decoder takes. */
+static int check_sizes(const size_t *lens, size_t n, bool copy,
+		       struct ldg_err *err)
 {
+	size_t max = copy ? LDG_ENTRY_MAX : LDG_BUNDLE_ENTRY_MAX;
+
 	for (size_t i = 0; i < n; i++)
-		if (lens[i] > LDG_ENTRY_MAX)
+		if (lens[i] > max)
 			return ldg_err_set(err, -EBADMSG,
-					   "entry of %zu bytes: at most %d",
-					   lens[i], LDG_ENTRY_MAX);
+					   "entry too large: %zu bytes, %s "
+					   "is at most %zu",
+					   lens[i],
+					   copy ? "an entry" : "a new entry",
+					   max);
 	return 0;
 }
 
@@ -1218,7 +1227,7 @@ int ldg_append_signed(struct ldg_store *s, const uint8_t *buf, size_t len,
 		      struct ldg_result *res, struct ldg_err *err)
 {
 	struct signed_arg a = { &buf, &len, 1, false };
-	int rc = check_sizes(&len, 1, err);
+	int rc = check_sizes(&len, 1, false, err);
 
 	return rc ? rc : run_write(s, NULL, plan_signed, &a, res, err);
 }
@@ -1228,7 +1237,7 @@ int ldg_append_signed_batch(struct ldg_store *s, const uint8_t *const *bufs,
 			    struct ldg_result *res, struct ldg_err *err)
 {
 	struct signed_arg a = { bufs, lens, n, false };
-	int rc = check_sizes(lens, n, err);
+	int rc = check_sizes(lens, n, false, err);
 
 	if (!rc && n == 0)
 		rc = ldg_err_set(err, -EINVAL, "an empty batch");
@@ -1240,7 +1249,7 @@ int ldg_append_copied(struct ldg_store *s, const uint8_t *const *bufs,
 		      struct ldg_err *err)
 {
 	struct signed_arg a = { bufs, lens, n, true };
-	int rc = check_sizes(lens, n, err);
+	int rc = check_sizes(lens, n, true, err);
 
 	return rc ? rc : run_write(s, NULL, plan_signed, &a, res, err);
 }

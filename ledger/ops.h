@@ -268,7 +268,8 @@ int ldg_entry_prepare(struct ldg_entry *draft, uint64_t head,
  * head's hash, a signature by its signer's keyring key for this origin,
  * ldg_may_append() (the last-admin rule of key-revoke included), then the
  * entry and its indexes. Errors: -EBADMSG malformed, non-canonical or badly
- * signed, a version 2 entry whose authz is not the keyring and locks
+ * signed, larger than LDG_BUNDLE_ENTRY_MAX (tlog.h: a new entry must fit
+ * an entry bundle), a version 2 entry whose authz is not the keyring and locks
  * after it, a version 1 entry after a version 2 one; -ESTALE the head moved (rebuild on the new head and retry);
  * -EINVAL an init entry; and those of ldg_may_append() (-EACCES, -EBUSY
  * with the lock's seq and reason, -EEXIST, -ENOENT, -EPERM last admin), or a
@@ -289,7 +290,9 @@ int ldg_append_signed_batch(struct ldg_store *s, const uint8_t *const *bufs,
  * `ledger mirror`), in one transaction: each checked exactly as
  * ldg_append_signed() checks one, except that into an empty store the
  * first may be the init entry (signed by the key it records, for the
- * origin it records; the store takes that origin). Errors as
+ * origin it records; the store takes that origin), and an entry may be
+ * as large as the decoder takes (LDG_ENTRY_MAX: a ledger written before
+ * the cap of new entries). Errors as
  * ldg_append_signed(), prefixed with the seq ("entry N: ..."); nothing
  * is written on any error. */
 int ldg_append_copied(struct ldg_store *s, const uint8_t *const *bufs,

@@ -1482,6 +1482,15 @@ json_t *rnd_verify_json(const struct ldg_verify_report *rep, int vrc)
 	return j;
 }
 
+json_t *rnd_tiles_json(const char *dir, const char *origin,
+		       const struct ldg_tiles_stats *st)
+{
+	return json_pack("{s:s, s:s, s:I, s:I, s:I, s:I}", "dir", dir, "origin",
+			 origin, "size", (json_int_t)st->size, "from",
+			 (json_int_t)st->old_size, "tiles",
+			 (json_int_t)st->tiles, "bytes", (json_int_t)st->bytes);
+}
+
 json_t *rnd_entry_proof_json(uint64_t seq, const struct ldg_entry_proof *pr)
 {
 	char hh[2 * LDG_HASH_BYTES + 1];

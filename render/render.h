@@ -29,6 +29,7 @@
 
 #include "gov.h"
 #include "store.h"
+#include "tiles.h"
 #include "verify.h"
 
 /* A value as JSON (the API, --json): a string as a JSON string, a typed
@@ -143,6 +144,12 @@ int rnd_keyring_json(struct ldg_read *r, json_t **out, struct ldg_err *err);
  * (null for an index) and "problem" when it failed (`ledger verify
  * --json`, GET /api/v1/verify). */
 json_t *rnd_verify_json(const struct ldg_verify_report *rep, int vrc);
+
+/* What ldg_tiles_export() did into dir for a ledger of origin:
+ * {"dir", "origin", "size", "from", "tiles", "bytes"} (`ledger tiles
+ * --json`). */
+json_t *rnd_tiles_json(const char *dir, const char *origin,
+		       const struct ldg_tiles_stats *st);
 
 /* What entry seq proves on its own (ldg_entry_prove()): {"seq", "hash",
  * "signature", "signer_key", "key" (a keyring row or null), "chain"}

@@ -13,6 +13,7 @@ PACKAGES=(
 	strace # tests/scenario/faults.sh injects its faults with it
 	tzdata # freeze windows' time zones (ledger/window.c); test_window skips without it
 	chromium
+	nginx-light # tests/scenario/lib_nginx.sh: a static tiles host (tiles.sh)
 )
 # tests/scenario/browser.sh drives Chromium with node (playwright-core
 # needs Node.js 18 or newer, which Debian 12 has); Debian's nodejs only when there is no node

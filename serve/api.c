@@ -12,6 +12,7 @@
 #include <sodium.h>
 
 #include "api.h"
+#include "tlog.h"
 #include "util.h"
 #include "value.h"
 
@@ -27,6 +28,12 @@ int srv_path_match(const struct srv_pattern *pat, const char *path,
 		return strcmp(path, pat->prefix) ? -ENOENT : 0;
 	if (strncmp(path, pat->prefix, n) || !*tail)
 		return -ENOENT;
+	/* what is not a tile's path is not there, as on a static host */
+	if (pat->shape == SRV_TAIL_TILE)
+		return ldg_tile_path_parse(tail, &out->level, &out->n,
+					   &out->width)
+			       ? -ENOENT
+			       : 0;
 	if (pat->shape == SRV_TAIL_SCOPE) {
 		if (strlen(tail) > LDG_TARGET_MAX)
 			return ldg_err_set(err, -EINVAL,

@@ -31,6 +31,7 @@ enum srv_shape {
 	SRV_EXACT,	/* the path is the prefix */
 	SRV_TAIL_SEQ,	/* the prefix, one SEQ segment, then the suffix */
 	SRV_TAIL_SCOPE, /* the prefix, then CLUSTER or CLUSTER/RELEASE */
+	SRV_TAIL_TILE,	/* the prefix, then a C2SP tile path (tlog.h) */
 };
 
 /* The path of one route. */
@@ -44,6 +45,9 @@ struct srv_pattern {
 struct srv_path {
 	uint64_t seq;			/* SRV_TAIL_SEQ */
 	char scope[LDG_TARGET_MAX + 1]; /* SRV_TAIL_SCOPE */
+	int level;			/* SRV_TAIL_TILE: tlog.h's */
+	uint64_t n;
+	unsigned width;
 };
 
 /* What POST /api/v1/drafts asks for (srv_parse_draft()). Strings point

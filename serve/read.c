@@ -10,6 +10,7 @@
 #include "authorize.h"
 #include "render.h"
 #include "serve_impl.h"
+#include "tiles.h"
 #include "util.h"
 #include "verify.h"
 
@@ -463,4 +464,37 @@ int srv_h_policy(const struct srv_request *rq, struct srv_reply *rp)
 int srv_h_policies(const struct srv_request *rq, struct srv_reply *rp)
 {
 	return policy_show(rq, rp, NULL);
+}
+
+/* A C2SP tile or entry bundle the head has (docs/format.md "Tiles"):
+ * a full one never changes; a partial one may be dropped once the full
+ * one is there (C2SP tlog-tiles), so it is cached briefly. */
+int srv_h_tile(const struct srv_request *rq, struct srv_reply *rp)
+{
+	const struct srv_path *p = rq->path;
+	struct ldg_err err = { 0 };
+	struct ldg_read *r;
+	uint8_t *buf;
+	uint64_t head;
+	size_t len;
+	int rc;
+
+	if (srv_begin(rp, rq->sv, &r, &head))
+		return 0;
+	rc = ldg_tile_bytes(r, p->level, p->n, p->width, &buf, &len, &err);
+	ldg_read_end(r);
+	/* an entry too large for a bundle (written before the cap) */
+	if (rc == -EFBIG)
+		return srv_reply_error(rp, MHD_HTTP_UNPROCESSABLE_CONTENT, "%s",
+				       err.msg);
+	if (rc)
+		return srv_reply_ldg(rp, rc, &err);
+	rp->status = MHD_HTTP_OK;
+	rp->body = (char *)buf;
+	rp->len = len;
+	rp->type = "application/octet-stream";
+	rp->cache = p->width == LDG_TILE_WIDTH
+			    ? "public, max-age=31536000, immutable"
+			    : "public, max-age=60";
+	return 0;
 }

@@ -73,6 +73,11 @@ const struct srv_route srv_routes[SRV_R_COUNT] = {
 			   .params = { "target" } },
 	[SRV_R_POLICIES] = { .path = { "/api/v1/policies", SRV_EXACT },
 			     .get = srv_h_policies },
+	/* C2SP tlog-tiles under the prefix /tlog/ */
+	[SRV_R_TLOG_CHECKPOINT] = { .path = { "/tlog/checkpoint", SRV_EXACT },
+				    .get = srv_h_checkpoint },
+	[SRV_R_TLOG_TILE] = { .path = { "/tlog/", SRV_TAIL_TILE },
+			      .get = srv_h_tile },
 };
 
 int srv_route_parse(const char *path, const struct srv_route **rt,

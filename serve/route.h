@@ -21,6 +21,9 @@
  *   POST /api/v1/entries         a signed entry (msgpack, or JSON draft)
  *   POST /api/v1/drafts          JSON: an entry to sign elsewhere
  *   GET, POST /api/v1/checkpoint the newest published checkpoint
+ *   GET /tlog/checkpoint         the same, C2SP tlog-tiles' checkpoint
+ *   GET /tlog/tile/L/N[.p/W]     C2SP hash tiles and entry bundles
+ *       /tlog/tile/entries/N[.p/W]  (docs/format.md "Tiles")
  *
  * Internal to serve/. Thread-safe: the table is constant; a handler runs
  * on its connection's thread (serve_impl.h).
@@ -56,6 +59,8 @@ enum srv_route_id {
 	SRV_R_PENDING,
 	SRV_R_POLICY,
 	SRV_R_POLICIES,
+	SRV_R_TLOG_CHECKPOINT,
+	SRV_R_TLOG_TILE,
 	SRV_R_COUNT
 };
 

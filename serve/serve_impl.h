@@ -128,6 +128,7 @@ int srv_h_checkpoint(const struct srv_request *rq, struct srv_reply *rp);
 int srv_h_pending(const struct srv_request *rq, struct srv_reply *rp);
 int srv_h_policy(const struct srv_request *rq, struct srv_reply *rp);
 int srv_h_policies(const struct srv_request *rq, struct srv_reply *rp);
+int srv_h_tile(const struct srv_request *rq, struct srv_reply *rp);
 
 int srv_h_append(const struct srv_request *rq, const struct srv_upload *u,
 		 struct srv_reply *rp);

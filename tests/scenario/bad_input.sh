@@ -22,12 +22,16 @@ KSEG253="$(rep a 126).$(rep b 126)"
 V4096=$(rep v 4096)
 V4097=$(rep v 4097)
 N64=$(rep n 64)
-# 300 values of 4000 bytes: an entry over the 1 MiB limit
+# 300 values of 4000 bytes: an entry over the 1 MiB the decoder takes;
+# 17 of them: over the 65,535 bytes of a new entry (an entry bundle's
+# 16-bit length, docs/format.md "Tiles"); 16: under it
 V4000=$(rep w 4000)
 BIGARGS=()
 for i in $(seq 1 300); do
 	BIGARGS+=("k$i=$V4000")
 done
+CAPARGS=("${BIGARGS[@]:0:17}")
+UNDERCAP=("${BIGARGS[@]:0:16}")
 N65=$(rep n 65)
 # 1001 changes and 65 metadata pairs: one over the entry's limits
 MANY=()
@@ -166,6 +170,7 @@ cat >"$T/table" <<'EOF'
 2|invalid value|L set staging/api $'k=\x80' -m x
 2|invalid value|L set staging/api ok=fine $'k=\xff' -m x
 2|too large|L set staging/big "${BIGARGS[@]}" -m "over 1 MiB"
+2|^ledger: set: entry too large: 68[0-9]{3} bytes, a new entry is at most 65535$|L set staging/big "${CAPARGS[@]}" -m "over 64 KiB"
 2|too many changes: an entry holds at most 1000$|L set staging/many "${MANY[@]}" -m "1001 keys"
 2|too many --meta options \(at most 64\)|L set staging/api k=v -m x "${META65[@]}"
 # --- reasons
@@ -432,10 +437,12 @@ expect_rc 0 ledger set 0/0 k=v -m "one-character names"
 expect_out_match '^9 '
 expect_rc 0 ledger set a-b/c-d k=v -m "inner dashes"
 expect_out_match '^10 '
+expect_rc 0 ledger set staging/big "${UNDERCAP[@]}" -m "just under 64 KiB"
+expect_out_match '^11 '
 expect_rc 0 ledger keygen "$N64" --dir "$T/kg64"
 expect_rc 0 ledger init --origin "example.com/ünïcode origin" --ledger "$T/new5"
 expect_rc 0 ledger verify
-expect_out_match '^ok: 10 entries, head 10 '
+expect_out_match '^ok: 11 entries, head 11 '
 
 # ---------------------------------------------------------------------
 # A verifier key given where the private key belongs: the message should

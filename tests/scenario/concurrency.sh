@@ -156,8 +156,9 @@ check "reindex after concurrent writes rebuilds identical indexes" \
 # MDB_MAP_FULL or MDB_MAP_RESIZED. A map grows only a few times per
 # ledger, so this is done for several fresh ledgers (SCN_BIG_ROUNDS).
 BIGW=${SCN_BIG_WRITERS:-6}
-BIGN=8
-NKEYS=300
+# 20 values of 3 KB: a new entry is at most 64 KiB, so many of them
+BIGN=24
+NKEYS=20
 ROUNDS=${SCN_BIG_ROUNDS:-8}
 V=$(printf '%*s' 3000 '' | tr ' ' v)
 

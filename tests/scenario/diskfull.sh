@@ -59,7 +59,7 @@ disk_full() {
 
 	step "big sets until the disk is full"
 	for ((i = 1; i <= 60; i++)); do
-		big_args "$i" 25
+		big_args "$i" 15
 		run ledger set staging/api "${ARGS[@]}" -m "big set $i"
 		if [ "$RC" -ne 0 ]; then
 			full=$i
@@ -69,9 +69,9 @@ disk_full() {
 		expect_out_match "^$((i + 1)) [0-9a-f]{64}\$"
 		cat "$OUT" >>"$T/printed"
 	done
-	[ -n "$full" ] || fail "60 sets of 100 KB fit on a $FS_SIZE tmpfs?"
+	[ -n "$full" ] || fail "60 sets of 60 KB fit on a $FS_SIZE tmpfs?"
 	n=$((full)) # init + full-1 sets
-	echo "diskfull: set $full of ~100 KB failed on the $FS_SIZE tmpfs, after $((full - 1)) that fit; $(df -k "$FS" | awk 'NR == 2 { print $3 " KiB used, " $4 " KiB free" }')"
+	echo "diskfull: set $full of ~60 KB failed on the $FS_SIZE tmpfs, after $((full - 1)) that fit; $(df -k "$FS" | awk 'NR == 2 { print $3 " KiB used, " $4 " KiB free" }')"
 	cp "$ERR" "$T/full.err"
 	check "the failing set exits 2" [ "$RC" -eq 2 ]
 	expect_no_out
@@ -178,7 +178,7 @@ server_disk_full() {
 
 	step "remote sets until the disk is full"
 	for ((i = 1; i <= 60; i++)); do
-		big_args "$i" 25
+		big_args "$i" 15
 		run ledger --remote "$BASE" set staging/api "${ARGS[@]}" -m "remote $i"
 		if [ "$RC" -ne 0 ]; then
 			full=$i
@@ -187,7 +187,7 @@ server_disk_full() {
 		expect_out_match "^$((i + 1)) [0-9a-f]{64}\$"
 		cat "$OUT" >>"$T/sprinted"
 	done
-	[ -n "$full" ] || fail "60 remote sets of 100 KB fit on a $FS_SIZE tmpfs?"
+	[ -n "$full" ] || fail "60 remote sets of 60 KB fit on a $FS_SIZE tmpfs?"
 	n=$full
 	echo "diskfull: server: remote set $full failed, after $((full - 1)) that fit"
 	check "the failing remote set exits 2 (got $RC)" [ "$RC" -eq 2 ]
@@ -195,7 +195,7 @@ server_disk_full() {
 	expect_one_line_error '^ledger: set: .*([Nn]o space left)'
 
 	step "the server's answer"
-	big_args "$full" 25
+	big_args "$full" 15
 	# the entry bytes as the client would send them: the draft flow is
 	# the client's; here the status is read from a second failing set
 	run ledger --remote "$BASE" set staging/api "${ARGS[@]}" -m "again"
@@ -222,7 +222,7 @@ server_disk_full() {
 }
 section "a full disk under the server" server_disk_full
 
-# grow_map NAME N [GLOBAL OPTIONS]: N sets of ~400 KB (with the options,
+# grow_map NAME N [GLOBAL OPTIONS]: N sets of ~60 KB (with the options,
 # e.g. --remote URL) into a new ledger $T/NAME, far past the 8 MiB map:
 # all succeed, the map recorded in the environment grew with data.mdb,
 # and every printed SEQ HASH is in the ledger, which verifies.
@@ -233,10 +233,10 @@ grow_map() {
 	[ -e "$KEYS/admin.key" ] || new_key admin "$KEYS"
 	expect_rc 0 ledger init --origin "example.com/deploy/$name"
 	[ $# -gt 0 ] && start_server && set -- --remote "$BASE"
-	step "$n sets of ~400 KB${1:+ through the server}, far past the 8 MiB map"
+	step "$n sets of ~60 KB${1:+ through the server}, far past the 8 MiB map"
 	: >"$T/$name.printed"
 	for ((i = 1; i <= n; i++)); do
-		big_args "$i" 100
+		big_args "$i" 15
 		expect_rc 0 ledger "$@" set "staging/r$((i % 4))" "${ARGS[@]}" -m "map set $i"
 		expect_no_err
 		expect_out_match "^$((i + 1)) [0-9a-f]{64}\$"
@@ -244,7 +244,7 @@ grow_map() {
 	done
 	size=$(stat -c %s "$LEDGER_DIR/data.mdb")
 	mapsize=$(mdb_stat -e "$LEDGER_DIR" | awk '/Map size:/ { print $3 }')
-	echo "diskfull: $name: $n sets of ~400 KB${1:+ through the server}: data.mdb $((size / 1048576)) MiB, map $((mapsize / 1048576)) MiB (it starts at 8 MiB)"
+	echo "diskfull: $name: $n sets of ~60 KB${1:+ through the server}: data.mdb $((size / 1048576)) MiB, map $((mapsize / 1048576)) MiB (it starts at 8 MiB)"
 	check "data.mdb is past 8 MiB" [ "$size" -gt $((8 * 1048576)) ]
 	check "the map grew with it" [ "$mapsize" -ge "$size" ]
 	expect_rc 0 ledger verify
@@ -252,13 +252,13 @@ grow_map() {
 	log_pairs >"$T/$name.logged"
 	check "every printed SEQ HASH is in the ledger" \
 		cmp -s <(tail -n +2 "$T/$name.logged") "$T/$name.printed"
-	expect_rc 0 ledger get staging/r$((n % 4)) k100
+	expect_rc 0 ledger get staging/r$((n % 4)) k15
 	expect_out "$n$V"
 	[ -z "$SERVER_PID" ] || stop_server TERM
 }
 
 # The server's writer grows its map like the CLI.
-section "the server's writer grows the map" grow_map smap 30 --remote
-section "the map grows by itself" grow_map map 80
+section "the server's writer grows the map" grow_map smap 100 --remote
+section "the map grows by itself" grow_map map 120
 
 finish

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "fixture.h"
+#include "tlog.h"
 
 /* ---- entries signed elsewhere (remote writers) ---- */
 
@@ -558,6 +559,43 @@ static void test_append_refuses_a_rollback_that_does_not_restore(void **state)
 	assert_verify_ok(f);
 }
 
+/* A new entry must fit an entry bundle's 16-bit length: a signed one
+ * of 65,536 bytes is refused before anything is read (alone and in a
+ * batch), naming its size and the cap; a copy (a mirror of a ledger
+ * written before the cap) is held to what the decoder takes, so the
+ * same bytes get the decoder's answer, and a copy over 1 MiB the size's. */
+static void test_append_signed_refuses_entries_over_the_bundle_cap(void **state)
+{
+	struct fx *f = *state;
+	size_t big = LDG_BUNDLE_ENTRY_MAX + 1, huge = LDG_ENTRY_MAX + 1;
+	uint8_t *buf = calloc(1, huge), before[LDG_HASH_BYTES];
+	const uint8_t *bufs[1] = { buf };
+	struct ldg_result res = { 0 };
+	struct ldg_err err = { 0 };
+	uint64_t head = head_of(f, before);
+
+	assert_non_null(buf);
+	buf[0] = 0x9c; /* an entry's array header: the rest is zeros */
+	assert_int_equal(append_signed(f, buf, big, NULL, &err), -EBADMSG);
+	assert_string_equal(err.msg, "entry too large: 65536 bytes, a new "
+				     "entry is at most 65535");
+	assert_int_equal(ldg_append_signed_batch(f->s, bufs, &big, 1, &res,
+						 &err),
+			 -EBADMSG);
+	assert_string_equal(err.msg, "entry too large: 65536 bytes, a new "
+				     "entry is at most 65535");
+	assert_int_equal(ldg_append_copied(f->s, bufs, &big, 1, &res, &err),
+			 -EBADMSG);
+	assert_null(strstr(err.msg, "too large"));
+	assert_int_equal(ldg_append_copied(f->s, bufs, &huge, 1, &res, &err),
+			 -EBADMSG);
+	assert_string_equal(err.msg, "entry too large: 1048577 bytes, an "
+				     "entry is at most 1048576");
+	assert_int_equal(res.n, 0);
+	assert_int_equal(head_of(f, NULL), head);
+	free(buf);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -573,6 +611,7 @@ int main(void)
 		T(test_append_signed_batch_is_all_or_nothing),
 		T(test_append_copied_makes_an_identical_ledger),
 		T(test_append_copied_refuses_a_page_whole),
+		T(test_append_signed_refuses_entries_over_the_bundle_cap),
 #undef T
 	};
 

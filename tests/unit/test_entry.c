@@ -22,6 +22,7 @@
 #include "entry.h"
 #include "keys.h"
 #include "testlib.h"
+#include "tlog.h"
 
 #define ORIGIN "example.com/test"
 #define TIME_NS 1767225600123456789ull
@@ -1024,6 +1025,64 @@ static void test_decode_rejects_oversized_input(void **state)
 	free(big);
 }
 
+/* A set of 15 values of fill bytes and one of last bytes (each at most
+ * LDG_VALUE_MAX). */
+static struct ldg_entry *sized_entry(size_t fill, size_t last)
+{
+	struct ldg_entry *e = ldg_entry_new(LDG_KIND_SET, "a/b", "big");
+	char key[16], value[LDG_VALUE_MAX + 1];
+
+	assert_non_null(e);
+	memset(value, 'v', sizeof(value));
+	value[last] = '\0';
+	assert_int_equal(ldg_entry_add_change(e, "last", value), 0);
+	value[last] = 'v';
+	value[fill] = '\0';
+	for (int i = 0; i < 15; i++) {
+		snprintf(key, sizeof(key), "k%03d", i);
+		assert_int_equal(ldg_entry_add_change(e, key, value), 0);
+	}
+	e->seq = 2;
+	fill_prev(e);
+	return e;
+}
+
+/* New entries fit an entry bundle's 16-bit length (tlog.h): 65,535
+ * bytes signed (and decoded), one more refused naming the size. */
+static void test_sign_refuses_entries_over_the_bundle_cap(void **state)
+{
+	struct ldg_entry *e = sized_entry(4000, 4000), *back;
+	struct ldg_err err = { 0 };
+	uint8_t *buf = NULL;
+	size_t len, fill, last;
+
+	assert_int_equal(ldg_entry_sign(e, ORIGIN, alice, &buf, &len, &err), 0);
+	ldg_entry_free(e);
+	free(buf);
+	/* each byte of a value is one byte of the entry (str 16) */
+	assert_true(len < LDG_BUNDLE_ENTRY_MAX);
+	fill = 4000 + (LDG_BUNDLE_ENTRY_MAX - len) / 16;
+	last = 4000 + (LDG_BUNDLE_ENTRY_MAX - len) - 15 * (fill - 4000);
+	assert_true(last <= LDG_VALUE_MAX);
+	e = sized_entry(fill, last);
+	if (ldg_entry_sign(e, ORIGIN, alice, &buf, &len, &err))
+		fail_msg("%s", err.msg);
+	assert_int_equal(len, LDG_BUNDLE_ENTRY_MAX);
+	assert_int_equal(ldg_entry_decode(buf, len, &back, &err), 0);
+	ldg_entry_free(back);
+	ldg_entry_free(e);
+	free(buf);
+	buf = NULL;
+
+	e = sized_entry(fill, last + 1);
+	assert_int_equal(ldg_entry_sign(e, ORIGIN, alice, &buf, &len, &err),
+			 -EINVAL);
+	assert_null(buf);
+	assert_string_equal(err.msg, "entry too large: 65536 bytes, a new "
+				     "entry is at most 65535");
+	ldg_entry_free(e);
+}
+
 static void test_sign_refuses_entries_over_one_mib(void **state)
 {
 	struct ldg_entry *e = ldg_entry_new(LDG_KIND_SET, "a/b", "big");
@@ -1971,6 +2030,7 @@ int main(void)
 		cmocka_unit_test(test_decode_rejects_nul_inside_text),
 		cmocka_unit_test(test_decode_rejects_arrays_with_missing_items),
 		cmocka_unit_test(test_decode_rejects_oversized_input),
+		cmocka_unit_test(test_sign_refuses_entries_over_the_bundle_cap),
 		cmocka_unit_test(test_sign_refuses_entries_over_one_mib),
 		cmocka_unit_test(test_rules_seq_and_prev),
 		cmocka_unit_test(test_rules_reason_and_names),

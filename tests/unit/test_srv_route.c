@@ -91,6 +91,49 @@ static void test_route_unknown_paths_are_enoent(void **state)
 	expect_refused(paths, sizeof(paths) / sizeof(paths[0]), -ENOENT);
 }
 
+/* C2SP tlog-tiles under /tlog/: the checkpoint, tiles and bundles by
+ * their exact paths (tlog.h); anything else there is not found, as on a
+ * static host. */
+static void test_route_parses_tile_paths(void **state)
+{
+	static const char *const paths[] = {
+		"/tlog/",
+		"/tlog/tile",
+		"/tlog/tile/0",
+		"/tlog/tile/0/",
+		"/tlog/tile/0/1",
+		"/tlog/tile/0/x000/001",
+		"/tlog/tile/00/000",
+		"/tlog/tile/64/000",
+		"/tlog/tile/0/000.p/256",
+		"/tlog/tile/0/000.p/0",
+		"/tlog/tile/0/000.p/",
+		"/tlog/tile/0/001/234",
+		"/tlog/tile/entries/x001",
+		"/tlog/tile/entries/000/",
+		"/tlog/checkpoint/",
+		"/tlog/tile/0/000?",
+	};
+	struct srv_path p;
+
+	assert_int_equal(route_of("/tlog/checkpoint", &p, NULL),
+			 SRV_R_TLOG_CHECKPOINT);
+	assert_int_equal(route_of("/tlog/tile/0/x001/x234/067", &p, NULL),
+			 SRV_R_TLOG_TILE);
+	assert_int_equal(p.level, 0);
+	assert_int_equal(p.n, 1234067);
+	assert_int_equal(p.width, 256);
+	assert_int_equal(route_of("/tlog/tile/entries/003.p/112", &p, NULL),
+			 SRV_R_TLOG_TILE);
+	assert_int_equal(p.level, -1);
+	assert_int_equal(p.n, 3);
+	assert_int_equal(p.width, 112);
+	assert_int_equal(route_of("/tlog/tile/2/000.p/1", &p, NULL),
+			 SRV_R_TLOG_TILE);
+	assert_int_equal(p.level, 2);
+	expect_refused(paths, sizeof(paths) / sizeof(paths[0]), -ENOENT);
+}
+
 static void test_route_longer_than_path_max_is_enoent(void **state)
 {
 	char url[SRV_PATH_MAX + 2];
@@ -196,6 +239,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_route_parses_every_endpoint),
 		cmocka_unit_test(test_route_unknown_paths_are_enoent),
+		cmocka_unit_test(test_route_parses_tile_paths),
 		cmocka_unit_test(test_route_longer_than_path_max_is_enoent),
 		cmocka_unit_test(
 			test_route_rejects_bad_seq_and_names_with_einval),
