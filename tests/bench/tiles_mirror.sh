@@ -20,7 +20,8 @@
 #                  directory under $BENCH_TMP or /var/tmp: a real disk,
 #                  or fsync costs nothing); removed unless --keep
 #
-# Needs nginx (Debian's nginx-light), curl and python3.
+# Needs nginx (Debian's nginx-light), curl and python3. The results
+# of a run are in docs/performance.md, section 6.6.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
