@@ -90,7 +90,7 @@ same_entries "$SRC" "$M" "updated: the same entries"
 expect_rc 0 ledger --ledger "$M" verify
 expect_out_match '^ok: 305 entries, head 305 '
 
-step "not a tiles host, or none: exit 2, the copy untouched"
+step "not a tiles host, none, or no URL: exit 2, the copy untouched"
 snapshot mirror "$M"
 mirror "$M" "${NGINX_URL}nothing/"
 check "exit 2" [ "$RC" -eq 2 ]
@@ -98,6 +98,12 @@ expect_one_line_error 'GET checkpoint answered HTTP 404: not a tiles host'
 mirror "$M" "http://127.0.0.1:1/"
 check "exit 2" [ "$RC" -eq 2 ]
 expect_one_line_error 'cannot reach'
+run ledger --ledger "$M" mirror --tiles
+check "no URL: exit 2" [ "$RC" -eq 2 ]
+expect_one_line_error 'mirror: expected the URL of a tiles host'
+mirror "$M" "ftp://127.0.0.1/ledger/"
+check "not http: exit 2" [ "$RC" -eq 2 ]
+expect_one_line_error 'is not an http:// or https:// URL'
 assert_unchanged mirror "$M"
 # an empty copy, for the refusals that need a full tile fetched
 mirror "$T/empty" "http://127.0.0.1:1/"
