@@ -26,8 +26,8 @@ int clt_tiles_checkpoint(const char *base, struct ldg_checkpoint *cp,
 	long status = 0;
 	int rc;
 
-	rc = clt_http_static(base, "/checkpoint", LDG_CHECKPOINT_MAX, &status,
-			     &body, &len, err);
+	rc = clt_http_static(NULL, base, "/checkpoint", LDG_CHECKPOINT_MAX,
+			     &status, &body, &len, err);
 	if (rc == -EPROTO)
 		ldg_err_set(err, -EPROTO,
 			    "%s: its checkpoint is larger than %d bytes: not "
@@ -56,6 +56,7 @@ struct tpull {
 	const char *base;
 	struct ldg_store *s;
 	const struct ldg_checkpoint *cp;
+	struct clt_conn *conn; /* one connection for every tile */
 	struct clt_tiles t;
 	int spool;	  /* the new entries' bytes, in order */
 	uint64_t spooled; /* bytes in it */
@@ -84,8 +85,8 @@ static int fetch(struct tpull *p, int level, uint64_t n, char **body,
 	ldg_tile_path(level, n, w, path + 1);
 	memcpy(first, path + 1, sizeof(first));
 	for (;;) {
-		rc = clt_http_static(p->base, path, max, &status, body, len,
-				     err);
+		rc = clt_http_static(p->conn, p->base, path, max, &status, body,
+				     len, err);
 		if (rc == -EPROTO)
 			rc = ldg_err_set(err, -EPERM,
 					 "%s: %s is larger than a tile can be",
@@ -326,9 +327,10 @@ int clt_tiles_pull(const char *base, struct ldg_store *s,
 		return ldg_err_set(err, rc, "out of memory");
 	p.n = cp->size - head;
 	if (p.n) {
+		p.conn = clt_conn_open();
 		p.offs = calloc(p.n, sizeof(*p.offs));
 		p.lens = calloc(p.n, sizeof(*p.lens));
-		if (!p.offs || !p.lens) {
+		if (!p.conn || !p.offs || !p.lens) {
 			rc = ldg_err_set(err, -ENOMEM, "out of memory");
 			goto out_free;
 		}
@@ -361,6 +363,7 @@ out_check:
 	if (!rc)
 		rc = signed_here(&p, err);
 out_free:
+	clt_conn_close(p.conn);
 	if (p.spool >= 0)
 		close(p.spool);
 	free(p.offs);
