@@ -19,6 +19,7 @@
 #include "client.h"
 #include "fixture.h"
 #include "tileset.h"
+#include "tlog.h"
 
 /* ---- tiles built independently: level L+1 hash j is tl_mth() of the
  * 256 hashes of tile j of level L ---- */
@@ -566,6 +567,32 @@ static void test_tiles_pull_copies_then_only_the_new_entries(void **state)
 	assert_int_equal(copy_head(c, mine), 260);
 	assert_int_equal(head_of(f, theirs), 260);
 	assert_memory_equal(mine, theirs, LDG_HASH_BYTES);
+	/* a checkpoint with a witness's cosignature line (as serve and
+	 * `checkpoint --witness` publish it): the note still verifies */
+	{
+		struct ldg_signer *w = NULL;
+		struct ldg_checkpoint *cp = malloc(sizeof(*cp));
+		char line[LDG_COSIG_LINE_MAX], *note;
+		uint8_t *b;
+		size_t len = 0;
+		assert_int_equal(ldg_signer_generate_alg("witness.example/w1",
+							 LDG_ALG_COSIG, &w,
+							 &err),
+				 0);
+		b = host_file("checkpoint", &len);
+		assert_int_equal(ldg_checkpoint_parse((char *)b, len, cp, &err),
+				 0);
+		assert_int_equal(ldg_cosign(w, 1700000000, cp->text,
+					    cp->text_len, line, &err),
+				 0);
+		note = malloc(len + strlen(line));
+		memcpy(note, b, len);
+		memcpy(note + len, line, strlen(line));
+		host_put("checkpoint", note, len + strlen(line));
+		free(note);
+		free(cp);
+		ldg_signer_free(w);
+	}
 	/* again: the checkpoint only, nothing new */
 	gets = host.gets;
 	assert_int_equal(pull(c, &got, &err), 0);
