@@ -6,9 +6,11 @@
 # partial one, a full one), a cut tile, a missing tile, a flipped entry
 # in a bundle, the tree of another ledger of the same origin and a
 # checkpoint of another root are each refused (exit 1, one line) with
-# the copy byte-identical; not a tiles host is exit 2; --follow.
+# the copy byte-identical; not a tiles host is exit 2; --follow; and
+# the same copy from `ledger serve`'s /tlog/.
 . "$(dirname "$0")/lib.sh"
 need curl mdb_dump
+. "$(dirname "$0")/lib_serve.sh"
 . "$(dirname "$0")/lib_nginx.sh"
 [ -n "${MKLEDGER:-}" ] && [ -x "$MKLEDGER" ] || skip "MKLEDGER not built"
 
@@ -189,5 +191,14 @@ check "the follower reported copying up to 312" \
 	grep -Eq "^mirrored 2 new entries from $NGINX_URL: head 312 [0-9a-f]{64}\$" "$T/follow.out"
 check "the follower said nothing on stderr" [ ! -s "$T/follow.err" ]
 same_entries "$SRC" "$M" "followed: the same entries"
+
+step "the same copy from ledger serve's /tlog/"
+start_server --ledger "$SRC"
+expect_rc 0 ledger --remote "$BASE" checkpoint --key "$KEY" -o "$T/cp.serve"
+mirror "$T/viaserve" "$BASE/tlog/"
+expect_out_match "^mirrored 312 new entries from $BASE/tlog/: head 312 [0-9a-f]{64}\$"
+same_entries "$SRC" "$T/viaserve" "the copy from serve's tiles: the source's bytes"
+expect_rc 0 ledger --ledger "$T/viaserve" verify --checkpoint "$T/cp.serve"
+stop_server TERM
 stop_nginx
 finish
