@@ -17,9 +17,10 @@
  * With --tiles, URL is a static C2SP tlog-tiles host (nginx, a bucket,
  * a CDN; no ledger server) and the fetcher is clt_tiles_pull(): its
  * checkpoint, the tiles and bundles that checkpoint's size needs, each
- * checked up to the checkpoint's root before anything is appended, the
- * entries appended the same way, and the checkpoint checked last as
- * `verify --checkpoint` checks it, against the copy's own keyring.
+ * checked up to the checkpoint's root before anything is appended, then
+ * the entries (checked the same way) and the checkpoint (as `verify
+ * --checkpoint` checks it, against the keyring they make) in one
+ * transaction.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -53,10 +54,10 @@ static const char help[] =
 	"            tile/ and tile/entries/ under URL), no ledger server:\n"
 	"            only the tiles the checkpoint's size needs are fetched;\n"
 	"            every tile must hash to the checkpoint's root and every\n"
-	"            entry to its tile before any is appended (a flipped, cut\n"
-	"            or missing tile, or a checkpoint of another tree, is\n"
-	"            refused and leaves the copy as it was), and the\n"
-	"            checkpoint must be signed by a key of the copied ledger\n"
+	"            entry to its tile, and the checkpoint must be signed by\n"
+	"            a key of the copied ledger; a flipped, cut or missing\n"
+	"            tile, a checkpoint of another tree or a refused entry\n"
+	"            leaves the copy as it was\n"
 	"  --follow  then keep the copy current: another run after each entry\n"
 	"            the server's event stream announces (with --tiles: when\n"
 	"            the checkpoint, asked for every 2 s, grows), until\n"

@@ -224,14 +224,13 @@ int clt_tiles_checkpoint(const char *base, struct ldg_checkpoint *cp,
  * entry to its leaf (clt_tiles_check(), clt_bundle_split()) before any
  * entry is appended, so a host that serves a flipped, cut or missing
  * tile or bundle, or a checkpoint of another tree, leaves the copy as
- * it was. Then the entries, CLT_PAGE_MAX at a time through
- * ldg_append_copied() (fn, may be NULL, after each), and last
- * ldg_checkpoint_check() on the copy: cp must be signed by a key of
- * its keyring (there by cp->size, not revoked). Entries appended stay
- * when that or a later page is refused (each was checked as a local
- * append checks it). -EPERM refused ("BASE: ..."), -EACCES cp not
- * signed by a key of the copy, -EIO/-EPROTO the host cannot be had,
- * what the store says when it cannot take them. */
+ * it was. Then the entries and cp in one transaction
+ * (ldg_append_copied_checkpoint(); fn, may be NULL, after it): every
+ * entry checked as a local append checks it, and cp signed by a key of
+ * the keyring they make (there by cp->size, not revoked), or nothing is
+ * written. -EPERM refused ("BASE: ..." or "from BASE: ..."), -EIO or
+ * -EPROTO the host cannot be had, what the store says when it cannot
+ * take them. */
 int clt_tiles_pull(const char *base, struct ldg_store *s,
 		   const struct ldg_checkpoint *cp, clt_page_fn fn, void *arg,
 		   struct clt_pulled *out, struct ldg_err *err);

@@ -1,8 +1,9 @@
 /*
  * tpull.c - a copy from a C2SP tlog-tiles host (`ledger mirror
  * --tiles`): its checkpoint, the tiles and bundles that checkpoint's
- * size needs, checked (tileset.h), then appended through
- * ldg_append_copied() as clt_pull() appends a server's pages.
+ * size needs, checked (tileset.h), then appended with the checkpoint in
+ * one transaction (ldg_append_copied_checkpoint(): every check of
+ * ldg_append_copied(), as clt_pull() appends a server's pages).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -175,46 +176,57 @@ static int fetch_bundles(struct tpull *p, struct ldg_err *err)
 	return 0;
 }
 
-/* The spooled entries appended, CLT_PAGE_MAX at a time. */
+/* An error of the copy's store, worded for a pull from base: what the
+ * host served is refused (-EPERM), or the store's own trouble. */
+static int refusal(const char *base, int rc, struct ldg_err *err)
+{
+	ldg_err_prefix(err, "from %s", base);
+	if (clt_refused(rc)) {
+		rc = -EPERM;
+		if (err)
+			err->code = rc;
+	}
+	return rc;
+}
+
+/* The spooled entries and then the checkpoint, in one transaction
+ * (ldg_append_copied_checkpoint()): all of it, or nothing. */
 static int append(struct tpull *p, clt_page_fn fn, void *arg,
 		  struct clt_pulled *out, struct ldg_err *err)
 {
-	const uint8_t *bufs[CLT_PAGE_MAX];
+	struct ldg_result res = { 0 };
+	const uint8_t **bufs;
 	uint8_t *map;
-	int rc = 0;
+	int rc;
 
+	bufs = malloc(p->n * sizeof(*bufs));
+	if (!bufs)
+		return ldg_err_set(err, -ENOMEM, "out of memory");
 	map = mmap(NULL, p->spooled, PROT_READ, MAP_PRIVATE, p->spool, 0);
-	if (map == MAP_FAILED)
-		return ldg_err_set(err, -errno,
-				   "cannot read the entries kept in "
-				   "$TMPDIR: %s",
-				   strerror(errno));
-	for (uint64_t at = 0; at < p->n && !rc; at += CLT_PAGE_MAX) {
-		size_t k = p->n - at < CLT_PAGE_MAX ? (size_t)(p->n - at)
-						    : CLT_PAGE_MAX;
-		struct ldg_result res = { 0 };
-
-		for (size_t i = 0; i < k; i++)
-			bufs[i] = map + p->offs[at + i];
-		rc = ldg_append_copied(p->s, bufs, p->lens + at, k, &res, err);
-		if (rc) {
-			ldg_err_prefix(err, "from %s", p->base);
-			if (clt_refused(rc)) {
-				rc = -EPERM;
-				if (err)
-					err->code = rc;
-			}
-		} else {
-			out->head = res.v[res.n - 1].seq;
-			memcpy(out->hash, res.v[res.n - 1].hash,
-			       LDG_HASH_BYTES);
-			out->added += res.n;
-			if (fn)
-				fn(out->head, arg);
-		}
-		ldg_result_free(&res);
+	if (map == MAP_FAILED) {
+		rc = ldg_err_set(err, -errno,
+				 "cannot read the entries kept in "
+				 "$TMPDIR: %s",
+				 strerror(errno));
+		free(bufs);
+		return rc;
 	}
+	for (uint64_t i = 0; i < p->n; i++)
+		bufs[i] = map + p->offs[i];
+	rc = ldg_append_copied_checkpoint(p->s, bufs, p->lens, p->n, p->cp,
+					  &res, err);
+	if (rc) {
+		rc = refusal(p->base, rc, err);
+	} else {
+		out->head = res.v[res.n - 1].seq;
+		memcpy(out->hash, res.v[res.n - 1].hash, LDG_HASH_BYTES);
+		out->added = res.n;
+		if (fn)
+			fn(out->head, arg);
+	}
+	ldg_result_free(&res);
 	munmap(map, p->spooled);
+	free(bufs);
 	return rc;
 }
 
@@ -267,9 +279,9 @@ static int same_prefix(struct tpull *p, struct ldg_err *err)
 	return 0;
 }
 
-/* The checkpoint is signed by a key of the copy's keyring (there by its
- * size, not revoked) and its root is the copy's: what `ledger verify
- * --checkpoint` asks, on the copy brought to its size. */
+/* Nothing new: the checkpoint is signed by a key of the copy's keyring
+ * (there by its size, not revoked) and its root is the copy's, what
+ * `ledger verify --checkpoint` asks (ldg_checkpoint_check()). */
 static int signed_here(struct tpull *p, struct ldg_err *err)
 {
 	struct ldg_read *r;
@@ -280,15 +292,7 @@ static int signed_here(struct tpull *p, struct ldg_err *err)
 		return rc;
 	rc = ldg_checkpoint_check(r, p->cp, err);
 	ldg_read_end(r);
-	if (rc) {
-		ldg_err_prefix(err, "%scheckpoint", p->base);
-		if (rc != -EACCES && rc != -EIO) {
-			rc = -EPERM;
-			if (err)
-				err->code = rc;
-		}
-	}
-	return rc;
+	return rc ? refusal(p->base, rc, err) : 0;
 }
 
 int clt_tiles_pull(const char *base, struct ldg_store *s,
@@ -345,8 +349,10 @@ int clt_tiles_pull(const char *base, struct ldg_store *s,
 	}
 	if (head)
 		rc = same_prefix(&p, err);
+	if (!rc && !p.n)
+		rc = signed_here(&p, err);
 	if (rc || !p.n)
-		goto out_check;
+		goto out_free;
 	rc = spool_open(err);
 	if (rc < 0)
 		goto out_free;
@@ -359,9 +365,6 @@ int clt_tiles_pull(const char *base, struct ldg_store *s,
 				 base, p.taken, p.n);
 	if (!rc)
 		rc = append(&p, fn, arg, out, err);
-out_check:
-	if (!rc)
-		rc = signed_here(&p, err);
 out_free:
 	clt_conn_close(p.conn);
 	if (p.spool >= 0)
