@@ -1266,7 +1266,15 @@ int ldg_append_copied_checkpoint(struct ldg_store *s,
 {
 	struct signed_arg a = { bufs, lens, n, true, cp };
 	int rc = check_sizes(lens, n, true, err);
+	size_t bytes = 0;
 
+	/* all of a first copy may be one transaction: room for the entries
+	 * and their indexes (about 2.3 times a small entry's bytes, more
+	 * for many small ones) before it, not a map full midway */
+	for (size_t i = 0; i < n; i++)
+		bytes += 4 * lens[i] + 1024;
+	if (!rc)
+		rc = ldg_store_reserve(s, bytes, err);
 	return rc ? rc : run_write(s, NULL, plan_signed, &a, res, err);
 }
 
