@@ -214,5 +214,6 @@ int cmd_chatops(int argc, char **argv, struct cli_ctx *c);
 int cmd_serve(int argc, char **argv, struct cli_ctx *c);
 int cmd_mirror(int argc, char **argv, struct cli_ctx *c);
 int cmd_notify(int argc, char **argv, struct cli_ctx *c);
+int cmd_witness(int argc, char **argv, struct cli_ctx *c);
 
 #endif

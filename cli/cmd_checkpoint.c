@@ -9,10 +9,14 @@
 #include "cli.h"
 #include "remote.h"
 #include "tiles.h"
+#include "util.h"
 #include "verify.h"
 
+#define WITNESSES_MAX 16
+
 static const char help[] =
-	"usage: ledger checkpoint [--key FILE] [-o FILE] [--no-verify]\n\n"
+	"usage: ledger checkpoint [--key FILE] [-o FILE] [--no-verify]\n"
+	"                         [--witness URL]... [--min N]\n\n"
 	"Write a C2SP tlog-checkpoint signed note for the current head:\n"
 	"origin, tree size, base64 Merkle root, a blank line and a signature\n"
 	"line. Keep it where the ledger's host cannot change it (CI logs, an\n"
@@ -24,7 +28,20 @@ static const char help[] =
 	"  --key FILE     signing key\n"
 	"  -o, --output FILE  write to FILE instead of stdout\n"
 	"  --no-verify    skip the full check: sign the stored tree head once\n"
-	"                 the stored tree's right edges match the entries\n\n"
+	"                 the stored tree's right edges match the entries\n"
+	"  --witness URL  ask the C2SP tlog-witness at URL (`ledger witness`,\n"
+	"                 or any other) to cosign the checkpoint, with a\n"
+	"                 consistency proof from the size it last cosigned\n"
+	"                 (repeatable, up to 16); its cosignature lines are\n"
+	"                 appended to the note. With --remote, the proofs\n"
+	"                 come from a checked private copy of the served\n"
+	"                 ledger (every entry fetched, as mirror does), and\n"
+	"                 the cosigned note is what is published\n"
+	"  --min N        the cosignatures needed (default: every witness\n"
+	"                 named); with fewer, nothing is written, exit 1,\n"
+	"                 naming each witness's answer. A witness that holds\n"
+	"                 another history of this origin (a fork) is exit 1\n"
+	"                 too, naming its root and this ledger's\n\n"
 	"With --remote URL: sign the tree head that the full check of\n"
 	"`ledger serve` at URL proves (GET /api/v1/verify; a ledger that does\n"
 	"not verify is refused, exit 1) and publish it there (GET\n"
@@ -52,7 +69,8 @@ static int emit_note(struct cli_ctx *c, const char *note, uint64_t size,
 }
 
 static int remote_checkpoint(struct cli_ctx *c, const char *keyfile,
-			     const char *outfile)
+			     const char *outfile, const char *const *witnesses,
+			     size_t n_witnesses, size_t min)
 {
 	struct ldg_err err = { 0 };
 	struct ldg_signer *k = NULL;
@@ -62,9 +80,13 @@ static int remote_checkpoint(struct cli_ctx *c, const char *keyfile,
 
 	if (rc)
 		return rc;
-	if (cli_remote_checkpoint(c, k, &note, &size, &err))
+	if (n_witnesses)
+		rc = cli_remote_checkpoint_witnessed(c, k, witnesses,
+						     n_witnesses, min, &note,
+						     &size);
+	else if (cli_remote_checkpoint(c, k, &note, &size, &err))
 		rc = cli_fail(c, &err);
-	else
+	if (!rc)
 		rc = emit_note(c, note, size, outfile);
 	if (!rc)
 		fprintf(stderr, "published checkpoint of %llu entries to %s\n",
@@ -81,6 +103,8 @@ int cmd_checkpoint(int argc, char **argv, struct cli_ctx *c)
 		{ "key", required_argument, NULL, 'k' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "no-verify", no_argument, NULL, 'n' },
+		{ "witness", required_argument, NULL, 'w' },
+		{ "min", required_argument, NULL, 'm' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct ldg_err err = { 0 };
@@ -92,6 +116,9 @@ int cmd_checkpoint(int argc, char **argv, struct cli_ctx *c)
 	uint8_t root[LDG_HASH_BYTES];
 	uint64_t head;
 	char *note = NULL;
+	const char *witnesses[WITNESSES_MAX];
+	size_t n_witnesses = 0;
+	uint64_t min = UINT64_MAX;
 	bool check = true;
 	int opt, rc;
 
@@ -106,14 +133,48 @@ int cmd_checkpoint(int argc, char **argv, struct cli_ctx *c)
 			outfile = optarg;
 		} else if (opt == 'n') {
 			check = false;
+		} else if (opt == 'w') {
+			if (n_witnesses == WITNESSES_MAX)
+				return cli_usage(c, "more than %d --witness",
+						 WITNESSES_MAX);
+			if (strncmp(optarg, "http://", 7) &&
+			    strncmp(optarg, "https://", 8))
+				return cli_usage(c,
+						 "--witness %s: expected an "
+						 "http:// or https:// URL",
+						 optarg);
+			witnesses[n_witnesses++] = optarg;
+		} else if (opt == 'm') {
+			if (strcmp(optarg, "0") &&
+			    ldg_parse_dec(optarg, 1, WITNESSES_MAX, &min))
+				return cli_usage(c,
+						 "--min %s: expected 0 to %d "
+						 "cosignatures",
+						 optarg, WITNESSES_MAX);
+			if (!strcmp(optarg, "0"))
+				min = 0;
 		}
 	}
 	if (rc >= 0)
 		return rc;
 	if (optind != argc)
 		return cli_usage(c, "unexpected argument \"%s\"", argv[optind]);
+	if (min != UINT64_MAX && !n_witnesses)
+		return cli_usage(c, "--min without --witness");
+	if (min == UINT64_MAX)
+		min = n_witnesses;
+	if (min > n_witnesses)
+		return cli_usage(c, "--min %llu: only %zu witnesses named",
+				 (unsigned long long)min, n_witnesses);
 	if (c->remote)
-		return remote_checkpoint(c, keyfile, outfile);
+		return remote_checkpoint(c, keyfile, outfile, witnesses,
+					 n_witnesses, (size_t)min);
+	/* the witnesses speak HTTP: ledger-http asks them */
+	if (n_witnesses) {
+		rc = cli_need_http(c);
+		if (rc)
+			return rc;
+	}
 	rc = cli_open_read(c, &s, &r);
 	if (rc)
 		return rc;
@@ -164,6 +225,12 @@ int cmd_checkpoint(int argc, char **argv, struct cli_ctx *c)
 				&err)) {
 		rc = cli_fail(c, &err);
 		goto out_close;
+	}
+	if (n_witnesses) {
+		rc = cli_witnesses(c, witnesses, n_witnesses, (size_t)min,
+				   ldg_store_node, r, &note);
+		if (rc)
+			goto out_close;
 	}
 	rc = emit_note(c, note, head, outfile);
 out_close:

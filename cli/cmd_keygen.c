@@ -8,25 +8,32 @@
 #include "util.h"
 
 static const char help[] =
-	"usage: ledger keygen NAME [--dir DIR]\n\n"
+	"usage: ledger keygen NAME [--dir DIR]\n"
+	"       ledger keygen --witness NAME [--dir DIR]\n\n"
 	"Create an Ed25519 key pair in the signed-note format:\n"
 	"DIR/NAME.key (private, mode 0600) and DIR/NAME.pub (verifier key, to\n"
 	"give to an admin for `ledger key add`). Existing files are never\n"
 	"overwritten.\n\n"
 	"  --dir DIR   where to write (default: $XDG_CONFIG_HOME/ledger/keys,\n"
-	"              created with mode 0700)\n";
+	"              created with mode 0700)\n"
+	"  --witness   a witness's cosigner key instead (C2SP\n"
+	"              tlog-cosignature, signature type 0x04) for `ledger\n"
+	"              witness --key`; NAME.pub is what logs and clients\n"
+	"              trust it by. It cannot sign entries or checkpoints.\n";
 
 int cmd_keygen(int argc, char **argv, struct cli_ctx *c)
 {
 	static const struct option opts[] = {
 		CLI_COMMON_OPTS,
 		{ "dir", required_argument, NULL, 'd' },
+		{ "witness", no_argument, NULL, 'w' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct ldg_err err = { 0 };
 	struct ldg_signer *k = NULL;
 	char dir[PATH_MAX], vk[LDG_VKEY_TEXT_MAX];
 	const char *dirarg = NULL;
+	uint8_t alg = LDG_ALG_NOTE;
 	int opt, rc;
 
 	c->help = help;
@@ -36,6 +43,8 @@ int cmd_keygen(int argc, char **argv, struct cli_ctx *c)
 			break;
 		if (opt == 'd') {
 			dirarg = optarg;
+		} else if (opt == 'w') {
+			alg = LDG_ALG_COSIG;
 		}
 	}
 	if (rc >= 0)
@@ -54,12 +63,15 @@ int cmd_keygen(int argc, char **argv, struct cli_ctx *c)
 			    strerror(-rc));
 		return cli_fail(c, &err);
 	}
-	if (ldg_signer_generate(argv[optind], &k, &err) ||
+	if (ldg_signer_generate_alg(argv[optind], alg, &k, &err) ||
 	    ldg_signer_write(k, dir, &err)) {
 		rc = cli_fail(c, &err);
 		goto out_free;
 	}
-	ldg_vkey_format(ldg_signer_vkey(k), vk);
+	if (alg == LDG_ALG_COSIG)
+		ldg_cosigner_format(ldg_signer_vkey(k), vk);
+	else
+		ldg_vkey_format(ldg_signer_vkey(k), vk);
 	fprintf(stderr, "wrote %s/%s.key (private) and %s/%s.pub\n", dir,
 		argv[optind], dir, argv[optind]);
 	printf("%s\n", vk);

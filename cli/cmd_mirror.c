@@ -12,7 +12,11 @@
  * entry checked as a local append checks it. So past entry 1 (the
  * origin and first admin, which a checkpoint pins) a mirror takes
  * nothing on the server's word, and a server that rewrote or cut its
- * history since the last run is caught: exit 1.
+ * history since the last run is caught: exit 1. A run that added
+ * entries then checks the copy again with clt_verify_copy(): the
+ * incremental check of `ledger verify --since` from the head the
+ * previous run left (docs/format.md section 10.1), the whole copy on a
+ * first run.
  *
  * With --tiles, URL is a static C2SP tlog-tiles host (nginx, a bucket,
  * a CDN; no ledger server) and the fetcher is clt_tiles_pull(): its
@@ -20,7 +24,7 @@
  * checked up to the checkpoint's root before anything is appended, then
  * the entries (checked the same way) and the checkpoint (as `verify
  * --checkpoint` checks it, against the keyring they make) in one
- * transaction.
+ * transaction; then the same clt_verify_copy().
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -50,6 +54,9 @@ static const char help[] =
 	"they no longer extend the copy: the served ledger was rewritten or\n"
 	"cut since the last mirror. Exit 2 when URL cannot be reached or does\n"
 	"not answer as a ledger server.\n\n"
+	"A run that copied entries then checks the copy as `ledger verify\n"
+	"--since` does, from the head the previous run left (the whole copy\n"
+	"on a first run): \"verified: N entries after entry M\".\n\n"
 	"  --tiles   URL is a static C2SP tlog-tiles host (its checkpoint,\n"
 	"            tile/ and tile/entries/ under URL), no ledger server:\n"
 	"            only the tiles the checkpoint's size needs are fetched;\n"
@@ -63,7 +70,8 @@ static const char help[] =
 	"            the checkpoint, asked for every 2 s, grows), until\n"
 	"            SIGTERM or SIGINT (exit 0) or a refusal (exit 1); a lost\n"
 	"            connection is retried every 2 s\n"
-	"  --json    {url, origin, added, head, hash} instead of one line\n";
+	"  --json    {url, origin, added, head, hash, verified_from} instead\n"
+	"            of the text\n";
 
 /* The copy's check failed: the answer is no (exit 1). */
 static int say_no(struct cli_ctx *c, struct ldg_err *err)
@@ -74,7 +82,7 @@ static int say_no(struct cli_ctx *c, struct ldg_err *err)
 
 static int print_result(const char *url, const char *origin, uint64_t added,
 			uint64_t head, const uint8_t hash[LDG_HASH_BYTES],
-			bool json)
+			const struct clt_anchor *from, bool full, bool json)
 {
 	char hex[2 * LDG_HASH_BYTES + 1];
 	json_t *j;
@@ -84,18 +92,31 @@ static int print_result(const char *url, const char *origin, uint64_t added,
 
 	ldg_hex(hash, LDG_HASH_BYTES, hex);
 	if (!json) {
-		if (added)
+		if (added && full)
 			printf("mirrored %" PRIu64 " new entr%s from %s: head "
-			       "%" PRIu64 " %s\n",
-			       added, added == 1 ? "y" : "ies", url, head, hex);
+			       "%" PRIu64 " %s\nverified: all %" PRIu64
+			       " entries\n",
+			       added, added == 1 ? "y" : "ies", url, head, hex,
+			       head);
+		else if (added)
+			printf("mirrored %" PRIu64 " new entr%s from %s: head "
+			       "%" PRIu64 " %s\nverified: %" PRIu64
+			       " entr%s after entry %" PRIu64 "\n",
+			       added, added == 1 ? "y" : "ies", url, head, hex,
+			       head - from->size,
+			       head - from->size == 1 ? "y" : "ies",
+			       from->size);
 		else
 			printf("up to date with %s: head %" PRIu64 " %s\n", url,
 			       head, hex);
 		return CLI_OK; /* main() checks stdout */
 	}
-	j = json_pack("{s:s, s:s, s:I, s:I, s:s}", "url", url, "origin", origin,
-		      "added", (json_int_t)added, "head", (json_int_t)head,
-		      "hash", hex);
+	j = json_pack("{s:s, s:s, s:I, s:I, s:s, s:o}", "url", url, "origin",
+		      origin, "added", (json_int_t)added, "head",
+		      (json_int_t)head, "hash", hex, "verified_from",
+		      !added ? json_null()
+		      : full ? json_integer(0)
+			     : json_integer((json_int_t)from->size));
 	/* rnd_json_out() takes j, even when it fails */
 	if (rnd_json_out(j, &out, &len)) {
 		cli_error("mirror: out of memory");
@@ -130,8 +151,10 @@ static int sync_once(struct cli_ctx *c, const char *url, const char *dir,
 {
 	struct progress p = { .tty = isatty(STDERR_FILENO) };
 	struct ldg_err err = { 0 };
+	struct clt_anchor from;
 	struct clt_pulled got;
 	struct clt_head named;
+	bool full = false;
 	int rc;
 
 	if (clt_head_get(url, &named, &err))
@@ -145,6 +168,8 @@ static int sync_once(struct cli_ctx *c, const char *url, const char *dir,
 			    dir, ldg_store_origin(s), url, named.origin);
 		return say_no(c, &err);
 	}
+	if (clt_anchor_get(s, &from, &err))
+		return cli_fail(c, &err);
 	rc = clt_pull(url, s, &named, true, on_page, &p, &got, &err);
 	if (p.tty && got.added)
 		fputc('\n', stderr);
@@ -162,8 +187,15 @@ static int sync_once(struct cli_ctx *c, const char *url, const char *dir,
 	}
 	if (quiet_if_none && !got.added)
 		return CLI_OK;
+	/* what the appends checked one by one, checked again as `ledger
+	 * verify --since` checks it, from the head the last run checked */
+	if (got.added) {
+		rc = clt_verify_copy(s, &from, &full, &err);
+		if (rc)
+			return cli_fail(c, &err);
+	}
 	return print_result(url, named.origin, got.added, got.head, got.hash,
-			    json);
+			    &from, full, json);
 }
 
 /* One run from a tiles host (clt_tiles_pull()), as sync_once(). */
@@ -173,9 +205,13 @@ static int sync_tiles(struct cli_ctx *c, const char *url, struct ldg_store *s,
 	struct progress p = { .tty = isatty(STDERR_FILENO) };
 	struct ldg_err err = { 0 };
 	struct ldg_checkpoint *cp;
+	struct clt_anchor from;
 	struct clt_pulled got;
+	bool full = false;
 	int rc;
 
+	if (clt_anchor_get(s, &from, &err))
+		return cli_fail(c, &err);
 	cp = malloc(sizeof(*cp));
 	if (!cp) {
 		cli_error("mirror: out of memory");
@@ -192,11 +228,14 @@ static int sync_tiles(struct cli_ctx *c, const char *url, struct ldg_store *s,
 		fputc('\n', stderr);
 	if (got.head)
 		*copied_head = got.head;
+	/* the one check of what a mirror copied (sync_once()'s) */
+	if (!rc && got.added)
+		rc = clt_verify_copy(s, &from, &full, &err);
 	if (rc)
 		rc = cli_fail(c, &err);
 	else if (!quiet_if_none || got.added)
 		rc = print_result(url, cp->origin, got.added, got.head,
-				  got.hash, json);
+				  got.hash, &from, full, json);
 	free(cp);
 	return rc;
 }

@@ -12,6 +12,7 @@
 #include "cli.h"
 #include "api.h"
 #include "rate.h"
+#include "remote.h"
 #include "serve.h"
 #include "util.h"
 
@@ -77,6 +78,43 @@ static const char help[] =
 	"                      (and localhost on loopback) is answered;\n"
 	"                      other names get 421, against DNS rebinding\n";
 
+void cli_stop_signals(sigset_t *set)
+{
+	/* every thread started from here inherits the mask: the signals
+	 * reach only cli_wait_stop() */
+	sigemptyset(set);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGINT);
+	pthread_sigmask(SIG_BLOCK, set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+void cli_wait_stop(const sigset_t *set)
+{
+	int rc, sig;
+
+	do {
+		rc = sigwait(set, &sig);
+	} while (rc == EINTR);
+}
+
+void cli_listening(const struct sockaddr_storage *addr, uint16_t port,
+		   char host[INET6_ADDRSTRLEN])
+{
+	if (addr->ss_family == AF_INET6)
+		inet_ntop(AF_INET6,
+			  &((const struct sockaddr_in6 *)addr)->sin6_addr, host,
+			  INET6_ADDRSTRLEN);
+	else
+		inet_ntop(AF_INET,
+			  &((const struct sockaddr_in *)addr)->sin_addr, host,
+			  INET6_ADDRSTRLEN);
+	printf(addr->ss_family == AF_INET6 ? "listening on http://[%s]:%u\n"
+					   : "listening on http://%s:%u\n",
+	       host, (unsigned)port);
+	fflush(stdout);
+}
+
 int cmd_serve(int argc, char **argv, struct cli_ctx *c)
 {
 	static const struct option opts[] = {
@@ -104,7 +142,7 @@ int cmd_serve(int argc, char **argv, struct cli_ctx *c)
 	char host[INET6_ADDRSTRLEN];
 	socklen_t addrlen;
 	sigset_t set;
-	int opt, rc, sig, writer_fd = -1;
+	int opt, rc, writer_fd = -1;
 	const char *allow[SRV_ALLOW_HOSTS_MAX];
 	size_t n_allow = 0;
 
@@ -185,13 +223,7 @@ int cmd_serve(int argc, char **argv, struct cli_ctx *c)
 			return cli_fail(c, &err);
 		}
 	}
-	/* every thread started from here inherits the mask: the signals
-	 * reach only sigwait() below */
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	cli_stop_signals(&set);
 	so.allow_hosts = allow;
 	so.n_allow_hosts = n_allow;
 	so.max_streams = (unsigned)max_streams;
@@ -207,23 +239,12 @@ int cmd_serve(int argc, char **argv, struct cli_ctx *c)
 		ldg_store_close(s);
 		return rc;
 	}
-	if (addr.ss_family == AF_INET6)
-		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&addr)->sin6_addr,
-			  host, sizeof(host));
-	else
-		inet_ntop(AF_INET, &((struct sockaddr_in *)&addr)->sin_addr,
-			  host, sizeof(host));
+	cli_listening(&addr, srv_port(sv), host);
 	if (!srv_addr_is_loopback(&addr))
 		cli_error("serve: warning: listening on %s, beyond loopback; "
 			  "anyone who can connect can read the whole ledger",
 			  host);
-	printf(addr.ss_family == AF_INET6 ? "listening on http://[%s]:%u\n"
-					  : "listening on http://%s:%u\n",
-	       host, (unsigned)srv_port(sv));
-	fflush(stdout);
-	do {
-		rc = sigwait(&set, &sig);
-	} while (rc == EINTR);
+	cli_wait_stop(&set);
 	srv_stop(sv);
 	/* the SIGTERM may be the writer's own (writer.h): it kept dying */
 	rc = srv_writer_failed(writer) ? CLI_BAD : CLI_OK;

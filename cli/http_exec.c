@@ -39,7 +39,7 @@ int cli_exec_http(struct cli_ctx *c)
 	char path[PATH_MAX + 16];
 
 	if (ldg_helper_path("ledger-http", "LEDGER_HTTP", path, sizeof(path))) {
-		cli_error("%s: needs ledger-http (HTTP: serve, mirror, notify, --remote), "
+		cli_error("%s: needs ledger-http (HTTP: serve, mirror, notify, witness, --remote), "
 			  "not found %s; build or install it with ledger",
 			  c->cmd,
 			  getenv("LEDGER_HTTP") && *getenv("LEDGER_HTTP")
@@ -76,6 +76,11 @@ int cmd_notify(int argc, char **argv, struct cli_ctx *c)
 	return cli_exec_http(c);
 }
 
+int cmd_witness(int argc, char **argv, struct cli_ctx *c)
+{
+	return cli_exec_http(c);
+}
+
 int cli_remote_write(struct cli_ctx *c, const struct cli_write_opts *w,
 		     const char *target, cli_draft_fn draft, cli_plan_fn plan,
 		     void *arg, struct ldg_result *res)
@@ -102,6 +107,25 @@ int cli_remote_rollback(struct cli_ctx *c, const struct cli_write_opts *w,
 }
 
 int cli_remote_read(struct cli_ctx *c, cli_render_fn fn, void *arg)
+{
+	return cli_exec_http(c);
+}
+
+int cli_witnesses(struct cli_ctx *c, const char *const *urls, size_t n,
+		  size_t min, ldg_node_fn node, void *arg, char **note)
+{
+	return cli_exec_http(c);
+}
+
+int cli_remote_checkpoint_witnessed(struct cli_ctx *c,
+				    const struct ldg_signer *k,
+				    const char *const *urls, size_t n,
+				    size_t min, char **note, uint64_t *size)
+{
+	return cli_exec_http(c);
+}
+
+int cli_need_http(struct cli_ctx *c)
 {
 	return cli_exec_http(c);
 }

@@ -122,6 +122,10 @@ static const struct cli_cmd commands[] = {
 	  .run = cmd_notify,
 	  .summary = "POST each new entry to a webhook (Slack, Mattermost)",
 	  .flags = CLI_HTTP | CLI_FOLLOWS_REMOTE },
+	{ .name = "witness",
+	  .run = cmd_witness,
+	  .summary = "cosign the checkpoints of logs (C2SP tlog-witness)",
+	  .flags = CLI_HTTP },
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))

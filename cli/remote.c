@@ -2,7 +2,10 @@
  * remote.c - the command glue of `ledger --remote URL` in ledger-http
  * (remote.h); the protocol is client/'s.
  */
+#include <curl/curl.h>
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "client.h"
@@ -152,6 +155,135 @@ int cli_remote_rollback(struct cli_ctx *c, const struct cli_write_opts *w,
 		return CLI_BAD;
 	}
 	return rc ? cli_fail(c, &err) : CLI_OK;
+}
+
+int cli_need_http(struct cli_ctx *c)
+{
+	return 0;
+}
+
+int cli_witnesses(struct cli_ctx *c, const char *const *urls, size_t n,
+		  size_t min, ldg_node_fn node, void *arg, char **note)
+{
+	struct clt_witness_answer *ans = calloc(n, sizeof(*ans));
+	struct ldg_checkpoint *cp = malloc(sizeof(*cp));
+	struct ldg_err err = { 0 };
+	size_t got = 0, len = strlen(*note), add = 0, at;
+	bool fork = false;
+	char msg[4096], *grown;
+	int rc = CLI_BAD;
+
+	if (!ans || !cp || ldg_checkpoint_parse(*note, len, cp, &err)) {
+		cli_error("%s: %s", c->cmd,
+			  err.msg[0] ? err.msg : "out of memory");
+		goto out;
+	}
+	if (curl_global_init(CURL_GLOBAL_DEFAULT)) {
+		cli_error("%s: cannot initialise libcurl", c->cmd);
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		/* unreachable: ans[i].what says so, and it does not count */
+		(void)clt_witness_add(urls[i], *note, cp, 0, node, arg, &ans[i],
+				      NULL);
+		if (ans[i].cosigned) {
+			got++;
+			add += strlen(ans[i].lines);
+		}
+		fork |= ans[i].fork;
+	}
+	curl_global_cleanup();
+	if (got < min || fork) {
+		at = (size_t)snprintf(msg, sizeof(msg),
+				      fork ? "a witness holds another history "
+					     "(%zu of %zu cosigned)"
+					   : "%zu of %zu witnesses cosigned, "
+					     "--min %zu",
+				      got, n, min);
+		for (size_t i = 0; i < n && at < sizeof(msg); i++)
+			at += (size_t)snprintf(msg + at, sizeof(msg) - at,
+					       "; %s: %s", urls[i],
+					       ans[i].what);
+		cli_error("%s: %s; nothing written", c->cmd, msg);
+		rc = CLI_NO;
+		goto out;
+	}
+	grown = realloc(*note, len + add + 1);
+	if (!grown) {
+		cli_error("%s: out of memory", c->cmd);
+		goto out;
+	}
+	*note = grown;
+	for (size_t i = 0; i < n; i++)
+		if (ans[i].cosigned) {
+			memcpy(*note + len, ans[i].lines, strlen(ans[i].lines));
+			len += strlen(ans[i].lines);
+			fprintf(stderr, "cosigned by %s\n", urls[i]);
+		}
+	(*note)[len] = '\0';
+	rc = CLI_OK;
+out:
+	free(cp);
+	free(ans);
+	return rc;
+}
+
+int cli_remote_checkpoint_witnessed(struct cli_ctx *c,
+				    const struct ldg_signer *k,
+				    const char *const *urls, size_t n,
+				    size_t min, char **note, uint64_t *size)
+{
+	struct ldg_checkpoint *cp = malloc(sizeof(*cp));
+	uint8_t root[LDG_HASH_BYTES];
+	struct ldg_err err = { 0 };
+	struct clt_copy *copy = NULL;
+	struct ldg_read *r = NULL;
+	uint64_t head = 0;
+	int rc;
+
+	*note = NULL;
+	if (!cp) {
+		ldg_err_set(&err, -ENOMEM, "out of memory");
+		goto out_fail;
+	}
+	if (clt_checkpoint_sign(c->remote, k, note, size, &err) ||
+	    ldg_checkpoint_parse(*note, strlen(*note), cp, &err) ||
+	    clt_copy_open(c->remote, &copy, &err) ||
+	    clt_copy_sync(copy, 0, NULL, &err) ||
+	    ldg_read_begin(clt_copy_store(copy), &r, &err))
+		goto out_fail;
+	/* the proofs are made from the entries themselves: they must be
+	 * the tree the server's check proved */
+	if (ldg_head(r, &head, NULL) || head < *size ||
+	    ldg_tlog_root(ldg_store_node, r, *size, root) ||
+	    memcmp(root, cp->root, LDG_HASH_BYTES)) {
+		ldg_err_set(&err, -EPERM,
+			    "the entries %s serves do not hash to the root its "
+			    "verify answered for size %llu",
+			    c->remote, (unsigned long long)*size);
+		goto out_fail;
+	}
+	rc = cli_witnesses(c, urls, n, min, ldg_store_node, r, note);
+	ldg_read_end(r);
+	r = NULL;
+	if (rc)
+		goto out;
+	if (clt_checkpoint_publish(c->remote, *note, &err))
+		goto out_fail;
+	rc = CLI_OK;
+	goto out;
+out_fail:
+	rc = cli_fail(c, &err);
+out:
+	if (r)
+		ldg_read_end(r);
+	clt_copy_close(copy);
+	free(cp);
+	if (rc) {
+		free(*note);
+		*note = NULL;
+	}
+	return rc;
 }
 
 int cli_remote_checkpoint(struct cli_ctx *c, const struct ldg_signer *k,

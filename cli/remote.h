@@ -14,7 +14,13 @@
 #ifndef CLI_REMOTE_H
 #define CLI_REMOTE_H
 
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
 #include "cli.h"
+#include "tlog.h"
 
 /* Plans the entry on the target's state now; *out NULL: nothing to do. */
 typedef int (*cli_draft_fn)(const struct ldg_values *now, void *arg,
@@ -86,6 +92,45 @@ int cli_remote_rollback(struct cli_ctx *c, const struct cli_write_opts *w,
  * nothing: the reason is in err. */
 int cli_remote_checkpoint(struct cli_ctx *c, const struct ldg_signer *k,
 			  char **note, uint64_t *size, struct ldg_err *err);
+
+/* `ledger --remote URL checkpoint --witness W...`: signs with k the
+ * tree head the server's full check proves (clt_checkpoint_sign()),
+ * gathers the witnesses' cosignatures (cli_witnesses()) with the
+ * consistency proofs made from a checked private copy of the served
+ * ledger (clt_copy_open(): every entry fetched and checked, as mirror
+ * does), whose root at that size must be the one signed, and publishes
+ * the cosigned note there (clt_checkpoint_publish()). *note (caller
+ * frees) and *size: what was published. Prints on failure; returns the
+ * exit code. */
+int cli_remote_checkpoint_witnessed(struct cli_ctx *c,
+				    const struct ldg_signer *k,
+				    const char *const *urls, size_t n,
+				    size_t min, char **note, uint64_t *size);
+
+/* `ledger checkpoint --witness URL...`: C2SP tlog-witness
+ * add-checkpoint of *note (a signed checkpoint of this tree; node and
+ * arg its hashes, tlog.h) at each of the n witnesses (clt_witness_add()),
+ * their cosignature lines appended to *note (realloc'd). One line on
+ * stderr per witness that cosigned. Fewer than min cosigning, or a
+ * fork: one line naming every witness's answer (a fork's both roots),
+ * exit 1, *note as it was; a witness that cannot be reached counts as
+ * not cosigning. Returns the exit code. */
+int cli_witnesses(struct cli_ctx *c, const char *const *urls, size_t n,
+		  size_t min, ldg_node_fn node, void *arg, char **note);
+
+/* In `ledger`: re-runs the command as ledger-http (cli_exec_http());
+ * in ledger-http: 0. For a command that needs HTTP for some of its
+ * options only. */
+int cli_need_http(struct cli_ctx *c);
+
+/* The servers of ledger-http (serve, witness; cli/cmd_serve.c): block
+ * SIGTERM and SIGINT in every thread to come and ignore SIGPIPE; wait
+ * for one of them; print "listening on http://ADDR:PORT" (host: the
+ * address as text). */
+void cli_stop_signals(sigset_t *set);
+void cli_wait_stop(const sigset_t *set);
+void cli_listening(const struct sockaddr_storage *addr, uint16_t port,
+		   char host[INET6_ADDRSTRLEN]);
 
 /* In `ledger` (cli/http_exec.c): remember main()'s argv, and re-run the
  * command as ledger-http with it (returns only on failure, having said

@@ -13,8 +13,8 @@
 #include "client_impl.h"
 #include "util.h"
 
-int clt_checkpoint(const char *base, const struct ldg_signer *k, char **note,
-		   uint64_t *size, struct ldg_err *err)
+int clt_checkpoint_sign(const char *base, const struct ldg_signer *k,
+			char **note, uint64_t *size, struct ldg_err *err)
 {
 	uint8_t root[LDG_HASH_BYTES];
 	json_t *j = NULL;
@@ -56,16 +56,31 @@ int clt_checkpoint(const char *base, const struct ldg_signer *k, char **note,
 		goto out;
 	}
 	rc = ldg_checkpoint_make(origin, *size, root, k, note, err);
+out:
+	if (rc) {
+		free(*note);
+		*note = NULL;
+	}
 	json_decref(j);
-	j = NULL;
-	if (rc)
-		goto out;
+	curl_global_cleanup();
+	return rc;
+}
+
+int clt_checkpoint_publish(const char *base, const char *note,
+			   struct ldg_err *err)
+{
+	json_t *j = NULL;
+	long status = 0;
+	int rc = 0;
+
+	if (curl_global_init(CURL_GLOBAL_DEFAULT))
+		return ldg_err_set(err, -EIO, "cannot initialise libcurl");
 	for (int i = 0; i < CLT_TRIES; i++) {
 		json_decref(j);
 		j = NULL;
 		rc = clt_http_json(base, "/api/v1/checkpoint", "text/plain",
-				   (const uint8_t *)*note, strlen(*note),
-				   &status, &j, err);
+				   (const uint8_t *)note, strlen(note), &status,
+				   &j, err);
 		if (rc || status != 429)
 			break;
 		sleep(1); /* over the POST rate: Retry-After is a second */
@@ -78,12 +93,21 @@ int clt_checkpoint(const char *base, const struct ldg_signer *k, char **note,
 					      ? -ENOTSUP
 					      : -EIO,
 				      err);
-out:
+	json_decref(j);
+	curl_global_cleanup();
+	return rc;
+}
+
+int clt_checkpoint(const char *base, const struct ldg_signer *k, char **note,
+		   uint64_t *size, struct ldg_err *err)
+{
+	int rc = clt_checkpoint_sign(base, k, note, size, err);
+
+	if (!rc)
+		rc = clt_checkpoint_publish(base, *note, err);
 	if (rc) {
 		free(*note);
 		*note = NULL;
 	}
-	json_decref(j);
-	curl_global_cleanup();
 	return rc;
 }

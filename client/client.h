@@ -15,7 +15,9 @@
  *   - the checked copy: entries pulled into a local store through
  *     ldg_append_copied(), every one checked as a local append checks
  *     it. It is `ledger mirror`'s copy and the private copy a remote
- *     rollback is built from: one fetcher for both;
+ *     rollback is built from: one fetcher for both; and a mirror's
+ *     check of what it copied, from the head its last run checked
+ *     (clt_anchor_get(), clt_verify_copy(): every mirror's one check);
  *   - waiting on the event stream (GET /api/v1/events);
  *   - the checked copy from a static C2SP tlog-tiles host (no ledger
  *     server): its checkpoint, the tiles and bundles its size needs
@@ -52,6 +54,7 @@
 #include "names.h"
 #include "ops.h"
 #include "store.h"
+#include "tlog.h"
 
 /* The tries of one write: a 409 (the head moved) rebuilds and counts, a
  * 429 waits a second and counts separately. */
@@ -175,6 +178,43 @@ int clt_rollback(const char *base, const struct ldg_signer *k, const char *what,
  * unreachable. */
 int clt_checkpoint(const char *base, const struct ldg_signer *k, char **note,
 		   uint64_t *size, struct ldg_err *err);
+/* Its two halves, for a note that gathers cosignatures in between
+ * (`checkpoint --remote URL --witness`): the signed note of the tree
+ * head the server's full check proves, and its publication. */
+int clt_checkpoint_sign(const char *base, const struct ldg_signer *k,
+			char **note, uint64_t *size, struct ldg_err *err);
+int clt_checkpoint_publish(const char *base, const char *note,
+			   struct ldg_err *err);
+
+/* What a witness answered clt_witness_add(). */
+struct clt_witness_answer {
+	bool cosigned; /* lines holds its cosignature lines */
+	bool fork;     /* it holds a tree this one does not extend */
+	long status;   /* its last HTTP status (0: unreachable) */
+	/* a fork: the witness's size and root, and this tree's root at
+	 * that size (when this tree is that large) */
+	uint64_t their_size;
+	uint8_t their_root[LDG_HASH_BYTES];
+	bool have_theirs, have_ours;
+	uint8_t our_root[LDG_HASH_BYTES];
+	char lines[4 * LDG_COSIG_LINE_MAX];
+	char what[LDG_ERR_MSG_MAX]; /* its answer, in words */
+};
+
+/* C2SP tlog-witness add-checkpoint of note (cp, parsed) at the witness
+ * at url (its submission prefix): old size first old (0 when nothing
+ * is known), with the consistency proof from node (a source of this
+ * tree's hashes, tlog.h); on a 409 text/x.tlog.size, once more from
+ * the size it names. ans says what it answered: its cosignature lines
+ * (checked to be cosignature lines of note, not verified: the client
+ * holds no witness keys; verify --witness-policy does), or why not. A
+ * fork (422, or 409 at this size) fetches the witness's checkpoint
+ * (GET url/checkpoint?origin=, Ledger's extension) to name its root.
+ * 0 whenever the witness answered; -EIO unreachable (ans->what). */
+int clt_witness_add(const char *url, const char *note,
+		    const struct ldg_checkpoint *cp, uint64_t old,
+		    ldg_node_fn node, void *arg, struct clt_witness_answer *ans,
+		    struct ldg_err *err);
 
 /* What clt_pull() copied: the copy's head after it (also after an
  * error: every page appended stays) and how many entries were added. */
@@ -234,6 +274,29 @@ int clt_tiles_checkpoint(const char *base, struct ldg_checkpoint *cp,
 int clt_tiles_pull(const char *base, struct ldg_store *s,
 		   const struct ldg_checkpoint *cp, clt_page_fn fn, void *arg,
 		   struct clt_pulled *out, struct ldg_err *err);
+
+/* Where a mirror's check of what it copies starts: the copy's head
+ * before it copies (0 for a first copy) and the stored Merkle root
+ * there. Every mirror run ends with clt_verify_copy(), so that head is
+ * one the previous run checked. */
+struct clt_anchor {
+	uint64_t size;
+	uint8_t root[LDG_HASH_BYTES];
+};
+
+int clt_anchor_get(struct ldg_store *s, struct clt_anchor *out,
+		   struct ldg_err *err);
+
+/* What both mirrors (`ledger mirror URL` and `ledger mirror --tiles
+ * URL`) run once they have appended entries after a->size: the
+ * incremental check of `ledger verify --since` from a (ldg_verify_copy():
+ * a full check for a first copy or a version 1 entry there), so that the
+ * copy is judged by the verifier's own replay, not only by the appends'
+ * checks against its indexes. *full says which ran. -EPERM when the copy
+ * does not verify (err: "the copy does not verify: entry N: ..."), the
+ * entries copied staying; other errors when the check cannot run. */
+int clt_verify_copy(struct ldg_store *s, const struct clt_anchor *a, bool *full,
+		    struct ldg_err *err);
 
 /* A checked private copy of what base serves, a ledger in $TMPDIR
  * removed by clt_copy_close(): what clt_rollback() and

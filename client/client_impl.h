@@ -38,6 +38,14 @@ int clt_http_static(struct clt_conn *c, const char *base, const char *path,
  * are not valid here" (the answer is no), not an environment problem. */
 bool clt_refused(int rc);
 
+/* A request whose answer is text (a C2SP witness's): a GET when post is
+ * NULL, else a POST of len bytes of text/plain. The status, the body
+ * as clt_http_get() gives it, and the answer's Content-Type in type
+ * ("" when none). */
+int clt_http_text(const char *base, const char *path, const char *post,
+		  size_t len, long *status, char **body, size_t *blen,
+		  char type[128], struct ldg_err *err);
+
 /* A request whose answer is JSON: a GET when post is NULL, else a POST
  * of len bytes of Content-Type type. The status, and the answer in
  * *out (NULL when it is not JSON; caller frees with json_decref()). */

@@ -191,6 +191,21 @@ int clt_http_static(struct clt_conn *c, const char *base, const char *path,
 	return rc;
 }
 
+int clt_http_text(const char *base, const char *path, const char *post,
+		  size_t len, long *status, char **body, size_t *blen,
+		  char type[128], struct ldg_err *err)
+{
+	struct body b = { 0 };
+	int rc = perform(NULL, base, path, "text/plain, text/x.tlog.size",
+			 "text/plain; charset=utf-8", (const uint8_t *)post,
+			 len, status, &b, err);
+
+	snprintf(type, 128, "%s", b.type);
+	*body = b.p;
+	*blen = b.n;
+	return rc;
+}
+
 /* What the event stream's callbacks share. */
 struct event_wait {
 	volatile sig_atomic_t *stop;

@@ -13,6 +13,7 @@
 
 #include "client_impl.h"
 #include "util.h"
+#include "verify.h"
 
 /* The keyring and locks of a head's answer j, into *az. */
 static int head_authz(const char *base, json_t *j, struct ldg_authz *az,
@@ -285,6 +286,49 @@ int clt_pull(const char *base, struct ldg_store *s,
 				   "holds what was served, checked)",
 				   base, named->seq, named->seq);
 	return 0;
+}
+
+/* ---- the mirror's check of what it copied ---- */
+
+int clt_anchor_get(struct ldg_store *s, struct clt_anchor *out,
+		   struct ldg_err *err)
+{
+	struct ldg_read *r;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = ldg_read_begin(s, &r, err);
+	if (rc)
+		return rc;
+	rc = ldg_head(r, &out->size, NULL);
+	if (!rc && out->size)
+		rc = ldg_merkle_root_at(r, out->size, out->root);
+	ldg_read_end(r);
+	if (rc)
+		return ldg_err_set(err, rc,
+				   "cannot read the head of the copy; run "
+				   "ledger verify");
+	return 0;
+}
+
+int clt_verify_copy(struct ldg_store *s, const struct clt_anchor *a, bool *full,
+		    struct ldg_err *err)
+{
+	struct ldg_verify_opts vo = { 0 };
+	struct ldg_verify_report rep;
+	int rc;
+
+	rc = ldg_verify_copy(s, a->size, a->root, &vo, &rep, err);
+	*full = rep.since == 0 || rc == -ENOTSUP;
+	if (rc != -EBADMSG)
+		return rc;
+	if (rep.bad_seq)
+		return ldg_err_set(err, -EPERM,
+				   "the copy does not verify: entry %" PRIu64
+				   ": %s",
+				   rep.bad_seq, rep.problem);
+	return ldg_err_set(err, -EPERM, "the copy does not verify: %s",
+			   rep.problem);
 }
 
 /* ---- the private copy of a remote rollback ---- */

@@ -345,6 +345,53 @@ int ldg_authz_load(struct ldg_read *r, struct ldg_authz *out,
 	return 0;
 }
 
+int ldg_authz_load_at(struct ldg_read *r, uint64_t at, struct ldg_authz *out,
+		      struct ldg_err *err)
+{
+	struct ldg_keyinfo *ring = NULL;
+	char **targets = NULL;
+	size_t n = 0, nt = 0, kept = 0;
+	int rc;
+
+	ldg_authz_init(out);
+	rc = ldg_keyring_list(r, &ring, &n);
+	if (rc)
+		return ldg_err_set(err, rc == -EIO ? -EUCLEAN : rc,
+				   "cannot read the keys index");
+	for (size_t i = 0; i < n; i++) {
+		if (ring[i].added_seq > at)
+			continue;
+		if (ring[i].revoked_seq > at)
+			ring[i].revoked_seq = 0;
+		ring[kept++] = ring[i];
+	}
+	out->keys = ring;
+	out->n_keys = kept;
+	rc = ldg_targets_list(r, NULL, at, &targets, &nt);
+	for (size_t i = 0; !rc && i < nt; i++) {
+		struct ldg_values v;
+		rc = ldg_state_get(r, targets[i], at, &v);
+		if (rc == -ENOENT) {
+			rc = 0;
+			continue;
+		}
+		if (!rc && v.lock_seq)
+			rc = ldg_authz_set_lock(out, targets[i], v.lock_seq);
+		ldg_values_free(&v);
+	}
+	ldg_strv_free(targets, nt);
+	if (!rc)
+		rc = ldg_gov_load(r, at, &out->gov, NULL);
+	if (rc) {
+		ldg_authz_free(out);
+		return ldg_err_set(err, rc,
+				   "cannot read the keys, locks and gov indexes "
+				   "as of seq %llu",
+				   (unsigned long long)at);
+	}
+	return 0;
+}
+
 /* The state of every entry replayed (a version 1 head). */
 static int replay(struct ldg_read *r, struct ldg_authz *out,
 		  struct ldg_err *err)

@@ -94,6 +94,14 @@ ldg_may_append(struct ldg_read *r, const struct ldg_write_req *q,
 int ldg_authz_load(struct ldg_read *r, struct ldg_authz *out,
 		   struct ldg_err *err);
 
+/* The state the indexes r sees hold as of entries 1..at (at <= the head
+ * r sees): the keys added by at (a revocation after at undone), the
+ * locks in force after at (the versions of "!lock"), the governance row
+ * at or before at. Not checked against anything: `ledger verify
+ * --since` checks it against entry at's commitment. */
+int ldg_authz_load_at(struct ldg_read *r, uint64_t at, struct ldg_authz *out,
+		      struct ldg_err *err);
+
 /* The writer's check, in its write transaction, before it writes: *out is
  * the state the indexes hold once they are proven to be the head's: a
  * version 2 head must verify with its signer's key in the index and

@@ -440,3 +440,22 @@ int ldg_index_entry(struct ldg_read *w, const struct ldg_entry *e,
 	ldg_gov_free(&g);
 	return rc;
 }
+
+int ldg_gov_seed(struct ldg_read *w, struct ldg_read *r, uint64_t at,
+		 const struct ldg_gov *g)
+{
+	int rc;
+
+	if (ldg_gov_empty(g))
+		return 0;
+	rc = gov_save(w, at, g);
+	for (size_t i = 0; !rc && i < g->n_pend; i++) {
+		struct ldg_entry *e = NULL;
+		rc = ldg_entry_read(r, g->pend[i].seq, &e, NULL);
+		if (!rc)
+			rc = props_put(w, e->seq, LDG_PROP_PENDING, 0, e->kind,
+				       e->changes, e->n_changes);
+		ldg_entry_free(e);
+	}
+	return rc;
+}

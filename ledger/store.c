@@ -1749,3 +1749,81 @@ int ldg_index_apply(struct ldg_read *w, const struct ldg_entry *e,
 		return rc;
 	return index_target(w, e, vals->effective);
 }
+
+/* ---- the scratch of an incremental verify ---- */
+
+static int seed_values(struct ldg_read *w, struct ldg_read *r, uint64_t at)
+{
+	MDB_cursor *c;
+	MDB_val k, v;
+	int rc, mrc;
+
+	mrc = mdb_cursor_open(r->txn, r->s->dbi[DB_TARGETS], &c);
+	if (mrc)
+		return ldg_mdb_err(mrc);
+	rc = 0;
+	for (mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST); mrc == 0 && !rc;
+	     mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		char target[LDG_TARGET_MAX + 1];
+		struct ldg_values vals;
+		if (k.mv_size > LDG_TARGET_MAX || v.mv_size != 8) {
+			rc = -EIO;
+			break;
+		}
+		if (ldg_get_be64(v.mv_data) > at)
+			continue;
+		memcpy(target, k.mv_data, k.mv_size);
+		target[k.mv_size] = '\0';
+		rc = ldg_mdb_err(
+			mdb_put(w->txn, w->s->dbi[DB_TARGETS], &k, &v, 0));
+		if (rc)
+			break;
+		memset(&vals, 0, sizeof(vals));
+		rc = state_at(r, target, at, &vals);
+		for (size_t i = 0; !rc && i < vals.n; i++)
+			rc = put_value(w, target, vals.v[i].key, vals.v[i].type,
+				       vals.v[i].value, vals.v[i].seq);
+		ldg_values_free(&vals);
+	}
+	mdb_cursor_close(c);
+	if (!rc && mrc != MDB_NOTFOUND)
+		rc = ldg_mdb_err(mrc);
+	return rc;
+}
+
+int ldg_index_seed(struct ldg_read *w, struct ldg_read *r, uint64_t at,
+		   const struct ldg_authz *a)
+{
+	uint8_t node[LDG_HASH_BYTES];
+	uint64_t offset = 0;
+	int rc = 0;
+
+	for (size_t i = 0; !rc && i < a->n_keys; i++) {
+		const struct ldg_keyinfo *ki = &a->keys[i];
+		MDB_val k = { LDG_KEYID_BYTES, (void *)ki->vkey.keyid };
+		MDB_val v = { strlen(ki->vkey.name), (void *)ki->vkey.name };
+		rc = keyinfo_put(w, ki);
+		if (!rc)
+			rc = ldg_mdb_err(mdb_put(w->txn, w->s->dbi[DB_KEYIDS],
+						 &k, &v, 0));
+	}
+	if (!rc)
+		rc = seed_values(w, r, at);
+	for (size_t i = 0; !rc && i < a->n_locks; i++)
+		rc = put_value(w, a->locks[i].target, LDG_LOCK_KEY, LDG_V_STR,
+			       "", a->locks[i].seq);
+	/* the perfect subtrees of the tree of size at, largest first: in
+	 * the order of their keys, as merkle_put() appends */
+	for (int level = 63; !rc && level >= 1; level--) {
+		if (!(at >> level & 1))
+			continue;
+		rc = merkle_get(r, (unsigned)level, offset >> level, node);
+		if (!rc)
+			rc = merkle_put(w, (unsigned)level, offset >> level,
+					node);
+		offset += (uint64_t)1 << level;
+	}
+	if (!rc)
+		rc = ldg_gov_seed(w, r, at, &a->gov);
+	return rc;
+}

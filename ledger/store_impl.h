@@ -147,4 +147,21 @@ int ldg_index_apply(struct ldg_read *w, const struct ldg_entry *e,
 int ldg_index_entry(struct ldg_read *w, const struct ldg_entry *e,
 		    const uint8_t hash[LDG_HASH_BYTES]);
 
+/* `ledger verify --since`'s scratch (verify.c): makes the empty indexes
+ * of w those of a ledger whose entries 1..at are r's, as far as the
+ * rules of entries after at read them: the authorisation state a (keys,
+ * keyids, the locks' "!lock" rows, the governance row at at and a props
+ * row per pending proposal, its changes read from the entry in r), the
+ * targets created by at with their values after at (state and versions
+ * rows, read from r's versions index), and the complete subtrees of
+ * r's Merkle tree of size at (its "frontier", levels >= 1), which the
+ * nodes of entries after at are made from. Nothing is checked here: the
+ * caller proves a against entry at's commitment and the frontier
+ * against a checkpoint's root. */
+int ldg_index_seed(struct ldg_read *w, struct ldg_read *r, uint64_t at,
+		   const struct ldg_authz *a);
+/* The governance part of ldg_index_seed() (govstore.c). */
+int ldg_gov_seed(struct ldg_read *w, struct ldg_read *r, uint64_t at,
+		 const struct ldg_gov *g);
+
 #endif

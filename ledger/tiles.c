@@ -1,3 +1,4 @@
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -5,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -210,10 +212,22 @@ int ldg_signable_head(struct ldg_read *r, uint64_t *size,
 
 /* ---- the directory tree ---- */
 
-struct export
+/* fsync of the directory path names. */
+static int sync_dir(const char *path)
 {
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc = 0;
+
+	if (fd < 0 || fsync(fd))
+		rc = -errno;
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+struct tree_out {
 	struct ldg_read *r;
 	const char *dir;
+	int work; /* DIR/LDG_TILES_WORK, locked: the temporary files */
 	char path[PATH_MAX];
 	ldg_tiles_progress_fn progress;
 	void *arg;
@@ -224,6 +238,43 @@ struct export
 	struct ldg_err *err;
 };
 
+/* Makes, locks (flock: one export at a time writes a dir, so a slower
+ * run never puts back an older checkpoint) and empties the work
+ * directory: a killed run's temporary files are there, never among the
+ * tiles. x->work is its descriptor, holding the lock. */
+static int work_begin(struct tree_out *x)
+{
+	struct dirent *de;
+	DIR *d;
+	int fd;
+
+	snprintf(x->path, sizeof(x->path), "%s/" LDG_TILES_WORK, x->dir);
+	if (mkdir(x->path, 0755) && errno != EEXIST)
+		return ldg_err_set(x->err, -errno, "%s: %s", x->path,
+				   strerror(errno));
+	x->work = open(x->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (x->work < 0)
+		return ldg_err_set(x->err, -errno, "%s: %s", x->path,
+				   strerror(errno));
+	if (flock(x->work, LOCK_EX | LOCK_NB))
+		return ldg_err_set(x->err,
+				   errno == EWOULDBLOCK ? -EBUSY : -errno,
+				   "%s: another export is writing it", x->dir);
+	fd = dup(x->work);
+	d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return ldg_err_set(x->err, -errno, "%s: %s", x->path,
+				   strerror(errno));
+	}
+	while ((de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			unlinkat(x->work, de->d_name, 0);
+	closedir(d);
+	return 0;
+}
+
 static int count_one(void *arg, const struct ldg_tile *t)
 {
 	(void)arg;
@@ -231,12 +282,14 @@ static int count_one(void *arg, const struct ldg_tile *t)
 	return 0;
 }
 
-/* Writes len bytes of buf to x->path, by a temporary file beside it
- * renamed into place; its directories made as needed. No fsync: the
- * caller syncs the file system once before the checkpoint names it. */
-static int put_file(struct export *x, const uint8_t *buf, size_t len)
+/* Writes len bytes of buf to x->path: to a temporary file in the work
+ * directory, renamed into place; its directories made as needed. Synced
+ * (the file, then its directory) when sync; else the caller syncs the
+ * file system once, before the checkpoint names it. */
+static int put_file(struct tree_out *x, const uint8_t *buf, size_t len,
+		    bool sync)
 {
-	char tmp[PATH_MAX + 16], *slash = strrchr(x->path, '/');
+	char tmp[PATH_MAX + 32], *slash = strrchr(x->path, '/');
 	size_t done = 0;
 	int fd, rc = 0;
 
@@ -248,7 +301,7 @@ static int put_file(struct export *x, const uint8_t *buf, size_t len)
 				   "%s: cannot make its directory: "
 				   "%s",
 				   x->path, strerror(-rc));
-	snprintf(tmp, sizeof(tmp), "%s.XXXXXX", x->path);
+	snprintf(tmp, sizeof(tmp), "%s/" LDG_TILES_WORK "/tmp.XXXXXX", x->dir);
 	fd = mkstemp(tmp);
 	if (fd < 0 || fchmod(fd, 0644)) {
 		rc = -errno;
@@ -264,14 +317,16 @@ static int put_file(struct export *x, const uint8_t *buf, size_t len)
 		}
 		done += (size_t)n;
 	}
-	if (close(fd)) {
-		fd = -1;
+	if (sync && fsync(fd)) {
 		rc = -errno;
 		goto out_close;
 	}
+	rc = close(fd) ? -errno : 0;
 	fd = -1;
-	if (rename(tmp, x->path))
+	if (!rc && rename(tmp, x->path))
 		rc = -errno;
+	if (!rc && sync)
+		rc = sync_dir(x->dir);
 out_close:
 	if (fd >= 0)
 		close(fd);
@@ -283,7 +338,7 @@ out_close:
 	return 0;
 }
 
-static void report(struct export *x, bool last)
+static void report(struct tree_out *x, bool last)
 {
 	struct timespec now;
 
@@ -300,7 +355,7 @@ static void report(struct export *x, bool last)
 
 static int export_one(void *arg, const struct ldg_tile *t)
 {
-	struct export *x = arg;
+	struct tree_out *x = arg;
 	char rel[LDG_TILE_PATH_MAX];
 	uint8_t *buf;
 	size_t len;
@@ -316,7 +371,7 @@ static int export_one(void *arg, const struct ldg_tile *t)
 	rc = ldg_tile_bytes(x->r, t->level, t->n, t->width, &buf, &len, x->err);
 	if (rc)
 		return rc;
-	rc = put_file(x, buf, len);
+	rc = put_file(x, buf, len, false);
 	free(buf);
 	if (rc)
 		return rc;
@@ -328,7 +383,7 @@ static int export_one(void *arg, const struct ldg_tile *t)
 
 /* The size of the tree dir holds (its checkpoint's; 0 without one), or
  * -EEXIST when it is not a prefix of this ledger's tree of size max. */
-static int held_size(struct export *x, const char *origin, uint64_t max,
+static int held_size(struct tree_out *x, const char *origin, uint64_t max,
 		     uint64_t *size)
 {
 	struct held {
@@ -398,41 +453,42 @@ int ldg_tiles_export(struct ldg_read *r, const char *dir,
 		     size_t len, ldg_tiles_progress_fn progress, void *arg,
 		     struct ldg_tiles_stats *stats, struct ldg_err *err)
 {
-	struct export x = { .r = r,
-			    .dir = dir,
-			    .progress = progress,
-			    .arg = arg,
-			    .stats = stats,
-			    .err = err };
-	int rc, fd;
+	struct tree_out x = { .r = r,
+			      .dir = dir,
+			      .work = -1,
+			      .progress = progress,
+			      .arg = arg,
+			      .stats = stats,
+			      .err = err };
+	int rc;
 
 	memset(stats, 0, sizeof(*stats));
 	stats->size = cp->size;
 	rc = ldg_mkdir_p(dir, 0755);
 	if (rc)
 		return ldg_err_set(err, rc, "%s: %s", dir, strerror(-rc));
-	rc = held_size(&x, cp->origin, cp->size, &stats->old_size);
+	rc = work_begin(&x);
+	if (!rc)
+		rc = held_size(&x, cp->origin, cp->size, &stats->old_size);
 	if (rc)
-		return rc;
+		goto out_unlock;
 	ldg_tiles_added(stats->old_size, cp->size, count_one, NULL, &x.total);
 	clock_gettime(CLOCK_MONOTONIC, &x.last);
 	rc = ldg_tiles_added(stats->old_size, cp->size, export_one, &x, NULL);
 	if (rc)
-		return rc;
+		goto out_unlock;
 	report(&x, true);
 	/* every tile on disk before the checkpoint that names them */
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0 || syncfs(fd)) {
-		rc = -errno;
-		if (fd >= 0)
-			close(fd);
-		return ldg_err_set(err, rc, "%s: %s", dir, strerror(-rc));
+	if (syncfs(x.work)) {
+		rc = ldg_err_set(err, -errno, "%s: %s", dir, strerror(errno));
+		goto out_unlock;
 	}
-	close(fd);
 	snprintf(x.path, sizeof(x.path), "%s/checkpoint", dir);
-	rc = ldg_write_atomic(x.path, note, len, 0644);
-	if (rc)
-		return ldg_err_set(err, rc, "%s: %s", x.path, strerror(-rc));
-	stats->bytes += len;
-	return 0;
+	rc = put_file(&x, (const uint8_t *)note, len, true);
+	if (!rc)
+		stats->bytes += len;
+out_unlock:
+	if (x.work >= 0)
+		close(x.work);
+	return rc;
 }

@@ -87,6 +87,10 @@ struct ldg_tiles_stats {
 	uint64_t bytes;	   /* their bytes, the checkpoint's included */
 };
 
+/* The directory ldg_tiles_export() keeps in DIR for its lock and its
+ * temporary files (empty between runs; not part of the tree). */
+#define LDG_TILES_WORK ".ledger-tiles"
+
 /* Progress of ldg_tiles_export(): done of total tiles written so far;
  * called every 2 s of a long run, and at its end when it was called
  * before. */
@@ -98,10 +102,14 @@ typedef void (*ldg_tiles_progress_fn)(void *arg, uint64_t done, uint64_t total);
  * caller's): dir/tile/... for every tile the tree of cp's size has and
  * the one dir holds does not, then dir/checkpoint. The tree dir holds
  * is its checkpoint's: a dir without one (new, or a first export cut
- * short) gets every tile. Each file is written beside its place and
- * renamed into it (a reader never sees a torn one); the tiles reach the
- * disk (syncfs) before the checkpoint, written by ldg_write_atomic(),
- * names them. progress (may be NULL) is called now and then.
+ * short) gets every tile. Each file is written in dir/LDG_TILES_WORK and
+ * renamed into its place: a reader never sees a torn one, and a killed
+ * run leaves no temporary file among the tiles (the next run removes
+ * them). The tiles reach the disk (syncfs) before the checkpoint
+ * (fsync'd, and its directory) names them. One export at a time writes
+ * a dir (flock on the work directory; -EBUSY for a second), so a slower
+ * run never puts back an older checkpoint. progress (may be NULL) is
+ * called now and then.
  *
  * Refuses a dir holding another tree, writing nothing: -EEXIST when its
  * checkpoint is of another origin, of a larger size than cp's, or has a

@@ -17,8 +17,7 @@
 #define EM_DASH "\xe2\x80\x94"
 #define COSIG_HEADER "cosignature/v1\ntime "
 
-void ldg_tile_count(uint64_t size, int level, uint64_t *full,
-		    unsigned *partial)
+void ldg_tile_count(uint64_t size, int level, uint64_t *full, unsigned *partial)
 {
 	unsigned shift = level <= 0 ? 0 : (unsigned)level * LDG_TILE_HEIGHT;
 	uint64_t hashes = shift >= 64 ? 0 : size >> shift;
@@ -388,7 +387,8 @@ int ldg_cosign(const struct ldg_signer *w, uint64_t t, const char *body,
 				   vk->name);
 	if (t >> 63)
 		return ldg_err_set(err, -EINVAL,
-				   "cosignature time %" PRIu64 " is past 2^63 - 1",
+				   "cosignature time %" PRIu64
+				   " is past 2^63 - 1",
 				   t);
 	msg = cosig_message(t, body, len, &mlen);
 	if (!msg)

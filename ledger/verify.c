@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 #include "authorize.h"
 #include "authz.h"
 #include "merkle.h"
+#include "tlog.h"
 #include "policy.h"
 #include "store_impl.h"
 #include "util.h"
@@ -223,6 +225,10 @@ static int effect_problem(struct ldg_read *real, struct ldg_read *replay,
 struct replay {
 	struct ldg_read *real;
 	struct ldg_read scratch;
+	/* where a rollback's values are read: the scratch in a full replay;
+	 * the real indexes from a checkpoint (the scratch has no versions
+	 * before it) */
+	struct ldg_read *values;
 	struct sig_queue *q;
 	struct ldg_merkle tree;
 	const struct ldg_verify_opts *o;
@@ -329,7 +335,7 @@ static int replay_one(struct replay *p, uint64_t seq, const MDB_val *k,
 		rc = -EBADMSG;
 		goto out_free;
 	}
-	rc = ldg_rollback_check(&p->scratch, e, &why);
+	rc = ldg_rollback_check(p->values, e, &why);
 	if (rc) {
 		fail(p->rep, seq, "not a valid rollback: %s", why.msg);
 		rc = -EBADMSG;
@@ -619,6 +625,141 @@ static unsigned worker_count(const struct ldg_verify_opts *o)
 	return n < 1 ? 1 : n > MAX_THREADS ? MAX_THREADS : (unsigned)n;
 }
 
+/* Opens the scratch environment of a replay in a new directory dir
+ * (PATH_MAX) under $TMPDIR, sized for s, and begins its write
+ * transaction in p->scratch. */
+static int scratch_open(struct ldg_store *s, char *dir, struct replay *p,
+			struct ldg_store **scratch, struct ldg_err *err)
+{
+	char data[PATH_MAX + 16];
+	struct stat st;
+	int rc;
+
+	*scratch = NULL;
+	rc = scratch_dir(dir, PATH_MAX);
+	if (rc) {
+		dir[0] = '\0';
+		return ldg_err_set(err, rc,
+				   "cannot create a scratch directory in "
+				   "$TMPDIR: %s",
+				   strerror(-rc));
+	}
+	snprintf(data, sizeof(data), "%s/data.mdb", s->dir);
+	rc = ldg_store_open_ex(dir, LDG_OPEN_CREATE,
+			       MDB_NOSYNC | MDB_NOMETASYNC,
+			       stat(data, &st)
+				       ? 0
+				       : (size_t)st.st_size * 4 + (64u << 20),
+			       scratch, err);
+	if (!rc)
+		rc = ldg_write_begin(*scratch, &p->scratch, err);
+	return rc;
+}
+
+static void scratch_close(struct ldg_store *scratch, struct replay *p,
+			  const char *dir)
+{
+	if (p->scratch.txn)
+		mdb_txn_abort(p->scratch.txn);
+	p->scratch.txn = NULL;
+	ldg_store_close(scratch);
+	if (dir[0])
+		scratch_remove(dir);
+}
+
+/* Replays entries first..(the last) of the real store into the scratch,
+ * signatures on worker threads: prev is the hash of entry first - 1 and
+ * becomes the last one's. *seq is the last seq replayed. 0, -EBADMSG
+ * (the report says what), or another error (in err). */
+static int replay_range(struct replay *p, uint64_t first, uint64_t head,
+			uint8_t prev[LDG_HASH_BYTES], uint64_t *seq,
+			struct ldg_err *err)
+{
+	struct sig_queue *q = p->q;
+	const struct ldg_verify_opts *opts = p->o;
+	pthread_t th[MAX_THREADS];
+	unsigned nth = worker_count(opts), started = 0;
+	struct sig_batch *batch = NULL;
+	MDB_cursor *cur = NULL;
+	uint8_t kb[8];
+	MDB_val k = { sizeof(kb), kb }, v;
+	int rc = 0, mrc;
+
+	*seq = first - 1;
+	for (; started < nth; started++)
+		if (pthread_create(&th[started], NULL, sig_worker, q))
+			break;
+	if (!started)
+		return ldg_err_set(err, -EAGAIN, "cannot start threads");
+
+	ldg_put_be64(kb, first);
+	mrc = mdb_cursor_open(p->real->txn, p->real->s->dbi[DB_ENTRIES], &cur);
+	for (mrc = mrc ? mrc
+		       : mdb_cursor_get(cur, &k, &v,
+					first == 1 ? MDB_FIRST : MDB_SET_RANGE);
+	     mrc == 0; mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		++*seq;
+		rc = replay_one(p, *seq, &k, &v, prev, &batch, err);
+		if (rc)
+			break;
+		if (opts->progress && *seq % PROGRESS_EVERY == 0)
+			opts->progress(*seq - first + 1, head - first + 1,
+				       opts->progress_arg);
+	}
+	if (batch && batch->n)
+		queue_push(q, batch);
+	else
+		free(batch);
+	pthread_mutex_lock(&q->mu);
+	q->closed = true;
+	pthread_cond_broadcast(&q->nonempty);
+	pthread_mutex_unlock(&q->mu);
+	for (unsigned i = 0; i < started; i++)
+		pthread_join(th[i], NULL);
+	if (cur)
+		mdb_cursor_close(cur);
+	if (opts->progress)
+		opts->progress(*seq - first + 1, head - first + 1,
+			       opts->progress_arg);
+	if (rc && rc != -EBADMSG)
+		return rc;
+	if (mrc && mrc != MDB_NOTFOUND)
+		return ldg_err_set(err, ldg_mdb_err(mrc),
+				   "cannot read entries: %s",
+				   mdb_strerror(mrc));
+	if (q->bad_seq)
+		fail(p->rep, q->bad_seq, "%s", "bad signature");
+	return rc ? rc : p->rep->problem[0] ? -EBADMSG : 0;
+}
+
+/* The start of a replay p of s (report, checkpoint roots, the read
+ * transaction on s), undone by replay_end(). */
+static int replay_begin(struct ldg_store *s, struct replay *p,
+			struct ldg_err *err)
+{
+	int rc;
+
+	memset(p->rep, 0, sizeof(*p->rep));
+	p->rep->bad_checkpoint = -1;
+	ldg_authz_init(&p->az);
+	p->cp_roots = calloc(p->o->n_checkpoints + 1, LDG_HASH_BYTES);
+	if (!p->cp_roots)
+		return ldg_err_set(err, -ENOMEM, "out of memory");
+	rc = ldg_read_begin(s, &p->real, err);
+	if (rc) {
+		free(p->cp_roots);
+		p->cp_roots = NULL;
+	}
+	return rc;
+}
+
+static void replay_end(struct replay *p)
+{
+	ldg_read_end(p->real);
+	ldg_authz_free(&p->az);
+	free(p->cp_roots);
+}
+
 int ldg_verify(struct ldg_store *s, const struct ldg_verify_opts *opts,
 	       struct ldg_verify_report *rep, struct ldg_err *err)
 {
@@ -627,28 +768,18 @@ int ldg_verify(struct ldg_store *s, const struct ldg_verify_opts *opts,
 			       .nonfull = PTHREAD_COND_INITIALIZER,
 			       .origin = "" };
 	struct replay p = { .q = &q, .o = opts, .rep = rep };
-	pthread_t th[MAX_THREADS];
-	unsigned nth = worker_count(opts), started = 0;
 	struct ldg_store *scratch = NULL;
-	struct sig_batch *batch = NULL;
-	char dir[PATH_MAX], data[PATH_MAX + 16];
+	char dir[PATH_MAX] = "";
 	uint8_t prev[LDG_HASH_BYTES] = { 0 };
 	uint8_t stored_root[LDG_HASH_BYTES];
-	struct stat st;
-	MDB_cursor *cur = NULL;
-	MDB_val k, v;
 	uint64_t seq = 0, head;
 	int head_rc;
-	int rc, mrc;
+	int rc;
 
-	memset(rep, 0, sizeof(*rep));
-	rep->bad_checkpoint = -1;
-	p.cp_roots = calloc(opts->n_checkpoints + 1, LDG_HASH_BYTES);
-	if (!p.cp_roots)
-		return ldg_err_set(err, -ENOMEM, "out of memory");
-	rc = ldg_read_begin(s, &p.real, err);
+	rc = replay_begin(s, &p, err);
 	if (rc)
-		goto out_roots;
+		return rc;
+	p.values = &p.scratch;
 	/* not the head's hash from the merkle index: that is derived data
 	 * under test, possibly missing; the replay computes it (prev) */
 	head_rc = ldg_head(p.real, &head, NULL);
@@ -656,96 +787,39 @@ int ldg_verify(struct ldg_store *s, const struct ldg_verify_opts *opts,
 		head = 0; /* a last key that is no seq: the replay names it */
 	rep->head = head;
 
-	rc = scratch_dir(dir, sizeof(dir));
-	if (rc) {
-		ldg_err_set(err, rc,
-			    "cannot create a scratch directory in "
-			    "$TMPDIR: %s",
-			    strerror(-rc));
-		goto out_read;
-	}
-	snprintf(data, sizeof(data), "%s/data.mdb", s->dir);
-	rc = ldg_store_open_ex(dir, LDG_OPEN_CREATE,
-			       MDB_NOSYNC | MDB_NOMETASYNC,
-			       stat(data, &st)
-				       ? 0
-				       : (size_t)st.st_size * 4 + (64u << 20),
-			       &scratch, err);
-	if (rc)
-		goto out_scratch;
-	rc = ldg_write_begin(scratch, &p.scratch, err);
+	rc = scratch_open(s, dir, &p, &scratch, err);
 	if (rc)
 		goto out_scratch;
 	ldg_merkle_init(&p.tree);
-
-	for (; started < nth; started++)
-		if (pthread_create(&th[started], NULL, sig_worker, &q))
-			break;
-	if (!started) {
-		rc = ldg_err_set(err, -EAGAIN, "cannot start threads");
-		goto out_txn;
-	}
-
-	mrc = mdb_cursor_open(p.real->txn, s->dbi[DB_ENTRIES], &cur);
-	for (mrc = mrc ? mrc : mdb_cursor_get(cur, &k, &v, MDB_FIRST); mrc == 0;
-	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		seq++;
-		rc = replay_one(&p, seq, &k, &v, prev, &batch, err);
-		if (rc)
-			break;
-		if (opts->progress && seq % PROGRESS_EVERY == 0)
-			opts->progress(seq, head, opts->progress_arg);
-	}
-	if (batch && batch->n)
-		queue_push(&q, batch);
-	else
-		free(batch);
-	pthread_mutex_lock(&q.mu);
-	q.closed = true;
-	pthread_cond_broadcast(&q.nonempty);
-	pthread_mutex_unlock(&q.mu);
-	for (unsigned i = 0; i < started; i++)
-		pthread_join(th[i], NULL);
-	if (cur)
-		mdb_cursor_close(cur);
-	if (opts->progress)
-		opts->progress(seq, head, opts->progress_arg);
+	rc = replay_range(&p, 1, head, prev, &seq, err);
 	if (!rc)
 		memcpy(rep->head_hash, prev, LDG_HASH_BYTES);
-
 	if (rc && rc != -EBADMSG)
-		goto out_txn;
-	if (mrc && mrc != MDB_NOTFOUND) {
-		rc = ldg_err_set(err, ldg_mdb_err(mrc),
-				 "cannot read entries: %s", mdb_strerror(mrc));
-		goto out_txn;
-	}
-	if (q.bad_seq)
-		fail(rep, q.bad_seq, "%s", "bad signature");
+		goto out_scratch;
 	rep->entries = rc ? rep->bad_seq - 1 : seq;
 	if (head_rc) {
 		rep->head = seq; /* records seen: the best head there is */
 		if (!rep->problem[0]) {
 			rc = ldg_err_set(err, head_rc, "cannot read the head");
-			goto out_txn;
+			goto out_scratch;
 		}
 	}
 	if (rep->problem[0]) {
 		rc = -EBADMSG;
-		goto out_txn;
+		goto out_scratch;
 	}
 	if (seq == 0) {
 		snprintf(rep->problem, sizeof(rep->problem),
 			 "the ledger has no entries");
 		rc = -EBADMSG;
-		goto out_txn;
+		goto out_scratch;
 	}
 	ldg_merkle_root(&p.tree, rep->root);
 	for (int db = DB_META; db < DB_COUNT && !rc; db++)
 		rc = compare_db(p.real, &p.scratch, (enum ldg_db)db, rep);
 	if (rc) {
 		effect_problem(p.real, &p.scratch, rep);
-		goto out_txn;
+		goto out_scratch;
 	}
 	if (ldg_merkle_root_at(p.real, head, stored_root) ||
 	    memcmp(stored_root, rep->root, LDG_HASH_BYTES)) {
@@ -753,18 +827,286 @@ int ldg_verify(struct ldg_store *s, const struct ldg_verify_opts *opts,
 			 "stored Merkle tree does not match the entries; run "
 			 "ledger reindex");
 		rc = -EBADMSG;
-		goto out_txn;
+		goto out_scratch;
 	}
 	rc = check_checkpoints(&p, head);
-out_txn:
-	mdb_txn_abort(p.scratch.txn);
 out_scratch:
-	ldg_store_close(scratch);
-	scratch_remove(dir);
+	scratch_close(scratch, &p, dir);
+	replay_end(&p);
+	return rc;
+}
+
+/* Records a problem found outside the replay in the report: of entry
+ * seq, or of the ledger as a whole (seq 0). -EBADMSG. */
+static int problem(struct ldg_verify_report *rep, uint64_t seq, const char *fmt,
+		   ...) __attribute__((format(printf, 3, 4)));
+static int problem(struct ldg_verify_report *rep, uint64_t seq, const char *fmt,
+		   ...)
+{
+	va_list ap;
+
+	rep->bad_seq = seq;
+	va_start(ap, fmt);
+	vsnprintf(rep->problem, sizeof(rep->problem), fmt, ap);
+	va_end(ap);
+	return -EBADMSG;
+}
+
+/* The compact range of the tree of size leaves from the stored nodes:
+ * its perfect subtrees, largest first. */
+static int frontier(struct ldg_read *r, uint64_t size, struct ldg_merkle *m)
+{
+	uint64_t offset = 0;
+
+	ldg_merkle_init(m);
+	for (int level = 63; level >= 0; level--) {
+		int rc;
+		if (!(size >> level & 1))
+			continue;
+		rc = ldg_store_node(r, (unsigned)level, offset >> level,
+				    m->stack[m->depth]);
+		if (rc)
+			return rc;
+		m->depth++;
+		offset += (uint64_t)1 << level;
+	}
+	m->size = size;
+	return 0;
+}
+
+/* Entry size, proven by the checkpoint's root (an inclusion proof made
+ * from the stored nodes), decoded: its hash in hash, itself in *e. */
+static int anchor_entry(struct ldg_read *r, uint64_t size,
+			const uint8_t root[LDG_HASH_BYTES],
+			uint8_t hash[LDG_HASH_BYTES], struct ldg_entry **e,
+			struct ldg_verify_report *rep)
+{
+	uint8_t proof[LDG_PROOF_MAX][LDG_HASH_BYTES];
+	struct ldg_err why = { 0 };
+	const uint8_t *buf;
+	size_t len, n = 0;
+
+	*e = NULL;
+	if (ldg_entry_raw(r, size, &buf, &len))
+		return problem(rep, size, "cannot be read");
+	ldg_entry_hash(buf, len, hash);
+	if (ldg_proof_inclusion(ldg_store_node, r, size - 1, size, proof, &n) ||
+	    ldg_proof_inclusion_check(size - 1, size, hash, proof[0], n, root))
+		return problem(rep, size,
+			       "is not the entry the checkpoint's tree holds "
+			       "there: its bytes or the stored tree changed");
+	if (ldg_entry_decode(buf, len, e, &why))
+		return problem(rep, size, "cannot be decoded: %s", why.msg);
+	if ((*e)->seq != size) {
+		uint64_t carried = (*e)->seq;
+		ldg_entry_free(*e);
+		*e = NULL;
+		return problem(rep, size,
+			       "carries seq %llu (stored out of place)",
+			       (unsigned long long)carried);
+	}
+	return 0;
+}
+
+/* The roots of the checkpoints before size, each proven a prefix of the
+ * anchor's tree by a consistency proof made from the stored nodes (its
+ * cp_roots entry stays zero when the proof fails: check_checkpoints()
+ * names it), and those of size itself. */
+static void earlier_checkpoints(struct replay *p, uint64_t size,
+				const uint8_t root[LDG_HASH_BYTES])
+{
+	uint8_t proof[LDG_PROOF_MAX][LDG_HASH_BYTES];
+
+	for (size_t i = 0; i < p->o->n_checkpoints; i++) {
+		const struct ldg_checkpoint *cp = &p->o->checkpoints[i];
+		size_t n = 0;
+
+		if (cp->size == size)
+			memcpy(p->cp_roots[i], root, LDG_HASH_BYTES);
+		if (cp->size == 0 || cp->size >= size)
+			continue;
+		if (!ldg_proof_consistency(ldg_store_node, p->real, cp->size,
+					   size, proof, &n) &&
+		    !ldg_proof_consistency_check(cp->size, cp->root, size, root,
+						 proof[0], n))
+			memcpy(p->cp_roots[i], cp->root, LDG_HASH_BYTES);
+	}
+}
+
+int ldg_verify_since(struct ldg_store *s, uint64_t size,
+		     const uint8_t root[LDG_HASH_BYTES],
+		     const struct ldg_verify_opts *opts,
+		     struct ldg_verify_report *rep, struct ldg_err *err)
+{
+	struct sig_queue q = { .mu = PTHREAD_MUTEX_INITIALIZER,
+			       .nonempty = PTHREAD_COND_INITIALIZER,
+			       .nonfull = PTHREAD_COND_INITIALIZER };
+	struct replay p = { .q = &q, .o = opts, .rep = rep };
+	struct ldg_store *scratch = NULL;
+	struct ldg_entry *anchor = NULL;
+	struct ldg_authz now;
+	char dir[PATH_MAX] = "";
+	uint8_t prev[LDG_HASH_BYTES], have[LDG_HASH_BYTES];
+	uint8_t stored[LDG_HASH_BYTES];
+	uint64_t seq, head;
+	int rc;
+
+	if (ldg_store_stale(s)) {
+		memset(rep, 0, sizeof(*rep));
+		return ldg_err_set(err, -ENOTSUP,
+				   "the indexes were built by another version "
+				   "of ledger: the state at entry %llu cannot be "
+				   "read from them",
+				   (unsigned long long)size);
+	}
+	rc = replay_begin(s, &p, err);
+	rep->since = size;
+	if (rc)
+		return rc;
+	p.values = p.real;
+	snprintf(rep->origin, sizeof(rep->origin), "%s", ldg_store_origin(s));
+	q.origin = rep->origin;
+	if (ldg_head(p.real, &head, NULL)) {
+		rc = ldg_err_set(err, -EIO,
+				 "cannot read the head; run ledger verify");
+		goto out_read;
+	}
+	rep->head = head;
+	if (size == 0) {
+		rc = ldg_err_set(err, -EINVAL,
+				 "a checkpoint of size 0 covers no entry");
+		goto out_read;
+	}
+	/* docs/format.md 10.1, step 1: the checkpoints' origin first (their
+	 * signatures last, once the keyring is replayed) */
+	for (size_t i = 0; i < opts->n_checkpoints; i++)
+		if (strcmp(opts->checkpoints[i].origin, rep->origin)) {
+			rep->bad_checkpoint = (int)i;
+			rc = problem(rep, 0,
+				     "checkpoint is for origin \"%.100s\", "
+				     "this ledger is \"%.100s\"",
+				     opts->checkpoints[i].origin, rep->origin);
+			goto out_read;
+		}
+	if (size > head) {
+		rep->bad_since = true;
+		rc = problem(rep, 0,
+			     "the checkpoint has %llu entries but the ledger "
+			     "only %llu: entries were removed",
+			     (unsigned long long)size,
+			     (unsigned long long)head);
+		goto out_read;
+	}
+	/* 2. the tree of the first size entries is the checkpoint's: its
+	 * perfect subtrees, as stored, make its root */
+	if (frontier(p.real, size, &p.tree)) {
+		rc = problem(rep, 0,
+			     "the stored Merkle tree of the first %llu entries "
+			     "cannot be read; run ledger verify",
+			     (unsigned long long)size);
+		goto out_read;
+	}
+	ldg_merkle_root(&p.tree, have);
+	if (memcmp(have, root, LDG_HASH_BYTES)) {
+		rep->bad_since = true;
+		rc = problem(rep, 0,
+			     "the first %llu entries do not match the "
+			     "checkpoint: the ledger was rewritten or forked",
+			     (unsigned long long)size);
+		goto out_read;
+	}
+	/* 3. entry size itself, by an inclusion proof: its commitment is
+	 * where the replay starts from */
+	rc = anchor_entry(p.real, size, root, prev, &anchor, rep);
+	if (rc)
+		goto out_read;
+	if (anchor->version != LDG_FORMAT_V2) {
+		rc = ldg_err_set(err, -ENOTSUP,
+				 "entry %llu is a version 1 entry: it commits "
+				 "to no keyring and locks to start from",
+				 (unsigned long long)size);
+		goto out_read;
+	}
+	/* 4. the keyring, locks and governance after it, from the
+	 * indexes, must be what it commits to */
+	rc = ldg_authz_load_at(p.real, size, &p.az, err);
+	if (rc)
+		goto out_read;
+	rc = ldg_authz_commit(&p.az, have);
+	if (rc) {
+		rc = ldg_err_set(err, rc, "out of memory");
+		goto out_read;
+	}
+	if (memcmp(have, anchor->authz, LDG_HASH_BYTES)) {
+		rc = problem(rep, size,
+			     "the indexes' keyring, locks and governance "
+			     "after it are not those it commits to; run "
+			     "ledger reindex");
+		goto out_read;
+	}
+	p.az.v2 = true;
+	/* 5. every entry after it, fully, against a scratch whose indexes
+	 * are the ledger's at size */
+	rc = scratch_open(s, dir, &p, &scratch, err);
+	if (!rc)
+		rc = ldg_index_seed(&p.scratch, p.real, size, &p.az);
+	if (rc) {
+		if (!err || !err->msg[0])
+			ldg_err_set(err, rc, "cannot prepare the replay: %s",
+				    strerror(-rc));
+		goto out_scratch;
+	}
+	earlier_checkpoints(&p, size, root);
+	rc = replay_range(&p, size + 1, head, prev, &seq, err);
+	if (rc && rc != -EBADMSG)
+		goto out_scratch;
+	rep->entries = (rc ? rep->bad_seq - 1 : seq) - size;
+	if (rc)
+		goto out_scratch;
+	memcpy(rep->head_hash, prev, LDG_HASH_BYTES);
+	ldg_merkle_root(&p.tree, rep->root);
+	/* 6. what the indexes hold at the head and a writer trusts: the
+	 * stored tree, and the keyring, locks and governance */
+	if (ldg_merkle_root_at(p.real, head, stored) ||
+	    memcmp(stored, rep->root, LDG_HASH_BYTES)) {
+		rc = problem(rep, 0,
+			     "stored Merkle tree does not match the entries; "
+			     "run ledger reindex");
+		goto out_scratch;
+	}
+	rc = ldg_authz_load(p.real, &now, NULL);
+	if (!rc) {
+		rc = ldg_authz_commit(&now, stored);
+		ldg_authz_free(&now);
+	}
+	if (!rc)
+		rc = ldg_authz_commit(&p.az, have);
+	if (rc || memcmp(stored, have, LDG_HASH_BYTES)) {
+		rc = problem(rep, 0,
+			     "the keys, keyids, locks or gov index does not "
+			     "match a replay of the entries; run ledger "
+			     "reindex");
+		goto out_scratch;
+	}
+	rc = check_checkpoints(&p, head);
+out_scratch:
+	scratch_close(scratch, &p, dir);
 out_read:
-	ldg_read_end(p.real);
-	ldg_authz_free(&p.az);
-out_roots:
-	free(p.cp_roots);
+	ldg_entry_free(anchor);
+	replay_end(&p);
+	return rc;
+}
+
+int ldg_verify_copy(struct ldg_store *s, uint64_t from,
+		    const uint8_t root[LDG_HASH_BYTES],
+		    const struct ldg_verify_opts *opts,
+		    struct ldg_verify_report *rep, struct ldg_err *err)
+{
+	int rc = -ENOTSUP;
+
+	if (from)
+		rc = ldg_verify_since(s, from, root, opts, rep, err);
+	if (rc == -ENOTSUP)
+		rc = ldg_verify(s, opts, rep, err);
 	return rc;
 }

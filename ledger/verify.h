@@ -9,11 +9,17 @@
  * environment under $TMPDIR, which is then compared with the ledger's own
  * indexes. Checkpoints are proven as prefixes of the log.
  *
+ * And the incremental pass from a trusted tree of N entries
+ * (ldg_verify_since(), `ledger verify --since`, and what mirrors run
+ * after a copy, ldg_verify_copy()): the same checks of every entry after
+ * N, on a scratch seeded with the indexes' state at N once entry N's
+ * commitment and the checkpoint's root prove it.
+ *
  * Returns 0 when everything holds, -EBADMSG when something does not (the
  * report says the first bad seq and what is wrong), or another negative
  * errno when the check itself could not run (reason in err).
  *
- * Caveats: ldg_verify() opens its own read transaction on s and runs its
+ * Caveats: each pass opens its own read transaction on s and runs its
  * own signature threads, joined before it returns. opts, and the
  * checkpoints it points to, are borrowed for the call.
  */
@@ -49,6 +55,8 @@ struct ldg_verify_report {
 	uint64_t emergencies;
 #define LDG_VERIFY_EMERGENCY_MAX 16
 	uint64_t emergency_seq[LDG_VERIFY_EMERGENCY_MAX];
+	uint64_t since;	    /* ldg_verify_since(): the size it started from */
+	bool bad_since;	    /* the problem is that tree's (not this ledger's) */
 	uint64_t bad_seq;   /* first bad entry, 0 if none or an index */
 	int bad_checkpoint; /* index of the failing checkpoint, or -1 */
 	char problem[2 * LDG_ERR_MSG_MAX];
@@ -57,6 +65,40 @@ struct ldg_verify_report {
 __attribute__((warn_unused_result)) int
 ldg_verify(struct ldg_store *s, const struct ldg_verify_opts *opts,
 	   struct ldg_verify_report *rep, struct ldg_err *err);
+
+/* The incremental check (docs/format.md section 10.1, "Verifying from a
+ * checkpoint"), from a tree of size entries with root root that the
+ * caller trusts (a checkpoint it verified before, or a copy's head it
+ * checked): the stored tree of the first size entries must make root,
+ * entry size (a version 2 entry) must be in it (an inclusion proof from
+ * the stored nodes) and commit to the keyring, locks and governance the
+ * indexes hold as of size; then every entry after size is checked as
+ * ldg_verify() checks it, against those, and the stored tree and the
+ * authorisation indexes at the head against the replay. Entries before
+ * size and the other indexes' rows are not checked again. opts's
+ * checkpoints are checked too (one of size or below by a consistency
+ * proof from the stored nodes). rep->entries counts the entries after
+ * size. -EBADMSG when something does not hold (the report says what),
+ * -ENOTSUP when entry size is version 1 (no commitment) or the indexes
+ * are another version's (ldg_store_stale()): only ldg_verify() can
+ * check this ledger then; other errors as ldg_verify(). */
+__attribute__((warn_unused_result)) int
+ldg_verify_since(struct ldg_store *s, uint64_t size,
+		 const uint8_t root[LDG_HASH_BYTES],
+		 const struct ldg_verify_opts *opts,
+		 struct ldg_verify_report *rep, struct ldg_err *err);
+
+/* What a mirror checks once it has copied entries after from into s
+ * (`ledger mirror`, its --tiles form): ldg_verify_since() from the
+ * copy's head before the copy (from, and root: the stored root at from,
+ * which the caller read before it copied, a head the previous run
+ * checked), or ldg_verify() of the whole copy when from is 0 (a first
+ * copy) or entry from is version 1. Returns as they do. */
+__attribute__((warn_unused_result)) int
+ldg_verify_copy(struct ldg_store *s, uint64_t from,
+		const uint8_t root[LDG_HASH_BYTES],
+		const struct ldg_verify_opts *opts,
+		struct ldg_verify_report *rep, struct ldg_err *err);
 
 /* What one entry proves on its own, from its stored bytes, at the point
  * of the log r sees (the web page's entry check; ldg_verify() is the

@@ -1470,6 +1470,12 @@ json_t *rnd_verify_json(const struct ldg_verify_report *rep, int vrc)
 		      (json_int_t)rep->enacted, "emergencies",
 		      (json_int_t)rep->emergencies, "emergency_seqs",
 		      emergency_seqs(rep));
+	if (j && rep->since &&
+	    json_object_set_new(j, "since",
+				json_integer((json_int_t)rep->since))) {
+		json_decref(j);
+		return NULL;
+	}
 	if (j && vrc &&
 	    (json_object_set_new(j, "bad_seq",
 				 rep->bad_seq
@@ -1480,6 +1486,49 @@ json_t *rnd_verify_json(const struct ldg_verify_report *rep, int vrc)
 		return NULL;
 	}
 	return j;
+}
+
+static json_t *trust_json(const char *file, const struct ldg_trust_report *rep)
+{
+	static const char *const status[] = {
+		[LDG_COSIG_ABSENT] = "absent",
+		[LDG_COSIG_OK] = "cosigned",
+		[LDG_COSIG_BAD] = "bad",
+	};
+	json_t *ws = json_array();
+
+	for (size_t i = 0; ws && i < rep->n; i++) {
+		const struct ldg_trust_seen *w = &rep->w[i];
+		char key[LDG_VKEY_TEXT_MAX];
+
+		ldg_cosigner_format(&w->key, key);
+		if (json_array_append_new(
+			    ws, json_pack("{s:s, s:s, s:s, s:o}", "name",
+					  w->name, "key", key, "status",
+					  status[w->seen], "time",
+					  w->seen == LDG_COSIG_OK
+						  ? json_integer(
+							    (json_int_t)w->time)
+						  : json_null()))) {
+			json_decref(ws);
+			return NULL;
+		}
+	}
+	return json_pack("{s:s, s:s, s:b, s:o}", "checkpoint", file, "quorum",
+			 rep->quorum, "met", rep->met, "witnesses", ws);
+}
+
+int rnd_verify_cosig(json_t *verify, const char *const *files,
+		     const struct ldg_trust_report *reps, size_t n)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; a && i < n; i++)
+		if (json_array_append_new(a, trust_json(files[i], &reps[i]))) {
+			json_decref(a);
+			return -ENOMEM;
+		}
+	return json_object_set_new(verify, "cosignatures", a) ? -ENOMEM : 0;
 }
 
 json_t *rnd_tiles_json(const char *dir, const char *origin,

@@ -30,6 +30,7 @@
 #include "gov.h"
 #include "store.h"
 #include "tiles.h"
+#include "trust.h"
 #include "verify.h"
 
 /* A value as JSON (the API, --json): a string as a JSON string, a typed
@@ -144,6 +145,14 @@ int rnd_keyring_json(struct ldg_read *r, json_t **out, struct ldg_err *err);
  * (null for an index) and "problem" when it failed (`ledger verify
  * --json`, GET /api/v1/verify). */
 json_t *rnd_verify_json(const struct ldg_verify_report *rep, int vrc);
+
+/* `ledger verify --witness-policy`: adds to verify (rnd_verify_json())
+ * "cosignatures", one object per checkpoint file: {"checkpoint" (the
+ * file), "quorum", "met", "witnesses": [{"name", "key", "status"
+ * ("cosigned", "absent", "bad"), "time" (null unless cosigned)}]}, the
+ * witnesses in the policy's order. 0 or -ENOMEM. */
+int rnd_verify_cosig(json_t *verify, const char *const *files,
+		     const struct ldg_trust_report *reps, size_t n);
 
 /* What ldg_tiles_export() did into dir for a ledger of origin:
  * {"dir", "origin", "size", "from", "tiles", "bytes"} (`ledger tiles

@@ -8,6 +8,7 @@ PACKAGES=(
 	liblmdb-dev lmdb-utils libsodium-dev libyaml-dev libmsgpack-dev
 	libjansson-dev libfuse3-dev fuse3 libcmocka-dev python3
 	libmicrohttpd-dev curl libcurl4-openssl-dev openssl xxd
+	python3-cryptography # Ed25519 of the Python checkers (tests/vectors, tests/tools/cosig_check.py)
 	clang libclang-rt-14-dev
 	clang-format # scripts/format.sh; the suite's 'format' test
 	strace # tests/scenario/faults.sh injects its faults with it

@@ -75,7 +75,7 @@ const struct srv_route srv_routes[SRV_R_COUNT] = {
 			     .get = srv_h_policies },
 	/* C2SP tlog-tiles under the prefix /tlog/ */
 	[SRV_R_TLOG_CHECKPOINT] = { .path = { "/tlog/checkpoint", SRV_EXACT },
-				    .get = srv_h_checkpoint },
+				    .get = srv_h_tlog_checkpoint },
 	[SRV_R_TLOG_TILE] = { .path = { "/tlog/", SRV_TAIL_TILE },
 			      .get = srv_h_tile },
 };

@@ -125,6 +125,9 @@ int srv_h_keys(const struct srv_request *rq, struct srv_reply *rp);
 int srv_h_verify(const struct srv_request *rq, struct srv_reply *rp);
 int srv_h_events(const struct srv_request *rq, struct srv_reply *rp);
 int srv_h_checkpoint(const struct srv_request *rq, struct srv_reply *rp);
+/* GET /tlog/checkpoint: the same note with its cosignatures, revalidated
+ * on every use (C2SP tlog-tiles: the checkpoint is not cached long). */
+int srv_h_tlog_checkpoint(const struct srv_request *rq, struct srv_reply *rp);
 int srv_h_pending(const struct srv_request *rq, struct srv_reply *rp);
 int srv_h_policy(const struct srv_request *rq, struct srv_reply *rp);
 int srv_h_policies(const struct srv_request *rq, struct srv_reply *rp);

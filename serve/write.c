@@ -36,6 +36,15 @@ int srv_h_checkpoint(const struct srv_request *rq, struct srv_reply *rp)
 	return 0;
 }
 
+int srv_h_tlog_checkpoint(const struct srv_request *rq, struct srv_reply *rp)
+{
+	int rc = srv_h_checkpoint(rq, rp);
+
+	if (rp->status == MHD_HTTP_OK)
+		rp->cache = "no-cache";
+	return rc;
+}
+
 int srv_h_publish(const struct srv_request *rq, const struct srv_upload *u,
 		  struct srv_reply *rp)
 {

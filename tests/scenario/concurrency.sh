@@ -157,7 +157,7 @@ check "reindex after concurrent writes rebuilds identical indexes" \
 # ledger, so this is done for several fresh ledgers (SCN_BIG_ROUNDS).
 BIGW=${SCN_BIG_WRITERS:-6}
 # 20 values of 3 KB: a new entry is at most 64 KiB, so many of them
-BIGN=24
+BIGN=16
 NKEYS=20
 ROUNDS=${SCN_BIG_ROUNDS:-8}
 V=$(printf '%*s' 3000 '' | tr ' ' v)

@@ -9,9 +9,10 @@
 #   stop_nginx                  it exits (within wait_for's 30 s)
 #
 # Everything nginx writes (config, pid, logs, temp files) is under
-# $T/nginx; the EXIT trap stops it. The headers are those
-# docs/operations.md shows for a static tiles host: the checkpoint as
-# text/plain, no-cache; full tiles immutable; partial tiles short-lived.
+# $T/nginx; the EXIT trap stops it. The configuration is the one
+# docs/operations.md (6a.1) shows for a static tiles host: the
+# checkpoint as text/plain, no-cache; full tiles immutable; partial
+# tiles short-lived.
 # Skips (77) when nginx is not installed.
 
 NGINX_PID=
@@ -60,8 +61,8 @@ http {
 			default_type "text/plain; charset=utf-8";
 			add_header Cache-Control "no-cache";
 		}
-		location ~ ^/$prefix/tile/.*\.p/[0-9]+\$ {
-			root $dir/alias;
+		location ~ ^/$prefix/(tile/.*\.p/[0-9]+)\$ {
+			alias $root/\$1;
 			add_header Cache-Control "max-age=60";
 		}
 		location /$prefix/ {
@@ -80,10 +81,7 @@ start_nginx() {
 	local root=$1 prefix=${2:-ledger} dir=$T/nginx port try
 	[ -x "$NGINX_BIN" ] || skip "nginx not installed ($NGINX_BIN)"
 	case $root in /*) ;; *) root=$PWD/$root ;; esac
-	mkdir -p "$dir/alias"
-	# a regex location cannot use alias with a prefix: the partial tiles
-	# are found through a link named as the prefix
-	ln -sfn "$root" "$dir/alias/$prefix"
+	mkdir -p "$dir"
 	for try in 1 2 3 4 5 6 7 8 9 10; do
 		port=$(python3 -c 'import socket
 s = socket.socket()

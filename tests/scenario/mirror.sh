@@ -41,6 +41,8 @@ start_server
 step "a first copy"
 mirror "$BASE"
 expect_out_match "^mirrored 8 new entries from $BASE: head 8 [0-9a-f]{64}\$"
+# a first copy is checked whole, as `ledger verify` checks it
+expect_out_match '^verified: all 8 entries$'
 expect_rc 0 ledger --ledger "$M" verify
 expect_out_match '^ok: 8 entries, head 8 '
 same_entries "$SRC" "$M" "the copy's entries are the source's bytes"
@@ -55,11 +57,14 @@ step "up to date, then an update"
 mirror "$BASE" --json
 expect_json added = 0
 expect_json head = 8
+expect_json_value verified_from = null
 expect_json origin = example.com/deploy/mirror
 expect_rc 0 ledger unlock staging/api -m "thaw"
 expect_rc 0 ledger set staging/api image.tag=v5 -m "PR #5" --key "$T/keys/deployer.key"
 mirror "$BASE"
 expect_out_match "^mirrored 2 new entries from $BASE: head 10 "
+# then from the head the last run checked, as `verify --since` does
+expect_out_match '^verified: 2 entries after entry 8$'
 same_entries "$SRC" "$M" "updated: the same entries"
 expect_rc 0 ledger --ledger "$M" verify
 expect_out_match '^ok: 10 entries, head 10 '

@@ -9,7 +9,9 @@
  *   ldg_tamper DIR count                 number of entries
  *   ldg_tamper DIR seqs                  the stored seqs, one a line
  *   ldg_tamper DIR get SEQ               entry bytes as hex
- *   ldg_tamper DIR put SEQ HEX           store raw bytes as entry SEQ
+ *   ldg_tamper DIR put SEQ HEX           store raw bytes as entry SEQ (HEX
+ *                                        "-": read from stdin, for entries
+ *                                        longer than an argument may be)
  *   ldg_tamper DIR del SEQ               delete entry SEQ
  *   ldg_tamper DIR swap A B              exchange the bytes of two entries
  *   ldg_tamper DIR find SEQ HEX          offset of the first HEX in entry SEQ
@@ -74,6 +76,33 @@ static uint64_t get_be64(const uint8_t b[8])
 	for (int i = 0; i < 8; i++)
 		v = (v << 8) | b[i];
 	return v;
+}
+
+/* All of stdin, NUL-terminated and without a final newline (malloc'd;
+ * NULL on failure). */
+static char *read_stdin(void)
+{
+	size_t cap = 1 << 16, n = 0;
+	char *buf = malloc(cap), *grown;
+
+	while (buf) {
+		n += fread(buf + n, 1, cap - n - 1, stdin);
+		if (n < cap - 1)
+			break;
+		cap *= 2;
+		grown = realloc(buf, cap);
+		if (!grown)
+			free(buf);
+		buf = grown;
+	}
+	if (!buf || ferror(stdin)) {
+		free(buf);
+		return NULL;
+	}
+	while (n && buf[n - 1] == '\n')
+		n--;
+	buf[n] = '\0';
+	return buf;
 }
 
 static int unhex(const char *hex, uint8_t **out, size_t *len)
@@ -214,8 +243,13 @@ static int cmd_entries(const char *dir, int argc, char **argv)
 		return rc;
 	}
 	if (!strcmp(cmd, "put")) {
-		if (argc != 3 || unhex(argv[2], &bytes, &len))
+		char *hex = argc == 3 && !strcmp(argv[2], "-") ? read_stdin()
+							       : NULL;
+		if (argc != 3 || unhex(hex ? hex : argv[2], &bytes, &len)) {
+			free(hex);
 			goto bad_usage_env;
+		}
+		free(hex);
 		rc = entry_put(&e, seq, bytes, len);
 		free(bytes);
 		if (rc) {

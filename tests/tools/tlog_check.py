@@ -173,7 +173,7 @@ def check_signature(note_text, sig_lines, vkey):
     from cryptography.hazmat.primitives.asymmetric.ed25519 import \
         Ed25519PublicKey
     from cryptography.exceptions import InvalidSignature
-    name, keyid_hex, key_b64 = vkey.split("+")
+    name, keyid_hex, key_b64 = vkey.split("+", 2)
     key = base64.b64decode(key_b64)
     if len(key) != 33 or key[0] != 0x01:
         raise Bad("--vkey is not an Ed25519 note key")

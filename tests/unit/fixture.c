@@ -331,3 +331,20 @@ void policy(struct fx *f, const char *scope, unsigned approvals, uint64_t soak,
 		fail_msg("policy set: %s", err.msg);
 	ldg_result_free(&res);
 }
+
+void flip_stored_byte(const char *dir, uint64_t seq, size_t back_off)
+{
+	struct rawdb db;
+	uint8_t *copy;
+	MDB_val v;
+
+	assert_int_equal(rawdb_open(dir, "entries", false, &db), 0);
+	assert_int_equal(rawdb_get_entry(&db, seq, &v), 0);
+	copy = malloc(v.mv_size);
+	assert_non_null(copy);
+	memcpy(copy, v.mv_data, v.mv_size);
+	copy[v.mv_size - back_off] ^= 0x01;
+	assert_int_equal(rawdb_put_entry(&db, seq, copy, v.mv_size), 0);
+	assert_int_equal(rawdb_close(&db, true), 0);
+	free(copy);
+}

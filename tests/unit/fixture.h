@@ -115,6 +115,11 @@ void forged_rollback(struct fx *f, const struct ldg_signer *k, uint64_t to,
 struct ldg_entry *rollback_draft(uint64_t to, const char *key,
 				 const char *value);
 
+/* Flips one bit of the stored bytes of entry seq of the ledger in dir,
+ * back_off bytes from their end, with raw LMDB (as an attacker with
+ * write access would); the ledger must not be open in this process. */
+void flip_stored_byte(const char *dir, uint64_t seq, size_t back_off);
+
 /* The seq of the last entry res records (0: none). */
 uint64_t last_seq(const struct ldg_result *res);
 /* Admin sets scope's policy: approvals, and a soak of soak seconds from

@@ -338,6 +338,19 @@ static void count_page(uint64_t head, void *arg)
 	(*pages)++;
 }
 
+/* A run of clt_pull() up to the head the server names now: must pass;
+ * what it copied in *got. */
+static void pull_to_head(struct ldg_store *c, struct clt_pulled *got)
+{
+	struct ldg_err err = { 0 };
+	struct clt_head named;
+
+	assert_int_equal(clt_head_get(fake.base, &named, &err), 0);
+	if (clt_pull(fake.base, c, &named, false, NULL, NULL, got, &err))
+		fail_msg("clt_pull: %s", err.msg);
+	assert_int_equal(got->head, named.seq);
+}
+
 static void test_head_get_reads_what_the_server_names(void **state)
 {
 	struct fx *f = *state;
@@ -654,6 +667,45 @@ static void test_write_sends_no_batch_over_the_limit(void **state)
 	assert_int_equal(fake.posts, 0);
 }
 
+/* What both mirrors run after a copy (clt_verify_copy()): the whole
+ * copy on a first run, then from the head the last run checked; a copy
+ * that does not verify is -EPERM naming the entry. */
+static void test_verify_copy_checks_from_the_previous_head(void **state)
+{
+	struct fx *f = *state;
+	struct ldg_err err = { 0 };
+	struct ldg_store *c = new_copy(f, "copy");
+	struct clt_anchor from;
+	struct clt_pulled got;
+	char dir[4200];
+	bool full;
+
+	for (int i = 0; i < 4; i++)
+		must_set(f, "staging/api", "tag", i % 2 ? "a" : "b");
+	assert_int_equal(clt_anchor_get(c, &from, &err), 0);
+	assert_int_equal(from.size, 0);
+	pull_to_head(c, &got);
+	assert_int_equal(clt_verify_copy(c, &from, &full, &err), 0);
+	assert_true(full);
+	/* the next run: from the copy's head, 5 */
+	assert_int_equal(clt_anchor_get(c, &from, &err), 0);
+	assert_int_equal(from.size, 5);
+	must_set(f, "staging/api", "tag", "c");
+	must_set(f, "staging/web", "tag", "c");
+	pull_to_head(c, &got);
+	assert_int_equal(clt_verify_copy(c, &from, &full, &err), 0);
+	assert_false(full);
+	/* entry 7 of the copy edited behind its back after the copy */
+	ldg_store_close(c);
+	snprintf(dir, sizeof(dir), "%s/copy", f->tmp);
+	flip_stored_byte(dir, 7, 70);
+	assert_int_equal(ldg_store_open(dir, 0, &c, NULL), 0);
+	assert_int_equal(clt_verify_copy(c, &from, &full, &err), -EPERM);
+	assert_false(full);
+	assert_non_null(strstr(err.msg, "the copy does not verify: entry 7: "));
+	ldg_store_close(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -672,6 +724,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			test_pull_refuses_a_forged_entry_and_keeps_the_pages_before,
 			setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_verify_copy_checks_from_the_previous_head, setup,
+			teardown),
 		cmocka_unit_test_setup_teardown(
 			test_write_appends_one_entry_then_a_batch, setup,
 			teardown),

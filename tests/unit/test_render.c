@@ -414,6 +414,79 @@ static void test_render_verify_report_names_the_bad_seq(void **state)
 	json_decref(j);
 }
 
+/* `verify --witness-policy`'s "cosignatures": per checkpoint file, the
+ * quorum, whether it was met and every witness of the policy in order
+ * (a cosigner key of transparency-dev/formats' tests) */
+static void test_render_verify_cosignatures(void **state)
+{
+	static const char remora[] =
+		"remora.n621.de+da77ade7+"
+		"BOvN63jn/bLvkieywe8R6UYAtVtNbZpXh34x7onlmtw2";
+	struct ldg_trust_report reps[2] = {
+		{ .quorum = "q", .met = true, .n = 2 },
+		{ .quorum = "q", .met = false, .n = 2 },
+	};
+	const char *files[2] = { "a.cp", "b.cp" };
+	json_t *j = json_object();
+
+	for (int i = 0; i < 2; i++) {
+		for (int k = 0; k < 2; k++)
+			assert_int_equal(ldg_cosigner_parse(remora,
+							    &reps[i].w[k].key,
+							    NULL),
+					 0);
+		snprintf(reps[i].w[0].name, sizeof(reps[i].w[0].name), "w1");
+		snprintf(reps[i].w[1].name, sizeof(reps[i].w[1].name), "w2");
+	}
+	reps[0].w[0].seen = LDG_COSIG_OK;
+	reps[0].w[0].time = 1700000000;
+	reps[1].w[1].seen = LDG_COSIG_BAD;
+	assert_int_equal(rnd_verify_cosig(j, files, reps, 2), 0);
+	assert_json(j, fmt("{\n"
+			   "  \"cosignatures\": [\n"
+			   "    {\n"
+			   "      \"checkpoint\": \"a.cp\",\n"
+			   "      \"quorum\": \"q\",\n"
+			   "      \"met\": true,\n"
+			   "      \"witnesses\": [\n"
+			   "        {\n"
+			   "          \"name\": \"w1\",\n"
+			   "          \"key\": \"%s\",\n"
+			   "          \"status\": \"cosigned\",\n"
+			   "          \"time\": 1700000000\n"
+			   "        },\n"
+			   "        {\n"
+			   "          \"name\": \"w2\",\n"
+			   "          \"key\": \"%s\",\n"
+			   "          \"status\": \"absent\",\n"
+			   "          \"time\": null\n"
+			   "        }\n"
+			   "      ]\n"
+			   "    },\n"
+			   "    {\n"
+			   "      \"checkpoint\": \"b.cp\",\n"
+			   "      \"quorum\": \"q\",\n"
+			   "      \"met\": false,\n"
+			   "      \"witnesses\": [\n"
+			   "        {\n"
+			   "          \"name\": \"w1\",\n"
+			   "          \"key\": \"%s\",\n"
+			   "          \"status\": \"absent\",\n"
+			   "          \"time\": null\n"
+			   "        },\n"
+			   "        {\n"
+			   "          \"name\": \"w2\",\n"
+			   "          \"key\": \"%s\",\n"
+			   "          \"status\": \"bad\",\n"
+			   "          \"time\": null\n"
+			   "        }\n"
+			   "      ]\n"
+			   "    }\n"
+			   "  ]\n"
+			   "}\n",
+			   remora, remora, remora, remora));
+}
+
 /* ---- state, releases, diff, get ---- */
 
 static void test_render_state_json_with_a_lock(void **state)
@@ -1280,6 +1353,7 @@ int main(void)
 		cmocka_unit_test(test_render_entry_proof_without_a_key),
 		T(test_render_verify_report_of_a_ledger_that_holds),
 		cmocka_unit_test(test_render_verify_report_names_the_bad_seq),
+		cmocka_unit_test(test_render_verify_cosignatures),
 		T(test_render_state_json_with_a_lock),
 		T(test_render_releases_json_with_apply_and_lock),
 		T(test_render_drift_in_status_and_drift_file),

@@ -9,7 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "fixture.h"
 #include "merkle.h"
@@ -337,7 +340,7 @@ static int export(struct fx *f, struct out *o, struct ldg_tiles_stats *st,
 static void assert_file(const char *dir, const char *rel, const void *want,
 			size_t len)
 {
-	char path[4300];
+	char path[4400];
 	uint8_t *got = malloc(len + 1);
 	FILE *fp;
 
@@ -353,7 +356,7 @@ static void assert_file(const char *dir, const char *rel, const void *want,
 
 static bool exists(const char *dir, const char *rel)
 {
-	char path[4300];
+	char path[4400];
 	struct stat st;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, rel);
@@ -362,7 +365,7 @@ static bool exists(const char *dir, const char *rel)
 
 static void put(const char *dir, const char *rel, const char *text)
 {
-	char path[4300];
+	char path[4400];
 	FILE *fp;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, rel);
@@ -436,6 +439,75 @@ static void test_export_writes_the_tree_then_only_new_tiles(void **state)
 	free(o.note);
 }
 
+/* A checkpoint with a witness's cosignature line (C2SP
+ * tlog-cosignature) is published as it is: DIR/checkpoint holds the
+ * note, cosignature and all, byte for byte. */
+static void test_export_keeps_a_cosigned_checkpoint_whole(void **state)
+{
+	struct fx *f = *state;
+	struct out o = { .note = NULL };
+	struct ldg_signer *w = NULL;
+	struct ldg_tiles_stats st;
+	struct ldg_err err = { 0 };
+	char line[LDG_COSIG_LINE_MAX], *cosigned;
+	size_t len;
+
+	snprintf(o.dir, sizeof(o.dir), "%s/tiles", f->tmp);
+	checkpoint_of_head(f, &o);
+	assert_int_equal(ldg_signer_generate_alg("witness.example.com/w1",
+						 LDG_ALG_COSIG, &w, &err),
+			 0);
+	assert_int_equal(ldg_cosign(w, 1679315147, o.cp.text, o.cp.text_len,
+				    line, &err),
+			 0);
+	len = strlen(o.note) + strlen(line);
+	cosigned = malloc(len + 1);
+	assert_non_null(cosigned);
+	snprintf(cosigned, len + 1, "%s%s", o.note, line);
+	free(o.note);
+	o.note = cosigned;
+	assert_int_equal(ldg_checkpoint_parse(o.note, len, &o.cp, &err), 0);
+	assert_int_equal(o.cp.n_sigs, 2);
+	if (export(f, &o, &st, &err))
+		fail_msg("export: %s", err.msg);
+	assert_file(o.dir, "checkpoint", o.note, len);
+	ldg_signer_free(w);
+	free(o.note);
+}
+
+/* One export at a time: a locked work directory is -EBUSY, nothing
+ * written; the next run removes what a killed one left there, and
+ * leaves it empty. */
+static void test_export_is_one_at_a_time_and_cleans_up(void **state)
+{
+	struct fx *f = *state;
+	struct out o = { .note = NULL };
+	struct ldg_tiles_stats st;
+	struct ldg_err err = { 0 };
+	char work[4240];
+	int fd;
+
+	snprintf(o.dir, sizeof(o.dir), "%s/tiles", f->tmp);
+	snprintf(work, sizeof(work), "%s/" LDG_TILES_WORK, o.dir);
+	assert_int_equal(ldg_mkdir_p(work, 0755), 0);
+	put(work, "tmp.Ab12Cd", "left by a killed run");
+	checkpoint_of_head(f, &o);
+	fd = open(work, O_RDONLY | O_DIRECTORY);
+	assert_true(fd >= 0);
+	assert_int_equal(flock(fd, LOCK_EX), 0);
+	assert_int_equal(export(f, &o, &st, &err), -EBUSY);
+	assert_non_null(strstr(err.msg, "another export is writing it"));
+	assert_false(exists(o.dir, "tile"));
+	assert_false(exists(o.dir, "checkpoint"));
+	close(fd);
+	if (export(f, &o, &st, &err))
+		fail_msg("export: %s", err.msg);
+	assert_int_equal(st.tiles, 5);
+	assert_false(exists(work, "tmp.Ab12Cd"));
+	assert_int_equal(rmdir(work), 0); /* empty */
+	free(o.note);
+}
+
 /* A directory holding another tree is refused, nothing written: another
  * origin, a larger size, another root, not a checkpoint. */
 static void test_export_refuses_a_dir_of_another_tree(void **state)
@@ -497,6 +569,8 @@ int main(void)
 		T(test_bundle_read_frames_entries_with_16_bit_lengths),
 		T(test_bundle_refuses_an_old_entry_too_large_for_it),
 		T(test_export_writes_the_tree_then_only_new_tiles),
+		T(test_export_keeps_a_cosigned_checkpoint_whole),
+		T(test_export_is_one_at_a_time_and_cleans_up),
 		T(test_export_refuses_a_dir_of_another_tree),
 #undef T
 	};

@@ -76,14 +76,13 @@ static void test_tile_paths(void **state)
 	ldg_tile_path(LDG_TILE_ENTRIES, 5, 255, p);
 	assert_string_equal(p, "tile/entries/005.p/255");
 	ldg_tile_path(63, UINT64_MAX, 1, p);
-	assert_string_equal(p,
-			    "tile/63/x018/x446/x744/x073/x709/x551/615.p/1");
+	assert_string_equal(p, "tile/63/x018/x446/x744/x073/x709/x551/615.p/1");
 	assert_int_equal(ldg_tile_path(64, 0, 1, p), -EINVAL);
 	assert_int_equal(ldg_tile_path(0, 0, 0, p), -EINVAL);
 	assert_int_equal(ldg_tile_path(0, 0, 257, p), -EINVAL);
 
-	assert_int_equal(ldg_tile_path_parse("tile/0/x001/x234/067", &level,
-					     &n, &w),
+	assert_int_equal(ldg_tile_path_parse("tile/0/x001/x234/067", &level, &n,
+					     &w),
 			 0);
 	assert_int_equal(level, 0);
 	assert_int_equal(n, 1234067);
@@ -94,25 +93,24 @@ static void test_tile_paths(void **state)
 	assert_int_equal(level, LDG_TILE_ENTRIES);
 	assert_int_equal(n, 1000);
 	assert_int_equal(w, 3);
-	assert_int_equal(
-		ldg_tile_path_parse(
-			"tile/63/x018/x446/x744/x073/x709/x551/615.p/1",
-			&level, &n, &w),
-		0);
+	assert_int_equal(ldg_tile_path_parse(
+				 "tile/63/x018/x446/x744/x073/x709/x551/615.p/1",
+				 &level, &n, &w),
+			 0);
 	assert_true(n == UINT64_MAX);
 
 	/* one spelling per tile: everything else is refused */
 	static const char *const bad[] = {
-		"tile/00/000",		 "tile/64/000",
-		"tile/0/67",		 "tile/0/0067",
-		"tile/0/x000/067",	 "tile/0/001/234",
-		"tile/0/x001",		 "tile/0/x001/",
-		"tile/0/067.p/0",	 "tile/0/067.p/256",
-		"tile/0/067.p/07",	 "tile/0/067.p/",
-		"tile/0/067.q/7",	 "tile/0/067/",
-		"tile/entries/",	 "tile/entry/000",
-		"tiles/0/000",		 "tile/0/x018/x446/x744/x073/x709/x551/616",
-		"tile/-1/000",		 "tile//000",
+		"tile/00/000",	   "tile/64/000",
+		"tile/0/67",	   "tile/0/0067",
+		"tile/0/x000/067", "tile/0/001/234",
+		"tile/0/x001",	   "tile/0/x001/",
+		"tile/0/067.p/0",  "tile/0/067.p/256",
+		"tile/0/067.p/07", "tile/0/067.p/",
+		"tile/0/067.q/7",  "tile/0/067/",
+		"tile/entries/",   "tile/entry/000",
+		"tiles/0/000",	   "tile/0/x018/x446/x744/x073/x709/x551/616",
+		"tile/-1/000",	   "tile//000",
 		"tile/0/067.p/1 ",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
@@ -134,11 +132,11 @@ static void test_tile_count(void **state)
 		uint64_t full;
 		unsigned part;
 	} cases[] = {
-		{ 70000, 0, 273, 112 },	   { 70000, LDG_TILE_ENTRIES, 273, 112 },
-		{ 70000, 1, 1, 17 },	   { 70000, 2, 0, 1 },
-		{ 70000, 3, 0, 0 },	   { 256, 0, 1, 0 },
-		{ 256, 1, 0, 1 },	   { UINT64_MAX, 7, 0, 255 },
-		{ UINT64_MAX, 8, 0, 0 },   { UINT64_MAX, 63, 0, 0 },
+		{ 70000, 0, 273, 112 },	 { 70000, LDG_TILE_ENTRIES, 273, 112 },
+		{ 70000, 1, 1, 17 },	 { 70000, 2, 0, 1 },
+		{ 70000, 3, 0, 0 },	 { 256, 0, 1, 0 },
+		{ 256, 1, 0, 1 },	 { UINT64_MAX, 7, 0, 255 },
+		{ UINT64_MAX, 8, 0, 0 }, { UINT64_MAX, 63, 0, 0 },
 		{ 0, 0, 0, 0 },
 	};
 	uint64_t full;
@@ -192,11 +190,11 @@ static void test_consistency(void **state)
 		for (uint64_t k = m; k <= N_MAX; k++) {
 			tl_mth(CL(leaves), k, r2);
 			assert_int_equal(ldg_proof_consistency(mem_node, &size,
-							       m, k, proof,
-							       &n),
+							       m, k, proof, &n),
 					 0);
 			assert_int_equal(ldg_proof_consistency_check(m, r1, k,
-								     r2, proof[0],
+								     r2,
+								     proof[0],
 								     n),
 					 0);
 			if (m == 0 || m == k) {
@@ -215,18 +213,21 @@ static void test_consistency(void **state)
 			/* and every root, size and length */
 			r2[0] ^= 1;
 			assert_int_equal(ldg_proof_consistency_check(m, r1, k,
-								     r2, proof[0],
+								     r2,
+								     proof[0],
 								     n),
 					 -EBADMSG);
 			r2[0] ^= 1;
 			r1[31] ^= 1;
 			assert_int_equal(ldg_proof_consistency_check(m, r1, k,
-								     r2, proof[0],
+								     r2,
+								     proof[0],
 								     n),
 					 -EBADMSG);
 			r1[31] ^= 1;
 			assert_int_equal(ldg_proof_consistency_check(m, r1, k,
-								     r2, proof[0],
+								     r2,
+								     proof[0],
 								     n - 1),
 					 -EBADMSG);
 			/* (a proof binds the roots; the root binds the
@@ -240,11 +241,10 @@ static void test_consistency(void **state)
 						 -EBADMSG);
 			}
 			if (m > 1)
-				assert_int_not_equal(
-					ldg_proof_consistency_check(m - 1, r1,
-								    k, r2,
-								    proof[0], n),
-					0);
+				assert_int_not_equal(ldg_proof_consistency_check(
+							     m - 1, r1, k, r2,
+							     proof[0], n),
+						     0);
 		}
 	}
 	/* an old size 0 takes only the empty proof; equal sizes only
@@ -268,7 +268,8 @@ static void test_consistency(void **state)
 	leaves[3][0] ^= 1;
 	tl_mth(CL(leaves), 13, r2);
 	leaves[3][0] ^= 1;
-	assert_int_equal(ldg_proof_consistency_check(7, r1, 13, r2, proof[0], n),
+	assert_int_equal(ldg_proof_consistency_check(7, r1, 13, r2, proof[0],
+						     n),
 			 -EBADMSG);
 	assert_memory_equal(other, leaves[3], LDG_HASH_BYTES);
 }
@@ -293,17 +294,19 @@ static void test_inclusion(void **state)
 								   root),
 					 0);
 			/* another leaf, index or size does not pass */
-			assert_int_equal(
-				ldg_proof_inclusion_check(i, k,
-							  leaves[(i + 1) % k],
-							  proof[0], n, root),
-				k == 1 ? 0 : -EBADMSG);
+			assert_int_equal(ldg_proof_inclusion_check(i, k,
+								   leaves[(i +
+									   1) %
+									  k],
+								   proof[0], n,
+								   root),
+					 k == 1 ? 0 : -EBADMSG);
 			if (k > 1)
-				assert_int_equal(
-					ldg_proof_inclusion_check(
-						(i + 1) % k, k, leaves[i],
-						proof[0], n, root),
-					-EBADMSG);
+				assert_int_equal(ldg_proof_inclusion_check(
+							 (i + 1) % k, k,
+							 leaves[i], proof[0], n,
+							 root),
+						 -EBADMSG);
 			if (k < N_MAX) {
 				uint8_t r3[LDG_HASH_BYTES];
 				tl_mth(CL(leaves), k + 1, r3);
@@ -315,8 +318,8 @@ static void test_inclusion(void **state)
 			for (size_t j = 0; j < n; j++) {
 				proof[j][7] ^= 0x80;
 				assert_int_equal(ldg_proof_inclusion_check(
-							 i, k, leaves[i], proof[0],
-							 n, root),
+							 i, k, leaves[i],
+							 proof[0], n, root),
 						 -EBADMSG);
 				proof[j][7] ^= 0x80;
 			}
@@ -362,8 +365,8 @@ static void test_store_node(void **state)
 	assert_int_equal(ldg_proof_consistency(ldg_store_node, r, 5, head,
 					       proof, &n),
 			 0);
-	assert_int_equal(ldg_proof_consistency_check(5, got, head, want, proof[0],
-						     n),
+	assert_int_equal(ldg_proof_consistency_check(5, got, head, want,
+						     proof[0], n),
 			 0);
 	/* past the head: nothing */
 	assert_int_equal(ldg_store_node(r, 0, head, got), -ENOENT);
@@ -401,8 +404,7 @@ static void test_cosigner_keys(void **state)
 		      ldg_signer_vkey(w)->pk, id);
 	assert_memory_equal(id, ldg_signer_vkey(w)->keyid, LDG_KEYID_BYTES);
 	ldg_keyid("witness.example/w1", ldg_signer_vkey(w)->pk, id);
-	assert_memory_not_equal(id, ldg_signer_vkey(w)->keyid,
-				LDG_KEYID_BYTES);
+	assert_memory_not_equal(id, ldg_signer_vkey(w)->keyid, LDG_KEYID_BYTES);
 
 	ldg_cosigner_format(ldg_signer_vkey(w), text);
 	assert_int_equal(ldg_cosigner_parse(text, &vk, &err), 0);
@@ -420,7 +422,8 @@ static void test_cosigner_keys(void **state)
 	assert_int_equal(ldg_signer_alg(back), LDG_ALG_COSIG);
 	ldg_signer_free(back);
 	assert_int_equal(ldg_signer_load(path, &back, &err), -EINVAL);
-	assert_non_null(strstr(err.msg, "witness (cosigner) key, not a ledger"));
+	assert_non_null(
+		strstr(err.msg, "witness (cosigner) key, not a ledger"));
 	snprintf(path, sizeof(path), "%s/witness.example_w1.pub", dir);
 	assert_int_equal(ldg_cosigner_load(path, &vk, &err), 0);
 	assert_same_key(&vk, ldg_signer_vkey(w));
@@ -429,8 +432,7 @@ static void test_cosigner_keys(void **state)
 
 	/* a ledger key's name takes no '/' */
 	assert_int_equal(ldg_signer_generate("a/b", &w, &err), -EINVAL);
-	assert_int_equal(ldg_signer_generate_alg("/a", LDG_ALG_COSIG, &w,
-						 &err),
+	assert_int_equal(ldg_signer_generate_alg("/a", LDG_ALG_COSIG, &w, &err),
 			 -EINVAL);
 
 	/* a ledger key where a cosigner key is wanted */
@@ -457,14 +459,14 @@ static void test_cosignature_example(void **state)
 	/* C2SP tlog-cosignature's example: a log signature (68 bytes) and
 	 * a cosignature (76 bytes) of witness.example.com/w1 at time
 	 * 1679315147, the time of its example signed message */
-	static const char cp_text[] =
-		NOTE_TEXT "\n"
-			  "\xe2\x80\x94 example.com/behind-the-sofa "
-			  "Az3grlgtzPICa5OS8npVmf1Myq/5IZniMp+ZJurmRDeOoRDe4URYN7u5/"
-			  "Zhcyv2q1gGzGku9nTo+zyWE+xeMcTOAYQ8=\n"
-			  "\xe2\x80\x94 witness.example.com/w1 "
-			  "jWbPPwAAAABkGFDLEZMHwSRaJNiIDoe9DYn/zXcrtPHeolMI5OWXEhZCB9dl"
-			  "rDJsX3b2oyin1nPZqhf5nNo0xUe+mbIUBkBIfZ+qnA==\n";
+	static const char cp_text[] = NOTE_TEXT
+		"\n"
+		"\xe2\x80\x94 example.com/behind-the-sofa "
+		"Az3grlgtzPICa5OS8npVmf1Myq/5IZniMp+ZJurmRDeOoRDe4URYN7u5/"
+		"Zhcyv2q1gGzGku9nTo+zyWE+xeMcTOAYQ8=\n"
+		"\xe2\x80\x94 witness.example.com/w1 "
+		"jWbPPwAAAABkGFDLEZMHwSRaJNiIDoe9DYn/zXcrtPHeolMI5OWXEhZCB9dl"
+		"rDJsX3b2oyin1nPZqhf5nNo0xUe+mbIUBkBIfZ+qnA==\n";
 	static const uint8_t w1_id[4] = { 0x8d, 0x66, 0xcf, 0x3f };
 	struct ldg_checkpoint cp;
 	struct ldg_err err = { 0 };
@@ -508,8 +510,8 @@ static void test_cosign(void **state)
 	assert_int_equal(ldg_cosign(w, 1700000000, cp.text, cp.text_len, line,
 				    &err),
 			 0);
-	assert_int_equal(ldg_cosign(w2, 1700000005, cp.text, cp.text_len,
-				    line2, &err),
+	assert_int_equal(ldg_cosign(w2, 1700000005, cp.text, cp.text_len, line2,
+				    &err),
 			 0);
 	/* a ledger key cannot cosign; a time past 2^63 - 1 is refused */
 	assert_int_equal(ldg_cosign(log, 1, cp.text, cp.text_len, line, &err),
@@ -517,8 +519,8 @@ static void test_cosign(void **state)
 	assert_int_equal(ldg_cosign(w, (uint64_t)1 << 63, cp.text, cp.text_len,
 				    line2 + 0, &err),
 			 -EINVAL);
-	assert_int_equal(ldg_cosign(w2, 1700000005, cp.text, cp.text_len,
-				    line2, &err),
+	assert_int_equal(ldg_cosign(w2, 1700000005, cp.text, cp.text_len, line2,
+				    &err),
 			 0);
 
 	len = strlen(note) + strlen(line) + strlen(line2);
