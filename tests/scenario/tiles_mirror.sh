@@ -64,6 +64,7 @@ fetched # start_nginx's own request
 step "a first copy"
 mirror "$M" "$NGINX_URL"
 expect_out_match "^mirrored 300 new entries from $NGINX_URL: head 300 [0-9a-f]{64}\$"
+expect_out_match '^verified: all 300 entries$'
 expect_no_err
 expect_fetched "200 checkpoint" "200 tile/0/000" "200 tile/0/001.p/44" \
 	"200 tile/1/000.p/1" "200 tile/entries/000" "200 tile/entries/001.p/44"
@@ -79,6 +80,7 @@ check "exit 0" [ "$RC" -eq 0 ]
 expect_json added = 0
 expect_json head = 300
 expect_json origin = example.com/bench
+expect_json_value verified_from = null
 expect_fetched "200 checkpoint"
 
 step "an update: only the tiles past the copy"
@@ -86,6 +88,7 @@ grow 5
 publish
 mirror "$M" "$NGINX_URL"
 expect_out_match "^mirrored 5 new entries from $NGINX_URL: head 305 "
+expect_out_match '^verified: 5 entries after entry 300$'
 expect_fetched "200 checkpoint" "200 tile/0/001.p/49" "200 tile/1/000.p/1" \
 	"200 tile/entries/001.p/49"
 same_entries "$SRC" "$M" "updated: the same entries"
