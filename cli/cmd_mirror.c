@@ -40,10 +40,12 @@
 #include "cli.h"
 #include "client.h"
 #include "render.h"
+#include "trust.h"
 #include "util.h"
 
 static const char help[] =
-	"usage: ledger mirror [--tiles] URL [--follow] [--json]\n\n"
+	"usage: ledger mirror [--tiles [--witness-policy FILE]] URL [--follow]\n"
+	"                     [--json]\n\n"
 	"Copy the ledger that `ledger serve` serves at URL into the local\n"
 	"ledger (--ledger DIR or $LEDGER_DIR; created when missing), or bring\n"
 	"an existing copy up to date. Every entry is checked as a local\n"
@@ -65,6 +67,10 @@ static const char help[] =
 	"            a key of the copied ledger; a flipped, cut or missing\n"
 	"            tile, a checkpoint of another tree or a refused entry\n"
 	"            leaves the copy as it was\n"
+	"  --witness-policy FILE  with --tiles: the checkpoint must also\n"
+	"            carry the quorum of FILE, a trust policy (`witness NAME\n"
+	"            KEY`, `group`, `quorum` lines, as `verify\n"
+	"            --witness-policy`), before anything is fetched\n"
 	"  --follow  then keep the copy current: another run after each entry\n"
 	"            the server's event stream announces (with --tiles: when\n"
 	"            the checkpoint, asked for every 2 s, grows), until\n"
@@ -200,7 +206,8 @@ static int sync_once(struct cli_ctx *c, const char *url, const char *dir,
 
 /* One run from a tiles host (clt_tiles_pull()), as sync_once(). */
 static int sync_tiles(struct cli_ctx *c, const char *url, struct ldg_store *s,
-		      bool json, bool quiet_if_none, uint64_t *copied_head)
+		      const struct ldg_trust *trust, bool json,
+		      bool quiet_if_none, uint64_t *copied_head)
 {
 	struct progress p = { .tty = isatty(STDERR_FILENO) };
 	struct ldg_err err = { 0 };
@@ -223,6 +230,19 @@ static int sync_tiles(struct cli_ctx *c, const char *url, struct ldg_store *s,
 		return cli_fail(c, &err);
 	}
 	p.named = cp->size;
+	/* a witness quorum, before anything is fetched or written */
+	if (trust) {
+		struct ldg_trust_report *rep = malloc(sizeof(*rep));
+		rc = rep ? ldg_trust_check(trust, cp, rep, &err)
+			 : ldg_err_set(&err, -ENOMEM, "out of memory");
+		free(rep);
+		if (rc) {
+			ldg_err_prefix(&err, "%scheckpoint", url);
+			err.code = rc == -ENOMEM ? rc : -EPERM;
+			free(cp);
+			return cli_fail(c, &err);
+		}
+	}
 	rc = clt_tiles_pull(url, s, cp, on_page, &p, &got, &err);
 	if (p.tty && got.added)
 		fputc('\n', stderr);
@@ -258,7 +278,8 @@ static void pause_2s(void)
 }
 
 static int follow(struct cli_ctx *c, const char *url, const char *dir,
-		  struct ldg_store *s, bool json, bool tiles, uint64_t head)
+		  struct ldg_store *s, bool json, bool tiles,
+		  const struct ldg_trust *trust, uint64_t head)
 {
 	int rc = CLI_OK;
 
@@ -278,7 +299,7 @@ static int follow(struct cli_ctx *c, const char *url, const char *dir,
 			pause_2s();
 			continue;
 		}
-		rc = tiles ? sync_tiles(c, url, s, json, true, &head)
+		rc = tiles ? sync_tiles(c, url, s, trust, json, true, &head)
 			   : sync_once(c, url, dir, s, json, true, &head);
 		if (rc == CLI_BAD) {
 			/* unreachable between the event (or poll) and the
@@ -299,15 +320,17 @@ int cmd_mirror(int argc, char **argv, struct cli_ctx *c)
 		{ "json", no_argument, NULL, 'j' },
 		{ "follow", no_argument, NULL, 'f' },
 		{ "tiles", no_argument, NULL, 't' },
+		{ "witness-policy", required_argument, NULL, 'w' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct sigaction sa = { .sa_handler = on_stop };
 	char dir[PATH_MAX];
 	struct ldg_err err = { 0 };
 	struct ldg_store *s = NULL;
+	struct ldg_trust *trust = NULL;
 	bool json = false, keep = false, tiles = false;
 	uint64_t head = 0;
-	const char *url;
+	const char *url, *policy = NULL;
 	int opt, rc;
 
 	c->help = help;
@@ -322,9 +345,14 @@ int cmd_mirror(int argc, char **argv, struct cli_ctx *c)
 			keep = true;
 		else if (opt == 't')
 			tiles = true;
+		else if (opt == 'w')
+			policy = optarg;
 	}
 	if (rc >= 0)
 		return rc;
+	if (policy && !tiles)
+		return cli_usage(c, "--witness-policy needs --tiles (a server "
+				    "mirror has no checkpoint to ask it of)");
 	if (argc - optind != 1)
 		return cli_usage(c, tiles ? "expected the URL of a tiles host"
 					  : "expected the URL of a ledger "
@@ -338,19 +366,24 @@ int cmd_mirror(int argc, char **argv, struct cli_ctx *c)
 	rc = cli_ledger_dir(c, dir);
 	if (rc)
 		return rc;
-	if (ldg_store_open(dir, LDG_OPEN_CREATE, &s, &err))
+	if (policy && ldg_trust_load(policy, &trust, &err))
 		return cli_fail(c, &err);
+	if (ldg_store_open(dir, LDG_OPEN_CREATE, &s, &err)) {
+		ldg_trust_free(trust);
+		return cli_fail(c, &err);
+	}
 	if (keep) {
 		sigemptyset(&sa.sa_mask);
 		sigaction(SIGTERM, &sa, NULL);
 		sigaction(SIGINT, &sa, NULL);
 	}
 	if (tiles)
-		rc = sync_tiles(c, url, s, json, false, &head);
+		rc = sync_tiles(c, url, s, trust, json, false, &head);
 	else
 		rc = sync_once(c, url, dir, s, json, false, &head);
 	if (!rc && keep)
-		rc = follow(c, url, dir, s, json, tiles, head);
+		rc = follow(c, url, dir, s, json, tiles, trust, head);
 	ldg_store_close(s);
+	ldg_trust_free(trust);
 	return rc;
 }

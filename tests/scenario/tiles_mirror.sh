@@ -26,10 +26,12 @@ mirror() { # mirror DIR ARGS: `ledger --ledger DIR mirror --tiles ARGS`
 publish() { # the source's tiles at its head, signed by its key
 	expect_rc 0 ledger --ledger "$SRC" tiles "$WWW" --key "$KEY"
 }
-grow() { # grow N: N more entries in the source
-	for i in $(seq "$1"); do
-		expect_rc 0 ledger --ledger "$SRC" set c1/r1 "image.tag=g$i" \
-			-m "grow $i" --key "$KEY"
+GROWN=0
+grow() { # grow N: N more entries in the source (each a new value)
+	for _ in $(seq "$1"); do
+		GROWN=$((GROWN + 1))
+		expect_rc 0 ledger --ledger "$SRC" set c1/r1 "image.tag=g$GROWN" \
+			-m "grow $GROWN" --key "$KEY"
 	done
 }
 same_entries() { # same_entries DIR_A DIR_B MSG
@@ -178,20 +180,41 @@ expect_rc 0 ledger --ledger "$M" verify --checkpoint "$WWW/checkpoint"
 expect_out_match '^ok: 310 entries, head 310 '
 
 # ---------------------------------------------------------------------
+step "--witness-policy: no copy without the quorum's cosignatures"
+[ -n "${COSIGN:-}" ] && [ -x "$COSIGN" ] || fail "COSIGN (ldg_cosign) not built"
+expect_rc 0 ledger keygen --witness w1 --dir "$T/wk"
+printf 'witness w1 %s\nquorum w1\n' "$(cat "$T/wk/w1.pub")" >"$T/policy"
+grow 1
+publish
+snapshot quorum "$M"
+mirror "$M" "$NGINX_URL" --witness-policy "$T/policy"
+check "exit 1" [ "$RC" -eq 1 ]
+expect_one_line_error "mirror: ${NGINX_URL}checkpoint: .*quorum"
+assert_unchanged quorum "$M"
+fetched
+"$COSIGN" "$T/wk/w1.key" 1700000000 <"$WWW/checkpoint" >"$T/cosigned" ||
+	fail "ldg_cosign"
+mv "$T/cosigned" "$WWW/checkpoint"
+mirror "$M" "$NGINX_URL" --witness-policy "$T/policy"
+expect_out_match "^mirrored 1 new entry from $NGINX_URL: head 311 "
+run ledger --ledger "$M" mirror "$NGINX_URL" --witness-policy "$T/policy"
+check "without --tiles: exit 2" [ "$RC" -eq 2 ]
+expect_one_line_error 'witness-policy needs --tiles'
+
 step "--follow: the copy follows the published checkpoint"
 "$LEDGER" --ledger "$M" mirror --tiles "$NGINX_URL" --follow \
 	>"$T/follow.out" 2>"$T/follow.err" &
 FOLLOWER=$!
 grow 2
 publish
-wait_for eval '[ "$("$LEDGER" --ledger "$M" log -n 1 --json 2>/dev/null | grep -c "\"seq\": 312,")" = 1 ]' ||
-	fail "the follower did not copy up to 312"
+wait_for eval '[ "$("$LEDGER" --ledger "$M" log -n 1 --json 2>/dev/null | grep -c "\"seq\": 313,")" = 1 ]' ||
+	fail "the follower did not copy up to 313"
 kill -TERM "$FOLLOWER"
 wait "$FOLLOWER"
 RC=$?
 check "the follower exits 0 on SIGTERM" [ "$RC" -eq 0 ]
-check "the follower reported copying up to 312" \
-	grep -Eq "^mirrored 2 new entries from $NGINX_URL: head 312 [0-9a-f]{64}\$" "$T/follow.out"
+check "the follower reported copying up to 313" \
+	grep -Eq "^mirrored 2 new entries from $NGINX_URL: head 313 [0-9a-f]{64}\$" "$T/follow.out"
 check "the follower said nothing on stderr" [ ! -s "$T/follow.err" ]
 same_entries "$SRC" "$M" "followed: the same entries"
 
@@ -199,7 +222,7 @@ step "the same copy from ledger serve's /tlog/"
 start_server --ledger "$SRC"
 expect_rc 0 ledger --remote "$BASE" checkpoint --key "$KEY" -o "$T/cp.serve"
 mirror "$T/viaserve" "$BASE/tlog/"
-expect_out_match "^mirrored 312 new entries from $BASE/tlog/: head 312 [0-9a-f]{64}\$"
+expect_out_match "^mirrored 313 new entries from $BASE/tlog/: head 313 [0-9a-f]{64}\$"
 same_entries "$SRC" "$T/viaserve" "the copy from serve's tiles: the source's bytes"
 expect_rc 0 ledger --ledger "$T/viaserve" verify --checkpoint "$T/cp.serve"
 stop_server TERM
