@@ -32,6 +32,8 @@ static const char help[] =
 	"  --witness URL  ask the C2SP tlog-witness at URL (`ledger witness`,\n"
 	"                 or any other) to cosign the checkpoint, with a\n"
 	"                 consistency proof from the size it last cosigned\n"
+	"                 (tried first: the size of the checkpoint -o FILE\n"
+	"                 holds, else 0; then the size a 409 names)\n"
 	"                 (repeatable, up to 16); its cosignature lines are\n"
 	"                 appended to the note. With --remote, the proofs\n"
 	"                 come from a checked private copy of the served\n"
@@ -68,6 +70,30 @@ static int emit_note(struct cli_ctx *c, const char *note, uint64_t size,
 	return CLI_OK;
 }
 
+/* The size of the checkpoint outfile holds (the last one written
+ * there), 0 when none: the size its witnesses are likely to hold, the
+ * first old size to try (a wrong one costs what 0 costs: one 409). */
+static uint64_t last_size(const char *outfile)
+{
+	struct ldg_checkpoint *cp;
+	char *buf;
+	size_t len;
+	uint64_t size = 0;
+
+	if (!outfile)
+		return 0;
+	cp = malloc(sizeof(*cp));
+	buf = malloc(LDG_CHECKPOINT_MAX);
+	if (cp && buf &&
+	    !ldg_read_small(outfile, "a checkpoint", buf, LDG_CHECKPOINT_MAX,
+			    &len, NULL, NULL) &&
+	    !ldg_checkpoint_parse(buf, len, cp, NULL))
+		size = cp->size;
+	free(buf);
+	free(cp);
+	return size;
+}
+
 static int remote_checkpoint(struct cli_ctx *c, const char *keyfile,
 			     const char *outfile, const char *const *witnesses,
 			     size_t n_witnesses, size_t min)
@@ -82,7 +108,8 @@ static int remote_checkpoint(struct cli_ctx *c, const char *keyfile,
 		return rc;
 	if (n_witnesses)
 		rc = cli_remote_checkpoint_witnessed(c, k, witnesses,
-						     n_witnesses, min, &note,
+						     n_witnesses, min,
+						     last_size(outfile), &note,
 						     &size);
 	else if (cli_remote_checkpoint(c, k, &note, &size, &err))
 		rc = cli_fail(c, &err);
@@ -228,7 +255,8 @@ int cmd_checkpoint(int argc, char **argv, struct cli_ctx *c)
 	}
 	if (n_witnesses) {
 		rc = cli_witnesses(c, witnesses, n_witnesses, (size_t)min,
-				   ldg_store_node, r, &note);
+				   last_size(outfile), ldg_store_node, r,
+				   &note);
 		if (rc)
 			goto out_close;
 	}

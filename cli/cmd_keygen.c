@@ -19,7 +19,9 @@ static const char help[] =
 	"  --witness   a witness's cosigner key instead (C2SP\n"
 	"              tlog-cosignature, signature type 0x04) for `ledger\n"
 	"              witness --key`; NAME.pub is what logs and clients\n"
-	"              trust it by. It cannot sign entries or checkpoints.\n";
+	"              trust it by. It cannot sign entries or checkpoints.\n"
+	"              Its NAME may hold '/' (witness.example.com/w1: the\n"
+	"              files are DIR/witness.example.com_w1.key and .pub)\n";
 
 int cmd_keygen(int argc, char **argv, struct cli_ctx *c)
 {
@@ -31,7 +33,7 @@ int cmd_keygen(int argc, char **argv, struct cli_ctx *c)
 	};
 	struct ldg_err err = { 0 };
 	struct ldg_signer *k = NULL;
-	char dir[PATH_MAX], vk[LDG_VKEY_TEXT_MAX];
+	char dir[PATH_MAX], vk[LDG_VKEY_TEXT_MAX], base[LDG_KEYNAME_MAX + 1];
 	const char *dirarg = NULL;
 	uint8_t alg = LDG_ALG_NOTE;
 	int opt, rc;
@@ -51,20 +53,23 @@ int cmd_keygen(int argc, char **argv, struct cli_ctx *c)
 		return rc;
 	if (optind + 1 != argc)
 		return cli_usage(c, "expected one NAME");
-	if (ldg_check_keyname(argv[optind], &err)) /* before any mkdir */
+	/* the name is checked (a witness's may hold '/') before any mkdir */
+	if (ldg_signer_generate_alg(argv[optind], alg, &k, &err))
 		return cli_fail(c, &err);
 	if (dirarg)
 		snprintf(dir, sizeof(dir), "%s", dirarg);
-	else if (cli_keys_dir(dir, sizeof(dir)))
-		return cli_usage(c, "no HOME or XDG_CONFIG_HOME: pass --dir");
+	else if (cli_keys_dir(dir, sizeof(dir))) {
+		rc = cli_usage(c, "no HOME or XDG_CONFIG_HOME: pass --dir");
+		goto out_free;
+	}
 	rc = ldg_mkdir_p(dir, 0700);
 	if (rc) {
 		ldg_err_set(&err, rc, "cannot create %s: %s", dir,
 			    strerror(-rc));
-		return cli_fail(c, &err);
+		rc = cli_fail(c, &err);
+		goto out_free;
 	}
-	if (ldg_signer_generate_alg(argv[optind], alg, &k, &err) ||
-	    ldg_signer_write(k, dir, &err)) {
+	if (ldg_signer_write(k, dir, &err)) {
 		rc = cli_fail(c, &err);
 		goto out_free;
 	}
@@ -72,8 +77,13 @@ int cmd_keygen(int argc, char **argv, struct cli_ctx *c)
 		ldg_cosigner_format(ldg_signer_vkey(k), vk);
 	else
 		ldg_vkey_format(ldg_signer_vkey(k), vk);
-	fprintf(stderr, "wrote %s/%s.key (private) and %s/%s.pub\n", dir,
-		argv[optind], dir, argv[optind]);
+	/* a witness name's '/' is '_' in its file names (keys.h) */
+	snprintf(base, sizeof(base), "%s", argv[optind]);
+	for (char *p = base; *p; p++)
+		if (*p == '/')
+			*p = '_';
+	fprintf(stderr, "wrote %s/%s.key (private) and %s/%s.pub\n", dir, base,
+		dir, base);
 	printf("%s\n", vk);
 	rc = CLI_OK;
 out_free:

@@ -112,7 +112,8 @@ int cli_remote_read(struct cli_ctx *c, cli_render_fn fn, void *arg)
 }
 
 int cli_witnesses(struct cli_ctx *c, const char *const *urls, size_t n,
-		  size_t min, ldg_node_fn node, void *arg, char **note)
+		  size_t min, uint64_t hint, ldg_node_fn node, void *arg,
+		  char **note)
 {
 	return cli_exec_http(c);
 }
@@ -120,7 +121,8 @@ int cli_witnesses(struct cli_ctx *c, const char *const *urls, size_t n,
 int cli_remote_checkpoint_witnessed(struct cli_ctx *c,
 				    const struct ldg_signer *k,
 				    const char *const *urls, size_t n,
-				    size_t min, char **note, uint64_t *size)
+				    size_t min, uint64_t hint, char **note,
+				    uint64_t *size)
 {
 	return cli_exec_http(c);
 }

@@ -163,7 +163,8 @@ int cli_need_http(struct cli_ctx *c)
 }
 
 int cli_witnesses(struct cli_ctx *c, const char *const *urls, size_t n,
-		  size_t min, ldg_node_fn node, void *arg, char **note)
+		  size_t min, uint64_t hint, ldg_node_fn node, void *arg,
+		  char **note)
 {
 	struct clt_witness_answer *ans = calloc(n, sizeof(*ans));
 	struct ldg_checkpoint *cp = malloc(sizeof(*cp));
@@ -184,8 +185,9 @@ int cli_witnesses(struct cli_ctx *c, const char *const *urls, size_t n,
 	}
 	for (size_t i = 0; i < n; i++) {
 		/* unreachable: ans[i].what says so, and it does not count */
-		(void)clt_witness_add(urls[i], *note, cp, 0, node, arg, &ans[i],
-				      NULL);
+		(void)clt_witness_add(urls[i], *note, cp,
+				      hint <= cp->size ? hint : 0, node, arg,
+				      &ans[i], NULL);
 		if (ans[i].cosigned) {
 			got++;
 			add += strlen(ans[i].lines);
@@ -231,7 +233,8 @@ out:
 int cli_remote_checkpoint_witnessed(struct cli_ctx *c,
 				    const struct ldg_signer *k,
 				    const char *const *urls, size_t n,
-				    size_t min, char **note, uint64_t *size)
+				    size_t min, uint64_t hint, char **note,
+				    uint64_t *size)
 {
 	struct ldg_checkpoint *cp = malloc(sizeof(*cp));
 	uint8_t root[LDG_HASH_BYTES];
@@ -263,7 +266,7 @@ int cli_remote_checkpoint_witnessed(struct cli_ctx *c,
 			    c->remote, (unsigned long long)*size);
 		goto out_fail;
 	}
-	rc = cli_witnesses(c, urls, n, min, ldg_store_node, r, note);
+	rc = cli_witnesses(c, urls, n, min, hint, ldg_store_node, r, note);
 	ldg_read_end(r);
 	r = NULL;
 	if (rc)

@@ -93,7 +93,8 @@ int cli_remote_rollback(struct cli_ctx *c, const struct cli_write_opts *w,
 int cli_remote_checkpoint(struct cli_ctx *c, const struct ldg_signer *k,
 			  char **note, uint64_t *size, struct ldg_err *err);
 
-/* `ledger --remote URL checkpoint --witness W...`: signs with k the
+/* `ledger --remote URL checkpoint --witness W...` (hint as in
+ * cli_witnesses()): signs with k the
  * tree head the server's full check proves (clt_checkpoint_sign()),
  * gathers the witnesses' cosignatures (cli_witnesses()) with the
  * consistency proofs made from a checked private copy of the served
@@ -105,18 +106,22 @@ int cli_remote_checkpoint(struct cli_ctx *c, const struct ldg_signer *k,
 int cli_remote_checkpoint_witnessed(struct cli_ctx *c,
 				    const struct ldg_signer *k,
 				    const char *const *urls, size_t n,
-				    size_t min, char **note, uint64_t *size);
+				    size_t min, uint64_t hint, char **note,
+				    uint64_t *size);
 
 /* `ledger checkpoint --witness URL...`: C2SP tlog-witness
  * add-checkpoint of *note (a signed checkpoint of this tree; node and
- * arg its hashes, tlog.h) at each of the n witnesses (clt_witness_add()),
+ * arg its hashes, tlog.h) at each of the n witnesses (clt_witness_add(),
+ * first from the old size hint when it is not above the note's size,
+ * else 0),
  * their cosignature lines appended to *note (realloc'd). One line on
  * stderr per witness that cosigned. Fewer than min cosigning, or a
  * fork: one line naming every witness's answer (a fork's both roots),
  * exit 1, *note as it was; a witness that cannot be reached counts as
  * not cosigning. Returns the exit code. */
 int cli_witnesses(struct cli_ctx *c, const char *const *urls, size_t n,
-		  size_t min, ldg_node_fn node, void *arg, char **note);
+		  size_t min, uint64_t hint, ldg_node_fn node, void *arg,
+		  char **note);
 
 /* In `ledger`: re-runs the command as ledger-http (cli_exec_http());
  * in ledger-http: 0. For a command that needs HTTP for some of its

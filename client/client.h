@@ -189,7 +189,8 @@ int clt_checkpoint_publish(const char *base, const char *note,
 /* What a witness answered clt_witness_add(). */
 struct clt_witness_answer {
 	bool cosigned; /* lines holds its cosignature lines */
-	bool fork;     /* it holds a tree this one does not extend */
+	bool fork;     /* it holds a tree this one does not extend (and
+			* is not a prefix of this one either) */
 	long status;   /* its last HTTP status (0: unreachable) */
 	/* a fork: the witness's size and root, and this tree's root at
 	 * that size (when this tree is that large) */

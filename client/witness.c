@@ -111,14 +111,6 @@ static void say_fork(const char *url, const struct ldg_checkpoint *cp,
 	}
 	sodium_bin2base64(theirs, sizeof(theirs), ans->their_root,
 			  LDG_HASH_BYTES, sodium_base64_VARIANT_ORIGINAL);
-	if (!ans->have_ours) {
-		snprintf(ans->what, sizeof(ans->what),
-			 "fork: %s (HTTP %ld): it cosigned size %llu with "
-			 "root %s, beyond this tree's %llu",
-			 how, ans->status, (unsigned long long)ans->their_size,
-			 theirs, (unsigned long long)cp->size);
-		return;
-	}
 	sodium_bin2base64(ours, sizeof(ours), ans->our_root, LDG_HASH_BYTES,
 			  sodium_base64_VARIANT_ORIGINAL);
 	snprintf(ans->what, sizeof(ans->what),
@@ -126,6 +118,27 @@ static void say_fork(const char *url, const struct ldg_checkpoint *cp,
 		 "this ledger's root at %llu is %s",
 		 how, ans->status, (unsigned long long)ans->their_size, theirs,
 		 (unsigned long long)ans->their_size, ours);
+}
+
+/* ans->what when the witness holds size (from its 409) above this
+ * tree's: not a fork this tree can show (it may be a prefix of the
+ * witness's), but a ledger that lost entries or a stale copy. */
+static void say_larger(const char *url, const struct ldg_checkpoint *cp,
+		       uint64_t size, ldg_node_fn node, void *arg,
+		       struct clt_witness_answer *ans)
+{
+	char theirs[B64_HASH_BUF] = "";
+
+	fetch_theirs(url, cp, node, arg, ans);
+	if (ans->have_theirs)
+		sodium_bin2base64(theirs, sizeof(theirs), ans->their_root,
+				  LDG_HASH_BYTES,
+				  sodium_base64_VARIANT_ORIGINAL);
+	snprintf(ans->what, sizeof(ans->what),
+		 "HTTP 409: it cosigned size %llu%s%s, more than this "
+		 "ledger's %llu (entries lost, or a stale copy)",
+		 (unsigned long long)size, theirs[0] ? " with root " : "",
+		 theirs, (unsigned long long)cp->size);
 }
 
 /* One add-checkpoint from old: the status, body and its type. */
@@ -205,10 +218,7 @@ int clt_witness_add(const char *url, const char *note,
 			goto out;
 		}
 		if (old > cp->size) {
-			ans->status = 409;
-			fetch_theirs(url, cp, node, arg, ans);
-			say_fork(url, cp, ans,
-				 "it holds a larger tree than this one");
+			say_larger(url, cp, old, node, arg, ans);
 			goto out;
 		}
 		if (round == 1)

@@ -75,6 +75,13 @@ struct ldg_read {
 	struct ldg_store *s;
 	MDB_txn *txn;
 	unsigned absent; /* s->absent as this transaction began */
+	/* ldg_verify_since() sets these on its read of the ledger: an
+	 * entry 1..proven is decoded by ldg_entry_read() only once an
+	 * inclusion proof from the stored nodes leads its bytes to
+	 * proven_root (the trusted checkpoint's), else -EBADMSG and the
+	 * smallest such seq in unproven. 0: every entry is read as is. */
+	uint64_t proven, unproven;
+	uint8_t proven_root[LDG_HASH_BYTES];
 };
 
 /* True when db is one this store reads as empty: added to the layout

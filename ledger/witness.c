@@ -425,6 +425,12 @@ int ldg_witness_latest(struct ldg_witness *w, const char *origin, char **note,
 	int rc;
 
 	*note = NULL;
+	/* no origin is longer: nor is any key of the store */
+	if (strlen(origin) > LDG_ORIGIN_MAX)
+		return ldg_err_set(err, -ENOENT,
+				   "no checkpoint of \"%.80s...\" cosigned: "
+				   "an origin is at most %d bytes",
+				   origin, LDG_ORIGIN_MAX);
 	rc = mdb_txn_begin(w->env, NULL, MDB_RDONLY, &txn);
 	if (rc)
 		return ldg_err_set(err, mdb_errno(rc),

@@ -125,7 +125,7 @@ static void add_checkpoint(struct srv_witness *sw, struct MHD_Connection *conn,
 	struct ldg_witness_req *rq = malloc(sizeof(*rq));
 	struct ldg_witness_answer ans;
 	struct ldg_err err = { 0 };
-	char root[45]; /* base64, as in a checkpoint */
+	char root[45], sent[45]; /* base64, as in a checkpoint */
 	const char *verb;
 	unsigned st;
 
@@ -197,10 +197,15 @@ static void add_checkpoint(struct srv_witness *sw, struct MHD_Connection *conn,
 		reply_text(rp, st, TEXT, "%s\n", verb);
 		break;
 	}
+	/* the request's root too: a refused one may be evidence of a
+	 * log's misbehaviour (C2SP tlog-witness allows logging it) */
+	sodium_bin2base64(sent, sizeof(sent), rq->cp.root, LDG_HASH_BYTES,
+			  sodium_base64_VARIANT_ORIGINAL);
 	log_line(conn, "POST", "/add-checkpoint", st,
-		 "origin \"%s\" old %llu size %llu: %s (stored %llu%s%s)",
+		 "origin \"%s\" old %llu size %llu root %s: %s (stored "
+		 "%llu%s%s)",
 		 rq->cp.origin, (unsigned long long)rq->old,
-		 (unsigned long long)rq->cp.size, verb,
+		 (unsigned long long)rq->cp.size, sent, verb,
 		 (unsigned long long)ans.stored_size,
 		 ans.stored_size ? " root " : "", ans.stored_size ? root : "");
 out:

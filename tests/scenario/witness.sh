@@ -7,10 +7,11 @@
 # the witness's LMDB byte-identical; a replayed old checkpoint refused;
 # a forked primary (a copy of the ledger written differently after seq
 # N, same origin and key) refused by both witnesses (409 and 422) and
-# reported by `checkpoint --witness` naming both roots, nothing written;
+# reported by `checkpoint --witness` naming both roots, nothing written,
+# and a stale copy told the size and root the witness holds;
 # 8 concurrent add-checkpoint requests on a fresh witness: one stored.
 . "$(dirname "$0")/lib.sh"
-need curl mdb_dump python3
+need curl mdb_dump base64 od sha256sum
 . "$(dirname "$0")/lib_serve.sh"
 
 ORIGIN=example.com/witness/test
@@ -94,14 +95,18 @@ W1PUB=$(cat "$OUT")
 check "w1.pub is the key printed" [ "$(cat "$WK/w1.pub")" = "$W1PUB" ]
 check "w1.key is 0600" [ "$(stat -c %a "$WK/w1.key")" = 600 ]
 # NAME+KEYID+BASE64(0x04 || 32-byte key)
-expect_rc 0 python3 -c '
-import base64, hashlib, sys
-name, kid, b = sys.argv[1].split("+", 2)
-raw = base64.b64decode(b)
-assert len(raw) == 33 and raw[0] == 4, raw
-assert hashlib.sha256(name.encode() + b"\n" + raw).digest()[:4].hex() == kid
-print("ok")' "$W1PUB"
-expect_rc 0 ledger keygen --witness w2 --dir "$WK"
+W1NAME=${W1PUB%%+*}
+W1KID=${W1PUB#*+}
+W1KID=${W1KID%%+*}
+printf '%s' "${W1PUB#*+*+}" | base64 -d >"$T/w1.raw"
+check "33 bytes of key" [ "$(wc -c <"$T/w1.raw")" = 33 ]
+check "signature type 0x04" [ "$(od -An -tx1 -N1 "$T/w1.raw" | tr -d ' ')" = 04 ]
+check "the key id is over NAME, a newline and the key" [ \
+	"$({ printf '%s\n' "$W1NAME"; cat "$T/w1.raw"; } | sha256sum | cut -c1-8)" = "$W1KID" ]
+# a URL-like name, as C2SP recommends: '/' is '_' in the file names
+expect_rc 0 ledger keygen --witness example.net/w2 --dir "$WK"
+expect_err "wrote $WK/example.net_w2.key (private) and $WK/example.net_w2.pub"
+check "its key is example.net/w2's" grep -q '^example.net/w2+' "$WK/example.net_w2.pub"
 expect_rc 0 ledger keygen w3 --dir "$WK"
 printf '# the logs these witnesses cosign\nlog %s %s\n' "$ORIGIN" \
 	"$(cat "$KEYS/admin.pub")" >"$T/logs"
@@ -142,7 +147,7 @@ section "keys and usage" usage_errors
 
 step "start the witnesses"
 start_witness w1
-start_witness w2
+start_witness w2 example.net_w2
 
 # ---- a normal run ----
 
@@ -150,31 +155,28 @@ step "cosigned by both"
 expect_rc 0 ledger checkpoint --witness "$URL_w1" --witness "$URL_w2" -o "$T/cp3"
 expect_err_match "^cosigned by $URL_w1\$"
 check "one cosignature by w1" [ "$(cosig_lines "$T/cp3" w1)" = 1 ]
-check "one cosignature by w2" [ "$(cosig_lines "$T/cp3" w2)" = 1 ]
+check "one cosignature by w2" [ "$(cosig_lines "$T/cp3" example.net/w2)" = 1 ]
 check "the note is size 3" [ "$(sed -n 2p "$T/cp3")" = 3 ]
 expect_rc 0 ledger verify --checkpoint "$T/cp3"
 if $TEST_CLOCK; then
 	# the cosignature's time is the witness's clock: the test clock's
-	run python3 -c '
-import base64, struct, sys
-for l in open(sys.argv[1], encoding="utf-8"):
-    if l.startswith("\u2014 w1 "):
-        b = base64.b64decode(l.split()[2])
-        print(len(b), struct.unpack(">Q", b[4:12])[0])' "$T/cp3"
-	expect_out "76 $LEDGER_TEST_NOW"
+	sed -n 's/^— w1 //p' "$T/cp3" | base64 -d >"$T/w1.cosig"
+	check "a 76-byte cosignature" [ "$(wc -c <"$T/w1.cosig")" = 76 ]
+	check "its time is the test clock's" [ \
+		"$(od --endian=big -An -tu8 -j4 -N8 "$T/w1.cosig" | tr -d ' ')" = "$LEDGER_TEST_NOW" ]
 fi
 latest "$URL_w1"
-check "w1 serves what it cosigned" cmp -s "$OUT" <(grep -v '^— w2 ' "$T/cp3")
-check "w1 logged the request" grep -q 'POST /add-checkpoint: 200 .*size 3: cosigned' "$T/w1.err"
+check "w1 serves what it cosigned" cmp -s "$OUT" <(grep -v '^— example.net/w2 ' "$T/cp3")
+check "w1 logged the request" grep -Eq 'POST /add-checkpoint: 200 .*size 3 root [A-Za-z0-9+/=]{44}: cosigned' "$T/w1.err"
 
 step "on from the size each holds"
 expect_rc 0 ledger set c1/app v=3 -m three
 expect_rc 0 ledger checkpoint -o "$T/plain4"
 expect_rc 0 ledger checkpoint --witness "$URL_w1" --witness "$URL_w2" -o "$T/cp4"
-check "both cosigned size 4" [ "$(cosig_lines "$T/cp4" w1)$(cosig_lines "$T/cp4" w2)" = 11 ]
+check "both cosigned size 4" [ "$(cosig_lines "$T/cp4" w1)$(cosig_lines "$T/cp4" example.net/w2)" = 11 ]
 # first old 0 (409, text/x.tlog.size 3), then from 3 with a proof
-check "w1 answered 409 first" grep -q 'POST /add-checkpoint: 409 .*old 0 size 4' "$T/w1.err"
-check "then 200 from 3" grep -q 'POST /add-checkpoint: 200 .*old 3 size 4: cosigned' "$T/w1.err"
+check "w1 answered 409 first" grep -q 'POST /add-checkpoint: 409 .*old 0 size 4 root ' "$T/w1.err"
+check "then 200 from 3" grep -q 'POST /add-checkpoint: 200 .*old 3 size 4 root .*: cosigned' "$T/w1.err"
 
 step "through ledger serve"
 start_server
@@ -251,12 +253,22 @@ replay() {
 }
 section "replay" replay
 
+# ---- the old size tried first: the -o FILE's checkpoint's ----
+
+step "from the size of the checkpoint -o FILE holds"
+# cp4 (size 4, what w1 holds) is replaced by size 5: no 409 first
+expect_rc 0 ledger checkpoint --witness "$URL_w1" -o "$T/cp4"
+check "cp4 is now size 5" [ "$(sed -n 2p "$T/cp4")" = 5 ]
+check "asked from 4 first" grep -q 'POST /add-checkpoint: 200 .*old 4 size 5 ' "$T/w1.err"
+check "and not from 0" [ "$(grep -c 'old 0 size 5 ' "$T/w1.err")" = 0 ]
+
 # ---- a forked primary ----
 
 step "fork"
 HEAD=$(head_seq)
 FORK=$T/fork
 cp -a "$LEDGER_DIR" "$FORK"
+cp -a "$LEDGER_DIR" "$T/stale"
 expect_rc 0 ledger set c1/app v=main -m "the main history"
 expect_rc 0 ledger --ledger "$FORK" set c1/app v=fork -m "the forked history"
 N=$((HEAD + 1))
@@ -283,6 +295,11 @@ assert_unchanged w2 "$T/w2.db"
 check "w2 logged the 422" grep -q 'POST /add-checkpoint: 422 ' "$T/w2.err"
 # w1, which saw the main history, cosigns it on
 expect_rc 0 ledger checkpoint --witness "$URL_w1" -o "$T/main.cp"
+# a stale copy (the ledger as it was at $HEAD) is no fork, but behind
+expect_rc 1 ledger --ledger "$T/stale" checkpoint --witness "$URL_w1" \
+	-o "$T/stale.cp"
+expect_one_line_error "HTTP 409: it cosigned size $((N + 1)) with root $(re_quote "$(root_of "$T/main.cp")"), more than this ledger's $HEAD \(entries lost, or a stale copy\); nothing written"
+check "nothing written" [ ! -e "$T/stale.cp" ]
 
 # ---- concurrent requests on a fresh witness ----
 

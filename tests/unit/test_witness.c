@@ -35,13 +35,7 @@ static struct ldg_witness_logs logs;
 static int node(void *arg, unsigned height, uint64_t index,
 		uint8_t out[LDG_HASH_BYTES])
 {
-	const uint8_t(*l)[LDG_HASH_BYTES] = arg;
-	uint64_t n = (uint64_t)1 << height;
-
-	if ((index + 1) * n > LEAVES)
-		return -ENOENT;
-	tl_mth(l + index * n, (size_t)n, out);
-	return 0;
+	return tl_mth_node(arg, LEAVES, height, index, out);
 }
 
 static int group_setup(void **state)
@@ -364,7 +358,20 @@ static void test_add_cosigns_and_stores(void **state)
 	char *note;
 	uint64_t when = 0;
 
-	assert_int_equal(latest(t)[0], '\0');
+	note = latest(t);
+	assert_string_equal(note, "");
+	free(note);
+	{
+		/* an origin longer than any: none, not a store error */
+		char long_origin[LDG_ORIGIN_MAX + 2];
+		size_t len;
+		memset(long_origin, 'a', sizeof(long_origin) - 1);
+		long_origin[sizeof(long_origin) - 1] = '\0';
+		assert_int_equal(ldg_witness_latest(t->w, long_origin, &note,
+						    &len, NULL),
+				 -ENOENT);
+		assert_null(note);
+	}
 	assert_int_equal(add(t, leaves, 0, 7, ORIGIN, log_key, T0, &ans),
 			 LDG_WIT_COSIGNED);
 	assert_int_equal(ans.stored_size, 0);

@@ -401,3 +401,14 @@ void tl_mth(const uint8_t (*leaves)[LDG_HASH_BYTES], size_t n,
 	tl_mth(leaves + k, n - k, r);
 	node_hash(l, r, out);
 }
+
+int tl_mth_node(const uint8_t (*leaves)[LDG_HASH_BYTES], size_t n,
+		unsigned height, uint64_t index, uint8_t out[LDG_HASH_BYTES])
+{
+	uint64_t w = (uint64_t)1 << height;
+
+	if ((index + 1) * w > n)
+		return -ENOENT;
+	tl_mth(leaves + index * w, (size_t)w, out);
+	return 0;
+}

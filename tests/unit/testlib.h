@@ -84,5 +84,9 @@ struct ldg_signer *tl_signer_from_seed(const char *dir, const char *name,
  * hashes (for comparison with the library's incremental code). */
 void tl_mth(const uint8_t (*leaves)[LDG_HASH_BYTES], size_t n,
 	    uint8_t out[LDG_HASH_BYTES]);
+/* The hash of the perfect subtree of height at index of n leaves (what
+ * an ldg_node_fn gives, tlog.h), naively; -ENOENT past them. */
+int tl_mth_node(const uint8_t (*leaves)[LDG_HASH_BYTES], size_t n,
+		unsigned height, uint64_t index, uint8_t out[LDG_HASH_BYTES]);
 
 #endif
