@@ -415,6 +415,27 @@ int ldg_store_grow(struct ldg_store *s, struct ldg_err *err)
 	return 0;
 }
 
+int ldg_store_reserve(struct ldg_store *s, size_t bytes, struct ldg_err *err)
+{
+	MDB_envinfo info;
+	MDB_stat st;
+	int rc;
+
+	if (!s->env)
+		return ldg_err_set(err, -EIO, "the ledger is not open");
+	mdb_env_stat(s->env, &st);
+	for (;;) {
+		size_t used;
+		mdb_env_info(s->env, &info);
+		used = (info.me_last_pgno + 1) * (size_t)st.ms_psize;
+		if (info.me_mapsize >= used && info.me_mapsize - used >= bytes)
+			return 0;
+		rc = ldg_store_grow(s, err);
+		if (rc)
+			return rc;
+	}
+}
+
 static int env_txn_begin(MDB_env *env, unsigned flags, MDB_txn **txn)
 {
 	int rc = mdb_txn_begin(env, NULL, flags, txn);

@@ -122,6 +122,12 @@ int ldg_write_begin(struct ldg_store *s, struct ldg_read *w,
 		    struct ldg_err *err);
 /* Doubles the map; no transaction of this process may be open. */
 int ldg_store_grow(struct ldg_store *s, struct ldg_err *err);
+/* Grows the map (doubling it) until bytes more than what the ledger
+ * uses fit in it, so that one big write does not fill it and start
+ * again (run_write() grows and redoes a transaction that does: a copy
+ * of 100,000 entries in one would do most of its work twice). No
+ * transaction of this process may be open. */
+int ldg_store_reserve(struct ldg_store *s, size_t bytes, struct ldg_err *err);
 
 /* The seq of the lock entry in force on target (its state row "!lock"),
  * or 0 when it is not locked. */
