@@ -86,9 +86,12 @@ static int say_no(struct cli_ctx *c, struct ldg_err *err)
 	return CLI_NO;
 }
 
+/* The run's result; checked: clt_verify_copy() ran, from from (the
+ * whole copy when full). */
 static int print_result(const char *url, const char *origin, uint64_t added,
 			uint64_t head, const uint8_t hash[LDG_HASH_BYTES],
-			const struct clt_anchor *from, bool full, bool json)
+			const struct clt_anchor *from, bool checked, bool full,
+			bool json)
 {
 	char hex[2 * LDG_HASH_BYTES + 1];
 	json_t *j;
@@ -98,31 +101,29 @@ static int print_result(const char *url, const char *origin, uint64_t added,
 
 	ldg_hex(hash, LDG_HASH_BYTES, hex);
 	if (!json) {
-		if (added && full)
+		if (added)
 			printf("mirrored %" PRIu64 " new entr%s from %s: head "
-			       "%" PRIu64 " %s\nverified: all %" PRIu64
-			       " entries\n",
-			       added, added == 1 ? "y" : "ies", url, head, hex,
-			       head);
-		else if (added)
-			printf("mirrored %" PRIu64 " new entr%s from %s: head "
-			       "%" PRIu64 " %s\nverified: %" PRIu64
-			       " entr%s after entry %" PRIu64 "\n",
-			       added, added == 1 ? "y" : "ies", url, head, hex,
-			       head - from->size,
-			       head - from->size == 1 ? "y" : "ies",
-			       from->size);
+			       "%" PRIu64 " %s\n",
+			       added, added == 1 ? "y" : "ies", url, head, hex);
 		else
 			printf("up to date with %s: head %" PRIu64 " %s\n", url,
 			       head, hex);
+		if (checked && full)
+			printf("verified: all %" PRIu64 " entries\n", head);
+		else if (checked)
+			printf("verified: %" PRIu64 " entr%s after entry "
+			       "%" PRIu64 "\n",
+			       head - from->size,
+			       head - from->size == 1 ? "y" : "ies",
+			       from->size);
 		return CLI_OK; /* main() checks stdout */
 	}
 	j = json_pack("{s:s, s:s, s:I, s:I, s:s, s:o}", "url", url, "origin",
 		      origin, "added", (json_int_t)added, "head",
 		      (json_int_t)head, "hash", hex, "verified_from",
-		      !added ? json_null()
-		      : full ? json_integer(0)
-			     : json_integer((json_int_t)from->size));
+		      !checked ? json_null()
+		      : full   ? json_integer(0)
+			       : json_integer((json_int_t)from->size));
 	/* rnd_json_out() takes j, even when it fails */
 	if (rnd_json_out(j, &out, &len)) {
 		cli_error("mirror: out of memory");
@@ -160,7 +161,7 @@ static int sync_once(struct cli_ctx *c, const char *url, const char *dir,
 	struct clt_anchor from;
 	struct clt_pulled got;
 	struct clt_head named;
-	bool full = false;
+	bool full = false, checked;
 	int rc;
 
 	if (clt_head_get(url, &named, &err))
@@ -191,17 +192,19 @@ static int sync_once(struct cli_ctx *c, const char *url, const char *dir,
 			    url, named.origin, ldg_store_origin(s));
 		return say_no(c, &err);
 	}
-	if (quiet_if_none && !got.added)
-		return CLI_OK;
 	/* what the appends checked one by one, checked again as `ledger
-	 * verify --since` checks it, from the head the last run checked */
-	if (got.added) {
+	 * verify --since` checks it, from the head the last good check
+	 * passed at (a failed run's entries are checked by the next) */
+	checked = got.head > from.size;
+	if (checked) {
 		rc = clt_verify_copy(s, &from, &full, &err);
 		if (rc)
 			return cli_fail(c, &err);
 	}
+	if (quiet_if_none && !got.added && !checked)
+		return CLI_OK;
 	return print_result(url, named.origin, got.added, got.head, got.hash,
-			    &from, full, json);
+			    &from, checked, full, json);
 }
 
 /* One run from a tiles host (clt_tiles_pull()), as sync_once(). */
@@ -214,7 +217,7 @@ static int sync_tiles(struct cli_ctx *c, const char *url, struct ldg_store *s,
 	struct ldg_checkpoint *cp;
 	struct clt_anchor from;
 	struct clt_pulled got;
-	bool full = false;
+	bool full = false, checked;
 	int rc;
 
 	if (clt_anchor_get(s, &from, &err))
@@ -249,13 +252,14 @@ static int sync_tiles(struct cli_ctx *c, const char *url, struct ldg_store *s,
 	if (got.head)
 		*copied_head = got.head;
 	/* the one check of what a mirror copied (sync_once()'s) */
-	if (!rc && got.added)
+	checked = !rc && got.head > from.size;
+	if (checked)
 		rc = clt_verify_copy(s, &from, &full, &err);
 	if (rc)
 		rc = cli_fail(c, &err);
-	else if (!quiet_if_none || got.added)
+	else if (!quiet_if_none || got.added || checked)
 		rc = print_result(url, cp->origin, got.added, got.head,
-				  got.hash, &from, full, json);
+				  got.hash, &from, checked, full, json);
 	free(cp);
 	return rc;
 }

@@ -276,26 +276,36 @@ int clt_tiles_pull(const char *base, struct ldg_store *s,
 		   const struct ldg_checkpoint *cp, clt_page_fn fn, void *arg,
 		   struct clt_pulled *out, struct ldg_err *err);
 
-/* Where a mirror's check of what it copies starts: the copy's head
- * before it copies (0 for a first copy) and the stored Merkle root
- * there. Every mirror run ends with clt_verify_copy(), so that head is
- * one the previous run checked. */
+/* Where a mirror's check of what it copies starts: the head the last
+ * check of the copy passed at, as DIR/CLT_CHECKED_FILE records it, and
+ * the stored Merkle root there. 0 (the whole copy is checked) for a
+ * first copy, when the file is missing or unreadable, or when the
+ * copy's root at that size is no longer the one recorded. A run that
+ * failed (a lost connection, a refused page, a copy that did not
+ * verify) leaves the file as it was, so the next run checks again
+ * from the head the last good check passed at. */
 struct clt_anchor {
 	uint64_t size;
 	uint8_t root[LDG_HASH_BYTES];
 };
 
+/* The file in a mirror's ledger directory that records the head its
+ * last check passed at: "SIZE HEXROOT\n", replaced atomically. */
+#define CLT_CHECKED_FILE "mirror-checked"
+
 int clt_anchor_get(struct ldg_store *s, struct clt_anchor *out,
 		   struct ldg_err *err);
 
 /* What both mirrors (`ledger mirror URL` and `ledger mirror --tiles
- * URL`) run once they have appended entries after a->size: the
+ * URL`) run when the copy's head is past a->size: the
  * incremental check of `ledger verify --since` from a (ldg_verify_copy():
  * a full check for a first copy or a version 1 entry there), so that the
  * copy is judged by the verifier's own replay, not only by the appends'
- * checks against its indexes. *full says which ran. -EPERM when the copy
- * does not verify (err: "the copy does not verify: entry N: ..."), the
- * entries copied staying; other errors when the check cannot run. */
+ * checks against its indexes. *full says which ran. Once it passes, the
+ * head it checked is recorded in DIR/CLT_CHECKED_FILE. -EPERM when the
+ * copy does not verify (err: "the copy does not verify: entry N:
+ * ..."), the entries copied staying; other errors when the check
+ * cannot run or its head cannot be recorded. */
 int clt_verify_copy(struct ldg_store *s, const struct clt_anchor *a, bool *full,
 		    struct ldg_err *err);
 

@@ -290,24 +290,88 @@ int clt_pull(const char *base, struct ldg_store *s,
 
 /* ---- the mirror's check of what it copied ---- */
 
+/* DIR/CLT_CHECKED_FILE's path into out. */
+static int checked_path(struct ldg_store *s, char *out, size_t cap,
+			struct ldg_err *err)
+{
+	if ((size_t)snprintf(out, cap, "%s/%s", ldg_store_dir(s),
+			     CLT_CHECKED_FILE) >= cap)
+		return ldg_err_set(err, -ENAMETOOLONG,
+				   "%s: path too long for its " CLT_CHECKED_FILE
+				   " file",
+				   ldg_store_dir(s));
+	return 0;
+}
+
+/* The head the file records, when it is one this copy holds with that
+ * root; else 0. */
+static void recorded_head(struct ldg_read *r, const char *path,
+			  struct clt_anchor *out)
+{
+	char buf[128], hex[2 * LDG_HASH_BYTES + 2];
+	uint8_t root[LDG_HASH_BYTES];
+	unsigned long long size;
+	uint64_t head;
+	size_t len;
+
+	if (ldg_read_small(path, "a mirror's checked head", buf, sizeof(buf),
+			   &len, NULL, NULL) ||
+	    sscanf(buf, "%llu %65s", &size, hex) != 2 ||
+	    strlen(hex) != 2 * LDG_HASH_BYTES ||
+	    ldg_unhex(hex, out->root, LDG_HASH_BYTES) ||
+	    ldg_head(r, &head, NULL) || size == 0 || size > head ||
+	    ldg_merkle_root_at(r, size, root) ||
+	    memcmp(root, out->root, LDG_HASH_BYTES)) {
+		memset(out, 0, sizeof(*out));
+		return;
+	}
+	out->size = size;
+}
+
 int clt_anchor_get(struct ldg_store *s, struct clt_anchor *out,
 		   struct ldg_err *err)
 {
+	char path[4096];
 	struct ldg_read *r;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
+	rc = checked_path(s, path, sizeof(path), err);
+	if (rc)
+		return rc;
 	rc = ldg_read_begin(s, &r, err);
 	if (rc)
 		return rc;
-	rc = ldg_head(r, &out->size, NULL);
-	if (!rc && out->size)
-		rc = ldg_merkle_root_at(r, out->size, out->root);
+	recorded_head(r, path, out);
+	ldg_read_end(r);
+	return 0;
+}
+
+/* Records the copy's head and root as the head the check passed at. */
+static int record_checked(struct ldg_store *s, struct ldg_err *err)
+{
+	char path[4096], line[128], hex[2 * LDG_HASH_BYTES + 1];
+	uint8_t root[LDG_HASH_BYTES];
+	struct ldg_read *r;
+	uint64_t head;
+	int rc, n;
+
+	rc = checked_path(s, path, sizeof(path), err);
+	if (!rc)
+		rc = ldg_read_begin(s, &r, err);
+	if (rc)
+		return rc;
+	rc = ldg_head(r, &head, NULL);
+	if (!rc)
+		rc = ldg_merkle_root_at(r, head, root);
 	ldg_read_end(r);
 	if (rc)
-		return ldg_err_set(err, rc,
-				   "cannot read the head of the copy; run "
-				   "ledger verify");
+		return ldg_err_set(err, rc, "cannot read the head of the copy");
+	ldg_hex(root, LDG_HASH_BYTES, hex);
+	n = snprintf(line, sizeof(line), "%" PRIu64 " %s\n", head, hex);
+	rc = ldg_write_atomic(path, line, (size_t)n, 0644);
+	if (rc)
+		return ldg_err_set(err, rc, "%s: %s", path, strerror(-rc));
 	return 0;
 }
 
@@ -320,6 +384,8 @@ int clt_verify_copy(struct ldg_store *s, const struct clt_anchor *a, bool *full,
 
 	rc = ldg_verify_copy(s, a->size, a->root, &vo, &rep, err);
 	*full = rep.since == 0 || rc == -ENOTSUP;
+	if (rc == 0)
+		return record_checked(s, err);
 	if (rc != -EBADMSG)
 		return rc;
 	if (rep.bad_seq)

@@ -401,6 +401,11 @@ const char *ldg_store_origin(const struct ldg_store *s)
 	return s->origin;
 }
 
+const char *ldg_store_dir(const struct ldg_store *s)
+{
+	return s->dir;
+}
+
 int ldg_store_grow(struct ldg_store *s, struct ldg_err *err)
 {
 	MDB_envinfo info;

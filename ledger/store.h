@@ -94,6 +94,8 @@ int ldg_store_settle(struct ldg_store *s, bool *published);
 
 /* The ledger's origin ("" before init). Borrowed, lives with the store. */
 const char *ldg_store_origin(const struct ldg_store *s);
+/* The ledger's directory (resolved when opened); borrowed. */
+const char *ldg_store_dir(const struct ldg_store *s);
 
 int ldg_read_begin(struct ldg_store *s, struct ldg_read **out,
 		   struct ldg_err *err);

@@ -68,6 +68,17 @@ expect_out_match '^verified: 2 entries after entry 8$'
 same_entries "$SRC" "$M" "updated: the same entries"
 expect_rc 0 ledger --ledger "$M" verify
 expect_out_match '^ok: 10 entries, head 10 '
+check "the checked head is recorded" grep -q '^10 [0-9a-f]\{64\}$' "$M/mirror-checked"
+
+step "a head no check passed at is checked again, even with nothing new"
+# as a run that copied and then failed leaves it: the record behind
+printf '8 %064d\n' 0 >"$M/mirror-checked"
+mirror "$BASE"
+expect_out_match "^up to date with $BASE: head 10 "
+expect_out_match '^verified: all 10 entries$'
+check "and recorded" grep -q '^10 [0-9a-f]\{64\}$' "$M/mirror-checked"
+mirror "$BASE" --json
+expect_json_value verified_from = null
 
 step "--follow keeps the copy current"
 "$LEDGER" --ledger "$M" mirror "$BASE" --follow >"$T/follow.out" 2>"$T/follow.err" &
