@@ -188,6 +188,15 @@ int cli_witnesses(struct cli_ctx *c, const char *const *urls, size_t n,
 		(void)clt_witness_add(urls[i], *note, cp,
 				      hint <= cp->size ? hint : 0, node, arg,
 				      &ans[i], NULL);
+		for (size_t j = 0; j < i; j++)
+			if (clt_witness_same_key(&ans[j], &ans[i])) {
+				ans[i].cosigned = false;
+				snprintf(ans[i].what, sizeof(ans[i].what),
+					 "cosigned by the key of %s already "
+					 "(one witness counts once)",
+					 urls[j]);
+				break;
+			}
 		if (ans[i].cosigned) {
 			got++;
 			add += strlen(ans[i].lines);

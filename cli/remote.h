@@ -118,7 +118,8 @@ int cli_remote_checkpoint_witnessed(struct cli_ctx *c,
  * stderr per witness that cosigned. Fewer than min cosigning, or a
  * fork: one line naming every witness's answer (a fork's both roots),
  * exit 1, *note as it was; a witness that cannot be reached counts as
- * not cosigning. Returns the exit code. */
+ * not cosigning, nor does one whose cosignature key an earlier one
+ * cosigned with (clt_witness_same_key()). Returns the exit code. */
 int cli_witnesses(struct cli_ctx *c, const char *const *urls, size_t n,
 		  size_t min, uint64_t hint, ldg_node_fn node, void *arg,
 		  char **note);
