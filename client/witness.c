@@ -118,13 +118,18 @@ static void say_fork(const char *url, const struct ldg_checkpoint *cp,
 	}
 	sodium_bin2base64(theirs, sizeof(theirs), ans->their_root,
 			  LDG_HASH_BYTES, sodium_base64_VARIANT_ORIGINAL);
-	sodium_bin2base64(ours, sizeof(ours), ans->our_root, LDG_HASH_BYTES,
-			  sodium_base64_VARIANT_ORIGINAL);
+	/* this tree's root at their size: computed, or said not to be */
+	if (ans->have_ours)
+		sodium_bin2base64(ours, sizeof(ours), ans->our_root,
+				  LDG_HASH_BYTES,
+				  sodium_base64_VARIANT_ORIGINAL);
 	snprintf(ans->what, sizeof(ans->what),
 		 "fork: %s (HTTP %ld): it cosigned size %llu with root %s; "
-		 "this ledger's root at %llu is %s",
+		 "this ledger's root at %llu %s%s",
 		 how, ans->status, (unsigned long long)ans->their_size, theirs,
-		 (unsigned long long)ans->their_size, ours);
+		 (unsigned long long)ans->their_size,
+		 ans->have_ours ? "is " : "cannot be computed",
+		 ans->have_ours ? ours : "");
 }
 
 /* ans->what when the witness holds size (from its 409) above this

@@ -204,6 +204,47 @@ static void test_fork_names_both_roots(void **state)
 	free(ans);
 }
 
+/* A node source that has no hash (a store that cannot be read). */
+static int no_node(void *arg, unsigned height, uint64_t index,
+		   uint8_t out[LDG_HASH_BYTES])
+{
+	return -EIO;
+}
+
+static void test_fork_without_our_root_claims_none(void **state)
+{
+	struct env *e = *state;
+	struct clt_witness_answer *ans = malloc(sizeof(*ans));
+	struct ldg_checkpoint *cp = malloc(sizeof(*cp));
+	uint8_t root[LDG_HASH_BYTES], zero[LDG_HASH_BYTES] = { 0 };
+	char *note = NULL, b64[45];
+
+	ask(e, leaves, 10, ORIGIN, ans);
+	assert_true(ans->cosigned);
+	/* the forked note at 10: its proof from 10 needs no hash, and
+	 * this tree's root at 10 cannot be had from no_node */
+	assert_int_equal(ldg_tlog_root(node, forked, 10, root), 0);
+	assert_int_equal(ldg_checkpoint_make(ORIGIN, 10, root, log_key, &note,
+					     NULL),
+			 0);
+	assert_int_equal(ldg_checkpoint_parse(note, strlen(note), cp, NULL), 0);
+	assert_int_equal(clt_witness_add(e->url, note, cp, 10, no_node, NULL,
+					 ans, NULL),
+			 0);
+	assert_true(ans->fork);
+	assert_true(ans->have_theirs);
+	assert_false(ans->have_ours);
+	/* no root of all zeros named as this ledger's */
+	sodium_bin2base64(b64, sizeof(b64), zero, LDG_HASH_BYTES,
+			  sodium_base64_VARIANT_ORIGINAL);
+	assert_null(strstr(ans->what, b64));
+	assert_non_null(strstr(ans->what, "this ledger's root at 10 cannot "
+					  "be computed"));
+	free(note);
+	free(cp);
+	free(ans);
+}
+
 static void test_refusals_and_unreachable(void **state)
 {
 	struct env *e = *state;
@@ -252,6 +293,9 @@ int main(void)
 			env_teardown),
 		cmocka_unit_test_setup_teardown(test_fork_names_both_roots,
 						env_setup, env_teardown),
+		cmocka_unit_test_setup_teardown(
+			test_fork_without_our_root_claims_none, env_setup,
+			env_teardown),
 		cmocka_unit_test_setup_teardown(test_refusals_and_unreachable,
 						env_setup, env_teardown),
 		cmocka_unit_test(test_status_of_each_verdict),
