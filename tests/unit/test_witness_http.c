@@ -274,6 +274,58 @@ static void test_refusals_and_unreachable(void **state)
 	free(ans);
 }
 
+static size_t keep(char *p, size_t size, size_t nmemb, void *cls)
+{
+	size_t n = size * nmemb, *at = cls;
+	char *buf = (char *)(at + 1);
+
+	if (*at + n < 256) {
+		memcpy(buf + *at, p, n);
+		*at += n;
+		buf[*at] = '\0';
+	}
+	return n;
+}
+
+/* method on path: the status, and the body's first bytes into body. */
+static long request(struct env *e, const char *method, const char *path,
+		    char body[256])
+{
+	struct {
+		size_t at;
+		char buf[256];
+	} b = { 0 };
+	char url[128];
+	long status = 0;
+	CURL *h = curl_easy_init();
+
+	snprintf(url, sizeof(url), "%s%s", e->url, path);
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, keep);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
+	assert_int_equal(curl_easy_perform(h), CURLE_OK);
+	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_cleanup(h);
+	memcpy(body, b.buf, sizeof(b.buf));
+	return status;
+}
+
+static void test_another_method_names_the_right_one(void **state)
+{
+	struct env *e = *state;
+	char body[256];
+
+	assert_int_equal(request(e, "PUT", "/checkpoint", body), 405);
+	assert_string_equal(body, "/checkpoint takes GET only\n");
+	assert_int_equal(request(e, "POST", "/checkpoint", body), 405);
+	assert_string_equal(body, "/checkpoint takes GET only\n");
+	assert_int_equal(request(e, "PUT", "/add-checkpoint", body), 405);
+	assert_string_equal(body, "/add-checkpoint takes POST only\n");
+	assert_int_equal(request(e, "GET", "/add-checkpoint", body), 405);
+	assert_string_equal(body, "/add-checkpoint takes POST only\n");
+}
+
 static void test_status_of_each_verdict(void **state)
 {
 	assert_int_equal(srv_witness_status(LDG_WIT_COSIGNED), 200);
@@ -298,6 +350,9 @@ int main(void)
 			env_teardown),
 		cmocka_unit_test_setup_teardown(test_refusals_and_unreachable,
 						env_setup, env_teardown),
+		cmocka_unit_test_setup_teardown(
+			test_another_method_names_the_right_one, env_setup,
+			env_teardown),
 		cmocka_unit_test(test_status_of_each_verdict),
 	};
 
