@@ -268,6 +268,10 @@ expect_rc 1 ledger checkpoint --witness "$URL_w1" --witness "$URL_w1" \
 	-o "$T/twice.cp"
 expect_one_line_error "1 of 2 witnesses cosigned, --min 2; .*: cosigned by the key of $URL_w1 already \\(one witness counts once\\)"
 check "nothing written" [ ! -e "$T/twice.cp" ]
+step "a note that cannot be written"
+# one line, no "cosigned by" before it
+expect_rc 2 ledger checkpoint --witness "$URL_w1" -o /dev/full
+expect_one_line_error '^ledger: checkpoint: /dev/full: '
 
 # ---- a forked primary ----
 
