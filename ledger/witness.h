@@ -15,7 +15,7 @@
  *     and the new checkpoint stored in ONE write transaction, so of two
  *     requests for one origin at once only one can move it; a refusal
  *     writes nothing.
- * The HTTP side (status codes, bodies) is serve/witness.c's.
+ * The HTTP side (status codes, bodies) is serve/witness_http.c's.
  *
  * Threads: a struct ldg_witness may be used by many threads at once
  * (each call is one LMDB transaction of its own); logs and requests
