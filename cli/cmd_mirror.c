@@ -17,6 +17,14 @@
  * incremental check of `ledger verify --since` from the head the
  * previous run left (docs/format.md section 10.1), the whole copy on a
  * first run.
+ *
+ * With --tiles, URL is a static C2SP tlog-tiles host (nginx, a bucket,
+ * a CDN; no ledger server) and the fetcher is clt_tiles_pull(): its
+ * checkpoint, the tiles and bundles that checkpoint's size needs, each
+ * checked up to the checkpoint's root before anything is appended, then
+ * the entries (checked the same way) and the checkpoint (as `verify
+ * --checkpoint` checks it, against the keyring they make) in one
+ * transaction; then the same clt_verify_copy().
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -32,10 +40,12 @@
 #include "cli.h"
 #include "client.h"
 #include "render.h"
+#include "trust.h"
 #include "util.h"
 
 static const char help[] =
-	"usage: ledger mirror URL [--follow] [--json]\n\n"
+	"usage: ledger mirror [--tiles [--witness-policy FILE]] URL [--follow]\n"
+	"                     [--json]\n\n"
 	"Copy the ledger that `ledger serve` serves at URL into the local\n"
 	"ledger (--ledger DIR or $LEDGER_DIR; created when missing), or bring\n"
 	"an existing copy up to date. Every entry is checked as a local\n"
@@ -49,10 +59,23 @@ static const char help[] =
 	"A run that copied entries then checks the copy as `ledger verify\n"
 	"--since` does, from the head the previous run left (the whole copy\n"
 	"on a first run): \"verified: N entries after entry M\".\n\n"
+	"  --tiles   URL is a static C2SP tlog-tiles host (its checkpoint,\n"
+	"            tile/ and tile/entries/ under URL), no ledger server:\n"
+	"            only the tiles the checkpoint's size needs are fetched;\n"
+	"            every tile must hash to the checkpoint's root and every\n"
+	"            entry to its tile, and the checkpoint must be signed by\n"
+	"            a key of the copied ledger; a flipped, cut or missing\n"
+	"            tile, a checkpoint of another tree or a refused entry\n"
+	"            leaves the copy as it was\n"
+	"  --witness-policy FILE  with --tiles: the checkpoint must also\n"
+	"            carry the quorum of FILE, a trust policy (`witness NAME\n"
+	"            KEY`, `group`, `quorum` lines, as `verify\n"
+	"            --witness-policy`), before anything is fetched\n"
 	"  --follow  then keep the copy current: another run after each entry\n"
-	"            the server's event stream announces, until SIGTERM or\n"
-	"            SIGINT (exit 0) or a refusal (exit 1); a lost connection\n"
-	"            is retried every 2 s\n"
+	"            the server's event stream announces (with --tiles: when\n"
+	"            the checkpoint, asked for every 2 s, grows), until\n"
+	"            SIGTERM or SIGINT (exit 0) or a refusal (exit 1); a lost\n"
+	"            connection is retried every 2 s\n"
 	"  --json    {url, origin, added, head, hash, verified_from} instead\n"
 	"            of the text\n";
 
@@ -181,6 +204,62 @@ static int sync_once(struct cli_ctx *c, const char *url, const char *dir,
 			    &from, full, json);
 }
 
+/* One run from a tiles host (clt_tiles_pull()), as sync_once(). */
+static int sync_tiles(struct cli_ctx *c, const char *url, struct ldg_store *s,
+		      const struct ldg_trust *trust, bool json,
+		      bool quiet_if_none, uint64_t *copied_head)
+{
+	struct progress p = { .tty = isatty(STDERR_FILENO) };
+	struct ldg_err err = { 0 };
+	struct ldg_checkpoint *cp;
+	struct clt_anchor from;
+	struct clt_pulled got;
+	bool full = false;
+	int rc;
+
+	if (clt_anchor_get(s, &from, &err))
+		return cli_fail(c, &err);
+	cp = malloc(sizeof(*cp));
+	if (!cp) {
+		cli_error("mirror: out of memory");
+		return CLI_BAD;
+	}
+	rc = clt_tiles_checkpoint(url, cp, &err);
+	if (rc) {
+		free(cp);
+		return cli_fail(c, &err);
+	}
+	p.named = cp->size;
+	/* a witness quorum, before anything is fetched or written */
+	if (trust) {
+		struct ldg_trust_report *rep = malloc(sizeof(*rep));
+		rc = rep ? ldg_trust_check(trust, cp, rep, &err)
+			 : ldg_err_set(&err, -ENOMEM, "out of memory");
+		free(rep);
+		if (rc) {
+			ldg_err_prefix(&err, "%scheckpoint", url);
+			err.code = rc == -ENOMEM ? rc : -EPERM;
+			free(cp);
+			return cli_fail(c, &err);
+		}
+	}
+	rc = clt_tiles_pull(url, s, cp, on_page, &p, &got, &err);
+	if (p.tty && got.added)
+		fputc('\n', stderr);
+	if (got.head)
+		*copied_head = got.head;
+	/* the one check of what a mirror copied (sync_once()'s) */
+	if (!rc && got.added)
+		rc = clt_verify_copy(s, &from, &full, &err);
+	if (rc)
+		rc = cli_fail(c, &err);
+	else if (!quiet_if_none || got.added)
+		rc = print_result(url, cp->origin, got.added, got.head,
+				  got.hash, &from, full, json);
+	free(cp);
+	return rc;
+}
+
 static volatile sig_atomic_t stop_following;
 
 static void on_stop(int sig)
@@ -188,35 +267,43 @@ static void on_stop(int sig)
 	stop_following = 1;
 }
 
-/* --follow: after each new entry the server's event stream announces,
- * another run; until SIGTERM or SIGINT (exit 0), or a run that fails
- * (its exit code). A lost connection is retried every 2 s. */
-static int follow(struct cli_ctx *c, const char *url, const char *dir,
-		  struct ldg_store *s, bool json, uint64_t head)
+/* --follow: after each new entry the server's event stream announces
+ * (a tiles host announces nothing: its checkpoint is asked for every
+ * 2 s), another run; until SIGTERM or SIGINT (exit 0), or a run that
+ * fails (its exit code). A lost connection is retried every 2 s. */
+static void pause_2s(void)
 {
-	struct sigaction sa = { .sa_handler = on_stop };
+	for (int i = 0; i < 20 && !stop_following; i++)
+		usleep(100000);
+}
+
+static int follow(struct cli_ctx *c, const char *url, const char *dir,
+		  struct ldg_store *s, bool json, bool tiles,
+		  const struct ldg_trust *trust, uint64_t head)
+{
 	int rc = CLI_OK;
 
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
 	while (!stop_following) {
 		struct ldg_err err = { 0 };
-		int w = clt_wait_event(url, head, &stop_following, &err);
+		int w = 0;
 
+		if (tiles)
+			pause_2s();
+		else
+			w = clt_wait_event(url, head, &stop_following, &err);
 		if (stop_following)
 			break;
 		if (w < 0) {
 			fprintf(stderr, "ledger: mirror: %s; again in 2 s\n",
 				err.msg);
-			for (int i = 0; i < 20 && !stop_following; i++)
-				usleep(100000);
+			pause_2s();
 			continue;
 		}
-		rc = sync_once(c, url, dir, s, json, true, &head);
+		rc = tiles ? sync_tiles(c, url, s, trust, json, true, &head)
+			   : sync_once(c, url, dir, s, json, true, &head);
 		if (rc == CLI_BAD) {
-			/* unreachable between the event and the pages: the
-			 * next event or reconnect tries again */
+			/* unreachable between the event (or poll) and the
+			 * pages: the next one tries again */
 			rc = CLI_OK;
 			continue;
 		}
@@ -232,14 +319,18 @@ int cmd_mirror(int argc, char **argv, struct cli_ctx *c)
 		CLI_COMMON_OPTS,
 		{ "json", no_argument, NULL, 'j' },
 		{ "follow", no_argument, NULL, 'f' },
+		{ "tiles", no_argument, NULL, 't' },
+		{ "witness-policy", required_argument, NULL, 'w' },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct sigaction sa = { .sa_handler = on_stop };
 	char dir[PATH_MAX];
 	struct ldg_err err = { 0 };
 	struct ldg_store *s = NULL;
-	bool json = false, keep = false;
+	struct ldg_trust *trust = NULL;
+	bool json = false, keep = false, tiles = false;
 	uint64_t head = 0;
-	const char *url;
+	const char *url, *policy = NULL;
 	int opt, rc;
 
 	c->help = help;
@@ -252,11 +343,20 @@ int cmd_mirror(int argc, char **argv, struct cli_ctx *c)
 			json = true;
 		else if (opt == 'f')
 			keep = true;
+		else if (opt == 't')
+			tiles = true;
+		else if (opt == 'w')
+			policy = optarg;
 	}
 	if (rc >= 0)
 		return rc;
+	if (policy && !tiles)
+		return cli_usage(c, "--witness-policy needs --tiles (a server "
+				    "mirror has no checkpoint to ask it of)");
 	if (argc - optind != 1)
-		return cli_usage(c, "expected the URL of a ledger server");
+		return cli_usage(c, tiles ? "expected the URL of a tiles host"
+					  : "expected the URL of a ledger "
+					    "server");
 	url = argv[optind];
 	if (strncmp(url, "http://", 7) && strncmp(url, "https://", 8))
 		return cli_usage(c,
@@ -266,11 +366,24 @@ int cmd_mirror(int argc, char **argv, struct cli_ctx *c)
 	rc = cli_ledger_dir(c, dir);
 	if (rc)
 		return rc;
-	if (ldg_store_open(dir, LDG_OPEN_CREATE, &s, &err))
+	if (policy && ldg_trust_load(policy, &trust, &err))
 		return cli_fail(c, &err);
-	rc = sync_once(c, url, dir, s, json, false, &head);
+	if (ldg_store_open(dir, LDG_OPEN_CREATE, &s, &err)) {
+		ldg_trust_free(trust);
+		return cli_fail(c, &err);
+	}
+	if (keep) {
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGTERM, &sa, NULL);
+		sigaction(SIGINT, &sa, NULL);
+	}
+	if (tiles)
+		rc = sync_tiles(c, url, s, trust, json, false, &head);
+	else
+		rc = sync_once(c, url, dir, s, json, false, &head);
 	if (!rc && keep)
-		rc = follow(c, url, dir, s, json, head);
+		rc = follow(c, url, dir, s, json, tiles, trust, head);
 	ldg_store_close(s);
+	ldg_trust_free(trust);
 	return rc;
 }

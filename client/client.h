@@ -18,7 +18,10 @@
  *     rollback is built from: one fetcher for both; and a mirror's
  *     check of what it copied, from the head its last run checked
  *     (clt_anchor_get(), clt_verify_copy(): every mirror's one check);
- *   - waiting on the event stream (GET /api/v1/events).
+ *   - waiting on the event stream (GET /api/v1/events);
+ *   - the checked copy from a static C2SP tlog-tiles host (no ledger
+ *     server): its checkpoint, the tiles and bundles its size needs
+ *     (tileset.h checks them), appended as a server's pages are.
  * The webhook side of `ledger notify` (cursor file, signed POSTs,
  * backoff) lives beside it, in notify.h.
  * The signing key never leaves the process: entries are built and
@@ -44,6 +47,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "checkpoint.h"
 #include "entry.h"
 #include "err.h"
 #include "keys.h"
@@ -247,6 +251,37 @@ typedef void (*clt_page_fn)(uint64_t head, void *arg);
 int clt_pull(const char *base, struct ldg_store *s,
 	     const struct clt_head *named, bool past, clt_page_fn fn, void *arg,
 	     struct clt_pulled *out, struct ldg_err *err);
+
+/* ---- a copy from a tiles host (C2SP tlog-tiles) ---- */
+
+/* GET base + "checkpoint" of a static tiles host (any Content-Type),
+ * parsed; its signatures are checked by clt_tiles_pull(). -EIO
+ * unreachable or no checkpoint there (not a tiles host), -EPROTO not a
+ * checkpoint. */
+int clt_tiles_checkpoint(const char *base, struct ldg_checkpoint *cp,
+			 struct ldg_err *err);
+
+/* Brings s, a copy (empty, or holding a prefix of the tree cp names),
+ * to the cp->size entries of cp's tree from the static tiles host at
+ * base, with no ledger server: the copy must hold cp->origin's ledger
+ * (or none) and no more than cp->size entries, and its Merkle root at
+ * its size must be the tiles'. It fetches exactly the tiles the copy
+ * needs for that size (tileset.h; partial ones of cp->size's width only,
+ * or the full one when a partial one is gone) and the entry bundles
+ * after the copy's head; every tile must hash to cp->root and every
+ * entry to its leaf (clt_tiles_check(), clt_bundle_split()) before any
+ * entry is appended, so a host that serves a flipped, cut or missing
+ * tile or bundle, or a checkpoint of another tree, leaves the copy as
+ * it was. Then the entries and cp in one transaction
+ * (ldg_append_copied_checkpoint(); fn, may be NULL, after it): every
+ * entry checked as a local append checks it, and cp signed by a key of
+ * the keyring they make (there by cp->size, not revoked), or nothing is
+ * written. -EPERM refused ("BASE: ..." or "from BASE: ..."), -EIO or
+ * -EPROTO the host cannot be had, what the store says when it cannot
+ * take them. */
+int clt_tiles_pull(const char *base, struct ldg_store *s,
+		   const struct ldg_checkpoint *cp, clt_page_fn fn, void *arg,
+		   struct clt_pulled *out, struct ldg_err *err);
 
 /* Where a mirror's check of what it copies starts: the copy's head
  * before it copies (0 for a first copy) and the stored Merkle root

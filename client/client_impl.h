@@ -18,6 +18,26 @@
 int clt_http_get(const char *base, const char *path, const char *accept,
 		 long *status, char **body, size_t *len, struct ldg_err *err);
 
+/* A connection kept open between requests to one host (HTTP keep-alive:
+ * one TCP and TLS handshake for the many files of a tiles host). NULL
+ * when libcurl cannot start; clt_conn_close(NULL) does nothing. */
+struct clt_conn;
+struct clt_conn *clt_conn_open(void);
+void clt_conn_close(struct clt_conn *c);
+
+/* GET base+path from a static host (a tiles host: nginx, a bucket)
+ * over c (NULL: a connection of its own): any Content-Type, gzip
+ * taken, redirects followed; at most max bytes (1..). The status, and
+ * the body as clt_http_get() gives it. -EIO unreachable, -EPROTO an
+ * answer over max bytes. */
+int clt_http_static(struct clt_conn *c, const char *base, const char *path,
+		    size_t max, long *status, char **body, size_t *len,
+		    struct ldg_err *err);
+
+/* Whether an error of ldg_append_copied() means "the served entries
+ * are not valid here" (the answer is no), not an environment problem. */
+bool clt_refused(int rc);
+
 /* A request whose answer is text (a C2SP witness's): a GET when post is
  * NULL, else a POST of len bytes of text/plain. The status, the body
  * as clt_http_get() gives it, and the answer's Content-Type in type

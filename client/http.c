@@ -17,6 +17,7 @@
 struct body {
 	char *p;
 	size_t n;
+	size_t max; /* the most bytes taken; 0: ANSWER_MAX */
 	bool overflow;
 	char type[128]; /* its Content-Type, "" when none */
 };
@@ -27,7 +28,7 @@ static size_t on_data(char *p, size_t size, size_t nmemb, void *cls)
 	size_t n = size * nmemb;
 	char *grown;
 
-	if (b->n + n > ANSWER_MAX) {
+	if (b->n + n > (b->max ? b->max : ANSWER_MAX)) {
 		b->overflow = true;
 		return 0;
 	}
@@ -41,12 +42,36 @@ static size_t on_data(char *p, size_t size, size_t nmemb, void *cls)
 	return n;
 }
 
+struct clt_conn {
+	CURL *h;
+};
+
+struct clt_conn *clt_conn_open(void)
+{
+	struct clt_conn *c = calloc(1, sizeof(*c));
+
+	if (c && !(c->h = curl_easy_init())) {
+		free(c);
+		c = NULL;
+	}
+	return c;
+}
+
+void clt_conn_close(struct clt_conn *c)
+{
+	if (!c)
+		return;
+	curl_easy_cleanup(c->h);
+	free(c);
+}
+
 /* One request; the answer's body in *b. post: the body, of Content-Type
- * type, or NULL for a GET. -EIO with the reason when the server cannot
- * be reached. */
-static int perform(const char *base, const char *path, const char *accept,
-		   const char *type, const uint8_t *post, size_t len,
-		   long *status, struct body *b, struct ldg_err *err)
+ * type, or NULL for a GET. keep (may be NULL): the connection to use,
+ * left open. -EIO with the reason when the server cannot be reached. */
+static int perform(struct clt_conn *keep, const char *base, const char *path,
+		   const char *accept, const char *type, const uint8_t *post,
+		   size_t len, long *status, struct body *b,
+		   struct ldg_err *err)
 {
 	struct curl_slist *hdr = NULL;
 	char url[4096], ah[96];
@@ -56,7 +81,13 @@ static int perform(const char *base, const char *path, const char *accept,
 	snprintf(url, sizeof(url), "%s%s%s", base,
 		 base[0] && base[strlen(base) - 1] == '/' ? path + 1 : "",
 		 base[0] && base[strlen(base) - 1] == '/' ? "" : path);
-	h = curl_easy_init();
+	if (keep) {
+		/* the options go; the open connection stays */
+		h = keep->h;
+		curl_easy_reset(h);
+	} else {
+		h = curl_easy_init();
+	}
 	if (!h)
 		return ldg_err_set(err, -ENOMEM, "cannot start libcurl");
 	curl_easy_setopt(h, CURLOPT_URL, url);
@@ -65,6 +96,15 @@ static int perform(const char *base, const char *path, const char *accept,
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 10L);
 	curl_easy_setopt(h, CURLOPT_TIMEOUT, 60L);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	/* a static host may compress (C2SP tlog-tiles asks clients to
+	 * take gzip): curl decodes what it offers; a bucket or CDN may
+	 * redirect (what it serves is checked whoever serves it) */
+	if (b->max) {
+		curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
+		curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
+		curl_easy_setopt(h, CURLOPT_MAXREDIRS, 5L);
+		curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	}
 	snprintf(ah, sizeof(ah), "Accept: %s", accept);
 	hdr = curl_slist_append(hdr, ah);
 	if (post) {
@@ -82,7 +122,8 @@ static int perform(const char *base, const char *path, const char *accept,
 		curl_easy_getinfo(h, CURLINFO_CONTENT_TYPE, &ct);
 		snprintf(b->type, sizeof(b->type), "%s", ct ? ct : "");
 	}
-	curl_easy_cleanup(h);
+	if (!keep)
+		curl_easy_cleanup(h);
 	curl_slist_free_all(hdr);
 	if (cc != CURLE_OK) {
 		free(b->p);
@@ -91,8 +132,8 @@ static int perform(const char *base, const char *path, const char *accept,
 		if (b->overflow)
 			return ldg_err_set(err, -EPROTO,
 					   "the answer from %s is "
-					   "larger than %u MiB",
-					   url, ANSWER_MAX >> 20);
+					   "larger than %zu bytes",
+					   url, b->max ? b->max : ANSWER_MAX);
 		return ldg_err_set(err, -EIO, "cannot reach %s: %s", url,
 				   curl_easy_strerror(cc));
 	}
@@ -104,7 +145,7 @@ int clt_http_json(const char *base, const char *path, const char *type,
 		  struct ldg_err *err)
 {
 	struct body b = { 0 };
-	int rc = perform(base, path, "application/json", type, post, len,
+	int rc = perform(NULL, base, path, "application/json", type, post, len,
 			 status, &b, err);
 
 	*out = NULL;
@@ -119,7 +160,8 @@ int clt_http_get(const char *base, const char *path, const char *accept,
 {
 	struct body b = { 0 };
 	size_t al = strlen(accept);
-	int rc = perform(base, path, accept, NULL, NULL, 0, status, &b, err);
+	int rc = perform(NULL, base, path, accept, NULL, NULL, 0, status, &b,
+			 err);
 
 	/* a 200 in another format is a proxy's page or another server */
 	if (!rc && *status == 200 &&
@@ -137,12 +179,24 @@ int clt_http_get(const char *base, const char *path, const char *accept,
 	return rc;
 }
 
+int clt_http_static(struct clt_conn *c, const char *base, const char *path,
+		    size_t max, long *status, char **body, size_t *len,
+		    struct ldg_err *err)
+{
+	struct body b = { .max = max };
+	int rc = perform(c, base, path, "*/*", NULL, NULL, 0, status, &b, err);
+
+	*body = b.p;
+	*len = b.n;
+	return rc;
+}
+
 int clt_http_text(const char *base, const char *path, const char *post,
 		  size_t len, long *status, char **body, size_t *blen,
 		  char type[128], struct ldg_err *err)
 {
 	struct body b = { 0 };
-	int rc = perform(base, path, "text/plain, text/x.tlog.size",
+	int rc = perform(NULL, base, path, "text/plain, text/x.tlog.size",
 			 "text/plain; charset=utf-8", (const uint8_t *)post,
 			 len, status, &b, err);
 

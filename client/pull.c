@@ -187,9 +187,7 @@ static int same_entry(const char *base, struct ldg_store *s, uint64_t seq,
 	return rc;
 }
 
-/* Whether an error of ldg_append_copied() means "the served entries
- * are not valid here" (the answer is no), not an environment problem. */
-static bool refused(int rc)
+bool clt_refused(int rc)
 {
 	return rc == -EBADMSG || rc == -ESTALE || rc == -EACCES ||
 	       rc == -EBUSY || rc == -EPERM || rc == -EINVAL || rc == -EEXIST ||
@@ -212,7 +210,7 @@ static int pull_page(const char *base, struct ldg_store *s, size_t limit,
 		rc = ldg_append_copied(s, bufs, lens, *n, &res, err);
 		if (rc)
 			ldg_err_prefix(err, "from %s", base);
-		if (refused(rc)) {
+		if (clt_refused(rc)) {
 			rc = -EPERM;
 			if (err)
 				err->code = rc;

@@ -92,7 +92,7 @@ int ldg_checkpoint_parse(const char *text, size_t len,
 	const char *sep, *p, *end = text + len;
 	const char *l1, *l2, *l3;
 	unsigned long long size;
-	size_t rawlen;
+	size_t rawlen, notes = 0;
 	char num[24];
 
 	memset(out, 0, sizeof(*out));
@@ -152,7 +152,6 @@ int ldg_checkpoint_parse(const char *text, size_t len,
 	    rawlen != LDG_HASH_BYTES)
 		return ldg_err_set(err, -EINVAL, "checkpoint: bad root hash");
 
-	size_t notes = 0;
 	for (p = sep + 2; p < end;) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		int rc;

@@ -22,8 +22,11 @@
 #include "keys.h"
 #include "names.h"
 
-#define LDG_CHECKPOINT_MAX 8192
-#define LDG_CHECKPOINT_SIGS 32
+/* Room for the note, the log's signatures and a cosignature from each
+ * of a trust policy's up to 64 witnesses (trust.h): a cosignature line
+ * is at most 174 bytes. */
+#define LDG_CHECKPOINT_MAX 16384
+#define LDG_CHECKPOINT_SIGS 80
 
 struct ldg_note_sig {
 	char name[LDG_KEYNAME_MAX + 1];

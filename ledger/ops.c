@@ -13,6 +13,7 @@
 #include "store_impl.h"
 #include "util.h"
 #include "value.h"
+#include "verify.h"
 
 #define WRITE_ATTEMPTS 32
 
@@ -1082,6 +1083,8 @@ struct signed_arg {
 	const size_t *lens;
 	size_t n;
 	bool copy; /* from another copy of the ledger (a mirror) */
+	/* the checkpoint the copy must hold after the entries */
+	const struct ldg_checkpoint *cp;
 };
 
 /* The checks of ldg_append_signed() on one entry, then the store. An
@@ -1201,6 +1204,8 @@ static int plan_signed(struct wctx *c, void *arg, struct ldg_err *err)
 			ldg_err_prefix(err, "entry %llu",
 				       (unsigned long long)head + 1);
 	}
+	if (!rc && a->cp)
+		rc = ldg_checkpoint_check(&c->w, a->cp, err);
 	return rc;
 }
 
@@ -1226,7 +1231,7 @@ static int check_sizes(const size_t *lens, size_t n, bool copy,
 int ldg_append_signed(struct ldg_store *s, const uint8_t *buf, size_t len,
 		      struct ldg_result *res, struct ldg_err *err)
 {
-	struct signed_arg a = { &buf, &len, 1, false };
+	struct signed_arg a = { &buf, &len, 1, false, NULL };
 	int rc = check_sizes(&len, 1, false, err);
 
 	return rc ? rc : run_write(s, NULL, plan_signed, &a, res, err);
@@ -1236,7 +1241,7 @@ int ldg_append_signed_batch(struct ldg_store *s, const uint8_t *const *bufs,
 			    const size_t *lens, size_t n,
 			    struct ldg_result *res, struct ldg_err *err)
 {
-	struct signed_arg a = { bufs, lens, n, false };
+	struct signed_arg a = { bufs, lens, n, false, NULL };
 	int rc = check_sizes(lens, n, false, err);
 
 	if (!rc && n == 0)
@@ -1248,9 +1253,28 @@ int ldg_append_copied(struct ldg_store *s, const uint8_t *const *bufs,
 		      const size_t *lens, size_t n, struct ldg_result *res,
 		      struct ldg_err *err)
 {
-	struct signed_arg a = { bufs, lens, n, true };
+	struct signed_arg a = { bufs, lens, n, true, NULL };
 	int rc = check_sizes(lens, n, true, err);
 
+	return rc ? rc : run_write(s, NULL, plan_signed, &a, res, err);
+}
+
+int ldg_append_copied_checkpoint(struct ldg_store *s,
+				 const uint8_t *const *bufs, const size_t *lens,
+				 size_t n, const struct ldg_checkpoint *cp,
+				 struct ldg_result *res, struct ldg_err *err)
+{
+	struct signed_arg a = { bufs, lens, n, true, cp };
+	int rc = check_sizes(lens, n, true, err);
+	size_t bytes = 0;
+
+	/* all of a first copy may be one transaction: room for the entries
+	 * and their indexes (about 2.3 times a small entry's bytes, more
+	 * for many small ones) before it, not a map full midway */
+	for (size_t i = 0; i < n; i++)
+		bytes += 4 * lens[i] + 1024;
+	if (!rc)
+		rc = ldg_store_reserve(s, bytes, err);
 	return rc ? rc : run_write(s, NULL, plan_signed, &a, res, err);
 }
 

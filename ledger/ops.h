@@ -38,6 +38,7 @@
 
 #include "authorize.h"
 #include "authz.h"
+#include "checkpoint.h"
 #include "entry.h"
 #include "gov.h"
 #include "keys.h"
@@ -298,6 +299,18 @@ int ldg_append_signed_batch(struct ldg_store *s, const uint8_t *const *bufs,
 int ldg_append_copied(struct ldg_store *s, const uint8_t *const *bufs,
 		      const size_t *lens, size_t n, struct ldg_result *res,
 		      struct ldg_err *err);
+
+/* ldg_append_copied() of the entries a checkpoint was published with (a
+ * copy from a tiles host): in the same transaction, after the n entries
+ * (n may be 0), ldg_checkpoint_check() (verify.h) of cp on the ledger
+ * they make: its origin, a size up to the new head, a signature by a key
+ * of the keyring there by its size and not revoked, its Merkle root. So
+ * the entries are taken only with the checkpoint. Errors as both;
+ * nothing is written on any error. */
+int ldg_append_copied_checkpoint(struct ldg_store *s,
+				 const uint8_t *const *bufs, const size_t *lens,
+				 size_t n, const struct ldg_checkpoint *cp,
+				 struct ldg_result *res, struct ldg_err *err);
 
 /* Rebuilds every index from the entries in one transaction. */
 int ldg_reindex(struct ldg_store *s, uint64_t *count, struct ldg_err *err);

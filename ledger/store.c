@@ -415,6 +415,27 @@ int ldg_store_grow(struct ldg_store *s, struct ldg_err *err)
 	return 0;
 }
 
+int ldg_store_reserve(struct ldg_store *s, size_t bytes, struct ldg_err *err)
+{
+	MDB_envinfo info;
+	MDB_stat st;
+	int rc;
+
+	if (!s->env)
+		return ldg_err_set(err, -EIO, "the ledger is not open");
+	mdb_env_stat(s->env, &st);
+	for (;;) {
+		size_t used;
+		mdb_env_info(s->env, &info);
+		used = (info.me_last_pgno + 1) * (size_t)st.ms_psize;
+		if (info.me_mapsize >= used && info.me_mapsize - used >= bytes)
+			return 0;
+		rc = ldg_store_grow(s, err);
+		if (rc)
+			return rc;
+	}
+}
+
 static int env_txn_begin(MDB_env *env, unsigned flags, MDB_txn **txn)
 {
 	int rc = mdb_txn_begin(env, NULL, flags, txn);
@@ -651,8 +672,8 @@ int ldg_write_begin(struct ldg_store *s, struct ldg_read *w,
 
 	if (s->flags & LDG_OPEN_RDONLY)
 		return ldg_err_set(err, -EROFS, "ledger opened read-only");
-	w->s = s;
-	w->absent = s->absent;
+	/* every field: a caller's w may be uninitialised stack memory */
+	*w = (struct ldg_read){ .s = s, .absent = s->absent };
 	rc = txn_begin(s, 0, &w->txn);
 	if (rc == MDB_PANIC) {
 		/* a failed commit left the environment fatal (LMDB) */
@@ -821,6 +842,26 @@ int ldg_entry_raw(struct ldg_read *r, uint64_t seq, const uint8_t **buf,
 	return 0;
 }
 
+/* Entry seq's bytes are leaf seq - 1 of the tree r->proven_root is the
+ * root of (struct ldg_read): 0 or -EBADMSG. */
+static int entry_proven(struct ldg_read *r, uint64_t seq, const uint8_t *buf,
+			size_t len)
+{
+	uint8_t proof[LDG_PROOF_MAX][LDG_HASH_BYTES], leaf[LDG_HASH_BYTES];
+	size_t n = 0;
+
+	ldg_entry_hash(buf, len, leaf);
+	if (ldg_proof_inclusion(ldg_store_node, r, seq - 1, r->proven, proof,
+				&n) ||
+	    ldg_proof_inclusion_check(seq - 1, r->proven, leaf, proof[0], n,
+				      r->proven_root)) {
+		if (!r->unproven || seq < r->unproven)
+			r->unproven = seq;
+		return -EBADMSG;
+	}
+	return 0;
+}
+
 int ldg_entry_read(struct ldg_read *r, uint64_t seq, struct ldg_entry **out,
 		   struct ldg_err *err)
 {
@@ -833,6 +874,11 @@ int ldg_entry_read(struct ldg_read *r, uint64_t seq, struct ldg_entry **out,
 				   (unsigned long long)seq);
 	if (rc)
 		return ldg_err_set(err, rc, "cannot read entry %llu",
+				   (unsigned long long)seq);
+	if (seq >= 1 && seq <= r->proven && entry_proven(r, seq, buf, len))
+		return ldg_err_set(err, -EBADMSG,
+				   "entry %llu is not the one the trusted "
+				   "checkpoint's tree holds (run ledger verify)",
 				   (unsigned long long)seq);
 	rc = ldg_entry_decode(buf, len, out, err);
 	if (rc)

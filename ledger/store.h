@@ -104,7 +104,9 @@ int ldg_head(struct ldg_read *r, uint64_t *seq, uint8_t hash[LDG_HASH_BYTES]);
 /* Stored bytes of entry seq; borrowed. -ENOENT when absent. */
 int ldg_entry_raw(struct ldg_read *r, uint64_t seq, const uint8_t **buf,
 		  size_t *len);
-/* Decoded entry seq; caller frees with ldg_entry_free(). */
+/* Decoded entry seq; caller frees with ldg_entry_free(). -EBADMSG
+ * when r is ldg_verify_since()'s and the trusted tree does not hold
+ * these bytes (store_impl.h, struct ldg_read's proven). */
 int ldg_entry_read(struct ldg_read *r, uint64_t seq, struct ldg_entry **out,
 		   struct ldg_err *err);
 int ldg_entry_hash_at(struct ldg_read *r, uint64_t seq,

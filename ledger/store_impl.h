@@ -75,6 +75,13 @@ struct ldg_read {
 	struct ldg_store *s;
 	MDB_txn *txn;
 	unsigned absent; /* s->absent as this transaction began */
+	/* ldg_verify_since() sets these on its read of the ledger: an
+	 * entry 1..proven is decoded by ldg_entry_read() only once an
+	 * inclusion proof from the stored nodes leads its bytes to
+	 * proven_root (the trusted checkpoint's), else -EBADMSG and the
+	 * smallest such seq in unproven. 0: every entry is read as is. */
+	uint64_t proven, unproven;
+	uint8_t proven_root[LDG_HASH_BYTES];
 };
 
 /* True when db is one this store reads as empty: added to the layout
@@ -115,6 +122,12 @@ int ldg_write_begin(struct ldg_store *s, struct ldg_read *w,
 		    struct ldg_err *err);
 /* Doubles the map; no transaction of this process may be open. */
 int ldg_store_grow(struct ldg_store *s, struct ldg_err *err);
+/* Grows the map (doubling it) until bytes more than what the ledger
+ * uses fit in it, so that one big write does not fill it and start
+ * again (run_write() grows and redoes a transaction that does: a copy
+ * of 100,000 entries in one would do most of its work twice). No
+ * transaction of this process may be open. */
+int ldg_store_reserve(struct ldg_store *s, size_t bytes, struct ldg_err *err);
 
 /* The seq of the lock entry in force on target (its state row "!lock"),
  * or 0 when it is not locked. */

@@ -227,7 +227,8 @@ static int sync_dir(const char *path)
 struct tree_out {
 	struct ldg_read *r;
 	const char *dir;
-	int work; /* DIR/LDG_TILES_WORK, locked: the temporary files */
+	int work;  /* DIR/LDG_TILES_WORK, locked: the temporary files */
+	bool made; /* this run made the work directory */
 	char path[PATH_MAX];
 	ldg_tiles_progress_fn progress;
 	void *arg;
@@ -241,7 +242,8 @@ struct tree_out {
 /* Makes, locks (flock: one export at a time writes a dir, so a slower
  * run never puts back an older checkpoint) and empties the work
  * directory: a killed run's temporary files are there, never among the
- * tiles. x->work is its descriptor, holding the lock. */
+ * tiles. x->work is its descriptor, holding the lock; x->made says
+ * whether this run made it (a refusal removes it again). */
 static int work_begin(struct tree_out *x)
 {
 	struct dirent *de;
@@ -249,7 +251,8 @@ static int work_begin(struct tree_out *x)
 	int fd;
 
 	snprintf(x->path, sizeof(x->path), "%s/" LDG_TILES_WORK, x->dir);
-	if (mkdir(x->path, 0755) && errno != EEXIST)
+	x->made = mkdir(x->path, 0755) == 0;
+	if (!x->made && errno != EEXIST)
 		return ldg_err_set(x->err, -errno, "%s: %s", x->path,
 				   strerror(errno));
 	x->work = open(x->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -263,12 +266,13 @@ static int work_begin(struct tree_out *x)
 	fd = dup(x->work);
 	d = fd >= 0 ? fdopendir(fd) : NULL;
 	if (!d) {
+		int e = errno;
+
 		if (fd >= 0)
 			close(fd);
-		return ldg_err_set(x->err, -errno, "%s: %s", x->path,
-				   strerror(errno));
+		return ldg_err_set(x->err, -e, "%s: %s", x->path, strerror(e));
 	}
-	while ((de = readdir(d)))
+	for (de = readdir(d); de; de = readdir(d))
 		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
 			unlinkat(x->work, de->d_name, 0);
 	closedir(d);
@@ -390,16 +394,18 @@ static int held_size(struct tree_out *x, const char *origin, uint64_t max,
 		char text[LDG_CHECKPOINT_MAX + 1];
 		struct ldg_checkpoint cp;
 	} *h = malloc(sizeof(*h));
-	struct ldg_checkpoint *old = &h->cp;
+	struct ldg_checkpoint *old;
 	uint8_t root[LDG_HASH_BYTES];
 	struct ldg_err why = { 0 };
-	char *text = h ? h->text : NULL;
+	char *text;
 	size_t len;
 	int rc;
 
 	*size = 0;
 	if (!h)
 		return ldg_err_set(x->err, -ENOMEM, "out of memory");
+	old = &h->cp;
+	text = h->text;
 	snprintf(x->path, sizeof(x->path), "%s/checkpoint", x->dir);
 	rc = ldg_read_small(x->path, "a checkpoint", text, sizeof(h->text),
 			    &len, NULL, &why);
@@ -464,14 +470,28 @@ int ldg_tiles_export(struct ldg_read *r, const char *dir,
 
 	memset(stats, 0, sizeof(*stats));
 	stats->size = cp->size;
+	/* every path under dir fits x.path: none is cut to name another */
+	if (strlen(dir) + 1 + LDG_TILE_PATH_MAX > sizeof(x.path))
+		return ldg_err_set(err, -ENAMETOOLONG,
+				   "%.40s...: too long for the paths of tiles "
+				   "under it",
+				   dir);
 	rc = ldg_mkdir_p(dir, 0755);
 	if (rc)
 		return ldg_err_set(err, rc, "%s: %s", dir, strerror(-rc));
 	rc = work_begin(&x);
-	if (!rc)
-		rc = held_size(&x, cp->origin, cp->size, &stats->old_size);
 	if (rc)
 		goto out_unlock;
+	rc = held_size(&x, cp->origin, cp->size, &stats->old_size);
+	if (rc) {
+		/* a dir of another tree is left as it was */
+		if (x.made) {
+			snprintf(x.path, sizeof(x.path), "%s/" LDG_TILES_WORK,
+				 dir);
+			rmdir(x.path);
+		}
+		goto out_unlock;
+	}
 	ldg_tiles_added(stats->old_size, cp->size, count_one, NULL, &x.total);
 	clock_gettime(CLOCK_MONOTONIC, &x.last);
 	rc = ldg_tiles_added(stats->old_size, cp->size, export_one, &x, NULL);

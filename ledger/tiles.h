@@ -116,6 +116,7 @@ typedef void (*ldg_tiles_progress_fn)(void *arg, uint64_t done, uint64_t total);
  * root that is not this ledger's at its size (err names which), or is
  * not a checkpoint. -EFBIG a bundle holds an entry too large for one
  * (ldg_bundle_read()): the tiles before it are written, no checkpoint.
+ * -ENAMETOOLONG a dir too long for the paths under it (nothing made).
  * Other errors are -errno of the file system, with the path in err. */
 int ldg_tiles_export(struct ldg_read *r, const char *dir,
 		     const struct ldg_checkpoint *cp, const char *note,

@@ -24,6 +24,9 @@ struct node {
 	size_t witness;		      /* a witness: its index in the report */
 	unsigned k, n;		      /* a group: threshold of n members */
 	uint8_t m[LDG_TRUST_MEMBERS]; /* a group: the members' nodes */
+	/* the witnesses under it (bit i: report index i; a witness is
+	 * under itself): LDG_TRUST_WITNESSES is 64 */
+	uint64_t under;
 };
 
 struct ldg_trust {
@@ -135,6 +138,41 @@ static int witness_line(struct ldg_trust *t, char **tok, size_t n,
 		return rc;
 	w->key = key;
 	w->witness = t->n_witnesses++;
+	w->under = (uint64_t)1 << w->witness;
+	return 0;
+}
+
+/* In a group of threshold k >= 2, a witness under two of its members
+ * (directly or through groups) would count its one cosignature twice
+ * towards k: refused. Under an "any" one member alone decides, so an
+ * overlap there counts nothing twice. */
+static int overlap(const struct ldg_trust *t, const char *name, uint64_t k,
+		   const size_t *m, size_t members, unsigned line,
+		   struct ldg_err *err)
+{
+	for (size_t i = 0; k >= 2 && i < members; i++)
+		for (size_t j = 0; j < i; j++) {
+			const struct node *a = &t->nodes[m[j]];
+			const struct node *b = &t->nodes[m[i]];
+			uint64_t both = a->under & b->under;
+			size_t wi;
+
+			if (!both)
+				continue;
+			wi = (size_t)__builtin_ctzll(both);
+			for (size_t x = 0; x < t->n_nodes; x++)
+				if (!t->nodes[x].group &&
+				    t->nodes[x].witness == wi)
+					return ldg_err_set(
+						err, -EINVAL,
+						"line %u: group \"%.64s\": "
+						"witness \"%s\" is under both "
+						"\"%s\" and \"%s\" (its one "
+						"cosignature would count "
+						"twice)",
+						line, name, t->nodes[x].name,
+						a->name, b->name);
+		}
 	return 0;
 }
 
@@ -186,10 +224,15 @@ static int group_line(struct ldg_trust *t, char **tok, size_t n, unsigned line,
 						   "names \"%s\" twice",
 						   line, tok[1], tok[3 + i]);
 	}
+	rc = overlap(t, tok[1], k, m, members, line, err);
+	if (rc)
+		return rc;
 	rc = define(t, "group", tok[1], line, &g, err);
 	if (rc)
 		return rc;
 	g->group = true;
+	for (size_t i = 0; i < members; i++)
+		g->under |= t->nodes[m[i]].under;
 	g->k = (unsigned)k;
 	g->n = (unsigned)members;
 	for (size_t i = 0; i < members; i++)

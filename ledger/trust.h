@@ -47,7 +47,8 @@ struct ldg_trust;
  * starting "line N: " (or "no quorum line"): an unknown keyword, a name
  * defined twice or used before its definition, a key that is not a
  * cosigner key or is another witness's, a threshold that is not 1..the
- * group's members, a member named twice, no or two quorum lines,
+ * group's members, a member named twice, a witness under two members
+ * of a group of threshold 2 or more, no or two quorum lines,
  * "quorum none", control characters. Caller frees *out with
  * ldg_trust_free(). */
 int ldg_trust_parse(const char *text, size_t len, struct ldg_trust **out,

@@ -908,6 +908,15 @@ static int anchor_entry(struct ldg_read *r, uint64_t size,
 	return 0;
 }
 
+/* An entry before the trusted size that a rule read is not the one the
+ * tree holds (struct ldg_read's proven): the problem. -EBADMSG. */
+static int unproven(struct replay *p)
+{
+	return problem(p->rep, p->real->unproven,
+		       "is not the entry the checkpoint's tree holds there: "
+		       "its bytes or the stored tree changed");
+}
+
 /* The roots of the checkpoints before size, each proven a prefix of the
  * anchor's tree by a consistency proof made from the stored nodes (its
  * cp_roots entry stays zero when the proof fails: check_checkpoints()
@@ -1015,6 +1024,11 @@ int ldg_verify_since(struct ldg_store *s, uint64_t size,
 			     (unsigned long long)size);
 		goto out_read;
 	}
+	/* from here on an entry before size that a rule reads (a pending
+	 * proposal's changes, a soak's applied entry) is read only with
+	 * an inclusion proof against root (ldg_entry_read()) */
+	p.real->proven = size;
+	memcpy(p.real->proven_root, root, LDG_HASH_BYTES);
 	/* 3. entry size itself, by an inclusion proof: its commitment is
 	 * where the replay starts from */
 	rc = anchor_entry(p.real, size, root, prev, &anchor, rep);
@@ -1050,6 +1064,10 @@ int ldg_verify_since(struct ldg_store *s, uint64_t size,
 	rc = scratch_open(s, dir, &p, &scratch, err);
 	if (!rc)
 		rc = ldg_index_seed(&p.scratch, p.real, size, &p.az);
+	if (p.real->unproven) {
+		rc = unproven(&p);
+		goto out_scratch;
+	}
 	if (rc) {
 		if (!err || !err->msg[0])
 			ldg_err_set(err, rc, "cannot prepare the replay: %s",
@@ -1058,9 +1076,14 @@ int ldg_verify_since(struct ldg_store *s, uint64_t size,
 	}
 	earlier_checkpoints(&p, size, root);
 	rc = replay_range(&p, size + 1, head, prev, &seq, err);
+	/* a rule that read an entry the checkpoint does not hold decided
+	 * nothing that can be trusted, whatever it decided */
+	if (p.real->unproven && (!rc || rc == -EBADMSG))
+		rc = unproven(&p);
 	if (rc && rc != -EBADMSG)
 		goto out_scratch;
-	rep->entries = (rc ? rep->bad_seq - 1 : seq) - size;
+	rep->entries =
+		(rc && rep->bad_seq > size ? rep->bad_seq - 1 : seq) - size;
 	if (rc)
 		goto out_scratch;
 	memcpy(rep->head_hash, prev, LDG_HASH_BYTES);

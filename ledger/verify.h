@@ -75,7 +75,9 @@ ldg_verify(struct ldg_store *s, const struct ldg_verify_opts *opts,
  * indexes hold as of size; then every entry after size is checked as
  * ldg_verify() checks it, against those, and the stored tree and the
  * authorisation indexes at the head against the replay. Entries before
- * size and the other indexes' rows are not checked again. opts's
+ * size and the other indexes' rows are not checked again; one that a
+ * rule after size reads is read only with an inclusion proof against
+ * root (-EBADMSG, naming it, when the tree does not hold it). opts's
  * checkpoints are checked too (one of size or below by a consistency
  * proof from the stored nodes). rep->entries counts the entries after
  * size. -EBADMSG when something does not hold (the report says what),

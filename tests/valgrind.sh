@@ -67,6 +67,7 @@ export LEDGER=$wrapper
 export SCN_VALGRIND=1
 export TAMPER=$build/tests/tools/ldg_tamper
 export MKLEDGER=$build/tests/bench/mkledger
+export COSIGN=$build/tests/tools/ldg_cosign
 export KILL_AFTER_META=$build/tests/tools/kill_after_meta.so
 export LEDGER_HTTP=$build/cli/ledger-http
 # under valgrind /proc/self/exe is valgrind's: the helpers are named

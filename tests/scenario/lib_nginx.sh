@@ -6,7 +6,9 @@
 #                               "ledger"); sets NGINX_URL (ending in "/"),
 #                               NGINX_PID, NGINX_LOG (the access log: one
 #                               line "STATUS URI" per request)
-#   stop_nginx                  it exits (within wait_for's 30 s)
+#   stop_nginx                  it and its workers exit (within
+#                               wait_for's 30 s), as the EXIT trap stops
+#                               them (nginx_kill)
 #
 # Everything nginx writes (config, pid, logs, temp files) is under
 # $T/nginx; the EXIT trap stops it. The configuration is the one
@@ -20,9 +22,18 @@ NGINX_URL=
 NGINX_LOG=
 NGINX_BIN=${NGINX_BIN:-/usr/sbin/nginx}
 
+nginx_kill() {
+	[ -n "$NGINX_PID" ] || return 0
+	# TERM: the master stops its workers, then exits; a KILLed master
+	# leaves them serving its port, orphaned, after the test
+	kill -TERM "$NGINX_PID" 2>/dev/null
+	wait "$NGINX_PID" 2>/dev/null
+	NGINX_PID=
+}
+
 # source it after lib_serve.sh (when used): this trap calls that one's
 nginx_cleanup() {
-	[ -n "$NGINX_PID" ] && kill -KILL "$NGINX_PID" 2>/dev/null
+	nginx_kill
 	if declare -F serve_cleanup >/dev/null; then
 		serve_cleanup
 	else
@@ -110,13 +121,14 @@ print(s.getsockname()[1])')
 	fail "nginx: no free port in 10 tries"
 }
 
-# stop_nginx: nginx exits (SIGQUIT: a graceful stop) within 30 s.
+# stop_nginx: nginx_kill, then no worker of it is left (within 30 s).
 stop_nginx() {
+	local workers
 	[ -n "$NGINX_PID" ] || return 0
-	kill -QUIT "$NGINX_PID"
-	wait_for eval '! kill -0 "$NGINX_PID" 2>/dev/null' ||
-		fail "nginx still runs ${SCN_WAIT:-30} s after SIGQUIT"
-	wait "$NGINX_PID" 2>/dev/null
-	NGINX_PID=
+	workers=$(pgrep -P "$NGINX_PID" | tr '\n' ' ')
+	[ -n "$workers" ] || fail "nginx has no worker"
+	nginx_kill
+	wait_for eval "! kill -0 $workers 2>/dev/null" ||
+		fail "nginx's workers ($workers) still run after it exited"
 	ok
 }

@@ -183,6 +183,7 @@ fetch_all "$NGINX_URL" "$T/nginx-got"
 check "every file of DIR served byte for byte" diff -r -x .ledger-tiles "$PUB" "$T/nginx-got"
 tlog_check --content-types "$NGINX_URL"
 check "tlog_check.py accepts the tree nginx serves" [ "$RC" -eq 0 ]
+# as the EXIT trap stops it: no worker left serving
 stop_nginx
 
 # ---------------------------------------------------------------------

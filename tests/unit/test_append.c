@@ -497,6 +497,110 @@ static void test_append_copied_refuses_a_page_whole(void **state)
 		free(bufs[i]);
 }
 
+/* A checkpoint of the first size entries of f's ledger, signed by k,
+ * its root flipped when flip. */
+static void source_checkpoint(struct fx *f, uint64_t size,
+			      const struct ldg_signer *k, bool flip,
+			      struct ldg_checkpoint *cp)
+{
+	uint8_t root[LDG_HASH_BYTES];
+	struct ldg_read *r;
+	char *note;
+
+	assert_int_equal(ldg_read_begin(f->s, &r, NULL), 0);
+	assert_int_equal(ldg_merkle_root_at(r, size, root), 0);
+	ldg_read_end(r);
+	root[0] ^= flip;
+	assert_int_equal(ldg_checkpoint_make(ORIGIN, size, root, k, &note,
+					     NULL),
+			 0);
+	assert_int_equal(ldg_checkpoint_parse(note, strlen(note), cp, NULL), 0);
+	free(note);
+}
+
+static uint64_t copy_head(struct ldg_store *c)
+{
+	struct ldg_read *r;
+	uint64_t seq;
+
+	assert_int_equal(ldg_read_begin(c, &r, NULL), 0);
+	assert_int_equal(ldg_head(r, &seq, NULL), 0);
+	ldg_read_end(r);
+	return seq;
+}
+
+static void test_append_copied_checkpoint_takes_entries_with_it(void **state)
+{
+	struct fx *f = *state;
+	uint8_t *bufs[16], hash[LDG_HASH_BYTES];
+	size_t lens[16];
+	struct ldg_result res = { 0 };
+	struct ldg_err err = { 0 };
+	struct ldg_checkpoint *cp = malloc(sizeof(*cp));
+	struct ldg_store *c;
+	uint64_t n = copy_fixture(f, bufs, lens, hash, &c);
+
+	/* signed by a key the copied keyring does not hold: nothing */
+	source_checkpoint(f, n, f->outsider, false, cp);
+	assert_int_equal(ldg_append_copied_checkpoint(c,
+						      (const uint8_t *const *)
+							      bufs,
+						      lens, n, cp, &res, &err),
+			 -EACCES);
+	assert_string_equal(err.msg, "checkpoint is not signed by a trusted "
+				     "key of this ledger");
+	assert_int_equal(copy_head(c), 0);
+	assert_string_equal(ldg_store_origin(c), "");
+	/* by its admin, another root: nothing */
+	source_checkpoint(f, n, f->admin, true, cp);
+	assert_int_equal(ldg_append_copied_checkpoint(c,
+						      (const uint8_t *const *)
+							      bufs,
+						      lens, n, cp, &res, &err),
+			 -EBADMSG);
+	assert_non_null(strstr(err.msg, "another Merkle root"));
+	assert_int_equal(copy_head(c), 0);
+	/* a bad entry before a good checkpoint: nothing either */
+	source_checkpoint(f, n, f->admin, false, cp);
+	bufs[3][lens[3] - 1] ^= 1;
+	assert_int_equal(ldg_append_copied_checkpoint(c,
+						      (const uint8_t *const *)
+							      bufs,
+						      lens, n, cp, &res, &err),
+			 -EBADMSG);
+	assert_non_null(strstr(err.msg, "entry 4: bad signature"));
+	assert_int_equal(copy_head(c), 0);
+	bufs[3][lens[3] - 1] ^= 1;
+	/* 3 entries with the checkpoint of 3, then the rest with n's */
+	source_checkpoint(f, 3, f->admin, false, cp);
+	assert_int_equal(ldg_append_copied_checkpoint(c,
+						      (const uint8_t *const *)
+							      bufs,
+						      lens, 3, cp, &res, &err),
+			 0);
+	assert_int_equal(res.n, 3);
+	ldg_result_free(&res);
+	source_checkpoint(f, n, f->admin, false, cp);
+	assert_int_equal(ldg_append_copied_checkpoint(c,
+						      (const uint8_t *const *)
+								      bufs +
+							      3,
+						      lens + 3, n - 3, cp, &res,
+						      &err),
+			 0);
+	ldg_result_free(&res);
+	assert_int_equal(copy_head(c), n);
+	/* no entries: the check alone */
+	assert_int_equal(ldg_append_copied_checkpoint(c, NULL, NULL, 0, cp,
+						      &res, &err),
+			 0);
+	assert_int_equal(res.n, 0);
+	ldg_store_close(c);
+	for (uint64_t i = 0; i < n; i++)
+		free(bufs[i]);
+	free(cp);
+}
+
 /* ---- the rule of a rollback ---- */
 
 static void test_append_refuses_a_rollback_that_does_not_restore(void **state)
@@ -611,6 +715,7 @@ int main(void)
 		T(test_append_signed_batch_is_all_or_nothing),
 		T(test_append_copied_makes_an_identical_ledger),
 		T(test_append_copied_refuses_a_page_whole),
+		T(test_append_copied_checkpoint_takes_entries_with_it),
 		T(test_append_signed_refuses_entries_over_the_bundle_cap),
 #undef T
 	};

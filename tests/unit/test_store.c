@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "fixture.h"
+#include "store_impl.h"
 
 /* ---- open ---- */
 
@@ -357,6 +358,29 @@ static void test_entries_db_is_keyed_by_big_endian_seq(void **state)
 
 /* ---- map growth ---- */
 
+/* ldg_store_reserve(): the map grows ahead of a big write, by doubling,
+ * until the bytes asked for fit beyond what the ledger uses; asking for
+ * what fits already changes nothing. */
+static void test_reserve_grows_the_map_ahead(void **state)
+{
+	struct fx *f = *state;
+	struct ldg_err err = { 0 };
+	MDB_envinfo before, after;
+
+	mdb_env_info(f->s->env, &before);
+	assert_int_equal(ldg_store_reserve(f->s, 100u << 20, &err), 0);
+	mdb_env_info(f->s->env, &after);
+	assert_true(after.me_mapsize >= (100u << 20));
+	assert_true(after.me_mapsize > before.me_mapsize);
+	/* a power of two of the start: doubled, not set to the request */
+	assert_int_equal(after.me_mapsize % before.me_mapsize, 0);
+	assert_int_equal(ldg_store_reserve(f->s, 1u << 20, &err), 0);
+	mdb_env_info(f->s->env, &before);
+	assert_int_equal(before.me_mapsize, after.me_mapsize);
+	/* and the ledger still takes writes */
+	must_set(f, "staging/api", "tag", "after");
+}
+
 /* The map starts small (8 MiB); writes past it grow the map and redo the
  * transaction instead of failing with MDB_MAP_FULL. */
 static void test_full_map_grows_instead_of_failing(void **state)
@@ -551,6 +575,7 @@ int main(void)
 		T(test_history_is_newest_first_per_scope),
 		T(test_targets_list_is_sorted_and_filtered),
 		T(test_entries_db_is_keyed_by_big_endian_seq),
+		T(test_reserve_grows_the_map_ahead),
 		T(test_full_map_grows_instead_of_failing),
 		T(test_concurrent_writers_never_skip_or_repeat),
 		T(test_last_drift_is_the_newest_check),

@@ -5,7 +5,9 @@
  * tree ldg_tiles_export() writes, incrementally, refusing a directory
  * that holds another tree.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -295,6 +297,88 @@ static void test_bundle_refuses_an_old_entry_too_large_for_it(void **state)
 	free(bytes);
 }
 
+/* Signs e as an older writer could: the signing message of
+ * docs/format.md section 5 over e's encoding, with no size cap (today's
+ * ldg_entry_sign() refuses more than LDG_BUNDLE_ENTRY_MAX). */
+static void seal_uncapped(struct fx *f, struct ldg_entry *e, uint8_t **buf,
+			  size_t *len)
+{
+	size_t dlen = sizeof("ledger/v1/entry"), olen = strlen(ORIGIN) + 1;
+	struct ldg_err err = { 0 };
+	struct ldg_authz az;
+	uint8_t *body, *msg;
+	size_t blen;
+
+	e->seq = head_of(f, e->prev) + 1;
+	e->time_ns = ldg_now_ns();
+	memcpy(e->signer, ldg_signer_vkey(f->admin)->keyid, LDG_KEYID_BYTES);
+	store_authz(f, &az);
+	if (ldg_authz_stamp(&az, e, &err))
+		fail_msg("stamp: %s", err.msg);
+	ldg_authz_free(&az);
+	assert_int_equal(ldg_entry_encode(e, false, &body, &blen), 0);
+	msg = malloc(dlen + olen + blen);
+	assert_non_null(msg);
+	memcpy(msg, "ledger/v1/entry", dlen);
+	memcpy(msg + dlen, ORIGIN, olen);
+	memcpy(msg + dlen + olen, body, blen);
+	assert_int_equal(ldg_signer_sign(f->admin, msg, dlen + olen + blen,
+					 e->sig),
+			 0);
+	assert_int_equal(ldg_entry_encode(e, true, buf, len), 0);
+	free(msg);
+	free(body);
+}
+
+/* An entry of more than 65,535 bytes signed before the cap, as
+ * docs/format.md 9b says: no writer takes it (ldg_append_signed(), the
+ * server's), a copy does (ldg_append_copied(), the mirror's), the ledger
+ * verifies, and only its bundle is refused, naming it. */
+static void
+test_an_entry_signed_before_the_cap_is_copied_and_verifies(void **state)
+{
+	struct fx *f = *state;
+	struct ldg_entry *e =
+		ldg_entry_new(LDG_KIND_SET, "staging/big", "before the cap");
+	char key[8], *value = malloc(4001);
+	struct ldg_result res = { 0 };
+	struct ldg_err err = { 0 };
+	const uint8_t *bufs[1];
+	struct ldg_read *r;
+	uint8_t *buf, *b;
+	size_t len, blen;
+
+	assert_non_null(e);
+	assert_non_null(value);
+	memset(value, 'w', 4000);
+	value[4000] = '\0';
+	for (int i = 1; i <= 17; i++) {
+		snprintf(key, sizeof(key), "k%d", i);
+		assert_int_equal(ldg_entry_add_change(e, key, value), 0);
+	}
+	seal_uncapped(f, e, &buf, &len);
+	assert_true(len > LDG_BUNDLE_ENTRY_MAX);
+	bufs[0] = buf;
+	assert_int_equal(ldg_append_signed(f->s, buf, len, &res, &err),
+			 -EBADMSG);
+	assert_non_null(strstr(err.msg, "entry too large"));
+	if (ldg_append_copied(f->s, bufs, &len, 1, &res, &err))
+		fail_msg("copy: %s", err.msg);
+	assert_int_equal(last_seq(&res), 302);
+	assert_verify_ok(f);
+	assert_int_equal(ldg_read_begin(f->s, &r, NULL), 0);
+	assert_int_equal(ldg_bundle_read(r, 1, 46, &b, &blen, &err), -EFBIG);
+	assert_non_null(strstr(err.msg, "entry 302 is "));
+	assert_int_equal(ldg_tile_bytes(r, 0, 1, 46, &b, &blen, &err), 0);
+	assert_int_equal(blen, 46 * LDG_HASH_BYTES);
+	free(b);
+	ldg_read_end(r);
+	ldg_result_free(&res);
+	ldg_entry_free(e);
+	free(value);
+	free(buf);
+}
+
 /* ---- the directory tree ---- */
 
 struct out {
@@ -554,8 +638,44 @@ static void test_export_refuses_a_dir_of_another_tree(void **state)
 	assert_int_equal(export(f, &o, &st, &err), -EEXIST);
 	assert_non_null(strstr(err.msg, "holds another tree"));
 	assert_false(exists(o.dir, "tile"));
+	/* nor its work directory: the other tree's DIR is as it was */
+	assert_false(exists(o.dir, LDG_TILES_WORK));
 	free(o.note);
 	free(other.note);
+}
+
+/* A DIR too long for every path under it is refused before anything
+ * is made in it (a path cut to fit would name another file). */
+static void test_export_refuses_a_dir_too_long_for_its_paths(void **state)
+{
+	struct fx *f = *state;
+	struct out o = { .note = NULL };
+	struct ldg_tiles_stats st;
+	struct ldg_err err = { 0 };
+	size_t at;
+	DIR *d;
+	int n = 0;
+
+	/* PATH_MAX - 12 bytes: "DIR/.ledger-tiles" and "DIR/checkpoint"
+	 * do not fit, DIR itself does */
+	at = (size_t)snprintf(o.dir, sizeof(o.dir), "%s", f->tmp);
+	while (at + 201 < PATH_MAX - 12)
+		at += (size_t)snprintf(o.dir + at, sizeof(o.dir) - at,
+				       "/%0200d", 0);
+	at += (size_t)snprintf(o.dir + at, sizeof(o.dir) - at, "/%0*d",
+			       (int)(PATH_MAX - 12 - at - 1), 0);
+	assert_int_equal(at, PATH_MAX - 12);
+	assert_int_equal(ldg_mkdir_p(o.dir, 0755), 0);
+	checkpoint_of_head(f, &o);
+	assert_int_equal(export(f, &o, &st, &err), -ENAMETOOLONG);
+	assert_non_null(strstr(err.msg, "too long"));
+	d = opendir(o.dir);
+	assert_non_null(d);
+	while (readdir(d))
+		n++;
+	closedir(d);
+	assert_int_equal(n, 2); /* "." and "..": nothing made */
+	free(o.note);
 }
 
 int main(void)
@@ -568,10 +688,12 @@ int main(void)
 		T(test_tile_read_gives_leaf_and_subtree_hashes),
 		T(test_bundle_read_frames_entries_with_16_bit_lengths),
 		T(test_bundle_refuses_an_old_entry_too_large_for_it),
+		T(test_an_entry_signed_before_the_cap_is_copied_and_verifies),
 		T(test_export_writes_the_tree_then_only_new_tiles),
 		T(test_export_keeps_a_cosigned_checkpoint_whole),
 		T(test_export_is_one_at_a_time_and_cleans_up),
 		T(test_export_refuses_a_dir_of_another_tree),
+		T(test_export_refuses_a_dir_too_long_for_its_paths),
 #undef T
 	};
 

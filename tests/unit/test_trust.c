@@ -217,6 +217,32 @@ static void test_parse_refuses_duplicate_names_and_keys(void **state)
 		  "line 2: witness \"B\" has the key of witness \"A\"");
 }
 
+/* a witness under two members of a group of threshold 2 or more
+ * (directly or through groups) would let its one cosignature count
+ * twice towards that threshold */
+static void test_parse_refuses_a_witness_under_two_members(void **state)
+{
+	char base[2048];
+
+	snprintf(base, sizeof(base), "%s",
+		 fmt("witness A %s\nwitness B %s\nwitness C %s\n", wk[0], wk[1],
+		     wk[2]));
+	parse_bad(fmt("%sgroup sub any A B\ngroup g 2 A sub\nquorum g\n", base),
+		  "line 5: group \"g\": witness \"A\" is under both \"A\" and "
+		  "\"sub\"");
+	parse_bad(fmt("%sgroup x any A B\ngroup y any B C\ngroup g all x y\n"
+		      "quorum g\n",
+		      base),
+		  "line 6: group \"g\": witness \"B\" is under both \"x\" and "
+		  "\"y\"");
+	/* one member alone meets an "any": an overlap counts nothing
+	 * twice there; nor do disjoint members */
+	ldg_trust_free(
+		parse_ok(fmt("%sgroup x any A B\ngroup y any B C\n"
+			     "group g any x y\ngroup h 2 x C\nquorum g\n",
+			     base)));
+}
+
 static void test_parse_refuses_quorum_lines(void **state)
 {
 	parse_bad(fmt("witness A %s\n", wk[0]), "no quorum line");
@@ -522,6 +548,8 @@ int main(void)
 		cmocka_unit_test(test_parse_refuses_unknown_member_and_cycles),
 		cmocka_unit_test(test_parse_refuses_bad_thresholds),
 		cmocka_unit_test(test_parse_refuses_duplicate_names_and_keys),
+		cmocka_unit_test(
+			test_parse_refuses_a_witness_under_two_members),
 		cmocka_unit_test(test_parse_refuses_quorum_lines),
 		cmocka_unit_test(test_parse_refuses_bad_witness_lines),
 		cmocka_unit_test(test_parse_refuses_other_lines_and_bytes),

@@ -80,6 +80,23 @@ static void checkpoint_by(const char *origin, uint64_t size,
 	free(text);
 }
 
+/* The deployer's proposal of production/api image.tag=value under a
+ * one-approval policy (made first when governed is false); its seq. */
+static uint64_t propose(struct fx *f, const char *value, bool governed)
+{
+	struct ldg_err err = { 0 };
+	uint64_t p;
+
+	if (!governed) {
+		add_key(f, f->deployer, "deployer", "*");
+		policy(f, "production/*", 1, 0, NULL);
+	}
+	if (set_kv(f, f->deployer, "production/api", "image.tag", value, false,
+		   &p, &err))
+		fail_msg("propose %s: %s", value, err.msg);
+	return p;
+}
+
 static void test_since_accepts_from_every_size(void **state)
 {
 	struct fx *f = *state;
@@ -117,16 +134,10 @@ static void test_since_accepts_governance_from_every_size(void **state)
 	int64_t now = (int64_t)(ldg_now_ns() / 1000000000u);
 	uint64_t p, head;
 
-	add_key(f, f->deployer, "deployer", "*");
-	policy(f, "production/*", 1, 0, NULL);
-	assert_int_equal(set_kv(f, f->deployer, "production/api", "image.tag",
-				"v1", false, &p, &err),
-			 0);
+	p = propose(f, "v1", false);
 	assert_int_equal(ldg_approve(f->s, f->admin, p, "ok", &res, &err), 0);
 	ldg_result_free(&res);
-	assert_int_equal(set_kv(f, f->deployer, "production/api", "image.tag",
-				"v2", false, &p, &err),
-			 0);
+	p = propose(f, "v2", true);
 	assert_int_equal(ldg_withdraw(f->s, f->deployer, p, "no", &res, &err),
 			 0);
 	ldg_result_free(&res);
@@ -326,11 +337,7 @@ static void test_since_replays_governance_pending_at_n(void **state)
 	char of[24];
 	uint64_t p, n, a;
 
-	add_key(f, f->deployer, "deployer", "*");
-	policy(f, "production/*", 1, 0, NULL);
-	assert_int_equal(set_kv(f, f->deployer, "production/api", "image.tag",
-				"v2", false, &p, &err),
-			 0);
+	p = propose(f, "v2", false);
 	n = p;
 	/* the proposal is pending at N; its approval comes after */
 	assert_int_equal(ldg_approve(f->s, f->admin, p, "ok", &res, &err), 0);
@@ -342,9 +349,7 @@ static void test_since_replays_governance_pending_at_n(void **state)
 	assert_value_at(f, "production/api", "image.tag", 0, "v2");
 
 	/* a second proposal, pending at N, approved by its own author */
-	assert_int_equal(set_kv(f, f->deployer, "production/api", "image.tag",
-				"v3", false, &p, &err),
-			 0);
+	p = propose(f, "v3", true);
 	n = p;
 	e = ldg_entry_new(LDG_KIND_APPROVE, "production/api", "me");
 	e->version = LDG_FORMAT_V2;
@@ -353,6 +358,58 @@ static void test_since_replays_governance_pending_at_n(void **state)
 	assert_int_equal(put_forged_entry(f, e, f->deployer, NULL), n + 1);
 	ldg_entry_free(e);
 	must_refuse(f, n, n + 1, "may not approve");
+}
+
+/* The bytes of entry seq with the first "from" in them made "to" (of
+ * the same length), behind the library's back: still an entry, no
+ * longer the one signed and hashed into the tree. */
+static void edit_stored_entry(struct fx *f, uint64_t seq, const char *from,
+			      const char *to)
+{
+	struct rawdb db;
+	uint8_t *copy, *at;
+	MDB_val v;
+
+	ldg_store_close(f->s);
+	f->s = NULL;
+	assert_int_equal(rawdb_open(f->dir, "entries", false, &db), 0);
+	assert_int_equal(rawdb_get_entry(&db, seq, &v), 0);
+	copy = malloc(v.mv_size);
+	assert_non_null(copy);
+	memcpy(copy, v.mv_data, v.mv_size);
+	at = memmem(copy, v.mv_size, from, strlen(from));
+	assert_non_null(at);
+	memcpy(at, to, strlen(to));
+	assert_int_equal(rawdb_put_entry(&db, seq, copy, v.mv_size), 0);
+	assert_int_equal(rawdb_close(&db, true), 0);
+	free(copy);
+	assert_int_equal(ldg_store_open(f->dir, 0, &f->s, NULL), 0);
+}
+
+/* An entry before N that a rule after N reads (here the changes of a
+ * proposal pending at N, which its approval after N enacts) is read
+ * only once the checkpoint's root proves its bytes: an edit of them
+ * must not decide the replay. */
+static void test_since_proves_an_entry_before_n_it_reads(void **state)
+{
+	struct fx *f = *state;
+	struct ldg_result res = { 0 };
+	struct ldg_verify_report rep;
+	struct ldg_err err = { 0 };
+	uint64_t p, n;
+
+	p = propose(f, "good-v2", false);
+	n = must_set(f, "staging/web", "replicas", "2");
+	assert_int_equal(ldg_approve(f->s, f->admin, p, "ok", &res, &err), 0);
+	ldg_result_free(&res);
+	assert_int_equal(since(f, n, NULL, NULL, 0, &rep), 0);
+
+	edit_stored_entry(f, p, "good-v2", "evil-v2");
+	assert_int_equal(since(f, n, NULL, NULL, 0, &rep), -EBADMSG);
+	assert_int_equal(rep.bad_seq, p);
+	assert_non_null(strstr(rep.problem, "checkpoint's tree"));
+	/* entries before N that nothing after N reads are still not read */
+	assert_int_equal(since(f, n + 1, NULL, NULL, 0, &rep), 0);
 }
 
 static void test_since_checks_rollbacks_to_before_n(void **state)
@@ -477,6 +534,7 @@ int main(void)
 		T(test_since_refuses_a_key_revoked_before_n),
 		T(test_since_refuses_a_lock_at_n_broken_after_it),
 		T(test_since_replays_governance_pending_at_n),
+		T(test_since_proves_an_entry_before_n_it_reads),
 		T(test_since_checks_rollbacks_to_before_n),
 		T(test_since_checks_checkpoints_before_and_after_n),
 		T(test_since_refuses_a_version_1_entry_and_copy_falls_back),
