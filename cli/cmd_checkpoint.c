@@ -100,7 +100,7 @@ static int remote_checkpoint(struct cli_ctx *c, const char *keyfile,
 {
 	struct ldg_err err = { 0 };
 	struct ldg_signer *k = NULL;
-	char *note = NULL;
+	char *note = NULL, *said = NULL;
 	uint64_t size = 0;
 	int rc = cli_signer(c, keyfile, &k);
 
@@ -110,14 +110,16 @@ static int remote_checkpoint(struct cli_ctx *c, const char *keyfile,
 		rc = cli_remote_checkpoint_witnessed(c, k, witnesses,
 						     n_witnesses, min,
 						     last_size(outfile), &note,
-						     &size);
+						     &said, &size);
 	else if (cli_remote_checkpoint(c, k, &note, &size, &err))
 		rc = cli_fail(c, &err);
 	if (!rc)
 		rc = emit_note(c, note, size, outfile);
 	if (!rc)
-		fprintf(stderr, "published checkpoint of %llu entries to %s\n",
-			(unsigned long long)size, c->remote);
+		fprintf(stderr,
+			"%spublished checkpoint of %llu entries to %s\n",
+			said ? said : "", (unsigned long long)size, c->remote);
+	free(said);
 	free(note);
 	ldg_signer_free(k);
 	return rc;
@@ -142,7 +144,7 @@ int cmd_checkpoint(int argc, char **argv, struct cli_ctx *c)
 	const char *keyfile = NULL, *outfile = NULL;
 	uint8_t root[LDG_HASH_BYTES];
 	uint64_t head;
-	char *note = NULL;
+	char *note = NULL, *said = NULL;
 	const char *witnesses[WITNESSES_MAX];
 	size_t n_witnesses = 0;
 	uint64_t min = UINT64_MAX;
@@ -255,13 +257,17 @@ int cmd_checkpoint(int argc, char **argv, struct cli_ctx *c)
 	}
 	if (n_witnesses) {
 		rc = cli_witnesses(c, witnesses, n_witnesses, (size_t)min,
-				   last_size(outfile), ldg_store_node, r,
-				   &note);
+				   last_size(outfile), ldg_store_node, r, &note,
+				   &said);
 		if (rc)
 			goto out_close;
 	}
 	rc = emit_note(c, note, head, outfile);
+	/* who cosigned, once the note is written: a refusal is one line */
+	if (!rc && said)
+		fputs(said, stderr);
 out_close:
+	free(said);
 	free(note);
 	ldg_signer_free(k);
 	cli_close_read(s, r);

@@ -113,7 +113,7 @@ int cli_remote_read(struct cli_ctx *c, cli_render_fn fn, void *arg)
 
 int cli_witnesses(struct cli_ctx *c, const char *const *urls, size_t n,
 		  size_t min, uint64_t hint, ldg_node_fn node, void *arg,
-		  char **note)
+		  char **note, char **said)
 {
 	return cli_exec_http(c);
 }
@@ -122,7 +122,7 @@ int cli_remote_checkpoint_witnessed(struct cli_ctx *c,
 				    const struct ldg_signer *k,
 				    const char *const *urls, size_t n,
 				    size_t min, uint64_t hint, char **note,
-				    uint64_t *size)
+				    char **said, uint64_t *size)
 {
 	return cli_exec_http(c);
 }

@@ -164,16 +164,18 @@ int cli_need_http(struct cli_ctx *c)
 
 int cli_witnesses(struct cli_ctx *c, const char *const *urls, size_t n,
 		  size_t min, uint64_t hint, ldg_node_fn node, void *arg,
-		  char **note)
+		  char **note, char **said)
 {
 	struct clt_witness_answer *ans = calloc(n, sizeof(*ans));
 	struct ldg_checkpoint *cp = malloc(sizeof(*cp));
 	struct ldg_err err = { 0 };
 	size_t got = 0, len = strlen(*note), add = 0, at;
 	bool fork = false;
-	char msg[4096], *grown;
+	char msg[4096], *grown, *say;
+	size_t say_len = 1, said_at = 0;
 	int rc = CLI_BAD;
 
+	*said = NULL;
 	if (!ans || !cp || ldg_checkpoint_parse(*note, len, cp, &err)) {
 		cli_error("%s: %s", c->cmd,
 			  err.msg[0] ? err.msg : "out of memory");
@@ -188,9 +190,19 @@ int cli_witnesses(struct cli_ctx *c, const char *const *urls, size_t n,
 		(void)clt_witness_add(urls[i], *note, cp,
 				      hint <= cp->size ? hint : 0, node, arg,
 				      &ans[i], NULL);
+		for (size_t j = 0; j < i; j++)
+			if (clt_witness_same_key(&ans[j], &ans[i])) {
+				ans[i].cosigned = false;
+				snprintf(ans[i].what, sizeof(ans[i].what),
+					 "cosigned by the key of %s already "
+					 "(one witness counts once)",
+					 urls[j]);
+				break;
+			}
 		if (ans[i].cosigned) {
 			got++;
 			add += strlen(ans[i].lines);
+			say_len += strlen("cosigned by \n") + strlen(urls[i]);
 		}
 		fork |= ans[i].fork;
 	}
@@ -211,18 +223,26 @@ int cli_witnesses(struct cli_ctx *c, const char *const *urls, size_t n,
 		goto out;
 	}
 	grown = realloc(*note, len + add + 1);
-	if (!grown) {
+	if (grown)
+		*note = grown;
+	say = malloc(say_len);
+	if (!grown || !say) {
+		free(say);
 		cli_error("%s: out of memory", c->cmd);
 		goto out;
 	}
-	*note = grown;
+	say[0] = '\0';
 	for (size_t i = 0; i < n; i++)
 		if (ans[i].cosigned) {
 			memcpy(*note + len, ans[i].lines, strlen(ans[i].lines));
 			len += strlen(ans[i].lines);
-			fprintf(stderr, "cosigned by %s\n", urls[i]);
+			said_at +=
+				(size_t)snprintf(say + said_at,
+						 say_len - said_at,
+						 "cosigned by %s\n", urls[i]);
 		}
 	(*note)[len] = '\0';
+	*said = say;
 	rc = CLI_OK;
 out:
 	free(cp);
@@ -234,7 +254,7 @@ int cli_remote_checkpoint_witnessed(struct cli_ctx *c,
 				    const struct ldg_signer *k,
 				    const char *const *urls, size_t n,
 				    size_t min, uint64_t hint, char **note,
-				    uint64_t *size)
+				    char **said, uint64_t *size)
 {
 	struct ldg_checkpoint *cp = malloc(sizeof(*cp));
 	uint8_t root[LDG_HASH_BYTES];
@@ -245,6 +265,7 @@ int cli_remote_checkpoint_witnessed(struct cli_ctx *c,
 	int rc;
 
 	*note = NULL;
+	*said = NULL;
 	if (!cp) {
 		ldg_err_set(&err, -ENOMEM, "out of memory");
 		goto out_fail;
@@ -266,7 +287,8 @@ int cli_remote_checkpoint_witnessed(struct cli_ctx *c,
 			    c->remote, (unsigned long long)*size);
 		goto out_fail;
 	}
-	rc = cli_witnesses(c, urls, n, min, hint, ldg_store_node, r, note);
+	rc = cli_witnesses(c, urls, n, min, hint, ldg_store_node, r, note,
+			   said);
 	ldg_read_end(r);
 	r = NULL;
 	if (rc)
@@ -285,6 +307,8 @@ out:
 	if (rc) {
 		free(*note);
 		*note = NULL;
+		free(*said);
+		*said = NULL;
 	}
 	return rc;
 }

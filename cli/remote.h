@@ -100,28 +100,31 @@ int cli_remote_checkpoint(struct cli_ctx *c, const struct ldg_signer *k,
  * consistency proofs made from a checked private copy of the served
  * ledger (clt_copy_open(): every entry fetched and checked, as mirror
  * does), whose root at that size must be the one signed, and publishes
- * the cosigned note there (clt_checkpoint_publish()). *note (caller
- * frees) and *size: what was published. Prints on failure; returns the
- * exit code. */
+ * the cosigned note there (clt_checkpoint_publish()). *note and *said
+ * (cli_witnesses()'s; caller frees both) and *size: what was
+ * published. Prints on failure; returns the exit code. */
 int cli_remote_checkpoint_witnessed(struct cli_ctx *c,
 				    const struct ldg_signer *k,
 				    const char *const *urls, size_t n,
 				    size_t min, uint64_t hint, char **note,
-				    uint64_t *size);
+				    char **said, uint64_t *size);
 
 /* `ledger checkpoint --witness URL...`: C2SP tlog-witness
  * add-checkpoint of *note (a signed checkpoint of this tree; node and
  * arg its hashes, tlog.h) at each of the n witnesses (clt_witness_add(),
  * first from the old size hint when it is not above the note's size,
  * else 0),
- * their cosignature lines appended to *note (realloc'd). One line on
- * stderr per witness that cosigned. Fewer than min cosigning, or a
+ * their cosignature lines appended to *note (realloc'd), and *said
+ * (malloc'd, caller frees) the lines "cosigned by URL" for the caller
+ * to print once the note is written (a refusal is one line). Fewer
+ * than min cosigning, or a
  * fork: one line naming every witness's answer (a fork's both roots),
  * exit 1, *note as it was; a witness that cannot be reached counts as
- * not cosigning. Returns the exit code. */
+ * not cosigning, nor does one whose cosignature key an earlier one
+ * cosigned with (clt_witness_same_key()). Returns the exit code. */
 int cli_witnesses(struct cli_ctx *c, const char *const *urls, size_t n,
 		  size_t min, uint64_t hint, ldg_node_fn node, void *arg,
-		  char **note);
+		  char **note, char **said);
 
 /* In `ledger`: re-runs the command as ledger-http (cli_exec_http());
  * in ledger-http: 0. For a command that needs HTTP for some of its

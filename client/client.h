@@ -199,6 +199,9 @@ struct clt_witness_answer {
 	bool have_theirs, have_ours;
 	uint8_t our_root[LDG_HASH_BYTES];
 	char lines[4 * LDG_COSIG_LINE_MAX];
+	/* cosigned: the key name and id of its (first) cosignature line */
+	char key_name[LDG_KEYNAME_MAX + 1];
+	uint8_t key_id[LDG_KEYID_BYTES];
 	char what[LDG_ERR_MSG_MAX]; /* its answer, in words */
 };
 
@@ -216,6 +219,10 @@ int clt_witness_add(const char *url, const char *note,
 		    const struct ldg_checkpoint *cp, uint64_t old,
 		    ldg_node_fn node, void *arg, struct clt_witness_answer *ans,
 		    struct ldg_err *err);
+/* Whether a and b (both cosigned) are cosignatures by one key: one
+ * witness, however many URLs reach it, counts once. */
+bool clt_witness_same_key(const struct clt_witness_answer *a,
+			  const struct clt_witness_answer *b);
 
 /* What clt_pull() copied: the copy's head after it (also after an
  * error: every page appended stays) and how many entries were added. */

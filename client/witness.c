@@ -32,8 +32,10 @@ static void first_line(const char *body, size_t len, char *out, size_t cap)
 }
 
 /* Whether lines (len bytes) are cosignature lines of note: note with
- * them appended parses, with as many more cosignatures as lines. */
-static bool cosig_lines_ok(const char *note, const char *lines, size_t len)
+ * them appended parses, with as many more cosignatures as lines. The
+ * first one's key name and id into ans. */
+static bool cosig_lines_ok(const char *note, const char *lines, size_t len,
+			   struct clt_witness_answer *ans)
 {
 	struct ldg_checkpoint *a = malloc(sizeof(*a)), *b = malloc(sizeof(*b));
 	size_t nl = strlen(note), n = 0, ca = 0, cb = 0;
@@ -55,6 +57,11 @@ static bool cosig_lines_ok(const char *note, const char *lines, size_t len)
 	for (size_t i = 0; i < b->n_sigs; i++)
 		cb += b->sigs[i].cosig;
 	ok = b->n_sigs == a->n_sigs + n && cb == ca + n;
+	if (ok) {
+		snprintf(ans->key_name, sizeof(ans->key_name), "%s",
+			 b->sigs[a->n_sigs].name);
+		memcpy(ans->key_id, b->sigs[a->n_sigs].keyid, LDG_KEYID_BYTES);
+	}
 out:
 	free(joined);
 	free(a);
@@ -111,13 +118,18 @@ static void say_fork(const char *url, const struct ldg_checkpoint *cp,
 	}
 	sodium_bin2base64(theirs, sizeof(theirs), ans->their_root,
 			  LDG_HASH_BYTES, sodium_base64_VARIANT_ORIGINAL);
-	sodium_bin2base64(ours, sizeof(ours), ans->our_root, LDG_HASH_BYTES,
-			  sodium_base64_VARIANT_ORIGINAL);
+	/* this tree's root at their size: computed, or said not to be */
+	if (ans->have_ours)
+		sodium_bin2base64(ours, sizeof(ours), ans->our_root,
+				  LDG_HASH_BYTES,
+				  sodium_base64_VARIANT_ORIGINAL);
 	snprintf(ans->what, sizeof(ans->what),
 		 "fork: %s (HTTP %ld): it cosigned size %llu with root %s; "
-		 "this ledger's root at %llu is %s",
+		 "this ledger's root at %llu %s%s",
 		 how, ans->status, (unsigned long long)ans->their_size, theirs,
-		 (unsigned long long)ans->their_size, ours);
+		 (unsigned long long)ans->their_size,
+		 ans->have_ours ? "is " : "cannot be computed",
+		 ans->have_ours ? ours : "");
 }
 
 /* ans->what when the witness holds size (from its 409) above this
@@ -230,7 +242,7 @@ int clt_witness_add(const char *url, const char *note,
 	first_line(body ? body : "", len, said, sizeof(said));
 	if (ans->status == 200) {
 		if (len >= sizeof(ans->lines) ||
-		    !cosig_lines_ok(note, body ? body : "", len)) {
+		    !cosig_lines_ok(note, body ? body : "", len, ans)) {
 			snprintf(ans->what, sizeof(ans->what),
 				 "HTTP 200 without cosignature lines "
 				 "(\"%.80s\")",
@@ -257,4 +269,12 @@ int clt_witness_add(const char *url, const char *note,
 out:
 	free(body);
 	return rc;
+}
+
+bool clt_witness_same_key(const struct clt_witness_answer *a,
+			  const struct clt_witness_answer *b)
+{
+	return a->cosigned && b->cosigned &&
+	       !strcmp(a->key_name, b->key_name) &&
+	       !memcmp(a->key_id, b->key_id, LDG_KEYID_BYTES);
 }

@@ -317,13 +317,70 @@ static enum ldg_witness_verdict check_signed(const struct ldg_witness_logs *l,
 	return good ? LDG_WIT_COSIGNED : LDG_WIT_UNTRUSTED;
 }
 
-/* Stores rq's note with line under its origin, in txn. */
+/* Whether one (a checkpoint with one signature) is signed by a key of
+ * its log. */
+static bool by_the_log(const struct ldg_witness_logs *l,
+		       const struct ldg_checkpoint *one)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (!strcmp(l->v[i].origin, one->origin) &&
+		    ldg_checkpoint_verify(one, &l->v[i].key) == 0)
+			return true;
+	return false;
+}
+
+/* The note to keep of rq: its text and those of its signature lines
+ * that verify by a key of the log, not what else a sender appended
+ * (anyone may resend a log's checkpoint with lines of their own, and
+ * what is kept is what GET /checkpoint serves). *out malloc'd, *len
+ * bytes (at most rq's note's). */
+static int kept_note(const struct ldg_witness_logs *l,
+		     const struct ldg_witness_req *rq, char **out, size_t *len)
+{
+	const size_t head = rq->cp.text_len + 1; /* the text, the blank */
+	const char *p = rq->note + head, *end = rq->note + rq->note_len;
+	struct ldg_checkpoint *one = malloc(sizeof(*one));
+	char *keep = malloc(rq->note_len), *tmp = malloc(rq->note_len);
+	size_t at = head;
+
+	*out = NULL;
+	if (!one || !keep || !tmp) {
+		free(one);
+		free(keep);
+		free(tmp);
+		return -ENOMEM;
+	}
+	memcpy(keep, rq->note, head);
+	memcpy(tmp, rq->note, head);
+	/* the note ends in "\n" (ldg_witness_req_parse()) */
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t ll = (size_t)(nl + 1 - p);
+		memcpy(tmp + head, p, ll);
+		if (!ldg_checkpoint_parse(tmp, head + ll, one, NULL) &&
+		    one->n_sigs == 1 && !one->sigs[0].cosig &&
+		    by_the_log(l, one)) {
+			memcpy(keep + at, p, ll);
+			at += ll;
+		}
+		p = nl + 1;
+	}
+	free(tmp);
+	free(one);
+	*out = keep;
+	*len = at;
+	return 0;
+}
+
+/* Stores note (the kept note of rq) with line under rq's origin, in
+ * txn. */
 static int put_stored(struct ldg_witness *w, MDB_txn *txn,
-		      const struct ldg_witness_req *rq, const char *line)
+		      const struct ldg_witness_req *rq, const char *note,
+		      size_t note_len, const char *line)
 {
 	size_t ll = strlen(line);
 	MDB_val k = { strlen(rq->cp.origin), (void *)rq->cp.origin };
-	MDB_val v = { STORED_HEAD + rq->note_len + ll, NULL };
+	MDB_val v = { STORED_HEAD + note_len + ll, NULL };
 	uint8_t *p;
 	int rc = mdb_put(txn, w->dbi, &k, &v, MDB_RESERVE);
 
@@ -332,8 +389,8 @@ static int put_stored(struct ldg_witness *w, MDB_txn *txn,
 	p = v.mv_data;
 	ldg_put_be64(p, rq->cp.size);
 	memcpy(p + 8, rq->cp.root, LDG_HASH_BYTES);
-	memcpy(p + STORED_HEAD, rq->note, rq->note_len);
-	memcpy(p + STORED_HEAD + rq->note_len, line, ll);
+	memcpy(p + STORED_HEAD, note, note_len);
+	memcpy(p + STORED_HEAD + note_len, line, ll);
 	return 0;
 }
 
@@ -345,6 +402,8 @@ int ldg_witness_add(struct ldg_witness *w, const struct ldg_witness_logs *logs,
 	const struct ldg_checkpoint *cp = &rq->cp;
 	MDB_val k = { strlen(cp->origin), (void *)cp->origin }, v;
 	MDB_txn *txn;
+	char *note;
+	size_t note_len;
 	int rc;
 
 	memset(ans, 0, sizeof(*ans));
@@ -355,13 +414,17 @@ int ldg_witness_add(struct ldg_witness *w, const struct ldg_witness_logs *logs,
 		ans->verdict = LDG_WIT_OLD_TOO_BIG;
 		return 0;
 	}
+	if (kept_note(logs, rq, &note, &note_len))
+		return ldg_err_set(err, -ENOMEM, "out of memory");
 	/* from here to the commit, the only writer of the store: another
 	 * request for this origin waits, then sees what this one stored */
 	rc = mdb_txn_begin(w->env, NULL, 0, &txn);
-	if (rc)
+	if (rc) {
+		free(note);
 		return ldg_err_set(err, mdb_errno(rc),
 				   "cannot begin a transaction: %s",
 				   mdb_strerror(rc));
+	}
 	rc = mdb_get(txn, w->dbi, &k, &v);
 	if (rc == 0 && v.mv_size < STORED_HEAD) {
 		rc = ldg_err_set(err, -EIO,
@@ -400,7 +463,8 @@ int ldg_witness_add(struct ldg_witness *w, const struct ldg_witness_logs *logs,
 	rc = ldg_cosign(key, t, cp->text, cp->text_len, ans->line, err);
 	if (rc)
 		goto out_abort;
-	rc = put_stored(w, txn, rq, ans->line);
+	rc = put_stored(w, txn, rq, note, note_len, ans->line);
+	free(note);
 	if (!rc)
 		rc = mdb_txn_commit(txn);
 	else
@@ -414,6 +478,7 @@ int ldg_witness_add(struct ldg_witness *w, const struct ldg_witness_logs *logs,
 	return 0;
 out_abort:
 	mdb_txn_abort(txn);
+	free(note);
 	return rc;
 }
 

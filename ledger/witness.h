@@ -15,7 +15,7 @@
  *     and the new checkpoint stored in ONE write transaction, so of two
  *     requests for one origin at once only one can move it; a refusal
  *     writes nothing.
- * The HTTP side (status codes, bodies) is serve/witness.c's.
+ * The HTTP side (status codes, bodies) is serve/witness_http.c's.
  *
  * Threads: a struct ldg_witness may be used by many threads at once
  * (each call is one LMDB transaction of its own); logs and requests
@@ -124,8 +124,9 @@ void ldg_witness_close(struct ldg_witness *w);
  * its origin, in C2SP tlog-witness's order (origin, signature, old
  * size, stored size, equal size with the same root, the consistency
  * proof); on success cosigns it with key (a cosigner key, LDG_ALG_COSIG)
- * at time t (POSIX seconds) and stores it (its note with the
- * cosignature line appended) before returning. The check and the store
+ * at time t (POSIX seconds) and stores it (its text, its signature
+ * lines by keys of the log, not the others a sender may add, and the
+ * cosignature line) before returning. The check and the store
  * are one write transaction. Returns 0 with ans->verdict saying which
  * answer (anything but LDG_WIT_COSIGNED stored nothing), or -EIO (and
  * friends) when the store or the signer fails. */
@@ -135,7 +136,8 @@ int ldg_witness_add(struct ldg_witness *w, const struct ldg_witness_logs *logs,
 		    struct ldg_witness_answer *ans, struct ldg_err *err);
 
 /* The latest checkpoint cosigned for origin, as stored: the log's note
- * with the witness's cosignature line. *note malloc'd, NUL-terminated,
+ * (its signatures by keys of the log only) with the witness's
+ * cosignature line. *note malloc'd, NUL-terminated,
  * *len bytes. -ENOENT none. */
 int ldg_witness_latest(struct ldg_witness *w, const char *origin, char **note,
 		       size_t *len, struct ldg_err *err);

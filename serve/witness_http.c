@@ -307,11 +307,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 		}
 		if (!strcmp(url, "/add-checkpoint") ||
 		    !strcmp(url, "/checkpoint")) {
+			bool read = !strcmp(url, "/checkpoint");
 			reply_text(&rp, MHD_HTTP_METHOD_NOT_ALLOWED, TEXT,
 				   "%s takes %s only\n", url,
-				   post ? "GET" : "POST");
-			rp.allow = !strcmp(url, "/checkpoint") ? "GET, HEAD"
-							       : "POST";
+				   read ? "GET" : "POST");
+			rp.allow = read ? "GET, HEAD" : "POST";
 		} else {
 			reply_text(&rp, MHD_HTTP_NOT_FOUND, TEXT,
 				   "no such path: a witness answers POST "

@@ -262,6 +262,17 @@ check "cp4 is now size 5" [ "$(sed -n 2p "$T/cp4")" = 5 ]
 check "asked from 4 first" grep -q 'POST /add-checkpoint: 200 .*old 4 size 5 ' "$T/w1.err"
 check "and not from 0" [ "$(grep -c 'old 0 size 5 ' "$T/w1.err")" = 0 ]
 
+step "one witness counts once"
+# the same witness named twice cosigns twice, with one key: one of --min
+expect_rc 1 ledger checkpoint --witness "$URL_w1" --witness "$URL_w1" \
+	-o "$T/twice.cp"
+expect_one_line_error "1 of 2 witnesses cosigned, --min 2; .*: cosigned by the key of $URL_w1 already \\(one witness counts once\\)"
+check "nothing written" [ ! -e "$T/twice.cp" ]
+step "a note that cannot be written"
+# one line, no "cosigned by" before it
+expect_rc 2 ledger checkpoint --witness "$URL_w1" -o /dev/full
+expect_one_line_error '^ledger: checkpoint: /dev/full: '
+
 # ---- a forked primary ----
 
 step "fork"

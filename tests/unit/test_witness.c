@@ -463,6 +463,87 @@ static void test_add_refusals_store_nothing(void **state)
 	free(rq);
 }
 
+/* C2SP tlog-witness: "it MUST ignore signatures from unknown keys".
+ * other_key shares the log key's name, not its key id: its signature
+ * next to the log key's is ignored, first or last. */
+static void test_add_ignores_signatures_by_unknown_keys(void **state)
+{
+	struct wit *t = *state;
+	struct ldg_witness_answer ans;
+	struct ldg_witness_req *rq = malloc(sizeof(*rq));
+	char *ours = note_of(leaves, 6, ORIGIN, log_key);
+	char *theirs = note_of(leaves, 6, ORIGIN, other_key);
+	const char *their_sig = strstr(theirs, "\n\n") + 2;
+	const char *our_sig = strstr(ours, "\n\n") + 2;
+	size_t text = (size_t)(our_sig - ours);
+	char *both, *body;
+	size_t len;
+
+	for (int first = 0; first < 2; first++) {
+		assert_int_equal(asprintf(&both, "%.*s%s%s", (int)text, ours,
+					  first ? their_sig : our_sig,
+					  first ? our_sig : their_sig) > 0,
+				 1);
+		body = body_of(leaves, first ? 6 : 0, 6, both, &len);
+		assert_int_equal(ldg_witness_req_parse(body, len, rq, NULL), 0);
+		assert_int_equal(rq->cp.n_sigs, 2);
+		assert_int_equal(ldg_witness_add(t->w, &logs, wit_key, rq, T0,
+						 &ans, NULL),
+				 0);
+		assert_int_equal(ans.verdict, LDG_WIT_COSIGNED);
+		free(body);
+		free(both);
+	}
+	free(theirs);
+	free(ours);
+	free(rq);
+}
+
+/* Anyone may resend a log's checkpoint with lines of their own: the
+ * witness keeps (and GET /checkpoint serves) the log's signatures and
+ * its own cosignature only, a note every reader can parse. */
+static void test_add_stores_only_the_logs_signatures(void **state)
+{
+	struct wit *t = *state;
+	struct ldg_witness_answer ans;
+	struct ldg_witness_req *rq = malloc(sizeof(*rq));
+	struct ldg_checkpoint *cp = malloc(sizeof(*cp));
+	char *ours = note_of(leaves, 6, ORIGIN, log_key);
+	char *theirs = note_of(leaves, 6, ORIGIN, other_key);
+	const char *their_sig = strstr(theirs, "\n\n") + 2;
+	size_t text = (size_t)(their_sig - theirs);
+	char *sent = malloc(strlen(ours) + 31 * strlen(their_sig) + 1);
+	char *body, *kept;
+	size_t len;
+
+	/* 31 lines by an unknown key, then the log's: 32 signatures */
+	strcpy(sent, ours);
+	sent[text] = '\0';
+	for (int i = 0; i < 31; i++)
+		strcat(sent, their_sig);
+	strcat(sent, ours + text);
+	body = body_of(leaves, 0, 6, sent, &len);
+	assert_int_equal(ldg_witness_req_parse(body, len, rq, NULL), 0);
+	assert_int_equal(rq->cp.n_sigs, 32);
+	assert_int_equal(ldg_witness_add(t->w, &logs, wit_key, rq, T0, &ans,
+					 NULL),
+			 0);
+	assert_int_equal(ans.verdict, LDG_WIT_COSIGNED);
+	kept = latest(t);
+	/* the log's note as it made it, then the cosignature */
+	assert_int_equal(strncmp(kept, ours, strlen(ours)), 0);
+	assert_string_equal(kept + strlen(ours), ans.line);
+	assert_int_equal(ldg_checkpoint_parse(kept, strlen(kept), cp, NULL), 0);
+	assert_int_equal(cp->n_sigs, 2);
+	free(kept);
+	free(body);
+	free(sent);
+	free(theirs);
+	free(ours);
+	free(cp);
+	free(rq);
+}
+
 /* Concurrent requests, each from the stored size to its own size. */
 struct racer {
 	struct wit *t;
@@ -550,6 +631,12 @@ int main(void)
 						wit_setup, wit_teardown),
 		cmocka_unit_test_setup_teardown(test_add_refusals_store_nothing,
 						wit_setup, wit_teardown),
+		cmocka_unit_test_setup_teardown(
+			test_add_ignores_signatures_by_unknown_keys, wit_setup,
+			wit_teardown),
+		cmocka_unit_test_setup_teardown(
+			test_add_stores_only_the_logs_signatures, wit_setup,
+			wit_teardown),
 		cmocka_unit_test_setup_teardown(
 			test_add_one_winner_among_concurrent_requests,
 			wit_setup, wit_teardown),

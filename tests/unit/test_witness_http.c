@@ -204,6 +204,47 @@ static void test_fork_names_both_roots(void **state)
 	free(ans);
 }
 
+/* A node source that has no hash (a store that cannot be read). */
+static int no_node(void *arg, unsigned height, uint64_t index,
+		   uint8_t out[LDG_HASH_BYTES])
+{
+	return -EIO;
+}
+
+static void test_fork_without_our_root_claims_none(void **state)
+{
+	struct env *e = *state;
+	struct clt_witness_answer *ans = malloc(sizeof(*ans));
+	struct ldg_checkpoint *cp = malloc(sizeof(*cp));
+	uint8_t root[LDG_HASH_BYTES], zero[LDG_HASH_BYTES] = { 0 };
+	char *note = NULL, b64[45];
+
+	ask(e, leaves, 10, ORIGIN, ans);
+	assert_true(ans->cosigned);
+	/* the forked note at 10: its proof from 10 needs no hash, and
+	 * this tree's root at 10 cannot be had from no_node */
+	assert_int_equal(ldg_tlog_root(node, forked, 10, root), 0);
+	assert_int_equal(ldg_checkpoint_make(ORIGIN, 10, root, log_key, &note,
+					     NULL),
+			 0);
+	assert_int_equal(ldg_checkpoint_parse(note, strlen(note), cp, NULL), 0);
+	assert_int_equal(clt_witness_add(e->url, note, cp, 10, no_node, NULL,
+					 ans, NULL),
+			 0);
+	assert_true(ans->fork);
+	assert_true(ans->have_theirs);
+	assert_false(ans->have_ours);
+	/* no root of all zeros named as this ledger's */
+	sodium_bin2base64(b64, sizeof(b64), zero, LDG_HASH_BYTES,
+			  sodium_base64_VARIANT_ORIGINAL);
+	assert_null(strstr(ans->what, b64));
+	assert_non_null(strstr(ans->what, "this ledger's root at 10 cannot "
+					  "be computed"));
+	free(note);
+	free(cp);
+	free(ans);
+}
+
 static void test_refusals_and_unreachable(void **state)
 {
 	struct env *e = *state;
@@ -233,6 +274,58 @@ static void test_refusals_and_unreachable(void **state)
 	free(ans);
 }
 
+static size_t keep(char *p, size_t size, size_t nmemb, void *cls)
+{
+	size_t n = size * nmemb, *at = cls;
+	char *buf = (char *)(at + 1);
+
+	if (*at + n < 256) {
+		memcpy(buf + *at, p, n);
+		*at += n;
+		buf[*at] = '\0';
+	}
+	return n;
+}
+
+/* method on path: the status, and the body's first bytes into body. */
+static long request(struct env *e, const char *method, const char *path,
+		    char body[256])
+{
+	struct {
+		size_t at;
+		char buf[256];
+	} b = { 0 };
+	char url[128];
+	long status = 0;
+	CURL *h = curl_easy_init();
+
+	snprintf(url, sizeof(url), "%s%s", e->url, path);
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, keep);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
+	assert_int_equal(curl_easy_perform(h), CURLE_OK);
+	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_cleanup(h);
+	memcpy(body, b.buf, sizeof(b.buf));
+	return status;
+}
+
+static void test_another_method_names_the_right_one(void **state)
+{
+	struct env *e = *state;
+	char body[256];
+
+	assert_int_equal(request(e, "PUT", "/checkpoint", body), 405);
+	assert_string_equal(body, "/checkpoint takes GET only\n");
+	assert_int_equal(request(e, "POST", "/checkpoint", body), 405);
+	assert_string_equal(body, "/checkpoint takes GET only\n");
+	assert_int_equal(request(e, "PUT", "/add-checkpoint", body), 405);
+	assert_string_equal(body, "/add-checkpoint takes POST only\n");
+	assert_int_equal(request(e, "GET", "/add-checkpoint", body), 405);
+	assert_string_equal(body, "/add-checkpoint takes POST only\n");
+}
+
 static void test_status_of_each_verdict(void **state)
 {
 	assert_int_equal(srv_witness_status(LDG_WIT_COSIGNED), 200);
@@ -252,8 +345,14 @@ int main(void)
 			env_teardown),
 		cmocka_unit_test_setup_teardown(test_fork_names_both_roots,
 						env_setup, env_teardown),
+		cmocka_unit_test_setup_teardown(
+			test_fork_without_our_root_claims_none, env_setup,
+			env_teardown),
 		cmocka_unit_test_setup_teardown(test_refusals_and_unreachable,
 						env_setup, env_teardown),
+		cmocka_unit_test_setup_teardown(
+			test_another_method_names_the_right_one, env_setup,
+			env_teardown),
 		cmocka_unit_test(test_status_of_each_verdict),
 	};
 
