@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "checkpoint.h"
@@ -56,14 +57,29 @@ static int emit_note(struct cli_ctx *c, const char *note, uint64_t size,
 		     const char *outfile)
 {
 	struct ldg_err err = { 0 };
+	struct stat st;
 	FILE *f;
+	int rc;
 
 	if (!outfile)
 		return cli_write_out(note, strlen(note));
-	f = fopen(outfile, "w");
-	if (!f || fputs(note, f) < 0 || fclose(f)) {
-		ldg_err_set(&err, -errno, "%s: %s", outfile, strerror(errno));
-		return cli_fail(c, &err);
+	/* a regular file is replaced whole (a full disk leaves the old
+	 * checkpoint); anything else (a pipe, /dev/stdout) is written */
+	if (stat(outfile, &st) || S_ISREG(st.st_mode)) {
+		rc = ldg_write_atomic(outfile, note, strlen(note), 0644);
+		if (rc) {
+			ldg_err_set(&err, rc, "%s: %s", outfile, strerror(-rc));
+			return cli_fail(c, &err);
+		}
+	} else {
+		f = fopen(outfile, "w");
+		rc = !f || fputs(note, f) < 0 ? -errno : 0;
+		if (f && fclose(f) && !rc)
+			rc = -errno;
+		if (rc) {
+			ldg_err_set(&err, rc, "%s: %s", outfile, strerror(-rc));
+			return cli_fail(c, &err);
+		}
 	}
 	fprintf(stderr, "wrote checkpoint of %llu entries to %s\n",
 		(unsigned long long)size, outfile);

@@ -148,6 +148,16 @@ full_at_open() {
 	check "no scratch left behind: $(ls "$full")" [ "$(ls "$full")" = fill ]
 	assert_unchanged good
 
+	step "a checkpoint onto the full disk keeps the old one"
+	rm -f "$full/fill"
+	printf 'the old checkpoint\n' >"$full/cp"
+	head -c 1048576 /dev/zero >"$full/fill" 2>/dev/null
+	expect_rc 2 ledger checkpoint -o "$full/cp"
+	expect_one_line_error '^ledger: checkpoint: .*([Nn]o space left)'
+	check "the old checkpoint is whole" [ "$(cat "$full/cp")" = "the old checkpoint" ]
+	check "no temporary file left: $(ls "$full")" [ "$(ls "$full" | tr '\n' ' ')" = "cp fill " ]
+	rm -f "$full/cp"
+
 	step "room again: init and verify work"
 	rm -f "$full/fill"
 	expect_rc 0 ledger init --ledger "$full/ledger" --origin example.com/deploy/x
