@@ -266,14 +266,18 @@ killed_mid_commit() {
 	# pipe is a fifo this shell holds open and never reads)
 	# Its output must outgrow the pipe (64 KiB) whatever the ledger's
 	# size: with the sanitizer tree's 80 kills the ledger's log fit in
-	# it, the reader finished and this section failed. One entry of 40
-	# values of 4000 bytes makes the log at least 160 KB.
-	local pad args=()
+	# it, the reader finished and this section failed. Four entries of
+	# 10 values of 4000 bytes (each under the 65,535-byte cap of a new
+	# entry) make the log at least 160 KB.
+	local pad args j
 	pad=$(printf '%*s' 4000 '' | tr ' ' p)
-	for i in $(seq 40); do
-		args+=("pad$i=$pad")
+	for j in 1 2 3 4; do
+		args=()
+		for i in $(seq 10); do
+			args+=("pad$j.$i=$pad")
+		done
+		expect_rc 0 ledger set staging/pad "${args[@]}" -m "padding $j"
 	done
-	expect_rc 0 ledger set staging/pad "${args[@]}" -m "padding"
 	mkfifo "$T/hold"
 	exec 8<>"$T/hold"
 	"$LEDGER" log --json >"$T/hold" 2>"$T/hold.err" &

@@ -439,10 +439,10 @@ check "a changed root breaks the signature (403, got $code)" [ "$code" = 403 ]
 expect_error 400 /api/v1/checkpoint 'checkpoint' -H 'Content-Type: text/plain' --data-binary 'not a note'
 expect_error 415 /api/v1/checkpoint 'text/plain' -H 'Content-Type: application/json' --data-binary '{}'
 expect_error 400 /api/v1/checkpoint 'empty body' -H 'Content-Type: text/plain' -X POST
-head -c 8191 /dev/zero | tr '\0' a >"$T/cpbig.txt"
+head -c 16383 /dev/zero | tr '\0' a >"$T/cpbig.txt"
 expect_error 400 /api/v1/checkpoint 'checkpoint' -H 'Content-Type: text/plain' --data-binary @"$T/cpbig.txt"
 printf a >>"$T/cpbig.txt"
-expect_error 413 /api/v1/checkpoint 'larger than 8191' -H 'Content-Type: text/plain' --data-binary @"$T/cpbig.txt"
+expect_error 413 /api/v1/checkpoint 'larger than 16383' -H 'Content-Type: text/plain' --data-binary @"$T/cpbig.txt"
 http 200 /api/v1/checkpoint
 check "still the newer one" cmp -s "$OUT" "$T/cp2.txt"
 stop_server TERM
