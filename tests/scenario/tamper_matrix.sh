@@ -160,7 +160,7 @@ flip_matrix() { # SEQ
 	if [ "$MATRIX_STRIDE" = 1 ]; then
 		step "every byte of entry $seq flipped"
 	else
-		step "every ${MATRIX_STRIDE}th byte of entry $seq flipped"
+		step "one byte in ${MATRIX_STRIDE} of entry $seq flipped"
 	fi
 	fresh
 	hex=$("$TAMPER" "$W" get "$seq") || fail "get $seq"
